@@ -1,0 +1,50 @@
+// A job as read back from Redis.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "taskq/enqueue_options.h"
+
+namespace taskq {
+
+enum class JobState {
+  kWaiting,    // ready to run, in priority order
+  kDelayed,    // enqueued with a delay or run-at time that has not come
+  kActive,     // claimed by a worker that holds its lease
+  kCompleted,  // the handler succeeded
+  kRetrying,   // an attempt failed; waits for its backoff delay, then runs again
+  kDead,       // attempts exhausted, or failed without retry: the dead-letter queue
+};
+
+const char* JobStateName(JobState state);
+std::optional<JobState> ParseJobState(std::string_view name);
+
+struct AttemptError {
+  int32_t attempt = 0;
+  int64_t at_ms = 0;  // Redis time
+  std::string message;
+};
+
+struct Job {
+  std::string id;
+  std::string queue;
+  std::string type;
+  std::string data_json;  // a JSON object
+  JobState state = JobState::kWaiting;
+  EnqueueOptions options;
+  int32_t attempts = 0;  // attempts started so far
+  int32_t stalls = 0;    // times a lease expired while the job ran
+  int64_t created_ms = 0;
+  int64_t started_ms = 0;   // the latest attempt's start; 0 if never started
+  int64_t finished_ms = 0;  // completed or dead; 0 otherwise
+  int64_t due_ms = 0;       // delayed or retrying: when it becomes waiting
+  std::string result_json;  // completed: the handler's result ("null" when none)
+  std::string progress_json;
+  std::vector<AttemptError> errors;  // newest first, capped
+  std::vector<std::string> logs;     // oldest first, capped
+};
+
+}  // namespace taskq

@@ -1,0 +1,184 @@
+// The broker: every state transition of a job, one method each, and each one atomic (one Lua script
+// in Redis). The rest of taskq sees Redis only through this interface, so a test can wrap it to
+// inject faults. Not thread-safe: each thread that needs one opens its own (see OpenBroker).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "taskq/job.h"
+#include "taskq/status.h"
+
+namespace taskq::broker {
+
+struct NewJob {
+  std::string id;
+  std::string body;  // JSON object made by job_codec (without "c", which Redis adds)
+  int32_t priority = 0;
+  int64_t delay_ms = 0;
+  int64_t run_at_ms = -1;  // >= 0: absolute due time (Unix ms), wins over delay_ms
+};
+
+enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2 };
+
+struct ClaimedJob {
+  std::string id;
+  std::string body;  // as stored, with "c"; empty if the body key vanished
+  int32_t attempt = 0;
+  int64_t token = 0;
+};
+
+struct ClaimResult {
+  int64_t now_ms = 0;  // Redis time
+  bool paused = false;
+  bool more = false;             // jobs still waiting after this claim
+  int64_t next_due_in_ms = -1;   // nothing waiting: when the next delayed/retry job is due
+  std::vector<ClaimedJob> jobs;
+};
+
+struct Lease {
+  std::string id;
+  int64_t token = 0;
+};
+
+struct Completion {
+  Lease lease;
+  std::string result_json = "null";
+};
+
+struct Failure {
+  Lease lease;
+  std::string error_json;      // {"attempt":N,"message":"..."}; Redis adds "at"
+  int64_t retry_delay_ms = -1; // -1: no retry, the job is dead
+};
+
+struct ProgressUpdate {
+  Lease lease;
+  std::string progress_json;  // empty: unchanged
+  std::vector<std::string> log_lines;
+};
+
+struct ExtendResult {
+  std::vector<std::string> lost;              // no longer ours: stop them, results will be refused
+  std::vector<std::string> cancel_requested;  // someone asked these to stop
+};
+
+struct RecoverResult {
+  int64_t requeued = 0;
+  int64_t dead = 0;
+};
+
+// Limits and retention the worker applies when it finishes jobs. One set per flush.
+struct FinishPolicy {
+  Retention keep_completed;
+  Retention keep_dead{10000, std::chrono::hours(24 * 7)};
+  int32_t max_errors_kept = 10;
+  int32_t max_log_lines = 100;
+};
+
+// What a worker's queue loop sends in one round trip, and what comes back.
+struct FlushRequest {
+  std::vector<Completion> completions;
+  std::vector<Failure> failures;
+  std::vector<ProgressUpdate> progress;
+  std::vector<Lease> extend;  // renew these leases
+  std::chrono::milliseconds lease{30000};
+  int32_t claim = 0;  // claim up to this many jobs (0: none)
+  FinishPolicy policy;
+};
+
+struct FlushResult {
+  std::vector<bool> completed;  // per completion: false = refused (stale token)
+  std::vector<bool> failed;     // per failure: false = refused
+  ExtendResult extend;
+  std::optional<ClaimResult> claim;
+};
+
+enum class RemoveMode { kCancel, kRemove };
+enum class RemoveOutcome { kNotFound, kRemoved, kStopRequested, kRefused };
+
+struct QueueCounts {
+  int64_t waiting = 0;
+  int64_t delayed = 0;
+  int64_t active = 0;
+  int64_t completed = 0;
+  int64_t retrying = 0;
+  int64_t dead = 0;
+  bool paused = false;
+  int64_t completed_total = 0;  // completions ever recorded
+  int64_t failed_total = 0;     // failed attempts ever recorded
+  int64_t stalled_total = 0;
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+
+  // Fails with kFailedPrecondition unless Redis' maxmemory-policy is noeviction (an evicting Redis
+  // silently loses jobs).
+  virtual Status CheckServer() = 0;
+
+  virtual Result<std::vector<EnqueueOutcome>> Enqueue(const std::string& queue,
+                                                      std::span<const NewJob> jobs) = 0;
+  virtual Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
+                                    std::chrono::milliseconds lease) = 0;
+  virtual Result<std::vector<bool>> Complete(const std::string& queue,
+                                             std::span<const Completion> completions,
+                                             const FinishPolicy& policy) = 0;
+  virtual Result<std::vector<bool>> Fail(const std::string& queue,
+                                         std::span<const Failure> failures,
+                                         const FinishPolicy& policy) = 0;
+  virtual Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
+                                            std::chrono::milliseconds lease) = 0;
+  // All of a worker loop's traffic for one queue in a single pipelined round trip.
+  virtual Result<FlushResult> Flush(const std::string& queue, const FlushRequest& request) = 0;
+  virtual Result<RecoverResult> RecoverExpired(const std::string& queue, int32_t max_stalls,
+                                               int32_t limit, const FinishPolicy& policy) = 0;
+  virtual Result<int64_t> Release(const std::string& queue, std::span<const Lease> leases) = 0;
+
+  virtual Result<bool> Promote(const std::string& queue, const std::string& id) = 0;
+  virtual Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id,
+                                       RemoveMode mode) = 0;
+  // Empty ids: the oldest `limit` dead jobs.
+  virtual Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
+                                    int32_t limit) = 0;
+  virtual Result<bool> SetPaused(const std::string& queue, bool paused) = 0;
+  virtual Result<int64_t> Clean(const std::string& queue, JobState state,
+                                std::chrono::milliseconds older_than, int32_t limit) = 0;
+
+  virtual Result<std::optional<Job>> GetJob(const std::string& queue, const std::string& id) = 0;
+  virtual Result<QueueCounts> Counts(const std::string& queue) = 0;
+  // Newest first for completed and dead; run order for the others.
+  virtual Result<std::vector<Job>> ListJobs(const std::string& queue, JobState state,
+                                            int64_t offset, int64_t limit) = 0;
+  virtual Result<std::vector<std::string>> Queues() = 0;
+  virtual Status RegisterQueue(const std::string& queue) = 0;
+};
+
+struct BrokerOptions {
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string key_prefix = "taskq";
+};
+
+Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options);
+
+// Blocks in Redis pub/sub until a queue's wake channel fires. Used by idle workers so that new work
+// starts at once without polling. One thread calls Next(); any thread may call Stop().
+class WakeSubscription {
+ public:
+  virtual ~WakeSubscription() = default;
+  // Returns the queue that was woken; kUnavailable when the connection dropped (the caller
+  // re-subscribes and should assume it missed wakes), kCancelled-like kDeadlineExceeded after Stop.
+  virtual Result<std::string> Next() = 0;
+  virtual void Stop() = 0;
+};
+
+Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& options,
+                                                        std::span<const std::string> queues);
+
+}  // namespace taskq::broker

@@ -1,0 +1,40 @@
+--[[ complete: records the success of claimed jobs. A job whose lease this worker no longer holds
+(token mismatch: the lease expired and the job was recovered, or it was finished already) is left
+untouched: the fencing token makes a late completion harmless.
+KEYS[1] active   KEYS[2] completed   KEYS[3] meta
+ARGV[1] key base   ARGV[2] n   ARGV[3] keep_count   ARGV[4] keep_age_ms
+ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text)
+Returns: an array of n integers: 1 completed, 0 rejected (stale token).
+Writes: m:<id> st = completed, tf = now, tk = "", r = result; completed gets id scored now;
+  then the retention (keep_count, keep_age_ms) is applied to the completed zset.
+  meta.completed counts completions.
+]]
+--!include now.lua
+--!include delete_jobs.lua
+local base = ARGV[1]
+local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then
+  return redis.error_reply('ERR invalid arguments')
+end
+local now = now_ms()
+local results, done, scored = {}, {}, {}
+for i = 0, n - 1 do
+  local id, token, result = ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i]
+  local mk = base .. 'm:' .. id
+  if token ~= '' and redis.call('HGET', mk, 'tk') == token then
+    redis.call('HSET', mk, 'st', 'completed', 'tf', now, 'tk', '', 'r', result)
+    done[#done + 1] = id
+    scored[#scored + 1] = now
+    scored[#scored + 1] = id
+    results[#results + 1] = 1
+  else
+    results[#results + 1] = 0
+  end
+end
+if #done > 0 then
+  redis.call('ZREM', KEYS[1], unpack(done))
+  redis.call('ZADD', KEYS[2], unpack(scored))
+  redis.call('HINCRBY', KEYS[3], 'completed', #done)
+  trim_finished(base, KEYS[2], keep_count, keep_age, now)
+end
+return results

@@ -1,0 +1,35 @@
+-- delete_jobs(base, ids): removes every per-job key of the given jobs (body, state, errors, logs).
+-- The caller removes the ids from the queue's sorted sets and lists.
+local function delete_jobs(base, ids)
+  if #ids == 0 then return end
+  local keys = {}
+  for _, id in ipairs(ids) do
+    keys[#keys + 1] = base .. 'j:' .. id
+    keys[#keys + 1] = base .. 'm:' .. id
+    keys[#keys + 1] = base .. 'e:' .. id
+    keys[#keys + 1] = base .. 'l:' .. id
+  end
+  redis.call('DEL', unpack(keys))
+end
+
+-- trim_finished(base, zkey, keep_count, keep_age_ms, now): applies a retention policy to a zset of
+-- finished jobs scored by finish time. keep_count < 0 and keep_age_ms <= 0 mean "no limit".
+-- Removes at most 1000 jobs per call (so one call stays short); the next finish removes more.
+-- Needs no scan: both the oldest beyond the count and the expired are found by rank or score.
+local function trim_finished(base, zkey, keep_count, keep_age_ms, now)
+  if keep_count >= 0 then
+    local excess = redis.call('ZCARD', zkey) - keep_count
+    if excess > 0 then
+      local ids = redis.call('ZRANGE', zkey, 0, math.min(excess, 1000) - 1)
+      delete_jobs(base, ids)
+      redis.call('ZREM', zkey, unpack(ids))
+    end
+  end
+  if keep_age_ms > 0 then
+    local ids = redis.call('ZRANGEBYSCORE', zkey, '-inf', '(' .. (now - keep_age_ms), 'LIMIT', 0, 1000)
+    if #ids > 0 then
+      delete_jobs(base, ids)
+      redis.call('ZREM', zkey, unpack(ids))
+    end
+  end
+end

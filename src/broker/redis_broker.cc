@@ -1,0 +1,689 @@
+// Broker on Redis: every method is one round trip; each transition runs one script.
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <unordered_map>
+
+#include "broker/broker.h"
+#include "broker/keys.h"
+#include "broker/redis_connection.h"
+#include "broker/scripts.h"
+#include "common/job_codec.h"
+
+namespace taskq::broker {
+namespace {
+
+constexpr int32_t kMaxClaim = 1000;
+constexpr int32_t kPromoteLimit = 1000;
+
+
+Status ReplyError(const Reply& reply, std::string_view what) {
+  Status s = reply.ErrorStatus();
+  if (s.ok()) return s;
+  return Status(s.code(), std::string(what) + ": " + s.message());
+}
+
+std::vector<bool> ParseFlags(ReplyView v) {
+  std::vector<bool> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = v[i].AsInt() != 0;
+  return out;
+}
+
+std::vector<std::string> ParseStrings(ReplyView v) {
+  std::vector<std::string> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out.emplace_back(v[i].str());
+  return out;
+}
+
+// Builds EVALSHA calls; the keys come first, then the arguments.
+class ScriptCall {
+ public:
+  ScriptCall(std::string_view script, std::initializer_list<std::string> keys) {
+    const ScriptSource& source = ScriptNamed(script);
+    command_.Add("EVALSHA").Add(source.sha1).Add(static_cast<long long>(keys.size()));
+    for (const auto& k : keys) command_.Add(k);
+  }
+  ScriptCall& Arg(std::string_view v) {
+    command_.Add(v);
+    return *this;
+  }
+  ScriptCall& Arg(int64_t v) {
+    command_.Add(static_cast<long long>(v));
+    return *this;
+  }
+  Command Take() { return std::move(command_); }
+
+ private:
+  Command command_;
+};
+
+Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completions,
+                        const Retention& keep) {
+  ScriptCall call("complete", {k.active(), k.completed(), k.meta()});
+  call.Arg(k.base()).Arg(static_cast<int64_t>(completions.size()));
+  call.Arg(keep.count).Arg(static_cast<int64_t>(keep.age.count()));
+  for (const Completion& c : completions) {
+    call.Arg(c.lease.id).Arg(c.lease.token).Arg(c.result_json);
+  }
+  return call.Take();
+}
+
+Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
+                    const FinishPolicy& policy) {
+  ScriptCall call("fail", {k.active(), k.retry(), k.dead(), k.meta()});
+  call.Arg(k.base()).Arg(static_cast<int64_t>(failures.size())).Arg(policy.max_errors_kept);
+  call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
+  for (const Failure& f : failures) call.Arg(f.lease.id).Arg(f.lease.token).Arg(f.retry_delay_ms);
+  for (const Failure& f : failures) call.Arg(f.error_json);
+  return call.Take();
+}
+
+Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> updates,
+                        int32_t max_log_lines) {
+  ScriptCall call("progress", {k.meta()});
+  call.Arg(k.base()).Arg(max_log_lines);
+  for (const ProgressUpdate& u : updates) {
+    call.Arg(u.lease.id).Arg(u.lease.token).Arg(u.progress_json);
+    call.Arg(static_cast<int64_t>(u.log_lines.size()));
+    for (const std::string& line : u.log_lines) call.Arg(line);
+  }
+  return call.Take();
+}
+
+Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
+                      std::chrono::milliseconds lease) {
+  ScriptCall call("extend", {k.active()});
+  call.Arg(k.base()).Arg(static_cast<int64_t>(lease.count()));
+  for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
+  return call.Take();
+}
+
+Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::milliseconds lease) {
+  ScriptCall call("claim",
+                  {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(), k.meta()});
+  call.Arg(k.base()).Arg(std::clamp(max_jobs, 1, kMaxClaim));
+  call.Arg(static_cast<int64_t>(lease.count())).Arg(kPromoteLimit);
+  return call.Take();
+}
+
+Result<ClaimResult> ParseClaim(const Reply& reply) {
+  TASKQ_RETURN_IF_ERROR(ReplyError(reply, "claim"));
+  ReplyView v = reply.view();
+  if (v.size() < 5) return Internal("claim: short reply");
+  ClaimResult out;
+  out.now_ms = v[0].AsInt();
+  out.paused = v[1].AsInt() != 0;
+  out.more = v[2].AsInt() != 0;
+  out.next_due_in_ms = v[3].AsInt(-1);
+  size_t count = static_cast<size_t>(v[4].AsInt());
+  if (v.size() != 5 + 4 * count) return Internal("claim: reply size mismatch");
+  out.jobs.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    size_t b = 5 + 4 * i;
+    out.jobs.push_back(ClaimedJob{std::string(v[b].str()), std::string(v[b + 1].str()),
+                                  static_cast<int32_t>(v[b + 2].AsInt()), v[b + 3].AsInt()});
+  }
+  return out;
+}
+
+Result<ExtendResult> ParseExtend(const Reply& reply) {
+  TASKQ_RETURN_IF_ERROR(ReplyError(reply, "extend"));
+  ReplyView v = reply.view();
+  if (v.size() != 2) return Internal("extend: bad reply");
+  return ExtendResult{ParseStrings(v[0]), ParseStrings(v[1])};
+}
+
+Result<std::vector<bool>> ParseFlagsReply(const Reply& reply, std::string_view what,
+                                          size_t expected) {
+  TASKQ_RETURN_IF_ERROR(ReplyError(reply, what));
+  if (reply.view().size() != expected) return Internal(std::string(what) + ": bad reply size");
+  return ParseFlags(reply.view());
+}
+
+std::optional<JobState> StateFromField(std::string_view st) {
+  if (st == "retrying") return JobState::kRetrying;
+  return ParseJobState(st);
+}
+
+// Builds a Job from a get_job reply; nullopt when the job does not exist.
+Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string& id,
+                                    const Reply& reply) {
+  TASKQ_RETURN_IF_ERROR(ReplyError(reply, "get_job"));
+  ReplyView v = reply.view();
+  if (v.size() == 0 || v[0].is_nil()) return std::optional<Job>();
+  if (v.size() != 6) return Internal("get_job: bad reply");
+  auto body = DecodeJobBody(v[0].str());
+  if (!body.ok()) return body.status();
+  Job job;
+  job.id = id;
+  job.queue = queue;
+  job.type = std::move(body->type);
+  job.data_json = std::move(body->data_json);
+  job.options = std::move(body->options);
+  job.options.queue = queue;
+  job.options.job_id = id;
+  job.created_ms = body->created_ms;
+  job.result_json = "null";
+  std::optional<JobState> state;
+  ReplyView fields = v[1];
+  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+    std::string_view name = fields[i].str();
+    ReplyView value = fields[i + 1];
+    if (name == "st") state = StateFromField(value.str());
+    if (name == "a") job.attempts = static_cast<int32_t>(value.AsInt());
+    if (name == "s") job.stalls = static_cast<int32_t>(value.AsInt());
+    if (name == "ts") job.started_ms = value.AsInt();
+    if (name == "tf") job.finished_ms = value.AsInt();
+    if (name == "r") job.result_json = std::string(value.str());
+    if (name == "pr") job.progress_json = std::string(value.str());
+  }
+  if (!v[4].is_nil()) job.due_ms = v[4].AsInt();
+  if (!v[5].is_nil()) job.due_ms = v[5].AsInt();
+  if (!state) state = v[4].is_nil() ? JobState::kWaiting : JobState::kDelayed;
+  job.state = *state;
+  for (size_t i = 0; i < v[2].size(); ++i) {
+    // Stored as {"at":ms,"attempt":n,"message":"..."}; decoded leniently (it is our own JSON).
+    AttemptError error;
+    std::string_view text = v[2][i].str();
+    auto number_after = [&](std::string_view key) -> int64_t {
+      auto pos = text.find(key);
+      if (pos == std::string_view::npos) return 0;
+      int64_t n = 0;
+      const char* start = text.data() + pos + key.size();
+      std::from_chars(start, text.data() + text.size(), n);
+      return n;
+    };
+    error.at_ms = number_after("\"at\":");
+    error.attempt = static_cast<int32_t>(number_after("\"attempt\":"));
+    error.message = std::string(text);
+    job.errors.push_back(std::move(error));
+  }
+  job.logs = ParseStrings(v[3]);
+  return std::optional<Job>(std::move(job));
+}
+
+class RedisBroker final : public Broker {
+ public:
+  RedisBroker(RedisEndpoint endpoint, std::string prefix)
+      : endpoint_(std::move(endpoint)), prefix_(std::move(prefix)) {}
+
+  Status CheckServer() override {
+    auto reply = Run(Command{"CONFIG", "GET", "maxmemory-policy"});
+    if (!reply.ok()) return reply.status();
+    ReplyView v = reply->view();
+    // Managed Redis services may refuse CONFIG; then there is nothing to check.
+    if (v.is_error() || v.size() != 2) return Status::Ok();
+    if (v[1].str() != "noeviction") {
+      return Status(StatusCode::kFailedPrecondition,
+                    "Redis at " + endpoint_.Describe() + " has maxmemory-policy " +
+                        std::string(v[1].str()) +
+                        "; taskq needs noeviction, or Redis may silently evict jobs. Run "
+                        "`CONFIG SET maxmemory-policy noeviction` (and set it in redis.conf).");
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<EnqueueOutcome>> Enqueue(const std::string& queue,
+                                              std::span<const NewJob> jobs) override {
+    if (jobs.empty()) return std::vector<EnqueueOutcome>();
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta()});
+    call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
+    for (const NewJob& job : jobs) {
+      call.Arg(job.id).Arg(job.body).Arg(job.priority).Arg(job.delay_ms).Arg(job.run_at_ms);
+    }
+    auto reply = RunScript(call.Take());
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
+    ReplyView v = reply->view();
+    if (v.size() != jobs.size()) return Internal("enqueue: bad reply size");
+    std::vector<EnqueueOutcome> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<EnqueueOutcome>(v[i].AsInt());
+    return out;
+  }
+
+  Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
+                            std::chrono::milliseconds lease) override {
+    auto reply = RunScript(ClaimCommand(Keys(queue), max_jobs, lease));
+    if (!reply.ok()) return reply.status();
+    return ParseClaim(*reply);
+  }
+
+  Result<std::vector<bool>> Complete(const std::string& queue,
+                                     std::span<const Completion> completions,
+                                     const FinishPolicy& policy) override {
+    if (completions.empty()) return std::vector<bool>();
+    auto reply = RunScript(CompleteCommand(Keys(queue), completions, policy.keep_completed));
+    if (!reply.ok()) return reply.status();
+    return ParseFlagsReply(*reply, "complete", completions.size());
+  }
+
+  Result<std::vector<bool>> Fail(const std::string& queue, std::span<const Failure> failures,
+                                 const FinishPolicy& policy) override {
+    if (failures.empty()) return std::vector<bool>();
+    auto reply = RunScript(FailCommand(Keys(queue), failures, policy));
+    if (!reply.ok()) return reply.status();
+    return ParseFlagsReply(*reply, "fail", failures.size());
+  }
+
+  Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
+                                    std::chrono::milliseconds lease) override {
+    if (leases.empty()) return ExtendResult{};
+    auto reply = RunScript(ExtendCommand(Keys(queue), leases, lease));
+    if (!reply.ok()) return reply.status();
+    return ParseExtend(*reply);
+  }
+
+  Result<FlushResult> Flush(const std::string& queue, const FlushRequest& request) override {
+    const QueueKeys& k = Keys(queue);
+    std::vector<Command> commands;
+    if (!request.completions.empty()) {
+      commands.push_back(
+          CompleteCommand(k, request.completions, request.policy.keep_completed));
+    }
+    if (!request.failures.empty()) {
+      commands.push_back(FailCommand(k, request.failures, request.policy));
+    }
+    if (!request.progress.empty()) {
+      commands.push_back(ProgressCommand(k, request.progress, request.policy.max_log_lines));
+    }
+    if (!request.extend.empty()) commands.push_back(ExtendCommand(k, request.extend, request.lease));
+    if (request.claim > 0) commands.push_back(ClaimCommand(k, request.claim, request.lease));
+    FlushResult out;
+    if (commands.empty()) return out;
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
+    size_t r = 0;
+    if (!request.completions.empty()) {
+      auto flags = ParseFlagsReply(replies[r++], "complete", request.completions.size());
+      if (!flags.ok()) return flags.status();
+      out.completed = std::move(*flags);
+    }
+    if (!request.failures.empty()) {
+      auto flags = ParseFlagsReply(replies[r++], "fail", request.failures.size());
+      if (!flags.ok()) return flags.status();
+      out.failed = std::move(*flags);
+    }
+    if (!request.progress.empty()) TASKQ_RETURN_IF_ERROR(ReplyError(replies[r++], "progress"));
+    if (!request.extend.empty()) {
+      auto extend = ParseExtend(replies[r++]);
+      if (!extend.ok()) return extend.status();
+      out.extend = std::move(*extend);
+    }
+    if (request.claim > 0) {
+      auto claim = ParseClaim(replies[r++]);
+      if (!claim.ok()) return claim.status();
+      out.claim = std::move(*claim);
+    }
+    return out;
+  }
+
+  Result<RecoverResult> RecoverExpired(const std::string& queue, int32_t max_stalls, int32_t limit,
+                                       const FinishPolicy& policy) override {
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("recover", {k.active(), k.wait(), k.prioritized(), k.dead(), k.meta()});
+    call.Arg(k.base()).Arg(max_stalls).Arg(limit).Arg(policy.max_errors_kept);
+    call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
+    auto reply = RunScript(call.Take());
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "recover"));
+    ReplyView v = reply->view();
+    if (v.size() != 2) return Internal("recover: bad reply");
+    return RecoverResult{v[0].AsInt(), v[1].AsInt()};
+  }
+
+  Result<int64_t> Release(const std::string& queue, std::span<const Lease> leases) override {
+    if (leases.empty()) return int64_t{0};
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("release", {k.active(), k.wait(), k.prioritized()});
+    call.Arg(k.base());
+    for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
+    return RunIntScript(call.Take(), "release");
+  }
+
+  Result<bool> Promote(const std::string& queue, const std::string& id) override {
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("promote", {k.delayed(), k.retry(), k.wait(), k.prioritized(), k.meta()});
+    call.Arg(k.base()).Arg(id);
+    auto n = RunIntScript(call.Take(), "promote");
+    if (!n.ok()) return n.status();
+    return *n == 1;
+  }
+
+  Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id,
+                               RemoveMode mode) override {
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("remove", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(),
+                               k.completed(), k.dead()});
+    call.Arg(k.base()).Arg(id).Arg(mode == RemoveMode::kCancel ? "cancel" : "remove");
+    auto n = RunIntScript(call.Take(), "remove");
+    if (!n.ok()) return n.status();
+    switch (*n) {
+      case 1:
+        return RemoveOutcome::kRemoved;
+      case 2:
+        return RemoveOutcome::kStopRequested;
+      case -1:
+        return RemoveOutcome::kRefused;
+      default:
+        return RemoveOutcome::kNotFound;
+    }
+  }
+
+  Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
+                            int32_t limit) override {
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("retry_dead", {k.dead(), k.wait(), k.prioritized(), k.meta()});
+    call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
+    for (const std::string& id : ids) call.Arg(id);
+    return RunIntScript(call.Take(), "retry_dead");
+  }
+
+  Result<bool> SetPaused(const std::string& queue, bool paused) override {
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("pause", {k.meta()});
+    call.Arg(k.base()).Arg(paused ? "1" : "0");
+    auto n = RunIntScript(call.Take(), "pause");
+    if (!n.ok()) return n.status();
+    return *n == 1;
+  }
+
+  Result<int64_t> Clean(const std::string& queue, JobState state,
+                        std::chrono::milliseconds older_than, int32_t limit) override {
+    const QueueKeys& k = Keys(queue);
+    if (state != JobState::kCompleted && state != JobState::kDead) {
+      return InvalidArgument("state", "clean applies to completed and dead jobs");
+    }
+    ScriptCall call("clean", {state == JobState::kCompleted ? k.completed() : k.dead()});
+    call.Arg(k.base()).Arg(static_cast<int64_t>(older_than.count()));
+    call.Arg(std::clamp(limit, 1, 10000));
+    return RunIntScript(call.Take(), "clean");
+  }
+
+  Result<std::optional<Job>> GetJob(const std::string& queue, const std::string& id) override {
+    auto reply = RunScript(GetJobCommand(Keys(queue), id));
+    if (!reply.ok()) return reply.status();
+    return ParseJob(queue, id, *reply);
+  }
+
+  Result<QueueCounts> Counts(const std::string& queue) override {
+    const QueueKeys& k = Keys(queue);
+    std::vector<Command> commands = {
+        {"LLEN", k.wait()},          {"ZCARD", k.prioritized()}, {"ZCARD", k.delayed()},
+        {"ZCARD", k.active()},       {"ZCARD", k.completed()},   {"ZCARD", k.retry()},
+        {"ZCARD", k.dead()},
+        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled"}};
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
+    for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
+    QueueCounts c;
+    c.waiting = replies[0].view().AsInt() + replies[1].view().AsInt();
+    c.delayed = replies[2].view().AsInt();
+    c.active = replies[3].view().AsInt();
+    c.completed = replies[4].view().AsInt();
+    c.retrying = replies[5].view().AsInt();
+    c.dead = replies[6].view().AsInt();
+    ReplyView meta = replies[7].view();
+    c.paused = meta[0].str() == "1";
+    c.completed_total = meta[1].AsInt();
+    c.failed_total = meta[2].AsInt();
+    c.stalled_total = meta[3].AsInt();
+    return c;
+  }
+
+  Result<std::vector<Job>> ListJobs(const std::string& queue, JobState state, int64_t offset,
+                                    int64_t limit) override {
+    if (offset < 0 || limit < 1 || limit > 1000) {
+      return InvalidArgument("limit", "must be in [1, 1000] with offset >= 0");
+    }
+    auto ids = ListIds(Keys(queue), state, offset, limit);
+    if (!ids.ok()) return ids.status();
+    std::vector<Command> commands;
+    for (const std::string& id : *ids) commands.push_back(GetJobCommand(Keys(queue), id));
+    std::vector<Reply> replies;
+    if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
+    std::vector<Job> jobs;
+    for (size_t i = 0; i < replies.size(); ++i) {
+      auto job = ParseJob(queue, (*ids)[i], replies[i]);
+      if (!job.ok()) return job.status();
+      if (job->has_value()) jobs.push_back(std::move(**job));  // removed in between: skip
+    }
+    return jobs;
+  }
+
+  Result<std::vector<std::string>> Queues() override {
+    auto reply = Run(Command{"SMEMBERS", QueueRegistryKey(prefix_)});
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "queues"));
+    auto names = ParseStrings(reply->view());
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Status RegisterQueue(const std::string& queue) override {
+    auto reply = Run(Command{"SADD", QueueRegistryKey(prefix_), queue});
+    if (!reply.ok()) return reply.status();
+    return ReplyError(*reply, "register queue");
+  }
+
+ private:
+  const QueueKeys& Keys(const std::string& queue) {
+    auto it = keys_.find(queue);
+    if (it == keys_.end()) it = keys_.emplace(queue, QueueKeys(prefix_, queue)).first;
+    return it->second;
+  }
+
+  Command GetJobCommand(const QueueKeys& k, const std::string& id) {
+    ScriptCall call("get_job", {k.delayed(), k.retry()});
+    call.Arg(k.base()).Arg(id);
+    return call.Take();
+  }
+
+  Result<std::vector<std::string>> ListIds(const QueueKeys& k, JobState state, int64_t offset,
+                                           int64_t limit) {
+    const int64_t last = offset + limit - 1;
+    auto range = [&](Command command) -> Result<std::vector<std::string>> {
+      auto reply = Run(command);
+      if (!reply.ok()) return reply.status();
+      TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "list"));
+      return ParseStrings(reply->view());
+    };
+    auto zrange = [&](const std::string& key, bool newest_first) {
+      Command c{newest_first ? "ZREVRANGE" : "ZRANGE", key};
+      return range(c.Add(offset).Add(last));
+    };
+    switch (state) {
+      case JobState::kDelayed:
+        return zrange(k.delayed(), false);
+      case JobState::kRetrying:
+        return zrange(k.retry(), false);
+      case JobState::kActive:
+        return zrange(k.active(), false);
+      case JobState::kCompleted:
+        return zrange(k.completed(), true);
+      case JobState::kDead:
+        return zrange(k.dead(), true);
+      case JobState::kWaiting:
+        break;
+    }
+    // Run order: negative priorities, then the wait list (priority 0), then positive priorities.
+    auto negatives = Run(Command{"ZCOUNT", k.prioritized(), "-inf", "(0"});
+    auto listed = Run(Command{"LLEN", k.wait()});
+    if (!negatives.ok()) return negatives.status();
+    if (!listed.ok()) return listed.status();
+    const int64_t n_neg = negatives->view().AsInt();
+    const int64_t n_list = listed->view().AsInt();
+    std::vector<std::string> ids;
+    auto append = [&](Result<std::vector<std::string>> part) -> Status {
+      if (!part.ok()) return part.status();
+      ids.insert(ids.end(), part->begin(), part->end());
+      return Status::Ok();
+    };
+    int64_t from = offset;
+    int64_t to = last;
+    if (from < n_neg) {
+      Command c{"ZRANGE", k.prioritized()};
+      TASKQ_RETURN_IF_ERROR(append(range(c.Add(from).Add(std::min(to, n_neg - 1)))));
+    }
+    if (to >= n_neg && from < n_neg + n_list) {
+      Command c{"LRANGE", k.wait()};
+      c.Add(std::max<int64_t>(0, from - n_neg)).Add(std::min(to - n_neg, n_list - 1));
+      TASKQ_RETURN_IF_ERROR(append(range(c)));
+    }
+    if (to >= n_neg + n_list) {
+      Command c{"ZRANGE", k.prioritized()};
+      c.Add(std::max(from - n_list, n_neg)).Add(to - n_list);
+      TASKQ_RETURN_IF_ERROR(append(range(c)));
+    }
+    return ids;
+  }
+
+  Status EnsureConnected() {
+    if (connection_ && !connection_->broken()) return Status::Ok();
+    connection_.reset();
+    auto opened = RedisConnection::Open(endpoint_);
+    if (!opened.ok()) return opened.status();
+    connection_ = std::move(*opened);
+    return Status::Ok();
+  }
+
+  Status RunCommands(std::span<const Command> commands, std::vector<Reply>* replies) {
+    TASKQ_RETURN_IF_ERROR(EnsureConnected());
+    return connection_->Pipeline(commands, replies);
+  }
+
+  Result<Reply> Run(const Command& command) {
+    TASKQ_RETURN_IF_ERROR(EnsureConnected());
+    return connection_->Run(command);
+  }
+
+  // Runs script calls in one round trip. Redis forgets scripts on restart (and SCRIPT FLUSH):
+  // a NOSCRIPT reply means that call did not run, so the scripts are loaded and those calls alone
+  // run again, in their order.
+  Status RunScripts(std::span<const Command> commands, std::vector<Reply>* replies) {
+    TASKQ_RETURN_IF_ERROR(RunCommands(commands, replies));
+    std::vector<size_t> missing;
+    for (size_t i = 0; i < replies->size(); ++i) {
+      if ((*replies)[i].view().is_error() && (*replies)[i].view().str().starts_with("NOSCRIPT")) {
+        missing.push_back(i);
+      }
+    }
+    if (missing.empty()) return Status::Ok();
+    TASKQ_RETURN_IF_ERROR(LoadScripts());
+    std::vector<Command> again;
+    for (size_t i : missing) again.push_back(commands[i]);
+    std::vector<Reply> retried;
+    TASKQ_RETURN_IF_ERROR(RunCommands(again, &retried));
+    for (size_t j = 0; j < missing.size(); ++j) (*replies)[missing[j]] = std::move(retried[j]);
+    return Status::Ok();
+  }
+
+  Result<Reply> RunScript(Command command) {
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunScripts(std::span<const Command>(&command, 1), &replies));
+    return std::move(replies.front());
+  }
+
+  Result<int64_t> RunIntScript(Command command, std::string_view what) {
+    auto reply = RunScript(std::move(command));
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, what));
+    return static_cast<int64_t>(reply->view().AsInt());
+  }
+
+  Status LoadScripts() {
+    std::vector<Command> loads;
+    for (const ScriptSource& s : EmbeddedScripts()) loads.push_back({"SCRIPT", "LOAD", s.body});
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunCommands(loads, &replies));
+    for (size_t i = 0; i < replies.size(); ++i) {
+      TASKQ_RETURN_IF_ERROR(ReplyError(replies[i], "SCRIPT LOAD"));
+      if (replies[i].view().str() != EmbeddedScripts()[i].sha1) {
+        return Internal("SCRIPT LOAD returned an unexpected SHA1 for " +
+                        std::string(EmbeddedScripts()[i].name));
+      }
+    }
+    return Status::Ok();
+  }
+
+  const RedisEndpoint endpoint_;
+  const std::string prefix_;
+  std::unique_ptr<RedisConnection> connection_;
+  std::unordered_map<std::string, QueueKeys> keys_;
+};
+
+class RedisWakeSubscription final : public WakeSubscription {
+ public:
+  RedisWakeSubscription(std::unique_ptr<RedisConnection> connection,
+                        std::unordered_map<std::string, std::string> channel_to_queue)
+      : connection_(std::move(connection)), channel_to_queue_(std::move(channel_to_queue)) {}
+
+  Result<std::string> Next() override {
+    while (true) {
+      if (stopped_.load()) return Status(StatusCode::kDeadlineExceeded, "stopped");
+      auto reply = connection_->Receive();
+      if (stopped_.load()) return Status(StatusCode::kDeadlineExceeded, "stopped");
+      if (!reply.ok()) return reply.status();
+      ReplyView v = reply->view();
+      if (v.size() == 3 && v[0].str() == "message") {
+        auto it = channel_to_queue_.find(std::string(v[1].str()));
+        if (it != channel_to_queue_.end()) return it->second;
+      }
+      // subscribe confirmations and unknown channels are skipped
+    }
+  }
+
+  void Stop() override {
+    stopped_.store(true);
+    connection_->Interrupt();
+  }
+
+ private:
+  std::unique_ptr<RedisConnection> connection_;
+  const std::unordered_map<std::string, std::string> channel_to_queue_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace
+
+const ScriptSource& ScriptNamed(std::string_view name) {
+  for (const ScriptSource& s : EmbeddedScripts()) {
+    if (s.name == name) return s;
+  }
+  std::abort();  // a script name is a compile-time constant of this file: a typo is a bug
+}
+
+Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options) {
+  auto endpoint = ParseRedisUrl(options.redis_url);
+  if (!endpoint.ok()) return endpoint.status();
+  TASKQ_RETURN_IF_ERROR(ValidateName("key_prefix", options.key_prefix));
+  return std::unique_ptr<Broker>(new RedisBroker(*endpoint, options.key_prefix));
+}
+
+Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& options,
+                                                        std::span<const std::string> queues) {
+  auto endpoint = ParseRedisUrl(options.redis_url);
+  if (!endpoint.ok()) return endpoint.status();
+  auto connection = RedisConnection::Open(*endpoint);
+  if (!connection.ok()) return connection.status();
+  (*connection)->SetReadTimeout(std::chrono::milliseconds(0));
+  std::unordered_map<std::string, std::string> channel_to_queue;
+  Command subscribe{"SUBSCRIBE"};
+  for (const std::string& queue : queues) {
+    std::string channel = QueueKeys(options.key_prefix, queue).wake_channel();
+    subscribe.Add(channel);
+    channel_to_queue.emplace(channel, queue);
+  }
+  TASKQ_RETURN_IF_ERROR((*connection)->Send(subscribe));
+  // Wait for every confirmation, so no wake published after we return can be missed.
+  for (size_t i = 0; i < queues.size(); ++i) {
+    auto reply = (*connection)->Receive();
+    if (!reply.ok()) return reply.status();
+    if (reply->view().is_error()) return Unavailable(std::string(reply->view().str()));
+  }
+  return std::unique_ptr<WakeSubscription>(
+      new RedisWakeSubscription(std::move(*connection), std::move(channel_to_queue)));
+}
+
+}  // namespace taskq::broker

@@ -1,0 +1,150 @@
+#include "broker/redis_connection.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <charconv>
+
+namespace taskq::broker {
+namespace {
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000),
+                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+long long ReplyView::AsInt(long long fallback) const {
+  if (is_integer()) return reply_->integer;
+  if (is_string()) {
+    long long value = 0;
+    auto s = str();
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec == std::errc() && ptr == s.data() + s.size()) return value;
+  }
+  return fallback;
+}
+
+Status Reply::ErrorStatus() const {
+  ReplyView v = view();
+  if (!v.is_error()) return Status::Ok();
+  std::string_view text = v.str();
+  if (text.starts_with("LOADING") || text.starts_with("BUSY") || text.starts_with("MASTERDOWN") ||
+      text.starts_with("TRYAGAIN") || text.starts_with("CLUSTERDOWN")) {
+    return Unavailable(std::string(text));
+  }
+  if (text.starts_with("OOM")) {
+    return Status(StatusCode::kResourceExhausted, "Redis is out of memory: " + std::string(text));
+  }
+  return Internal("Redis error: " + std::string(text));
+}
+
+Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoint& endpoint) {
+  timeval connect_timeout = ToTimeval(endpoint.connect_timeout);
+  redisContext* context =
+      endpoint.unix_socket.empty()
+          ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_timeout)
+          : redisConnectUnixWithTimeout(endpoint.unix_socket.c_str(), connect_timeout);
+  if (context == nullptr) return Unavailable("cannot allocate a Redis context");
+  if (context->err) {
+    std::string error = context->errstr;
+    redisFree(context);
+    return Unavailable("cannot connect to " + endpoint.Describe() + ": " + error);
+  }
+  redisSetTimeout(context, ToTimeval(endpoint.command_timeout));
+  if (endpoint.unix_socket.empty()) redisEnableKeepAlive(context);
+  std::unique_ptr<RedisConnection> connection(new RedisConnection(context));
+
+  std::vector<Command> setup;
+  if (!endpoint.password.empty()) {
+    if (endpoint.user.empty()) {
+      setup.push_back({"AUTH", endpoint.password});
+    } else {
+      setup.push_back({"AUTH", endpoint.user, endpoint.password});
+    }
+  }
+  if (endpoint.db != 0) setup.push_back(Command{"SELECT"}.Add(endpoint.db));
+  if (!setup.empty()) {
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(connection->Pipeline(setup, &replies));
+    for (const Reply& reply : replies) {
+      if (reply.view().is_error()) {
+        return Unavailable("Redis refused " + endpoint.Describe() + ": " +
+                           std::string(reply.view().str()));
+      }
+    }
+  }
+  return connection;
+}
+
+RedisConnection::~RedisConnection() { redisFree(context_); }
+
+Status RedisConnection::TransportError(const char* what) {
+  broken_ = true;
+  std::string detail = context_->err ? context_->errstr : "unknown error";
+  return Unavailable(std::string("Redis connection ") + what + ": " + detail);
+}
+
+Status RedisConnection::Append(const Command& command) {
+  const auto& args = command.args();
+  std::vector<const char*> argv(args.size());
+  std::vector<size_t> lengths(args.size());
+  for (size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
+  }
+  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
+                             lengths.data()) != REDIS_OK) {
+    return TransportError("write failed");
+  }
+  return Status::Ok();
+}
+
+Status RedisConnection::Pipeline(std::span<const Command> commands, std::vector<Reply>* replies) {
+  if (broken_) return Unavailable("Redis connection is broken");
+  replies->clear();
+  replies->reserve(commands.size());
+  for (const Command& command : commands) TASKQ_RETURN_IF_ERROR(Append(command));
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      return TransportError("read failed");
+    }
+    replies->emplace_back(static_cast<redisReply*>(raw));
+  }
+  return Status::Ok();
+}
+
+Result<Reply> RedisConnection::Run(const Command& command) {
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(Pipeline(std::span<const Command>(&command, 1), &replies));
+  return std::move(replies.front());
+}
+
+Status RedisConnection::Send(const Command& command) {
+  if (broken_) return Unavailable("Redis connection is broken");
+  TASKQ_RETURN_IF_ERROR(Append(command));
+  int done = 0;
+  while (!done) {
+    if (redisBufferWrite(context_, &done) != REDIS_OK) return TransportError("write failed");
+  }
+  return Status::Ok();
+}
+
+Result<Reply> RedisConnection::Receive() {
+  if (broken_) return Unavailable("Redis connection is broken");
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+    return TransportError("read failed");
+  }
+  return Reply(static_cast<redisReply*>(raw));
+}
+
+void RedisConnection::SetReadTimeout(std::chrono::milliseconds timeout) {
+  redisSetTimeout(context_, ToTimeval(timeout));
+}
+
+void RedisConnection::Interrupt() { ::shutdown(context_->fd, SHUT_RDWR); }
+
+}  // namespace taskq::broker

@@ -1,0 +1,114 @@
+// A blocking connection to Redis (hiredis) with pipelining. One thread uses a connection at a time.
+// Blocking I/O is deliberate: each worker queue loop and each client owns its connection, and
+// every call it makes is one pipelined round trip, so there is nothing to multiplex.
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/redis_endpoint.h"
+#include "taskq/status.h"
+
+namespace taskq::broker {
+
+// A read-only view of one node of a reply tree.
+class ReplyView {
+ public:
+  explicit ReplyView(const redisReply* reply) : reply_(reply) {}
+
+  bool is_error() const { return reply_->type == REDIS_REPLY_ERROR; }
+  bool is_nil() const { return reply_->type == REDIS_REPLY_NIL; }
+  bool is_array() const { return reply_->type == REDIS_REPLY_ARRAY; }
+  bool is_integer() const { return reply_->type == REDIS_REPLY_INTEGER; }
+  bool is_string() const {
+    return reply_->type == REDIS_REPLY_STRING || reply_->type == REDIS_REPLY_STATUS;
+  }
+  std::string_view str() const {
+    return (is_string() || is_error()) ? std::string_view(reply_->str, reply_->len)
+                                       : std::string_view();
+  }
+  long long integer() const { return is_integer() ? reply_->integer : 0; }
+  size_t size() const { return is_array() ? reply_->elements : 0; }
+  ReplyView operator[](size_t i) const { return ReplyView(reply_->element[i]); }
+
+  // Integer replies, or strings holding an integer (Lua numbers in tables come back as integers;
+  // HGET values come back as strings). Returns `fallback` otherwise.
+  long long AsInt(long long fallback = 0) const;
+
+ private:
+  const redisReply* reply_;
+};
+
+// Owns one reply tree.
+class Reply {
+ public:
+  explicit Reply(redisReply* reply) : reply_(reply) {}
+  ReplyView view() const { return ReplyView(reply_.get()); }
+  // An error reply as a Status (NOSCRIPT, WRONGTYPE, script errors ...); OK otherwise.
+  Status ErrorStatus() const;
+
+ private:
+  struct Free {
+    void operator()(redisReply* r) const { freeReplyObject(r); }
+  };
+  std::unique_ptr<redisReply, Free> reply_;
+};
+
+// A command as its arguments; binary-safe.
+class Command {
+ public:
+  Command() = default;
+  Command(std::initializer_list<std::string_view> args) {
+    for (auto a : args) Add(a);
+  }
+  Command& Add(std::string_view arg) {
+    args_.emplace_back(arg);
+    return *this;
+  }
+  Command& Add(long long value) { return Add(std::string_view(std::to_string(value))); }
+  size_t size() const { return args_.size(); }
+  const std::vector<std::string>& args() const { return args_; }
+
+ private:
+  std::vector<std::string> args_;
+};
+
+class RedisConnection {
+ public:
+  // Connects, authenticates and selects the database.
+  static Result<std::unique_ptr<RedisConnection>> Open(const RedisEndpoint& endpoint);
+  ~RedisConnection();
+  RedisConnection(const RedisConnection&) = delete;
+  RedisConnection& operator=(const RedisConnection&) = delete;
+
+  // Writes all commands at once and reads all replies: one round trip. A transport error (not an
+  // error reply) breaks the connection; the caller re-opens it.
+  Status Pipeline(std::span<const Command> commands, std::vector<Reply>* replies);
+  Result<Reply> Run(const Command& command);
+
+  // Sends a command without reading the reply (for SUBSCRIBE), and reads one pushed reply.
+  Status Send(const Command& command);
+  Result<Reply> Receive();
+
+  // 0 = wait for ever (a subscriber idles for long; TCP keep-alive still notices a dead peer).
+  void SetReadTimeout(std::chrono::milliseconds timeout);
+
+  bool broken() const { return broken_; }
+  // Unblocks a thread waiting in Receive() from another thread (used to stop a subscriber).
+  void Interrupt();
+
+ private:
+  explicit RedisConnection(redisContext* context) : context_(context) {}
+  Status Append(const Command& command);
+  Status TransportError(const char* what);
+
+  redisContext* context_;
+  bool broken_ = false;
+};
+
+}  // namespace taskq::broker

@@ -1,0 +1,117 @@
+#include "broker/redis_endpoint.h"
+
+#include <charconv>
+
+namespace taskq::broker {
+namespace {
+
+bool ParseInt(std::string_view text, int* out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+// Decodes %XX escapes, so passwords may hold '@', ':' or '/'.
+Result<std::string> PercentDecode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    int value = 0;
+    if (i + 2 >= text.size() ||
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr !=
+            text.data() + i + 3) {
+      return InvalidArgument("redis_url", "bad percent escape");
+    }
+    out.push_back(static_cast<char>(value));
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RedisEndpoint::Describe() const {
+  std::string auth;
+  if (!user.empty() || !password.empty()) {
+    auth = user + (password.empty() ? "" : ":***") + "@";
+  }
+  if (!unix_socket.empty()) return "unix://" + auth + unix_socket + "?db=" + std::to_string(db);
+  return "redis://" + auth + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+}
+
+Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
+  RedisEndpoint endpoint;
+  constexpr std::string_view kRedis = "redis://";
+  constexpr std::string_view kUnix = "unix://";
+  if (url.starts_with(kUnix)) {
+    std::string_view rest = url.substr(kUnix.size());
+    if (auto q = rest.find('?'); q != std::string_view::npos) {
+      std::string_view query = rest.substr(q + 1);
+      rest = rest.substr(0, q);
+      if (!query.starts_with("db=") || !ParseInt(query.substr(3), &endpoint.db)) {
+        return InvalidArgument("redis_url", "unix URL query must be ?db=N");
+      }
+    }
+    if (rest.empty() || rest[0] != '/') {
+      return InvalidArgument("redis_url", "unix URL needs an absolute socket path");
+    }
+    endpoint.unix_socket = std::string(rest);
+    return endpoint;
+  }
+  if (!url.starts_with(kRedis)) {
+    return InvalidArgument("redis_url", "must start with redis:// or unix:// (rediss:// TLS is "
+                                        "not supported by Debian 12's hiredis)");
+  }
+  std::string_view rest = url.substr(kRedis.size());
+  if (rest.find_first_of("?#") != std::string_view::npos) {
+    return InvalidArgument("redis_url", "query and fragment are not supported");
+  }
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view auth = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    std::string_view user = auth;
+    std::string_view password;
+    if (auto colon = auth.find(':'); colon != std::string_view::npos) {
+      user = auth.substr(0, colon);
+      password = auth.substr(colon + 1);
+    }
+    auto decoded_user = PercentDecode(user);
+    auto decoded_password = PercentDecode(password);
+    if (!decoded_user.ok()) return decoded_user.status();
+    if (!decoded_password.ok()) return decoded_password.status();
+    endpoint.user = *decoded_user;
+    endpoint.password = *decoded_password;
+  }
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    std::string_view db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty() && (!ParseInt(db, &endpoint.db) || endpoint.db < 0)) {
+      return InvalidArgument("redis_url", "database must be a non-negative integer");
+    }
+  }
+  std::string_view host = rest;
+  if (!rest.empty() && rest[0] == '[') {  // [::1]:6379
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return InvalidArgument("redis_url", "unclosed '['");
+    host = rest.substr(1, close - 1);
+    rest = rest.substr(close + 1);
+    if (!rest.empty() && rest[0] != ':') return InvalidArgument("redis_url", "bad host");
+    if (!rest.empty() && !ParseInt(rest.substr(1), &endpoint.port)) {
+      return InvalidArgument("redis_url", "port must be an integer");
+    }
+  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    if (!ParseInt(rest.substr(colon + 1), &endpoint.port)) {
+      return InvalidArgument("redis_url", "port must be an integer");
+    }
+  }
+  if (endpoint.port <= 0 || endpoint.port > 65535) {
+    return InvalidArgument("redis_url", "port must be in 1..65535");
+  }
+  if (!host.empty()) endpoint.host = std::string(host);
+  return endpoint;
+}
+
+}  // namespace taskq::broker

@@ -1,0 +1,44 @@
+#include "broker/redis_endpoint.h"
+
+#include <gtest/gtest.h>
+
+namespace taskq::broker {
+namespace {
+
+TEST(RedisEndpointTest, ParsesUserPasswordHostPortDb) {
+  auto e = ParseRedisUrl("redis://app:s%40cret@redis.internal:6380/3");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->user, "app");
+  EXPECT_EQ(e->password, "s@cret");
+  EXPECT_EQ(e->host, "redis.internal");
+  EXPECT_EQ(e->port, 6380);
+  EXPECT_EQ(e->db, 3);
+  EXPECT_EQ(e->Describe(), "redis://app:***@redis.internal:6380/3");
+}
+
+TEST(RedisEndpointTest, PasswordOnlyIpv6AndUnix) {
+  auto p = ParseRedisUrl("redis://:pw@localhost");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->user, "");
+  EXPECT_EQ(p->password, "pw");
+  EXPECT_EQ(p->port, 6379);
+  auto v6 = ParseRedisUrl("redis://[::1]:7000");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 7000);
+  auto u = ParseRedisUrl("unix:///run/redis.sock?db=2");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->unix_socket, "/run/redis.sock");
+  EXPECT_EQ(u->db, 2);
+}
+
+TEST(RedisEndpointTest, RejectsMalformedUrls) {
+  for (const char* bad : {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x",
+                          "redis://h/-1", "redis://h/0#frag", "unix://relative", "redis://[::1",
+                          "redis://:%zz@h"}) {
+    EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace taskq::broker

@@ -1,0 +1,201 @@
+#include "common/job_codec.h"
+
+#include <boost/json.hpp>
+
+namespace taskq {
+namespace json = boost::json;
+namespace {
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+json::object EncodeRetention(const Retention& r) {
+  return {{"count", r.count}, {"age_ms", r.age.count()}};
+}
+
+bool SameRetention(const Retention& a, const Retention& b) {
+  return a.count == b.count && a.age == b.age;
+}
+
+const char* BackoffName(BackoffType type) {
+  switch (type) {
+    case BackoffType::kExponential:
+      return "exponential";
+    case BackoffType::kFixed:
+      return "fixed";
+    case BackoffType::kNone:
+      return "none";
+  }
+  return "exponential";
+}
+
+int64_t GetInt(const json::object& o, std::string_view key, int64_t fallback) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr) return fallback;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
+  if (v->is_double()) return static_cast<int64_t>(v->as_double());
+  return fallback;
+}
+
+Retention DecodeRetention(const json::value* v, Retention fallback) {
+  if (v == nullptr || !v->is_object()) return fallback;
+  const json::object& o = v->as_object();
+  return Retention{GetInt(o, "count", fallback.count),
+                   std::chrono::milliseconds(GetInt(o, "age_ms", fallback.age.count()))};
+}
+
+}  // namespace
+
+Status ValidateName(std::string_view field, std::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return InvalidArgument(std::string(field), "must be 1 to 64 characters long");
+  }
+  if (name[0] == '.' || name[0] == '-' || name[0] == '_') {
+    return InvalidArgument(std::string(field), "must start with a letter or a digit");
+  }
+  for (char c : name) {
+    if (!IsNameChar(c)) {
+      return InvalidArgument(std::string(field),
+                             "may contain only letters, digits, '_', '.' and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateJobId(std::string_view id) {
+  if (id.empty() || id.size() > 128) {
+    return InvalidArgument("job_id", "must be 1 to 128 characters long");
+  }
+  for (char c : id) {
+    if (!IsNameChar(c) && c != ':') {
+      return InvalidArgument("job_id", "may contain only letters, digits, '_', '.', ':' and '-'");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateOptions(const EnqueueOptions& o) {
+  if (o.priority < kMinPriority || o.priority > kMaxPriority) {
+    return InvalidArgument("priority", "must be an integer in [-1000000, 1000000]");
+  }
+  if (o.delay.count() < 0 || o.delay > std::chrono::hours(24 * 366 * 10)) {
+    return InvalidArgument("delay_ms", "must be between 0 and 10 years");
+  }
+  if (o.run_at_ms && *o.run_at_ms < 0) {
+    return InvalidArgument("run_at", "must not be before 1970");
+  }
+  if (o.max_attempts < 1 || o.max_attempts > kMaxAttemptsLimit) {
+    return InvalidArgument("max_attempts", "must be in [1, 1000]");
+  }
+  if (o.backoff.delay.count() < 0 || o.backoff.max_delay.count() < 0 ||
+      o.backoff.max_delay < o.backoff.delay) {
+    return InvalidArgument("backoff", "delay_ms and max_delay_ms must be >= 0, delay <= max");
+  }
+  if (!(o.backoff.jitter >= 0.0 && o.backoff.jitter <= 1.0)) {
+    return InvalidArgument("backoff.jitter", "must be in [0, 1]");
+  }
+  if (o.timeout.count() < 0) return InvalidArgument("timeout_ms", "must be >= 0");
+  if (o.keep_completed.count < -1 || o.keep_dead.count < -1) {
+    return InvalidArgument("retention", "count must be >= 0, or -1 for no limit");
+  }
+  if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
+  if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));
+  return Status::Ok();
+}
+
+Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_json,
+                                  const EnqueueOptions& options, const JobLimits& limits) {
+  TASKQ_RETURN_IF_ERROR(ValidateName("type", type));
+  TASKQ_RETURN_IF_ERROR(ValidateOptions(options));
+  if (data_json.size() > limits.max_data_bytes) {
+    return Status(StatusCode::kResourceExhausted,
+                  "is " + std::to_string(data_json.size()) + " bytes; the limit is " +
+                      std::to_string(limits.max_data_bytes),
+                  "data");
+  }
+  json::parse_options parse_options;
+  parse_options.max_depth = static_cast<size_t>(limits.max_json_depth);
+  boost::system::error_code ec;
+  json::value data = json::parse(data_json, ec, {}, parse_options);
+  if (ec) return InvalidArgument("data", "is not valid JSON: " + ec.message());
+  if (!data.is_object()) return InvalidArgument("data", "must be a JSON object");
+
+  const EnqueueOptions defaults;
+  json::object o;
+  if (options.priority != 0) o["priority"] = options.priority;
+  if (options.max_attempts != defaults.max_attempts) o["max_attempts"] = options.max_attempts;
+  const BackoffPolicy& b = options.backoff;
+  if (b.type != defaults.backoff.type || b.delay != defaults.backoff.delay ||
+      b.max_delay != defaults.backoff.max_delay || b.jitter != defaults.backoff.jitter) {
+    o["backoff"] = {{"type", BackoffName(b.type)},
+                    {"delay_ms", b.delay.count()},
+                    {"max_delay_ms", b.max_delay.count()},
+                    {"jitter", b.jitter}};
+  }
+  if (options.timeout.count() != 0) o["timeout_ms"] = options.timeout.count();
+  if (!SameRetention(options.keep_completed, defaults.keep_completed)) {
+    o["keep_completed"] = EncodeRetention(options.keep_completed);
+  }
+  if (!SameRetention(options.keep_dead, defaults.keep_dead)) {
+    o["keep_dead"] = EncodeRetention(options.keep_dead);
+  }
+
+  // The data is copied as the producer sent it (already checked to be one JSON object), so a
+  // large payload is not re-serialised.
+  std::string body;
+  body.reserve(data_json.size() + type.size() + 16);
+  body += "{\"t\":";
+  body += json::serialize(json::string_view(type.data(), type.size()));
+  body += ",\"d\":";
+  body += data_json;
+  if (!o.empty()) {
+    body += ",\"o\":";
+    body += json::serialize(o);
+  }
+  body += '}';
+  return body;
+}
+
+Result<DecodedBody> DecodeJobBody(std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return Internal("job body is not a JSON object");
+  const json::object& root = v.as_object();
+  DecodedBody out;
+  out.created_ms = GetInt(root, "c", 0);
+  const json::value* type = root.if_contains("t");
+  const json::value* data = root.if_contains("d");
+  if (type == nullptr || !type->is_string() || data == nullptr || !data->is_object()) {
+    return Internal("job body lacks its type or data");
+  }
+  out.type = std::string(type->as_string());
+  out.data_json = json::serialize(*data);
+  if (const json::value* ov = root.if_contains("o"); ov != nullptr && ov->is_object()) {
+    const json::object& o = ov->as_object();
+    EnqueueOptions& opt = out.options;
+    opt.priority = static_cast<int32_t>(GetInt(o, "priority", 0));
+    opt.max_attempts = static_cast<int32_t>(GetInt(o, "max_attempts", opt.max_attempts));
+    opt.timeout = std::chrono::milliseconds(GetInt(o, "timeout_ms", 0));
+    if (const json::value* bv = o.if_contains("backoff"); bv != nullptr && bv->is_object()) {
+      const json::object& bo = bv->as_object();
+      const json::value* bt = bo.if_contains("type");
+      if (bt != nullptr && bt->is_string()) {
+        if (bt->as_string() == "fixed") opt.backoff.type = BackoffType::kFixed;
+        if (bt->as_string() == "none") opt.backoff.type = BackoffType::kNone;
+      }
+      opt.backoff.delay = std::chrono::milliseconds(GetInt(bo, "delay_ms", 1000));
+      opt.backoff.max_delay = std::chrono::milliseconds(GetInt(bo, "max_delay_ms", 3600000));
+      if (const json::value* j = bo.if_contains("jitter"); j != nullptr && j->is_number()) {
+        opt.backoff.jitter = j->to_number<double>();
+      }
+    }
+    opt.keep_completed = DecodeRetention(o.if_contains("keep_completed"), opt.keep_completed);
+    opt.keep_dead = DecodeRetention(o.if_contains("keep_dead"), opt.keep_dead);
+  }
+  return out;
+}
+
+}  // namespace taskq

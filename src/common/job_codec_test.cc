@@ -1,0 +1,86 @@
+#include "common/job_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace taskq {
+namespace {
+
+TEST(JobCodecTest, DefaultOptionsAreLeftOut) {
+  auto body = EncodeJobBody("email", R"({"to":"user@example.com"})", {}, {});
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(*body, R"({"t":"email","d":{"to":"user@example.com"}})");
+}
+
+TEST(JobCodecTest, RoundTripsOptions) {
+  EnqueueOptions o;
+  o.priority = -4;
+  o.max_attempts = 7;
+  o.backoff = {BackoffType::kFixed, std::chrono::milliseconds(50), std::chrono::milliseconds(60),
+               0.0};
+  o.timeout = std::chrono::milliseconds(1234);
+  o.keep_completed = {5, std::chrono::milliseconds(600)};
+  auto body = EncodeJobBody("x", R"({"a":[1,2]})", o, {});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  std::string stored = "{\"c\":42," + body->substr(1);
+  auto decoded = DecodeJobBody(stored);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->created_ms, 42);
+  EXPECT_EQ(decoded->type, "x");
+  EXPECT_EQ(decoded->data_json, R"({"a":[1,2]})");
+  EXPECT_EQ(decoded->options.priority, -4);
+  EXPECT_EQ(decoded->options.max_attempts, 7);
+  EXPECT_EQ(decoded->options.backoff.type, BackoffType::kFixed);
+  EXPECT_EQ(decoded->options.backoff.delay.count(), 50);
+  EXPECT_EQ(decoded->options.timeout.count(), 1234);
+  EXPECT_EQ(decoded->options.keep_completed.count, 5);
+  EXPECT_EQ(decoded->options.keep_completed.age.count(), 600);
+}
+
+TEST(JobCodecTest, RejectsBadInputNamingTheField) {
+  JobLimits limits;
+  limits.max_data_bytes = 64;
+  limits.max_json_depth = 4;
+  struct Case {
+    std::string type, data, field;
+    EnqueueOptions options;
+  };
+  EnqueueOptions bad_priority;
+  bad_priority.priority = 2000000;
+  EnqueueOptions bad_attempts;
+  bad_attempts.max_attempts = 0;
+  EnqueueOptions bad_queue;
+  bad_queue.queue = "a{b}";
+  EnqueueOptions bad_id;
+  bad_id.job_id = "x y";
+  EnqueueOptions bad_jitter;
+  bad_jitter.backoff.jitter = 2;
+  const std::vector<Case> cases = {
+      {"", "{}", "type", {}},
+      {"has space", "{}", "type", {}},
+      {"x", "{", "data", {}},
+      {"x", "[1]", "data", {}},
+      {"x", "{} trailing", "data", {}},
+      {"x", R"({"a":{"b":{"c":{"d":{"e":1}}}}})", "data", {}},
+      {"x", std::string(100, ' ') + "{}", "data", {}},
+      {"x", "{}", "priority", bad_priority},
+      {"x", "{}", "max_attempts", bad_attempts},
+      {"x", "{}", "queue", bad_queue},
+      {"x", "{}", "job_id", bad_id},
+      {"x", "{}", "backoff.jitter", bad_jitter},
+  };
+  for (const Case& c : cases) {
+    auto body = EncodeJobBody(c.type, c.data, c.options, limits);
+    ASSERT_FALSE(body.ok()) << c.type << " " << c.data;
+    EXPECT_EQ(body.status().field(), c.field) << body.status().ToString();
+  }
+}
+
+TEST(JobCodecTest, NamesAllowTheDocumentedCharacters) {
+  EXPECT_TRUE(ValidateName("queue", "image-resize_2.high").ok());
+  EXPECT_FALSE(ValidateName("queue", "q:1").ok());
+  EXPECT_FALSE(ValidateName("queue", std::string(65, 'a')).ok());
+  EXPECT_TRUE(ValidateJobId("order:42").ok());
+}
+
+}  // namespace
+}  // namespace taskq

@@ -1,0 +1,55 @@
+// A real redis-server for tests, on a free loopback port, in its own temporary directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/redis_connection.h"
+
+namespace taskq::testing {
+
+struct RedisServerOptions {
+  bool append_only = false;  // AOF with appendfsync always, for restart tests
+  std::vector<std::string> extra_args;
+};
+
+class RedisServer {
+ public:
+  explicit RedisServer(RedisServerOptions options = {});
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  const std::string& dir() const { return dir_; }
+
+  // Stops the server (SIGKILL: nothing more is written) and starts it again on the same port and
+  // directory; with AOF on, what was acknowledged is replayed.
+  void Kill();
+  void Start();
+  void Restart() {
+    Kill();
+    Start();
+  }
+
+  // A fresh connection for seeding and inspecting keys.
+  std::unique_ptr<broker::RedisConnection> Connect() const;
+  // Runs one command on a shared connection; fails the test on a transport error.
+  broker::Reply Run(const broker::Command& command);
+
+ private:
+  RedisServerOptions options_;
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::unique_ptr<broker::RedisConnection> connection_;
+};
+
+// A free TCP port on 127.0.0.1 (bound to port 0 and released).
+int FreeLoopbackPort();
+
+}  // namespace taskq::testing
