@@ -20,6 +20,14 @@ enum class JobState {
 };
 
 const char* JobStateName(JobState state);
+
+// What cancelling or removing a job did.
+enum class RemoveOutcome {
+  kNotFound,
+  kRemoved,        // it was not running and is gone
+  kStopRequested,  // it is running: its worker was asked to stop it (it then goes dead)
+  kRefused,        // cancel of a finished job, or remove of a running one
+};
 std::optional<JobState> ParseJobState(std::string_view name);
 
 struct AttemptError {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "taskq/job.h"
+#include "taskq/queue_counts.h"
 #include "taskq/status.h"
 
 namespace taskq::broker {
@@ -100,20 +101,6 @@ struct FlushResult {
 };
 
 enum class RemoveMode { kCancel, kRemove };
-enum class RemoveOutcome { kNotFound, kRemoved, kStopRequested, kRefused };
-
-struct QueueCounts {
-  int64_t waiting = 0;
-  int64_t delayed = 0;
-  int64_t active = 0;
-  int64_t completed = 0;
-  int64_t retrying = 0;
-  int64_t dead = 0;
-  bool paused = false;
-  int64_t completed_total = 0;  // completions ever recorded
-  int64_t failed_total = 0;     // failed attempts ever recorded
-  int64_t stalled_total = 0;
-};
 
 class Broker {
  public:

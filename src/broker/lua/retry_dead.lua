@@ -11,14 +11,15 @@ local limit = tonumber(ARGV[2])
 if not limit or limit < 1 or limit > 1000 then return redis.error_reply('ERR invalid limit') end
 local ids = {}
 if #ARGV > 2 then
+  -- ZREM, not ZSCORE: an id given twice is dead only the first time, so it is queued once.
   for i = 3, #ARGV do
-    if redis.call('ZSCORE', KEYS[1], ARGV[i]) then ids[#ids + 1] = ARGV[i] end
+    if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then ids[#ids + 1] = ARGV[i] end
   end
 else
   ids = redis.call('ZRANGE', KEYS[1], 0, limit - 1)
+  if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
 end
 if #ids == 0 then return 0 end
-redis.call('ZREM', KEYS[1], unpack(ids))
 for _, id in ipairs(ids) do
   local mk = base .. 'm:' .. id
   redis.call('HSET', mk, 'st', 'waiting', 'a', 0, 's', 0, 'tk', '')

@@ -1,0 +1,60 @@
+// The producer side: enqueue jobs and look them up. Thread-safe (calls are serialised on one
+// Redis connection; open one Client per thread for parallel producers).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "taskq/enqueue_options.h"
+#include "taskq/job.h"
+#include "taskq/status.h"
+
+namespace taskq {
+
+struct ClientOptions {
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string key_prefix = "taskq";
+  size_t max_data_bytes = 512 * 1024;  // per job's data
+  int max_json_depth = 32;
+  size_t max_bulk = 10000;             // jobs per EnqueueBulk call
+};
+
+struct EnqueueRequest {
+  std::string type;
+  std::string data_json = "{}";  // a JSON object
+  EnqueueOptions options;
+};
+
+struct EnqueueResult {
+  std::string id;
+  std::string queue;
+  bool created = false;  // false: a job with this id existed; it was left as it is
+  std::optional<JobState> state;  // kWaiting or kDelayed when created
+};
+
+class Client {
+ public:
+  // Does not connect yet: the first call does (and each call after a dropped connection).
+  static Result<std::unique_ptr<Client>> Open(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  Result<EnqueueResult> Enqueue(const EnqueueRequest& request);
+  // Validates every job before writing any (all or nothing on bad input). One Redis round trip
+  // per queue in the batch; each queue's part is atomic.
+  Result<std::vector<EnqueueResult>> EnqueueBulk(std::span<const EnqueueRequest> requests);
+  Result<std::optional<Job>> Get(const std::string& queue, const std::string& id);
+  // Waiting/delayed/retrying: removed. Active: its worker is asked to stop it.
+  Result<RemoveOutcome> Cancel(const std::string& queue, const std::string& id);
+
+ private:
+  class Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace taskq

@@ -1,0 +1,58 @@
+// What a job handler sees and returns. Handlers run on the worker's handler threads, never on its
+// Redis loop, so they may block (SMTP, HTTP, image work).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace taskq {
+
+class JobContext {
+ public:
+  virtual ~JobContext() = default;
+
+  virtual const std::string& id() const = 0;
+  virtual const std::string& type() const = 0;
+  virtual const std::string& queue() const = 0;
+  // The job's data: a JSON object, as text (parse it with the JSON library of your choice).
+  virtual const std::string& data_json() const = 0;
+  virtual int32_t attempt() const = 0;  // 1 for the first attempt
+  virtual int32_t max_attempts() const = 0;
+
+  // Stored on the job while this worker holds its lease; any JSON value, e.g. "42" or
+  // {"done":3,"total":10}. Written to Redis in the worker's next round trip.
+  virtual void SetProgress(std::string progress_json) = 0;
+  // Appends one line to the job's log (the newest lines are kept, up to the worker's cap).
+  virtual void Log(std::string line) = 0;
+
+  // True once the handler should stop: the attempt timed out, someone cancelled the job, the
+  // worker lost the lease, or the worker is shutting down past its grace period. A result given
+  // after that is discarded. Long handlers should check it between steps.
+  virtual bool stop_requested() const = 0;
+  // When the attempt times out.
+  virtual std::chrono::steady_clock::time_point deadline() const = 0;
+};
+
+struct HandlerResult {
+  enum class Kind {
+    kSuccess,  // done; result_json is stored on the job
+    kRetry,    // transient failure: retried with backoff while attempts remain, then dead
+    kFail,     // permanent failure: dead at once, no retry
+  };
+  Kind kind = Kind::kSuccess;
+  std::string result_json = "null";
+  std::string message;  // the error, for kRetry and kFail
+
+  static HandlerResult Success(std::string result_json = "null") {
+    return {Kind::kSuccess, std::move(result_json), {}};
+  }
+  static HandlerResult Retry(std::string message) { return {Kind::kRetry, "null", std::move(message)}; }
+  static HandlerResult Fail(std::string message) { return {Kind::kFail, "null", std::move(message)}; }
+};
+
+// A handler may also throw: an exception counts as kRetry with its what() as the message.
+using Handler = std::function<HandlerResult(JobContext&)>;
+
+}  // namespace taskq

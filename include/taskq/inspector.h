@@ -1,0 +1,52 @@
+// Operating queues: counts, listing, and the operator's actions. Thread-safe like Client.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "taskq/job.h"
+#include "taskq/queue_counts.h"
+#include "taskq/status.h"
+
+namespace taskq {
+
+struct InspectorOptions {
+  std::string redis_url = "redis://127.0.0.1:6379";
+  std::string key_prefix = "taskq";
+};
+
+class Inspector {
+ public:
+  static Result<std::unique_ptr<Inspector>> Open(InspectorOptions options);
+  ~Inspector();
+  Inspector(const Inspector&) = delete;
+  Inspector& operator=(const Inspector&) = delete;
+
+  Result<std::vector<std::string>> Queues();
+  Result<QueueCounts> Counts(const std::string& queue);
+  // Waiting, delayed, retrying and active in run order; completed and dead newest first.
+  // limit in [1, 1000].
+  Result<std::vector<Job>> List(const std::string& queue, JobState state, int64_t offset,
+                                int64_t limit);
+  Result<bool> Pause(const std::string& queue);   // true if it was running
+  Result<bool> Resume(const std::string& queue);  // true if it was paused
+  // Retries the given dead jobs, or the oldest `limit` when ids is empty. Returns how many moved.
+  Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
+                            int32_t limit = 1000);
+  Result<bool> Promote(const std::string& queue, const std::string& id);
+  // Removes a job that is not running, with all its keys.
+  Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id);
+  // Removes completed or dead jobs that finished more than older_than ago; at most limit.
+  Result<int64_t> Clean(const std::string& queue, JobState state,
+                        std::chrono::milliseconds older_than, int32_t limit = 10000);
+
+ private:
+  class Impl;
+  explicit Inspector(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace taskq

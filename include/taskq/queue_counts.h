@@ -1,0 +1,21 @@
+// A queue's size per state and its lifetime counters.
+#pragma once
+
+#include <cstdint>
+
+namespace taskq {
+
+struct QueueCounts {
+  int64_t waiting = 0;
+  int64_t delayed = 0;
+  int64_t active = 0;
+  int64_t completed = 0;  // kept by retention
+  int64_t retrying = 0;
+  int64_t dead = 0;       // kept by retention
+  bool paused = false;
+  int64_t completed_total = 0;  // completions ever recorded
+  int64_t failed_total = 0;     // failed attempts ever recorded
+  int64_t stalled_total = 0;    // expired leases ever recovered
+};
+
+}  // namespace taskq

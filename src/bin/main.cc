@@ -1,0 +1,201 @@
+// taskq: one binary for every role. Thin: parses configuration and wires library objects.
+//   taskq up        managed redis-server (unless --redis-url) + worker for all queues
+//   taskq worker    a worker for the given queues, against a configured Redis
+//   taskq enqueue   enqueue one job (prints it as JSON)
+//   taskq stats     counts per state of every queue
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "bin/managed_redis.h"
+#include "common/json_text.h"
+#include "taskq/client.h"
+#include "taskq/inspector.h"
+#include "taskq/worker.h"
+
+namespace {
+
+struct CommonFlags {
+  std::string redis_url;
+  std::string key_prefix = "taskq";
+  std::string log_level = "info";
+};
+
+// Blocks SIGINT and SIGTERM in every thread (call before starting any) and waits for one.
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+int WaitForShutdownSignal() {
+  sigset_t set = ShutdownSignals();
+  int signal = 0;
+  sigwait(&set, &signal);
+  spdlog::info("received {}; shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  return signal;
+}
+
+int Fail(const taskq::Status& status) {
+  spdlog::error("{}", status.ToString());
+  return 1;
+}
+
+int RunWorker(taskq::WorkerOptions options) {
+  taskq::Worker worker(options);
+  // Built-in job types register here once they exist (src/handlers/); a job whose type has no
+  // handler on this worker goes dead with a message naming the type.
+  if (auto s = worker.Start(); !s.ok()) return Fail(s);
+  std::string names;
+  for (const auto& q : options.queues) {
+    names += (names.empty() ? "" : ", ") + q.queue + "=" + std::to_string(q.concurrency);
+  }
+  spdlog::info("worker running on {} ({})", options.redis_url, names);
+  WaitForShutdownSignal();
+  worker.Stop();
+  auto stats = worker.stats();
+  spdlog::info("worker stopped: {} completed, {} failed attempts, {} results refused",
+               stats.completed, stats.failed, stats.rejected);
+  if (worker.stuck_handlers() > 0) {
+    spdlog::warn("{} handler(s) ignored the stop request; exiting without them",
+                 worker.stuck_handlers());
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  return 0;
+}
+
+void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* queues,
+                    int64_t* lease_ms, int64_t* grace_ms) {
+  cmd->add_option("--queues", *queues, "queues and concurrency, e.g. email=5,image-resize=2")
+      ->envname("TASKQ_QUEUES");
+  cmd->add_option("--lease-ms", *lease_ms, "lease of a claimed job")
+      ->envname("TASKQ_LEASE_MS")
+      ->check(CLI::Range(int64_t{100}, int64_t{3600000}));
+  cmd->add_option("--shutdown-grace-ms", *grace_ms, "time running jobs get at shutdown")
+      ->envname("TASKQ_SHUTDOWN_GRACE_MS")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  cmd->add_option("--max-stalls", options->max_stalls, "expired leases before a job is dead")
+      ->envname("TASKQ_MAX_STALLS")
+      ->check(CLI::Range(0, 1000));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  CLI::App app{"taskq: a distributed task queue on Redis"};
+  app.require_subcommand(1);
+  app.set_config("--config", "", "TOML configuration file");
+  CommonFlags common;
+  app.add_option("--redis-url", common.redis_url, "redis://[user:pass@]host:port/db")
+      ->envname("TASKQ_REDIS_URL");
+  app.add_option("--key-prefix", common.key_prefix, "prefix of every Redis key")
+      ->envname("TASKQ_KEY_PREFIX");
+  app.add_option("--log-level", common.log_level, "trace, debug, info, warn, error")
+      ->envname("TASKQ_LOG_LEVEL");
+
+  taskq::WorkerOptions worker_options;
+  std::string queues = "email=5,image-resize=2,export=1,webhook=10,cleanup=1";
+  int64_t lease_ms = 30000;
+  int64_t grace_ms = 20000;
+
+  CLI::App* up = app.add_subcommand("up", "run everything: managed Redis (unless --redis-url) "
+                                          "and workers for every queue");
+  std::string data_dir = "data";
+  int redis_port = 6379;
+  up->add_option("--data-dir", data_dir, "where the managed Redis keeps its data")
+      ->envname("TASKQ_DATA_DIR");
+  up->add_option("--redis-port", redis_port, "port of the managed Redis")
+      ->envname("TASKQ_REDIS_PORT")
+      ->check(CLI::Range(1, 65535));
+  AddWorkerFlags(up, &worker_options, &queues, &lease_ms, &grace_ms);
+
+  CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
+  AddWorkerFlags(worker, &worker_options, &queues, &lease_ms, &grace_ms);
+
+  CLI::App* enqueue = app.add_subcommand("enqueue", "enqueue one job and print it");
+  taskq::EnqueueRequest request;
+  int64_t delay_ms = 0;
+  enqueue->add_option("--type", request.type, "job type")->required();
+  enqueue->add_option("--data", request.data_json, "job data, a JSON object");
+  enqueue->add_option("--queue", request.options.queue, "queue (default: the type)");
+  enqueue->add_option("--job-id", request.options.job_id, "id (enqueue is idempotent by id)");
+  enqueue->add_option("--priority", request.options.priority, "lower runs first");
+  enqueue->add_option("--delay-ms", delay_ms, "run no earlier than this from now");
+  enqueue->add_option("--max-attempts", request.options.max_attempts, "attempts in total");
+
+  CLI::App* stats = app.add_subcommand("stats", "print job counts per queue and state");
+
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::from_str(common.log_level));
+
+  worker_options.key_prefix = common.key_prefix;
+  worker_options.lease = std::chrono::milliseconds(lease_ms);
+  worker_options.shutdown_grace = std::chrono::milliseconds(grace_ms);
+  if (up->parsed() || worker->parsed()) {
+    auto parsed = taskq::ParseQueueList(queues);
+    if (!parsed.ok()) return Fail(parsed.status());
+    worker_options.queues = std::move(*parsed);
+  }
+  const std::string default_url = "redis://127.0.0.1:6379";
+
+  if (up->parsed()) {
+    std::unique_ptr<taskq::bin::ManagedRedis> managed;
+    if (common.redis_url.empty()) {
+      managed = std::make_unique<taskq::bin::ManagedRedis>(
+          taskq::bin::ManagedRedisOptions{std::filesystem::path(data_dir) / "redis", redis_port});
+      if (auto s = managed->Start(); !s.ok()) return Fail(s);
+      worker_options.redis_url = managed->url();
+    } else {
+      worker_options.redis_url = common.redis_url;
+    }
+    int rc = RunWorker(worker_options);
+    if (managed) managed->Stop();
+    return rc;
+  }
+  if (worker->parsed()) {
+    worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
+    return RunWorker(worker_options);
+  }
+  const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
+  if (enqueue->parsed()) {
+    request.options.delay = std::chrono::milliseconds(delay_ms);
+    auto client = taskq::Client::Open({url, common.key_prefix});
+    if (!client.ok()) return Fail(client.status());
+    auto result = (*client)->Enqueue(request);
+    if (!result.ok()) return Fail(result.status());
+    std::printf("{\"id\":%s,\"queue\":%s,\"created\":%s,\"state\":%s}\n",
+                taskq::JsonString(result->id).c_str(), taskq::JsonString(result->queue).c_str(),
+                result->created ? "true" : "false",
+                result->state ? taskq::JsonString(taskq::JobStateName(*result->state)).c_str()
+                              : "null");
+    return 0;
+  }
+  if (stats->parsed()) {
+    auto inspector = taskq::Inspector::Open({url, common.key_prefix});
+    if (!inspector.ok()) return Fail(inspector.status());
+    auto names = (*inspector)->Queues();
+    if (!names.ok()) return Fail(names.status());
+    std::printf("%-24s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed", "active",
+                "retrying", "completed", "dead", "");
+    for (const std::string& name : *names) {
+      auto c = (*inspector)->Counts(name);
+      if (!c.ok()) return Fail(c.status());
+      std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
+                  static_cast<long long>(c->waiting), static_cast<long long>(c->delayed),
+                  static_cast<long long>(c->active), static_cast<long long>(c->retrying),
+                  static_cast<long long>(c->completed), static_cast<long long>(c->dead),
+                  c->paused ? "paused" : "");
+    }
+    return 0;
+  }
+  return 0;
+}

@@ -1,0 +1,417 @@
+#include "worker/processor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+
+#include "common/job_codec.h"
+#include "common/json_text.h"
+
+namespace taskq::worker {
+namespace {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+bool SameRetention(const Retention& a, const Retention& b) {
+  return a.count == b.count && a.age == b.age;
+}
+
+double UnitRandom() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+}  // namespace
+
+// One claimed attempt. Its identity is immutable; the flags below are read by the handler thread
+// (stop_) and otherwise guarded by the processor's mu_.
+class RunningJob final : public JobContext {
+ public:
+  RunningJob(Processor& owner, const std::string& queue, broker::ClaimedJob claimed,
+             DecodedBody body, Clock::time_point deadline)
+      : owner_(owner),
+        queue_(queue),
+        id_(std::move(claimed.id)),
+        type_(std::move(body.type)),
+        data_(std::move(body.data_json)),
+        options_(std::move(body.options)),
+        attempt_(claimed.attempt),
+        token_(claimed.token),
+        deadline_(deadline) {}
+
+  const std::string& id() const override { return id_; }
+  const std::string& type() const override { return type_; }
+  const std::string& queue() const override { return queue_; }
+  const std::string& data_json() const override { return data_; }
+  int32_t attempt() const override { return attempt_; }
+  int32_t max_attempts() const override { return options_.max_attempts; }
+  void SetProgress(std::string progress_json) override {
+    owner_.AddProgress(*this, std::move(progress_json), {});
+  }
+  void Log(std::string line) override { owner_.AddProgress(*this, {}, std::move(line)); }
+  bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
+  Clock::time_point deadline() const override { return deadline_; }
+
+  broker::Lease lease() const { return {id_, token_}; }
+  const EnqueueOptions& options() const { return options_; }
+  void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
+
+  // Guarded by the processor's mu_.
+  bool abandoned = false;         // timed out, lost or handed back: its result is discarded
+  bool cancel_requested = false;  // someone cancelled it: a failure is final
+
+ private:
+  Processor& owner_;
+  const std::string& queue_;
+  const std::string id_;
+  const std::string type_;
+  const std::string data_;
+  const EnqueueOptions options_;
+  const int32_t attempt_;
+  const int64_t token_;
+  const Clock::time_point deadline_;
+  std::atomic<bool> stop_{false};
+};
+
+Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> broker,
+                     const HandlerRegistry& handlers, ThreadPool& pool)
+    : options_(std::move(options)), handlers_(handlers), pool_(pool), broker_(std::move(broker)) {}
+
+Processor::~Processor() { Shutdown(); }
+
+void Processor::Start() { loop_ = std::thread([this] { Loop(); }); }
+
+void Processor::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    wake_ = true;
+  }
+  changed_.notify_all();
+}
+
+void Processor::StopClaiming() {
+  {
+    std::lock_guard lock(mu_);
+    claiming_ = false;
+  }
+  changed_.notify_all();
+}
+
+bool Processor::WaitIdle(Clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_until(lock, deadline, [this] {
+    return running_.empty() && OutboxEmpty() && !flush_in_flight_;
+  });
+}
+
+void Processor::Shutdown() {
+  std::vector<broker::Lease> leases;
+  {
+    std::lock_guard lock(mu_);
+    if (!loop_.joinable()) return;
+    claiming_ = false;
+    exit_ = true;
+  }
+  changed_.notify_all();
+  loop_.join();
+  // The loop has ended: this thread is now the broker's only user.
+  broker::FlushRequest last;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, job] : running_) {
+      if (job->abandoned) continue;
+      job->abandoned = true;
+      job->RequestStop();
+      leases.push_back(job->lease());
+    }
+    last = TakeOutbox();
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto released = broker_->Release(options_.queue, leases);
+    if (released.ok()) {
+      if (!leases.empty()) {
+        spdlog::info("queue {}: handed back {} running job(s)", options_.queue, *released);
+      }
+      break;
+    }
+    spdlog::warn("queue {}: handing back leases failed: {}", options_.queue,
+                 released.status().ToString());
+  }
+  while (!last.completions.empty() || !last.failures.empty() || !last.progress.empty()) {
+    auto result = broker_->Flush(options_.queue, last);
+    std::lock_guard lock(mu_);
+    if (!result.ok()) {
+      spdlog::warn("queue {}: could not send {} result(s) at shutdown: {}; their leases will "
+                   "expire and the jobs run again",
+                   options_.queue, last.completions.size() + last.failures.size(),
+                   result.status().ToString());
+      break;
+    }
+    CountFinished(*result);
+    last = TakeOutbox();
+  }
+}
+
+Processor::Stats Processor::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+int64_t Processor::running() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int64_t>(running_.size());
+}
+
+void Processor::AddProgress(const RunningJob& job, std::string progress_json,
+                            std::string log_line) {
+  {
+    std::lock_guard lock(mu_);
+    if (job.abandoned) return;
+    broker::ProgressUpdate& update = progress_[job.id()];
+    update.lease = job.lease();
+    if (!progress_json.empty()) update.progress_json = std::move(progress_json);
+    if (!log_line.empty()) {
+      update.log_lines.push_back(std::move(log_line));
+      // A chatty handler between two round trips keeps only what Redis would keep anyway.
+      if (update.log_lines.size() > static_cast<size_t>(options_.max_log_lines)) {
+        update.log_lines.erase(update.log_lines.begin());
+      }
+    }
+  }
+  changed_.notify_all();
+}
+
+bool Processor::OutboxEmpty() const {
+  return completions_.empty() && failures_.empty() && progress_.empty();
+}
+
+std::vector<broker::Lease> Processor::HeldLeases() const {
+  std::vector<broker::Lease> leases;
+  for (const auto& [id, job] : running_) {
+    if (!job->abandoned) leases.push_back(job->lease());
+  }
+  return leases;
+}
+
+// Takes what is ready to send. One flush carries one retention policy per kind; results with
+// another policy wait for the next iteration (which follows at once).
+broker::FlushRequest Processor::TakeOutbox() {
+  broker::FlushRequest request;
+  request.lease = options_.lease;
+  request.policy.max_errors_kept = options_.max_errors_kept;
+  request.policy.max_log_lines = options_.max_log_lines;
+  if (!completions_.empty()) {
+    request.policy.keep_completed = completions_.front().keep;
+    while (!completions_.empty() &&
+           SameRetention(completions_.front().keep, request.policy.keep_completed)) {
+      request.completions.push_back(std::move(completions_.front().completion));
+      completions_.pop_front();
+    }
+  }
+  if (!failures_.empty()) {
+    request.policy.keep_dead = failures_.front().keep;
+    while (!failures_.empty() && SameRetention(failures_.front().keep, request.policy.keep_dead)) {
+      request.failures.push_back(std::move(failures_.front().failure));
+      failures_.pop_front();
+    }
+  }
+  for (auto& [id, update] : progress_) request.progress.push_back(std::move(update));
+  progress_.clear();
+  return request;
+}
+
+// A flush that failed in transit may or may not have run: sending its results again is safe,
+// since a result whose token was already used is refused without effect.
+void Processor::RestoreOutbox(broker::FlushRequest& request) {
+  for (auto it = request.completions.rbegin(); it != request.completions.rend(); ++it) {
+    completions_.push_front({std::move(*it), request.policy.keep_completed});
+  }
+  for (auto it = request.failures.rbegin(); it != request.failures.rend(); ++it) {
+    failures_.push_front({std::move(*it), request.policy.keep_dead});
+  }
+  for (auto& update : request.progress) {
+    if (!progress_.contains(update.lease.id)) progress_[update.lease.id] = std::move(update);
+  }
+}
+
+void Processor::CountFinished(const broker::FlushResult& result) {
+  for (bool ok : result.completed) (ok ? stats_.completed : stats_.rejected)++;
+  for (bool ok : result.failed) (ok ? stats_.failed : stats_.rejected)++;
+}
+
+void Processor::AddFailure(const RunningJob& job, const std::string& message, bool retry) {
+  const EnqueueOptions& o = job.options();
+  int64_t delay = -1;
+  if (retry && job.attempt() < o.max_attempts) {
+    delay = BackoffDelay(o.backoff, job.attempt(), UnitRandom()).count();
+  }
+  std::string error = "{\"attempt\":" + std::to_string(job.attempt()) + ",\"message\":";
+  AppendJsonString(&error, message);
+  error += '}';
+  failures_.push_back({broker::Failure{job.lease(), std::move(error), delay}, o.keep_dead});
+}
+
+void Processor::TimeOutJobs(Clock::time_point now) {
+  for (auto& [id, job] : running_) {
+    if (job->abandoned || now < job->deadline()) continue;
+    job->abandoned = true;
+    job->RequestStop();
+    const auto timeout = job->options().timeout.count() > 0 ? job->options().timeout
+                                                            : options_.default_timeout;
+    AddFailure(*job, "timed out after " + std::to_string(timeout.count()) + " ms", true);
+  }
+}
+
+void Processor::StartJob(broker::ClaimedJob claimed) {
+  ++stats_.claimed;
+  auto body = DecodeJobBody(claimed.body);
+  const Handler* handler = body.ok() ? handlers_.Find(body->type) : nullptr;
+  const milliseconds timeout = body.ok() && body->options.timeout.count() > 0
+                                   ? body->options.timeout
+                                   : options_.default_timeout;
+  auto job = std::make_shared<RunningJob>(*this, options_.queue, std::move(claimed),
+                                          body.ok() ? std::move(*body) : DecodedBody{},
+                                          Clock::now() + timeout);
+  if (!body.ok() || handler == nullptr) {
+    // Permanent: no attempt would go differently on this worker.
+    AddFailure(*job,
+               body.ok() ? "no handler for job type '" + job->type() + "' on this worker"
+                         : "job body unreadable: " + body.status().message(),
+               false);
+    return;
+  }
+  running_.emplace(job->id(), job);
+  pool_.Post([this, job] { RunHandler(job); });
+}
+
+void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
+  HandlerResult result;
+  const Handler* handler = handlers_.Find(job->type());
+  try {
+    result = (*handler)(*job);
+  } catch (const std::exception& e) {
+    result = HandlerResult::Retry(std::string("handler threw: ") + e.what());
+  } catch (...) {
+    result = HandlerResult::Retry("handler threw a non-standard exception");
+  }
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(job->id());
+    if (!job->abandoned) {
+      if (result.kind == HandlerResult::Kind::kSuccess) {
+        completions_.push_back({broker::Completion{job->lease(), std::move(result.result_json)},
+                                job->options().keep_completed});
+      } else if (job->cancel_requested) {
+        AddFailure(*job, "cancelled" + (result.message.empty() ? "" : ": " + result.message),
+                   false);
+      } else {
+        AddFailure(*job, result.message, result.kind == HandlerResult::Kind::kRetry);
+      }
+    }
+  }
+  changed_.notify_all();
+}
+
+void Processor::Loop() {
+  const milliseconds heartbeat_every = std::max(options_.lease / 3, milliseconds(1));
+  Clock::time_point now = Clock::now();
+  Clock::time_point next_heartbeat = now + heartbeat_every;
+  Clock::time_point next_recover = now;
+  Clock::time_point next_poll = now + options_.idle_poll;
+  // When the next delayed or retrying job is due (none: max()).
+  Clock::time_point next_due = Clock::time_point::max();
+  bool want_claim = true;  // the queue may hold work for us
+  milliseconds retry_pause(50);
+
+  std::unique_lock lock(mu_);
+  while (!exit_) {
+    now = Clock::now();
+    TimeOutJobs(now);
+    if (wake_) {
+      wake_ = false;
+      want_claim = true;
+    }
+    if (now >= next_due) {
+      next_due = Clock::time_point::max();
+      want_claim = true;
+    }
+    if (now >= next_poll) {
+      next_poll = now + options_.idle_poll;
+      want_claim = true;
+    }
+    const bool heartbeat = now >= next_heartbeat;
+    const bool recover = now >= next_recover;
+    const int32_t free_slots = options_.concurrency - static_cast<int32_t>(running_.size());
+    const int32_t claim = (claiming_ && want_claim && free_slots > 0) ? free_slots : 0;
+    if (OutboxEmpty() && claim == 0 && !heartbeat && !recover) {
+      Clock::time_point until = std::min({next_heartbeat, next_recover, next_poll, next_due});
+      for (const auto& [id, job] : running_) {
+        if (!job->abandoned) until = std::min(until, job->deadline());
+      }
+      changed_.wait_until(lock, until);
+      continue;
+    }
+
+    broker::FlushRequest request = TakeOutbox();
+    request.claim = claim;
+    if (heartbeat) request.extend = HeldLeases();
+    flush_in_flight_ = true;
+    lock.unlock();
+
+    if (recover) {
+      broker::FinishPolicy policy;
+      policy.max_errors_kept = options_.max_errors_kept;
+      auto recovered = broker_->RecoverExpired(options_.queue, options_.max_stalls, 1000, policy);
+      if (recovered.ok() && (recovered->requeued > 0 || recovered->dead > 0)) {
+        spdlog::warn("queue {}: recovered {} job(s) with expired leases, {} dead after too many",
+                     options_.queue, recovered->requeued, recovered->dead);
+      }
+    }
+    auto result = broker_->Flush(options_.queue, request);
+
+    lock.lock();
+    flush_in_flight_ = false;
+    ++stats_.round_trips;
+    if (recover) next_recover = Clock::now() + options_.recover_interval;
+    if (!result.ok()) {
+      RestoreOutbox(request);
+      spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
+                   result.status().ToString(), retry_pause.count());
+      changed_.wait_for(lock, retry_pause, [this] { return exit_; });
+      retry_pause = std::min(retry_pause * 2, milliseconds(2000));
+      want_claim = true;  // after an outage, look again
+      continue;
+    }
+    retry_pause = milliseconds(50);
+    CountFinished(*result);
+    if (heartbeat) {
+      next_heartbeat = Clock::now() + heartbeat_every;
+      for (const std::string& id : result->extend.lost) {
+        if (auto it = running_.find(id); it != running_.end() && !it->second->abandoned) {
+          spdlog::warn("queue {}: lost the lease of job {}; stopping it", options_.queue, id);
+          it->second->abandoned = true;
+          it->second->RequestStop();
+        }
+      }
+      for (const std::string& id : result->extend.cancel_requested) {
+        if (auto it = running_.find(id); it != running_.end()) {
+          it->second->cancel_requested = true;
+          it->second->RequestStop();
+        }
+      }
+    }
+    if (result->claim) {
+      broker::ClaimResult& claimed = *result->claim;
+      const bool got_all = static_cast<int32_t>(claimed.jobs.size()) == request.claim;
+      want_claim = !claimed.paused && (claimed.more || got_all);
+      if (!claimed.paused && claimed.next_due_in_ms >= 0) {
+        next_due = Clock::now() + milliseconds(claimed.next_due_in_ms);
+      }
+      for (broker::ClaimedJob& job : claimed.jobs) StartJob(std::move(job));
+    }
+    changed_.notify_all();  // WaitIdle
+  }
+}
+
+}  // namespace taskq::worker

@@ -1,0 +1,111 @@
+// The loop of one queue in a worker process: claims jobs into free slots, hands them to the
+// handler threads, and sends their results, lease renewals, progress and new claims to Redis
+// together, in one pipelined round trip per iteration. Results that finish while a round trip is
+// in flight are sent together in the next one, so batches grow with load on their own.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/broker.h"
+#include "worker/handler_registry.h"
+#include "worker/thread_pool.h"
+
+namespace taskq::worker {
+
+struct ProcessorOptions {
+  std::string queue;
+  int32_t concurrency = 1;
+  std::chrono::milliseconds lease{30000};
+  std::chrono::milliseconds recover_interval{5000};
+  int32_t max_stalls = 3;
+  std::chrono::milliseconds default_timeout{std::chrono::minutes(10)};
+  std::chrono::milliseconds idle_poll{5000};
+  int32_t max_errors_kept = 10;
+  int32_t max_log_lines = 100;
+};
+
+class RunningJob;
+
+class Processor {
+ public:
+  Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> broker,
+            const HandlerRegistry& handlers, ThreadPool& pool);
+  ~Processor();  // Shutdown() if still running
+  Processor(const Processor&) = delete;
+  Processor& operator=(const Processor&) = delete;
+
+  const std::string& queue() const { return options_.queue; }
+
+  void Start();
+  // New work may be waiting (pub/sub wake, or a missed one): claim at the next iteration.
+  void Wake();
+  // Claims nothing more; running jobs go on.
+  void StopClaiming();
+  // Waits until no job runs and every result was sent, or the deadline passes. True if idle.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  // Ends the loop: the jobs still running are told to stop and their leases handed back, then
+  // whatever is pending is sent. Blocks until done.
+  void Shutdown();
+
+  struct Stats {
+    int64_t claimed = 0, completed = 0, failed = 0, rejected = 0, round_trips = 0;
+  };
+  Stats stats() const;
+  int64_t running() const;
+
+  // Called by RunningJob (handler threads).
+  void AddProgress(const RunningJob& job, std::string progress_json, std::string log_line);
+
+ private:
+  void Loop();
+  void StartJob(broker::ClaimedJob claimed);                     // mu_ held
+  void RunHandler(const std::shared_ptr<RunningJob>& job);      // handler thread
+  void AddFailure(const RunningJob& job, const std::string& message, bool retry);  // mu_ held
+  void TimeOutJobs(std::chrono::steady_clock::time_point now);  // mu_ held
+  broker::FlushRequest TakeOutbox();                            // mu_ held
+  void RestoreOutbox(broker::FlushRequest& request);            // mu_ held
+  bool OutboxEmpty() const;                                     // mu_ held
+  std::vector<broker::Lease> HeldLeases() const;                // mu_ held
+  void CountFinished(const broker::FlushResult& result);        // mu_ held
+
+  // Immutable after construction.
+  const ProcessorOptions options_;
+  const HandlerRegistry& handlers_;
+  ThreadPool& pool_;
+  // Only the loop thread (and Shutdown, after the loop has ended) uses the broker.
+  std::unique_ptr<broker::Broker> broker_;
+  std::thread loop_;
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;  // anything the loop or WaitIdle waits for
+  // Guarded by mu_.
+  std::unordered_map<std::string, std::shared_ptr<RunningJob>> running_;
+  struct PendingCompletion {
+    broker::Completion completion;
+    Retention keep;
+  };
+  struct PendingFailure {
+    broker::Failure failure;
+    Retention keep;
+  };
+  std::deque<PendingCompletion> completions_;
+  std::deque<PendingFailure> failures_;
+  std::unordered_map<std::string, broker::ProgressUpdate> progress_;
+  bool wake_ = true;
+  bool claiming_ = true;
+  bool exit_ = false;
+  bool flush_in_flight_ = false;
+  Stats stats_;
+};
+
+}  // namespace taskq::worker

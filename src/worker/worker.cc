@@ -1,0 +1,150 @@
+// Wires a worker process: one processor (queue loop) per queue, a shared handler thread pool and
+// the wake listener.
+#include "taskq/worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "broker/broker.h"
+#include "common/job_codec.h"
+#include "worker/handler_registry.h"
+#include "worker/processor.h"
+#include "worker/thread_pool.h"
+#include "worker/wake_listener.h"
+
+namespace taskq {
+
+Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text) {
+  std::vector<QueueConcurrency> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    QueueConcurrency q;
+    auto eq = item.find('=');
+    q.queue = std::string(item.substr(0, eq));
+    TASKQ_RETURN_IF_ERROR(ValidateName("queues", q.queue));
+    if (eq != std::string_view::npos) {
+      std::string_view n = item.substr(eq + 1);
+      auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), q.concurrency);
+      if (ec != std::errc() || ptr != n.data() + n.size() || q.concurrency < 1 ||
+          q.concurrency > 1000) {
+        return InvalidArgument("queues", "concurrency of '" + q.queue + "' must be in [1, 1000]");
+      }
+    }
+    for (const auto& existing : out) {
+      if (existing.queue == q.queue) return InvalidArgument("queues", "'" + q.queue + "' twice");
+    }
+    out.push_back(std::move(q));
+  }
+  if (out.empty()) return InvalidArgument("queues", "name at least one queue");
+  return out;
+}
+
+class Worker::Impl {
+ public:
+  explicit Impl(WorkerOptions options) : options_(std::move(options)) {}
+  ~Impl() { Stop(); }
+
+  void Register(std::string type, Handler handler) {
+    registry_.Register(std::move(type), std::move(handler));
+  }
+
+  Status Start() {
+    if (options_.queues.empty()) return InvalidArgument("queues", "name at least one queue");
+    broker::BrokerOptions broker_options{options_.redis_url, options_.key_prefix};
+    auto check = broker::OpenBroker(broker_options);
+    if (!check.ok()) return check.status();
+    if (options_.check_server) TASKQ_RETURN_IF_ERROR((*check)->CheckServer());
+    int threads = 0;
+    for (const auto& q : options_.queues) {
+      TASKQ_RETURN_IF_ERROR(ValidateName("queues", q.queue));
+      TASKQ_RETURN_IF_ERROR((*check)->RegisterQueue(q.queue));
+      threads += q.concurrency;
+    }
+    pool_ = std::make_unique<worker::ThreadPool>(threads);
+    std::vector<worker::Processor*> processors;
+    for (const auto& q : options_.queues) {
+      auto broker = broker::OpenBroker(broker_options);
+      if (!broker.ok()) return broker.status();
+      worker::ProcessorOptions p;
+      p.queue = q.queue;
+      p.concurrency = q.concurrency;
+      p.lease = options_.lease;
+      p.recover_interval = options_.recover_interval;
+      p.max_stalls = options_.max_stalls;
+      p.default_timeout = options_.default_timeout;
+      p.idle_poll = options_.idle_poll;
+      p.max_errors_kept = options_.max_errors_kept;
+      p.max_log_lines = options_.max_log_lines;
+      processors_.push_back(
+          std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
+      processors.push_back(processors_.back().get());
+    }
+    for (auto& p : processors_) p->Start();
+    listener_ = std::make_unique<worker::WakeListener>(broker_options, processors);
+    listener_->Start();
+    running_ = true;
+    return Status::Ok();
+  }
+
+  // Order matters: stop claiming first (nothing new starts), then give running jobs the grace
+  // period, then end the loops (which hand back leases of what still runs), and only then stop
+  // the listener, which the loops no longer need.
+  void Stop() {
+    if (!running_) return;
+    running_ = false;
+    for (auto& p : processors_) p->StopClaiming();
+    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    for (auto& p : processors_) p->WaitIdle(deadline);
+    for (auto& p : processors_) {
+      stuck_ += p->running();
+      p->Shutdown();
+    }
+    listener_->Stop();
+    final_stats_ = stats();
+    stopped_ = true;
+  }
+
+  WorkerStats stats() const {
+    if (stopped_) return final_stats_;
+    WorkerStats out;
+    for (const auto& p : processors_) {
+      auto s = p->stats();
+      out.claimed += s.claimed;
+      out.completed += s.completed;
+      out.failed += s.failed;
+      out.rejected += s.rejected;
+      out.round_trips += s.round_trips;
+    }
+    return out;
+  }
+
+  int64_t stuck() const { return stuck_; }
+
+ private:
+  const WorkerOptions options_;
+  worker::HandlerRegistry registry_;
+  std::vector<std::unique_ptr<worker::Processor>> processors_;
+  // Declared after the processors, so destroyed before them: its threads are joined while the
+  // processors that running handlers report to still exist.
+  std::unique_ptr<worker::ThreadPool> pool_;
+  std::unique_ptr<worker::WakeListener> listener_;
+  bool running_ = false;
+  bool stopped_ = false;
+  WorkerStats final_stats_;
+  int64_t stuck_ = 0;
+};
+
+Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Worker::~Worker() = default;
+void Worker::Register(std::string type, Handler handler) {
+  impl_->Register(std::move(type), std::move(handler));
+}
+Status Worker::Start() { return impl_->Start(); }
+void Worker::Stop() { impl_->Stop(); }
+WorkerStats Worker::stats() const { return impl_->stats(); }
+int64_t Worker::stuck_handlers() const { return impl_->stuck(); }
+
+}  // namespace taskq

@@ -1,0 +1,277 @@
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "worker_fixture.h"
+
+namespace taskq::testing {
+namespace {
+using std::chrono::milliseconds;
+
+TEST_F(WorkerTest, RunsInPriorityOrderFifoWithinPriority) {
+  std::vector<std::string> ids;
+  for (int priority : {5, 0, -2, 0, 5, -2, 1}) {
+    EnqueueOptions o;
+    o.priority = priority;
+    ids.push_back(Enqueue("{\"p\":" + std::to_string(priority) + "}", o));
+  }
+  std::mutex mu;
+  std::vector<std::string> order;
+  Worker worker(Options("q=1"));
+  worker.Register("t", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    order.push_back(job.id());
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard lock(mu);
+    return order.size() == ids.size();
+  }));
+  worker.Stop();
+  EXPECT_EQ(order, (std::vector<std::string>{ids[2], ids[5], ids[1], ids[3], ids[6], ids[0],
+                                             ids[4]}));
+}
+
+TEST_F(WorkerTest, DelayedJobStartsNoEarlierThanDueAndWithin100Ms) {
+  std::atomic<int64_t> started_ms{0};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext&) {
+    started_ms = RedisNowMs();
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::this_thread::sleep_for(milliseconds(100));  // the worker is idle and waiting
+  EnqueueOptions o;
+  o.delay = milliseconds(400);
+  std::string id = Enqueue("{}", o);
+  const int64_t due = GetJob(id).created_ms + 400;
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted));
+  worker.Stop();
+  EXPECT_GE(started_ms.load(), due);
+  EXPECT_LE(started_ms.load(), due + 100);
+}
+
+TEST_F(WorkerTest, RetriesFollowTheBackoffPolicyThenTheJobIsDead) {
+  std::mutex mu;
+  std::vector<int64_t> starts;
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    starts.push_back(RedisNowMs());
+    return HandlerResult::Retry("boom " + std::to_string(job.attempt()));
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.max_attempts = 4;
+  o.backoff = {BackoffType::kExponential, milliseconds(100), milliseconds(300), 0.0};
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitForState(id, JobState::kDead));
+  worker.Stop();
+  ASSERT_EQ(starts.size(), 4u);
+  const int64_t expected[] = {100, 200, 300};  // doubled, then capped
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_GE(starts[i + 1] - starts[i], expected[i]) << i;
+    EXPECT_LE(starts[i + 1] - starts[i], expected[i] + 100) << i;
+  }
+  Job job = GetJob(id);
+  EXPECT_EQ(job.attempts, 4);
+  ASSERT_EQ(job.errors.size(), 4u);
+  EXPECT_EQ(job.errors[0].attempt, 4);  // newest first
+  EXPECT_NE(job.errors[0].message.find("boom 4"), std::string::npos);
+  EXPECT_GT(job.finished_ms, 0);
+}
+
+TEST_F(WorkerTest, PermanentFailureAndUnknownTypeAreDeadAtOnce) {
+  Worker worker(Options());
+  worker.Register("t", [](JobContext&) { return HandlerResult::Fail("bad address"); });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string failed = Enqueue("{}");
+  std::string unknown = Enqueue("{}", {}, "no-such-type");
+  ASSERT_TRUE(WaitForState(failed, JobState::kDead));
+  ASSERT_TRUE(WaitForState(unknown, JobState::kDead));
+  worker.Stop();
+  EXPECT_EQ(GetJob(failed).attempts, 1);
+  EXPECT_NE(GetJob(unknown).errors.at(0).message.find("no handler for job type 'no-such-type'"),
+            std::string::npos);
+}
+
+TEST_F(WorkerTest, ExceptionCountsAsRetryableFailure) {
+  std::atomic<int> calls{0};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext&) -> HandlerResult {
+    if (++calls == 1) throw std::runtime_error("transient");
+    return HandlerResult::Success(R"({"ok":true})");
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.backoff.type = BackoffType::kNone;
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted));
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_EQ(job.attempts, 2);
+  EXPECT_EQ(job.result_json, R"({"ok":true})");
+  EXPECT_NE(job.errors.at(0).message.find("handler threw: transient"), std::string::npos);
+}
+
+TEST_F(WorkerTest, TimeoutFailsTheAttemptAndTellsTheHandlerToStop) {
+  std::atomic<bool> saw_stop{false};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext& job) {
+    while (!job.stop_requested()) std::this_thread::sleep_for(milliseconds(5));
+    saw_stop = true;
+    return HandlerResult::Success();  // too late: discarded
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.timeout = milliseconds(150);
+  o.max_attempts = 1;
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitForState(id, JobState::kDead));
+  ASSERT_TRUE(WaitUntil([&] { return saw_stop.load(); }));
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_NE(job.errors.at(0).message.find("timed out after 150 ms"), std::string::npos);
+  EXPECT_EQ(job.result_json, "null");
+}
+
+TEST_F(WorkerTest, ProgressAndLogsAreStored) {
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext& job) {
+    job.Log("step one");
+    job.SetProgress(R"({"done":1,"total":2})");
+    job.Log("step two");
+    std::this_thread::sleep_for(milliseconds(50));  // let a round trip carry them
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string id = Enqueue();
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted));
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_EQ(job.progress_json, R"({"done":1,"total":2})");
+  EXPECT_EQ(job.logs, (std::vector<std::string>{"step one", "step two"}));
+}
+
+TEST_F(WorkerTest, PauseHoldsJobsAndResumeReleasesThem) {
+  ASSERT_TRUE(inspector_->Pause("q").ok());
+  std::atomic<int> done{0};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext&) {
+    ++done;
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string id = Enqueue();
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(done.load(), 0);
+  EXPECT_EQ(GetJob(id).state, JobState::kWaiting);
+  EXPECT_TRUE(inspector_->Counts("q")->paused);
+  ASSERT_TRUE(inspector_->Resume("q").ok());
+  EXPECT_TRUE(WaitForState(id, JobState::kCompleted, milliseconds(1000)));
+  worker.Stop();
+}
+
+TEST_F(WorkerTest, CancellingAnActiveJobStopsItWithoutRetry) {
+  std::atomic<bool> running{false};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext& job) {
+    running = true;
+    while (!job.stop_requested()) std::this_thread::sleep_for(milliseconds(5));
+    return HandlerResult::Retry("interrupted");
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string id = Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return running.load(); }));
+  auto outcome = client_->Cancel("q", id);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(*outcome, RemoveOutcome::kStopRequested);
+  ASSERT_TRUE(WaitForState(id, JobState::kDead));
+  worker.Stop();
+  EXPECT_NE(GetJob(id).errors.at(0).message.find("cancelled"), std::string::npos);
+  EXPECT_EQ(GetJob(id).attempts, 1);
+}
+
+TEST_F(WorkerTest, GracefulStopHandsBackRunningJobsWithoutCountingTheAttempt) {
+  std::atomic<bool> running{false};
+  WorkerOptions options = Options();
+  options.shutdown_grace = milliseconds(100);
+  Worker worker(options);
+  worker.Register("t", [&](JobContext& job) {
+    running = true;
+    while (!job.stop_requested()) std::this_thread::sleep_for(milliseconds(5));
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string id = Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return running.load(); }));
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_EQ(job.state, JobState::kWaiting);  // at once, not after the lease expires
+  EXPECT_EQ(job.attempts, 0);
+  EXPECT_EQ(inspector_->Counts("q")->active, 0);
+
+  Worker second(Options());
+  second.Register("t", [](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(second.Start().ok());
+  EXPECT_TRUE(WaitForState(id, JobState::kCompleted));
+  second.Stop();
+}
+
+TEST_F(WorkerTest, GracefulStopLetsShortJobsFinish) {
+  WorkerOptions options = Options("q=8");
+  Worker worker(options);
+  worker.Register("t", [&](JobContext&) {
+    std::this_thread::sleep_for(milliseconds(200));
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) ids.push_back(Enqueue());
+  ASSERT_TRUE(WaitUntil([&] { return inspector_->Counts("q")->active == 8; }));
+  worker.Stop();
+  for (const std::string& id : ids) EXPECT_EQ(GetJob(id).state, JobState::kCompleted) << id;
+}
+
+TEST_F(WorkerTest, ManyJobsAcrossTwoWorkersEachCompleteOnce) {
+  constexpr int kJobs = 2000;
+  std::vector<EnqueueRequest> batch(kJobs, EnqueueRequest{"t", "{}", {}});
+  for (auto& r : batch) r.options.queue = "q";
+  auto enqueued = client_->EnqueueBulk(batch);
+  ASSERT_TRUE(enqueued.ok());
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  auto handler = [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    ++runs[job.id()];
+    return HandlerResult::Success();
+  };
+  Worker a(Options("q=8"));
+  Worker b(Options("q=8"));
+  a.Register("t", handler);
+  b.Register("t", handler);
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return inspector_->Counts("q")->completed_total == kJobs; }));
+  EXPECT_EQ(inspector_->Counts("q")->completed, 1000);  // the default retention keeps 1000
+  a.Stop();
+  b.Stop();
+  EXPECT_EQ(runs.size(), static_cast<size_t>(kJobs));
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(a.stats().completed + b.stats().completed, kJobs);
+  // batching: far fewer round trips than jobs
+  EXPECT_LT(a.stats().round_trips + b.stats().round_trips, kJobs);
+}
+
+TEST_F(WorkerTest, RefusesRedisThatMayEvictJobs) {
+  server_->Run(broker::Command{"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
+  Worker worker(Options());
+  Status s = worker.Start();
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("noeviction"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace taskq::testing
