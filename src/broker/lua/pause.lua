@@ -9,7 +9,7 @@ if paused == '1' then
   return redis.call('HSET', KEYS[1], 'paused', '1')
 elseif paused == '0' then
   local changed = redis.call('HDEL', KEYS[1], 'paused')
-  
+  if changed == 1 then redis.call('PUBLISH', base .. 'wake', '') end
   return changed
 end
 return redis.error_reply('ERR invalid pause flag')

@@ -15,7 +15,8 @@ Publishes: "" on base.."wake" when a job was requeued.
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
-if not max_stalls or not limit or limit < 1 or limit > 1000 or not max_errors or not keep_count
+if not max_stalls or not limit or limit < 1 or limit > 1000 or not max_errors or max_errors < 1
+    or not keep_count
     or not keep_age then
   return redis.error_reply('ERR invalid arguments')
 end
@@ -24,7 +25,9 @@ local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT'
 if #expired == 0 then return {0, 0} end
 redis.call('ZREM', KEYS[1], unpack(expired))
 local requeued, dead = 0, 0
-for _, id in ipairs(expired) do
+-- Backwards, so that pushing each to the head leaves the longest-waiting job first.
+for idx = #expired, 1, -1 do
+  local id = expired[idx]
   local mk = base .. 'm:' .. id
   local stalls = redis.call('HINCRBY', mk, 's', 1)
   if stalls > max_stalls then

@@ -10,7 +10,8 @@ Publishes: "" on base.."wake" when a job was handed back.
 local base = ARGV[1]
 if #ARGV % 2 ~= 1 then return redis.error_reply('ERR invalid arguments') end
 local released = {}
-for i = 2, #ARGV, 2 do
+-- Backwards, so that pushing each to the head keeps the given order at the head.
+for i = #ARGV - 1, 2, -2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local mk = base .. 'm:' .. id
   if token ~= '' and redis.call('HGET', mk, 'tk') == token then

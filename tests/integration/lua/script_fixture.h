@@ -103,6 +103,66 @@ class ScriptTest : public ::testing::Test {
   static std::string TokenOf(const broker::Reply& claim, size_t index) {
     return std::to_string(claim.view()[5 + 4 * index + 3].AsInt());
   }
+  // Finishes a claimed job through the real complete / fail scripts (no retention: every finished
+  // job is kept). retry_delay_ms -1 sends the job to dead.
+  void CompleteJob(const std::string& id, const std::string& token) {
+    auto reply = Eval("complete", {q().active(), q().completed(), q().meta()},
+                      {base(), "1", "-1", "0", id, token, "null"});
+    ASSERT_EQ(Ints(reply), (std::vector<long long>{1})) << reply.view().str();
+  }
+  void FailJob(const std::string& id, const std::string& token, long long retry_delay_ms,
+               const std::string& message = "boom") {
+    auto reply = Eval("fail", {q().active(), q().retry(), q().dead(), q().meta()},
+                      {base(), "1", "100", "-1", "0", id, token, std::to_string(retry_delay_ms),
+                       R"({"message":")" + message + R"("})"});
+    ASSERT_EQ(Ints(reply).size(), 1u) << reply.view().str();
+    ASSERT_NE(Ints(reply)[0], 0);
+  }
+
+  // Every key with its value as text (hash fields, list items, zset members with scores), for
+  // "nothing changed" assertions.
+  std::map<std::string, std::vector<std::string>> Snapshot() {
+    std::map<std::string, std::vector<std::string>> out;
+    for (const auto& key : AllKeys()) {
+      std::string type(Run({"TYPE", key}).view().str());
+      std::vector<std::string>& value = out[key];
+      if (type == "string") {
+        value = {Get(key)};
+      } else if (type == "hash") {
+        value = Strings({"HGETALL", key});
+      } else if (type == "list") {
+        value = List(key);
+      } else if (type == "zset") {
+        value = Strings({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+      } else {
+        value = Strings({"SMEMBERS", key});
+      }
+    }
+    return out;
+  }
+
+  // A subscription to the queue's wake channel, for CountWakes.
+  std::unique_ptr<broker::RedisConnection> ListenForWakes() {
+    auto subscriber = server_->Connect();
+    EXPECT_TRUE(subscriber->Send({"SUBSCRIBE", q().wake_channel()}).ok());
+    EXPECT_TRUE(subscriber->Receive().ok());  // confirmation
+    return subscriber;
+  }
+  // The wakes published since the subscription or the previous call. Publishes a marker and reads
+  // up to it, so that "no wake" is observed without waiting for a timeout.
+  int CountWakes(broker::RedisConnection& subscriber) {
+    Run({"PUBLISH", q().wake_channel(), "marker"});
+    int wakes = 0;
+    for (;;) {
+      auto message = subscriber.Receive();
+      if (!message.ok()) {
+        ADD_FAILURE() << message.status().ToString();
+        return -1;
+      }
+      if (message->view()[2].str() == "marker") return wakes;
+      ++wakes;
+    }
+  }
 
   static std::unique_ptr<RedisServer> server_;  // destroyed (killed) at exit
   broker::QueueKeys keys_{"taskq", "q"};

@@ -1,0 +1,402 @@
+// The benchmark workloads of ../shared/BENCH.md (W1 to W5) against a redis-server this program
+// starts. Prints one JSON object. Each figure is the median of 3 runs (1 with --quick, which also
+// uses smaller N). Delivery is what production uses: leases and fencing tokens, no shortcuts.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "redis_process.h"
+#include "taskq/client.h"
+#include "taskq/inspector.h"
+#include "taskq/worker.h"
+
+namespace taskq::bench {
+namespace {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct Config {
+  bool quick = false;
+  int runs = 3;
+  int n = 100000;
+  double w3_seconds = 10;
+  int w5_jobs = 10000;
+};
+
+// ~100 bytes, as BENCH.md asks; "ts" (enqueue time, us) lets handlers measure latency.
+std::string Payload(int64_t ts_us = 0) {
+  return "{\"to\":\"user@example.com\",\"subject\":\"Hello\",\"ts\":" + std::to_string(ts_us) +
+         ",\"body\":\"" + std::string(40, 'x') + "\"}";
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t TsOf(const std::string& data) {
+  auto pos = data.find("\"ts\":");
+  return pos == std::string::npos ? 0 : std::stoll(data.substr(pos + 5));
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  return v[i];
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+void Flush(RedisProcess& redis) { redis.Cli({"FLUSHALL"}); }
+
+std::unique_ptr<Client> OpenClient(const RedisProcess& redis) {
+  auto client = Client::Open({redis.url()});
+  if (!client.ok()) std::abort();
+  return std::move(*client);
+}
+
+std::vector<EnqueueRequest> Batch(int n, const std::string& queue, EnqueueOptions options = {}) {
+  options.queue = queue;
+  return std::vector<EnqueueRequest>(n, EnqueueRequest{"email", Payload(), options});
+}
+
+bool EnqueueAll(Client& client, const std::vector<EnqueueRequest>& requests) {
+  for (size_t i = 0; i < requests.size(); i += 1000) {
+    size_t n = std::min<size_t>(1000, requests.size() - i);
+    if (!client.EnqueueBulk(std::span(requests).subspan(i, n)).ok()) return false;
+  }
+  return true;
+}
+
+double RedisRttOpsPerSecond(const RedisProcess& redis) {
+  std::string out = Capture("redis-benchmark -p " + std::to_string(redis.port()) +
+                            " -c 1 -n 20000 -t lpush --csv 2>/dev/null");
+  // "LPUSH","23584.90",...
+  auto pos = out.find("\"LPUSH\",\"");
+  return pos == std::string::npos ? 0 : std::stod(out.substr(pos + 9));
+}
+
+double W1a(RedisProcess& redis, int n) {
+  Flush(redis);
+  auto client = OpenClient(redis);
+  EnqueueRequest request{"email", Payload(), {}};
+  auto start = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    if (!client->Enqueue(request).ok()) return 0;
+  }
+  return n / Seconds(Clock::now() - start);
+}
+
+double W1b(RedisProcess& redis, int n) {
+  Flush(redis);
+  auto client = OpenClient(redis);
+  auto requests = Batch(n, "email");
+  auto start = Clock::now();
+  if (!EnqueueAll(*client, requests)) return 0;
+  return n / Seconds(Clock::now() - start);
+}
+
+struct W2Result {
+  double jobs_per_s = 0;           // without start-up: first completion to last
+  double jobs_per_s_startup = 0;   // from starting the workers to the last completion
+  double script_calls_per_job = 0;
+  double round_trips_per_job = 0;
+};
+
+// Runs `processes` worker processes (forked), each with one queue of `concurrency` slots and a
+// no-op handler, until the N waiting jobs are completed.
+W2Result W2(RedisProcess& redis, int n, int processes, int concurrency) {
+  Flush(redis);
+  {
+    auto client = OpenClient(redis);
+    if (!EnqueueAll(*client, Batch(n, "email"))) return {};
+  }
+  auto inspector = std::move(*Inspector::Open({redis.url()}));
+  const long long calls_before = redis.CommandCalls("evalsha");
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return {};
+  std::fflush(nullptr);
+  const auto start = Clock::now();
+  std::vector<pid_t> children;
+  for (int p = 0; p < processes; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(pipe_fds[0]);
+      WorkerOptions options;
+      options.redis_url = redis.url();
+      options.queues = {{"email", concurrency}};
+      Worker worker(options);
+      worker.Register("email", [](JobContext&) { return HandlerResult::Success(); });
+      if (!worker.Start().ok()) ::_exit(1);
+      // Stop once the queue is drained; the parent measures.
+      auto watcher = std::move(*Inspector::Open({redis.url()}));
+      while (true) {
+        auto c = watcher->Counts("email");
+        if (c.ok() && c->completed_total >= n) break;
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+      worker.Stop();
+      std::string line = std::to_string(worker.stats().round_trips) + "\n";
+      if (::write(pipe_fds[1], line.data(), line.size()) < 0) ::_exit(1);
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  ::close(pipe_fds[1]);
+  Clock::time_point first_done{};
+  Clock::time_point last_done{};
+  int64_t first_count = 0;
+  while (true) {
+    auto c = inspector->Counts("email");
+    if (!c.ok()) break;
+    if (first_done == Clock::time_point{} && c->completed_total > 0) {
+      first_done = Clock::now();
+      first_count = c->completed_total;
+    }
+    if (c->completed_total >= n) {
+      last_done = Clock::now();
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  int64_t round_trips = 0;
+  FILE* in = ::fdopen(pipe_fds[0], "r");
+  long long rt = 0;
+  while (std::fscanf(in, "%lld", &rt) == 1) round_trips += rt;
+  std::fclose(in);
+  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  W2Result r;
+  r.jobs_per_s_startup = n / Seconds(last_done - start);
+  r.jobs_per_s = (n - first_count) / Seconds(last_done - first_done);
+  r.script_calls_per_job =
+      static_cast<double>(redis.CommandCalls("evalsha") - calls_before) / n;
+  r.round_trips_per_job = static_cast<double>(round_trips) / n;
+  return r;
+}
+
+struct Latencies {
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
+  double achieved_rate = 0;
+};
+
+// Workers idle and waiting in this process; a producer enqueues at a steady `rate` for `seconds`
+// (or `count` jobs in bulk when rate is 0). Each handler records start minus the due time.
+Latencies Latency(RedisProcess& redis, double rate, double seconds, int64_t delay_ms,
+                  int bulk_count = 0) {
+  Flush(redis);
+  std::mutex mu;
+  std::vector<double> samples;
+  WorkerOptions options;
+  options.redis_url = redis.url();
+  options.queues = {{"email", 16}};
+  Worker worker(options);
+  worker.Register("email", [&](JobContext& job) {
+    double late_ms = static_cast<double>(NowUs() - TsOf(job.data_json()) - delay_ms * 1000) / 1e3;
+    std::lock_guard lock(mu);
+    samples.push_back(late_ms);
+    return HandlerResult::Success();
+  });
+  if (!worker.Start().ok()) return {};
+  std::this_thread::sleep_for(milliseconds(300));  // idle and waiting
+  auto client = OpenClient(redis);
+  EnqueueOptions o;
+  o.delay = milliseconds(delay_ms);
+  int64_t sent = 0;
+  const auto start = Clock::now();
+  if (bulk_count > 0) {
+    std::vector<EnqueueRequest> batch;
+    for (int i = 0; i < bulk_count; ++i) batch.push_back({"email", Payload(NowUs()), o});
+    EnqueueAll(*client, batch);
+    sent = bulk_count;
+  } else {
+    const auto interval = std::chrono::duration<double>(1.0 / rate);
+    const int64_t total = static_cast<int64_t>(rate * seconds);
+    for (; sent < total; ++sent) {
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                                interval * static_cast<double>(sent)));
+      if (!client->Enqueue({"email", Payload(NowUs()), o}).ok()) break;
+    }
+  }
+  const double elapsed = Seconds(Clock::now() - start);
+  const auto deadline = Clock::now() + std::chrono::seconds(30) + milliseconds(delay_ms);
+  while (Clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu);
+      if (static_cast<int64_t>(samples.size()) >= sent) break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  worker.Stop();
+  std::lock_guard lock(mu);
+  Latencies l;
+  l.p50 = Percentile(samples, 0.50);
+  l.p90 = Percentile(samples, 0.90);
+  l.p99 = Percentile(samples, 0.99);
+  l.max = samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end());
+  l.achieved_rate = bulk_count > 0 ? 0 : static_cast<double>(sent) / elapsed;
+  return l;
+}
+
+// Bytes of Redis memory per job: N waiting jobs, then N completed jobs kept.
+std::pair<double, double> W4(RedisProcess& redis, int n) {
+  Flush(redis);
+  auto client = OpenClient(redis);
+  EnqueueOptions keep_all;
+  keep_all.keep_completed = {-1, std::chrono::hours(24)};
+  const long long before = redis.UsedMemory();
+  if (!EnqueueAll(*client, Batch(n, "email", keep_all))) return {};
+  const double waiting = static_cast<double>(redis.UsedMemory() - before) / n;
+  WorkerOptions options;
+  options.redis_url = redis.url();
+  options.queues = {{"email", 32}};
+  Worker worker(options);
+  worker.Register("email", [](JobContext&) { return HandlerResult::Success(); });
+  if (!worker.Start().ok()) return {};
+  auto inspector = std::move(*Inspector::Open({redis.url()}));
+  while (inspector->Counts("email")->completed < n) std::this_thread::sleep_for(milliseconds(10));
+  worker.Stop();
+  const double completed = static_cast<double>(redis.UsedMemory() - before) / n;
+  return {waiting, completed};
+}
+
+template <typename T>
+T MedianOf(int runs, const std::function<T()>& run, const std::function<double(const T&)>& key) {
+  std::vector<T> results;
+  for (int i = 0; i < runs; ++i) results.push_back(run());
+  std::sort(results.begin(), results.end(),
+            [&](const T& a, const T& b) { return key(a) < key(b); });
+  return results[results.size() / 2];
+}
+
+}  // namespace
+}  // namespace taskq::bench
+
+int main(int argc, char** argv) {
+  using namespace taskq::bench;
+  Config config;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) {
+      config.quick = true;
+      config.runs = 1;
+      config.n = 20000;
+      config.w3_seconds = 2;
+      config.w5_jobs = 2000;
+    }
+  }
+  std::map<std::string, double> report;
+  const int runs = config.runs;
+  const int n = config.n;
+  {
+    RedisProcess redis(false);
+    if (!redis.ok()) {
+      std::fprintf(stderr, "cannot start redis-server\n");
+      return 1;
+    }
+    std::vector<double> rtt, w1a;
+    for (int i = 0; i < runs; ++i) {
+      rtt.push_back(RedisRttOpsPerSecond(redis));
+      w1a.push_back(W1a(redis, n));
+    }
+    report["redis_rtt_ops_per_s"] = Median(rtt);
+    report["w1a_jobs_per_s"] = Median(w1a);
+    report["w1a_share_of_rtt"] = Median(w1a) / std::max(1.0, Median(rtt));
+    std::vector<double> w1b;
+    for (int i = 0; i < runs; ++i) w1b.push_back(W1b(redis, n));
+    report["w1b_jobs_per_s"] = Median(w1b);
+
+    // W2: sweep a few shapes once, then measure the best one `runs` times.
+    const std::vector<std::pair<int, int>> shapes = {{1, 8}, {1, 32}, {2, 16}, {1, 128}};
+    std::pair<int, int> best = shapes[0];
+    double best_rate = 0;
+    for (const auto& shape : shapes) {
+      W2Result r = W2(redis, n, shape.first, shape.second);
+      std::fprintf(stderr, "w2 %dx%d: %.0f jobs/s\n", shape.first, shape.second, r.jobs_per_s);
+      if (r.jobs_per_s > best_rate) {
+        best_rate = r.jobs_per_s;
+        best = shape;
+      }
+    }
+    W2Result w2 = MedianOf<W2Result>(
+        runs, [&] { return W2(redis, n, best.first, best.second); },
+        [](const W2Result& r) { return r.jobs_per_s; });
+    report["w2_jobs_per_s"] = w2.jobs_per_s;
+    report["w2_jobs_per_s_with_startup"] = w2.jobs_per_s_startup;
+    report["w2_best_processes"] = best.first;
+    report["w2_best_concurrency"] = best.second;
+    report["w2_script_calls_per_job"] = w2.script_calls_per_job;
+    report["w2_round_trips_per_job"] = w2.round_trips_per_job;
+
+    auto by_p99 = [](const Latencies& l) { return l.p99; };
+    Latencies w3 = MedianOf<Latencies>(
+        runs, [&] { return Latency(redis, 500, config.w3_seconds, 0); }, by_p99);
+    report["w3_p50_ms"] = w3.p50;
+    report["w3_p90_ms"] = w3.p90;
+    report["w3_p99_ms"] = w3.p99;
+    report["w3_max_ms"] = w3.max;
+    Latencies w3fast = MedianOf<Latencies>(
+        runs, [&] { return Latency(redis, 5000, config.w3_seconds, 0); }, by_p99);
+    report["w3_5000_p50_ms"] = w3fast.p50;
+    report["w3_5000_p90_ms"] = w3fast.p90;
+    report["w3_5000_p99_ms"] = w3fast.p99;
+    report["w3_5000_max_ms"] = w3fast.max;
+    report["w3_5000_producer_rate"] = w3fast.achieved_rate;
+
+    auto [waiting, completed] = W4(redis, n);
+    report["w4_bytes_per_waiting_job"] = waiting;
+    report["w4_bytes_per_completed_job"] = completed;
+
+    Latencies w5 = MedianOf<Latencies>(
+        runs, [&] { return Latency(redis, 1000, config.w5_jobs / 1000.0, 2000); }, by_p99);
+    report["w5_p50_late_ms"] = w5.p50;
+    report["w5_p99_late_ms"] = w5.p99;
+    report["w5_max_late_ms"] = w5.max;
+    Latencies w5b = MedianOf<Latencies>(
+        runs, [&] { return Latency(redis, 0, 0, 2000, config.w5_jobs); }, by_p99);
+    report["w5b_p50_late_ms"] = w5b.p50;
+    report["w5b_p99_late_ms"] = w5b.p99;
+    report["w5b_max_late_ms"] = w5b.max;
+  }
+  {
+    RedisProcess redis(true);  // AOF everysec, for W1 and W2
+    std::vector<double> w1b;
+    for (int i = 0; i < runs; ++i) w1b.push_back(W1b(redis, n));
+    report["aof_w1b_jobs_per_s"] = Median(w1b);
+    report["aof_w1a_jobs_per_s"] = W1a(redis, n / 5);
+    W2Result w2 = MedianOf<W2Result>(
+        runs,
+        [&] {
+          return W2(redis, n, static_cast<int>(report["w2_best_processes"]),
+                    static_cast<int>(report["w2_best_concurrency"]));
+        },
+        [](const W2Result& r) { return r.jobs_per_s; });
+    report["aof_w2_jobs_per_s"] = w2.jobs_per_s;
+  }
+  report["n"] = n;
+  report["runs"] = runs;
+  std::printf("{");
+  bool first = true;
+  for (const auto& [key, value] : report) {
+    std::printf("%s\n  \"%s\": %.3f", first ? "" : ",", key.c_str(), value);
+    first = false;
+  }
+  std::printf("\n}\n");
+  return 0;
+}

@@ -1,0 +1,87 @@
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class PromoteScriptTest : public ScriptTest {
+ protected:
+  broker::Reply Promote(const std::string& id) {
+    return Eval("promote", {q().delayed(), q().retry(), q().wait(), q().prioritized(), q().meta()},
+                {base(), id});
+  }
+};
+
+TEST_F(PromoteScriptTest, DelayedJobGoesToTailOfWaitList) {
+  Enqueue("w");
+  Enqueue("d", 0, 60000);
+  auto wakes = ListenForWakes();
+  EXPECT_EQ(Promote("d").view().integer(), 1);
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"w", "d"}));
+  EXPECT_FALSE(Exists(q().delayed()));
+  EXPECT_FALSE(Exists(q().job_state("d")));  // still never claimed: no state hash
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  EXPECT_EQ(ClaimedIds(Claim(2)), (std::vector<std::string>{"w", "d"}));
+}
+
+TEST_F(PromoteScriptTest, DelayedPriorityJobQueuesAfterItsPeers) {
+  Enqueue("p2", 2);
+  Enqueue("d", 2, 60000);
+  Enqueue("p3", 3);
+  EXPECT_EQ(Promote("d").view().integer(), 1);
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p2", "d", "p3"}));
+  EXPECT_GT(ZScore(q().prioritized(), "d"), ZScore(q().prioritized(), "p2"));
+  EXPECT_LT(ZScore(q().prioritized(), "d"), 3 * 4294967296.0);
+  EXPECT_FALSE(Exists(q().wait()));
+  EXPECT_FALSE(Exists(q().delayed()));
+}
+
+TEST_F(PromoteScriptTest, RetryingJobBecomesWaiting) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  FailJob("a", TokenOf(claim, 0), 60000);
+  auto wakes = ListenForWakes();
+  EXPECT_EQ(Promote("a").view().integer(), 1);
+  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  EXPECT_FALSE(Exists(q().retry()));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(List(q().job_errors("a")).size(), 1u);  // the history stays
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  auto again = Claim(1);
+  EXPECT_EQ(ClaimedIds(again), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(again.view()[7].AsInt(), 2);
+}
+
+TEST_F(PromoteScriptTest, RetryingPriorityJobGoesToPrioZset) {
+  Enqueue("a", -4);
+  auto claim = Claim(1);
+  FailJob("a", TokenOf(claim, 0), 60000);
+  EXPECT_EQ(Promote("a").view().integer(), 1);
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"a"}));
+  double score = ZScore(q().prioritized(), "a");
+  EXPECT_GE(score, -4 * 4294967296.0);
+  EXPECT_LT(score, -3 * 4294967296.0);
+  EXPECT_FALSE(Exists(q().wait()));
+  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+}
+
+TEST_F(PromoteScriptTest, OtherStatesAreNotPromoted) {
+  Enqueue("active");
+  Enqueue("completed");
+  Enqueue("dead");
+  auto claim = Claim(3);
+  CompleteJob("completed", TokenOf(claim, 1));
+  FailJob("dead", TokenOf(claim, 2), -1);
+  Enqueue("waiting");
+  Enqueue("prioritized", 3);
+
+  auto wakes = ListenForWakes();
+  auto before = Snapshot();
+  for (const char* id : {"waiting", "prioritized", "active", "completed", "dead", "ghost"}) {
+    EXPECT_EQ(Promote(id).view().integer(), 0) << id;
+  }
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(CountWakes(*wakes), 0);
+}
+
+}  // namespace
+}  // namespace taskq::testing

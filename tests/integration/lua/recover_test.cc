@@ -1,0 +1,203 @@
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class RecoverScriptTest : public ScriptTest {
+ protected:
+  broker::Reply Recover(std::string max_stalls = "1", std::string limit = "100",
+                        std::string max_errors = "10", std::string keep_count = "1000",
+                        std::string keep_age = "86400000") {
+    return Eval("recover", {q().active(), q().wait(), q().prioritized(), q().dead(), q().meta()},
+                {base(), max_stalls, limit, max_errors, keep_count, keep_age});
+  }
+  // Moves a lease deadline into the past, as if its worker had stopped extending it.
+  void Expire(const std::string& id, long long ago_ms = 1) {
+    Run({"ZADD", q().active(), "XX", std::to_string(Now() - ago_ms), id});
+  }
+};
+
+TEST_F(RecoverScriptTest, RequeuesExpiredLeaseAtHeadOfWaitList) {
+  for (const char* id : {"a", "b", "c"}) Enqueue(id);
+  auto claim = Claim(1);
+  Expire("a");
+  auto wakes = ListenForWakes();
+  EXPECT_EQ(Ints(Recover()), (std::vector<long long>{1, 0}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_FALSE(Exists(q().active()));
+  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
+  EXPECT_EQ(HGet(q().job_state("a"), "s"), "1");
+  EXPECT_EQ(HGet(q().job_state("a"), "a"), "1");  // the stalled attempt counts
+  EXPECT_EQ(HGet(q().meta(), "stalled"), "1");
+  EXPECT_FALSE(Exists(q().job_errors("a")));
+  EXPECT_EQ(CountWakes(*wakes), 1);
+
+  auto again = Claim(1);
+  EXPECT_EQ(ClaimedIds(again), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(again.view()[7].AsInt(), 2);  // second attempt
+}
+
+TEST_F(RecoverScriptTest, PriorityJobGoesToHeadOfItsPriority) {
+  Enqueue("p1a", 1);
+  Enqueue("p1b", 1);
+  Enqueue("p2", 2);
+  Enqueue("n1", -1);
+  auto claim = Claim(2);
+  ASSERT_EQ(ClaimedIds(claim), (std::vector<std::string>{"n1", "p1a"}));
+  Expire("p1a");
+  Expire("n1");
+  EXPECT_EQ(Ints(Recover()), (std::vector<long long>{2, 0}));
+  // sequence number 0: ahead of every job enqueued at the same priority
+  EXPECT_EQ(ZScore(q().prioritized(), "p1a"), 1 * 4294967296.0);
+  EXPECT_EQ(ZScore(q().prioritized(), "n1"), -1 * 4294967296.0);
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p1a", "p1b", "p2"}));
+  EXPECT_FALSE(Exists(q().wait()));
+}
+
+TEST_F(RecoverScriptTest, LiveLeasesAreLeftAlone) {
+  Enqueue("a");
+  Enqueue("b");
+  auto claim = Claim(2);
+  Expire("a");
+  double b_deadline = ZScore(q().active(), "b");
+  auto b_state = Strings({"HGETALL", q().job_state("b")});
+  EXPECT_EQ(Ints(Recover()), (std::vector<long long>{1, 0}));
+  EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(ZScore(q().active(), "b"), b_deadline);
+  EXPECT_EQ(Strings({"HGETALL", q().job_state("b")}), b_state);
+}
+
+TEST_F(RecoverScriptTest, NothingExpiredWritesNothing) {
+  Enqueue("a");
+  Claim(1);
+  auto wakes = ListenForWakes();
+  auto before = Snapshot();
+  EXPECT_EQ(Ints(Recover()), (std::vector<long long>{0, 0}));
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(CountWakes(*wakes), 0);
+}
+
+TEST_F(RecoverScriptTest, StallsBeyondMaxGoDeadWithLeaseExpiredError) {
+  Enqueue("a");
+  Claim(1);
+  Expire("a");
+  EXPECT_EQ(Ints(Recover("1")), (std::vector<long long>{1, 0}));
+  Claim(1);
+  Expire("a");
+  auto wakes = ListenForWakes();
+  long long before = Now();
+  EXPECT_EQ(Ints(Recover("1")), (std::vector<long long>{0, 1}));
+  long long after = Now();
+  EXPECT_EQ(HGet(q().job_state("a"), "st"), "dead");
+  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
+  EXPECT_EQ(HGet(q().job_state("a"), "s"), "2");
+  long long finished = std::stoll(HGet(q().job_state("a"), "tf"));
+  EXPECT_GE(finished, before);
+  EXPECT_LE(finished, after);
+  EXPECT_EQ(ZScore(q().dead(), "a"), finished);
+  EXPECT_FALSE(Exists(q().wait()));
+  EXPECT_FALSE(Exists(q().active()));
+  EXPECT_EQ(HGet(q().meta(), "stalled"), "2");
+  EXPECT_EQ(CountWakes(*wakes), 0);  // nothing was requeued
+
+  auto errors = List(q().job_errors("a"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            R"({"at":)" + std::to_string(finished) +
+                R"json(,"attempt":2,"message":"lease expired 2 times (worker died or hung)"})json");
+}
+
+TEST_F(RecoverScriptTest, MaxStallsZeroSendsTheFirstStallToDead) {
+  Enqueue("a");
+  Claim(1);
+  Expire("a");
+  EXPECT_EQ(Ints(Recover("0")), (std::vector<long long>{0, 1}));
+  EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
+}
+
+TEST_F(RecoverScriptTest, LeaseExpiredErrorIsTrimmedToMaxErrors) {
+  Enqueue("a");
+  Run({"RPUSH", q().job_errors("a"), R"({"message":"e2"})", R"({"message":"e1"})"});
+  Claim(1);
+  Expire("a");
+  EXPECT_EQ(Ints(Recover("0", "100", "2")), (std::vector<long long>{0, 1}));
+  auto errors = List(q().job_errors("a"));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_NE(errors[0].find("lease expired 1 times"), std::string::npos) << errors[0];
+  EXPECT_EQ(errors[1], R"({"message":"e2"})");
+}
+
+TEST_F(RecoverScriptTest, DeadRetentionApplies) {
+  Enqueue("old");
+  Enqueue("a");
+  auto claim = Claim(2);
+  FailJob("old", TokenOf(claim, 0), -1);
+  Expire("a");
+  EXPECT_EQ(Ints(Recover("0", "100", "10", "0", "0")), (std::vector<long long>{0, 1}));
+  EXPECT_FALSE(Exists(q().dead()));
+  for (const char* id : {"old", "a"}) {
+    EXPECT_FALSE(Exists(q().job(id))) << id;
+    EXPECT_FALSE(Exists(q().job_state(id))) << id;
+    EXPECT_FALSE(Exists(q().job_errors(id))) << id;
+  }
+}
+
+TEST_F(RecoverScriptTest, LimitBoundsOneCallOldestDeadlinesFirst) {
+  for (const char* id : {"a", "b", "c"}) Enqueue(id);
+  Claim(3);
+  Expire("a", 100);
+  Expire("b", 300);
+  Expire("c", 200);
+  EXPECT_EQ(Ints(Recover("1", "2")), (std::vector<long long>{2, 0}));
+  EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(Ints(Recover("1", "2")), (std::vector<long long>{1, 0}));
+  EXPECT_FALSE(Exists(q().active()));
+  EXPECT_EQ(HGet(q().meta(), "stalled"), "3");
+}
+
+TEST_F(RecoverScriptTest, LateCompleteOrFailAfterRecoveryIsRejected) {
+  Enqueue("a");
+  auto first = Claim(1);
+  Expire("a");
+  Recover();
+  const std::vector<std::string> complete_keys = {q().active(), q().completed(), q().meta()};
+  auto late =
+      Eval("complete", complete_keys, {base(), "1", "-1", "0", "a", TokenOf(first, 0), "1"});
+  EXPECT_EQ(Ints(late), (std::vector<long long>{0}));
+  auto late_fail =
+      Eval("fail", {q().active(), q().retry(), q().dead(), q().meta()},
+           {base(), "1", "10", "-1", "0", "a", TokenOf(first, 0), "-1", R"({"message":"late"})"});
+  EXPECT_EQ(Ints(late_fail), (std::vector<long long>{0}));
+  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(Exists(q().completed()));
+  EXPECT_FALSE(Exists(q().dead()));
+
+  // the next holder's token works; the old one still does not
+  auto second = Claim(1);
+  late = Eval("complete", complete_keys, {base(), "1", "-1", "0", "a", TokenOf(first, 0), "1"});
+  EXPECT_EQ(Ints(late), (std::vector<long long>{0}));
+  CompleteJob("a", TokenOf(second, 0));
+}
+
+TEST_F(RecoverScriptTest, RejectsBadArguments) {
+  Enqueue("a");
+  Claim(1);
+  Expire("a");
+  auto before = Snapshot();
+  const std::vector<std::vector<std::string>> bad = {
+      {"x", "100", "10", "1000", "0"},  {"1", "0", "10", "1000", "0"},
+      {"1", "1001", "10", "1000", "0"}, {"1", "x", "10", "1000", "0"},
+      {"1", "100", "x", "1000", "0"},   {"1", "100", "10", "x", "0"},
+      {"1", "100", "10", "1000", "x"},
+  };
+  for (const auto& args : bad) {
+    EXPECT_TRUE(Recover(args[0], args[1], args[2], args[3], args[4]).view().is_error())
+        << args[0] << " " << args[1] << " " << args[2] << " " << args[3] << " " << args[4];
+  }
+  EXPECT_EQ(Snapshot(), before);
+}
+
+}  // namespace
+}  // namespace taskq::testing
