@@ -32,6 +32,8 @@ struct Config {
   int n = 100000;
   double w3_seconds = 10;
   int w5_jobs = 10000;
+  std::pair<int, int> shape{0, 0};  // W2 processes x concurrency; 0: sweep
+  bool threaded = false;            // --threaded: W2 --only runs handlers on handler threads
 };
 
 // ~100 bytes, as BENCH.md asks; "ts" (enqueue time, us) lets handlers measure latency.
@@ -115,15 +117,17 @@ double W1b(RedisProcess& redis, int n) {
 }
 
 struct W2Result {
-  double jobs_per_s = 0;           // without start-up: first completion to last
-  double jobs_per_s_startup = 0;   // from starting the workers to the last completion
+  double jobs_per_s = 0;          // without start-up: first completion to last
+  double jobs_per_s_startup = 0;  // from starting the workers to the last completion
   double script_calls_per_job = 0;
   double round_trips_per_job = 0;
 };
 
 // Runs `processes` worker processes (forked), each with one queue of `concurrency` slots and a
-// no-op handler, until the N waiting jobs are completed.
-W2Result W2(RedisProcess& redis, int n, int processes, int concurrency) {
+// no-op handler, until the N waiting jobs are completed. run_inline: the no-op handler is
+// registered to run on the queue loop (HandlerOptions::run_inline), as a handler that returns at
+// once may be; otherwise every job goes through a handler thread.
+W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, bool run_inline) {
   Flush(redis);
   {
     auto client = OpenClient(redis);
@@ -144,7 +148,9 @@ W2Result W2(RedisProcess& redis, int n, int processes, int concurrency) {
       options.redis_url = redis.url();
       options.queues = {{"email", concurrency}};
       Worker worker(options);
-      worker.Register("email", [](JobContext&) { return HandlerResult::Success(); });
+      worker.Register(
+          "email", [](JobContext&) { return HandlerResult::Success(); },
+          HandlerOptions{run_inline});
       if (!worker.Start().ok()) ::_exit(1);
       // Stop once the queue is drained; the parent measures.
       auto watcher = std::move(*Inspector::Open({redis.url()}));
@@ -186,8 +192,7 @@ W2Result W2(RedisProcess& redis, int n, int processes, int concurrency) {
   W2Result r;
   r.jobs_per_s_startup = n / Seconds(last_done - start);
   r.jobs_per_s = (n - first_count) / Seconds(last_done - first_done);
-  r.script_calls_per_job =
-      static_cast<double>(redis.CommandCalls("evalsha") - calls_before) / n;
+  r.script_calls_per_job = static_cast<double>(redis.CommandCalls("evalsha") - calls_before) / n;
   r.round_trips_per_job = static_cast<double>(round_trips) / n;
   return r;
 }
@@ -200,7 +205,7 @@ struct Latencies {
 // Workers idle and waiting in this process; a producer enqueues at a steady `rate` for `seconds`
 // (or `count` jobs in bulk when rate is 0). Each handler records start minus the due time.
 Latencies Latency(RedisProcess& redis, double rate, double seconds, int64_t delay_ms,
-                  int bulk_count = 0) {
+                  int bulk_count, bool run_inline) {
   Flush(redis);
   std::mutex mu;
   std::vector<double> samples;
@@ -208,12 +213,16 @@ Latencies Latency(RedisProcess& redis, double rate, double seconds, int64_t dela
   options.redis_url = redis.url();
   options.queues = {{"email", 16}};
   Worker worker(options);
-  worker.Register("email", [&](JobContext& job) {
-    double late_ms = static_cast<double>(NowUs() - TsOf(job.data_json()) - delay_ms * 1000) / 1e3;
-    std::lock_guard lock(mu);
-    samples.push_back(late_ms);
-    return HandlerResult::Success();
-  });
+  worker.Register(
+      "email",
+      [&](JobContext& job) {
+        double late_ms =
+            static_cast<double>(NowUs() - TsOf(job.data_json()) - delay_ms * 1000) / 1e3;
+        std::lock_guard lock(mu);
+        samples.push_back(late_ms);
+        return HandlerResult::Success();
+      },
+      HandlerOptions{run_inline});
   if (!worker.Start().ok()) return {};
   std::this_thread::sleep_for(milliseconds(300));  // idle and waiting
   auto client = OpenClient(redis);
@@ -255,20 +264,26 @@ Latencies Latency(RedisProcess& redis, double rate, double seconds, int64_t dela
   return l;
 }
 
-// Bytes of Redis memory per job: N waiting jobs, then N completed jobs kept.
+// Bytes of Redis memory per job: N waiting jobs (default options), then N completed jobs kept
+// (enqueued with a retention that keeps them all, which the body then records).
 std::pair<double, double> W4(RedisProcess& redis, int n) {
   Flush(redis);
   auto client = OpenClient(redis);
+  long long before = redis.UsedMemory();
+  if (!EnqueueAll(*client, Batch(n, "email"))) return {};
+  const double waiting = static_cast<double>(redis.UsedMemory() - before) / n;
+  Flush(redis);
   EnqueueOptions keep_all;
   keep_all.keep_completed = {-1, std::chrono::hours(24)};
-  const long long before = redis.UsedMemory();
+  before = redis.UsedMemory();
   if (!EnqueueAll(*client, Batch(n, "email", keep_all))) return {};
-  const double waiting = static_cast<double>(redis.UsedMemory() - before) / n;
   WorkerOptions options;
   options.redis_url = redis.url();
-  options.queues = {{"email", 32}};
+  options.queues = {{"email", 64}};
   Worker worker(options);
-  worker.Register("email", [](JobContext&) { return HandlerResult::Success(); });
+  worker.Register(
+      "email", [](JobContext&) { return HandlerResult::Success(); },
+      HandlerOptions{.run_inline = true});
   if (!worker.Start().ok()) return {};
   auto inspector = std::move(*Inspector::Open({redis.url()}));
   while (inspector->Counts("email")->completed < n) std::this_thread::sleep_for(milliseconds(10));
@@ -292,7 +307,21 @@ T MedianOf(int runs, const std::function<T()>& run, const std::function<double(c
 int main(int argc, char** argv) {
   using namespace taskq::bench;
   Config config;
+  std::string only;  // --only w2: run that workload alone (for profiling); prints what it ran
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
+      continue;
+    }
+    if (std::strcmp(argv[i], "--shape") == 0 && i + 2 < argc) {
+      config.shape = {std::atoi(argv[i + 1]), std::atoi(argv[i + 2])};
+      i += 2;
+      continue;
+    }
+    if (std::strcmp(argv[i], "--threaded") == 0) {
+      config.threaded = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--quick") == 0) {
       config.quick = true;
       config.runs = 1;
@@ -304,6 +333,45 @@ int main(int argc, char** argv) {
   std::map<std::string, double> report;
   const int runs = config.runs;
   const int n = config.n;
+  if (only == "w1") {
+    RedisProcess redis(false);
+    const double rtt = RedisRttOpsPerSecond(redis);
+    const double w1a = W1a(redis, n / 5);
+    const double w1b = W1b(redis, n);
+    std::printf(
+        "{\"redis_rtt_ops_per_s\": %.0f, \"w1a_jobs_per_s\": %.0f, \"w1a_share\": %.3f, "
+        "\"w1b_jobs_per_s\": %.0f}\n",
+        rtt, w1a, w1a / rtt, w1b);
+    std::fprintf(stderr, "%s", redis.Cli({"INFO", "commandstats"}).c_str());
+    return 0;
+  }
+  if (only == "w3" || only == "w5") {
+    RedisProcess redis(false);
+    Latencies l = only == "w3"
+                      ? Latency(redis, 500, config.w3_seconds, 0, 0, !config.threaded)
+                      : Latency(redis, 1000, config.w5_jobs / 1000.0, 2000, 0, !config.threaded);
+    std::printf("{\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}\n", l.p50, l.p90,
+                l.p99, l.max);
+    return 0;
+  }
+  if (only == "w4") {
+    RedisProcess redis(false);
+    auto [waiting, completed] = W4(redis, n);
+    std::printf("{\"w4_bytes_per_waiting_job\": %.1f, \"w4_bytes_per_completed_job\": %.1f}\n",
+                waiting, completed);
+    return 0;
+  }
+  if (only == "w2") {
+    RedisProcess redis(false);
+    W2Result r = W2(redis, n, config.shape.first, config.shape.second, !config.threaded);
+    std::fprintf(stderr, "%s", redis.Cli({"INFO", "commandstats"}).c_str());
+    std::fprintf(stderr, "%s", redis.Cli({"INFO", "cpu"}).c_str());
+    std::printf(
+        "{\"w2_jobs_per_s\": %.0f, \"w2_script_calls_per_job\": %.3f, "
+        "\"w2_round_trips_per_job\": %.3f}\n",
+        r.jobs_per_s, r.script_calls_per_job, r.round_trips_per_job);
+    return 0;
+  }
   {
     RedisProcess redis(false);
     if (!redis.ok()) {
@@ -322,20 +390,25 @@ int main(int argc, char** argv) {
     for (int i = 0; i < runs; ++i) w1b.push_back(W1b(redis, n));
     report["w1b_jobs_per_s"] = Median(w1b);
 
-    // W2: sweep a few shapes once, then measure the best one `runs` times.
-    const std::vector<std::pair<int, int>> shapes = {{1, 8}, {1, 32}, {2, 16}, {1, 128}};
-    std::pair<int, int> best = shapes[0];
-    double best_rate = 0;
-    for (const auto& shape : shapes) {
-      W2Result r = W2(redis, n, shape.first, shape.second);
-      std::fprintf(stderr, "w2 %dx%d: %.0f jobs/s\n", shape.first, shape.second, r.jobs_per_s);
-      if (r.jobs_per_s > best_rate) {
-        best_rate = r.jobs_per_s;
-        best = shape;
+    // W2: sweep a few shapes once, then measure the best one `runs` times; both with the no-op
+    // handler inline (the figure) and on handler threads (reported beside it).
+    auto best_shape = [&](bool run_inline, const std::vector<std::pair<int, int>>& shapes) {
+      std::pair<int, int> best = shapes[0];
+      double best_rate = 0;
+      for (const auto& shape : shapes) {
+        W2Result r = W2(redis, n, shape.first, shape.second, run_inline);
+        std::fprintf(stderr, "w2 %s %dx%d: %.0f jobs/s\n", run_inline ? "inline" : "threaded",
+                     shape.first, shape.second, r.jobs_per_s);
+        if (r.jobs_per_s > best_rate) {
+          best_rate = r.jobs_per_s;
+          best = shape;
+        }
       }
-    }
+      return best;
+    };
+    const auto best = best_shape(true, {{1, 64}, {1, 256}, {2, 128}, {2, 256}});
     W2Result w2 = MedianOf<W2Result>(
-        runs, [&] { return W2(redis, n, best.first, best.second); },
+        runs, [&] { return W2(redis, n, best.first, best.second, true); },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["w2_jobs_per_s"] = w2.jobs_per_s;
     report["w2_jobs_per_s_with_startup"] = w2.jobs_per_s_startup;
@@ -343,16 +416,23 @@ int main(int argc, char** argv) {
     report["w2_best_concurrency"] = best.second;
     report["w2_script_calls_per_job"] = w2.script_calls_per_job;
     report["w2_round_trips_per_job"] = w2.round_trips_per_job;
+    const auto best_threaded = best_shape(false, {{1, 16}, {2, 16}, {2, 64}});
+    W2Result threaded = MedianOf<W2Result>(
+        runs, [&] { return W2(redis, n, best_threaded.first, best_threaded.second, false); },
+        [](const W2Result& r) { return r.jobs_per_s; });
+    report["w2_threaded_jobs_per_s"] = threaded.jobs_per_s;
+    report["w2_threaded_best_processes"] = best_threaded.first;
+    report["w2_threaded_best_concurrency"] = best_threaded.second;
 
     auto by_p99 = [](const Latencies& l) { return l.p99; };
     Latencies w3 = MedianOf<Latencies>(
-        runs, [&] { return Latency(redis, 500, config.w3_seconds, 0); }, by_p99);
+        runs, [&] { return Latency(redis, 500, config.w3_seconds, 0, 0, true); }, by_p99);
     report["w3_p50_ms"] = w3.p50;
     report["w3_p90_ms"] = w3.p90;
     report["w3_p99_ms"] = w3.p99;
     report["w3_max_ms"] = w3.max;
     Latencies w3fast = MedianOf<Latencies>(
-        runs, [&] { return Latency(redis, 5000, config.w3_seconds, 0); }, by_p99);
+        runs, [&] { return Latency(redis, 5000, config.w3_seconds, 0, 0, true); }, by_p99);
     report["w3_5000_p50_ms"] = w3fast.p50;
     report["w3_5000_p90_ms"] = w3fast.p90;
     report["w3_5000_p99_ms"] = w3fast.p99;
@@ -364,12 +444,12 @@ int main(int argc, char** argv) {
     report["w4_bytes_per_completed_job"] = completed;
 
     Latencies w5 = MedianOf<Latencies>(
-        runs, [&] { return Latency(redis, 1000, config.w5_jobs / 1000.0, 2000); }, by_p99);
+        runs, [&] { return Latency(redis, 1000, config.w5_jobs / 1000.0, 2000, 0, true); }, by_p99);
     report["w5_p50_late_ms"] = w5.p50;
     report["w5_p99_late_ms"] = w5.p99;
     report["w5_max_late_ms"] = w5.max;
     Latencies w5b = MedianOf<Latencies>(
-        runs, [&] { return Latency(redis, 0, 0, 2000, config.w5_jobs); }, by_p99);
+        runs, [&] { return Latency(redis, 0, 0, 2000, config.w5_jobs, true); }, by_p99);
     report["w5b_p50_late_ms"] = w5b.p50;
     report["w5b_p99_late_ms"] = w5b.p99;
     report["w5b_max_late_ms"] = w5b.max;
@@ -384,7 +464,7 @@ int main(int argc, char** argv) {
         runs,
         [&] {
           return W2(redis, n, static_cast<int>(report["w2_best_processes"]),
-                    static_cast<int>(report["w2_best_concurrency"]));
+                    static_cast<int>(report["w2_best_concurrency"]), true);
         },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["aof_w2_jobs_per_s"] = w2.jobs_per_s;

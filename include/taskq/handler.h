@@ -48,11 +48,23 @@ struct HandlerResult {
   static HandlerResult Success(std::string result_json = "null") {
     return {Kind::kSuccess, std::move(result_json), {}};
   }
-  static HandlerResult Retry(std::string message) { return {Kind::kRetry, "null", std::move(message)}; }
-  static HandlerResult Fail(std::string message) { return {Kind::kFail, "null", std::move(message)}; }
+  static HandlerResult Retry(std::string message) {
+    return {Kind::kRetry, "null", std::move(message)};
+  }
+  static HandlerResult Fail(std::string message) {
+    return {Kind::kFail, "null", std::move(message)};
+  }
 };
 
 // A handler may also throw: an exception counts as kRetry with its what() as the message.
 using Handler = std::function<HandlerResult(JobContext&)>;
+
+struct HandlerOptions {
+  // Run on the queue's loop thread instead of a handler thread. Only for handlers that never block
+  // and return within microseconds (pure computation, counters): it saves the hand-off to another
+  // thread, but while it runs the queue sends and receives nothing, and its timeout cannot
+  // interrupt it.
+  bool run_inline = false;
+};
 
 }  // namespace taskq

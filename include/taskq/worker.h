@@ -47,9 +47,9 @@ struct WorkerOptions {
 struct WorkerStats {
   int64_t claimed = 0;
   int64_t completed = 0;
-  int64_t failed = 0;         // failed attempts (retrying or dead)
-  int64_t rejected = 0;       // results refused because the lease was lost
-  int64_t round_trips = 0;    // Redis round trips made by the queue loops
+  int64_t failed = 0;       // failed attempts (retrying or dead)
+  int64_t rejected = 0;     // results refused because the lease was lost
+  int64_t round_trips = 0;  // Redis round trips made by the queue loops
 };
 
 class Worker {
@@ -60,7 +60,7 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Handlers are looked up by job type. Register before Start.
-  void Register(std::string type, Handler handler);
+  void Register(std::string type, Handler handler, HandlerOptions options = {});
 
   // Checks Redis and starts the queue loops; returns at once.
   Status Start();

@@ -3,7 +3,20 @@
 namespace taskq::broker {
 
 QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
-    : queue_(queue), base_(std::string(prefix) + ":{" + std::string(queue) + "}:") {}
+    : queue_(queue),
+      base_(std::string(prefix) + ":{" + std::string(queue) + "}:"),
+      wait_(base_ + "wait"),
+      prioritized_(base_ + "prio"),
+      delayed_(base_ + "delayed"),
+      retry_(base_ + "retry"),
+      active_(base_ + "active"),
+      completed_(base_ + "completed"),
+      dead_(base_ + "dead"),
+      meta_(base_ + "meta"),
+      state_(base_ + "state"),
+      results_(base_ + "result"),
+      progress_(base_ + "progress"),
+      wake_channel_(base_ + "wake") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
 

@@ -12,26 +12,41 @@ class QueueKeys {
   QueueKeys(std::string_view prefix, std::string_view queue);
 
   const std::string& queue() const { return queue_; }
-  // "taskq:{email}:": scripts derive per-job keys from it (j:<id>, m:<id>, e:<id>, l:<id>).
+  // "taskq:{email}:": scripts derive per-job keys from it (j:<id>, e:<id>, l:<id>).
   const std::string& base() const { return base_; }
 
-  std::string wait() const { return base_ + "wait"; }          // LIST, priority-0 jobs, FIFO
-  std::string prioritized() const { return base_ + "prio"; }   // ZSET, priority != 0
-  std::string delayed() const { return base_ + "delayed"; }    // ZSET, score = due ms
-  std::string retry() const { return base_ + "retry"; }        // ZSET, score = due ms
-  std::string active() const { return base_ + "active"; }      // ZSET, score = lease deadline ms
-  std::string completed() const { return base_ + "completed"; }  // ZSET, score = finished ms
-  std::string dead() const { return base_ + "dead"; }          // ZSET, score = finished ms
-  std::string meta() const { return base_ + "meta"; }          // HASH, paused, counters
-  std::string wake_channel() const { return base_ + "wake"; }  // pub/sub channel
+  const std::string& wait() const { return wait_; }                // LIST, priority-0 jobs, FIFO
+  const std::string& prioritized() const { return prioritized_; }  // ZSET, priority != 0
+  const std::string& delayed() const { return delayed_; }          // ZSET, score = due ms
+  const std::string& retry() const { return retry_; }              // ZSET, score = due ms
+  const std::string& active() const { return active_; }        // ZSET, score = lease deadline ms
+  const std::string& completed() const { return completed_; }  // ZSET, score = finished ms
+  const std::string& dead() const { return dead_; }            // ZSET, score = finished ms
+  const std::string& meta() const { return meta_; }            // HASH, paused, counters
+  const std::string& state() const { return state_; }          // HASH, id -> state record
+  const std::string& results() const { return results_; }      // HASH, id -> result JSON
+  const std::string& progress() const { return progress_; }    // HASH, id -> progress JSON
+  const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
-  std::string job_state(std::string_view id) const { return base_ + "m:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
 
  private:
   std::string queue_;
   std::string base_;
+  // Built once: the hot paths pass them with every script call.
+  std::string wait_;
+  std::string prioritized_;
+  std::string delayed_;
+  std::string retry_;
+  std::string active_;
+  std::string completed_;
+  std::string dead_;
+  std::string meta_;
+  std::string state_;
+  std::string results_;
+  std::string progress_;
+  std::string wake_channel_;
 };
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).

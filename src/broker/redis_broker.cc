@@ -16,7 +16,6 @@ namespace {
 constexpr int32_t kMaxClaim = 1000;
 constexpr int32_t kPromoteLimit = 1000;
 
-
 Status ReplyError(const Reply& reply, std::string_view what) {
   Status s = reply.ErrorStatus();
   if (s.ok()) return s;
@@ -60,7 +59,7 @@ class ScriptCall {
 
 Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completions,
                         const Retention& keep) {
-  ScriptCall call("complete", {k.active(), k.completed(), k.meta()});
+  ScriptCall call("complete", {k.active(), k.completed(), k.meta(), k.state(), k.results()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(completions.size()));
   call.Arg(keep.count).Arg(static_cast<int64_t>(keep.age.count()));
   for (const Completion& c : completions) {
@@ -71,7 +70,7 @@ Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completi
 
 Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
                     const FinishPolicy& policy) {
-  ScriptCall call("fail", {k.active(), k.retry(), k.dead(), k.meta()});
+  ScriptCall call("fail", {k.active(), k.retry(), k.dead(), k.meta(), k.state()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(failures.size())).Arg(policy.max_errors_kept);
   call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
   for (const Failure& f : failures) call.Arg(f.lease.id).Arg(f.lease.token).Arg(f.retry_delay_ms);
@@ -81,7 +80,7 @@ Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
 
 Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> updates,
                         int32_t max_log_lines) {
-  ScriptCall call("progress", {k.meta()});
+  ScriptCall call("progress", {k.state(), k.progress()});
   call.Arg(k.base()).Arg(max_log_lines);
   for (const ProgressUpdate& u : updates) {
     call.Arg(u.lease.id).Arg(u.lease.token).Arg(u.progress_json);
@@ -93,15 +92,15 @@ Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> upda
 
 Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
                       std::chrono::milliseconds lease) {
-  ScriptCall call("extend", {k.active()});
+  ScriptCall call("extend", {k.active(), k.state()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(lease.count()));
   for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
   return call.Take();
 }
 
 Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::milliseconds lease) {
-  ScriptCall call("claim",
-                  {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(), k.meta()});
+  ScriptCall call("claim", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(), k.meta(),
+                            k.state()});
   call.Arg(k.base()).Arg(std::clamp(max_jobs, 1, kMaxClaim));
   call.Arg(static_cast<int64_t>(lease.count())).Arg(kPromoteLimit);
   return call.Take();
@@ -152,8 +151,8 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "get_job"));
   ReplyView v = reply.view();
   if (v.size() == 0 || v[0].is_nil()) return std::optional<Job>();
-  if (v.size() != 6) return Internal("get_job: bad reply");
-  auto body = DecodeJobBody(v[0].str());
+  if (v.size() != 8) return Internal("get_job: bad reply");
+  auto body = DecodeJobBody(v[0].str(), queue);
   if (!body.ok()) return body.status();
   Job job;
   job.id = id;
@@ -165,27 +164,42 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   job.options.job_id = id;
   job.created_ms = body->created_ms;
   job.result_json = "null";
+  // State record "st:a:s:ts:tf:p:tk:cx" (src/broker/lua/include/state.lua).
   std::optional<JobState> state;
-  ReplyView fields = v[1];
-  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    std::string_view name = fields[i].str();
-    ReplyView value = fields[i + 1];
-    if (name == "st") state = StateFromField(value.str());
-    if (name == "a") job.attempts = static_cast<int32_t>(value.AsInt());
-    if (name == "s") job.stalls = static_cast<int32_t>(value.AsInt());
-    if (name == "ts") job.started_ms = value.AsInt();
-    if (name == "tf") job.finished_ms = value.AsInt();
-    if (name == "r") job.result_json = std::string(value.str());
-    if (name == "pr") job.progress_json = std::string(value.str());
+  if (!v[1].is_nil()) {
+    std::vector<std::string_view> parts;
+    std::string_view record = v[1].str();
+    for (size_t start = 0;;) {
+      size_t colon = record.find(':', start);
+      parts.push_back(record.substr(start, colon - start));
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+    if (parts.size() != 8) return Internal("get_job: bad state record");
+    auto number = [](std::string_view text) {
+      int64_t n = 0;
+      std::from_chars(text.data(), text.data() + text.size(), n);
+      return n;
+    };
+    if (!parts[0].empty()) state = StateFromField(parts[0]);
+    job.attempts = static_cast<int32_t>(number(parts[1]));
+    job.stalls = static_cast<int32_t>(number(parts[2]));
+    job.started_ms = number(parts[3]);
+    job.finished_ms = number(parts[4]);
   }
-  if (!v[4].is_nil()) job.due_ms = v[4].AsInt();
-  if (!v[5].is_nil()) job.due_ms = v[5].AsInt();
-  if (!state) state = v[4].is_nil() ? JobState::kWaiting : JobState::kDelayed;
+  if (!v[2].is_nil()) job.result_json = std::string(v[2].str());
+  if (!v[3].is_nil()) job.progress_json = std::string(v[3].str());
+  if (!v[6].is_nil()) job.due_ms = v[6].AsInt();
+  if (!v[7].is_nil()) job.due_ms = v[7].AsInt();
+  if (!state || *state == JobState::kWaiting) {
+    // never claimed (or back to waiting): a delayed score says it is not due yet
+    state = v[6].is_nil() ? JobState::kWaiting : JobState::kDelayed;
+  }
   job.state = *state;
-  for (size_t i = 0; i < v[2].size(); ++i) {
+  for (size_t i = 0; i < v[4].size(); ++i) {
     // Stored as {"at":ms,"attempt":n,"message":"..."}; decoded leniently (it is our own JSON).
     AttemptError error;
-    std::string_view text = v[2][i].str();
+    std::string_view text = v[4][i].str();
     auto number_after = [&](std::string_view key) -> int64_t {
       auto pos = text.find(key);
       if (pos == std::string_view::npos) return 0;
@@ -199,7 +213,7 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
     error.message = std::string(text);
     job.errors.push_back(std::move(error));
   }
-  job.logs = ParseStrings(v[3]);
+  job.logs = ParseStrings(v[5]);
   return std::optional<Job>(std::move(job));
 }
 
@@ -228,7 +242,7 @@ class RedisBroker final : public Broker {
                                               std::span<const NewJob> jobs) override {
     if (jobs.empty()) return std::vector<EnqueueOutcome>();
     const QueueKeys& k = Keys(queue);
-    ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta()});
+    ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
     for (const NewJob& job : jobs) {
       call.Arg(job.id).Arg(job.body).Arg(job.priority).Arg(job.delay_ms).Arg(job.run_at_ms);
@@ -278,23 +292,25 @@ class RedisBroker final : public Broker {
   Result<FlushResult> Flush(const std::string& queue, const FlushRequest& request) override {
     const QueueKeys& k = Keys(queue);
     std::vector<Command> commands;
+    // Progress first: it is refused once the job it belongs to has finished.
+    if (!request.progress.empty()) {
+      commands.push_back(ProgressCommand(k, request.progress, request.policy.max_log_lines));
+    }
     if (!request.completions.empty()) {
-      commands.push_back(
-          CompleteCommand(k, request.completions, request.policy.keep_completed));
+      commands.push_back(CompleteCommand(k, request.completions, request.policy.keep_completed));
     }
     if (!request.failures.empty()) {
       commands.push_back(FailCommand(k, request.failures, request.policy));
     }
-    if (!request.progress.empty()) {
-      commands.push_back(ProgressCommand(k, request.progress, request.policy.max_log_lines));
-    }
-    if (!request.extend.empty()) commands.push_back(ExtendCommand(k, request.extend, request.lease));
+    if (!request.extend.empty())
+      commands.push_back(ExtendCommand(k, request.extend, request.lease));
     if (request.claim > 0) commands.push_back(ClaimCommand(k, request.claim, request.lease));
     FlushResult out;
     if (commands.empty()) return out;
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
     size_t r = 0;
+    if (!request.progress.empty()) TASKQ_RETURN_IF_ERROR(ReplyError(replies[r++], "progress"));
     if (!request.completions.empty()) {
       auto flags = ParseFlagsReply(replies[r++], "complete", request.completions.size());
       if (!flags.ok()) return flags.status();
@@ -305,7 +321,6 @@ class RedisBroker final : public Broker {
       if (!flags.ok()) return flags.status();
       out.failed = std::move(*flags);
     }
-    if (!request.progress.empty()) TASKQ_RETURN_IF_ERROR(ReplyError(replies[r++], "progress"));
     if (!request.extend.empty()) {
       auto extend = ParseExtend(replies[r++]);
       if (!extend.ok()) return extend.status();
@@ -322,7 +337,8 @@ class RedisBroker final : public Broker {
   Result<RecoverResult> RecoverExpired(const std::string& queue, int32_t max_stalls, int32_t limit,
                                        const FinishPolicy& policy) override {
     const QueueKeys& k = Keys(queue);
-    ScriptCall call("recover", {k.active(), k.wait(), k.prioritized(), k.dead(), k.meta()});
+    ScriptCall call("recover",
+                    {k.active(), k.wait(), k.prioritized(), k.dead(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(max_stalls).Arg(limit).Arg(policy.max_errors_kept);
     call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
     auto reply = RunScript(call.Take());
@@ -336,7 +352,7 @@ class RedisBroker final : public Broker {
   Result<int64_t> Release(const std::string& queue, std::span<const Lease> leases) override {
     if (leases.empty()) return int64_t{0};
     const QueueKeys& k = Keys(queue);
-    ScriptCall call("release", {k.active(), k.wait(), k.prioritized()});
+    ScriptCall call("release", {k.active(), k.wait(), k.prioritized(), k.meta(), k.state()});
     call.Arg(k.base());
     for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
     return RunIntScript(call.Take(), "release");
@@ -344,7 +360,8 @@ class RedisBroker final : public Broker {
 
   Result<bool> Promote(const std::string& queue, const std::string& id) override {
     const QueueKeys& k = Keys(queue);
-    ScriptCall call("promote", {k.delayed(), k.retry(), k.wait(), k.prioritized(), k.meta()});
+    ScriptCall call("promote",
+                    {k.delayed(), k.retry(), k.wait(), k.prioritized(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(id);
     auto n = RunIntScript(call.Take(), "promote");
     if (!n.ok()) return n.status();
@@ -355,7 +372,7 @@ class RedisBroker final : public Broker {
                                RemoveMode mode) override {
     const QueueKeys& k = Keys(queue);
     ScriptCall call("remove", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(),
-                               k.completed(), k.dead()});
+                               k.completed(), k.dead(), k.state()});
     call.Arg(k.base()).Arg(id).Arg(mode == RemoveMode::kCancel ? "cancel" : "remove");
     auto n = RunIntScript(call.Take(), "remove");
     if (!n.ok()) return n.status();
@@ -374,7 +391,7 @@ class RedisBroker final : public Broker {
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit) override {
     const QueueKeys& k = Keys(queue);
-    ScriptCall call("retry_dead", {k.dead(), k.wait(), k.prioritized(), k.meta()});
+    ScriptCall call("retry_dead", {k.dead(), k.wait(), k.prioritized(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
     for (const std::string& id : ids) call.Arg(id);
     return RunIntScript(call.Take(), "retry_dead");
@@ -410,10 +427,10 @@ class RedisBroker final : public Broker {
   Result<QueueCounts> Counts(const std::string& queue) override {
     const QueueKeys& k = Keys(queue);
     std::vector<Command> commands = {
-        {"LLEN", k.wait()},          {"ZCARD", k.prioritized()}, {"ZCARD", k.delayed()},
-        {"ZCARD", k.active()},       {"ZCARD", k.completed()},   {"ZCARD", k.retry()},
-        {"ZCARD", k.dead()},
-        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled"}};
+        {"LLEN", k.wait()},       {"ZCARD", k.prioritized()},
+        {"ZCARD", k.delayed()},   {"ZCARD", k.active()},
+        {"ZCARD", k.completed()}, {"ZCARD", k.retry()},
+        {"ZCARD", k.dead()},      {"HMGET", k.meta(), "paused", "completed", "failed", "stalled"}};
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
     for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
@@ -475,7 +492,7 @@ class RedisBroker final : public Broker {
   }
 
   Command GetJobCommand(const QueueKeys& k, const std::string& id) {
-    ScriptCall call("get_job", {k.delayed(), k.retry()});
+    ScriptCall call("get_job", {k.delayed(), k.retry(), k.state(), k.results(), k.progress()});
     call.Arg(k.base()).Arg(id);
     return call.Take();
   }

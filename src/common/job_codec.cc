@@ -147,9 +147,14 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   // large payload is not re-serialised.
   std::string body;
   body.reserve(data_json.size() + type.size() + 16);
-  body += "{\"t\":";
-  body += json::serialize(json::string_view(type.data(), type.size()));
-  body += ",\"d\":";
+  body += '{';
+  const std::string_view queue = options.queue.empty() ? type : options.queue;
+  if (type != queue) {
+    body += "\"t\":";
+    body += json::serialize(json::string_view(type.data(), type.size()));
+    body += ',';
+  }
+  body += "\"d\":";
   body += data_json;
   if (!o.empty()) {
     body += ",\"o\":";
@@ -159,7 +164,7 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   return body;
 }
 
-Result<DecodedBody> DecodeJobBody(std::string_view body) {
+Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) return Internal("job body is not a JSON object");
@@ -168,10 +173,10 @@ Result<DecodedBody> DecodeJobBody(std::string_view body) {
   out.created_ms = GetInt(root, "c", 0);
   const json::value* type = root.if_contains("t");
   const json::value* data = root.if_contains("d");
-  if (type == nullptr || !type->is_string() || data == nullptr || !data->is_object()) {
-    return Internal("job body lacks its type or data");
+  if ((type != nullptr && !type->is_string()) || data == nullptr || !data->is_object()) {
+    return Internal("job body has a bad type or lacks its data");
   }
-  out.type = std::string(type->as_string());
+  out.type = type != nullptr ? std::string(type->as_string()) : std::string(queue);
   out.data_json = json::serialize(*data);
   if (const json::value* ov = root.if_contains("o"); ov != nullptr && ov->is_object()) {
     const json::object& o = ov->as_object();

@@ -1,8 +1,9 @@
 // The stored form of a job (its body, one Redis string) and the validation of what producers send.
 //
 // Body: {"c":<created ms>,"t":"<type>","d":<data object>,"o":{<options that differ from defaults>}}
-// "c" is added by the enqueue script from Redis' clock. Options at their defaults are left out,
-// which keeps a typical body near its data's size (see docs/redis-keys.md for the memory budget).
+// "c" is added by the enqueue script from Redis' clock. "t" is left out when the type is the
+// queue's name (the common case), and options at their defaults are left out, which keeps a
+// typical body near its data's size (docs/redis-keys.md has the memory budget).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,7 @@ struct DecodedBody {
   EnqueueOptions options;
 };
 
-Result<DecodedBody> DecodeJobBody(std::string_view body);
+// `queue`: the job's queue, its type when the body names none.
+Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue);
 
 }  // namespace taskq

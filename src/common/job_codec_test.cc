@@ -8,7 +8,15 @@ namespace {
 TEST(JobCodecTest, DefaultOptionsAreLeftOut) {
   auto body = EncodeJobBody("email", R"({"to":"user@example.com"})", {}, {});
   ASSERT_TRUE(body.ok());
-  EXPECT_EQ(*body, R"({"t":"email","d":{"to":"user@example.com"}})");
+  EXPECT_EQ(*body, R"({"d":{"to":"user@example.com"}})");  // type = queue: left out
+  EnqueueOptions other_queue;
+  other_queue.queue = "mail";
+  auto named = EncodeJobBody("email", "{}", other_queue, {});
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(*named, R"({"t":"email","d":{}})");
+  auto decoded = DecodeJobBody(R"({"c":1,"d":{}})", "email");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->type, "email");
 }
 
 TEST(JobCodecTest, RoundTripsOptions) {
@@ -22,7 +30,7 @@ TEST(JobCodecTest, RoundTripsOptions) {
   auto body = EncodeJobBody("x", R"({"a":[1,2]})", o, {});
   ASSERT_TRUE(body.ok()) << body.status().ToString();
   std::string stored = "{\"c\":42," + body->substr(1);
-  auto decoded = DecodeJobBody(stored);
+  auto decoded = DecodeJobBody(stored, "x");  // queue "x" (the type)
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(decoded->created_ms, 42);
   EXPECT_EQ(decoded->type, "x");

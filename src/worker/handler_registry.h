@@ -9,10 +9,17 @@
 
 namespace taskq::worker {
 
+struct RegisteredHandler {
+  Handler handler;
+  HandlerOptions options;
+};
+
 class HandlerRegistry {
  public:
-  void Register(std::string type, Handler handler) { handlers_[std::move(type)] = std::move(handler); }
-  const Handler* Find(const std::string& type) const {
+  void Register(std::string type, Handler handler, HandlerOptions options = {}) {
+    handlers_[std::move(type)] = {std::move(handler), options};
+  }
+  const RegisteredHandler* Find(const std::string& type) const {
     auto it = handlers_.find(type);
     return it == handlers_.end() ? nullptr : &it->second;
   }
@@ -23,7 +30,7 @@ class HandlerRegistry {
   }
 
  private:
-  std::map<std::string, Handler> handlers_;
+  std::map<std::string, RegisteredHandler> handlers_;
 };
 
 }  // namespace taskq::worker

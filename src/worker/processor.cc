@@ -80,7 +80,9 @@ Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> b
 
 Processor::~Processor() { Shutdown(); }
 
-void Processor::Start() { loop_ = std::thread([this] { Loop(); }); }
+void Processor::Start() {
+  loop_ = std::thread([this] { Loop(); });
+}
 
 void Processor::Wake() {
   {
@@ -100,9 +102,8 @@ void Processor::StopClaiming() {
 
 bool Processor::WaitIdle(Clock::time_point deadline) {
   std::unique_lock lock(mu_);
-  return changed_.wait_until(lock, deadline, [this] {
-    return running_.empty() && OutboxEmpty() && !flush_in_flight_;
-  });
+  return changed_.wait_until(
+      lock, deadline, [this] { return running_.empty() && OutboxEmpty() && !flush_in_flight_; });
 }
 
 void Processor::Shutdown() {
@@ -142,10 +143,11 @@ void Processor::Shutdown() {
     auto result = broker_->Flush(options_.queue, last);
     std::lock_guard lock(mu_);
     if (!result.ok()) {
-      spdlog::warn("queue {}: could not send {} result(s) at shutdown: {}; their leases will "
-                   "expire and the jobs run again",
-                   options_.queue, last.completions.size() + last.failures.size(),
-                   result.status().ToString());
+      spdlog::warn(
+          "queue {}: could not send {} result(s) at shutdown: {}; their leases will "
+          "expire and the jobs run again",
+          options_.queue, last.completions.size() + last.failures.size(),
+          result.status().ToString());
       break;
     }
     CountFinished(*result);
@@ -257,16 +259,16 @@ void Processor::TimeOutJobs(Clock::time_point now) {
     if (job->abandoned || now < job->deadline()) continue;
     job->abandoned = true;
     job->RequestStop();
-    const auto timeout = job->options().timeout.count() > 0 ? job->options().timeout
-                                                            : options_.default_timeout;
+    const auto timeout =
+        job->options().timeout.count() > 0 ? job->options().timeout : options_.default_timeout;
     AddFailure(*job, "timed out after " + std::to_string(timeout.count()) + " ms", true);
   }
 }
 
-void Processor::StartJob(broker::ClaimedJob claimed) {
+std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed) {
   ++stats_.claimed;
-  auto body = DecodeJobBody(claimed.body);
-  const Handler* handler = body.ok() ? handlers_.Find(body->type) : nullptr;
+  auto body = DecodeJobBody(claimed.body, options_.queue);
+  const RegisteredHandler* handler = body.ok() ? handlers_.Find(body->type) : nullptr;
   const milliseconds timeout = body.ok() && body->options.timeout.count() > 0
                                    ? body->options.timeout
                                    : options_.default_timeout;
@@ -279,17 +281,19 @@ void Processor::StartJob(broker::ClaimedJob claimed) {
                body.ok() ? "no handler for job type '" + job->type() + "' on this worker"
                          : "job body unreadable: " + body.status().message(),
                false);
-    return;
+    return nullptr;
   }
   running_.emplace(job->id(), job);
+  if (handler->options.run_inline) return job;
   pool_.Post([this, job] { RunHandler(job); });
+  return nullptr;
 }
 
 void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
   HandlerResult result;
-  const Handler* handler = handlers_.Find(job->type());
+  const RegisteredHandler* handler = handlers_.Find(job->type());
   try {
-    result = (*handler)(*job);
+    result = handler->handler(*job);
   } catch (const std::exception& e) {
     result = HandlerResult::Retry(std::string("handler threw: ") + e.what());
   } catch (...) {
@@ -408,7 +412,15 @@ void Processor::Loop() {
       if (!claimed.paused && claimed.next_due_in_ms >= 0) {
         next_due = Clock::now() + milliseconds(claimed.next_due_in_ms);
       }
-      for (broker::ClaimedJob& job : claimed.jobs) StartJob(std::move(job));
+      std::vector<std::shared_ptr<RunningJob>> inline_jobs;
+      for (broker::ClaimedJob& job : claimed.jobs) {
+        if (auto started = StartJob(std::move(job))) inline_jobs.push_back(std::move(started));
+      }
+      if (!inline_jobs.empty()) {
+        lock.unlock();
+        for (const auto& job : inline_jobs) RunHandler(job);
+        lock.lock();
+      }
     }
     changed_.notify_all();  // WaitIdle
   }

@@ -68,15 +68,17 @@ class Processor {
 
  private:
   void Loop();
-  void StartJob(broker::ClaimedJob claimed);                     // mu_ held
-  void RunHandler(const std::shared_ptr<RunningJob>& job);      // handler thread
+  // Registers the job as running and hands it to a handler thread; an inline job is returned for
+  // the loop to run once it has released mu_.
+  std::shared_ptr<RunningJob> StartJob(broker::ClaimedJob claimed);                // mu_ held
+  void RunHandler(const std::shared_ptr<RunningJob>& job);                         // handler thread
   void AddFailure(const RunningJob& job, const std::string& message, bool retry);  // mu_ held
-  void TimeOutJobs(std::chrono::steady_clock::time_point now);  // mu_ held
-  broker::FlushRequest TakeOutbox();                            // mu_ held
-  void RestoreOutbox(broker::FlushRequest& request);            // mu_ held
-  bool OutboxEmpty() const;                                     // mu_ held
-  std::vector<broker::Lease> HeldLeases() const;                // mu_ held
-  void CountFinished(const broker::FlushResult& result);        // mu_ held
+  void TimeOutJobs(std::chrono::steady_clock::time_point now);                     // mu_ held
+  broker::FlushRequest TakeOutbox();                                               // mu_ held
+  void RestoreOutbox(broker::FlushRequest& request);                               // mu_ held
+  bool OutboxEmpty() const;                                                        // mu_ held
+  std::vector<broker::Lease> HeldLeases() const;                                   // mu_ held
+  void CountFinished(const broker::FlushResult& result);                           // mu_ held
 
   // Immutable after construction.
   const ProcessorOptions options_;

@@ -47,8 +47,8 @@ class Worker::Impl {
   explicit Impl(WorkerOptions options) : options_(std::move(options)) {}
   ~Impl() { Stop(); }
 
-  void Register(std::string type, Handler handler) {
-    registry_.Register(std::move(type), std::move(handler));
+  void Register(std::string type, Handler handler, HandlerOptions options) {
+    registry_.Register(std::move(type), std::move(handler), options);
   }
 
   Status Start() {
@@ -139,8 +139,8 @@ class Worker::Impl {
 
 Worker::Worker(WorkerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Worker::~Worker() = default;
-void Worker::Register(std::string type, Handler handler) {
-  impl_->Register(std::move(type), std::move(handler));
+void Worker::Register(std::string type, Handler handler, HandlerOptions options) {
+  impl_->Register(std::move(type), std::move(handler), options);
 }
 Status Worker::Start() { return impl_->Start(); }
 void Worker::Stop() { impl_->Stop(); }

@@ -2,16 +2,23 @@
 priority. First moves due delayed and retrying jobs to waiting, so they are claimable the moment
 they are due, without a separate poller.
 KEYS[1] wait  KEYS[2] prio  KEYS[3] delayed  KEYS[4] retry  KEYS[5] active  KEYS[6] meta
+KEYS[7] state
 ARGV[1] key base   ARGV[2] n (1..1000)   ARGV[3] lease_ms   ARGV[4] promote limit per call
 Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
           id, body, attempt, token, ... (4 per claimed job)}
-  more = 1: jobs are still waiting after this claim (claim again without waiting for a wake).
-  next_due_in_ms: when nothing more is waiting, how long until the next delayed/retrying job is due.
+  more = 1: all n were claimed, so more may be waiting (claim again without waiting for a wake).
+  next_due_in_ms: when fewer than n were claimed, how long until the next delayed/retrying job
+  is due.
   A claimed job whose body is missing (deleted behind taskq's back) comes back with body "".
-Writes per claimed job: m:<id> a += 1, st = active, ts = now, tk = token (p = priority if not 0);
-  active gets id with score now + lease_ms. Tokens come from meta.fence, so they only grow.
+Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk = token, p;
+  active gets id with score now + lease_ms. The token comes from meta.fence, incremented once per
+  claim: the jobs of one claim share it (a token only has to differ between two claims of the
+  same job), and tokens only grow.
+Cost: a fixed number of Redis calls per claim (about 11), whatever n is.
 ]]
 --!include now.lua
+--!include state.lua
+--!include requeue.lua
 local base = ARGV[1]
 local n, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local promote_limit = tonumber(ARGV[4])
@@ -19,30 +26,29 @@ if not n or n < 1 or n > 1000 or not lease or lease < 1 or not promote_limit the
   return redis.error_reply('ERR invalid arguments')
 end
 local now = now_ms()
-local kScoreShift = 4294967296
 
 if redis.call('HGET', KEYS[6], 'paused') == '1' then return {now, 1, 0, -1, 0} end
 
-local function promote(zkey, mark_waiting)
+local function promote(zkey)
   local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, promote_limit)
   if #due == 0 then return end
   redis.call('ZREM', zkey, unpack(due))
-  local plain = {}
-  for _, id in ipairs(due) do
-    local mk = base .. 'm:' .. id
-    local p = tonumber(redis.call('HGET', mk, 'p') or '0')
-    if mark_waiting then redis.call('HSET', mk, 'st', 'waiting') end
-    if p == 0 then
-      plain[#plain + 1] = id
-    else
-      local seq = redis.call('HINCRBY', KEYS[6], 'seq', 1)
-      redis.call('ZADD', KEYS[2], p * kScoreShift + (seq % kScoreShift), id)
+  local records = redis.call('HMGET', KEYS[7], unpack(due))
+  local priorities, updates = {}, {}
+  for i, id in ipairs(due) do
+    local record = decode_state(records[i])
+    priorities[i] = record and tonumber(record.p) or 0
+    if records[i] and record then
+      record.st = 'waiting'
+      updates[#updates + 1] = id
+      updates[#updates + 1] = encode_state(record)
     end
   end
-  if #plain > 0 then redis.call('RPUSH', KEYS[1], unpack(plain)) end
+  if #updates > 0 then redis.call('HSET', KEYS[7], unpack(updates)) end
+  requeue(base, KEYS[1], KEYS[2], KEYS[6], due, priorities, false)
 end
-promote(KEYS[3], false)
-promote(KEYS[4], true)
+promote(KEYS[3])
+promote(KEYS[4])
 
 -- Order: negative priorities (prio zset), then priority 0 (wait list), then positive ones.
 local ids, priorities, from_prio = {}, {}, {}
@@ -50,7 +56,7 @@ local head = redis.call('ZRANGE', KEYS[2], 0, n - 1, 'WITHSCORES')
 local h = 1
 while h <= #head and #ids < n and tonumber(head[h + 1]) < 0 do
   ids[#ids + 1] = head[h]
-  priorities[#ids] = math.floor(tonumber(head[h + 1]) / kScoreShift)
+  priorities[#ids] = priority_of(head[h + 1])
   from_prio[#from_prio + 1] = head[h]
   h = h + 2
 end
@@ -65,17 +71,15 @@ if #ids < n then
 end
 while h <= #head and #ids < n do
   ids[#ids + 1] = head[h]
-  priorities[#ids] = math.floor(tonumber(head[h + 1]) / kScoreShift)
+  priorities[#ids] = priority_of(head[h + 1])
   from_prio[#from_prio + 1] = head[h]
   h = h + 2
 end
 if #from_prio > 0 then redis.call('ZREM', KEYS[2], unpack(from_prio)) end
 
 local count = #ids
-local more, next_due = 0, -1
-if count == n then
-  if redis.call('LLEN', KEYS[1]) > 0 or redis.call('ZCARD', KEYS[2]) > 0 then more = 1 end
-else
+local next_due = -1
+if count < n then
   for _, zkey in ipairs({KEYS[3], KEYS[4]}) do
     local first = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
     if #first == 2 then
@@ -84,22 +88,32 @@ else
     end
   end
 end
-local out = {now, 0, more, next_due, count}
+local out = {now, 0, count == n and 1 or 0, next_due, count}
 if count == 0 then return out end
 
-local token = redis.call('HINCRBY', KEYS[6], 'fence', count) - count
-local deadline = now + lease
-local active_args, job_keys = {}, {}
+local token = redis.call('HINCRBY', KEYS[6], 'fence', 1)
+local token_s = tostring(token)
+local now_s = tostring(now)
+local deadline_s = tostring(now + lease)
+local fresh = 'active:1:0:' .. now_s .. ':0:'  -- first attempt: no record to read
+local records = redis.call('HMGET', KEYS[7], unpack(ids))
+local active_args, state_args, job_keys = {}, {}, {}
 for i, id in ipairs(ids) do
-  local mk = base .. 'm:' .. id
-  token = token + 1
-  local attempt = redis.call('HINCRBY', mk, 'a', 1)
-  if priorities[i] ~= 0 then
-    redis.call('HSET', mk, 'st', 'active', 'ts', now, 'tk', token, 'p', priorities[i])
+  local attempt = 1
+  local value
+  if not records[i] and priorities[i] == 0 then
+    value = fresh .. '0:' .. token_s .. ':0'
   else
-    redis.call('HSET', mk, 'st', 'active', 'ts', now, 'tk', token)
+    local record = decode_state(records[i]) or decode_state(nil)
+    attempt = tonumber(record.a) + 1
+    -- cx is kept: a cancel requested before a requeue still applies
+    record.st, record.a, record.ts, record.tk = 'active', attempt, now_s, token_s
+    record.p = priorities[i]
+    value = encode_state(record)
   end
-  active_args[#active_args + 1] = deadline
+  state_args[#state_args + 1] = id
+  state_args[#state_args + 1] = value
+  active_args[#active_args + 1] = deadline_s
   active_args[#active_args + 1] = id
   job_keys[i] = base .. 'j:' .. id
   out[#out + 1] = id
@@ -107,6 +121,7 @@ for i, id in ipairs(ids) do
   out[#out + 1] = attempt
   out[#out + 1] = token
 end
+redis.call('HSET', KEYS[7], unpack(state_args))
 redis.call('ZADD', KEYS[5], unpack(active_args))
 local bodies = redis.call('MGET', unpack(job_keys))
 for i = 1, count do out[5 + 4 * (i - 1) + 2] = bodies[i] or '' end

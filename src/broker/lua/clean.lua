@@ -1,4 +1,4 @@
---[[ clean: removes finished jobs (completed or dead) that finished more than older_than_ms ago.
+--[[ clean: removes finished jobs (completed or dead) that finished at least older_than_ms ago.
 KEYS[1] the completed or dead zset
 ARGV[1] key base   ARGV[2] older_than_ms (>= 0)   ARGV[3] limit (1..10000)
 Returns: the number of jobs removed (call again while it returns `limit`).

@@ -1,15 +1,17 @@
 --[[ complete: records the success of claimed jobs. A job whose lease this worker no longer holds
 (token mismatch: the lease expired and the job was recovered, or it was finished already) is left
 untouched: the fencing token makes a late completion harmless.
-KEYS[1] active   KEYS[2] completed   KEYS[3] meta
+KEYS[1] active   KEYS[2] completed   KEYS[3] meta   KEYS[4] state   KEYS[5] result
 ARGV[1] key base   ARGV[2] n   ARGV[3] keep_count   ARGV[4] keep_age_ms
-ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text)
+ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text; "null" is not stored)
 Returns: an array of n integers: 1 completed, 0 rejected (stale token).
-Writes: m:<id> st = completed, tf = now, tk = "", r = result; completed gets id scored now;
-  then the retention (keep_count, keep_age_ms) is applied to the completed zset.
-  meta.completed counts completions.
+Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
+  gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
+  zset. meta.completed counts completions.
+Cost: a fixed number of Redis calls per batch (about 8, plus 5 when retention removes jobs).
 ]]
 --!include now.lua
+--!include state.lua
 --!include delete_jobs.lua
 local base = ARGV[1]
 local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -17,14 +19,26 @@ if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then
   return redis.error_reply('ERR invalid arguments')
 end
 local now = now_ms()
-local results, done, scored = {}, {}, {}
+local ids = {}
+for i = 0, n - 1 do ids[i + 1] = ARGV[5 + 3 * i] end
+local records = redis.call('HMGET', KEYS[4], unpack(ids))
+local results, done, scored, states, stored, finished = {}, {}, {}, {}, {}, {}
+local now_s = tostring(now)
 for i = 0, n - 1 do
   local id, token, result = ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i]
-  local mk = base .. 'm:' .. id
-  if token ~= '' and redis.call('HGET', mk, 'tk') == token then
-    redis.call('HSET', mk, 'st', 'completed', 'tf', now, 'tk', '', 'r', result)
+  local st, a, s, ts, _, p, tk, cx
+  if records[i + 1] then st, a, s, ts, _, p, tk, cx = string.match(records[i + 1], kStatePattern) end
+  if token ~= '' and tk == token and not finished[id] then
+    finished[id] = true  -- a repeated id in one batch is then stale
+    states[#states + 1] = id
+    states[#states + 1] = 'completed:' .. a .. ':' .. s .. ':' .. ts .. ':' .. now_s .. ':' .. p ..
+      '::' .. cx
+    if result ~= 'null' then
+      stored[#stored + 1] = id
+      stored[#stored + 1] = result
+    end
     done[#done + 1] = id
-    scored[#scored + 1] = now
+    scored[#scored + 1] = now_s
     scored[#scored + 1] = id
     results[#results + 1] = 1
   else
@@ -32,6 +46,8 @@ for i = 0, n - 1 do
   end
 end
 if #done > 0 then
+  redis.call('HSET', KEYS[4], unpack(states))
+  if #stored > 0 then redis.call('HSET', KEYS[5], unpack(stored)) end
   redis.call('ZREM', KEYS[1], unpack(done))
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HINCRBY', KEYS[3], 'completed', #done)

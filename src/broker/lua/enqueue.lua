@@ -1,6 +1,7 @@
 --[[ enqueue: adds jobs to a queue (one or a bulk batch). An id that exists is left untouched:
 enqueueing it again is idempotent.
 KEYS[1] wait (LIST)   KEYS[2] prio (ZSET)   KEYS[3] delayed (ZSET)   KEYS[4] meta (HASH)
+KEYS[5] state (HASH)
 ARGV[1] key base "taskq:{q}:"   ARGV[2] n, the number of jobs
 ARGV[3 + 5*(i-1) ..] per job: id, body, priority, delay_ms, run_at_ms
   body: the job's JSON object; the script adds "c" (created, Redis time in ms) in front.
@@ -10,19 +11,41 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   Everything is validated before the first write: a bad argument returns an error reply and
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
-Writes: base.."j:"..id (STRING); base.."m:"..id (HASH, field p) only for a delayed job with a
-  non-zero priority, so that promotion knows where it goes.
+Writes: base.."j:"..id (STRING). A delayed job with a non-zero priority also gets a state record
+  (st = delayed, p), so that promotion knows where it goes.
+Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; otherwise one
+  SET NX per job.
+Fast path: one job of priority 0 with no delay (the common single enqueue) skips the general
+  code below, whose setup costs more than the Redis calls it makes (docs/architecture.md).
 ]]
---!include now.lua
 local base = ARGV[1]
+if #ARGV == 7 and ARGV[2] == '1' and ARGV[5] == '0' and ARGV[6] == '0' and ARGV[7] == '-1'
+    and ARGV[3] ~= '' and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local id = ARGV[3]
+  if not redis.call('SET', base .. 'j:' .. id, '{"c":' .. now .. ',' .. string.sub(ARGV[4], 2),
+                    'NX') then
+    return {0}
+  end
+  redis.call('RPUSH', KEYS[1], id)
+  redis.call('PUBLISH', base .. 'wake', '')
+  return {1}
+end
+--!include now.lua
+--!include state.lua
+--!include requeue.lua
 local n = tonumber(ARGV[2])
 if not n or n < 1 or #ARGV ~= 2 + 5 * n then
   return redis.error_reply('ERR invalid argument count')
 end
 local kPriorityLimit = 1000000
+local seen, repeated = {}, false
 for i = 0, n - 1 do
   local a = 3 + 5 * i
   local id, body = ARGV[a], ARGV[a + 1]
+  if seen[id] then repeated = true end
+  seen[id] = true
   local priority, delay, run_at = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   if id == '' or string.sub(body, 1, 1) ~= '{' or #body < 3 then
     return redis.error_reply('ERR invalid id or body at ' .. i)
@@ -36,37 +59,60 @@ for i = 0, n - 1 do
 end
 
 local now = now_ms()
-local results = {}
-local to_wait = {}
-local created = 0
-local seq = nil
+local prefix = '{"c":' .. now .. ','
+local created = {}
+-- MSETNX would store a repeated id twice; SET NX makes the second one "existed".
+if n > 1 and not repeated then
+  local pairs_ = {}
+  for i = 0, n - 1 do
+    local a = 3 + 5 * i
+    pairs_[#pairs_ + 1] = base .. 'j:' .. ARGV[a]
+    pairs_[#pairs_ + 1] = prefix .. string.sub(ARGV[a + 1], 2)
+  end
+  if redis.call('MSETNX', unpack(pairs_)) == 1 then
+    for i = 1, n do created[i] = true end
+  end
+end
+if #created == 0 then
+  for i = 0, n - 1 do
+    local a = 3 + 5 * i
+    local body = prefix .. string.sub(ARGV[a + 1], 2)
+    created[i + 1] = redis.call('SET', base .. 'j:' .. ARGV[a], body, 'NX') and true or false
+  end
+end
+
+local results, ready, ready_priorities, delayed, delayed_states = {}, {}, {}, {}, {}
+local any = false
 for i = 0, n - 1 do
   local a = 3 + 5 * i
   local id = ARGV[a]
-  local body = '{"c":' .. now .. ',' .. string.sub(ARGV[a + 1], 2)
   local priority, delay, run_at = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
-  if redis.call('SET', base .. 'j:' .. id, body, 'NX') then
-    created = created + 1
+  if created[i + 1] then
+    any = true
     local due = now + delay
     if run_at >= 0 then due = run_at end
     if due > now then
-      redis.call('ZADD', KEYS[3], due, id)
-      if priority ~= 0 then redis.call('HSET', base .. 'm:' .. id, 'p', priority) end
+      delayed[#delayed + 1] = due
+      delayed[#delayed + 1] = id
+      if priority ~= 0 then
+        local record = decode_state(nil)
+        record.st = 'delayed'
+        record.p = priority
+        delayed_states[#delayed_states + 1] = id
+        delayed_states[#delayed_states + 1] = encode_state(record)
+      end
       results[#results + 1] = 2
-    elseif priority == 0 then
-      to_wait[#to_wait + 1] = id
-      results[#results + 1] = 1
     else
-      -- FIFO within a priority: the low 32 bits of the score are a per-queue sequence number.
-      if not seq then seq = redis.call('HINCRBY', KEYS[4], 'seq', n) - n end
-      seq = seq + 1
-      redis.call('ZADD', KEYS[2], priority * 4294967296 + (seq % 4294967296), id)
+      ready[#ready + 1] = id
+      ready_priorities[#ready_priorities + 1] = priority
       results[#results + 1] = 1
     end
   else
     results[#results + 1] = 0
   end
 end
-if #to_wait > 0 then redis.call('RPUSH', KEYS[1], unpack(to_wait)) end
-if created > 0 then redis.call('PUBLISH', base .. 'wake', '') end
+requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false)
+if #delayed > 0 then redis.call('ZADD', KEYS[3], unpack(delayed)) end
+if #delayed_states > 0 then redis.call('HSET', KEYS[5], unpack(delayed_states)) end
+if any then redis.call('PUBLISH', base .. 'wake', '') end
 return results

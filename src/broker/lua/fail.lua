@@ -1,6 +1,6 @@
 --[[ fail: records a failed attempt of claimed jobs; each either waits in retry for its backoff
 delay or, with no retry left, goes to the dead-letter zset. A stale token changes nothing.
-KEYS[1] active   KEYS[2] retry   KEYS[3] dead   KEYS[4] meta
+KEYS[1] active   KEYS[2] retry   KEYS[3] dead   KEYS[4] meta   KEYS[5] state
 ARGV[1] key base   ARGV[2] n   ARGV[3] max errors kept per job
 ARGV[4] dead keep_count   ARGV[5] dead keep_age_ms
 ARGV[6 + 3*(i-1) ..] per job: id, token, retry_delay_ms
@@ -8,11 +8,13 @@ ARGV[6 + 3*n + (i-1)] per job: the error, a JSON object; the script adds "at" (n
   retry_delay_ms >= 0: retry after that delay (the worker decided from max_attempts and backoff);
   -1: no retry, the job is dead.
 Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
-Writes: e:<id> gets the error pushed at its head, trimmed to the cap; m:<id> st, tk = "", and for
-  dead jobs tf = now; retry/dead gets the id; retention is applied to dead; meta.failed counts.
+Writes: e:<id> gets the error pushed at its head, trimmed to the cap; the state record gets
+  st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id; retention is
+  applied to dead; meta.failed counts.
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers.
 ]]
 --!include now.lua
+--!include state.lua
 --!include delete_jobs.lua
 local base = ARGV[1]
 local n, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -21,42 +23,58 @@ if not n or n < 1 or #ARGV ~= 5 + 4 * n or not max_errors or max_errors < 1 or n
     or not keep_age then
   return redis.error_reply('ERR invalid arguments')
 end
+local ids = {}
 for i = 0, n - 1 do
   local delay = tonumber(ARGV[8 + 3 * i])
   local err = ARGV[6 + 3 * n + i]
   if not delay or delay < -1 or string.sub(err, 1, 1) ~= '{' or #err < 3 then
     return redis.error_reply('ERR invalid retry delay or error at ' .. i)
   end
+  ids[i + 1] = ARGV[6 + 3 * i]
 end
 local now = now_ms()
-local results, left_active, any_dead, any_retry = {}, {}, false, false
+local now_s = tostring(now)
+local records = redis.call('HMGET', KEYS[5], unpack(ids))
+local results, left_active, states, retry, dead, finished = {}, {}, {}, {}, {}, {}
 for i = 0, n - 1 do
   local id, token, delay = ARGV[6 + 3 * i], ARGV[7 + 3 * i], tonumber(ARGV[8 + 3 * i])
-  local mk = base .. 'm:' .. id
-  if token ~= '' and redis.call('HGET', mk, 'tk') == token then
+  local record = records[i + 1] and decode_state(records[i + 1])
+  if token ~= '' and record and record.tk == token and not finished[id] then
+    finished[id] = true
     local ek = base .. 'e:' .. id
-    redis.call('LPUSH', ek, '{"at":' .. now .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2))
+    redis.call('LPUSH', ek, '{"at":' .. now_s .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2))
     redis.call('LTRIM', ek, 0, max_errors - 1)
     left_active[#left_active + 1] = id
+    record.tk = ''
     if delay >= 0 then
-      redis.call('HSET', mk, 'st', 'retrying', 'tk', '')
-      redis.call('ZADD', KEYS[2], now + delay, id)
-      any_retry = true
+      record.st = 'retrying'
+      retry[#retry + 1] = now + delay  -- a number: converted once per failed job
+      retry[#retry + 1] = id
       results[#results + 1] = 2
     else
-      redis.call('HSET', mk, 'st', 'dead', 'tk', '', 'tf', now)
-      redis.call('ZADD', KEYS[3], now, id)
-      any_dead = true
+      record.st = 'dead'
+      record.tf = now_s
+      dead[#dead + 1] = now_s
+      dead[#dead + 1] = id
       results[#results + 1] = 3
     end
+    states[#states + 1] = id
+    states[#states + 1] = encode_state(record)
   else
     results[#results + 1] = 0
   end
 end
 if #left_active > 0 then
+  redis.call('HSET', KEYS[5], unpack(states))
   redis.call('ZREM', KEYS[1], unpack(left_active))
   redis.call('HINCRBY', KEYS[4], 'failed', #left_active)
 end
-if any_retry then redis.call('PUBLISH', base .. 'wake', '') end
-if any_dead then trim_finished(base, KEYS[3], keep_count, keep_age, now) end
+if #retry > 0 then
+  redis.call('ZADD', KEYS[2], unpack(retry))
+  redis.call('PUBLISH', base .. 'wake', '')
+end
+if #dead > 0 then
+  redis.call('ZADD', KEYS[3], unpack(dead))
+  trim_finished(base, KEYS[3], keep_count, keep_age, now)
+end
 return results

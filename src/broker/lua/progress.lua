@@ -1,11 +1,11 @@
 --[[ progress: stores the progress and new log lines of running jobs, only while the caller still
 holds the lease.
-KEYS[1] meta (unused; routes the script to the queue's slot)
+KEYS[1] state   KEYS[2] progress
 ARGV[1] key base   ARGV[2] max log lines kept per job
 ARGV[3 ..] per job: id, token, progress (JSON, "" = unchanged), k, then k log lines
 Returns: an array, per job, 1 stored or 0 rejected (stale token). A malformed update (a log count
   that is not a whole number >= 0 or overruns the arguments) returns an error and writes nothing.
-Writes: m:<id> pr; l:<id> gets the lines appended and is trimmed to the newest max lines.
+Writes: progress hash field <id>; l:<id> gets the lines appended, trimmed to the newest max lines.
 ]]
 local base = ARGV[1]
 local max_logs = tonumber(ARGV[2])
@@ -13,21 +13,29 @@ if not max_logs or max_logs < 1 or max_logs ~= math.floor(max_logs) then
   return redis.error_reply('ERR invalid arguments')
 end
 -- Every update is checked before the first write: Redis has no rollback.
+local ids = {}
 local i = 3
 while i <= #ARGV do
   local k = tonumber(ARGV[i + 3])
   if not k or k < 0 or k ~= math.floor(k) or i + 3 + k > #ARGV then
     return redis.error_reply('ERR invalid log count')
   end
+  ids[#ids + 1] = ARGV[i]
   i = i + 4 + k
 end
-local results = {}
+if #ids == 0 then return {} end
+local records = redis.call('HMGET', KEYS[1], unpack(ids))
+local results, progress = {}, {}
 i = 3
-while i <= #ARGV do
-  local id, token, progress, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local mk = base .. 'm:' .. id
-  if token ~= '' and redis.call('HGET', mk, 'tk') == token then
-    if progress ~= '' then redis.call('HSET', mk, 'pr', progress) end
+for j = 1, #ids do
+  local id, token, value, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local tk
+  if records[j] then tk = string.match(records[j], ':(%d*):[01]$') end
+  if token ~= '' and tk == token then
+    if value ~= '' then
+      progress[#progress + 1] = id
+      progress[#progress + 1] = value
+    end
     if k > 0 then
       local lk = base .. 'l:' .. id
       redis.call('RPUSH', lk, unpack(ARGV, i + 4, i + 3 + k))
@@ -39,4 +47,5 @@ while i <= #ARGV do
   end
   i = i + 4 + k
 end
+if #progress > 0 then redis.call('HSET', KEYS[2], unpack(progress)) end
 return results

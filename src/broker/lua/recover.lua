@@ -1,51 +1,59 @@
 --[[ recover: returns jobs whose lease expired (their worker died or hung) to the head of waiting,
 counting a stall; a job that stalled more than max_stalls times goes to dead instead. Clearing the
 token makes the old worker's late complete/fail a no-op.
-KEYS[1] active   KEYS[2] wait   KEYS[3] prio   KEYS[4] dead   KEYS[5] meta
-ARGV[1] key base   ARGV[2] max_stalls   ARGV[3] limit per call   ARGV[4] max errors kept
+KEYS[1] active   KEYS[2] wait   KEYS[3] prio   KEYS[4] dead   KEYS[5] meta   KEYS[6] state
+ARGV[1] key base   ARGV[2] max_stalls   ARGV[3] limit per call (1..1000)   ARGV[4] max errors kept
 ARGV[5] dead keep_count   ARGV[6] dead keep_age_ms
 Returns: {requeued, dead}
-Writes: m:<id> s += 1, tk = "", st = waiting | dead; e:<id> gets a "lease expired" error for dead
-  jobs; meta.stalled counts.
+Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
+  "lease expired" error for dead jobs; meta.stalled counts. Requeued jobs keep the order in which
+  their leases expired, at the head of their priority.
 Publishes: "" on base.."wake" when a job was requeued.
 ]]
 --!include now.lua
+--!include state.lua
 --!include delete_jobs.lua
 --!include requeue.lua
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
 if not max_stalls or not limit or limit < 1 or limit > 1000 or not max_errors or max_errors < 1
-    or not keep_count
-    or not keep_age then
+    or not keep_count or not keep_age then
   return redis.error_reply('ERR invalid arguments')
 end
 local now = now_ms()
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, limit)
 if #expired == 0 then return {0, 0} end
 redis.call('ZREM', KEYS[1], unpack(expired))
-local requeued, dead = 0, 0
--- Backwards, so that pushing each to the head leaves the longest-waiting job first.
-for idx = #expired, 1, -1 do
-  local id = expired[idx]
-  local mk = base .. 'm:' .. id
-  local stalls = redis.call('HINCRBY', mk, 's', 1)
-  if stalls > max_stalls then
+local records = redis.call('HMGET', KEYS[6], unpack(expired))
+local states, requeued, priorities, dead = {}, {}, {}, {}
+for i, id in ipairs(expired) do
+  local record = decode_state(records[i]) or decode_state(nil)
+  record.s = tonumber(record.s) + 1
+  record.tk = ''
+  if record.s > max_stalls then
     local ek = base .. 'e:' .. id
-    local attempt = redis.call('HGET', mk, 'a') or '0'
-    redis.call('LPUSH', ek, '{"at":' .. now .. ',"attempt":' .. attempt ..
-      ',"message":"lease expired ' .. stalls .. ' times (worker died or hung)"}')
+    redis.call('LPUSH', ek, '{"at":' .. now .. ',"attempt":' .. record.a ..
+      ',"message":"lease expired ' .. record.s .. ' times (worker died or hung)"}')
     redis.call('LTRIM', ek, 0, max_errors - 1)
-    redis.call('HSET', mk, 'st', 'dead', 'tk', '', 'tf', now)
-    redis.call('ZADD', KEYS[4], now, id)
-    dead = dead + 1
+    record.st = 'dead'
+    record.tf = now
+    dead[#dead + 1] = now
+    dead[#dead + 1] = id
   else
-    redis.call('HSET', mk, 'st', 'waiting', 'tk', '')
-    requeue_front(base, KEYS[2], KEYS[3], id)
-    requeued = requeued + 1
+    record.st = 'waiting'
+    requeued[#requeued + 1] = id
+    priorities[#requeued] = tonumber(record.p)
   end
+  states[#states + 1] = id
+  states[#states + 1] = encode_state(record)
 end
+redis.call('HSET', KEYS[6], unpack(states))
 redis.call('HINCRBY', KEYS[5], 'stalled', #expired)
-if dead > 0 then trim_finished(base, KEYS[4], keep_count, keep_age, now) end
-if requeued > 0 then redis.call('PUBLISH', base .. 'wake', '') end
-return {requeued, dead}
+requeue(base, KEYS[2], KEYS[3], KEYS[5], requeued, priorities, true)
+if #dead > 0 then
+  redis.call('ZADD', KEYS[4], unpack(dead))
+  trim_finished(base, KEYS[4], keep_count, keep_age, now)
+end
+if #requeued > 0 then redis.call('PUBLISH', base .. 'wake', '') end
+return {#requeued, #dead / 2}

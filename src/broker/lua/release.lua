@@ -1,28 +1,38 @@
 --[[ release: a worker shutting down hands back the jobs it still runs, so other workers take them at
 once instead of waiting for the leases to expire. The interrupted attempt is not counted.
-KEYS[1] active   KEYS[2] wait   KEYS[3] prio
+KEYS[1] active   KEYS[2] wait   KEYS[3] prio   KEYS[4] meta   KEYS[5] state
 ARGV[1] key base   ARGV[2 ..] pairs: id, token
 Returns: the number of jobs handed back (a pair whose token is stale is skipped).
-Writes: m:<id> st = waiting, tk = "", a -= 1; the job goes to the head of its priority.
+Writes: state record st = waiting, tk = "", a - 1; the jobs go to the head of their priority, in
+  the order given.
 Publishes: "" on base.."wake" when a job was handed back.
 ]]
+--!include state.lua
 --!include requeue.lua
 local base = ARGV[1]
 if #ARGV % 2 ~= 1 then return redis.error_reply('ERR invalid arguments') end
-local released = {}
--- Backwards, so that pushing each to the head keeps the given order at the head.
-for i = #ARGV - 1, 2, -2 do
-  local id, token = ARGV[i], ARGV[i + 1]
-  local mk = base .. 'm:' .. id
-  if token ~= '' and redis.call('HGET', mk, 'tk') == token then
-    redis.call('HSET', mk, 'st', 'waiting', 'tk', '')
-    redis.call('HINCRBY', mk, 'a', -1)
-    requeue_front(base, KEYS[2], KEYS[3], id)
+if #ARGV == 1 then return 0 end
+local ids = {}
+for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
+local records = redis.call('HMGET', KEYS[5], unpack(ids))
+local released, priorities, states, seen = {}, {}, {}, {}
+for k, id in ipairs(ids) do
+  local token = ARGV[1 + 2 * k]
+  local record = records[k] and decode_state(records[k])
+  if token ~= '' and record and record.tk == token and not seen[id] then
+    seen[id] = true
+    record.st = 'waiting'
+    record.tk = ''
+    record.a = math.max(0, tonumber(record.a) - 1)
+    states[#states + 1] = id
+    states[#states + 1] = encode_state(record)
     released[#released + 1] = id
+    priorities[#released] = tonumber(record.p)
   end
 end
-if #released > 0 then
-  redis.call('ZREM', KEYS[1], unpack(released))
-  redis.call('PUBLISH', base .. 'wake', '')
-end
+if #released == 0 then return 0 end
+redis.call('HSET', KEYS[5], unpack(states))
+redis.call('ZREM', KEYS[1], unpack(released))
+requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
+redis.call('PUBLISH', base .. 'wake', '')
 return #released

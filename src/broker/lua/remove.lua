@@ -1,23 +1,29 @@
 --[[ remove: cancels or removes one job.
   mode "cancel": a waiting, delayed or retrying job is removed; an active job is asked to stop
-    (m:<id> cx = 1; its worker sees it at the next lease extension and fails it without retry);
-    a completed or dead job is refused.
+    (its state record gets cx = 1; its worker sees it at the next lease extension and fails it
+    without retry); a completed or dead job is refused.
   mode "remove": any job that is not active is removed with all its keys; an active one is refused
     (cancel it first).
 KEYS[1] wait  KEYS[2] prio  KEYS[3] delayed  KEYS[4] retry  KEYS[5] active  KEYS[6] completed
-KEYS[7] dead
+KEYS[7] dead  KEYS[8] state
 ARGV[1] key base   ARGV[2] id   ARGV[3] mode
 Returns: 1 removed, 2 stop requested (active), 0 no such job, -1 refused (active for "remove",
   finished for "cancel").
 Note: removing a waiting priority-0 job is O(length of the wait list) (LREM).
 ]]
+--!include state.lua
 --!include delete_jobs.lua
 local base, id, mode = ARGV[1], ARGV[2], ARGV[3]
 if mode ~= 'cancel' and mode ~= 'remove' then return redis.error_reply('ERR invalid mode') end
 if redis.call('EXISTS', base .. 'j:' .. id) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[5], id) then
   if mode == 'remove' then return -1 end
-  redis.call('HSET', base .. 'm:' .. id, 'cx', '1')
+  local value = redis.call('HGET', KEYS[8], id)
+  local record = decode_state(value)
+  if value and record then
+    record.cx = '1'
+    redis.call('HSET', KEYS[8], id, encode_state(record))
+  end
   return 2
 end
 local finished = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)

@@ -13,53 +13,112 @@ TEST_F(ClaimScriptTest, ClaimsInPriorityOrderFifoWithinPriority) {
   Enqueue("p1", 1);
   Enqueue("n3b", -3);
   auto reply = Claim(10);
-  EXPECT_EQ(ClaimedIds(reply),
-            (std::vector<std::string>{"n3", "n3b", "w1", "w2", "p1", "p5"}));
+  EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"n3", "n3b", "w1", "w2", "p1", "p5"}));
   EXPECT_EQ(reply.view()[1].AsInt(), 0);  // not paused
-  EXPECT_EQ(reply.view()[2].AsInt(), 0);  // nothing more waiting
+  EXPECT_EQ(reply.view()[2].AsInt(), 0);  // fewer than n claimed
   EXPECT_TRUE(List(q().wait()).empty());
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_EQ(ZMembers(q().active()).size(), 6u);
+  // each record remembers the priority, for a requeue
+  const std::map<std::string, std::string> priorities = {{"n3", "-3"}, {"n3b", "-3"}, {"w1", "0"},
+                                                         {"w2", "0"},  {"p1", "1"},   {"p5", "5"}};
+  for (const auto& [id, priority] : priorities) {
+    EXPECT_EQ(StateField(id, "p"), priority) << id;
+    EXPECT_EQ(StateField(id, "st"), "active") << id;
+  }
 }
 
 TEST_F(ClaimScriptTest, SetsLeaseTokenAttemptAndReturnsBody) {
   Enqueue("a");
   long long before = Now();
   auto reply = Claim(1, 5000);
+  long long after = Now();
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
   EXPECT_EQ(reply.view()[5].str(), "a");
   EXPECT_TRUE(std::string(reply.view()[6].str()).ends_with(R"("t":"email","d":{}})"));
   EXPECT_EQ(reply.view()[7].AsInt(), 1);  // attempt
   std::string token = TokenOf(reply, 0);
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), token);
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "active");
-  EXPECT_EQ(HGet(q().job_state("a"), "a"), "1");
-  EXPECT_NEAR(ZScore(q().active(), "a"), before + 5000, 1000);
+  EXPECT_GT(std::stoll(token), 0);
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "active");
+  EXPECT_EQ(fields["a"], "1");
+  EXPECT_EQ(fields["s"], "0");
+  EXPECT_EQ(fields["tk"], token);
+  EXPECT_EQ(fields["tf"], "0");
+  EXPECT_EQ(fields["p"], "0");
+  EXPECT_EQ(fields["cx"], "0");
+  EXPECT_GE(std::stoll(fields["ts"]), before);
+  EXPECT_LE(std::stoll(fields["ts"]), after);
+  EXPECT_GE(ZScore(q().active(), "a"), before + 5000);
+  EXPECT_LE(ZScore(q().active(), "a"), after + 5000);
 }
 
+// Each job of one claim gets a record holding the token it was handed (one token per job or one
+// for the whole claim: either way, the record and the reply agree).
+TEST_F(ClaimScriptTest, EachJobOfABatchGetsARecordWithItsToken) {
+  for (const char* id : {"a", "b", "c"}) Enqueue(id);
+  auto reply = Claim(3);
+  ASSERT_EQ(ClaimedIds(reply), (std::vector<std::string>{"a", "b", "c"}));
+  for (size_t i = 0; i < 3; ++i) {
+    std::string id = ClaimedIds(reply)[i];
+    EXPECT_EQ(StateField(id, "tk"), TokenOf(reply, i)) << id;
+    EXPECT_EQ(AttemptOf(reply, i), 1) << id;
+    EXPECT_TRUE(std::string(reply.view()[5 + 4 * i + 1].str()).ends_with(R"("t":"email","d":{}})"));
+  }
+}
+
+// Tokens only grow from one claim to the next (jobs of one claim may share a token).
 TEST_F(ClaimScriptTest, TokensOnlyGrow) {
-  Enqueue("a");
-  Enqueue("b");
+  for (const char* id : {"a", "b", "c", "d"}) Enqueue(id);
   auto first = Claim(1);
-  auto second = Claim(1);
-  EXPECT_LT(std::stoll(TokenOf(first, 0)), std::stoll(TokenOf(second, 0)));
+  auto second = Claim(2);
+  auto third = Claim(1);
+  long long first_token = std::stoll(TokenOf(first, 0));
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_LT(first_token, std::stoll(TokenOf(second, i))) << i;
+    EXPECT_LT(std::stoll(TokenOf(second, i)), std::stoll(TokenOf(third, 0))) << i;
+  }
+  // a job claimed again gets a newer token than any it had
+  std::string old = TokenOf(third, 0);
+  Eval("release", ReleaseKeys(), {base(), "d", old});
+  auto again = Claim(1);
+  ASSERT_EQ(ClaimedIds(again), (std::vector<std::string>{"d"}));
+  EXPECT_LT(std::stoll(old), std::stoll(TokenOf(again, 0)));
+  EXPECT_EQ(StateField("d", "tk"), TokenOf(again, 0));
 }
 
-TEST_F(ClaimScriptTest, ReportsMoreWhenJobsRemain) {
+// more = 1 means all n were claimed: claim again without waiting for a wake.
+TEST_F(ClaimScriptTest, ReportsMoreWhenAllRequestedWereClaimed) {
   Enqueue("a");
   Enqueue("b");
+  Enqueue("c");
   auto reply = Claim(1);
   EXPECT_EQ(reply.view()[2].AsInt(), 1);
-  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(reply.view()[3].AsInt(), -1);
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c"}));
+  reply = Claim(2);  // exactly what was left: still "more"
+  EXPECT_EQ(reply.view()[4].AsInt(), 2);
+  EXPECT_EQ(reply.view()[2].AsInt(), 1);
+  EXPECT_EQ(reply.view()[3].AsInt(), -1);
+  reply = Claim(2);  // nothing left
+  EXPECT_EQ(reply.view()[4].AsInt(), 0);
+  EXPECT_EQ(reply.view()[2].AsInt(), 0);
+  Enqueue("d");
+  reply = Claim(2);  // fewer than n
+  EXPECT_EQ(reply.view()[4].AsInt(), 1);
+  EXPECT_EQ(reply.view()[2].AsInt(), 0);
 }
 
 TEST_F(ClaimScriptTest, PausedQueueHandsOutNothing) {
   Enqueue("a");
   Run({"HSET", q().meta(), "paused", "1"});
+  auto before = Snapshot();
   auto reply = Claim(5);
   EXPECT_EQ(reply.view()[1].AsInt(), 1);
+  EXPECT_EQ(reply.view()[2].AsInt(), 0);
   EXPECT_EQ(reply.view()[4].AsInt(), 0);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(Snapshot(), before);
 }
 
 TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
@@ -67,22 +126,53 @@ TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
   long long now = Now();
   Run({"SET", q().job("due"), R"({"c":1,"t":"x","d":{}})"});
   Run({"ZADD", q().delayed(), std::to_string(now - 10), "due"});
+  // a delayed job with a priority carries it in its record
+  Run({"SET", q().job("dueprio"), R"({"c":1,"t":"x","d":{}})"});
+  SeedState("dueprio", {{"st", "delayed"}, {"p", "-1"}});
+  Run({"ZADD", q().delayed(), std::to_string(now - 20), "dueprio"});
   Run({"SET", q().job("retried"), R"({"c":1,"t":"x","d":{}})"});
-  Run({"HSET", q().job_state("retried"), "st", "retrying", "a", "1", "p", "2"});
+  SeedState("retried", {{"st", "retrying"}, {"a", "1"}, {"s", "1"}, {"p", "2"}});
   Run({"ZADD", q().retry(), std::to_string(now - 5), "retried"});
   auto reply = Claim(10);
-  EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"due", "retried"}));
-  EXPECT_EQ(reply.view()[5 + 4 + 2].AsInt(), 2);  // second attempt of the retried job
+  EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"dueprio", "due", "retried"}));
+  EXPECT_EQ(AttemptOf(reply, 0), 1);
+  EXPECT_EQ(AttemptOf(reply, 2), 2);  // second attempt of the retried job
   long long next_due = reply.view()[3].AsInt();
   EXPECT_GT(next_due, 55000);
   EXPECT_LE(next_due, 60000);
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"later"}));
+  EXPECT_FALSE(Exists(q().retry()));
+  EXPECT_EQ(StateField("dueprio", "st"), "active");
+  EXPECT_EQ(StateField("dueprio", "p"), "-1");
+  EXPECT_EQ(StateField("retried", "st"), "active");
+  EXPECT_EQ(StateField("retried", "a"), "2");
+  EXPECT_EQ(StateField("retried", "s"), "1");  // stalls are kept
+  EXPECT_EQ(StateField("retried", "p"), "2");
+  EXPECT_FALSE(HasState("later"));
+}
+
+TEST_F(ClaimScriptTest, PromotedJobsWaitBehindQueuedOnesWhenNotClaimed) {
+  Enqueue("w");
+  Enqueue("p", 2);
+  long long now = Now();
+  Run({"SET", q().job("due"), R"({"c":1,"t":"x","d":{}})"});
+  Run({"ZADD", q().delayed(), std::to_string(now - 10), "due"});
+  Run({"SET", q().job("retried"), R"({"c":1,"t":"x","d":{}})"});
+  SeedState("retried", {{"st", "retrying"}, {"a", "1"}, {"p", "2"}});
+  Run({"ZADD", q().retry(), std::to_string(now - 5), "retried"});
+  auto reply = Claim(1);
+  EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"w"}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"due"}));
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p", "retried"}));
+  EXPECT_EQ(StateField("retried", "st"), "waiting");
+  EXPECT_FALSE(HasState("due"));
 }
 
 TEST_F(ClaimScriptTest, EmptyQueueReportsNoNextDue) {
   auto reply = Claim(3);
   EXPECT_EQ(reply.view()[4].AsInt(), 0);
   EXPECT_EQ(reply.view()[3].AsInt(), -1);
+  EXPECT_EQ(reply.view()[2].AsInt(), 0);
   EXPECT_TRUE(AllKeys().empty());
 }
 
@@ -90,24 +180,27 @@ TEST_F(ClaimScriptTest, MissingBodyComesBackEmpty) {
   Run({"RPUSH", q().wait(), "ghost"});
   auto reply = Claim(1);
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
+  EXPECT_EQ(reply.view()[5].str(), "ghost");
   EXPECT_EQ(reply.view()[6].str(), "");
+  EXPECT_EQ(StateField("ghost", "st"), "active");
 }
 
 TEST_F(ClaimScriptTest, RejectsBadArguments) {
   Enqueue("a");
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {base(), "0", "1000", "10"},
-           {base(), "1001", "1000", "10"},
-           {base(), "1", "0", "10"},
-           {base(), "x", "1000", "10"}}) {
-    auto reply = Eval("claim",
-                      {q().wait(), q().prioritized(), q().delayed(), q().retry(), q().active(),
-                       q().meta()},
-                      args);
-    EXPECT_TRUE(reply.view().is_error());
+  auto before = Snapshot();
+  for (const auto& args : std::vector<std::vector<std::string>>{{base(), "0", "1000", "10"},
+                                                                {base(), "1001", "1000", "10"},
+                                                                {base(), "1", "0", "10"},
+                                                                {base(), "x", "1000", "10"},
+                                                                {base(), "1", "x", "10"},
+                                                                {base(), "1", "1000", "x"}}) {
+    auto reply = Eval("claim", ClaimKeys(), args);
+    EXPECT_TRUE(reply.view().is_error()) << args[1] << " " << args[2] << " " << args[3];
   }
+  EXPECT_EQ(Snapshot(), before);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().active()));
+  EXPECT_FALSE(HasState("a"));
 }
 
 }  // namespace

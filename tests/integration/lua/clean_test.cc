@@ -8,8 +8,8 @@ class CleanScriptTest : public ScriptTest {
   broker::Reply Clean(const std::string& zset, std::string older_than_ms, std::string limit) {
     return Eval("clean", {zset}, {base(), older_than_ms, limit});
   }
-  // Finishes the given jobs (completed, or dead when `dead`), each with a log line, and sets their
-  // finish times to the given ages.
+  // Finishes the given jobs (completed with a result, or dead when `dead`), each with progress and
+  // a log line, and sets their finish times to the given ages.
   void Finish(const std::vector<std::string>& ids, const std::vector<long long>& ages_ms,
               bool dead = false) {
     for (const auto& id : ids) Enqueue(id);
@@ -17,21 +17,19 @@ class CleanScriptTest : public ScriptTest {
     ASSERT_EQ(ClaimedIds(claim), ids);
     long long now = Now();
     for (size_t i = 0; i < ids.size(); ++i) {
+      auto progress = Eval("progress", ProgressKeys(),
+                           {base(), "10", ids[i], TokenOf(claim, i), "100", "1", "line"});
+      ASSERT_EQ(Ints(progress), (std::vector<long long>{1}));
       if (dead) {
         FailJob(ids[i], TokenOf(claim, i), -1);
       } else {
-        CompleteJob(ids[i], TokenOf(claim, i));
+        CompleteJob(ids[i], TokenOf(claim, i), R"({"id":")" + ids[i] + R"("})");
       }
-      Run({"RPUSH", q().job_logs(ids[i]), "line"});
       Run({"ZADD", dead ? q().dead() : q().completed(), "XX", std::to_string(now - ages_ms[i]),
            ids[i]});
     }
   }
-  void ExpectGone(const std::string& id) {
-    for (const auto& key : {q().job(id), q().job_state(id), q().job_errors(id), q().job_logs(id)}) {
-      EXPECT_FALSE(Exists(key)) << key;
-    }
-  }
+  void ExpectGone(const std::string& id) { ExpectNoTrace(id); }
 };
 
 TEST_F(CleanScriptTest, RemovesOnlyJobsFinishedLongerAgo) {
@@ -40,7 +38,9 @@ TEST_F(CleanScriptTest, RemovesOnlyJobsFinishedLongerAgo) {
   ExpectGone("old");
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"recent"}));
   EXPECT_TRUE(Exists(q().job("recent")));
-  EXPECT_TRUE(Exists(q().job_state("recent")));
+  EXPECT_EQ(StateField("recent", "st"), "completed");
+  EXPECT_EQ(ResultOf("recent"), R"({"id":"recent"})");
+  EXPECT_EQ(ProgressOf("recent"), "100");
   EXPECT_TRUE(Exists(q().job_logs("recent")));
 }
 
@@ -52,8 +52,13 @@ TEST_F(CleanScriptTest, CleansTheDeadZsetWithErrorsAndLeavesTheOtherAlone) {
   ExpectGone("d1");
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"d2"}));
   EXPECT_TRUE(Exists(q().job_errors("d2")));
+  EXPECT_EQ(StateField("d2", "st"), "dead");
+  EXPECT_TRUE(HasProgress("d2"));
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"c1"}));
   EXPECT_TRUE(Exists(q().job("c1")));
+  EXPECT_EQ(StateField("c1", "st"), "completed");
+  EXPECT_TRUE(HasResult("c1"));
+  EXPECT_TRUE(HasProgress("c1"));
 }
 
 TEST_F(CleanScriptTest, LimitBoundsOneCallOldestFirst) {
@@ -76,22 +81,37 @@ TEST_F(CleanScriptTest, ZeroAgeRemovesEverythingFinishedByNow) {
 }
 
 TEST_F(CleanScriptTest, RemovesMoreThanOneChunkInOneCall) {
-  // More ids than one DEL/ZREM chunk (1000): the script splits them.
+  // More ids than one DEL/HDEL/ZREM chunk (1000): the script splits them.
   const int kJobs = 2500;
+  const std::string record = EncodeState({{"st", "completed"}, {"a", "1"}, {"tf", "1"}});
   broker::Command set{"MSET"};
   broker::Command zadd{"ZADD", q().completed()};
+  broker::Command states{"HSET", q().state()};
+  broker::Command results{"HSET", q().results()};
+  broker::Command progress{"HSET", q().progress()};
   for (int i = 0; i < kJobs; ++i) {
     std::string id = "j" + std::to_string(i);
     set.Add(q().job(id)).Add(R"({"c":1,"t":"x","d":{}})");
     zadd.Add(static_cast<long long>(i + 1)).Add(id);
+    states.Add(id).Add(record);
+    results.Add(id).Add("1");
+    progress.Add(id).Add("1");
   }
   Run(set);
   Run(zadd);
+  Run(states);
+  Run(results);
+  Run(progress);
   Run({"SET", q().job("keep"), R"({"c":1,"t":"x","d":{}})"});
+  SeedState("keep", {{"st", "completed"}, {"a", "1"}});
+  Run({"HSET", q().results(), "keep", "1"});
   Run({"ZADD", q().completed(), std::to_string(Now() + 100000), "keep"});
   EXPECT_EQ(Clean(q().completed(), "0", "10000").view().integer(), kJobs);
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"keep"}));
-  EXPECT_EQ(AllKeys(), (std::vector<std::string>{q().completed(), q().job("keep")}));
+  EXPECT_EQ(AllKeys(), (std::vector<std::string>{q().completed(), q().job("keep"), q().results(),
+                                                 q().state()}));
+  EXPECT_EQ(Strings({"HKEYS", q().state()}), (std::vector<std::string>{"keep"}));
+  EXPECT_EQ(Strings({"HKEYS", q().results()}), (std::vector<std::string>{"keep"}));
 }
 
 TEST_F(CleanScriptTest, NothingOldEnoughChangesNothing) {

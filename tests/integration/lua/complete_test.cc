@@ -10,75 +10,169 @@ class CompleteScriptTest : public ScriptTest {
     std::vector<std::string> args = {base(), std::to_string(triples.size() / 3),
                                      std::to_string(keep_count), std::to_string(keep_age)};
     args.insert(args.end(), triples.begin(), triples.end());
-    return Eval("complete", {q().active(), q().completed(), q().meta()}, args);
+    return Eval("complete", CompleteKeys(), args);
   }
 };
 
 TEST_F(CompleteScriptTest, CompletesWithTheCurrentToken) {
   Enqueue("a");
   auto claim = Claim(1);
+  auto started = StateField("a", "ts");
+  long long before = Now();
   auto reply = Complete({"a", TokenOf(claim, 0), R"({"sent":true})"});
+  long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1}));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "completed");
-  EXPECT_EQ(HGet(q().job_state("a"), "r"), R"({"sent":true})");
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
-  EXPECT_FALSE(HGet(q().job_state("a"), "tf").empty());
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "completed");
+  EXPECT_EQ(fields["tk"], "");
+  EXPECT_EQ(fields["a"], "1");
+  EXPECT_EQ(fields["ts"], started);
+  long long finished = std::stoll(fields["tf"]);
+  EXPECT_GE(finished, before);
+  EXPECT_LE(finished, after);
+  EXPECT_EQ(ResultOf("a"), R"({"sent":true})");
   EXPECT_TRUE(ZMembers(q().active()).empty());
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(ZScore(q().completed(), "a"), finished);
   EXPECT_EQ(HGet(q().meta(), "completed"), "1");
+}
+
+TEST_F(CompleteScriptTest, NullResultIsNotStored) {
+  Enqueue("a");
+  Enqueue("b");
+  Enqueue("c");
+  auto claim = Claim(3);
+  auto reply = Complete({"a", TokenOf(claim, 0), "null", "b", TokenOf(claim, 1), R"({"n":2})", "c",
+                         TokenOf(claim, 2), "0"});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 1}));
+  EXPECT_FALSE(HasResult("a"));
+  EXPECT_EQ(StateField("a", "st"), "completed");
+  EXPECT_EQ(ResultOf("b"), R"({"n":2})");
+  EXPECT_EQ(ResultOf("c"), "0");  // only the JSON null is left out
+  EXPECT_EQ(HGet(q().meta(), "completed"), "3");
+
+  // a batch of null results writes no result hash at all
+  Run({"DEL", q().results()});
+  Enqueue("d");
+  auto second = Claim(1);
+  EXPECT_EQ(Ints(Complete({"d", TokenOf(second, 0), "null"})), (std::vector<long long>{1}));
+  EXPECT_FALSE(Exists(q().results()));
 }
 
 TEST_F(CompleteScriptTest, StaleTokenIsRejectedAndChangesNothing) {
   Enqueue("a");
   auto claim = Claim(1);
   std::string token = TokenOf(claim, 0);
-  std::string stale = std::to_string(std::stoll(token) - 1);
-  auto before = Strings({"HGETALL", q().job_state("a")});
-  EXPECT_EQ(Ints(Complete({"a", stale, "null"})), (std::vector<long long>{0}));
+  auto before = Snapshot();
+  EXPECT_EQ(Ints(Complete({"a", StaleToken(token), R"({"r":0})"})), (std::vector<long long>{0}));
   EXPECT_EQ(Ints(Complete({"a", "", "null"})), (std::vector<long long>{0}));
-  EXPECT_EQ(Strings({"HGETALL", q().job_state("a")}), before);
+  EXPECT_EQ(Ints(Complete({"ghost", "1", R"({"r":0})"})), (std::vector<long long>{0}));
+  EXPECT_EQ(Snapshot(), before);
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().completed()));
-  // completing twice: the second is stale
-  EXPECT_EQ(Ints(Complete({"a", token, "null"})), (std::vector<long long>{1}));
-  EXPECT_EQ(Ints(Complete({"a", token, "null"})), (std::vector<long long>{0}));
+  EXPECT_FALSE(HasResult("a"));
+  EXPECT_FALSE(HasState("ghost"));
+  // completing twice: the second is stale and does not overwrite the result
+  EXPECT_EQ(Ints(Complete({"a", token, R"({"r":1})"})), (std::vector<long long>{1}));
+  auto done = Snapshot();
+  EXPECT_EQ(Ints(Complete({"a", token, R"({"r":2})"})), (std::vector<long long>{0}));
+  EXPECT_EQ(Snapshot(), done);
+  EXPECT_EQ(ResultOf("a"), R"({"r":1})");
   EXPECT_EQ(HGet(q().meta(), "completed"), "1");
+}
+
+// The same id twice in one batch: the first completes it, so the second is stale.
+TEST_F(CompleteScriptTest, SameIdTwiceInOneBatchCompletesOnce) {
+  Enqueue("a");
+  Enqueue("b");
+  auto claim = Claim(2);
+  std::string a = TokenOf(claim, 0);
+  auto reply =
+      Complete({"a", a, R"({"r":1})", "b", TokenOf(claim, 1), "null", "a", a, R"({"r":2})"});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
+  EXPECT_EQ(ResultOf("a"), R"({"r":1})");
+  EXPECT_EQ(StateField("a", "st"), "completed");
+  EXPECT_EQ(StateField("a", "tk"), "");
+  EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a", "b"}));
+  EXPECT_FALSE(Exists(q().active()));
+  EXPECT_EQ(HGet(q().meta(), "completed"), "2");
+}
+
+TEST_F(CompleteScriptTest, BatchReportsEachJob) {
+  for (const char* id : {"a", "b", "c"}) Enqueue(id);
+  auto claim = Claim(3);
+  auto b_state = StateRecord("b");
+  auto reply = Complete({"a", TokenOf(claim, 0), R"({"r":"a"})", "b", StaleToken(TokenOf(claim, 1)),
+                         R"({"r":"b"})", "c", TokenOf(claim, 2), R"({"r":"c"})"});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0, 1}));
+  EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(StateRecord("b"), b_state);
+  EXPECT_FALSE(HasResult("b"));
+  EXPECT_EQ(ResultOf("c"), R"({"r":"c"})");
+  EXPECT_EQ(HGet(q().meta(), "completed"), "2");
 }
 
 TEST_F(CompleteScriptTest, RetentionByCountDeletesOldestJobKeys) {
   for (const char* id : {"a", "b", "c"}) Enqueue(id);
   auto claim = Claim(3);
-  Complete({"a", TokenOf(claim, 0), "null"}, 2);
-  Complete({"b", TokenOf(claim, 1), "null"}, 2);
+  Eval("progress", ProgressKeys(), {base(), "10", "a", TokenOf(claim, 0), "1", "1", "line"});
+  ASSERT_TRUE(HasProgress("a"));
+  Complete({"a", TokenOf(claim, 0), R"({"r":"a"})"}, 2);
+  Complete({"b", TokenOf(claim, 1), R"({"r":"b"})"}, 2);
   EXPECT_TRUE(Exists(q().job("a")));
-  Complete({"c", TokenOf(claim, 2), "null"}, 2);
+  EXPECT_TRUE(HasResult("a"));
+  Complete({"c", TokenOf(claim, 2), R"({"r":"c"})"}, 2);
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"b", "c"}));
-  EXPECT_FALSE(Exists(q().job("a")));
-  EXPECT_FALSE(Exists(q().job_state("a")));
+  ExpectNoTrace("a");
+  for (const char* id : {"b", "c"}) {
+    EXPECT_TRUE(Exists(q().job(id))) << id;
+    EXPECT_EQ(StateField(id, "st"), "completed") << id;
+    EXPECT_TRUE(HasResult(id)) << id;
+  }
 }
 
 TEST_F(CompleteScriptTest, RetentionZeroRemovesAtOnceAndAgeExpiresOldOnes) {
   Enqueue("old");
   Enqueue("a");
   auto claim = Claim(2);
-  Complete({"old", TokenOf(claim, 0), "null"});
+  Complete({"old", TokenOf(claim, 0), R"({"r":"old"})"});
   Run({"ZADD", q().completed(), std::to_string(Now() - 100000), "old"});  // finished long ago
-  Complete({"a", TokenOf(claim, 1), "null"}, -1, 50000);
+  Complete({"a", TokenOf(claim, 1), R"({"r":"a"})"}, -1, 50000);
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a"}));
-  EXPECT_FALSE(Exists(q().job("old")));
+  ExpectNoTrace("old");
+  EXPECT_TRUE(HasResult("a"));
   Enqueue("b");
   auto second = Claim(1);
-  Complete({"b", TokenOf(second, 0), "null"}, 0);
+  Complete({"b", TokenOf(second, 0), R"({"r":"b"})"}, 0);
   EXPECT_TRUE(ZMembers(q().completed()).empty());
-  EXPECT_FALSE(Exists(q().job("b")));
+  ExpectNoTrace("b");
+  ExpectNoTrace("a");
 }
 
-TEST_F(CompleteScriptTest, RejectsBadArgumentCount) {
-  EXPECT_TRUE(Eval("complete", {q().active(), q().completed(), q().meta()},
-                   {base(), "2", "10", "10", "a", "1", "null"})
+TEST_F(CompleteScriptTest, RejectsBadArguments) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  std::string token = TokenOf(claim, 0);
+  auto before = Snapshot();
+  // n disagreeing with the arguments: the valid triple must not be written either
+  EXPECT_TRUE(Eval("complete", CompleteKeys(), {base(), "2", "10", "10", "a", token, "null"})
                   .view()
                   .is_error());
-  EXPECT_TRUE(AllKeys().empty());
+  EXPECT_TRUE(
+      Eval("complete", CompleteKeys(), {base(), "1", "10", "10", "a", token}).view().is_error());
+  EXPECT_TRUE(Eval("complete", CompleteKeys(), {base(), "0", "10", "10"}).view().is_error());
+  EXPECT_TRUE(Eval("complete", CompleteKeys(), {base(), "x", "10", "10", "a", token, "null"})
+                  .view()
+                  .is_error());
+  EXPECT_TRUE(Eval("complete", CompleteKeys(), {base(), "1", "x", "10", "a", token, "null"})
+                  .view()
+                  .is_error());
+  EXPECT_TRUE(Eval("complete", CompleteKeys(), {base(), "1", "10", "x", "a", token, "null"})
+                  .view()
+                  .is_error());
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(StateField("a", "st"), "active");
 }
 
 }  // namespace

@@ -5,55 +5,191 @@ namespace {
 
 class EnqueueScriptTest : public ScriptTest {
  protected:
-  broker::Reply EnqueueRaw(const std::vector<std::string>& job_args, std::string n = "") {
-    std::vector<std::string> args = {base(), n.empty() ? std::to_string(job_args.size() / 5) : n};
-    args.insert(args.end(), job_args.begin(), job_args.end());
-    return Eval("enqueue", {q().wait(), q().prioritized(), q().delayed(), q().meta()}, args);
+  // One element per job: {id, body, priority, delay_ms, run_at_ms}. n defaults to the job count.
+  broker::Reply EnqueueJobs(const std::vector<std::vector<std::string>>& jobs, std::string n = "") {
+    std::vector<std::string> args = {base(), n.empty() ? std::to_string(jobs.size()) : n};
+    for (const auto& job : jobs) args.insert(args.end(), job.begin(), job.end());
+    return Eval("enqueue", EnqueueKeys(), args);
   }
+  static constexpr const char* kBody = R"({"t":"x","d":{}})";
 };
 
+// A batch of new, distinct ids (the MSETNX path).
 TEST_F(EnqueueScriptTest, StoresBodyWithCreatedTimeAndAppendsToWaitList) {
   long long before = Now();
-  auto reply = EnqueueRaw({"a", R"({"t":"email","d":{"x":1}})", "0", "0", "-1",
-                           "b", R"({"t":"email","d":{}})", "0", "0", "-1"});
+  auto reply = EnqueueJobs({
+      {"a", R"({"t":"email","d":{"x":1}})", "0", "0", "-1"},
+      {"b", R"({"t":"sms","d":{}})", "0", "0", "-1"},
+  });
+  long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b"}));
   std::string body = Get(q().job("a"));
   ASSERT_TRUE(body.starts_with("{\"c\":")) << body;
   long long created = std::stoll(body.substr(5));
   EXPECT_GE(created, before);
+  EXPECT_LE(created, after);
   EXPECT_TRUE(body.ends_with(R"(,"t":"email","d":{"x":1}})")) << body;
-  EXPECT_FALSE(Exists(q().job_state("a")));  // waiting jobs carry no state hash (memory)
+  EXPECT_EQ(Get(q().job("b")), R"({"c":)" + std::to_string(created) + R"(,"t":"sms","d":{}})");
+  // waiting jobs carry no state record (memory)
+  EXPECT_FALSE(HasState("a"));
+  EXPECT_FALSE(HasState("b"));
+  EXPECT_FALSE(Exists(q().state()));
+}
+
+TEST_F(EnqueueScriptTest, SingleJobIsStored) {
+  long long before = Now();
+  EXPECT_EQ(Ints(EnqueueJobs({{"a", R"({"t":"email","d":{}})", "0", "0", "-1"}})),
+            (std::vector<long long>{1}));
+  std::string body = Get(q().job("a"));
+  ASSERT_TRUE(body.starts_with("{\"c\":")) << body;
+  EXPECT_GE(std::stoll(body.substr(5)), before);
+  EXPECT_TRUE(body.ends_with(R"(,"t":"email","d":{}})")) << body;
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(HasState("a"));
 }
 
 TEST_F(EnqueueScriptTest, ExistingIdIsIdempotent) {
-  EnqueueRaw({"a", R"({"t":"email","d":{"v":1}})", "0", "0", "-1"});
+  EnqueueJobs({{"a", R"({"t":"email","d":{"v":1}})", "0", "0", "-1"}});
   std::string first = Get(q().job("a"));
-  auto reply = EnqueueRaw({"a", R"({"t":"email","d":{"v":2}})", "5", "0", "-1"});
+  auto wakes = ListenForWakes();
+  auto before = Snapshot();
+  auto reply = EnqueueJobs({{"a", R"({"t":"email","d":{"v":2}})", "5", "0", "-1"}});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{0}));
   EXPECT_EQ(Get(q().job("a")), first);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
+  EXPECT_FALSE(HasState("a"));
+  // the same alone on the plainest path, and in a batch (MSETNX fails, then one SET NX each)
+  EXPECT_EQ(Ints(EnqueueJobs({{"a", kBody, "0", "0", "-1"}})), (std::vector<long long>{0}));
+  EXPECT_EQ(Ints(EnqueueJobs({
+                {"a", kBody, "0", "0", "-1"},
+                {"a", kBody, "-2", "60000", "-1"},
+            })),
+            (std::vector<long long>{0, 0}));
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(CountWakes(*wakes), 0);  // nothing was created
+}
+
+TEST_F(EnqueueScriptTest, ExistingActiveIdIsNotQueuedAgain) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  auto a_state = StateRecord("a");
+  ASSERT_TRUE(a_state);
+  auto reply = EnqueueJobs({
+      {"a", kBody, "0", "0", "-1"},
+      {"b", kBody, "0", "0", "-1"},
+  });
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 1}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(StateRecord("a"), a_state);
+  EXPECT_FALSE(HasState("b"));
+}
+
+// An id repeated within one batch: MSETNX would store it twice, so it is created once and the
+// repeat reports "existed"; the first occurrence wins (body, priority, delay).
+TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchIsCreatedAndQueuedOnce) {
+  auto reply = EnqueueJobs({
+      {"a", R"({"t":"x","d":{"v":1}})", "0", "0", "-1"},
+      {"b", kBody, "0", "0", "-1"},
+      {"a", R"({"t":"x","d":{"v":2}})", "0", "0", "-1"},
+  });
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(Get(q().job("a")).ends_with(R"("d":{"v":1}})")) << Get(q().job("a"));
+  EXPECT_FALSE(Exists(q().prioritized()));
+  EXPECT_FALSE(Exists(q().state()));
+}
+
+TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
+  auto reply = EnqueueJobs({
+      {"p", kBody, "3", "0", "-1"},
+      {"p", kBody, "0", "0", "-1"},
+      {"d", kBody, "2", "60000", "-1"},
+      {"d", kBody, "0", "0", "-1"},
+      {"p", kBody, "0", "60000", "-1"},
+  });
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0, 2, 0, 0}));
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p"}));
+  EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"d"}));
+  EXPECT_FALSE(Exists(q().wait()));
+  EXPECT_EQ(StateFields("d"), (std::map<std::string, std::string>{{"st", "delayed"},
+                                                                  {"a", "0"},
+                                                                  {"s", "0"},
+                                                                  {"ts", "0"},
+                                                                  {"tf", "0"},
+                                                                  {"p", "2"},
+                                                                  {"tk", ""},
+                                                                  {"cx", "0"}}));
+  EXPECT_FALSE(HasState("p"));
+  // p is queued once: one claim takes it, a second finds nothing (d is not due)
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"p"}));
+  EXPECT_EQ(Claim(10).view()[4].AsInt(), 0);
+}
+
+// A batch mixing new and existing ids: MSETNX refuses the whole batch, then every new id is still
+// created and every existing one left alone.
+TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
+  EnqueueJobs({{"a", R"({"t":"x","d":{"v":1}})", "0", "0", "-1"}});
+  Enqueue("dp", 4, 60000);
+  std::string a_body = Get(q().job("a"));
+  auto dp_state = StateRecord("dp");
+  auto wakes = ListenForWakes();
+  auto reply = EnqueueJobs({
+      {"n1", kBody, "0", "0", "-1"},
+      {"a", R"({"t":"x","d":{"v":2}})", "0", "0", "-1"},
+      {"n2", kBody, "-1", "0", "-1"},
+      {"dp", kBody, "0", "0", "-1"},
+      {"n3", kBody, "5", "60000", "-1"},
+  });
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0, 1, 0, 2}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "n1"}));
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n2"}));
+  EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"dp", "n3"}));
+  EXPECT_EQ(Get(q().job("a")), a_body);
+  EXPECT_EQ(StateRecord("dp"), dp_state);
+  for (const char* id : {"n1", "n2", "n3"}) EXPECT_TRUE(Exists(q().job(id))) << id;
+  EXPECT_EQ(StateField("n3", "st"), "delayed");
+  EXPECT_EQ(StateField("n3", "p"), "5");
+  EXPECT_FALSE(HasState("n1"));
+  EXPECT_FALSE(HasState("n2"));
+  EXPECT_EQ(CountWakes(*wakes), 1);
 }
 
 TEST_F(EnqueueScriptTest, PriorityGoesToZsetInFifoOrderWithinPriority) {
-  auto reply = EnqueueRaw({"p5a", R"({"t":"x","d":{}})", "5", "0", "-1",
-                           "n1", R"({"t":"x","d":{}})", "-1", "0", "-1",
-                           "p5b", R"({"t":"x","d":{}})", "5", "0", "-1"});
+  auto reply = EnqueueJobs({
+      {"p5a", kBody, "5", "0", "-1"},
+      {"n1", kBody, "-1", "0", "-1"},
+      {"p5b", kBody, "5", "0", "-1"},
+  });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 1}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b"}));
   EXPECT_TRUE(List(q().wait()).empty());
+  EXPECT_FALSE(Exists(q().state()));  // the score holds the priority
+  // a later batch queues after the earlier jobs of the same priority
+  EnqueueJobs({{"p5c", kBody, "5", "0", "-1"}});
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b", "p5c"}));
+  EXPECT_EQ(ClaimedIds(Claim(4)), (std::vector<std::string>{"n1", "p5a", "p5b", "p5c"}));
 }
 
 TEST_F(EnqueueScriptTest, DelayAndRunAtGoToDelayedWithDueScore) {
   long long now = Now();
-  auto reply = EnqueueRaw({"d1", R"({"t":"x","d":{}})", "0", "60000", "-1",
-                           "d2", R"({"t":"x","d":{}})", "3", "0", std::to_string(now + 90000),
-                           "past", R"({"t":"x","d":{}})", "0", "0", std::to_string(now - 5)});
+  auto reply = EnqueueJobs({
+      {"d1", kBody, "0", "60000", "-1"},
+      {"d2", kBody, "3", "0", std::to_string(now + 90000)},
+      {"past", kBody, "0", "0", std::to_string(now - 5)},
+  });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{2, 2, 1}));
   EXPECT_NEAR(ZScore(q().delayed(), "d1"), now + 60000, 1000);
   EXPECT_EQ(ZScore(q().delayed(), "d2"), now + 90000);
-  EXPECT_EQ(HGet(q().job_state("d2"), "p"), "3");  // promotion must know its priority
+  // promotion must know its priority
+  EXPECT_EQ(StateField("d2", "st"), "delayed");
+  EXPECT_EQ(StateField("d2", "p"), "3");
+  EXPECT_EQ(StateField("d2", "a"), "0");
+  EXPECT_EQ(StateField("d2", "tk"), "");
+  EXPECT_FALSE(HasState("d1"));  // priority 0: nothing to remember
+  EXPECT_FALSE(HasState("past"));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"past"}));
 }
 
@@ -61,32 +197,53 @@ TEST_F(EnqueueScriptTest, PublishesWakeOnlyWhenSomethingWasCreated) {
   auto subscriber = server_->Connect();
   ASSERT_TRUE(subscriber->Send({"SUBSCRIBE", q().wake_channel()}).ok());
   ASSERT_TRUE(subscriber->Receive().ok());  // confirmation
-  EnqueueRaw({"a", R"({"t":"x","d":{}})", "0", "0", "-1"});
+  EnqueueJobs({{"a", kBody, "0", "0", "-1"}});
   auto message = subscriber->Receive();
   ASSERT_TRUE(message.ok());
   EXPECT_EQ(message->view()[1].str(), q().wake_channel());
   auto numsub = Run({"PUBSUB", "NUMSUB", q().wake_channel()});
   EXPECT_EQ(numsub.view()[1].integer(), 1);
+  EXPECT_EQ(CountWakes(*subscriber), 0);
+  EnqueueJobs({{"a", kBody, "0", "0", "-1"}});  // existed
+  EXPECT_EQ(CountWakes(*subscriber), 0);
+  EnqueueJobs({
+      {"b", kBody, "0", "0", "-1"},
+      {"c", kBody, "0", "0", "-1"},
+  });
+  EXPECT_EQ(CountWakes(*subscriber), 1);  // one wake per batch
 }
 
 TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
   const std::vector<std::vector<std::string>> bad = {
-      {"", R"({"t":"x","d":{}})", "0", "0", "-1"},          // empty id
-      {"a", "not json", "0", "0", "-1"},                    // body not an object
-      {"a", R"({"t":"x","d":{}})", "1.5", "0", "-1"},       // fractional priority
-      {"a", R"({"t":"x","d":{}})", "2000000", "0", "-1"},   // priority out of range
-      {"a", R"({"t":"x","d":{}})", "0", "-1", "-1"},        // negative delay
-      {"a", R"({"t":"x","d":{}})", "0", "x", "-1"},         // delay not a number
+      {"", kBody, "0", "0", "-1"},         // empty id
+      {"a", "not json", "0", "0", "-1"},   // body not an object
+      {"a", "{}", "0", "0", "-1"},         // body too short to prepend "c"
+      {"a", kBody, "1.5", "0", "-1"},      // fractional priority
+      {"a", kBody, "2000000", "0", "-1"},  // priority out of range
+      {"a", kBody, "x", "0", "-1"},        // priority not a number
+      {"a", kBody, "0", "-1", "-1"},       // negative delay
+      {"a", kBody, "0", "x", "-1"},        // delay not a number
+      {"a", kBody, "0", "0", "x"},         // run_at not a number
   };
   for (const auto& job : bad) {
-    // a valid job first: it must not be written either (validation precedes every write)
-    std::vector<std::string> args = {"ok", R"({"t":"x","d":{}})", "0", "0", "-1"};
-    args.insert(args.end(), job.begin(), job.end());
-    auto reply = EnqueueRaw(args);
-    EXPECT_TRUE(reply.view().is_error()) << job[0] << job[2];
-    EXPECT_TRUE(AllKeys().empty());
+    const std::string what = job[0] + " " + job[1] + " " + job[2] + " " + job[3] + " " + job[4];
+    // alone (a single job may take a shorter path: it must validate just as well)
+    EXPECT_TRUE(EnqueueJobs({job}).view().is_error()) << what;
+    EXPECT_TRUE(AllKeys().empty()) << what;
+    // after valid jobs, a new one and a delayed priority one: they must not be written either
+    // (validation precedes every write)
+    auto reply = EnqueueJobs({
+        {"ok", kBody, "0", "0", "-1"},
+        {"dp", kBody, "2", "60000", "-1"},
+        job,
+    });
+    EXPECT_TRUE(reply.view().is_error()) << what;
+    EXPECT_TRUE(AllKeys().empty()) << what;
   }
-  EXPECT_TRUE(EnqueueRaw({"a", R"({"t":"x","d":{}})", "0", "0", "-1"}, "2").view().is_error());
+  // n disagreeing with the arguments
+  for (const char* n : {"2", "0", "x"}) {
+    EXPECT_TRUE(EnqueueJobs({{"a", kBody, "0", "0", "-1"}}, n).view().is_error()) << n;
+  }
   EXPECT_TRUE(AllKeys().empty());
 }
 

@@ -8,7 +8,7 @@ class ExtendScriptTest : public ScriptTest {
   broker::Reply Extend(const std::vector<std::string>& pairs, std::string lease_ms = "60000") {
     std::vector<std::string> args = {base(), lease_ms};
     args.insert(args.end(), pairs.begin(), pairs.end());
-    return Eval("extend", {q().active()}, args);
+    return Eval("extend", ExtendKeys(), args);
   }
   // The ids of one of the two arrays of an extend reply.
   static std::vector<std::string> Ids(const broker::Reply& reply, size_t which) {
@@ -23,9 +23,7 @@ class ExtendScriptTest : public ScriptTest {
   // Expires a's lease and recovers it through the real recover script.
   void ExpireAndRecover(const std::string& id) {
     Run({"ZADD", q().active(), "XX", std::to_string(Now() - 1), id});
-    auto reply =
-        Eval("recover", {q().active(), q().wait(), q().prioritized(), q().dead(), q().meta()},
-             {base(), "10", "100", "10", "-1", "0"});
+    auto reply = Eval("recover", RecoverKeys(), {base(), "10", "100", "10", "-1", "0"});
     ASSERT_EQ(Ints(reply), (std::vector<long long>{1, 0}));
   }
 };
@@ -44,7 +42,9 @@ TEST_F(ExtendScriptTest, RenewsLeasesOfHeldJobs) {
     EXPECT_GE(ZScore(q().active(), id), before + 60000) << id;
     EXPECT_LE(ZScore(q().active(), id), after + 60000) << id;
   }
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), TokenOf(claim, 0));  // the lease stays the same one
+  // the lease stays the same one: only its deadline moves
+  EXPECT_EQ(StateField("a", "tk"), TokenOf(claim, 0));
+  EXPECT_EQ(StateField("b", "tk"), TokenOf(claim, 1));
 }
 
 TEST_F(ExtendScriptTest, OnlyMatchingTokensAreRenewed) {
@@ -52,12 +52,15 @@ TEST_F(ExtendScriptTest, OnlyMatchingTokensAreRenewed) {
   Enqueue("b");
   auto claim = Claim(2, 1000);
   double b_deadline = ZScore(q().active(), "b");
-  std::string stale = std::to_string(std::stoll(TokenOf(claim, 1)) - 1);
-  auto reply = Extend({"a", TokenOf(claim, 0), "b", stale, "c", ""});
-  EXPECT_EQ(Lost(reply), (std::vector<std::string>{"b", "c"}));
+  std::string stale = StaleToken(TokenOf(claim, 1));
+  auto state = Strings({"HGETALL", q().state()});
+  auto reply = Extend({"a", TokenOf(claim, 0), "b", stale, "c", "", "ghost", "1"});
+  EXPECT_EQ(Lost(reply), (std::vector<std::string>{"b", "c", "ghost"}));
+  EXPECT_TRUE(Cancelled(reply).empty());
   EXPECT_GT(ZScore(q().active(), "a"), b_deadline + 50000);
   EXPECT_EQ(ZScore(q().active(), "b"), b_deadline);
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"b", "a"}));  // no "c" added
+  EXPECT_EQ(Strings({"HGETALL", q().state()}), state);  // extend never writes a record
 }
 
 TEST_F(ExtendScriptTest, JobRecoveredAndClaimedAgainIsLostToTheOldWorker) {
@@ -69,6 +72,7 @@ TEST_F(ExtendScriptTest, JobRecoveredAndClaimedAgainIsLostToTheOldWorker) {
   EXPECT_EQ(Lost(reply), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().active()));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(StateField("a", "st"), "waiting");
 
   auto second = Claim(1, 1000);
   double deadline = ZScore(q().active(), "a");
@@ -98,18 +102,28 @@ TEST_F(ExtendScriptTest, ReportsCancelRequestedJobs) {
   Enqueue("c");
   auto claim = Claim(3, 1000);
   for (const char* id : {"a", "c"}) {
-    auto removed = Eval("remove",
-                        {q().wait(), q().prioritized(), q().delayed(), q().retry(), q().active(),
-                         q().completed(), q().dead()},
-                        {base(), id, "cancel"});
+    auto removed = Eval("remove", RemoveKeys(), {base(), id, "cancel"});
     ASSERT_EQ(removed.view().integer(), 2);  // stop requested
   }
-  std::string stale_c = std::to_string(std::stoll(TokenOf(claim, 2)) - 1);
+  std::string stale_c = StaleToken(TokenOf(claim, 2));
   auto reply = Extend({"a", TokenOf(claim, 0), "b", TokenOf(claim, 1), "c", stale_c});
   EXPECT_EQ(Cancelled(reply), (std::vector<std::string>{"a"}));  // c is only reported lost
   EXPECT_EQ(Lost(reply), (std::vector<std::string>{"c"}));
   // still renewed, so the worker keeps the lease while it stops the job
   EXPECT_GT(ZScore(q().active(), "a"), ZScore(q().active(), "c") + 50000);
+}
+
+TEST_F(ExtendScriptTest, CancelRequestIsReportedAtEveryExtension) {
+  Enqueue("a");
+  auto claim = Claim(1, 1000);
+  ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), "a", "cancel"}).view().integer(), 2);
+  ASSERT_EQ(StateField("a", "cx"), "1");
+  for (int i = 0; i < 2; ++i) {
+    auto reply = Extend({"a", TokenOf(claim, 0)});
+    EXPECT_EQ(Cancelled(reply), (std::vector<std::string>{"a"})) << i;
+    EXPECT_TRUE(Lost(reply).empty()) << i;
+  }
+  EXPECT_EQ(StateField("a", "cx"), "1");  // extend does not clear the request
 }
 
 TEST_F(ExtendScriptTest, NoLeasesIsTwoEmptyArrays) {

@@ -19,7 +19,7 @@ class FailScriptTest : public ScriptTest {
       args.insert(args.end(), {f.id, f.token, f.retry_delay_ms});
     }
     for (const auto& f : failures) args.push_back(f.error);
-    return Eval("fail", {q().active(), q().retry(), q().dead(), q().meta()}, args);
+    return Eval("fail", FailKeys(), args);
   }
 };
 
@@ -31,9 +31,12 @@ TEST_F(FailScriptTest, RetryDelayPutsJobInRetryWithDueScore) {
   auto reply = Fail({{"a", TokenOf(claim, 0), "5000"}});
   long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{2}));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "retrying");
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
-  EXPECT_EQ(HGet(q().job_state("a"), "tf"), "");  // not finished
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "retrying");
+  EXPECT_EQ(fields["tk"], "");
+  EXPECT_EQ(fields["tf"], "0");  // not finished
+  EXPECT_EQ(fields["a"], "1");
+  EXPECT_EQ(fields["cx"], "0");
   EXPECT_GE(ZScore(q().retry(), "a"), before + 5000);
   EXPECT_LE(ZScore(q().retry(), "a"), after + 5000);
   EXPECT_TRUE(ZMembers(q().active()).empty());
@@ -62,7 +65,8 @@ TEST_F(FailScriptTest, ErrorsArePushedNewestFirstAndTrimmedToMax) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_TRUE(errors[0].ends_with(R"("message":"m3"})")) << errors[0];
   EXPECT_TRUE(errors[1].ends_with(R"("message":"m2"})")) << errors[1];
-  EXPECT_EQ(HGet(q().job_state("a"), "a"), "3");
+  EXPECT_EQ(StateField("a", "a"), "3");
+  EXPECT_EQ(StateField("a", "st"), "retrying");
   EXPECT_EQ(HGet(q().meta(), "failed"), "3");
 }
 
@@ -74,9 +78,10 @@ TEST_F(FailScriptTest, NoRetryGoesDead) {
   auto reply = Fail({{"a", TokenOf(claim, 0), "-1"}});
   long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{3}));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "dead");
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
-  long long finished = std::stoll(HGet(q().job_state("a"), "tf"));
+  EXPECT_EQ(StateField("a", "st"), "dead");
+  EXPECT_EQ(StateField("a", "tk"), "");
+  EXPECT_EQ(StateField("a", "a"), "1");
+  long long finished = std::stoll(StateField("a", "tf"));
   EXPECT_GE(finished, before);
   EXPECT_LE(finished, after);
   EXPECT_EQ(ZScore(q().dead(), "a"), finished);
@@ -96,10 +101,9 @@ TEST_F(FailScriptTest, DeadRetentionByCountDeletesOldestJobKeys) {
   }
   // "a" died first, or in the same millisecond and ranks first by name
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"b", "c"}));
-  EXPECT_FALSE(Exists(q().job("a")));
-  EXPECT_FALSE(Exists(q().job_state("a")));
-  EXPECT_FALSE(Exists(q().job_errors("a")));
+  ExpectNoTrace("a");
   EXPECT_TRUE(Exists(q().job_errors("b")));
+  EXPECT_EQ(StateField("b", "st"), "dead");
 }
 
 TEST_F(FailScriptTest, DeadRetentionByAgeAndZeroCount) {
@@ -112,14 +116,14 @@ TEST_F(FailScriptTest, DeadRetentionByAgeAndZeroCount) {
   EXPECT_EQ(Ints(Fail({{"a", TokenOf(claim, 1), "-1"}}, "10", "-1", "50000")),
             (std::vector<long long>{3}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
-  EXPECT_FALSE(Exists(q().job("old")));
-  EXPECT_FALSE(Exists(q().job_errors("old")));
+  ExpectNoTrace("old");
+  EXPECT_EQ(StateField("a", "st"), "dead");
 
   EXPECT_EQ(Ints(Fail({{"b", TokenOf(claim, 2), "-1"}}, "10", "0", "0")),
             (std::vector<long long>{3}));
   EXPECT_TRUE(ZMembers(q().dead()).empty());
-  EXPECT_FALSE(Exists(q().job("b")));
-  EXPECT_FALSE(Exists(q().job_state("b")));
+  ExpectNoTrace("a");
+  ExpectNoTrace("b");
 }
 
 TEST_F(FailScriptTest, RetryDoesNotApplyDeadRetention) {
@@ -131,12 +135,14 @@ TEST_F(FailScriptTest, RetryDoesNotApplyDeadRetention) {
             (std::vector<long long>{2}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
   EXPECT_TRUE(Exists(q().job("a")));
+  EXPECT_TRUE(HasState("a"));
 }
 
 TEST_F(FailScriptTest, BatchReportsEachJob) {
   for (const char* id : {"a", "b", "c"}) Enqueue(id);
   auto claim = Claim(3);
-  std::string stale = std::to_string(std::stoll(TokenOf(claim, 2)) - 1);
+  std::string stale = StaleToken(TokenOf(claim, 2));
+  auto c_state = StateRecord("c");
   auto reply = Fail({{"a", TokenOf(claim, 0), "1000"},
                      {"b", TokenOf(claim, 1), "-1"},
                      {"c", stale, "1000", R"({"message":"late"})"}});
@@ -144,16 +150,36 @@ TEST_F(FailScriptTest, BatchReportsEachJob) {
   EXPECT_EQ(ZMembers(q().retry()), (std::vector<std::string>{"a"}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"b"}));
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"c"}));
-  EXPECT_EQ(HGet(q().job_state("c"), "st"), "active");
+  EXPECT_EQ(StateRecord("c"), c_state);
   EXPECT_FALSE(Exists(q().job_errors("c")));
+  EXPECT_EQ(StateField("a", "st"), "retrying");
+  EXPECT_EQ(StateField("b", "st"), "dead");
   EXPECT_EQ(HGet(q().meta(), "failed"), "2");
+}
+
+// The same id twice in one batch: the first failure takes the lease, so the second is stale.
+TEST_F(FailScriptTest, SameIdTwiceInOneBatchFailsOnce) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  std::string token = TokenOf(claim, 0);
+  auto reply = Fail({{"a", token, "60000", R"({"message":"first"})"},
+                     {"a", token, "-1", R"({"message":"second"})"}});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{2, 0}));
+  EXPECT_EQ(StateField("a", "st"), "retrying");
+  EXPECT_EQ(StateField("a", "tk"), "");
+  EXPECT_EQ(ZMembers(q().retry()), (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(Exists(q().dead()));
+  auto errors = List(q().job_errors("a"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_TRUE(errors[0].ends_with(R"("message":"first"})")) << errors[0];
+  EXPECT_EQ(HGet(q().meta(), "failed"), "1");
 }
 
 TEST_F(FailScriptTest, StaleTokenIsRejectedAndChangesNothing) {
   Enqueue("a");
   auto claim = Claim(1);
   std::string token = TokenOf(claim, 0);
-  std::string stale = std::to_string(std::stoll(token) - 1);
+  std::string stale = StaleToken(token);
   auto wakes = ListenForWakes();
   auto before = Snapshot();
   EXPECT_EQ(Ints(Fail({{"a", stale, "1000"}})), (std::vector<long long>{0}));
@@ -164,7 +190,8 @@ TEST_F(FailScriptTest, StaleTokenIsRejectedAndChangesNothing) {
   // failing twice: the second is stale
   EXPECT_EQ(Ints(Fail({{"a", token, "1000"}})), (std::vector<long long>{2}));
   EXPECT_EQ(Ints(Fail({{"a", token, "-1"}})), (std::vector<long long>{0}));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "retrying");
+  EXPECT_EQ(StateField("a", "st"), "retrying");
+  EXPECT_FALSE(HasState("ghost"));
   EXPECT_EQ(List(q().job_errors("a")).size(), 1u);
   EXPECT_EQ(HGet(q().meta(), "failed"), "1");
 }
@@ -195,7 +222,7 @@ TEST_F(FailScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
   EXPECT_TRUE(Fail({good}, "10", "10", "x").view().is_error());
   EXPECT_EQ(Snapshot(), before);
   // n disagreeing with the arguments
-  const auto keys = std::vector<std::string>{q().active(), q().retry(), q().dead(), q().meta()};
+  const auto keys = FailKeys();
   EXPECT_TRUE(
       Eval("fail", keys, {base(), "2", "10", "10", "10", "a", good.token, "1000", "{\"m\":1}"})
           .view()

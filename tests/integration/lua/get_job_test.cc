@@ -3,17 +3,26 @@
 namespace taskq::testing {
 namespace {
 
+// Reply: {body, state record, result, progress, errors, logs, delayed due, retry due}.
 class GetJobScriptTest : public ScriptTest {
  protected:
+  enum Element : size_t {
+    kBody = 0,
+    kState = 1,
+    kResult = 2,
+    kProgress = 3,
+    kErrors = 4,
+    kLogs = 5,
+    kDelayedDue = 6,
+    kRetryDue = 7,
+  };
   broker::Reply GetJob(const std::string& id) {
-    return Eval("get_job", {q().delayed(), q().retry()}, {base(), id});
+    return Eval("get_job", GetJobKeys(), {base(), id});
   }
-  // The state fields (element 1 of the reply) as a map.
-  static std::map<std::string, std::string> Fields(const broker::Reply& reply) {
-    std::map<std::string, std::string> fields;
-    auto v = reply.view()[1];
-    for (size_t i = 0; i + 1 < v.size(); i += 2) fields[std::string(v[i].str())] = v[i + 1].str();
-    return fields;
+  // The state record (element 1 of the reply) split into its fields.
+  std::map<std::string, std::string> Fields(const broker::Reply& reply) {
+    EXPECT_FALSE(reply.view()[kState].is_nil());
+    return ParseState(reply.view()[kState].str());
   }
   static std::vector<std::string> Items(const broker::Reply& reply, size_t which) {
     std::vector<std::string> items;
@@ -35,42 +44,58 @@ TEST_F(GetJobScriptTest, MissingJobIsNil) {
 TEST_F(GetJobScriptTest, WaitingJobHasOnlyItsBody) {
   Enqueue("a");
   auto reply = GetJob("a");
-  ASSERT_EQ(reply.view().size(), 6u);
-  EXPECT_EQ(reply.view()[0].str(), Get(q().job("a")));
-  EXPECT_TRUE(std::string(reply.view()[0].str()).ends_with(R"("t":"email","d":{}})"));
-  EXPECT_TRUE(Fields(reply).empty());
-  EXPECT_TRUE(Items(reply, 2).empty());
-  EXPECT_TRUE(Items(reply, 3).empty());
-  EXPECT_TRUE(reply.view()[4].is_nil());
-  EXPECT_TRUE(reply.view()[5].is_nil());
+  ASSERT_EQ(reply.view().size(), 8u);
+  EXPECT_EQ(reply.view()[kBody].str(), Get(q().job("a")));
+  EXPECT_TRUE(std::string(reply.view()[kBody].str()).ends_with(R"("t":"email","d":{}})"));
+  EXPECT_TRUE(reply.view()[kState].is_nil());
+  EXPECT_TRUE(reply.view()[kResult].is_nil());
+  EXPECT_TRUE(reply.view()[kProgress].is_nil());
+  EXPECT_TRUE(Items(reply, kErrors).empty());
+  EXPECT_TRUE(Items(reply, kLogs).empty());
+  EXPECT_TRUE(reply.view()[kDelayedDue].is_nil());
+  EXPECT_TRUE(reply.view()[kRetryDue].is_nil());
 }
 
 TEST_F(GetJobScriptTest, DelayedJobReportsItsDueTimeAndPriority) {
   Enqueue("d", 3, 60000);
   auto reply = GetJob("d");
-  ASSERT_EQ(reply.view().size(), 6u);
-  EXPECT_EQ(reply.view()[4].AsInt(), static_cast<long long>(ZScore(q().delayed(), "d")));
-  EXPECT_TRUE(reply.view()[5].is_nil());
-  EXPECT_EQ(Fields(reply), (std::map<std::string, std::string>{{"p", "3"}}));
+  ASSERT_EQ(reply.view().size(), 8u);
+  EXPECT_EQ(reply.view()[kDelayedDue].AsInt(), static_cast<long long>(ZScore(q().delayed(), "d")));
+  EXPECT_TRUE(reply.view()[kRetryDue].is_nil());
+  auto fields = Fields(reply);
+  EXPECT_EQ(fields["st"], "delayed");
+  EXPECT_EQ(fields["p"], "3");
+  EXPECT_EQ(fields["a"], "0");
+  EXPECT_TRUE(reply.view()[kResult].is_nil());
+  EXPECT_TRUE(reply.view()[kProgress].is_nil());
+
+  Enqueue("d0", 0, 60000);  // priority 0: no record, the delayed score tells
+  reply = GetJob("d0");
+  ASSERT_EQ(reply.view().size(), 8u);
+  EXPECT_TRUE(reply.view()[kState].is_nil());
+  EXPECT_EQ(reply.view()[kDelayedDue].AsInt(), static_cast<long long>(ZScore(q().delayed(), "d0")));
 }
 
 TEST_F(GetJobScriptTest, ActiveJobShowsLeaseProgressAndLogs) {
   Enqueue("a");
   auto claim = Claim(1);
-  auto progress = Eval("progress", {q().meta()},
+  auto progress = Eval("progress", ProgressKeys(),
                        {base(), "10", "a", TokenOf(claim, 0), R"({"pct":40})", "2", "l1", "l2"});
   ASSERT_EQ(Ints(progress), (std::vector<long long>{1}));
   auto reply = GetJob("a");
-  ASSERT_EQ(reply.view().size(), 6u);
+  ASSERT_EQ(reply.view().size(), 8u);
+  EXPECT_EQ(reply.view()[kState].str(), StateRecord("a").value_or("?"));
   auto fields = Fields(reply);
   EXPECT_EQ(fields["st"], "active");
   EXPECT_EQ(fields["a"], "1");
   EXPECT_EQ(fields["tk"], TokenOf(claim, 0));
-  EXPECT_EQ(fields["pr"], R"({"pct":40})");
-  EXPECT_EQ(fields["ts"], HGet(q().job_state("a"), "ts"));
-  EXPECT_EQ(Items(reply, 3), (std::vector<std::string>{"l1", "l2"}));
-  EXPECT_TRUE(reply.view()[4].is_nil());
-  EXPECT_TRUE(reply.view()[5].is_nil());
+  EXPECT_EQ(fields["ts"], StateField("a", "ts"));
+  EXPECT_EQ(reply.view()[kProgress].str(), R"({"pct":40})");
+  EXPECT_TRUE(reply.view()[kResult].is_nil());
+  EXPECT_TRUE(Items(reply, kErrors).empty());
+  EXPECT_EQ(Items(reply, kLogs), (std::vector<std::string>{"l1", "l2"}));
+  EXPECT_TRUE(reply.view()[kDelayedDue].is_nil());
+  EXPECT_TRUE(reply.view()[kRetryDue].is_nil());
 }
 
 TEST_F(GetJobScriptTest, RetryingJobShowsErrorsNewestFirstAndRetryDue) {
@@ -80,13 +105,13 @@ TEST_F(GetJobScriptTest, RetryingJobShowsErrorsNewestFirstAndRetryDue) {
   auto before = Snapshot();
   auto reply = GetJob("a");
   EXPECT_EQ(Snapshot(), before);  // reading changes nothing
-  ASSERT_EQ(reply.view().size(), 6u);
-  auto errors = Items(reply, 2);
+  ASSERT_EQ(reply.view().size(), 8u);
+  auto errors = Items(reply, kErrors);
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_TRUE(errors[0].ends_with(R"("message":"second"})")) << errors[0];
   EXPECT_TRUE(errors[1].ends_with(R"("message":"first"})")) << errors[1];
-  EXPECT_TRUE(reply.view()[4].is_nil());
-  EXPECT_EQ(reply.view()[5].AsInt(), static_cast<long long>(ZScore(q().retry(), "a")));
+  EXPECT_TRUE(reply.view()[kDelayedDue].is_nil());
+  EXPECT_EQ(reply.view()[kRetryDue].AsInt(), static_cast<long long>(ZScore(q().retry(), "a")));
   auto fields = Fields(reply);
   EXPECT_EQ(fields["st"], "retrying");
   EXPECT_EQ(fields["a"], "2");
@@ -96,13 +121,24 @@ TEST_F(GetJobScriptTest, RetryingJobShowsErrorsNewestFirstAndRetryDue) {
 TEST_F(GetJobScriptTest, CompletedJobShowsResultAndFinishTime) {
   Enqueue("a");
   auto claim = Claim(1);
-  auto done = Eval("complete", {q().active(), q().completed(), q().meta()},
-                   {base(), "1", "-1", "0", "a", TokenOf(claim, 0), R"({"ok":1})"});
-  ASSERT_EQ(Ints(done), (std::vector<long long>{1}));
-  auto fields = Fields(GetJob("a"));
+  CompleteJob("a", TokenOf(claim, 0), R"({"ok":1})");
+  auto reply = GetJob("a");
+  ASSERT_EQ(reply.view().size(), 8u);
+  auto fields = Fields(reply);
   EXPECT_EQ(fields["st"], "completed");
-  EXPECT_EQ(fields["r"], R"({"ok":1})");
+  EXPECT_EQ(fields["tk"], "");
+  EXPECT_EQ(reply.view()[kResult].str(), R"({"ok":1})");
   EXPECT_EQ(std::stod(fields["tf"]), ZScore(q().completed(), "a"));
+}
+
+TEST_F(GetJobScriptTest, CompletedJobWithNullResultHasNone) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  CompleteJob("a", TokenOf(claim, 0), "null");
+  auto reply = GetJob("a");
+  ASSERT_EQ(reply.view().size(), 8u);
+  EXPECT_EQ(Fields(reply)["st"], "completed");
+  EXPECT_TRUE(reply.view()[kResult].is_nil());
 }
 
 }  // namespace

@@ -17,12 +17,12 @@ class ProgressScriptTest : public ScriptTest {
       args.insert(args.end(), {u.id, u.token, u.progress, std::to_string(u.lines.size())});
       args.insert(args.end(), u.lines.begin(), u.lines.end());
     }
-    return Eval("progress", {q().meta()}, args);
+    return Eval("progress", ProgressKeys(), args);
   }
   broker::Reply ProgressRaw(const std::vector<std::string>& args) {
     std::vector<std::string> all = {base(), "100"};
     all.insert(all.end(), args.begin(), args.end());
-    return Eval("progress", {q().meta()}, all);
+    return Eval("progress", ProgressKeys(), all);
   }
 };
 
@@ -30,17 +30,18 @@ TEST_F(ProgressScriptTest, StoresProgressAndAppendsLogLines) {
   Enqueue("a");
   auto claim = Claim(1);
   std::string token = TokenOf(claim, 0);
+  auto state = StateRecord("a");
   EXPECT_EQ(Ints(Progress({{"a", token, R"({"pct":10})", {"l1", "l2"}}})),
             (std::vector<long long>{1}));
-  EXPECT_EQ(HGet(q().job_state("a"), "pr"), R"({"pct":10})");
+  EXPECT_EQ(ProgressOf("a"), R"({"pct":10})");
   EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"l1", "l2"}));
   // "" leaves the progress as it was; no lines leave the log as it was
   EXPECT_EQ(Ints(Progress({{"a", token, "", {"l3"}}})), (std::vector<long long>{1}));
-  EXPECT_EQ(HGet(q().job_state("a"), "pr"), R"({"pct":10})");
+  EXPECT_EQ(ProgressOf("a"), R"({"pct":10})");
   EXPECT_EQ(Ints(Progress({{"a", token, R"({"pct":50})", {}}})), (std::vector<long long>{1}));
-  EXPECT_EQ(HGet(q().job_state("a"), "pr"), R"({"pct":50})");
+  EXPECT_EQ(ProgressOf("a"), R"({"pct":50})");
   EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"l1", "l2", "l3"}));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "active");  // progress never changes the state
+  EXPECT_EQ(StateRecord("a"), state);  // progress never changes the state record
 }
 
 TEST_F(ProgressScriptTest, LogsAreTrimmedToTheNewestMaxLines) {
@@ -62,15 +63,15 @@ TEST_F(ProgressScriptTest, BatchOfJobsIsParsedByLineCount) {
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1}));
   EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"a1", "a2", "a3"}));
   EXPECT_EQ(List(q().job_logs("b")), (std::vector<std::string>{"b1"}));
-  EXPECT_EQ(HGet(q().job_state("a"), "pr"), "1");
-  EXPECT_EQ(HGet(q().job_state("b"), "pr"), "2");
+  EXPECT_EQ(ProgressOf("a"), "1");
+  EXPECT_EQ(ProgressOf("b"), "2");
 }
 
 TEST_F(ProgressScriptTest, StaleTokenIsRejectedAndWritesNothing) {
   Enqueue("a");
   Enqueue("b");
   auto claim = Claim(2);
-  std::string stale = std::to_string(std::stoll(TokenOf(claim, 0)) - 1);
+  std::string stale = StaleToken(TokenOf(claim, 0));
   auto before = Snapshot();
   auto reply = Progress({{"a", stale, "9", {"x"}}, {"a", "", "9", {"x"}}, {"ghost", "1", "9", {}}});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 0, 0}));
@@ -80,12 +81,14 @@ TEST_F(ProgressScriptTest, StaleTokenIsRejectedAndWritesNothing) {
   reply = Progress({{"a", stale, "9", {"x"}}, {"b", TokenOf(claim, 1), "5", {"y"}}});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 1}));
   EXPECT_FALSE(Exists(q().job_logs("a")));
+  EXPECT_FALSE(HasProgress("a"));
+  EXPECT_EQ(ProgressOf("b"), "5");
   EXPECT_EQ(List(q().job_logs("b")), (std::vector<std::string>{"y"}));
 
   // after completion the token is spent
   CompleteJob("b", TokenOf(claim, 1));
   EXPECT_EQ(Ints(Progress({{"b", TokenOf(claim, 1), "6", {"z"}}})), (std::vector<long long>{0}));
-  EXPECT_EQ(HGet(q().job_state("b"), "pr"), "5");
+  EXPECT_EQ(ProgressOf("b"), "5");
   EXPECT_EQ(List(q().job_logs("b")), (std::vector<std::string>{"y"}));
 }
 
@@ -125,7 +128,8 @@ TEST_F(ProgressScriptTest, RegressionBadLaterUpdateLeftEarlierOnesWritten) {
   auto reply = ProgressRaw(
       {"a", TokenOf(claim, 0), "1", "1", "line", "a", TokenOf(claim, 0), "2", "3", "one"});
   EXPECT_TRUE(reply.view().is_error());
-  EXPECT_EQ(HGet(q().job_state("a"), "pr"), "");
+  EXPECT_FALSE(HasProgress("a"));
+  EXPECT_FALSE(Exists(q().progress()));
   EXPECT_FALSE(Exists(q().job_logs("a")));
 }
 

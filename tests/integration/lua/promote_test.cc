@@ -6,8 +6,7 @@ namespace {
 class PromoteScriptTest : public ScriptTest {
  protected:
   broker::Reply Promote(const std::string& id) {
-    return Eval("promote", {q().delayed(), q().retry(), q().wait(), q().prioritized(), q().meta()},
-                {base(), id});
+    return Eval("promote", PromoteKeys(), {base(), id});
   }
 };
 
@@ -18,7 +17,7 @@ TEST_F(PromoteScriptTest, DelayedJobGoesToTailOfWaitList) {
   EXPECT_EQ(Promote("d").view().integer(), 1);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"w", "d"}));
   EXPECT_FALSE(Exists(q().delayed()));
-  EXPECT_FALSE(Exists(q().job_state("d")));  // still never claimed: no state hash
+  EXPECT_FALSE(HasState("d"));  // still never claimed: no state record
   EXPECT_EQ(CountWakes(*wakes), 1);
   EXPECT_EQ(ClaimedIds(Claim(2)), (std::vector<std::string>{"w", "d"}));
 }
@@ -33,6 +32,10 @@ TEST_F(PromoteScriptTest, DelayedPriorityJobQueuesAfterItsPeers) {
   EXPECT_LT(ZScore(q().prioritized(), "d"), 3 * 4294967296.0);
   EXPECT_FALSE(Exists(q().wait()));
   EXPECT_FALSE(Exists(q().delayed()));
+  EXPECT_EQ(StateField("d", "st"), "waiting");
+  EXPECT_EQ(StateField("d", "p"), "2");
+  EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"p2", "d", "p3"}));
+  EXPECT_EQ(StateField("d", "p"), "2");
 }
 
 TEST_F(PromoteScriptTest, RetryingJobBecomesWaiting) {
@@ -40,8 +43,12 @@ TEST_F(PromoteScriptTest, RetryingJobBecomesWaiting) {
   auto claim = Claim(1);
   FailJob("a", TokenOf(claim, 0), 60000);
   auto wakes = ListenForWakes();
+  auto failed = StateFields("a");
   EXPECT_EQ(Promote("a").view().integer(), 1);
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "waiting");
+  failed["st"] = "waiting";
+  EXPECT_EQ(fields, failed);  // only the state name changes
   EXPECT_FALSE(Exists(q().retry()));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_EQ(List(q().job_errors("a")).size(), 1u);  // the history stays
@@ -61,7 +68,8 @@ TEST_F(PromoteScriptTest, RetryingPriorityJobGoesToPrioZset) {
   EXPECT_GE(score, -4 * 4294967296.0);
   EXPECT_LT(score, -3 * 4294967296.0);
   EXPECT_FALSE(Exists(q().wait()));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  EXPECT_EQ(StateField("a", "st"), "waiting");
+  EXPECT_EQ(StateField("a", "p"), "-4");
 }
 
 TEST_F(PromoteScriptTest, OtherStatesAreNotPromoted) {

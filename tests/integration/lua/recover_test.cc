@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include "script_fixture.h"
 
 namespace taskq::testing {
@@ -8,7 +10,7 @@ class RecoverScriptTest : public ScriptTest {
   broker::Reply Recover(std::string max_stalls = "1", std::string limit = "100",
                         std::string max_errors = "10", std::string keep_count = "1000",
                         std::string keep_age = "86400000") {
-    return Eval("recover", {q().active(), q().wait(), q().prioritized(), q().dead(), q().meta()},
+    return Eval("recover", RecoverKeys(),
                 {base(), max_stalls, limit, max_errors, keep_count, keep_age});
   }
   // Moves a lease deadline into the past, as if its worker had stopped extending it.
@@ -25,10 +27,13 @@ TEST_F(RecoverScriptTest, RequeuesExpiredLeaseAtHeadOfWaitList) {
   EXPECT_EQ(Ints(Recover()), (std::vector<long long>{1, 0}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_FALSE(Exists(q().active()));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
-  EXPECT_EQ(HGet(q().job_state("a"), "s"), "1");
-  EXPECT_EQ(HGet(q().job_state("a"), "a"), "1");  // the stalled attempt counts
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "waiting");
+  EXPECT_EQ(fields["tk"], "");
+  EXPECT_EQ(fields["s"], "1");
+  EXPECT_EQ(fields["a"], "1");  // the stalled attempt counts
+  EXPECT_EQ(fields["tf"], "0");
+  EXPECT_EQ(fields["p"], "0");
   EXPECT_EQ(HGet(q().meta(), "stalled"), "1");
   EXPECT_FALSE(Exists(q().job_errors("a")));
   EXPECT_EQ(CountWakes(*wakes), 1);
@@ -48,11 +53,50 @@ TEST_F(RecoverScriptTest, PriorityJobGoesToHeadOfItsPriority) {
   Expire("p1a");
   Expire("n1");
   EXPECT_EQ(Ints(Recover()), (std::vector<long long>{2, 0}));
-  // sequence number 0: ahead of every job enqueued at the same priority
-  EXPECT_EQ(ZScore(q().prioritized(), "p1a"), 1 * 4294967296.0);
-  EXPECT_EQ(ZScore(q().prioritized(), "n1"), -1 * 4294967296.0);
+  // a fraction of the first sequence number: ahead of every job queued at the same priority
+  for (auto [id, priority] : std::vector<std::pair<std::string, double>>{{"p1a", 1}, {"n1", -1}}) {
+    // head offsets are negative; the score still rounds to the priority
+    EXPECT_EQ(std::floor(ZScore(q().prioritized(), id) / 4294967296.0 + 0.5), priority) << id;
+    EXPECT_EQ(StateField(id, "st"), "waiting") << id;
+  }
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p1a", "p1b", "p2"}));
   EXPECT_FALSE(Exists(q().wait()));
+  auto again = Claim(4);
+  EXPECT_EQ(ClaimedIds(again), (std::vector<std::string>{"n1", "p1a", "p1b", "p2"}));
+  EXPECT_EQ(StateField("n1", "p"), "-1");  // the priority survives the head requeue
+  EXPECT_EQ(StateField("p1a", "p"), "1");
+  EXPECT_EQ(AttemptOf(again, 0), 2);
+}
+
+// Jobs requeued by one call keep the order in which their leases expired, at the head.
+TEST_F(RecoverScriptTest, RequeuedJobsKeepLeaseExpiryOrderAtTheHead) {
+  for (const char* id : {"a", "b", "c", "d"}) Enqueue(id);
+  Claim(3);
+  Expire("a", 100);
+  Expire("b", 300);
+  Expire("c", 200);
+  EXPECT_EQ(Ints(Recover()), (std::vector<long long>{3, 0}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c", "a", "d"}));
+  EXPECT_EQ(ClaimedIds(Claim(4)), (std::vector<std::string>{"b", "c", "a", "d"}));
+}
+
+TEST_F(RecoverScriptTest, RequeuedPriorityJobsKeepLeaseExpiryOrderAtTheHead) {
+  for (const char* id : {"x", "y", "z", "w"}) Enqueue(id, 3);
+  Enqueue("n", -2);
+  Enqueue("m", -2);
+  Enqueue("v");
+  ASSERT_EQ(ClaimedIds(Claim(6)), (std::vector<std::string>{"n", "m", "v", "x", "y", "z"}));
+  // expiry order: z, m, v, x, n, y (names chosen so that name order would differ)
+  Expire("z", 600);
+  Expire("m", 500);
+  Expire("v", 400);
+  Expire("x", 300);
+  Expire("n", 200);
+  Expire("y", 100);
+  EXPECT_EQ(Ints(Recover()), (std::vector<long long>{6, 0}));
+  EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"m", "n", "z", "x", "y", "w"}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"v"}));
+  EXPECT_EQ(ClaimedIds(Claim(7)), (std::vector<std::string>{"m", "n", "v", "z", "x", "y", "w"}));
 }
 
 TEST_F(RecoverScriptTest, LiveLeasesAreLeftAlone) {
@@ -61,11 +105,12 @@ TEST_F(RecoverScriptTest, LiveLeasesAreLeftAlone) {
   auto claim = Claim(2);
   Expire("a");
   double b_deadline = ZScore(q().active(), "b");
-  auto b_state = Strings({"HGETALL", q().job_state("b")});
+  auto b_state = StateRecord("b");
   EXPECT_EQ(Ints(Recover()), (std::vector<long long>{1, 0}));
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"b"}));
   EXPECT_EQ(ZScore(q().active(), "b"), b_deadline);
-  EXPECT_EQ(Strings({"HGETALL", q().job_state("b")}), b_state);
+  EXPECT_EQ(StateRecord("b"), b_state);
+  EXPECT_EQ(StateField("a", "st"), "waiting");
 }
 
 TEST_F(RecoverScriptTest, NothingExpiredWritesNothing) {
@@ -89,10 +134,11 @@ TEST_F(RecoverScriptTest, StallsBeyondMaxGoDeadWithLeaseExpiredError) {
   long long before = Now();
   EXPECT_EQ(Ints(Recover("1")), (std::vector<long long>{0, 1}));
   long long after = Now();
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "dead");
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
-  EXPECT_EQ(HGet(q().job_state("a"), "s"), "2");
-  long long finished = std::stoll(HGet(q().job_state("a"), "tf"));
+  EXPECT_EQ(StateField("a", "st"), "dead");
+  EXPECT_EQ(StateField("a", "tk"), "");
+  EXPECT_EQ(StateField("a", "s"), "2");
+  EXPECT_EQ(StateField("a", "a"), "2");
+  long long finished = std::stoll(StateField("a", "tf"));
   EXPECT_GE(finished, before);
   EXPECT_LE(finished, after);
   EXPECT_EQ(ZScore(q().dead(), "a"), finished);
@@ -114,6 +160,8 @@ TEST_F(RecoverScriptTest, MaxStallsZeroSendsTheFirstStallToDead) {
   Expire("a");
   EXPECT_EQ(Ints(Recover("0")), (std::vector<long long>{0, 1}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(StateField("a", "st"), "dead");
+  EXPECT_EQ(StateField("a", "s"), "1");
 }
 
 TEST_F(RecoverScriptTest, LeaseExpiredErrorIsTrimmedToMaxErrors) {
@@ -136,11 +184,8 @@ TEST_F(RecoverScriptTest, DeadRetentionApplies) {
   Expire("a");
   EXPECT_EQ(Ints(Recover("0", "100", "10", "0", "0")), (std::vector<long long>{0, 1}));
   EXPECT_FALSE(Exists(q().dead()));
-  for (const char* id : {"old", "a"}) {
-    EXPECT_FALSE(Exists(q().job(id))) << id;
-    EXPECT_FALSE(Exists(q().job_state(id))) << id;
-    EXPECT_FALSE(Exists(q().job_errors(id))) << id;
-  }
+  ExpectNoTrace("old");
+  ExpectNoTrace("a");
 }
 
 TEST_F(RecoverScriptTest, LimitBoundsOneCallOldestDeadlinesFirst) {
@@ -161,24 +206,28 @@ TEST_F(RecoverScriptTest, LateCompleteOrFailAfterRecoveryIsRejected) {
   auto first = Claim(1);
   Expire("a");
   Recover();
-  const std::vector<std::string> complete_keys = {q().active(), q().completed(), q().meta()};
+  auto before = Snapshot();
   auto late =
-      Eval("complete", complete_keys, {base(), "1", "-1", "0", "a", TokenOf(first, 0), "1"});
+      Eval("complete", CompleteKeys(), {base(), "1", "-1", "0", "a", TokenOf(first, 0), "1"});
   EXPECT_EQ(Ints(late), (std::vector<long long>{0}));
   auto late_fail =
-      Eval("fail", {q().active(), q().retry(), q().dead(), q().meta()},
+      Eval("fail", FailKeys(),
            {base(), "1", "10", "-1", "0", "a", TokenOf(first, 0), "-1", R"({"message":"late"})"});
   EXPECT_EQ(Ints(late_fail), (std::vector<long long>{0}));
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(StateField("a", "st"), "waiting");
+  EXPECT_FALSE(HasResult("a"));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().completed()));
   EXPECT_FALSE(Exists(q().dead()));
 
   // the next holder's token works; the old one still does not
   auto second = Claim(1);
-  late = Eval("complete", complete_keys, {base(), "1", "-1", "0", "a", TokenOf(first, 0), "1"});
+  late = Eval("complete", CompleteKeys(), {base(), "1", "-1", "0", "a", TokenOf(first, 0), "1"});
   EXPECT_EQ(Ints(late), (std::vector<long long>{0}));
-  CompleteJob("a", TokenOf(second, 0));
+  EXPECT_FALSE(HasResult("a"));
+  CompleteJob("a", TokenOf(second, 0), "2");
+  EXPECT_EQ(ResultOf("a"), "2");
 }
 
 TEST_F(RecoverScriptTest, RejectsBadArguments) {

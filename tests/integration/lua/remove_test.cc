@@ -6,33 +6,37 @@ namespace {
 class RemoveScriptTest : public ScriptTest {
  protected:
   broker::Reply Remove(const std::string& id, const std::string& mode) {
-    return Eval("remove",
-                {q().wait(), q().prioritized(), q().delayed(), q().retry(), q().active(),
-                 q().completed(), q().dead()},
-                {base(), id, mode});
+    return Eval("remove", RemoveKeys(), {base(), id, mode});
   }
   // One job in each state (named after it), each with a log line so that every per-job key
-  // exists, plus "other", waiting after "waiting". Returns the active job's token.
+  // exists; the jobs that ran also have progress, the completed one a result. Plus "other",
+  // waiting after "waiting". Returns the active job's token.
   std::string SeedEveryState() {
     for (const char* id : {"active", "completed", "dead", "retrying"}) Enqueue(id);
     auto claim = Claim(4);
-    CompleteJob("completed", TokenOf(claim, 1));
+    for (size_t i = 0; i < 4; ++i) {
+      auto reply = Eval("progress", ProgressKeys(),
+                        {base(), "10", ClaimedIds(claim)[i], TokenOf(claim, i), "50", "0"});
+      EXPECT_EQ(Ints(reply), (std::vector<long long>{1}));
+    }
+    CompleteJob("completed", TokenOf(claim, 1), R"({"ok":1})");
     FailJob("dead", TokenOf(claim, 2), -1);
     FailJob("retrying", TokenOf(claim, 3), 60000);
     Enqueue("waiting");
     Enqueue("other");
     Enqueue("prioritized", 7);
     Enqueue("delayed", 0, 60000);
-    for (const char* id :
-         {"active", "completed", "dead", "retrying", "waiting", "prioritized", "delayed"}) {
+    Enqueue("delayed_prio", -3, 60000);  // has a state record
+    for (const char* id : {"active", "completed", "dead", "retrying", "waiting", "prioritized",
+                           "delayed", "delayed_prio"}) {
       Run({"RPUSH", q().job_logs(id), "line"});
     }
+    EXPECT_TRUE(HasResult("completed"));
+    EXPECT_TRUE(HasState("delayed_prio"));
     return TokenOf(claim, 0);
   }
   void ExpectGone(const std::string& id) {
-    for (const auto& key : {q().job(id), q().job_state(id), q().job_errors(id), q().job_logs(id)}) {
-      EXPECT_FALSE(Exists(key)) << key;
-    }
+    ExpectNoTrace(id);
     auto waiting = List(q().wait());
     EXPECT_EQ(std::count(waiting.begin(), waiting.end(), id), 0) << id;
     for (const auto& zset : {q().prioritized(), q().delayed(), q().retry(), q().active(),
@@ -45,7 +49,7 @@ class RemoveScriptTest : public ScriptTest {
 TEST_F(RemoveScriptTest, CancelRemovesJobsNotYetRunning) {
   SeedEveryState();
   ASSERT_TRUE(Exists(q().job_errors("retrying")));
-  for (const char* id : {"waiting", "prioritized", "delayed", "retrying"}) {
+  for (const char* id : {"waiting", "prioritized", "delayed", "delayed_prio", "retrying"}) {
     EXPECT_EQ(Remove(id, "cancel").view().integer(), 1) << id;
     ExpectGone(id);
   }
@@ -54,11 +58,15 @@ TEST_F(RemoveScriptTest, CancelRemovesJobsNotYetRunning) {
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"completed"}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"dead"}));
   EXPECT_TRUE(Exists(q().job("other")));
+  for (const char* id : {"active", "completed", "dead"}) EXPECT_TRUE(HasState(id)) << id;
+  EXPECT_TRUE(HasResult("completed"));
+  EXPECT_TRUE(HasProgress("active"));
 }
 
 TEST_F(RemoveScriptTest, RemoveDeletesEveryJobNotRunning) {
   SeedEveryState();
-  for (const char* id : {"waiting", "prioritized", "delayed", "retrying", "completed", "dead"}) {
+  for (const char* id :
+       {"waiting", "prioritized", "delayed", "delayed_prio", "retrying", "completed", "dead"}) {
     EXPECT_EQ(Remove(id, "remove").view().integer(), 1) << id;
     ExpectGone(id);
   }
@@ -66,14 +74,20 @@ TEST_F(RemoveScriptTest, RemoveDeletesEveryJobNotRunning) {
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"active"}));
   EXPECT_TRUE(Exists(q().job("active")));
   EXPECT_TRUE(Exists(q().job_logs("active")));
+  EXPECT_EQ(StateField("active", "st"), "active");
+  EXPECT_TRUE(HasProgress("active"));
+  // the hashes hold only the active job now
+  EXPECT_EQ(Run({"HLEN", q().state()}).view().integer(), 1);
+  EXPECT_EQ(Run({"HLEN", q().progress()}).view().integer(), 1);
+  EXPECT_FALSE(Exists(q().results()));
 }
 
 TEST_F(RemoveScriptTest, RemovesAJobHandedBackToWaiting) {
   Enqueue("a");
   Enqueue("b");
   auto claim = Claim(1);
-  Eval("release", {q().active(), q().wait(), q().prioritized()}, {base(), "a", TokenOf(claim, 0)});
-  ASSERT_EQ(HGet(q().job_state("a"), "st"), "waiting");
+  ASSERT_EQ(Eval("release", ReleaseKeys(), {base(), "a", TokenOf(claim, 0)}).view().integer(), 1);
+  ASSERT_EQ(StateField("a", "st"), "waiting");
   EXPECT_EQ(Remove("a", "cancel").view().integer(), 1);
   ExpectGone("a");
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
@@ -82,17 +96,60 @@ TEST_F(RemoveScriptTest, RemovesAJobHandedBackToWaiting) {
 TEST_F(RemoveScriptTest, CancelOfActiveJobRequestsStop) {
   std::string token = SeedEveryState();
   double deadline = ZScore(q().active(), "active");
+  auto running = StateFields("active");
+  EXPECT_EQ(running["cx"], "0");
   EXPECT_EQ(Remove("active", "cancel").view().integer(), 2);
-  EXPECT_EQ(HGet(q().job_state("active"), "cx"), "1");
-  // the job keeps running under its lease until its worker stops it
-  EXPECT_EQ(HGet(q().job_state("active"), "st"), "active");
-  EXPECT_EQ(HGet(q().job_state("active"), "tk"), token);
+  // the job keeps running under its lease until its worker stops it: only cx changes
+  auto fields = StateFields("active");
+  EXPECT_EQ(fields["cx"], "1");
+  EXPECT_EQ(fields["st"], "active");
+  EXPECT_EQ(fields["tk"], token);
+  running["cx"] = "1";
+  EXPECT_EQ(fields, running);
   EXPECT_EQ(ZScore(q().active(), "active"), deadline);
   EXPECT_TRUE(Exists(q().job("active")));
   EXPECT_TRUE(Exists(q().job_logs("active")));
+  EXPECT_TRUE(HasProgress("active"));
   auto before = Snapshot();
   EXPECT_EQ(Remove("active", "cancel").view().integer(), 2);  // asking again is harmless
   EXPECT_EQ(Snapshot(), before);
+}
+
+// A stop request outlives the lease it was made under: when the job stalls before its worker saw
+// the request (recover) or is handed back (release), the next worker is told to stop it as well.
+// (Neither recover, release nor claim lists cx among the fields it writes.)
+TEST_F(RemoveScriptTest, CancelRequestSurvivesARequeue) {
+  Enqueue("stalled");
+  Enqueue("released");
+  auto first = Claim(2);
+  ASSERT_EQ(ClaimedIds(first), (std::vector<std::string>{"stalled", "released"}));
+  for (const char* id : {"stalled", "released"}) {
+    ASSERT_EQ(Remove(id, "cancel").view().integer(), 2) << id;
+  }
+  Run({"ZADD", q().active(), "XX", std::to_string(Now() - 1), "stalled"});
+  ASSERT_EQ(Ints(Eval("recover", RecoverKeys(), {base(), "10", "100", "10", "-1", "0"})),
+            (std::vector<long long>{1, 0}));
+  ASSERT_EQ(
+      Eval("release", ReleaseKeys(), {base(), "released", TokenOf(first, 1)}).view().integer(), 1);
+  EXPECT_EQ(StateField("stalled", "cx"), "1");
+  EXPECT_EQ(StateField("released", "cx"), "1");
+
+  auto second = Claim(2);
+  ASSERT_EQ(ClaimedIds(second).size(), 2u);
+  std::vector<std::string> pairs = {base(), "60000"};
+  for (size_t i = 0; i < 2; ++i) {
+    pairs.push_back(ClaimedIds(second)[i]);
+    pairs.push_back(TokenOf(second, i));
+    EXPECT_EQ(StateField(ClaimedIds(second)[i], "cx"), "1") << ClaimedIds(second)[i];
+  }
+  auto extended = Eval("extend", ExtendKeys(), pairs);
+  ASSERT_EQ(extended.view().size(), 2u);
+  std::vector<std::string> cancelled;
+  for (size_t i = 0; i < extended.view()[1].size(); ++i) {
+    cancelled.emplace_back(extended.view()[1][i].str());
+  }
+  std::sort(cancelled.begin(), cancelled.end());
+  EXPECT_EQ(cancelled, (std::vector<std::string>{"released", "stalled"}));
 }
 
 TEST_F(RemoveScriptTest, RemoveOfActiveJobIsRefused) {

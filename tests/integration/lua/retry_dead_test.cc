@@ -8,7 +8,7 @@ class RetryDeadScriptTest : public ScriptTest {
   broker::Reply RetryDead(std::string limit, const std::vector<std::string>& ids = {}) {
     std::vector<std::string> args = {base(), limit};
     args.insert(args.end(), ids.begin(), ids.end());
-    return Eval("retry_dead", {q().dead(), q().wait(), q().prioritized(), q().meta()}, args);
+    return Eval("retry_dead", RetryDeadKeys(), args);
   }
   // Sends every waiting job to dead through claim and fail, in the given order, with finish times
   // 1000 ms apart so that "oldest" is well defined.
@@ -31,7 +31,8 @@ TEST_F(RetryDeadScriptTest, GivenIdsGoBackToWaitingWithFreshAttempts) {
   Enqueue("b", 4);
   Enqueue("c");
   KillAll({"a", "c", "b"});
-  Run({"HSET", q().job_state("a"), "s", "3", "cx", "1"});  // stalled and cancelled before
+  PatchState("a", {{"s", "3"}, {"cx", "1"}});  // stalled and cancelled before
+  ASSERT_NE(StateField("a", "tf"), "0");       // dead: finished
   Enqueue("w");
   auto wakes = ListenForWakes();
   auto reply = RetryDead("1000", {"a", "b", "w", "ghost"});
@@ -42,23 +43,31 @@ TEST_F(RetryDeadScriptTest, GivenIdsGoBackToWaitingWithFreshAttempts) {
   double score = ZScore(q().prioritized(), "b");
   EXPECT_GT(score, 4 * 4294967296.0);
   EXPECT_LT(score, 5 * 4294967296.0);
-  EXPECT_EQ(HGet(q().job_state("a"), "st"), "waiting");
-  EXPECT_EQ(HGet(q().job_state("a"), "a"), "0");
-  EXPECT_EQ(HGet(q().job_state("a"), "s"), "0");
-  EXPECT_EQ(HGet(q().job_state("a"), "tk"), "");
-  EXPECT_FALSE(Run({"HEXISTS", q().job_state("a"), "tf"}).view().integer());
-  EXPECT_FALSE(Run({"HEXISTS", q().job_state("a"), "cx"}).view().integer());
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "waiting");
+  EXPECT_EQ(fields["a"], "0");
+  EXPECT_EQ(fields["s"], "0");
+  EXPECT_EQ(fields["tk"], "");
+  EXPECT_EQ(fields["tf"], "0");
+  EXPECT_EQ(fields["cx"], "0");
+  EXPECT_EQ(fields["p"], "0");
+  EXPECT_EQ(StateField("b", "st"), "waiting");
+  EXPECT_EQ(StateField("b", "p"), "4");
   EXPECT_EQ(List(q().job_errors("a")).size(), 1u);  // the history is kept
-  EXPECT_EQ(HGet(q().job_state("c"), "st"), "dead");
-  EXPECT_FALSE(Exists(q().job_state("w")));
-  EXPECT_FALSE(Exists(q().job_state("ghost")));
+  EXPECT_EQ(StateField("c", "st"), "dead");
+  EXPECT_FALSE(HasState("w"));
+  EXPECT_FALSE(HasState("ghost"));
   EXPECT_EQ(CountWakes(*wakes), 1);
 
   auto claim = Claim(1);
   EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"w"}));
   claim = Claim(1);
   EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"a"}));
-  EXPECT_EQ(claim.view()[7].AsInt(), 1);  // a fresh first attempt
+  EXPECT_EQ(AttemptOf(claim, 0), 1);  // a fresh first attempt
+  claim = Claim(1);
+  EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(AttemptOf(claim, 0), 1);
+  EXPECT_EQ(StateField("b", "p"), "4");
 }
 
 TEST_F(RetryDeadScriptTest, WithoutIdsMovesTheOldestUpToLimit) {
@@ -67,9 +76,11 @@ TEST_F(RetryDeadScriptTest, WithoutIdsMovesTheOldestUpToLimit) {
   EXPECT_EQ(RetryDead("2").view().integer(), 2);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c"}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(StateField("a", "st"), "dead");
   EXPECT_EQ(RetryDead("2").view().integer(), 1);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c", "a"}));
   EXPECT_FALSE(Exists(q().dead()));
+  for (const char* id : {"a", "b", "c"}) EXPECT_EQ(StateField(id, "st"), "waiting") << id;
 }
 
 // Regression: membership was checked with ZSCORE before one ZREM of all ids, so an id given twice
@@ -81,7 +92,9 @@ TEST_F(RetryDeadScriptTest, DuplicateIdIsMovedOnce) {
   EXPECT_EQ(RetryDead("10", {"a", "a", "p", "p"}).view().integer(), 2);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p"}));
-  EXPECT_EQ(HGet(q().meta(), "seq"), "2");  // one sequence number for "p" at enqueue, one now
+  // each is claimed by one worker only
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"a", "p"}));
+  EXPECT_EQ(Claim(10).view()[4].AsInt(), 0);
 }
 
 TEST_F(RetryDeadScriptTest, NothingDeadChangesNothing) {

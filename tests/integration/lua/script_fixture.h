@@ -5,9 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/keys.h"
@@ -28,6 +32,42 @@ class ScriptTest : public ::testing::Test {
   const broker::QueueKeys& q() const { return keys_; }
   const std::string& base() const { return keys_.base(); }
 
+  // The KEYS of each script, in the order of its contract header.
+  std::vector<std::string> EnqueueKeys() const {
+    return {q().wait(), q().prioritized(), q().delayed(), q().meta(), q().state()};
+  }
+  std::vector<std::string> ClaimKeys() const {
+    return {q().wait(),   q().prioritized(), q().delayed(), q().retry(),
+            q().active(), q().meta(),        q().state()};
+  }
+  std::vector<std::string> CompleteKeys() const {
+    return {q().active(), q().completed(), q().meta(), q().state(), q().results()};
+  }
+  std::vector<std::string> FailKeys() const {
+    return {q().active(), q().retry(), q().dead(), q().meta(), q().state()};
+  }
+  std::vector<std::string> ExtendKeys() const { return {q().active(), q().state()}; }
+  std::vector<std::string> RecoverKeys() const {
+    return {q().active(), q().wait(), q().prioritized(), q().dead(), q().meta(), q().state()};
+  }
+  std::vector<std::string> ReleaseKeys() const {
+    return {q().active(), q().wait(), q().prioritized(), q().meta(), q().state()};
+  }
+  std::vector<std::string> PromoteKeys() const {
+    return {q().delayed(), q().retry(), q().wait(), q().prioritized(), q().meta(), q().state()};
+  }
+  std::vector<std::string> RemoveKeys() const {
+    return {q().wait(),   q().prioritized(), q().delayed(), q().retry(),
+            q().active(), q().completed(),   q().dead(),    q().state()};
+  }
+  std::vector<std::string> RetryDeadKeys() const {
+    return {q().dead(), q().wait(), q().prioritized(), q().meta(), q().state()};
+  }
+  std::vector<std::string> ProgressKeys() const { return {q().state(), q().progress()}; }
+  std::vector<std::string> GetJobKeys() const {
+    return {q().delayed(), q().retry(), q().state(), q().results(), q().progress()};
+  }
+
   broker::Reply Eval(std::string_view script, const std::vector<std::string>& keys,
                      const std::vector<std::string>& args) {
     const broker::ScriptSource& source = broker::ScriptNamed(script);
@@ -44,6 +84,16 @@ class ScriptTest : public ::testing::Test {
     return std::string(Run({"HGET", key, field}).view().str());
   }
   bool Exists(const std::string& key) { return Run({"EXISTS", key}).view().integer() == 1; }
+  bool HExists(const std::string& key, const std::string& field) {
+    return Run({"HEXISTS", key, field}).view().integer() == 1;
+  }
+  // A hash field, nullopt when it is absent.
+  std::optional<std::string> HField(const std::string& key, const std::string& field) {
+    auto reply = Run({"HGET", key, field});
+    if (reply.view().is_nil()) return std::nullopt;
+    return std::string(reply.view().str());
+  }
+
   std::vector<std::string> Strings(const broker::Command& command) {
     broker::Reply reply = Run(command);
     std::vector<std::string> out;
@@ -52,7 +102,9 @@ class ScriptTest : public ::testing::Test {
     }
     return out;
   }
-  std::vector<std::string> List(const std::string& key) { return Strings({"LRANGE", key, "0", "-1"}); }
+  std::vector<std::string> List(const std::string& key) {
+    return Strings({"LRANGE", key, "0", "-1"});
+  }
   std::vector<std::string> ZMembers(const std::string& key) {
     return Strings({"ZRANGE", key, "0", "-1"});
   }
@@ -78,18 +130,106 @@ class ScriptTest : public ::testing::Test {
     return out;
   }
 
+  // --- The state record: field <id> of the queue's state hash, "st:a:s:ts:tf:p:tk:cx" (see
+  // src/broker/lua/include/state.lua).
+  static constexpr std::array<std::string_view, 8> kStateFields = {"st", "a", "s",  "ts",
+                                                                   "tf", "p", "tk", "cx"};
+  // The record as the scripts write it; nullopt when the job has none.
+  std::optional<std::string> StateRecord(const std::string& id) { return HField(q().state(), id); }
+  bool HasState(const std::string& id) { return HExists(q().state(), id); }
+  // A record split into its named fields. Fails the test when the record is not in the format the
+  // scripts' decode_state accepts (a record the scripts could not read back).
+  static std::map<std::string, std::string> ParseState(std::string_view record) {
+    static const std::regex kFormat(R"(^[A-Za-z]*:\d+:\d+:\d+:\d+:-?\d+:\d*:[01]$)");
+    std::map<std::string, std::string> fields;
+    if (!std::regex_match(record.begin(), record.end(), kFormat)) {
+      ADD_FAILURE() << "malformed state record \"" << record << "\"";
+      return fields;
+    }
+    size_t start = 0;
+    for (std::string_view name : kStateFields) {
+      size_t end = record.find(':', start);
+      if (end == std::string_view::npos) end = record.size();
+      fields[std::string(name)] = std::string(record.substr(start, end - start));
+      start = end + 1;
+    }
+    return fields;
+  }
+  // The record of a job as named fields; empty when it has none.
+  std::map<std::string, std::string> StateFields(const std::string& id) {
+    auto record = StateRecord(id);
+    if (!record) return {};
+    return ParseState(*record);
+  }
+  // One field ("st", "a", "s", "ts", "tf", "p", "tk" or "cx") of a job's record. Fails the test
+  // when the job has no record.
+  std::string StateField(const std::string& id, const std::string& field) {
+    if (std::find(kStateFields.begin(), kStateFields.end(), field) == kStateFields.end()) {
+      ADD_FAILURE() << "no state field " << field;
+      return "";
+    }
+    auto record = StateRecord(id);
+    if (!record) {
+      ADD_FAILURE() << "job " << id << " has no state record (wanted " << field << ")";
+      return "";
+    }
+    return ParseState(*record)[field];
+  }
+  // A record from named fields; a field not given is "" (st, tk) or 0 (the numbers).
+  static std::string EncodeState(const std::map<std::string, std::string>& fields) {
+    std::string out;
+    for (std::string_view name : kStateFields) {
+      if (name != kStateFields[0]) out += ':';
+      auto it = fields.find(std::string(name));
+      if (it != fields.end()) {
+        out += it->second;
+      } else if (name != "st" && name != "tk") {
+        out += '0';
+      }
+    }
+    return out;
+  }
+  // Writes a record: the given fields, the others at their defaults (st "", tk "", numbers 0).
+  void SeedState(const std::string& id, const std::map<std::string, std::string>& fields) {
+    Run({"HSET", q().state(), id, EncodeState(fields)});
+  }
+  // Changes some fields of an existing record.
+  void PatchState(const std::string& id, const std::map<std::string, std::string>& changes) {
+    auto fields = StateFields(id);
+    ASSERT_FALSE(fields.empty()) << id << " has no state record";
+    for (const auto& [name, value] : changes) fields[name] = value;
+    SeedState(id, fields);
+  }
+
+  // --- Results (hash `result`) and progress (hash `progress`), field <id>.
+  std::optional<std::string> ResultOf(const std::string& id) { return HField(q().results(), id); }
+  bool HasResult(const std::string& id) { return HExists(q().results(), id); }
+  std::optional<std::string> ProgressOf(const std::string& id) {
+    return HField(q().progress(), id);
+  }
+  bool HasProgress(const std::string& id) { return HExists(q().progress(), id); }
+
+  // No trace of the job is left: no body, errors or logs key, no state, result or progress field.
+  // (Its membership in the queue's lists and sorted sets is the caller's to check.)
+  void ExpectNoTrace(const std::string& id) {
+    for (const auto& key : {q().job(id), q().job_errors(id), q().job_logs(id)}) {
+      EXPECT_FALSE(Exists(key)) << key;
+    }
+    EXPECT_FALSE(HasState(id)) << id;
+    EXPECT_FALSE(HasResult(id)) << id;
+    EXPECT_FALSE(HasProgress(id)) << id;
+  }
+
   // Seeds a job through the real enqueue script.
   void Enqueue(const std::string& id, int priority = 0, long long delay_ms = 0) {
-    auto reply = Eval("enqueue", {q().wait(), q().prioritized(), q().delayed(), q().meta()},
+    auto reply = Eval("enqueue", EnqueueKeys(),
                       {base(), "1", id, R"({"t":"email","d":{}})", std::to_string(priority),
                        std::to_string(delay_ms), "-1"});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
   // Claims through the real claim script; returns the claim reply.
   broker::Reply Claim(int n, long long lease_ms = 30000) {
-    return Eval("claim",
-                {q().wait(), q().prioritized(), q().delayed(), q().retry(), q().active(),
-                 q().meta()},
+    return Eval("claim", ClaimKeys(),
                 {base(), std::to_string(n), std::to_string(lease_ms), "1000"});
   }
   // ids of a claim reply, in order
@@ -100,19 +240,29 @@ class ScriptTest : public ::testing::Test {
     }
     return ids;
   }
+  // The token of the index-th job of a claim reply. Jobs claimed in one call may share a token:
+  // compare tokens only across separate claims.
   static std::string TokenOf(const broker::Reply& claim, size_t index) {
     return std::to_string(claim.view()[5 + 4 * index + 3].AsInt());
   }
+  static long long AttemptOf(const broker::Reply& claim, size_t index) {
+    return claim.view()[5 + 4 * index + 2].AsInt();
+  }
+  // A token the job does not hold, for the stale-token paths: one less than its current one (tokens
+  // only grow, so no later claim hands it out).
+  static std::string StaleToken(const std::string& token) {
+    return std::to_string(std::stoll(token) - 1);
+  }
   // Finishes a claimed job through the real complete / fail scripts (no retention: every finished
   // job is kept). retry_delay_ms -1 sends the job to dead.
-  void CompleteJob(const std::string& id, const std::string& token) {
-    auto reply = Eval("complete", {q().active(), q().completed(), q().meta()},
-                      {base(), "1", "-1", "0", id, token, "null"});
+  void CompleteJob(const std::string& id, const std::string& token,
+                   const std::string& result = "null") {
+    auto reply = Eval("complete", CompleteKeys(), {base(), "1", "-1", "0", id, token, result});
     ASSERT_EQ(Ints(reply), (std::vector<long long>{1})) << reply.view().str();
   }
   void FailJob(const std::string& id, const std::string& token, long long retry_delay_ms,
                const std::string& message = "boom") {
-    auto reply = Eval("fail", {q().active(), q().retry(), q().dead(), q().meta()},
+    auto reply = Eval("fail", FailKeys(),
                       {base(), "1", "100", "-1", "0", id, token, std::to_string(retry_delay_ms),
                        R"({"message":")" + message + R"("})"});
     ASSERT_EQ(Ints(reply).size(), 1u) << reply.view().str();

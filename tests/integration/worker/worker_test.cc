@@ -1,5 +1,6 @@
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -30,8 +31,8 @@ TEST_F(WorkerTest, RunsInPriorityOrderFifoWithinPriority) {
     return order.size() == ids.size();
   }));
   worker.Stop();
-  EXPECT_EQ(order, (std::vector<std::string>{ids[2], ids[5], ids[1], ids[3], ids[6], ids[0],
-                                             ids[4]}));
+  EXPECT_EQ(order,
+            (std::vector<std::string>{ids[2], ids[5], ids[1], ids[3], ids[6], ids[0], ids[4]}));
 }
 
 TEST_F(WorkerTest, DelayedJobStartsNoEarlierThanDueAndWithin100Ms) {
@@ -263,6 +264,29 @@ TEST_F(WorkerTest, ManyJobsAcrossTwoWorkersEachCompleteOnce) {
   EXPECT_EQ(a.stats().completed + b.stats().completed, kJobs);
   // batching: far fewer round trips than jobs
   EXPECT_LT(a.stats().round_trips + b.stats().round_trips, kJobs);
+}
+
+TEST_F(WorkerTest, InlineHandlersRunOnTheQueueLoopAndMayReportProgress) {
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  Worker worker(Options("q=4"));
+  worker.Register(
+      "t",
+      [&](JobContext& job) {
+        job.SetProgress("100");  // takes the processor's lock: must not deadlock inline
+        std::lock_guard lock(mu);
+        threads.insert(std::this_thread::get_id());
+        return HandlerResult::Success();
+      },
+      HandlerOptions{.run_inline = true});
+  ASSERT_TRUE(worker.Start().ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(Enqueue());
+  for (const std::string& id : ids) ASSERT_TRUE(WaitForState(id, JobState::kCompleted)) << id;
+  worker.Stop();
+  EXPECT_EQ(threads.size(), 1u);  // all on the one loop thread of queue q
+  EXPECT_EQ(threads.count(std::this_thread::get_id()), 0u);
+  EXPECT_EQ(GetJob(ids.back()).progress_json, "100");  // sent before the completion
 }
 
 TEST_F(WorkerTest, RefusesRedisThatMayEvictJobs) {

@@ -1,15 +1,18 @@
--- delete_jobs(base, ids): removes every per-job key of the given jobs (body, state, errors, logs).
--- The caller removes the ids from the queue's sorted sets and lists.
+-- delete_jobs(base, ids): removes every trace of the given jobs: body, errors and logs keys, and
+-- their fields in the queue's state, result and progress hashes. The caller removes the ids from
+-- the queue's sorted sets and lists.
 local function delete_jobs(base, ids)
   if #ids == 0 then return end
   local keys = {}
   for _, id in ipairs(ids) do
     keys[#keys + 1] = base .. 'j:' .. id
-    keys[#keys + 1] = base .. 'm:' .. id
     keys[#keys + 1] = base .. 'e:' .. id
     keys[#keys + 1] = base .. 'l:' .. id
   end
   redis.call('DEL', unpack(keys))
+  redis.call('HDEL', base .. 'state', unpack(ids))
+  redis.call('HDEL', base .. 'result', unpack(ids))
+  redis.call('HDEL', base .. 'progress', unpack(ids))
 end
 
 -- trim_finished(base, zkey, keep_count, keep_age_ms, now): applies a retention policy to a zset of
@@ -22,7 +25,7 @@ local function trim_finished(base, zkey, keep_count, keep_age_ms, now)
     if excess > 0 then
       local ids = redis.call('ZRANGE', zkey, 0, math.min(excess, 1000) - 1)
       delete_jobs(base, ids)
-      redis.call('ZREM', zkey, unpack(ids))
+      redis.call('ZREMRANGEBYRANK', zkey, 0, #ids - 1)
     end
   end
   if keep_age_ms > 0 then

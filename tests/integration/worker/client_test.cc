@@ -1,0 +1,154 @@
+// The producer and operator APIs (Client, Inspector) against a real redis-server.
+#include "worker_fixture.h"
+
+namespace taskq::testing {
+namespace {
+using std::chrono::milliseconds;
+using ClientTest = WorkerTest;
+
+int64_t KeyCount(RedisServer& server) { return server.Run({"DBSIZE"}).view().integer(); }
+
+TEST_F(ClientTest, EnqueueByExistingIdReturnsTheExistingJobAndChangesNothing) {
+  EnqueueOptions o;
+  o.queue = "q";
+  o.job_id = "order-42";
+  auto first = client_->Enqueue({"t", R"({"v":1})", o});
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->id, "order-42");
+  EXPECT_EQ(first->state, JobState::kWaiting);
+  o.priority = 7;
+  auto again = client_->Enqueue({"t", R"({"v":2})", o});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->id, "order-42");
+  Job job = GetJob("order-42");
+  EXPECT_EQ(job.data_json, R"({"v":1})");
+  EXPECT_EQ(job.options.priority, 0);
+  EXPECT_EQ(inspector_->Counts("q")->waiting, 1);
+}
+
+TEST_F(ClientTest, BadInputIsRejectedNamingTheFieldAndNothingIsWritten) {
+  struct Case {
+    EnqueueRequest request;
+    std::string field;
+  };
+  EnqueueOptions bad_queue;
+  bad_queue.queue = "emails{x}";
+  EnqueueOptions colon_queue;
+  colon_queue.queue = "a:b";
+  const std::vector<Case> cases = {
+      {{"t", R"({"x":)", {}}, "data"},                                          // invalid JSON
+      {{"t", "[1,2]", {}}, "data"},                                             // not an object
+      {{"t", "{\"x\":\"" + std::string(600 * 1024, 'a') + "\"}", {}}, "data"},  // too big
+      {{"t", "{}", bad_queue}, "queue"},  // hash tag characters
+      {{"t", "{}", colon_queue}, "queue"},
+      {{"bad type", "{}", {}}, "type"},
+  };
+  for (const Case& c : cases) {
+    auto result = client_->Enqueue(c.request);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().field(), c.field) << result.status().ToString();
+    EXPECT_FALSE(result.status().message().empty());
+  }
+  EXPECT_EQ(KeyCount(*server_), 0);
+}
+
+TEST_F(ClientTest, BulkValidatesEveryJobBeforeWritingAny) {
+  std::vector<EnqueueRequest> batch(5, EnqueueRequest{"t", "{}", {}});
+  batch[3].data_json = "{oops";
+  auto result = client_->EnqueueBulk(batch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().field(), "jobs[3].data");
+  EXPECT_EQ(KeyCount(*server_), 0);
+
+  ClientOptions small;
+  small.redis_url = server_->url();
+  small.max_bulk = 3;
+  auto limited = std::move(*Client::Open(small));
+  auto too_many = limited->EnqueueBulk(std::vector<EnqueueRequest>(4, {"t", "{}", {}}));
+  EXPECT_EQ(too_many.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(KeyCount(*server_), 0);
+}
+
+TEST_F(ClientTest, BulkAcrossQueuesReturnsResultsInRequestOrder) {
+  std::vector<EnqueueRequest> batch = {{"a", "{}", {}}, {"b", "{}", {}}, {"a", "{}", {}}};
+  batch[1].options.delay = milliseconds(60000);
+  auto results = client_->EnqueueBulk(batch);
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_EQ((*results)[0].queue, "a");
+  EXPECT_EQ((*results)[1].queue, "b");
+  EXPECT_EQ((*results)[1].state, JobState::kDelayed);
+  EXPECT_EQ((*results)[2].queue, "a");
+  EXPECT_NE((*results)[0].id, (*results)[2].id);
+  EXPECT_EQ(inspector_->Counts("a")->waiting, 2);
+  EXPECT_EQ(inspector_->Counts("b")->delayed, 1);
+  auto queues = inspector_->Queues();
+  ASSERT_TRUE(queues.ok());
+  EXPECT_EQ(*queues, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(ClientTest, GetReportsMissingJobsAndCancelRemovesWaitingOnes) {
+  auto missing = client_->Get("q", "nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  std::string id = Enqueue();
+  EXPECT_EQ(*client_->Cancel("q", id), RemoveOutcome::kRemoved);
+  EXPECT_FALSE(client_->Get("q", id)->has_value());
+  EXPECT_EQ(*client_->Cancel("q", id), RemoveOutcome::kNotFound);
+  EXPECT_EQ(KeyCount(*server_), 1);  // only the queue registry
+}
+
+TEST_F(ClientTest, ListPagesWaitingJobsInRunOrder) {
+  std::vector<std::string> ids;
+  for (int priority : {3, 0, -1, 0, 3}) {
+    EnqueueOptions o;
+    o.priority = priority;
+    ids.push_back(Enqueue("{}", o));
+  }
+  const std::vector<std::string> run_order = {ids[2], ids[1], ids[3], ids[0], ids[4]};
+  std::vector<std::string> paged;
+  for (int offset = 0; offset < 5; offset += 2) {
+    auto page = inspector_->List("q", JobState::kWaiting, offset, 2);
+    ASSERT_TRUE(page.ok());
+    for (const Job& job : *page) paged.push_back(job.id);
+  }
+  EXPECT_EQ(paged, run_order);
+  EXPECT_EQ(inspector_->List("q", JobState::kWaiting, 0, 0).status().field(), "limit");
+}
+
+TEST_F(ClientTest, InspectorRetriesPromotesRemovesAndCleans) {
+  Worker worker(Options());
+  worker.Register("t", [](JobContext& job) {
+    return job.data_json() == R"({"fail":true})" ? HandlerResult::Fail("no")
+                                                 : HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string dead = Enqueue(R"({"fail":true})");
+  std::string done = Enqueue("{}");
+  EnqueueOptions later;
+  later.delay = std::chrono::hours(1);
+  std::string delayed = Enqueue("{}", later);
+  ASSERT_TRUE(WaitForState(dead, JobState::kDead));
+  ASSERT_TRUE(WaitForState(done, JobState::kCompleted));
+  EXPECT_EQ(GetJob(delayed).state, JobState::kDelayed);
+
+  EXPECT_TRUE(*inspector_->Promote("q", delayed));
+  EXPECT_TRUE(WaitForState(delayed, JobState::kCompleted));
+  EXPECT_FALSE(*inspector_->Promote("q", delayed));  // not delayed any more
+
+  EXPECT_EQ(*inspector_->RetryDead("q", {}), 1);
+  EXPECT_TRUE(WaitForState(dead, JobState::kDead));  // fails again, permanently
+  EXPECT_EQ(GetJob(dead).errors.size(), 2u);         // history kept across the retry
+  worker.Stop();
+
+  EXPECT_EQ(*inspector_->Clean("q", JobState::kCompleted, milliseconds(0)), 2);
+  EXPECT_FALSE(client_->Get("q", done)->has_value());
+  EXPECT_EQ(*inspector_->Remove("q", dead), RemoveOutcome::kRemoved);
+  EXPECT_EQ(inspector_->Counts("q")->dead, 0);
+  EXPECT_EQ(inspector_->Clean("q", JobState::kWaiting, milliseconds(0)).status().field(), "state");
+}
+
+}  // namespace
+}  // namespace taskq::testing

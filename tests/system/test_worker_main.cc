@@ -1,0 +1,55 @@
+// A worker process for the system tests: the real Worker with test handlers, configured by flags,
+// so tests can SIGKILL or SIGTERM it like any deployed worker.
+//   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms>
+// Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>}.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "taskq/worker.h"
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: taskq_test_worker url queue=n lease_ms grace_ms\n");
+    return 2;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  taskq::WorkerOptions options;
+  options.redis_url = argv[1];
+  options.queues = *taskq::ParseQueueList(argv[2]);
+  options.lease = std::chrono::milliseconds(std::stoi(argv[3]));
+  options.shutdown_grace = std::chrono::milliseconds(std::stoi(argv[4]));
+  options.recover_interval = std::chrono::milliseconds(100);
+  taskq::Worker worker(options);
+  const std::string pid = std::to_string(::getpid());
+  worker.Register("sleep", [&](taskq::JobContext& job) {
+    const std::string& data = job.data_json();
+    auto pos = data.find("\"ms\":");
+    const int ms = pos == std::string::npos ? 0 : std::stoi(data.substr(pos + 5));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+      if (job.stop_requested()) return taskq::HandlerResult::Retry("stopped");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
+  });
+  if (auto s = worker.Start(); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("ready\n");
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  worker.Stop();
+  return 0;
+}
