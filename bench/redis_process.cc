@@ -45,9 +45,17 @@ RedisProcess::RedisProcess(bool append_only) {
   char pattern[] = "/tmp/taskq-bench-XXXXXX";
   dir_ = ::mkdtemp(pattern);
   port_ = FreePort();
-  std::vector<std::string> args = {"redis-server", "--port",  std::to_string(port_), "--bind",
-                                   "127.0.0.1",    "--dir",   dir_,                  "--save",
-                                   "",             "--appendonly", append_only ? "yes" : "no"};
+  std::vector<std::string> args = {"redis-server",
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   append_only ? "yes" : "no"};
   if (append_only) args.insert(args.end(), {"--appendfsync", "everysec"});
   pid_ = ::fork();
   if (pid_ == 0) {
