@@ -213,7 +213,7 @@ Latencies Latency(RedisProcess& redis, double rate, double seconds, int64_t dela
   std::vector<double> samples;
   WorkerOptions options;
   options.redis_url = redis.url();
-  options.queues = {{"email", 16}};
+  options.queues = {{"email", 128}};
   Worker worker(options);
   worker.Register(
       "email",
