@@ -245,7 +245,13 @@ class RedisBroker final : public Broker {
     ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
     for (const NewJob& job : jobs) {
-      call.Arg(job.id).Arg(job.body).Arg(job.priority).Arg(job.delay_ms).Arg(job.run_at_ms);
+      call.Arg(job.id).Arg(job.body);
+      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0) {
+        call.Arg(std::string_view());  // a plain job: see enqueue.lua
+      } else {
+        call.Arg(std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
+                 std::to_string(job.run_at_ms));
+      }
     }
     auto reply = RunScript(call.Take());
     if (!reply.ok()) return reply.status();

@@ -3,10 +3,13 @@ enqueueing it again is idempotent.
 KEYS[1] wait (LIST)   KEYS[2] prio (ZSET)   KEYS[3] delayed (ZSET)   KEYS[4] meta (HASH)
 KEYS[5] state (HASH)
 ARGV[1] key base "taskq:{q}:"   ARGV[2] n, the number of jobs
-ARGV[3 + 5*(i-1) ..] per job: id, body, priority, delay_ms, run_at_ms
+ARGV[3 + 3*(i-1) ..] per job: id, body, options
   body: the job's JSON object; the script adds "c" (created, Redis time in ms) in front.
-  priority: integer; 0 goes to the wait list, others to the prio zset.
-  run_at_ms >= 0 wins over delay_ms; a due time not after now means "waiting now".
+  options: "" for a plain job (priority 0, no delay), else "priority:delay_ms:run_at_ms".
+    priority: integer; 0 goes to the wait list, others to the prio zset.
+    run_at_ms >= 0 wins over delay_ms (-1: none); a due time not after now means "waiting now".
+  Three arguments per job, not five: Redis parses and Lua copies every argument, and a bulk
+  batch is mostly plain jobs.
 Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed.
   Everything is validated before the first write: a bad argument returns an error reply and
   writes nothing.
@@ -19,8 +22,8 @@ Fast path: one job of priority 0 with no delay (the common single enqueue) skips
   code below, whose setup costs more than the Redis calls it makes (docs/architecture.md).
 ]]
 local base = ARGV[1]
-if #ARGV == 7 and ARGV[2] == '1' and ARGV[5] == '0' and ARGV[6] == '0' and ARGV[7] == '-1'
-    and ARGV[3] ~= '' and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3 then
+if #ARGV == 5 and ARGV[2] == '1' and ARGV[5] == '' and ARGV[3] ~= ''
+    and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3 then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local id = ARGV[3]
@@ -36,35 +39,34 @@ end
 --!include state.lua
 --!include requeue.lua
 local n = tonumber(ARGV[2])
-if not n or n < 1 or #ARGV ~= 2 + 5 * n then
+if not n or n < 1 or #ARGV ~= 2 + 3 * n then
   return redis.error_reply('ERR invalid argument count')
 end
--- Validation, all before the first write. A plain job (priority "0", delay "0", no run-at) is
--- checked by string comparison alone: most bulk batches hold only plain jobs, and on this
+-- Validation, all before the first write. A plain job (options "") is checked by string
+-- comparison alone: most bulk batches hold only plain jobs, and on this
 -- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
 local kPriorityLimit = 1000000
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
-local seen, repeated, plain, pairs_ = {}, false, {}, {}
+local seen, repeated, special, pairs_ = {}, false, {}, {}
 for i = 0, n - 1 do
-  local a = 3 + 5 * i
-  local id, body = ARGV[a], ARGV[a + 1]
+  local a = 3 + 3 * i
+  local id, body, options = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   if id == '' or #body < 3 or string.byte(body, 1) ~= 123 then
     return redis.error_reply('ERR invalid id or body at ' .. i)
   end
   if seen[id] then repeated = true end
   seen[id] = true
-  if ARGV[a + 2] == '0' and ARGV[a + 3] == '0' and ARGV[a + 4] == '-1' then
-    plain[i] = true
-  else
-    local priority, delay, run_at = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]),
-      tonumber(ARGV[a + 4])
+  if options ~= '' then
+    local p, d, r = string.match(options, '^([^:]*):([^:]*):([^:]*)$')
+    local priority, delay, run_at = tonumber(p), tonumber(d), tonumber(r)
     if not priority or priority ~= math.floor(priority) or math.abs(priority) > kPriorityLimit then
       return redis.error_reply('ERR invalid priority at ' .. i)
     end
     if not delay or delay < 0 or not run_at then
       return redis.error_reply('ERR invalid delay at ' .. i)
     end
+    special[i] = {priority, delay, run_at}
   end
   -- the key and the stored body, built while validating (nothing is written before the end)
   pairs_[2 * i + 1] = base .. 'j:' .. id
@@ -87,19 +89,17 @@ end
 local results, ready, ready_priorities, delayed, delayed_states = {}, {}, {}, {}, {}
 local any = false
 for i = 0, n - 1 do
-  local a = 3 + 5 * i
-  local id = ARGV[a]
+  local id = ARGV[3 + 3 * i]
   if not created[i + 1] then
     results[i + 1] = 0
-  elseif plain[i] then
+  elseif not special[i] then
     any = true
     ready[#ready + 1] = id
     ready_priorities[#ready] = 0
     results[i + 1] = 1
   else
     any = true
-    local priority, delay, run_at = tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]),
-      tonumber(ARGV[a + 4])
+    local priority, delay, run_at = special[i][1], special[i][2], special[i][3]
     local due = now + delay
     if run_at >= 0 then due = run_at end
     if due > now then

@@ -5,10 +5,13 @@ namespace {
 
 class EnqueueScriptTest : public ScriptTest {
  protected:
-  // One element per job: {id, body, priority, delay_ms, run_at_ms}. n defaults to the job count.
+  // One element per job: {id, body, priority, delay_ms, run_at_ms}, passed as the script's
+  // {id, body, options}. n defaults to the job count.
   broker::Reply EnqueueJobs(const std::vector<std::vector<std::string>>& jobs, std::string n = "") {
     std::vector<std::string> args = {base(), n.empty() ? std::to_string(jobs.size()) : n};
-    for (const auto& job : jobs) args.insert(args.end(), job.begin(), job.end());
+    for (const auto& job : jobs) {
+      args.insert(args.end(), {job[0], job[1], EnqueueOptionsArg(job[2], job[3], job[4])});
+    }
     return Eval("enqueue", EnqueueKeys(), args);
   }
   static constexpr const char* kBody = R"({"t":"x","d":{}})";
@@ -245,6 +248,21 @@ TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
     EXPECT_TRUE(EnqueueJobs({{"a", kBody, "0", "0", "-1"}}, n).view().is_error()) << n;
   }
   EXPECT_TRUE(AllKeys().empty());
+}
+
+}  // namespace
+}  // namespace taskq::testing
+
+namespace taskq::testing {
+namespace {
+
+TEST_F(ScriptTest, EnqueueRejectsMalformedOptionsBeforeAnyWrite) {
+  for (const char* options : {"5", "5:0", "a:b:c", "5:0:-1:9", ":0:-1"}) {
+    auto reply = Eval("enqueue", EnqueueKeys(),
+                      {base(), "2", "ok", R"({"d":{}})", "", "bad", R"({"d":{}})", options});
+    EXPECT_TRUE(reply.view().is_error()) << options;
+    EXPECT_TRUE(AllKeys().empty()) << options;
+  }
 }
 
 }  // namespace

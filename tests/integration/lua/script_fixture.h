@@ -220,11 +220,18 @@ class ScriptTest : public ::testing::Test {
     EXPECT_FALSE(HasProgress(id)) << id;
   }
 
+  // enqueue.lua's per-job options argument: "" for a plain job, else "priority:delay:run_at".
+  static std::string EnqueueOptionsArg(const std::string& priority, const std::string& delay,
+                                       const std::string& run_at) {
+    if (priority == "0" && delay == "0" && run_at == "-1") return "";
+    return priority + ":" + delay + ":" + run_at;
+  }
   // Seeds a job through the real enqueue script.
   void Enqueue(const std::string& id, int priority = 0, long long delay_ms = 0) {
-    auto reply = Eval("enqueue", EnqueueKeys(),
-                      {base(), "1", id, R"({"t":"email","d":{}})", std::to_string(priority),
-                       std::to_string(delay_ms), "-1"});
+    auto reply =
+        Eval("enqueue", EnqueueKeys(),
+             {base(), "1", id, R"({"t":"email","d":{}})",
+              EnqueueOptionsArg(std::to_string(priority), std::to_string(delay_ms), "-1")});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
   // Claims through the real claim script; returns the claim reply.
