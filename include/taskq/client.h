@@ -19,7 +19,8 @@ struct ClientOptions {
   std::string key_prefix = "taskq";
   size_t max_data_bytes = 512 * 1024;  // per job's data
   int max_json_depth = 32;
-  size_t max_bulk = 10000;             // jobs per EnqueueBulk call
+  size_t max_bulk = 10000;           // jobs per EnqueueBulk call
+  size_t max_bulk_bytes = 64 << 20;  // data bytes per EnqueueBulk call
 };
 
 struct EnqueueRequest {
@@ -31,7 +32,7 @@ struct EnqueueRequest {
 struct EnqueueResult {
   std::string id;
   std::string queue;
-  bool created = false;  // false: a job with this id existed; it was left as it is
+  bool created = false;           // false: a job with this id existed; it was left as it is
   std::optional<JobState> state;  // kWaiting or kDelayed when created
 };
 

@@ -37,8 +37,8 @@ struct ClaimedJob {
 struct ClaimResult {
   int64_t now_ms = 0;  // Redis time
   bool paused = false;
-  bool more = false;             // jobs still waiting after this claim
-  int64_t next_due_in_ms = -1;   // nothing waiting: when the next delayed/retry job is due
+  bool more = false;            // jobs still waiting after this claim
+  int64_t next_due_in_ms = -1;  // nothing waiting: when the next delayed/retry job is due
   std::vector<ClaimedJob> jobs;
 };
 
@@ -54,8 +54,8 @@ struct Completion {
 
 struct Failure {
   Lease lease;
-  std::string error_json;      // {"attempt":N,"message":"..."}; Redis adds "at"
-  int64_t retry_delay_ms = -1; // -1: no retry, the job is dead
+  std::string error_json;       // {"attempt":N,"message":"..."}; Redis adds "at"
+  int64_t retry_delay_ms = -1;  // -1: no retry, the job is dead
 };
 
 struct ProgressUpdate {
@@ -98,6 +98,9 @@ struct FlushResult {
   std::vector<bool> failed;     // per failure: false = refused
   ExtendResult extend;
   std::optional<ClaimResult> claim;
+  // A part whose script returned an error changed nothing; its error is here, and the results of
+  // the other parts stand (a claim that succeeded must be used even when a completion failed).
+  Status progress_error, completions_error, failures_error, extend_error, claim_error;
 };
 
 enum class RemoveMode { kCancel, kRemove };

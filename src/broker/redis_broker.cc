@@ -316,26 +316,34 @@ class RedisBroker final : public Broker {
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
     size_t r = 0;
-    if (!request.progress.empty()) TASKQ_RETURN_IF_ERROR(ReplyError(replies[r++], "progress"));
+    if (!request.progress.empty()) out.progress_error = ReplyError(replies[r++], "progress");
     if (!request.completions.empty()) {
       auto flags = ParseFlagsReply(replies[r++], "complete", request.completions.size());
-      if (!flags.ok()) return flags.status();
-      out.completed = std::move(*flags);
+      if (flags.ok())
+        out.completed = std::move(*flags);
+      else
+        out.completions_error = flags.status();
     }
     if (!request.failures.empty()) {
       auto flags = ParseFlagsReply(replies[r++], "fail", request.failures.size());
-      if (!flags.ok()) return flags.status();
-      out.failed = std::move(*flags);
+      if (flags.ok())
+        out.failed = std::move(*flags);
+      else
+        out.failures_error = flags.status();
     }
     if (!request.extend.empty()) {
       auto extend = ParseExtend(replies[r++]);
-      if (!extend.ok()) return extend.status();
-      out.extend = std::move(*extend);
+      if (extend.ok())
+        out.extend = std::move(*extend);
+      else
+        out.extend_error = extend.status();
     }
     if (request.claim > 0) {
       auto claim = ParseClaim(replies[r++]);
-      if (!claim.ok()) return claim.status();
-      out.claim = std::move(*claim);
+      if (claim.ok())
+        out.claim = std::move(*claim);
+      else
+        out.claim_error = claim.status();
     }
     return out;
   }
@@ -535,6 +543,8 @@ class RedisBroker final : public Broker {
     auto listed = Run(Command{"LLEN", k.wait()});
     if (!negatives.ok()) return negatives.status();
     if (!listed.ok()) return listed.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*negatives, "list"));
+    TASKQ_RETURN_IF_ERROR(ReplyError(*listed, "list"));
     const int64_t n_neg = negatives->view().AsInt();
     const int64_t n_list = listed->view().AsInt();
     std::vector<std::string> ids;
@@ -549,7 +559,7 @@ class RedisBroker final : public Broker {
       Command c{"ZRANGE", k.prioritized()};
       TASKQ_RETURN_IF_ERROR(append(range(c.Add(from).Add(std::min(to, n_neg - 1)))));
     }
-    if (to >= n_neg && from < n_neg + n_list) {
+    if (n_list > 0 && to >= n_neg && from < n_neg + n_list) {
       Command c{"LRANGE", k.wait()};
       c.Add(std::max<int64_t>(0, from - n_neg)).Add(std::min(to - n_neg, n_list - 1));
       TASKQ_RETURN_IF_ERROR(append(range(c)));
@@ -690,7 +700,6 @@ Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& opt
   if (!endpoint.ok()) return endpoint.status();
   auto connection = RedisConnection::Open(*endpoint);
   if (!connection.ok()) return connection.status();
-  (*connection)->SetReadTimeout(std::chrono::milliseconds(0));
   std::unordered_map<std::string, std::string> channel_to_queue;
   Command subscribe{"SUBSCRIBE"};
   for (const std::string& queue : queues) {
@@ -705,6 +714,9 @@ Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& opt
     if (!reply.ok()) return reply.status();
     if (reply->view().is_error()) return Unavailable(std::string(reply->view().str()));
   }
+  // Confirmed (under the command timeout, so a frozen Redis cannot hold us here): from now on the
+  // connection idles until a wake, which may take as long as it takes.
+  (*connection)->SetReadTimeout(std::chrono::milliseconds(0));
   return std::unique_ptr<WakeSubscription>(
       new RedisWakeSubscription(std::move(*connection), std::move(channel_to_queue)));
 }

@@ -23,6 +23,14 @@ class Client::Impl {
                         std::to_string(options_.max_bulk),
                     "jobs");
     }
+    size_t total_bytes = 0;
+    for (const EnqueueRequest& r : requests) total_bytes += r.data_json.size();
+    if (total_bytes > options_.max_bulk_bytes) {
+      return Status(StatusCode::kResourceExhausted,
+                    "hold " + std::to_string(total_bytes) + " bytes of data; the limit is " +
+                        std::to_string(options_.max_bulk_bytes),
+                    "jobs");
+    }
     const JobLimits limits{options_.max_data_bytes, options_.max_json_depth};
     // Validate and encode everything first: a bad job writes nothing at all.
     std::vector<broker::NewJob> encoded(requests.size());

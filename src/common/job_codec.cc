@@ -84,20 +84,25 @@ Status ValidateOptions(const EnqueueOptions& o) {
   if (o.delay.count() < 0 || o.delay > std::chrono::hours(24 * 366 * 10)) {
     return InvalidArgument("delay_ms", "must be between 0 and 10 years");
   }
-  if (o.run_at_ms && *o.run_at_ms < 0) {
-    return InvalidArgument("run_at", "must not be before 1970");
+  // Upper bounds keep every due time and deadline far from overflowing a clock.
+  constexpr int64_t kYear2200Ms = 7258118400000;
+  if (o.run_at_ms && (*o.run_at_ms < 0 || *o.run_at_ms > kYear2200Ms)) {
+    return InvalidArgument("run_at", "must be between 1970 and 2200");
   }
   if (o.max_attempts < 1 || o.max_attempts > kMaxAttemptsLimit) {
     return InvalidArgument("max_attempts", "must be in [1, 1000]");
   }
-  if (o.backoff.delay.count() < 0 || o.backoff.max_delay.count() < 0 ||
-      o.backoff.max_delay < o.backoff.delay) {
-    return InvalidArgument("backoff", "delay_ms and max_delay_ms must be >= 0, delay <= max");
+  if (o.backoff.delay.count() < 0 || o.backoff.max_delay < o.backoff.delay ||
+      o.backoff.max_delay > std::chrono::hours(24 * 30)) {
+    return InvalidArgument("backoff",
+                           "delay_ms and max_delay_ms must be >= 0, delay <= max, max <= 30 days");
   }
   if (!(o.backoff.jitter >= 0.0 && o.backoff.jitter <= 1.0)) {
     return InvalidArgument("backoff.jitter", "must be in [0, 1]");
   }
-  if (o.timeout.count() < 0) return InvalidArgument("timeout_ms", "must be >= 0");
+  if (o.timeout.count() < 0 || o.timeout > std::chrono::hours(24 * 7)) {
+    return InvalidArgument("timeout_ms", "must be between 0 and 7 days");
+  }
   if (o.keep_completed.count < -1 || o.keep_dead.count < -1) {
     return InvalidArgument("retention", "count must be >= 0, or -1 for no limit");
   }

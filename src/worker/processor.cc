@@ -13,6 +13,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Sizes a handler controls, bounded so that Redis memory stays bounded and no single value can
+// make a round trip fail (and so be resent for ever).
+constexpr size_t kMaxResultBytes = 1 << 20;
+constexpr size_t kMaxProgressBytes = 64 << 10;
+constexpr size_t kMaxLogLineBytes = 4 << 10;
+
 bool SameRetention(const Retention& a, const Retention& b) {
   return a.count == b.count && a.age == b.age;
 }
@@ -106,6 +112,19 @@ bool Processor::WaitIdle(Clock::time_point deadline) {
       lock, deadline, [this] { return running_.empty() && OutboxEmpty() && !flush_in_flight_; });
 }
 
+int32_t Processor::BusySlots() const {
+  return static_cast<int32_t>(running_.size() + abandoned_.size());
+}
+
+void Processor::Abandon(const std::string& id) {
+  auto it = running_.find(id);
+  if (it == running_.end()) return;
+  it->second->abandoned = true;
+  it->second->RequestStop();
+  abandoned_.emplace(it->second.get(), it->second);
+  running_.erase(it);
+}
+
 void Processor::Shutdown() {
   std::vector<broker::Lease> leases;
   {
@@ -120,12 +139,8 @@ void Processor::Shutdown() {
   broker::FlushRequest last;
   {
     std::lock_guard lock(mu_);
-    for (auto& [id, job] : running_) {
-      if (job->abandoned) continue;
-      job->abandoned = true;
-      job->RequestStop();
-      leases.push_back(job->lease());
-    }
+    leases = HeldLeases();
+    for (const broker::Lease& lease : leases) Abandon(lease.id);
     last = TakeOutbox();
   }
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -162,7 +177,7 @@ Processor::Stats Processor::stats() const {
 
 int64_t Processor::running() const {
   std::lock_guard lock(mu_);
-  return static_cast<int64_t>(running_.size());
+  return BusySlots();
 }
 
 void Processor::AddProgress(const RunningJob& job, std::string progress_json,
@@ -172,7 +187,13 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
     if (job.abandoned) return;
     broker::ProgressUpdate& update = progress_[job.id()];
     update.lease = job.lease();
-    if (!progress_json.empty()) update.progress_json = std::move(progress_json);
+    if (!progress_json.empty() && progress_json.size() <= kMaxProgressBytes) {
+      update.progress_json = std::move(progress_json);
+    }
+    if (log_line.size() > kMaxLogLineBytes) {
+      log_line.resize(kMaxLogLineBytes);
+      log_line += " [truncated]";
+    }
     if (!log_line.empty()) {
       update.log_lines.push_back(std::move(log_line));
       // A chatty handler between two round trips keeps only what Redis would keep anyway.
@@ -190,9 +211,7 @@ bool Processor::OutboxEmpty() const {
 
 std::vector<broker::Lease> Processor::HeldLeases() const {
   std::vector<broker::Lease> leases;
-  for (const auto& [id, job] : running_) {
-    if (!job->abandoned) leases.push_back(job->lease());
-  }
+  for (const auto& [id, job] : running_) leases.push_back(job->lease());
   return leases;
 }
 
@@ -233,7 +252,13 @@ void Processor::RestoreOutbox(broker::FlushRequest& request) {
     failures_.push_front({std::move(*it), request.policy.keep_dead});
   }
   for (auto& update : request.progress) {
-    if (!progress_.contains(update.lease.id)) progress_[update.lease.id] = std::move(update);
+    auto [it, fresh] = progress_.try_emplace(update.lease.id, std::move(update));
+    if (fresh) continue;
+    // A newer update came meanwhile: the older lines go first, the newer progress wins.
+    broker::ProgressUpdate& newer = it->second;
+    update.log_lines.insert(update.log_lines.end(), newer.log_lines.begin(), newer.log_lines.end());
+    newer.log_lines = std::move(update.log_lines);
+    if (newer.progress_json.empty()) newer.progress_json = std::move(update.progress_json);
   }
 }
 
@@ -255,13 +280,18 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
 }
 
 void Processor::TimeOutJobs(Clock::time_point now) {
-  for (auto& [id, job] : running_) {
-    if (job->abandoned || now < job->deadline()) continue;
-    job->abandoned = true;
-    job->RequestStop();
+  std::vector<std::string> expired;
+  for (const auto& [id, job] : running_) {
+    if (now >= job->deadline()) expired.push_back(id);
+  }
+  for (const std::string& id : expired) {
+    std::shared_ptr<RunningJob> job = running_.at(id);
+    Abandon(id);
     const auto timeout =
         job->options().timeout.count() > 0 ? job->options().timeout : options_.default_timeout;
-    AddFailure(*job, "timed out after " + std::to_string(timeout.count()) + " ms", true);
+    // A cancelled job is not retried, whatever stopped it.
+    AddFailure(*job, "timed out after " + std::to_string(timeout.count()) + " ms",
+               !job->cancel_requested);
   }
 }
 
@@ -283,6 +313,10 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed) {
                false);
     return nullptr;
   }
+  // The same id may come back while an earlier attempt's handler still runs (it timed out or
+  // lost its lease): that one is abandoned already, and a live duplicate cannot exist, since
+  // Redis hands a job to one lease at a time. Abandon defensively all the same.
+  Abandon(job->id());
   running_.emplace(job->id(), job);
   if (handler->options.run_inline) return job;
   pool_.Post([this, job] { RunHandler(job); });
@@ -291,19 +325,34 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed) {
 
 void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
   HandlerResult result;
-  const RegisteredHandler* handler = handlers_.Find(job->type());
-  try {
-    result = handler->handler(*job);
-  } catch (const std::exception& e) {
-    result = HandlerResult::Retry(std::string("handler threw: ") + e.what());
-  } catch (...) {
-    result = HandlerResult::Retry("handler threw a non-standard exception");
+  bool skip;
+  {
+    std::lock_guard lock(mu_);
+    skip = job->abandoned;  // handed back (shutdown) before a thread picked it up
+  }
+  if (!skip) {
+    const RegisteredHandler* handler = handlers_.Find(job->type());
+    try {
+      result = handler->handler(*job);
+    } catch (const std::exception& e) {
+      result = HandlerResult::Retry(std::string("handler threw: ") + e.what());
+    } catch (...) {
+      result = HandlerResult::Retry("handler threw a non-standard exception");
+    }
   }
   {
     std::lock_guard lock(mu_);
-    running_.erase(job->id());
-    if (!job->abandoned) {
-      if (result.kind == HandlerResult::Kind::kSuccess) {
+    if (job->abandoned) {
+      abandoned_.erase(job.get());
+    } else {
+      running_.erase(job->id());
+      if (result.kind == HandlerResult::Kind::kSuccess &&
+          result.result_json.size() > kMaxResultBytes) {
+        AddFailure(*job,
+                   "result is " + std::to_string(result.result_json.size()) +
+                       " bytes; the limit is " + std::to_string(kMaxResultBytes),
+                   false);
+      } else if (result.kind == HandlerResult::Kind::kSuccess) {
         completions_.push_back({broker::Completion{job->lease(), std::move(result.result_json)},
                                 job->options().keep_completed});
       } else if (job->cancel_requested) {
@@ -346,13 +395,11 @@ void Processor::Loop() {
     }
     const bool heartbeat = now >= next_heartbeat;
     const bool recover = now >= next_recover;
-    const int32_t free_slots = options_.concurrency - static_cast<int32_t>(running_.size());
+    const int32_t free_slots = options_.concurrency - BusySlots();
     const int32_t claim = (claiming_ && want_claim && free_slots > 0) ? free_slots : 0;
     if (OutboxEmpty() && claim == 0 && !heartbeat && !recover) {
       Clock::time_point until = std::min({next_heartbeat, next_recover, next_poll, next_due});
-      for (const auto& [id, job] : running_) {
-        if (!job->abandoned) until = std::min(until, job->deadline());
-      }
+      for (const auto& [id, job] : running_) until = std::min(until, job->deadline());
       changed_.wait_until(lock, until);
       continue;
     }
@@ -363,7 +410,10 @@ void Processor::Loop() {
     flush_in_flight_ = true;
     lock.unlock();
 
-    if (recover) {
+    auto result = broker_->Flush(options_.queue, request);
+    // Recovery runs after this worker's own results and lease renewals have gone out: after an
+    // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
+    if (recover && result.ok()) {
       broker::FinishPolicy policy;
       policy.max_errors_kept = options_.max_errors_kept;
       auto recovered = broker_->RecoverExpired(options_.queue, options_.max_stalls, 1000, policy);
@@ -372,12 +422,10 @@ void Processor::Loop() {
                      options_.queue, recovered->requeued, recovered->dead);
       }
     }
-    auto result = broker_->Flush(options_.queue, request);
 
     lock.lock();
     flush_in_flight_ = false;
     ++stats_.round_trips;
-    if (recover) next_recover = Clock::now() + options_.recover_interval;
     if (!result.ok()) {
       RestoreOutbox(request);
       spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
@@ -387,15 +435,34 @@ void Processor::Loop() {
       want_claim = true;  // after an outage, look again
       continue;
     }
-    retry_pause = milliseconds(50);
+    if (recover) next_recover = Clock::now() + options_.recover_interval;
+    // Parts Redis refused changed nothing: send them again (after a pause); the rest stands.
+    bool refused = false;
+    for (const Status* part :
+         {&result->progress_error, &result->completions_error, &result->failures_error,
+          &result->extend_error, &result->claim_error}) {
+      if (!part->ok()) {
+        refused = true;
+        spdlog::warn("queue {}: Redis refused part of a round trip: {}", options_.queue,
+                     part->ToString());
+      }
+    }
+    {
+      broker::FlushRequest again;
+      again.policy = request.policy;
+      if (!result->progress_error.ok()) again.progress = std::move(request.progress);
+      if (!result->completions_error.ok()) again.completions = std::move(request.completions);
+      if (!result->failures_error.ok()) again.failures = std::move(request.failures);
+      RestoreOutbox(again);
+    }
+    retry_pause = refused ? std::min(retry_pause * 2, milliseconds(2000)) : milliseconds(50);
     CountFinished(*result);
-    if (heartbeat) {
+    if (heartbeat && result->extend_error.ok()) {
       next_heartbeat = Clock::now() + heartbeat_every;
       for (const std::string& id : result->extend.lost) {
-        if (auto it = running_.find(id); it != running_.end() && !it->second->abandoned) {
+        if (running_.contains(id)) {
           spdlog::warn("queue {}: lost the lease of job {}; stopping it", options_.queue, id);
-          it->second->abandoned = true;
-          it->second->RequestStop();
+          Abandon(id);
         }
       }
       for (const std::string& id : result->extend.cancel_requested) {
@@ -405,12 +472,28 @@ void Processor::Loop() {
         }
       }
     }
+    if (!result->claim_error.ok()) want_claim = true;
     if (result->claim) {
       broker::ClaimResult& claimed = *result->claim;
+      if (exit_ || !claiming_) {
+        // Stopping: jobs claimed by a round trip that was already under way go straight back.
+        std::vector<broker::Lease> leases;
+        for (const broker::ClaimedJob& job : claimed.jobs) leases.push_back({job.id, job.token});
+        lock.unlock();
+        auto released = broker_->Release(options_.queue, leases);
+        if (!released.ok()) {
+          spdlog::warn("queue {}: could not hand back {} job(s) claimed while stopping: {}",
+                       options_.queue, leases.size(), released.status().ToString());
+        }
+        lock.lock();
+        claimed.jobs.clear();
+      }
       const bool got_all = static_cast<int32_t>(claimed.jobs.size()) == request.claim;
       want_claim = !claimed.paused && (claimed.more || got_all);
       if (!claimed.paused && claimed.next_due_in_ms >= 0) {
-        next_due = Clock::now() + milliseconds(claimed.next_due_in_ms);
+        // Bounded: a due time far away (or absurd) must not overflow the clock.
+        next_due =
+            Clock::now() + std::min(milliseconds(claimed.next_due_in_ms), options_.idle_poll);
       }
       std::vector<std::shared_ptr<RunningJob>> inline_jobs;
       for (broker::ClaimedJob& job : claimed.jobs) {
@@ -422,6 +505,7 @@ void Processor::Loop() {
         lock.lock();
       }
     }
+    if (refused) changed_.wait_for(lock, retry_pause, [this] { return exit_; });
     changed_.notify_all();  // WaitIdle
   }
 }

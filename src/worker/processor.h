@@ -74,11 +74,14 @@ class Processor {
   void RunHandler(const std::shared_ptr<RunningJob>& job);                         // handler thread
   void AddFailure(const RunningJob& job, const std::string& message, bool retry);  // mu_ held
   void TimeOutJobs(std::chrono::steady_clock::time_point now);                     // mu_ held
-  broker::FlushRequest TakeOutbox();                                               // mu_ held
-  void RestoreOutbox(broker::FlushRequest& request);                               // mu_ held
-  bool OutboxEmpty() const;                                                        // mu_ held
-  std::vector<broker::Lease> HeldLeases() const;                                   // mu_ held
-  void CountFinished(const broker::FlushResult& result);                           // mu_ held
+  // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
+  void Abandon(const std::string& id);
+  int32_t BusySlots() const;                              // mu_ held
+  broker::FlushRequest TakeOutbox();                      // mu_ held
+  void RestoreOutbox(broker::FlushRequest& request);      // mu_ held
+  bool OutboxEmpty() const;                               // mu_ held
+  std::vector<broker::Lease> HeldLeases() const;          // mu_ held
+  void CountFinished(const broker::FlushResult& result);  // mu_ held
 
   // Immutable after construction.
   const ProcessorOptions options_;
@@ -91,7 +94,11 @@ class Processor {
   mutable std::mutex mu_;
   std::condition_variable changed_;  // anything the loop or WaitIdle waits for
   // Guarded by mu_.
+  // Jobs whose handler runs and whose lease this worker holds, by id.
   std::unordered_map<std::string, std::shared_ptr<RunningJob>> running_;
+  // Jobs whose handler still runs but whose result will be discarded (timed out, lease lost,
+  // handed back). They still hold a slot (a thread), and their id may be claimed again meanwhile.
+  std::unordered_map<const RunningJob*, std::shared_ptr<RunningJob>> abandoned_;
   struct PendingCompletion {
     broker::Completion completion;
     Retention keep;

@@ -52,7 +52,26 @@ class Worker::Impl {
   }
 
   Status Start() {
+    if (started_) return Status(StatusCode::kFailedPrecondition, "the worker was started already");
     if (options_.queues.empty()) return InvalidArgument("queues", "name at least one queue");
+    for (const auto& q : options_.queues) {
+      if (q.concurrency < 1 || q.concurrency > 1000) {
+        return InvalidArgument("queues", "concurrency of '" + q.queue + "' must be in [1, 1000]");
+      }
+    }
+    if (options_.lease < std::chrono::milliseconds(100)) {
+      return InvalidArgument("lease", "must be at least 100 ms");
+    }
+    if (options_.max_errors_kept < 1 || options_.max_log_lines < 1 ||
+        options_.max_log_lines > 1000) {
+      return InvalidArgument("max_errors_kept",
+                             "max_errors_kept must be >= 1 and max_log_lines in [1, 1000]");
+    }
+    if (options_.recover_interval.count() < 1 || options_.idle_poll.count() < 1 ||
+        options_.max_stalls < 0) {
+      return InvalidArgument("recover_interval", "intervals must be positive, max_stalls >= 0");
+    }
+    started_ = true;
     broker::BrokerOptions broker_options{options_.redis_url, options_.key_prefix};
     auto check = broker::OpenBroker(broker_options);
     if (!check.ok()) return check.status();
@@ -131,6 +150,7 @@ class Worker::Impl {
   // processors that running handlers report to still exist.
   std::unique_ptr<worker::ThreadPool> pool_;
   std::unique_ptr<worker::WakeListener> listener_;
+  bool started_ = false;
   bool running_ = false;
   bool stopped_ = false;
   WorkerStats final_stats_;

@@ -6,7 +6,7 @@ ARGV[4] dead keep_count   ARGV[5] dead keep_age_ms
 ARGV[6 + 3*(i-1) ..] per job: id, token, retry_delay_ms
 ARGV[6 + 3*n + (i-1)] per job: the error, a JSON object; the script adds "at" (now) in front.
   retry_delay_ms >= 0: retry after that delay (the worker decided from max_attempts and backoff);
-  -1: no retry, the job is dead.
+  -1: no retry, the job is dead. A job whose cancel was requested (cx = 1) is dead either way.
 Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
 Writes: e:<id> gets the error pushed at its head, trimmed to the cap; the state record gets
   st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id; retention is
@@ -46,7 +46,7 @@ for i = 0, n - 1 do
     redis.call('LTRIM', ek, 0, max_errors - 1)
     left_active[#left_active + 1] = id
     record.tk = ''
-    if delay >= 0 then
+    if delay >= 0 and record.cx ~= '1' then  -- a cancelled job is never retried
       record.st = 'retrying'
       retry[#retry + 1] = now + delay  -- a number: converted once per failed job
       retry[#retry + 1] = id

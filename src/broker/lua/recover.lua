@@ -1,5 +1,6 @@
 --[[ recover: returns jobs whose lease expired (their worker died or hung) to the head of waiting,
-counting a stall; a job that stalled more than max_stalls times goes to dead instead. Clearing the
+counting a stall; a job that stalled more than max_stalls times, or whose cancel was requested,
+goes to dead instead. Clearing the
 token makes the old worker's late complete/fail a no-op.
 KEYS[1] active   KEYS[2] wait   KEYS[3] prio   KEYS[4] dead   KEYS[5] meta   KEYS[6] state
 ARGV[1] key base   ARGV[2] max_stalls   ARGV[3] limit per call (1..1000)   ARGV[4] max errors kept
@@ -31,10 +32,12 @@ for i, id in ipairs(expired) do
   local record = decode_state(records[i]) or decode_state(nil)
   record.s = tonumber(record.s) + 1
   record.tk = ''
-  if record.s > max_stalls then
+  if record.s > max_stalls or record.cx == '1' then
     local ek = base .. 'e:' .. id
+    local message = 'lease expired ' .. record.s .. ' times (worker died or hung)'
+    if record.cx == '1' then message = 'cancelled (its lease expired before it stopped)' end
     redis.call('LPUSH', ek, '{"at":' .. now .. ',"attempt":' .. record.a ..
-      ',"message":"lease expired ' .. record.s .. ' times (worker died or hung)"}')
+      ',"message":"' .. message .. '"}')
     redis.call('LTRIM', ek, 0, max_errors - 1)
     record.st = 'dead'
     record.tf = now

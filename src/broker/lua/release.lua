@@ -2,7 +2,8 @@
 once instead of waiting for the leases to expire. The interrupted attempt is not counted.
 KEYS[1] active   KEYS[2] wait   KEYS[3] prio   KEYS[4] meta   KEYS[5] state
 ARGV[1] key base   ARGV[2 ..] pairs: id, token
-Returns: the number of jobs handed back (a pair whose token is stale is skipped).
+Returns: the number of jobs handed back (a pair whose token is stale is skipped, and so is a job
+  whose cancel was requested: recover sends it to dead once its lease expires).
 Writes: state record st = waiting, tk = "", a - 1; the jobs go to the head of their priority, in
   the order given.
 Publishes: "" on base.."wake" when a job was handed back.
@@ -19,7 +20,9 @@ local released, priorities, states, seen = {}, {}, {}, {}
 for k, id in ipairs(ids) do
   local token = ARGV[1 + 2 * k]
   local record = records[k] and decode_state(records[k])
-  if token ~= '' and record and record.tk == token and not seen[id] then
+  -- A job whose cancel was requested is not handed back: its lease expires and recover sends it
+  -- to dead.
+  if token ~= '' and record and record.tk == token and not seen[id] and record.cx ~= '1' then
     seen[id] = true
     record.st = 'waiting'
     record.tk = ''

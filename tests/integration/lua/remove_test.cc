@@ -118,38 +118,35 @@ TEST_F(RemoveScriptTest, CancelOfActiveJobRequestsStop) {
 // A stop request outlives the lease it was made under: when the job stalls before its worker saw
 // the request (recover) or is handed back (release), the next worker is told to stop it as well.
 // (Neither recover, release nor claim lists cx among the fields it writes.)
-TEST_F(RemoveScriptTest, CancelRequestSurvivesARequeue) {
+// A cancel requested while a job runs is final: the job is never requeued or retried, whatever
+// ends its attempt (regression: a cancel used to be lost when the lease expired first).
+TEST_F(RemoveScriptTest, CancelledJobIsNeverRequeuedOrRetried) {
   Enqueue("stalled");
   Enqueue("released");
-  auto first = Claim(2);
-  ASSERT_EQ(ClaimedIds(first), (std::vector<std::string>{"stalled", "released"}));
-  for (const char* id : {"stalled", "released"}) {
+  Enqueue("failed");
+  auto first = Claim(3);
+  ASSERT_EQ(ClaimedIds(first), (std::vector<std::string>{"stalled", "released", "failed"}));
+  for (const char* id : {"stalled", "released", "failed"}) {
     ASSERT_EQ(Remove(id, "cancel").view().integer(), 2) << id;
   }
+  // lease expired before the worker saw the request: dead, not waiting
   Run({"ZADD", q().active(), "XX", std::to_string(Now() - 1), "stalled"});
-  ASSERT_EQ(Ints(Eval("recover", RecoverKeys(), {base(), "10", "100", "10", "-1", "0"})),
-            (std::vector<long long>{1, 0}));
-  ASSERT_EQ(
-      Eval("release", ReleaseKeys(), {base(), "released", TokenOf(first, 1)}).view().integer(), 1);
-  EXPECT_EQ(StateField("stalled", "cx"), "1");
-  EXPECT_EQ(StateField("released", "cx"), "1");
-
-  auto second = Claim(2);
-  ASSERT_EQ(ClaimedIds(second).size(), 2u);
-  std::vector<std::string> pairs = {base(), "60000"};
-  for (size_t i = 0; i < 2; ++i) {
-    pairs.push_back(ClaimedIds(second)[i]);
-    pairs.push_back(TokenOf(second, i));
-    EXPECT_EQ(StateField(ClaimedIds(second)[i], "cx"), "1") << ClaimedIds(second)[i];
-  }
-  auto extended = Eval("extend", ExtendKeys(), pairs);
-  ASSERT_EQ(extended.view().size(), 2u);
-  std::vector<std::string> cancelled;
-  for (size_t i = 0; i < extended.view()[1].size(); ++i) {
-    cancelled.emplace_back(extended.view()[1][i].str());
-  }
-  std::sort(cancelled.begin(), cancelled.end());
-  EXPECT_EQ(cancelled, (std::vector<std::string>{"released", "stalled"}));
+  EXPECT_EQ(Ints(Eval("recover", RecoverKeys(), {base(), "10", "100", "10", "-1", "0"})),
+            (std::vector<long long>{0, 1}));
+  EXPECT_EQ(StateField("stalled", "st"), "dead");
+  EXPECT_NE(List(q().job_errors("stalled")).at(0).find("cancelled"), std::string::npos);
+  // a shutting-down worker does not hand it back
+  EXPECT_EQ(
+      Eval("release", ReleaseKeys(), {base(), "released", TokenOf(first, 1)}).view().integer(), 0);
+  EXPECT_EQ(StateField("released", "st"), "active");
+  // a failed attempt with a retry delay is dead all the same
+  auto failed = Eval("fail", FailKeys(),
+                     {base(), "1", "10", "-1", "0", "failed", TokenOf(first, 2), "1000",
+                      R"({"attempt":1,"message":"stopped"})"});
+  EXPECT_EQ(Ints(failed), (std::vector<long long>{3}));
+  EXPECT_EQ(StateField("failed", "st"), "dead");
+  EXPECT_TRUE(List(q().wait()).empty());
+  EXPECT_TRUE(ZMembers(q().retry()).empty());
 }
 
 TEST_F(RemoveScriptTest, RemoveOfActiveJobIsRefused) {

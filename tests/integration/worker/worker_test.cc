@@ -289,6 +289,41 @@ TEST_F(WorkerTest, InlineHandlersRunOnTheQueueLoopAndMayReportProgress) {
   EXPECT_EQ(GetJob(ids.back()).progress_json, "100");  // sent before the completion
 }
 
+// Regression: a job claimed again by the same worker while its timed-out first attempt still ran
+// was not tracked (no lease renewal, so it stalled and ran elsewhere too).
+TEST_F(WorkerTest, JobReclaimedWhileItsTimedOutAttemptStillRunsKeepsItsLease) {
+  Worker worker(Options("q=4"));
+  worker.Register("t", [&](JobContext& job) {
+    // attempt 1 ignores the stop request for a while; attempt 2 outlives the 600 ms lease
+    std::this_thread::sleep_for(milliseconds(job.attempt() == 1 ? 700 : 1200));
+    return HandlerResult::Success("{\"attempt\":" + std::to_string(job.attempt()) + "}");
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.timeout = milliseconds(150);
+  o.backoff.type = BackoffType::kNone;
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitUntil([&] { return GetJob(id).attempts == 2; }));
+  // The second attempt times out too (150 ms); a third then runs: what matters is that no lease
+  // expired (no stall) while this worker held the job.
+  ASSERT_TRUE(WaitForState(id, JobState::kDead, std::chrono::seconds(10)));
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_EQ(job.stalls, 0);
+  EXPECT_EQ(job.attempts, 3);
+  EXPECT_EQ(job.errors.size(), 3u);
+}
+
+TEST_F(WorkerTest, RefusesBadOptionsAndASecondStart) {
+  WorkerOptions bad = Options();
+  bad.max_errors_kept = 0;
+  EXPECT_EQ(Worker(bad).Start().field(), "max_errors_kept");
+  Worker worker(Options());
+  ASSERT_TRUE(worker.Start().ok());
+  EXPECT_EQ(worker.Start().code(), StatusCode::kFailedPrecondition);
+  worker.Stop();
+}
+
 TEST_F(WorkerTest, RefusesRedisThatMayEvictJobs) {
   server_->Run(broker::Command{"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"});
   Worker worker(Options());
