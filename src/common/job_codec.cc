@@ -1,6 +1,7 @@
 #include "common/job_codec.h"
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 namespace taskq {
 namespace json = boost::json;
@@ -30,6 +31,41 @@ const char* BackoffName(BackoffType type) {
   }
   return "exponential";
 }
+
+// A JSON syntax check that builds nothing; records whether the top-level value is an object.
+struct ValidatingHandler {
+  using ec_t = boost::system::error_code;
+  using sv = json::string_view;
+  constexpr static std::size_t max_object_size = std::size_t(-1);
+  constexpr static std::size_t max_array_size = std::size_t(-1);
+  constexpr static std::size_t max_key_size = std::size_t(-1);
+  constexpr static std::size_t max_string_size = std::size_t(-1);
+
+  int depth = 0;
+  bool top_is_object = false;
+
+  bool on_document_begin(ec_t&) { return true; }
+  bool on_document_end(ec_t&) { return true; }
+  bool on_object_begin(ec_t&) {
+    if (depth++ == 0) top_is_object = true;
+    return true;
+  }
+  bool on_object_end(std::size_t, ec_t&) { return --depth, true; }
+  bool on_array_begin(ec_t&) { return ++depth, true; }
+  bool on_array_end(std::size_t, ec_t&) { return --depth, true; }
+  bool on_key_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_key(sv, std::size_t, ec_t&) { return true; }
+  bool on_string_part(sv, std::size_t, ec_t&) { return true; }
+  bool on_string(sv, std::size_t, ec_t&) { return true; }
+  bool on_number_part(sv, ec_t&) { return true; }
+  bool on_int64(std::int64_t, sv, ec_t&) { return true; }
+  bool on_uint64(std::uint64_t, sv, ec_t&) { return true; }
+  bool on_double(double, sv, ec_t&) { return true; }
+  bool on_bool(bool, ec_t&) { return true; }
+  bool on_null(ec_t&) { return true; }
+  bool on_comment_part(sv, ec_t&) { return true; }
+  bool on_comment(sv, ec_t&) { return true; }
+};
 
 int64_t GetInt(const json::object& o, std::string_view key, int64_t fallback) {
   const json::value* v = o.if_contains(key);
@@ -123,10 +159,18 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   }
   json::parse_options parse_options;
   parse_options.max_depth = static_cast<size_t>(limits.max_json_depth);
+  // Validated without building a document: the producer's text is stored as it is.
+  json::basic_parser<ValidatingHandler> parser(parse_options);
   boost::system::error_code ec;
-  json::value data = json::parse(data_json, ec, {}, parse_options);
+  const std::size_t used = parser.write_some(false, data_json.data(), data_json.size(), ec);
+  if (!ec && !parser.done()) ec = json::error::incomplete;
+  if (!ec && data_json.find_first_not_of(" \t\r\n", used) != std::string_view::npos) {
+    ec = json::error::extra_data;
+  }
   if (ec) return InvalidArgument("data", "is not valid JSON: " + ec.message());
-  if (!data.is_object()) return InvalidArgument("data", "must be a JSON object");
+  if (!parser.handler().top_is_object) {
+    return InvalidArgument("data", "must be a JSON object");
+  }
 
   const EnqueueOptions defaults;
   json::object o;

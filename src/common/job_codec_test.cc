@@ -92,3 +92,19 @@ TEST(JobCodecTest, NamesAllowTheDocumentedCharacters) {
 
 }  // namespace
 }  // namespace taskq
+
+namespace taskq {
+namespace {
+
+TEST(JobCodecTest, ValidatesWithoutReformattingTheData) {
+  // whitespace around the object is fine, and the text is stored as the producer sent it
+  auto body = EncodeJobBody("x", " {\"a\": [1, {\"b\": null}], \"s\": \"\\u00e9\"}\n", {}, {});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, "{\"d\": {\"a\": [1, {\"b\": null}], \"s\": \"\\u00e9\"}\n}");
+  EXPECT_FALSE(EncodeJobBody("x", "{\"a\":1,}", {}, {}).ok());
+  EXPECT_FALSE(EncodeJobBody("x", "\"just a string\"", {}, {}).ok());
+  EXPECT_FALSE(EncodeJobBody("x", "", {}, {}).ok());
+}
+
+}  // namespace
+}  // namespace taskq
