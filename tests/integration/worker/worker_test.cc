@@ -314,6 +314,38 @@ TEST_F(WorkerTest, JobReclaimedWhileItsTimedOutAttemptStillRunsKeepsItsLease) {
   EXPECT_EQ(job.errors.size(), 3u);
 }
 
+// Regression: when Redis refused one part of a round trip (here completions, refused while Redis
+// is out of memory), the jobs claimed by the same round trip were dropped and only came back
+// after their leases expired, as stalls.
+TEST_F(WorkerTest, ClaimIsUsedWhenAnotherPartOfTheRoundTripIsRefused) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.push_back(Enqueue());
+  ASSERT_TRUE(inspector_->Pause("q").ok());
+  WorkerOptions options = Options("q=4");
+  options.lease = std::chrono::seconds(5);
+  Worker worker(options);
+  std::atomic<int> runs{0};
+  worker.Register(
+      "t",
+      [&](JobContext&) {
+        ++runs;
+        return HandlerResult::Success();
+      },
+      HandlerOptions{.run_inline = true});
+  ASSERT_TRUE(worker.Start().ok());
+  // Over maxmemory, Redis refuses a script whose first write may grow memory (complete's HSET)
+  // but not one whose first write frees it (claim's LPOP).
+  server_->Run({"CONFIG", "SET", "maxmemory", "1"});
+  ASSERT_TRUE(inspector_->Resume("q").ok());
+  ASSERT_TRUE(WaitUntil([&] { return runs.load() >= 8; }));
+  EXPECT_EQ(inspector_->Counts("q")->completed, 0);  // results wait in the worker's outbox
+  server_->Run({"CONFIG", "SET", "maxmemory", "0"});
+  for (const std::string& id : ids) ASSERT_TRUE(WaitForState(id, JobState::kCompleted)) << id;
+  worker.Stop();
+  for (const std::string& id : ids) EXPECT_EQ(GetJob(id).stalls, 0) << id;
+  EXPECT_EQ(runs.load(), 20);
+}
+
 TEST_F(WorkerTest, RefusesBadOptionsAndASecondStart) {
   WorkerOptions bad = Options();
   bad.max_errors_kept = 0;
