@@ -475,8 +475,9 @@ void Processor::Loop() {
     if (!result->claim_error.ok()) want_claim = true;
     if (result->claim) {
       broker::ClaimResult& claimed = *result->claim;
-      if (exit_ || !claiming_) {
-        // Stopping: jobs claimed by a round trip that was already under way go straight back.
+      if (exit_) {
+        // Shut down while this round trip was under way: its claimed jobs go straight back.
+        // (A graceful stop that only stopped claiming still runs them within its grace period.)
         std::vector<broker::Lease> leases;
         for (const broker::ClaimedJob& job : claimed.jobs) leases.push_back({job.id, job.token});
         lock.unlock();
