@@ -97,6 +97,25 @@ double RedisRttOpsPerSecond(const RedisProcess& redis) {
   return pos == std::string::npos ? 0 : std::stod(out.substr(pos + 9));
 }
 
+// The one-client rate of the least script an enqueue needs (Redis' clock, an idempotent SET NX,
+// the queue push and the wake), driven by redis-benchmark like the LPUSH rate: the ceiling of any
+// enqueue through a Lua script on this machine. Reported beside W1a to explain its share.
+double MinimalScriptOpsPerSecond(const RedisProcess& redis) {
+  const std::string sha = redis.Cli({"SCRIPT", "LOAD",
+                                     "local t = redis.call(\"TIME\") "
+                                     "if redis.call(\"SET\", KEYS[1], \"x\", \"NX\") then "
+                                     "redis.call(\"RPUSH\", KEYS[2], \"x\") end "
+                                     "redis.call(\"PUBLISH\", \"bench-wake\", \"\") return 1"});
+  std::string out = Capture("redis-benchmark -p " + std::to_string(redis.port()) +
+                            " -c 1 -n 20000 -r 100000000 --csv EVALSHA " +
+                            sha.substr(0, sha.find_first_of("\r\n")) +
+                            " 2 bench:__rand_int__ bench-list 2>/dev/null");
+  // "EVALSHA ...","15535.99",...
+  auto line = out.find("\"EVALSHA");
+  auto pos = line == std::string::npos ? line : out.find("\",\"", line);
+  return pos == std::string::npos ? 0 : std::stod(out.substr(pos + 3));
+}
+
 double W1a(RedisProcess& redis, int n) {
   Flush(redis);
   auto client = OpenClient(redis);
@@ -349,6 +368,8 @@ int main(int argc, char** argv) {
   if (only == "w1") {
     RedisProcess redis(false);
     const double rtt = RedisRttOpsPerSecond(redis);
+    std::fprintf(stderr, "minimal enqueue script: %.0f ops/s (%.3f of LPUSH)\n",
+                 MinimalScriptOpsPerSecond(redis), MinimalScriptOpsPerSecond(redis) / rtt);
     const double w1a = W1a(redis, n / 5);
     const double w1b = W1b(redis, n);
     std::printf(
@@ -391,12 +412,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "cannot start redis-server\n");
       return 1;
     }
-    std::vector<double> rtt, w1a;
+    std::vector<double> rtt, w1a, floor;
     for (int i = 0; i < runs; ++i) {
       rtt.push_back(RedisRttOpsPerSecond(redis));
+      floor.push_back(MinimalScriptOpsPerSecond(redis));
       w1a.push_back(W1a(redis, n));
     }
     report["redis_rtt_ops_per_s"] = Median(rtt);
+    report["minimal_enqueue_script_ops_per_s"] = Median(floor);
+    report["minimal_enqueue_script_share_of_rtt"] = Median(floor) / std::max(1.0, Median(rtt));
     report["w1a_jobs_per_s"] = Median(w1a);
     report["w1a_share_of_rtt"] = Median(w1a) / std::max(1.0, Median(rtt));
     std::vector<double> w1b;
