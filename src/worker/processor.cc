@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 #include "common/job_codec.h"
@@ -318,9 +319,7 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed) {
   // Redis hands a job to one lease at a time. Abandon defensively all the same.
   Abandon(job->id());
   running_.emplace(job->id(), job);
-  if (handler->options.run_inline) return job;
-  pool_.Post([this, job] { RunHandler(job); });
-  return nullptr;
+  return job;
 }
 
 void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
@@ -497,11 +496,21 @@ void Processor::Loop() {
             Clock::now() + std::min(milliseconds(claimed.next_due_in_ms), options_.idle_poll);
       }
       std::vector<std::shared_ptr<RunningJob>> inline_jobs;
-      for (broker::ClaimedJob& job : claimed.jobs) {
-        if (auto started = StartJob(std::move(job))) inline_jobs.push_back(std::move(started));
+      std::vector<std::function<void()>> pooled;
+      for (broker::ClaimedJob& claimed_job : claimed.jobs) {
+        std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job));
+        if (!job) continue;
+        if (handlers_.Find(job->type())->options.run_inline) {
+          inline_jobs.push_back(std::move(job));
+        } else {
+          pooled.push_back([this, job] { RunHandler(job); });
+        }
       }
-      if (!inline_jobs.empty()) {
+      if (!inline_jobs.empty() || !pooled.empty()) {
+        // Handed over with mu_ released: a handler thread that finishes at once must not wait
+        // for the loop to post the rest.
         lock.unlock();
+        if (!pooled.empty()) pool_.PostBatch(std::move(pooled));
         for (const auto& job : inline_jobs) RunHandler(job);
         lock.lock();
       }

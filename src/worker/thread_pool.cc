@@ -24,6 +24,19 @@ void ThreadPool::Post(std::function<void()> task) {
   ready_.notify_one();
 }
 
+void ThreadPool::PostBatch(std::vector<std::function<void()>> tasks) {
+  const size_t n = tasks.size();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& task : tasks) tasks_.push_back(std::move(task));
+  }
+  if (n >= threads_.size()) {
+    ready_.notify_all();
+  } else {
+    for (size_t i = 0; i < n; ++i) ready_.notify_one();
+  }
+}
+
 void ThreadPool::Run() {
   while (true) {
     std::function<void()> task;

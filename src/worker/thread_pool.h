@@ -18,6 +18,8 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   void Post(std::function<void()> task);
+  // Queues several tasks under one lock.
+  void PostBatch(std::vector<std::function<void()>> tasks);
 
  private:
   void Run();

@@ -11,7 +11,9 @@ WakeListener::WakeListener(broker::BrokerOptions options, std::vector<Processor*
 
 WakeListener::~WakeListener() { Stop(); }
 
-void WakeListener::Start() { thread_ = std::thread([this] { Run(); }); }
+void WakeListener::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void WakeListener::Stop() {
   stopping_.store(true);
