@@ -15,6 +15,8 @@ namespace taskq {
 struct Retention {
   int64_t count = 1000;
   std::chrono::milliseconds age{std::chrono::hours(24)};
+
+  bool operator==(const Retention&) const = default;
 };
 
 struct EnqueueOptions {

@@ -16,10 +16,6 @@ json::object EncodeRetention(const Retention& r) {
   return {{"count", r.count}, {"age_ms", r.age.count()}};
 }
 
-bool SameRetention(const Retention& a, const Retention& b) {
-  return a.count == b.count && a.age == b.age;
-}
-
 const char* BackoffName(BackoffType type) {
   switch (type) {
     case BackoffType::kExponential:
@@ -185,10 +181,10 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
                     {"jitter", b.jitter}};
   }
   if (options.timeout.count() != 0) o["timeout_ms"] = options.timeout.count();
-  if (!SameRetention(options.keep_completed, defaults.keep_completed)) {
+  if (options.keep_completed != defaults.keep_completed) {
     o["keep_completed"] = EncodeRetention(options.keep_completed);
   }
-  if (!SameRetention(options.keep_dead, defaults.keep_dead)) {
+  if (options.keep_dead != defaults.keep_dead) {
     o["keep_dead"] = EncodeRetention(options.keep_dead);
   }
 

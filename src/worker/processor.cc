@@ -20,10 +20,6 @@ constexpr size_t kMaxResultBytes = 1 << 20;
 constexpr size_t kMaxProgressBytes = 64 << 10;
 constexpr size_t kMaxLogLineBytes = 4 << 10;
 
-bool SameRetention(const Retention& a, const Retention& b) {
-  return a.count == b.count && a.age == b.age;
-}
-
 double UnitRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -64,8 +60,7 @@ class RunningJob final : public JobContext {
   const EnqueueOptions& options() const { return options_; }
   void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
 
-  // Guarded by the processor's mu_.
-  bool abandoned = false;         // timed out, lost or handed back: its result is discarded
+  // Guarded by the processor's mu_. (Whether it was abandoned is whether it is in abandoned_.)
   bool cancel_requested = false;  // someone cancelled it: a failure is final
 
  private:
@@ -120,7 +115,6 @@ int32_t Processor::BusySlots() const {
 void Processor::Abandon(const std::string& id) {
   auto it = running_.find(id);
   if (it == running_.end()) return;
-  it->second->abandoned = true;
   it->second->RequestStop();
   abandoned_.emplace(it->second.get(), it->second);
   running_.erase(it);
@@ -185,7 +179,7 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
                             std::string log_line) {
   {
     std::lock_guard lock(mu_);
-    if (job.abandoned) return;
+    if (abandoned_.contains(&job)) return;
     broker::ProgressUpdate& update = progress_[job.id()];
     update.lease = job.lease();
     if (!progress_json.empty() && progress_json.size() <= kMaxProgressBytes) {
@@ -225,15 +219,14 @@ broker::FlushRequest Processor::TakeOutbox() {
   request.policy.max_log_lines = options_.max_log_lines;
   if (!completions_.empty()) {
     request.policy.keep_completed = completions_.front().keep;
-    while (!completions_.empty() &&
-           SameRetention(completions_.front().keep, request.policy.keep_completed)) {
+    while (!completions_.empty() && completions_.front().keep == request.policy.keep_completed) {
       request.completions.push_back(std::move(completions_.front().completion));
       completions_.pop_front();
     }
   }
   if (!failures_.empty()) {
     request.policy.keep_dead = failures_.front().keep;
-    while (!failures_.empty() && SameRetention(failures_.front().keep, request.policy.keep_dead)) {
+    while (!failures_.empty() && failures_.front().keep == request.policy.keep_dead) {
       request.failures.push_back(std::move(failures_.front().failure));
       failures_.pop_front();
     }
@@ -327,7 +320,7 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
   bool skip;
   {
     std::lock_guard lock(mu_);
-    skip = job->abandoned;  // handed back (shutdown) before a thread picked it up
+    skip = abandoned_.contains(job.get());  // handed back before a thread picked it up
   }
   if (!skip) {
     const RegisteredHandler* handler = handlers_.Find(job->type());
@@ -341,8 +334,7 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
   }
   {
     std::lock_guard lock(mu_);
-    if (job->abandoned) {
-      abandoned_.erase(job.get());
+    if (abandoned_.erase(job.get()) > 0) {
     } else {
       running_.erase(job->id());
       if (result.kind == HandlerResult::Kind::kSuccess &&
