@@ -25,6 +25,8 @@ class Inspector {
   Inspector(const Inspector&) = delete;
   Inspector& operator=(const Inspector&) = delete;
 
+  // OK when Redis answers and is safe to use (maxmemory-policy noeviction).
+  Status CheckServer();
   Result<std::vector<std::string>> Queues();
   Result<QueueCounts> Counts(const std::string& queue);
   // Waiting, delayed, retrying and active in run order; completed and dead newest first.

@@ -11,11 +11,15 @@ struct QueueCounts {
   int64_t active = 0;
   int64_t completed = 0;  // kept by retention
   int64_t retrying = 0;
-  int64_t dead = 0;       // kept by retention
+  int64_t dead = 0;  // kept by retention
   bool paused = false;
   int64_t completed_total = 0;  // completions ever recorded
   int64_t failed_total = 0;     // failed attempts ever recorded
   int64_t stalled_total = 0;    // expired leases ever recovered
+  // Created time of the oldest job at the head of the waiting list or of the priority order
+  // (0 when nothing waits), and Redis' clock when counted: their difference is the wait age.
+  int64_t oldest_waiting_created_ms = 0;
+  int64_t now_ms = 0;
 };
 
 }  // namespace taskq

@@ -7,6 +7,8 @@
 namespace taskq {
 
 enum class BackoffType { kExponential, kFixed, kNone };
+// "exponential", "fixed", "none": the names the API and the stored job use.
+const char* BackoffTypeName(BackoffType type);
 
 struct BackoffPolicy {
   BackoffType type = BackoffType::kExponential;

@@ -1,5 +1,6 @@
 // taskq: one binary for every role. Thin: parses configuration and wires library objects.
-//   taskq up        managed redis-server (unless --redis-url) + worker for all queues
+//   taskq up        managed redis-server (unless --redis-url) + API + dashboard + workers
+//   taskq api       the HTTP API (and the dashboard listener), against a configured Redis
 //   taskq worker    a worker for the given queues, against a configured Redis
 //   taskq enqueue   enqueue one job (prints it as JSON)
 //   taskq stats     counts per state of every queue
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "bin/api_runner.h"
 #include "bin/managed_redis.h"
 #include "common/json_text.h"
 #include "taskq/client.h"
@@ -46,10 +48,26 @@ int Fail(const taskq::Status& status) {
   return 1;
 }
 
-int RunWorker(taskq::WorkerOptions options) {
+// The job types the API accepts, with their data validators. Built-in handlers register here as
+// they land (src/handlers/); until then the API accepts any type.
+std::vector<taskq::api::JobTypeInfo> KnownJobTypes() { return {}; }
+
+// Runs until SIGINT/SIGTERM: the API (when `api` is set) and a worker (when it has queues).
+int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api) {
+  std::unique_ptr<taskq::bin::ApiRunner> api_runner;
+  if (api) {
+    auto started = taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
+                                                KnownJobTypes());
+    if (!started.ok()) return Fail(started.status());
+    api_runner = std::move(*started);
+  }
+  if (options.queues.empty()) {
+    WaitForShutdownSignal();
+    api_runner->Stop();
+    return 0;
+  }
   taskq::Worker worker(options);
-  // Built-in job types register here once they exist (src/handlers/); a job whose type has no
-  // handler on this worker goes dead with a message naming the type.
+  // A job whose type has no handler on this worker goes dead with a message naming the type.
   if (auto s = worker.Start(); !s.ok()) return Fail(s);
   std::string names;
   for (const auto& q : options.queues) {
@@ -57,6 +75,7 @@ int RunWorker(taskq::WorkerOptions options) {
   }
   spdlog::info("worker running on {} ({})", options.redis_url, names);
   WaitForShutdownSignal();
+  if (api_runner) api_runner->Stop();  // no new jobs while the worker drains
   worker.Stop();
   auto stats = worker.stats();
   spdlog::info("worker stopped: {} completed, {} failed attempts, {} results refused",
@@ -85,6 +104,50 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* q
       ->check(CLI::Range(0, 1000));
 }
 
+void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
+  cmd->add_option("--listen", f->listen, "HOST:PORT of the HTTP API")->envname("TASKQ_API_LISTEN");
+  cmd->add_option("--dashboard-listen", f->dashboard_listen,
+                  "HOST:PORT of the dashboard (empty: none)")
+      ->envname("TASKQ_DASHBOARD_LISTEN");
+  cmd->add_option("--dashboard-base-path", f->dashboard_base_path, "URL path of the dashboard")
+      ->envname("TASKQ_DASHBOARD_BASE_PATH");
+  cmd->add_option("--api-key", f->api_keys,
+                  "SCOPE:TOKEN or SCOPE:sha256:HEX, scope read|enqueue|admin; repeatable, or "
+                  "comma-separated in TASKQ_API_KEYS")
+      ->envname("TASKQ_API_KEYS");
+  cmd->add_flag("--insecure", f->insecure, "allow listening beyond loopback without API keys")
+      ->envname("TASKQ_INSECURE");
+  cmd->add_option("--api-threads", f->io_threads, "HTTP I/O threads")
+      ->envname("TASKQ_API_THREADS")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--api-backend-threads", f->backend_threads,
+                  "threads (and Redis connections) for reads and operator actions")
+      ->envname("TASKQ_API_BACKEND_THREADS")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--max-body-bytes", f->max_body_bytes, "largest request body")
+      ->envname("TASKQ_MAX_BODY_BYTES")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--max-header-bytes", f->max_header_bytes, "largest request header block")
+      ->envname("TASKQ_MAX_HEADER_BYTES")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 20));
+  cmd->add_option("--max-bulk", f->max_bulk, "most jobs in one POST /api/jobs/bulk")
+      ->envname("TASKQ_MAX_BULK")
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  cmd->add_option("--max-json-depth", f->max_json_depth, "deepest nesting of request JSON")
+      ->envname("TASKQ_MAX_JSON_DEPTH")
+      ->check(CLI::Range(2, 256));
+  cmd->add_option("--max-connections", f->max_connections, "open HTTP connections at most")
+      ->envname("TASKQ_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--request-timeout-ms", f->request_timeout_ms,
+                  "a request must arrive in full within this")
+      ->envname("TASKQ_REQUEST_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{100}, int64_t{3600000}));
+  cmd->add_option("--max-wait-ms", f->max_wait_ms, "cap of GET /api/jobs/{id}/wait")
+      ->envname("TASKQ_MAX_WAIT_MS")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -107,8 +170,11 @@ int main(int argc, char** argv) {
   int64_t lease_ms = 30000;
   int64_t grace_ms = 20000;
 
-  CLI::App* up = app.add_subcommand("up", "run everything: managed Redis (unless --redis-url) "
-                                          "and workers for every queue");
+  taskq::bin::ApiFlags api_flags;
+  CLI::App* up = app.add_subcommand("up",
+                                    "run everything: managed Redis (unless --redis-url), "
+                                    "the API, the dashboard and workers for every queue");
+  AddApiFlags(up, &api_flags);
   std::string data_dir = "data";
   int redis_port = 6379;
   up->add_option("--data-dir", data_dir, "where the managed Redis keeps its data")
@@ -117,6 +183,9 @@ int main(int argc, char** argv) {
       ->envname("TASKQ_REDIS_PORT")
       ->check(CLI::Range(1, 65535));
   AddWorkerFlags(up, &worker_options, &queues, &lease_ms, &grace_ms);
+
+  CLI::App* api = app.add_subcommand("api", "run the HTTP API and the dashboard listener");
+  AddApiFlags(api, &api_flags);
 
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
   AddWorkerFlags(worker, &worker_options, &queues, &lease_ms, &grace_ms);
@@ -157,13 +226,18 @@ int main(int argc, char** argv) {
     } else {
       worker_options.redis_url = common.redis_url;
     }
-    int rc = RunWorker(worker_options);
+    int rc = Run(worker_options, &api_flags);
     if (managed) managed->Stop();
     return rc;
   }
+  if (api->parsed()) {
+    worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
+    worker_options.queues.clear();
+    return Run(worker_options, &api_flags);
+  }
   if (worker->parsed()) {
     worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
-    return RunWorker(worker_options);
+    return Run(worker_options, nullptr);
   }
   const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
   if (enqueue->parsed()) {
@@ -172,11 +246,11 @@ int main(int argc, char** argv) {
     if (!client.ok()) return Fail(client.status());
     auto result = (*client)->Enqueue(request);
     if (!result.ok()) return Fail(result.status());
-    std::printf("{\"id\":%s,\"queue\":%s,\"created\":%s,\"state\":%s}\n",
-                taskq::JsonString(result->id).c_str(), taskq::JsonString(result->queue).c_str(),
-                result->created ? "true" : "false",
-                result->state ? taskq::JsonString(taskq::JobStateName(*result->state)).c_str()
-                              : "null");
+    std::printf(
+        "{\"id\":%s,\"queue\":%s,\"created\":%s,\"state\":%s}\n",
+        taskq::JsonString(result->id).c_str(), taskq::JsonString(result->queue).c_str(),
+        result->created ? "true" : "false",
+        result->state ? taskq::JsonString(taskq::JobStateName(*result->state)).c_str() : "null");
     return 0;
   }
   if (stats->parsed()) {

@@ -36,15 +36,24 @@ Status ManagedRedis::Spawn() {
   }
   const std::string dir = std::filesystem::absolute(options_.data_dir).string();
   std::vector<std::string> args = {options_.redis_server,
-                                   "--port", std::to_string(options_.port),
-                                   "--bind", "127.0.0.1",
-                                   "--dir", dir,
-                                   "--appendonly", "yes",
-                                   "--appendfsync", "everysec",
-                                   "--save", "",
-                                   "--maxmemory-policy", "noeviction",
-                                   "--daemonize", "no",
-                                   "--logfile", dir + "/redis.log"};
+                                   "--port",
+                                   std::to_string(options_.port),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir,
+                                   "--appendonly",
+                                   "yes",
+                                   "--appendfsync",
+                                   "everysec",
+                                   "--save",
+                                   "",
+                                   "--maxmemory-policy",
+                                   "noeviction",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   dir + "/redis.log"};
   pid_t pid = ::fork();
   if (pid < 0) return Internal("fork failed");
   if (pid == 0) {

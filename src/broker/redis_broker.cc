@@ -1,6 +1,8 @@
 // Broker on Redis: every method is one round trip; each transition runs one script.
 #include <algorithm>
 #include <atomic>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <charconv>
 #include <unordered_map>
 
@@ -197,20 +199,23 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   }
   job.state = *state;
   for (size_t i = 0; i < v[4].size(); ++i) {
-    // Stored as {"at":ms,"attempt":n,"message":"..."}; decoded leniently (it is our own JSON).
+    // Stored as {"at":ms,"attempt":n,"message":"..."} by fail.lua / recover.lua.
     AttemptError error;
-    std::string_view text = v[4][i].str();
-    auto number_after = [&](std::string_view key) -> int64_t {
-      auto pos = text.find(key);
-      if (pos == std::string_view::npos) return 0;
-      int64_t n = 0;
-      const char* start = text.data() + pos + key.size();
-      std::from_chars(start, text.data() + text.size(), n);
-      return n;
-    };
-    error.at_ms = number_after("\"at\":");
-    error.attempt = static_cast<int32_t>(number_after("\"attempt\":"));
-    error.message = std::string(text);
+    boost::system::error_code ec;
+    boost::json::value parsed = boost::json::parse(v[4][i].str(), ec);
+    if (const boost::json::object* o = ec ? nullptr : parsed.if_object()) {
+      if (auto* at = o->if_contains("at"); at && at->is_number()) {
+        error.at_ms = at->to_number<int64_t>();
+      }
+      if (auto* n = o->if_contains("attempt"); n && n->is_number()) {
+        error.attempt = n->to_number<int32_t>();
+      }
+      if (auto* m = o->if_contains("message"); m && m->is_string()) {
+        error.message = std::string(m->get_string());
+      }
+    } else {
+      error.message = std::string(v[4][i].str());  // not ours: show it as it is
+    }
     job.errors.push_back(std::move(error));
   }
   job.logs = ParseStrings(v[5]);
@@ -441,10 +446,17 @@ class RedisBroker final : public Broker {
   Result<QueueCounts> Counts(const std::string& queue) override {
     const QueueKeys& k = Keys(queue);
     std::vector<Command> commands = {
-        {"LLEN", k.wait()},       {"ZCARD", k.prioritized()},
-        {"ZCARD", k.delayed()},   {"ZCARD", k.active()},
-        {"ZCARD", k.completed()}, {"ZCARD", k.retry()},
-        {"ZCARD", k.dead()},      {"HMGET", k.meta(), "paused", "completed", "failed", "stalled"}};
+        {"LLEN", k.wait()},
+        {"ZCARD", k.prioritized()},
+        {"ZCARD", k.delayed()},
+        {"ZCARD", k.active()},
+        {"ZCARD", k.completed()},
+        {"ZCARD", k.retry()},
+        {"ZCARD", k.dead()},
+        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled"},
+        {"LINDEX", k.wait(), "0"},
+        {"ZRANGE", k.prioritized(), "0", "0"},
+        {"TIME"}};
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
     for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
@@ -460,6 +472,27 @@ class RedisBroker final : public Broker {
     c.completed_total = meta[1].AsInt();
     c.failed_total = meta[2].AsInt();
     c.stalled_total = meta[3].AsInt();
+    ReplyView time = replies[10].view();
+    c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
+    // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of the two.
+    std::vector<Command> heads;
+    if (!replies[8].view().is_nil()) heads.push_back({"GET", k.job(replies[8].view().str())});
+    if (replies[9].view().size() == 1) heads.push_back({"GET", k.job(replies[9].view()[0].str())});
+    if (!heads.empty()) {
+      std::vector<Reply> bodies;
+      TASKQ_RETURN_IF_ERROR(RunCommands(heads, &bodies));
+      for (const Reply& body : bodies) {
+        std::string_view text = body.view().is_string() ? body.view().str() : "";
+        if (!text.starts_with("{\"c\":")) continue;
+        int64_t created = 0;
+        for (size_t i = 5; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+          created = created * 10 + (text[i] - '0');
+        }
+        if (c.oldest_waiting_created_ms == 0 || created < c.oldest_waiting_created_ms) {
+          c.oldest_waiting_created_ms = created;
+        }
+      }
+    }
     return c;
   }
 

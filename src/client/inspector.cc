@@ -19,6 +19,11 @@ class Inspector::Impl {
     return call(*broker_);
   }
 
+  Status CheckServer() {
+    std::lock_guard lock(mu_);
+    return broker_->CheckServer();
+  }
+
   Result<std::vector<std::string>> Queues() {
     std::lock_guard lock(mu_);
     return broker_->Queues();
@@ -38,6 +43,7 @@ Result<std::unique_ptr<Inspector>> Inspector::Open(InspectorOptions options) {
 Inspector::Inspector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Inspector::~Inspector() = default;
 
+Status Inspector::CheckServer() { return impl_->CheckServer(); }
 Result<std::vector<std::string>> Inspector::Queues() { return impl_->Queues(); }
 
 Result<QueueCounts> Inspector::Counts(const std::string& queue) {
@@ -71,9 +77,8 @@ Result<bool> Inspector::Promote(const std::string& queue, const std::string& id)
 
 Result<RemoveOutcome> Inspector::Remove(const std::string& queue, const std::string& id) {
   TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
-  return impl_->With(queue, [&](broker::Broker& b) {
-    return b.Remove(queue, id, broker::RemoveMode::kRemove);
-  });
+  return impl_->With(
+      queue, [&](broker::Broker& b) { return b.Remove(queue, id, broker::RemoveMode::kRemove); });
 }
 
 Result<int64_t> Inspector::Clean(const std::string& queue, JobState state,

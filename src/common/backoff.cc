@@ -26,4 +26,16 @@ std::chrono::milliseconds BackoffDelay(const BackoffPolicy& policy, int failed_a
   return milliseconds(static_cast<int64_t>(drawn));
 }
 
+const char* BackoffTypeName(BackoffType type) {
+  switch (type) {
+    case BackoffType::kExponential:
+      return "exponential";
+    case BackoffType::kFixed:
+      return "fixed";
+    case BackoffType::kNone:
+      return "none";
+  }
+  return "exponential";
+}
+
 }  // namespace taskq

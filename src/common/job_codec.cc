@@ -16,18 +16,6 @@ json::object EncodeRetention(const Retention& r) {
   return {{"count", r.count}, {"age_ms", r.age.count()}};
 }
 
-const char* BackoffName(BackoffType type) {
-  switch (type) {
-    case BackoffType::kExponential:
-      return "exponential";
-    case BackoffType::kFixed:
-      return "fixed";
-    case BackoffType::kNone:
-      return "none";
-  }
-  return "exponential";
-}
-
 // A JSON syntax check that builds nothing; records whether the top-level value is an object.
 struct ValidatingHandler {
   using ec_t = boost::system::error_code;
@@ -175,7 +163,7 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   const BackoffPolicy& b = options.backoff;
   if (b.type != defaults.backoff.type || b.delay != defaults.backoff.delay ||
       b.max_delay != defaults.backoff.max_delay || b.jitter != defaults.backoff.jitter) {
-    o["backoff"] = {{"type", BackoffName(b.type)},
+    o["backoff"] = {{"type", BackoffTypeName(b.type)},
                     {"delay_ms", b.delay.count()},
                     {"max_delay_ms", b.max_delay.count()},
                     {"jitter", b.jitter}};

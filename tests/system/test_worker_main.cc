@@ -1,7 +1,8 @@
 // A worker process for the system tests: the real Worker with test handlers, configured by flags,
 // so tests can SIGKILL or SIGTERM it like any deployed worker.
 //   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms>
-// Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>}.
+// Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>};
+// "fail" fails permanently with the message "boom" (for dead-letter paths).
 #include <signal.h>
 #include <unistd.h>
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     }
     return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
   });
+  worker.Register("fail", [](taskq::JobContext&) { return taskq::HandlerResult::Fail("boom"); });
   if (auto s = worker.Start(); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;

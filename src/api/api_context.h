@@ -1,0 +1,47 @@
+// What the route files share: the backends, the batcher and the API's own bookkeeping. Internal
+// to src/api.
+#pragma once
+
+#include <string>
+
+#include "api/api_service.h"
+#include "api/backend_pool.h"
+#include "api/enqueue_batcher.h"
+#include "api/http_metrics.h"
+#include "api/queue_rates.h"
+#include "api/router.h"
+
+namespace taskq::api {
+
+struct ApiContext {
+  const ApiOptions& options;
+  BackendPool& pool;
+  EnqueueBatcher& batcher;
+  QueueRates& rates;
+  HttpMetrics& http_metrics;
+  const Router& router;
+  JobTypeCheck check_type;
+};
+
+HttpResponse JsonResponse(int status, std::string body);
+// Runs `work` on a backend thread and answers with what it returns.
+void OnBackend(ApiContext& ctx, Respond respond, std::function<HttpResponse(Backend&)> work);
+// Renders a parse error of a request body: 400 when the JSON is malformed, else StatusResponse.
+HttpResponse BodyErrorResponse(const Status& status);
+
+// Adapts fn(ApiContext&, HttpRequest&&, const RouteParams&, Respond) to a RouteHandler.
+template <typename F>
+RouteHandler BindRoute(ApiContext& ctx, F fn) {
+  return [&ctx, fn](HttpRequest&& r, const RouteParams& p, Respond respond) {
+    fn(ctx, std::move(r), p, std::move(respond));
+  };
+}
+
+// Route registration, one function per file.
+void AddJobRoutes(Router& router, ApiContext& ctx);
+void AddQueueRoutes(Router& router, ApiContext& ctx);
+void AddSystemRoutes(Router& router, ApiContext& ctx);
+// The OpenAPI 3 document of every route in `router` (openapi.cc).
+std::string OpenApiDocument(const Router& router);
+
+}  // namespace taskq::api

@@ -1,0 +1,86 @@
+#include "api/api_keys.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+namespace taskq::api {
+namespace {
+
+std::array<unsigned char, 32> Sha256(std::string_view text) {
+  std::array<unsigned char, 32> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest.data());
+  return digest;
+}
+
+}  // namespace
+
+Result<ApiKey> ParseApiKey(std::string_view spec) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string_view::npos) {
+    return InvalidArgument("api_keys", "each key is SCOPE:TOKEN or SCOPE:sha256:HEX");
+  }
+  ApiKey key;
+  std::string_view scope = spec.substr(0, colon), rest = spec.substr(colon + 1);
+  if (scope == "read")
+    key.scope = Scope::kRead;
+  else if (scope == "enqueue")
+    key.scope = Scope::kEnqueue;
+  else if (scope == "admin")
+    key.scope = Scope::kAdmin;
+  else
+    return InvalidArgument("api_keys", "scope must be read, enqueue or admin");
+  if (rest.starts_with("sha256:")) {
+    std::string_view hex = rest.substr(7);
+    if (hex.size() != 64) return InvalidArgument("api_keys", "a sha256 digest has 64 hex digits");
+    for (size_t i = 0; i < 32; ++i) {
+      auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+      if (hi < 0 || lo < 0) return InvalidArgument("api_keys", "the digest is not hex");
+      key.digest[i] = static_cast<unsigned char>(hi * 16 + lo);
+    }
+    return key;
+  }
+  if (rest.size() < 16) return InvalidArgument("api_keys", "a token needs at least 16 characters");
+  key.digest = Sha256(rest);
+  return key;
+}
+
+Result<std::vector<ApiKey>> ParseApiKeys(std::string_view specs) {
+  std::vector<ApiKey> keys;
+  while (!specs.empty()) {
+    const size_t comma = specs.find(',');
+    std::string_view one = specs.substr(0, comma);
+    specs = comma == std::string_view::npos ? std::string_view() : specs.substr(comma + 1);
+    if (one.empty()) continue;
+    auto key = ParseApiKey(one);
+    if (!key.ok()) return key.status();
+    keys.push_back(*key);
+  }
+  return keys;
+}
+
+Scope ApiKeys::Authenticate(std::string_view header) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
+    return Scope::kNone;
+  }
+  const auto digest = Sha256(header.substr(kBearer.size()));
+  Scope found = Scope::kNone;
+  for (const ApiKey& key : keys_) {  // no early exit: the time taken does not depend on a match
+    if (CRYPTO_memcmp(digest.data(), key.digest.data(), digest.size()) == 0) found = key.scope;
+  }
+  return found;
+}
+
+bool ApiKeys::Grants(Scope held, Scope needed) {
+  if (needed == Scope::kNone || held == Scope::kAdmin) return true;
+  if (held == Scope::kEnqueue) return needed == Scope::kEnqueue || needed == Scope::kRead;
+  return held == Scope::kRead && needed == Scope::kRead;
+}
+
+}  // namespace taskq::api

@@ -1,0 +1,138 @@
+#include "api/api_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "api/api_context.h"
+#include "api/api_error.h"
+
+namespace taskq::api {
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+void OnBackend(ApiContext& ctx, Respond respond, std::function<HttpResponse(Backend&)> work) {
+  ctx.pool.Post(
+      [respond = std::move(respond), work = std::move(work)](Backend& b) { respond(work(b)); });
+}
+
+HttpResponse BodyErrorResponse(const Status& status) {
+  if (status.code() == StatusCode::kInvalidArgument && status.field().empty()) {
+    return ErrorResponse(400, "malformed_json", status.message());
+  }
+  return StatusResponse(status);
+}
+
+class ApiService::Impl {
+ public:
+  Impl(ApiOptions options, std::unique_ptr<BackendPool> pool,
+       std::unique_ptr<EnqueueBatcher> batcher)
+      : options_(std::move(options)),
+        keys_(options_.api_keys),
+        pool_(std::move(pool)),
+        batcher_(std::move(batcher)),
+        ctx_{options_, *pool_, *batcher_, rates_, http_metrics_, router_, MakeTypeCheck()} {
+    AddJobRoutes(router_, ctx_);
+    AddQueueRoutes(router_, ctx_);
+    AddSystemRoutes(router_, ctx_);
+  }
+
+  void Handle(HttpRequest request, Respond respond) {
+    const auto started = std::chrono::steady_clock::now();
+    Router::Match match = router_.Find(request.method, request.path);
+    const std::string route = match.route ? match.route->pattern : std::string("(unmatched)");
+    // Every answer is counted under its route pattern and method; labels stay bounded, so an
+    // unmatched request's method is counted only when it is one the API uses.
+    std::string method = request.method;
+    if (!match.route && method != "GET" && method != "POST" && method != "DELETE") {
+      method = "OTHER";
+    }
+    Respond counted = [this, method = std::move(method), route, started,
+                       respond = std::move(respond)](HttpResponse response) {
+      http_metrics_.Record(method, route, response.status,
+                           std::chrono::steady_clock::now() - started);
+      respond(std::move(response));
+    };
+    if (match.kind == Router::MatchKind::kNotFound) {
+      return counted(ErrorResponse(404, "not_found", "no route for " + request.path));
+    }
+    if (match.kind == Router::MatchKind::kMethodNotAllowed) {
+      HttpResponse r = ErrorResponse(
+          405, "method_not_allowed",
+          request.method + " is not allowed on " + request.path + "; allowed: " + match.allow);
+      r.headers.emplace_back("Allow", match.allow);
+      return counted(std::move(r));
+    }
+    const Route& found = *match.route;
+    if (keys_.enabled() && found.scope != Scope::kNone) {
+      const Scope held = keys_.Authenticate(request.Header("authorization"));
+      if (held == Scope::kNone) {
+        HttpResponse r =
+            ErrorResponse(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return counted(std::move(r));
+      }
+      if (!ApiKeys::Grants(held, found.scope)) {
+        return counted(ErrorResponse(403, "forbidden",
+                                     std::string("this key's scope is ") + ScopeName(held) +
+                                         "; the route needs " + ScopeName(found.scope)));
+      }
+    }
+    found.handler(std::move(request), match.params, std::move(counted));
+  }
+
+  void Stop() {
+    pool_->Stop();
+    batcher_.reset();
+  }
+
+  const Router& router() const { return router_; }
+
+ private:
+  JobTypeCheck MakeTypeCheck() const {
+    if (options_.job_types.empty()) return nullptr;
+    return [this](const EnqueueRequest& request) -> Status {
+      for (const JobTypeInfo& type : options_.job_types) {
+        if (type.name != request.type) continue;
+        if (!type.validate) return Status::Ok();
+        return type.validate(request.data_json);
+      }
+      std::string known;
+      for (const JobTypeInfo& type : options_.job_types) {
+        known += (known.empty() ? "" : ", ") + type.name;
+      }
+      return InvalidArgument("type", "unknown job type '" + request.type + "'; known: " + known);
+    };
+  }
+
+  const ApiOptions options_;
+  const ApiKeys keys_;
+  std::unique_ptr<BackendPool> pool_;
+  std::unique_ptr<EnqueueBatcher> batcher_;
+  QueueRates rates_;
+  HttpMetrics http_metrics_;
+  Router router_;  // immutable after construction
+  ApiContext ctx_;
+};
+
+Result<std::unique_ptr<ApiService>> ApiService::Open(ApiOptions options) {
+  auto pool = BackendPool::Open(options.client, options.backend_threads);
+  if (!pool.ok()) return pool.status();
+  auto batcher = EnqueueBatcher::Open(options.client);
+  if (!batcher.ok()) return batcher.status();
+  return std::unique_ptr<ApiService>(new ApiService(
+      std::make_unique<Impl>(std::move(options), std::move(*pool), std::move(*batcher))));
+}
+
+ApiService::ApiService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ApiService::~ApiService() { impl_->Stop(); }
+void ApiService::Handle(HttpRequest request, Respond respond) {
+  impl_->Handle(std::move(request), std::move(respond));
+}
+void ApiService::Stop() { impl_->Stop(); }
+const Router& ApiService::router() const { return impl_->router(); }
+
+}  // namespace taskq::api

@@ -1,0 +1,57 @@
+// The HTTP API: routes, authentication and per-request metrics on top of the client library.
+// Routes only parse, call one client/inspector function on a backend thread, and render
+// (docs/http-api.md). Independent of the HTTP server: it answers HttpRequests.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/api_keys.h"
+#include "api/http_message.h"
+#include "api/job_request.h"
+#include "api/router.h"
+#include "taskq/client.h"
+
+namespace taskq::api {
+
+struct JobTypeInfo {
+  std::string name;
+  // Checks the data of a job of this type at enqueue time; errors name the field ("data.to").
+  // Empty: any JSON object.
+  std::function<Status(std::string_view data_json)> validate;
+};
+
+struct ApiOptions {
+  ClientOptions client;
+  int backend_threads = 4;  // Redis connections for reads and operator actions
+  JobRequestLimits request_limits;
+  // Types the API accepts; others get 422 listing these. Empty list: any type.
+  std::vector<JobTypeInfo> job_types;
+  std::vector<ApiKey> api_keys;               // empty: no authentication
+  std::chrono::milliseconds max_wait{60000};  // cap of GET /api/jobs/{id}/wait?timeout_ms=
+};
+
+class ApiService {
+ public:
+  static Result<std::unique_ptr<ApiService>> Open(ApiOptions options);
+  ~ApiService();
+  ApiService(const ApiService&) = delete;
+  ApiService& operator=(const ApiService&) = delete;
+
+  // A RequestHandler for HttpServer. Respond may be called from a backend thread.
+  void Handle(HttpRequest request, Respond respond);
+  // Finishes the work in flight and joins the backend threads. Call after the server stopped.
+  void Stop();
+  const Router& router() const;
+
+ private:
+  class Impl;
+  explicit ApiService(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace taskq::api

@@ -1,0 +1,66 @@
+#include "api/backend_pool.h"
+
+namespace taskq::api {
+
+Result<std::unique_ptr<BackendPool>> BackendPool::Open(const ClientOptions& options, int threads) {
+  std::vector<Backend> backends;
+  for (int i = 0; i < std::max(1, threads); ++i) {
+    auto client = Client::Open(options);
+    if (!client.ok()) return client.status();
+    auto inspector = Inspector::Open({options.redis_url, options.key_prefix});
+    if (!inspector.ok()) return inspector.status();
+    backends.push_back(Backend{std::move(*client), std::move(*inspector)});
+  }
+  return std::unique_ptr<BackendPool>(new BackendPool(std::move(backends)));
+}
+
+BackendPool::BackendPool(std::vector<Backend> backends) : backends_(std::move(backends)) {
+  for (Backend& backend : backends_) {
+    threads_.emplace_back([this, &backend] { Run(backend); });
+  }
+}
+
+BackendPool::~BackendPool() { Stop(); }
+
+void BackendPool::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void BackendPool::PostAfter(std::chrono::milliseconds delay, Task task) {
+  {
+    std::lock_guard lock(mu_);
+    tasks_.push(Delayed{std::chrono::steady_clock::now() + delay, seq_++, std::move(task)});
+  }
+  cv_.notify_one();
+}
+
+void BackendPool::Run(Backend& backend) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (tasks_.empty()) {
+      if (stopping_) return;
+      cv_.wait(lock);
+      continue;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (tasks_.top().due > now) {
+      if (stopping_) return;  // delayed tasks are dropped at shutdown
+      cv_.wait_until(lock, tasks_.top().due);
+      continue;
+    }
+    Task task = std::move(const_cast<Delayed&>(tasks_.top()).task);
+    tasks_.pop();
+    lock.unlock();
+    task(backend);
+    task = nullptr;  // its captures (a Respond) are released off the lock
+    lock.lock();
+  }
+}
+
+}  // namespace taskq::api

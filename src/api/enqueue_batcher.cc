@@ -1,0 +1,81 @@
+#include "api/enqueue_batcher.h"
+
+namespace taskq::api {
+
+Result<std::unique_ptr<EnqueueBatcher>> EnqueueBatcher::Open(const ClientOptions& options,
+                                                             size_t max_batch) {
+  auto client = Client::Open(options);
+  if (!client.ok()) return client.status();
+  return std::unique_ptr<EnqueueBatcher>(new EnqueueBatcher(std::move(*client), max_batch));
+}
+
+EnqueueBatcher::EnqueueBatcher(std::unique_ptr<Client> client, size_t max_batch)
+    : max_batch_(std::max<size_t>(1, max_batch)), client_(std::move(client)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+EnqueueBatcher::~EnqueueBatcher() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void EnqueueBatcher::Submit(EnqueueRequest request, Done done) {
+  bool first;
+  {
+    std::lock_guard lock(mu_);
+    first = requests_.empty();
+    requests_.push_back(std::move(request));
+    dones_.push_back(std::move(done));
+  }
+  if (first) cv_.notify_one();
+}
+
+void EnqueueBatcher::Run() {
+  std::vector<EnqueueRequest> requests;
+  std::vector<Done> dones;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [this] { return stopping_ || !requests_.empty(); });
+    if (requests_.empty()) return;  // stopping, and nothing left
+    if (requests_.size() <= max_batch_) {
+      requests.swap(requests_);
+      dones.swap(dones_);
+    } else {
+      auto take = [this](auto& from, auto& to) {
+        to.assign(std::make_move_iterator(from.begin()),
+                  std::make_move_iterator(from.begin() + max_batch_));
+        from.erase(from.begin(), from.begin() + max_batch_);
+      };
+      take(requests_, requests);
+      take(dones_, dones);
+    }
+    lock.unlock();
+    Process(requests, dones);
+    requests.clear();
+    dones.clear();
+    lock.lock();
+  }
+}
+
+void EnqueueBatcher::Process(std::vector<EnqueueRequest>& requests, std::vector<Done>& dones) {
+  auto results = client_->EnqueueBulk(requests);
+  if (results.ok()) {
+    for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move((*results)[i]));
+    return;
+  }
+  // One job's bad input (or the batch's total size) refuses the whole batch: give every job its
+  // own answer.
+  const StatusCode code = results.status().code();
+  if (requests.size() > 1 &&
+      (code == StatusCode::kInvalidArgument || code == StatusCode::kResourceExhausted)) {
+    for (size_t i = 0; i < dones.size(); ++i) dones[i](client_->Enqueue(requests[i]));
+    return;
+  }
+  for (Done& done : dones) done(results.status());
+}
+
+}  // namespace taskq::api

@@ -1,0 +1,43 @@
+// HTTP requests and responses as plain values. Only http_server.cc sees Beast; routes, the router
+// and the services work on these types, which keeps the heavy headers in one translation unit.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace taskq::api {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded path, without the query
+  std::string query;   // raw query string, without '?'
+  // All request headers, names in lower case.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string peer;  // remote address, for logs
+
+  // The value of a header (its name in lower case), or empty.
+  std::string_view Header(std::string_view lower_name) const {
+    for (const auto& [name, value] : headers) {
+      if (name == lower_name) return value;
+    }
+    return {};
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+// Answers a request, possibly later and from another thread; must be called exactly once.
+using Respond = std::function<void(HttpResponse)>;
+// What a server calls for each request it has read in full.
+using RequestHandler = std::function<void(HttpRequest, Respond)>;
+
+}  // namespace taskq::api

@@ -1,0 +1,283 @@
+#include "api/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "api/api_error.h"
+
+namespace taskq::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// Decodes %XX escapes in a path; false on a malformed escape or an encoded NUL.
+bool PercentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+// The answer of a handler, delivered on the connection's strand. Both the handler's Respond and
+// the session's timeout run there, so whichever comes first wins without a lock.
+struct PendingResponse {
+  explicit PendingResponse(asio::any_io_executor executor) : signal(std::move(executor)) {}
+  asio::steady_timer signal;
+  std::optional<HttpResponse> response;
+  bool settled = false;
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, RequestHandler handler)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        io_(options_.threads),
+        acceptor_(io_) {}
+
+  ~Impl() { Stop(); }
+
+  Status Start() {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return InvalidArgument("listen", "'" + options_.host + "' is not an IP address");
+    tcp::endpoint endpoint(address, options_.port);
+    const std::string where = options_.host + ":" + std::to_string(options_.port);
+    if (acceptor_.open(endpoint.protocol(), ec); ec)
+      return Unavailable(where + ": " + ec.message());
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (acceptor_.bind(endpoint, ec); ec) {
+      return Unavailable("cannot listen on " + where + ": " + ec.message());
+    }
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+      return Unavailable("cannot listen on " + where + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(io_, Accept(), asio::detached);
+    for (int i = 0; i < std::max(1, options_.threads); ++i) {
+      threads_.emplace_back([this] { io_.run(); });
+    }
+    return Status::Ok();
+  }
+
+  void Stop() {
+    if (threads_.empty()) return;
+    asio::post(io_, [this] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  uint16_t port() const { return port_; }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kUseTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+        spdlog::warn("http accept: {}", ec.message());  // e.g. out of file descriptors
+        asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+        co_await pause.async_wait(kUseTuple);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(beast::tcp_stream(std::move(socket))),
+                     [](std::exception_ptr e) {
+                       if (!e) return;
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         spdlog::error("http session ended by an exception: {}", ex.what());
+                       }
+                     });
+    }
+  }
+
+  static http::response<http::string_body> ToBeast(HttpResponse&& r, bool keep_alive,
+                                                   bool head = false) {
+    http::response<http::string_body> res;
+    res.result(static_cast<unsigned>(r.status));
+    res.version(11);
+    res.set(http::field::server, "taskq");
+    if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    if (head) res.body().clear();  // HEAD: the GET's headers (Content-Length too), no body
+    return res;
+  }
+
+  // Writes an error made by the server itself (not a handler); the connection is closed after.
+  static asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status,
+                                          std::string_view code, std::string message) {
+    HttpResponse r = ErrorResponse(status, code, std::move(message));
+    if (status == 503) r.headers.emplace_back("Retry-After", "1");
+    auto res = ToBeast(std::move(r), false);
+    co_await http::async_write(stream, res, kUseTuple);
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream) {
+    struct Count {
+      std::atomic<int>& n;
+      ~Count() { n.fetch_sub(1, std::memory_order_relaxed); }
+    } count{connections_};
+    if (connections_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+      stream.expires_after(std::chrono::seconds(1));
+      co_await WriteError(stream, 503, "too_many_connections",
+                          "the server holds its maximum of " +
+                              std::to_string(options_.max_connections) + " connections");
+      co_return;
+    }
+    std::string peer;
+    {
+      boost::system::error_code ec;
+      auto remote = stream.socket().remote_endpoint(ec);
+      if (!ec) peer = remote.address().to_string();
+    }
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+      parser.body_limit(options_.max_body_bytes);
+      stream.expires_after(options_.request_timeout);
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      if (!ec && parser.get()[http::field::expect] == "100-continue") {
+        http::response<http::empty_body> cont{http::status::continue_, 11};
+        std::tie(ec, n) = co_await http::async_write(stream, cont, kUseTuple);
+      }
+      if (!ec && !parser.is_done()) {
+        std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      }
+      if (ec == http::error::header_limit) {
+        co_await WriteError(
+            stream, 431, "headers_too_large",
+            "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes");
+        break;
+      }
+      if (ec == http::error::body_limit) {
+        co_await WriteError(
+            stream, 413, "body_too_large",
+            "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
+        break;
+      }
+      if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+          ec == asio::error::eof || ec == asio::error::connection_reset ||
+          ec == asio::error::operation_aborted) {
+        break;
+      }
+      if (ec) {
+        co_await WriteError(stream, 400, "bad_request", "malformed HTTP request: " + ec.message());
+        break;
+      }
+      auto& req = parser.get();
+      const bool keep_alive = req.keep_alive();
+      const bool head = req.method() == http::verb::head;
+
+      HttpRequest request;
+      request.method = std::string(req.method_string());
+      std::string_view target = req.target();
+      const size_t q = target.find('?');
+      std::string_view raw_path = target.substr(0, q);
+      if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
+      if (!PercentDecode(raw_path, &request.path)) {
+        co_await WriteError(stream, 400, "bad_request", "malformed percent-encoding in the path");
+        break;
+      }
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        request.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+      request.body = std::move(req.body());
+      request.peer = peer;
+
+      auto pending = std::make_shared<PendingResponse>(stream.get_executor());
+      pending->signal.expires_after(options_.response_timeout);
+      auto executor = stream.get_executor();
+      handler_(std::move(request), [pending, executor](HttpResponse response) {
+        asio::post(executor, [pending, response = std::move(response)]() mutable {
+          if (pending->settled) return;
+          pending->settled = true;
+          pending->response = std::move(response);
+          pending->signal.cancel();
+        });
+      });
+      if (!pending->settled) co_await pending->signal.async_wait(kUseTuple);
+      HttpResponse response;
+      if (pending->response) {
+        response = std::move(*pending->response);
+      } else {
+        pending->settled = true;  // a late answer is dropped
+        response = ErrorResponse(503, "timeout", "the request did not finish in time");
+        response.headers.emplace_back("Retry-After", "1");
+      }
+      auto res = ToBeast(std::move(response), keep_alive, head);
+      stream.expires_after(options_.response_timeout);
+      std::tie(ec, n) = co_await http::async_write(stream, res, kUseTuple);
+      if (ec || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  const HttpServerOptions options_;
+  const RequestHandler handler_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::vector<std::thread> threads_;
+  std::atomic<int> connections_{0};
+  uint16_t port_ = 0;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+HttpServer::~HttpServer() = default;
+Status HttpServer::Start() { return impl_->Start(); }
+void HttpServer::Stop() { impl_->Stop(); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+
+}  // namespace taskq::api

@@ -1,0 +1,49 @@
+// An HTTP/1.1 server (Boost.Beast, one coroutine per connection, keep-alive). It reads whole
+// requests within limits and hands each to a RequestHandler; it knows nothing about routes.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "api/http_message.h"
+#include "taskq/status.h"
+
+namespace taskq::api {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";  // an IP address
+  uint16_t port = 8000;            // 0: any free port (see HttpServer::port())
+  int threads = 1;                 // I/O threads; handlers that block must post elsewhere
+  size_t max_body_bytes = 16 << 20;
+  size_t max_header_bytes = 16 << 10;
+  int max_connections = 1024;  // beyond this, new connections get 503 and are closed
+  // A whole request (headers and body) must arrive within this, and a keep-alive connection is
+  // closed when no request starts within it: a slow client cannot pin a connection.
+  std::chrono::milliseconds request_timeout{30000};
+  std::chrono::milliseconds response_timeout{30000};  // the handler's answer and its write
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, RequestHandler handler);
+  // Stops if running. Responds still pending afterwards must not be called: stop what calls them
+  // before destroying the server.
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the I/O threads; fails (kUnavailable) when the address cannot be bound.
+  Status Start();
+  // Closes the listener and every connection and joins the I/O threads. Responds called after
+  // this are dropped.
+  void Stop();
+  uint16_t port() const;  // the bound port, after Start
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace taskq::api

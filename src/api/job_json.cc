@@ -1,0 +1,132 @@
+#include "api/job_json.h"
+
+#include <fmt/format.h>
+
+#include "common/json_text.h"
+
+namespace taskq::api {
+namespace {
+
+void Field(std::string* out, const char* name) {
+  if (out->back() != '{') out->push_back(',');
+  out->push_back('"');
+  *out += name;
+  *out += "\":";
+}
+
+void IntField(std::string* out, const char* name, int64_t value) {
+  Field(out, name);
+  *out += std::to_string(value);
+}
+
+void StringField(std::string* out, const char* name, std::string_view value) {
+  Field(out, name);
+  AppendJsonString(out, value);
+}
+
+// Raw JSON produced by taskq or validated at enqueue; "null" when empty.
+void RawField(std::string* out, const char* name, const std::string& json) {
+  Field(out, name);
+  *out += json.empty() ? "null" : json;
+}
+
+void RenderRetention(std::string* out, const char* name, const Retention& r) {
+  Field(out, name);
+  *out += "{\"count\":" + std::to_string(r.count) + ",\"age_ms\":" + std::to_string(r.age.count()) +
+          "}";
+}
+
+void AppendLinks(std::string* out, const std::string& queue, const std::string& id) {
+  const std::string self = JobLink(queue, id);
+  const size_t q = self.find('?');
+  const std::string base = self.substr(0, q), query = self.substr(q);
+  Field(out, "links");
+  *out += "{\"self\":";
+  AppendJsonString(out, self);
+  *out += ",\"wait\":";
+  AppendJsonString(out, base + "/wait" + query);
+  *out += '}';
+}
+
+}  // namespace
+
+std::string JobLink(const std::string& queue, const std::string& id) {
+  // Ids and queue names are limited to characters that need no escaping in a URL.
+  return "/api/jobs/" + id + "?queue=" + queue;
+}
+
+std::string RenderEnqueueResult(const EnqueueResult& result) {
+  std::string out = "{";
+  StringField(&out, "id", result.id);
+  StringField(&out, "queue", result.queue);
+  StringField(&out, "state", result.state ? JobStateName(*result.state) : "unknown");
+  Field(&out, "created");
+  out += result.created ? "true" : "false";
+  AppendLinks(&out, result.queue, result.id);
+  out += '}';
+  return out;
+}
+
+std::string RenderJob(const Job& job, bool detail) {
+  std::string out;
+  out.reserve(256 + job.data_json.size() + job.result_json.size());
+  out += '{';
+  StringField(&out, "id", job.id);
+  StringField(&out, "queue", job.queue);
+  StringField(&out, "type", job.type);
+  StringField(&out, "state", JobStateName(job.state));
+  RawField(&out, "data", job.data_json);
+  IntField(&out, "priority", job.options.priority);
+  IntField(&out, "attempts", job.attempts);
+  IntField(&out, "max_attempts", job.options.max_attempts);
+  IntField(&out, "stalls", job.stalls);
+  IntField(&out, "created_ms", job.created_ms);
+  if (job.started_ms) IntField(&out, "started_ms", job.started_ms);
+  if (job.finished_ms) IntField(&out, "finished_ms", job.finished_ms);
+  if (job.due_ms) IntField(&out, "due_ms", job.due_ms);
+  if (!job.progress_json.empty()) RawField(&out, "progress", job.progress_json);
+  if (job.state == JobState::kCompleted) RawField(&out, "result", job.result_json);
+  Field(&out, "options");
+  out += '{';
+  const BackoffPolicy& b = job.options.backoff;
+  Field(&out, "backoff");
+  out += "{\"type\":\"";
+  out += BackoffTypeName(b.type);
+  out += "\",\"delay_ms\":" + std::to_string(b.delay.count()) +
+         ",\"max_delay_ms\":" + std::to_string(b.max_delay.count()) +
+         ",\"jitter\":" + fmt::format("{}", b.jitter) + "}";
+  IntField(&out, "timeout_ms", job.options.timeout.count());
+  Field(&out, "retention");
+  out += '{';
+  RenderRetention(&out, "completed", job.options.keep_completed);
+  RenderRetention(&out, "dead", job.options.keep_dead);
+  out += "}}";
+  if (!job.errors.empty()) {
+    const AttemptError& last = job.errors.front();
+    StringField(&out, "error", last.message);
+  }
+  if (detail) {
+    Field(&out, "errors");
+    out += '[';
+    for (const AttemptError& e : job.errors) {
+      if (out.back() != '[') out += ',';
+      out += "{\"attempt\":" + std::to_string(e.attempt) + ",\"at_ms\":" + std::to_string(e.at_ms) +
+             ",\"message\":";
+      AppendJsonString(&out, e.message);
+      out += '}';
+    }
+    out += ']';
+    Field(&out, "logs");
+    out += '[';
+    for (const std::string& line : job.logs) {
+      if (out.back() != '[') out += ',';
+      AppendJsonString(&out, line);
+    }
+    out += ']';
+  }
+  AppendLinks(&out, job.queue, job.id);
+  out += '}';
+  return out;
+}
+
+}  // namespace taskq::api

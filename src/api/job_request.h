@@ -1,0 +1,40 @@
+// Reading the JSON bodies of POST /api/jobs and POST /api/jobs/bulk into enqueue requests. Every
+// error names the field in the client's terms ("priority", "backoff.delay_ms", "jobs[3].data")
+// and the rule it broke; unknown fields are refused, so a typo ("delay" for "delay_ms") is not
+// silently ignored.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "taskq/client.h"
+#include "taskq/status.h"
+
+namespace taskq::api {
+
+struct JobRequestLimits {
+  int max_json_depth = 32;
+  size_t max_bulk = 1000;  // jobs per bulk request
+};
+
+// Checks a job type and its data beyond the generic rules: known types and each built-in type's
+// own validator. Field names in its errors start with "data." or are "type".
+using JobTypeCheck = std::function<Status(const EnqueueRequest&)>;
+
+// Errors: kInvalidArgument with an empty field() when the body is not well-formed JSON (HTTP 400),
+// kInvalidArgument naming the field when a field breaks a rule (422), kResourceExhausted when a
+// bulk request holds too many jobs (413).
+//
+// Parses one job object. `idempotency_key` (the header, may be empty) becomes the job id when the
+// body gives none.
+Result<EnqueueRequest> ParseJobRequest(std::string_view body, std::string_view idempotency_key,
+                                       const JobRequestLimits& limits,
+                                       const JobTypeCheck& check_type);
+// Parses {"jobs": [job, ...]}; all or nothing.
+Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
+                                                     const JobRequestLimits& limits,
+                                                     const JobTypeCheck& check_type);
+
+}  // namespace taskq::api

@@ -1,0 +1,239 @@
+// /api/jobs: enqueue (one and bulk), read, cancel, retry, promote, wait.
+#include <memory>
+
+#include "api/api_context.h"
+#include "api/api_error.h"
+#include "api/job_json.h"
+#include "api/query.h"
+#include "common/job_codec.h"
+
+namespace taskq::api {
+namespace {
+
+bool Finished(JobState state) { return state == JobState::kCompleted || state == JobState::kDead; }
+
+// The job with this id: in `queue` when given, else in whichever known queue holds it.
+Result<std::optional<Job>> FindJob(Backend& backend, const std::string& queue,
+                                   const std::string& id) {
+  if (!queue.empty()) return backend.client->Get(queue, id);
+  TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
+  auto queues = backend.inspector->Queues();
+  if (!queues.ok()) return queues.status();
+  for (const std::string& q : *queues) {
+    auto job = backend.client->Get(q, id);
+    if (!job.ok() || job->has_value()) return job;
+  }
+  return std::optional<Job>();
+}
+
+HttpResponse JobNotFound(const std::string& id) {
+  return ErrorResponse(404, "not_found", "no job with id '" + id + "'", "id");
+}
+
+// Resolves {id} (and ?queue=) on a backend thread, then runs `then` with the job.
+void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& params,
+             Respond respond, std::function<HttpResponse(Backend&, const Job&)> then) {
+  std::string queue = QueryParam(request.query, "queue").value_or("");
+  std::string id = params["id"];
+  OnBackend(ctx, std::move(respond),
+            [queue = std::move(queue), id = std::move(id), then = std::move(then)](Backend& b) {
+              auto job = FindJob(b, queue, id);
+              if (!job.ok()) return StatusResponse(job.status());
+              if (!job->has_value()) return JobNotFound(id);
+              return then(b, **job);
+            });
+}
+
+void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
+  auto parsed = ParseJobRequest(request.body, request.Header("idempotency-key"),
+                                ctx.options.request_limits, ctx.check_type);
+  if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
+  BackendPool& pool = ctx.pool;
+  ctx.batcher.Submit(std::move(*parsed), [&pool, respond](Result<EnqueueResult> result) {
+    if (!result.ok()) return respond(StatusResponse(result.status()));
+    if (result->created) return respond(JsonResponse(201, RenderEnqueueResult(*result)));
+    // The id existed: answer with that job as it is now (200, nothing changed).
+    pool.Post([respond, id = result->id, queue = result->queue](Backend& b) {
+      auto job = b.client->Get(queue, id);
+      if (!job.ok()) return respond(StatusResponse(job.status()));
+      if (!job->has_value()) return respond(JobNotFound(id));  // removed meanwhile
+      respond(JsonResponse(200, RenderJob(**job)));
+    });
+  });
+}
+
+void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
+  auto parsed = ParseBulkRequest(request.body, ctx.options.request_limits, ctx.check_type);
+  if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
+  OnBackend(ctx, std::move(respond), [requests = std::move(*parsed)](Backend& b) {
+    auto results = b.client->EnqueueBulk(requests);
+    if (!results.ok()) return StatusResponse(results.status());
+    std::string body = "{\"jobs\":[";
+    for (size_t i = 0; i < results->size(); ++i) {
+      if (i) body += ',';
+      body += RenderEnqueueResult((*results)[i]);
+    }
+    body += "]}";
+    return JsonResponse(201, std::move(body));
+  });
+}
+
+void Cancel(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
+  WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
+    auto outcome = b.client->Cancel(job.queue, job.id);
+    if (!outcome.ok()) return StatusResponse(outcome.status());
+    const std::string head = "{\"id\":\"" + job.id + "\",\"queue\":\"" + job.queue + "\",";
+    switch (*outcome) {
+      case RemoveOutcome::kRemoved:
+        return JsonResponse(200, head + "\"outcome\":\"removed\"}");
+      case RemoveOutcome::kStopRequested:
+        return JsonResponse(202, head + "\"outcome\":\"stop_requested\"}");
+      case RemoveOutcome::kNotFound:
+        return JobNotFound(job.id);
+      case RemoveOutcome::kRefused:
+        break;
+    }
+    return ErrorResponse(409, "conflict",
+                         std::string("the job is ") + JobStateName(job.state) +
+                             "; only waiting, delayed, retrying or active jobs can be cancelled");
+  });
+}
+
+// Dead: back to waiting with a fresh set of attempts. Retrying: its backoff is cut short.
+void Retry(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
+  WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
+    bool moved = false;
+    if (job.state == JobState::kDead) {
+      auto n = b.inspector->RetryDead(job.queue, std::span<const std::string>(&job.id, 1));
+      if (!n.ok()) return StatusResponse(n.status());
+      moved = *n == 1;
+    } else if (job.state == JobState::kRetrying) {
+      auto promoted = b.inspector->Promote(job.queue, job.id);
+      if (!promoted.ok()) return StatusResponse(promoted.status());
+      moved = *promoted;
+    }
+    if (!moved) {
+      return ErrorResponse(409, "conflict",
+                           std::string("the job is ") + JobStateName(job.state) +
+                               "; only dead or retrying jobs can be retried");
+    }
+    return JsonResponse(
+        200, "{\"id\":\"" + job.id + "\",\"queue\":\"" + job.queue + "\",\"state\":\"waiting\"}");
+  });
+}
+
+void Promote(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
+  WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
+    auto promoted = b.inspector->Promote(job.queue, job.id);
+    if (!promoted.ok()) return StatusResponse(promoted.status());
+    if (!*promoted) {
+      return ErrorResponse(409, "conflict",
+                           std::string("the job is ") + JobStateName(job.state) +
+                               "; only delayed or retrying jobs can be promoted");
+    }
+    return JsonResponse(
+        200, "{\"id\":\"" + job.id + "\",\"queue\":\"" + job.queue + "\",\"state\":\"waiting\"}");
+  });
+}
+
+// Long poll: re-checks the job on a backend thread with growing pauses (5 ms up to 200 ms)
+// instead of holding a thread, until it is finished or the deadline passes (408 with the job).
+struct WaitState {
+  std::string queue, id;
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::milliseconds pause{5};
+  Respond respond;
+};
+
+void WaitStep(BackendPool& pool, std::shared_ptr<WaitState> wait, Backend& b) {
+  auto job = FindJob(b, wait->queue, wait->id);
+  if (!job.ok()) return wait->respond(StatusResponse(job.status()));
+  if (!job->has_value()) return wait->respond(JobNotFound(wait->id));
+  if (Finished((*job)->state)) return wait->respond(JsonResponse(200, RenderJob(**job)));
+  wait->queue = (*job)->queue;  // found once: look only there from now on
+  const auto now = std::chrono::steady_clock::now();
+  if (now >= wait->deadline) return wait->respond(JsonResponse(408, RenderJob(**job)));
+  const auto pause = std::min(
+      wait->pause, std::chrono::duration_cast<std::chrono::milliseconds>(wait->deadline - now) +
+                       std::chrono::milliseconds(1));
+  wait->pause = std::min(wait->pause * 2, std::chrono::milliseconds(200));
+  pool.PostAfter(pause, [&pool, wait](Backend& next) { WaitStep(pool, wait, next); });
+}
+
+void Wait(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
+  const int64_t cap = ctx.options.max_wait.count();
+  auto timeout = QueryInt(request.query, "timeout_ms", std::min<int64_t>(30000, cap), 0, cap);
+  if (!timeout.ok()) return respond(StatusResponse(timeout.status()));
+  auto wait = std::make_shared<WaitState>();
+  wait->queue = QueryParam(request.query, "queue").value_or("");
+  wait->id = params["id"];
+  wait->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*timeout);
+  wait->respond = std::move(respond);
+  BackendPool& pool = ctx.pool;
+  pool.Post([&pool, wait](Backend& b) { WaitStep(pool, wait, b); });
+}
+
+}  // namespace
+
+void AddJobRoutes(Router& router, ApiContext& ctx) {
+  auto bind = [&ctx](auto fn) { return BindRoute(ctx, fn); };
+  router.Add("POST", "/api/jobs", Scope::kEnqueue,
+             {"Enqueue a job. 201 with the new job; 200 with the existing one when job_id (or the "
+              "Idempotency-Key header) is taken.",
+              {},
+              "JobRequest",
+              "EnqueueResult",
+              {200, 201, 400, 413, 422}},
+             bind(Enqueue));
+  router.Add("POST", "/api/jobs/bulk", Scope::kEnqueue,
+             {"Enqueue many jobs in one batch; all are validated before any is written.",
+              {},
+              "BulkRequest",
+              "BulkResult",
+              {201, 400, 413, 422}},
+             bind(EnqueueBulk));
+  router.Add("GET", "/api/jobs/{id}", Scope::kRead,
+             {"A job with its data, options, attempts, errors, logs, progress and result.",
+              {"queue:string:the job's queue (faster; default: search every queue)"},
+              "",
+              "Job",
+              {200, 404}},
+             bind([](ApiContext& c, HttpRequest&& r, const RouteParams& p, Respond respond) {
+               WithJob(c, r, p, std::move(respond),
+                       [](Backend&, const Job& job) { return JsonResponse(200, RenderJob(job)); });
+             }));
+  router.Add("DELETE", "/api/jobs/{id}", Scope::kEnqueue,
+             {"Cancel a job: a waiting, delayed or retrying job is removed (200); an active job's "
+              "worker is asked to stop it (202), after which it is dead.",
+              {"queue:string:the job's queue"},
+              "",
+              "CancelResult",
+              {200, 202, 404, 409}},
+             bind(Cancel));
+  router.Add("POST", "/api/jobs/{id}/retry", Scope::kAdmin,
+             {"Retry a dead job (or cut a retrying job's backoff short).",
+              {"queue:string:the job's queue"},
+              "",
+              "StateResult",
+              {200, 404, 409}},
+             bind(Retry));
+  router.Add("POST", "/api/jobs/{id}/promote", Scope::kAdmin,
+             {"Run a delayed or retrying job now.",
+              {"queue:string:the job's queue"},
+              "",
+              "StateResult",
+              {200, 404, 409}},
+             bind(Promote));
+  router.Add("GET", "/api/jobs/{id}/wait", Scope::kRead,
+             {"Wait until the job is completed or dead (200), or answer 408 with the job as it is "
+              "when timeout_ms passes.",
+              {"timeout_ms:integer:how long to wait (default 30000 or the cap if lower; at most "
+               "the configured cap, --max-wait-ms)",
+               "queue:string:the job's queue"},
+              "",
+              "Job",
+              {200, 404, 408}},
+             bind(Wait));
+}
+
+}  // namespace taskq::api

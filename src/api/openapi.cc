@@ -1,0 +1,198 @@
+// The OpenAPI 3 document, generated from the registered routes (so every route is in it and
+// nothing else is) plus the schemas of the bodies they read and write.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "api/api_context.h"
+
+namespace taskq::api {
+namespace {
+
+namespace json = boost::json;
+
+// Schemas named by RouteDoc::request_schema / response_schema.
+constexpr const char* kSchemas = R"({
+  "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+    "required": ["code", "message"], "properties": {"code": {"type": "string"},
+    "message": {"type": "string"}, "field": {"type": "string"}}}}},
+  "Retention": {"type": "object", "additionalProperties": false, "properties": {
+    "count": {"type": "integer", "minimum": 0}, "age_ms": {"type": "integer", "minimum": 0}}},
+  "JobRequest": {"type": "object", "required": ["type"], "additionalProperties": false,
+    "properties": {
+      "type": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
+      "data": {"type": "object"},
+      "queue": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
+      "job_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"},
+      "priority": {"type": "integer", "minimum": -1000000, "maximum": 1000000},
+      "delay_ms": {"type": "integer", "minimum": 0},
+      "run_at": {"type": "string", "format": "date-time"},
+      "max_attempts": {"type": "integer", "minimum": 1, "maximum": 1000},
+      "backoff": {"type": "object", "additionalProperties": false, "properties": {
+        "type": {"type": "string", "enum": ["exponential", "fixed", "none"]},
+        "delay_ms": {"type": "integer", "minimum": 0},
+        "max_delay_ms": {"type": "integer", "minimum": 0},
+        "jitter": {"type": "number", "minimum": 0, "maximum": 1}}},
+      "timeout_ms": {"type": "integer", "minimum": 0},
+      "retention": {"type": "object", "additionalProperties": false, "properties": {
+        "completed": {"$ref": "#/components/schemas/Retention"},
+        "dead": {"$ref": "#/components/schemas/Retention"}}}}},
+  "BulkRequest": {"type": "object", "required": ["jobs"], "additionalProperties": false,
+    "properties": {"jobs": {"type": "array",
+    "items": {"$ref": "#/components/schemas/JobRequest"}}}},
+  "Links": {"type": "object", "properties": {"self": {"type": "string"},
+    "wait": {"type": "string"}}},
+  "EnqueueResult": {"type": "object", "required": ["id", "queue", "state", "created"],
+    "properties": {"id": {"type": "string"}, "queue": {"type": "string"},
+    "state": {"type": "string"}, "created": {"type": "boolean"},
+    "links": {"$ref": "#/components/schemas/Links"}}},
+  "BulkResult": {"type": "object", "properties": {"jobs": {"type": "array",
+    "items": {"$ref": "#/components/schemas/EnqueueResult"}}}},
+  "Job": {"type": "object", "required": ["id", "queue", "type", "state", "data"], "properties": {
+    "id": {"type": "string"}, "queue": {"type": "string"}, "type": {"type": "string"},
+    "state": {"type": "string",
+              "enum": ["waiting", "delayed", "active", "completed", "retrying", "dead"]},
+    "data": {"type": "object"}, "priority": {"type": "integer"},
+    "attempts": {"type": "integer"}, "max_attempts": {"type": "integer"},
+    "stalls": {"type": "integer"}, "created_ms": {"type": "integer"},
+    "started_ms": {"type": "integer"}, "finished_ms": {"type": "integer"},
+    "due_ms": {"type": "integer"}, "progress": {}, "result": {}, "options": {"type": "object"},
+    "error": {"type": "string"},
+    "errors": {"type": "array", "items": {"type": "object", "properties": {
+      "attempt": {"type": "integer"}, "at_ms": {"type": "integer"},
+      "message": {"type": "string"}}}},
+    "logs": {"type": "array", "items": {"type": "string"}},
+    "links": {"$ref": "#/components/schemas/Links"}}},
+  "JobPage": {"type": "object", "properties": {"queue": {"type": "string"},
+    "state": {"type": "string"}, "jobs": {"type": "array",
+    "items": {"$ref": "#/components/schemas/Job"}},
+    "next_cursor": {"type": ["string", "null"]}}},
+  "CancelResult": {"type": "object", "properties": {"id": {"type": "string"},
+    "queue": {"type": "string"}, "outcome": {"type": "string",
+    "enum": ["removed", "stop_requested"]}}},
+  "StateResult": {"type": "object", "properties": {"id": {"type": "string"},
+    "queue": {"type": "string"}, "state": {"type": "string"}}},
+  "Queue": {"type": "object", "properties": {"name": {"type": "string"},
+    "paused": {"type": "boolean"}, "counts": {"type": "object"}, "totals": {"type": "object"},
+    "per_minute": {"type": ["object", "null"]},
+    "oldest_waiting_age_ms": {"type": ["integer", "null"]}}},
+  "QueueList": {"type": "object", "properties": {"queues": {"type": "array",
+    "items": {"$ref": "#/components/schemas/Queue"}}}},
+  "PauseResult": {"type": "object", "properties": {"queue": {"type": "string"},
+    "paused": {"type": "boolean"}, "changed": {"type": "boolean"}}},
+  "RetryDeadRequest": {"type": "object", "additionalProperties": false, "properties": {
+    "ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000},
+    "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}},
+  "RetryDeadResult": {"type": "object", "properties": {"queue": {"type": "string"},
+    "retried": {"type": "integer"}}},
+  "CleanResult": {"type": "object", "properties": {"queue": {"type": "string"},
+    "removed": {"type": "integer"}}},
+  "Health": {"type": "object", "properties": {"status": {"type": "string"}}}
+})";
+
+json::object SchemaRef(const std::string& name) {
+  return {{"$ref", "#/components/schemas/" + name}};
+}
+
+const char* Describe(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 400:
+      return "Malformed JSON";
+    case 401:
+      return "Missing or unknown API key";
+    case 403:
+      return "The API key's scope does not allow this";
+    case 404:
+      return "Not found";
+    case 408:
+      return "Not finished within timeout_ms";
+    case 409:
+      return "Conflict with the job's or queue's state";
+    case 413:
+      return "Body or batch too large";
+    case 422:
+      return "A field breaks a rule";
+    case 503:
+      return "Redis unavailable";
+    default:
+      return "See the error body";
+  }
+}
+
+}  // namespace
+
+std::string OpenApiDocument(const Router& router) {
+  json::object paths;
+  for (const Route& route : router.routes()) {
+    json::object op;
+    op["summary"] = route.doc.summary;
+    op["operationId"] = route.method + " " + route.pattern;
+    json::array parameters;
+    for (const std::string& segment : route.segments) {
+      if (segment.size() > 2 && segment.front() == '{') {
+        parameters.push_back({{"name", segment.substr(1, segment.size() - 2)},
+                              {"in", "path"},
+                              {"required", true},
+                              {"schema", {{"type", "string"}}}});
+      }
+    }
+    for (const std::string& q : route.doc.query) {  // "name:type:description"
+      const size_t a = q.find(':'), b = q.find(':', a + 1);
+      parameters.push_back({{"name", q.substr(0, a)},
+                            {"in", "query"},
+                            {"required", q.find("(required)") != std::string::npos},
+                            {"schema", {{"type", q.substr(a + 1, b - a - 1)}}},
+                            {"description", q.substr(b + 1)}});
+    }
+    if (!parameters.empty()) op["parameters"] = std::move(parameters);
+    if (!route.doc.request_schema.empty()) {
+      op["requestBody"] = {
+          {"required", route.doc.request_schema != "RetryDeadRequest"},
+          {"content", {{"application/json", {{"schema", SchemaRef(route.doc.request_schema)}}}}}};
+    }
+    json::object responses;
+    for (int status : route.doc.statuses) {
+      json::object response{{"description", Describe(status)}};
+      const std::string schema =
+          status < 300 || status == 408 ? route.doc.response_schema : std::string("Error");
+      if (!schema.empty()) {
+        response["content"] = {{"application/json", {{"schema", SchemaRef(schema)}}}};
+      } else if (route.pattern == "/metrics") {
+        response["content"] = {{"text/plain", {{"schema", {{"type", "string"}}}}}};
+      } else if (route.pattern == "/api/openapi.json") {
+        response["content"] = {{"application/json", {{"schema", {{"type", "object"}}}}}};
+      }
+      responses[std::to_string(status)] = std::move(response);
+    }
+    responses["default"] = {{"description", "Error (401, 403, 413, 503, ...)"},
+                            {"content", {{"application/json", {{"schema", SchemaRef("Error")}}}}}};
+    op["responses"] = std::move(responses);
+    if (route.scope != Scope::kNone) {
+      op["security"] = json::array{json::object{{"bearer", json::array{}}}};
+      op["x-taskq-scope"] = ScopeName(route.scope);
+    }
+    std::string method = route.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto& item = paths[route.pattern];
+    if (!item.is_object()) item = json::object();
+    item.as_object()[method] = std::move(op);
+  }
+  json::object doc{{"openapi", "3.1.0"},
+                   {"info",
+                    {{"title", "taskq"},
+                     {"version", "0.1.0"},
+                     {"description", "A distributed task queue on Redis. See docs/http-api.md."}}},
+                   {"paths", std::move(paths)},
+                   {"components",
+                    {{"schemas", json::parse(kSchemas)},
+                     {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
+  return json::serialize(doc);
+}
+
+}  // namespace taskq::api

@@ -1,0 +1,113 @@
+// Health, readiness, Prometheus metrics and the OpenAPI document.
+#include <fmt/format.h>
+
+#include "api/api_context.h"
+#include "api/api_error.h"
+
+namespace taskq::api {
+namespace {
+
+void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
+  auto queues = b.inspector->Queues();
+  if (!queues.ok()) {
+    *status = queues.status();
+    return;
+  }
+  std::string jobs, completed, failed, stalled, paused, oldest;
+  for (const std::string& q : *queues) {
+    auto c = b.inspector->Counts(q);
+    if (!c.ok()) {
+      *status = c.status();
+      return;
+    }
+    const std::pair<const char*, int64_t> states[] = {
+        {"waiting", c->waiting},     {"delayed", c->delayed},   {"active", c->active},
+        {"completed", c->completed}, {"retrying", c->retrying}, {"dead", c->dead}};
+    for (const auto& [state, n] : states) {
+      jobs += fmt::format("taskq_jobs{{queue=\"{}\",state=\"{}\"}} {}\n", q, state, n);
+    }
+    completed +=
+        fmt::format("taskq_jobs_completed_total{{queue=\"{}\"}} {}\n", q, c->completed_total);
+    failed +=
+        fmt::format("taskq_job_attempts_failed_total{{queue=\"{}\"}} {}\n", q, c->failed_total);
+    stalled += fmt::format("taskq_job_stalls_total{{queue=\"{}\"}} {}\n", q, c->stalled_total);
+    paused += fmt::format("taskq_queue_paused{{queue=\"{}\"}} {}\n", q, c->paused ? 1 : 0);
+    const double age = c->oldest_waiting_created_ms > 0
+                           ? std::max<int64_t>(0, c->now_ms - c->oldest_waiting_created_ms) / 1e3
+                           : 0;
+    oldest += fmt::format("taskq_queue_oldest_waiting_seconds{{queue=\"{}\"}} {}\n", q, age);
+  }
+  // Queue names are limited to [A-Za-z0-9_.-], so they need no escaping in label values.
+  *out +=
+      "# HELP taskq_jobs Jobs per queue and state (completed and dead: those kept).\n"
+      "# TYPE taskq_jobs gauge\n" +
+      jobs;
+  *out +=
+      "# HELP taskq_jobs_completed_total Jobs completed.\n"
+      "# TYPE taskq_jobs_completed_total counter\n" +
+      completed;
+  *out +=
+      "# HELP taskq_job_attempts_failed_total Attempts that failed (retried or dead).\n"
+      "# TYPE taskq_job_attempts_failed_total counter\n" +
+      failed;
+  *out +=
+      "# HELP taskq_job_stalls_total Leases that expired while a job ran.\n"
+      "# TYPE taskq_job_stalls_total counter\n" +
+      stalled;
+  *out +=
+      "# HELP taskq_queue_paused 1 while the queue is paused.\n"
+      "# TYPE taskq_queue_paused gauge\n" +
+      paused;
+  *out +=
+      "# HELP taskq_queue_oldest_waiting_seconds Age of the oldest job at a waiting head.\n"
+      "# TYPE taskq_queue_oldest_waiting_seconds gauge\n" +
+      oldest;
+}
+
+}  // namespace
+
+void AddSystemRoutes(Router& router, ApiContext& ctx) {
+  router.Add("GET", "/healthz", Scope::kNone,
+             {"The process is up (does not touch Redis).", {}, "", "Health", {200}},
+             [](HttpRequest&&, const RouteParams&, Respond respond) {
+               respond(JsonResponse(200, "{\"status\":\"ok\"}"));
+             });
+  router.Add("GET", "/readyz", Scope::kNone,
+             {"Redis is reachable and safe to use (maxmemory-policy noeviction).",
+              {},
+              "",
+              "Health",
+              {200, 503}},
+             [&ctx](HttpRequest&&, const RouteParams&, Respond respond) {
+               OnBackend(ctx, std::move(respond), [](Backend& b) {
+                 Status s = b.inspector->CheckServer();
+                 if (!s.ok()) {
+                   HttpResponse r = ErrorResponse(503, "not_ready", s.message());
+                   r.headers.emplace_back("Retry-After", "1");
+                   return r;
+                 }
+                 return JsonResponse(200, "{\"status\":\"ready\"}");
+               });
+             });
+  router.Add("GET", "/metrics", Scope::kRead,
+             {"Prometheus metrics (text format 0.0.4); see docs/metrics.md.", {}, "", "", {200}},
+             [&ctx](HttpRequest&&, const RouteParams&, Respond respond) {
+               HttpMetrics& http_metrics = ctx.http_metrics;
+               OnBackend(ctx, std::move(respond), [&http_metrics](Backend& b) {
+                 HttpResponse r;
+                 r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                 Status s;
+                 AppendQueueMetrics(b, &r.body, &s);
+                 if (!s.ok()) return StatusResponse(s);
+                 http_metrics.AppendPrometheus(&r.body);
+                 return r;
+               });
+             });
+  router.Add("GET", "/api/openapi.json", Scope::kNone,
+             {"This API's OpenAPI 3 document.", {}, "", "", {200}},
+             [&ctx](HttpRequest&&, const RouteParams&, Respond respond) {
+               respond(JsonResponse(200, OpenApiDocument(ctx.router)));
+             });
+}
+
+}  // namespace taskq::api

@@ -1,0 +1,134 @@
+#include "bin/api_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace taskq::bin {
+namespace {
+
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  bool loopback = false;
+};
+
+// "HOST:PORT", "[V6]:PORT" or "localhost:PORT".
+Result<ListenAddress> ParseListen(const std::string& flag, const std::string& text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return InvalidArgument(flag, "must be HOST:PORT, e.g. 127.0.0.1:8000");
+  }
+  ListenAddress out;
+  out.host = text.substr(0, colon);
+  if (out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  if (out.host == "localhost") out.host = "127.0.0.1";
+  int port = -1;
+  const char* begin = text.data() + colon + 1;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, port);
+  if (ec != std::errc() || ptr != end || port < 0 || port > 65535) {
+    return InvalidArgument(flag, "port must be in [0, 65535]");
+  }
+  out.port = static_cast<uint16_t>(port);
+  out.loopback = out.host.starts_with("127.") || out.host == "::1";
+  return out;
+}
+
+}  // namespace
+
+ApiRunner::~ApiRunner() { Stop(); }
+
+Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, ClientOptions client,
+                                                    std::vector<api::JobTypeInfo> job_types) {
+  auto api_address = ParseListen("--listen", flags.listen);
+  if (!api_address.ok()) return api_address.status();
+  std::optional<ListenAddress> dashboard_address;
+  if (!flags.dashboard_listen.empty()) {
+    auto parsed = ParseListen("--dashboard-listen", flags.dashboard_listen);
+    if (!parsed.ok()) return parsed.status();
+    dashboard_address = *parsed;
+  }
+  api::ApiOptions options;
+  for (const std::string& spec : flags.api_keys) {
+    auto keys = api::ParseApiKeys(spec);
+    if (!keys.ok()) return InvalidArgument("--api-key", keys.status().message());
+    options.api_keys.insert(options.api_keys.end(), keys->begin(), keys->end());
+  }
+  const bool beyond_loopback =
+      !api_address->loopback || (dashboard_address && !dashboard_address->loopback);
+  if (beyond_loopback && options.api_keys.empty() && !flags.insecure) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "refusing to listen beyond loopback without API keys: set --api-key / "
+                  "TASKQ_API_KEYS, or pass --insecure if the network is trusted");
+  }
+  if (beyond_loopback && options.api_keys.empty()) {
+    spdlog::warn("listening beyond loopback WITHOUT authentication (--insecure)");
+  }
+  client.max_bulk = std::max(client.max_bulk, flags.max_bulk);
+  options.client = std::move(client);
+  options.backend_threads = flags.backend_threads;
+  options.request_limits.max_bulk = flags.max_bulk;
+  options.request_limits.max_json_depth = flags.max_json_depth;
+  options.client.max_json_depth = flags.max_json_depth;
+  options.job_types = std::move(job_types);
+  options.max_wait = std::chrono::milliseconds(flags.max_wait_ms);
+  const std::string redis_url = options.client.redis_url;
+
+  std::unique_ptr<ApiRunner> runner(new ApiRunner());
+  auto service = api::ApiService::Open(std::move(options));
+  if (!service.ok()) return service.status();
+  runner->service_ = std::move(*service);
+
+  api::HttpServerOptions server;
+  server.host = api_address->host;
+  server.port = api_address->port;
+  server.threads = flags.io_threads;
+  server.max_body_bytes = flags.max_body_bytes;
+  server.max_header_bytes = flags.max_header_bytes;
+  server.max_connections = flags.max_connections;
+  server.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
+  // A wait may legitimately take max_wait; the answer still has a deadline beyond it.
+  server.response_timeout =
+      std::chrono::milliseconds(std::max(flags.request_timeout_ms, flags.max_wait_ms + 5000));
+  api::ApiService* raw = runner->service_.get();
+  runner->api_server_ =
+      std::make_unique<api::HttpServer>(server, [raw](api::HttpRequest r, api::Respond respond) {
+        raw->Handle(std::move(r), std::move(respond));
+      });
+  TASKQ_RETURN_IF_ERROR(runner->api_server_->Start());
+  spdlog::info("API listening on http://{}:{} (Redis {}, {})", api_address->host,
+               runner->api_server_->port(), redis_url,
+               flags.api_keys.empty() ? "no API keys" : "API keys required");
+
+  if (dashboard_address) {
+    dashboard::DashboardOptions dash;
+    dash.base_path = flags.dashboard_base_path;
+    dash.api_url = "http://" + api_address->host + ":" + std::to_string(runner->api_port());
+    runner->dashboard_ = std::make_unique<dashboard::DashboardService>(dash);
+    api::HttpServerOptions dash_server = server;
+    dash_server.host = dashboard_address->host;
+    dash_server.port = dashboard_address->port;
+    dash_server.threads = 1;
+    const dashboard::DashboardService* d = runner->dashboard_.get();
+    runner->dashboard_server_ = std::make_unique<api::HttpServer>(
+        dash_server,
+        [d](api::HttpRequest r, api::Respond respond) { d->Handle(std::move(r), respond); });
+    TASKQ_RETURN_IF_ERROR(runner->dashboard_server_->Start());
+    spdlog::info("dashboard on http://{}:{}{}", dashboard_address->host,
+                 runner->dashboard_server_->port(), dash.base_path);
+  }
+  return runner;
+}
+
+void ApiRunner::Stop() {
+  // Listeners first: no new requests. Then the service finishes what is in flight; the servers'
+  // event loops are stopped, so its late answers go nowhere (HttpServer's contract).
+  if (dashboard_server_) dashboard_server_->Stop();
+  if (api_server_) api_server_->Stop();
+  if (service_) service_->Stop();
+}
+
+}  // namespace taskq::bin

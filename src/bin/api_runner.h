@@ -1,0 +1,49 @@
+// Wires the HTTP API and the dashboard listener from flags: listen addresses, keys, limits, and
+// the rule that taskq refuses to listen beyond loopback without API keys unless told --insecure.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api/api_service.h"
+#include "api/http_server.h"
+#include "dashboard/dashboard_service.h"
+
+namespace taskq::bin {
+
+struct ApiFlags {
+  std::string listen = "127.0.0.1:8000";
+  std::string dashboard_listen = "127.0.0.1:3000";  // empty: no dashboard listener
+  std::string dashboard_base_path = "/admin/queues";
+  std::vector<std::string> api_keys;  // "SCOPE:TOKEN" or "SCOPE:sha256:HEX"
+  bool insecure = false;
+  int io_threads = 1;
+  int backend_threads = 4;
+  size_t max_body_bytes = 16 << 20;
+  size_t max_header_bytes = 16 << 10;
+  size_t max_bulk = 1000;
+  int max_json_depth = 32;
+  int max_connections = 1024;
+  int64_t request_timeout_ms = 30000;
+  int64_t max_wait_ms = 60000;
+};
+
+class ApiRunner {
+ public:
+  ~ApiRunner();  // stops
+  // Validates the flags (errors name the flag), opens the service and starts both listeners.
+  static Result<std::unique_ptr<ApiRunner>> Start(const ApiFlags& flags, ClientOptions client,
+                                                  std::vector<api::JobTypeInfo> job_types);
+  void Stop();
+  uint16_t api_port() const { return api_server_->port(); }
+
+ private:
+  ApiRunner() = default;
+  std::unique_ptr<api::ApiService> service_;
+  std::unique_ptr<api::HttpServer> api_server_;
+  std::unique_ptr<dashboard::DashboardService> dashboard_;
+  std::unique_ptr<api::HttpServer> dashboard_server_;
+};
+
+}  // namespace taskq::bin

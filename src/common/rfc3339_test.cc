@@ -1,0 +1,38 @@
+#include "common/rfc3339.h"
+
+#include <gtest/gtest.h>
+
+namespace taskq {
+namespace {
+
+TEST(Rfc3339Test, ParsesUtcOffsetsAndFractions) {
+  EXPECT_EQ(ParseRfc3339Ms("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(ParseRfc3339Ms("2026-11-28T10:00:00Z"), 1795860000000);
+  EXPECT_EQ(ParseRfc3339Ms("2026-11-28T11:00:00+01:00"), 1795860000000);
+  EXPECT_EQ(ParseRfc3339Ms("2026-11-28T05:30:00-04:30"), 1795860000000);
+  EXPECT_EQ(ParseRfc3339Ms("2026-11-28T10:00:00.25Z"), 1795860000250);
+  EXPECT_EQ(ParseRfc3339Ms("2026-11-28t10:00:00.123456z"), 1795860000123);
+  EXPECT_EQ(ParseRfc3339Ms("2024-02-29T00:00:00Z"), 1709164800000);
+}
+
+TEST(Rfc3339Test, RejectsWhatIsNotAFullTimestamp) {
+  for (const char* bad :
+       {"", "2026-11-28", "2026-11-28T10:00Z", "2026-11-28T10:00:00", "2026-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-28T24:00:00Z",
+        "2026-11-28T10:00:00.Z", "2026-11-28T10:00:00+1:00", "2026-11-28T10:00:00Zjunk",
+        "x026-11-28T10:00:00Z"}) {
+    EXPECT_FALSE(ParseRfc3339Ms(bad).has_value()) << bad;
+  }
+}
+
+TEST(Rfc3339Test, FormatsUtcWithMillisecondsAndRoundTrips) {
+  EXPECT_EQ(FormatRfc3339Ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatRfc3339Ms(1795860000250), "2026-11-28T10:00:00.250Z");
+  EXPECT_EQ(FormatRfc3339Ms(-1), "1969-12-31T23:59:59.999Z");
+  for (int64_t ms : {int64_t{951782400000}, int64_t{4102444799999}, int64_t{1709164800001}}) {
+    EXPECT_EQ(ParseRfc3339Ms(FormatRfc3339Ms(ms)), ms);
+  }
+}
+
+}  // namespace
+}  // namespace taskq

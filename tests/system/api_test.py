@@ -1,0 +1,546 @@
+#!/usr/bin/python3
+"""System tests of the HTTP API: the real `taskq` binary, a real redis-server on a free loopback
+port and a real worker process (taskq_test_worker), driven over real HTTP.
+
+    api_test.py --taskq build/taskq --worker build/tests/taskq_test_worker [unittest args]
+"""
+import argparse
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+TASKQ = None
+TEST_WORKER = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+class Redis:
+    """A redis-server of our own, on a free port, without persistence."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="taskq-api-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--maxmemory-policy", "noeviction"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_until(self._ping):
+            raise RuntimeError("redis-server did not start")
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def _ping(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Api:
+    """`taskq api` against a Redis; extra flags as given."""
+
+    def __init__(self, redis_url, *flags):
+        self.port = free_port()
+        self.dashboard_port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="taskq-api-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [TASKQ, "--redis-url", redis_url, "api", "--listen", f"127.0.0.1:{self.port}",
+             "--dashboard-listen", f"127.0.0.1:{self.dashboard_port}", *flags],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        if not wait_until(lambda: self._healthy() or self.proc.poll() is not None):
+            raise RuntimeError("taskq api did not start")
+        if self.proc.poll() is not None:
+            raise RuntimeError("taskq api exited: " + open(self.log.name).read())
+
+    def _healthy(self):
+        try:
+            return self.request("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def request(self, method, path, body=None, headers=None, raw=None, port=None):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
+        try:
+            data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+            conn.request(method, path, body=data, headers=headers or {})
+            response = conn.getresponse()
+            payload = response.read()
+            content_type = response.getheader("Content-Type", "")
+            parsed = json.loads(payload) if payload and "json" in content_type else payload
+            return response.status, parsed, dict(response.getheaders())
+        finally:
+            conn.close()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(15)
+        os.unlink(self.log.name)
+
+
+class Worker:
+    def __init__(self, redis_url, queues):
+        self.proc = subprocess.Popen([TEST_WORKER, redis_url, queues, "2000", "1000"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("test worker did not start")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(15)
+
+
+class ApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = Api(cls.redis.url, "--max-body-bytes", "65536", "--max-bulk", "50",
+                      "--max-header-bytes", "4096", "--request-timeout-ms", "1000",
+                      "--max-wait-ms", "5000")
+        cls.worker = Worker(cls.redis.url, "sleep=4,fail=2")  # "hold" jobs wait: no worker
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.worker.stop()
+        cls.api.stop()
+        cls.redis.stop()
+
+    def post_job(self, body, headers=None):
+        return self.api.request("POST", "/api/jobs", body, headers)
+
+    def get_job(self, job_id):
+        return self.api.request("GET", f"/api/jobs/{job_id}")
+
+    def state_of(self, job_id):
+        status, job, _ = self.get_job(job_id)
+        return job["state"] if status == 200 else status
+
+    # --- enqueue and read -----------------------------------------------------------------
+
+    def test_quick_start_request_is_accepted_and_readable(self):
+        status, body, _ = self.post_job(
+            {"type": "email", "data": {"to": "user@example.com", "subject": "Hello"}})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body["queue"], "email")
+        self.assertEqual(body["state"], "waiting")
+        self.assertTrue(body["created"])
+        status, job, _ = self.api.request("GET", body["links"]["self"])
+        self.assertEqual(status, 200)
+        self.assertEqual(job["id"], body["id"])
+        self.assertEqual(job["data"], {"to": "user@example.com", "subject": "Hello"})
+        # Found without naming the queue as well.
+        self.assertEqual(self.get_job(body["id"])[1]["id"], body["id"])
+
+    def test_job_runs_and_wait_returns_its_result(self):
+        status, body, _ = self.post_job({"type": "sleep", "data": {"ms": 50}})
+        self.assertEqual(status, 201)
+        status, job, _ = self.api.request("GET", body["links"]["wait"] + "&timeout_ms=5000")
+        self.assertEqual(status, 200, job)
+        self.assertEqual(job["state"], "completed")
+        self.assertEqual(job["result"], {"pid": self.worker.proc.pid})
+        self.assertGreaterEqual(job["finished_ms"], job["started_ms"])
+
+    def test_wait_answers_408_with_the_job_when_it_is_not_finished(self):
+        _, body, _ = self.post_job({"type": "hold", "data": {}})
+        started = time.monotonic()
+        status, job, _ = self.api.request("GET", f"/api/jobs/{body['id']}/wait?timeout_ms=300")
+        self.assertEqual(status, 408)
+        self.assertEqual(job["state"], "waiting")
+        self.assertGreaterEqual(time.monotonic() - started, 0.29)
+        status, error, _ = self.api.request("GET", f"/api/jobs/{body['id']}/wait?timeout_ms=99999")
+        self.assertEqual(status, 422)
+        self.assertEqual(error["error"]["field"], "timeout_ms")
+
+    def test_repeated_job_id_or_idempotency_key_returns_the_existing_job(self):
+        first = self.post_job({"type": "hold", "job_id": "order-17", "data": {"n": 1}})
+        self.assertEqual(first[0], 201)
+        again = self.post_job({"type": "hold", "job_id": "order-17", "data": {"n": 2}})
+        self.assertEqual(again[0], 200)
+        self.assertEqual(again[1]["id"], "order-17")
+        self.assertEqual(again[1]["data"], {"n": 1})  # unchanged
+        key = {"Idempotency-Key": "checkout-42"}
+        self.assertEqual(self.post_job({"type": "hold", "data": {}}, key)[0], 201)
+        repeat = self.post_job({"type": "hold", "data": {}}, key)
+        self.assertEqual(repeat[0], 200)
+        self.assertEqual(repeat[1]["id"], "checkout-42")
+        conflict = self.post_job({"type": "hold", "job_id": "other", "data": {}}, key)
+        self.assertEqual(conflict[0], 422)
+        self.assertEqual(conflict[1]["error"]["field"], "job_id")
+
+    def test_options_are_stored(self):
+        status, body, _ = self.post_job({
+            "type": "hold", "queue": "hold", "priority": -5, "max_attempts": 7,
+            "backoff": {"type": "fixed", "delay_ms": 250, "max_delay_ms": 1000, "jitter": 0},
+            "timeout_ms": 1500, "retention": {"completed": {"count": 5, "age_ms": 60000}},
+            "data": {"x": [1, 2, {"y": "ü"}]}})
+        self.assertEqual(status, 201, body)
+        job = self.get_job(body["id"])[1]
+        self.assertEqual(job["priority"], -5)
+        self.assertEqual(job["max_attempts"], 7)
+        self.assertEqual(job["options"]["backoff"],
+                         {"type": "fixed", "delay_ms": 250, "max_delay_ms": 1000, "jitter": 0})
+        self.assertEqual(job["options"]["timeout_ms"], 1500)
+        self.assertEqual(job["options"]["retention"]["completed"], {"count": 5, "age_ms": 60000})
+        self.assertEqual(job["data"], {"x": [1, 2, {"y": "ü"}]})
+
+    def test_run_at_in_the_future_is_delayed_and_promote_runs_it(self):
+        status, body, _ = self.post_job(
+            {"type": "sleep", "run_at": "2099-01-01T00:00:00Z", "data": {"ms": 1}})
+        self.assertEqual(status, 201)
+        self.assertEqual(body["state"], "delayed")
+        job = self.get_job(body["id"])[1]
+        self.assertEqual(job["due_ms"], 4070908800000)
+        status, result, _ = self.api.request("POST", f"/api/jobs/{body['id']}/promote")
+        self.assertEqual(status, 200, result)
+        self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "completed"))
+        status, result, _ = self.api.request("POST", f"/api/jobs/{body['id']}/promote")
+        self.assertEqual(status, 409)
+
+    def test_cancel_removes_a_delayed_job_and_refuses_a_finished_one(self):
+        _, body, _ = self.post_job({"type": "sleep", "delay_ms": 60000, "data": {}})
+        status, result, _ = self.api.request("DELETE", f"/api/jobs/{body['id']}")
+        self.assertEqual((status, result["outcome"]), (200, "removed"))
+        self.assertEqual(self.get_job(body["id"])[0], 404)
+        self.assertEqual(self.api.request("DELETE", f"/api/jobs/{body['id']}")[0], 404)
+        _, done, _ = self.post_job({"type": "sleep", "data": {"ms": 1}})
+        self.assertTrue(wait_until(lambda: self.state_of(done["id"]) == "completed"))
+        self.assertEqual(self.api.request("DELETE", f"/api/jobs/{done['id']}")[0], 409)
+
+    def test_cancel_of_a_running_job_asks_its_worker_to_stop(self):
+        _, body, _ = self.post_job({"type": "sleep", "data": {"ms": 20000}})
+        self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "active"))
+        status, result, _ = self.api.request("DELETE", f"/api/jobs/{body['id']}")
+        self.assertEqual((status, result["outcome"]), (202, "stop_requested"))
+        self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "dead"))
+
+    def test_dead_job_is_retried_one_by_one_and_in_bulk(self):
+        ids = [self.post_job({"type": "fail", "max_attempts": 1, "data": {}})[1]["id"]
+               for _ in range(3)]
+        for job_id in ids:
+            self.assertTrue(wait_until(lambda: self.state_of(job_id) == "dead"))
+        job = self.get_job(ids[0])[1]
+        self.assertEqual(job["error"], "boom")
+        self.assertEqual(job["errors"][0]["message"], "boom")
+        self.assertEqual(job["errors"][0]["attempt"], 1)
+        status, result, _ = self.api.request("POST", f"/api/jobs/{ids[0]}/retry")
+        self.assertEqual((status, result["state"]), (200, "waiting"))
+        # It ran again (a retried dead job starts a fresh count of attempts) and failed again.
+        self.assertTrue(wait_until(lambda: len(self.get_job(ids[0])[1]["errors"]) == 2))
+        self.assertTrue(wait_until(lambda: self.state_of(ids[0]) == "dead"))
+        status, result, _ = self.api.request("POST", "/api/queues/fail/dead/retry",
+                                             {"ids": ids[1:]})
+        self.assertEqual((status, result["retried"]), (200, 2))
+        for bad in ({"ids": 3}, {"ids": []}, {"limit": 5000}, {"all": True}):
+            status, _, _ = self.api.request("POST", "/api/queues/fail/dead/retry", bad)
+            self.assertEqual(status, 422, bad)
+
+    def test_clean_removes_old_finished_jobs(self):
+        _, body, _ = self.post_job({"type": "fail", "max_attempts": 1, "data": {}})
+        self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "dead"))
+        status, result, _ = self.api.request(
+            "DELETE", "/api/queues/fail/jobs?state=dead&older_than_ms=0")
+        self.assertEqual(status, 200)
+        self.assertGreaterEqual(result["removed"], 1)
+        self.assertEqual(self.get_job(body["id"])[0], 404)
+        status, error, _ = self.api.request("DELETE", "/api/queues/fail/jobs?state=waiting")
+        self.assertEqual((status, error["error"]["field"]), (422, "state"))
+
+    def test_bulk_enqueue_is_all_or_nothing(self):
+        jobs = [{"type": "hold", "queue": "bulkq", "job_id": f"b{i}", "data": {"i": i}}
+                for i in range(3)]
+        status, result, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": jobs})
+        self.assertEqual(status, 201, result)
+        self.assertEqual([j["id"] for j in result["jobs"]], ["b0", "b1", "b2"])
+        for i in range(3):
+            self.assertEqual(self.api.request("GET", f"/api/jobs/b{i}?queue=bulkq")[1]["data"],
+                             {"i": i})
+        bad = [{"type": "hold", "queue": "bulkq2", "data": {}},
+               {"type": "hold", "queue": "bulkq2", "priority": 1.5, "data": {}}]
+        status, error, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": bad})
+        self.assertEqual(status, 422)
+        self.assertEqual(error["error"]["field"], "jobs[1].priority")
+        self.assertEqual(self.api.request("GET", "/api/queues/bulkq2")[0], 404)  # nothing written
+        status, error, _ = self.api.request(
+            "POST", "/api/jobs/bulk", {"jobs": [{"type": "hold"}] * 51})
+        self.assertEqual((status, error["error"]["code"]), (413, "too_large"))
+
+    # --- queues ---------------------------------------------------------------------------
+
+    def test_pause_holds_jobs_until_resume(self):
+        self.post_job({"type": "sleep", "queue": "sleep", "data": {"ms": 1}})
+        self.assertEqual(self.api.request("POST", "/api/queues/sleep/pause")[0], 200)
+        try:
+            _, body, _ = self.post_job({"type": "sleep", "data": {"ms": 1}})
+            time.sleep(0.3)
+            self.assertEqual(self.state_of(body["id"]), "waiting")
+            queue = self.api.request("GET", "/api/queues/sleep")[1]
+            self.assertTrue(queue["paused"])
+            self.assertGreaterEqual(queue["counts"]["waiting"], 1)
+            self.assertIsNotNone(queue["oldest_waiting_age_ms"])
+        finally:
+            self.assertEqual(self.api.request("POST", "/api/queues/sleep/resume")[0], 200)
+        self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "completed"))
+
+    def test_queue_list_and_job_pages(self):
+        for i in range(5):
+            self.post_job({"type": "hold", "queue": "pages", "delay_ms": 600000,
+                           "job_id": f"p{i}", "data": {}})
+        status, listing, _ = self.api.request("GET", "/api/queues")
+        self.assertEqual(status, 200)
+        pages = [q for q in listing["queues"] if q["name"] == "pages"]
+        self.assertEqual(pages[0]["counts"]["delayed"], 5)
+        seen, cursor = [], ""
+        while True:
+            status, page, _ = self.api.request(
+                "GET", f"/api/queues/pages/jobs?state=delayed&limit=2{cursor}")
+            self.assertEqual(status, 200, page)
+            seen += [j["id"] for j in page["jobs"]]
+            if page["next_cursor"] is None:
+                break
+            cursor = "&cursor=" + page["next_cursor"]
+        self.assertEqual(sorted(seen), [f"p{i}" for i in range(5)])
+        self.assertEqual(self.api.request("GET", "/api/queues/nosuchqueue")[0], 404)
+        status, error, _ = self.api.request("GET", "/api/queues/pages/jobs?state=lost")
+        self.assertEqual((status, error["error"]["field"]), (422, "state"))
+        status, error, _ = self.api.request("GET", "/api/queues/pages/jobs?limit=0")
+        self.assertEqual((status, error["error"]["field"]), (422, "limit"))
+
+    # --- errors and limits ----------------------------------------------------------------
+
+    def test_bad_input_gets_a_clear_error_and_writes_nothing(self):
+        cases = [
+            ('{"type": ', 400, "malformed_json", None),
+            ('[1, 2]', 422, "invalid_field", "(body)"),
+            ('{"data": {}}', 422, "invalid_field", "type"),
+            ('{"type": "a:b"}', 422, "invalid_field", "type"),
+            ('{"type": "x", "queue": "{tag}"}', 422, "invalid_field", "queue"),
+            ('{"type": "x", "data": [1]}', 422, "invalid_field", "data"),
+            ('{"type": "x", "priority": "high"}', 422, "invalid_field", "priority"),
+            ('{"type": "x", "priority": 10000001}', 422, "invalid_field", "priority"),
+            ('{"type": "x", "delay": 5}', 422, "invalid_field", "delay"),
+            ('{"type": "x", "run_at": "tomorrow"}', 422, "invalid_field", "run_at"),
+            ('{"type": "x", "max_attempts": 0}', 422, "invalid_field", "max_attempts"),
+            ('{"type": "x", "backoff": {"type": "linear"}}', 422, "invalid_field",
+             "backoff.type"),
+            ('{"type": "x", "retention": {"dead": {"count": -1}}}', 422, "invalid_field",
+             "retention.dead.count"),
+            ('{"type": "x", "job_id": "has space"}', 422, "invalid_field", "job_id"),
+            ('{"type": "x", "data": ' + "[" * 40 + "]" * 40 + "}", 400, "malformed_json", None),
+        ]
+        for raw, status, code, field in cases:
+            with self.subTest(body=raw[:40]):
+                got, error, _ = self.api.request("POST", "/api/jobs", raw=raw)
+                self.assertEqual(got, status, error)
+                self.assertEqual(error["error"]["code"], code)
+                self.assertTrue(error["error"]["message"])
+                if field:
+                    self.assertEqual(error["error"]["field"], field)
+        # None of these created a queue or a job.
+        names = [q["name"] for q in self.api.request("GET", "/api/queues")[1]["queues"]]
+        self.assertNotIn("x", names)
+
+    def test_body_over_the_limit_is_413(self):
+        big = json.dumps({"type": "x", "data": {"blob": "a" * 70000}})
+        status, error, _ = self.api.request("POST", "/api/jobs", raw=big)
+        self.assertEqual((status, error["error"]["code"]), (413, "body_too_large"))
+
+    def test_headers_over_the_limit_are_431(self):
+        status, error, _ = self.api.request("GET", "/healthz", headers={"X-Big": "b" * 8000})
+        self.assertEqual((status, error["error"]["code"]), (431, "headers_too_large"))
+
+    def test_unknown_route_is_404_and_wrong_method_is_405(self):
+        status, error, _ = self.api.request("GET", "/api/nothing")
+        self.assertEqual((status, error["error"]["code"]), (404, "not_found"))
+        status, error, headers = self.api.request("PUT", "/api/jobs")
+        self.assertEqual((status, error["error"]["code"]), (405, "method_not_allowed"))
+        self.assertEqual(headers["Allow"], "POST")
+        self.assertEqual(self.get_job("no-such-job")[0], 404)
+
+    def test_keep_alive_serves_many_requests_on_one_connection(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.api.port, timeout=10)
+        try:
+            for i in range(50):
+                conn.request("POST", "/api/jobs",
+                             body=json.dumps({"type": "hold", "queue": "ka", "data": {"i": i}}))
+                response = conn.getresponse()
+                response.read()
+                self.assertEqual(response.status, 201)
+            # HEAD answers with headers only: the next answer on the connection still parses.
+            conn.request("HEAD", "/healthz")
+            response = conn.getresponse()
+            self.assertEqual((response.status, response.read()), (200, b""))
+            conn.request("GET", "/healthz")
+            self.assertEqual(json.loads(conn.getresponse().read()), {"status": "ok"})
+        finally:
+            conn.close()
+        self.assertEqual(self.api.request("GET", "/api/queues/ka")[1]["counts"]["waiting"], 50)
+
+    def test_a_slow_client_cannot_pin_a_connection(self):
+        with socket.create_connection(("127.0.0.1", self.api.port), timeout=5) as s:
+            s.sendall(b"POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            started = time.monotonic()
+            self.assertEqual(s.recv(1024), b"")  # closed by the server (1 s request timeout)
+            self.assertLess(time.monotonic() - started, 4)
+
+    # --- health, metrics, OpenAPI -------------------------------------------------------------
+
+    def test_health_and_readiness(self):
+        self.assertEqual(self.api.request("GET", "/healthz")[:2], (200, {"status": "ok"}))
+        self.assertEqual(self.api.request("GET", "/readyz")[:2], (200, {"status": "ready"}))
+
+    def test_metrics_expose_queue_counts_and_request_counters(self):
+        self.post_job({"type": "hold", "queue": "metricsq", "data": {}})
+        status, text, headers = self.api.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain"))
+        text = text.decode()
+        self.assertIn('taskq_jobs{queue="metricsq",state="waiting"} 1', text)
+        self.assertIn('taskq_http_requests_total{method="POST",route="/api/jobs",code="201"}',
+                      text)
+        self.assertIn("taskq_http_request_duration_seconds_bucket", text)
+
+    def test_openapi_document_and_routes_agree(self):
+        status, doc, _ = self.api.request("GET", "/api/openapi.json")
+        self.assertEqual(status, 200)
+        self.assertTrue(doc["openapi"].startswith("3."))
+        documented = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+        expected = {
+            ("POST", "/api/jobs"), ("POST", "/api/jobs/bulk"), ("GET", "/api/jobs/{id}"),
+            ("DELETE", "/api/jobs/{id}"), ("POST", "/api/jobs/{id}/retry"),
+            ("POST", "/api/jobs/{id}/promote"), ("GET", "/api/jobs/{id}/wait"),
+            ("GET", "/api/queues"), ("GET", "/api/queues/{queue}"),
+            ("GET", "/api/queues/{queue}/jobs"), ("POST", "/api/queues/{queue}/pause"),
+            ("POST", "/api/queues/{queue}/resume"), ("POST", "/api/queues/{queue}/dead/retry"),
+            ("DELETE", "/api/queues/{queue}/jobs"), ("GET", "/healthz"), ("GET", "/readyz"),
+            ("GET", "/metrics"), ("GET", "/api/openapi.json")}
+        self.assertTrue(expected <= documented, expected - documented)
+        schemas = doc["components"]["schemas"]
+        for method, path in documented:
+            # Every documented operation is served: a request reaches a route (no route-level
+            # 404 or 405), and every schema it names exists.
+            concrete = path.replace("{id}", "no-such-job").replace("{queue}", "no-such-queue")
+            status, body, _ = self.api.request(method, concrete + "?timeout_ms=0",
+                                               raw="{}" if method == "POST" else None)
+            self.assertNotEqual(status, 405, (method, path))
+            if status == 404:
+                self.assertNotIn("no route", body["error"]["message"], (method, path))
+            operation = doc["paths"][path][method.lower()]
+            for ref in json.dumps(operation).split('"$ref": "')[1:]:
+                self.assertIn(ref.split('"')[0].rsplit("/", 1)[1], schemas)
+
+    def test_dashboard_listener_serves_the_base_path(self):
+        status, body, _ = self.api.request("GET", "/admin/queues", port=self.api.dashboard_port)
+        self.assertEqual(status, 200)
+        self.assertIn(b"taskq", body)
+
+
+class RedisDownTest(unittest.TestCase):
+    def test_redis_down_gives_503_with_retry_after_and_recovers(self):
+        redis = Redis()
+        api = Api(redis.url)
+        try:
+            self.assertEqual(api.request("POST", "/api/jobs", {"type": "t", "data": {}})[0], 201)
+            redis.proc.kill()
+            redis.proc.wait()
+            status, error, headers = api.request("POST", "/api/jobs", {"type": "t", "data": {}})
+            self.assertEqual((status, error["error"]["code"]), (503, "unavailable"))
+            self.assertIn("Retry-After", headers)
+            self.assertEqual(api.request("GET", "/readyz")[0], 503)
+            self.assertEqual(api.request("GET", "/healthz")[0], 200)
+        finally:
+            api.stop()
+            redis.stop()
+
+
+class AuthTest(unittest.TestCase):
+    READ = "read-token-0123456789"
+    ENQUEUE = "enqueue-token-0123456789"
+    ADMIN = "admin-token-0123456789"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        import hashlib
+        digest = hashlib.sha256(cls.ADMIN.encode()).hexdigest()
+        cls.api = Api(cls.redis.url, "--api-key", f"read:{cls.READ},enqueue:{cls.ENQUEUE}",
+                      "--api-key", f"admin:sha256:{digest}")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.stop()
+        cls.redis.stop()
+
+    def call(self, method, path, token=None, body=None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.api.request(method, path, body, headers)[0]
+
+    def test_scopes(self):
+        job = {"type": "t", "data": {}}
+        self.assertEqual(self.call("POST", "/api/jobs", None, job), 401)
+        self.assertEqual(self.call("POST", "/api/jobs", "wrong-token-0123456789", job), 401)
+        self.assertEqual(self.call("POST", "/api/jobs", self.READ, job), 403)
+        self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE, job), 201)
+        self.assertEqual(self.call("POST", "/api/jobs", self.ADMIN, job), 201)
+        self.assertEqual(self.call("GET", "/api/queues", None), 401)
+        self.assertEqual(self.call("GET", "/api/queues", self.READ), 200)
+        self.assertEqual(self.call("POST", "/api/queues/t/pause", self.ENQUEUE), 403)
+        self.assertEqual(self.call("POST", "/api/queues/t/pause", self.ADMIN), 200)
+        self.assertEqual(self.call("GET", "/metrics", None), 401)
+        self.assertEqual(self.call("GET", "/healthz", None), 200)
+        self.assertEqual(self.call("GET", "/readyz", None), 200)
+
+
+class ListenPolicyTest(unittest.TestCase):
+    def test_refuses_to_listen_beyond_loopback_without_keys(self):
+        redis = Redis()
+        try:
+            result = subprocess.run(
+                [TASKQ, "--redis-url", redis.url, "api", "--listen", f"0.0.0.0:{free_port()}",
+                 "--dashboard-listen", ""], capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn("--insecure", result.stdout + result.stderr)
+            api = Api(redis.url, "--insecure")  # loopback with --insecure still starts
+            api.stop()
+        finally:
+            redis.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--taskq", required=True)
+    parser.add_argument("--worker", required=True)
+    args, rest = parser.parse_known_args()
+    TASKQ, TEST_WORKER = os.path.abspath(args.taskq), os.path.abspath(args.worker)
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
