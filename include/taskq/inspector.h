@@ -10,6 +10,7 @@
 #include "taskq/job.h"
 #include "taskq/queue_counts.h"
 #include "taskq/status.h"
+#include "taskq/worker_info.h"
 
 namespace taskq {
 
@@ -20,6 +21,11 @@ struct InspectorOptions {
 
 class Inspector {
  public:
+  struct WorkerList {
+    int64_t now_ms = 0;  // Redis time, to age the heartbeats
+    std::vector<WorkerInfo> workers;
+  };
+
   static Result<std::unique_ptr<Inspector>> Open(InspectorOptions options);
   ~Inspector();
   Inspector(const Inspector&) = delete;
@@ -28,6 +34,8 @@ class Inspector {
   // OK when Redis answers and is safe to use (maxmemory-policy noeviction).
   Status CheckServer();
   Result<std::vector<std::string>> Queues();
+  // Worker processes heard from within max_age (3 heartbeat intervals by default), by id.
+  Result<WorkerList> Workers(std::chrono::milliseconds max_age = std::chrono::seconds(15));
   Result<QueueCounts> Counts(const std::string& queue);
   // Waiting, delayed, retrying and active in run order; completed and dead newest first.
   // limit in [1, 1000].

@@ -40,6 +40,9 @@ struct WorkerOptions {
   std::chrono::milliseconds idle_poll{std::chrono::seconds(5)};
   int32_t max_errors_kept = 10;
   int32_t max_log_lines = 100;
+  // How often this worker writes its description (host, pid, queues, running jobs) to the worker
+  // registry that GET /api/workers reads; listings drop workers silent for 3 intervals.
+  std::chrono::milliseconds heartbeat_interval{5000};
   // Refuse to start unless Redis' maxmemory-policy is noeviction.
   bool check_server = true;
 };

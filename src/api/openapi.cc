@@ -75,7 +75,8 @@ constexpr const char* kSchemas = R"({
   "Queue": {"type": "object", "properties": {"name": {"type": "string"},
     "paused": {"type": "boolean"}, "counts": {"type": "object"}, "totals": {"type": "object"},
     "per_minute": {"type": ["object", "null"]},
-    "oldest_waiting_age_ms": {"type": ["integer", "null"]}}},
+    "oldest_waiting_age_ms": {"type": ["integer", "null"]},
+    "workers": {"type": "integer"}}},
   "QueueList": {"type": "object", "properties": {"queues": {"type": "array",
     "items": {"$ref": "#/components/schemas/Queue"}}}},
   "PauseResult": {"type": "object", "properties": {"queue": {"type": "string"},
@@ -87,7 +88,18 @@ constexpr const char* kSchemas = R"({
     "retried": {"type": "integer"}}},
   "CleanResult": {"type": "object", "properties": {"queue": {"type": "string"},
     "removed": {"type": "integer"}}},
-  "Health": {"type": "object", "properties": {"status": {"type": "string"}}}
+  "Health": {"type": "object", "properties": {"status": {"type": "string"}}},
+  "Worker": {"type": "object", "properties": {"id": {"type": "string"},
+    "host": {"type": "string"}, "pid": {"type": "integer"},
+    "queues": {"type": "array", "items": {"type": "object", "properties": {
+      "queue": {"type": "string"}, "concurrency": {"type": "integer"},
+      "running": {"type": "integer"}}}},
+    "job_types": {"type": "array", "items": {"type": "string"}},
+    "started_ms": {"type": "integer"}, "completed": {"type": "integer"},
+    "failed": {"type": "integer"}, "running": {"type": "integer"},
+    "heartbeat_ms": {"type": "integer"}, "heartbeat_age_ms": {"type": "integer"}}},
+  "WorkerList": {"type": "object", "properties": {"workers": {"type": "array",
+    "items": {"$ref": "#/components/schemas/Worker"}}}}
 })";
 
 json::object SchemaRef(const std::string& name) {

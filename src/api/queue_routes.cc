@@ -3,6 +3,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <map>
 
 #include "api/api_context.h"
 #include "api/api_error.h"
@@ -13,7 +14,17 @@
 namespace taskq::api {
 namespace {
 
-std::string RenderQueue(const std::string& name, const QueueCounts& c, QueueRates& rates) {
+// How many live workers serve each queue.
+std::map<std::string, int> WorkersPerQueue(const Inspector::WorkerList& list) {
+  std::map<std::string, int> out;
+  for (const WorkerInfo& w : list.workers) {
+    for (const WorkerQueueInfo& q : w.queues) ++out[q.queue];
+  }
+  return out;
+}
+
+std::string RenderQueue(const std::string& name, const QueueCounts& c, QueueRates& rates,
+                        int workers) {
   rates.Sample(name, QueueRates::Clock::now(), c.completed_total, c.failed_total);
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
@@ -33,7 +44,7 @@ std::string RenderQueue(const std::string& name, const QueueCounts& c, QueueRate
   } else {
     out += ",\"oldest_waiting_age_ms\":null";
   }
-  out += '}';
+  out += fmt::format(",\"workers\":{}}}", workers);
   return out;
 }
 
@@ -66,12 +77,15 @@ void ListQueues(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond resp
   OnBackend(ctx, std::move(respond), [&rates](Backend& b) {
     auto queues = b.inspector->Queues();
     if (!queues.ok()) return StatusResponse(queues.status());
+    auto workers = b.inspector->Workers();
+    if (!workers.ok()) return StatusResponse(workers.status());
+    auto per_queue = WorkersPerQueue(*workers);
     std::string body = "{\"queues\":[";
     for (size_t i = 0; i < queues->size(); ++i) {
       auto counts = b.inspector->Counts((*queues)[i]);
       if (!counts.ok()) return StatusResponse(counts.status());
       if (i) body += ',';
-      body += RenderQueue((*queues)[i], *counts, rates);
+      body += RenderQueue((*queues)[i], *counts, rates, per_queue[(*queues)[i]]);
     }
     body += "]}";
     return JsonResponse(200, std::move(body));
@@ -84,7 +98,9 @@ void GetQueue(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond
     if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
     auto counts = b.inspector->Counts(queue);
     if (!counts.ok()) return StatusResponse(counts.status());
-    return JsonResponse(200, RenderQueue(queue, *counts, rates));
+    auto workers = b.inspector->Workers();
+    if (!workers.ok()) return StatusResponse(workers.status());
+    return JsonResponse(200, RenderQueue(queue, *counts, rates, WorkersPerQueue(*workers)[queue]));
   });
 }
 
@@ -201,7 +217,7 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
   auto bind = [&ctx](auto fn) { return BindRoute(ctx, fn); };
   router.Add("GET", "/api/queues", Scope::kRead,
              {"Every queue: counts per state, paused, totals, processed and failed per minute, "
-              "oldest waiting age.",
+              "oldest waiting age, live workers serving it.",
               {},
               "",
               "QueueList",

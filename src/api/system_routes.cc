@@ -3,6 +3,7 @@
 
 #include "api/api_context.h"
 #include "api/api_error.h"
+#include "common/worker_info_codec.h"
 
 namespace taskq::api {
 namespace {
@@ -87,6 +88,26 @@ void AddSystemRoutes(Router& router, ApiContext& ctx) {
                    return r;
                  }
                  return JsonResponse(200, "{\"status\":\"ready\"}");
+               });
+             });
+  router.Add("GET", "/api/workers", Scope::kRead,
+             {"Worker processes heard from in the last 15 s: host, pid, queues with concurrency "
+              "and running jobs, job types, heartbeat age.",
+              {},
+              "",
+              "WorkerList",
+              {200}},
+             [&ctx](HttpRequest&&, const RouteParams&, Respond respond) {
+               OnBackend(ctx, std::move(respond), [](Backend& b) {
+                 auto list = b.inspector->Workers();
+                 if (!list.ok()) return StatusResponse(list.status());
+                 std::string body = "{\"workers\":[";
+                 for (size_t i = 0; i < list->workers.size(); ++i) {
+                   if (i) body += ',';
+                   body += WorkerInfoJson(list->workers[i], list->now_ms);
+                 }
+                 body += "]}";
+                 return JsonResponse(200, std::move(body));
                });
              });
   router.Add("GET", "/metrics", Scope::kRead,

@@ -148,6 +148,20 @@ class Broker {
                                             int64_t offset, int64_t limit) = 0;
   virtual Result<std::vector<std::string>> Queues() = 0;
   virtual Status RegisterQueue(const std::string& queue) = 0;
+
+  // Worker registry (worker_heartbeat.lua, worker_list.lua). A description is a JSON object;
+  // an empty one removes the worker's record.
+  virtual Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json) = 0;
+  struct WorkerRecord {
+    std::string id;
+    std::string info_json;  // as stored: {"hb":<Redis ms>,...}
+  };
+  struct WorkerList {
+    int64_t now_ms = 0;  // Redis time
+    std::vector<WorkerRecord> workers;
+  };
+  // Workers heard from within max_age; older records are removed.
+  virtual Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) = 0;
 };
 
 struct BrokerOptions {

@@ -19,5 +19,8 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       wake_channel_(base_ + "wake") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
+std::string WorkerRegistryKey(std::string_view prefix) {
+  return std::string(prefix) + ":{:workers}";
+}
 
 }  // namespace taskq::broker

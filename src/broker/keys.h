@@ -51,5 +51,8 @@ class QueueKeys {
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).
 std::string QueueRegistryKey(std::string_view prefix);
+// HASH of live workers, id -> description (worker_heartbeat.lua). Its hash tag "{:workers}" can
+// be no queue's: queue names cannot start with ':'.
+std::string WorkerRegistryKey(std::string_view prefix);
 
 }  // namespace taskq::broker

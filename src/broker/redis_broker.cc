@@ -531,6 +531,29 @@ class RedisBroker final : public Broker {
     return ReplyError(*reply, "register queue");
   }
 
+  Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json) override {
+    ScriptCall call("worker_heartbeat", {WorkerRegistryKey(prefix_)});
+    call.Arg(worker_id).Arg(info_json);
+    auto n = RunIntScript(call.Take(), "worker_heartbeat");
+    return n.ok() ? Status::Ok() : n.status();
+  }
+
+  Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) override {
+    ScriptCall call("worker_list", {WorkerRegistryKey(prefix_)});
+    call.Arg(static_cast<int64_t>(max_age.count()));
+    auto reply = RunScript(call.Take());
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "worker_list"));
+    ReplyView v = reply->view();
+    WorkerList list;
+    if (v.size() < 1) return Internal("worker_list: empty reply");
+    list.now_ms = v[0].AsInt();
+    for (size_t i = 1; i + 1 < v.size(); i += 2) {
+      list.workers.push_back({std::string(v[i].str()), std::string(v[i + 1].str())});
+    }
+    return list;
+  }
+
  private:
   const QueueKeys& Keys(const std::string& queue) {
     auto it = keys_.find(queue);

@@ -1,9 +1,11 @@
 #include "taskq/inspector.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "broker/broker.h"
 #include "common/job_codec.h"
+#include "common/worker_info_codec.h"
 
 namespace taskq {
 
@@ -29,6 +31,26 @@ class Inspector::Impl {
     return broker_->Queues();
   }
 
+  Result<Inspector::WorkerList> Workers(std::chrono::milliseconds max_age) {
+    Result<broker::Broker::WorkerList> records = Status(StatusCode::kInternal, "unset");
+    {
+      std::lock_guard lock(mu_);
+      records = broker_->ListWorkers(max_age);
+    }
+    if (!records.ok()) return records.status();
+    Inspector::WorkerList list;
+    list.now_ms = records->now_ms;
+    for (const auto& record : records->workers) {
+      auto info = DecodeWorkerInfo(record.info_json);
+      if (!info.ok()) continue;  // not written by a taskq worker: not ours to show
+      if (info->id.empty()) info->id = record.id;
+      list.workers.push_back(std::move(*info));
+    }
+    std::sort(list.workers.begin(), list.workers.end(),
+              [](const WorkerInfo& a, const WorkerInfo& b) { return a.id < b.id; });
+    return list;
+  }
+
  private:
   std::mutex mu_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by mu_
@@ -45,6 +67,9 @@ Inspector::~Inspector() = default;
 
 Status Inspector::CheckServer() { return impl_->CheckServer(); }
 Result<std::vector<std::string>> Inspector::Queues() { return impl_->Queues(); }
+Result<Inspector::WorkerList> Inspector::Workers(std::chrono::milliseconds max_age) {
+  return impl_->Workers(max_age);
+}
 
 Result<QueueCounts> Inspector::Counts(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.Counts(queue); });

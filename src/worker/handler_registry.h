@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "taskq/handler.h"
 
@@ -21,6 +22,11 @@ class HandlerRegistry {
   const RegisteredHandler* Find(const std::string& type) const {
     auto it = handlers_.find(type);
     return it == handlers_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> Types() const {
+    std::vector<std::string> types;
+    for (const auto& [type, handler] : handlers_) types.push_back(type);
+    return types;
   }
 
  private:

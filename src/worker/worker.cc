@@ -3,12 +3,15 @@
 #include "taskq/worker.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <random>
 
 #include "broker/broker.h"
 #include "common/job_codec.h"
 #include "worker/handler_registry.h"
+#include "worker/heartbeat.h"
 #include "worker/processor.h"
 #include "worker/thread_pool.h"
 #include "worker/wake_listener.h"
@@ -68,7 +71,7 @@ class Worker::Impl {
                              "max_errors_kept must be >= 1 and max_log_lines in [1, 1000]");
     }
     if (options_.recover_interval.count() < 1 || options_.idle_poll.count() < 1 ||
-        options_.max_stalls < 0) {
+        options_.heartbeat_interval.count() < 1 || options_.max_stalls < 0) {
       return InvalidArgument("recover_interval", "intervals must be positive, max_stalls >= 0");
     }
     started_ = true;
@@ -104,6 +107,21 @@ class Worker::Impl {
     for (auto& p : processors_) p->Start();
     listener_ = std::make_unique<worker::WakeListener>(broker_options, processors);
     listener_->Start();
+    auto heartbeat_broker = broker::OpenBroker(broker_options);
+    if (!heartbeat_broker.ok()) return heartbeat_broker.status();
+    heartbeat_ = std::make_unique<worker::Heartbeat>(
+        worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*heartbeat_broker),
+        [this, base = Describe()] {
+          WorkerInfo info = base;
+          for (size_t i = 0; i < processors_.size(); ++i) {
+            info.queues[i].running = static_cast<int32_t>(processors_[i]->running());
+          }
+          const WorkerStats s = stats();
+          info.completed = s.completed;
+          info.failed = s.failed;
+          return info;
+        });
+    heartbeat_->Start();
     running_ = true;
     return Status::Ok();
   }
@@ -124,6 +142,7 @@ class Worker::Impl {
     listener_->Stop();
     final_stats_ = stats();
     stopped_ = true;
+    heartbeat_->Stop();  // last: the worker stays listed while it drains
   }
 
   WorkerStats stats() const {
@@ -143,6 +162,25 @@ class Worker::Impl {
   int64_t stuck() const { return stuck_; }
 
  private:
+  // The parts of this worker's description that never change.
+  WorkerInfo Describe() const {
+    WorkerInfo info;
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    info.host = host;
+    info.pid = getpid();
+    std::random_device random;
+    char suffix[9];
+    std::snprintf(suffix, sizeof(suffix), "%08x", random());
+    info.id = info.host + ":" + std::to_string(info.pid) + ":" + suffix;
+    for (const auto& q : options_.queues) info.queues.push_back({q.queue, q.concurrency, 0});
+    info.job_types = registry_.Types();
+    info.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    return info;
+  }
+
   const WorkerOptions options_;
   worker::HandlerRegistry registry_;
   std::vector<std::unique_ptr<worker::Processor>> processors_;
@@ -150,6 +188,7 @@ class Worker::Impl {
   // processors that running handlers report to still exist.
   std::unique_ptr<worker::ThreadPool> pool_;
   std::unique_ptr<worker::WakeListener> listener_;
+  std::unique_ptr<worker::Heartbeat> heartbeat_;
   bool started_ = false;
   bool running_ = false;
   bool stopped_ = false;

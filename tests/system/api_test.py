@@ -444,7 +444,7 @@ class ApiTest(unittest.TestCase):
             ("GET", "/api/queues/{queue}/jobs"), ("POST", "/api/queues/{queue}/pause"),
             ("POST", "/api/queues/{queue}/resume"), ("POST", "/api/queues/{queue}/dead/retry"),
             ("DELETE", "/api/queues/{queue}/jobs"), ("GET", "/healthz"), ("GET", "/readyz"),
-            ("GET", "/metrics"), ("GET", "/api/openapi.json")}
+            ("GET", "/metrics"), ("GET", "/api/openapi.json"), ("GET", "/api/workers")}
         self.assertTrue(expected <= documented, expected - documented)
         schemas = doc["components"]["schemas"]
         for method, path in documented:
@@ -459,6 +459,28 @@ class ApiTest(unittest.TestCase):
             operation = doc["paths"][path][method.lower()]
             for ref in json.dumps(operation).split('"$ref": "')[1:]:
                 self.assertIn(ref.split('"')[0].rsplit("/", 1)[1], schemas)
+
+    def test_workers_are_listed_with_their_queues_until_they_stop(self):
+        status, body, _ = self.api.request("GET", "/api/workers")
+        self.assertEqual(status, 200)
+        mine = [w for w in body["workers"] if w["pid"] == self.worker.proc.pid]
+        self.assertEqual(len(mine), 1, body)
+        queues = {q["queue"]: q["concurrency"] for q in mine[0]["queues"]}
+        self.assertEqual(queues, {"sleep": 4, "fail": 2})
+        self.assertEqual(set(mine[0]["job_types"]), {"sleep", "fail"})
+        self.assertLess(mine[0]["heartbeat_age_ms"], 15000)
+        self.assertEqual(mine[0]["host"], socket.gethostname())
+        extra = Worker(self.redis.url, "extraq=3")
+        try:
+            self.post_job({"type": "hold", "queue": "extraq", "delay_ms": 600000, "data": {}})
+            queue = self.api.request("GET", "/api/queues/extraq")[1]
+            self.assertEqual(queue["workers"], 1)
+        finally:
+            extra.stop()
+        pids = [w["pid"] for w in self.api.request("GET", "/api/workers")[1]["workers"]]
+        self.assertNotIn(extra.proc.pid, pids)  # a clean stop removes it at once
+        self.assertIn(self.worker.proc.pid, pids)
+        self.assertEqual(self.api.request("GET", "/api/queues/extraq")[1]["workers"], 0)
 
     def test_dashboard_listener_serves_the_base_path(self):
         status, body, _ = self.api.request("GET", "/admin/queues", port=self.api.dashboard_port)
