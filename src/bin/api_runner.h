@@ -17,6 +17,8 @@ struct ApiFlags {
   std::string dashboard_listen = "127.0.0.1:3000";  // empty: no dashboard listener
   std::string dashboard_base_path = "/admin/queues";
   std::vector<std::string> api_keys;  // "SCOPE:TOKEN" or "SCOPE:sha256:HEX"
+  // Job types accepted beyond the built-in ones (custom handlers); "*" accepts any type.
+  std::vector<std::string> job_types;
   bool insecure = false;
   int io_threads = 1;
   int backend_threads = 4;

@@ -12,6 +12,7 @@
 #include <iostream>
 
 #include "bin/api_runner.h"
+#include "bin/job_types.h"
 #include "bin/managed_redis.h"
 #include "common/json_text.h"
 #include "taskq/client.h"
@@ -48,16 +49,13 @@ int Fail(const taskq::Status& status) {
   return 1;
 }
 
-// The job types the API accepts, with their data validators. Built-in handlers register here as
-// they land (src/handlers/); until then the API accepts any type.
-std::vector<taskq::api::JobTypeInfo> KnownJobTypes() { return {}; }
-
 // Runs until SIGINT/SIGTERM: the API (when `api` is set) and a worker (when it has queues).
-int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api) {
+int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
+        const taskq::bin::HandlerFlags& handlers) {
   std::unique_ptr<taskq::bin::ApiRunner> api_runner;
   if (api) {
     auto started = taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
-                                                KnownJobTypes());
+                                                taskq::bin::KnownJobTypes(api->job_types));
     if (!started.ok()) return Fail(started.status());
     api_runner = std::move(*started);
   }
@@ -67,6 +65,7 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api) {
     return 0;
   }
   taskq::Worker worker(options);
+  taskq::bin::RegisterBuiltinHandlers(worker, handlers);
   // A job whose type has no handler on this worker goes dead with a message naming the type.
   if (auto s = worker.Start(); !s.ok()) return Fail(s);
   std::string names;
@@ -104,6 +103,21 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* q
       ->check(CLI::Range(0, 1000));
 }
 
+void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
+  cmd->add_option("--data-dir", f->data_dir, "where taskq keeps files (managed Redis, outbox)")
+      ->envname("TASKQ_DATA_DIR");
+  cmd->add_option("--smtp-url", f->email.smtp_url,
+                  "smtp://host:port or smtps://host:port (empty: email goes to DATA/outbox)")
+      ->envname("TASKQ_SMTP_URL");
+  cmd->add_option("--smtp-user", f->email.username, "SMTP user")->envname("TASKQ_SMTP_USER");
+  cmd->add_option("--smtp-password", f->email.password, "SMTP password")
+      ->envname("TASKQ_SMTP_PASSWORD");
+  cmd->add_flag("--smtp-starttls", f->email.starttls, "require STARTTLS on smtp://")
+      ->envname("TASKQ_SMTP_STARTTLS");
+  cmd->add_option("--mail-from", f->email.default_from, "sender of emails that name none")
+      ->envname("TASKQ_MAIL_FROM");
+}
+
 void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
   cmd->add_option("--listen", f->listen, "HOST:PORT of the HTTP API")->envname("TASKQ_API_LISTEN");
   cmd->add_option("--dashboard-listen", f->dashboard_listen,
@@ -115,6 +129,10 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
                   "SCOPE:TOKEN or SCOPE:sha256:HEX, scope read|enqueue|admin; repeatable, or "
                   "comma-separated in TASKQ_API_KEYS")
       ->envname("TASKQ_API_KEYS");
+  cmd->add_option("--job-types", f->job_types,
+                  "job types accepted besides the built-in ones (custom handlers); * for any")
+      ->envname("TASKQ_JOB_TYPES")
+      ->delimiter(',');
   cmd->add_flag("--insecure", f->insecure, "allow listening beyond loopback without API keys")
       ->envname("TASKQ_INSECURE");
   cmd->add_option("--api-threads", f->io_threads, "HTTP I/O threads")
@@ -175,10 +193,9 @@ int main(int argc, char** argv) {
                                     "run everything: managed Redis (unless --redis-url), "
                                     "the API, the dashboard and workers for every queue");
   AddApiFlags(up, &api_flags);
-  std::string data_dir = "data";
+  taskq::bin::HandlerFlags handler_flags;
   int redis_port = 6379;
-  up->add_option("--data-dir", data_dir, "where the managed Redis keeps its data")
-      ->envname("TASKQ_DATA_DIR");
+  AddHandlerFlags(up, &handler_flags);
   up->add_option("--redis-port", redis_port, "port of the managed Redis")
       ->envname("TASKQ_REDIS_PORT")
       ->check(CLI::Range(1, 65535));
@@ -188,6 +205,7 @@ int main(int argc, char** argv) {
   AddApiFlags(api, &api_flags);
 
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
+  AddHandlerFlags(worker, &handler_flags);
   AddWorkerFlags(worker, &worker_options, &queues, &lease_ms, &grace_ms);
 
   CLI::App* enqueue = app.add_subcommand("enqueue", "enqueue one job and print it");
@@ -219,25 +237,25 @@ int main(int argc, char** argv) {
   if (up->parsed()) {
     std::unique_ptr<taskq::bin::ManagedRedis> managed;
     if (common.redis_url.empty()) {
-      managed = std::make_unique<taskq::bin::ManagedRedis>(
-          taskq::bin::ManagedRedisOptions{std::filesystem::path(data_dir) / "redis", redis_port});
+      managed = std::make_unique<taskq::bin::ManagedRedis>(taskq::bin::ManagedRedisOptions{
+          std::filesystem::path(handler_flags.data_dir) / "redis", redis_port});
       if (auto s = managed->Start(); !s.ok()) return Fail(s);
       worker_options.redis_url = managed->url();
     } else {
       worker_options.redis_url = common.redis_url;
     }
-    int rc = Run(worker_options, &api_flags);
+    int rc = Run(worker_options, &api_flags, handler_flags);
     if (managed) managed->Stop();
     return rc;
   }
   if (api->parsed()) {
     worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
     worker_options.queues.clear();
-    return Run(worker_options, &api_flags);
+    return Run(worker_options, &api_flags, handler_flags);
   }
   if (worker->parsed()) {
     worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
-    return Run(worker_options, nullptr);
+    return Run(worker_options, nullptr, handler_flags);
   }
   const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
   if (enqueue->parsed()) {

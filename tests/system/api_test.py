@@ -82,16 +82,17 @@ class Api:
         if not wait_until(lambda: self._healthy() or self.proc.poll() is not None):
             raise RuntimeError("taskq api did not start")
         if self.proc.poll() is not None:
-            raise RuntimeError("taskq api exited: " + open(self.log.name).read())
+            with open(self.log.name) as f:
+                raise RuntimeError("taskq api exited: " + f.read())
 
     def _healthy(self):
         try:
-            return self.request("GET", "/healthz")[0] == 200
+            return self.request("GET", "/healthz", timeout=2)[0] == 200
         except OSError:
             return False
 
-    def request(self, method, path, body=None, headers=None, raw=None, port=None):
-        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=30)
+    def request(self, method, path, body=None, headers=None, raw=None, port=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
         try:
             data = raw if raw is not None else (json.dumps(body) if body is not None else None)
             conn.request(method, path, body=data, headers=headers or {})
@@ -107,6 +108,7 @@ class Api:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(15)
+        self.log.close()
         os.unlink(self.log.name)
 
 
@@ -120,13 +122,15 @@ class Worker:
     def stop(self):
         self.proc.terminate()
         self.proc.wait(15)
+        self.proc.stdout.close()
 
 
 class ApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--max-body-bytes", "65536", "--max-bulk", "50",
+        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,hold", "--max-body-bytes", "65536",
+                      "--max-bulk", "50",
                       "--max-header-bytes", "4096", "--request-timeout-ms", "1000",
                       "--max-wait-ms", "5000")
         cls.worker = Worker(cls.redis.url, "sleep=4,fail=2")  # "hold" jobs wait: no worker
@@ -371,6 +375,22 @@ class ApiTest(unittest.TestCase):
         names = [q["name"] for q in self.api.request("GET", "/api/queues")[1]["queues"]]
         self.assertNotIn("x", names)
 
+    def test_unknown_type_and_invalid_email_data_are_422_naming_the_field(self):
+        status, error, _ = self.post_job({"type": "fax", "data": {}})
+        self.assertEqual((status, error["error"]["field"]), (422, "type"))
+        self.assertIn("email", error["error"]["message"])  # lists the known types
+        self.assertIn("sleep", error["error"]["message"])
+        status, error, _ = self.post_job({"type": "email", "data": {"to": "not an address"}})
+        self.assertEqual((status, error["error"]["field"]), (422, "data.to"))
+        status, error, _ = self.post_job(
+            {"type": "email", "data": {"to": "a@example.com", "subject": "x\r\nBcc: b@evil"}})
+        self.assertEqual((status, error["error"]["field"]), (422, "data.subject"))
+        status, error, _ = self.api.request(
+            "POST", "/api/jobs/bulk",
+            {"jobs": [{"type": "email", "data": {"to": "a@example.com"}},
+                      {"type": "email", "data": {"to": "a@example.com", "cc": 5}}]})
+        self.assertEqual((status, error["error"]["field"]), (422, "jobs[1].data.cc"))
+
     def test_body_over_the_limit_is_413(self):
         big = json.dumps({"type": "x", "data": {"blob": "a" * 70000}})
         status, error, _ = self.api.request("POST", "/api/jobs", raw=big)
@@ -491,7 +511,7 @@ class ApiTest(unittest.TestCase):
 class RedisDownTest(unittest.TestCase):
     def test_redis_down_gives_503_with_retry_after_and_recovers(self):
         redis = Redis()
-        api = Api(redis.url)
+        api = Api(redis.url, "--job-types", "t")
         try:
             self.assertEqual(api.request("POST", "/api/jobs", {"type": "t", "data": {}})[0], 201)
             redis.proc.kill()
@@ -516,7 +536,8 @@ class AuthTest(unittest.TestCase):
         cls.redis = Redis()
         import hashlib
         digest = hashlib.sha256(cls.ADMIN.encode()).hexdigest()
-        cls.api = Api(cls.redis.url, "--api-key", f"read:{cls.READ},enqueue:{cls.ENQUEUE}",
+        cls.api = Api(cls.redis.url, "--job-types", "*",
+                      "--api-key", f"read:{cls.READ},enqueue:{cls.ENQUEUE}",
                       "--api-key", f"admin:sha256:{digest}")
 
     @classmethod
@@ -542,6 +563,55 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(self.call("GET", "/metrics", None), 401)
         self.assertEqual(self.call("GET", "/healthz", None), 200)
         self.assertEqual(self.call("GET", "/readyz", None), 200)
+
+
+class QuickStartTest(unittest.TestCase):
+    """The README's quick start: `taskq up` (managed redis-server, API, workers) and the curl."""
+
+    def test_quick_start_email_completes_into_the_outbox(self):
+        data_dir = tempfile.mkdtemp(prefix="taskq-up-")
+        port, redis_port = free_port(), free_port()
+        log = open(os.path.join(data_dir, "up.log"), "w")
+        up = subprocess.Popen(
+            [TASKQ, "up", "--data-dir", data_dir, "--redis-port", str(redis_port),
+             "--listen", f"127.0.0.1:{port}", "--dashboard-listen", f"127.0.0.1:{free_port()}"],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            def ready():
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    conn.request("GET", "/readyz")
+                    return conn.getresponse().status == 200
+                except OSError:
+                    return False
+            self.assertTrue(wait_until(ready, timeout=20), "taskq up did not become ready")
+            result = subprocess.run(
+                ["curl", "-s", "-X", "POST", f"http://localhost:{port}/api/jobs", "-H",
+                 "Content-Type: application/json", "-d",
+                 '{"type": "email", "data": {"to": "user@example.com", "subject": "Hello"}}'],
+                capture_output=True, text=True, check=True)
+            created = json.loads(result.stdout)
+            self.assertEqual(created["state"], "waiting")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", created["links"]["wait"] + "&timeout_ms=10000")
+            job = json.loads(conn.getresponse().read())
+            self.assertEqual(job["state"], "completed", job)
+            self.assertEqual(job["result"]["delivery"], "outbox")
+            path = job["result"]["path"]
+            self.assertTrue(path.startswith(os.path.join(data_dir, "outbox")), path)
+            message = open(path, encoding="utf-8").read()
+            self.assertIn("To: user@example.com", message)
+            self.assertIn("Subject: Hello", message)
+            with open(log.name) as f:
+                self.assertIn("outbox", f.read())  # `taskq up` says where mail goes
+        finally:
+            up.terminate()
+            self.assertEqual(up.wait(30), 0)
+            log.close()
+        # The managed redis-server was stopped with taskq.
+        with self.assertRaises(OSError):
+            socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 class ListenPolicyTest(unittest.TestCase):

@@ -1,0 +1,25 @@
+// The built-in job types in one place: their handlers (for workers) and their data validators
+// (for the API's 422 at enqueue time). A type is added here when its handler lands.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/api_service.h"
+#include "handlers/email.h"
+#include "taskq/worker.h"
+
+namespace taskq::bin {
+
+struct HandlerFlags {
+  std::string data_dir = "data";  // outbox (email without SMTP) and other files live below it
+  handlers::EmailOptions email;   // email.outbox_dir is set from data_dir
+};
+
+// Email goes to <data_dir>/outbox when no SMTP URL is configured.
+void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
+// Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are.
+// "*" in `extra` accepts any type: returns an empty list, which the API reads as "any".
+std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra);
+
+}  // namespace taskq::bin

@@ -1,0 +1,37 @@
+// The built-in `email` job type: validates a job's data, builds the MIME message and delivers it
+// over SMTP (libcurl), or writes it to a file outbox when no SMTP server is configured.
+// Data fields, results and errors are documented in docs/job-types.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "taskq/handler.h"
+#include "taskq/status.h"
+
+namespace taskq::handlers {
+
+struct EmailOptions {
+  std::string smtp_url;   // "" = outbox mode; e.g. smtp://host:25, smtps://host:465
+  bool starttls = false;  // require STARTTLS on smtp://
+  std::string username, password;
+  std::string default_from = "taskq@localhost";
+  std::string outbox_dir = "data/outbox";
+  std::chrono::milliseconds timeout{30000};
+  size_t max_attachment_bytes = 10 << 20;  // per message, after decoding
+};
+
+// Checks a job's data without sending anything. Errors name the field: "data.to",
+// "data.attachments[1].content", ... (Status with StatusCode::kInvalidArgument and field()).
+// Used by the HTTP API to answer 422 at enqueue time. Limits are those of a default EmailOptions;
+// attachment files named by `path` are only read when the job runs.
+Status ValidateEmailData(std::string_view data_json);
+
+// The handler validates the data again when it runs (another producer may have enqueued it). It
+// blocks for the SMTP conversation, so it must run on a handler thread (not run_inline). Safe to
+// call from several threads at once.
+Handler MakeEmailHandler(EmailOptions options);
+
+}  // namespace taskq::handlers
