@@ -2,6 +2,7 @@
 // Redis loop, so they may block (SMTP, HTTP, image work).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -44,12 +45,20 @@ struct HandlerResult {
   Kind kind = Kind::kSuccess;
   std::string result_json = "null";
   std::string message;  // the error, for kRetry and kFail
+  // kRetry: the next attempt starts no earlier than this from now, instead of the job's backoff
+  // (e.g. an HTTP Retry-After). Negative: the backoff decides. Capped at 30 days.
+  std::chrono::milliseconds retry_after{-1};
 
   static HandlerResult Success(std::string result_json = "null") {
     return {Kind::kSuccess, std::move(result_json), {}};
   }
   static HandlerResult Retry(std::string message) {
     return {Kind::kRetry, "null", std::move(message)};
+  }
+  // A transient failure whose cause said when to come back; still counts as an attempt.
+  static HandlerResult RetryAfter(std::string message, std::chrono::milliseconds after) {
+    return {Kind::kRetry, "null", std::move(message),
+            std::max(after, std::chrono::milliseconds(0))};
   }
   static HandlerResult Fail(std::string message) {
     return {Kind::kFail, "null", std::move(message)};

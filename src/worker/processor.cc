@@ -261,11 +261,14 @@ void Processor::CountFinished(const broker::FlushResult& result) {
   for (bool ok : result.failed) (ok ? stats_.failed : stats_.rejected)++;
 }
 
-void Processor::AddFailure(const RunningJob& job, const std::string& message, bool retry) {
+void Processor::AddFailure(const RunningJob& job, const std::string& message, bool retry,
+                           std::chrono::milliseconds retry_after) {
   const EnqueueOptions& o = job.options();
   int64_t delay = -1;
   if (retry && job.attempt() < o.max_attempts) {
-    delay = BackoffDelay(o.backoff, job.attempt(), UnitRandom()).count();
+    constexpr int64_t kMaxRetryAfterMs = int64_t{30} * 24 * 3600 * 1000;
+    delay = retry_after.count() >= 0 ? std::min(retry_after.count(), kMaxRetryAfterMs)
+                                     : BackoffDelay(o.backoff, job.attempt(), UnitRandom()).count();
   }
   std::string error = "{\"attempt\":" + std::to_string(job.attempt()) + ",\"message\":";
   AppendJsonString(&error, message);
@@ -350,7 +353,8 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
         AddFailure(*job, "cancelled" + (result.message.empty() ? "" : ": " + result.message),
                    false);
       } else {
-        AddFailure(*job, result.message, result.kind == HandlerResult::Kind::kRetry);
+        AddFailure(*job, result.message, result.kind == HandlerResult::Kind::kRetry,
+                   result.retry_after);
       }
     }
   }

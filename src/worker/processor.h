@@ -70,10 +70,12 @@ class Processor {
   void Loop();
   // Registers the job as running and hands it to a handler thread; an inline job is returned for
   // the loop to run once it has released mu_.
-  std::shared_ptr<RunningJob> StartJob(broker::ClaimedJob claimed);                // mu_ held
-  void RunHandler(const std::shared_ptr<RunningJob>& job);                         // handler thread
-  void AddFailure(const RunningJob& job, const std::string& message, bool retry);  // mu_ held
-  void TimeOutJobs(std::chrono::steady_clock::time_point now);                     // mu_ held
+  std::shared_ptr<RunningJob> StartJob(broker::ClaimedJob claimed);  // mu_ held
+  void RunHandler(const std::shared_ptr<RunningJob>& job);           // handler thread
+  // retry_after >= 0 replaces the backoff delay. mu_ held.
+  void AddFailure(const RunningJob& job, const std::string& message, bool retry,
+                  std::chrono::milliseconds retry_after = std::chrono::milliseconds(-1));
+  void TimeOutJobs(std::chrono::steady_clock::time_point now);  // mu_ held
   // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
   void Abandon(const std::string& id);
   int32_t BusySlots() const;                              // mu_ held

@@ -84,6 +84,28 @@ TEST_F(WorkerTest, RetriesFollowTheBackoffPolicyThenTheJobIsDead) {
   EXPECT_GT(job.finished_ms, 0);
 }
 
+TEST_F(WorkerTest, RetryAfterReplacesTheBackoffDelay) {
+  std::mutex mu;
+  std::vector<int64_t> starts;
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext&) {
+    std::lock_guard lock(mu);
+    starts.push_back(RedisNowMs());
+    return HandlerResult::RetryAfter("429 Too Many Requests", milliseconds(400));
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.max_attempts = 2;
+  o.backoff = {BackoffType::kFixed, milliseconds(1), milliseconds(1), 0.0};
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitForState(id, JobState::kDead));
+  worker.Stop();
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_GE(starts[1] - starts[0], 400);  // not the 1 ms backoff
+  EXPECT_LE(starts[1] - starts[0], 500);
+  EXPECT_EQ(GetJob(id).errors.at(0).message, "429 Too Many Requests");
+}
+
 TEST_F(WorkerTest, PermanentFailureAndUnknownTypeAreDeadAtOnce) {
   Worker worker(Options());
   worker.Register("t", [](JobContext&) { return HandlerResult::Fail("bad address"); });
