@@ -4,6 +4,8 @@
 //   taskq worker    a worker for the given queues, against a configured Redis
 //   taskq enqueue   enqueue one job (prints it as JSON)
 //   taskq stats     counts per state of every queue
+//   taskq jobs      a queue's jobs in one state;  taskq retry  retry a dead job
+//   taskq config    the effective configuration, secrets masked
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -12,9 +14,9 @@
 #include <iostream>
 
 #include "bin/api_runner.h"
+#include "bin/cli_commands.h"
 #include "bin/job_types.h"
 #include "bin/managed_redis.h"
-#include "common/json_text.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
@@ -174,6 +176,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"taskq: a distributed task queue on Redis"};
   app.require_subcommand(1);
+  app.allow_config_extras(false);  // an unknown key in the config file is an error, not ignored
   app.set_config("--config", "", "TOML configuration file");
   CommonFlags common;
   app.add_option("--redis-url", common.redis_url, "redis://[user:pass@]host:port/db")
@@ -221,6 +224,26 @@ int main(int argc, char** argv) {
 
   CLI::App* stats = app.add_subcommand("stats", "print job counts per queue and state");
 
+  CLI::App* jobs = app.add_subcommand("jobs", "list a queue's jobs in one state");
+  std::string jobs_queue, jobs_state = "waiting";
+  int64_t jobs_limit = 50;
+  jobs->add_option("queue", jobs_queue, "the queue")->required();
+  jobs->add_option("--state", jobs_state, "waiting, delayed, active, completed, retrying, dead");
+  jobs->add_option("--limit", jobs_limit, "at most this many")->check(CLI::Range(1, 1000));
+
+  CLI::App* retry = app.add_subcommand("retry", "retry a dead job (or run a retrying one now)");
+  std::string retry_id, retry_queue;
+  retry->add_option("id", retry_id, "the job's id")->required();
+  retry->add_option("--queue", retry_queue, "its queue (default: look in every queue)");
+
+  CLI::App* config = app.add_subcommand(
+      "config",
+      "print the effective configuration (flags, TASKQ_* environment, --config file) "
+      "with secrets masked; takes the flags of `up`");
+  AddApiFlags(config, &api_flags);
+  AddWorkerFlags(config, &worker_options, &queues, &lease_ms, &grace_ms);
+  AddHandlerFlags(config, &handler_flags);
+
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(common.log_level));
 
@@ -258,36 +281,57 @@ int main(int argc, char** argv) {
     return Run(worker_options, nullptr, handler_flags);
   }
   const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
+  const taskq::bin::Target target{url, common.key_prefix};
   if (enqueue->parsed()) {
     request.options.delay = std::chrono::milliseconds(delay_ms);
-    auto client = taskq::Client::Open({url, common.key_prefix});
-    if (!client.ok()) return Fail(client.status());
-    auto result = (*client)->Enqueue(request);
-    if (!result.ok()) return Fail(result.status());
-    std::printf(
-        "{\"id\":%s,\"queue\":%s,\"created\":%s,\"state\":%s}\n",
-        taskq::JsonString(result->id).c_str(), taskq::JsonString(result->queue).c_str(),
-        result->created ? "true" : "false",
-        result->state ? taskq::JsonString(taskq::JobStateName(*result->state)).c_str() : "null");
-    return 0;
+    return taskq::bin::EnqueueCommand(target, request);
   }
-  if (stats->parsed()) {
-    auto inspector = taskq::Inspector::Open({url, common.key_prefix});
-    if (!inspector.ok()) return Fail(inspector.status());
-    auto names = (*inspector)->Queues();
-    if (!names.ok()) return Fail(names.status());
-    std::printf("%-24s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed", "active",
-                "retrying", "completed", "dead", "");
-    for (const std::string& name : *names) {
-      auto c = (*inspector)->Counts(name);
-      if (!c.ok()) return Fail(c.status());
-      std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
-                  static_cast<long long>(c->waiting), static_cast<long long>(c->delayed),
-                  static_cast<long long>(c->active), static_cast<long long>(c->retrying),
-                  static_cast<long long>(c->completed), static_cast<long long>(c->dead),
-                  c->paused ? "paused" : "");
-    }
-    return 0;
+  if (stats->parsed()) return taskq::bin::StatsCommand(target);
+  if (jobs->parsed()) return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit);
+  if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
+  if (config->parsed()) {
+    using taskq::bin::ConfigEntry;
+    using taskq::bin::TomlString;
+    auto str = [](const std::string& v) { return TomlString(v); };
+    auto num = [](auto v) { return std::to_string(v); };
+    auto list = [](const std::vector<std::string>& items) {
+      std::string out = "[";
+      for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + TomlString(item);
+      return out + "]";
+    };
+    const auto& a = api_flags;
+    const auto& h = handler_flags;
+    return taskq::bin::ConfigCommand({
+        {"", "redis-url", str(common.redis_url), false},
+        {"", "key-prefix", str(common.key_prefix), false},
+        {"", "log-level", str(common.log_level), false},
+        {"up", "queues", str(queues), false},
+        {"up", "lease-ms", num(lease_ms), false},
+        {"up", "shutdown-grace-ms", num(grace_ms), false},
+        {"up", "max-stalls", num(worker_options.max_stalls), false},
+        {"up", "redis-port", num(redis_port), false},
+        {"up", "data-dir", str(h.data_dir), false},
+        {"up", "smtp-url", str(h.email.smtp_url), false},
+        {"up", "smtp-user", str(h.email.username), false},
+        {"up", "smtp-password", str(h.email.password), true},
+        {"up", "smtp-starttls", h.email.starttls ? "true" : "false", false},
+        {"up", "mail-from", str(h.email.default_from), false},
+        {"up", "listen", str(a.listen), false},
+        {"up", "dashboard-listen", str(a.dashboard_listen), false},
+        {"up", "dashboard-base-path", str(a.dashboard_base_path), false},
+        {"up", "api-key", list(a.api_keys), true},
+        {"up", "job-types", list(a.job_types), false},
+        {"up", "insecure", a.insecure ? "true" : "false", false},
+        {"up", "api-threads", num(a.io_threads), false},
+        {"up", "api-backend-threads", num(a.backend_threads), false},
+        {"up", "max-body-bytes", num(a.max_body_bytes), false},
+        {"up", "max-header-bytes", num(a.max_header_bytes), false},
+        {"up", "max-bulk", num(a.max_bulk), false},
+        {"up", "max-json-depth", num(a.max_json_depth), false},
+        {"up", "max-connections", num(a.max_connections), false},
+        {"up", "request-timeout-ms", num(a.request_timeout_ms), false},
+        {"up", "max-wait-ms", num(a.max_wait_ms), false},
+    });
   }
   return 0;
 }

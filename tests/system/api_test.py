@@ -614,6 +614,84 @@ class QuickStartTest(unittest.TestCase):
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+class CliTest(unittest.TestCase):
+    """The commands for people: enqueue, jobs, retry, stats, config."""
+
+    def taskq(self, *args, env=None, check=True):
+        result = subprocess.run([TASKQ, *args], capture_output=True, text=True, timeout=30,
+                                env={**os.environ, **(env or {})})
+        if check:
+            self.assertEqual(result.returncode, 0, result.stderr)
+        return result
+
+    def test_jobs_and_retry_of_a_dead_job(self):
+        redis = Redis()
+        worker = Worker(redis.url, "fail=1")
+        try:
+            out = self.taskq("--redis-url", redis.url, "enqueue", "--type", "fail",
+                             "--max-attempts", "1").stdout
+            job_id = json.loads(out)["id"]
+            def listed():
+                return job_id in self.taskq("--redis-url", redis.url, "jobs", "fail", "--state",
+                                            "dead").stdout
+            self.assertTrue(wait_until(listed))
+            lines = self.taskq("--redis-url", redis.url, "jobs", "fail", "--state",
+                               "dead").stdout.splitlines()
+            row = [line for line in lines if line.startswith(job_id)][0]
+            self.assertIn("boom", row)
+            out = self.taskq("--redis-url", redis.url, "retry", job_id).stdout
+            self.assertEqual(json.loads(out), {"id": job_id, "queue": "fail", "state": "waiting"})
+            missing = self.taskq("--redis-url", redis.url, "retry", "no-such-job", check=False)
+            self.assertEqual(missing.returncode, 1)
+            self.assertIn("no job with id", missing.stderr)
+            bad = self.taskq("--redis-url", redis.url, "jobs", "fail", "--state", "lost",
+                             check=False)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("--state", bad.stderr)
+            self.assertIn("fail", self.taskq("--redis-url", redis.url, "stats").stdout)
+        finally:
+            worker.stop()
+            redis.stop()
+
+    def test_config_prints_effective_values_with_secrets_masked_and_reads_back(self):
+        out = self.taskq("--redis-url", "redis://app:s3cret@db:6379/2", "config",
+                         "--api-key", "admin:0123456789abcdefghij", "--listen", "0.0.0.0:9000",
+                         env={"TASKQ_SMTP_PASSWORD": "hunter2", "TASKQ_QUEUES": "email=9"}).stdout
+        self.assertIn('redis-url = "redis://app:****@db:6379/2"', out)
+        self.assertIn('listen = "0.0.0.0:9000"', out)
+        self.assertIn('queues = "email=9"', out)
+        self.assertIn('max-connections = 1024', out)  # defaults are shown too
+        for secret in ("s3cret", "hunter2", "0123456789abcdefghij"):
+            self.assertNotIn(secret, out)
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+            f.write(out)
+        try:
+            again = self.taskq("--config", f.name, "config").stdout
+            self.assertIn('listen = "0.0.0.0:9000"', again)
+            self.assertIn('queues = "email=9"', again)
+        finally:
+            os.unlink(f.name)
+
+    def test_invalid_configuration_fails_fast_naming_the_key(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
+            f.write('[up]\nlease-ms = 5\n')
+        try:
+            result = self.taskq("--config", f.name, "up", "--redis-url", "redis://127.0.0.1:1",
+                                check=False)
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn("--lease-ms", result.stderr + result.stdout)
+            with open(f.name, "w") as g:
+                g.write('[up]\nlisten-port = 80\n')
+            result = self.taskq("--config", f.name, "config", check=False)
+            self.assertNotEqual(result.returncode, 0)
+            self.assertIn("listen-port", result.stderr + result.stdout)
+        finally:
+            os.unlink(f.name)
+        result = self.taskq("api", "--listen", "nowhere", check=False)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("--listen", result.stderr + result.stdout)
+
+
 class ListenPolicyTest(unittest.TestCase):
     def test_refuses_to_listen_beyond_loopback_without_keys(self):
         redis = Redis()

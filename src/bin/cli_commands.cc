@@ -1,0 +1,131 @@
+#include "bin/cli_commands.h"
+
+#include <cstdio>
+#include <regex>
+
+#include "common/json_text.h"
+#include "taskq/inspector.h"
+
+namespace taskq::bin {
+namespace {
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "taskq: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int EnqueueCommand(const Target& target, const EnqueueRequest& request) {
+  auto client = Client::Open({target.redis_url, target.key_prefix});
+  if (!client.ok()) return Fail(client.status());
+  auto result = (*client)->Enqueue(request);
+  if (!result.ok()) return Fail(result.status());
+  std::printf("{\"id\":%s,\"queue\":%s,\"created\":%s,\"state\":%s}\n",
+              JsonString(result->id).c_str(), JsonString(result->queue).c_str(),
+              result->created ? "true" : "false",
+              result->state ? JsonString(JobStateName(*result->state)).c_str() : "null");
+  return 0;
+}
+
+int StatsCommand(const Target& target) {
+  auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
+  if (!inspector.ok()) return Fail(inspector.status());
+  auto names = (*inspector)->Queues();
+  if (!names.ok()) return Fail(names.status());
+  std::printf("%-24s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed", "active",
+              "retrying", "completed", "dead", "");
+  for (const std::string& name : *names) {
+    auto c = (*inspector)->Counts(name);
+    if (!c.ok()) return Fail(c.status());
+    std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
+                static_cast<long long>(c->waiting), static_cast<long long>(c->delayed),
+                static_cast<long long>(c->active), static_cast<long long>(c->retrying),
+                static_cast<long long>(c->completed), static_cast<long long>(c->dead),
+                c->paused ? "paused" : "");
+  }
+  return 0;
+}
+
+int JobsCommand(const Target& target, const std::string& queue, const std::string& state_name,
+                int64_t limit) {
+  auto state = ParseJobState(state_name);
+  if (!state) {
+    return Fail(InvalidArgument(
+        "--state", "must be one of waiting, delayed, active, completed, retrying, dead"));
+  }
+  auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
+  if (!inspector.ok()) return Fail(inspector.status());
+  auto jobs = (*inspector)->List(queue, *state, 0, limit);
+  if (!jobs.ok()) return Fail(jobs.status());
+  std::printf("%-28s %-10s %-16s %8s  %s\n", "id", "state", "type", "attempts", "last error");
+  for (const Job& job : *jobs) {
+    std::printf("%-28s %-10s %-16s %8d  %s\n", job.id.c_str(), JobStateName(job.state),
+                job.type.c_str(), job.attempts,
+                job.errors.empty() ? "" : job.errors.front().message.c_str());
+  }
+  return 0;
+}
+
+int RetryCommand(const Target& target, const std::string& id, const std::string& queue) {
+  auto client = Client::Open({target.redis_url, target.key_prefix});
+  if (!client.ok()) return Fail(client.status());
+  auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
+  if (!inspector.ok()) return Fail(inspector.status());
+  std::vector<std::string> queues{queue};
+  if (queue.empty()) {
+    auto all = (*inspector)->Queues();
+    if (!all.ok()) return Fail(all.status());
+    queues = *all;
+  }
+  for (const std::string& q : queues) {
+    auto job = (*client)->Get(q, id);
+    if (!job.ok()) return Fail(job.status());
+    if (!job->has_value()) continue;
+    Result<bool> moved = false;
+    if ((*job)->state == JobState::kDead) {
+      auto n = (*inspector)->RetryDead(q, std::span<const std::string>(&id, 1));
+      moved = n.ok() ? Result<bool>(*n == 1) : Result<bool>(n.status());
+    } else if ((*job)->state == JobState::kRetrying) {
+      moved = (*inspector)->Promote(q, id);
+    }
+    if (!moved.ok()) return Fail(moved.status());
+    if (!*moved) {
+      return Fail(Status(StatusCode::kFailedPrecondition,
+                         std::string("job ") + id + " is " + JobStateName((*job)->state) +
+                             "; only dead or retrying jobs can be retried"));
+    }
+    std::printf("{\"id\":%s,\"queue\":%s,\"state\":\"waiting\"}\n", JsonString(id).c_str(),
+                JsonString(q).c_str());
+    return 0;
+  }
+  return Fail(NotFound("no job with id '" + id + "'"));
+}
+
+std::string TomlString(const std::string& text) {
+  return JsonString(text);  // a JSON string literal is a valid TOML basic string
+}
+
+int ConfigCommand(const std::vector<ConfigEntry>& entries) {
+  static const std::regex kUrlPassword(R"((redis://[^:/@\s"]*:)[^@\s"]+@)");
+  std::string section = "";
+  for (const ConfigEntry& e : entries) {
+    if (e.section != section) {
+      section = e.section;
+      std::printf("\n[%s]\n", section.c_str());
+    }
+    std::string value = std::regex_replace(e.value, kUrlPassword, "$1****@");
+    // Masked secrets and empty lists are comments, so that the output reads back as a config
+    // file (a list option needs at least one value; a masked secret is not the secret).
+    if (e.secret && value != "\"\"" && value != "[]") {
+      std::printf("# %s = \"****\"  (set, masked)\n", e.key.c_str());
+    } else if (value == "[]") {
+      std::printf("# %s = []\n", e.key.c_str());
+    } else {
+      std::printf("%s = %s\n", e.key.c_str(), value.c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace taskq::bin

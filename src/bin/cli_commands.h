@@ -1,0 +1,37 @@
+// The commands for people at a terminal: enqueue, stats, jobs, retry, config. Each prints a
+// result and returns the process exit code (0 ok, 1 failed, with the reason on stderr).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "taskq/client.h"
+#include "taskq/job.h"
+
+namespace taskq::bin {
+
+struct Target {
+  std::string redis_url;
+  std::string key_prefix;
+};
+
+int EnqueueCommand(const Target& target, const EnqueueRequest& request);
+int StatsCommand(const Target& target);
+// One page of a queue's jobs in a state, one line each (id, state, type, attempts, age, error).
+int JobsCommand(const Target& target, const std::string& queue, const std::string& state,
+                int64_t limit);
+// Retries a dead job (or cuts a retrying job's backoff short); `queue` empty: find it.
+int RetryCommand(const Target& target, const std::string& id, const std::string& queue);
+struct ConfigEntry {
+  std::string section;  // "" for the global keys, else the subcommand ("up")
+  std::string key;      // the flag's name without dashes, as --config files spell it
+  std::string value;    // as TOML: a quoted string, a number, true/false or an array
+  bool secret = false;  // printed as "****" when set
+};
+// Prints the effective configuration (flags, TASKQ_* environment, --config file, defaults) as
+// TOML that `taskq --config FILE` reads back, with secrets masked (as comments) and a password
+// in a URL replaced by ****.
+int ConfigCommand(const std::vector<ConfigEntry>& entries);
+std::string TomlString(const std::string& text);
+
+}  // namespace taskq::bin
