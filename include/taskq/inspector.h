@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "taskq/job.h"
+#include "taskq/job_timings.h"
 #include "taskq/queue_counts.h"
 #include "taskq/status.h"
 #include "taskq/worker_info.h"
@@ -37,6 +38,8 @@ class Inspector {
   // Worker processes heard from within max_age (3 heartbeat intervals by default), by id.
   Result<WorkerList> Workers(std::chrono::milliseconds max_age = std::chrono::seconds(15));
   Result<QueueCounts> Counts(const std::string& queue);
+  // Processing and wait-time histograms per job type, as workers reported them (every few s).
+  Result<QueueTimings> Timings(const std::string& queue);
   // Waiting, delayed, retrying and active in run order; completed and dead newest first.
   // limit in [1, 1000].
   Result<std::vector<Job>> List(const std::string& queue, JobState state, int64_t offset,

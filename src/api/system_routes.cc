@@ -1,6 +1,8 @@
 // Health, readiness, Prometheus metrics and the OpenAPI document.
 #include <fmt/format.h>
 
+#include <map>
+
 #include "api/api_context.h"
 #include "api/api_error.h"
 #include "common/worker_info_codec.h"
@@ -8,13 +10,30 @@
 namespace taskq::api {
 namespace {
 
+// One Prometheus histogram series per job type; the buckets are those workers reported.
+void AppendHistograms(const std::string& name, const std::string& queue,
+                      const std::map<std::string, TimingHistogram>& by_type, std::string* out) {
+  for (const auto& [type, h] : by_type) {
+    const std::string labels = fmt::format("queue=\"{}\",type=\"{}\"", queue, type);
+    int64_t cumulative = 0;
+    for (size_t i = 0; i < h.bounds_ms.size(); ++i) {
+      cumulative += h.counts[i];
+      *out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, h.bounds_ms[i] / 1e3,
+                          cumulative);
+    }
+    *out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, h.count);
+    *out += fmt::format("{}_sum{{{}}} {}\n", name, labels, h.sum_ms / 1e3);
+    *out += fmt::format("{}_count{{{}}} {}\n", name, labels, h.count);
+  }
+}
+
 void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
   auto queues = b.inspector->Queues();
   if (!queues.ok()) {
     *status = queues.status();
     return;
   }
-  std::string jobs, completed, failed, stalled, paused, oldest;
+  std::string jobs, completed, failed, stalled, paused, oldest, processing, wait;
   for (const std::string& q : *queues) {
     auto c = b.inspector->Counts(q);
     if (!c.ok()) {
@@ -37,6 +56,13 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
                            ? std::max<int64_t>(0, c->now_ms - c->oldest_waiting_created_ms) / 1e3
                            : 0;
     oldest += fmt::format("taskq_queue_oldest_waiting_seconds{{queue=\"{}\"}} {}\n", q, age);
+    auto timings = b.inspector->Timings(q);
+    if (!timings.ok()) {
+      *status = timings.status();
+      return;
+    }
+    AppendHistograms("taskq_job_processing_seconds", q, timings->processing, &processing);
+    AppendHistograms("taskq_job_wait_seconds", q, timings->wait, &wait);
   }
   // Queue names are limited to [A-Za-z0-9_.-], so they need no escaping in label values.
   *out +=
@@ -63,6 +89,14 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       "# HELP taskq_queue_oldest_waiting_seconds Age of the oldest job at a waiting head.\n"
       "# TYPE taskq_queue_oldest_waiting_seconds gauge\n" +
       oldest;
+  *out +=
+      "# HELP taskq_job_processing_seconds Handler run time per attempt, by job type.\n"
+      "# TYPE taskq_job_processing_seconds histogram\n" +
+      processing;
+  *out +=
+      "# HELP taskq_job_wait_seconds From due (enqueue, delay or run-at) to the first claim.\n"
+      "# TYPE taskq_job_wait_seconds histogram\n" +
+      wait;
 }
 
 }  // namespace

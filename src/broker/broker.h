@@ -162,6 +162,13 @@ class Broker {
   };
   // Workers heard from within max_age; older records are removed.
   virtual Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) = 0;
+
+  // Job timing histograms (docs/metrics.md): counters in the queue's `metrics` hash. Not a job
+  // transition, so plain HINCRBYs, one round trip for all queues.
+  using CounterIncrements = std::vector<std::pair<std::string, int64_t>>;
+  virtual Status AddMetrics(
+      const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) = 0;
+  virtual Result<CounterIncrements> ReadMetrics(const std::string& queue) = 0;
 };
 
 struct BrokerOptions {

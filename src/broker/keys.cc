@@ -16,6 +16,7 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       state_(base_ + "state"),
       results_(base_ + "result"),
       progress_(base_ + "progress"),
+      metrics_(base_ + "metrics"),
       wake_channel_(base_ + "wake") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }

@@ -26,6 +26,7 @@ class QueueKeys {
   const std::string& state() const { return state_; }          // HASH, id -> state record
   const std::string& results() const { return results_; }      // HASH, id -> result JSON
   const std::string& progress() const { return progress_; }    // HASH, id -> progress JSON
+  const std::string& metrics() const { return metrics_; }      // HASH, timing histograms
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
@@ -46,6 +47,7 @@ class QueueKeys {
   std::string state_;
   std::string results_;
   std::string progress_;
+  std::string metrics_;
   std::string wake_channel_;
 };
 

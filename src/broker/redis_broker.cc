@@ -538,6 +538,34 @@ class RedisBroker final : public Broker {
     return n.ok() ? Status::Ok() : n.status();
   }
 
+  Status AddMetrics(
+      const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) override {
+    std::vector<Command> commands;
+    for (const auto& [queue, increments] : per_queue) {
+      for (const auto& [field, n] : increments) {
+        commands.push_back(
+            Command{"HINCRBY", Keys(queue).metrics(), field}.Add(static_cast<long long>(n)));
+      }
+    }
+    if (commands.empty()) return Status::Ok();
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
+    for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "metrics"));
+    return Status::Ok();
+  }
+
+  Result<CounterIncrements> ReadMetrics(const std::string& queue) override {
+    auto reply = Run(Command{"HGETALL", Keys(queue).metrics()});
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "metrics"));
+    CounterIncrements out;
+    ReplyView v = reply->view();
+    for (size_t i = 0; i + 1 < v.size(); i += 2) {
+      out.emplace_back(std::string(v[i].str()), v[i + 1].AsInt());
+    }
+    return out;
+  }
+
   Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) override {
     ScriptCall call("worker_list", {WorkerRegistryKey(prefix_)});
     call.Arg(static_cast<int64_t>(max_age.count()));

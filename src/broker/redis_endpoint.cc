@@ -61,8 +61,9 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     return endpoint;
   }
   if (!url.starts_with(kRedis)) {
-    return InvalidArgument("redis_url", "must start with redis:// or unix:// (rediss:// TLS is "
-                                        "not supported by Debian 12's hiredis)");
+    return InvalidArgument("redis_url",
+                           "must start with redis:// or unix:// (rediss:// TLS is "
+                           "not supported by Debian 12's hiredis)");
   }
   std::string_view rest = url.substr(kRedis.size());
   if (rest.find_first_of("?#") != std::string_view::npos) {

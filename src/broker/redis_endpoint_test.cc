@@ -33,9 +33,9 @@ TEST(RedisEndpointTest, PasswordOnlyIpv6AndUnix) {
 }
 
 TEST(RedisEndpointTest, RejectsMalformedUrls) {
-  for (const char* bad : {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x",
-                          "redis://h/-1", "redis://h/0#frag", "unix://relative", "redis://[::1",
-                          "redis://:%zz@h"}) {
+  for (const char* bad :
+       {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x", "redis://h/-1",
+        "redis://h/0#frag", "unix://relative", "redis://[::1", "redis://:%zz@h"}) {
     EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
   }
 }

@@ -1,6 +1,8 @@
 #include "taskq/inspector.h"
 
 #include <algorithm>
+#include <charconv>
+#include <map>
 #include <mutex>
 
 #include "broker/broker.h"
@@ -73,6 +75,44 @@ Result<Inspector::WorkerList> Inspector::Workers(std::chrono::milliseconds max_a
 
 Result<QueueCounts> Inspector::Counts(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.Counts(queue); });
+}
+
+Result<QueueTimings> Inspector::Timings(const std::string& queue) {
+  auto counters = impl_->With(queue, [&](broker::Broker& b) { return b.ReadMetrics(queue); });
+  if (!counters.ok()) return counters.status();
+  // Fields "<p|w>:<type>:<bound ms>|+Inf|sum_ms|count" (worker/job_timings.h).
+  std::map<std::string, std::map<int64_t, int64_t>> buckets;  // "p:type" -> bound -> count
+  QueueTimings out;
+  for (const auto& [field, n] : *counters) {
+    const size_t first = field.find(':'), last = field.rfind(':');
+    if (first == std::string::npos || last == first) continue;
+    const std::string kind = field.substr(0, first);
+    const std::string type = field.substr(first + 1, last - first - 1);
+    const std::string what = field.substr(last + 1);
+    if (kind != "p" && kind != "w") continue;
+    TimingHistogram& h = (kind == "p" ? out.processing : out.wait)[type];
+    if (what == "sum_ms") {
+      h.sum_ms = n;
+    } else if (what == "count") {
+      h.count = n;
+    } else if (what == "+Inf") {
+      h.overflow = n;
+    } else {
+      int64_t bound = 0;
+      auto [ptr, ec] = std::from_chars(what.data(), what.data() + what.size(), bound);
+      if (ec == std::errc() && ptr == what.data() + what.size())
+        buckets[kind + ":" + type][bound] = n;
+    }
+  }
+  for (auto& [key, bounds] : buckets) {
+    const std::string type = key.substr(2);
+    TimingHistogram& h = (key[0] == 'p' ? out.processing : out.wait)[type];
+    for (const auto& [bound, n] : bounds) {
+      h.bounds_ms.push_back(bound);
+      h.counts.push_back(n);
+    }
+  }
+  return out;
 }
 
 Result<std::vector<Job>> Inspector::List(const std::string& queue, JobState state, int64_t offset,

@@ -1,11 +1,13 @@
 // Tells the others this worker is alive and what it runs: every `interval` it writes its
-// description to the worker registry (worker_heartbeat.lua); Stop removes it. A worker killed
-// without Stop ages out of listings after HeartbeatOptions::max_age.
+// description to the worker registry (worker_heartbeat.lua), and adds the job timing histogram
+// increments gathered since the last beat to the queues' metrics hashes; Stop sends the last
+// increments and removes the record. A worker killed without Stop ages out of listings.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,8 +24,9 @@ struct HeartbeatOptions {
 
 class Heartbeat {
  public:
+  using QueueIncrements = std::vector<std::pair<std::string, broker::Broker::CounterIncrements>>;
   Heartbeat(HeartbeatOptions options, std::unique_ptr<broker::Broker> broker,
-            std::function<WorkerInfo()> describe);
+            std::function<WorkerInfo()> describe, std::function<QueueIncrements()> drain_metrics);
   ~Heartbeat();  // Stop()
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
@@ -35,8 +38,14 @@ class Heartbeat {
   Status RunOnce();
 
  private:
+  Status SendMetrics();
+
   const HeartbeatOptions options_;
   const std::function<WorkerInfo()> describe_;
+  const std::function<QueueIncrements()> drain_metrics_;
+  // Increments Redis has not taken yet (it was unreachable): sent with the next beat. Only on
+  // thread_ (or the caller of RunOnce).
+  std::map<std::pair<std::string, std::string>, int64_t> unsent_;
   std::unique_ptr<broker::Broker> broker_;  // only on thread_ (or the caller before Start)
   std::string id_;                          // immutable after the first RunOnce
   std::mutex mu_;

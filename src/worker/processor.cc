@@ -41,7 +41,8 @@ class RunningJob final : public JobContext {
         options_(std::move(body.options)),
         attempt_(claimed.attempt),
         token_(claimed.token),
-        deadline_(deadline) {}
+        deadline_(deadline),
+        started_(Clock::now()) {}
 
   const std::string& id() const override { return id_; }
   const std::string& type() const override { return type_; }
@@ -57,6 +58,7 @@ class RunningJob final : public JobContext {
   Clock::time_point deadline() const override { return deadline_; }
 
   broker::Lease lease() const { return {id_, token_}; }
+  Clock::time_point started() const { return started_; }
   const EnqueueOptions& options() const { return options_; }
   void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
 
@@ -73,6 +75,7 @@ class RunningJob final : public JobContext {
   const int32_t attempt_;
   const int64_t token_;
   const Clock::time_point deadline_;
+  const Clock::time_point started_;
   std::atomic<bool> stop_{false};
 };
 
@@ -168,6 +171,11 @@ void Processor::Shutdown() {
 Processor::Stats Processor::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
+}
+
+std::vector<std::pair<std::string, int64_t>> Processor::DrainTimings() {
+  std::lock_guard lock(mu_);
+  return timings_.Drain();
 }
 
 int64_t Processor::running() const {
@@ -292,9 +300,15 @@ void Processor::TimeOutJobs(Clock::time_point now) {
   }
 }
 
-std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed) {
+std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int64_t now_ms) {
   ++stats_.claimed;
   auto body = DecodeJobBody(claimed.body, options_.queue);
+  if (body.ok() && claimed.attempt == 1) {
+    // Waited since due: run-at, or creation plus delay. Retries wait by design: not counted.
+    const int64_t due =
+        body->options.run_at_ms.value_or(body->created_ms + body->options.delay.count());
+    timings_.RecordWait(body->type, now_ms - due);
+  }
   const RegisteredHandler* handler = body.ok() ? handlers_.Find(body->type) : nullptr;
   const milliseconds timeout = body.ok() && body->options.timeout.count() > 0
                                    ? body->options.timeout
@@ -340,6 +354,9 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
     if (abandoned_.erase(job.get()) > 0) {
     } else {
       running_.erase(job->id());
+      timings_.RecordProcessing(
+          job->type(),
+          std::chrono::duration_cast<milliseconds>(Clock::now() - job->started()).count());
       if (result.kind == HandlerResult::Kind::kSuccess &&
           result.result_json.size() > kMaxResultBytes) {
         AddFailure(*job,
@@ -494,7 +511,7 @@ void Processor::Loop() {
       std::vector<std::shared_ptr<RunningJob>> inline_jobs;
       std::vector<std::function<void()>> pooled;
       for (broker::ClaimedJob& claimed_job : claimed.jobs) {
-        std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job));
+        std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms);
         if (!job) continue;
         if (handlers_.Find(job->type())->options.run_inline) {
           inline_jobs.push_back(std::move(job));

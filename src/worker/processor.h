@@ -18,6 +18,7 @@
 
 #include "broker/broker.h"
 #include "worker/handler_registry.h"
+#include "worker/job_timings.h"
 #include "worker/thread_pool.h"
 
 namespace taskq::worker {
@@ -62,6 +63,8 @@ class Processor {
   };
   Stats stats() const;
   int64_t running() const;
+  // Processing and wait-time histogram increments since the last call (JobTimings::Drain).
+  std::vector<std::pair<std::string, int64_t>> DrainTimings();
 
   // Called by RunningJob (handler threads).
   void AddProgress(const RunningJob& job, std::string progress_json, std::string log_line);
@@ -70,8 +73,9 @@ class Processor {
   void Loop();
   // Registers the job as running and hands it to a handler thread; an inline job is returned for
   // the loop to run once it has released mu_.
-  std::shared_ptr<RunningJob> StartJob(broker::ClaimedJob claimed);  // mu_ held
-  void RunHandler(const std::shared_ptr<RunningJob>& job);           // handler thread
+  // now_ms: Redis time of the claim.
+  std::shared_ptr<RunningJob> StartJob(broker::ClaimedJob claimed, int64_t now_ms);  // mu_ held
+  void RunHandler(const std::shared_ptr<RunningJob>& job);  // handler thread
   // retry_after >= 0 replaces the backoff delay. mu_ held.
   void AddFailure(const RunningJob& job, const std::string& message, bool retry,
                   std::chrono::milliseconds retry_after = std::chrono::milliseconds(-1));
@@ -117,6 +121,7 @@ class Processor {
   bool exit_ = false;
   bool flush_in_flight_ = false;
   Stats stats_;
+  JobTimings timings_;
 };
 
 }  // namespace taskq::worker

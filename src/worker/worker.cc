@@ -120,6 +120,11 @@ class Worker::Impl {
           info.completed = s.completed;
           info.failed = s.failed;
           return info;
+        },
+        [this] {
+          worker::Heartbeat::QueueIncrements out;
+          for (const auto& p : processors_) out.emplace_back(p->queue(), p->DrainTimings());
+          return out;
         });
     heartbeat_->Start();
     running_ = true;

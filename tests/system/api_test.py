@@ -450,6 +450,20 @@ class ApiTest(unittest.TestCase):
         self.assertIn('taskq_http_requests_total{method="POST",route="/api/jobs",code="201"}',
                       text)
         self.assertIn("taskq_http_request_duration_seconds_bucket", text)
+        # Job timing histograms, reported by the worker's heartbeat (every 200 ms here).
+        _, body, _ = self.post_job({"type": "sleep", "data": {"ms": 20}})
+        self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "completed"))
+        def histogram_line():
+            metrics = self.api.request("GET", "/metrics")[1].decode()
+            return [line for line in metrics.splitlines()
+                    if line.startswith('taskq_job_processing_seconds_count{queue="sleep",'
+                                       'type="sleep"}')]
+        lines = wait_until(histogram_line, timeout=5)
+        self.assertTrue(lines)
+        self.assertGreaterEqual(int(lines[0].split()[-1]), 1)
+        metrics = self.api.request("GET", "/metrics")[1].decode()
+        self.assertIn('taskq_job_wait_seconds_bucket{queue="sleep",type="sleep",le="+Inf"}',
+                      metrics)
 
     def test_openapi_document_and_routes_agree(self):
         status, doc, _ = self.api.request("GET", "/api/openapi.json")

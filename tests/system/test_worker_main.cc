@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   options.lease = std::chrono::milliseconds(std::stoi(argv[3]));
   options.shutdown_grace = std::chrono::milliseconds(std::stoi(argv[4]));
   options.recover_interval = std::chrono::milliseconds(100);
+  options.heartbeat_interval = std::chrono::milliseconds(200);  // timings show up quickly
   taskq::Worker worker(options);
   const std::string pid = std::to_string(::getpid());
   worker.Register("sleep", [&](taskq::JobContext& job) {

@@ -106,6 +106,42 @@ TEST_F(WorkerTest, RetryAfterReplacesTheBackoffDelay) {
   EXPECT_EQ(GetJob(id).errors.at(0).message, "429 Too Many Requests");
 }
 
+TEST_F(WorkerTest, TimingHistogramsReachRedisWithTheHeartbeat) {
+  WorkerOptions options = Options();
+  options.heartbeat_interval = milliseconds(50);
+  Worker worker(options);
+  worker.Register("t", [](JobContext&) {
+    std::this_thread::sleep_for(milliseconds(30));
+    return HandlerResult::Success();
+  });
+  worker.Register("u", [](JobContext&) { return HandlerResult::Fail("no"); });
+  ASSERT_TRUE(worker.Start().ok());
+  std::vector<std::string> ids = {Enqueue(), Enqueue(), Enqueue(), Enqueue("{}", {}, "u")};
+  for (const auto& id : ids)
+    ASSERT_TRUE(WaitUntil([&] {
+      Job job = GetJob(id);
+      return job.state == JobState::kCompleted || job.state == JobState::kDead;
+    }));
+  worker.Stop();  // sends what the last beat did not
+  auto timings = inspector_->Timings("q");
+  ASSERT_TRUE(timings.ok()) << timings.status().ToString();
+  const TimingHistogram& t = timings->processing.at("t");
+  EXPECT_EQ(t.count, 3);
+  EXPECT_GE(t.sum_ms, 3 * 30);
+  ASSERT_FALSE(t.bounds_ms.empty());
+  int64_t in_buckets = t.overflow;
+  for (size_t i = 0; i < t.counts.size(); ++i) {
+    in_buckets += t.counts[i];
+    if (t.counts[i] > 0) {
+      EXPECT_GE(t.bounds_ms[i], 30);  // none ran faster than 30 ms
+    }
+  }
+  EXPECT_EQ(in_buckets, 3);
+  EXPECT_EQ(timings->processing.at("u").count, 1);  // failed attempts count too
+  EXPECT_EQ(timings->wait.at("t").count, 3);
+  EXPECT_EQ(timings->wait.at("u").count, 1);
+}
+
 TEST_F(WorkerTest, PermanentFailureAndUnknownTypeAreDeadAtOnce) {
   Worker worker(Options());
   worker.Register("t", [](JobContext&) { return HandlerResult::Fail("bad address"); });
