@@ -39,12 +39,13 @@ def wait_until(predicate, timeout=10.0, interval=0.02):
 class Redis:
     """A redis-server of our own, on a free port, without persistence."""
 
-    def __init__(self):
+    def __init__(self, *extra_args):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="taskq-api-redis-")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--maxmemory-policy", "noeviction"],
+             "--appendonly", "no", "--dir", self.dir, "--maxmemory-policy", "noeviction",
+             *extra_args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not wait_until(self._ping):
             raise RuntimeError("redis-server did not start")
@@ -57,7 +58,7 @@ class Redis:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # up (maybe with ACLs)
         except OSError:
             return False
 
@@ -626,6 +627,38 @@ class QuickStartTest(unittest.TestCase):
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", redis_port), timeout=1).close()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+class RedisAclTest(unittest.TestCase):
+    def test_acl_user_password_and_database_from_the_url(self):
+        redis = Redis("--user", "default", "off", "--user", "app", "on", ">s3cret-pass", "~*",
+                      "&*", "+@all")
+        try:
+            url = f"redis://app:s3cret-pass@127.0.0.1:{redis.port}/3"
+            api = Api(url, "--job-types", "sleep")
+            worker = Worker(url, "sleep=1")
+            try:
+                status, body, _ = api.request("POST", "/api/jobs", {"type": "sleep", "data": {}})
+                self.assertEqual(status, 201, body)
+                status, job, _ = api.request("GET", body["links"]["wait"] + "&timeout_ms=5000")
+                self.assertEqual(job["state"], "completed")
+                keys = subprocess.run(
+                    ["redis-cli", "-p", str(redis.port), "--user", "app", "--pass", "s3cret-pass",
+                     "--no-auth-warning", "-n", "3", "EXISTS", f"taskq:{{sleep}}:j:{body['id']}"],
+                    capture_output=True, text=True).stdout.strip()
+                self.assertEqual(keys, "1")  # in database 3, as the URL says
+            finally:
+                worker.stop()
+                api.stop()
+            wrong = Api(f"redis://app:wrong@127.0.0.1:{redis.port}/3", "--job-types", "sleep")
+            try:
+                status, error, _ = wrong.request("GET", "/readyz")
+                self.assertEqual(status, 503)
+                self.assertNotIn("wrong", json.dumps(error))  # the password is not echoed
+            finally:
+                wrong.stop()
+        finally:
+            redis.stop()
 
 
 class CliTest(unittest.TestCase):
