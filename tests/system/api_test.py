@@ -392,6 +392,38 @@ class ApiTest(unittest.TestCase):
                       {"type": "email", "data": {"to": "a@example.com", "cc": 5}}]})
         self.assertEqual((status, error["error"]["field"]), (422, "jobs[1].data.cc"))
 
+    def test_mutated_bodies_never_crash_the_server_or_half_write_a_job(self):
+        import random
+        rng = random.Random(1234)  # fixed seed: a failure reproduces
+        base = json.dumps({"type": "hold", "queue": "fuzzq", "priority": 3, "delay_ms": 600000,
+                           "backoff": {"type": "fixed", "delay_ms": 5},
+                           "data": {"to": "a@b.c", "n": [1, 2.5, None, True], "s": "é\u0000"}})
+        alphabet = '{}[]",:\\0123456789.eE+-truefalsn \t\n\u00e9\ud83d\ude00' + "\x00\x7f"
+        created = 0
+        for i in range(300):
+            chars = list(base)
+            for _ in range(rng.randint(1, 6)):
+                op, pos = rng.random(), rng.randrange(len(chars))
+                if op < 0.4:
+                    chars[pos] = rng.choice(alphabet)
+                elif op < 0.7:
+                    del chars[pos]
+                else:
+                    chars.insert(pos, rng.choice(alphabet))
+            body = "".join(chars).encode("utf-8", "surrogatepass")
+            status, answer, _ = self.api.request("POST", "/api/jobs", raw=body)
+            self.assertIn(status, (200, 201, 400, 413, 422), (body, answer))
+            self.assertIn("error" if status >= 400 else "id", answer)
+            if status == 201:
+                created += 1
+                # What was accepted is whole: it reads back with its options.
+                self.assertEqual(self.get_job(answer["id"])[0], 200)
+        self.assertEqual(self.api.request("GET", "/healthz")[0], 200)
+        counts = self.api.request("GET", "/api/queues/fuzzq")
+        if created:
+            self.assertEqual(counts[1]["counts"]["delayed"] + counts[1]["counts"]["waiting"],
+                             created)
+
     def test_body_over_the_limit_is_413(self):
         big = json.dumps({"type": "x", "data": {"blob": "a" * 70000}})
         status, error, _ = self.api.request("POST", "/api/jobs", raw=big)
