@@ -47,22 +47,13 @@ constexpr std::string_view kResultHeaders[] = {
 // (a wrong Content-Length or Transfer-Encoding desynchronises the connection), Host must match the
 // checked URL, and the signature headers must come from the worker's secret.
 constexpr std::string_view kReservedHeaders[] = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    "expect",
-    "webhook-id",
-    "webhook-timestamp",
-    "webhook-signature",
-};
+    // hop by hop (RFC 9110 7.6.1)
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+    "te", "trailer", "transfer-encoding", "upgrade",
+    // framing and routing, owned by libcurl
+    "host", "content-length", "expect",
+    // the signature, owned by the worker's secret
+    "webhook-id", "webhook-timestamp", "webhook-signature"};
 
 // Credentials of the first receiver, not sent on to another origin by a redirect.
 constexpr std::string_view kOriginBoundHeaders[] = {"authorization", "cookie"};
