@@ -16,6 +16,8 @@ Answers by path (the query string is ignored):
   /redirect        302 to http://10.0.0.1:PORT/ok (a private address)
   /redirect-local  302 to /ok (relative: the same server)
   /redirect-loop   302 to itself
+  /redirect-other  302 to http://localhost:PORT/ok (the same server, another origin)
+  /binary          200, bytes that are not UTF-8
   anything else    404
 """
 import argparse
@@ -80,6 +82,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(302, b"", [("Location", "/ok")])
         elif path == "/redirect-loop":
             self.answer(302, b"", [("Location", "/redirect-loop")])
+        elif path == "/redirect-other":
+            self.answer(302, b"", [("Location", "http://localhost:%d/ok" % port)])
+        elif path == "/binary":
+            self.answer(200, b"ok \xff\xfe \xc3", [("Content-Type", "application/octet-stream")])
         else:
             self.answer(404, b"not found")
 

@@ -324,6 +324,37 @@ TEST_F(WebhookTest, FollowedRedirectIsCheckedAndSignedAgain) {
   EXPECT_EQ(server_->Requests().size(), 2u + 3u);
 }
 
+TEST_F(WebhookTest, CredentialsAreNotSentOnToAnotherOrigin) {
+  WebhookOptions options = Options();
+  options.max_redirects = 1;
+  const json::object data = {
+      {"url", server_->Url("/redirect-other")},
+      {"method", "PUT"},
+      {"headers",
+       json::object{{"Authorization", "Bearer t0ken"}, {"Cookie", "a=b"}, {"X-Tenant", "acme"}}},
+      {"body", "x"}};
+  const HandlerResult result = Run(options, data);
+  ASSERT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
+  const std::vector<RecordedRequest> requests = server_->Requests();
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].Header("Authorization"), "Bearer t0ken");
+  EXPECT_EQ(requests[1].Header("Host"), "localhost:" + std::to_string(server_->port()));
+  EXPECT_EQ(requests[1].method, "PUT");  // 302 changes only a POST
+  EXPECT_EQ(requests[1].body, "x");
+  EXPECT_FALSE(requests[1].HasHeader("Authorization"));
+  EXPECT_FALSE(requests[1].HasHeader("Cookie"));
+  EXPECT_EQ(requests[1].Header("X-Tenant"), "acme");
+  ExpectSignedBy(requests[1], "job-1");
+}
+
+TEST_F(WebhookTest, AnswerThatIsNotUtf8IsStoredAsValidText) {
+  const HandlerResult result = Run(Options(), {{"url", server_->Url("/binary")}});
+  ASSERT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
+  const json::value reply = json::parse(result.result_json);
+  EXPECT_EQ(reply.at("body").as_string(), "ok \uFFFD\uFFFD \uFFFD");
+  EXPECT_EQ(reply.at("truncated"), false);
+}
+
 TEST_F(WebhookTest, LargeAnswerIsTruncatedAtACharacterBoundary) {
   WebhookOptions options = Options();
   options.max_response_bytes = 1001;  // in the middle of the 501st "ä"
