@@ -5,6 +5,17 @@
 #include <filesystem>
 
 namespace taskq::bin {
+namespace {
+
+// The flag an operator sets for a WebhookOptions field, for startup errors.
+std::string WebhookFlag(const std::string& field) {
+  if (field == "allow_cidrs") return "--webhook-allow";
+  if (field == "max_redirects") return "--webhook-max-redirects";
+  if (field == "secret") return "--webhook-secret";
+  return "webhook " + field;
+}
+
+}  // namespace
 
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   handlers::EmailOptions email = flags.email;
@@ -16,11 +27,29 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
     spdlog::info("email: delivering through {}", email.smtp_url);
   }
   worker.Register("email", handlers::MakeEmailHandler(std::move(email)));
+
+  const handlers::WebhookOptions& webhook = flags.webhook;
+  std::string allowed;
+  for (const std::string& cidr : webhook.allow_cidrs) {
+    allowed += (allowed.empty() ? "" : ", ") + cidr;
+  }
+  spdlog::info("webhook: {}, {} redirect(s) followed, private addresses allowed: {}",
+               webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
+               webhook.max_redirects, allowed.empty() ? "none" : allowed);
+  worker.Register("webhook", handlers::MakeWebhookHandler(webhook));
+}
+
+Status ValidateHandlerFlags(const HandlerFlags& flags) {
+  if (Status s = handlers::ValidateWebhookOptions(flags.webhook); !s.ok()) {
+    return InvalidArgument(WebhookFlag(s.field()), s.message());
+  }
+  return Status::Ok();
 }
 
 std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra) {
   std::vector<api::JobTypeInfo> types;
   types.push_back({"email", handlers::ValidateEmailData});
+  types.push_back({"webhook", handlers::ValidateWebhookData});
   for (const std::string& name : extra) {
     if (name == "*") return {};
     if (!name.empty()) types.push_back({name, nullptr});

@@ -7,6 +7,7 @@
 
 #include "api/api_service.h"
 #include "handlers/email.h"
+#include "handlers/webhook.h"
 #include "taskq/worker.h"
 
 namespace taskq::bin {
@@ -14,8 +15,12 @@ namespace taskq::bin {
 struct HandlerFlags {
   std::string data_dir = "data";  // outbox (email without SMTP) and other files live below it
   handlers::EmailOptions email;   // email.outbox_dir is set from data_dir
+  handlers::WebhookOptions webhook;
 };
 
+// Checks what RegisterBuiltinHandlers would otherwise turn into failed jobs (a bad webhook CIDR
+// or secret), so the process refuses to start instead.
+Status ValidateHandlerFlags(const HandlerFlags& flags);
 // Email goes to <data_dir>/outbox when no SMTP URL is configured.
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
 // Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are.

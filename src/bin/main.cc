@@ -118,6 +118,17 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
       ->envname("TASKQ_SMTP_STARTTLS");
   cmd->add_option("--mail-from", f->email.default_from, "sender of emails that name none")
       ->envname("TASKQ_MAIL_FROM");
+  cmd->add_option("--webhook-secret", f->webhook.secret,
+                  "signs webhook requests (Standard Webhooks): whsec_<base64> or raw bytes")
+      ->envname("TASKQ_WEBHOOK_SECRET");
+  cmd->add_option("--webhook-allow", f->webhook.allow_cidrs,
+                  "CIDRs webhooks may reach although private/loopback/link-local, comma-separated")
+      ->envname("TASKQ_WEBHOOK_ALLOW")
+      ->delimiter(',');
+  cmd->add_option("--webhook-max-redirects", f->webhook.max_redirects,
+                  "redirects a webhook follows, each checked again (0: none)")
+      ->envname("TASKQ_WEBHOOK_MAX_REDIRECTS")
+      ->check(CLI::Range(0, 20));
 }
 
 void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
@@ -254,6 +265,7 @@ int main(int argc, char** argv) {
     auto parsed = taskq::ParseQueueList(queues);
     if (!parsed.ok()) return Fail(parsed.status());
     worker_options.queues = std::move(*parsed);
+    if (auto s = taskq::bin::ValidateHandlerFlags(handler_flags); !s.ok()) return Fail(s);
   }
   const std::string default_url = "redis://127.0.0.1:6379";
 
