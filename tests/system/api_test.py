@@ -771,6 +771,93 @@ class CliTest(unittest.TestCase):
         self.assertIn("--listen", result.stderr + result.stdout)
 
 
+class BuiltinTypesTest(unittest.TestCase):
+    """Each built-in job type end to end: POST /api/jobs to `taskq up`, a real worker, real
+    services (a loopback HTTP server for webhook, files for the others)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import http.server
+        import threading
+
+        received = cls.received = []
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.path, dict(self.headers), body))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"ok": true}')
+
+            def log_message(self, *args):
+                pass
+
+        cls.hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=cls.hook.serve_forever, daemon=True).start()
+        cls.data_dir = tempfile.mkdtemp(prefix="taskq-types-")
+        cls.port = free_port()
+        cls.log = open(os.path.join(cls.data_dir, "up.log"), "w")
+        cls.up = subprocess.Popen(
+            [TASKQ, "up", "--data-dir", cls.data_dir, "--redis-port", str(free_port()),
+             "--listen", f"127.0.0.1:{cls.port}", "--dashboard-listen", "",
+             "--webhook-allow", "127.0.0.0/8", "--webhook-secret", "whsec_c2VjcmV0LWtleS0xMjM0"],
+            stdout=cls.log, stderr=subprocess.STDOUT)
+        cls.api = Api.__new__(Api)  # only its request() helper, on the up process' port
+        cls.api.port = cls.port
+        if not wait_until(lambda: cls._ready(), timeout=30):
+            raise RuntimeError("taskq up did not become ready")
+
+    @classmethod
+    def _ready(cls):
+        try:
+            return cls.api.request("GET", "/readyz", timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.up.terminate()
+        cls.up.wait(30)
+        cls.log.close()
+        cls.hook.shutdown()
+        cls.hook.server_close()
+        shutil.rmtree(cls.data_dir, ignore_errors=True)
+
+    def run_job(self, job):
+        status, created, _ = self.api.request("POST", "/api/jobs", job)
+        self.assertEqual(status, 201, created)
+        status, done, _ = self.api.request("GET", created["links"]["wait"] + "&timeout_ms=20000")
+        self.assertEqual(status, 200, done)
+        self.assertEqual(done["state"], "completed", done)
+        return done
+
+    def test_email(self):
+        job = self.run_job({"type": "email", "data": {"to": ["a@example.com", "b@example.com"],
+                                                      "subject": "Grüße", "text": "hi"}})
+        with open(job["result"]["path"], encoding="utf-8") as f:
+            message = f.read()
+        self.assertIn("To: a@example.com, b@example.com", message)
+        self.assertIn("=?utf-8?", message.lower())  # the subject is RFC 2047 encoded
+
+    def test_webhook_is_delivered_and_signed(self):
+        import base64
+        import hashlib
+        import hmac
+        url = f"http://127.0.0.1:{self.hook.server_address[1]}/hook"
+        job = self.run_job({"type": "webhook", "data": {"url": url, "body": {"event": "paid"}}})
+        self.assertEqual(job["result"]["status"], 200)
+        path, headers, body = self.received[-1]
+        self.assertEqual(path, "/hook")
+        self.assertEqual(json.loads(body), {"event": "paid"})
+        self.assertEqual(headers["webhook-id"], job["id"])
+        signed = f"{job['id']}.{headers['webhook-timestamp']}.".encode() + body
+        expected = base64.b64encode(hmac.new(b"secret-key-1234", signed,
+                                             hashlib.sha256).digest()).decode()
+        self.assertIn("v1," + expected, headers["webhook-signature"].split())
+
+
 class ListenPolicyTest(unittest.TestCase):
     def test_refuses_to_listen_beyond_loopback_without_keys(self):
         redis = Redis()
