@@ -65,7 +65,11 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
     return 0;
   }
   taskq::Worker worker(options);
-  taskq::bin::RegisterBuiltinHandlers(worker, handlers);
+  // Handlers that read or clean queues (export, cleanup) use the worker's own Redis.
+  taskq::bin::HandlerFlags handler_flags = handlers;
+  handler_flags.redis_url = options.redis_url;
+  handler_flags.key_prefix = options.key_prefix;
+  taskq::bin::RegisterBuiltinHandlers(worker, handler_flags);
   // A job whose type has no handler on this worker goes dead with a message naming the type.
   if (auto s = worker.Start(); !s.ok()) return Fail(s);
   std::string names;
@@ -104,7 +108,8 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* q
 }
 
 void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
-  cmd->add_option("--data-dir", f->data_dir, "where taskq keeps files (managed Redis, outbox)")
+  cmd->add_option("--data-dir", f->data_dir,
+                  "where taskq keeps files (managed Redis, outbox, exports, imports)")
       ->envname("TASKQ_DATA_DIR");
   cmd->add_option("--smtp-url", f->email.smtp_url,
                   "smtp://host:port or smtps://host:port (empty: email goes to DATA/outbox)")
@@ -116,6 +121,11 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
       ->envname("TASKQ_SMTP_STARTTLS");
   cmd->add_option("--mail-from", f->email.default_from, "sender of emails that name none")
       ->envname("TASKQ_MAIL_FROM");
+  cmd->add_option("--cleanup-root", f->cleanup_roots,
+                  "directory cleanup jobs may delete files below (repeatable; default "
+                  "DATA/outbox and DATA/exports)")
+      ->envname("TASKQ_CLEANUP_ROOTS")
+      ->delimiter(',');
 }
 
 void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
