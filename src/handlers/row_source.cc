@@ -267,10 +267,14 @@ class JobHistorySource : public RowSource {
         if (done_) return false;
         auto page = inspector_.List(query_.queue, query_.state, offset_, query_.page_size);
         if (!page.ok()) return page.status();
-        if (static_cast<int64_t>(page->size()) < query_.page_size) done_ = true;
+        // A short page is not the end: List leaves out jobs removed between its two steps. Only
+        // an empty page is; a job read twice because of the shortfall is skipped by the cursor.
+        if (page->empty()) {
+          done_ = true;
+          return false;
+        }
         offset_ += static_cast<int64_t>(page->size());
         for (Job& job : *page) page_.push_back(std::move(job));
-        if (page_.empty()) return false;
       }
       Job job = std::move(page_.front());
       page_.pop_front();

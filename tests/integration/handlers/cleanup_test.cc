@@ -72,7 +72,8 @@ class CleanupFilesTest : public ::testing::Test {
   std::set<std::string> FilesUnder(const std::string& dir) {
     std::set<std::string> names;
     for (const auto& e : fs::recursive_directory_iterator(dir)) {
-      if (!e.is_directory() || e.is_symlink()) names.insert(e.path().lexically_relative(dir).string());
+      if (!e.is_directory() || e.is_symlink())
+        names.insert(e.path().lexically_relative(dir).string());
     }
     return names;
   }

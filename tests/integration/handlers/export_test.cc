@@ -430,9 +430,9 @@ TEST_F(ExportTest, MillionRowNdjsonFileExportKeepsMemoryBounded) {
   EXPECT_EQ(out.at("rows").as_int64(), kRows);
   EXPECT_EQ(ctx.progress.size(), static_cast<size_t>(kRows / 10000 + 1));
   EXPECT_EQ(ctx.progress.back(), "{\"rows\":1000000}");
-  std::printf("[ measure  ] 1,000,000 rows NDJSON -> CSV (%lld bytes): peak RSS grew by %lld KiB%s\n",
-              static_cast<long long>(out.at("bytes").as_int64()),
-              static_cast<long long>(delta_kib), meter.peak_was_reset() ? "" : " (ru_maxrss)");
+  std::printf("[ measure  ] 1,000,000 rows NDJSON -> CSV (%lld bytes): peak RSS +%lld KiB%s\n",
+              static_cast<long long>(out.at("bytes").as_int64()), static_cast<long long>(delta_kib),
+              meter.peak_was_reset() ? "" : " (ru_maxrss)");
   RecordProperty("peak_rss_delta_kib", std::to_string(delta_kib));
   if (!kSanitized) {
     EXPECT_LT(delta_kib, 64 * 1024);
