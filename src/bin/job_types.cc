@@ -37,6 +37,28 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
                webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
                webhook.max_redirects, allowed.empty() ? "none" : allowed);
   worker.Register("webhook", handlers::MakeWebhookHandler(webhook));
+
+  const std::filesystem::path data_dir(flags.data_dir);
+  handlers::ExportOptions exports;
+  exports.exports_dir = (data_dir / "exports").string();
+  exports.input_root = (data_dir / "imports").string();
+  exports.redis_url = flags.redis_url;
+  exports.key_prefix = flags.key_prefix;
+  worker.Register("export", handlers::MakeExportHandler(std::move(exports)));
+
+  handlers::CleanupOptions cleanup;
+  cleanup.roots = flags.cleanup_roots;
+  if (cleanup.roots.empty()) {
+    cleanup.roots = {(data_dir / "outbox").string(), (data_dir / "exports").string()};
+  }
+  cleanup.redis_url = flags.redis_url;
+  cleanup.key_prefix = flags.key_prefix;
+  std::string roots;
+  for (const std::string& root : cleanup.roots) {
+    roots += (roots.empty() ? "" : ", ") + std::filesystem::absolute(root).string();
+  }
+  spdlog::info("cleanup: files may be deleted below {}", roots);
+  worker.Register("cleanup", handlers::MakeCleanupHandler(std::move(cleanup)));
 }
 
 Status ValidateHandlerFlags(const HandlerFlags& flags) {
@@ -50,6 +72,8 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
   std::vector<api::JobTypeInfo> types;
   types.push_back({"email", handlers::ValidateEmailData});
   types.push_back({"webhook", handlers::ValidateWebhookData});
+  types.push_back({"export", handlers::ValidateExportData});
+  types.push_back({"cleanup", handlers::ValidateCleanupData});
   for (const std::string& name : extra) {
     if (name == "*") return {};
     if (!name.empty()) types.push_back({name, nullptr});

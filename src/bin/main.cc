@@ -67,7 +67,11 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
     return 0;
   }
   taskq::Worker worker(options);
-  taskq::bin::RegisterBuiltinHandlers(worker, handlers);
+  // Handlers that read or clean queues (export, cleanup) use the worker's own Redis.
+  taskq::bin::HandlerFlags handler_flags = handlers;
+  handler_flags.redis_url = options.redis_url;
+  handler_flags.key_prefix = options.key_prefix;
+  taskq::bin::RegisterBuiltinHandlers(worker, handler_flags);
   // A job whose type has no handler on this worker goes dead with a message naming the type.
   if (auto s = worker.Start(); !s.ok()) return Fail(s);
   std::string names;
@@ -106,7 +110,8 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* q
 }
 
 void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
-  cmd->add_option("--data-dir", f->data_dir, "where taskq keeps files (managed Redis, outbox)")
+  cmd->add_option("--data-dir", f->data_dir,
+                  "where taskq keeps files (managed Redis, outbox, exports, imports)")
       ->envname("TASKQ_DATA_DIR");
   cmd->add_option("--smtp-url", f->email.smtp_url,
                   "smtp://host:port or smtps://host:port (empty: email goes to DATA/outbox)")
@@ -129,6 +134,11 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
                   "redirects a webhook follows, each checked again (0: none)")
       ->envname("TASKQ_WEBHOOK_MAX_REDIRECTS")
       ->check(CLI::Range(0, 20));
+  cmd->add_option("--cleanup-root", f->cleanup_roots,
+                  "directory cleanup jobs may delete files below (repeatable; default "
+                  "DATA/outbox and DATA/exports)")
+      ->envname("TASKQ_CLEANUP_ROOTS")
+      ->delimiter(',');
 }
 
 void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {

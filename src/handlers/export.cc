@@ -1,0 +1,425 @@
+#include "handlers/export.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "handlers/data_fields.h"
+#include "handlers/file_digest.h"
+#include "handlers/row_source.h"
+#include "handlers/safe_path.h"
+#include "handlers/table_writer.h"
+#include "taskq/inspector.h"
+
+namespace taskq::handlers {
+namespace json = boost::json;
+namespace fs = std::filesystem;
+namespace {
+
+constexpr size_t kMaxColumns = 16384;  // XLSX's limit, applied to every format alike
+constexpr size_t kMaxColumnNameBytes = 1024;
+constexpr size_t kMaxPathBytes = 4096;
+constexpr size_t kMaxQueueNameBytes = 256;
+constexpr int64_t kProgressEveryRows = 10000;
+// stop_requested() is a virtual call that may take a lock; every row would be wasteful.
+constexpr int64_t kStopCheckEveryRows = 256;
+
+enum class SourceKind { kInline, kFile, kQueue };
+
+struct ExportSpec {
+  ExportFormat format = ExportFormat::kCsv;
+  SourceKind source = SourceKind::kInline;
+  json::array rows;                               // kInline
+  std::string file;                               // kFile, as given
+  ExportFormat file_format = ExportFormat::kCsv;  // kFile: csv or ndjson
+  JobHistoryQuery history;                        // kQueue
+  std::vector<std::string> columns;               // empty: the source decides
+  std::string output;
+};
+
+std::optional<ExportFormat> ParseFormat(std::string_view name) {
+  if (name == "csv") return ExportFormat::kCsv;
+  if (name == "ndjson") return ExportFormat::kNdjson;
+  if (name == "xlsx") return ExportFormat::kXlsx;
+  return std::nullopt;
+}
+
+bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+
+Status ParseInlineSource(const json::object& source, const ExportOptions& options,
+                         ExportSpec* spec) {
+  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(source, {"rows"}, "data.source"));
+  const json::array* rows = source.at("rows").if_array();
+  if (rows == nullptr) return InvalidArgument("data.source.rows", "must be a list of rows");
+  if (rows->size() > options.max_inline_rows) {
+    return InvalidArgument("data.source.rows", "has more than " +
+                                                   std::to_string(options.max_inline_rows) +
+                                                   " rows (use a file source for more)");
+  }
+  for (size_t i = 0; i < rows->size(); ++i) {
+    if (!(*rows)[i].is_array() && !(*rows)[i].is_object()) {
+      return InvalidArgument("data.source.rows[" + std::to_string(i) + "]",
+                             "must be an object or a list of values");
+    }
+  }
+  spec->source = SourceKind::kInline;
+  spec->rows = *rows;
+  return Status::Ok();
+}
+
+Status ParseFileSource(const json::object& source, ExportSpec* spec) {
+  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(source, {"file", "format"}, "data.source"));
+  auto file = OptionalString(source, "file", "data.source.file", kMaxPathBytes);
+  if (!file.ok()) return file.status();
+  if (!*file || (*file)->empty() || HasControlCharacter(**file)) {
+    return InvalidArgument("data.source.file", "must be a file path (below the input directory)");
+  }
+  spec->file = std::move(**file);
+  auto format = OptionalString(source, "format", "data.source.format", 16);
+  if (!format.ok()) return format.status();
+  std::string name = format->value_or("");
+  if (name.empty()) {
+    const std::string extension = fs::path(spec->file).extension().string();
+    if (extension == ".csv") name = "csv";
+    if (extension == ".ndjson" || extension == ".jsonl") name = "ndjson";
+    if (name.empty()) {
+      return InvalidArgument("data.source.format",
+                             "is required when the file name ends in neither .csv nor .ndjson");
+    }
+  }
+  const auto parsed = ParseFormat(name);
+  if (!parsed || *parsed == ExportFormat::kXlsx) {
+    return InvalidArgument("data.source.format", "must be \"csv\" or \"ndjson\"");
+  }
+  spec->source = SourceKind::kFile;
+  spec->file_format = *parsed;
+  return Status::Ok();
+}
+
+Status ParseQueueSource(const json::object& source, ExportSpec* spec) {
+  TASKQ_RETURN_IF_ERROR(
+      RejectUnknownKeys(source, {"queue", "state", "from_ms", "to_ms"}, "data.source"));
+  auto queue = OptionalString(source, "queue", "data.source.queue", kMaxQueueNameBytes);
+  if (!queue.ok()) return queue.status();
+  if (!*queue || (*queue)->empty()) {
+    return InvalidArgument("data.source.queue", "must be a queue name");
+  }
+  spec->history.queue = std::move(**queue);
+  auto state = OptionalString(source, "state", "data.source.state", 32);
+  if (!state.ok()) return state.status();
+  if (*state) {
+    const auto parsed = ParseJobState(**state);
+    if (!parsed) {
+      return InvalidArgument("data.source.state",
+                             "must be one of waiting, delayed, active, completed, retrying, dead");
+    }
+    spec->history.state = *parsed;
+  }
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  auto from = OptionalInteger(source, "from_ms", "data.source.from_ms", 0, kMax);
+  if (!from.ok()) return from.status();
+  auto to = OptionalInteger(source, "to_ms", "data.source.to_ms", 0, kMax);
+  if (!to.ok()) return to.status();
+  if (*from && *to && **from > **to) {
+    return InvalidArgument("data.source.to_ms", "must not be before from_ms");
+  }
+  spec->history.from_ms = *from;
+  spec->history.to_ms = *to;
+  spec->source = SourceKind::kQueue;
+  return Status::Ok();
+}
+
+Status ParseColumns(const json::value* value, ExportSpec* spec) {
+  if (value == nullptr || value->is_null()) return Status::Ok();
+  const json::array* list = value->if_array();
+  if (list == nullptr) return InvalidArgument("data.columns", "must be a list of column names");
+  if (list->size() > kMaxColumns) {
+    return InvalidArgument("data.columns",
+                           "has more than " + std::to_string(kMaxColumns) + " columns");
+  }
+  std::unordered_set<std::string_view> seen;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string field = "data.columns[" + std::to_string(i) + "]";
+    const json::string* name = (*list)[i].if_string();
+    if (name == nullptr || name->empty())
+      return InvalidArgument(field, "must be a non-empty string");
+    if (name->size() > kMaxColumnNameBytes) {
+      return InvalidArgument(field,
+                             "is longer than " + std::to_string(kMaxColumnNameBytes) + " bytes");
+    }
+    if (!seen.insert({name->data(), name->size()}).second) {
+      return InvalidArgument(field, "names a column twice");
+    }
+    spec->columns.emplace_back(name->data(), name->size());
+  }
+  if (spec->source == SourceKind::kQueue) {
+    const std::vector<std::string>& fields = JobHistoryColumns();
+    for (size_t i = 0; i < spec->columns.size(); ++i) {
+      if (std::find(fields.begin(), fields.end(), spec->columns[i]) == fields.end()) {
+        return InvalidArgument("data.columns[" + std::to_string(i) + "]",
+                               "is not a job field (id, queue, type, state, attempts, "
+                               "created_ms, started_ms, finished_ms, data, result, error)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ExportSpec> ParseExportData(std::string_view data_json, const ExportOptions& options) {
+  auto root = ParseDataObject(data_json);
+  if (!root.ok()) return root.status();
+  const json::object& data = root->get_object();
+  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(data, {"format", "source", "columns", "output"}, "data"));
+  ExportSpec spec;
+  auto format = OptionalString(data, "format", "data.format", 16);
+  if (!format.ok()) return format.status();
+  const auto parsed_format = ParseFormat(format->value_or(""));
+  if (!parsed_format) return InvalidArgument("data.format", "must be csv, ndjson or xlsx");
+  spec.format = *parsed_format;
+
+  const json::value* source_value = data.if_contains("source");
+  const json::object* source = source_value ? source_value->if_object() : nullptr;
+  if (source == nullptr) {
+    return InvalidArgument("data.source", "must be an object with rows, a file or a queue");
+  }
+  const int kinds = source->contains("rows") + source->contains("file") + source->contains("queue");
+  if (kinds != 1) {
+    return InvalidArgument("data.source", "must have exactly one of rows, file and queue");
+  }
+  if (source->contains("rows")) {
+    TASKQ_RETURN_IF_ERROR(ParseInlineSource(*source, options, &spec));
+  } else if (source->contains("file")) {
+    TASKQ_RETURN_IF_ERROR(ParseFileSource(*source, &spec));
+  } else {
+    TASKQ_RETURN_IF_ERROR(ParseQueueSource(*source, &spec));
+  }
+  TASKQ_RETURN_IF_ERROR(ParseColumns(data.if_contains("columns"), &spec));
+
+  auto output = OptionalString(data, "output", "data.output", kMaxPathBytes);
+  if (!output.ok()) return output.status();
+  if (!*output) return InvalidArgument("data.output", "is required");
+  TASKQ_RETURN_IF_ERROR(CheckRelativeFilePath(**output, "data.output"));
+  spec.output = std::move(**output);
+  return spec;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Running a job
+
+// The file being written, removed unless it was renamed into place.
+class TempFile {
+ public:
+  TempFile() = default;
+  ~TempFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  // A new empty file (mode 0600) with a hidden name beside `final_path`, so the rename that
+  // publishes it stays within one file system.
+  Status Create(const fs::path& final_path) {
+    std::string name =
+        (final_path.parent_path() / ("." + final_path.filename().string() + ".XXXXXX")).string();
+    const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0) {
+      return Unavailable("cannot create a file in " + final_path.parent_path().string() + ": " +
+                         std::strerror(errno));
+    }
+    ::close(fd);
+    path_ = std::move(name);
+    return Status::Ok();
+  }
+
+  const std::string& path() const { return path_; }
+
+  Status RenameTo(const fs::path& final_path) {
+    if (::rename(path_.c_str(), final_path.c_str()) != 0) {
+      return Unavailable("cannot rename " + path_ + ": " + std::strerror(errno));
+    }
+    path_.clear();
+    // Makes the rename durable; the file is complete either way, so a failure is ignored.
+    if (const int dir_fd =
+            ::open(final_path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dir_fd >= 0) {
+      ::fsync(dir_fd);
+      ::close(dir_fd);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_;
+};
+
+// The output's final path: below the exports directory after resolving symbolic links, with its
+// parent directories created. Checked again after creating them, in case a directory was swapped
+// for a link in between.
+Result<fs::path> PrepareOutput(const ExportOptions& options, const std::string& output) {
+  std::error_code ec;
+  fs::create_directories(options.exports_dir, ec);
+  if (ec) return Unavailable("cannot create " + options.exports_dir + ": " + ec.message());
+  auto target = ResolveBelow(options.exports_dir, output, "data.output");
+  if (!target.ok()) return target.status();
+  fs::create_directories(target->parent_path(), ec);
+  if (ec) {
+    return Unavailable("cannot create " + target->parent_path().string() + ": " + ec.message());
+  }
+  auto again = ResolveBelow(options.exports_dir, output, "data.output");
+  if (!again.ok()) return again.status();
+  if (fs::is_directory(*again, ec)) {
+    return InvalidArgument("data.output", "names a directory: " + again->string());
+  }
+  return again;
+}
+
+Result<std::string> ResolveInputFile(const ExportOptions& options, const std::string& file) {
+  if (!fs::path(file).is_absolute()) {
+    auto resolved = ResolveBelow(options.input_root, file, "data.source.file");
+    if (!resolved.ok()) return resolved.status();
+    return resolved->string();
+  }
+  auto root = CanonicalPath(options.input_root);
+  if (!root.ok()) return root.status();
+  auto resolved = CanonicalPath(file, "data.source.file");
+  if (!resolved.ok()) return resolved.status();
+  if (!IsWithin(*root, *resolved) || *root == *resolved) {
+    return InvalidArgument("data.source.file", "is not below the input directory " +
+                                                   root->string() + " (symbolic links resolved)");
+  }
+  return resolved->string();
+}
+
+Status CheckColumns(const std::vector<std::string>& columns) {
+  if (columns.size() > kMaxColumns) {
+    return InvalidArgument("data.columns",
+                           "the source has more than " + std::to_string(kMaxColumns) + " columns");
+  }
+  std::unordered_set<std::string_view> seen;
+  for (const std::string& name : columns) {
+    if (!seen.insert(name).second) {
+      return InvalidArgument("data.columns", "the source names the column \"" + name +
+                                                 "\" twice; choose columns explicitly");
+    }
+  }
+  return Status::Ok();
+}
+
+HandlerResult RunExportJob(const ExportOptions& options, JobContext& ctx) {
+  auto spec = ParseExportData(ctx.data_json(), options);
+  if (!spec.ok()) return ResultFromStatus(spec.status());
+  auto final_path = PrepareOutput(options, spec->output);
+  if (!final_path.ok()) return ResultFromStatus(final_path.status());
+
+  std::unique_ptr<Inspector> inspector;  // outlives the source that borrows it
+  std::unique_ptr<RowSource> source;
+  switch (spec->source) {
+    case SourceKind::kInline:
+      source = MakeInlineRowSource(std::move(spec->rows));
+      break;
+    case SourceKind::kFile: {
+      auto path = ResolveInputFile(options, spec->file);
+      if (!path.ok()) return ResultFromStatus(path.status());
+      auto opened = spec->file_format == ExportFormat::kCsv ? OpenCsvFileSource(*path)
+                                                            : OpenNdjsonFileSource(*path);
+      if (!opened.ok()) return ResultFromStatus(opened.status());
+      source = std::move(*opened);
+      break;
+    }
+    case SourceKind::kQueue: {
+      if (options.redis_url.empty()) {
+        return HandlerResult::Fail("export: this worker has no Redis URL for queue sources");
+      }
+      auto opened = Inspector::Open({options.redis_url, options.key_prefix});
+      if (!opened.ok()) return ResultFromStatus(opened.status());
+      inspector = std::move(*opened);
+      source = MakeJobHistorySource(*inspector, spec->history);
+      break;
+    }
+  }
+  auto columns = source->Columns(spec->columns);
+  if (!columns.ok()) return ResultFromStatus(columns.status());
+  if (Status s = CheckColumns(*columns); !s.ok()) return ResultFromStatus(s);
+
+  TempFile temp;
+  if (Status s = temp.Create(*final_path); !s.ok()) return ResultFromStatus(s);
+  auto writer = OpenTableWriter(spec->format, temp.path());
+  if (!writer.ok()) return ResultFromStatus(writer.status());
+  if (Status s = (*writer)->WriteHeader(*columns); !s.ok()) return ResultFromStatus(s);
+
+  std::vector<json::value> row;  // reused: its cells keep their capacity between rows
+  int64_t rows = 0;
+  for (;;) {
+    if (rows % kStopCheckEveryRows == 0 && ctx.stop_requested()) {
+      return HandlerResult::Retry("export: stopped after " + std::to_string(rows) + " rows");
+    }
+    auto more = source->Next(&row);
+    if (!more.ok()) return ResultFromStatus(more.status());
+    if (!*more) break;
+    if (Status s = (*writer)->WriteRow(row); !s.ok()) {
+      // The writer knows the column, not the row.
+      Status located(s.code(),
+                     "row " + std::to_string(rows + 1) + ": " +
+                         (s.field().empty() ? "" : s.field() + ": ") + s.message(),
+                     "data");
+      return ResultFromStatus(located);
+    }
+    ++rows;
+    if (rows % kProgressEveryRows == 0) {
+      ctx.SetProgress("{\"rows\":" + std::to_string(rows) + "}");
+    }
+  }
+  if (Status s = (*writer)->Finish(); !s.ok()) return ResultFromStatus(s);
+  writer->reset();
+  auto digest = DigestFile(temp.path());
+  if (!digest.ok()) return ResultFromStatus(digest.status());
+  if (ctx.stop_requested()) {
+    return HandlerResult::Retry("export: stopped after " + std::to_string(rows) + " rows");
+  }
+  if (Status s = temp.RenameTo(*final_path); !s.ok()) return ResultFromStatus(s);
+  ctx.SetProgress("{\"rows\":" + std::to_string(rows) + "}");
+
+  json::object result;
+  result["path"] = final_path->string();
+  result["rows"] = rows;
+  result["bytes"] = digest->bytes;
+  result["sha256"] = digest->sha256_hex;
+  ctx.Log("export: " + std::to_string(rows) + " rows, " + std::to_string(digest->bytes) +
+          " bytes to " + final_path->string());
+  return HandlerResult::Success(json::serialize(result));
+}
+
+}  // namespace
+
+Status ValidateExportData(std::string_view data_json) {
+  return ParseExportData(data_json, ExportOptions{}).status();
+}
+
+Handler MakeExportHandler(ExportOptions options) {
+  return [options = std::move(options)](JobContext& ctx) {
+    try {
+      return RunExportJob(options, ctx);
+    } catch (const std::exception& e) {
+      // Out of memory or a library throwing: nothing the producer did, so worth another attempt.
+      return HandlerResult::Retry(std::string("export: ") + e.what());
+    }
+  };
+}
+
+}  // namespace taskq::handlers
