@@ -857,6 +857,49 @@ class BuiltinTypesTest(unittest.TestCase):
                                              hashlib.sha256).digest()).decode()
         self.assertIn("v1," + expected, headers["webhook-signature"].split())
 
+    def test_export_of_inline_rows_to_csv(self):
+        import csv
+        import hashlib
+        rows = [{"name": 'say "hi", now', "n": 1}, {"name": "line\nbreak", "n": 2},
+                {"name": "ünïcode", "n": None}]
+        job = self.run_job({"type": "export", "data": {
+            "format": "csv", "source": {"rows": rows}, "columns": ["name", "n"],
+            "output": "reports/people.csv"}})
+        path = os.path.join(self.data_dir, "exports", "reports", "people.csv")
+        self.assertEqual(os.path.realpath(job["result"]["path"]), os.path.realpath(path))
+        self.assertEqual(job["result"]["rows"], 3)
+        with open(path, "rb") as f:
+            content = f.read()
+        self.assertEqual(job["result"]["sha256"], hashlib.sha256(content).hexdigest())
+        parsed = list(csv.reader(content.decode("utf-8").splitlines(keepends=True)))
+        self.assertEqual(parsed[0], ["name", "n"])
+        self.assertEqual([r[0] for r in parsed[1:]], [r["name"] for r in rows])
+        status, error, _ = self.api.request("POST", "/api/jobs", {"type": "export", "data": {
+            "format": "csv", "source": {"rows": rows}, "output": "../escape.csv"}})
+        self.assertEqual((status, error["error"]["field"]), (422, "data.output"))
+
+    def test_cleanup_removes_old_files_below_a_root_only(self):
+        outbox = os.path.join(self.data_dir, "outbox")
+        os.makedirs(outbox, exist_ok=True)
+        old, new = os.path.join(outbox, "old.eml"), os.path.join(outbox, "new.eml")
+        for p in (old, new):
+            with open(p, "w") as f:
+                f.write("x" * 100)
+        os.utime(old, (time.time() - 7200, time.time() - 7200))
+        job = self.run_job({"type": "cleanup", "data": {
+            "target": "files", "directory": outbox, "glob": "*.eml", "older_than_ms": 3600000}})
+        self.assertEqual(job["result"]["deleted"], 1)
+        self.assertEqual(job["result"]["bytes_freed"], 100)
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(new))
+        status, created, _ = self.api.request("POST", "/api/jobs", {"type": "cleanup", "data": {
+            "target": "files", "directory": "/etc", "older_than_ms": 0}})
+        self.assertEqual(status, 201)  # which roots apply is the worker's configuration
+        status, job, _ = self.api.request("GET", created["links"]["wait"] + "&timeout_ms=20000")
+        self.assertEqual(job["state"], "dead")
+        self.assertTrue(os.path.exists("/etc/passwd"))  # nothing outside the roots was touched
+        self.assertIn("/etc", job["error"])
+
 
 class ListenPolicyTest(unittest.TestCase):
     def test_refuses_to_listen_beyond_loopback_without_keys(self):
