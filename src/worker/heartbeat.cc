@@ -17,13 +17,14 @@ Heartbeat::Heartbeat(HeartbeatOptions options, std::unique_ptr<broker::Broker> b
 Heartbeat::~Heartbeat() { Stop(); }
 
 void Heartbeat::Start() {
+  // The first beat before Start returns: once a worker has started, it is listed.
+  if (Status s = RunOnce(); !s.ok()) spdlog::warn("worker heartbeat: {}", s.ToString());
   thread_ = std::thread([this] {
     std::unique_lock lock(mu_);
-    while (!stopping_) {
+    while (!cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) {
       lock.unlock();
       if (Status s = RunOnce(); !s.ok()) spdlog::warn("worker heartbeat: {}", s.ToString());
       lock.lock();
-      cv_.wait_for(lock, options_.interval, [this] { return stopping_; });
     }
   });
 }

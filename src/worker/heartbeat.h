@@ -31,6 +31,7 @@ class Heartbeat {
   Heartbeat(const Heartbeat&) = delete;
   Heartbeat& operator=(const Heartbeat&) = delete;
 
+  // Sends the first beat, then one every interval on its own thread.
   void Start();
   // Ends the loop and removes this worker's record.
   void Stop();
