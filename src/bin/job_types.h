@@ -7,6 +7,7 @@
 
 #include "api/api_service.h"
 #include "handlers/email.h"
+#include "handlers/image_resize.h"
 #include "handlers/webhook.h"
 #include "taskq/worker.h"
 
@@ -16,12 +17,14 @@ struct HandlerFlags {
   std::string data_dir = "data";  // outbox (email without SMTP) and other files live below it
   handlers::EmailOptions email;   // email.outbox_dir is set from data_dir
   handlers::WebhookOptions webhook;
+  handlers::ImageResizeOptions image;  // image.input_root and output_dir are set from data_dir
 };
 
-// Checks what RegisterBuiltinHandlers would otherwise turn into failed jobs (a bad webhook CIDR
-// or secret), so the process refuses to start instead.
+// Checks what RegisterBuiltinHandlers would otherwise turn into failed jobs (a bad webhook or
+// image CIDR, a bad webhook secret), so the process refuses to start instead.
 Status ValidateHandlerFlags(const HandlerFlags& flags);
-// Email goes to <data_dir>/outbox when no SMTP URL is configured.
+// Email goes to <data_dir>/outbox when no SMTP URL is configured; image-resize reads file sources
+// below <data_dir>/images and writes below <data_dir>/images/out.
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
 // Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are.
 // "*" in `extra` accepts any type: returns an empty list, which the API reads as "any".
