@@ -6,11 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -18,6 +16,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 #include <vips/vips8>
@@ -262,7 +261,8 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-std::string ErrnoText(int error) { return std::strerror(error); }
+// std::strerror may share a buffer between threads; this does not.
+std::string ErrnoText(int error) { return std::generic_category().message(error); }
 
 // Opens (and with `create`, makes) each directory of `components` below `dir`. A component that
 // is a symlink is refused, wherever it points.
@@ -603,7 +603,7 @@ Result<OutputResult> WriteOutput(const vips::VSource& source, const OutputSpec& 
   std::vector<std::string> dirs = spec.components;
   const std::string name = dirs.back();
   dirs.pop_back();
-  Result<UniqueFd> dir = OpenDirectories(output_root, dirs, true, field, spec.path);
+  Result<UniqueFd> dir = OpenDirectories(output_root, dirs, true, field + ".path", spec.path);
   if (!dir.ok()) return dir.status();
   const std::string temporary = TemporaryName(name);
   UniqueFd fd(::openat(dir->get(), temporary.c_str(),
