@@ -15,6 +15,13 @@ std::string WebhookFlag(const std::string& field) {
   return "webhook " + field;
 }
 
+// "10.0.0.0/8, fd00::/8", or "none".
+std::string JoinCidrs(const std::vector<std::string>& cidrs) {
+  std::string joined;
+  for (const std::string& cidr : cidrs) joined += (joined.empty() ? "" : ", ") + cidr;
+  return joined.empty() ? "none" : joined;
+}
+
 }  // namespace
 
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
@@ -29,14 +36,19 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   worker.Register("email", handlers::MakeEmailHandler(std::move(email)));
 
   const handlers::WebhookOptions& webhook = flags.webhook;
-  std::string allowed;
-  for (const std::string& cidr : webhook.allow_cidrs) {
-    allowed += (allowed.empty() ? "" : ", ") + cidr;
-  }
   spdlog::info("webhook: {}, {} redirect(s) followed, private addresses allowed: {}",
                webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
-               webhook.max_redirects, allowed.empty() ? "none" : allowed);
+               webhook.max_redirects, JoinCidrs(webhook.allow_cidrs));
   worker.Register("webhook", handlers::MakeWebhookHandler(webhook));
+
+  handlers::ImageResizeOptions image = flags.image;
+  image.input_root = (std::filesystem::path(flags.data_dir) / "images").string();
+  image.output_dir = (std::filesystem::path(flags.data_dir) / "images" / "out").string();
+  spdlog::info(
+      "image-resize: file sources below {}, outputs below {}, private addresses allowed: {}",
+      std::filesystem::absolute(image.input_root).string(),
+      std::filesystem::absolute(image.output_dir).string(), JoinCidrs(image.allow_cidrs));
+  worker.Register("image-resize", handlers::MakeImageResizeHandler(std::move(image)));
 
   const std::filesystem::path data_dir(flags.data_dir);
   handlers::ExportOptions exports;
@@ -65,6 +77,10 @@ Status ValidateHandlerFlags(const HandlerFlags& flags) {
   if (Status s = handlers::ValidateWebhookOptions(flags.webhook); !s.ok()) {
     return InvalidArgument(WebhookFlag(s.field()), s.message());
   }
+  if (Status s = handlers::ValidateImageResizeOptions(flags.image); !s.ok()) {
+    return InvalidArgument(s.field() == "allow_cidrs" ? "--image-allow" : "image " + s.field(),
+                           s.message());
+  }
   return Status::Ok();
 }
 
@@ -72,6 +88,7 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
   std::vector<api::JobTypeInfo> types;
   types.push_back({"email", handlers::ValidateEmailData});
   types.push_back({"webhook", handlers::ValidateWebhookData});
+  types.push_back({"image-resize", handlers::ValidateImageResizeData});
   types.push_back({"export", handlers::ValidateExportData});
   types.push_back({"cleanup", handlers::ValidateCleanupData});
   for (const std::string& name : extra) {

@@ -111,7 +111,7 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* q
 
 void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
   cmd->add_option("--data-dir", f->data_dir,
-                  "where taskq keeps files (managed Redis, outbox, exports, imports)")
+                  "where taskq keeps files (managed Redis, outbox, exports, imports, images)")
       ->envname("TASKQ_DATA_DIR");
   cmd->add_option("--smtp-url", f->email.smtp_url,
                   "smtp://host:port or smtps://host:port (empty: email goes to DATA/outbox)")
@@ -138,6 +138,13 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
                   "directory cleanup jobs may delete files below (repeatable; default "
                   "DATA/outbox and DATA/exports)")
       ->envname("TASKQ_CLEANUP_ROOTS")
+      ->delimiter(',');
+  // Separate from --webhook-allow: a host that may receive webhooks is not thereby one whose
+  // files image jobs may fetch, and the reverse.
+  cmd->add_option("--image-allow", f->image.allow_cidrs,
+                  "CIDRs image-resize URL sources may reach although private/loopback/link-local, "
+                  "comma-separated")
+      ->envname("TASKQ_IMAGE_ALLOW")
       ->delimiter(',');
 }
 

@@ -67,15 +67,16 @@ Result<bool> OptionalBool(const json::object& object, std::string_view key,
   return value->get_bool();
 }
 
-HandlerResult ResultFromStatus(const Status& status) {
+HandlerResult ResultFromStatus(const Status& status, std::string_view prefix) {
+  std::string message = std::string(prefix) + status.ToString();
   switch (status.code()) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kResourceExhausted:
-      return HandlerResult::Fail(status.ToString());
+      return HandlerResult::Fail(std::move(message));
     default:
-      return HandlerResult::Retry(status.ToString());
+      return HandlerResult::Retry(std::move(message));
   }
 }
 

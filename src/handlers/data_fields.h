@@ -36,7 +36,7 @@ Result<bool> OptionalBool(const boost::json::object& object, std::string_view ke
                           const std::string& field, bool fallback);
 
 // The caller's mistakes and states that another attempt will not change fail the job; anything
-// else (I/O, Redis unavailable) is worth a retry.
-HandlerResult ResultFromStatus(const Status& status);
+// else (I/O, Redis unavailable) is worth a retry. The message is `prefix` followed by the status.
+HandlerResult ResultFromStatus(const Status& status, std::string_view prefix = {});
 
 }  // namespace taskq::handlers

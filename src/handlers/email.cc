@@ -16,6 +16,8 @@
 #include <optional>
 #include <vector>
 
+#include "handlers/http_target.h"
+#include "handlers/data_fields.h"
 #include "handlers/mime_message.h"
 
 namespace taskq::handlers {
@@ -176,17 +178,6 @@ Status GetString(const json::object& object, std::string_view key, const std::st
     return InvalidArgument(field, "is longer than " + std::to_string(max_bytes) + " bytes");
   }
   out->assign(s->data(), s->size());
-  return Status::Ok();
-}
-
-Status RejectUnknownKeys(const json::object& object, std::initializer_list<std::string_view> known,
-                         const std::string& prefix) {
-  for (const auto& entry : object) {
-    const std::string_view key(entry.key().data(), entry.key().size());
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgument(prefix + "." + std::string(key), "unknown field");
-    }
-  }
   return Status::Ok();
 }
 
@@ -436,18 +427,6 @@ std::vector<std::string> EnvelopeRecipients(const EmailData& data) {
   return out;
 }
 
-HandlerResult ResultFromStatus(const Status& status) {
-  switch (status.code()) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kResourceExhausted:
-      return HandlerResult::Fail(status.ToString());
-    default:
-      return HandlerResult::Retry(status.ToString());
-  }
-}
-
 // Writes under a temporary name in the same directory, flushes, then renames: a reader (or a
 // crash) sees the whole file or none. The same job id always maps to the same name, so a retry
 // replaces the earlier file. Returns the absolute path.
@@ -684,9 +663,7 @@ Status ValidateEmailData(std::string_view data_json) {
 }
 
 Handler MakeEmailHandler(EmailOptions options) {
-  // libcurl's global state must be set up once before any thread uses it.
-  static std::once_flag curl_initialised;
-  std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  InitCurlOnce();
   return [options = std::move(options)](JobContext& ctx) {
     try {
       return RunEmailJob(options, ctx);

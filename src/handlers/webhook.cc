@@ -18,14 +18,15 @@
 #include <vector>
 
 #include "handlers/address_guard.h"
+#include "handlers/http_target.h"
+#include "handlers/data_fields.h"
 #include "handlers/mime_message.h"
 
 namespace taskq::handlers {
 namespace json = boost::json;
 namespace {
 
-// Limits on what a job's producer controls.
-constexpr size_t kMaxUrlBytes = 8192;
+// Limits on what a job's producer controls (the URL's own in handlers/http_target.h).
 constexpr size_t kMaxHeaders = 50;
 constexpr size_t kMaxHeaderNameBytes = 256;
 constexpr size_t kMaxHeaderValueBytes = 8192;
@@ -172,84 +173,6 @@ Result<std::string> Sign(const std::string& key, std::string_view id, int64_t ti
 }
 
 // ----------------------------------------------------------------------------------------------
-// URLs, parsed by libcurl itself so that what is checked is exactly what is requested.
-
-struct CurlUrlDeleter {
-  void operator()(CURLU* url) const { curl_url_cleanup(url); }
-};
-using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
-
-std::optional<std::string> GetPart(CURLU* url, CURLUPart part, unsigned int flags = 0) {
-  char* value = nullptr;
-  if (curl_url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) return std::nullopt;
-  std::string out(value);
-  curl_free(value);
-  return out;
-}
-
-struct Target {
-  CurlUrl handle;    // handed to libcurl (CURLOPT_CURLU), so it requests exactly this
-  std::string text;  // normalised, for messages and as the base of a relative Location
-  std::string scheme, host, port;  // host as in the URL: a name, "1.2.3.4" or "[::1]"
-
-  bool SameOrigin(const Target& other) const {
-    return scheme == other.scheme && Lower(host) == Lower(other.host) && port == other.port;
-  }
-};
-
-// `text` is absolute, or relative to `base` (a redirect's Location). Errors carry `field` and are
-// always the producer's (or the redirecting receiver's) mistake.
-Result<Target> ParseTarget(std::string_view text, const Target* base, const std::string& field) {
-  if (text.size() > kMaxUrlBytes) {
-    return InvalidArgument(field, "is longer than " + std::to_string(kMaxUrlBytes) + " bytes");
-  }
-  if (!std::all_of(text.begin(), text.end(), [](char c) {
-        const auto byte = static_cast<unsigned char>(c);
-        return byte > 0x20 && byte < 0x7f;
-      })) {
-    return InvalidArgument(field,
-                           "must be ASCII without spaces or control characters (percent-encode "
-                           "others; write international host names in their xn-- form)");
-  }
-  Target target;
-  target.handle.reset(base != nullptr ? curl_url_dup(base->handle.get()) : curl_url());
-  if (!target.handle) return Internal("out of memory");
-  const std::string copy(text);
-  // Without CURLU_GUESS_SCHEME or CURLU_NON_SUPPORT_SCHEME: a scheme is required and must be one
-  // this libcurl speaks; http and https alone are then let through below.
-  const CURLUcode rc = curl_url_set(target.handle.get(), CURLUPART_URL, copy.c_str(), 0);
-  if (rc != CURLUE_OK) {
-    return InvalidArgument(field,
-                           std::string("is not a valid URL (") + curl_url_strerror(rc) + ")");
-  }
-  std::optional<std::string> scheme = GetPart(target.handle.get(), CURLUPART_SCHEME);
-  if (!scheme || (*scheme != "http" && *scheme != "https")) {
-    return InvalidArgument(field, "must be an http:// or https:// URL");
-  }
-  if (GetPart(target.handle.get(), CURLUPART_USER) ||
-      GetPart(target.handle.get(), CURLUPART_PASSWORD)) {
-    return InvalidArgument(field,
-                           "must not hold credentials (user:password@); send an Authorization "
-                           "header instead");
-  }
-  if (GetPart(target.handle.get(), CURLUPART_ZONEID)) {
-    return InvalidArgument(field, "must not hold an IPv6 zone id");
-  }
-  std::optional<std::string> host = GetPart(target.handle.get(), CURLUPART_HOST);
-  std::optional<std::string> port =
-      GetPart(target.handle.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
-  std::optional<std::string> normalised = GetPart(target.handle.get(), CURLUPART_URL);
-  if (!host || host->empty() || !port || !normalised) {
-    return InvalidArgument(field, "must name a host");
-  }
-  target.scheme = std::move(*scheme);
-  target.host = std::move(*host);
-  target.port = std::move(*port);
-  target.text = std::move(*normalised);
-  return target;
-}
-
-// ----------------------------------------------------------------------------------------------
 // Validation
 
 struct WebhookData {
@@ -260,17 +183,6 @@ struct WebhookData {
   std::string body_content_type;                             // unless headers name one
   std::optional<std::chrono::milliseconds> timeout;
 };
-
-Status RejectUnknownKeys(const json::object& object,
-                         std::initializer_list<std::string_view> known) {
-  for (const auto& entry : object) {
-    const std::string_view key(entry.key().data(), entry.key().size());
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgument("data." + std::string(key), "unknown field");
-    }
-  }
-  return Status::Ok();
-}
 
 Status ParseHeaders(const json::value& value, WebhookData* out) {
   const json::object* headers = value.if_object();
@@ -313,14 +225,14 @@ Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOp
   const json::object* data = root.if_object();
   if (data == nullptr) return InvalidArgument("data", "must be a JSON object");
   TASKQ_RETURN_IF_ERROR(
-      RejectUnknownKeys(*data, {"url", "method", "headers", "body", "timeout_ms"}));
+      RejectUnknownKeys(*data, {"url", "method", "headers", "body", "timeout_ms"}, "data"));
   WebhookData out;
 
   const json::value* url = data->if_contains("url");
   if (url == nullptr || url->is_null()) return InvalidArgument("data.url", "is required");
   if (!url->is_string()) return InvalidArgument("data.url", "must be a string");
   out.url = std::string(View(url->get_string()));
-  if (Result<Target> target = ParseTarget(out.url, nullptr, "data.url"); !target.ok()) {
+  if (Result<HttpTarget> target = ParseHttpTarget(out.url, nullptr, "data.url"); !target.ok()) {
     return target.status();
   }
 
@@ -378,22 +290,6 @@ Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOp
 // ----------------------------------------------------------------------------------------------
 // One HTTP exchange
 
-struct CurlEasyDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
-
-bool Append(CurlSlist& list, const std::string& line) {
-  curl_slist* next = curl_slist_append(list.get(), line.c_str());
-  if (next == nullptr) return false;
-  list.release();  // now the head of `next`
-  list.reset(next);
-  return true;
-}
-
 struct Response {
   long status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, in order
@@ -448,7 +344,7 @@ int AbortWhenStopped(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t)
 }
 
 struct Request {
-  const Target* target = nullptr;
+  const HttpTarget* target = nullptr;
   const IpAddress* address = nullptr;  // connect here, whatever the host name resolves to now
   std::string method;
   const std::optional<std::string>* body = nullptr;
@@ -465,21 +361,15 @@ struct Exchange {
 Exchange Perform(const Request& request, const WebhookOptions& options, JobContext& ctx) {
   Exchange out;
   out.response.max_body = options.max_response_bytes;
-  std::unique_ptr<CURL, CurlEasyDeleter> curl(curl_easy_init());
+  CurlEasy curl(curl_easy_init());
   if (!curl) {
     out.code = CURLE_OUT_OF_MEMORY;
     out.error = "curl_easy_init failed";
     return out;
   }
   CurlSlist headers;
-  CurlSlist connect_to;
   bool appended = true;
   for (const std::string& line : request.header_lines) appended = appended && Append(headers, line);
-  // Empty host and port match every request of this handle: the connection goes to the checked
-  // address, while the URL's host still names the server for Host, SNI and the certificate.
-  const std::string literal = request.address->is_v4 ? request.address->ToString()
-                                                     : "[" + request.address->ToString() + "]";
-  appended = appended && Append(connect_to, "::" + literal + ":" + request.target->port);
   if (!appended) {
     out.code = CURLE_OUT_OF_MEMORY;
     out.error = "out of memory";
@@ -488,20 +378,13 @@ Exchange Perform(const Request& request, const WebhookOptions& options, JobConte
 
   char error_buffer[CURL_ERROR_SIZE] = {};
   CURL* c = curl.get();
-  CURLcode rc = CURLE_OK;
+  CurlSlist connect_to;
+  // Redirects are followed by the caller, hop by hop, each target checked like the first.
+  CURLcode rc = PinToCheckedAddress(c, *request.target, *request.address, connect_to);
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(c, option, value);
   };
   set(CURLOPT_ERRORBUFFER, error_buffer);
-  set(CURLOPT_CURLU, request.target->handle.get());
-  set(CURLOPT_PROTOCOLS_STR, "http,https");
-  // Redirects are followed by the caller, hop by hop, each target checked like the first.
-  set(CURLOPT_FOLLOWLOCATION, 0L);
-  // A proxy from the environment (http_proxy, ...) would connect on our behalf to an address
-  // nobody checked, and CONNECT_TO would pin the proxy instead of the receiver.
-  set(CURLOPT_PROXY, "");
-  set(CURLOPT_CONNECT_TO, connect_to.get());
-  set(CURLOPT_NOSIGNAL, 1L);  // handler threads: no SIGALRM-based DNS timeouts
   set(CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.timeout.count()));
   set(CURLOPT_USERAGENT, options.user_agent.c_str());
@@ -572,7 +455,8 @@ std::string Quote(std::string_view body) {
 }
 
 // "webhook: POST https://x/y answered 400: {"error":"..."}"
-std::string AnsweredMessage(const std::string& method, const Target& target, const Response& r) {
+std::string AnsweredMessage(const std::string& method, const HttpTarget& target,
+                            const Response& r) {
   std::string message =
       "webhook: " + method + " " + target.text + " answered " + std::to_string(r.status);
   if (!r.body.empty()) message += ": " + Quote(r.body);
@@ -595,7 +479,7 @@ std::string ResultJson(const Response& r, std::chrono::milliseconds duration) {
   return json::serialize(result);
 }
 
-HandlerResult TransportFailure(const std::string& method, const Target& target,
+HandlerResult TransportFailure(const std::string& method, const HttpTarget& target,
                                const Exchange& exchange, std::chrono::milliseconds timeout) {
   const std::string prefix = "webhook: " + method + " " + target.text + ": ";
   switch (exchange.code) {
@@ -633,7 +517,7 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
   if (!IsSafeHeaderValue(ctx.id())) {
     return HandlerResult::Fail("webhook: the job id cannot be sent as a header");
   }
-  Result<Target> first = ParseTarget(data->url, nullptr, "data.url");
+  Result<HttpTarget> first = ParseHttpTarget(data->url, nullptr, "data.url");
   if (!first.ok()) return HandlerResult::Fail("webhook: " + first.status().ToString());
 
   const auto start = std::chrono::steady_clock::now();
@@ -647,7 +531,7 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count();
 
-  Target target = std::move(*first);
+  HttpTarget target = std::move(*first);
   std::string method = data->method;
   std::optional<std::string> body = std::move(data->body);
   std::vector<std::pair<std::string, std::string>> headers = std::move(data->headers);
@@ -734,7 +618,7 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
                ? "; redirects are not followed (--webhook-max-redirects)"
                : "; more than " + std::to_string(options.max_redirects) + " redirects"));
     }
-    Result<Target> next = ParseTarget(*location, &target, "Location");
+    Result<HttpTarget> next = ParseHttpTarget(*location, &target, "Location");
     if (!next.ok()) {
       return HandlerResult::Fail("webhook: " + target.text + " redirected to " + Quote(*location) +
                                  ": " + next.status().message());
@@ -783,9 +667,7 @@ Status ValidateWebhookData(std::string_view data_json) {
 }
 
 Handler MakeWebhookHandler(WebhookOptions options) {
-  // libcurl's global state must be set up once before any thread uses it.
-  static std::once_flag curl_initialised;
-  std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  InitCurlOnce();
   auto webhook = std::make_shared<Webhook>();
   webhook->config = ValidateWebhookOptions(options);
   if (webhook->config.ok()) {

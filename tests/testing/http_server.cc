@@ -58,6 +58,7 @@ bool RecordedRequest::HasHeader(std::string_view name) const {
 HttpServer::HttpServer() {
   char pattern[] = "/tmp/taskq-http-XXXXXX";
   dir_ = ::mkdtemp(pattern);
+  std::filesystem::create_directory(files_dir());
   const std::string port_file = dir_ + "/port";
   std::vector<std::string> args = {"/usr/bin/python3", TASKQ_HTTP_SERVER_SCRIPT, port_file,
                                    dir_ + "/requests.jsonl"};

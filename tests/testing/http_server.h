@@ -34,6 +34,9 @@ class HttpServer {
   // "http://127.0.0.1:PORT" + path
   std::string Url(std::string_view path) const;
 
+  // Files put here are served at Url("/files/NAME").
+  std::string files_dir() const { return dir_ + "/files"; }
+
   // Every request received so far, in order of arrival.
   std::vector<RecordedRequest> Requests() const;
 

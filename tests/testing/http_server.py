@@ -18,6 +18,8 @@ Answers by path (the query string is ignored):
   /redirect-loop   302 to itself
   /redirect-other  302 to http://localhost:PORT/ok (the same server, another origin)
   /binary          200, bytes that are not UTF-8
+  /files/NAME      200, the bytes of the file NAME in the folder files/ beside LOG_FILE (404 when
+                   there is none)
   anything else    404
 """
 import argparse
@@ -86,6 +88,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(302, b"", [("Location", "http://localhost:%d/ok" % port)])
         elif path == "/binary":
             self.answer(200, b"ok \xff\xfe \xc3", [("Content-Type", "application/octet-stream")])
+        elif path.startswith("/files/") and "/" not in path[len("/files/"):]:
+            name = os.path.join(os.path.dirname(self.server.log_file), "files", path[7:])
+            if os.path.isfile(name):
+                with open(name, "rb") as f:
+                    self.answer(200, f.read(), [("Content-Type", "application/octet-stream")])
+            else:
+                self.answer(404, b"not found")
         else:
             self.answer(404, b"not found")
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "testing/fake_job_context.h"
 #include "testing/redis_server.h"
 #include "testing/smtp_server.h"
 
@@ -20,38 +21,11 @@ namespace taskq::handlers {
 namespace {
 
 namespace json = boost::json;
+using ::taskq::testing::FakeJobContext;
 using ::taskq::testing::ReceivedMail;
 using ::taskq::testing::SmtpServer;
 using ::taskq::testing::SmtpServerOptions;
 using ::taskq::testing::TempDir;
-
-// The handler's input: what a worker hands it for one attempt.
-class FakeJobContext : public JobContext {
- public:
-  FakeJobContext(std::string id, std::string data_json)
-      : id_(std::move(id)), data_json_(std::move(data_json)) {}
-
-  const std::string& id() const override { return id_; }
-  const std::string& type() const override { return type_; }
-  const std::string& queue() const override { return queue_; }
-  const std::string& data_json() const override { return data_json_; }
-  int32_t attempt() const override { return 1; }
-  int32_t max_attempts() const override { return 3; }
-  void SetProgress(std::string) override {}
-  void Log(std::string line) override { log.push_back(std::move(line)); }
-  bool stop_requested() const override { return false; }
-  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
-
-  std::vector<std::string> log;
-
- private:
-  std::string id_;
-  std::string type_ = "email";
-  std::string queue_ = "mail";
-  std::string data_json_;
-  std::chrono::steady_clock::time_point deadline_ =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
-};
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 
+#include "testing/fake_job_context.h"
 #include "testing/http_server.h"
 #include "testing/redis_server.h"
 
@@ -20,37 +21,9 @@ namespace {
 
 namespace json = boost::json;
 using std::chrono::milliseconds;
+using ::taskq::testing::FakeJobContext;
 using ::taskq::testing::HttpServer;
 using ::taskq::testing::RecordedRequest;
-
-// The handler's input: what a worker hands it for one attempt.
-class FakeJobContext : public JobContext {
- public:
-  FakeJobContext(std::string id, std::string data_json, int32_t attempt = 1)
-      : id_(std::move(id)), data_json_(std::move(data_json)), attempt_(attempt) {}
-
-  const std::string& id() const override { return id_; }
-  const std::string& type() const override { return type_; }
-  const std::string& queue() const override { return queue_; }
-  const std::string& data_json() const override { return data_json_; }
-  int32_t attempt() const override { return attempt_; }
-  int32_t max_attempts() const override { return 3; }
-  void SetProgress(std::string) override {}
-  void Log(std::string line) override { log.push_back(std::move(line)); }
-  bool stop_requested() const override { return false; }
-  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
-
-  std::vector<std::string> log;
-
- private:
-  std::string id_;
-  std::string type_ = "webhook";
-  std::string queue_ = "webhook";
-  std::string data_json_;
-  int32_t attempt_;
-  std::chrono::steady_clock::time_point deadline_ =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
-};
 
 std::string Base64(std::string_view bytes) {
   static constexpr char kAlphabet[] =

@@ -1,0 +1,43 @@
+// What a worker hands a handler for one attempt, for tests that call a handler directly: records
+// the log lines and progress it reports.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "taskq/handler.h"
+
+namespace taskq::testing {
+
+class FakeJobContext : public JobContext {
+ public:
+  FakeJobContext(std::string id, std::string data_json, int32_t attempt = 1)
+      : id_(std::move(id)), data_json_(std::move(data_json)), attempt_(attempt) {}
+
+  const std::string& id() const override { return id_; }
+  const std::string& type() const override { return type_; }
+  const std::string& queue() const override { return type_; }
+  const std::string& data_json() const override { return data_json_; }
+  int32_t attempt() const override { return attempt_; }
+  int32_t max_attempts() const override { return 3; }
+  void SetProgress(std::string progress_json) override { progress.push_back(progress_json); }
+  void Log(std::string line) override { log.push_back(std::move(line)); }
+  bool stop_requested() const override { return false; }
+  std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
+
+  std::vector<std::string> log;
+  std::vector<std::string> progress;
+
+ private:
+  std::string id_;
+  std::string type_ = "test";
+  std::string data_json_;
+  int32_t attempt_;
+  std::chrono::steady_clock::time_point deadline_ =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+};
+
+}  // namespace taskq::testing
