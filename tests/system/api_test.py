@@ -857,6 +857,36 @@ class BuiltinTypesTest(unittest.TestCase):
                                              hashlib.sha256).digest()).decode()
         self.assertIn("v1," + expected, headers["webhook-signature"].split())
 
+    def test_image_resize_of_a_png(self):
+        import struct
+        import zlib
+        width, height = 64, 48
+        # A PNG written by hand (no imaging library here): filter byte 0, then RGB per pixel.
+        raw = b"".join(b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 128))
+                                           for x in range(width)) for y in range(height))
+
+        def chunk(kind, data):
+            return (struct.pack(">I", len(data)) + kind + data +
+                    struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff))
+        png = (b"\x89PNG\r\n\x1a\n" +
+               chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) +
+               chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+        images = os.path.join(self.data_dir, "images")
+        os.makedirs(images, exist_ok=True)
+        source = os.path.join(images, "source.png")
+        with open(source, "wb") as f:
+            f.write(png)
+        job = self.run_job({"type": "image-resize", "data": {"source": source, "outputs": [
+            {"width": 32, "height": 32, "fit": "cover", "format": "webp", "path": "thumb.webp"},
+            {"width": 16, "height": 16, "fit": "inside", "format": "jpeg", "path": "s/t.jpg"}]}})
+        outputs = job["result"]["outputs"]
+        self.assertEqual([(o["width"], o["height"]) for o in outputs], [(32, 32), (16, 12)])
+        with open(os.path.join(images, "out", "thumb.webp"), "rb") as f:
+            head = f.read(12)
+        self.assertEqual((head[:4], head[8:12]), (b"RIFF", b"WEBP"))
+        with open(os.path.join(images, "out", "s", "t.jpg"), "rb") as f:
+            self.assertEqual(f.read(3), b"\xff\xd8\xff")
+
     def test_export_of_inline_rows_to_csv(self):
         import csv
         import hashlib
