@@ -49,17 +49,20 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
                                 ctx.options.request_limits, ctx.check_type);
   if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
   BackendPool& pool = ctx.pool;
-  ctx.batcher.Submit(std::move(*parsed), [&pool, respond](Result<EnqueueResult> result) {
-    if (!result.ok()) return respond(StatusResponse(result.status()));
-    if (result->created) return respond(JsonResponse(201, RenderEnqueueResult(*result)));
-    // The id existed: answer with that job as it is now (200, nothing changed).
-    pool.Post([respond, id = result->id, queue = result->queue](Backend& b) {
-      auto job = b.client->Get(queue, id);
-      if (!job.ok()) return respond(StatusResponse(job.status()));
-      if (!job->has_value()) return respond(JobNotFound(id));  // removed meanwhile
-      respond(JsonResponse(200, RenderJob(**job)));
-    });
-  });
+  ctx.batcher.Submit(std::move(*parsed),
+                     [&pool, respond = std::move(respond)](Result<EnqueueResult> result) {
+                       if (!result.ok()) return respond(StatusResponse(result.status()));
+                       if (result->created)
+                         return respond(JsonResponse(201, RenderEnqueueResult(*result)));
+                       // The id existed: answer with that job as it is now (200, nothing changed).
+                       pool.Post([respond, id = result->id, queue = result->queue](Backend& b) {
+                         auto job = b.client->Get(queue, id);
+                         if (!job.ok()) return respond(StatusResponse(job.status()));
+                         if (!job->has_value())
+                           return respond(JobNotFound(id));  // removed meanwhile
+                         respond(JsonResponse(200, RenderJob(**job)));
+                       });
+                     });
 }
 
 void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
