@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <cctype>
+
 namespace taskq::api {
 namespace {
 
@@ -65,9 +67,11 @@ Result<std::vector<ApiKey>> ParseApiKeys(std::string_view specs) {
 }
 
 Scope ApiKeys::Authenticate(std::string_view header) const {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) {
-    return Scope::kNone;
+  // The scheme name is case-insensitive (RFC 9110 11.1): "bearer" and "BEARER" count too.
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() <= kBearer.size()) return Scope::kNone;
+  for (size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kBearer[i]) return Scope::kNone;
   }
   const auto digest = Sha256(header.substr(kBearer.size()));
   Scope found = Scope::kNone;

@@ -603,6 +603,8 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(self.call("POST", "/api/jobs", self.READ, job), 403)
         self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE, job), 201)
         self.assertEqual(self.call("POST", "/api/jobs", self.ADMIN, job), 201)
+        lower = {"Authorization": f"bearer {self.ENQUEUE}"}  # the scheme is case-insensitive
+        self.assertEqual(self.api.request("POST", "/api/jobs", job, lower)[0], 201)
         self.assertEqual(self.call("GET", "/api/queues", None), 401)
         self.assertEqual(self.call("GET", "/api/queues", self.READ), 200)
         self.assertEqual(self.call("POST", "/api/queues/t/pause", self.ENQUEUE), 403)
