@@ -737,12 +737,14 @@ class CliTest(unittest.TestCase):
     def test_config_prints_effective_values_with_secrets_masked_and_reads_back(self):
         out = self.taskq("--redis-url", "redis://app:s3cret@db:6379/2", "config",
                          "--api-key", "admin:0123456789abcdefghij", "--listen", "0.0.0.0:9000",
-                         env={"TASKQ_SMTP_PASSWORD": "hunter2", "TASKQ_QUEUES": "email=9"}).stdout
+                         env={"TASKQ_SMTP_PASSWORD": "hunter2", "TASKQ_QUEUES": "email=9",
+                              "TASKQ_WEBHOOK_SECRET": "whsec_c2VjcmV0LWtleS0xMjM0"}).stdout
         self.assertIn('redis-url = "redis://app:****@db:6379/2"', out)
         self.assertIn('listen = "0.0.0.0:9000"', out)
         self.assertIn('queues = "email=9"', out)
         self.assertIn('max-connections = 1024', out)  # defaults are shown too
-        for secret in ("s3cret", "hunter2", "0123456789abcdefghij"):
+        self.assertIn("# webhook-secret", out)
+        for secret in ("s3cret", "hunter2", "0123456789abcdefghij", "c2VjcmV0"):
             self.assertNotIn(secret, out)
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write(out)
