@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ class Inspector {
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit = 1000);
   Result<bool> Promote(const std::string& queue, const std::string& id);
+  // The job with this id: in `queue` when given, else in whichever known queue holds it (one
+  // read per queue until found).
+  Result<std::optional<Job>> Find(const std::string& id, const std::string& queue = {});
+  // A dead job goes back to waiting with fresh attempts; a retrying one has its backoff cut
+  // short. False when `job` (as read) is in neither state or moved meanwhile.
+  Result<bool> Retry(const Job& job);
   // Removes a job that is not running, with all its keys.
   Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id);
   // Removes completed or dead jobs that finished more than older_than ago; at most limit.

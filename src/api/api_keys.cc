@@ -5,6 +5,8 @@
 
 #include <cctype>
 
+#include "common/percent_encoding.h"
+
 namespace taskq::api {
 namespace {
 
@@ -35,13 +37,7 @@ Result<ApiKey> ParseApiKey(std::string_view spec) {
     std::string_view hex = rest.substr(7);
     if (hex.size() != 64) return InvalidArgument("api_keys", "a sha256 digest has 64 hex digits");
     for (size_t i = 0; i < 32; ++i) {
-      auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+      const int hi = HexDigitValue(hex[2 * i]), lo = HexDigitValue(hex[2 * i + 1]);
       if (hi < 0 || lo < 0) return InvalidArgument("api_keys", "the digest is not hex");
       key.digest[i] = static_cast<unsigned char>(hi * 16 + lo);
     }

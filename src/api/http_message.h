@@ -17,7 +17,6 @@ struct HttpRequest {
   // All request headers, names in lower case.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  std::string peer;  // remote address, for logs
 
   // The value of a header (its name in lower case), or empty.
   std::string_view Header(std::string_view lower_name) const {

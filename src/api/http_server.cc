@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/api_error.h"
+#include "common/percent_encoding.h"
 
 namespace taskq::api {
 namespace {
@@ -29,30 +30,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-// Decodes %XX escapes in a path; false on a malformed escape or an encoded NUL.
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out->push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
-    if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
-}
 
 // The answer of a handler, delivered on the connection's strand. Both the handler's Respond and
 // the session's timeout run there, so whichever comes first wins without a lock.
@@ -172,12 +149,6 @@ class HttpServer::Impl {
                               std::to_string(options_.max_connections) + " connections");
       co_return;
     }
-    std::string peer;
-    {
-      boost::system::error_code ec;
-      auto remote = stream.socket().remote_endpoint(ec);
-      if (!ec) peer = remote.address().to_string();
-    }
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -223,17 +194,18 @@ class HttpServer::Impl {
       const size_t q = target.find('?');
       std::string_view raw_path = target.substr(0, q);
       if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
-      if (!PercentDecode(raw_path, &request.path)) {
+      auto path = PercentDecode(raw_path, /*reject_nul=*/true);
+      if (!path) {
         co_await WriteError(stream, 400, "bad_request", "malformed percent-encoding in the path");
         break;
       }
+      request.path = std::move(*path);
       for (const auto& field : req) {
         std::string name(field.name_string());
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         request.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       request.body = std::move(req.body());
-      request.peer = peer;
 
       auto pending = std::make_shared<PendingResponse>(stream.get_executor());
       pending->signal.expires_after(options_.response_timeout);

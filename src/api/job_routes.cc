@@ -12,20 +12,6 @@ namespace {
 
 bool Finished(JobState state) { return state == JobState::kCompleted || state == JobState::kDead; }
 
-// The job with this id: in `queue` when given, else in whichever known queue holds it.
-Result<std::optional<Job>> FindJob(Backend& backend, const std::string& queue,
-                                   const std::string& id) {
-  if (!queue.empty()) return backend.client->Get(queue, id);
-  TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
-  auto queues = backend.inspector->Queues();
-  if (!queues.ok()) return queues.status();
-  for (const std::string& q : *queues) {
-    auto job = backend.client->Get(q, id);
-    if (!job.ok() || job->has_value()) return job;
-  }
-  return std::optional<Job>();
-}
-
 HttpResponse JobNotFound(const std::string& id) {
   return ErrorResponse(404, "not_found", "no job with id '" + id + "'", "id");
 }
@@ -37,7 +23,7 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
   std::string id = params["id"];
   OnBackend(ctx, std::move(respond),
             [queue = std::move(queue), id = std::move(id), then = std::move(then)](Backend& b) {
-              auto job = FindJob(b, queue, id);
+              auto job = b.inspector->Find(id, queue);
               if (!job.ok()) return StatusResponse(job.status());
               if (!job->has_value()) return JobNotFound(id);
               return then(b, **job);
@@ -105,17 +91,9 @@ void Cancel(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, R
 // Dead: back to waiting with a fresh set of attempts. Retrying: its backoff is cut short.
 void Retry(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
   WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
-    bool moved = false;
-    if (job.state == JobState::kDead) {
-      auto n = b.inspector->RetryDead(job.queue, std::span<const std::string>(&job.id, 1));
-      if (!n.ok()) return StatusResponse(n.status());
-      moved = *n == 1;
-    } else if (job.state == JobState::kRetrying) {
-      auto promoted = b.inspector->Promote(job.queue, job.id);
-      if (!promoted.ok()) return StatusResponse(promoted.status());
-      moved = *promoted;
-    }
-    if (!moved) {
+    auto moved = b.inspector->Retry(job);
+    if (!moved.ok()) return StatusResponse(moved.status());
+    if (!*moved) {
       return ErrorResponse(409, "conflict",
                            std::string("the job is ") + JobStateName(job.state) +
                                "; only dead or retrying jobs can be retried");
@@ -149,7 +127,7 @@ struct WaitState {
 };
 
 void WaitStep(BackendPool& pool, std::shared_ptr<WaitState> wait, Backend& b) {
-  auto job = FindJob(b, wait->queue, wait->id);
+  auto job = b.inspector->Find(wait->id, wait->queue);
   if (!job.ok()) return wait->respond(StatusResponse(job.status()));
   if (!job->has_value()) return wait->respond(JobNotFound(wait->id));
   if (Finished((*job)->state)) return wait->respond(JsonResponse(200, RenderJob(**job)));

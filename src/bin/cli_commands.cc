@@ -68,38 +68,21 @@ int JobsCommand(const Target& target, const std::string& queue, const std::strin
 }
 
 int RetryCommand(const Target& target, const std::string& id, const std::string& queue) {
-  auto client = Client::Open({target.redis_url, target.key_prefix});
-  if (!client.ok()) return Fail(client.status());
   auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
   if (!inspector.ok()) return Fail(inspector.status());
-  std::vector<std::string> queues{queue};
-  if (queue.empty()) {
-    auto all = (*inspector)->Queues();
-    if (!all.ok()) return Fail(all.status());
-    queues = *all;
+  auto job = (*inspector)->Find(id, queue);
+  if (!job.ok()) return Fail(job.status());
+  if (!job->has_value()) return Fail(NotFound("no job with id '" + id + "'"));
+  auto moved = (*inspector)->Retry(**job);
+  if (!moved.ok()) return Fail(moved.status());
+  if (!*moved) {
+    return Fail(Status(StatusCode::kFailedPrecondition,
+                       std::string("job ") + id + " is " + JobStateName((*job)->state) +
+                           "; only dead or retrying jobs can be retried"));
   }
-  for (const std::string& q : queues) {
-    auto job = (*client)->Get(q, id);
-    if (!job.ok()) return Fail(job.status());
-    if (!job->has_value()) continue;
-    Result<bool> moved = false;
-    if ((*job)->state == JobState::kDead) {
-      auto n = (*inspector)->RetryDead(q, std::span<const std::string>(&id, 1));
-      moved = n.ok() ? Result<bool>(*n == 1) : Result<bool>(n.status());
-    } else if ((*job)->state == JobState::kRetrying) {
-      moved = (*inspector)->Promote(q, id);
-    }
-    if (!moved.ok()) return Fail(moved.status());
-    if (!*moved) {
-      return Fail(Status(StatusCode::kFailedPrecondition,
-                         std::string("job ") + id + " is " + JobStateName((*job)->state) +
-                             "; only dead or retrying jobs can be retried"));
-    }
-    std::printf("{\"id\":%s,\"queue\":%s,\"state\":\"waiting\"}\n", JsonString(id).c_str(),
-                JsonString(q).c_str());
-    return 0;
-  }
-  return Fail(NotFound("no job with id '" + id + "'"));
+  std::printf("{\"id\":%s,\"queue\":%s,\"state\":\"waiting\"}\n", JsonString(id).c_str(),
+              JsonString((*job)->queue).c_str());
+  return 0;
 }
 
 std::string TomlString(const std::string& text) {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/percent_encoding.h"
+
 namespace taskq::broker {
 namespace {
 
@@ -12,22 +14,9 @@ bool ParseInt(std::string_view text, int* out) {
 
 // Decodes %XX escapes, so passwords may hold '@', ':' or '/'.
 Result<std::string> PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out.push_back(text[i]);
-      continue;
-    }
-    int value = 0;
-    if (i + 2 >= text.size() ||
-        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr !=
-            text.data() + i + 3) {
-      return InvalidArgument("redis_url", "bad percent escape");
-    }
-    out.push_back(static_cast<char>(value));
-    i += 2;
-  }
-  return out;
+  auto decoded = taskq::PercentDecode(text, /*reject_nul=*/false);
+  if (!decoded) return InvalidArgument("redis_url", "bad percent escape");
+  return std::move(*decoded);
 }
 
 }  // namespace

@@ -140,6 +140,30 @@ Result<bool> Inspector::Promote(const std::string& queue, const std::string& id)
   return impl_->With(queue, [&](broker::Broker& b) { return b.Promote(queue, id); });
 }
 
+Result<std::optional<Job>> Inspector::Find(const std::string& id, const std::string& queue) {
+  TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
+  if (!queue.empty()) {
+    return impl_->With(queue, [&](broker::Broker& b) { return b.GetJob(queue, id); });
+  }
+  auto queues = Queues();
+  if (!queues.ok()) return queues.status();
+  for (const std::string& q : *queues) {
+    auto job = impl_->With(q, [&](broker::Broker& b) { return b.GetJob(q, id); });
+    if (!job.ok() || job->has_value()) return job;
+  }
+  return std::optional<Job>();
+}
+
+Result<bool> Inspector::Retry(const Job& job) {
+  if (job.state == JobState::kDead) {
+    auto n = RetryDead(job.queue, std::span<const std::string>(&job.id, 1));
+    if (!n.ok()) return n.status();
+    return *n == 1;
+  }
+  if (job.state == JobState::kRetrying) return Promote(job.queue, job.id);
+  return false;
+}
+
 Result<RemoveOutcome> Inspector::Remove(const std::string& queue, const std::string& id) {
   TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
   return impl_->With(

@@ -107,10 +107,8 @@ class Worker::Impl {
     for (auto& p : processors_) p->Start();
     listener_ = std::make_unique<worker::WakeListener>(broker_options, processors);
     listener_->Start();
-    auto heartbeat_broker = broker::OpenBroker(broker_options);
-    if (!heartbeat_broker.ok()) return heartbeat_broker.status();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
-        worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*heartbeat_broker),
+        worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*check),
         [this, base = Describe()] {
           WorkerInfo info = base;
           for (size_t i = 0; i < processors_.size(); ++i) {
@@ -145,9 +143,11 @@ class Worker::Impl {
       p->Shutdown();
     }
     listener_->Stop();
+    // The heartbeat goes after the queue loops (the worker stays listed while it drains) and
+    // before final_stats_ is written: its thread reads stats() until it is joined.
+    heartbeat_->Stop();
     final_stats_ = stats();
     stopped_ = true;
-    heartbeat_->Stop();  // last: the worker stays listed while it drains
   }
 
   WorkerStats stats() const {

@@ -12,8 +12,8 @@ local id, info = ARGV[1], ARGV[2]
 if id == nil or id == '' or info == nil then
   return redis.error_reply('ERR invalid worker id or description')
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--!include now.lua
+local now = now_ms()
 if info == '' then
   redis.call('HDEL', KEYS[1], id)
   return now

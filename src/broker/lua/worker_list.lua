@@ -8,8 +8,8 @@ local max_age = tonumber(ARGV[1])
 if not max_age or max_age < 0 then
   return redis.error_reply('ERR invalid max age')
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--!include now.lua
+local now = now_ms()
 local all = redis.call('HGETALL', KEYS[1])
 local out, stale = {now}, {}
 for i = 1, #all, 2 do

@@ -1,0 +1,55 @@
+#include "common/percent_encoding.h"
+
+namespace taskq {
+namespace {
+
+// The byte a valid escape at in[i] ('%') stands for, or -1.
+int EscapeAt(std::string_view in, size_t i) {
+  if (i + 2 >= in.size()) return -1;
+  const int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
+  return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
+}
+
+}  // namespace
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> PercentDecode(std::string_view in, bool reject_nul) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    const int byte = EscapeAt(in, i);
+    if (byte < 0 || (byte == 0 && reject_nul)) return std::nullopt;
+    out.push_back(static_cast<char>(byte));
+    i += 2;
+  }
+  return out;
+}
+
+std::string FormDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const int byte = in[i] == '%' ? EscapeAt(in, i) : -1;
+    if (in[i] == '+') {
+      out.push_back(' ');
+    } else if (byte >= 0) {
+      out.push_back(static_cast<char>(byte));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace taskq

@@ -1,0 +1,17 @@
+// Hex digits and %XX escapes, for URLs (Redis URLs, request paths, query strings) and hex digests.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace taskq {
+
+// 0..15 for [0-9a-fA-F], else -1.
+int HexDigitValue(char c);
+// Decodes %XX escapes strictly: nullopt on a malformed escape, and on %00 when reject_nul.
+std::optional<std::string> PercentDecode(std::string_view in, bool reject_nul);
+// The query-string form: '+' is a space, and a malformed escape is kept as it is.
+std::string FormDecode(std::string_view in);
+
+}  // namespace taskq
