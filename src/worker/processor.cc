@@ -324,9 +324,9 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
                false);
     return nullptr;
   }
-  // The same id may come back while an earlier attempt's handler still runs (it timed out or
-  // lost its lease): that one is abandoned already, and a live duplicate cannot exist, since
-  // Redis hands a job to one lease at a time. Abandon defensively all the same.
+  // The same id may come back while an earlier attempt's handler still runs: it timed out, or
+  // its lease expired and was recovered before an extend told this worker it was lost. Redis
+  // hands a job to one lease at a time, so the earlier attempt is stale: abandon it here.
   Abandon(job->id());
   running_.emplace(job->id(), job);
   return job;
