@@ -35,6 +35,7 @@ struct Config {
   int w5_jobs = 10000;
   std::pair<int, int> shape{0, 0};  // W2 processes x concurrency; 0: sweep
   bool threaded = false;            // --threaded: W2 --only runs handlers on handler threads
+  int64_t rate_limit = 0;           // --rate N: W2 --only with a rate limit of N per second
 };
 
 // ~100 bytes, as BENCH.md asks; "ts" (enqueue time, us) lets handlers measure latency.
@@ -146,6 +147,9 @@ double W1b(RedisProcess& redis, int n) {
   return n / elapsed;
 }
 
+// A per-second rate limit no W2 run comes near (w2_ratelimited_jobs_per_s).
+constexpr int64_t kFarAboveLoad = 100'000'000;
+
 struct W2Result {
   double jobs_per_s = 0;          // without start-up: first completion to last
   double jobs_per_s_startup = 0;  // from starting the workers to the last completion
@@ -156,14 +160,21 @@ struct W2Result {
 // Runs `processes` worker processes (forked), each with one queue of `concurrency` slots and a
 // no-op handler, until the N waiting jobs are completed. run_inline: the no-op handler is
 // registered to run on the queue loop (HandlerOptions::run_inline), as a handler that returns at
-// once may be; otherwise every job goes through a handler thread.
-W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, bool run_inline) {
+// once may be; otherwise every job goes through a handler thread. rate_limit > 0: the queue has
+// that rate limit per second (w2_ratelimited: one far above the load, to price the check).
+W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, bool run_inline,
+            int64_t rate_limit = 0) {
   Flush(redis);
   {
     auto client = OpenClient(redis);
     if (!EnqueueAll(*client, Batch(n, "email"))) return {};
   }
   auto inspector = std::move(*Inspector::Open({redis.url()}));
+  if (rate_limit > 0) {
+    QueueLimits limits;
+    limits.rate = {rate_limit, milliseconds(1000)};
+    if (!inspector->SetLimits("email", limits).ok()) return {};
+  }
   const long long calls_before = redis.CommandCalls("evalsha");
   int pipe_fds[2];
   if (::pipe(pipe_fds) != 0) return {};
@@ -350,6 +361,10 @@ int main(int argc, char** argv) {
       i += 2;
       continue;
     }
+    if (std::strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
+      config.rate_limit = std::atoll(argv[++i]);
+      continue;
+    }
     if (std::strcmp(argv[i], "--threaded") == 0) {
       config.threaded = true;
       continue;
@@ -397,7 +412,8 @@ int main(int argc, char** argv) {
   }
   if (only == "w2") {
     RedisProcess redis(false);
-    W2Result r = W2(redis, n, config.shape.first, config.shape.second, !config.threaded);
+    W2Result r =
+        W2(redis, n, config.shape.first, config.shape.second, !config.threaded, config.rate_limit);
     std::fprintf(stderr, "%s", redis.Cli({"INFO", "commandstats"}).c_str());
     std::fprintf(stderr, "%s", redis.Cli({"INFO", "cpu"}).c_str());
     std::printf(
@@ -453,6 +469,11 @@ int main(int argc, char** argv) {
     report["w2_best_concurrency"] = best.second;
     report["w2_script_calls_per_job"] = w2.script_calls_per_job;
     report["w2_round_trips_per_job"] = w2.round_trips_per_job;
+    // The same with a rate limit far above the load: what the limit's check costs.
+    W2Result limited = MedianOf<W2Result>(
+        runs, [&] { return W2(redis, n, best.first, best.second, true, kFarAboveLoad); },
+        [](const W2Result& r) { return r.jobs_per_s; });
+    report["w2_ratelimited_jobs_per_s"] = limited.jobs_per_s;
     const auto best_threaded = best_shape(false, {{1, 16}, {2, 16}, {2, 64}});
     W2Result threaded = MedianOf<W2Result>(
         runs, [&] { return W2(redis, n, best_threaded.first, best_threaded.second, false); },

@@ -11,6 +11,7 @@
 #include "taskq/job.h"
 #include "taskq/job_timings.h"
 #include "taskq/queue_counts.h"
+#include "taskq/queue_limits.h"
 #include "taskq/status.h"
 #include "taskq/worker_info.h"
 
@@ -47,6 +48,10 @@ class Inspector {
                                 int64_t limit);
   Result<bool> Pause(const std::string& queue);   // true if it was running
   Result<bool> Resume(const std::string& queue);  // true if it was paused
+  // Replaces the queue's limits (all workers obey them at their next claim); kInvalidArgument
+  // naming the field when one is out of bounds.
+  Status SetLimits(const std::string& queue, const QueueLimits& limits);
+  Result<QueueLimits> Limits(const std::string& queue);
   // Retries the given dead jobs, or the oldest `limit` when ids is empty. Returns how many moved.
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit = 1000);

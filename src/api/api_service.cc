@@ -37,6 +37,7 @@ class ApiService::Impl {
         ctx_{options_, *pool_, *batcher_, rates_, http_metrics_, router_, MakeTypeCheck()} {
     AddJobRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
+    AddLimitRoutes(router_, ctx_);
     AddSystemRoutes(router_, ctx_);
   }
 

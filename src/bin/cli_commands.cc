@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "common/json_text.h"
+#include "common/rate_text.h"
 #include "taskq/inspector.h"
 
 namespace taskq::bin {
@@ -82,6 +83,28 @@ int RetryCommand(const Target& target, const std::string& id, const std::string&
   }
   std::printf("{\"id\":%s,\"queue\":%s,\"state\":\"waiting\"}\n", JsonString(id).c_str(),
               JsonString((*job)->queue).c_str());
+  return 0;
+}
+
+int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes) {
+  auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
+  if (!inspector.ok()) return Fail(inspector.status());
+  auto limits = (*inspector)->Limits(queue);
+  if (!limits.ok()) return Fail(limits.status());
+  if (!changes.rate.empty() || changes.concurrency >= 0) {
+    if (changes.rate == "none") {
+      limits->rate = RateLimit{};
+    } else if (!changes.rate.empty()) {
+      auto rate = ParseRate(changes.rate, "--rate");
+      if (!rate.ok()) return Fail(rate.status());
+      limits->rate = *rate;
+    }
+    if (changes.concurrency >= 0) limits->concurrency = static_cast<int32_t>(changes.concurrency);
+    if (Status s = (*inspector)->SetLimits(queue, *limits); !s.ok()) return Fail(s);
+  }
+  std::printf("{\"queue\":%s,\"rate\":%s,\"concurrency\":%s}\n", JsonString(queue).c_str(),
+              limits->rate.enabled() ? JsonString(FormatRate(limits->rate)).c_str() : "null",
+              limits->concurrency > 0 ? std::to_string(limits->concurrency).c_str() : "null");
   return 0;
 }
 

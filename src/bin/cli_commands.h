@@ -20,6 +20,13 @@ int StatsCommand(const Target& target);
 // One page of a queue's jobs in a state, one line each (id, state, type, attempts, age, error).
 int JobsCommand(const Target& target, const std::string& queue, const std::string& state,
                 int64_t limit);
+// Prints a queue's limits; with changes, applies them first (rate "none" / concurrency 0 remove
+// that limit; what is not given stays as it is).
+struct LimitChanges {
+  std::string rate;          // "" unchanged, "none", or as ParseRate reads it ("100/1s")
+  int64_t concurrency = -1;  // -1 unchanged, 0 none
+};
+int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes);
 // Retries a dead job (or cuts a retrying job's backoff short); `queue` empty: find it.
 int RetryCommand(const Target& target, const std::string& id, const std::string& queue);
 struct ConfigEntry {

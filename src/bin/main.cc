@@ -5,6 +5,7 @@
 //   taskq enqueue   enqueue one job (prints it as JSON)
 //   taskq stats     counts per state of every queue
 //   taskq jobs      a queue's jobs in one state;  taskq retry  retry a dead job
+//   taskq limits    a queue's rate and concurrency limits, shown or changed
 //   taskq config    the effective configuration, secrets masked
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -264,6 +265,18 @@ int main(int argc, char** argv) {
   retry->add_option("id", retry_id, "the job's id")->required();
   retry->add_option("--queue", retry_queue, "its queue (default: look in every queue)");
 
+  CLI::App* limits = app.add_subcommand(
+      "limits", "print a queue's rate and concurrency limits, or change them for all workers");
+  std::string limits_queue;
+  taskq::bin::LimitChanges limit_changes;
+  limits->add_option("queue", limits_queue, "the queue")->required();
+  limits->add_option("--rate", limit_changes.rate,
+                     "at most N starts per window, e.g. 100/1s, 5/500ms, 1000/1m; none: no limit");
+  limits
+      ->add_option("--concurrency", limit_changes.concurrency,
+                   "at most N active at once across all workers; 0: no limit")
+      ->check(CLI::Range(0, taskq::kMaxConcurrencyLimit));
+
   CLI::App* config = app.add_subcommand(
       "config",
       "print the effective configuration (flags, TASKQ_* environment, --config file) "
@@ -318,6 +331,7 @@ int main(int argc, char** argv) {
   if (stats->parsed()) return taskq::bin::StatsCommand(target);
   if (jobs->parsed()) return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit);
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
+  if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
   if (config->parsed()) {
     using taskq::bin::ConfigEntry;
     using taskq::bin::TomlString;

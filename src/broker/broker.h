@@ -13,6 +13,7 @@
 
 #include "taskq/job.h"
 #include "taskq/queue_counts.h"
+#include "taskq/queue_limits.h"
 #include "taskq/status.h"
 
 namespace taskq::broker {
@@ -138,6 +139,9 @@ class Broker {
   virtual Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                                     int32_t limit) = 0;
   virtual Result<bool> SetPaused(const std::string& queue, bool paused) = 0;
+  // Rate and concurrency limits (queue_limits.lua); claim enforces them for every worker.
+  virtual Status SetLimits(const std::string& queue, const QueueLimits& limits) = 0;
+  virtual Result<QueueLimits> GetLimits(const std::string& queue) = 0;
   virtual Result<int64_t> Clean(const std::string& queue, JobState state,
                                 std::chrono::milliseconds older_than, int32_t limit) = 0;
 

@@ -17,6 +17,7 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       results_(base_ + "result"),
       progress_(base_ + "progress"),
       metrics_(base_ + "metrics"),
+      rate_window_(base_ + "rl"),
       wake_channel_(base_ + "wake") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }

@@ -27,6 +27,7 @@ class QueueKeys {
   const std::string& results() const { return results_; }      // HASH, id -> result JSON
   const std::string& progress() const { return progress_; }    // HASH, id -> progress JSON
   const std::string& metrics() const { return metrics_; }      // HASH, timing histograms
+  const std::string& rate_window() const { return rate_window_; }    // ZSET, rate limit window
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
@@ -48,6 +49,7 @@ class QueueKeys {
   std::string results_;
   std::string progress_;
   std::string metrics_;
+  std::string rate_window_;
   std::string wake_channel_;
 };
 

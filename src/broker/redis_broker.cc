@@ -102,7 +102,7 @@ Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
 
 Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::milliseconds lease) {
   ScriptCall call("claim", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(), k.meta(),
-                            k.state()});
+                            k.state(), k.rate_window()});
   call.Arg(k.base()).Arg(std::clamp(max_jobs, 1, kMaxClaim));
   call.Arg(static_cast<int64_t>(lease.count())).Arg(kPromoteLimit);
   return call.Take();
@@ -423,6 +423,35 @@ class RedisBroker final : public Broker {
     auto n = RunIntScript(call.Take(), "pause");
     if (!n.ok()) return n.status();
     return *n == 1;
+  }
+
+  Status SetLimits(const std::string& queue, const QueueLimits& limits) override {
+    TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));  // listed (and shown) before its first job
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("queue_limits", {k.meta(), k.rate_window()});
+    call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
+    call.Arg(limits.concurrency);
+    return RunIntScript(call.Take(), "queue_limits").status();
+  }
+
+  Result<QueueLimits> GetLimits(const std::string& queue) override {
+    auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc"});
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
+    ReplyView v = reply->view();
+    if (v.size() != 2) return Internal("limits: bad reply");
+    QueueLimits limits;
+    if (!v[0].is_nil()) {
+      // "max:window_ms", written by queue_limits.lua
+      std::string_view text = v[0].str();
+      size_t colon = text.find(':');
+      int64_t window = 0;
+      std::from_chars(text.data(), text.data() + colon, limits.rate.max);
+      std::from_chars(text.data() + colon + 1, text.data() + text.size(), window);
+      limits.rate.window = std::chrono::milliseconds(window);
+    }
+    if (!v[1].is_nil()) limits.concurrency = static_cast<int32_t>(v[1].AsInt());
+    return limits;
   }
 
   Result<int64_t> Clean(const std::string& queue, JobState state,

@@ -129,6 +129,32 @@ Result<bool> Inspector::Resume(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.SetPaused(queue, false); });
 }
 
+namespace {
+
+Status ValidateLimits(const QueueLimits& limits) {
+  if (limits.rate.max < 0 || limits.rate.max > kMaxRateLimit) {
+    return InvalidArgument("rate.max", "must be between 0 (no limit) and 1000000000");
+  }
+  if (limits.rate.window < std::chrono::milliseconds(1) || limits.rate.window > kMaxRateWindow) {
+    return InvalidArgument("rate.window_ms", "must be between 1 ms and 24 h");
+  }
+  if (limits.concurrency < 0 || limits.concurrency > kMaxConcurrencyLimit) {
+    return InvalidArgument("concurrency", "must be between 0 (no limit) and 1000000");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Inspector::SetLimits(const std::string& queue, const QueueLimits& limits) {
+  TASKQ_RETURN_IF_ERROR(ValidateLimits(limits));
+  return impl_->With(queue, [&](broker::Broker& b) { return b.SetLimits(queue, limits); });
+}
+
+Result<QueueLimits> Inspector::Limits(const std::string& queue) {
+  return impl_->With(queue, [&](broker::Broker& b) { return b.GetLimits(queue); });
+}
+
 Result<int64_t> Inspector::RetryDead(const std::string& queue, std::span<const std::string> ids,
                                      int32_t limit) {
   for (const std::string& id : ids) TASKQ_RETURN_IF_ERROR(ValidateJobId(id));

@@ -62,6 +62,11 @@ class Redis:
         except OSError:
             return False
 
+    def cli(self, *args):
+        """One command through redis-cli; its output without the trailing newline."""
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True,
+                              text=True, check=True, timeout=10).stdout.rstrip("\n")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -317,6 +322,50 @@ class ApiTest(unittest.TestCase):
         finally:
             self.assertEqual(self.api.request("POST", "/api/queues/sleep/resume")[0], 200)
         self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "completed"))
+
+    def test_limits_are_stored_returned_and_obeyed(self):
+        status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
+        self.assertEqual((status, body), (200, {"queue": "sleep", "rate": None,
+                                                "concurrency": None}))
+        status, body, _ = self.api.request(
+            "PUT", "/api/queues/sleep/limits", {"rate": {"max": 50, "window_ms": 2000},
+                                                "concurrency": 1})
+        self.assertEqual(status, 200, body)
+        try:
+            status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
+            self.assertEqual(body, {"queue": "sleep", "rate": {"max": 50, "window_ms": 2000},
+                                    "concurrency": 1})
+            ids = [self.post_job({"type": "sleep", "data": {"ms": 150}})[1]["id"]
+                   for _ in range(3)]
+            most_active = 0
+
+            def finished():
+                nonlocal most_active
+                queue = self.api.request("GET", "/api/queues/sleep")[1]
+                most_active = max(most_active, queue["counts"]["active"])
+                return all(self.state_of(i) == "completed" for i in ids)
+            self.assertTrue(wait_until(finished))
+            self.assertEqual(most_active, 1)
+        finally:
+            status, body, _ = self.api.request("PUT", "/api/queues/sleep/limits", {})
+        self.assertEqual(body, {"queue": "sleep", "rate": None, "concurrency": None})
+
+    def test_bad_limits_name_the_field(self):
+        cases = [({"rate": {"max": 0}}, "rate.max"),
+                 ({"rate": {"window_ms": 1000}}, "rate.max"),
+                 ({"rate": {"max": 5, "window_ms": 86400001}}, "rate.window_ms"),
+                 ({"rate": {"max": 5, "per": "s"}}, "rate.per"),
+                 ({"rate": 5}, "rate"),
+                 ({"concurrency": -1}, "concurrency"),
+                 ({"concurrency": 1.5}, "concurrency"),
+                 ({"burst": 3}, "burst")]
+        for body, field in cases:
+            status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", body)
+            self.assertEqual(status, 422, body)
+            self.assertEqual(error["error"]["field"], field, body)
+        status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", raw=b"{nope")
+        self.assertEqual((status, error["error"]["code"]), (400, "malformed_json"))
+        self.assertEqual(self.api.request("GET", "/api/queues/sleep/limits")[1]["rate"], None)
 
     def test_queue_list_and_job_pages(self):
         for i in range(5):
@@ -732,6 +781,29 @@ class CliTest(unittest.TestCase):
             self.assertIn("fail", self.taskq("--redis-url", redis.url, "stats").stdout)
         finally:
             worker.stop()
+            redis.stop()
+
+    def test_limits_are_shown_changed_and_checked(self):
+        redis = Redis()
+        try:
+            url = ("--redis-url", redis.url)
+            out = self.taskq(*url, "limits", "email").stdout
+            self.assertEqual(json.loads(out), {"queue": "email", "rate": None,
+                                               "concurrency": None})
+            out = self.taskq(*url, "limits", "email", "--rate", "100/1s").stdout
+            self.assertEqual(json.loads(out)["rate"], "100/1s")
+            out = self.taskq(*url, "limits", "email", "--concurrency", "3").stdout
+            self.assertEqual(json.loads(out), {"queue": "email", "rate": "100/1s",
+                                               "concurrency": 3})  # the rate is kept
+            self.assertEqual(redis.cli("HGET", "taskq:{email}:meta", "rl"), "100:1000")
+            out = self.taskq(*url, "limits", "email", "--rate", "none").stdout
+            self.assertEqual(json.loads(out)["rate"], None)
+            bad = self.taskq(*url, "limits", "email", "--rate", "100/1d", check=False)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("--rate", bad.stderr)
+            self.assertEqual(json.loads(self.taskq(*url, "limits", "email").stdout)["concurrency"],
+                             3)
+        finally:
             redis.stop()
 
     def test_config_prints_effective_values_with_secrets_masked_and_reads_back(self):

@@ -2,9 +2,6 @@
 // and a Redis restart under load.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <map>
 #include <set>
@@ -14,37 +11,11 @@
 #include "taskq/inspector.h"
 #include "testing/redis_server.h"
 #include "testing/wait.h"
+#include "testing/worker_process.h"
 
 namespace taskq::testing {
 namespace {
 using std::chrono::milliseconds;
-
-// A taskq_test_worker child process.
-class WorkerProcess {
- public:
-  WorkerProcess(const std::string& url, const std::string& queues, int lease_ms, int grace_ms) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const std::string lease = std::to_string(lease_ms), grace = std::to_string(grace_ms);
-      ::execl(TASKQ_TEST_WORKER, TASKQ_TEST_WORKER, url.c_str(), queues.c_str(), lease.c_str(),
-              grace.c_str(), nullptr);
-      ::_exit(127);
-    }
-  }
-  ~WorkerProcess() { Kill(SIGKILL); }
-  pid_t pid() const { return pid_; }
-  // Sends the signal and waits for the process to end.
-  void Kill(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 class CrashTest : public ::testing::Test {
  protected:

@@ -2,23 +2,30 @@
 priority. First moves due delayed and retrying jobs to waiting, so they are claimable the moment
 they are due, without a separate poller.
 KEYS[1] wait  KEYS[2] prio  KEYS[3] delayed  KEYS[4] retry  KEYS[5] active  KEYS[6] meta
-KEYS[7] state
+KEYS[7] state   KEYS[8] rate window (ZSET)
 ARGV[1] key base   ARGV[2] n (1..1000)   ARGV[3] lease_ms   ARGV[4] promote limit per call
 Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
           id, body, attempt, token, ... (4 per claimed job)}
-  more = 1: all n were claimed, so more may be waiting (claim again without waiting for a wake).
+  more = 1: all n were claimed and no limit held any back, so more may be waiting (claim again
+  without waiting for a wake).
   next_due_in_ms: when fewer than n were claimed, how long until the next delayed/retrying job
-  is due.
+  is due or the queue's rate limit lets more start, whichever is first.
+Limits (queue_limits.lua keeps them in meta): with meta.cc, at most cc jobs are active at once
+  (finishing scripts publish a wake when a slot frees up); with meta.rl = "max:window_ms", at
+  most max jobs start in any window (rate_window.lua; meta.rls is the window's running sum).
+  Jobs a limit holds back stay waiting, in order.
   A claimed job whose body is missing (deleted behind taskq's back) comes back with body "".
 Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk = token, p;
   active gets id with score now + lease_ms. The token comes from meta.fence, incremented once per
   claim: the jobs of one claim share it (a token only has to differ between two claims of the
   same job), and tokens only grow.
-Cost: a fixed number of Redis calls per claim (about 11), whatever n is.
+Cost: a fixed number of Redis calls per claim (about 11, 4 to 6 more with a rate limit),
+  whatever n is.
 ]]
 --!include now.lua
 --!include state.lua
 --!include requeue.lua
+--!include rate_window.lua
 local base = ARGV[1]
 local n, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local promote_limit = tonumber(ARGV[4])
@@ -27,7 +34,8 @@ if not n or n < 1 or n > 1000 or not lease or lease < 1 or not promote_limit the
 end
 local now = now_ms()
 
-if redis.call('HGET', KEYS[6], 'paused') == '1' then return {now, 1, 0, -1, 0} end
+local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl')
+if config[1] == '1' then return {now, 1, 0, -1, 0} end
 
 local function promote(zkey)
   local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, promote_limit)
@@ -50,9 +58,27 @@ end
 promote(KEYS[3])
 promote(KEYS[4])
 
+-- Limits shrink n; `limited` then says that more may be waiting than this claim takes.
+local wanted, limited, limit_wait = n, false, -1
+if config[2] then
+  local room = tonumber(config[2]) - redis.call('ZCARD', KEYS[5])
+  if room < n then n, limited = math.max(room, 0), true end
+end
+local rate_max, rate_window
+if config[3] then
+  rate_max, rate_window = string.match(config[3], '^(%d+):(%d+)$')
+  rate_max, rate_window = tonumber(rate_max), tonumber(rate_window)
+end
+local rate_filled = false  -- this claim takes the last room of the rate window
+if rate_max and n > 0 then
+  local room, wait = window_room(KEYS[8], KEYS[6], 'rls', rate_max, rate_window, now)
+  if room <= n then rate_filled = true end
+  if room < n then n, limited, limit_wait = room, true, wait end
+end
+
 -- Order: negative priorities (prio zset), then priority 0 (wait list), then positive ones.
 local ids, priorities, from_prio = {}, {}, {}
-local head = redis.call('ZRANGE', KEYS[2], 0, n - 1, 'WITHSCORES')
+local head = n > 0 and redis.call('ZRANGE', KEYS[2], 0, n - 1, 'WITHSCORES') or {}
 local h = 1
 while h <= #head and #ids < n and tonumber(head[h + 1]) < 0 do
   ids[#ids + 1] = head[h]
@@ -78,8 +104,17 @@ end
 if #from_prio > 0 then redis.call('ZREM', KEYS[2], unpack(from_prio)) end
 
 local count = #ids
-local next_due = -1
-if count < n then
+local token
+if count > 0 then
+  token = redis.call('HINCRBY', KEYS[6], 'fence', 1)
+  if rate_max then window_add(KEYS[8], KEYS[6], 'rls', count, token, now) end
+end
+if rate_filled and count == n and limit_wait < 0 then
+  limit_wait = window_wait(KEYS[8], rate_window, now)
+  limited = true
+end
+local next_due = limit_wait
+if count < wanted then
   for _, zkey in ipairs({KEYS[3], KEYS[4]}) do
     local first = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
     if #first == 2 then
@@ -88,10 +123,9 @@ if count < n then
     end
   end
 end
-local out = {now, 0, count == n and 1 or 0, next_due, count}
+local out = {now, 0, (count == wanted and not limited) and 1 or 0, next_due, count}
 if count == 0 then return out end
 
-local token = redis.call('HINCRBY', KEYS[6], 'fence', 1)
 local token_s = tostring(token)
 local now_s = tostring(now)
 local deadline_s = tostring(now + lease)

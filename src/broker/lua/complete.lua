@@ -8,11 +8,13 @@ Returns: an array of n integers: 1 completed, 0 rejected (stale token).
 Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
   zset. meta.completed counts completions.
+Publishes: "" on base.."wake" when the queue has a concurrency limit (a slot is free).
 Cost: a fixed number of Redis calls per batch (about 8, plus 5 when retention removes jobs).
 ]]
 --!include now.lua
 --!include state.lua
 --!include delete_jobs.lua
+--!include limits.lua
 local base = ARGV[1]
 local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then
@@ -52,5 +54,6 @@ if #done > 0 then
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HINCRBY', KEYS[3], 'completed', #done)
   trim_finished(base, KEYS[2], keep_count, keep_age, now)
+  wake_if_limited(base, KEYS[3])
 end
 return results

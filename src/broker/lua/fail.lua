@@ -11,11 +11,13 @@ Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
 Writes: e:<id> gets the error pushed at its head, trimmed to the cap; the state record gets
   st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id; retention is
   applied to dead; meta.failed counts.
-Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers.
+Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
+  when the queue has a concurrency limit (a slot is free).
 ]]
 --!include now.lua
 --!include state.lua
 --!include delete_jobs.lua
+--!include limits.lua
 local base = ARGV[1]
 local n, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3])
 local keep_count, keep_age = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -72,6 +74,8 @@ end
 if #retry > 0 then
   redis.call('ZADD', KEYS[2], unpack(retry))
   redis.call('PUBLISH', base .. 'wake', '')
+elseif #left_active > 0 then
+  wake_if_limited(base, KEYS[4])
 end
 if #dead > 0 then
   redis.call('ZADD', KEYS[3], unpack(dead))

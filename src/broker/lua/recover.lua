@@ -9,12 +9,14 @@ Returns: {requeued, dead}
 Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
   "lease expired" error for dead jobs; meta.stalled counts. Requeued jobs keep the order in which
   their leases expired, at the head of their priority.
-Publishes: "" on base.."wake" when a job was requeued.
+Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue with a concurrency
+  limit (a slot is free).
 ]]
 --!include now.lua
 --!include state.lua
 --!include delete_jobs.lua
 --!include requeue.lua
+--!include limits.lua
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -58,5 +60,9 @@ if #dead > 0 then
   redis.call('ZADD', KEYS[4], unpack(dead))
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
-if #requeued > 0 then redis.call('PUBLISH', base .. 'wake', '') end
+if #requeued > 0 then
+  redis.call('PUBLISH', base .. 'wake', '')
+elseif #dead > 0 then
+  wake_if_limited(base, KEYS[5])
+end
 return {#requeued, #dead / 2}

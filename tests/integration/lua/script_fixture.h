@@ -38,7 +38,15 @@ class ScriptTest : public ::testing::Test {
   }
   std::vector<std::string> ClaimKeys() const {
     return {q().wait(),   q().prioritized(), q().delayed(), q().retry(),
-            q().active(), q().meta(),        q().state()};
+            q().active(), q().meta(),        q().state(),   q().rate_window()};
+  }
+  std::vector<std::string> QueueLimitsKeys() const { return {q().meta(), q().rate_window()}; }
+  // Sets the queue's limits through queue_limits.lua (rate_max 0 / concurrency 0: none).
+  void SetLimits(long long rate_max, long long window_ms, long long concurrency) {
+    auto reply = Eval(
+        "queue_limits", QueueLimitsKeys(),
+        {base(), std::to_string(rate_max), std::to_string(window_ms), std::to_string(concurrency)});
+    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
   std::vector<std::string> CompleteKeys() const {
     return {q().active(), q().completed(), q().meta(), q().state(), q().results()};

@@ -1,0 +1,30 @@
+// Limits on how fast and how many jobs of a queue start, shared by every worker on every host:
+// they are kept in Redis and enforced by the claim script, atomically with the claim itself.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace taskq {
+
+// At most `max` jobs started in any window of `window` (a sliding window: no interval of that
+// length ever holds more starts). max = 0: no limit.
+struct RateLimit {
+  int64_t max = 0;
+  std::chrono::milliseconds window{1000};
+  bool enabled() const { return max > 0; }
+  bool operator==(const RateLimit&) const = default;
+};
+
+struct QueueLimits {
+  RateLimit rate;           // jobs started per window, whole queue
+  int32_t concurrency = 0;  // jobs active at once, whole queue (0: no limit)
+  bool operator==(const QueueLimits&) const = default;
+};
+
+// Bounds a limit must respect (checked by Inspector::SetLimits and the API).
+inline constexpr int64_t kMaxRateLimit = 1'000'000'000;
+inline constexpr std::chrono::milliseconds kMaxRateWindow = std::chrono::hours(24);
+inline constexpr int32_t kMaxConcurrencyLimit = 1'000'000;
+
+}  // namespace taskq

@@ -1,0 +1,184 @@
+// queue_limits.lua, and the limits as claim.lua enforces them (a rate window per queue, a cap on
+// active jobs) and as the finishing scripts release them (a wake when a slot frees up).
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class QueueLimitsTest : public ScriptTest {
+ protected:
+  void EnqueueMany(int n) {
+    for (int i = 0; i < n; ++i) Enqueue("j" + std::to_string(i));
+  }
+  // Moves every batch of the rate window `ms` into the past, as if that much time had passed.
+  void AgeWindow(long long ms) {
+    auto members = Strings({"ZRANGE", q().rate_window(), "0", "-1", "WITHSCORES"});
+    for (size_t i = 0; i + 1 < members.size(); i += 2) {
+      long long score = std::stoll(members[i + 1]) - ms;
+      Run({"ZADD", q().rate_window(), std::to_string(score), members[i]});
+    }
+  }
+  static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
+  static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
+  static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
+};
+
+TEST_F(QueueLimitsTest, StoresLimitsInMetaAndClearsThem) {
+  SetLimits(100, 1000, 3);
+  EXPECT_EQ(HGet(q().meta(), "rl"), "100:1000");
+  EXPECT_EQ(HGet(q().meta(), "cc"), "3");
+  Enqueue("a");
+  Claim(1);
+  EXPECT_TRUE(Exists(q().rate_window()));
+  EXPECT_EQ(HGet(q().meta(), "rls"), "1");
+  SetLimits(0, 1000, 0);
+  EXPECT_FALSE(HExists(q().meta(), "rl"));
+  EXPECT_FALSE(HExists(q().meta(), "rls"));
+  EXPECT_FALSE(HExists(q().meta(), "cc"));
+  EXPECT_FALSE(Exists(q().rate_window()));  // a removed limit leaves no window behind
+}
+
+TEST_F(QueueLimitsTest, RejectsBadArgumentsAndWritesNothing) {
+  SetLimits(5, 1000, 2);
+  auto before = Snapshot();
+  const std::vector<std::vector<std::string>> bad = {
+      {"-1", "1000", "0"},  {"1000000001", "1000", "0"},
+      {"5", "0", "0"},      {"5", "86400001", "0"},
+      {"5", "1000", "-1"},  {"5", "1000", "1000001"},
+      {"1.5", "1000", "0"}, {"5", "x", "0"},
+      {"5", "1000", ""},
+  };
+  for (const auto& args : bad) {
+    std::vector<std::string> argv = {base()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
+    EXPECT_TRUE(reply.view().is_error()) << args[0] << " " << args[1] << " " << args[2];
+  }
+  auto too_many = Eval("queue_limits", QueueLimitsKeys(), {base(), "5", "1000", "2", "9"});
+  EXPECT_TRUE(too_many.view().is_error());
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(QueueLimitsTest, SettingLimitsWakesWorkers) {
+  auto wakes = ListenForWakes();
+  SetLimits(10, 1000, 0);
+  EXPECT_EQ(CountWakes(*wakes), 1);
+}
+
+TEST_F(QueueLimitsTest, NoLimitWritesNoWindow) {
+  EnqueueMany(3);
+  EXPECT_EQ(CountOf(Claim(10)), 3);
+  EXPECT_FALSE(Exists(q().rate_window()));
+  EXPECT_FALSE(HExists(q().meta(), "rls"));
+}
+
+TEST_F(QueueLimitsTest, RateLimitCapsStartsPerWindowAndSaysWhenMayStartAgain) {
+  SetLimits(3, 1000, 0);
+  EnqueueMany(5);
+  auto first = Claim(10);
+  EXPECT_EQ(ClaimedIds(first), (std::vector<std::string>{"j0", "j1", "j2"}));
+  EXPECT_EQ(MoreOf(first), 0);  // held back by the limit: no immediate re-claim
+  EXPECT_GT(NextDueOf(first), 0);
+  EXPECT_LE(NextDueOf(first), 1000);
+  auto held = Claim(10);
+  EXPECT_EQ(CountOf(held), 0);
+  EXPECT_GT(NextDueOf(held), 0);
+  EXPECT_LE(NextDueOf(held), 1000);
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"j3", "j4"}));  // still waiting, in order
+  AgeWindow(1000);  // the first batch has left the window
+  auto later = Claim(10);
+  EXPECT_EQ(ClaimedIds(later), (std::vector<std::string>{"j3", "j4"}));
+  EXPECT_EQ(HGet(q().meta(), "rls"), "2");  // the sum holds only the batches in the window
+  EXPECT_EQ(ZMembers(q().rate_window()).size(), 1u);
+}
+
+// A sliding window: a batch counts until exactly `window` ms after it started, wherever the
+// clock's second boundaries fall.
+TEST_F(QueueLimitsTest, WindowSlidesBatchByBatch) {
+  SetLimits(4, 1000, 0);
+  EnqueueMany(8);
+  EXPECT_EQ(CountOf(Claim(3)), 3);
+  AgeWindow(600);
+  EXPECT_EQ(CountOf(Claim(3)), 1);  // 3 started 600 ms ago still count
+  AgeWindow(300);                   // 900 and 300 ms ago
+  EXPECT_EQ(CountOf(Claim(3)), 0);
+  AgeWindow(100);  // the batch of 3 is now exactly one window old: it no longer counts
+  auto claim = Claim(5);
+  EXPECT_EQ(CountOf(claim), 3);
+  EXPECT_EQ(HGet(q().meta(), "rls"), "4");
+}
+
+TEST_F(QueueLimitsTest, RaisingTheRateKeepsEarlierStartsInTheWindow) {
+  SetLimits(2, 1000, 0);
+  EnqueueMany(6);
+  EXPECT_EQ(CountOf(Claim(10)), 2);
+  SetLimits(3, 1000, 0);
+  EXPECT_EQ(CountOf(Claim(10)), 1);
+}
+
+TEST_F(QueueLimitsTest, ConcurrencyLimitCapsActiveJobsAcrossClaims) {
+  SetLimits(0, 1000, 2);
+  EnqueueMany(5);
+  auto first = Claim(10);
+  EXPECT_EQ(ClaimedIds(first), (std::vector<std::string>{"j0", "j1"}));
+  EXPECT_EQ(MoreOf(first), 0);
+  EXPECT_EQ(NextDueOf(first), -1);   // nothing timed: a finishing job wakes the workers
+  EXPECT_EQ(CountOf(Claim(10)), 0);  // another worker gets nothing either
+  auto wakes = ListenForWakes();
+  CompleteJob("j0", TokenOf(first, 0));
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"j2"}));
+  EXPECT_EQ(ZMembers(q().active()).size(), 2u);
+}
+
+TEST_F(QueueLimitsTest, FailureToDeadAndRecoveryToDeadWakeLimitedWorkers) {
+  SetLimits(0, 1000, 1);
+  EnqueueMany(3);
+  auto first = Claim(1);
+  auto wakes = ListenForWakes();
+  FailJob("j0", TokenOf(first, 0), -1);  // dead: frees the slot
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  auto second = Claim(1);
+  ASSERT_EQ(ClaimedIds(second), (std::vector<std::string>{"j1"}));
+  Run({"ZADD", q().active(), "1", "j1"});  // its lease expired long ago
+  auto recovered = Eval("recover", RecoverKeys(), {base(), "0", "100", "10", "-1", "0"});
+  ASSERT_EQ(Ints(recovered), (std::vector<long long>{0, 1}));  // max_stalls 0: dead
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  EXPECT_EQ(ClaimedIds(Claim(1)), (std::vector<std::string>{"j2"}));
+}
+
+TEST_F(QueueLimitsTest, UnlimitedQueueFinishesWithoutWakes) {
+  EnqueueMany(1);
+  auto claim = Claim(1);
+  auto wakes = ListenForWakes();
+  CompleteJob("j0", TokenOf(claim, 0));
+  EXPECT_EQ(CountWakes(*wakes), 0);
+}
+
+TEST_F(QueueLimitsTest, BothLimitsTheTighterWins) {
+  SetLimits(5, 1000, 2);
+  EnqueueMany(6);
+  auto first = Claim(10);
+  EXPECT_EQ(CountOf(first), 2);  // concurrency
+  CompleteJob("j0", TokenOf(first, 0));
+  CompleteJob("j1", TokenOf(first, 1));
+  EXPECT_EQ(CountOf(Claim(10)), 2);
+  auto third = Claim(10);
+  EXPECT_EQ(CountOf(third), 0);
+  EXPECT_EQ(HGet(q().meta(), "rls"), "4");
+}
+
+TEST_F(QueueLimitsTest, PrioritizedJobsKeepTheirOrderUnderALimit) {
+  SetLimits(1, 1000, 0);
+  Enqueue("low", 5);
+  Enqueue("plain");
+  Enqueue("high", -5);
+  EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"high"}));
+  AgeWindow(1000);
+  EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"plain"}));
+  AgeWindow(1000);
+  EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"low"}));
+}
+
+}  // namespace
+}  // namespace taskq::testing

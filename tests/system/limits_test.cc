@@ -1,0 +1,141 @@
+// Limits shared by every worker: many real worker processes on one Redis obey a queue's rate and
+// concurrency limits together. Start and finish times come from the jobs' records (Redis' clock),
+// so the assertions are about what Redis let happen, not about this process' timing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "taskq/client.h"
+#include "taskq/inspector.h"
+#include "testing/redis_server.h"
+#include "testing/wait.h"
+#include "testing/worker_process.h"
+
+namespace taskq::testing {
+namespace {
+using std::chrono::milliseconds;
+
+class LimitsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<RedisServer>();
+    client_ = std::move(*Client::Open({server_->url()}));
+    inspector_ = std::move(*Inspector::Open({server_->url()}));
+  }
+  // Enqueues n "sleep" jobs of `ms` each in one bulk call; returns their ids.
+  std::vector<std::string> EnqueueSleeps(int n, int ms) {
+    std::vector<EnqueueRequest> requests(n);
+    for (auto& r : requests) {
+      r.type = "sleep";
+      r.data_json = "{\"ms\":" + std::to_string(ms) + "}";
+      r.options.queue = "q";
+    }
+    auto results = client_->EnqueueBulk(requests);
+    EXPECT_TRUE(results.ok()) << results.status().ToString();
+    std::vector<std::string> ids;
+    if (results.ok()) {
+      for (const auto& r : *results) ids.push_back(r.id);
+    }
+    return ids;
+  }
+  bool AllCompleted(int64_t n, std::chrono::seconds limit) {
+    return WaitUntil(
+        [&] {
+          auto counts = inspector_->Counts("q");
+          return counts.ok() && counts->completed == n;
+        },
+        limit);
+  }
+  std::vector<Job> Jobs(const std::vector<std::string>& ids) {
+    std::vector<Job> jobs;
+    for (const std::string& id : ids) {
+      auto job = client_->Get("q", id);
+      EXPECT_TRUE(job.ok() && job->has_value()) << id;
+      if (job.ok() && job->has_value()) jobs.push_back(**job);
+    }
+    return jobs;
+  }
+  std::vector<std::unique_ptr<WorkerProcess>> StartWorkers(int n, const std::string& queues) {
+    std::vector<std::unique_ptr<WorkerProcess>> workers;
+    for (int i = 0; i < n; ++i) {
+      workers.push_back(std::make_unique<WorkerProcess>(server_->url(), queues, 5000, 1000));
+    }
+    return workers;
+  }
+
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<Inspector> inspector_;
+};
+
+TEST_F(LimitsTest, TenWorkersTogetherStartAtMostTheRateAndKeepUpWithIt) {
+  QueueLimits limits;
+  limits.rate = {100, milliseconds(1000)};
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  auto workers = StartWorkers(10, "q=20");
+  const int kJobs = 500;
+  auto ids = EnqueueSleeps(kJobs, 0);
+  ASSERT_TRUE(AllCompleted(kJobs, std::chrono::seconds(30)));
+  std::vector<int64_t> starts;
+  for (const Job& job : Jobs(ids)) starts.push_back(job.started_ms);
+  ASSERT_EQ(starts.size(), static_cast<size_t>(kJobs));
+  std::sort(starts.begin(), starts.end());
+
+  // No window of 1 s (anywhere, not only on second boundaries) holds more than 100 starts.
+  size_t busiest = 0;
+  for (size_t first = 0, last = 0; last < starts.size(); ++last) {
+    while (starts[last] - starts[first] >= 1000) ++first;
+    busiest = std::max(busiest, last - first + 1);
+  }
+  EXPECT_LE(busiest, 100u);
+  EXPECT_GE(busiest, 95u);  // and the limit is really used
+
+  // Sustained: each whole second from the first start holds at least 95 starts.
+  const int64_t t0 = starts.front();
+  const int whole_seconds = static_cast<int>((starts.back() - t0) / 1000);
+  EXPECT_GE(whole_seconds, 3);  // 500 jobs at 100/s cannot all start within 3 s
+  for (int k = 0; k < whole_seconds; ++k) {
+    auto in_second = std::count_if(starts.begin(), starts.end(), [&](int64_t t) {
+      return t >= t0 + 1000 * k && t < t0 + 1000 * (k + 1);
+    });
+    EXPECT_GE(in_second, 95) << "second " << k;
+  }
+}
+
+TEST_F(LimitsTest, ConcurrencyLimitIsNeverExceededByTenWorkers) {
+  QueueLimits limits;
+  limits.concurrency = 3;
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  auto workers = StartWorkers(10, "q=5");
+  const int kJobs = 30;
+  auto ids = EnqueueSleeps(kJobs, 100);
+  int64_t most_active = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto counts = inspector_->Counts("q");
+        if (!counts.ok()) return false;
+        most_active = std::max(most_active, counts->active);
+        return counts->completed == kJobs;
+      },
+      std::chrono::seconds(30)));
+  EXPECT_LE(most_active, 3);
+
+  // From the records: at no instant were more than 3 jobs between their start and finish.
+  std::vector<std::pair<int64_t, int>> edges;  // (time, +1 start / -1 finish)
+  for (const Job& job : Jobs(ids)) {
+    edges.push_back({job.started_ms, +1});
+    edges.push_back({job.finished_ms, -1});
+  }
+  std::sort(edges.begin(), edges.end());  // a finish sorts before a start at the same ms
+  int running = 0, peak = 0;
+  for (const auto& [at, change] : edges) {
+    running += change;
+    peak = std::max(peak, running);
+  }
+  EXPECT_EQ(peak, 3);  // never above, and the limit was reached
+}
+
+}  // namespace
+}  // namespace taskq::testing
