@@ -35,6 +35,10 @@ struct EnqueueOptions {
   BackoffPolicy backoff;
   // An attempt running longer than this fails as a timeout. 0 = the worker's default.
   std::chrono::milliseconds timeout{0};
+  // A group (a tenant, a host...): the queue's group limits then apply to it, and groups take
+  // turns (docs/limits.md). Empty: none, or the value of the data field the queue groups by.
+  // At most kMaxGroupBytes, no control characters.
+  std::string group;
   // Retention of this job once completed, and once dead.
   Retention keep_completed;
   Retention keep_dead{10000, std::chrono::hours(24 * 7)};
@@ -43,5 +47,6 @@ struct EnqueueOptions {
 inline constexpr int32_t kMinPriority = -1000000;
 inline constexpr int32_t kMaxPriority = 1000000;
 inline constexpr int32_t kMaxAttemptsLimit = 1000;
+inline constexpr size_t kMaxGroupBytes = 128;
 
 }  // namespace taskq

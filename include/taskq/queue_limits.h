@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace taskq {
 
@@ -19,6 +20,13 @@ struct RateLimit {
 struct QueueLimits {
   RateLimit rate;           // jobs started per window, whole queue
   int32_t concurrency = 0;  // jobs active at once, whole queue (0: no limit)
+  // Per group (EnqueueOptions::group, or the data field below): the same limits for each group
+  // on its own; groups with waiting jobs take turns, so a busy group cannot starve the others.
+  RateLimit group_rate;
+  int32_t group_concurrency = 0;
+  // A data field whose value (a string or a number) is the group of a job enqueued without one.
+  // Empty: none. Applies to jobs enqueued after it is set.
+  std::string group_field;
   bool operator==(const QueueLimits&) const = default;
 };
 
@@ -26,5 +34,6 @@ struct QueueLimits {
 inline constexpr int64_t kMaxRateLimit = 1'000'000'000;
 inline constexpr std::chrono::milliseconds kMaxRateWindow = std::chrono::hours(24);
 inline constexpr int32_t kMaxConcurrencyLimit = 1'000'000;
+inline constexpr size_t kMaxGroupFieldBytes = 128;
 
 }  // namespace taskq

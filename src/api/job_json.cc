@@ -77,6 +77,7 @@ std::string RenderJob(const Job& job, bool detail) {
   StringField(&out, "state", JobStateName(job.state));
   RawField(&out, "data", job.data_json);
   IntField(&out, "priority", job.options.priority);
+  if (!job.options.group.empty()) StringField(&out, "group", job.options.group);
   IntField(&out, "attempts", job.attempts);
   IntField(&out, "max_attempts", job.options.max_attempts);
   IntField(&out, "stalls", job.stalls);

@@ -135,6 +135,9 @@ Result<EnqueueRequest> ReadJob(const json::value& v, const std::string& prefix,
       s = ReadString(value, field, &request.options.queue);
     } else if (key == "job_id") {
       s = ReadString(value, field, &request.options.job_id);
+    } else if (key == "group") {
+      s = ReadString(value, field, &request.options.group);
+      if (s.ok() && request.options.group.empty()) s = InvalidArgument(field, "must not be empty");
     } else if (key == "priority") {
       s = ReadInteger(value, field, kMinPriority, kMaxPriority, &n);
       request.options.priority = static_cast<int32_t>(n);

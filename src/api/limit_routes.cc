@@ -13,14 +13,20 @@ namespace {
 
 namespace json = boost::json;
 
+std::string RenderRate(const RateLimit& rate) {
+  if (!rate.enabled()) return "null";
+  return fmt::format("{{\"max\":{},\"window_ms\":{}}}", rate.max, rate.window.count());
+}
+
 std::string RenderLimits(const std::string& queue, const QueueLimits& limits) {
-  std::string out = "{\"queue\":" + JsonString(queue) + ",\"rate\":";
-  out += limits.rate.enabled() ? fmt::format("{{\"max\":{},\"window_ms\":{}}}", limits.rate.max,
-                                             limits.rate.window.count())
-                               : "null";
+  std::string out = "{\"queue\":" + JsonString(queue) + ",\"rate\":" + RenderRate(limits.rate);
   out += ",\"concurrency\":";
   out += limits.concurrency > 0 ? std::to_string(limits.concurrency) : "null";
-  return out + "}";
+  out += ",\"group\":{\"rate\":" + RenderRate(limits.group_rate) + ",\"concurrency\":";
+  out += limits.group_concurrency > 0 ? std::to_string(limits.group_concurrency) : "null";
+  out += ",\"field\":";
+  out += limits.group_field.empty() ? "null" : JsonString(limits.group_field);
+  return out + "}}";
 }
 
 // An integer field in [low, high]; kInvalidArgument naming `field` otherwise.
@@ -32,8 +38,41 @@ Result<int64_t> BoundedInt(const json::value& v, const std::string& field, int64
   return v.get_int64();
 }
 
-// {"rate": {"max": N, "window_ms": W} | null, "concurrency": N | null}; a field left out means
-// no such limit (the body replaces the queue's limits as a whole).
+// {"max": N, "window_ms": W} or null (no limit) at `field`.
+Status ReadRate(const json::value& value, const std::string& field, RateLimit* rate) {
+  *rate = RateLimit{};
+  if (value.is_null()) return Status::Ok();
+  if (!value.is_object()) return InvalidArgument(field, "must be an object or null");
+  for (const auto& [key, item] : value.get_object()) {
+    if (key == "max") {
+      auto max = BoundedInt(item, field + ".max", 1, kMaxRateLimit);
+      if (!max.ok()) return max.status();
+      rate->max = *max;
+    } else if (key == "window_ms") {
+      auto window = BoundedInt(item, field + ".window_ms", 1, kMaxRateWindow.count());
+      if (!window.ok()) return window.status();
+      rate->window = std::chrono::milliseconds(*window);
+    } else {
+      return InvalidArgument(field + "." + std::string(key), "unknown field");
+    }
+  }
+  if (!rate->enabled()) return InvalidArgument(field + ".max", "is required");
+  return Status::Ok();
+}
+
+// A concurrency limit or null (no limit) at `field`.
+Status ReadConcurrency(const json::value& value, const std::string& field, int32_t* n) {
+  *n = 0;
+  if (value.is_null()) return Status::Ok();
+  auto read = BoundedInt(value, field, 1, kMaxConcurrencyLimit);
+  if (!read.ok()) return read.status();
+  *n = static_cast<int32_t>(*read);
+  return Status::Ok();
+}
+
+// {"rate": R, "concurrency": N, "group": {"rate": R, "concurrency": N, "field": "tenant"}}, each
+// optional or null; a field left out means no such limit (the body replaces the queue's limits
+// as a whole).
 Result<QueueLimits> ParseLimits(std::string_view body) {
   json::error_code ec;
   json::value v = json::parse(body, ec);
@@ -41,31 +80,35 @@ Result<QueueLimits> ParseLimits(std::string_view body) {
   if (!v.is_object()) return InvalidArgument("(body)", "must be a JSON object");
   QueueLimits limits;
   for (const auto& [key, value] : v.get_object()) {
+    Status s;
     if (key == "rate") {
-      if (value.is_null()) continue;
-      if (!value.is_object()) return InvalidArgument("rate", "must be an object or null");
-      for (const auto& [rate_key, rate_value] : value.get_object()) {
-        if (rate_key == "max") {
-          auto max = BoundedInt(rate_value, "rate.max", 1, kMaxRateLimit);
-          if (!max.ok()) return max.status();
-          limits.rate.max = *max;
-        } else if (rate_key == "window_ms") {
-          auto window = BoundedInt(rate_value, "rate.window_ms", 1, kMaxRateWindow.count());
-          if (!window.ok()) return window.status();
-          limits.rate.window = std::chrono::milliseconds(*window);
-        } else {
-          return InvalidArgument("rate." + std::string(rate_key), "unknown field");
-        }
-      }
-      if (!limits.rate.enabled()) return InvalidArgument("rate.max", "is required");
+      s = ReadRate(value, "rate", &limits.rate);
     } else if (key == "concurrency") {
+      s = ReadConcurrency(value, "concurrency", &limits.concurrency);
+    } else if (key == "group") {
       if (value.is_null()) continue;
-      auto n = BoundedInt(value, "concurrency", 1, kMaxConcurrencyLimit);
-      if (!n.ok()) return n.status();
-      limits.concurrency = static_cast<int32_t>(*n);
+      if (!value.is_object()) return InvalidArgument("group", "must be an object or null");
+      for (const auto& [group_key, item] : value.get_object()) {
+        if (group_key == "rate") {
+          s = ReadRate(item, "group.rate", &limits.group_rate);
+        } else if (group_key == "concurrency") {
+          s = ReadConcurrency(item, "group.concurrency", &limits.group_concurrency);
+        } else if (group_key == "field") {
+          if (item.is_null()) continue;
+          if (!item.is_string() || item.get_string().empty() ||
+              item.get_string().size() > kMaxGroupFieldBytes) {
+            return InvalidArgument("group.field", "must be a data field name of 1 to 128 bytes");
+          }
+          limits.group_field = std::string(item.get_string());
+        } else {
+          s = InvalidArgument("group." + std::string(group_key), "unknown field");
+        }
+        if (!s.ok()) return s;
+      }
     } else {
-      return InvalidArgument(std::string(key), "unknown field");
+      s = InvalidArgument(std::string(key), "unknown field");
     }
+    if (!s.ok()) return s;
   }
   return limits;
 }
@@ -97,7 +140,9 @@ void AddLimitRoutes(Router& router, ApiContext& ctx) {
   router.Add("PUT", "/api/queues/{queue}/limits", Scope::kAdmin,
              {"Replace the queue's limits; every worker obeys them from its next claim. A field "
               "left out or null removes that limit. rate: at most max jobs start in any window "
-              "of window_ms (default 1000); concurrency: at most this many active at once.",
+              "of window_ms (default 1000); concurrency: at most this many active at once; "
+              "group: the same per group, and field, a data field naming the group of jobs "
+              "enqueued without one (groups take turns).",
               {},
               "Limits",
               "Limits",

@@ -91,20 +91,41 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
   if (!inspector.ok()) return Fail(inspector.status());
   auto limits = (*inspector)->Limits(queue);
   if (!limits.ok()) return Fail(limits.status());
-  if (!changes.rate.empty() || changes.concurrency >= 0) {
-    if (changes.rate == "none") {
-      limits->rate = RateLimit{};
-    } else if (!changes.rate.empty()) {
-      auto rate = ParseRate(changes.rate, "--rate");
-      if (!rate.ok()) return Fail(rate.status());
-      limits->rate = *rate;
+  // A rate flag: unchanged when empty, removed by "none".
+  auto apply_rate = [](const std::string& text, const char* flag, RateLimit* rate) -> Status {
+    if (text.empty()) return Status::Ok();
+    if (text == "none") {
+      *rate = RateLimit{};
+      return Status::Ok();
+    }
+    auto parsed = ParseRate(text, flag);
+    if (!parsed.ok()) return parsed.status();
+    *rate = *parsed;
+    return Status::Ok();
+  };
+  if (!changes.rate.empty() || changes.concurrency >= 0 || !changes.group_rate.empty() ||
+      changes.group_concurrency >= 0 || !changes.group_field.empty()) {
+    if (Status s = apply_rate(changes.rate, "--rate", &limits->rate); !s.ok()) return Fail(s);
+    if (Status s = apply_rate(changes.group_rate, "--group-rate", &limits->group_rate); !s.ok()) {
+      return Fail(s);
     }
     if (changes.concurrency >= 0) limits->concurrency = static_cast<int32_t>(changes.concurrency);
+    if (changes.group_concurrency >= 0) {
+      limits->group_concurrency = static_cast<int32_t>(changes.group_concurrency);
+    }
+    if (!changes.group_field.empty()) {
+      limits->group_field = changes.group_field == "none" ? "" : changes.group_field;
+    }
     if (Status s = (*inspector)->SetLimits(queue, *limits); !s.ok()) return Fail(s);
   }
-  std::printf("{\"queue\":%s,\"rate\":%s,\"concurrency\":%s}\n", JsonString(queue).c_str(),
-              limits->rate.enabled() ? JsonString(FormatRate(limits->rate)).c_str() : "null",
-              limits->concurrency > 0 ? std::to_string(limits->concurrency).c_str() : "null");
+  auto rate = [](const RateLimit& r) { return r.enabled() ? JsonString(FormatRate(r)) : "null"; };
+  auto count = [](int32_t n) { return n > 0 ? std::to_string(n) : std::string("null"); };
+  const std::string field = limits->group_field.empty() ? "null" : JsonString(limits->group_field);
+  std::printf(
+      "{\"queue\":%s,\"rate\":%s,\"concurrency\":%s,\"group\":{\"rate\":%s,"
+      "\"concurrency\":%s,\"field\":%s}}\n",
+      JsonString(queue).c_str(), rate(limits->rate).c_str(), count(limits->concurrency).c_str(),
+      rate(limits->group_rate).c_str(), count(limits->group_concurrency).c_str(), field.c_str());
   return 0;
 }
 

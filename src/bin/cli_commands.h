@@ -25,6 +25,9 @@ int JobsCommand(const Target& target, const std::string& queue, const std::strin
 struct LimitChanges {
   std::string rate;          // "" unchanged, "none", or as ParseRate reads it ("100/1s")
   int64_t concurrency = -1;  // -1 unchanged, 0 none
+  std::string group_rate;    // per group, like rate
+  int64_t group_concurrency = -1;
+  std::string group_field;  // "" unchanged, "none", or the data field's name
 };
 int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes);
 // Retries a dead job (or cuts a retrying job's backoff short); `queue` empty: find it.

@@ -276,6 +276,14 @@ int main(int argc, char** argv) {
       ->add_option("--concurrency", limit_changes.concurrency,
                    "at most N active at once across all workers; 0: no limit")
       ->check(CLI::Range(0, taskq::kMaxConcurrencyLimit));
+  limits->add_option("--group-rate", limit_changes.group_rate,
+                     "the same rate for each group of the queue on its own; none: no limit");
+  limits
+      ->add_option("--group-concurrency", limit_changes.group_concurrency,
+                   "at most N active at once per group; 0: no limit")
+      ->check(CLI::Range(0, taskq::kMaxConcurrencyLimit));
+  limits->add_option("--group-field", limit_changes.group_field,
+                     "a data field naming the group of jobs enqueued without one; none: no field");
 
   CLI::App* config = app.add_subcommand(
       "config",

@@ -24,6 +24,7 @@ struct NewJob {
   int32_t priority = 0;
   int64_t delay_ms = 0;
   int64_t run_at_ms = -1;  // >= 0: absolute due time (Unix ms), wins over delay_ms
+  std::string group;       // empty: none (or the queue's group field decides)
 };
 
 enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2 };

@@ -18,6 +18,8 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       progress_(base_ + "progress"),
       metrics_(base_ + "metrics"),
       rate_window_(base_ + "rl"),
+      group_ring_(base_ + "gring"),
+      groups_held_(base_ + "gheld"),
       wake_channel_(base_ + "wake") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }

@@ -28,6 +28,8 @@ class QueueKeys {
   const std::string& progress() const { return progress_; }    // HASH, id -> progress JSON
   const std::string& metrics() const { return metrics_; }      // HASH, timing histograms
   const std::string& rate_window() const { return rate_window_; }    // ZSET, rate limit window
+  const std::string& group_ring() const { return group_ring_; }      // LIST, groups' turns
+  const std::string& groups_held() const { return groups_held_; }    // ZSET, held groups
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
@@ -50,6 +52,8 @@ class QueueKeys {
   std::string progress_;
   std::string metrics_;
   std::string rate_window_;
+  std::string group_ring_;
+  std::string groups_held_;
   std::string wake_channel_;
 };
 

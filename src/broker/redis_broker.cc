@@ -153,7 +153,7 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "get_job"));
   ReplyView v = reply.view();
   if (v.size() == 0 || v[0].is_nil()) return std::optional<Job>();
-  if (v.size() != 8) return Internal("get_job: bad reply");
+  if (v.size() != 9) return Internal("get_job: bad reply");
   auto body = DecodeJobBody(v[0].str(), queue);
   if (!body.ok()) return body.status();
   Job job;
@@ -166,6 +166,7 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   job.options.job_id = id;
   job.created_ms = body->created_ms;
   job.result_json = "null";
+  if (!v[8].is_nil()) job.options.group = std::string(v[8].str());
   // State record "st:a:s:ts:tf:p:tk:cx" (src/broker/lua/include/state.lua).
   std::optional<JobState> state;
   if (!v[1].is_nil()) {
@@ -251,11 +252,13 @@ class RedisBroker final : public Broker {
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
     for (const NewJob& job : jobs) {
       call.Arg(job.id).Arg(job.body);
-      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0) {
+      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty()) {
         call.Arg(std::string_view());  // a plain job: see enqueue.lua
       } else {
-        call.Arg(std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
-                 std::to_string(job.run_at_ms));
+        std::string options = std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) +
+                              ":" + std::to_string(job.run_at_ms);
+        if (!job.group.empty()) options += ":" + job.group;
+        call.Arg(options);
       }
     }
     auto reply = RunScript(call.Take());
@@ -430,27 +433,36 @@ class RedisBroker final : public Broker {
     const QueueKeys& k = Keys(queue);
     ScriptCall call("queue_limits", {k.meta(), k.rate_window()});
     call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
-    call.Arg(limits.concurrency);
+    call.Arg(limits.concurrency).Arg(limits.group_rate.max);
+    call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
+    call.Arg(limits.group_concurrency).Arg(limits.group_field);
     return RunIntScript(call.Take(), "queue_limits").status();
   }
 
   Result<QueueLimits> GetLimits(const std::string& queue) override {
-    auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc"});
+    auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf"});
     if (!reply.ok()) return reply.status();
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
     ReplyView v = reply->view();
-    if (v.size() != 2) return Internal("limits: bad reply");
-    QueueLimits limits;
-    if (!v[0].is_nil()) {
-      // "max:window_ms", written by queue_limits.lua
-      std::string_view text = v[0].str();
+    if (v.size() != 5) return Internal("limits: bad reply");
+    // A rate is "max:window_ms", as queue_limits.lua writes it.
+    auto rate = [](ReplyView field) {
+      RateLimit out;
+      if (field.is_nil()) return out;
+      std::string_view text = field.str();
       size_t colon = text.find(':');
       int64_t window = 0;
-      std::from_chars(text.data(), text.data() + colon, limits.rate.max);
+      std::from_chars(text.data(), text.data() + colon, out.max);
       std::from_chars(text.data() + colon + 1, text.data() + text.size(), window);
-      limits.rate.window = std::chrono::milliseconds(window);
-    }
+      out.window = std::chrono::milliseconds(window);
+      return out;
+    };
+    QueueLimits limits;
+    limits.rate = rate(v[0]);
     if (!v[1].is_nil()) limits.concurrency = static_cast<int32_t>(v[1].AsInt());
+    limits.group_rate = rate(v[2]);
+    if (!v[3].is_nil()) limits.group_concurrency = static_cast<int32_t>(v[3].AsInt());
+    if (!v[4].is_nil()) limits.group_field = std::string(v[4].str());
     return limits;
   }
 
@@ -482,7 +494,7 @@ class RedisBroker final : public Broker {
         {"ZCARD", k.completed()},
         {"ZCARD", k.retry()},
         {"ZCARD", k.dead()},
-        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled"},
+        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting"},
         {"LINDEX", k.wait(), "0"},
         {"ZRANGE", k.prioritized(), "0", "0"},
         {"TIME"}};
@@ -501,6 +513,7 @@ class RedisBroker final : public Broker {
     c.completed_total = meta[1].AsInt();
     c.failed_total = meta[2].AsInt();
     c.stalled_total = meta[3].AsInt();
+    c.waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
     ReplyView time = replies[10].view();
     c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
     // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of the two.
@@ -681,6 +694,19 @@ class RedisBroker final : public Broker {
       Command c{"ZRANGE", k.prioritized()};
       c.Add(std::max(from - n_list, n_neg)).Add(to - n_list);
       TASKQ_RETURN_IF_ERROR(append(range(c)));
+    }
+    // Then the grouped jobs (group_page.lua), after all ungrouped ones.
+    if (static_cast<int64_t>(ids.size()) < limit) {
+      auto prioritized = Run(Command{"ZCARD", k.prioritized()});
+      if (!prioritized.ok()) return prioritized.status();
+      const int64_t ungrouped = n_list + prioritized->view().AsInt();
+      ScriptCall call("group_page", {k.group_ring(), k.groups_held()});
+      call.Arg(k.base()).Arg(std::max<int64_t>(0, from - ungrouped));
+      call.Arg(limit - static_cast<int64_t>(ids.size()));
+      auto reply = RunScript(call.Take());
+      if (!reply.ok()) return reply.status();
+      TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "group_page"));
+      TASKQ_RETURN_IF_ERROR(append(ParseStrings(reply->view())));
     }
     return ids;
   }

@@ -50,6 +50,7 @@ class Client::Impl {
       job.priority = r.options.priority;
       job.delay_ms = r.options.delay.count();
       job.run_at_ms = r.options.run_at_ms.value_or(-1);
+      job.group = r.options.group;
       queues[i] = r.options.queue.empty() ? r.type : r.options.queue;
       by_queue[queues[i]].push_back(i);
     }

@@ -131,15 +131,30 @@ Result<bool> Inspector::Resume(const std::string& queue) {
 
 namespace {
 
+Status ValidateRate(const RateLimit& rate, const std::string& field) {
+  if (rate.max < 0 || rate.max > kMaxRateLimit) {
+    return InvalidArgument(field + ".max", "must be between 0 (no limit) and 1000000000");
+  }
+  if (rate.window < std::chrono::milliseconds(1) || rate.window > kMaxRateWindow) {
+    return InvalidArgument(field + ".window_ms", "must be between 1 ms and 24 h");
+  }
+  return Status::Ok();
+}
+
+Status ValidateConcurrency(int32_t n, const std::string& field) {
+  if (n < 0 || n > kMaxConcurrencyLimit) {
+    return InvalidArgument(field, "must be between 0 (no limit) and 1000000");
+  }
+  return Status::Ok();
+}
+
 Status ValidateLimits(const QueueLimits& limits) {
-  if (limits.rate.max < 0 || limits.rate.max > kMaxRateLimit) {
-    return InvalidArgument("rate.max", "must be between 0 (no limit) and 1000000000");
-  }
-  if (limits.rate.window < std::chrono::milliseconds(1) || limits.rate.window > kMaxRateWindow) {
-    return InvalidArgument("rate.window_ms", "must be between 1 ms and 24 h");
-  }
-  if (limits.concurrency < 0 || limits.concurrency > kMaxConcurrencyLimit) {
-    return InvalidArgument("concurrency", "must be between 0 (no limit) and 1000000");
+  TASKQ_RETURN_IF_ERROR(ValidateRate(limits.rate, "rate"));
+  TASKQ_RETURN_IF_ERROR(ValidateConcurrency(limits.concurrency, "concurrency"));
+  TASKQ_RETURN_IF_ERROR(ValidateRate(limits.group_rate, "group.rate"));
+  TASKQ_RETURN_IF_ERROR(ValidateConcurrency(limits.group_concurrency, "group.concurrency"));
+  if (limits.group_field.size() > kMaxGroupFieldBytes) {
+    return InvalidArgument("group.field", "must be at most 128 bytes");
   }
   return Status::Ok();
 }

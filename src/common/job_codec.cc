@@ -1,5 +1,6 @@
 #include "common/job_codec.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 
@@ -125,6 +126,11 @@ Status ValidateOptions(const EnqueueOptions& o) {
   }
   if (o.keep_completed.count < -1 || o.keep_dead.count < -1) {
     return InvalidArgument("retention", "count must be >= 0, or -1 for no limit");
+  }
+  if (o.group.size() > kMaxGroupBytes || std::any_of(o.group.begin(), o.group.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      })) {
+    return InvalidArgument("group", "must be at most 128 bytes, without control characters");
   }
   if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
   if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));

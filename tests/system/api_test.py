@@ -325,8 +325,9 @@ class ApiTest(unittest.TestCase):
 
     def test_limits_are_stored_returned_and_obeyed(self):
         status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
+        no_group = {"rate": None, "concurrency": None, "field": None}
         self.assertEqual((status, body), (200, {"queue": "sleep", "rate": None,
-                                                "concurrency": None}))
+                                                "concurrency": None, "group": no_group}))
         status, body, _ = self.api.request(
             "PUT", "/api/queues/sleep/limits", {"rate": {"max": 50, "window_ms": 2000},
                                                 "concurrency": 1})
@@ -334,7 +335,7 @@ class ApiTest(unittest.TestCase):
         try:
             status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
             self.assertEqual(body, {"queue": "sleep", "rate": {"max": 50, "window_ms": 2000},
-                                    "concurrency": 1})
+                                    "concurrency": 1, "group": no_group})
             ids = [self.post_job({"type": "sleep", "data": {"ms": 150}})[1]["id"]
                    for _ in range(3)]
             most_active = 0
@@ -348,7 +349,18 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(most_active, 1)
         finally:
             status, body, _ = self.api.request("PUT", "/api/queues/sleep/limits", {})
-        self.assertEqual(body, {"queue": "sleep", "rate": None, "concurrency": None})
+        self.assertEqual(body, {"queue": "sleep", "rate": None, "concurrency": None,
+                                "group": no_group})
+
+    def test_group_is_stored_shown_and_checked(self):
+        status, body, _ = self.post_job({"type": "hold", "group": "tenant-7", "data": {}})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(self.get_job(body["id"])[1]["group"], "tenant-7")
+        self.assertNotIn("group", self.get_job(self.post_job({"type": "hold"})[1]["id"])[1])
+        for group in ["", "x" * 129, "tab\there", 7]:
+            status, error, _ = self.post_job({"type": "hold", "group": group})
+            self.assertEqual(status, 422, group)
+            self.assertEqual(error["error"]["field"], "group", group)
 
     def test_bad_limits_name_the_field(self):
         cases = [({"rate": {"max": 0}}, "rate.max"),
@@ -358,7 +370,12 @@ class ApiTest(unittest.TestCase):
                  ({"rate": 5}, "rate"),
                  ({"concurrency": -1}, "concurrency"),
                  ({"concurrency": 1.5}, "concurrency"),
-                 ({"burst": 3}, "burst")]
+                 ({"burst": 3}, "burst"),
+                 ({"group": {"rate": {"max": 0}}}, "group.rate.max"),
+                 ({"group": {"concurrency": 0}}, "group.concurrency"),
+                 ({"group": {"field": ""}}, "group.field"),
+                 ({"group": {"by": "x"}}, "group.by"),
+                 ({"group": []}, "group")]
         for body, field in cases:
             status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", body)
             self.assertEqual(status, 422, body)
@@ -788,13 +805,19 @@ class CliTest(unittest.TestCase):
         try:
             url = ("--redis-url", redis.url)
             out = self.taskq(*url, "limits", "email").stdout
+            no_group = {"rate": None, "concurrency": None, "field": None}
             self.assertEqual(json.loads(out), {"queue": "email", "rate": None,
-                                               "concurrency": None})
+                                               "concurrency": None, "group": no_group})
             out = self.taskq(*url, "limits", "email", "--rate", "100/1s").stdout
             self.assertEqual(json.loads(out)["rate"], "100/1s")
             out = self.taskq(*url, "limits", "email", "--concurrency", "3").stdout
             self.assertEqual(json.loads(out), {"queue": "email", "rate": "100/1s",
-                                               "concurrency": 3})  # the rate is kept
+                                               "concurrency": 3, "group": no_group})  # rate kept
+            out = self.taskq(*url, "limits", "email", "--group-rate", "5/1m",
+                             "--group-concurrency", "2", "--group-field", "tenant").stdout
+            self.assertEqual(json.loads(out)["group"], {"rate": "5/1m", "concurrency": 2,
+                                                        "field": "tenant"})
+            self.assertEqual(redis.cli("HGET", "taskq:{email}:meta", "gf"), "tenant")
             self.assertEqual(redis.cli("HGET", "taskq:{email}:meta", "rl"), "100:1000")
             out = self.taskq(*url, "limits", "email", "--rate", "none").stdout
             self.assertEqual(json.loads(out)["rate"], None)

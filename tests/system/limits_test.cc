@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -25,12 +26,14 @@ class LimitsTest : public ::testing::Test {
     inspector_ = std::move(*Inspector::Open({server_->url()}));
   }
   // Enqueues n "sleep" jobs of `ms` each in one bulk call; returns their ids.
-  std::vector<std::string> EnqueueSleeps(int n, int ms) {
+  std::vector<std::string> EnqueueSleeps(int n, int ms, const std::string& group = "") {
     std::vector<EnqueueRequest> requests(n);
     for (auto& r : requests) {
       r.type = "sleep";
       r.data_json = "{\"ms\":" + std::to_string(ms) + "}";
       r.options.queue = "q";
+      r.options.group = group;
+      r.options.keep_completed = {-1, std::chrono::hours(1)};  // every job stays readable
     }
     auto results = client_->EnqueueBulk(requests);
     EXPECT_TRUE(results.ok()) << results.status().ToString();
@@ -44,7 +47,7 @@ class LimitsTest : public ::testing::Test {
     return WaitUntil(
         [&] {
           auto counts = inspector_->Counts("q");
-          return counts.ok() && counts->completed == n;
+          return counts.ok() && counts->completed_total == n;
         },
         limit);
   }
@@ -135,6 +138,56 @@ TEST_F(LimitsTest, ConcurrencyLimitIsNeverExceededByTenWorkers) {
     peak = std::max(peak, running);
   }
   EXPECT_EQ(peak, 3);  // never above, and the limit was reached
+}
+
+// Groups take turns: a small group enqueued behind a big one does not wait for the big one.
+TEST_F(LimitsTest, SmallGroupFinishesEarlyBehindABigOne) {
+  auto workers = StartWorkers(2, "q=4");
+  auto big = EnqueueSleeps(1000, 2, "big");
+  auto small = EnqueueSleeps(10, 2, "small");
+  ASSERT_TRUE(AllCompleted(1010, std::chrono::seconds(60)));
+  int64_t small_done = 0;
+  for (const Job& job : Jobs(small)) {
+    EXPECT_EQ(job.options.group, "small");
+    small_done = std::max(small_done, job.finished_ms);
+  }
+  std::vector<int64_t> big_done;
+  for (const Job& job : Jobs(big)) big_done.push_back(job.finished_ms);
+  std::sort(big_done.begin(), big_done.end());
+  // Round robin: the 10 small jobs are done while the big group is still near its start (FIFO
+  // would finish them after all 1000 big ones).
+  const auto big_before =
+      std::count_if(big_done.begin(), big_done.end(), [&](int64_t t) { return t < small_done; });
+  EXPECT_LT(big_before, 100) << "big jobs finished before the last small one";
+}
+
+// A limit per group: each group on its own never has more than 2 active, whatever the workers.
+TEST_F(LimitsTest, GroupConcurrencyLimitHoldsForEachGroup) {
+  QueueLimits limits;
+  limits.group_concurrency = 2;
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  auto workers = StartWorkers(4, "q=5");
+  std::vector<std::string> ids;
+  for (const char* group : {"a", "b", "c"}) {
+    auto some = EnqueueSleeps(12, 50, group);
+    ids.insert(ids.end(), some.begin(), some.end());
+  }
+  ASSERT_TRUE(AllCompleted(36, std::chrono::seconds(30)));
+  std::map<std::string, std::vector<std::pair<int64_t, int>>> edges;
+  for (const Job& job : Jobs(ids)) {
+    edges[job.options.group].push_back({job.started_ms, +1});
+    edges[job.options.group].push_back({job.finished_ms, -1});
+  }
+  ASSERT_EQ(edges.size(), 3u);
+  for (auto& [group, list] : edges) {
+    std::sort(list.begin(), list.end());
+    int running = 0, peak = 0;
+    for (const auto& [at, change] : list) {
+      running += change;
+      peak = std::max(peak, running);
+    }
+    EXPECT_EQ(peak, 2) << group;  // never above, and reached
+  }
 }
 
 }  // namespace

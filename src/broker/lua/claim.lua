@@ -12,8 +12,11 @@ Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
   is due or the queue's rate limit lets more start, whichever is first.
 Limits (queue_limits.lua keeps them in meta): with meta.cc, at most cc jobs are active at once
   (finishing scripts publish a wake when a slot frees up); with meta.rl = "max:window_ms", at
-  most max jobs start in any window (rate_window.lua; meta.rls is the window's running sum).
+  most max jobs start in any window (rate_window.lua; base.."rls" is the window's running sum).
   Jobs a limit holds back stay waiting, in order.
+Groups (meta.gwaiting > 0; groups.lua): grouped jobs are served round robin, one per group per
+  turn, the ungrouped jobs taking one turn like a group; meta.grl and meta.gcc limit each group
+  (a group held back waits in gheld, costing nothing until its time or a finish of its jobs).
   A claimed job whose body is missing (deleted behind taskq's back) comes back with body "".
 Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk = token, p;
   active gets id with score now + lease_ms. The token comes from meta.fence, incremented once per
@@ -26,6 +29,7 @@ Cost: a fixed number of Redis calls per claim (about 11, 4 to 6 more with a rate
 --!include state.lua
 --!include requeue.lua
 --!include rate_window.lua
+--!include group_claim.lua
 local base = ARGV[1]
 local n, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local promote_limit = tonumber(ARGV[4])
@@ -34,12 +38,12 @@ if not n or n < 1 or n > 1000 or not lease or lease < 1 or not promote_limit the
 end
 local now = now_ms()
 
-local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl')
+local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl', 'gwaiting', 'grl', 'gcc')
 if config[1] == '1' then return {now, 1, 0, -1, 0} end
 
 local function promote(zkey)
   local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, promote_limit)
-  if #due == 0 then return end
+  if #due == 0 then return 0 end
   redis.call('ZREM', zkey, unpack(due))
   local records = redis.call('HMGET', KEYS[7], unpack(due))
   local priorities, updates = {}, {}
@@ -54,9 +58,11 @@ local function promote(zkey)
   end
   if #updates > 0 then redis.call('HSET', KEYS[7], unpack(updates)) end
   requeue(base, KEYS[1], KEYS[2], KEYS[6], due, priorities, false)
+  return #due
 end
-promote(KEYS[3])
-promote(KEYS[4])
+if promote(KEYS[3]) + promote(KEYS[4]) > 0 then
+  config[4] = redis.call('HGET', KEYS[6], 'gwaiting')  -- promoted jobs may be grouped
+end
 
 -- Limits shrink n; `limited` then says that more may be waiting than this claim takes.
 local wanted, limited, limit_wait = n, false, -1
@@ -71,13 +77,32 @@ if config[3] then
 end
 local rate_filled = false  -- this claim takes the last room of the rate window
 if rate_max and n > 0 then
-  local room, wait = window_room(KEYS[8], KEYS[6], 'rls', rate_max, rate_window, now)
+  local room, wait = window_room(KEYS[8], base .. 'rls', rate_max, rate_window, now)
   if room <= n then rate_filled = true end
   if room < n then n, limited, limit_wait = room, true, wait end
 end
 
+-- Grouped jobs first (groups.lua): the groups and the ungrouped jobs take turns; `ungrouped` is
+-- then how many of this claim come from wait/prio.
+local budget = n
+local grouped, took, took_order, group_max, group_window
+local ungrouped = n
+if n > 0 and tonumber(config[4] or '0') > 0 then
+  if config[5] then
+    group_max, group_window = string.match(config[5], '^(%d+):(%d+)$')
+    group_max, group_window = tonumber(group_max), tonumber(group_window)
+  end
+  local waiting_ungrouped = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
+  local hold_wait, held
+  grouped, ungrouped, hold_wait, held, took, took_order = claim_groups(
+    base, KEYS[6], n, now, group_max, group_window, tonumber(config[6]), waiting_ungrouped)
+  if held then limited = true end
+  if hold_wait >= 0 and (limit_wait < 0 or hold_wait < limit_wait) then limit_wait = hold_wait end
+end
+
 -- Order: negative priorities (prio zset), then priority 0 (wait list), then positive ones.
 local ids, priorities, from_prio = {}, {}, {}
+n = ungrouped
 local head = n > 0 and redis.call('ZRANGE', KEYS[2], 0, n - 1, 'WITHSCORES') or {}
 local h = 1
 while h <= #head and #ids < n and tonumber(head[h + 1]) < 0 do
@@ -102,14 +127,24 @@ while h <= #head and #ids < n do
   h = h + 2
 end
 if #from_prio > 0 then redis.call('ZREM', KEYS[2], unpack(from_prio)) end
+if grouped then
+  for i, id in ipairs(grouped.ids) do
+    ids[#ids + 1] = id
+    priorities[#ids] = grouped.priorities[i]
+  end
+  n = n + #grouped.ids
+end
 
 local count = #ids
 local token
 if count > 0 then
   token = redis.call('HINCRBY', KEYS[6], 'fence', 1)
-  if rate_max then window_add(KEYS[8], KEYS[6], 'rls', count, token, now) end
+  if rate_max then window_add(KEYS[8], base .. 'rls', count, token, now, rate_window) end
+  if took and group_max then
+    groups_record_starts(base, took, took_order, token, now, group_window)
+  end
 end
-if rate_filled and count == n and limit_wait < 0 then
+if rate_filled and count == budget and limit_wait < 0 then
   limit_wait = window_wait(KEYS[8], rate_window, now)
   limited = true
 end

@@ -5,9 +5,13 @@ KEYS[5] state (HASH)
 ARGV[1] key base "taskq:{q}:"   ARGV[2] n, the number of jobs
 ARGV[3 + 3*(i-1) ..] per job: id, body, options
   body: the job's JSON object; the script adds "c" (created, Redis time in ms) in front.
-  options: "" for a plain job (priority 0, no delay), else "priority:delay_ms:run_at_ms".
+  options: "" for a plain job (priority 0, no delay, no group), else
+    "priority:delay_ms:run_at_ms" or "priority:delay_ms:run_at_ms:group".
     priority: integer; 0 goes to the wait list, others to the prio zset.
     run_at_ms >= 0 wins over delay_ms (-1: none); a due time not after now means "waiting now".
+    group: 1 to 128 bytes; the job then waits in its group's zset (requeue.lua). A job given no
+    group gets the value of its data field meta.gf, when the queue names one (queue_limits.lua)
+    and the field holds a string or a number.
   Three arguments per job, not five: Redis parses and Lua copies every argument, and a bulk
   batch is mostly plain jobs.
 Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed.
@@ -15,15 +19,17 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
 Writes: base.."j:"..id (STRING). A delayed job with a non-zero priority also gets a state record
-  (st = delayed, p), so that promotion knows where it goes.
+  (st = delayed, p), so that promotion knows where it goes. A grouped job: base.."g" id -> group.
 Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; otherwise one
   SET NX per job.
-Fast path: one job of priority 0 with no delay (the common single enqueue) skips the general
-  code below, whose setup costs more than the Redis calls it makes (docs/architecture.md).
+Fast path: one job of priority 0 with no delay and no group, to a queue that takes no group from
+  the data (the common single enqueue), skips the general code below, whose setup costs more than
+  the Redis calls it makes (docs/architecture.md).
 ]]
 local base = ARGV[1]
 if #ARGV == 5 and ARGV[2] == '1' and ARGV[5] == '' and ARGV[3] ~= ''
-    and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3 then
+    and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3
+    and redis.call('HEXISTS', KEYS[4], 'gf') == 0 then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local id = ARGV[3]
@@ -46,9 +52,11 @@ end
 -- comparison alone: most bulk batches hold only plain jobs, and on this
 -- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
 local kPriorityLimit = 1000000
+local kGroupMaxBytes = 128
+local group_field = redis.call('HGET', KEYS[4], 'gf')
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
-local seen, repeated, special, pairs_ = {}, false, {}, {}
+local seen, repeated, special, pairs_, groups = {}, false, {}, {}, {}
 for i = 0, n - 1 do
   local a = 3 + 3 * i
   local id, body, options = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -57,8 +65,13 @@ for i = 0, n - 1 do
   end
   if seen[id] then repeated = true end
   seen[id] = true
+  local group = false
   if options ~= '' then
-    local p, d, r = string.match(options, '^([^:]*):([^:]*):([^:]*)$')
+    local p, d, r, g = string.match(options, '^([^:]*):([^:]*):([^:]*):?(.*)$')
+    if g and g ~= '' then
+      if #g > kGroupMaxBytes then return redis.error_reply('ERR invalid group at ' .. i) end
+      group = g
+    end
     local priority, delay, run_at = tonumber(p), tonumber(d), tonumber(r)
     if not priority or priority ~= math.floor(priority) or math.abs(priority) > kPriorityLimit then
       return redis.error_reply('ERR invalid priority at ' .. i)
@@ -68,6 +81,15 @@ for i = 0, n - 1 do
     end
     special[i] = {priority, delay, run_at}
   end
+  if not group and group_field then
+    -- the queue groups by a data field: a string or a number there names the group
+    local ok, decoded = pcall(cjson.decode, body)
+    local value = ok and type(decoded) == 'table' and type(decoded.d) == 'table' and
+      decoded.d[group_field]
+    if type(value) == 'number' then value = tostring(value) end
+    if type(value) == 'string' and value ~= '' and #value <= kGroupMaxBytes then group = value end
+  end
+  groups[i + 1] = group
   -- the key and the stored body, built while validating (nothing is written before the end)
   pairs_[2 * i + 1] = base .. 'j:' .. id
   pairs_[2 * i + 2] = prefix .. string.sub(body, 2)
@@ -87,15 +109,22 @@ if #created == 0 then
 end
 
 local results, ready, ready_priorities, delayed, delayed_states = {}, {}, {}, {}, {}
+local ready_groups, group_fields = {}, {}
 local any = false
 for i = 0, n - 1 do
   local id = ARGV[3 + 3 * i]
+  local group = groups[i + 1] or false
+  if created[i + 1] and group then
+    group_fields[#group_fields + 1] = id
+    group_fields[#group_fields + 1] = group
+  end
   if not created[i + 1] then
     results[i + 1] = 0
   elseif not special[i] then
     any = true
     ready[#ready + 1] = id
     ready_priorities[#ready] = 0
+    ready_groups[#ready] = group
     results[i + 1] = 1
   else
     any = true
@@ -116,11 +145,13 @@ for i = 0, n - 1 do
     else
       ready[#ready + 1] = id
       ready_priorities[#ready] = priority
+      ready_groups[#ready] = group
       results[i + 1] = 1
     end
   end
 end
-requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false)
+if #group_fields > 0 then redis.call('HSET', base .. 'g', unpack(group_fields)) end
+requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false, ready_groups)
 if #delayed > 0 then redis.call('ZADD', KEYS[3], unpack(delayed)) end
 if #delayed_states > 0 then redis.call('HSET', KEYS[5], unpack(delayed_states)) end
 if any then redis.call('PUBLISH', base .. 'wake', '') end

@@ -18,6 +18,7 @@ Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm t
 --!include state.lua
 --!include delete_jobs.lua
 --!include limits.lua
+--!include group_finish.lua
 local base = ARGV[1]
 local n, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3])
 local keep_count, keep_age = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -71,6 +72,7 @@ if #left_active > 0 then
   redis.call('ZREM', KEYS[1], unpack(left_active))
   redis.call('HINCRBY', KEYS[4], 'failed', #left_active)
 end
+groups_finished(base, KEYS[4], left_active, now)
 if #retry > 0 then
   redis.call('ZADD', KEYS[2], unpack(retry))
   redis.call('PUBLISH', base .. 'wake', '')

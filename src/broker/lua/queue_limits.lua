@@ -2,32 +2,44 @@
 KEYS[1] meta   KEYS[2] rate window (ZSET)
 ARGV[1] key base   ARGV[2] rate max (0: no rate limit)   ARGV[3] rate window ms
 ARGV[4] concurrency (0: no limit)
+ARGV[5] per-group rate max (0: none)   ARGV[6] per-group rate window ms
+ARGV[7] per-group concurrency (0: none)   ARGV[8] group field ("": none; 1 to 128 bytes)
 Returns: 1.
-Writes: meta.rl = "max:window_ms" or no field; meta.cc = concurrency or no field. Removing the
-  rate limit also removes its window (the zset and meta.rls); changing it keeps the window, so
-  jobs started under the old limit still count under the new one.
+Writes: meta.rl = "max:window_ms", meta.cc, meta.grl = "max:window_ms", meta.gcc, meta.gf, each
+  removed when "none". Removing the queue's rate limit also removes its window (the zset and
+  base.."rls"); changing it keeps the window, so jobs started under the old limit still count
+  under the new one. Group windows expire by themselves (rate_window.lua). The group field
+  applies to jobs enqueued from now on. Groups held back (gheld) are looked at again at once.
 Publishes: "" on base.."wake": a raised or removed limit may let held-back jobs start.
 All arguments are validated before the first write.
 ]]
 local base = ARGV[1]
 local rate_max, window, concurrency = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local group_max, group_window, group_cc = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local group_field = ARGV[8]
 local function whole(x, low, high)
   return x and x == math.floor(x) and x >= low and x <= high
 end
-if #ARGV ~= 4 or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
-    or not whole(concurrency, 0, 1000000) then
+if #ARGV ~= 8 or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
+    or not whole(concurrency, 0, 1000000) or not whole(group_max, 0, 1000000000)
+    or not whole(group_window, 1, 86400000) or not whole(group_cc, 0, 1000000)
+    or #group_field > 128 then
   return redis.error_reply('ERR invalid limits')
 end
-if rate_max > 0 then
-  redis.call('HSET', KEYS[1], 'rl', string.format('%d:%d', rate_max, window))
-else
-  redis.call('HDEL', KEYS[1], 'rl', 'rls')
-  redis.call('DEL', KEYS[2])
+local function set_or_clear(field, value, keep)
+  if keep then
+    redis.call('HSET', KEYS[1], field, value)
+  else
+    redis.call('HDEL', KEYS[1], field)
+  end
 end
-if concurrency > 0 then
-  redis.call('HSET', KEYS[1], 'cc', string.format('%d', concurrency))
-else
-  redis.call('HDEL', KEYS[1], 'cc')
-end
+set_or_clear('rl', string.format('%d:%d', rate_max, window), rate_max > 0)
+if rate_max == 0 then redis.call('DEL', KEYS[2], base .. 'rls') end
+set_or_clear('cc', string.format('%d', concurrency), concurrency > 0)
+set_or_clear('grl', string.format('%d:%d', group_max, group_window), group_max > 0)
+set_or_clear('gcc', string.format('%d', group_cc), group_cc > 0)
+set_or_clear('gf', group_field, group_field ~= '')
+-- groups held back under the old limits are looked at again at the next claim
+redis.call('ZUNIONSTORE', base .. 'gheld', 1, base .. 'gheld', 'WEIGHTS', 0)
 redis.call('PUBLISH', base .. 'wake', '')
 return 1

@@ -8,8 +8,10 @@ Writes: state record st = waiting, tk = "", a - 1; the jobs go to the head of th
   the order given.
 Publishes: "" on base.."wake" when a job was handed back.
 ]]
+--!include now.lua
 --!include state.lua
 --!include requeue.lua
+--!include group_finish.lua
 local base = ARGV[1]
 if #ARGV % 2 ~= 1 then return redis.error_reply('ERR invalid arguments') end
 if #ARGV == 1 then return 0 end
@@ -36,6 +38,7 @@ end
 if #released == 0 then return 0 end
 redis.call('HSET', KEYS[5], unpack(states))
 redis.call('ZREM', KEYS[1], unpack(released))
+groups_finished(base, KEYS[4], released, now_ms())
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
 redis.call('PUBLISH', base .. 'wake', '')
 return #released

@@ -257,7 +257,9 @@ namespace taskq::testing {
 namespace {
 
 TEST_F(ScriptTest, EnqueueRejectsMalformedOptionsBeforeAnyWrite) {
-  for (const char* options : {"5", "5:0", "a:b:c", "5:0:-1:9", ":0:-1"}) {
+  const std::string long_group = "5:0:-1:" + std::string(129, 'g');  // groups: 1 to 128 bytes
+  for (const std::string& options :
+       std::vector<std::string>{"5", "5:0", "a:b:c", ":0:-1", "5:x:-1:tenant", long_group}) {
     auto reply = Eval("enqueue", EnqueueKeys(),
                       {base(), "2", "ok", R"({"d":{}})", "", "bad", R"({"d":{}})", options});
     EXPECT_TRUE(reply.view().is_error()) << options;

@@ -30,10 +30,10 @@ TEST_F(QueueLimitsTest, StoresLimitsInMetaAndClearsThem) {
   Enqueue("a");
   Claim(1);
   EXPECT_TRUE(Exists(q().rate_window()));
-  EXPECT_EQ(HGet(q().meta(), "rls"), "1");
+  EXPECT_EQ(Get(q().base() + "rls"), "1");
   SetLimits(0, 1000, 0);
   EXPECT_FALSE(HExists(q().meta(), "rl"));
-  EXPECT_FALSE(HExists(q().meta(), "rls"));
+  EXPECT_FALSE(Exists(q().base() + "rls"));
   EXPECT_FALSE(HExists(q().meta(), "cc"));
   EXPECT_FALSE(Exists(q().rate_window()));  // a removed limit leaves no window behind
 }
@@ -51,11 +51,23 @@ TEST_F(QueueLimitsTest, RejectsBadArgumentsAndWritesNothing) {
   for (const auto& args : bad) {
     std::vector<std::string> argv = {base()};
     argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"0", "1000", "0", ""});
     auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
     EXPECT_TRUE(reply.view().is_error()) << args[0] << " " << args[1] << " " << args[2];
   }
-  auto too_many = Eval("queue_limits", QueueLimitsKeys(), {base(), "5", "1000", "2", "9"});
-  EXPECT_TRUE(too_many.view().is_error());
+  const std::vector<std::vector<std::string>> bad_group = {
+      {"-1", "1000", "0", ""},
+      {"5", "0", "0", ""},
+      {"5", "1000", "-2", ""},
+      {"0", "1000", "0", std::string(129, 'f')},
+  };
+  for (const auto& args : bad_group) {
+    std::vector<std::string> argv = {base(), "5", "1000", "2"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error()) << args[0];
+  }
+  auto too_few = Eval("queue_limits", QueueLimitsKeys(), {base(), "5", "1000", "2"});
+  EXPECT_TRUE(too_few.view().is_error());
   EXPECT_EQ(Snapshot(), before);
 }
 
@@ -69,7 +81,7 @@ TEST_F(QueueLimitsTest, NoLimitWritesNoWindow) {
   EnqueueMany(3);
   EXPECT_EQ(CountOf(Claim(10)), 3);
   EXPECT_FALSE(Exists(q().rate_window()));
-  EXPECT_FALSE(HExists(q().meta(), "rls"));
+  EXPECT_FALSE(Exists(q().base() + "rls"));
 }
 
 TEST_F(QueueLimitsTest, RateLimitCapsStartsPerWindowAndSaysWhenMayStartAgain) {
@@ -88,7 +100,7 @@ TEST_F(QueueLimitsTest, RateLimitCapsStartsPerWindowAndSaysWhenMayStartAgain) {
   AgeWindow(1000);  // the first batch has left the window
   auto later = Claim(10);
   EXPECT_EQ(ClaimedIds(later), (std::vector<std::string>{"j3", "j4"}));
-  EXPECT_EQ(HGet(q().meta(), "rls"), "2");  // the sum holds only the batches in the window
+  EXPECT_EQ(Get(q().base() + "rls"), "2");  // the sum holds only the batches in the window
   EXPECT_EQ(ZMembers(q().rate_window()).size(), 1u);
 }
 
@@ -105,7 +117,7 @@ TEST_F(QueueLimitsTest, WindowSlidesBatchByBatch) {
   AgeWindow(100);  // the batch of 3 is now exactly one window old: it no longer counts
   auto claim = Claim(5);
   EXPECT_EQ(CountOf(claim), 3);
-  EXPECT_EQ(HGet(q().meta(), "rls"), "4");
+  EXPECT_EQ(Get(q().base() + "rls"), "4");
 }
 
 TEST_F(QueueLimitsTest, RaisingTheRateKeepsEarlierStartsInTheWindow) {
@@ -165,7 +177,7 @@ TEST_F(QueueLimitsTest, BothLimitsTheTighterWins) {
   EXPECT_EQ(CountOf(Claim(10)), 2);
   auto third = Claim(10);
   EXPECT_EQ(CountOf(third), 0);
-  EXPECT_EQ(HGet(q().meta(), "rls"), "4");
+  EXPECT_EQ(Get(q().base() + "rls"), "4");
 }
 
 TEST_F(QueueLimitsTest, PrioritizedJobsKeepTheirOrderUnderALimit) {

@@ -1,5 +1,5 @@
 -- delete_jobs(base, ids): removes every trace of the given jobs: body, errors and logs keys, and
--- their fields in the queue's state, result and progress hashes. The caller removes the ids from
+-- their fields in the queue's state, result, progress and group hashes. The caller removes the ids from
 -- the queue's sorted sets and lists.
 local function delete_jobs(base, ids)
   if #ids == 0 then return end
@@ -13,6 +13,7 @@ local function delete_jobs(base, ids)
   redis.call('HDEL', base .. 'state', unpack(ids))
   redis.call('HDEL', base .. 'result', unpack(ids))
   redis.call('HDEL', base .. 'progress', unpack(ids))
+  redis.call('HDEL', base .. 'g', unpack(ids))  -- grouped jobs' group (requeue.lua)
 end
 
 -- trim_finished(base, zkey, keep_count, keep_age_ms, now): applies a retention policy to a zset of

@@ -10,15 +10,35 @@ local function priority_of(score)
   return math.floor(tonumber(score) / kScoreShift + 0.5)
 end
 
--- requeue(base, wait, prio, meta, ids, priorities, at_head): queues jobs, in the given order, at the
--- tail of their priority (or at its head when at_head, keeping their order there). One call per
--- structure, whatever the number of jobs.
-local function requeue(base, wait, prio, meta, ids, priorities, at_head)
+-- Grouped jobs (docs/limits.md) wait in their group's zset base.."gw:"..group, scored like prio,
+-- instead of wait/prio. A group with waiting jobs is in the ring base.."gring" (the order in
+-- which groups take turns; its element "" is the turn of the queue's ungrouped jobs) or, while a
+-- group limit holds it back, in base.."gheld" (score = when to look again). meta.gwaiting counts
+-- grouped waiting jobs: claim looks at groups only when it is above 0.
+local function group_ring_add(base, group)
+  local ring = base .. 'gring'
+  if redis.call('LLEN', ring) == 0 then
+    redis.call('RPUSH', ring, '', group)
+  else
+    redis.call('RPUSH', ring, group)
+  end
+end
+
+-- requeue(base, wait, prio, meta, ids, priorities, at_head, groups): queues jobs, in the given
+-- order, at the tail of their priority (or at its head when at_head, keeping their order there).
+-- groups[i] is the group of ids[i] (false: none); nil: read from base.."g" (id -> group), which
+-- costs one EXISTS for a queue that never had a grouped job. One call per structure, plus a few
+-- per group, whatever the number of jobs.
+local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
   if #ids == 0 then return end
+  if groups == nil and redis.call('EXISTS', base .. 'g') == 1 then
+    groups = redis.call('HMGET', base .. 'g', unpack(ids))
+  end
   local plain, scored = {}, {}
+  local by_group, group_order, n_grouped = {}, {}, 0
   local n_scored = 0
   for i = 1, #ids do
-    if priorities[i] ~= 0 then n_scored = n_scored + 1 end
+    if priorities[i] ~= 0 or (groups and groups[i]) then n_scored = n_scored + 1 end
   end
   local seq = nil
   if n_scored > 0 then
@@ -27,7 +47,8 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head)
   local k = 0
   for i, id in ipairs(ids) do
     local p = priorities[i]
-    if p == 0 then
+    local group = groups and groups[i]
+    if p == 0 and not group then
       plain[#plain + 1] = id
     else
       local offset
@@ -37,8 +58,18 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head)
         offset = (seq + k + 1) % kOffsetWrap
       end
       k = k + 1
-      scored[#scored + 1] = p * kScoreShift + offset
-      scored[#scored + 1] = id
+      local target = scored
+      if group then
+        target = by_group[group]
+        if not target then
+          target = {}
+          by_group[group] = target
+          group_order[#group_order + 1] = group
+        end
+        n_grouped = n_grouped + 1
+      end
+      target[#target + 1] = p * kScoreShift + offset
+      target[#target + 1] = id
     end
   end
   if #plain > 0 then
@@ -51,4 +82,13 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head)
     end
   end
   if #scored > 0 then redis.call('ZADD', prio, unpack(scored)) end
+  for _, group in ipairs(group_order) do
+    local key = base .. 'gw:' .. group
+    local before = redis.call('ZCARD', key)
+    redis.call('ZADD', key, unpack(by_group[group]))
+    if before == 0 and not redis.call('ZSCORE', base .. 'gheld', group) then
+      group_ring_add(base, group)
+    end
+  end
+  if n_grouped > 0 then redis.call('HINCRBY', meta, 'gwaiting', n_grouped) end
 end

@@ -1,0 +1,232 @@
+// Grouped jobs: requeue.lua puts them in their group's zset, claim.lua serves the groups round
+// robin (the ungrouped jobs taking one turn like a group) under per-group limits, and the
+// finishing scripts free their groups' slots.
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class GroupsTest : public ScriptTest {
+ protected:
+  void EnqueueIn(const std::string& id, const std::string& group, int priority = 0,
+                 long long delay_ms = 0) {
+    auto reply = Eval("enqueue", EnqueueKeys(),
+                      {base(), "1", id, R"({"t":"email","d":{}})",
+                       std::to_string(priority) + ":" + std::to_string(delay_ms) + ":-1:" + group});
+    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  }
+  std::string GroupKey(const std::string& group) { return base() + "gw:" + group; }
+  std::string WaitingCount() { return HGet(q().meta(), "gwaiting"); }
+  static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
+  static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
+  static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
+};
+
+TEST_F(GroupsTest, GroupedJobWaitsInItsGroupAndTheRingGetsItsTurn) {
+  EnqueueIn("a1", "acme");
+  EXPECT_TRUE(List(q().wait()).empty());
+  EXPECT_EQ(ZMembers(GroupKey("acme")), (std::vector<std::string>{"a1"}));
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme"}));
+  EXPECT_EQ(HGet(base() + "g", "a1"), "acme");
+  EXPECT_EQ(WaitingCount(), "1");
+  auto job = Eval("get_job", GetJobKeys(), {base(), "a1"});
+  EXPECT_EQ(job.view()[8].str(), "acme");
+}
+
+TEST_F(GroupsTest, GroupsTakeTurnsSoABusyGroupCannotStarveASmallOne) {
+  for (int i = 1; i <= 5; ++i) EnqueueIn("big" + std::to_string(i), "big");
+  EnqueueIn("small1", "small");
+  EnqueueIn("small2", "small");
+  auto claim = Claim(4);
+  EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"big1", "small1", "big2", "small2"}));
+  EXPECT_EQ(MoreOf(claim), 1);
+  EXPECT_EQ(WaitingCount(), "3");
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "big"}));  // small is done
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"big3", "big4", "big5"}));
+  EXPECT_FALSE(Exists(q().group_ring()));  // nothing grouped waits: no ring
+  EXPECT_EQ(WaitingCount(), "0");
+  EXPECT_EQ(HGet(base() + "gactive", "big"), "5");
+  EXPECT_EQ(HGet(base() + "gactive", "small"), "2");
+}
+
+TEST_F(GroupsTest, UngroupedJobsTakeOneTurnLikeAGroup) {
+  Enqueue("u1");
+  Enqueue("u2");
+  Enqueue("u3");
+  EnqueueIn("a1", "acme");
+  EnqueueIn("a2", "acme");
+  auto first = Claim(2);
+  auto ids = ClaimedIds(first);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "u1"}));
+  ids = ClaimedIds(Claim(10));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"a2", "u2", "u3"}));
+}
+
+TEST_F(GroupsTest, PriorityOrdersJobsWithinAGroup) {
+  EnqueueIn("late", "acme", 5);
+  EnqueueIn("plain", "acme");
+  EnqueueIn("urgent", "acme", -5);
+  EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"urgent", "plain", "late"}));
+  EXPECT_EQ(StateField("late", "p"), "5");
+}
+
+TEST_F(GroupsTest, GroupConcurrencyHoldsTheGroupUntilOneOfItsJobsFinishes) {
+  SetLimits(0, 1000, 0, 0, 1000, 1);
+  EnqueueIn("a1", "acme");
+  EnqueueIn("a2", "acme");
+  EnqueueIn("b1", "bolt");
+  auto first = Claim(10);
+  EXPECT_EQ(ClaimedIds(first), (std::vector<std::string>{"a1", "b1"}));
+  EXPECT_EQ(MoreOf(first), 0);
+  auto none = Claim(10);
+  EXPECT_EQ(CountOf(none), 0);
+  EXPECT_GT(NextDueOf(none), 0);  // held groups are looked at again later, not polled
+  EXPECT_EQ(ZMembers(q().groups_held()), (std::vector<std::string>{"acme"}));
+  auto wakes = ListenForWakes();
+  CompleteJob("a1", TokenOf(first, 0));
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"a2"}));
+  EXPECT_EQ(HGet(base() + "gactive", "acme"), "1");
+}
+
+TEST_F(GroupsTest, GroupRateLimitHoldsTheGroupUntilItsWindowHasRoom) {
+  SetLimits(0, 1000, 0, 2, 1000, 0);
+  for (const char* id : {"a1", "a2", "a3"}) EnqueueIn(id, "acme");
+  EnqueueIn("b1", "bolt");
+  auto first = Claim(10);
+  auto ids = ClaimedIds(first);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "a2", "b1"}));
+  auto held = Claim(10);
+  EXPECT_EQ(CountOf(held), 0);
+  EXPECT_GT(NextDueOf(held), 0);
+  EXPECT_LE(NextDueOf(held), 1000);
+  // the window moves on: acme's batch is one window old
+  auto members = Strings({"ZRANGE", base() + "grl:acme", "0", "-1", "WITHSCORES"});
+  ASSERT_EQ(members.size(), 2u);
+  Run({"ZADD", base() + "grl:acme", std::to_string(std::stoll(members[1]) - 1000), members[0]});
+  Run({"ZADD", q().groups_held(), "0", "acme"});
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"a3"}));
+}
+
+TEST_F(GroupsTest, QueueGroupFieldNamesTheGroupFromTheData) {
+  SetLimits(0, 1000, 0, 0, 1000, 0, "tenant");
+  auto plain = [&](const std::string& id, const std::string& data) {
+    auto reply =
+        Eval("enqueue", EnqueueKeys(), {base(), "1", id, R"({"t":"email","d":)" + data + "}", ""});
+    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  };
+  plain("s", R"({"tenant":"acme","x":1})");
+  plain("n", R"({"tenant":42})");
+  plain("none", R"({"other":"acme"})");
+  plain("obj", R"({"tenant":{"a":1}})");
+  EXPECT_EQ(HGet(base() + "g", "s"), "acme");
+  EXPECT_EQ(HGet(base() + "g", "n"), "42");
+  EXPECT_FALSE(HExists(base() + "g", "none"));
+  EXPECT_FALSE(HExists(base() + "g", "obj"));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"none", "obj"}));
+  EnqueueIn("given", "explicit");  // an explicit group wins over the field
+  EXPECT_EQ(HGet(base() + "g", "given"), "explicit");
+}
+
+TEST_F(GroupsTest, RetriedAndRecoveredJobsGoBackToTheirGroup) {
+  EnqueueIn("a1", "acme");
+  EnqueueIn("a2", "acme");
+  auto claim = Claim(2);
+  FailJob("a1", TokenOf(claim, 0), 60000);  // retrying
+  EXPECT_EQ(HGet(base() + "gactive", "acme"), "1");
+  auto promoted = Eval("promote", PromoteKeys(), {base(), "a1"});
+  EXPECT_EQ(promoted.view().integer(), 1);
+  EXPECT_EQ(ZMembers(GroupKey("acme")), (std::vector<std::string>{"a1"}));
+  EXPECT_TRUE(List(q().wait()).empty());
+  Run({"ZADD", q().active(), "1", "a2"});  // a2's lease expired
+  auto recovered = Eval("recover", RecoverKeys(), {base(), "5", "100", "10", "-1", "0"});
+  EXPECT_EQ(Ints(recovered), (std::vector<long long>{1, 0}));
+  EXPECT_FALSE(HExists(base() + "gactive", "acme"));
+  EXPECT_EQ(ZMembers(GroupKey("acme")).size(), 2u);
+  EXPECT_EQ(WaitingCount(), "2");
+  EXPECT_EQ(ClaimedIds(Claim(1)), (std::vector<std::string>{"a2"}));  // at the head
+}
+
+TEST_F(GroupsTest, ReleasedJobsGoBackToTheirGroupAndFreeTheirSlot) {
+  EnqueueIn("a1", "acme");
+  auto claim = Claim(1);
+  auto released = Eval("release", ReleaseKeys(), {base(), "a1", TokenOf(claim, 0)});
+  EXPECT_EQ(released.view().integer(), 1);
+  EXPECT_FALSE(HExists(base() + "gactive", "acme"));
+  EXPECT_EQ(ZMembers(GroupKey("acme")), (std::vector<std::string>{"a1"}));
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme"}));
+}
+
+TEST_F(GroupsTest, RemovingTheLastWaitingJobOfAGroupTakesItOutOfTheRing) {
+  EnqueueIn("a1", "acme");
+  EnqueueIn("b1", "bolt");
+  auto removed = Eval("remove", RemoveKeys(), {base(), "a1", "cancel"});
+  EXPECT_EQ(removed.view().integer(), 1);
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "bolt"}));
+  EXPECT_EQ(WaitingCount(), "1");
+  EXPECT_FALSE(HExists(base() + "g", "a1"));  // every trace goes
+  Eval("remove", RemoveKeys(), {base(), "b1", "remove"});
+  EXPECT_FALSE(Exists(q().group_ring()));
+  EXPECT_EQ(WaitingCount(), "0");
+}
+
+TEST_F(GroupsTest, DelayedGroupedJobJoinsItsGroupWhenDue) {
+  EnqueueIn("later", "acme", 0, 60000);
+  EXPECT_FALSE(Exists(GroupKey("acme")));
+  EXPECT_EQ(HGet(base() + "g", "later"), "acme");
+  Run({"ZADD", q().delayed(), "1", "later"});  // due now
+  // promoted into its group and claimed from there by the same claim
+  EXPECT_EQ(ClaimedIds(Claim(1)), (std::vector<std::string>{"later"}));
+  EXPECT_FALSE(Exists(GroupKey("acme")));
+  EXPECT_EQ(WaitingCount(), "0");
+}
+
+TEST_F(GroupsTest, GroupPageListsGroupedJobsInGroupOrder) {
+  for (const char* id : {"b1", "b2"}) EnqueueIn(id, "bolt");
+  for (const char* id : {"a1", "a2", "a3"}) EnqueueIn(id, "acme");
+  auto page = [&](int skip, int count) {
+    auto reply = Eval("group_page", {q().group_ring(), q().groups_held()},
+                      {base(), std::to_string(skip), std::to_string(count)});
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < reply.view().size(); ++i) ids.emplace_back(reply.view()[i].str());
+    return ids;
+  };
+  EXPECT_EQ(page(0, 10), (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"}));
+  EXPECT_EQ(page(2, 2), (std::vector<std::string>{"a3", "b1"}));
+  EXPECT_EQ(page(5, 2), (std::vector<std::string>{}));
+}
+
+}  // namespace
+}  // namespace taskq::testing
+
+namespace taskq::testing {
+namespace {
+
+// A bulk of grouped jobs drains completely through repeated claims and completions.
+TEST_F(GroupsTest, BulkOfGroupedJobsDrains) {
+  std::vector<std::string> args = {base(), "30"};
+  for (int i = 0; i < 30; ++i) {
+    args.push_back("j" + std::to_string(i));
+    args.push_back(R"({"t":"email","d":{}})");
+    args.push_back(i < 25 ? "0:0:-1:big" : "0:0:-1:small");
+  }
+  auto reply = Eval("enqueue", EnqueueKeys(), args);
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  EXPECT_EQ(WaitingCount(), "30");
+  int claimed = 0;
+  for (int round = 0; round < 40 && claimed < 30; ++round) {
+    auto claim = Claim(4);
+    auto ids = ClaimedIds(claim);
+    for (size_t i = 0; i < ids.size(); ++i) CompleteJob(ids[i], TokenOf(claim, i));
+    claimed += static_cast<int>(ids.size());
+    if (ids.empty()) ADD_FAILURE() << "round " << round << " claimed nothing";
+  }
+  EXPECT_EQ(claimed, 30);
+  EXPECT_EQ(WaitingCount(), "0");
+}
+
+}  // namespace
+}  // namespace taskq::testing
