@@ -57,6 +57,8 @@ constexpr const char* kSchemas = R"({
     "stalls": {"type": "integer"}, "created_ms": {"type": "integer"},
     "started_ms": {"type": "integer"}, "finished_ms": {"type": "integer"},
     "due_ms": {"type": "integer"}, "progress": {}, "result": {}, "options": {"type": "object"},
+    "schedule": {"type": ["object", "null"], "properties": {"id": {"type": "string"},
+      "fire_time_ms": {"type": "integer"}}},
     "error": {"type": "string"},
     "errors": {"type": "array", "items": {"type": "object", "properties": {
       "attempt": {"type": "integer"}, "at_ms": {"type": "integer"},

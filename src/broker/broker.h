@@ -131,6 +131,7 @@ struct ScheduleSave {
   int64_t next_fire_ms = -1;   // from the new definition; used when it is new or changed
   std::optional<bool> paused;  // unset: keep (a new schedule runs)
   int64_t max_runs = 0;
+  int64_t created_ms = -1;  // a new schedule's created time (Redis ms); -1: Redis' now
 };
 
 enum class ScheduleSaveOutcome { kUnchanged, kCreated, kReplaced };

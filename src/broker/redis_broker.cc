@@ -583,6 +583,11 @@ class RedisBroker final : public Broker {
     call.Arg(save.id).Arg(save.definition_json).Arg(save.create_only ? "create" : "upsert");
     call.Arg(save.next_fire_ms);
     call.Arg(save.paused ? (*save.paused ? "1" : "0") : "").Arg(save.max_runs);
+    if (save.created_ms >= 0) {
+      call.Arg(save.created_ms);
+    } else {
+      call.Arg(std::string_view());
+    }
     auto reply = RunScript(call.Take());
     if (!reply.ok()) return reply.status();
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "schedule_save"));

@@ -9,6 +9,8 @@ ARGV[4] next fire time in ms the caller computed from the new definition (-1: no
 ARGV[5] paused: "1", "0", or "" to keep the current flag (a new schedule is not paused)
 ARGV[6] max_runs of the definition (0: no limit): a replaced schedule that already ran that
   often is ended
+ARGV[7] created ms of a new schedule: the Redis time the caller computed ARGV[4] at (it anchors
+  "@every"); "" for now
 Returns: {code, record}: code 1 created, 2 replaced, 0 unchanged (same definition: its next fire
   time, runs and last job are kept, so a restart that re-syncs the config file loses no fire
   time; only the paused flag may change), -1 refused (mode "create" and the id exists; nothing
@@ -32,6 +34,8 @@ if paused ~= '1' and paused ~= '0' and paused ~= '' then
   return redis.error_reply('ERR invalid paused flag')
 end
 if not max_runs or max_runs < 0 then return redis.error_reply('ERR invalid max_runs') end
+local created = ARGV[7] == '' and now_ms() or integer_arg(ARGV[7])
+if not created or created < 0 then return redis.error_reply('ERR invalid created time') end
 
 local stored = redis.call('HGET', KEYS[1], id)
 local current = decode_schedule(redis.call('HGET', KEYS[2], id))
@@ -51,7 +55,7 @@ if stored and current then
 end
 -- New (a definition without a readable record is rebuilt as new).
 local record = {rev = '1', next = ARGV[4], runs = '0', last = '0',
-                paused = paused == '1' and '1' or '0', created = tostring(now_ms()), job = ''}
+                paused = paused == '1' and '1' or '0', created = tostring(created), job = ''}
 redis.call('HSET', KEYS[1], id, definition)
 store_schedule(KEYS[2], KEYS[3], id, record)
 return {1, encode_schedule(record)}

@@ -12,8 +12,8 @@ class ScheduleScriptTest : public ScriptTest {
 
   broker::Reply Save(const std::string& id, const std::string& definition, const std::string& mode,
                      const std::string& next, const std::string& paused = "",
-                     const std::string& max_runs = "0") {
-    return Eval("schedule_save", Keys(), {id, definition, mode, next, paused, max_runs});
+                     const std::string& max_runs = "0", const std::string& created = "") {
+    return Eval("schedule_save", Keys(), {id, definition, mode, next, paused, max_runs, created});
   }
   broker::Reply Remove(const std::string& id) { return Eval("schedule_remove", Keys(), {id}); }
   broker::Reply Pause(const std::string& id, const std::string& flag, const std::string& next) {
@@ -56,6 +56,13 @@ TEST_F(ScheduleScriptTest, SaveCreatesDefinitionRecordAndDueEntry) {
   EXPECT_GE(created, before);
   EXPECT_EQ(Due(), (std::vector<std::string>{"nightly", "5000"}));
   EXPECT_EQ(s_.definitions(), "taskq:{:schedules}");
+}
+
+TEST_F(ScheduleScriptTest, SaveTakesTheCallersCreatedTimeForANewSchedule) {
+  Save("a", kDef, "create", "5000", "", "0", "4321");
+  EXPECT_EQ(Record("a"), "1:5000:0:0:0:4321:");
+  Save("a", kOtherDef, "upsert", "6000", "", "0", "9999");  // kept when replaced
+  EXPECT_EQ(Record("a"), "2:6000:0:0:0:4321:");
 }
 
 TEST_F(ScheduleScriptTest, CreateRefusesAnExistingIdAndWritesNothing) {
@@ -122,6 +129,8 @@ TEST_F(ScheduleScriptTest, SaveRejectsBadArgumentsAndWritesNothing) {
     auto reply = Eval("schedule_save", Keys(), args);
     EXPECT_TRUE(reply.view().is_error()) << args[0] << " " << args[1] << " " << args[2];
   }
+  EXPECT_TRUE(Save("b", kDef, "create", "1", "", "0", "yesterday").view().is_error());
+  EXPECT_TRUE(Save("b", kDef, "create", "1", "", "0", "-5").view().is_error());
   EXPECT_EQ(Snapshot(), before);
 }
 
