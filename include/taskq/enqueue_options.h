@@ -42,6 +42,10 @@ struct EnqueueOptions {
   // Retention of this job once completed, and once dead.
   Retention keep_completed;
   Retention keep_dead{10000, std::chrono::hours(24 * 7)};
+  // Set by the scheduler on the jobs a schedule enqueues: the schedule's id and the fire time the
+  // job stands for (Unix ms; for "run now", the time it was asked for). Empty for other jobs.
+  std::string schedule_id;
+  int64_t schedule_fire_ms = 0;
 };
 
 inline constexpr int32_t kMinPriority = -1000000;

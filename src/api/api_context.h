@@ -42,6 +42,7 @@ void AddJobRoutes(Router& router, ApiContext& ctx);
 void AddQueueRoutes(Router& router, ApiContext& ctx);
 void AddLimitRoutes(Router& router, ApiContext& ctx);
 void AddSystemRoutes(Router& router, ApiContext& ctx);
+void AddScheduleRoutes(Router& router, ApiContext& ctx);
 // The OpenAPI 3 document of every route in `router` (openapi.cc).
 std::string OpenApiDocument(const Router& router);
 

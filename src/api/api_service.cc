@@ -38,6 +38,7 @@ class ApiService::Impl {
     AddJobRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
+    AddScheduleRoutes(router_, ctx_);
     AddSystemRoutes(router_, ctx_);
   }
 
@@ -48,7 +49,8 @@ class ApiService::Impl {
     // Every answer is counted under its route pattern and method; labels stay bounded, so an
     // unmatched request's method is counted only when it is one the API uses.
     std::string method = request.method;
-    if (!match.route && method != "GET" && method != "POST" && method != "DELETE") {
+    if (!match.route && method != "GET" && method != "POST" && method != "PUT" &&
+        method != "DELETE") {
       method = "OTHER";
     }
     Respond counted = [this, method = std::move(method), route, started,

@@ -9,7 +9,9 @@ Result<std::unique_ptr<BackendPool>> BackendPool::Open(const ClientOptions& opti
     if (!client.ok()) return client.status();
     auto inspector = Inspector::Open({options.redis_url, options.key_prefix});
     if (!inspector.ok()) return inspector.status();
-    backends.push_back(Backend{std::move(*client), std::move(*inspector)});
+    auto schedules = scheduler::ScheduleStore::Open(options);
+    if (!schedules.ok()) return schedules.status();
+    backends.push_back(Backend{std::move(*client), std::move(*inspector), std::move(*schedules)});
   }
   return std::unique_ptr<BackendPool>(new BackendPool(std::move(backends)));
 }

@@ -1,6 +1,6 @@
 // Threads that talk to Redis for the API, so that the HTTP I/O threads never block. Each thread
-// owns its own Client and Inspector (one Redis connection each): tasks on different threads run
-// in parallel, a task never shares a connection.
+// owns its own Client, Inspector and ScheduleStore (their own Redis connections): tasks on
+// different threads run in parallel, a task never shares a connection.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "scheduler/schedule_store.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 
@@ -20,6 +21,7 @@ namespace taskq::api {
 struct Backend {
   std::unique_ptr<Client> client;
   std::unique_ptr<Inspector> inspector;
+  std::unique_ptr<scheduler::ScheduleStore> schedules;
 };
 
 class BackendPool {

@@ -102,6 +102,16 @@ std::string RenderJob(const Job& job, bool detail) {
   RenderRetention(&out, "completed", job.options.keep_completed);
   RenderRetention(&out, "dead", job.options.keep_dead);
   out += "}}";
+  // The schedule that created it (docs/http-api.md, "Schedules"), null for other jobs.
+  Field(&out, "schedule");
+  if (job.options.schedule_id.empty()) {
+    out += "null";
+  } else {
+    out += '{';
+    StringField(&out, "id", job.options.schedule_id);
+    IntField(&out, "fire_time_ms", job.options.schedule_fire_ms);
+    out += '}';
+  }
   if (!job.errors.empty()) {
     const AttemptError& last = job.errors.front();
     StringField(&out, "error", last.message);

@@ -4,9 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <cmath>
 
 #include "common/job_codec.h"
+#include "common/json_fields.h"
 #include "common/rfc3339.h"
 
 namespace taskq::api {
@@ -16,92 +16,6 @@ namespace json = boost::json;
 
 Status Malformed(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
-}
-
-// Reads an integer field; JSON numbers like 5.0 count, 5.5 does not.
-Status ReadInteger(const json::value& v, const std::string& field, int64_t min, int64_t max,
-                   int64_t* out) {
-  int64_t value;
-  if (v.is_int64()) {
-    value = v.get_int64();
-  } else if (v.is_uint64()) {
-    if (v.get_uint64() > static_cast<uint64_t>(max)) {
-      return InvalidArgument(field, "must be an integer in [" + std::to_string(min) + ", " +
-                                        std::to_string(max) + "]");
-    }
-    value = static_cast<int64_t>(v.get_uint64());
-  } else if (v.is_double() && std::isfinite(v.get_double()) &&
-             v.get_double() == std::floor(v.get_double()) && std::fabs(v.get_double()) < 9e15) {
-    value = static_cast<int64_t>(v.get_double());
-  } else {
-    return InvalidArgument(field, "must be an integer");
-  }
-  if (value < min || value > max) {
-    return InvalidArgument(
-        field, "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-  }
-  *out = value;
-  return Status::Ok();
-}
-
-Status ReadString(const json::value& v, const std::string& field, std::string* out) {
-  if (!v.is_string()) return InvalidArgument(field, "must be a string");
-  *out = std::string(v.get_string());
-  return Status::Ok();
-}
-
-constexpr int64_t kMaxMs = int64_t{30} * 24 * 3600 * 1000 * 12 * 10;  // ten years
-
-Status ReadRetention(const json::value& v, const std::string& field, Retention* out) {
-  if (!v.is_object()) return InvalidArgument(field, "must be an object with count and age_ms");
-  for (const auto& [key, value] : v.get_object()) {
-    const std::string f = field + "." + std::string(key);
-    int64_t n;
-    if (key == "count") {
-      TASKQ_RETURN_IF_ERROR(ReadInteger(value, f, 0, int64_t{1} << 40, &n));
-      out->count = n;
-    } else if (key == "age_ms") {
-      TASKQ_RETURN_IF_ERROR(ReadInteger(value, f, 0, kMaxMs, &n));
-      out->age = std::chrono::milliseconds(n);
-    } else {
-      return InvalidArgument(f, "unknown field; expected count or age_ms");
-    }
-  }
-  return Status::Ok();
-}
-
-Status ReadBackoff(const json::value& v, BackoffPolicy* out) {
-  if (!v.is_object()) return InvalidArgument("backoff", "must be an object");
-  for (const auto& [key, value] : v.get_object()) {
-    const std::string f = "backoff." + std::string(key);
-    int64_t n;
-    if (key == "type") {
-      std::string type;
-      TASKQ_RETURN_IF_ERROR(ReadString(value, f, &type));
-      if (type == "exponential")
-        out->type = BackoffType::kExponential;
-      else if (type == "fixed")
-        out->type = BackoffType::kFixed;
-      else if (type == "none")
-        out->type = BackoffType::kNone;
-      else
-        return InvalidArgument(f, "must be one of exponential, fixed, none");
-    } else if (key == "delay_ms") {
-      TASKQ_RETURN_IF_ERROR(ReadInteger(value, f, 0, kMaxMs, &n));
-      out->delay = std::chrono::milliseconds(n);
-    } else if (key == "max_delay_ms") {
-      TASKQ_RETURN_IF_ERROR(ReadInteger(value, f, 0, kMaxMs, &n));
-      out->max_delay = std::chrono::milliseconds(n);
-    } else if (key == "jitter") {
-      if (!value.is_number()) return InvalidArgument(f, "must be a number in [0, 1]");
-      const double jitter = value.to_number<double>();
-      if (!(jitter >= 0 && jitter <= 1)) return InvalidArgument(f, "must be a number in [0, 1]");
-      out->jitter = jitter;
-    } else {
-      return InvalidArgument(f, "unknown field; expected type, delay_ms, max_delay_ms or jitter");
-    }
-  }
-  return Status::Ok();
 }
 
 // Reads one job object. `prefix` is "" for a single job and "jobs[i]." in a bulk request.
@@ -135,14 +49,8 @@ Result<EnqueueRequest> ReadJob(const json::value& v, const std::string& prefix,
       s = ReadString(value, field, &request.options.queue);
     } else if (key == "job_id") {
       s = ReadString(value, field, &request.options.job_id);
-    } else if (key == "group") {
-      s = ReadString(value, field, &request.options.group);
-      if (s.ok() && request.options.group.empty()) s = InvalidArgument(field, "must not be empty");
-    } else if (key == "priority") {
-      s = ReadInteger(value, field, kMinPriority, kMaxPriority, &n);
-      request.options.priority = static_cast<int32_t>(n);
     } else if (key == "delay_ms") {
-      s = ReadInteger(value, field, 0, kMaxMs, &n);
+      s = ReadInteger(value, field, 0, kMaxFieldMs, &n);
       request.options.delay = std::chrono::milliseconds(n);
     } else if (key == "run_at") {
       std::string text;
@@ -155,30 +63,8 @@ Result<EnqueueRequest> ReadJob(const json::value& v, const std::string& prefix,
           request.options.run_at_ms = *ms;
         }
       }
-    } else if (key == "max_attempts") {
-      s = ReadInteger(value, field, 1, kMaxAttemptsLimit, &n);
-      request.options.max_attempts = static_cast<int32_t>(n);
-    } else if (key == "backoff") {
-      s = ReadBackoff(value, &request.options.backoff);
-    } else if (key == "timeout_ms") {
-      s = ReadInteger(value, field, 0, kMaxMs, &n);
-      request.options.timeout = std::chrono::milliseconds(n);
-    } else if (key == "retention") {
-      if (!value.is_object()) {
-        s = InvalidArgument(field, "must be an object with completed and/or dead");
-      } else {
-        for (const auto& [which, r] : value.get_object()) {
-          if (which == "completed") {
-            s = ReadRetention(r, "retention.completed", &request.options.keep_completed);
-          } else if (which == "dead") {
-            s = ReadRetention(r, "retention.dead", &request.options.keep_dead);
-          } else {
-            s = InvalidArgument("retention." + std::string(which),
-                                "unknown field; expected completed or dead");
-          }
-          if (!s.ok()) break;
-        }
-      }
+    } else if (ReadJobOption(key, value, field, &request.options, &s)) {
+      // priority, group, max_attempts, backoff, timeout_ms, retention
     } else {
       s = InvalidArgument(field, "unknown field");
     }

@@ -5,6 +5,8 @@
 
 #include "common/json_text.h"
 #include "common/rate_text.h"
+#include "common/rfc3339.h"
+#include "scheduler/schedule_store.h"
 #include "taskq/inspector.h"
 
 namespace taskq::bin {
@@ -44,6 +46,28 @@ int StatsCommand(const Target& target) {
                 static_cast<long long>(c->active), static_cast<long long>(c->retrying),
                 static_cast<long long>(c->completed), static_cast<long long>(c->dead),
                 c->paused ? "paused" : "");
+  }
+  return 0;
+}
+
+int SchedulesCommand(const Target& target) {
+  auto store = scheduler::ScheduleStore::Open({target.redis_url, target.key_prefix});
+  if (!store.ok()) return Fail(store.status());
+  auto list = (*store)->List();
+  if (!list.ok()) return Fail(list.status());
+  std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", "id", "cron", "tz", "queue", "next fire",
+              "last run", "status");
+  for (const scheduler::ScheduleInfo& s : list->schedules) {
+    const scheduler::ScheduleState& st = s.state;
+    const std::string next = st.ended() ? "-" : FormatRfc3339Ms(st.next_fire_ms);
+    const std::string last = st.last_fire_ms > 0 ? FormatRfc3339Ms(st.last_fire_ms) : "-";
+    const char* status = !s.definition_error.ok() ? "unreadable"
+                         : st.paused              ? "paused"
+                         : st.ended()             ? "ended"
+                                                  : "active";
+    std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", s.definition.id.c_str(),
+                s.definition.cron.c_str(), s.definition.tz.c_str(),
+                s.definition.job_queue().c_str(), next.c_str(), last.c_str(), status);
   }
   return 0;
 }
@@ -131,6 +155,11 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
 
 std::string TomlString(const std::string& text) {
   return JsonString(text);  // a JSON string literal is a valid TOML basic string
+}
+
+std::string TomlLiteral(const std::string& text) {
+  if (text.find_first_of("'\n\r") != std::string::npos) return TomlString(text);
+  return "'" + text + "'";
 }
 
 int ConfigCommand(const std::vector<ConfigEntry>& entries) {

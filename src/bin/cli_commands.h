@@ -17,6 +17,8 @@ struct Target {
 
 int EnqueueCommand(const Target& target, const EnqueueRequest& request);
 int StatsCommand(const Target& target);
+// Every schedule, one line each: id, cron, zone, queue, next fire time, last run, status.
+int SchedulesCommand(const Target& target);
 // One page of a queue's jobs in a state, one line each (id, state, type, attempts, age, error).
 int JobsCommand(const Target& target, const std::string& queue, const std::string& state,
                 int64_t limit);
@@ -43,5 +45,9 @@ struct ConfigEntry {
 // in a URL replaced by ****.
 int ConfigCommand(const std::vector<ConfigEntry>& entries);
 std::string TomlString(const std::string& text);
+// A TOML literal string ('...', read back verbatim) when `text` allows one, else TomlString. CLI11
+// reads "\\" in a basic string back as two backslashes, so JSON values (--schedule) that hold
+// escapes only round-trip as literals.
+std::string TomlLiteral(const std::string& text);
 
 }  // namespace taskq::bin

@@ -2,6 +2,8 @@
 //   taskq up        managed redis-server (unless --redis-url) + API + dashboard + workers
 //   taskq api       the HTTP API (and the dashboard listener), against a configured Redis
 //   taskq worker    a worker for the given queues, against a configured Redis
+//   taskq scheduler enqueues the jobs of schedules when they are due (any number may run)
+//   taskq schedules list the schedules
 //   taskq enqueue   enqueue one job (prints it as JSON)
 //   taskq stats     counts per state of every queue
 //   taskq jobs      a queue's jobs in one state;  taskq retry  retry a dead job
@@ -18,6 +20,8 @@
 #include "bin/cli_commands.h"
 #include "bin/job_types.h"
 #include "bin/managed_redis.h"
+#include "scheduler/schedule_store.h"
+#include "scheduler/scheduler.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
@@ -52,9 +56,61 @@ int Fail(const taskq::Status& status) {
   return 1;
 }
 
+struct SchedulerFlags {
+  int64_t tick_ms = 1000;
+  int64_t lease_ms = 2000;
+  int64_t grace_ms = 30000;
+  // Schedule definitions (JSON, docs/http-api.md) created or updated at start; schedules made
+  // through the API are left alone.
+  std::vector<std::string> schedules;
+};
+
+// Syncs the configured schedules, then starts the loop.
+taskq::Result<std::unique_ptr<taskq::scheduler::Scheduler>> StartScheduler(
+    const SchedulerFlags& flags, const std::string& redis_url, const std::string& key_prefix) {
+  std::vector<taskq::scheduler::ScheduleDefinition> definitions;
+  for (size_t i = 0; i < flags.schedules.size(); ++i) {
+    auto definition = taskq::scheduler::ParseScheduleDefinition(flags.schedules[i]);
+    if (!definition.ok()) {
+      const taskq::Status& s = definition.status();
+      return taskq::Status(
+          s.code(), s.message(),
+          "schedule[" + std::to_string(i) + "]" + (s.field().empty() ? "" : "." + s.field()));
+    }
+    definitions.push_back(std::move(*definition));
+  }
+  taskq::ClientOptions client{redis_url, key_prefix};
+  if (!definitions.empty()) {
+    auto store = taskq::scheduler::ScheduleStore::Open(client);
+    if (!store.ok()) return store.status();
+    for (const auto& definition : definitions) {
+      auto saved = (*store)->Save(definition, /*create_only=*/false);
+      if (!saved.ok()) return saved.status();
+    }
+    spdlog::info("scheduler: {} configured schedule(s) synced", definitions.size());
+  }
+  taskq::scheduler::SchedulerOptions options;
+  options.redis_url = redis_url;
+  options.key_prefix = key_prefix;
+  options.tick = std::chrono::milliseconds(flags.tick_ms);
+  options.lease = std::chrono::milliseconds(flags.lease_ms);
+  options.grace = std::chrono::milliseconds(flags.grace_ms);
+  auto scheduler = taskq::scheduler::Scheduler::Open(options);
+  if (!scheduler.ok()) return scheduler.status();
+  (*scheduler)->Start();
+  spdlog::info("scheduler {} running on {}", (*scheduler)->token(), redis_url);
+  return scheduler;
+}
+
 // Runs until SIGINT/SIGTERM: the API (when `api` is set) and a worker (when it has queues).
 int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
-        const taskq::bin::HandlerFlags& handlers) {
+        const taskq::bin::HandlerFlags& handlers, const SchedulerFlags* scheduler_flags) {
+  std::unique_ptr<taskq::scheduler::Scheduler> scheduler;
+  if (scheduler_flags) {
+    auto started = StartScheduler(*scheduler_flags, options.redis_url, options.key_prefix);
+    if (!started.ok()) return Fail(started.status());
+    scheduler = std::move(*started);
+  }
   std::unique_ptr<taskq::bin::ApiRunner> api_runner;
   if (api) {
     auto started = taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
@@ -64,7 +120,8 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
   }
   if (options.queues.empty()) {
     WaitForShutdownSignal();
-    api_runner->Stop();
+    if (scheduler) scheduler->Stop();
+    if (api_runner) api_runner->Stop();
     return 0;
   }
   taskq::Worker worker(options);
@@ -81,7 +138,9 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
   }
   spdlog::info("worker running on {} ({})", options.redis_url, names);
   WaitForShutdownSignal();
-  if (api_runner) api_runner->Stop();  // no new jobs while the worker drains
+  // No new jobs while the worker drains: the scheduler gives its lease up to another one.
+  if (scheduler) scheduler->Stop();
+  if (api_runner) api_runner->Stop();
   worker.Stop();
   auto stats = worker.stats();
   spdlog::info("worker stopped: {} completed, {} failed attempts, {} results refused",
@@ -147,6 +206,25 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
                   "comma-separated")
       ->envname("TASKQ_IMAGE_ALLOW")
       ->delimiter(',');
+}
+
+void AddSchedulerFlags(CLI::App* cmd, SchedulerFlags* f) {
+  cmd->add_option("--scheduler-tick-ms", f->tick_ms,
+                  "how often the scheduler looks for due schedules (and tries to lead)")
+      ->envname("TASKQ_SCHEDULER_TICK_MS")
+      ->check(CLI::Range(int64_t{10}, int64_t{60000}));
+  cmd->add_option("--scheduler-lease-ms", f->lease_ms,
+                  "the leading scheduler's lease; a dead leader is replaced within about this")
+      ->envname("TASKQ_SCHEDULER_LEASE_MS")
+      ->check(CLI::Range(int64_t{20}, int64_t{600000}));
+  cmd->add_option("--scheduler-grace-ms", f->grace_ms,
+                  "a fire time later than this is missed (the schedule's missed policy applies)")
+      ->envname("TASKQ_SCHEDULER_GRACE_MS")
+      ->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  cmd->add_option("--schedule", f->schedules,
+                  "a schedule definition (JSON, as POST /api/schedules takes) created or updated "
+                  "at start; repeatable")
+      ->envname("TASKQ_SCHEDULES");
 }
 
 void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
@@ -232,6 +310,8 @@ int main(int argc, char** argv) {
       ->envname("TASKQ_REDIS_PORT")
       ->check(CLI::Range(1, 65535));
   AddWorkerFlags(up, &worker_options, &queues, &lease_ms, &grace_ms);
+  SchedulerFlags scheduler_flags;
+  AddSchedulerFlags(up, &scheduler_flags);
 
   CLI::App* api = app.add_subcommand("api", "run the HTTP API and the dashboard listener");
   AddApiFlags(api, &api_flags);
@@ -239,6 +319,12 @@ int main(int argc, char** argv) {
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
   AddHandlerFlags(worker, &handler_flags);
   AddWorkerFlags(worker, &worker_options, &queues, &lease_ms, &grace_ms);
+
+  CLI::App* scheduler = app.add_subcommand(
+      "scheduler", "enqueue the jobs of schedules when they are due; run as many as you like");
+  AddSchedulerFlags(scheduler, &scheduler_flags);
+
+  CLI::App* schedules = app.add_subcommand("schedules", "list the schedules");
 
   CLI::App* enqueue = app.add_subcommand("enqueue", "enqueue one job and print it");
   taskq::EnqueueRequest request;
@@ -292,6 +378,7 @@ int main(int argc, char** argv) {
   AddApiFlags(config, &api_flags);
   AddWorkerFlags(config, &worker_options, &queues, &lease_ms, &grace_ms);
   AddHandlerFlags(config, &handler_flags);
+  AddSchedulerFlags(config, &scheduler_flags);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(common.log_level));
@@ -317,18 +404,23 @@ int main(int argc, char** argv) {
     } else {
       worker_options.redis_url = common.redis_url;
     }
-    int rc = Run(worker_options, &api_flags, handler_flags);
+    int rc = Run(worker_options, &api_flags, handler_flags, &scheduler_flags);
     if (managed) managed->Stop();
     return rc;
   }
   if (api->parsed()) {
     worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
     worker_options.queues.clear();
-    return Run(worker_options, &api_flags, handler_flags);
+    return Run(worker_options, &api_flags, handler_flags, nullptr);
   }
   if (worker->parsed()) {
     worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
-    return Run(worker_options, nullptr, handler_flags);
+    return Run(worker_options, nullptr, handler_flags, nullptr);
+  }
+  if (scheduler->parsed()) {
+    worker_options.redis_url = common.redis_url.empty() ? default_url : common.redis_url;
+    worker_options.queues.clear();
+    return Run(worker_options, nullptr, handler_flags, &scheduler_flags);
   }
   const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
   const taskq::bin::Target target{url, common.key_prefix};
@@ -337,6 +429,7 @@ int main(int argc, char** argv) {
     return taskq::bin::EnqueueCommand(target, request);
   }
   if (stats->parsed()) return taskq::bin::StatsCommand(target);
+  if (schedules->parsed()) return taskq::bin::SchedulesCommand(target);
   if (jobs->parsed()) return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit);
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
@@ -345,9 +438,9 @@ int main(int argc, char** argv) {
     using taskq::bin::TomlString;
     auto str = [](const std::string& v) { return TomlString(v); };
     auto num = [](auto v) { return std::to_string(v); };
-    auto list = [](const std::vector<std::string>& items) {
+    auto list = [](const std::vector<std::string>& items, auto quote) {
       std::string out = "[";
-      for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + TomlString(item);
+      for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + quote(item);
       return out + "]";
     };
     const auto& a = api_flags;
@@ -368,15 +461,15 @@ int main(int argc, char** argv) {
         {"up", "smtp-starttls", h.email.starttls ? "true" : "false", false},
         {"up", "mail-from", str(h.email.default_from), false},
         {"up", "webhook-secret", str(h.webhook.secret), true},
-        {"up", "webhook-allow", list(h.webhook.allow_cidrs), false},
+        {"up", "webhook-allow", list(h.webhook.allow_cidrs, str), false},
         {"up", "webhook-max-redirects", num(h.webhook.max_redirects), false},
-        {"up", "image-allow", list(h.image.allow_cidrs), false},
-        {"up", "cleanup-root", list(h.cleanup_roots), false},
+        {"up", "image-allow", list(h.image.allow_cidrs, str), false},
+        {"up", "cleanup-root", list(h.cleanup_roots, str), false},
         {"up", "listen", str(a.listen), false},
         {"up", "dashboard-listen", str(a.dashboard_listen), false},
         {"up", "dashboard-base-path", str(a.dashboard_base_path), false},
-        {"up", "api-key", list(a.api_keys), true},
-        {"up", "job-types", list(a.job_types), false},
+        {"up", "api-key", list(a.api_keys, str), true},
+        {"up", "job-types", list(a.job_types, str), false},
         {"up", "insecure", a.insecure ? "true" : "false", false},
         {"up", "api-threads", num(a.io_threads), false},
         {"up", "api-backend-threads", num(a.backend_threads), false},
@@ -387,6 +480,10 @@ int main(int argc, char** argv) {
         {"up", "max-connections", num(a.max_connections), false},
         {"up", "request-timeout-ms", num(a.request_timeout_ms), false},
         {"up", "max-wait-ms", num(a.max_wait_ms), false},
+        {"up", "scheduler-tick-ms", num(scheduler_flags.tick_ms), false},
+        {"up", "scheduler-lease-ms", num(scheduler_flags.lease_ms), false},
+        {"up", "scheduler-grace-ms", num(scheduler_flags.grace_ms), false},
+        {"up", "schedule", list(scheduler_flags.schedules, taskq::bin::TomlLiteral), false},
     });
   }
   return 0;

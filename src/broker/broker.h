@@ -107,6 +107,53 @@ struct FlushResult {
 
 enum class RemoveMode { kCancel, kRemove };
 
+// A schedule as stored (docs/redis-keys.md, "Schedules"): its definition, validated and encoded
+// by src/scheduler, and its state record.
+struct ScheduleRecord {
+  std::string id;
+  std::string definition_json;
+  int64_t revision = 0;       // grows with every change of the definition
+  int64_t next_fire_ms = -1;  // -1: ended
+  int64_t runs = 0;           // jobs enqueued for fire times
+  int64_t last_fire_ms = 0;   // 0: never fired
+  bool paused = false;
+  int64_t created_ms = 0;  // Redis time
+  std::string last_job_id;
+};
+
+struct ScheduleSnapshot {
+  int64_t now_ms = 0;  // Redis time when it was read
+  std::vector<ScheduleRecord> schedules;
+};
+
+struct ScheduleSave {
+  std::string id;
+  std::string definition_json;
+  bool create_only = false;    // true: an existing id is refused (kAlreadyExists)
+  int64_t next_fire_ms = -1;   // from the new definition; used when it is new or changed
+  std::optional<bool> paused;  // unset: keep (a new schedule runs)
+  int64_t max_runs = 0;
+  int64_t created_ms = -1;  // a new schedule's created time (Redis ms); -1: Redis' now
+};
+
+enum class ScheduleSaveOutcome { kUnchanged, kCreated, kReplaced };
+
+struct ScheduleSaveResult {
+  ScheduleSaveOutcome outcome = ScheduleSaveOutcome::kCreated;
+  ScheduleRecord record;  // as stored afterwards (definition_json not filled in)
+};
+
+// schedule_advance.lua: applied only if the schedule still has `revision` and `expected_next_ms`.
+struct ScheduleAdvance {
+  std::string id;
+  int64_t revision = 0;
+  int64_t expected_next_ms = 0;
+  int64_t next_ms = -1;  // -1: ended
+  int64_t runs_added = 0;
+  int64_t last_fire_ms = 0;  // 0: keep the last run as it is
+  std::string last_job_id;
+};
+
 class Broker {
  public:
   virtual ~Broker() = default;
@@ -167,6 +214,24 @@ class Broker {
   };
   // Workers heard from within max_age; older records are removed.
   virtual Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) = 0;
+
+  // Schedules (schedule_*.lua). Save fails with kAlreadyExists when create_only and the id exists.
+  virtual Result<ScheduleSaveResult> SaveSchedule(const ScheduleSave& save) = 0;
+  virtual Result<bool> RemoveSchedule(const std::string& id) = 0;  // false: there was none
+  virtual Result<ScheduleSnapshot> ListSchedules() = 0;            // by id
+  // Those of `ids` that exist, in that order.
+  virtual Result<ScheduleSnapshot> GetSchedules(std::span<const std::string> ids) = 0;
+  // Active schedules whose next fire time has come, earliest first.
+  virtual Result<ScheduleSnapshot> DueSchedules(int32_t limit) = 0;
+  // `next_fire_ms` (resume only): the first fire time after now. false: already so; kNotFound.
+  virtual Result<bool> SetSchedulePaused(const std::string& id, bool paused,
+                                         int64_t next_fire_ms) = 0;
+  // false: refused (another scheduler advanced it, or it changed, was paused or removed).
+  virtual Result<bool> AdvanceSchedule(const ScheduleAdvance& advance) = 0;
+  // Takes or renews the scheduler leadership for `token`; lease 0 gives it up. false: another
+  // token holds it.
+  virtual Result<bool> HoldSchedulerLease(const std::string& token,
+                                          std::chrono::milliseconds lease) = 0;
 
   // Job timing histograms (docs/metrics.md): counters in the queue's `metrics` hash. Not a job
   // transition, so plain HINCRBYs, one round trip for all queues.

@@ -27,4 +27,10 @@ std::string WorkerRegistryKey(std::string_view prefix) {
   return std::string(prefix) + ":{:workers}";
 }
 
+ScheduleKeys::ScheduleKeys(std::string_view prefix)
+    : definitions_(std::string(prefix) + ":{:schedules}"),
+      state_(definitions_ + ":state"),
+      due_(definitions_ + ":due"),
+      leader_(definitions_ + ":leader") {}
+
 }  // namespace taskq::broker

@@ -63,4 +63,21 @@ std::string QueueRegistryKey(std::string_view prefix);
 // be no queue's: queue names cannot start with ':'.
 std::string WorkerRegistryKey(std::string_view prefix);
 
+// Every key of the schedules, under the hash tag "{:schedules}" (no queue's: queue names cannot
+// start with ':'), so each schedule script touches one Cluster slot.
+class ScheduleKeys {
+ public:
+  explicit ScheduleKeys(std::string_view prefix);
+  const std::string& definitions() const { return definitions_; }  // HASH, id -> JSON
+  const std::string& state() const { return state_; }              // HASH, id -> state record
+  const std::string& due() const { return due_; }                  // ZSET, score = next fire ms
+  const std::string& leader() const { return leader_; }  // STRING, the scheduler lease's holder
+
+ private:
+  std::string definitions_;
+  std::string state_;
+  std::string due_;
+  std::string leader_;
+};
+
 }  // namespace taskq::broker

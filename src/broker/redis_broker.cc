@@ -223,10 +223,49 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   return std::optional<Job>(std::move(job));
 }
 
+// A schedule's state record "rev:next:runs:last_fire:paused:created:last_job"
+// (src/broker/lua/include/schedule_state.lua); false when malformed.
+bool ParseScheduleState(std::string_view text, ScheduleRecord* out) {
+  int64_t numbers[6];
+  size_t start = 0;
+  for (int i = 0; i < 6; ++i) {
+    size_t colon = text.find(':', start);
+    if (colon == std::string_view::npos) return false;
+    auto [end, ec] = std::from_chars(text.data() + start, text.data() + colon, numbers[i]);
+    if (ec != std::errc() || end != text.data() + colon) return false;
+    start = colon + 1;
+  }
+  out->revision = numbers[0];
+  out->next_fire_ms = numbers[1];
+  out->runs = numbers[2];
+  out->last_fire_ms = numbers[3];
+  out->paused = numbers[4] != 0;
+  out->created_ms = numbers[5];
+  out->last_job_id = std::string(text.substr(start));
+  return true;
+}
+
+Result<ScheduleSnapshot> ParseScheduleList(const Reply& reply) {
+  TASKQ_RETURN_IF_ERROR(ReplyError(reply, "schedule_list"));
+  ReplyView v = reply.view();
+  if (v.size() < 1 || (v.size() - 1) % 3 != 0) return Internal("schedule_list: bad reply");
+  ScheduleSnapshot out;
+  out.now_ms = v[0].AsInt();
+  for (size_t i = 1; i < v.size(); i += 3) {
+    ScheduleRecord record;
+    record.id = std::string(v[i].str());
+    record.definition_json = std::string(v[i + 1].str());
+    // A definition without a readable record is shown as ended; saving it again repairs it.
+    if (!ParseScheduleState(v[i + 2].str(), &record)) record.next_fire_ms = -1;
+    out.schedules.push_back(std::move(record));
+  }
+  return out;
+}
+
 class RedisBroker final : public Broker {
  public:
   RedisBroker(RedisEndpoint endpoint, std::string prefix)
-      : endpoint_(std::move(endpoint)), prefix_(std::move(prefix)) {}
+      : endpoint_(std::move(endpoint)), prefix_(std::move(prefix)), schedule_keys_(prefix_) {}
 
   Status CheckServer() override {
     auto reply = Run(Command{"CONFIG", "GET", "maxmemory-policy"});
@@ -580,6 +619,97 @@ class RedisBroker final : public Broker {
     return n.ok() ? Status::Ok() : n.status();
   }
 
+  Result<ScheduleSaveResult> SaveSchedule(const ScheduleSave& save) override {
+    const ScheduleKeys& k = schedule_keys_;
+    ScriptCall call("schedule_save", {k.definitions(), k.state(), k.due()});
+    call.Arg(save.id).Arg(save.definition_json).Arg(save.create_only ? "create" : "upsert");
+    call.Arg(save.next_fire_ms);
+    call.Arg(save.paused ? (*save.paused ? "1" : "0") : "").Arg(save.max_runs);
+    if (save.created_ms >= 0) {
+      call.Arg(save.created_ms);
+    } else {
+      call.Arg(std::string_view());
+    }
+    auto reply = RunScript(call.Take());
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "schedule_save"));
+    ReplyView v = reply->view();
+    if (v.size() != 2) return Internal("schedule_save: bad reply");
+    ScheduleSaveResult out;
+    out.record.id = save.id;
+    if (!ParseScheduleState(v[1].str(), &out.record)) {
+      return Internal("schedule_save: bad state record");
+    }
+    switch (v[0].AsInt()) {
+      case -1:
+        return Status(StatusCode::kAlreadyExists, "a schedule with id '" + save.id + "' exists",
+                      "id");
+      case 0:
+        out.outcome = ScheduleSaveOutcome::kUnchanged;
+        break;
+      case 2:
+        out.outcome = ScheduleSaveOutcome::kReplaced;
+        break;
+      default:
+        out.outcome = ScheduleSaveOutcome::kCreated;
+    }
+    return out;
+  }
+
+  Result<bool> RemoveSchedule(const std::string& id) override {
+    const ScheduleKeys& k = schedule_keys_;
+    ScriptCall call("schedule_remove", {k.definitions(), k.state(), k.due()});
+    call.Arg(id);
+    auto n = RunIntScript(call.Take(), "schedule_remove");
+    if (!n.ok()) return n.status();
+    return *n == 1;
+  }
+
+  Result<ScheduleSnapshot> ListSchedules() override { return RunScheduleList("all", 1, {}); }
+
+  Result<ScheduleSnapshot> GetSchedules(std::span<const std::string> ids) override {
+    return RunScheduleList("ids", 1, ids);
+  }
+
+  Result<ScheduleSnapshot> DueSchedules(int32_t limit) override {
+    return RunScheduleList("due", std::clamp(limit, 1, 10000), {});
+  }
+
+  Result<bool> SetSchedulePaused(const std::string& id, bool paused,
+                                 int64_t next_fire_ms) override {
+    const ScheduleKeys& k = schedule_keys_;
+    ScriptCall call("schedule_pause", {k.definitions(), k.state(), k.due()});
+    call.Arg(id).Arg(paused ? "1" : "0");
+    if (paused) {
+      call.Arg(std::string_view());
+    } else {
+      call.Arg(next_fire_ms);
+    }
+    auto n = RunIntScript(call.Take(), "schedule_pause");
+    if (!n.ok()) return n.status();
+    if (*n < 0) return Status(StatusCode::kNotFound, "no schedule with id '" + id + "'", "id");
+    return *n == 1;
+  }
+
+  Result<bool> AdvanceSchedule(const ScheduleAdvance& a) override {
+    const ScheduleKeys& k = schedule_keys_;
+    ScriptCall call("schedule_advance", {k.definitions(), k.state(), k.due()});
+    call.Arg(a.id).Arg(a.revision).Arg(a.expected_next_ms).Arg(a.next_ms).Arg(a.runs_added);
+    call.Arg(a.last_fire_ms).Arg(a.last_job_id);
+    auto n = RunIntScript(call.Take(), "schedule_advance");
+    if (!n.ok()) return n.status();
+    return *n == 1;
+  }
+
+  Result<bool> HoldSchedulerLease(const std::string& token,
+                                  std::chrono::milliseconds lease) override {
+    ScriptCall call("scheduler_lease", {schedule_keys_.leader()});
+    call.Arg(token).Arg(static_cast<int64_t>(lease.count()));
+    auto n = RunIntScript(call.Take(), "scheduler_lease");
+    if (!n.ok()) return n.status();
+    return *n == 1;
+  }
+
   Status AddMetrics(
       const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) override {
     std::vector<Command> commands;
@@ -629,6 +759,17 @@ class RedisBroker final : public Broker {
     auto it = keys_.find(queue);
     if (it == keys_.end()) it = keys_.emplace(queue, QueueKeys(prefix_, queue)).first;
     return it->second;
+  }
+
+  Result<ScheduleSnapshot> RunScheduleList(std::string_view what, int32_t limit,
+                                           std::span<const std::string> ids) {
+    const ScheduleKeys& k = schedule_keys_;
+    ScriptCall call("schedule_list", {k.definitions(), k.state(), k.due()});
+    call.Arg(what).Arg(limit);
+    for (const std::string& id : ids) call.Arg(id);
+    auto reply = RunScript(call.Take());
+    if (!reply.ok()) return reply.status();
+    return ParseScheduleList(*reply);
   }
 
   Command GetJobCommand(const QueueKeys& k, const std::string& id) {
@@ -781,6 +922,7 @@ class RedisBroker final : public Broker {
 
   const RedisEndpoint endpoint_;
   const std::string prefix_;
+  const ScheduleKeys schedule_keys_;
   std::unique_ptr<RedisConnection> connection_;
   std::unordered_map<std::string, QueueKeys> keys_;
 };

@@ -132,6 +132,10 @@ Status ValidateOptions(const EnqueueOptions& o) {
       })) {
     return InvalidArgument("group", "must be at most 128 bytes, without control characters");
   }
+  if (!o.schedule_id.empty()) {
+    TASKQ_RETURN_IF_ERROR(ValidateName("schedule_id", o.schedule_id));
+    if (o.schedule_fire_ms < 0) return InvalidArgument("schedule_fire_ms", "must be >= 0");
+  }
   if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
   if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));
   return Status::Ok();
@@ -180,6 +184,9 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   }
   if (options.keep_dead != defaults.keep_dead) {
     o["keep_dead"] = EncodeRetention(options.keep_dead);
+  }
+  if (!options.schedule_id.empty()) {
+    o["schedule"] = {{"id", options.schedule_id}, {"fire_ms", options.schedule_fire_ms}};
   }
 
   // The data is copied as the producer sent it (already checked to be one JSON object), so a
@@ -238,6 +245,13 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
     }
     opt.keep_completed = DecodeRetention(o.if_contains("keep_completed"), opt.keep_completed);
     opt.keep_dead = DecodeRetention(o.if_contains("keep_dead"), opt.keep_dead);
+    if (const json::value* sv = o.if_contains("schedule"); sv != nullptr && sv->is_object()) {
+      const json::value* id = sv->as_object().if_contains("id");
+      if (id != nullptr && id->is_string()) {
+        opt.schedule_id = std::string(id->as_string());
+        opt.schedule_fire_ms = GetInt(sv->as_object(), "fire_ms", 0);
+      }
+    }
   }
   return out;
 }

@@ -44,6 +44,24 @@ TEST(JobCodecTest, RoundTripsOptions) {
   EXPECT_EQ(decoded->options.keep_completed.age.count(), 600);
 }
 
+TEST(JobCodecTest, RoundTripsTheScheduleThatCreatedTheJob) {
+  EnqueueOptions o;
+  o.schedule_id = "nightly";
+  o.schedule_fire_ms = 1767225600000;
+  auto body = EncodeJobBody("x", "{}", o, {});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, R"({"d":{},"o":{"schedule":{"id":"nightly","fire_ms":1767225600000}}})");
+  auto decoded = DecodeJobBody("{\"c\":1," + body->substr(1), "x");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->options.schedule_id, "nightly");
+  EXPECT_EQ(decoded->options.schedule_fire_ms, 1767225600000);
+  auto plain = DecodeJobBody(R"({"c":1,"d":{}})", "x");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->options.schedule_id.empty());
+  o.schedule_id = "bad id";
+  EXPECT_EQ(EncodeJobBody("x", "{}", o, {}).status().field(), "schedule_id");
+}
+
 TEST(JobCodecTest, RejectsBadInputNamingTheField) {
   JobLimits limits;
   limits.max_data_bytes = 64;
