@@ -203,7 +203,7 @@ class CronParser {
         TASKQ_RETURN_IF_ERROR(ParseNumber(&pos, end, "occurrence after '#'", &k));
         if (k < 1 || k > 5) {
           return Error(k_pos,
-                       "day-of-week occurrence " + Digits(k_pos, pos) + " is out of range 1-5");
+                       "day-of-week occurrence " + Slice(k_pos, pos) + " is out of range 1-5");
         }
         if (pos < end) return Unexpected(field, pos);
         expr_.nth_weekday_[lo % 7] |= static_cast<uint8_t>(1u << k);
@@ -227,7 +227,7 @@ class CronParser {
       TASKQ_RETURN_IF_ERROR(ParseNumber(&pos, end, "step after '/'", &step));
       const int span = spec.star_max - spec.min + 1;
       if (step < 1 || step > span) {
-        return Error(step_pos, std::string(spec.name) + " step " + Digits(step_pos, pos) +
+        return Error(step_pos, std::string(spec.name) + " step " + Slice(step_pos, pos) +
                                    " is out of range 1-" + std::to_string(span));
       }
     }
@@ -261,13 +261,14 @@ class CronParser {
     }
     TASKQ_RETURN_IF_ERROR(ParseNumber(pos, end, std::string(spec.name) + " value", value));
     if (*value < spec.min || *value > spec.max) {
-      return Error(begin, std::string(spec.name) + " " + Digits(begin, *pos) + " is out of range " +
+      return Error(begin, std::string(spec.name) + " " + Slice(begin, *pos) + " is out of range " +
                               std::to_string(spec.min) + "-" + std::to_string(spec.max));
     }
     return Status::Ok();
   }
 
-  // Decimal digits; values too long to matter come back as INT_MAX for the caller's range check.
+  // Decimal digits. Values are capped at 2^30, far out of every range, so that a long run of digits
+  // cannot overflow and still fails the caller's range check with its own text.
   Status ParseNumber(size_t* pos, size_t end, const std::string& what, int* value) {
     const size_t begin = *pos;
     if (begin == end || !IsDigit(text_[begin])) {
@@ -285,7 +286,7 @@ class CronParser {
     return Status::Ok();
   }
 
-  std::string Digits(size_t begin, size_t end) const {
+  std::string Slice(size_t begin, size_t end) const {
     return std::string(text_.substr(begin, end - begin));
   }
 
@@ -376,7 +377,7 @@ class CronParser {
         return Error(pos, "expected a number in the @every duration, found " + Quote(text_[pos]));
       }
       if (pos == end || !IsAlpha(text_[pos])) {
-        return Error(pos, "expected a unit (d, h, m, s or ms) after " + Digits(number_pos, pos) +
+        return Error(pos, "expected a unit (d, h, m, s or ms) after " + Slice(number_pos, pos) +
                               " in the @every duration");
       }
       const size_t unit_pos = pos;
@@ -397,12 +398,12 @@ class CronParser {
       }
       previous_unit = unit_millis;
       if (number > kMax / unit_millis || total + number * unit_millis > kMax) {
-        return Error(begin, "@every duration " + Digits(begin, end) + " is longer than 366d");
+        return Error(begin, "@every duration " + Slice(begin, end) + " is longer than 366d");
       }
       total += number * unit_millis;
     }
     if (total < 1000) {
-      return Error(begin, "@every duration " + Digits(begin, end) + " is shorter than 1s");
+      return Error(begin, "@every duration " + Slice(begin, end) + " is shorter than 1s");
     }
     expr_.every_ = chrono::milliseconds(total);
     return Status::Ok();

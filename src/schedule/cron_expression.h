@@ -1,6 +1,6 @@
 // Cron expressions and their next fire time in a time zone. Pure and unit-tested: no clock, no I/O.
 //
-// Syntax (fields separated by spaces or tabs; names and letters are case-insensitive):
+// Syntax (fields separated by spaces or tabs; names, L, W and macros are case-insensitive):
 //   [second] minute hour day-of-month month day-of-week        5 fields, or 6 with seconds first
 //   second 0-59, minute 0-59, hour 0-23, day-of-month 1-31, month 1-12 or JAN-DEC,
 //   day-of-week 0-7 or SUN-SAT (0 and 7 are Sunday)
@@ -9,7 +9,8 @@
 //                 in another month; none when the month has no day n)
 //   day-of-week:  nL (the last weekday n of the month), n#k (the k-th weekday n, k 1-5)
 //   @yearly @annually @monthly @weekly @daily @midnight @hourly
-//   @every <duration>: units d h m s ms, each at most once and largest first ("1h30m"), 1s-366d
+//   @every <duration>: lower-case units d h m s ms, each at most once, largest first ("1h30m"),
+//                      1s-366d
 // With 5 fields the second is 0. Day rule (Vixie cron, crontab(5)): when day-of-month and
 // day-of-week are both restricted (neither starts with * or ?), a day matches if EITHER matches;
 // otherwise both must match ("*/2 ... MON" = odd days that are Mondays).

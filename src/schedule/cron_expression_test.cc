@@ -335,6 +335,16 @@ TEST(CronDstTest, NewYorkBothTransitions) {
             Show(At("2026-07-01T13:00:00Z")));
 }
 
+TEST(CronDstTest, AWholeSkippedDayMovesAFixedTimeToItsEnd) {
+  // Samoa moved across the date line: local 2011-12-30 never happened (23:59:59 on the 29th at
+  // UTC-10 was followed by 00:00 on the 31st at UTC+14, at 10:00 UTC on the 30th).
+  const date::time_zone* apia = Zone("Pacific/Apia");
+  EXPECT_EQ(Fires("0 12 * * *", "2011-12-29T00:00:00Z", 3, apia),
+            Times({"2011-12-29T22:00:00Z", "2011-12-30T10:00:00Z", "2011-12-30T22:00:00Z"}));
+  EXPECT_EQ(Fires("0 */6 * * *", "2011-12-30T06:00:00Z", 2, apia),
+            Times({"2011-12-30T10:00:00Z", "2011-12-30T16:00:00Z"}));
+}
+
 TEST(CronDstTest, AYearOfFiresCountsEachLocalTimeOnce) {
   const date::time_zone* berlin = Zone("Europe/Berlin");
   const auto count_2026 = [](std::string_view text, const date::time_zone* zone) {
@@ -375,6 +385,118 @@ TEST(CronNextTest, ImpossibleExpressionsGiveUpQuickly) {
 TEST(CronNextTest, OutOfRangeYearsNeverFire) {
   EXPECT_EQ(NextAfter("0 0 1 1 *", "9999-06-01T00:00:00Z"), "never");
   EXPECT_EQ(NextAfter("0 0 * * *", "9999-12-30T12:00:00Z"), Show(At("9999-12-31T00:00:00Z")));
+}
+
+TEST(CronNextTest, ExtremeInstantsDoNotOverflow) {
+  const Millis max = Millis::max(), min = Millis::min();
+  const date::time_zone* berlin = Zone("Europe/Berlin");
+  Result<CronExpression> cron = CronExpression::Parse("* * * * * *");
+  ASSERT_TRUE(cron.ok());
+  EXPECT_FALSE(cron->Next(max, berlin, Millis{}).has_value());
+  EXPECT_FALSE(cron->Next(min, berlin, Millis{}).has_value());
+  Result<CronExpression> every = CronExpression::Parse("@every 366d");
+  ASSERT_TRUE(every.ok());
+  EXPECT_FALSE(every->Next(max, nullptr, Millis{}).has_value());
+  EXPECT_FALSE(every->Next(min, nullptr, max).has_value());
+  EXPECT_FALSE(every->Next(max - std::chrono::hours(1), nullptr, min).has_value());
+  EXPECT_EQ(every->Next(min, nullptr, min), min + std::chrono::days(366));
+}
+
+// A small deterministic generator (an LCG), so that a failure names a reproducible expression.
+class RandomSource {
+ public:
+  size_t Below(size_t n) {
+    state_ = state_ * 6364136223846793005u + 1442695040888963407u;
+    return static_cast<size_t>((state_ >> 33) % n);
+  }
+  int Between(int lo, int hi) {
+    return lo + static_cast<int>(Below(static_cast<size_t>(hi - lo + 1)));
+  }
+
+ private:
+  uint64_t state_ = 42;
+};
+
+// One random field from the grammar: a list of values, ranges, steps and the field's specials,
+// now and then out of range.
+std::string RandomField(RandomSource& random, int lo, int hi, std::vector<std::string> specials) {
+  std::string field;
+  const size_t items = 1 + random.Below(3);
+  for (size_t i = 0; i < items; ++i) {
+    if (i > 0) field += ',';
+    const int a = random.Between(lo, hi + 1), b = random.Between(lo, hi + 1);
+    switch (random.Below(6)) {
+      case 0:
+        return "*";
+      case 1:
+        field += std::to_string(a);
+        break;
+      case 2:
+        field += std::to_string(std::min(a, b)) + "-" + std::to_string(std::max(a, b));
+        break;
+      case 3:
+        field += "*/" + std::to_string(random.Between(1, hi - lo + 1));
+        break;
+      case 4:
+        field += std::to_string(a) + "/" + std::to_string(random.Between(1, 9));
+        break;
+      case 5:
+        field += specials.empty() ? std::to_string(a) : specials[random.Below(specials.size())];
+        break;
+    }
+  }
+  return field;
+}
+
+// Random expressions: every accepted one yields strictly increasing fire times, each of which is
+// the first after the instant just before it (in zones with DST changes in the searched span); the
+// sanitizer build checks that nothing misbehaves on the way.
+TEST(CronNextTest, RandomExpressionsAreConsistent) {
+  const date::time_zone* zones[] = {nullptr, Zone("Europe/Berlin"), Zone("America/New_York")};
+  RandomSource random;
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    if (random.Below(4) == 0) text += RandomField(random, 0, 59, {}) + " ";
+    text += RandomField(random, 0, 59, {}) + " " + RandomField(random, 0, 23, {}) + " " +
+            RandomField(random, 1, 31, {"L", "LW", "15W", "1W", "31W", "?"}) + " " +
+            RandomField(random, 1, 12, {"JAN", "feb-apr", "OCT/2"}) + " " +
+            RandomField(random, 0, 7, {"5L", "FRIL", "1#1", "0#5", "MON-FRI", "?", "sat"});
+    Result<CronExpression> expr = CronExpression::Parse(text);
+    if (!expr.ok()) {
+      EXPECT_TRUE(expr.status().message().starts_with("position ")) << text;
+      continue;
+    }
+    ++accepted;
+    const date::time_zone* zone = zones[random.Below(std::size(zones))];
+    // Shortly before Berlin's and New York's autumn changes.
+    Millis at = At(random.Below(2) ? "2026-10-24T20:00:00Z" : "2026-10-31T20:00:00Z") +
+                std::chrono::minutes(random.Below(720));
+    for (int k = 0; k < 5; ++k) {
+      const std::optional<Millis> next = expr->Next(at, zone, Millis{});
+      if (!next) break;
+      ASSERT_GT(*next, at) << text;
+      ASSERT_EQ(Show(expr->Next(*next - std::chrono::milliseconds(1), zone, Millis{})), Show(next))
+          << text;
+      at = *next;
+    }
+  }
+  EXPECT_GT(accepted, 1000);
+}
+
+// Arbitrary bytes from the grammar's alphabet: rejected with a position, or accepted.
+TEST(CronParseTest, RandomTextIsRejectedWithAPosition) {
+  const std::string_view alphabet = "0123456789*/-,?LW# \tJANMONFRIdhms@";
+  RandomSource random;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const size_t length = random.Below(24);
+    for (size_t j = 0; j < length; ++j) text += alphabet[random.Below(alphabet.size())];
+    Result<CronExpression> expr = CronExpression::Parse(text);
+    if (!expr.ok()) {
+      EXPECT_TRUE(expr.status().message().starts_with("position ")) << text;
+    }
+  }
 }
 
 TEST(CronParseTest, TextIsTrimmed) {
