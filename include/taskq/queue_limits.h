@@ -27,6 +27,11 @@ struct QueueLimits {
   // A data field whose value (a string or a number) is the group of a job enqueued without one.
   // Empty: none. Applies to jobs enqueued after it is set.
   std::string group_field;
+  // Fair priorities: a waiting job gains one priority step per this much waiting, so a low
+  // priority runs at the latest about (its priority - the best one) x this after it was queued,
+  // even under a steady stream of better work. 0: off (strict priorities). Orders jobs queued
+  // after it is set.
+  std::chrono::milliseconds priority_aging{0};
   bool operator==(const QueueLimits&) const = default;
 };
 

@@ -26,7 +26,9 @@ std::string RenderLimits(const std::string& queue, const QueueLimits& limits) {
   out += limits.group_concurrency > 0 ? std::to_string(limits.group_concurrency) : "null";
   out += ",\"field\":";
   out += limits.group_field.empty() ? "null" : JsonString(limits.group_field);
-  return out + "}}";
+  out += "},\"priority_aging_ms\":";
+  out += limits.priority_aging.count() > 0 ? std::to_string(limits.priority_aging.count()) : "null";
+  return out + "}";
 }
 
 // An integer field in [low, high]; kInvalidArgument naming `field` otherwise.
@@ -85,6 +87,11 @@ Result<QueueLimits> ParseLimits(std::string_view body) {
       s = ReadRate(value, "rate", &limits.rate);
     } else if (key == "concurrency") {
       s = ReadConcurrency(value, "concurrency", &limits.concurrency);
+    } else if (key == "priority_aging_ms") {
+      if (value.is_null()) continue;
+      auto ms = BoundedInt(value, "priority_aging_ms", 1, 86400000);
+      if (!ms.ok()) return ms.status();
+      limits.priority_aging = std::chrono::milliseconds(*ms);
     } else if (key == "group") {
       if (value.is_null()) continue;
       if (!value.is_object()) return InvalidArgument("group", "must be an object or null");
@@ -142,7 +149,8 @@ void AddLimitRoutes(Router& router, ApiContext& ctx) {
               "left out or null removes that limit. rate: at most max jobs start in any window "
               "of window_ms (default 1000); concurrency: at most this many active at once; "
               "group: the same per group, and field, a data field naming the group of jobs "
-              "enqueued without one (groups take turns).",
+              "enqueued without one (groups take turns); priority_aging_ms: a waiting job gains "
+              "one priority step per this many ms.",
               {},
               "Limits",
               "Limits",

@@ -119,7 +119,8 @@ constexpr const char* kSchemas = R"({
     "group": {"type": ["object", "null"], "additionalProperties": false, "properties": {
       "rate": {"$ref": "#/components/schemas/Rate"},
       "concurrency": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
-      "field": {"type": ["string", "null"], "minLength": 1, "maxLength": 128}}}}},
+      "field": {"type": ["string", "null"], "minLength": 1, "maxLength": 128}}},
+    "priority_aging_ms": {"type": ["integer", "null"], "minimum": 1, "maximum": 86400000}}},
   "Health": {"type": "object", "properties": {"status": {"type": "string"}}},
   "Worker": {"type": "object", "properties": {"id": {"type": "string"},
     "host": {"type": "string"}, "pid": {"type": "integer"},

@@ -128,7 +128,8 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
     return Status::Ok();
   };
   if (!changes.rate.empty() || changes.concurrency >= 0 || !changes.group_rate.empty() ||
-      changes.group_concurrency >= 0 || !changes.group_field.empty()) {
+      changes.group_concurrency >= 0 || !changes.group_field.empty() ||
+      changes.priority_aging_ms >= 0) {
     if (Status s = apply_rate(changes.rate, "--rate", &limits->rate); !s.ok()) return Fail(s);
     if (Status s = apply_rate(changes.group_rate, "--group-rate", &limits->group_rate); !s.ok()) {
       return Fail(s);
@@ -136,6 +137,9 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
     if (changes.concurrency >= 0) limits->concurrency = static_cast<int32_t>(changes.concurrency);
     if (changes.group_concurrency >= 0) {
       limits->group_concurrency = static_cast<int32_t>(changes.group_concurrency);
+    }
+    if (changes.priority_aging_ms >= 0) {
+      limits->priority_aging = std::chrono::milliseconds(changes.priority_aging_ms);
     }
     if (!changes.group_field.empty()) {
       limits->group_field = changes.group_field == "none" ? "" : changes.group_field;
@@ -147,9 +151,10 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
   const std::string field = limits->group_field.empty() ? "null" : JsonString(limits->group_field);
   std::printf(
       "{\"queue\":%s,\"rate\":%s,\"concurrency\":%s,\"group\":{\"rate\":%s,"
-      "\"concurrency\":%s,\"field\":%s}}\n",
+      "\"concurrency\":%s,\"field\":%s},\"priority_aging_ms\":%s}\n",
       JsonString(queue).c_str(), rate(limits->rate).c_str(), count(limits->concurrency).c_str(),
-      rate(limits->group_rate).c_str(), count(limits->group_concurrency).c_str(), field.c_str());
+      rate(limits->group_rate).c_str(), count(limits->group_concurrency).c_str(), field.c_str(),
+      count(static_cast<int32_t>(limits->priority_aging.count())).c_str());
   return 0;
 }
 

@@ -29,7 +29,8 @@ struct LimitChanges {
   int64_t concurrency = -1;  // -1 unchanged, 0 none
   std::string group_rate;    // per group, like rate
   int64_t group_concurrency = -1;
-  std::string group_field;  // "" unchanged, "none", or the data field's name
+  std::string group_field;         // "" unchanged, "none", or the data field's name
+  int64_t priority_aging_ms = -1;  // -1 unchanged, 0 off
 };
 int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes);
 // Retries a dead job (or cuts a retrying job's backoff short); `queue` empty: find it.

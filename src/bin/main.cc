@@ -370,6 +370,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, taskq::kMaxConcurrencyLimit));
   limits->add_option("--group-field", limit_changes.group_field,
                      "a data field naming the group of jobs enqueued without one; none: no field");
+  limits
+      ->add_option("--priority-aging-ms", limit_changes.priority_aging_ms,
+                   "a waiting job gains one priority step per this many ms; 0: off")
+      ->check(CLI::Range(0, 86400000));
 
   CLI::App* config = app.add_subcommand(
       "config",

@@ -475,15 +475,16 @@ class RedisBroker final : public Broker {
     call.Arg(limits.concurrency).Arg(limits.group_rate.max);
     call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
     call.Arg(limits.group_concurrency).Arg(limits.group_field);
+    call.Arg(static_cast<int64_t>(limits.priority_aging.count()));
     return RunIntScript(call.Take(), "queue_limits").status();
   }
 
   Result<QueueLimits> GetLimits(const std::string& queue) override {
-    auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf"});
+    auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf", "ag"});
     if (!reply.ok()) return reply.status();
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
     ReplyView v = reply->view();
-    if (v.size() != 5) return Internal("limits: bad reply");
+    if (v.size() != 6) return Internal("limits: bad reply");
     // A rate is "max:window_ms", as queue_limits.lua writes it.
     auto rate = [](ReplyView field) {
       RateLimit out;
@@ -502,6 +503,7 @@ class RedisBroker final : public Broker {
     limits.group_rate = rate(v[2]);
     if (!v[3].is_nil()) limits.group_concurrency = static_cast<int32_t>(v[3].AsInt());
     if (!v[4].is_nil()) limits.group_field = std::string(v[4].str());
+    if (!v[5].is_nil()) limits.priority_aging = std::chrono::milliseconds(v[5].AsInt());
     return limits;
   }
 

@@ -153,6 +153,9 @@ Status ValidateLimits(const QueueLimits& limits) {
   TASKQ_RETURN_IF_ERROR(ValidateConcurrency(limits.concurrency, "concurrency"));
   TASKQ_RETURN_IF_ERROR(ValidateRate(limits.group_rate, "group.rate"));
   TASKQ_RETURN_IF_ERROR(ValidateConcurrency(limits.group_concurrency, "group.concurrency"));
+  if (limits.priority_aging.count() < 0 || limits.priority_aging > std::chrono::hours(24)) {
+    return InvalidArgument("priority_aging_ms", "must be between 0 (off) and 24 h");
+  }
   if (limits.group_field.size() > kMaxGroupFieldBytes) {
     return InvalidArgument("group.field", "must be at most 128 bytes");
   }

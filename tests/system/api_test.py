@@ -328,7 +328,8 @@ class ApiTest(unittest.TestCase):
         status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
         no_group = {"rate": None, "concurrency": None, "field": None}
         self.assertEqual((status, body), (200, {"queue": "sleep", "rate": None,
-                                                "concurrency": None, "group": no_group}))
+                                                "concurrency": None, "group": no_group,
+                                                "priority_aging_ms": None}))
         status, body, _ = self.api.request(
             "PUT", "/api/queues/sleep/limits", {"rate": {"max": 50, "window_ms": 2000},
                                                 "concurrency": 1})
@@ -336,7 +337,8 @@ class ApiTest(unittest.TestCase):
         try:
             status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
             self.assertEqual(body, {"queue": "sleep", "rate": {"max": 50, "window_ms": 2000},
-                                    "concurrency": 1, "group": no_group})
+                                    "concurrency": 1, "group": no_group,
+                                    "priority_aging_ms": None})
             ids = [self.post_job({"type": "sleep", "data": {"ms": 150}})[1]["id"]
                    for _ in range(3)]
             most_active = 0
@@ -351,7 +353,7 @@ class ApiTest(unittest.TestCase):
         finally:
             status, body, _ = self.api.request("PUT", "/api/queues/sleep/limits", {})
         self.assertEqual(body, {"queue": "sleep", "rate": None, "concurrency": None,
-                                "group": no_group})
+                                "group": no_group, "priority_aging_ms": None})
 
     def test_group_is_stored_shown_and_checked(self):
         status, body, _ = self.post_job({"type": "hold", "group": "tenant-7", "data": {}})
@@ -376,7 +378,8 @@ class ApiTest(unittest.TestCase):
                  ({"group": {"concurrency": 0}}, "group.concurrency"),
                  ({"group": {"field": ""}}, "group.field"),
                  ({"group": {"by": "x"}}, "group.by"),
-                 ({"group": []}, "group")]
+                 ({"group": []}, "group"),
+                 ({"priority_aging_ms": 0}, "priority_aging_ms")]
         for body, field in cases:
             status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", body)
             self.assertEqual(status, 422, body)
@@ -808,12 +811,16 @@ class CliTest(unittest.TestCase):
             out = self.taskq(*url, "limits", "email").stdout
             no_group = {"rate": None, "concurrency": None, "field": None}
             self.assertEqual(json.loads(out), {"queue": "email", "rate": None,
-                                               "concurrency": None, "group": no_group})
+                                               "concurrency": None, "group": no_group,
+                                               "priority_aging_ms": None})
             out = self.taskq(*url, "limits", "email", "--rate", "100/1s").stdout
             self.assertEqual(json.loads(out)["rate"], "100/1s")
             out = self.taskq(*url, "limits", "email", "--concurrency", "3").stdout
             self.assertEqual(json.loads(out), {"queue": "email", "rate": "100/1s",
-                                               "concurrency": 3, "group": no_group})  # rate kept
+                                               "concurrency": 3, "group": no_group,
+                                               "priority_aging_ms": None})  # rate kept
+            out = self.taskq(*url, "limits", "email", "--priority-aging-ms", "250").stdout
+            self.assertEqual(json.loads(out)["priority_aging_ms"], 250)
             out = self.taskq(*url, "limits", "email", "--group-rate", "5/1m",
                              "--group-concurrency", "2", "--group-field", "tenant").stdout
             self.assertEqual(json.loads(out)["group"], {"rate": "5/1m", "concurrency": 2,

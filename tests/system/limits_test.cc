@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "taskq/client.h"
@@ -188,6 +189,51 @@ TEST_F(LimitsTest, GroupConcurrencyLimitHoldsForEachGroup) {
     }
     EXPECT_EQ(peak, 2) << group;  // never above, and reached
   }
+}
+
+// Fair priorities: with aging, a low-priority job runs within its bound although better work
+// keeps arriving faster than the worker finishes it (without aging it would wait for the stream
+// to end).
+TEST_F(LimitsTest, AgingRunsALowPriorityJobUnderASteadyStreamOfBetterWork) {
+  QueueLimits limits;
+  limits.priority_aging = milliseconds(20);
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  auto workers = StartWorkers(1, "q=2");  // about 2 jobs per 5 ms at most
+  EnqueueRequest low{"sleep", "{\"ms\":5}", {}};
+  low.options.queue = "q";
+  low.options.priority = 20;
+  auto low_id = client_->Enqueue(low);
+  ASSERT_TRUE(low_id.ok());
+  // Priority -5 jobs at about 520/s for 3 s: more than the worker can do, so some always wait.
+  std::vector<std::string> stream;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (std::chrono::steady_clock::now() < end) {
+    std::vector<EnqueueRequest> batch(13, EnqueueRequest{"sleep", "{\"ms\":5}", {}});
+    for (auto& r : batch) {
+      r.options.queue = "q";
+      r.options.priority = -5;
+      r.options.keep_completed = {-1, std::chrono::hours(1)};
+    }
+    auto ids = client_->EnqueueBulk(batch);
+    ASSERT_TRUE(ids.ok());
+    for (const auto& r : *ids) stream.push_back(r.id);
+    std::this_thread::sleep_for(milliseconds(25));
+  }
+  auto job = client_->Get("q", low_id->id);
+  ASSERT_TRUE(job.ok() && job->has_value());
+  ASSERT_NE((*job)->started_ms, 0) << "the low-priority job has not run within the stream";
+  const int64_t waited = (*job)->started_ms - (*job)->created_ms;
+  // 25 steps of 20 ms (priority 20 to -5) plus the backlog queued before: well under 1.5 s.
+  EXPECT_LT(waited, 1500);
+  // And better work was still waiting when it ran: it did not just wait for the stream to end.
+  int64_t still_waiting = 0;
+  for (const Job& high : Jobs(stream)) {
+    if (high.created_ms < (*job)->started_ms &&
+        (high.started_ms == 0 || high.started_ms > (*job)->started_ms)) {
+      ++still_waiting;
+    }
+  }
+  EXPECT_GT(still_waiting, 0);
 }
 
 }  // namespace

@@ -38,7 +38,8 @@ if not n or n < 1 or n > 1000 or not lease or lease < 1 or not promote_limit the
 end
 local now = now_ms()
 
-local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl', 'gwaiting', 'grl', 'gcc')
+local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl', 'gwaiting', 'grl', 'gcc', 'ag')
+local aging = config[7]  -- scores are then aged (requeue.lua): priorities come from records
 if config[1] == '1' then return {now, 1, 0, -1, 0} end
 
 local function promote(zkey)
@@ -170,14 +171,14 @@ local active_args, state_args, job_keys = {}, {}, {}
 for i, id in ipairs(ids) do
   local attempt = 1
   local value
-  if not records[i] and priorities[i] == 0 then
+  if not records[i] and (priorities[i] == 0 or aging) then
     value = fresh .. '0:' .. token_s .. ':0'
   else
     local record = decode_state(records[i]) or decode_state(nil)
     attempt = tonumber(record.a) + 1
     -- cx is kept: a cancel requested before a requeue still applies
     record.st, record.a, record.ts, record.tk = 'active', attempt, now_s, token_s
-    record.p = priorities[i]
+    if not aging then record.p = priorities[i] end
     value = encode_state(record)
   end
   state_args[#state_args + 1] = id

@@ -19,17 +19,24 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
 Writes: base.."j:"..id (STRING). A delayed job with a non-zero priority also gets a state record
-  (st = delayed, p), so that promotion knows where it goes. A grouped job: base.."g" id -> group.
+  (st = delayed, p), so that promotion knows where it goes; so does a waiting one when the queue
+  has priority aging (st = waiting, p). A grouped job: base.."g" id -> group.
 Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; otherwise one
   SET NX per job.
 Fast path: one job of priority 0 with no delay and no group, to a queue that takes no group from
-  the data (the common single enqueue), skips the general code below, whose setup costs more than
+  the data and has no priority aging (the common single enqueue), skips the general code below, whose setup costs more than
   the Redis calls it makes (docs/architecture.md).
 ]]
 local base = ARGV[1]
-if #ARGV == 5 and ARGV[2] == '1' and ARGV[5] == '' and ARGV[3] ~= ''
-    and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3
-    and redis.call('HEXISTS', KEYS[4], 'gf') == 0 then
+local function fast_path_applies()
+  if #ARGV ~= 5 or ARGV[2] ~= '1' or ARGV[5] ~= '' or ARGV[3] == ''
+      or string.byte(ARGV[4], 1) ~= 123 or #ARGV[4] < 3 then
+    return false
+  end
+  local config = redis.call('HMGET', KEYS[4], 'gf', 'ag')  -- grouping or aging: general path
+  return not config[1] and not config[2]
+end
+if fast_path_applies() then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   local id = ARGV[3]
@@ -53,7 +60,8 @@ end
 -- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
 local kPriorityLimit = 1000000
 local kGroupMaxBytes = 128
-local group_field = redis.call('HGET', KEYS[4], 'gf')
+local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
+local group_field, aging = queue_config[1], queue_config[2]
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, pairs_, groups = {}, false, {}, {}, {}
@@ -147,6 +155,14 @@ for i = 0, n - 1 do
       ready_priorities[#ready] = priority
       ready_groups[#ready] = group
       results[i + 1] = 1
+      if aging and priority ~= 0 then
+        -- an aged score does not hold the priority (requeue.lua): the record does
+        local record = decode_state(nil)
+        record.st = 'waiting'
+        record.p = priority
+        delayed_states[#delayed_states + 1] = id
+        delayed_states[#delayed_states + 1] = encode_state(record)
+      end
     end
   end
 end

@@ -51,7 +51,7 @@ TEST_F(QueueLimitsTest, RejectsBadArgumentsAndWritesNothing) {
   for (const auto& args : bad) {
     std::vector<std::string> argv = {base()};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"0", "1000", "0", ""});
+    argv.insert(argv.end(), {"0", "1000", "0", "", "0"});
     auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
     EXPECT_TRUE(reply.view().is_error()) << args[0] << " " << args[1] << " " << args[2];
   }
@@ -61,12 +61,19 @@ TEST_F(QueueLimitsTest, RejectsBadArgumentsAndWritesNothing) {
       {"5", "1000", "-2", ""},
       {"0", "1000", "0", std::string(129, 'f')},
   };
+  for (const char* aging : {"-1", "86400001", "x"}) {
+    auto reply = Eval("queue_limits", QueueLimitsKeys(),
+                      {base(), "5", "1000", "2", "0", "1000", "0", "", aging});
+    EXPECT_TRUE(reply.view().is_error()) << aging;
+  }
   for (const auto& args : bad_group) {
     std::vector<std::string> argv = {base(), "5", "1000", "2"};
     argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("0");
     EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error()) << args[0];
   }
-  auto too_few = Eval("queue_limits", QueueLimitsKeys(), {base(), "5", "1000", "2"});
+  auto too_few =
+      Eval("queue_limits", QueueLimitsKeys(), {base(), "5", "1000", "2", "0", "1000", "0", ""});
   EXPECT_TRUE(too_few.view().is_error());
   EXPECT_EQ(Snapshot(), before);
 }

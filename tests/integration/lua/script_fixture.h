@@ -44,12 +44,13 @@ class ScriptTest : public ::testing::Test {
   // Sets the queue's limits through queue_limits.lua (0: no such limit; "" no group field).
   void SetLimits(long long rate_max, long long window_ms, long long concurrency,
                  long long group_max = 0, long long group_window_ms = 1000,
-                 long long group_concurrency = 0, const std::string& group_field = "") {
-    auto reply =
-        Eval("queue_limits", QueueLimitsKeys(),
-             {base(), std::to_string(rate_max), std::to_string(window_ms),
-              std::to_string(concurrency), std::to_string(group_max),
-              std::to_string(group_window_ms), std::to_string(group_concurrency), group_field});
+                 long long group_concurrency = 0, const std::string& group_field = "",
+                 long long aging_ms = 0) {
+    auto reply = Eval(
+        "queue_limits", QueueLimitsKeys(),
+        {base(), std::to_string(rate_max), std::to_string(window_ms), std::to_string(concurrency),
+         std::to_string(group_max), std::to_string(group_window_ms),
+         std::to_string(group_concurrency), group_field, std::to_string(aging_ms)});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
   std::vector<std::string> CompleteKeys() const {

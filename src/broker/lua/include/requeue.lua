@@ -24,6 +24,21 @@ local function group_ring_add(base, group)
   end
 end
 
+-- Priority aging (meta.ag = A ms, docs/limits.md): every waiting job goes to the prio zset (or its
+-- group's) with score priority * A + the time it joined (Redis ms): a job gains one priority step
+-- per A ms of waiting, so no priority waits forever behind a stream of better ones. The score then
+-- does not hold the priority: the job's state record does (enqueue.lua writes one).
+-- aged_score(base, id, priority, aging, now, at_head): at the head, a job keeps the age it had
+-- (its created time, from its body).
+local function aged_score(base, id, priority, aging, now, at_head)
+  local since = now
+  if at_head then
+    local body = redis.call('GET', base .. 'j:' .. id)
+    since = tonumber(body and string.match(body, '^{"c":(%d+)')) or now
+  end
+  return priority * aging + since
+end
+
 -- requeue(base, wait, prio, meta, ids, priorities, at_head, groups): queues jobs, in the given
 -- order, at the tail of their priority (or at its head when at_head, keeping their order there).
 -- groups[i] is the group of ids[i] (false: none); nil: read from base.."g" (id -> group), which
@@ -36,26 +51,38 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
   end
   local plain, scored = {}, {}
   local by_group, group_order, n_grouped = {}, {}, 0
+  local aging = tonumber(redis.call('HGET', meta, 'ag'))
+  local now
+  if aging then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
   local n_scored = 0
   for i = 1, #ids do
-    if priorities[i] ~= 0 or (groups and groups[i]) then n_scored = n_scored + 1 end
+    if priorities[i] ~= 0 or (groups and groups[i]) or aging then n_scored = n_scored + 1 end
   end
   local seq = nil
-  if n_scored > 0 then
+  if n_scored > 0 and not aging then
     seq = redis.call('HINCRBY', meta, at_head and 'hseq' or 'seq', n_scored) - n_scored
   end
   local k = 0
   for i, id in ipairs(ids) do
     local p = priorities[i]
     local group = groups and groups[i]
-    if p == 0 and not group then
+    if p == 0 and not group and not aging then
       plain[#plain + 1] = id
     else
-      local offset
-      if at_head then
-        offset = -((seq + n_scored - k) % kOffsetWrap)  -- the first given is the most negative
+      local score
+      if aging then
+        score = aged_score(base, id, p, aging, now, at_head)
       else
-        offset = (seq + k + 1) % kOffsetWrap
+        local offset
+        if at_head then
+          offset = -((seq + n_scored - k) % kOffsetWrap)  -- the first given is the most negative
+        else
+          offset = (seq + k + 1) % kOffsetWrap
+        end
+        score = p * kScoreShift + offset
       end
       k = k + 1
       local target = scored
@@ -68,7 +95,7 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
         end
         n_grouped = n_grouped + 1
       end
-      target[#target + 1] = p * kScoreShift + offset
+      target[#target + 1] = score
       target[#target + 1] = id
     end
   end

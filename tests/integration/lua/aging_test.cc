@@ -1,0 +1,80 @@
+// Priority aging (meta.ag, requeue.lua): a waiting job gains one priority step per `ag` ms, so a
+// low priority is not starved by a stream of better ones. The contract is about Redis time, so
+// these tests let real time pass (a few hundred ms).
+#include <thread>
+
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class AgingTest : public ScriptTest {
+ protected:
+  void SetUp() override {
+    ScriptTest::SetUp();
+    SetLimits(0, 1000, 0, 0, 1000, 0, "", kStepMs);
+  }
+  static void Wait(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+  static constexpr int kStepMs = 50;
+};
+
+TEST_F(AgingTest, WithoutWaitingPrioritiesStillOrderJobs) {
+  Enqueue("low", 5);
+  Enqueue("plain");
+  Enqueue("urgent", -5);
+  EXPECT_TRUE(List(q().wait()).empty());  // every waiting job is scored by age
+  EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"urgent", "plain", "low"}));
+  EXPECT_EQ(StateField("low", "p"), "5");  // the record keeps the priority
+  EXPECT_EQ(StateField("urgent", "p"), "-5");
+  EXPECT_EQ(StateField("plain", "p"), "0");
+}
+
+// "low" (priority 5) waits 8 steps: it is then ahead of a priority 0 job and of a priority -1
+// job that arrive now (5 - 8 = -3 < -1).
+TEST_F(AgingTest, AJobThatWaitedLongEnoughGoesAheadOfBetterPriorities) {
+  Enqueue("low", 5);
+  Wait(8 * kStepMs);
+  Enqueue("plain");
+  Enqueue("better", -1);
+  Enqueue("best", -10);  // 10 steps better: still ahead
+  EXPECT_EQ(ClaimedIds(Claim(4)), (std::vector<std::string>{"best", "low", "better", "plain"}));
+}
+
+TEST_F(AgingTest, SingleEnqueueSkipsTheFastPathAndIsScoredByTime) {
+  const long long before = Now();
+  Enqueue("a");
+  EXPECT_TRUE(List(q().wait()).empty());
+  const double score = ZScore(q().prioritized(), "a");
+  EXPECT_GE(score, before);
+  EXPECT_LE(score, Now());
+}
+
+// A job put back at the head (recover, release) keeps the age it had: its created time.
+TEST_F(AgingTest, RecoveredJobKeepsItsAge) {
+  Enqueue("old");
+  Wait(4 * kStepMs);
+  Enqueue("new");
+  auto claim = Claim(1);
+  ASSERT_EQ(ClaimedIds(claim), (std::vector<std::string>{"old"}));
+  Run({"ZADD", q().active(), "1", "old"});  // its lease expired
+  auto recovered = Eval("recover", RecoverKeys(), {base(), "5", "100", "10", "-1", "0"});
+  ASSERT_EQ(Ints(recovered), (std::vector<long long>{1, 0}));
+  EXPECT_EQ(ClaimedIds(Claim(1)), (std::vector<std::string>{"old"}));
+}
+
+TEST_F(AgingTest, GroupedJobsAgeToo) {
+  auto grouped = [&](const std::string& id, int priority) {
+    auto reply =
+        Eval("enqueue", EnqueueKeys(),
+             {base(), "1", id, R"({"t":"email","d":{}})", std::to_string(priority) + ":0:-1:acme"});
+    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  };
+  grouped("low", 3);
+  Wait(6 * kStepMs);
+  grouped("plain", 0);
+  EXPECT_EQ(ClaimedIds(Claim(2)), (std::vector<std::string>{"low", "plain"}));
+  EXPECT_EQ(StateField("low", "p"), "3");
+}
+
+}  // namespace
+}  // namespace taskq::testing
