@@ -116,8 +116,16 @@ if #created == 0 then
   end
 end
 
-local results, ready, ready_priorities, delayed, delayed_states = {}, {}, {}, {}, {}
+local results, ready, ready_priorities, delayed, new_states = {}, {}, {}, {}, {}
 local ready_groups, group_fields = {}, {}
+-- A state record for a job never claimed yet: the place it goes to depends on its priority.
+local function add_record(id, state, priority)
+  local record = decode_state(nil)
+  record.st = state
+  record.p = priority
+  new_states[#new_states + 1] = id
+  new_states[#new_states + 1] = encode_state(record)
+end
 local any = false
 for i = 0, n - 1 do
   local id = ARGV[3 + 3 * i]
@@ -142,33 +150,21 @@ for i = 0, n - 1 do
     if due > now then
       delayed[#delayed + 1] = due
       delayed[#delayed + 1] = id
-      if priority ~= 0 then
-        local record = decode_state(nil)
-        record.st = 'delayed'
-        record.p = priority
-        delayed_states[#delayed_states + 1] = id
-        delayed_states[#delayed_states + 1] = encode_state(record)
-      end
+      if priority ~= 0 then add_record(id, 'delayed', priority) end
       results[i + 1] = 2
     else
       ready[#ready + 1] = id
       ready_priorities[#ready] = priority
       ready_groups[#ready] = group
       results[i + 1] = 1
-      if aging and priority ~= 0 then
-        -- an aged score does not hold the priority (requeue.lua): the record does
-        local record = decode_state(nil)
-        record.st = 'waiting'
-        record.p = priority
-        delayed_states[#delayed_states + 1] = id
-        delayed_states[#delayed_states + 1] = encode_state(record)
-      end
+      -- an aged score does not hold the priority (requeue.lua): the record does
+      if aging and priority ~= 0 then add_record(id, 'waiting', priority) end
     end
   end
 end
 if #group_fields > 0 then redis.call('HSET', base .. 'g', unpack(group_fields)) end
 requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false, ready_groups)
 if #delayed > 0 then redis.call('ZADD', KEYS[3], unpack(delayed)) end
-if #delayed_states > 0 then redis.call('HSET', KEYS[5], unpack(delayed_states)) end
+if #new_states > 0 then redis.call('HSET', KEYS[5], unpack(new_states)) end
 if any then redis.call('PUBLISH', base .. 'wake', '') end
 return results
