@@ -59,6 +59,14 @@ struct Failure {
   int64_t retry_delay_ms = -1;  // -1: no retry, the job is dead
 };
 
+// The handler was rate limited (HandlerResult::RateLimited): the job waits, its attempt not
+// counted.
+struct Postponement {
+  Lease lease;
+  int64_t delay_ms = 0;  // >= 0: due at Redis' now + delay_ms
+  std::string log_line;  // appended to the job's log; empty: none
+};
+
 struct ProgressUpdate {
   Lease lease;
   std::string progress_json;  // empty: unchanged
@@ -87,6 +95,7 @@ struct FinishPolicy {
 struct FlushRequest {
   std::vector<Completion> completions;
   std::vector<Failure> failures;
+  std::vector<Postponement> postponements;
   std::vector<ProgressUpdate> progress;
   std::vector<Lease> extend;  // renew these leases
   std::chrono::milliseconds lease{30000};
@@ -97,11 +106,13 @@ struct FlushRequest {
 struct FlushResult {
   std::vector<bool> completed;  // per completion: false = refused (stale token)
   std::vector<bool> failed;     // per failure: false = refused
+  std::vector<bool> postponed;  // per postponement: false = refused
   ExtendResult extend;
   std::optional<ClaimResult> claim;
   // A part whose script returned an error changed nothing; its error is here, and the results of
   // the other parts stand (a claim that succeeded must be used even when a completion failed).
   Status progress_error, completions_error, failures_error, extend_error, claim_error;
+  Status postponements_error;
 };
 
 enum class RemoveMode { kCancel, kRemove };
@@ -124,6 +135,10 @@ class Broker {
   virtual Result<std::vector<bool>> Fail(const std::string& queue,
                                          std::span<const Failure> failures,
                                          const FinishPolicy& policy) = 0;
+  // postpone.lua: the jobs wait in delayed without their attempt counting as one.
+  virtual Result<std::vector<bool>> Postpone(const std::string& queue,
+                                             std::span<const Postponement> postponements,
+                                             int32_t max_log_lines) = 0;
   virtual Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
                                             std::chrono::milliseconds lease) = 0;
   // All of a worker loop's traffic for one queue in a single pipelined round trip.

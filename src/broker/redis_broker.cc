@@ -80,6 +80,16 @@ Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
   return call.Take();
 }
 
+Command PostponeCommand(const QueueKeys& k, std::span<const Postponement> postponements,
+                        int32_t max_log_lines) {
+  ScriptCall call("postpone", {k.active(), k.delayed(), k.state()});
+  call.Arg(k.base()).Arg(static_cast<int64_t>(postponements.size())).Arg(max_log_lines);
+  for (const Postponement& p : postponements) {
+    call.Arg(p.lease.id).Arg(p.lease.token).Arg(p.delay_ms).Arg(p.log_line);
+  }
+  return call.Take();
+}
+
 Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> updates,
                         int32_t max_log_lines) {
   ScriptCall call("progress", {k.state(), k.progress()});
@@ -292,6 +302,15 @@ class RedisBroker final : public Broker {
     return ParseFlagsReply(*reply, "fail", failures.size());
   }
 
+  Result<std::vector<bool>> Postpone(const std::string& queue,
+                                     std::span<const Postponement> postponements,
+                                     int32_t max_log_lines) override {
+    if (postponements.empty()) return std::vector<bool>();
+    auto reply = RunScript(PostponeCommand(Keys(queue), postponements, max_log_lines));
+    if (!reply.ok()) return reply.status();
+    return ParseFlagsReply(*reply, "postpone", postponements.size());
+  }
+
   Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
                                     std::chrono::milliseconds lease) override {
     if (leases.empty()) return ExtendResult{};
@@ -312,6 +331,9 @@ class RedisBroker final : public Broker {
     }
     if (!request.failures.empty()) {
       commands.push_back(FailCommand(k, request.failures, request.policy));
+    }
+    if (!request.postponements.empty()) {
+      commands.push_back(PostponeCommand(k, request.postponements, request.policy.max_log_lines));
     }
     if (!request.extend.empty())
       commands.push_back(ExtendCommand(k, request.extend, request.lease));
@@ -335,6 +357,13 @@ class RedisBroker final : public Broker {
         out.failed = std::move(*flags);
       else
         out.failures_error = flags.status();
+    }
+    if (!request.postponements.empty()) {
+      auto flags = ParseFlagsReply(replies[r++], "postpone", request.postponements.size());
+      if (flags.ok())
+        out.postponed = std::move(*flags);
+      else
+        out.postponements_error = flags.status();
     }
     if (!request.extend.empty()) {
       auto extend = ParseExtend(replies[r++]);
