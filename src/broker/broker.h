@@ -24,9 +24,16 @@ struct NewJob {
   int32_t priority = 0;
   int64_t delay_ms = 0;
   int64_t run_at_ms = -1;  // >= 0: absolute due time (Unix ms), wins over delay_ms
+  // A unique job, with its key (derived by the client when not given).
+  std::optional<UniqueOptions> unique;
 };
 
-enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2 };
+enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2, kUniqueHeld = 3 };
+
+struct EnqueueReply {
+  EnqueueOutcome outcome = EnqueueOutcome::kExisted;
+  std::string holder_id;  // kUniqueHeld: the job holding the unique key (nothing was created)
+};
 
 struct ClaimedJob {
   std::string id;
@@ -125,8 +132,8 @@ class Broker {
   // silently loses jobs).
   virtual Status CheckServer() = 0;
 
-  virtual Result<std::vector<EnqueueOutcome>> Enqueue(const std::string& queue,
-                                                      std::span<const NewJob> jobs) = 0;
+  virtual Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
+                                                    std::span<const NewJob> jobs) = 0;
   virtual Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
                                     std::chrono::milliseconds lease) = 0;
   virtual Result<std::vector<bool>> Complete(const std::string& queue,

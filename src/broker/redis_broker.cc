@@ -11,6 +11,7 @@
 #include "broker/redis_connection.h"
 #include "broker/scripts.h"
 #include "common/job_codec.h"
+#include "common/unique_key.h"
 
 namespace taskq::broker {
 namespace {
@@ -253,19 +254,25 @@ class RedisBroker final : public Broker {
     return Status::Ok();
   }
 
-  Result<std::vector<EnqueueOutcome>> Enqueue(const std::string& queue,
-                                              std::span<const NewJob> jobs) override {
-    if (jobs.empty()) return std::vector<EnqueueOutcome>();
+  Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
+                                            std::span<const NewJob> jobs) override {
+    if (jobs.empty()) return std::vector<EnqueueReply>();
     const QueueKeys& k = Keys(queue);
     ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
     for (const NewJob& job : jobs) {
       call.Arg(job.id).Arg(job.body);
-      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0) {
+      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && !job.unique) {
         call.Arg(std::string_view());  // a plain job: see enqueue.lua
       } else {
-        call.Arg(std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
-                 std::to_string(job.run_at_ms));
+        std::string options = std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) +
+                              ":" + std::to_string(job.run_at_ms);
+        if (job.unique) {
+          options += '|';
+          options += UniqueModeName(job.unique->mode);
+          options += ':' + std::to_string(job.unique->ttl.count()) + ':' + job.unique->key;
+        }
+        call.Arg(options);
       }
     }
     auto reply = RunScript(call.Take());
@@ -273,8 +280,14 @@ class RedisBroker final : public Broker {
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
     ReplyView v = reply->view();
     if (v.size() != jobs.size()) return Internal("enqueue: bad reply size");
-    std::vector<EnqueueOutcome> out(v.size());
-    for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<EnqueueOutcome>(v[i].AsInt());
+    std::vector<EnqueueReply> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_string()) {
+        out[i] = {EnqueueOutcome::kUniqueHeld, std::string(v[i].str())};  // the key's holder
+      } else {
+        out[i].outcome = static_cast<EnqueueOutcome>(v[i].AsInt());
+      }
+    }
     return out;
   }
 

@@ -9,9 +9,11 @@ KEYS[7] dead  KEYS[8] state
 ARGV[1] key base   ARGV[2] id   ARGV[3] mode
 Returns: 1 removed, 2 stop requested (active), 0 no such job, -1 refused (active for "remove",
   finished for "cancel").
+Unique keys the job held are released (delete_jobs, unique.lua).
 Note: removing a waiting priority-0 job is O(length of the wait list) (LREM).
 ]]
 --!include state.lua
+--!include unique.lua
 --!include delete_jobs.lua
 local base, id, mode = ARGV[1], ARGV[2], ARGV[3]
 if mode ~= 'cancel' and mode ~= 'remove' then return redis.error_reply('ERR invalid mode') end
