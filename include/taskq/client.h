@@ -32,7 +32,10 @@ struct EnqueueRequest {
 struct EnqueueResult {
   std::string id;
   std::string queue;
-  bool created = false;           // false: a job with this id existed; it was left as it is
+  // false: a job with this id existed, or another job holds the unique key (unique_hit); `id` is
+  // that job's, which was left as it is.
+  bool created = false;
+  bool unique_hit = false;
   std::optional<JobState> state;  // kWaiting or kDelayed when created
 };
 

@@ -19,6 +19,34 @@ struct Retention {
   bool operator==(const Retention&) const = default;
 };
 
+// A unique job: while a job holds its key, enqueueing another job with the key returns the holder
+// (EnqueueResult::created false, unique_hit true) instead of adding a job. Keys are per queue.
+struct UniqueOptions {
+  enum class Mode {
+    // Held while the holder is waiting, delayed, active or retrying: completing, going dead or
+    // being removed or cancelled ends it.
+    kUntilCompleted,
+    // Held for `ttl` from the enqueue, whatever happens to the job meanwhile.
+    kTtl,
+    // A new enqueue replaces a holder that is still waiting or delayed: that job is removed and
+    // the new one is enqueued with its own delay, so the start moves back. A holder that already
+    // started (or finished) is left alone and the new job is enqueued as the key's holder.
+    kDebounce,
+  };
+  // 1 to 256 bytes, no control characters. Empty: derived from the job, the lowercase hex SHA-256
+  // of its type, a NUL byte and its data_json exactly as given (so equal data spelled differently,
+  // e.g. with other spacing or key order, gives another key).
+  std::string key;
+  Mode mode = Mode::kUntilCompleted;
+  // kTtl only (and required there): how long the key is held, 1 ms to 30 days.
+  std::chrono::milliseconds ttl{0};
+
+  bool operator==(const UniqueOptions&) const = default;
+};
+
+inline constexpr size_t kMaxUniqueKeyBytes = 256;
+inline constexpr std::chrono::milliseconds kMaxUniqueTtl{int64_t{30} * 24 * 3600 * 1000};
+
 struct EnqueueOptions {
   // Queue to put the job in; empty means "the job's type".
   std::string queue;
@@ -46,6 +74,8 @@ struct EnqueueOptions {
   // job stands for (Unix ms; for "run now", the time it was asked for). Empty for other jobs.
   std::string schedule_id;
   int64_t schedule_fire_ms = 0;
+  // At most one job per key at a time (see UniqueOptions). None by default.
+  std::optional<UniqueOptions> unique;
 };
 
 inline constexpr int32_t kMinPriority = -1000000;

@@ -41,12 +41,16 @@ struct HandlerResult {
     kSuccess,  // done; result_json is stored on the job
     kRetry,    // transient failure: retried with backoff while attempts remain, then dead
     kFail,     // permanent failure: dead at once, no retry
+    // Not a failure: the handler was told to come back later (e.g. HTTP 429). The job waits
+    // (state delayed) for retry_after and runs again without using up an attempt.
+    kRateLimited,
   };
   Kind kind = Kind::kSuccess;
   std::string result_json = "null";
-  std::string message;  // the error, for kRetry and kFail
+  std::string message;  // the error, for kRetry and kFail; logged on the job for kRateLimited
   // kRetry: the next attempt starts no earlier than this from now, instead of the job's backoff
-  // (e.g. an HTTP Retry-After). Negative: the backoff decides. Capped at 30 days.
+  // (e.g. an HTTP Retry-After). Negative: the backoff decides. kRateLimited: when to run again.
+  // Capped at 30 days.
   std::chrono::milliseconds retry_after{-1};
 
   static HandlerResult Success(std::string result_json = "null") {
@@ -58,6 +62,13 @@ struct HandlerResult {
   // A transient failure whose cause said when to come back; still counts as an attempt.
   static HandlerResult RetryAfter(std::string message, std::chrono::milliseconds after) {
     return {Kind::kRetry, "null", std::move(message),
+            std::max(after, std::chrono::milliseconds(0))};
+  }
+  // Rate limited: run again after `after`. The attempt is not counted (attempt() repeats), no
+  // error is recorded and the job is not failed, however often it happens; `message` goes to
+  // the job's log. A job cancelled meanwhile is not run again.
+  static HandlerResult RateLimited(std::chrono::milliseconds after, std::string message = {}) {
+    return {Kind::kRateLimited, "null", std::move(message),
             std::max(after, std::chrono::milliseconds(0))};
   }
   static HandlerResult Fail(std::string message) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/json_text.h"
+#include "common/unique_key.h"
 
 namespace taskq::api {
 namespace {
@@ -62,6 +63,10 @@ std::string RenderEnqueueResult(const EnqueueResult& result) {
   StringField(&out, "state", result.state ? JobStateName(*result.state) : "unknown");
   Field(&out, "created");
   out += result.created ? "true" : "false";
+  if (result.unique_hit) {
+    Field(&out, "unique_hit");
+    out += "true";
+  }
   AppendLinks(&out, result.queue, result.id);
   out += '}';
   return out;
@@ -101,7 +106,17 @@ std::string RenderJob(const Job& job, bool detail) {
   out += '{';
   RenderRetention(&out, "completed", job.options.keep_completed);
   RenderRetention(&out, "dead", job.options.keep_dead);
-  out += "}}";
+  out += '}';
+  if (job.options.unique) {
+    const UniqueOptions& u = *job.options.unique;
+    Field(&out, "unique");
+    out += '{';
+    StringField(&out, "key", u.key);
+    StringField(&out, "mode", UniqueModeName(u.mode));
+    if (u.mode == UniqueOptions::Mode::kTtl) IntField(&out, "ttl_ms", u.ttl.count());
+    out += '}';
+  }
+  out += '}';
   // The schedule that created it (docs/http-api.md, "Schedules"), null for other jobs.
   Field(&out, "schedule");
   if (job.options.schedule_id.empty()) {
@@ -137,6 +152,14 @@ std::string RenderJob(const Job& job, bool detail) {
   }
   AppendLinks(&out, job.queue, job.id);
   out += '}';
+  return out;
+}
+
+std::string RenderExistingJob(const Job& job, const EnqueueResult& result) {
+  std::string out = RenderJob(job);
+  // RenderJob's object opens with '{' and holds fields: ours go first.
+  out.insert(1,
+             result.unique_hit ? "\"created\":false,\"unique_hit\":true," : "\"created\":false,");
   return out;
 }
 

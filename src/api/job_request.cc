@@ -8,6 +8,7 @@
 #include "common/job_codec.h"
 #include "common/json_fields.h"
 #include "common/rfc3339.h"
+#include "common/unique_key.h"
 
 namespace taskq::api {
 namespace {
@@ -16,6 +17,49 @@ namespace json = boost::json;
 
 Status Malformed(std::string message) {
   return Status(StatusCode::kInvalidArgument, std::move(message));
+}
+
+// "unique": true (key derived from type and data, mode until_completed), false (not unique), or
+// {"key", "mode", "ttl_ms"}, each optional except ttl_ms with mode ttl. The rules on the key and
+// ttl_ms are ValidateOptions' (job_codec), which names the same fields.
+Status ReadUnique(const json::value& v, std::optional<UniqueOptions>* out) {
+  if (v.is_bool()) {
+    if (v.get_bool()) {
+      out->emplace();
+    } else {
+      out->reset();
+    }
+    return Status::Ok();
+  }
+  if (!v.is_object()) {
+    return InvalidArgument("unique", "must be true or an object with key, mode and ttl_ms");
+  }
+  UniqueOptions unique;
+  for (const auto& [key, value] : v.get_object()) {
+    const std::string f = "unique." + std::string(key);
+    if (key == "key") {
+      TASKQ_RETURN_IF_ERROR(ReadString(value, f, &unique.key));
+      if (unique.key.empty()) {
+        return InvalidArgument(f,
+                               "must be 1 to 256 bytes long; leave it out to derive the key "
+                               "from type and data");
+      }
+    } else if (key == "mode") {
+      std::string mode;
+      TASKQ_RETURN_IF_ERROR(ReadString(value, f, &mode));
+      auto parsed = ParseUniqueMode(mode);
+      if (!parsed) return InvalidArgument(f, "must be one of until_completed, ttl, debounce");
+      unique.mode = *parsed;
+    } else if (key == "ttl_ms") {
+      int64_t n;
+      TASKQ_RETURN_IF_ERROR(ReadInteger(value, f, 1, kMaxUniqueTtl.count(), &n));
+      unique.ttl = std::chrono::milliseconds(n);
+    } else {
+      return InvalidArgument(f, "unknown field; expected key, mode or ttl_ms");
+    }
+  }
+  *out = std::move(unique);
+  return Status::Ok();
 }
 
 // Reads one job object. `prefix` is "" for a single job and "jobs[i]." in a bulk request.
@@ -65,6 +109,8 @@ Result<EnqueueRequest> ReadJob(const json::value& v, const std::string& prefix,
       }
     } else if (ReadJobOption(key, value, field, &request.options, &s)) {
       // priority, group, max_attempts, backoff, timeout_ms, retention
+    } else if (key == "unique") {
+      s = ReadUnique(value, &request.options.unique);
     } else {
       s = InvalidArgument(field, "unknown field");
     }

@@ -40,13 +40,16 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
                        if (!result.ok()) return respond(StatusResponse(result.status()));
                        if (result->created)
                          return respond(JsonResponse(201, RenderEnqueueResult(*result)));
-                       // The id existed: answer with that job as it is now (200, nothing changed).
-                       pool.Post([respond, id = result->id, queue = result->queue](Backend& b) {
-                         auto job = b.client->Get(queue, id);
+                       // The id existed, or another job holds the unique key: answer with that
+                       // job as it is now (200, nothing changed).
+                       pool.Post([respond, existing = std::move(*result)](Backend& b) {
+                         auto job = b.client->Get(existing.queue, existing.id);
                          if (!job.ok()) return respond(StatusResponse(job.status()));
-                         if (!job->has_value())
-                           return respond(JobNotFound(id));  // removed meanwhile
-                         respond(JsonResponse(200, RenderJob(**job)));
+                         // Removed meanwhile; a ttl key outlives its holder (docs/redis-keys.md).
+                         if (!job->has_value() && existing.unique_hit)
+                           return respond(JsonResponse(200, RenderEnqueueResult(existing)));
+                         if (!job->has_value()) return respond(JobNotFound(existing.id));
+                         respond(JsonResponse(200, RenderExistingJob(**job, existing)));
                        });
                      });
 }

@@ -25,9 +25,16 @@ struct NewJob {
   int64_t delay_ms = 0;
   int64_t run_at_ms = -1;  // >= 0: absolute due time (Unix ms), wins over delay_ms
   std::string group;       // empty: none (or the queue's group field decides)
+  // A unique job, with its key (derived by the client when not given).
+  std::optional<UniqueOptions> unique;
 };
 
-enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2 };
+enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2, kUniqueHeld = 3 };
+
+struct EnqueueReply {
+  EnqueueOutcome outcome = EnqueueOutcome::kExisted;
+  std::string holder_id;  // kUniqueHeld: the job holding the unique key (nothing was created)
+};
 
 struct ClaimedJob {
   std::string id;
@@ -60,6 +67,14 @@ struct Failure {
   int64_t retry_delay_ms = -1;  // -1: no retry, the job is dead
 };
 
+// The handler was rate limited (HandlerResult::RateLimited): the job waits, its attempt not
+// counted.
+struct Postponement {
+  Lease lease;
+  int64_t delay_ms = 0;  // >= 0: due at Redis' now + delay_ms
+  std::string log_line;  // appended to the job's log; empty: none
+};
+
 struct ProgressUpdate {
   Lease lease;
   std::string progress_json;  // empty: unchanged
@@ -88,6 +103,7 @@ struct FinishPolicy {
 struct FlushRequest {
   std::vector<Completion> completions;
   std::vector<Failure> failures;
+  std::vector<Postponement> postponements;
   std::vector<ProgressUpdate> progress;
   std::vector<Lease> extend;  // renew these leases
   std::chrono::milliseconds lease{30000};
@@ -98,11 +114,13 @@ struct FlushRequest {
 struct FlushResult {
   std::vector<bool> completed;  // per completion: false = refused (stale token)
   std::vector<bool> failed;     // per failure: false = refused
+  std::vector<bool> postponed;  // per postponement: false = refused
   ExtendResult extend;
   std::optional<ClaimResult> claim;
   // A part whose script returned an error changed nothing; its error is here, and the results of
   // the other parts stand (a claim that succeeded must be used even when a completion failed).
   Status progress_error, completions_error, failures_error, extend_error, claim_error;
+  Status postponements_error;
 };
 
 enum class RemoveMode { kCancel, kRemove };
@@ -162,8 +180,8 @@ class Broker {
   // silently loses jobs).
   virtual Status CheckServer() = 0;
 
-  virtual Result<std::vector<EnqueueOutcome>> Enqueue(const std::string& queue,
-                                                      std::span<const NewJob> jobs) = 0;
+  virtual Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
+                                                    std::span<const NewJob> jobs) = 0;
   virtual Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
                                     std::chrono::milliseconds lease) = 0;
   virtual Result<std::vector<bool>> Complete(const std::string& queue,
@@ -172,6 +190,10 @@ class Broker {
   virtual Result<std::vector<bool>> Fail(const std::string& queue,
                                          std::span<const Failure> failures,
                                          const FinishPolicy& policy) = 0;
+  // postpone.lua: the jobs wait in delayed without their attempt counting as one.
+  virtual Result<std::vector<bool>> Postpone(const std::string& queue,
+                                             std::span<const Postponement> postponements,
+                                             int32_t max_log_lines) = 0;
   virtual Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
                                             std::chrono::milliseconds lease) = 0;
   // All of a worker loop's traffic for one queue in a single pipelined round trip.

@@ -11,6 +11,7 @@
 #include "broker/redis_connection.h"
 #include "broker/scripts.h"
 #include "common/job_codec.h"
+#include "common/unique_key.h"
 
 namespace taskq::broker {
 namespace {
@@ -77,6 +78,16 @@ Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
   call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
   for (const Failure& f : failures) call.Arg(f.lease.id).Arg(f.lease.token).Arg(f.retry_delay_ms);
   for (const Failure& f : failures) call.Arg(f.error_json);
+  return call.Take();
+}
+
+Command PostponeCommand(const QueueKeys& k, std::span<const Postponement> postponements,
+                        int32_t max_log_lines) {
+  ScriptCall call("postpone", {k.active(), k.delayed(), k.state()});
+  call.Arg(k.base()).Arg(static_cast<int64_t>(postponements.size())).Arg(max_log_lines);
+  for (const Postponement& p : postponements) {
+    call.Arg(p.lease.id).Arg(p.lease.token).Arg(p.delay_ms).Arg(p.log_line);
+  }
   return call.Take();
 }
 
@@ -283,20 +294,26 @@ class RedisBroker final : public Broker {
     return Status::Ok();
   }
 
-  Result<std::vector<EnqueueOutcome>> Enqueue(const std::string& queue,
-                                              std::span<const NewJob> jobs) override {
-    if (jobs.empty()) return std::vector<EnqueueOutcome>();
+  Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
+                                            std::span<const NewJob> jobs) override {
+    if (jobs.empty()) return std::vector<EnqueueReply>();
     const QueueKeys& k = Keys(queue);
     ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
     for (const NewJob& job : jobs) {
       call.Arg(job.id).Arg(job.body);
-      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty()) {
+      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty() &&
+          !job.unique) {
         call.Arg(std::string_view());  // a plain job: see enqueue.lua
       } else {
         std::string options = std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) +
                               ":" + std::to_string(job.run_at_ms);
         if (!job.group.empty()) options += ":" + job.group;
+        if (job.unique) {
+          options += '|';
+          options += UniqueModeName(job.unique->mode);
+          options += ':' + std::to_string(job.unique->ttl.count()) + ':' + job.unique->key;
+        }
         call.Arg(options);
       }
     }
@@ -305,8 +322,14 @@ class RedisBroker final : public Broker {
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
     ReplyView v = reply->view();
     if (v.size() != jobs.size()) return Internal("enqueue: bad reply size");
-    std::vector<EnqueueOutcome> out(v.size());
-    for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<EnqueueOutcome>(v[i].AsInt());
+    std::vector<EnqueueReply> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_string()) {
+        out[i] = {EnqueueOutcome::kUniqueHeld, std::string(v[i].str())};  // the key's holder
+      } else {
+        out[i].outcome = static_cast<EnqueueOutcome>(v[i].AsInt());
+      }
+    }
     return out;
   }
 
@@ -334,6 +357,15 @@ class RedisBroker final : public Broker {
     return ParseFlagsReply(*reply, "fail", failures.size());
   }
 
+  Result<std::vector<bool>> Postpone(const std::string& queue,
+                                     std::span<const Postponement> postponements,
+                                     int32_t max_log_lines) override {
+    if (postponements.empty()) return std::vector<bool>();
+    auto reply = RunScript(PostponeCommand(Keys(queue), postponements, max_log_lines));
+    if (!reply.ok()) return reply.status();
+    return ParseFlagsReply(*reply, "postpone", postponements.size());
+  }
+
   Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
                                     std::chrono::milliseconds lease) override {
     if (leases.empty()) return ExtendResult{};
@@ -354,6 +386,9 @@ class RedisBroker final : public Broker {
     }
     if (!request.failures.empty()) {
       commands.push_back(FailCommand(k, request.failures, request.policy));
+    }
+    if (!request.postponements.empty()) {
+      commands.push_back(PostponeCommand(k, request.postponements, request.policy.max_log_lines));
     }
     if (!request.extend.empty())
       commands.push_back(ExtendCommand(k, request.extend, request.lease));
@@ -377,6 +412,13 @@ class RedisBroker final : public Broker {
         out.failed = std::move(*flags);
       else
         out.failures_error = flags.status();
+    }
+    if (!request.postponements.empty()) {
+      auto flags = ParseFlagsReply(replies[r++], "postpone", request.postponements.size());
+      if (flags.ok())
+        out.postponed = std::move(*flags);
+      else
+        out.postponements_error = flags.status();
     }
     if (!request.extend.empty()) {
       auto extend = ParseExtend(replies[r++]);

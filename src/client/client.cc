@@ -7,6 +7,7 @@
 #include "broker/broker.h"
 #include "common/ids.h"
 #include "common/job_codec.h"
+#include "common/unique_key.h"
 
 namespace taskq {
 
@@ -38,7 +39,16 @@ class Client::Impl {
     std::map<std::string, std::vector<size_t>> by_queue;
     for (size_t i = 0; i < requests.size(); ++i) {
       const EnqueueRequest& r = requests[i];
-      auto body = EncodeJobBody(r.type, r.data_json, r.options, limits);
+      // A unique job without a key gets one derived from its type and data, stored in its body.
+      std::optional<EnqueueOptions> derived;
+      if (r.options.unique && r.options.unique->key.empty()) {
+        auto key = DeriveUniqueKey(r.type, r.data_json);
+        if (!key.ok()) return key.status();
+        derived = r.options;
+        derived->unique->key = std::move(*key);
+      }
+      const EnqueueOptions& options = derived ? *derived : r.options;
+      auto body = EncodeJobBody(r.type, r.data_json, options, limits);
       if (!body.ok()) {
         if (requests.size() == 1) return body.status();
         const Status& s = body.status();
@@ -51,6 +61,7 @@ class Client::Impl {
       job.delay_ms = r.options.delay.count();
       job.run_at_ms = r.options.run_at_ms.value_or(-1);
       job.group = r.options.group;
+      job.unique = options.unique;
       queues[i] = r.options.queue.empty() ? r.type : r.options.queue;
       by_queue[queues[i]].push_back(i);
     }
@@ -68,11 +79,14 @@ class Client::Impl {
       if (!outcomes.ok()) return outcomes.status();
       for (size_t k = 0; k < indexes.size(); ++k) {
         EnqueueResult& out = results[indexes[k]];
-        out.id = std::move(batch[k].id);
+        const broker::EnqueueReply& reply = (*outcomes)[k];
+        out.unique_hit = reply.outcome == broker::EnqueueOutcome::kUniqueHeld;
+        out.id = out.unique_hit ? reply.holder_id : std::move(batch[k].id);
         out.queue = queue;
-        out.created = (*outcomes)[k] != broker::EnqueueOutcome::kExisted;
-        if ((*outcomes)[k] == broker::EnqueueOutcome::kWaiting) out.state = JobState::kWaiting;
-        if ((*outcomes)[k] == broker::EnqueueOutcome::kDelayed) out.state = JobState::kDelayed;
+        out.created = reply.outcome == broker::EnqueueOutcome::kWaiting ||
+                      reply.outcome == broker::EnqueueOutcome::kDelayed;
+        if (reply.outcome == broker::EnqueueOutcome::kWaiting) out.state = JobState::kWaiting;
+        if (reply.outcome == broker::EnqueueOutcome::kDelayed) out.state = JobState::kDelayed;
       }
     }
     return results;

@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "common/unique_key.h"
+
 namespace taskq {
 namespace json = boost::json;
 namespace {
@@ -98,6 +100,31 @@ Status ValidateJobId(std::string_view id) {
   return Status::Ok();
 }
 
+namespace {
+
+// An empty key is valid here: the client derives it from the job (DeriveUniqueKey).
+Status ValidateUnique(const UniqueOptions& u) {
+  if (u.key.size() > kMaxUniqueKeyBytes) {
+    return InvalidArgument("unique.key", "must be 1 to 256 bytes long");
+  }
+  for (unsigned char c : u.key) {
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgument("unique.key", "must not contain control characters");
+    }
+  }
+  if (u.mode == UniqueOptions::Mode::kTtl) {
+    if (u.ttl.count() < 1 || u.ttl > kMaxUniqueTtl) {
+      return InvalidArgument("unique.ttl_ms",
+                             "is required with mode ttl: 1 to 2592000000 (30 days)");
+    }
+  } else if (u.ttl.count() != 0) {
+    return InvalidArgument("unique.ttl_ms", "applies to mode ttl only");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ValidateOptions(const EnqueueOptions& o) {
   if (o.priority < kMinPriority || o.priority > kMaxPriority) {
     return InvalidArgument("priority", "must be an integer in [-1000000, 1000000]");
@@ -128,14 +155,15 @@ Status ValidateOptions(const EnqueueOptions& o) {
     return InvalidArgument("retention", "count must be >= 0, or -1 for no limit");
   }
   if (o.group.size() > kMaxGroupBytes || std::any_of(o.group.begin(), o.group.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '|';
       })) {
-    return InvalidArgument("group", "must be at most 128 bytes, without control characters");
+    return InvalidArgument("group", "must be at most 128 bytes, without control characters or |");
   }
   if (!o.schedule_id.empty()) {
     TASKQ_RETURN_IF_ERROR(ValidateName("schedule_id", o.schedule_id));
     if (o.schedule_fire_ms < 0) return InvalidArgument("schedule_fire_ms", "must be >= 0");
   }
+  if (o.unique) TASKQ_RETURN_IF_ERROR(ValidateUnique(*o.unique));
   if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
   if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));
   return Status::Ok();
@@ -187,6 +215,13 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   }
   if (!options.schedule_id.empty()) {
     o["schedule"] = {{"id", options.schedule_id}, {"fire_ms", options.schedule_fire_ms}};
+  }
+  if (options.unique) {
+    json::object& u = o["unique"].emplace_object();
+    u["key"] = options.unique->key;
+    const std::string_view mode = UniqueModeName(options.unique->mode);
+    u["mode"] = json::string_view(mode.data(), mode.size());
+    if (options.unique->ttl.count() != 0) u["ttl_ms"] = options.unique->ttl.count();
   }
 
   // The data is copied as the producer sent it (already checked to be one JSON object), so a
@@ -251,6 +286,18 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
         opt.schedule_id = std::string(id->as_string());
         opt.schedule_fire_ms = GetInt(sv->as_object(), "fire_ms", 0);
       }
+    }
+    if (const json::value* uv = o.if_contains("unique"); uv != nullptr && uv->is_object()) {
+      const json::object& uo = uv->as_object();
+      UniqueOptions& unique = opt.unique.emplace();
+      if (const json::value* key = uo.if_contains("key"); key != nullptr && key->is_string()) {
+        unique.key = std::string(key->as_string());
+      }
+      if (const json::value* mode = uo.if_contains("mode"); mode != nullptr && mode->is_string()) {
+        const json::string& name = mode->as_string();
+        unique.mode = ParseUniqueMode({name.data(), name.size()}).value_or(unique.mode);
+      }
+      unique.ttl = std::chrono::milliseconds(GetInt(uo, "ttl_ms", 0));
     }
   }
   return out;

@@ -62,6 +62,22 @@ TEST(JobCodecTest, RoundTripsTheScheduleThatCreatedTheJob) {
   EXPECT_EQ(EncodeJobBody("x", "{}", o, {}).status().field(), "schedule_id");
 }
 
+TEST(JobCodecTest, RoundTripsUniqueOptions) {
+  EnqueueOptions o;
+  o.unique = UniqueOptions{"tenant:7", UniqueOptions::Mode::kTtl, std::chrono::milliseconds(900)};
+  auto body = EncodeJobBody("x", "{}", o, {});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, R"({"d":{},"o":{"unique":{"key":"tenant:7","mode":"ttl","ttl_ms":900}}})");
+  auto decoded = DecodeJobBody("{\"c\":1," + body->substr(1), "x");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->options.unique, o.unique);
+  o.unique = UniqueOptions{"k", UniqueOptions::Mode::kDebounce, std::chrono::milliseconds(0)};
+  decoded = DecodeJobBody("{\"c\":1," + EncodeJobBody("x", "{}", o, {})->substr(1), "x");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->options.unique, o.unique);
+  EXPECT_FALSE(DecodeJobBody(R"({"c":1,"d":{}})", "x")->options.unique);
+}
+
 TEST(JobCodecTest, RejectsBadInputNamingTheField) {
   JobLimits limits;
   limits.max_data_bytes = 64;

@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "handlers/address_guard.h"
-#include "handlers/http_target.h"
 #include "handlers/data_fields.h"
+#include "handlers/http_target.h"
 #include "handlers/mime_message.h"
 
 namespace taskq::handlers {
@@ -596,6 +596,9 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
       const std::string message = AnsweredMessage(method, target, response);
       if (const std::string* retry_after = response.Header("retry-after")) {
         if (std::optional<std::chrono::milliseconds> after = ParseRetryAfter(*retry_after)) {
+          // 429 with a time to come back is the receiver pacing us, not a failed delivery: it
+          // must not use up the attempts. Without a time it could be anything: retried.
+          if (status == 429) return HandlerResult::RateLimited(*after, message);
           return HandlerResult::RetryAfter(message, *after);
         }
       }

@@ -152,7 +152,8 @@ void Processor::Shutdown() {
     spdlog::warn("queue {}: handing back leases failed: {}", options_.queue,
                  released.status().ToString());
   }
-  while (!last.completions.empty() || !last.failures.empty() || !last.progress.empty()) {
+  while (!last.completions.empty() || !last.failures.empty() || !last.postponements.empty() ||
+         !last.progress.empty()) {
     auto result = broker_->Flush(options_.queue, last);
     std::lock_guard lock(mu_);
     if (!result.ok()) {
@@ -209,7 +210,7 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
 }
 
 bool Processor::OutboxEmpty() const {
-  return completions_.empty() && failures_.empty() && progress_.empty();
+  return completions_.empty() && failures_.empty() && postponements_.empty() && progress_.empty();
 }
 
 std::vector<broker::Lease> Processor::HeldLeases() const {
@@ -239,6 +240,9 @@ broker::FlushRequest Processor::TakeOutbox() {
       failures_.pop_front();
     }
   }
+  request.postponements.assign(std::make_move_iterator(postponements_.begin()),
+                               std::make_move_iterator(postponements_.end()));
+  postponements_.clear();
   for (auto& [id, update] : progress_) request.progress.push_back(std::move(update));
   progress_.clear();
   return request;
@@ -253,6 +257,9 @@ void Processor::RestoreOutbox(broker::FlushRequest& request) {
   for (auto it = request.failures.rbegin(); it != request.failures.rend(); ++it) {
     failures_.push_front({std::move(*it), request.policy.keep_dead});
   }
+  postponements_.insert(postponements_.begin(),
+                        std::make_move_iterator(request.postponements.begin()),
+                        std::make_move_iterator(request.postponements.end()));
   for (auto& update : request.progress) {
     auto [it, fresh] = progress_.try_emplace(update.lease.id, std::move(update));
     if (fresh) continue;
@@ -267,6 +274,7 @@ void Processor::RestoreOutbox(broker::FlushRequest& request) {
 void Processor::CountFinished(const broker::FlushResult& result) {
   for (bool ok : result.completed) (ok ? stats_.completed : stats_.rejected)++;
   for (bool ok : result.failed) (ok ? stats_.failed : stats_.rejected)++;
+  for (bool ok : result.postponed) (ok ? stats_.postponed : stats_.rejected)++;
 }
 
 void Processor::AddFailure(const RunningJob& job, const std::string& message, bool retry,
@@ -282,6 +290,19 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
   AppendJsonString(&error, message);
   error += '}';
   failures_.push_back({broker::Failure{job.lease(), std::move(error), delay}, o.keep_dead});
+}
+
+void Processor::AddPostponement(const RunningJob& job, milliseconds after,
+                                const std::string& message) {
+  constexpr int64_t kMaxAfterMs = int64_t{30} * 24 * 3600 * 1000;
+  const int64_t delay = std::clamp<int64_t>(after.count(), 0, kMaxAfterMs);
+  std::string line = "rate limited; runs again in " + std::to_string(delay) + " ms";
+  if (!message.empty()) line += ": " + message;
+  if (line.size() > kMaxLogLineBytes) {
+    line.resize(kMaxLogLineBytes);
+    line += " [truncated]";
+  }
+  postponements_.push_back({job.lease(), delay, std::move(line)});
 }
 
 void Processor::TimeOutJobs(Clock::time_point now) {
@@ -369,6 +390,8 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
       } else if (job->cancel_requested) {
         AddFailure(*job, "cancelled" + (result.message.empty() ? "" : ": " + result.message),
                    false);
+      } else if (result.kind == HandlerResult::Kind::kRateLimited) {
+        AddPostponement(*job, result.retry_after, result.message);
       } else {
         AddFailure(*job, result.message, result.kind == HandlerResult::Kind::kRetry,
                    result.retry_after);
@@ -452,7 +475,7 @@ void Processor::Loop() {
     bool refused = false;
     for (const Status* part :
          {&result->progress_error, &result->completions_error, &result->failures_error,
-          &result->extend_error, &result->claim_error}) {
+          &result->postponements_error, &result->extend_error, &result->claim_error}) {
       if (!part->ok()) {
         refused = true;
         spdlog::warn("queue {}: Redis refused part of a round trip: {}", options_.queue,
@@ -465,6 +488,9 @@ void Processor::Loop() {
       if (!result->progress_error.ok()) again.progress = std::move(request.progress);
       if (!result->completions_error.ok()) again.completions = std::move(request.completions);
       if (!result->failures_error.ok()) again.failures = std::move(request.failures);
+      if (!result->postponements_error.ok()) {
+        again.postponements = std::move(request.postponements);
+      }
       RestoreOutbox(again);
     }
     retry_pause = refused ? std::min(retry_pause * 2, milliseconds(2000)) : milliseconds(50);

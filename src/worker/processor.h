@@ -60,6 +60,7 @@ class Processor {
 
   struct Stats {
     int64_t claimed = 0, completed = 0, failed = 0, rejected = 0, round_trips = 0;
+    int64_t postponed = 0;  // rate limited (HandlerResult::RateLimited), attempt not counted
   };
   Stats stats() const;
   int64_t running() const;
@@ -79,6 +80,9 @@ class Processor {
   // retry_after >= 0 replaces the backoff delay. mu_ held.
   void AddFailure(const RunningJob& job, const std::string& message, bool retry,
                   std::chrono::milliseconds retry_after = std::chrono::milliseconds(-1));
+  // The handler was rate limited: the job waits `after` without its attempt counting. mu_ held.
+  void AddPostponement(const RunningJob& job, std::chrono::milliseconds after,
+                       const std::string& message);
   void TimeOutJobs(std::chrono::steady_clock::time_point now);  // mu_ held
   // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
   void Abandon(const std::string& id);
@@ -115,6 +119,7 @@ class Processor {
   };
   std::deque<PendingCompletion> completions_;
   std::deque<PendingFailure> failures_;
+  std::deque<broker::Postponement> postponements_;
   std::unordered_map<std::string, broker::ProgressUpdate> progress_;
   bool wake_ = true;
   bool claiming_ = true;

@@ -6,6 +6,7 @@ port and a real worker process (taskq_test_worker), driven over real HTTP.
 """
 import argparse
 import datetime
+import hashlib
 import http.client
 import json
 import os
@@ -306,6 +307,96 @@ class ApiTest(unittest.TestCase):
         status, error, _ = self.api.request(
             "POST", "/api/jobs/bulk", {"jobs": [{"type": "hold"}] * 51})
         self.assertEqual((status, error["error"]["code"]), (413, "too_large"))
+
+    def test_unique_jobs_return_the_job_holding_the_key(self):
+        first = self.post_job({"type": "hold", "queue": "uq", "data": {"n": 1}, "unique": True})
+        self.assertEqual(first[0], 201, first[1])
+        self.assertTrue(first[1]["created"])
+        self.assertNotIn("unique_hit", first[1])
+        again = self.post_job({"type": "hold", "queue": "uq", "data": {"n": 1}, "unique": True})
+        self.assertEqual(again[0], 200, again[1])
+        self.assertEqual(again[1]["id"], first[1]["id"])
+        self.assertFalse(again[1]["created"])
+        self.assertTrue(again[1]["unique_hit"])
+        self.assertEqual(again[1]["state"], "waiting")
+        # The derived key: SHA-256 of type, NUL and the data as re-serialised.
+        self.assertEqual(again[1]["options"]["unique"],
+                         {"key": hashlib.sha256(b'hold\0{"n":1}').hexdigest(),
+                          "mode": "until_completed"})
+        other = self.post_job({"type": "hold", "queue": "uq", "data": {"n": 2}, "unique": True})
+        self.assertEqual(other[0], 201)
+
+        keyed = {"type": "hold", "queue": "uq", "unique": {"key": "tenant-7"}}
+        held = self.post_job({**keyed, "data": {"v": 1}})
+        self.assertEqual(held[0], 201)
+        hit = self.post_job({**keyed, "data": {"v": 2}})
+        self.assertEqual((hit[0], hit[1]["id"], hit[1]["data"]), (200, held[1]["id"], {"v": 1}))
+        self.assertEqual(self.api.request("DELETE", f"/api/jobs/{held[1]['id']}")[0], 200)
+        self.assertEqual(self.post_job({**keyed, "data": {"v": 3}})[0], 201)  # released
+
+        # Completion releases the key.
+        done = self.post_job({"type": "sleep", "data": {"ms": 1}, "unique": True})
+        self.assertEqual(done[0], 201)
+        self.assertTrue(wait_until(lambda: self.state_of(done[1]["id"]) == "completed"))
+        self.assertEqual(self.post_job({"type": "sleep", "data": {"ms": 1}, "unique": True})[0],
+                         201)
+
+    def test_unique_debounce_ttl_and_bulk(self):
+        debounce = {"type": "hold", "queue": "uq2", "delay_ms": 60000,
+                    "unique": {"key": "d", "mode": "debounce"}}
+        first = self.post_job({**debounce, "data": {"n": 1}})
+        second = self.post_job({**debounce, "data": {"n": 2}})
+        self.assertEqual((first[0], second[0]), (201, 201))
+        self.assertEqual(second[1]["state"], "delayed")
+        self.assertNotEqual(first[1]["id"], second[1]["id"])
+        self.assertEqual(self.get_job(first[1]["id"])[0], 404)  # replaced
+        self.assertEqual(self.get_job(second[1]["id"])[1]["data"], {"n": 2})
+
+        ttl = {"type": "hold", "queue": "uq2",
+               "unique": {"key": "t", "mode": "ttl", "ttl_ms": 60000}}
+        held = self.post_job(ttl)
+        self.assertEqual(held[0], 201)
+        self.assertEqual(self.get_job(held[1]["id"])[1]["options"]["unique"],
+                         {"key": "t", "mode": "ttl", "ttl_ms": 60000})
+        self.assertEqual(self.api.request("DELETE", f"/api/jobs/{held[1]['id']}")[0], 200)
+        hit = self.post_job(ttl)  # held for the TTL, whatever happened to the job
+        self.assertEqual(hit[0], 200, hit[1])
+        self.assertEqual((hit[1]["id"], hit[1]["state"]), (held[1]["id"], "unknown"))
+        self.assertEqual((hit[1]["created"], hit[1]["unique_hit"]), (False, True))
+
+        jobs = [{"type": "hold", "queue": "uq2", "unique": {"key": "b"}, "data": {"i": i}}
+                for i in range(2)]
+        status, result, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": jobs})
+        self.assertEqual(status, 201, result)
+        self.assertTrue(result["jobs"][0]["created"])
+        self.assertFalse(result["jobs"][1]["created"])
+        self.assertTrue(result["jobs"][1]["unique_hit"])
+        self.assertEqual(result["jobs"][1]["id"], result["jobs"][0]["id"])
+
+    def test_bad_unique_options_name_the_field(self):
+        cases = [
+            ({"unique": "yes"}, "unique"),
+            ({"unique": {"key": ""}}, "unique.key"),
+            ({"unique": {"key": "k" * 257}}, "unique.key"),
+            ({"unique": {"key": "a\nb"}}, "unique.key"),
+            ({"unique": {"key": 7}}, "unique.key"),
+            ({"unique": {"mode": "forever"}}, "unique.mode"),
+            ({"unique": {"mode": "ttl"}}, "unique.ttl_ms"),
+            ({"unique": {"mode": "ttl", "ttl_ms": 0}}, "unique.ttl_ms"),
+            ({"unique": {"mode": "ttl", "ttl_ms": 2592000001}}, "unique.ttl_ms"),
+            ({"unique": {"mode": "debounce", "ttl_ms": 5}}, "unique.ttl_ms"),
+            ({"unique": {"ttl": 5}}, "unique.ttl"),
+        ]
+        for extra, field in cases:
+            with self.subTest(extra=extra):
+                status, error, _ = self.post_job({"type": "hold", "queue": "uq3", **extra})
+                self.assertEqual(status, 422, error)
+                self.assertEqual(error["error"]["field"], field)
+        status, error, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": [
+            {"type": "hold", "queue": "uq3"},
+            {"type": "hold", "queue": "uq3", "unique": {"mode": "later"}}]})
+        self.assertEqual((status, error["error"]["field"]), (422, "jobs[1].unique.mode"))
+        self.assertEqual(self.api.request("GET", "/api/queues/uq3")[0], 404)  # nothing written
 
     # --- queues ---------------------------------------------------------------------------
 

@@ -11,6 +11,8 @@ Answers by path (the query string is ignored):
   /big             200, 100000 bytes of text (50000 times "ä")
   /busy            503 with Retry-After: 2
   /busy-date       429 with Retry-After as an HTTP-date two minutes ahead
+  /rate-limited    429 with Retry-After: 3
+  /throttled       429 without Retry-After
   /bad             400 with a JSON complaint
   /slow            sleeps 5 s, then 200
   /redirect        302 to http://10.0.0.1:PORT/ok (a private address)
@@ -73,6 +75,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path == "/busy-date":
             when = email.utils.formatdate(time.time() + 120, usegmt=True)
             self.answer(429, b"slow down", [("Retry-After", when)])
+        elif path == "/rate-limited":
+            self.answer(429, b"too many requests", [("Retry-After", "3")])
+        elif path == "/throttled":
+            self.answer(429, b"too many requests")
         elif path == "/bad":
             self.answer(400, b'{"error":"invalid payload"}', [("Content-Type", "application/json")])
         elif path == "/slow":

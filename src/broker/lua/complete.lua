@@ -7,12 +7,13 @@ ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text; "null" is not stored
 Returns: an array of n integers: 1 completed, 0 rejected (stale token).
 Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
-  zset. meta.completed counts completions.
+  zset. meta.completed counts completions. Unique keys the jobs held are released (unique.lua).
 Publishes: "" on base.."wake" when the queue has a concurrency limit (a slot is free).
 Cost: a fixed number of Redis calls per batch (about 8, plus 5 when retention removes jobs).
 ]]
 --!include now.lua
 --!include state.lua
+--!include unique.lua
 --!include delete_jobs.lua
 --!include limits.lua
 --!include group_finish.lua
@@ -54,6 +55,7 @@ if #done > 0 then
   redis.call('ZREM', KEYS[1], unpack(done))
   redis.call('ZADD', KEYS[2], unpack(scored))
   redis.call('HINCRBY', KEYS[3], 'completed', #done)
+  unique_release(base, done)
   trim_finished(base, KEYS[2], keep_count, keep_age, now)
   wake_if_limited(base, KEYS[3])
   groups_finished(base, KEYS[3], done, now)

@@ -11,14 +11,20 @@ ARGV[3 + 3*(i-1) ..] per job: id, body, options
     run_at_ms >= 0 wins over delay_ms (-1: none); a due time not after now means "waiting now".
     group: 1 to 128 bytes; the job then waits in its group's zset (requeue.lua). A job given no
     group gets the value of its data field meta.gf, when the queue names one (queue_limits.lua)
-    and the field holds a string or a number.
+    and the field holds a string or a number. A group cannot hold "|".
+    A unique job appends "|mode:ttl_ms:key" (unique.lua, unique_enqueue.lua): mode
+    until_completed, ttl or debounce; ttl_ms > 0 for mode ttl only (at most 30 days), else 0;
+    key 1..256 bytes, any bytes (it is last).
   Three arguments per job, not five: Redis parses and Lua copies every argument, and a bulk
   batch is mostly plain jobs.
-Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed.
+Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed; for a
+  unique job whose key is held, the holder's id (a string) instead: nothing was created.
   Everything is validated before the first write: a bad argument returns an error reply and
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
-Writes: base.."j:"..id (STRING). A delayed job with a non-zero priority also gets a state record
+Writes: base.."j:"..id (STRING); for unique jobs base.."u:"..key (STRING, id; PX in mode ttl)
+  and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the waiting job it
+  replaces. A delayed job with a non-zero priority also gets a state record
   (st = delayed, p), so that promotion knows where it goes; so does a waiting one when the queue
   has priority aging (st = waiting, p). A grouped job: base.."g" id -> group.
 Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; otherwise one
@@ -51,6 +57,10 @@ end
 --!include now.lua
 --!include state.lua
 --!include requeue.lua
+--!include unique.lua
+--!include delete_jobs.lua
+--!include group_unqueue.lua
+--!include unique_enqueue.lua
 local n = tonumber(ARGV[2])
 if not n or n < 1 or #ARGV ~= 2 + 3 * n then
   return redis.error_reply('ERR invalid argument count')
@@ -65,6 +75,7 @@ local group_field, aging = queue_config[1], queue_config[2]
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, pairs_, groups = {}, false, {}, {}, {}
+local uniques = {}  -- unique_enqueue.lua
 for i = 0, n - 1 do
   local a = 3 + 3 * i
   local id, body, options = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -75,6 +86,8 @@ for i = 0, n - 1 do
   seen[id] = true
   local group = false
   if options ~= '' then
+    options = unique_split(options, i, id, uniques)
+    if not options then return redis.error_reply('ERR invalid unique key or mode at ' .. i) end
     local p, d, r, g = string.match(options, '^([^:]*):([^:]*):([^:]*):?(.*)$')
     if g and g ~= '' then
       if #g > kGroupMaxBytes then return redis.error_reply('ERR invalid group at ' .. i) end
@@ -104,15 +117,17 @@ for i = 0, n - 1 do
 end
 
 local created = {}
+local hits = unique_resolve(base, n, uniques, KEYS)  -- jobs whose key is held are not created
 -- MSETNX would store a repeated id twice; SET NX makes the second one "existed".
-if n > 1 and not repeated then
+if n > 1 and not repeated and not hits then
   if redis.call('MSETNX', unpack(pairs_)) == 1 then
     for i = 1, n do created[i] = true end
   end
 end
 if #created == 0 then
   for i = 0, n - 1 do
-    created[i + 1] = redis.call('SET', pairs_[2 * i + 1], pairs_[2 * i + 2], 'NX') and true or false
+    created[i + 1] = not (hits and hits[i]) and
+      redis.call('SET', pairs_[2 * i + 1], pairs_[2 * i + 2], 'NX') and true or false
   end
 end
 
@@ -166,5 +181,6 @@ if #group_fields > 0 then redis.call('HSET', base .. 'g', unpack(group_fields)) 
 requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false, ready_groups)
 if #delayed > 0 then redis.call('ZADD', KEYS[3], unpack(delayed)) end
 if #new_states > 0 then redis.call('HSET', KEYS[5], unpack(new_states)) end
+unique_finish(base, n, uniques, hits, created, results)
 if any then redis.call('PUBLISH', base .. 'wake', '') end
 return results

@@ -10,12 +10,13 @@ ARGV[6 + 3*n + (i-1)] per job: the error, a JSON object; the script adds "at" (n
 Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
 Writes: e:<id> gets the error pushed at its head, trimmed to the cap; the state record gets
   st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id; retention is
-  applied to dead; meta.failed counts.
+  applied to dead; meta.failed counts. Unique keys held by dead jobs are released (unique.lua).
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
   when the queue has a concurrency limit (a slot is free).
 ]]
 --!include now.lua
 --!include state.lua
+--!include unique.lua
 --!include delete_jobs.lua
 --!include limits.lua
 --!include group_finish.lua
@@ -81,6 +82,7 @@ elseif #left_active > 0 then
 end
 if #dead > 0 then
   redis.call('ZADD', KEYS[3], unpack(dead))
+  unique_release(base, dead, 2)
   trim_finished(base, KEYS[3], keep_count, keep_age, now)
 end
 return results

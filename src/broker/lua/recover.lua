@@ -8,12 +8,14 @@ ARGV[5] dead keep_count   ARGV[6] dead keep_age_ms
 Returns: {requeued, dead}
 Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
   "lease expired" error for dead jobs; meta.stalled counts. Requeued jobs keep the order in which
-  their leases expired, at the head of their priority.
+  their leases expired, at the head of their priority. Unique keys held by dead jobs are
+  released (unique.lua).
 Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue with a concurrency
   limit (a slot is free).
 ]]
 --!include now.lua
 --!include state.lua
+--!include unique.lua
 --!include delete_jobs.lua
 --!include requeue.lua
 --!include limits.lua
@@ -60,6 +62,7 @@ groups_finished(base, KEYS[5], expired, now)
 requeue(base, KEYS[2], KEYS[3], KEYS[5], requeued, priorities, true)
 if #dead > 0 then
   redis.call('ZADD', KEYS[4], unpack(dead))
+  unique_release(base, dead, 2)
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
 if #requeued > 0 then

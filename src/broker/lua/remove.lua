@@ -9,13 +9,16 @@ KEYS[7] dead  KEYS[8] state
 ARGV[1] key base   ARGV[2] id   ARGV[3] mode
 Returns: 1 removed, 2 stop requested (active), 0 no such job, -1 refused (active for "remove",
   finished for "cancel").
+Unique keys the job held are released (delete_jobs, unique.lua).
 Note: removing a waiting priority-0 job is O(length of the wait list) (LREM); removing the last
   waiting job of a group is O(number of groups) (LREM on the group ring).
 Grouped jobs (requeue.lua): a waiting one is removed from its group's zset (meta.gwaiting - 1);
   a group left without waiting jobs leaves the ring and gheld.
 ]]
 --!include state.lua
+--!include unique.lua
 --!include delete_jobs.lua
+--!include group_unqueue.lua
 local base, id, mode = ARGV[1], ARGV[2], ARGV[3]
 if mode ~= 'cancel' and mode ~= 'remove' then return redis.error_reply('ERR invalid mode') end
 if redis.call('EXISTS', base .. 'j:' .. id) == 0 then return 0 end
@@ -35,16 +38,6 @@ local found = 0
 for k = 2, 7 do
   if k ~= 5 then found = found + redis.call('ZREM', KEYS[k], id) end
 end
-local group = redis.call('HGET', base .. 'g', id)
-if found == 0 and group and redis.call('ZREM', base .. 'gw:' .. group, id) == 1 then
-  found = 1
-  redis.call('HINCRBY', base .. 'meta', 'gwaiting', -1)
-  if redis.call('EXISTS', base .. 'gw:' .. group) == 0 then
-    redis.call('LREM', base .. 'gring', 0, group)
-    redis.call('ZREM', base .. 'gheld', group)
-    if redis.call('LLEN', base .. 'gring') == 1 then redis.call('DEL', base .. 'gring') end
-  end
-end
-if found == 0 then redis.call('LREM', KEYS[1], 1, id) end
+if found == 0 and not unqueue_grouped(base, id) then redis.call('LREM', KEYS[1], 1, id) end
 delete_jobs(base, {id})
 return 1

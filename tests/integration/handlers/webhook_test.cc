@@ -184,9 +184,26 @@ TEST_F(WebhookTest, ServiceUnavailableIsRetriedAfterTheDelayItAsksFor) {
   EXPECT_NE(result.message.find("busy, come back later"), std::string::npos) << result.message;
 }
 
+// 429 with a time to come back: the job waits without using up an attempt (not a failure).
+TEST_F(WebhookTest, TooManyRequestsWithRetryAfterIsRateLimitedNotFailed) {
+  const HandlerResult result = Run(Options(), {{"url", server_->Url("/rate-limited")}});
+  EXPECT_EQ(result.kind, HandlerResult::Kind::kRateLimited);
+  EXPECT_EQ(result.retry_after, milliseconds(3000));
+  EXPECT_NE(result.message.find("429"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("too many requests"), std::string::npos) << result.message;
+}
+
+// Without a Retry-After nothing says when to come back: an ordinary retry with backoff.
+TEST_F(WebhookTest, TooManyRequestsWithoutRetryAfterIsRetried) {
+  const HandlerResult result = Run(Options(), {{"url", server_->Url("/throttled")}});
+  EXPECT_EQ(result.kind, HandlerResult::Kind::kRetry);
+  EXPECT_LT(result.retry_after, milliseconds(0));  // the job's backoff decides
+  EXPECT_NE(result.message.find("429"), std::string::npos) << result.message;
+}
+
 TEST_F(WebhookTest, RetryAfterMayBeAnHttpDate) {
   const HandlerResult result = Run(Options(), {{"url", server_->Url("/busy-date")}});
-  EXPECT_EQ(result.kind, HandlerResult::Kind::kRetry);
+  EXPECT_EQ(result.kind, HandlerResult::Kind::kRateLimited);
   EXPECT_NE(result.message.find("429"), std::string::npos) << result.message;
   // Two minutes ahead, in whole seconds, with a little slack for the time the test took.
   EXPECT_GT(result.retry_after, milliseconds(100000));

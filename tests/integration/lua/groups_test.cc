@@ -230,3 +230,25 @@ TEST_F(GroupsTest, BulkOfGroupedJobsDrains) {
 
 }  // namespace
 }  // namespace taskq::testing
+
+namespace taskq::testing {
+namespace {
+
+// Debounce (unique_enqueue.lua) replaces a grouped waiting job: out of its group, the new one in.
+TEST_F(GroupsTest, DebounceReplacesAGroupedWaitingJob) {
+  auto enqueue = [&](const std::string& id) {
+    auto reply = Eval("enqueue", EnqueueKeys(),
+                      {base(), "1", id, R"({"t":"email","d":{}})", "0:0:-1:acme|debounce:0:k"});
+    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  };
+  enqueue("first");
+  enqueue("second");
+  EXPECT_EQ(ZMembers(GroupKey("acme")), (std::vector<std::string>{"second"}));
+  EXPECT_EQ(WaitingCount(), "1");
+  EXPECT_FALSE(Exists(q().job("first")));
+  EXPECT_FALSE(HExists(base() + "g", "first"));
+  EXPECT_EQ(ClaimedIds(Claim(5)), (std::vector<std::string>{"second"}));
+}
+
+}  // namespace
+}  // namespace taskq::testing

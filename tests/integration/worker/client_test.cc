@@ -54,6 +54,98 @@ TEST_F(ClientTest, BadInputIsRejectedNamingTheFieldAndNothingIsWritten) {
   EXPECT_EQ(KeyCount(*server_), 0);
 }
 
+TEST_F(ClientTest, UniqueJobWithDerivedKeyReturnsTheHolderUntilItCompletes) {
+  EnqueueOptions o;
+  o.queue = "q";
+  o.unique.emplace();  // key from type and data
+  auto first = client_->Enqueue({"t", R"({"to":"a@b.c"})", o});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->created);
+  EXPECT_FALSE(first->unique_hit);
+  // The key is the documented digest (printf 't\0{"to":"a@b.c"}' | sha256sum), kept on the job.
+  Job job = GetJob(first->id);
+  ASSERT_TRUE(job.options.unique.has_value());
+  EXPECT_EQ(job.options.unique->key,
+            "c034fd01d48601fd038dc93cfc499d00137d127e485fb62e9e4ced7a02dc44a9");
+  EXPECT_EQ(job.options.unique->mode, UniqueOptions::Mode::kUntilCompleted);
+
+  auto again = client_->Enqueue({"t", R"({"to":"a@b.c"})", o});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  EXPECT_TRUE(again->unique_hit);
+  EXPECT_EQ(again->id, first->id);
+  auto other = client_->Enqueue({"t", R"({"to":"x@y.z"})", o});  // other data: another key
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->created);
+  EXPECT_EQ(inspector_->Counts("q")->waiting, 2);
+
+  Worker worker(Options());
+  worker.Register("t", [](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitForState(first->id, JobState::kCompleted));
+  worker.Stop();
+  auto after = client_->Enqueue({"t", R"({"to":"a@b.c"})", o});
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->created);  // the holder completed: the key is free
+  EXPECT_NE(after->id, first->id);
+}
+
+TEST_F(ClientTest, DebounceReplacesTheDelayedJobAndTtlOutlivesTheJob) {
+  EnqueueOptions o;
+  o.queue = "q";
+  o.delay = milliseconds(60000);
+  o.unique = UniqueOptions{"user-7-digest", UniqueOptions::Mode::kDebounce, milliseconds(0)};
+  auto first = client_->Enqueue({"t", R"({"n":1})", o});
+  o.delay = milliseconds(120000);
+  auto second = client_->Enqueue({"t", R"({"n":2})", o});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(second->created);
+  EXPECT_EQ(second->state, JobState::kDelayed);
+  auto gone = client_->Get("q", first->id);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());  // replaced
+  Job job = GetJob(second->id);
+  EXPECT_EQ(job.data_json, R"({"n":2})");
+  EXPECT_GE(job.due_ms, job.created_ms + 120000);
+
+  EnqueueOptions ttl;
+  ttl.queue = "q";
+  ttl.unique = UniqueOptions{"report", UniqueOptions::Mode::kTtl, milliseconds(60000)};
+  auto held = client_->Enqueue({"t", "{}", ttl});
+  ASSERT_TRUE(held.ok());
+  auto cancelled = client_->Cancel("q", held->id);
+  ASSERT_TRUE(cancelled.ok());
+  ASSERT_EQ(*cancelled, RemoveOutcome::kRemoved);
+  auto blocked = client_->Enqueue({"t", "{}", ttl});
+  ASSERT_TRUE(blocked.ok());
+  EXPECT_TRUE(blocked->unique_hit);  // for the TTL, whatever happened to the job
+  EXPECT_EQ(blocked->id, held->id);
+}
+
+TEST_F(ClientTest, BadUniqueOptionsAreRejectedNamingTheField) {
+  struct Case {
+    UniqueOptions unique;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {{std::string(257, 'k'), UniqueOptions::Mode::kUntilCompleted, milliseconds(0)},
+       "unique.key"},
+      {{"a\nb", UniqueOptions::Mode::kUntilCompleted, milliseconds(0)}, "unique.key"},
+      {{"k", UniqueOptions::Mode::kTtl, milliseconds(0)}, "unique.ttl_ms"},
+      {{"k", UniqueOptions::Mode::kTtl, kMaxUniqueTtl + milliseconds(1)}, "unique.ttl_ms"},
+      {{"k", UniqueOptions::Mode::kDebounce, milliseconds(5)}, "unique.ttl_ms"},
+  };
+  for (const Case& c : cases) {
+    EnqueueOptions o;
+    o.queue = "q";
+    o.unique = c.unique;
+    auto result = client_->Enqueue({"t", "{}", o});
+    ASSERT_FALSE(result.ok()) << c.field;
+    EXPECT_EQ(result.status().field(), c.field) << result.status().ToString();
+  }
+  EXPECT_EQ(KeyCount(*server_), 0);
+}
+
 TEST_F(ClientTest, BulkValidatesEveryJobBeforeWritingAny) {
   std::vector<EnqueueRequest> batch(5, EnqueueRequest{"t", "{}", {}});
   batch[3].data_json = "{oops";

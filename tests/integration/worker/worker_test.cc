@@ -106,6 +106,65 @@ TEST_F(WorkerTest, RetryAfterReplacesTheBackoffDelay) {
   EXPECT_EQ(GetJob(id).errors.at(0).message, "429 Too Many Requests");
 }
 
+// A rate-limited attempt is not a failed one: with max_attempts 1, two "come back later" answers
+// still leave the job its one attempt, and it completes.
+TEST_F(WorkerTest, RateLimitedAttemptsAreNotCountedAndTheJobCompletes) {
+  std::mutex mu;
+  std::vector<int64_t> starts;
+  std::vector<int32_t> attempts;
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    starts.push_back(RedisNowMs());
+    attempts.push_back(job.attempt());
+    if (starts.size() <= 2) return HandlerResult::RateLimited(milliseconds(300), "429 slow down");
+    return HandlerResult::Success("\"sent\"");
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.max_attempts = 1;
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted));
+  worker.Stop();
+  ASSERT_EQ(starts.size(), 3u);
+  EXPECT_EQ(attempts, (std::vector<int32_t>{1, 1, 1}));
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_GE(starts[i + 1] - starts[i], 300) << i;  // waited as asked
+    EXPECT_LE(starts[i + 1] - starts[i], 400) << i;
+  }
+  Job job = GetJob(id);
+  EXPECT_EQ(job.attempts, 1);
+  EXPECT_EQ(job.result_json, "\"sent\"");
+  EXPECT_TRUE(job.errors.empty());  // nothing failed
+  ASSERT_EQ(job.logs.size(), 2u);
+  EXPECT_EQ(job.logs[0], "rate limited; runs again in 300 ms: 429 slow down");
+  auto counts = inspector_->Counts("q");
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->failed_total, 0);
+  EXPECT_EQ(counts->completed_total, 1);
+}
+
+// While it waits, a rate-limited job shows as delayed with its due time.
+TEST_F(WorkerTest, RateLimitedJobIsDelayedUntilItsTime) {
+  std::atomic<int> runs{0};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext&) {
+    ++runs;
+    return HandlerResult::RateLimited(std::chrono::minutes(10));
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  std::string id = Enqueue();
+  ASSERT_TRUE(WaitForState(id, JobState::kDelayed));
+  const int64_t now = RedisNowMs();
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(job.attempts, 0);
+  EXPECT_GT(job.due_ms, now + 9 * 60 * 1000);
+  EXPECT_LE(job.due_ms, now + 10 * 60 * 1000);
+  EXPECT_EQ(job.logs, (std::vector<std::string>{"rate limited; runs again in 600000 ms"}));
+}
+
 TEST_F(WorkerTest, TimingHistogramsReachRedisWithTheHeartbeat) {
   WorkerOptions options = Options();
   options.heartbeat_interval = milliseconds(50);

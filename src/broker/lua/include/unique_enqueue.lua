@@ -1,0 +1,88 @@
+-- The unique-key half of enqueue.lua (unique.lua holds the keys' layout). Needs unique.lua,
+-- delete_jobs.lua, group_unqueue.lua and the enqueue script's KEYS: wait, prio, delayed, meta, state.
+
+-- unique_holder(base, state_key, holder) -> 'waiting' (waiting or delayed: not started, or put
+-- back), 'running' (active or retrying), 'finished' (completed or dead) or 'gone'.
+local function unique_holder(base, state_key, holder)
+  local record = redis.call('HGET', state_key, holder)
+  if record then
+    local st = string.match(record, '^(%a*):')
+    if st == 'completed' or st == 'dead' then return 'finished' end
+    if st == 'active' or st == 'retrying' then return 'running' end
+    return 'waiting'
+  end
+  -- no record: never claimed, priority 0 (waiting or delayed)
+  if redis.call('EXISTS', base .. 'j:' .. holder) == 1 then return 'waiting' end
+  return 'gone'
+end
+
+-- unique_unqueue(base, keys, id): debounce removes the waiting or delayed job it replaces, with
+-- every trace (as remove.lua does; delete_jobs releases its key).
+local function unique_unqueue(base, keys, id)
+  if redis.call('ZREM', keys[3], id) + redis.call('ZREM', keys[2], id) == 0
+      and not unqueue_grouped(base, id) then
+    redis.call('LREM', keys[1], 1, id)
+  end
+  delete_jobs(base, {id})
+end
+
+-- unique_resolve(base, n, uniques, keys) -> hits: decides, in batch order, which unique jobs are
+-- created and which return the job holding their key (hits[i] = holder id; nil when there is no
+-- such job). Runs after all validation. Writes only to replace (debounce) a waiting holder.
+--   until_completed, ttl: the key is held while its holder is waiting, delayed, active or
+--     retrying, or, for a holder enqueued in mode ttl, while the key has not expired (whatever
+--     happened to the job); else the new job takes the key (a stale mapping is overwritten).
+--   debounce: a holder still waiting or delayed is removed and the new job takes the key; a
+--     holder that started or finished keeps running and the new job takes the key too.
+--   In one batch the first job with a key takes it and later ones return it (debounce included).
+--   A job whose id exists already is left alone: enqueue reports it as existing.
+local function unique_resolve(base, n, uniques, keys)
+  if next(uniques) == nil then return nil end
+  local hits, taken, any = {}, {}, false
+  for i = 0, n - 1 do
+    local u = uniques[i]
+    if not u then
+    elseif taken[u.key] then
+      hits[i], any = taken[u.key], true
+    elseif redis.call('EXISTS', base .. 'j:' .. u.id) == 1 then
+      u.skip = true
+    else
+      local ukey = base .. 'u:' .. u.key
+      local holder = redis.call('GET', ukey)
+      local held = holder and unique_holder(base, keys[5], holder)
+      if u.mode == 'debounce' then
+        if held == 'waiting' then unique_unqueue(base, keys, holder) end
+        taken[u.key] = u.id
+      elseif held == 'waiting' or held == 'running' or (held and redis.call('PTTL', ukey) > 0) then
+        hits[i], any = holder, true
+      else
+        taken[u.key] = u.id
+      end
+    end
+  end
+  return any and hits or nil
+end
+
+-- unique_finish(base, n, uniques, hits, created, results): maps the keys to the unique jobs that
+-- were created and took them, and answers the hits with their holder's id (a string in place of
+-- the 0 of an existing id).
+local function unique_finish(base, n, uniques, hits, created, results)
+  if next(uniques) == nil then return end
+  local back = {}
+  for i = 0, n - 1 do
+    local u = uniques[i]
+    if hits and hits[i] then
+      results[i + 1] = hits[i]
+    elseif u and not u.skip and created[i + 1] then
+      local ukey = base .. 'u:' .. u.key
+      if u.mode == 'ttl' then
+        redis.call('SET', ukey, u.id, 'PX', u.ttl)
+      else
+        redis.call('SET', ukey, u.id)
+        back[#back + 1] = u.id
+        back[#back + 1] = u.key
+      end
+    end
+  end
+  if #back > 0 then redis.call('HSET', base .. 'uk', unpack(back)) end
+end

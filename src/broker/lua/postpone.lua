@@ -1,0 +1,64 @@
+--[[ postpone: a handler answered "rate limited, try again after X" (HandlerResult::RateLimited):
+the claimed jobs wait in delayed until then, and the attempt is not counted. Nothing failed: no
+error is recorded, meta.failed is not counted, and the attempts left are what they were before
+the claim (a - 1, as release does). A stale token changes nothing.
+KEYS[1] active   KEYS[2] delayed   KEYS[3] state
+ARGV[1] key base   ARGV[2] n   ARGV[3] max log lines kept per job
+ARGV[4 + 4*(i-1) ..] per job: id, token, delay_ms (>= 0), a log line ("": none)
+Returns: an array of n integers: 1 postponed, 0 refused: a stale token, or a job whose cancel was
+  requested (it is not handed back, as with release: recover sends it to dead once its lease
+  expires).
+Writes: the state record gets st = delayed, a - 1, tk = ""; delayed gets the id scored
+  now + delay_ms (claim promotes it when due, to the tail of its priority); l:<id> gets the log
+  line appended, trimmed to the newest max lines.
+Publishes: "" on base.."wake" when a job was postponed: idle workers re-arm their timers for its
+  due time, and a slot of a concurrency limit is free.
+]]
+--!include now.lua
+--!include state.lua
+local base = ARGV[1]
+local n, max_logs = tonumber(ARGV[2]), tonumber(ARGV[3])
+if not n or n < 1 or #ARGV ~= 3 + 4 * n or not max_logs or max_logs < 1 then
+  return redis.error_reply('ERR invalid arguments')
+end
+local ids = {}
+for i = 0, n - 1 do
+  local delay = tonumber(ARGV[6 + 4 * i])
+  if not delay or delay < 0 or delay ~= math.floor(delay) then
+    return redis.error_reply('ERR invalid delay at ' .. i)
+  end
+  ids[i + 1] = ARGV[4 + 4 * i]
+end
+local now = now_ms()
+local records = redis.call('HMGET', KEYS[3], unpack(ids))
+local results, postponed, states, delayed, seen = {}, {}, {}, {}, {}
+for i = 0, n - 1 do
+  local id, token, line = ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[7 + 4 * i]
+  local record = records[i + 1] and decode_state(records[i + 1])
+  if token ~= '' and record and record.tk == token and not seen[id] and record.cx ~= '1' then
+    seen[id] = true  -- a repeated id in one batch is then stale
+    record.st = 'delayed'
+    record.tk = ''
+    record.a = math.max(0, tonumber(record.a) - 1)
+    states[#states + 1] = id
+    states[#states + 1] = encode_state(record)
+    postponed[#postponed + 1] = id
+    delayed[#delayed + 1] = now + tonumber(ARGV[6 + 4 * i])
+    delayed[#delayed + 1] = id
+    if line ~= '' then
+      local lk = base .. 'l:' .. id
+      redis.call('RPUSH', lk, line)
+      redis.call('LTRIM', lk, -max_logs, -1)
+    end
+    results[#results + 1] = 1
+  else
+    results[#results + 1] = 0
+  end
+end
+if #postponed > 0 then
+  redis.call('HSET', KEYS[3], unpack(states))
+  redis.call('ZREM', KEYS[1], unpack(postponed))
+  redis.call('ZADD', KEYS[2], unpack(delayed))
+  redis.call('PUBLISH', base .. 'wake', '')
+end
+return results

@@ -1,0 +1,127 @@
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class PostponeScriptTest : public ScriptTest {
+ protected:
+  struct Postponement {
+    std::string id;
+    std::string token;
+    std::string delay_ms;
+    std::string log_line;
+  };
+  broker::Reply Postpone(const std::vector<Postponement>& postponements,
+                         std::string max_log_lines = "100") {
+    std::vector<std::string> args = {base(), std::to_string(postponements.size()), max_log_lines};
+    for (const auto& p : postponements)
+      args.insert(args.end(), {p.id, p.token, p.delay_ms, p.log_line});
+    return Eval("postpone", {q().active(), q().delayed(), q().state()}, args);
+  }
+};
+
+TEST_F(PostponeScriptTest, WaitsInDelayedWithoutCountingTheAttempt) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  ASSERT_EQ(AttemptOf(claim, 0), 1);
+  auto wakes = ListenForWakes();
+  const long long before = Now();
+  auto reply = Postpone({{"a", TokenOf(claim, 0), "5000", "rate limited; runs again in 5000 ms"}});
+  const long long after = Now();
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1}));
+  auto fields = StateFields("a");
+  EXPECT_EQ(fields["st"], "delayed");
+  EXPECT_EQ(fields["a"], "0");  // the claim's increment is taken back
+  EXPECT_EQ(fields["tk"], "");
+  EXPECT_EQ(fields["tf"], "0");
+  EXPECT_GE(ZScore(q().delayed(), "a"), before + 5000);
+  EXPECT_LE(ZScore(q().delayed(), "a"), after + 5000);
+  EXPECT_TRUE(ZMembers(q().active()).empty());
+  EXPECT_FALSE(Exists(q().retry()));
+  // Not a failure: no error recorded, nothing counted as failed.
+  EXPECT_FALSE(Exists(q().job_errors("a")));
+  EXPECT_FALSE(HExists(q().meta(), "failed"));
+  EXPECT_EQ(List(q().job_logs("a")),
+            (std::vector<std::string>{"rate limited; runs again in 5000 ms"}));
+  EXPECT_EQ(CountWakes(*wakes), 1);  // idle workers re-arm their timers for the due time
+
+  // Not due yet: nothing to claim.
+  EXPECT_TRUE(ClaimedIds(Claim(1)).empty());
+}
+
+TEST_F(PostponeScriptTest, DueJobRunsAgainAsTheSameAttempt) {
+  Enqueue("a", -3);
+  auto first = Claim(1);
+  ASSERT_EQ(Ints(Postpone({{"a", TokenOf(first, 0), "0", ""}})), (std::vector<long long>{1}));
+  EXPECT_FALSE(Exists(q().job_logs("a")));  // an empty line is not logged
+  auto second = Claim(1);                   // promotes the due job, then claims it
+  ASSERT_EQ(ClaimedIds(second), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(AttemptOf(second, 0), 1);
+  EXPECT_EQ(StateField("a", "p"), "-3");  // its priority survives the wait
+  // And again: postponing never consumes attempts, however often.
+  ASSERT_EQ(Ints(Postpone({{"a", TokenOf(second, 0), "0", ""}})), (std::vector<long long>{1}));
+  EXPECT_EQ(AttemptOf(Claim(1), 0), 1);
+}
+
+TEST_F(PostponeScriptTest, StaleTokenChangesNothing) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  auto before = Snapshot();
+  auto reply = Postpone({{"a", StaleToken(TokenOf(claim, 0)), "1000", "late"},
+                         {"missing", TokenOf(claim, 0), "1000", "late"}});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 0}));
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(PostponeScriptTest, RepeatedIdInOneBatchIsPostponedOnce) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  auto reply =
+      Postpone({{"a", TokenOf(claim, 0), "1000", "one"}, {"a", TokenOf(claim, 0), "9000", "two"}});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0}));
+  EXPECT_EQ(StateField("a", "a"), "0");
+  EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"one"}));
+}
+
+// As with release: a job whose cancel was requested is not handed back to run again.
+TEST_F(PostponeScriptTest, CancelRequestedJobIsNotPostponed) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  PatchState("a", {{"cx", "1"}});
+  auto before = Snapshot();
+  EXPECT_EQ(Ints(Postpone({{"a", TokenOf(claim, 0), "1000", ""}})), (std::vector<long long>{0}));
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_F(PostponeScriptTest, LogIsTrimmedToTheNewestLines) {
+  Enqueue("a");
+  for (const char* line : {"one", "two", "three"}) {
+    auto claim = Claim(1);
+    ASSERT_EQ(Ints(Postpone({{"a", TokenOf(claim, 0), "0", line}}, "2")),
+              (std::vector<long long>{1}));
+  }
+  EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"two", "three"}));
+}
+
+TEST_F(PostponeScriptTest, InvalidArgumentsWriteNothing) {
+  Enqueue("a");
+  Enqueue("b");
+  auto claim = Claim(2);
+  auto before = Snapshot();
+  for (const char* delay : {"-1", "x", "1.5", ""}) {
+    // The bad delay is the second job's: the first must not have been postponed either.
+    auto reply =
+        Postpone({{"a", TokenOf(claim, 0), "10", ""}, {"b", TokenOf(claim, 1), delay, ""}});
+    EXPECT_TRUE(reply.view().is_error()) << delay;
+    EXPECT_EQ(Snapshot(), before) << delay;
+  }
+  auto short_args = Eval("postpone", {q().active(), q().delayed(), q().state()},
+                         {base(), "2", "100", "a", TokenOf(claim, 0), "10", ""});
+  EXPECT_TRUE(short_args.view().is_error());
+  auto bad_cap = Postpone({{"a", TokenOf(claim, 0), "10", ""}}, "0");
+  EXPECT_TRUE(bad_cap.view().is_error());
+  EXPECT_EQ(Snapshot(), before);
+}
+
+}  // namespace
+}  // namespace taskq::testing
