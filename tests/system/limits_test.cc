@@ -222,12 +222,15 @@ TEST_F(LimitsTest, AgingRunsALowPriorityJobUnderASteadyStreamOfBetterWork) {
   auto job = client_->Get("q", low_id->id);
   ASSERT_TRUE(job.ok() && job->has_value());
   ASSERT_NE((*job)->started_ms, 0) << "the low-priority job has not run within the stream";
-  const int64_t waited = (*job)->started_ms - (*job)->created_ms;
-  // 25 steps of 20 ms (priority 20 to -5) plus the backlog queued before: well under 1.5 s.
-  EXPECT_LT(waited, 1500);
-  // And better work was still waiting when it ran: it did not just wait for the stream to end.
+  // It ran 25 steps of 20 ms (priority 20 to -5) plus the backlog queued before them after it
+  // was queued: before the stream ended (the last better job was queued after it ran), and
+  // better work was still waiting when it ran. (No bound in ms: the backlog depends on how fast
+  // this machine, or a sanitizer build, runs the worker.)
+  std::vector<Job> better = Jobs(stream);
+  ASSERT_FALSE(better.empty());
+  EXPECT_GT(better.back().created_ms, (*job)->started_ms);
   int64_t still_waiting = 0;
-  for (const Job& high : Jobs(stream)) {
+  for (const Job& high : better) {
     if (high.created_ms < (*job)->started_ms &&
         (high.started_ms == 0 || high.started_ms > (*job)->started_ms)) {
       ++still_waiting;
