@@ -252,3 +252,26 @@ TEST_F(GroupsTest, DebounceReplacesAGroupedWaitingJob) {
 
 }  // namespace
 }  // namespace taskq::testing
+
+namespace taskq::testing {
+namespace {
+
+// A rate-limited handler's job (postpone.lua) frees its group's slot and, when due, waits in its
+// group again.
+TEST_F(GroupsTest, PostponedJobFreesItsGroupSlotAndReturnsToItsGroup) {
+  SetLimits(0, 1000, 0, 0, 1000, 1);
+  EnqueueIn("a1", "acme");
+  EnqueueIn("a2", "acme");
+  auto claim = Claim(5);
+  ASSERT_EQ(ClaimedIds(claim), (std::vector<std::string>{"a1"}));  // group concurrency 1
+  auto postponed = Eval("postpone", {q().active(), q().delayed(), q().state()},
+                        {base(), "1", "10", "a1", TokenOf(claim, 0), "0", ""});
+  ASSERT_EQ(Ints(postponed), (std::vector<long long>{1}));
+  EXPECT_FALSE(HExists(base() + "gactive", "acme"));
+  auto next = Claim(5);  // a1 is due at once: promoted into its group, behind a2
+  EXPECT_EQ(ClaimedIds(next), (std::vector<std::string>{"a2"}));
+  EXPECT_EQ(ZMembers(GroupKey("acme")), (std::vector<std::string>{"a1"}));
+}
+
+}  // namespace
+}  // namespace taskq::testing
