@@ -109,6 +109,12 @@ TEST_F(CrashTest, RedisRestartUnderLoadLosesNothingAcknowledged) {
   options.append_only = true;  // appendfsync always: an acknowledged write is on disk
   Open(options);
   WorkerProcess worker(server_->url(), "q=8", 2000, 1000);
+  // The restart is to hit a running worker, not one still starting (a slow sanitizer build under
+  // load may take a while): wait for its first heartbeat.
+  ASSERT_TRUE(WaitUntil([&] {
+    auto workers = inspector_->Workers();
+    return workers.ok() && !workers->workers.empty();
+  }));
   EnqueueOptions keep;
   keep.keep_completed = {-1, std::chrono::hours(1)};
   keep.backoff = {BackoffType::kFixed, milliseconds(50), milliseconds(50), 0};
