@@ -13,7 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "bin/api_runner.h"
@@ -49,6 +52,28 @@ int WaitForShutdownSignal() {
   sigwait(&set, &signal);
   spdlog::info("received {}; shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
   return signal;
+}
+
+// Waits until Redis answers: a worker or scheduler host may come up before its Redis, or while
+// it restarts. Returns OK once it answers, the error when it is not one worth waiting out (a
+// refused maxmemory-policy, bad credentials), and kDeadlineExceeded when SIGINT/SIGTERM came
+// first.
+taskq::Status AwaitRedis(const std::string& url, const std::string& prefix) {
+  std::chrono::milliseconds pause(100);
+  for (bool said = false;;) {
+    auto inspector = taskq::Inspector::Open({url, prefix});
+    taskq::Status s = inspector.ok() ? (*inspector)->CheckServer() : inspector.status();
+    if (s.ok() || s.code() != taskq::StatusCode::kUnavailable) return s;
+    if (!said) spdlog::warn("waiting for Redis at {}: {}", url, s.ToString());
+    said = true;
+    const sigset_t set = ShutdownSignals();
+    const timespec wait{0, static_cast<long>(pause.count()) * 1000000};
+    if (sigtimedwait(&set, nullptr, &wait) > 0) {
+      return taskq::Status(taskq::StatusCode::kDeadlineExceeded,
+                           "stopped while waiting for Redis at " + url);
+    }
+    pause = std::min(pause * 2, std::chrono::milliseconds(900));
+  }
 }
 
 int Fail(const taskq::Status& status) {
@@ -105,6 +130,12 @@ taskq::Result<std::unique_ptr<taskq::scheduler::Scheduler>> StartScheduler(
 // Runs until SIGINT/SIGTERM: the API (when `api` is set) and a worker (when it has queues).
 int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
         const taskq::bin::HandlerFlags& handlers, const SchedulerFlags* scheduler_flags) {
+  if (scheduler_flags || !options.queues.empty()) {
+    // (The API alone starts without Redis: it answers 503 until Redis is back.)
+    taskq::Status ready = AwaitRedis(options.redis_url, options.key_prefix);
+    if (ready.code() == taskq::StatusCode::kDeadlineExceeded) return 0;
+    if (!ready.ok()) return Fail(ready);
+  }
   std::unique_ptr<taskq::scheduler::Scheduler> scheduler;
   if (scheduler_flags) {
     auto started = StartScheduler(*scheduler_flags, options.redis_url, options.key_prefix);

@@ -41,8 +41,8 @@ def wait_until(predicate, timeout=10.0, interval=0.02):
 class Redis:
     """A redis-server of our own, on a free port, without persistence."""
 
-    def __init__(self, *extra_args):
-        self.port = free_port()
+    def __init__(self, *extra_args, port=None):
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="taskq-api-redis-")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
@@ -894,6 +894,35 @@ class CliTest(unittest.TestCase):
         finally:
             worker.stop()
             redis.stop()
+
+    def test_worker_waits_for_a_redis_that_is_not_up_yet(self):
+        port = free_port()
+        data = tempfile.mkdtemp(prefix="taskq-wait-")
+        worker = subprocess.Popen([TASKQ, "--redis-url", f"redis://127.0.0.1:{port}", "worker",
+                                   "--queues", "email=1", "--data-dir", data],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        redis = None
+        try:
+            time.sleep(0.5)
+            self.assertIsNone(worker.poll(), "the worker gave up instead of waiting")
+            redis = Redis(port=port)
+            self.assertTrue(wait_until(lambda: redis.cli("HLEN", "taskq:{:workers}") == "1"))
+            worker.terminate()
+            self.assertEqual(worker.wait(15), 0)
+            self.assertIn("waiting for Redis", worker.stdout.read())
+            # A stop signal while it waits ends it at once, cleanly.
+            waiting = subprocess.Popen([TASKQ, "--redis-url", f"redis://127.0.0.1:{free_port()}",
+                                        "worker", "--queues", "email=1", "--data-dir", data],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.3)
+            waiting.terminate()
+            self.assertEqual(waiting.wait(5), 0)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            if redis:
+                redis.stop()
+            shutil.rmtree(data, ignore_errors=True)
 
     def test_limits_are_shown_changed_and_checked(self):
         redis = Redis()
