@@ -882,11 +882,8 @@ class RedisBroker final : public Broker {
     }
     // Then the grouped jobs (group_page.lua), after all ungrouped ones.
     if (static_cast<int64_t>(ids.size()) < limit) {
-      auto prioritized = Run(Command{"ZCARD", k.prioritized()});
-      if (!prioritized.ok()) return prioritized.status();
-      const int64_t ungrouped = n_list + prioritized->view().AsInt();
-      ScriptCall call("group_page", {k.group_ring(), k.groups_held()});
-      call.Arg(k.base()).Arg(std::max<int64_t>(0, from - ungrouped));
+      ScriptCall call("group_page", {k.group_ring(), k.groups_held(), k.wait(), k.prioritized()});
+      call.Arg(k.base()).Arg(from);
       call.Arg(limit - static_cast<int64_t>(ids.size()));
       auto reply = RunScript(call.Take());
       if (!reply.ok()) return reply.status();

@@ -1,6 +1,8 @@
 --[[ group_page: a page of the queue's grouped waiting jobs, for listings. Changes nothing.
-KEYS[1] group ring (LIST)   KEYS[2] held groups (ZSET)
-ARGV[1] key base   ARGV[2] skip (>= 0)   ARGV[3] count (1..1000)
+KEYS[1] group ring (LIST)   KEYS[2] held groups (ZSET)   KEYS[3] wait   KEYS[4] prio
+ARGV[1] key base   ARGV[2] offset in the queue's waiting jobs (>= 0)   ARGV[3] count (1..1000)
+  Waiting jobs list the ungrouped ones (wait, prio) first: the grouped page starts at
+  offset - (their number), so a caller needs no round trip to count them.
 Returns: job ids, the groups in name order and each group's jobs in run order (requeue.lua).
 Cost: O(groups with waiting jobs) plus the page; fine for an operator's listing, not a hot path.
 ]]
@@ -9,6 +11,7 @@ local skip, count = tonumber(ARGV[2]), tonumber(ARGV[3])
 if not skip or skip < 0 or not count or count < 1 or count > 1000 then
   return redis.error_reply('ERR invalid arguments')
 end
+skip = math.max(0, skip - redis.call('LLEN', KEYS[3]) - redis.call('ZCARD', KEYS[4]))
 local seen, names = {}, {}
 local function add(group)
   if group ~= '' and not seen[group] then

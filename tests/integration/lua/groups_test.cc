@@ -17,6 +17,15 @@ class GroupsTest : public ScriptTest {
   }
   std::string GroupKey(const std::string& group) { return base() + "gw:" + group; }
   std::string WaitingCount() { return HGet(q().meta(), "gwaiting"); }
+  // group_page.lua: grouped waiting jobs from `offset` in the queue's waiting jobs.
+  std::vector<std::string> GroupPage(int offset, int count) {
+    auto reply =
+        Eval("group_page", {q().group_ring(), q().groups_held(), q().wait(), q().prioritized()},
+             {base(), std::to_string(offset), std::to_string(count)});
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < reply.view().size(); ++i) ids.emplace_back(reply.view()[i].str());
+    return ids;
+  }
   static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
   static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
   static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
@@ -187,16 +196,18 @@ TEST_F(GroupsTest, DelayedGroupedJobJoinsItsGroupWhenDue) {
 TEST_F(GroupsTest, GroupPageListsGroupedJobsInGroupOrder) {
   for (const char* id : {"b1", "b2"}) EnqueueIn(id, "bolt");
   for (const char* id : {"a1", "a2", "a3"}) EnqueueIn(id, "acme");
-  auto page = [&](int skip, int count) {
-    auto reply = Eval("group_page", {q().group_ring(), q().groups_held()},
-                      {base(), std::to_string(skip), std::to_string(count)});
-    std::vector<std::string> ids;
-    for (size_t i = 0; i < reply.view().size(); ++i) ids.emplace_back(reply.view()[i].str());
-    return ids;
-  };
-  EXPECT_EQ(page(0, 10), (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"}));
-  EXPECT_EQ(page(2, 2), (std::vector<std::string>{"a3", "b1"}));
-  EXPECT_EQ(page(5, 2), (std::vector<std::string>{}));
+  EXPECT_EQ(GroupPage(0, 10), (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2"}));
+  EXPECT_EQ(GroupPage(2, 2), (std::vector<std::string>{"a3", "b1"}));
+  EXPECT_EQ(GroupPage(5, 2), (std::vector<std::string>{}));
+}
+
+// The offset counts the ungrouped waiting jobs first (they are listed before the grouped ones).
+TEST_F(GroupsTest, GroupPageOffsetStartsAfterTheUngroupedJobs) {
+  Enqueue("plain");
+  Enqueue("urgent", -1);
+  for (const char* id : {"a1", "a2"}) EnqueueIn(id, "acme");
+  EXPECT_EQ(GroupPage(0, 10), (std::vector<std::string>{"a1", "a2"}));
+  EXPECT_EQ(GroupPage(3, 10), (std::vector<std::string>{"a2"}));
 }
 
 }  // namespace
