@@ -63,15 +63,9 @@ TEST_F(AgingTest, RecoveredJobKeepsItsAge) {
 }
 
 TEST_F(AgingTest, GroupedJobsAgeToo) {
-  auto grouped = [&](const std::string& id, int priority) {
-    auto reply =
-        Eval("enqueue", EnqueueKeys(),
-             {base(), "1", id, R"({"t":"email","d":{}})", std::to_string(priority) + ":0:-1:acme"});
-    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
-  };
-  grouped("low", 3);
+  Enqueue("low", 3, 0, "acme");
   Wait(6 * kStepMs);
-  grouped("plain", 0);
+  Enqueue("plain", 0, 0, "acme");
   EXPECT_EQ(ClaimedIds(Claim(2)), (std::vector<std::string>{"low", "plain"}));
   EXPECT_EQ(StateField("low", "p"), "3");
 }

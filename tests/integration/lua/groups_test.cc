@@ -10,10 +10,7 @@ class GroupsTest : public ScriptTest {
  protected:
   void EnqueueIn(const std::string& id, const std::string& group, int priority = 0,
                  long long delay_ms = 0) {
-    auto reply = Eval("enqueue", EnqueueKeys(),
-                      {base(), "1", id, R"({"t":"email","d":{}})",
-                       std::to_string(priority) + ":" + std::to_string(delay_ms) + ":-1:" + group});
-    ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+    Enqueue(id, priority, delay_ms, group);
   }
   std::string GroupKey(const std::string& group) { return base() + "gw:" + group; }
   std::string WaitingCount() { return HGet(q().meta(), "gwaiting"); }
@@ -26,9 +23,6 @@ class GroupsTest : public ScriptTest {
     for (size_t i = 0; i < reply.view().size(); ++i) ids.emplace_back(reply.view()[i].str());
     return ids;
   }
-  static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
-  static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
-  static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
 };
 
 TEST_F(GroupsTest, GroupedJobWaitsInItsGroupAndTheRingGetsItsTurn) {

@@ -18,9 +18,6 @@ class QueueLimitsTest : public ScriptTest {
       Run({"ZADD", q().rate_window(), std::to_string(score), members[i]});
     }
   }
-  static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
-  static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
-  static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
 };
 
 TEST_F(QueueLimitsTest, StoresLimitsInMetaAndClearsThem) {

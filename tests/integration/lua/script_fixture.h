@@ -233,18 +233,20 @@ class ScriptTest : public ::testing::Test {
     EXPECT_FALSE(HasProgress(id)) << id;
   }
 
-  // enqueue.lua's per-job options argument: "" for a plain job, else "priority:delay:run_at".
+  // enqueue.lua's per-job options argument: "" for a plain job, else "priority:delay:run_at",
+  // with ":group" for a grouped one.
   static std::string EnqueueOptionsArg(const std::string& priority, const std::string& delay,
-                                       const std::string& run_at) {
-    if (priority == "0" && delay == "0" && run_at == "-1") return "";
-    return priority + ":" + delay + ":" + run_at;
+                                       const std::string& run_at, const std::string& group = "") {
+    if (priority == "0" && delay == "0" && run_at == "-1" && group.empty()) return "";
+    return priority + ":" + delay + ":" + run_at + (group.empty() ? "" : ":" + group);
   }
   // Seeds a job through the real enqueue script.
-  void Enqueue(const std::string& id, int priority = 0, long long delay_ms = 0) {
+  void Enqueue(const std::string& id, int priority = 0, long long delay_ms = 0,
+               const std::string& group = "") {
     auto reply =
         Eval("enqueue", EnqueueKeys(),
              {base(), "1", id, R"({"t":"email","d":{}})",
-              EnqueueOptionsArg(std::to_string(priority), std::to_string(delay_ms), "-1")});
+              EnqueueOptionsArg(std::to_string(priority), std::to_string(delay_ms), "-1", group)});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
   // Claims through the real claim script; returns the claim reply.
@@ -252,6 +254,10 @@ class ScriptTest : public ::testing::Test {
     return Eval("claim", ClaimKeys(),
                 {base(), std::to_string(n), std::to_string(lease_ms), "1000"});
   }
+  // Fields of a claim reply: jobs claimed, "more may wait", ms until something is due (-1 none).
+  static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
+  static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
+  static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
   // ids of a claim reply, in order
   static std::vector<std::string> ClaimedIds(const broker::Reply& reply) {
     std::vector<std::string> ids;
