@@ -533,6 +533,7 @@ class RedisBroker final : public Broker {
       if (field.is_nil()) return out;
       std::string_view text = field.str();
       size_t colon = text.find(':');
+      if (colon == std::string_view::npos) return out;  // not written by queue_limits.lua
       int64_t window = 0;
       std::from_chars(text.data(), text.data() + colon, out.max);
       std::from_chars(text.data() + colon + 1, text.data() + text.size(), window);

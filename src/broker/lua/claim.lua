@@ -71,11 +71,7 @@ if config[2] then
   local room = tonumber(config[2]) - redis.call('ZCARD', KEYS[5])
   if room < n then n, limited = math.max(room, 0), true end
 end
-local rate_max, rate_window
-if config[3] then
-  rate_max, rate_window = string.match(config[3], '^(%d+):(%d+)$')
-  rate_max, rate_window = tonumber(rate_max), tonumber(rate_window)
-end
+local rate_max, rate_window = parse_rate(config[3])
 local rate_filled = false  -- this claim takes the last room of the rate window
 if rate_max and n > 0 then
   local room, wait = window_room(KEYS[8], base .. 'rls', rate_max, rate_window, now)
@@ -83,16 +79,13 @@ if rate_max and n > 0 then
   if room < n then n, limited, limit_wait = room, true, wait end
 end
 
--- Grouped jobs first (groups.lua): the groups and the ungrouped jobs take turns; `ungrouped` is
+-- Grouped jobs first (group_claim.lua): the groups and the ungrouped jobs take turns; `ungrouped` is
 -- then how many of this claim come from wait/prio.
 local budget = n
-local grouped, took, took_order, group_max, group_window
+local grouped, took, took_order
+local group_max, group_window = parse_rate(config[5])
 local ungrouped = n
 if n > 0 and tonumber(config[4] or '0') > 0 then
-  if config[5] then
-    group_max, group_window = string.match(config[5], '^(%d+):(%d+)$')
-    group_max, group_window = tonumber(group_max), tonumber(group_window)
-  end
   local waiting_ungrouped = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2])
   local hold_wait, held
   grouped, ungrouped, hold_wait, held, took, took_order = claim_groups(

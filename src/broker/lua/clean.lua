@@ -4,7 +4,6 @@ ARGV[1] key base   ARGV[2] older_than_ms (>= 0)   ARGV[3] limit (1..10000)
 Returns: the number of jobs removed (call again while it returns `limit`).
 ]]
 --!include now.lua
---!include unique.lua
 --!include delete_jobs.lua
 local base = ARGV[1]
 local older, limit = tonumber(ARGV[2]), tonumber(ARGV[3])

@@ -15,8 +15,7 @@ Cost: a fixed number of Redis calls per batch (about 8, plus 5 when retention re
 --!include state.lua
 --!include unique.lua
 --!include delete_jobs.lua
---!include limits.lua
---!include group_finish.lua
+--!include slots_freed.lua
 local base = ARGV[1]
 local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then
@@ -57,7 +56,6 @@ if #done > 0 then
   redis.call('HINCRBY', KEYS[3], 'completed', #done)
   unique_release(base, done)
   trim_finished(base, KEYS[2], keep_count, keep_age, now)
-  wake_if_limited(base, KEYS[3])
-  groups_finished(base, KEYS[3], done, now)
+  slots_freed(base, KEYS[3], done, now, false)
 end
 return results

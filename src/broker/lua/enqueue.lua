@@ -33,18 +33,15 @@ Fast path: one job of priority 0 with no delay and no group, to a queue that tak
   the data and has no priority aging (the common single enqueue), skips the general code below, whose setup costs more than
   the Redis calls it makes (docs/architecture.md).
 ]]
+--!include now.lua
 local base = ARGV[1]
-local function fast_path_applies()
-  if #ARGV ~= 5 or ARGV[2] ~= '1' or ARGV[5] ~= '' or ARGV[3] == ''
-      or string.byte(ARGV[4], 1) ~= 123 or #ARGV[4] < 3 then
-    return false
-  end
-  local config = redis.call('HMGET', KEYS[4], 'gf', 'ag')  -- grouping or aging: general path
-  return not config[1] and not config[2]
-end
-if fast_path_applies() then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- The queue's group field and priority aging (queue_limits.lua); either one means the general
+-- path. Read once, for both paths.
+local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
+local group_field, aging = queue_config[1], queue_config[2]
+if #ARGV == 5 and ARGV[2] == '1' and ARGV[5] == '' and ARGV[3] ~= ''
+    and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3 and not group_field and not aging then
+  local now = now_ms()
   local id = ARGV[3]
   if not redis.call('SET', base .. 'j:' .. id, '{"c":' .. now .. ',' .. string.sub(ARGV[4], 2),
                     'NX') then
@@ -54,7 +51,6 @@ if fast_path_applies() then
   redis.call('PUBLISH', base .. 'wake', '')
   return {1}
 end
---!include now.lua
 --!include state.lua
 --!include requeue.lua
 --!include unique.lua
@@ -70,8 +66,6 @@ end
 -- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
 local kPriorityLimit = 1000000
 local kGroupMaxBytes = 128
-local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
-local group_field, aging = queue_config[1], queue_config[2]
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, pairs_, groups = {}, false, {}, {}, {}

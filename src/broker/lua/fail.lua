@@ -18,8 +18,7 @@ Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm t
 --!include state.lua
 --!include unique.lua
 --!include delete_jobs.lua
---!include limits.lua
---!include group_finish.lua
+--!include slots_freed.lua
 local base = ARGV[1]
 local n, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3])
 local keep_count, keep_age = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -73,12 +72,10 @@ if #left_active > 0 then
   redis.call('ZREM', KEYS[1], unpack(left_active))
   redis.call('HINCRBY', KEYS[4], 'failed', #left_active)
 end
-groups_finished(base, KEYS[4], left_active, now)
+slots_freed(base, KEYS[4], left_active, now, #retry > 0)  -- a retry publishes below
 if #retry > 0 then
   redis.call('ZADD', KEYS[2], unpack(retry))
   redis.call('PUBLISH', base .. 'wake', '')
-elseif #left_active > 0 then
-  wake_if_limited(base, KEYS[4])
 end
 if #dead > 0 then
   redis.call('ZADD', KEYS[3], unpack(dead))

@@ -11,13 +11,13 @@ Returns: an array of n integers: 1 postponed, 0 refused: a stale token, or a job
 Writes: the state record gets st = delayed, a - 1, tk = ""; delayed gets the id scored
   now + delay_ms (claim promotes it when due, to the tail of its priority); l:<id> gets the log
   line appended, trimmed to the newest max lines. Grouped jobs free their group's slot
-  (group_finish.lua); when due they go back to their group.
+  (slots_freed.lua); when due they go back to their group.
 Publishes: "" on base.."wake" when a job was postponed: idle workers re-arm their timers for its
   due time, and a slot of a concurrency limit is free.
 ]]
 --!include now.lua
 --!include state.lua
---!include group_finish.lua
+--!include slots_freed.lua
 local base = ARGV[1]
 local n, max_logs = tonumber(ARGV[2]), tonumber(ARGV[3])
 if not n or n < 1 or #ARGV ~= 3 + 4 * n or not max_logs or max_logs < 1 then
@@ -61,7 +61,7 @@ if #postponed > 0 then
   redis.call('HSET', KEYS[3], unpack(states))
   redis.call('ZREM', KEYS[1], unpack(postponed))
   redis.call('ZADD', KEYS[2], unpack(delayed))
-  groups_finished(base, base .. 'meta', postponed, now)  -- their groups' slots are free
+  slots_freed(base, base .. 'meta', postponed, now, true)  -- it publishes below anyway
   redis.call('PUBLISH', base .. 'wake', '')
 end
 return results

@@ -18,8 +18,7 @@ Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue w
 --!include unique.lua
 --!include delete_jobs.lua
 --!include requeue.lua
---!include limits.lua
---!include group_finish.lua
+--!include slots_freed.lua
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -58,16 +57,12 @@ for i, id in ipairs(expired) do
 end
 redis.call('HSET', KEYS[6], unpack(states))
 redis.call('HINCRBY', KEYS[5], 'stalled', #expired)
-groups_finished(base, KEYS[5], expired, now)
+slots_freed(base, KEYS[5], expired, now, #requeued > 0)  -- a requeue publishes below
 requeue(base, KEYS[2], KEYS[3], KEYS[5], requeued, priorities, true)
 if #dead > 0 then
   redis.call('ZADD', KEYS[4], unpack(dead))
   unique_release(base, dead, 2)
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
-if #requeued > 0 then
-  redis.call('PUBLISH', base .. 'wake', '')
-elseif #dead > 0 then
-  wake_if_limited(base, KEYS[5])
-end
+if #requeued > 0 then redis.call('PUBLISH', base .. 'wake', '') end
 return {#requeued, #dead / 2}

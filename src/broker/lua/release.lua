@@ -11,7 +11,7 @@ Publishes: "" on base.."wake" when a job was handed back.
 --!include now.lua
 --!include state.lua
 --!include requeue.lua
---!include group_finish.lua
+--!include slots_freed.lua
 local base = ARGV[1]
 if #ARGV % 2 ~= 1 then return redis.error_reply('ERR invalid arguments') end
 if #ARGV == 1 then return 0 end
@@ -38,7 +38,7 @@ end
 if #released == 0 then return 0 end
 redis.call('HSET', KEYS[5], unpack(states))
 redis.call('ZREM', KEYS[1], unpack(released))
-groups_finished(base, KEYS[4], released, now_ms())
+slots_freed(base, KEYS[4], released, now_ms(), true)  -- it publishes below anyway
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
 redis.call('PUBLISH', base .. 'wake', '')
 return #released

@@ -39,5 +39,6 @@ for k = 2, 7 do
   if k ~= 5 then found = found + redis.call('ZREM', KEYS[k], id) end
 end
 if found == 0 and not unqueue_grouped(base, id) then redis.call('LREM', KEYS[1], 1, id) end
+unique_release(base, {id})
 delete_jobs(base, {id})
 return 1

@@ -1,9 +1,9 @@
 -- delete_jobs(base, ids): removes every trace of the given jobs: body, errors and logs keys, and
--- their fields in the queue's state, result, progress and group hashes, and the unique keys they
--- hold (needs unique.lua). The caller removes the ids from the queue's sorted sets and lists.
+-- their fields in the queue's state, result, progress and group hashes. The caller removes the
+-- ids from the queue's sorted sets and lists, and releases the unique keys of jobs that may still
+-- hold one (unique.lua; a finished job released its key when it finished).
 local function delete_jobs(base, ids)
   if #ids == 0 then return end
-  unique_release(base, ids)
   local keys = {}
   for _, id in ipairs(ids) do
     keys[#keys + 1] = base .. 'j:' .. id

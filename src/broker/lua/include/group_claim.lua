@@ -1,11 +1,11 @@
--- Groups, the claim side (requeue.lua queues grouped jobs, group_finish.lua frees their slots;
+-- Groups, the claim side (requeue.lua queues grouped jobs, slots_freed.lua frees their slots;
 -- docs/limits.md). Needs requeue.lua and rate_window.lua included first.
 --   base.."g"        HASH id -> group, for every grouped job until the job is deleted
 --   base.."gactive"  HASH group -> its active jobs (only groups with some)
 --   base.."grl:"..g  ZSET group g's rate window; base.."grls:"..g its running sum (STRING)
 -- Group limits live in meta: grl = "max:window_ms" (per group), gcc = active jobs per group.
 local kGroupHoldMs = 60000  -- a group at its concurrency limit is looked at again after this,
-                            -- or at once when one of its jobs finishes (group_finish.lua)
+                            -- or at once when one of its jobs finishes (slots_freed.lua)
 
 -- claim_groups(base, meta, budget, now, group_rate_max, group_rate_window, group_cc, ungrouped)
 -- Serves the ring round robin, one job per group per turn, at most `budget` jobs; the ring's ""

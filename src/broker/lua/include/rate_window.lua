@@ -5,6 +5,14 @@
 -- started at t counts while t > now - window. Both keys expire one window after the last start,
 -- together, so an idle window (a group that went quiet) leaves nothing behind.
 
+-- parse_rate(text) -> max, window_ms: a limit as queue_limits.lua stores it ("max:window_ms");
+-- nil, nil for none.
+local function parse_rate(text)
+  if not text then return nil, nil end
+  local max, window = string.match(text, '^(%d+):(%d+)$')
+  return tonumber(max), tonumber(window)
+end
+
 -- window_wait(zkey, window, now): ms until the oldest batch leaves the window (-1: empty).
 local function window_wait(zkey, window, now)
   local first = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')

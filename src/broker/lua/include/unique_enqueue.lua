@@ -17,12 +17,13 @@ local function unique_holder(base, state_key, holder)
 end
 
 -- unique_unqueue(base, keys, id): debounce removes the waiting or delayed job it replaces, with
--- every trace (as remove.lua does; delete_jobs releases its key).
+-- every trace and its key (as remove.lua does).
 local function unique_unqueue(base, keys, id)
   if redis.call('ZREM', keys[3], id) + redis.call('ZREM', keys[2], id) == 0
       and not unqueue_grouped(base, id) then
     redis.call('LREM', keys[1], 1, id)
   end
+  unique_release(base, {id})
   delete_jobs(base, {id})
 end
 
