@@ -15,12 +15,6 @@ using scheduler::ScheduleInfo;
 
 constexpr size_t kNextFireTimesShown = 10;
 
-const char* StatusName(const ScheduleInfo& s) {
-  if (!s.definition_error.ok()) return "unreadable";
-  if (s.state.paused) return "paused";
-  return s.state.ended() ? "ended" : "active";
-}
-
 // The fire times to come: from the stored next one while active; after now while paused (where
 // resuming would continue); none once ended.
 std::vector<int64_t> UpcomingFireTimes(const ScheduleInfo& s, int64_t now_ms) {
@@ -50,7 +44,7 @@ std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bo
   }
   const scheduler::ScheduleState& st = s.state;
   out += fmt::format(",\"status\":\"{}\",\"paused\":{},\"runs\":{},\"created_ms\":{}",
-                     StatusName(s), st.paused, st.runs, st.created_ms);
+                     scheduler::ScheduleStatusName(s), st.paused, st.runs, st.created_ms);
   out +=
       ",\"next_fire_ms\":" + (st.ended() ? std::string("null") : std::to_string(st.next_fire_ms));
   out += ",\"last_run\":";
@@ -81,10 +75,6 @@ std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bo
   return out;
 }
 
-Status NoSuchSchedule(const std::string& id) {
-  return Status(StatusCode::kNotFound, "no schedule with id '" + id + "'", "id");
-}
-
 // Reads and checks a definition body on the I/O thread (no Redis): field errors are 422, a body
 // that is not JSON 400.
 Result<scheduler::ScheduleDefinition> ParseBody(ApiContext& ctx, const HttpRequest& request,
@@ -98,7 +88,7 @@ Result<scheduler::ScheduleDefinition> ParseBody(ApiContext& ctx, const HttpReque
 HttpResponse RenderOne(Backend& b, const std::string& id, int status) {
   auto found = b.schedules->Get(id);
   if (!found.ok()) return StatusResponse(found.status());
-  if (!found->first) return StatusResponse(NoSuchSchedule(id));
+  if (!found->first) return StatusResponse(scheduler::NoSuchSchedule(id));
   return JsonResponse(status, RenderSchedule(b, *found->first, found->second, true));
 }
 
@@ -146,7 +136,7 @@ void DeleteSchedule(ApiContext& ctx, HttpRequest&&, const RouteParams& params, R
   OnBackend(ctx, std::move(respond), [id = params["id"]](Backend& b) {
     auto removed = b.schedules->Remove(id);
     if (!removed.ok()) return StatusResponse(removed.status());
-    if (!*removed) return StatusResponse(NoSuchSchedule(id));
+    if (!*removed) return StatusResponse(scheduler::NoSuchSchedule(id));
     return JsonResponse(200, "{\"id\":" + JsonString(id) + ",\"removed\":true}");
   });
 }

@@ -61,10 +61,7 @@ int SchedulesCommand(const Target& target) {
     const scheduler::ScheduleState& st = s.state;
     const std::string next = st.ended() ? "-" : FormatRfc3339Ms(st.next_fire_ms);
     const std::string last = st.last_fire_ms > 0 ? FormatRfc3339Ms(st.last_fire_ms) : "-";
-    const char* status = !s.definition_error.ok() ? "unreadable"
-                         : st.paused              ? "paused"
-                         : st.ended()             ? "ended"
-                                                  : "active";
+    const char* status = scheduler::ScheduleStatusName(s);
     std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", s.definition.id.c_str(),
                 s.definition.cron.c_str(), s.definition.tz.c_str(),
                 s.definition.job_queue().c_str(), next.c_str(), last.c_str(), status);

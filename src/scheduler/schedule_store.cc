@@ -25,11 +25,17 @@ ScheduleInfo InfoOf(const broker::ScheduleRecord& r) {
   return info;
 }
 
+}  // namespace
+
 Status NoSuchSchedule(const std::string& id) {
   return Status(StatusCode::kNotFound, "no schedule with id '" + id + "'", "id");
 }
 
-}  // namespace
+const char* ScheduleStatusName(const ScheduleInfo& info) {
+  if (!info.definition_error.ok()) return "unreadable";
+  if (info.state.paused) return "paused";
+  return info.state.ended() ? "ended" : "active";
+}
 
 Result<std::unique_ptr<ScheduleStore>> ScheduleStore::Open(const ClientOptions& options) {
   auto broker = broker::OpenBroker({options.redis_url, options.key_prefix});

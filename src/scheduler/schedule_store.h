@@ -36,6 +36,11 @@ struct ScheduleInfo {
   Status definition_error;  // a stored definition this build cannot read (shown, never fired)
 };
 
+// "active", "paused", "ended" or "unreadable", as the API and the CLI show it.
+const char* ScheduleStatusName(const ScheduleInfo& info);
+// kNotFound naming the id, for every "no such schedule" answer.
+Status NoSuchSchedule(const std::string& id);
+
 struct ScheduleList {
   int64_t now_ms = 0;  // Redis time
   std::vector<ScheduleInfo> schedules;
