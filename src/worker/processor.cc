@@ -19,6 +19,15 @@ using std::chrono::milliseconds;
 constexpr size_t kMaxResultBytes = 1 << 20;
 constexpr size_t kMaxProgressBytes = 64 << 10;
 constexpr size_t kMaxLogLineBytes = 4 << 10;
+// The longest delay a handler's answer can ask for (RetryAfter, RateLimited).
+constexpr int64_t kMaxHandlerDelayMs = int64_t{30} * 24 * 3600 * 1000;
+
+void TruncateLogLine(std::string* line) {
+  if (line->size() > kMaxLogLineBytes) {
+    line->resize(kMaxLogLineBytes);
+    *line += " [truncated]";
+  }
+}
 
 double UnitRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -160,7 +169,8 @@ void Processor::Shutdown() {
       spdlog::warn(
           "queue {}: could not send {} result(s) at shutdown: {}; their leases will "
           "expire and the jobs run again",
-          options_.queue, last.completions.size() + last.failures.size(),
+          options_.queue,
+          last.completions.size() + last.failures.size() + last.postponements.size(),
           result.status().ToString());
       break;
     }
@@ -194,10 +204,7 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
     if (!progress_json.empty() && progress_json.size() <= kMaxProgressBytes) {
       update.progress_json = std::move(progress_json);
     }
-    if (log_line.size() > kMaxLogLineBytes) {
-      log_line.resize(kMaxLogLineBytes);
-      log_line += " [truncated]";
-    }
+    TruncateLogLine(&log_line);
     if (!log_line.empty()) {
       update.log_lines.push_back(std::move(log_line));
       // A chatty handler between two round trips keeps only what Redis would keep anyway.
@@ -282,8 +289,7 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
   const EnqueueOptions& o = job.options();
   int64_t delay = -1;
   if (retry && job.attempt() < o.max_attempts) {
-    constexpr int64_t kMaxRetryAfterMs = int64_t{30} * 24 * 3600 * 1000;
-    delay = retry_after.count() >= 0 ? std::min(retry_after.count(), kMaxRetryAfterMs)
+    delay = retry_after.count() >= 0 ? std::min(retry_after.count(), kMaxHandlerDelayMs)
                                      : BackoffDelay(o.backoff, job.attempt(), UnitRandom()).count();
   }
   std::string error = "{\"attempt\":" + std::to_string(job.attempt()) + ",\"message\":";
@@ -294,14 +300,10 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
 
 void Processor::AddPostponement(const RunningJob& job, milliseconds after,
                                 const std::string& message) {
-  constexpr int64_t kMaxAfterMs = int64_t{30} * 24 * 3600 * 1000;
-  const int64_t delay = std::clamp<int64_t>(after.count(), 0, kMaxAfterMs);
+  const int64_t delay = std::clamp<int64_t>(after.count(), 0, kMaxHandlerDelayMs);
   std::string line = "rate limited; runs again in " + std::to_string(delay) + " ms";
   if (!message.empty()) line += ": " + message;
-  if (line.size() > kMaxLogLineBytes) {
-    line.resize(kMaxLogLineBytes);
-    line += " [truncated]";
-  }
+  TruncateLogLine(&line);
   postponements_.push_back({job.lease(), delay, std::move(line)});
 }
 
