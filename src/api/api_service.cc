@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "api/api_context.h"
 #include "api/api_error.h"
 
@@ -42,7 +44,8 @@ class ApiService::Impl {
     AddSystemRoutes(router_, ctx_);
   }
 
-  void Handle(HttpRequest request, Respond respond) {
+  // `granted`: the scope the caller vouches for; nullopt: authenticate with the API keys.
+  void Handle(HttpRequest request, std::optional<Scope> granted, Respond respond) {
     const auto started = std::chrono::steady_clock::now();
     Router::Match match = router_.Find(request.method, request.path);
     const std::string route = match.route ? match.route->pattern : std::string("(unmatched)");
@@ -70,7 +73,13 @@ class ApiService::Impl {
       return counted(std::move(r));
     }
     const Route& found = *match.route;
-    if (keys_.enabled() && found.scope != Scope::kNone) {
+    if (granted && !ApiKeys::Grants(*granted, found.scope)) {
+      return counted(ErrorResponse(403, "forbidden",
+                                   std::string("this session's role grants ") +
+                                       ScopeName(*granted) + "; the route needs " +
+                                       ScopeName(found.scope)));
+    }
+    if (!granted && keys_.enabled() && found.scope != Scope::kNone) {
       const Scope held = keys_.Authenticate(request.Header("authorization"));
       if (held == Scope::kNone) {
         HttpResponse r =
@@ -133,7 +142,10 @@ Result<std::unique_ptr<ApiService>> ApiService::Open(ApiOptions options) {
 ApiService::ApiService(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ApiService::~ApiService() { impl_->Stop(); }
 void ApiService::Handle(HttpRequest request, Respond respond) {
-  impl_->Handle(std::move(request), std::move(respond));
+  impl_->Handle(std::move(request), std::nullopt, std::move(respond));
+}
+void ApiService::HandleAs(HttpRequest request, Scope granted, Respond respond) {
+  impl_->Handle(std::move(request), granted, std::move(respond));
 }
 void ApiService::Stop() { impl_->Stop(); }
 const Router& ApiService::router() const { return impl_->router(); }

@@ -44,6 +44,9 @@ class ApiService {
 
   // A RequestHandler for HttpServer. Respond may be called from a backend thread.
   void Handle(HttpRequest request, Respond respond);
+  // The same for a caller that authenticated the request itself (the dashboard's session): API
+  // keys are not asked for, and routes needing more than `granted` are refused with 403.
+  void HandleAs(HttpRequest request, Scope granted, Respond respond);
   // Finishes the work in flight and joins the backend threads. Call after the server stopped.
   void Stop();
   const Router& router() const;

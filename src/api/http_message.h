@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,11 +28,25 @@ struct HttpRequest {
   }
 };
 
+// The open end of a streamed response (Server-Sent Events). Thread-safe.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Queues text for the client. False once the stream is closed (the client went away, fell too
+  // far behind, or the server is stopping): the producer should drop it then.
+  virtual bool Write(std::string text) = 0;
+  virtual void Close() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // Set for a streamed response: the head goes out without a length, then `body`, then this is
+  // called (on an I/O thread; do not block) with the stream. The connection stays open, with a
+  // comment line every 15 s to notice a vanished client, until the stream is closed.
+  std::function<void(std::shared_ptr<ResponseStream>)> open_stream;
 };
 
 // Answers a request, possibly later and from another thread; must be called exactly once.

@@ -12,11 +12,14 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "api/api_error.h"
@@ -38,6 +41,61 @@ struct PendingResponse {
   asio::steady_timer signal;
   std::optional<HttpResponse> response;
   bool settled = false;
+};
+
+// A streamed response's queue. Writers append under the mutex and poke the session's timer on
+// its strand; the session drains the queue there. Bounded: a client that falls more than
+// kMaxBuffered behind is closed rather than buffered without end.
+class StreamQueue : public ResponseStream, public std::enable_shared_from_this<StreamQueue> {
+ public:
+  static constexpr size_t kMaxBuffered = 4 << 20;
+  explicit StreamQueue(asio::any_io_executor executor) : executor_(executor), signal(executor) {}
+
+  bool Write(std::string text) override {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return false;
+      if (buffered_ + text.size() > kMaxBuffered) {
+        closed_ = true;
+      } else {
+        buffered_ += text.size();
+        queue_ += text;
+      }
+    }
+    Poke();
+    return true;
+  }
+
+  void Close() override {
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return;
+      closed_ = true;
+    }
+    Poke();
+  }
+
+  // On the strand: what is queued, and whether the stream is closed.
+  std::string Take(bool* closed) {
+    std::lock_guard lock(mu_);
+    *closed = closed_;
+    buffered_ = 0;
+    return std::exchange(queue_, {});
+  }
+
+ private:
+  void Poke() {
+    asio::post(executor_, [self = shared_from_this()] { self->signal.cancel(); });
+  }
+
+  const asio::any_io_executor executor_;
+  std::mutex mu_;
+  std::string queue_;    // guarded by mu_
+  size_t buffered_ = 0;  // guarded by mu_
+  bool closed_ = false;  // guarded by mu_
+
+ public:
+  asio::steady_timer signal;  // only on the session's strand
 };
 
 }  // namespace
@@ -227,6 +285,10 @@ class HttpServer::Impl {
         response = ErrorResponse(503, "timeout", "the request did not finish in time");
         response.headers.emplace_back("Retry-After", "1");
       }
+      if (response.open_stream && !head) {
+        co_await Stream(stream, std::move(response));
+        break;
+      }
       auto res = ToBeast(std::move(response), keep_alive, head);
       stream.expires_after(options_.response_timeout);
       std::tie(ec, n) = co_await http::async_write(stream, res, kUseTuple);
@@ -234,6 +296,39 @@ class HttpServer::Impl {
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Writes a streamed response until its stream closes or the client is gone. Each write has the
+  // response timeout, so a client that stops reading is dropped.
+  asio::awaitable<void> Stream(beast::tcp_stream& stream, HttpResponse response) {
+    http::response<http::empty_body> head{static_cast<http::status>(response.status), 11};
+    head.set(http::field::server, "taskq");
+    if (!response.content_type.empty()) head.set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) head.set(name, value);
+    head.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer(head);
+    stream.expires_after(options_.response_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream, serializer, kUseTuple);
+    if (ec) co_return;
+    auto queue = std::make_shared<StreamQueue>(stream.get_executor());
+    std::string pending = std::move(response.body);
+    response.open_stream(queue);
+    for (;;) {
+      bool closed = false;
+      pending += queue->Take(&closed);
+      if (pending.empty() && closed) break;
+      if (pending.empty()) {
+        queue->signal.expires_after(std::chrono::seconds(15));
+        auto [wait_ec] = co_await queue->signal.async_wait(kUseTuple);
+        if (!wait_ec) pending = ":\n\n";  // the heartbeat: a comment line
+        continue;
+      }
+      stream.expires_after(options_.response_timeout);
+      std::tie(ec, n) = co_await asio::async_write(stream, asio::buffer(pending), kUseTuple);
+      if (ec) break;
+      pending.clear();
+    }
+    queue->Close();
   }
 
   const HttpServerOptions options_;

@@ -57,14 +57,31 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
     if (!keys.ok()) return InvalidArgument("--api-key", keys.status().message());
     options.api_keys.insert(options.api_keys.end(), keys->begin(), keys->end());
   }
-  const bool beyond_loopback =
-      !api_address->loopback || (dashboard_address && !dashboard_address->loopback);
-  if (beyond_loopback && options.api_keys.empty() && !flags.insecure) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "refusing to listen beyond loopback without API keys: set --api-key / "
-                  "TASKQ_API_KEYS, or pass --insecure if the network is trusted");
+  std::vector<dashboard::DashboardUser> users;
+  for (const std::string& specs : flags.dashboard_users) {
+    std::string_view rest = specs;
+    while (!rest.empty()) {  // comma-separated, as TASKQ_DASHBOARD_USERS holds them
+      const size_t comma = rest.find(',');
+      const std::string_view one = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (one.empty()) continue;
+      auto user = dashboard::ParseDashboardUser(one);
+      if (!user.ok()) return InvalidArgument("--dashboard-user", user.status().message());
+      users.push_back(std::move(*user));
+    }
   }
-  if (beyond_loopback && options.api_keys.empty()) {
+  const bool open_api = !api_address->loopback && options.api_keys.empty();
+  const bool open_dashboard = dashboard_address && !dashboard_address->loopback &&
+                              options.api_keys.empty() && users.empty();
+  if ((open_api || open_dashboard) && !flags.insecure) {
+    return Status(StatusCode::kFailedPrecondition,
+                  open_api ? "refusing to listen beyond loopback without API keys: set --api-key / "
+                             "TASKQ_API_KEYS, or pass --insecure if the network is trusted"
+                           : "refusing to serve the dashboard beyond loopback without login: set "
+                             "--dashboard-user (or --api-key), or pass --insecure if the network "
+                             "is trusted");
+  }
+  if (open_api || open_dashboard) {
     spdlog::warn("listening beyond loopback WITHOUT authentication (--insecure)");
   }
   client.max_bulk = std::max(client.max_bulk, flags.max_bulk);
@@ -76,6 +93,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   options.job_types = std::move(job_types);
   options.max_wait = std::chrono::milliseconds(flags.max_wait_ms);
   const std::string redis_url = options.client.redis_url;
+  const std::vector<api::ApiKey> api_keys = options.api_keys;
 
   std::unique_ptr<ApiRunner> runner(new ApiRunner());
   auto service = api::ApiService::Open(std::move(options));
@@ -107,15 +125,18 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
     dashboard::DashboardOptions dash;
     dash.base_path = flags.dashboard_base_path;
     dash.api_url = "http://" + api_address->host + ":" + std::to_string(runner->api_port());
-    runner->dashboard_ = std::make_unique<dashboard::DashboardService>(dash);
+    dash.users = std::move(users);
+    dash.api_keys = api_keys;
+    runner->dashboard_ = std::make_unique<dashboard::DashboardService>(dash, *runner->service_);
     api::HttpServerOptions dash_server = server;
     dash_server.host = dashboard_address->host;
     dash_server.port = dashboard_address->port;
     dash_server.threads = 1;
-    const dashboard::DashboardService* d = runner->dashboard_.get();
+    dashboard::DashboardService* d = runner->dashboard_.get();
     runner->dashboard_server_ = std::make_unique<api::HttpServer>(
-        dash_server,
-        [d](api::HttpRequest r, api::Respond respond) { d->Handle(std::move(r), respond); });
+        dash_server, [d](api::HttpRequest r, api::Respond respond) {
+          d->Handle(std::move(r), std::move(respond));
+        });
     TASKQ_RETURN_IF_ERROR(runner->dashboard_server_->Start());
     spdlog::info("dashboard on http://{}:{}{}", dashboard_address->host,
                  runner->dashboard_server_->port(), dash.base_path);
@@ -127,6 +148,7 @@ void ApiRunner::Stop() {
   // Listeners first: no new requests. Then the service finishes what is in flight; the servers'
   // event loops are stopped, so its late answers go nowhere (HttpServer's contract).
   if (dashboard_server_) dashboard_server_->Stop();
+  if (dashboard_) dashboard_->Stop();  // its live streams write into the stopped server no more
   if (api_server_) api_server_->Stop();
   if (service_) service_->Stop();
 }

@@ -1,5 +1,6 @@
 // Wires the HTTP API and the dashboard listener from flags: listen addresses, keys, limits, and
-// the rule that taskq refuses to listen beyond loopback without API keys unless told --insecure.
+// the rule that taskq refuses to listen beyond loopback without credentials (API keys; for the
+// dashboard, users or API keys) unless told --insecure.
 #pragma once
 
 #include <memory>
@@ -16,7 +17,8 @@ struct ApiFlags {
   std::string listen = "127.0.0.1:8000";
   std::string dashboard_listen = "127.0.0.1:3000";  // empty: no dashboard listener
   std::string dashboard_base_path = "/admin/queues";
-  std::vector<std::string> api_keys;  // "SCOPE:TOKEN" or "SCOPE:sha256:HEX"
+  std::vector<std::string> api_keys;         // "SCOPE:TOKEN" or "SCOPE:sha256:HEX"
+  std::vector<std::string> dashboard_users;  // "NAME:ROLE:HASH" (dashboard/session_store.h)
   // Job types accepted beyond the built-in ones (custom handlers); "*" accepts any type.
   std::vector<std::string> job_types;
   bool insecure = false;

@@ -1,11 +1,13 @@
 #include "bin/cli_commands.h"
 
 #include <cstdio>
+#include <iostream>
 #include <regex>
 
 #include "common/json_text.h"
 #include "common/rate_text.h"
 #include "common/rfc3339.h"
+#include "dashboard/password_hash.h"
 #include "scheduler/schedule_store.h"
 #include "taskq/inspector.h"
 
@@ -183,6 +185,23 @@ int ConfigCommand(const std::vector<ConfigEntry>& entries) {
       std::printf("%s = %s\n", e.key.c_str(), value.c_str());
     }
   }
+  return 0;
+}
+
+}  // namespace taskq::bin
+
+namespace taskq::bin {
+
+int HashPasswordCommand() {
+  std::string password;
+  std::getline(std::cin, password);
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  auto hash = dashboard::HashPassword(password);
+  if (!hash.ok()) {
+    std::cerr << "taskq hash-password: " << hash.status().ToString() << "\n";
+    return 2;
+  }
+  std::cout << *hash << "\n";
   return 0;
 }
 

@@ -44,6 +44,8 @@ struct ConfigEntry {
 // Prints the effective configuration (flags, TASKQ_* environment, --config file, defaults) as
 // TOML that `taskq --config FILE` reads back, with secrets masked (as comments) and a password
 // in a URL replaced by ****.
+// Reads a password (the first line of standard input) and prints its hash for --dashboard-user.
+int HashPasswordCommand();
 int ConfigCommand(const std::vector<ConfigEntry>& entries);
 std::string TomlString(const std::string& text);
 // A TOML literal string ('...', read back verbatim) when `text` allows one, else TomlString. CLI11

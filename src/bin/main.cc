@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -264,7 +265,22 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
                   "HOST:PORT of the dashboard (empty: none)")
       ->envname("TASKQ_DASHBOARD_LISTEN");
   cmd->add_option("--dashboard-base-path", f->dashboard_base_path, "URL path of the dashboard")
-      ->envname("TASKQ_DASHBOARD_BASE_PATH");
+      ->envname("TASKQ_DASHBOARD_BASE_PATH")
+      ->check([](const std::string& path) -> std::string {
+        if (path.empty() || path.front() != '/') return "must start with /";
+        if (path.size() > 1 && path.back() == '/') return "must not end with / (except / itself)";
+        for (char c : path) {
+          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '-' && c != '_' &&
+              c != '.') {
+            return "may hold only letters, digits and / - _ .";
+          }
+        }
+        return "";
+      });
+  cmd->add_option("--dashboard-user", f->dashboard_users,
+                  "NAME:ROLE:HASH, role admin|read, HASH from `taskq hash-password`; repeatable, "
+                  "or comma-separated in TASKQ_DASHBOARD_USERS")
+      ->envname("TASKQ_DASHBOARD_USERS");
   cmd->add_option("--api-key", f->api_keys,
                   "SCOPE:TOKEN or SCOPE:sha256:HEX, scope read|enqueue|admin; repeatable, or "
                   "comma-separated in TASKQ_API_KEYS")
@@ -406,6 +422,11 @@ int main(int argc, char** argv) {
                    "a waiting job gains one priority step per this many ms; 0: off")
       ->check(CLI::Range(0, 86400000));
 
+  CLI::App* hash_password = app.add_subcommand(
+      "hash-password",
+      "read a password from standard input (its first line) and print the hash that "
+      "--dashboard-user takes");
+
   CLI::App* config = app.add_subcommand(
       "config",
       "print the effective configuration (flags, TASKQ_* environment, --config file) "
@@ -457,6 +478,7 @@ int main(int argc, char** argv) {
     worker_options.queues.clear();
     return Run(worker_options, nullptr, handler_flags, &scheduler_flags);
   }
+  if (hash_password->parsed()) return taskq::bin::HashPasswordCommand();
   const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
   const taskq::bin::Target target{url, common.key_prefix};
   if (enqueue->parsed()) {
@@ -504,6 +526,7 @@ int main(int argc, char** argv) {
         {"up", "dashboard-listen", str(a.dashboard_listen), false},
         {"up", "dashboard-base-path", str(a.dashboard_base_path), false},
         {"up", "api-key", list(a.api_keys, str), true},
+        {"up", "dashboard-user", list(a.dashboard_users, str), true},
         {"up", "job-types", list(a.job_types, str), false},
         {"up", "insecure", a.insecure ? "true" : "false", false},
         {"up", "api-threads", num(a.io_threads), false},

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -9,6 +10,10 @@ namespace taskq {
 
 // 0..15 for [0-9a-fA-F], else -1.
 int HexDigitValue(char c);
+// Lower-case hex digits of `bytes`, two per byte (digests, tokens).
+std::string HexEncode(std::span<const unsigned char> bytes);
+// The bytes of an even-length hex string; nullopt when it is not one.
+std::optional<std::string> HexDecode(std::string_view hex);
 // Decodes %XX escapes strictly: nullopt on a malformed escape, and on %00 when reject_nul.
 std::optional<std::string> PercentDecode(std::string_view in, bool reject_nul);
 // The query-string form: '+' is a space, and a malformed escape is kept as it is.

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "common/percent_encoding.h"
+
 namespace taskq {
 namespace {
 
@@ -25,14 +27,7 @@ Result<std::string> DeriveUniqueKey(std::string_view type, std::string_view data
       EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1) {
     return Internal("sha256 of the unique key failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * size);
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return HexEncode(std::span<const unsigned char>(digest, size));
 }
 
 std::string_view UniqueModeName(UniqueOptions::Mode mode) {

@@ -1,25 +1,46 @@
-// The dashboard's HTTP side. For now a placeholder page at the base path (the real dashboard is
-// its own piece of work); it already owns the base path and the redirect from "/".
+// The dashboard's HTTP side (docs/dashboard.md): the embedded page and assets under the base
+// path, sign-in and sessions, the HTTP API passed through under BASE/api with the session's role
+// as its scope and CSRF checked on every mutating request, and the live event stream.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "api/api_keys.h"
+#include "api/api_service.h"
 #include "api/http_message.h"
+#include "dashboard/session_store.h"
 
 namespace taskq::dashboard {
 
 struct DashboardOptions {
   std::string base_path = "/admin/queues";
-  std::string api_url = "http://127.0.0.1:8000";  // shown on the page
+  std::string api_url = "http://127.0.0.1:8000";  // for "copy as curl"
+  std::vector<DashboardUser> users;
+  // API keys sign in too: admin as admin, read and enqueue as read. With neither users nor keys
+  // the dashboard opens without login (only allowed on loopback; see api_runner).
+  std::vector<api::ApiKey> api_keys;
+  SessionStoreOptions sessions;
+  int max_streams = 100;  // live event streams open at once
 };
 
 class DashboardService {
  public:
-  explicit DashboardService(DashboardOptions options) : options_(std::move(options)) {}
-  void Handle(api::HttpRequest request, api::Respond respond) const;
+  // `api` must outlive the service.
+  DashboardService(DashboardOptions options, api::ApiService& api);
+  ~DashboardService();
+  DashboardService(const DashboardService&) = delete;
+  DashboardService& operator=(const DashboardService&) = delete;
+
+  // A RequestHandler for the dashboard's HttpServer.
+  void Handle(api::HttpRequest request, api::Respond respond);
+  // Closes the live streams and joins the service's threads. Call after its server stopped.
+  void Stop();
 
  private:
-  const DashboardOptions options_;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace taskq::dashboard

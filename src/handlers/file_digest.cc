@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include "common/percent_encoding.h"
+
 namespace taskq::handlers {
 namespace {
 
@@ -46,11 +48,7 @@ Result<FileDigest> DigestFile(const std::string& path) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_size = 0;
   if (EVP_DigestFinal_ex(ctx.get(), md, &md_size) != 1) return Internal("sha256: final failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < md_size; ++i) {
-    digest.sha256_hex.push_back(kHex[md[i] >> 4]);
-    digest.sha256_hex.push_back(kHex[md[i] & 0xF]);
-  }
+  digest.sha256_hex = HexEncode(std::span<const unsigned char>(md, md_size));
   return digest;
 }
 

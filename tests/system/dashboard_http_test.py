@@ -1,0 +1,265 @@
+#!/usr/bin/python3
+"""System tests of the dashboard's HTTP side (docs/dashboard.md): the page and its assets,
+sessions, sign-in, roles, CSRF and the API passed through under the base path. The real `taskq`
+binary against a real redis-server, over real HTTP. The page itself is tested in a real browser
+(tests/dashboard/).
+
+    dashboard_http_test.py --taskq build/taskq --worker build/tests/taskq_test_worker
+"""
+import argparse
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import api_test  # noqa: E402  (the Redis and Api fixtures)
+from api_test import Api, Redis, free_port  # noqa: E402
+
+BASE = "/admin/queues"
+PASSWORD = "correct horse battery"
+
+
+def hash_password(password):
+    out = subprocess.run([api_test.TASKQ, "hash-password"], input=password + "\n",
+                         capture_output=True, text=True, check=True, timeout=30)
+    return out.stdout.strip()
+
+
+class Browser:
+    """Enough of a browser for the dashboard: keeps the session cookie, sends the CSRF token."""
+
+    def __init__(self, api):
+        self.api = api
+        self.cookie = None
+        self.csrf = None
+
+    def request(self, method, path, body=None, headers=None, csrf=True):
+        headers = dict(headers or {})
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        if csrf and self.csrf and method not in ("GET", "HEAD"):
+            headers["X-CSRF-Token"] = self.csrf
+        status, payload, response_headers = self.api.request(
+            method, BASE + path, body, headers, port=self.api.dashboard_port)
+        cookie = response_headers.get("Set-Cookie")
+        if cookie:
+            value = cookie.split(";", 1)[0]
+            self.cookie = None if value.endswith("=") else value
+        if path == "/session" and status == 200:
+            self.csrf = payload["csrf"]
+        return status, payload, response_headers
+
+
+class OpenDashboardTest(unittest.TestCase):
+    """No users and no API keys: the quick-start default on loopback."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = Api(cls.redis.url, "--job-types", "*")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.stop()
+        cls.redis.stop()
+
+    def get(self, path, headers=None):
+        return self.api.request("GET", path, headers=headers, port=self.api.dashboard_port)
+
+    def test_page_names_its_assets_under_the_base_path_with_a_strict_policy(self):
+        for path in (BASE, BASE + "/"):
+            status, body, headers = self.get(path)
+            self.assertEqual(status, 200)
+            self.assertIn(f'src="{BASE}/assets/js/app.js"'.encode(), body)
+            self.assertNotIn(b"%BASE%", body)
+            self.assertIn("script-src 'self'", headers["Content-Security-Policy"])
+            self.assertNotIn("unsafe-inline", headers["Content-Security-Policy"])
+            self.assertEqual(headers["X-Frame-Options"], "DENY")
+        status, _, headers = self.get("/")
+        self.assertEqual((status, headers["Location"]), (302, BASE + "/"))
+        self.assertEqual(self.get("/elsewhere")[0], 404)
+
+    def test_assets_carry_an_etag_and_answer_304_to_it(self):
+        status, body, headers = self.get(BASE + "/assets/js/app.js")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/javascript"))
+        self.assertTrue(body)
+        status, body, _ = self.get(BASE + "/assets/js/app.js", {"If-None-Match": headers["ETag"]})
+        self.assertEqual((status, body), (304, b""))
+        self.assertEqual(self.get(BASE + "/assets/nope.js")[0], 404)
+        self.assertEqual(self.get(BASE + "/assets/../../etc/passwd")[0], 404)
+        status, _, headers = self.api.request("POST", BASE + "/assets/js/app.js",
+                                              port=self.api.dashboard_port)
+        self.assertEqual((status, headers["Allow"]), (405, "GET"))
+
+    def test_anonymous_session_is_admin_and_its_csrf_token_guards_every_change(self):
+        browser = Browser(self.api)
+        self.assertEqual(browser.request("GET", "/api/queues")[0], 401)  # no session yet
+        status, session, _ = browser.request("GET", "/session")
+        self.assertEqual(status, 200)
+        self.assertEqual((session["auth"], session["role"], session["user"]),
+                         ("none", "admin", None))
+        self.assertEqual(len(session["csrf"]), 64)
+        self.assertIn("HttpOnly", self.cookie_attributes(browser))
+        status, job, _ = browser.request("POST", "/api/jobs", {"type": "mail", "data": {}})
+        self.assertEqual(status, 201, job)
+        status, error, _ = browser.request("POST", "/api/queues/mail/pause", csrf=False)
+        self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
+        status, error, _ = browser.request("POST", "/api/queues/mail/pause",
+                                           headers={"X-CSRF-Token": "0" * 64}, csrf=False)
+        self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
+        # A page of another site cannot post even with the token (Fetch Metadata).
+        status, _, _ = browser.request("POST", "/api/queues/mail/pause",
+                                       headers={"Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(status, 403)
+        self.assertFalse(self.api.request("GET", "/api/queues/mail")[1]["paused"])
+        self.assertEqual(browser.request("POST", "/api/queues/mail/pause")[0], 200)
+        self.assertTrue(self.api.request("GET", "/api/queues/mail")[1]["paused"])
+        status, page, headers = browser.request("GET", "/api/queues/mail/jobs?state=waiting")
+        self.assertEqual((status, page["jobs"][0]["id"]), (200, job["id"]))
+        self.assertEqual(headers["Cache-Control"], "no-store")
+        self.assertEqual(browser.request("GET", "/api/nowhere")[0], 404)
+
+    def cookie_attributes(self, browser):
+        status, _, headers = self.api.request("GET", BASE + "/session",
+                                              port=self.api.dashboard_port)
+        self.assertEqual(status, 200)
+        cookie = headers["Set-Cookie"]
+        self.assertIn("SameSite=Strict", cookie)
+        self.assertIn(f"Path={BASE}", cookie)
+        return cookie
+
+
+class LoginDashboardTest(unittest.TestCase):
+    ADMIN_KEY = "admin-key-0123456789"
+    READ_KEY = "read-key-0123456789"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        digest = hash_password(PASSWORD)
+        cls.api = Api(cls.redis.url, "--job-types", "*",
+                      "--dashboard-user", f"alice:admin:{digest}",
+                      "--dashboard-user", f"bob:read:{digest}",
+                      "--api-key", f"admin:{cls.ADMIN_KEY},read:{cls.READ_KEY}")
+        cls.api.request("POST", "/api/jobs", {"type": "mail", "data": {}},
+                        {"Authorization": f"Bearer {cls.ADMIN_KEY}"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.stop()
+        cls.redis.stop()
+
+    def sign_in(self, body):
+        browser = Browser(self.api)
+        status, session, _ = browser.request("POST", "/session", body)
+        return browser, status, session
+
+    def test_nothing_without_signing_in(self):
+        browser = Browser(self.api)
+        status, session, _ = browser.request("GET", "/session")
+        self.assertEqual((status, session["auth"], session["role"], session["csrf"]),
+                         (200, "login", None, None))
+        self.assertIsNone(browser.cookie)
+        self.assertEqual(browser.request("GET", "/api/queues")[0], 401)
+        self.assertEqual(browser.request("GET", "/api/events")[0], 401)
+
+    def test_wrong_credentials_are_refused(self):
+        for body in ({"username": "alice", "password": "wrong"},
+                     {"username": "mallory", "password": PASSWORD},
+                     {"api_key": "not-a-key-0123456789"}):
+            browser, status, error = self.sign_in(body)
+            self.assertEqual((status, error["error"]["code"]), (401, "unauthorized"), body)
+            self.assertIsNone(browser.cookie)
+        _, status, error = self.sign_in({"username": "alice"})
+        self.assertEqual((status, error["error"]["field"]), (422, "password"))
+        _, status, error = self.sign_in({"username": "alice", "password": 5})
+        self.assertEqual((status, error["error"]["field"]), (422, "password"))
+        _, status, error = self.sign_in({"username": "alice", "password": "x", "admin": True})
+        self.assertEqual((status, error["error"]["field"]), (422, "admin"))
+        browser = Browser(self.api)
+        status, _, _ = browser.request("POST", "/session", {"username": "alice", "password": PASSWORD},
+                                       headers={"Sec-Fetch-Site": "cross-site"})
+        self.assertEqual(status, 403)  # no sign-in from another site's page
+
+    def test_admin_acts_and_signs_out(self):
+        browser, status, session = self.sign_in({"username": "alice", "password": PASSWORD})
+        self.assertEqual((status, session["user"], session["role"]), (200, "alice", "admin"))
+        self.assertEqual(browser.request("GET", "/session")[1]["user"], "alice")
+        self.assertEqual(browser.request("POST", "/api/queues/mail/pause")[0], 200)
+        self.assertEqual(browser.request("POST", "/api/queues/mail/resume")[0], 200)
+        cookie = browser.cookie
+        self.assertEqual(browser.request("DELETE", "/session")[0], 200)
+        browser.cookie = cookie  # the old cookie is worth nothing now
+        self.assertEqual(browser.request("GET", "/api/queues")[0], 401)
+
+    def test_read_role_reads_but_cannot_act(self):
+        for body in ({"username": "bob", "password": PASSWORD}, {"api_key": self.READ_KEY}):
+            browser, status, session = self.sign_in(body)
+            self.assertEqual((status, session["role"]), (200, "read"), body)
+            self.assertEqual(browser.request("GET", "/api/queues")[0], 200)
+            status, error, _ = browser.request("POST", "/api/queues/mail/pause")
+            self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+            status, _, _ = browser.request("POST", "/api/jobs", {"type": "mail", "data": {}})
+            self.assertEqual(status, 403)
+        self.assertFalse(self.api.request("GET", "/api/queues/mail", headers={
+            "Authorization": f"Bearer {self.READ_KEY}"})[1]["paused"])
+
+    def test_admin_api_key_signs_in_as_admin(self):
+        browser, status, session = self.sign_in({"api_key": self.ADMIN_KEY})
+        self.assertEqual((status, session["role"]), (200, "admin"))
+        self.assertEqual(browser.request("POST", "/api/queues/mail/resume")[0], 200)
+
+
+class StartUpTest(unittest.TestCase):
+    def run_api(self, *flags):
+        return subprocess.run(
+            [api_test.TASKQ, "--redis-url", "redis://127.0.0.1:1", "api", "--listen",
+             f"127.0.0.1:{free_port()}", *flags], capture_output=True, text=True, timeout=30)
+
+    def test_refuses_a_dashboard_beyond_loopback_without_login(self):
+        out = self.run_api("--dashboard-listen", f"0.0.0.0:{free_port()}")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("--dashboard-user", out.stderr + out.stdout)
+
+    def test_refuses_malformed_users_and_base_paths(self):
+        out = self.run_api("--dashboard-user", "alice:admin:plaintext")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("pbkdf2-sha256", out.stderr + out.stdout)
+        out = self.run_api("--dashboard-user", "alice:root:" + hash_password("x"))
+        self.assertIn("role must be admin or read", out.stderr + out.stdout)
+        out = self.run_api("--dashboard-base-path", "admin")
+        self.assertIn("must start with /", out.stderr + out.stdout)
+
+    def test_hash_password_salts_each_hash(self):
+        first, second = hash_password("same"), hash_password("same")
+        self.assertTrue(first.startswith("pbkdf2-sha256$600000$"))
+        self.assertNotEqual(first, second)
+        out = subprocess.run([api_test.TASKQ, "hash-password"], input="\n", capture_output=True,
+                             text=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+
+    def test_custom_base_path(self):
+        redis = Redis()
+        api = Api(redis.url, "--dashboard-base-path", "/ops/taskq")
+        try:
+            status, body, _ = api.request("GET", "/ops/taskq/", port=api.dashboard_port)
+            self.assertEqual(status, 200)
+            self.assertIn(b'src="/ops/taskq/assets/js/app.js"', body)
+            self.assertEqual(api.request("GET", "/admin/queues/", port=api.dashboard_port)[0], 404)
+            status, _, headers = api.request("GET", "/ops/taskq/session", port=api.dashboard_port)
+            self.assertIn("Path=/ops/taskq;", headers["Set-Cookie"])
+        finally:
+            api.stop()
+            redis.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--taskq", required=True)
+    parser.add_argument("--worker", required=True)
+    args, rest = parser.parse_known_args()
+    api_test.TASKQ = os.path.abspath(args.taskq)
+    api_test.TEST_WORKER = os.path.abspath(args.worker)
+    unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
