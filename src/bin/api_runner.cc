@@ -94,6 +94,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   options.max_wait = std::chrono::milliseconds(flags.max_wait_ms);
   const std::string redis_url = options.client.redis_url;
   const std::vector<api::ApiKey> api_keys = options.api_keys;
+  const std::string key_prefix = options.client.key_prefix;
 
   std::unique_ptr<ApiRunner> runner(new ApiRunner());
   auto service = api::ApiService::Open(std::move(options));
@@ -127,6 +128,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
     dash.api_url = "http://" + api_address->host + ":" + std::to_string(runner->api_port());
     dash.users = std::move(users);
     dash.api_keys = api_keys;
+    dash.redis = InspectorOptions{redis_url, key_prefix};
     runner->dashboard_ = std::make_unique<dashboard::DashboardService>(dash, *runner->service_);
     api::HttpServerOptions dash_server = server;
     dash_server.host = dashboard_address->host;

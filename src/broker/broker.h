@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "taskq/job.h"
+#include "taskq/job_event.h"
 #include "taskq/queue_counts.h"
 #include "taskq/queue_limits.h"
 #include "taskq/status.h"
@@ -221,6 +222,10 @@ class Broker {
   virtual Result<std::vector<Job>> ListJobs(const std::string& queue, JobState state,
                                             int64_t offset, int64_t limit) = 0;
   virtual Result<std::vector<std::string>> Queues() = 0;
+  // XREAD of the queues' event streams after the cursors (block: 0 = do not wait).
+  virtual Result<std::vector<JobEvent>> ReadEvents(std::span<EventCursor> cursors,
+                                                   std::chrono::milliseconds block,
+                                                   int32_t max_events) = 0;
   virtual Status RegisterQueue(const std::string& queue) = 0;
 
   // Worker registry (worker_heartbeat.lua, worker_list.lua). A description is a JSON object;

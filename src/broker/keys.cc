@@ -20,7 +20,8 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       rate_window_(base_ + "rl"),
       group_ring_(base_ + "gring"),
       groups_held_(base_ + "gheld"),
-      wake_channel_(base_ + "wake") {}
+      wake_channel_(base_ + "wake"),
+      events_(base_ + "events") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
 std::string WorkerRegistryKey(std::string_view prefix) {

@@ -31,6 +31,7 @@ class QueueKeys {
   const std::string& group_ring() const { return group_ring_; }      // LIST, groups' turns
   const std::string& groups_held() const { return groups_held_; }    // ZSET, held groups
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
+  const std::string& events() const { return events_; }              // STREAM, capped job events
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
@@ -55,6 +56,7 @@ class QueueKeys {
   std::string group_ring_;
   std::string groups_held_;
   std::string wake_channel_;
+  std::string events_;
 };
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).

@@ -651,6 +651,71 @@ class RedisBroker final : public Broker {
     return names;
   }
 
+  Result<std::vector<JobEvent>> ReadEvents(std::span<EventCursor> cursors,
+                                           std::chrono::milliseconds block,
+                                           int32_t max_events) override {
+    std::vector<JobEvent> out;
+    if (cursors.empty()) return out;
+    // A cursor "from now" starts at the stream's last entry (or its beginning, when there is no
+    // stream yet), so that nothing recorded between two reads is missed.
+    std::vector<Command> heads;
+    std::vector<size_t> starting;
+    for (size_t i = 0; i < cursors.size(); ++i) {
+      if (!cursors[i].last_id.empty()) continue;
+      heads.push_back({"XREVRANGE", Keys(cursors[i].queue).events(), "+", "-", "COUNT", "1"});
+      starting.push_back(i);
+    }
+    if (!heads.empty()) {
+      std::vector<Reply> replies;
+      TASKQ_RETURN_IF_ERROR(RunCommands(heads, &replies));
+      for (size_t j = 0; j < starting.size(); ++j) {
+        TASKQ_RETURN_IF_ERROR(ReplyError(replies[j], "XREVRANGE"));
+        ReplyView last = replies[j].view();
+        cursors[starting[j]].last_id =
+            last.size() > 0 && last[0].size() > 0 ? std::string(last[0][0].str()) : "0-0";
+      }
+    }
+    Command xread{"XREAD", "COUNT"};
+    xread.Add(static_cast<long long>(std::max(1, max_events)));
+    if (block.count() > 0) xread.Add("BLOCK").Add(static_cast<long long>(block.count()));
+    xread.Add("STREAMS");
+    for (const EventCursor& c : cursors) xread.Add(Keys(c.queue).events());
+    for (const EventCursor& c : cursors) xread.Add(c.last_id);
+    auto reply = Run(xread);
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "XREAD"));
+    const ReplyView streams = reply->view();  // nil when the block timed out
+    for (size_t s = 0; s < streams.size(); ++s) {
+      const std::string_view key = streams[s][0].str();
+      EventCursor* cursor = nullptr;
+      for (EventCursor& c : cursors) {
+        if (Keys(c.queue).events() == key) cursor = &c;
+      }
+      if (!cursor) continue;
+      const ReplyView entries = streams[s][1];
+      for (size_t e = 0; e < entries.size(); ++e) {
+        JobEvent event;
+        event.queue = cursor->queue;
+        event.stream_id = std::string(entries[e][0].str());
+        const ReplyView fields = entries[e][1];
+        for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+          const std::string_view name = fields[f].str(), value = fields[f + 1].str();
+          if (name == "e") event.kind = std::string(value);
+          if (name == "n") event.count = fields[f + 1].AsInt();
+          if (name != "ids") continue;
+          for (size_t start = 0; start < value.size();) {
+            const size_t comma = std::min(value.find(',', start), value.size());
+            event.job_ids.emplace_back(value.substr(start, comma - start));
+            start = comma + 1;
+          }
+        }
+        cursor->last_id = event.stream_id;
+        out.push_back(std::move(event));
+      }
+    }
+    return out;
+  }
+
   Status RegisterQueue(const std::string& queue) override {
     auto reply = Run(Command{"SADD", QueueRegistryKey(prefix_), queue});
     if (!reply.ok()) return reply.status();

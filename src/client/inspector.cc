@@ -53,6 +53,13 @@ class Inspector::Impl {
     return list;
   }
 
+  Result<std::vector<JobEvent>> WaitEvents(std::vector<EventCursor>& cursors,
+                                           std::chrono::milliseconds timeout, int32_t max_events) {
+    for (const EventCursor& c : cursors) TASKQ_RETURN_IF_ERROR(ValidateName("queue", c.queue));
+    std::lock_guard lock(mu_);
+    return broker_->ReadEvents(cursors, timeout, max_events);
+  }
+
  private:
   std::mutex mu_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by mu_
@@ -212,6 +219,12 @@ Result<RemoveOutcome> Inspector::Remove(const std::string& queue, const std::str
   TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
   return impl_->With(
       queue, [&](broker::Broker& b) { return b.Remove(queue, id, broker::RemoveMode::kRemove); });
+}
+
+Result<std::vector<JobEvent>> Inspector::WaitEvents(std::vector<EventCursor>& cursors,
+                                                    std::chrono::milliseconds timeout,
+                                                    int32_t max_events) {
+  return impl_->WaitEvents(cursors, timeout, max_events);
 }
 
 Result<int64_t> Inspector::Clean(const std::string& queue, JobState state,

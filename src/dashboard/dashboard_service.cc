@@ -13,6 +13,7 @@
 #include "api/api_error.h"
 #include "common/json_text.h"
 #include "dashboard/assets.h"
+#include "dashboard/event_hub.h"
 #include "dashboard/password_hash.h"
 #include "dashboard/session_store.h"
 
@@ -120,7 +121,11 @@ class DashboardService::Impl {
         keys_(options_.api_keys),
         login_required_(!options_.users.empty() || !options_.api_keys.empty()),
         sessions_(options_.sessions),
-        api_(api) {}
+        api_(api),
+        hub_(EventHubOptions{options_.redis, std::chrono::milliseconds(1000),
+                             std::chrono::milliseconds(5000), std::chrono::milliseconds(500),
+                             options_.max_streams},
+             [this](std::function<void(std::string)> deliver) { Snapshot(std::move(deliver)); }) {}
 
   void Handle(api::HttpRequest request, api::Respond respond) {
     Respond secured = [respond = std::move(respond)](api::HttpResponse r) {
@@ -148,7 +153,10 @@ class DashboardService::Impl {
     secured(api::ErrorResponse(404, "not_found", "no page at " + request.path));
   }
 
-  void Stop() { login_thread_.Stop(); }
+  void Stop() {
+    hub_.Stop();
+    login_thread_.Stop();
+  }
 
  private:
   using Respond = api::Respond;
@@ -367,6 +375,7 @@ class DashboardService::Impl {
                                         "sign in first (POST session), or open the dashboard"));
     }
     if (IsMutating(request.method) && !CsrfOk(request, *session)) return respond(CsrfError());
+    if (path == "/api/events") return respond(EventStream(request));
     request.path = std::move(path);
     const api::Scope scope = session->role == Role::kAdmin ? api::Scope::kAdmin : api::Scope::kRead;
     Respond no_store = [respond = std::move(respond)](api::HttpResponse r) {
@@ -376,11 +385,43 @@ class DashboardService::Impl {
     api_.HandleAs(std::move(request), scope, std::move(no_store));
   }
 
+  // GET BASE/api/events: the live updates (event_hub.h) as Server-Sent Events.
+  api::HttpResponse EventStream(const api::HttpRequest& request) {
+    if (request.method != "GET") return OnlyGet(request);
+    if (hub_.Full()) {
+      api::HttpResponse r = api::ErrorResponse(
+          503, "too_many_streams", "the dashboard serves its maximum of live streams; retry later");
+      r.headers.emplace_back("Retry-After", "5");
+      return r;
+    }
+    api::HttpResponse r;
+    r.content_type = "text/event-stream";
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy in front must not buffer it
+    r.body = "retry: 2000\n\n";                         // the browser reconnects 2 s after a drop
+    r.open_stream = [this](std::shared_ptr<api::ResponseStream> stream) {
+      hub_.Add(std::move(stream));
+    };
+    return r;
+  }
+
+  // The snapshot the hub sends: GET /api/queues, answered by the API itself.
+  void Snapshot(std::function<void(std::string)> deliver) {
+    api::HttpRequest request;
+    request.method = "GET";
+    request.path = "/api/queues";
+    api_.HandleAs(std::move(request), api::Scope::kRead,
+                  [deliver = std::move(deliver)](api::HttpResponse response) {
+                    if (response.status == 200) deliver(std::move(response.body));
+                  });
+  }
+
   const DashboardOptions options_;
   const api::ApiKeys keys_;
   const bool login_required_;
   SessionStore sessions_;
   api::ApiService& api_;
+  EventHub hub_;
   LoginThread login_thread_;  // last: its thread uses the members above
 };
 

@@ -11,6 +11,7 @@
 #include "api/api_service.h"
 #include "api/http_message.h"
 #include "dashboard/session_store.h"
+#include "taskq/inspector.h"
 
 namespace taskq::dashboard {
 
@@ -22,7 +23,8 @@ struct DashboardOptions {
   // the dashboard opens without login (only allowed on loopback; see api_runner).
   std::vector<api::ApiKey> api_keys;
   SessionStoreOptions sessions;
-  int max_streams = 100;  // live event streams open at once
+  InspectorOptions redis;    // where the live events are read
+  size_t max_streams = 100;  // live event streams open at once
 };
 
 class DashboardService {

@@ -7,7 +7,9 @@ binary against a real redis-server, over real HTTP. The page itself is tested in
     dashboard_http_test.py --taskq build/taskq --worker build/tests/taskq_test_worker
 """
 import argparse
+import json
 import os
+import socket
 import subprocess
 import sys
 import unittest
@@ -129,6 +131,108 @@ class OpenDashboardTest(unittest.TestCase):
         self.assertIn("SameSite=Strict", cookie)
         self.assertIn(f"Path={BASE}", cookie)
         return cookie
+
+
+class EventStream:
+    """A raw Server-Sent Events reader on the dashboard's BASE/api/events."""
+
+    def __init__(self, port, cookie):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall((f"GET {BASE}/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           f"Cookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n").encode())
+        self.buffer = b""
+        head = self._read_until(b"\r\n\r\n")
+        self.status_line = head.split(b"\r\n", 1)[0].decode()
+        self.headers = head.decode().lower()
+
+    def _read_until(self, marker):
+        while marker not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the stream closed")
+            self.buffer += chunk
+        part, self.buffer = self.buffer.split(marker, 1)
+        return part
+
+    def next_event(self):
+        """(name, data) of the next event; comments and retry lines are skipped."""
+        while True:
+            block = self._read_until(b"\n\n").decode()
+            name, data = None, None
+            for line in block.split("\n"):
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+            if name:
+                return name, data
+
+    def wait_for(self, predicate):
+        while True:
+            name, data = self.next_event()
+            if predicate(name, data):
+                return data
+
+    def close(self):
+        self.sock.close()
+
+
+class LiveEventsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = Api(cls.redis.url, "--job-types", "*")
+        cls.browser = Browser(cls.api)
+        cls.browser.request("GET", "/session")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.stop()
+        cls.redis.stop()
+
+    def test_stream_opens_with_a_snapshot_then_pushes_job_events_and_counts(self):
+        self.assertEqual(self.api.request("POST", "/api/jobs", {"type": "live", "data": {}})[0], 201)
+        stream = EventStream(self.api.dashboard_port, self.browser.cookie)
+        try:
+            self.assertIn("200", stream.status_line)
+            self.assertIn("content-type: text/event-stream", stream.headers)
+            name, first = stream.next_event()
+            self.assertEqual(name, "queues")
+            live = {q["name"]: q for q in first["queues"]}["live"]
+            self.assertEqual(live["counts"]["waiting"], 1)
+            status, job, _ = self.api.request("POST", "/api/jobs", {"type": "live", "data": {}})
+            self.assertEqual(status, 201)
+            event = stream.wait_for(lambda n, d: n == "job" and job["id"] in d["ids"])
+            self.assertEqual((event["queue"], event["event"], event["count"]),
+                             ("live", "enqueued", 1))
+            counts = stream.wait_for(lambda n, d: n == "queues")
+            self.assertEqual({q["name"]: q for q in counts["queues"]}["live"]["counts"]["waiting"],
+                             2)
+            # An action through the dashboard shows up too.
+            self.assertEqual(self.browser.request(
+                "DELETE", f"/api/jobs/{job['id']}?queue=live")[0], 200)
+            event = stream.wait_for(lambda n, d: n == "job" and d["event"] == "removed")
+            self.assertEqual(event["ids"], [job["id"]])
+        finally:
+            stream.close()
+
+    def test_a_queue_created_while_watching_is_followed_from_its_first_job(self):
+        stream = EventStream(self.api.dashboard_port, self.browser.cookie)
+        try:
+            self.assertEqual(stream.next_event()[0], "queues")
+            status, job, _ = self.api.request("POST", "/api/jobs", {"type": "fresh", "data": {}})
+            self.assertEqual(status, 201)
+            event = stream.wait_for(lambda n, d: n == "job" and d["queue"] == "fresh")
+            self.assertEqual((event["event"], event["ids"]), ("enqueued", [job["id"]]))
+        finally:
+            stream.close()
+
+    def test_the_stream_needs_a_session(self):
+        stream = EventStream(self.api.dashboard_port, "taskq_session=" + "0" * 64)
+        try:
+            self.assertIn("401", stream.status_line)
+        finally:
+            stream.close()
 
 
 class LoginDashboardTest(unittest.TestCase):

@@ -24,12 +24,14 @@ Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk =
   same job), and tokens only grow.
 Cost: a fixed number of Redis calls per claim (about 11, 4 to 6 more with a rate limit),
   whatever n is.
+Events (events.lua): 'active' with the claimed ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
 --!include requeue.lua
 --!include rate_window.lua
 --!include group_claim.lua
+--!include events.lua
 local base = ARGV[1]
 local n, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local promote_limit = tonumber(ARGV[4])
@@ -188,4 +190,5 @@ redis.call('HSET', KEYS[7], unpack(state_args))
 redis.call('ZADD', KEYS[5], unpack(active_args))
 local bodies = redis.call('MGET', unpack(job_keys))
 for i = 1, count do out[5 + 4 * (i - 1) + 2] = bodies[i] or '' end
+emit_event(base, 'active', ids)
 return out

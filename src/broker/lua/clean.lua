@@ -2,9 +2,11 @@
 KEYS[1] the completed or dead zset
 ARGV[1] key base   ARGV[2] older_than_ms (>= 0)   ARGV[3] limit (1..10000)
 Returns: the number of jobs removed (call again while it returns `limit`).
+Events (events.lua): 'removed' with the removed ids, when there are any.
 ]]
 --!include now.lua
 --!include delete_jobs.lua
+--!include events.lua
 local base = ARGV[1]
 local older, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
 if not older or older < 0 or not limit or limit < 1 or limit > 10000 then
@@ -16,4 +18,5 @@ for i = 1, #ids, 1000 do
   delete_jobs(base, chunk)
   redis.call('ZREM', KEYS[1], unpack(chunk))
 end
+emit_event(base, 'removed', ids)
 return #ids

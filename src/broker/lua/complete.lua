@@ -10,12 +10,14 @@ Writes: the state record gets st = completed, tf = now, tk = ""; result gets the
   zset. meta.completed counts completions. Unique keys the jobs held are released (unique.lua).
 Publishes: "" on base.."wake" when the queue has a concurrency limit (a slot is free).
 Cost: a fixed number of Redis calls per batch (about 8, plus 5 when retention removes jobs).
+Events (events.lua): 'completed' with the completed ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
 --!include unique.lua
 --!include delete_jobs.lua
 --!include slots_freed.lua
+--!include events.lua
 local base = ARGV[1]
 local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then
@@ -57,5 +59,6 @@ if #done > 0 then
   unique_release(base, done)
   trim_finished(base, KEYS[2], keep_count, keep_age, now)
   slots_freed(base, KEYS[3], done, now, false)
+  emit_event(base, 'completed', done)
 end
 return results

@@ -32,8 +32,10 @@ Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; ot
 Fast path: one job of priority 0 with no delay and no group, to a queue that takes no group from
   the data and has no priority aging (the common single enqueue), skips the general code below, whose setup costs more than
   the Redis calls it makes (docs/architecture.md).
+Events (events.lua): 'enqueued' with the created ids (delayed ones first), when there are any.
 ]]
 --!include now.lua
+--!include events.lua
 local base = ARGV[1]
 -- The queue's group field and priority aging (queue_limits.lua); either one means the general
 -- path. Read once, for both paths.
@@ -49,6 +51,7 @@ if #ARGV == 5 and ARGV[2] == '1' and ARGV[5] == '' and ARGV[3] ~= ''
   end
   redis.call('RPUSH', KEYS[1], id)
   redis.call('PUBLISH', base .. 'wake', '')
+  emit_event(base, 'enqueued', {id})
   return {1}
 end
 --!include state.lua
@@ -177,4 +180,7 @@ if #delayed > 0 then redis.call('ZADD', KEYS[3], unpack(delayed)) end
 if #new_states > 0 then redis.call('HSET', KEYS[5], unpack(new_states)) end
 unique_finish(base, n, uniques, hits, created, results)
 if any then redis.call('PUBLISH', base .. 'wake', '') end
+local enqueued = ids_of_scored(delayed)
+for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end
+emit_event(base, 'enqueued', enqueued)
 return results

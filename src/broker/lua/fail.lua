@@ -13,12 +13,14 @@ Writes: e:<id> gets the error pushed at its head, trimmed to the cap; the state 
   applied to dead; meta.failed counts. Unique keys held by dead jobs are released (unique.lua).
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
   when the queue has a concurrency limit (a slot is free).
+Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
 --!include unique.lua
 --!include delete_jobs.lua
 --!include slots_freed.lua
+--!include events.lua
 local base = ARGV[1]
 local n, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3])
 local keep_count, keep_age = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -76,10 +78,12 @@ slots_freed(base, KEYS[4], left_active, now, #retry > 0)  -- a retry publishes b
 if #retry > 0 then
   redis.call('ZADD', KEYS[2], unpack(retry))
   redis.call('PUBLISH', base .. 'wake', '')
+  emit_event(base, 'retrying', ids_of_scored(retry))
 end
 if #dead > 0 then
   redis.call('ZADD', KEYS[3], unpack(dead))
   unique_release(base, dead, 2)
   trim_finished(base, KEYS[3], keep_count, keep_age, now)
+  emit_event(base, 'dead', ids_of_scored(dead))
 end
 return results

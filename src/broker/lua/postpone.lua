@@ -14,10 +14,12 @@ Writes: the state record gets st = delayed, a - 1, tk = ""; delayed gets the id 
   (slots_freed.lua); when due they go back to their group.
 Publishes: "" on base.."wake" when a job was postponed: idle workers re-arm their timers for its
   due time, and a slot of a concurrency limit is free.
+Events (events.lua): 'delayed' with the postponed ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
 --!include slots_freed.lua
+--!include events.lua
 local base = ARGV[1]
 local n, max_logs = tonumber(ARGV[2]), tonumber(ARGV[3])
 if not n or n < 1 or #ARGV ~= 3 + 4 * n or not max_logs or max_logs < 1 then
@@ -63,5 +65,6 @@ if #postponed > 0 then
   redis.call('ZADD', KEYS[2], unpack(delayed))
   slots_freed(base, base .. 'meta', postponed, now, true)  -- it publishes below anyway
   redis.call('PUBLISH', base .. 'wake', '')
+  emit_event(base, 'delayed', postponed)
 end
 return results

@@ -4,9 +4,11 @@ ARGV[1] key base   ARGV[2] id
 Returns: 1 promoted, 0 the job is not delayed or retrying (or does not exist).
 Writes: its state record (if it has one) gets st = waiting.
 Publishes: "" on base.."wake" when promoted.
+Events (events.lua): 'waiting' with the id, when there are any.
 ]]
 --!include state.lua
 --!include requeue.lua
+--!include events.lua
 local base, id = ARGV[1], ARGV[2]
 if redis.call('ZREM', KEYS[1], id) == 0 and redis.call('ZREM', KEYS[2], id) == 0 then return 0 end
 local value = redis.call('HGET', KEYS[6], id)
@@ -19,4 +21,5 @@ if value and record then
 end
 requeue(base, KEYS[3], KEYS[4], KEYS[5], {id}, {priority}, false)
 redis.call('PUBLISH', base .. 'wake', '')
+emit_event(base, 'waiting', {id})
 return 1

@@ -12,6 +12,7 @@ Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets
   released (unique.lua).
 Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue with a concurrency
   limit (a slot is free).
+Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
@@ -19,6 +20,7 @@ Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue w
 --!include delete_jobs.lua
 --!include requeue.lua
 --!include slots_freed.lua
+--!include events.lua
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -65,4 +67,6 @@ if #dead > 0 then
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
 if #requeued > 0 then redis.call('PUBLISH', base .. 'wake', '') end
+emit_event(base, 'waiting', requeued)
+emit_event(base, 'dead', ids_of_scored(dead))
 return {#requeued, #dead / 2}

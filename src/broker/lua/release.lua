@@ -7,11 +7,13 @@ Returns: the number of jobs handed back (a pair whose token is stale is skipped,
 Writes: state record st = waiting, tk = "", a - 1; the jobs go to the head of their priority, in
   the order given.
 Publishes: "" on base.."wake" when a job was handed back.
+Events (events.lua): 'waiting' with the released ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
 --!include requeue.lua
 --!include slots_freed.lua
+--!include events.lua
 local base = ARGV[1]
 if #ARGV % 2 ~= 1 then return redis.error_reply('ERR invalid arguments') end
 if #ARGV == 1 then return 0 end
@@ -41,4 +43,5 @@ redis.call('ZREM', KEYS[1], unpack(released))
 slots_freed(base, KEYS[4], released, now_ms(), true)  -- it publishes below anyway
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
 redis.call('PUBLISH', base .. 'wake', '')
+emit_event(base, 'waiting', released)
 return #released

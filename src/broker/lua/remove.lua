@@ -14,11 +14,13 @@ Note: removing a waiting priority-0 job is O(length of the wait list) (LREM); re
   waiting job of a group is O(number of groups) (LREM on the group ring).
 Grouped jobs (requeue.lua): a waiting one is removed from its group's zset (meta.gwaiting - 1);
   a group left without waiting jobs leaves the ring and gheld.
+Events (events.lua): 'removed' with the id (not for a stop request), when there are any.
 ]]
 --!include state.lua
 --!include unique.lua
 --!include delete_jobs.lua
 --!include group_unqueue.lua
+--!include events.lua
 local base, id, mode = ARGV[1], ARGV[2], ARGV[3]
 if mode ~= 'cancel' and mode ~= 'remove' then return redis.error_reply('ERR invalid mode') end
 if redis.call('EXISTS', base .. 'j:' .. id) == 0 then return 0 end
@@ -41,4 +43,5 @@ end
 if found == 0 and not unqueue_grouped(base, id) then redis.call('LREM', KEYS[1], 1, id) end
 unique_release(base, {id})
 delete_jobs(base, {id})
+emit_event(base, 'removed', {id})
 return 1

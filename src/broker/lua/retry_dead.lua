@@ -5,9 +5,11 @@ ARGV[1] key base   ARGV[2] limit (1..1000)   ARGV[3 ..] ids (optional)
 Returns: the number of jobs moved (ids that are not dead are skipped; a repeated id moves once).
 Writes: state record st = waiting, a = 0, s = 0, tf = 0, tk = "", cx = 0; the error history is kept.
 Publishes: "" on base.."wake" when a job moved.
+Events (events.lua): 'waiting' with the moved ids, when there are any.
 ]]
 --!include state.lua
 --!include requeue.lua
+--!include events.lua
 local base = ARGV[1]
 local limit = tonumber(ARGV[2])
 if not limit or limit < 1 or limit > 1000 then return redis.error_reply('ERR invalid limit') end
@@ -34,4 +36,5 @@ end
 redis.call('HSET', KEYS[5], unpack(states))
 requeue(base, KEYS[2], KEYS[3], KEYS[4], ids, priorities, false)
 redis.call('PUBLISH', base .. 'wake', '')
+emit_event(base, 'waiting', ids)
 return #ids

@@ -1,0 +1,29 @@
+// Changes to the jobs of a queue, as the scripts that make them record them in the queue's
+// capped event stream (docs/redis-keys.md). For live views: a reader that falls more than the
+// stream's cap (about 1000 entries) behind misses the oldest events, so treat them as hints to
+// re-read, not as a ledger.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace taskq {
+
+struct JobEvent {
+  std::string queue;
+  std::string stream_id;  // "<ms>-<seq>": the Redis time it was recorded, then a sequence
+  // enqueued, active, completed, retrying, dead, removed, waiting (retried, promoted, requeued)
+  // or delayed (postponed).
+  std::string kind;
+  int64_t count = 0;                 // jobs that changed
+  std::vector<std::string> job_ids;  // the first 100 of them
+};
+
+// Where a reader is in one queue's stream.
+struct EventCursor {
+  std::string queue;
+  std::string last_id;  // empty: only events recorded from the first read on
+};
+
+}  // namespace taskq
