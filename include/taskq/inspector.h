@@ -23,6 +23,31 @@ struct InspectorOptions {
   std::string key_prefix = "taskq";
 };
 
+// Which jobs Inspector::Scan keeps: those meeting every criterion given.
+struct JobFilter {
+  std::string type;   // the job's type, exactly; empty: any
+  std::string error;  // a case-insensitive substring of its latest error message; empty: any
+  // A field of its data by path ({"customer", "email"}); empty: no field criterion. A string
+  // field matches when it equals `value`, any other JSON value when its compact JSON text does
+  // ("42", "true", "null", "{\"a\":1}").
+  std::vector<std::string> field;
+  std::string value;
+
+  static constexpr size_t kMaxTextBytes = 256;  // error, value and each field segment
+  static constexpr size_t kMaxPathSegments = 8;
+
+  bool empty() const { return type.empty() && error.empty() && field.empty(); }
+  // kInvalidArgument naming type, error, field or value when one breaks a rule or a limit.
+  Status Validate() const;
+  bool Matches(const Job& job) const;
+};
+
+struct JobScan {
+  std::vector<Job> jobs;  // the matches, in the listing's order
+  int64_t scanned = 0;    // jobs examined; continue from offset + scanned
+  bool at_end = false;    // the state's end was reached
+};
+
 class Inspector {
  public:
   struct WorkerList {
@@ -43,10 +68,19 @@ class Inspector {
   Result<QueueCounts> Counts(const std::string& queue);
   // Processing and wait-time histograms per job type, as workers reported them (every few s).
   Result<QueueTimings> Timings(const std::string& queue);
-  // Waiting, delayed, retrying and active in run order; completed and dead newest first.
-  // limit in [1, 1000].
+  // Waiting, delayed, retrying and active in run order; completed and dead newest first;
+  // kReversed turns that round. limit in [1, 1000].
   Result<std::vector<Job>> List(const std::string& queue, JobState state, int64_t offset,
-                                int64_t limit);
+                                int64_t limit, ListOrder order = ListOrder::kDefault);
+  // Examines the jobs of `state` from `offset`, in `order`, until `limit` (1..1000) match the
+  // filter, `max_scan` (1..kMaxScan) were examined or the state ends. Reads kScanChunk jobs per
+  // round trip pair (their ids, then the jobs), so one call is bounded in time and memory
+  // whatever the state holds.
+  static constexpr int64_t kMaxScan = 50000;
+  static constexpr int64_t kScanChunk = 500;
+  Result<JobScan> Scan(const std::string& queue, JobState state, const JobFilter& filter,
+                       int64_t offset, int64_t max_scan, int64_t limit,
+                       ListOrder order = ListOrder::kDefault);
   Result<bool> Pause(const std::string& queue);   // true if it was running
   Result<bool> Resume(const std::string& queue);  // true if it was paused
   // Replaces the queue's limits (all workers obey them at their next claim); kInvalidArgument

@@ -30,6 +30,10 @@ enum class RemoveOutcome {
 };
 std::optional<JobState> ParseJobState(std::string_view name);
 
+// The order of a listing of one state: its own (waiting, delayed, retrying and active in run
+// order, completed and dead newest first) or the reverse of it.
+enum class ListOrder { kDefault, kReversed };
+
 struct AttemptError {
   int32_t attempt = 0;
   int64_t at_ms = 0;  // Redis time

@@ -22,31 +22,44 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
   return response;
 }
 
-HttpResponse StatusResponse(const Status& status) {
-  switch (status.code()) {
+ErrorKind ErrorKindOf(StatusCode code) {
+  switch (code) {
     case StatusCode::kOk:
-      return ErrorResponse(500, "internal", "an OK status was rendered as an error");
+    case StatusCode::kInternal:
+      break;
     case StatusCode::kInvalidArgument:
-      return ErrorResponse(422, "invalid_field", status.message(), status.field());
+      return {422, "invalid_field"};
     case StatusCode::kNotFound:
-      return ErrorResponse(404, "not_found", status.message(), status.field());
+      return {404, "not_found"};
     case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kStaleToken:
-      return ErrorResponse(409, "conflict", status.message(), status.field());
+      return {409, "conflict"};
     case StatusCode::kResourceExhausted:
-      return ErrorResponse(413, "too_large", status.message(), status.field());
+      return {413, "too_large"};
+    case StatusCode::kUnavailable:
+      return {503, "unavailable"};
+    case StatusCode::kDeadlineExceeded:
+      return {504, "timeout"};
+  }
+  return {500, "internal"};
+}
+
+HttpResponse StatusResponse(const Status& status) {
+  if (status.ok()) return ErrorResponse(500, "internal", "an OK status was rendered as an error");
+  const ErrorKind kind = ErrorKindOf(status.code());
+  switch (status.code()) {
     case StatusCode::kUnavailable: {
-      HttpResponse r = ErrorResponse(503, "unavailable", status.message());
+      HttpResponse r = ErrorResponse(kind.http_status, kind.code, status.message());
       r.headers.emplace_back("Retry-After", "1");
       return r;
     }
     case StatusCode::kDeadlineExceeded:
-      return ErrorResponse(504, "timeout", status.message());
     case StatusCode::kInternal:
-      break;
+      return ErrorResponse(kind.http_status, kind.code, status.message());
+    default:
+      return ErrorResponse(kind.http_status, kind.code, status.message(), status.field());
   }
-  return ErrorResponse(500, "internal", status.message());
 }
 
 }  // namespace taskq::api

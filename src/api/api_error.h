@@ -14,6 +14,13 @@ namespace taskq::api {
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message,
                            std::string_view field = {});
 
+// The HTTP status and error code a Status is answered with.
+struct ErrorKind {
+  int http_status;
+  std::string_view code;
+};
+ErrorKind ErrorKindOf(StatusCode code);
+
 // kInvalidArgument 422 invalid_field, kNotFound 404 not_found, kAlreadyExists 409 conflict,
 // kFailedPrecondition 409 conflict, kResourceExhausted 413 too_large, kUnavailable 503 with
 // Retry-After, kDeadlineExceeded 504 timeout, anything else 500 internal.

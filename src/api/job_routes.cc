@@ -3,18 +3,16 @@
 
 #include "api/api_context.h"
 #include "api/api_error.h"
+#include "api/job_actions.h"
 #include "api/job_json.h"
 #include "api/query.h"
 #include "common/job_codec.h"
+#include "common/json_text.h"
 
 namespace taskq::api {
 namespace {
 
 bool Finished(JobState state) { return state == JobState::kCompleted || state == JobState::kDead; }
-
-HttpResponse JobNotFound(const std::string& id) {
-  return ErrorResponse(404, "not_found", "no job with id '" + id + "'", "id");
-}
 
 // Resolves {id} (and ?queue=) on a backend thread, then runs `then` with the job.
 void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& params,
@@ -25,7 +23,7 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
             [queue = std::move(queue), id = std::move(id), then = std::move(then)](Backend& b) {
               auto job = b.inspector->Find(id, queue);
               if (!job.ok()) return StatusResponse(job.status());
-              if (!job->has_value()) return JobNotFound(id);
+              if (!job->has_value()) return StatusResponse(JobNotFound(id));
               return then(b, **job);
             });
 }
@@ -48,7 +46,8 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
                          // Removed meanwhile; a ttl key outlives its holder (docs/redis-keys.md).
                          if (!job->has_value() && existing.unique_hit)
                            return respond(JsonResponse(200, RenderEnqueueResult(existing)));
-                         if (!job->has_value()) return respond(JobNotFound(existing.id));
+                         if (!job->has_value())
+                           return respond(StatusResponse(JobNotFound(existing.id)));
                          respond(JsonResponse(200, RenderExistingJob(**job, existing)));
                        });
                      });
@@ -70,54 +69,32 @@ void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Res
   });
 }
 
-void Cancel(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
-  WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
-    auto outcome = b.client->Cancel(job.queue, job.id);
+// Retry, promote, cancel or remove one job (job_actions.h). Retry and promote answer the state the
+// job is in now; cancel and remove what became of it (202 while a cancelled job still runs).
+void RunAction(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond,
+               JobAction action) {
+  WithJob(ctx, request, params, std::move(respond), [action](Backend& b, const Job& job) {
+    auto outcome = ApplyJobAction(b, action, job);
     if (!outcome.ok()) return StatusResponse(outcome.status());
-    const std::string head = "{\"id\":\"" + job.id + "\",\"queue\":\"" + job.queue + "\",";
+    std::string body = "{\"id\":" + JsonString(job.id) + ",\"queue\":" + JsonString(job.queue);
     switch (*outcome) {
-      case RemoveOutcome::kRemoved:
-        return JsonResponse(200, head + "\"outcome\":\"removed\"}");
-      case RemoveOutcome::kStopRequested:
-        return JsonResponse(202, head + "\"outcome\":\"stop_requested\"}");
-      case RemoveOutcome::kNotFound:
-        return JobNotFound(job.id);
-      case RemoveOutcome::kRefused:
+      case ActionOutcome::kWaiting:
+        return JsonResponse(200, body + ",\"state\":\"waiting\"}");
+      case ActionOutcome::kRemoved:
+        return JsonResponse(200, body + ",\"outcome\":\"removed\"}");
+      case ActionOutcome::kStopRequested:
         break;
     }
-    return ErrorResponse(409, "conflict",
-                         std::string("the job is ") + JobStateName(job.state) +
-                             "; only waiting, delayed, retrying or active jobs can be cancelled");
+    return JsonResponse(202, body + ",\"outcome\":\"stop_requested\"}");
   });
 }
 
-// Dead: back to waiting with a fresh set of attempts. Retrying: its backoff is cut short.
-void Retry(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
-  WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
-    auto moved = b.inspector->Retry(job);
-    if (!moved.ok()) return StatusResponse(moved.status());
-    if (!*moved) {
-      return ErrorResponse(409, "conflict",
-                           std::string("the job is ") + JobStateName(job.state) +
-                               "; only dead or retrying jobs can be retried");
-    }
-    return JsonResponse(
-        200, "{\"id\":\"" + job.id + "\",\"queue\":\"" + job.queue + "\",\"state\":\"waiting\"}");
-  });
-}
-
-void Promote(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
-  WithJob(ctx, request, params, std::move(respond), [](Backend& b, const Job& job) {
-    auto promoted = b.inspector->Promote(job.queue, job.id);
-    if (!promoted.ok()) return StatusResponse(promoted.status());
-    if (!*promoted) {
-      return ErrorResponse(409, "conflict",
-                           std::string("the job is ") + JobStateName(job.state) +
-                               "; only delayed or retrying jobs can be promoted");
-    }
-    return JsonResponse(
-        200, "{\"id\":\"" + job.id + "\",\"queue\":\"" + job.queue + "\",\"state\":\"waiting\"}");
-  });
+// Adapts RunAction for one action to a route handler.
+RouteHandler ActionRoute(ApiContext& ctx, JobAction action) {
+  return BindRoute(ctx,
+                   [action](ApiContext& c, HttpRequest&& r, const RouteParams& p, Respond respond) {
+                     RunAction(c, std::move(r), p, std::move(respond), action);
+                   });
 }
 
 // Long poll: re-checks the job on a backend thread with growing pauses (5 ms up to 200 ms)
@@ -132,7 +109,7 @@ struct WaitState {
 void WaitStep(BackendPool& pool, std::shared_ptr<WaitState> wait, Backend& b) {
   auto job = b.inspector->Find(wait->id, wait->queue);
   if (!job.ok()) return wait->respond(StatusResponse(job.status()));
-  if (!job->has_value()) return wait->respond(JobNotFound(wait->id));
+  if (!job->has_value()) return wait->respond(StatusResponse(JobNotFound(wait->id)));
   if (Finished((*job)->state)) return wait->respond(JsonResponse(200, RenderJob(**job)));
   wait->queue = (*job)->queue;  // found once: look only there from now on
   const auto now = std::chrono::steady_clock::now();
@@ -193,21 +170,29 @@ void AddJobRoutes(Router& router, ApiContext& ctx) {
               "",
               "CancelResult",
               {200, 202, 404, 409}},
-             bind(Cancel));
+             ActionRoute(ctx, JobAction::kCancel));
   router.Add("POST", "/api/jobs/{id}/retry", Scope::kAdmin,
              {"Retry a dead job (or cut a retrying job's backoff short).",
               {"queue:string:the job's queue"},
               "",
               "StateResult",
               {200, 404, 409}},
-             bind(Retry));
+             ActionRoute(ctx, JobAction::kRetry));
   router.Add("POST", "/api/jobs/{id}/promote", Scope::kAdmin,
              {"Run a delayed or retrying job now.",
               {"queue:string:the job's queue"},
               "",
               "StateResult",
               {200, 404, 409}},
-             bind(Promote));
+             ActionRoute(ctx, JobAction::kPromote));
+  router.Add("POST", "/api/jobs/{id}/remove", Scope::kAdmin,
+             {"Remove a job that is not running (waiting, delayed, retrying, completed or dead) "
+              "with all its keys; an active job is 409 (cancel it instead).",
+              {"queue:string:the job's queue"},
+              "",
+              "CancelResult",
+              {200, 404, 409}},
+             ActionRoute(ctx, JobAction::kRemove));
   router.Add("GET", "/api/jobs/{id}/wait", Scope::kRead,
              {"Wait until the job is completed or dead (200), or answer 408 with the job as it is "
               "when timeout_ms passes.",

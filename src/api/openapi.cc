@@ -74,7 +74,17 @@ constexpr const char* kSchemas = R"({
   "JobPage": {"type": "object", "properties": {"queue": {"type": "string"},
     "state": {"type": "string"}, "jobs": {"type": "array",
     "items": {"$ref": "#/components/schemas/Job"}},
+    "scanned": {"type": "integer", "description": "with a filter: jobs examined"},
     "next_cursor": {"type": ["string", "null"]}}},
+  "JobActionsRequest": {"type": "object", "required": ["action", "ids"],
+    "additionalProperties": false, "properties": {
+    "action": {"type": "string", "enum": ["retry", "promote", "cancel", "remove"]},
+    "ids": {"type": "array", "minItems": 1, "maxItems": 1000,
+      "items": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"}}}},
+  "JobActionsResult": {"type": "object", "properties": {"queue": {"type": "string"},
+    "action": {"type": "string"}, "done": {"type": "array", "items": {"type": "string"}},
+    "failed": {"type": "array", "items": {"type": "object", "properties": {
+      "id": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}}}},
   "CancelResult": {"type": "object", "properties": {"id": {"type": "string"},
     "queue": {"type": "string"}, "outcome": {"type": "string",
     "enum": ["removed", "stop_requested"]}}},

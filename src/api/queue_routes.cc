@@ -7,8 +7,10 @@
 
 #include "api/api_context.h"
 #include "api/api_error.h"
+#include "api/job_actions.h"
 #include "api/job_json.h"
 #include "api/query.h"
+#include "common/job_codec.h"
 #include "common/json_text.h"
 
 namespace taskq::api {
@@ -104,8 +106,60 @@ void GetQueue(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond
   });
 }
 
+// reverse=true|false: the opposite of the state's own order.
+Result<ListOrder> OrderParam(std::string_view query) {
+  auto text = QueryParam(query, "reverse");
+  if (!text || *text == "false") return ListOrder::kDefault;
+  if (*text == "true") return ListOrder::kReversed;
+  return InvalidArgument("reverse", "must be true or false");
+}
+
+// type, error, and field with value: the filter of a job listing (empty when none is given).
+Result<JobFilter> FilterParams(std::string_view query) {
+  JobFilter filter;
+  filter.type = QueryParam(query, "type").value_or("");
+  filter.error = QueryParam(query, "error").value_or("");
+  auto field = QueryParam(query, "field");
+  auto value = QueryParam(query, "value");
+  if (field && !value) return InvalidArgument("value", "is required with field");
+  if (value && !field) return InvalidArgument("field", "is required with value");
+  if (field) {
+    // A dotted path into the job's data; "data." in front names the data itself.
+    std::string_view path = *field;
+    if (path.starts_with("data.")) path.remove_prefix(5);
+    if (path.size() > JobFilter::kMaxTextBytes) {
+      return InvalidArgument("field", "must be at most 256 bytes");
+    }
+    for (size_t from = 0;;) {
+      const size_t dot = path.find('.', from);
+      filter.field.emplace_back(path.substr(from, dot - from));
+      if (dot == std::string_view::npos) break;
+      from = dot + 1;
+    }
+    filter.value = std::move(*value);
+  }
+  TASKQ_RETURN_IF_ERROR(filter.Validate());
+  return filter;
+}
+
+std::string NextCursor(int64_t offset, bool at_end) {
+  return at_end ? "null" : "\"" + std::to_string(offset) + "\"";
+}
+
+std::string RenderJobPage(const std::string& queue, JobState state, const std::vector<Job>& jobs) {
+  std::string body =
+      "{\"queue\":" + JsonString(queue) + ",\"state\":\"" + JobStateName(state) + "\",\"jobs\":[";
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (i) body += ',';
+    body += RenderJob(jobs[i], false);
+  }
+  return body + "]";
+}
+
 // Paging by an opaque cursor (the offset into the state's order): each page costs one range read
-// plus one read per job listed, however long the queue.
+// plus one read per job listed, however long the queue. With a filter, the page holds the
+// matches among at most `scan` jobs from the cursor (Inspector::Scan), and the cursor continues
+// after the last job examined.
 void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
   auto state = StateParam(request.query, false);
   if (!state.ok()) return respond(StatusResponse(state.status()));
@@ -113,25 +167,30 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
   if (!limit.ok()) return respond(StatusResponse(limit.status()));
   auto offset = QueryInt(request.query, "cursor", 0, 0, int64_t{1} << 40);
   if (!offset.ok()) return respond(StatusResponse(offset.status()));
-  OnBackend(
-      ctx, std::move(respond),
-      [queue = params["queue"], state = *state, limit = *limit, offset = *offset](Backend& b) {
-        if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
-        auto jobs = b.inspector->List(queue, state, offset, limit);
-        if (!jobs.ok()) return StatusResponse(jobs.status());
-        std::string body = "{\"queue\":" + JsonString(queue) + ",\"state\":\"" +
-                           JobStateName(state) + "\",\"jobs\":[";
-        for (size_t i = 0; i < jobs->size(); ++i) {
-          if (i) body += ',';
-          body += RenderJob((*jobs)[i], false);
-        }
-        body += "],\"next_cursor\":";
-        body += static_cast<int64_t>(jobs->size()) == limit
-                    ? "\"" + std::to_string(offset + limit) + "\""
-                    : std::string("null");
-        body += '}';
-        return JsonResponse(200, std::move(body));
-      });
+  auto order = OrderParam(request.query);
+  if (!order.ok()) return respond(StatusResponse(order.status()));
+  auto filter = FilterParams(request.query);
+  if (!filter.ok()) return respond(StatusResponse(filter.status()));
+  auto scan = QueryInt(request.query, "scan", 10000, 1, Inspector::kMaxScan);
+  if (!scan.ok()) return respond(StatusResponse(scan.status()));
+  OnBackend(ctx, std::move(respond),
+            [queue = params["queue"], state = *state, limit = *limit, offset = *offset,
+             order = *order, filter = std::move(*filter), scan = *scan](Backend& b) {
+              if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+              if (filter.empty()) {
+                auto jobs = b.inspector->List(queue, state, offset, limit, order);
+                if (!jobs.ok()) return StatusResponse(jobs.status());
+                const bool full = static_cast<int64_t>(jobs->size()) == limit;
+                return JsonResponse(200, RenderJobPage(queue, state, *jobs) + ",\"next_cursor\":" +
+                                             NextCursor(offset + limit, !full) + "}");
+              }
+              auto found = b.inspector->Scan(queue, state, filter, offset, scan, limit, order);
+              if (!found.ok()) return StatusResponse(found.status());
+              return JsonResponse(
+                  200, RenderJobPage(queue, state, found->jobs) +
+                           fmt::format(",\"scanned\":{},\"next_cursor\":{}}}", found->scanned,
+                                       NextCursor(offset + found->scanned, found->at_end)));
+            });
 }
 
 void SetPaused(ApiContext& ctx, const RouteParams& params, Respond respond, bool pause) {
@@ -188,6 +247,77 @@ void RetryDead(ApiContext& ctx, HttpRequest&& request, const RouteParams& params
             });
 }
 
+// Body {"action": "retry"|"promote"|"cancel"|"remove", "ids": [1 to 1000 job ids]}: each job is
+// handled like its single-job route (job_actions.h), one after the other on one backend thread
+// (two round trips per job: read it, act); a job that fails is reported and the others go on.
+void JobActions(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
+                Respond respond) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(request.body, ec);
+  if (ec) return respond(ErrorResponse(400, "malformed_json", "the body is not valid JSON"));
+  if (!v.is_object()) {
+    return respond(ErrorResponse(422, "invalid_field", "must be an object", "(body)"));
+  }
+  std::optional<JobAction> action;
+  std::vector<std::string> ids;
+  bool has_ids = false;
+  for (const auto& [key, value] : v.get_object()) {
+    if (key == "action") {
+      if (value.is_string()) action = ParseJobAction(value.get_string());
+      if (!action) {
+        return respond(ErrorResponse(422, "invalid_field",
+                                     "must be one of retry, promote, cancel, remove", "action"));
+      }
+    } else if (key == "ids") {
+      if (!value.is_array() || value.get_array().empty() || value.get_array().size() > 1000) {
+        return respond(
+            ErrorResponse(422, "invalid_field", "must be an array of 1 to 1000 job ids", "ids"));
+      }
+      has_ids = true;
+      for (const auto& id : value.get_array()) {
+        const std::string field = "ids[" + std::to_string(ids.size()) + "]";
+        if (!id.is_string())
+          return respond(ErrorResponse(422, "invalid_field", "must be a string", field));
+        if (Status s = ValidateJobId(id.get_string()); !s.ok()) {
+          return respond(ErrorResponse(422, "invalid_field", s.message(), field));
+        }
+        ids.emplace_back(id.get_string());
+      }
+    } else {
+      return respond(ErrorResponse(422, "invalid_field", "unknown field", std::string(key)));
+    }
+  }
+  if (!action) return respond(ErrorResponse(422, "invalid_field", "is required", "action"));
+  if (!has_ids) return respond(ErrorResponse(422, "invalid_field", "is required", "ids"));
+  OnBackend(ctx, std::move(respond),
+            [queue = params["queue"], action = *action, ids = std::move(ids)](Backend& b) {
+              if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+              std::string done, failed;
+              for (const std::string& id : ids) {
+                auto job = b.inspector->Find(id, queue);
+                Status status = job.ok() ? Status::Ok() : job.status();
+                if (status.ok() && !job->has_value()) status = JobNotFound(id);
+                if (status.ok()) {
+                  auto outcome = ApplyJobAction(b, action, **job);
+                  if (!outcome.ok()) status = outcome.status();
+                }
+                std::string& list = status.ok() ? done : failed;
+                if (!list.empty()) list += ',';
+                if (status.ok()) {
+                  list += JsonString(id);
+                } else {
+                  list += fmt::format("{{\"id\":{},\"code\":{},\"message\":{}}}", JsonString(id),
+                                      JsonString(ErrorKindOf(status.code()).code),
+                                      JsonString(status.message()));
+                }
+              }
+              return JsonResponse(
+                  200, fmt::format("{{\"queue\":{},\"action\":\"{}\",\"done\":[{}],"
+                                   "\"failed\":[{}]}}",
+                                   JsonString(queue), JobActionName(action), done, failed));
+            });
+}
+
 void Clean(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
   auto state = StateParam(request.query, true);
   if (!state.ok()) return respond(StatusResponse(state.status()));
@@ -227,14 +357,33 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
              {"One queue, as in the list.", {}, "", "Queue", {200, 404}}, bind(GetQueue));
   router.Add("GET", "/api/queues/{queue}/jobs", Scope::kRead,
              {"A page of the queue's jobs in one state: waiting, delayed, retrying and active in "
-              "run order, completed and dead newest first.",
+              "run order, completed and dead newest first (reverse=true: the opposite). With a "
+              "filter (type, error, field and value) the page holds the matches among at most "
+              "scan jobs from the cursor, and says how many it examined (scanned).",
               {"state:string:waiting (default), delayed, active, completed, retrying or dead",
-               "limit:integer:jobs per page, 1 to 1000 (default 50)",
-               "cursor:string:next_cursor of the previous page"},
+               "limit:integer:jobs per page, 1 to 1000 (default 50); with a filter, matches",
+               "cursor:string:next_cursor of the previous page",
+               "reverse:boolean:true for the opposite of the state's order (default false)",
+               "type:string:filter: the job type, exactly",
+               "error:string:filter: a case-insensitive substring of the latest error (at most "
+               "256 bytes)",
+               "field:string:filter: a dotted path into the job's data (customer.email; a "
+               "leading data. is dropped; at most 8 segments); needs value",
+               "value:string:filter: what field must hold: a string field equals it, any other "
+               "value's compact JSON does (42, true); at most 256 bytes; needs field",
+               "scan:integer:with a filter: jobs examined at most, 1 to 50000 (default 10000)"},
               "",
               "JobPage",
-              {200, 404}},
+              {200, 404, 422}},
              bind(ListJobs));
+  router.Add("POST", "/api/queues/{queue}/jobs/actions", Scope::kAdmin,
+             {"Retry, promote, cancel or remove up to 1000 jobs of the queue, each as its "
+              "single-job route would; answers which were done and why the others failed.",
+              {},
+              "JobActionsRequest",
+              "JobActionsResult",
+              {200, 400, 404, 422}},
+             bind(JobActions));
   router.Add("POST", "/api/queues/{queue}/pause", Scope::kAdmin,
              {"Pause a queue: workers claim nothing from it until it is resumed.",
               {},

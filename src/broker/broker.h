@@ -218,9 +218,12 @@ class Broker {
 
   virtual Result<std::optional<Job>> GetJob(const std::string& queue, const std::string& id) = 0;
   virtual Result<QueueCounts> Counts(const std::string& queue) = 0;
-  // Newest first for completed and dead; run order for the others.
-  virtual Result<std::vector<Job>> ListJobs(const std::string& queue, JobState state,
-                                            int64_t offset, int64_t limit) = 0;
+  // Newest first for completed and dead, run order for the others; kReversed turns that round.
+  // One entry per id the range read, in order; empty where the job went away between the range
+  // read and the read of the job (so a caller can tell the state's end from removed jobs).
+  virtual Result<std::vector<std::optional<Job>>> ListJobs(const std::string& queue, JobState state,
+                                                           int64_t offset, int64_t limit,
+                                                           ListOrder order) = 0;
   virtual Result<std::vector<std::string>> Queues() = 0;
   // XREAD of the queues' event streams after the cursors (block: 0 = do not wait).
   virtual Result<std::vector<JobEvent>> ReadEvents(std::span<EventCursor> cursors,

@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
+#include <functional>
+#include <limits>
 #include <unordered_map>
 
 #include "broker/broker.h"
@@ -622,22 +624,23 @@ class RedisBroker final : public Broker {
     return c;
   }
 
-  Result<std::vector<Job>> ListJobs(const std::string& queue, JobState state, int64_t offset,
-                                    int64_t limit) override {
+  Result<std::vector<std::optional<Job>>> ListJobs(const std::string& queue, JobState state,
+                                                   int64_t offset, int64_t limit,
+                                                   ListOrder order) override {
     if (offset < 0 || limit < 1 || limit > 1000) {
       return InvalidArgument("limit", "must be in [1, 1000] with offset >= 0");
     }
-    auto ids = ListIds(Keys(queue), state, offset, limit);
+    auto ids = ListIds(Keys(queue), state, offset, limit, order == ListOrder::kReversed);
     if (!ids.ok()) return ids.status();
     std::vector<Command> commands;
     for (const std::string& id : *ids) commands.push_back(GetJobCommand(Keys(queue), id));
     std::vector<Reply> replies;
     if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
-    std::vector<Job> jobs;
+    std::vector<std::optional<Job>> jobs;
     for (size_t i = 0; i < replies.size(); ++i) {
       auto job = ParseJob(queue, (*ids)[i], replies[i]);
       if (!job.ok()) return job.status();
-      if (job->has_value()) jobs.push_back(std::move(**job));  // removed in between: skip
+      jobs.push_back(std::move(*job));
     }
     return jobs;
   }
@@ -888,74 +891,106 @@ class RedisBroker final : public Broker {
     return call.Take();
   }
 
+  // A part of a listing: `size` ids, read by index range (first and last within the part).
+  struct ListPart {
+    int64_t size = 0;
+    std::function<Command(int64_t first, int64_t last)> range;
+    bool backwards = false;  // the range reads the part's ids in the opposite order
+  };
+
+  // The ids from `offset` (at most `limit`) of one state, as ListJobs orders them. Every part is
+  // an index range: O(log n + page) on a zset, O(distance from the nearer end + page) on the
+  // wait list, so a page costs the same near either end of a state of a million jobs.
   Result<std::vector<std::string>> ListIds(const QueueKeys& k, JobState state, int64_t offset,
-                                           int64_t limit) {
-    const int64_t last = offset + limit - 1;
-    auto range = [&](Command command) -> Result<std::vector<std::string>> {
-      auto reply = Run(command);
-      if (!reply.ok()) return reply.status();
-      TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "list"));
-      return ParseStrings(reply->view());
-    };
-    auto zrange = [&](const std::string& key, bool newest_first) {
-      Command c{newest_first ? "ZREVRANGE" : "ZRANGE", key};
-      return range(c.Add(offset).Add(last));
+                                           int64_t limit, bool reversed) {
+    auto zset = [&](const std::string& key, bool newest_first) {
+      return ReadParts({{std::numeric_limits<int64_t>::max(),
+                         [&key, rev = newest_first != reversed](int64_t first, int64_t last) {
+                           Command c{rev ? "ZREVRANGE" : "ZRANGE", key};
+                           return c.Add(first).Add(last);
+                         }}},
+                       offset, limit);
     };
     switch (state) {
       case JobState::kDelayed:
-        return zrange(k.delayed(), false);
+        return zset(k.delayed(), false);
       case JobState::kRetrying:
-        return zrange(k.retry(), false);
+        return zset(k.retry(), false);
       case JobState::kActive:
-        return zrange(k.active(), false);
+        return zset(k.active(), false);
       case JobState::kCompleted:
-        return zrange(k.completed(), true);
+        return zset(k.completed(), true);
       case JobState::kDead:
-        return zrange(k.dead(), true);
+        return zset(k.dead(), true);
       case JobState::kWaiting:
         break;
     }
-    // Run order: negative priorities, then the wait list (priority 0), then positive priorities.
-    auto negatives = Run(Command{"ZCOUNT", k.prioritized(), "-inf", "(0"});
-    auto listed = Run(Command{"LLEN", k.wait()});
-    if (!negatives.ok()) return negatives.status();
-    if (!listed.ok()) return listed.status();
-    TASKQ_RETURN_IF_ERROR(ReplyError(*negatives, "list"));
-    TASKQ_RETURN_IF_ERROR(ReplyError(*listed, "list"));
-    const int64_t n_neg = negatives->view().AsInt();
-    const int64_t n_list = listed->view().AsInt();
-    std::vector<std::string> ids;
-    auto append = [&](Result<std::vector<std::string>> part) -> Status {
-      if (!part.ok()) return part.status();
-      ids.insert(ids.end(), part->begin(), part->end());
-      return Status::Ok();
+    // Run order: negative priorities (prio), priority 0 (the wait list), positive priorities
+    // (prio), then the grouped jobs (group_page.lua). Reversed: the same parts, each backwards,
+    // in the opposite order.
+    std::vector<Command> sizes = {{"ZCOUNT", k.prioritized(), "-inf", "(0"},
+                                  {"LLEN", k.wait()},
+                                  {"ZCARD", k.prioritized()},
+                                  {"HGET", k.meta(), "gwaiting"}};
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunCommands(sizes, &replies));
+    for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "list"));
+    const int64_t n_neg = replies[0].view().AsInt();
+    const int64_t n_list = replies[1].view().AsInt();
+    const int64_t n_pos = replies[2].view().AsInt() - n_neg;
+    const int64_t n_grouped = replies[3].view().AsInt();
+    const char* zrange = reversed ? "ZREVRANGE" : "ZRANGE";
+    auto prio = [&k, zrange](int64_t skip) {
+      return [&k, zrange, skip](int64_t first, int64_t last) {
+        Command c{zrange, k.prioritized()};
+        return c.Add(skip + first).Add(skip + last);
+      };
     };
-    int64_t from = offset;
-    int64_t to = last;
-    if (from < n_neg) {
-      Command c{"ZRANGE", k.prioritized()};
-      TASKQ_RETURN_IF_ERROR(append(range(c.Add(from).Add(std::min(to, n_neg - 1)))));
+    ListPart negatives{n_neg, prio(reversed ? n_pos : 0)};
+    ListPart positives{n_pos, prio(reversed ? 0 : n_neg)};
+    ListPart listed{n_list, [&k, reversed](int64_t first, int64_t last) {
+                      Command c{"LRANGE", k.wait()};
+                      // From the tail when reversed: -1 is the last job to run.
+                      return reversed ? c.Add(-1 - last).Add(-1 - first) : c.Add(first).Add(last);
+                    }};
+    listed.backwards = reversed;
+    ListPart grouped{reversed ? n_grouped : std::numeric_limits<int64_t>::max(),
+                     [&k, reversed](int64_t first, int64_t last) {
+                       ScriptCall call("group_page", {k.group_ring(), k.groups_held()});
+                       call.Arg(k.base()).Arg(first).Arg(last - first + 1);
+                       call.Arg(reversed ? "rev" : "");
+                       return call.Take();
+                     }};
+    if (reversed) return ReadParts({grouped, positives, listed, negatives}, offset, limit);
+    return ReadParts({negatives, listed, positives, grouped}, offset, limit);
+  }
+
+  // Reads positions [offset, offset + limit) of the parts laid end to end, in one round trip.
+  Result<std::vector<std::string>> ReadParts(const std::vector<ListPart>& parts, int64_t offset,
+                                             int64_t limit) {
+    const int64_t last = offset + limit - 1;
+    std::vector<Command> ranges;
+    std::vector<bool> backwards;
+    int64_t start = 0;  // the part's first position
+    for (const ListPart& part : parts) {
+      if (part.size > 0 && offset - start < part.size && last >= start) {
+        const int64_t first = std::max<int64_t>(0, offset - start);
+        ranges.push_back(part.range(first, std::min(last - start, part.size - 1)));
+        backwards.push_back(part.backwards);
+      }
+      if (part.size > std::numeric_limits<int64_t>::max() - start) break;
+      start += part.size;
     }
-    if (n_list > 0 && to >= n_neg && from < n_neg + n_list) {
-      Command c{"LRANGE", k.wait()};
-      c.Add(std::max<int64_t>(0, from - n_neg)).Add(std::min(to - n_neg, n_list - 1));
-      TASKQ_RETURN_IF_ERROR(append(range(c)));
+    std::vector<Reply> replies;
+    if (!ranges.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(ranges, &replies));
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < replies.size(); ++i) {
+      TASKQ_RETURN_IF_ERROR(ReplyError(replies[i], "list"));
+      auto part = ParseStrings(replies[i].view());
+      if (backwards[i]) std::reverse(part.begin(), part.end());
+      ids.insert(ids.end(), part.begin(), part.end());
     }
-    if (to >= n_neg + n_list) {
-      Command c{"ZRANGE", k.prioritized()};
-      c.Add(std::max(from - n_list, n_neg)).Add(to - n_list);
-      TASKQ_RETURN_IF_ERROR(append(range(c)));
-    }
-    // Then the grouped jobs (group_page.lua), after all ungrouped ones.
-    if (static_cast<int64_t>(ids.size()) < limit) {
-      ScriptCall call("group_page", {k.group_ring(), k.groups_held(), k.wait(), k.prioritized()});
-      call.Arg(k.base()).Arg(from);
-      call.Arg(limit - static_cast<int64_t>(ids.size()));
-      auto reply = RunScript(call.Take());
-      if (!reply.ok()) return reply.status();
-      TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "group_page"));
-      TASKQ_RETURN_IF_ERROR(append(ParseStrings(reply->view())));
-    }
+    if (static_cast<int64_t>(ids.size()) > limit) ids.resize(limit);
     return ids;
   }
 

@@ -123,9 +123,49 @@ Result<QueueTimings> Inspector::Timings(const std::string& queue) {
 }
 
 Result<std::vector<Job>> Inspector::List(const std::string& queue, JobState state, int64_t offset,
-                                         int64_t limit) {
-  return impl_->With(queue,
-                     [&](broker::Broker& b) { return b.ListJobs(queue, state, offset, limit); });
+                                         int64_t limit, ListOrder order) {
+  auto page = impl_->With(
+      queue, [&](broker::Broker& b) { return b.ListJobs(queue, state, offset, limit, order); });
+  if (!page.ok()) return page.status();
+  std::vector<Job> jobs;
+  for (std::optional<Job>& job : *page) {
+    if (job) jobs.push_back(std::move(*job));  // removed in between: skipped
+  }
+  return jobs;
+}
+
+Result<JobScan> Inspector::Scan(const std::string& queue, JobState state, const JobFilter& filter,
+                                int64_t offset, int64_t max_scan, int64_t limit, ListOrder order) {
+  TASKQ_RETURN_IF_ERROR(filter.Validate());
+  if (offset < 0) return InvalidArgument("cursor", "must not be negative");
+  if (max_scan < 1 || max_scan > kMaxScan) {
+    return InvalidArgument("scan", "must be an integer in [1, 50000]");
+  }
+  if (limit < 1 || limit > 1000) return InvalidArgument("limit", "must be an integer in [1, 1000]");
+  JobScan scan;
+  while (scan.scanned < max_scan) {
+    const int64_t chunk = std::min(kScanChunk, max_scan - scan.scanned);
+    // One chunk per lock: other callers of this Inspector get their turn between chunks.
+    auto page = impl_->With(queue, [&](broker::Broker& b) {
+      return b.ListJobs(queue, state, offset + scan.scanned, chunk, order);
+    });
+    if (!page.ok()) return page.status();
+    for (std::optional<Job>& job : *page) {
+      ++scan.scanned;
+      if (!job || !filter.Matches(*job)) continue;
+      scan.jobs.push_back(std::move(*job));
+      if (static_cast<int64_t>(scan.jobs.size()) == limit) {
+        // The state ends here when this was its last job.
+        scan.at_end = &job == &page->back() && static_cast<int64_t>(page->size()) < chunk;
+        return scan;
+      }
+    }
+    if (static_cast<int64_t>(page->size()) < chunk) {
+      scan.at_end = true;
+      break;
+    }
+  }
+  return scan;
 }
 
 Result<bool> Inspector::Pause(const std::string& queue) {

@@ -14,11 +14,10 @@ class GroupsTest : public ScriptTest {
   }
   std::string GroupKey(const std::string& group) { return base() + "gw:" + group; }
   std::string WaitingCount() { return HGet(q().meta(), "gwaiting"); }
-  // group_page.lua: grouped waiting jobs from `offset` in the queue's waiting jobs.
-  std::vector<std::string> GroupPage(int offset, int count) {
-    auto reply =
-        Eval("group_page", {q().group_ring(), q().groups_held(), q().wait(), q().prioritized()},
-             {base(), std::to_string(offset), std::to_string(count)});
+  // group_page.lua: grouped waiting jobs from `offset` among them, in run order or reversed.
+  std::vector<std::string> GroupPage(int offset, int count, const std::string& order = "") {
+    auto reply = Eval("group_page", {q().group_ring(), q().groups_held()},
+                      {base(), std::to_string(offset), std::to_string(count), order});
     std::vector<std::string> ids;
     for (size_t i = 0; i < reply.view().size(); ++i) ids.emplace_back(reply.view()[i].str());
     return ids;
@@ -195,13 +194,24 @@ TEST_F(GroupsTest, GroupPageListsGroupedJobsInGroupOrder) {
   EXPECT_EQ(GroupPage(5, 2), (std::vector<std::string>{}));
 }
 
-// The offset counts the ungrouped waiting jobs first (they are listed before the grouped ones).
-TEST_F(GroupsTest, GroupPageOffsetStartsAfterTheUngroupedJobs) {
+// The caller counts the ungrouped jobs (listed before the grouped ones, or after them reversed):
+// the offset is among the grouped jobs only.
+TEST_F(GroupsTest, GroupPageOffsetCountsOnlyGroupedJobs) {
   Enqueue("plain");
   Enqueue("urgent", -1);
   for (const char* id : {"a1", "a2"}) EnqueueIn(id, "acme");
   EXPECT_EQ(GroupPage(0, 10), (std::vector<std::string>{"a1", "a2"}));
-  EXPECT_EQ(GroupPage(3, 10), (std::vector<std::string>{"a2"}));
+  EXPECT_EQ(GroupPage(1, 10), (std::vector<std::string>{"a2"}));
+}
+
+TEST_F(GroupsTest, GroupPageReversedRunsGroupsAndTheirJobsBackwards) {
+  for (const char* id : {"b1", "b2"}) EnqueueIn(id, "bolt");
+  for (const char* id : {"a1", "a2", "a3"}) EnqueueIn(id, "acme");
+  EnqueueIn("a0", "acme", -1);  // runs first in its group
+  EXPECT_EQ(GroupPage(0, 10, "rev"),
+            (std::vector<std::string>{"b2", "b1", "a3", "a2", "a1", "a0"}));
+  EXPECT_EQ(GroupPage(1, 2, "rev"), (std::vector<std::string>{"b1", "a3"}));
+  EXPECT_EQ(GroupPage(6, 2, "rev"), (std::vector<std::string>{}));
 }
 
 }  // namespace

@@ -210,6 +210,74 @@ TEST_F(ClientTest, ListPagesWaitingJobsInRunOrder) {
   EXPECT_EQ(inspector_->List("q", JobState::kWaiting, 0, 0).status().field(), "limit");
 }
 
+TEST_F(ClientTest, ListReversedPagesWaitingJobsLastToRunFirst) {
+  std::vector<std::string> ids;
+  for (int priority : {3, 0, -1, 0, 3}) {
+    EnqueueOptions o;
+    o.priority = priority;
+    ids.push_back(Enqueue("{}", o));
+  }
+  EnqueueOptions grouped;
+  grouped.group = "acme";
+  ids.push_back(Enqueue("{}", grouped));
+  const std::vector<std::string> reversed = {ids[5], ids[4], ids[0], ids[3], ids[1], ids[2]};
+  for (int64_t size : {1, 2, 4, 6}) {
+    std::vector<std::string> paged;
+    for (int64_t offset = 0; offset < 6; offset += size) {
+      auto page = inspector_->List("q", JobState::kWaiting, offset, size, ListOrder::kReversed);
+      ASSERT_TRUE(page.ok());
+      for (const Job& job : *page) paged.push_back(job.id);
+    }
+    EXPECT_EQ(paged, reversed) << "page size " << size;
+  }
+}
+
+TEST_F(ClientTest, ScanReadsInChunksUpToItsBoundAndSaysWhereToGoOn) {
+  std::vector<EnqueueRequest> requests;
+  for (int i = 0; i < 1200; ++i) {
+    EnqueueOptions o;
+    o.queue = "q";
+    char id[8];
+    std::snprintf(id, sizeof id, "j%04d", i);
+    o.job_id = id;
+    requests.push_back({i % 100 == 7 ? "odd" : "t", "{\"i\":" + std::to_string(i) + "}", o});
+  }
+  ASSERT_TRUE(client_->EnqueueBulk(requests).ok());
+  JobFilter odd;
+  odd.type = "odd";
+  // Over two chunks (500 each) and into the third: 1200 jobs, 12 matches.
+  auto all = inspector_->Scan("q", JobState::kWaiting, odd, 0, 50000, 1000);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->jobs.size(), 12u);
+  EXPECT_EQ(all->scanned, 1200);
+  EXPECT_TRUE(all->at_end);
+  // The bound: 600 examined, 6 matches, not at the end.
+  auto part = inspector_->Scan("q", JobState::kWaiting, odd, 0, 600, 1000);
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->jobs.size(), 6u);
+  EXPECT_EQ(part->scanned, 600);
+  EXPECT_FALSE(part->at_end);
+  // The limit: stops right after the second match (j0107), the cursor continues there.
+  auto two = inspector_->Scan("q", JobState::kWaiting, odd, 0, 50000, 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->jobs.back().id, "j0107");
+  EXPECT_EQ(two->scanned, 108);
+  auto next = inspector_->Scan("q", JobState::kWaiting, odd, two->scanned, 50000, 1);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->jobs.front().id, "j0207");
+  // Reversed, with a data field.
+  JobFilter field;
+  field.field = {"i"};
+  field.value = "1198";
+  auto back = inspector_->Scan("q", JobState::kWaiting, field, 0, 10, 5, ListOrder::kReversed);
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->jobs.size(), 1u);
+  EXPECT_EQ(back->jobs[0].id, "j1198");
+  EXPECT_EQ(back->scanned, 10);
+  EXPECT_EQ(inspector_->Scan("q", JobState::kWaiting, odd, 0, 0, 5).status().field(), "scan");
+  EXPECT_EQ(inspector_->Scan("q", JobState::kWaiting, odd, 0, 50001, 5).status().field(), "scan");
+}
+
 TEST_F(ClientTest, InspectorRetriesPromotesRemovesAndCleans) {
   Worker worker(Options());
   worker.Register("t", [](JobContext& job) {
