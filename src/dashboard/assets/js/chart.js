@@ -1,7 +1,7 @@
 // A line chart of processed and failed jobs per minute over the last 10 minutes, drawn as SVG.
 import {s, h, formatRate} from './dom.js';
 
-const WIDTH = 640;
+const MIN_WIDTH = 300;
 const HEIGHT = 200;
 const PAD = {left: 48, right: 14, top: 12, bottom: 26};
 const WINDOW_MS = 10 * 60 * 1000;
@@ -36,8 +36,14 @@ function segments(samples, key, x, y) {
   return runs;
 }
 
-// samples: [{t, processed, failed}] oldest first.
-export function rateChart(samples, now = Date.now()) {
+function tickLabel(value) {
+  return String(Math.round(value * 100) / 100);
+}
+
+// samples: [{t, processed, failed}] oldest first; width: the pixels available, so that one
+// unit of the drawing is one pixel and the labels keep their size on any screen.
+export function rateChart(samples, width, now = Date.now()) {
+  const WIDTH = Math.max(MIN_WIDTH, Math.round(width) || 640);
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const start = now - WINDOW_MS;
@@ -49,13 +55,16 @@ export function rateChart(samples, now = Date.now()) {
   const y = (v) => PAD.top + plotH - (v / top) * plotH;
 
   const grid = [];
-  for (let i = 0; i <= 4; i++) {
-    const value = (top * i) / 4;
+  // 1, 2.5, 5 × 10^k split into fifths, 2 × 10^k into quarters: every label is a round number.
+  const intervals = top / 10 ** Math.floor(Math.log10(top)) === 2 ? 4 : 5;
+  for (let i = 0; i <= intervals; i++) {
+    const value = (top * i) / intervals;
     grid.push(s('line', {class: 'grid', x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value)}));
     grid.push(s('text', {class: 'tick', x: PAD.left - 6, y: y(value) + 4, 'text-anchor': 'end'},
-      Number.isInteger(value) ? String(value) : value.toFixed(1)));
+      tickLabel(value)));
   }
-  for (let minutes = 10; minutes >= 0; minutes -= 2) {
+  const step = WIDTH < 480 ? 5 : 2;
+  for (let minutes = 10; minutes >= 0; minutes -= step) {
     const t = now - minutes * 60000;
     grid.push(s('text', {class: 'tick', x: x(t), y: HEIGHT - 8, 'text-anchor': 'middle'},
       minutes ? `-${minutes} min` : 'now'));
@@ -78,7 +87,7 @@ export function rateChart(samples, now = Date.now()) {
     ? SERIES.map((sr) => `${formatRate(last[sr.key])} ${sr.label}`).join(', ')
     : 'no samples yet';
   const svg = s('svg', {
-    class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img',
+    class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: WIDTH, height: HEIGHT, role: 'img',
     'aria-label': `Jobs per minute over the last 10 minutes: ${summary}`,
     'data-testid': 'throughput-svg',
   },

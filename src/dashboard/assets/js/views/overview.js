@@ -1,7 +1,9 @@
 // #/ : every queue with its counts, workers, rates and oldest waiting job, and a live chart of
 // the per-minute rates summed over the queues.
 import {api} from '../api.js';
-import {h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText} from '../dom.js';
+import {
+  h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText, debounce,
+} from '../dom.js';
 import {on, latestQueues, noteQueues, rateHistory} from '../live.js';
 import {rateChart} from '../chart.js';
 
@@ -47,7 +49,7 @@ export function mount(main) {
         'No queues yet: a queue appears once a job is enqueued to it or a worker serves it.')));
     const samples = rateHistory();
     replace(chart, samples.some((p) => p.processed !== null || p.failed !== null)
-      ? rateChart(samples)
+      ? rateChart(samples, chart.clientWidth)
       : h('p', {class: 'muted chart-empty'}, 'Collecting samples: rates appear after a few seconds of traffic.'));
     replace(status, '');
   }
@@ -70,5 +72,12 @@ export function mount(main) {
       replace(status, `Cannot load the queues: ${errorText(e)}`);
     });
   }
-  return on('queues', draw);
+  const redraw = debounce(() => { if (latestQueues()) draw(latestQueues()); }, 150);
+  window.addEventListener('resize', redraw);
+  const off = on('queues', draw);
+  return () => {
+    off();
+    redraw.cancel();
+    window.removeEventListener('resize', redraw);
+  };
 }
