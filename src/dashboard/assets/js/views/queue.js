@@ -2,7 +2,7 @@
 // Search filters live in the fragment (type, error, field, value) so a search can be linked.
 import {api, seg, isAdmin, ApiError} from '../api.js';
 import {
-  h, replace, STATES, badge, stateBadge, timeEl, snippet, jobHref, queueHref, debounce, message,
+  h, replace, STATES, badge, timeEl, snippet, jobHref, debounce, message,
   errorText, formatCount,
 } from '../dom.js';
 import {on, latestQueues} from '../live.js';
@@ -243,8 +243,9 @@ export function mount(main, route) {
     const page = previous.length + 1;
     replace(pageInfo, search ? `${jobs.length} matching` : `page ${page}`);
     if (search) {
-      replace(scannedEl, `Scanned ${formatCount(scanned)} jobs${nextCursor == null ? ' (all of them)' : ''}.`);
-      furtherButton.hidden = nextCursor === null || nextCursor === undefined;
+      replace(scannedEl, scanned === null ? 'This server does not search: the list is not filtered.'
+        : `Scanned ${formatCount(scanned)} jobs${nextCursor == null ? ' (all of them)' : ''}.`);
+      furtherButton.hidden = scanned === null || nextCursor === null || nextCursor === undefined;
     }
   }
 
@@ -259,7 +260,8 @@ export function mount(main, route) {
       const page = await api.get(`${path}/jobs`, query);
       if (seq !== requestSeq) return;
       jobs = further ? jobs.concat(page.jobs || []) : (page.jobs || []);
-      scanned = (further ? scanned : 0) + (page.scanned || 0);
+      // A server without search answers no `scanned` (and ignores the filters).
+      scanned = typeof page.scanned === 'number' ? (further ? scanned || 0 : 0) + page.scanned : null;
       nextCursor = page.next_cursor;
       const present = new Set(jobs.map((j) => j.id));
       selected = new Set([...selected].filter((id) => present.has(id)));
@@ -367,6 +369,7 @@ export function mount(main, route) {
       let seen = 0;
       do {
         const page = await api.get(`${path}/jobs`, {state: 'dead', limit: 1000, cursor: next, ...search});
+        if (typeof page.scanned !== 'number') throw new Error('this server does not search, so nothing was retried');
         for (const job of page.jobs || []) ids.push(job.id);
         seen += page.scanned || 0;
         say(`Searching: ${formatCount(ids.length)} matching of ${formatCount(seen)} scanned…`);
@@ -432,11 +435,11 @@ export function mount(main, route) {
     tabs,
     h('details', {class: 'panel search', open: !!search}, h('summary', null, search ? 'Search (active)' : 'Search'),
       searchForm),
-    searchInfo,
     admin ? addJobPanel(queue) : null,
     actionBar,
     result,
     h('div', {class: 'toolbar paging'}, sortButton, sizeSelect, h('span', {class: 'spacer'}), prevButton, pageInfo, nextButton),
+    searchInfo,
     h('div', {class: 'table-wrap'}, table));
   main.append(section);
 
