@@ -33,7 +33,7 @@
 //   workers:   workers-view, workers-table, worker-row-<id>, worker-heartbeat-<id>, no-workers
 //   other:     view-error, not-found
 import {loadSession, onUnauthorized, session, signedIn, signOut, api, seg, ApiError} from './api.js';
-import {h, replace, flash, jobHref, errorText} from './dom.js';
+import {h, replace, flash, jobHref, errorText, refreshTimes} from './dom.js';
 import {startLive, stopLive, on} from './live.js';
 import * as overview from './views/overview.js';
 import * as queue from './views/queue.js';
@@ -182,4 +182,5 @@ async function boot() {
   started();
 }
 
+setInterval(() => refreshTimes(main), 5000);
 boot();

@@ -100,8 +100,16 @@ export function formatTime(ms) {
 // A relative time with the absolute one as its tooltip.
 export function timeEl(ms, testid) {
   if (ms === null || ms === undefined) return h('span', {class: 'muted', 'data-testid': testid}, '–');
-  return h('time', {datetime: new Date(ms).toISOString(), title: formatTime(ms), 'data-testid': testid},
+  return h('time', {datetime: new Date(ms).toISOString(), title: formatTime(ms), 'data-ms': ms, 'data-testid': testid},
     formatRelative(ms));
+}
+
+// Brings every relative time on the page up to date (called on a timer).
+export function refreshTimes(root = document) {
+  const now = Date.now();
+  for (const el of root.querySelectorAll('time[data-ms]')) {
+    el.textContent = formatRelative(Number(el.dataset.ms), now);
+  }
 }
 
 export function formatRate(value) {
