@@ -34,7 +34,7 @@
 //   other:     view-error, not-found
 import {loadSession, onUnauthorized, session, signedIn, signOut, api, seg, ApiError} from './api.js';
 import {h, replace, flash, jobHref, errorText, refreshTimes} from './dom.js';
-import {startLive, stopLive, on} from './live.js';
+import {startLive, stopLive, on, onStreamRefused} from './live.js';
 import * as overview from './views/overview.js';
 import * as queue from './views/queue.js';
 import * as job from './views/job.js';
@@ -164,6 +164,16 @@ onUnauthorized(async () => {
     return;
   }
   started();
+});
+
+// The event stream is refused when the session ended (signed out elsewhere, expired): ask again.
+onStreamRefused(async () => {
+  try {
+    await loadSession();
+  } catch {
+    return;  // the server is away; the stream keeps retrying
+  }
+  if (!signedIn()) started();
 });
 
 window.addEventListener('hashchange', () => {

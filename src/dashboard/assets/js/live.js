@@ -10,6 +10,7 @@ let source = null;
 let restartTimer = null;
 let status = 'offline';
 let latest = null;
+let refusedHandler = () => {};
 const history = [];  // {t, processed, failed}; a rate is null when no queue had one
 
 function emit(kind, value) {
@@ -80,6 +81,7 @@ export function startLive() {
     if (source.readyState === EventSource.CLOSED) {
       source = null;
       restartTimer = setTimeout(startLive, RESTART_MS);
+      refusedHandler();
     }
   });
 }
@@ -89,6 +91,12 @@ export function stopLive() {
   if (source) source.close();
   source = null;
   setStatus('offline');
+}
+
+// fn runs when the server answers the stream with something else (e.g. 401 after the session
+// ended), so the page can check its session.
+export function onStreamRefused(fn) {
+  refusedHandler = fn;
 }
 
 // Subscribes fn to 'queues' (the body of GET /api/queues), 'job' ({queue, event, ids, count})
