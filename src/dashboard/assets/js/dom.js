@@ -140,14 +140,17 @@ export function queueHref(queue, state) {
   return `#/queues/${encodeURIComponent(queue)}` + (state ? `?state=${state}` : '');
 }
 
-// Calls fn at most once per `ms`, after the last call of a burst.
-export function debounce(fn, ms) {
+// Runs fn once, `ms` after the first of a burst of calls. Unlike a debounce it also runs under
+// a steady stream of calls (live events can arrive faster than every `ms`).
+export function coalesce(fn, ms) {
   let timer = null;
-  const wrapped = (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => { timer = null; fn(...args); }, ms);
+  const wrapped = () => {
+    if (timer === null) timer = setTimeout(() => { timer = null; fn(); }, ms);
   };
-  wrapped.cancel = () => clearTimeout(timer);
+  wrapped.cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+  };
   return wrapped;
 }
 

@@ -2,7 +2,7 @@
 // actions its state allows, and the curl command that enqueues the same job again.
 import {api, seg, isAdmin, session, ApiError} from '../api.js';
 import {
-  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, debounce, message, errorText,
+  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, coalesce, message, errorText,
 } from '../dom.js';
 import {on} from '../live.js';
 import {confirmAction} from '../dialog.js';
@@ -198,7 +198,7 @@ export function mount(main, route) {
       }
     }
   }
-  const refresh = debounce(load, 300);
+  const refresh = coalesce(load, 300);
 
   replace(section, h('p', {class: 'muted'}, 'Loading…'));
   load();

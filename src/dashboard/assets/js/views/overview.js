@@ -2,7 +2,7 @@
 // the per-minute rates summed over the queues.
 import {api} from '../api.js';
 import {
-  h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText, debounce,
+  h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText, coalesce,
 } from '../dom.js';
 import {on, latestQueues, noteQueues, rateHistory} from '../live.js';
 import {rateChart} from '../chart.js';
@@ -72,7 +72,7 @@ export function mount(main) {
       replace(status, `Cannot load the queues: ${errorText(e)}`);
     });
   }
-  const redraw = debounce(() => { if (latestQueues()) draw(latestQueues()); }, 150);
+  const redraw = coalesce(() => { if (latestQueues()) draw(latestQueues()); }, 150);
   window.addEventListener('resize', redraw);
   const off = on('queues', draw);
   return () => {

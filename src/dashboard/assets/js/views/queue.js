@@ -2,7 +2,7 @@
 // Search filters live in the fragment (type, error, field, value) so a search can be linked.
 import {api, seg, isAdmin, ApiError} from '../api.js';
 import {
-  h, replace, STATES, badge, timeEl, snippet, jobHref, debounce, message,
+  h, replace, STATES, badge, timeEl, snippet, jobHref, coalesce, message,
   errorText, formatCount,
 } from '../dom.js';
 import {on, latestQueues} from '../live.js';
@@ -277,7 +277,7 @@ export function mount(main, route) {
       replace(tbody, h('tr', null, h('td', {colspan: columns, class: 'error'}, `Cannot load jobs: ${errorText(e)}`)));
     }
   }
-  const refresh = debounce(() => {
+  const refresh = coalesce(() => {
     if (!searchedFurther) load();
   }, 300);
 
