@@ -96,6 +96,7 @@ export function mount(main, route) {
   main.append(section);
   let requestSeq = 0;
   let gone = false;
+  let shown = null;  // the job as last drawn
 
   async function act(a) {
     if (a.destructive && !await confirmAction({
@@ -110,7 +111,7 @@ export function mount(main, route) {
       if (a.action === 'cancel') answer = await api.del(jobPath, {queue});
       else answer = await api.post(`${jobPath}/${a.action}`, undefined, {queue});
       if (a.action === 'remove') {
-        location.hash = queueHref(queue);
+        location.hash = queueHref(queue, shown?.state);
         return;
       }
       const outcome = answer.outcome === 'stop_requested' ? 'stop requested'
@@ -123,6 +124,7 @@ export function mount(main, route) {
   }
 
   function draw(job) {
+    shown = job;
     const actions = isAdmin() ? ACTIONS.filter((a) => a.states.includes(job.state)).map((a) => {
       const button = h('button', {type: 'button', class: a.destructive ? 'danger' : 'primary',
         'data-testid': `action-${a.action}`}, a.label);
