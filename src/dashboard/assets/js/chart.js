@@ -1,0 +1,104 @@
+// A line chart of processed and failed jobs per minute over the last 10 minutes, drawn as SVG.
+import {s, h, formatRate} from './dom.js';
+
+const MIN_WIDTH = 300;
+const HEIGHT = 200;
+const PAD = {left: 48, right: 14, top: 12, bottom: 26};
+const WINDOW_MS = 10 * 60 * 1000;
+const SERIES = [
+  {key: 'processed', label: 'processed/min'},
+  {key: 'failed', label: 'failed/min'},
+];
+
+// The smallest of 1, 2, 2.5, 5 × 10^k that is >= value.
+function niceCeil(value) {
+  if (value <= 1) return 1;
+  const power = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 2, 2.5, 5, 10]) {
+    if (step * power >= value) return step * power;
+  }
+  return 10 * power;
+}
+
+// Runs of consecutive samples with a value, each a polyline of its own.
+function segments(samples, key, x, y) {
+  const runs = [];
+  let run = [];
+  for (const sample of samples) {
+    if (typeof sample[key] === 'number') {
+      run.push(`${x(sample.t).toFixed(1)},${y(sample[key]).toFixed(1)}`);
+    } else if (run.length) {
+      runs.push(run);
+      run = [];
+    }
+  }
+  if (run.length) runs.push(run);
+  return runs;
+}
+
+function tickLabel(value) {
+  return String(Math.round(value * 100) / 100);
+}
+
+// samples: [{t, processed, failed}] oldest first; width: the pixels available, so that one
+// unit of the drawing is one pixel and the labels keep their size on any screen.
+export function rateChart(samples, width, now = Date.now()) {
+  const WIDTH = Math.max(MIN_WIDTH, Math.round(width) || 640);
+  const plotW = WIDTH - PAD.left - PAD.right;
+  const plotH = HEIGHT - PAD.top - PAD.bottom;
+  const start = now - WINDOW_MS;
+  const visible = samples.filter((p) => p.t >= start);
+  let max = 0;
+  for (const p of visible) max = Math.max(max, p.processed || 0, p.failed || 0);
+  const top = niceCeil(max);
+  const x = (t) => PAD.left + ((t - start) / WINDOW_MS) * plotW;
+  const y = (v) => PAD.top + plotH - (v / top) * plotH;
+
+  const grid = [];
+  // 1, 2.5, 5 × 10^k split into fifths, 2 × 10^k into quarters: every label is a round number.
+  const intervals = top / 10 ** Math.floor(Math.log10(top)) === 2 ? 4 : 5;
+  for (let i = 0; i <= intervals; i++) {
+    const value = (top * i) / intervals;
+    grid.push(s('line', {class: 'grid', x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value)}));
+    grid.push(s('text', {class: 'tick', x: PAD.left - 6, y: y(value) + 4, 'text-anchor': 'end'},
+      tickLabel(value)));
+  }
+  const step = WIDTH < 480 ? 5 : 2;
+  for (let minutes = 10; minutes >= 0; minutes -= step) {
+    const t = now - minutes * 60000;
+    grid.push(s('text', {class: 'tick', x: x(t), y: HEIGHT - 8, 'text-anchor': 'middle'},
+      minutes ? `-${minutes} min` : 'now'));
+  }
+
+  const lines = [];
+  for (const series of SERIES) {
+    for (const run of segments(visible, series.key, x, y)) {
+      if (run.length === 1) {
+        const [cx, cy] = run[0].split(',');
+        lines.push(s('circle', {class: `dot dot-${series.key}`, cx, cy, r: 2.5}));
+      } else {
+        lines.push(s('polyline', {class: `line line-${series.key}`, points: run.join(' ')}));
+      }
+    }
+  }
+
+  const last = visible.length ? visible[visible.length - 1] : null;
+  const summary = last
+    ? SERIES.map((sr) => `${formatRate(last[sr.key])} ${sr.label}`).join(', ')
+    : 'no samples yet';
+  const svg = s('svg', {
+    class: 'chart', viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: WIDTH, height: HEIGHT, role: 'img',
+    'aria-label': `Jobs per minute over the last 10 minutes: ${summary}`,
+    'data-testid': 'throughput-svg',
+  },
+  s('title', null, `Jobs per minute, last 10 minutes: ${summary}`),
+  s('line', {class: 'axis', x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: PAD.top + plotH}),
+  s('line', {class: 'axis', x1: PAD.left, x2: WIDTH - PAD.right, y1: PAD.top + plotH, y2: PAD.top + plotH}),
+  grid, lines);
+
+  const legend = h('ul', {class: 'legend'}, SERIES.map((sr) =>
+    h('li', {'data-testid': `chart-${sr.key}`},
+      h('span', {class: `swatch swatch-${sr.key}`}), `${sr.label}: `,
+      h('strong', null, last ? formatRate(last[sr.key]) : '–'))));
+  return [svg, legend];
+}

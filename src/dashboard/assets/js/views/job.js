@@ -1,0 +1,217 @@
+// #/jobs/{queue}/{id} : one job with its data, options, history, errors, logs and result, the
+// actions its state allows, and the curl command that enqueues the same job again.
+import {api, seg, isAdmin, session, ApiError} from '../api.js';
+import {
+  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, coalesce, message, errorText,
+} from '../dom.js';
+import {on} from '../live.js';
+import {confirmAction} from '../dialog.js';
+
+const ACTIONS = [
+  {action: 'retry', label: 'Retry', states: ['dead', 'retrying']},
+  {action: 'promote', label: 'Promote', states: ['delayed', 'retrying']},
+  {action: 'cancel', label: 'Cancel', states: ['waiting', 'delayed', 'retrying', 'active'], destructive: true},
+  {action: 'remove', label: 'Remove', states: ['waiting', 'delayed', 'retrying', 'completed', 'dead'], destructive: true},
+];
+
+// A string as one shell word in single quotes: ' becomes '\''.
+export function shellQuote(text) {
+  return `'${String(text).replace(/'/g, `'\\''`)}'`;
+}
+
+// The POST /api/jobs body that enqueues this job again (without its id, so it is a new job).
+function enqueueBody(job) {
+  const body = {type: job.type, queue: job.queue, data: job.data ?? {}, priority: job.priority,
+    max_attempts: job.max_attempts};
+  if (job.group !== undefined && job.group !== null) body.group = job.group;
+  const options = job.options || {};
+  for (const key of ['backoff', 'timeout_ms', 'retention', 'unique']) {
+    if (options[key] !== undefined && options[key] !== null) body[key] = options[key];
+  }
+  return body;
+}
+
+export function curlCommand(job, apiUrl) {
+  const url = `${(apiUrl || '').replace(/\/$/, '')}/api/jobs`;
+  return `curl -X POST ${shellQuote(url)} -H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify(enqueueBody(job)))}`;
+}
+
+// Created, each failed attempt, the latest start, due and the end, in time order.
+function timeline(job) {
+  const events = [{at: job.created_ms, rank: 0, label: 'created'}];
+  const errors = [...(job.errors || [])].sort((a, b) => a.attempt - b.attempt);
+  for (const e of errors) {
+    events.push({at: e.at_ms, rank: 2, label: `attempt ${e.attempt} failed`, kind: 'failed', text: e.message});
+  }
+  if (job.started_ms) {
+    events.push({at: job.started_ms, rank: 1, label: `attempt ${job.attempts} started`, kind: 'started'});
+  }
+  if (job.due_ms && (job.state === 'delayed' || job.state === 'retrying')) {
+    events.push({at: job.due_ms, rank: 3, label: job.state === 'retrying' ? 'retry due' : 'due', kind: 'due'});
+  }
+  if (job.finished_ms) {
+    events.push({at: job.finished_ms, rank: 4, label: job.state, kind: job.state});
+  }
+  events.sort((a, b) => (a.at - b.at) || (a.rank - b.rank));
+  return h('ol', {class: 'timeline', 'data-testid': 'job-timeline'}, events.map((e) =>
+    h('li', {class: ['event', e.kind && `event-${e.kind}`]},
+      h('span', {class: 'event-label'}, e.label), ' ', timeEl(e.at),
+      h('span', {class: 'muted abs'}, ` ${formatTime(e.at)}`),
+      e.text ? h('pre', {class: 'wrap event-text'}, e.text) : null)));
+}
+
+function fact(label, value, testid) {
+  return [h('dt', null, label), h('dd', {'data-testid': testid}, value)];
+}
+
+function jsonBlock(value, testid) {
+  return h('pre', {class: 'json', 'data-testid': testid}, prettyJson(value));
+}
+
+function curlBox(job) {
+  const text = h('textarea', {class: 'curl', readonly: true, rows: '3', spellcheck: 'false',
+    'data-testid': 'job-curl', 'aria-label': 'curl command'});
+  text.value = curlCommand(job, session.api_url);
+  const status = h('span', {class: 'muted', role: 'status'});
+  const copy = h('button', {type: 'button', 'data-testid': 'copy-curl'}, 'Copy');
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(text.value);
+      replace(status, 'Copied.');
+    } catch {
+      text.focus();
+      text.select();
+      replace(status, 'Selected: press Ctrl+C (⌘C) to copy.');
+    }
+  });
+  return h('div', {class: 'panel'}, h('h2', null, 'Enqueue again with curl'), text,
+    h('div', {class: 'buttons'}, copy, status));
+}
+
+export function mount(main, route) {
+  const {queue, id} = route;
+  const jobPath = `/jobs/${seg(id)}`;
+  const section = h('section', {class: 'view', 'data-testid': 'job-view'});
+  const result = h('p', {class: 'message', 'data-testid': 'action-result', role: 'status', hidden: true});
+  main.append(section);
+  let requestSeq = 0;
+  let gone = false;
+  let shown = null;  // the job as last drawn
+
+  async function act(a) {
+    if (a.destructive && !await confirmAction({
+      title: `${a.label} job ${id}?`,
+      text: a.action === 'cancel'
+        ? 'A waiting, delayed or retrying job is removed; an active job is stopped and becomes dead.'
+        : 'The job and everything kept about it are deleted.',
+      ok: a.label,
+    })) return;
+    try {
+      let answer;
+      if (a.action === 'cancel') answer = await api.del(jobPath, {queue});
+      else answer = await api.post(`${jobPath}/${a.action}`, undefined, {queue});
+      if (a.action === 'remove') {
+        location.hash = queueHref(queue, shown?.state);
+        return;
+      }
+      const outcome = answer.outcome === 'stop_requested' ? 'stop requested'
+        : answer.outcome || (answer.state ? `now ${answer.state}` : 'done');
+      message(result, `${a.label}: ${outcome}.`);
+      load();
+    } catch (e) {
+      message(result, errorText(e), 'error');
+    }
+  }
+
+  function draw(job) {
+    shown = job;
+    const actions = isAdmin() ? ACTIONS.filter((a) => a.states.includes(job.state)).map((a) => {
+      const button = h('button', {type: 'button', class: a.destructive ? 'danger' : 'primary',
+        'data-testid': `action-${a.action}`}, a.label);
+      button.addEventListener('click', () => act(a));
+      return button;
+    }) : [];
+    const errors = job.errors || [];
+    const logs = job.logs || [];
+    replace(section,
+      h('div', {class: 'view-head'},
+        h('h1', null, h('a', {href: '#/', class: 'crumb'}, 'Queues'), ' / ',
+          h('a', {href: queueHref(queue, job.state), class: 'crumb', 'data-testid': 'job-queue'}, queue), ' / ',
+          h('span', {class: 'job-id', 'data-testid': 'job-id'}, job.id)),
+        stateBadge(job.state, 'job-state'),
+        h('span', {class: 'spacer'}),
+        actions.length ? h('div', {class: 'buttons'}, actions) : null),
+      result,
+      h('div', {class: 'columns'},
+        h('div', {class: 'panel'}, h('h2', null, 'Job'),
+          h('dl', {class: 'facts'},
+            fact('Type', job.type, 'job-type'),
+            fact('Priority', String(job.priority), 'job-priority'),
+            fact('Attempts', `${job.attempts} of ${job.max_attempts}`, 'job-attempts'),
+            fact('Stalls', String(job.stalls ?? 0), 'job-stalls'),
+            job.group !== undefined && job.group !== null ? fact('Group', job.group, 'job-group') : null,
+            fact('Created', timeEl(job.created_ms, 'job-created'), null),
+            fact('Started', timeEl(job.started_ms, 'job-started'), null),
+            fact('Finished', timeEl(job.finished_ms, 'job-finished'), null),
+            job.due_ms ? fact('Due', timeEl(job.due_ms, 'job-due'), null) : null,
+            fact('Schedule', job.schedule
+              ? [h('a', {href: `#/schedules?id=${encodeURIComponent(job.schedule.id)}`}, job.schedule.id),
+                ' · fire time ', timeEl(job.schedule.fire_time_ms)]
+              : h('span', {class: 'muted'}, 'none'), 'job-schedule'),
+            job.progress !== undefined ? fact('Progress', h('code', null, JSON.stringify(job.progress)), 'job-progress') : null)),
+        h('div', {class: 'panel'}, h('h2', null, 'History'), timeline(job))),
+      h('div', {class: 'panel'}, h('h2', null, 'Data'), jsonBlock(job.data, 'job-data')),
+      h('div', {class: 'panel'}, h('h2', null, `Errors (${errors.length})`),
+        errors.length
+          ? h('ol', {class: 'errors', 'data-testid': 'job-errors'}, errors.map((e) =>
+            h('li', {'data-testid': 'job-error'},
+              h('div', {class: 'error-head'}, h('strong', null, `Attempt ${e.attempt}`), ' · ',
+                timeEl(e.at_ms), h('span', {class: 'muted abs'}, ` ${formatTime(e.at_ms)}`)),
+              h('pre', {class: 'wrap', 'data-testid': 'job-error-message'}, e.message))))
+          : h('p', {class: 'muted', 'data-testid': 'job-errors'}, 'No errors.')),
+      h('div', {class: 'panel'}, h('h2', null, `Logs (${logs.length})`),
+        logs.length
+          ? h('ol', {class: 'logs', 'data-testid': 'job-logs'}, logs.map((line) =>
+            h('li', {'data-testid': 'job-log'}, typeof line === 'string' ? line : JSON.stringify(line))))
+          : h('p', {class: 'muted', 'data-testid': 'job-logs'}, 'No log lines.')),
+      job.state === 'completed' || job.result !== undefined
+        ? h('div', {class: 'panel'}, h('h2', null, 'Result'), jsonBlock(job.result ?? null, 'job-result'))
+        : null,
+      h('div', {class: 'panel'}, h('h2', null, 'Options'), jsonBlock(job.options || {}, 'job-options')),
+      curlBox(job));
+  }
+
+  async function load() {
+    const seq = ++requestSeq;
+    try {
+      const job = await api.get(jobPath, {queue});
+      if (seq !== requestSeq) return;
+      gone = false;
+      draw(job);
+    } catch (e) {
+      if (seq !== requestSeq) return;
+      if (e instanceof ApiError && e.status === 404) {
+        gone = true;
+        replace(section, h('h1', null, h('a', {href: '#/', class: 'crumb'}, 'Queues'), ' / ',
+          h('a', {href: queueHref(queue), class: 'crumb'}, queue), ' / ', id),
+        h('p', {class: 'error', 'data-testid': 'job-missing'}, `No job with id "${id}" in queue "${queue}": ${e.message}`));
+      } else {
+        replace(section, h('p', {class: 'error', 'data-testid': 'view-error'}, `Cannot load the job: ${errorText(e)}`));
+      }
+    }
+  }
+  const refresh = coalesce(load, 300);
+
+  replace(section, h('p', {class: 'muted'}, 'Loading…'));
+  load();
+  const off = on('job', (event) => {
+    if (event.queue !== queue) return;
+    const ids = event.ids || [];
+    if (ids.includes(id) || (event.count || 0) > ids.length || (gone && event.event === 'enqueued')) refresh();
+  });
+  return () => {
+    off();
+    refresh.cancel();
+    requestSeq++;
+  };
+}

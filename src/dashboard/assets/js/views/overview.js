@@ -1,0 +1,83 @@
+// #/ : every queue with its counts, workers, rates and oldest waiting job, and a live chart of
+// the per-minute rates summed over the queues.
+import {api} from '../api.js';
+import {
+  h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText, coalesce,
+} from '../dom.js';
+import {on, latestQueues, noteQueues, rateHistory} from '../live.js';
+import {rateChart} from '../chart.js';
+
+function queueRow(q) {
+  const name = q.name;
+  const workers = q.workers;
+  return h('tr', {'data-testid': `queue-row-${name}`},
+    h('th', {scope: 'row'},
+      h('a', {href: queueHref(name), 'data-testid': `queue-link-${name}`}, name),
+      q.paused ? [' ', badge('paused', 'paused', `paused-${name}`)] : null),
+    STATES.map((state) => h('td', {class: 'num'},
+      h('a', {href: queueHref(name, state), class: ['count', q.counts[state] ? `count-${state}` : 'zero'],
+        'data-testid': `count-${name}-${state}`, title: `${state} jobs of ${name}`},
+      formatCount(q.counts[state])))),
+    h('td', {class: 'num', 'data-testid': `workers-${name}`},
+      workers === 0
+        ? badge('no workers', 'warn', `no-workers-${name}`)
+        : (workers === undefined || workers === null ? '–' : String(workers))),
+    h('td', {class: 'num', 'data-testid': `processed-${name}`}, formatRate(q.per_minute?.processed)),
+    h('td', {class: 'num', 'data-testid': `failed-${name}`}, formatRate(q.per_minute?.failed)),
+    h('td', {class: 'num', 'data-testid': `oldest-${name}`}, formatDuration(q.oldest_waiting_age_ms)));
+}
+
+export function mount(main) {
+  const chart = h('div', {class: 'chart-box', 'data-testid': 'throughput-chart'});
+  const body = h('tbody');
+  const status = h('p', {class: 'muted'});
+  const table = h('table', {class: 'data queues', 'data-testid': 'queues-table'},
+    h('thead', null, h('tr', null,
+      h('th', {scope: 'col'}, 'Queue'),
+      STATES.map((state) => h('th', {scope: 'col', class: ['num', `head-${state}`]}, state)),
+      h('th', {scope: 'col', class: 'num'}, 'Workers'),
+      h('th', {scope: 'col', class: 'num', title: 'completed jobs per minute'}, 'Processed/min'),
+      h('th', {scope: 'col', class: 'num', title: 'failed attempts per minute'}, 'Failed/min'),
+      h('th', {scope: 'col', class: 'num', title: 'age of the oldest job that runs next'}, 'Oldest waiting'))),
+    body);
+
+  function draw(payload) {
+    const queues = payload.queues || [];
+    replace(body, queues.length
+      ? queues.map(queueRow)
+      : h('tr', null, h('td', {colspan: STATES.length + 5, class: 'muted', 'data-testid': 'no-queues'},
+        'No queues yet: a queue appears once a job is enqueued to it or a worker serves it.')));
+    const samples = rateHistory();
+    replace(chart, samples.some((p) => p.processed !== null || p.failed !== null)
+      ? rateChart(samples, chart.clientWidth)
+      : h('p', {class: 'muted chart-empty'}, 'Collecting samples: rates appear after a few seconds of traffic.'));
+    replace(status, '');
+  }
+
+  main.append(h('section', {class: 'view', 'data-testid': 'overview'},
+    h('h1', null, 'Queues'),
+    h('div', {class: 'panel'}, h('h2', null, 'Jobs per minute (all queues, last 10 minutes)'), chart),
+    status,
+    h('div', {class: 'table-wrap'}, table)));
+
+  if (latestQueues()) {
+    draw(latestQueues());
+  } else {
+    replace(status, 'Loading…');
+    api.get('/queues').then((payload) => {
+      if (!latestQueues()) noteQueues(payload);
+      draw(latestQueues());
+    }).catch((e) => {
+      status.className = 'error';
+      replace(status, `Cannot load the queues: ${errorText(e)}`);
+    });
+  }
+  const redraw = coalesce(() => { if (latestQueues()) draw(latestQueues()); }, 150);
+  window.addEventListener('resize', redraw);
+  const off = on('queues', draw);
+  return () => {
+    off();
+    redraw.cancel();
+    window.removeEventListener('resize', redraw);
+  };
+}
