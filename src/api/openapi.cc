@@ -93,6 +93,7 @@ constexpr const char* kSchemas = R"({
   "Queue": {"type": "object", "properties": {"name": {"type": "string"},
     "paused": {"type": "boolean"}, "counts": {"type": "object"}, "totals": {"type": "object"},
     "per_minute": {"type": ["object", "null"]},
+    "mean_wait_ms": {"type": ["number", "null"]},
     "oldest_waiting_age_ms": {"type": ["integer", "null"]},
     "workers": {"type": "integer"}}},
   "ScheduleRequest": {"type": "object", "required": ["cron", "type"],

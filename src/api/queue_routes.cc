@@ -25,9 +25,22 @@ std::map<std::string, int> WorkersPerQueue(const Inspector::WorkerList& list) {
   return out;
 }
 
-std::string RenderQueue(const std::string& name, const QueueCounts& c, QueueRates& rates,
-                        int workers) {
-  rates.Sample(name, QueueRates::Clock::now(), c.completed_total, c.failed_total);
+// The sample of a queue's lifetime totals: the counts' counters, and the wait-time histograms
+// summed over job types (an unreadable histogram counts as none yet).
+QueueRates::Totals TotalsOf(Backend& b, const std::string& queue, const QueueCounts& c) {
+  QueueRates::Totals totals{c.completed_total, c.failed_total, 0, 0};
+  if (auto timings = b.inspector->Timings(queue); timings.ok()) {
+    for (const auto& [type, histogram] : timings->wait) {
+      totals.wait_sum_ms += histogram.sum_ms;
+      totals.wait_count += histogram.count;
+    }
+  }
+  return totals;
+}
+
+std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& c,
+                        QueueRates& rates, int workers) {
+  rates.Sample(name, QueueRates::Clock::now(), TotalsOf(b, name, c));
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
       ",\"paused\":{},\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"
@@ -37,8 +50,10 @@ std::string RenderQueue(const std::string& name, const QueueCounts& c, QueueRate
   if (auto rate = rates.Rate(name)) {
     out += fmt::format(",\"per_minute\":{{\"processed\":{:.1f},\"failed\":{:.1f}}}",
                        rate->processed, rate->failed);
+    out += rate->mean_wait_ms ? fmt::format(",\"mean_wait_ms\":{:.1f}", *rate->mean_wait_ms)
+                              : std::string(",\"mean_wait_ms\":null");
   } else {
-    out += ",\"per_minute\":null";
+    out += ",\"per_minute\":null,\"mean_wait_ms\":null";
   }
   if (c.oldest_waiting_created_ms > 0) {
     out += fmt::format(",\"oldest_waiting_age_ms\":{}",
@@ -87,7 +102,7 @@ void ListQueues(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond resp
       auto counts = b.inspector->Counts((*queues)[i]);
       if (!counts.ok()) return StatusResponse(counts.status());
       if (i) body += ',';
-      body += RenderQueue((*queues)[i], *counts, rates, per_queue[(*queues)[i]]);
+      body += RenderQueue(b, (*queues)[i], *counts, rates, per_queue[(*queues)[i]]);
     }
     body += "]}";
     return JsonResponse(200, std::move(body));
@@ -102,7 +117,8 @@ void GetQueue(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond
     if (!counts.ok()) return StatusResponse(counts.status());
     auto workers = b.inspector->Workers();
     if (!workers.ok()) return StatusResponse(workers.status());
-    return JsonResponse(200, RenderQueue(queue, *counts, rates, WorkersPerQueue(*workers)[queue]));
+    return JsonResponse(200,
+                        RenderQueue(b, queue, *counts, rates, WorkersPerQueue(*workers)[queue]));
   });
 }
 

@@ -907,6 +907,39 @@ class ApiTest(unittest.TestCase):
         self.assertIn(b"taskq", body)
 
 
+class QueueRatesTest(unittest.TestCase):
+    """per_minute and mean_wait_ms of /api/queues, from samples this API process takes."""
+
+    def test_rates_and_the_mean_wait_of_jobs_that_started(self):
+        redis = Redis()
+        api = Api(redis.url, "--job-types", "sleep")
+        worker = None
+        try:
+            for _ in range(5):
+                job = {"type": "sleep", "queue": "rq", "data": {"ms": 0}}
+                self.assertEqual(api.request("POST", "/api/jobs", job)[0], 201)
+            first = api.request("GET", "/api/queues/rq")[1]  # the first sample
+            self.assertIsNone(first["per_minute"])
+            self.assertIsNone(first["mean_wait_ms"])
+            time.sleep(1.2)  # every job waits at least this long
+            worker = Worker(redis.url, "rq=2")
+
+            def rated():
+                queue = api.request("GET", "/api/queues/rq")[1]
+                done = queue["counts"]["completed"] == 5 and queue["mean_wait_ms"] is not None
+                return queue if done else None
+            queue = wait_until(rated, timeout=30, interval=0.5)
+            self.assertIsNotNone(queue, "no rate after 30 s")
+            self.assertGreater(queue["per_minute"]["processed"], 0)
+            self.assertEqual(queue["per_minute"]["failed"], 0)
+            self.assertGreaterEqual(queue["mean_wait_ms"], 1000)
+        finally:
+            if worker:
+                worker.stop()
+            api.stop()
+            redis.stop()
+
+
 class RedisDownTest(unittest.TestCase):
     def test_redis_down_gives_503_with_retry_after_and_recovers(self):
         redis = Redis()
