@@ -163,6 +163,24 @@ TEST_F(ClientTest, BulkValidatesEveryJobBeforeWritingAny) {
   EXPECT_EQ(KeyCount(*server_), 0);
 }
 
+// Regression: a bulk beyond what one script call can unpack (Lua's ~8000 values) failed with
+// "too many results to unpack"; it now goes as several calls in one round trip.
+TEST_F(ClientTest, BulkOfTenThousandJobsIsEnqueuedWhole) {
+  std::vector<EnqueueRequest> batch(10000, EnqueueRequest{"t", "{}", {}});
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].options.job_id = "j" + std::to_string(i);
+  batch[1500].options.job_id = "j10";  // the same id as a job in the first call: it existed
+  batch[9999].options.priority = 3;
+  auto results = client_->EnqueueBulk(batch);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), batch.size());
+  EXPECT_TRUE((*results)[0].created);
+  EXPECT_FALSE((*results)[1500].created);
+  EXPECT_EQ((*results)[1500].id, "j10");
+  EXPECT_TRUE((*results)[9999].created);
+  EXPECT_EQ((*results)[9999].id, "j9999");
+  EXPECT_EQ(inspector_->Counts("t")->waiting, 9999);
+}
+
 TEST_F(ClientTest, BulkAcrossQueuesReturnsResultsInRequestOrder) {
   std::vector<EnqueueRequest> batch = {{"a", "{}", {}}, {"b", "{}", {}}, {"a", "{}", {}}};
   batch[1].options.delay = milliseconds(60000);
