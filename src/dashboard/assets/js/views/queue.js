@@ -107,6 +107,7 @@ export function mount(main, route) {
     pauseButton.className = info.paused ? 'primary' : '';
     for (const st of STATES) {
       replace(tabCounts[st], info.counts ? formatCount(info.counts[st]) : '');
+      tabCounts[st].classList.toggle('zero', !info.counts?.[st]);
     }
   }
 
