@@ -409,17 +409,25 @@ e2e('CSRF: a change without the token, or from another site, is refused and chan
   assert.equal((await stack.get('/api/queues/mail')).paused, false, 'no request paused the queue');
 });
 
-e2e('pause and resume from the queue page', async ({pages}) => {
+e2e('pause and resume from the queue page, shown at once by views opened next (not a stale snapshot)', async ({pages}) => {
   const page = await signedInPage(pages);
   await go(page, '#/queues/mail?state=waiting');
   await byTestId(page, 'action-pause').click();
   await byTestId(page, 'queue-paused').waitFor();
   assert.equal((await stack.get('/api/queues/mail')).paused, true);
   await assertText(byTestId(page, 'action-result'), 'mail is paused: workers claim nothing from it.');
-  await go(page, '#/');
+  // A pause sends no job event, so the live snapshot the page holds says "not paused" until the
+  // next periodic one (up to 5 s): each view asks the server anew when it opens.
+  await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === `${BASE}/api/queues`),
+    go(page, '#/'),
+  ]);
   await byTestId(page, 'paused-mail').waitFor();
   await shot(page, 'overview-paused');
-  await go(page, '#/queues/mail?state=waiting');
+  await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === `${BASE}/api/queues/mail`),
+    go(page, '#/queues/mail?state=waiting'),
+  ]);
   await byTestId(page, 'action-resume').click();
   await byTestId(page, 'action-pause').waitFor();
   assert.equal(await byTestId(page, 'queue-paused').isVisible(), false);
