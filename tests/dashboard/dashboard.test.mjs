@@ -409,7 +409,8 @@ e2e('CSRF: a change without the token, or from another site, is refused and chan
   assert.equal((await stack.get('/api/queues/mail')).paused, false, 'no request paused the queue');
 });
 
-e2e('pause and resume from the queue page, shown at once by views opened next (not a stale snapshot)', async ({pages}) => {
+e2e('pause and resume from the queue page, shown at once by views opened next (not a stale snapshot)', async ({t, pages}) => {
+  t.after(() => stack.call('POST', '/api/queues/mail/resume'));  // later tests need it running
   const page = await signedInPage(pages);
   await go(page, '#/queues/mail?state=waiting');
   await byTestId(page, 'action-pause').click();
