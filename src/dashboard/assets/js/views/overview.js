@@ -41,7 +41,10 @@ export function mount(main) {
       h('th', {scope: 'col', class: 'num', title: 'age of the oldest job that runs next'}, 'Oldest waiting'))),
     body);
 
+  let shown = null;  // the payload drawn last
+
   function draw(payload) {
+    shown = payload;
     const queues = payload.queues || [];
     replace(body, queues.length
       ? queues.map(queueRow)
@@ -60,21 +63,25 @@ export function mount(main) {
     status,
     h('div', {class: 'table-wrap'}, table)));
 
-  if (latestQueues()) {
-    draw(latestQueues());
-  } else {
-    replace(status, 'Loading…');
-    api.get('/queues').then((payload) => {
-      if (!latestQueues()) noteQueues(payload);
-      draw(latestQueues());
-    }).catch((e) => {
-      status.className = 'error';
-      replace(status, `Cannot load the queues: ${errorText(e)}`);
-    });
-  }
-  const redraw = coalesce(() => { if (latestQueues()) draw(latestQueues()); }, 150);
+  // The latest live snapshot draws at once, but it can be seconds old (a pause or resume sends
+  // no job event, so none comes sooner): the queues are asked anew as well.
+  if (latestQueues()) draw(latestQueues());
+  else replace(status, 'Loading…');
+  let streamed = false;  // a queues event came after the request went out: it is newer
+  api.get('/queues').then((payload) => {
+    if (!latestQueues()) noteQueues(payload);
+    if (!streamed) draw(payload);
+  }).catch((e) => {
+    if (shown) return;  // the snapshot stands; the stream brings the next
+    status.className = 'error';
+    replace(status, `Cannot load the queues: ${errorText(e)}`);
+  });
+  const redraw = coalesce(() => { if (shown) draw(shown); }, 150);
   window.addEventListener('resize', redraw);
-  const off = on('queues', draw);
+  const off = on('queues', (payload) => {
+    streamed = true;
+    draw(payload);
+  });
   return () => {
     off();
     redraw.cancel();

@@ -107,6 +107,7 @@ export function mount(main, route) {
     pauseButton.className = info.paused ? 'primary' : '';
     for (const st of STATES) {
       replace(tabCounts[st], info.counts ? formatCount(info.counts[st]) : '');
+      tabCounts[st].classList.toggle('zero', !info.counts?.[st]);
     }
   }
 
@@ -445,14 +446,22 @@ export function mount(main, route) {
 
   drawSort();
   drawSelection();
+  // The latest live snapshot draws at once, but it can be seconds old (a pause or resume sends
+  // no job event, so none comes sooner): the queue is asked anew as well.
   info = (latestQueues()?.queues || []).find((x) => x.name === queue) || null;
   if (info) drawInfo();
-  else api.get(path).then((answer) => { info = answer; drawInfo(); }).catch(() => {});
+  let streamed = false;  // a queues event came after the request went out: it is newer
+  api.get(path).then((answer) => {
+    if (streamed) return;
+    info = answer;
+    drawInfo();
+  }).catch(() => {});
   load();
 
   const offQueues = on('queues', (payload) => {
     const found = (payload.queues || []).find((x) => x.name === queue);
     if (found) {
+      streamed = true;
       info = found;
       drawInfo();
     }

@@ -1,0 +1,551 @@
+// End-to-end tests of the dashboard (docs/dashboard.md) in Debian's chromium, headless, against
+// the real taskq binary, a real redis-server and a real worker (fixture.mjs).
+//
+//   TASKQ_BINARY=build/taskq [TASKQ_ARTIFACTS=build/dashboard-artifacts] \
+//     node --test tests/dashboard/dashboard.test.mjs
+//
+// Screenshots of every page go to TASKQ_ARTIFACTS. Every page's console errors, uncaught
+// exceptions and Content-Security-Policy violations fail the test that opened it, except the
+// failed loads a test provokes on purpose (it names them).
+import {test, before, after} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {Stack, BASE, USERS, WORKER_QUEUE, eventually} from './fixture.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const taskq = process.env.TASKQ_BINARY;
+if (!taskq) throw new Error('set TASKQ_BINARY to the taskq binary');
+const artifacts = process.env.TASKQ_ARTIFACTS || path.resolve(here, '../../build/dashboard-artifacts');
+
+// Generous: under AddressSanitizer the binary is several times slower.
+const UI_TIMEOUT_MS = 30000;
+
+const stack = new Stack({taskq, artifacts});
+let failed = false;
+
+before(async () => {
+  await stack.start();
+  await seed();
+}, {timeout: 180000});
+
+after(async () => {
+  if (failed) console.log(stack.logs());
+  await stack.stop();
+}, {timeout: 60000});
+
+// Runs fn as a test; on failure the server logs are printed at the end.
+function e2e(name, fn) {
+  test(name, {timeout: 180000}, async (t) => {
+    const pages = [];
+    try {
+      await fn({t, pages});
+      for (const page of pages) assertClean(page);
+    } catch (e) {
+      failed = true;
+      for (const page of pages) {
+        await page.screenshot({path: path.join(artifacts, `FAILED-${slug(name)}-${pages.indexOf(page)}.png`), fullPage: true})
+          .catch(() => {});
+      }
+      throw e;
+    } finally {
+      for (const page of pages) await page.context().close().catch(() => {});
+    }
+  });
+}
+
+function slug(text) {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60);
+}
+
+// A page in a context of its own (its own cookies), with its console watched.
+async function openPage(pages, {viewport = {width: 1280, height: 900}} = {}) {
+  const context = await stack.browser.newContext({viewport});
+  context.setDefaultTimeout(UI_TIMEOUT_MS);
+  // Init scripts run outside the page's CSP: this one reports every violation to the console.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  const page = await context.newPage();
+  page.problems = [];
+  page.allowed = [];
+  page.dialogs = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') page.problems.push(`console error: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (error) => page.problems.push(`uncaught: ${error.message}`));
+  page.on('dialog', (dialog) => {
+    page.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+    dialog.dismiss().catch(() => {});
+  });
+  pages.push(page);
+  return page;
+}
+
+// Chromium logs every failed resource load as a console error; a test that provokes one on
+// purpose names its status here.
+function allowFailedLoad(page, status) {
+  page.allowed.push(new RegExp(`Failed to load resource: the server responded with a status of ${status}\\b`));
+}
+
+function assertClean(page) {
+  const unexpected = page.problems.filter((p) => !page.allowed.some((re) => re.test(p)));
+  assert.deepEqual(unexpected, [], `console errors or CSP violations on ${page.url()}`);
+  assert.deepEqual(page.dialogs, [], `dialogs opened on ${page.url()}`);
+}
+
+const byTestId = (page, id) => page.getByTestId(id, {exact: true});
+
+async function shot(page, name) {
+  await page.screenshot({path: path.join(artifacts, `${name}.png`), fullPage: true});
+}
+
+async function signIn(page, who) {
+  await page.goto(stack.dashboardUrl);
+  await byTestId(page, 'login-view').waitFor();
+  await byTestId(page, 'login-username').fill(who.name);
+  await byTestId(page, 'login-password').fill(who.password);
+  await byTestId(page, 'login-submit').click();
+  await byTestId(page, 'overview').waitFor();
+  await assertText(byTestId(page, 'session-user'), `${who.name} · ${who.role}`);
+}
+
+async function signedInPage(pages, who = USERS.admin, options) {
+  const page = await openPage(pages, options);
+  await signIn(page, who);
+  return page;
+}
+
+async function assertText(locator, text) {
+  await eventually(async () => (await locator.textContent()) === text,
+    `${locator} to read "${text}"`, UI_TIMEOUT_MS);
+}
+
+async function go(page, fragment) {
+  await page.evaluate((f) => { location.hash = f; }, fragment);
+}
+
+// The page's own call of B/api or B/session, with its cookie: {status, body}.
+function pageFetch(page, method, apiPath, {csrf = null, body} = {}) {
+  return page.evaluate(async ({method, url, csrf, body}) => {
+    const headers = {'Content-Type': 'application/json'};
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+    const r = await fetch(url, {method, headers, credentials: 'include', body});
+    const text = await r.text();
+    let parsed = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return {status: r.status, body: parsed};
+  }, {method, url: BASE + apiPath, csrf, body: body === undefined ? undefined : JSON.stringify(body)});
+}
+
+function formatCount(n) {
+  return n.toLocaleString('en-US');
+}
+
+function waitForJob(id, queue, state) {
+  return eventually(async () => (await stack.stateOf(id, queue)) === state,
+    `job ${id} to be ${state}`, 60000);
+}
+
+// ----- seed: queues with jobs that no worker takes, so they stay put
+
+const MATCH = 'user@example.com';
+const mailIds = {match: [], other: []};
+
+async function seed() {
+  for (let i = 0; i < 7; i++) {
+    const to = i % 2 === 0 ? MATCH : `other${i}@example.com`;
+    const job = await stack.enqueue({type: 'notify', queue: 'mail', job_id: `mail-${i}`, data: {to, n: i}});
+    (to === MATCH ? mailIds.match : mailIds.other).push(job.id);
+  }
+  await stack.enqueue({type: 'notify', queue: 'inbox', job_id: 'inbox-first', data: {}});
+}
+
+// ----- tests
+
+e2e('login: a wrong password is refused with a message; the admin signs in and sees actions', async ({pages}) => {
+  const page = await openPage(pages);
+  allowFailedLoad(page, 401);
+  await page.goto(stack.dashboardUrl);
+  await byTestId(page, 'login-view').waitFor();
+  assert.equal(await byTestId(page, 'nav-overview').isVisible(), false, 'no navigation before sign-in');
+  await byTestId(page, 'login-username').fill(USERS.admin.name);
+  await byTestId(page, 'login-password').fill('not the password');
+  await byTestId(page, 'login-submit').click();
+  await assertText(byTestId(page, 'login-error'), 'wrong user name, password or API key');
+  await shot(page, 'login');
+  assert.equal(await byTestId(page, 'overview').count(), 0);
+
+  await byTestId(page, 'login-password').fill(USERS.admin.password);
+  await byTestId(page, 'login-submit').click();
+  await byTestId(page, 'overview').waitFor();
+  await assertText(byTestId(page, 'session-user'), `${USERS.admin.name} · admin`);
+  await byTestId(page, 'queue-link-mail').click();
+  await byTestId(page, 'queue-view').waitFor();
+  for (const id of ['action-pause', 'add-job-toggle', 'select-all', 'bulk-cancel', 'bulk-remove', `select-${mailIds.match[0]}`]) {
+    assert.equal(await byTestId(page, id).isVisible(), true, `${id} is shown to an admin`);
+  }
+  await byTestId(page, 'sign-out').click();
+  await byTestId(page, 'login-view').waitFor();
+});
+
+e2e('overview: the counts of every queue and state are those of GET /api/queues', async ({pages}) => {
+  const page = await signedInPage(pages);
+  const {queues} = await stack.get('/api/queues');
+  const names = queues.map((q) => q.name);
+  for (const name of ['mail', 'inbox', WORKER_QUEUE]) assert.ok(names.includes(name), `${name} is listed`);
+  for (const q of queues) {
+    await byTestId(page, `queue-row-${q.name}`).waitFor();
+    for (const [state, n] of Object.entries(q.counts)) {
+      assert.equal(await byTestId(page, `count-${q.name}-${state}`).textContent(), formatCount(n),
+        `${q.name} ${state}`);
+    }
+  }
+  // The dashboard's own B/api answers the same, with the page's cookie.
+  const own = await pageFetch(page, 'GET', '/api/queues');
+  assert.equal(own.status, 200);
+  assert.deepEqual(own.body.queues.map((q) => [q.name, q.counts]), queues.map((q) => [q.name, q.counts]));
+  assert.equal(await byTestId(page, `no-workers-mail`).textContent(), 'no workers');
+  assert.equal(await byTestId(page, `workers-${WORKER_QUEUE}`).textContent(), '1');
+  await byTestId(page, 'live-status').and(page.locator('[data-state="live"]')).waitFor();
+  await shot(page, 'overview');
+});
+
+e2e('live: a job enqueued with curl appears on the open queue page and the overview without reload', async ({pages}) => {
+  const page = await signedInPage(pages);
+  const overview = await signedInPage(pages);
+  await go(page, '#/queues/inbox?state=waiting');
+  await byTestId(page, 'job-row-inbox-first').waitFor();
+  await byTestId(page, 'live-status').and(page.locator('[data-state="live"]')).waitFor();
+  await byTestId(overview, 'live-status').and(overview.locator('[data-state="live"]')).waitFor();
+  const before = (await stack.counts('inbox')).waiting;
+  await assertText(byTestId(overview, 'count-inbox-waiting'), formatCount(before));
+  await assertText(byTestId(page, 'tab-count-waiting'), formatCount(before));
+  const navigations = [];
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations.push(frame.url()); });
+
+  const id = 'curl-live-1';
+  // The moment the row is added, seen from inside the page (locator polling would add its own
+  // delay to the figure).
+  await page.evaluate((testid) => {
+    window.rowShownAt = new Promise((resolve) => {
+      new MutationObserver((_, observer) => {
+        if (document.querySelector(`[data-testid="${testid}"]`)) {
+          observer.disconnect();
+          resolve(Date.now());
+        }
+      }).observe(document.body, {childList: true, subtree: true});
+    });
+  }, `job-row-${id}`);
+  const started = Date.now();
+  const curl = spawn('curl', ['-sS', '--fail-with-body', '-X', 'POST', `${stack.apiUrl}/api/jobs`,
+    '-H', 'Content-Type: application/json', '-H', 'Authorization: Bearer e2e-admin-token-0123456789',
+    '-d', JSON.stringify({type: 'notify', queue: 'inbox', job_id: id, data: {via: 'curl'}})],
+  {stdio: ['ignore', 'pipe', 'inherit']});
+  let answer = '';
+  curl.stdout.on('data', (d) => { answer += d; });
+  const code = await new Promise((resolve) => curl.on('exit', resolve));
+  const answered = Date.now();
+  assert.equal(code, 0, `curl failed: ${answer}`);
+  assert.equal(JSON.parse(answer).id, id);
+
+  await byTestId(page, `job-row-${id}`).waitFor();
+  const shown = await page.evaluate(() => window.rowShownAt);
+  await assertText(byTestId(page, 'tab-count-waiting'), formatCount(before + 1));
+  await assertText(byTestId(overview, 'count-inbox-waiting'), formatCount(before + 1));
+  const counted = Date.now();
+  assert.deepEqual(navigations, [], 'the page did not reload');
+  console.log(`live latency: job row shown ${shown - answered} ms after curl's answer ` +
+    `(${shown - started} ms after curl started); overview count moved ${counted - answered} ms after it`);
+  await shot(page, 'queue');
+});
+
+e2e('live: counts and the chart move as the worker completes jobs', async ({pages}) => {
+  const page = await signedInPage(pages);
+  await byTestId(page, 'live-status').and(page.locator('[data-state="live"]')).waitFor();
+  const completed = (await stack.counts(WORKER_QUEUE)).completed;
+  const ids = [];
+  for (let i = 0; i < 5; i++) {
+    ids.push((await stack.enqueue({type: 'webhook', queue: WORKER_QUEUE, data: {url: `${stack.receiver.url}/ok`}})).id);
+  }
+  for (const id of ids) await waitForJob(id, WORKER_QUEUE, 'completed');
+  await assertText(byTestId(page, `count-${WORKER_QUEUE}-completed`), formatCount(completed + 5));
+  // The API samples its rates every 5 s; the chart follows the queues events.
+  await eventually(async () => {
+    const value = await byTestId(page, 'chart-processed').locator('strong').textContent().catch(() => '');
+    return Number(value) > 0;
+  }, 'the chart to show a processed rate above 0', 60000, 200);
+  assert.ok(await byTestId(page, 'throughput-svg').locator('polyline.line-processed, circle.dot-processed').count() > 0);
+  assert.ok(Number(await byTestId(page, `processed-${WORKER_QUEUE}`).textContent()) > 0);
+  await shot(page, 'overview-chart');
+});
+
+e2e('retry: a dead job is retried from its page and its state turns completed live', async ({pages}) => {
+  stack.receiver.failing.add('retry-me');
+  const job = await stack.enqueue({type: 'webhook', queue: WORKER_QUEUE, job_id: 'retry-me', max_attempts: 1,
+    data: {url: `${stack.receiver.url}/flaky/retry-me`}});
+  await waitForJob(job.id, WORKER_QUEUE, 'dead');
+
+  const page = await signedInPage(pages);
+  await go(page, `#/queues/${WORKER_QUEUE}?state=dead`);
+  await byTestId(page, `job-error-${job.id}`).waitFor();
+  assert.match(await byTestId(page, `job-error-${job.id}`).textContent(), /answered 503/);
+  await byTestId(page, `job-link-${job.id}`).click();
+  await byTestId(page, 'job-view').waitFor();
+  await assertText(byTestId(page, 'job-state'), 'dead');
+  assert.match(await byTestId(page, 'job-error-message').textContent(), /receiver down for the test/);
+  await shot(page, 'job-dead');
+
+  stack.receiver.failing.delete('retry-me');
+  await byTestId(page, 'action-retry').click();
+  await assertText(byTestId(page, 'job-state'), 'completed');
+  assert.equal(await stack.stateOf(job.id, WORKER_QUEUE), 'completed');
+  assert.match(await byTestId(page, 'job-result').textContent(), /"status": 200/);
+  assert.equal(await byTestId(page, 'action-retry').count(), 0, 'a completed job offers no retry');
+  await shot(page, 'job');
+});
+
+e2e('search: a data field finds exactly the matching jobs among others', async ({pages}) => {
+  const page = await signedInPage(pages);
+  await go(page, '#/queues/mail?state=waiting');
+  for (const id of [...mailIds.match, ...mailIds.other]) await byTestId(page, `job-row-${id}`).waitFor();
+  await page.locator('details.search > summary').click();
+  await byTestId(page, 'search-field').fill('to');
+  await byTestId(page, 'search-value').fill(MATCH);
+  await byTestId(page, 'search-submit').click();
+  await assertText(byTestId(page, 'page-info'), `${mailIds.match.length} matching`);
+  const rows = await byTestId(page, 'jobs-table').locator('tbody tr').evaluateAll(
+    (trs) => trs.map((tr) => tr.dataset.testid));
+  assert.deepEqual(rows.sort(), mailIds.match.map((id) => `job-row-${id}`).sort());
+  assert.match(page.url(), /field=to&value=user%40example.com/);
+  assert.match(await byTestId(page, 'search-scanned').textContent(), /Scanned 7 jobs \(all of them\)/);
+  await shot(page, 'search');
+
+  await byTestId(page, 'search-clear').click();
+  await byTestId(page, `job-row-${mailIds.other[0]}`).waitFor();
+});
+
+e2e('XSS: markup in job data and in an error is shown as text and never runs', async ({pages}) => {
+  const payload = '<img src=x onerror=alert(1)>';
+  stack.receiver.refuseBody = `<script>alert(2)</script>${payload}`;
+  const data = await stack.enqueue({type: 'notify', queue: 'mail', job_id: 'xss-data', data: {to: payload, html: payload}});
+  const err = await stack.enqueue({type: 'webhook', queue: WORKER_QUEUE, job_id: 'xss-error', max_attempts: 1,
+    data: {url: `${stack.receiver.url}/refuse`}});
+  await waitForJob(err.id, WORKER_QUEUE, 'dead');
+
+  const page = await signedInPage(pages);
+  await go(page, `#/jobs/mail/${data.id}`);
+  await byTestId(page, 'job-data').waitFor();
+  assert.match(await byTestId(page, 'job-data').textContent(), /<img src=x onerror=alert\(1\)>/);
+  assert.ok((await byTestId(page, 'job-curl').inputValue()).includes(payload));
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  await shot(page, 'xss-job-data');
+
+  await go(page, `#/queues/mail?state=waiting&field=to&value=${encodeURIComponent(payload)}`);
+  await byTestId(page, `job-row-${data.id}`).waitFor();
+  assert.equal(await byTestId(page, 'search-value').inputValue(), payload);
+
+  await go(page, `#/queues/${WORKER_QUEUE}?state=dead`);
+  const cell = byTestId(page, `job-error-${err.id}`);
+  await cell.waitFor();
+  assert.match(await cell.textContent(), /answered 400: <script>alert\(2\)<\/scr/);
+  assert.match(await cell.getAttribute('title'), /<script>alert\(2\)<\/script><img src=x onerror=alert\(1\)>/);
+  assert.equal(await cell.isVisible(), true);
+  await go(page, `#/jobs/${WORKER_QUEUE}/${err.id}`);
+  await byTestId(page, 'job-error-message').waitFor();
+  assert.match(await byTestId(page, 'job-error-message').textContent(), /<script>alert\(2\)<\/script><img src=x onerror=alert\(1\)>/);
+  assert.equal(await page.locator('main img, main script').count(), 0);
+  await shot(page, 'xss-job-error');
+  // Any alert() would have opened a dialog: assertClean fails on page.dialogs.
+});
+
+e2e('CSRF: a change without the token, or from another site, is refused and changes nothing', async ({pages}) => {
+  const page = await signedInPage(pages);
+  allowFailedLoad(page, 403);
+  const missing = await pageFetch(page, 'POST', '/api/queues/mail/pause');
+  assert.equal(missing.status, 403);
+  assert.equal(missing.body.error.code, 'csrf');
+  const wrong = await pageFetch(page, 'POST', '/api/queues/mail/pause', {csrf: '0'.repeat(64)});
+  assert.equal(wrong.status, 403);
+  const removal = await pageFetch(page, 'POST', `/api/jobs/${mailIds.other[0]}/remove?queue=mail`);
+  assert.equal(removal.status, 403);
+  const signOut = await pageFetch(page, 'DELETE', '/session');
+  assert.equal(signOut.status, 403);
+  assert.equal((await stack.get('/api/queues/mail')).paused, false);
+  assert.equal(await stack.stateOf(mailIds.other[0], 'mail'), 'waiting');
+  // Still signed in: the refused sign-out did nothing.
+  assert.equal((await pageFetch(page, 'GET', '/session')).body.user, USERS.admin.name);
+
+  // Another site (localhost is not 127.0.0.1) posts a form and a fetch to the dashboard in the
+  // same browser, where the admin is signed in.
+  const target = `${stack.origin}${BASE}/api/queues/mail/pause`;
+  stack.receiver.attackPage = `<!doctype html><form id="f" method="POST" action="${target}" enctype="text/plain">` +
+    '<input name="x" value="y"></form>';
+  const attack = await page.context().newPage();
+  attack.on('console', () => {});
+  await attack.goto(`http://localhost:${stack.receiver.port}/attack`);
+  const fetched = await attack.evaluate(async (url) => {
+    try {
+      const r = await fetch(url, {method: 'POST', credentials: 'include', mode: 'no-cors', body: '{}'});
+      return r.type;
+    } catch (e) {
+      return String(e);
+    }
+  }, target);
+  assert.equal(fetched, 'opaque');
+  const [response] = await Promise.all([
+    attack.waitForResponse((r) => r.url() === target),
+    attack.evaluate(() => document.getElementById('f').submit()),
+  ]);
+  assert.ok([401, 403].includes(response.status()), `the form post got ${response.status()}`);
+  await attack.close();
+  assert.equal((await stack.get('/api/queues/mail')).paused, false, 'no request paused the queue');
+});
+
+e2e('pause and resume from the queue page, shown at once by views opened next (not a stale snapshot)', async ({t, pages}) => {
+  t.after(() => stack.call('POST', '/api/queues/mail/resume'));  // later tests need it running
+  const page = await signedInPage(pages);
+  await go(page, '#/queues/mail?state=waiting');
+  await byTestId(page, 'action-pause').click();
+  await byTestId(page, 'queue-paused').waitFor();
+  assert.equal((await stack.get('/api/queues/mail')).paused, true);
+  await assertText(byTestId(page, 'action-result'), 'mail is paused: workers claim nothing from it.');
+  // A pause sends no job event, so the live snapshot the page holds says "not paused" until the
+  // next periodic one (up to 5 s): each view asks the server anew when it opens.
+  await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === `${BASE}/api/queues`),
+    go(page, '#/'),
+  ]);
+  await byTestId(page, 'paused-mail').waitFor();
+  await shot(page, 'overview-paused');
+  await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === `${BASE}/api/queues/mail`),
+    go(page, '#/queues/mail?state=waiting'),
+  ]);
+  await byTestId(page, 'action-resume').click();
+  await byTestId(page, 'action-pause').waitFor();
+  assert.equal(await byTestId(page, 'queue-paused').isVisible(), false);
+  assert.equal((await stack.get('/api/queues/mail')).paused, false);
+});
+
+e2e('bulk: remove two selected jobs after confirming; the others stay', async ({pages}) => {
+  const ids = [];
+  for (let i = 0; i < 3; i++) ids.push((await stack.enqueue({type: 'notify', queue: 'bulk', job_id: `bulk-${i}`, data: {i}})).id);
+  const page = await signedInPage(pages);
+  await go(page, '#/queues/bulk?state=waiting');
+  for (const id of ids) await byTestId(page, `job-row-${id}`).waitFor();
+  assert.equal(await byTestId(page, 'bulk-remove').isDisabled(), true);
+  await byTestId(page, `select-${ids[0]}`).check();
+  await byTestId(page, `select-${ids[2]}`).check();
+  await assertText(byTestId(page, 'selected-count'), '2 selected');
+  await byTestId(page, 'bulk-remove').click();
+  await byTestId(page, 'confirm-dialog').waitFor();
+  assert.equal(await byTestId(page, 'confirm-title').textContent(), 'Remove 2 jobs?');
+  await shot(page, 'bulk-confirm');
+  // Cancel first: nothing happens.
+  await byTestId(page, 'confirm-cancel').click();
+  assert.equal((await stack.counts('bulk')).waiting, 3);
+  await byTestId(page, 'bulk-remove').click();
+  await byTestId(page, 'confirm-ok').click();
+  await assertText(byTestId(page, 'action-result'), 'Remove: 2 done');
+  await eventually(async () => (await byTestId(page, 'jobs-table').locator('tbody tr').count()) === 1, 'one row left');
+  await byTestId(page, `job-row-${ids[1]}`).waitFor();
+  assert.equal((await stack.counts('bulk')).waiting, 1);
+  await assertText(byTestId(page, 'tab-count-waiting'), '1');
+});
+
+e2e('schedules: run now enqueues a job from the schedule', async ({pages}) => {
+  await stack.call('POST', '/api/schedules', {id: 'nightly-report', cron: '0 3 * * *', tz: 'Europe/Berlin',
+    type: 'report', queue: 'reports', data: {kind: 'nightly'}});
+  const page = await signedInPage(pages);
+  await byTestId(page, 'nav-schedules').click();
+  await byTestId(page, 'schedule-row-nightly-report').waitFor();
+  await assertText(byTestId(page, 'schedule-status-nightly-report').locator('.badge'), 'active');
+  assert.equal(await byTestId(page, 'schedule-next-nightly-report').locator('time').count(), 3);
+  await byTestId(page, 'schedule-run-nightly-report').click();
+  await byTestId(page, 'action-result').getByText('Enqueued job').waitFor();
+  const link = byTestId(page, 'action-result').locator('a');
+  const id = await link.textContent();
+  assert.equal(await stack.stateOf(id, 'reports'), 'waiting');
+  assert.deepEqual((await stack.get(`/api/jobs/${id}?queue=reports`)).data, {kind: 'nightly'});
+  await shot(page, 'schedules');
+  await link.click();
+  await byTestId(page, 'job-view').waitFor();
+  await assertText(byTestId(page, 'job-id'), id);
+});
+
+e2e('workers: the worker process is listed with its pid and queue', async ({pages}) => {
+  const page = await signedInPage(pages);
+  await byTestId(page, 'nav-workers').click();
+  await byTestId(page, 'workers-view').waitFor();
+  const {workers} = await stack.get('/api/workers');
+  const worker = workers.find((w) => w.pid === stack.worker.pid);
+  assert.ok(worker, 'the API lists the worker');
+  const row = byTestId(page, `worker-row-${worker.id}`);
+  await row.waitFor();
+  assert.equal(await row.locator('td').first().textContent(), String(stack.worker.pid));
+  assert.match(await row.textContent(), new RegExp(`${WORKER_QUEUE} \\d+/2 running`));
+  await shot(page, 'workers');
+});
+
+e2e('read-only user: no action buttons anywhere, and a forged change is refused with 403', async ({pages}) => {
+  const page = await signedInPage(pages, USERS.read);
+  allowFailedLoad(page, 403);
+  await go(page, '#/queues/mail?state=waiting');
+  await byTestId(page, `job-row-${mailIds.match[0]}`).waitFor();
+  for (const id of ['action-pause', 'action-resume', 'add-job-toggle', 'select-all', `select-${mailIds.match[0]}`,
+    'bulk-cancel', 'bulk-remove', 'clean-form']) {
+    assert.equal(await byTestId(page, id).count(), 0, `${id} is not shown to a read-only user`);
+  }
+  await shot(page, 'readonly-queue');
+  await go(page, `#/queues/${WORKER_QUEUE}?state=dead`);
+  await byTestId(page, 'jobs-table').locator('tbody tr').first().waitFor();
+  for (const id of ['bulk-retry', 'retry-all-dead', 'clean-form']) assert.equal(await byTestId(page, id).count(), 0, id);
+  await go(page, `#/jobs/${WORKER_QUEUE}/xss-error`);
+  await assertText(byTestId(page, 'job-state'), 'dead');
+  for (const id of ['action-retry', 'action-remove', 'action-cancel', 'action-promote']) {
+    assert.equal(await byTestId(page, id).count(), 0, `${id} is not shown to a read-only user`);
+  }
+  await shot(page, 'readonly-job');
+  await go(page, '#/schedules');
+  await byTestId(page, 'schedule-row-nightly-report').waitFor();
+  assert.equal(await byTestId(page, 'schedule-run-nightly-report').count(), 0);
+  assert.equal(await byTestId(page, 'schedule-pause-nightly-report').count(), 0);
+
+  const session = await pageFetch(page, 'GET', '/session');
+  assert.equal(session.body.role, 'read');
+  const forged = await pageFetch(page, 'POST', '/api/queues/mail/pause', {csrf: session.body.csrf});
+  assert.equal(forged.status, 403);
+  assert.notEqual(forged.body.error.code, 'csrf', 'refused for its role, not its token');
+  const retry = await pageFetch(page, 'POST', `/api/jobs/xss-error/retry?queue=${WORKER_QUEUE}`, {csrf: session.body.csrf});
+  assert.equal(retry.status, 403);
+  assert.equal((await stack.get('/api/queues/mail')).paused, false);
+  assert.equal(await stack.stateOf('xss-error', WORKER_QUEUE), 'dead');
+});
+
+e2e('phone width (375 px): the overview fits without horizontal page scrolling', async ({pages}) => {
+  const page = await signedInPage(pages, USERS.admin, {viewport: {width: 375, height: 740}});
+  await byTestId(page, 'queue-row-mail').waitFor();
+  await byTestId(page, 'throughput-svg').waitFor();
+  const overflow = () => page.evaluate(() => ({
+    page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    body: document.body.scrollWidth - document.body.clientWidth,
+  }));
+  assert.deepEqual(await overflow(), {page: 0, body: 0}, 'overview');
+  await shot(page, 'phone-overview');
+  await go(page, '#/queues/mail?state=waiting');
+  await byTestId(page, `job-row-${mailIds.match[0]}`).waitFor();
+  assert.deepEqual(await overflow(), {page: 0, body: 0}, 'queue page');
+  await shot(page, 'phone-queue');
+  await go(page, `#/jobs/${WORKER_QUEUE}/xss-error`);
+  await byTestId(page, 'job-error-message').waitFor();
+  assert.deepEqual(await overflow(), {page: 0, body: 0}, 'job page');
+  await shot(page, 'phone-job');
+});
