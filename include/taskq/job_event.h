@@ -14,7 +14,7 @@ struct JobEvent {
   std::string queue;
   std::string stream_id;  // "<ms>-<seq>": the Redis time it was recorded, then a sequence
   // enqueued, active, completed, retrying, dead, removed, waiting (retried, promoted, requeued)
-  // or delayed (postponed).
+  // or delayed (postponed); paused and resumed are about the queue (count 0, no ids).
   std::string kind;
   int64_t count = 0;                 // jobs that changed
   std::vector<std::string> job_ids;  // the first 100 of them

@@ -284,6 +284,9 @@ e2e('live: counts and the chart move as the worker completes jobs', async ({page
   }, 'the chart to show a processed rate above 0', 60000, 200);
   assert.ok(await byTestId(page, 'throughput-svg').locator('polyline.line-processed, circle.dot-processed').count() > 0);
   assert.ok(Number(await byTestId(page, `processed-${WORKER_QUEUE}`).textContent()) > 0);
+  // The mean wait of the jobs that started: a duration once the workers' timings are in.
+  await eventually(async () => /\d+ (ms|s)/.test(await byTestId(page, `wait-${WORKER_QUEUE}`).textContent()),
+    'the wait column to show a duration', 60000, 200);
   await shot(page, 'overview-chart');
 });
 

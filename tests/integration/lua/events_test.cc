@@ -64,6 +64,14 @@ TEST_F(EventsScriptTest, EachTransitionRecordsItsJobs) {
   EXPECT_EQ(NewEvents(), (std::vector<Event>{{"removed", 1, "b"}}));
 }
 
+TEST_F(EventsScriptTest, PauseAndResumeAreQueueEventsWhenTheyChangeSomething) {
+  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "1"}).view().integer(), 1);
+  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "1"}).view().integer(), 0);
+  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "0"}).view().integer(), 1);
+  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "0"}).view().integer(), 0);
+  EXPECT_EQ(NewEvents(), (std::vector<Event>{{"paused", 0, ""}, {"resumed", 0, ""}}));
+}
+
 TEST_F(EventsScriptTest, ACallThatChangesNothingRecordsNothing) {
   Enqueue("a");
   auto claim = Claim(1);

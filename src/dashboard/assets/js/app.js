@@ -10,7 +10,7 @@
 //              login-submit, login-error
 //   overview:  overview, throughput-chart, throughput-svg, chart-processed, chart-failed,
 //              queues-table, queue-row-<q>, queue-link-<q>, paused-<q>, count-<q>-<s>,
-//              workers-<q>, no-workers-<q>, processed-<q>, failed-<q>, oldest-<q>, no-queues
+//              workers-<q>, no-workers-<q>, processed-<q>, failed-<q>, wait-<q>, oldest-<q>, no-queues
 //   queue:     queue-view, queue-title, queue-paused, action-pause, action-resume, tab-<s>,
 //              tab-count-<s>, search-form, search-type, search-error, search-field,
 //              search-value, search-submit, search-clear, search-scanned, search-further,

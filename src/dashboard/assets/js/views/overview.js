@@ -1,4 +1,4 @@
-// #/ : every queue with its counts, workers, rates and oldest waiting job, and a live chart of
+// #/ : every queue with its counts, workers, rates, wait time and oldest waiting job, and a live chart of
 // the per-minute rates summed over the queues.
 import {api} from '../api.js';
 import {
@@ -24,6 +24,7 @@ function queueRow(q) {
         : (workers === undefined || workers === null ? '–' : String(workers))),
     h('td', {class: 'num', 'data-testid': `processed-${name}`}, formatRate(q.per_minute?.processed)),
     h('td', {class: 'num', 'data-testid': `failed-${name}`}, formatRate(q.per_minute?.failed)),
+    h('td', {class: 'num', 'data-testid': `wait-${name}`}, formatDuration(q.mean_wait_ms)),
     h('td', {class: 'num', 'data-testid': `oldest-${name}`}, formatDuration(q.oldest_waiting_age_ms)));
 }
 
@@ -38,6 +39,7 @@ export function mount(main) {
       h('th', {scope: 'col', class: 'num'}, 'Workers'),
       h('th', {scope: 'col', class: 'num', title: 'completed jobs per minute'}, 'Processed/min'),
       h('th', {scope: 'col', class: 'num', title: 'failed attempts per minute'}, 'Failed/min'),
+      h('th', {scope: 'col', class: 'num', title: 'mean wait (due to start) of the jobs started in the last minute'}, 'Wait'),
       h('th', {scope: 'col', class: 'num', title: 'age of the oldest job that runs next'}, 'Oldest waiting'))),
     body);
 
@@ -48,7 +50,7 @@ export function mount(main) {
     const queues = payload.queues || [];
     replace(body, queues.length
       ? queues.map(queueRow)
-      : h('tr', null, h('td', {colspan: STATES.length + 5, class: 'muted', 'data-testid': 'no-queues'},
+      : h('tr', null, h('td', {colspan: STATES.length + 6, class: 'muted', 'data-testid': 'no-queues'},
         'No queues yet: a queue appears once a job is enqueued to it or a worker serves it.')));
     const samples = rateHistory();
     replace(chart, samples.some((p) => p.processed !== null || p.failed !== null)
