@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Runs the dashboard's browser tests (dashboard.test.mjs). Usage: run_tests.sh TASKQ_BINARY [ARTIFACTS_DIR]
 # Exit 77 (ctest: SKIP_RETURN_CODE) only when Debian's chromium or the npm packages are missing;
-# scripts/bootstrap installs both, so CI never skips.
+# scripts/bootstrap installs both. With TASKQ_REQUIRE_BROWSER=1 (set by .ci/run) a missing piece
+# fails instead, so CI cannot pass by skipping.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export TASKQ_BINARY=${1:?usage: run_tests.sh TASKQ_BINARY [ARTIFACTS_DIR]}
 export TASKQ_ARTIFACTS=${2:-$(dirname "$TASKQ_BINARY")/dashboard-artifacts}
-if [ ! -x /usr/bin/chromium ]; then
-  echo "SKIP: /usr/bin/chromium is missing (scripts/bootstrap installs it)"
+skip() {
+  echo "SKIP: $1"
+  [ "${TASKQ_REQUIRE_BROWSER:-0}" = 1 ] && { echo "TASKQ_REQUIRE_BROWSER=1: failing instead"; exit 1; }
   exit 77
+}
+if [ ! -x /usr/bin/chromium ]; then
+  skip "/usr/bin/chromium is missing (scripts/bootstrap installs it)"
 fi
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/playwright-core" ]; then
-  echo "SKIP: node or $here/node_modules is missing (scripts/bootstrap runs npm ci there)"
-  exit 77
+  skip "node or $here/node_modules is missing (scripts/bootstrap runs npm ci there)"
 fi
 cd "$here"
 exec node --test --test-reporter=spec dashboard.test.mjs
