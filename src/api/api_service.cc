@@ -6,6 +6,7 @@
 
 #include "api/api_context.h"
 #include "api/api_error.h"
+#include "api/request_origin.h"
 
 namespace taskq::api {
 
@@ -73,6 +74,18 @@ class ApiService::Impl {
       return counted(std::move(r));
     }
     const Route& found = *match.route;
+    if (!granted && options_.loopback_host_only && !IsLoopbackHost(request.Header("host"))) {
+      return counted(ErrorResponse(403, "host",
+                                   "this API without keys answers only to loopback names "
+                                   "(localhost, 127.0.0.1, [::1]); configure API keys to serve "
+                                   "it under another name"));
+    }
+    if (!granted && !keys_.enabled() && options_.refuse_cross_site && IsMutating(request.method) &&
+        CrossSiteRequest(request)) {
+      return counted(ErrorResponse(403, "cross_site",
+                                   "a request from another site's page is refused (Origin or "
+                                   "Sec-Fetch-Site); configure API keys for browser clients"));
+    }
     if (granted && !ApiKeys::Grants(*granted, found.scope)) {
       return counted(ErrorResponse(403, "forbidden",
                                    std::string("this session's role grants ") +

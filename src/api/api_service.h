@@ -31,7 +31,13 @@ struct ApiOptions {
   JobRequestLimits request_limits;
   // Types the API accepts; others get 422 listing these. Empty list: any type.
   std::vector<JobTypeInfo> job_types;
-  std::vector<ApiKey> api_keys;               // empty: no authentication
+  std::vector<ApiKey> api_keys;  // empty: no authentication
+  // Without keys, a browser could be made to call the API by any site its user visits: refuse
+  // mutating requests that a browser marks as coming from another site (request_origin.h).
+  bool refuse_cross_site = true;
+  // Refuse requests whose Host is not a loopback name (DNS rebinding): set when the API listens
+  // on loopback without keys.
+  bool loopback_host_only = false;
   std::chrono::milliseconds max_wait{60000};  // cap of GET /api/jobs/{id}/wait?timeout_ms=
 };
 

@@ -36,6 +36,7 @@ class ResponseStream {
   // far behind, or the server is stopping): the producer should drop it then.
   virtual bool Write(std::string text) = 0;
   virtual void Close() = 0;
+  virtual bool open() const = 0;  // false once closed: Write would refuse
 };
 
 struct HttpResponse {

@@ -52,18 +52,20 @@ class StreamQueue : public ResponseStream, public std::enable_shared_from_this<S
   explicit StreamQueue(asio::any_io_executor executor) : executor_(executor), signal(executor) {}
 
   bool Write(std::string text) override {
+    bool accepted = false;
     {
       std::lock_guard lock(mu_);
       if (closed_) return false;
       if (buffered_ + text.size() > kMaxBuffered) {
-        closed_ = true;
+        closed_ = true;  // too far behind: dropped rather than buffered without end
       } else {
         buffered_ += text.size();
         queue_ += text;
+        accepted = true;
       }
     }
     Poke();
-    return true;
+    return accepted;
   }
 
   void Close() override {
@@ -75,12 +77,21 @@ class StreamQueue : public ResponseStream, public std::enable_shared_from_this<S
     Poke();
   }
 
-  // On the strand: what is queued, and whether the stream is closed.
+  bool open() const override {
+    std::lock_guard lock(mu_);
+    return !closed_;
+  }
+
+  // On the strand: what is queued, and whether the stream is closed. What it returns still
+  // counts as buffered until Sent() says it went out.
   std::string Take(bool* closed) {
     std::lock_guard lock(mu_);
     *closed = closed_;
-    buffered_ = 0;
     return std::exchange(queue_, {});
+  }
+  void Sent(size_t bytes) {
+    std::lock_guard lock(mu_);
+    buffered_ -= std::min(bytes, buffered_);
   }
 
  private:
@@ -89,9 +100,9 @@ class StreamQueue : public ResponseStream, public std::enable_shared_from_this<S
   }
 
   const asio::any_io_executor executor_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::string queue_;    // guarded by mu_
-  size_t buffered_ = 0;  // guarded by mu_
+  size_t buffered_ = 0;  // guarded by mu_: queued and taken but not yet written
   bool closed_ = false;  // guarded by mu_
 
  public:
@@ -312,10 +323,13 @@ class HttpServer::Impl {
     if (ec) co_return;
     auto queue = std::make_shared<StreamQueue>(stream.get_executor());
     std::string pending = std::move(response.body);
+    size_t from_queue = 0;  // bytes of `pending` that the queue counts as buffered
     response.open_stream(queue);
     for (;;) {
       bool closed = false;
-      pending += queue->Take(&closed);
+      std::string taken = queue->Take(&closed);
+      from_queue += taken.size();
+      pending += taken;
       if (pending.empty() && closed) break;
       if (pending.empty()) {
         queue->signal.expires_after(std::chrono::seconds(15));
@@ -326,6 +340,7 @@ class HttpServer::Impl {
       stream.expires_after(options_.response_timeout);
       std::tie(ec, n) = co_await asio::async_write(stream, asio::buffer(pending), kUseTuple);
       if (ec) break;
+      queue->Sent(std::exchange(from_queue, 0));
       pending.clear();
     }
     queue->Close();

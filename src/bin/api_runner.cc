@@ -84,6 +84,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   if (open_api || open_dashboard) {
     spdlog::warn("listening beyond loopback WITHOUT authentication (--insecure)");
   }
+  options.loopback_host_only = api_address->loopback && options.api_keys.empty();
   client.max_bulk = std::max(client.max_bulk, flags.max_bulk);
   options.client = std::move(client);
   options.backend_threads = flags.backend_threads;
@@ -125,15 +126,21 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   if (dashboard_address) {
     dashboard::DashboardOptions dash;
     dash.base_path = flags.dashboard_base_path;
-    dash.api_url = "http://" + api_address->host + ":" + std::to_string(runner->api_port());
+    const bool v6 = api_address->host.find(':') != std::string::npos;
+    dash.api_url = "http://" + (v6 ? "[" + api_address->host + "]" : api_address->host) + ":" +
+                   std::to_string(runner->api_port());
     dash.users = std::move(users);
     dash.api_keys = api_keys;
     dash.redis = InspectorOptions{redis_url, key_prefix};
+    dash.loopback_host_only = dashboard_address->loopback && api_keys.empty() && dash.users.empty();
     runner->dashboard_ = std::make_unique<dashboard::DashboardService>(dash, *runner->service_);
     api::HttpServerOptions dash_server = server;
     dash_server.host = dashboard_address->host;
     dash_server.port = dashboard_address->port;
     dash_server.threads = 1;
+    // The page sends small bodies (a job from the form, up to 1000 ids): no need to read 16 MiB
+    // from a client that has not signed in yet.
+    dash_server.max_body_bytes = std::min<size_t>(server.max_body_bytes, 2 << 20);
     dashboard::DashboardService* d = runner->dashboard_.get();
     runner->dashboard_server_ = std::make_unique<api::HttpServer>(
         dash_server, [d](api::HttpRequest r, api::Respond respond) {

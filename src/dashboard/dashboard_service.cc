@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "api/api_error.h"
+#include "api/request_origin.h"
 #include "common/json_text.h"
 #include "dashboard/assets.h"
 #include "dashboard/event_hub.h"
@@ -35,10 +36,6 @@ void AddSecurityHeaders(api::HttpResponse& r) {
   r.headers.emplace_back("Referrer-Policy", "same-origin");
 }
 
-bool IsMutating(std::string_view method) {
-  return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
-
 // The value of cookie `name` in a Cookie header ("a=1; taskq_session=…").
 std::string_view CookieValue(std::string_view header, std::string_view name) {
   while (!header.empty()) {
@@ -54,16 +51,32 @@ std::string_view CookieValue(std::string_view header, std::string_view name) {
   return {};
 }
 
-// A request the browser made for another site's page is refused (Fetch Metadata); browsers
-// that do not send the header fall back on the CSRF token and SameSite=Strict.
-bool CrossSite(const api::HttpRequest& request) {
-  const std::string_view site = request.Header("sec-fetch-site");
-  return !site.empty() && site != "same-origin" && site != "none";
-}
-
 api::HttpResponse Forbidden(std::string_view code, std::string_view message) {
   return api::ErrorResponse(403, code, message);
 }
+
+// An event stream that ends with its session: each write checks that the session still exists,
+// so signing out (or its expiry) stops the live updates too.
+class SessionStream : public api::ResponseStream {
+ public:
+  SessionStream(std::shared_ptr<api::ResponseStream> inner, std::string token,
+                SessionStore& sessions)
+      : inner_(std::move(inner)), token_(std::move(token)), sessions_(sessions) {}
+  bool Write(std::string text) override {
+    if (!sessions_.Find(token_)) {
+      inner_->Close();
+      return false;
+    }
+    return inner_->Write(std::move(text));
+  }
+  void Close() override { inner_->Close(); }
+  bool open() const override { return inner_->open(); }
+
+ private:
+  const std::shared_ptr<api::ResponseStream> inner_;
+  const std::string token_;
+  SessionStore& sessions_;
+};
 
 // Runs password checks one at a time on a thread of their own: each costs the hash's
 // iterations (hundreds of ms), which must not stall I/O, and serializing them also slows
@@ -132,6 +145,12 @@ class DashboardService::Impl {
       AddSecurityHeaders(r);
       respond(std::move(r));
     };
+    if (options_.loopback_host_only && !api::IsLoopbackHost(request.Header("host"))) {
+      return secured(Forbidden("host",
+                               "this dashboard without login answers only to loopback "
+                               "names (localhost, 127.0.0.1, [::1]); configure users to "
+                               "serve it under another name"));
+    }
     const std::string& base = options_.base_path;
     if (request.path == "/" && base != "/") return secured(Redirect(base + "/"));
     std::string_view rest;
@@ -246,7 +265,8 @@ class DashboardService::Impl {
   // A mutating request needs the session's CSRF token in X-CSRF-Token and must not come from
   // another site's page.
   static bool CsrfOk(const api::HttpRequest& request, const Session& session) {
-    return !CrossSite(request) && TokensEqual(request.Header("x-csrf-token"), session.csrf);
+    return !api::CrossSiteRequest(request) &&
+           TokensEqual(request.Header("x-csrf-token"), session.csrf);
   }
 
   void HandleSession(api::HttpRequest request, Respond respond) {
@@ -286,7 +306,12 @@ class DashboardService::Impl {
 
   // POST BASE/session {"username","password"} or {"api_key"}.
   void SignIn(api::HttpRequest request, Respond respond) {
-    if (CrossSite(request)) return respond(CsrfError());
+    if (api::CrossSiteRequest(request)) return respond(CsrfError());
+    // JSON only: a form of another site cannot send it (a text/plain form can fake the body).
+    if (!request.Header("content-type").starts_with("application/json")) {
+      return respond(api::ErrorResponse(415, "unsupported_media_type",
+                                        "sign in with Content-Type: application/json"));
+    }
     boost::system::error_code ec;
     boost::json::value body = boost::json::parse(request.body, ec);
     if (ec || !body.is_object()) {
@@ -355,7 +380,8 @@ class DashboardService::Impl {
       name = user;
     }
     if (!role) {
-      spdlog::warn("dashboard: failed sign-in{}", api_key.empty() ? " for '" + user + "'" : "");
+      spdlog::warn("dashboard: failed sign-in{}",
+                   api_key.empty() ? " for " + JsonString(user) : " with an API key");
       return api::ErrorResponse(401, "unauthorized", "wrong user name, password or API key");
     }
     Session session;
@@ -374,8 +400,8 @@ class DashboardService::Impl {
       return respond(api::ErrorResponse(401, "unauthorized",
                                         "sign in first (POST session), or open the dashboard"));
     }
-    if (IsMutating(request.method) && !CsrfOk(request, *session)) return respond(CsrfError());
-    if (path == "/api/events") return respond(EventStream(request));
+    if (api::IsMutating(request.method) && !CsrfOk(request, *session)) return respond(CsrfError());
+    if (path == "/api/events") return respond(EventStream(request, token));
     request.path = std::move(path);
     const api::Scope scope = session->role == Role::kAdmin ? api::Scope::kAdmin : api::Scope::kRead;
     Respond no_store = [respond = std::move(respond)](api::HttpResponse r) {
@@ -386,7 +412,7 @@ class DashboardService::Impl {
   }
 
   // GET BASE/api/events: the live updates (event_hub.h) as Server-Sent Events.
-  api::HttpResponse EventStream(const api::HttpRequest& request) {
+  api::HttpResponse EventStream(const api::HttpRequest& request, const std::string& token) {
     if (request.method != "GET") return OnlyGet(request);
     if (hub_.Full()) {
       api::HttpResponse r = api::ErrorResponse(
@@ -399,8 +425,8 @@ class DashboardService::Impl {
     r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy in front must not buffer it
     r.body = "retry: 2000\n\n";                         // the browser reconnects 2 s after a drop
-    r.open_stream = [this](std::shared_ptr<api::ResponseStream> stream) {
-      hub_.Add(std::move(stream));
+    r.open_stream = [this, token](std::shared_ptr<api::ResponseStream> stream) {
+      hub_.Add(std::make_shared<SessionStream>(std::move(stream), token, sessions_));
     };
     return r;
   }
@@ -421,6 +447,7 @@ class DashboardService::Impl {
   const bool login_required_;
   SessionStore sessions_;
   api::ApiService& api_;
+  std::string dummy_hash_;  // only on the login thread: the hash an unknown name is checked with
   EventHub hub_;
   LoginThread login_thread_;  // last: its thread uses the members above
 };

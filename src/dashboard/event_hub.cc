@@ -38,6 +38,7 @@ std::string EventHub::JobEventJson(const JobEvent& event) {
 bool EventHub::Add(std::shared_ptr<api::ResponseStream> stream) {
   {
     std::lock_guard lock(mu_);
+    DropClosed();
     if (stopping_ || streams_.size() >= options_.max_streams) {
       stream->Close();
       return false;
@@ -49,9 +50,16 @@ bool EventHub::Add(std::shared_ptr<api::ResponseStream> stream) {
   return true;
 }
 
-bool EventHub::Full() const {
+bool EventHub::Full() {
   std::lock_guard lock(mu_);
+  DropClosed();
   return streams_.size() >= options_.max_streams;
+}
+
+// Streams closed since the last broadcast (tabs closed while nothing happened, e.g. with Redis
+// down) would otherwise hold their places until the next one.
+void EventHub::DropClosed() {
+  std::erase_if(streams_, [](const auto& s) { return !s->open(); });
 }
 
 void EventHub::Stop() {

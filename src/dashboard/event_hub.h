@@ -41,7 +41,7 @@ class EventHub {
   // Serves a new client: it gets a snapshot at once, then the live events. False when
   // max_streams are open already or the hub stopped (the stream is closed then).
   bool Add(std::shared_ptr<api::ResponseStream> stream);
-  bool Full() const;
+  bool Full();
   // Closes every stream and joins the thread.
   void Stop();
 
@@ -53,11 +53,12 @@ class EventHub {
  private:
   void Run();
   void Broadcast(const std::string& text);
+  void DropClosed();  // with mu_ held
   void RequestSnapshot(std::shared_ptr<api::ResponseStream> only);
 
   const EventHubOptions options_;
   const SnapshotSource snapshot_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable wake_;
   std::vector<std::shared_ptr<api::ResponseStream>> streams_;  // guarded by mu_
   bool stopping_ = false;                                      // guarded by mu_

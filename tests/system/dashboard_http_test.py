@@ -38,6 +38,8 @@ class Browser:
 
     def request(self, method, path, body=None, headers=None, csrf=True):
         headers = dict(headers or {})
+        if body is not None:
+            headers.setdefault("Content-Type", "application/json")  # as the page's fetch sends it
         if self.cookie:
             headers["Cookie"] = self.cookie
         if csrf and self.csrf and method not in ("GET", "HEAD"):
@@ -235,6 +237,59 @@ class LiveEventsTest(unittest.TestCase):
             stream.close()
 
 
+class BrowserDefenceTest(unittest.TestCase):
+    """Listeners without credentials (the API without keys, the dashboard without login) against
+    other sites' pages in the operator's browser and against DNS rebinding."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = Api(cls.redis.url, "--job-types", "*")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api.stop()
+        cls.redis.stop()
+
+    def test_api_without_keys_refuses_other_sites_pages(self):
+        job = {"type": "t", "data": {}}
+        host = f"127.0.0.1:{self.api.port}"
+        for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"},
+                        {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
+            status, error, _ = self.api.request("POST", "/api/jobs", job, headers)
+            self.assertEqual((status, error["error"]["code"]), (403, "cross_site"), headers)
+        self.assertEqual(self.api.request("POST", "/api/queues/t/pause", None,
+                                          {"Origin": "http://evil.example"})[0], 403)
+        self.assertEqual(self.api.request("GET", "/api/queues", None,
+                                          {"Origin": "http://evil.example"})[0], 200)
+        # The API's own origin, and clients that are not browsers, are served.
+        self.assertEqual(self.api.request("POST", "/api/jobs", job, {"Origin": f"http://{host}"})[0],
+                         201)
+        self.assertEqual(self.api.request("POST", "/api/jobs", job)[0], 201)
+        self.assertEqual(self.api.request("GET", "/api/queues/t")[1]["counts"]["waiting"], 2)
+        self.assertFalse(self.api.request("GET", "/api/queues/t")[1]["paused"])
+
+    def test_loopback_listeners_without_credentials_answer_only_loopback_names(self):
+        # DNS rebinding: a page of evil.example whose name now resolves to 127.0.0.1.
+        for port, path in ((self.api.port, "/api/queues"),
+                           (self.api.dashboard_port, BASE + "/session")):
+            status, error, _ = self.api.request("GET", path, None,
+                                                {"Host": f"evil.example:{port}"}, port=port)
+            self.assertEqual((status, error["error"]["code"]), (403, "host"), path)
+            for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1"):
+                self.assertEqual(
+                    self.api.request("GET", path, None, {"Host": host}, port=port)[0], 200, host)
+
+    def test_sign_in_takes_only_json_from_this_site(self):
+        browser = Browser(self.api)
+        status, error, _ = browser.request("POST", "/session", {"api_key": "x" * 20},
+                                           headers={"Content-Type": "text/plain"})
+        self.assertEqual((status, error["error"]["code"]), (415, "unsupported_media_type"))
+        status, error, _ = browser.request("POST", "/session", {"api_key": "x" * 20},
+                                           headers={"Origin": "http://evil.example"})
+        self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
+
+
 class LoginDashboardTest(unittest.TestCase):
     ADMIN_KEY = "admin-key-0123456789"
     READ_KEY = "read-key-0123456789"
@@ -309,6 +364,22 @@ class LoginDashboardTest(unittest.TestCase):
             self.assertEqual(status, 403)
         self.assertFalse(self.api.request("GET", "/api/queues/mail", headers={
             "Authorization": f"Bearer {self.READ_KEY}"})[1]["paused"])
+
+    def test_signing_out_ends_the_live_stream(self):
+        browser, status, _ = self.sign_in({"username": "alice", "password": PASSWORD})
+        self.assertEqual(status, 200)
+        stream = EventStream(self.api.dashboard_port, browser.cookie)
+        try:
+            self.assertEqual(stream.next_event()[0], "queues")
+            self.assertEqual(browser.request("DELETE", "/session")[0], 200)
+            key = {"Authorization": f"Bearer {self.ADMIN_KEY}"}
+            status, job, _ = self.api.request("POST", "/api/jobs",
+                                              {"type": "mail", "data": {}}, key)
+            self.assertEqual(status, 201)
+            with self.assertRaises(EOFError):  # closed, not delivering the job
+                stream.wait_for(lambda n, d: n == "job" and job["id"] in d["ids"])
+        finally:
+            stream.close()
 
     def test_admin_api_key_signs_in_as_admin(self):
         browser, status, session = self.sign_in({"api_key": self.ADMIN_KEY})

@@ -1,0 +1,24 @@
+// Where a request comes from, as far as the headers tell: defences for listeners that take no
+// credentials (the API without keys, the dashboard without login) against other sites' pages in
+// the operator's browser, and against DNS rebinding (a site whose name resolves to 127.0.0.1).
+#pragma once
+
+#include <string_view>
+
+#include "api/http_message.h"
+
+namespace taskq::api {
+
+// True for a Host header naming the loopback interface: localhost, 127.x.y.z or [::1], with or
+// without a port. A rebinding attack arrives with the attacker's own name here.
+bool IsLoopbackHost(std::string_view host_header);
+
+// True when a browser says the request comes from another site's page: Sec-Fetch-Site is present
+// and neither same-origin nor none (typed in, bookmarks), or Origin is present and names another
+// host than Host. Clients that are not browsers send neither header and pass.
+bool CrossSiteRequest(const HttpRequest& request);
+
+// Methods that change something: all but GET, HEAD and OPTIONS.
+bool IsMutating(std::string_view method);
+
+}  // namespace taskq::api
