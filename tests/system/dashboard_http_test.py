@@ -55,18 +55,26 @@ class Browser:
         return status, payload, response_headers
 
 
-class OpenDashboardTest(unittest.TestCase):
-    """No users and no API keys: the quick-start default on loopback."""
+class StackTest(unittest.TestCase):
+    """A redis-server and a `taskq api` (with its dashboard listener) for the class's tests."""
+
+    @classmethod
+    def api_flags(cls):
+        return ["--job-types", "*"]
 
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--job-types", "*")
+        cls.api = Api(cls.redis.url, *cls.api_flags())
 
     @classmethod
     def tearDownClass(cls):
         cls.api.stop()
         cls.redis.stop()
+
+
+class OpenDashboardTest(StackTest):
+    """No users and no API keys: the quick-start default on loopback."""
 
     def get(self, path, headers=None):
         return self.api.request("GET", path, headers=headers, port=self.api.dashboard_port)
@@ -179,18 +187,12 @@ class EventStream:
         self.sock.close()
 
 
-class LiveEventsTest(unittest.TestCase):
+class LiveEventsTest(StackTest):
     @classmethod
     def setUpClass(cls):
-        cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--job-types", "*")
+        super().setUpClass()
         cls.browser = Browser(cls.api)
         cls.browser.request("GET", "/session")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.api.stop()
-        cls.redis.stop()
 
     def test_stream_opens_with_a_snapshot_then_pushes_job_events_and_counts(self):
         self.assertEqual(self.api.request("POST", "/api/jobs", {"type": "live", "data": {}})[0], 201)
@@ -237,19 +239,9 @@ class LiveEventsTest(unittest.TestCase):
             stream.close()
 
 
-class BrowserDefenceTest(unittest.TestCase):
+class BrowserDefenceTest(StackTest):
     """Listeners without credentials (the API without keys, the dashboard without login) against
     other sites' pages in the operator's browser and against DNS rebinding."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--job-types", "*")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.api.stop()
-        cls.redis.stop()
 
     def test_api_without_keys_refuses_other_sites_pages(self):
         job = {"type": "t", "data": {}}
@@ -290,25 +282,22 @@ class BrowserDefenceTest(unittest.TestCase):
         self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
 
 
-class LoginDashboardTest(unittest.TestCase):
+class LoginDashboardTest(StackTest):
     ADMIN_KEY = "admin-key-0123456789"
     READ_KEY = "read-key-0123456789"
 
     @classmethod
-    def setUpClass(cls):
-        cls.redis = Redis()
+    def api_flags(cls):
         digest = hash_password(PASSWORD)
-        cls.api = Api(cls.redis.url, "--job-types", "*",
-                      "--dashboard-user", f"alice:admin:{digest}",
-                      "--dashboard-user", f"bob:read:{digest}",
-                      "--api-key", f"admin:{cls.ADMIN_KEY},read:{cls.READ_KEY}")
-        cls.api.request("POST", "/api/jobs", {"type": "mail", "data": {}},
-                        {"Authorization": f"Bearer {cls.ADMIN_KEY}"})
+        return ["--job-types", "*", "--dashboard-user", f"alice:admin:{digest}",
+                "--dashboard-user", f"bob:read:{digest}",
+                "--api-key", f"admin:{cls.ADMIN_KEY},read:{cls.READ_KEY}"]
 
     @classmethod
-    def tearDownClass(cls):
-        cls.api.stop()
-        cls.redis.stop()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.api.request("POST", "/api/jobs", {"type": "mail", "data": {}},
+                        {"Authorization": f"Bearer {cls.ADMIN_KEY}"})
 
     def sign_in(self, body):
         browser = Browser(self.api)
