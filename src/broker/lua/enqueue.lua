@@ -79,12 +79,15 @@ for i = 0, n - 1 do
   if id == '' or #body < 3 or string.byte(body, 1) ~= 123 then
     return redis.error_reply('ERR invalid id or body at ' .. i)
   end
-  if seen[id] then repeated = true end
+  local again = seen[id]
+  if again then repeated = true end
   seen[id] = true
   local group = false
   if options ~= '' then
     options = unique_split(options, i, id, uniques)
     if not options then return redis.error_reply('ERR invalid unique key or mode at ' .. i) end
+    -- a repeated id "existed" (the first one is created): it must not take or debounce a key
+    if again and uniques[i] then uniques[i].skip = true end
     local p, d, r, g = string.match(options, '^([^:]*):([^:]*):([^:]*):?(.*)$')
     if g and g ~= '' then
       if #g > kGroupMaxBytes then return redis.error_reply('ERR invalid group at ' .. i) end

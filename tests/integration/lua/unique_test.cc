@@ -230,6 +230,19 @@ TEST_F(UniqueScriptTest, ExistingIdIsLeftAloneAndTakesNoKey) {
 }
 
 // Keys are binary-safe after the mode: ':' and '|' belong to the key.
+// Regression: a repeated id in one batch used to debounce the holder of its own key, although the
+// job was then not created (its id "existed"): the holder was lost for nothing.
+TEST_F(UniqueScriptTest, RepeatedIdInABatchLeavesOtherKeysAlone) {
+  EXPECT_EQ(EnqueueOne({"h", "k2", "debounce"}), "1");
+  auto reply = EnqueueJobs({{"x", "k1", "debounce"}, {"x", "k2", "debounce"}});
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0}));
+  EXPECT_EQ(Holder("k1"), "x");
+  EXPECT_EQ(Holder("k2"), "h");
+  EXPECT_TRUE(Exists(q().job("h")));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"h", "x"}));
+}
+
 TEST_F(UniqueScriptTest, KeyMayHoldSeparators) {
   EXPECT_EQ(EnqueueOne({"a", "tenant:7|user:3"}), "1");
   EXPECT_EQ(Holder("tenant:7|user:3"), "a");

@@ -36,13 +36,14 @@ end
 --   debounce: a holder still waiting or delayed is removed and the new job takes the key; a
 --     holder that started or finished keeps running and the new job takes the key too.
 --   In one batch the first job with a key takes it and later ones return it (debounce included).
---   A job whose id exists already is left alone: enqueue reports it as existing.
+--   A job whose id exists already, or repeats an earlier id of the batch, is left alone (u.skip):
+--   enqueue reports it as existing, and it neither takes a key nor replaces another's holder.
 local function unique_resolve(base, n, uniques, keys)
   if next(uniques) == nil then return nil end
   local hits, taken, any = {}, {}, false
   for i = 0, n - 1 do
     local u = uniques[i]
-    if not u then
+    if not u or u.skip then
     elseif taken[u.key] then
       hits[i], any = taken[u.key], true
     elseif redis.call('EXISTS', base .. 'j:' .. u.id) == 1 then
