@@ -86,7 +86,7 @@ Result<Scheduler::TickResult> Scheduler::RunOnce() {
 
   auto due = broker_->DueSchedules(options_.max_due_per_tick);
   if (!due.ok()) return due.status();
-  result.more_due = static_cast<int32_t>(due->schedules.size()) >= options_.max_due_per_tick;
+  const bool full = static_cast<int32_t>(due->schedules.size()) >= options_.max_due_per_tick;
   for (const broker::ScheduleRecord& record : due->schedules) {
     auto definition = ParseScheduleDefinition(record.definition_json);
     auto compiled = definition.ok() ? Compile(std::move(*definition))
@@ -109,12 +109,21 @@ Result<Scheduler::TickResult> Scheduler::RunOnce() {
       job.options.schedule_fire_ms = fire_ms;
       jobs.push_back(std::move(job));
     }
-    auto enqueued = client_->EnqueueBulk(jobs);
-    if (!enqueued.ok()) {
-      spdlog::error("schedule {}: enqueue failed: {}", record.id, enqueued.status().ToString());
-      continue;  // not advanced: retried next tick
+    // In parts: a long catch-up plan may hold more jobs than one bulk call takes.
+    constexpr size_t kJobsPerCall = 1000;
+    Status enqueued = Status::Ok();
+    for (size_t first = 0; first < jobs.size() && enqueued.ok(); first += kJobsPerCall) {
+      auto part = client_->EnqueueBulk(
+          std::span(jobs).subspan(first, std::min(kJobsPerCall, jobs.size() - first)));
+      enqueued = part.status();
+      if (part.ok()) {
+        for (const EnqueueResult& r : *part) result.jobs_enqueued += r.created ? 1 : 0;
+      }
     }
-    for (const EnqueueResult& r : *enqueued) result.jobs_enqueued += r.created ? 1 : 0;
+    if (!enqueued.ok()) {
+      spdlog::error("schedule {}: enqueue failed: {}", record.id, enqueued.ToString());
+      continue;  // not advanced: retried next tick (the ids make the parts done already no-ops)
+    }
     broker::ScheduleAdvance advance;
     advance.id = record.id;
     advance.revision = record.revision;
@@ -129,6 +138,9 @@ Result<Scheduler::TickResult> Scheduler::RunOnce() {
     if (!advanced.ok()) return advanced.status();
     ++(*advanced ? result.advanced : result.refused);
   }
+  // Another tick at once only when this one got somewhere: schedules that keep failing (an
+  // unreadable definition, a failing enqueue) wait for the next tick instead of spinning.
+  result.more_due = full && result.advanced + result.refused > 0;
   return result;
 }
 

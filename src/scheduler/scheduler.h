@@ -42,7 +42,7 @@ class Scheduler {
     int64_t jobs_enqueued = 0;  // new jobs (an id that existed is not counted)
     int64_t advanced = 0;       // schedules advanced
     int64_t refused = 0;        // advances refused: another scheduler or an edit came first
-    bool more_due = false;      // max_due_per_tick was reached
+    bool more_due = false;      // max_due_per_tick was reached and some were advanced: tick again
   };
 
   static Result<std::unique_ptr<Scheduler>> Open(SchedulerOptions options);

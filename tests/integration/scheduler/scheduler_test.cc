@@ -198,5 +198,35 @@ TEST_F(SchedulerTest, MaxRunsEndsTheSchedule) {
   EXPECT_TRUE(due->schedules.empty());
 }
 
+// Regression: a full batch of due schedules that all failed made the loop tick again at once,
+// spinning for as long as they kept failing.
+TEST_F(SchedulerTest, AFullBatchThatMadeNoProgressWaitsForTheNextTick) {
+  auto broker = std::move(*broker::OpenBroker({server_->url(), "taskq"}));
+  broker::ScheduleSave broken;
+  broken.id = "broken";
+  broken.definition_json = R"({"id":"broken","cron":"not a cron","type":"tick"})";
+  broken.next_fire_ms = 1;  // long due
+  auto saved = broker->SaveSchedule(broken);
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  SchedulerOptions options;
+  options.redis_url = server_->url();
+  options.max_due_per_tick = 1;
+  auto s = std::move(*Scheduler::Open(options));
+  auto tick = s->RunOnce();
+  ASSERT_TRUE(tick.ok()) << tick.status().ToString();
+  EXPECT_EQ(tick->advanced, 0);
+  EXPECT_FALSE(tick->more_due);
+  // A full batch that advanced something does ask for another tick.
+  ASSERT_TRUE(broker->RemoveSchedule("broken").ok());
+  Save(R"({"id":"a","cron":"* * * * * *","type":"tick","queue":"q"})");
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        tick = s->RunOnce();
+        return tick.ok() && tick->advanced == 1;
+      },
+      milliseconds(5000)));
+  EXPECT_TRUE(tick->more_due);
+}
+
 }  // namespace
 }  // namespace taskq::scheduler
