@@ -42,6 +42,9 @@ struct ClaimedJob {
   std::string body;  // as stored, with "c"; empty if the body key vanished
   int32_t attempt = 0;
   int64_t token = 0;
+  // It started before without using up the attempt (released, postponed, retried from dead):
+  // its wait since due was counted already.
+  bool restarted = false;
 };
 
 struct ClaimResult {

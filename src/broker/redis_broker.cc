@@ -135,8 +135,10 @@ Result<ClaimResult> ParseClaim(const Reply& reply) {
   out.jobs.reserve(count);
   for (size_t i = 0; i < count; ++i) {
     size_t b = 5 + 4 * i;
+    const long long attempt = v[b + 2].AsInt();  // negated for a restart (claim.lua)
     out.jobs.push_back(ClaimedJob{std::string(v[b].str()), std::string(v[b + 1].str()),
-                                  static_cast<int32_t>(v[b + 2].AsInt()), v[b + 3].AsInt()});
+                                  static_cast<int32_t>(attempt < 0 ? -attempt : attempt),
+                                  v[b + 3].AsInt(), attempt < 0});
   }
   return out;
 }
@@ -330,8 +332,8 @@ class RedisBroker final : public Broker {
     const QueueKeys& k = Keys(queue);
     std::vector<Command> calls;
     for (size_t first = 0; first < jobs.size(); first += kMaxJobsPerEnqueueCall) {
-      calls.push_back(
-          EnqueueCall(k, jobs.subspan(first, std::min(kMaxJobsPerEnqueueCall, jobs.size() - first))));
+      calls.push_back(EnqueueCall(
+          k, jobs.subspan(first, std::min(kMaxJobsPerEnqueueCall, jobs.size() - first))));
     }
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunScripts(calls, &replies));

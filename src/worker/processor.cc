@@ -326,8 +326,9 @@ void Processor::TimeOutJobs(Clock::time_point now) {
 std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int64_t now_ms) {
   ++stats_.claimed;
   auto body = DecodeJobBody(claimed.body, options_.queue);
-  if (body.ok() && claimed.attempt == 1) {
-    // Waited since due: run-at, or creation plus delay. Retries wait by design: not counted.
+  if (body.ok() && claimed.attempt == 1 && !claimed.restarted) {
+    // Waited since due: run-at, or creation plus delay. Retries wait by design, and a restart
+    // (released, postponed, retried from dead) was counted when it first started: not counted.
     const int64_t due =
         body->options.run_at_ms.value_or(body->created_ms + body->options.delay.count());
     timings_.RecordWait(body->type, now_ms - due);

@@ -6,6 +6,8 @@ KEYS[7] state   KEYS[8] rate window (ZSET)
 ARGV[1] key base   ARGV[2] n (1..1000)   ARGV[3] lease_ms   ARGV[4] promote limit per call
 Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
           id, body, attempt, token, ... (4 per claimed job)}
+  attempt is negated when the job has started before without using it up: handed back at
+  shutdown (release), postponed, or retried from dead. Its wait since due was counted then.
   more = 1: all n were claimed and no limit held any back, so more may be waiting (claim again
   without waiting for a wake).
   next_due_in_ms: when fewer than n were claimed, how long until the next delayed/retrying job
@@ -164,13 +166,14 @@ local fresh = 'active:1:0:' .. now_s .. ':0:'  -- first attempt: no record to re
 local records = redis.call('HMGET', KEYS[7], unpack(ids))
 local active_args, state_args, job_keys = {}, {}, {}
 for i, id in ipairs(ids) do
-  local attempt = 1
+  local attempt, restarted = 1, false
   local value
   if not records[i] and (priorities[i] == 0 or aging) then
     value = fresh .. '0:' .. token_s .. ':0'
   else
     local record = decode_state(records[i]) or decode_state(nil)
     attempt = tonumber(record.a) + 1
+    restarted = attempt == 1 and record.ts ~= '0'
     -- cx is kept: a cancel requested before a requeue still applies
     record.st, record.a, record.ts, record.tk = 'active', attempt, now_s, token_s
     if not aging then record.p = priorities[i] end
@@ -183,7 +186,7 @@ for i, id in ipairs(ids) do
   job_keys[i] = base .. 'j:' .. id
   out[#out + 1] = id
   out[#out + 1] = false
-  out[#out + 1] = attempt
+  out[#out + 1] = restarted and -attempt or attempt
   out[#out + 1] = token
 end
 redis.call('HSET', KEYS[7], unpack(state_args))

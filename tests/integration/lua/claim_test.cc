@@ -137,6 +137,8 @@ TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
   EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"dueprio", "due", "retried"}));
   EXPECT_EQ(AttemptOf(reply, 0), 1);
   EXPECT_EQ(AttemptOf(reply, 2), 2);  // second attempt of the retried job
+  EXPECT_FALSE(RestartedOf(reply, 0));
+  EXPECT_FALSE(RestartedOf(reply, 2));
   long long next_due = reply.view()[3].AsInt();
   EXPECT_GT(next_due, 55000);
   EXPECT_LE(next_due, 60000);

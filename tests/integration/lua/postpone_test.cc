@@ -57,6 +57,8 @@ TEST_F(PostponeScriptTest, DueJobRunsAgainAsTheSameAttempt) {
   auto second = Claim(1);                   // promotes the due job, then claims it
   ASSERT_EQ(ClaimedIds(second), (std::vector<std::string>{"a"}));
   EXPECT_EQ(AttemptOf(second, 0), 1);
+  EXPECT_TRUE(RestartedOf(second, 0));  // its wait was counted at the first start
+  EXPECT_FALSE(RestartedOf(first, 0));
   EXPECT_EQ(StateField("a", "p"), "-3");  // its priority survives the wait
   // And again: postponing never consumes attempts, however often.
   ASSERT_EQ(Ints(Postpone({{"a", TokenOf(second, 0), "0", ""}})), (std::vector<long long>{1}));

@@ -54,6 +54,7 @@ TEST_F(ReleaseScriptTest, HandsBackAtHeadWithoutCountingTheAttempt) {
   auto again = Claim(1);
   EXPECT_EQ(ClaimedIds(again), (std::vector<std::string>{"a"}));
   EXPECT_EQ(AttemptOf(again, 0), 1);  // still the first attempt
+  EXPECT_TRUE(RestartedOf(again, 0));
 }
 
 TEST_F(ReleaseScriptTest, PriorityJobGoesToHeadOfItsPriority) {

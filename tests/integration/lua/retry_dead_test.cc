@@ -63,7 +63,8 @@ TEST_F(RetryDeadScriptTest, GivenIdsGoBackToWaitingWithFreshAttempts) {
   EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"w"}));
   claim = Claim(1);
   EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"a"}));
-  EXPECT_EQ(AttemptOf(claim, 0), 1);  // a fresh first attempt
+  EXPECT_EQ(AttemptOf(claim, 0), 1);   // a fresh first attempt
+  EXPECT_TRUE(RestartedOf(claim, 0));  // but not a first start: its wait was counted then
   claim = Claim(1);
   EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"b"}));
   EXPECT_EQ(AttemptOf(claim, 0), 1);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -272,7 +273,12 @@ class ScriptTest : public ::testing::Test {
     return std::to_string(claim.view()[5 + 4 * index + 3].AsInt());
   }
   static long long AttemptOf(const broker::Reply& claim, size_t index) {
-    return claim.view()[5 + 4 * index + 2].AsInt();
+    return std::abs(claim.view()[5 + 4 * index + 2].AsInt());
+  }
+  // Whether claim flagged the job as restarted (a negated attempt): it started before without
+  // using up the attempt.
+  static bool RestartedOf(const broker::Reply& claim, size_t index) {
+    return claim.view()[5 + 4 * index + 2].AsInt() < 0;
   }
   // A token the job does not hold, for the stale-token paths: one less than its current one (tokens
   // only grow, so no later claim hands it out).
