@@ -250,6 +250,7 @@ class DashboardService::Impl {
     body += ",\"csrf\":";
     body += session ? JsonString(session->csrf) : "null";
     body += ",\"api_url\":" + JsonString(options_.api_url);
+    body += options_.api_keys.empty() ? ",\"api_keys\":false" : ",\"api_keys\":true";
     body += ",\"base_path\":" + JsonString(options_.base_path) + "}";
     api::HttpResponse r;
     r.body = std::move(body);

@@ -312,6 +312,8 @@ e2e('retry: a dead job is retried from its page and its state turns completed li
   assert.equal(await stack.stateOf(job.id, WORKER_QUEUE), 'completed');
   assert.match(await byTestId(page, 'job-result').textContent(), /"status": 200/);
   assert.equal(await byTestId(page, 'action-retry').count(), 0, 'a completed job offers no retry');
+  // "Retry: now waiting." is gone once the job moved on.
+  await byTestId(page, 'action-result').waitFor({state: 'hidden'});
   await shot(page, 'job');
 });
 
@@ -347,7 +349,10 @@ e2e('XSS: markup in job data and in an error is shown as text and never runs', a
   await go(page, `#/jobs/mail/${data.id}`);
   await byTestId(page, 'job-data').waitFor();
   assert.match(await byTestId(page, 'job-data').textContent(), /<img src=x onerror=alert\(1\)>/);
-  assert.ok((await byTestId(page, 'job-curl').inputValue()).includes(payload));
+  const curl = await byTestId(page, 'job-curl').inputValue();
+  assert.ok(curl.includes(payload));
+  // This API wants keys: the command sends one from the shell, never the page's.
+  assert.ok(curl.includes('-H "Authorization: Bearer $TASKQ_API_KEY"'), curl);
   assert.equal(await page.locator('main img, main script').count(), 0);
   await shot(page, 'xss-job-data');
 

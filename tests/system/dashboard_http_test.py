@@ -110,8 +110,8 @@ class OpenDashboardTest(StackTest):
         self.assertEqual(browser.request("GET", "/api/queues")[0], 401)  # no session yet
         status, session, _ = browser.request("GET", "/session")
         self.assertEqual(status, 200)
-        self.assertEqual((session["auth"], session["role"], session["user"]),
-                         ("none", "admin", None))
+        self.assertEqual((session["auth"], session["role"], session["user"], session["api_keys"]),
+                         ("none", "admin", None, False))
         self.assertEqual(len(session["csrf"]), 64)
         self.assertIn("HttpOnly", self.cookie_attributes(browser))
         status, job, _ = browser.request("POST", "/api/jobs", {"type": "mail", "data": {}})
@@ -334,6 +334,7 @@ class LoginDashboardTest(StackTest):
     def test_admin_acts_and_signs_out(self):
         browser, status, session = self.sign_in({"username": "alice", "password": PASSWORD})
         self.assertEqual((status, session["user"], session["role"]), (200, "alice", "admin"))
+        self.assertTrue(session["api_keys"])  # the page's curl command then sends a key
         self.assertEqual(browser.request("GET", "/session")[1]["user"], "alice")
         self.assertEqual(browser.request("POST", "/api/queues/mail/pause")[0], 200)
         self.assertEqual(browser.request("POST", "/api/queues/mail/resume")[0], 200)

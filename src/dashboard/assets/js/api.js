@@ -5,7 +5,7 @@
 export const BASE = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 
 // The answer of GET B/session, kept current by loadSession, signIn and signOut.
-export const session = {auth: null, user: null, role: null, csrf: null, api_url: '', base_path: BASE};
+export const session = {auth: null, user: null, role: null, csrf: null, api_url: '', api_keys: false, base_path: BASE};
 
 export function isAdmin() {
   return session.role === 'admin';

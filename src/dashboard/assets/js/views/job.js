@@ -31,9 +31,12 @@ function enqueueBody(job) {
   return body;
 }
 
-export function curlCommand(job, apiUrl) {
+// With API keys configured the API wants one: the command reads it from $TASKQ_API_KEY (double
+// quotes, so the shell expands it; the key itself is never in the page).
+export function curlCommand(job, apiUrl, apiKeys = false) {
   const url = `${(apiUrl || '').replace(/\/$/, '')}/api/jobs`;
-  return `curl -X POST ${shellQuote(url)} -H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify(enqueueBody(job)))}`;
+  const auth = apiKeys ? ' -H "Authorization: Bearer $TASKQ_API_KEY"' : '';
+  return `curl -X POST ${shellQuote(url)}${auth} -H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify(enqueueBody(job)))}`;
 }
 
 // Created, each failed attempt, the latest start, due and the end, in time order.
@@ -71,7 +74,7 @@ function jsonBlock(value, testid) {
 function curlBox(job) {
   const text = h('textarea', {class: 'curl', readonly: true, rows: '3', spellcheck: 'false',
     'data-testid': 'job-curl', 'aria-label': 'curl command'});
-  text.value = curlCommand(job, session.api_url);
+  text.value = curlCommand(job, session.api_url, session.api_keys === true);
   const status = h('span', {class: 'muted', role: 'status'});
   const copy = h('button', {type: 'button', 'data-testid': 'copy-curl'}, 'Copy');
   copy.addEventListener('click', async () => {
@@ -97,6 +100,7 @@ export function mount(main, route) {
   let requestSeq = 0;
   let gone = false;
   let shown = null;  // the job as last drawn
+  let resultState = null;  // the state an action's message reports; the message goes when it passes
 
   async function act(a) {
     if (a.destructive && !await confirmAction({
@@ -117,6 +121,7 @@ export function mount(main, route) {
       const outcome = answer.outcome === 'stop_requested' ? 'stop requested'
         : answer.outcome || (answer.state ? `now ${answer.state}` : 'done');
       message(result, `${a.label}: ${outcome}.`);
+      resultState = answer.state || null;
       load();
     } catch (e) {
       message(result, errorText(e), 'error');
@@ -125,6 +130,10 @@ export function mount(main, route) {
 
   function draw(job) {
     shown = job;
+    if (resultState && job.state !== resultState) {  // e.g. "now waiting" once it completed
+      result.hidden = true;
+      resultState = null;
+    }
     const actions = isAdmin() ? ACTIONS.filter((a) => a.states.includes(job.state)).map((a) => {
       const button = h('button', {type: 'button', class: a.destructive ? 'danger' : 'primary',
         'data-testid': `action-${a.action}`}, a.label);
