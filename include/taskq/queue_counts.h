@@ -16,8 +16,9 @@ struct QueueCounts {
   int64_t completed_total = 0;  // completions ever recorded
   int64_t failed_total = 0;     // failed attempts ever recorded
   int64_t stalled_total = 0;    // expired leases ever recovered
-  // Created time of the oldest job at the head of the waiting list or of the priority order
-  // (0 when nothing waits), and Redis' clock when counted: their difference is the wait age.
+  // Created time of the oldest job at the head of the waiting list, of the priority order or of
+  // one of the next 8 groups on the ring (0 when nothing waits), and Redis' clock when counted:
+  // their difference is the wait age.
   int64_t oldest_waiting_created_ms = 0;
   int64_t now_ms = 0;
 };

@@ -35,6 +35,10 @@ class QueueKeys {
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
+  // ZSET: a group's waiting jobs, scored like prio (requeue.lua)
+  std::string group_waiting(std::string_view group) const {
+    return base_ + "gw:" + std::string(group);
+  }
 
  private:
   std::string queue_;

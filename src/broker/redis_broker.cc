@@ -589,6 +589,8 @@ class RedisBroker final : public Broker {
     return ParseJob(queue, id, *reply);
   }
 
+  static constexpr int kGroupsForOldest = 8;  // ring turns read for the oldest waiting job
+
   Result<QueueCounts> Counts(const std::string& queue) override {
     const QueueKeys& k = Keys(queue);
     std::vector<Command> commands = {
@@ -602,7 +604,9 @@ class RedisBroker final : public Broker {
         {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting"},
         {"LINDEX", k.wait(), "0"},
         {"ZRANGE", k.prioritized(), "0", "0"},
-        {"TIME"}};
+        {"TIME"},
+        // the groups whose turns come next (empty: the ungrouped jobs' turn)
+        {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)}};
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
     for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
@@ -621,10 +625,26 @@ class RedisBroker final : public Broker {
     c.waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
     ReplyView time = replies[10].view();
     c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
-    // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of the two.
+    // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.
     std::vector<Command> heads;
     if (!replies[8].view().is_nil()) heads.push_back({"GET", k.job(replies[8].view().str())});
     if (replies[9].view().size() == 1) heads.push_back({"GET", k.job(replies[9].view()[0].str())});
+    // Grouped jobs wait in their groups' zsets: the heads of the groups next on the ring run
+    // next (one more round trip, only when grouped jobs wait).
+    if (meta[4].AsInt() > 0) {
+      std::vector<Command> group_heads;
+      const ReplyView ring = replies[11].view();
+      for (size_t i = 0; i < ring.size(); ++i) {
+        if (!ring[i].str().empty()) {
+          group_heads.push_back({"ZRANGE", k.group_waiting(ring[i].str()), "0", "0"});
+        }
+      }
+      std::vector<Reply> group_replies;
+      if (!group_heads.empty()) TASKQ_RETURN_IF_ERROR(RunCommands(group_heads, &group_replies));
+      for (const Reply& head : group_replies) {
+        if (head.view().size() == 1) heads.push_back({"GET", k.job(head.view()[0].str())});
+      }
+    }
     if (!heads.empty()) {
       std::vector<Reply> bodies;
       TASKQ_RETURN_IF_ERROR(RunCommands(heads, &bodies));

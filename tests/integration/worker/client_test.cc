@@ -1,4 +1,6 @@
 // The producer and operator APIs (Client, Inspector) against a real redis-server.
+#include <thread>
+
 #include "worker_fixture.h"
 
 namespace taskq::testing {
@@ -179,6 +181,21 @@ TEST_F(ClientTest, BulkOfTenThousandJobsIsEnqueuedWhole) {
   EXPECT_TRUE((*results)[9999].created);
   EXPECT_EQ((*results)[9999].id, "j9999");
   EXPECT_EQ(inspector_->Counts("t")->waiting, 9999);
+}
+
+// Regression: a queue whose waiting jobs were all grouped reported no oldest waiting job.
+TEST_F(ClientTest, CountsFindTheOldestWaitingJobAmongGroupedJobs) {
+  EnqueueRequest request{"t", "{}", {}};
+  request.options.group = "tenant-a";
+  ASSERT_TRUE(client_->Enqueue(request).ok());
+  std::this_thread::sleep_for(milliseconds(20));
+  request.options.group = "tenant-b";
+  ASSERT_TRUE(client_->Enqueue(request).ok());
+  auto counts = inspector_->Counts("t");
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->waiting, 2);
+  ASSERT_GT(counts->oldest_waiting_created_ms, 0);
+  EXPECT_GE(counts->now_ms - counts->oldest_waiting_created_ms, 20);  // the first one's age
 }
 
 TEST_F(ClientTest, BulkAcrossQueuesReturnsResultsInRequestOrder) {
