@@ -18,7 +18,9 @@ ARGV[3 + 3*(i-1) ..] per job: id, body, options
   Three arguments per job, not five: Redis parses and Lua copies every argument, and a bulk
   batch is mostly plain jobs.
 Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed; for a
-  unique job whose key is held, the holder's id (a string) instead: nothing was created.
+  unique job whose key is held, the holder's id (a string) instead: nothing was created. A
+  repeated id in the batch is never created twice: it answers like its first occurrence when
+  that one got a holder's id, else 0; it takes no unique key and replaces no holder.
   Everything is validated before the first write: a bad argument returns an error reply and
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
@@ -72,6 +74,7 @@ local kGroupMaxBytes = 128
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, pairs_, groups = {}, false, {}, {}, {}
+local repeats = {}  -- index -> the index of the id's first occurrence in this batch
 local uniques = {}  -- unique_enqueue.lua
 for i = 0, n - 1 do
   local a = 3 + 3 * i
@@ -80,8 +83,12 @@ for i = 0, n - 1 do
     return redis.error_reply('ERR invalid id or body at ' .. i)
   end
   local again = seen[id]
-  if again then repeated = true end
-  seen[id] = true
+  if again then
+    repeated = true
+    repeats[i] = again
+  else
+    seen[id] = i
+  end
   local group = false
   if options ~= '' then
     options = unique_split(options, i, id, uniques)
@@ -118,7 +125,7 @@ end
 
 local created = {}
 local hits = unique_resolve(base, n, uniques, KEYS)  -- jobs whose key is held are not created
--- MSETNX would store a repeated id twice; SET NX makes the second one "existed".
+-- MSETNX would store a repeated id twice: with one, each job goes by SET NX (repeats skipped).
 if n > 1 and not repeated and not hits then
   if redis.call('MSETNX', unpack(pairs_)) == 1 then
     for i = 1, n do created[i] = true end
@@ -126,7 +133,7 @@ if n > 1 and not repeated and not hits then
 end
 if #created == 0 then
   for i = 0, n - 1 do
-    created[i + 1] = not (hits and hits[i]) and
+    created[i + 1] = not repeats[i] and not (hits and hits[i]) and
       redis.call('SET', pairs_[2 * i + 1], pairs_[2 * i + 2], 'NX') and true or false
   end
 end
@@ -182,6 +189,11 @@ requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false, ready_g
 if #delayed > 0 then redis.call('ZADD', KEYS[3], unpack(delayed)) end
 if #new_states > 0 then redis.call('HSET', KEYS[5], unpack(new_states)) end
 unique_finish(base, n, uniques, hits, created, results)
+-- A repeated id is never created again: it answers like its first occurrence when that one
+-- returned a key's holder, else "existed".
+for i, first in pairs(repeats) do
+  results[i + 1] = type(results[first + 1]) == 'string' and results[first + 1] or 0
+end
 if any then redis.call('PUBLISH', base .. 'wake', '') end
 local enqueued = ids_of_scored(delayed)
 for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end
