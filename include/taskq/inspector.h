@@ -102,9 +102,9 @@ class Inspector {
   // Removes completed or dead jobs that finished more than older_than ago; at most limit.
   Result<int64_t> Clean(const std::string& queue, JobState state,
                         std::chrono::milliseconds older_than, int32_t limit = 10000);
-  // The events after each cursor (job_event.h), waiting up to `timeout` for the first when
-  // there are none yet (0: do not wait); at most max_events. Advances the cursors. One Redis
-  // call (XREAD over every queue's stream), plus one per cursor that starts "from now". The
+  // The events after each cursor (job_event.h), waiting up to `timeout` (at most 5 s) for the
+  // first when there are none yet (0: do not wait); at most max_events. Advances the cursors. One
+  // Redis call (XREAD over every queue's stream), plus one per cursor that starts "from now". The
   // wait holds this Inspector: give a reader one of its own.
   Result<std::vector<JobEvent>> WaitEvents(std::vector<EventCursor>& cursors,
                                            std::chrono::milliseconds timeout,

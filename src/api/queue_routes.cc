@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <map>
+#include <optional>
 
 #include "api/api_context.h"
 #include "api/api_error.h"
@@ -26,21 +27,23 @@ std::map<std::string, int> WorkersPerQueue(const Inspector::WorkerList& list) {
 }
 
 // The sample of a queue's lifetime totals: the counts' counters, and the wait-time histograms
-// summed over job types (an unreadable histogram counts as none yet).
-QueueRates::Totals TotalsOf(Backend& b, const std::string& queue, const QueueCounts& c) {
+// summed over job types. None when the histograms cannot be read: a sample without them would
+// make the next one's difference the lifetime's.
+std::optional<QueueRates::Totals> TotalsOf(Backend& b, const std::string& queue,
+                                           const QueueCounts& c) {
+  auto timings = b.inspector->Timings(queue);
+  if (!timings.ok()) return std::nullopt;
   QueueRates::Totals totals{c.completed_total, c.failed_total, 0, 0};
-  if (auto timings = b.inspector->Timings(queue); timings.ok()) {
-    for (const auto& [type, histogram] : timings->wait) {
-      totals.wait_sum_ms += histogram.sum_ms;
-      totals.wait_count += histogram.count;
-    }
+  for (const auto& [type, histogram] : timings->wait) {
+    totals.wait_sum_ms += histogram.sum_ms;
+    totals.wait_count += histogram.count;
   }
   return totals;
 }
 
 std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& c,
                         QueueRates& rates, int workers) {
-  rates.Sample(name, QueueRates::Clock::now(), TotalsOf(b, name, c));
+  if (auto totals = TotalsOf(b, name, c)) rates.Sample(name, QueueRates::Clock::now(), *totals);
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
       ",\"paused\":{},\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"

@@ -1,5 +1,8 @@
 #include "api/request_origin.h"
 
+#include <cctype>
+#include <string>
+
 namespace taskq::api {
 
 bool IsLoopbackHost(std::string_view host) {
@@ -21,16 +24,32 @@ bool IsLoopbackHost(std::string_view host) {
   return dots == 3;
 }
 
+namespace {
+
+// "host[:port]" in lower case, without the scheme's default port.
+std::string Authority(std::string_view text, std::string_view scheme) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string_view default_port = scheme == "https" ? ":443" : ":80";
+  if (out.ends_with(default_port)) out.resize(out.size() - default_port.size());
+  return out;
+}
+
+}  // namespace
+
 bool CrossSiteRequest(const HttpRequest& request) {
+  // Browsers that send Fetch Metadata say it themselves; that holds behind a proxy that rewrites
+  // Host, where comparing Origin with Host would refuse the page's own requests.
   const std::string_view site = request.Header("sec-fetch-site");
-  if (!site.empty() && site != "same-origin" && site != "none") return true;
+  if (!site.empty()) return site != "same-origin" && site != "none";
   std::string_view origin = request.Header("origin");
   if (origin.empty()) return false;
   // "scheme://host[:port]"; "null" (sandboxed pages, some redirects) is another site too.
-  const size_t scheme = origin.find("://");
-  if (scheme == std::string_view::npos) return true;
-  origin.remove_prefix(scheme + 3);
-  return origin != request.Header("host");
+  const size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return true;
+  const std::string_view scheme = origin.substr(0, scheme_end);
+  return Authority(origin.substr(scheme_end + 3), scheme) !=
+         Authority(request.Header("host"), scheme);
 }
 
 bool IsMutating(std::string_view method) {

@@ -14,8 +14,9 @@ namespace taskq::api {
 bool IsLoopbackHost(std::string_view host_header);
 
 // True when a browser says the request comes from another site's page: Sec-Fetch-Site is present
-// and neither same-origin nor none (typed in, bookmarks), or Origin is present and names another
-// host than Host. Clients that are not browsers send neither header and pass.
+// and neither same-origin nor none (typed in, bookmarks); or, without it (older browsers), Origin
+// names another host than Host (case and the scheme's default port aside). Clients that are not
+// browsers send neither header and pass.
 bool CrossSiteRequest(const HttpRequest& request);
 
 // Methods that change something: all but GET, HEAD and OPTIONS.

@@ -53,9 +53,13 @@ class Inspector::Impl {
     return list;
   }
 
+  static constexpr std::chrono::milliseconds kMaxEventWait{5000};
+
   Result<std::vector<JobEvent>> WaitEvents(std::vector<EventCursor>& cursors,
                                            std::chrono::milliseconds timeout, int32_t max_events) {
     for (const EventCursor& c : cursors) TASKQ_RETURN_IF_ERROR(ValidateName("queue", c.queue));
+    // The connection's command timeout (10 s) must outlast the blocking read.
+    timeout = std::min(timeout, kMaxEventWait);
     std::lock_guard lock(mu_);
     return broker_->ReadEvents(cursors, timeout, max_events);
   }

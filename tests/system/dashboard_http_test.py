@@ -257,8 +257,14 @@ class BrowserDefenceTest(StackTest):
         # The API's own origin, and clients that are not browsers, are served.
         self.assertEqual(self.api.request("POST", "/api/jobs", job, {"Origin": f"http://{host}"})[0],
                          201)
+        # Behind a proxy that rewrites Host, the browser's own word (Sec-Fetch-Site) counts;
+        # without it, Origin is compared case-insensitively.
+        behind_proxy = {"Origin": "https://taskq.example.com", "Sec-Fetch-Site": "same-origin"}
+        self.assertEqual(self.api.request("POST", "/api/jobs", job, behind_proxy)[0], 201)
+        upper = {"Origin": f"http://LOCALHOST:{self.api.port}", "Host": f"localhost:{self.api.port}"}
+        self.assertEqual(self.api.request("POST", "/api/jobs", job, upper)[0], 201)
         self.assertEqual(self.api.request("POST", "/api/jobs", job)[0], 201)
-        self.assertEqual(self.api.request("GET", "/api/queues/t")[1]["counts"]["waiting"], 2)
+        self.assertEqual(self.api.request("GET", "/api/queues/t")[1]["counts"]["waiting"], 4)
         self.assertFalse(self.api.request("GET", "/api/queues/t")[1]["paused"])
 
     def test_loopback_listeners_without_credentials_answer_only_loopback_names(self):
