@@ -26,7 +26,8 @@ Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk =
   same job), and tokens only grow.
 Cost: a fixed number of Redis calls per claim (about 11, 4 to 6 more with a rate limit),
   whatever n is.
-Events (events.lua): 'active' with the claimed ids, when there are any.
+Events (events.lua): 'waiting' with the due jobs it promoted, and 'active' with the claimed ids,
+  when there are any.
 ]]
 --!include now.lua
 --!include state.lua
@@ -63,6 +64,7 @@ local function promote(zkey)
   end
   if #updates > 0 then redis.call('HSET', KEYS[7], unpack(updates)) end
   requeue(base, KEYS[1], KEYS[2], KEYS[6], due, priorities, false)
+  emit_event(base, 'waiting', due)
   return #due
 end
 if promote(KEYS[3]) + promote(KEYS[4]) > 0 then

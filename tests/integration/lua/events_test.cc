@@ -1,5 +1,8 @@
 // The job events every state-changing script records (lua/include/events.lua): one stream entry
 // per call that changed jobs, none for a call that changed nothing, capped near 1000 entries.
+#include <chrono>
+#include <thread>
+
 #include "script_fixture.h"
 
 namespace taskq::testing {
@@ -70,6 +73,15 @@ TEST_F(EventsScriptTest, PauseAndResumeAreQueueEventsWhenTheyChangeSomething) {
   EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "0"}).view().integer(), 1);
   EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "0"}).view().integer(), 0);
   EXPECT_EQ(NewEvents(), (std::vector<Event>{{"paused", 0, ""}, {"resumed", 0, ""}}));
+}
+
+TEST_F(EventsScriptTest, AClaimRecordsTheDueJobsItPromotes) {
+  Enqueue("d", 0, 1);  // due in 1 ms
+  NewEvents();
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto claim = Claim(1);
+  EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"d"}));
+  EXPECT_EQ(NewEvents(), (std::vector<Event>{{"waiting", 1, "d"}, {"active", 1, "d"}}));
 }
 
 TEST_F(EventsScriptTest, ACallThatChangesNothingRecordsNothing) {
