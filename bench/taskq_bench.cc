@@ -416,8 +416,10 @@ int main(int argc, char** argv) {
   }
   if (only == "w2") {
     RedisProcess redis(false);
-    W2Result r =
-        W2(redis, n, config.shape.first, config.shape.second, !config.threaded, config.rate_limit);
+    // Without --shape, the shape full runs usually find best (0 would start no worker and wait
+    // for ever).
+    const std::pair<int, int> shape = config.shape.first > 0 ? config.shape : std::pair{2, 128};
+    W2Result r = W2(redis, n, shape.first, shape.second, !config.threaded, config.rate_limit);
     std::fprintf(stderr, "%s", redis.Cli({"INFO", "commandstats"}).c_str());
     std::fprintf(stderr, "%s", redis.Cli({"INFO", "cpu"}).c_str());
     std::printf(
