@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/percent_encoding.h"
+#include "common/text_list.h"
 
 namespace taskq::api {
 namespace {
@@ -50,11 +51,7 @@ Result<ApiKey> ParseApiKey(std::string_view spec) {
 
 Result<std::vector<ApiKey>> ParseApiKeys(std::string_view specs) {
   std::vector<ApiKey> keys;
-  while (!specs.empty()) {
-    const size_t comma = specs.find(',');
-    std::string_view one = specs.substr(0, comma);
-    specs = comma == std::string_view::npos ? std::string_view() : specs.substr(comma + 1);
-    if (one.empty()) continue;
+  for (std::string_view one : SplitList(specs)) {
     auto key = ParseApiKey(one);
     if (!key.ok()) return key.status();
     keys.push_back(*key);

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "common/text_list.h"
+
 namespace taskq::bin {
 namespace {
 
@@ -59,12 +61,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   }
   std::vector<dashboard::DashboardUser> users;
   for (const std::string& specs : flags.dashboard_users) {
-    std::string_view rest = specs;
-    while (!rest.empty()) {  // comma-separated, as TASKQ_DASHBOARD_USERS holds them
-      const size_t comma = rest.find(',');
-      const std::string_view one = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (one.empty()) continue;
+    for (std::string_view one : SplitList(specs)) {  // as TASKQ_DASHBOARD_USERS holds them
       auto user = dashboard::ParseDashboardUser(one);
       if (!user.ok()) return InvalidArgument("--dashboard-user", user.status().message());
       users.push_back(std::move(*user));

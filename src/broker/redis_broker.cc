@@ -13,6 +13,7 @@
 #include "broker/redis_connection.h"
 #include "broker/scripts.h"
 #include "common/job_codec.h"
+#include "common/text_list.h"
 #include "common/unique_key.h"
 
 namespace taskq::broker {
@@ -745,11 +746,7 @@ class RedisBroker final : public Broker {
           if (name == "e") event.kind = std::string(value);
           if (name == "n") event.count = fields[f + 1].AsInt();
           if (name != "ids") continue;
-          for (size_t start = 0; start < value.size();) {
-            const size_t comma = std::min(value.find(',', start), value.size());
-            event.job_ids.emplace_back(value.substr(start, comma - start));
-            start = comma + 1;
-          }
+          for (std::string_view id : SplitList(value)) event.job_ids.emplace_back(id);
         }
         cursor->last_id = event.stream_id;
         out.push_back(std::move(event));

@@ -12,6 +12,7 @@
 
 #include "api/api_error.h"
 #include "api/request_origin.h"
+#include "common/json_fields.h"
 #include "common/json_text.h"
 #include "dashboard/assets.h"
 #include "dashboard/event_hub.h"
@@ -319,27 +320,18 @@ class DashboardService::Impl {
       return respond(api::ErrorResponse(400, "malformed_json", "the body must be a JSON object"));
     }
     const boost::json::object& o = body.as_object();
-    auto text = [&o](std::string_view name, std::string* out) -> Status {
-      const boost::json::value* v = o.if_contains(name);
-      if (!v) return Status::Ok();
-      if (!v->is_string()) return InvalidArgument(std::string(name), "must be a string");
-      if (v->as_string().size() > 1024) {
-        return InvalidArgument(std::string(name), "is longer than 1024 bytes");
-      }
-      *out = std::string(v->as_string());
-      return Status::Ok();
-    };
     std::string user, password, api_key;
-    for (const auto& [name, out] : {std::pair{"username", &user}, std::pair{"password", &password},
-                                    std::pair{"api_key", &api_key}}) {
-      if (Status s = text(name, out); !s.ok()) return respond(api::StatusResponse(s));
-    }
     for (const auto& field : o) {
-      if (field.key() != "username" && field.key() != "password" && field.key() != "api_key") {
-        return respond(api::StatusResponse(
-            InvalidArgument(std::string(field.key()),
-                            "is not a field of a sign-in (username, password, api_key)")));
-      }
+      const std::string name(field.key());
+      std::string* out = name == "username"   ? &user
+                         : name == "password" ? &password
+                         : name == "api_key"  ? &api_key
+                                              : nullptr;
+      Status s =
+          out ? ReadString(field.value(), name, out)
+              : InvalidArgument(name, "is not a field of a sign-in (username, password, api_key)");
+      if (s.ok() && out->size() > 1024) s = InvalidArgument(name, "is longer than 1024 bytes");
+      if (!s.ok()) return respond(api::StatusResponse(s));
     }
     if (api_key.empty() && (user.empty() || password.empty())) {
       return respond(api::StatusResponse(InvalidArgument(user.empty() ? "username" : "password",

@@ -1,0 +1,20 @@
+#include "common/text_list.h"
+
+#include <gtest/gtest.h>
+
+namespace taskq {
+namespace {
+
+using Items = std::vector<std::string_view>;
+
+TEST(SplitList, ItemsBetweenSeparatorsWithoutEmptyOnes) {
+  EXPECT_EQ(SplitList("a,b,c"), (Items{"a", "b", "c"}));
+  EXPECT_EQ(SplitList(",a,,b,"), (Items{"a", "b"}));
+  EXPECT_EQ(SplitList("one"), (Items{"one"}));
+  EXPECT_TRUE(SplitList("").empty());
+  EXPECT_TRUE(SplitList(",,").empty());
+  EXPECT_EQ(SplitList("x:y", ':'), (Items{"x", "y"}));
+}
+
+}  // namespace
+}  // namespace taskq
