@@ -299,11 +299,6 @@ class RedisBroker final : public Broker {
     return Status::Ok();
   }
 
-  // Lua's unpack() takes at most about 8000 values, and enqueue.lua unpacks two per job: a bulk
-  // larger than this goes as several script calls, pipelined in one round trip (each call is
-  // atomic; a repeated id in a later call finds the earlier one's job and "existed").
-  static constexpr size_t kMaxJobsPerEnqueueCall = 1000;
-
   static Command EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
     ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
@@ -330,25 +325,19 @@ class RedisBroker final : public Broker {
   Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                             std::span<const NewJob> jobs) override {
     if (jobs.empty()) return std::vector<EnqueueReply>();
-    const QueueKeys& k = Keys(queue);
-    std::vector<Command> calls;
-    for (size_t first = 0; first < jobs.size(); first += kMaxJobsPerEnqueueCall) {
-      calls.push_back(EnqueueCall(
-          k, jobs.subspan(first, std::min(kMaxJobsPerEnqueueCall, jobs.size() - first))));
-    }
-    std::vector<Reply> replies;
-    TASKQ_RETURN_IF_ERROR(RunScripts(calls, &replies));
+    // One script call however many jobs: the whole bulk is one atomic step (enqueue.lua sends
+    // long argument lists to Redis in parts, parts.lua).
+    auto reply = RunScript(EnqueueCall(Keys(queue), jobs));
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
+    ReplyView v = reply->view();
     std::vector<EnqueueReply> out;
     out.reserve(jobs.size());
-    for (const Reply& reply : replies) {
-      TASKQ_RETURN_IF_ERROR(ReplyError(reply, "enqueue"));
-      ReplyView v = reply.view();
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i].is_string()) {
-          out.push_back({EnqueueOutcome::kUniqueHeld, std::string(v[i].str())});  // the holder
-        } else {
-          out.push_back({static_cast<EnqueueOutcome>(v[i].AsInt()), {}});
-        }
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].is_string()) {
+        out.push_back({EnqueueOutcome::kUniqueHeld, std::string(v[i].str())});  // the holder
+      } else {
+        out.push_back({static_cast<EnqueueOutcome>(v[i].AsInt()), {}});
       }
     }
     if (out.size() != jobs.size()) return Internal("enqueue: bad reply size");

@@ -31,6 +31,7 @@ Events (events.lua): 'waiting' with the due jobs it promoted, and 'active' with 
 ]]
 --!include now.lua
 --!include state.lua
+--!include parts.lua
 --!include requeue.lua
 --!include rate_window.lua
 --!include group_claim.lua

@@ -7,6 +7,7 @@ Publishes: "" on base.."wake" when promoted.
 Events (events.lua): 'waiting' with the id, when there are any.
 ]]
 --!include state.lua
+--!include parts.lua
 --!include requeue.lua
 --!include events.lua
 local base, id = ARGV[1], ARGV[2]

@@ -18,6 +18,7 @@ Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there 
 --!include state.lua
 --!include unique.lua
 --!include delete_jobs.lua
+--!include parts.lua
 --!include requeue.lua
 --!include slots_freed.lua
 --!include events.lua

@@ -11,6 +11,7 @@ Events (events.lua): 'waiting' with the released ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
+--!include parts.lua
 --!include requeue.lua
 --!include slots_freed.lua
 --!include events.lua

@@ -8,6 +8,7 @@ Publishes: "" on base.."wake" when a job moved.
 Events (events.lua): 'waiting' with the moved ids, when there are any.
 ]]
 --!include state.lua
+--!include parts.lua
 --!include requeue.lua
 --!include events.lua
 local base = ARGV[1]

@@ -250,6 +250,61 @@ TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
   EXPECT_TRUE(AllKeys().empty());
 }
 
+// A batch far beyond Lua's unpack limit (about 8000 values) is still one script call, so one
+// atomic step: every placement lands in full (each list here is over 8000 values), a unique key
+// repeated across the batch answers with its first job, and one bad job writes nothing at all.
+TEST_F(EnqueueScriptTest, BatchBeyondTheUnpackLimitIsOneStep) {
+  constexpr int kJobs = 25000;
+  auto batch = [&](int bad_at) {
+    std::vector<std::string> args = {base(), std::to_string(kJobs)};
+    for (int i = 0; i < kJobs; ++i) {
+      std::string options;
+      if (i % 5 == 1) options = "1:60000:-1";                     // delayed, with a state record
+      if (i % 5 == 2) options = "2:0:-1";                         // priority
+      if (i % 5 == 3) options = "0:0:-1:g";                       // grouped
+      if (i == 4 || i == 24504) options = "0:0:-1|debounce:0:k";  // one key, twice
+      if (i == bad_at) options = "x:0:-1";
+      args.insert(args.end(), {"j" + std::to_string(i), kBody, options});
+    }
+    return Eval("enqueue", EnqueueKeys(), args);
+  };
+  EXPECT_TRUE(batch(24999).view().is_error());  // the last job is bad: nothing is written
+  EXPECT_TRUE(AllKeys().empty());
+
+  auto reply = batch(-1);
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  ASSERT_EQ(reply.view().size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(reply.view()[1].AsInt(), 2);       // delayed
+  EXPECT_EQ(reply.view()[24999].AsInt(), 1);   // waiting
+  EXPECT_EQ(reply.view()[24504].str(), "j4");  // the key's holder, from the batch
+  EXPECT_EQ(Run({"LLEN", q().wait()}).view().integer(), kJobs / 5 * 2 - 1);  // i % 5 in {0, 4}
+  EXPECT_EQ(Run({"ZCARD", q().delayed()}).view().integer(), kJobs / 5);
+  EXPECT_EQ(Run({"ZCARD", q().prioritized()}).view().integer(), kJobs / 5);
+  EXPECT_EQ(Run({"ZCARD", q().group_waiting("g")}).view().integer(), kJobs / 5);
+  EXPECT_EQ(Run({"HLEN", base() + "g"}).view().integer(), kJobs / 5);
+  EXPECT_EQ(Run({"HLEN", q().state()}).view().integer(), kJobs / 5);  // the delayed ones
+  EXPECT_EQ(HGet(q().meta(), "gwaiting"), std::to_string(kJobs / 5));
+  EXPECT_EQ(List(q().wait()).back(), "j24999");  // FIFO kept across the parts
+  EXPECT_FALSE(Exists(q().job("j24504")));
+  EXPECT_EQ(Get(base() + "u:k"), "j4");
+}
+
+// The all-new check looks at every part: one existing id in a late part sends the batch down
+// the per-job path, where only that id "existed".
+TEST_F(EnqueueScriptTest, ExistingIdInALatePartOfABigBatchExisted) {
+  Enqueue("j8000");
+  std::string first = Get(q().job("j8000"));
+  std::vector<std::string> args = {base(), "9000"};
+  for (int i = 0; i < 9000; ++i) args.insert(args.end(), {"j" + std::to_string(i), kBody, ""});
+  auto reply = Eval("enqueue", EnqueueKeys(), args);
+  ASSERT_EQ(reply.view().size(), 9000u);
+  EXPECT_EQ(reply.view()[8000].AsInt(), 0);
+  EXPECT_EQ(reply.view()[7999].AsInt(), 1);
+  EXPECT_EQ(reply.view()[8001].AsInt(), 1);
+  EXPECT_EQ(Get(q().job("j8000")), first);
+  EXPECT_EQ(Run({"LLEN", q().wait()}).view().integer(), 9000);  // j8000 once, from before
+}
+
 }  // namespace
 }  // namespace taskq::testing
 

@@ -165,12 +165,12 @@ TEST_F(ClientTest, BulkValidatesEveryJobBeforeWritingAny) {
   EXPECT_EQ(KeyCount(*server_), 0);
 }
 
-// Regression: a bulk beyond what one script call can unpack (Lua's ~8000 values) failed with
-// "too many results to unpack"; it now goes as several calls in one round trip.
+// Regression: a bulk beyond what Lua can unpack at once (~8000 values) failed with "too many
+// results to unpack"; enqueue.lua now sends long lists in parts, within its one call.
 TEST_F(ClientTest, BulkOfTenThousandJobsIsEnqueuedWhole) {
   std::vector<EnqueueRequest> batch(10000, EnqueueRequest{"t", "{}", {}});
   for (size_t i = 0; i < batch.size(); ++i) batch[i].options.job_id = "j" + std::to_string(i);
-  batch[1500].options.job_id = "j10";  // the same id as a job in the first call: it existed
+  batch[1500].options.job_id = "j10";  // a repeated id: created once, then it existed
   batch[9999].options.priority = 3;
   auto results = client_->EnqueueBulk(batch);
   ASSERT_TRUE(results.ok()) << results.status().ToString();

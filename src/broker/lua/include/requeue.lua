@@ -43,7 +43,7 @@ end
 -- order, at the tail of their priority (or at its head when at_head, keeping their order there).
 -- groups[i] is the group of ids[i] (false: none); nil: read from base.."g" (id -> group), which
 -- costs one EXISTS for a queue that never had a grouped job. One call per structure, plus a few
--- per group, whatever the number of jobs.
+-- per group, whatever the number of jobs. Needs parts.lua.
 local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
   if #ids == 0 then return end
   if groups == nil and redis.call('EXISTS', base .. 'g') == 1 then
@@ -103,16 +103,16 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
     if at_head then
       local reversed = {}
       for i = #plain, 1, -1 do reversed[#reversed + 1] = plain[i] end
-      redis.call('LPUSH', wait, unpack(reversed))
+      call_in_parts('LPUSH', wait, reversed)
     else
-      redis.call('RPUSH', wait, unpack(plain))
+      call_in_parts('RPUSH', wait, plain)
     end
   end
-  if #scored > 0 then redis.call('ZADD', prio, unpack(scored)) end
+  if #scored > 0 then call_in_parts('ZADD', prio, scored) end
   for _, group in ipairs(group_order) do
     local key = base .. 'gw:' .. group
     local before = redis.call('ZCARD', key)
-    redis.call('ZADD', key, unpack(by_group[group]))
+    call_in_parts('ZADD', key, by_group[group])
     if before == 0 and not redis.call('ZSCORE', base .. 'gheld', group) then
       group_ring_add(base, group)
     end

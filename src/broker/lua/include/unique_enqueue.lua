@@ -1,5 +1,6 @@
--- The unique-key half of enqueue.lua (unique.lua holds the keys' layout). Needs unique.lua,
--- delete_jobs.lua, group_unqueue.lua and the enqueue script's KEYS: wait, prio, delayed, meta, state.
+-- The unique-key half of enqueue.lua (unique.lua holds the keys' layout). Needs parts.lua,
+-- unique.lua, delete_jobs.lua, group_unqueue.lua and the enqueue script's KEYS: wait, prio, delayed,
+-- meta, state.
 
 -- unique_holder(base, state_key, holder) -> 'waiting' (waiting or delayed: not started, or put
 -- back), 'running' (active or retrying), 'finished' (completed or dead) or 'gone'.
@@ -86,5 +87,5 @@ local function unique_finish(base, n, uniques, hits, created, results)
       end
     end
   end
-  if #back > 0 then redis.call('HSET', base .. 'uk', unpack(back)) end
+  if #back > 0 then call_in_parts('HSET', base .. 'uk', back) end
 end
