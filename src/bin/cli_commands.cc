@@ -167,7 +167,7 @@ std::string TomlLiteral(const std::string& text) {
 }
 
 int ConfigCommand(const std::vector<ConfigEntry>& entries) {
-  static const std::regex kUrlPassword(R"((redis://[^:/@\s"]*:)[^@\s"]+@)");
+  static const std::regex kUrlPassword(R"((redis(?:\+sentinel)?://[^:/@\s"]*:)[^@\s"]+@)");
   std::string section = "";
   for (const ConfigEntry& e : entries) {
     if (e.section != section) {

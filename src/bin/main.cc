@@ -333,7 +333,9 @@ int main(int argc, char** argv) {
   app.allow_config_extras(false);  // an unknown key in the config file is an error, not ignored
   app.set_config("--config", "", "TOML configuration file");
   CommonFlags common;
-  app.add_option("--redis-url", common.redis_url, "redis://[user:pass@]host:port/db")
+  app.add_option(
+         "--redis-url", common.redis_url,
+         "redis://[user:pass@]host:port/db, or redis+sentinel://host:port[,host:port...]/master/db")
       ->envname("TASKQ_REDIS_URL");
   app.add_option("--key-prefix", common.key_prefix, "prefix of every Redis key")
       ->envname("TASKQ_KEY_PREFIX");

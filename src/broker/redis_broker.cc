@@ -1020,7 +1020,7 @@ class RedisBroker final : public Broker {
   }
 
   Status EnsureConnected() {
-    if (connection_ && !connection_->broken()) return Status::Ok();
+    if (connection_ && connection_->CheckUsable()) return Status::Ok();
     connection_.reset();
     auto opened = RedisConnection::Open(endpoint_);
     if (!opened.ok()) return opened.status();

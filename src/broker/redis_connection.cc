@@ -5,8 +5,17 @@
 
 #include <charconv>
 
+#include "broker/sentinel.h"
+
 namespace taskq::broker {
 namespace {
+
+// How often a connection opened through Sentinel asks where the master is, and how long it
+// waits for a sentinel then (it is on the caller's path: a short wait, and rarely when none
+// answers).
+constexpr std::chrono::seconds kMasterCheckInterval{1};
+constexpr std::chrono::seconds kMasterCheckIntervalWhenUnanswered{10};
+constexpr std::chrono::milliseconds kMasterCheckTimeout{250};
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),
@@ -31,7 +40,8 @@ Status Reply::ErrorStatus() const {
   if (!v.is_error()) return Status::Ok();
   std::string_view text = v.str();
   if (text.starts_with("LOADING") || text.starts_with("BUSY") || text.starts_with("MASTERDOWN") ||
-      text.starts_with("TRYAGAIN") || text.starts_with("CLUSTERDOWN")) {
+      text.starts_with("TRYAGAIN") || text.starts_with("CLUSTERDOWN") ||
+      text.starts_with("READONLY")) {
     return Unavailable(std::string(text));
   }
   if (text.starts_with("OOM")) {
@@ -41,6 +51,39 @@ Status Reply::ErrorStatus() const {
 }
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoint& endpoint) {
+  if (!endpoint.via_sentinel()) return OpenAt(endpoint, /*expect_master=*/false);
+  auto master = LocateMaster(endpoint, endpoint.connect_timeout);
+  if (!master.ok()) return master.status();
+  master->sentinels.clear();  // a plain endpoint now: errors name the master's address
+  master->master_name.clear();
+  auto connection = OpenAt(*master, /*expect_master=*/true);
+  if (!connection.ok()) return connection.status();
+  (*connection)
+      ->sentinel_.reset(new SentinelWatch{endpoint, master->host, master->port,
+                                          std::chrono::steady_clock::now() + kMasterCheckInterval});
+  return connection;
+}
+
+bool RedisConnection::CheckUsable() {
+  if (broken_) return false;
+  if (!sentinel_) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < sentinel_->next_check) return true;
+  auto master = LocateMaster(sentinel_->endpoint, kMasterCheckTimeout);
+  if (!master.ok()) {  // no sentinel answers: keep the master we have, and ask less often
+    sentinel_->next_check = now + kMasterCheckIntervalWhenUnanswered;
+    return true;
+  }
+  sentinel_->next_check = now + kMasterCheckInterval;
+  if (master->host == sentinel_->master_host && master->port == sentinel_->master_port) {
+    return true;
+  }
+  broken_ = true;  // the next open locates the new master
+  return false;
+}
+
+Result<std::unique_ptr<RedisConnection>> RedisConnection::OpenAt(const RedisEndpoint& endpoint,
+                                                                 bool expect_master) {
   timeval connect_timeout = ToTimeval(endpoint.connect_timeout);
   redisContext* context =
       endpoint.unix_socket.empty()
@@ -65,6 +108,8 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoi
     }
   }
   if (endpoint.db != 0) setup.push_back(Command{"SELECT"}.Add(endpoint.db));
+  // Sentinel may still name a master that was just demoted (or not yet promoted) in a failover.
+  if (expect_master) setup.push_back(Command{"ROLE"});
   if (!setup.empty()) {
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(connection->Pipeline(setup, &replies));
@@ -72,6 +117,13 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoi
       if (reply.view().is_error()) {
         return Unavailable("Redis refused " + endpoint.Describe() + ": " +
                            std::string(reply.view().str()));
+      }
+    }
+    if (expect_master) {
+      ReplyView role = replies.back().view();
+      if (role.size() == 0 || role[0].str() != "master") {
+        return Unavailable("Sentinel names " + endpoint.Describe() +
+                           " as the master, but it is a replica (a failover is under way)");
       }
     }
   }
@@ -112,6 +164,9 @@ Status RedisConnection::Pipeline(std::span<const Command> commands, std::vector<
       return TransportError("read failed");
     }
     replies->emplace_back(static_cast<redisReply*>(raw));
+    // The server became a replica (a failover demoted it): re-open, which finds the master.
+    ReplyView v = replies->back().view();
+    if (v.is_error() && v.str().starts_with("READONLY")) broken_ = true;
   }
   return Status::Ok();
 }

@@ -5,6 +5,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <chrono>
 #include <memory>
 #include <span>
 #include <string>
@@ -80,7 +81,8 @@ class Command {
 
 class RedisConnection {
  public:
-  // Connects, authenticates and selects the database.
+  // Connects, authenticates and selects the database. A Sentinel endpoint first locates its
+  // master (sentinel.h) and then checks that the server it reached says it is the master.
   static Result<std::unique_ptr<RedisConnection>> Open(const RedisEndpoint& endpoint);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
@@ -99,16 +101,32 @@ class RedisConnection {
   void SetReadTimeout(std::chrono::milliseconds timeout);
 
   bool broken() const { return broken_; }
+  // False when broken, or when a Sentinel endpoint's master has moved: asked of the sentinels at
+  // most once a second (every 10 s while none answers), so a failover, even one that left the old
+  // master up and writable for a while, moves the connection's user to the new master within
+  // about a second. A READONLY reply (the server became a replica) also breaks the connection.
+  bool CheckUsable();
   // Unblocks a thread waiting in Receive() from another thread (used to stop a subscriber).
   void Interrupt();
 
  private:
+  // Where a Sentinel endpoint's connection went, and when to ask the sentinels again.
+  struct SentinelWatch {
+    RedisEndpoint endpoint;
+    std::string master_host;
+    int master_port = 0;
+    std::chrono::steady_clock::time_point next_check;
+  };
+
   explicit RedisConnection(redisContext* context) : context_(context) {}
+  static Result<std::unique_ptr<RedisConnection>> OpenAt(const RedisEndpoint& target,
+                                                         bool expect_master);
   Status Append(const Command& command);
   Status TransportError(const char* what);
 
   redisContext* context_;
   bool broken_ = false;
+  std::unique_ptr<SentinelWatch> sentinel_;  // null unless opened through Sentinel
 };
 
 }  // namespace taskq::broker

@@ -19,6 +19,63 @@ Result<std::string> PercentDecode(std::string_view text) {
   return std::move(*decoded);
 }
 
+// host[:port] or [v6]:port, into *host and *port (left as they are when absent).
+Status ParseHostPort(std::string_view rest, std::string* host_out, int* port) {
+  std::string_view host = rest;
+  if (!rest.empty() && rest[0] == '[') {  // [::1]:6379
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return InvalidArgument("redis_url", "unclosed '['");
+    host = rest.substr(1, close - 1);
+    rest = rest.substr(close + 1);
+    if (!rest.empty() && rest[0] != ':') return InvalidArgument("redis_url", "bad host");
+    if (!rest.empty() && !ParseInt(rest.substr(1), port)) {
+      return InvalidArgument("redis_url", "port must be an integer");
+    }
+  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    if (!ParseInt(rest.substr(colon + 1), port)) {
+      return InvalidArgument("redis_url", "port must be an integer");
+    }
+  }
+  if (*port <= 0 || *port > 65535) return InvalidArgument("redis_url", "port must be in 1..65535");
+  if (!host.empty()) *host_out = std::string(host);
+  return Status::Ok();
+}
+
+// redis+sentinel:// after the credentials: "host[:port][,host[:port]...]/master_name[/db]".
+Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash + 1 == rest.size()) {
+    return InvalidArgument("redis_url", "a redis+sentinel URL needs /master_name after the hosts");
+  }
+  std::string_view path = rest.substr(slash + 1);
+  std::string_view hosts = rest.substr(0, slash);
+  if (auto db_slash = path.find('/'); db_slash != std::string_view::npos) {
+    std::string_view db = path.substr(db_slash + 1);
+    path = path.substr(0, db_slash);
+    if (!db.empty() && (!ParseInt(db, &endpoint->db) || endpoint->db < 0)) {
+      return InvalidArgument("redis_url", "database must be a non-negative integer");
+    }
+  }
+  auto name = PercentDecode(path);
+  if (!name.ok()) return name.status();
+  if (name->empty()) return InvalidArgument("redis_url", "the master name is empty");
+  endpoint->master_name = std::move(*name);
+  while (true) {
+    auto comma = hosts.find(',');
+    std::string_view one = hosts.substr(0, comma);
+    SentinelAddress sentinel;
+    TASKQ_RETURN_IF_ERROR(ParseHostPort(one, &sentinel.host, &sentinel.port));
+    if (one.empty() || sentinel.host.empty()) {
+      return InvalidArgument("redis_url", "a sentinel host is empty");
+    }
+    endpoint->sentinels.push_back(std::move(sentinel));
+    if (comma == std::string_view::npos) break;
+    hosts = hosts.substr(comma + 1);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string RedisEndpoint::Describe() const {
@@ -27,6 +84,14 @@ std::string RedisEndpoint::Describe() const {
     auth = user + (password.empty() ? "" : ":***") + "@";
   }
   if (!unix_socket.empty()) return "unix://" + auth + unix_socket + "?db=" + std::to_string(db);
+  if (via_sentinel()) {
+    std::string hosts;
+    for (const SentinelAddress& s : sentinels) {
+      if (!hosts.empty()) hosts += ',';
+      hosts += s.host + ":" + std::to_string(s.port);
+    }
+    return "redis+sentinel://" + auth + hosts + "/" + master_name + "/" + std::to_string(db);
+  }
   return "redis://" + auth + host + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
@@ -34,6 +99,7 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   RedisEndpoint endpoint;
   constexpr std::string_view kRedis = "redis://";
   constexpr std::string_view kUnix = "unix://";
+  constexpr std::string_view kSentinel = "redis+sentinel://";
   if (url.starts_with(kUnix)) {
     std::string_view rest = url.substr(kUnix.size());
     if (auto q = rest.find('?'); q != std::string_view::npos) {
@@ -49,12 +115,13 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     endpoint.unix_socket = std::string(rest);
     return endpoint;
   }
-  if (!url.starts_with(kRedis)) {
+  const bool sentinel = url.starts_with(kSentinel);
+  if (!url.starts_with(kRedis) && !sentinel) {
     return InvalidArgument("redis_url",
-                           "must start with redis:// or unix:// (rediss:// TLS is "
-                           "not supported by Debian 12's hiredis)");
+                           "must start with redis://, redis+sentinel:// or unix:// (rediss:// TLS "
+                           "is not supported by Debian 12's hiredis)");
   }
-  std::string_view rest = url.substr(kRedis.size());
+  std::string_view rest = url.substr(sentinel ? kSentinel.size() : kRedis.size());
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return InvalidArgument("redis_url", "query and fragment are not supported");
   }
@@ -74,6 +141,10 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     endpoint.user = *decoded_user;
     endpoint.password = *decoded_password;
   }
+  if (sentinel) {
+    TASKQ_RETURN_IF_ERROR(ParseSentinels(rest, &endpoint));
+    return endpoint;
+  }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
     std::string_view db = rest.substr(slash + 1);
     rest = rest.substr(0, slash);
@@ -81,26 +152,7 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
       return InvalidArgument("redis_url", "database must be a non-negative integer");
     }
   }
-  std::string_view host = rest;
-  if (!rest.empty() && rest[0] == '[') {  // [::1]:6379
-    auto close = rest.find(']');
-    if (close == std::string_view::npos) return InvalidArgument("redis_url", "unclosed '['");
-    host = rest.substr(1, close - 1);
-    rest = rest.substr(close + 1);
-    if (!rest.empty() && rest[0] != ':') return InvalidArgument("redis_url", "bad host");
-    if (!rest.empty() && !ParseInt(rest.substr(1), &endpoint.port)) {
-      return InvalidArgument("redis_url", "port must be an integer");
-    }
-  } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    if (!ParseInt(rest.substr(colon + 1), &endpoint.port)) {
-      return InvalidArgument("redis_url", "port must be an integer");
-    }
-  }
-  if (endpoint.port <= 0 || endpoint.port > 65535) {
-    return InvalidArgument("redis_url", "port must be in 1..65535");
-  }
-  if (!host.empty()) endpoint.host = std::string(host);
+  TASKQ_RETURN_IF_ERROR(ParseHostPort(rest, &endpoint.host, &endpoint.port));
   return endpoint;
 }
 

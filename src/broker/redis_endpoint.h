@@ -1,13 +1,22 @@
 // Where and how to reach Redis, parsed from a URL:
 //   redis://[[user]:password@]host[:port][/db]      unix:///path/to/redis.sock[?db=N]
+//   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master_name[/db]
+// With Sentinel, the hosts are sentinels (port 26379 by default) and the master is looked up by
+// name at every connect (sentinel.h); user and password are the master's.
 #pragma once
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "taskq/status.h"
 
 namespace taskq::broker {
+
+struct SentinelAddress {
+  std::string host;
+  int port = 26379;
+};
 
 struct RedisEndpoint {
   std::string host = "127.0.0.1";
@@ -20,6 +29,11 @@ struct RedisEndpoint {
   // A reply that takes longer than this breaks the connection (it is then re-opened).
   std::chrono::milliseconds command_timeout{10000};
 
+  // Sentinel: when master_name is set, host and port are those of the master last located.
+  std::vector<SentinelAddress> sentinels;
+  std::string master_name;
+
+  bool via_sentinel() const { return !master_name.empty(); }
   // The URL with the password masked, for logs and `taskq config`.
   std::string Describe() const;
 };

@@ -32,6 +32,34 @@ TEST(RedisEndpointTest, PasswordOnlyIpv6AndUnix) {
   EXPECT_EQ(u->db, 2);
 }
 
+TEST(RedisEndpointTest, ParsesSentinelUrls) {
+  auto e = ParseRedisUrl("redis+sentinel://:pw@s1,s2:26380,[::1]:5000/my%2Fmaster/2");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->via_sentinel());
+  EXPECT_EQ(e->master_name, "my/master");
+  EXPECT_EQ(e->password, "pw");
+  EXPECT_EQ(e->db, 2);
+  ASSERT_EQ(e->sentinels.size(), 3u);
+  EXPECT_EQ(e->sentinels[0].host, "s1");
+  EXPECT_EQ(e->sentinels[0].port, 26379);  // Sentinel's default port
+  EXPECT_EQ(e->sentinels[1].host, "s2");
+  EXPECT_EQ(e->sentinels[1].port, 26380);
+  EXPECT_EQ(e->sentinels[2].host, "::1");
+  EXPECT_EQ(e->sentinels[2].port, 5000);
+  EXPECT_EQ(e->Describe(), "redis+sentinel://:***@s1:26379,s2:26380,::1:5000/my/master/2");
+  auto one = ParseRedisUrl("redis+sentinel://localhost/mymaster");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->db, 0);
+  EXPECT_EQ(one->sentinels.size(), 1u);
+  EXPECT_FALSE(ParseRedisUrl("redis://localhost/0")->via_sentinel());
+  for (const char* bad :
+       {"redis+sentinel://h", "redis+sentinel://h/", "redis+sentinel://h,/m",
+        "redis+sentinel://,h/m", "redis+sentinel://h:0/m", "redis+sentinel://h:x/m",
+        "redis+sentinel://h/m/x", "redis+sentinel://:26379/m", "redis+sentinel://h/m?x=1"}) {
+    EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
 TEST(RedisEndpointTest, RejectsMalformedUrls) {
   for (const char* bad :
        {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x", "redis://h/-1",

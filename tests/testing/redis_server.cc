@@ -1,10 +1,10 @@
 #include "testing/redis_server.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/prctl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace taskq::testing {
@@ -43,15 +44,17 @@ RedisServer::~RedisServer() {
 }
 
 void RedisServer::Start() {
-  std::vector<std::string> args = {"redis-server",     "--port",       std::to_string(port_),
-                                   "--bind",           "127.0.0.1",    "--dir",
-                                   dir_,               "--save",       "",
-                                   "--daemonize",      "no",           "--logfile",
-                                   dir_ + "/redis.log", "--appendonly",
-                                   options_.append_only ? "yes" : "no"};
-  if (options_.append_only) {
-    args.insert(args.end(), {"--appendfsync", "always"});
+  std::vector<std::string> args;
+  if (options_.sentinel_config.empty()) {
+    args = {"redis-server", "--save", "", "--appendonly", options_.append_only ? "yes" : "no"};
+    if (options_.append_only) args.insert(args.end(), {"--appendfsync", "always"});
+  } else {
+    const std::string config = dir_ + "/sentinel.conf";  // Sentinel rewrites it: written once
+    if (!std::filesystem::exists(config)) std::ofstream(config) << options_.sentinel_config;
+    args = {"redis-server", config, "--sentinel"};
   }
+  args.insert(args.end(), {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
+                           "--daemonize", "no", "--logfile", dir_ + "/redis.log"});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {
@@ -102,6 +105,12 @@ std::unique_ptr<broker::RedisConnection> RedisServer::Connect() const {
 broker::Reply RedisServer::Run(const broker::Command& command) {
   if (!connection_ || connection_->broken()) connection_ = Connect();
   auto reply = connection_->Run(command);
+  if (!reply.ok() && connection_->broken()) {
+    // The server closed the shared connection (a restart, or Sentinel's CLIENT KILL when it
+    // reconfigures a server): once more on a new one.
+    connection_ = Connect();
+    reply = connection_->Run(command);
+  }
   if (!reply.ok()) {
     ADD_FAILURE() << reply.status().ToString();
     std::abort();

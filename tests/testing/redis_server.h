@@ -14,6 +14,9 @@ namespace taskq::testing {
 struct RedisServerOptions {
   bool append_only = false;  // AOF with appendfsync always, for restart tests
   std::vector<std::string> extra_args;
+  // Non-empty: run a Redis Sentinel with this configuration (written to the server's directory,
+  // where Sentinel keeps rewriting it) instead of a data server.
+  std::string sentinel_config;
 };
 
 class RedisServer {

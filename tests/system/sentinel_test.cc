@@ -1,0 +1,127 @@
+// Redis Sentinel against real processes: a master, its replica and a sentinel, each a real
+// redis-server. Clients and workers given a redis+sentinel:// URL follow a failover, whether the
+// old master stays up (a forced failover) or is killed with SIGKILL.
+#include <gtest/gtest.h>
+
+#include "taskq/client.h"
+#include "taskq/inspector.h"
+#include "testing/redis_server.h"
+#include "testing/wait.h"
+#include "testing/worker_process.h"
+
+namespace taskq::testing {
+namespace {
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class SentinelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    master_ = std::make_unique<RedisServer>();
+    replica_ = std::make_unique<RedisServer>(RedisServerOptions{
+        .extra_args = {"--replicaof", "127.0.0.1", std::to_string(master_->port())}});
+    sentinel_ = std::make_unique<RedisServer>(
+        RedisServerOptions{.sentinel_config = "sentinel monitor mymaster 127.0.0.1 " +
+                                              std::to_string(master_->port()) +
+                                              " 1\n"
+                                              "sentinel down-after-milliseconds mymaster 1000\n"
+                                              "sentinel failover-timeout mymaster 5000\n"});
+    // A failover needs a replica in sync that the sentinel knows of.
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return Info(*replica_, "replication").find("master_link_status:up") !=
+                     std::string::npos &&
+                 sentinel_->Run({"SENTINEL", "replicas", "mymaster"}).view().size() > 0;
+        },
+        seconds(20)));
+    url_ = "redis+sentinel://127.0.0.1:" + std::to_string(sentinel_->port()) + "/mymaster";
+  }
+
+  static std::string Info(RedisServer& server, const char* section) {
+    return std::string(server.Run({"INFO", section}).view().str());
+  }
+  int MasterPortNamedBySentinel() {
+    auto reply = sentinel_->Run({"SENTINEL", "get-master-addr-by-name", "mymaster"});
+    return reply.view().size() == 2 ? static_cast<int>(reply.view()[1].AsInt()) : 0;
+  }
+  static bool HasJob(RedisServer& server, const std::string& queue, const std::string& id) {
+    return server.Run({"EXISTS", "taskq:{" + queue + "}:j:" + id}).view().integer() == 1;
+  }
+  // Waits until the replica has everything the master acknowledged so far.
+  void WaitForReplica() { ASSERT_EQ(master_->Run({"WAIT", "1", "5000"}).view().integer(), 1); }
+
+  std::unique_ptr<RedisServer> master_, replica_, sentinel_;
+  std::string url_;
+};
+
+TEST_F(SentinelTest, ClientFollowsAFailoverThatLeavesTheOldMasterUp) {
+  auto client = std::move(*Client::Open({url_}));
+  EnqueueRequest request{"t", "{}", {}};
+  request.options.job_id = "before";
+  ASSERT_TRUE(client->Enqueue(request).ok());
+  EXPECT_TRUE(HasJob(*master_, "t", "before"));
+  WaitForReplica();
+
+  ASSERT_EQ(sentinel_->Run({"SENTINEL", "FAILOVER", "mymaster"}).view().str(), "OK");
+  ASSERT_TRUE(
+      WaitUntil([&] { return MasterPortNamedBySentinel() == replica_->port(); }, seconds(20)));
+  // The old master is still up and still takes writes for a while (Sentinel demotes it some
+  // seconds later): the client must notice the move itself, within its one-second check.
+  std::this_thread::sleep_for(milliseconds(1200));
+  request.options.job_id = "after";
+  auto after = client->Enqueue(request);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(HasJob(*replica_, "t", "after"));
+  EXPECT_FALSE(HasJob(*master_, "t", "after"));
+  auto counts = std::move(*Inspector::Open({url_}))->Counts("t");
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->waiting, 2);
+}
+
+TEST_F(SentinelTest, WorkerKeepsProcessingAfterTheMasterIsKilled) {
+  auto client = std::move(*Client::Open({url_}));
+  auto inspector = std::move(*Inspector::Open({url_}));
+  WorkerProcess worker(url_, "q=4", 2000, 1000);
+  auto enqueue = [&](const std::string& id) {
+    EnqueueRequest request{"sleep", "{\"ms\":1}", {}};
+    request.options.queue = "q";
+    request.options.job_id = id;
+    return client->Enqueue(request);
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(enqueue("old" + std::to_string(i)).ok());
+  ASSERT_TRUE(WaitUntil([&] {
+    auto counts = inspector->Counts("q");
+    return counts.ok() && counts->completed == 10;
+  }));
+  WaitForReplica();
+  master_->Kill();  // SIGKILL: the sentinel sees it down after 1 s and promotes the replica
+
+  // Enqueueing fails while there is no master, then succeeds on the promoted replica.
+  ASSERT_TRUE(WaitUntil([&] { return enqueue("new0").ok(); }, seconds(30)));
+  for (int i = 1; i < 10; ++i) ASSERT_TRUE(enqueue("new" + std::to_string(i)).ok());
+  EXPECT_EQ(MasterPortNamedBySentinel(), replica_->port());
+  EXPECT_TRUE(HasJob(*replica_, "q", "new9"));
+  // The worker, whose connections broke with the old master, finds the new one and runs them.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto counts = inspector->Counts("q");
+        return counts.ok() && counts->completed == 20;
+      },
+      seconds(30)));
+}
+
+// A server that became a replica refuses writes with READONLY: that is a transient error (the
+// caller retries; through Sentinel the retry goes to the master), not a failed job.
+TEST(ReplicaTest, WritingToAReplicaIsUnavailableNotInternal) {
+  RedisServer master;
+  RedisServer replica(RedisServerOptions{
+      .extra_args = {"--replicaof", "127.0.0.1", std::to_string(master.port())}});
+  auto client = std::move(*Client::Open({replica.url()}));
+  auto refused = client->Enqueue({"t", "{}", {}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("READONLY"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace taskq::testing
