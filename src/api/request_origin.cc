@@ -37,6 +37,18 @@ std::string Authority(std::string_view text, std::string_view scheme) {
 
 }  // namespace
 
+bool RequestOverHttps(const HttpRequest& request) {
+  auto starts_with = [](std::string_view text, std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    }
+    return true;
+  };
+  return starts_with(request.Header("x-forwarded-proto"), "https") ||
+         starts_with(request.Header("origin"), "https://");
+}
+
 bool CrossSiteRequest(const HttpRequest& request) {
   // Browsers that send Fetch Metadata say it themselves; that holds behind a proxy that rewrites
   // Host, where comparing Origin with Host would refuse the page's own requests.

@@ -19,6 +19,12 @@ bool IsLoopbackHost(std::string_view host_header);
 // browsers send neither header and pass.
 bool CrossSiteRequest(const HttpRequest& request);
 
+// True when the page is HTTPS although taskq speaks plain HTTP behind a TLS-terminating proxy:
+// the proxy says so (X-Forwarded-Proto: https), or the browser's Origin is https://. Cookies set
+// then are Secure, so they never travel over plain HTTP. A client that claims HTTPS falsely only
+// gets a cookie it will not send back over HTTP.
+bool RequestOverHttps(const HttpRequest& request);
+
 // Methods that change something: all but GET, HEAD and OPTIONS.
 bool IsMutating(std::string_view method);
 

@@ -234,10 +234,11 @@ class DashboardService::Impl {
     return r;
   }
 
-  std::string CookieHeader(std::string_view token, bool clear) const {
+  // secure: the page is HTTPS behind a proxy (api::RequestOverHttps).
+  std::string CookieHeader(bool secure, std::string_view token, bool clear) const {
     std::string path = options_.base_path;
     return std::string(kCookie) + "=" + std::string(token) + "; Path=" + path +
-           "; HttpOnly; SameSite=Strict; Max-Age=" +
+           "; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "") + "; Max-Age=" +
            (clear ? std::string("0") : std::to_string(options_.sessions.lifetime.count()));
   }
 
@@ -283,14 +284,15 @@ class DashboardService::Impl {
       token = sessions_.Create("", Role::kAdmin, &anonymous);
       if (token.empty()) return respond(api::ErrorResponse(500, "internal", "no random token"));
       api::HttpResponse r = SessionResponse(&anonymous);
-      r.headers.emplace_back("Set-Cookie", CookieHeader(token, false));
+      r.headers.emplace_back("Set-Cookie",
+                             CookieHeader(api::RequestOverHttps(request), token, false));
       return respond(std::move(r));
     }
     if (request.method == "DELETE") {
       if (session && !CsrfOk(request, *session)) return respond(CsrfError());
       if (session) sessions_.Remove(token);
       api::HttpResponse r = SessionResponse(nullptr);
-      r.headers.emplace_back("Set-Cookie", CookieHeader("", true));
+      r.headers.emplace_back("Set-Cookie", CookieHeader(api::RequestOverHttps(request), "", true));
       return respond(std::move(r));
     }
     if (request.method == "POST") return SignIn(std::move(request), std::move(respond));
@@ -339,7 +341,8 @@ class DashboardService::Impl {
     }
     const bool posted = login_thread_.Post(
         [this, user = std::move(user), password = std::move(password), api_key = std::move(api_key),
-         respond]() mutable { respond(CheckCredentials(user, password, api_key)); });
+         secure = api::RequestOverHttps(request),
+         respond]() mutable { respond(CheckCredentials(user, password, api_key, secure)); });
     if (!posted) {
       api::HttpResponse r =
           api::ErrorResponse(503, "busy", "too many sign-ins at once; try again in a second");
@@ -350,7 +353,7 @@ class DashboardService::Impl {
 
   // On the login thread.
   api::HttpResponse CheckCredentials(const std::string& user, const std::string& password,
-                                     const std::string& api_key) {
+                                     const std::string& api_key, bool secure) {
     std::optional<Role> role;
     std::string name;
     if (!api_key.empty()) {
@@ -381,7 +384,7 @@ class DashboardService::Impl {
     const std::string token = sessions_.Create(name, *role, &session);
     if (token.empty()) return api::ErrorResponse(500, "internal", "no random token");
     api::HttpResponse r = SessionResponse(&session);
-    r.headers.emplace_back("Set-Cookie", CookieHeader(token, false));
+    r.headers.emplace_back("Set-Cookie", CookieHeader(secure, token, false));
     return r;
   }
 

@@ -133,14 +133,22 @@ class OpenDashboardTest(StackTest):
         self.assertEqual(headers["Cache-Control"], "no-store")
         self.assertEqual(browser.request("GET", "/api/nowhere")[0], 404)
 
-    def cookie_attributes(self, browser):
-        status, _, headers = self.api.request("GET", BASE + "/session",
-                                              port=self.api.dashboard_port)
+    def cookie_attributes(self, browser, headers=None):
+        status, _, response_headers = self.api.request("GET", BASE + "/session", None, headers,
+                                                       port=self.api.dashboard_port)
         self.assertEqual(status, 200)
-        cookie = headers["Set-Cookie"]
+        cookie = response_headers["Set-Cookie"]
         self.assertIn("SameSite=Strict", cookie)
         self.assertIn(f"Path={BASE}", cookie)
         return cookie
+
+    def test_the_cookie_is_secure_when_a_proxy_or_the_origin_says_https(self):
+        self.assertNotIn("Secure", self.cookie_attributes(None))
+        self.assertIn("; Secure", self.cookie_attributes(None, {"X-Forwarded-Proto": "https"}))
+        self.assertIn("; Secure", self.cookie_attributes(None, {"X-Forwarded-Proto": "HTTPS"}))
+        self.assertNotIn("Secure", self.cookie_attributes(None, {"X-Forwarded-Proto": "http"}))
+        self.assertIn("; Secure",
+                      self.cookie_attributes(None, {"Origin": "https://queues.example.com"}))
 
 
 class EventStream:
@@ -376,6 +384,15 @@ class LoginDashboardTest(StackTest):
                 stream.wait_for(lambda n, d: n == "job" and job["id"] in d["ids"])
         finally:
             stream.close()
+
+    def test_sign_in_behind_an_https_proxy_sets_a_secure_cookie(self):
+        browser = Browser(self.api)
+        body = {"username": "alice", "password": PASSWORD}
+        _, _, headers = browser.request("POST", "/session", body)
+        self.assertNotIn("Secure", headers["Set-Cookie"])
+        _, _, headers = browser.request("POST", "/session", body, headers={
+            "X-Forwarded-Proto": "https", "Sec-Fetch-Site": "same-origin"})
+        self.assertIn("; Secure", headers["Set-Cookie"])  # set on the login thread's answer
 
     def test_admin_api_key_signs_in_as_admin(self):
         browser, status, session = self.sign_in({"api_key": self.ADMIN_KEY})
