@@ -167,7 +167,8 @@ std::string TomlLiteral(const std::string& text) {
 }
 
 int ConfigCommand(const std::vector<ConfigEntry>& entries) {
-  static const std::regex kUrlPassword(R"((redis(?:\+sentinel)?://[^:/@\s"]*:)[^@\s"]+@)");
+  // Up to the last '@', as the URL parser reads it: a password may hold a raw '@'.
+  static const std::regex kUrlPassword(R"((redis(?:\+sentinel)?://[^:/@\s"]*:)[^\s"]+@)");
   std::string section = "";
   for (const ConfigEntry& e : entries) {
     if (e.section != section) {

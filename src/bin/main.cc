@@ -306,7 +306,7 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 20));
   cmd->add_option("--max-bulk", f->max_bulk, "most jobs in one POST /api/jobs/bulk")
       ->envname("TASKQ_MAX_BULK")
-      ->check(CLI::Range(size_t{1}, size_t{100000}));
+      ->check(CLI::Range(size_t{1}, taskq::kMaxBulkJobs));
   cmd->add_option("--max-json-depth", f->max_json_depth, "deepest nesting of request JSON")
       ->envname("TASKQ_MAX_JSON_DEPTH")
       ->check(CLI::Range(2, 256));

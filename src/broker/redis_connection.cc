@@ -17,6 +17,14 @@ constexpr std::chrono::seconds kMasterCheckInterval{1};
 constexpr std::chrono::seconds kMasterCheckIntervalWhenUnanswered{10};
 constexpr std::chrono::milliseconds kMasterCheckTimeout{250};
 
+// The "role" of a HELLO reply (RESP2: a flat list of names and values); "" when it has none.
+std::string_view RoleOf(ReplyView hello) {
+  for (size_t i = 0; i + 1 < hello.size(); i += 2) {
+    if (hello[i].str() == "role") return hello[i + 1].str();
+  }
+  return "";
+}
+
 timeval ToTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),
                  static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
@@ -41,7 +49,8 @@ Status Reply::ErrorStatus() const {
   std::string_view text = v.str();
   if (text.starts_with("LOADING") || text.starts_with("BUSY") || text.starts_with("MASTERDOWN") ||
       text.starts_with("TRYAGAIN") || text.starts_with("CLUSTERDOWN") ||
-      text.starts_with("READONLY")) {
+      text.starts_with("READONLY") || text.starts_with("NOREPLICAS") ||
+      text.starts_with("UNBLOCKED")) {
     return Unavailable(std::string(text));
   }
   if (text.starts_with("OOM")) {
@@ -52,7 +61,8 @@ Status Reply::ErrorStatus() const {
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoint& endpoint) {
   if (!endpoint.via_sentinel()) return OpenAt(endpoint, /*expect_master=*/false);
-  auto master = LocateMaster(endpoint, endpoint.connect_timeout);
+  auto master =
+      SharedLocateMaster(endpoint, std::chrono::milliseconds(0), endpoint.connect_timeout);
   if (!master.ok()) return master.status();
   master->sentinels.clear();  // a plain endpoint now: errors name the master's address
   master->master_name.clear();
@@ -69,7 +79,7 @@ bool RedisConnection::CheckUsable() {
   if (!sentinel_) return true;
   const auto now = std::chrono::steady_clock::now();
   if (now < sentinel_->next_check) return true;
-  auto master = LocateMaster(sentinel_->endpoint, kMasterCheckTimeout);
+  auto master = SharedLocateMaster(sentinel_->endpoint, kMasterCheckInterval, kMasterCheckTimeout);
   if (!master.ok()) {  // no sentinel answers: keep the master we have, and ask less often
     sentinel_->next_check = now + kMasterCheckIntervalWhenUnanswered;
     return true;
@@ -109,21 +119,21 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::OpenAt(const RedisEndp
   }
   if (endpoint.db != 0) setup.push_back(Command{"SELECT"}.Add(endpoint.db));
   // Sentinel may still name a master that was just demoted (or not yet promoted) in a failover.
-  if (expect_master) setup.push_back(Command{"ROLE"});
+  // HELLO tells the role (ROLE is an @admin command that least-privilege users may not run); if
+  // even HELLO is refused, READONLY replies and the periodic check still find the master.
+  if (expect_master) setup.push_back(Command{"HELLO", "2"});
   if (!setup.empty()) {
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(connection->Pipeline(setup, &replies));
-    for (const Reply& reply : replies) {
-      if (reply.view().is_error()) {
-        return Unavailable("Redis refused " + endpoint.Describe() + ": " +
-                           std::string(reply.view().str()));
-      }
-    }
-    if (expect_master) {
-      ReplyView role = replies.back().view();
-      if (role.size() == 0 || role[0].str() != "master") {
-        return Unavailable("Sentinel names " + endpoint.Describe() +
-                           " as the master, but it is a replica (a failover is under way)");
+    for (size_t i = 0; i < replies.size(); ++i) {
+      ReplyView v = replies[i].view();
+      if (expect_master && i + 1 == replies.size()) {
+        if (RoleOf(v) == "slave" || RoleOf(v) == "replica") {
+          return Unavailable("Sentinel names " + endpoint.Describe() +
+                             " as the master, but it is a replica (a failover is under way)");
+        }
+      } else if (v.is_error()) {
+        return Unavailable("Redis refused " + endpoint.Describe() + ": " + std::string(v.str()));
       }
     }
   }

@@ -78,6 +78,15 @@ Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
 
 }  // namespace
 
+namespace {
+
+std::string HostPort(const std::string& host, int port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
 std::string RedisEndpoint::Describe() const {
   std::string auth;
   if (!user.empty() || !password.empty()) {
@@ -88,11 +97,11 @@ std::string RedisEndpoint::Describe() const {
     std::string hosts;
     for (const SentinelAddress& s : sentinels) {
       if (!hosts.empty()) hosts += ',';
-      hosts += s.host + ":" + std::to_string(s.port);
+      hosts += HostPort(s.host, s.port);
     }
     return "redis+sentinel://" + auth + hosts + "/" + master_name + "/" + std::to_string(db);
   }
-  return "redis://" + auth + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+  return "redis://" + auth + HostPort(host, port) + "/" + std::to_string(db);
 }
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {

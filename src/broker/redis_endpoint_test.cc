@@ -46,7 +46,7 @@ TEST(RedisEndpointTest, ParsesSentinelUrls) {
   EXPECT_EQ(e->sentinels[1].port, 26380);
   EXPECT_EQ(e->sentinels[2].host, "::1");
   EXPECT_EQ(e->sentinels[2].port, 5000);
-  EXPECT_EQ(e->Describe(), "redis+sentinel://:***@s1:26379,s2:26380,::1:5000/my/master/2");
+  EXPECT_EQ(e->Describe(), "redis+sentinel://:***@s1:26379,s2:26380,[::1]:5000/my/master/2");
   auto one = ParseRedisUrl("redis+sentinel://localhost/mymaster");
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(one->db, 0);

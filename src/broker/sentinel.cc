@@ -1,13 +1,36 @@
 #include "broker/sentinel.h"
 
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <optional>
+
 #include "broker/redis_connection.h"
 
 namespace taskq::broker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct SharedAnswer {
+  std::optional<RedisEndpoint> master;  // the last answer (with its sentinels in asking order)
+  Clock::time_point when;
+  bool asking = false;
+};
+
+std::mutex shared_mu;
+std::map<std::string, SharedAnswer>& SharedAnswers() {
+  static auto* answers = new std::map<std::string, SharedAnswer>();  // never destroyed: no exit
+  return *answers;                                                   // order to get wrong
+}
+
+}  // namespace
 
 Result<RedisEndpoint> LocateMaster(const RedisEndpoint& endpoint,
                                    std::chrono::milliseconds timeout) {
   std::string failures;
-  for (const SentinelAddress& sentinel : endpoint.sentinels) {
+  for (size_t i = 0; i < endpoint.sentinels.size(); ++i) {
+    const SentinelAddress& sentinel = endpoint.sentinels[i];
     RedisEndpoint at;  // the sentinel itself: no credentials, no database, no sentinels
     at.host = sentinel.host;
     at.port = sentinel.port;
@@ -28,7 +51,13 @@ Result<RedisEndpoint> LocateMaster(const RedisEndpoint& endpoint,
         RedisEndpoint master = endpoint;
         master.host = std::string(reply->view()[0].str());
         master.port = static_cast<int>(reply->view()[1].AsInt(0));
-        if (master.port > 0 && master.port <= 65535) return master;
+        if (master.port > 0 && master.port <= 65535) {
+          // The sentinel that answered goes first next time (the Sentinel clients' guideline):
+          // one that is down is then not waited for again and again.
+          std::rotate(master.sentinels.begin(), master.sentinels.begin() + i,
+                      master.sentinels.begin() + i + 1);
+          return master;
+        }
         failure = "gave a bad port";
       }
     } else {
@@ -39,6 +68,35 @@ Result<RedisEndpoint> LocateMaster(const RedisEndpoint& endpoint,
   }
   return Unavailable("no sentinel located the master " + endpoint.master_name + " (" + failures +
                      ")");
+}
+
+Result<RedisEndpoint> SharedLocateMaster(const RedisEndpoint& endpoint,
+                                         std::chrono::milliseconds max_age,
+                                         std::chrono::milliseconds timeout) {
+  const std::string key = endpoint.Describe();
+  RedisEndpoint ask = endpoint;
+  {
+    std::lock_guard lock(shared_mu);
+    SharedAnswer& shared = SharedAnswers()[key];
+    if (max_age.count() > 0 && shared.master &&
+        (Clock::now() - shared.when < max_age || shared.asking)) {
+      RedisEndpoint master = *shared.master;
+      master.user = endpoint.user;  // the key leaves the password out: keep the caller's
+      master.password = endpoint.password;
+      return master;
+    }
+    shared.asking = true;
+    if (shared.master) ask.sentinels = shared.master->sentinels;  // the last answerer first
+  }
+  auto master = LocateMaster(ask, timeout);
+  std::lock_guard lock(shared_mu);
+  SharedAnswer& shared = SharedAnswers()[key];
+  shared.asking = false;
+  if (master.ok()) {
+    shared.master = *master;
+    shared.when = Clock::now();
+  }
+  return master;
 }
 
 }  // namespace taskq::broker

@@ -114,6 +114,10 @@ class Client::Impl {
 };
 
 Result<std::unique_ptr<Client>> Client::Open(ClientOptions options) {
+  if (options.max_bulk < 1 || options.max_bulk > kMaxBulkJobs) {
+    return InvalidArgument("max_bulk", "must be in 1.." + std::to_string(kMaxBulkJobs) +
+                                           " (one bulk is one script call: Redis waits for it)");
+  }
   auto broker = broker::OpenBroker({options.redis_url, options.key_prefix});
   if (!broker.ok()) return broker.status();
   return std::unique_ptr<Client>(
