@@ -299,13 +299,19 @@ class RedisBroker final : public Broker {
     return Status::Ok();
   }
 
+  // Priority 0, no delay, no group, not unique: three script arguments per job in enqueue.lua,
+  // and a single one goes by enqueue_one.lua.
+  static bool IsPlain(const NewJob& job) {
+    return job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty() &&
+           !job.unique;
+  }
+
   static Command EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
     ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
     call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
     for (const NewJob& job : jobs) {
       call.Arg(job.id).Arg(job.body);
-      if (job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty() &&
-          !job.unique) {
+      if (IsPlain(job)) {
         call.Arg(std::string_view());  // a plain job: see enqueue.lua
       } else {
         std::string options = std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) +
@@ -325,9 +331,22 @@ class RedisBroker final : public Broker {
   Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                             std::span<const NewJob> jobs) override {
     if (jobs.empty()) return std::vector<EnqueueReply>();
+    const QueueKeys& k = Keys(queue);
+    if (jobs.size() == 1 && IsPlain(jobs[0])) {
+      ScriptCall one("enqueue_one", {k.wait(), k.meta()});
+      one.Arg(k.base()).Arg(jobs[0].id).Arg(jobs[0].body);
+      auto reply = RunScript(one.Take());
+      if (!reply.ok()) return reply.status();
+      TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
+      const long long outcome = reply->view().AsInt(-1);
+      if (outcome >= 0) {  // else the queue groups by a field or ages priorities: enqueue.lua
+        return std::vector<EnqueueReply>{
+            {outcome == 1 ? EnqueueOutcome::kWaiting : EnqueueOutcome::kExisted, {}}};
+      }
+    }
     // One script call however many jobs: the whole bulk is one atomic step (enqueue.lua sends
     // long argument lists to Redis in parts, parts.lua).
-    auto reply = RunScript(EnqueueCall(Keys(queue), jobs));
+    auto reply = RunScript(EnqueueCall(k, jobs));
     if (!reply.ok()) return reply.status();
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
     ReplyView v = reply->view();

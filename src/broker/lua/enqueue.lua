@@ -32,31 +32,11 @@ Writes: base.."j:"..id (STRING); for unique jobs base.."u:"..key (STRING, id; PX
 Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; otherwise one
   SET NX per job. Any batch size is one call, so one atomic step: lists longer than Lua's unpack
   limit go to Redis in parts (parts.lua). Redis runs nothing else meanwhile (about 5 us a job).
-Fast path: one job of priority 0 with no delay and no group, to a queue that takes no group from
-  the data and has no priority aging (the common single enqueue), skips the general code below, whose setup costs more than
-  the Redis calls it makes (docs/architecture.md).
+A single plain job goes to enqueue_one.lua instead (cheaper); this script takes any job as well.
 Events (events.lua): 'enqueued' with the created ids (delayed ones first), when there are any.
 ]]
 --!include now.lua
 --!include events.lua
-local base = ARGV[1]
--- The queue's group field and priority aging (queue_limits.lua); either one means the general
--- path. Read once, for both paths.
-local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
-local group_field, aging = queue_config[1], queue_config[2]
-if #ARGV == 5 and ARGV[2] == '1' and ARGV[5] == '' and ARGV[3] ~= ''
-    and string.byte(ARGV[4], 1) == 123 and #ARGV[4] >= 3 and not group_field and not aging then
-  local now = now_ms()
-  local id = ARGV[3]
-  if not redis.call('SET', base .. 'j:' .. id, '{"c":' .. now .. ',' .. string.sub(ARGV[4], 2),
-                    'NX') then
-    return {0}
-  end
-  redis.call('RPUSH', KEYS[1], id)
-  redis.call('PUBLISH', base .. 'wake', '')
-  emit_event(base, 'enqueued', {id})
-  return {1}
-end
 --!include state.lua
 --!include parts.lua
 --!include requeue.lua
@@ -64,6 +44,10 @@ end
 --!include delete_jobs.lua
 --!include group_unqueue.lua
 --!include unique_enqueue.lua
+local base = ARGV[1]
+-- The queue's group field and priority aging (queue_limits.lua).
+local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
+local group_field, aging = queue_config[1], queue_config[2]
 local n = tonumber(ARGV[2])
 if not n or n < 1 or #ARGV ~= 2 + 3 * n then
   return redis.error_reply('ERR invalid argument count')

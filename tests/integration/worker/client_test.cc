@@ -183,6 +183,24 @@ TEST_F(ClientTest, BulkOfTenThousandJobsIsEnqueuedWhole) {
   EXPECT_EQ(inspector_->Counts("t")->waiting, 9999);
 }
 
+// A single plain job goes by enqueue_one.lua, which hands a queue that groups by a data field
+// back to enqueue.lua: the job still lands in its group.
+TEST_F(ClientTest, SinglePlainJobInAQueueGroupedByAFieldJoinsItsGroup) {
+  QueueLimits limits;
+  limits.group_field = "tenant";
+  ASSERT_TRUE(inspector_->SetLimits("t", limits).ok());
+  auto created = client_->Enqueue({"t", R"({"tenant":"acme"})", {}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_TRUE(created->created);
+  auto members = server_->Run({"ZRANGE", "taskq:{t}:gw:acme", "0", "-1"});
+  ASSERT_EQ(members.view().size(), 1u);
+  EXPECT_EQ(members.view()[0].str(), created->id);
+  EXPECT_EQ(server_->Run({"LLEN", "taskq:{t}:wait"}).view().integer(), 0);
+  auto again = client_->Enqueue({"t", R"({"tenant":"acme"})", {.job_id = created->id}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);  // idempotent by id on that path too
+}
+
 // Regression: a queue whose waiting jobs were all grouped reported no oldest waiting job.
 TEST_F(ClientTest, CountsFindTheOldestWaitingJobAmongGroupedJobs) {
   EnqueueRequest request{"t", "{}", {}};

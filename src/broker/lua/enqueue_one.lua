@@ -1,0 +1,29 @@
+--[[ enqueue_one: adds one plain job (priority 0, no delay, no group, not unique) to a queue: the
+common single enqueue, kept apart from enqueue.lua because there a script call costs more than the
+Redis calls it makes. An id that exists is left untouched (idempotent).
+KEYS[1] wait (LIST)   KEYS[2] meta (HASH)
+ARGV[1] key base "taskq:{q}:"   ARGV[2] id   ARGV[3] body, the job's JSON object: the script
+  adds "c" (created, Redis time in ms) in front, as enqueue.lua does.
+Returns: 1 created (waiting), 0 the id existed, -1 nothing done: the queue takes a group from
+  the data (meta.gf) or ages priorities (meta.ag), which enqueue.lua handles: call it instead.
+  A bad argument (empty id, a body that is not an object) is an error reply; nothing is written.
+Writes: base.."j:"..id (STRING), and the id at the tail of wait.
+Publishes: "" on base.."wake" when the job was created.
+Events (events.lua): 'enqueued' with the id, when it was created.
+]]
+--!include now.lua
+--!include events.lua
+local base, id, body = ARGV[1], ARGV[2], ARGV[3]
+if id == '' or #body < 3 or string.byte(body, 1) ~= 123 then
+  return redis.error_reply('ERR invalid id or body at 0')
+end
+local config = redis.call('HMGET', KEYS[2], 'gf', 'ag')
+if config[1] or config[2] then return -1 end
+if not redis.call('SET', base .. 'j:' .. id, '{"c":' .. now_ms() .. ',' .. string.sub(body, 2),
+                  'NX') then
+  return 0
+end
+redis.call('RPUSH', KEYS[1], id)
+redis.call('PUBLISH', base .. 'wake', '')
+emit_event(base, 'enqueued', {id})
+return 1

@@ -1,0 +1,70 @@
+#include "script_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class EnqueueOneScriptTest : public ScriptTest {
+ protected:
+  broker::Reply EnqueueOne(const std::string& id, const std::string& body) {
+    return Eval("enqueue_one", {q().wait(), q().meta()}, {base(), id, body});
+  }
+  long long Outcome(const broker::Reply& reply) { return reply.view().integer(); }
+};
+
+TEST_F(EnqueueOneScriptTest, StoresBodyWithCreatedTimeQueuesWakesAndRecordsAnEvent) {
+  auto wakes = ListenForWakes();
+  const long long before = Now();
+  EXPECT_EQ(Outcome(EnqueueOne("a", R"({"t":"email","d":{"x":1}})")), 1);
+  const long long after = Now();
+  const std::string body = Get(q().job("a"));
+  ASSERT_TRUE(body.starts_with("{\"c\":")) << body;
+  const long long created = std::stoll(body.substr(5));
+  EXPECT_GE(created, before);
+  EXPECT_LE(created, after);
+  EXPECT_TRUE(body.ends_with(R"(,"t":"email","d":{"x":1}})")) << body;
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_FALSE(Exists(q().state()));  // a waiting job has no state record (memory)
+  EXPECT_EQ(CountWakes(*wakes), 1);
+  auto events = Run({"XRANGE", q().events(), "-", "+"});
+  ASSERT_EQ(events.view().size(), 1u);
+  EXPECT_EQ(events.view()[0][1][1].str(), "enqueued");
+  EXPECT_EQ(events.view()[0][1][5].str(), "a");
+}
+
+TEST_F(EnqueueOneScriptTest, ExistingIdChangesNothing) {
+  ASSERT_EQ(Outcome(EnqueueOne("a", R"({"d":{"v":1}})")), 1);
+  auto wakes = ListenForWakes();
+  const auto before = Snapshot();
+  EXPECT_EQ(Outcome(EnqueueOne("a", R"({"d":{"v":2}})")), 0);
+  Enqueue("b");
+  Claim(1);  // a is active now
+  const auto active = Snapshot();
+  EXPECT_EQ(Outcome(EnqueueOne("a", R"({"d":{"v":3}})")), 0);
+  EXPECT_EQ(Snapshot(), active);
+  EXPECT_NE(before, active);
+  EXPECT_EQ(CountWakes(*wakes), 1);  // b's only
+}
+
+TEST_F(EnqueueOneScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
+  for (const auto& [id, body] : std::vector<std::pair<std::string, std::string>>{
+           {"", R"({"d":{}})"}, {"a", "not json"}, {"a", "{}"}, {"a", "[1]"}}) {
+    auto reply = EnqueueOne(id, body);
+    EXPECT_TRUE(reply.view().is_error()) << id << " " << body;
+    EXPECT_TRUE(AllKeys().empty()) << id << " " << body;
+  }
+}
+
+// A queue that takes each job's group from a data field, or ages priorities, needs enqueue.lua:
+// the script says so and writes nothing.
+TEST_F(EnqueueOneScriptTest, LeavesQueuesWithAGroupFieldOrAgingToEnqueue) {
+  for (const char* field : {"gf", "ag"}) {
+    Run({"DEL", q().meta()});
+    Run({"HSET", q().meta(), field, "1000"});
+    const auto before = Snapshot();
+    EXPECT_EQ(Outcome(EnqueueOne("a", R"({"d":{"tenant":"x"}})")), -1) << field;
+    EXPECT_EQ(Snapshot(), before) << field;
+  }
+}
+
+}  // namespace
+}  // namespace taskq::testing
