@@ -109,10 +109,29 @@ for i = 0, n - 1 do
   pairs_[2 * i + 2] = prefix .. string.sub(body, 2)
 end
 
+-- The common bulk: plain jobs only (priority 0, no delay, no group, not unique), distinct ids, a
+-- queue without a group field or aging. When none of the ids exists they all go to the tail of
+-- wait in order, as requeue() would put them, without the general code's per-job tables (about
+-- 30% of the script's cost per job here).
+local some_existed = false  -- set_all_new failed: some id exists, so each job goes by SET NX
+if n > 1 and not repeated and not group_field and not aging and next(special) == nil then
+  some_existed = not set_all_new(pairs_)
+  if not some_existed then
+    local ids, results = {}, {}
+    for i = 1, n do
+      ids[i] = ARGV[3 * i]
+      results[i] = 1
+    end
+    call_in_parts('RPUSH', KEYS[1], ids)
+    redis.call('PUBLISH', base .. 'wake', '')
+    emit_event(base, 'enqueued', ids)
+    return results
+  end
+end
 local created = {}
 local hits = unique_resolve(base, n, uniques, KEYS)  -- jobs whose key is held are not created
 -- MSETNX would store a repeated id twice: with one, each job goes by SET NX (repeats skipped).
-if n > 1 and not repeated and not hits then
+if n > 1 and not repeated and not hits and not some_existed then
   if set_all_new(pairs_) then
     for i = 1, n do created[i] = true end
   end
