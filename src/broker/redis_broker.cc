@@ -332,17 +332,23 @@ class RedisBroker final : public Broker {
                                             std::span<const NewJob> jobs) override {
     if (jobs.empty()) return std::vector<EnqueueReply>();
     const QueueKeys& k = Keys(queue);
-    if (jobs.size() == 1 && IsPlain(jobs[0])) {
+    const auto now = std::chrono::steady_clock::now();
+    auto general = general_enqueue_until_.find(queue);
+    const bool known_general = general != general_enqueue_until_.end() && now < general->second;
+    if (jobs.size() == 1 && IsPlain(jobs[0]) && !known_general) {
       ScriptCall one("enqueue_one", {k.wait(), k.meta()});
       one.Arg(k.base()).Arg(jobs[0].id).Arg(jobs[0].body);
       auto reply = RunScript(one.Take());
       if (!reply.ok()) return reply.status();
       TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
       const long long outcome = reply->view().AsInt(-1);
-      if (outcome >= 0) {  // else the queue groups by a field or ages priorities: enqueue.lua
+      if (outcome >= 0) {
         return std::vector<EnqueueReply>{
             {outcome == 1 ? EnqueueOutcome::kWaiting : EnqueueOutcome::kExisted, {}}};
       }
+      // The queue groups by a data field or ages priorities: enqueue.lua, and for a while its
+      // single jobs go straight there (a stale memo only costs this extra round trip again).
+      general_enqueue_until_[queue] = now + std::chrono::seconds(10);
     }
     // One script call however many jobs: the whole bulk is one atomic step (enqueue.lua sends
     // long argument lists to Redis in parts, parts.lua).
@@ -1111,6 +1117,8 @@ class RedisBroker final : public Broker {
   const ScheduleKeys schedule_keys_;
   std::unique_ptr<RedisConnection> connection_;
   std::unordered_map<std::string, QueueKeys> keys_;
+  // Queues whose single plain jobs enqueue_one.lua handed to enqueue.lua, until when to skip it.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> general_enqueue_until_;
 };
 
 class RedisWakeSubscription final : public WakeSubscription {

@@ -13,6 +13,7 @@ Events (events.lua): 'enqueued' with the id, when it was created.
 ]]
 --!include now.lua
 --!include events.lua
+if #ARGV ~= 3 then return redis.error_reply('ERR invalid argument count') end
 local base, id, body = ARGV[1], ARGV[2], ARGV[3]
 if id == '' or #body < 3 or string.byte(body, 1) ~= 123 then
   return redis.error_reply('ERR invalid id or body at 0')

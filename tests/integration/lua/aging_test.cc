@@ -40,13 +40,20 @@ TEST_F(AgingTest, AJobThatWaitedLongEnoughGoesAheadOfBetterPriorities) {
   EXPECT_EQ(ClaimedIds(Claim(4)), (std::vector<std::string>{"best", "low", "better", "plain"}));
 }
 
-TEST_F(AgingTest, SingleEnqueueSkipsTheFastPathAndIsScoredByTime) {
+// Plain jobs too are scored by time, alone or in a bulk (enqueue.lua's plain-bulk path must not
+// take them; enqueue_one.lua leaves aging queues to enqueue.lua, enqueue_one_test.cc).
+TEST_F(AgingTest, PlainJobsAreScoredByTimeAloneAndInABulk) {
   const long long before = Now();
   Enqueue("a");
+  auto bulk = Eval("enqueue", EnqueueKeys(),
+                   {base(), "2", "b1", R"({"d":{}})", "", "b2", R"({"d":{}})", ""});
+  ASSERT_FALSE(bulk.view().is_error()) << bulk.view().str();
   EXPECT_TRUE(List(q().wait()).empty());
-  const double score = ZScore(q().prioritized(), "a");
-  EXPECT_GE(score, before);
-  EXPECT_LE(score, Now());
+  for (const char* id : {"a", "b1", "b2"}) {
+    const double score = ZScore(q().prioritized(), id);
+    EXPECT_GE(score, before) << id;
+    EXPECT_LE(score, Now()) << id;
+  }
 }
 
 // A job put back at the head (recover, release) keeps the age it had: its created time.

@@ -52,6 +52,11 @@ TEST_F(EnqueueOneScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
     EXPECT_TRUE(reply.view().is_error()) << id << " " << body;
     EXPECT_TRUE(AllKeys().empty()) << id << " " << body;
   }
+  EXPECT_TRUE(Eval("enqueue_one", {q().wait(), q().meta()}, {base(), "a"}).view().is_error());
+  EXPECT_TRUE(Eval("enqueue_one", {q().wait(), q().meta()}, {base(), "a", R"({"d":{}})", "x"})
+                  .view()
+                  .is_error());
+  EXPECT_TRUE(AllKeys().empty());
 }
 
 // A queue that takes each job's group from a data field, or ages priorities, needs enqueue.lua:

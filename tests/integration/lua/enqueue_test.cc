@@ -63,7 +63,7 @@ TEST_F(EnqueueScriptTest, ExistingIdIsIdempotent) {
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_FALSE(HasState("a"));
-  // the same alone on the plainest path, and in a batch (MSETNX fails, then one SET NX each)
+  // the same alone, and in a batch (MSETNX fails, then one SET NX each)
   EXPECT_EQ(Ints(EnqueueJobs({{"a", kBody, "0", "0", "-1"}})), (std::vector<long long>{0}));
   EXPECT_EQ(Ints(EnqueueJobs({
                 {"a", kBody, "0", "0", "-1"},
@@ -230,7 +230,7 @@ TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
   };
   for (const auto& job : bad) {
     const std::string what = job[0] + " " + job[1] + " " + job[2] + " " + job[3] + " " + job[4];
-    // alone (a single job may take a shorter path: it must validate just as well)
+    // alone
     EXPECT_TRUE(EnqueueJobs({job}).view().is_error()) << what;
     EXPECT_TRUE(AllKeys().empty()) << what;
     // after valid jobs, a new one and a delayed priority one: they must not be written either

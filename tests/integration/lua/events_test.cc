@@ -118,6 +118,14 @@ TEST_F(EventsScriptTest, ABulkCallIsOneEntryListingTheFirstHundredIds) {
   EXPECT_EQ(NewEvents()[0].count, 149);
 }
 
+TEST_F(EventsScriptTest, APlainBulkIsOneEntryToo) {
+  auto reply = Eval(
+      "enqueue", EnqueueKeys(),
+      {base(), "3", "p1", R"({"d":{}})", "", "p2", R"({"d":{}})", "", "p3", R"({"d":{}})", ""});
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  EXPECT_EQ(NewEvents(), (std::vector<Event>{{"enqueued", 3, "p1,p2,p3"}}));
+}
+
 TEST_F(EventsScriptTest, TheStreamIsCapped) {
   for (int i = 0; i < 1500; ++i) Enqueue("j" + std::to_string(i));
   const long long length = Run({"XLEN", q().events()}).view().integer();

@@ -131,6 +131,14 @@ TEST_F(GroupsTest, QueueGroupFieldNamesTheGroupFromTheData) {
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"none", "obj"}));
   EnqueueIn("given", "explicit");  // an explicit group wins over the field
   EXPECT_EQ(HGet(base() + "g", "given"), "explicit");
+  // A bulk of plain jobs too (enqueue.lua's plain-bulk path must not take it).
+  auto bulk = Eval("enqueue", EnqueueKeys(),
+                   {base(), "2", "b1", R"({"d":{"tenant":"acme"}})", "", "b2",
+                    R"({"d":{"tenant":"acme"}})", ""});
+  ASSERT_FALSE(bulk.view().is_error()) << bulk.view().str();
+  EXPECT_EQ(HGet(base() + "g", "b2"), "acme");
+  EXPECT_EQ(ZMembers(q().group_waiting("acme")), (std::vector<std::string>{"s", "b1", "b2"}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"none", "obj"}));
 }
 
 TEST_F(GroupsTest, RetriedAndRecoveredJobsGoBackToTheirGroup) {

@@ -199,6 +199,22 @@ TEST_F(ClientTest, SinglePlainJobInAQueueGroupedByAFieldJoinsItsGroup) {
   auto again = client_->Enqueue({"t", R"({"tenant":"acme"})", {.job_id = created->id}});
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->created);  // idempotent by id on that path too
+  auto second = client_->Enqueue({"t", R"({"tenant":"acme"})", {}});  // straight to enqueue.lua
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(server_->Run({"ZCARD", "taskq:{t}:gw:acme"}).view().integer(), 2);
+}
+
+// The same for a queue with priority aging: its single plain job is scored by time in prio.
+TEST_F(ClientTest, SinglePlainJobInAnAgingQueueIsScoredByTime) {
+  QueueLimits limits;
+  limits.priority_aging = milliseconds(1000);
+  ASSERT_TRUE(inspector_->SetLimits("t", limits).ok());
+  auto created = client_->Enqueue({"t", "{}", {}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(server_->Run({"LLEN", "taskq:{t}:wait"}).view().integer(), 0);
+  auto score = server_->Run({"ZSCORE", "taskq:{t}:prio", created->id});
+  ASSERT_TRUE(score.view().is_string());
+  EXPECT_GT(std::stod(std::string(score.view().str())), 1.7e12);  // Redis ms: the time it joined
 }
 
 // Regression: a queue whose waiting jobs were all grouped reported no oldest waiting job.
