@@ -343,6 +343,7 @@ class RedisBroker final : public Broker {
       TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
       const long long outcome = reply->view().AsInt(-1);
       if (outcome >= 0) {
+        TASKQ_RETURN_IF_ERROR(WaitForReplicas());
         return std::vector<EnqueueReply>{
             {outcome == 1 ? EnqueueOutcome::kWaiting : EnqueueOutcome::kExisted, {}}};
       }
@@ -366,7 +367,27 @@ class RedisBroker final : public Broker {
       }
     }
     if (out.size() != jobs.size()) return Internal("enqueue: bad reply size");
+    TASKQ_RETURN_IF_ERROR(WaitForReplicas());
     return out;
+  }
+
+  // With ?wait_replicas=N an enqueue is acknowledged only once N replicas have it (WAIT also
+  // covers an existing job: what the caller saw must survive a failover too). Otherwise the jobs
+  // are written on the master but the caller hears Unavailable: retrying may enqueue them twice
+  // (at least once), never lose them.
+  Status WaitForReplicas() {
+    if (endpoint_.wait_replicas == 0) return Status::Ok();
+    auto reply = Run(Command{"WAIT"}
+                         .Add(static_cast<long long>(endpoint_.wait_replicas))
+                         .Add(static_cast<long long>(endpoint_.wait_timeout.count())));
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "WAIT"));
+    const long long acked = reply->view().AsInt();
+    if (acked >= endpoint_.wait_replicas) return Status::Ok();
+    return Unavailable("the jobs are written, but only " + std::to_string(acked) + " of " +
+                       std::to_string(endpoint_.wait_replicas) + " replicas had them after " +
+                       std::to_string(endpoint_.wait_timeout.count()) +
+                       " ms (wait_replicas): a failover now could lose them");
   }
 
   Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,

@@ -85,6 +85,36 @@ std::string HostPort(const std::string& host, int port) {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+// "wait_replicas=N&wait_timeout_ms=T", the query of a redis:// or redis+sentinel:// URL.
+Status ParseQuery(std::string_view query, RedisEndpoint* endpoint) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    auto eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    int n = 0;
+    if (name == "wait_replicas") {
+      if (!ParseInt(value, &n) || n < 0 || n > 16) {
+        return InvalidArgument("redis_url", "wait_replicas must be an integer in 0..16");
+      }
+      endpoint->wait_replicas = n;
+    } else if (name == "wait_timeout_ms") {
+      if (!ParseInt(value, &n) || n < 1 || n > 5000) {
+        return InvalidArgument(
+            "redis_url",
+            "wait_timeout_ms must be an integer in 1..5000 (under the 10 s reply timeout)");
+      }
+      endpoint->wait_timeout = std::chrono::milliseconds(n);
+    } else {
+      return InvalidArgument("redis_url", "unknown parameter '" + std::string(name) +
+                                              "' (known: wait_replicas, wait_timeout_ms)");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string RedisEndpoint::Describe() const {
@@ -99,9 +129,16 @@ std::string RedisEndpoint::Describe() const {
       if (!hosts.empty()) hosts += ',';
       hosts += HostPort(s.host, s.port);
     }
-    return "redis+sentinel://" + auth + hosts + "/" + master_name + "/" + std::to_string(db);
+    return "redis+sentinel://" + auth + hosts + "/" + master_name + "/" + std::to_string(db) +
+           QuerySuffix();
   }
-  return "redis://" + auth + HostPort(host, port) + "/" + std::to_string(db);
+  return "redis://" + auth + HostPort(host, port) + "/" + std::to_string(db) + QuerySuffix();
+}
+
+std::string RedisEndpoint::QuerySuffix() const {
+  if (wait_replicas == 0) return "";
+  return "?wait_replicas=" + std::to_string(wait_replicas) +
+         "&wait_timeout_ms=" + std::to_string(wait_timeout.count());
 }
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
@@ -131,8 +168,15 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
                            "is not supported by Debian 12's hiredis)");
   }
   std::string_view rest = url.substr(sentinel ? kSentinel.size() : kRedis.size());
-  if (rest.find_first_of("?#") != std::string_view::npos) {
-    return InvalidArgument("redis_url", "query and fragment are not supported");
+  if (rest.find('#') != std::string_view::npos) {
+    return InvalidArgument("redis_url", "a fragment is not supported");
+  }
+  // The query starts after the credentials (a password may hold a percent-encoded '?' only).
+  const auto at_sign = rest.rfind('@');
+  if (auto q = rest.find('?', at_sign == std::string_view::npos ? 0 : at_sign);
+      q != std::string_view::npos) {
+    TASKQ_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), &endpoint));
+    rest = rest.substr(0, q);
   }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
     std::string_view auth = rest.substr(0, at);

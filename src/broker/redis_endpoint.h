@@ -3,6 +3,8 @@
 //   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master_name[/db]
 // With Sentinel, the hosts are sentinels (port 26379 by default) and the master is looked up by
 // name at every connect (sentinel.h); user and password are the master's.
+// Both redis:// forms take ?wait_replicas=N[&wait_timeout_ms=T]: an enqueue is acknowledged only
+// once N replicas have it (Redis' WAIT), so a failover cannot lose an acknowledged job.
 #pragma once
 
 #include <chrono>
@@ -29,6 +31,9 @@ struct RedisEndpoint {
   // A reply that takes longer than this breaks the connection (it is then re-opened).
   std::chrono::milliseconds command_timeout{10000};
 
+  // Replicas that must have an enqueue before it is acknowledged, and how long to wait for them.
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{1000};
   // Sentinel: when master_name is set, host and port are those of the master last located.
   std::vector<SentinelAddress> sentinels;
   std::string master_name;
@@ -36,6 +41,9 @@ struct RedisEndpoint {
   bool via_sentinel() const { return !master_name.empty(); }
   // The URL with the password masked, for logs and `taskq config`.
   std::string Describe() const;
+
+ private:
+  std::string QuerySuffix() const;  // "?wait_replicas=..." when set
 };
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);

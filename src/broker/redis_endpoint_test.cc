@@ -60,6 +60,28 @@ TEST(RedisEndpointTest, ParsesSentinelUrls) {
   }
 }
 
+TEST(RedisEndpointTest, ParsesWaitForReplicas) {
+  auto e = ParseRedisUrl("redis://:p%3Fw@h:7000/1?wait_replicas=2&wait_timeout_ms=250");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->password, "p?w");
+  EXPECT_EQ(e->db, 1);
+  EXPECT_EQ(e->wait_replicas, 2);
+  EXPECT_EQ(e->wait_timeout.count(), 250);
+  EXPECT_EQ(e->Describe(), "redis://:***@h:7000/1?wait_replicas=2&wait_timeout_ms=250");
+  auto s = ParseRedisUrl("redis+sentinel://s1,s2/mymaster?wait_replicas=1");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->wait_replicas, 1);
+  EXPECT_EQ(s->wait_timeout.count(), 1000);  // the default
+  EXPECT_EQ(s->sentinels.size(), 2u);
+  EXPECT_EQ(s->master_name, "mymaster");
+  EXPECT_EQ(ParseRedisUrl("redis://h")->wait_replicas, 0);
+  for (const char* bad :
+       {"redis://h?wait_replicas=17", "redis://h?wait_replicas=x", "redis://h?wait_timeout_ms=0",
+        "redis://h?wait_timeout_ms=60000", "redis://h?timeout=5", "redis://h?wait_replicas"}) {
+    EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
 TEST(RedisEndpointTest, RejectsMalformedUrls) {
   for (const char* bad :
        {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x", "redis://h/-1",

@@ -47,8 +47,18 @@ class SentinelTest : public ::testing::Test {
   static bool HasJob(RedisServer& server, const std::string& queue, const std::string& id) {
     return server.Run({"EXISTS", "taskq:{" + queue + "}:j:" + id}).view().integer() == 1;
   }
-  // Waits until the replica has everything the master acknowledged so far.
-  void WaitForReplica() { ASSERT_EQ(master_->Run({"WAIT", "1", "5000"}).view().integer(), 1); }
+  // Waits until the replica has everything the master wrote so far. (WAIT would only cover this
+  // test's own connection, which wrote nothing: the worker's last completions could be lost in
+  // the failover, as asynchronous replication allows.)
+  void WaitForReplica() {
+    auto offset = [](RedisServer& server) {
+      const std::string info = Info(server, "replication");
+      const auto at = info.find("master_repl_offset:");
+      return at == std::string::npos ? -1LL : std::stoll(info.substr(at + 19));
+    };
+    const long long target = offset(*master_);
+    ASSERT_TRUE(WaitUntil([&] { return offset(*replica_) >= target; }));
+  }
 
   std::unique_ptr<RedisServer> master_, replica_, sentinel_;
   std::string url_;
@@ -148,6 +158,33 @@ TEST(ReplicaTest, WritingToAReplicaIsUnavailableNotInternal) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().ToString();
   EXPECT_NE(refused.status().message().find("READONLY"), std::string::npos);
+}
+
+// With ?wait_replicas=1 an acknowledged enqueue is on the replica already when Enqueue returns;
+// without a replica to take it, the caller hears Unavailable (and the job is on the master).
+TEST(ReplicaTest, WaitReplicasAcknowledgesOnlyWhatAReplicaHas) {
+  RedisServer master;
+  auto replica = std::make_unique<RedisServer>(RedisServerOptions{
+      .extra_args = {"--replicaof", "127.0.0.1", std::to_string(master.port())}});
+  ASSERT_TRUE(WaitUntil([&] {
+    return std::string(replica->Run({"INFO", "replication"}).view().str())
+               .find("master_link_status:up") != std::string::npos;
+  }));
+  auto client = std::move(*Client::Open({master.url() + "?wait_replicas=1&wait_timeout_ms=2000"}));
+  for (int i = 0; i < 20; ++i) {
+    EnqueueRequest request{"t", "{}", {}};
+    if (i % 2) request.options.priority = 3;  // enqueue.lua as well as enqueue_one.lua
+    auto created = client->Enqueue(request);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    // No waiting here: WAIT returned only once the replica had the job.
+    EXPECT_EQ(replica->Run({"EXISTS", "taskq:{t}:j:" + created->id}).view().integer(), 1) << i;
+  }
+  replica.reset();  // no replica now
+  auto unacknowledged = client->Enqueue({"t", "{}", {}});
+  ASSERT_FALSE(unacknowledged.ok());
+  EXPECT_EQ(unacknowledged.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(unacknowledged.status().message().find("replicas"), std::string::npos);
+  EXPECT_EQ(master.Run({"LLEN", "taskq:{t}:wait"}).view().integer(), 11);  // written all the same
 }
 
 }  // namespace
