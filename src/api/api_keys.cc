@@ -3,8 +3,6 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include <cctype>
-
 #include "common/percent_encoding.h"
 #include "common/text_list.h"
 
@@ -62,9 +60,8 @@ Result<std::vector<ApiKey>> ParseApiKeys(std::string_view specs) {
 Scope ApiKeys::Authenticate(std::string_view header) const {
   // The scheme name is case-insensitive (RFC 9110 11.1): "bearer" and "BEARER" count too.
   constexpr std::string_view kBearer = "bearer ";
-  if (header.size() <= kBearer.size()) return Scope::kNone;
-  for (size_t i = 0; i < kBearer.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kBearer[i]) return Scope::kNone;
+  if (header.size() <= kBearer.size() || !StartsWithIgnoringCase(header, kBearer)) {
+    return Scope::kNone;
   }
   const auto digest = Sha256(header.substr(kBearer.size()));
   Scope found = Scope::kNone;

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <string>
 
+#include "common/text_list.h"
+
 namespace taskq::api {
 
 bool IsLoopbackHost(std::string_view host) {
@@ -38,15 +40,8 @@ std::string Authority(std::string_view text, std::string_view scheme) {
 }  // namespace
 
 bool RequestOverHttps(const HttpRequest& request) {
-  auto starts_with = [](std::string_view text, std::string_view prefix) {
-    if (text.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
-    }
-    return true;
-  };
-  return starts_with(request.Header("x-forwarded-proto"), "https") ||
-         starts_with(request.Header("origin"), "https://");
+  return StartsWithIgnoringCase(request.Header("x-forwarded-proto"), "https") ||
+         StartsWithIgnoringCase(request.Header("origin"), "https://");
 }
 
 bool CrossSiteRequest(const HttpRequest& request) {

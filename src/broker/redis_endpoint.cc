@@ -19,6 +19,14 @@ Result<std::string> PercentDecode(std::string_view text) {
   return std::move(*decoded);
 }
 
+// The "/db" part of a URL: a non-negative integer; empty leaves *db as it is.
+Status ParseDb(std::string_view text, int* db) {
+  if (!text.empty() && (!ParseInt(text, db) || *db < 0)) {
+    return InvalidArgument("redis_url", "database must be a non-negative integer");
+  }
+  return Status::Ok();
+}
+
 // host[:port] or [v6]:port, into *host and *port (left as they are when absent).
 Status ParseHostPort(std::string_view rest, std::string* host_out, int* port) {
   std::string_view host = rest;
@@ -51,11 +59,8 @@ Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
   std::string_view path = rest.substr(slash + 1);
   std::string_view hosts = rest.substr(0, slash);
   if (auto db_slash = path.find('/'); db_slash != std::string_view::npos) {
-    std::string_view db = path.substr(db_slash + 1);
+    TASKQ_RETURN_IF_ERROR(ParseDb(path.substr(db_slash + 1), &endpoint->db));
     path = path.substr(0, db_slash);
-    if (!db.empty() && (!ParseInt(db, &endpoint->db) || endpoint->db < 0)) {
-      return InvalidArgument("redis_url", "database must be a non-negative integer");
-    }
   }
   auto name = PercentDecode(path);
   if (!name.ok()) return name.status();
@@ -75,10 +80,6 @@ Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
   }
   return Status::Ok();
 }
-
-}  // namespace
-
-namespace {
 
 std::string HostPort(const std::string& host, int port) {
   const bool v6 = host.find(':') != std::string::npos;
@@ -199,11 +200,8 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     return endpoint;
   }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {
-    std::string_view db = rest.substr(slash + 1);
+    TASKQ_RETURN_IF_ERROR(ParseDb(rest.substr(slash + 1), &endpoint.db));
     rest = rest.substr(0, slash);
-    if (!db.empty() && (!ParseInt(db, &endpoint.db) || endpoint.db < 0)) {
-      return InvalidArgument("redis_url", "database must be a non-negative integer");
-    }
   }
   TASKQ_RETURN_IF_ERROR(ParseHostPort(rest, &endpoint.host, &endpoint.port));
   return endpoint;

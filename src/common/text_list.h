@@ -1,4 +1,5 @@
-// Lists written as text: "a,b,c" in flags and environment variables, ids in an event entry.
+// Small text helpers: lists written as text ("a,b,c" in flags and environment variables, ids in
+// an event entry), and ASCII case-insensitive prefixes (HTTP schemes and header values).
 #pragma once
 
 #include <string_view>
@@ -9,5 +10,8 @@ namespace taskq {
 // The items of `text` between `separator`s, empty items left out ("a,,b," gives a and b). The
 // views point into `text`.
 std::vector<std::string_view> SplitList(std::string_view text, char separator = ',');
+
+// True when `text` begins with `lower_prefix` (given in lower case), ASCII case aside.
+bool StartsWithIgnoringCase(std::string_view text, std::string_view lower_prefix);
 
 }  // namespace taskq

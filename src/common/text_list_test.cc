@@ -16,5 +16,13 @@ TEST(SplitList, ItemsBetweenSeparatorsWithoutEmptyOnes) {
   EXPECT_EQ(SplitList("x:y", ':'), (Items{"x", "y"}));
 }
 
+TEST(StartsWithIgnoringCase, AsciiCaseAside) {
+  EXPECT_TRUE(StartsWithIgnoringCase("HTTPS", "https"));
+  EXPECT_TRUE(StartsWithIgnoringCase("Bearer abc", "bearer "));
+  EXPECT_TRUE(StartsWithIgnoringCase("anything", ""));
+  EXPECT_FALSE(StartsWithIgnoringCase("http", "https"));
+  EXPECT_FALSE(StartsWithIgnoringCase("xhttps", "https"));
+}
+
 }  // namespace
 }  // namespace taskq
