@@ -110,7 +110,7 @@ Result<Scheduler::TickResult> Scheduler::RunOnce() {
       jobs.push_back(std::move(job));
     }
     // In parts: a long catch-up plan may hold more jobs than one bulk call takes.
-    constexpr size_t kJobsPerCall = 1000;
+    constexpr size_t kJobsPerCall = kMaxBulkJobs;
     Status enqueued = Status::Ok();
     for (size_t first = 0; first < jobs.size() && enqueued.ok(); first += kJobsPerCall) {
       auto part = client_->EnqueueBulk(
