@@ -10,6 +10,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -100,6 +101,16 @@ long long RedisProcess::CommandCalls(const std::string& command) const {
   std::string info = Cli({"INFO", "commandstats"});
   auto pos = info.find("cmdstat_" + command + ":calls=");
   return pos == std::string::npos ? 0 : std::stoll(info.substr(pos + 15 + command.size()));
+}
+
+double RedisProcess::MainThreadCpuSeconds() const {
+  std::string info = Cli({"INFO", "cpu"});
+  double total = 0;
+  for (const char* field : {"used_cpu_sys_main_thread:", "used_cpu_user_main_thread:"}) {
+    auto pos = info.find(field);
+    if (pos != std::string::npos) total += std::stod(info.substr(pos + std::strlen(field)));
+  }
+  return total;
 }
 
 }  // namespace taskq::bench

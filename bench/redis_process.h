@@ -23,6 +23,8 @@ class RedisProcess {
   std::string Cli(const std::vector<std::string>& args) const;
   long long UsedMemory() const;
   long long CommandCalls(const std::string& command) const;  // from INFO commandstats
+  // CPU seconds (user + system) of Redis' main thread, the one that runs commands and scripts.
+  double MainThreadCpuSeconds() const;
 
  private:
   std::string dir_;

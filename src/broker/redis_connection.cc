@@ -59,6 +59,26 @@ Status Reply::ErrorStatus() const {
   return Internal("Redis error: " + std::string(text));
 }
 
+Command& Command::Add(std::string_view arg) {
+  char length[24];
+  const auto end = std::to_chars(length, length + sizeof(length), arg.size()).ptr;
+  encoded_ += '$';
+  encoded_.append(length, end);
+  encoded_ += "\r\n";
+  encoded_.append(arg);
+  encoded_ += "\r\n";
+  ++count_;
+  return *this;
+}
+
+Command& Command::Add(long long value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), value).ptr;
+  return Add(std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+std::string Command::Header() const { return "*" + std::to_string(count_) + "\r\n"; }
+
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Open(const RedisEndpoint& endpoint) {
   if (!endpoint.via_sentinel()) return OpenAt(endpoint, /*expect_master=*/false);
   auto master =
@@ -149,15 +169,10 @@ Status RedisConnection::TransportError(const char* what) {
 }
 
 Status RedisConnection::Append(const Command& command) {
-  const auto& args = command.args();
-  std::vector<const char*> argv(args.size());
-  std::vector<size_t> lengths(args.size());
-  for (size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data();
-    lengths[i] = args[i].size();
-  }
-  if (redisAppendCommandArgv(context_, static_cast<int>(args.size()), argv.data(),
-                             lengths.data()) != REDIS_OK) {
+  const std::string header = command.Header();
+  if (redisAppendFormattedCommand(context_, header.data(), header.size()) != REDIS_OK ||
+      redisAppendFormattedCommand(context_, command.arguments().data(),
+                                  command.arguments().size()) != REDIS_OK) {
     return TransportError("write failed");
   }
   return Status::Ok();

@@ -60,23 +60,25 @@ class Reply {
   std::unique_ptr<redisReply, Free> reply_;
 };
 
-// A command as its arguments; binary-safe.
+// A command in Redis' wire form (RESP), encoded as its arguments are added: binary-safe, and one
+// buffer where a string per argument would cost an allocation each (a bulk enqueue has thousands).
 class Command {
  public:
   Command() = default;
   Command(std::initializer_list<std::string_view> args) {
     for (auto a : args) Add(a);
   }
-  Command& Add(std::string_view arg) {
-    args_.emplace_back(arg);
-    return *this;
-  }
-  Command& Add(long long value) { return Add(std::string_view(std::to_string(value))); }
-  size_t size() const { return args_.size(); }
-  const std::vector<std::string>& args() const { return args_; }
+  Command& Add(std::string_view arg);
+  Command& Add(long long value);
+  size_t size() const { return count_; }
+  // "*<count>\r\n", which goes in front of arguments().
+  std::string Header() const;
+  // "$<length>\r\n<bytes>\r\n" for each argument, in order.
+  const std::string& arguments() const { return encoded_; }
 
  private:
-  std::vector<std::string> args_;
+  std::string encoded_;
+  size_t count_ = 0;
 };
 
 class RedisConnection {
