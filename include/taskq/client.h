@@ -55,6 +55,15 @@ class Client {
   // Validates every job before writing any (all or nothing on bad input). One Redis round trip
   // per queue in the batch; each queue's part is atomic.
   Result<std::vector<EnqueueResult>> EnqueueBulk(std::span<const EnqueueRequest> requests);
+  // For more jobs than one bulk holds (an import): consecutive batches of at most batch_size
+  // (1..max_bulk) jobs, each one atomic step as EnqueueBulk. Each batch is checked, encoded and
+  // sent while Redis runs the one before, so the call runs at Redis' speed rather than at the sum
+  // of both sides'. Not atomic as a whole: when a batch fails (bad input in it, or Redis), the
+  // error names it; the batches before it were enqueued, the one after it may have been, none
+  // later was sent. Give job ids to make a retry of the call idempotent. For all or nothing, use
+  // EnqueueBulk.
+  Result<std::vector<EnqueueResult>> EnqueueBatches(std::span<const EnqueueRequest> requests,
+                                                    size_t batch_size = 1000);
   Result<std::optional<Job>> Get(const std::string& queue, const std::string& id);
   // Waiting/delayed/retrying: removed. Active: its worker is asked to stop it.
   Result<RemoveOutcome> Cancel(const std::string& queue, const std::string& id);

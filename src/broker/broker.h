@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -35,6 +36,12 @@ enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2, kUniqueHel
 struct EnqueueReply {
   EnqueueOutcome outcome = EnqueueOutcome::kExisted;
   std::string holder_id;  // kUniqueHeld: the job holding the unique key (nothing was created)
+};
+
+// Jobs for one queue, as one atomic enqueue (Broker::EnqueueBatches).
+struct QueueBatch {
+  std::string queue;
+  std::span<const NewJob> jobs;
 };
 
 struct ClaimedJob {
@@ -186,6 +193,14 @@ class Broker {
 
   virtual Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                                     std::span<const NewJob> jobs) = 0;
+  // Enqueues batches one after another, each one atomic step as Enqueue, two in flight: next()
+  // makes the next batch (nullopt: there are no more) while Redis runs the one before;
+  // done(replies) takes the replies to each batch, in order. Stops at the first failure (of next,
+  // of Redis or of the connection) and returns it: the batches before it were enqueued, the one
+  // after it may have been (it was sent), none later was sent.
+  using NextBatch = std::function<Result<std::optional<QueueBatch>>()>;
+  using BatchDone = std::function<void(std::vector<EnqueueReply>&)>;
+  virtual Status EnqueueBatches(const NextBatch& next, const BatchDone& done) = 0;
   virtual Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
                                     std::chrono::milliseconds lease) = 0;
   virtual Result<std::vector<bool>> Complete(const std::string& queue,

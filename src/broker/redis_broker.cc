@@ -6,6 +6,7 @@
 #include <charconv>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 
 #include "broker/broker.h"
@@ -355,10 +356,17 @@ class RedisBroker final : public Broker {
     // long argument lists to Redis in parts, parts.lua).
     auto reply = RunScript(EnqueueCall(k, jobs));
     if (!reply.ok()) return reply.status();
-    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
-    ReplyView v = reply->view();
+    auto out = ParseEnqueueReply(*reply, jobs.size());
+    if (!out.ok()) return out;
+    TASKQ_RETURN_IF_ERROR(WaitForReplicas());
+    return out;
+  }
+
+  static Result<std::vector<EnqueueReply>> ParseEnqueueReply(const Reply& reply, size_t jobs) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "enqueue"));
+    ReplyView v = reply.view();
     std::vector<EnqueueReply> out;
-    out.reserve(jobs.size());
+    out.reserve(jobs);
     for (size_t i = 0; i < v.size(); ++i) {
       if (v[i].is_string()) {
         out.push_back({EnqueueOutcome::kUniqueHeld, std::string(v[i].str())});  // the holder
@@ -366,9 +374,48 @@ class RedisBroker final : public Broker {
         out.push_back({static_cast<EnqueueOutcome>(v[i].AsInt()), {}});
       }
     }
-    if (out.size() != jobs.size()) return Internal("enqueue: bad reply size");
-    TASKQ_RETURN_IF_ERROR(WaitForReplicas());
+    if (out.size() != jobs) return Internal("enqueue: bad reply size");
     return out;
+  }
+
+  Status EnqueueBatches(const NextBatch& next, const BatchDone& done) override {
+    auto first = next();
+    if (!first.ok()) return first.status();
+    if (!*first) return Status::Ok();
+    // The first batch the usual way: it connects, and loads the scripts if Redis lost them
+    // (NOSCRIPT), so the batches streamed after it find them.
+    auto replies = Enqueue((*first)->queue, (*first)->jobs);
+    if (!replies.ok()) return replies.status();
+    done(*replies);
+    // Then batch i is made and sent before the reply to batch i - 1 is read, so Redis finds it
+    // waiting when it finishes i - 1, while the caller makes i + 1. (Sending it only after that
+    // reply leaves Redis idle about 1 us a job here, waiting for the reply to travel and the
+    // batch to arrive.)
+    std::optional<QueueBatch> in_flight;
+    while (true) {
+      auto batch = next();
+      std::optional<QueueBatch> sending;
+      if (batch.ok() && *batch) {
+        sending = std::move(*batch);
+        Status sent = connection_->Send(EnqueueCall(Keys(sending->queue), sending->jobs));
+        if (!sent.ok()) return sent;  // the connection is broken: in_flight's fate is unknown
+      }
+      if (in_flight) {
+        auto reply = connection_->Receive();
+        auto parsed = reply.ok() ? ParseEnqueueReply(*reply, in_flight->jobs.size())
+                                 : Result<std::vector<EnqueueReply>>(reply.status());
+        if (!parsed.ok()) {
+          // The reply to `sending` must not reach the connection's next caller.
+          if (sending) connection_->Abandon();
+          return parsed.status();
+        }
+        done(*parsed);
+      }
+      if (!batch.ok()) return batch.status();
+      if (!sending) break;
+      in_flight = std::move(sending);
+    }
+    return WaitForReplicas();
   }
 
   // With ?wait_replicas=N an enqueue is acknowledged only once N replicas have it (WAIT also

@@ -218,7 +218,9 @@ Result<Reply> RedisConnection::Receive() {
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
     return TransportError("read failed");
   }
-  return Reply(static_cast<redisReply*>(raw));
+  Reply reply(static_cast<redisReply*>(raw));
+  if (reply.view().is_error() && reply.view().str().starts_with("READONLY")) broken_ = true;
+  return reply;
 }
 
 void RedisConnection::SetReadTimeout(std::chrono::milliseconds timeout) {

@@ -95,7 +95,8 @@ class RedisConnection {
   Status Pipeline(std::span<const Command> commands, std::vector<Reply>* replies);
   Result<Reply> Run(const Command& command);
 
-  // Sends a command without reading the reply (for SUBSCRIBE), and reads one pushed reply.
+  // Sends a command without reading its reply (SUBSCRIBE; a pipeline the caller streams), and
+  // reads one reply.
   Status Send(const Command& command);
   Result<Reply> Receive();
 
@@ -108,6 +109,9 @@ class RedisConnection {
   // master up and writable for a while, moves the connection's user to the new master within
   // about a second. A READONLY reply (the server became a replica) also breaks the connection.
   bool CheckUsable();
+  // Makes the connection unusable (CheckUsable() false): for a pipeline that stopped with a
+  // reply still owed, which must not reach the next caller.
+  void Abandon() { broken_ = true; }
   // Unblocks a thread waiting in Receive() from another thread (used to stop a subscriber).
   void Interrupt();
 

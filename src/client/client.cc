@@ -1,5 +1,7 @@
 #include "taskq/client.h"
 
+#include <algorithm>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -18,78 +20,79 @@ class Client::Impl {
 
   Result<std::vector<EnqueueResult>> EnqueueBulk(std::span<const EnqueueRequest> requests) {
     if (requests.empty()) return std::vector<EnqueueResult>();
-    if (requests.size() > options_.max_bulk) {
-      return Status(StatusCode::kResourceExhausted,
-                    "holds " + std::to_string(requests.size()) + " jobs; the limit is " +
-                        std::to_string(options_.max_bulk),
-                    "jobs");
-    }
-    size_t total_bytes = 0;
-    for (const EnqueueRequest& r : requests) total_bytes += r.data_json.size();
-    if (total_bytes > options_.max_bulk_bytes) {
-      return Status(StatusCode::kResourceExhausted,
-                    "hold " + std::to_string(total_bytes) + " bytes of data; the limit is " +
-                        std::to_string(options_.max_bulk_bytes),
-                    "jobs");
-    }
-    const JobLimits limits{options_.max_data_bytes, options_.max_json_depth};
-    // Validate and encode everything first: a bad job writes nothing at all.
-    std::vector<broker::NewJob> encoded(requests.size());
-    std::vector<std::string> queues(requests.size());
-    std::map<std::string, std::vector<size_t>> by_queue;
-    for (size_t i = 0; i < requests.size(); ++i) {
-      const EnqueueRequest& r = requests[i];
-      // A unique job without a key gets one derived from its type and data, stored in its body.
-      std::optional<EnqueueOptions> derived;
-      if (r.options.unique && r.options.unique->key.empty()) {
-        auto key = DeriveUniqueKey(r.type, r.data_json);
-        if (!key.ok()) return key.status();
-        derived = r.options;
-        derived->unique->key = std::move(*key);
-      }
-      const EnqueueOptions& options = derived ? *derived : r.options;
-      auto body = EncodeJobBody(r.type, r.data_json, options, limits);
-      if (!body.ok()) {
-        if (requests.size() == 1) return body.status();
-        const Status& s = body.status();
-        return Status(s.code(), s.message(), "jobs[" + std::to_string(i) + "]." + s.field());
-      }
-      broker::NewJob& job = encoded[i];
-      job.id = r.options.job_id.empty() ? NewJobId() : r.options.job_id;
-      job.body = std::move(*body);
-      job.priority = r.options.priority;
-      job.delay_ms = r.options.delay.count();
-      job.run_at_ms = r.options.run_at_ms.value_or(-1);
-      job.group = r.options.group;
-      job.unique = options.unique;
-      queues[i] = r.options.queue.empty() ? r.type : r.options.queue;
-      by_queue[queues[i]].push_back(i);
-    }
+    TASKQ_RETURN_IF_ERROR(CheckBulkSize(requests, 0));
+    auto encoded = Encode(requests);
+    if (!encoded.ok()) return encoded.status();
     std::vector<EnqueueResult> results(requests.size());
     std::lock_guard lock(mu_);
-    for (auto& [queue, indexes] : by_queue) {
-      if (!registered_.contains(queue)) {
-        TASKQ_RETURN_IF_ERROR(broker_->RegisterQueue(queue));
-        registered_.insert(queue);
-      }
-      std::vector<broker::NewJob> batch;
-      batch.reserve(indexes.size());
-      for (size_t i : indexes) batch.push_back(std::move(encoded[i]));
+    for (auto& [queue, indexes] : ByQueue(*encoded, 0, requests.size())) {
+      TASKQ_RETURN_IF_ERROR(Register(queue));
+      std::vector<broker::NewJob> batch = TakeJobs(*encoded, indexes);
       auto outcomes = broker_->Enqueue(queue, batch);
       if (!outcomes.ok()) return outcomes.status();
-      for (size_t k = 0; k < indexes.size(); ++k) {
-        EnqueueResult& out = results[indexes[k]];
-        const broker::EnqueueReply& reply = (*outcomes)[k];
-        out.unique_hit = reply.outcome == broker::EnqueueOutcome::kUniqueHeld;
-        out.id = out.unique_hit ? reply.holder_id : std::move(batch[k].id);
-        out.queue = queue;
-        out.created = reply.outcome == broker::EnqueueOutcome::kWaiting ||
-                      reply.outcome == broker::EnqueueOutcome::kDelayed;
-        if (reply.outcome == broker::EnqueueOutcome::kWaiting) out.state = JobState::kWaiting;
-        if (reply.outcome == broker::EnqueueOutcome::kDelayed) out.state = JobState::kDelayed;
-      }
+      FillResults(queue, indexes, batch, *outcomes, results);
     }
     return results;
+  }
+
+  Result<std::vector<EnqueueResult>> EnqueueBatches(std::span<const EnqueueRequest> requests,
+                                                    size_t batch_size) {
+    if (batch_size < 1 || batch_size > options_.max_bulk) {
+      return InvalidArgument("batch_size", "must be in 1.." + std::to_string(options_.max_bulk) +
+                                               " (ClientOptions::max_bulk)");
+    }
+    // Each batch of requests is checked and encoded while Redis runs the one before, then goes as
+    // one broker batch (a part) per queue in it.
+    struct Part {
+      std::string queue;
+      std::vector<size_t> indexes;
+      std::vector<broker::NewJob> jobs;
+    };
+    std::deque<Part> parts;  // deque: a part's jobs stay in place while the broker holds them
+    size_t next_part = 0;    // the next part to hand to the broker
+    size_t finished = 0;     // parts whose replies are in
+    size_t encoded_to = 0;   // requests [0, encoded_to) are in parts
+    std::vector<EnqueueResult> results(requests.size());
+    std::lock_guard lock(mu_);
+    auto next = [&]() -> Result<std::optional<broker::QueueBatch>> {
+      if (next_part == parts.size() && encoded_to < requests.size()) {
+        const size_t begin = encoded_to;
+        const size_t n = std::min(batch_size, requests.size() - begin);
+        auto batch = requests.subspan(begin, n);
+        TASKQ_RETURN_IF_ERROR(CheckBulkSize(batch, begin));
+        auto encoded = Encode(batch, begin);
+        if (!encoded.ok()) return encoded.status();
+        for (auto& [queue, indexes] : ByQueue(*encoded, 0, n)) {
+          TASKQ_RETURN_IF_ERROR(Register(queue));
+          std::vector<broker::NewJob> jobs = TakeJobs(*encoded, indexes);
+          for (size_t& i : indexes) i += begin;
+          parts.push_back({queue, std::move(indexes), std::move(jobs)});
+        }
+        encoded_to = begin + n;
+      }
+      if (next_part == parts.size()) return std::optional<broker::QueueBatch>();
+      const Part& part = parts[next_part++];
+      return std::optional<broker::QueueBatch>(broker::QueueBatch{part.queue, part.jobs});
+    };
+    auto done = [&](std::vector<broker::EnqueueReply>& replies) {
+      Part& part = parts[finished++];
+      FillResults(part.queue, part.indexes, part.jobs, replies, results);
+      part.jobs = {};
+    };
+    Status status = broker_->EnqueueBatches(next, done);
+    if (status.ok()) return results;
+    // The jobs of the batch that failed: the first part whose reply is not in.
+    const size_t failed = finished < parts.size() ? parts[finished].indexes.front() : encoded_to;
+    const size_t begin = failed / batch_size * batch_size;
+    const size_t end = std::min(begin + batch_size, requests.size());
+    return Status(status.code(),
+                  status.message() + " (in jobs " + std::to_string(begin) + ".." +
+                      std::to_string(end - 1) + ", batch " +
+                      std::to_string(begin / batch_size + 1) + " of " +
+                      std::to_string((requests.size() + batch_size - 1) / batch_size) +
+                      "; the batches before it were enqueued, the one after it may have been, "
+                      "none later was sent: each batch is atomic, the call is not)",
+                  status.field().empty() ? "jobs[" + std::to_string(begin) + "]" : status.field());
   }
 
   Result<std::optional<Job>> Get(const std::string& queue, const std::string& id) {
@@ -107,6 +110,112 @@ class Client::Impl {
   }
 
  private:
+  // Every request of a call, encoded: requests[i] is jobs[i], for queue queues[i].
+  struct Encoded {
+    std::vector<broker::NewJob> jobs;
+    std::vector<std::string> queues;
+  };
+
+  // What EnqueueBulk and each batch of EnqueueBatches may hold. `offset` names the jobs in the
+  // error by their place in the whole call.
+  Status CheckBulkSize(std::span<const EnqueueRequest> requests, size_t offset) const {
+    const std::string field = offset == 0 ? "jobs" : "jobs[" + std::to_string(offset) + "]";
+    if (requests.size() > options_.max_bulk) {
+      return Status(StatusCode::kResourceExhausted,
+                    "holds " + std::to_string(requests.size()) + " jobs; the limit is " +
+                        std::to_string(options_.max_bulk),
+                    field);
+    }
+    size_t total_bytes = 0;
+    for (const EnqueueRequest& r : requests) total_bytes += r.data_json.size();
+    if (total_bytes > options_.max_bulk_bytes) {
+      return Status(StatusCode::kResourceExhausted,
+                    "hold " + std::to_string(total_bytes) + " bytes of data; the limit is " +
+                        std::to_string(options_.max_bulk_bytes),
+                    field);
+    }
+    return Status::Ok();
+  }
+
+  // Validates and encodes every request first: a bad job writes nothing at all.
+  // `offset`: the place of requests[0] in the caller's call, for the field an error names.
+  Result<Encoded> Encode(std::span<const EnqueueRequest> requests, size_t offset = 0) const {
+    const JobLimits limits{options_.max_data_bytes, options_.max_json_depth};
+    Encoded out;
+    out.jobs.resize(requests.size());
+    out.queues.resize(requests.size());
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const EnqueueRequest& r = requests[i];
+      // A unique job without a key gets one derived from its type and data, stored in its body.
+      std::optional<EnqueueOptions> derived;
+      if (r.options.unique && r.options.unique->key.empty()) {
+        auto key = DeriveUniqueKey(r.type, r.data_json);
+        if (!key.ok()) return key.status();
+        derived = r.options;
+        derived->unique->key = std::move(*key);
+      }
+      const EnqueueOptions& options = derived ? *derived : r.options;
+      auto body = EncodeJobBody(r.type, r.data_json, options, limits);
+      if (!body.ok()) {
+        if (requests.size() == 1 && offset == 0) return body.status();
+        const Status& s = body.status();
+        return Status(s.code(), s.message(),
+                      "jobs[" + std::to_string(offset + i) + "]." + s.field());
+      }
+      broker::NewJob& job = out.jobs[i];
+      job.id = r.options.job_id.empty() ? NewJobId() : r.options.job_id;
+      job.body = std::move(*body);
+      job.priority = r.options.priority;
+      job.delay_ms = r.options.delay.count();
+      job.run_at_ms = r.options.run_at_ms.value_or(-1);
+      job.group = r.options.group;
+      job.unique = options.unique;
+      out.queues[i] = r.options.queue.empty() ? r.type : r.options.queue;
+    }
+    return out;
+  }
+
+  // The indexes in [begin, end) of each queue's jobs, in order.
+  static std::map<std::string, std::vector<size_t>> ByQueue(const Encoded& encoded, size_t begin,
+                                                            size_t end) {
+    std::map<std::string, std::vector<size_t>> by_queue;
+    for (size_t i = begin; i < end; ++i) by_queue[encoded.queues[i]].push_back(i);
+    return by_queue;
+  }
+
+  static std::vector<broker::NewJob> TakeJobs(Encoded& encoded,
+                                              const std::vector<size_t>& indexes) {
+    std::vector<broker::NewJob> jobs;
+    jobs.reserve(indexes.size());
+    for (size_t i : indexes) jobs.push_back(std::move(encoded.jobs[i]));
+    return jobs;
+  }
+
+  // Adds the queue to the registry (the dashboard's list) once per client. Needs mu_.
+  Status Register(const std::string& queue) {
+    if (registered_.contains(queue)) return Status::Ok();
+    TASKQ_RETURN_IF_ERROR(broker_->RegisterQueue(queue));
+    registered_.insert(queue);
+    return Status::Ok();
+  }
+
+  static void FillResults(const std::string& queue, const std::vector<size_t>& indexes,
+                          std::vector<broker::NewJob>& jobs,
+                          const std::vector<broker::EnqueueReply>& replies,
+                          std::vector<EnqueueResult>& results) {
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      EnqueueResult& out = results[indexes[k]];
+      const broker::EnqueueReply& reply = replies[k];
+      out.unique_hit = reply.outcome == broker::EnqueueOutcome::kUniqueHeld;
+      out.id = out.unique_hit ? reply.holder_id : std::move(jobs[k].id);
+      out.queue = queue;
+      out.created = reply.outcome == broker::EnqueueOutcome::kWaiting ||
+                    reply.outcome == broker::EnqueueOutcome::kDelayed;
+      if (reply.outcome == broker::EnqueueOutcome::kWaiting) out.state = JobState::kWaiting;
+      if (reply.outcome == broker::EnqueueOutcome::kDelayed) out.state = JobState::kDelayed;
+    }
+  }
+
   const ClientOptions options_;
   std::mutex mu_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by mu_
@@ -135,6 +244,11 @@ Result<EnqueueResult> Client::Enqueue(const EnqueueRequest& request) {
 
 Result<std::vector<EnqueueResult>> Client::EnqueueBulk(std::span<const EnqueueRequest> requests) {
   return impl_->EnqueueBulk(requests);
+}
+
+Result<std::vector<EnqueueResult>> Client::EnqueueBatches(std::span<const EnqueueRequest> requests,
+                                                          size_t batch_size) {
+  return impl_->EnqueueBatches(requests, batch_size);
 }
 
 Result<std::optional<Job>> Client::Get(const std::string& queue, const std::string& id) {

@@ -250,6 +250,86 @@ TEST_F(ClientTest, BulkAcrossQueuesReturnsResultsInRequestOrder) {
   EXPECT_EQ(*queues, (std::vector<std::string>{"a", "b"}));
 }
 
+// EnqueueBatches streams batches (two in flight): every job lands once, in request order within
+// its queue, and the results line up with the requests across batches and queues.
+TEST_F(ClientTest, BatchesEnqueueEveryJobInOrderAcrossQueues) {
+  std::vector<EnqueueRequest> requests;
+  for (int i = 0; i < 2500; ++i) {
+    EnqueueRequest r{i % 5 == 0 ? "b" : "a", R"({"n":)" + std::to_string(i) + "}", {}};
+    if (i == 2499) r.options.delay = milliseconds(60000);
+    requests.push_back(std::move(r));
+  }
+  requests[1201].options.job_id = "fixed";
+  requests[2101].options.job_id = "fixed";  // in a later batch: it existed by then
+  auto results = client_->EnqueueBatches(requests, 1000);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), requests.size());
+  EXPECT_TRUE((*results)[1201].created);
+  EXPECT_FALSE((*results)[2101].created);
+  EXPECT_EQ((*results)[2101].id, "fixed");
+  EXPECT_EQ((*results)[2499].state, JobState::kDelayed);
+  EXPECT_EQ((*results)[5].queue, "b");
+  // 2000 requests for a: one repeats an id, one is delayed.
+  EXPECT_EQ(inspector_->Counts("a")->waiting, 1998);
+  EXPECT_EQ(inspector_->Counts("a")->delayed, 1);
+  EXPECT_EQ(inspector_->Counts("b")->waiting, 500);
+  // The wait list of a holds the results' ids in request order.
+  auto wait = server_->Run({"LRANGE", "taskq:{a}:wait", "0", "-1"});
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].type == "a" && i != 2101 && i != 2499) expected.push_back((*results)[i].id);
+  }
+  ASSERT_EQ(wait.view().size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(wait.view()[i].str(), expected[i]) << i;
+
+  auto bad_size = client_->EnqueueBatches(requests, kMaxBulkJobs + 1);
+  EXPECT_EQ(bad_size.status().field(), "batch_size");
+}
+
+// A bad job stops the call at its batch: the batches before it are in, nothing from its batch or
+// later was sent, and the error names the job by its place in the whole call.
+TEST_F(ClientTest, BatchesStopAtTheBatchWithABadJob) {
+  std::vector<EnqueueRequest> requests(3000, EnqueueRequest{"t", "{}", {}});
+  requests[1500].data_json = "{oops";
+  auto result = client_->EnqueueBatches(requests, 1000);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().field(), "jobs[1500].data");
+  EXPECT_NE(result.status().message().find("jobs 1000..1999"), std::string::npos)
+      << result.status().message();
+  EXPECT_EQ(inspector_->Counts("t")->waiting, 1000);
+}
+
+// Redis refuses a batch (its queue's wait key holds a string): the batch before it is in, the one
+// after it was already sent (two are in flight) and ran, the last was never sent. The client
+// then works on: the reply owed for the batch in flight must not answer its next call.
+TEST_F(ClientTest, BatchesStopWhereRedisRefusesOneAndTheClientWorksOn) {
+  server_->Run({"SET", "taskq:{broken}:wait", "not a list"});
+  std::vector<EnqueueRequest> requests;
+  for (const char* queue : {"a", "broken", "a", "a"}) {
+    for (int i = 0; i < 100; ++i) requests.push_back({queue, "{}", {}});
+  }
+  auto result = client_->EnqueueBatches(requests, 100);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("WRONGTYPE"), std::string::npos)
+      << result.status().message();
+  EXPECT_NE(result.status().message().find("jobs 100..199"), std::string::npos);
+  EXPECT_EQ(result.status().field(), "jobs[100]");
+  EXPECT_EQ(inspector_->Counts("a")->waiting, 200);  // batches 1 and 3
+
+  for (const char* queue : {"a", "c"}) {
+    auto created = client_->Enqueue({queue, "{}", {.job_id = "after"}});
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    EXPECT_TRUE(created->created) << queue;
+    auto again = client_->Enqueue({queue, "{}", {.job_id = "after"}});
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_FALSE(again->created) << queue;
+    auto job = client_->Get(queue, "after");
+    ASSERT_TRUE(job.ok() && job->has_value()) << queue;
+    EXPECT_EQ((*job)->id, "after");
+  }
+  EXPECT_EQ(inspector_->Counts("a")->waiting, 201);
+}
+
 TEST_F(ClientTest, GetReportsMissingJobsAndCancelRemovesWaitingOnes) {
   auto missing = client_->Get("q", "nope");
   ASSERT_TRUE(missing.ok());
