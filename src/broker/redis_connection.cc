@@ -169,6 +169,8 @@ Status RedisConnection::TransportError(const char* what) {
 }
 
 Status RedisConnection::Append(const Command& command) {
+  // Two appends: should the second fail, TransportError marks the connection broken, so the
+  // header alone is never sent.
   const std::string header = command.Header();
   if (redisAppendFormattedCommand(context_, header.data(), header.size()) != REDIS_OK ||
       redisAppendFormattedCommand(context_, command.arguments().data(),

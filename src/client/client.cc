@@ -21,7 +21,7 @@ class Client::Impl {
   Result<std::vector<EnqueueResult>> EnqueueBulk(std::span<const EnqueueRequest> requests) {
     if (requests.empty()) return std::vector<EnqueueResult>();
     TASKQ_RETURN_IF_ERROR(CheckBulkSize(requests, 0));
-    auto encoded = Encode(requests);
+    auto encoded = Encode(requests, 0, /*name_by_index=*/requests.size() > 1);
     if (!encoded.ok()) return encoded.status();
     std::vector<EnqueueResult> results(requests.size());
     std::lock_guard lock(mu_);
@@ -54,16 +54,23 @@ class Client::Impl {
     size_t encoded_to = 0;   // requests [0, encoded_to) are in parts
     std::vector<EnqueueResult> results(requests.size());
     std::lock_guard lock(mu_);
+    // Every queue goes into the registry before the first batch: registering one while a batch is
+    // in flight would read that batch's reply. (A bad name fails in its batch's Encode.)
+    std::set<std::string> queues;
+    for (const EnqueueRequest& r : requests) {
+      const std::string& queue = r.options.queue.empty() ? r.type : r.options.queue;
+      if (!registered_.contains(queue) && ValidateName("queue", queue).ok()) queues.insert(queue);
+    }
+    for (const std::string& queue : queues) TASKQ_RETURN_IF_ERROR(Register(queue));
     auto next = [&]() -> Result<std::optional<broker::QueueBatch>> {
       if (next_part == parts.size() && encoded_to < requests.size()) {
         const size_t begin = encoded_to;
         const size_t n = std::min(batch_size, requests.size() - begin);
         auto batch = requests.subspan(begin, n);
         TASKQ_RETURN_IF_ERROR(CheckBulkSize(batch, begin));
-        auto encoded = Encode(batch, begin);
+        auto encoded = Encode(batch, begin, /*name_by_index=*/true);
         if (!encoded.ok()) return encoded.status();
         for (auto& [queue, indexes] : ByQueue(*encoded, 0, n)) {
-          TASKQ_RETURN_IF_ERROR(Register(queue));
           std::vector<broker::NewJob> jobs = TakeJobs(*encoded, indexes);
           for (size_t& i : indexes) i += begin;
           parts.push_back({queue, std::move(indexes), std::move(jobs)});
@@ -81,6 +88,13 @@ class Client::Impl {
     };
     Status status = broker_->EnqueueBatches(next, done);
     if (status.ok()) return results;
+    if (finished == parts.size() && encoded_to == requests.size()) {
+      // Every batch is in; what failed came after (the replicas' WAIT).
+      return Status(status.code(),
+                    "all " + std::to_string(requests.size()) +
+                        " jobs were written on the master, but: " + status.message(),
+                    status.field());
+    }
     // The jobs of the batch that failed: the first part whose reply is not in.
     const size_t failed = finished < parts.size() ? parts[finished].indexes.front() : encoded_to;
     const size_t begin = failed / batch_size * batch_size;
@@ -138,8 +152,10 @@ class Client::Impl {
   }
 
   // Validates and encodes every request first: a bad job writes nothing at all.
-  // `offset`: the place of requests[0] in the caller's call, for the field an error names.
-  Result<Encoded> Encode(std::span<const EnqueueRequest> requests, size_t offset = 0) const {
+  // An error names the field as is for a lone job, else as "jobs[i].field", i counted from
+  // `offset` (the place of requests[0] in the caller's call).
+  Result<Encoded> Encode(std::span<const EnqueueRequest> requests, size_t offset,
+                         bool name_by_index) const {
     const JobLimits limits{options_.max_data_bytes, options_.max_json_depth};
     Encoded out;
     out.jobs.resize(requests.size());
@@ -157,7 +173,7 @@ class Client::Impl {
       const EnqueueOptions& options = derived ? *derived : r.options;
       auto body = EncodeJobBody(r.type, r.data_json, options, limits);
       if (!body.ok()) {
-        if (requests.size() == 1 && offset == 0) return body.status();
+        if (!name_by_index) return body.status();
         const Status& s = body.status();
         return Status(s.code(), s.message(),
                       "jobs[" + std::to_string(offset + i) + "]." + s.field());

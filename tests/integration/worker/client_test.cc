@@ -286,6 +286,25 @@ TEST_F(ClientTest, BatchesEnqueueEveryJobInOrderAcrossQueues) {
   EXPECT_EQ(bad_size.status().field(), "batch_size");
 }
 
+// Regression: a queue first met in a late batch was registered (SADD) on the connection while a
+// batch was in flight, and read that batch's reply.
+TEST_F(ClientTest, BatchesWithAQueueFirstMetInALateBatch) {
+  std::vector<EnqueueRequest> requests;
+  for (const char* queue : {"a", "a", "b", "c"}) {
+    for (int i = 0; i < 100; ++i) requests.push_back({queue, "{}", {}});
+  }
+  auto results = client_->EnqueueBatches(requests, 100);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  for (const char* queue : {"b", "c"}) EXPECT_EQ(inspector_->Counts(queue)->waiting, 100);
+  EXPECT_EQ(inspector_->Counts("a")->waiting, 200);
+  auto queues = inspector_->Queues();
+  ASSERT_TRUE(queues.ok());
+  EXPECT_EQ(*queues, (std::vector<std::string>{"a", "b", "c"}));
+  auto none = client_->EnqueueBatches({}, 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 // A bad job stops the call at its batch: the batches before it are in, nothing from its batch or
 // later was sent, and the error names the job by its place in the whole call.
 TEST_F(ClientTest, BatchesStopAtTheBatchWithABadJob) {
