@@ -301,10 +301,12 @@ Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options);
 class WakeSubscription {
  public:
   virtual ~WakeSubscription() = default;
-  // Returns the queue that was woken; kUnavailable when the connection dropped (the caller
-  // re-subscribes and should assume it missed wakes), kCancelled-like kDeadlineExceeded after Stop.
-  virtual Result<std::string> Next() = 0;
-  virtual void Stop() = 0;
+  // Waits until a wake arrives, `interrupt_fd` (an eventfd) is signalled, or the timeout passes,
+  // and returns the queues woken (none: interrupted or timed out; a signal is consumed).
+  // kUnavailable when the connection dropped: the caller subscribes again and should assume it
+  // missed wakes. For one thread at a time.
+  virtual Result<std::vector<std::string>> Wait(int interrupt_fd,
+                                                std::chrono::milliseconds timeout) = 0;
 };
 
 Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& options,

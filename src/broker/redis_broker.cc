@@ -1,8 +1,12 @@
 // Broker on Redis: every method is one round trip; each transition runs one script.
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <cerrno>
 #include <charconv>
 #include <functional>
 #include <limits>
@@ -1195,30 +1199,44 @@ class RedisWakeSubscription final : public WakeSubscription {
                         std::unordered_map<std::string, std::string> channel_to_queue)
       : connection_(std::move(connection)), channel_to_queue_(std::move(channel_to_queue)) {}
 
-  Result<std::string> Next() override {
+  Result<std::vector<std::string>> Wait(int interrupt_fd,
+                                        std::chrono::milliseconds timeout) override {
+    std::vector<std::string> woken;
+    // Messages hiredis has read already do not make the socket readable: take them first.
+    TASKQ_RETURN_IF_ERROR(TakeReady(&woken));
+    if (!woken.empty()) return woken;
+    pollfd fds[2] = {{connection_->fd(), POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
+    const auto ms = std::clamp<int64_t>(timeout.count(), 0, std::numeric_limits<int>::max());
+    if (::poll(fds, 2, static_cast<int>(ms)) < 0 && errno != EINTR) {
+      return Unavailable("wake subscription: poll failed");
+    }
+    if (fds[1].revents & POLLIN) {
+      uint64_t signals = 0;
+      if (::read(interrupt_fd, &signals, sizeof(signals)) < 0) {
+        // EAGAIN: another reader took it; nothing is lost either way
+      }
+    }
+    if (fds[0].revents != 0) TASKQ_RETURN_IF_ERROR(TakeReady(&woken));
+    return woken;
+  }
+
+ private:
+  Status TakeReady(std::vector<std::string>* woken) {
     while (true) {
-      if (stopped_.load()) return Status(StatusCode::kDeadlineExceeded, "stopped");
-      auto reply = connection_->Receive();
-      if (stopped_.load()) return Status(StatusCode::kDeadlineExceeded, "stopped");
+      auto reply = connection_->ReceiveIfReady();
       if (!reply.ok()) return reply.status();
-      ReplyView v = reply->view();
+      if (!*reply) return Status::Ok();
+      ReplyView v = (*reply)->view();
       if (v.size() == 3 && v[0].str() == "message") {
         auto it = channel_to_queue_.find(std::string(v[1].str()));
-        if (it != channel_to_queue_.end()) return it->second;
+        if (it != channel_to_queue_.end()) woken->push_back(it->second);
       }
       // subscribe confirmations and unknown channels are skipped
     }
   }
 
-  void Stop() override {
-    stopped_.store(true);
-    connection_->Interrupt();
-  }
-
- private:
   std::unique_ptr<RedisConnection> connection_;
   const std::unordered_map<std::string, std::string> channel_to_queue_;
-  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "broker/redis_connection.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -224,6 +225,24 @@ Result<Reply> RedisConnection::Receive() {
   if (reply.view().is_error() && reply.view().str().starts_with("READONLY")) broken_ = true;
   return reply;
 }
+
+Result<std::optional<Reply>> RedisConnection::ReceiveIfReady() {
+  if (broken_) return Unavailable("Redis connection is broken");
+  void* raw = nullptr;
+  if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) return TransportError("read failed");
+  if (raw == nullptr) {
+    pollfd readable{context_->fd, POLLIN, 0};
+    if (::poll(&readable, 1, 0) <= 0) return std::optional<Reply>();
+    if (redisBufferRead(context_) != REDIS_OK ||
+        redisGetReplyFromReader(context_, &raw) != REDIS_OK) {
+      return TransportError("read failed");
+    }
+    if (raw == nullptr) return std::optional<Reply>();  // part of a reply so far
+  }
+  return std::optional<Reply>(Reply(static_cast<redisReply*>(raw)));
+}
+
+int RedisConnection::fd() const { return context_->fd; }
 
 void RedisConnection::SetReadTimeout(std::chrono::milliseconds timeout) {
   redisSetTimeout(context_, ToTimeval(timeout));

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -99,6 +100,10 @@ class RedisConnection {
   // reads one reply.
   Status Send(const Command& command);
   Result<Reply> Receive();
+  // A reply already read or readable now, without blocking (nullopt: none yet); for a caller
+  // that waits for the socket (fd()) with poll().
+  Result<std::optional<Reply>> ReceiveIfReady();
+  int fd() const;
 
   // 0 = wait for ever (a subscriber idles for long; TCP keep-alive still notices a dead peer).
   void SetReadTimeout(std::chrono::milliseconds timeout);

@@ -1,6 +1,8 @@
 #include "worker/processor.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <functional>
@@ -90,9 +92,66 @@ class RunningJob final : public JobContext {
 
 Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> broker,
                      const HandlerRegistry& handlers, ThreadPool& pool)
-    : options_(std::move(options)), handlers_(handlers), pool_(pool), broker_(std::move(broker)) {}
+    : options_(std::move(options)),
+      handlers_(handlers),
+      pool_(pool),
+      broker_(std::move(broker)),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
-Processor::~Processor() { Shutdown(); }
+Processor::~Processor() {
+  Shutdown();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void Processor::NotifyLoop() {
+  changed_.notify_all();
+  if (waiting_on_redis_.load()) {
+    const uint64_t one = 1;
+    if (::write(wake_fd_, &one, sizeof(one)) < 0) {
+      // EAGAIN: the counter is full, so the loop is signalled already
+    }
+  }
+}
+
+void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point until) {
+  if (!subscription_ && options_.subscribe && wake_fd_ >= 0 && Clock::now() >= subscribe_after_) {
+    lock.unlock();
+    auto subscribed = options_.subscribe();
+    lock.lock();
+    if (subscribed.ok()) {
+      subscription_ = std::move(*subscribed);
+      subscribe_pause_ = milliseconds(100);
+      wake_ = true;  // anything published before the subscription took effect
+      return;
+    }
+    spdlog::warn("queue {}: wake subscription: {}; retrying in {} ms", options_.queue,
+                 subscribed.status().ToString(), subscribe_pause_.count());
+    subscribe_after_ = Clock::now() + subscribe_pause_;
+    subscribe_pause_ = std::min(subscribe_pause_ * 2, milliseconds(2000));
+  }
+  if (!subscription_) {
+    changed_.wait_until(lock, options_.subscribe ? std::min(until, subscribe_after_) : until);
+    return;
+  }
+  // Set with mu_ held, in the same hold as the loop's last look at its state: a change made
+  // after that look finds it set and signals wake_fd_.
+  waiting_on_redis_.store(true);
+  lock.unlock();
+  // Rounded up: a wait rounded down to 0 ms would spin until `until`.
+  const auto timeout =
+      std::chrono::ceil<milliseconds>(std::max(until - Clock::now(), Clock::duration::zero()));
+  auto woken = subscription_->Wait(wake_fd_, timeout);
+  lock.lock();
+  waiting_on_redis_.store(false);
+  if (!woken.ok()) {
+    spdlog::warn("queue {}: wake subscription lost ({}); subscribing again", options_.queue,
+                 woken.status().ToString());
+    subscription_.reset();
+    wake_ = true;  // wakes may have been missed meanwhile
+  } else if (!woken->empty()) {
+    wake_ = true;
+  }
+}
 
 void Processor::Start() {
   loop_ = std::thread([this] { Loop(); });
@@ -103,7 +162,7 @@ void Processor::Wake() {
     std::lock_guard lock(mu_);
     wake_ = true;
   }
-  changed_.notify_all();
+  NotifyLoop();
 }
 
 void Processor::StopClaiming() {
@@ -111,7 +170,7 @@ void Processor::StopClaiming() {
     std::lock_guard lock(mu_);
     claiming_ = false;
   }
-  changed_.notify_all();
+  NotifyLoop();
 }
 
 bool Processor::WaitIdle(Clock::time_point deadline) {
@@ -140,7 +199,7 @@ void Processor::Shutdown() {
     claiming_ = false;
     exit_ = true;
   }
-  changed_.notify_all();
+  NotifyLoop();
   loop_.join();
   // The loop has ended: this thread is now the broker's only user.
   broker::FlushRequest last;
@@ -213,7 +272,7 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
       }
     }
   }
-  changed_.notify_all();
+  NotifyLoop();
 }
 
 bool Processor::OutboxEmpty() const {
@@ -401,7 +460,7 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
       }
     }
   }
-  changed_.notify_all();
+  NotifyLoop();
 }
 
 void Processor::Loop() {
@@ -438,10 +497,21 @@ void Processor::Loop() {
     if (OutboxEmpty() && claim == 0 && !heartbeat && !recover) {
       Clock::time_point until = std::min({next_heartbeat, next_recover, next_poll, next_due});
       for (const auto& [id, job] : running_) until = std::min(until, job->deadline());
-      changed_.wait_until(lock, until);
+      Sleep(lock, until);
       continue;
     }
 
+    if (subscription_) {
+      // Wakes that came while busy: read now, so that they do not pile up in Redis (which drops
+      // a subscriber that lags too far behind).
+      auto woken = subscription_->Wait(wake_fd_, milliseconds(0));
+      if (!woken.ok()) {
+        subscription_.reset();
+        wake_ = true;
+      } else if (!woken->empty()) {
+        wake_ = true;
+      }
+    }
     broker::FlushRequest request = TakeOutbox();
     request.claim = claim;
     if (heartbeat) request.extend = HeldLeases();

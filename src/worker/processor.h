@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,9 @@ struct ProcessorOptions {
   std::chrono::milliseconds idle_poll{5000};
   int32_t max_errors_kept = 10;
   int32_t max_log_lines = 100;
+  // Opens the queue's wake subscription, on which the idle loop waits itself, so a wake reaches
+  // it without passing through another thread. Empty: the loop polls every idle_poll only.
+  std::function<Result<std::unique_ptr<broker::WakeSubscription>>()> subscribe;
 };
 
 class RunningJob;
@@ -72,6 +76,11 @@ class Processor {
 
  private:
   void Loop();
+  // The idle loop's wait, with mu_ released, until `until`, a notification (NotifyLoop), or a
+  // wake from Redis (then wake_ is set). Opens the subscription first if there is none.
+  void Sleep(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point until);
+  // Tells the loop something changed (changed_, and wake_fd_ while it waits on Redis).
+  void NotifyLoop();
   // Registers the job as running and hands it to a handler thread; an inline job is returned for
   // the loop to run once it has released mu_.
   // now_ms: Redis time of the claim.
@@ -100,6 +109,14 @@ class Processor {
   // Only the loop thread (and Shutdown, after the loop has ended) uses the broker.
   std::unique_ptr<broker::Broker> broker_;
   std::thread loop_;
+
+  // The loop thread's only.
+  std::unique_ptr<broker::WakeSubscription> subscription_;
+  std::chrono::steady_clock::time_point subscribe_after_{};
+  std::chrono::milliseconds subscribe_pause_{100};
+  // An eventfd: NotifyLoop signals it while the loop waits in the subscription's poll.
+  const int wake_fd_;
+  std::atomic<bool> waiting_on_redis_{false};
 
   mutable std::mutex mu_;
   std::condition_variable changed_;  // anything the loop or WaitIdle waits for

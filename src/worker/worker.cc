@@ -14,7 +14,6 @@
 #include "worker/heartbeat.h"
 #include "worker/processor.h"
 #include "worker/thread_pool.h"
-#include "worker/wake_listener.h"
 
 namespace taskq {
 
@@ -86,7 +85,6 @@ class Worker::Impl {
       threads += q.concurrency;
     }
     pool_ = std::make_unique<worker::ThreadPool>(threads);
-    std::vector<worker::Processor*> processors;
     for (const auto& q : options_.queues) {
       auto broker = broker::OpenBroker(broker_options);
       if (!broker.ok()) return broker.status();
@@ -100,13 +98,13 @@ class Worker::Impl {
       p.idle_poll = options_.idle_poll;
       p.max_errors_kept = options_.max_errors_kept;
       p.max_log_lines = options_.max_log_lines;
+      p.subscribe = [broker_options, queue = q.queue] {
+        return broker::SubscribeWake(broker_options, std::span<const std::string>(&queue, 1));
+      };
       processors_.push_back(
           std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
-      processors.push_back(processors_.back().get());
     }
     for (auto& p : processors_) p->Start();
-    listener_ = std::make_unique<worker::WakeListener>(broker_options, processors);
-    listener_->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
         worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*check),
         [this, base = Describe()] {
@@ -142,7 +140,6 @@ class Worker::Impl {
       stuck_ += p->running();
       p->Shutdown();
     }
-    listener_->Stop();
     // The heartbeat goes after the queue loops (the worker stays listed while it drains) and
     // before final_stats_ is written: its thread reads stats() until it is joined.
     heartbeat_->Stop();
@@ -192,7 +189,6 @@ class Worker::Impl {
   // Declared after the processors, so destroyed before them: its threads are joined while the
   // processors that running handlers report to still exist.
   std::unique_ptr<worker::ThreadPool> pool_;
-  std::unique_ptr<worker::WakeListener> listener_;
   std::unique_ptr<worker::Heartbeat> heartbeat_;
   bool started_ = false;
   bool running_ = false;

@@ -54,6 +54,47 @@ TEST_F(WorkerTest, DelayedJobStartsNoEarlierThanDueAndWithin100Ms) {
   EXPECT_LE(started_ms.load(), due + 100);
 }
 
+// An idle queue loop waits on its own wake subscription: a job enqueued to any of the worker's
+// queues starts at once, long before the idle poll, also after Redis dropped the subscriptions
+// (the loop subscribes again and looks for work it may have missed).
+TEST_F(WorkerTest, IdleQueuesStartNewJobsAtOnceAlsoAfterTheSubscriptionDropped) {
+  std::mutex mu;
+  std::vector<int64_t> waits_ms;  // start minus enqueue, Redis ms
+  WorkerOptions options = Options("q=2,other=2");
+  options.idle_poll = std::chrono::seconds(60);
+  options.lease = std::chrono::seconds(30);  // heartbeats (lease / 3) must not wake it either
+  Worker worker(options);
+  worker.Register("t", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    waits_ms.push_back(RedisNowMs() - std::stoll(job.data_json().substr(5)));
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  auto enqueue_and_wait = [&](const std::string& queue) {
+    std::this_thread::sleep_for(milliseconds(300));  // idle and waiting
+    EnqueueOptions o;
+    o.queue = queue;
+    const std::string id = Enqueue("{\"t\":" + std::to_string(RedisNowMs()) + "}", o);
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          auto job = client_->Get(queue, id);
+          return job.ok() && job->has_value() && (*job)->state == JobState::kCompleted;
+        },
+        std::chrono::seconds(5)));
+  };
+  enqueue_and_wait("q");
+  enqueue_and_wait("other");
+  auto killed = server_->Run({"CLIENT", "KILL", "TYPE", "pubsub"});
+  EXPECT_EQ(killed.view().integer(), 2);  // one subscription per queue loop
+  enqueue_and_wait("q");                  // found by the look after subscribing again, or woken
+  enqueue_and_wait("q");                  // woken through the new subscription
+  enqueue_and_wait("other");
+  worker.Stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(waits_ms.size(), 5u);
+  for (int64_t wait : waits_ms) EXPECT_LT(wait, 1000);  // the idle poll is 60 s
+}
+
 TEST_F(WorkerTest, RetriesFollowTheBackoffPolicyThenTheJobIsDead) {
   std::mutex mu;
   std::vector<int64_t> starts;
