@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <random>
 
@@ -96,7 +98,12 @@ Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> b
       handlers_(handlers),
       pool_(pool),
       broker_(std::move(broker)),
-      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (wake_fd_ < 0) {
+    spdlog::warn("queue {}: no eventfd ({}); the idle loop polls every {} ms for new work",
+                 options_.queue, std::strerror(errno), options_.idle_poll.count());
+  }
+}
 
 Processor::~Processor() {
   Shutdown();
@@ -126,11 +133,12 @@ void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point unti
     }
     spdlog::warn("queue {}: wake subscription: {}; retrying in {} ms", options_.queue,
                  subscribed.status().ToString(), subscribe_pause_.count());
-    subscribe_after_ = Clock::now() + subscribe_pause_;
-    subscribe_pause_ = std::min(subscribe_pause_ * 2, milliseconds(2000));
+    SubscribeLater();
+    return;  // mu_ was released: the loop looks at its state again before it waits
   }
   if (!subscription_) {
-    changed_.wait_until(lock, options_.subscribe ? std::min(until, subscribe_after_) : until);
+    const bool will_subscribe = options_.subscribe && wake_fd_ >= 0;
+    changed_.wait_until(lock, will_subscribe ? std::min(until, subscribe_after_) : until);
     return;
   }
   // Set with mu_ held, in the same hold as the loop's last look at its state: a change made
@@ -143,11 +151,22 @@ void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point unti
   auto woken = subscription_->Wait(wake_fd_, timeout);
   lock.lock();
   waiting_on_redis_.store(false);
+  TakeWakes(woken);
+}
+
+void Processor::SubscribeLater() {
+  subscribe_after_ = Clock::now() + subscribe_pause_;
+  subscribe_pause_ = std::min(subscribe_pause_ * 2, milliseconds(2000));
+}
+
+void Processor::TakeWakes(const Result<std::vector<std::string>>& woken) {
   if (!woken.ok()) {
     spdlog::warn("queue {}: wake subscription lost ({}); subscribing again", options_.queue,
                  woken.status().ToString());
     subscription_.reset();
-    wake_ = true;  // wakes may have been missed meanwhile
+    SubscribeLater();  // not at once: a subscription that drops at once would be re-opened in a
+                       // loop
+    wake_ = true;      // wakes may have been missed meanwhile
   } else if (!woken->empty()) {
     wake_ = true;
   }
@@ -155,14 +174,6 @@ void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point unti
 
 void Processor::Start() {
   loop_ = std::thread([this] { Loop(); });
-}
-
-void Processor::Wake() {
-  {
-    std::lock_guard lock(mu_);
-    wake_ = true;
-  }
-  NotifyLoop();
 }
 
 void Processor::StopClaiming() {
@@ -501,22 +512,15 @@ void Processor::Loop() {
       continue;
     }
 
-    if (subscription_) {
-      // Wakes that came while busy: read now, so that they do not pile up in Redis (which drops
-      // a subscriber that lags too far behind).
-      auto woken = subscription_->Wait(wake_fd_, milliseconds(0));
-      if (!woken.ok()) {
-        subscription_.reset();
-        wake_ = true;
-      } else if (!woken->empty()) {
-        wake_ = true;
-      }
-    }
     broker::FlushRequest request = TakeOutbox();
     request.claim = claim;
     if (heartbeat) request.extend = HeldLeases();
     flush_in_flight_ = true;
     lock.unlock();
+    // Wakes that came while busy: read now (mu_ released), so that they do not pile up in Redis,
+    // which drops a subscriber that lags too far behind.
+    std::optional<Result<std::vector<std::string>>> woken_while_busy;
+    if (subscription_) woken_while_busy = subscription_->Wait(wake_fd_, milliseconds(0));
 
     auto result = broker_->Flush(options_.queue, request);
     // Recovery runs after this worker's own results and lease renewals have gone out: after an
@@ -532,6 +536,7 @@ void Processor::Loop() {
     }
 
     lock.lock();
+    if (woken_while_busy) TakeWakes(*woken_while_busy);
     flush_in_flight_ = false;
     ++stats_.round_trips;
     if (!result.ok()) {

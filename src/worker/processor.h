@@ -52,8 +52,6 @@ class Processor {
   const std::string& queue() const { return options_.queue; }
 
   void Start();
-  // New work may be waiting (pub/sub wake, or a missed one): claim at the next iteration.
-  void Wake();
   // Claims nothing more; running jobs go on.
   void StopClaiming();
   // Waits until no job runs and every result was sent, or the deadline passes. True if idle.
@@ -81,6 +79,10 @@ class Processor {
   void Sleep(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point until);
   // Tells the loop something changed (changed_, and wake_fd_ while it waits on Redis).
   void NotifyLoop();
+  // The next subscribe attempt waits (backoff). Loop thread.
+  void SubscribeLater();
+  // Sets wake_ for wakes received, or drops a lost subscription (then wake_ too). mu_ held.
+  void TakeWakes(const Result<std::vector<std::string>>& woken);
   // Registers the job as running and hands it to a handler thread; an inline job is returned for
   // the loop to run once it has released mu_.
   // now_ms: Redis time of the claim.
