@@ -1,7 +1,6 @@
 #include "broker/redis_connection.h"
 
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <charconv>
@@ -191,12 +190,16 @@ Status RedisConnection::Pipeline(std::span<const Command> commands, std::vector<
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
       return TransportError("read failed");
     }
-    replies->emplace_back(static_cast<redisReply*>(raw));
-    // The server became a replica (a failover demoted it): re-open, which finds the master.
-    ReplyView v = replies->back().view();
-    if (v.is_error() && v.str().starts_with("READONLY")) broken_ = true;
+    replies->push_back(TakeReply(raw));
   }
   return Status::Ok();
+}
+
+Reply RedisConnection::TakeReply(void* raw) {
+  Reply reply(static_cast<redisReply*>(raw));
+  // The server became a replica (a failover demoted it): re-open, which finds the master.
+  if (reply.view().is_error() && reply.view().str().starts_with("READONLY")) broken_ = true;
+  return reply;
 }
 
 Result<Reply> RedisConnection::Run(const Command& command) {
@@ -221,9 +224,7 @@ Result<Reply> RedisConnection::Receive() {
   if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
     return TransportError("read failed");
   }
-  Reply reply(static_cast<redisReply*>(raw));
-  if (reply.view().is_error() && reply.view().str().starts_with("READONLY")) broken_ = true;
-  return reply;
+  return TakeReply(raw);
 }
 
 Result<std::optional<Reply>> RedisConnection::ReceiveIfReady() {
@@ -239,7 +240,7 @@ Result<std::optional<Reply>> RedisConnection::ReceiveIfReady() {
     }
     if (raw == nullptr) return std::optional<Reply>();  // part of a reply so far
   }
-  return std::optional<Reply>(Reply(static_cast<redisReply*>(raw)));
+  return std::optional<Reply>(TakeReply(raw));
 }
 
 int RedisConnection::fd() const { return context_->fd; }
@@ -247,7 +248,5 @@ int RedisConnection::fd() const { return context_->fd; }
 void RedisConnection::SetReadTimeout(std::chrono::milliseconds timeout) {
   redisSetTimeout(context_, ToTimeval(timeout));
 }
-
-void RedisConnection::Interrupt() { ::shutdown(context_->fd, SHUT_RDWR); }
 
 }  // namespace taskq::broker

@@ -117,8 +117,6 @@ class RedisConnection {
   // Makes the connection unusable (CheckUsable() false): for a pipeline that stopped with a
   // reply still owed, which must not reach the next caller.
   void Abandon() { broken_ = true; }
-  // Unblocks a thread waiting in Receive() from another thread (used to stop a subscriber).
-  void Interrupt();
 
  private:
   // Where a Sentinel endpoint's connection went, and when to ask the sentinels again.
@@ -133,6 +131,8 @@ class RedisConnection {
   static Result<std::unique_ptr<RedisConnection>> OpenAt(const RedisEndpoint& target,
                                                          bool expect_master);
   Status Append(const Command& command);
+  // Wraps a reply hiredis read; a READONLY error breaks the connection.
+  Reply TakeReply(void* raw);
   Status TransportError(const char* what);
 
   redisContext* context_;

@@ -25,7 +25,7 @@ class Client::Impl {
     if (!encoded.ok()) return encoded.status();
     std::vector<EnqueueResult> results(requests.size());
     std::lock_guard lock(mu_);
-    for (auto& [queue, indexes] : ByQueue(*encoded, 0, requests.size())) {
+    for (auto& [queue, indexes] : ByQueue(requests)) {
       TASKQ_RETURN_IF_ERROR(Register(queue));
       std::vector<broker::NewJob> batch = TakeJobs(*encoded, indexes);
       auto outcomes = broker_->Enqueue(queue, batch);
@@ -58,7 +58,7 @@ class Client::Impl {
     // in flight would read that batch's reply. (A bad name fails in its batch's Encode.)
     std::set<std::string> queues;
     for (const EnqueueRequest& r : requests) {
-      const std::string& queue = r.options.queue.empty() ? r.type : r.options.queue;
+      const std::string& queue = QueueOf(r);
       if (!registered_.contains(queue) && ValidateName("queue", queue).ok()) queues.insert(queue);
     }
     for (const std::string& queue : queues) TASKQ_RETURN_IF_ERROR(Register(queue));
@@ -70,7 +70,7 @@ class Client::Impl {
         TASKQ_RETURN_IF_ERROR(CheckBulkSize(batch, begin));
         auto encoded = Encode(batch, begin, /*name_by_index=*/true);
         if (!encoded.ok()) return encoded.status();
-        for (auto& [queue, indexes] : ByQueue(*encoded, 0, n)) {
+        for (auto& [queue, indexes] : ByQueue(batch)) {
           std::vector<broker::NewJob> jobs = TakeJobs(*encoded, indexes);
           for (size_t& i : indexes) i += begin;
           parts.push_back({queue, std::move(indexes), std::move(jobs)});
@@ -124,11 +124,10 @@ class Client::Impl {
   }
 
  private:
-  // Every request of a call, encoded: requests[i] is jobs[i], for queue queues[i].
-  struct Encoded {
-    std::vector<broker::NewJob> jobs;
-    std::vector<std::string> queues;
-  };
+  // A job goes to the queue it names, else to the queue named after its type.
+  static const std::string& QueueOf(const EnqueueRequest& r) {
+    return r.options.queue.empty() ? r.type : r.options.queue;
+  }
 
   // What EnqueueBulk and each batch of EnqueueBatches may hold. `offset` names the jobs in the
   // error by their place in the whole call.
@@ -151,15 +150,13 @@ class Client::Impl {
     return Status::Ok();
   }
 
-  // Validates and encodes every request first: a bad job writes nothing at all.
-  // An error names the field as is for a lone job, else as "jobs[i].field", i counted from
-  // `offset` (the place of requests[0] in the caller's call).
-  Result<Encoded> Encode(std::span<const EnqueueRequest> requests, size_t offset,
-                         bool name_by_index) const {
+  // Validates and encodes every request first (requests[i] becomes the i-th job): a bad job
+  // writes nothing at all. An error names the field as is for a lone job, else as
+  // "jobs[i].field", i counted from `offset` (the place of requests[0] in the caller's call).
+  Result<std::vector<broker::NewJob>> Encode(std::span<const EnqueueRequest> requests,
+                                             size_t offset, bool name_by_index) const {
     const JobLimits limits{options_.max_data_bytes, options_.max_json_depth};
-    Encoded out;
-    out.jobs.resize(requests.size());
-    out.queues.resize(requests.size());
+    std::vector<broker::NewJob> out(requests.size());
     for (size_t i = 0; i < requests.size(); ++i) {
       const EnqueueRequest& r = requests[i];
       // A unique job without a key gets one derived from its type and data, stored in its body.
@@ -178,7 +175,7 @@ class Client::Impl {
         return Status(s.code(), s.message(),
                       "jobs[" + std::to_string(offset + i) + "]." + s.field());
       }
-      broker::NewJob& job = out.jobs[i];
+      broker::NewJob& job = out[i];
       job.id = r.options.job_id.empty() ? NewJobId() : r.options.job_id;
       job.body = std::move(*body);
       job.priority = r.options.priority;
@@ -186,24 +183,23 @@ class Client::Impl {
       job.run_at_ms = r.options.run_at_ms.value_or(-1);
       job.group = r.options.group;
       job.unique = options.unique;
-      out.queues[i] = r.options.queue.empty() ? r.type : r.options.queue;
     }
     return out;
   }
 
-  // The indexes in [begin, end) of each queue's jobs, in order.
-  static std::map<std::string, std::vector<size_t>> ByQueue(const Encoded& encoded, size_t begin,
-                                                            size_t end) {
+  // The indexes of each queue's jobs, in order.
+  static std::map<std::string, std::vector<size_t>> ByQueue(
+      std::span<const EnqueueRequest> requests) {
     std::map<std::string, std::vector<size_t>> by_queue;
-    for (size_t i = begin; i < end; ++i) by_queue[encoded.queues[i]].push_back(i);
+    for (size_t i = 0; i < requests.size(); ++i) by_queue[QueueOf(requests[i])].push_back(i);
     return by_queue;
   }
 
-  static std::vector<broker::NewJob> TakeJobs(Encoded& encoded,
+  static std::vector<broker::NewJob> TakeJobs(std::vector<broker::NewJob>& encoded,
                                               const std::vector<size_t>& indexes) {
     std::vector<broker::NewJob> jobs;
     jobs.reserve(indexes.size());
-    for (size_t i : indexes) jobs.push_back(std::move(encoded.jobs[i]));
+    for (size_t i : indexes) jobs.push_back(std::move(encoded[i]));
     return jobs;
   }
 

@@ -121,7 +121,9 @@ void Processor::NotifyLoop() {
 }
 
 void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point until) {
-  if (!subscription_ && options_.subscribe && wake_fd_ >= 0 && Clock::now() >= subscribe_after_) {
+  // Without an eventfd nothing could interrupt the wait on Redis: the loop then polls only.
+  const bool can_subscribe = options_.subscribe && wake_fd_ >= 0;
+  if (!subscription_ && can_subscribe && Clock::now() >= subscribe_after_) {
     lock.unlock();
     auto subscribed = options_.subscribe();
     lock.lock();
@@ -137,8 +139,7 @@ void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point unti
     return;  // mu_ was released: the loop looks at its state again before it waits
   }
   if (!subscription_) {
-    const bool will_subscribe = options_.subscribe && wake_fd_ >= 0;
-    changed_.wait_until(lock, will_subscribe ? std::min(until, subscribe_after_) : until);
+    changed_.wait_until(lock, can_subscribe ? std::min(until, subscribe_after_) : until);
     return;
   }
   // Set with mu_ held, in the same hold as the loop's last look at its state: a change made
