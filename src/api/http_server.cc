@@ -121,7 +121,8 @@ class HttpServer::Impl {
 
   ~Impl() { Stop(); }
 
-  Status Start() {
+  Status Listen() {
+    if (acceptor_.is_open()) return Status::Ok();
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
     if (ec) return InvalidArgument("listen", "'" + options_.host + "' is not an IP address");
@@ -131,12 +132,20 @@ class HttpServer::Impl {
       return Unavailable(where + ": " + ec.message());
     acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (acceptor_.bind(endpoint, ec); ec) {
+      acceptor_.close(ec);
       return Unavailable("cannot listen on " + where + ": " + ec.message());
     }
     if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+      acceptor_.close(ec);
       return Unavailable("cannot listen on " + where + ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
+    return Status::Ok();
+  }
+
+  Status Start() {
+    if (!threads_.empty()) return Status::Ok();
+    TASKQ_RETURN_IF_ERROR(Listen());
     asio::co_spawn(io_, Accept(), asio::detached);
     for (int i = 0; i < std::max(1, options_.threads); ++i) {
       threads_.emplace_back([this] { io_.run(); });
@@ -145,14 +154,13 @@ class HttpServer::Impl {
   }
 
   void Stop() {
-    if (threads_.empty()) return;
-    asio::post(io_, [this] {
-      boost::system::error_code ignored;
-      acceptor_.close(ignored);
-    });
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    // No loop runs now, so the acceptor is ours to close. Closing it (not only stopping the loop)
+    // makes new connections fail at once instead of waiting in the backlog until destruction.
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
   }
 
   uint16_t port() const { return port_; }
@@ -358,6 +366,7 @@ class HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
 HttpServer::~HttpServer() = default;
+Status HttpServer::Listen() { return impl_->Listen(); }
 Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 uint16_t HttpServer::port() const { return impl_->port(); }

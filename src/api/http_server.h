@@ -34,12 +34,16 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts the I/O threads; fails (kUnavailable) when the address cannot be bound.
+  // Binds and listens without serving: connections wait in the backlog until Start, so a caller
+  // can learn port() and open its other listeners before this one answers. Fails (kUnavailable)
+  // when the address cannot be bound.
+  Status Listen();
+  // Listens if not yet, and starts the I/O threads.
   Status Start();
   // Closes the listener and every connection and joins the I/O threads. Responds called after
   // this are dropped.
   void Stop();
-  uint16_t port() const;  // the bound port, after Start
+  uint16_t port() const;  // the bound port, after Listen or Start
 
  private:
   class Impl;

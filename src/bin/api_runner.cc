@@ -115,7 +115,9 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
       std::make_unique<api::HttpServer>(server, [raw](api::HttpRequest r, api::Respond respond) {
         raw->Handle(std::move(r), std::move(respond));
       });
-  TASKQ_RETURN_IF_ERROR(runner->api_server_->Start());
+  // The API answers (its /healthz too) only once the dashboard listens as well: a health check
+  // that passed means the whole process is up.
+  TASKQ_RETURN_IF_ERROR(runner->api_server_->Listen());
   spdlog::info("API listening on http://{}:{} (Redis {}, {})", api_address->host,
                runner->api_server_->port(), redis_url,
                flags.api_keys.empty() ? "no API keys" : "API keys required");
@@ -147,6 +149,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
     spdlog::info("dashboard on http://{}:{}{}", dashboard_address->host,
                  runner->dashboard_server_->port(), dash.base_path);
   }
+  TASKQ_RETURN_IF_ERROR(runner->api_server_->Start());
   return runner;
 }
 
