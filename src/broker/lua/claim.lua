@@ -165,14 +165,14 @@ if count == 0 then return out end
 local token_s = tostring(token)
 local now_s = tostring(now)
 local deadline_s = tostring(now + lease)
-local fresh = 'active:1:0:' .. now_s .. ':0:'  -- first attempt: no record to read
+local fresh = 'active:1:0:' .. now_s .. ':0:0:' .. token_s .. ':0'  -- first attempt, priority 0
 local records = redis.call('HMGET', KEYS[7], unpack(ids))
 local active_args, state_args, job_keys = {}, {}, {}
 for i, id in ipairs(ids) do
   local attempt, restarted = 1, false
   local value
   if not records[i] and (priorities[i] == 0 or aging) then
-    value = fresh .. '0:' .. token_s .. ':0'
+    value = fresh
   else
     local record = decode_state(records[i]) or decode_state(nil)
     attempt = tonumber(record.a) + 1

@@ -18,6 +18,9 @@ Events (events.lua): 'completed' with the completed ids, when there are any.
 --!include delete_jobs.lua
 --!include slots_freed.lua
 --!include events.lua
+-- kStatePattern (state.lua) cut into what a completion keeps: 4 captures where decoding takes 8
+-- and builds a table (that was about 4% of this script's instructions per job).
+local kCompletablePattern = '^%a*:(%d+:%d+:%d+:)%d+(:%-?%d+:)(%d*):([01])$'
 local base = ARGV[1]
 local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then
@@ -31,13 +34,12 @@ local results, done, scored, states, stored, finished = {}, {}, {}, {}, {}, {}
 local now_s = tostring(now)
 for i = 0, n - 1 do
   local id, token, result = ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i]
-  local st, a, s, ts, _, p, tk, cx
-  if records[i + 1] then st, a, s, ts, _, p, tk, cx = string.match(records[i + 1], kStatePattern) end
+  local head, p, tk, cx  -- "a:s:ts:", ":p:", the token, cx: all the completed record keeps
+  if records[i + 1] then head, p, tk, cx = string.match(records[i + 1], kCompletablePattern) end
   if token ~= '' and tk == token and not finished[id] then
     finished[id] = true  -- a repeated id in one batch is then stale
     states[#states + 1] = id
-    states[#states + 1] = 'completed:' .. a .. ':' .. s .. ':' .. ts .. ':' .. now_s .. ':' .. p ..
-      '::' .. cx
+    states[#states + 1] = 'completed:' .. head .. now_s .. p .. ':' .. cx
     if result ~= 'null' then
       stored[#stored + 1] = id
       stored[#stored + 1] = result

@@ -37,6 +37,24 @@ TEST_F(CompleteScriptTest, CompletesWithTheCurrentToken) {
   EXPECT_EQ(HGet(q().meta(), "completed"), "1");
 }
 
+// Only the state name, tf and tk change: attempts, stalls, start, priority and a pending cancel
+// request stay as the lease left them.
+TEST_F(CompleteScriptTest, KeepsEveryOtherFieldOfTheRecord) {
+  Run({"HSET", q().state(), "a", "active:3:2:1000:0:-7:77:1"});
+  Run({"ZADD", q().active(), "99999999999999", "a"});
+  long long before = Now();
+  EXPECT_EQ(Ints(Complete({"a", "77", "null"})), (std::vector<long long>{1}));
+  const std::string record = HGet(q().state(), "a");
+  const std::string tf = std::to_string(static_cast<long long>(ZScore(q().completed(), "a")));
+  EXPECT_EQ(record, "completed:3:2:1000:" + tf + ":-7::1");
+  EXPECT_GE(std::stoll(tf), before);
+  // A record the pattern does not fit is never taken for a completion.
+  Run({"HSET", q().state(), "b", "active:3:2:1000:0:x:77:1"});
+  Run({"ZADD", q().active(), "99999999999999", "b"});
+  EXPECT_EQ(Ints(Complete({"b", "77", "null"})), (std::vector<long long>{0}));
+  EXPECT_EQ(HGet(q().state(), "b"), "active:3:2:1000:0:x:77:1");
+}
+
 TEST_F(CompleteScriptTest, NullResultIsNotStored) {
   Enqueue("a");
   Enqueue("b");
