@@ -21,7 +21,8 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       group_ring_(base_ + "gring"),
       groups_held_(base_ + "gheld"),
       wake_channel_(base_ + "wake"),
-      events_(base_ + "events") {}
+      events_(base_ + "events"),
+      with_lists_(base_ + "x") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
 std::string WorkerRegistryKey(std::string_view prefix) {

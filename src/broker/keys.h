@@ -32,6 +32,7 @@ class QueueKeys {
   const std::string& groups_held() const { return groups_held_; }    // ZSET, held groups
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   const std::string& events() const { return events_; }              // STREAM, capped job events
+  const std::string& with_lists() const { return with_lists_; }      // SET, jobs with e:/l: lists
   std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
@@ -61,6 +62,7 @@ class QueueKeys {
   std::string groups_held_;
   std::string wake_channel_;
   std::string events_;
+  std::string with_lists_;
 };
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).

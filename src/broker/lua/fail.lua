@@ -8,7 +8,7 @@ ARGV[6 + 3*n + (i-1)] per job: the error, a JSON object; the script adds "at" (n
   retry_delay_ms >= 0: retry after that delay (the worker decided from max_attempts and backoff);
   -1: no retry, the job is dead. A job whose cancel was requested (cx = 1) is dead either way.
 Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
-Writes: e:<id> gets the error pushed at its head, trimmed to the cap; the state record gets
+Writes: e:<id> gets the error pushed at its head, trimmed to the cap (job_lists.lua); the state record gets
   st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id; retention is
   applied to dead; meta.failed counts. Unique keys held by dead jobs are released (unique.lua).
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
@@ -18,6 +18,7 @@ Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
 --!include now.lua
 --!include state.lua
 --!include unique.lua
+--!include job_lists.lua
 --!include delete_jobs.lua
 --!include slots_freed.lua
 --!include events.lua
@@ -46,9 +47,8 @@ for i = 0, n - 1 do
   local record = records[i + 1] and decode_state(records[i + 1])
   if token ~= '' and record and record.tk == token and not finished[id] then
     finished[id] = true
-    local ek = base .. 'e:' .. id
-    redis.call('LPUSH', ek, '{"at":' .. now_s .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2))
-    redis.call('LTRIM', ek, 0, max_errors - 1)
+    push_job_error(base, id, '{"at":' .. now_s .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2),
+                   max_errors)
     left_active[#left_active + 1] = id
     record.tk = ''
     if delay >= 0 and record.cx ~= '1' then  -- a cancelled job is never retried

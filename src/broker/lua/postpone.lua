@@ -18,6 +18,7 @@ Events (events.lua): 'delayed' with the postponed ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
+--!include job_lists.lua
 --!include slots_freed.lua
 --!include events.lua
 local base = ARGV[1]
@@ -49,11 +50,7 @@ for i = 0, n - 1 do
     postponed[#postponed + 1] = id
     delayed[#delayed + 1] = now + tonumber(ARGV[6 + 4 * i])
     delayed[#delayed + 1] = id
-    if line ~= '' then
-      local lk = base .. 'l:' .. id
-      redis.call('RPUSH', lk, line)
-      redis.call('LTRIM', lk, -max_logs, -1)
-    end
+    if line ~= '' then append_job_log(base, id, {line}, max_logs) end
     results[#results + 1] = 1
   else
     results[#results + 1] = 0

@@ -5,8 +5,10 @@ ARGV[1] key base   ARGV[2] max log lines kept per job
 ARGV[3 ..] per job: id, token, progress (JSON, "" = unchanged), k, then k log lines
 Returns: an array, per job, 1 stored or 0 rejected (stale token). A malformed update (a log count
   that is not a whole number >= 0 or overruns the arguments) returns an error and writes nothing.
-Writes: progress hash field <id>; l:<id> gets the lines appended, trimmed to the newest max lines.
+Writes: progress hash field <id>; l:<id> gets the lines appended, trimmed to the newest max lines
+  (job_lists.lua: the job joins x).
 ]]
+--!include job_lists.lua
 local base = ARGV[1]
 local max_logs = tonumber(ARGV[2])
 if not max_logs or max_logs < 1 or max_logs ~= math.floor(max_logs) then
@@ -36,11 +38,7 @@ for j = 1, #ids do
       progress[#progress + 1] = id
       progress[#progress + 1] = value
     end
-    if k > 0 then
-      local lk = base .. 'l:' .. id
-      redis.call('RPUSH', lk, unpack(ARGV, i + 4, i + 3 + k))
-      redis.call('LTRIM', lk, -max_logs, -1)
-    end
+    if k > 0 then append_job_log(base, id, {unpack(ARGV, i + 4, i + 3 + k)}, max_logs) end
     results[#results + 1] = 1
   else
     results[#results + 1] = 0

@@ -17,6 +17,7 @@ Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there 
 --!include now.lua
 --!include state.lua
 --!include unique.lua
+--!include job_lists.lua
 --!include delete_jobs.lua
 --!include parts.lua
 --!include requeue.lua
@@ -40,12 +41,10 @@ for i, id in ipairs(expired) do
   record.s = tonumber(record.s) + 1
   record.tk = ''
   if record.s > max_stalls or record.cx == '1' then
-    local ek = base .. 'e:' .. id
     local message = 'lease expired ' .. record.s .. ' times (worker died or hung)'
     if record.cx == '1' then message = 'cancelled (its lease expired before it stopped)' end
-    redis.call('LPUSH', ek, '{"at":' .. now .. ',"attempt":' .. record.a ..
-      ',"message":"' .. message .. '"}')
-    redis.call('LTRIM', ek, 0, max_errors - 1)
+    push_job_error(base, id, '{"at":' .. now .. ',"attempt":' .. record.a .. ',"message":"' ..
+                   message .. '"}', max_errors)
     record.st = 'dead'
     record.tf = now
     dead[#dead + 1] = now

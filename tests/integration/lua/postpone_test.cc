@@ -103,6 +103,8 @@ TEST_F(PostponeScriptTest, LogIsTrimmedToTheNewestLines) {
               (std::vector<long long>{1}));
   }
   EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"two", "three"}));
+  // Listed, so that deleting the job deletes its log (job_lists.lua).
+  EXPECT_EQ(Run({"SISMEMBER", q().with_lists(), "a"}).view().AsInt(), 1);
 }
 
 TEST_F(PostponeScriptTest, InvalidArgumentsWriteNothing) {

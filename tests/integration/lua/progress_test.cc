@@ -44,6 +44,25 @@ TEST_F(ProgressScriptTest, StoresProgressAndAppendsLogLines) {
   EXPECT_EQ(StateRecord("a"), state);  // progress never changes the state record
 }
 
+// Deleting a job finds its log through the set of jobs with lists (job_lists.lua), and a job that
+// never logged costs the deletion nothing.
+TEST_F(ProgressScriptTest, RetentionDeletesTheLogOfAJobThatLogged) {
+  Enqueue("logged");
+  Enqueue("quiet");
+  auto claim = Claim(2);
+  ASSERT_EQ(Ints(Progress({{"logged", TokenOf(claim, 0), "", {"l1"}}})),
+            (std::vector<long long>{1}));
+  EXPECT_EQ(Run({"SISMEMBER", q().with_lists(), "logged"}).view().AsInt(), 1);
+  EXPECT_EQ(Run({"SCARD", q().with_lists()}).view().AsInt(), 1);
+  auto completed = Eval("complete", CompleteKeys(),
+                        {base(), "2", "0", "0", "logged", TokenOf(claim, 0), "null", "quiet",
+                         TokenOf(claim, 1), "null"});  // keep none
+  EXPECT_EQ(Ints(completed), (std::vector<long long>{1, 1}));
+  ExpectNoTrace("logged");
+  ExpectNoTrace("quiet");
+  EXPECT_FALSE(Exists(q().with_lists()));
+}
+
 TEST_F(ProgressScriptTest, LogsAreTrimmedToTheNewestMaxLines) {
   Enqueue("a");
   auto claim = Claim(1);

@@ -29,7 +29,7 @@ class RemoveScriptTest : public ScriptTest {
     Enqueue("delayed_prio", -3, 60000);  // has a state record
     for (const char* id : {"active", "completed", "dead", "retrying", "waiting", "prioritized",
                            "delayed", "delayed_prio"}) {
-      Run({"RPUSH", q().job_logs(id), "line"});
+      SeedLogLine(id, "line");
     }
     EXPECT_TRUE(HasResult("completed"));
     EXPECT_TRUE(HasState("delayed_prio"));

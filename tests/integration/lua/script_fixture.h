@@ -223,7 +223,14 @@ class ScriptTest : public ::testing::Test {
   }
   bool HasProgress(const std::string& id) { return HExists(q().progress(), id); }
 
-  // No trace of the job is left: no body, errors or logs key, no state, result or progress field.
+  // A log line as job_lists.lua appends it: the job is then listed in the set x.
+  void SeedLogLine(const std::string& id, const std::string& line) {
+    Run({"RPUSH", q().job_logs(id), line});
+    Run({"SADD", q().with_lists(), id});
+  }
+
+  // No trace of the job is left: no body, errors or logs key, no state, result or progress field,
+  // no entry in the set of jobs with lists.
   // (Its membership in the queue's lists and sorted sets is the caller's to check.)
   void ExpectNoTrace(const std::string& id) {
     for (const auto& key : {q().job(id), q().job_errors(id), q().job_logs(id)}) {
@@ -232,6 +239,7 @@ class ScriptTest : public ::testing::Test {
     EXPECT_FALSE(HasState(id)) << id;
     EXPECT_FALSE(HasResult(id)) << id;
     EXPECT_FALSE(HasProgress(id)) << id;
+    EXPECT_EQ(Run({"SISMEMBER", q().with_lists(), id}).view().AsInt(), 0) << id;
   }
 
   // enqueue.lua's per-job options argument: "" for a plain job, else "priority:delay:run_at",

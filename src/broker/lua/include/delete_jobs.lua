@@ -1,20 +1,31 @@
--- delete_jobs(base, ids): removes every trace of the given jobs: body, errors and logs keys, and
--- their fields in the queue's state, result, progress and group hashes. The caller removes the
--- ids from the queue's sorted sets and lists, and releases the unique keys of jobs that may still
+-- delete_jobs(base, ids): removes every trace of the given jobs: body, errors and logs lists
+-- (only jobs in the set x have them: job_lists.lua), and their fields in the queue's state,
+-- result, progress and group hashes (a hash that does not exist is not asked: most queues never
+-- store progress or groups, and the no-op cost one argument per job). The caller removes the ids
+-- from the queue's sorted sets and lists, and releases the unique keys of jobs that may still
 -- hold one (unique.lua; a finished job released its key when it finished).
 local function delete_jobs(base, ids)
   if #ids == 0 then return end
   local keys = {}
-  for _, id in ipairs(ids) do
-    keys[#keys + 1] = base .. 'j:' .. id
-    keys[#keys + 1] = base .. 'e:' .. id
-    keys[#keys + 1] = base .. 'l:' .. id
+  for i, id in ipairs(ids) do keys[i] = base .. 'j:' .. id end
+  local listed = base .. 'x'
+  if redis.call('EXISTS', listed) == 1 then
+    local has_lists = redis.call('SMISMEMBER', listed, unpack(ids))
+    local with_lists = {}
+    for i, id in ipairs(ids) do
+      if has_lists[i] == 1 then
+        with_lists[#with_lists + 1] = id
+        keys[#keys + 1] = base .. 'e:' .. id
+        keys[#keys + 1] = base .. 'l:' .. id
+      end
+    end
+    if #with_lists > 0 then redis.call('SREM', listed, unpack(with_lists)) end
   end
   redis.call('DEL', unpack(keys))
   redis.call('HDEL', base .. 'state', unpack(ids))
-  redis.call('HDEL', base .. 'result', unpack(ids))
-  redis.call('HDEL', base .. 'progress', unpack(ids))
-  redis.call('HDEL', base .. 'g', unpack(ids))  -- grouped jobs' group (requeue.lua)
+  for _, hash in ipairs({base .. 'result', base .. 'progress', base .. 'g'}) do
+    if redis.call('EXISTS', hash) == 1 then redis.call('HDEL', hash, unpack(ids)) end
+  end
 end
 
 -- trim_finished(base, zkey, keep_count, keep_age_ms, now): applies a retention policy to a zset of
