@@ -13,6 +13,7 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       completed_(base_ + "completed"),
       dead_(base_ + "dead"),
       meta_(base_ + "meta"),
+      jobs_(base_ + "jobs"),
       state_(base_ + "state"),
       results_(base_ + "result"),
       progress_(base_ + "progress"),

@@ -12,7 +12,7 @@ class QueueKeys {
   QueueKeys(std::string_view prefix, std::string_view queue);
 
   const std::string& queue() const { return queue_; }
-  // "taskq:{email}:": scripts derive per-job keys from it (j:<id>, e:<id>, l:<id>).
+  // "taskq:{email}:": scripts derive the other keys from it (jobs, x, e:<id>, l:<id>, ...).
   const std::string& base() const { return base_; }
 
   const std::string& wait() const { return wait_; }                // LIST, priority-0 jobs, FIFO
@@ -23,6 +23,7 @@ class QueueKeys {
   const std::string& completed() const { return completed_; }  // ZSET, score = finished ms
   const std::string& dead() const { return dead_; }            // ZSET, score = finished ms
   const std::string& meta() const { return meta_; }            // HASH, paused, counters
+  const std::string& jobs() const { return jobs_; }            // HASH, id -> body
   const std::string& state() const { return state_; }          // HASH, id -> state record
   const std::string& results() const { return results_; }      // HASH, id -> result JSON
   const std::string& progress() const { return progress_; }    // HASH, id -> progress JSON
@@ -33,7 +34,6 @@ class QueueKeys {
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   const std::string& events() const { return events_; }              // STREAM, capped job events
   const std::string& with_lists() const { return with_lists_; }      // SET, jobs with e:/l: lists
-  std::string job(std::string_view id) const { return base_ + "j:" + std::string(id); }
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
   // ZSET: a group's waiting jobs, scored like prio (requeue.lua)
@@ -53,6 +53,7 @@ class QueueKeys {
   std::string completed_;
   std::string dead_;
   std::string meta_;
+  std::string jobs_;
   std::string state_;
   std::string results_;
   std::string progress_;

@@ -714,8 +714,9 @@ class RedisBroker final : public Broker {
     c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
     // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.
     std::vector<Command> heads;
-    if (!replies[8].view().is_nil()) heads.push_back({"GET", k.job(replies[8].view().str())});
-    if (replies[9].view().size() == 1) heads.push_back({"GET", k.job(replies[9].view()[0].str())});
+    if (!replies[8].view().is_nil()) heads.push_back({"HGET", k.jobs(), replies[8].view().str()});
+    if (replies[9].view().size() == 1)
+      heads.push_back({"HGET", k.jobs(), replies[9].view()[0].str()});
     // Grouped jobs wait in their groups' zsets: the heads of the groups next on the ring run
     // next (one more round trip, only when grouped jobs wait).
     if (meta[4].AsInt() > 0) {
@@ -729,7 +730,7 @@ class RedisBroker final : public Broker {
       std::vector<Reply> group_replies;
       if (!group_heads.empty()) TASKQ_RETURN_IF_ERROR(RunCommands(group_heads, &group_replies));
       for (const Reply& head : group_replies) {
-        if (head.view().size() == 1) heads.push_back({"GET", k.job(head.view()[0].str())});
+        if (head.view().size() == 1) heads.push_back({"HGET", k.jobs(), head.view()[0].str()});
       }
     }
     if (!heads.empty()) {

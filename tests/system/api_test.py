@@ -1063,7 +1063,7 @@ class RedisAclTest(unittest.TestCase):
                 self.assertEqual(job["state"], "completed")
                 keys = subprocess.run(
                     ["redis-cli", "-p", str(redis.port), "--user", "app", "--pass", "s3cret-pass",
-                     "--no-auth-warning", "-n", "3", "EXISTS", f"taskq:{{sleep}}:j:{body['id']}"],
+                     "--no-auth-warning", "-n", "3", "HEXISTS", "taskq:{sleep}:jobs", body["id"]],
                     capture_output=True, text=True).stdout.strip()
                 self.assertEqual(keys, "1")  # in database 3, as the URL says
             finally:

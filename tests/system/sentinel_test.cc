@@ -45,7 +45,7 @@ class SentinelTest : public ::testing::Test {
     return reply.view().size() == 2 ? static_cast<int>(reply.view()[1].AsInt()) : 0;
   }
   static bool HasJob(RedisServer& server, const std::string& queue, const std::string& id) {
-    return server.Run({"EXISTS", "taskq:{" + queue + "}:j:" + id}).view().integer() == 1;
+    return server.Run({"HEXISTS", "taskq:{" + queue + "}:jobs", id}).view().integer() == 1;
   }
   // Waits until the replica has everything the master wrote so far. (WAIT would only cover this
   // test's own connection, which wrote nothing: the worker's last completions could be lost in
@@ -177,7 +177,7 @@ TEST(ReplicaTest, WaitReplicasAcknowledgesOnlyWhatAReplicaHas) {
     auto created = client->Enqueue(request);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     // No waiting here: WAIT returned only once the replica had the job.
-    EXPECT_EQ(replica->Run({"EXISTS", "taskq:{t}:j:" + created->id}).view().integer(), 1) << i;
+    EXPECT_EQ(replica->Run({"HEXISTS", "taskq:{t}:jobs", created->id}).view().integer(), 1) << i;
   }
   replica.reset();  // no replica now
   auto unacknowledged = client->Enqueue({"t", "{}", {}});

@@ -167,7 +167,7 @@ local now_s = tostring(now)
 local deadline_s = tostring(now + lease)
 local fresh = 'active:1:0:' .. now_s .. ':0:0:' .. token_s .. ':0'  -- first attempt, priority 0
 local records = redis.call('HMGET', KEYS[7], unpack(ids))
-local active_args, state_args, job_keys = {}, {}, {}
+local active_args, state_args = {}, {}
 for i, id in ipairs(ids) do
   local attempt, restarted = 1, false
   local value
@@ -186,7 +186,6 @@ for i, id in ipairs(ids) do
   state_args[#state_args + 1] = value
   active_args[#active_args + 1] = deadline_s
   active_args[#active_args + 1] = id
-  job_keys[i] = base .. 'j:' .. id
   out[#out + 1] = id
   out[#out + 1] = false
   out[#out + 1] = restarted and -attempt or attempt
@@ -194,7 +193,7 @@ for i, id in ipairs(ids) do
 end
 redis.call('HSET', KEYS[7], unpack(state_args))
 redis.call('ZADD', KEYS[5], unpack(active_args))
-local bodies = redis.call('MGET', unpack(job_keys))
+local bodies = redis.call('HMGET', base .. 'jobs', unpack(ids))
 for i = 1, count do out[5 + 4 * (i - 1) + 2] = bodies[i] or '' end
 emit_event(base, 'active', ids)
 return out

@@ -24,13 +24,13 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   Everything is validated before the first write: a bad argument returns an error reply and
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
-Writes: base.."j:"..id (STRING); for unique jobs base.."u:"..key (STRING, id; PX in mode ttl)
+Writes: the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING, id; PX in mode ttl)
   and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the waiting job it
   replaces. A delayed job with a non-zero priority also gets a state record
   (st = delayed, p), so that promotion knows where it goes; so does a waiting one when the queue
   has priority aging (st = waiting, p). A grouped job: base.."g" id -> group.
-Cost: a batch whose ids are all new (and distinct) is stored with one MSETNX; otherwise one
-  SET NX per job. A batch of plain jobs only, to a queue without a group field or aging, whose
+Cost: a batch whose ids are all new (and distinct) is stored with one HMGET and one HSET;
+  otherwise one HSETNX per job. A batch of plain jobs only, to a queue without a group field or aging, whose
   ids are all new and distinct, then takes one RPUSH and returns without the general code (same
   writes, wake, event and answer); when some id exists it goes the general way. Any batch size is one call, so one atomic step: lists longer than Lua's unpack
   limit go to Redis in parts (parts.lua). Redis runs nothing else meanwhile (about 5 us a job).
@@ -61,7 +61,7 @@ local kPriorityLimit = 1000000
 local kGroupMaxBytes = 128
 local now = now_ms()
 local prefix = '{"c":' .. now .. ','
-local seen, repeated, special, pairs_, groups = {}, false, {}, {}, {}
+local seen, repeated, special, ids, bodies, groups = {}, false, {}, {}, {}, {}
 local repeats = {}  -- index -> the index of the id's first occurrence in this batch
 local uniques = {}  -- unique_enqueue.lua
 for i = 0, n - 1 do
@@ -106,24 +106,23 @@ for i = 0, n - 1 do
     if type(value) == 'string' and value ~= '' and #value <= kGroupMaxBytes then group = value end
   end
   groups[i + 1] = group
-  -- the key and the stored body, built while validating (nothing is written before the end)
-  pairs_[2 * i + 1] = base .. 'j:' .. id
-  pairs_[2 * i + 2] = prefix .. string.sub(body, 2)
+  -- the stored body, built while validating (nothing is written before the end)
+  ids[i + 1] = id
+  bodies[2 * i + 1] = id
+  bodies[2 * i + 2] = prefix .. string.sub(body, 2)
 end
 
 -- The common bulk: plain jobs only (priority 0, no delay, no group, not unique), distinct ids, a
 -- queue without a group field or aging. When none of the ids exists they all go to the tail of
 -- wait in order, as requeue() would put them, without the general code's per-job tables (about
 -- 30% of the script's cost per job here).
-local some_existed = false  -- set_all_new failed: some id exists, so each job goes by SET NX
+local jobs = base .. 'jobs'
+local some_existed = false  -- hset_all_new failed: some id exists, so each job goes by HSETNX
 if n > 1 and not repeated and not group_field and not aging and next(special) == nil then
-  some_existed = not set_all_new(pairs_)
+  some_existed = not hset_all_new(jobs, ids, bodies)
   if not some_existed then
-    local ids, results = {}, {}
-    for i = 1, n do
-      ids[i] = ARGV[3 * i]
-      results[i] = 1
-    end
+    local results = {}
+    for i = 1, n do results[i] = 1 end
     call_in_parts('RPUSH', KEYS[1], ids)
     redis.call('PUBLISH', base .. 'wake', '')
     emit_event(base, 'enqueued', ids)
@@ -132,16 +131,16 @@ if n > 1 and not repeated and not group_field and not aging and next(special) ==
 end
 local created = {}
 local hits = unique_resolve(base, n, uniques, KEYS)  -- jobs whose key is held are not created
--- MSETNX would store a repeated id twice: with one, each job goes by SET NX (repeats skipped).
+-- One HSET would store a repeated id twice: with one, each job goes by HSETNX (repeats skipped).
 if n > 1 and not repeated and not hits and not some_existed then
-  if set_all_new(pairs_) then
+  if hset_all_new(jobs, ids, bodies) then
     for i = 1, n do created[i] = true end
   end
 end
 if #created == 0 then
   for i = 0, n - 1 do
     created[i + 1] = not repeats[i] and not (hits and hits[i]) and
-      redis.call('SET', pairs_[2 * i + 1], pairs_[2 * i + 2], 'NX') and true or false
+      redis.call('HSETNX', jobs, ids[i + 1], bodies[2 * i + 2]) == 1
   end
 end
 

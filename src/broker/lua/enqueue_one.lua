@@ -7,7 +7,7 @@ ARGV[1] key base "taskq:{q}:"   ARGV[2] id   ARGV[3] body, the job's JSON object
 Returns: 1 created (waiting), 0 the id existed, -1 nothing done: the queue takes a group from
   the data (meta.gf) or ages priorities (meta.ag), which enqueue.lua handles: call it instead.
   A bad argument (empty id, a body that is not an object) is an error reply; nothing is written.
-Writes: base.."j:"..id (STRING), and the id at the tail of wait.
+Writes: the body as field id of base.."jobs" (HASH), and the id at the tail of wait.
 Publishes: "" on base.."wake" when the job was created.
 Events (events.lua): 'enqueued' with the id, when it was created.
 ]]
@@ -20,8 +20,8 @@ if id == '' or #body < 3 or string.byte(body, 1) ~= 123 then
 end
 local config = redis.call('HMGET', KEYS[2], 'gf', 'ag')
 if config[1] or config[2] then return -1 end
-if not redis.call('SET', base .. 'j:' .. id, '{"c":' .. now_ms() .. ',' .. string.sub(body, 2),
-                  'NX') then
+if redis.call('HSETNX', base .. 'jobs', id, '{"c":' .. now_ms() .. ',' .. string.sub(body, 2))
+    == 0 then
   return 0
 end
 redis.call('RPUSH', KEYS[1], id)

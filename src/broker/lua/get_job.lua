@@ -7,7 +7,7 @@ Returns: {body or nil, state record or nil, result or nil, progress or nil, erro
   else waiting.
 ]]
 local base, id = ARGV[1], ARGV[2]
-local body = redis.call('GET', base .. 'j:' .. id)
+local body = redis.call('HGET', base .. 'jobs', id)
 if not body then return {false} end
 return {body, redis.call('HGET', KEYS[3], id), redis.call('HGET', KEYS[4], id),
         redis.call('HGET', KEYS[5], id), redis.call('LRANGE', base .. 'e:' .. id, 0, -1),

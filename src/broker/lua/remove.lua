@@ -23,7 +23,7 @@ Events (events.lua): 'removed' with the id (not for a stop request), when there 
 --!include events.lua
 local base, id, mode = ARGV[1], ARGV[2], ARGV[3]
 if mode ~= 'cancel' and mode ~= 'remove' then return redis.error_reply('ERR invalid mode') end
-if redis.call('EXISTS', base .. 'j:' .. id) == 0 then return 0 end
+if redis.call('HEXISTS', base .. 'jobs', id) == 0 then return 0 end
 if redis.call('ZSCORE', KEYS[5], id) then
   if mode == 'remove' then return -1 end
   local value = redis.call('HGET', KEYS[8], id)

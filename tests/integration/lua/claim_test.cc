@@ -124,13 +124,13 @@ TEST_F(ClaimScriptTest, PausedQueueHandsOutNothing) {
 TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
   Enqueue("later", 0, 60000);
   long long now = Now();
-  Run({"SET", q().job("due"), R"({"c":1,"t":"x","d":{}})"});
+  SeedBody("due", R"({"c":1,"t":"x","d":{}})");
   Run({"ZADD", q().delayed(), std::to_string(now - 10), "due"});
   // a delayed job with a priority carries it in its record
-  Run({"SET", q().job("dueprio"), R"({"c":1,"t":"x","d":{}})"});
+  SeedBody("dueprio", R"({"c":1,"t":"x","d":{}})");
   SeedState("dueprio", {{"st", "delayed"}, {"p", "-1"}});
   Run({"ZADD", q().delayed(), std::to_string(now - 20), "dueprio"});
-  Run({"SET", q().job("retried"), R"({"c":1,"t":"x","d":{}})"});
+  SeedBody("retried", R"({"c":1,"t":"x","d":{}})");
   SeedState("retried", {{"st", "retrying"}, {"a", "1"}, {"s", "1"}, {"p", "2"}});
   Run({"ZADD", q().retry(), std::to_string(now - 5), "retried"});
   auto reply = Claim(10);
@@ -157,9 +157,9 @@ TEST_F(ClaimScriptTest, PromotedJobsWaitBehindQueuedOnesWhenNotClaimed) {
   Enqueue("w");
   Enqueue("p", 2);
   long long now = Now();
-  Run({"SET", q().job("due"), R"({"c":1,"t":"x","d":{}})"});
+  SeedBody("due", R"({"c":1,"t":"x","d":{}})");
   Run({"ZADD", q().delayed(), std::to_string(now - 10), "due"});
-  Run({"SET", q().job("retried"), R"({"c":1,"t":"x","d":{}})"});
+  SeedBody("retried", R"({"c":1,"t":"x","d":{}})");
   SeedState("retried", {{"st", "retrying"}, {"a", "1"}, {"p", "2"}});
   Run({"ZADD", q().retry(), std::to_string(now - 5), "retried"});
   auto reply = Claim(1);

@@ -37,7 +37,7 @@ TEST_F(CleanScriptTest, RemovesOnlyJobsFinishedLongerAgo) {
   EXPECT_EQ(Clean(q().completed(), "50000", "100").view().integer(), 1);
   ExpectGone("old");
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"recent"}));
-  EXPECT_TRUE(Exists(q().job("recent")));
+  EXPECT_TRUE(HasBody("recent"));
   EXPECT_EQ(StateField("recent", "st"), "completed");
   EXPECT_EQ(ResultOf("recent"), R"({"id":"recent"})");
   EXPECT_EQ(ProgressOf("recent"), "100");
@@ -55,7 +55,7 @@ TEST_F(CleanScriptTest, CleansTheDeadZsetWithErrorsAndLeavesTheOtherAlone) {
   EXPECT_EQ(StateField("d2", "st"), "dead");
   EXPECT_TRUE(HasProgress("d2"));
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"c1"}));
-  EXPECT_TRUE(Exists(q().job("c1")));
+  EXPECT_TRUE(HasBody("c1"));
   EXPECT_EQ(StateField("c1", "st"), "completed");
   EXPECT_TRUE(HasResult("c1"));
   EXPECT_TRUE(HasProgress("c1"));
@@ -85,14 +85,14 @@ TEST_F(CleanScriptTest, RemovesMoreThanOneChunkInOneCall) {
   // More ids than one DEL/HDEL/ZREM chunk (1000): the script splits them.
   const int kJobs = 2500;
   const std::string record = EncodeState({{"st", "completed"}, {"a", "1"}, {"tf", "1"}});
-  broker::Command set{"MSET"};
+  broker::Command set{"HSET", q().jobs()};
   broker::Command zadd{"ZADD", q().completed()};
   broker::Command states{"HSET", q().state()};
   broker::Command results{"HSET", q().results()};
   broker::Command progress{"HSET", q().progress()};
   for (int i = 0; i < kJobs; ++i) {
     std::string id = "j" + std::to_string(i);
-    set.Add(q().job(id)).Add(R"({"c":1,"t":"x","d":{}})");
+    set.Add(id).Add(R"({"c":1,"t":"x","d":{}})");
     zadd.Add(static_cast<long long>(i + 1)).Add(id);
     states.Add(id).Add(record);
     results.Add(id).Add("1");
@@ -103,13 +103,13 @@ TEST_F(CleanScriptTest, RemovesMoreThanOneChunkInOneCall) {
   Run(states);
   Run(results);
   Run(progress);
-  Run({"SET", q().job("keep"), R"({"c":1,"t":"x","d":{}})"});
+  SeedBody("keep", R"({"c":1,"t":"x","d":{}})");
   SeedState("keep", {{"st", "completed"}, {"a", "1"}});
   Run({"HSET", q().results(), "keep", "1"});
   Run({"ZADD", q().completed(), std::to_string(Now() + 100000), "keep"});
   EXPECT_EQ(Clean(q().completed(), "0", "10000").view().integer(), kJobs);
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"keep"}));
-  EXPECT_EQ(AllKeys(), (std::vector<std::string>{q().completed(), q().events(), q().job("keep"),
+  EXPECT_EQ(AllKeys(), (std::vector<std::string>{q().completed(), q().events(), q().jobs(),
                                                  q().results(), q().state()}));
   EXPECT_EQ(Strings({"HKEYS", q().state()}), (std::vector<std::string>{"keep"}));
   EXPECT_EQ(Strings({"HKEYS", q().results()}), (std::vector<std::string>{"keep"}));

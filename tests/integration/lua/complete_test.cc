@@ -138,13 +138,13 @@ TEST_F(CompleteScriptTest, RetentionByCountDeletesOldestJobKeys) {
   ASSERT_TRUE(HasProgress("a"));
   Complete({"a", TokenOf(claim, 0), R"({"r":"a"})"}, 2);
   Complete({"b", TokenOf(claim, 1), R"({"r":"b"})"}, 2);
-  EXPECT_TRUE(Exists(q().job("a")));
+  EXPECT_TRUE(HasBody("a"));
   EXPECT_TRUE(HasResult("a"));
   Complete({"c", TokenOf(claim, 2), R"({"r":"c"})"}, 2);
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"b", "c"}));
   ExpectNoTrace("a");
   for (const char* id : {"b", "c"}) {
-    EXPECT_TRUE(Exists(q().job(id))) << id;
+    EXPECT_TRUE(HasBody(id)) << id;
     EXPECT_EQ(StateField(id, "st"), "completed") << id;
     EXPECT_TRUE(HasResult(id)) << id;
   }

@@ -16,7 +16,7 @@ TEST_F(EnqueueOneScriptTest, StoresBodyWithCreatedTimeQueuesWakesAndRecordsAnEve
   const long long before = Now();
   EXPECT_EQ(Outcome(EnqueueOne("a", R"({"t":"email","d":{"x":1}})")), 1);
   const long long after = Now();
-  const std::string body = Get(q().job("a"));
+  const std::string body = BodyOf("a");
   ASSERT_TRUE(body.starts_with("{\"c\":")) << body;
   const long long created = std::stoll(body.substr(5));
   EXPECT_GE(created, before);

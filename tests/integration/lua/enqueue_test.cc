@@ -27,13 +27,13 @@ TEST_F(EnqueueScriptTest, StoresBodyWithCreatedTimeAndAppendsToWaitList) {
   long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b"}));
-  std::string body = Get(q().job("a"));
+  std::string body = BodyOf("a");
   ASSERT_TRUE(body.starts_with("{\"c\":")) << body;
   long long created = std::stoll(body.substr(5));
   EXPECT_GE(created, before);
   EXPECT_LE(created, after);
   EXPECT_TRUE(body.ends_with(R"(,"t":"email","d":{"x":1}})")) << body;
-  EXPECT_EQ(Get(q().job("b")), R"({"c":)" + std::to_string(created) + R"(,"t":"sms","d":{}})");
+  EXPECT_EQ(BodyOf("b"), R"({"c":)" + std::to_string(created) + R"(,"t":"sms","d":{}})");
   // waiting jobs carry no state record (memory)
   EXPECT_FALSE(HasState("a"));
   EXPECT_FALSE(HasState("b"));
@@ -44,7 +44,7 @@ TEST_F(EnqueueScriptTest, SingleJobIsStored) {
   long long before = Now();
   EXPECT_EQ(Ints(EnqueueJobs({{"a", R"({"t":"email","d":{}})", "0", "0", "-1"}})),
             (std::vector<long long>{1}));
-  std::string body = Get(q().job("a"));
+  std::string body = BodyOf("a");
   ASSERT_TRUE(body.starts_with("{\"c\":")) << body;
   EXPECT_GE(std::stoll(body.substr(5)), before);
   EXPECT_TRUE(body.ends_with(R"(,"t":"email","d":{}})")) << body;
@@ -54,12 +54,12 @@ TEST_F(EnqueueScriptTest, SingleJobIsStored) {
 
 TEST_F(EnqueueScriptTest, ExistingIdIsIdempotent) {
   EnqueueJobs({{"a", R"({"t":"email","d":{"v":1}})", "0", "0", "-1"}});
-  std::string first = Get(q().job("a"));
+  std::string first = BodyOf("a");
   auto wakes = ListenForWakes();
   auto before = Snapshot();
   auto reply = EnqueueJobs({{"a", R"({"t":"email","d":{"v":2}})", "5", "0", "-1"}});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{0}));
-  EXPECT_EQ(Get(q().job("a")), first);
+  EXPECT_EQ(BodyOf("a"), first);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_FALSE(HasState("a"));
@@ -100,7 +100,7 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchIsCreatedAndQueuedOnce) {
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(Get(q().job("a")).ends_with(R"("d":{"v":1}})")) << Get(q().job("a"));
+  EXPECT_TRUE(BodyOf("a").ends_with(R"("d":{"v":1}})")) << BodyOf("a");
   EXPECT_FALSE(Exists(q().prioritized()));
   EXPECT_FALSE(Exists(q().state()));
 }
@@ -136,7 +136,7 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
 TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
   EnqueueJobs({{"a", R"({"t":"x","d":{"v":1}})", "0", "0", "-1"}});
   Enqueue("dp", 4, 60000);
-  std::string a_body = Get(q().job("a"));
+  std::string a_body = BodyOf("a");
   auto dp_state = StateRecord("dp");
   auto wakes = ListenForWakes();
   auto reply = EnqueueJobs({
@@ -150,9 +150,9 @@ TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "n1"}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n2"}));
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"dp", "n3"}));
-  EXPECT_EQ(Get(q().job("a")), a_body);
+  EXPECT_EQ(BodyOf("a"), a_body);
   EXPECT_EQ(StateRecord("dp"), dp_state);
-  for (const char* id : {"n1", "n2", "n3"}) EXPECT_TRUE(Exists(q().job(id))) << id;
+  for (const char* id : {"n1", "n2", "n3"}) EXPECT_TRUE(HasBody(id)) << id;
   EXPECT_EQ(StateField("n3", "st"), "delayed");
   EXPECT_EQ(StateField("n3", "p"), "5");
   EXPECT_FALSE(HasState("n1"));
@@ -285,7 +285,7 @@ TEST_F(EnqueueScriptTest, BatchBeyondTheUnpackLimitIsOneStep) {
   EXPECT_EQ(Run({"HLEN", q().state()}).view().integer(), kJobs / 5);  // the delayed ones
   EXPECT_EQ(HGet(q().meta(), "gwaiting"), std::to_string(kJobs / 5));
   EXPECT_EQ(List(q().wait()).back(), "j24999");  // FIFO kept across the parts
-  EXPECT_FALSE(Exists(q().job("j24504")));
+  EXPECT_FALSE(HasBody("j24504"));
   EXPECT_EQ(Get(base() + "u:k"), "j4");
 }
 
@@ -293,7 +293,7 @@ TEST_F(EnqueueScriptTest, BatchBeyondTheUnpackLimitIsOneStep) {
 // the per-job path, where only that id "existed".
 TEST_F(EnqueueScriptTest, ExistingIdInALatePartOfABigBatchExisted) {
   Enqueue("j8000");
-  std::string first = Get(q().job("j8000"));
+  std::string first = BodyOf("j8000");
   std::vector<std::string> args = {base(), "9000"};
   for (int i = 0; i < 9000; ++i) args.insert(args.end(), {"j" + std::to_string(i), kBody, ""});
   auto reply = Eval("enqueue", EnqueueKeys(), args);
@@ -301,7 +301,7 @@ TEST_F(EnqueueScriptTest, ExistingIdInALatePartOfABigBatchExisted) {
   EXPECT_EQ(reply.view()[8000].AsInt(), 0);
   EXPECT_EQ(reply.view()[7999].AsInt(), 1);
   EXPECT_EQ(reply.view()[8001].AsInt(), 1);
-  EXPECT_EQ(Get(q().job("j8000")), first);
+  EXPECT_EQ(BodyOf("j8000"), first);
   EXPECT_EQ(Run({"LLEN", q().wait()}).view().integer(), 9000);  // j8000 once, from before
 }
 

@@ -134,7 +134,7 @@ TEST_F(FailScriptTest, RetryDoesNotApplyDeadRetention) {
   EXPECT_EQ(Ints(Fail({{"b", TokenOf(claim, 1), "1000"}}, "10", "0", "0")),
             (std::vector<long long>{2}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
-  EXPECT_TRUE(Exists(q().job("a")));
+  EXPECT_TRUE(HasBody("a"));
   EXPECT_TRUE(HasState("a"));
 }
 

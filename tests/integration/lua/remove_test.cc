@@ -57,7 +57,7 @@ TEST_F(RemoveScriptTest, CancelRemovesJobsNotYetRunning) {
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"active"}));
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"completed"}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"dead"}));
-  EXPECT_TRUE(Exists(q().job("other")));
+  EXPECT_TRUE(HasBody("other"));
   for (const char* id : {"active", "completed", "dead"}) EXPECT_TRUE(HasState(id)) << id;
   EXPECT_TRUE(HasResult("completed"));
   EXPECT_TRUE(HasProgress("active"));
@@ -72,7 +72,7 @@ TEST_F(RemoveScriptTest, RemoveDeletesEveryJobNotRunning) {
   }
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"other"}));
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"active"}));
-  EXPECT_TRUE(Exists(q().job("active")));
+  EXPECT_TRUE(HasBody("active"));
   EXPECT_TRUE(Exists(q().job_logs("active")));
   EXPECT_EQ(StateField("active", "st"), "active");
   EXPECT_TRUE(HasProgress("active"));
@@ -107,7 +107,7 @@ TEST_F(RemoveScriptTest, CancelOfActiveJobRequestsStop) {
   running["cx"] = "1";
   EXPECT_EQ(fields, running);
   EXPECT_EQ(ZScore(q().active(), "active"), deadline);
-  EXPECT_TRUE(Exists(q().job("active")));
+  EXPECT_TRUE(HasBody("active"));
   EXPECT_TRUE(Exists(q().job_logs("active")));
   EXPECT_TRUE(HasProgress("active"));
   auto before = Snapshot();

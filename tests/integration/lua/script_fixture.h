@@ -151,6 +151,13 @@ class ScriptTest : public ::testing::Test {
   // The record as the scripts write it; nullopt when the job has none.
   std::optional<std::string> StateRecord(const std::string& id) { return HField(q().state(), id); }
   bool HasState(const std::string& id) { return HExists(q().state(), id); }
+
+  // --- Bodies (hash `jobs`), field <id>.
+  bool HasBody(const std::string& id) { return HExists(q().jobs(), id); }
+  std::string BodyOf(const std::string& id) { return HGet(q().jobs(), id); }
+  void SeedBody(const std::string& id, const std::string& body) {
+    Run({"HSET", q().jobs(), id, body});
+  }
   // A record split into its named fields. Fails the test when the record is not in the format the
   // scripts' decode_state accepts (a record the scripts could not read back).
   static std::map<std::string, std::string> ParseState(std::string_view record) {
@@ -233,9 +240,10 @@ class ScriptTest : public ::testing::Test {
   // no entry in the set of jobs with lists.
   // (Its membership in the queue's lists and sorted sets is the caller's to check.)
   void ExpectNoTrace(const std::string& id) {
-    for (const auto& key : {q().job(id), q().job_errors(id), q().job_logs(id)}) {
+    for (const auto& key : {q().job_errors(id), q().job_logs(id)}) {
       EXPECT_FALSE(Exists(key)) << key;
     }
+    EXPECT_FALSE(HasBody(id)) << id;
     EXPECT_FALSE(HasState(id)) << id;
     EXPECT_FALSE(HasResult(id)) << id;
     EXPECT_FALSE(HasProgress(id)) << id;

@@ -62,7 +62,7 @@ TEST_F(UniqueScriptTest, UntilCompletedReturnsTheHolderUntilItCompletes) {
   EXPECT_EQ(HGet(UniqueIndex(), "a"), "k");
 
   EXPECT_EQ(EnqueueOne({"b", "k"}), "a");  // waiting: held
-  EXPECT_FALSE(Exists(q().job("b")));      // nothing created
+  EXPECT_FALSE(HasBody("b"));              // nothing created
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   auto claim = Claim(1);
   EXPECT_EQ(EnqueueOne({"c", "k", "until_completed", 0, 0, 5000}), "a");  // active: held
@@ -75,9 +75,9 @@ TEST_F(UniqueScriptTest, UntilCompletedReturnsTheHolderUntilItCompletes) {
 
   EXPECT_EQ(EnqueueOne({"e", "k"}), "1");  // completed: free again
   EXPECT_EQ(Holder("k"), "e");
-  EXPECT_FALSE(Exists(q().job("b")));
-  EXPECT_FALSE(Exists(q().job("c")));
-  EXPECT_FALSE(Exists(q().job("d")));
+  EXPECT_FALSE(HasBody("b"));
+  EXPECT_FALSE(HasBody("c"));
+  EXPECT_FALSE(HasBody("d"));
 }
 
 TEST_F(UniqueScriptTest, DeadReleasesTheKey) {
@@ -142,7 +142,7 @@ TEST_F(UniqueScriptTest, StaleMappingIsNotReleasedByAnotherJob) {
   EXPECT_EQ(HGet(UniqueIndex(), "b"), "k");
   // And for a key taken over after its holder vanished behind taskq's back.
   EXPECT_EQ(EnqueueOne({"c", "k2"}), "1");
-  Run({"DEL", q().job("c")});
+  Run({"HDEL", q().jobs(), "c"});
   EXPECT_EQ(EnqueueOne({"d", "k2"}), "1");  // c is gone: d takes the key
   EXPECT_EQ(Holder("k2"), "d");
   CancelOrRemove("d", "remove");
@@ -191,7 +191,7 @@ TEST_F(UniqueScriptTest, DebounceLeavesAnActiveJobAndEnqueuesTheNewOne) {
   // The next debounce replaces b (waiting), not a.
   EXPECT_EQ(EnqueueOne({"c", "k", "debounce"}), "1");
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"c"}));
-  EXPECT_TRUE(Exists(q().job("a")));
+  EXPECT_TRUE(HasBody("a"));
 }
 
 TEST_F(UniqueScriptTest, TtlHoldsTheKeyWhateverHappensUntilItExpires) {
@@ -218,8 +218,8 @@ TEST_F(UniqueScriptTest, FirstJobOfABatchTakesTheKey) {
   EXPECT_EQ(reply.view()[2].integer(), 1);
   EXPECT_EQ(reply.view()[3].str(), "a");
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "c"}));
-  EXPECT_FALSE(Exists(q().job("b")));
-  EXPECT_FALSE(Exists(q().job("d")));
+  EXPECT_FALSE(HasBody("b"));
+  EXPECT_FALSE(HasBody("d"));
 }
 
 TEST_F(UniqueScriptTest, ExistingIdIsLeftAloneAndTakesNoKey) {
@@ -239,7 +239,7 @@ TEST_F(UniqueScriptTest, RepeatedIdInABatchLeavesOtherKeysAlone) {
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0}));
   EXPECT_EQ(Holder("k1"), "x");
   EXPECT_EQ(Holder("k2"), "h");
-  EXPECT_TRUE(Exists(q().job("h")));
+  EXPECT_TRUE(HasBody("h"));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"h", "x"}));
 }
 
@@ -254,7 +254,7 @@ TEST_F(UniqueScriptTest, RepeatedIdAnswersLikeItsFirstOccurrence) {
   auto other_key = EnqueueJobs({{"x", "k1"}, {"x", "k2"}});
   ASSERT_EQ(other_key.view().size(), 2u) << other_key.view().str();
   EXPECT_EQ(other_key.view()[1].str(), "h");
-  EXPECT_FALSE(Exists(q().job("x")));
+  EXPECT_FALSE(HasBody("x"));
   EXPECT_EQ(Holder("k1"), "h");
   EXPECT_EQ(Holder("k2"), "");
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"h"}));

@@ -1,5 +1,5 @@
--- delete_jobs(base, ids): removes every trace of the given jobs: body, errors and logs lists
--- (only jobs in the set x have them: job_lists.lua), and their fields in the queue's state,
+-- delete_jobs(base, ids): removes every trace of the given jobs: errors and logs lists (only jobs
+-- in the set x have them: job_lists.lua), and their fields in the queue's jobs (bodies), state,
 -- result, progress and group hashes (a hash that does not exist is not asked: most queues never
 -- store progress or groups, and the no-op cost one argument per job). The caller removes the ids
 -- from the queue's sorted sets and lists, and releases the unique keys of jobs that may still
@@ -7,7 +7,6 @@
 local function delete_jobs(base, ids)
   if #ids == 0 then return end
   local keys = {}
-  for i, id in ipairs(ids) do keys[i] = base .. 'j:' .. id end
   local listed = base .. 'x'
   if redis.call('EXISTS', listed) == 1 then
     local has_lists = redis.call('SMISMEMBER', listed, unpack(ids))
@@ -21,7 +20,8 @@ local function delete_jobs(base, ids)
     end
     if #with_lists > 0 then redis.call('SREM', listed, unpack(with_lists)) end
   end
-  redis.call('DEL', unpack(keys))
+  if #keys > 0 then redis.call('DEL', unpack(keys)) end
+  redis.call('HDEL', base .. 'jobs', unpack(ids))
   redis.call('HDEL', base .. 'state', unpack(ids))
   for _, hash in ipairs({base .. 'result', base .. 'progress', base .. 'g'}) do
     if redis.call('EXISTS', hash) == 1 then redis.call('HDEL', hash, unpack(ids)) end

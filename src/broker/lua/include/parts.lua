@@ -6,8 +6,8 @@ local kPartMax = 4000
 
 -- call_in_parts(command, key, list): redis.call(command, key, list[1], list[2], ...), as several
 -- calls when the list is long. Only for commands whose effect does not depend on the cut: RPUSH,
--- LPUSH (its elements are pushed one after another), ZADD, HSET, HDEL, MSET (key nil: the list
--- holds the keys), DEL. Returns the reply of the single call, or nothing when it took parts.
+-- LPUSH (its elements are pushed one after another), ZADD, HSET, HDEL, DEL (key nil: the list
+-- holds the keys). Returns the reply of the single call, or nothing when it took parts.
 local function call_in_parts(command, key, list)
   local n = #list
   if n <= kPartMax then
@@ -24,18 +24,18 @@ local function call_in_parts(command, key, list)
   end
 end
 
--- set_all_new(pairs_) -> true when none of the keys existed and all were set; false, and nothing
--- written, when any existed. pairs_ = {key, value, key, value, ...}. MSETNX when it fits in one
--- call; else EXISTS over the keys in parts, then MSET in parts (atomic all the same: the script
--- is).
-local function set_all_new(pairs_)
-  local n = #pairs_
-  if n <= kPartMax then return redis.call('MSETNX', unpack(pairs_)) == 1 end
+-- hset_all_new(hash, names, fields) -> true when none of the fields `names` existed in the hash and
+-- all of `fields` ({name, value, name, value, ...}, the same names in order) were set; false, and
+-- nothing written, when any existed. Redis has no HSETNX for many fields: one HMGET over the names,
+-- then one HSET (each in parts when long; atomic all the same: the script is).
+local function hset_all_new(hash, names, fields)
+  local n = #names
   for i = 1, n, kPartMax do
-    local keys = {}
-    for j = i, math.min(n, i + kPartMax - 1), 2 do keys[#keys + 1] = pairs_[j] end
-    if redis.call('EXISTS', unpack(keys)) > 0 then return false end
+    local found = redis.call('HMGET', hash, unpack(names, i, math.min(n, i + kPartMax - 1)))
+    for j = 1, #found do
+      if found[j] then return false end
+    end
   end
-  call_in_parts('MSET', nil, pairs_)
+  call_in_parts('HSET', hash, fields)
   return true
 end

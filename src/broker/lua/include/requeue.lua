@@ -33,7 +33,7 @@ end
 local function aged_score(base, id, priority, aging, now, at_head)
   local since = now
   if at_head then
-    local body = redis.call('GET', base .. 'j:' .. id)
+    local body = redis.call('HGET', base .. 'jobs', id)
     since = tonumber(body and string.match(body, '^{"c":(%d+)')) or now
   end
   return priority * aging + since

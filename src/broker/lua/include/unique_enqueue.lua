@@ -13,7 +13,7 @@ local function unique_holder(base, state_key, holder)
     return 'waiting'
   end
   -- no record: never claimed, priority 0 (waiting or delayed)
-  if redis.call('EXISTS', base .. 'j:' .. holder) == 1 then return 'waiting' end
+  if redis.call('HEXISTS', base .. 'jobs', holder) == 1 then return 'waiting' end
   return 'gone'
 end
 
@@ -47,7 +47,7 @@ local function unique_resolve(base, n, uniques, keys)
     if not u or u.skip then
     elseif taken[u.key] then
       hits[i], any = taken[u.key], true
-    elseif redis.call('EXISTS', base .. 'j:' .. u.id) == 1 then
+    elseif redis.call('HEXISTS', base .. 'jobs', u.id) == 1 then
       u.skip = true
     else
       local ukey = base .. 'u:' .. u.key
