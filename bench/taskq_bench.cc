@@ -398,7 +398,14 @@ int main(int argc, char** argv) {
       config.n = 20000;
       config.w3_seconds = 2;
       config.w5_jobs = 2000;
+      continue;
     }
+    // A mistyped flag must not start a full run of several minutes.
+    std::fprintf(stderr,
+                 "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5] [--shape PROCESSES "
+                 "CONCURRENCY] [--threaded] [--rate PER_SECOND]\nunknown argument: %s\n",
+                 argv[i]);
+    return 2;
   }
   std::map<std::string, double> report;
   const int runs = config.runs;
@@ -447,6 +454,10 @@ int main(int argc, char** argv) {
         "\"w2_round_trips_per_job\": %.3f}\n",
         r.jobs_per_s, r.script_calls_per_job, r.round_trips_per_job);
     return 0;
+  }
+  if (!only.empty()) {
+    std::fprintf(stderr, "--only takes w1, w2, w3, w4 or w5, not %s\n", only.c_str());
+    return 2;
   }
   {
     RedisProcess redis(false);
