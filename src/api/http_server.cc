@@ -122,6 +122,8 @@ class HttpServer::Impl {
   ~Impl() { Stop(); }
 
   Status Listen() {
+    // io_ stays stopped once Stop ran: a restarted loop would resume the old sessions' handlers.
+    if (stopped_) return Status(StatusCode::kFailedPrecondition, "the server was stopped");
     if (acceptor_.is_open()) return Status::Ok();
     boost::system::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
@@ -154,6 +156,7 @@ class HttpServer::Impl {
   }
 
   void Stop() {
+    stopped_ = true;
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
@@ -361,6 +364,7 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
   std::atomic<int> connections_{0};
   uint16_t port_ = 0;
+  bool stopped_ = false;
 };
 
 HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler)

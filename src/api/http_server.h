@@ -41,7 +41,7 @@ class HttpServer {
   // Listens if not yet, and starts the I/O threads.
   Status Start();
   // Closes the listener and every connection and joins the I/O threads. Responds called after
-  // this are dropped.
+  // this are dropped. A stopped server cannot listen or start again (kFailedPrecondition).
   void Stop();
   uint16_t port() const;  // the bound port, after Listen or Start
 

@@ -67,6 +67,7 @@ TEST(HttpServerTest, ListenHoldsConnectionsUntilStartAnswersThem) {
   close(fd);
   server.Stop();
   EXPECT_EQ(Connect(server.port()), -1) << "stopped: the port is closed";
+  EXPECT_EQ(server.Start().code(), StatusCode::kFailedPrecondition) << "and stays closed";
 }
 
 TEST(HttpServerTest, StopAfterListenOnlyClosesThePortAndATakenPortIsUnavailable) {

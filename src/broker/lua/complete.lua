@@ -9,7 +9,8 @@ Writes: the state record gets st = completed, tf = now, tk = ""; result gets the
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
   zset. meta.completed counts completions. Unique keys the jobs held are released (unique.lua).
 Publishes: "" on base.."wake" when the queue has a concurrency limit (a slot is free).
-Cost: a fixed number of Redis calls per batch (about 8, plus 5 when retention removes jobs).
+Cost: a fixed number of Redis calls per batch (about 8, plus about 9 when retention removes
+  jobs: delete_jobs.lua).
 Events (events.lua): 'completed' with the completed ids, when there are any.
 ]]
 --!include now.lua

@@ -17,7 +17,7 @@ class EnqueueScriptTest : public ScriptTest {
   static constexpr const char* kBody = R"({"t":"x","d":{}})";
 };
 
-// A batch of new, distinct ids (the MSETNX path).
+// A batch of new, distinct ids (one HMGET finds none known, one HSET stores them all).
 TEST_F(EnqueueScriptTest, StoresBodyWithCreatedTimeAndAppendsToWaitList) {
   long long before = Now();
   auto reply = EnqueueJobs({
@@ -63,7 +63,7 @@ TEST_F(EnqueueScriptTest, ExistingIdIsIdempotent) {
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_FALSE(HasState("a"));
-  // the same alone, and in a batch (MSETNX fails, then one SET NX each)
+  // the same alone, and in a batch (the HMGET finds one known, then one HSETNX each)
   EXPECT_EQ(Ints(EnqueueJobs({{"a", kBody, "0", "0", "-1"}})), (std::vector<long long>{0}));
   EXPECT_EQ(Ints(EnqueueJobs({
                 {"a", kBody, "0", "0", "-1"},
@@ -90,7 +90,7 @@ TEST_F(EnqueueScriptTest, ExistingActiveIdIsNotQueuedAgain) {
   EXPECT_FALSE(HasState("b"));
 }
 
-// An id repeated within one batch: MSETNX would store it twice, so it is created once and the
+// An id repeated within one batch: one HSET would keep its last body, so it is created once and the
 // repeat reports "existed"; the first occurrence wins (body, priority, delay).
 TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchIsCreatedAndQueuedOnce) {
   auto reply = EnqueueJobs({
@@ -131,8 +131,8 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
   EXPECT_EQ(Claim(10).view()[4].AsInt(), 0);
 }
 
-// A batch mixing new and existing ids: MSETNX refuses the whole batch, then every new id is still
-// created and every existing one left alone.
+// A batch mixing new and existing ids: the all-new check refuses the whole batch, then every new id
+// is still created and every existing one left alone.
 TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
   EnqueueJobs({{"a", R"({"t":"x","d":{"v":1}})", "0", "0", "-1"}});
   Enqueue("dp", 4, 60000);

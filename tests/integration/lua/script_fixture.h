@@ -244,6 +244,7 @@ class ScriptTest : public ::testing::Test {
       EXPECT_FALSE(Exists(key)) << key;
     }
     EXPECT_FALSE(HasBody(id)) << id;
+    EXPECT_FALSE(HExists(base() + "g", id)) << id;  // a grouped job's group
     EXPECT_FALSE(HasState(id)) << id;
     EXPECT_FALSE(HasResult(id)) << id;
     EXPECT_FALSE(HasProgress(id)) << id;

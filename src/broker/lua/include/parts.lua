@@ -1,7 +1,7 @@
 -- Commands with long argument lists. Lua's unpack() returns at most about 8000 values
 -- (LUAI_MAXCSTACK): a list longer than kPartMax elements goes to Redis in parts, all within the
 -- one script call, so the script stays one atomic step whatever the batch size. kPartMax is even:
--- the "field, value" and "score, member" pairs of HSET, ZADD and MSET are never split.
+-- the "field, value" and "score, member" pairs of HSET and ZADD are never split.
 local kPartMax = 4000
 
 -- call_in_parts(command, key, list): redis.call(command, key, list[1], list[2], ...), as several
