@@ -61,8 +61,8 @@ class Client {
   // of both sides'. Not atomic as a whole: when a batch fails (bad input in it, or Redis), the
   // error names it; the batches before it were enqueued, the one after it may have been, none
   // later was sent. Give job ids to make a retry of the call idempotent. For all or nothing, use
-  // EnqueueBulk. With ?wait_replicas, the replicas' acknowledgement is awaited after the first
-  // batch and after the last. The Client's other calls wait until this one returns.
+  // EnqueueBulk. With ?wait_replicas, the replicas' acknowledgement is awaited once, after the
+  // last batch. The Client's other calls wait until this one returns.
   Result<std::vector<EnqueueResult>> EnqueueBatches(std::span<const EnqueueRequest> requests,
                                                     size_t batch_size = 1000);
   Result<std::optional<Job>> Get(const std::string& queue, const std::string& id);

@@ -335,6 +335,15 @@ class RedisBroker final : public Broker {
 
   Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                             std::span<const NewJob> jobs) override {
+    auto out = EnqueueOnMaster(queue, jobs);
+    if (!out.ok() || jobs.empty()) return out;
+    TASKQ_RETURN_IF_ERROR(WaitForReplicas());
+    return out;
+  }
+
+  // Enqueue without waiting for the replicas: an import waits once, after its last batch.
+  Result<std::vector<EnqueueReply>> EnqueueOnMaster(const std::string& queue,
+                                                    std::span<const NewJob> jobs) {
     if (jobs.empty()) return std::vector<EnqueueReply>();
     const QueueKeys& k = Keys(queue);
     const auto now = std::chrono::steady_clock::now();
@@ -348,7 +357,6 @@ class RedisBroker final : public Broker {
       TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
       const long long outcome = reply->view().AsInt(-1);
       if (outcome >= 0) {
-        TASKQ_RETURN_IF_ERROR(WaitForReplicas());
         return std::vector<EnqueueReply>{
             {outcome == 1 ? EnqueueOutcome::kWaiting : EnqueueOutcome::kExisted, {}}};
       }
@@ -360,10 +368,7 @@ class RedisBroker final : public Broker {
     // long argument lists to Redis in parts, parts.lua).
     auto reply = RunScript(EnqueueCall(k, jobs));
     if (!reply.ok()) return reply.status();
-    auto out = ParseEnqueueReply(*reply, jobs.size());
-    if (!out.ok()) return out;
-    TASKQ_RETURN_IF_ERROR(WaitForReplicas());
-    return out;
+    return ParseEnqueueReply(*reply, jobs.size());
   }
 
   static Result<std::vector<EnqueueReply>> ParseEnqueueReply(const Reply& reply, size_t jobs) {
@@ -388,7 +393,7 @@ class RedisBroker final : public Broker {
     if (!*first) return Status::Ok();
     // The first batch the usual way: it connects, and loads the scripts if Redis lost them
     // (NOSCRIPT), so the batches streamed after it find them.
-    auto replies = Enqueue((*first)->queue, (*first)->jobs);
+    auto replies = EnqueueOnMaster((*first)->queue, (*first)->jobs);
     if (!replies.ok()) return replies.status();
     done(*replies);
     // Then batch i is made and sent before the reply to batch i - 1 is read, so Redis finds it

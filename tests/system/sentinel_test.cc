@@ -147,6 +147,17 @@ TEST_F(SentinelTest, WorkerKeepsProcessingAfterTheMasterIsKilled) {
       seconds(30)));
 }
 
+// A replica of `master` whose link is up (it has everything written so far), or null.
+std::unique_ptr<RedisServer> ReplicaOf(RedisServer& master) {
+  auto replica = std::make_unique<RedisServer>(RedisServerOptions{
+      .extra_args = {"--replicaof", "127.0.0.1", std::to_string(master.port())}});
+  const bool up = WaitUntil([&] {
+    return std::string(replica->Run({"INFO", "replication"}).view().str())
+               .find("master_link_status:up") != std::string::npos;
+  });
+  return up ? std::move(replica) : nullptr;
+}
+
 // A server that became a replica refuses writes with READONLY: that is a transient error (the
 // caller retries; through Sentinel the retry goes to the master), not a failed job.
 TEST(ReplicaTest, WritingToAReplicaIsUnavailableNotInternal) {
@@ -164,12 +175,8 @@ TEST(ReplicaTest, WritingToAReplicaIsUnavailableNotInternal) {
 // without a replica to take it, the caller hears Unavailable (and the job is on the master).
 TEST(ReplicaTest, WaitReplicasAcknowledgesOnlyWhatAReplicaHas) {
   RedisServer master;
-  auto replica = std::make_unique<RedisServer>(RedisServerOptions{
-      .extra_args = {"--replicaof", "127.0.0.1", std::to_string(master.port())}});
-  ASSERT_TRUE(WaitUntil([&] {
-    return std::string(replica->Run({"INFO", "replication"}).view().str())
-               .find("master_link_status:up") != std::string::npos;
-  }));
+  auto replica = ReplicaOf(master);
+  ASSERT_TRUE(replica);
   auto client = std::move(*Client::Open({master.url() + "?wait_replicas=1&wait_timeout_ms=2000"}));
   for (int i = 0; i < 20; ++i) {
     EnqueueRequest request{"t", "{}", {}};
@@ -185,6 +192,23 @@ TEST(ReplicaTest, WaitReplicasAcknowledgesOnlyWhatAReplicaHas) {
   EXPECT_EQ(unacknowledged.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(unacknowledged.status().message().find("replicas"), std::string::npos);
   EXPECT_EQ(master.Run({"LLEN", "taskq:{t}:wait"}).view().integer(), 11);  // written all the same
+}
+
+// An import (EnqueueBatches) waits for the replicas once, after its last batch, and the replica
+// then holds every job.
+TEST(ReplicaTest, AnImportWaitsForTheReplicasOnceAtItsEnd) {
+  RedisServer master;
+  auto replica = ReplicaOf(master);
+  ASSERT_TRUE(replica);
+  auto client = std::move(*Client::Open({master.url() + "?wait_replicas=1&wait_timeout_ms=2000"}));
+  const std::vector<EnqueueRequest> requests(2500, EnqueueRequest{"t", "{}", {}});
+  master.Run({"CONFIG", "RESETSTAT"});
+  auto results = client->EnqueueBatches(requests, 1000);  // 3 batches
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  ASSERT_EQ(results->size(), requests.size());
+  EXPECT_EQ(replica->Run({"HLEN", "taskq:{t}:jobs"}).view().integer(), 2500);
+  const std::string stats(master.Run({"INFO", "commandstats"}).view().str());
+  EXPECT_NE(stats.find("cmdstat_wait:calls=1,"), std::string::npos) << stats;
 }
 
 }  // namespace
