@@ -303,8 +303,9 @@ class WakeSubscription {
   virtual ~WakeSubscription() = default;
   // Waits until a wake arrives, `interrupt_fd` (an eventfd) is signalled, or the timeout passes,
   // and returns the queues woken (none: interrupted or timed out; a signal is consumed).
-  // kUnavailable when the connection dropped: the caller subscribes again and should assume it
-  // missed wakes. For one thread at a time.
+  // kUnavailable when the connection dropped, or when Sentinel names another master (checked
+  // about once a second, so a wait on Sentinel returns that often): the caller subscribes again
+  // and should assume it missed wakes. For one thread at a time.
   virtual Result<std::vector<std::string>> Wait(int interrupt_fd,
                                                 std::chrono::milliseconds timeout) = 0;
 };

@@ -1211,6 +1211,15 @@ class RedisWakeSubscription final : public WakeSubscription {
     // Messages hiredis has read already do not make the socket readable: take them first.
     TASKQ_RETURN_IF_ERROR(TakeReady(&woken));
     if (!woken.empty()) return woken;
+    // Through Sentinel, a failover that froze or cut off the old master leaves this socket open
+    // and silent: wakes would then go to the new master unheard until TCP gives up. So the wait
+    // is cut at the next master check, and a moved master ends the subscription (the caller
+    // subscribes again, through the sentinels).
+    if (!connection_->CheckUsable()) {
+      return Unavailable("wake subscription: the master moved (Sentinel)");
+    }
+    const auto until_check = connection_->UntilMasterCheck();
+    if (until_check < timeout) timeout = std::chrono::ceil<std::chrono::milliseconds>(until_check);
     pollfd fds[2] = {{connection_->fd(), POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
     const auto ms = std::clamp<int64_t>(timeout.count(), 0, std::numeric_limits<int>::max());
     if (::poll(fds, 2, static_cast<int>(ms)) < 0 && errno != EINTR) {

@@ -112,6 +112,12 @@ bool RedisConnection::CheckUsable() {
   return false;
 }
 
+std::chrono::steady_clock::duration RedisConnection::UntilMasterCheck() const {
+  if (!sentinel_) return std::chrono::steady_clock::duration::max();
+  return std::max(sentinel_->next_check - std::chrono::steady_clock::now(),
+                  std::chrono::steady_clock::duration::zero());
+}
+
 Result<std::unique_ptr<RedisConnection>> RedisConnection::OpenAt(const RedisEndpoint& endpoint,
                                                                  bool expect_master) {
   timeval connect_timeout = ToTimeval(endpoint.connect_timeout);

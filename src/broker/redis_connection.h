@@ -114,6 +114,9 @@ class RedisConnection {
   // master up and writable for a while, moves the connection's user to the new master within
   // about a second. A READONLY reply (the server became a replica) also breaks the connection.
   bool CheckUsable();
+  // How long until CheckUsable next asks the sentinels (zero if due; max() without Sentinel): a
+  // connection that idles (a subscriber) checks at least that often.
+  std::chrono::steady_clock::duration UntilMasterCheck() const;
   // Makes the connection unusable (CheckUsable() false): for a pipeline that stopped with a
   // reply still owed, which must not reach the next caller.
   void Abandon() { broken_ = true; }

@@ -147,6 +147,38 @@ TEST_F(SentinelTest, WorkerKeepsProcessingAfterTheMasterIsKilled) {
       seconds(30)));
 }
 
+// A failover that froze the old master (its sockets stay open and silent, as behind a network
+// cut) must not leave an idle worker deaf: its wake subscription follows the new master, so a job
+// enqueued there starts at once, not at the next idle poll (60 s here).
+TEST_F(SentinelTest, IdleWorkerHearsNewJobsAfterAFailoverThatFrozeTheOldMaster) {
+  auto client = std::move(*Client::Open({url_}));
+  auto inspector = std::move(*Inspector::Open({url_}));
+  WorkerProcess worker(url_, "q=2", 2000, 1000, /*idle_poll_ms=*/60000);
+  auto enqueue = [&](const std::string& id) {
+    EnqueueRequest request{"sleep", "{\"ms\":1}", {}};
+    request.options.queue = "q";
+    request.options.job_id = id;
+    return client->Enqueue(request);
+  };
+  auto completed = [&](int64_t n) {
+    auto counts = inspector->Counts("q");
+    return counts.ok() && counts->completed == n;
+  };
+  ASSERT_TRUE(enqueue("before").ok());
+  ASSERT_TRUE(WaitUntil([&] { return completed(1); }));  // up and subscribed
+  WaitForReplica();
+  master_->Freeze();
+  ASSERT_TRUE(
+      WaitUntil([&] { return MasterPortNamedBySentinel() == replica_->port(); }, seconds(30)));
+  // The worker's round trips that broke in the failover make it claim once more: the first job
+  // after it may be found that way. The second can only be heard through the subscription.
+  ASSERT_TRUE(WaitUntil([&] { return enqueue("probe").ok(); }, seconds(30)));
+  ASSERT_TRUE(WaitUntil([&] { return completed(2); }, seconds(20)));
+  ASSERT_TRUE(enqueue("after").ok());
+  EXPECT_TRUE(WaitUntil([&] { return completed(3); }, seconds(20)));
+  master_->Thaw();
+}
+
 // A replica of `master` whose link is up (it has everything written so far), or null.
 std::unique_ptr<RedisServer> ReplicaOf(RedisServer& master) {
   auto replica = std::make_unique<RedisServer>(RedisServerOptions{

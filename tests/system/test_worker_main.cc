@@ -1,6 +1,6 @@
 // A worker process for the system tests: the real Worker with test handlers, configured by flags,
 // so tests can SIGKILL or SIGTERM it like any deployed worker.
-//   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms>
+//   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms> [idle_poll_ms]
 // Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>};
 // "fail" fails permanently with the message "boom" (for dead-letter paths).
 #include <signal.h>
@@ -14,8 +14,8 @@
 #include "taskq/worker.h"
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: taskq_test_worker url queue=n lease_ms grace_ms\n");
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: taskq_test_worker url queue=n lease_ms grace_ms [idle_poll_ms]\n");
     return 2;
   }
   sigset_t signals;
@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   options.queues = *taskq::ParseQueueList(argv[2]);
   options.lease = std::chrono::milliseconds(std::stoi(argv[3]));
   options.shutdown_grace = std::chrono::milliseconds(std::stoi(argv[4]));
+  if (argc == 6) options.idle_poll = std::chrono::milliseconds(std::stoi(argv[5]));
   options.recover_interval = std::chrono::milliseconds(100);
   options.heartbeat_interval = std::chrono::milliseconds(200);  // timings show up quickly
   taskq::Worker worker(options);

@@ -84,6 +84,14 @@ void RedisServer::Start() {
   FAIL() << "redis-server did not start on port " << port_;
 }
 
+void RedisServer::Freeze() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Thaw() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 void RedisServer::Kill() {
   connection_.reset();
   if (pid_ > 0) {

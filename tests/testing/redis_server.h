@@ -38,6 +38,10 @@ class RedisServer {
     Kill();
     Start();
   }
+  // SIGSTOP / SIGCONT: a frozen server keeps its sockets open and answers nothing, as a host cut
+  // off by the network would.
+  void Freeze();
+  void Thaw();
 
   // A fresh connection for seeding and inspecting keys.
   std::unique_ptr<broker::RedisConnection> Connect() const;

@@ -13,13 +13,16 @@ namespace taskq::testing {
 
 class WorkerProcess {
  public:
-  WorkerProcess(const std::string& url, const std::string& queues, int lease_ms, int grace_ms) {
+  // idle_poll_ms 0: the worker's default.
+  WorkerProcess(const std::string& url, const std::string& queues, int lease_ms, int grace_ms,
+                int idle_poll_ms = 0) {
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       const std::string lease = std::to_string(lease_ms), grace = std::to_string(grace_ms);
+      const std::string idle_poll = std::to_string(idle_poll_ms);
       ::execl(TASKQ_TEST_WORKER, TASKQ_TEST_WORKER, url.c_str(), queues.c_str(), lease.c_str(),
-              grace.c_str(), nullptr);
+              grace.c_str(), idle_poll_ms > 0 ? idle_poll.c_str() : nullptr, nullptr);
       ::_exit(127);
     }
   }
