@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <cerrno>
@@ -1208,8 +1207,9 @@ class RedisWakeSubscription final : public WakeSubscription {
   Result<std::vector<std::string>> Wait(int interrupt_fd,
                                         std::chrono::milliseconds timeout) override {
     std::vector<std::string> woken;
-    // Messages hiredis has read already do not make the socket readable: take them first.
-    TASKQ_RETURN_IF_ERROR(TakeReady(&woken));
+    // Messages hiredis has read already do not make the socket readable: take them first (the
+    // socket itself is polled below, once).
+    TASKQ_RETURN_IF_ERROR(TakeReady(&woken, /*read_socket=*/false));
     if (!woken.empty()) return woken;
     // Through Sentinel, a failover that froze or cut off the old master leaves this socket open
     // and silent: wakes would then go to the new master unheard until TCP gives up. So the wait
@@ -1236,9 +1236,9 @@ class RedisWakeSubscription final : public WakeSubscription {
   }
 
  private:
-  Status TakeReady(std::vector<std::string>* woken) {
+  Status TakeReady(std::vector<std::string>* woken, bool read_socket = true) {
     while (true) {
-      auto reply = connection_->ReceiveIfReady();
+      auto reply = connection_->ReceiveIfReady(read_socket);
       if (!reply.ok()) return reply.status();
       if (!*reply) return Status::Ok();
       ReplyView v = (*reply)->view();
@@ -1290,9 +1290,8 @@ Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& opt
     if (!reply.ok()) return reply.status();
     if (reply->view().is_error()) return Unavailable(std::string(reply->view().str()));
   }
-  // Confirmed (under the command timeout, so a frozen Redis cannot hold us here): from now on the
-  // connection idles until a wake, which may take as long as it takes.
-  (*connection)->SetReadTimeout(std::chrono::milliseconds(0));
+  // Confirmed (under the command timeout, so a frozen Redis cannot hold us here). From now on it
+  // is read only when poll() finds it readable (Wait), so no read can block on it.
   return std::unique_ptr<WakeSubscription>(
       new RedisWakeSubscription(std::move(*connection), std::move(channel_to_queue)));
 }

@@ -233,10 +233,11 @@ Result<Reply> RedisConnection::Receive() {
   return TakeReply(raw);
 }
 
-Result<std::optional<Reply>> RedisConnection::ReceiveIfReady() {
+Result<std::optional<Reply>> RedisConnection::ReceiveIfReady(bool read_socket) {
   if (broken_) return Unavailable("Redis connection is broken");
   void* raw = nullptr;
   if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) return TransportError("read failed");
+  if (raw == nullptr && !read_socket) return std::optional<Reply>();
   if (raw == nullptr) {
     pollfd readable{context_->fd, POLLIN, 0};
     if (::poll(&readable, 1, 0) <= 0) return std::optional<Reply>();
@@ -250,9 +251,5 @@ Result<std::optional<Reply>> RedisConnection::ReceiveIfReady() {
 }
 
 int RedisConnection::fd() const { return context_->fd; }
-
-void RedisConnection::SetReadTimeout(std::chrono::milliseconds timeout) {
-  redisSetTimeout(context_, ToTimeval(timeout));
-}
 
 }  // namespace taskq::broker

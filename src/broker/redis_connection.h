@@ -101,12 +101,10 @@ class RedisConnection {
   Status Send(const Command& command);
   Result<Reply> Receive();
   // A reply already read or readable now, without blocking (nullopt: none yet); for a caller
-  // that waits for the socket (fd()) with poll().
-  Result<std::optional<Reply>> ReceiveIfReady();
+  // that waits for the socket (fd()) with poll(). read_socket = false: only what was read
+  // already (no poll of its own, for a caller about to poll the socket anyway).
+  Result<std::optional<Reply>> ReceiveIfReady(bool read_socket = true);
   int fd() const;
-
-  // 0 = wait for ever (a subscriber idles for long; TCP keep-alive still notices a dead peer).
-  void SetReadTimeout(std::chrono::milliseconds timeout);
 
   bool broken() const { return broken_; }
   // False when broken, or when a Sentinel endpoint's master has moved: asked of the sentinels at

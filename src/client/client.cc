@@ -57,11 +57,10 @@ class Client::Impl {
     // Every queue goes into the registry before the first batch: registering one while a batch is
     // in flight would read that batch's reply. (A bad name fails in its batch's Encode.)
     std::set<std::string> queues;
-    for (const EnqueueRequest& r : requests) {
-      const std::string& queue = QueueOf(r);
-      if (!registered_.contains(queue) && ValidateName("queue", queue).ok()) queues.insert(queue);
+    for (const EnqueueRequest& r : requests) queues.insert(QueueOf(r));
+    for (const std::string& queue : queues) {
+      if (ValidateName("queue", queue).ok()) TASKQ_RETURN_IF_ERROR(Register(queue));
     }
-    for (const std::string& queue : queues) TASKQ_RETURN_IF_ERROR(Register(queue));
     auto next = [&]() -> Result<std::optional<broker::QueueBatch>> {
       if (next_part == parts.size() && encoded_to < requests.size()) {
         const size_t begin = encoded_to;

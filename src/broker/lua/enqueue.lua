@@ -24,16 +24,17 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   Everything is validated before the first write: a bad argument returns an error reply and
   writes nothing.
 Publishes: "" on base.."wake" when at least one job was created.
-Writes: the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING, id; PX in mode ttl)
-  and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the waiting job it
-  replaces. A delayed job with a non-zero priority also gets a state record
+Writes: the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING,
+  id; PX in mode ttl) and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the
+  waiting job it replaces. A delayed job with a non-zero priority also gets a state record
   (st = delayed, p), so that promotion knows where it goes; so does a waiting one when the queue
   has priority aging (st = waiting, p). A grouped job: base.."g" id -> group.
 Cost: a batch whose ids are all new (and distinct) is stored with one HMGET and one HSET;
-  otherwise one HSETNX per job. A batch of plain jobs only, to a queue without a group field or aging, whose
-  ids are all new and distinct, then takes one RPUSH and returns without the general code (same
-  writes, wake, event and answer); when some id exists it goes the general way. Any batch size is one call, so one atomic step: lists longer than Lua's unpack
-  limit go to Redis in parts (parts.lua). Redis runs nothing else meanwhile (about 5 us a job).
+  otherwise one HSETNX per job. A batch of plain jobs only, to a queue without a group field or
+  aging, whose ids are all new and distinct, then takes one RPUSH and returns without the
+  general code (same writes, wake, event and answer); when some id exists it goes the general
+  way. Any batch size is one call, so one atomic step: lists longer than Lua's unpack limit go
+  to Redis in parts (parts.lua). Redis runs nothing else meanwhile (about 5 us a job).
 A single plain job goes to enqueue_one.lua instead (cheaper); this script takes any job as well.
 Events (events.lua): 'enqueued' with the created ids (delayed ones first), when there are any.
 ]]

@@ -8,9 +8,10 @@ ARGV[6 + 3*n + (i-1)] per job: the error, a JSON object; the script adds "at" (n
   retry_delay_ms >= 0: retry after that delay (the worker decided from max_attempts and backoff);
   -1: no retry, the job is dead. A job whose cancel was requested (cx = 1) is dead either way.
 Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
-Writes: e:<id> gets the error pushed at its head, trimmed to the cap (job_lists.lua); the state record gets
-  st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id; retention is
-  applied to dead; meta.failed counts. Unique keys held by dead jobs are released (unique.lua).
+Writes: e:<id> gets the error pushed at its head, trimmed to the cap (job_lists.lua); the state
+  record gets st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id;
+  retention is applied to dead; meta.failed counts. Unique keys held by dead jobs are released
+  (unique.lua).
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
   when the queue has a concurrency limit (a slot is free).
 Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.

@@ -50,7 +50,7 @@ for i = 0, n - 1 do
     postponed[#postponed + 1] = id
     delayed[#delayed + 1] = now + tonumber(ARGV[6 + 4 * i])
     delayed[#delayed + 1] = id
-    if line ~= '' then append_job_log(base, id, {line}, max_logs) end
+    if line ~= '' then append_job_log(base, id, max_logs, line) end
     results[#results + 1] = 1
   else
     results[#results + 1] = 0

@@ -38,7 +38,7 @@ for j = 1, #ids do
       progress[#progress + 1] = id
       progress[#progress + 1] = value
     end
-    if k > 0 then append_job_log(base, id, {unpack(ARGV, i + 4, i + 3 + k)}, max_logs) end
+    if k > 0 then append_job_log(base, id, max_logs, unpack(ARGV, i + 4, i + 3 + k)) end
     results[#results + 1] = 1
   else
     results[#results + 1] = 0

@@ -10,9 +10,10 @@ local function push_job_error(base, id, entry, max_errors)
   redis.call('SADD', base .. 'x', id)
 end
 
-local function append_job_log(base, id, lines, max_logs)
+-- append_job_log(base, id, max_logs, line, ...): the lines go to the log's tail.
+local function append_job_log(base, id, max_logs, ...)
   local key = base .. 'l:' .. id
-  redis.call('RPUSH', key, unpack(lines))
+  redis.call('RPUSH', key, ...)
   redis.call('LTRIM', key, -max_logs, -1)
   redis.call('SADD', base .. 'x', id)
 end
