@@ -25,6 +25,7 @@ namespace {
 
 constexpr int32_t kMaxClaim = 1000;
 constexpr int32_t kPromoteLimit = 1000;
+constexpr size_t kMaxLogLinesPerUpdate = 1000;  // progress.lua's bound on k
 
 Status ReplyError(const Reply& reply, std::string_view what) {
   Status s = reply.ErrorStatus();
@@ -104,8 +105,14 @@ Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> upda
   call.Arg(k.base()).Arg(max_log_lines);
   for (const ProgressUpdate& u : updates) {
     call.Arg(u.lease.id).Arg(u.lease.token).Arg(u.progress_json);
-    call.Arg(static_cast<int64_t>(u.log_lines.size()));
-    for (const std::string& line : u.log_lines) call.Arg(line);
+    // The log keeps its newest max_log_lines lines, so older ones need not travel; the script
+    // takes at most kMaxLogLinesPerUpdate per job.
+    const size_t kept = std::min<size_t>(
+        u.log_lines.size(), std::min<size_t>(std::max(max_log_lines, 1), kMaxLogLinesPerUpdate));
+    call.Arg(static_cast<int64_t>(kept));
+    for (size_t i = u.log_lines.size() - kept; i < u.log_lines.size(); ++i) {
+      call.Arg(u.log_lines[i]);
+    }
   }
   return call.Take();
 }
@@ -1176,14 +1183,14 @@ class RedisBroker final : public Broker {
 
   Status LoadScripts() {
     std::vector<Command> loads;
-    for (const ScriptSource& s : EmbeddedScripts()) loads.push_back({"SCRIPT", "LOAD", s.body});
+    for (const ScriptSource& s : ActiveScripts()) loads.push_back({"SCRIPT", "LOAD", s.body});
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunCommands(loads, &replies));
     for (size_t i = 0; i < replies.size(); ++i) {
       TASKQ_RETURN_IF_ERROR(ReplyError(replies[i], "SCRIPT LOAD"));
-      if (replies[i].view().str() != EmbeddedScripts()[i].sha1) {
+      if (replies[i].view().str() != ActiveScripts()[i].sha1) {
         return Internal("SCRIPT LOAD returned an unexpected SHA1 for " +
-                        std::string(EmbeddedScripts()[i].name));
+                        std::string(ActiveScripts()[i].name));
       }
     }
     return Status::Ok();
@@ -1255,13 +1262,6 @@ class RedisWakeSubscription final : public WakeSubscription {
 };
 
 }  // namespace
-
-const ScriptSource& ScriptNamed(std::string_view name) {
-  for (const ScriptSource& s : EmbeddedScripts()) {
-    if (s.name == name) return s;
-  }
-  std::abort();  // a script name is a compile-time constant of this file: a typo is a bug
-}
 
 Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options) {
   auto endpoint = ParseRedisUrl(options.redis_url);

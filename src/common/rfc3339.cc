@@ -38,8 +38,15 @@ std::optional<int64_t> ParseRfc3339Ms(std::string_view text) {
   if (pos < text.size() && text[pos] == '.') {
     ++pos;
     size_t digits = 0;
+    bool rounded_up = false;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (digits < 3) millis = millis * 10 + (text[pos] - '0');
+      if (digits < 3) {
+        millis = millis * 10 + (text[pos] - '0');
+      } else if (text[pos] != '0' && !rounded_up) {
+        // A due time is a "no earlier than": a fraction finer than a millisecond rounds up.
+        rounded_up = true;
+        ++millis;
+      }
       ++digits;
       ++pos;
     }

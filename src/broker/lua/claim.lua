@@ -3,7 +3,7 @@ priority. First moves due delayed and retrying jobs to waiting, so they are clai
 they are due, without a separate poller.
 KEYS[1] wait  KEYS[2] prio  KEYS[3] delayed  KEYS[4] retry  KEYS[5] active  KEYS[6] meta
 KEYS[7] state   KEYS[8] rate window (ZSET)
-ARGV[1] key base   ARGV[2] n (1..1000)   ARGV[3] lease_ms   ARGV[4] promote limit per call
+ARGV[1] key base   ARGV[2] n (1..1000)   ARGV[3] lease_ms   ARGV[4] promote limit per call (1..1000)
 Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
           id, body, attempt, token, ... (4 per claimed job)}
   attempt is negated when the job has started before without using it up: handed back at
@@ -21,10 +21,11 @@ Groups (meta.gwaiting > 0; groups.lua): grouped jobs are served round robin, one
   (a group held back waits in gheld, costing nothing until its time or a finish of its jobs).
   A claimed job whose body is missing (deleted behind taskq's back) comes back with body "".
 Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk = token, p;
-  active gets id with score now + lease_ms. The token comes from meta.fence, incremented once per
-  claim: the jobs of one claim share it (a token only has to differ between two claims of the
-  same job), and tokens only grow.
-Cost: a fixed number of Redis calls per claim (about 11, 4 to 6 more with a rate limit),
+  active gets id with score now + lease_ms. The token is max(meta.fence + 1, Redis' clock in
+  microseconds), stored back in meta.fence, once per claim, so tokens stay unique across a
+  failover to a replica that missed the last claims. The jobs of one claim share it (a token
+  only has to differ between two claims of the same job), and tokens only grow.
+Cost: a fixed number of Redis calls per claim (about 12, 4 to 6 more with a rate limit),
   whatever n is.
 Events (events.lua): 'waiting' with the due jobs it promoted, and 'active' with the claimed ids,
   when there are any.
@@ -39,7 +40,9 @@ Events (events.lua): 'waiting' with the due jobs it promoted, and 'active' with 
 local base = ARGV[1]
 local n, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local promote_limit = tonumber(ARGV[4])
-if not n or n < 1 or n > 1000 or not lease or lease < 1 or not promote_limit then
+if not n or n < 1 or n > 1000 or n ~= math.floor(n) or not lease or lease < 1
+    or not promote_limit or promote_limit < 1 or promote_limit > 1000
+    or promote_limit ~= math.floor(promote_limit) then
   return redis.error_reply('ERR invalid arguments')
 end
 local now = now_ms()
@@ -137,12 +140,18 @@ if grouped then
 end
 
 local count = #ids
-local token
+local token, token_s
 if count > 0 then
-  token = redis.call('HINCRBY', KEYS[6], 'fence', 1)
-  if rate_max then window_add(KEYS[8], base .. 'rls', count, token, now, rate_window) end
+  -- The token is the larger of meta.fence + 1 and Redis' clock in microseconds: it only grows,
+  -- and a replica promoted after missing the last claims (its fence behind) still never hands out
+  -- a token an earlier master gave, because its clock is past the failover. That holds while the
+  -- Redis hosts' clocks agree to better than a failover takes (seconds).
+  token = math.max((tonumber(redis.call('HGET', KEYS[6], 'fence')) or 0) + 1, now_us())
+  token_s = string.format('%.0f', token)  -- tostring would print 16 digits in exponent form
+  redis.call('HSET', KEYS[6], 'fence', token_s)
+  if rate_max then window_add(KEYS[8], base .. 'rls', count, token_s, now, rate_window) end
   if took and group_max then
-    groups_record_starts(base, took, took_order, token, now, group_window)
+    groups_record_starts(base, took, took_order, token_s, now, group_window)
   end
 end
 if rate_filled and count == budget and limit_wait < 0 then
@@ -162,7 +171,6 @@ end
 local out = {now, 0, (count == wanted and not limited) and 1 or 0, next_due, count}
 if count == 0 then return out end
 
-local token_s = tostring(token)
 local now_s = tostring(now)
 local deadline_s = tostring(now + lease)
 local fresh = 'active:1:0:' .. now_s .. ':0:0:' .. token_s .. ':0'  -- first attempt, priority 0
@@ -177,9 +185,9 @@ for i, id in ipairs(ids) do
     local record = decode_state(records[i]) or decode_state(nil)
     attempt = tonumber(record.a) + 1
     restarted = attempt == 1 and record.ts ~= '0'
-    -- cx is kept: a cancel requested before a requeue still applies
+    -- cx is kept: a cancel requested before a requeue still applies; p is kept: every job of
+    -- another priority than 0 has a record holding it (enqueue.lua), whatever its score is
     record.st, record.a, record.ts, record.tk = 'active', attempt, now_s, token_s
-    if not aging then record.p = priorities[i] end
     value = encode_state(record)
   end
   state_args[#state_args + 1] = id

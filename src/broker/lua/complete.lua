@@ -15,6 +15,7 @@ Events (events.lua): 'completed' with the completed ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
+--!include parts.lua
 --!include unique.lua
 --!include delete_jobs.lua
 --!include slots_freed.lua
@@ -30,7 +31,7 @@ end
 local now = now_ms()
 local ids = {}
 for i = 0, n - 1 do ids[i + 1] = ARGV[5 + 3 * i] end
-local records = redis.call('HMGET', KEYS[4], unpack(ids))
+local records = hmget_in_parts(KEYS[4], ids)  -- any batch size: long lists go in parts
 local results, done, scored, states, stored, finished = {}, {}, {}, {}, {}, {}
 local now_s = tostring(now)
 for i = 0, n - 1 do
@@ -54,14 +55,16 @@ for i = 0, n - 1 do
   end
 end
 if #done > 0 then
-  redis.call('HSET', KEYS[4], unpack(states))
-  if #stored > 0 then redis.call('HSET', KEYS[5], unpack(stored)) end
-  redis.call('ZREM', KEYS[1], unpack(done))
-  redis.call('ZADD', KEYS[2], unpack(scored))
+  call_in_parts('HSET', KEYS[4], states)
+  if #stored > 0 then call_in_parts('HSET', KEYS[5], stored) end
+  call_in_parts('ZREM', KEYS[1], done)
+  call_in_parts('ZADD', KEYS[2], scored)
   redis.call('HINCRBY', KEYS[3], 'completed', #done)
   unique_release(base, done)
-  trim_finished(base, KEYS[2], keep_count, keep_age, now)
+  -- Slots before retention: retention may delete these very jobs, and with them the group entries
+  -- slots_freed reads (a group's active count would then never go down).
   slots_freed(base, KEYS[3], done, now, false)
+  trim_finished(base, KEYS[2], keep_count, keep_age, now)
   emit_event(base, 'completed', done)
 end
 return results

@@ -26,9 +26,9 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
 Publishes: "" on base.."wake" when at least one job was created.
 Writes: the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING,
   id; PX in mode ttl) and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the
-  waiting job it replaces. A delayed job with a non-zero priority also gets a state record
-  (st = delayed, p), so that promotion knows where it goes; so does a waiting one when the queue
-  has priority aging (st = waiting, p). A grouped job: base.."g" id -> group.
+  waiting job it replaces. A job with a non-zero priority also gets a state record (st = delayed
+  or waiting, p), so that promotion knows where it goes and the priority survives aging being
+  switched on or off while it waits. A grouped job: base.."g" id -> group.
 Cost: a batch whose ids are all new (and distinct) is stored with one HMGET and one HSET;
   otherwise one HSETNX per job. A batch of plain jobs only, to a queue without a group field or
   aging, whose ids are all new and distinct, then takes one RPUSH and returns without the
@@ -174,7 +174,7 @@ for i = 0, n - 1 do
   else
     any = true
     local priority, delay, run_at = special[i][1], special[i][2], special[i][3]
-    local due = now + delay
+    local due = due_from_now_ms(now, delay)
     if run_at >= 0 then due = run_at end
     if due > now then
       delayed[#delayed + 1] = due
@@ -186,8 +186,9 @@ for i = 0, n - 1 do
       ready_priorities[#ready] = priority
       ready_groups[#ready] = group
       results[i + 1] = 1
-      -- an aged score does not hold the priority (requeue.lua): the record does
-      if aging and priority ~= 0 then add_record(id, 'waiting', priority) end
+      -- The record holds every priority other than 0: an aged score does not hold it
+      -- (requeue.lua), and aging may be switched on or off while the job waits.
+      if priority ~= 0 then add_record(id, 'waiting', priority) end
     end
   end
 end

@@ -18,6 +18,7 @@ Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
+--!include parts.lua
 --!include unique.lua
 --!include job_lists.lua
 --!include delete_jobs.lua
@@ -41,20 +42,22 @@ for i = 0, n - 1 do
 end
 local now = now_ms()
 local now_s = tostring(now)
-local records = redis.call('HMGET', KEYS[5], unpack(ids))
+-- Everything is read and decided before the first write; long lists go in parts (parts.lua).
+local records = hmget_in_parts(KEYS[5], ids)
 local results, left_active, states, retry, dead, finished = {}, {}, {}, {}, {}, {}
+local errors = {}  -- {id, entry, ...}: pushed after the bulk writes
 for i = 0, n - 1 do
   local id, token, delay = ARGV[6 + 3 * i], ARGV[7 + 3 * i], tonumber(ARGV[8 + 3 * i])
   local record = records[i + 1] and decode_state(records[i + 1])
   if token ~= '' and record and record.tk == token and not finished[id] then
     finished[id] = true
-    push_job_error(base, id, '{"at":' .. now_s .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2),
-                   max_errors)
+    errors[#errors + 1] = id
+    errors[#errors + 1] = '{"at":' .. now_s .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2)
     left_active[#left_active + 1] = id
     record.tk = ''
     if delay >= 0 and record.cx ~= '1' then  -- a cancelled job is never retried
       record.st = 'retrying'
-      retry[#retry + 1] = now + delay  -- a number: converted once per failed job
+      retry[#retry + 1] = due_from_now_ms(now, delay)  -- a number: converted once per job
       retry[#retry + 1] = id
       results[#results + 1] = 2
     else
@@ -71,18 +74,19 @@ for i = 0, n - 1 do
   end
 end
 if #left_active > 0 then
-  redis.call('HSET', KEYS[5], unpack(states))
-  redis.call('ZREM', KEYS[1], unpack(left_active))
+  call_in_parts('HSET', KEYS[5], states)
+  call_in_parts('ZREM', KEYS[1], left_active)
   redis.call('HINCRBY', KEYS[4], 'failed', #left_active)
+  for e = 1, #errors, 2 do push_job_error(base, errors[e], errors[e + 1], max_errors) end
 end
 slots_freed(base, KEYS[4], left_active, now, #retry > 0)  -- a retry publishes below
 if #retry > 0 then
-  redis.call('ZADD', KEYS[2], unpack(retry))
+  call_in_parts('ZADD', KEYS[2], retry)
   redis.call('PUBLISH', base .. 'wake', '')
   emit_event(base, 'retrying', ids_of_scored(retry))
 end
 if #dead > 0 then
-  redis.call('ZADD', KEYS[3], unpack(dead))
+  call_in_parts('ZADD', KEYS[3], dead)
   unique_release(base, dead, 2)
   trim_finished(base, KEYS[3], keep_count, keep_age, now)
   emit_event(base, 'dead', ids_of_scored(dead))

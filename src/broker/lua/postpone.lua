@@ -18,6 +18,7 @@ Events (events.lua): 'delayed' with the postponed ids, when there are any.
 ]]
 --!include now.lua
 --!include state.lua
+--!include parts.lua
 --!include job_lists.lua
 --!include slots_freed.lua
 --!include events.lua
@@ -35,8 +36,10 @@ for i = 0, n - 1 do
   ids[i + 1] = ARGV[4 + 4 * i]
 end
 local now = now_ms()
-local records = redis.call('HMGET', KEYS[3], unpack(ids))
+-- Everything is read and decided before the first write; long lists go in parts (parts.lua).
+local records = hmget_in_parts(KEYS[3], ids)
 local results, postponed, states, delayed, seen = {}, {}, {}, {}, {}
+local logs = {}  -- {id, line, ...}: appended after the bulk writes
 for i = 0, n - 1 do
   local id, token, line = ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[7 + 4 * i]
   local record = records[i + 1] and decode_state(records[i + 1])
@@ -48,18 +51,22 @@ for i = 0, n - 1 do
     states[#states + 1] = id
     states[#states + 1] = encode_state(record)
     postponed[#postponed + 1] = id
-    delayed[#delayed + 1] = now + tonumber(ARGV[6 + 4 * i])
+    delayed[#delayed + 1] = due_from_now_ms(now, tonumber(ARGV[6 + 4 * i]))
     delayed[#delayed + 1] = id
-    if line ~= '' then append_job_log(base, id, max_logs, line) end
+    if line ~= '' then
+      logs[#logs + 1] = id
+      logs[#logs + 1] = line
+    end
     results[#results + 1] = 1
   else
     results[#results + 1] = 0
   end
 end
 if #postponed > 0 then
-  redis.call('HSET', KEYS[3], unpack(states))
-  redis.call('ZREM', KEYS[1], unpack(postponed))
-  redis.call('ZADD', KEYS[2], unpack(delayed))
+  call_in_parts('HSET', KEYS[3], states)
+  call_in_parts('ZREM', KEYS[1], postponed)
+  call_in_parts('ZADD', KEYS[2], delayed)
+  for e = 1, #logs, 2 do append_job_log(base, logs[e], max_logs, logs[e + 1]) end
   slots_freed(base, base .. 'meta', postponed, now, true)  -- it publishes below anyway
   redis.call('PUBLISH', base .. 'wake', '')
   emit_event(base, 'delayed', postponed)

@@ -3,7 +3,7 @@ counting a stall; a job that stalled more than max_stalls times, or whose cancel
 goes to dead instead. Clearing the
 token makes the old worker's late complete/fail a no-op.
 KEYS[1] active   KEYS[2] wait   KEYS[3] prio   KEYS[4] dead   KEYS[5] meta   KEYS[6] state
-ARGV[1] key base   ARGV[2] max_stalls   ARGV[3] limit per call (1..1000)   ARGV[4] max errors kept
+ARGV[1] key base   ARGV[2] max_stalls (>= 0)   ARGV[3] limit per call (1..1000)   ARGV[4] max errors kept
 ARGV[5] dead keep_count   ARGV[6] dead keep_age_ms
 Returns: {requeued, dead}
 Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
@@ -15,18 +15,19 @@ Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue w
 Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there are any.
 ]]
 --!include now.lua
+--!include parts.lua
 --!include state.lua
 --!include unique.lua
 --!include job_lists.lua
 --!include delete_jobs.lua
---!include parts.lua
 --!include requeue.lua
 --!include slots_freed.lua
 --!include events.lua
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
-if not max_stalls or not limit or limit < 1 or limit > 1000 or not max_errors or max_errors < 1
+if not max_stalls or max_stalls < 0 or max_stalls ~= math.floor(max_stalls) or not limit
+    or limit < 1 or limit > 1000 or not max_errors or max_errors < 1
     or not keep_count or not keep_age then
   return redis.error_reply('ERR invalid arguments')
 end

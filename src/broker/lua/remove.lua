@@ -17,6 +17,7 @@ Grouped jobs (requeue.lua): a waiting one is removed from its group's zset (meta
 Events (events.lua): 'removed' with the id (not for a stop request), when there are any.
 ]]
 --!include state.lua
+--!include parts.lua
 --!include unique.lua
 --!include delete_jobs.lua
 --!include group_unqueue.lua

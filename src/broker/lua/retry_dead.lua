@@ -13,19 +13,33 @@ Events (events.lua): 'waiting' with the moved ids, when there are any.
 --!include events.lua
 local base = ARGV[1]
 local limit = tonumber(ARGV[2])
-if not limit or limit < 1 or limit > 1000 then return redis.error_reply('ERR invalid limit') end
+if not limit or limit < 1 or limit > 1000 or limit ~= math.floor(limit) then
+  return redis.error_reply('ERR invalid limit')
+end
+-- Everything is read before the first write, and every long list goes to Redis in parts
+-- (parts.lua): any number of ids is one atomic step, and nothing can fail halfway (Redis has no
+-- rollback; a failure after the ZREM would leave jobs in no state at all).
 local ids = {}
 if #ARGV > 2 then
+  local given, seen = {}, {}
   for i = 3, #ARGV do
-    -- one ZREM per id: a repeated id is removed (and so queued) only once
-    if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then ids[#ids + 1] = ARGV[i] end
+    if not seen[ARGV[i]] then  -- a repeated id moves once
+      seen[ARGV[i]] = true
+      given[#given + 1] = ARGV[i]
+    end
+  end
+  for i = 1, #given, kPartMax do
+    local j = math.min(#given, i + kPartMax - 1)
+    local scores = redis.call('ZMSCORE', KEYS[1], unpack(given, i, j))
+    for k = 1, #scores do
+      if scores[k] then ids[#ids + 1] = given[i + k - 1] end
+    end
   end
 else
   ids = redis.call('ZRANGE', KEYS[1], 0, limit - 1)
-  if #ids > 0 then redis.call('ZREM', KEYS[1], unpack(ids)) end
 end
 if #ids == 0 then return 0 end
-local records = redis.call('HMGET', KEYS[5], unpack(ids))
+local records = hmget_in_parts(KEYS[5], ids)
 local states, priorities = {}, {}
 for i, id in ipairs(ids) do
   local record = decode_state(records[i]) or decode_state(nil)
@@ -34,7 +48,8 @@ for i, id in ipairs(ids) do
   states[#states + 1] = encode_state(record)
   priorities[i] = tonumber(record.p)
 end
-redis.call('HSET', KEYS[5], unpack(states))
+call_in_parts('ZREM', KEYS[1], ids)
+call_in_parts('HSET', KEYS[5], states)
 requeue(base, KEYS[2], KEYS[3], KEYS[4], ids, priorities, false)
 redis.call('PUBLISH', base .. 'wake', '')
 emit_event(base, 'waiting', ids)

@@ -141,7 +141,7 @@ TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
   EXPECT_FALSE(RestartedOf(reply, 2));
   long long next_due = reply.view()[3].AsInt();
   EXPECT_GT(next_due, 55000);
-  EXPECT_LE(next_due, 60000);
+  EXPECT_LE(next_due, 60001);  // due counts from now rounded up to whole ms
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"later"}));
   EXPECT_FALSE(Exists(q().retry()));
   EXPECT_EQ(StateField("dueprio", "st"), "active");
@@ -187,22 +187,96 @@ TEST_F(ClaimScriptTest, MissingBodyComesBackEmpty) {
   EXPECT_EQ(StateField("ghost", "st"), "active");
 }
 
+// Regression: a negative promote limit was taken as "no limit" (ZRANGEBYSCORE ... LIMIT 0 -1):
+// one claim moved every due job, however many.
 TEST_F(ClaimScriptTest, RejectsBadArguments) {
   Enqueue("a");
+  Enqueue("d", 0, 1);  // a delayed job, due at once: a promotion would write
+  Run({"ZADD", q().delayed(), "1", "d"});
   auto before = Snapshot();
   for (const auto& args : std::vector<std::vector<std::string>>{{base(), "0", "1000", "10"},
                                                                 {base(), "1001", "1000", "10"},
                                                                 {base(), "1", "0", "10"},
                                                                 {base(), "x", "1000", "10"},
                                                                 {base(), "1", "x", "10"},
-                                                                {base(), "1", "1000", "x"}}) {
+                                                                {base(), "1", "1000", "x"},
+                                                                {base(), "1", "1000", "0"},
+                                                                {base(), "1", "1000", "-1"},
+                                                                {base(), "1", "1000", "1001"},
+                                                                {base(), "1", "1000", "2.5"}}) {
     auto reply = Eval("claim", ClaimKeys(), args);
     EXPECT_TRUE(reply.view().is_error()) << args[1] << " " << args[2] << " " << args[3];
   }
   EXPECT_EQ(Snapshot(), before);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"d"}));
   EXPECT_FALSE(Exists(q().active()));
   EXPECT_FALSE(HasState("a"));
+}
+
+// Regression: the tail offset was (seq + k + 1) mod 2^31: after 2^31 scored requeues new jobs
+// sorted ahead of older ones of their priority. Offsets are renumbered instead of wrapping.
+TEST_F(ClaimScriptTest, FifoWithinAPriorityHoldsWhenTheSequenceReachesItsBound) {
+  Run({"HSET", q().meta(), "seq", "2147483640"});
+  std::vector<std::string> order;
+  for (int i = 0; i < 20; ++i) {
+    order.push_back("p" + std::to_string(i));
+    Enqueue(order.back(), 5);
+  }
+  Enqueue("n1", -1);  // other priorities keep their place
+  Enqueue("p7b", 7);
+  EXPECT_LT(std::stoll(HGet(q().meta(), "seq")), 100);  // renumbered, not wrapped
+  auto reply = Claim(100);
+  std::vector<std::string> expected = {"n1"};
+  expected.insert(expected.end(), order.begin(), order.end());
+  expected.push_back("p7b");
+  EXPECT_EQ(ClaimedIds(reply), expected);
+  for (const auto& id : {"p0", "p19", "p7b", "n1"}) {
+    EXPECT_EQ(StateField(id, "p"), id[0] == 'n' ? "-1" : (std::string(id) == "p7b" ? "7" : "5"));
+  }
+}
+
+TEST_F(ClaimScriptTest, GroupsKeepFifoWhenTheSequenceReachesItsBound) {
+  Run({"HSET", q().meta(), "seq", "2147483643"});
+  for (int i = 0; i < 10; ++i) Enqueue("g" + std::to_string(i), 0, 0, "tenant");
+  std::vector<std::string> claimed;
+  for (int i = 0; i < 10; ++i) {
+    auto ids = ClaimedIds(Claim(1));
+    claimed.insert(claimed.end(), ids.begin(), ids.end());
+  }
+  EXPECT_EQ(claimed, (std::vector<std::string>{"g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7",
+                                               "g8", "g9"}));
+}
+
+// Head requeues (release, recover) count down from hseq: past its bound the order holds too.
+TEST_F(ClaimScriptTest, HeadRequeuesKeepTheirOrderWhenTheHeadSequenceReachesItsBound) {
+  Enqueue("tail", 3);
+  for (const auto& id : {"a", "b", "c"}) Enqueue(id, 3);
+  auto claim = ClaimedIds(Claim(1));  // "tail"
+  ASSERT_EQ(claim, (std::vector<std::string>{"tail"}));
+  Run({"HSET", q().meta(), "hseq", "2147483646"});
+  auto first = Claim(2);  // a, b
+  auto reply = Eval("release", ReleaseKeys(), {base(), "a", TokenOf(first, 0)});
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  reply = Eval("release", ReleaseKeys(), {base(), "b", TokenOf(first, 1)});
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  // b was handed back last, so it is first; then a; then c, which never left
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"b", "a", "c"}));
+}
+
+// Regression: tokens came from HINCRBY meta.fence alone, so a replica promoted after missing the
+// last claims handed out a token again, and a stale worker's result was accepted.
+TEST_F(ClaimScriptTest, TokensStayNewAfterAFailoverToAReplicaThatMissedClaims) {
+  Enqueue("a");
+  Enqueue("b");
+  auto first = Claim(1);
+  const long long old_token = std::stoll(TokenOf(first, 0));
+  // The promoted replica's meta: it never saw that claim (its fence is behind).
+  Run({"HSET", q().meta(), "fence", "0"});
+  auto second = Claim(1);
+  EXPECT_GT(std::stoll(TokenOf(second, 0)), old_token);
+  EXPECT_EQ(StateField("b", "tk"), TokenOf(second, 0));
+  EXPECT_EQ(HGet(q().meta(), "fence"), TokenOf(second, 0));
 }
 
 }  // namespace

@@ -125,7 +125,7 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
                                                                   {"p", "2"},
                                                                   {"tk", ""},
                                                                   {"cx", "0"}}));
-  EXPECT_FALSE(HasState("p"));
+  EXPECT_EQ(StateField("p", "st"), "waiting");  // a priority other than 0 is kept in the record
   // p is queued once: one claim takes it, a second finds nothing (d is not due)
   EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"p"}));
   EXPECT_EQ(Claim(10).view()[4].AsInt(), 0);
@@ -156,7 +156,7 @@ TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
   EXPECT_EQ(StateField("n3", "st"), "delayed");
   EXPECT_EQ(StateField("n3", "p"), "5");
   EXPECT_FALSE(HasState("n1"));
-  EXPECT_FALSE(HasState("n2"));
+  EXPECT_EQ(StateField("n2", "st"), "waiting");  // a priority other than 0 is kept in the record
   EXPECT_EQ(CountWakes(*wakes), 1);
 }
 
@@ -169,7 +169,9 @@ TEST_F(EnqueueScriptTest, PriorityGoesToZsetInFifoOrderWithinPriority) {
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 1}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b"}));
   EXPECT_TRUE(List(q().wait()).empty());
-  EXPECT_FALSE(Exists(q().state()));  // the score holds the priority
+  // the score orders them; the record keeps the priority (aging may be switched on meanwhile)
+  EXPECT_EQ(StateField("p5a", "p"), "5");
+  EXPECT_EQ(StateField("n1", "p"), "-1");
   // a later batch queues after the earlier jobs of the same priority
   EnqueueJobs({{"p5c", kBody, "5", "0", "-1"}});
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b", "p5c"}));
@@ -282,7 +284,8 @@ TEST_F(EnqueueScriptTest, BatchBeyondTheUnpackLimitIsOneStep) {
   EXPECT_EQ(Run({"ZCARD", q().prioritized()}).view().integer(), kJobs / 5);
   EXPECT_EQ(Run({"ZCARD", q().group_waiting("g")}).view().integer(), kJobs / 5);
   EXPECT_EQ(Run({"HLEN", base() + "g"}).view().integer(), kJobs / 5);
-  EXPECT_EQ(Run({"HLEN", q().state()}).view().integer(), kJobs / 5);  // the delayed ones
+  // the delayed ones and the prioritized ones
+  EXPECT_EQ(Run({"HLEN", q().state()}).view().integer(), kJobs / 5 * 2);
   EXPECT_EQ(HGet(q().meta(), "gwaiting"), std::to_string(kJobs / 5));
   EXPECT_EQ(List(q().wait()).back(), "j24999");  // FIFO kept across the parts
   EXPECT_FALSE(HasBody("j24504"));
@@ -319,6 +322,20 @@ TEST_F(ScriptTest, EnqueueRejectsMalformedOptionsBeforeAnyWrite) {
                       {base(), "2", "ok", R"({"d":{}})", "", "bad", R"({"d":{}})", options});
     EXPECT_TRUE(reply.view().is_error()) << options;
     EXPECT_TRUE(AllKeys().empty()) << options;
+  }
+}
+
+// Regression: due times were Redis' milliseconds rounded down plus the delay, so a delayed job
+// could be promoted up to 1 ms before the delay had passed. "No earlier than" is the promise.
+TEST_F(EnqueueScriptTest, DelayedJobIsNeverDueBeforeItsFullDelay) {
+  for (int i = 0; i < 50; ++i) {
+    auto t = Run({"TIME"});
+    const long long before_us = std::stoll(std::string(t.view()[0].str())) * 1000000 +
+                                std::stoll(std::string(t.view()[1].str()));
+    const std::string id = "d" + std::to_string(i);
+    Enqueue(id, 0, 3);
+    const double due_ms = ZScore(q().delayed(), id);
+    EXPECT_GE(static_cast<long long>(due_ms) * 1000, before_us + 3000) << id;
   }
 }
 

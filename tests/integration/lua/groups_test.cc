@@ -93,6 +93,23 @@ TEST_F(GroupsTest, GroupConcurrencyHoldsTheGroupUntilOneOfItsJobsFinishes) {
   EXPECT_EQ(HGet(base() + "gactive", "acme"), "1");
 }
 
+// Regression (found by the model test): complete.lua applied retention before freeing the
+// groups' slots; with retention 0 the completed job's group entry was already deleted, so its
+// group's active count never went down and a group concurrency limit held the group forever.
+TEST_F(GroupsTest, CompletionWithRetentionZeroFreesTheGroupSlot) {
+  SetLimits(0, 1000, 0, 0, 1000, 1);
+  EnqueueIn("a1", "acme");
+  EnqueueIn("a2", "acme");
+  auto first = Claim(10);
+  ASSERT_EQ(ClaimedIds(first), (std::vector<std::string>{"a1"}));
+  auto reply = Eval("complete", CompleteKeys(), {base(), "1", "0", "0", "a1", TokenOf(first, 0),
+                                                 "null"});
+  ASSERT_EQ(Ints(reply), (std::vector<long long>{1}));
+  ExpectNoTrace("a1");  // retention 0 kept nothing
+  EXPECT_FALSE(HExists(base() + "gactive", "acme"));
+  EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"a2"}));
+}
+
 TEST_F(GroupsTest, GroupRateLimitHoldsTheGroupUntilItsWindowHasRoom) {
   SetLimits(0, 1000, 0, 2, 1000, 0);
   for (const char* id : {"a1", "a2", "a3"}) EnqueueIn(id, "acme");

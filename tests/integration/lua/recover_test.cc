@@ -248,5 +248,20 @@ TEST_F(RecoverScriptTest, RejectsBadArguments) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// Regression: a negative max_stalls was accepted (every recovered job went dead at once).
+TEST_F(RecoverScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
+  Enqueue("a");
+  auto claim = Claim(1);
+  Expire("a");
+  auto before = Snapshot();
+  for (const auto& stalls : {"-1", "x", "1.5"}) {
+    EXPECT_TRUE(Recover(stalls).view().is_error()) << stalls;
+  }
+  EXPECT_TRUE(Recover("1", "0").view().is_error());
+  EXPECT_TRUE(Recover("1", "1001").view().is_error());
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(Ints(Recover("0")), (std::vector<long long>{0, 1}));  // 0 is valid: no stall allowed
+}
+
 }  // namespace
 }  // namespace taskq::testing

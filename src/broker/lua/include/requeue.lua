@@ -3,8 +3,12 @@
 -- head, minus the sequence meta.hseq (so a later head requeue goes ahead of an earlier one, as
 -- LPUSH does on the wait list). Offsets are integers: scores stay exact up to |priority| = 2^20.
 -- The priority is the score divided by 2^32, rounded to the nearest integer.
+-- The sequences never wrap (a wrapped offset would sort a new job ahead of older ones of its
+-- priority): before one would leave (-2^31, 2^31), renumber_scored gives every scored job a small
+-- offset again, in the same order. That costs one pass over the scored waiting jobs, once per
+-- 2^31 scored requeues (amortized, far less than one Redis call per job).
 local kScoreShift = 4294967296
-local kOffsetWrap = 2147483648
+local kOffsetLimit = 2147483647  -- |offset| <= kOffsetLimit
 
 local function priority_of(score)
   return math.floor(tonumber(score) / kScoreShift + 0.5)
@@ -39,6 +43,49 @@ local function aged_score(base, id, priority, aging, now, at_head)
   return priority * aging + since
 end
 
+-- renumber_scored(base, prio, meta): rewrites the offsets of every job in prio and in the groups'
+-- zsets (a group with waiting jobs is in gring or gheld) to 1, 2, ... at the tail and -1, -2, ...
+-- at the head, per priority, keeping their order, and sets meta.seq and meta.hseq to the largest
+-- used. Only for queues without aging (aged scores hold no sequence).
+local function renumber_scored(base, prio, meta)
+  local zsets = {prio}
+  local groups = redis.call('LRANGE', base .. 'gring', 0, -1)
+  for _, group in ipairs(redis.call('ZRANGE', base .. 'gheld', 0, -1)) do
+    groups[#groups + 1] = group
+  end
+  for _, group in ipairs(groups) do
+    if group ~= '' then zsets[#zsets + 1] = base .. 'gw:' .. group end
+  end
+  local max_tail, max_head = 0, 0
+  for _, zkey in ipairs(zsets) do
+    local entries = redis.call('ZRANGE', zkey, 0, -1, 'WITHSCORES')
+    local scored = {}
+    local i = 1
+    while i <= #entries do
+      -- one priority: its head entries (negative offsets) come first, in order, then its tail
+      local p = priority_of(entries[i + 1])
+      local j = i
+      local heads = 0
+      while j <= #entries and priority_of(entries[j + 1]) == p do
+        if tonumber(entries[j + 1]) - p * kScoreShift < 0 then heads = heads + 1 end
+        j = j + 2
+      end
+      local k = 0
+      for e = i, j - 2, 2 do
+        k = k + 1
+        local offset = k <= heads and -(heads - k + 1) or (k - heads)
+        scored[#scored + 1] = p * kScoreShift + offset
+        scored[#scored + 1] = entries[e]
+      end
+      max_head = math.max(max_head, heads)
+      max_tail = math.max(max_tail, k - heads)
+      i = j
+    end
+    if #scored > 0 then call_in_parts('ZADD', zkey, scored) end
+  end
+  redis.call('HSET', meta, 'seq', max_tail, 'hseq', max_head)
+end
+
 -- requeue(base, wait, prio, meta, ids, priorities, at_head, groups): queues jobs, in the given
 -- order, at the tail of their priority (or at its head when at_head, keeping their order there).
 -- groups[i] is the group of ids[i] (false: none); nil: read from base.."g" (id -> group), which
@@ -47,7 +94,7 @@ end
 local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
   if #ids == 0 then return end
   if groups == nil and redis.call('EXISTS', base .. 'g') == 1 then
-    groups = redis.call('HMGET', base .. 'g', unpack(ids))
+    groups = hmget_in_parts(base .. 'g', ids)
   end
   local plain, scored = {}, {}
   local by_group, group_order, n_grouped = {}, {}, 0
@@ -63,7 +110,12 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
   end
   local seq = nil
   if n_scored > 0 and not aging then
-    seq = redis.call('HINCRBY', meta, at_head and 'hseq' or 'seq', n_scored) - n_scored
+    local field = at_head and 'hseq' or 'seq'
+    seq = redis.call('HINCRBY', meta, field, n_scored) - n_scored
+    if seq + n_scored > kOffsetLimit then
+      renumber_scored(base, prio, meta)
+      seq = redis.call('HINCRBY', meta, field, n_scored) - n_scored
+    end
   end
   local k = 0
   for i, id in ipairs(ids) do
@@ -78,9 +130,9 @@ local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
       else
         local offset
         if at_head then
-          offset = -((seq + n_scored - k) % kOffsetWrap)  -- the first given is the most negative
+          offset = -(seq + n_scored - k)  -- the first given is the most negative
         else
-          offset = (seq + k + 1) % kOffsetWrap
+          offset = seq + k + 1
         end
         score = p * kScoreShift + offset
       end

@@ -32,7 +32,7 @@ local function unique_release(base, list, stride)
   if #list < stride or redis.call('EXISTS', base .. 'uk') == 0 then return end
   local ids = {}
   for j = stride, #list, stride do ids[#ids + 1] = list[j] end
-  local keys = redis.call('HMGET', base .. 'uk', unpack(ids))
+  local keys = hmget_in_parts(base .. 'uk', ids)
   local held = {}
   for j = 1, #ids do
     if keys[j] then
@@ -41,5 +41,5 @@ local function unique_release(base, list, stride)
       held[#held + 1] = ids[j]
     end
   end
-  if #held > 0 then redis.call('HDEL', base .. 'uk', unpack(held)) end
+  if #held > 0 then call_in_parts('HDEL', base .. 'uk', held) end
 end

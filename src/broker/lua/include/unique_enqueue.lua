@@ -18,11 +18,13 @@ local function unique_holder(base, state_key, holder)
 end
 
 -- unique_unqueue(base, keys, id): debounce removes the waiting or delayed job it replaces, with
--- every trace and its key (as remove.lua does).
+-- every trace and its key (as remove.lua does). A holder in the wait list was enqueued by an
+-- earlier debounce of the same key, so it is searched from the tail (LREM -1): the cost is the
+-- number of jobs enqueued after it, not the length of the backlog ahead of it.
 local function unique_unqueue(base, keys, id)
   if redis.call('ZREM', keys[3], id) + redis.call('ZREM', keys[2], id) == 0
       and not unqueue_grouped(base, id) then
-    redis.call('LREM', keys[1], 1, id)
+    redis.call('LREM', keys[1], -1, id)
   end
   unique_release(base, {id})
   delete_jobs(base, {id})

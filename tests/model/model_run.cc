@@ -1,0 +1,1179 @@
+#include "model_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "broker/scripts.h"
+
+namespace taskq::model {
+namespace {
+
+constexpr auto kLease = std::chrono::hours(1);  // leases expire only when the test says so
+constexpr int64_t kFarDelayMs = 3'600'000;      // delayed until the test makes it due
+constexpr int64_t kUniqueTtlMs = 600'000;       // never expires within a run
+constexpr int kLargestBulk = 10'000;            // taskq::kMaxBulkJobs, the API's bulk limit
+const std::vector<std::string> kGroups = {"g1", "g2", "g3"};
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+template <typename T>
+const T& Pick(const std::vector<T>& items, uint64_t r) {
+  return items[r % items.size()];
+}
+
+}  // namespace
+
+const char* OpName(OpKind kind) {
+  static const char* const kNames[] = {
+      "enqueue",       "enqueue_bulk",    "enqueue_unique", "claim",       "complete",
+      "fail",          "postpone",        "progress",       "extend",      "expire_and_recover",
+      "release",       "cancel",          "remove",         "retry_dead",  "retry_oldest_dead",
+      "promote",       "make_due",        "pause",          "resume",      "clean",
+      "set_limits",    "invalid_call",    "largest_batches"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
+  return kNames[static_cast<size_t>(kind)];
+}
+
+// A queue as the run sees it: the model, its keys, and the starts each rate window counts.
+struct ModelRun::Queue {
+  explicit Queue(const std::string& name) : model(name), keys("taskq", name) {}
+  QueueModel model;
+  broker::QueueKeys keys;
+  std::vector<std::pair<int64_t, int64_t>> starts;  // (Redis ms, jobs) since the limits changed
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> group_starts;
+  broker::FinishPolicy Policy(int64_t keep_completed, int64_t keep_dead) const {
+    broker::FinishPolicy policy;
+    policy.keep_completed = Retention{keep_completed, std::chrono::milliseconds(0)};
+    policy.keep_dead = Retention{keep_dead, std::chrono::milliseconds(0)};
+    return policy;
+  }
+};
+
+ModelRun::ModelRun(testing::RedisServer& server) : server_(server) {
+  redis_ = server_.Connect();
+  broker::BrokerOptions options;
+  options.redis_url = server_.url();
+  broker_ = std::move(*broker::OpenBroker(options));
+}
+
+ModelRun::~ModelRun() = default;
+
+broker::Reply ModelRun::Redis(const broker::Command& command) {
+  auto reply = redis_->Run(command);
+  if (!reply.ok()) std::abort();  // the test's own server: a transport error is a broken test
+  return std::move(*reply);
+}
+
+std::vector<std::string> ModelRun::Strings(const broker::Command& command) {
+  broker::Reply reply = Redis(command);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < reply.view().size(); ++i) out.emplace_back(reply.view()[i].str());
+  return out;
+}
+
+void ModelRun::Reset(const EpisodeOptions& options) {
+  Redis({"FLUSHALL"});
+  Redis({"SCRIPT", "FLUSH"});  // a replaced script must be loaded anew
+  main_ = std::make_unique<Queue>("m");
+  bulk_ = std::make_unique<Queue>("b");
+  next_id_ = 0;
+  due_counter_ = 0;
+  if (options.start_sequences_below_bound > 0) {
+    const int64_t start = 2147483647 - options.start_sequences_below_bound;
+    Redis({"HSET", main_->keys.meta(), "seq", std::to_string(start), "hseq",
+           std::to_string(start)});
+  }
+}
+
+Op ModelRun::Generate(std::mt19937_64& rng) {
+  // Weights: the common transitions most, the rare and costly ones now and then.
+  static const std::vector<std::pair<OpKind, int>> kWeights = {
+      {OpKind::kEnqueue, 14},        {OpKind::kEnqueueBulk, 5},
+      {OpKind::kEnqueueUnique, 7},   {OpKind::kClaim, 16},
+      {OpKind::kComplete, 9},        {OpKind::kFail, 7},
+      {OpKind::kPostpone, 3},        {OpKind::kProgress, 3},
+      {OpKind::kExtend, 3},          {OpKind::kExpireAndRecover, 4},
+      {OpKind::kRelease, 3},         {OpKind::kCancel, 3},
+      {OpKind::kRemove, 3},          {OpKind::kRetryDead, 4},
+      {OpKind::kRetryOldestDead, 2}, {OpKind::kPromote, 3},
+      {OpKind::kMakeDue, 5},         {OpKind::kPause, 1},
+      {OpKind::kResume, 2},          {OpKind::kClean, 2},
+      {OpKind::kSetLimits, 3},       {OpKind::kInvalidCall, 3},
+      {OpKind::kLargestBatches, 1},
+  };
+  int total = 0;
+  for (const auto& [kind, weight] : kWeights) total += weight;
+  int pick = static_cast<int>(rng() % total);
+  Op op;
+  for (const auto& [kind, weight] : kWeights) {
+    if (pick < weight) {
+      op.kind = kind;
+      break;
+    }
+    pick -= weight;
+  }
+  for (auto& r : op.r) r = rng();
+  return op;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enqueue: the model decides every outcome in batch order, as enqueue.lua promises.
+
+std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& jobs) {
+  QueueModel& m = q.model;
+  std::vector<broker::EnqueueReply> expected(jobs.size());
+  std::set<std::string> in_batch;
+  std::map<std::string, std::string> taken;  // key -> id of this batch that took it
+  std::vector<bool> create(jobs.size(), false);
+  // Unique keys first (unique_resolve): hits, debounced holders removed.
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const broker::NewJob& job = jobs[i];
+    const bool exists = m.Find(job.id) != nullptr || in_batch.count(job.id) > 0;
+    in_batch.insert(job.id);
+    if (exists) continue;  // kExisted
+    create[i] = true;
+    if (!job.unique) continue;
+    const std::string& key = job.unique->key;
+    if (taken.count(key)) {
+      expected[i] = {broker::EnqueueOutcome::kUniqueHeld, taken[key]};
+      create[i] = false;
+      continue;
+    }
+    auto holder_it = m.unique().find(key);
+    std::string held;  // "", waiting, running, finished, gone
+    if (holder_it != m.unique().end()) {
+      const Job* holder = m.Find(holder_it->second.holder);
+      if (!holder) {
+        held = "gone";
+      } else if (holder->st == St::kCompleted || holder->st == St::kDead) {
+        held = "finished";
+      } else if (holder->st == St::kActive || holder->st == St::kRetrying) {
+        held = "running";
+      } else {
+        held = "waiting";
+      }
+    }
+    if (job.unique->mode == UniqueOptions::Mode::kDebounce) {
+      if (held == "waiting") m.Delete(holder_it->second.holder);
+      taken[key] = job.id;
+    } else if (held == "waiting" || held == "running" ||
+               (!held.empty() && holder_it->second.ttl)) {
+      expected[i] = {broker::EnqueueOutcome::kUniqueHeld, holder_it->second.holder};
+      create[i] = false;
+    } else {
+      taken[key] = job.id;
+    }
+  }
+  std::vector<Job*> ready;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!create[i]) continue;
+    const broker::NewJob& job = jobs[i];
+    const bool delayed = job.delay_ms > 0;
+    Job& created = m.Create(job.id, job.priority, job.group, true);
+    if (!delayed) ready.push_back(&created);
+    expected[i].outcome =
+        delayed ? broker::EnqueueOutcome::kDelayed : broker::EnqueueOutcome::kWaiting;
+    if (job.unique && taken[job.unique->key] == job.id) {
+      const bool ttl = job.unique->mode == UniqueOptions::Mode::kTtl;
+      m.unique()[job.unique->key] = UniqueHolder{job.id, ttl};
+      if (!ttl) created.unique_key = job.unique->key;
+    }
+  }
+  m.QueueAtTail(ready);
+
+  auto replies = broker_->Enqueue(m.name(), jobs);
+  if (!replies.ok()) return "enqueue failed: " + replies.status().ToString();
+  if (replies->size() != jobs.size()) return "enqueue: wrong number of replies";
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const auto& got = (*replies)[i];
+    if (got.outcome != expected[i].outcome || got.holder_id != expected[i].holder_id) {
+      std::ostringstream out;
+      out << "enqueue of " << jobs[i].id << ": outcome " << static_cast<int>(got.outcome)
+          << " holder '" << got.holder_id << "', model says "
+          << static_cast<int>(expected[i].outcome) << " holder '" << expected[i].holder_id
+          << "'";
+      return out.str();
+    }
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Claim: which jobs may start, in which order, under which limits.
+
+std::string ModelRun::DoClaim(Queue& q, int n, std::vector<std::string>* claimed_out) {
+  QueueModel& m = q.model;
+  if (!m.paused) {
+    // Due delayed jobs, then due retrying ones, each in due order, join the tail.
+    for (St st : {St::kDelayed, St::kRetrying}) {
+      std::vector<Job*> due;
+      for (auto& [id, job] : m.jobs()) {
+        if (job.st == st && job.due) due.push_back(&job);
+      }
+      std::sort(due.begin(), due.end(),
+                [](const Job* a, const Job* b) { return a->due_rank < b->due_rank; });
+      m.QueueAtTail(due);
+    }
+  }
+  std::vector<const Job*> waiting = m.InState(St::kWaiting);
+  const bool any_aged = std::any_of(waiting.begin(), waiting.end(),
+                                    [](const Job* j) { return j->aged; });
+  auto claim = broker_->Claim(m.name(), n, kLease);
+  if (!claim.ok()) return "claim failed: " + claim.status().ToString();
+  if (claim->paused != m.paused) return "claim: paused is " + std::to_string(claim->paused);
+  if (m.paused) return claim->jobs.empty() ? "" : "claim: a paused queue handed out a job";
+  const int64_t now = claim->now_ms;
+  const int count = static_cast<int>(claim->jobs.size());
+  if (count > n) return "claim: more jobs than asked for";
+  std::map<std::string, int> per_group;
+  std::vector<std::string> ungrouped;
+  for (const auto& c : claim->jobs) {
+    const Job* job = m.Find(c.id);
+    if (!job || job->st != St::kWaiting) {
+      return "claim handed out " + c.id + ", which the model has " +
+             (job ? StName(job->st) : "nowhere");
+    }
+    if (c.attempt != job->attempts + 1) {
+      return "claim: " + c.id + " attempt " + std::to_string(c.attempt) + ", model says " +
+             std::to_string(job->attempts + 1);
+    }
+    if (c.restarted != (job->attempts == 0 && job->started)) {
+      return "claim: " + c.id + " restarted flag wrong";
+    }
+    if (c.token <= m.last_token) return "claim: token " + std::to_string(c.token) + " not new";
+    if (job->group.empty()) {
+      ungrouped.push_back(c.id);
+    } else {
+      ++per_group[job->group];
+    }
+  }
+  // Order: the ungrouped jobs taken are the first ones of the ungrouped order, and each group's
+  // the first of that group (priority, then FIFO).
+  if (!any_aged) {
+    std::vector<const Job*> order;
+    for (const Job* job : waiting) {
+      if (job->group.empty()) order.push_back(job);
+    }
+    std::sort(order.begin(), order.end(), QueueModel::RunsBefore);
+    for (size_t i = 0; i < ungrouped.size(); ++i) {
+      if (i >= order.size() || order[i]->id != ungrouped[i]) {
+        std::string want;
+        for (size_t k = 0; k < std::min(order.size(), ungrouped.size()); ++k) {
+          want += (k ? "," : "") + order[k]->id;
+        }
+        return "claim order: took " + Join(ungrouped) + ", model order starts " + want;
+      }
+    }
+    for (const auto& [group, k] : per_group) {
+      std::vector<const Job*> in_group;
+      for (const Job* job : waiting) {
+        if (job->group == group) in_group.push_back(job);
+      }
+      std::sort(in_group.begin(), in_group.end(), QueueModel::RunsBefore);
+      std::set<std::string> first;
+      for (int i = 0; i < k && i < static_cast<int>(in_group.size()); ++i) {
+        first.insert(in_group[i]->id);
+      }
+      for (const auto& c : claim->jobs) {
+        const Job* job = m.Find(c.id);
+        if (job->group == group && !first.count(c.id)) {
+          return "claim order in group " + group + ": took " + c.id + " out of turn";
+        }
+      }
+    }
+  }
+  // Limits.
+  const Limits& limits = m.limits();
+  const int64_t active_before = static_cast<int64_t>(m.InState(St::kActive).size());
+  if (limits.concurrency > 0 && count > 0 && active_before + count > limits.concurrency) {
+    return "claim broke the concurrency limit: " + std::to_string(active_before + count) +
+           " active, limit " + std::to_string(limits.concurrency);
+  }
+  if (count > 0) q.starts.emplace_back(now, count);
+  auto in_window = [&](const std::vector<std::pair<int64_t, int64_t>>& starts, int64_t window) {
+    int64_t sum = 0;
+    for (const auto& [t, k] : starts) {
+      if (t > now - window) sum += k;
+    }
+    return sum;
+  };
+  if (limits.rate_max > 0 && in_window(q.starts, limits.rate_window_ms) > limits.rate_max) {
+    return "claim broke the rate limit";
+  }
+  for (const auto& [group, k] : per_group) {
+    int64_t active_in_group = 0;
+    for (const Job* job : m.InState(St::kActive)) active_in_group += job->group == group;
+    if (limits.group_concurrency > 0 && active_in_group + k > limits.group_concurrency) {
+      return "claim broke the group concurrency limit of " + group;
+    }
+    q.group_starts[group].emplace_back(now, k);
+    if (limits.group_rate_max > 0 &&
+        in_window(q.group_starts[group], limits.group_rate_window_ms) > limits.group_rate_max) {
+      return "claim broke the group rate limit of " + group;
+    }
+  }
+  // Liveness: with no limit, a claim takes all it asked for while jobs wait.
+  if (!limits.any_claim_limit()) {
+    const int want = std::min<int>(n, static_cast<int>(waiting.size()));
+    if (count != want) {
+      return "claim took " + std::to_string(count) + " of " + std::to_string(want) +
+             " waiting jobs with no limit set (a job is stuck)";
+    }
+  }
+  for (const auto& c : claim->jobs) {
+    Job* job = m.Find(c.id);
+    job->st = St::kActive;
+    job->attempts += 1;
+    job->started = true;
+    job->token = c.token;
+    if (claimed_out) claimed_out->push_back(c.id);
+  }
+  for (const auto& c : claim->jobs) m.last_token = std::max(m.last_token, c.token);
+  return "";
+}
+
+std::vector<broker::Lease> ModelRun::PickLeases(Queue& q, uint64_t r, bool allow_stale) {
+  std::vector<const Job*> active = q.model.InState(St::kActive);
+  std::vector<broker::Lease> leases;
+  std::mt19937_64 rng(r);
+  const size_t want = 1 + rng() % 3;
+  for (size_t i = 0; i < want && !active.empty(); ++i) {
+    const Job* job = Pick(active, rng());
+    leases.push_back({job->id, job->token});
+  }
+  if (allow_stale && rng() % 4 == 0 && !q.model.jobs().empty()) {
+    // A lease that is no longer held: the token before the job's own, or any token of a job that
+    // holds none.
+    auto it = q.model.jobs().begin();
+    std::advance(it, rng() % q.model.jobs().size());
+    const Job& job = it->second;
+    leases.push_back({job.id, job.st == St::kActive ? job.token - 1 : 1});
+  }
+  return leases;
+}
+
+std::vector<std::string> ModelRun::PickIds(Queue& q, uint64_t r, St st, size_t max) {
+  std::vector<const Job*> jobs = q.model.InState(st);
+  std::mt19937_64 rng(r);
+  std::vector<std::string> ids;
+  const size_t want = 1 + rng() % max;
+  for (size_t i = 0; i < want && !jobs.empty(); ++i) {
+    const Job* job = Pick(jobs, rng());
+    if (std::find(ids.begin(), ids.end(), job->id) == ids.end()) ids.push_back(job->id);
+  }
+  return ids;
+}
+
+// Retention and clean remove finished jobs by finish time, which the model does not know to the
+// millisecond: it takes the survivors from Redis, checks their number, and the no-trace check
+// (Check) then holds the removed ones to "every trace gone".
+std::string ModelRun::ReconcileFinished(Queue& q, St st, int64_t keep, bool applied) {
+  const std::string& zkey = st == St::kCompleted ? q.keys.completed() : q.keys.dead();
+  std::vector<std::string> kept = Strings({"ZRANGE", zkey, "0", "-1"});
+  std::set<std::string> kept_set(kept.begin(), kept.end());
+  std::vector<const Job*> finished = q.model.InState(st);
+  const int64_t have = static_cast<int64_t>(finished.size());
+  // trim_finished removes at most 1000 jobs per call (delete_jobs.lua); the next call removes more.
+  const int64_t expected =
+      (applied && keep >= 0) ? have - std::min<int64_t>(std::max<int64_t>(0, have - keep), 1000)
+                             : have;
+  if (static_cast<int64_t>(kept.size()) != expected) {
+    return std::string("retention kept ") + std::to_string(kept.size()) + " " + StName(st) +
+           " jobs, model says " + std::to_string(expected);
+  }
+  for (const Job* job : finished) {
+    if (!kept_set.count(job->id)) q.model.Delete(job->id);
+  }
+  return "";
+}
+
+std::string ModelRun::DoComplete(Queue& q, const std::vector<broker::Lease>& leases,
+                                 int64_t keep) {
+  std::vector<broker::Completion> completions;
+  std::vector<bool> expected;
+  for (const auto& lease : leases) {
+    completions.push_back({lease, "null"});
+    Job* job = q.model.Find(lease.id);
+    const bool ok = job && job->st == St::kActive && job->token == lease.token;
+    expected.push_back(ok);
+    if (ok) q.model.Finish(*job, St::kCompleted);
+  }
+  auto got = broker_->Complete(q.model.name(), completions, q.Policy(keep, -1));
+  if (!got.ok()) return "complete failed: " + got.status().ToString();
+  if (*got != expected) return "complete: accepted/refused differs from the model";
+  return ReconcileFinished(
+      q, St::kCompleted, keep,
+      std::any_of(expected.begin(), expected.end(), [](bool b) { return b; }));
+}
+
+std::string ModelRun::DoFail(Queue& q, const std::vector<broker::Lease>& leases,
+                             const std::vector<int64_t>& delays, int64_t keep) {
+  std::vector<broker::Failure> failures;
+  std::vector<bool> expected;
+  bool any_dead = false;
+  for (size_t i = 0; i < leases.size(); ++i) {
+    failures.push_back({leases[i], R"({"attempt":1,"message":"model"})", delays[i]});
+    Job* job = q.model.Find(leases[i].id);
+    const bool ok = job && job->st == St::kActive && job->token == leases[i].token;
+    expected.push_back(ok);
+    if (!ok) continue;
+    if (delays[i] >= 0 && !job->cancel) {
+      job->st = St::kRetrying;
+      job->token = 0;
+      job->due = false;
+    } else {
+      q.model.Finish(*job, St::kDead);
+      any_dead = true;
+    }
+  }
+  auto got = broker_->Fail(q.model.name(), failures, q.Policy(-1, keep));
+  if (!got.ok()) return "fail failed: " + got.status().ToString();
+  if (*got != expected) return "fail: accepted/refused differs from the model";
+  return ReconcileFinished(q, St::kDead, keep, any_dead);
+}
+
+std::string ModelRun::DoRecover(Queue& q, const std::vector<std::string>& ids, int max_stalls) {
+  // The leases of `ids` expire, in that order.
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Redis({"ZADD", q.keys.active(), "XX", std::to_string(1 + i), ids[i]});
+  }
+  std::vector<Job*> requeued;
+  int64_t dead = 0;
+  for (const auto& id : ids) {
+    Job* job = q.model.Find(id);
+    job->stalls += 1;
+    job->token = 0;
+    if (job->stalls > max_stalls || job->cancel) {
+      q.model.Finish(*job, St::kDead);
+      ++dead;
+    } else {
+      requeued.push_back(job);
+    }
+  }
+  q.model.QueueAtHead(requeued);
+  auto got = broker_->RecoverExpired(q.model.name(), max_stalls, 1000, q.Policy(-1, -1));
+  if (!got.ok()) return "recover failed: " + got.status().ToString();
+  if (got->requeued != static_cast<int64_t>(requeued.size()) || got->dead != dead) {
+    return "recover: requeued " + std::to_string(got->requeued) + " dead " +
+           std::to_string(got->dead) + ", model says " + std::to_string(requeued.size()) + " " +
+           std::to_string(dead);
+  }
+  return "";
+}
+
+std::string ModelRun::DoRetryDead(Queue& q, const std::vector<std::string>& ids) {
+  std::vector<Job*> moved;
+  std::set<std::string> seen;
+  for (const auto& id : ids) {
+    Job* job = q.model.Find(id);
+    if (!job || job->st != St::kDead || !seen.insert(id).second) continue;
+    job->attempts = 0;
+    job->stalls = 0;
+    job->cancel = false;
+    moved.push_back(job);
+  }
+  q.model.QueueAtTail(moved);
+  auto got = broker_->RetryDead(q.model.name(), ids, 1000);
+  if (!got.ok()) return "retry_dead failed: " + got.status().ToString();
+  if (*got != static_cast<int64_t>(moved.size())) {
+    return "retry_dead moved " + std::to_string(*got) + ", model says " +
+           std::to_string(moved.size());
+  }
+  return "";
+}
+
+// The largest batches the API allows, through every transition, on a queue of their own:
+// a bulk enqueue of 10,000 jobs, all failed to dead in one call, all retried from dead in one
+// call, then claimed and completed.
+std::string ModelRun::DoLargestBatches() {
+  Queue& q = *bulk_;
+  std::vector<broker::NewJob> jobs(kLargestBulk);
+  for (int i = 0; i < kLargestBulk; ++i) {
+    jobs[i].id = "b" + std::to_string(next_id_++);
+    jobs[i].body = R"({"t":"model","d":{}})";
+  }
+  std::string error = DoEnqueue(q, jobs);
+  if (!error.empty()) return error;
+  std::vector<std::string> claimed;
+  for (int i = 0; i < kLargestBulk / 1000; ++i) {
+    error = DoClaim(q, 1000, &claimed);
+    if (!error.empty()) return error;
+  }
+  std::vector<broker::Lease> leases;
+  for (const auto& id : claimed) leases.push_back({id, q.model.Find(id)->token});
+  error = DoFail(q, leases, std::vector<int64_t>(leases.size(), -1), -1);
+  if (!error.empty()) return error;
+  error = DoRetryDead(q, claimed);
+  if (!error.empty()) return error;
+  error = Check(q);
+  if (!error.empty()) return error;
+  claimed.clear();
+  for (int i = 0; i < kLargestBulk / 1000; ++i) {
+    error = DoClaim(q, 1000, &claimed);
+    if (!error.empty()) return error;
+  }
+  leases.clear();
+  for (const auto& id : claimed) leases.push_back({id, q.model.Find(id)->token});
+  return DoComplete(q, leases, 0);
+}
+
+// Scripts called with an invalid argument refuse with an error and write nothing.
+std::string ModelRun::DoInvalidCall(uint64_t r) {
+  const broker::QueueKeys& k = main_->keys;
+  struct Call {
+    std::string script;
+    std::vector<std::string> keys, args;
+  };
+  const std::vector<std::string> claim_keys = {k.wait(),   k.prioritized(), k.delayed(),
+                                               k.retry(),  k.active(),      k.meta(),
+                                               k.state(),  k.rate_window()};
+  const std::vector<std::string> recover_keys = {k.active(), k.wait(), k.prioritized(),
+                                                 k.dead(),   k.meta(), k.state()};
+  const std::vector<std::string> retry_dead_keys = {k.dead(), k.wait(), k.prioritized(), k.meta(),
+                                                    k.state()};
+  const std::vector<Call> calls = {
+      {"claim", claim_keys, {k.base(), "1", "3600000", "-1"}},
+      {"claim", claim_keys, {k.base(), "1", "3600000", "0"}},
+      {"claim", claim_keys, {k.base(), "0", "3600000", "1000"}},
+      {"claim", claim_keys, {k.base(), "1", "0", "1000"}},
+      {"recover", recover_keys, {k.base(), "-1", "1000", "10", "-1", "0"}},
+      {"recover", recover_keys, {k.base(), "1", "0", "10", "-1", "0"}},
+      {"retry_dead", retry_dead_keys, {k.base(), "0"}},
+      {"retry_dead", retry_dead_keys, {k.base(), "1001"}},
+  };
+  const Call& call = Pick(calls, r);
+  auto snapshot = [&] {
+    std::vector<std::string> out;
+    for (const auto& key : Strings({"KEYS", "*"})) {
+      out.push_back(key);
+      broker::Reply dump = Redis({"DUMP", key});
+      out.emplace_back(dump.view().str());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto before = snapshot();
+  broker::Command eval{"EVAL", broker::ScriptNamed(call.script).body};
+  eval.Add(static_cast<long long>(call.keys.size()));
+  for (const auto& key : call.keys) eval.Add(key);
+  for (const auto& arg : call.args) eval.Add(arg);
+  broker::Reply reply = Redis(eval);
+  const std::string what = call.script + "(" + Join(call.args) + ")";
+  if (!reply.view().is_error()) return what + " was accepted";
+  if (snapshot() != before) return what + " was refused but wrote";
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::string ModelRun::Apply(const Op& op) {
+  Queue& q = *main_;
+  QueueModel& m = q.model;
+  std::mt19937_64 rng(op.r[0]);
+  auto random_job = [&](bool unique_batch) {
+    broker::NewJob job;
+    const uint64_t r = rng();
+    if (!unique_batch && r % 10 == 0 && !m.jobs().empty()) {
+      auto it = m.jobs().begin();
+      std::advance(it, rng() % m.jobs().size());
+      job.id = it->first;  // an id that exists
+    } else if (!unique_batch && r % 10 == 1 && !m.gone().empty()) {
+      auto it = m.gone().begin();
+      std::advance(it, rng() % m.gone().size());
+      job.id = *it;  // an id used before, now gone
+    } else {
+      job.id = "j" + std::to_string(next_id_++);
+    }
+    job.body = R"({"t":"model","d":{}})";
+    job.priority = Pick(std::vector<int>{-2, 0, 0, 0, 0, 3}, rng());
+    job.delay_ms = rng() % 4 == 0 ? kFarDelayMs : 0;
+    job.group = Pick(std::vector<std::string>{"", "", "", "g1", "g2", "g3"}, rng());
+    return job;
+  };
+  switch (op.kind) {
+    case OpKind::kEnqueue:
+      return DoEnqueue(q, {random_job(false)});
+    case OpKind::kEnqueueBulk: {
+      std::vector<broker::NewJob> jobs;
+      const int n = 2 + static_cast<int>(op.r[1] % 15);
+      for (int i = 0; i < n; ++i) jobs.push_back(random_job(false));
+      return DoEnqueue(q, jobs);
+    }
+    case OpKind::kEnqueueUnique: {
+      std::vector<broker::NewJob> jobs;
+      const int n = 1 + static_cast<int>(op.r[1] % 3);
+      for (int i = 0; i < n; ++i) {
+        broker::NewJob job = random_job(true);
+        UniqueOptions unique;
+        unique.key = Pick(std::vector<std::string>{"k1", "k2", "k3"}, rng());
+        unique.mode = Pick(std::vector<UniqueOptions::Mode>{UniqueOptions::Mode::kUntilCompleted,
+                                                            UniqueOptions::Mode::kTtl,
+                                                            UniqueOptions::Mode::kDebounce},
+                           rng());
+        if (unique.mode == UniqueOptions::Mode::kTtl) {
+          unique.ttl = std::chrono::milliseconds(kUniqueTtlMs);
+        }
+        job.unique = unique;
+        jobs.push_back(job);
+      }
+      return DoEnqueue(q, jobs);
+    }
+    case OpKind::kClaim:
+      return DoClaim(q, 1 + static_cast<int>(op.r[1] % 8));
+    case OpKind::kComplete:
+      return DoComplete(q, PickLeases(q, op.r[1], true),
+                        Pick(std::vector<int64_t>{-1, -1, 0, 1, 3}, op.r[2]));
+    case OpKind::kFail: {
+      auto leases = PickLeases(q, op.r[1], true);
+      std::vector<int64_t> delays;
+      for (size_t i = 0; i < leases.size(); ++i) {
+        delays.push_back(rng() % 3 == 0 ? -1 : kFarDelayMs);
+      }
+      return DoFail(q, leases, delays, Pick(std::vector<int64_t>{-1, -1, 0, 1, 3}, op.r[2]));
+    }
+    case OpKind::kPostpone: {
+      auto leases = PickLeases(q, op.r[1], true);
+      std::vector<broker::Postponement> postponements;
+      std::vector<bool> expected;
+      for (const auto& lease : leases) {
+        postponements.push_back({lease, kFarDelayMs, "postponed"});
+        Job* job = m.Find(lease.id);
+        const bool ok =
+            job && job->st == St::kActive && job->token == lease.token && !job->cancel;
+        expected.push_back(ok);
+        if (ok) {
+          job->st = St::kDelayed;
+          job->attempts -= 1;
+          job->token = 0;
+          job->due = false;
+        }
+      }
+      auto got = broker_->Postpone(m.name(), postponements, 100);
+      if (!got.ok()) return "postpone failed: " + got.status().ToString();
+      return *got == expected ? "" : "postpone: accepted/refused differs from the model";
+    }
+    case OpKind::kProgress: {
+      broker::FlushRequest request;
+      for (const auto& lease : PickLeases(q, op.r[1], true)) {
+        request.progress.push_back({lease, R"({"pct":50})", {"a line"}});
+      }
+      auto got = broker_->Flush(m.name(), request);
+      if (!got.ok()) return "progress failed: " + got.status().ToString();
+      return got->progress_error.ok() ? "" : "progress: " + got->progress_error.ToString();
+    }
+    case OpKind::kExtend: {
+      auto leases = PickLeases(q, op.r[1], true);
+      std::set<std::string> lost;
+      for (const auto& lease : leases) {
+        const Job* job = m.Find(lease.id);
+        if (!job || job->st != St::kActive || job->token != lease.token) lost.insert(lease.id);
+      }
+      // A job named twice, once with a stale lease, is reported lost for the stale one only.
+      for (const auto& lease : leases) {
+        const Job* job = m.Find(lease.id);
+        if (job && job->st == St::kActive && job->token == lease.token) lost.erase(lease.id);
+      }
+      auto got = broker_->ExtendLeases(m.name(), leases, kLease);
+      if (!got.ok()) return "extend failed: " + got.status().ToString();
+      std::set<std::string> got_lost(got->lost.begin(), got->lost.end());
+      for (const auto& lease : leases) {
+        const Job* job = m.Find(lease.id);
+        if (job && job->st == St::kActive && job->token == lease.token) got_lost.erase(lease.id);
+      }
+      return got_lost == lost ? "" : "extend: lost leases differ from the model";
+    }
+    case OpKind::kExpireAndRecover: {
+      auto ids = PickIds(q, op.r[1], St::kActive, 3);
+      if (ids.empty()) return "";
+      return DoRecover(q, ids, Pick(std::vector<int>{0, 1, 3}, op.r[2]));
+    }
+    case OpKind::kRelease: {
+      auto leases = PickLeases(q, op.r[1], true);
+      std::vector<Job*> back;
+      std::set<std::string> seen;
+      for (const auto& lease : leases) {
+        Job* job = m.Find(lease.id);
+        if (job && job->st == St::kActive && job->token == lease.token && !job->cancel &&
+            seen.insert(lease.id).second) {
+          job->attempts -= 1;
+          job->token = 0;
+          back.push_back(job);
+        }
+      }
+      m.QueueAtHead(back);
+      auto got = broker_->Release(m.name(), leases);
+      if (!got.ok()) return "release failed: " + got.status().ToString();
+      return *got == static_cast<int64_t>(back.size()) ? "" : "release: count differs";
+    }
+    case OpKind::kCancel:
+    case OpKind::kRemove: {
+      const bool cancel = op.kind == OpKind::kCancel;
+      std::string id = "nobody";
+      if (!m.jobs().empty() && op.r[1] % 8 != 0) {
+        auto it = m.jobs().begin();
+        std::advance(it, op.r[2] % m.jobs().size());
+        id = it->first;
+      }
+      Job* job = m.Find(id);
+      RemoveOutcome expected = RemoveOutcome::kNotFound;
+      if (job) {
+        const bool finished = job->st == St::kCompleted || job->st == St::kDead;
+        if (job->st == St::kActive) {
+          expected = cancel ? RemoveOutcome::kStopRequested : RemoveOutcome::kRefused;
+          if (cancel) job->cancel = true;
+        } else if (cancel && finished) {
+          expected = RemoveOutcome::kRefused;
+        } else {
+          expected = RemoveOutcome::kRemoved;
+          m.Delete(id);
+        }
+      }
+      auto got =
+          broker_->Remove(m.name(), id, cancel ? broker::RemoveMode::kCancel : broker::RemoveMode::kRemove);
+      if (!got.ok()) return "remove failed: " + got.status().ToString();
+      return *got == expected ? "" : "remove/cancel of " + id + ": outcome differs";
+    }
+    case OpKind::kRetryDead: {
+      auto ids = PickIds(q, op.r[1], St::kDead, 4);
+      if (op.r[2] % 3 == 0) ids.push_back("nobody");
+      if (!ids.empty() && op.r[2] % 4 == 1) ids.push_back(ids.front());
+      if (ids.empty()) return "";
+      return DoRetryDead(q, ids);
+    }
+    case OpKind::kRetryOldestDead: {
+      const int limit = 1 + static_cast<int>(op.r[1] % 4);
+      auto oldest = Strings({"ZRANGE", q.keys.dead(), "0", std::to_string(limit - 1)});
+      std::vector<Job*> moved;
+      for (const auto& id : oldest) {
+        Job* job = m.Find(id);
+        if (!job) return "dead holds " + id + ", unknown to the model";
+        job->attempts = 0;
+        job->stalls = 0;
+        job->cancel = false;
+        moved.push_back(job);
+      }
+      m.QueueAtTail(moved);
+      auto got = broker_->RetryDead(m.name(), {}, limit);
+      if (!got.ok()) return "retry_dead failed: " + got.status().ToString();
+      return *got == static_cast<int64_t>(moved.size()) ? "" : "retry_dead (oldest): count";
+    }
+    case OpKind::kPromote: {
+      auto ids = PickIds(q, op.r[1], op.r[2] % 2 ? St::kDelayed : St::kRetrying, 1);
+      std::string id = ids.empty() ? "nobody" : ids.front();
+      Job* job = m.Find(id);
+      const bool expected = job != nullptr;
+      if (job) m.QueueAtTail({job});
+      auto got = broker_->Promote(m.name(), id);
+      if (!got.ok()) return "promote failed: " + got.status().ToString();
+      return *got == expected ? "" : "promote of " + id + ": outcome differs";
+    }
+    case OpKind::kMakeDue: {
+      for (St st : {St::kDelayed, St::kRetrying}) {
+        for (const auto& id : PickIds(q, op.r[st == St::kDelayed ? 1 : 2], st, 3)) {
+          Job* job = m.Find(id);
+          if (job->due) continue;
+          job->due = true;
+          job->due_rank = ++due_counter_;
+          Redis({"ZADD", st == St::kDelayed ? q.keys.delayed() : q.keys.retry(), "XX",
+                 std::to_string(1000 + due_counter_), id});
+        }
+      }
+      return "";
+    }
+    case OpKind::kPause:
+    case OpKind::kResume: {
+      const bool pause = op.kind == OpKind::kPause;
+      const bool expected = m.paused != pause;
+      m.paused = pause;
+      auto got = broker_->SetPaused(m.name(), pause);
+      if (!got.ok()) return "pause failed: " + got.status().ToString();
+      return *got == expected ? "" : "pause/resume: changed flag differs";
+    }
+    case OpKind::kClean: {
+      const St st = op.r[1] % 2 ? St::kCompleted : St::kDead;
+      const int64_t before = static_cast<int64_t>(m.InState(st).size());
+      auto got = broker_->Clean(m.name(), st == St::kCompleted ? JobState::kCompleted
+                                                               : JobState::kDead,
+                                std::chrono::milliseconds(0), 1000);
+      if (!got.ok()) return "clean failed: " + got.status().ToString();
+      const int64_t kept =
+          static_cast<int64_t>(Strings({"ZRANGE", st == St::kCompleted ? q.keys.completed()
+                                                                       : q.keys.dead(),
+                                        "0", "-1"})
+                                   .size());
+      if (*got != before - kept) return "clean: reported count differs from what it removed";
+      return ReconcileFinished(q, st, kept, true);
+    }
+    case OpKind::kSetLimits: {
+      QueueLimits limits;
+      Limits model;
+      if (op.r[1] % 3 == 0) {
+        model.rate_max = limits.rate.max = 3;
+        model.rate_window_ms = 50;
+        limits.rate.window = std::chrono::milliseconds(50);
+      }
+      if (op.r[1] / 3 % 3 == 0) model.concurrency = limits.concurrency = 1 + op.r[2] % 4;
+      if (op.r[1] / 9 % 3 == 0) {
+        model.group_rate_max = limits.group_rate.max = 1;
+        model.group_rate_window_ms = 30;
+        limits.group_rate.window = std::chrono::milliseconds(30);
+      }
+      if (op.r[1] / 27 % 3 == 0) {
+        model.group_concurrency = limits.group_concurrency = 1 + op.r[2] / 4 % 2;
+      }
+      if (op.r[1] / 81 % 4 == 0) {
+        model.aging_ms = 1000;
+        limits.priority_aging = std::chrono::milliseconds(1000);
+      }
+      m.limits() = model;
+      q.starts.clear();
+      q.group_starts.clear();
+      Status s = broker_->SetLimits(m.name(), limits);
+      return s.ok() ? "" : "set limits failed: " + s.ToString();
+    }
+    case OpKind::kInvalidCall:
+      return DoInvalidCall(op.r[1]);
+    case OpKind::kLargestBatches:
+      return DoLargestBatches();
+    case OpKind::kCount:
+      break;
+  }
+  return "unknown operation";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The invariants, read straight from Redis.
+
+std::string ModelRun::Check(Queue& q) {
+  QueueModel& m = q.model;
+  const broker::QueueKeys& k = q.keys;
+  std::map<std::string, std::vector<std::string>> where;  // id -> structures holding it
+  auto note = [&](const std::vector<std::string>& ids, const std::string& structure) {
+    for (const auto& id : ids) where[id].push_back(structure);
+  };
+  const auto wait = Strings({"LRANGE", k.wait(), "0", "-1"});
+  const auto prio = Strings({"ZRANGE", k.prioritized(), "0", "-1"});
+  note(wait, "wait");
+  note(prio, "prio");
+  std::map<std::string, std::vector<std::string>> group_zsets;
+  for (const auto& key : Strings({"KEYS", k.base() + "gw:*"})) {
+    const std::string group = key.substr(k.base().size() + 3);
+    group_zsets[group] = Strings({"ZRANGE", key, "0", "-1"});
+    note(group_zsets[group], "gw:" + group);
+  }
+  note(Strings({"ZRANGE", k.delayed(), "0", "-1"}), "delayed");
+  note(Strings({"ZRANGE", k.retry(), "0", "-1"}), "retry");
+  note(Strings({"ZRANGE", k.active(), "0", "-1"}), "active");
+  note(Strings({"ZRANGE", k.completed(), "0", "-1"}), "completed");
+  note(Strings({"ZRANGE", k.dead(), "0", "-1"}), "dead");
+
+  auto expected_structure = [](const Job& job) -> std::string {
+    switch (job.st) {
+      case St::kWaiting:
+        if (!job.group.empty()) return "gw:" + job.group;
+        return job.priority == 0 && !job.aged ? "wait" : "prio";
+      case St::kDelayed: return "delayed";
+      case St::kRetrying: return "retry";
+      case St::kActive: return "active";
+      case St::kCompleted: return "completed";
+      case St::kDead: return "dead";
+    }
+    return "?";
+  };
+  for (const auto& [id, job] : m.jobs()) {
+    auto it = where.find(id);
+    const std::string want = expected_structure(job);
+    if (it == where.end()) {
+      return id + " is in no structure; the model has it " + StName(job.st) + " (lost)";
+    }
+    if (it->second.size() != 1 || it->second[0] != want) {
+      return id + " is in " + Join(it->second) + "; the model has it in " + want;
+    }
+  }
+  for (const auto& [id, structures] : where) {
+    if (!m.Find(id)) return id + " is in " + Join(structures) + " but the model has no such job";
+  }
+
+  // State records.
+  auto records = Strings({"HGETALL", k.state()});
+  std::map<std::string, std::string> record_of;
+  for (size_t i = 0; i + 1 < records.size(); i += 2) record_of[records[i]] = records[i + 1];
+  for (const auto& [id, record] : record_of) {
+    if (!m.Find(id)) return "a state record for " + id + ", which the model has not";
+  }
+  for (const auto& [id, job] : m.jobs()) {
+    auto it = record_of.find(id);
+    if (it == record_of.end()) {
+      if ((job.st == St::kWaiting || job.st == St::kDelayed) && job.attempts == 0 &&
+          !job.started && job.priority == 0) {
+        continue;  // never claimed, priority 0: a record is optional
+      }
+      return id + " has no state record";
+    }
+    std::vector<std::string> f;
+    std::stringstream in(it->second);
+    std::string part;
+    while (std::getline(in, part, ':')) f.push_back(part);
+    if (it->second.back() == ':') f.push_back("");
+    if (f.size() != 8) return id + ": malformed record " + it->second;
+    const std::string want_token = job.st == St::kActive ? std::to_string(job.token) : "";
+    if (f[0] != StName(job.st) || f[1] != std::to_string(job.attempts) ||
+        f[2] != std::to_string(job.stalls) || f[6] != want_token ||
+        f[7] != (job.cancel ? "1" : "0") || f[5] != std::to_string(job.priority)) {
+      std::ostringstream out;
+      out << id << ": record " << it->second << ", model: " << StName(job.st) << " a="
+          << job.attempts << " s=" << job.stalls << " p=" << job.priority << " tk=" << want_token
+          << " cx=" << job.cancel;
+      return out.str();
+    }
+  }
+
+  // Bodies, groups and the per-job lists: exactly the live jobs; nothing of a removed job.
+  auto bodies = Strings({"HKEYS", k.jobs()});
+  if (bodies.size() != m.jobs().size()) {
+    return "the jobs hash holds " + std::to_string(bodies.size()) + " bodies, the model " +
+           std::to_string(m.jobs().size()) + " jobs";
+  }
+  for (const auto& id : bodies) {
+    if (!m.Find(id)) return "a body for " + id + ", which the model has not";
+  }
+  auto group_fields = Strings({"HGETALL", k.base() + "g"});
+  std::map<std::string, std::string> group_of;
+  for (size_t i = 0; i + 1 < group_fields.size(); i += 2) {
+    group_of[group_fields[i]] = group_fields[i + 1];
+  }
+  for (const auto& [id, job] : m.jobs()) {
+    if (!job.group.empty() && group_of[id] != job.group) return id + ": group entry missing";
+    group_of.erase(id);
+  }
+  if (!group_of.empty()) return "a group entry for " + group_of.begin()->first + ", not grouped";
+  for (const auto& id : Strings({"SMEMBERS", k.with_lists()})) {
+    if (!m.Find(id)) return "the set x names " + id + ", which the model has not";
+  }
+  for (const auto& key : Strings({"KEYS", k.base() + "[el]:*"})) {
+    if (!m.Find(key.substr(k.base().size() + 2))) return key + " outlived its job";
+  }
+
+  // Groups: counters, the ring and the held set.
+  int64_t grouped_waiting = 0;
+  std::map<std::string, int64_t> active_per_group;
+  std::set<std::string> groups_waiting;
+  for (const auto& [id, job] : m.jobs()) {
+    if (job.group.empty()) continue;
+    if (job.st == St::kWaiting) {
+      ++grouped_waiting;
+      groups_waiting.insert(job.group);
+    }
+    if (job.st == St::kActive) ++active_per_group[job.group];
+  }
+  broker::Reply gwaiting = Redis({"HGET", k.meta(), "gwaiting"});
+  const int64_t stored_gwaiting =
+      gwaiting.view().is_nil() ? 0 : std::stoll(std::string(gwaiting.view().str()));
+  if (stored_gwaiting != grouped_waiting) {
+    return "meta.gwaiting is " + std::to_string(stored_gwaiting) + ", model " +
+           std::to_string(grouped_waiting);
+  }
+  auto gactive = Strings({"HGETALL", k.base() + "gactive"});
+  std::map<std::string, int64_t> stored_active;
+  for (size_t i = 0; i + 1 < gactive.size(); i += 2) {
+    stored_active[gactive[i]] = std::stoll(gactive[i + 1]);
+  }
+  if (stored_active != active_per_group) {
+    std::string out = "gactive differs from the model's active jobs: stored";
+    for (const auto& [g, n] : stored_active) out += " " + g + "=" + std::to_string(n);
+    out += "; model";
+    for (const auto& [g, n] : active_per_group) out += " " + g + "=" + std::to_string(n);
+    return out;
+  }
+  auto ring = Strings({"LRANGE", k.group_ring(), "0", "-1"});
+  auto held = Strings({"ZRANGE", k.groups_held(), "0", "-1"});
+  std::set<std::string> in_turn;
+  int ungrouped_turns = 0;
+  for (const auto& group : ring) {
+    if (group.empty()) {
+      ++ungrouped_turns;
+    } else if (!in_turn.insert(group).second) {
+      return "group " + group + " is in the ring twice";
+    }
+  }
+  if (!ring.empty() && ungrouped_turns != 1) return "the ring has no single ungrouped turn";
+  for (const auto& group : held) {
+    if (!in_turn.insert(group).second) return "group " + group + " is in the ring and held";
+  }
+  if (in_turn != groups_waiting) {
+    std::vector<std::string> a(in_turn.begin(), in_turn.end());
+    std::vector<std::string> b(groups_waiting.begin(), groups_waiting.end());
+    return "groups in turn or held: " + Join(a) + "; groups with waiting jobs: " + Join(b) +
+           " (a group outside both is never served)";
+  }
+
+  // Order: priority, then FIFO, in each structure (jobs queued under aging aside).
+  auto check_order = [&](const std::vector<std::string>& ids, const std::string& name) {
+    std::vector<const Job*> jobs;
+    for (const auto& id : ids) {
+      const Job* job = m.Find(id);
+      if (!job->aged) jobs.push_back(job);
+    }
+    for (size_t i = 1; i < jobs.size(); ++i) {
+      if (QueueModel::RunsBefore(jobs[i], jobs[i - 1])) {
+        return name + ": " + jobs[i]->id + " is behind " + jobs[i - 1]->id +
+               " but should run first (priority, then FIFO)";
+      }
+    }
+    return std::string();
+  };
+  for (const auto& [ids, name] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {wait, "wait"}, {prio, "prio"}}) {
+    std::string error = check_order(ids, name);
+    if (!error.empty()) return error;
+  }
+  for (const auto& [group, ids] : group_zsets) {
+    std::string error = check_order(ids, "gw:" + group);
+    if (!error.empty()) return error;
+  }
+
+  // Unique keys: each key maps to its holder; the back map lists the holders that hold one.
+  std::map<std::string, std::string> stored_keys;
+  for (const auto& key : Strings({"KEYS", k.base() + "u:*"})) {
+    stored_keys[key.substr(k.base().size() + 2)] = std::string(Redis({"GET", key}).view().str());
+  }
+  std::map<std::string, std::string> model_keys;
+  for (const auto& [key, holder] : m.unique()) model_keys[key] = holder.holder;
+  if (stored_keys != model_keys) return "unique keys differ from the model";
+  auto back = Strings({"HGETALL", k.base() + "uk"});
+  std::map<std::string, std::string> stored_back, model_back;
+  for (size_t i = 0; i + 1 < back.size(); i += 2) stored_back[back[i]] = back[i + 1];
+  for (const auto& [id, job] : m.jobs()) {
+    if (!job.unique_key.empty()) model_back[id] = job.unique_key;
+  }
+  if (stored_back != model_back) return "the unique back map (uk) differs from the model";
+
+  // What the broker reports.
+  auto counts = broker_->Counts(m.name());
+  if (!counts.ok()) return "counts failed: " + counts.status().ToString();
+  auto n = [&](St st) { return static_cast<int64_t>(m.InState(st).size()); };
+  if (counts->waiting != n(St::kWaiting) || counts->delayed != n(St::kDelayed) ||
+      counts->active != n(St::kActive) || counts->retrying != n(St::kRetrying) ||
+      counts->completed != n(St::kCompleted) || counts->dead != n(St::kDead) ||
+      counts->paused != m.paused) {
+    return "Counts differ from the model";
+  }
+  return "";
+}
+
+std::string ModelRun::CheckAll() {
+  std::string error = Check(*main_);
+  if (!error.empty()) return error;
+  return Check(*bulk_);
+}
+
+// Every job that can still run must run: limits off, the queue resumed, every delay over, every
+// lease expired; then claim and complete until nothing is left.
+std::string ModelRun::Drain() {
+  Queue& q = *main_;
+  QueueModel& m = q.model;
+  m.paused = false;
+  if (auto s = broker_->SetPaused(m.name(), false); !s.ok()) return s.status().ToString();
+  m.limits() = Limits{};
+  if (Status s = broker_->SetLimits(m.name(), QueueLimits{}); !s.ok()) return s.ToString();
+  for (St st : {St::kDelayed, St::kRetrying}) {
+    for (const Job* job : m.InState(st)) {
+      Job* j = m.Find(job->id);
+      j->due = true;
+      j->due_rank = ++due_counter_;
+      Redis({"ZADD", st == St::kDelayed ? q.keys.delayed() : q.keys.retry(), "XX",
+             std::to_string(1000 + due_counter_), j->id});
+    }
+  }
+  std::vector<std::string> active;
+  for (const Job* job : m.InState(St::kActive)) active.push_back(job->id);
+  if (!active.empty()) {
+    std::string error = DoRecover(q, active, 1000);
+    if (!error.empty()) return "drain: " + error;
+  }
+  for (int round = 0; round < 10000; ++round) {
+    std::vector<std::string> claimed;
+    std::string error = DoClaim(q, 50, &claimed);
+    if (!error.empty()) return "drain: " + error;
+    if (claimed.empty()) break;
+    std::vector<broker::Lease> leases;
+    for (const auto& id : claimed) leases.push_back({id, m.Find(id)->token});
+    error = DoComplete(q, leases, -1);
+    if (!error.empty()) return "drain: " + error;
+  }
+  for (St st : {St::kWaiting, St::kDelayed, St::kRetrying, St::kActive}) {
+    if (!m.InState(st).empty()) {
+      return std::string("drain: ") + m.InState(st).front()->id + " is still " + StName(st) +
+             " (stuck)";
+    }
+  }
+  return CheckAll();
+}
+
+EpisodeResult ModelRun::RunEpisode(const EpisodeOptions& options) {
+  EpisodeResult result;
+  Reset(options);
+  std::mt19937_64 rng(options.seed);
+  for (int step = 0; step < options.max_steps; ++step) {
+    Op op = Generate(rng);
+    result.ops.push_back(op);
+    ++result.counts[static_cast<size_t>(op.kind)];
+    std::string error = Apply(op);
+    if (error.empty()) error = CheckAll();
+    if (!error.empty()) {
+      result.failed = true;
+      result.failed_at_step = step;
+      result.message = std::string(OpName(op.kind)) + ": " + error;
+      return result;
+    }
+  }
+  std::string error = Drain();
+  if (!error.empty()) {
+    result.failed = true;
+    result.failed_at_step = options.max_steps;
+    result.message = error;
+  }
+  return result;
+}
+
+std::string ModelRun::Replay(const EpisodeOptions& options, const std::vector<Op>& ops) {
+  Reset(options);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::string error = Apply(ops[i]);
+    if (error.empty()) error = CheckAll();
+    if (!error.empty()) return "step " + std::to_string(i) + " " + OpName(ops[i].kind) + ": " + error;
+  }
+  return Drain();
+}
+
+std::vector<Op> ModelRun::Shrink(const EpisodeOptions& options, std::vector<Op> ops) {
+  // Delta debugging: drop chunks of steps, halving the chunk until single steps, while the
+  // sequence still fails.
+  for (size_t chunk = std::max<size_t>(1, ops.size() / 2); chunk >= 1; chunk /= 2) {
+    bool removed = true;
+    while (removed) {
+      removed = false;
+      for (size_t start = 0; start < ops.size(); start += chunk) {
+        std::vector<Op> shorter(ops.begin(), ops.begin() + start);
+        shorter.insert(shorter.end(), ops.begin() + std::min(ops.size(), start + chunk),
+                       ops.end());
+        if (shorter.size() < ops.size() && !Replay(options, shorter).empty()) {
+          ops = std::move(shorter);
+          removed = true;
+          break;
+        }
+      }
+    }
+    if (chunk == 1) break;
+  }
+  return ops;
+}
+
+}  // namespace taskq::model

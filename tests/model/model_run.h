@@ -1,0 +1,118 @@
+// The randomized model test's driver: random sequences of every state-changing operation, run
+// against a real redis-server through the real broker and against the reference model
+// (queue_model.h), with every invariant checked after every step, and failing sequences shrunk.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "broker/broker.h"
+#include "broker/keys.h"
+#include "queue_model.h"
+#include "testing/redis_server.h"
+
+namespace taskq::model {
+
+enum class OpKind {
+  kEnqueue,
+  kEnqueueBulk,
+  kEnqueueUnique,
+  kClaim,
+  kComplete,
+  kFail,
+  kPostpone,
+  kProgress,
+  kExtend,
+  kExpireAndRecover,
+  kRelease,
+  kCancel,
+  kRemove,
+  kRetryDead,
+  kRetryOldestDead,
+  kPromote,
+  kMakeDue,
+  kPause,
+  kResume,
+  kClean,
+  kSetLimits,
+  kInvalidCall,
+  kLargestBatches,
+  kCount,
+};
+const char* OpName(OpKind kind);
+
+// One step: its kind and random numbers that pick its jobs and options from the state it meets,
+// so that a shortened sequence still means something.
+struct Op {
+  OpKind kind = OpKind::kClaim;
+  std::array<uint64_t, 4> r{};
+};
+
+struct EpisodeOptions {
+  uint64_t seed = 1;
+  int max_steps = 300;
+  // Start the queue's priority sequences this close to their bound (0: at 0), so that a run
+  // crosses it (requeue.lua renumbers there).
+  int64_t start_sequences_below_bound = 0;
+};
+
+struct EpisodeResult {
+  bool failed = false;
+  int failed_at_step = -1;  // 0-based
+  std::string message;
+  std::vector<Op> ops;  // the steps run, the failing one last
+  std::array<int64_t, static_cast<size_t>(OpKind::kCount)> counts{};
+};
+
+class ModelRun {
+ public:
+  explicit ModelRun(testing::RedisServer& server);
+  ~ModelRun();
+
+  // Random steps from the seed until a check fails or max_steps ran, then a drain (every job
+  // that can still run must run).
+  EpisodeResult RunEpisode(const EpisodeOptions& options);
+  // The same steps again from an empty database; "" when no check fails.
+  std::string Replay(const EpisodeOptions& options, const std::vector<Op>& ops);
+  // The shortest sequence found (by removing steps) that still fails.
+  std::vector<Op> Shrink(const EpisodeOptions& options, std::vector<Op> ops);
+
+ private:
+  struct Queue;
+  void Reset(const EpisodeOptions& options);
+  Op Generate(std::mt19937_64& rng);
+  std::string Apply(const Op& op);
+  std::string Check(Queue& q);
+  std::string CheckAll();
+  std::string Drain();
+
+  // Operations; each returns "" or what went wrong.
+  std::string DoEnqueue(Queue& q, const std::vector<broker::NewJob>& jobs);
+  std::string DoClaim(Queue& q, int n, std::vector<std::string>* claimed = nullptr);
+  std::string DoComplete(Queue& q, const std::vector<broker::Lease>& leases, int64_t keep);
+  std::string DoFail(Queue& q, const std::vector<broker::Lease>& leases,
+                     const std::vector<int64_t>& delays, int64_t keep);
+  std::string DoRecover(Queue& q, const std::vector<std::string>& ids, int max_stalls);
+  std::string DoRetryDead(Queue& q, const std::vector<std::string>& ids);
+  std::string DoLargestBatches();
+  std::string DoInvalidCall(uint64_t r);
+
+  std::vector<broker::Lease> PickLeases(Queue& q, uint64_t r, bool allow_stale);
+  std::vector<std::string> PickIds(Queue& q, uint64_t r, St st, size_t max);
+  std::string ReconcileFinished(Queue& q, St st, int64_t keep, bool applied);
+  broker::Reply Redis(const broker::Command& command);
+  std::vector<std::string> Strings(const broker::Command& command);
+
+  testing::RedisServer& server_;
+  std::unique_ptr<broker::RedisConnection> redis_;
+  std::unique_ptr<broker::Broker> broker_;
+  std::unique_ptr<Queue> main_, bulk_;
+  int64_t next_id_ = 0;
+  int64_t due_counter_ = 0;
+};
+
+}  // namespace taskq::model

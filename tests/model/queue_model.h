@@ -1,0 +1,166 @@
+// The reference model of one queue: a plain, in-memory description of what each transition must do
+// to each job. It is the specification the randomized model test holds the real scripts to
+// (tests/model/model_run.cc); it says nothing about how Redis stores anything.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace taskq::model {
+
+enum class St { kWaiting, kDelayed, kActive, kRetrying, kCompleted, kDead };
+
+inline const char* StName(St st) {
+  switch (st) {
+    case St::kWaiting: return "waiting";
+    case St::kDelayed: return "delayed";
+    case St::kActive: return "active";
+    case St::kRetrying: return "retrying";
+    case St::kCompleted: return "completed";
+    case St::kDead: return "dead";
+  }
+  return "?";
+}
+
+struct Job {
+  std::string id;
+  St st = St::kWaiting;
+  int priority = 0;
+  std::string group;  // "" none
+  // Order within its priority (and group) while waiting: tail requeues count up, head ones down.
+  int64_t pos = 0;
+  bool aged = false;  // queued while priority aging was on: its order comes from its age
+  int attempts = 0;   // attempts started and counted
+  int stalls = 0;
+  bool started = false;  // claimed at least once (its record keeps a start time)
+  int64_t token = 0;     // the lease it holds while active
+  bool cancel = false;
+  // Delayed or retrying: made due (the test moved its due time into the past) and in which order.
+  bool due = false;
+  int64_t due_rank = 0;
+  std::string unique_key;  // the key it took in a mode that ends with the job ("" none)
+  int64_t finish_seq = 0;  // completed or dead: order of finishing
+};
+
+enum class UniqueMode { kUntilCompleted, kTtl, kDebounce };
+
+struct UniqueHolder {
+  std::string holder;
+  bool ttl = false;  // taken in mode ttl: held until it expires, whatever the job does
+};
+
+struct Limits {
+  int64_t rate_max = 0, rate_window_ms = 1000;
+  int32_t concurrency = 0;
+  int64_t group_rate_max = 0, group_rate_window_ms = 1000;
+  int32_t group_concurrency = 0;
+  int64_t aging_ms = 0;
+  bool any_claim_limit() const {
+    return rate_max > 0 || concurrency > 0 || group_rate_max > 0 || group_concurrency > 0;
+  }
+};
+
+class QueueModel {
+ public:
+  explicit QueueModel(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+
+  std::map<std::string, Job>& jobs() { return jobs_; }
+  const std::map<std::string, Job>& jobs() const { return jobs_; }
+  std::set<std::string>& gone() { return gone_; }
+  std::map<std::string, UniqueHolder>& unique() { return unique_; }
+  Limits& limits() { return limits_; }
+  const Limits& limits() const { return limits_; }
+  bool paused = false;
+  int64_t last_token = 0;
+
+  Job* Find(const std::string& id) {
+    auto it = jobs_.find(id);
+    return it == jobs_.end() ? nullptr : &it->second;
+  }
+
+  // A new job, queued or delayed (the caller has checked that the id is free).
+  Job& Create(const std::string& id, int priority, const std::string& group, bool delayed) {
+    gone_.erase(id);
+    Job& job = jobs_[id];
+    job = Job{};
+    job.id = id;
+    job.priority = priority;
+    job.group = group;
+    if (delayed) {
+      job.st = St::kDelayed;
+    } else {
+      QueueAtTail({&job});
+    }
+    return job;
+  }
+  void QueueAtTail(const std::vector<Job*>& batch) {
+    for (Job* job : batch) {
+      job->st = St::kWaiting;
+      job->pos = ++tail_;
+      job->aged = limits_.aging_ms > 0;
+      job->due = false;
+    }
+  }
+  // The first of `batch` ends up first, ahead of every job of its priority.
+  void QueueAtHead(const std::vector<Job*>& batch) {
+    int64_t first = head_ - static_cast<int64_t>(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->st = St::kWaiting;
+      batch[i]->pos = first + static_cast<int64_t>(i);
+      batch[i]->aged = limits_.aging_ms > 0;
+      batch[i]->due = false;
+    }
+    head_ = first;
+  }
+  // Finishing: completed or dead. A key taken in a mode that ends with the job is released
+  // while it still names the job.
+  void Finish(Job& job, St st) {
+    job.st = st;
+    job.token = 0;
+    job.finish_seq = ++finish_seq_;
+    ReleaseKey(job);
+  }
+  void ReleaseKey(Job& job) {
+    if (job.unique_key.empty()) return;
+    auto it = unique_.find(job.unique_key);
+    if (it != unique_.end() && !it->second.ttl && it->second.holder == job.id) unique_.erase(it);
+    job.unique_key.clear();
+  }
+  // Removed with every trace.
+  void Delete(const std::string& id) {
+    Job* job = Find(id);
+    if (!job) return;
+    ReleaseKey(*job);
+    jobs_.erase(id);
+    gone_.insert(id);
+  }
+
+  // Waiting jobs ordered as claim serves them when no group is involved and aging is off.
+  static bool RunsBefore(const Job* a, const Job* b) {
+    if (a->priority != b->priority) return a->priority < b->priority;
+    return a->pos < b->pos;
+  }
+
+  std::vector<const Job*> InState(St st) const {
+    std::vector<const Job*> out;
+    for (const auto& [id, job] : jobs_) {
+      if (job.st == st) out.push_back(&job);
+    }
+    return out;
+  }
+
+ private:
+  std::string name_;
+  std::map<std::string, Job> jobs_;
+  std::set<std::string> gone_;  // ids removed with every trace (and not re-created)
+  std::map<std::string, UniqueHolder> unique_;
+  Limits limits_;
+  int64_t tail_ = 0, head_ = 0, finish_seq_ = 0;
+};
+
+}  // namespace taskq::model
