@@ -1,0 +1,127 @@
+"""One scenario's world: a temporary directory with its own redis-server, sink, optional proxy,
+`taskq api`, workers and schedulers, all torn down when the scenario ends, however it ends.
+
+A Cluster also keeps the scenario's fault log: each fault is recorded with the jobs active just
+before it, which is the suite's measure of "in flight at fault time" (see docs/reliability.md).
+"""
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+from processes import (ApiProcess, ProcessGroup, RedisServer, SchedulerProcess, Taskq,
+                       WorkerProcess)
+from proxy import Proxy
+from sink import SinkProcess
+from workload import QUEUE, ApiClient, active_jobs
+
+WEBHOOK_SECRET = "chaos-suite-signing-key"  # any secret: it makes workers send webhook-id
+
+
+class Cluster:
+    def __init__(self, binary, name, appendfsync=None):
+        self.name = name
+        self.workdir = tempfile.mkdtemp(prefix=f"taskq-chaos-{name}-")
+        self.group = ProcessGroup(self.workdir)
+        self.taskq = Taskq(binary)
+        self.redis = RedisServer(self.group, appendfsync)
+        self.crashes = []
+        self.sink = None
+        self.proxy = None
+        self.api = None
+        self.workers = []
+        self.schedulers = []
+        self.client = None
+        self.faults = []  # (unix time, what, ids active just before)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        if self.client:
+            self.client.close()
+        # Read before close(): a process that ended by itself is a finding of its own.
+        self.crashes = self.group.crashes()
+        self.group.close()
+        return False
+
+    def remove(self, keep_logs):
+        """Deletes the working directory, or says where it is when its logs are wanted."""
+        if keep_logs:
+            print(f"chaos: {self.name}: logs kept in {self.workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def start(self, workers=3, concurrency=16, proxied=False, worker_env=None, **worker_options):
+        """Redis, the sink, the API and `workers` workers (each through its own proxy link when
+        `proxied`), all running and ready."""
+        self.redis.start()
+        self.sink = SinkProcess(self.group)
+        if proxied:
+            self.proxy = Proxy(self.group, self.redis.port, [f"w{i}" for i in range(workers)])
+        self.api = ApiProcess(self.group, self.taskq, self.redis.url)
+        self.api.start()
+        self.client = ApiClient(self.api.port)
+        flags = self.worker_flags(concurrency, **worker_options)
+        for i in range(workers):
+            url = self.proxy.url(f"w{i}") if proxied else self.redis.url
+            env = worker_env[i] if worker_env else None
+            self.workers.append(WorkerProcess(self.group, self.taskq, i, url, flags, env))
+        for worker in self.workers:
+            worker.start()
+        for worker in self.workers:
+            worker.wait_running()
+
+    @staticmethod
+    def worker_flags(concurrency, lease_ms=2000, grace_ms=2000, max_stalls=3,
+                     allow="127.0.0.0/8", max_redirects=0):
+        return ["--queues", f"{QUEUE}={concurrency}", "--lease-ms", str(lease_ms),
+                "--shutdown-grace-ms", str(grace_ms), "--max-stalls", str(max_stalls),
+                "--webhook-allow", allow, "--webhook-secret", WEBHOOK_SECRET,
+                "--webhook-max-redirects", str(max_redirects)]
+
+    def add_schedulers(self, count, flags):
+        for i in range(count):
+            scheduler = SchedulerProcess(self.group, self.taskq, i, self.redis.url, flags)
+            scheduler.start()
+            self.schedulers.append(scheduler)
+
+    def record_fault(self, what, active=None):
+        """Counts one fault. `active`: the ids active just before it, when the caller read them
+        already; otherwise they are read now (an empty list when the API cannot answer)."""
+        if active is None:
+            active = active_jobs(self.client) or []
+        self.faults.append((time.time(), what, active))
+
+    @property
+    def in_flight_at_fault(self):
+        return sum(len(active) for _, _, active in self.faults)
+
+    def delivered_ids(self, records=None):
+        """One id per delivery (a request the sink answered 200 on its main listener)."""
+        return [r["id"] for r in records or self.sink.records()
+                if r["status"] == 200 and r["listener"] == "main"]
+
+    def overlapping_runs(self, records=None):
+        """Ids with two requests at the sink at the same time (each from arrival to answer or
+        abandonment): two attempts of one job running at once."""
+        spans = {}
+        for r in records or self.sink.records():
+            if r["status"] in (200, "abandoned"):
+                spans.setdefault(r["id"], []).append((r["t"], r["t_end"]))
+        overlapping = []
+        for job_id, runs in spans.items():
+            runs.sort()
+            if any(later[0] < earlier[1] for earlier, later in zip(runs, runs[1:])):
+                overlapping.append(job_id)
+        return sorted(overlapping)
+
+    def log_lines(self, child_prefix, needle):
+        """Lines containing `needle` in the logs of every process named child_prefix*."""
+        out = []
+        for name in sorted(os.listdir(self.workdir)):
+            if name.startswith(child_prefix) and name.endswith(".log"):
+                with open(os.path.join(self.workdir, name), errors="replace") as f:
+                    out += [line.rstrip("\n") for line in f if needle in line]
+        return out

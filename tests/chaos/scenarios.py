@@ -1,0 +1,351 @@
+"""The fault scenarios with a producer load (F1, F13, F3, F3b, F2, F5, F6, F14): each starts
+its own cluster, runs `webhook` jobs into the sink while it injects its faults, drains, and
+returns its result for the checker's rules (checker.violations).
+
+Scenario-specific checks append to result["violations"]; durations and rates come from
+Settings.pick(quick, full), so `--quick` runs the same scenarios shorter.
+"""
+import bisect
+import random
+import signal
+import time
+
+from checker import check_total_queue
+from cluster import Cluster
+from workload import Producer, active_jobs, drain, queue_counts, webhook_job
+
+# taskq's worker looks for expired leases every 5 s (WorkerOptions::recover_interval, which has
+# no flag): an orphaned job runs again at most lease + 5 s after its worker died.
+RECOVER_INTERVAL_S = 5.0
+
+
+class Settings:
+    def __init__(self, binary, quick):
+        self.binary = binary
+        self.quick = quick
+        self.clusters = []  # every cluster made, for the runner's crash check and cleanup
+
+    def pick(self, quick, full):
+        return quick if self.quick else full
+
+    def cluster(self, name, appendfsync=None):
+        cluster = Cluster(self.binary, name, appendfsync=appendfsync)
+        self.clusters.append(cluster)
+        return cluster
+
+
+def start_load(cluster, prefix, rate, retry_for=20.0, threads=8, long_every=0, long_ms=0,
+               **job_options):
+    """Producers of webhook jobs of 20 ms (query="ms=N" for another duration); with long_every,
+    every long_every-th job takes long_ms instead."""
+    def make_job(key):
+        if long_every and int(key.rsplit("-", 1)[1]) % long_every == 0:
+            return webhook_job(cluster.sink.url, key, **dict(
+                job_options, query=f"ms={long_ms}", timeout_ms=long_ms + 10000))
+        return webhook_job(cluster.sink.url, key, **job_options)
+
+    producer = Producer(cluster.api.port, prefix, rate, make_job, threads=threads,
+                        retry_for=retry_for)
+    producer.start()
+    return producer
+
+
+def finish(cluster, producer, drain_timeout=60.0):
+    """Stops the load, drains the queue and checks the history. The result holds the fields
+    every scenario reports; `violations` lists what broke a rule beyond the checker's."""
+    load_seconds = time.monotonic() - producer.started
+    log = producer.stop()
+    drained, info = drain(cluster.client, drain_timeout)
+    records = cluster.sink.records()
+    result = check_total_queue({k: e.outcome for k, e in log.items()},
+                               cluster.delivered_ids(records))
+    result["faults"] = len(cluster.faults)
+    result["in_flight_at_fault"] = cluster.in_flight_at_fault
+    result["rate_per_s"] = round(result["acked"] / max(load_seconds, 1e-9))
+    result["answers"] = producer.answer_summary()
+    result["abandoned"] = sum(1 for r in records if r["status"] == "abandoned")
+    result["overlapping_runs"] = len(cluster.overlapping_runs(records))
+    result["violations"] = [f"producer failed: {e}" for e in producer.errors]
+    add_queue_checks(result, drained, info, drain_timeout)
+    return result
+
+
+def add_queue_checks(result, drained, info, drain_timeout):
+    """After a drain: nothing left active or waiting, and no job completed twice (the lifetime
+    completion counter equals the completed jobs, all of which retention keeps)."""
+    if info is None:
+        result["violations"].append("the API never answered GET /api/queues/webhook")
+        return
+    counts, totals = info["counts"], info["totals"]
+    result["dead"] = counts["dead"]
+    result["stalled"] = totals["stalled"]
+    result["failed_attempts"] = totals["failed"]
+    if not drained:
+        result["violations"].append(f"not drained within {drain_timeout:.0f} s: {counts}")
+    if totals["completed"] != counts["completed"]:
+        result["violations"].append(
+            f"{totals['completed']} completions accepted for {counts['completed']} completed "
+            "jobs: a job completed twice")
+
+
+def kill_worker(cluster, index):
+    """kill -9 a worker and start it again at once."""
+    worker = cluster.workers[index]
+    cluster.record_fault(f"kill -9 {worker.name}")
+    worker.child.kill9()
+    worker.start()
+
+
+def orphan_reruns(cluster):
+    """For the jobs seen active just before a worker was killed and later recovered (stalls >
+    0): seconds from that kill to the start of their last attempt. Returns (count, max)."""
+    kills = [(t, set(active)) for t, what, active in cluster.faults if what.startswith("kill")]
+    delays = []
+    for job_id in set().union(*(ids for _, ids in kills)) if kills else ():
+        job = cluster.client.get(f"/api/jobs/{job_id}?queue=webhook")
+        if not job or job.get("stalls", 0) == 0 or "started_ms" not in job:
+            continue
+        started = job["started_ms"] / 1000
+        before = [t for t, ids in kills if job_id in ids and t < started]
+        if before:
+            delays.append(started - max(before))
+    return len(delays), round(max(delays), 2) if delays else None
+
+
+def f1_kill_workers(s):
+    """kill -9 a random worker every 2 s and restart it: nothing acknowledged is lost, and an
+    orphaned job runs again within 2 x lease (lease 5 s: lease + the 5 s recovery pass)."""
+    lease_ms = 5000
+    with s.cluster("F1") as c:
+        # Repeated kills may orphan one job several times; each is a stall, and the default of 3
+        # would dead-letter it on purpose (a job that keeps killing its worker).
+        c.start(workers=3, concurrency=16, lease_ms=lease_ms, max_stalls=50)
+        load = start_load(c, "f1", s.pick(500, 1000))
+        end = time.monotonic() + s.pick(12, 60)
+        while time.monotonic() < end:
+            time.sleep(2)
+            kill_worker(c, random.randrange(len(c.workers)))
+        result = finish(c, load, drain_timeout=2 * lease_ms / 1000 + 30)
+        orphans, slowest = orphan_reruns(c)
+        result.update(lease_s=lease_ms / 1000, orphans_measured=orphans,
+                      orphan_rerun_max_s=slowest)
+        if slowest is not None and slowest > 2 * lease_ms / 1000 + 1:
+            result["violations"].append(f"an orphan ran again {slowest} s after its worker died "
+                                        f"(2 x lease = {2 * lease_ms / 1000} s)")
+        return result
+
+
+def f13_sigterm_workers(s):
+    """SIGTERM a random worker under load, every 3 s, and restart it once it exits: running jobs
+    finish within the grace period (or are handed back), nothing is lost."""
+    grace_ms = 2000
+    with s.cluster("F13") as c:
+        c.start(workers=3, concurrency=16, grace_ms=grace_ms)
+        # One job in 100 outlasts the grace period: it must be handed back, not lost.
+        load = start_load(c, "f13", s.pick(500, 1000), long_every=100, long_ms=4000)
+        end = time.monotonic() + s.pick(12, 60)
+        slowest_exit, bad_exits = 0.0, []
+        while time.monotonic() < end:
+            time.sleep(3)
+            worker = c.workers[random.randrange(len(c.workers))]
+            c.record_fault(f"SIGTERM {worker.name}")
+            code, took = worker.child.terminate(timeout=grace_ms / 1000 + 10)
+            slowest_exit = max(slowest_exit, took)
+            if code != 0:
+                bad_exits.append(f"{worker.name} exited with {code}")
+            worker.start()
+        result = finish(c, load)
+        handed_back = c.log_lines("worker-", "handed back")
+        result.update(grace_s=grace_ms / 1000, slowest_exit_s=round(slowest_exit, 2),
+                      handed_back_logs=len(handed_back))
+        if not handed_back:
+            result["violations"].append("no worker handed a running job back: not exercised")
+        result["violations"] += bad_exits
+        if slowest_exit > grace_ms / 1000 + 3:
+            result["violations"].append(f"a worker took {slowest_exit:.1f} s to stop "
+                                        f"(grace {grace_ms / 1000} s)")
+        return result
+
+
+def redis_crash(s, name, appendfsync):
+    """kill -9 Redis under load and restart it on the same port and directory."""
+    with s.cluster(name, appendfsync=appendfsync) as c:
+        c.start(workers=3, concurrency=16)
+        load = start_load(c, name.lower(), s.pick(500, 1000))
+        restarts, recent_deliveries = [], 0
+        for _ in range(s.pick(2, 5)):
+            time.sleep(s.pick(4, 8))
+            active = active_jobs(c.client) or []
+            if appendfsync == "everysec":
+                # Writes of about the last second may be gone after the restart (a machine crash
+                # loses them; a process kill usually not): jobs completed in that window may run
+                # again, so they count as in flight.
+                recent_deliveries += c.sink.stats(after=time.time() - 2.0)["ok_after"]
+            c.record_fault("kill -9 redis-server", active)
+            c.redis.kill9()
+            time.sleep(1)
+            restarts.append(time.time())
+            c.redis.start()
+        time.sleep(s.pick(4, 6))
+        result = finish(c, load)
+        result["in_flight_at_fault"] += recent_deliveries
+        api_s, workers_s = recovery_times(c, load.log, restarts)
+        result.update(appendfsync=appendfsync, api_reconnect_max_s=max_or_none(api_s),
+                      workers_reconnect_max_s=max_or_none(workers_s))
+        for what, values in (("the API", api_s), ("the workers", workers_s)):
+            if any(v is None or v > 5 for v in values):
+                result["violations"].append(f"{what} did not work again within 5 s of a Redis "
+                                            f"restart: {values}")
+        return result
+
+
+def recovery_times(cluster, log, restarts):
+    """For each Redis restart: seconds to the first enqueue acknowledged after it (the API works
+    again) and to the first delivery that started after it (a worker claimed from the new
+    Redis: the jobs running at the kill took 20 ms and ended a second before); None when there
+    was none."""
+    started = sorted(r["t"] for r in cluster.sink.records()
+                     if r["status"] == 200 and r["listener"] == "main")
+    api, workers = [], []
+    for since in restarts:
+        acks = [e.acked_at for e in log.values() if e.acked_at and e.acked_at > since]
+        api.append(round(min(acks) - since, 2) if acks else None)
+        i = bisect.bisect_right(started, since)
+        workers.append(round(started[i] - since, 2) if i < len(started) else None)
+    return api, workers
+
+
+def max_or_none(values):
+    present = [v for v in values if v is not None]
+    return max(present) if present and len(present) == len(values) else None
+
+
+def f3_redis_crash_fsync_always(s):
+    return redis_crash(s, "F3", "always")
+
+
+def f3b_redis_crash_fsync_everysec(s):
+    return redis_crash(s, "F3b", "everysec")
+
+
+def f2_sigstop_worker(s):
+    """SIGSTOP a worker past its lease (and past the next recovery pass), then SIGCONT: its jobs
+    ran elsewhere meanwhile, and its late results are refused (fencing)."""
+    lease_ms = 1000
+    with s.cluster("F2") as c:
+        c.start(workers=3, concurrency=16, lease_ms=lease_ms)
+        load = start_load(c, "f2", s.pick(400, 500), query="ms=50")
+        victims = set()
+        for _ in range(s.pick(1, 3)):
+            time.sleep(3)
+            worker = c.workers[random.randrange(len(c.workers))]
+            victims.add(worker.index)
+            c.record_fault(f"SIGSTOP {worker.name}")
+            worker.child.signal(signal.SIGSTOP)
+            time.sleep(lease_ms / 1000 + RECOVER_INTERVAL_S + 1)
+            worker.child.signal(signal.SIGCONT)
+        time.sleep(3)
+        result = finish(c, load)
+        refused = 0
+        for index in sorted(victims):
+            worker = c.workers[index]
+            worker.child.terminate(timeout=15)
+            for line in c.log_lines(f"{worker.name}.", "results refused"):
+                refused += int(line.split(" failed attempts, ")[1].split()[0])
+        lost_leases = len(c.log_lines("worker-", "lost the lease of job"))
+        result.update(lease_s=lease_ms / 1000, stale_results_refused=refused,
+                      stale_jobs_stopped=lost_leases)
+        if result.get("stalled", 0) == 0:
+            result["violations"].append("no lease expired: the stopped worker held no job")
+        return result
+
+
+def f5_blackhole_worker_link(s):
+    """Black-hole one worker's link to Redis for 2 x lease, then heal it: its jobs run elsewhere,
+    it stops its handlers once its lease must have expired (no job runs twice at once), and
+    none of its stale results is accepted after the heal."""
+    # 2 x lease outlasts the lease plus the next recovery pass (5 s) with a second to spare: the
+    # cut-off worker's jobs have been taken over before the link heals.
+    lease_ms = 6000
+    with s.cluster("F5") as c:
+        c.start(workers=3, concurrency=24, lease_ms=lease_ms, proxied=True)
+        # Two jobs a second run 20 s, longer than the cut: when it starts (after 6 s) each worker
+        # runs about four, still running when their leases expire and others take them over.
+        rate = s.pick(400, 700)
+        load = start_load(c, "f5", rate, query="ms=50", long_every=rate // 2, long_ms=20000)
+        for _ in range(s.pick(1, 3)):
+            time.sleep(6)
+            link = f"w{random.randrange(len(c.workers))}"
+            c.record_fault(f"black-hole {link}")
+            c.proxy.command(link, "blackhole")
+            time.sleep(2 * lease_ms / 1000)
+            c.proxy.command(link, "pass")
+        time.sleep(3)
+        result = finish(c, load, drain_timeout=60)
+        result["lease_s"] = lease_ms / 1000
+        if result.get("stalled", 0) == 0:
+            result["violations"].append("no lease expired: no job was taken over")
+        if result["overlapping_runs"]:
+            result["violations"].append(
+                f"{result['overlapping_runs']} jobs ran twice at once: the cut-off worker kept "
+                f"running handlers past its lease, e.g. {c.overlapping_runs()[:5]}")
+        return result
+
+
+def f6_latency(s):
+    """100 +- 50 ms more on every worker's round trip to Redis for the whole load: no lease may
+    expire falsely and no attempt may fail."""
+    with s.cluster("F6") as c:
+        c.start(workers=3, concurrency=32, lease_ms=2000, proxied=True)
+        c.record_fault("latency 100+-50 ms on every worker link", [])
+        c.proxy.command("*", "latency", 100, 50)
+        # About 600 jobs/s is what 96 slots do at 150 ms a round trip: the load stays below it.
+        load = start_load(c, "f6", s.pick(300, 500))
+        time.sleep(s.pick(10, 60))
+        result = finish(c, load)
+        c.proxy.command("*", "pass")
+        if result.get("stalled", 0) or result.get("failed_attempts", 0):
+            result["violations"].append(f"{result['stalled']} leases expired, "
+                                        f"{result['failed_attempts']} attempts failed")
+        errors = {a: n for a, n in result["answers"].items() if a not in ("200", "201")}
+        if errors:
+            result["violations"].append(f"enqueue errors under latency: {errors}")
+        return result
+
+
+F14_SECONDS = 600
+
+
+def f14_mixed(s):
+    """F1, F5 and F3 at random for 10 minutes (not in --quick)."""
+    lease_ms = 3000
+    with s.cluster("F14", appendfsync="always") as c:
+        # Kills repeat for ten minutes: one job may be orphaned more than the default 3 times.
+        c.start(workers=3, concurrency=16, lease_ms=lease_ms, max_stalls=50, proxied=True)
+        load = start_load(c, "f14", 500, query="ms=20")
+        end = time.monotonic() + F14_SECONDS
+        kinds = {"worker": 0, "link": 0, "redis": 0}
+        while time.monotonic() < end:
+            time.sleep(random.uniform(3, 8))
+            kind = random.choice(list(kinds))
+            kinds[kind] += 1
+            if kind == "worker":
+                kill_worker(c, random.randrange(len(c.workers)))
+            elif kind == "link":
+                link = f"w{random.randrange(len(c.workers))}"
+                c.record_fault(f"black-hole {link}")
+                c.proxy.command(link, "blackhole")
+                time.sleep(2 * lease_ms / 1000)
+                c.proxy.command(link, "pass")
+            else:
+                c.record_fault("kill -9 redis-server")
+                c.redis.kill9()
+                time.sleep(1)
+                c.redis.start()
+        time.sleep(5)
+        result = finish(c, load, drain_timeout=120)
+        result["fault_kinds"] = kinds
+        info = queue_counts(c.client)
+        if info and info["counts"]["active"]:
+            result["violations"].append(f"{info['counts']['active']} jobs left active")
+        return result
