@@ -142,7 +142,7 @@ TEST_F(ModelTest, ShippedScriptsKeepEveryInvariant) {
 
 // retry_dead.lua removed the ids from dead before an unpack that fails past a few thousand ids.
 TEST_F(ModelTest, FindsRetryDeadThatLosesJobsPastTheUnpackLimit) {
-  PutBackDefect("retry_dead", {{"local records = hmget_in_parts(KEYS[5], ids)",
+  PutBackDefect("retry_dead", {{"local records = read_in_parts('HMGET', KEYS[5], ids)",
                                 "call_in_parts('ZREM', KEYS[1], ids)\n"
                                 "local records = redis.call('HMGET', KEYS[5], unpack(ids))"},
                                {"call_in_parts('HSET', KEYS[5], states)",

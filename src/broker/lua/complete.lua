@@ -31,7 +31,7 @@ end
 local now = now_ms()
 local ids = {}
 for i = 0, n - 1 do ids[i + 1] = ARGV[5 + 3 * i] end
-local records = hmget_in_parts(KEYS[4], ids)  -- any batch size: long lists go in parts
+local records = read_in_parts('HMGET', KEYS[4], ids)  -- any batch size: long lists go in parts
 local results, done, scored, states, stored, finished = {}, {}, {}, {}, {}, {}
 local now_s = tostring(now)
 for i = 0, n - 1 do

@@ -60,7 +60,7 @@ end
 -- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
 local kPriorityLimit = 1000000
 local kGroupMaxBytes = 128
-local now = now_ms()
+local now, now_us = now_ms()
 local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, ids, bodies, groups = {}, false, {}, {}, {}, {}
 local repeats = {}  -- index -> the index of the id's first occurrence in this batch
@@ -174,7 +174,7 @@ for i = 0, n - 1 do
   else
     any = true
     local priority, delay, run_at = special[i][1], special[i][2], special[i][3]
-    local due = due_from_now_ms(now, delay)
+    local due = due_after_ms(now_us, delay)
     if run_at >= 0 then due = run_at end
     if due > now then
       delayed[#delayed + 1] = due

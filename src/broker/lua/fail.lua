@@ -40,10 +40,10 @@ for i = 0, n - 1 do
   end
   ids[i + 1] = ARGV[6 + 3 * i]
 end
-local now = now_ms()
+local now, now_us = now_ms()
 local now_s = tostring(now)
 -- Everything is read and decided before the first write; long lists go in parts (parts.lua).
-local records = hmget_in_parts(KEYS[5], ids)
+local records = read_in_parts('HMGET', KEYS[5], ids)
 local results, left_active, states, retry, dead, finished = {}, {}, {}, {}, {}, {}
 local errors = {}  -- {id, entry, ...}: pushed after the bulk writes
 for i = 0, n - 1 do
@@ -57,7 +57,7 @@ for i = 0, n - 1 do
     record.tk = ''
     if delay >= 0 and record.cx ~= '1' then  -- a cancelled job is never retried
       record.st = 'retrying'
-      retry[#retry + 1] = due_from_now_ms(now, delay)  -- a number: converted once per job
+      retry[#retry + 1] = due_after_ms(now_us, delay)  -- a number: converted once per job
       retry[#retry + 1] = id
       results[#results + 1] = 2
     else

@@ -35,9 +35,9 @@ for i = 0, n - 1 do
   end
   ids[i + 1] = ARGV[4 + 4 * i]
 end
-local now = now_ms()
+local now, now_us = now_ms()
 -- Everything is read and decided before the first write; long lists go in parts (parts.lua).
-local records = hmget_in_parts(KEYS[3], ids)
+local records = read_in_parts('HMGET', KEYS[3], ids)
 local results, postponed, states, delayed, seen = {}, {}, {}, {}, {}
 local logs = {}  -- {id, line, ...}: appended after the bulk writes
 for i = 0, n - 1 do
@@ -51,7 +51,7 @@ for i = 0, n - 1 do
     states[#states + 1] = id
     states[#states + 1] = encode_state(record)
     postponed[#postponed + 1] = id
-    delayed[#delayed + 1] = due_from_now_ms(now, tonumber(ARGV[6 + 4 * i]))
+    delayed[#delayed + 1] = due_after_ms(now_us, tonumber(ARGV[6 + 4 * i]))
     delayed[#delayed + 1] = id
     if line ~= '' then
       logs[#logs + 1] = id

@@ -27,7 +27,7 @@ while i <= #ARGV do
   i = i + 4 + k
 end
 if #ids == 0 then return {} end
-local records = hmget_in_parts(KEYS[1], ids)
+local records = read_in_parts('HMGET', KEYS[1], ids)
 local results, progress = {}, {}
 local logs = {}  -- {id, first argument, last argument, ...}: appended after the progress HSET
 i = 3

@@ -28,18 +28,15 @@ if #ARGV > 2 then
       given[#given + 1] = ARGV[i]
     end
   end
-  for i = 1, #given, kPartMax do
-    local j = math.min(#given, i + kPartMax - 1)
-    local scores = redis.call('ZMSCORE', KEYS[1], unpack(given, i, j))
-    for k = 1, #scores do
-      if scores[k] then ids[#ids + 1] = given[i + k - 1] end
-    end
+  local scores = read_in_parts('ZMSCORE', KEYS[1], given)
+  for i = 1, #given do
+    if scores[i] then ids[#ids + 1] = given[i] end
   end
 else
   ids = redis.call('ZRANGE', KEYS[1], 0, limit - 1)
 end
 if #ids == 0 then return 0 end
-local records = hmget_in_parts(KEYS[5], ids)
+local records = read_in_parts('HMGET', KEYS[5], ids)
 local states, priorities = {}, {}
 for i, id in ipairs(ids) do
   local record = decode_state(records[i]) or decode_state(nil)

@@ -1,23 +1,17 @@
--- now_ms(): Redis' own clock in Unix milliseconds, rounded down. Every due time and lease deadline
--- comes from here, so a worker or producer with a skewed clock cannot move them.
--- due_from_now_ms(now, delay): a job due `delay` ms after now is due at the next whole millisecond
--- after now's (now_ms rounded up), plus delay: claim promotes a job once now_ms reaches its due
--- time, so rounding down would let it start up to 1 ms before the full delay passed ("no
--- earlier than" is the promise). A delay of 0 is due at now. `now` is what now_ms returned.
--- now_us(): the same reading as the last now_ms(), in microseconds (exact in a Lua number).
-local now_us_rest_ms = 0  -- 1 when the microseconds of the last now_ms() were not whole ms
-local now_us_value = 0
+-- now_ms() -> ms, us: Redis' own clock in Unix milliseconds (rounded down), and the same reading in
+-- microseconds (exact in a Lua number). Every due time and lease deadline comes from here, so a
+-- worker or producer with a skewed clock cannot move them.
 local function now_ms()
   local t = redis.call('TIME')
-  local us = tonumber(t[2])
-  now_us_rest_ms = (us % 1000 == 0) and 0 or 1
-  now_us_value = tonumber(t[1]) * 1000000 + us
-  return tonumber(t[1]) * 1000 + math.floor(us / 1000)
+  local us = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  return math.floor(us / 1000), us
 end
-local function now_us()
-  return now_us_value
-end
-local function due_from_now_ms(now, delay)
-  if delay <= 0 then return now end  -- due now: claimable at once
-  return now + now_us_rest_ms + delay
+
+-- due_after_ms(now_us, delay): the due time of a job `delay` ms after now_us. The delay counts
+-- from now rounded up to the next whole millisecond: claim promotes a job once now_ms (rounded
+-- down) reaches its due time, so rounding down here would let it start up to 1 ms before the full
+-- delay passed ("no earlier than" is the promise). A delay of 0 is due now.
+local function due_after_ms(now_us, delay)
+  if delay <= 0 then return math.floor(now_us / 1000) end
+  return math.ceil(now_us / 1000) + delay
 end

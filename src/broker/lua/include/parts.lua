@@ -6,8 +6,8 @@ local kPartMax = 4000
 
 -- call_in_parts(command, key, list): redis.call(command, key, list[1], list[2], ...), as several
 -- calls when the list is long. Only for commands whose effect does not depend on the cut: RPUSH,
--- LPUSH (its elements are pushed one after another), ZADD, ZREM, HSET, HDEL, SREM, DEL (key nil: the list
--- holds the keys). Returns the reply of the single call, or nothing when it took parts.
+-- LPUSH (its elements are pushed one after another), ZADD, ZREM, HSET, HDEL, SREM, DEL (key
+-- nil: the list holds the keys). Returns the reply of the single call, or nothing when it took parts.
 local function call_in_parts(command, key, list)
   local n = #list
   if n <= kPartMax then
@@ -40,14 +40,16 @@ local function hset_all_new(hash, names, fields)
   return true
 end
 
--- hmget_in_parts(hash, names) -> the values of the fields `names`, in order (false where absent),
--- read in parts when the list is long. Read before the first write: it cannot fail halfway.
-local function hmget_in_parts(hash, names)
-  local n = #names
-  if n <= kPartMax then return redis.call('HMGET', hash, unpack(names)) end
+-- read_in_parts(command, key, list) -> the reply of redis.call(command, key, list...), one element
+-- per element of `list`, read in parts when the list is long: for read commands whose reply lists
+-- one value per argument (HMGET, ZMSCORE, SMISMEMBER). Read before the first write, so it cannot
+-- fail halfway.
+local function read_in_parts(command, key, list)
+  local n = #list
+  if n <= kPartMax then return redis.call(command, key, unpack(list)) end
   local out = {}
   for i = 1, n, kPartMax do
-    local found = redis.call('HMGET', hash, unpack(names, i, math.min(n, i + kPartMax - 1)))
+    local found = redis.call(command, key, unpack(list, i, math.min(n, i + kPartMax - 1)))
     for j = 1, #found do out[#out + 1] = found[j] end
   end
   return out

@@ -94,7 +94,7 @@ end
 local function requeue(base, wait, prio, meta, ids, priorities, at_head, groups)
   if #ids == 0 then return end
   if groups == nil and redis.call('EXISTS', base .. 'g') == 1 then
-    groups = hmget_in_parts(base .. 'g', ids)
+    groups = read_in_parts('HMGET', base .. 'g', ids)
   end
   local plain, scored = {}, {}
   local by_group, group_order, n_grouped = {}, {}, 0

@@ -10,7 +10,7 @@ local function slots_freed(base, meta, ids, now, woken)
   local limits = redis.call('HMGET', meta, 'cc', 'gcc')
   local wake = limits[1] ~= false
   if redis.call('EXISTS', base .. 'g') == 1 then
-    local groups = hmget_in_parts(base .. 'g', ids)
+    local groups = read_in_parts('HMGET', base .. 'g', ids)
     local counts, order = {}, {}
     for _, group in ipairs(groups) do
       if group then

@@ -32,7 +32,7 @@ local function unique_release(base, list, stride)
   if #list < stride or redis.call('EXISTS', base .. 'uk') == 0 then return end
   local ids = {}
   for j = stride, #list, stride do ids[#ids + 1] = list[j] end
-  local keys = hmget_in_parts(base .. 'uk', ids)
+  local keys = read_in_parts('HMGET', base .. 'uk', ids)
   local held = {}
   for j = 1, #ids do
     if keys[j] then
