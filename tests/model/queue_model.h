@@ -16,12 +16,18 @@ enum class St { kWaiting, kDelayed, kActive, kRetrying, kCompleted, kDead };
 
 inline const char* StName(St st) {
   switch (st) {
-    case St::kWaiting: return "waiting";
-    case St::kDelayed: return "delayed";
-    case St::kActive: return "active";
-    case St::kRetrying: return "retrying";
-    case St::kCompleted: return "completed";
-    case St::kDead: return "dead";
+    case St::kWaiting:
+      return "waiting";
+    case St::kDelayed:
+      return "delayed";
+    case St::kActive:
+      return "active";
+    case St::kRetrying:
+      return "retrying";
+    case St::kCompleted:
+      return "completed";
+    case St::kDead:
+      return "dead";
   }
   return "?";
 }
@@ -132,7 +138,8 @@ class QueueModel {
     job.unique_key.clear();
   }
   // Removed with every trace.
-  void Delete(const std::string& id) {
+  // Takes the id by value: callers pass job->id, which erase() below frees.
+  void Delete(std::string id) {
     Job* job = Find(id);
     if (!job) return;
     ReleaseKey(*job);
