@@ -1,5 +1,6 @@
 // Registers a handler of its own, enqueues three jobs and runs a worker until they are done.
 //   custom_handler redis://127.0.0.1:6379
+#include <signal.h>
 #include <taskq/client.h>
 #include <taskq/inspector.h>
 #include <taskq/worker.h>
@@ -10,6 +11,7 @@
 #include <thread>
 
 int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);  // a Redis connection closed mid-write fails with EPIPE, not a signal
   const std::string url = argc > 1 ? argv[1] : "redis://127.0.0.1:6379";
 
   taskq::WorkerOptions options;

@@ -325,6 +325,9 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a connection its peer closed (Redis restarted, a client went away) must fail with
+  // EPIPE where it happens, not kill the process: hiredis writes with write(), not MSG_NOSIGNAL.
+  signal(SIGPIPE, SIG_IGN);
   sigset_t signals = ShutdownSignals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 

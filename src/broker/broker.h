@@ -292,6 +292,10 @@ class Broker {
 struct BrokerOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string key_prefix = "taskq";
+  // When positive, the longest wait for a connection or a reply, if shorter than the URL's
+  // (2 s to connect, 10 s for a reply). A worker's job loop uses a third of its lease, so that
+  // a link that stopped answering is noticed while the leases it renews still hold.
+  std::chrono::milliseconds reply_timeout{0};
 };
 
 Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options);

@@ -1267,6 +1267,10 @@ Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options) {
   auto endpoint = ParseRedisUrl(options.redis_url);
   if (!endpoint.ok()) return endpoint.status();
   TASKQ_RETURN_IF_ERROR(ValidateName("key_prefix", options.key_prefix));
+  if (options.reply_timeout.count() > 0) {
+    endpoint->connect_timeout = std::min(endpoint->connect_timeout, options.reply_timeout);
+    endpoint->command_timeout = std::min(endpoint->command_timeout, options.reply_timeout);
+  }
   return std::unique_ptr<Broker>(new RedisBroker(*endpoint, options.key_prefix));
 }
 

@@ -53,8 +53,11 @@ Status Reply::ErrorStatus() const {
       text.starts_with("UNBLOCKED")) {
     return Unavailable(std::string(text));
   }
+  // Over maxmemory (noeviction) Redis refuses writes until memory is freed or the limit raised:
+  // the request was fine and may be retried later, so it is unavailable, not too large.
   if (text.starts_with("OOM")) {
-    return Status(StatusCode::kResourceExhausted, "Redis is out of memory: " + std::string(text));
+    return Unavailable("Redis is out of memory (maxmemory reached); nothing was written: " +
+                       std::string(text));
   }
   return Internal("Redis error: " + std::string(text));
 }

@@ -77,6 +77,10 @@ class RunningJob final : public JobContext {
 
   // Guarded by the processor's mu_. (Whether it was abandoned is whether it is in abandoned_.)
   bool cancel_requested = false;  // someone cancelled it: a failure is final
+  // Until when the lease surely holds: a lease from the sending of the round trip that claimed or
+  // last renewed it. Redis counts the lease from when it ran that round trip, which is later, so
+  // this worker stops the handler before Redis can hand the job to another worker.
+  Clock::time_point lease_holds_until;
 
  private:
   Processor& owner_;
@@ -378,6 +382,20 @@ void Processor::AddPostponement(const RunningJob& job, milliseconds after,
   postponements_.push_back({job.lease(), delay, std::move(line)});
 }
 
+void Processor::StopJobsWithUnrenewedLeases(Clock::time_point now) {
+  std::vector<std::string> unrenewed;
+  for (const auto& [id, job] : running_) {
+    if (now >= job->lease_holds_until) unrenewed.push_back(id);
+  }
+  for (const std::string& id : unrenewed) {
+    spdlog::warn(
+        "queue {}: could not renew the lease of job {} for {} ms (Redis unreachable); stopping "
+        "it: another worker may run it",
+        options_.queue, id, options_.lease.count());
+    Abandon(id);
+  }
+}
+
 void Processor::TimeOutJobs(Clock::time_point now) {
   std::vector<std::string> expired;
   for (const auto& [id, job] : running_) {
@@ -394,7 +412,8 @@ void Processor::TimeOutJobs(Clock::time_point now) {
   }
 }
 
-std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int64_t now_ms) {
+std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int64_t now_ms,
+                                                Clock::time_point claim_sent) {
   ++stats_.claimed;
   auto body = DecodeJobBody(claimed.body, options_.queue);
   if (body.ok() && claimed.attempt == 1 && !claimed.restarted) {
@@ -423,6 +442,7 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
   // its lease expired and was recovered before an extend told this worker it was lost. Redis
   // hands a job to one lease at a time, so the earlier attempt is stale: abandon it here.
   Abandon(job->id());
+  job->lease_holds_until = claim_sent + options_.lease;
   running_.emplace(job->id(), job);
   return job;
 }
@@ -490,6 +510,7 @@ void Processor::Loop() {
   while (!exit_) {
     now = Clock::now();
     TimeOutJobs(now);
+    StopJobsWithUnrenewedLeases(now);
     if (wake_) {
       wake_ = false;
       want_claim = true;
@@ -508,7 +529,9 @@ void Processor::Loop() {
     const int32_t claim = (claiming_ && want_claim && free_slots > 0) ? free_slots : 0;
     if (OutboxEmpty() && claim == 0 && !heartbeat && !recover) {
       Clock::time_point until = std::min({next_heartbeat, next_recover, next_poll, next_due});
-      for (const auto& [id, job] : running_) until = std::min(until, job->deadline());
+      for (const auto& [id, job] : running_) {
+        until = std::min({until, job->deadline(), job->lease_holds_until});
+      }
       Sleep(lock, until);
       continue;
     }
@@ -523,6 +546,7 @@ void Processor::Loop() {
     std::optional<Result<std::vector<std::string>>> woken_while_busy;
     if (subscription_) woken_while_busy = subscription_->Wait(wake_fd_, milliseconds(0));
 
+    const Clock::time_point sent = Clock::now();
     auto result = broker_->Flush(options_.queue, request);
     // Recovery runs after this worker's own results and lease renewals have gone out: after an
     // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
@@ -582,6 +606,13 @@ void Processor::Loop() {
           Abandon(id);
         }
       }
+      // The leases not lost were renewed from `sent` (only the attempt holding the token sent).
+      for (const broker::Lease& renewed : request.extend) {
+        auto it = running_.find(renewed.id);
+        if (it != running_.end() && it->second->lease().token == renewed.token) {
+          it->second->lease_holds_until = sent + options_.lease;
+        }
+      }
       for (const std::string& id : result->extend.cancel_requested) {
         if (auto it = running_.find(id); it != running_.end()) {
           it->second->cancel_requested = true;
@@ -616,7 +647,7 @@ void Processor::Loop() {
       std::vector<std::shared_ptr<RunningJob>> inline_jobs;
       std::vector<std::function<void()>> pooled;
       for (broker::ClaimedJob& claimed_job : claimed.jobs) {
-        std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms);
+        std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms, sent);
         if (!job) continue;
         if (handlers_.Find(job->type())->options.run_inline) {
           inline_jobs.push_back(std::move(job));

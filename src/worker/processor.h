@@ -86,7 +86,10 @@ class Processor {
   // Registers the job as running and hands it to a handler thread; an inline job is returned for
   // the loop to run once it has released mu_.
   // now_ms: Redis time of the claim.
-  std::shared_ptr<RunningJob> StartJob(broker::ClaimedJob claimed, int64_t now_ms);  // mu_ held
+  // `claim_sent`: when the round trip that claimed it was sent (its lease counts from then).
+  std::shared_ptr<RunningJob> StartJob(
+      broker::ClaimedJob claimed, int64_t now_ms,
+      std::chrono::steady_clock::time_point claim_sent);    // mu_ held
   void RunHandler(const std::shared_ptr<RunningJob>& job);  // handler thread
   // retry_after >= 0 replaces the backoff delay. mu_ held.
   void AddFailure(const RunningJob& job, const std::string& message, bool retry,
@@ -95,6 +98,10 @@ class Processor {
   void AddPostponement(const RunningJob& job, std::chrono::milliseconds after,
                        const std::string& message);
   void TimeOutJobs(std::chrono::steady_clock::time_point now);  // mu_ held
+  // Stops the handlers of jobs whose leases this worker could not renew in time (Redis
+  // unreachable): their leases may have expired in Redis, and another worker may run them. mu_
+  // held.
+  void StopJobsWithUnrenewedLeases(std::chrono::steady_clock::time_point now);
   // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
   void Abandon(const std::string& id);
   int32_t BusySlots() const;                              // mu_ held

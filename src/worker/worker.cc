@@ -85,8 +85,13 @@ class Worker::Impl {
       threads += q.concurrency;
     }
     pool_ = std::make_unique<worker::ThreadPool>(threads);
+    // A job loop's round trips carry its lease renewals: one that hangs must end well within the
+    // lease, so that the loop can stop handlers whose leases it could not renew.
+    broker::BrokerOptions loop_broker_options = broker_options;
+    loop_broker_options.reply_timeout =
+        std::max(options_.lease / 3, std::chrono::milliseconds(100));
     for (const auto& q : options_.queues) {
-      auto broker = broker::OpenBroker(broker_options);
+      auto broker = broker::OpenBroker(loop_broker_options);
       if (!broker.ok()) return broker.status();
       worker::ProcessorOptions p;
       p.queue = q.queue;

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -940,6 +941,62 @@ class QueueRatesTest(unittest.TestCase):
             redis.stop()
 
 
+class CuttingProxy:
+    """Forwards TCP to a Redis. Once cut_after_bytes is set, a connection that sends that many
+    bytes more is closed on the client's side: FIN first, then, with the client's bytes left
+    unread, a reset."""
+
+    def __init__(self, redis_port):
+        self.redis_port = redis_port
+        self.cut_after_bytes = None
+        self.cuts = 0
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.redis_port))
+            threading.Thread(target=self._pump_up, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump_down, args=(upstream, client), daemon=True).start()
+
+    def _pump_up(self, client, upstream):
+        seen = 0
+        try:
+            while data := client.recv(65536):
+                if self.cut_after_bytes is not None:
+                    seen += len(data)
+                    if seen >= self.cut_after_bytes:
+                        self.cuts += 1
+                        client.shutdown(socket.SHUT_WR)
+                        time.sleep(0.2)
+                        client.close()
+                        upstream.close()
+                        return
+                upstream.sendall(data)
+        except OSError:
+            pass
+        for s in (client, upstream):
+            s.close()
+
+    def _pump_down(self, upstream, client):
+        try:
+            while data := upstream.recv(65536):
+                client.sendall(data)
+        except OSError:
+            pass
+
+    def stop(self):
+        self.listener.close()
+
+
 class RedisDownTest(unittest.TestCase):
     def test_redis_down_gives_503_with_retry_after_and_recovers(self):
         redis = Redis()
@@ -953,6 +1010,48 @@ class RedisDownTest(unittest.TestCase):
             self.assertIn("Retry-After", headers)
             self.assertEqual(api.request("GET", "/readyz")[0], 503)
             self.assertEqual(api.request("GET", "/healthz")[0], 200)
+        finally:
+            api.stop()
+            redis.stop()
+
+
+    def test_redis_closing_during_a_large_write_leaves_the_api_up(self):
+        # Redis' end closes while the API writes a large command: a FIN, then a reset under the
+        # API's next write() (EPIPE). Unless the process ignores SIGPIPE, that signal kills it.
+        redis = Redis()
+        proxy = CuttingProxy(redis.port)
+        api = Api(f"redis://127.0.0.1:{proxy.port}", "--job-types", "t",
+                  "--max-body-bytes", str(32 << 20), "--max-bulk", "1000")
+        try:
+            self.assertEqual(api.request("POST", "/api/jobs", {"type": "t", "data": {}})[0], 201)
+            proxy.cut_after_bytes = 1 << 20
+            jobs = [{"type": "t", "data": {"pad": "x" * 16000}} for _ in range(1000)]
+            status = api.request("POST", "/api/jobs/bulk", {"jobs": jobs})[0]
+            self.assertTrue(proxy.cuts > 0, "the proxy never cut a connection")
+            self.assertIsNone(api.proc.poll(), f"taskq api exited with {api.proc.returncode}")
+            self.assertEqual(status, 503)
+            proxy.cut_after_bytes = None
+            self.assertEqual(api.request("POST", "/api/jobs", {"type": "t", "data": {}})[0], 201)
+        finally:
+            api.stop()
+            proxy.stop()
+            redis.stop()
+
+    def test_redis_out_of_memory_gives_503_with_retry_after_and_recovers(self):
+        redis = Redis()
+        api = Api(redis.url, "--job-types", "t")
+        try:
+            redis.cli("CONFIG", "SET", "maxmemory", "1")
+            status, error, headers = api.request("POST", "/api/jobs", {"type": "t", "data": {}})
+            self.assertEqual((status, error["error"]["code"]), (503, "unavailable"), error)
+            self.assertIn("out of memory", error["error"]["message"])
+            self.assertEqual(headers.get("Retry-After"), "1")
+            status, error, _ = api.request(
+                "POST", "/api/jobs/bulk", {"jobs": [{"type": "t", "data": {}}] * 3})
+            self.assertEqual((status, error["error"]["code"]), (503, "unavailable"), error)
+            redis.cli("CONFIG", "SET", "maxmemory", "0")
+            self.assertEqual(redis.cli("KEYS", "taskq:*:jobs"), "")  # nothing half-written
+            self.assertEqual(api.request("POST", "/api/jobs", {"type": "t", "data": {}})[0], 201)
         finally:
             api.stop()
             redis.stop()

@@ -506,6 +506,42 @@ TEST_F(WorkerTest, ClaimIsUsedWhenAnotherPartOfTheRoundTripIsRefused) {
   EXPECT_EQ(runs.load(), 20);
 }
 
+// A worker cut off from Redis (frozen: no reply, no error) cannot renew its leases. It must stop
+// its handlers by itself before the leases expire in Redis, where another worker may take the
+// jobs: waiting for an extend reply to say "lost" would run each job twice at the same time.
+TEST_F(WorkerTest, HandlerIsStoppedWhenItsLeaseCannotBeRenewed) {
+  WorkerOptions options = Options("q=1");
+  options.lease = milliseconds(1500);
+  Worker worker(options);
+  std::atomic<bool> running{false};
+  std::atomic<bool> stopped{false};
+  std::atomic<int> attempts{0};
+  worker.Register("t", [&](JobContext& job) {
+    if (++attempts > 1) return HandlerResult::Success();
+    running = true;
+    while (!job.stop_requested()) std::this_thread::sleep_for(milliseconds(5));
+    stopped = true;
+    return HandlerResult::Retry("stopped");
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  const std::string id = Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return running.load(); }));
+  server_->Freeze();
+  const auto frozen = std::chrono::steady_clock::now();
+  const bool stopped_while_frozen =
+      WaitUntil([&] { return stopped.load(); }, std::chrono::seconds(5));
+  const auto waited = std::chrono::steady_clock::now() - frozen;
+  server_->Thaw();
+  ASSERT_TRUE(stopped_while_frozen) << "the handler ran on with no renewal for 5 s";
+  // Stopped when the last renewal sent (at most lease/3 before the freeze) had run out, not later.
+  EXPECT_LT(waited, options.lease + milliseconds(500));
+  // Nothing is lost: the lease expires in Redis, the job is recovered and runs again.
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted, std::chrono::seconds(10)));
+  worker.Stop();
+  EXPECT_EQ(attempts.load(), 2);
+  EXPECT_EQ(GetJob(id).stalls, 1);
+}
+
 TEST_F(WorkerTest, RefusesBadOptionsAndASecondStart) {
   WorkerOptions bad = Options();
   bad.max_errors_kept = 0;
