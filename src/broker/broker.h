@@ -250,8 +250,10 @@ class Broker {
   virtual Status RegisterQueue(const std::string& queue) = 0;
 
   // Worker registry (worker_heartbeat.lua, worker_list.lua). A description is a JSON object;
-  // an empty one removes the worker's record.
-  virtual Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json) = 0;
+  // an empty one removes the worker's record. Each call also removes a few records silent for
+  // longer than `sweep_after` (workers that died without removing theirs).
+  virtual Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json,
+                                 std::chrono::milliseconds sweep_after) = 0;
   struct WorkerRecord {
     std::string id;
     std::string info_json;  // as stored: {"hb":<Redis ms>,...}

@@ -859,9 +859,11 @@ class RedisBroker final : public Broker {
     return ReplyError(*reply, "register queue");
   }
 
-  Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json) override {
-    ScriptCall call("worker_heartbeat", {WorkerRegistryKey(prefix_)});
-    call.Arg(worker_id).Arg(info_json);
+  Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json,
+                         std::chrono::milliseconds sweep_after) override {
+    const std::string registry = WorkerRegistryKey(prefix_);
+    ScriptCall call("worker_heartbeat", {registry, registry + ":sweep"});
+    call.Arg(worker_id).Arg(info_json).Arg(static_cast<int64_t>(sweep_after.count()));
     auto n = RunIntScript(call.Take(), "worker_heartbeat");
     return n.ok() ? Status::Ok() : n.status();
   }

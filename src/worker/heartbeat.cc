@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/worker_info_codec.h"
 
 namespace taskq::worker {
@@ -41,7 +43,7 @@ void Heartbeat::Stop() {
     spdlog::warn("could not send the last job timings: {}", s.ToString());
   }
   if (!id_.empty()) {
-    if (Status s = broker_->WorkerHeartbeat(id_, ""); !s.ok()) {
+    if (Status s = broker_->WorkerHeartbeat(id_, "", SweepAfter()); !s.ok()) {
       spdlog::warn("could not remove this worker from the registry: {}", s.ToString());
     }
   }
@@ -66,11 +68,16 @@ Status Heartbeat::SendMetrics() {
   return Status::Ok();
 }
 
+std::chrono::milliseconds Heartbeat::SweepAfter() const {
+  // Far beyond any live worker's silence, whatever interval the other workers beat at.
+  return std::max(options_.interval * 10, std::chrono::milliseconds(60000));
+}
+
 Status Heartbeat::RunOnce() {
   Status metrics = SendMetrics();
   WorkerInfo info = describe_();
   id_ = info.id;
-  TASKQ_RETURN_IF_ERROR(broker_->WorkerHeartbeat(info.id, EncodeWorkerInfo(info)));
+  TASKQ_RETURN_IF_ERROR(broker_->WorkerHeartbeat(info.id, EncodeWorkerInfo(info), SweepAfter()));
   return metrics;
 }
 

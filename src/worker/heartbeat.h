@@ -40,6 +40,8 @@ class Heartbeat {
 
  private:
   Status SendMetrics();
+  // Records silent for longer than this are swept from the registry by each heartbeat.
+  std::chrono::milliseconds SweepAfter() const;
 
   const HeartbeatOptions options_;
   const std::function<WorkerInfo()> describe_;

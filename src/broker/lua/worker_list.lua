@@ -9,6 +9,7 @@ if not max_age or max_age < 0 then
   return redis.error_reply('ERR invalid max age')
 end
 --!include now.lua
+--!include parts.lua
 local now = now_ms()
 local all = redis.call('HGETALL', KEYS[1])
 local out, stale = {now}, {}
@@ -21,5 +22,5 @@ for i = 1, #all, 2 do
     stale[#stale + 1] = all[i]
   end
 end
-if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
+if #stale > 0 then call_in_parts('HDEL', KEYS[1], stale) end
 return out

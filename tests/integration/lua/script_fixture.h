@@ -98,6 +98,7 @@ class ScriptTest : public ::testing::Test {
     return std::string(Run({"HGET", key, field}).view().str());
   }
   bool Exists(const std::string& key) { return Run({"EXISTS", key}).view().integer() == 1; }
+  long long HLen(const std::string& key) { return Run({"HLEN", key}).view().integer(); }
   bool HExists(const std::string& key, const std::string& field) {
     return Run({"HEXISTS", key, field}).view().integer() == 1;
   }

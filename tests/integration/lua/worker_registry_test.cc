@@ -7,8 +7,10 @@ namespace {
 class WorkerRegistryScriptTest : public ScriptTest {
  protected:
   const std::string key_ = broker::WorkerRegistryKey("taskq");
-  broker::Reply Heartbeat(const std::string& id, const std::string& info) {
-    return Eval("worker_heartbeat", {key_}, {id, info});
+  const std::string sweep_key_ = key_ + ":sweep";
+  broker::Reply Heartbeat(const std::string& id, const std::string& info,
+                          long long sweep_age_ms = 60000) {
+    return Eval("worker_heartbeat", {key_, sweep_key_}, {id, info, std::to_string(sweep_age_ms)});
   }
   broker::Reply List(long long max_age_ms) {
     return Eval("worker_list", {key_}, {std::to_string(max_age_ms)});
@@ -40,6 +42,9 @@ TEST_F(WorkerRegistryScriptTest, RejectsBadInputAndWritesNothing) {
   EXPECT_TRUE(Heartbeat("", R"({"a":1})").view().is_error());
   EXPECT_TRUE(Heartbeat("w1", "[1]").view().is_error());
   EXPECT_TRUE(Heartbeat("w1", "{").view().is_error());
+  EXPECT_TRUE(Heartbeat("w1", R"({"a":1})", 0).view().is_error());
+  EXPECT_TRUE(Heartbeat("w1", R"({"a":1})", -5).view().is_error());
+  EXPECT_TRUE(Eval("worker_heartbeat", {key_, sweep_key_}, {"w1", "{}", "1.5"}).view().is_error());
   EXPECT_TRUE(AllKeys().empty());
   EXPECT_TRUE(List(-1).view().is_error());
   EXPECT_TRUE(Eval("worker_list", {key_}, {"soon"}).view().is_error());
@@ -59,6 +64,31 @@ TEST_F(WorkerRegistryScriptTest, ListReturnsLiveWorkersAndDropsStaleOnes) {
   EXPECT_FALSE(HExists(key_, "stale"));
   EXPECT_FALSE(HExists(key_, "garbage"));
   EXPECT_TRUE(HExists(key_, "live"));
+}
+
+// Workers killed with SIGKILL never remove their records. Heartbeats of the live ones sweep them,
+// a few per call from a cursor, so the hash stays bounded with no one listing workers.
+TEST_F(WorkerRegistryScriptTest, HeartbeatsSweepRecordsOfDeadWorkers) {
+  const long long now = Now();
+  for (int i = 0; i < 500; ++i) {
+    Run({"HSET", key_, "dead" + std::to_string(i),
+         R"({"hb":)" + std::to_string(now - 120000) + "}"});
+  }
+  Run({"HSET", key_, "garbage", "not json"});
+  Run({"HSET", key_, "quiet", R"({"hb":)" + std::to_string(now - 30000) + "}"});
+  int beats = 0;
+  while (HLen(key_) > 2 && beats < 500) {
+    auto reply = Heartbeat("live", R"({"n":1})");
+    ASSERT_TRUE(reply.view().is_integer()) << reply.view().str();
+    ++beats;
+  }
+  EXPECT_EQ(HLen(key_), 2) << "after " << beats << " heartbeats";
+  EXPECT_TRUE(HExists(key_, "live"));
+  EXPECT_TRUE(HExists(key_, "quiet"));  // silent for less than the sweep age: kept
+  EXPECT_LT(beats, 100);                // about 20 records per beat
+  // A whole pass ends with the cursor reset, not left behind.
+  for (int i = 0; i < 5 && Exists(sweep_key_); ++i) Heartbeat("live", R"({"n":1})");
+  EXPECT_FALSE(Exists(sweep_key_));
 }
 
 TEST_F(WorkerRegistryScriptTest, RegistryKeyCannotBeAQueueSlot) {
