@@ -7,6 +7,7 @@
 
 #include "common/job_codec.h"
 #include "common/json_fields.h"
+#include "common/json_span.h"
 #include "common/rfc3339.h"
 #include "common/unique_key.h"
 
@@ -63,8 +64,10 @@ Status ReadUnique(const json::value& v, std::optional<UniqueOptions>* out) {
 }
 
 // Reads one job object. `prefix` is "" for a single job and "jobs[i]." in a bulk request.
-Result<EnqueueRequest> ReadJob(const json::value& v, const std::string& prefix,
-                               std::string_view idempotency_key, const JobTypeCheck& check_type) {
+// `text`: the job object's JSON text, from which its data is copied as written.
+Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
+                               const std::string& prefix, std::string_view idempotency_key,
+                               const JobTypeCheck& check_type) {
   auto with_prefix = [&prefix](Status s) {
     if (prefix.empty() || s.ok()) return s;
     return Status(s.code(), s.message(), prefix + s.field());
@@ -86,7 +89,10 @@ Result<EnqueueRequest> ReadJob(const json::value& v, const std::string& prefix,
       if (!value.is_object()) {
         s = InvalidArgument(field, "must be a JSON object");
       } else {
-        request.data_json = json::serialize(value);
+        // The producer's text, whitespace between tokens dropped: parsing and serialising
+        // again would change numbers (1.5 to 1.5E0, digits past a double's precision).
+        const std::optional<std::string_view> data_text = JsonMemberText(text, "data");
+        request.data_json = data_text ? JsonWithoutWhitespace(*data_text) : json::serialize(value);
         has_data = true;
       }
     } else if (key == "queue") {
@@ -163,7 +169,7 @@ Result<EnqueueRequest> ParseJobRequest(std::string_view body, std::string_view i
   json::monotonic_resource resource(buffer, sizeof(buffer));
   auto value = ParseBody(body, limits, &resource);
   if (!value.ok()) return value.status();
-  return ReadJob(*value, "", idempotency_key, check_type);
+  return ReadJob(*value, body, "", idempotency_key, check_type);
 }
 
 Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
@@ -187,10 +193,14 @@ Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
                       std::to_string(limits.max_bulk),
                   "jobs");
   }
+  const std::optional<std::string_view> jobs_text = JsonMemberText(body, "jobs");
+  const std::vector<std::string_view> job_texts =
+      jobs_text ? JsonElementTexts(*jobs_text) : std::vector<std::string_view>();
   std::vector<EnqueueRequest> requests;
   requests.reserve(array.size());
   for (size_t i = 0; i < array.size(); ++i) {
-    auto request = ReadJob(array[i], "jobs[" + std::to_string(i) + "].", {}, check_type);
+    const std::string_view text = i < job_texts.size() ? job_texts[i] : std::string_view();
+    auto request = ReadJob(array[i], text, "jobs[" + std::to_string(i) + "].", {}, check_type);
     if (!request.ok()) return request.status();
     requests.push_back(std::move(*request));
   }

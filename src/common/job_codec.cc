@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "common/json_span.h"
 #include "common/unique_key.h"
 
 namespace taskq {
@@ -258,7 +259,9 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
     return Internal("job body has a bad type or lacks its data");
   }
   out.type = type != nullptr ? std::string(type->as_string()) : std::string(queue);
-  out.data_json = json::serialize(*data);
+  // As stored: the producer's text (a re-serialised number is not the same text).
+  const std::optional<std::string_view> data_text = JsonMemberText(body, "d");
+  out.data_json = data_text ? std::string(*data_text) : json::serialize(*data);
   if (const json::value* ov = root.if_contains("o"); ov != nullptr && ov->is_object()) {
     const json::object& o = ov->as_object();
     EnqueueOptions& opt = out.options;

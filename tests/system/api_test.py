@@ -138,11 +138,11 @@ class ApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,hold", "--max-body-bytes", "65536",
+        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,hold,echo", "--max-body-bytes", "65536",
                       "--max-bulk", "50",
                       "--max-header-bytes", "4096", "--request-timeout-ms", "1000",
                       "--max-wait-ms", "5000")
-        cls.worker = Worker(cls.redis.url, "sleep=4,fail=2")  # "hold" jobs wait: no worker
+        cls.worker = Worker(cls.redis.url, "sleep=4,fail=2,echo=1")  # "hold" jobs: no worker
 
     @classmethod
     def tearDownClass(cls):
@@ -184,6 +184,31 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(job["state"], "completed")
         self.assertEqual(job["result"], {"pid": self.worker.proc.pid})
         self.assertGreaterEqual(job["finished_ms"], job["started_ms"])
+
+    def test_data_reaches_the_handler_and_the_api_exactly_as_sent(self):
+        # Numbers a parser would change (1.5E0, digits past a double's precision) and escapes stay
+        # as the producer wrote them; only whitespace between tokens is dropped.
+        data = ('{ "price": 1.5, "big": 123456789012345678901234567890,\n'
+                '  "tenth": 0.10000000000000000555, "e": 1e400, "s": "caf\\u00e9 \\/" }')
+        exact = ('{"price":1.5,"big":123456789012345678901234567890,'
+                 '"tenth":0.10000000000000000555,"e":1e400,"s":"caf\\u00e9 \\/"}')
+        for path, raw in (("/api/jobs", '{"type": "echo", "data": ' + data + '}'),
+                          ("/api/jobs/bulk", '{"jobs": [{"type": "echo", "data": {"n": 1}}, '
+                                             '{"type": "echo", "data": ' + data + '}]}')):
+            status, body, _ = self.api.request("POST", path, raw=raw,
+                                               headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 201, body)
+            job_id = body["id"] if path == "/api/jobs" else body["jobs"][1]["id"]
+            conn = http.client.HTTPConnection("127.0.0.1", self.api.port, timeout=30)
+            try:
+                conn.request("GET", f"/api/jobs/{job_id}/wait?timeout_ms=5000")
+                response = conn.getresponse()
+                text = response.read().decode()
+            finally:
+                conn.close()
+            self.assertEqual(response.status, 200, text)
+            self.assertIn('"data":' + exact, text)
+            self.assertIn('"result":' + exact, text)  # what the handler saw
 
     def test_wait_answers_408_with_the_job_when_it_is_not_finished(self):
         _, body, _ = self.post_job({"type": "hold", "data": {}})
@@ -886,8 +911,8 @@ class ApiTest(unittest.TestCase):
         mine = [w for w in body["workers"] if w["pid"] == self.worker.proc.pid]
         self.assertEqual(len(mine), 1, body)
         queues = {q["queue"]: q["concurrency"] for q in mine[0]["queues"]}
-        self.assertEqual(queues, {"sleep": 4, "fail": 2})
-        self.assertEqual(set(mine[0]["job_types"]), {"sleep", "fail"})
+        self.assertEqual(queues, {"sleep": 4, "fail": 2, "echo": 1})
+        self.assertEqual(set(mine[0]["job_types"]), {"sleep", "fail", "echo"})
         self.assertLess(mine[0]["heartbeat_age_ms"], 15000)
         self.assertEqual(mine[0]["host"], socket.gethostname())
         extra = Worker(self.redis.url, "extraq=3")

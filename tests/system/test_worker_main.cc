@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
     return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
   });
   worker.Register("fail", [](taskq::JobContext&) { return taskq::HandlerResult::Fail("boom"); });
+  // The data as the handler sees it, as the result: shows whether it arrived unchanged.
+  worker.Register("echo", [](taskq::JobContext& job) {
+    return taskq::HandlerResult::Success(job.data_json());
+  });
   if (auto s = worker.Start(); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
