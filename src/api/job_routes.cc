@@ -5,6 +5,7 @@
 #include "api/api_error.h"
 #include "api/job_actions.h"
 #include "api/job_json.h"
+#include "api/live_workers.h"
 #include "api/query.h"
 #include "common/job_codec.h"
 #include "common/json_text.h"
@@ -160,8 +161,19 @@ void AddJobRoutes(Router& router, ApiContext& ctx) {
               "Job",
               {200, 404}},
              bind([](ApiContext& c, HttpRequest&& r, const RouteParams& p, Respond respond) {
-               WithJob(c, r, p, std::move(respond),
-                       [](Backend&, const Job& job) { return JsonResponse(200, RenderJob(job)); });
+               WithJob(c, r, p, std::move(respond), [](Backend& b, const Job& job) {
+                 std::string body = RenderJob(job);
+                 // Whether a live worker of its queue can run it (a rolling deploy may
+                 // not have reached any yet); left out when the workers cannot be read.
+                 if (auto workers = b.inspector->Workers(); workers.ok()) {
+                   const std::string field =
+                       LiveHandlerField(job, ServiceByQueue(*workers)[job.queue]);
+                   // RenderJob's object opens with '{' and holds fields: "," + field
+                   // goes before its closing '}'.
+                   if (!field.empty()) body.insert(body.size() - 1, field);
+                 }
+                 return JsonResponse(200, std::move(body));
+               });
              }));
   router.Add("DELETE", "/api/jobs/{id}", Scope::kEnqueue,
              {"Cancel a job: a waiting, delayed or retrying job is removed (200); an active job's "

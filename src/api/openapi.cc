@@ -63,6 +63,7 @@ constexpr const char* kSchemas = R"({
     "stalls": {"type": "integer"}, "created_ms": {"type": "integer"},
     "started_ms": {"type": "integer"}, "finished_ms": {"type": "integer"},
     "due_ms": {"type": "integer"}, "progress": {}, "result": {}, "options": {"type": "object"},
+    "live_handler": {"type": "boolean"},
     "schedule": {"type": ["object", "null"], "properties": {"id": {"type": "string"},
       "fire_time_ms": {"type": "integer"}}},
     "error": {"type": "string"},
@@ -95,7 +96,8 @@ constexpr const char* kSchemas = R"({
     "per_minute": {"type": ["object", "null"]},
     "mean_wait_ms": {"type": ["number", "null"]},
     "oldest_waiting_age_ms": {"type": ["integer", "null"]},
-    "workers": {"type": "integer"}}},
+    "workers": {"type": "integer"},
+    "job_types": {"type": "array", "items": {"type": "string"}}}},
   "ScheduleRequest": {"type": "object", "required": ["cron", "type"],
     "additionalProperties": false, "properties": {
       "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},

@@ -10,21 +10,13 @@
 #include "api/api_error.h"
 #include "api/job_actions.h"
 #include "api/job_json.h"
+#include "api/live_workers.h"
 #include "api/query.h"
 #include "common/job_codec.h"
 #include "common/json_text.h"
 
 namespace taskq::api {
 namespace {
-
-// How many live workers serve each queue.
-std::map<std::string, int> WorkersPerQueue(const Inspector::WorkerList& list) {
-  std::map<std::string, int> out;
-  for (const WorkerInfo& w : list.workers) {
-    for (const WorkerQueueInfo& q : w.queues) ++out[q.queue];
-  }
-  return out;
-}
 
 // The sample of a queue's lifetime totals: the counts' counters, and the wait-time histograms
 // summed over job types. None when the histograms cannot be read: a sample without them would
@@ -42,7 +34,7 @@ std::optional<QueueRates::Totals> TotalsOf(Backend& b, const std::string& queue,
 }
 
 std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& c,
-                        QueueRates& rates, int workers) {
+                        QueueRates& rates, const QueueService& service) {
   if (auto totals = TotalsOf(b, name, c)) rates.Sample(name, QueueRates::Clock::now(), *totals);
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
@@ -64,7 +56,14 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
   } else {
     out += ",\"oldest_waiting_age_ms\":null";
   }
-  out += fmt::format(",\"workers\":{}}}", workers);
+  out += fmt::format(",\"workers\":{},\"job_types\":[", service.workers);
+  bool first = true;
+  for (const std::string& type : service.job_types) {
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(&out, type);
+  }
+  out += "]}";
   return out;
 }
 
@@ -99,7 +98,7 @@ void ListQueues(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond resp
     if (!queues.ok()) return StatusResponse(queues.status());
     auto workers = b.inspector->Workers();
     if (!workers.ok()) return StatusResponse(workers.status());
-    auto per_queue = WorkersPerQueue(*workers);
+    auto per_queue = ServiceByQueue(*workers);
     std::string body = "{\"queues\":[";
     for (size_t i = 0; i < queues->size(); ++i) {
       auto counts = b.inspector->Counts((*queues)[i]);
@@ -121,7 +120,7 @@ void GetQueue(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond
     auto workers = b.inspector->Workers();
     if (!workers.ok()) return StatusResponse(workers.status());
     return JsonResponse(200,
-                        RenderQueue(b, queue, *counts, rates, WorkersPerQueue(*workers)[queue]));
+                        RenderQueue(b, queue, *counts, rates, ServiceByQueue(*workers)[queue]));
   });
 }
 

@@ -84,6 +84,9 @@ struct Postponement {
   Lease lease;
   int64_t delay_ms = 0;  // >= 0: due at Redis' now + delay_ms
   std::string log_line;  // appended to the job's log; empty: none
+  // No handler for the job's type on this worker: delay_ms is ignored, and the job is due in
+  // 1 s, doubled per hand-back in a row up to 60 s (postpone.lua); log_line must say why.
+  bool handback = false;
 };
 
 struct ProgressUpdate {

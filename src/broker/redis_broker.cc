@@ -94,7 +94,13 @@ Command PostponeCommand(const QueueKeys& k, std::span<const Postponement> postpo
   ScriptCall call("postpone", {k.active(), k.delayed(), k.state()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(postponements.size())).Arg(max_log_lines);
   for (const Postponement& p : postponements) {
-    call.Arg(p.lease.id).Arg(p.lease.token).Arg(p.delay_ms).Arg(p.log_line);
+    call.Arg(p.lease.id).Arg(p.lease.token);
+    if (p.handback) {
+      call.Arg("handback");
+    } else {
+      call.Arg(p.delay_ms);
+    }
+    call.Arg(p.log_line);
   }
   return call.Take();
 }

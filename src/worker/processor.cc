@@ -430,12 +430,18 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
   auto job = std::make_shared<RunningJob>(*this, options_.queue, std::move(claimed),
                                           body.ok() ? std::move(*body) : DecodedBody{},
                                           Clock::now() + timeout);
-  if (!body.ok() || handler == nullptr) {
-    // Permanent: no attempt would go differently on this worker.
-    AddFailure(*job,
-               body.ok() ? "no handler for job type '" + job->type() + "' on this worker"
-                         : "job body unreadable: " + body.status().message(),
-               false);
+  if (!body.ok()) {
+    // Permanent: no attempt would go differently on any worker.
+    AddFailure(*job, "job body unreadable: " + body.status().message(), false);
+    return nullptr;
+  }
+  if (handler == nullptr) {
+    // Another worker may have the handler (in a rolling deploy, older workers meet newer types):
+    // hand the job back without using an attempt, due again after a backoff (postpone.lua).
+    std::string line =
+        "no handler for job type '" + job->type() + "' on worker " + options_.worker_id;
+    TruncateLogLine(&line);
+    postponements_.push_back({job->lease(), 0, std::move(line), /*handback=*/true});
     return nullptr;
   }
   // The same id may come back while an earlier attempt's handler still runs: it timed out, or

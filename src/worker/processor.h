@@ -34,6 +34,7 @@ struct ProcessorOptions {
   std::chrono::milliseconds idle_poll{5000};
   int32_t max_errors_kept = 10;
   int32_t max_log_lines = 100;
+  std::string worker_id;  // as in the worker registry; named in the log of jobs handed back
   // Opens the queue's wake subscription, on which the idle loop waits itself, so a wake reaches
   // it without passing through another thread. Empty: the loop polls every idle_poll only.
   std::function<Result<std::unique_ptr<broker::WakeSubscription>>()> subscribe;

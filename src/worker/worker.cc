@@ -85,6 +85,7 @@ class Worker::Impl {
       threads += q.concurrency;
     }
     pool_ = std::make_unique<worker::ThreadPool>(threads);
+    const WorkerInfo description = Describe();
     // A job loop's round trips carry its lease renewals: one that hangs must end well within the
     // lease, so that the loop can stop handlers whose leases it could not renew.
     broker::BrokerOptions loop_broker_options = broker_options;
@@ -103,6 +104,7 @@ class Worker::Impl {
       p.idle_poll = options_.idle_poll;
       p.max_errors_kept = options_.max_errors_kept;
       p.max_log_lines = options_.max_log_lines;
+      p.worker_id = description.id;
       p.subscribe = [broker_options, queue = q.queue] {
         return broker::SubscribeWake(broker_options, std::span<const std::string>(&queue, 1));
       };
@@ -112,7 +114,7 @@ class Worker::Impl {
     for (auto& p : processors_) p->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
         worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*check),
-        [this, base = Describe()] {
+        [this, base = description] {
           WorkerInfo info = base;
           for (size_t i = 0; i < processors_.size(); ++i) {
             info.queues[i].running = static_cast<int32_t>(processors_[i]->running());

@@ -317,6 +317,31 @@ e2e('retry: a dead job is retried from its page and its state turns completed li
   await shot(page, 'job');
 });
 
+e2e('a job no live worker handles says so on its page, and its hand-backs are in its log', async ({pages}) => {
+  // The worker serves this queue with the built-in types only: it hands a "notify" job back.
+  const job = await stack.enqueue({type: 'notify', queue: WORKER_QUEUE, job_id: 'no-handler', data: {}});
+  await waitForJob(job.id, WORKER_QUEUE, 'delayed');
+  const page = await signedInPage(pages);
+  await go(page, `#/jobs/${WORKER_QUEUE}/${job.id}`);
+  await byTestId(page, 'job-view').waitFor();
+  assert.match(await byTestId(page, 'job-no-live-handler').textContent(),
+    new RegExp(`No live worker of queue ${WORKER_QUEUE} has a handler for type notify`));
+  assert.match(await byTestId(page, 'job-log').last().textContent(),
+    /^handed back \d+ time\(s\), due again in \d+ ms: no handler for job type 'notify' on worker /);
+  await assertText(byTestId(page, 'job-attempts'), '0 of 3');
+  await shot(page, 'job-no-live-handler');
+  await stack.call('DELETE', `/api/jobs/${job.id}?queue=${WORKER_QUEUE}`);
+
+  // A waiting job of a type the worker handles shows no such notice.
+  const handled = await stack.enqueue({type: 'webhook', queue: WORKER_QUEUE, job_id: 'handled-later',
+    delay_ms: 600000, data: {url: `${stack.receiver.url}/ok`}});
+  await go(page, `#/jobs/${WORKER_QUEUE}/${handled.id}`);
+  await assertText(byTestId(page, 'job-id'), handled.id);
+  await assertText(byTestId(page, 'job-state'), 'delayed');
+  assert.equal(await byTestId(page, 'job-no-live-handler').count(), 0);
+  await stack.call('DELETE', `/api/jobs/${handled.id}?queue=${WORKER_QUEUE}`);
+});
+
 e2e('search: a data field finds exactly the matching jobs among others', async ({pages}) => {
   const page = await signedInPage(pages);
   await go(page, '#/queues/mail?state=waiting');

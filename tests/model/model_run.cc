@@ -32,11 +32,11 @@ const T& Pick(const std::vector<T>& items, uint64_t r) {
 
 const char* OpName(OpKind kind) {
   static const char* const kNames[] = {
-      "enqueue",       "enqueue_bulk",    "enqueue_unique", "claim",       "complete",
-      "fail",          "postpone",        "progress",       "extend",      "expire_and_recover",
-      "release",       "cancel",          "remove",         "retry_dead",  "retry_oldest_dead",
-      "promote",       "make_due",        "pause",          "resume",      "clean",
-      "set_limits",    "invalid_call",    "largest_batches"};
+      "enqueue",    "enqueue_bulk", "enqueue_unique", "claim",      "complete",
+      "fail",       "postpone",     "progress",       "extend",     "expire_and_recover",
+      "release",    "cancel",       "remove",         "retry_dead", "retry_oldest_dead",
+      "promote",    "make_due",     "pause",          "resume",     "clean",
+      "set_limits", "invalid_call", "largest_batches"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -87,26 +87,22 @@ void ModelRun::Reset(const EpisodeOptions& options) {
   due_counter_ = 0;
   if (options.start_sequences_below_bound > 0) {
     const int64_t start = 2147483647 - options.start_sequences_below_bound;
-    Redis({"HSET", main_->keys.meta(), "seq", std::to_string(start), "hseq",
-           std::to_string(start)});
+    Redis(
+        {"HSET", main_->keys.meta(), "seq", std::to_string(start), "hseq", std::to_string(start)});
   }
 }
 
 Op ModelRun::Generate(std::mt19937_64& rng) {
   // Weights: the common transitions most, the rare and costly ones now and then.
   static const std::vector<std::pair<OpKind, int>> kWeights = {
-      {OpKind::kEnqueue, 14},        {OpKind::kEnqueueBulk, 5},
-      {OpKind::kEnqueueUnique, 7},   {OpKind::kClaim, 16},
-      {OpKind::kComplete, 9},        {OpKind::kFail, 7},
-      {OpKind::kPostpone, 3},        {OpKind::kProgress, 3},
-      {OpKind::kExtend, 3},          {OpKind::kExpireAndRecover, 4},
-      {OpKind::kRelease, 3},         {OpKind::kCancel, 3},
-      {OpKind::kRemove, 3},          {OpKind::kRetryDead, 4},
-      {OpKind::kRetryOldestDead, 2}, {OpKind::kPromote, 3},
-      {OpKind::kMakeDue, 5},         {OpKind::kPause, 1},
-      {OpKind::kResume, 2},          {OpKind::kClean, 2},
-      {OpKind::kSetLimits, 3},       {OpKind::kInvalidCall, 3},
-      {OpKind::kLargestBatches, 1},
+      {OpKind::kEnqueue, 14},         {OpKind::kEnqueueBulk, 5},    {OpKind::kEnqueueUnique, 7},
+      {OpKind::kClaim, 16},           {OpKind::kComplete, 9},       {OpKind::kFail, 7},
+      {OpKind::kPostpone, 3},         {OpKind::kProgress, 3},       {OpKind::kExtend, 3},
+      {OpKind::kExpireAndRecover, 4}, {OpKind::kRelease, 3},        {OpKind::kCancel, 3},
+      {OpKind::kRemove, 3},           {OpKind::kRetryDead, 4},      {OpKind::kRetryOldestDead, 2},
+      {OpKind::kPromote, 3},          {OpKind::kMakeDue, 5},        {OpKind::kPause, 1},
+      {OpKind::kResume, 2},           {OpKind::kClean, 2},          {OpKind::kSetLimits, 3},
+      {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -163,8 +159,7 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
     if (job.unique->mode == UniqueOptions::Mode::kDebounce) {
       if (held == "waiting") m.Delete(holder_it->second.holder);
       taken[key] = job.id;
-    } else if (held == "waiting" || held == "running" ||
-               (!held.empty() && holder_it->second.ttl)) {
+    } else if (held == "waiting" || held == "running" || (!held.empty() && holder_it->second.ttl)) {
       expected[i] = {broker::EnqueueOutcome::kUniqueHeld, holder_it->second.holder};
       create[i] = false;
     } else {
@@ -197,8 +192,7 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
       std::ostringstream out;
       out << "enqueue of " << jobs[i].id << ": outcome " << static_cast<int>(got.outcome)
           << " holder '" << got.holder_id << "', model says "
-          << static_cast<int>(expected[i].outcome) << " holder '" << expected[i].holder_id
-          << "'";
+          << static_cast<int>(expected[i].outcome) << " holder '" << expected[i].holder_id << "'";
       return out.str();
     }
   }
@@ -223,8 +217,8 @@ std::string ModelRun::DoClaim(Queue& q, int n, std::vector<std::string>* claimed
     }
   }
   std::vector<const Job*> waiting = m.InState(St::kWaiting);
-  const bool any_aged = std::any_of(waiting.begin(), waiting.end(),
-                                    [](const Job* j) { return j->aged; });
+  const bool any_aged =
+      std::any_of(waiting.begin(), waiting.end(), [](const Job* j) { return j->aged; });
   auto claim = broker_->Claim(m.name(), n, kLease);
   if (!claim.ok()) return "claim failed: " + claim.status().ToString();
   if (claim->paused != m.paused) return "claim: paused is " + std::to_string(claim->paused);
@@ -381,9 +375,9 @@ std::string ModelRun::ReconcileFinished(Queue& q, St st, int64_t keep, bool appl
   std::vector<const Job*> finished = q.model.InState(st);
   const int64_t have = static_cast<int64_t>(finished.size());
   // trim_finished removes at most 1000 jobs per call (delete_jobs.lua); the next call removes more.
-  const int64_t expected =
-      (applied && keep >= 0) ? have - std::min<int64_t>(std::max<int64_t>(0, have - keep), 1000)
-                             : have;
+  const int64_t expected = (applied && keep >= 0)
+                               ? have - std::min<int64_t>(std::max<int64_t>(0, have - keep), 1000)
+                               : have;
   if (static_cast<int64_t>(kept.size()) != expected) {
     return std::string("retention kept ") + std::to_string(kept.size()) + " " + StName(st) +
            " jobs, model says " + std::to_string(expected);
@@ -394,8 +388,7 @@ std::string ModelRun::ReconcileFinished(Queue& q, St st, int64_t keep, bool appl
   return "";
 }
 
-std::string ModelRun::DoComplete(Queue& q, const std::vector<broker::Lease>& leases,
-                                 int64_t keep) {
+std::string ModelRun::DoComplete(Queue& q, const std::vector<broker::Lease>& leases, int64_t keep) {
   std::vector<broker::Completion> completions;
   std::vector<bool> expected;
   for (const auto& lease : leases) {
@@ -408,9 +401,8 @@ std::string ModelRun::DoComplete(Queue& q, const std::vector<broker::Lease>& lea
   auto got = broker_->Complete(q.model.name(), completions, q.Policy(keep, -1));
   if (!got.ok()) return "complete failed: " + got.status().ToString();
   if (*got != expected) return "complete: accepted/refused differs from the model";
-  return ReconcileFinished(
-      q, St::kCompleted, keep,
-      std::any_of(expected.begin(), expected.end(), [](bool b) { return b; }));
+  return ReconcileFinished(q, St::kCompleted, keep,
+                           std::any_of(expected.begin(), expected.end(), [](bool b) { return b; }));
 }
 
 std::string ModelRun::DoFail(Queue& q, const std::vector<broker::Lease>& leases,
@@ -531,9 +523,9 @@ std::string ModelRun::DoInvalidCall(uint64_t r) {
     std::string script;
     std::vector<std::string> keys, args;
   };
-  const std::vector<std::string> claim_keys = {k.wait(),   k.prioritized(), k.delayed(),
-                                               k.retry(),  k.active(),      k.meta(),
-                                               k.state(),  k.rate_window()};
+  const std::vector<std::string> claim_keys = {k.wait(),  k.prioritized(), k.delayed(),
+                                               k.retry(), k.active(),      k.meta(),
+                                               k.state(), k.rate_window()};
   const std::vector<std::string> recover_keys = {k.active(), k.wait(), k.prioritized(),
                                                  k.dead(),   k.meta(), k.state()};
   const std::vector<std::string> retry_dead_keys = {k.dead(), k.wait(), k.prioritized(), k.meta(),
@@ -642,22 +634,36 @@ std::string ModelRun::Apply(const Op& op) {
       auto leases = PickLeases(q, op.r[1], true);
       std::vector<broker::Postponement> postponements;
       std::vector<bool> expected;
+      std::vector<std::string> handed_back;
       for (const auto& lease : leases) {
-        postponements.push_back({lease, kFarDelayMs, "postponed"});
+        // Half are hand-backs of a type the worker has no handler for (1 s to 60 s of backoff).
+        const bool handback = rng() % 2 == 0;
+        postponements.push_back({lease, kFarDelayMs, "postponed", handback});
         Job* job = m.Find(lease.id);
-        const bool ok =
-            job && job->st == St::kActive && job->token == lease.token && !job->cancel;
+        const bool ok = job && job->st == St::kActive && job->token == lease.token && !job->cancel;
         expected.push_back(ok);
         if (ok) {
           job->st = St::kDelayed;
           job->attempts -= 1;
           job->token = 0;
           job->due = false;
+          if (handback) handed_back.push_back(lease.id);
         }
       }
       auto got = broker_->Postpone(m.name(), postponements, 100);
       if (!got.ok()) return "postpone failed: " + got.status().ToString();
-      return *got == expected ? "" : "postpone: accepted/refused differs from the model";
+      if (*got != expected) return "postpone: accepted/refused differs from the model";
+      // A hand-back is due within 1 to 60 s, which a long episode reaches by itself: the model
+      // makes jobs due only on purpose (make_due), so the due time is checked, then moved far.
+      const int64_t now_ms = Redis({"TIME"}).view()[0].AsInt() * 1000;
+      for (const std::string& id : handed_back) {
+        const int64_t due = Redis({"ZSCORE", q.keys.delayed(), id}).view().AsInt();
+        if (due < now_ms || due > now_ms + 61'000) {
+          return "hand-back of " + id + " is due at " + std::to_string(due) + ", not within 60 s";
+        }
+        Redis({"ZADD", q.keys.delayed(), "XX", std::to_string(now_ms + kFarDelayMs), id});
+      }
+      return "";
     }
     case OpKind::kProgress: {
       broker::FlushRequest request;
@@ -735,8 +741,8 @@ std::string ModelRun::Apply(const Op& op) {
           m.Delete(id);
         }
       }
-      auto got =
-          broker_->Remove(m.name(), id, cancel ? broker::RemoveMode::kCancel : broker::RemoveMode::kRemove);
+      auto got = broker_->Remove(
+          m.name(), id, cancel ? broker::RemoveMode::kCancel : broker::RemoveMode::kRemove);
       if (!got.ok()) return "remove failed: " + got.status().ToString();
       return *got == expected ? "" : "remove/cancel of " + id + ": outcome differs";
     }
@@ -799,15 +805,13 @@ std::string ModelRun::Apply(const Op& op) {
     case OpKind::kClean: {
       const St st = op.r[1] % 2 ? St::kCompleted : St::kDead;
       const int64_t before = static_cast<int64_t>(m.InState(st).size());
-      auto got = broker_->Clean(m.name(), st == St::kCompleted ? JobState::kCompleted
-                                                               : JobState::kDead,
-                                std::chrono::milliseconds(0), 1000);
+      auto got =
+          broker_->Clean(m.name(), st == St::kCompleted ? JobState::kCompleted : JobState::kDead,
+                         std::chrono::milliseconds(0), 1000);
       if (!got.ok()) return "clean failed: " + got.status().ToString();
-      const int64_t kept =
-          static_cast<int64_t>(Strings({"ZRANGE", st == St::kCompleted ? q.keys.completed()
-                                                                       : q.keys.dead(),
-                                        "0", "-1"})
-                                   .size());
+      const int64_t kept = static_cast<int64_t>(
+          Strings({"ZRANGE", st == St::kCompleted ? q.keys.completed() : q.keys.dead(), "0", "-1"})
+              .size());
       if (*got != before - kept) return "clean: reported count differs from what it removed";
       return ReconcileFinished(q, st, kept, true);
     }
@@ -879,11 +883,16 @@ std::string ModelRun::Check(Queue& q) {
       case St::kWaiting:
         if (!job.group.empty()) return "gw:" + job.group;
         return job.priority == 0 && !job.aged ? "wait" : "prio";
-      case St::kDelayed: return "delayed";
-      case St::kRetrying: return "retry";
-      case St::kActive: return "active";
-      case St::kCompleted: return "completed";
-      case St::kDead: return "dead";
+      case St::kDelayed:
+        return "delayed";
+      case St::kRetrying:
+        return "retry";
+      case St::kActive:
+        return "active";
+      case St::kCompleted:
+        return "completed";
+      case St::kDead:
+        return "dead";
     }
     return "?";
   };
@@ -911,8 +920,8 @@ std::string ModelRun::Check(Queue& q) {
   for (const auto& [id, job] : m.jobs()) {
     auto it = record_of.find(id);
     if (it == record_of.end()) {
-      if ((job.st == St::kWaiting || job.st == St::kDelayed) && job.attempts == 0 &&
-          !job.started && job.priority == 0) {
+      if ((job.st == St::kWaiting || job.st == St::kDelayed) && job.attempts == 0 && !job.started &&
+          job.priority == 0) {
         continue;  // never claimed, priority 0: a record is optional
       }
       return id + " has no state record";
@@ -928,9 +937,9 @@ std::string ModelRun::Check(Queue& q) {
         f[2] != std::to_string(job.stalls) || f[6] != want_token ||
         f[7] != (job.cancel ? "1" : "0") || f[5] != std::to_string(job.priority)) {
       std::ostringstream out;
-      out << id << ": record " << it->second << ", model: " << StName(job.st) << " a="
-          << job.attempts << " s=" << job.stalls << " p=" << job.priority << " tk=" << want_token
-          << " cx=" << job.cancel;
+      out << id << ": record " << it->second << ", model: " << StName(job.st)
+          << " a=" << job.attempts << " s=" << job.stalls << " p=" << job.priority
+          << " tk=" << want_token << " cx=" << job.cancel;
       return out.str();
     }
   }
@@ -1148,7 +1157,8 @@ std::string ModelRun::Replay(const EpisodeOptions& options, const std::vector<Op
   for (size_t i = 0; i < ops.size(); ++i) {
     std::string error = Apply(ops[i]);
     if (error.empty()) error = CheckAll();
-    if (!error.empty()) return "step " + std::to_string(i) + " " + OpName(ops[i].kind) + ": " + error;
+    if (!error.empty())
+      return "step " + std::to_string(i) + " " + OpName(ops[i].kind) + ": " + error;
   }
   return Drain();
 }
@@ -1162,8 +1172,7 @@ std::vector<Op> ModelRun::Shrink(const EpisodeOptions& options, std::vector<Op> 
       removed = false;
       for (size_t start = 0; start < ops.size(); start += chunk) {
         std::vector<Op> shorter(ops.begin(), ops.begin() + start);
-        shorter.insert(shorter.end(), ops.begin() + std::min(ops.size(), start + chunk),
-                       ops.end());
+        shorter.insert(shorter.end(), ops.begin() + std::min(ops.size(), start + chunk), ops.end());
         if (shorter.size() < ops.size() && !Replay(options, shorter).empty()) {
           ops = std::move(shorter);
           removed = true;

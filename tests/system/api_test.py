@@ -210,6 +210,25 @@ class ApiTest(unittest.TestCase):
             self.assertIn('"data":' + exact, text)
             self.assertIn('"result":' + exact, text)  # what the handler saw
 
+    def test_a_type_no_live_worker_handles_is_handed_back_and_shown(self):
+        # The worker serves queue "sleep" with handlers for sleep, fail and echo, not "hold".
+        status, body, _ = self.post_job({"type": "hold", "queue": "sleep", "data": {}})
+        self.assertEqual(status, 201, body)
+        job = wait_until(lambda: (lambda j: j if j["state"] == "delayed" else None)(
+            self.get_job(body["id"])[1]))
+        self.assertTrue(job, self.get_job(body["id"])[1])
+        self.assertEqual((job["attempts"], job["stalls"], job["errors"]), (0, 0, []))
+        self.assertIs(job["live_handler"], False)
+        self.assertRegex(job["logs"][-1], r"^handed back 1 time\(s\), due again in 1000 ms: "
+                                          r"no handler for job type 'hold' on worker ")
+        _, queue, _ = self.api.request("GET", "/api/queues/sleep")
+        self.assertEqual(queue["job_types"], ["echo", "fail", "sleep"])
+        self.assertEqual(self.api.request("DELETE", f"/api/jobs/{body['id']}")[0], 200)
+        # A job a live worker handles says so while it waits.
+        _, body, _ = self.post_job({"type": "sleep", "data": {}, "delay_ms": 60000})
+        self.assertIs(self.get_job(body["id"])[1]["live_handler"], True)
+        self.assertEqual(self.api.request("DELETE", f"/api/jobs/{body['id']}")[0], 200)
+
     def test_wait_answers_408_with_the_job_when_it_is_not_finished(self):
         _, body, _ = self.post_job({"type": "hold", "data": {}})
         started = time.monotonic()

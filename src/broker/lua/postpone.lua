@@ -1,10 +1,15 @@
---[[ postpone: a handler answered "rate limited, try again after X" (HandlerResult::RateLimited):
-the claimed jobs wait in delayed until then, and the attempt is not counted. Nothing failed: no
+--[[ postpone: a handler answered "rate limited, try again after X" (HandlerResult::RateLimited),
+or the worker has no handler for the job's type (a rolling deploy: older workers meet a new
+type): the claimed jobs wait in delayed until then, and the attempt is not counted. Nothing failed: no
 error is recorded, meta.failed is not counted, and the attempts left are what they were before
 the claim (a - 1, as release does). A stale token changes nothing.
 KEYS[1] active   KEYS[2] delayed   KEYS[3] state
 ARGV[1] key base   ARGV[2] n   ARGV[3] max log lines kept per job
-ARGV[4 + 4*(i-1) ..] per job: id, token, delay_ms (>= 0), a log line ("": none)
+ARGV[4 + 4*(i-1) ..] per job: id, token, delay_ms (>= 0) or "handback", a log line ("": none)
+  "handback": the worker has no handler for the job's type. The delay is 1 s, doubled for each
+  hand-back in a row, at most 60 s; the count is kept in the job's log, whose last line then
+  starts "handed back <n> time(s)" (a line logged in between starts the count again). The log
+  line is required then; the script prefixes it with the count and the delay.
 Returns: an array of n integers: 1 postponed, 0 refused: a stale token, or a job whose cancel was
   requested (it is not handed back, as with release: recover sends it to dead once its lease
   expires).
@@ -30,7 +35,8 @@ end
 local ids = {}
 for i = 0, n - 1 do
   local delay = tonumber(ARGV[6 + 4 * i])
-  if not delay or delay < 0 or delay ~= math.floor(delay) then
+  local handback = ARGV[6 + 4 * i] == 'handback' and ARGV[7 + 4 * i] ~= ''
+  if not handback and (not delay or delay < 0 or delay ~= math.floor(delay)) then
     return redis.error_reply('ERR invalid delay at ' .. i)
   end
   ids[i + 1] = ARGV[4 + 4 * i]
@@ -51,7 +57,15 @@ for i = 0, n - 1 do
     states[#states + 1] = id
     states[#states + 1] = encode_state(record)
     postponed[#postponed + 1] = id
-    delayed[#delayed + 1] = due_after_ms(now_us, tonumber(ARGV[6 + 4 * i]))
+    local delay = tonumber(ARGV[6 + 4 * i])
+    if not delay then  -- "handback", checked above
+      local last = redis.call('LINDEX', base .. 'l:' .. id, -1)
+      local count = (last and tonumber(string.match(last, '^handed back (%d+) time'))) or 0
+      count = count + 1
+      delay = math.min(1000 * 2 ^ math.min(count - 1, 6), 60000)
+      line = 'handed back ' .. count .. ' time(s), due again in ' .. delay .. ' ms: ' .. line
+    end
+    delayed[#delayed + 1] = due_after_ms(now_us, delay)
     delayed[#delayed + 1] = id
     if line ~= '' then
       logs[#logs + 1] = id

@@ -35,7 +35,8 @@ TEST_F(PostponeScriptTest, WaitsInDelayedWithoutCountingTheAttempt) {
   EXPECT_EQ(fields["tk"], "");
   EXPECT_EQ(fields["tf"], "0");
   EXPECT_GE(ZScore(q().delayed(), "a"), before + 5000);
-  EXPECT_LE(ZScore(q().delayed(), "a"), after + 5000 + 1);  // due counts from now rounded up to whole ms
+  EXPECT_LE(ZScore(q().delayed(), "a"),
+            after + 5000 + 1);  // due counts from now rounded up to whole ms
   EXPECT_TRUE(ZMembers(q().active()).empty());
   EXPECT_FALSE(Exists(q().retry()));
   // Not a failure: no error recorded, nothing counted as failed.
@@ -107,12 +108,51 @@ TEST_F(PostponeScriptTest, LogIsTrimmedToTheNewestLines) {
   EXPECT_EQ(Run({"SISMEMBER", q().with_lists(), "a"}).view().AsInt(), 1);
 }
 
+// A worker without a handler for the job's type hands it back: no attempt, no stall, due in 1 s
+// doubled per hand-back in a row up to 60 s; a line logged in between starts the count again.
+TEST_F(PostponeScriptTest, HandBackOfAnUnhandledTypeBacksOffDoublingTo60Seconds) {
+  Enqueue("a");
+  const long long expected_ms[] = {1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000};
+  for (int i = 0; i < 8; ++i) {
+    auto claim = Claim(1);
+    ASSERT_EQ(ClaimedIds(claim), (std::vector<std::string>{"a"})) << i;
+    const long long before = Now();
+    ASSERT_EQ(Ints(Postpone({{"a", TokenOf(claim, 0), "handback", "no handler for 't' on w1"}})),
+              (std::vector<long long>{1}));
+    const long long after = Now();
+    EXPECT_GE(ZScore(q().delayed(), "a"), before + expected_ms[i]) << i;
+    EXPECT_LE(ZScore(q().delayed(), "a"), after + expected_ms[i] + 1) << i;
+    EXPECT_EQ(List(q().job_logs("a")).back(),
+              "handed back " + std::to_string(i + 1) + " time(s), due again in " +
+                  std::to_string(expected_ms[i]) + " ms: no handler for 't' on w1");
+    auto fields = StateFields("a");
+    EXPECT_EQ(fields["st"], "delayed");
+    EXPECT_EQ(fields["a"], "0");                   // no attempt used
+    EXPECT_EQ(fields["s"], "0");                   // no stall
+    Run({"ZADD", q().delayed(), "XX", "1", "a"});  // due now
+  }
+  // Another line in between (a rate-limited attempt on a worker with the handler): the count
+  // starts again.
+  auto claim = Claim(1);
+  ASSERT_EQ(Ints(Postpone({{"a", TokenOf(claim, 0), "0", "rate limited"}})),
+            (std::vector<long long>{1}));
+  claim = Claim(1);
+  const long long before = Now();
+  ASSERT_EQ(Ints(Postpone({{"a", TokenOf(claim, 0), "handback", "no handler"}})),
+            (std::vector<long long>{1}));
+  EXPECT_LT(ZScore(q().delayed(), "a"), before + 2000);
+  EXPECT_EQ(List(q().job_logs("a")).back(),
+            "handed back 1 time(s), due again in 1000 ms: no handler");
+  EXPECT_FALSE(Exists(q().job_errors("a")));
+  EXPECT_FALSE(HExists(q().meta(), "failed"));
+}
+
 TEST_F(PostponeScriptTest, InvalidArgumentsWriteNothing) {
   Enqueue("a");
   Enqueue("b");
   auto claim = Claim(2);
   auto before = Snapshot();
-  for (const char* delay : {"-1", "x", "1.5", ""}) {
+  for (const char* delay : {"-1", "x", "1.5", "", "Handback"}) {
     // The bad delay is the second job's: the first must not have been postponed either.
     auto reply =
         Postpone({{"a", TokenOf(claim, 0), "10", ""}, {"b", TokenOf(claim, 1), delay, ""}});
@@ -122,6 +162,11 @@ TEST_F(PostponeScriptTest, InvalidArgumentsWriteNothing) {
   auto short_args = Eval("postpone", {q().active(), q().delayed(), q().state()},
                          {base(), "2", "100", "a", TokenOf(claim, 0), "10", ""});
   EXPECT_TRUE(short_args.view().is_error());
+  // A hand-back must say why in the log.
+  EXPECT_TRUE(
+      Postpone({{"a", TokenOf(claim, 0), "10", ""}, {"b", TokenOf(claim, 1), "handback", ""}})
+          .view()
+          .is_error());
   auto bad_cap = Postpone({{"a", TokenOf(claim, 0), "10", ""}}, "0");
   EXPECT_TRUE(bad_cap.view().is_error());
   EXPECT_EQ(Snapshot(), before);

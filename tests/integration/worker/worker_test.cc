@@ -244,18 +244,50 @@ TEST_F(WorkerTest, TimingHistogramsReachRedisWithTheHeartbeat) {
   EXPECT_EQ(timings->wait.at("u").count, 1);
 }
 
-TEST_F(WorkerTest, PermanentFailureAndUnknownTypeAreDeadAtOnce) {
+TEST_F(WorkerTest, PermanentFailureIsDeadAtOnce) {
   Worker worker(Options());
   worker.Register("t", [](JobContext&) { return HandlerResult::Fail("bad address"); });
   ASSERT_TRUE(worker.Start().ok());
   std::string failed = Enqueue("{}");
-  std::string unknown = Enqueue("{}", {}, "no-such-type");
   ASSERT_TRUE(WaitForState(failed, JobState::kDead));
-  ASSERT_TRUE(WaitForState(unknown, JobState::kDead));
   worker.Stop();
   EXPECT_EQ(GetJob(failed).attempts, 1);
-  EXPECT_NE(GetJob(unknown).errors.at(0).message.find("no handler for job type 'no-such-type'"),
-            std::string::npos);
+}
+
+// In a rolling deploy, older workers meet job types only newer ones handle. A worker without the
+// handler hands the job back (no attempt, no stall, backing off from 1 s), and a worker that has
+// the handler runs it.
+TEST_F(WorkerTest, UnknownTypeIsHandedBackUntilAWorkerWithItsHandlerRunsIt) {
+  Worker old_worker(Options());
+  old_worker.Register("t", [](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(old_worker.Start().ok());
+  const std::string id = Enqueue("{}", {}, "new-type");
+  ASSERT_TRUE(WaitUntil([&] { return GetJob(id).state == JobState::kDelayed; }));
+  Job job = GetJob(id);
+  EXPECT_EQ(job.attempts, 0);
+  EXPECT_EQ(job.stalls, 0);
+  EXPECT_TRUE(job.errors.empty());
+  ASSERT_FALSE(job.logs.empty());
+  EXPECT_EQ(job.logs.back().rfind("handed back 1 time(s), due again in 1000 ms: no handler for "
+                                  "job type 'new-type' on worker ",
+                                  0),
+            0u)
+      << job.logs.back();
+  EXPECT_GT(job.due_ms, 0);
+
+  std::atomic<int> runs{0};
+  Worker new_worker(Options());
+  new_worker.Register("new-type", [&](JobContext& j) {
+    ++runs;
+    EXPECT_EQ(j.attempt(), 1);  // the hand-backs used no attempt
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(new_worker.Start().ok());
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted, std::chrono::seconds(20)));
+  new_worker.Stop();
+  old_worker.Stop();
+  EXPECT_EQ(runs.load(), 1);
+  EXPECT_EQ(GetJob(id).stalls, 0);
 }
 
 TEST_F(WorkerTest, ExceptionCountsAsRetryableFailure) {

@@ -47,7 +47,9 @@ function timeline(job) {
     events.push({at: e.at_ms, rank: 2, label: `attempt ${e.attempt} failed`, kind: 'failed', text: e.message});
   }
   if (job.started_ms) {
-    events.push({at: job.started_ms, rank: 1, label: `attempt ${job.attempts} started`, kind: 'started'});
+    // Claimed, then handed back without using an attempt (rate limited, or no handler): "claimed".
+    const label = job.attempts > 0 ? `attempt ${job.attempts} started` : 'claimed, handed back';
+    events.push({at: job.started_ms, rank: 1, label, kind: 'started'});
   }
   if (job.due_ms && (job.state === 'delayed' || job.state === 'retrying')) {
     events.push({at: job.due_ms, rank: 3, label: job.state === 'retrying' ? 'retry due' : 'due', kind: 'due'});
@@ -151,6 +153,11 @@ export function mount(main, route) {
         h('span', {class: 'spacer'}),
         actions.length ? h('div', {class: 'buttons'}, actions) : null),
       result,
+      job.live_handler === false
+        ? h('p', {class: 'message message-warn', 'data-testid': 'job-no-live-handler'},
+          `No live worker of queue ${queue} has a handler for type ${job.type}: this job waits until one starts. ` +
+          'Workers without the handler hand it back without using an attempt (see Logs).')
+        : null,
       h('div', {class: 'columns'},
         h('div', {class: 'panel'}, h('h2', null, 'Job'),
           h('dl', {class: 'facts'},
