@@ -122,6 +122,9 @@ struct FlushRequest {
   std::vector<Lease> extend;  // renew these leases
   std::chrono::milliseconds lease{30000};
   int32_t claim = 0;  // claim up to this many jobs (0: none)
+  // With claim > 0: a name for this claim, unique per worker (1..64 bytes; empty: none). If the
+  // round trip fails, ReleaseLostClaim with this name hands back what Redis claimed meanwhile.
+  std::string claim_receipt;
   FinishPolicy policy;
 };
 
@@ -223,6 +226,10 @@ class Broker {
   virtual Result<RecoverResult> RecoverExpired(const std::string& queue, int32_t max_stalls,
                                                int32_t limit, const FinishPolicy& policy) = 0;
   virtual Result<int64_t> Release(const std::string& queue, std::span<const Lease> leases) = 0;
+  // After a round trip with a claim failed (its reply lost: Redis may have run it): hands back
+  // the jobs that claim took, if any, as Release does (no attempt, no stall). Returns how many.
+  virtual Result<int64_t> ReleaseLostClaim(const std::string& queue,
+                                           const std::string& receipt) = 0;
 
   virtual Result<bool> Promote(const std::string& queue, const std::string& id) = 0;
   virtual Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id,

@@ -131,11 +131,13 @@ Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
   return call.Take();
 }
 
-Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::milliseconds lease) {
+Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::milliseconds lease,
+                     std::string_view receipt = {}) {
   ScriptCall call("claim", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(), k.meta(),
                             k.state(), k.rate_window()});
   call.Arg(k.base()).Arg(std::clamp(max_jobs, 1, kMaxClaim));
   call.Arg(static_cast<int64_t>(lease.count())).Arg(kPromoteLimit);
+  if (!receipt.empty()) call.Arg(receipt);
   return call.Take();
 }
 
@@ -517,7 +519,8 @@ class RedisBroker final : public Broker {
     }
     if (!request.extend.empty())
       commands.push_back(ExtendCommand(k, request.extend, request.lease));
-    if (request.claim > 0) commands.push_back(ClaimCommand(k, request.claim, request.lease));
+    if (request.claim > 0)
+      commands.push_back(ClaimCommand(k, request.claim, request.lease, request.claim_receipt));
     FlushResult out;
     if (commands.empty()) return out;
     std::vector<Reply> replies;
@@ -584,6 +587,21 @@ class RedisBroker final : public Broker {
     call.Arg(k.base());
     for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
     return RunIntScript(call.Take(), "release");
+  }
+
+  Result<int64_t> ReleaseLostClaim(const std::string& queue, const std::string& receipt) override {
+    const QueueKeys& k = Keys(queue);
+    ScriptCall call("lost_claim", {k.active(), k.state()});
+    call.Arg(k.base()).Arg(receipt);
+    auto reply = RunScript(call.Take());
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "lost_claim"));
+    ReplyView v = reply->view();
+    if (v.size() < 2) return int64_t{0};
+    const int64_t token = v[0].AsInt();
+    std::vector<Lease> leases;
+    for (size_t i = 1; i < v.size(); ++i) leases.push_back({std::string(v[i].str()), token});
+    return Release(queue, leases);
   }
 
   Result<bool> Promote(const std::string& queue, const std::string& id) override {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -36,6 +37,14 @@ void TruncateLogLine(std::string* line) {
 double UnitRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+// 16 random hex digits: names this processor's claims apart from every other worker's.
+std::string RandomHex() {
+  std::random_device random;
+  char text[17];
+  std::snprintf(text, sizeof(text), "%08x%08x", random(), random());
+  return text;
 }
 
 }  // namespace
@@ -102,7 +111,8 @@ Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> b
       handlers_(handlers),
       pool_(pool),
       broker_(std::move(broker)),
-      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
+      receipt_prefix_(RandomHex()) {
   if (wake_fd_ < 0) {
     spdlog::warn("queue {}: no eventfd ({}); the idle loop polls every {} ms for new work",
                  options_.queue, std::strerror(errno), options_.idle_poll.count());
@@ -225,6 +235,7 @@ void Processor::Shutdown() {
     for (const broker::Lease& lease : leases) Abandon(lease.id);
     last = TakeOutbox();
   }
+  ReleaseLostClaims();
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto released = broker_->Release(options_.queue, leases);
     if (released.ok()) {
@@ -380,6 +391,18 @@ void Processor::AddPostponement(const RunningJob& job, milliseconds after,
   if (!message.empty()) line += ": " + message;
   TruncateLogLine(&line);
   postponements_.push_back({job.lease(), delay, std::move(line)});
+}
+
+void Processor::ReleaseLostClaims() {
+  while (!lost_receipts_.empty()) {
+    auto released = broker_->ReleaseLostClaim(options_.queue, lost_receipts_.back());
+    if (!released.ok()) return;  // Redis still unreachable: the next round trip tries again
+    if (*released > 0) {
+      spdlog::info("queue {}: handed back {} job(s) of a claim whose reply was lost",
+                   options_.queue, *released);
+    }
+    lost_receipts_.pop_back();
+  }
 }
 
 void Processor::StopJobsWithUnrenewedLeases(Clock::time_point now) {
@@ -544,6 +567,7 @@ void Processor::Loop() {
 
     broker::FlushRequest request = TakeOutbox();
     request.claim = claim;
+    if (claim > 0) request.claim_receipt = receipt_prefix_ + ":" + std::to_string(++claims_sent_);
     if (heartbeat) request.extend = HeldLeases();
     flush_in_flight_ = true;
     lock.unlock();
@@ -552,6 +576,7 @@ void Processor::Loop() {
     std::optional<Result<std::vector<std::string>>> woken_while_busy;
     if (subscription_) woken_while_busy = subscription_->Wait(wake_fd_, milliseconds(0));
 
+    ReleaseLostClaims();
     const Clock::time_point sent = Clock::now();
     auto result = broker_->Flush(options_.queue, request);
     // Recovery runs after this worker's own results and lease renewals have gone out: after an
@@ -571,6 +596,8 @@ void Processor::Loop() {
     flush_in_flight_ = false;
     ++stats_.round_trips;
     if (!result.ok()) {
+      // The claim may have run in Redis with its reply lost: its jobs go back once Redis answers.
+      if (request.claim > 0) lost_receipts_.push_back(request.claim_receipt);
       RestoreOutbox(request);
       spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
                    result.status().ToString(), retry_pause.count());

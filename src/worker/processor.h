@@ -147,6 +147,14 @@ class Processor {
   std::deque<PendingCompletion> completions_;
   std::deque<PendingFailure> failures_;
   std::deque<broker::Postponement> postponements_;
+
+  // Claim receipts (claim.lua): each claim is named receipt_prefix_:<n>. The receipts of round
+  // trips that failed with a claim in them wait in lost_receipts_ until ReleaseLostClaim hands
+  // back what Redis may have claimed. Loop thread only (then Shutdown's).
+  const std::string receipt_prefix_;
+  uint64_t claims_sent_ = 0;
+  std::vector<std::string> lost_receipts_;
+  void ReleaseLostClaims();
   std::unordered_map<std::string, broker::ProgressUpdate> progress_;
   bool wake_ = true;
   bool claiming_ = true;

@@ -32,11 +32,11 @@ const T& Pick(const std::vector<T>& items, uint64_t r) {
 
 const char* OpName(OpKind kind) {
   static const char* const kNames[] = {
-      "enqueue",    "enqueue_bulk", "enqueue_unique", "claim",      "complete",
-      "fail",       "postpone",     "progress",       "extend",     "expire_and_recover",
-      "release",    "cancel",       "remove",         "retry_dead", "retry_oldest_dead",
-      "promote",    "make_due",     "pause",          "resume",     "clean",
-      "set_limits", "invalid_call", "largest_batches"};
+      "enqueue",    "enqueue_bulk", "enqueue_unique",  "claim",      "complete",
+      "fail",       "postpone",     "progress",        "extend",     "expire_and_recover",
+      "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
+      "promote",    "make_due",     "pause",           "resume",     "clean",
+      "set_limits", "invalid_call", "largest_batches", "lost_claim"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -102,7 +102,7 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kRemove, 3},           {OpKind::kRetryDead, 4},      {OpKind::kRetryOldestDead, 2},
       {OpKind::kPromote, 3},          {OpKind::kMakeDue, 5},        {OpKind::kPause, 1},
       {OpKind::kResume, 2},           {OpKind::kClean, 2},          {OpKind::kSetLimits, 3},
-      {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1},
+      {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -202,7 +202,8 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
 // ---------------------------------------------------------------------------------------------
 // Claim: which jobs may start, in which order, under which limits.
 
-std::string ModelRun::DoClaim(Queue& q, int n, std::vector<std::string>* claimed_out) {
+std::string ModelRun::DoClaim(Queue& q, int n, std::vector<std::string>* claimed_out,
+                              const std::string& receipt) {
   QueueModel& m = q.model;
   if (!m.paused) {
     // Due delayed jobs, then due retrying ones, each in due order, join the tail.
@@ -219,7 +220,19 @@ std::string ModelRun::DoClaim(Queue& q, int n, std::vector<std::string>* claimed
   std::vector<const Job*> waiting = m.InState(St::kWaiting);
   const bool any_aged =
       std::any_of(waiting.begin(), waiting.end(), [](const Job* j) { return j->aged; });
-  auto claim = broker_->Claim(m.name(), n, kLease);
+  Result<broker::ClaimResult> claim = Status(StatusCode::kInternal, "unset");
+  if (receipt.empty()) {
+    claim = broker_->Claim(m.name(), n, kLease);
+  } else {
+    broker::FlushRequest request;
+    request.claim = n;
+    request.lease = std::chrono::milliseconds(kLease);
+    request.claim_receipt = receipt;
+    auto flushed = broker_->Flush(m.name(), request);
+    if (!flushed.ok()) return "claim failed: " + flushed.status().ToString();
+    if (!flushed->claim_error.ok()) return "claim failed: " + flushed->claim_error.ToString();
+    claim = std::move(*flushed->claim);
+  }
   if (!claim.ok()) return "claim failed: " + claim.status().ToString();
   if (claim->paused != m.paused) return "claim: paused is " + std::to_string(claim->paused);
   if (m.paused) return claim->jobs.empty() ? "" : "claim: a paused queue handed out a job";
@@ -541,15 +554,26 @@ std::string ModelRun::DoInvalidCall(uint64_t r) {
       {"retry_dead", retry_dead_keys, {k.base(), "1001"}},
   };
   const Call& call = Pick(calls, r);
+  // key -> its DUMP, and whether it has an expiry: such a key (a rate window, a unique key in
+  // mode ttl) may expire between the two snapshots, which is no write.
   auto snapshot = [&] {
-    std::vector<std::string> out;
+    std::map<std::string, std::pair<std::string, bool>> out;
     for (const auto& key : Strings({"KEYS", "*"})) {
-      out.push_back(key);
       broker::Reply dump = Redis({"DUMP", key});
-      out.emplace_back(dump.view().str());
+      if (dump.view().is_nil()) continue;  // expired meanwhile
+      out[key] = {std::string(dump.view().str()), Redis({"PTTL", key}).view().AsInt() >= 0};
     }
-    std::sort(out.begin(), out.end());
     return out;
+  };
+  auto wrote = [](const auto& before, const auto& after) {
+    for (const auto& [key, value] : after) {
+      auto it = before.find(key);
+      if (it == before.end() || it->second.first != value.first) return true;
+    }
+    for (const auto& [key, value] : before) {
+      if (!after.count(key) && !value.second) return true;
+    }
+    return false;
   };
   auto before = snapshot();
   broker::Command eval{"EVAL", broker::ScriptNamed(call.script).body};
@@ -559,7 +583,7 @@ std::string ModelRun::DoInvalidCall(uint64_t r) {
   broker::Reply reply = Redis(eval);
   const std::string what = call.script + "(" + Join(call.args) + ")";
   if (!reply.view().is_error()) return what + " was accepted";
-  if (snapshot() != before) return what + " was refused but wrote";
+  if (wrote(before, snapshot())) return what + " was refused but wrote";
   return "";
 }
 
@@ -699,6 +723,37 @@ std::string ModelRun::Apply(const Op& op) {
       auto ids = PickIds(q, op.r[1], St::kActive, 3);
       if (ids.empty()) return "";
       return DoRecover(q, ids, Pick(std::vector<int>{0, 1, 3}, op.r[2]));
+    }
+    case OpKind::kLostClaim: {
+      // A claim whose reply the worker never saw: it hands back what the receipt names, which
+      // release puts at the head in id order (lost_claim.lua lists them so).
+      std::vector<std::string> claimed;
+      const std::string receipt = "model:" + std::to_string(++receipts_);
+      if (std::string error = DoClaim(q, 1 + static_cast<int>(op.r[1] % 8), &claimed, receipt);
+          !error.empty()) {
+        return error;
+      }
+      // Sometimes one of them finished meanwhile (another attempt of the worker's batch).
+      if (!claimed.empty() && op.r[2] % 3 == 0) {
+        Job* job = m.Find(claimed.front());
+        if (std::string error = DoComplete(q, {{job->id, job->token}}, -1); !error.empty()) {
+          return error;
+        }
+      }
+      std::sort(claimed.begin(), claimed.end());
+      std::vector<Job*> back;
+      for (const std::string& id : claimed) {
+        Job* job = m.Find(id);
+        if (job && job->st == St::kActive && !job->cancel) {
+          job->attempts -= 1;
+          job->token = 0;
+          back.push_back(job);
+        }
+      }
+      m.QueueAtHead(back);
+      auto got = broker_->ReleaseLostClaim(m.name(), receipt);
+      if (!got.ok()) return "release of a lost claim failed: " + got.status().ToString();
+      return *got == static_cast<int64_t>(back.size()) ? "" : "lost claim: count differs";
     }
     case OpKind::kRelease: {
       auto leases = PickLeases(q, op.r[1], true);

@@ -41,6 +41,7 @@ enum class OpKind {
   kSetLimits,
   kInvalidCall,
   kLargestBatches,
+  kLostClaim,
   kCount,
 };
 const char* OpName(OpKind kind);
@@ -92,7 +93,10 @@ class ModelRun {
 
   // Operations; each returns "" or what went wrong.
   std::string DoEnqueue(Queue& q, const std::vector<broker::NewJob>& jobs);
-  std::string DoClaim(Queue& q, int n, std::vector<std::string>* claimed = nullptr);
+  // With a receipt, claims through Flush with that claim receipt (claim.lua's ARGV[5]).
+  std::string DoClaim(Queue& q, int n, std::vector<std::string>* claimed = nullptr,
+                      const std::string& receipt = "");
+  int64_t receipts_ = 0;
   std::string DoComplete(Queue& q, const std::vector<broker::Lease>& leases, int64_t keep);
   std::string DoFail(Queue& q, const std::vector<broker::Lease>& leases,
                      const std::vector<int64_t>& delays, int64_t keep);

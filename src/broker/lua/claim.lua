@@ -4,6 +4,10 @@ they are due, without a separate poller.
 KEYS[1] wait  KEYS[2] prio  KEYS[3] delayed  KEYS[4] retry  KEYS[5] active  KEYS[6] meta
 KEYS[7] state   KEYS[8] rate window (ZSET)
 ARGV[1] key base   ARGV[2] n (1..1000)   ARGV[3] lease_ms   ARGV[4] promote limit per call (1..1000)
+ARGV[5] (optional) a receipt name, 1..64 bytes, unique per claim call of a worker: when jobs are
+  claimed, base.."rc:"..name is set to "<token>:<lease deadline>" for the lease's length, so
+  that a worker whose reply was lost (connection dropped, reply timed out) can hand the jobs back
+  without a stall (lost_claim.lua), instead of leaving them to expire.
 Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
           id, body, attempt, token, ... (4 per claimed job)}
   attempt is negated when the job has started before without using it up: handed back at
@@ -40,9 +44,11 @@ Events (events.lua): 'waiting' with the due jobs it promoted, and 'active' with 
 local base = ARGV[1]
 local n, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 local promote_limit = tonumber(ARGV[4])
+local receipt = ARGV[5]
 if not n or n < 1 or n > 1000 or n ~= math.floor(n) or not lease or lease < 1
     or not promote_limit or promote_limit < 1 or promote_limit > 1000
-    or promote_limit ~= math.floor(promote_limit) then
+    or promote_limit ~= math.floor(promote_limit) or #ARGV > 5
+    or (receipt and (#receipt < 1 or #receipt > 64)) then
   return redis.error_reply('ERR invalid arguments')
 end
 local now, now_us = now_ms()
@@ -202,6 +208,7 @@ for i, id in ipairs(ids) do
 end
 redis.call('HSET', KEYS[7], unpack(state_args))
 redis.call('ZADD', KEYS[5], unpack(active_args))
+if receipt then redis.call('SET', base .. 'rc:' .. receipt, token_s .. ':' .. deadline_s, 'PX', lease) end
 local bodies = redis.call('HMGET', base .. 'jobs', unpack(ids))
 for i = 1, count do out[5 + 4 * (i - 1) + 2] = bodies[i] or '' end
 emit_event(base, 'active', ids)

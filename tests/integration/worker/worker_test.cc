@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "broker/scripts.h"
 #include "worker_fixture.h"
 
 namespace taskq::testing {
@@ -572,6 +573,51 @@ TEST_F(WorkerTest, HandlerIsStoppedWhenItsLeaseCannotBeRenewed) {
   worker.Stop();
   EXPECT_EQ(attempts.load(), 2);
   EXPECT_EQ(GetJob(id).stalls, 1);
+}
+
+// Regression: when a claim's reply was lost (Redis ran the claim, the worker never heard back),
+// its jobs stayed active until their leases expired and each counted a stall; three such losses
+// dead-lettered a job that never ran. The worker now hands them back once Redis answers again.
+TEST_F(WorkerTest, JobsOfAClaimWhoseReplyWasLostComeBackWithoutAStall) {
+  // The claim script, made to take 1 s once after claiming: its reply comes after the job loop's
+  // reply timeout (a third of the lease), so the loop gives the round trip up as failed.
+  const std::string slow_claim =
+      "local function claim()\n" + std::string(broker::ScriptNamed("claim").body) +
+      "\nend\n"
+      "local out = claim()\n"
+      "if type(out) == 'table' and out[5] and out[5] > 0 and "
+      "redis.call('GETDEL', KEYS[6] .. ':slow') then\n"
+      "  local t = redis.call('TIME')\n"
+      "  local start = t[1] * 1000000 + t[2]\n"
+      "  repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start > 1000000\n"
+      "end\n"
+      "return out\n";
+  auto sha = server_->Run({"SCRIPT", "LOAD", slow_claim});
+  ASSERT_FALSE(sha.view().is_error()) << sha.view().str();
+  broker::ReplaceScriptForTesting("claim", slow_claim, std::string(sha.view().str()));
+  struct Restore {
+    ~Restore() { broker::RestoreScriptsForTesting(); }
+  } restore;
+  server_->Run({"SET", "taskq:{q}:meta:slow", "1"});
+
+  WorkerOptions options = Options("q=1");
+  options.lease = milliseconds(1500);
+  Worker worker(options);
+  std::atomic<int> runs{0};
+  worker.Register("t", [&](JobContext&) {
+    ++runs;
+    return HandlerResult::Success();
+  });
+  const std::string id = Enqueue();
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitForState(id, JobState::kCompleted, std::chrono::seconds(10)));
+  worker.Stop();
+  EXPECT_FALSE(server_->Run({"EXISTS", "taskq:{q}:meta:slow"}).view().integer())
+      << "the slow claim never ran";
+  const Job job = GetJob(id);
+  EXPECT_EQ(job.stalls, 0);
+  EXPECT_EQ(job.attempts, 1);
+  EXPECT_EQ(runs.load(), 1);
 }
 
 TEST_F(WorkerTest, RefusesBadOptionsAndASecondStart) {
