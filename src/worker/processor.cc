@@ -405,26 +405,20 @@ void Processor::ReleaseLostClaims() {
   }
 }
 
-void Processor::StopJobsWithUnrenewedLeases(Clock::time_point now) {
-  std::vector<std::string> unrenewed;
+void Processor::CheckRunningJobs(Clock::time_point now) {
+  if (now < next_job_check_) return;  // nothing can be due yet: no pass over running_
+  std::vector<std::string> timed_out, unrenewed;
+  next_job_check_ = Clock::time_point::max();
   for (const auto& [id, job] : running_) {
-    if (now >= job->lease_holds_until) unrenewed.push_back(id);
+    if (now >= job->deadline()) {
+      timed_out.push_back(id);
+    } else if (now >= job->lease_holds_until) {
+      unrenewed.push_back(id);
+    } else {
+      next_job_check_ = std::min({next_job_check_, job->deadline(), job->lease_holds_until});
+    }
   }
-  for (const std::string& id : unrenewed) {
-    spdlog::warn(
-        "queue {}: could not renew the lease of job {} for {} ms (Redis unreachable); stopping "
-        "it: another worker may run it",
-        options_.queue, id, options_.lease.count());
-    Abandon(id);
-  }
-}
-
-void Processor::TimeOutJobs(Clock::time_point now) {
-  std::vector<std::string> expired;
-  for (const auto& [id, job] : running_) {
-    if (now >= job->deadline()) expired.push_back(id);
-  }
-  for (const std::string& id : expired) {
+  for (const std::string& id : timed_out) {
     std::shared_ptr<RunningJob> job = running_.at(id);
     Abandon(id);
     const auto timeout =
@@ -432,6 +426,13 @@ void Processor::TimeOutJobs(Clock::time_point now) {
     // A cancelled job is not retried, whatever stopped it.
     AddFailure(*job, "timed out after " + std::to_string(timeout.count()) + " ms",
                !job->cancel_requested);
+  }
+  for (const std::string& id : unrenewed) {
+    spdlog::warn(
+        "queue {}: could not renew the lease of job {} for {} ms (Redis unreachable); stopping "
+        "it: another worker may run it",
+        options_.queue, id, options_.lease.count());
+    Abandon(id);
   }
 }
 
@@ -472,6 +473,7 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
   // hands a job to one lease at a time, so the earlier attempt is stale: abandon it here.
   Abandon(job->id());
   job->lease_holds_until = claim_sent + options_.lease;
+  next_job_check_ = std::min({next_job_check_, job->deadline(), job->lease_holds_until});
   running_.emplace(job->id(), job);
   return job;
 }
@@ -538,8 +540,7 @@ void Processor::Loop() {
   std::unique_lock lock(mu_);
   while (!exit_) {
     now = Clock::now();
-    TimeOutJobs(now);
-    StopJobsWithUnrenewedLeases(now);
+    CheckRunningJobs(now);
     if (wake_) {
       wake_ = false;
       want_claim = true;
@@ -557,11 +558,7 @@ void Processor::Loop() {
     const int32_t free_slots = options_.concurrency - BusySlots();
     const int32_t claim = (claiming_ && want_claim && free_slots > 0) ? free_slots : 0;
     if (OutboxEmpty() && claim == 0 && !heartbeat && !recover) {
-      Clock::time_point until = std::min({next_heartbeat, next_recover, next_poll, next_due});
-      for (const auto& [id, job] : running_) {
-        until = std::min({until, job->deadline(), job->lease_holds_until});
-      }
-      Sleep(lock, until);
+      Sleep(lock, std::min({next_heartbeat, next_recover, next_poll, next_due, next_job_check_}));
       continue;
     }
 

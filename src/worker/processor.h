@@ -98,11 +98,11 @@ class Processor {
   // The handler was rate limited: the job waits `after` without its attempt counting. mu_ held.
   void AddPostponement(const RunningJob& job, std::chrono::milliseconds after,
                        const std::string& message);
-  void TimeOutJobs(std::chrono::steady_clock::time_point now);  // mu_ held
-  // Stops the handlers of jobs whose leases this worker could not renew in time (Redis
-  // unreachable): their leases may have expired in Redis, and another worker may run them. mu_
-  // held.
-  void StopJobsWithUnrenewedLeases(std::chrono::steady_clock::time_point now);
+  // Fails the running jobs past their timeout, and stops the handlers of those whose leases this
+  // worker could not renew in time (Redis unreachable: the lease may have expired in Redis, and
+  // another worker may run the job). Looks at running_ only once next_job_check_ has come, so the
+  // busy loop does not walk every running job on each turn. mu_ held.
+  void CheckRunningJobs(std::chrono::steady_clock::time_point now);
   // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
   void Abandon(const std::string& id);
   int32_t BusySlots() const;                              // mu_ held
@@ -147,6 +147,10 @@ class Processor {
   std::deque<PendingCompletion> completions_;
   std::deque<PendingFailure> failures_;
   std::deque<broker::Postponement> postponements_;
+  // No running job times out or runs out of its lease before this (a renewal only moves those
+  // later, so it may be early, never late). Guarded by mu_.
+  std::chrono::steady_clock::time_point next_job_check_ =
+      std::chrono::steady_clock::time_point::max();
 
   // Claim receipts (claim.lua): each claim is named receipt_prefix_:<n>. The receipts of round
   // trips that failed with a claim in them wait in lost_receipts_ until ReleaseLostClaim hands
