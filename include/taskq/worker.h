@@ -26,7 +26,9 @@ struct WorkerOptions {
   std::string key_prefix = "taskq";
   std::vector<QueueConcurrency> queues;
   // A claimed job's lease; the worker renews it every lease/3 while the handler runs. A crashed
-  // worker's jobs run again elsewhere once it expires.
+  // worker's jobs run again elsewhere once it expires. A worker that cannot renew (Redis
+  // unreachable) asks the handler to stop (JobContext::stop_requested) 3/4 of a lease after its
+  // last renewal, before another worker can take the job: handlers should check it that often.
   std::chrono::milliseconds lease{30000};
   // How often this worker looks for expired leases (any worker may recover any job).
   std::chrono::milliseconds recover_interval{5000};

@@ -86,10 +86,12 @@ class RunningJob final : public JobContext {
 
   // Guarded by the processor's mu_. (Whether it was abandoned is whether it is in abandoned_.)
   bool cancel_requested = false;  // someone cancelled it: a failure is final
-  // Until when the lease surely holds: a lease from the sending of the round trip that claimed or
-  // last renewed it. Redis counts the lease from when it ran that round trip, which is later, so
-  // this worker stops the handler before Redis can hand the job to another worker.
-  Clock::time_point lease_holds_until;
+  // When its handler must be asked to stop unless the lease is renewed first: a quarter of the
+  // lease before the lease ends, counted from the sending of the round trip that claimed or last
+  // renewed it. Redis counts the lease from when it ran that round trip, which is later; the
+  // quarter gives the handler time to see the request (a transfer checks about once a second)
+  // before Redis may hand the job to another worker. Renewals every lease/3 keep it ahead.
+  Clock::time_point stop_by;
 
  private:
   Processor& owner_;
@@ -189,6 +191,15 @@ void Processor::TakeWakes(const Result<std::vector<std::string>>& woken) {
 
 void Processor::Start() {
   loop_ = std::thread([this] { Loop(); });
+  lease_watch_ = std::thread([this] {
+    const milliseconds every =
+        std::clamp(std::chrono::duration_cast<milliseconds>(options_.lease / 10), milliseconds(10),
+                   milliseconds(1000));
+    std::unique_lock lock(mu_);
+    while (!watch_changed_.wait_for(lock, every, [this] { return watch_stop_; })) {
+      CheckRunningJobs(Clock::now());
+    }
+  });
 }
 
 void Processor::StopClaiming() {
@@ -224,7 +235,10 @@ void Processor::Shutdown() {
     if (!loop_.joinable()) return;
     claiming_ = false;
     exit_ = true;
+    watch_stop_ = true;
   }
+  watch_changed_.notify_all();
+  lease_watch_.join();
   NotifyLoop();
   loop_.join();
   // The loop has ended: this thread is now the broker's only user.
@@ -405,6 +419,10 @@ void Processor::ReleaseLostClaims() {
   }
 }
 
+Clock::time_point Processor::StopBy(Clock::time_point lease_sent) const {
+  return lease_sent + options_.lease - options_.lease / 4;
+}
+
 void Processor::CheckRunningJobs(Clock::time_point now) {
   if (now < next_job_check_) return;  // nothing can be due yet: no pass over running_
   std::vector<std::string> timed_out, unrenewed;
@@ -412,10 +430,10 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
   for (const auto& [id, job] : running_) {
     if (now >= job->deadline()) {
       timed_out.push_back(id);
-    } else if (now >= job->lease_holds_until) {
+    } else if (now >= job->stop_by) {
       unrenewed.push_back(id);
     } else {
-      next_job_check_ = std::min({next_job_check_, job->deadline(), job->lease_holds_until});
+      next_job_check_ = std::min({next_job_check_, job->deadline(), job->stop_by});
     }
   }
   for (const std::string& id : timed_out) {
@@ -429,9 +447,9 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
   }
   for (const std::string& id : unrenewed) {
     spdlog::warn(
-        "queue {}: could not renew the lease of job {} for {} ms (Redis unreachable); stopping "
-        "it: another worker may run it",
-        options_.queue, id, options_.lease.count());
+        "queue {}: could not renew the lease of job {} (Redis unreachable); stopping it before "
+        "the lease can expire and another worker run it",
+        options_.queue, id);
     Abandon(id);
   }
 }
@@ -472,8 +490,8 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
   // its lease expired and was recovered before an extend told this worker it was lost. Redis
   // hands a job to one lease at a time, so the earlier attempt is stale: abandon it here.
   Abandon(job->id());
-  job->lease_holds_until = claim_sent + options_.lease;
-  next_job_check_ = std::min({next_job_check_, job->deadline(), job->lease_holds_until});
+  job->stop_by = StopBy(claim_sent);
+  next_job_check_ = std::min({next_job_check_, job->deadline(), job->stop_by});
   running_.emplace(job->id(), job);
   return job;
 }
@@ -640,7 +658,7 @@ void Processor::Loop() {
       for (const broker::Lease& renewed : request.extend) {
         auto it = running_.find(renewed.id);
         if (it != running_.end() && it->second->lease().token == renewed.token) {
-          it->second->lease_holds_until = sent + options_.lease;
+          it->second->stop_by = StopBy(sent);
         }
       }
       for (const std::string& id : result->extend.cancel_requested) {

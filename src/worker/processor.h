@@ -103,6 +103,9 @@ class Processor {
   // another worker may run the job). Looks at running_ only once next_job_check_ has come, so the
   // busy loop does not walk every running job on each turn. mu_ held.
   void CheckRunningJobs(std::chrono::steady_clock::time_point now);
+  // When a handler must be asked to stop if its lease, sent at `lease_sent`, is not renewed.
+  std::chrono::steady_clock::time_point StopBy(
+      std::chrono::steady_clock::time_point lease_sent) const;
   // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
   void Abandon(const std::string& id);
   int32_t BusySlots() const;                              // mu_ held
@@ -119,6 +122,12 @@ class Processor {
   // Only the loop thread (and Shutdown, after the loop has ended) uses the broker.
   std::unique_ptr<broker::Broker> broker_;
   std::thread loop_;
+  // Runs CheckRunningJobs every lease/10 (10 ms to 1 s), so that handlers whose leases could not
+  // be renewed stop in time even while the loop waits on an unreachable Redis (each of its calls
+  // may take up to a third of the lease). Stops when watch_stop_ is set (guarded by mu_).
+  std::thread lease_watch_;
+  std::condition_variable watch_changed_;
+  bool watch_stop_ = false;
 
   // The loop thread's only.
   std::unique_ptr<broker::WakeSubscription> subscription_;
