@@ -26,8 +26,8 @@ int64_t EnvInt(const char* name, int64_t fallback) {
 std::string Describe(const std::vector<Op>& ops) {
   std::string out;
   for (size_t i = 0; i < ops.size(); ++i) {
-    out += "  " + std::to_string(i) + " " + OpName(ops[i].kind) + " r=" +
-           std::to_string(ops[i].r[0]) + "," + std::to_string(ops[i].r[1]) + "," +
+    out += "  " + std::to_string(i) + " " + OpName(ops[i].kind) +
+           " r=" + std::to_string(ops[i].r[0]) + "," + std::to_string(ops[i].r[1]) + "," +
            std::to_string(ops[i].r[2]) + "\n";
   }
   return out;
@@ -44,17 +44,21 @@ struct Outcome {
   std::array<int64_t, static_cast<size_t>(OpKind::kCount)> counts{};
 };
 
-// Runs episodes from `seed` on until one fails or the budget is spent; shrinks a failure.
+// Runs episodes from `seed` on until one fails or the budget is spent; shrinks a failure. Every
+// other episode (every one with `seed_every_episode`) starts its priority sequences
+// `sequences_below_bound` below their bound. `max_steps` > 0 shortens the episodes.
 Outcome Explore(testing::RedisServer& server, uint64_t seed, std::chrono::seconds budget,
-                int64_t sequences_below_bound_every_other) {
+                int64_t sequences_below_bound, bool seed_every_episode = false, int max_steps = 0) {
   ModelRun run(server);
   Outcome outcome;
   const auto end = Clock::now() + budget;
   for (uint64_t episode = 0; Clock::now() < end; ++episode) {
     EpisodeOptions options;
     options.seed = seed + episode;
-    // Every other episode starts its priority sequences just below their bound.
-    if (episode % 2 == 1) options.start_sequences_below_bound = sequences_below_bound_every_other;
+    if (max_steps > 0) options.max_steps = max_steps;
+    if (seed_every_episode || episode % 2 == 1) {
+      options.start_sequences_below_bound = sequences_below_bound;
+    }
     EpisodeResult result = run.RunEpisode(options);
     ++outcome.episodes;
     outcome.steps += static_cast<int64_t>(result.ops.size());
@@ -99,16 +103,18 @@ class ModelTest : public ::testing::Test {
   }
 
   // Shows that the model test finds a defect within the CI budget and shrinks it.
-  void ExpectFound(const std::string& defect, int64_t below_bound = 40) {
-    Outcome outcome = Explore(*server_, 1, std::chrono::seconds(EnvInt("TASKQ_MODEL_DEFECT_SECONDS", 30)),
-                              below_bound);
+  void ExpectFound(const std::string& defect, int64_t below_bound = 40,
+                   bool seed_every_episode = false, int max_steps = 0) {
+    Outcome outcome =
+        Explore(*server_, 1, std::chrono::seconds(EnvInt("TASKQ_MODEL_DEFECT_SECONDS", 30)),
+                below_bound, seed_every_episode, max_steps);
     ASSERT_TRUE(outcome.found) << defect << ": not found in " << outcome.steps << " steps";
-    std::printf("model: defect %s found at step %lld (episode seed %llu, %lld steps run), "
-                "shrunk to %zu: %s\n",
-                defect.c_str(), static_cast<long long>(outcome.failed_at),
-                static_cast<unsigned long long>(outcome.seed),
-                static_cast<long long>(outcome.steps), outcome.shrunk.size(),
-                outcome.message.c_str());
+    std::printf(
+        "model: defect %s found at step %lld (episode seed %llu, %lld steps run), "
+        "shrunk to %zu: %s\n",
+        defect.c_str(), static_cast<long long>(outcome.failed_at),
+        static_cast<unsigned long long>(outcome.seed), static_cast<long long>(outcome.steps),
+        outcome.shrunk.size(), outcome.message.c_str());
     std::printf("%s", Describe(outcome.shrunk).c_str());
     EXPECT_LE(outcome.shrunk.size(), 12u) << "shrinking left a long sequence";
   }
@@ -129,8 +135,8 @@ TEST_F(ModelTest, ShippedScriptsKeepEveryInvariant) {
     std::printf("model:   %-20s %lld\n", OpName(static_cast<OpKind>(k)),
                 static_cast<long long>(outcome.counts[k]));
   }
-  ASSERT_FALSE(outcome.found) << "seed " << outcome.seed << " failed at step "
-                              << outcome.failed_at << ": " << outcome.message << "\n"
+  ASSERT_FALSE(outcome.found) << "seed " << outcome.seed << " failed at step " << outcome.failed_at
+                              << ": " << outcome.message << "\n"
                               << Describe(outcome.shrunk);
   for (size_t k = 0; k < outcome.counts.size(); ++k) {
     EXPECT_GT(outcome.counts[k], 0) << OpName(static_cast<OpKind>(k)) << " never ran";
@@ -150,17 +156,17 @@ TEST_F(ModelTest, FindsRetryDeadThatLosesJobsPastTheUnpackLimit) {
   ExpectFound("retry_dead unpack");
 }
 
-// requeue.lua wrapped the tail offset at 2^31 (the sequence seeded just below it).
-// Disabled: within the CI budget the episodes seeded near the bound do not yet cross it often
-// enough for the wrapped order to be seen (ClaimScriptTest covers the fix itself).
-TEST_F(ModelTest, DISABLED_FindsSequenceThatWrapsAndSortsNewJobsFirst) {
+// requeue.lua wrapped the tail offset at 2^31. Only jobs queued on both sides of the wrap, waiting
+// together, show it; so every episode starts its sequences 1 below the bound and runs 30 steps,
+// and many short episodes give many chances.
+TEST_F(ModelTest, FindsSequenceThatWrapsAndSortsNewJobsFirst) {
   const std::vector<std::pair<std::string, std::string>> wrap = {
       {"if seq + n_scored > kOffsetLimit then", "if false then"},
       {"offset = seq + k + 1", "offset = (seq + k + 1) % 2147483648"}};
   for (const char* script : {"enqueue", "claim", "recover", "release", "retry_dead", "promote"}) {
     PutBackDefect(script, wrap);
   }
-  ExpectFound("sequence wrap");
+  ExpectFound("sequence wrap", 1, /*seed_every_episode=*/true, /*max_steps=*/30);
 }
 
 // claim.lua took a negative promote limit as "no limit".
