@@ -1,4 +1,4 @@
-// A redis-server child process for the benchmarks (../shared/BENCH.md: started by the benchmark
+// A redis-server child process for the benchmarks (bench/README.md: started by the benchmark
 // on a free loopback port).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The benchmark workloads of ../shared/BENCH.md (W1 to W5) against a redis-server this program
+// The benchmark workloads of bench/README.md (W1 to W5) against a redis-server this program
 // starts. Prints one JSON object. Each figure is the median of 3 runs (1 with --quick, which also
 // uses smaller N). Delivery is what production uses: leases and fencing tokens, no shortcuts.
 #include <sys/wait.h>
@@ -38,7 +38,7 @@ struct Config {
   int64_t rate_limit = 0;           // --rate N: W2 --only with a rate limit of N per second
 };
 
-// ~100 bytes, as BENCH.md asks; "ts" (enqueue time, us) lets handlers measure latency.
+// ~100 bytes, as bench/README.md asks; "ts" (enqueue time, us) lets handlers measure latency.
 std::string Payload(int64_t ts_us = 0) {
   return "{\"to\":\"user@example.com\",\"subject\":\"Hello\",\"ts\":" + std::to_string(ts_us) +
          ",\"body\":\"" + std::string(40, 'x') + "\"}";
@@ -82,7 +82,7 @@ std::vector<EnqueueRequest> Batch(int n, const std::string& queue, EnqueueOption
   return std::vector<EnqueueRequest>(n, EnqueueRequest{"email", Payload(), options});
 }
 
-// The bulk API in batches of 1,000 (BENCH.md), pipelined.
+// The bulk API in batches of 1,000 (bench/README.md), pipelined.
 bool EnqueueAll(Client& client, const std::vector<EnqueueRequest>& requests) {
   return client.EnqueueBatches(requests, 1000).ok();
 }

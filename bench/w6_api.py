@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""W6 of ../shared/BENCH.md: POST /api/jobs over HTTP/1.1 keep-alive from wrk on loopback,
+"""W6 of bench/README.md: POST /api/jobs over HTTP/1.1 keep-alive from wrk on loopback,
 64 connections, 30 s, against `taskq api` and a redis-server of its own (AOF off, no worker).
 Prints one JSON object: w6_requests_per_s, w6_p99_ms and the checks behind them. Every 2xx must
 be a job that exists afterwards: the jobs in Redis are counted and must be at least the 2xx

@@ -1,4 +1,4 @@
--- wrk script for W6 (../shared/BENCH.md): POST /api/jobs with the README's quick-start body,
+-- wrk script for W6 (bench/README.md): POST /api/jobs with the README's quick-start body,
 -- and a machine-readable summary line at the end.
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
