@@ -202,6 +202,24 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
 // ---------------------------------------------------------------------------------------------
 // Claim: which jobs may start, in which order, under which limits.
 
+// What release.lua does to the model: each job that still holds the lease (once per id, no
+// cancel requested) goes back to the head, in the order given, its attempt not counted.
+int64_t ModelRun::ModelRelease(QueueModel& m, const std::vector<broker::Lease>& leases) {
+  std::vector<Job*> back;
+  std::set<std::string> seen;
+  for (const auto& lease : leases) {
+    Job* job = m.Find(lease.id);
+    if (job && job->st == St::kActive && job->token == lease.token && !job->cancel &&
+        seen.insert(lease.id).second) {
+      job->attempts -= 1;
+      job->token = 0;
+      back.push_back(job);
+    }
+  }
+  m.QueueAtHead(back);
+  return static_cast<int64_t>(back.size());
+}
+
 std::string ModelRun::DoClaim(Queue& q, int n, std::vector<std::string>* claimed_out,
                               const std::string& receipt) {
   QueueModel& m = q.model;
@@ -733,45 +751,24 @@ std::string ModelRun::Apply(const Op& op) {
           !error.empty()) {
         return error;
       }
-      // Sometimes one of them finished meanwhile (another attempt of the worker's batch).
-      if (!claimed.empty() && op.r[2] % 3 == 0) {
-        Job* job = m.Find(claimed.front());
-        if (std::string error = DoComplete(q, {{job->id, job->token}}, -1); !error.empty()) {
-          return error;
-        }
-      }
       std::sort(claimed.begin(), claimed.end());
-      std::vector<Job*> back;
-      for (const std::string& id : claimed) {
-        Job* job = m.Find(id);
-        if (job && job->st == St::kActive && !job->cancel) {
-          job->attempts -= 1;
-          job->token = 0;
-          back.push_back(job);
-        }
+      std::vector<broker::Lease> leases;
+      for (const std::string& id : claimed) leases.push_back({id, m.Find(id)->token});
+      // Sometimes one of them finished meanwhile (another attempt of the worker's batch).
+      if (!leases.empty() && op.r[2] % 3 == 0) {
+        if (std::string error = DoComplete(q, {leases.front()}, -1); !error.empty()) return error;
       }
-      m.QueueAtHead(back);
+      const int64_t expected = ModelRelease(m, leases);
       auto got = broker_->ReleaseLostClaim(m.name(), receipt);
       if (!got.ok()) return "release of a lost claim failed: " + got.status().ToString();
-      return *got == static_cast<int64_t>(back.size()) ? "" : "lost claim: count differs";
+      return *got == expected ? "" : "lost claim: count differs";
     }
     case OpKind::kRelease: {
       auto leases = PickLeases(q, op.r[1], true);
-      std::vector<Job*> back;
-      std::set<std::string> seen;
-      for (const auto& lease : leases) {
-        Job* job = m.Find(lease.id);
-        if (job && job->st == St::kActive && job->token == lease.token && !job->cancel &&
-            seen.insert(lease.id).second) {
-          job->attempts -= 1;
-          job->token = 0;
-          back.push_back(job);
-        }
-      }
-      m.QueueAtHead(back);
+      const int64_t expected = ModelRelease(m, leases);
       auto got = broker_->Release(m.name(), leases);
       if (!got.ok()) return "release failed: " + got.status().ToString();
-      return *got == static_cast<int64_t>(back.size()) ? "" : "release: count differs";
+      return *got == expected ? "" : "release: count differs";
     }
     case OpKind::kCancel:
     case OpKind::kRemove: {

@@ -97,6 +97,7 @@ class ModelRun {
   std::string DoClaim(Queue& q, int n, std::vector<std::string>* claimed = nullptr,
                       const std::string& receipt = "");
   int64_t receipts_ = 0;
+  static int64_t ModelRelease(QueueModel& m, const std::vector<broker::Lease>& leases);
   std::string DoComplete(Queue& q, const std::vector<broker::Lease>& leases, int64_t keep);
   std::string DoFail(Queue& q, const std::vector<broker::Lease>& leases,
                      const std::vector<int64_t>& delays, int64_t keep);
