@@ -1269,6 +1269,7 @@ class CliTest(unittest.TestCase):
                                    "--queues", "email=1", "--data-dir", data],
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         redis = None
+        waiting = None
         try:
             time.sleep(0.5)
             self.assertIsNone(worker.poll(), "the worker gave up instead of waiting")
@@ -1278,15 +1279,28 @@ class CliTest(unittest.TestCase):
             self.assertEqual(worker.wait(15), 0)
             self.assertIn("waiting for Redis", worker.stdout.read())
             # A stop signal while it waits ends it at once, cleanly.
+            # The signal goes once it says it waits: a signal before main() has blocked it (the
+            # loader can be slow on a busy machine) would kill it by default, which is not this.
             waiting = subprocess.Popen([TASKQ, "--redis-url", f"redis://127.0.0.1:{free_port()}",
                                         "worker", "--queues", "email=1", "--data-dir", data],
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.3)
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            said = threading.Event()
+            def read_until_it_waits():
+                for line in waiting.stdout:
+                    if "waiting for Redis" in line:
+                        said.set()
+                        return
+            reader = threading.Thread(target=read_until_it_waits)
+            reader.start()
+            self.assertTrue(said.wait(10), "the worker never said it waits for Redis")
             waiting.terminate()
             self.assertEqual(waiting.wait(5), 0)
+            reader.join()
+            waiting.stdout.close()
         finally:
-            if worker.poll() is None:
-                worker.kill()
+            for process in (worker, waiting):
+                if process and process.poll() is None:
+                    process.kill()
             if redis:
                 redis.stop()
             shutil.rmtree(data, ignore_errors=True)
