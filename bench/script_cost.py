@@ -116,9 +116,11 @@ def main():
                           30000, 1000)
             claim += take()
             count = reply[4]
+            old_reply = len(reply) == 5 + 4 * count  # builds whose claim sent a token per job
             args = [base, count, 1000, 86400000]
-            for i in range(count):
-                args += [reply[5 + 4 * i], reply[8 + 4 * i], "null"]
+            for i in range(count):  # newer builds: the claim's token once, then "" ("the same")
+                token = reply[8 + 4 * i] if old_reply else (reply[5] if i == 0 else "")
+                args += [reply[5 + 4 * i] if old_reply else reply[6 + 3 * i], token, "null"]
             r.cmd("EVALSHA", sha["complete"], 5, *[base + k for k in
                   ("active", "completed", "meta", "state", "result")], *args)
             complete += take()

@@ -73,8 +73,17 @@ Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completi
   ScriptCall call("complete", {k.active(), k.completed(), k.meta(), k.state(), k.results()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(completions.size()));
   call.Arg(keep.count).Arg(static_cast<int64_t>(keep.age.count()));
+  // A token like the one before it goes as "" (complete.lua): completions of one claim share it.
+  int64_t previous_token = 0;
   for (const Completion& c : completions) {
-    call.Arg(c.lease.id).Arg(c.lease.token).Arg(c.result_json);
+    call.Arg(c.lease.id);
+    if (c.lease.token == previous_token && previous_token != 0) {
+      call.Arg(std::string_view());
+    } else {
+      call.Arg(c.lease.token);
+    }
+    previous_token = c.lease.token;
+    call.Arg(c.result_json);
   }
   return call.Take();
 }
@@ -144,21 +153,22 @@ Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::millisec
 Result<ClaimResult> ParseClaim(const Reply& reply) {
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "claim"));
   ReplyView v = reply.view();
-  if (v.size() < 5) return Internal("claim: short reply");
+  if (v.size() < 6) return Internal("claim: short reply");
   ClaimResult out;
   out.now_ms = v[0].AsInt();
   out.paused = v[1].AsInt() != 0;
   out.more = v[2].AsInt() != 0;
   out.next_due_in_ms = v[3].AsInt(-1);
   size_t count = static_cast<size_t>(v[4].AsInt());
-  if (v.size() != 5 + 4 * count) return Internal("claim: reply size mismatch");
+  const int64_t token = v[5].AsInt();  // every job of one claim holds the same token
+  if (v.size() != 6 + 3 * count) return Internal("claim: reply size mismatch");
   out.jobs.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    size_t b = 5 + 4 * i;
+    size_t b = 6 + 3 * i;
     const long long attempt = v[b + 2].AsInt();  // negated for a restart (claim.lua)
     out.jobs.push_back(ClaimedJob{std::string(v[b].str()), std::string(v[b + 1].str()),
-                                  static_cast<int32_t>(attempt < 0 ? -attempt : attempt),
-                                  v[b + 3].AsInt(), attempt < 0});
+                                  static_cast<int32_t>(attempt < 0 ? -attempt : attempt), token,
+                                  attempt < 0});
   }
   return out;
 }

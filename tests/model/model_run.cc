@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -572,14 +574,48 @@ std::string ModelRun::DoInvalidCall(uint64_t r) {
       {"retry_dead", retry_dead_keys, {k.base(), "1001"}},
   };
   const Call& call = Pick(calls, r);
-  // key -> its DUMP, and whether it has an expiry: such a key (a rate window, a unique key in
-  // mode ttl) may expire between the two snapshots, which is no write.
+  // key -> its content, and whether it has an expiry: such a key (a rate window, a unique key in
+  // mode ttl) may expire between the two snapshots, which is no write. Content, not DUMP: a large
+  // hash or set is dumped in its hash table's order, which an incremental rehash (done by reads
+  // and by Redis' cron) changes without any write.
+  auto content = [&](const std::string& key) -> std::optional<std::string> {
+    const std::string type(Redis({"TYPE", key}).view().str());
+    std::vector<std::string> parts;
+    if (type == "string") {
+      broker::Reply value = Redis({"GET", key});
+      if (value.view().is_nil()) return std::nullopt;
+      parts = {std::string(value.view().str())};
+    } else if (type == "hash") {
+      parts = Strings({"HGETALL", key});
+      std::vector<std::string> pairs;
+      for (size_t i = 0; i + 1 < parts.size(); i += 2)
+        pairs.push_back(parts[i] + '\0' + parts[i + 1]);
+      parts = std::move(pairs);
+      std::sort(parts.begin(), parts.end());
+    } else if (type == "set") {
+      parts = Strings({"SMEMBERS", key});
+      std::sort(parts.begin(), parts.end());
+    } else if (type == "zset") {
+      parts = Strings({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+    } else if (type == "list") {
+      parts = Strings({"LRANGE", key, "0", "-1"});
+    } else if (type == "none") {
+      return std::nullopt;  // expired meanwhile
+    } else {
+      broker::Reply dump = Redis({"DUMP", key});  // streams: appended in order, dumped so
+      if (dump.view().is_nil()) return std::nullopt;
+      parts = {std::string(dump.view().str())};
+    }
+    std::string out = type;
+    for (const std::string& part : parts) out += '\n' + part;
+    return out;
+  };
   auto snapshot = [&] {
     std::map<std::string, std::pair<std::string, bool>> out;
     for (const auto& key : Strings({"KEYS", "*"})) {
-      broker::Reply dump = Redis({"DUMP", key});
-      if (dump.view().is_nil()) continue;  // expired meanwhile
-      out[key] = {std::string(dump.view().str()), Redis({"PTTL", key}).view().AsInt() >= 0};
+      std::optional<std::string> value = content(key);
+      if (!value) continue;  // expired meanwhile
+      out[key] = {std::move(*value), Redis({"PTTL", key}).view().AsInt() >= 0};
     }
     return out;
   };

@@ -8,8 +8,10 @@ ARGV[5] (optional) a receipt name, 1..64 bytes, unique per claim call of a worke
   claimed, base.."rc:"..name is set to "<token>:<lease deadline>" for the lease's length, so
   that a worker whose reply was lost (connection dropped, reply timed out) can hand the jobs back
   without a stall (lost_claim.lua), instead of leaving them to expire.
-Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count,
-          id, body, attempt, token, ... (4 per claimed job)}
+Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count, token,
+          id, body, attempt, ... (3 per claimed job)}
+  token is the fencing token every job of this claim holds (0 when none was claimed): once per
+  reply, not per job, since it is 16 digits long and W2 sends tens of thousands of jobs a second.
   attempt is negated when the job has started before without using it up: handed back at
   shutdown (release), postponed, or retried from dead. Its wait since due was counted then.
   more = 1: all n were claimed and no limit held any back, so more may be waiting (claim again
@@ -56,7 +58,7 @@ local now, now_us = now_ms()
 local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl', 'gwaiting', 'grl', 'gcc', 'ag',
                            'fence')
 local aging = config[7]  -- scores are then aged (requeue.lua): priorities come from records
-if config[1] == '1' then return {now, 1, 0, -1, 0} end
+if config[1] == '1' then return {now, 1, 0, -1, 0, 0} end
 
 local function promote(zkey)
   local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, promote_limit)
@@ -175,7 +177,7 @@ if count < wanted then
     end
   end
 end
-local out = {now, 0, (count == wanted and not limited) and 1 or 0, next_due, count}
+local out = {now, 0, (count == wanted and not limited) and 1 or 0, next_due, count, token or 0}
 if count == 0 then return out end
 
 local now_s = tostring(now)
@@ -204,12 +206,11 @@ for i, id in ipairs(ids) do
   out[#out + 1] = id
   out[#out + 1] = false
   out[#out + 1] = restarted and -attempt or attempt
-  out[#out + 1] = token
 end
 redis.call('HSET', KEYS[7], unpack(state_args))
 redis.call('ZADD', KEYS[5], unpack(active_args))
 if receipt then redis.call('SET', base .. 'rc:' .. receipt, token_s .. ':' .. deadline_s, 'PX', lease) end
 local bodies = redis.call('HMGET', base .. 'jobs', unpack(ids))
-for i = 1, count do out[5 + 4 * (i - 1) + 2] = bodies[i] or '' end
+for i = 1, count do out[6 + 3 * (i - 1) + 2] = bodies[i] or '' end
 emit_event(base, 'active', ids)
 return out

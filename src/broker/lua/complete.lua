@@ -3,7 +3,9 @@
 untouched: the fencing token makes a late completion harmless.
 KEYS[1] active   KEYS[2] completed   KEYS[3] meta   KEYS[4] state   KEYS[5] result
 ARGV[1] key base   ARGV[2] n   ARGV[3] keep_count   ARGV[4] keep_age_ms
-ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text; "null" is not stored)
+ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text; "null" is not stored). A token of ""
+  stands for the token of the job before it in this call (jobs of one claim share a token, and
+  tokens are 16 digits: a batch sends each once); for the first job it is rejected.
 Returns: an array of n integers: 1 completed, 0 rejected (stale token).
 Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
@@ -34,8 +36,10 @@ for i = 0, n - 1 do ids[i + 1] = ARGV[5 + 3 * i] end
 local records = read_in_parts('HMGET', KEYS[4], ids)  -- any batch size: long lists go in parts
 local results, done, scored, states, stored, finished = {}, {}, {}, {}, {}, {}
 local now_s = tostring(now)
+local previous_token = ''
 for i = 0, n - 1 do
   local id, token, result = ARGV[5 + 3 * i], ARGV[6 + 3 * i], ARGV[7 + 3 * i]
+  if token == '' then token = previous_token else previous_token = token end
   local head, p, tk, cx  -- "a:s:ts:", ":p:", the token, cx: all the completed record keeps
   if records[i + 1] then head, p, tk, cx = string.match(records[i + 1], kCompletablePattern) end
   if token ~= '' and tk == token and not finished[id] then

@@ -34,9 +34,10 @@ TEST_F(ClaimScriptTest, SetsLeaseTokenAttemptAndReturnsBody) {
   auto reply = Claim(1, 5000);
   long long after = Now();
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[5].str(), "a");
-  EXPECT_TRUE(std::string(reply.view()[6].str()).ends_with(R"("t":"email","d":{}})"));
-  EXPECT_EQ(reply.view()[7].AsInt(), 1);  // attempt
+  EXPECT_EQ(reply.view()[5].AsInt(), std::stoll(StateField("a", "tk")));  // the claim's token
+  EXPECT_EQ(reply.view()[6].str(), "a");
+  EXPECT_TRUE(std::string(reply.view()[7].str()).ends_with(R"("t":"email","d":{}})"));
+  EXPECT_EQ(reply.view()[8].AsInt(), 1);  // attempt
   std::string token = TokenOf(reply, 0);
   EXPECT_GT(std::stoll(token), 0);
   auto fields = StateFields("a");
@@ -63,7 +64,7 @@ TEST_F(ClaimScriptTest, EachJobOfABatchGetsARecordWithItsToken) {
     std::string id = ClaimedIds(reply)[i];
     EXPECT_EQ(StateField(id, "tk"), TokenOf(reply, i)) << id;
     EXPECT_EQ(AttemptOf(reply, i), 1) << id;
-    EXPECT_TRUE(std::string(reply.view()[5 + 4 * i + 1].str()).ends_with(R"("t":"email","d":{}})"));
+    EXPECT_TRUE(std::string(reply.view()[6 + 3 * i + 1].str()).ends_with(R"("t":"email","d":{}})"));
   }
 }
 
@@ -182,8 +183,8 @@ TEST_F(ClaimScriptTest, MissingBodyComesBackEmpty) {
   Run({"RPUSH", q().wait(), "ghost"});
   auto reply = Claim(1);
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[5].str(), "ghost");
-  EXPECT_EQ(reply.view()[6].str(), "");
+  EXPECT_EQ(reply.view()[6].str(), "ghost");
+  EXPECT_EQ(reply.view()[7].str(), "");
   EXPECT_EQ(StateField("ghost", "st"), "active");
 }
 

@@ -116,6 +116,26 @@ TEST_F(CompleteScriptTest, SameIdTwiceInOneBatchCompletesOnce) {
   EXPECT_EQ(HGet(q().meta(), "completed"), "2");
 }
 
+// A token of "" stands for the token of the job before it in the call: the jobs of one claim
+// share a token, and a batch sends it once. It never makes a job of another claim completable.
+TEST_F(CompleteScriptTest, AnEmptyTokenStandsForThePreviousJobsToken) {
+  Enqueue("a");
+  Enqueue("b");
+  auto first = Claim(2);
+  Enqueue("c");
+  auto second = Claim(1);
+  ASSERT_NE(TokenOf(first, 0), TokenOf(second, 0));
+  // No job before it: rejected.
+  EXPECT_EQ(Ints(Complete({"a", "", "null"})), (std::vector<long long>{0}));
+  EXPECT_EQ(StateField("a", "st"), "active");
+  // b takes a's token; c's own token differs from it, so "" is stale for c.
+  auto reply = Complete({"a", TokenOf(first, 0), "null", "b", "", "null", "c", "", "null"});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
+  EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(StateField("c", "st"), "active");
+  EXPECT_EQ(Ints(Complete({"c", TokenOf(second, 0), "null"})), (std::vector<long long>{1}));
+}
+
 TEST_F(CompleteScriptTest, BatchReportsEachJob) {
   for (const char* id : {"a", "b", "c"}) Enqueue(id);
   auto claim = Claim(3);

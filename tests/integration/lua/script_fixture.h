@@ -280,23 +280,24 @@ class ScriptTest : public ::testing::Test {
   // ids of a claim reply, in order
   static std::vector<std::string> ClaimedIds(const broker::Reply& reply) {
     std::vector<std::string> ids;
-    for (size_t i = 5; i < reply.view().size(); i += 4) {
+    for (size_t i = 6; i < reply.view().size(); i += 3) {
       ids.emplace_back(reply.view()[i].str());
     }
     return ids;
   }
-  // The token of the index-th job of a claim reply. Jobs claimed in one call may share a token:
-  // compare tokens only across separate claims.
+  // The token of the index-th job of a claim reply: the jobs claimed in one call share it (the
+  // reply carries it once), so compare tokens only across separate claims.
   static std::string TokenOf(const broker::Reply& claim, size_t index) {
-    return std::to_string(claim.view()[5 + 4 * index + 3].AsInt());
+    EXPECT_LT(index, static_cast<size_t>(CountOf(claim)));
+    return std::to_string(claim.view()[5].AsInt());
   }
   static long long AttemptOf(const broker::Reply& claim, size_t index) {
-    return std::abs(claim.view()[5 + 4 * index + 2].AsInt());
+    return std::abs(claim.view()[6 + 3 * index + 2].AsInt());
   }
   // Whether claim flagged the job as restarted (a negated attempt): it started before without
   // using up the attempt.
   static bool RestartedOf(const broker::Reply& claim, size_t index) {
-    return claim.view()[5 + 4 * index + 2].AsInt() < 0;
+    return claim.view()[6 + 3 * index + 2].AsInt() < 0;
   }
   // A token the job does not hold, for the stale-token paths: one less than its current one (tokens
   // only grow, so no later claim hands it out).
