@@ -53,6 +53,11 @@ struct Job {
   int64_t started_ms = 0;   // the latest attempt's start; 0 if never started
   int64_t finished_ms = 0;  // completed or dead; 0 otherwise
   int64_t due_ms = 0;       // delayed or retrying: when it becomes waiting
+  // Active, and the running attempt passed its timeout while its handler still runs (a handler
+  // thread cannot be killed; it was asked to stop): when the timeout passed (Redis ms) and the
+  // timeout. The job is not retried before the handler returns. 0 otherwise.
+  int64_t overrunning_since_ms = 0;
+  int64_t overrun_timeout_ms = 0;
   std::string result_json;  // completed: the handler's result ("null" when none)
   std::string progress_json;
   std::vector<AttemptError> errors;  // newest first, capped

@@ -16,6 +16,10 @@ struct QueueCounts {
   int64_t completed_total = 0;  // completions ever recorded
   int64_t failed_total = 0;     // failed attempts ever recorded
   int64_t stalled_total = 0;    // expired leases ever recovered
+  // Running jobs whose attempt passed its timeout while the handler still runs (Job), and how
+  // many attempts ever did.
+  int64_t overrunning = 0;
+  int64_t overran_total = 0;
   // Created time of the oldest job at the head of the waiting list, of the priority order or of
   // one of the next 8 groups on the ring (0 when nothing waits), and Redis' clock when counted:
   // their difference is the wait age.

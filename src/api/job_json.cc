@@ -90,6 +90,11 @@ std::string RenderJob(const Job& job, bool detail) {
   if (job.started_ms) IntField(&out, "started_ms", job.started_ms);
   if (job.finished_ms) IntField(&out, "finished_ms", job.finished_ms);
   if (job.due_ms) IntField(&out, "due_ms", job.due_ms);
+  if (job.overrunning_since_ms) {
+    Field(&out, "overrunning");
+    out += fmt::format("{{\"since_ms\":{},\"timeout_ms\":{}}}", job.overrunning_since_ms,
+                       job.overrun_timeout_ms);
+  }
   if (!job.progress_json.empty()) RawField(&out, "progress", job.progress_json);
   if (job.state == JobState::kCompleted) RawField(&out, "result", job.result_json);
   Field(&out, "options");

@@ -39,9 +39,10 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
       ",\"paused\":{},\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"
-      "\"retrying\":{},\"dead\":{}}},\"totals\":{{\"completed\":{},\"failed\":{},\"stalled\":{}}}",
+      "\"retrying\":{},\"dead\":{}}},\"overrunning\":{},\"totals\":{{\"completed\":{},"
+      "\"failed\":{},\"stalled\":{},\"overran\":{}}}",
       c.paused ? "true" : "false", c.waiting, c.delayed, c.active, c.completed, c.retrying, c.dead,
-      c.completed_total, c.failed_total, c.stalled_total);
+      c.overrunning, c.completed_total, c.failed_total, c.stalled_total, c.overran_total);
   if (auto rate = rates.Rate(name)) {
     out += fmt::format(",\"per_minute\":{{\"processed\":{:.1f},\"failed\":{:.1f}}}",
                        rate->processed, rate->failed);

@@ -33,7 +33,8 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     *status = queues.status();
     return;
   }
-  std::string jobs, completed, failed, stalled, paused, oldest, processing, wait;
+  std::string jobs, completed, failed, stalled, overrunning, overran, paused, oldest, processing,
+      wait;
   for (const std::string& q : *queues) {
     auto c = b.inspector->Counts(q);
     if (!c.ok()) {
@@ -51,6 +52,8 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     failed +=
         fmt::format("taskq_job_attempts_failed_total{{queue=\"{}\"}} {}\n", q, c->failed_total);
     stalled += fmt::format("taskq_job_stalls_total{{queue=\"{}\"}} {}\n", q, c->stalled_total);
+    overrunning += fmt::format("taskq_jobs_overrunning{{queue=\"{}\"}} {}\n", q, c->overrunning);
+    overran += fmt::format("taskq_job_overruns_total{{queue=\"{}\"}} {}\n", q, c->overran_total);
     paused += fmt::format("taskq_queue_paused{{queue=\"{}\"}} {}\n", q, c->paused ? 1 : 0);
     const double age = c->oldest_waiting_created_ms > 0
                            ? std::max<int64_t>(0, c->now_ms - c->oldest_waiting_created_ms) / 1e3
@@ -81,6 +84,15 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       "# HELP taskq_job_stalls_total Leases that expired while a job ran.\n"
       "# TYPE taskq_job_stalls_total counter\n" +
       stalled;
+  *out +=
+      "# HELP taskq_jobs_overrunning Running jobs past their timeout whose handler still runs "
+      "(not retried until it returns).\n"
+      "# TYPE taskq_jobs_overrunning gauge\n" +
+      overrunning;
+  *out +=
+      "# HELP taskq_job_overruns_total Attempts that ran past their timeout.\n"
+      "# TYPE taskq_job_overruns_total counter\n" +
+      overran;
   *out +=
       "# HELP taskq_queue_paused 1 while the queue is paused.\n"
       "# TYPE taskq_queue_paused gauge\n" +

@@ -95,6 +95,14 @@ struct ProgressUpdate {
   std::vector<std::string> log_lines;
 };
 
+// A running job's attempt timed out while its handler still runs (timeout_ms > 0: the mark, the
+// timeout it ran past), or the handler of such a job has returned (timeout_ms == 0: the mark is
+// cleared). overrun.lua.
+struct OverrunNotice {
+  Lease lease;
+  int64_t timeout_ms = 0;
+};
+
 struct ExtendResult {
   std::vector<std::string> lost;              // no longer ours: stop them, results will be refused
   std::vector<std::string> cancel_requested;  // someone asked these to stop
@@ -119,6 +127,8 @@ struct FlushRequest {
   std::vector<Failure> failures;
   std::vector<Postponement> postponements;
   std::vector<ProgressUpdate> progress;
+  // Sent first, so that a cleared mark goes before the job's result.
+  std::vector<OverrunNotice> overruns;
   std::vector<Lease> extend;  // renew these leases
   std::chrono::milliseconds lease{30000};
   int32_t claim = 0;  // claim up to this many jobs (0: none)
@@ -132,12 +142,13 @@ struct FlushResult {
   std::vector<bool> completed;  // per completion: false = refused (stale token)
   std::vector<bool> failed;     // per failure: false = refused
   std::vector<bool> postponed;  // per postponement: false = refused
+  std::vector<bool> overrun;    // per overrun notice: false = the lease or mark was not there
   ExtendResult extend;
   std::optional<ClaimResult> claim;
   // A part whose script returned an error changed nothing; its error is here, and the results of
   // the other parts stand (a claim that succeeded must be used even when a completion failed).
   Status progress_error, completions_error, failures_error, extend_error, claim_error;
-  Status postponements_error;
+  Status postponements_error, overruns_error;
 };
 
 enum class RemoveMode { kCancel, kRemove };

@@ -17,6 +17,7 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       state_(base_ + "state"),
       results_(base_ + "result"),
       progress_(base_ + "progress"),
+      overrun_(base_ + "overrun"),
       metrics_(base_ + "metrics"),
       rate_window_(base_ + "rl"),
       group_ring_(base_ + "gring"),

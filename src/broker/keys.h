@@ -27,6 +27,7 @@ class QueueKeys {
   const std::string& state() const { return state_; }          // HASH, id -> state record
   const std::string& results() const { return results_; }      // HASH, id -> result JSON
   const std::string& progress() const { return progress_; }    // HASH, id -> progress JSON
+  const std::string& overrun() const { return overrun_; }      // HASH, id -> token:since:timeout
   const std::string& metrics() const { return metrics_; }      // HASH, timing histograms
   const std::string& rate_window() const { return rate_window_; }    // ZSET, rate limit window
   const std::string& group_ring() const { return group_ring_; }      // LIST, groups' turns
@@ -57,6 +58,7 @@ class QueueKeys {
   std::string state_;
   std::string results_;
   std::string progress_;
+  std::string overrun_;
   std::string metrics_;
   std::string rate_window_;
   std::string group_ring_;

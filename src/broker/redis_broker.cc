@@ -132,6 +132,14 @@ Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> upda
   return call.Take();
 }
 
+Command OverrunCommand(const QueueKeys& k, std::span<const OverrunNotice> notices) {
+  ScriptCall call("overrun", {k.state(), k.overrun(), k.meta()});
+  for (const OverrunNotice& n : notices) {
+    call.Arg(n.lease.id).Arg(n.lease.token).Arg(std::max<int64_t>(n.timeout_ms, 0));
+  }
+  return call.Take();
+}
+
 Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
                       std::chrono::milliseconds lease) {
   ScriptCall call("extend", {k.active(), k.state()});
@@ -198,7 +206,7 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "get_job"));
   ReplyView v = reply.view();
   if (v.size() == 0 || v[0].is_nil()) return std::optional<Job>();
-  if (v.size() != 9) return Internal("get_job: bad reply");
+  if (v.size() != 10) return Internal("get_job: bad reply");
   auto body = DecodeJobBody(v[0].str(), queue);
   if (!body.ok()) return body.status();
   Job job;
@@ -214,6 +222,7 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   if (!v[8].is_nil()) job.options.group = std::string(v[8].str());
   // State record "st:a:s:ts:tf:p:tk:cx" (src/broker/lua/include/state.lua).
   std::optional<JobState> state;
+  std::string_view token;  // of the lease it holds, if active
   if (!v[1].is_nil()) {
     std::vector<std::string_view> parts;
     std::string_view record = v[1].str();
@@ -234,6 +243,7 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
     job.stalls = static_cast<int32_t>(number(parts[2]));
     job.started_ms = number(parts[3]);
     job.finished_ms = number(parts[4]);
+    token = parts[6];
   }
   if (!v[2].is_nil()) job.result_json = std::string(v[2].str());
   if (!v[3].is_nil()) job.progress_json = std::string(v[3].str());
@@ -244,6 +254,16 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
     state = v[6].is_nil() ? JobState::kWaiting : JobState::kDelayed;
   }
   job.state = *state;
+  // An overrun mark "token:since:timeout" (overrun.lua) describes the attempt holding its token.
+  if (job.state == JobState::kActive && !v[9].is_nil() && !token.empty()) {
+    std::string_view mark = v[9].str();
+    const size_t first = mark.find(':');
+    const size_t second = mark.find(':', first == std::string_view::npos ? first : first + 1);
+    if (second != std::string_view::npos && mark.substr(0, first) == token) {
+      std::from_chars(mark.data() + first + 1, mark.data() + second, job.overrunning_since_ms);
+      std::from_chars(mark.data() + second + 1, mark.data() + mark.size(), job.overrun_timeout_ms);
+    }
+  }
   for (size_t i = 0; i < v[4].size(); ++i) {
     // Stored as {"at":ms,"attempt":n,"message":"..."} by fail.lua / recover.lua.
     AttemptError error;
@@ -514,6 +534,7 @@ class RedisBroker final : public Broker {
   Result<FlushResult> Flush(const std::string& queue, const FlushRequest& request) override {
     const QueueKeys& k = Keys(queue);
     std::vector<Command> commands;
+    if (!request.overruns.empty()) commands.push_back(OverrunCommand(k, request.overruns));
     // Progress first: it is refused once the job it belongs to has finished.
     if (!request.progress.empty()) {
       commands.push_back(ProgressCommand(k, request.progress, request.policy.max_log_lines));
@@ -536,6 +557,13 @@ class RedisBroker final : public Broker {
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
     size_t r = 0;
+    if (!request.overruns.empty()) {
+      auto flags = ParseFlagsReply(replies[r++], "overrun", request.overruns.size());
+      if (flags.ok())
+        out.overrun = std::move(*flags);
+      else
+        out.overruns_error = flags.status();
+    }
     if (!request.progress.empty()) out.progress_error = ReplyError(replies[r++], "progress");
     if (!request.completions.empty()) {
       auto flags = ParseFlagsReply(replies[r++], "complete", request.completions.size());
@@ -733,12 +761,13 @@ class RedisBroker final : public Broker {
         {"ZCARD", k.completed()},
         {"ZCARD", k.retry()},
         {"ZCARD", k.dead()},
-        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting"},
+        {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting", "overran"},
         {"LINDEX", k.wait(), "0"},
         {"ZRANGE", k.prioritized(), "0", "0"},
         {"TIME"},
         // the groups whose turns come next (empty: the ungrouped jobs' turn)
-        {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)}};
+        {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)},
+        {"HLEN", k.overrun()}};
     std::vector<Reply> replies;
     TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
     for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
@@ -755,6 +784,8 @@ class RedisBroker final : public Broker {
     c.failed_total = meta[2].AsInt();
     c.stalled_total = meta[3].AsInt();
     c.waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
+    c.overran_total = meta[5].AsInt();
+    c.overrunning = replies[12].view().AsInt();
     ReplyView time = replies[10].view();
     c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
     // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.

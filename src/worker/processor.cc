@@ -86,6 +86,11 @@ class RunningJob final : public JobContext {
 
   // Guarded by the processor's mu_. (Whether it was abandoned is whether it is in abandoned_.)
   bool cancel_requested = false;  // someone cancelled it: a failure is final
+  // Its attempt passed its timeout while the handler runs. A handler thread cannot be killed, so
+  // it was asked to stop, and its lease is still renewed: no other attempt may start while this
+  // one runs. When the handler returns, the attempt ends as a timeout failure (retried as usual;
+  // a late result is discarded).
+  bool overrunning = false;
   // When its handler must be asked to stop unless the lease is renewed first: a quarter of the
   // lease before the lease ends, counted from the sending of the round trip that claimed or last
   // renewed it. Redis counts the lease from when it ran that round trip, which is later; the
@@ -262,7 +267,7 @@ void Processor::Shutdown() {
                  released.status().ToString());
   }
   while (!last.completions.empty() || !last.failures.empty() || !last.postponements.empty() ||
-         !last.progress.empty()) {
+         !last.progress.empty() || !last.overruns.empty()) {
     auto result = broker_->Flush(options_.queue, last);
     std::lock_guard lock(mu_);
     if (!result.ok()) {
@@ -317,7 +322,8 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
 }
 
 bool Processor::OutboxEmpty() const {
-  return completions_.empty() && failures_.empty() && postponements_.empty() && progress_.empty();
+  return completions_.empty() && failures_.empty() && postponements_.empty() && progress_.empty() &&
+         overruns_.empty();
 }
 
 std::vector<broker::Lease> Processor::HeldLeases() const {
@@ -352,6 +358,11 @@ broker::FlushRequest Processor::TakeOutbox() {
   postponements_.clear();
   for (auto& [id, update] : progress_) request.progress.push_back(std::move(update));
   progress_.clear();
+  // overrun.lua takes at most 1000 jobs a call; the rest go in the next round trip.
+  while (!overruns_.empty() && request.overruns.size() < 1000) {
+    request.overruns.push_back(std::move(overruns_.front()));
+    overruns_.pop_front();
+  }
   return request;
 }
 
@@ -367,6 +378,8 @@ void Processor::RestoreOutbox(broker::FlushRequest& request) {
   postponements_.insert(postponements_.begin(),
                         std::make_move_iterator(request.postponements.begin()),
                         std::make_move_iterator(request.postponements.end()));
+  overruns_.insert(overruns_.begin(), std::make_move_iterator(request.overruns.begin()),
+                   std::make_move_iterator(request.overruns.end()));
   for (auto& update : request.progress) {
     auto [it, fresh] = progress_.try_emplace(update.lease.id, std::move(update));
     if (fresh) continue;
@@ -423,27 +436,44 @@ Clock::time_point Processor::StopBy(Clock::time_point lease_sent) const {
   return lease_sent + options_.lease - options_.lease / 4;
 }
 
+milliseconds Processor::TimeoutOf(const RunningJob& job) const {
+  return job.options().timeout.count() > 0 ? job.options().timeout : options_.default_timeout;
+}
+
+Clock::time_point Processor::NextCheckOf(const RunningJob& job) {
+  return job.overrunning ? job.stop_by : std::min(job.deadline(), job.stop_by);
+}
+
 void Processor::CheckRunningJobs(Clock::time_point now) {
   if (now < next_job_check_) return;  // nothing can be due yet: no pass over running_
   std::vector<std::string> timed_out, unrenewed;
   next_job_check_ = Clock::time_point::max();
   for (const auto& [id, job] : running_) {
-    if (now >= job->deadline()) {
+    if (!job->overrunning && now >= job->deadline()) {
       timed_out.push_back(id);
     } else if (now >= job->stop_by) {
       unrenewed.push_back(id);
     } else {
-      next_job_check_ = std::min({next_job_check_, job->deadline(), job->stop_by});
+      next_job_check_ = std::min(next_job_check_, NextCheckOf(*job));
     }
   }
   for (const std::string& id : timed_out) {
-    std::shared_ptr<RunningJob> job = running_.at(id);
-    Abandon(id);
-    const auto timeout =
-        job->options().timeout.count() > 0 ? job->options().timeout : options_.default_timeout;
-    // A cancelled job is not retried, whatever stopped it.
-    AddFailure(*job, "timed out after " + std::to_string(timeout.count()) + " ms",
-               !job->cancel_requested);
+    // The handler is asked to stop; the job stays running, with its lease renewed, until the
+    // handler returns (RunHandler ends the attempt then). Redis marks it overrunning.
+    RunningJob& job = *running_.at(id);
+    job.overrunning = true;
+    job.RequestStop();
+    next_job_check_ = std::min(next_job_check_, NextCheckOf(job));
+    const int64_t timeout = TimeoutOf(job).count();
+    overruns_.push_back({job.lease(), timeout});
+    std::string line = "timed out after " + std::to_string(timeout) +
+                       " ms; the handler was asked to stop and still runs: the job is not "
+                       "retried until it returns";
+    broker::ProgressUpdate& update = progress_[id];
+    update.lease = job.lease();
+    update.log_lines.push_back(std::move(line));
+    spdlog::warn("queue {}: job {} timed out after {} ms; its handler still runs", options_.queue,
+                 id, timeout);
   }
   for (const std::string& id : unrenewed) {
     spdlog::warn(
@@ -491,7 +521,7 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
   // hands a job to one lease at a time, so the earlier attempt is stale: abandon it here.
   Abandon(job->id());
   job->stop_by = StopBy(claim_sent);
-  next_job_check_ = std::min({next_job_check_, job->deadline(), job->stop_by});
+  next_job_check_ = std::min(next_job_check_, NextCheckOf(*job));
   running_.emplace(job->id(), job);
   return job;
 }
@@ -518,9 +548,25 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
     if (abandoned_.erase(job.get()) > 0) {
     } else {
       running_.erase(job->id());
-      timings_.RecordProcessing(
-          job->type(),
-          std::chrono::duration_cast<milliseconds>(Clock::now() - job->started()).count());
+      const int64_t ran_ms =
+          std::chrono::duration_cast<milliseconds>(Clock::now() - job->started()).count();
+      timings_.RecordProcessing(job->type(), ran_ms);
+      if (job->overrunning) {
+        // Its mark goes before its result (FlushRequest::overruns are sent first).
+        overruns_.push_back({job->lease(), 0});
+        // The attempt failed when its timeout passed, whatever the handler answers now: a late
+        // result is discarded, as the timeout promises.
+        std::string message = "timed out after " + std::to_string(TimeoutOf(*job).count()) +
+                              " ms; the handler returned after " + std::to_string(ran_ms) + " ms";
+        if (result.kind == HandlerResult::Kind::kSuccess) {
+          message += " and its late result was discarded";
+        } else if (!result.message.empty()) {
+          message += ": " + result.message;
+        }
+        // A cancelled job is not retried, whatever stopped it.
+        result = job->cancel_requested ? HandlerResult::Fail(std::move(message))
+                                       : HandlerResult::Retry(std::move(message));
+      }
       if (result.kind == HandlerResult::Kind::kSuccess &&
           result.result_json.size() > kMaxResultBytes) {
         AddFailure(*job,
@@ -625,8 +671,9 @@ void Processor::Loop() {
     // Parts Redis refused changed nothing: send them again (after a pause); the rest stands.
     bool refused = false;
     for (const Status* part :
-         {&result->progress_error, &result->completions_error, &result->failures_error,
-          &result->postponements_error, &result->extend_error, &result->claim_error}) {
+         {&result->overruns_error, &result->progress_error, &result->completions_error,
+          &result->failures_error, &result->postponements_error, &result->extend_error,
+          &result->claim_error}) {
       if (!part->ok()) {
         refused = true;
         spdlog::warn("queue {}: Redis refused part of a round trip: {}", options_.queue,
@@ -636,6 +683,7 @@ void Processor::Loop() {
     {
       broker::FlushRequest again;
       again.policy = request.policy;
+      if (!result->overruns_error.ok()) again.overruns = std::move(request.overruns);
       if (!result->progress_error.ok()) again.progress = std::move(request.progress);
       if (!result->completions_error.ok()) again.completions = std::move(request.completions);
       if (!result->failures_error.ok()) again.failures = std::move(request.failures);

@@ -98,11 +98,17 @@ class Processor {
   // The handler was rate limited: the job waits `after` without its attempt counting. mu_ held.
   void AddPostponement(const RunningJob& job, std::chrono::milliseconds after,
                        const std::string& message);
-  // Fails the running jobs past their timeout, and stops the handlers of those whose leases this
+  // Marks the running jobs past their timeout as overrunning (their handlers are asked to stop;
+  // their leases are still renewed), and stops the handlers of those whose leases this
   // worker could not renew in time (Redis unreachable: the lease may have expired in Redis, and
   // another worker may run the job). Looks at running_ only once next_job_check_ has come, so the
   // busy loop does not walk every running job on each turn. mu_ held.
   void CheckRunningJobs(std::chrono::steady_clock::time_point now);
+  // The job's timeout: its own, or the worker's default.
+  std::chrono::milliseconds TimeoutOf(const RunningJob& job) const;
+  // When CheckRunningJobs must next look at the job: its deadline (until it overruns) or the time
+  // its handler must stop unless its lease is renewed, whichever is first. mu_ held.
+  static std::chrono::steady_clock::time_point NextCheckOf(const RunningJob& job);
   // When a handler must be asked to stop if its lease, sent at `lease_sent`, is not renewed.
   std::chrono::steady_clock::time_point StopBy(
       std::chrono::steady_clock::time_point lease_sent) const;
@@ -156,6 +162,7 @@ class Processor {
   std::deque<PendingCompletion> completions_;
   std::deque<PendingFailure> failures_;
   std::deque<broker::Postponement> postponements_;
+  std::deque<broker::OverrunNotice> overruns_;  // marks and clears for overrun.lua
   // No running job times out or runs out of its lease before this (a renewal only moves those
   // later, so it may be early, never late). Guarded by mu_.
   std::chrono::steady_clock::time_point next_job_check_ =

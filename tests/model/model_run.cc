@@ -38,7 +38,7 @@ const char* OpName(OpKind kind) {
       "fail",       "postpone",     "progress",        "extend",     "expire_and_recover",
       "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
       "promote",    "make_due",     "pause",           "resume",     "clean",
-      "set_limits", "invalid_call", "largest_batches", "lost_claim"};
+      "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -105,6 +105,7 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kPromote, 3},          {OpKind::kMakeDue, 5},        {OpKind::kPause, 1},
       {OpKind::kResume, 2},           {OpKind::kClean, 2},          {OpKind::kSetLimits, 3},
       {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
+      {OpKind::kOverrun, 3},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -215,6 +216,7 @@ int64_t ModelRun::ModelRelease(QueueModel& m, const std::vector<broker::Lease>& 
         seen.insert(lease.id).second) {
       job->attempts -= 1;
       job->token = 0;
+      job->overrun_mark = 0;
       back.push_back(job);
     }
   }
@@ -475,6 +477,7 @@ std::string ModelRun::DoRecover(Queue& q, const std::vector<std::string>& ids, i
     Job* job = q.model.Find(id);
     job->stalls += 1;
     job->token = 0;
+    job->overrun_mark = 0;
     if (job->stalls > max_stalls || job->cancel) {
       q.model.Finish(*job, St::kDead);
       ++dead;
@@ -798,6 +801,47 @@ std::string ModelRun::Apply(const Op& op) {
       auto got = broker_->ReleaseLostClaim(m.name(), receipt);
       if (!got.ok()) return "release of a lost claim failed: " + got.status().ToString();
       return *got == expected ? "" : "lost claim: count differs";
+    }
+    case OpKind::kOverrun: {
+      // Marks (a running job past its timeout) and clears (its handler returned), with the
+      // current lease, a stale one, or for a job that is not running.
+      std::vector<broker::OverrunNotice> notices;
+      std::vector<int> expected;
+      const int n = 1 + static_cast<int>(op.r[1] % 3);
+      for (int i = 0; i < n; ++i) {
+        const uint64_t r = op.r[2] >> (8 * i);
+        std::string id = "nobody";
+        if (!m.jobs().empty()) {
+          auto it = m.jobs().begin();
+          std::advance(it, (r >> 4) % m.jobs().size());
+          id = it->first;
+        }
+        Job* job = m.Find(id);
+        int64_t token = job ? (job->token ? job->token : job->overrun_mark) : 0;
+        if (r % 5 == 0 || token == 0) token = m.last_token + 1;  // one no claim handed out
+        const bool mark = r % 2 == 0;
+        int done = 0;
+        if (mark && job && job->st == St::kActive && job->token == token) {
+          if (job->overrun_mark != token) job->overrun_mark = token;  // a mark is kept as made
+          done = 1;
+        } else if (!mark && job && job->overrun_mark == token) {
+          job->overrun_mark = 0;
+          done = 1;
+        }
+        notices.push_back({{id, token}, mark ? 1 + static_cast<int64_t>(r % 1000) : 0});
+        expected.push_back(done);
+      }
+      broker::FlushRequest request;
+      request.overruns = notices;
+      auto flushed = broker_->Flush(m.name(), request);
+      if (!flushed.ok()) return "overrun failed: " + flushed.status().ToString();
+      if (!flushed->overruns_error.ok()) return "overrun: " + flushed->overruns_error.ToString();
+      for (size_t i = 0; i < expected.size(); ++i) {
+        if (flushed->overrun.at(i) != (expected[i] == 1)) {
+          return "overrun of " + notices[i].lease.id + ": outcome differs";
+        }
+      }
+      return "";
     }
     case OpKind::kRelease: {
       auto leases = PickLeases(q, op.r[1], true);
@@ -1152,6 +1196,17 @@ std::string ModelRun::Check(Queue& q) {
   }
   if (stored_back != model_back) return "the unique back map (uk) differs from the model";
 
+  // Overrun marks: one per job the model says has one, naming its token.
+  auto marks = Strings({"HGETALL", k.overrun()});
+  std::map<std::string, int64_t> stored_marks, model_marks;
+  for (size_t i = 0; i + 1 < marks.size(); i += 2) {
+    stored_marks[marks[i]] = std::stoll(marks[i + 1].substr(0, marks[i + 1].find(':')));
+  }
+  for (const auto& [id, job] : m.jobs()) {
+    if (job.overrun_mark != 0) model_marks[id] = job.overrun_mark;
+  }
+  if (stored_marks != model_marks) return "overrun marks differ from the model";
+
   // What the broker reports.
   auto counts = broker_->Counts(m.name());
   if (!counts.ok()) return "counts failed: " + counts.status().ToString();
@@ -1159,7 +1214,8 @@ std::string ModelRun::Check(Queue& q) {
   if (counts->waiting != n(St::kWaiting) || counts->delayed != n(St::kDelayed) ||
       counts->active != n(St::kActive) || counts->retrying != n(St::kRetrying) ||
       counts->completed != n(St::kCompleted) || counts->dead != n(St::kDead) ||
-      counts->paused != m.paused) {
+      counts->paused != m.paused ||
+      counts->overrunning != static_cast<int64_t>(model_marks.size())) {
     return "Counts differ from the model";
   }
   return "";

@@ -42,6 +42,7 @@ enum class OpKind {
   kInvalidCall,
   kLargestBatches,
   kLostClaim,
+  kOverrun,
   kCount,
 };
 const char* OpName(OpKind kind);

@@ -44,6 +44,9 @@ struct Job {
   int stalls = 0;
   bool started = false;  // claimed at least once (its record keeps a start time)
   int64_t token = 0;     // the lease it holds while active
+  // The token its overrun mark names (overrun.lua), 0 none. The mark outlives the attempt until
+  // cleared, released, recovered or deleted with the job.
+  int64_t overrun_mark = 0;
   bool cancel = false;
   // Delayed or retrying: made due (the test moved its due time into the past) and in which order.
   bool due = false;

@@ -138,11 +138,12 @@ class ApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,hold,echo", "--max-body-bytes", "65536",
+        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,hold,echo,stubborn",
+                      "--max-body-bytes", "65536",
                       "--max-bulk", "50",
                       "--max-header-bytes", "4096", "--request-timeout-ms", "1000",
                       "--max-wait-ms", "5000")
-        cls.worker = Worker(cls.redis.url, "sleep=4,fail=2,echo=1")  # "hold" jobs: no worker
+        cls.worker = Worker(cls.redis.url, "sleep=4,fail=2,echo=1,stubborn=1")  # "hold": none
 
     @classmethod
     def tearDownClass(cls):
@@ -222,7 +223,7 @@ class ApiTest(unittest.TestCase):
         self.assertRegex(job["logs"][-1], r"^handed back 1 time\(s\), due again in 1000 ms: "
                                           r"no handler for job type 'hold' on worker ")
         _, queue, _ = self.api.request("GET", "/api/queues/sleep")
-        self.assertEqual(queue["job_types"], ["echo", "fail", "sleep"])
+        self.assertEqual(queue["job_types"], ["echo", "fail", "sleep", "stubborn"])
         self.assertEqual(self.api.request("DELETE", f"/api/jobs/{body['id']}")[0], 200)
         # A job a live worker handles says so while it waits.
         _, body, _ = self.post_job({"type": "sleep", "data": {}, "delay_ms": 60000})
@@ -301,6 +302,37 @@ class ApiTest(unittest.TestCase):
         status, result, _ = self.api.request("DELETE", f"/api/jobs/{body['id']}")
         self.assertEqual((status, result["outcome"]), (202, "stop_requested"))
         self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "dead"))
+
+    def test_a_job_past_its_timeout_is_shown_overrunning_until_its_handler_returns(self):
+        # The "stubborn" handler ignores the stop request: it runs 2.5 s past a 300 ms timeout.
+        _, body, _ = self.post_job({"type": "stubborn", "max_attempts": 1, "timeout_ms": 300,
+                                    "data": {"ms": 2500}})
+        job_id = body["id"]
+        self.assertTrue(wait_until(lambda: "overrunning" in self.get_job(job_id)[1]))
+        job = self.get_job(job_id)[1]
+        self.assertEqual(job["state"], "active")
+        self.assertEqual(job["overrunning"]["timeout_ms"], 300)
+        self.assertGreaterEqual(job["overrunning"]["since_ms"], job["started_ms"] + 300)
+        self.assertIn("not retried until it returns", job["logs"][-1])
+        _, queue, _ = self.api.request("GET", "/api/queues/stubborn")
+        self.assertEqual(queue["overrunning"], 1)
+        metrics = self.api.request("GET", "/metrics")[1].decode()
+        self.assertIn('taskq_jobs_overrunning{queue="stubborn"} 1\n', metrics)
+        # Dead only once the handler returned: the timeout failed the attempt, the result is
+        # discarded.
+        self.assertTrue(wait_until(lambda: self.state_of(job_id) == "dead", timeout=10))
+        job = self.get_job(job_id)[1]
+        self.assertNotIn("overrunning", job)
+        self.assertNotIn("result", job)
+        self.assertRegex(job["errors"][0]["message"],
+                         r"^timed out after 300 ms; the handler returned after \d+ ms and its late "
+                         r"result was discarded$")
+        self.assertGreaterEqual(job["finished_ms"] - job["started_ms"], 2500)
+        _, queue, _ = self.api.request("GET", "/api/queues/stubborn")
+        self.assertEqual((queue["overrunning"], queue["totals"]["overran"]), (0, 1))
+        metrics = self.api.request("GET", "/metrics")[1].decode()
+        self.assertIn('taskq_jobs_overrunning{queue="stubborn"} 0\n', metrics)
+        self.assertIn('taskq_job_overruns_total{queue="stubborn"} 1\n', metrics)
 
     def test_dead_job_is_retried_one_by_one_and_in_bulk(self):
         ids = [self.post_job({"type": "fail", "max_attempts": 1, "data": {}})[1]["id"]
@@ -930,8 +962,8 @@ class ApiTest(unittest.TestCase):
         mine = [w for w in body["workers"] if w["pid"] == self.worker.proc.pid]
         self.assertEqual(len(mine), 1, body)
         queues = {q["queue"]: q["concurrency"] for q in mine[0]["queues"]}
-        self.assertEqual(queues, {"sleep": 4, "fail": 2, "echo": 1})
-        self.assertEqual(set(mine[0]["job_types"]), {"sleep", "fail", "echo"})
+        self.assertEqual(queues, {"sleep": 4, "fail": 2, "echo": 1, "stubborn": 1})
+        self.assertEqual(set(mine[0]["job_types"]), {"sleep", "fail", "echo", "stubborn"})
         self.assertLess(mine[0]["heartbeat_age_ms"], 15000)
         self.assertEqual(mine[0]["host"], socket.gethostname())
         extra = Worker(self.redis.url, "extraq=3")

@@ -2,7 +2,8 @@
 // so tests can SIGKILL or SIGTERM it like any deployed worker.
 //   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms> [idle_poll_ms]
 // Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>};
-// "fail" fails permanently with the message "boom" (for dead-letter paths).
+// "fail" fails permanently with the message "boom" (for dead-letter paths); "stubborn" sleeps
+// data.ms ignoring stop requests (a handler that overruns its timeout); "echo" returns its data.
 #include <signal.h>
 #include <unistd.h>
 
@@ -46,6 +47,13 @@ int main(int argc, char** argv) {
     return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
   });
   worker.Register("fail", [](taskq::JobContext&) { return taskq::HandlerResult::Fail("boom"); });
+  worker.Register("stubborn", [&](taskq::JobContext& job) {
+    const std::string& data = job.data_json();
+    auto pos = data.find("\"ms\":");
+    const int ms = pos == std::string::npos ? 0 : std::stoi(data.substr(pos + 5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
+  });
   // The data as the handler sees it, as the result: shows whether it arrived unchanged.
   worker.Register("echo", [](taskq::JobContext& job) {
     return taskq::HandlerResult::Success(job.data_json());

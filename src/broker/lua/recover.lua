@@ -7,9 +7,9 @@ ARGV[1] key base   ARGV[2] max_stalls (>= 0)   ARGV[3] limit per call (1..1000) 
 ARGV[5] dead keep_count   ARGV[6] dead keep_age_ms
 Returns: {requeued, dead}
 Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
-  "lease expired" error for dead jobs; meta.stalled counts. Requeued jobs keep the order in which
-  their leases expired, at the head of their priority. Unique keys held by dead jobs are
-  released (unique.lua).
+  "lease expired" error for dead jobs; meta.stalled counts; overrun marks (overrun.lua) are
+  dropped. Requeued jobs keep the order in which their leases expired, at the head of their
+  priority. Unique keys held by dead jobs are released (unique.lua).
 Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue with a concurrency
   limit (a slot is free).
 Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there are any.
@@ -35,6 +35,7 @@ local now = now_ms()
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, limit)
 if #expired == 0 then return {0, 0} end
 redis.call('ZREM', KEYS[1], unpack(expired))
+redis.call('HDEL', base .. 'overrun', unpack(expired))  -- their overrun marks (overrun.lua)
 local records = redis.call('HMGET', KEYS[6], unpack(expired))
 local states, requeued, priorities, dead = {}, {}, {}, {}
 for i, id in ipairs(expired) do

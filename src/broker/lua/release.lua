@@ -5,7 +5,7 @@ ARGV[1] key base   ARGV[2 ..] pairs: id, token
 Returns: the number of jobs handed back (a pair whose token is stale is skipped, and so is a job
   whose cancel was requested: recover sends it to dead once its lease expires).
 Writes: state record st = waiting, tk = "", a - 1; the jobs go to the head of their priority, in
-  the order given.
+  the order given; their overrun marks (overrun.lua) are dropped.
 Publishes: "" on base.."wake" when a job was handed back.
 Events (events.lua): 'waiting' with the released ids, when there are any.
 ]]
@@ -41,6 +41,7 @@ end
 if #released == 0 then return 0 end
 redis.call('HSET', KEYS[5], unpack(states))
 redis.call('ZREM', KEYS[1], unpack(released))
+redis.call('HDEL', base .. 'overrun', unpack(released))  -- their overrun marks (overrun.lua)
 slots_freed(base, KEYS[4], released, now_ms(), true)  -- it publishes below anyway
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
 redis.call('PUBLISH', base .. 'wake', '')

@@ -44,7 +44,7 @@ TEST_F(GetJobScriptTest, MissingJobIsNil) {
 TEST_F(GetJobScriptTest, WaitingJobHasOnlyItsBody) {
   Enqueue("a");
   auto reply = GetJob("a");
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_EQ(reply.view()[kBody].str(), BodyOf("a"));
   EXPECT_TRUE(std::string(reply.view()[kBody].str()).ends_with(R"("t":"email","d":{}})"));
   EXPECT_TRUE(reply.view()[kState].is_nil());
@@ -59,7 +59,7 @@ TEST_F(GetJobScriptTest, WaitingJobHasOnlyItsBody) {
 TEST_F(GetJobScriptTest, DelayedJobReportsItsDueTimeAndPriority) {
   Enqueue("d", 3, 60000);
   auto reply = GetJob("d");
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_EQ(reply.view()[kDelayedDue].AsInt(), static_cast<long long>(ZScore(q().delayed(), "d")));
   EXPECT_TRUE(reply.view()[kRetryDue].is_nil());
   auto fields = Fields(reply);
@@ -71,7 +71,7 @@ TEST_F(GetJobScriptTest, DelayedJobReportsItsDueTimeAndPriority) {
 
   Enqueue("d0", 0, 60000);  // priority 0: no record, the delayed score tells
   reply = GetJob("d0");
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_TRUE(reply.view()[kState].is_nil());
   EXPECT_EQ(reply.view()[kDelayedDue].AsInt(), static_cast<long long>(ZScore(q().delayed(), "d0")));
 }
@@ -83,7 +83,7 @@ TEST_F(GetJobScriptTest, ActiveJobShowsLeaseProgressAndLogs) {
                        {base(), "10", "a", TokenOf(claim, 0), R"({"pct":40})", "2", "l1", "l2"});
   ASSERT_EQ(Ints(progress), (std::vector<long long>{1}));
   auto reply = GetJob("a");
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_EQ(reply.view()[kState].str(), StateRecord("a").value_or("?"));
   auto fields = Fields(reply);
   EXPECT_EQ(fields["st"], "active");
@@ -105,7 +105,7 @@ TEST_F(GetJobScriptTest, RetryingJobShowsErrorsNewestFirstAndRetryDue) {
   auto before = Snapshot();
   auto reply = GetJob("a");
   EXPECT_EQ(Snapshot(), before);  // reading changes nothing
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   auto errors = Items(reply, kErrors);
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_TRUE(errors[0].ends_with(R"("message":"second"})")) << errors[0];
@@ -123,7 +123,7 @@ TEST_F(GetJobScriptTest, CompletedJobShowsResultAndFinishTime) {
   auto claim = Claim(1);
   CompleteJob("a", TokenOf(claim, 0), R"({"ok":1})");
   auto reply = GetJob("a");
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   auto fields = Fields(reply);
   EXPECT_EQ(fields["st"], "completed");
   EXPECT_EQ(fields["tk"], "");
@@ -136,7 +136,7 @@ TEST_F(GetJobScriptTest, CompletedJobWithNullResultHasNone) {
   auto claim = Claim(1);
   CompleteJob("a", TokenOf(claim, 0), "null");
   auto reply = GetJob("a");
-  ASSERT_EQ(reply.view().size(), 9u);
+  ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_EQ(Fields(reply)["st"], "completed");
   EXPECT_TRUE(reply.view()[kResult].is_nil());
 }

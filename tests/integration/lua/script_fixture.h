@@ -61,6 +61,7 @@ class ScriptTest : public ::testing::Test {
     return {q().active(), q().retry(), q().dead(), q().meta(), q().state()};
   }
   std::vector<std::string> ExtendKeys() const { return {q().active(), q().state()}; }
+  std::vector<std::string> OverrunKeys() const { return {q().state(), q().overrun(), q().meta()}; }
   std::vector<std::string> RecoverKeys() const {
     return {q().active(), q().wait(), q().prioritized(), q().dead(), q().meta(), q().state()};
   }

@@ -158,6 +158,13 @@ export function mount(main, route) {
           `No live worker of queue ${queue} has a handler for type ${job.type}: this job waits until one starts. ` +
           'Workers without the handler hand it back without using an attempt (see Logs).')
         : null,
+      job.overrunning
+        ? h('p', {class: 'message message-warn', 'data-testid': 'job-overrunning'},
+          `This attempt passed its timeout of ${job.overrunning.timeout_ms} ms `,
+          timeEl(job.overrunning.since_ms, 'job-overrunning-since'),
+          ' and its handler still runs. It was asked to stop; the job is not retried until the ' +
+          'handler returns.')
+        : null,
       h('div', {class: 'columns'},
         h('div', {class: 'panel'}, h('h2', null, 'Job'),
           h('dl', {class: 'facts'},

@@ -73,6 +73,11 @@ export function mount(main, route) {
   // ----- header: name, paused, pause/resume
   const pausedBadge = badge('paused', 'paused', 'queue-paused');
   pausedBadge.hidden = true;
+  // Running jobs past their timeout whose handlers still run (not retried until they return).
+  const overrunBadge = badge('', 'paused', 'queue-overrunning');
+  overrunBadge.hidden = true;
+  overrunBadge.title = 'Running jobs past their timeout whose handler still runs; ' +
+    'they are not retried until it returns';
   const pauseButton = h('button', {type: 'button', hidden: !admin});
   pauseButton.addEventListener('click', async () => {
     const pause = !(info && info.paused);
@@ -102,6 +107,8 @@ export function mount(main, route) {
   function drawInfo() {
     if (!info) return;
     pausedBadge.hidden = !info.paused;
+    overrunBadge.hidden = !info.overrunning;
+    replace(overrunBadge, `${formatCount(info.overrunning || 0)} overrunning`);
     replace(pauseButton, info.paused ? 'Resume' : 'Pause');
     pauseButton.setAttribute('data-testid', info.paused ? 'action-resume' : 'action-pause');
     pauseButton.className = info.paused ? 'primary' : '';
@@ -432,7 +439,7 @@ export function mount(main, route) {
   const section = h('section', {class: 'view', 'data-testid': 'queue-view'},
     h('div', {class: 'view-head'},
       h('h1', {'data-testid': 'queue-title'}, h('a', {href: '#/', class: 'crumb'}, 'Queues'), ' / ', queue),
-      pausedBadge, h('span', {class: 'spacer'}), admin ? pauseButton : null),
+      pausedBadge, overrunBadge, h('span', {class: 'spacer'}), admin ? pauseButton : null),
     tabs,
     h('details', {class: 'panel search', open: !!search}, h('summary', null, search ? 'Search (active)' : 'Search'),
       searchForm),

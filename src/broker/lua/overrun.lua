@@ -1,0 +1,58 @@
+--[[ overrun: marks the jobs whose attempt timed out while their handler still runs (a handler
+thread cannot be killed; it is asked to stop), and clears the mark once the handler has returned.
+The worker keeps such a job's lease renewed, so no other attempt starts while the old one runs;
+the mark is what the API, the dashboard and the metrics show as "overrunning".
+KEYS[1] state   KEYS[2] overrun (HASH)   KEYS[3] meta
+ARGV[1 ..] per job: id, token, timeout_ms: a whole number >= 1 marks the job
+  (the timeout it ran past), 0 clears its mark
+Returns: an array, per job, 1 done or 0 not: a mark needs the caller to hold the lease (token);
+  a clear needs a mark of that token.
+Writes: mark: overrun[id] = "<token>:<since ms>:<timeout ms>", and meta.overran counts the jobs
+  newly marked (a lifetime count; marking again, as a resent round trip does, keeps the first
+  mark); clear: HDEL overrun id. release.lua and recover.lua drop the marks of the jobs they
+  take back: once the lease has ended, the mark no longer describes the job. Every argument is checked
+  before the first write.
+]]
+--!include now.lua
+if #ARGV < 3 or #ARGV % 3 ~= 0 then return redis.error_reply('ERR invalid arguments') end
+local ids, timeouts = {}, {}
+for i = 1, #ARGV, 3 do
+  local timeout = tonumber(ARGV[i + 2])
+  if not timeout or timeout < 0 or timeout ~= math.floor(timeout) or #ARGV[i] == 0 then
+    return redis.error_reply('ERR invalid arguments')
+  end
+  ids[#ids + 1] = ARGV[i]
+  timeouts[#ids] = timeout
+end
+if #ids > 1000 then return redis.error_reply('ERR too many jobs') end
+local records = redis.call('HMGET', KEYS[1], unpack(ids))
+local marks = redis.call('HMGET', KEYS[2], unpack(ids))
+local now_s = tostring(now_ms())
+local results, set, cleared = {}, {}, {}
+for k, id in ipairs(ids) do
+  local token = ARGV[3 * k - 1]
+  local done = 0
+  if token ~= '' then
+    if timeouts[k] > 0 then
+      local st, tk
+      if records[k] then st, tk = string.match(records[k], '^(%a*):.*:(%d*):[01]$') end
+      if st == 'active' and tk == token then
+        if not (marks[k] and string.match(marks[k], '^(%d+):') == token) then
+          set[#set + 1] = id
+          set[#set + 1] = token .. ':' .. now_s .. ':' .. string.format('%d', timeouts[k])
+        end
+        done = 1
+      end
+    elseif marks[k] and string.match(marks[k], '^(%d+):') == token then
+      cleared[#cleared + 1] = id
+      done = 1
+    end
+  end
+  results[k] = done
+end
+if #set > 0 then
+  redis.call('HSET', KEYS[2], unpack(set))
+  redis.call('HINCRBY', KEYS[3], 'overran', #set / 2)
+end
+if #cleared > 0 then redis.call('HDEL', KEYS[2], unpack(cleared)) end
+return results
