@@ -1,8 +1,8 @@
 // End-to-end tests of the dashboard (docs/dashboard.md) in Debian's chromium, headless, against
 // the real taskq binary, a real redis-server and a real worker (fixture.mjs).
 //
-//   TASKQ_BINARY=build/taskq [TASKQ_ARTIFACTS=build/dashboard-artifacts] \
-//     node --test tests/dashboard/dashboard.test.mjs
+//   TASKQ_BINARY=build/taskq TASKQ_TEST_WORKER=build/tests/taskq_test_worker \
+//     [TASKQ_ARTIFACTS=build/dashboard-artifacts] node --test tests/dashboard/dashboard.test.mjs
 //
 // Screenshots of every page go to TASKQ_ARTIFACTS. Every page's console errors, uncaught
 // exceptions and Content-Security-Policy violations fail the test that opened it, except the
@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {Stack, BASE, USERS, WORKER_QUEUE, eventually} from './fixture.mjs';
+import {Stack, BASE, USERS, WORKER_QUEUE, STUBBORN_QUEUE, eventually} from './fixture.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const taskq = process.env.TASKQ_BINARY;
@@ -22,7 +22,9 @@ const artifacts = process.env.TASKQ_ARTIFACTS || path.resolve(here, '../../build
 // Generous: under AddressSanitizer the binary is several times slower.
 const UI_TIMEOUT_MS = 30000;
 
-const stack = new Stack({taskq, artifacts});
+const testWorker = process.env.TASKQ_TEST_WORKER;
+if (!testWorker) throw new Error('set TASKQ_TEST_WORKER to the taskq_test_worker binary');
+const stack = new Stack({taskq, testWorker, artifacts});
 let failed = false;
 
 before(async () => {
@@ -340,6 +342,28 @@ e2e('a job no live worker handles says so on its page, and its hand-backs are in
   await assertText(byTestId(page, 'job-state'), 'delayed');
   assert.equal(await byTestId(page, 'job-no-live-handler').count(), 0);
   await stack.call('DELETE', `/api/jobs/${handled.id}?queue=${WORKER_QUEUE}`);
+});
+
+e2e('a job past its timeout shows as overrunning on its page and its queue until its handler returns', async ({pages}) => {
+  // The stubborn handler ignores the stop request: it runs 6 s past a 300 ms timeout.
+  const job = await stack.enqueue({type: 'stubborn', queue: STUBBORN_QUEUE, timeout_ms: 300,
+    max_attempts: 1, data: {ms: 6000}});
+  await eventually(async () => (await stack.get(`/api/jobs/${job.id}?queue=${STUBBORN_QUEUE}`)).overrunning,
+    'the job to be overrunning', 10000);
+  const page = await signedInPage(pages);
+  await go(page, `#/jobs/${STUBBORN_QUEUE}/${job.id}`);
+  await byTestId(page, 'job-view').waitFor();
+  await assertText(byTestId(page, 'job-state'), 'active');
+  assert.match(await byTestId(page, 'job-overrunning').textContent(),
+    /^This attempt passed its timeout of 300 ms .+ and its handler still runs\. It was asked to stop; the job is not retried until the handler returns\.$/);
+  await shot(page, 'job-overrunning');
+  await go(page, `#/queues/${STUBBORN_QUEUE}`);
+  await assertText(byTestId(page, 'queue-overrunning'), '1 overrunning');
+  await waitForJob(job.id, STUBBORN_QUEUE, 'dead');
+  await go(page, `#/jobs/${STUBBORN_QUEUE}/${job.id}`);
+  await assertText(byTestId(page, 'job-state'), 'dead');
+  assert.equal(await byTestId(page, 'job-overrunning').count(), 0);
+  assert.match(await byTestId(page, 'job-error-message').textContent(), /timed out after 300 ms; the handler returned after \d+ ms and its late result was discarded/);
 });
 
 e2e('search: a data field finds exactly the matching jobs among others', async ({pages}) => {

@@ -1,6 +1,7 @@
 // The world the dashboard's browser tests run against: a real redis-server on a free loopback
 // port, a real `taskq api` with an admin and a read-only dashboard user, a real `taskq worker`
-// serving the `webhook` queue, a webhook receiver whose answers the tests choose, and Debian's
+// serving the `webhook` queue, the test worker (tests/system/test_worker_main.cc) serving the
+// `stubborn` queue, a webhook receiver whose answers the tests choose, and Debian's
 // chromium (headless) driven by playwright-core. Everything is torn down by stop(), and the
 // child processes also when this process exits some other way.
 import {spawn, spawnSync} from 'node:child_process';
@@ -21,6 +22,8 @@ export const API_KEY = 'e2e-admin-token-0123456789';
 // The test worker serves this queue; every other queue of the tests has no worker, so its jobs
 // stay where the tests put them.
 export const WORKER_QUEUE = 'webhook';
+// The test worker serves this one, with handlers that ignore stop requests ("stubborn").
+export const STUBBORN_QUEUE = 'stubborn';
 
 const children = new Set();
 process.on('exit', () => {
@@ -147,8 +150,9 @@ class Receiver {
 
 export class Stack {
   // options: {taskq, artifacts}
-  constructor({taskq, artifacts}) {
+  constructor({taskq, testWorker, artifacts}) {
     this.taskq = taskq;
+    this.testWorkerBinary = testWorker;
     this.artifacts = artifacts;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'taskq-dashboard-e2e-'));
     this.receiver = new Receiver();
@@ -191,6 +195,15 @@ export class Stack {
       return workers.some((w) => w.pid === this.worker.pid);
     }, 'the worker to show up in /api/workers', 60000);
 
+    this.testWorker = launch('taskq_test_worker', this.testWorkerBinary, [
+      this.redisUrl, `${STUBBORN_QUEUE}=1`, '2000', '1000']);
+    await eventually(() => {
+      if (this.testWorker.exitCode !== null) {
+        throw new Error('taskq_test_worker exited:\n' + this.testWorker.log.join(''));
+      }
+      return this.testWorker.log.join('').includes('ready');
+    }, 'the test worker to be ready', 60000);
+
     // No background traffic: the machine's network is closed, and the tests want none.
     this.browser = await chromium.launch({executablePath: CHROMIUM, headless: true, args: [
       '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -201,6 +214,7 @@ export class Stack {
     const steps = [
       () => this.browser?.close(),
       () => terminate(this.worker),
+      () => terminate(this.testWorker),
       () => terminate(this.api),
       () => terminate(this.redis),
       () => this.receiver.stop(),
@@ -216,7 +230,7 @@ export class Stack {
   }
 
   logs() {
-    return [this.api, this.worker].filter(Boolean)
+    return [this.api, this.worker, this.testWorker].filter(Boolean)
       .map((c) => `----- ${c.label} (pid ${c.pid})\n${c.log.join('').slice(-8000)}`).join('\n');
   }
 
