@@ -16,6 +16,7 @@
 #include "broker/keys.h"
 #include "broker/redis_connection.h"
 #include "broker/scripts.h"
+#include "broker/token_text.h"
 #include "common/job_codec.h"
 #include "common/text_list.h"
 #include "common/unique_key.h"
@@ -62,6 +63,11 @@ class ScriptCall {
     command_.Add(static_cast<long long>(v));
     return *this;
   }
+  // A fencing token, as the scripts hold it (token_text.h).
+  ScriptCall& Token(int64_t token) {
+    command_.Add(TokenText(token));
+    return *this;
+  }
   Command Take() { return std::move(command_); }
 
  private:
@@ -80,7 +86,7 @@ Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completi
     if (c.lease.token == previous_token && previous_token != 0) {
       call.Arg(std::string_view());
     } else {
-      call.Arg(c.lease.token);
+      call.Token(c.lease.token);
     }
     previous_token = c.lease.token;
     call.Arg(c.result_json);
@@ -93,7 +99,7 @@ Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
   ScriptCall call("fail", {k.active(), k.retry(), k.dead(), k.meta(), k.state()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(failures.size())).Arg(policy.max_errors_kept);
   call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
-  for (const Failure& f : failures) call.Arg(f.lease.id).Arg(f.lease.token).Arg(f.retry_delay_ms);
+  for (const Failure& f : failures) call.Arg(f.lease.id).Token(f.lease.token).Arg(f.retry_delay_ms);
   for (const Failure& f : failures) call.Arg(f.error_json);
   return call.Take();
 }
@@ -103,7 +109,7 @@ Command PostponeCommand(const QueueKeys& k, std::span<const Postponement> postpo
   ScriptCall call("postpone", {k.active(), k.delayed(), k.state()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(postponements.size())).Arg(max_log_lines);
   for (const Postponement& p : postponements) {
-    call.Arg(p.lease.id).Arg(p.lease.token);
+    call.Arg(p.lease.id).Token(p.lease.token);
     if (p.handback) {
       call.Arg("handback");
     } else {
@@ -119,7 +125,7 @@ Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> upda
   ScriptCall call("progress", {k.state(), k.progress()});
   call.Arg(k.base()).Arg(max_log_lines);
   for (const ProgressUpdate& u : updates) {
-    call.Arg(u.lease.id).Arg(u.lease.token).Arg(u.progress_json);
+    call.Arg(u.lease.id).Token(u.lease.token).Arg(u.progress_json);
     // The log keeps its newest max_log_lines lines, so older ones need not travel; the script
     // takes at most kMaxLogLinesPerUpdate per job.
     const size_t kept = std::min<size_t>(
@@ -135,7 +141,7 @@ Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> upda
 Command OverrunCommand(const QueueKeys& k, std::span<const OverrunNotice> notices) {
   ScriptCall call("overrun", {k.state(), k.overrun(), k.meta()});
   for (const OverrunNotice& n : notices) {
-    call.Arg(n.lease.id).Arg(n.lease.token).Arg(std::max<int64_t>(n.timeout_ms, 0));
+    call.Arg(n.lease.id).Token(n.lease.token).Arg(std::max<int64_t>(n.timeout_ms, 0));
   }
   return call.Take();
 }
@@ -144,7 +150,7 @@ Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
                       std::chrono::milliseconds lease) {
   ScriptCall call("extend", {k.active(), k.state()});
   call.Arg(k.base()).Arg(static_cast<int64_t>(lease.count()));
-  for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
+  for (const Lease& l : leases) call.Arg(l.id).Token(l.token);
   return call.Take();
 }
 
@@ -168,7 +174,9 @@ Result<ClaimResult> ParseClaim(const Reply& reply) {
   out.more = v[2].AsInt() != 0;
   out.next_due_in_ms = v[3].AsInt(-1);
   size_t count = static_cast<size_t>(v[4].AsInt());
-  const int64_t token = v[5].AsInt();  // every job of one claim holds the same token
+  // Every job of one claim holds the same token.
+  const int64_t token = count == 0 ? 0 : ParseTokenText(v[5].str()).value_or(-1);
+  if (token < 0) return Internal("claim: bad token");
   if (v.size() != 6 + 3 * count) return Internal("claim: reply size mismatch");
   out.jobs.reserve(count);
   for (size_t i = 0; i < count; ++i) {
@@ -623,7 +631,7 @@ class RedisBroker final : public Broker {
     const QueueKeys& k = Keys(queue);
     ScriptCall call("release", {k.active(), k.wait(), k.prioritized(), k.meta(), k.state()});
     call.Arg(k.base());
-    for (const Lease& l : leases) call.Arg(l.id).Arg(l.token);
+    for (const Lease& l : leases) call.Arg(l.id).Token(l.token);
     return RunIntScript(call.Take(), "release");
   }
 
@@ -636,9 +644,10 @@ class RedisBroker final : public Broker {
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "lost_claim"));
     ReplyView v = reply->view();
     if (v.size() < 2) return int64_t{0};
-    const int64_t token = v[0].AsInt();
+    const std::optional<int64_t> token = ParseTokenText(v[0].str());
+    if (!token) return Internal("lost_claim: bad token");
     std::vector<Lease> leases;
-    for (size_t i = 1; i < v.size(); ++i) leases.push_back({std::string(v[i].str()), token});
+    for (size_t i = 1; i < v.size(); ++i) leases.push_back({std::string(v[i].str()), *token});
     return Release(queue, leases);
   }
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "broker/scripts.h"
+#include "broker/token_text.h"
 
 namespace taskq::model {
 namespace {
@@ -1064,7 +1065,7 @@ std::string ModelRun::Check(Queue& q) {
     while (std::getline(in, part, ':')) f.push_back(part);
     if (it->second.back() == ':') f.push_back("");
     if (f.size() != 8) return id + ": malformed record " + it->second;
-    const std::string want_token = job.st == St::kActive ? std::to_string(job.token) : "";
+    const std::string want_token = job.st == St::kActive ? broker::TokenText(job.token) : "";
     if (f[0] != StName(job.st) || f[1] != std::to_string(job.attempts) ||
         f[2] != std::to_string(job.stalls) || f[6] != want_token ||
         f[7] != (job.cancel ? "1" : "0") || f[5] != std::to_string(job.priority)) {
@@ -1200,7 +1201,8 @@ std::string ModelRun::Check(Queue& q) {
   auto marks = Strings({"HGETALL", k.overrun()});
   std::map<std::string, int64_t> stored_marks, model_marks;
   for (size_t i = 0; i + 1 < marks.size(); i += 2) {
-    stored_marks[marks[i]] = std::stoll(marks[i + 1].substr(0, marks[i + 1].find(':')));
+    stored_marks[marks[i]] =
+        broker::ParseTokenText(marks[i + 1].substr(0, marks[i + 1].find(':'))).value_or(-1);
   }
   for (const auto& [id, job] : m.jobs()) {
     if (job.overrun_mark != 0) model_marks[id] = job.overrun_mark;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "broker/broker.h"
+#include "broker/token_text.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "testing/redis_server.h"
@@ -38,7 +39,7 @@ class CrashTest : public ::testing::Test {
   std::string TokenOf(const std::string& id) {
     auto reply = server_->Run({"HGET", "taskq:{q}:state", id});
     std::string record(reply.view().str());
-    // st:a:s:ts:tf:p:tk:cx -> tk is the 7th field
+    // st:a:s:ts:tf:p:tk:cx -> tk is the 7th field (base 36: broker/token_text.h)
     size_t pos = 0;
     for (int i = 0; i < 6; ++i) pos = record.find(':', pos) + 1;
     return record.substr(pos, record.find(':', pos) - pos);
@@ -68,11 +69,12 @@ TEST_F(CrashTest, JobOfAWorkerKilledWithSigkillIsCompletedByAnotherAndTheLateRes
 
   // The killed worker's completion, arriving late with its old token, changes nothing.
   auto broker = std::move(*broker::OpenBroker({server_->url(), "taskq"}));
-  broker::Completion late{{id, std::stoll(stale_token)}, "{\"late\":true}"};
+  broker::Completion late{{id, *broker::ParseTokenText(stale_token)}, "{\"late\":true}"};
   auto accepted = broker->Complete("q", std::span(&late, 1), {});
   ASSERT_TRUE(accepted.ok());
   EXPECT_FALSE(accepted->at(0));
-  broker::Failure late_failure{{id, std::stoll(stale_token)}, "{\"message\":\"late\"}", -1};
+  broker::Failure late_failure{
+      {id, *broker::ParseTokenText(stale_token)}, "{\"message\":\"late\"}", -1};
   auto failed = broker->Fail("q", std::span(&late_failure, 1), {});
   ASSERT_TRUE(failed.ok());
   EXPECT_FALSE(failed->at(0));

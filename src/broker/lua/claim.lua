@@ -9,9 +9,9 @@ ARGV[5] (optional) a receipt name, 1..64 bytes, unique per claim call of a worke
   that a worker whose reply was lost (connection dropped, reply timed out) can hand the jobs back
   without a stall (lost_claim.lua), instead of leaving them to expire.
 Returns: {now_ms, paused (0/1), more (0/1), next_due_in_ms (-1: none), count, token,
-          id, body, attempt, ... (3 per claimed job)}
-  token is the fencing token every job of this claim holds (0 when none was claimed): once per
-  reply, not per job, since it is 16 digits long and W2 sends tens of thousands of jobs a second.
+  id, body, attempt, ... (3 per claimed job)}
+  token is the text of the fencing token every job of this claim holds ("" when none was
+  claimed): once per reply, not per job.
   attempt is negated when the job has started before without using it up: handed back at
   shutdown (release), postponed, or retried from dead. Its wait since due was counted then.
   more = 1: all n were claimed and no limit held any back, so more may be waiting (claim again
@@ -28,9 +28,11 @@ Groups (meta.gwaiting > 0; groups.lua): grouped jobs are served round robin, one
   A claimed job whose body is missing (deleted behind taskq's back) comes back with body "".
 Writes per claimed job: its state record gets st = active, a + 1, ts = now, tk = token, p;
   active gets id with score now + lease_ms. The token is max(meta.fence + 1, Redis' clock in
-  microseconds), stored back in meta.fence, once per claim, so tokens stay unique across a
-  failover to a replica that missed the last claims. The jobs of one claim share it (a token
-  only has to differ between two claims of the same job), and tokens only grow.
+  microseconds), stored back in meta.fence (decimal), once per claim, so tokens stay unique
+  across a failover to a replica that missed the last claims. The jobs of one claim share it (a
+  token only has to differ between two claims of the same job), and tokens only grow. Records,
+  replies, receipts and callers carry its text in base 36 (10 characters, not 16 digits: every
+  active job's record holds it, src/broker/token_text.h); scripts only compare texts.
 Cost: a fixed number of Redis calls per claim (about 11, 4 to 6 more with a rate limit),
   whatever n is.
 Events (events.lua): 'waiting' with the due jobs it promoted, and 'active' with the claimed ids,
@@ -58,7 +60,7 @@ local now, now_us = now_ms()
 local config = redis.call('HMGET', KEYS[6], 'paused', 'cc', 'rl', 'gwaiting', 'grl', 'gcc', 'ag',
                            'fence')
 local aging = config[7]  -- scores are then aged (requeue.lua): priorities come from records
-if config[1] == '1' then return {now, 1, 0, -1, 0, 0} end
+if config[1] == '1' then return {now, 1, 0, -1, 0, ''} end
 
 local function promote(zkey)
   local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, promote_limit)
@@ -148,6 +150,18 @@ if grouped then
   n = n + #grouped.ids
 end
 
+-- The base-36 text of a whole number below 2^53 (exact in a Lua number).
+local function token_text(value)
+  local digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+  local out = ''
+  repeat
+    local d = value % 36
+    out = string.sub(digits, d + 1, d + 1) .. out
+    value = (value - d) / 36
+  until value == 0
+  return out
+end
+
 local count = #ids
 local token, token_s
 if count > 0 then
@@ -156,8 +170,9 @@ if count > 0 then
   -- a token an earlier master gave, because its clock is past the failover. That holds while the
   -- Redis hosts' clocks agree to better than a failover takes (seconds).
   token = math.max((tonumber(config[8]) or 0) + 1, now_us)
-  token_s = string.format('%.0f', token)  -- tostring would print 16 digits in exponent form
-  redis.call('HSET', KEYS[6], 'fence', token_s)
+  -- (tostring would print 16 digits in exponent form)
+  redis.call('HSET', KEYS[6], 'fence', string.format('%.0f', token))
+  token_s = token_text(token)
   if rate_max then window_add(KEYS[8], base .. 'rls', count, token_s, now, rate_window) end
   if took and group_max then
     groups_record_starts(base, took, took_order, token_s, now, group_window)
@@ -177,7 +192,7 @@ if count < wanted then
     end
   end
 end
-local out = {now, 0, (count == wanted and not limited) and 1 or 0, next_due, count, token or 0}
+local out = {now, 0, (count == wanted and not limited) and 1 or 0, next_due, count, token_s or ''}
 if count == 0 then return out end
 
 local now_s = tostring(now)

@@ -4,8 +4,8 @@ untouched: the fencing token makes a late completion harmless.
 KEYS[1] active   KEYS[2] completed   KEYS[3] meta   KEYS[4] state   KEYS[5] result
 ARGV[1] key base   ARGV[2] n   ARGV[3] keep_count   ARGV[4] keep_age_ms
 ARGV[5 + 3*(i-1) ..] per job: id, token, result (JSON text; "null" is not stored). A token of ""
-  stands for the token of the job before it in this call (jobs of one claim share a token, and
-  tokens are 16 digits: a batch sends each once); for the first job it is rejected.
+  stands for the token of the job before it in this call (jobs of one claim share a token: a
+  batch sends each once); for the first job it is rejected. Tokens are base-36 texts (claim.lua).
 Returns: an array of n integers: 1 completed, 0 rejected (stale token).
 Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
@@ -24,7 +24,7 @@ Events (events.lua): 'completed' with the completed ids, when there are any.
 --!include events.lua
 -- kStatePattern (state.lua) cut into what a completion keeps: 4 captures where decoding takes 8
 -- and builds a table (that was about 4% of this script's instructions per job).
-local kCompletablePattern = '^%a*:(%d+:%d+:%d+:)%d+(:%-?%d+:)(%d*):([01])$'
+local kCompletablePattern = '^%a*:(%d+:%d+:%d+:)%d+(:%-?%d+:)(%w*):([01])$'
 local base = ARGV[1]
 local n, keep_count, keep_age = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 if not n or n < 1 or #ARGV ~= 4 + 3 * n or not keep_count or not keep_age then

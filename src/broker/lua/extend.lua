@@ -18,7 +18,7 @@ local lost, cancel, renew = {}, {}, {}
 for k, id in ipairs(ids) do
   local token = ARGV[2 + 2 * k]
   local tk, cx
-  if records[k] then tk, cx = string.match(records[k], ':(%d*):([01])$') end
+  if records[k] then tk, cx = string.match(records[k], ':(%w*):([01])$') end
   if token ~= '' and tk == token then
     renew[#renew + 1] = deadline
     renew[#renew + 1] = id

@@ -20,14 +20,14 @@ end
 local key = base .. 'rc:' .. receipt
 local value = redis.call('GET', key)
 if not value then return {} end
-local token, deadline = string.match(value, '^(%d+):(%d+)$')
+local token, deadline = string.match(value, '^(%w+):(%d+)$')
 if not token then return redis.error_reply('ERR malformed claim receipt ' .. key) end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], deadline, deadline)
 local out = {token}
 if #ids > 0 then
   local records = read_in_parts('HMGET', KEYS[2], ids)
   for i, id in ipairs(ids) do
-    if records[i] and string.match(records[i], ':(%d*):[01]$') == token then out[#out + 1] = id end
+    if records[i] and string.match(records[i], ':(%w*):[01]$') == token then out[#out + 1] = id end
   end
 end
 redis.call('DEL', key)

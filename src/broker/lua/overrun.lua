@@ -35,15 +35,15 @@ for k, id in ipairs(ids) do
   if token ~= '' then
     if timeouts[k] > 0 then
       local st, tk
-      if records[k] then st, tk = string.match(records[k], '^(%a*):.*:(%d*):[01]$') end
+      if records[k] then st, tk = string.match(records[k], '^(%a*):.*:(%w*):[01]$') end
       if st == 'active' and tk == token then
-        if not (marks[k] and string.match(marks[k], '^(%d+):') == token) then
+        if not (marks[k] and string.match(marks[k], '^(%w+):') == token) then
           set[#set + 1] = id
           set[#set + 1] = token .. ':' .. now_s .. ':' .. string.format('%d', timeouts[k])
         end
         done = 1
       end
-    elseif marks[k] and string.match(marks[k], '^(%d+):') == token then
+    elseif marks[k] and string.match(marks[k], '^(%w+):') == token then
       cleared[#cleared + 1] = id
       done = 1
     end

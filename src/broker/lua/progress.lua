@@ -34,7 +34,7 @@ i = 3
 for j = 1, #ids do
   local id, token, value, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   local tk
-  if records[j] then tk = string.match(records[j], ':(%d*):[01]$') end
+  if records[j] then tk = string.match(records[j], ':(%w*):[01]$') end
   if token ~= '' and tk == token then
     if value ~= '' then
       progress[#progress + 1] = id

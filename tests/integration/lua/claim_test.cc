@@ -34,12 +34,12 @@ TEST_F(ClaimScriptTest, SetsLeaseTokenAttemptAndReturnsBody) {
   auto reply = Claim(1, 5000);
   long long after = Now();
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[5].AsInt(), std::stoll(StateField("a", "tk")));  // the claim's token
+  EXPECT_EQ(reply.view()[5].str(), StateField("a", "tk"));  // the claim's token
   EXPECT_EQ(reply.view()[6].str(), "a");
   EXPECT_TRUE(std::string(reply.view()[7].str()).ends_with(R"("t":"email","d":{}})"));
   EXPECT_EQ(reply.view()[8].AsInt(), 1);  // attempt
   std::string token = TokenOf(reply, 0);
-  EXPECT_GT(std::stoll(token), 0);
+  EXPECT_GT(TokenValue(token), 0);
   auto fields = StateFields("a");
   EXPECT_EQ(fields["st"], "active");
   EXPECT_EQ(fields["a"], "1");
@@ -74,17 +74,17 @@ TEST_F(ClaimScriptTest, TokensOnlyGrow) {
   auto first = Claim(1);
   auto second = Claim(2);
   auto third = Claim(1);
-  long long first_token = std::stoll(TokenOf(first, 0));
+  long long first_token = TokenValue(TokenOf(first, 0));
   for (size_t i = 0; i < 2; ++i) {
-    EXPECT_LT(first_token, std::stoll(TokenOf(second, i))) << i;
-    EXPECT_LT(std::stoll(TokenOf(second, i)), std::stoll(TokenOf(third, 0))) << i;
+    EXPECT_LT(first_token, TokenValue(TokenOf(second, i))) << i;
+    EXPECT_LT(TokenValue(TokenOf(second, i)), TokenValue(TokenOf(third, 0))) << i;
   }
   // a job claimed again gets a newer token than any it had
   std::string old = TokenOf(third, 0);
   Eval("release", ReleaseKeys(), {base(), "d", old});
   auto again = Claim(1);
   ASSERT_EQ(ClaimedIds(again), (std::vector<std::string>{"d"}));
-  EXPECT_LT(std::stoll(old), std::stoll(TokenOf(again, 0)));
+  EXPECT_LT(TokenValue(old), TokenValue(TokenOf(again, 0)));
   EXPECT_EQ(StateField("d", "tk"), TokenOf(again, 0));
 }
 
@@ -245,8 +245,8 @@ TEST_F(ClaimScriptTest, GroupsKeepFifoWhenTheSequenceReachesItsBound) {
     auto ids = ClaimedIds(Claim(1));
     claimed.insert(claimed.end(), ids.begin(), ids.end());
   }
-  EXPECT_EQ(claimed, (std::vector<std::string>{"g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7",
-                                               "g8", "g9"}));
+  EXPECT_EQ(claimed,
+            (std::vector<std::string>{"g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9"}));
 }
 
 // Head requeues (release, recover) count down from hseq: past its bound the order holds too.
@@ -271,13 +271,13 @@ TEST_F(ClaimScriptTest, TokensStayNewAfterAFailoverToAReplicaThatMissedClaims) {
   Enqueue("a");
   Enqueue("b");
   auto first = Claim(1);
-  const long long old_token = std::stoll(TokenOf(first, 0));
+  const long long old_token = TokenValue(TokenOf(first, 0));
   // The promoted replica's meta: it never saw that claim (its fence is behind).
   Run({"HSET", q().meta(), "fence", "0"});
   auto second = Claim(1);
-  EXPECT_GT(std::stoll(TokenOf(second, 0)), old_token);
+  EXPECT_GT(TokenValue(TokenOf(second, 0)), old_token);
   EXPECT_EQ(StateField("b", "tk"), TokenOf(second, 0));
-  EXPECT_EQ(HGet(q().meta(), "fence"), TokenOf(second, 0));
+  EXPECT_EQ(std::stoll(HGet(q().meta(), "fence")), TokenValue(TokenOf(second, 0)));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "broker/keys.h"
 #include "broker/redis_connection.h"
 #include "broker/scripts.h"
+#include "broker/token_text.h"
 #include "testing/redis_server.h"
 
 namespace taskq::testing {
@@ -163,7 +164,7 @@ class ScriptTest : public ::testing::Test {
   // A record split into its named fields. Fails the test when the record is not in the format the
   // scripts' decode_state accepts (a record the scripts could not read back).
   static std::map<std::string, std::string> ParseState(std::string_view record) {
-    static const std::regex kFormat(R"(^[A-Za-z]*:\d+:\d+:\d+:\d+:-?\d+:\d*:[01]$)");
+    static const std::regex kFormat(R"(^[A-Za-z]*:\d+:\d+:\d+:\d+:-?\d+:[0-9a-z]*:[01]$)");
     std::map<std::string, std::string> fields;
     if (!std::regex_match(record.begin(), record.end(), kFormat)) {
       ADD_FAILURE() << "malformed state record \"" << record << "\"";
@@ -290,7 +291,7 @@ class ScriptTest : public ::testing::Test {
   // reply carries it once), so compare tokens only across separate claims.
   static std::string TokenOf(const broker::Reply& claim, size_t index) {
     EXPECT_LT(index, static_cast<size_t>(CountOf(claim)));
-    return std::to_string(claim.view()[5].AsInt());
+    return std::string(claim.view()[5].str());
   }
   static long long AttemptOf(const broker::Reply& claim, size_t index) {
     return std::abs(claim.view()[6 + 3 * index + 2].AsInt());
@@ -300,10 +301,14 @@ class ScriptTest : public ::testing::Test {
   static bool RestartedOf(const broker::Reply& claim, size_t index) {
     return claim.view()[6 + 3 * index + 2].AsInt() < 0;
   }
+  // The value a token's text names (base 36: token_text.h); -1 for a text no token has.
+  static long long TokenValue(const std::string& token) {
+    return broker::ParseTokenText(token).value_or(-1);
+  }
   // A token the job does not hold, for the stale-token paths: one less than its current one (tokens
   // only grow, so no later claim hands it out).
   static std::string StaleToken(const std::string& token) {
-    return std::to_string(std::stoll(token) - 1);
+    return broker::TokenText(TokenValue(token) - 1);
   }
   // Finishes a claimed job through the real complete / fail scripts (no retention: every finished
   // job is kept). retry_delay_ms -1 sends the job to dead.

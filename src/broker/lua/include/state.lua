@@ -1,12 +1,13 @@
 -- A job's state record: one field of the queue's `state` hash (base.."state", field = job id),
 -- "st:a:s:ts:tf:p:tk:cx" = state name, attempts started, stalls, started ms, finished ms,
--- priority, fencing token of the current lease ("" when not active), cancel requested (0/1).
+-- priority, fencing token of the current lease in base 36 (claim.lua; "" when not active), cancel
+-- requested (0/1).
 -- One hash for all jobs of a queue lets a batch of jobs be read and written with one HMGET and
 -- one HSET, where a hash per job would cost one call per job (docs/architecture.md).
 -- A job that was never claimed and has priority 0 has no record (it is waiting or delayed).
 -- Fields stay strings: turning a Lua number into a string costs a sprintf, which on the hot paths
 -- (claim, complete) would cost more than the Redis calls themselves.
-local kStatePattern = '^(%a*):(%d+):(%d+):(%d+):(%d+):(%-?%d+):(%d*):([01])$'
+local kStatePattern = '^(%a*):(%d+):(%d+):(%d+):(%d+):(%-?%d+):(%w*):([01])$'
 
 -- The record as a table of strings; a missing record decodes as a never-claimed job; a malformed
 -- one as nil.
