@@ -102,8 +102,8 @@ TEST_F(GroupsTest, CompletionWithRetentionZeroFreesTheGroupSlot) {
   EnqueueIn("a2", "acme");
   auto first = Claim(10);
   ASSERT_EQ(ClaimedIds(first), (std::vector<std::string>{"a1"}));
-  auto reply = Eval("complete", CompleteKeys(), {base(), "1", "0", "0", "a1", TokenOf(first, 0),
-                                                 "null"});
+  auto reply =
+      Eval("complete", CompleteKeys(), {base(), "1", "0", "0", "a1", TokenOf(first, 0), "null"});
   ASSERT_EQ(Ints(reply), (std::vector<long long>{1}));
   ExpectNoTrace("a1");  // retention 0 kept nothing
   EXPECT_FALSE(HExists(base() + "gactive", "acme"));
@@ -187,17 +187,41 @@ TEST_F(GroupsTest, ReleasedJobsGoBackToTheirGroupAndFreeTheirSlot) {
   EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme"}));
 }
 
-TEST_F(GroupsTest, RemovingTheLastWaitingJobOfAGroupTakesItOutOfTheRing) {
+// Removing a group's last waiting job leaves its ring entry (a removal must not scan the ring:
+// LREM is O(groups)); claim drops the entry when its turn comes, and a group whose jobs come back
+// first reuses it: one turn per group, never two.
+TEST_F(GroupsTest, RemovingTheLastWaitingJobOfAGroupLeavesItsEntryForClaimToDrop) {
   EnqueueIn("a1", "acme");
   EnqueueIn("b1", "bolt");
   auto removed = Eval("remove", RemoveKeys(), {base(), "a1", "cancel"});
   EXPECT_EQ(removed.view().integer(), 1);
-  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "bolt"}));
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme", "bolt"}));
   EXPECT_EQ(WaitingCount(), "1");
-  EXPECT_FALSE(HExists(base() + "g", "a1"));  // every trace goes
-  Eval("remove", RemoveKeys(), {base(), "b1", "remove"});
+  EXPECT_FALSE(HExists(base() + "g", "a1"));  // every trace of the job goes
+  // acme's jobs come back before claim passed: the entry is reused, not doubled.
+  EnqueueIn("a2", "acme");
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme", "bolt"}));
+  Eval("remove", RemoveKeys(), {base(), "a2", "remove"});
+  // Claim skips acme's stale entry, drops it, and serves bolt.
+  EXPECT_EQ(ClaimedIds(Claim(5)), (std::vector<std::string>{"b1"}));
   EXPECT_FALSE(Exists(q().group_ring()));
+  EXPECT_FALSE(Exists(base() + "gin"));
   EXPECT_EQ(WaitingCount(), "0");
+  // A group that comes back after that gets a fresh entry.
+  EnqueueIn("a3", "acme");
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme"}));
+}
+
+// A ring stored without its member set (gin) is read as it is: every entry a member, so a group
+// already in it is not added twice.
+TEST_F(GroupsTest, ARingWithoutItsMemberSetGetsNoSecondEntry) {
+  EnqueueIn("a1", "acme");
+  EnqueueIn("b1", "bolt");
+  Run({"DEL", base() + "gin"});
+  Eval("remove", RemoveKeys(), {base(), "a1", "remove"});
+  EnqueueIn("a2", "acme");
+  EXPECT_EQ(List(q().group_ring()), (std::vector<std::string>{"", "acme", "bolt"}));
+  EXPECT_EQ(Strings({"SORT", base() + "gin", "ALPHA"}), (std::vector<std::string>{"acme", "bolt"}));
 }
 
 TEST_F(GroupsTest, DelayedGroupedJobJoinsItsGroupWhenDue) {

@@ -12,7 +12,8 @@ local kGroupHoldMs = 60000  -- a group at its concurrency limit is looked at aga
 -- element is the ungrouped jobs' turn (`ungrouped` of them wait in wait/prio; the caller takes as
 -- many as the turns they got). A group that its limit holds back leaves the ring for gheld; a
 -- group that used up its room in this claim goes to the ring's tail at the end.
--- Cost: about 3 calls per job taken and 2 per group held back.
+-- Cost: about 4 calls per job taken, 3 per group held back and 3 per ring entry whose group has no
+-- waiting job left.
 -- Returns: {ids, priorities, groups} taken, ungrouped turns, hold_wait (ms until a held group may
 --   run again, -1: none), held (a limit held a group back), took (group -> jobs taken), took_order.
 local function claim_groups(base, meta, budget, now, rate_max, rate_window, group_cc, ungrouped)
@@ -38,6 +39,11 @@ local function claim_groups(base, meta, budget, now, rate_max, rate_window, grou
       else
         idle = idle + 1
       end
+    elseif redis.call('EXISTS', base .. 'gw:' .. group) == 0 then
+      -- an entry that outlived its group's last waiting job (group_unqueue.lua): out of the ring
+      redis.call('RPOP', ring)
+      redis.call('SREM', base .. 'gin', group)
+      ring_len = ring_len - 1
     else
       local room, hold_until = budget, nil
       if group_cc then
@@ -54,6 +60,7 @@ local function claim_groups(base, meta, budget, now, rate_max, rate_window, grou
       local key = base .. 'gw:' .. group
       if room <= 0 then
         redis.call('RPOP', ring)  -- out of the ring: it is at the tail after LMOVE
+        redis.call('SREM', base .. 'gin', group)
         ring_len = ring_len - 1
         if took[group] then
           used_up[#used_up + 1] = group  -- its room went to this claim: back in turn later
@@ -74,13 +81,14 @@ local function claim_groups(base, meta, budget, now, rate_max, rate_window, grou
         if #popped == 0 or redis.call('EXISTS', key) == 0 then
           -- no job left (or emptied behind the ring's back by a removal): out of the ring
           redis.call('RPOP', ring)
+          redis.call('SREM', base .. 'gin', group)
           ring_len = ring_len - 1
         end
       end
     end
   end
   if ring_len <= 1 then
-    redis.call('DEL', ring)  -- only the ungrouped turn was left
+    redis.call('DEL', ring, base .. 'gin')  -- only the ungrouped turn was left
     local rest = math.min(budget, ungrouped - turns)
     if rest > 0 then turns = turns + rest end
   end

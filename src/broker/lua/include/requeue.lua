@@ -17,10 +17,19 @@ end
 -- Grouped jobs (docs/limits.md) wait in their group's zset base.."gw:"..group, scored like prio,
 -- instead of wait/prio. A group with waiting jobs is in the ring base.."gring" (the order in
 -- which groups take turns; its element "" is the turn of the queue's ungrouped jobs) or, while a
--- group limit holds it back, in base.."gheld" (score = when to look again). meta.gwaiting counts
--- grouped waiting jobs: claim looks at groups only when it is above 0.
+-- group limit holds it back, in base.."gheld" (score = when to look again). The set base.."gin"
+-- names the groups with an entry in the ring, one entry each; an entry may outlive its group's
+-- last waiting job (group_unqueue.lua) until claim reaches it. meta.gwaiting counts grouped
+-- waiting jobs: claim looks at groups only when it is above 0.
 local function group_ring_add(base, group)
-  local ring = base .. 'gring'
+  local ring, members = base .. 'gring', base .. 'gin'
+  if redis.call('EXISTS', members) == 0 and redis.call('EXISTS', ring) == 1 then
+    -- A ring whose set is missing (stored by a layout without it): every entry is a member.
+    for _, entry in ipairs(redis.call('LRANGE', ring, 0, -1)) do
+      if entry ~= '' then redis.call('SADD', members, entry) end
+    end
+  end
+  if redis.call('SADD', members, group) == 0 then return end  -- its entry is still there
   if redis.call('LLEN', ring) == 0 then
     redis.call('RPUSH', ring, '', group)
   else
