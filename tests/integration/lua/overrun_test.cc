@@ -61,6 +61,20 @@ TEST_F(OverrunScriptTest, ClearRemovesOnlyTheMarkOfThatToken) {
   EXPECT_EQ(Ints(Overrun({"a", token, "0"})), (std::vector<long long>{0}));
 }
 
+// A handler that returns right after its timeout: the mark and its clear go in one call, and
+// apply in order (the clear finds the mark made just before it).
+TEST_F(OverrunScriptTest, AMarkAndItsClearInOneCallLeaveNoMark) {
+  Enqueue("a");
+  const std::string token = TokenOf(Claim(1), 0);
+  EXPECT_EQ(Ints(Overrun({"a", token, "100", "a", token, "0"})), (std::vector<long long>{1, 1}));
+  EXPECT_FALSE(Exists(q().overrun()));
+  EXPECT_EQ(HGet(q().meta(), "overran"), "1");
+  // And a clear before a mark in one call leaves the mark.
+  EXPECT_EQ(Ints(Overrun({"a", token, "0", "a", token, "100"})), (std::vector<long long>{0, 1}));
+  EXPECT_TRUE(Mark("a").starts_with(token + ":"));
+  EXPECT_EQ(HGet(q().meta(), "overran"), "2");
+}
+
 TEST_F(OverrunScriptTest, ReleaseRecoverAndDeletionDropMarks) {
   for (const char* id : {"a", "b", "c"}) Enqueue(id);
   auto claim = Claim(3);
