@@ -4,10 +4,13 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/broker.h"
@@ -16,6 +19,13 @@
 #include "testing/redis_server.h"
 
 namespace taskq::model {
+
+// "a,b,c": names in messages.
+inline std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
 
 enum class OpKind {
   kEnqueue,
@@ -84,7 +94,20 @@ class ModelRun {
   std::vector<Op> Shrink(const EpisodeOptions& options, std::vector<Op> ops);
 
  private:
-  struct Queue;
+  // One queue: the model and the keys of what Redis holds for it.
+  struct Queue {
+    explicit Queue(const std::string& name) : model(name), keys("taskq", name) {}
+    QueueModel model;
+    broker::QueueKeys keys;
+    std::vector<std::pair<int64_t, int64_t>> starts;  // (Redis ms, jobs) since the limits changed
+    std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> group_starts;
+    broker::FinishPolicy Policy(int64_t keep_completed, int64_t keep_dead) const {
+      broker::FinishPolicy policy;
+      policy.keep_completed = Retention{keep_completed, std::chrono::milliseconds(0)};
+      policy.keep_dead = Retention{keep_dead, std::chrono::milliseconds(0)};
+      return policy;
+    }
+  };
   void Reset(const EpisodeOptions& options);
   Op Generate(std::mt19937_64& rng);
   std::string Apply(const Op& op);
