@@ -250,8 +250,21 @@ void Processor::Shutdown() {
   broker::FlushRequest last;
   {
     std::lock_guard lock(mu_);
-    leases = HeldLeases();
-    for (const broker::Lease& lease : leases) Abandon(lease.id);
+    for (const broker::Lease& lease : HeldLeases()) {
+      RunningJob& job = *running_.at(lease.id);
+      if (job.overrunning) {
+        // Its attempt failed at its timeout. Handed back, the attempt would be refunded, and a
+        // handler that always hangs would never use up max_attempts.
+        overruns_.push_back({lease, 0});
+        AddFailure(job,
+                   "timed out after " + std::to_string(TimeoutOf(job).count()) +
+                       " ms; the worker stopped while the handler still ran",
+                   !job.cancel_requested);
+      } else {
+        leases.push_back(lease);
+      }
+      Abandon(lease.id);
+    }
     last = TakeOutbox();
   }
   ReleaseLostClaims();
@@ -465,7 +478,7 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
     job.RequestStop();
     next_job_check_ = std::min(next_job_check_, NextCheckOf(job));
     const int64_t timeout = TimeoutOf(job).count();
-    overruns_.push_back({job.lease(), timeout});
+    overruns_.push_back({job.lease(), std::max<int64_t>(timeout, 1)});  // 0 would be a clear
     std::string line = "timed out after " + std::to_string(timeout) +
                        " ms; the handler was asked to stop and still runs: the job is not "
                        "retried until it returns";
@@ -713,6 +726,15 @@ void Processor::Loop() {
         if (auto it = running_.find(id); it != running_.end()) {
           it->second->cancel_requested = true;
           it->second->RequestStop();
+          // Past its timeout and still running: its handler ignores stop requests. Cancelling
+          // is the operator's way out, so its lease is no longer renewed: it lapses, and
+          // recover.lua sends the job to dead (cancelled), instead of it staying active for as
+          // long as the handler hangs.
+          if (it->second->overrunning) {
+            spdlog::warn("queue {}: job {} was cancelled while overrunning; giving up its lease",
+                         options_.queue, id);
+            Abandon(id);
+          }
         }
       }
     }

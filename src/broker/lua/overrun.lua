@@ -9,17 +9,18 @@ Returns: an array, per job, 1 done or 0 not: a mark needs the caller to hold the
   a clear needs a mark of that token. Notices apply in order: a clear after a mark of the same
   job in one call finds that mark.
 Writes: mark: overrun[id] = "<token>:<since ms>:<timeout ms>", and meta.overran counts the jobs
-  newly marked (a lifetime count; marking again, as a resent round trip does, keeps the first
-  mark); clear: HDEL overrun id. release.lua and recover.lua drop the marks of the jobs they
-  take back: once the lease has ended, the mark no longer describes the job. Every argument is checked
-  before the first write.
+  newly marked (a lifetime count; marking again while the mark is stored, as a resent round trip
+  does, keeps the first mark and counts nothing); clear: HDEL overrun id. release.lua and
+  recover.lua drop the marks of the jobs they take back: once the lease has ended, the mark no
+  longer describes the job. Every argument is checked before the first write.
 ]]
 --!include now.lua
 if #ARGV < 3 or #ARGV % 3 ~= 0 then return redis.error_reply('ERR invalid arguments') end
 local ids, timeouts = {}, {}
 for i = 1, #ARGV, 3 do
   local timeout = tonumber(ARGV[i + 2])
-  if not timeout or timeout < 0 or timeout ~= math.floor(timeout) or #ARGV[i] == 0 then
+  if not timeout or timeout < 0 or timeout > 1e15 or timeout ~= math.floor(timeout)
+      or #ARGV[i] == 0 then
     return redis.error_reply('ERR invalid arguments')
   end
   ids[#ids + 1] = ARGV[i]

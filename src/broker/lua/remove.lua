@@ -10,10 +10,10 @@ ARGV[1] key base   ARGV[2] id   ARGV[3] mode
 Returns: 1 removed, 2 stop requested (active), 0 no such job, -1 refused (active for "remove",
   finished for "cancel").
 Unique keys the job held are released (delete_jobs, unique.lua).
-Note: removing a waiting priority-0 job is O(length of the wait list) (LREM); removing the last
-  waiting job of a group is O(number of groups) (LREM on the group ring).
+Note: removing a waiting priority-0 job is O(length of the wait list) (LREM).
 Grouped jobs (requeue.lua): a waiting one is removed from its group's zset (meta.gwaiting - 1);
-  a group left without waiting jobs leaves the ring and gheld.
+  a group left without waiting jobs leaves gheld, and its ring entry stays until claim drops it
+  (group_unqueue.lua).
 Events (events.lua): 'removed' with the id (not for a stop request), when there are any.
 ]]
 --!include state.lua

@@ -506,6 +506,60 @@ TEST_F(WorkerTest, InlineHandlersRunOnTheQueueLoopAndMayReportProgress) {
 
 // Regression: a job claimed again by the same worker while its timed-out first attempt still ran
 // was not tracked (no lease renewal, so it stalled and ran elsewhere too).
+// A handler that ignores stop requests would keep its overrunning job active (lease renewed) for
+// as long as it hangs. Cancelling it gives the lease up: it lapses, and recovery sends the job
+// to dead as cancelled, while the hung thread's result is discarded whenever it comes.
+TEST_F(WorkerTest, CancellingAnOverrunningJobEndsItEvenIfItsHandlerHangs) {
+  std::atomic<bool> let_go{false};
+  Worker worker(Options());
+  worker.Register("t", [&](JobContext&) {
+    while (!let_go) std::this_thread::sleep_for(milliseconds(5));
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.timeout = milliseconds(150);
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitUntil([&] { return GetJob(id).overrunning_since_ms > 0; }));
+  auto outcome = client_->Cancel("q", id);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(*outcome, RemoveOutcome::kStopRequested);
+  ASSERT_TRUE(WaitForState(id, JobState::kDead, std::chrono::seconds(10)));
+  Job job = GetJob(id);
+  EXPECT_NE(job.errors.at(0).message.find("cancelled"), std::string::npos);
+  EXPECT_EQ(job.attempts, 1);
+  EXPECT_EQ(inspector_->Counts("q")->overrunning, 0);
+  let_go = true;
+  worker.Stop();
+}
+
+// Stopping the worker fails an overrunning attempt as timed out rather than handing it back: a
+// handed-back attempt is not counted, so a handler that always hangs would never use up its
+// attempts.
+TEST_F(WorkerTest, StoppingTheWorkerFailsAnOverrunningAttemptInsteadOfHandingItBack) {
+  WorkerOptions options = Options();
+  options.shutdown_grace = milliseconds(100);
+  Worker worker(options);
+  worker.Register("t", [&](JobContext&) {
+    std::this_thread::sleep_for(milliseconds(1500));  // ignores the stop request
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  EnqueueOptions o;
+  o.timeout = milliseconds(150);
+  o.max_attempts = 1;
+  std::string id = Enqueue("{}", o);
+  ASSERT_TRUE(WaitUntil([&] { return GetJob(id).overrunning_since_ms > 0; }));
+  worker.Stop();
+  Job job = GetJob(id);
+  EXPECT_EQ(job.state, JobState::kDead);
+  EXPECT_EQ(job.attempts, 1);
+  ASSERT_EQ(job.errors.size(), 1u);
+  EXPECT_NE(job.errors[0].message.find("the worker stopped while the handler still ran"),
+            std::string::npos);
+  EXPECT_EQ(inspector_->Counts("q")->overrunning, 0);
+}
+
 // Regression: a timed-out attempt was failed and retried at once while its handler still ran, so
 // two attempts of one job ran together. The retry now starts only once the handler has returned,
 // and the lease of an attempt that outlives it is renewed meanwhile (no stall).
