@@ -256,9 +256,7 @@ void Processor::Shutdown() {
         // Its attempt failed at its timeout. Handed back, the attempt would be refunded, and a
         // handler that always hangs would never use up max_attempts.
         overruns_.push_back({lease, 0});
-        AddFailure(job,
-                   "timed out after " + std::to_string(TimeoutOf(job).count()) +
-                       " ms; the worker stopped while the handler still ran",
+        AddFailure(job, TimedOutText(job) + "; the worker stopped while the handler still ran",
                    !job.cancel_requested);
       } else {
         leases.push_back(lease);
@@ -453,6 +451,10 @@ milliseconds Processor::TimeoutOf(const RunningJob& job) const {
   return job.options().timeout.count() > 0 ? job.options().timeout : options_.default_timeout;
 }
 
+std::string Processor::TimedOutText(const RunningJob& job) const {
+  return "timed out after " + std::to_string(TimeoutOf(job).count()) + " ms";
+}
+
 Clock::time_point Processor::NextCheckOf(const RunningJob& job) {
   return job.overrunning ? job.stop_by : std::min(job.deadline(), job.stop_by);
 }
@@ -479,9 +481,9 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
     next_job_check_ = std::min(next_job_check_, NextCheckOf(job));
     const int64_t timeout = TimeoutOf(job).count();
     overruns_.push_back({job.lease(), std::max<int64_t>(timeout, 1)});  // 0 would be a clear
-    std::string line = "timed out after " + std::to_string(timeout) +
-                       " ms; the handler was asked to stop and still runs: the job is not "
-                       "retried until it returns";
+    std::string line = TimedOutText(job) +
+                       "; the handler was asked to stop and still runs: the job is not retried "
+                       "until it returns";
     broker::ProgressUpdate& update = progress_[id];
     update.lease = job.lease();
     update.log_lines.push_back(std::move(line));
@@ -569,8 +571,8 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
         overruns_.push_back({job->lease(), 0});
         // The attempt failed when its timeout passed, whatever the handler answers now: a late
         // result is discarded, as the timeout promises.
-        std::string message = "timed out after " + std::to_string(TimeoutOf(*job).count()) +
-                              " ms; the handler returned after " + std::to_string(ran_ms) + " ms";
+        std::string message =
+            TimedOutText(*job) + "; the handler returned after " + std::to_string(ran_ms) + " ms";
         if (result.kind == HandlerResult::Kind::kSuccess) {
           message += " and its late result was discarded";
         } else if (!result.message.empty()) {

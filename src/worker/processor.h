@@ -106,6 +106,8 @@ class Processor {
   void CheckRunningJobs(std::chrono::steady_clock::time_point now);
   // The job's timeout: its own, or the worker's default.
   std::chrono::milliseconds TimeoutOf(const RunningJob& job) const;
+  // "timed out after <timeout> ms": how every message about the job's timeout begins.
+  std::string TimedOutText(const RunningJob& job) const;
   // When CheckRunningJobs must next look at the job: its deadline (until it overruns) or the time
   // its handler must stop unless its lease is renewed, whichever is first. mu_ held.
   static std::chrono::steady_clock::time_point NextCheckOf(const RunningJob& job);

@@ -533,7 +533,7 @@ std::string ModelRun::DoLargestBatches() {
   error = DoComplete(q, leases, 0);
   if (!error.empty()) return error;
   // Retention removed 1000 of them (its bound per call); clean the rest, so that the checks after
-  // every later step do not walk thousands of finished jobs (that made the test crawl).
+  // every later step do not walk thousands of finished jobs.
   error = Check(q);
   if (!error.empty()) return error;
   for (int i = 0; i < kLargestBulk / 1000 + 1; ++i) {

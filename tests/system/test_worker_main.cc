@@ -14,6 +14,13 @@
 
 #include "taskq/worker.h"
 
+// data.ms of a "sleep" or "stubborn" job (0 when absent).
+static int MsOf(const taskq::JobContext& job) {
+  const std::string& data = job.data_json();
+  auto pos = data.find("\"ms\":");
+  return pos == std::string::npos ? 0 : std::stoi(data.substr(pos + 5));
+}
+
 int main(int argc, char** argv) {
   if (argc != 5 && argc != 6) {
     std::fprintf(stderr, "usage: taskq_test_worker url queue=n lease_ms grace_ms [idle_poll_ms]\n");
@@ -36,9 +43,7 @@ int main(int argc, char** argv) {
   taskq::Worker worker(options);
   const std::string pid = std::to_string(::getpid());
   worker.Register("sleep", [&](taskq::JobContext& job) {
-    const std::string& data = job.data_json();
-    auto pos = data.find("\"ms\":");
-    const int ms = pos == std::string::npos ? 0 : std::stoi(data.substr(pos + 5));
+    const int ms = MsOf(job);
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (std::chrono::steady_clock::now() < until) {
       if (job.stop_requested()) return taskq::HandlerResult::Retry("stopped");
@@ -48,10 +53,7 @@ int main(int argc, char** argv) {
   });
   worker.Register("fail", [](taskq::JobContext&) { return taskq::HandlerResult::Fail("boom"); });
   worker.Register("stubborn", [&](taskq::JobContext& job) {
-    const std::string& data = job.data_json();
-    auto pos = data.find("\"ms\":");
-    const int ms = pos == std::string::npos ? 0 : std::stoi(data.substr(pos + 5));
-    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    std::this_thread::sleep_for(std::chrono::milliseconds(MsOf(job)));
     return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
   });
   // The data as the handler sees it, as the result: shows whether it arrived unchanged.

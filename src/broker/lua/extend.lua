@@ -7,6 +7,7 @@ Returns: {lost ids}, {cancel-requested ids}: two arrays. A lost job's lease expi
 Writes: active scores of the held jobs become now + lease_ms.
 ]]
 --!include now.lua
+--!include state.lua
 local lease = tonumber(ARGV[2])
 if not lease or lease < 1 or #ARGV % 2 ~= 0 then return redis.error_reply('ERR invalid arguments') end
 if #ARGV == 2 then return {{}, {}} end
@@ -17,8 +18,7 @@ local records = redis.call('HMGET', KEYS[2], unpack(ids))
 local lost, cancel, renew = {}, {}, {}
 for k, id in ipairs(ids) do
   local token = ARGV[2 + 2 * k]
-  local tk, cx
-  if records[k] then tk, cx = string.match(records[k], ':(%w*):([01])$') end
+  local tk, cx = lease_of(records[k])
   if token ~= '' and tk == token then
     renew[#renew + 1] = deadline
     renew[#renew + 1] = id

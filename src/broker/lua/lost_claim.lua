@@ -13,6 +13,7 @@ Writes: deletes the receipt base.."rc:"..name. Changes no job: the worker releas
 Cost: O(log N + k), k the jobs whose lease ends in the same millisecond.
 ]]
 --!include parts.lua
+--!include state.lua
 local base, receipt = ARGV[1], ARGV[2]
 if #ARGV ~= 2 or #receipt < 1 or #receipt > 64 then
   return redis.error_reply('ERR invalid arguments')
@@ -27,7 +28,7 @@ local out = {token}
 if #ids > 0 then
   local records = read_in_parts('HMGET', KEYS[2], ids)
   for i, id in ipairs(ids) do
-    if records[i] and string.match(records[i], ':(%w*):[01]$') == token then out[#out + 1] = id end
+    if lease_of(records[i]) == token then out[#out + 1] = id end
   end
 end
 redis.call('DEL', key)

@@ -15,6 +15,7 @@ Writes: mark: overrun[id] = "<token>:<since ms>:<timeout ms>", and meta.overran 
   longer describes the job. Every argument is checked before the first write.
 ]]
 --!include now.lua
+--!include state.lua
 if #ARGV < 3 or #ARGV % 3 ~= 0 then return redis.error_reply('ERR invalid arguments') end
 local ids, timeouts = {}, {}
 for i = 1, #ARGV, 3 do
@@ -45,9 +46,7 @@ for k, id in ipairs(ids) do
   local done = 0
   if token ~= '' then
     if timeouts[k] > 0 then
-      local st, tk
-      if records[k] then st, tk = string.match(records[k], '^(%a*):.*:(%w*):[01]$') end
-      if st == 'active' and tk == token then
+      if lease_of(records[k]) == token and string.find(records[k], '^active:') then
         if token_of(marks[id]) ~= token then
           marks[id] = token .. ':' .. now_s .. ':' .. string.format('%d', timeouts[k])
           new_marks = new_marks + 1

@@ -9,6 +9,7 @@ Writes: progress hash field <id>; l:<id> gets the lines appended, trimmed to the
   (job_lists.lua: the job joins x).
 ]]
 --!include parts.lua
+--!include state.lua
 --!include job_lists.lua
 local base = ARGV[1]
 local max_logs = tonumber(ARGV[2])
@@ -33,8 +34,7 @@ local logs = {}  -- {id, first argument, last argument, ...}: appended after the
 i = 3
 for j = 1, #ids do
   local id, token, value, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  local tk
-  if records[j] then tk = string.match(records[j], ':(%w*):[01]$') end
+  local tk = lease_of(records[j])
   if token ~= '' and tk == token then
     if value ~= '' then
       progress[#progress + 1] = id

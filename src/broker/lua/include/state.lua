@@ -20,6 +20,14 @@ local function decode_state(value)
   return {st = st, a = a, s = s, ts = ts, tf = tf, p = p, tk = tk, cx = cx}
 end
 
+-- lease_of(record) -> tk, cx: the token and cancel flag of a record, without decoding the rest
+-- (nothing for a missing or malformed record): what the lease checks of extend, progress,
+-- lost_claim and overrun read. complete.lua matches its own pattern, which also cuts the record.
+local function lease_of(record)
+  if not record then return nil end
+  return string.match(record, ':(%w*):([01])$')
+end
+
 local function encode_state(r)
   return r.st .. ':' .. r.a .. ':' .. r.s .. ':' .. r.ts .. ':' .. r.tf .. ':' .. r.p .. ':' ..
     r.tk .. ':' .. r.cx
