@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "common/url_password.h"
+
 namespace taskq::bin {
 namespace {
 
@@ -31,7 +33,13 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
     spdlog::info("email: no SMTP server configured (--smtp-url); messages go to the outbox {}",
                  std::filesystem::absolute(email.outbox_dir).string());
   } else {
-    spdlog::info("email: delivering through {}", email.smtp_url);
+    spdlog::info("email: delivering through {}", MaskUrlPassword(email.smtp_url));
+  }
+  if (email.attachments_dir.empty()) {
+    spdlog::info("email: attachments by path refused (no --email-attachments-dir)");
+  } else {
+    spdlog::info("email: attachments by path from below {}",
+                 std::filesystem::absolute(email.attachments_dir).string());
   }
   worker.Register("email", handlers::MakeEmailHandler(std::move(email)));
 
@@ -84,9 +92,12 @@ Status ValidateHandlerFlags(const HandlerFlags& flags) {
   return Status::Ok();
 }
 
-std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra) {
+std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra,
+                                            const handlers::EmailOptions& email) {
   std::vector<api::JobTypeInfo> types;
-  types.push_back({"email", handlers::ValidateEmailData});
+  types.push_back({"email", [email](std::string_view data) {
+                     return handlers::ValidateEmailData(data, email);
+                   }});
   types.push_back({"webhook", handlers::ValidateWebhookData});
   types.push_back({"image-resize", handlers::ValidateImageResizeData});
   types.push_back({"export", handlers::ValidateExportData});

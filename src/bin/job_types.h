@@ -35,7 +35,9 @@ Status ValidateHandlerFlags(const HandlerFlags& flags);
 // and writes below <data_dir>/images/out.
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
 // Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are.
-// "*" in `extra` accepts any type: returns an empty list, which the API reads as "any".
-std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra);
+// "*" in `extra` accepts any type: returns an empty list, which the API reads as "any". `email`
+// validates as the workers' options do (whether attachments by path are allowed, and where).
+std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra,
+                                            const handlers::EmailOptions& email);
 
 }  // namespace taskq::bin

@@ -24,6 +24,7 @@
 #include "bin/cli_commands.h"
 #include "bin/job_types.h"
 #include "bin/managed_redis.h"
+#include "common/url_password.h"
 #include "scheduler/schedule_store.h"
 #include "scheduler/scheduler.h"
 #include "taskq/client.h"
@@ -65,13 +66,14 @@ taskq::Status AwaitRedis(const std::string& url, const std::string& prefix) {
     auto inspector = taskq::Inspector::Open({url, prefix});
     taskq::Status s = inspector.ok() ? (*inspector)->CheckServer() : inspector.status();
     if (s.ok() || s.code() != taskq::StatusCode::kUnavailable) return s;
-    if (!said) spdlog::warn("waiting for Redis at {}: {}", url, s.ToString());
+    if (!said)
+      spdlog::warn("waiting for Redis at {}: {}", taskq::MaskUrlPassword(url), s.ToString());
     said = true;
     const sigset_t set = ShutdownSignals();
     const timespec wait{0, static_cast<long>(pause.count()) * 1000000};
     if (sigtimedwait(&set, nullptr, &wait) > 0) {
       return taskq::Status(taskq::StatusCode::kDeadlineExceeded,
-                           "stopped while waiting for Redis at " + url);
+                           "stopped while waiting for Redis at " + taskq::MaskUrlPassword(url));
     }
     pause = std::min(pause * 2, std::chrono::milliseconds(900));
   }
@@ -124,7 +126,8 @@ taskq::Result<std::unique_ptr<taskq::scheduler::Scheduler>> StartScheduler(
   auto scheduler = taskq::scheduler::Scheduler::Open(options);
   if (!scheduler.ok()) return scheduler.status();
   (*scheduler)->Start();
-  spdlog::info("scheduler {} running on {}", (*scheduler)->token(), redis_url);
+  spdlog::info("scheduler {} running on {}", (*scheduler)->token(),
+               taskq::MaskUrlPassword(redis_url));
   return scheduler;
 }
 
@@ -145,8 +148,9 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
   }
   std::unique_ptr<taskq::bin::ApiRunner> api_runner;
   if (api) {
-    auto started = taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
-                                                taskq::bin::KnownJobTypes(api->job_types));
+    auto started =
+        taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
+                                     taskq::bin::KnownJobTypes(api->job_types, handlers.email));
     if (!started.ok()) return Fail(started.status());
     api_runner = std::move(*started);
   }
@@ -168,7 +172,7 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
   for (const auto& q : options.queues) {
     names += (names.empty() ? "" : ", ") + q.queue + "=" + std::to_string(q.concurrency);
   }
-  spdlog::info("worker running on {} ({})", options.redis_url, names);
+  spdlog::info("worker running on {} ({})", taskq::MaskUrlPassword(options.redis_url), names);
   WaitForShutdownSignal();
   // No new jobs while the worker drains: the scheduler gives its lease up to another one.
   if (scheduler) scheduler->Stop();
@@ -201,6 +205,15 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* q
       ->check(CLI::Range(0, 1000));
 }
 
+// On workers, and on a separate API too, which refuses `path` attachments at enqueue time
+// unless it is set.
+void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir) {
+  cmd->add_option("--email-attachments-dir", *dir,
+                  "directory email attachments named by path are read from (default: none, "
+                  "only base64 content)")
+      ->envname("TASKQ_EMAIL_ATTACHMENTS_DIR");
+}
+
 void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
   cmd->add_option("--data-dir", f->data_dir,
                   "where taskq keeps files (managed Redis, outbox, exports, imports, images)")
@@ -215,6 +228,7 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
       ->envname("TASKQ_SMTP_STARTTLS");
   cmd->add_option("--mail-from", f->email.default_from, "sender of emails that name none")
       ->envname("TASKQ_MAIL_FROM");
+  AddAttachmentsDirFlag(cmd, &f->email.attachments_dir);
   cmd->add_option("--webhook-secret", f->webhook.secret,
                   "signs webhook requests (Standard Webhooks): whsec_<base64> or raw bytes")
       ->envname("TASKQ_WEBHOOK_SECRET");
@@ -367,6 +381,7 @@ int main(int argc, char** argv) {
 
   CLI::App* api = app.add_subcommand("api", "run the HTTP API and the dashboard listener");
   AddApiFlags(api, &api_flags);
+  AddAttachmentsDirFlag(api, &handler_flags.email.attachments_dir);
 
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
   AddHandlerFlags(worker, &handler_flags);
@@ -522,6 +537,7 @@ int main(int argc, char** argv) {
         {"up", "smtp-password", str(h.email.password), true},
         {"up", "smtp-starttls", h.email.starttls ? "true" : "false", false},
         {"up", "mail-from", str(h.email.default_from), false},
+        {"up", "email-attachments-dir", str(h.email.attachments_dir), false},
         {"up", "webhook-secret", str(h.webhook.secret), true},
         {"up", "webhook-allow", list(h.webhook.allow_cidrs, str), false},
         {"up", "webhook-max-redirects", num(h.webhook.max_redirects), false},

@@ -16,9 +16,10 @@
 #include <optional>
 #include <vector>
 
-#include "handlers/http_target.h"
 #include "handlers/data_fields.h"
+#include "handlers/http_target.h"
 #include "handlers/mime_message.h"
+#include "handlers/rooted_file.h"
 
 namespace taskq::handlers {
 namespace json = boost::json;
@@ -239,10 +240,16 @@ Status ParseAttachment(const json::value& value, const std::string& field, size_
   }
   if (path != nullptr) {
     const json::string* s = path->if_string();
-    if (s == nullptr || s->empty() || s->size() > kMaxPathBytes || s->front() != '/' ||
-        HasControlCharacter(View(*s))) {
-      return InvalidArgument(field + ".path", "must be an absolute file path");
+    if (s == nullptr || s->empty() || s->size() > kMaxPathBytes || HasControlCharacter(View(*s))) {
+      return InvalidArgument(field + ".path", "must be a file path");
     }
+    if (options.attachments_dir.empty()) {
+      return InvalidArgument(field + ".path",
+                             "no attachments directory is configured (--email-attachments-dir), "
+                             "so attachments must be base64 content");
+    }
+    TASKQ_RETURN_IF_ERROR(
+        ComponentsBelow(options.attachments_dir, View(*s), field + ".path").status());
     out->path = std::string(View(*s));
     out->filename = std::filesystem::path(*out->path).filename().string();
   } else {
@@ -349,27 +356,25 @@ Result<EmailData> ParseEmailData(std::string_view data_json, const EmailOptions&
 // ----------------------------------------------------------------------------------------------
 // Running a job
 
-// Reads an attachment named by path. A file that is missing, not a regular file or too large is
-// the producer's mistake (kInvalidArgument); any other I/O error may pass (kUnavailable).
-Status LoadAttachmentFile(AttachmentSpec& spec, size_t* total, size_t limit) {
+// Reads an attachment named by path, below the attachments directory and following no symbolic
+// link. A file that is missing, outside the directory, not a regular file or too large is the
+// producer's mistake (kInvalidArgument); any other I/O error may pass (kUnavailable).
+Status LoadAttachmentFile(AttachmentSpec& spec, const std::string& root, size_t* total,
+                          size_t limit) {
   const std::string field = spec.field + ".path";
-  const int fd = ::open(spec.path->c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int error = errno;
-    const std::string message = "cannot open " + *spec.path + ": " + std::strerror(error);
-    if (error == ENOENT || error == ENOTDIR || error == EACCES || error == ELOOP) {
-      return InvalidArgument(field, message);
+  Result<UniqueFd> file = OpenRegularFileBelow(root, *spec.path, field);
+  if (!file.ok()) {
+    if (file.status().code() == StatusCode::kNotFound) {
+      return InvalidArgument(field, "cannot open " + *spec.path + ": no such file");
     }
-    return Unavailable(message);
+    return file.status();
   }
   struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    ::close(fd);
-    return InvalidArgument(field, *spec.path + " is not a regular file");
+  if (::fstat(file->get(), &info) != 0) {
+    return Unavailable("cannot read " + *spec.path + ": " + std::strerror(errno));
   }
   const auto size = static_cast<size_t>(info.st_size);
   if (*total + size > limit) {
-    ::close(fd);
     return InvalidArgument("data.attachments", "attachments exceed " + std::to_string(limit) +
                                                    " bytes in total with " + *spec.path);
   }
@@ -377,17 +382,13 @@ Status LoadAttachmentFile(AttachmentSpec& spec, size_t* total, size_t limit) {
   spec.content.resize(size + 1);
   size_t filled = 0;
   while (filled < spec.content.size()) {
-    const ssize_t n = ::read(fd, spec.content.data() + filled, spec.content.size() - filled);
+    const ssize_t n =
+        ::read(file->get(), spec.content.data() + filled, spec.content.size() - filled);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const std::string message = "cannot read " + *spec.path + ": " + std::strerror(errno);
-      ::close(fd);
-      return Unavailable(message);
-    }
+    if (n < 0) return Unavailable("cannot read " + *spec.path + ": " + std::strerror(errno));
     if (n == 0) break;
     filled += static_cast<size_t>(n);
   }
-  ::close(fd);
   if (filled > size) return Unavailable(*spec.path + " changed while being read");
   spec.content.resize(filled);
   *total += filled;
@@ -613,7 +614,8 @@ HandlerResult RunEmailJob(const EmailOptions& options, JobContext& ctx) {
   MailMessage message;
   for (AttachmentSpec& spec : data->attachments) {
     if (spec.path) {
-      if (Status s = LoadAttachmentFile(spec, &attachment_bytes, options.max_attachment_bytes);
+      if (Status s = LoadAttachmentFile(spec, options.attachments_dir, &attachment_bytes,
+                                        options.max_attachment_bytes);
           !s.ok()) {
         return ResultFromStatus(s);
       }
@@ -658,8 +660,8 @@ HandlerResult RunEmailJob(const EmailOptions& options, JobContext& ctx) {
 
 }  // namespace
 
-Status ValidateEmailData(std::string_view data_json) {
-  return ParseEmailData(data_json, EmailOptions{}).status();
+Status ValidateEmailData(std::string_view data_json, const EmailOptions& options) {
+  return ParseEmailData(data_json, options).status();
 }
 
 Handler MakeEmailHandler(EmailOptions options) {

@@ -21,13 +21,18 @@ struct EmailOptions {
   std::string outbox_dir = "data/outbox";
   std::chrono::milliseconds timeout{30000};
   size_t max_attachment_bytes = 10 << 20;  // per message, after decoding
+  // Attachments named by `path` are read from below this directory only, without following
+  // symbolic links. Empty (the default): a `path` attachment is refused, since it would let
+  // whoever may enqueue email jobs mail any file the worker can read.
+  std::string attachments_dir;
 };
 
 // Checks a job's data without sending anything. Errors name the field: "data.to",
 // "data.attachments[1].content", ... (Status with StatusCode::kInvalidArgument and field()).
-// Used by the HTTP API to answer 422 at enqueue time. Limits are those of a default EmailOptions;
-// attachment files named by `path` are only read when the job runs.
-Status ValidateEmailData(std::string_view data_json);
+// Used by the HTTP API to answer 422 at enqueue time. Limits are those of `options`; a `path`
+// attachment is refused unless options.attachments_dir is set, and must lie below it (the file is
+// only read when the job runs).
+Status ValidateEmailData(std::string_view data_json, const EmailOptions& options);
 
 // The handler validates the data again when it runs (another producer may have enqueued it). It
 // blocks for the SMTP conversation, so it must run on a handler thread (not run_inline). Safe to

@@ -22,8 +22,9 @@
 #include <vips/vips8>
 
 #include "handlers/address_guard.h"
-#include "handlers/http_target.h"
 #include "handlers/data_fields.h"
+#include "handlers/http_target.h"
+#include "handlers/rooted_file.h"
 
 namespace taskq::handlers {
 namespace json = boost::json;
@@ -235,99 +236,8 @@ Result<ImageResizeData> ParseImageResizeData(std::string_view data_json,
 // Files, reached without following symlinks, so that neither a source nor an output can leave
 // its directory through a link placed inside it.
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) {
-      Reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Reset(); }
-
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 // std::strerror may share a buffer between threads; this does not.
 std::string ErrnoText(int error) { return std::generic_category().message(error); }
-
-// Opens (and with `create`, makes) each directory of `components` below `dir`. A component that
-// is a symlink is refused, wherever it points.
-Result<UniqueFd> OpenDirectories(int dir, const std::vector<std::string>& components, bool create,
-                                 const std::string& field, const std::string& path) {
-  UniqueFd current(::dup(dir));
-  if (current.get() < 0) return Unavailable("dup: " + ErrnoText(errno));
-  for (const std::string& name : components) {
-    if (create && ::mkdirat(current.get(), name.c_str(), 0755) != 0 && errno != EEXIST) {
-      const int error = errno;
-      if (error == ENOTDIR) {
-        return InvalidArgument(field, path + ": a directory on the way is a file");
-      }
-      return Unavailable(path + ": cannot create directory " + name + ": " + ErrnoText(error));
-    }
-    UniqueFd next(
-        ::openat(current.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (next.get() < 0) {
-      const int error = errno;
-      if (error == ELOOP || error == ENOTDIR) {
-        return InvalidArgument(field, path + ": " + name + " is a symlink or not a directory");
-      }
-      if (error == ENOENT) return NotFound(field + ": " + path + ": no such file");
-      return Unavailable(path + ": cannot open directory " + name + ": " + ErrnoText(error));
-    }
-    current = std::move(next);
-  }
-  return current;
-}
-
-// The source file: `path` must lie below `root` (lexically, after normalisation), and is opened
-// component by component without following links.
-Result<UniqueFd> OpenSourceFile(const std::string& root, const std::string& path) {
-  const std::filesystem::path root_path = std::filesystem::absolute(root).lexically_normal();
-  const std::filesystem::path relative =
-      std::filesystem::path(path).lexically_normal().lexically_relative(root_path);
-  if (relative.empty() || *relative.begin() == "..") {
-    return InvalidArgument("data.source", path + " is not below the input root " +
-                                              root_path.string() + " (--data-dir)/images");
-  }
-  std::vector<std::string> components;
-  for (const auto& part : relative) components.push_back(part.string());
-  UniqueFd root_fd(::open(root_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root_fd.get() < 0) {
-    return NotFound("data.source: the input root " + root_path.string() +
-                    " cannot be opened: " + ErrnoText(errno));
-  }
-  const std::string name = components.back();
-  components.pop_back();
-  Result<UniqueFd> dir = OpenDirectories(root_fd.get(), components, false, "data.source", path);
-  if (!dir.ok()) return dir.status();
-  // O_NONBLOCK: a FIFO placed there must not hang the handler; it is refused below.
-  UniqueFd file(::openat(dir->get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (file.get() < 0) {
-    const int error = errno;
-    if (error == ENOENT) return NotFound("data.source: " + path + ": no such file");
-    if (error == ELOOP) return InvalidArgument("data.source", path + " is a symlink");
-    return Unavailable("data.source: " + path + ": " + ErrnoText(error));
-  }
-  struct stat st {};
-  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return InvalidArgument("data.source", path + " is not a regular file");
-  }
-  return file;
-}
 
 // A name no other writer picks: the temporary files of outputs and downloads.
 std::string TemporaryName(std::string_view base) {
@@ -603,7 +513,7 @@ Result<OutputResult> WriteOutput(const vips::VSource& source, const OutputSpec& 
   std::vector<std::string> dirs = spec.components;
   const std::string name = dirs.back();
   dirs.pop_back();
-  Result<UniqueFd> dir = OpenDirectories(output_root, dirs, true, field + ".path", spec.path);
+  Result<UniqueFd> dir = OpenDirectoriesBelow(output_root, dirs, true, field + ".path", spec.path);
   if (!dir.ok()) return dir.status();
   const std::string temporary = TemporaryName(name);
   UniqueFd fd(::openat(dir->get(), temporary.c_str(),
@@ -654,7 +564,9 @@ struct ImageResizer {
 
 Result<UniqueFd> OpenSource(const ImageResizer& resizer, const ImageResizeData& data,
                             int output_root, JobContext& ctx) {
-  if (!data.source_is_url) return OpenSourceFile(resizer.options.input_root, data.source);
+  if (!data.source_is_url) {
+    return OpenRegularFileBelow(resizer.options.input_root, data.source, "data.source");
+  }
   Result<UniqueFd> scratch = CreateScratchFile(output_root);
   if (!scratch.ok()) return scratch.status();
   TASKQ_RETURN_IF_ERROR(Fetch(data.source, *resizer.guard, resizer.options, scratch->get(), ctx));

@@ -1337,6 +1337,42 @@ class CliTest(unittest.TestCase):
                 redis.stop()
             shutil.rmtree(data, ignore_errors=True)
 
+    def test_passwords_in_urls_never_reach_the_log(self):
+        redis = Redis("--requirepass", "redis-pw-1234")
+        data = tempfile.mkdtemp(prefix="taskq-mask-")
+        down = f"redis://:redis-pw-1234@127.0.0.1:{free_port()}"
+        worker = None
+        try:
+            for url, line in ((down, "waiting for Redis"),
+                              (f"redis://:redis-pw-1234@127.0.0.1:{redis.port}", "worker running")):
+                worker = subprocess.Popen(
+                    [TASKQ, "--redis-url", url, "worker", "--queues", "email=1", "--data-dir", data,
+                     "--smtp-url", "smtp://mailer:smtp-pw-5678@127.0.0.1:1"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                seen = []
+                said = threading.Event()
+                def read(process=worker, seen=seen, said=said, line=line):
+                    for text in process.stdout:
+                        seen.append(text)
+                        if line in text:
+                            said.set()
+                reader = threading.Thread(target=read)
+                reader.start()
+                self.assertTrue(said.wait(15), "".join(seen))
+                worker.terminate()
+                self.assertEqual(worker.wait(15), 0)
+                reader.join()
+                worker.stdout.close()
+                log = "".join(seen)
+                self.assertNotIn("redis-pw-1234", log)
+                self.assertNotIn("smtp-pw-5678", log)
+                self.assertIn(":***@127.0.0.1", log)
+        finally:
+            if worker and worker.poll() is None:
+                worker.kill()
+            redis.stop()
+            shutil.rmtree(data, ignore_errors=True)
+
     def test_limits_are_shown_changed_and_checked(self):
         redis = Redis()
         try:
@@ -1484,6 +1520,15 @@ class BuiltinTypesTest(unittest.TestCase):
             message = f.read()
         self.assertIn("To: a@example.com, b@example.com", message)
         self.assertIn("=?utf-8?", message.lower())  # the subject is RFC 2047 encoded
+
+    def test_email_attachments_by_path_are_refused_by_default(self):
+        # Without --email-attachments-dir, a path would mail any file the worker can read.
+        status, error, _ = self.api.request("POST", "/api/jobs", {
+            "type": "email", "data": {"to": "a@example.com", "subject": "x",
+                                      "attachments": [{"path": "/etc/passwd"}]}})
+        self.assertEqual(status, 422, error)
+        self.assertEqual(error["error"]["field"], "data.attachments[0].path")
+        self.assertIn("--email-attachments-dir", error["error"]["message"])
 
     def test_webhook_is_delivered_and_signed(self):
         import base64

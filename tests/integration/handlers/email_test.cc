@@ -4,6 +4,7 @@
 #include "handlers/email.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <cstdio>
@@ -147,7 +148,9 @@ TEST_F(EmailSmtpTest, DeliversTextHtmlAndAttachmentsToEveryRecipient) {
        }},
   };
   FakeJobContext ctx("01HX3Q5Z8K2M4N6P7R9S", json::serialize(data));
-  const HandlerResult result = MakeEmailHandler(Options())(ctx);
+  EmailOptions options = Options();
+  options.attachments_dir = files.path();
+  const HandlerResult result = MakeEmailHandler(options)(ctx);
   ASSERT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
 
   const json::value reply = json::parse(result.result_json);
@@ -255,11 +258,73 @@ TEST_F(EmailSmtpTest, InvalidDataFailsWithoutConnecting) {
 }
 
 TEST_F(EmailSmtpTest, MissingAttachmentFileFailsNamingTheField) {
+  TempDir files;
+  EmailOptions options = Options();
+  options.attachments_dir = files.path();
   json::object data = Data();
-  data["attachments"] = json::array{json::object{{"path", "/nonexistent/taskq/report.pdf"}}};
+  data["attachments"] = json::array{json::object{{"path", "taskq/report.pdf"}}};
+  const HandlerResult result = RunJob(MakeEmailHandler(options), data);
+  EXPECT_EQ(result.kind, HandlerResult::Kind::kFail);
+  EXPECT_NE(result.message.find("data.attachments[0].path"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("no such file"), std::string::npos) << result.message;
+}
+
+// Whoever may enqueue email jobs must not be able to mail themselves the worker's files.
+TEST_F(EmailSmtpTest, AttachmentPathsAreRefusedWithoutAnAttachmentsDirectory) {
+  json::object data = Data();
+  data["attachments"] = json::array{json::object{{"path", "/etc/passwd"}}};
   const HandlerResult result = RunJob(MakeEmailHandler(Options()), data);
   EXPECT_EQ(result.kind, HandlerResult::Kind::kFail);
   EXPECT_NE(result.message.find("data.attachments[0].path"), std::string::npos) << result.message;
+  EXPECT_NE(result.message.find("--email-attachments-dir"), std::string::npos) << result.message;
+  EXPECT_TRUE(server_->Received().empty());
+}
+
+TEST_F(EmailSmtpTest, AttachmentPathsStayBelowTheAttachmentsDirectory) {
+  TempDir dir;
+  const std::string root = dir.path() + "/attachments";
+  std::filesystem::create_directories(root + "/reports");
+  std::ofstream(dir.path() + "/secret.txt") << "the worker's secret";
+  std::ofstream(root + "/reports/q3.txt") << "quarterly figures";
+  std::filesystem::create_symlink(dir.path() + "/secret.txt", root + "/link.txt");
+  std::filesystem::create_directory_symlink(dir.path(), root + "/up");
+  ASSERT_EQ(::mkfifo((root + "/pipe").c_str(), 0600), 0);
+  EmailOptions options = Options();
+  options.attachments_dir = root;
+
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"/etc/passwd", "is not below"},
+      {"../secret.txt", "is not below"},
+      {"reports/../../secret.txt", "is not below"},
+      {dir.path() + "/secret.txt", "is not below"},
+      {"link.txt", "symlink"},
+      {"up/secret.txt", "symlink"},
+      {"pipe", "not a regular file"},  // and no hang on open
+      {"reports", "not a regular file"},
+  };
+  for (const auto& [path, why] : refused) {
+    json::object data = Data();
+    data["attachments"] = json::array{json::object{{"path", path}}};
+    const HandlerResult result = RunJob(MakeEmailHandler(options), data);
+    EXPECT_EQ(result.kind, HandlerResult::Kind::kFail) << path;
+    EXPECT_NE(result.message.find("data.attachments[0].path"), std::string::npos) << result.message;
+    EXPECT_NE(result.message.find(why), std::string::npos) << path << ": " << result.message;
+  }
+  EXPECT_TRUE(server_->Received().empty());
+
+  // Relative to the directory, or absolute below it.
+  for (const std::string& path : {std::string("reports/q3.txt"), root + "/reports/q3.txt"}) {
+    json::object data = Data();
+    data["attachments"] = json::array{json::object{{"path", path}}};
+    const HandlerResult result = RunJob(MakeEmailHandler(options), data);
+    EXPECT_EQ(result.kind, HandlerResult::Kind::kSuccess) << path << ": " << result.message;
+  }
+  const std::vector<ReceivedMail> received = server_->Received();
+  ASSERT_EQ(received.size(), 2u);
+  for (const ReceivedMail& mail : received) {
+    EXPECT_EQ(mail.raw.find("secret"), std::string::npos);
+    EXPECT_NE(mail.raw.find("q3.txt"), std::string::npos);
+  }
 }
 
 TEST_F(EmailSmtpTest, AttachmentLimitOfTheHandlerApplies) {
@@ -268,7 +333,8 @@ TEST_F(EmailSmtpTest, AttachmentLimitOfTheHandlerApplies) {
   TempDir files;
   std::ofstream(files.path() + "/big.txt") << "eleven byte";
   json::object data = Data();
-  data["attachments"] = json::array{json::object{{"path", files.path() + "/big.txt"}}};
+  options.attachments_dir = files.path();
+  data["attachments"] = json::array{json::object{{"path", "big.txt"}}};
   HandlerResult result = RunJob(MakeEmailHandler(options), data);
   EXPECT_EQ(result.kind, HandlerResult::Kind::kFail);
   EXPECT_NE(result.message.find("data.attachments"), std::string::npos) << result.message;
@@ -363,8 +429,9 @@ TEST(EmailOutboxTest, UnwritableOutboxIsRetried) {
 
 // --- ValidateEmailData ---
 
-void ExpectInvalid(const json::value& data, const std::string& field) {
-  const Status status = ValidateEmailData(json::serialize(data));
+void ExpectInvalid(const json::value& data, const std::string& field,
+                   const EmailOptions& options = {}) {
+  const Status status = ValidateEmailData(json::serialize(data), options);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << json::serialize(data);
   EXPECT_EQ(status.field(), field) << status.ToString();
 }
@@ -379,9 +446,24 @@ TEST(ValidateEmailDataTest, AcceptsCompleteData) {
                    {"filename", "a.txt"},
                    {"content_type", "text/plain; charset=\"utf-8\""}},
       json::object{{"path", "/srv/files/report.pdf"}},  // read only when the job runs
+      json::object{{"path", "invoices/42.pdf"}},
   };
-  const Status status = ValidateEmailData(json::serialize(data));
+  EmailOptions options;
+  options.attachments_dir = "/srv/files";
+  const Status status = ValidateEmailData(json::serialize(data), options);
   EXPECT_TRUE(status.ok()) << status.ToString();
+}
+
+TEST(ValidateEmailDataTest, RefusesAttachmentPathsOutsideTheAttachmentsDirectory) {
+  json::object data = Data();
+  data["attachments"] = json::array{json::object{{"path", "/srv/files/report.pdf"}}};
+  ExpectInvalid(data, "data.attachments[0].path");  // no directory configured: no paths at all
+  EmailOptions options;
+  options.attachments_dir = "/srv/files";
+  for (const char* path : {"/etc/passwd", "../x.pdf", "a/../../x.pdf", "/srv/files", "a/", ""}) {
+    data["attachments"] = json::array{json::object{{"path", path}}};
+    ExpectInvalid(data, "data.attachments[0].path", options);
+  }
 }
 
 TEST(ValidateEmailDataTest, ErrorsNameTheField) {
@@ -446,12 +528,12 @@ TEST(ValidateEmailDataTest, ErrorsNameTheField) {
   data = Data();
   data.erase("text");
   data.erase("html");
-  EXPECT_TRUE(ValidateEmailData(json::serialize(data)).ok());  // a subject alone is a message
+  EXPECT_TRUE(ValidateEmailData(json::serialize(data), {}).ok());  // a subject alone is a message
   data = Data();
   data["body"] = "typo for text";
   ExpectInvalid(data, "data.body");
   ExpectInvalid(json::array{}, "data");
-  EXPECT_EQ(ValidateEmailData("{not json").field(), "data");
+  EXPECT_EQ(ValidateEmailData("{not json", {}).field(), "data");
 }
 
 TEST(ValidateEmailDataTest, LimitsWhatTheClientControls) {
