@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "api/api_error.h"
-#include "common/percent_encoding.h"
+#include "api/beast_request.h"
 
 namespace taskq::api {
 namespace {
@@ -268,24 +268,12 @@ class HttpServer::Impl {
       const bool keep_alive = req.keep_alive();
       const bool head = req.method() == http::verb::head;
 
-      HttpRequest request;
-      request.method = std::string(req.method_string());
-      std::string_view target = req.target();
-      const size_t q = target.find('?');
-      std::string_view raw_path = target.substr(0, q);
-      if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
-      auto path = PercentDecode(raw_path, /*reject_nul=*/true);
-      if (!path) {
+      std::optional<HttpRequest> read = FromBeastRequest(req);
+      if (!read) {
         co_await WriteError(stream, 400, "bad_request", "malformed percent-encoding in the path");
         break;
       }
-      request.path = std::move(*path);
-      for (const auto& field : req) {
-        std::string name(field.name_string());
-        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        request.headers.emplace_back(std::move(name), std::string(field.value()));
-      }
-      request.body = std::move(req.body());
+      HttpRequest request = std::move(*read);
 
       auto pending = std::make_shared<PendingResponse>(stream.get_executor());
       pending->signal.expires_after(options_.response_timeout);

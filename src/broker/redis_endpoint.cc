@@ -27,10 +27,25 @@ Status ParseDb(std::string_view text, int* db) {
   return Status::Ok();
 }
 
+// A host name or IPv4 address, or (bracketed in the URL) an IPv6 address: anything else could
+// not be written back into a URL the same way (Describe) and is no host a resolver knows.
+bool IsValidHost(std::string_view host, bool bracketed) {
+  if (bracketed && host.find(':') == std::string_view::npos) return false;
+  for (const char c : host) {
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    const bool ok =
+        bracketed ? hex || c == ':' || c == '.' : alnum || c == '.' || c == '-' || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // host[:port] or [v6]:port, into *host and *port (left as they are when absent).
 Status ParseHostPort(std::string_view rest, std::string* host_out, int* port) {
   std::string_view host = rest;
-  if (!rest.empty() && rest[0] == '[') {  // [::1]:6379
+  const bool bracketed = !rest.empty() && rest[0] == '[';
+  if (bracketed) {  // [::1]:6379
     auto close = rest.find(']');
     if (close == std::string_view::npos) return InvalidArgument("redis_url", "unclosed '['");
     host = rest.substr(1, close - 1);
@@ -46,6 +61,7 @@ Status ParseHostPort(std::string_view rest, std::string* host_out, int* port) {
     }
   }
   if (*port <= 0 || *port > 65535) return InvalidArgument("redis_url", "port must be in 1..65535");
+  if (!IsValidHost(host, bracketed)) return InvalidArgument("redis_url", "bad host");
   if (!host.empty()) *host_out = std::string(host);
   return Status::Ok();
 }
@@ -121,7 +137,7 @@ Status ParseQuery(std::string_view query, RedisEndpoint* endpoint) {
 std::string RedisEndpoint::Describe() const {
   std::string auth;
   if (!user.empty() || !password.empty()) {
-    auth = user + (password.empty() ? "" : ":***") + "@";
+    auth = PercentEncode(user) + (password.empty() ? "" : ":***") + "@";
   }
   if (!unix_socket.empty()) return "unix://" + auth + unix_socket + "?db=" + std::to_string(db);
   if (via_sentinel()) {
@@ -130,8 +146,8 @@ std::string RedisEndpoint::Describe() const {
       if (!hosts.empty()) hosts += ',';
       hosts += HostPort(s.host, s.port);
     }
-    return "redis+sentinel://" + auth + hosts + "/" + master_name + "/" + std::to_string(db) +
-           QuerySuffix();
+    return "redis+sentinel://" + auth + hosts + "/" + PercentEncode(master_name) + "/" +
+           std::to_string(db) + QuerySuffix();
   }
   return "redis://" + auth + HostPort(host, port) + "/" + std::to_string(db) + QuerySuffix();
 }
@@ -147,6 +163,15 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   constexpr std::string_view kRedis = "redis://";
   constexpr std::string_view kUnix = "unix://";
   constexpr std::string_view kSentinel = "redis+sentinel://";
+  // A URL has no raw spaces or control characters (a password with some is percent-encoded);
+  // refusing them keeps them out of host names, socket paths and logs.
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return InvalidArgument("redis_url",
+                             "holds a space or control character (percent-encode "
+                             "them in a password)");
+    }
+  }
   if (url.starts_with(kUnix)) {
     std::string_view rest = url.substr(kUnix.size());
     if (auto q = rest.find('?'); q != std::string_view::npos) {

@@ -46,7 +46,7 @@ TEST(RedisEndpointTest, ParsesSentinelUrls) {
   EXPECT_EQ(e->sentinels[1].port, 26380);
   EXPECT_EQ(e->sentinels[2].host, "::1");
   EXPECT_EQ(e->sentinels[2].port, 5000);
-  EXPECT_EQ(e->Describe(), "redis+sentinel://:***@s1:26379,s2:26380,[::1]:5000/my/master/2");
+  EXPECT_EQ(e->Describe(), "redis+sentinel://:***@s1:26379,s2:26380,[::1]:5000/my%2Fmaster/2");
   auto one = ParseRedisUrl("redis+sentinel://localhost/mymaster");
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   EXPECT_EQ(one->db, 0);
@@ -85,9 +85,13 @@ TEST(RedisEndpointTest, ParsesWaitForReplicas) {
 TEST(RedisEndpointTest, RejectsMalformedUrls) {
   for (const char* bad :
        {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x", "redis://h/-1",
-        "redis://h/0#frag", "unix://relative", "redis://[::1", "redis://:%zz@h"}) {
+        "redis://h/0#frag", "unix://relative", "redis://[::1", "redis://:%zz@h", "redis://h h",
+        "redis+sentinel://s\x01,s2/m", "unix:///run/r\n.sock", "redis://h\x7f:1",
+        "redis://:[1:A]:1/15", "redis://[x]:1", "redis://[]:1", "redis://h/o:1"}) {
     EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
   }
+  // A control character in a host would reach logs and DNS as it is (found by fuzzing).
+  EXPECT_FALSE(ParseRedisUrl(std::string_view("redis+sentinel://\0D:p:2\b[:]:26380/m", 35)).ok());
 }
 
 }  // namespace

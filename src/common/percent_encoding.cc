@@ -42,11 +42,30 @@ std::optional<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
+std::string PercentEncode(std::string_view in) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (const char c : in) {
+    const auto byte = static_cast<unsigned char>(c);
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kDigits[byte >> 4]);
+      out.push_back(kDigits[byte & 15]);
+    }
+  }
+  return out;
+}
+
 std::optional<std::string> PercentDecode(std::string_view in, bool reject_nul) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] != '%') {
+      if (in[i] == '\0' && reject_nul) return std::nullopt;
       out.push_back(in[i]);
       continue;
     }

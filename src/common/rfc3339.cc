@@ -71,7 +71,13 @@ std::optional<int64_t> ParseRfc3339Ms(std::string_view text) {
   if (pos != text.size()) return std::nullopt;
   const int64_t days = c::sys_days(date).time_since_epoch().count();
   const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return seconds * 1000 + millis;
+  const int64_t result = seconds * 1000 + millis;
+  // An offset may carry a date at the edge of the range outside it (9999-12-31T23:00:00-02:00
+  // is in the year 10000 in UTC): only instants that UTC can write with four-digit years count.
+  constexpr int64_t kFirstMs = -62167219200000;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kEndMs = 253402300800000;    // 10000-01-01T00:00:00Z
+  if (result < kFirstMs || result >= kEndMs) return std::nullopt;
+  return result;
 }
 
 std::string FormatRfc3339Ms(int64_t unix_ms) {

@@ -10,8 +10,8 @@
 namespace taskq {
 
 // nullopt unless `text` is a full RFC 3339 date-time (with 'T' or ' ', seconds, optional
-// fraction, and 'Z' or a numeric offset). A fraction finer than milliseconds rounds up: the
-// result is used as a "no earlier than" due time.
+// fraction, and 'Z' or a numeric offset) of an instant in the years 0000 to 9999 in UTC. A
+// fraction finer than milliseconds rounds up: the result is used as a "no earlier than" due time.
 std::optional<int64_t> ParseRfc3339Ms(std::string_view text);
 // UTC with milliseconds: "2026-11-28T10:00:00.000Z".
 std::string FormatRfc3339Ms(int64_t unix_ms);

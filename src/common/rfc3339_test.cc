@@ -28,9 +28,14 @@ TEST(Rfc3339Test, RejectsWhatIsNotAFullTimestamp) {
        {"", "2026-11-28", "2026-11-28T10:00Z", "2026-11-28T10:00:00", "2026-02-30T00:00:00Z",
         "2023-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-11-28T24:00:00Z",
         "2026-11-28T10:00:00.Z", "2026-11-28T10:00:00+1:00", "2026-11-28T10:00:00Zjunk",
-        "x026-11-28T10:00:00Z"}) {
+        "x026-11-28T10:00:00Z",
+        // Outside the years 0000-9999 once in UTC: no formatted text could stand for them.
+        "9999-12-31t23:59:59.999999-23:59", "9999-12-31T23:30:00-00:31",
+        "0000-01-01T00:00:00+00:01"}) {
     EXPECT_FALSE(ParseRfc3339Ms(bad).has_value()) << bad;
   }
+  EXPECT_EQ(ParseRfc3339Ms("9999-12-31T23:59:59.999Z"), int64_t{253402300799999});
+  EXPECT_EQ(ParseRfc3339Ms("0000-01-01T00:00:00Z"), int64_t{-62167219200000});
 }
 
 TEST(Rfc3339Test, FormatsUtcWithMillisecondsAndRoundTrips) {

@@ -605,8 +605,35 @@ HandlerResult SendSmtp(const EmailOptions& options, JobContext& ctx, const std::
 }
 
 HandlerResult RunEmailJob(const EmailOptions& options, JobContext& ctx) {
-  auto data = ParseEmailData(ctx.data_json(), options);
-  if (!data.ok()) return ResultFromStatus(data.status());
+  Result<BuiltEmail> built = BuildEmail(ctx.data_json(), ctx.id(), options);
+  if (!built.ok()) return ResultFromStatus(built.status());
+  const std::vector<std::string>& recipients = built->recipients;
+
+  json::object result;
+  if (options.smtp_url.empty()) {
+    auto path = WriteOutboxFile(options.outbox_dir, EscapeJobId(ctx.id()) + ".eml", built->mime);
+    if (!path.ok()) return ResultFromStatus(path.status());
+    result["delivery"] = "outbox";
+    result["path"] = *path;
+  } else {
+    if (ctx.stop_requested()) return HandlerResult::Retry("smtp: stopped before sending");
+    HandlerResult sent = SendSmtp(options, ctx, built->envelope_from, recipients, built->mime);
+    if (sent.kind != HandlerResult::Kind::kSuccess) return sent;
+    result["delivery"] = "smtp";
+  }
+  result["message_id"] = built->message_id;
+  result["recipients"] = recipients.size();
+  ctx.Log("email " + built->message_id + " delivered to " + std::to_string(recipients.size()) +
+          " recipient(s) via " + std::string(result["delivery"].as_string()));
+  return HandlerResult::Success(json::serialize(result));
+}
+
+}  // namespace
+
+Result<BuiltEmail> BuildEmail(std::string_view data_json, std::string_view job_id,
+                              const EmailOptions& options) {
+  auto data = ParseEmailData(data_json, options);
+  if (!data.ok()) return data.status();
 
   // Inline contents were counted while parsing; files join that budget as they are read.
   size_t attachment_bytes = 0;
@@ -614,19 +641,18 @@ HandlerResult RunEmailJob(const EmailOptions& options, JobContext& ctx) {
   MailMessage message;
   for (AttachmentSpec& spec : data->attachments) {
     if (spec.path) {
-      if (Status s = LoadAttachmentFile(spec, options.attachments_dir, &attachment_bytes,
-                                        options.max_attachment_bytes);
-          !s.ok()) {
-        return ResultFromStatus(s);
-      }
+      TASKQ_RETURN_IF_ERROR(LoadAttachmentFile(spec, options.attachments_dir, &attachment_bytes,
+                                               options.max_attachment_bytes));
     }
     message.attachments.push_back(
         {std::move(spec.filename), std::move(spec.content_type), std::move(spec.content)});
   }
-  const std::vector<std::string> recipients = EnvelopeRecipients(*data);
+  BuiltEmail out;
+  out.recipients = EnvelopeRecipients(*data);
+  out.envelope_from = data->from.address;
   const std::string& from = data->from.address;
   // The same id on every attempt, so a receiver can tell a resend from a second message.
-  message.message_id = "<" + EscapeJobId(ctx.id()) + "@" + from.substr(from.rfind('@') + 1) + ">";
+  message.message_id = "<" + EscapeJobId(job_id) + "@" + from.substr(from.rfind('@') + 1) + ">";
   message.date = std::chrono::system_clock::now();
   message.from = std::move(data->from);
   message.to = std::move(data->to);
@@ -635,30 +661,12 @@ HandlerResult RunEmailJob(const EmailOptions& options, JobContext& ctx) {
   message.subject = std::move(data->subject);
   message.text = std::move(data->text);
   message.html = std::move(data->html);
-
-  auto built = BuildMimeMessage(message);
-  if (!built.ok()) return ResultFromStatus(built.status());
-
-  json::object result;
-  if (options.smtp_url.empty()) {
-    auto path = WriteOutboxFile(options.outbox_dir, EscapeJobId(ctx.id()) + ".eml", *built);
-    if (!path.ok()) return ResultFromStatus(path.status());
-    result["delivery"] = "outbox";
-    result["path"] = *path;
-  } else {
-    if (ctx.stop_requested()) return HandlerResult::Retry("smtp: stopped before sending");
-    HandlerResult sent = SendSmtp(options, ctx, message.from.address, recipients, *built);
-    if (sent.kind != HandlerResult::Kind::kSuccess) return sent;
-    result["delivery"] = "smtp";
-  }
-  result["message_id"] = message.message_id;
-  result["recipients"] = recipients.size();
-  ctx.Log("email " + message.message_id + " delivered to " + std::to_string(recipients.size()) +
-          " recipient(s) via " + std::string(result["delivery"].as_string()));
-  return HandlerResult::Success(json::serialize(result));
+  Result<std::string> mime = BuildMimeMessage(message);
+  if (!mime.ok()) return mime.status();
+  out.mime = std::move(*mime);
+  out.message_id = std::move(message.message_id);
+  return out;
 }
-
-}  // namespace
 
 Status ValidateEmailData(std::string_view data_json, const EmailOptions& options) {
   return ParseEmailData(data_json, options).status();

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "taskq/handler.h"
 #include "taskq/status.h"
@@ -33,6 +34,19 @@ struct EmailOptions {
 // attachment is refused unless options.attachments_dir is set, and must lie below it (the file is
 // only read when the job runs).
 Status ValidateEmailData(std::string_view data_json, const EmailOptions& options);
+
+// The message a job's data describes, as the handler sends it: the MIME text (CRLF lines), the
+// envelope sender and recipients (bcc included) and the Message-ID, derived from `job_id`. Reads
+// `path` attachments below options.attachments_dir. Errors as ValidateEmailData's, plus those of
+// reading an attachment (kUnavailable for I/O errors worth a retry).
+struct BuiltEmail {
+  std::string mime;
+  std::string envelope_from;
+  std::vector<std::string> recipients;
+  std::string message_id;
+};
+Result<BuiltEmail> BuildEmail(std::string_view data_json, std::string_view job_id,
+                              const EmailOptions& options);
 
 // The handler validates the data again when it runs (another producer may have enqueued it). It
 // blocks for the SMTP conversation, so it must run on a handler thread (not run_inline). Safe to
