@@ -73,24 +73,33 @@ class ApiService::Impl {
       r.headers.emplace_back("Allow", match.allow);
       return counted(std::move(r));
     }
+    if (std::optional<HttpResponse> refused = Refusal(request, *match.route, granted)) {
+      return counted(std::move(*refused));
+    }
     const Route& found = *match.route;
+    found.handler(std::move(request), match.params, std::move(counted));
+  }
+
+  // Why a request may not reach its route, judged from its method, path and headers alone (no
+  // body needed): the Host and cross-site rules, then credentials and scope. nullopt: it may.
+  std::optional<HttpResponse> Refusal(const HttpRequest& request, const Route& found,
+                                      std::optional<Scope> granted) const {
     if (!granted && options_.loopback_host_only && !IsLoopbackHost(request.Header("host"))) {
-      return counted(ErrorResponse(403, "host",
-                                   "this API without keys answers only to loopback names "
-                                   "(localhost, 127.0.0.1, [::1]); configure API keys to serve "
-                                   "it under another name"));
+      return ErrorResponse(403, "host",
+                           "this API without keys answers only to loopback names "
+                           "(localhost, 127.0.0.1, [::1]); configure API keys to serve "
+                           "it under another name");
     }
     if (!granted && !keys_.enabled() && options_.refuse_cross_site && IsMutating(request.method) &&
         CrossSiteRequest(request)) {
-      return counted(ErrorResponse(403, "cross_site",
-                                   "a request from another site's page is refused (Origin or "
-                                   "Sec-Fetch-Site); configure API keys for browser clients"));
+      return ErrorResponse(403, "cross_site",
+                           "a request from another site's page is refused (Origin or "
+                           "Sec-Fetch-Site); configure API keys for browser clients");
     }
     if (granted && !ApiKeys::Grants(*granted, found.scope)) {
-      return counted(ErrorResponse(403, "forbidden",
-                                   std::string("this session's role grants ") +
-                                       ScopeName(*granted) + "; the route needs " +
-                                       ScopeName(found.scope)));
+      return ErrorResponse(403, "forbidden",
+                           std::string("this session's role grants ") + ScopeName(*granted) +
+                               "; the route needs " + ScopeName(found.scope));
     }
     if (!granted && keys_.enabled() && found.scope != Scope::kNone) {
       const Scope held = keys_.Authenticate(request.Header("authorization"));
@@ -98,15 +107,32 @@ class ApiService::Impl {
         HttpResponse r =
             ErrorResponse(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
         r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return counted(std::move(r));
+        return r;
       }
       if (!ApiKeys::Grants(held, found.scope)) {
-        return counted(ErrorResponse(403, "forbidden",
-                                     std::string("this key's scope is ") + ScopeName(held) +
-                                         "; the route needs " + ScopeName(found.scope)));
+        return ErrorResponse(403, "forbidden",
+                             std::string("this key's scope is ") + ScopeName(held) +
+                                 "; the route needs " + ScopeName(found.scope));
       }
     }
-    found.handler(std::move(request), match.params, std::move(counted));
+    return std::nullopt;
+  }
+
+  HeadDecision CheckHead(const HttpRequest& head) {
+    const auto started = std::chrono::steady_clock::now();
+    Router::Match match = router_.Find(head.method, head.path);
+    HeadDecision decision;
+    decision.max_body_bytes = options_.max_body_bytes;
+    if (!match.route) return decision;  // 404 and 405 come from Handle
+    decision.max_body_bytes = match.route->pattern == "/api/jobs/bulk"
+                                  ? options_.max_bulk_body_bytes
+                                  : options_.max_body_bytes;
+    decision.refuse = Refusal(head, *match.route, std::nullopt);
+    if (decision.refuse) {
+      http_metrics_.Record(head.method, match.route->pattern, decision.refuse->status,
+                           std::chrono::steady_clock::now() - started);
+    }
+    return decision;
   }
 
   void Stop() {
@@ -160,6 +186,7 @@ void ApiService::Handle(HttpRequest request, Respond respond) {
 void ApiService::HandleAs(HttpRequest request, Scope granted, Respond respond) {
   impl_->Handle(std::move(request), granted, std::move(respond));
 }
+HeadDecision ApiService::CheckHead(const HttpRequest& head) { return impl_->CheckHead(head); }
 void ApiService::Stop() { impl_->Stop(); }
 const Router& ApiService::router() const { return impl_->router(); }
 

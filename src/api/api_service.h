@@ -39,6 +39,8 @@ struct ApiOptions {
   // on loopback without keys.
   bool loopback_host_only = false;
   std::chrono::milliseconds max_wait{60000};  // cap of GET /api/jobs/{id}/wait?timeout_ms=
+  size_t max_body_bytes = 1 << 20;            // every request but a bulk enqueue
+  size_t max_bulk_body_bytes = 16 << 20;      // POST /api/jobs/bulk, read once credentials passed
 };
 
 class ApiService {
@@ -53,6 +55,11 @@ class ApiService {
   // The same for a caller that authenticated the request itself (the dashboard's session): API
   // keys are not asked for, and routes needing more than `granted` are refused with 403.
   void HandleAs(HttpRequest request, Scope granted, Respond respond);
+  // A HeadCheck for HttpServer: refuses on the headers alone what Handle would refuse without
+  // looking at the body (Host, cross-site, credentials, scope), so that no body is read before
+  // the key is checked; and names the body limit of the route (max_bulk_body_bytes for a bulk
+  // enqueue, max_body_bytes for the rest).
+  HeadDecision CheckHead(const HttpRequest& head);
   // Finishes the work in flight and joins the backend threads. Call after the server stopped.
   void Stop();
   const Router& router() const;

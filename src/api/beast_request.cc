@@ -9,8 +9,8 @@
 
 namespace taskq::api {
 
-std::optional<HttpRequest> FromBeastRequest(
-    boost::beast::http::request<boost::beast::http::string_body>& request) {
+std::optional<HttpRequest> HeadFromBeastRequest(
+    const boost::beast::http::request<boost::beast::http::string_body>& request) {
   HttpRequest out;
   out.method = std::string(request.method_string());
   const std::string_view target = request.target();
@@ -24,7 +24,13 @@ std::optional<HttpRequest> FromBeastRequest(
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers.emplace_back(std::move(name), std::string(field.value()));
   }
-  out.body = std::move(request.body());
+  return out;
+}
+
+std::optional<HttpRequest> FromBeastRequest(
+    boost::beast::http::request<boost::beast::http::string_body>& request) {
+  std::optional<HttpRequest> out = HeadFromBeastRequest(request);
+  if (out) out->body = std::move(request.body());
   return out;
 }
 

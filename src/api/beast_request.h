@@ -12,9 +12,12 @@
 
 namespace taskq::api {
 
-// nullopt when the path holds a malformed percent escape or an encoded NUL (answered 400).
-// Takes the body out of `request`.
+// nullopt when the path holds a malformed percent escape or a NUL (answered 400). Takes the body
+// out of `request`.
 std::optional<HttpRequest> FromBeastRequest(
     boost::beast::http::request<boost::beast::http::string_body>& request);
+// The same without the body (left where it is): a request whose body is not read yet.
+std::optional<HttpRequest> HeadFromBeastRequest(
+    const boost::beast::http::request<boost::beast::http::string_body>& request);
 
 }  // namespace taskq::api

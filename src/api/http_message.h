@@ -2,8 +2,11 @@
 // and the services work on these types, which keeps the heavy headers in one translation unit.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +52,17 @@ struct HttpResponse {
   // comment line every 15 s to notice a vanished client, until the stream is closed.
   std::function<void(std::shared_ptr<ResponseStream>)> open_stream;
 };
+
+// What a server does with a request whose headers are in and whose body is not read yet.
+struct HeadDecision {
+  // Sent instead of reading the body (the connection then closes): a request refused on its
+  // headers alone (no credentials, no route) costs no more than its headers.
+  std::optional<HttpResponse> refuse;
+  // The largest body this request may have; the server's own limit caps it.
+  size_t max_body_bytes = SIZE_MAX;
+};
+// Decides on a request from its method, path, query and headers (its body is empty).
+using HeadCheck = std::function<HeadDecision(const HttpRequest& head)>;
 
 // Answers a request, possibly later and from another thread; must be called exactly once.
 using Respond = std::function<void(HttpResponse)>;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -236,6 +237,29 @@ class HttpServer::Impl {
       parser.body_limit(options_.max_body_bytes);
       stream.expires_after(options_.request_timeout);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      size_t body_limit = options_.max_body_bytes;
+      std::optional<HttpRequest> early;  // read once, for on_head and then for the handler
+      if (!ec && options_.on_head) {
+        early = HeadFromBeastRequest(parser.get());
+        if (!early) {
+          co_await WriteError(stream, 400, "bad_request", "malformed percent-encoding in the path");
+          break;
+        }
+        HeadDecision decision = options_.on_head(*early);
+        if (decision.refuse) {
+          auto res = ToBeast(std::move(*decision.refuse), false, early->method == "HEAD");
+          stream.expires_after(options_.response_timeout);
+          co_await http::async_write(stream, res, kUseTuple);
+          break;
+        }
+        body_limit = std::min(body_limit, decision.max_body_bytes);
+        parser.body_limit(body_limit);
+        // The parser compared a Content-Length with the limit while reading the header, before
+        // this one was set: compare again, so that an announced body over it is refused now.
+        if (parser.content_length() && *parser.content_length() > body_limit) {
+          ec = http::error::body_limit;
+        }
+      }
       if (!ec && parser.get()[http::field::expect] == "100-continue") {
         http::response<http::empty_body> cont{http::status::continue_, 11};
         std::tie(ec, n) = co_await http::async_write(stream, cont, kUseTuple);
@@ -250,9 +274,8 @@ class HttpServer::Impl {
         break;
       }
       if (ec == http::error::body_limit) {
-        co_await WriteError(
-            stream, 413, "body_too_large",
-            "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
+        co_await WriteError(stream, 413, "body_too_large",
+                            "request body exceeds " + std::to_string(body_limit) + " bytes");
         break;
       }
       if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
@@ -268,7 +291,13 @@ class HttpServer::Impl {
       const bool keep_alive = req.keep_alive();
       const bool head = req.method() == http::verb::head;
 
-      std::optional<HttpRequest> read = FromBeastRequest(req);
+      std::optional<HttpRequest> read;
+      if (early) {
+        read = std::move(early);
+        read->body = std::move(req.body());
+      } else {
+        read = FromBeastRequest(req);
+      }
       if (!read) {
         co_await WriteError(stream, 400, "bad_request", "malformed percent-encoding in the path");
         break;

@@ -13,11 +13,14 @@
 namespace taskq::api {
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";  // an IP address
-  uint16_t port = 8000;            // 0: any free port (see HttpServer::port())
-  int threads = 1;                 // I/O threads; handlers that block must post elsewhere
-  size_t max_body_bytes = 16 << 20;
+  std::string host = "127.0.0.1";   // an IP address
+  uint16_t port = 8000;             // 0: any free port (see HttpServer::port())
+  int threads = 1;                  // I/O threads; handlers that block must post elsewhere
+  size_t max_body_bytes = 1 << 20;  // the most any request may send; on_head may lower it
   size_t max_header_bytes = 16 << 10;
+  // Called once a request's headers are read, before its body (and before "100 Continue").
+  // Empty: every request is read in full, up to max_body_bytes.
+  HeadCheck on_head;
   int max_connections = 1024;  // beyond this, new connections get 503 and are closed
   // A whole request (headers and body) must arrive within this, and a keep-alive connection is
   // closed when no request starts within it: a slow client cannot pin a connection.

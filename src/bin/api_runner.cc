@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "common/text_list.h"
@@ -90,6 +91,8 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   options.client.max_json_depth = flags.max_json_depth;
   options.job_types = std::move(job_types);
   options.max_wait = std::chrono::milliseconds(flags.max_wait_ms);
+  options.max_body_bytes = flags.max_body_bytes;
+  options.max_bulk_body_bytes = flags.max_bulk_body_bytes;
   const std::string redis_url = options.client.redis_url;
   const std::vector<api::ApiKey> api_keys = options.api_keys;
   const std::string key_prefix = options.client.key_prefix;
@@ -103,7 +106,8 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   server.host = api_address->host;
   server.port = api_address->port;
   server.threads = flags.io_threads;
-  server.max_body_bytes = flags.max_body_bytes;
+  // Per route, decided from the headers (ApiService::CheckHead), once credentials are checked.
+  server.max_body_bytes = std::max(flags.max_body_bytes, flags.max_bulk_body_bytes);
   server.max_header_bytes = flags.max_header_bytes;
   server.max_connections = flags.max_connections;
   server.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
@@ -111,6 +115,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   server.response_timeout =
       std::chrono::milliseconds(std::max(flags.request_timeout_ms, flags.max_wait_ms + 5000));
   api::ApiService* raw = runner->service_.get();
+  server.on_head = [raw](const api::HttpRequest& head) { return raw->CheckHead(head); };
   runner->api_server_ =
       std::make_unique<api::HttpServer>(server, [raw](api::HttpRequest r, api::Respond respond) {
         raw->Handle(std::move(r), std::move(respond));
@@ -137,9 +142,10 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
     dash_server.host = dashboard_address->host;
     dash_server.port = dashboard_address->port;
     dash_server.threads = 1;
-    // The page sends small bodies (a job from the form, up to 1000 ids): no need to read 16 MiB
+    // The page sends small bodies (a job from the form, up to 1000 ids): no need to read more
     // from a client that has not signed in yet.
-    dash_server.max_body_bytes = std::min<size_t>(server.max_body_bytes, 2 << 20);
+    dash_server.max_body_bytes = std::min<size_t>(flags.max_body_bytes, 2 << 20);
+    dash_server.on_head = nullptr;
     dashboard::DashboardService* d = runner->dashboard_.get();
     runner->dashboard_server_ = std::make_unique<api::HttpServer>(
         dash_server, [d](api::HttpRequest r, api::Respond respond) {

@@ -24,7 +24,8 @@ struct ApiFlags {
   bool insecure = false;
   int io_threads = 1;
   int backend_threads = 4;
-  size_t max_body_bytes = 16 << 20;
+  size_t max_body_bytes = 1 << 20;        // any request but a bulk enqueue
+  size_t max_bulk_body_bytes = 16 << 20;  // POST /api/jobs/bulk, read after the credentials
   size_t max_header_bytes = 16 << 10;
   size_t max_bulk = 1000;
   int max_json_depth = 32;

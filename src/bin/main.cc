@@ -312,8 +312,13 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
                   "threads (and Redis connections) for reads and operator actions")
       ->envname("TASKQ_API_BACKEND_THREADS")
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--max-body-bytes", f->max_body_bytes, "largest request body")
+  cmd->add_option("--max-body-bytes", f->max_body_bytes,
+                  "largest request body (but a bulk enqueue's)")
       ->envname("TASKQ_MAX_BODY_BYTES")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
+  cmd->add_option("--max-bulk-body-bytes", f->max_bulk_body_bytes,
+                  "largest POST /api/jobs/bulk body, read once the API key is checked")
+      ->envname("TASKQ_MAX_BULK_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   cmd->add_option("--max-header-bytes", f->max_header_bytes, "largest request header block")
       ->envname("TASKQ_MAX_HEADER_BYTES")
@@ -553,6 +558,7 @@ int main(int argc, char** argv) {
         {"up", "api-threads", num(a.io_threads), false},
         {"up", "api-backend-threads", num(a.backend_threads), false},
         {"up", "max-body-bytes", num(a.max_body_bytes), false},
+        {"up", "max-bulk-body-bytes", num(a.max_bulk_body_bytes), false},
         {"up", "max-header-bytes", num(a.max_header_bytes), false},
         {"up", "max-bulk", num(a.max_bulk), false},
         {"up", "max-json-depth", num(a.max_json_depth), false},

@@ -887,7 +887,7 @@ class ApiTest(unittest.TestCase):
 
     def test_a_slow_client_cannot_pin_a_connection(self):
         with socket.create_connection(("127.0.0.1", self.api.port), timeout=5) as s:
-            s.sendall(b"POST /api/jobs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            s.sendall(b"POST /api/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{")
             started = time.monotonic()
             self.assertEqual(s.recv(1024), b"")  # closed by the server (1 s request timeout)
             self.assertLess(time.monotonic() - started, 4)
@@ -1097,7 +1097,7 @@ class RedisDownTest(unittest.TestCase):
         redis = Redis()
         proxy = CuttingProxy(redis.port)
         api = Api(f"redis://127.0.0.1:{proxy.port}", "--job-types", "t",
-                  "--max-body-bytes", str(32 << 20), "--max-bulk", "1000")
+                  "--max-bulk-body-bytes", str(32 << 20), "--max-bulk", "1000")
         try:
             self.assertEqual(api.request("POST", "/api/jobs", {"type": "t", "data": {}})[0], 201)
             proxy.cut_after_bytes = 1 << 20
@@ -1172,6 +1172,32 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(self.call("GET", "/metrics", None), 401)
         self.assertEqual(self.call("GET", "/healthz", None), 200)
         self.assertEqual(self.call("GET", "/readyz", None), 200)
+
+    def head_only(self, path, headers, length):
+        """Sends a POST's headers announcing `length` body bytes, none of them; the answer."""
+        with socket.create_connection(("127.0.0.1", self.api.port), timeout=5) as s:
+            s.sendall((f"POST {path} HTTP/1.1\r\nHost: localhost\r\n{headers}"
+                       f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n")
+                      .encode())
+            started = time.monotonic()
+            answer = s.recv(4096).decode(errors="replace")
+            return answer, time.monotonic() - started
+
+    def test_credentials_are_checked_before_any_body_is_read(self):
+        # A stranger announcing 15 MiB gets 401 at once: the server does not wait for the body.
+        answer, seconds = self.head_only("/api/jobs/bulk", "", 15 << 20)
+        self.assertTrue(answer.startswith("HTTP/1.1 401"), answer)
+        self.assertLess(seconds, 2)
+        answer, _ = self.head_only("/api/jobs", f"Authorization: Bearer {self.READ}\r\n", 1000)
+        self.assertTrue(answer.startswith("HTTP/1.1 403"), answer)
+        # With a key: 1 MiB for a job, the bulk limit (16 MiB) for a bulk enqueue.
+        answer, _ = self.head_only("/api/jobs", f"Authorization: Bearer {self.ENQUEUE}\r\n",
+                                   (1 << 20) + 1)
+        self.assertTrue(answer.startswith("HTTP/1.1 413"), answer)
+        jobs = {"jobs": [{"type": "t", "data": {"pad": "x" * 4000}} for _ in range(500)]}
+        headers = {"Authorization": f"Bearer {self.ENQUEUE}"}
+        status, body, _ = self.api.request("POST", "/api/jobs/bulk", jobs, headers)
+        self.assertEqual(status, 201, body)  # 2 MB: over the single limit, under the bulk one
 
 
 class QuickStartTest(unittest.TestCase):
