@@ -80,15 +80,16 @@ class ApiService::Impl {
     found.handler(std::move(request), match.params, std::move(counted));
   }
 
-  // Why a request may not reach its route, judged from its method, path and headers alone (no
-  // body needed): the Host and cross-site rules, then credentials and scope. nullopt: it may.
-  std::optional<HttpResponse> Refusal(const HttpRequest& request, const Route& found,
-                                      std::optional<Scope> granted) const {
-    if (!granted && options_.loopback_host_only && !IsLoopbackHost(request.Header("host"))) {
+  // What refuses a request whatever its route: the Host rule (DNS rebinding) and, without keys,
+  // cross-site mutating requests. nullopt: neither does.
+  std::optional<HttpResponse> HostOrSiteRefusal(const HttpRequest& request,
+                                                std::optional<Scope> granted) const {
+    if (!granted && options_.check_host &&
+        !IsAllowedHost(request.Header("host"), options_.allowed_hosts)) {
       return ErrorResponse(403, "host",
-                           "this API without keys answers only to loopback names "
-                           "(localhost, 127.0.0.1, [::1]); configure API keys to serve "
-                           "it under another name");
+                           "this API without keys answers only to loopback names (localhost, "
+                           "127.0.0.1, [::1]) and those of --allowed-hosts; configure API keys to "
+                           "serve it under any name");
     }
     if (!granted && !keys_.enabled() && options_.refuse_cross_site && IsMutating(request.method) &&
         CrossSiteRequest(request)) {
@@ -96,6 +97,14 @@ class ApiService::Impl {
                            "a request from another site's page is refused (Origin or "
                            "Sec-Fetch-Site); configure API keys for browser clients");
     }
+    return std::nullopt;
+  }
+
+  // Why a request may not reach its route, judged from its method, path and headers alone (no
+  // body needed): the Host and cross-site rules, then credentials and scope. nullopt: it may.
+  std::optional<HttpResponse> Refusal(const HttpRequest& request, const Route& found,
+                                      std::optional<Scope> granted) const {
+    if (auto refused = HostOrSiteRefusal(request, granted)) return refused;
     if (granted && !ApiKeys::Grants(*granted, found.scope)) {
       return ErrorResponse(403, "forbidden",
                            std::string("this session's role grants ") + ScopeName(*granted) +
@@ -120,16 +129,25 @@ class ApiService::Impl {
 
   HeadDecision CheckHead(const HttpRequest& head) {
     const auto started = std::chrono::steady_clock::now();
-    Router::Match match = router_.Find(head.method, head.path);
     HeadDecision decision;
-    decision.max_body_bytes = options_.max_body_bytes;
-    if (!match.route) return decision;  // 404 and 405 come from Handle
-    decision.max_body_bytes = match.route->pattern == "/api/jobs/bulk"
-                                  ? options_.max_bulk_body_bytes
-                                  : options_.max_body_bytes;
-    decision.refuse = Refusal(head, *match.route, std::nullopt);
+    const bool bulk = head.method == "POST" && head.path == "/api/jobs/bulk";
+    decision.max_body_bytes = bulk ? options_.max_bulk_body_bytes : options_.max_body_bytes;
+    std::string route;
+    if (keys_.enabled()) {  // the route's scope decides
+      Router::Match match = router_.Find(head.method, head.path);
+      if (!match.route) return decision;  // 404 and 405 come from Handle
+      route = match.route->pattern;
+      decision.refuse = Refusal(head, *match.route, std::nullopt);
+    } else {  // no keys: no route needed (this runs for every request, so it stays cheap)
+      decision.refuse = HostOrSiteRefusal(head, std::nullopt);
+      if (decision.refuse) {
+        Router::Match match = router_.Find(head.method, head.path);
+        if (!match.route) decision.refuse.reset();  // 404 and 405 come from Handle
+        if (match.route) route = match.route->pattern;
+      }
+    }
     if (decision.refuse) {
-      http_metrics_.Record(head.method, match.route->pattern, decision.refuse->status,
+      http_metrics_.Record(head.method, route, decision.refuse->status,
                            std::chrono::steady_clock::now() - started);
     }
     return decision;

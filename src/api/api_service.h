@@ -35,9 +35,10 @@ struct ApiOptions {
   // Without keys, a browser could be made to call the API by any site its user visits: refuse
   // mutating requests that a browser marks as coming from another site (request_origin.h).
   bool refuse_cross_site = true;
-  // Refuse requests whose Host is not a loopback name (DNS rebinding): set when the API listens
-  // on loopback without keys.
-  bool loopback_host_only = false;
+  // Refuse requests whose Host is neither a loopback name nor in allowed_hosts (DNS rebinding):
+  // set whenever the API takes no keys, whatever address it listens on.
+  bool check_host = false;
+  std::vector<std::string> allowed_hosts;
   std::chrono::milliseconds max_wait{60000};  // cap of GET /api/jobs/{id}/wait?timeout_ms=
   size_t max_body_bytes = 1 << 20;            // every request but a bulk enqueue
   size_t max_bulk_body_bytes = 16 << 20;      // POST /api/jobs/bulk, read once credentials passed

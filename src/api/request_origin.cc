@@ -26,6 +26,35 @@ bool IsLoopbackHost(std::string_view host) {
   return dots == 3;
 }
 
+bool IsAllowedHost(std::string_view host, const std::vector<std::string>& allowed) {
+  if (IsLoopbackHost(host)) return true;
+  std::string_view name = host;
+  if (name.starts_with('[')) {
+    const size_t close = name.find(']');
+    if (close == std::string_view::npos) return false;
+    name = name.substr(1, close - 1);
+  } else {
+    name = name.substr(0, name.find(':'));
+  }
+  if (name.empty()) return false;
+  const auto same = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) !=
+          std::tolower(static_cast<unsigned char>(b[i]))) {
+        return false;
+      }
+    }
+    return true;
+  };
+  for (const std::string& entry : allowed) {
+    std::string_view want = entry;
+    if (want.starts_with('[') && want.ends_with(']')) want = want.substr(1, want.size() - 2);
+    if (same(name, want)) return true;
+  }
+  return false;
+}
+
 namespace {
 
 // "host[:port]" in lower case, without the scheme's default port.

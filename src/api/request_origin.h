@@ -3,7 +3,9 @@
 // the operator's browser, and against DNS rebinding (a site whose name resolves to 127.0.0.1).
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http_message.h"
 
@@ -12,6 +14,10 @@ namespace taskq::api {
 // True for a Host header naming the loopback interface: localhost, 127.x.y.z or [::1], with or
 // without a port. A rebinding attack arrives with the attacker's own name here.
 bool IsLoopbackHost(std::string_view host_header);
+
+// True for a loopback Host (as above) or one naming an entry of `allowed`: host names or IP
+// addresses, compared without case and without the port (IPv6 without brackets).
+bool IsAllowedHost(std::string_view host_header, const std::vector<std::string>& allowed);
 
 // True when a browser says the request comes from another site's page: Sec-Fetch-Site is present
 // and neither same-origin nor none (typed in, bookmarks); or, without it (older browsers), Origin

@@ -10,6 +10,17 @@
 namespace taskq::bin {
 namespace {
 
+// The Host names a listener without credentials answers to besides loopback ones: the operator's
+// --allowed-hosts and the address it listens on, unless that is a wildcard (every interface).
+std::vector<std::string> AllowedHosts(const std::vector<std::string>& flag,
+                                      const std::string& listen_host) {
+  std::vector<std::string> hosts = flag;
+  if (listen_host != "0.0.0.0" && listen_host != "::" && !listen_host.empty()) {
+    hosts.push_back(listen_host);
+  }
+  return hosts;
+}
+
 struct ListenAddress {
   std::string host;
   uint16_t port = 0;
@@ -82,7 +93,10 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   if (open_api || open_dashboard) {
     spdlog::warn("listening beyond loopback WITHOUT authentication (--insecure)");
   }
-  options.loopback_host_only = api_address->loopback && options.api_keys.empty();
+  // Without credentials, a name that resolves to this listener (DNS rebinding) must not reach
+  // it, wherever it listens: only loopback names, the listen address and --allowed-hosts do.
+  options.check_host = options.api_keys.empty();
+  options.allowed_hosts = AllowedHosts(flags.allowed_hosts, api_address->host);
   client.max_bulk = std::max(client.max_bulk, flags.max_bulk);
   options.client = std::move(client);
   options.backend_threads = flags.backend_threads;
@@ -136,7 +150,8 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
     dash.users = std::move(users);
     dash.api_keys = api_keys;
     dash.redis = InspectorOptions{redis_url, key_prefix};
-    dash.loopback_host_only = dashboard_address->loopback && api_keys.empty() && dash.users.empty();
+    dash.check_host = api_keys.empty() && dash.users.empty();
+    dash.allowed_hosts = AllowedHosts(flags.allowed_hosts, dashboard_address->host);
     runner->dashboard_ = std::make_unique<dashboard::DashboardService>(dash, *runner->service_);
     api::HttpServerOptions dash_server = server;
     dash_server.host = dashboard_address->host;

@@ -22,6 +22,9 @@ struct ApiFlags {
   // Job types accepted beyond the built-in ones (custom handlers); "*" accepts any type.
   std::vector<std::string> job_types;
   bool insecure = false;
+  // Host names the API and dashboard answer to when they take no credentials, besides loopback
+  // names and the listen address (DNS rebinding defence).
+  std::vector<std::string> allowed_hosts;
   int io_threads = 1;
   int backend_threads = 4;
   size_t max_body_bytes = 1 << 20;        // any request but a bulk enqueue

@@ -305,6 +305,11 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
       ->delimiter(',');
   cmd->add_flag("--insecure", f->insecure, "allow listening beyond loopback without API keys")
       ->envname("TASKQ_INSECURE");
+  cmd->add_option("--allowed-hosts", f->allowed_hosts,
+                  "Host names served without credentials besides loopback names and the listen "
+                  "address, comma-separated")
+      ->envname("TASKQ_ALLOWED_HOSTS")
+      ->delimiter(',');
   cmd->add_option("--api-threads", f->io_threads, "HTTP I/O threads")
       ->envname("TASKQ_API_THREADS")
       ->check(CLI::Range(1, 64));
@@ -555,6 +560,7 @@ int main(int argc, char** argv) {
         {"up", "dashboard-user", list(a.dashboard_users, str), true},
         {"up", "job-types", list(a.job_types, str), false},
         {"up", "insecure", a.insecure ? "true" : "false", false},
+        {"up", "allowed-hosts", list(a.allowed_hosts, str), false},
         {"up", "api-threads", num(a.io_threads), false},
         {"up", "api-backend-threads", num(a.backend_threads), false},
         {"up", "max-body-bytes", num(a.max_body_bytes), false},

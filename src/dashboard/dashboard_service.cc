@@ -146,11 +146,12 @@ class DashboardService::Impl {
       AddSecurityHeaders(r);
       respond(std::move(r));
     };
-    if (options_.loopback_host_only && !api::IsLoopbackHost(request.Header("host"))) {
+    if (options_.check_host &&
+        !api::IsAllowedHost(request.Header("host"), options_.allowed_hosts)) {
       return secured(Forbidden("host",
-                               "this dashboard without login answers only to loopback "
-                               "names (localhost, 127.0.0.1, [::1]); configure users to "
-                               "serve it under another name"));
+                               "this dashboard without login answers only to loopback names "
+                               "(localhost, 127.0.0.1, [::1]) and those of --allowed-hosts; "
+                               "configure users to serve it under any name"));
     }
     const std::string& base = options_.base_path;
     if (request.path == "/" && base != "/") return secured(Redirect(base + "/"));

@@ -22,9 +22,10 @@ struct DashboardOptions {
   // API keys sign in too: admin as admin, read and enqueue as read. With neither users nor keys
   // the dashboard opens without login (only allowed on loopback; see api_runner).
   std::vector<api::ApiKey> api_keys;
-  // Refuse requests whose Host is not a loopback name (DNS rebinding): set when the dashboard
-  // listens on loopback without login, where the page would hand anyone an admin session.
-  bool loopback_host_only = false;
+  // Refuse requests whose Host is neither a loopback name nor in allowed_hosts (DNS rebinding):
+  // set whenever the dashboard has no login, where the page would hand anyone an admin session.
+  bool check_host = false;
+  std::vector<std::string> allowed_hosts;
   SessionStoreOptions sessions;
   InspectorOptions redis;    // where the live events are read
   size_t max_streams = 100;  // live event streams open at once

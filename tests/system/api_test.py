@@ -1660,6 +1660,38 @@ class ListenPolicyTest(unittest.TestCase):
         finally:
             redis.stop()
 
+    def test_without_credentials_only_known_host_names_are_served_on_any_address(self):
+        # DNS rebinding: a site's name made to resolve to this host must reach neither the API
+        # nor the dashboard's anonymous admin session, also when they listen on 0.0.0.0.
+        redis = Redis()
+        port, dashboard_port = free_port(), free_port()
+        proc = subprocess.Popen(
+            [TASKQ, "--redis-url", redis.url, "api", "--listen", f"0.0.0.0:{port}",
+             "--dashboard-listen", f"0.0.0.0:{dashboard_port}", "--insecure",
+             "--allowed-hosts", "queue.internal"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        api = Api.__new__(Api)
+        api.port = port
+        try:
+            self.assertTrue(wait_until(lambda: api._healthy()))
+            for target_port, path in ((port, "/api/queues"), (dashboard_port, "/admin/queues/")):
+                for host in ("evil.example", f"evil.example:{target_port}", "queue.internal.evil"):
+                    status, error, _ = api.request("GET", path, None, {"Host": host},
+                                                   port=target_port)
+                    self.assertEqual(status, 403, (path, host))
+                for host in (f"localhost:{target_port}", f"127.0.0.1:{target_port}",
+                             f"QUEUE.internal:{target_port}", "queue.internal"):
+                    status, _, _ = api.request("GET", path, None, {"Host": host}, port=target_port)
+                    self.assertEqual(status, 200, (path, host))
+            # A POST is refused on its headers, before any body is read.
+            status, error, _ = api.request("POST", "/api/jobs", {"type": "t", "data": {}},
+                                           {"Host": "evil.example"})
+            self.assertEqual((status, error["error"]["code"]), (403, "host"))
+        finally:
+            proc.terminate()
+            proc.wait(15)
+            redis.stop()
+
 
 class ScheduleApiTest(unittest.TestCase):
     """/api/schedules against a real Redis, and a real `taskq scheduler` firing a schedule."""

@@ -2,9 +2,10 @@
 # Checks compose.yaml without a Docker engine. Usage: compose_test.sh TASKQ_BINARY [COMPOSE_FILE]
 #  1. every taskq service in compose.yaml (one with `build:`, `image: taskq...` or `<<: *taskq`) has
 #     a `command:` whose first word is a subcommand that `TASKQ_BINARY --help` lists;
-#  2. `docker-compose -f FILE config -q` (or `docker compose ...`) accepts the file.
-# Exit 0: both pass. 1: a check failed. 77: check 1 passed but no compose tool is installed, so
-# check 2 was skipped (ctest: SKIP_RETURN_CODE 77). Debian 12: apt-get install docker-compose.
+#  2. every published port is bound to 127.0.0.1;
+#  3. `docker-compose -f FILE config -q` (or `docker compose ...`) accepts the file.
+# Exit 0: all pass. 1: a check failed. 77: checks 1 and 2 passed but no compose tool is installed,
+# so check 3 was skipped (ctest: SKIP_RETURN_CODE 77). Debian 12: apt-get install docker-compose.
 # The parsing is line-based and expects the layout of compose.yaml: services indented 2 spaces,
 # their keys 4, and `command:` as a string, a [flow, list] or a block list.
 set -euo pipefail
@@ -50,7 +51,26 @@ while read -r service command; do
 done <<<"$services"
 [ "$failed" -eq 0 ] || exit 1
 
-# 2. Schema and interpolation, by the compose tool itself (it needs no engine for `config`).
+# 2. Published ports only on the host's loopback interface ("127.0.0.1:8000:8000"): the services
+#    run without credentials by default, and a port published on every interface would serve
+#    the whole network.
+published=$(awk '
+  /^    ports:/ { on = 1; next }
+  on && /^      - / { v = $0; sub(/^      - /, "", v); gsub(/["\047]/, "", v); print v; next }
+  on && !/^      / { on = 0 }
+' "$compose_file")
+while read -r port; do
+  [ -n "$port" ] || continue
+  if [[ "$port" == 127.0.0.1:* ]]; then
+    echo "ok: port $port is published on loopback only"
+  else
+    echo "FAIL: port $port is published beyond loopback (write 127.0.0.1:HOST:CONTAINER)" >&2
+    failed=1
+  fi
+done <<<"$published"
+[ "$failed" -eq 0 ] || exit 1
+
+# 3. Schema and interpolation, by the compose tool itself (it needs no engine for `config`).
 cd "$(dirname "$compose_file")"
 if command -v docker-compose >/dev/null 2>&1; then
   compose=(docker-compose)
