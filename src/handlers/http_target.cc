@@ -40,6 +40,10 @@ bool HttpTarget::SameOrigin(const HttpTarget& other) const {
   return scheme == other.scheme && EqualsIgnoringAsciiCase(host, other.host) && port == other.port;
 }
 
+bool HttpTarget::DowngradesTo(const HttpTarget& next) const {
+  return scheme == "https" && next.scheme != "https";
+}
+
 Result<HttpTarget> ParseHttpTarget(std::string_view text, const HttpTarget* base,
                                    const std::string& field) {
   if (text.size() > kMaxUrlBytes) {

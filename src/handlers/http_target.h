@@ -45,6 +45,9 @@ struct HttpTarget {
   std::string scheme, host, port;  // host as in the URL: a name, "1.2.3.4" or "[::1]"
 
   bool SameOrigin(const HttpTarget& other) const;
+  // True when going from this target to `next` leaves TLS (https to http): a redirect must not
+  // take a request, its headers or its body there.
+  bool DowngradesTo(const HttpTarget& next) const;
 };
 
 // `text` is absolute, or relative to `base` (a redirect's Location). Only http and https, without

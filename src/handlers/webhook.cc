@@ -56,8 +56,10 @@ constexpr std::string_view kReservedHeaders[] = {
     // the signature, owned by the worker's secret
     "webhook-id", "webhook-timestamp", "webhook-signature"};
 
-// Credentials of the first receiver, not sent on to another origin by a redirect.
-constexpr std::string_view kOriginBoundHeaders[] = {"authorization", "cookie"};
+// The only header of the job's own that a redirect carries to another origin: it describes the
+// body, which goes along. Every other one (Authorization, Cookie, X-Api-Key, ...) may be a
+// credential of the first receiver.
+constexpr std::string_view kHeadersForAnyOrigin[] = {"content-type"};
 
 constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
@@ -633,9 +635,13 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
       method = "GET";
       body.reset();
     }
+    if (target.DowngradesTo(*next)) {
+      return HandlerResult::Fail("webhook: " + target.text + " redirected to " + Quote(*location) +
+                                 ": a redirect from https to http is not followed");
+    }
     if (!next->SameOrigin(target)) {
       std::erase_if(headers,
-                    [](const auto& h) { return Contains(kOriginBoundHeaders, Lower(h.first)); });
+                    [](const auto& h) { return !Contains(kHeadersForAnyOrigin, Lower(h.first)); });
     }
     target = std::move(*next);
   }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 
+#include "handlers/http_target.h"
 #include "testing/fake_job_context.h"
 #include "testing/http_server.h"
 #include "testing/redis_server.h"
@@ -314,15 +315,17 @@ TEST_F(WebhookTest, FollowedRedirectIsCheckedAndSignedAgain) {
   EXPECT_EQ(server_->Requests().size(), 2u + 3u);
 }
 
-TEST_F(WebhookTest, CredentialsAreNotSentOnToAnotherOrigin) {
+TEST_F(WebhookTest, HeadersOfTheJobAreNotSentOnToAnotherOrigin) {
   WebhookOptions options = Options();
   options.max_redirects = 1;
-  const json::object data = {
-      {"url", server_->Url("/redirect-other")},
-      {"method", "PUT"},
-      {"headers",
-       json::object{{"Authorization", "Bearer t0ken"}, {"Cookie", "a=b"}, {"X-Tenant", "acme"}}},
-      {"body", "x"}};
+  const json::object data = {{"url", server_->Url("/redirect-other")},
+                             {"method", "PUT"},
+                             {"headers", json::object{{"Authorization", "Bearer t0ken"},
+                                                      {"Cookie", "a=b"},
+                                                      {"X-Api-Key", "k3y"},
+                                                      {"X-Tenant", "acme"},
+                                                      {"Content-Type", "text/csv"}}},
+                             {"body", "x"}};
   const HandlerResult result = Run(options, data);
   ASSERT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
   const std::vector<RecordedRequest> requests = server_->Requests();
@@ -331,10 +334,26 @@ TEST_F(WebhookTest, CredentialsAreNotSentOnToAnotherOrigin) {
   EXPECT_EQ(requests[1].Header("Host"), "localhost:" + std::to_string(server_->port()));
   EXPECT_EQ(requests[1].method, "PUT");  // 302 changes only a POST
   EXPECT_EQ(requests[1].body, "x");
-  EXPECT_FALSE(requests[1].HasHeader("Authorization"));
-  EXPECT_FALSE(requests[1].HasHeader("Cookie"));
-  EXPECT_EQ(requests[1].Header("X-Tenant"), "acme");
+  EXPECT_EQ(requests[0].Header("X-Api-Key"), "k3y");
+  // Any header the job set may be a credential of the first receiver: only the body's type goes.
+  for (const char* name : {"Authorization", "Cookie", "X-Api-Key", "X-Tenant"}) {
+    EXPECT_FALSE(requests[1].HasHeader(name)) << name;
+  }
+  EXPECT_EQ(requests[1].Header("Content-Type"), "text/csv");
   ExpectSignedBy(requests[1], "job-1");
+}
+
+TEST(HttpTargetTest, ARedirectFromHttpsToHttpIsADowngrade) {
+  auto https = ParseHttpTarget("https://hooks.example.com/a", nullptr, "data.url");
+  ASSERT_TRUE(https.ok());
+  auto http = ParseHttpTarget("http://hooks.example.com/b", &*https, "Location");
+  auto relative = ParseHttpTarget("/c", &*https, "Location");
+  auto other = ParseHttpTarget("https://other.example.com/", &*https, "Location");
+  ASSERT_TRUE(http.ok() && relative.ok() && other.ok());
+  EXPECT_TRUE(https->DowngradesTo(*http));
+  EXPECT_FALSE(https->DowngradesTo(*relative));
+  EXPECT_FALSE(https->DowngradesTo(*other));
+  EXPECT_FALSE(http->DowngradesTo(*https));
 }
 
 TEST_F(WebhookTest, AnswerThatIsNotUtf8IsStoredAsValidText) {
