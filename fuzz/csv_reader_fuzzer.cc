@@ -20,22 +20,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (n <= 0) break;
     written += static_cast<size_t>(n);
   }
-  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  ::lseek(fd, 0, SEEK_SET);
+  taskq::UniqueFd file(fd);
   taskq::handlers::FileRowSourceOptions options;
   options.max_line_bytes = 4096;
-  auto source = (data[0] & 1) ? taskq::handlers::OpenCsvFileSource(path, options)
-                              : taskq::handlers::OpenNdjsonFileSource(path, options);
-  if (source.ok()) {
-    auto columns = (*source)->Columns({});
-    if (columns.ok()) {
-      std::vector<boost::json::value> row;
-      for (int i = 0; i < 10000; ++i) {
-        auto more = (*source)->Next(&row);
-        if (!more.ok() || !*more) break;
-        TASKQ_FUZZ_CHECK(row.size() == columns->size());
-      }
-    }
+  auto source = (data[0] & 1)
+                    ? taskq::handlers::MakeCsvFileSource(std::move(file), "f", options)
+                    : taskq::handlers::MakeNdjsonFileSource(std::move(file), "f", options);
+  auto columns = source->Columns({});
+  if (!columns.ok()) return 0;
+  std::vector<boost::json::value> row;
+  for (int i = 0; i < 10000; ++i) {
+    auto more = source->Next(&row);
+    if (!more.ok() || !*more) break;
+    TASKQ_FUZZ_CHECK(row.size() == columns->size());
   }
-  ::close(fd);
   return 0;
 }

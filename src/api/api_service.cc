@@ -18,8 +18,16 @@ HttpResponse JsonResponse(int status, std::string body) {
 }
 
 void OnBackend(ApiContext& ctx, Respond respond, std::function<HttpResponse(Backend&)> work) {
-  ctx.pool.Post(
-      [respond = std::move(respond), work = std::move(work)](Backend& b) { respond(work(b)); });
+  ctx.pool.Post([respond = std::move(respond), work = std::move(work)](Backend& b) {
+    HttpResponse response;
+    try {
+      response = work(b);
+    } catch (const std::exception& e) {  // e.g. out of memory: this request fails, not the API
+      spdlog::error("API request failed: {}", e.what());
+      response = ErrorResponse(500, "internal", "the request failed inside taskq; see its log");
+    }
+    respond(std::move(response));
+  });
 }
 
 HttpResponse BodyErrorResponse(const Status& status) {

@@ -1,5 +1,9 @@
 #include "api/backend_pool.h"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
 namespace taskq::api {
 
 Result<std::unique_ptr<BackendPool>> BackendPool::Open(const ClientOptions& options, int threads) {
@@ -59,7 +63,15 @@ void BackendPool::Run(Backend& backend) {
     Task task = std::move(const_cast<Delayed&>(tasks_.top()).task);
     tasks_.pop();
     lock.unlock();
-    task(backend);
+    // A task that throws must not end the process (an uncaught exception on this thread would
+    // terminate it): it is logged, and its request gets the server's timeout answer.
+    try {
+      task(backend);
+    } catch (const std::exception& e) {
+      spdlog::error("API backend task failed: {}", e.what());
+    } catch (...) {
+      spdlog::error("API backend task failed with an exception that is not std::exception");
+    }
     task = nullptr;  // its captures (a Respond) are released off the lock
     lock.lock();
   }

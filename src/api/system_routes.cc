@@ -1,7 +1,10 @@
 // Health, readiness, Prometheus metrics and the OpenAPI document.
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <map>
+#include <mutex>
+#include <string>
 
 #include "api/api_context.h"
 #include "api/api_error.h"
@@ -9,6 +12,22 @@
 
 namespace taskq::api {
 namespace {
+
+// Logs why Redis is not usable when that changes (a health check every second would otherwise
+// repeat it), and once when it is usable again.
+void LogReadinessChange(const Status& status) {
+  static std::mutex mu;
+  static std::string last = "ok";
+  const std::string now = status.ok() ? "ok" : status.ToString();
+  std::lock_guard lock(mu);
+  if (now == last) return;
+  if (status.ok()) {
+    spdlog::info("readyz: Redis is usable again");
+  } else {
+    spdlog::warn("readyz: not ready: {}", now);
+  }
+  last = now;
+}
 
 // One Prometheus histogram series per job type; the buckets are those workers reported.
 void AppendHistograms(const std::string& name, const std::string& queue,
@@ -128,8 +147,13 @@ void AddSystemRoutes(Router& router, ApiContext& ctx) {
              [&ctx](HttpRequest&&, const RouteParams&, Respond respond) {
                OnBackend(ctx, std::move(respond), [](Backend& b) {
                  Status s = b.inspector->CheckServer();
+                 LogReadinessChange(s);
                  if (!s.ok()) {
-                   HttpResponse r = ErrorResponse(503, "not_ready", s.message());
+                   // Anyone may ask (no key): the answer names no host, port or Redis error;
+                   // the log has them.
+                   HttpResponse r = ErrorResponse(
+                       503, "not_ready",
+                       "Redis is not reachable or not safe to use; the API's log says why");
                    r.headers.emplace_back("Retry-After", "1");
                    return r;
                  }

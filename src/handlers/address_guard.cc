@@ -120,6 +120,9 @@ std::optional<IpAddress> IpAddress::EmbeddedV4() const {
       !(b[12] == 0 && b[13] == 0 && b[14] == 0 && b[15] <= 1)) {
     return V4FromBytes(b + 12);
   }
+  if (StartsWith(*this, {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0})) {
+    return V4FromBytes(b + 12);  // ::ffff:0:a.b.c.d, IPv4-translated (SIIT)
+  }
   if (StartsWith(*this, {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0})) {
     return V4FromBytes(b + 12);  // 64:ff9b::/96, the well-known NAT64 prefix
   }
@@ -247,10 +250,14 @@ Result<IpAddress> AddressGuard::Resolve(const std::string& host) const {
     } else {
       continue;
     }
-    std::optional<std::string> refusal = Refusal(address);
-    if (!refusal) return address;
+    if (!Refusal(address)) return address;
+    // The message says what kind of address, not which: whoever reads the job's error (the
+    // read scope too) must not learn what internal names resolve to.
     if (first_refusal.empty()) {
-      first_refusal = host + " resolves to " + address.ToString() + ", which is " + *refusal;
+      const std::optional<IpAddress> v4 = address.EmbeddedV4();
+      first_refusal = host + " resolves only to refused addresses, the first " +
+                      ForbiddenReason(v4 ? *v4 : address).value_or("refused") +
+                      " (not in the allowlist of permitted CIDRs)";
     }
   }
   if (!first_refusal.empty()) return InvalidArgument("", first_refusal);

@@ -27,8 +27,8 @@ struct IpAddress {
   // Canonical text without brackets: "10.0.0.1", "::ffff:10.0.0.1".
   std::string ToString() const;
   // The IPv4 address an IPv6 address stands for, when it embeds one: IPv4-mapped
-  // (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or 6to4
-  // (2002:AABB:CCDD::).
+  // (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, SIIT), IPv4-compatible (::a.b.c.d),
+  // NAT64 (64:ff9b::a.b.c.d) or 6to4 (2002:AABB:CCDD::).
   std::optional<IpAddress> EmbeddedV4() const;
 
   bool operator==(const IpAddress&) const = default;

@@ -17,7 +17,7 @@
 #include <memory>
 
 #include "handlers/data_fields.h"
-#include "handlers/safe_path.h"
+#include "handlers/rooted_file.h"
 #include "taskq/inspector.h"
 
 namespace taskq::handlers {
@@ -285,40 +285,60 @@ class FileSweeper {
   FileCounts counts_;
 };
 
-// The directory, canonical, if it lies below one of the roots (symbolic links and ".." resolved
-// on both sides before comparing whole components).
-Result<fs::path> ResolveDirectory(const CleanupOptions& options, const std::string& directory) {
-  auto resolved = CanonicalPath(directory, "data.directory");
-  if (!resolved.ok()) return resolved.status();
+// `directory` absolute and lexically normal, without a trailing '/': "/data/exports".
+fs::path NormalDirectory(const std::string& directory) {
+  fs::path path = fs::absolute(directory).lexically_normal();
+  if (path.has_relative_path() && path.filename().empty()) path = path.parent_path();
+  return path;
+}
+
+// The directory, opened below the cleanup root it lies in without following any symbolic link
+// below that root, so that a link swapped in after the check leads nowhere. The directory is
+// compared with each root lexically, the root as configured and in its canonical form (the
+// operator's own links above the root are fine). NotFound: the directory does not exist yet.
+Result<UniqueFd> OpenDirectoryBelowRoot(const CleanupOptions& options,
+                                        const std::string& directory) {
+  const fs::path wanted = NormalDirectory(directory);
   std::string roots;
   for (const std::string& root : options.roots) {
-    auto canonical_root = CanonicalPath(root);
-    if (!canonical_root.ok()) return canonical_root.status();
-    if (IsWithin(*canonical_root, *resolved)) return *resolved;
-    roots += (roots.empty() ? "" : ", ") + canonical_root->string();
+    std::error_code ec;
+    const fs::path forms[] = {fs::absolute(root).lexically_normal(),
+                              fs::weakly_canonical(root, ec)};
+    for (const fs::path& form : forms) {
+      if (form.empty()) continue;
+      const fs::path relative = wanted.lexically_relative(form);
+      if (relative.empty() || *relative.begin() == "..") continue;
+      std::vector<std::string> components;
+      for (const auto& part : relative) {
+        if (!part.empty() && part != ".") components.push_back(part.string());
+      }
+      UniqueFd root_fd(::open(form.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!root_fd.valid()) {
+        const int error = errno;
+        if (error == ENOENT) return NotFound(form.string() + " does not exist");
+        return Unavailable("cannot open " + form.string() + ": " + std::strerror(error));
+      }
+      return OpenDirectoriesBelow(root_fd.get(), components, false, "data.directory", directory);
+    }
+    roots += (roots.empty() ? "" : ", ") + fs::absolute(root).lexically_normal().string();
   }
-  return InvalidArgument("data.directory", resolved->string() + " is not below a cleanup root (" +
+  return InvalidArgument("data.directory", wanted.string() + " is not below a cleanup root (" +
                                                (roots.empty() ? "none configured" : roots) + ")");
 }
 
 HandlerResult CleanFiles(const CleanupOptions& options, const CleanupSpec& spec, JobContext& ctx) {
-  auto directory = ResolveDirectory(options, spec.directory);
-  if (!directory.ok()) return ResultFromStatus(directory.status());
+  Result<UniqueFd> directory = OpenDirectoryBelowRoot(options, spec.directory);
+  const std::string display = NormalDirectory(spec.directory).string();
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   FileSweeper sweeper(spec, now_ms - spec.older_than_ms, ctx);
-  const int fd = ::open(directory->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
+  if (!directory.ok() && directory.status().code() == StatusCode::kNotFound) {
     // Roots are created lazily (the first export or outbox mail): nothing to clean yet.
-    ctx.Log("cleanup: " + directory->string() + " does not exist; nothing to clean");
-  } else if (fd < 0) {
-    const int error = errno;
-    const std::string message = "cannot open " + directory->string() + ": " + std::strerror(error);
-    return error == ENOTDIR || error == ELOOP
-               ? HandlerResult::Fail("cleanup: data.directory: " + message)
-               : HandlerResult::Retry("cleanup: " + message);
-  } else if (Status s = sweeper.Walk(fd, directory->string(), 0); !s.ok()) {
+    ctx.Log("cleanup: " + display + " does not exist; nothing to clean");
+  } else if (!directory.ok()) {
+    return ResultFromStatus(directory.status(), "cleanup: ");
+  } else if (Status s = sweeper.Walk(::dup(directory->get()), display, 0); !s.ok()) {
     if (s.code() == StatusCode::kDeadlineExceeded) {
       return HandlerResult::Retry("cleanup: stopped after deleting " +
                                   std::to_string(sweeper.counts().deleted) + " files");
@@ -328,7 +348,7 @@ HandlerResult CleanFiles(const CleanupOptions& options, const CleanupSpec& spec,
   const FileCounts& counts = sweeper.counts();
   json::object result;
   result["target"] = "files";
-  result["directory"] = directory->string();
+  result["directory"] = display;
   result["dry_run"] = spec.dry_run;
   result["scanned"] = counts.scanned;
   result["matched"] = counts.matched;
@@ -340,7 +360,7 @@ HandlerResult CleanFiles(const CleanupOptions& options, const CleanupSpec& spec,
   ctx.Log("cleanup: " + std::string(spec.dry_run ? "would delete " : "deleted ") +
           std::to_string(spec.dry_run ? counts.matched : counts.deleted) + " files (" +
           std::to_string(spec.dry_run ? counts.matched_bytes : counts.bytes_freed) + " bytes) in " +
-          directory->string());
+          display);
   return HandlerResult::Success(json::serialize(result));
 }
 

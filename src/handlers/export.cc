@@ -1,7 +1,7 @@
 #include "handlers/export.h"
 
 #include <fcntl.h>
-#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,11 +12,13 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <random>
 #include <unordered_set>
 #include <vector>
 
 #include "handlers/data_fields.h"
 #include "handlers/file_digest.h"
+#include "handlers/rooted_file.h"
 #include "handlers/row_source.h"
 #include "handlers/safe_path.h"
 #include "handlers/table_writer.h"
@@ -222,88 +224,98 @@ Result<ExportSpec> ParseExportData(std::string_view data_json, const ExportOptio
 // ----------------------------------------------------------------------------------------------
 // Running a job
 
-// The file being written, removed unless it was renamed into place.
+// Where the output goes: its directory, opened below the exports directory without following
+// any symbolic link (and created as needed), and its name there. Every later step (the temporary
+// file, the rename) works relative to that descriptor, so no link swapped in after the check
+// can lead the file elsewhere.
+struct OutputPlace {
+  UniqueFd dir;
+  std::string name;
+  fs::path display;  // the absolute path, for the result and logs
+};
+
+Result<OutputPlace> PrepareOutput(const ExportOptions& options, const std::string& output) {
+  std::error_code ec;
+  fs::create_directories(options.exports_dir, ec);
+  if (ec) return Unavailable("cannot create " + options.exports_dir + ": " + ec.message());
+  Result<std::vector<std::string>> components =
+      ComponentsBelow(options.exports_dir, output, "data.output");
+  if (!components.ok()) return components.status();
+  UniqueFd root(::open(options.exports_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) {
+    return Unavailable("cannot open " + options.exports_dir + ": " + std::strerror(errno));
+  }
+  OutputPlace place;
+  place.name = components->back();
+  components->pop_back();
+  Result<UniqueFd> dir =
+      OpenDirectoriesBelow(root.get(), *components, /*create=*/true, "data.output", output);
+  if (!dir.ok()) return dir.status();
+  place.dir = std::move(*dir);
+  struct stat st {};
+  if (::fstatat(place.dir.get(), place.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR(st.st_mode)) return InvalidArgument("data.output", "names a directory: " + output);
+    if (S_ISLNK(st.st_mode)) return InvalidArgument("data.output", output + " is a symlink");
+  }
+  place.display = (fs::absolute(options.exports_dir) / output).lexically_normal();
+  return place;
+}
+
+// The file being written, with a hidden random name in the output's directory (so the rename
+// that publishes it stays within one file system); removed unless it was renamed into place.
 class TempFile {
  public:
-  TempFile() = default;
+  explicit TempFile(const OutputPlace& place) : place_(place) {}
   ~TempFile() {
-    if (!path_.empty()) ::unlink(path_.c_str());
+    if (!name_.empty()) ::unlinkat(place_.dir.get(), name_.c_str(), 0);
   }
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
 
-  // A new empty file (mode 0600) with a hidden name beside `final_path`, so the rename that
-  // publishes it stays within one file system.
-  Status Create(const fs::path& final_path) {
-    std::string name =
-        (final_path.parent_path() / ("." + final_path.filename().string() + ".XXXXXX")).string();
-    const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  Status Create() {
+    std::random_device random;
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string name = "." + place_.name.substr(0, 200) + ".";
+    for (int i = 0; i < 12; ++i) name.push_back(kDigits[random() & 15]);
+    const int fd = ::openat(place_.dir.get(), name.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-      return Unavailable("cannot create a file in " + final_path.parent_path().string() + ": " +
+      return Unavailable("cannot create a file in " + place_.display.parent_path().string() + ": " +
                          std::strerror(errno));
     }
     ::close(fd);
-    path_ = std::move(name);
+    name_ = std::move(name);
     return Status::Ok();
   }
 
-  const std::string& path() const { return path_; }
+  // A path to the file that goes through the open directory, not through its name: the table
+  // writers and the digest open files by path.
+  std::string path() const {
+    return "/proc/self/fd/" + std::to_string(place_.dir.get()) + "/" + name_;
+  }
 
-  Status RenameTo(const fs::path& final_path) {
-    if (::rename(path_.c_str(), final_path.c_str()) != 0) {
-      return Unavailable("cannot rename " + path_ + ": " + std::strerror(errno));
+  Status Publish() {
+    if (::renameat(place_.dir.get(), name_.c_str(), place_.dir.get(), place_.name.c_str()) != 0) {
+      return Unavailable("cannot rename to " + place_.display.string() + ": " +
+                         std::strerror(errno));
     }
-    path_.clear();
+    name_.clear();
     // Makes the rename durable; the file is complete either way, so a failure is ignored.
-    if (const int dir_fd =
-            ::open(final_path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        dir_fd >= 0) {
-      ::fsync(dir_fd);
-      ::close(dir_fd);
-    }
+    ::fsync(place_.dir.get());
     return Status::Ok();
   }
 
  private:
-  std::string path_;
+  const OutputPlace& place_;
+  std::string name_;
 };
 
-// The output's final path: below the exports directory after resolving symbolic links, with its
-// parent directories created. Checked again after creating them, in case a directory was swapped
-// for a link in between.
-Result<fs::path> PrepareOutput(const ExportOptions& options, const std::string& output) {
-  std::error_code ec;
-  fs::create_directories(options.exports_dir, ec);
-  if (ec) return Unavailable("cannot create " + options.exports_dir + ": " + ec.message());
-  auto target = ResolveBelow(options.exports_dir, output, "data.output");
-  if (!target.ok()) return target.status();
-  fs::create_directories(target->parent_path(), ec);
-  if (ec) {
-    return Unavailable("cannot create " + target->parent_path().string() + ": " + ec.message());
-  }
-  auto again = ResolveBelow(options.exports_dir, output, "data.output");
-  if (!again.ok()) return again.status();
-  if (fs::is_directory(*again, ec)) {
-    return InvalidArgument("data.output", "names a directory: " + again->string());
-  }
-  return again;
-}
-
-Result<std::string> ResolveInputFile(const ExportOptions& options, const std::string& file) {
-  if (!fs::path(file).is_absolute()) {
-    auto resolved = ResolveBelow(options.input_root, file, "data.source.file");
-    if (!resolved.ok()) return resolved.status();
-    return resolved->string();
-  }
-  auto root = CanonicalPath(options.input_root);
-  if (!root.ok()) return root.status();
-  auto resolved = CanonicalPath(file, "data.source.file");
-  if (!resolved.ok()) return resolved.status();
-  if (!IsWithin(*root, *resolved) || *root == *resolved) {
-    return InvalidArgument("data.source.file", "is not below the input directory " +
-                                                   root->string() + " (symbolic links resolved)");
-  }
-  return resolved->string();
+// The input file, opened below the input directory without following any symbolic link, and
+// read through that descriptor only.
+Result<UniqueFd> OpenInputFile(const ExportOptions& options, const std::string& file) {
+  Result<UniqueFd> opened = OpenRegularFileBelow(options.input_root, file, "data.source.file");
+  if (opened.ok() || opened.status().code() != StatusCode::kNotFound) return opened;
+  return InvalidArgument("data.source.file", opened.status().message());
 }
 
 Status CheckColumns(const std::vector<std::string>& columns) {
@@ -324,8 +336,8 @@ Status CheckColumns(const std::vector<std::string>& columns) {
 HandlerResult RunExportJob(const ExportOptions& options, JobContext& ctx) {
   auto spec = ParseExportData(ctx.data_json(), options);
   if (!spec.ok()) return ResultFromStatus(spec.status());
-  auto final_path = PrepareOutput(options, spec->output);
-  if (!final_path.ok()) return ResultFromStatus(final_path.status());
+  Result<OutputPlace> place = PrepareOutput(options, spec->output);
+  if (!place.ok()) return ResultFromStatus(place.status());
 
   std::unique_ptr<Inspector> inspector;  // outlives the source that borrows it
   std::unique_ptr<RowSource> source;
@@ -334,12 +346,11 @@ HandlerResult RunExportJob(const ExportOptions& options, JobContext& ctx) {
       source = MakeInlineRowSource(std::move(spec->rows));
       break;
     case SourceKind::kFile: {
-      auto path = ResolveInputFile(options, spec->file);
-      if (!path.ok()) return ResultFromStatus(path.status());
-      auto opened = spec->file_format == ExportFormat::kCsv ? OpenCsvFileSource(*path)
-                                                            : OpenNdjsonFileSource(*path);
-      if (!opened.ok()) return ResultFromStatus(opened.status());
-      source = std::move(*opened);
+      Result<UniqueFd> file = OpenInputFile(options, spec->file);
+      if (!file.ok()) return ResultFromStatus(file.status());
+      source = spec->file_format == ExportFormat::kCsv
+                   ? MakeCsvFileSource(std::move(*file), spec->file)
+                   : MakeNdjsonFileSource(std::move(*file), spec->file);
       break;
     }
     case SourceKind::kQueue: {
@@ -357,8 +368,8 @@ HandlerResult RunExportJob(const ExportOptions& options, JobContext& ctx) {
   if (!columns.ok()) return ResultFromStatus(columns.status());
   if (Status s = CheckColumns(*columns); !s.ok()) return ResultFromStatus(s);
 
-  TempFile temp;
-  if (Status s = temp.Create(*final_path); !s.ok()) return ResultFromStatus(s);
+  TempFile temp(*place);
+  if (Status s = temp.Create(); !s.ok()) return ResultFromStatus(s);
   auto writer = OpenTableWriter(spec->format, temp.path());
   if (!writer.ok()) return ResultFromStatus(writer.status());
   if (Status s = (*writer)->WriteHeader(*columns); !s.ok()) return ResultFromStatus(s);
@@ -392,16 +403,16 @@ HandlerResult RunExportJob(const ExportOptions& options, JobContext& ctx) {
   if (ctx.stop_requested()) {
     return HandlerResult::Retry("export: stopped after " + std::to_string(rows) + " rows");
   }
-  if (Status s = temp.RenameTo(*final_path); !s.ok()) return ResultFromStatus(s);
+  if (Status s = temp.Publish(); !s.ok()) return ResultFromStatus(s);
   ctx.SetProgress("{\"rows\":" + std::to_string(rows) + "}");
 
   json::object result;
-  result["path"] = final_path->string();
+  result["path"] = place->display.string();
   result["rows"] = rows;
   result["bytes"] = digest->bytes;
   result["sha256"] = digest->sha256_hex;
   ctx.Log("export: " + std::to_string(rows) + " rows, " + std::to_string(digest->bytes) +
-          " bytes to " + final_path->string());
+          " bytes to " + place->display.string());
   return HandlerResult::Success(json::serialize(result));
 }
 

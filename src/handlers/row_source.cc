@@ -3,12 +3,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/string.hpp>
 #include <deque>
-#include <fstream>
+#include <istream>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "handlers/csv.h"
+#include "handlers/fd_read_buffer.h"
 #include "handlers/table_writer.h"
 
 namespace taskq::handlers {
@@ -107,19 +108,13 @@ class InlineRowSource : public JsonRowSource {
 
 class NdjsonFileSource : public JsonRowSource {
  public:
-  NdjsonFileSource(std::string path, FileRowSourceOptions options)
-      : path_(std::move(path)), options_(options) {}
-
-  Status Open() {
-    in_.open(path_, std::ios::binary);
-    if (!in_) return InvalidArgument("data.source.file", "cannot open " + path_);
-    return Status::Ok();
-  }
+  NdjsonFileSource(UniqueFd file, std::string path, FileRowSourceOptions options)
+      : path_(std::move(path)), options_(options), buffer_(std::move(file)) {}
 
  protected:
   Result<std::optional<json::value>> NextValue() override {
     using Traits = std::streambuf::traits_type;
-    std::streambuf* buf = in_.rdbuf();
+    std::streambuf* buf = &buffer_;
     for (;;) {
       line_.clear();
       bool at_end = true;
@@ -133,7 +128,7 @@ class NdjsonFileSource : public JsonRowSource {
         line_.push_back(Traits::to_char_type(c));
       }
       if (at_end) {
-        if (in_.bad()) return Unavailable("cannot read " + path_);
+        if (buffer_.failed()) return Unavailable("cannot read " + path_);
         return std::optional<json::value>();
       }
       ++line_number_;
@@ -154,21 +149,16 @@ class NdjsonFileSource : public JsonRowSource {
  private:
   std::string path_;
   FileRowSourceOptions options_;
-  std::ifstream in_;
+  FdReadBuffer buffer_;
   std::string line_;  // reused for every line
   int64_t line_number_ = 0;
 };
 
 class CsvFileSource : public RowSource {
  public:
-  CsvFileSource(std::string path, FileRowSourceOptions options)
-      : path_(std::move(path)), options_(options) {}
-
-  Status Open() {
-    in_.open(path_, std::ios::binary);
-    if (!in_) return InvalidArgument("data.source.file", "cannot open " + path_);
+  CsvFileSource(UniqueFd file, std::string path, FileRowSourceOptions options)
+      : path_(std::move(path)), options_(options), buffer_(std::move(file)), in_(&buffer_) {
     reader_.emplace(in_, CsvReaderOptions{.max_record_bytes = options_.max_line_bytes});
-    return Status::Ok();
   }
 
   Result<std::vector<std::string>> Columns(const std::vector<std::string>& requested) override {
@@ -198,7 +188,7 @@ class CsvFileSource : public RowSource {
       auto read = reader_->Next(&fields_);
       if (!read.ok()) return Error(read.status());
       if (!*read) {
-        if (in_.bad()) return Unavailable("cannot read " + path_);
+        if (buffer_.failed()) return Unavailable("cannot read " + path_);
         return false;
       }
       // A blank line (often the last one) is not a record of a file with several columns.
@@ -226,7 +216,8 @@ class CsvFileSource : public RowSource {
 
   std::string path_;
   FileRowSourceOptions options_;
-  std::ifstream in_;
+  FdReadBuffer buffer_;
+  std::istream in_;
   std::optional<CsvReader> reader_;
   std::vector<std::string> header_;
   std::vector<size_t> picks_;  // for each output column, its field in a record
@@ -366,18 +357,14 @@ std::unique_ptr<RowSource> MakeInlineRowSource(json::array rows) {
   return std::make_unique<InlineRowSource>(std::move(rows));
 }
 
-Result<std::unique_ptr<RowSource>> OpenNdjsonFileSource(const std::string& path,
-                                                        FileRowSourceOptions options) {
-  auto source = std::make_unique<NdjsonFileSource>(path, options);
-  TASKQ_RETURN_IF_ERROR(source->Open());
-  return std::unique_ptr<RowSource>(std::move(source));
+std::unique_ptr<RowSource> MakeNdjsonFileSource(UniqueFd file, std::string display,
+                                                FileRowSourceOptions options) {
+  return std::make_unique<NdjsonFileSource>(std::move(file), std::move(display), options);
 }
 
-Result<std::unique_ptr<RowSource>> OpenCsvFileSource(const std::string& path,
-                                                     FileRowSourceOptions options) {
-  auto source = std::make_unique<CsvFileSource>(path, options);
-  TASKQ_RETURN_IF_ERROR(source->Open());
-  return std::unique_ptr<RowSource>(std::move(source));
+std::unique_ptr<RowSource> MakeCsvFileSource(UniqueFd file, std::string display,
+                                             FileRowSourceOptions options) {
+  return std::make_unique<CsvFileSource>(std::move(file), std::move(display), options);
 }
 
 const std::vector<std::string>& JobHistoryColumns() {

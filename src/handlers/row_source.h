@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.h"
 #include "taskq/inspector.h"
 #include "taskq/job.h"
 #include "taskq/status.h"
@@ -40,11 +41,13 @@ struct FileRowSourceOptions {
 };
 
 // An NDJSON file (one JSON object or array per line; blank lines are skipped) or a CSV file
-// (RFC 4180, the first record is the header). `display` names the file in errors.
-Result<std::unique_ptr<RowSource>> OpenNdjsonFileSource(const std::string& path,
-                                                        FileRowSourceOptions options = {});
-Result<std::unique_ptr<RowSource>> OpenCsvFileSource(const std::string& path,
-                                                     FileRowSourceOptions options = {});
+// (RFC 4180, the first record is the header), read from `file`, an open descriptor (the source
+// owns it; see rooted_file.h for opening one below a directory). `display` names the file in
+// errors.
+std::unique_ptr<RowSource> MakeNdjsonFileSource(UniqueFd file, std::string display,
+                                                FileRowSourceOptions options = {});
+std::unique_ptr<RowSource> MakeCsvFileSource(UniqueFd file, std::string display,
+                                             FileRowSourceOptions options = {});
 
 // Jobs of one queue in one state, as rows with the columns of JobHistoryColumns().
 struct JobHistoryQuery {

@@ -1275,6 +1275,11 @@ class RedisAclTest(unittest.TestCase):
                 status, error, _ = wrong.request("GET", "/readyz")
                 self.assertEqual(status, 503)
                 self.assertNotIn("wrong", json.dumps(error))  # the password is not echoed
+                # Nor where Redis is, nor what it said: anyone may ask /readyz. The log says it.
+                self.assertNotIn(str(redis.port), json.dumps(error))
+                self.assertNotIn("127.0.0.1", json.dumps(error))
+                with open(wrong.log.name) as f:
+                    self.assertIn(f"127.0.0.1:{redis.port}", f.read())
             finally:
                 wrong.stop()
         finally:

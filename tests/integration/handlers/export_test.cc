@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -357,6 +358,25 @@ TEST_F(ExportTest, RefusesOutputPathsLeavingTheExportsDirectory) {
     EXPECT_NE(result.message.find("data.output"), std::string::npos) << result.message;
   }
   EXPECT_TRUE(fs::is_empty(dir_.path() + "/outside"));
+}
+
+// The input is opened once, without following links, and read through that descriptor: a FIFO
+// (which would block an open by name forever) or a link is refused, never read.
+TEST_F(ExportTest, InputThatIsNotARegularFileIsRefusedWithoutBlocking) {
+  fs::create_directories(options_.input_root + "/sub");
+  fs::create_directories(options_.input_root + "/dir.csv");
+  ASSERT_EQ(::mkfifo((options_.input_root + "/pipe.csv").c_str(), 0600), 0);
+  std::ofstream(options_.input_root + "/sub/real.csv") << "a\n1\n";
+  fs::create_directory_symlink(options_.input_root + "/sub", options_.input_root + "/alias");
+  for (const char* file : {"pipe.csv", "dir.csv", "alias/real.csv"}) {
+    json::object data = {{"format", "csv"}, {"source", {{"file", file}}}, {"output", "o.csv"}};
+    HandlerResult result = Run(data);
+    EXPECT_EQ(result.kind, HandlerResult::Kind::kFail) << file;
+    EXPECT_NE(result.message.find("data.source.file"), std::string::npos) << result.message;
+  }
+  json::object data = {
+      {"format", "csv"}, {"source", {{"file", "sub/real.csv"}}}, {"output", "o.csv"}};
+  EXPECT_EQ(ReadFile(std::string(RunOk(data).at("path").as_string())), "a\r\n1\r\n");
 }
 
 TEST_F(ExportTest, ReadsCsvFilesBelowTheInputRootOnly) {
