@@ -24,6 +24,7 @@
 #include "bin/cli_commands.h"
 #include "bin/job_types.h"
 #include "bin/managed_redis.h"
+#include "bin/secret_files.h"
 #include "common/url_password.h"
 #include "scheduler/schedule_store.h"
 #include "scheduler/scheduler.h"
@@ -214,7 +215,7 @@ void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir) {
       ->envname("TASKQ_EMAIL_ATTACHMENTS_DIR");
 }
 
-void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
+void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::SecretFiles* secrets) {
   cmd->add_option("--data-dir", f->data_dir,
                   "where taskq keeps files (managed Redis, outbox, exports, imports, images)")
       ->envname("TASKQ_DATA_DIR");
@@ -224,6 +225,7 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
   cmd->add_option("--smtp-user", f->email.username, "SMTP user")->envname("TASKQ_SMTP_USER");
   cmd->add_option("--smtp-password", f->email.password, "SMTP password")
       ->envname("TASKQ_SMTP_PASSWORD");
+  secrets->Add(cmd, "smtp-password", "TASKQ_SMTP_PASSWORD", &f->email.password);
   cmd->add_flag("--smtp-starttls", f->email.starttls, "require STARTTLS on smtp://")
       ->envname("TASKQ_SMTP_STARTTLS");
   cmd->add_option("--mail-from", f->email.default_from, "sender of emails that name none")
@@ -232,6 +234,7 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f) {
   cmd->add_option("--webhook-secret", f->webhook.secret,
                   "signs webhook requests (Standard Webhooks): whsec_<base64> or raw bytes")
       ->envname("TASKQ_WEBHOOK_SECRET");
+  secrets->Add(cmd, "webhook-secret", "TASKQ_WEBHOOK_SECRET", &f->webhook.secret);
   cmd->add_option("--webhook-allow", f->webhook.allow_cidrs,
                   "CIDRs webhooks may reach although private/loopback/link-local, comma-separated")
       ->envname("TASKQ_WEBHOOK_ALLOW")
@@ -273,7 +276,7 @@ void AddSchedulerFlags(CLI::App* cmd, SchedulerFlags* f) {
       ->envname("TASKQ_SCHEDULES");
 }
 
-void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
+void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles* secrets) {
   cmd->add_option("--listen", f->listen, "HOST:PORT of the HTTP API")->envname("TASKQ_API_LISTEN");
   cmd->add_option("--dashboard-listen", f->dashboard_listen,
                   "HOST:PORT of the dashboard (empty: none)")
@@ -295,10 +298,12 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f) {
                   "NAME:ROLE:HASH, role admin|read, HASH from `taskq hash-password`; repeatable, "
                   "or comma-separated in TASKQ_DASHBOARD_USERS")
       ->envname("TASKQ_DASHBOARD_USERS");
+  secrets->AddList(cmd, "dashboard-user", "TASKQ_DASHBOARD_USERS", &f->dashboard_users);
   cmd->add_option("--api-key", f->api_keys,
                   "SCOPE:TOKEN or SCOPE:sha256:HEX, scope read|enqueue|admin; repeatable, or "
                   "comma-separated in TASKQ_API_KEYS")
       ->envname("TASKQ_API_KEYS");
+  secrets->AddList(cmd, "api-key", "TASKQ_API_KEYS", &f->api_keys);
   cmd->add_option("--job-types", f->job_types,
                   "job types accepted besides the built-in ones (custom handlers); * for any")
       ->envname("TASKQ_JOB_TYPES")
@@ -364,6 +369,9 @@ int main(int argc, char** argv) {
          "--redis-url", common.redis_url,
          "redis://[user:pass@]host:port/db, or redis+sentinel://host:port[,host:port...]/master/db")
       ->envname("TASKQ_REDIS_URL");
+  // Secret flags also come from files (--NAME-file, TASKQ_..._FILE), read once parsed.
+  taskq::bin::SecretFiles secret_files;
+  secret_files.Add(&app, "redis-url", "TASKQ_REDIS_URL", &common.redis_url);
   app.add_option("--key-prefix", common.key_prefix, "prefix of every Redis key")
       ->envname("TASKQ_KEY_PREFIX");
   app.add_option("--log-level", common.log_level, "trace, debug, info, warn, error")
@@ -378,10 +386,10 @@ int main(int argc, char** argv) {
   CLI::App* up = app.add_subcommand("up",
                                     "run everything: managed Redis (unless --redis-url), "
                                     "the API, the dashboard and workers for every queue");
-  AddApiFlags(up, &api_flags);
+  AddApiFlags(up, &api_flags, &secret_files);
   taskq::bin::HandlerFlags handler_flags;
   int redis_port = 6379;
-  AddHandlerFlags(up, &handler_flags);
+  AddHandlerFlags(up, &handler_flags, &secret_files);
   up->add_option("--redis-port", redis_port, "port of the managed Redis")
       ->envname("TASKQ_REDIS_PORT")
       ->check(CLI::Range(1, 65535));
@@ -390,11 +398,11 @@ int main(int argc, char** argv) {
   AddSchedulerFlags(up, &scheduler_flags);
 
   CLI::App* api = app.add_subcommand("api", "run the HTTP API and the dashboard listener");
-  AddApiFlags(api, &api_flags);
+  AddApiFlags(api, &api_flags, &secret_files);
   AddAttachmentsDirFlag(api, &handler_flags.email.attachments_dir);
 
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
-  AddHandlerFlags(worker, &handler_flags);
+  AddHandlerFlags(worker, &handler_flags, &secret_files);
   AddWorkerFlags(worker, &worker_options, &queues, &lease_ms, &grace_ms);
 
   CLI::App* scheduler = app.add_subcommand(
@@ -461,13 +469,14 @@ int main(int argc, char** argv) {
       "config",
       "print the effective configuration (flags, TASKQ_* environment, --config file) "
       "with secrets masked; takes the flags of `up`");
-  AddApiFlags(config, &api_flags);
+  AddApiFlags(config, &api_flags, &secret_files);
   AddWorkerFlags(config, &worker_options, &queues, &lease_ms, &grace_ms);
-  AddHandlerFlags(config, &handler_flags);
+  AddHandlerFlags(config, &handler_flags, &secret_files);
   AddSchedulerFlags(config, &scheduler_flags);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(common.log_level));
+  if (taskq::Status s = secret_files.Load(); !s.ok()) return Fail(s);
 
   worker_options.key_prefix = common.key_prefix;
   worker_options.lease = std::chrono::milliseconds(lease_ms);

@@ -1404,6 +1404,49 @@ class CliTest(unittest.TestCase):
             redis.stop()
             shutil.rmtree(data, ignore_errors=True)
 
+    def test_secrets_come_from_files_and_stay_off_the_command_line(self):
+        # Docker secrets: TASKQ_..._FILE (or --NAME-file) names a file whose content is the secret,
+        # so that it shows in no /proc/PID/cmdline and no environment.
+        redis = Redis("--requirepass", "file-pw-2468")
+        files = tempfile.mkdtemp(prefix="taskq-secrets-")
+        try:
+            url_file = os.path.join(files, "redis_url")
+            with open(url_file, "w") as f:
+                f.write(f"redis://:file-pw-2468@127.0.0.1:{redis.port}\n")
+            keys_file = os.path.join(files, "api_keys")
+            with open(keys_file, "w") as f:
+                f.write("read:read-token-from-a-file\nadmin:admin-token-from-a-file\n")
+            port = free_port()
+            proc = subprocess.Popen(
+                [TASKQ, "api", "--listen", f"127.0.0.1:{port}", "--dashboard-listen", ""],
+                env=dict(os.environ, TASKQ_REDIS_URL_FILE=url_file, TASKQ_API_KEYS_FILE=keys_file),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            api = Api.__new__(Api)
+            api.port = port
+            try:
+                self.assertTrue(wait_until(lambda: api._healthy()))
+                self.assertTrue(wait_until(lambda: api.request("GET", "/readyz")[0] == 200))
+                auth = {"Authorization": "Bearer admin-token-from-a-file"}
+                self.assertEqual(api.request("GET", "/api/queues", None, auth)[0], 200)
+                self.assertEqual(api.request("GET", "/api/queues")[0], 401)
+                with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+                    self.assertNotIn(b"file-pw-2468", f.read())
+            finally:
+                proc.terminate()
+                proc.wait(15)
+            # Both ways at once is an error naming the flag; so is a missing file.
+            both = self.taskq("--redis-url", redis.url, "--redis-url-file", url_file, "stats",
+                              check=False)
+            self.assertNotEqual(both.returncode, 0)
+            self.assertIn("--redis-url-file", both.stdout + both.stderr)
+            missing = self.taskq("--redis-url-file", os.path.join(files, "nope"), "stats",
+                                 check=False)
+            self.assertNotEqual(missing.returncode, 0)
+            self.assertIn("--redis-url-file", missing.stdout + missing.stderr)
+        finally:
+            redis.stop()
+            shutil.rmtree(files, ignore_errors=True)
+
     def test_limits_are_shown_changed_and_checked(self):
         redis = Redis()
         try:
