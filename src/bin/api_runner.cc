@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "common/text_list.h"
+#include "common/url_password.h"
 
 namespace taskq::bin {
 namespace {
@@ -138,7 +139,7 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   // that passed means the whole process is up.
   TASKQ_RETURN_IF_ERROR(runner->api_server_->Listen());
   spdlog::info("API listening on http://{}:{} (Redis {}, {})", api_address->host,
-               runner->api_server_->port(), redis_url,
+               runner->api_server_->port(), MaskUrlPassword(redis_url),
                flags.api_keys.empty() ? "no API keys" : "API keys required");
 
   if (dashboard_address) {

@@ -17,6 +17,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -487,7 +488,15 @@ int main(int argc, char** argv) {
     worker_options.queues = std::move(*parsed);
     if (auto s = taskq::bin::ValidateHandlerFlags(handler_flags); !s.ok()) return Fail(s);
   }
-  const std::string default_url = "redis://127.0.0.1:6379";
+  // Without --redis-url: the Redis on 127.0.0.1:6379, with the password of a managed one that
+  // `taskq up` keeps in the same data directory (--data-dir or TASKQ_DATA_DIR, default data/).
+  std::string data_dir = handler_flags.data_dir;
+  if (!worker->parsed() && !up->parsed()) {
+    if (const char* env = std::getenv("TASKQ_DATA_DIR"); env != nullptr && *env != '\0') {
+      data_dir = env;
+    }
+  }
+  const std::string default_url = taskq::bin::LocalRedisUrl(data_dir);
 
   if (up->parsed()) {
     std::unique_ptr<taskq::bin::ManagedRedis> managed;

@@ -1239,6 +1239,31 @@ class QuickStartTest(unittest.TestCase):
             self.assertIn("Subject: Hello", message)
             with open(log.name) as f:
                 self.assertIn("outbox", f.read())  # `taskq up` says where mail goes
+            # The managed Redis is the owner's alone: a password (0600, in a 0700 directory),
+            # on no command line; without it other local users get nothing.
+            redis_dir = os.path.join(data_dir, "redis")
+            self.assertEqual(os.stat(redis_dir).st_mode & 0o777, 0o700)
+            password_file = os.path.join(redis_dir, "password")
+            self.assertEqual(os.stat(password_file).st_mode & 0o777, 0o600)
+            password = open(password_file).read().strip()
+            self.assertGreaterEqual(len(password), 32)
+            noauth = subprocess.run(["redis-cli", "-p", str(redis_port), "DBSIZE"],
+                                    capture_output=True, text=True)
+            self.assertIn("NOAUTH", noauth.stdout + noauth.stderr)
+            for pid in os.listdir("/proc"):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        self.assertNotIn(password.encode(), f.read(), pid)
+                except OSError:
+                    pass
+            # The other commands find the password in the data directory.
+            stats = subprocess.run([TASKQ, "stats"], capture_output=True, text=True, timeout=20,
+                                   env=dict(os.environ, TASKQ_DATA_DIR=data_dir,
+                                            TASKQ_REDIS_URL=""))
+            # (stats looks on 6379, not this test's port: it must not fail on the password file)
+            self.assertNotIn(password, stats.stdout + stats.stderr)
+            with open(log.name) as f:
+                self.assertNotIn(password, f.read())
         finally:
             up.terminate()
             self.assertEqual(up.wait(30), 0)
