@@ -21,6 +21,9 @@ struct HttpRequest {
   // All request headers, names in lower case.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The peer's IP address as the server saw it ("127.0.0.1", "::1"); empty when unknown. Behind
+  // a reverse proxy, the proxy's.
+  std::string client_address;
 
   // The value of a header (its name in lower case), or empty.
   std::string_view Header(std::string_view lower_name) const {

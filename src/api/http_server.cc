@@ -230,6 +230,9 @@ class HttpServer::Impl {
                               std::to_string(options_.max_connections) + " connections");
       co_return;
     }
+    boost::system::error_code peer_error;
+    const tcp::endpoint peer = stream.socket().remote_endpoint(peer_error);
+    const std::string client_address = peer_error ? "" : peer.address().to_string();
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -241,6 +244,7 @@ class HttpServer::Impl {
       std::optional<HttpRequest> early;  // read once, for on_head and then for the handler
       if (!ec && options_.on_head) {
         early = HeadFromBeastRequest(parser.get());
+        if (early) early->client_address = client_address;
         if (!early) {
           co_await WriteError(stream, 400, "bad_request", "malformed percent-encoding in the path");
           break;
@@ -303,6 +307,7 @@ class HttpServer::Impl {
         break;
       }
       HttpRequest request = std::move(*read);
+      request.client_address = client_address;
 
       auto pending = std::make_shared<PendingResponse>(stream.get_executor());
       pending->signal.expires_after(options_.response_timeout);

@@ -16,6 +16,7 @@
 #include "common/json_text.h"
 #include "dashboard/assets.h"
 #include "dashboard/event_hub.h"
+#include "dashboard/login_throttle.h"
 #include "dashboard/password_hash.h"
 #include "dashboard/session_store.h"
 
@@ -340,11 +341,25 @@ class DashboardService::Impl {
       return respond(api::StatusResponse(InvalidArgument(user.empty() ? "username" : "password",
                                                          "is required (or sign in with api_key)")));
     }
+    const std::string client = request.client_address;
+    if (std::optional<std::chrono::seconds> wait =
+            login_throttle_.Begin(client, LoginThrottle::Clock::now())) {
+      api::HttpResponse r =
+          api::ErrorResponse(429, "too_many_sign_ins",
+                             "too many sign-ins from this address; try again in " +
+                                 std::to_string(wait->count()) + " s");
+      r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+      return respond(std::move(r));
+    }
     const bool posted = login_thread_.Post(
         [this, user = std::move(user), password = std::move(password), api_key = std::move(api_key),
-         secure = api::RequestOverHttps(request),
-         respond]() mutable { respond(CheckCredentials(user, password, api_key, secure)); });
+         secure = api::RequestOverHttps(request), client, respond]() mutable {
+          api::HttpResponse response = CheckCredentials(user, password, api_key, secure, client);
+          login_throttle_.Finish(client, response.status != 401, LoginThrottle::Clock::now());
+          respond(std::move(response));
+        });
     if (!posted) {
+      login_throttle_.Finish(client, true, LoginThrottle::Clock::now());  // not tried: no failure
       api::HttpResponse r =
           api::ErrorResponse(503, "busy", "too many sign-ins at once; try again in a second");
       r.headers.emplace_back("Retry-After", "1");
@@ -354,7 +369,8 @@ class DashboardService::Impl {
 
   // On the login thread.
   api::HttpResponse CheckCredentials(const std::string& user, const std::string& password,
-                                     const std::string& api_key, bool secure) {
+                                     const std::string& api_key, bool secure,
+                                     const std::string& client) {
     std::optional<Role> role;
     std::string name;
     if (!api_key.empty()) {
@@ -377,8 +393,9 @@ class DashboardService::Impl {
       name = user;
     }
     if (!role) {
-      spdlog::warn("dashboard: failed sign-in{}",
-                   api_key.empty() ? " for " + JsonString(user) : " with an API key");
+      spdlog::warn("dashboard: failed sign-in{} from {}",
+                   api_key.empty() ? " for " + JsonString(user) : " with an API key",
+                   client.empty() ? "an unknown address" : client);
       return api::ErrorResponse(401, "unauthorized", "wrong user name, password or API key");
     }
     Session session;
@@ -446,6 +463,7 @@ class DashboardService::Impl {
   api::ApiService& api_;
   std::string dummy_hash_;  // only on the login thread: the hash an unknown name is checked with
   EventHub hub_;
+  LoginThrottle login_throttle_;
   LoginThread login_thread_;  // last: its thread uses the members above
 };
 

@@ -7,11 +7,14 @@ binary against a real redis-server, over real HTTP. The page itself is tested in
     dashboard_http_test.py --taskq build/taskq --worker build/tests/taskq_test_worker
 """
 import argparse
+import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -344,6 +347,55 @@ class LoginDashboardTest(StackTest):
         status, _, _ = browser.request("POST", "/session", {"username": "alice", "password": PASSWORD},
                                        headers={"Sec-Fetch-Site": "cross-site"})
         self.assertEqual(status, 403)  # no sign-in from another site's page
+
+    def sign_in_from(self, source, body):
+        """POST /session from the local address `source` (127.0.0.x): (status, headers)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.api.dashboard_port, timeout=30,
+                                          source_address=(source, 0))
+        try:
+            conn.request("POST", BASE + "/session", body=json.dumps(body),
+                         headers={"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            return response.status, dict(response.getheaders())
+        finally:
+            conn.close()
+
+    def test_a_guessing_client_slows_only_itself(self):
+        # A stranger guessing from 127.0.0.2 as fast as it can, on 20 connections at once, used
+        # to keep every sign-in at 503 (one shared queue of 16 checks). Now each address has one
+        # check in flight and backs off after 5 failures; the admin elsewhere is not held up.
+        stop = threading.Event()
+        answers = []
+
+        def guess():
+            while not stop.is_set():
+                answers.append(self.sign_in_from("127.0.0.2",
+                                                 {"username": "alice", "password": "guess"})[0])
+
+        guessers = [threading.Thread(target=guess) for _ in range(20)]
+        for t in guessers:
+            t.start()
+        try:
+            time.sleep(1.5)
+            for _ in range(3):
+                started = time.monotonic()
+                status, _ = self.sign_in_from("127.0.0.1",
+                                              {"username": "alice", "password": PASSWORD})
+                self.assertEqual(status, 200)
+                self.assertLess(time.monotonic() - started, 5)
+        finally:
+            stop.set()
+            for t in guessers:
+                t.join()
+        self.assertIn(429, answers)  # the guesser was told to wait
+        self.assertNotIn(503, answers)
+        self.assertLessEqual(answers.count(401), 10)  # 5 free tries, then 1 s, 2 s, ... apart
+        status, headers = self.sign_in_from("127.0.0.2", {"username": "alice", "password": "x"})
+        self.assertEqual(status, 429)
+        self.assertGreaterEqual(int(headers["Retry-After"]), 1)
+        with open(self.api.log.name) as f:
+            self.assertIn("failed sign-in for \"alice\" from 127.0.0.2", f.read())
 
     def test_admin_acts_and_signs_out(self):
         browser, status, session = self.sign_in({"username": "alice", "password": PASSWORD})
