@@ -19,7 +19,9 @@
 #include <boost/beast/http.hpp>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -233,13 +235,22 @@ class HttpServer::Impl {
     boost::system::error_code peer_error;
     const tcp::endpoint peer = stream.socket().remote_endpoint(peer_error);
     const std::string client_address = peer_error ? "" : peer.address().to_string();
+    ClientSlot slot(*this, client_address);
+    if (!slot.held()) {
+      stream.expires_after(std::chrono::seconds(1));
+      co_await WriteError(stream, 503, "too_many_connections",
+                          "this client holds its maximum of " +
+                              std::to_string(options_.max_connections_per_client) + " connections");
+      co_return;
+    }
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
       parser.body_limit(options_.max_body_bytes);
-      stream.expires_after(options_.request_timeout);
+      stream.expires_after(options_.header_timeout);
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      stream.expires_after(options_.request_timeout);
       size_t body_limit = options_.max_body_bytes;
       std::optional<HttpRequest> early;  // read once, for on_head and then for the handler
       if (!ec && options_.on_head) {
@@ -385,6 +396,36 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
   std::atomic<int> connections_{0};
+  std::mutex clients_mu_;
+  std::unordered_map<std::string, int> client_connections_;  // guarded by clients_mu_
+
+  // One of a client address' connections, counted while it lives.
+  class ClientSlot {
+   public:
+    ClientSlot(Impl& impl, std::string client) : impl_(impl), client_(std::move(client)) {
+      std::lock_guard lock(impl_.clients_mu_);
+      int& n = impl_.client_connections_[client_];
+      held_ = n < impl_.options_.max_connections_per_client;
+      if (held_) ++n;
+      if (n == 0) impl_.client_connections_.erase(client_);
+    }
+    ~ClientSlot() {
+      if (!held_) return;
+      std::lock_guard lock(impl_.clients_mu_);
+      auto found = impl_.client_connections_.find(client_);
+      if (found != impl_.client_connections_.end() && --found->second == 0) {
+        impl_.client_connections_.erase(found);
+      }
+    }
+    ClientSlot(const ClientSlot&) = delete;
+    ClientSlot& operator=(const ClientSlot&) = delete;
+    bool held() const { return held_; }
+
+   private:
+    Impl& impl_;
+    const std::string client_;
+    bool held_ = false;
+  };
   uint16_t port_ = 0;
   bool stopped_ = false;
 };

@@ -22,8 +22,15 @@ struct HttpServerOptions {
   // Empty: every request is read in full, up to max_body_bytes.
   HeadCheck on_head;
   int max_connections = 1024;  // beyond this, new connections get 503 and are closed
-  // A whole request (headers and body) must arrive within this, and a keep-alive connection is
-  // closed when no request starts within it: a slow client cannot pin a connection.
+  // Open connections from one client address at most (beyond: 503, closed), so that one client
+  // cannot take every slot.
+  int max_connections_per_client = 128;
+  // A request's headers must arrive within this (and a keep-alive connection is closed when no
+  // request starts within it): a client trickling header bytes (slow-loris) holds a slot no
+  // longer. The body then has request_timeout.
+  std::chrono::milliseconds header_timeout{10000};
+  // A request's body must arrive within this once its headers are in: a slow client cannot pin
+  // a connection.
   std::chrono::milliseconds request_timeout{30000};
   std::chrono::milliseconds response_timeout{30000};  // the handler's answer and its write
 };

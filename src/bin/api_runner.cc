@@ -1,6 +1,7 @@
 #include "bin/api_runner.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,6 +11,29 @@
 
 namespace taskq::bin {
 namespace {
+
+// Raises this process' open-file limit to its hard limit (systemd and Docker often start
+// processes with a soft limit of 1024), and caps `wanted` connections to what then fits beside
+// the other descriptors (Redis connections, files): at the limit, accept() fails and every new
+// client hangs, where over --max-connections it gets a 503.
+int MaxConnectionsWithinFileLimit(int wanted) {
+  constexpr rlim_t kReserve = 128;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= static_cast<rlim_t>(wanted) + kReserve) {
+    return wanted;
+  }
+  const int fits = limit.rlim_cur > 2 * kReserve ? static_cast<int>(limit.rlim_cur - kReserve)
+                                                 : static_cast<int>(limit.rlim_cur / 2);
+  spdlog::warn("open-file limit {}: serving at most {} HTTP connections (--max-connections {})",
+               limit.rlim_cur, fits, wanted);
+  return fits;
+}
 
 // The Host names a listener without credentials answers to besides loopback ones: the operator's
 // --allowed-hosts and the address it listens on, unless that is a wildcard (every interface).
@@ -124,7 +148,9 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   // Per route, decided from the headers (ApiService::CheckHead), once credentials are checked.
   server.max_body_bytes = std::max(flags.max_body_bytes, flags.max_bulk_body_bytes);
   server.max_header_bytes = flags.max_header_bytes;
-  server.max_connections = flags.max_connections;
+  server.max_connections = MaxConnectionsWithinFileLimit(flags.max_connections);
+  server.max_connections_per_client = flags.max_connections_per_client;
+  server.header_timeout = std::chrono::milliseconds(flags.header_timeout_ms);
   server.request_timeout = std::chrono::milliseconds(flags.request_timeout_ms);
   // A wait may legitimately take max_wait; the answer still has a deadline beyond it.
   server.response_timeout =

@@ -33,6 +33,8 @@ struct ApiFlags {
   size_t max_bulk = 1000;
   int max_json_depth = 32;
   int max_connections = 1024;
+  int max_connections_per_client = 128;
+  int64_t header_timeout_ms = 10000;
   int64_t request_timeout_ms = 30000;
   int64_t max_wait_ms = 60000;
 };

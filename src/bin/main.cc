@@ -343,8 +343,16 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
   cmd->add_option("--max-connections", f->max_connections, "open HTTP connections at most")
       ->envname("TASKQ_MAX_CONNECTIONS")
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections-per-client", f->max_connections_per_client,
+                  "open HTTP connections from one client address at most")
+      ->envname("TASKQ_MAX_CONNECTIONS_PER_CLIENT")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--header-timeout-ms", f->header_timeout_ms,
+                  "a request's headers must arrive within this; also the keep-alive idle limit")
+      ->envname("TASKQ_HEADER_TIMEOUT_MS")
+      ->check(CLI::Range(int64_t{100}, int64_t{3600000}));
   cmd->add_option("--request-timeout-ms", f->request_timeout_ms,
-                  "a request must arrive in full within this")
+                  "a request's body must arrive within this once its headers are in")
       ->envname("TASKQ_REQUEST_TIMEOUT_MS")
       ->check(CLI::Range(int64_t{100}, int64_t{3600000}));
   cmd->add_option("--max-wait-ms", f->max_wait_ms, "cap of GET /api/jobs/{id}/wait")
@@ -587,6 +595,8 @@ int main(int argc, char** argv) {
         {"up", "max-bulk", num(a.max_bulk), false},
         {"up", "max-json-depth", num(a.max_json_depth), false},
         {"up", "max-connections", num(a.max_connections), false},
+        {"up", "max-connections-per-client", num(a.max_connections_per_client), false},
+        {"up", "header-timeout-ms", num(a.header_timeout_ms), false},
         {"up", "request-timeout-ms", num(a.request_timeout_ms), false},
         {"up", "max-wait-ms", num(a.max_wait_ms), false},
         {"up", "scheduler-tick-ms", num(scheduler_flags.tick_ms), false},

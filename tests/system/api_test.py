@@ -1200,6 +1200,61 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(status, 201, body)  # 2 MB: over the single limit, under the bulk one
 
 
+class ConnectionFloodTest(unittest.TestCase):
+    def test_idle_connections_from_other_clients_do_not_starve_a_new_one(self):
+        # 1,000 idle connections from 127.0.0.2-127.0.0.20, against an API started with the soft
+        # open-file limit of 1024 that systemd and Docker often give: it used to run out of
+        # descriptors, and a new client hung. A client on 127.0.0.1 must be served within 1 s;
+        # one address gets no more than --max-connections-per-client.
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard < 2400:
+            self.skipTest(f"the hard open-file limit {hard} is too low for this test")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2400), hard))
+        redis = Redis()
+        api = None
+        held = []
+        try:
+            def low_limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+            port = free_port()
+            proc = subprocess.Popen(
+                [TASKQ, "--redis-url", redis.url, "api", "--listen", f"127.0.0.1:{port}",
+                 "--dashboard-listen", "", "--max-connections-per-client", "100",
+                 "--header-timeout-ms", "60000"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=low_limit)
+            api = Api.__new__(Api)
+            api.port = port
+            self.assertTrue(wait_until(lambda: api._healthy()))
+            for i in range(1000):
+                s = socket.socket()
+                s.bind((f"127.0.0.{2 + i % 19}", 0))
+                s.connect(("127.0.0.1", port))
+                held.append(s)
+            time.sleep(0.5)  # the server has accepted them all
+            started = time.monotonic()
+            status, body, _ = api.request("GET", "/healthz", timeout=5)
+            self.assertEqual((status, body), (200, {"status": "ok"}))
+            self.assertLess(time.monotonic() - started, 1)
+            # One address: 100 connections, then 503 and closed.
+            mine = []
+            for _ in range(100):
+                s = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.21", 0))
+                mine.append(s)
+            held.extend(mine)
+            extra = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                             source_address=("127.0.0.21", 0))
+            held.append(extra)
+            self.assertTrue(extra.recv(100).startswith(b"HTTP/1.1 503"))
+        finally:
+            for s in held:
+                s.close()
+            if api is not None:
+                proc.terminate()
+                proc.wait(15)
+            redis.stop()
+
+
 class QuickStartTest(unittest.TestCase):
     """The README's quick start: `taskq up` (managed redis-server, API, workers) and the curl."""
 
