@@ -1414,13 +1414,24 @@ class CliTest(unittest.TestCase):
         redis = None
         waiting = None
         try:
-            time.sleep(0.5)
+            # Redis starts once the worker says it waits (a slow start-up, under ASan on a busy
+            # machine, must not find Redis already there).
+            first_said = threading.Event()
+            lines = []
+            def read_first():
+                for line in worker.stdout:
+                    lines.append(line)
+                    if "waiting for Redis" in line:
+                        first_said.set()
+            first_reader = threading.Thread(target=read_first)
+            first_reader.start()
+            self.assertTrue(first_said.wait(15), "".join(lines))
             self.assertIsNone(worker.poll(), "the worker gave up instead of waiting")
             redis = Redis(port=port)
             self.assertTrue(wait_until(lambda: redis.cli("HLEN", "taskq:{:workers}") == "1"))
             worker.terminate()
             self.assertEqual(worker.wait(15), 0)
-            self.assertIn("waiting for Redis", worker.stdout.read())
+            first_reader.join()
             # A stop signal while it waits ends it at once, cleanly.
             # The signal goes once it says it waits: a signal before main() has blocked it (the
             # loader can be slow on a busy machine) would kill it by default, which is not this.
