@@ -1803,16 +1803,20 @@ class ListenPolicyTest(unittest.TestCase):
         # DNS rebinding: a site's name made to resolve to this host must reach neither the API
         # nor the dashboard's anonymous admin session, also when they listen on 0.0.0.0.
         redis = Redis()
-        port, dashboard_port = free_port(), free_port()
-        proc = subprocess.Popen(
-            [TASKQ, "--redis-url", redis.url, "api", "--listen", f"0.0.0.0:{port}",
-             "--dashboard-listen", f"0.0.0.0:{dashboard_port}", "--insecure",
-             "--allowed-hosts", "queue.internal"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         api = Api.__new__(Api)
-        api.port = port
+        for _ in range(3):  # a port found free may be taken by a parallel test before the bind
+            port, dashboard_port = free_port(), free_port()
+            proc = subprocess.Popen(
+                [TASKQ, "--redis-url", redis.url, "api", "--listen", f"0.0.0.0:{port}",
+                 "--dashboard-listen", f"0.0.0.0:{dashboard_port}", "--insecure",
+                 "--allowed-hosts", "queue.internal"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            api.port = port
+            if wait_until(lambda: api._healthy() or proc.poll() is not None) and proc.poll() is None:
+                break
+            proc.wait(15)
         try:
-            self.assertTrue(wait_until(lambda: api._healthy()))
+            self.assertTrue(api._healthy())
             for target_port, path in ((port, "/api/queues"), (dashboard_port, "/admin/queues/")):
                 for host in ("evil.example", f"evil.example:{target_port}", "queue.internal.evil"):
                     status, error, _ = api.request("GET", path, None, {"Host": host},
