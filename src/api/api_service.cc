@@ -84,6 +84,10 @@ class ApiService::Impl {
     if (std::optional<HttpResponse> refused = Refusal(request, *match.route, granted)) {
       return counted(std::move(*refused));
     }
+    request.caller_admin =
+        granted ? *granted == Scope::kAdmin
+                : !keys_.enabled() ||
+                      keys_.Authenticate(request.Header("authorization")) == Scope::kAdmin;
     const Route& found = *match.route;
     found.handler(std::move(request), match.params, std::move(counted));
   }

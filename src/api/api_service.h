@@ -40,8 +40,11 @@ struct ApiOptions {
   bool check_host = false;
   std::vector<std::string> allowed_hosts;
   std::chrono::milliseconds max_wait{60000};  // cap of GET /api/jobs/{id}/wait?timeout_ms=
-  size_t max_body_bytes = 1 << 20;            // every request but a bulk enqueue
-  size_t max_bulk_body_bytes = 16 << 20;      // POST /api/jobs/bulk, read once credentials passed
+  // Job types only the admin scope may enqueue (an enqueue key must not delete jobs and files
+  // through a cleanup job).
+  std::vector<std::string> admin_only_types = {"cleanup"};
+  size_t max_body_bytes = 1 << 20;        // every request but a bulk enqueue
+  size_t max_bulk_body_bytes = 16 << 20;  // POST /api/jobs/bulk, read once credentials passed
 };
 
 class ApiService {

@@ -24,6 +24,9 @@ struct HttpRequest {
   // The peer's IP address as the server saw it ("127.0.0.1", "::1"); empty when unknown. Behind
   // a reverse proxy, the proxy's.
   std::string client_address;
+  // Set by the API service once the caller is known: whether it holds the admin scope (true
+  // when the API takes no keys). Whatever a client sends never sets it.
+  bool caller_admin = false;
 
   // The value of a header (its name in lower case), or empty.
   std::string_view Header(std::string_view lower_name) const {

@@ -29,10 +29,26 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
             });
 }
 
+// 403 when a job's type is admin-only and the caller is not admin; `field` names the job.
+std::optional<HttpResponse> AdminOnlyRefusal(const ApiContext& ctx, const HttpRequest& request,
+                                             const std::string& type, const std::string& field) {
+  if (request.caller_admin) return std::nullopt;
+  for (const std::string& admin_only : ctx.options.admin_only_types) {
+    if (type != admin_only) continue;
+    HttpResponse r = ErrorResponse(
+        403, "forbidden", "jobs of type '" + type + "' need the admin scope (" + field + ")");
+    return r;
+  }
+  return std::nullopt;
+}
+
 void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto parsed = ParseJobRequest(request.body, request.Header("idempotency-key"),
                                 ctx.options.request_limits, ctx.check_type);
   if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
+  if (auto refused = AdminOnlyRefusal(ctx, request, parsed->type, "type")) {
+    return respond(std::move(*refused));
+  }
   BackendPool& pool = ctx.pool;
   ctx.batcher.Submit(std::move(*parsed),
                      [&pool, respond = std::move(respond)](Result<EnqueueResult> result) {
@@ -57,6 +73,12 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
 void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto parsed = ParseBulkRequest(request.body, ctx.options.request_limits, ctx.check_type);
   if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
+  for (size_t i = 0; i < parsed->size(); ++i) {  // all or nothing, as the rest of a bulk
+    const std::string field = "jobs[" + std::to_string(i) + "].type";
+    if (auto refused = AdminOnlyRefusal(ctx, request, (*parsed)[i].type, field)) {
+      return respond(std::move(*refused));
+    }
+  }
   OnBackend(ctx, std::move(respond), [requests = std::move(*parsed)](Backend& b) {
     auto results = b.client->EnqueueBulk(requests);
     if (!results.ok()) return StatusResponse(results.status());

@@ -1173,6 +1173,24 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(self.call("GET", "/healthz", None), 200)
         self.assertEqual(self.call("GET", "/readyz", None), 200)
 
+    def test_cleanup_jobs_need_the_admin_scope(self):
+        # A cleanup job deletes jobs and files: an enqueue key must not reach that through it
+        # (the route that cleans queues directly needs admin too).
+        cleanup = {"type": "cleanup", "data": {"target": "jobs", "queue": "q", "state": "dead",
+                                                "older_than_ms": 0}}
+        status, error, _ = self.api.request("POST", "/api/jobs", cleanup,
+                                            {"Authorization": f"Bearer {self.ENQUEUE}"})
+        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+        self.assertIn("admin", error["error"]["message"])
+        bulk = {"jobs": [{"type": "t", "data": {}}, cleanup]}
+        status, error, _ = self.api.request("POST", "/api/jobs/bulk", bulk,
+                                            {"Authorization": f"Bearer {self.ENQUEUE}"})
+        self.assertEqual(status, 403)
+        self.assertIn("jobs[1].type", error["error"]["message"])
+        self.assertEqual(self.call("POST", "/api/jobs", self.ADMIN, cleanup), 201)
+        self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE, {"type": "t", "data": {}}),
+                         201)
+
     def head_only(self, path, headers, length):
         """Sends a POST's headers announcing `length` body bytes, none of them; the answer."""
         with socket.create_connection(("127.0.0.1", self.api.port), timeout=5) as s:
