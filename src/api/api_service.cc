@@ -81,13 +81,11 @@ class ApiService::Impl {
       r.headers.emplace_back("Allow", match.allow);
       return counted(std::move(r));
     }
-    if (std::optional<HttpResponse> refused = Refusal(request, *match.route, granted)) {
+    const Scope held = HeldScope(request, granted);
+    if (std::optional<HttpResponse> refused = Refusal(request, *match.route, granted, held)) {
       return counted(std::move(*refused));
     }
-    request.caller_admin =
-        granted ? *granted == Scope::kAdmin
-                : !keys_.enabled() ||
-                      keys_.Authenticate(request.Header("authorization")) == Scope::kAdmin;
+    request.caller_admin = held == Scope::kAdmin;
     const Route& found = *match.route;
     found.handler(std::move(request), match.params, std::move(counted));
   }
@@ -112,18 +110,26 @@ class ApiService::Impl {
     return std::nullopt;
   }
 
+  // The scope a request holds: the one its caller vouches for (the dashboard's signed-in role),
+  // else its API key's; every scope when the API takes no keys. The key is hashed here only.
+  Scope HeldScope(const HttpRequest& request, std::optional<Scope> granted) const {
+    if (granted) return *granted;
+    if (!keys_.enabled()) return Scope::kAdmin;
+    return keys_.Authenticate(request.Header("authorization"));
+  }
+
   // Why a request may not reach its route, judged from its method, path and headers alone (no
-  // body needed): the Host and cross-site rules, then credentials and scope. nullopt: it may.
+  // body needed): the Host and cross-site rules, then the scope `held` (HeldScope). nullopt: it
+  // may.
   std::optional<HttpResponse> Refusal(const HttpRequest& request, const Route& found,
-                                      std::optional<Scope> granted) const {
+                                      std::optional<Scope> granted, Scope held) const {
     if (auto refused = HostOrSiteRefusal(request, granted)) return refused;
-    if (granted && !ApiKeys::Grants(*granted, found.scope)) {
+    if (granted && !ApiKeys::Grants(held, found.scope)) {
       return ErrorResponse(403, "forbidden",
-                           std::string("this session's role grants ") + ScopeName(*granted) +
+                           std::string("the signed-in role grants ") + ScopeName(held) +
                                "; the route needs " + ScopeName(found.scope));
     }
     if (!granted && keys_.enabled() && found.scope != Scope::kNone) {
-      const Scope held = keys_.Authenticate(request.Header("authorization"));
       if (held == Scope::kNone) {
         HttpResponse r =
             ErrorResponse(401, "unauthorized", "send an API key as 'Authorization: Bearer <key>'");
@@ -149,7 +155,7 @@ class ApiService::Impl {
       Router::Match match = router_.Find(head.method, head.path);
       if (!match.route) return decision;  // 404 and 405 come from Handle
       route = match.route->pattern;
-      decision.refuse = Refusal(head, *match.route, std::nullopt);
+      decision.refuse = Refusal(head, *match.route, std::nullopt, HeldScope(head, std::nullopt));
     } else {  // no keys: no route needed (this runs for every request, so it stays cheap)
       decision.refuse = HostOrSiteRefusal(head, std::nullopt);
       if (decision.refuse) {

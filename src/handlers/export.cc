@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <random>
 #include <unordered_set>
 #include <vector>
 
@@ -273,10 +272,7 @@ class TempFile {
   TempFile& operator=(const TempFile&) = delete;
 
   Status Create() {
-    std::random_device random;
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string name = "." + place_.name.substr(0, 200) + ".";
-    for (int i = 0; i < 12; ++i) name.push_back(kDigits[random() & 15]);
+    std::string name = TemporaryName(place_.name);
     const int fd = ::openat(place_.dir.get(), name.c_str(),
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {

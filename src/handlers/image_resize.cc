@@ -14,7 +14,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -235,19 +234,6 @@ Result<ImageResizeData> ParseImageResizeData(std::string_view data_json,
 // ----------------------------------------------------------------------------------------------
 // Files, reached without following symlinks, so that neither a source nor an output can leave
 // its directory through a link placed inside it.
-
-// std::strerror may share a buffer between threads; this does not.
-std::string ErrnoText(int error) { return std::generic_category().message(error); }
-
-// A name no other writer picks: the temporary files of outputs and downloads.
-std::string TemporaryName(std::string_view base) {
-  thread_local std::mt19937_64 random(std::random_device{}());
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string name = "." + std::string(base.substr(0, 200)) + ".tmp-";
-  uint64_t bits = random();
-  for (int i = 0; i < 16; ++i, bits >>= 4) name.push_back(kDigits[bits & 15]);
-  return name;
-}
 
 // An unnamed scratch file in `dir`: created, then unlinked at once, so that nothing is left
 // behind whatever happens to the process.

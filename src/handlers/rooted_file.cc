@@ -4,16 +4,22 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
+#include <random>
 #include <system_error>
 
 namespace taskq::handlers {
-namespace {
-
-// std::strerror may share a buffer between threads; this does not.
 std::string ErrnoText(int error) { return std::generic_category().message(error); }
 
-}  // namespace
+std::string TemporaryName(std::string_view base) {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string name = "." + std::string(base.substr(0, 200)) + ".tmp-";
+  uint64_t bits = random();
+  for (int i = 0; i < 16; ++i, bits >>= 4) name.push_back(kDigits[bits & 15]);
+  return name;
+}
 
 Result<UniqueFd> OpenDirectoriesBelow(int dir, const std::vector<std::string>& components,
                                       bool create, const std::string& field,

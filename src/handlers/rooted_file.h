@@ -14,6 +14,13 @@
 
 namespace taskq::handlers {
 
+// strerror's text for `error`, safe from any thread (std::strerror may share a buffer).
+std::string ErrnoText(int error);
+
+// A hidden name no other writer picks, for a temporary file beside `base` in the same directory
+// (created there with O_EXCL, then renamed onto `base` or unlinked).
+std::string TemporaryName(std::string_view base);
+
 // Opens (with `create`, first makes, mode 0755) each directory of `components` below the open
 // directory `dir`. A component that is a symbolic link is refused wherever it points. Errors name
 // `field`; `path` is how the job data spelled the whole path, for messages.
