@@ -10,6 +10,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -77,22 +78,47 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def listening_ports(log_path):
+    """The API and dashboard ports a `taskq api` or `taskq up` logged (None until it did)."""
+    with open(log_path) as f:
+        text = f.read()
+    api = re.search(r"API listening on http://\S+:(\d+) ", text)
+    dashboard = re.search(r"dashboard on http://\S+:(\d+)/", text)
+    return (int(api.group(1)) if api else None, int(dashboard.group(1)) if dashboard else None)
+
+
 class Api:
-    """`taskq api` against a Redis; extra flags as given."""
+    """`taskq api` against a Redis; extra flags as given.
+
+    It listens on port 0 and the test reads the ports from its log: a port found free beforehand
+    may be taken by a parallel test, whose server would then answer in its place."""
 
     def __init__(self, redis_url, *flags):
-        self.port = free_port()
-        self.dashboard_port = free_port()
+        self.start([TASKQ, "--redis-url", redis_url, "api", "--listen", "127.0.0.1:0",
+                    "--dashboard-listen", "127.0.0.1:0", *flags])
+
+    def start(self, argv, **popen_args):
         self.log = tempfile.NamedTemporaryFile(prefix="taskq-api-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(
-            [TASKQ, "--redis-url", redis_url, "api", "--listen", f"127.0.0.1:{self.port}",
-             "--dashboard-listen", f"127.0.0.1:{self.dashboard_port}", *flags],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        if not wait_until(lambda: self._healthy() or self.proc.poll() is not None):
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, **popen_args)
+        self.port = self.dashboard_port = None
+
+        def listening():
+            self.port, self.dashboard_port = listening_ports(self.log.name)
+            return self.proc.poll() is not None or (self.port is not None and self._healthy())
+
+        if not wait_until(listening):
+            self.stop()
             raise RuntimeError("taskq api did not start")
         if self.proc.poll() is not None:
             with open(self.log.name) as f:
                 raise RuntimeError("taskq api exited: " + f.read())
+        return self
+
+    @classmethod
+    def run(cls, argv, **popen_args):
+        """Starts `argv` (a `taskq api` or `taskq up` listening on port 0) and waits until it
+        answers."""
+        return cls.__new__(cls).start(argv, **popen_args)
 
     def _healthy(self):
         try:
@@ -1235,15 +1261,11 @@ class ConnectionFloodTest(unittest.TestCase):
         try:
             def low_limit():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
-            port = free_port()
-            proc = subprocess.Popen(
-                [TASKQ, "--redis-url", redis.url, "api", "--listen", f"127.0.0.1:{port}",
+            api = Api.run(
+                [TASKQ, "--redis-url", redis.url, "api", "--listen", "127.0.0.1:0",
                  "--dashboard-listen", "", "--max-connections-per-client", "100",
-                 "--header-timeout-ms", "60000"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=low_limit)
-            api = Api.__new__(Api)
-            api.port = port
-            self.assertTrue(wait_until(lambda: api._healthy()))
+                 "--header-timeout-ms", "60000"], preexec_fn=low_limit)
+            port = api.port
             for i in range(1000):
                 s = socket.socket()
                 s.bind((f"127.0.0.{2 + i % 19}", 0))
@@ -1268,8 +1290,7 @@ class ConnectionFloodTest(unittest.TestCase):
             for s in held:
                 s.close()
             if api is not None:
-                proc.terminate()
-                proc.wait(15)
+                api.stop()
             redis.stop()
 
 
@@ -1278,14 +1299,17 @@ class QuickStartTest(unittest.TestCase):
 
     def test_quick_start_email_completes_into_the_outbox(self):
         data_dir = tempfile.mkdtemp(prefix="taskq-up-")
-        port, redis_port = free_port(), free_port()
+        redis_port = free_port()
         log = open(os.path.join(data_dir, "up.log"), "w")
         up = subprocess.Popen(
             [TASKQ, "up", "--data-dir", data_dir, "--redis-port", str(redis_port),
-             "--listen", f"127.0.0.1:{port}", "--dashboard-listen", f"127.0.0.1:{free_port()}"],
+             "--listen", "127.0.0.1:0", "--dashboard-listen", "127.0.0.1:0"],
             stdout=log, stderr=subprocess.STDOUT)
         try:
             def ready():
+                port = listening_ports(log.name)[0]
+                if port is None:
+                    return False
                 try:
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                     conn.request("GET", "/readyz")
@@ -1293,6 +1317,7 @@ class QuickStartTest(unittest.TestCase):
                 except OSError:
                     return False
             self.assertTrue(wait_until(ready, timeout=20), "taskq up did not become ready")
+            port = listening_ports(log.name)[0]
             result = subprocess.run(
                 ["curl", "-s", "-X", "POST", f"http://localhost:{port}/api/jobs", "-H",
                  "Content-Type: application/json", "-d",
@@ -1525,15 +1550,11 @@ class CliTest(unittest.TestCase):
             keys_file = os.path.join(files, "api_keys")
             with open(keys_file, "w") as f:
                 f.write("read:read-token-from-a-file\nadmin:admin-token-from-a-file\n")
-            port = free_port()
-            proc = subprocess.Popen(
-                [TASKQ, "api", "--listen", f"127.0.0.1:{port}", "--dashboard-listen", ""],
-                env=dict(os.environ, TASKQ_REDIS_URL_FILE=url_file, TASKQ_API_KEYS_FILE=keys_file),
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            api = Api.__new__(Api)
-            api.port = port
+            api = Api.run(
+                [TASKQ, "api", "--listen", "127.0.0.1:0", "--dashboard-listen", ""],
+                env=dict(os.environ, TASKQ_REDIS_URL_FILE=url_file, TASKQ_API_KEYS_FILE=keys_file))
+            proc = api.proc
             try:
-                self.assertTrue(wait_until(lambda: api._healthy()))
                 self.assertTrue(wait_until(lambda: api.request("GET", "/readyz")[0] == 200))
                 auth = {"Authorization": "Bearer admin-token-from-a-file"}
                 self.assertEqual(api.request("GET", "/api/queues", None, auth)[0], 200)
@@ -1541,8 +1562,7 @@ class CliTest(unittest.TestCase):
                 with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
                     self.assertNotIn(b"file-pw-2468", f.read())
             finally:
-                proc.terminate()
-                proc.wait(15)
+                api.stop()
             # Both ways at once is an error naming the flag; so is a missing file.
             both = self.taskq("--redis-url", redis.url, "--redis-url-file", url_file, "stats",
                               check=False)
@@ -1660,20 +1680,22 @@ class BuiltinTypesTest(unittest.TestCase):
         cls.hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
         threading.Thread(target=cls.hook.serve_forever, daemon=True).start()
         cls.data_dir = tempfile.mkdtemp(prefix="taskq-types-")
-        cls.port = free_port()
         cls.log = open(os.path.join(cls.data_dir, "up.log"), "w")
         cls.up = subprocess.Popen(
             [TASKQ, "up", "--data-dir", cls.data_dir, "--redis-port", str(free_port()),
-             "--listen", f"127.0.0.1:{cls.port}", "--dashboard-listen", "",
+             "--listen", "127.0.0.1:0", "--dashboard-listen", "",
              "--webhook-allow", "127.0.0.0/8", "--webhook-secret", "whsec_c2VjcmV0LWtleS0xMjM0"],
             stdout=cls.log, stderr=subprocess.STDOUT)
         cls.api = Api.__new__(Api)  # only its request() helper, on the up process' port
-        cls.api.port = cls.port
+        cls.api.port = None
         if not wait_until(lambda: cls._ready(), timeout=30):
             raise RuntimeError("taskq up did not become ready")
 
     @classmethod
     def _ready(cls):
+        cls.api.port = listening_ports(cls.log.name)[0]
+        if cls.api.port is None:
+            return False
         try:
             return cls.api.request("GET", "/readyz", timeout=2)[0] == 200
         except OSError:
@@ -1821,21 +1843,13 @@ class ListenPolicyTest(unittest.TestCase):
         # DNS rebinding: a site's name made to resolve to this host must reach neither the API
         # nor the dashboard's anonymous admin session, also when they listen on 0.0.0.0.
         redis = Redis()
-        api = Api.__new__(Api)
-        for _ in range(3):  # a port found free may be taken by a parallel test before the bind
-            port, dashboard_port = free_port(), free_port()
-            proc = subprocess.Popen(
-                [TASKQ, "--redis-url", redis.url, "api", "--listen", f"0.0.0.0:{port}",
-                 "--dashboard-listen", f"0.0.0.0:{dashboard_port}", "--insecure",
-                 "--allowed-hosts", "queue.internal"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            api.port = port
-            if wait_until(lambda: api._healthy() or proc.poll() is not None) and proc.poll() is None:
-                break
-            proc.wait(15)
+        api = None
         try:
-            self.assertTrue(api._healthy())
-            for target_port, path in ((port, "/api/queues"), (dashboard_port, "/admin/queues/")):
+            api = Api.run([TASKQ, "--redis-url", redis.url, "api", "--listen", "0.0.0.0:0",
+                           "--dashboard-listen", "0.0.0.0:0", "--insecure",
+                           "--allowed-hosts", "queue.internal"])
+            for target_port, path in ((api.port, "/api/queues"),
+                                      (api.dashboard_port, "/admin/queues/")):
                 for host in ("evil.example", f"evil.example:{target_port}", "queue.internal.evil"):
                     status, error, _ = api.request("GET", path, None, {"Host": host},
                                                    port=target_port)
@@ -1849,8 +1863,8 @@ class ListenPolicyTest(unittest.TestCase):
                                            {"Host": "evil.example"})
             self.assertEqual((status, error["error"]["code"]), (403, "host"))
         finally:
-            proc.terminate()
-            proc.wait(15)
+            if api:
+                api.stop()
             redis.stop()
 
 
