@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace taskq {
 
@@ -85,6 +86,10 @@ struct HandlerOptions {
   // thread, but while it runs the queue sends and receives nothing, and its timeout cannot
   // interrupt it.
   bool run_inline = false;
+  // The queues jobs of this type may run from; empty: any queue. A job of this type claimed from
+  // another queue goes dead without running (someone put it where its type was not meant to run,
+  // with that queue's concurrency, limits and workers).
+  std::vector<std::string> queues;
 };
 
 }  // namespace taskq

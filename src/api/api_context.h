@@ -2,7 +2,9 @@
 // to src/api.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/api_service.h"
 #include "api/backend_pool.h"
@@ -28,6 +30,15 @@ HttpResponse JsonResponse(int status, std::string body);
 void OnBackend(ApiContext& ctx, Respond respond, std::function<HttpResponse(Backend&)> work);
 // Renders a parse error of a request body: 400 when the JSON is malformed, else StatusResponse.
 HttpResponse BodyErrorResponse(const Status& status);
+
+// 403 when the caller may not create or act on jobs of `type`: an admin-only type
+// (ApiOptions::admin_only_types) and no admin scope, or a type its API key is not limited to.
+// `field` names where the type came from ("type", "jobs[3].type").
+std::optional<HttpResponse> TypeRefusal(const ApiContext& ctx, const HttpRequest& request,
+                                        const std::string& type, const std::string& field);
+// The API key part of TypeRefusal alone, for a job that exists (its key may act on it).
+std::optional<HttpResponse> KeyTypeRefusal(const std::vector<std::string>& caller_types,
+                                           const std::string& type, const std::string& field);
 
 // Adapts fn(ApiContext&, HttpRequest&&, const RouteParams&, Respond) to a RouteHandler.
 template <typename F>

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/job_codec.h"
 #include "common/percent_encoding.h"
 #include "common/text_list.h"
 
@@ -24,6 +25,17 @@ Result<ApiKey> ParseApiKey(std::string_view spec) {
   }
   ApiKey key;
   std::string_view scope = spec.substr(0, colon), rest = spec.substr(colon + 1);
+  if (const size_t slash = scope.find('/'); slash != std::string_view::npos) {
+    for (std::string_view type : SplitList(scope.substr(slash + 1), '+')) {
+      if (Status s = ValidateName("api_keys", type); !s.ok()) {
+        return InvalidArgument("api_keys", "a job type after SCOPE/ " + s.message());
+      }
+      key.types.emplace_back(type);
+    }
+    if (key.types.empty()) return InvalidArgument("api_keys", "SCOPE/ names no job type");
+    scope = scope.substr(0, slash);
+    if (scope == "read") return InvalidArgument("api_keys", "a read key enqueues no job types");
+  }
   if (scope == "read")
     key.scope = Scope::kRead;
   else if (scope == "enqueue")
@@ -57,18 +69,23 @@ Result<std::vector<ApiKey>> ParseApiKeys(std::string_view specs) {
   return keys;
 }
 
-Scope ApiKeys::Authenticate(std::string_view header) const {
+const ApiKey* ApiKeys::Find(std::string_view header) const {
   // The scheme name is case-insensitive (RFC 9110 11.1): "bearer" and "BEARER" count too.
   constexpr std::string_view kBearer = "bearer ";
   if (header.size() <= kBearer.size() || !StartsWithIgnoringCase(header, kBearer)) {
-    return Scope::kNone;
+    return nullptr;
   }
   const auto digest = Sha256(header.substr(kBearer.size()));
-  Scope found = Scope::kNone;
+  const ApiKey* found = nullptr;
   for (const ApiKey& key : keys_) {  // no early exit: the time taken does not depend on a match
-    if (CRYPTO_memcmp(digest.data(), key.digest.data(), digest.size()) == 0) found = key.scope;
+    if (CRYPTO_memcmp(digest.data(), key.digest.data(), digest.size()) == 0) found = &key;
   }
   return found;
+}
+
+Scope ApiKeys::Authenticate(std::string_view header) const {
+  const ApiKey* key = Find(header);
+  return key ? key->scope : Scope::kNone;
 }
 
 bool ApiKeys::Grants(Scope held, Scope needed) {

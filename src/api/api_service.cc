@@ -81,11 +81,12 @@ class ApiService::Impl {
       r.headers.emplace_back("Allow", match.allow);
       return counted(std::move(r));
     }
-    const Scope held = HeldScope(request, granted);
-    if (std::optional<HttpResponse> refused = Refusal(request, *match.route, granted, held)) {
+    const Caller caller = HeldScope(request, granted);
+    if (auto refused = Refusal(request, *match.route, granted, caller.scope)) {
       return counted(std::move(*refused));
     }
-    request.caller_admin = held == Scope::kAdmin;
+    request.caller_admin = caller.scope == Scope::kAdmin;
+    if (caller.key != nullptr) request.caller_types = caller.key->types;
     const Route& found = *match.route;
     found.handler(std::move(request), match.params, std::move(counted));
   }
@@ -110,12 +111,18 @@ class ApiService::Impl {
     return std::nullopt;
   }
 
+  struct Caller {
+    Scope scope = Scope::kNone;
+    const ApiKey* key = nullptr;  // the API key presented, if any
+  };
+
   // The scope a request holds: the one its caller vouches for (the dashboard's signed-in role),
   // else its API key's; every scope when the API takes no keys. The key is hashed here only.
-  Scope HeldScope(const HttpRequest& request, std::optional<Scope> granted) const {
-    if (granted) return *granted;
-    if (!keys_.enabled()) return Scope::kAdmin;
-    return keys_.Authenticate(request.Header("authorization"));
+  Caller HeldScope(const HttpRequest& request, std::optional<Scope> granted) const {
+    if (granted) return {*granted, nullptr};
+    if (!keys_.enabled()) return {Scope::kAdmin, nullptr};
+    const ApiKey* key = keys_.Find(request.Header("authorization"));
+    return {key ? key->scope : Scope::kNone, key};
   }
 
   // Why a request may not reach its route, judged from its method, path and headers alone (no
@@ -155,7 +162,8 @@ class ApiService::Impl {
       Router::Match match = router_.Find(head.method, head.path);
       if (!match.route) return decision;  // 404 and 405 come from Handle
       route = match.route->pattern;
-      decision.refuse = Refusal(head, *match.route, std::nullopt, HeldScope(head, std::nullopt));
+      decision.refuse =
+          Refusal(head, *match.route, std::nullopt, HeldScope(head, std::nullopt).scope);
     } else {  // no keys: no route needed (this runs for every request, so it stays cheap)
       decision.refuse = HostOrSiteRefusal(head, std::nullopt);
       if (decision.refuse) {
@@ -182,17 +190,35 @@ class ApiService::Impl {
   JobTypeCheck MakeTypeCheck() const {
     if (options_.job_types.empty()) return nullptr;
     return [this](const EnqueueRequest& request) -> Status {
+      bool any_type = false;
       for (const JobTypeInfo& type : options_.job_types) {
+        any_type = any_type || type.name == "*";
         if (type.name != request.type) continue;
+        TASKQ_RETURN_IF_ERROR(CheckQueue(type, request));
         if (!type.validate) return Status::Ok();
         return type.validate(request.data_json);
       }
+      if (any_type) return Status::Ok();
       std::string known;
       for (const JobTypeInfo& type : options_.job_types) {
         known += (known.empty() ? "" : ", ") + type.name;
       }
       return InvalidArgument("type", "unknown job type '" + request.type + "'; known: " + known);
     };
+  }
+
+  // Workers run a type only from the queues configured for it: a job sent elsewhere would go
+  // dead there, so it is refused here.
+  static Status CheckQueue(const JobTypeInfo& type, const EnqueueRequest& request) {
+    if (type.queues.empty()) return Status::Ok();
+    const std::string& queue = request.options.queue.empty() ? type.name : request.options.queue;
+    std::string allowed;
+    for (const std::string& q : type.queues) {
+      if (q == queue) return Status::Ok();
+      allowed += (allowed.empty() ? "" : ", ") + q;
+    }
+    return InvalidArgument("queue", "jobs of type '" + type.name + "' go only to queue " + allowed +
+                                        " (--type-queues)");
   }
 
   const ApiOptions options_;

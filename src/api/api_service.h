@@ -23,13 +23,16 @@ struct JobTypeInfo {
   // Checks the data of a job of this type at enqueue time; errors name the field ("data.to").
   // Empty: any JSON object.
   std::function<Status(std::string_view data_json)> validate;
+  // The queues jobs of this type may go to (workers run them from these only); empty: any.
+  std::vector<std::string> queues;
 };
 
 struct ApiOptions {
   ClientOptions client;
   int backend_threads = 4;  // Redis connections for reads and operator actions
   JobRequestLimits request_limits;
-  // Types the API accepts; others get 422 listing these. Empty list: any type.
+  // Types the API accepts; others get 422 listing these. Empty list, or an entry named "*":
+  // any type besides these.
   std::vector<JobTypeInfo> job_types;
   std::vector<ApiKey> api_keys;  // empty: no authentication
   // Without keys, a browser could be made to call the API by any site its user visits: refuse

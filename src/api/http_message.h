@@ -25,8 +25,10 @@ struct HttpRequest {
   // a reverse proxy, the proxy's.
   std::string client_address;
   // Set by the API service once the caller is known: whether it holds the admin scope (true
-  // when the API takes no keys). Whatever a client sends never sets it.
+  // when the API takes no keys), and the only job types its key may create (empty: any its
+  // scope may). Whatever a client sends never sets them.
   bool caller_admin = false;
+  std::vector<std::string> caller_types;
 
   // The value of a header (its name in lower case), or empty.
   std::string_view Header(std::string_view lower_name) const {

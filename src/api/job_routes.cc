@@ -29,24 +29,11 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
             });
 }
 
-// 403 when a job's type is admin-only and the caller is not admin; `field` names the job.
-std::optional<HttpResponse> AdminOnlyRefusal(const ApiContext& ctx, const HttpRequest& request,
-                                             const std::string& type, const std::string& field) {
-  if (request.caller_admin) return std::nullopt;
-  for (const std::string& admin_only : ctx.options.admin_only_types) {
-    if (type != admin_only) continue;
-    HttpResponse r = ErrorResponse(
-        403, "forbidden", "jobs of type '" + type + "' need the admin scope (" + field + ")");
-    return r;
-  }
-  return std::nullopt;
-}
-
 void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto parsed = ParseJobRequest(request.body, request.Header("idempotency-key"),
                                 ctx.options.request_limits, ctx.check_type);
   if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
-  if (auto refused = AdminOnlyRefusal(ctx, request, parsed->type, "type")) {
+  if (auto refused = TypeRefusal(ctx, request, parsed->type, "type")) {
     return respond(std::move(*refused));
   }
   BackendPool& pool = ctx.pool;
@@ -75,7 +62,7 @@ void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Res
   if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
   for (size_t i = 0; i < parsed->size(); ++i) {  // all or nothing, as the rest of a bulk
     const std::string field = "jobs[" + std::to_string(i) + "].type";
-    if (auto refused = AdminOnlyRefusal(ctx, request, (*parsed)[i].type, field)) {
+    if (auto refused = TypeRefusal(ctx, request, (*parsed)[i].type, field)) {
       return respond(std::move(*refused));
     }
   }
@@ -96,20 +83,23 @@ void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Res
 // job is in now; cancel and remove what became of it (202 while a cancelled job still runs).
 void RunAction(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond,
                JobAction action) {
-  WithJob(ctx, request, params, std::move(respond), [action](Backend& b, const Job& job) {
-    auto outcome = ApplyJobAction(b, action, job);
-    if (!outcome.ok()) return StatusResponse(outcome.status());
-    std::string body = "{\"id\":" + JsonString(job.id) + ",\"queue\":" + JsonString(job.queue);
-    switch (*outcome) {
-      case ActionOutcome::kWaiting:
-        return JsonResponse(200, body + ",\"state\":\"waiting\"}");
-      case ActionOutcome::kRemoved:
-        return JsonResponse(200, body + ",\"outcome\":\"removed\"}");
-      case ActionOutcome::kStopRequested:
-        break;
-    }
-    return JsonResponse(202, body + ",\"outcome\":\"stop_requested\"}");
-  });
+  WithJob(ctx, request, params, std::move(respond),
+          [&ctx, action, types = request.caller_types](Backend& b, const Job& job) {
+            if (auto refused = KeyTypeRefusal(types, job.type, "id")) return std::move(*refused);
+            auto outcome = ApplyJobAction(b, action, job);
+            if (!outcome.ok()) return StatusResponse(outcome.status());
+            std::string body =
+                "{\"id\":" + JsonString(job.id) + ",\"queue\":" + JsonString(job.queue);
+            switch (*outcome) {
+              case ActionOutcome::kWaiting:
+                return JsonResponse(200, body + ",\"state\":\"waiting\"}");
+              case ActionOutcome::kRemoved:
+                return JsonResponse(200, body + ",\"outcome\":\"removed\"}");
+              case ActionOutcome::kStopRequested:
+                break;
+            }
+            return JsonResponse(202, body + ",\"outcome\":\"stop_requested\"}");
+          });
 }
 
 // Adapts RunAction for one action to a route handler.
@@ -158,6 +148,32 @@ void Wait(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Res
 }
 
 }  // namespace
+
+std::optional<HttpResponse> KeyTypeRefusal(const std::vector<std::string>& caller_types,
+                                           const std::string& type, const std::string& field) {
+  if (caller_types.empty()) return std::nullopt;
+  std::string allowed;
+  for (const std::string& t : caller_types) {
+    if (t == type) return std::nullopt;
+    allowed += (allowed.empty() ? "" : ", ") + t;
+  }
+  return ErrorResponse(403, "forbidden",
+                       "this API key is limited to jobs of type " + allowed + "; '" + type +
+                           "' is not one (" + field + ")");
+}
+
+std::optional<HttpResponse> TypeRefusal(const ApiContext& ctx, const HttpRequest& request,
+                                        const std::string& type, const std::string& field) {
+  if (!request.caller_admin) {
+    for (const std::string& admin_only : ctx.options.admin_only_types) {
+      if (type == admin_only) {
+        return ErrorResponse(403, "forbidden",
+                             "jobs of type '" + type + "' need the admin scope (" + field + ")");
+      }
+    }
+  }
+  return KeyTypeRefusal(request.caller_types, type, field);
+}
 
 void AddJobRoutes(Router& router, ApiContext& ctx) {
   auto bind = [&ctx](auto fn) { return BindRoute(ctx, fn); };

@@ -109,6 +109,9 @@ void ListSchedules(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond r
 void CreateSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto definition = ParseBody(ctx, request, "");
   if (!definition.ok()) return respond(BodyErrorResponse(definition.status()));
+  if (auto refused = TypeRefusal(ctx, request, definition->type, "type")) {
+    return respond(std::move(*refused));
+  }
   OnBackend(ctx, std::move(respond), [definition = std::move(*definition)](Backend& b) {
     auto saved = b.schedules->Save(definition, /*create_only=*/true);
     if (!saved.ok()) return StatusResponse(saved.status());
@@ -120,6 +123,9 @@ void PutSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& para
                  Respond respond) {
   auto definition = ParseBody(ctx, request, params["id"]);
   if (!definition.ok()) return respond(BodyErrorResponse(definition.status()));
+  if (auto refused = TypeRefusal(ctx, request, definition->type, "type")) {
+    return respond(std::move(*refused));
+  }
   OnBackend(ctx, std::move(respond), [definition = std::move(*definition)](Backend& b) {
     auto saved = b.schedules->Save(definition, /*create_only=*/false);
     if (!saved.ok()) return StatusResponse(saved.status());

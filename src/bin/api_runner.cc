@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/job_codec.h"
 #include "common/text_list.h"
 #include "common/url_password.h"
 
@@ -121,6 +122,12 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   // Without credentials, a name that resolves to this listener (DNS rebinding) must not reach
   // it, wherever it listens: only loopback names, the listen address and --allowed-hosts do.
   options.check_host = options.api_keys.empty();
+  options.admin_only_types.clear();
+  for (const std::string& type : flags.admin_only_types) {
+    if (type.empty()) continue;
+    if (Status s = ValidateName("--admin-only-types", type); !s.ok()) return s;
+    options.admin_only_types.push_back(type);
+  }
   options.allowed_hosts = AllowedHosts(flags.allowed_hosts, api_address->host);
   client.max_bulk = std::max(client.max_bulk, flags.max_bulk);
   options.client = std::move(client);

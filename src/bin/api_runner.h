@@ -21,6 +21,8 @@ struct ApiFlags {
   std::vector<std::string> dashboard_users;  // "NAME:ROLE:HASH" (dashboard/session_store.h)
   // Job types accepted beyond the built-in ones (custom handlers); "*" accepts any type.
   std::vector<std::string> job_types;
+  // Job types only admin keys may enqueue or schedule; an empty entry stands for none.
+  std::vector<std::string> admin_only_types = {"cleanup"};
   bool insecure = false;
   // Host names the API and dashboard answer to when they take no credentials, besides loopback
   // names and the listen address (DNS rebinding defence).

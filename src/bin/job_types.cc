@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "common/job_codec.h"
+#include "common/text_list.h"
 #include "common/url_password.h"
 
 namespace taskq::bin {
@@ -24,7 +26,54 @@ std::string JoinCidrs(const std::vector<std::string>& cidrs) {
   return joined.empty() ? "none" : joined;
 }
 
+constexpr const char* kBuiltinTypes[] = {"email", "webhook", "image-resize", "export", "cleanup"};
+
+// The queues `type` runs from, by the flags (which passed ValidateHandlerFlags).
+std::vector<std::string> QueuesOf(const HandlerFlags& flags, const std::string& type) {
+  auto parsed = ParseTypeQueues(flags.type_queues);
+  if (!parsed.ok()) return {type};
+  auto it = parsed->find(type);
+  return it == parsed->end() ? std::vector<std::string>{} : it->second;
+}
+
+HandlerOptions RunsFrom(const HandlerFlags& flags, const std::string& type) {
+  HandlerOptions options;
+  options.queues = QueuesOf(flags, type);
+  return options;
+}
+
 }  // namespace
+
+Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
+    const std::vector<std::string>& specs) {
+  std::map<std::string, std::vector<std::string>> queues;
+  for (const char* type : kBuiltinTypes) queues[type] = {type};
+  for (const std::string& spec : specs) {
+    const size_t eq = spec.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument("--type-queues",
+                             "each entry is TYPE=QUEUE+QUEUE or TYPE=*, not '" + spec + "'");
+    }
+    const std::string type = spec.substr(0, eq);
+    const std::string_view list = std::string_view(spec).substr(eq + 1);
+    if (Status s = ValidateName("--type-queues", type); !s.ok()) {
+      return InvalidArgument("--type-queues", "a type " + s.message());
+    }
+    std::vector<std::string>& mine = queues[type];
+    mine.clear();
+    if (list == "*") continue;
+    for (std::string_view queue : SplitList(list, '+')) {
+      if (Status s = ValidateName("--type-queues", queue); !s.ok()) {
+        return InvalidArgument("--type-queues", "a queue " + s.message());
+      }
+      mine.emplace_back(queue);
+    }
+    if (mine.empty()) {
+      return InvalidArgument("--type-queues", "'" + spec + "' names no queue (* for any)");
+    }
+  }
+  return queues;
+}
 
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   handlers::EmailOptions email = flags.email;
@@ -41,13 +90,13 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
     spdlog::info("email: attachments by path from below {}",
                  std::filesystem::absolute(email.attachments_dir).string());
   }
-  worker.Register("email", handlers::MakeEmailHandler(std::move(email)));
+  worker.Register("email", handlers::MakeEmailHandler(std::move(email)), RunsFrom(flags, "email"));
 
   const handlers::WebhookOptions& webhook = flags.webhook;
   spdlog::info("webhook: {}, {} redirect(s) followed, private addresses allowed: {}",
                webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
                webhook.max_redirects, JoinCidrs(webhook.allow_cidrs));
-  worker.Register("webhook", handlers::MakeWebhookHandler(webhook));
+  worker.Register("webhook", handlers::MakeWebhookHandler(webhook), RunsFrom(flags, "webhook"));
 
   handlers::ImageResizeOptions image = flags.image;
   image.input_root = (std::filesystem::path(flags.data_dir) / "images").string();
@@ -56,7 +105,8 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
       "image-resize: file sources below {}, outputs below {}, private addresses allowed: {}",
       std::filesystem::absolute(image.input_root).string(),
       std::filesystem::absolute(image.output_dir).string(), JoinCidrs(image.allow_cidrs));
-  worker.Register("image-resize", handlers::MakeImageResizeHandler(std::move(image)));
+  worker.Register("image-resize", handlers::MakeImageResizeHandler(std::move(image)),
+                  RunsFrom(flags, "image-resize"));
 
   const std::filesystem::path data_dir(flags.data_dir);
   handlers::ExportOptions exports;
@@ -64,7 +114,8 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   exports.input_root = (data_dir / "imports").string();
   exports.redis_url = flags.redis_url;
   exports.key_prefix = flags.key_prefix;
-  worker.Register("export", handlers::MakeExportHandler(std::move(exports)));
+  worker.Register("export", handlers::MakeExportHandler(std::move(exports)),
+                  RunsFrom(flags, "export"));
 
   handlers::CleanupOptions cleanup;
   cleanup.roots = flags.cleanup_roots;
@@ -78,10 +129,12 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
     roots += (roots.empty() ? "" : ", ") + std::filesystem::absolute(root).string();
   }
   spdlog::info("cleanup: files may be deleted below {}", roots);
-  worker.Register("cleanup", handlers::MakeCleanupHandler(std::move(cleanup)));
+  worker.Register("cleanup", handlers::MakeCleanupHandler(std::move(cleanup)),
+                  RunsFrom(flags, "cleanup"));
 }
 
 Status ValidateHandlerFlags(const HandlerFlags& flags) {
+  if (auto queues = ParseTypeQueues(flags.type_queues); !queues.ok()) return queues.status();
   if (Status s = handlers::ValidateWebhookOptions(flags.webhook); !s.ok()) {
     return InvalidArgument(WebhookFlag(s.field()), s.message());
   }
@@ -93,8 +146,9 @@ Status ValidateHandlerFlags(const HandlerFlags& flags) {
 }
 
 std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra,
-                                            const handlers::EmailOptions& email) {
+                                            const HandlerFlags& handlers) {
   std::vector<api::JobTypeInfo> types;
+  const handlers::EmailOptions& email = handlers.email;
   types.push_back({"email", [email](std::string_view data) {
                      return handlers::ValidateEmailData(data, email);
                    }});
@@ -103,9 +157,9 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
   types.push_back({"export", handlers::ValidateExportData});
   types.push_back({"cleanup", handlers::ValidateCleanupData});
   for (const std::string& name : extra) {
-    if (name == "*") return {};
     if (!name.empty()) types.push_back({name, nullptr});
   }
+  for (api::JobTypeInfo& type : types) type.queues = QueuesOf(handlers, type.name);
   return types;
 }
 

@@ -2,6 +2,7 @@
 // (for the API's 422 at enqueue time). A type is added here when its handler lands.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,18 @@ struct HandlerFlags {
   handlers::ImageResizeOptions image;  // image.input_root and output_dir are set from data_dir
   // Directories cleanup jobs may delete files in. Empty: <data_dir>/outbox and <data_dir>/exports.
   std::vector<std::string> cleanup_roots;
+  // "TYPE=QUEUE+QUEUE" entries (--type-queues): the queues a type runs from. A built-in type not
+  // named runs from the queue of its own name only; a custom type from any. "TYPE=*": any queue.
+  std::vector<std::string> type_queues;
   // The worker's Redis: export reads job history and cleanup removes jobs through an Inspector.
   std::string redis_url;
   std::string key_prefix = "taskq";
 };
+
+// The queues each type named in `specs` (HandlerFlags::type_queues) runs from, with the
+// built-in types' defaults (their own queue) for those not named; an empty list: any queue.
+Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
+    const std::vector<std::string>& specs);
 
 // Checks what RegisterBuiltinHandlers would otherwise turn into failed jobs (a bad webhook or
 // image CIDR, a bad webhook secret), so the process refuses to start instead.
@@ -34,10 +43,11 @@ Status ValidateHandlerFlags(const HandlerFlags& flags);
 // reading files from <data_dir>/imports; image-resize reads file sources below <data_dir>/images
 // and writes below <data_dir>/images/out.
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
-// Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are.
-// "*" in `extra` accepts any type: returns an empty list, which the API reads as "any". `email`
-// validates as the workers' options do (whether attachments by path are allowed, and where).
+// Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are,
+// each with the queues it may go to (`handlers.type_queues`). "*" in `extra` accepts any other
+// type too. `email` validates as the workers' options do (whether attachments by path are
+// allowed, and where). `handlers` must have passed ValidateHandlerFlags.
 std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra,
-                                            const handlers::EmailOptions& email);
+                                            const HandlerFlags& handlers);
 
 }  // namespace taskq::bin

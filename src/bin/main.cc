@@ -152,7 +152,7 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
   if (api) {
     auto started =
         taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
-                                     taskq::bin::KnownJobTypes(api->job_types, handlers.email));
+                                     taskq::bin::KnownJobTypes(api->job_types, handlers));
     if (!started.ok()) return Fail(started.status());
     api_runner = std::move(*started);
   }
@@ -216,6 +216,14 @@ void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir) {
       ->envname("TASKQ_EMAIL_ATTACHMENTS_DIR");
 }
 
+void AddTypeQueuesFlag(CLI::App* cmd, std::vector<std::string>* type_queues) {
+  cmd->add_option("--type-queues", *type_queues,
+                  "TYPE=QUEUE+QUEUE, comma-separated: the queues a job type runs from (default: "
+                  "a built-in type from its own queue only, other types from any; TYPE=* for any)")
+      ->envname("TASKQ_TYPE_QUEUES")
+      ->delimiter(',');
+}
+
 void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::SecretFiles* secrets) {
   cmd->add_option("--data-dir", f->data_dir,
                   "where taskq keeps files (managed Redis, outbox, exports, imports, images)")
@@ -232,6 +240,7 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::Sec
   cmd->add_option("--mail-from", f->email.default_from, "sender of emails that name none")
       ->envname("TASKQ_MAIL_FROM");
   AddAttachmentsDirFlag(cmd, &f->email.attachments_dir);
+  AddTypeQueuesFlag(cmd, &f->type_queues);
   cmd->add_option("--webhook-secret", f->webhook.secret,
                   "signs webhook requests (Standard Webhooks): whsec_<base64> or raw bytes")
       ->envname("TASKQ_WEBHOOK_SECRET");
@@ -301,14 +310,21 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
       ->envname("TASKQ_DASHBOARD_USERS");
   secrets->AddList(cmd, "dashboard-user", "TASKQ_DASHBOARD_USERS", &f->dashboard_users);
   cmd->add_option("--api-key", f->api_keys,
-                  "SCOPE:TOKEN or SCOPE:sha256:HEX, scope read|enqueue|admin; repeatable, or "
-                  "comma-separated in TASKQ_API_KEYS")
+                  "SCOPE:TOKEN or SCOPE:sha256:HEX, scope read|enqueue|admin, optionally limited "
+                  "to job types (enqueue/email+webhook:TOKEN); repeatable, or comma-separated in "
+                  "TASKQ_API_KEYS")
       ->envname("TASKQ_API_KEYS");
   secrets->AddList(cmd, "api-key", "TASKQ_API_KEYS", &f->api_keys);
   cmd->add_option("--job-types", f->job_types,
                   "job types accepted besides the built-in ones (custom handlers); * for any")
       ->envname("TASKQ_JOB_TYPES")
       ->delimiter(',');
+  cmd->add_option("--admin-only-types", f->admin_only_types,
+                  "job types only admin keys may enqueue or schedule, comma-separated (\"\": "
+                  "none)")
+      ->envname("TASKQ_ADMIN_ONLY_TYPES")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_flag("--insecure", f->insecure, "allow listening beyond loopback without API keys")
       ->envname("TASKQ_INSECURE");
   cmd->add_option("--allowed-hosts", f->allowed_hosts,
@@ -409,6 +425,7 @@ int main(int argc, char** argv) {
   CLI::App* api = app.add_subcommand("api", "run the HTTP API and the dashboard listener");
   AddApiFlags(api, &api_flags, &secret_files);
   AddAttachmentsDirFlag(api, &handler_flags.email.attachments_dir);
+  AddTypeQueuesFlag(api, &handler_flags.type_queues);
 
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
   AddHandlerFlags(worker, &handler_flags, &secret_files);
@@ -496,6 +513,11 @@ int main(int argc, char** argv) {
     worker_options.queues = std::move(*parsed);
     if (auto s = taskq::bin::ValidateHandlerFlags(handler_flags); !s.ok()) return Fail(s);
   }
+  if (api->parsed()) {
+    if (auto s = taskq::bin::ParseTypeQueues(handler_flags.type_queues); !s.ok()) {
+      return Fail(s.status());
+    }
+  }
   // Without --redis-url: the Redis on 127.0.0.1:6379, with the password of a managed one that
   // `taskq up` keeps in the same data directory (--data-dir or TASKQ_DATA_DIR, default data/).
   std::string data_dir = handler_flags.data_dir;
@@ -579,12 +601,14 @@ int main(int argc, char** argv) {
         {"up", "webhook-max-redirects", num(h.webhook.max_redirects), false},
         {"up", "image-allow", list(h.image.allow_cidrs, str), false},
         {"up", "cleanup-root", list(h.cleanup_roots, str), false},
+        {"up", "type-queues", list(h.type_queues, str), false},
         {"up", "listen", str(a.listen), false},
         {"up", "dashboard-listen", str(a.dashboard_listen), false},
         {"up", "dashboard-base-path", str(a.dashboard_base_path), false},
         {"up", "api-key", list(a.api_keys, str), true},
         {"up", "dashboard-user", list(a.dashboard_users, str), true},
         {"up", "job-types", list(a.job_types, str), false},
+        {"up", "admin-only-types", list(a.admin_only_types, str), false},
         {"up", "insecure", a.insecure ? "true" : "false", false},
         {"up", "allowed-hosts", list(a.allowed_hosts, str), false},
         {"up", "api-threads", num(a.io_threads), false},

@@ -34,6 +34,13 @@ void TruncateLogLine(std::string* line) {
   }
 }
 
+// "a, b, c" for a message.
+std::string JoinQueues(const std::vector<std::string>& queues) {
+  std::string joined;
+  for (const std::string& q : queues) joined += (joined.empty() ? "" : ", ") + q;
+  return joined;
+}
+
 double UnitRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -529,6 +536,16 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
         "no handler for job type '" + job->type() + "' on worker " + options_.worker_id;
     TruncateLogLine(&line);
     postponements_.push_back({job->lease(), 0, std::move(line), /*handback=*/true});
+    return nullptr;
+  }
+  if (!handler->options.queues.empty() &&
+      std::find(handler->options.queues.begin(), handler->options.queues.end(), options_.queue) ==
+          handler->options.queues.end()) {
+    // Permanent: the type is configured to run elsewhere (HandlerOptions::queues).
+    AddFailure(*job,
+               "jobs of type '" + job->type() + "' do not run from queue '" + options_.queue +
+                   "' (this worker runs them from " + JoinQueues(handler->options.queues) + ")",
+               false);
     return nullptr;
   }
   // The same id may come back while an earlier attempt's handler still runs: it timed out, or

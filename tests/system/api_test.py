@@ -112,6 +112,8 @@ class Api:
         if self.proc.poll() is not None:
             with open(self.log.name) as f:
                 raise RuntimeError("taskq api exited: " + f.read())
+        # The API answers only once the dashboard listens too, which it logs after the API's port.
+        self.port, self.dashboard_port = listening_ports(self.log.name)
         return self
 
     @classmethod
@@ -1163,6 +1165,7 @@ class AuthTest(unittest.TestCase):
     READ = "read-token-0123456789"
     ENQUEUE = "enqueue-token-0123456789"
     ADMIN = "admin-token-0123456789"
+    LIMITED = "limited-token-0123456789"  # enqueue, types t and u only
 
     @classmethod
     def setUpClass(cls):
@@ -1171,7 +1174,8 @@ class AuthTest(unittest.TestCase):
         digest = hashlib.sha256(cls.ADMIN.encode()).hexdigest()
         cls.api = Api(cls.redis.url, "--job-types", "*",
                       "--api-key", f"read:{cls.READ},enqueue:{cls.ENQUEUE}",
-                      "--api-key", f"admin:sha256:{digest}")
+                      "--api-key", f"admin:sha256:{digest}",
+                      "--api-key", f"enqueue/t+u:{cls.LIMITED}")
 
     @classmethod
     def tearDownClass(cls):
@@ -1216,6 +1220,70 @@ class AuthTest(unittest.TestCase):
         self.assertEqual(self.call("POST", "/api/jobs", self.ADMIN, cleanup), 201)
         self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE, {"type": "t", "data": {}}),
                          201)
+
+    def test_a_key_limited_to_job_types_creates_and_cancels_only_those(self):
+        auth = {"Authorization": f"Bearer {self.LIMITED}"}
+        status, created, _ = self.api.request("POST", "/api/jobs", {"type": "t", "data": {}}, auth)
+        self.assertEqual(status, 201, created)
+        status, error, _ = self.api.request("POST", "/api/jobs", {"type": "v", "data": {}}, auth)
+        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+        self.assertIn("limited to jobs of type t, u; 'v' is not one (type)",
+                      error["error"]["message"])
+        bulk = {"jobs": [{"type": "u", "data": {}}, {"type": "v", "data": {}}]}
+        status, error, _ = self.api.request("POST", "/api/jobs/bulk", bulk, auth)
+        self.assertEqual(status, 403)
+        self.assertIn("(jobs[1].type)", error["error"]["message"])
+        # Another key's job of another type: not this key's to cancel; its own job is.
+        status, other, _ = self.api.request("POST", "/api/jobs", {"type": "v", "data": {}},
+                                            {"Authorization": f"Bearer {self.ENQUEUE}"})
+        self.assertEqual(status, 201)
+        status, error, _ = self.api.request("DELETE", f"/api/jobs/{other['id']}", None, auth)
+        self.assertEqual(status, 403, error)
+        self.assertEqual(self.api.request("GET", f"/api/jobs/{other['id']}", None, auth)[1]
+                         ["state"], "waiting")
+        status, cancelled, _ = self.api.request("DELETE", f"/api/jobs/{created['id']}", None,
+                                                auth)
+        self.assertEqual((status, cancelled["outcome"]), (200, "removed"))
+
+    def test_admin_only_types_and_type_queues_are_configurable(self):
+        api = Api(self.redis.url, "--job-types", "report", "--admin-only-types", "report",
+                  "--type-queues", "cleanup=maintenance,report=reports+reports-low",
+                  "--api-key", f"enqueue:{self.ENQUEUE},admin:{self.ADMIN}")
+        try:
+            enqueue = {"Authorization": f"Bearer {self.ENQUEUE}"}
+            admin = {"Authorization": f"Bearer {self.ADMIN}"}
+            report = {"type": "report", "queue": "reports", "data": {}}
+            self.assertEqual(api.request("POST", "/api/jobs", report, enqueue)[0], 403)
+            self.assertEqual(api.request("POST", "/api/jobs", report, admin)[0], 201)
+            # cleanup is no longer admin-only here, and goes to its configured queue only.
+            cleanup = {"type": "cleanup", "data": {"target": "jobs", "queue": "q",
+                                                   "state": "dead", "older_than_ms": 0}}
+            status, error, _ = api.request("POST", "/api/jobs", cleanup, enqueue)
+            self.assertEqual((status, error["error"]["field"]), (422, "queue"), error)
+            self.assertIn("jobs of type 'cleanup' go only to queue maintenance",
+                          error["error"]["message"])
+            status, created, _ = api.request("POST", "/api/jobs",
+                                             dict(cleanup, queue="maintenance"), enqueue)
+            self.assertEqual((status, created.get("queue")), (201, "maintenance"), created)
+            status, error, _ = api.request("POST", "/api/jobs",
+                                           dict(report, queue="email"), admin)
+            self.assertEqual((status, error["error"]["field"]), (422, "queue"))
+            self.assertIn("reports, reports-low", error["error"]["message"])
+        finally:
+            api.stop()
+        # The defaults: a built-in type only to its own queue, a custom one anywhere.
+        cleanup = {"type": "cleanup", "queue": "q", "data": {"target": "jobs", "queue": "q",
+                                                             "state": "dead", "older_than_ms": 0}}
+        status, error, _ = self.api.request("POST", "/api/jobs", cleanup,
+                                            {"Authorization": f"Bearer {self.ADMIN}"})
+        self.assertEqual((status, error["error"]["field"]), (422, "queue"), error)
+        self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE,
+                                   {"type": "t", "queue": "anywhere", "data": {}}), 201)
+        bad = subprocess.run([TASKQ, "--redis-url", self.redis.url, "api", "--type-queues",
+                              "cleanup", "--listen", "127.0.0.1:0", "--dashboard-listen", ""],
+                             capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--type-queues", bad.stdout + bad.stderr)
 
     def head_only(self, path, headers, length):
         """Sends a POST's headers announcing `length` body bytes, none of them; the answer."""
@@ -1681,8 +1749,9 @@ class BuiltinTypesTest(unittest.TestCase):
         threading.Thread(target=cls.hook.serve_forever, daemon=True).start()
         cls.data_dir = tempfile.mkdtemp(prefix="taskq-types-")
         cls.log = open(os.path.join(cls.data_dir, "up.log"), "w")
+        cls.redis_port = free_port()
         cls.up = subprocess.Popen(
-            [TASKQ, "up", "--data-dir", cls.data_dir, "--redis-port", str(free_port()),
+            [TASKQ, "up", "--data-dir", cls.data_dir, "--redis-port", str(cls.redis_port),
              "--listen", "127.0.0.1:0", "--dashboard-listen", "",
              "--webhook-allow", "127.0.0.0/8", "--webhook-secret", "whsec_c2VjcmV0LWtleS0xMjM0"],
             stdout=cls.log, stderr=subprocess.STDOUT)
@@ -1717,6 +1786,25 @@ class BuiltinTypesTest(unittest.TestCase):
         self.assertEqual(status, 200, done)
         self.assertEqual(done["state"], "completed", done)
         return done
+
+    def test_a_built_in_type_runs_only_from_its_own_queue(self):
+        # Written past the API (which refuses it with 422), straight into Redis by the CLI: the
+        # worker of the email queue does not run a webhook job put there.
+        with open(os.path.join(self.data_dir, "redis", "password")) as f:
+            url = f"redis://:{f.read().strip()}@127.0.0.1:{self.redis_port}"
+        out = subprocess.run(
+            [TASKQ, "--redis-url", url, "enqueue", "--type", "webhook", "--queue", "email",
+             "--data", '{"url": "http://127.0.0.1:9/hook"}'],
+            capture_output=True, text=True, timeout=20, check=True)
+        job_id = json.loads(out.stdout)["id"]
+        status, job, _ = self.api.request(
+            "GET", f"/api/jobs/{job_id}/wait?queue=email&timeout_ms=20000")
+        self.assertEqual((status, job["state"]), (200, "dead"), job)
+        self.assertIn("jobs of type 'webhook' do not run from queue 'email'",
+                      job["errors"][0]["message"])
+        status, error, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "queue": "email", "data": {"url": "http://127.0.0.1:9/hook"}})
+        self.assertEqual((status, error["error"]["field"]), (422, "queue"))
 
     def test_email(self):
         job = self.run_job({"type": "email", "data": {"to": ["a@example.com", "b@example.com"],

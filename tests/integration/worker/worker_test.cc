@@ -255,6 +255,39 @@ TEST_F(WorkerTest, PermanentFailureIsDeadAtOnce) {
   EXPECT_EQ(GetJob(failed).attempts, 1);
 }
 
+// A type limited to some queues (HandlerOptions::queues) is not run from another one, where it
+// would get that queue's concurrency, limits and isolation: the job goes dead, saying why.
+TEST_F(WorkerTest, ATypeRunsOnlyFromTheQueuesConfiguredForIt) {
+  std::atomic<int> runs{0};
+  Worker worker(Options("q=2,reports=1"));
+  HandlerOptions only_reports;
+  only_reports.queues = {"reports"};
+  worker.Register(
+      "report",
+      [&](JobContext&) {
+        ++runs;
+        return HandlerResult::Success();
+      },
+      only_reports);
+  ASSERT_TRUE(worker.Start().ok());
+  const std::string misplaced = Enqueue("{}", {}, "report");  // queue q
+  EnqueueOptions in_reports;
+  in_reports.queue = "reports";
+  const std::string placed = Enqueue("{}", in_reports, "report");
+  ASSERT_TRUE(WaitForState(misplaced, JobState::kDead));
+  ASSERT_TRUE(WaitUntil([&] { return GetJob(placed, "reports").state == JobState::kCompleted; }));
+  worker.Stop();
+  EXPECT_EQ(runs.load(), 1);
+  const Job dead = GetJob(misplaced);
+  EXPECT_EQ(dead.attempts, 1);
+  ASSERT_EQ(dead.errors.size(), 1u);
+  EXPECT_NE(
+      dead.errors[0].message.find("jobs of type 'report' do not run from queue 'q' (this worker "
+                                  "runs them from reports)"),
+      std::string::npos)
+      << dead.errors[0].message;
+}
+
 // In a rolling deploy, older workers meet job types only newer ones handle. A worker without the
 // handler hands the job back (no attempt, no stall, backing off from 1 s), and a worker that has
 // the handler runs it.
