@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <filesystem>
 
 #include "common/job_codec.h"
@@ -34,6 +35,25 @@ std::vector<std::string> QueuesOf(const HandlerFlags& flags, const std::string& 
   if (!parsed.ok()) return {type};
   auto it = parsed->find(type);
   return it == parsed->end() ? std::vector<std::string>{} : it->second;
+}
+
+// "80,443" or "*" (any port: an empty list).
+Result<std::vector<int>> ParsePorts(std::string_view text, const std::string& flag) {
+  std::vector<int> ports;
+  if (text == "*") return ports;
+  for (std::string_view item : SplitList(text)) {
+    int port = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
+    if (ec != std::errc() || end != item.data() + item.size() || port < 1 || port > 65535) {
+      return InvalidArgument(flag,
+                             "ports are numbers 1 to 65535, comma-separated, or * for any; "
+                             "not '" +
+                                 std::string(item) + "'");
+    }
+    ports.push_back(port);
+  }
+  if (ports.empty()) return InvalidArgument(flag, "names no port (* for any)");
+  return ports;
 }
 
 HandlerOptions RunsFrom(const HandlerFlags& flags, const std::string& type) {
@@ -92,19 +112,27 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   }
   worker.Register("email", handlers::MakeEmailHandler(std::move(email)), RunsFrom(flags, "email"));
 
-  const handlers::WebhookOptions& webhook = flags.webhook;
-  spdlog::info("webhook: {}, {} redirect(s) followed, private addresses allowed: {}",
+  handlers::WebhookOptions webhook = flags.webhook;
+  if (auto ports = ParsePorts(flags.webhook_ports, "--webhook-ports"); ports.ok()) {
+    webhook.allowed_ports = *ports;
+  }
+  spdlog::info("webhook: {}, {} redirect(s) followed, ports {}, private addresses allowed: {}",
                webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
-               webhook.max_redirects, JoinCidrs(webhook.allow_cidrs));
+               webhook.max_redirects, flags.webhook_ports, JoinCidrs(webhook.allow_cidrs));
   worker.Register("webhook", handlers::MakeWebhookHandler(webhook), RunsFrom(flags, "webhook"));
 
   handlers::ImageResizeOptions image = flags.image;
+  if (auto ports = ParsePorts(flags.image_ports, "--image-ports"); ports.ok()) {
+    image.allowed_ports = *ports;
+  }
   image.input_root = (std::filesystem::path(flags.data_dir) / "images").string();
   image.output_dir = (std::filesystem::path(flags.data_dir) / "images" / "out").string();
   spdlog::info(
-      "image-resize: file sources below {}, outputs below {}, private addresses allowed: {}",
+      "image-resize: file sources below {}, outputs below {}, URL ports {}, private addresses "
+      "allowed: {}",
       std::filesystem::absolute(image.input_root).string(),
-      std::filesystem::absolute(image.output_dir).string(), JoinCidrs(image.allow_cidrs));
+      std::filesystem::absolute(image.output_dir).string(), flags.image_ports,
+      JoinCidrs(image.allow_cidrs));
   worker.Register("image-resize", handlers::MakeImageResizeHandler(std::move(image)),
                   RunsFrom(flags, "image-resize"));
 
@@ -135,6 +163,12 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
 
 Status ValidateHandlerFlags(const HandlerFlags& flags) {
   if (auto queues = ParseTypeQueues(flags.type_queues); !queues.ok()) return queues.status();
+  if (auto ports = ParsePorts(flags.webhook_ports, "--webhook-ports"); !ports.ok()) {
+    return ports.status();
+  }
+  if (auto ports = ParsePorts(flags.image_ports, "--image-ports"); !ports.ok()) {
+    return ports.status();
+  }
   if (Status s = handlers::ValidateWebhookOptions(flags.webhook); !s.ok()) {
     return InvalidArgument(WebhookFlag(s.field()), s.message());
   }

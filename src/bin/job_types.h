@@ -23,6 +23,9 @@ struct HandlerFlags {
   handlers::ImageResizeOptions image;  // image.input_root and output_dir are set from data_dir
   // Directories cleanup jobs may delete files in. Empty: <data_dir>/outbox and <data_dir>/exports.
   std::vector<std::string> cleanup_roots;
+  // Ports webhook URLs and image-resize URL sources may use: "80,443", or "*" for any.
+  std::string webhook_ports = "80,443";
+  std::string image_ports = "80,443";
   // "TYPE=QUEUE+QUEUE" entries (--type-queues): the queues a type runs from. A built-in type not
   // named runs from the queue of its own name only; a custom type from any. "TYPE=*": any queue.
   std::vector<std::string> type_queues;

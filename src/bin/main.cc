@@ -249,6 +249,10 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::Sec
                   "CIDRs webhooks may reach although private/loopback/link-local, comma-separated")
       ->envname("TASKQ_WEBHOOK_ALLOW")
       ->delimiter(',');
+  cmd->add_option("--webhook-ports", f->webhook_ports,
+                  "ports webhook URLs may use, comma-separated, or * for any")
+      ->envname("TASKQ_WEBHOOK_PORTS")
+      ->capture_default_str();
   cmd->add_option("--webhook-max-redirects", f->webhook.max_redirects,
                   "redirects a webhook follows, each checked again (0: none)")
       ->envname("TASKQ_WEBHOOK_MAX_REDIRECTS")
@@ -265,6 +269,10 @@ void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::Sec
                   "comma-separated")
       ->envname("TASKQ_IMAGE_ALLOW")
       ->delimiter(',');
+  cmd->add_option("--image-ports", f->image_ports,
+                  "ports image-resize URL sources may use, comma-separated, or * for any")
+      ->envname("TASKQ_IMAGE_PORTS")
+      ->capture_default_str();
 }
 
 void AddSchedulerFlags(CLI::App* cmd, SchedulerFlags* f) {
@@ -598,8 +606,10 @@ int main(int argc, char** argv) {
         {"up", "email-attachments-dir", str(h.email.attachments_dir), false},
         {"up", "webhook-secret", str(h.webhook.secret), true},
         {"up", "webhook-allow", list(h.webhook.allow_cidrs, str), false},
+        {"up", "webhook-ports", str(h.webhook_ports), false},
         {"up", "webhook-max-redirects", num(h.webhook.max_redirects), false},
         {"up", "image-allow", list(h.image.allow_cidrs, str), false},
+        {"up", "image-ports", str(h.image_ports), false},
         {"up", "cleanup-root", list(h.cleanup_roots, str), false},
         {"up", "type-queues", list(h.type_queues, str), false},
         {"up", "listen", str(a.listen), false},

@@ -20,8 +20,9 @@ class SecretFiles {
   // The same for a list flag: the file holds one item per line (or comma-separated).
   void AddList(CLI::App* cmd, const std::string& name, const std::string& env,
                std::vector<std::string>* values);
-  // After parsing: reads every file given to a command that ran into its flag. Errors name the flag: a file that
-  // cannot be read, is not a regular file, is over 64 KiB or empty; a secret given both ways.
+  // After parsing: reads every file given to a command that ran into its flag. Errors name the
+  // flag: a file that cannot be read, is not a regular file, is over 64 KiB or empty; a secret
+  // given both ways.
   Status Load();
 
  private:

@@ -95,6 +95,27 @@ Result<HttpTarget> ParseHttpTarget(std::string_view text, const HttpTarget* base
   return target;
 }
 
+Status CheckPort(const HttpTarget& target, const std::vector<int>& allowed,
+                 const std::string& field, const std::string& flag) {
+  if (allowed.empty()) return Status::Ok();
+  std::string list;
+  for (int port : allowed) {
+    if (std::to_string(port) == target.port) return Status::Ok();
+    list += (list.empty() ? "" : ", ") + std::to_string(port);
+  }
+  return InvalidArgument(
+      field, "port " + target.port + " is not allowed (allowed: " + list + "; " + flag + ")");
+}
+
+Status ValidatePorts(const std::vector<int>& ports, const std::string& option) {
+  for (int port : ports) {
+    if (port < 1 || port > 65535) {
+      return InvalidArgument(option, "a port is 1 to 65535, not " + std::to_string(port));
+    }
+  }
+  return Status::Ok();
+}
+
 CURLcode PinToCheckedAddress(CURL* curl, const HttpTarget& target, const IpAddress& address,
                              CurlSlist& connect_to) {
   // Empty host and port match every request of this handle: the connection goes to the checked

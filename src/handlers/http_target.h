@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "handlers/address_guard.h"
 #include "taskq/status.h"
@@ -55,6 +56,18 @@ struct HttpTarget {
 // producer's (or the redirecting server's) mistake.
 Result<HttpTarget> ParseHttpTarget(std::string_view text, const HttpTarget* base,
                                    const std::string& field);
+
+// The ports user-supplied URLs may use unless configured otherwise: web servers'. A URL may
+// otherwise point a worker at any TCP service a host offers (SMTP, Redis, a database).
+inline const std::vector<int> kDefaultAllowedPorts = {80, 443};
+
+// kInvalidArgument naming `field` when `target`'s port (the scheme's default if the URL names
+// none) is not in `allowed`; an empty `allowed` allows every port. `flag` is the option that
+// widens the list, for the message.
+Status CheckPort(const HttpTarget& target, const std::vector<int>& allowed,
+                 const std::string& field, const std::string& flag);
+// Every entry 1..65535; errors name `option`.
+Status ValidatePorts(const std::vector<int>& ports, const std::string& option);
 
 // Makes `curl` request exactly `target` over http or https, connecting to `address` (the one the
 // guard checked) whatever the host name resolves to now, without a proxy and without following

@@ -287,6 +287,10 @@ Status Fetch(const std::string& url, const AddressGuard& guard, const ImageResiz
              int scratch, JobContext& ctx) {
   Result<HttpTarget> target = ParseHttpTarget(url, nullptr, "data.source");
   if (!target.ok()) return target.status();
+  if (Status port = CheckPort(*target, options.allowed_ports, "data.source", "--image-ports");
+      !port.ok()) {
+    return InvalidArgument("data.source", "refused: " + port.message());
+  }
   Result<IpAddress> address = guard.Resolve(target->host);
   if (!address.ok()) {
     if (address.status().code() == StatusCode::kInvalidArgument) {
@@ -630,6 +634,7 @@ Status ValidateImageResizeOptions(const ImageResizeOptions& options) {
   if (Result<AddressGuard> guard = AddressGuard::Create(options.allow_cidrs); !guard.ok()) {
     return InvalidArgument("allow_cidrs", guard.status().message());
   }
+  TASKQ_RETURN_IF_ERROR(ValidatePorts(options.allowed_ports, "allowed_ports"));
   if (options.input_root.empty()) return InvalidArgument("input_root", "is required");
   if (options.output_dir.empty()) return InvalidArgument("output_dir", "is required");
   if (options.max_source_bytes < 1) return InvalidArgument("max_source_bytes", "must be positive");

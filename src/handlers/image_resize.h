@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "handlers/http_target.h"
 #include "taskq/handler.h"
 #include "taskq/status.h"
 
@@ -23,6 +24,8 @@ struct ImageResizeOptions {
   std::string output_dir = "data/images/out";
   // CIDRs a URL source may reach although they are loopback, private, link-local, ...
   std::vector<std::string> allow_cidrs;
+  // Ports a URL source may use; empty: any.
+  std::vector<int> allowed_ports = kDefaultAllowedPorts;
   size_t max_source_bytes = 50 << 20;  // a URL source's download, and a file source's size
   // Refused from the header, before any pixel is decoded (decompression bombs).
   int64_t max_pixels = 100'000'000;

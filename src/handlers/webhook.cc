@@ -539,6 +539,12 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
   std::vector<std::pair<std::string, std::string>> headers = std::move(data->headers);
   for (int hop = 0;; ++hop) {
     if (ctx.stop_requested()) return HandlerResult::Retry("webhook: stopped");
+    if (Status port = CheckPort(target, options.allowed_ports, "data.url", "--webhook-ports");
+        !port.ok()) {
+      return HandlerResult::Fail(
+          "webhook: " + (hop == 0 ? "data.url: " : "redirect to " + target.text + ": ") +
+          "refused: " + port.message());
+    }
     Result<IpAddress> address = webhook.guard->Resolve(target.host);
     if (!address.ok()) {
       const std::string where = hop == 0 ? "data.url: " : "redirect to " + target.text + ": ";
@@ -653,6 +659,7 @@ Status ValidateWebhookOptions(const WebhookOptions& options) {
   if (Result<AddressGuard> guard = AddressGuard::Create(options.allow_cidrs); !guard.ok()) {
     return InvalidArgument("allow_cidrs", guard.status().message());
   }
+  TASKQ_RETURN_IF_ERROR(ValidatePorts(options.allowed_ports, "allowed_ports"));
   if (Result<std::string> key = DecodeSecret(options.secret); !key.ok()) return key.status();
   if (options.max_redirects < 0 || options.max_redirects > kMaxRedirectsLimit) {
     return InvalidArgument("max_redirects",

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "handlers/http_target.h"
 #include "taskq/handler.h"
 #include "taskq/status.h"
 
@@ -21,6 +22,8 @@ struct WebhookOptions {
   // CIDRs the SSRF guard lets through although they are loopback, private, link-local, ...;
   // e.g. {"10.20.0.0/16"} for an internal receiver.
   std::vector<std::string> allow_cidrs;
+  // Ports a webhook URL (and each redirect) may use; empty: any.
+  std::vector<int> allowed_ports = kDefaultAllowedPorts;
   // Redirects followed, each hop checked like the first URL. 0: a 3xx answer fails the job.
   int max_redirects = 0;
   std::chrono::milliseconds default_timeout{10000};  // when the data names no timeout_ms

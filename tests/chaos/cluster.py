@@ -78,7 +78,7 @@ class Cluster:
                      allow="127.0.0.0/8", max_redirects=0):
         return ["--queues", f"{QUEUE}={concurrency}", "--lease-ms", str(lease_ms),
                 "--shutdown-grace-ms", str(grace_ms), "--max-stalls", str(max_stalls),
-                "--webhook-allow", allow, "--webhook-secret", WEBHOOK_SECRET,
+                "--webhook-allow", allow, "--webhook-ports", "*", "--webhook-secret", WEBHOOK_SECRET,
                 "--webhook-max-redirects", str(max_redirects)]
 
     def add_schedulers(self, count, flags):

@@ -188,7 +188,8 @@ export class Stack {
 
     this.worker = launch('taskq worker', this.taskq, [
       '--redis-url', this.redisUrl, 'worker', '--queues', `${WORKER_QUEUE}=2`,
-      '--webhook-allow', '127.0.0.1', '--data-dir', path.join(this.dir, 'data')]);
+      '--webhook-allow', '127.0.0.1', '--webhook-ports', '*',
+      '--data-dir', path.join(this.dir, 'data')]);
     await eventually(async () => {
       if (this.worker.exitCode !== null) throw new Error('taskq worker exited:\n' + this.worker.log.join(''));
       const {workers} = await this.get('/api/workers');

@@ -1720,6 +1720,12 @@ class CliTest(unittest.TestCase):
         result = self.taskq("api", "--listen", "nowhere", check=False)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("--listen", result.stderr + result.stdout)
+        for flag, value in (("--webhook-ports", "80,x"), ("--image-ports", "0"),
+                            ("--type-queues", "email=")):
+            result = self.taskq("--redis-url", "redis://127.0.0.1:1", "worker", flag, value,
+                                check=False)
+            self.assertNotEqual(result.returncode, 0, flag)
+            self.assertIn(flag, result.stderr + result.stdout)
 
 
 class BuiltinTypesTest(unittest.TestCase):
@@ -1753,7 +1759,8 @@ class BuiltinTypesTest(unittest.TestCase):
         cls.up = subprocess.Popen(
             [TASKQ, "up", "--data-dir", cls.data_dir, "--redis-port", str(cls.redis_port),
              "--listen", "127.0.0.1:0", "--dashboard-listen", "",
-             "--webhook-allow", "127.0.0.0/8", "--webhook-secret", "whsec_c2VjcmV0LWtleS0xMjM0"],
+             "--webhook-allow", "127.0.0.0/8", "--webhook-ports", "*",
+             "--webhook-secret", "whsec_c2VjcmV0LWtleS0xMjM0"],
             stdout=cls.log, stderr=subprocess.STDOUT)
         cls.api = Api.__new__(Api)  # only its request() helper, on the up process' port
         cls.api.port = None

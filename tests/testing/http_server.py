@@ -19,6 +19,7 @@ Answers by path (the query string is ignored):
   /redirect-local  302 to /ok (relative: the same server)
   /redirect-loop   302 to itself
   /redirect-other  302 to http://localhost:PORT/ok (the same server, another origin)
+  /redirect-port   302 to http://127.0.0.1:9/ok (another port)
   /binary          200, bytes that are not UTF-8
   /files/NAME      200, the bytes of the file NAME in the folder files/ beside LOG_FILE (404 when
                    there is none)
@@ -92,6 +93,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(302, b"", [("Location", "/redirect-loop")])
         elif path == "/redirect-other":
             self.answer(302, b"", [("Location", "http://localhost:%d/ok" % port)])
+        elif path == "/redirect-port":
+            self.answer(302, b"", [("Location", "http://127.0.0.1:9/ok")])
         elif path == "/binary":
             self.answer(200, b"ok \xff\xfe \xc3", [("Content-Type", "application/octet-stream")])
         elif path.startswith("/files/") and "/" not in path[len("/files/"):]:

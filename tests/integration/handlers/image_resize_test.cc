@@ -108,6 +108,7 @@ class ImageResizeTest : public ::testing::Test {
     options.input_root = input_root().string();
     options.output_dir = output_dir().string();
     options.allow_cidrs = {"127.0.0.0/8"};
+    options.allowed_ports.clear();  // the test server's port is random
     return options;
   }
 
@@ -409,6 +410,26 @@ TEST_F(ImageResizeUrlTest, PrivateUrlIsRefusedUnlessAllowlisted) {
     EXPECT_NE(result.message.find("refused"), std::string::npos) << url << ": " << result.message;
   }
   EXPECT_TRUE(server_.Requests().empty()) << "nothing may reach a refused address";
+}
+
+TEST_F(ImageResizeUrlTest, OnlyAllowedPortsAreFetched) {
+  Gradient(30, 30).write_to_file((fs::path(server_.files_dir()) / "remote.png").c_str());
+  ImageResizeOptions options = Options();
+  options.allowed_ports = kDefaultAllowedPorts;
+  const json::object data = {{"source", server_.Url("/files/remote.png")},
+                             {"outputs", json::array{Output(10, 10, "cover", "png", "x.png")}}};
+  HandlerResult result = Run(options, data);
+  EXPECT_EQ(result.kind, Kind::kFail);
+  EXPECT_NE(result.message.find("port " + std::to_string(server_.port()) +
+                                " is not allowed (allowed: 80, 443; --image-ports)"),
+            std::string::npos)
+      << result.message;
+  EXPECT_TRUE(server_.Requests().empty());
+  options.allowed_ports = {server_.port()};
+  result = Run(options, data);
+  EXPECT_EQ(result.kind, Kind::kSuccess) << result.message;
+  options.allowed_ports = {65536};
+  EXPECT_EQ(ValidateImageResizeOptions(options).field(), "allowed_ports");
 }
 
 TEST_F(ImageResizeUrlTest, TransientFetchFailuresAreRetriedOthersFail) {

@@ -76,6 +76,7 @@ class WebhookTest : public ::testing::Test {
     WebhookOptions options;
     options.secret = kSecret;
     options.allow_cidrs = {"127.0.0.0/8"};
+    options.allowed_ports.clear();  // the test server's port is random
     options.default_timeout = std::chrono::seconds(10);
     return options;
   }
@@ -260,6 +261,32 @@ TEST_F(WebhookTest, LoopbackIsRefusedUnlessAllowlisted) {
   // A narrower allowlist lets exactly that through.
   options.allow_cidrs = {"127.0.0.1/32"};
   EXPECT_EQ(Run(options, {{"url", server_->Url("/ok")}}).kind, HandlerResult::Kind::kSuccess);
+}
+
+// A URL could otherwise point the worker at any TCP service (SMTP, Redis, a database).
+TEST_F(WebhookTest, OnlyAllowedPortsAreReachedAlsoAfterARedirect) {
+  WebhookOptions options = Options();
+  options.allowed_ports = kDefaultAllowedPorts;
+  HandlerResult result = Run(options, {{"url", server_->Url("/ok")}});
+  EXPECT_EQ(result.kind, HandlerResult::Kind::kFail);
+  EXPECT_NE(result.message.find("data.url: refused: port " + std::to_string(server_->port()) +
+                                " is not allowed (allowed: 80, 443; --webhook-ports)"),
+            std::string::npos)
+      << result.message;
+  EXPECT_TRUE(server_->Requests().empty());
+
+  options.allowed_ports = {server_->port()};
+  EXPECT_EQ(Run(options, {{"url", server_->Url("/ok")}}).kind, HandlerResult::Kind::kSuccess);
+  options.max_redirects = 1;
+  result = Run(options, {{"url", server_->Url("/redirect-port")}});
+  EXPECT_EQ(result.kind, HandlerResult::Kind::kFail);
+  EXPECT_NE(result.message.find("redirect to http://127.0.0.1:9/ok: refused: port 9 is not "
+                                "allowed"),
+            std::string::npos)
+      << result.message;
+
+  options.allowed_ports = {0};
+  EXPECT_EQ(ValidateWebhookOptions(options).field(), "allowed_ports");
 }
 
 TEST_F(WebhookTest, HostNameConnectsToTheCheckedAddressAndKeepsItsHostHeader) {
