@@ -10,6 +10,7 @@
 #include "api/backend_pool.h"
 #include "api/enqueue_batcher.h"
 #include "api/http_metrics.h"
+#include "api/job_json.h"
 #include "api/queue_rates.h"
 #include "api/router.h"
 
@@ -23,6 +24,12 @@ struct ApiContext {
   HttpMetrics& http_metrics;
   const Router& router;
   JobTypeCheck check_type;
+  const SecretFields& secret_fields;  // of the types that have any
+
+  // How the caller of `request` sees job data.
+  DataView ViewFor(const HttpRequest& request) const {
+    return {&secret_fields, !request.caller_admin};
+  }
 };
 
 HttpResponse JsonResponse(int status, std::string body);

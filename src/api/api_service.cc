@@ -45,7 +45,9 @@ class ApiService::Impl {
         keys_(options_.api_keys),
         pool_(std::move(pool)),
         batcher_(std::move(batcher)),
-        ctx_{options_, *pool_, *batcher_, rates_, http_metrics_, router_, MakeTypeCheck()} {
+        secret_fields_(MakeSecretFields(options_)),
+        ctx_{options_,      *pool_,  *batcher_,       rates_,
+             http_metrics_, router_, MakeTypeCheck(), secret_fields_} {
     AddJobRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
@@ -207,6 +209,14 @@ class ApiService::Impl {
     };
   }
 
+  static SecretFields MakeSecretFields(const ApiOptions& options) {
+    SecretFields secrets;
+    for (const JobTypeInfo& type : options.job_types) {
+      if (!type.secret_fields.empty()) secrets[type.name] = type.secret_fields;
+    }
+    return secrets;
+  }
+
   // Workers run a type only from the queues configured for it: a job sent elsewhere would go
   // dead there, so it is refused here.
   static Status CheckQueue(const JobTypeInfo& type, const EnqueueRequest& request) {
@@ -228,6 +238,7 @@ class ApiService::Impl {
   QueueRates rates_;
   HttpMetrics http_metrics_;
   Router router_;  // immutable after construction
+  const SecretFields secret_fields_;
   ApiContext ctx_;
 };
 

@@ -25,6 +25,9 @@ struct JobTypeInfo {
   std::function<Status(std::string_view data_json)> validate;
   // The queues jobs of this type may go to (workers run them from these only); empty: any.
   std::vector<std::string> queues;
+  // Top-level data fields holding secrets (a webhook's "headers"): redacted for callers without
+  // the admin scope, and no such caller may filter jobs by them.
+  std::vector<std::string> secret_fields;
 };
 
 struct ApiOptions {

@@ -72,7 +72,7 @@ std::string RenderEnqueueResult(const EnqueueResult& result) {
   return out;
 }
 
-std::string RenderJob(const Job& job, bool detail) {
+std::string RenderJob(const Job& job, bool detail, const DataView& view) {
   std::string out;
   out.reserve(256 + job.data_json.size() + job.result_json.size());
   out += '{';
@@ -80,7 +80,23 @@ std::string RenderJob(const Job& job, bool detail) {
   StringField(&out, "queue", job.queue);
   StringField(&out, "type", job.type);
   StringField(&out, "state", JobStateName(job.state));
-  RawField(&out, "data", job.data_json);
+  const std::vector<std::string>* secret_fields = nullptr;
+  if (view.secrets != nullptr) {
+    auto it = view.secrets->find(job.type);
+    if (it != view.secrets->end() && !it->second.empty()) secret_fields = &it->second;
+  }
+  if (secret_fields == nullptr) {
+    RawField(&out, "data", job.data_json);
+  } else {
+    RawField(&out, "data", view.redact ? RedactData(job.data_json, *secret_fields) : job.data_json);
+    Field(&out, "secret_fields");
+    out += '[';
+    for (const std::string& field : *secret_fields) {
+      if (out.back() != '[') out += ',';
+      AppendJsonString(&out, field);
+    }
+    out += ']';
+  }
   IntField(&out, "priority", job.options.priority);
   if (!job.options.group.empty()) StringField(&out, "group", job.options.group);
   IntField(&out, "attempts", job.attempts);
@@ -160,8 +176,8 @@ std::string RenderJob(const Job& job, bool detail) {
   return out;
 }
 
-std::string RenderExistingJob(const Job& job, const EnqueueResult& result) {
-  std::string out = RenderJob(job);
+std::string RenderExistingJob(const Job& job, const EnqueueResult& result, const DataView& view) {
+  std::string out = RenderJob(job, true, view);
   // RenderJob's object opens with '{' and holds fields: ours go first.
   out.insert(1,
              result.unique_hit ? "\"created\":false,\"unique_hit\":true," : "\"created\":false,");

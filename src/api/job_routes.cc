@@ -38,13 +38,14 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
   }
   BackendPool& pool = ctx.pool;
   ctx.batcher.Submit(std::move(*parsed),
-                     [&pool, respond = std::move(respond)](Result<EnqueueResult> result) {
+                     [&pool, view = ctx.ViewFor(request),
+                      respond = std::move(respond)](Result<EnqueueResult> result) {
                        if (!result.ok()) return respond(StatusResponse(result.status()));
                        if (result->created)
                          return respond(JsonResponse(201, RenderEnqueueResult(*result)));
                        // The id existed, or another job holds the unique key: answer with that
                        // job as it is now (200, nothing changed).
-                       pool.Post([respond, existing = std::move(*result)](Backend& b) {
+                       pool.Post([respond, view, existing = std::move(*result)](Backend& b) {
                          auto job = b.client->Get(existing.queue, existing.id);
                          if (!job.ok()) return respond(StatusResponse(job.status()));
                          // Removed meanwhile; a ttl key outlives its holder (docs/redis-keys.md).
@@ -52,7 +53,7 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
                            return respond(JsonResponse(200, RenderEnqueueResult(existing)));
                          if (!job->has_value())
                            return respond(StatusResponse(JobNotFound(existing.id)));
-                         respond(JsonResponse(200, RenderExistingJob(**job, existing)));
+                         respond(JsonResponse(200, RenderExistingJob(**job, existing, view)));
                        });
                      });
 }
@@ -114,6 +115,7 @@ RouteHandler ActionRoute(ApiContext& ctx, JobAction action) {
 // instead of holding a thread, until it is finished or the deadline passes (408 with the job).
 struct WaitState {
   std::string queue, id;
+  DataView view;
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds pause{5};
   Respond respond;
@@ -123,10 +125,14 @@ void WaitStep(BackendPool& pool, std::shared_ptr<WaitState> wait, Backend& b) {
   auto job = b.inspector->Find(wait->id, wait->queue);
   if (!job.ok()) return wait->respond(StatusResponse(job.status()));
   if (!job->has_value()) return wait->respond(StatusResponse(JobNotFound(wait->id)));
-  if (Finished((*job)->state)) return wait->respond(JsonResponse(200, RenderJob(**job)));
+  if (Finished((*job)->state)) {
+    return wait->respond(JsonResponse(200, RenderJob(**job, true, wait->view)));
+  }
   wait->queue = (*job)->queue;  // found once: look only there from now on
   const auto now = std::chrono::steady_clock::now();
-  if (now >= wait->deadline) return wait->respond(JsonResponse(408, RenderJob(**job)));
+  if (now >= wait->deadline) {
+    return wait->respond(JsonResponse(408, RenderJob(**job, true, wait->view)));
+  }
   const auto pause = std::min(
       wait->pause, std::chrono::duration_cast<std::chrono::milliseconds>(wait->deadline - now) +
                        std::chrono::milliseconds(1));
@@ -141,6 +147,7 @@ void Wait(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Res
   auto wait = std::make_shared<WaitState>();
   wait->queue = QueryParam(request.query, "queue").value_or("");
   wait->id = params["id"];
+  wait->view = ctx.ViewFor(request);
   wait->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*timeout);
   wait->respond = std::move(respond);
   BackendPool& pool = ctx.pool;
@@ -192,27 +199,27 @@ void AddJobRoutes(Router& router, ApiContext& ctx) {
               "BulkResult",
               {201, 400, 413, 422}},
              bind(EnqueueBulk));
-  router.Add("GET", "/api/jobs/{id}", Scope::kRead,
-             {"A job with its data, options, attempts, errors, logs, progress and result.",
-              {"queue:string:the job's queue (faster; default: search every queue)"},
-              "",
-              "Job",
-              {200, 404}},
-             bind([](ApiContext& c, HttpRequest&& r, const RouteParams& p, Respond respond) {
-               WithJob(c, r, p, std::move(respond), [](Backend& b, const Job& job) {
-                 std::string body = RenderJob(job);
-                 // Whether a live worker of its queue can run it (a rolling deploy may
-                 // not have reached any yet); left out when the workers cannot be read.
-                 if (auto workers = b.inspector->Workers(); workers.ok()) {
-                   const std::string field =
-                       LiveHandlerField(job, ServiceByQueue(*workers)[job.queue]);
-                   // RenderJob's object opens with '{' and holds fields: "," + field
-                   // goes before its closing '}'.
-                   if (!field.empty()) body.insert(body.size() - 1, field);
-                 }
-                 return JsonResponse(200, std::move(body));
-               });
-             }));
+  router.Add(
+      "GET", "/api/jobs/{id}", Scope::kRead,
+      {"A job with its data, options, attempts, errors, logs, progress and result.",
+       {"queue:string:the job's queue (faster; default: search every queue)"},
+       "",
+       "Job",
+       {200, 404}},
+      bind([](ApiContext& c, HttpRequest&& r, const RouteParams& p, Respond respond) {
+        WithJob(c, r, p, std::move(respond), [view = c.ViewFor(r)](Backend& b, const Job& job) {
+          std::string body = RenderJob(job, true, view);
+          // Whether a live worker of its queue can run it (a rolling deploy may
+          // not have reached any yet); left out when the workers cannot be read.
+          if (auto workers = b.inspector->Workers(); workers.ok()) {
+            const std::string field = LiveHandlerField(job, ServiceByQueue(*workers)[job.queue]);
+            // RenderJob's object opens with '{' and holds fields: "," + field
+            // goes before its closing '}'.
+            if (!field.empty()) body.insert(body.size() - 1, field);
+          }
+          return JsonResponse(200, std::move(body));
+        });
+      }));
   router.Add("DELETE", "/api/jobs/{id}", Scope::kEnqueue,
              {"Cancel a job: a waiting, delayed or retrying job is removed (200); an active job's "
               "worker is asked to stop it (202), after which it is dead.",

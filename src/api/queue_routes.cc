@@ -165,12 +165,13 @@ std::string NextCursor(int64_t offset, bool at_end) {
   return at_end ? "null" : "\"" + std::to_string(offset) + "\"";
 }
 
-std::string RenderJobPage(const std::string& queue, JobState state, const std::vector<Job>& jobs) {
+std::string RenderJobPage(const std::string& queue, JobState state, const std::vector<Job>& jobs,
+                          const DataView& view) {
   std::string body =
       "{\"queue\":" + JsonString(queue) + ",\"state\":\"" + JobStateName(state) + "\",\"jobs\":[";
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (i) body += ',';
-    body += RenderJob(jobs[i], false);
+    body += RenderJob(jobs[i], false, view);
   }
   return body + "]";
 }
@@ -190,23 +191,31 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
   if (!order.ok()) return respond(StatusResponse(order.status()));
   auto filter = FilterParams(request.query);
   if (!filter.ok()) return respond(StatusResponse(filter.status()));
+  const DataView view = ctx.ViewFor(request);
+  if (view.redact && !filter->field.empty() &&
+      FiltersOnSecret(ctx.secret_fields, filter->type, filter->field[0])) {
+    return respond(ErrorResponse(403, "forbidden",
+                                 "field: data." + filter->field[0] +
+                                     " holds secrets; only the admin scope may filter by it"));
+  }
   auto scan = QueryInt(request.query, "scan", 10000, 1, Inspector::kMaxScan);
   if (!scan.ok()) return respond(StatusResponse(scan.status()));
   OnBackend(ctx, std::move(respond),
             [queue = params["queue"], state = *state, limit = *limit, offset = *offset,
-             order = *order, filter = std::move(*filter), scan = *scan](Backend& b) {
+             order = *order, filter = std::move(*filter), scan = *scan, view](Backend& b) {
               if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
               if (filter.empty()) {
                 auto jobs = b.inspector->List(queue, state, offset, limit, order);
                 if (!jobs.ok()) return StatusResponse(jobs.status());
                 const bool full = static_cast<int64_t>(jobs->size()) == limit;
-                return JsonResponse(200, RenderJobPage(queue, state, *jobs) + ",\"next_cursor\":" +
-                                             NextCursor(offset + limit, !full) + "}");
+                return JsonResponse(
+                    200, RenderJobPage(queue, state, *jobs, view) +
+                             ",\"next_cursor\":" + NextCursor(offset + limit, !full) + "}");
               }
               auto found = b.inspector->Scan(queue, state, filter, offset, scan, limit, order);
               if (!found.ok()) return StatusResponse(found.status());
               return JsonResponse(
-                  200, RenderJobPage(queue, state, found->jobs) +
+                  200, RenderJobPage(queue, state, found->jobs, view) +
                            fmt::format(",\"scanned\":{},\"next_cursor\":{}}}", found->scanned,
                                        NextCursor(offset + found->scanned, found->at_end)));
             });

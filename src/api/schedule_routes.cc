@@ -33,10 +33,18 @@ std::vector<int64_t> UpcomingFireTimes(const ScheduleInfo& s, int64_t now_ms) {
 
 // The stored definition's fields, then the state. `detail`: the next ten fire times and the last
 // run's job state (one more read).
-std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bool detail) {
+std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bool detail,
+                           const DataView& view) {
   std::string out;
   if (s.definition_error.ok()) {
-    out = scheduler::EncodeScheduleDefinition(s.definition);
+    auto secret = view.redact ? view.secrets->find(s.definition.type) : view.secrets->end();
+    if (secret == view.secrets->end()) {
+      out = scheduler::EncodeScheduleDefinition(s.definition);
+    } else {  // the job template's secrets, as RenderJob hides them
+      scheduler::ScheduleDefinition shown = s.definition;
+      shown.data_json = RedactData(shown.data_json, secret->second);
+      out = scheduler::EncodeScheduleDefinition(shown);
+    }
     out.pop_back();  // the closing brace: the state follows
   } else {
     out = "{\"id\":" + JsonString(s.definition.id) +
@@ -85,21 +93,21 @@ Result<scheduler::ScheduleDefinition> ParseBody(ApiContext& ctx, const HttpReque
   return definition;
 }
 
-HttpResponse RenderOne(Backend& b, const std::string& id, int status) {
+HttpResponse RenderOne(Backend& b, const std::string& id, int status, const DataView& view) {
   auto found = b.schedules->Get(id);
   if (!found.ok()) return StatusResponse(found.status());
   if (!found->first) return StatusResponse(scheduler::NoSuchSchedule(id));
-  return JsonResponse(status, RenderSchedule(b, *found->first, found->second, true));
+  return JsonResponse(status, RenderSchedule(b, *found->first, found->second, true, view));
 }
 
-void ListSchedules(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond respond) {
-  OnBackend(ctx, std::move(respond), [](Backend& b) {
+void ListSchedules(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
+  OnBackend(ctx, std::move(respond), [view = ctx.ViewFor(request)](Backend& b) {
     auto list = b.schedules->List();
     if (!list.ok()) return StatusResponse(list.status());
     std::string body = "{\"schedules\":[";
     for (size_t i = 0; i < list->schedules.size(); ++i) {
       if (i) body += ',';
-      body += RenderSchedule(b, list->schedules[i], list->now_ms, false);
+      body += RenderSchedule(b, list->schedules[i], list->now_ms, false, view);
     }
     body += "]}";
     return JsonResponse(200, std::move(body));
@@ -112,11 +120,12 @@ void CreateSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams&, 
   if (auto refused = TypeRefusal(ctx, request, definition->type, "type")) {
     return respond(std::move(*refused));
   }
-  OnBackend(ctx, std::move(respond), [definition = std::move(*definition)](Backend& b) {
-    auto saved = b.schedules->Save(definition, /*create_only=*/true);
-    if (!saved.ok()) return StatusResponse(saved.status());
-    return RenderOne(b, definition.id, 201);
-  });
+  OnBackend(ctx, std::move(respond),
+            [definition = std::move(*definition), view = ctx.ViewFor(request)](Backend& b) {
+              auto saved = b.schedules->Save(definition, /*create_only=*/true);
+              if (!saved.ok()) return StatusResponse(saved.status());
+              return RenderOne(b, definition.id, 201, view);
+            });
 }
 
 void PutSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
@@ -126,16 +135,20 @@ void PutSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& para
   if (auto refused = TypeRefusal(ctx, request, definition->type, "type")) {
     return respond(std::move(*refused));
   }
-  OnBackend(ctx, std::move(respond), [definition = std::move(*definition)](Backend& b) {
-    auto saved = b.schedules->Save(definition, /*create_only=*/false);
-    if (!saved.ok()) return StatusResponse(saved.status());
-    return RenderOne(b, definition.id, *saved == scheduler::SaveOutcome::kCreated ? 201 : 200);
-  });
+  OnBackend(ctx, std::move(respond),
+            [definition = std::move(*definition), view = ctx.ViewFor(request)](Backend& b) {
+              auto saved = b.schedules->Save(definition, /*create_only=*/false);
+              if (!saved.ok()) return StatusResponse(saved.status());
+              return RenderOne(b, definition.id,
+                               *saved == scheduler::SaveOutcome::kCreated ? 201 : 200, view);
+            });
 }
 
-void GetSchedule(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond respond) {
-  OnBackend(ctx, std::move(respond),
-            [id = params["id"]](Backend& b) { return RenderOne(b, id, 200); });
+void GetSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
+                 Respond respond) {
+  OnBackend(ctx, std::move(respond), [id = params["id"], view = ctx.ViewFor(request)](Backend& b) {
+    return RenderOne(b, id, 200, view);
+  });
 }
 
 void DeleteSchedule(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond respond) {

@@ -21,6 +21,8 @@ struct ApiFlags {
   std::vector<std::string> dashboard_users;  // "NAME:ROLE:HASH" (dashboard/session_store.h)
   // Job types accepted beyond the built-in ones (custom handlers); "*" accepts any type.
   std::vector<std::string> job_types;
+  // "TYPE=FIELD+FIELD": data fields redacted for callers without the admin scope.
+  std::vector<std::string> secret_fields;
   // Job types only admin keys may enqueue or schedule; an empty entry stands for none.
   std::vector<std::string> admin_only_types = {"cleanup"};
   bool insecure = false;

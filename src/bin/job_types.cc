@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -56,6 +57,37 @@ Result<std::vector<int>> ParsePorts(std::string_view text, const std::string& fl
   return ports;
 }
 
+// One "TYPE=ITEM+ITEM" entry of `flag`: the type (a valid name) and the items; "*" alone gives
+// no items and `*any` true. `item` names the items in errors ("queue", "field").
+struct TypeEntry {
+  std::string type;
+  std::vector<std::string> items;
+  bool any = false;
+};
+
+Result<TypeEntry> ParseTypeEntry(const std::string& spec, const std::string& flag,
+                                 const std::string& item) {
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos) {
+    return InvalidArgument(flag,
+                           "each entry is TYPE=" + item + "+" + item + ", not '" + spec + "'");
+  }
+  TypeEntry entry;
+  entry.type = spec.substr(0, eq);
+  if (Status s = ValidateName(flag, entry.type); !s.ok()) {
+    return InvalidArgument(flag, "a type " + s.message());
+  }
+  const std::string_view list = std::string_view(spec).substr(eq + 1);
+  entry.any = list == "*";
+  if (!entry.any) {
+    for (std::string_view one : SplitList(list, '+')) entry.items.emplace_back(one);
+  }
+  if (!entry.any && entry.items.empty()) {
+    return InvalidArgument(flag, "'" + spec + "' names no " + item);
+  }
+  return entry;
+}
+
 HandlerOptions RunsFrom(const HandlerFlags& flags, const std::string& type) {
   HandlerOptions options;
   options.queues = QueuesOf(flags, type);
@@ -69,28 +101,14 @@ Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
   std::map<std::string, std::vector<std::string>> queues;
   for (const char* type : kBuiltinTypes) queues[type] = {type};
   for (const std::string& spec : specs) {
-    const size_t eq = spec.find('=');
-    if (eq == std::string::npos) {
-      return InvalidArgument("--type-queues",
-                             "each entry is TYPE=QUEUE+QUEUE or TYPE=*, not '" + spec + "'");
-    }
-    const std::string type = spec.substr(0, eq);
-    const std::string_view list = std::string_view(spec).substr(eq + 1);
-    if (Status s = ValidateName("--type-queues", type); !s.ok()) {
-      return InvalidArgument("--type-queues", "a type " + s.message());
-    }
-    std::vector<std::string>& mine = queues[type];
-    mine.clear();
-    if (list == "*") continue;
-    for (std::string_view queue : SplitList(list, '+')) {
+    auto entry = ParseTypeEntry(spec, "--type-queues", "QUEUE");
+    if (!entry.ok()) return entry.status();
+    for (const std::string& queue : entry->items) {
       if (Status s = ValidateName("--type-queues", queue); !s.ok()) {
         return InvalidArgument("--type-queues", "a queue " + s.message());
       }
-      mine.emplace_back(queue);
     }
-    if (mine.empty()) {
-      return InvalidArgument("--type-queues", "'" + spec + "' names no queue (* for any)");
-    }
+    queues[entry->type] = std::move(entry->items);  // "*": empty, any queue
   }
   return queues;
 }
@@ -186,7 +204,7 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
   types.push_back({"email", [email](std::string_view data) {
                      return handlers::ValidateEmailData(data, email);
                    }});
-  types.push_back({"webhook", handlers::ValidateWebhookData});
+  types.push_back({"webhook", handlers::ValidateWebhookData, {}, {"headers"}});
   types.push_back({"image-resize", handlers::ValidateImageResizeData});
   types.push_back({"export", handlers::ValidateExportData});
   types.push_back({"cleanup", handlers::ValidateCleanupData});
@@ -195,6 +213,34 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
   }
   for (api::JobTypeInfo& type : types) type.queues = QueuesOf(handlers, type.name);
   return types;
+}
+
+Status AddSecretFields(const std::vector<std::string>& specs,
+                       std::vector<api::JobTypeInfo>* types) {
+  const bool any_type = std::any_of(types->begin(), types->end(),
+                                    [](const api::JobTypeInfo& t) { return t.name == "*"; });
+  for (const std::string& spec : specs) {
+    auto entry = ParseTypeEntry(spec, "--secret-fields", "FIELD");
+    if (!entry.ok()) return entry.status();
+    if (entry->any) return InvalidArgument("--secret-fields", "'" + spec + "' names no FIELD");
+    const std::string& type = entry->type;
+    std::vector<std::string>& fields = entry->items;
+    auto it = std::find_if(types->begin(), types->end(),
+                           [&](const api::JobTypeInfo& t) { return t.name == type; });
+    if (it == types->end() && !any_type) {
+      return InvalidArgument(
+          "--secret-fields",
+          "names type '" + type + "', which the API does not accept (--job-types)");
+    }
+    if (it == types->end()) it = types->insert(types->end(), api::JobTypeInfo{type, nullptr});
+    for (std::string& field : fields) {
+      if (std::find(it->secret_fields.begin(), it->secret_fields.end(), field) ==
+          it->secret_fields.end()) {
+        it->secret_fields.push_back(std::move(field));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace taskq::bin

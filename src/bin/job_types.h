@@ -52,5 +52,8 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
 // allowed, and where). `handlers` must have passed ValidateHandlerFlags.
 std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra,
                                             const HandlerFlags& handlers);
+// Adds "TYPE=FIELD+FIELD" entries (--secret-fields) to the secret fields of `types` (webhook's
+// "headers" are secret already). A type the API does not accept is an error naming the flag.
+Status AddSecretFields(const std::vector<std::string>& specs, std::vector<api::JobTypeInfo>* types);
 
 }  // namespace taskq::bin

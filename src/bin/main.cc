@@ -150,9 +150,11 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
   }
   std::unique_ptr<taskq::bin::ApiRunner> api_runner;
   if (api) {
-    auto started =
-        taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
-                                     taskq::bin::KnownJobTypes(api->job_types, handlers));
+    std::vector<taskq::api::JobTypeInfo> types =
+        taskq::bin::KnownJobTypes(api->job_types, handlers);
+    if (auto s = taskq::bin::AddSecretFields(api->secret_fields, &types); !s.ok()) return Fail(s);
+    auto started = taskq::bin::ApiRunner::Start(*api, {options.redis_url, options.key_prefix},
+                                                std::move(types));
     if (!started.ok()) return Fail(started.status());
     api_runner = std::move(*started);
   }
@@ -326,6 +328,11 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
   cmd->add_option("--job-types", f->job_types,
                   "job types accepted besides the built-in ones (custom handlers); * for any")
       ->envname("TASKQ_JOB_TYPES")
+      ->delimiter(',');
+  cmd->add_option("--secret-fields", f->secret_fields,
+                  "TYPE=FIELD+FIELD, comma-separated: data fields shown only to the admin scope "
+                  "(webhook headers always are)")
+      ->envname("TASKQ_SECRET_FIELDS")
       ->delimiter(',');
   cmd->add_option("--admin-only-types", f->admin_only_types,
                   "job types only admin keys may enqueue or schedule, comma-separated (\"\": "
@@ -618,6 +625,7 @@ int main(int argc, char** argv) {
         {"up", "api-key", list(a.api_keys, str), true},
         {"up", "dashboard-user", list(a.dashboard_users, str), true},
         {"up", "job-types", list(a.job_types, str), false},
+        {"up", "secret-fields", list(a.secret_fields, str), false},
         {"up", "admin-only-types", list(a.admin_only_types, str), false},
         {"up", "insecure", a.insecure ? "true" : "false", false},
         {"up", "allowed-hosts", list(a.allowed_hosts, str), false},

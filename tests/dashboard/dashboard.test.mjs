@@ -587,6 +587,28 @@ e2e('read-only user: no action buttons anywhere, and a forged change is refused 
   assert.equal(await stack.stateOf('xss-error', WORKER_QUEUE), 'dead');
 });
 
+e2e('secret fields: a reader sees them redacted, and copy as curl never carries them', async ({pages}) => {
+  const secret = 'k3y-only-for-the-receiver';
+  const job = await stack.enqueue({type: 'webhook', queue: WORKER_QUEUE, job_id: 'secret-headers',
+    run_at: '2099-01-01T00:00:00Z', data: {url: `${stack.receiver.url}/ok`, headers: {'X-Api-Key': secret}}});
+
+  const reader = await signedInPage(pages, USERS.read);
+  await go(reader, `#/jobs/${WORKER_QUEUE}/${job.id}`);
+  await byTestId(reader, 'job-data').waitFor();
+  assert.match(await byTestId(reader, 'job-data').textContent(), /"X-Api-Key": "\[redacted\]"/);
+  assert.ok(!(await reader.content()).includes(secret), 'the secret reaches no reader page');
+
+  const admin = await signedInPage(pages);
+  await go(admin, `#/jobs/${WORKER_QUEUE}/${job.id}`);
+  await byTestId(admin, 'job-data').waitFor();
+  assert.ok((await byTestId(admin, 'job-data').textContent()).includes(secret), 'an admin sees the data');
+  const curl = await byTestId(admin, 'job-curl').inputValue();
+  assert.ok(!curl.includes(secret), curl);
+  assert.ok(curl.includes('"X-Api-Key":"[redacted]"'), curl);
+  assert.match(await byTestId(admin, 'curl-secrets').textContent(), /data\.headers/);
+  await shot(admin, 'secret-fields-curl');
+});
+
 e2e('phone width (375 px): the overview fits without horizontal page scrolling', async ({pages}) => {
   const page = await signedInPage(pages, USERS.admin, {viewport: {width: 375, height: 740}});
   await byTestId(page, 'queue-row-mail').waitFor();

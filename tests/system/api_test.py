@@ -1285,6 +1285,69 @@ class AuthTest(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("--type-queues", bad.stdout + bad.stderr)
 
+    def test_secret_fields_are_redacted_for_all_but_the_admin_scope(self):
+        admin = {"Authorization": f"Bearer {self.ADMIN}"}
+        hook = {"url": "https://receiver.example/hook", "headers": {"X-Api-Key": "k3y-s3cret"}}
+        status, created, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "queue": "webhook", "data": hook, "run_at": "2099-01-01T00:00:00Z"},
+                                              admin)
+        self.assertEqual(status, 201, created)
+        path = f"/api/jobs/{created['id']}"
+        for token in (self.READ, self.ENQUEUE):
+            status, job, _ = self.api.request("GET", path, None,
+                                              {"Authorization": f"Bearer {token}"})
+            self.assertEqual(status, 200)
+            self.assertEqual(job["data"], {"url": hook["url"],
+                                           "headers": {"X-Api-Key": "[redacted]"}})
+            self.assertEqual(job["secret_fields"], ["headers"])
+            status, page, _ = self.api.request("GET", "/api/queues/webhook/jobs?state=delayed",
+                                               None, {"Authorization": f"Bearer {token}"})
+            self.assertNotIn("k3y-s3cret", json.dumps(page))
+            self.assertEqual(len(page["jobs"]), 1)
+        status, job, _ = self.api.request("GET", path, None, admin)
+        self.assertEqual(job["data"], hook)
+        # A filter matching on the secret would reveal it one guess at a time.
+        query = ("/api/queues/webhook/jobs?state=delayed&field=data.headers.X-Api-Key"
+                 "&value=k3y-s3cret")
+        status, error, _ = self.api.request("GET", query, None,
+                                            {"Authorization": f"Bearer {self.READ}"})
+        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+        self.assertIn("data.headers", error["error"]["message"])
+        status, page, _ = self.api.request("GET", query, None, admin)
+        self.assertEqual((status, len(page["jobs"])), (200, 1))
+        # A schedule's job template too.
+        status, _, _ = self.api.request("POST", "/api/schedules", {
+            "id": "hourly-hook", "cron": "@hourly", "type": "webhook", "data": hook}, admin)
+        self.assertEqual(status, 201)
+        for path in ("/api/schedules/hourly-hook", "/api/schedules"):
+            status, body, _ = self.api.request("GET", path, None,
+                                               {"Authorization": f"Bearer {self.READ}"})
+            self.assertEqual(status, 200)
+            self.assertNotIn("k3y-s3cret", json.dumps(body))
+            self.assertIn("[redacted]", json.dumps(body))
+        self.assertIn("k3y-s3cret", json.dumps(
+            self.api.request("GET", "/api/schedules/hourly-hook", None, admin)[1]))
+        self.api.request("DELETE", "/api/schedules/hourly-hook", None, admin)
+
+    def test_custom_types_name_their_secret_fields(self):
+        api = Api(self.redis.url, "--job-types", "login", "--secret-fields", "login=password",
+                  "--api-key", f"read:{self.READ},admin:{self.ADMIN}")
+        try:
+            status, created, _ = api.request(
+                "POST", "/api/jobs", {"type": "login", "data": {"user": "u", "password": "pw1"}},
+                {"Authorization": f"Bearer {self.ADMIN}"})
+            self.assertEqual(status, 201)
+            status, job, _ = api.request("GET", f"/api/jobs/{created['id']}", None,
+                                         {"Authorization": f"Bearer {self.READ}"})
+            self.assertEqual(job["data"], {"user": "u", "password": "[redacted]"})
+        finally:
+            api.stop()
+        bad = subprocess.run([TASKQ, "--redis-url", self.redis.url, "api", "--secret-fields",
+                              "unknown=x", "--listen", "127.0.0.1:0", "--dashboard-listen", ""],
+                             capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--secret-fields", bad.stdout + bad.stderr)
+
     def head_only(self, path, headers, length):
         """Sends a POST's headers announcing `length` body bytes, none of them; the answer."""
         with socket.create_connection(("127.0.0.1", self.api.port), timeout=5) as s:

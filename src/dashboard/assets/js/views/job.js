@@ -19,10 +19,26 @@ export function shellQuote(text) {
   return `'${String(text).replace(/'/g, `'\\''`)}'`;
 }
 
+// The job's data with its type's secret fields (job.secret_fields) as the API shows them to a
+// reader without the admin scope: a command meant to be copied and shared must not carry them.
+function dataWithoutSecrets(job) {
+  const data = {...(job.data ?? {})};
+  for (const field of job.secret_fields || []) {
+    const value = data[field];
+    if (value === undefined) continue;
+    data[field] = value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]))
+      : REDACTED;
+  }
+  return data;
+}
+
+const REDACTED = '[redacted]';
+
 // The POST /api/jobs body that enqueues this job again (without its id, so it is a new job).
 function enqueueBody(job) {
-  const body = {type: job.type, queue: job.queue, data: job.data ?? {}, priority: job.priority,
-    max_attempts: job.max_attempts};
+  const body = {type: job.type, queue: job.queue, data: dataWithoutSecrets(job),
+    priority: job.priority, max_attempts: job.max_attempts};
   if (job.group !== undefined && job.group !== null) body.group = job.group;
   const options = job.options || {};
   for (const key of ['backoff', 'timeout_ms', 'retention', 'unique']) {
@@ -89,7 +105,10 @@ function curlBox(job) {
       replace(status, 'Selected: press Ctrl+C (⌘C) to copy.');
     }
   });
-  return h('div', {class: 'panel'}, h('h2', null, 'Enqueue again with curl'), text,
+  const secrets = (job.secret_fields || []).filter((f) => job.data && job.data[f] !== undefined);
+  const note = secrets.length === 0 ? null : h('p', {class: 'muted', 'data-testid': 'curl-secrets'},
+    `Secret fields (${secrets.map((f) => `data.${f}`).join(', ')}) read ${REDACTED}: fill them in.`);
+  return h('div', {class: 'panel'}, h('h2', null, 'Enqueue again with curl'), note, text,
     h('div', {class: 'buttons'}, copy, status));
 }
 
