@@ -380,9 +380,11 @@ Status InitVips() {
     }
     vips_cache_set_max(0);
     vips_concurrency_set(1);
-    // Loaders libvips marks untrusted (ImageMagick, MATLAB, FITS, ...) are not meant for
-    // images from strangers.
+    // Loaders libvips marks untrusted (ImageMagick, PDF, SVG, MATLAB, FITS, ...) are not meant
+    // for images from strangers; nor is the text matrix format, which no image is sent in. What
+    // remains: JPEG, PNG, WebP, GIF, TIFF and HEIF.
     vips_block_untrusted_set(TRUE);
+    vips_operation_block_set("VipsForeignLoadMatrix", TRUE);
   });
   return status;
 }
@@ -399,6 +401,26 @@ std::string VipsMessage(const vips::VError& e) {
     if (c == '\n') c = ' ';
   }
   return text;
+}
+
+// What `header`'s source takes decoded when its loader cannot stream it: the whole frame, each
+// sample at its own depth, and a progressive JPEG's coefficients at 2 bytes. `bytes` 0: it streams.
+struct WholeDecode {
+  int64_t bytes = 0;
+  std::string how;  // "pngload, interlaced"
+};
+
+WholeDecode WholeDecodeOf(const vips::VImage& header) {
+  std::string loader = header.get_typeof("vips-loader") != 0 ? header.get_string("vips-loader")
+                                                             : std::string("unknown loader");
+  if (loader.ends_with("_source")) loader.resize(loader.size() - 7);  // "pngload_source"
+  const bool interlaced = header.get_typeof("interlaced") != 0 && header.get_int("interlaced") != 0;
+  const bool jpeg = loader.starts_with("jpegload"), png = loader.starts_with("pngload");
+  if ((jpeg || png || loader.starts_with("tiffload")) && !interlaced) return {};
+  int64_t sample_bytes = static_cast<int64_t>(vips_format_sizeof(header.format()));
+  if (jpeg) sample_bytes = std::max<int64_t>(sample_bytes, 2);
+  return {int64_t{header.width()} * header.height() * header.bands() * sample_bytes,
+          interlaced ? loader + ", interlaced" : loader};
 }
 
 // The largest sample value: what opaque alpha and white are.
@@ -603,6 +625,13 @@ HandlerResult RunImageResizeJob(const ImageResizer& resizer, JobContext& ctx) {
                                  std::to_string(pixels) + " pixels, more than the limit of " +
                                  std::to_string(options.max_pixels));
     }
+    if (const WholeDecode whole = WholeDecodeOf(header); whole.bytes > options.max_decode_bytes) {
+      return HandlerResult::Fail(
+          "image-resize: data.source: " + std::to_string(header.width()) + "x" +
+          std::to_string(header.height()) + " with " + std::to_string(header.bands()) +
+          " band(s) is decoded whole (" + whole.how + "): " + std::to_string(whole.bytes) +
+          " bytes, more than the budget of " + std::to_string(options.max_decode_bytes));
+    }
     for (size_t i = 0; i < data->outputs.size(); ++i) {
       if (ctx.stop_requested()) return HandlerResult::Retry("image-resize: stopped");
       const OutputSpec& spec = data->outputs[i];
@@ -639,6 +668,9 @@ Status ValidateImageResizeOptions(const ImageResizeOptions& options) {
   if (options.output_dir.empty()) return InvalidArgument("output_dir", "is required");
   if (options.max_source_bytes < 1) return InvalidArgument("max_source_bytes", "must be positive");
   if (options.max_pixels < 1) return InvalidArgument("max_pixels", "must be positive");
+  if (options.max_decode_bytes < 1) {
+    return InvalidArgument("max_decode_bytes", "must be positive");
+  }
   if (options.max_outputs < 1) return InvalidArgument("max_outputs", "must be positive");
   if (options.max_dimension < 1) return InvalidArgument("max_dimension", "must be positive");
   if (options.fetch_timeout.count() < 1) {

@@ -269,6 +269,85 @@ TEST_F(ImageResizeTest, TooManyPixelsAreRefusedFromTheHeaderBeforeDecoding) {
   EXPECT_FALSE(fs::exists(output_dir() / "x.jpg"));
 }
 
+// Interlaced PNGs, progressive JPEGs, WebP and GIF are decoded whole: the header's size, bands
+// and bit depth must fit max_decode_bytes. Streamed sources of the same size are not held to it.
+TEST_F(ImageResizeTest, SourcesDecodedWholeMustFitTheDecodeBudget) {
+  auto write = [&](const std::string& name, const vips::VImage& image, vips::VOption* options) {
+    const std::string file = (input_root() / name).string();
+    image.write_to_file(file.c_str(), options);
+    return file;
+  };
+  const vips::VImage rgb = Gradient(100, 100);  // 30,000 samples
+  struct Case {
+    std::string source;
+    bool fits;
+    const char* how;  // in the message when it does not fit
+  } cases[] = {
+      {write("interlaced.png", rgb, vips::VImage::option()->set("interlace", true)), true, ""},
+      {write("interlaced16.png", rgb.cast(VIPS_FORMAT_USHORT) * 257,
+             vips::VImage::option()->set("interlace", true)->set("bitdepth", 16)),
+       false, "(pngload, interlaced): 60000 bytes"},
+      {write("progressive.jpg", rgb, vips::VImage::option()->set("interlace", true)), false,
+       "(jpegload, interlaced): 60000 bytes"},
+      {write("whole.webp", rgb, nullptr), true, ""},
+      {write("whole-alpha.webp", rgb.bandjoin(255).cast(VIPS_FORMAT_UCHAR), nullptr), true, ""},
+      {write("baseline.jpg", Gradient(400, 400), nullptr), true, ""},  // streamed: 480,000
+      {write("plain.png", Gradient(400, 400), nullptr), true, ""},
+      {write("big.webp", Gradient(200, 200), nullptr), false, "(webpload): 120000 bytes"},
+      {write("big.gif", Gradient(200, 200), nullptr), false, "(gifload): 120000 bytes"},
+  };
+  ImageResizeOptions options = Options();
+  options.max_decode_bytes = 45000;
+  for (const Case& c : cases) {
+    const HandlerResult result = Run(
+        options,
+        {{"source", c.source}, {"outputs", json::array{Output(20, 20, "cover", "png", "x.png")}}});
+    if (c.fits) {
+      EXPECT_EQ(result.kind, Kind::kSuccess) << c.source << ": " << result.message;
+      continue;
+    }
+    EXPECT_EQ(result.kind, Kind::kFail) << c.source;
+    EXPECT_NE(result.message.find(c.how), std::string::npos) << result.message;
+    EXPECT_NE(result.message.find("is decoded whole"), std::string::npos) << result.message;
+    EXPECT_NE(result.message.find("more than the budget of 45000"), std::string::npos)
+        << result.message;
+  }
+  options.max_decode_bytes = 0;
+  EXPECT_EQ(ValidateImageResizeOptions(options).field(), "max_decode_bytes");
+}
+
+// libvips' loaders for formats not fuzzed for hostile input (SVG, PDF, ImageMagick's many, PPM,
+// its own text matrix) are blocked: such a source fails as not an image.
+TEST_F(ImageResizeTest, UntrustedLoadersAreBlocked) {
+  const std::pair<const char*, std::string> sources[] = {
+      {"x.svg",
+       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
+       "<rect width=\"10\" height=\"10\" fill=\"red\"/></svg>"},
+      {"x.pdf",
+       "%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+       "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+       "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\n"
+       "trailer<</Root 1 0 R>>\n%%EOF\n"},
+      // A 1x1 24-bit BMP: only ImageMagick reads it.
+      {"x.bmp", std::string("BM\x3a\0\0\0\0\0\0\0\x36\0\0\0\x28\0\0\0\x01\0\0\0"
+                            "\x01\0\0\0\x01\0\x18\0\0\0\0\0\x04\0\0\0\x13\x0b\0\0"
+                            "\x13\x0b\0\0\0\0\0\0\0\0\0\0\0\0\xff\0",
+                            58)},
+      {"x.ppm", "P3\n1 1\n255\n255 0 0\n"},
+      {"x.mat", "2 2\n1 2\n3 4\n"},
+  };
+  for (const auto& [name, bytes] : sources) {
+    WriteFile(input_root() / name, bytes);
+    const HandlerResult result =
+        Run(Options(), {{"source", (input_root() / name).string()},
+                        {"outputs", json::array{Output(5, 5, "cover", "png", "x.png")}}});
+    EXPECT_EQ(result.kind, Kind::kFail) << name;
+    EXPECT_NE(result.message.find("not a supported image"), std::string::npos)
+        << name << ": " << result.message;
+  }
+  EXPECT_FALSE(fs::exists(output_dir() / "x.png"));
+}
+
 TEST_F(ImageResizeTest, SourceOutsideTheInputRootIsRefused) {
   TempDir elsewhere;
   const std::string outside = (fs::path(elsewhere.path()) / "outside.png").string();
