@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <regex>
 
 #include "common/json_text.h"
 #include "common/rate_text.h"
@@ -167,19 +166,17 @@ std::string TomlLiteral(const std::string& text) {
 }
 
 int ConfigCommand(const std::vector<ConfigEntry>& entries) {
-  // Up to the last '@', as the URL parser reads it: a password may hold a raw '@'.
-  static const std::regex kUrlPassword(R"((redis(?:\+sentinel)?://[^:/@\s"]*:)[^\s"]+@)");
   std::string section = "";
   for (const ConfigEntry& e : entries) {
     if (e.section != section) {
       section = e.section;
       std::printf("\n[%s]\n", section.c_str());
     }
-    std::string value = std::regex_replace(e.value, kUrlPassword, "$1****@");
+    const std::string& value = e.value;
     // Masked secrets and empty lists are comments, so that the output reads back as a config
     // file (a list option needs at least one value; a masked secret is not the secret).
     if (e.secret && value != "\"\"" && value != "[]") {
-      std::printf("# %s = \"****\"  (set, masked)\n", e.key.c_str());
+      std::printf("# %s = \"***\"  (set, masked)\n", e.key.c_str());
     } else if (value == "[]") {
       std::printf("# %s = []\n", e.key.c_str());
     } else {

@@ -596,7 +596,7 @@ int main(int argc, char** argv) {
     const auto& a = api_flags;
     const auto& h = handler_flags;
     return taskq::bin::ConfigCommand({
-        {"", "redis-url", str(common.redis_url), false},
+        {"", "redis-url", str(taskq::MaskUrlPassword(common.redis_url)), false},
         {"", "key-prefix", str(common.key_prefix), false},
         {"", "log-level", str(common.log_level), false},
         {"up", "queues", str(queues), false},
@@ -605,7 +605,7 @@ int main(int argc, char** argv) {
         {"up", "max-stalls", num(worker_options.max_stalls), false},
         {"up", "redis-port", num(redis_port), false},
         {"up", "data-dir", str(h.data_dir), false},
-        {"up", "smtp-url", str(h.email.smtp_url), false},
+        {"up", "smtp-url", str(taskq::MaskUrlPassword(h.email.smtp_url)), false},
         {"up", "smtp-user", str(h.email.username), false},
         {"up", "smtp-password", str(h.email.password), true},
         {"up", "smtp-starttls", h.email.starttls ? "true" : "false", false},

@@ -1742,19 +1742,21 @@ class CliTest(unittest.TestCase):
 
     def test_config_prints_effective_values_with_secrets_masked_and_reads_back(self):
         out = self.taskq("--redis-url", "redis://app:s3cret@db:6379/2", "config",
+                         "--smtp-url", "smtp://mailer:m4il-pw@mail:587",
                          "--api-key", "admin:0123456789abcdefghij", "--listen", "0.0.0.0:9000",
                          env={"TASKQ_SMTP_PASSWORD": "hunter2", "TASKQ_QUEUES": "email=9",
                               "TASKQ_WEBHOOK_SECRET": "whsec_c2VjcmV0LWtleS0xMjM0"}).stdout
-        self.assertIn('redis-url = "redis://app:****@db:6379/2"', out)
+        self.assertIn('redis-url = "redis://app:***@db:6379/2"', out)
+        self.assertIn('smtp-url = "smtp://mailer:***@mail:587"', out)
         self.assertIn('listen = "0.0.0.0:9000"', out)
         self.assertIn('queues = "email=9"', out)
         self.assertIn('max-connections = 1024', out)  # defaults are shown too
         self.assertIn("# webhook-secret", out)
-        for secret in ("s3cret", "hunter2", "0123456789abcdefghij", "c2VjcmV0"):
+        for secret in ("s3cret", "hunter2", "0123456789abcdefghij", "c2VjcmV0", "m4il-pw"):
             self.assertNotIn(secret, out)
         sentinel = self.taskq("--redis-url", "redis+sentinel://:p4@ssw0rd@s1,s2:26380/mymaster",
                               "config").stdout  # a raw '@' in the password: masked whole
-        self.assertIn('redis-url = "redis+sentinel://:****@s1,s2:26380/mymaster"', sentinel)
+        self.assertIn('redis-url = "redis+sentinel://:***@s1,s2:26380/mymaster"', sentinel)
         self.assertNotIn("ssw0rd", sentinel)
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write(out)
