@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <optional>
+
+#include "common/json_span.h"
 
 namespace taskq::api {
 
@@ -9,19 +12,28 @@ namespace json = boost::json;
 
 std::string RedactData(std::string_view data_json, const std::vector<std::string>& fields) {
   boost::system::error_code ec;
-  json::value parsed = json::parse(data_json, ec);
+  const json::value parsed = json::parse(data_json, ec);
   if (ec || !parsed.is_object()) return "{}";
-  json::object& data = parsed.as_object();
-  for (const std::string& field : fields) {
-    auto it = data.find(field);
-    if (it == data.end()) continue;
-    if (it->value().is_object()) {
-      for (auto& member : it->value().as_object()) member.value() = json::string(kRedacted);
+  // Rebuilt member by member: a field that is not secret keeps its text byte for byte (a parsed
+  // and re-serialised number is not the same text), a secret one is written anew.
+  std::string out = "{";
+  for (const auto& member : parsed.as_object()) {
+    if (out.size() > 1) out += ',';
+    out += json::serialize(json::string(member.key()));
+    out += ':';
+    const bool secret = std::find(fields.begin(), fields.end(), member.key()) != fields.end();
+    if (!secret) {
+      const std::optional<std::string_view> text = JsonMemberText(data_json, member.key());
+      out += text ? std::string(*text) : json::serialize(member.value());
+    } else if (member.value().is_object()) {
+      json::object names;
+      for (const auto& inner : member.value().as_object()) names[inner.key()] = kRedacted;
+      out += json::serialize(names);
     } else {
-      it->value() = json::string(kRedacted);
+      out += json::serialize(json::string(kRedacted));
     }
   }
-  return json::serialize(parsed);
+  return out + '}';
 }
 
 bool FiltersOnSecret(const SecretFields& secrets, const std::string& type,

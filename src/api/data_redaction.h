@@ -17,8 +17,8 @@ using SecretFields = std::map<std::string, std::vector<std::string>>;
 
 // `data_json` (a JSON object) with the value of each of `fields` replaced by kRedacted; a field
 // whose value is an object keeps its member names and has each member's value replaced, so a
-// reader still sees which headers were set. Text that is not a JSON object gives "{}": nothing
-// secret may slip through unparsed.
+// reader still sees which headers were set. Every other field keeps its text byte for byte.
+// Text that is not a JSON object gives "{}": nothing secret may slip through unparsed.
 std::string RedactData(std::string_view data_json, const std::vector<std::string>& fields);
 
 // True when a job filter on the data path starting with `first_segment` could match on a secret

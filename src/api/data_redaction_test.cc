@@ -18,6 +18,12 @@ TEST(DataRedaction, AnyOtherValueIsReplacedWhole) {
             R"("n":"[redacted]","keep":"k"})");
 }
 
+TEST(DataRedaction, OtherFieldsKeepTheirTextByteForByte) {
+  EXPECT_EQ(
+      RedactData(R"({"n": 0.10000000000000000555, "big":1e400,"s":"caf\u00e9","h":"x"})", {"h"}),
+      R"({"n":0.10000000000000000555,"big":1e400,"s":"caf\u00e9","h":"[redacted]"})");
+}
+
 TEST(DataRedaction, TextThatIsNotAnObjectGivesAnEmptyObject) {
   EXPECT_EQ(RedactData("[1,2]", {"a"}), "{}");
   EXPECT_EQ(RedactData("{\"a\":", {"a"}), "{}");
