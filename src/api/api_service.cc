@@ -88,7 +88,15 @@ class ApiService::Impl {
       return counted(std::move(*refused));
     }
     request.caller_admin = caller.scope == Scope::kAdmin;
-    if (caller.key != nullptr) request.caller_types = caller.key->types;
+    if (caller.key != nullptr && !caller.key->types.empty()) {
+      // Pausing, cleaning, retrying or acting on a whole queue reaches jobs of every type in it.
+      if (match.route->scope == Scope::kAdmin && match.route->pattern.starts_with("/api/queues/")) {
+        return counted(ErrorResponse(403, "forbidden",
+                                     "this API key is limited to job types; routes that act on "
+                                     "whole queues need a key without a type list"));
+      }
+      request.caller_types = caller.key->types;
+    }
     const Route& found = *match.route;
     found.handler(std::move(request), match.params, std::move(counted));
   }

@@ -132,7 +132,8 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
     const UniqueOptions& u = *job.options.unique;
     Field(&out, "unique");
     out += '{';
-    StringField(&out, "key", u.key);
+    // A key derived from the data is a hash of the secrets too: a reader could test guesses.
+    StringField(&out, "key", secret_fields != nullptr && view.redact ? kRedacted : u.key);
     StringField(&out, "mode", UniqueModeName(u.mode));
     if (u.mode == UniqueOptions::Mode::kTtl) IntField(&out, "ttl_ms", u.ttl.count());
     out += '}';

@@ -114,6 +114,26 @@ void ListSchedules(ApiContext& ctx, HttpRequest&& request, const RouteParams&, R
   });
 }
 
+// Runs `work` on a backend thread unless the caller's key is limited to job types and the stored
+// schedule `id` makes jobs of another type (403). A schedule that does not exist is work's to
+// answer.
+void OnScheduleOfCallersTypes(ApiContext& ctx, const HttpRequest& request, const std::string& id,
+                              Respond respond, std::function<HttpResponse(Backend&)> work) {
+  OnBackend(ctx, std::move(respond),
+            [types = request.caller_types, id, work = std::move(work)](Backend& b) {
+              if (!types.empty()) {
+                auto found = b.schedules->Get(id);
+                if (!found.ok()) return StatusResponse(found.status());
+                if (found->first) {
+                  if (auto refused = KeyTypeRefusal(types, found->first->definition.type, "id")) {
+                    return std::move(*refused);
+                  }
+                }
+              }
+              return work(b);
+            });
+}
+
 void CreateSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto definition = ParseBody(ctx, request, "");
   if (!definition.ok()) return respond(BodyErrorResponse(definition.status()));
@@ -135,13 +155,15 @@ void PutSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& para
   if (auto refused = TypeRefusal(ctx, request, definition->type, "type")) {
     return respond(std::move(*refused));
   }
-  OnBackend(ctx, std::move(respond),
-            [definition = std::move(*definition), view = ctx.ViewFor(request)](Backend& b) {
-              auto saved = b.schedules->Save(definition, /*create_only=*/false);
-              if (!saved.ok()) return StatusResponse(saved.status());
-              return RenderOne(b, definition.id,
-                               *saved == scheduler::SaveOutcome::kCreated ? 201 : 200, view);
-            });
+  const std::string id = definition->id;
+  OnScheduleOfCallersTypes(
+      ctx, request, id, std::move(respond),
+      [definition = std::move(*definition), view = ctx.ViewFor(request)](Backend& b) {
+        auto saved = b.schedules->Save(definition, /*create_only=*/false);
+        if (!saved.ok()) return StatusResponse(saved.status());
+        return RenderOne(b, definition.id, *saved == scheduler::SaveOutcome::kCreated ? 201 : 200,
+                         view);
+      });
 }
 
 void GetSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
@@ -151,30 +173,35 @@ void GetSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& para
   });
 }
 
-void DeleteSchedule(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond respond) {
-  OnBackend(ctx, std::move(respond), [id = params["id"]](Backend& b) {
-    auto removed = b.schedules->Remove(id);
-    if (!removed.ok()) return StatusResponse(removed.status());
-    if (!*removed) return StatusResponse(scheduler::NoSuchSchedule(id));
-    return JsonResponse(200, "{\"id\":" + JsonString(id) + ",\"removed\":true}");
-  });
+void DeleteSchedule(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
+                    Respond respond) {
+  OnScheduleOfCallersTypes(
+      ctx, request, params["id"], std::move(respond), [id = params["id"]](Backend& b) {
+        auto removed = b.schedules->Remove(id);
+        if (!removed.ok()) return StatusResponse(removed.status());
+        if (!*removed) return StatusResponse(scheduler::NoSuchSchedule(id));
+        return JsonResponse(200, "{\"id\":" + JsonString(id) + ",\"removed\":true}");
+      });
 }
 
-void SetPaused(ApiContext& ctx, const RouteParams& params, Respond respond, bool pause) {
-  OnBackend(ctx, std::move(respond), [id = params["id"], pause](Backend& b) {
-    auto changed = b.schedules->SetPaused(id, pause);
-    if (!changed.ok()) return StatusResponse(changed.status());
-    return JsonResponse(200, fmt::format("{{\"id\":{},\"paused\":{},\"changed\":{}}}",
-                                         JsonString(id), pause, *changed));
-  });
+void SetPaused(ApiContext& ctx, const HttpRequest& request, const RouteParams& params,
+               Respond respond, bool pause) {
+  OnScheduleOfCallersTypes(
+      ctx, request, params["id"], std::move(respond), [id = params["id"], pause](Backend& b) {
+        auto changed = b.schedules->SetPaused(id, pause);
+        if (!changed.ok()) return StatusResponse(changed.status());
+        return JsonResponse(200, fmt::format("{{\"id\":{},\"paused\":{},\"changed\":{}}}",
+                                             JsonString(id), pause, *changed));
+      });
 }
 
-void RunNow(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond respond) {
-  OnBackend(ctx, std::move(respond), [id = params["id"]](Backend& b) {
-    auto result = b.schedules->RunNow(id);
-    if (!result.ok()) return StatusResponse(result.status());
-    return JsonResponse(201, RenderEnqueueResult(*result));
-  });
+void RunNow(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
+  OnScheduleOfCallersTypes(ctx, request, params["id"], std::move(respond),
+                           [id = params["id"]](Backend& b) {
+                             auto result = b.schedules->RunNow(id);
+                             if (!result.ok()) return StatusResponse(result.status());
+                             return JsonResponse(201, RenderEnqueueResult(*result));
+                           });
 }
 
 }  // namespace
@@ -219,8 +246,8 @@ void AddScheduleRoutes(Router& router, ApiContext& ctx) {
               "",
               "SchedulePauseResult",
               {200, 404}},
-             bind([](ApiContext& c, HttpRequest&&, const RouteParams& p, Respond r) {
-               SetPaused(c, p, std::move(r), true);
+             bind([](ApiContext& c, HttpRequest&& q, const RouteParams& p, Respond r) {
+               SetPaused(c, q, p, std::move(r), true);
              }));
   router.Add("POST", "/api/schedules/{id}/resume", Scope::kAdmin,
              {"Resume a schedule from its next fire time after now (the ones passed while paused "
@@ -229,8 +256,8 @@ void AddScheduleRoutes(Router& router, ApiContext& ctx) {
               "",
               "SchedulePauseResult",
               {200, 404}},
-             bind([](ApiContext& c, HttpRequest&&, const RouteParams& p, Respond r) {
-               SetPaused(c, p, std::move(r), false);
+             bind([](ApiContext& c, HttpRequest&& q, const RouteParams& p, Respond r) {
+               SetPaused(c, q, p, std::move(r), false);
              }));
   router.Add("POST", "/api/schedules/{id}/run", Scope::kAdmin,
              {"Enqueue one job from the schedule now, without advancing it.",

@@ -211,6 +211,16 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
   for (const std::string& name : extra) {
     if (!name.empty()) types.push_back({name, nullptr});
   }
+  // With "*", a type named only in --type-queues is still held to its queues.
+  auto configured = ParseTypeQueues(handlers.type_queues);
+  if (configured.ok() && std::find(extra.begin(), extra.end(), "*") != extra.end()) {
+    for (const auto& [name, queues] : *configured) {
+      if (std::none_of(types.begin(), types.end(),
+                       [&](const api::JobTypeInfo& t) { return t.name == name; })) {
+        types.push_back({name, nullptr});
+      }
+    }
+  }
   for (api::JobTypeInfo& type : types) type.queues = QueuesOf(handlers, type.name);
   return types;
 }
@@ -225,6 +235,13 @@ Status AddSecretFields(const std::vector<std::string>& specs,
     if (entry->any) return InvalidArgument("--secret-fields", "'" + spec + "' names no FIELD");
     const std::string& type = entry->type;
     std::vector<std::string>& fields = entry->items;
+    for (const std::string& field : fields) {
+      if (field.find('.') != std::string::npos) {
+        return InvalidArgument("--secret-fields", "'" + field +
+                                                      "' is not a top-level data field (no "
+                                                      "dots; the whole field is redacted)");
+      }
+    }
     auto it = std::find_if(types->begin(), types->end(),
                            [&](const api::JobTypeInfo& t) { return t.name == type; });
     if (it == types->end() && !any_type) {

@@ -374,7 +374,14 @@ class DashboardService::Impl {
     std::optional<Role> role;
     std::string name;
     if (!api_key.empty()) {
-      const api::Scope scope = keys_.Authenticate("Bearer " + api_key);
+      const api::ApiKey* key = keys_.Find("Bearer " + api_key);
+      if (key != nullptr && !key->types.empty()) {
+        // A session has a role, not a type list: it would act on every type.
+        return api::ErrorResponse(403, "forbidden",
+                                  "this API key is limited to job types; sign in with a user "
+                                  "name or a key without a type list");
+      }
+      const api::Scope scope = key ? key->scope : api::Scope::kNone;
       if (scope == api::Scope::kAdmin) role = Role::kAdmin;
       if (scope == api::Scope::kRead || scope == api::Scope::kEnqueue) role = Role::kRead;
       name = "api key";

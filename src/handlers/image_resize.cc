@@ -404,7 +404,8 @@ std::string VipsMessage(const vips::VError& e) {
 }
 
 // What `header`'s source takes decoded when its loader cannot stream it: the whole frame, each
-// sample at its own depth, and a progressive JPEG's coefficients at 2 bytes. `bytes` 0: it streams.
+// sample at its own depth, and a progressive JPEG's coefficients at 2 bytes. `bytes` 0: it streams
+// (baseline JPEG, non-interlaced PNG). TIFF counts as whole: one strip or tile may be the image.
 struct WholeDecode {
   int64_t bytes = 0;
   std::string how;  // "pngload, interlaced"
@@ -416,10 +417,12 @@ WholeDecode WholeDecodeOf(const vips::VImage& header) {
   if (loader.ends_with("_source")) loader.resize(loader.size() - 7);  // "pngload_source"
   const bool interlaced = header.get_typeof("interlaced") != 0 && header.get_int("interlaced") != 0;
   const bool jpeg = loader.starts_with("jpegload"), png = loader.starts_with("pngload");
-  if ((jpeg || png || loader.starts_with("tiffload")) && !interlaced) return {};
+  if ((jpeg || png) && !interlaced) return {};
   int64_t sample_bytes = static_cast<int64_t>(vips_format_sizeof(header.format()));
   if (jpeg) sample_bytes = std::max<int64_t>(sample_bytes, 2);
-  return {int64_t{header.width()} * header.height() * header.bands() * sample_bytes,
+  // GIF frames are decoded into RGBA whatever the header says.
+  const int64_t bands = loader.starts_with("gifload") ? 4 : header.bands();
+  return {int64_t{header.width()} * header.height() * bands * sample_bytes,
           interlaced ? loader + ", interlaced" : loader};
 }
 

@@ -30,10 +30,11 @@ struct ImageResizeOptions {
   // Refused from the header, before any pixel is decoded (decompression bombs).
   int64_t max_pixels = 100'000'000;
   // What a source that cannot be streamed may take decoded, in bytes: width x height x bands x
-  // bytes per sample (2 per sample for a progressive JPEG's coefficients). Interlaced PNGs,
-  // progressive JPEGs, WebP, GIF and HEIF are decoded whole; baseline JPEG, non-interlaced PNG
-  // and TIFF stream a few lines at a time and are bounded by max_pixels alone. Checked from the
-  // header, before any pixel is decoded.
+  // bytes per sample (2 per sample for a progressive JPEG's coefficients; GIF as RGBA).
+  // Interlaced PNGs, progressive JPEGs, WebP, GIF, HEIF and TIFF (one strip or tile may be the
+  // whole image) count as decoded whole; baseline JPEG and non-interlaced PNG stream a few lines
+  // at a time and are bounded by max_pixels alone. Checked from the header, before any pixel is
+  // decoded.
   int64_t max_decode_bytes = int64_t{256} << 20;
   int max_outputs = 10;       // per job
   int max_dimension = 10000;  // an output's width and height

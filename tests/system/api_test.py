@@ -1166,6 +1166,7 @@ class AuthTest(unittest.TestCase):
     ENQUEUE = "enqueue-token-0123456789"
     ADMIN = "admin-token-0123456789"
     LIMITED = "limited-token-0123456789"  # enqueue, types t and u only
+    LIMITED_ADMIN = "limited-admin-token-0123456789"  # admin, type t only
 
     @classmethod
     def setUpClass(cls):
@@ -1175,7 +1176,8 @@ class AuthTest(unittest.TestCase):
         cls.api = Api(cls.redis.url, "--job-types", "*",
                       "--api-key", f"read:{cls.READ},enqueue:{cls.ENQUEUE}",
                       "--api-key", f"admin:sha256:{digest}",
-                      "--api-key", f"enqueue/t+u:{cls.LIMITED}")
+                      "--api-key", f"enqueue/t+u:{cls.LIMITED}",
+                      "--api-key", f"admin/t:{cls.LIMITED_ADMIN}")
 
     @classmethod
     def tearDownClass(cls):
@@ -1245,6 +1247,52 @@ class AuthTest(unittest.TestCase):
                                                 auth)
         self.assertEqual((status, cancelled["outcome"]), (200, "removed"))
 
+    def test_an_admin_key_limited_to_job_types_acts_on_those_only(self):
+        limited = {"Authorization": f"Bearer {self.LIMITED_ADMIN}"}
+        admin = {"Authorization": f"Bearer {self.ADMIN}"}
+        status, other, _ = self.api.request("POST", "/api/jobs",
+                                            {"type": "v", "queue": "shared", "data": {}}, admin)
+        self.assertEqual(status, 201)
+        status, mine, _ = self.api.request("POST", "/api/jobs",
+                                           {"type": "t", "queue": "shared", "data": {}}, limited)
+        self.assertEqual(status, 201)
+        # One job at a time: its own type only.
+        self.assertEqual(self.api.request("POST", f"/api/jobs/{other['id']}/remove", None,
+                                          limited)[0], 403)
+        self.assertEqual(self.api.request("POST", f"/api/jobs/{mine['id']}/remove", None,
+                                          limited)[0], 200)
+        # Whole queues hold every type: refused, whatever the queue holds.
+        for method, path, body in (
+                ("POST", "/api/queues/shared/pause", None),
+                ("POST", "/api/queues/shared/dead/retry", None),
+                ("DELETE", "/api/queues/shared/jobs?state=completed&grace_ms=0", None),
+                ("POST", "/api/queues/shared/jobs/actions",
+                 {"action": "remove", "ids": [other["id"]]}),
+                ("PUT", "/api/queues/shared/limits", {})):
+            status, error, _ = self.api.request(method, path, body, limited)
+            self.assertEqual(status, 403, (path, error))
+            self.assertIn("whole queues", error["error"]["message"])
+        self.assertEqual(self.api.request("GET", f"/api/jobs/{other['id']}", None, admin)[1]
+                         ["state"], "waiting")
+        # Schedules of another type: not to run, pause, replace or delete.
+        status, _, _ = self.api.request("POST", "/api/schedules", {
+            "id": "others", "cron": "@hourly", "type": "v", "data": {}}, admin)
+        self.assertEqual(status, 201)
+        for method, path, body in (("POST", "/api/schedules/others/run", None),
+                                   ("POST", "/api/schedules/others/pause", None),
+                                   ("PUT", "/api/schedules/others",
+                                    {"cron": "@daily", "type": "t", "data": {}}),
+                                   ("DELETE", "/api/schedules/others", None)):
+            self.assertEqual(self.api.request(method, path, body, limited)[0], 403, path)
+        status, schedule, _ = self.api.request("GET", "/api/schedules/others", None, admin)
+        self.assertEqual((schedule["type"], schedule["cron"], schedule["runs"]), ("v", "@hourly", 0))
+        self.assertEqual(self.api.request("POST", "/api/schedules", {
+            "id": "mine", "cron": "@hourly", "type": "t", "data": {}}, limited)[0], 201)
+        self.assertEqual(self.api.request("POST", "/api/schedules/mine/pause", None,
+                                          limited)[0], 200)
+        for sid in ("others", "mine"):
+            self.api.request("DELETE", f"/api/schedules/{sid}", None, admin)
+
     def test_admin_only_types_and_type_queues_are_configurable(self):
         api = Api(self.redis.url, "--job-types", "report", "--admin-only-types", "report",
                   "--type-queues", "cleanup=maintenance,report=reports+reports-low",
@@ -1306,6 +1354,24 @@ class AuthTest(unittest.TestCase):
             self.assertEqual(len(page["jobs"]), 1)
         status, job, _ = self.api.request("GET", path, None, admin)
         self.assertEqual(job["data"], hook)
+        reader = {"Authorization": f"Bearer {self.READ}"}
+        status, job, _ = self.api.request("GET", f"/api/jobs/{created['id']}/wait?timeout_ms=0",
+                                          None, reader)
+        self.assertEqual((status, job["data"]["headers"]), (408, {"X-Api-Key": "[redacted]"}))
+        # The existing job an idempotent enqueue answers with, and a derived unique key.
+        status, existing, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "job_id": created["id"], "data": hook},
+                                               {"Authorization": f"Bearer {self.ENQUEUE}"})
+        self.assertEqual((status, existing["created"]), (200, False))
+        self.assertNotIn("k3y-s3cret", json.dumps(existing))
+        status, unique, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "data": hook, "unique": True,
+            "run_at": "2099-01-01T00:00:00Z"}, admin)
+        self.assertEqual(status, 201, unique)
+        status, job, _ = self.api.request("GET", f"/api/jobs/{unique['id']}", None, reader)
+        self.assertEqual(job["options"]["unique"]["key"], "[redacted]")
+        status, job, _ = self.api.request("GET", f"/api/jobs/{unique['id']}", None, admin)
+        self.assertEqual(len(job["options"]["unique"]["key"]), 64)
         # A filter matching on the secret would reveal it one guess at a time.
         query = ("/api/queues/webhook/jobs?state=delayed&field=data.headers.X-Api-Key"
                  "&value=k3y-s3cret")
@@ -1314,7 +1380,7 @@ class AuthTest(unittest.TestCase):
         self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
         self.assertIn("data.headers", error["error"]["message"])
         status, page, _ = self.api.request("GET", query, None, admin)
-        self.assertEqual((status, len(page["jobs"])), (200, 1))
+        self.assertEqual((status, len(page["jobs"])), (200, 2))  # the job and its unique twin
         # A schedule's job template too.
         status, _, _ = self.api.request("POST", "/api/schedules", {
             "id": "hourly-hook", "cron": "@hourly", "type": "webhook", "data": hook}, admin)
@@ -1342,11 +1408,28 @@ class AuthTest(unittest.TestCase):
             self.assertEqual(job["data"], {"user": "u", "password": "[redacted]"})
         finally:
             api.stop()
-        bad = subprocess.run([TASKQ, "--redis-url", self.redis.url, "api", "--secret-fields",
-                              "unknown=x", "--listen", "127.0.0.1:0", "--dashboard-listen", ""],
-                             capture_output=True, text=True, timeout=20)
-        self.assertNotEqual(bad.returncode, 0)
-        self.assertIn("--secret-fields", bad.stdout + bad.stderr)
+        for spec in ("unknown=x", "login=creds.password"):
+            bad = subprocess.run([TASKQ, "--redis-url", self.redis.url, "api", "--job-types",
+                                  "login", "--secret-fields", spec, "--listen", "127.0.0.1:0",
+                                  "--dashboard-listen", ""],
+                                 capture_output=True, text=True, timeout=20)
+            self.assertNotEqual(bad.returncode, 0, spec)
+            self.assertIn("--secret-fields", bad.stdout + bad.stderr)
+
+    def test_any_type_still_keeps_the_queues_configured_for_a_type(self):
+        api = Api(self.redis.url, "--job-types", "*", "--type-queues", "report=reports")
+        try:
+            def post(job):
+                return api.request("POST", "/api/jobs", job)
+            status, error, _ = post({"type": "report", "queue": "elsewhere", "data": {}})
+            self.assertEqual((status, error["error"]["field"]), (422, "queue"))
+            self.assertEqual(post({"type": "report", "queue": "reports", "data": {}})[0], 201)
+            self.assertEqual(post({"type": "other", "queue": "elsewhere", "data": {}})[0], 201)
+            # The built-in types keep their validators and queues under "*" too.
+            status, error, _ = post({"type": "email", "data": {"to": "not an address"}})
+            self.assertEqual((status, error["error"]["field"]), (422, "data.to"))
+        finally:
+            api.stop()
 
     def head_only(self, path, headers, length):
         """Sends a POST's headers announcing `length` body bytes, none of them; the answer."""

@@ -302,13 +302,23 @@ class BrowserDefenceTest(StackTest):
 class LoginDashboardTest(StackTest):
     ADMIN_KEY = "admin-key-0123456789"
     READ_KEY = "read-key-0123456789"
+    LIMITED_KEY = "limited-admin-key-0123456789"  # admin, jobs of type mail only
 
     @classmethod
     def api_flags(cls):
         digest = hash_password(PASSWORD)
         return ["--job-types", "*", "--dashboard-user", f"alice:admin:{digest}",
                 "--dashboard-user", f"bob:read:{digest}",
-                "--api-key", f"admin:{cls.ADMIN_KEY},read:{cls.READ_KEY}"]
+                "--api-key", f"admin:{cls.ADMIN_KEY},read:{cls.READ_KEY}",
+                "--api-key", f"admin/mail:{cls.LIMITED_KEY}"]
+
+    def test_a_key_limited_to_job_types_cannot_sign_in(self):
+        # A session has a role, not a type list: it would act on every type.
+        browser, status, error = self.sign_in({"api_key": self.LIMITED_KEY})
+        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+        self.assertIn("limited to job types", error["error"]["message"])
+        self.assertIsNone(browser.cookie)
+        self.assertEqual(browser.request("GET", "/api/queues")[0], 401)
 
     @classmethod
     def setUpClass(cls):

@@ -269,8 +269,9 @@ TEST_F(ImageResizeTest, TooManyPixelsAreRefusedFromTheHeaderBeforeDecoding) {
   EXPECT_FALSE(fs::exists(output_dir() / "x.jpg"));
 }
 
-// Interlaced PNGs, progressive JPEGs, WebP and GIF are decoded whole: the header's size, bands
-// and bit depth must fit max_decode_bytes. Streamed sources of the same size are not held to it.
+// Interlaced PNGs, progressive JPEGs, WebP, GIF and TIFF count as decoded whole: the header's
+// size, bands and bit depth must fit max_decode_bytes. Streamed sources of the same size (baseline
+// JPEG, plain PNG) are not held to it.
 TEST_F(ImageResizeTest, SourcesDecodedWholeMustFitTheDecodeBudget) {
   auto write = [&](const std::string& name, const vips::VImage& image, vips::VOption* options) {
     const std::string file = (input_root() / name).string();
@@ -294,7 +295,9 @@ TEST_F(ImageResizeTest, SourcesDecodedWholeMustFitTheDecodeBudget) {
       {write("baseline.jpg", Gradient(400, 400), nullptr), true, ""},  // streamed: 480,000
       {write("plain.png", Gradient(400, 400), nullptr), true, ""},
       {write("big.webp", Gradient(200, 200), nullptr), false, "(webpload): 120000 bytes"},
-      {write("big.gif", Gradient(200, 200), nullptr), false, "(gifload): 120000 bytes"},
+      {write("big.gif", Gradient(200, 200), nullptr), false, "(gifload): 160000 bytes"},
+      {write("small.gif", Gradient(100, 100), nullptr), true, ""},  // 40,000 as RGBA
+      {write("big.tif", Gradient(200, 200), nullptr), false, "(tiffload): 120000 bytes"},
   };
   ImageResizeOptions options = Options();
   options.max_decode_bytes = 45000;
@@ -346,6 +349,15 @@ TEST_F(ImageResizeTest, UntrustedLoadersAreBlocked) {
         << name << ": " << result.message;
   }
   EXPECT_FALSE(fs::exists(output_dir() / "x.png"));
+  // Those loaders are built into this libvips and blocked (the handler blocked them when it was
+  // made), not merely missing. ImageMagick reads sources through its buffer loader.
+  for (const char* loader : {"svgload_source", "pdfload_source", "magickload_buffer",
+                             "ppmload_source", "matrixload_source"}) {
+    const GType type = vips_type_find("VipsOperation", loader);
+    ASSERT_NE(type, 0u) << loader << " is not built into this libvips";
+    const auto* operation = VIPS_OPERATION_CLASS(g_type_class_ref(type));
+    EXPECT_TRUE(operation->flags & VIPS_OPERATION_BLOCKED) << loader;
+  }
 }
 
 TEST_F(ImageResizeTest, SourceOutsideTheInputRootIsRefused) {
