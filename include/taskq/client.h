@@ -15,7 +15,8 @@
 namespace taskq {
 
 // The most jobs one EnqueueBulk call may hold. A bulk is one script call, one atomic step, and
-// Redis serves nobody else meanwhile: about 6 us a job here, so 10,000 jobs hold it ~60 ms.
+// Redis serves nobody else meanwhile: at a few microseconds a job (bench/RESULTS.md), 10,000 jobs
+// hold it for tens of milliseconds, no more.
 inline constexpr size_t kMaxBulkJobs = 10000;
 
 struct ClientOptions {

@@ -34,7 +34,8 @@ Cost: a batch whose ids are all new (and distinct) is stored with one HMGET and 
   aging, whose ids are all new and distinct, then takes one RPUSH and returns without the
   general code (same writes, wake, event and answer); when some id exists it goes the general
   way. Any batch size is one call, so one atomic step: lists longer than Lua's unpack limit go
-  to Redis in parts (parts.lua). Redis runs nothing else meanwhile (about 5 us a job).
+  to Redis in parts (parts.lua). Redis runs nothing else meanwhile: the bulk limit
+  (kMaxBulkJobs in include/taskq/client.h) bounds that pause.
 A single plain job goes to enqueue_one.lua instead (cheaper); this script takes any job as well.
 Events (events.lua): 'enqueued' with the created ids (delayed ones first), when there are any.
 ]]
@@ -56,8 +57,8 @@ if not n or n < 1 or #ARGV ~= 2 + 3 * n then
   return redis.error_reply('ERR invalid argument count')
 end
 -- Validation, all before the first write. A plain job (options "") is checked by string
--- comparison alone: most bulk batches hold only plain jobs, and on this
--- machine kind each Lua builtin call costs about 0.3 us, as much as a Redis reply element.
+-- comparison alone: most bulk batches hold only plain jobs, and each Lua builtin call costs
+-- about as much as a Redis reply element.
 local kPriorityLimit = 1000000
 local kGroupMaxBytes = 128
 local now, now_us = now_ms()
@@ -115,8 +116,8 @@ end
 
 -- The common bulk: plain jobs only (priority 0, no delay, no group, not unique), distinct ids, a
 -- queue without a group field or aging. When none of the ids exists they all go to the tail of
--- wait in order, as requeue() would put them, without the general code's per-job tables (about
--- 30% of the script's cost per job here).
+-- wait in order, as requeue() would put them, without the general code's per-job tables (a large
+-- share of the script's cost per job; bench/RESULTS.md).
 local jobs = base .. 'jobs'
 local some_existed = false  -- hset_all_new failed: some id exists, so each job goes by HSETNX
 if n > 1 and not repeated and not group_field and not aging and next(special) == nil then

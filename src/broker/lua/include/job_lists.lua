@@ -1,7 +1,8 @@
 -- A job's errors list (base.."e:"..id, newest first) and log (base.."l:"..id, oldest first), both
 -- capped. Most jobs never fail or log, so the set base.."x" names the jobs that have either list,
 -- and delete_jobs (delete_jobs.lua) touches the lists of those jobs only: building two key names
--- and deleting two absent keys for every finished job was 7% of the Redis work per job in W2.
+-- and deleting two absent keys for every finished job was a measurable share of the Redis work
+-- per job on the hot path.
 -- Whatever writes one of these lists must do it through these functions.
 local function push_job_error(base, id, entry, max_errors)
   local key = base .. 'e:' .. id
