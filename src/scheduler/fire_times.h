@@ -8,7 +8,7 @@
 #include <optional>
 #include <vector>
 
-#include "schedule/cron_expression.h"
+#include "scheduler/cron_expression.h"
 #include "scheduler/schedule_definition.h"
 
 namespace date {

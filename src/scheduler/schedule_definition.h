@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "schedule/cron_expression.h"
+#include "scheduler/cron_expression.h"
 #include "taskq/client.h"
 #include "taskq/status.h"
 

@@ -1,4 +1,4 @@
-#include "schedule/cron_expression.h"
+#include "scheduler/cron_expression.h"
 
 #include <date/date.h>
 #include <date/tz.h>

@@ -1,0 +1,256 @@
+// RedisBroker, the Broker on Redis: its class, the script-call builder and the reply parsers its
+// parts share. Private to src/broker/. Every method is one round trip, and each transition runs
+// one script. The methods live by what they serve:
+//   redis_broker.cc             connection, script loading, the server check, OpenBroker
+//   redis_broker_transitions.cc enqueue, claim, complete, fail, postpone, leases, Flush, recovery
+//   redis_broker_inspect.cc     reads and operator actions on jobs and queues, events
+//   redis_broker_registry.cc    schedules, the worker registry and metrics
+//   redis_replies.cc            parsing replies (claims, jobs, state records, schedules)
+//   wake_subscription.cc        the wake channels a worker listens on
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/broker.h"
+#include "broker/keys.h"
+#include "broker/redis_connection.h"
+#include "broker/redis_endpoint.h"
+#include "broker/scripts.h"
+#include "broker/token_text.h"
+
+namespace taskq::broker {
+
+inline constexpr int32_t kMaxClaim = 1000;
+inline constexpr int32_t kPromoteLimit = 1000;
+inline constexpr size_t kMaxLogLinesPerUpdate = 1000;  // progress.lua's bound on k
+
+// A reply's error as a Status whose message starts with `what`; OK when it is no error.
+Status ReplyError(const Reply& reply, std::string_view what);
+// Integer replies as flags, and string replies as strings.
+std::vector<bool> ParseFlags(ReplyView v);
+std::vector<std::string> ParseStrings(ReplyView v);
+
+// Builds EVALSHA calls; the keys come first, then the arguments.
+class ScriptCall {
+ public:
+  ScriptCall(std::string_view script, std::initializer_list<std::string> keys) {
+    const ScriptSource& source = ScriptNamed(script);
+    command_.Add("EVALSHA").Add(source.sha1).Add(static_cast<long long>(keys.size()));
+    for (const auto& k : keys) command_.Add(k);
+  }
+  ScriptCall& Arg(std::string_view v) {
+    command_.Add(v);
+    return *this;
+  }
+  ScriptCall& Arg(int64_t v) {
+    command_.Add(static_cast<long long>(v));
+    return *this;
+  }
+  // A fencing token, as the scripts hold it (token_text.h).
+  ScriptCall& Token(int64_t token) {
+    command_.Add(TokenText(token));
+    return *this;
+  }
+  Command Take() { return std::move(command_); }
+
+ private:
+  Command command_;
+};
+
+// Reply parsers (redis_replies.cc).
+Result<ClaimResult> ParseClaim(const Reply& reply);
+
+Result<ExtendResult> ParseExtend(const Reply& reply);
+
+Result<std::vector<bool>> ParseFlagsReply(const Reply& reply, std::string_view what,
+                                          size_t expected);
+
+std::optional<JobState> StateFromField(std::string_view st);
+
+// Builds a Job from a get_job reply; nullopt when the job does not exist.
+Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string& id,
+                                    const Reply& reply);
+
+// A schedule's state record "rev:next:runs:last_fire:paused:created:last_job"
+// (src/broker/lua/include/schedule_state.lua); false when malformed.
+bool ParseScheduleState(std::string_view text, ScheduleRecord* out);
+
+Result<ScheduleSnapshot> ParseScheduleList(const Reply& reply);
+
+class RedisBroker final : public Broker {
+ public:
+  RedisBroker(RedisEndpoint endpoint, std::string prefix)
+      : endpoint_(std::move(endpoint)), prefix_(std::move(prefix)), schedule_keys_(prefix_) {}
+  Status CheckServer() override;
+
+  // Priority 0, no delay, no group, not unique: three script arguments per job in enqueue.lua,
+  // and a single one goes by enqueue_one.lua.
+  static bool IsPlain(const NewJob& job);
+
+  static Command EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs);
+
+  Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
+                                            std::span<const NewJob> jobs) override;
+
+  // Enqueue without waiting for the replicas: an import waits once, after its last batch.
+  Result<std::vector<EnqueueReply>> EnqueueOnMaster(const std::string& queue,
+                                                    std::span<const NewJob> jobs);
+
+  static Result<std::vector<EnqueueReply>> ParseEnqueueReply(const Reply& reply, size_t jobs);
+
+  Status EnqueueBatches(const NextBatch& next, const BatchDone& done) override;
+
+  // With ?wait_replicas=N an enqueue is acknowledged only once N replicas have it (WAIT also
+  // covers an existing job: what the caller saw must survive a failover too). Otherwise the jobs
+  // are written on the master but the caller hears Unavailable: retrying may enqueue them twice
+  // (at least once), never lose them.
+  Status WaitForReplicas();
+
+  Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
+                            std::chrono::milliseconds lease) override;
+
+  Result<std::vector<bool>> Complete(const std::string& queue,
+                                     std::span<const Completion> completions,
+                                     const FinishPolicy& policy) override;
+
+  Result<std::vector<bool>> Fail(const std::string& queue, std::span<const Failure> failures,
+                                 const FinishPolicy& policy) override;
+
+  Result<std::vector<bool>> Postpone(const std::string& queue,
+                                     std::span<const Postponement> postponements,
+                                     int32_t max_log_lines) override;
+
+  Result<ExtendResult> ExtendLeases(const std::string& queue, std::span<const Lease> leases,
+                                    std::chrono::milliseconds lease) override;
+
+  Result<FlushResult> Flush(const std::string& queue, const FlushRequest& request) override;
+
+  Result<RecoverResult> RecoverExpired(const std::string& queue, int32_t max_stalls, int32_t limit,
+                                       const FinishPolicy& policy) override;
+
+  Result<int64_t> Release(const std::string& queue, std::span<const Lease> leases) override;
+
+  Result<int64_t> ReleaseLostClaim(const std::string& queue, const std::string& receipt) override;
+
+  Result<bool> Promote(const std::string& queue, const std::string& id) override;
+
+  Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id,
+                               RemoveMode mode) override;
+
+  Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
+                            int32_t limit) override;
+
+  Result<bool> SetPaused(const std::string& queue, bool paused) override;
+
+  Status SetLimits(const std::string& queue, const QueueLimits& limits) override;
+
+  Result<QueueLimits> GetLimits(const std::string& queue) override;
+
+  Result<int64_t> Clean(const std::string& queue, JobState state,
+                        std::chrono::milliseconds older_than, int32_t limit) override;
+
+  Result<std::optional<Job>> GetJob(const std::string& queue, const std::string& id) override;
+
+  static constexpr int kGroupsForOldest = 8;  // ring turns read for the oldest waiting job
+
+  Result<QueueCounts> Counts(const std::string& queue) override;
+
+  Result<std::vector<std::optional<Job>>> ListJobs(const std::string& queue, JobState state,
+                                                   int64_t offset, int64_t limit,
+                                                   ListOrder order) override;
+
+  Result<std::vector<std::string>> Queues() override;
+
+  Result<std::vector<JobEvent>> ReadEvents(std::span<EventCursor> cursors,
+                                           std::chrono::milliseconds block,
+                                           int32_t max_events) override;
+
+  Status RegisterQueue(const std::string& queue) override;
+
+  Status WorkerHeartbeat(const std::string& worker_id, const std::string& info_json,
+                         std::chrono::milliseconds sweep_after) override;
+
+  Result<ScheduleSaveResult> SaveSchedule(const ScheduleSave& save) override;
+
+  Result<bool> RemoveSchedule(const std::string& id) override;
+
+  Result<ScheduleSnapshot> ListSchedules() override { return RunScheduleList("all", 1, {}); }
+  Result<ScheduleSnapshot> GetSchedules(std::span<const std::string> ids) override;
+
+  Result<ScheduleSnapshot> DueSchedules(int32_t limit) override;
+
+  Result<bool> SetSchedulePaused(const std::string& id, bool paused, int64_t next_fire_ms) override;
+
+  Result<bool> AdvanceSchedule(const ScheduleAdvance& a) override;
+
+  Result<bool> HoldSchedulerLease(const std::string& token,
+                                  std::chrono::milliseconds lease) override;
+
+  Status AddMetrics(
+      const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) override;
+
+  Result<CounterIncrements> ReadMetrics(const std::string& queue) override;
+
+  Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) override;
+
+ private:
+  const QueueKeys& Keys(const std::string& queue);
+
+  Result<ScheduleSnapshot> RunScheduleList(std::string_view what, int32_t limit,
+                                           std::span<const std::string> ids);
+
+  Command GetJobCommand(const QueueKeys& k, const std::string& id);
+
+  // A part of a listing: `size` ids, read by index range (first and last within the part).
+  struct ListPart {
+    int64_t size = 0;
+    std::function<Command(int64_t first, int64_t last)> range;
+    bool backwards = false;  // the range reads the part's ids in the opposite order
+  };
+
+  // The ids from `offset` (at most `limit`) of one state, as ListJobs orders them. Every part is
+  // an index range: O(log n + page) on a zset, O(distance from the nearer end + page) on the
+  // wait list, so a page costs the same near either end of a state of a million jobs.
+  Result<std::vector<std::string>> ListIds(const QueueKeys& k, JobState state, int64_t offset,
+                                           int64_t limit, bool reversed);
+
+  // Reads positions [offset, offset + limit) of the parts laid end to end, in one round trip.
+  Result<std::vector<std::string>> ReadParts(const std::vector<ListPart>& parts, int64_t offset,
+                                             int64_t limit);
+
+  Status EnsureConnected();
+
+  Status RunCommands(std::span<const Command> commands, std::vector<Reply>* replies);
+
+  Result<Reply> Run(const Command& command);
+
+  // Runs script calls in one round trip. Redis forgets scripts on restart (and SCRIPT FLUSH):
+  // a NOSCRIPT reply means that call did not run, so the scripts are loaded and those calls alone
+  // run again, in their order.
+  Status RunScripts(std::span<const Command> commands, std::vector<Reply>* replies);
+
+  Result<Reply> RunScript(Command command);
+
+  Result<int64_t> RunIntScript(Command command, std::string_view what);
+
+  Status LoadScripts();
+
+  const RedisEndpoint endpoint_;
+  const std::string prefix_;
+  const ScheduleKeys schedule_keys_;
+  std::unique_ptr<RedisConnection> connection_;
+  std::unordered_map<std::string, QueueKeys> keys_;
+  // Queues whose single plain jobs enqueue_one.lua handed to enqueue.lua, until when to skip it.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> general_enqueue_until_;
+};
+
+}  // namespace taskq::broker

@@ -1,0 +1,387 @@
+// RedisBroker: reads and operator actions on jobs and queues, and the event streams.
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+#include "broker/redis_broker.h"
+#include "common/job_codec.h"
+#include "common/text_list.h"
+
+namespace taskq::broker {
+
+Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& id) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("promote",
+                  {k.delayed(), k.retry(), k.wait(), k.prioritized(), k.meta(), k.state()});
+  call.Arg(k.base()).Arg(id);
+  auto n = RunIntScript(call.Take(), "promote");
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+Result<RemoveOutcome> RedisBroker::Remove(const std::string& queue, const std::string& id,
+                                          RemoveMode mode) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("remove", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(),
+                             k.completed(), k.dead(), k.state()});
+  call.Arg(k.base()).Arg(id).Arg(mode == RemoveMode::kCancel ? "cancel" : "remove");
+  auto n = RunIntScript(call.Take(), "remove");
+  if (!n.ok()) return n.status();
+  switch (*n) {
+    case 1:
+      return RemoveOutcome::kRemoved;
+    case 2:
+      return RemoveOutcome::kStopRequested;
+    case -1:
+      return RemoveOutcome::kRefused;
+    default:
+      return RemoveOutcome::kNotFound;
+  }
+}
+
+Result<int64_t> RedisBroker::RetryDead(const std::string& queue, std::span<const std::string> ids,
+                                       int32_t limit) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("retry_dead", {k.dead(), k.wait(), k.prioritized(), k.meta(), k.state()});
+  call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
+  for (const std::string& id : ids) call.Arg(id);
+  return RunIntScript(call.Take(), "retry_dead");
+}
+
+Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("pause", {k.meta()});
+  call.Arg(k.base()).Arg(paused ? "1" : "0");
+  auto n = RunIntScript(call.Take(), "pause");
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limits) {
+  TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));  // listed (and shown) before its first job
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("queue_limits", {k.meta(), k.rate_window()});
+  call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
+  call.Arg(limits.concurrency).Arg(limits.group_rate.max);
+  call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
+  call.Arg(limits.group_concurrency).Arg(limits.group_field);
+  call.Arg(static_cast<int64_t>(limits.priority_aging.count()));
+  return RunIntScript(call.Take(), "queue_limits").status();
+}
+
+Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
+  auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf", "ag"});
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
+  ReplyView v = reply->view();
+  if (v.size() != 6) return Internal("limits: bad reply");
+  // A rate is "max:window_ms", as queue_limits.lua writes it.
+  auto rate = [](ReplyView field) {
+    RateLimit out;
+    if (field.is_nil()) return out;
+    std::string_view text = field.str();
+    size_t colon = text.find(':');
+    if (colon == std::string_view::npos) return out;  // not written by queue_limits.lua
+    int64_t window = 0;
+    std::from_chars(text.data(), text.data() + colon, out.max);
+    std::from_chars(text.data() + colon + 1, text.data() + text.size(), window);
+    out.window = std::chrono::milliseconds(window);
+    return out;
+  };
+  QueueLimits limits;
+  limits.rate = rate(v[0]);
+  if (!v[1].is_nil()) limits.concurrency = static_cast<int32_t>(v[1].AsInt());
+  limits.group_rate = rate(v[2]);
+  if (!v[3].is_nil()) limits.group_concurrency = static_cast<int32_t>(v[3].AsInt());
+  if (!v[4].is_nil()) limits.group_field = std::string(v[4].str());
+  if (!v[5].is_nil()) limits.priority_aging = std::chrono::milliseconds(v[5].AsInt());
+  return limits;
+}
+
+Result<int64_t> RedisBroker::Clean(const std::string& queue, JobState state,
+                                   std::chrono::milliseconds older_than, int32_t limit) {
+  const QueueKeys& k = Keys(queue);
+  if (state != JobState::kCompleted && state != JobState::kDead) {
+    return InvalidArgument("state", "clean applies to completed and dead jobs");
+  }
+  ScriptCall call("clean", {state == JobState::kCompleted ? k.completed() : k.dead()});
+  call.Arg(k.base()).Arg(static_cast<int64_t>(older_than.count()));
+  call.Arg(std::clamp(limit, 1, 10000));
+  return RunIntScript(call.Take(), "clean");
+}
+
+Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const std::string& id) {
+  auto reply = RunScript(GetJobCommand(Keys(queue), id));
+  if (!reply.ok()) return reply.status();
+  return ParseJob(queue, id, *reply);
+}
+
+constexpr int kGroupsForOldest = 8;  // ring turns read for the oldest waiting job
+
+Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
+  const QueueKeys& k = Keys(queue);
+  std::vector<Command> commands = {
+      {"LLEN", k.wait()},
+      {"ZCARD", k.prioritized()},
+      {"ZCARD", k.delayed()},
+      {"ZCARD", k.active()},
+      {"ZCARD", k.completed()},
+      {"ZCARD", k.retry()},
+      {"ZCARD", k.dead()},
+      {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting", "overran"},
+      {"LINDEX", k.wait(), "0"},
+      {"ZRANGE", k.prioritized(), "0", "0"},
+      {"TIME"},
+      // the groups whose turns come next (empty: the ungrouped jobs' turn)
+      {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)},
+      {"HLEN", k.overrun()}};
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
+  for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
+  QueueCounts c;
+  c.waiting = replies[0].view().AsInt() + replies[1].view().AsInt();
+  c.delayed = replies[2].view().AsInt();
+  c.active = replies[3].view().AsInt();
+  c.completed = replies[4].view().AsInt();
+  c.retrying = replies[5].view().AsInt();
+  c.dead = replies[6].view().AsInt();
+  ReplyView meta = replies[7].view();
+  c.paused = meta[0].str() == "1";
+  c.completed_total = meta[1].AsInt();
+  c.failed_total = meta[2].AsInt();
+  c.stalled_total = meta[3].AsInt();
+  c.waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
+  c.overran_total = meta[5].AsInt();
+  c.overrunning = replies[12].view().AsInt();
+  ReplyView time = replies[10].view();
+  c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
+  // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.
+  std::vector<Command> heads;
+  if (!replies[8].view().is_nil()) heads.push_back({"HGET", k.jobs(), replies[8].view().str()});
+  if (replies[9].view().size() == 1)
+    heads.push_back({"HGET", k.jobs(), replies[9].view()[0].str()});
+  // Grouped jobs wait in their groups' zsets: the heads of the groups next on the ring run
+  // next (one more round trip, only when grouped jobs wait).
+  if (meta[4].AsInt() > 0) {
+    std::vector<Command> group_heads;
+    const ReplyView ring = replies[11].view();
+    for (size_t i = 0; i < ring.size(); ++i) {
+      if (!ring[i].str().empty()) {
+        group_heads.push_back({"ZRANGE", k.group_waiting(ring[i].str()), "0", "0"});
+      }
+    }
+    std::vector<Reply> group_replies;
+    if (!group_heads.empty()) TASKQ_RETURN_IF_ERROR(RunCommands(group_heads, &group_replies));
+    for (const Reply& head : group_replies) {
+      if (head.view().size() == 1) heads.push_back({"HGET", k.jobs(), head.view()[0].str()});
+    }
+  }
+  if (!heads.empty()) {
+    std::vector<Reply> bodies;
+    TASKQ_RETURN_IF_ERROR(RunCommands(heads, &bodies));
+    for (const Reply& body : bodies) {
+      std::string_view text = body.view().is_string() ? body.view().str() : "";
+      if (!text.starts_with("{\"c\":")) continue;
+      int64_t created = 0;
+      for (size_t i = 5; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        created = created * 10 + (text[i] - '0');
+      }
+      if (c.oldest_waiting_created_ms == 0 || created < c.oldest_waiting_created_ms) {
+        c.oldest_waiting_created_ms = created;
+      }
+    }
+  }
+  return c;
+}
+
+Result<std::vector<std::optional<Job>>> RedisBroker::ListJobs(const std::string& queue,
+                                                              JobState state, int64_t offset,
+                                                              int64_t limit, ListOrder order) {
+  if (offset < 0 || limit < 1 || limit > 1000) {
+    return InvalidArgument("limit", "must be in [1, 1000] with offset >= 0");
+  }
+  auto ids = ListIds(Keys(queue), state, offset, limit, order == ListOrder::kReversed);
+  if (!ids.ok()) return ids.status();
+  std::vector<Command> commands;
+  for (const std::string& id : *ids) commands.push_back(GetJobCommand(Keys(queue), id));
+  std::vector<Reply> replies;
+  if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
+  std::vector<std::optional<Job>> jobs;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    auto job = ParseJob(queue, (*ids)[i], replies[i]);
+    if (!job.ok()) return job.status();
+    jobs.push_back(std::move(*job));
+  }
+  return jobs;
+}
+
+Result<std::vector<std::string>> RedisBroker::Queues() {
+  auto reply = Run(Command{"SMEMBERS", QueueRegistryKey(prefix_)});
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "queues"));
+  auto names = ParseStrings(reply->view());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::vector<JobEvent>> RedisBroker::ReadEvents(std::span<EventCursor> cursors,
+                                                      std::chrono::milliseconds block,
+                                                      int32_t max_events) {
+  std::vector<JobEvent> out;
+  if (cursors.empty()) return out;
+  // A cursor "from now" starts at the stream's last entry (or its beginning, when there is no
+  // stream yet), so that nothing recorded between two reads is missed.
+  std::vector<Command> heads;
+  std::vector<size_t> starting;
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    if (!cursors[i].last_id.empty()) continue;
+    heads.push_back({"XREVRANGE", Keys(cursors[i].queue).events(), "+", "-", "COUNT", "1"});
+    starting.push_back(i);
+  }
+  if (!heads.empty()) {
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunCommands(heads, &replies));
+    for (size_t j = 0; j < starting.size(); ++j) {
+      TASKQ_RETURN_IF_ERROR(ReplyError(replies[j], "XREVRANGE"));
+      ReplyView last = replies[j].view();
+      cursors[starting[j]].last_id =
+          last.size() > 0 && last[0].size() > 0 ? std::string(last[0][0].str()) : "0-0";
+    }
+  }
+  Command xread{"XREAD", "COUNT"};
+  xread.Add(static_cast<long long>(std::max(1, max_events)));
+  if (block.count() > 0) xread.Add("BLOCK").Add(static_cast<long long>(block.count()));
+  xread.Add("STREAMS");
+  for (const EventCursor& c : cursors) xread.Add(Keys(c.queue).events());
+  for (const EventCursor& c : cursors) xread.Add(c.last_id);
+  auto reply = Run(xread);
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "XREAD"));
+  const ReplyView streams = reply->view();  // nil when the block timed out
+  for (size_t s = 0; s < streams.size(); ++s) {
+    const std::string_view key = streams[s][0].str();
+    EventCursor* cursor = nullptr;
+    for (EventCursor& c : cursors) {
+      if (Keys(c.queue).events() == key) cursor = &c;
+    }
+    if (!cursor) continue;
+    const ReplyView entries = streams[s][1];
+    for (size_t e = 0; e < entries.size(); ++e) {
+      JobEvent event;
+      event.queue = cursor->queue;
+      event.stream_id = std::string(entries[e][0].str());
+      const ReplyView fields = entries[e][1];
+      for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+        const std::string_view name = fields[f].str(), value = fields[f + 1].str();
+        if (name == "e") event.kind = std::string(value);
+        if (name == "n") event.count = fields[f + 1].AsInt();
+        if (name != "ids") continue;
+        for (std::string_view id : SplitList(value)) event.job_ids.emplace_back(id);
+      }
+      cursor->last_id = event.stream_id;
+      out.push_back(std::move(event));
+    }
+  }
+  return out;
+}
+
+Command RedisBroker::GetJobCommand(const QueueKeys& k, const std::string& id) {
+  ScriptCall call("get_job", {k.delayed(), k.retry(), k.state(), k.results(), k.progress()});
+  call.Arg(k.base()).Arg(id);
+  return call.Take();
+}
+
+Result<std::vector<std::string>> RedisBroker::ListIds(const QueueKeys& k, JobState state,
+                                                      int64_t offset, int64_t limit,
+                                                      bool reversed) {
+  auto zset = [&](const std::string& key, bool newest_first) {
+    return ReadParts({{std::numeric_limits<int64_t>::max(),
+                       [&key, rev = newest_first != reversed](int64_t first, int64_t last) {
+                         Command c{rev ? "ZREVRANGE" : "ZRANGE", key};
+                         return c.Add(first).Add(last);
+                       }}},
+                     offset, limit);
+  };
+  switch (state) {
+    case JobState::kDelayed:
+      return zset(k.delayed(), false);
+    case JobState::kRetrying:
+      return zset(k.retry(), false);
+    case JobState::kActive:
+      return zset(k.active(), false);
+    case JobState::kCompleted:
+      return zset(k.completed(), true);
+    case JobState::kDead:
+      return zset(k.dead(), true);
+    case JobState::kWaiting:
+      break;
+  }
+  // Run order: negative priorities (prio), priority 0 (the wait list), positive priorities
+  // (prio), then the grouped jobs (group_page.lua). Reversed: the same parts, each backwards,
+  // in the opposite order.
+  std::vector<Command> sizes = {{"ZCOUNT", k.prioritized(), "-inf", "(0"},
+                                {"LLEN", k.wait()},
+                                {"ZCARD", k.prioritized()},
+                                {"HGET", k.meta(), "gwaiting"}};
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommands(sizes, &replies));
+  for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "list"));
+  const int64_t n_neg = replies[0].view().AsInt();
+  const int64_t n_list = replies[1].view().AsInt();
+  const int64_t n_pos = replies[2].view().AsInt() - n_neg;
+  const int64_t n_grouped = replies[3].view().AsInt();
+  const char* zrange = reversed ? "ZREVRANGE" : "ZRANGE";
+  auto prio = [&k, zrange](int64_t skip) {
+    return [&k, zrange, skip](int64_t first, int64_t last) {
+      Command c{zrange, k.prioritized()};
+      return c.Add(skip + first).Add(skip + last);
+    };
+  };
+  ListPart negatives{n_neg, prio(reversed ? n_pos : 0)};
+  ListPart positives{n_pos, prio(reversed ? 0 : n_neg)};
+  ListPart listed{n_list, [&k, reversed](int64_t first, int64_t last) {
+                    Command c{"LRANGE", k.wait()};
+                    // From the tail when reversed: -1 is the last job to run.
+                    return reversed ? c.Add(-1 - last).Add(-1 - first) : c.Add(first).Add(last);
+                  }};
+  listed.backwards = reversed;
+  ListPart grouped{reversed ? n_grouped : std::numeric_limits<int64_t>::max(),
+                   [&k, reversed](int64_t first, int64_t last) {
+                     ScriptCall call("group_page", {k.group_ring(), k.groups_held()});
+                     call.Arg(k.base()).Arg(first).Arg(last - first + 1);
+                     call.Arg(reversed ? "rev" : "");
+                     return call.Take();
+                   }};
+  if (reversed) return ReadParts({grouped, positives, listed, negatives}, offset, limit);
+  return ReadParts({negatives, listed, positives, grouped}, offset, limit);
+}
+
+Result<std::vector<std::string>> RedisBroker::ReadParts(const std::vector<ListPart>& parts,
+                                                        int64_t offset, int64_t limit) {
+  const int64_t last = offset + limit - 1;
+  std::vector<Command> ranges;
+  std::vector<bool> backwards;
+  int64_t start = 0;  // the part's first position
+  for (const ListPart& part : parts) {
+    if (part.size > 0 && offset - start < part.size && last >= start) {
+      const int64_t first = std::max<int64_t>(0, offset - start);
+      ranges.push_back(part.range(first, std::min(last - start, part.size - 1)));
+      backwards.push_back(part.backwards);
+    }
+    if (part.size > std::numeric_limits<int64_t>::max() - start) break;
+    start += part.size;
+  }
+  std::vector<Reply> replies;
+  if (!ranges.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(ranges, &replies));
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(replies[i], "list"));
+    auto part = ParseStrings(replies[i].view());
+    if (backwards[i]) std::reverse(part.begin(), part.end());
+    ids.insert(ids.end(), part.begin(), part.end());
+  }
+  if (static_cast<int64_t>(ids.size()) > limit) ids.resize(limit);
+  return ids;
+}
+
+}  // namespace taskq::broker

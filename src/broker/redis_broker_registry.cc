@@ -1,0 +1,167 @@
+// RedisBroker: schedules, the worker registry and metrics.
+#include <algorithm>
+
+#include "broker/redis_broker.h"
+
+namespace taskq::broker {
+
+Status RedisBroker::RegisterQueue(const std::string& queue) {
+  auto reply = Run(Command{"SADD", QueueRegistryKey(prefix_), queue});
+  if (!reply.ok()) return reply.status();
+  return ReplyError(*reply, "register queue");
+}
+
+Status RedisBroker::WorkerHeartbeat(const std::string& worker_id, const std::string& info_json,
+                                    std::chrono::milliseconds sweep_after) {
+  const std::string registry = WorkerRegistryKey(prefix_);
+  ScriptCall call("worker_heartbeat", {registry, registry + ":sweep"});
+  call.Arg(worker_id).Arg(info_json).Arg(static_cast<int64_t>(sweep_after.count()));
+  auto n = RunIntScript(call.Take(), "worker_heartbeat");
+  return n.ok() ? Status::Ok() : n.status();
+}
+
+Result<ScheduleSaveResult> RedisBroker::SaveSchedule(const ScheduleSave& save) {
+  const ScheduleKeys& k = schedule_keys_;
+  ScriptCall call("schedule_save", {k.definitions(), k.state(), k.due()});
+  call.Arg(save.id).Arg(save.definition_json).Arg(save.create_only ? "create" : "upsert");
+  call.Arg(save.next_fire_ms);
+  call.Arg(save.paused ? (*save.paused ? "1" : "0") : "").Arg(save.max_runs);
+  if (save.created_ms >= 0) {
+    call.Arg(save.created_ms);
+  } else {
+    call.Arg(std::string_view());
+  }
+  auto reply = RunScript(call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "schedule_save"));
+  ReplyView v = reply->view();
+  if (v.size() != 2) return Internal("schedule_save: bad reply");
+  ScheduleSaveResult out;
+  out.record.id = save.id;
+  if (!ParseScheduleState(v[1].str(), &out.record)) {
+    return Internal("schedule_save: bad state record");
+  }
+  switch (v[0].AsInt()) {
+    case -1:
+      return Status(StatusCode::kAlreadyExists, "a schedule with id '" + save.id + "' exists",
+                    "id");
+    case 0:
+      out.outcome = ScheduleSaveOutcome::kUnchanged;
+      break;
+    case 2:
+      out.outcome = ScheduleSaveOutcome::kReplaced;
+      break;
+    default:
+      out.outcome = ScheduleSaveOutcome::kCreated;
+  }
+  return out;
+}
+
+Result<bool> RedisBroker::RemoveSchedule(const std::string& id) {
+  const ScheduleKeys& k = schedule_keys_;
+  ScriptCall call("schedule_remove", {k.definitions(), k.state(), k.due()});
+  call.Arg(id);
+  auto n = RunIntScript(call.Take(), "schedule_remove");
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+Result<ScheduleSnapshot> RedisBroker::GetSchedules(std::span<const std::string> ids) {
+  return RunScheduleList("ids", 1, ids);
+}
+
+Result<ScheduleSnapshot> RedisBroker::DueSchedules(int32_t limit) {
+  return RunScheduleList("due", std::clamp(limit, 1, 10000), {});
+}
+
+Result<bool> RedisBroker::SetSchedulePaused(const std::string& id, bool paused,
+                                            int64_t next_fire_ms) {
+  const ScheduleKeys& k = schedule_keys_;
+  ScriptCall call("schedule_pause", {k.definitions(), k.state(), k.due()});
+  call.Arg(id).Arg(paused ? "1" : "0");
+  if (paused) {
+    call.Arg(std::string_view());
+  } else {
+    call.Arg(next_fire_ms);
+  }
+  auto n = RunIntScript(call.Take(), "schedule_pause");
+  if (!n.ok()) return n.status();
+  if (*n < 0) return Status(StatusCode::kNotFound, "no schedule with id '" + id + "'", "id");
+  return *n == 1;
+}
+
+Result<bool> RedisBroker::AdvanceSchedule(const ScheduleAdvance& a) {
+  const ScheduleKeys& k = schedule_keys_;
+  ScriptCall call("schedule_advance", {k.definitions(), k.state(), k.due()});
+  call.Arg(a.id).Arg(a.revision).Arg(a.expected_next_ms).Arg(a.next_ms).Arg(a.runs_added);
+  call.Arg(a.last_fire_ms).Arg(a.last_job_id);
+  auto n = RunIntScript(call.Take(), "schedule_advance");
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+Result<bool> RedisBroker::HoldSchedulerLease(const std::string& token,
+                                             std::chrono::milliseconds lease) {
+  ScriptCall call("scheduler_lease", {schedule_keys_.leader()});
+  call.Arg(token).Arg(static_cast<int64_t>(lease.count()));
+  auto n = RunIntScript(call.Take(), "scheduler_lease");
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+Status RedisBroker::AddMetrics(
+    const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) {
+  std::vector<Command> commands;
+  for (const auto& [queue, increments] : per_queue) {
+    for (const auto& [field, n] : increments) {
+      commands.push_back(
+          Command{"HINCRBY", Keys(queue).metrics(), field}.Add(static_cast<long long>(n)));
+    }
+  }
+  if (commands.empty()) return Status::Ok();
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
+  for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "metrics"));
+  return Status::Ok();
+}
+
+Result<Broker::CounterIncrements> RedisBroker::ReadMetrics(const std::string& queue) {
+  auto reply = Run(Command{"HGETALL", Keys(queue).metrics()});
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "metrics"));
+  CounterIncrements out;
+  ReplyView v = reply->view();
+  for (size_t i = 0; i + 1 < v.size(); i += 2) {
+    out.emplace_back(std::string(v[i].str()), v[i + 1].AsInt());
+  }
+  return out;
+}
+
+Result<Broker::WorkerList> RedisBroker::ListWorkers(std::chrono::milliseconds max_age) {
+  ScriptCall call("worker_list", {WorkerRegistryKey(prefix_)});
+  call.Arg(static_cast<int64_t>(max_age.count()));
+  auto reply = RunScript(call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "worker_list"));
+  ReplyView v = reply->view();
+  WorkerList list;
+  if (v.size() < 1) return Internal("worker_list: empty reply");
+  list.now_ms = v[0].AsInt();
+  for (size_t i = 1; i + 1 < v.size(); i += 2) {
+    list.workers.push_back({std::string(v[i].str()), std::string(v[i + 1].str())});
+  }
+  return list;
+}
+
+Result<ScheduleSnapshot> RedisBroker::RunScheduleList(std::string_view what, int32_t limit,
+                                                      std::span<const std::string> ids) {
+  const ScheduleKeys& k = schedule_keys_;
+  ScriptCall call("schedule_list", {k.definitions(), k.state(), k.due()});
+  call.Arg(what).Arg(limit);
+  for (const std::string& id : ids) call.Arg(id);
+  auto reply = RunScript(call.Take());
+  if (!reply.ok()) return reply.status();
+  return ParseScheduleList(*reply);
+}
+
+}  // namespace taskq::broker
