@@ -386,13 +386,7 @@ Status ValidateCleanupData(std::string_view data_json) {
 }
 
 Handler MakeCleanupHandler(CleanupOptions options) {
-  return [options = std::move(options)](JobContext& ctx) {
-    try {
-      return RunCleanupJob(options, ctx);
-    } catch (const std::exception& e) {
-      return HandlerResult::Retry(std::string("cleanup: ") + e.what());
-    }
-  };
+  return [options = std::move(options)](JobContext& ctx) { return RunCleanupJob(options, ctx); };
 }
 
 }  // namespace taskq::handlers

@@ -674,14 +674,7 @@ Status ValidateEmailData(std::string_view data_json, const EmailOptions& options
 
 Handler MakeEmailHandler(EmailOptions options) {
   InitCurlOnce();
-  return [options = std::move(options)](JobContext& ctx) {
-    try {
-      return RunEmailJob(options, ctx);
-    } catch (const std::exception& e) {
-      // Out of memory or a library throwing: nothing the producer did, so worth another attempt.
-      return HandlerResult::Retry(std::string("email: ") + e.what());
-    }
-  };
+  return [options = std::move(options)](JobContext& ctx) { return RunEmailJob(options, ctx); };
 }
 
 }  // namespace taskq::handlers

@@ -419,14 +419,7 @@ Status ValidateExportData(std::string_view data_json) {
 }
 
 Handler MakeExportHandler(ExportOptions options) {
-  return [options = std::move(options)](JobContext& ctx) {
-    try {
-      return RunExportJob(options, ctx);
-    } catch (const std::exception& e) {
-      // Out of memory or a library throwing: nothing the producer did, so worth another attempt.
-      return HandlerResult::Retry(std::string("export: ") + e.what());
-    }
-  };
+  return [options = std::move(options)](JobContext& ctx) { return RunExportJob(options, ctx); };
 }
 
 }  // namespace taskq::handlers

@@ -695,12 +695,7 @@ Handler MakeImageResizeHandler(ImageResizeOptions options) {
   resizer->options = std::move(options);
   // Shared, not copied per call: std::function copies the lambda, and the state is immutable.
   return [resizer = std::shared_ptr<const ImageResizer>(std::move(resizer))](JobContext& ctx) {
-    try {
-      return RunImageResizeJob(*resizer, ctx);
-    } catch (const std::exception& e) {
-      // Out of memory or a library throwing outside the image work: worth another attempt.
-      return HandlerResult::Retry(std::string("image-resize: ") + e.what());
-    }
+    return RunImageResizeJob(*resizer, ctx);
   };
 }
 

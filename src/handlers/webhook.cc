@@ -693,12 +693,7 @@ Handler MakeWebhookHandler(WebhookOptions options) {
   webhook->options = std::move(options);
   // Shared, not copied per call: std::function copies the lambda, and the state is immutable.
   return [webhook = std::shared_ptr<const Webhook>(std::move(webhook))](JobContext& ctx) {
-    try {
-      return RunWebhookJob(*webhook, ctx);
-    } catch (const std::exception& e) {
-      // Out of memory or a library throwing: nothing the producer did, so worth another attempt.
-      return HandlerResult::Retry(std::string("webhook: ") + e.what());
-    }
+    return RunWebhookJob(*webhook, ctx);
   };
 }
 
