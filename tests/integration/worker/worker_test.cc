@@ -309,6 +309,9 @@ TEST_F(WorkerTest, UnknownTypeIsHandedBackUntilAWorkerWithItsHandlerRunsIt) {
       << job.logs.back();
   EXPECT_GT(job.due_ms, 0);
 
+  // Stopped first: with both running, the old worker may win the claim several times in a row,
+  // each hand-back doubling the backoff, and the test would measure that race.
+  old_worker.Stop();
   std::atomic<int> runs{0};
   Worker new_worker(Options());
   new_worker.Register("new-type", [&](JobContext& j) {
@@ -319,7 +322,6 @@ TEST_F(WorkerTest, UnknownTypeIsHandedBackUntilAWorkerWithItsHandlerRunsIt) {
   ASSERT_TRUE(new_worker.Start().ok());
   ASSERT_TRUE(WaitForState(id, JobState::kCompleted, std::chrono::seconds(20)));
   new_worker.Stop();
-  old_worker.Stop();
   EXPECT_EQ(runs.load(), 1);
   EXPECT_EQ(GetJob(id).stalls, 0);
 }
