@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/base64.h"
 #include "handlers/data_fields.h"
 #include "handlers/http_target.h"
 #include "handlers/mime_message.h"

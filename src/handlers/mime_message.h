@@ -48,12 +48,6 @@ Result<std::string> BuildMimeMessage(const MailMessage& message);
 
 // Building blocks, exposed for their unit tests.
 
-// Standard alphabet with padding; with `wrap`, CRLF between lines of 76 characters (none after
-// the last).
-std::string Base64Encode(std::string_view bytes, bool wrap = false);
-// Strict standard alphabet with padding; ASCII whitespace (line breaks) is skipped. nullopt for
-// anything else.
-std::optional<std::string> Base64Decode(std::string_view text);
 // RFC 2045 quoted-printable for a text body: LF or CRLF become CRLF line breaks, lines at most 76
 // characters, trailing whitespace and a leading '.' encoded.
 std::string QuotedPrintableEncode(std::string_view text);

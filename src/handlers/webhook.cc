@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/base64.h"
 #include "handlers/address_guard.h"
 #include "handlers/data_fields.h"
 #include "handlers/http_target.h"

@@ -1,7 +1,8 @@
 // Histograms of how long jobs ran (processing) and waited before their first attempt, per job
 // type, kept as counters that only grow. A worker accumulates them in memory and its heartbeat
-// adds the increments to the queue's `metrics` hash in Redis (docs/metrics.md), so any API
-// process can render them for every worker. Not thread-safe: the owner guards it.
+// (the worker registry's, heartbeat.h) adds the increments to the queue's `metrics` hash in Redis
+// (docs/metrics.md), so any API process can render them for every worker. Not thread-safe: the
+// owner guards it.
 #pragma once
 
 #include <array>

@@ -623,9 +623,9 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
 }
 
 void Processor::Loop() {
-  const milliseconds heartbeat_every = std::max(options_.lease / 3, milliseconds(1));
+  const milliseconds renew_every = std::max(options_.lease / 3, milliseconds(1));
   Clock::time_point now = Clock::now();
-  Clock::time_point next_heartbeat = now + heartbeat_every;
+  Clock::time_point next_renewal = now + renew_every;
   Clock::time_point next_recover = now;
   Clock::time_point next_poll = now + options_.idle_poll;
   // When the next delayed or retrying job is due (none: max()).
@@ -649,19 +649,19 @@ void Processor::Loop() {
       next_poll = now + options_.idle_poll;
       want_claim = true;
     }
-    const bool heartbeat = now >= next_heartbeat;
+    const bool renew = now >= next_renewal;
     const bool recover = now >= next_recover;
     const int32_t free_slots = options_.concurrency - BusySlots();
     const int32_t claim = (claiming_ && want_claim && free_slots > 0) ? free_slots : 0;
-    if (OutboxEmpty() && claim == 0 && !heartbeat && !recover) {
-      Sleep(lock, std::min({next_heartbeat, next_recover, next_poll, next_due, next_job_check_}));
+    if (OutboxEmpty() && claim == 0 && !renew && !recover) {
+      Sleep(lock, std::min({next_renewal, next_recover, next_poll, next_due, next_job_check_}));
       continue;
     }
 
     broker::FlushRequest request = TakeOutbox();
     request.claim = claim;
     if (claim > 0) request.claim_receipt = receipt_prefix_ + ":" + std::to_string(++claims_sent_);
-    if (heartbeat) request.extend = HeldLeases();
+    if (renew) request.extend = HeldLeases();
     flush_in_flight_ = true;
     lock.unlock();
     // Wakes that came while busy: read now (mu_ released), so that they do not pile up in Redis,
@@ -726,8 +726,8 @@ void Processor::Loop() {
     }
     retry_pause = refused ? std::min(retry_pause * 2, milliseconds(2000)) : milliseconds(50);
     CountFinished(*result);
-    if (heartbeat && result->extend_error.ok()) {
-      next_heartbeat = Clock::now() + heartbeat_every;
+    if (renew && result->extend_error.ok()) {
+      next_renewal = Clock::now() + renew_every;
       for (const std::string& id : result->extend.lost) {
         if (running_.contains(id)) {
           spdlog::warn("queue {}: lost the lease of job {}; stopping it", options_.queue, id);

@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "testing/base64.h"
 #include "testing/fake_job_context.h"
 #include "testing/redis_server.h"
 #include "testing/smtp_server.h"
@@ -38,21 +39,7 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back(i + 2 < bytes.size() ? kAlphabet[n & 63] : '=');
-  }
-  return out;
-}
+using ::taskq::testing::Base64;
 
 // What Python's email package makes of a message file (see tests/testing/parse_eml.py).
 json::value ParseEml(const std::string& path) {

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "handlers/http_target.h"
+#include "testing/base64.h"
 #include "testing/fake_job_context.h"
 #include "testing/http_server.h"
 #include "testing/redis_server.h"
@@ -26,21 +27,7 @@ using ::taskq::testing::FakeJobContext;
 using ::taskq::testing::HttpServer;
 using ::taskq::testing::RecordedRequest;
 
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back(i + 2 < bytes.size() ? kAlphabet[n & 63] : '=');
-  }
-  return out;
-}
+using ::taskq::testing::Base64;
 
 // The key behind kSecret: 32 bytes, some of them not printable.
 const std::string kKey = std::string("taskq-test-key\x00\x01\x02\xff", 18) + "-0123456789abc";
