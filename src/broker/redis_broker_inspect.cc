@@ -116,8 +116,6 @@ Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const s
   return ParseJob(queue, id, *reply);
 }
 
-constexpr int kGroupsForOldest = 8;  // ring turns read for the oldest waiting job
-
 Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   const QueueKeys& k = Keys(queue);
   std::vector<Command> commands = {
