@@ -1,7 +1,8 @@
 // What a worker hands a handler for one attempt, for tests that call a handler directly: records
-// the log lines and progress it reports.
+// the log lines and progress it reports, and asks the handler to stop when the test says so.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -23,13 +24,20 @@ class FakeJobContext : public JobContext {
   const std::string& data_json() const override { return data_json_; }
   int32_t attempt() const override { return attempt_; }
   int32_t max_attempts() const override { return 3; }
-  void SetProgress(std::string progress_json) override { progress.push_back(progress_json); }
+  void SetProgress(std::string progress_json) override {
+    progress.push_back(std::move(progress_json));
+    if (stop_after_progress > 0 && static_cast<int>(progress.size()) >= stop_after_progress) {
+      stop = true;
+    }
+  }
   void Log(std::string line) override { log.push_back(std::move(line)); }
-  bool stop_requested() const override { return false; }
+  bool stop_requested() const override { return stop; }
   std::chrono::steady_clock::time_point deadline() const override { return deadline_; }
 
   std::vector<std::string> log;
   std::vector<std::string> progress;
+  std::atomic<bool> stop{false};
+  int stop_after_progress = 0;  // > 0: ask for a stop once this many progress reports came
 
  private:
   std::string id_;
@@ -37,7 +45,7 @@ class FakeJobContext : public JobContext {
   std::string data_json_;
   int32_t attempt_;
   std::chrono::steady_clock::time_point deadline_ =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      std::chrono::steady_clock::now() + std::chrono::minutes(10);
 };
 
 }  // namespace taskq::testing

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <set>
 
-#include "integration/handlers/fake_job_context.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
+#include "testing/fake_job_context.h"
 #include "testing/redis_server.h"
 #include "testing/smtp_server.h"
 #include "testing/wait.h"
@@ -24,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using ::taskq::testing::FakeJobContext;
 using ::taskq::testing::TempDir;
 
 constexpr int64_t kDayMs = 24 * 3600 * 1000;

@@ -15,10 +15,10 @@
 #include <set>
 #include <sstream>
 
-#include "integration/handlers/fake_job_context.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
+#include "testing/fake_job_context.h"
 #include "testing/redis_server.h"
 #include "testing/smtp_server.h"
 #include "testing/wait.h"
@@ -28,6 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using ::taskq::testing::FakeJobContext;
 using ::taskq::testing::TempDir;
 
 std::string RunCommand(const std::string& command) {

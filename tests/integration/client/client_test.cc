@@ -1,7 +1,7 @@
 // The producer and operator APIs (Client, Inspector) against a real redis-server.
 #include <thread>
 
-#include "worker_fixture.h"
+#include "integration/worker/worker_fixture.h"
 
 namespace taskq::testing {
 namespace {
