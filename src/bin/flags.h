@@ -1,0 +1,34 @@
+// The command-line flags of each role (and their TASKQ_* environment variables), declared once
+// and added to every subcommand that takes them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bin/api_runner.h"
+#include "bin/job_types.h"
+#include "bin/secret_files.h"
+#include "taskq/worker.h"
+
+namespace taskq::bin {
+
+struct SchedulerFlags {
+  int64_t tick_ms = 1000;
+  int64_t lease_ms = 2000;
+  int64_t grace_ms = 30000;
+  // Schedule definitions (JSON, docs/http-api.md) created or updated at start; schedules made
+  // through the API are left alone.
+  std::vector<std::string> schedules;
+};
+
+void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* queues,
+                    int64_t* lease_ms, int64_t* grace_ms);
+void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir);
+void AddTypeQueuesFlag(CLI::App* cmd, std::vector<std::string>* type_queues);
+void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::SecretFiles* secrets);
+void AddSchedulerFlags(CLI::App* cmd, SchedulerFlags* f);
+void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles* secrets);
+
+}  // namespace taskq::bin
