@@ -376,7 +376,7 @@ class DashboardService::Impl {
     if (!api_key.empty()) {
       const api::ApiKey* key = keys_.Find("Bearer " + api_key);
       if (key != nullptr && !key->types.empty()) {
-        // A session has a role, not a type list: it would act on every type.
+        // A signed-in dashboard user has a role, not a type list: it would act on every type.
         return api::ErrorResponse(403, "forbidden",
                                   "this API key is limited to job types; sign in with a user "
                                   "name or a key without a type list");
