@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "api/api_context.h"
@@ -199,10 +200,10 @@ class ApiService::Impl {
  private:
   JobTypeCheck MakeTypeCheck() const {
     if (options_.job_types.empty()) return nullptr;
-    return [this](const EnqueueRequest& request) -> Status {
-      bool any_type = false;
+    const bool any_type = std::any_of(options_.job_types.begin(), options_.job_types.end(),
+                                      [](const JobTypeInfo& type) { return type.name == "*"; });
+    return [this, any_type](const EnqueueRequest& request) -> Status {
       for (const JobTypeInfo& type : options_.job_types) {
-        any_type = any_type || type.name == "*";
         if (type.name != request.type) continue;
         TASKQ_RETURN_IF_ERROR(CheckQueue(type, request));
         if (!type.validate) return Status::Ok();

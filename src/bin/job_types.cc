@@ -30,12 +30,18 @@ std::string JoinCidrs(const std::vector<std::string>& cidrs) {
 
 constexpr const char* kBuiltinTypes[] = {"email", "webhook", "image-resize", "export", "cleanup"};
 
-// The queues `type` runs from, by the flags (which passed ValidateHandlerFlags).
-std::vector<std::string> QueuesOf(const HandlerFlags& flags, const std::string& type) {
+using TypeQueues = std::map<std::string, std::vector<std::string>>;
+
+// --type-queues of flags that passed ValidateHandlerFlags, parsed once per use.
+TypeQueues ConfiguredQueues(const HandlerFlags& flags) {
   auto parsed = ParseTypeQueues(flags.type_queues);
-  if (!parsed.ok()) return {type};
-  auto it = parsed->find(type);
-  return it == parsed->end() ? std::vector<std::string>{} : it->second;
+  return parsed.ok() ? std::move(*parsed) : *ParseTypeQueues({});  // the built-in defaults
+}
+
+// The queues `type` runs from; empty: any.
+std::vector<std::string> QueuesOf(const TypeQueues& configured, const std::string& type) {
+  auto it = configured.find(type);
+  return it == configured.end() ? std::vector<std::string>{} : it->second;
 }
 
 // "80,443" or "*" (any port: an empty list).
@@ -88,9 +94,9 @@ Result<TypeEntry> ParseTypeEntry(const std::string& spec, const std::string& fla
   return entry;
 }
 
-HandlerOptions RunsFrom(const HandlerFlags& flags, const std::string& type) {
+HandlerOptions RunsFrom(const TypeQueues& configured, const std::string& type) {
   HandlerOptions options;
-  options.queues = QueuesOf(flags, type);
+  options.queues = QueuesOf(configured, type);
   return options;
 }
 
@@ -114,6 +120,7 @@ Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
 }
 
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
+  const TypeQueues queues = ConfiguredQueues(flags);
   handlers::EmailOptions email = flags.email;
   email.outbox_dir = (std::filesystem::path(flags.data_dir) / "outbox").string();
   if (email.smtp_url.empty()) {
@@ -128,7 +135,7 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
     spdlog::info("email: attachments by path from below {}",
                  std::filesystem::absolute(email.attachments_dir).string());
   }
-  worker.Register("email", handlers::MakeEmailHandler(std::move(email)), RunsFrom(flags, "email"));
+  worker.Register("email", handlers::MakeEmailHandler(std::move(email)), RunsFrom(queues, "email"));
 
   handlers::WebhookOptions webhook = flags.webhook;
   if (auto ports = ParsePorts(flags.webhook_ports, "--webhook-ports"); ports.ok()) {
@@ -137,7 +144,7 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   spdlog::info("webhook: {}, {} redirect(s) followed, ports {}, private addresses allowed: {}",
                webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
                webhook.max_redirects, flags.webhook_ports, JoinCidrs(webhook.allow_cidrs));
-  worker.Register("webhook", handlers::MakeWebhookHandler(webhook), RunsFrom(flags, "webhook"));
+  worker.Register("webhook", handlers::MakeWebhookHandler(webhook), RunsFrom(queues, "webhook"));
 
   handlers::ImageResizeOptions image = flags.image;
   if (auto ports = ParsePorts(flags.image_ports, "--image-ports"); ports.ok()) {
@@ -152,7 +159,7 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
       std::filesystem::absolute(image.output_dir).string(), flags.image_ports,
       JoinCidrs(image.allow_cidrs));
   worker.Register("image-resize", handlers::MakeImageResizeHandler(std::move(image)),
-                  RunsFrom(flags, "image-resize"));
+                  RunsFrom(queues, "image-resize"));
 
   const std::filesystem::path data_dir(flags.data_dir);
   handlers::ExportOptions exports;
@@ -161,7 +168,7 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   exports.redis_url = flags.redis_url;
   exports.key_prefix = flags.key_prefix;
   worker.Register("export", handlers::MakeExportHandler(std::move(exports)),
-                  RunsFrom(flags, "export"));
+                  RunsFrom(queues, "export"));
 
   handlers::CleanupOptions cleanup;
   cleanup.roots = flags.cleanup_roots;
@@ -176,7 +183,7 @@ void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   }
   spdlog::info("cleanup: files may be deleted below {}", roots);
   worker.Register("cleanup", handlers::MakeCleanupHandler(std::move(cleanup)),
-                  RunsFrom(flags, "cleanup"));
+                  RunsFrom(queues, "cleanup"));
 }
 
 Status ValidateHandlerFlags(const HandlerFlags& flags) {
@@ -212,16 +219,16 @@ std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extr
     if (!name.empty()) types.push_back({name, nullptr});
   }
   // With "*", a type named only in --type-queues is still held to its queues.
-  auto configured = ParseTypeQueues(handlers.type_queues);
-  if (configured.ok() && std::find(extra.begin(), extra.end(), "*") != extra.end()) {
-    for (const auto& [name, queues] : *configured) {
+  const TypeQueues configured = ConfiguredQueues(handlers);
+  if (std::find(extra.begin(), extra.end(), "*") != extra.end()) {
+    for (const auto& [name, queues] : configured) {
       if (std::none_of(types.begin(), types.end(),
                        [&](const api::JobTypeInfo& t) { return t.name == name; })) {
         types.push_back({name, nullptr});
       }
     }
   }
-  for (api::JobTypeInfo& type : types) type.queues = QueuesOf(handlers, type.name);
+  for (api::JobTypeInfo& type : types) type.queues = QueuesOf(configured, type.name);
   return types;
 }
 
