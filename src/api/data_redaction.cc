@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <optional>
+#include <unordered_map>
 
 #include "common/json_span.h"
 
@@ -16,6 +16,7 @@ std::string RedactData(std::string_view data_json, const std::vector<std::string
   if (ec || !parsed.is_object()) return "{}";
   // Rebuilt member by member: a field that is not secret keeps its text byte for byte (a parsed
   // and re-serialised number is not the same text), a secret one is written anew.
+  const std::unordered_map<std::string, std::string_view> texts = JsonMemberTexts(data_json);
   std::string out = "{";
   for (const auto& member : parsed.as_object()) {
     if (out.size() > 1) out += ',';
@@ -23,8 +24,8 @@ std::string RedactData(std::string_view data_json, const std::vector<std::string
     out += ':';
     const bool secret = std::find(fields.begin(), fields.end(), member.key()) != fields.end();
     if (!secret) {
-      const std::optional<std::string_view> text = JsonMemberText(data_json, member.key());
-      out += text ? std::string(*text) : json::serialize(member.value());
+      auto text = texts.find(std::string(member.key()));
+      out += text != texts.end() ? std::string(text->second) : json::serialize(member.value());
     } else if (member.value().is_object()) {
       json::object names;
       for (const auto& inner : member.value().as_object()) names[inner.key()] = kRedacted;

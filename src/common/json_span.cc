@@ -65,24 +65,51 @@ bool KeyEquals(std::string_view quoted, std::string_view key) {
 
 }  // namespace
 
-std::optional<std::string_view> JsonMemberText(std::string_view object_text, std::string_view key) {
-  std::optional<std::string_view> found;
+namespace {
+
+// Calls visit(quoted key, value text) for each member of the object `object_text`, in order.
+template <typename Visit>
+void ForEachMember(std::string_view object_text, Visit visit) {
   size_t pos = SkipSpace(object_text, 0);
-  if (pos >= object_text.size() || object_text[pos] != '{') return found;
+  if (pos >= object_text.size() || object_text[pos] != '{') return;
   pos = SkipSpace(object_text, pos + 1);
   while (pos < object_text.size() && object_text[pos] == '"') {
     const size_t key_end = StringEnd(object_text, pos);
     const std::string_view quoted = object_text.substr(pos, key_end - pos);
     pos = SkipSpace(object_text, key_end);
-    if (pos >= object_text.size() || object_text[pos] != ':') return found;
+    if (pos >= object_text.size() || object_text[pos] != ':') return;
     const size_t value_begin = SkipSpace(object_text, pos + 1);
     const size_t value_end = ValueEnd(object_text, value_begin);
-    if (KeyEquals(quoted, key)) found = object_text.substr(value_begin, value_end - value_begin);
+    visit(quoted, object_text.substr(value_begin, value_end - value_begin));
     pos = SkipSpace(object_text, value_end);
     if (pos >= object_text.size() || object_text[pos] != ',') break;
     pos = SkipSpace(object_text, pos + 1);
   }
+}
+
+}  // namespace
+
+std::optional<std::string_view> JsonMemberText(std::string_view object_text, std::string_view key) {
+  std::optional<std::string_view> found;
+  ForEachMember(object_text, [&](std::string_view quoted, std::string_view value) {
+    if (KeyEquals(quoted, key)) found = value;
+  });
   return found;
+}
+
+std::unordered_map<std::string, std::string_view> JsonMemberTexts(std::string_view object_text) {
+  std::unordered_map<std::string, std::string_view> members;
+  ForEachMember(object_text, [&](std::string_view quoted, std::string_view value) {
+    const std::string_view raw = quoted.substr(1, quoted.size() - 2);
+    if (raw.find('\\') == std::string_view::npos) {
+      members[std::string(raw)] = value;
+      return;
+    }
+    boost::system::error_code ec;
+    const boost::json::value decoded = boost::json::parse(quoted, ec);
+    if (!ec && decoded.is_string()) members[std::string(decoded.get_string())] = value;
+  });
+  return members;
 }
 
 std::vector<std::string_view> JsonElementTexts(std::string_view array_text) {

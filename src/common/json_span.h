@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace taskq {
@@ -18,6 +19,10 @@ namespace taskq {
 // ("d\u0061ta") matches its unescaped form. With a name given twice, the last one counts, as in
 // the parsers that read the rest of the object.
 std::optional<std::string_view> JsonMemberText(std::string_view object_text, std::string_view key);
+
+// The text of every member of the JSON object `object_text` by its (unescaped) name, in one pass;
+// with a name given twice, the last one counts, as in JsonMemberText.
+std::unordered_map<std::string, std::string_view> JsonMemberTexts(std::string_view object_text);
 
 // The texts of the elements of the JSON array `array_text`, in order.
 std::vector<std::string_view> JsonElementTexts(std::string_view array_text);

@@ -67,5 +67,13 @@ TEST(JsonSpans, InvalidTextNeverReadsPastTheEnd) {
   }
 }
 
+TEST(JsonMemberTextsTest, EveryMemberInOnePassTheLastOfARepeatedName) {
+  const auto members = JsonMemberTexts(R"({"a": 1.50, "d\u0061ta": {"x": [1]}, "a": "z"})");
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members.at("a"), "\"z\"");
+  EXPECT_EQ(members.at("data"), R"({"x": [1]})");
+  EXPECT_TRUE(JsonMemberTexts("[1]").empty());
+}
+
 }  // namespace
 }  // namespace taskq
