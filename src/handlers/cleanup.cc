@@ -213,7 +213,7 @@ class FileSweeper {
   Status Walk(int dir_fd, const std::string& display, int depth) {
     std::unique_ptr<DIR, DirCloser> dir(::fdopendir(dir_fd));
     if (!dir) {
-      const std::string message = "cannot list " + display + ": " + std::strerror(errno);
+      const std::string message = "cannot list " + display + ": " + ErrnoText(errno);
       ::close(dir_fd);
       return Unavailable(message);
     }
@@ -221,7 +221,7 @@ class FileSweeper {
       errno = 0;
       const dirent* entry = ::readdir(dir.get());
       if (entry == nullptr) {
-        if (errno != 0) return Unavailable("cannot list " + display + ": " + std::strerror(errno));
+        if (errno != 0) return Unavailable("cannot list " + display + ": " + ErrnoText(errno));
         return Status::Ok();
       }
       const std::string_view name = entry->d_name;
@@ -243,7 +243,7 @@ class FileSweeper {
         const int child = ::openat(::dirfd(dir.get()), entry->d_name,
                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (child < 0) {
-          NoteFailure("cannot open " + path + ": " + std::strerror(errno));
+          NoteFailure("cannot open " + path + ": " + ErrnoText(errno));
           continue;
         }
         TASKQ_RETURN_IF_ERROR(Walk(child, path, depth + 1));
@@ -264,7 +264,7 @@ class FileSweeper {
       if (spec_.dry_run) continue;
       // unlinkat removes the name itself; it never follows a link.
       if (::unlinkat(::dirfd(dir.get()), entry->d_name, 0) != 0) {
-        if (errno != ENOENT) NoteFailure("cannot delete " + path + ": " + std::strerror(errno));
+        if (errno != ENOENT) NoteFailure("cannot delete " + path + ": " + ErrnoText(errno));
         continue;
       }
       ++counts_.deleted;
@@ -316,7 +316,7 @@ Result<UniqueFd> OpenDirectoryBelowRoot(const CleanupOptions& options,
       if (!root_fd.valid()) {
         const int error = errno;
         if (error == ENOENT) return NotFound(form.string() + " does not exist");
-        return Unavailable("cannot open " + form.string() + ": " + std::strerror(error));
+        return Unavailable("cannot open " + form.string() + ": " + ErrnoText(error));
       }
       return OpenDirectoriesBelow(root_fd.get(), components, false, "data.directory", directory);
     }

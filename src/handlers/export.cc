@@ -242,7 +242,7 @@ Result<OutputPlace> PrepareOutput(const ExportOptions& options, const std::strin
   if (!components.ok()) return components.status();
   UniqueFd root(::open(options.exports_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) {
-    return Unavailable("cannot open " + options.exports_dir + ": " + std::strerror(errno));
+    return Unavailable("cannot open " + options.exports_dir + ": " + ErrnoText(errno));
   }
   OutputPlace place;
   place.name = components->back();
@@ -277,7 +277,7 @@ class TempFile {
                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
       return Unavailable("cannot create a file in " + place_.display.parent_path().string() + ": " +
-                         std::strerror(errno));
+                         ErrnoText(errno));
     }
     ::close(fd);
     name_ = std::move(name);
@@ -292,8 +292,7 @@ class TempFile {
 
   Status Publish() {
     if (::renameat(place_.dir.get(), name_.c_str(), place_.dir.get(), place_.name.c_str()) != 0) {
-      return Unavailable("cannot rename to " + place_.display.string() + ": " +
-                         std::strerror(errno));
+      return Unavailable("cannot rename to " + place_.display.string() + ": " + ErrnoText(errno));
     }
     name_.clear();
     // Makes the rename durable; the file is complete either way, so a failure is ignored.
