@@ -10,8 +10,8 @@ import sys
 import tempfile
 import time
 
-from processes import (ApiProcess, ProcessGroup, RedisServer, SchedulerProcess, Taskq,
-                       WorkerProcess)
+from processes import (ApiProcess, ProcessGroup, RedisServer, SchedulerProcess,
+                       StubbornWorkerProcess, Taskq, WorkerProcess)
 from proxy import Proxy
 from sink import SinkProcess
 from workload import QUEUE, ApiClient, active_jobs
@@ -56,18 +56,35 @@ class Cluster:
     def start(self, workers=3, concurrency=16, proxied=False, worker_env=None, **worker_options):
         """Redis, the sink, the API and `workers` workers (each through its own proxy link when
         `proxied`), all running and ready."""
-        self.redis.start()
-        self.sink = SinkProcess(self.group)
+        self.start_services()
         if proxied:
             self.proxy = Proxy(self.group, self.redis.port, [f"w{i}" for i in range(workers)])
-        self.api = ApiProcess(self.group, self.taskq, self.redis.url)
-        self.api.start()
-        self.client = ApiClient(self.api.port)
         flags = self.worker_flags(concurrency, **worker_options)
         for i in range(workers):
             url = self.proxy.url(f"w{i}") if proxied else self.redis.url
             env = worker_env[i] if worker_env else None
             self.workers.append(WorkerProcess(self.group, self.taskq, i, url, flags, env))
+        self.start_workers()
+
+    def start_stubborn(self, test_worker, workers, concurrency, lease_ms, grace_ms=2000,
+                       max_stalls=3):
+        """Like start(), with test workers whose webhook handler ignores stop requests
+        (processes.StubbornWorkerProcess) in place of `taskq worker`."""
+        self.start_services()
+        for i in range(workers):
+            self.workers.append(StubbornWorkerProcess(
+                self.group, test_worker, i, self.redis.url, concurrency, lease_ms, grace_ms,
+                max_stalls, WEBHOOK_SECRET))
+        self.start_workers()
+
+    def start_services(self):
+        self.redis.start()
+        self.sink = SinkProcess(self.group)
+        self.api = ApiProcess(self.group, self.taskq, self.redis.url)
+        self.api.start()
+        self.client = ApiClient(self.api.port)
+
+    def start_workers(self):
         for worker in self.workers:
             worker.start()
         for worker in self.workers:
@@ -104,11 +121,12 @@ class Cluster:
                 if r["status"] == 200 and r["listener"] == "main"]
 
     def overlapping_runs(self, records=None):
-        """Ids with two requests at the sink at the same time (each from arrival to answer or
-        abandonment): two attempts of one job running at once."""
+        """Ids with two requests at the sink at the same time (each from arrival to answer,
+        abandonment or the end of a held connection): two attempts of one job running at
+        once."""
         spans = {}
         for r in records or self.sink.records():
-            if r["status"] in (200, "abandoned"):
+            if r["status"] in (200, "abandoned", "hang"):
                 spans.setdefault(r["id"], []).append((r["t"], r["t_end"]))
         overlapping = []
         for job_id, runs in spans.items():

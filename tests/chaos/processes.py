@@ -281,6 +281,32 @@ class WorkerProcess:
             raise RuntimeError(f"{self.name} did not start: " + self.child.log_text()[-2000:])
 
 
+class StubbornWorkerProcess(WorkerProcess):
+    """The test worker (tests/system/test_worker_main.cc) for the webhook queue: its `webhook`
+    handler ignores stop requests and the attempt's deadline, so a slow target makes attempts
+    overrun their timeout. Its recovery pass runs every 100 ms."""
+
+    def __init__(self, group, binary, index, redis_url, concurrency, lease_ms, grace_ms,
+                 max_stalls, secret):
+        super().__init__(group, None, index, redis_url, [])
+        idle_poll_ms = 5000  # the worker's default
+        self.argv = [binary, redis_url, f"webhook={concurrency}", str(lease_ms), str(grace_ms),
+                     str(idle_poll_ms), str(max_stalls)]
+        self.secret = secret
+
+    def start(self):
+        self.starts += 1
+        self.child = self.group.start(
+            f"{self.name}.{self.starts}", self.argv,
+            env=clean_environment({"TASKQ_TEST_STUBBORN_WEBHOOK_SECRET": self.secret}))
+
+    def wait_running(self, timeout=20):
+        ok = wait_until(lambda: "ready" in self.child.log_text() or not self.child.alive(),
+                        timeout)
+        if not ok or not self.child.alive():
+            raise RuntimeError(f"{self.name} did not start: " + self.child.log_text()[-2000:])
+
+
 class SchedulerProcess:
     """`taskq scheduler`; its token (from its log) is how the leader key names it."""
 
@@ -327,8 +353,9 @@ def python_helper(script):
 
 
 def copy_binary(binary, into):
-    """A private copy of the taskq binary: the build directory may be rebuilt while a run
-    restarts processes, and a half-written binary must not be what a restart executes."""
-    target = os.path.join(into, "taskq")
+    """A private copy of a binary (taskq, the test worker): the build directory may be rebuilt
+    while a run restarts processes, and a half-written binary must not be what a restart
+    executes."""
+    target = os.path.join(into, os.path.basename(binary))
     shutil.copy2(binary, target)
     return target

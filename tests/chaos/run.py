@@ -27,6 +27,7 @@ from processes import copy_binary
 SCENARIOS = [
     ("F1", scenarios.f1_kill_workers),
     ("F13", scenarios.f13_sigterm_workers),
+    ("F15", scenarios.f15_overrunning_handlers),
     ("F3", scenarios.f3_redis_crash_fsync_always),
     ("F3b", scenarios.f3b_redis_crash_fsync_everysec),
     ("F2", scenarios.f2_sigstop_worker),
@@ -80,10 +81,12 @@ def main():
     args = parser.parse_args()
 
     binary = os.path.join(args.build_dir, "taskq")
-    if not os.access(binary, os.X_OK):
-        print(f"chaos: no taskq binary at {binary}; build it first (scripts/build release)",
-              file=sys.stderr)
-        return 2
+    test_worker = os.path.join(args.build_dir, "tests", "taskq_test_worker")
+    for path in (binary, test_worker):
+        if not os.access(path, os.X_OK):
+            print(f"chaos: no binary at {path}; build it first (scripts/build release)",
+                  file=sys.stderr)
+            return 2
     known = {name.lower(): name for name, _ in SCENARIOS}
     only = [n.strip().lower() for value in args.only for n in value.split(",") if n.strip()]
     unknown = [n for n in only if n not in known]
@@ -104,7 +107,8 @@ def main():
     started = time.monotonic()
     failed = []
     try:
-        settings = scenarios.Settings(copy_binary(binary, private), args.quick)
+        settings = scenarios.Settings(copy_binary(binary, private), args.quick,
+                                      copy_binary(test_worker, private))
         print(f"chaos: {len(chosen)} scenario(s), seed {seed}", file=sys.stderr)
         for name, function in chosen:
             print(f"chaos: {name} ...", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""The fault scenarios with a producer load (F1, F13, F3, F3b, F2, F5, F6, F14): each starts
+"""The fault scenarios with a producer load (F1, F13, F15, F3, F3b, F2, F5, F6, F14): each starts
 its own cluster, runs `webhook` jobs into the sink while it injects its faults, drains, and
 returns its result for the checker's rules (checker.violations).
 
@@ -13,7 +13,7 @@ import time
 
 from checker import check_total_queue
 from cluster import Cluster
-from workload import Producer, active_jobs, drain, queue_counts, webhook_job
+from workload import QUEUE, Producer, active_jobs, drain, queue_counts, webhook_job
 
 # taskq's worker looks for expired leases every 5 s (WorkerOptions::recover_interval, which has
 # no flag): an orphaned job runs again at most lease + 5 s after its worker died.
@@ -21,8 +21,9 @@ RECOVER_INTERVAL_S = 5.0
 
 
 class Settings:
-    def __init__(self, binary, quick):
+    def __init__(self, binary, quick, test_worker=None):
         self.binary = binary
+        self.test_worker = test_worker  # tests/system/test_worker_main.cc, for F15
         self.quick = quick
         self.clusters = []  # every cluster made, for the runner's crash check and cleanup
 
@@ -165,6 +166,46 @@ def f13_sigterm_workers(s):
         if slowest_exit > grace_ms / 1000 + 3:
             result["violations"].append(f"a worker took {slowest_exit:.1f} s to stop "
                                         f"(grace {grace_ms / 1000} s)")
+        return result
+
+
+OVERRUN_EVERY = 10  # one job in 10 overruns its timeout
+ATTEMPT_TIMEOUT_MS = 1000
+HOLD_MS = 2500  # the target's first answer to such a job: none, for this long
+
+
+def f15_overrunning_handlers(s):
+    """Handlers that ignore stop requests run past their attempt timeout (one job in 10: the
+    target holds the first request 2.5 s, the timeout is 1 s) while workers are killed -9: no
+    attempt of a job starts while an earlier one still runs, nothing is lost."""
+    lease_ms = 2000
+    with s.cluster("F15") as c:
+        # As in F1, repeated kills may orphan one job several times: each is a stall.
+        c.start_stubborn(s.test_worker, workers=3, concurrency=16, lease_ms=lease_ms,
+                         max_stalls=50)
+
+        def make_job(key):
+            if int(key.rsplit("-", 1)[1]) % OVERRUN_EVERY:
+                return webhook_job(c.sink.url, key)
+            job = webhook_job(c.sink.url, key, path="/hang",
+                              query=f"times=1&hold={HOLD_MS}", timeout_ms=10000)
+            job["timeout_ms"] = ATTEMPT_TIMEOUT_MS  # the attempt's; data.timeout_ms is HTTP's
+            return job
+
+        load = Producer(c.api.port, "f15", s.pick(300, 500), make_job)
+        load.start()
+        end = time.monotonic() + s.pick(12, 60)
+        while time.monotonic() < end:
+            time.sleep(3)
+            kill_worker(c, random.randrange(len(c.workers)))
+        result = finish(c, load, drain_timeout=2 * lease_ms / 1000 + 30)
+        totals = (c.client.get(f"/api/queues/{QUEUE}") or {}).get("totals", {})
+        result["overran"] = totals.get("overran")
+        if result["overlapping_runs"]:
+            result["violations"].append(f"{result['overlapping_runs']} jobs had two attempts "
+                                        "running at once")
+        if not result["overran"]:
+            result["violations"].append("no attempt overran its timeout: not exercised")
         return result
 
 

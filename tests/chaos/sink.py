@@ -17,8 +17,9 @@ A delivery is a request answered 200. Answers by path (query parameters in brack
                            "abandoned" when the client closes the connection before that
   /flaky [fail, ms]        500 to the first `fail` requests of a webhook-id, then 200
   /always500               500
-  /hang [times, hold]      the first `times` requests of an id: no answer for `hold` ms, then
-                           the connection is closed; later ones 200
+  /hang [times, hold]      the first `times` requests of an id: no answer for `hold` ms (or
+                           until the client closes), then the connection is closed and the
+                           request recorded as "hang"; later ones 200
   /reset [times]           the first `times` requests of an id: connection reset (RST); then 200
   /redirect [to]           302 to `to`
   /_flush                  (not recorded) writes the log out; {"requests": N}
@@ -119,9 +120,11 @@ class Sink:
         elif url.path == "/always500":
             status = 500
         elif url.path == "/hang" and nth <= int(query.get("times", 1)):
+            # Recorded when the connection ends (held for `hold`, or closed by the client
+            # first), so that the request's span is the attempt's.
+            await self.client_left_within(reader, int(query.get("hold", 5000)) / 1000)
             entry["status"] = "hang"
             self.record(entry)
-            await asyncio.sleep(int(query.get("hold", 5000)) / 1000)
             writer.close()
             return False
         elif url.path == "/reset" and nth <= int(query.get("times", 1)):

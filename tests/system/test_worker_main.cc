@@ -1,17 +1,24 @@
 // A worker process for the system tests: the real Worker with test handlers, configured by flags,
 // so tests can SIGKILL or SIGTERM it like any deployed worker.
-//   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms> [idle_poll_ms]
+//   taskq_test_worker <redis_url> <queue=concurrency> <lease_ms> <grace_ms> [idle_poll_ms
+//                     [max_stalls]]
 // Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>};
 // "fail" fails permanently with the message "boom" (for dead-letter paths); "stubborn" sleeps
 // data.ms ignoring stop requests (a handler that overruns its timeout); "echo" returns its data.
+// With TASKQ_TEST_STUBBORN_WEBHOOK_SECRET set, "webhook" is also registered: the built-in webhook
+// handler (signing with that secret, loopback and any port allowed) that sees neither stop
+// requests nor the attempt's deadline, so a slow target makes it overrun its timeout. The fault
+// suite's overrun scenario (F15) runs it.
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
+#include "handlers/webhook.h"
 #include "taskq/worker.h"
 
 // data.ms of a "sleep" or "stubborn" job (0 when absent).
@@ -21,9 +28,34 @@ static int MsOf(const taskq::JobContext& job) {
   return pos == std::string::npos ? 0 : std::stoi(data.substr(pos + 5));
 }
 
+// A job as a handler that ignores stop requests sees it: never asked to stop, no deadline.
+class StopHidingContext : public taskq::JobContext {
+ public:
+  explicit StopHidingContext(taskq::JobContext& job) : job_(job) {}
+  const std::string& id() const override { return job_.id(); }
+  const std::string& type() const override { return job_.type(); }
+  const std::string& queue() const override { return job_.queue(); }
+  const std::string& data_json() const override { return job_.data_json(); }
+  int32_t attempt() const override { return job_.attempt(); }
+  int32_t max_attempts() const override { return job_.max_attempts(); }
+  void SetProgress(std::string progress_json) override {
+    job_.SetProgress(std::move(progress_json));
+  }
+  void Log(std::string line) override { job_.Log(std::move(line)); }
+  bool stop_requested() const override { return false; }
+  std::chrono::steady_clock::time_point deadline() const override {
+    return std::chrono::steady_clock::time_point::max();
+  }
+
+ private:
+  taskq::JobContext& job_;
+};
+
 int main(int argc, char** argv) {
-  if (argc != 5 && argc != 6) {
-    std::fprintf(stderr, "usage: taskq_test_worker url queue=n lease_ms grace_ms [idle_poll_ms]\n");
+  if (argc < 5 || argc > 7) {
+    std::fprintf(stderr,
+                 "usage: taskq_test_worker url queue=n lease_ms grace_ms [idle_poll_ms "
+                 "[max_stalls]]\n");
     return 2;
   }
   sigset_t signals;
@@ -37,7 +69,8 @@ int main(int argc, char** argv) {
   options.queues = *taskq::ParseQueueList(argv[2]);
   options.lease = std::chrono::milliseconds(std::stoi(argv[3]));
   options.shutdown_grace = std::chrono::milliseconds(std::stoi(argv[4]));
-  if (argc == 6) options.idle_poll = std::chrono::milliseconds(std::stoi(argv[5]));
+  if (argc >= 6) options.idle_poll = std::chrono::milliseconds(std::stoi(argv[5]));
+  if (argc == 7) options.max_stalls = std::stoi(argv[6]);
   options.recover_interval = std::chrono::milliseconds(100);
   options.heartbeat_interval = std::chrono::milliseconds(200);  // timings show up quickly
   taskq::Worker worker(options);
@@ -56,6 +89,17 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(MsOf(job)));
     return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
   });
+  if (const char* secret = std::getenv("TASKQ_TEST_STUBBORN_WEBHOOK_SECRET")) {
+    taskq::handlers::WebhookOptions webhook;
+    webhook.secret = secret;
+    webhook.allow_cidrs = {"127.0.0.0/8"};
+    webhook.allowed_ports.clear();  // any port: the fault suite's sink listens on a free one
+    taskq::Handler deliver = taskq::handlers::MakeWebhookHandler(std::move(webhook));
+    worker.Register("webhook", [deliver](taskq::JobContext& job) {
+      StopHidingContext stubborn(job);
+      return deliver(stubborn);
+    });
+  }
   // The data as the handler sees it, as the result: shows whether it arrived unchanged.
   worker.Register("echo", [](taskq::JobContext& job) {
     return taskq::HandlerResult::Success(job.data_json());
