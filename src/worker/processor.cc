@@ -1,18 +1,15 @@
 #include "worker/processor.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <random>
 
 #include "common/job_codec.h"
 #include "common/json_text.h"
+#include "worker/running_job.h"
 
 namespace taskq::worker {
 namespace {
@@ -56,68 +53,11 @@ std::string RandomHex() {
 
 }  // namespace
 
-// One claimed attempt. Its identity is immutable; the flags below are read by the handler thread
-// (stop_) and otherwise guarded by the processor's mu_.
-class RunningJob final : public JobContext {
- public:
-  RunningJob(Processor& owner, const std::string& queue, broker::ClaimedJob claimed,
-             DecodedBody body, Clock::time_point deadline)
-      : owner_(owner),
-        queue_(queue),
-        id_(std::move(claimed.id)),
-        type_(std::move(body.type)),
-        data_(std::move(body.data_json)),
-        options_(std::move(body.options)),
-        attempt_(claimed.attempt),
-        token_(claimed.token),
-        deadline_(deadline),
-        started_(Clock::now()) {}
+void RunningJob::SetProgress(std::string progress_json) {
+  owner_.AddProgress(*this, std::move(progress_json), {});
+}
 
-  const std::string& id() const override { return id_; }
-  const std::string& type() const override { return type_; }
-  const std::string& queue() const override { return queue_; }
-  const std::string& data_json() const override { return data_; }
-  int32_t attempt() const override { return attempt_; }
-  int32_t max_attempts() const override { return options_.max_attempts; }
-  void SetProgress(std::string progress_json) override {
-    owner_.AddProgress(*this, std::move(progress_json), {});
-  }
-  void Log(std::string line) override { owner_.AddProgress(*this, {}, std::move(line)); }
-  bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
-  Clock::time_point deadline() const override { return deadline_; }
-
-  broker::Lease lease() const { return {id_, token_}; }
-  Clock::time_point started() const { return started_; }
-  const EnqueueOptions& options() const { return options_; }
-  void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
-
-  // Guarded by the processor's mu_. (Whether it was abandoned is whether it is in abandoned_.)
-  bool cancel_requested = false;  // someone cancelled it: a failure is final
-  // Its attempt passed its timeout while the handler runs. A handler thread cannot be killed, so
-  // it was asked to stop, and its lease is still renewed: no other attempt may start while this
-  // one runs. When the handler returns, the attempt ends as a timeout failure (retried as usual;
-  // a late result is discarded).
-  bool overrunning = false;
-  // When its handler must be asked to stop unless the lease is renewed first: a quarter of the
-  // lease before the lease ends, counted from the sending of the round trip that claimed or last
-  // renewed it. Redis counts the lease from when it ran that round trip, which is later; the
-  // quarter gives the handler time to see the request (a transfer checks about once a second)
-  // before Redis may hand the job to another worker. Renewals every lease/3 keep it ahead.
-  Clock::time_point stop_by;
-
- private:
-  Processor& owner_;
-  const std::string& queue_;
-  const std::string id_;
-  const std::string type_;
-  const std::string data_;
-  const EnqueueOptions options_;
-  const int32_t attempt_;
-  const int64_t token_;
-  const Clock::time_point deadline_;
-  const Clock::time_point started_;
-  std::atomic<bool> stop_{false};
-};
+void RunningJob::Log(std::string line) { owner_.AddProgress(*this, {}, std::move(line)); }
 
 Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> broker,
                      const HandlerRegistry& handlers, ThreadPool& pool)
@@ -125,80 +65,15 @@ Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> b
       handlers_(handlers),
       pool_(pool),
       broker_(std::move(broker)),
-      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      receipt_prefix_(RandomHex()) {
-  if (wake_fd_ < 0) {
-    spdlog::warn("queue {}: no eventfd ({}); the idle loop polls every {} ms for new work",
-                 options_.queue, std::strerror(errno), options_.idle_poll.count());
-  }
-}
+      idle_(options_.queue, options_.subscribe),
+      outbox_({options_.lease, options_.max_errors_kept, options_.max_log_lines}),
+      receipt_prefix_(RandomHex()) {}
 
-Processor::~Processor() {
-  Shutdown();
-  if (wake_fd_ >= 0) ::close(wake_fd_);
-}
+Processor::~Processor() { Shutdown(); }
 
 void Processor::NotifyLoop() {
   changed_.notify_all();
-  if (waiting_on_redis_.load()) {
-    const uint64_t one = 1;
-    if (::write(wake_fd_, &one, sizeof(one)) < 0) {
-      // EAGAIN: the counter is full, so the loop is signalled already
-    }
-  }
-}
-
-void Processor::Sleep(std::unique_lock<std::mutex>& lock, Clock::time_point until) {
-  // Without an eventfd nothing could interrupt the wait on Redis: the loop then polls only.
-  const bool can_subscribe = options_.subscribe && wake_fd_ >= 0;
-  if (!subscription_ && can_subscribe && Clock::now() >= subscribe_after_) {
-    lock.unlock();
-    auto subscribed = options_.subscribe();
-    lock.lock();
-    if (subscribed.ok()) {
-      subscription_ = std::move(*subscribed);
-      subscribe_pause_ = milliseconds(100);
-      wake_ = true;  // anything published before the subscription took effect
-      return;
-    }
-    spdlog::warn("queue {}: wake subscription: {}; retrying in {} ms", options_.queue,
-                 subscribed.status().ToString(), subscribe_pause_.count());
-    SubscribeLater();
-    return;  // mu_ was released: the loop looks at its state again before it waits
-  }
-  if (!subscription_) {
-    changed_.wait_until(lock, can_subscribe ? std::min(until, subscribe_after_) : until);
-    return;
-  }
-  // Set with mu_ held, in the same hold as the loop's last look at its state: a change made
-  // after that look finds it set and signals wake_fd_.
-  waiting_on_redis_.store(true);
-  lock.unlock();
-  // Rounded up: a wait rounded down to 0 ms would spin until `until`.
-  const auto timeout =
-      std::chrono::ceil<milliseconds>(std::max(until - Clock::now(), Clock::duration::zero()));
-  auto woken = subscription_->Wait(wake_fd_, timeout);
-  lock.lock();
-  waiting_on_redis_.store(false);
-  TakeWakes(woken);
-}
-
-void Processor::SubscribeLater() {
-  subscribe_after_ = Clock::now() + subscribe_pause_;
-  subscribe_pause_ = std::min(subscribe_pause_ * 2, milliseconds(2000));
-}
-
-void Processor::TakeWakes(const Result<std::vector<std::string>>& woken) {
-  if (!woken.ok()) {
-    spdlog::warn("queue {}: wake subscription lost ({}); subscribing again", options_.queue,
-                 woken.status().ToString());
-    subscription_.reset();
-    SubscribeLater();  // not at once: a subscription that drops at once would be re-opened in a
-                       // loop
-    wake_ = true;      // wakes may have been missed meanwhile
-  } else if (!woken->empty()) {
-    wake_ = true;
-  }
+  idle_.Interrupt();
 }
 
 void Processor::Start() {
@@ -225,7 +100,7 @@ void Processor::StopClaiming() {
 bool Processor::WaitIdle(Clock::time_point deadline) {
   std::unique_lock lock(mu_);
   return changed_.wait_until(
-      lock, deadline, [this] { return running_.empty() && OutboxEmpty() && !flush_in_flight_; });
+      lock, deadline, [this] { return running_.empty() && outbox_.empty() && !flush_in_flight_; });
 }
 
 int32_t Processor::BusySlots() const {
@@ -262,7 +137,7 @@ void Processor::Shutdown() {
       if (job.overrunning) {
         // Its attempt failed at its timeout. Handed back, the attempt would be refunded, and a
         // handler that always hangs would never use up max_attempts.
-        overruns_.push_back({lease, 0});
+        outbox_.AddOverrun({lease, 0});
         AddFailure(job, TimedOutText(job) + "; the worker stopped while the handler still ran",
                    !job.cancel_requested);
       } else {
@@ -270,7 +145,7 @@ void Processor::Shutdown() {
       }
       Abandon(lease.id);
     }
-    last = TakeOutbox();
+    last = outbox_.Take();
   }
   ReleaseLostClaims();
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -284,8 +159,7 @@ void Processor::Shutdown() {
     spdlog::warn("queue {}: handing back leases failed: {}", options_.queue,
                  released.status().ToString());
   }
-  while (!last.completions.empty() || !last.failures.empty() || !last.postponements.empty() ||
-         !last.progress.empty() || !last.overruns.empty()) {
+  while (CarriesResults(last)) {
     auto result = broker_->Flush(options_.queue, last);
     std::lock_guard lock(mu_);
     if (!result.ok()) {
@@ -298,7 +172,7 @@ void Processor::Shutdown() {
       break;
     }
     CountFinished(*result);
-    last = TakeOutbox();
+    last = outbox_.Take();
   }
 }
 
@@ -322,91 +196,17 @@ void Processor::AddProgress(const RunningJob& job, std::string progress_json,
   {
     std::lock_guard lock(mu_);
     if (abandoned_.contains(&job)) return;
-    broker::ProgressUpdate& update = progress_[job.id()];
-    update.lease = job.lease();
-    if (!progress_json.empty() && progress_json.size() <= kMaxProgressBytes) {
-      update.progress_json = std::move(progress_json);
-    }
+    if (progress_json.size() > kMaxProgressBytes) progress_json.clear();
     TruncateLogLine(&log_line);
-    if (!log_line.empty()) {
-      update.log_lines.push_back(std::move(log_line));
-      // A chatty handler between two round trips keeps only what Redis would keep anyway.
-      if (update.log_lines.size() > static_cast<size_t>(options_.max_log_lines)) {
-        update.log_lines.erase(update.log_lines.begin());
-      }
-    }
+    outbox_.AddProgress(job.lease(), std::move(progress_json), std::move(log_line));
   }
   NotifyLoop();
-}
-
-bool Processor::OutboxEmpty() const {
-  return completions_.empty() && failures_.empty() && postponements_.empty() && progress_.empty() &&
-         overruns_.empty();
 }
 
 std::vector<broker::Lease> Processor::HeldLeases() const {
   std::vector<broker::Lease> leases;
   for (const auto& [id, job] : running_) leases.push_back(job->lease());
   return leases;
-}
-
-// Takes what is ready to send. One flush carries one retention policy per kind; results with
-// another policy wait for the next iteration (which follows at once).
-broker::FlushRequest Processor::TakeOutbox() {
-  broker::FlushRequest request;
-  request.lease = options_.lease;
-  request.policy.max_errors_kept = options_.max_errors_kept;
-  request.policy.max_log_lines = options_.max_log_lines;
-  if (!completions_.empty()) {
-    request.policy.keep_completed = completions_.front().keep;
-    while (!completions_.empty() && completions_.front().keep == request.policy.keep_completed) {
-      request.completions.push_back(std::move(completions_.front().completion));
-      completions_.pop_front();
-    }
-  }
-  if (!failures_.empty()) {
-    request.policy.keep_dead = failures_.front().keep;
-    while (!failures_.empty() && failures_.front().keep == request.policy.keep_dead) {
-      request.failures.push_back(std::move(failures_.front().failure));
-      failures_.pop_front();
-    }
-  }
-  request.postponements.assign(std::make_move_iterator(postponements_.begin()),
-                               std::make_move_iterator(postponements_.end()));
-  postponements_.clear();
-  for (auto& [id, update] : progress_) request.progress.push_back(std::move(update));
-  progress_.clear();
-  // overrun.lua takes at most 1000 jobs a call; the rest go in the next round trip.
-  while (!overruns_.empty() && request.overruns.size() < 1000) {
-    request.overruns.push_back(std::move(overruns_.front()));
-    overruns_.pop_front();
-  }
-  return request;
-}
-
-// A flush that failed in transit may or may not have run: sending its results again is safe,
-// since a result whose token was already used is refused without effect.
-void Processor::RestoreOutbox(broker::FlushRequest& request) {
-  for (auto it = request.completions.rbegin(); it != request.completions.rend(); ++it) {
-    completions_.push_front({std::move(*it), request.policy.keep_completed});
-  }
-  for (auto it = request.failures.rbegin(); it != request.failures.rend(); ++it) {
-    failures_.push_front({std::move(*it), request.policy.keep_dead});
-  }
-  postponements_.insert(postponements_.begin(),
-                        std::make_move_iterator(request.postponements.begin()),
-                        std::make_move_iterator(request.postponements.end()));
-  overruns_.insert(overruns_.begin(), std::make_move_iterator(request.overruns.begin()),
-                   std::make_move_iterator(request.overruns.end()));
-  for (auto& update : request.progress) {
-    auto [it, fresh] = progress_.try_emplace(update.lease.id, std::move(update));
-    if (fresh) continue;
-    // A newer update came meanwhile: the older lines go first, the newer progress wins.
-    broker::ProgressUpdate& newer = it->second;
-    update.log_lines.insert(update.log_lines.end(), newer.log_lines.begin(), newer.log_lines.end());
-    newer.log_lines = std::move(update.log_lines);
-    if (newer.progress_json.empty()) newer.progress_json = std::move(update.progress_json);
-  }
 }
 
 void Processor::CountFinished(const broker::FlushResult& result) {
@@ -426,7 +226,7 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
   std::string error = "{\"attempt\":" + std::to_string(job.attempt()) + ",\"message\":";
   AppendJsonString(&error, message);
   error += '}';
-  failures_.push_back({broker::Failure{job.lease(), std::move(error), delay}, o.keep_dead});
+  outbox_.AddFailure({job.lease(), std::move(error), delay}, o.keep_dead);
 }
 
 void Processor::AddPostponement(const RunningJob& job, milliseconds after,
@@ -435,7 +235,7 @@ void Processor::AddPostponement(const RunningJob& job, milliseconds after,
   std::string line = "rate limited; runs again in " + std::to_string(delay) + " ms";
   if (!message.empty()) line += ": " + message;
   TruncateLogLine(&line);
-  postponements_.push_back({job.lease(), delay, std::move(line)});
+  outbox_.AddPostponement({job.lease(), delay, std::move(line)});
 }
 
 void Processor::ReleaseLostClaims() {
@@ -487,13 +287,11 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
     job.RequestStop();
     next_job_check_ = std::min(next_job_check_, NextCheckOf(job));
     const int64_t timeout = TimeoutOf(job).count();
-    overruns_.push_back({job.lease(), std::max<int64_t>(timeout, 1)});  // 0 would be a clear
-    std::string line = TimedOutText(job) +
-                       "; the handler was asked to stop and still runs: the job is not retried "
-                       "until it returns";
-    broker::ProgressUpdate& update = progress_[id];
-    update.lease = job.lease();
-    update.log_lines.push_back(std::move(line));
+    outbox_.AddOverrun({job.lease(), std::max<int64_t>(timeout, 1)});  // 0 would be a clear
+    outbox_.AddProgress(job.lease(), {},
+                        TimedOutText(job) +
+                            "; the handler was asked to stop and still runs: the job is not "
+                            "retried until it returns");
     spdlog::warn("queue {}: job {} timed out after {} ms; its handler still runs", options_.queue,
                  id, timeout);
   }
@@ -535,7 +333,7 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
     std::string line =
         "no handler for job type '" + job->type() + "' on worker " + options_.worker_id;
     TruncateLogLine(&line);
-    postponements_.push_back({job->lease(), 0, std::move(line), /*handback=*/true});
+    outbox_.AddPostponement({job->lease(), 0, std::move(line), /*handback=*/true});
     return nullptr;
   }
   if (!handler->options.queues.empty() &&
@@ -585,7 +383,7 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
       timings_.RecordProcessing(job->type(), ran_ms);
       if (job->overrunning) {
         // Its mark goes before its result (FlushRequest::overruns are sent first).
-        overruns_.push_back({job->lease(), 0});
+        outbox_.AddOverrun({job->lease(), 0});
         // The attempt failed when its timeout passed, whatever the handler answers now: a late
         // result is discarded, as the timeout promises.
         std::string message =
@@ -606,8 +404,8 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
                        " bytes; the limit is " + std::to_string(kMaxResultBytes),
                    false);
       } else if (result.kind == HandlerResult::Kind::kSuccess) {
-        completions_.push_back({broker::Completion{job->lease(), std::move(result.result_json)},
-                                job->options().keep_completed});
+        outbox_.AddCompletion({job->lease(), std::move(result.result_json)},
+                              job->options().keep_completed);
       } else if (job->cancel_requested) {
         AddFailure(*job, "cancelled" + (result.message.empty() ? "" : ": " + result.message),
                    false);
@@ -623,187 +421,188 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
 }
 
 void Processor::Loop() {
-  const milliseconds renew_every = std::max(options_.lease / 3, milliseconds(1));
-  Clock::time_point now = Clock::now();
-  Clock::time_point next_renewal = now + renew_every;
-  Clock::time_point next_recover = now;
-  Clock::time_point next_poll = now + options_.idle_poll;
-  // When the next delayed or retrying job is due (none: max()).
-  Clock::time_point next_due = Clock::time_point::max();
-  bool want_claim = true;  // the queue may hold work for us
-  milliseconds retry_pause(50);
-
+  const Clock::time_point now = Clock::now();
+  LoopState state;
+  state.renew_every = std::max(options_.lease / 3, milliseconds(1));
+  state.next_renewal = now + state.renew_every;
+  state.next_recover = now;
+  state.next_poll = now + options_.idle_poll;
   std::unique_lock lock(mu_);
   while (!exit_) {
-    now = Clock::now();
-    CheckRunningJobs(now);
-    if (wake_) {
-      wake_ = false;
-      want_claim = true;
-    }
-    if (now >= next_due) {
-      next_due = Clock::time_point::max();
-      want_claim = true;
-    }
-    if (now >= next_poll) {
-      next_poll = now + options_.idle_poll;
-      want_claim = true;
-    }
-    const bool renew = now >= next_renewal;
-    const bool recover = now >= next_recover;
-    const int32_t free_slots = options_.concurrency - BusySlots();
-    const int32_t claim = (claiming_ && want_claim && free_slots > 0) ? free_slots : 0;
-    if (OutboxEmpty() && claim == 0 && !renew && !recover) {
-      Sleep(lock, std::min({next_renewal, next_recover, next_poll, next_due, next_job_check_}));
-      continue;
-    }
-
-    broker::FlushRequest request = TakeOutbox();
-    request.claim = claim;
-    if (claim > 0) request.claim_receipt = receipt_prefix_ + ":" + std::to_string(++claims_sent_);
-    if (renew) request.extend = HeldLeases();
-    flush_in_flight_ = true;
-    lock.unlock();
-    // Wakes that came while busy: read now (mu_ released), so that they do not pile up in Redis,
-    // which drops a subscriber that lags too far behind.
-    std::optional<Result<std::vector<std::string>>> woken_while_busy;
-    if (subscription_) woken_while_busy = subscription_->Wait(wake_fd_, milliseconds(0));
-
-    ReleaseLostClaims();
-    const Clock::time_point sent = Clock::now();
-    auto result = broker_->Flush(options_.queue, request);
-    // Recovery runs after this worker's own results and lease renewals have gone out: after an
-    // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
-    if (recover && result.ok()) {
-      broker::FinishPolicy policy;
-      policy.max_errors_kept = options_.max_errors_kept;
-      auto recovered = broker_->RecoverExpired(options_.queue, options_.max_stalls, 1000, policy);
-      if (recovered.ok() && (recovered->requeued > 0 || recovered->dead > 0)) {
-        spdlog::warn("queue {}: recovered {} job(s) with expired leases, {} dead after too many",
-                     options_.queue, recovered->requeued, recovered->dead);
-      }
-    }
-
-    lock.lock();
-    if (woken_while_busy) TakeWakes(*woken_while_busy);
-    flush_in_flight_ = false;
-    ++stats_.round_trips;
-    if (!result.ok()) {
-      // The claim may have run in Redis with its reply lost: its jobs go back once Redis answers.
-      if (request.claim > 0) lost_receipts_.push_back(request.claim_receipt);
-      RestoreOutbox(request);
-      spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
-                   result.status().ToString(), retry_pause.count());
-      changed_.wait_for(lock, retry_pause, [this] { return exit_; });
-      retry_pause = std::min(retry_pause * 2, milliseconds(2000));
-      want_claim = true;  // after an outage, look again
-      continue;
-    }
-    if (recover) next_recover = Clock::now() + options_.recover_interval;
-    // Parts Redis refused changed nothing: send them again (after a pause); the rest stands.
-    bool refused = false;
-    for (const Status* part :
-         {&result->overruns_error, &result->progress_error, &result->completions_error,
-          &result->failures_error, &result->postponements_error, &result->extend_error,
-          &result->claim_error}) {
-      if (!part->ok()) {
-        refused = true;
-        spdlog::warn("queue {}: Redis refused part of a round trip: {}", options_.queue,
-                     part->ToString());
-      }
-    }
-    {
-      broker::FlushRequest again;
-      again.policy = request.policy;
-      if (!result->overruns_error.ok()) again.overruns = std::move(request.overruns);
-      if (!result->progress_error.ok()) again.progress = std::move(request.progress);
-      if (!result->completions_error.ok()) again.completions = std::move(request.completions);
-      if (!result->failures_error.ok()) again.failures = std::move(request.failures);
-      if (!result->postponements_error.ok()) {
-        again.postponements = std::move(request.postponements);
-      }
-      RestoreOutbox(again);
-    }
-    retry_pause = refused ? std::min(retry_pause * 2, milliseconds(2000)) : milliseconds(50);
-    CountFinished(*result);
-    if (renew && result->extend_error.ok()) {
-      next_renewal = Clock::now() + renew_every;
-      for (const std::string& id : result->extend.lost) {
-        if (running_.contains(id)) {
-          spdlog::warn("queue {}: lost the lease of job {}; stopping it", options_.queue, id);
-          Abandon(id);
-        }
-      }
-      // The leases not lost were renewed from `sent` (only the attempt holding the token sent).
-      for (const broker::Lease& renewed : request.extend) {
-        auto it = running_.find(renewed.id);
-        if (it != running_.end() && it->second->lease().token == renewed.token) {
-          it->second->stop_by = StopBy(sent);
-        }
-      }
-      for (const std::string& id : result->extend.cancel_requested) {
-        if (auto it = running_.find(id); it != running_.end()) {
-          it->second->cancel_requested = true;
-          it->second->RequestStop();
-          // Past its timeout and still running: its handler ignores stop requests. Cancelling
-          // is the operator's way out, so its lease is no longer renewed: it lapses, and
-          // recover.lua sends the job to dead (cancelled), instead of it staying active for as
-          // long as the handler hangs.
-          if (it->second->overrunning) {
-            spdlog::warn("queue {}: job {} was cancelled while overrunning; giving up its lease",
-                         options_.queue, id);
-            Abandon(id);
-          }
-        }
-      }
-    }
-    if (!result->claim_error.ok()) want_claim = true;
-    if (result->claim) {
-      broker::ClaimResult& claimed = *result->claim;
-      if (exit_) {
-        // Shut down while this round trip was under way: its claimed jobs go straight back.
-        // (A graceful stop that only stopped claiming still runs them within its grace period.)
-        std::vector<broker::Lease> leases;
-        for (const broker::ClaimedJob& job : claimed.jobs) leases.push_back({job.id, job.token});
-        lock.unlock();
-        auto released = broker_->Release(options_.queue, leases);
-        if (!released.ok()) {
-          spdlog::warn("queue {}: could not hand back {} job(s) claimed while stopping: {}",
-                       options_.queue, leases.size(), released.status().ToString());
-        }
-        lock.lock();
-        claimed.jobs.clear();
-      }
-      const bool got_all = static_cast<int32_t>(claimed.jobs.size()) == request.claim;
-      want_claim = !claimed.paused && (claimed.more || got_all);
-      if (!claimed.paused && claimed.next_due_in_ms >= 0) {
-        // Bounded: a due time far away (or absurd) must not overflow the clock.
-        next_due =
-            Clock::now() + std::min(milliseconds(claimed.next_due_in_ms), options_.idle_poll);
-      }
-      std::vector<std::shared_ptr<RunningJob>> inline_jobs;
-      std::vector<std::function<void()>> pooled;
-      for (broker::ClaimedJob& claimed_job : claimed.jobs) {
-        std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms, sent);
-        if (!job) continue;
-        if (handlers_.Find(job->type())->options.run_inline) {
-          inline_jobs.push_back(std::move(job));
-        } else {
-          pooled.push_back([this, job] { RunHandler(job); });
-        }
-      }
-      if (!inline_jobs.empty() || !pooled.empty()) {
-        // Handed over with mu_ released: a handler thread that finishes at once must not wait
-        // for the loop to post the rest.
-        lock.unlock();
-        if (!pooled.empty()) pool_.PostBatch(std::move(pooled));
-        for (const auto& job : inline_jobs) RunHandler(job);
-        lock.lock();
-      }
-    }
-    if (refused) changed_.wait_for(lock, retry_pause, [this] { return exit_; });
+    RunOnce(lock, state);
     changed_.notify_all();  // WaitIdle
   }
+}
+
+void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
+  const Clock::time_point now = Clock::now();
+  CheckRunningJobs(now);
+  if (wake_) {
+    wake_ = false;
+    state.want_claim = true;
+  }
+  if (now >= state.next_due) {
+    state.next_due = Clock::time_point::max();
+    state.want_claim = true;
+  }
+  if (now >= state.next_poll) {
+    state.next_poll = now + options_.idle_poll;
+    state.want_claim = true;
+  }
+  const bool renew = now >= state.next_renewal;
+  const bool recover = now >= state.next_recover;
+  const int32_t free_slots = options_.concurrency - BusySlots();
+  const int32_t claim = (claiming_ && state.want_claim && free_slots > 0) ? free_slots : 0;
+  if (outbox_.empty() && claim == 0 && !renew && !recover) {
+    const Clock::time_point until = std::min(
+        {state.next_renewal, state.next_recover, state.next_poll, state.next_due, next_job_check_});
+    if (idle_.Wait(lock, changed_, until)) wake_ = true;
+    return;
+  }
+
+  broker::FlushRequest request = outbox_.Take();
+  request.claim = claim;
+  if (claim > 0) request.claim_receipt = receipt_prefix_ + ":" + std::to_string(++claims_sent_);
+  if (renew) request.extend = HeldLeases();
+  flush_in_flight_ = true;
+  lock.unlock();
+  const bool woken_while_busy = idle_.PollWhileBusy();
+  ReleaseLostClaims();
+  const Clock::time_point sent = Clock::now();
+  auto result = broker_->Flush(options_.queue, request);
+  // Recovery runs after this worker's own results and lease renewals have gone out: after an
+  // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
+  if (recover && result.ok()) RecoverExpiredLeases();
+  lock.lock();
+  if (woken_while_busy) wake_ = true;
+  flush_in_flight_ = false;
+  ++stats_.round_trips;
+
+  if (!result.ok()) {
+    // The claim may have run in Redis with its reply lost: its jobs go back once Redis answers.
+    if (request.claim > 0) lost_receipts_.push_back(request.claim_receipt);
+    outbox_.Restore(request);
+    spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
+                 result.status().ToString(), state.retry_pause.count());
+    changed_.wait_for(lock, state.retry_pause, [this] { return exit_; });
+    state.retry_pause = std::min(state.retry_pause * 2, milliseconds(2000));
+    state.want_claim = true;  // after an outage, look again
+    return;
+  }
+  if (recover) state.next_recover = Clock::now() + options_.recover_interval;
+  // Parts Redis refused changed nothing: send them again (after a pause); the rest stands.
+  const bool refused = LogRefusedParts(*result);
+  outbox_.RestoreRefused(request, *result);
+  state.retry_pause =
+      refused ? std::min(state.retry_pause * 2, milliseconds(2000)) : milliseconds(50);
+  CountFinished(*result);
+  if (renew && result->extend_error.ok()) {
+    state.next_renewal = Clock::now() + state.renew_every;
+    ApplyRenewals(request.extend, result->extend, sent);
+  }
+  if (!result->claim_error.ok()) state.want_claim = true;
+  if (result->claim) StartClaimed(lock, state, *result->claim, request.claim, sent);
+  if (refused) changed_.wait_for(lock, state.retry_pause, [this] { return exit_; });
+}
+
+void Processor::RecoverExpiredLeases() {
+  broker::FinishPolicy policy;
+  policy.max_errors_kept = options_.max_errors_kept;
+  auto recovered = broker_->RecoverExpired(options_.queue, options_.max_stalls, 1000, policy);
+  if (recovered.ok() && (recovered->requeued > 0 || recovered->dead > 0)) {
+    spdlog::warn("queue {}: recovered {} job(s) with expired leases, {} dead after too many",
+                 options_.queue, recovered->requeued, recovered->dead);
+  }
+}
+
+bool Processor::LogRefusedParts(const broker::FlushResult& result) const {
+  bool refused = false;
+  for (const Status* part :
+       {&result.overruns_error, &result.progress_error, &result.completions_error,
+        &result.failures_error, &result.postponements_error, &result.extend_error,
+        &result.claim_error}) {
+    if (!part->ok()) {
+      refused = true;
+      spdlog::warn("queue {}: Redis refused part of a round trip: {}", options_.queue,
+                   part->ToString());
+    }
+  }
+  return refused;
+}
+
+void Processor::ApplyRenewals(const std::vector<broker::Lease>& sent_leases,
+                              const broker::ExtendResult& extend, Clock::time_point sent) {
+  for (const std::string& id : extend.lost) {
+    if (running_.contains(id)) {
+      spdlog::warn("queue {}: lost the lease of job {}; stopping it", options_.queue, id);
+      Abandon(id);
+    }
+  }
+  // The leases not lost were renewed from `sent` (only the attempt holding the token sent).
+  for (const broker::Lease& renewed : sent_leases) {
+    auto it = running_.find(renewed.id);
+    if (it != running_.end() && it->second->lease().token == renewed.token) {
+      it->second->stop_by = StopBy(sent);
+    }
+  }
+  for (const std::string& id : extend.cancel_requested) {
+    if (auto it = running_.find(id); it != running_.end()) {
+      it->second->cancel_requested = true;
+      it->second->RequestStop();
+      // Past its timeout and still running: its handler ignores stop requests. Cancelling is the
+      // operator's way out, so its lease is no longer renewed: it lapses, and recover.lua sends
+      // the job to dead (cancelled), instead of it staying active for as long as the handler
+      // hangs.
+      if (it->second->overrunning) {
+        spdlog::warn("queue {}: job {} was cancelled while overrunning; giving up its lease",
+                     options_.queue, id);
+        Abandon(id);
+      }
+    }
+  }
+}
+
+void Processor::StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& state,
+                             broker::ClaimResult& claimed, int32_t asked, Clock::time_point sent) {
+  if (exit_) {
+    // Shut down while this round trip was under way: its claimed jobs go straight back. (A
+    // graceful stop that only stopped claiming still runs them within its grace period.)
+    std::vector<broker::Lease> leases;
+    for (const broker::ClaimedJob& job : claimed.jobs) leases.push_back({job.id, job.token});
+    lock.unlock();
+    auto released = broker_->Release(options_.queue, leases);
+    if (!released.ok()) {
+      spdlog::warn("queue {}: could not hand back {} job(s) claimed while stopping: {}",
+                   options_.queue, leases.size(), released.status().ToString());
+    }
+    lock.lock();
+    claimed.jobs.clear();
+  }
+  const bool got_all = static_cast<int32_t>(claimed.jobs.size()) == asked;
+  state.want_claim = !claimed.paused && (claimed.more || got_all);
+  if (!claimed.paused && claimed.next_due_in_ms >= 0) {
+    // Bounded: a due time far away (or absurd) must not overflow the clock.
+    state.next_due =
+        Clock::now() + std::min(milliseconds(claimed.next_due_in_ms), options_.idle_poll);
+  }
+  std::vector<std::shared_ptr<RunningJob>> inline_jobs;
+  std::vector<std::function<void()>> pooled;
+  for (broker::ClaimedJob& claimed_job : claimed.jobs) {
+    std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms, sent);
+    if (!job) continue;
+    if (handlers_.Find(job->type())->options.run_inline) {
+      inline_jobs.push_back(std::move(job));
+    } else {
+      pooled.push_back([this, job] { RunHandler(job); });
+    }
+  }
+  if (inline_jobs.empty() && pooled.empty()) return;
+  // Handed over with mu_ released: a handler thread that finishes at once must not wait for the
+  // loop to post the rest.
+  lock.unlock();
+  if (!pooled.empty()) pool_.PostBatch(std::move(pooled));
+  for (const auto& job : inline_jobs) RunHandler(job);
+  lock.lock();
 }
 
 }  // namespace taskq::worker

@@ -4,14 +4,11 @@
 // in flight are sent together in the next one, so batches grow with load on their own.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -19,7 +16,9 @@
 
 #include "broker/broker.h"
 #include "worker/handler_registry.h"
+#include "worker/idle_wait.h"
 #include "worker/job_timings.h"
+#include "worker/outbox.h"
 #include "worker/thread_pool.h"
 
 namespace taskq::worker {
@@ -37,7 +36,7 @@ struct ProcessorOptions {
   std::string worker_id;  // as in the worker registry; named in the log of jobs handed back
   // Opens the queue's wake subscription, on which the idle loop waits itself, so a wake reaches
   // it without passing through another thread. Empty: the loop polls every idle_poll only.
-  std::function<Result<std::unique_ptr<broker::WakeSubscription>>()> subscribe;
+  SubscribeFunction subscribe;
 };
 
 class RunningJob;
@@ -74,16 +73,38 @@ class Processor {
   void AddProgress(const RunningJob& job, std::string progress_json, std::string log_line);
 
  private:
+  // The loop thread's timers and wishes between iterations.
+  struct LoopState {
+    std::chrono::milliseconds renew_every{1};  // lease / 3
+    std::chrono::steady_clock::time_point next_renewal, next_recover, next_poll;
+    // When the next delayed or retrying job is due (none: max()).
+    std::chrono::steady_clock::time_point next_due = std::chrono::steady_clock::time_point::max();
+    bool want_claim = true;                     // the queue may hold work for us
+    std::chrono::milliseconds retry_pause{50};  // after a failed or partly refused round trip
+  };
+
   void Loop();
-  // The idle loop's wait, with mu_ released, until `until`, a notification (NotifyLoop), or a
-  // wake from Redis (then wake_ is set). Opens the subscription first if there is none.
-  void Sleep(std::unique_lock<std::mutex>& lock, std::chrono::steady_clock::time_point until);
-  // Tells the loop something changed (changed_, and wake_fd_ while it waits on Redis).
+  // One iteration, mu_ held (released while Redis works): waits while there is nothing to do;
+  // else sends the outbox, lease renewals and a claim for the free slots in one round trip,
+  // applies the answer and starts the claimed jobs.
+  void RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state);
+  // recover.lua for this queue's expired leases. Loop thread, mu_ released.
+  void RecoverExpiredLeases();
+  // Logs each part of the round trip Redis refused; true if any. mu_ held.
+  bool LogRefusedParts(const broker::FlushResult& result) const;
+  // After a renewal of `sent_leases` at `sent`: stops the jobs whose leases were lost, moves the
+  // stop_by of the others, and passes on cancel requests. mu_ held.
+  void ApplyRenewals(const std::vector<broker::Lease>& sent_leases,
+                     const broker::ExtendResult& extend,
+                     std::chrono::steady_clock::time_point sent);
+  // Starts the jobs of a claim for `asked` slots sent at `sent` (or hands them back when the
+  // processor is shutting down), and decides whether to claim again at once. mu_ held (released
+  // while handing over).
+  void StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& state,
+                    broker::ClaimResult& claimed, int32_t asked,
+                    std::chrono::steady_clock::time_point sent);
+  // Tells the loop something changed (changed_, and its wait on Redis).
   void NotifyLoop();
-  // The next subscribe attempt waits (backoff). Loop thread.
-  void SubscribeLater();
-  // Sets wake_ for wakes received, or drops a lost subscription (then wake_ too). mu_ held.
-  void TakeWakes(const Result<std::vector<std::string>>& woken);
   // Registers the job as running and hands it to a handler thread; an inline job is returned for
   // the loop to run once it has released mu_.
   // now_ms: Redis time of the claim.
@@ -117,9 +138,6 @@ class Processor {
   // Moves a running job to abandoned_ and tells its handler to stop. mu_ held.
   void Abandon(const std::string& id);
   int32_t BusySlots() const;                              // mu_ held
-  broker::FlushRequest TakeOutbox();                      // mu_ held
-  void RestoreOutbox(broker::FlushRequest& request);      // mu_ held
-  bool OutboxEmpty() const;                               // mu_ held
   std::vector<broker::Lease> HeldLeases() const;          // mu_ held
   void CountFinished(const broker::FlushResult& result);  // mu_ held
 
@@ -137,13 +155,7 @@ class Processor {
   std::condition_variable watch_changed_;
   bool watch_stop_ = false;
 
-  // The loop thread's only.
-  std::unique_ptr<broker::WakeSubscription> subscription_;
-  std::chrono::steady_clock::time_point subscribe_after_{};
-  std::chrono::milliseconds subscribe_pause_{100};
-  // An eventfd: NotifyLoop signals it while the loop waits in the subscription's poll.
-  const int wake_fd_;
-  std::atomic<bool> waiting_on_redis_{false};
+  IdleWait idle_;  // Wait and PollWhileBusy: the loop thread's only
 
   mutable std::mutex mu_;
   std::condition_variable changed_;  // anything the loop or WaitIdle waits for
@@ -153,18 +165,7 @@ class Processor {
   // Jobs whose handler still runs but whose result will be discarded (timed out, lease lost,
   // handed back). They still hold a slot (a thread), and their id may be claimed again meanwhile.
   std::unordered_map<const RunningJob*, std::shared_ptr<RunningJob>> abandoned_;
-  struct PendingCompletion {
-    broker::Completion completion;
-    Retention keep;
-  };
-  struct PendingFailure {
-    broker::Failure failure;
-    Retention keep;
-  };
-  std::deque<PendingCompletion> completions_;
-  std::deque<PendingFailure> failures_;
-  std::deque<broker::Postponement> postponements_;
-  std::deque<broker::OverrunNotice> overruns_;  // marks and clears for overrun.lua
+  Outbox outbox_;
   // No running job times out or runs out of its lease before this (a renewal only moves those
   // later, so it may be early, never late). Guarded by mu_.
   std::chrono::steady_clock::time_point next_job_check_ =
@@ -177,7 +178,6 @@ class Processor {
   uint64_t claims_sent_ = 0;
   std::vector<std::string> lost_receipts_;
   void ReleaseLostClaims();
-  std::unordered_map<std::string, broker::ProgressUpdate> progress_;
   bool wake_ = true;
   bool claiming_ = true;
   bool exit_ = false;
