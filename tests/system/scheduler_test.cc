@@ -3,13 +3,12 @@
 // about one lease, with no fire time missed or enqueued twice.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <map>
 
 #include "taskq/inspector.h"
+#include "testing/child_process.h"
 #include "testing/redis_server.h"
 #include "testing/wait.h"
 
@@ -22,34 +21,12 @@ constexpr int kLeaseMs = 1000;
 constexpr const char* kSchedule =
     R"({"id":"tick","cron":"* * * * * *","type":"tick","queue":"ticks"})";
 
-class SchedulerProcess {
- public:
-  explicit SchedulerProcess(const std::string& url) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const std::string lease = std::to_string(kLeaseMs);
-      ::execl(TASKQ_BINARY, TASKQ_BINARY, "--redis-url", url.c_str(), "--log-level", "warn",
-              "scheduler", "--scheduler-tick-ms", "200", "--scheduler-lease-ms", lease.c_str(),
-              "--schedule", kSchedule, nullptr);
-      ::_exit(127);
-    }
-  }
-  ~SchedulerProcess() { Kill(SIGKILL); }
-  pid_t pid() const { return pid_; }
-  // Sends the signal, waits for the exit; returns the exit status.
-  int Kill(int signal) {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+// `taskq scheduler` with a per-second schedule and a short lease.
+ChildProcess StartScheduler(const std::string& url) {
+  return ChildProcess({TASKQ_BINARY, "--redis-url", url, "--log-level", "warn", "scheduler",
+                       "--scheduler-tick-ms", "200", "--scheduler-lease-ms",
+                       std::to_string(kLeaseMs), "--schedule", kSchedule});
+}
 
 class SchedulerProcessesTest : public ::testing::Test {
  protected:
@@ -82,15 +59,15 @@ class SchedulerProcessesTest : public ::testing::Test {
 };
 
 TEST_F(SchedulerProcessesTest, EachFireTimeOnceAcrossThreeSchedulersAndAKilledLeader) {
-  std::map<pid_t, std::unique_ptr<SchedulerProcess>> processes;
+  std::map<pid_t, ChildProcess> processes;
   for (int i = 0; i < 3; ++i) {
-    auto p = std::make_unique<SchedulerProcess>(server_->url());
-    processes[p->pid()] = std::move(p);
+    ChildProcess p = StartScheduler(server_->url());
+    processes[p.pid()] = std::move(p);
   }
   ASSERT_TRUE(WaitUntil([&] { return FireTimes().size() >= 4; }, milliseconds(20000)));
   const pid_t first_leader = LeaderPid();
   ASSERT_TRUE(processes.contains(first_leader)) << first_leader;
-  processes[first_leader]->Kill(SIGKILL);
+  processes[first_leader].Kill(SIGKILL);
   const auto killed_at = std::chrono::steady_clock::now();
   const size_t before_kill = FireTimes().size();
 
@@ -108,7 +85,7 @@ TEST_F(SchedulerProcessesTest, EachFireTimeOnceAcrossThreeSchedulersAndAKilledLe
       WaitUntil([&] { return FireTimes().size() >= before_kill + 4; }, milliseconds(20000)));
   for (auto& [pid, p] : processes) {
     if (pid == first_leader) continue;
-    const int status = p->Kill(SIGTERM);
+    const int status = p.Kill(SIGTERM);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   }
 

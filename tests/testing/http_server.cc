@@ -1,30 +1,17 @@
 #include "testing/http_server.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <boost/json.hpp>
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
-#include <thread>
 
 namespace taskq::testing {
 namespace {
 
 namespace json = boost::json;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -59,45 +46,16 @@ HttpServer::HttpServer() {
   char pattern[] = "/tmp/taskq-http-XXXXXX";
   dir_ = ::mkdtemp(pattern);
   std::filesystem::create_directory(files_dir());
-  const std::string port_file = dir_ + "/port";
-  std::vector<std::string> args = {"/usr/bin/python3", TASKQ_HTTP_SERVER_SCRIPT, port_file,
-                                   dir_ + "/requests.jsonl"};
   const std::string log = dir_ + "/server.log";
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    // Dies with the test process, even when that crashes; keeps the test's output clean.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  // The script writes the port once it listens; it picked a free one itself, so no other process
-  // can take it between choosing and binding.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (std::filesystem::exists(port_file)) {
-      port_ = std::stoi(ReadFile(port_file));
-      return;
-    }
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ADD_FAILURE() << "HTTP server did not start: " << ReadFile(log);
+  process_ = ChildProcess(
+      {"/usr/bin/python3", TASKQ_HTTP_SERVER_SCRIPT, dir_ + "/port", dir_ + "/requests.jsonl"},
+      log);
+  port_ = WaitForPortFile(process_, dir_ + "/port");
+  if (port_ < 0) ADD_FAILURE() << "HTTP server did not start: " << ReadWholeFile(log);
 }
 
 HttpServer::~HttpServer() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  process_.Kill(SIGKILL);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -108,7 +66,7 @@ std::string HttpServer::Url(std::string_view path) const {
 
 std::vector<RecordedRequest> HttpServer::Requests() const {
   std::vector<RecordedRequest> requests;
-  std::istringstream lines(ReadFile(dir_ + "/requests.jsonl"));
+  std::istringstream lines(ReadWholeFile(dir_ + "/requests.jsonl"));
   for (std::string line; std::getline(lines, line);) {
     boost::system::error_code ec;
     const json::value entry = json::parse(line, ec);

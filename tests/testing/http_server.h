@@ -3,12 +3,12 @@
 // listed at the top of the script.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "testing/child_process.h"
 
 namespace taskq::testing {
 
@@ -43,7 +43,7 @@ class HttpServer {
  private:
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ChildProcess process_;
 };
 
 }  // namespace taskq::testing

@@ -1,13 +1,8 @@
 #include "testing/redis_server.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <stdlib.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -17,24 +12,16 @@
 
 namespace taskq::testing {
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) {
   char pattern[] = "/tmp/taskq-redis-XXXXXX";
   dir_ = ::mkdtemp(pattern);
-  port_ = FreeLoopbackPort();
-  Start();
+  // redis-server cannot pick its own port: a port found free may be taken before it binds, and
+  // then it exits. Another port is tried then.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = FreeLoopbackPort();
+    if (TryStart()) return;
+  }
+  ADD_FAILURE() << "redis-server did not start: " << ReadWholeFile(dir_ + "/redis.log");
 }
 
 RedisServer::~RedisServer() {
@@ -43,7 +30,7 @@ RedisServer::~RedisServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-void RedisServer::Start() {
+bool RedisServer::TryStart() {
   std::vector<std::string> args;
   if (options_.sentinel_config.empty()) {
     args = {"redis-server", "--save", "", "--appendonly", options_.append_only ? "yes" : "no"};
@@ -56,49 +43,31 @@ void RedisServer::Start() {
   args.insert(args.end(), {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
                            "--daemonize", "no", "--logfile", dir_ + "/redis.log"});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    // Dies with the test process, even when that crashes; keeps the test's output pipes free.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(devnull, STDOUT_FILENO);
-    ::dup2(devnull, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp("redis-server", argv.data());
-    ::_exit(127);
-  }
+  process_ = ChildProcess(args, "/dev/null");  // its log is redis.log in dir_
+  // Ready once the server on the port is this child (another program may hold the port).
+  const std::string own_pid = "process_id:" + std::to_string(process_.pid()) + "\r\n";
   auto endpoint = broker::ParseRedisUrl(url());
-  for (int i = 0; i < 500; ++i) {
+  return WaitUntilReady(process_, [&] {
     auto connection = broker::RedisConnection::Open(*endpoint);
-    if (connection.ok()) {
-      auto pong = (*connection)->Run(broker::Command{"PING"});
-      if (pong.ok() && pong->view().str() == "PONG") {
-        connection_ = std::move(*connection);
-        return;
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL() << "redis-server did not start on port " << port_;
+    if (!connection.ok()) return false;
+    auto info = (*connection)->Run(broker::Command{"INFO", "server"});
+    if (!info.ok() || info->view().str().find(own_pid) == std::string_view::npos) return false;
+    connection_ = std::move(*connection);
+    return true;
+  });
 }
 
-void RedisServer::Freeze() {
-  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+void RedisServer::Start() {
+  if (!TryStart()) FAIL() << "redis-server did not start on port " << port_;
 }
 
-void RedisServer::Thaw() {
-  if (pid_ > 0) ::kill(pid_, SIGCONT);
-}
+void RedisServer::Freeze() { process_.Signal(SIGSTOP); }
+
+void RedisServer::Thaw() { process_.Signal(SIGCONT); }
 
 void RedisServer::Kill() {
   connection_.reset();
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  process_.Kill(SIGKILL);
 }
 
 std::unique_ptr<broker::RedisConnection> RedisServer::Connect() const {

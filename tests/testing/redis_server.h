@@ -1,13 +1,12 @@
 // A real redis-server for tests, on a free loopback port, in its own temporary directory.
 #pragma once
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "broker/redis_connection.h"
+#include "testing/child_process.h"
 
 namespace taskq::testing {
 
@@ -49,14 +48,14 @@ class RedisServer {
   broker::Reply Run(const broker::Command& command);
 
  private:
+  // Starts the server on port_; false when it exited (the port was taken) or never answered.
+  bool TryStart();
+
   RedisServerOptions options_;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ChildProcess process_;
   std::unique_ptr<broker::RedisConnection> connection_;
 };
-
-// A free TCP port on 127.0.0.1 (bound to port 0 and released).
-int FreeLoopbackPort();
 
 }  // namespace taskq::testing

@@ -2,10 +2,10 @@
 // loopback port, storing what it receives in its own temporary directory.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
+
+#include "testing/child_process.h"
 
 namespace taskq::testing {
 
@@ -36,7 +36,7 @@ class SmtpServer {
  private:
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  ChildProcess process_;
 };
 
 // A temporary directory removed with everything in it on destruction.

@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""A real SMTP server for tests (aiosmtpd), on 127.0.0.1:PORT until SIGTERM.
+"""A real SMTP server for tests (aiosmtpd), on a free port of 127.0.0.1 until SIGTERM.
+
+    smtp_server.py PORT_FILE DIR [--auth USER:PASSWORD]
+
+It binds port 0 itself and then writes the port it got to PORT_FILE (under a temporary name,
+renamed), so no other process can take the port between its choice and the bind.
 
 Each accepted message N (1, 2, ...) is stored in DIR as N.env (the envelope: MAIL FROM on the first
 line, then one RCPT TO per line) and N.eml (the raw bytes received), each written under a temporary
@@ -9,12 +14,12 @@ Recipients whose local part starts with "reject" are refused with 550, those sta
 with 451. With --auth USER:PASSWORD the server requires AUTH (PLAIN or LOGIN, without TLS).
 """
 import argparse
+import asyncio
 import os
 import signal
-import threading
+import socket
 
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 def write_atomically(path, data):
@@ -48,12 +53,13 @@ class StoringHandler:
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("port", type=int)
+    parser.add_argument("port_file")
     parser.add_argument("directory")
     parser.add_argument("--auth", default="")
     args = parser.parse_args()
 
-    options = {}
+    # As aiosmtpd's Controller sets it.
+    options = {"enable_SMTPUTF8": True}
     if args.auth:
         user, password = args.auth.split(":", 1)
 
@@ -63,15 +69,20 @@ def main():
             # handled=False: aiosmtpd then answers a failure with 535 itself.
             return AuthResult(success=ok, handled=False)
 
-        options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        options.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    controller = Controller(StoringHandler(args.directory), hostname="127.0.0.1", port=args.port,
-                            **options)
-    controller.start()
-    stop.wait()
-    controller.stop()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    handler = StoringHandler(args.directory)
+    server = loop.run_until_complete(
+        loop.create_server(lambda: SMTP(handler, **options), sock=listener))
+    write_atomically(args.port_file, str(listener.getsockname()[1]).encode())
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    loop.run_forever()
+    server.close()
 
 
 if __name__ == "__main__":
