@@ -19,6 +19,7 @@ Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
 --!include now.lua
 --!include state.lua
 --!include parts.lua
+--!include attempt_end.lua
 --!include unique.lua
 --!include job_lists.lua
 --!include delete_jobs.lua
@@ -48,9 +49,8 @@ local results, left_active, states, retry, dead, finished = {}, {}, {}, {}, {}, 
 local errors = {}  -- {id, entry, ...}: pushed after the bulk writes
 for i = 0, n - 1 do
   local id, token, delay = ARGV[6 + 3 * i], ARGV[7 + 3 * i], tonumber(ARGV[8 + 3 * i])
-  local record = records[i + 1] and decode_state(records[i + 1])
-  if token ~= '' and record and record.tk == token and not finished[id] then
-    finished[id] = true
+  local record = leased_record(records[i + 1], id, token, finished)
+  if record then
     errors[#errors + 1] = id
     errors[#errors + 1] = '{"at":' .. now_s .. ',' .. string.sub(ARGV[6 + 3 * n + i], 2)
     left_active[#left_active + 1] = id
@@ -74,8 +74,7 @@ for i = 0, n - 1 do
   end
 end
 if #left_active > 0 then
-  call_in_parts('HSET', KEYS[5], states)
-  call_in_parts('ZREM', KEYS[1], left_active)
+  leave_active(KEYS[1], KEYS[5], states, left_active)
   redis.call('HINCRBY', KEYS[4], 'failed', #left_active)
   for e = 1, #errors, 2 do push_job_error(base, errors[e], errors[e + 1], max_errors) end
 end

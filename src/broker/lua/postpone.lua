@@ -24,6 +24,7 @@ Events (events.lua): 'delayed' with the postponed ids, when there are any.
 --!include now.lua
 --!include state.lua
 --!include parts.lua
+--!include attempt_end.lua
 --!include job_lists.lua
 --!include slots_freed.lua
 --!include events.lua
@@ -48,9 +49,8 @@ local results, postponed, states, delayed, seen = {}, {}, {}, {}, {}
 local logs = {}  -- {id, line, ...}: appended after the bulk writes
 for i = 0, n - 1 do
   local id, token, line = ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[7 + 4 * i]
-  local record = records[i + 1] and decode_state(records[i + 1])
-  if token ~= '' and record and record.tk == token and not seen[id] and record.cx ~= '1' then
-    seen[id] = true  -- a repeated id in one batch is then stale
+  local record = leased_record(records[i + 1], id, token, seen)
+  if record and record.cx ~= '1' then
     record.st = 'delayed'
     record.tk = ''
     record.a = math.max(0, tonumber(record.a) - 1)
@@ -77,8 +77,7 @@ for i = 0, n - 1 do
   end
 end
 if #postponed > 0 then
-  call_in_parts('HSET', KEYS[3], states)
-  call_in_parts('ZREM', KEYS[1], postponed)
+  leave_active(KEYS[1], KEYS[3], states, postponed)
   call_in_parts('ZADD', KEYS[2], delayed)
   for e = 1, #logs, 2 do append_job_log(base, logs[e], max_logs, logs[e + 1]) end
   slots_freed(base, base .. 'meta', postponed, now, true)  -- it publishes below anyway

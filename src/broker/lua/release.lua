@@ -12,6 +12,7 @@ Events (events.lua): 'waiting' with the released ids, when there are any.
 --!include now.lua
 --!include state.lua
 --!include parts.lua
+--!include attempt_end.lua
 --!include requeue.lua
 --!include slots_freed.lua
 --!include events.lua
@@ -24,11 +25,10 @@ local records = redis.call('HMGET', KEYS[5], unpack(ids))
 local released, priorities, states, seen = {}, {}, {}, {}
 for k, id in ipairs(ids) do
   local token = ARGV[1 + 2 * k]
-  local record = records[k] and decode_state(records[k])
+  local record = leased_record(records[k], id, token, seen)
   -- A job whose cancel was requested is not handed back: its lease expires and recover sends it
   -- to dead.
-  if token ~= '' and record and record.tk == token and not seen[id] and record.cx ~= '1' then
-    seen[id] = true
+  if record and record.cx ~= '1' then
     record.st = 'waiting'
     record.tk = ''
     record.a = math.max(0, tonumber(record.a) - 1)
@@ -39,8 +39,7 @@ for k, id in ipairs(ids) do
   end
 end
 if #released == 0 then return 0 end
-redis.call('HSET', KEYS[5], unpack(states))
-redis.call('ZREM', KEYS[1], unpack(released))
+leave_active(KEYS[1], KEYS[5], states, released)
 redis.call('HDEL', base .. 'overrun', unpack(released))  -- their overrun marks (overrun.lua)
 slots_freed(base, KEYS[4], released, now_ms(), true)  -- it publishes below anyway
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
