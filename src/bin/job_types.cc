@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <functional>
 
 #include "common/job_codec.h"
 #include "common/text_list.h"
@@ -27,8 +28,6 @@ std::string JoinCidrs(const std::vector<std::string>& cidrs) {
   for (const std::string& cidr : cidrs) joined += (joined.empty() ? "" : ", ") + cidr;
   return joined.empty() ? "none" : joined;
 }
-
-constexpr const char* kBuiltinTypes[] = {"email", "webhook", "image-resize", "export", "cleanup"};
 
 using TypeQueues = std::map<std::string, std::vector<std::string>>;
 
@@ -100,12 +99,116 @@ HandlerOptions RunsFrom(const TypeQueues& configured, const std::string& type) {
   return options;
 }
 
+Handler MakeEmail(const HandlerFlags& flags) {
+  handlers::EmailOptions email = flags.email;
+  email.outbox_dir = (std::filesystem::path(flags.data_dir) / "outbox").string();
+  if (email.smtp_url.empty()) {
+    spdlog::info("email: no SMTP server configured (--smtp-url); messages go to the outbox {}",
+                 std::filesystem::absolute(email.outbox_dir).string());
+  } else {
+    spdlog::info("email: delivering through {}", MaskUrlPassword(email.smtp_url));
+  }
+  if (email.attachments_dir.empty()) {
+    spdlog::info("email: attachments by path refused (no --email-attachments-dir)");
+  } else {
+    spdlog::info("email: attachments by path from below {}",
+                 std::filesystem::absolute(email.attachments_dir).string());
+  }
+  return handlers::MakeEmailHandler(std::move(email));
+}
+
+Handler MakeWebhook(const HandlerFlags& flags) {
+  handlers::WebhookOptions webhook = flags.webhook;
+  if (auto ports = ParsePorts(flags.webhook_ports, "--webhook-ports"); ports.ok()) {
+    webhook.allowed_ports = *ports;
+  }
+  spdlog::info("webhook: {}, {} redirect(s) followed, ports {}, private addresses allowed: {}",
+               webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
+               webhook.max_redirects, flags.webhook_ports, JoinCidrs(webhook.allow_cidrs));
+  return handlers::MakeWebhookHandler(std::move(webhook));
+}
+
+Handler MakeImageResize(const HandlerFlags& flags) {
+  handlers::ImageResizeOptions image = flags.image;
+  if (auto ports = ParsePorts(flags.image_ports, "--image-ports"); ports.ok()) {
+    image.allowed_ports = *ports;
+  }
+  image.input_root = (std::filesystem::path(flags.data_dir) / "images").string();
+  image.output_dir = (std::filesystem::path(flags.data_dir) / "images" / "out").string();
+  spdlog::info(
+      "image-resize: file sources below {}, outputs below {}, URL ports {}, private addresses "
+      "allowed: {}",
+      std::filesystem::absolute(image.input_root).string(),
+      std::filesystem::absolute(image.output_dir).string(), flags.image_ports,
+      JoinCidrs(image.allow_cidrs));
+  return handlers::MakeImageResizeHandler(std::move(image));
+}
+
+Handler MakeExport(const HandlerFlags& flags) {
+  const std::filesystem::path data_dir(flags.data_dir);
+  handlers::ExportOptions exports;
+  exports.exports_dir = (data_dir / "exports").string();
+  exports.input_root = (data_dir / "imports").string();
+  exports.redis_url = flags.redis_url;
+  exports.key_prefix = flags.key_prefix;
+  return handlers::MakeExportHandler(std::move(exports));
+}
+
+Handler MakeCleanup(const HandlerFlags& flags) {
+  const std::filesystem::path data_dir(flags.data_dir);
+  handlers::CleanupOptions cleanup;
+  cleanup.roots = flags.cleanup_roots;
+  if (cleanup.roots.empty()) {
+    cleanup.roots = {(data_dir / "outbox").string(), (data_dir / "exports").string()};
+  }
+  cleanup.redis_url = flags.redis_url;
+  cleanup.key_prefix = flags.key_prefix;
+  std::string roots;
+  for (const std::string& root : cleanup.roots) {
+    roots += (roots.empty() ? "" : ", ") + std::filesystem::absolute(root).string();
+  }
+  spdlog::info("cleanup: files may be deleted below {}", roots);
+  return handlers::MakeCleanupHandler(std::move(cleanup));
+}
+
+using DataValidator = std::function<Status(std::string_view data_json)>;
+
+DataValidator ValidateEmail(const HandlerFlags& flags) {
+  // As the workers' options decide: whether attachments by path are allowed, and where.
+  return [email = flags.email](std::string_view data) {
+    return handlers::ValidateEmailData(data, email);
+  };
+}
+
+template <Status (*kValidate)(std::string_view)>
+DataValidator Fixed(const HandlerFlags&) {
+  return kValidate;
+}
+
+// The built-in job types: how a worker makes each handler from the flags, and how the API checks
+// a job's data at enqueue time. Each runs from the queue of its own name unless --type-queues
+// says otherwise.
+struct BuiltinType {
+  const char* name;
+  Handler (*make)(const HandlerFlags&);
+  DataValidator (*validator)(const HandlerFlags&);
+  std::vector<std::string> secret_fields;  // redacted for non-admin callers
+};
+
+const BuiltinType kBuiltinTypes[] = {
+    {"email", MakeEmail, ValidateEmail, {}},
+    {"webhook", MakeWebhook, Fixed<handlers::ValidateWebhookData>, {"headers"}},
+    {"image-resize", MakeImageResize, Fixed<handlers::ValidateImageResizeData>, {}},
+    {"export", MakeExport, Fixed<handlers::ValidateExportData>, {}},
+    {"cleanup", MakeCleanup, Fixed<handlers::ValidateCleanupData>, {}},
+};
+
 }  // namespace
 
 Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
     const std::vector<std::string>& specs) {
   std::map<std::string, std::vector<std::string>> queues;
-  for (const char* type : kBuiltinTypes) queues[type] = {type};
+  for (const BuiltinType& type : kBuiltinTypes) queues[type.name] = {type.name};
   for (const std::string& spec : specs) {
     auto entry = ParseTypeEntry(spec, "--type-queues", "QUEUE");
     if (!entry.ok()) return entry.status();
@@ -121,69 +224,9 @@ Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
 
 void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
   const TypeQueues queues = ConfiguredQueues(flags);
-  handlers::EmailOptions email = flags.email;
-  email.outbox_dir = (std::filesystem::path(flags.data_dir) / "outbox").string();
-  if (email.smtp_url.empty()) {
-    spdlog::info("email: no SMTP server configured (--smtp-url); messages go to the outbox {}",
-                 std::filesystem::absolute(email.outbox_dir).string());
-  } else {
-    spdlog::info("email: delivering through {}", MaskUrlPassword(email.smtp_url));
+  for (const BuiltinType& type : kBuiltinTypes) {
+    worker.Register(type.name, type.make(flags), RunsFrom(queues, type.name));
   }
-  if (email.attachments_dir.empty()) {
-    spdlog::info("email: attachments by path refused (no --email-attachments-dir)");
-  } else {
-    spdlog::info("email: attachments by path from below {}",
-                 std::filesystem::absolute(email.attachments_dir).string());
-  }
-  worker.Register("email", handlers::MakeEmailHandler(std::move(email)), RunsFrom(queues, "email"));
-
-  handlers::WebhookOptions webhook = flags.webhook;
-  if (auto ports = ParsePorts(flags.webhook_ports, "--webhook-ports"); ports.ok()) {
-    webhook.allowed_ports = *ports;
-  }
-  spdlog::info("webhook: {}, {} redirect(s) followed, ports {}, private addresses allowed: {}",
-               webhook.secret.empty() ? "unsigned (no --webhook-secret)" : "signed",
-               webhook.max_redirects, flags.webhook_ports, JoinCidrs(webhook.allow_cidrs));
-  worker.Register("webhook", handlers::MakeWebhookHandler(webhook), RunsFrom(queues, "webhook"));
-
-  handlers::ImageResizeOptions image = flags.image;
-  if (auto ports = ParsePorts(flags.image_ports, "--image-ports"); ports.ok()) {
-    image.allowed_ports = *ports;
-  }
-  image.input_root = (std::filesystem::path(flags.data_dir) / "images").string();
-  image.output_dir = (std::filesystem::path(flags.data_dir) / "images" / "out").string();
-  spdlog::info(
-      "image-resize: file sources below {}, outputs below {}, URL ports {}, private addresses "
-      "allowed: {}",
-      std::filesystem::absolute(image.input_root).string(),
-      std::filesystem::absolute(image.output_dir).string(), flags.image_ports,
-      JoinCidrs(image.allow_cidrs));
-  worker.Register("image-resize", handlers::MakeImageResizeHandler(std::move(image)),
-                  RunsFrom(queues, "image-resize"));
-
-  const std::filesystem::path data_dir(flags.data_dir);
-  handlers::ExportOptions exports;
-  exports.exports_dir = (data_dir / "exports").string();
-  exports.input_root = (data_dir / "imports").string();
-  exports.redis_url = flags.redis_url;
-  exports.key_prefix = flags.key_prefix;
-  worker.Register("export", handlers::MakeExportHandler(std::move(exports)),
-                  RunsFrom(queues, "export"));
-
-  handlers::CleanupOptions cleanup;
-  cleanup.roots = flags.cleanup_roots;
-  if (cleanup.roots.empty()) {
-    cleanup.roots = {(data_dir / "outbox").string(), (data_dir / "exports").string()};
-  }
-  cleanup.redis_url = flags.redis_url;
-  cleanup.key_prefix = flags.key_prefix;
-  std::string roots;
-  for (const std::string& root : cleanup.roots) {
-    roots += (roots.empty() ? "" : ", ") + std::filesystem::absolute(root).string();
-  }
-  spdlog::info("cleanup: files may be deleted below {}", roots);
-  worker.Register("cleanup", handlers::MakeCleanupHandler(std::move(cleanup)),
-                  RunsFrom(queues, "cleanup"));
 }
 
 Status ValidateHandlerFlags(const HandlerFlags& flags) {
@@ -207,14 +250,9 @@ Status ValidateHandlerFlags(const HandlerFlags& flags) {
 std::vector<api::JobTypeInfo> KnownJobTypes(const std::vector<std::string>& extra,
                                             const HandlerFlags& handlers) {
   std::vector<api::JobTypeInfo> types;
-  const handlers::EmailOptions& email = handlers.email;
-  types.push_back({"email", [email](std::string_view data) {
-                     return handlers::ValidateEmailData(data, email);
-                   }});
-  types.push_back({"webhook", handlers::ValidateWebhookData, {}, {"headers"}});
-  types.push_back({"image-resize", handlers::ValidateImageResizeData});
-  types.push_back({"export", handlers::ValidateExportData});
-  types.push_back({"cleanup", handlers::ValidateCleanupData});
+  for (const BuiltinType& type : kBuiltinTypes) {
+    types.push_back({type.name, type.validator(handlers), {}, type.secret_fields});
+  }
   for (const std::string& name : extra) {
     if (!name.empty()) types.push_back({name, nullptr});
   }

@@ -1,5 +1,6 @@
 // The built-in job types in one place: their handlers (for workers) and their data validators
-// (for the API's 422 at enqueue time). A type is added here when its handler lands.
+// (for the API's 422 at enqueue time), read from one table (kBuiltinTypes in job_types.cc), where
+// a type is added when its handler lands.
 #pragma once
 
 #include <map>
