@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bin/api_runner.h"
+#include "bin/flag_listing.h"
 #include "bin/job_types.h"
 #include "bin/secret_files.h"
 #include "taskq/worker.h"
@@ -23,12 +24,16 @@ struct SchedulerFlags {
   std::vector<std::string> schedules;
 };
 
+// Each adds its flags to `cmd`; with a listing, also lists them for `taskq config`.
 void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* queues,
-                    int64_t* lease_ms, int64_t* grace_ms);
-void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir);
-void AddTypeQueuesFlag(CLI::App* cmd, std::vector<std::string>* type_queues);
-void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::SecretFiles* secrets);
-void AddSchedulerFlags(CLI::App* cmd, SchedulerFlags* f);
-void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles* secrets);
+                    int64_t* lease_ms, int64_t* grace_ms, FlagListing* listing = nullptr);
+void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir, FlagListing* listing = nullptr);
+void AddTypeQueuesFlag(CLI::App* cmd, std::vector<std::string>* type_queues,
+                       FlagListing* listing = nullptr);
+void AddHandlerFlags(CLI::App* cmd, taskq::bin::HandlerFlags* f, taskq::bin::SecretFiles* secrets,
+                     FlagListing* listing = nullptr);
+void AddSchedulerFlags(CLI::App* cmd, SchedulerFlags* f, FlagListing* listing = nullptr);
+void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles* secrets,
+                 FlagListing* listing = nullptr);
 
 }  // namespace taskq::bin

@@ -208,16 +208,21 @@ int main(int argc, char** argv) {
   app.allow_config_extras(false);  // an unknown key in the config file is an error, not ignored
   app.set_config("--config", "", "TOML configuration file");
   CommonFlags common;
-  app.add_option(
-         "--redis-url", common.redis_url,
-         "redis://[user:pass@]host:port/db, or redis+sentinel://host:port[,host:port...]/master/db")
+  // `taskq config` prints the global flags and those of `up` (which takes every role's flags).
+  taskq::bin::FlagListing listing;
+  taskq::bin::FlagAdder global_flags(&app, &listing, "");
+  global_flags
+      .Option("--redis-url", common.redis_url,
+              "redis://[user:pass@]host:port/db, or "
+              "redis+sentinel://host:port[,host:port...]/master/db",
+              taskq::bin::Shown::kUrl)
       ->envname("TASKQ_REDIS_URL");
   // Secret flags also come from files (--NAME-file, TASKQ_..._FILE), read once parsed.
   taskq::bin::SecretFiles secret_files;
   secret_files.Add(&app, "redis-url", "TASKQ_REDIS_URL", &common.redis_url);
-  app.add_option("--key-prefix", common.key_prefix, "prefix of every Redis key")
+  global_flags.Option("--key-prefix", common.key_prefix, "prefix of every Redis key")
       ->envname("TASKQ_KEY_PREFIX");
-  app.add_option("--log-level", common.log_level, "trace, debug, info, warn, error")
+  global_flags.Option("--log-level", common.log_level, "trace, debug, info, warn, error")
       ->envname("TASKQ_LOG_LEVEL");
 
   taskq::WorkerOptions worker_options;
@@ -229,16 +234,17 @@ int main(int argc, char** argv) {
   CLI::App* up = app.add_subcommand("up",
                                     "run everything: managed Redis (unless --redis-url), "
                                     "the API, the dashboard and workers for every queue");
-  AddApiFlags(up, &api_flags, &secret_files);
+  AddApiFlags(up, &api_flags, &secret_files, &listing);
   taskq::bin::HandlerFlags handler_flags;
   int redis_port = 6379;
-  AddHandlerFlags(up, &handler_flags, &secret_files);
-  up->add_option("--redis-port", redis_port, "port of the managed Redis")
+  AddHandlerFlags(up, &handler_flags, &secret_files, &listing);
+  taskq::bin::FlagAdder(up, &listing)
+      .Option("--redis-port", redis_port, "port of the managed Redis")
       ->envname("TASKQ_REDIS_PORT")
       ->check(CLI::Range(1, 65535));
-  AddWorkerFlags(up, &worker_options, &queues, &lease_ms, &grace_ms);
+  AddWorkerFlags(up, &worker_options, &queues, &lease_ms, &grace_ms, &listing);
   SchedulerFlags scheduler_flags;
-  AddSchedulerFlags(up, &scheduler_flags);
+  AddSchedulerFlags(up, &scheduler_flags, &listing);
 
   CLI::App* api = app.add_subcommand("api", "run the HTTP API and the dashboard listener");
   AddApiFlags(api, &api_flags, &secret_files);
@@ -386,69 +392,6 @@ int main(int argc, char** argv) {
   if (jobs->parsed()) return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit);
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
-  if (config->parsed()) {
-    using taskq::bin::ConfigEntry;
-    using taskq::bin::TomlString;
-    auto str = [](const std::string& v) { return TomlString(v); };
-    auto num = [](auto v) { return std::to_string(v); };
-    auto list = [](const std::vector<std::string>& items, auto quote) {
-      std::string out = "[";
-      for (const auto& item : items) out += (out.size() > 1 ? ", " : "") + quote(item);
-      return out + "]";
-    };
-    const auto& a = api_flags;
-    const auto& h = handler_flags;
-    return taskq::bin::ConfigCommand({
-        {"", "redis-url", str(taskq::MaskUrlPassword(common.redis_url)), false},
-        {"", "key-prefix", str(common.key_prefix), false},
-        {"", "log-level", str(common.log_level), false},
-        {"up", "queues", str(queues), false},
-        {"up", "lease-ms", num(lease_ms), false},
-        {"up", "shutdown-grace-ms", num(grace_ms), false},
-        {"up", "max-stalls", num(worker_options.max_stalls), false},
-        {"up", "redis-port", num(redis_port), false},
-        {"up", "data-dir", str(h.data_dir), false},
-        {"up", "smtp-url", str(taskq::MaskUrlPassword(h.email.smtp_url)), false},
-        {"up", "smtp-user", str(h.email.username), false},
-        {"up", "smtp-password", str(h.email.password), true},
-        {"up", "smtp-starttls", h.email.starttls ? "true" : "false", false},
-        {"up", "mail-from", str(h.email.default_from), false},
-        {"up", "email-attachments-dir", str(h.email.attachments_dir), false},
-        {"up", "webhook-secret", str(h.webhook.secret), true},
-        {"up", "webhook-allow", list(h.webhook.allow_cidrs, str), false},
-        {"up", "webhook-ports", str(h.webhook_ports), false},
-        {"up", "webhook-max-redirects", num(h.webhook.max_redirects), false},
-        {"up", "image-allow", list(h.image.allow_cidrs, str), false},
-        {"up", "image-ports", str(h.image_ports), false},
-        {"up", "cleanup-root", list(h.cleanup_roots, str), false},
-        {"up", "type-queues", list(h.type_queues, str), false},
-        {"up", "listen", str(a.listen), false},
-        {"up", "dashboard-listen", str(a.dashboard_listen), false},
-        {"up", "dashboard-base-path", str(a.dashboard_base_path), false},
-        {"up", "api-key", list(a.api_keys, str), true},
-        {"up", "dashboard-user", list(a.dashboard_users, str), true},
-        {"up", "job-types", list(a.job_types, str), false},
-        {"up", "secret-fields", list(a.secret_fields, str), false},
-        {"up", "admin-only-types", list(a.admin_only_types, str), false},
-        {"up", "insecure", a.insecure ? "true" : "false", false},
-        {"up", "allowed-hosts", list(a.allowed_hosts, str), false},
-        {"up", "api-threads", num(a.io_threads), false},
-        {"up", "api-backend-threads", num(a.backend_threads), false},
-        {"up", "max-body-bytes", num(a.max_body_bytes), false},
-        {"up", "max-bulk-body-bytes", num(a.max_bulk_body_bytes), false},
-        {"up", "max-header-bytes", num(a.max_header_bytes), false},
-        {"up", "max-bulk", num(a.max_bulk), false},
-        {"up", "max-json-depth", num(a.max_json_depth), false},
-        {"up", "max-connections", num(a.max_connections), false},
-        {"up", "max-connections-per-client", num(a.max_connections_per_client), false},
-        {"up", "header-timeout-ms", num(a.header_timeout_ms), false},
-        {"up", "request-timeout-ms", num(a.request_timeout_ms), false},
-        {"up", "max-wait-ms", num(a.max_wait_ms), false},
-        {"up", "scheduler-tick-ms", num(scheduler_flags.tick_ms), false},
-        {"up", "scheduler-lease-ms", num(scheduler_flags.lease_ms), false},
-        {"up", "scheduler-grace-ms", num(scheduler_flags.grace_ms), false},
-        {"up", "schedule", list(scheduler_flags.schedules, taskq::bin::TomlLiteral), false},
-    });
-  }
+  if (config->parsed()) return taskq::bin::ConfigCommand(listing.Entries());
   return 0;
 }

@@ -1850,6 +1850,15 @@ class CliTest(unittest.TestCase):
         finally:
             os.unlink(f.name)
 
+    def test_config_lists_every_flag_up_takes(self):
+        help_text = self.taskq("up", "--help").stdout
+        flags = set(re.findall(r"^\s+(?:-\w,)?--([a-z][a-z-]*)", help_text, re.M))
+        # The secret files' flags (--NAME-file) are printed as the secret they fill.
+        flags = {f for f in flags if f != "help" and not f.endswith("-file")}
+        self.assertIn("redis-port", flags)
+        listed = set(re.findall(r"^(?:# )?([a-z][a-z-]*) =", self.taskq("config").stdout, re.M))
+        self.assertEqual(flags - listed, set())
+
     def test_invalid_configuration_fails_fast_naming_the_key(self):
         with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
             f.write('[up]\nlease-ms = 5\n')
