@@ -18,15 +18,15 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import api_test  # noqa: E402  (the Redis and Api fixtures)
-from api_test import Api, Redis, free_port  # noqa: E402
+import api_fixtures  # noqa: E402  (the Redis and Api fixtures)
+from api_fixtures import Api, Redis, free_port  # noqa: E402
 
 BASE = "/admin/queues"
 PASSWORD = "correct horse battery"
 
 
 def hash_password(password):
-    out = subprocess.run([api_test.TASKQ, "hash-password"], input=password + "\n",
+    out = subprocess.run([api_fixtures.TASKQ, "hash-password"], input=password + "\n",
                          capture_output=True, text=True, check=True, timeout=30)
     return out.stdout.strip()
 
@@ -470,7 +470,7 @@ class LoginDashboardTest(StackTest):
 class StartUpTest(unittest.TestCase):
     def run_api(self, *flags):
         return subprocess.run(
-            [api_test.TASKQ, "--redis-url", "redis://127.0.0.1:1", "api", "--listen",
+            [api_fixtures.TASKQ, "--redis-url", "redis://127.0.0.1:1", "api", "--listen",
              f"127.0.0.1:{free_port()}", *flags], capture_output=True, text=True, timeout=30)
 
     def test_refuses_a_dashboard_beyond_loopback_without_login(self):
@@ -491,7 +491,7 @@ class StartUpTest(unittest.TestCase):
         first, second = hash_password("same"), hash_password("same")
         self.assertTrue(first.startswith("pbkdf2-sha256$600000$"))
         self.assertNotEqual(first, second)
-        out = subprocess.run([api_test.TASKQ, "hash-password"], input="\n", capture_output=True,
+        out = subprocess.run([api_fixtures.TASKQ, "hash-password"], input="\n", capture_output=True,
                              text=True, timeout=30)
         self.assertEqual(out.returncode, 2)
 
@@ -515,6 +515,6 @@ if __name__ == "__main__":
     parser.add_argument("--taskq", required=True)
     parser.add_argument("--worker", required=True)
     args, rest = parser.parse_known_args()
-    api_test.TASKQ = os.path.abspath(args.taskq)
-    api_test.TEST_WORKER = os.path.abspath(args.worker)
+    api_fixtures.TASKQ = os.path.abspath(args.taskq)
+    api_fixtures.TEST_WORKER = os.path.abspath(args.worker)
     unittest.main(argv=[sys.argv[0], *rest], verbosity=2)
