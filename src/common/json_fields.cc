@@ -1,5 +1,7 @@
 #include "common/json_fields.h"
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
 #include <cmath>
 
 namespace taskq {
@@ -90,6 +92,62 @@ Status ReadString(const json::value& v, const std::string& field, std::string* o
   if (!v.is_string()) return InvalidArgument(field, "must be a string");
   *out = std::string(v.get_string());
   return Status::Ok();
+}
+
+Result<json::value> ParseJsonObject(std::string_view text, const std::string& field) {
+  boost::system::error_code ec;
+  json::value root = json::parse(text, ec);
+  if (ec) return InvalidArgument(field, "is not valid JSON: " + ec.message());
+  if (!root.is_object()) return InvalidArgument(field, "must be a JSON object");
+  return root;
+}
+
+Status RejectUnknownKeys(const json::object& object, std::initializer_list<std::string_view> known,
+                         const std::string& prefix) {
+  for (const auto& entry : object) {
+    const std::string_view key(entry.key().data(), entry.key().size());
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return InvalidArgument(prefix + "." + std::string(key), "unknown field");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> OptionalString(const json::object& object, std::string_view key,
+                                                  const std::string& field, size_t max_bytes) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return std::optional<std::string>();
+  const json::string* s = value->if_string();
+  if (s == nullptr) return InvalidArgument(field, "must be a string");
+  if (s->size() > max_bytes) {
+    return InvalidArgument(field, "is longer than " + std::to_string(max_bytes) + " bytes");
+  }
+  return std::optional<std::string>(std::string(s->data(), s->size()));
+}
+
+Result<std::string> RequiredString(const json::object& object, std::string_view key,
+                                   const std::string& field, size_t max_bytes) {
+  Result<std::optional<std::string>> value = OptionalString(object, key, field, max_bytes);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return InvalidArgument(field, "is required");
+  return std::move(**value);
+}
+
+Result<std::optional<int64_t>> OptionalInteger(const json::object& object, std::string_view key,
+                                               const std::string& field, int64_t min, int64_t max) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return std::optional<int64_t>();
+  int64_t n = 0;
+  TASKQ_RETURN_IF_ERROR(ReadInteger(*value, field, min, max, &n));
+  return std::optional<int64_t>(n);
+}
+
+Result<bool> OptionalBool(const json::object& object, std::string_view key,
+                          const std::string& field, bool fallback) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return fallback;
+  if (!value->is_bool()) return InvalidArgument(field, "must be true or false");
+  return value->get_bool();
 }
 
 bool ReadJobOption(std::string_view key, const json::value& value, const std::string& field,

@@ -1,10 +1,14 @@
-// Strict readers of JSON request fields, shared by the job request parser (src/api) and the
-// schedule definition parser (src/scheduler). Every error is kInvalidArgument naming the field in
-// the client's terms ("priority", "options.backoff.delay_ms").
+// Strict readers of JSON fields, the one set shared by the job request parser (src/api), the
+// schedule definition parser (src/scheduler) and the built-in handlers' data parsers. Every error
+// is kInvalidArgument naming the field in the client's terms ("priority", "data.outputs[0].width",
+// "options.backoff.delay_ms").
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,9 +24,33 @@ Status ReadInteger(const boost::json::value& v, const std::string& field, int64_
                    int64_t* out);
 Status ReadString(const boost::json::value& v, const std::string& field, std::string* out);
 
+// `text` parsed as a JSON object, or an error naming `field` ("data").
+Result<boost::json::value> ParseJsonObject(std::string_view text, const std::string& field);
+
+// Refuses keys not in `known`: a typo would otherwise be ignored silently. `prefix` is the field
+// of `object`, e.g. "data.source".
+Status RejectUnknownKeys(const boost::json::object& object,
+                         std::initializer_list<std::string_view> known, const std::string& prefix);
+
+// The fields of an object by key; absent and null are the same. `field` names it in errors.
+// A string field: absent gives nullopt; anything but a string is an error.
+Result<std::optional<std::string>> OptionalString(const boost::json::object& object,
+                                                  std::string_view key, const std::string& field,
+                                                  size_t max_bytes);
+// A string field that must be there ("is required").
+Result<std::string> RequiredString(const boost::json::object& object, std::string_view key,
+                                   const std::string& field, size_t max_bytes);
+// An integer field in [min, max] (ReadInteger's rules): absent gives nullopt.
+Result<std::optional<int64_t>> OptionalInteger(const boost::json::object& object,
+                                               std::string_view key, const std::string& field,
+                                               int64_t min, int64_t max);
+// A boolean field, `fallback` when absent.
+Result<bool> OptionalBool(const boost::json::object& object, std::string_view key,
+                          const std::string& field, bool fallback);
+
 // Reads `key` if it is one of the job options a producer may set on a job or a schedule's job
-// template: priority, group, max_attempts, backoff, timeout_ms, retention. `field` is how errors name
-// it. Returns false (and leaves *status alone) when `key` is none of them.
+// template: priority, group, max_attempts, backoff, timeout_ms, retention. `field` is how errors
+// name it. Returns false (and leaves *status alone) when `key` is none of them.
 bool ReadJobOption(std::string_view key, const boost::json::value& v, const std::string& field,
                    EnqueueOptions* out, Status* status);
 

@@ -172,14 +172,9 @@ Status ParseAddressList(const json::value* value, const std::string& field, bool
 // An optional string field; `*out` keeps its value when the field is absent.
 Status GetString(const json::object& object, std::string_view key, const std::string& field,
                  size_t max_bytes, std::string* out) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || value->is_null()) return Status::Ok();
-  const json::string* s = value->if_string();
-  if (s == nullptr) return InvalidArgument(field, "must be a string");
-  if (s->size() > max_bytes) {
-    return InvalidArgument(field, "is longer than " + std::to_string(max_bytes) + " bytes");
-  }
-  out->assign(s->data(), s->size());
+  Result<std::optional<std::string>> value = OptionalString(object, key, field, max_bytes);
+  if (!value.ok()) return value.status();
+  if (value->has_value()) *out = std::move(**value);
   return Status::Ok();
 }
 
@@ -290,11 +285,9 @@ Status ParseAttachment(const json::value& value, const std::string& field, size_
 }
 
 Result<EmailData> ParseEmailData(std::string_view data_json, const EmailOptions& options) {
-  boost::system::error_code ec;
-  json::value root = json::parse(data_json, ec);
-  if (ec) return InvalidArgument("data", "is not valid JSON: " + ec.message());
-  const json::object* data = root.if_object();
-  if (data == nullptr) return InvalidArgument("data", "must be a JSON object");
+  Result<json::value> root = ParseDataObject(data_json);
+  if (!root.ok()) return root.status();
+  const json::object* data = &root->get_object();
   TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(
       *data, {"to", "cc", "bcc", "from", "reply_to", "subject", "text", "html", "attachments"},
       "data"));

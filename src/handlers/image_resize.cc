@@ -99,25 +99,14 @@ Result<std::vector<std::string>> ParseOutputPath(std::string_view path, const st
   return SplitPath(path, field);
 }
 
+// An integer field in [min, max]; `fallback` when absent, or required without one.
 Result<int> ParseInt(const json::object& object, std::string_view key, const std::string& field,
                      int min, int max, std::optional<int> fallback) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || value->is_null()) {
-    if (fallback) return *fallback;
-    return InvalidArgument(field, "is required");
-  }
-  const std::string range =
-      "must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-  int64_t n = 0;
-  if (const int64_t* i = value->if_int64()) {
-    n = *i;
-  } else if (const uint64_t* u = value->if_uint64()) {
-    n = *u > static_cast<uint64_t>(max) ? int64_t{max} + 1 : static_cast<int64_t>(*u);
-  } else {
-    return InvalidArgument(field, range);
-  }
-  if (n < min || n > max) return InvalidArgument(field, range);
-  return static_cast<int>(n);
+  Result<std::optional<int64_t>> n = OptionalInteger(object, key, field, min, max);
+  if (!n.ok()) return n.status();
+  if (n->has_value()) return static_cast<int>(**n);
+  if (fallback) return *fallback;
+  return InvalidArgument(field, "is required");
 }
 
 // The index of the value in `names`, or `fallback` when the field is absent.
@@ -152,10 +141,10 @@ Result<OutputSpec> ParseOutput(const json::value& value, const std::string& fiel
   if (!format.ok()) return format.status();
   Result<int> quality = ParseInt(*object, "quality", field + ".quality", 1, 100, kDefaultQuality);
   if (!quality.ok()) return quality.status();
-  const json::value* path = object->if_contains("path");
-  if (path == nullptr || path->is_null()) return InvalidArgument(field + ".path", "is required");
-  if (!path->is_string()) return InvalidArgument(field + ".path", "must be a string");
-  out.path = std::string(View(path->get_string()));
+  // ParseOutputPath holds the path to its own length limit.
+  Result<std::string> path = RequiredString(*object, "path", field + ".path", SIZE_MAX);
+  if (!path.ok()) return path.status();
+  out.path = std::move(*path);
   Result<std::vector<std::string>> components = ParseOutputPath(out.path, field + ".path");
   if (!components.ok()) return components.status();
   out.width = *width;
@@ -169,18 +158,16 @@ Result<OutputSpec> ParseOutput(const json::value& value, const std::string& fiel
 
 Result<ImageResizeData> ParseImageResizeData(std::string_view data_json,
                                              const ImageResizeOptions& options) {
-  boost::system::error_code ec;
-  json::value root = json::parse(data_json, ec);
-  if (ec) return InvalidArgument("data", "is not valid JSON: " + ec.message());
-  const json::object* data = root.if_object();
-  if (data == nullptr) return InvalidArgument("data", "must be a JSON object");
+  Result<json::value> root = ParseDataObject(data_json);
+  if (!root.ok()) return root.status();
+  const json::object* data = &root->get_object();
   TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(*data, {"source", "outputs", "keep_metadata"}, "data"));
   ImageResizeData out;
 
-  const json::value* source = data->if_contains("source");
-  if (source == nullptr || source->is_null()) return InvalidArgument("data.source", "is required");
-  if (!source->is_string()) return InvalidArgument("data.source", "must be a string");
-  out.source = std::string(View(source->get_string()));
+  // Checked below against the path or URL limits.
+  Result<std::string> source = RequiredString(*data, "source", "data.source", SIZE_MAX);
+  if (!source.ok()) return source.status();
+  out.source = std::move(*source);
   if (out.source.find("://") != std::string::npos) {
     out.source_is_url = true;
     if (Result<HttpTarget> target = ParseHttpTarget(out.source, nullptr, "data.source");
@@ -224,10 +211,9 @@ Result<ImageResizeData> ParseImageResizeData(std::string_view data_json,
     out.outputs.push_back(std::move(*output));
   }
 
-  if (const json::value* keep = data->if_contains("keep_metadata"); keep && !keep->is_null()) {
-    if (!keep->is_bool()) return InvalidArgument("data.keep_metadata", "must be true or false");
-    out.keep_metadata = keep->get_bool();
-  }
+  Result<bool> keep = OptionalBool(*data, "keep_metadata", "data.keep_metadata", false);
+  if (!keep.ok()) return keep.status();
+  out.keep_metadata = *keep;
   return out;
 }
 

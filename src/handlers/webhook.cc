@@ -222,19 +222,17 @@ Status ParseHeaders(const json::value& value, WebhookData* out) {
 }
 
 Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOptions& options) {
-  boost::system::error_code ec;
-  json::value root = json::parse(data_json, ec);
-  if (ec) return InvalidArgument("data", "is not valid JSON: " + ec.message());
-  const json::object* data = root.if_object();
-  if (data == nullptr) return InvalidArgument("data", "must be a JSON object");
+  Result<json::value> root = ParseDataObject(data_json);
+  if (!root.ok()) return root.status();
+  const json::object* data = &root->get_object();
   TASKQ_RETURN_IF_ERROR(
       RejectUnknownKeys(*data, {"url", "method", "headers", "body", "timeout_ms"}, "data"));
   WebhookData out;
 
-  const json::value* url = data->if_contains("url");
-  if (url == nullptr || url->is_null()) return InvalidArgument("data.url", "is required");
-  if (!url->is_string()) return InvalidArgument("data.url", "must be a string");
-  out.url = std::string(View(url->get_string()));
+  // ParseHttpTarget holds the URL to its own length limit.
+  Result<std::string> url = RequiredString(*data, "url", "data.url", SIZE_MAX);
+  if (!url.ok()) return url.status();
+  out.url = std::move(*url);
   if (Result<HttpTarget> target = ParseHttpTarget(out.url, nullptr, "data.url"); !target.ok()) {
     return target.status();
   }
@@ -270,23 +268,10 @@ Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOp
     }
   }
 
-  if (const json::value* timeout = data->if_contains("timeout_ms");
-      timeout && !timeout->is_null()) {
-    const std::string range = "must be an integer from 1 to " +
-                              std::to_string(options.max_timeout.count()) + " (milliseconds)";
-    int64_t ms = 0;
-    if (const int64_t* i = timeout->if_int64()) {
-      ms = *i;
-    } else if (const uint64_t* u = timeout->if_uint64()) {
-      ms = *u > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(*u);
-    } else {
-      return InvalidArgument("data.timeout_ms", range);
-    }
-    if (ms < 1 || ms > options.max_timeout.count()) {
-      return InvalidArgument("data.timeout_ms", range);
-    }
-    out.timeout = std::chrono::milliseconds(ms);
-  }
+  Result<std::optional<int64_t>> timeout =
+      OptionalInteger(*data, "timeout_ms", "data.timeout_ms", 1, options.max_timeout.count());
+  if (!timeout.ok()) return timeout.status();
+  if (timeout->has_value()) out.timeout = std::chrono::milliseconds(**timeout);
   return out;
 }
 
