@@ -22,15 +22,12 @@
 #include "handlers/data_fields.h"
 #include "handlers/http_target.h"
 #include "handlers/mime_message.h"
+#include "handlers/webhook_data.h"
 
 namespace taskq::handlers {
 namespace json = boost::json;
 namespace {
 
-// Limits on what a job's producer controls (the URL's own in handlers/http_target.h).
-constexpr size_t kMaxHeaders = 50;
-constexpr size_t kMaxHeaderNameBytes = 256;
-constexpr size_t kMaxHeaderValueBytes = 8192;
 // What a failure message quotes of the response body: enough to see the receiver's complaint,
 // little enough for a job's error field.
 constexpr size_t kMaxMessageBodyBytes = 1024;
@@ -45,56 +42,10 @@ constexpr std::string_view kResultHeaders[] = {
     "location",     "retry-after",    "request-id", "x-request-id", "x-correlation-id",
 };
 
-// Request headers a job may not set: hop-by-hop headers and framing belong to the HTTP client
-// (a wrong Content-Length or Transfer-Encoding desynchronises the connection), Host must match the
-// checked URL, and the signature headers must come from the worker's secret.
-constexpr std::string_view kReservedHeaders[] = {
-    // hop by hop (RFC 9110 7.6.1)
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "transfer-encoding", "upgrade",
-    // framing and routing, owned by libcurl
-    "host", "content-length", "expect",
-    // the signature, owned by the worker's secret
-    "webhook-id", "webhook-timestamp", "webhook-signature"};
-
 // The only header of the job's own that a redirect carries to another origin: it describes the
 // body, which goes along. Every other one (Authorization, Cookie, X-Api-Key, ...) may be a
 // credential of the first receiver.
 constexpr std::string_view kHeadersForAnyOrigin[] = {"content-type"};
-
-constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-
-std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
-  return out;
-}
-
-template <size_t N>
-bool Contains(const std::string_view (&list)[N], std::string_view value) {
-  return std::find(std::begin(list), std::end(list), value) != std::end(list);
-}
-
-// RFC 9110 token characters.
-bool IsToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-  });
-}
-
-// Header values may hold tabs and any byte from 0x20 up except DEL; CR, LF and NUL would let a
-// value start a header of its own.
-bool IsSafeHeaderValue(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return (byte >= 0x20 && byte != 0x7f) || byte == '\t';
-  });
-}
 
 // Replaces each invalid UTF-8 sequence with U+FFFD, so any response body can be a JSON string.
 // With `cut`, the body was truncated and an incomplete sequence at its end is dropped instead.
@@ -173,106 +124,6 @@ Result<std::string> Sign(const std::string& key, std::string_view id, int64_t ti
     return Internal("HMAC-SHA256 failed");
   }
   return "v1," + Base64Encode(std::string_view(reinterpret_cast<const char*>(mac), mac_length));
-}
-
-// ----------------------------------------------------------------------------------------------
-// Validation
-
-struct WebhookData {
-  std::string url;
-  std::string method = "POST";
-  std::vector<std::pair<std::string, std::string>> headers;  // as given
-  std::optional<std::string> body;                           // the bytes sent and signed
-  std::string body_content_type;                             // unless headers name one
-  std::optional<std::chrono::milliseconds> timeout;
-};
-
-Status ParseHeaders(const json::value& value, WebhookData* out) {
-  const json::object* headers = value.if_object();
-  if (headers == nullptr) {
-    return InvalidArgument("data.headers", "must be an object of header names to string values");
-  }
-  if (headers->size() > kMaxHeaders) {
-    return InvalidArgument("data.headers",
-                           "has more than " + std::to_string(kMaxHeaders) + " headers");
-  }
-  for (const auto& entry : *headers) {
-    const std::string name(entry.key().data(), entry.key().size());
-    // The name is quoted in errors only once it is known to be printable.
-    const std::string field = "data.headers." + (IsToken(name) ? name : "?");
-    if (!IsToken(name) || name.size() > kMaxHeaderNameBytes) {
-      return InvalidArgument(field,
-                             "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
-    }
-    if (Contains(kReservedHeaders, Lower(name))) {
-      return InvalidArgument(field, "is set by the worker and may not be given");
-    }
-    const json::string* s = entry.value().if_string();
-    if (s == nullptr) return InvalidArgument(field, "must be a string");
-    if (s->size() > kMaxHeaderValueBytes) {
-      return InvalidArgument(field,
-                             "is longer than " + std::to_string(kMaxHeaderValueBytes) + " bytes");
-    }
-    if (!IsSafeHeaderValue(View(*s))) {
-      return InvalidArgument(field, "must not contain CR, LF or other control characters");
-    }
-    out->headers.emplace_back(name, std::string(View(*s)));
-  }
-  return Status::Ok();
-}
-
-Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOptions& options) {
-  Result<json::value> root = ParseDataObject(data_json);
-  if (!root.ok()) return root.status();
-  const json::object* data = &root->get_object();
-  TASKQ_RETURN_IF_ERROR(
-      RejectUnknownKeys(*data, {"url", "method", "headers", "body", "timeout_ms"}, "data"));
-  WebhookData out;
-
-  // ParseHttpTarget holds the URL to its own length limit.
-  Result<std::string> url = RequiredString(*data, "url", "data.url", SIZE_MAX);
-  if (!url.ok()) return url.status();
-  out.url = std::move(*url);
-  if (Result<HttpTarget> target = ParseHttpTarget(out.url, nullptr, "data.url"); !target.ok()) {
-    return target.status();
-  }
-
-  if (const json::value* method = data->if_contains("method"); method && !method->is_null()) {
-    const json::string* s = method->if_string();
-    if (s == nullptr || !Contains(kMethods, View(*s))) {
-      return InvalidArgument("data.method", "must be one of GET, POST, PUT, PATCH, DELETE");
-    }
-    out.method = std::string(View(*s));
-  }
-
-  if (const json::value* headers = data->if_contains("headers"); headers && !headers->is_null()) {
-    TASKQ_RETURN_IF_ERROR(ParseHeaders(*headers, &out));
-  }
-
-  // null counts as absent, as for every other field: no body.
-  if (const json::value* body = data->if_contains("body"); body && !body->is_null()) {
-    if (out.method == "GET") {
-      return InvalidArgument("data.body", "is not allowed with method GET");
-    }
-    if (const json::string* text = body->if_string()) {
-      out.body = std::string(View(*text));
-      out.body_content_type = "text/plain; charset=utf-8";
-    } else {
-      out.body = json::serialize(*body);
-      out.body_content_type = "application/json";
-    }
-    if (out.body->size() > options.max_body_bytes) {
-      return InvalidArgument(
-          "data.body",
-          "is longer than " + std::to_string(options.max_body_bytes) + " bytes as sent");
-    }
-  }
-
-  Result<std::optional<int64_t>> timeout =
-      OptionalInteger(*data, "timeout_ms", "data.timeout_ms", 1, options.max_timeout.count());
-  if (!timeout.ok()) return timeout.status();
-  if (timeout->has_value()) out.timeout = std::chrono::milliseconds(**timeout);
-  return out;
 }
 
 // ----------------------------------------------------------------------------------------------
