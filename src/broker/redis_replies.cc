@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "broker/redis_broker.h"
+#include "broker/state_record.h"
 #include "common/job_codec.h"
 
 namespace taskq::broker {
@@ -91,30 +92,17 @@ Result<std::optional<Job>> ParseJob(const std::string& queue, const std::string&
   job.created_ms = body->created_ms;
   job.result_json = "null";
   if (!v[8].is_nil()) job.options.group = std::string(v[8].str());
-  // State record "st:a:s:ts:tf:p:tk:cx" (src/broker/lua/include/state.lua).
   std::optional<JobState> state;
-  std::string_view token;  // of the lease it holds, if active
+  std::string token;  // of the lease it holds, if active
   if (!v[1].is_nil()) {
-    std::vector<std::string_view> parts;
-    std::string_view record = v[1].str();
-    for (size_t start = 0;;) {
-      size_t colon = record.find(':', start);
-      parts.push_back(record.substr(start, colon - start));
-      if (colon == std::string_view::npos) break;
-      start = colon + 1;
-    }
-    if (parts.size() != 8) return Internal("get_job: bad state record");
-    auto number = [](std::string_view text) {
-      int64_t n = 0;
-      std::from_chars(text.data(), text.data() + text.size(), n);
-      return n;
-    };
-    if (!parts[0].empty()) state = StateFromField(parts[0]);
-    job.attempts = static_cast<int32_t>(number(parts[1]));
-    job.stalls = static_cast<int32_t>(number(parts[2]));
-    job.started_ms = number(parts[3]);
-    job.finished_ms = number(parts[4]);
-    token = parts[6];
+    std::optional<StateRecord> record = ParseStateRecord(v[1].str());
+    if (!record) return Internal("get_job: bad state record");
+    if (!record->state.empty()) state = StateFromField(record->state);
+    job.attempts = static_cast<int32_t>(record->attempts);
+    job.stalls = static_cast<int32_t>(record->stalls);
+    job.started_ms = record->started_ms;
+    job.finished_ms = record->finished_ms;
+    token = std::move(record->token);
   }
   if (!v[2].is_nil()) job.result_json = std::string(v[2].str());
   if (!v[3].is_nil()) job.progress_json = std::string(v[3].str());

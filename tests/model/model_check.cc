@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "broker/state_record.h"
 #include "broker/token_text.h"
 #include "model_run.h"
 
@@ -81,16 +82,12 @@ std::string ModelRun::Check(Queue& q) {
       }
       return id + " has no state record";
     }
-    std::vector<std::string> f;
-    std::stringstream in(it->second);
-    std::string part;
-    while (std::getline(in, part, ':')) f.push_back(part);
-    if (it->second.back() == ':') f.push_back("");
-    if (f.size() != 8) return id + ": malformed record " + it->second;
+    const std::optional<broker::StateRecord> r = broker::ParseStateRecord(it->second);
+    if (!r) return id + ": malformed record " + it->second;
     const std::string want_token = job.st == St::kActive ? broker::TokenText(job.token) : "";
-    if (f[0] != StName(job.st) || f[1] != std::to_string(job.attempts) ||
-        f[2] != std::to_string(job.stalls) || f[6] != want_token ||
-        f[7] != (job.cancel ? "1" : "0") || f[5] != std::to_string(job.priority)) {
+    if (r->state != StName(job.st) || r->attempts != job.attempts || r->stalls != job.stalls ||
+        r->token != want_token || r->cancel_requested != job.cancel ||
+        r->priority != job.priority) {
       std::ostringstream out;
       out << id << ": record " << it->second << ", model: " << StName(job.st)
           << " a=" << job.attempts << " s=" << job.stalls << " p=" << job.priority

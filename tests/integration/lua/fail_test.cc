@@ -31,14 +31,15 @@ TEST_F(FailScriptTest, RetryDelayPutsJobInRetryWithDueScore) {
   auto reply = Fail({{"a", TokenOf(claim, 0), "5000"}});
   long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{2}));
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "retrying");
-  EXPECT_EQ(fields["tk"], "");
-  EXPECT_EQ(fields["tf"], "0");  // not finished
-  EXPECT_EQ(fields["a"], "1");
-  EXPECT_EQ(fields["cx"], "0");
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "retrying");
+  EXPECT_EQ(state.token, "");
+  EXPECT_EQ(state.finished_ms, 0);  // not finished
+  EXPECT_EQ(state.attempts, 1);
+  EXPECT_FALSE(state.cancel_requested);
   EXPECT_GE(ZScore(q().retry(), "a"), before + 5000);
-  EXPECT_LE(ZScore(q().retry(), "a"), after + 5000 + 1);  // due counts from now rounded up to whole ms
+  EXPECT_LE(ZScore(q().retry(), "a"),
+            after + 5000 + 1);  // due counts from now rounded up to whole ms
   EXPECT_TRUE(ZMembers(q().active()).empty());
   EXPECT_FALSE(Exists(q().dead()));
   EXPECT_EQ(HGet(q().meta(), "failed"), "1");
@@ -65,8 +66,8 @@ TEST_F(FailScriptTest, ErrorsArePushedNewestFirstAndTrimmedToMax) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_TRUE(errors[0].ends_with(R"("message":"m3"})")) << errors[0];
   EXPECT_TRUE(errors[1].ends_with(R"("message":"m2"})")) << errors[1];
-  EXPECT_EQ(StateField("a", "a"), "3");
-  EXPECT_EQ(StateField("a", "st"), "retrying");
+  EXPECT_EQ(StateOf("a").attempts, 3);
+  EXPECT_EQ(StateOf("a").state, "retrying");
   EXPECT_EQ(HGet(q().meta(), "failed"), "3");
 }
 
@@ -78,10 +79,10 @@ TEST_F(FailScriptTest, NoRetryGoesDead) {
   auto reply = Fail({{"a", TokenOf(claim, 0), "-1"}});
   long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{3}));
-  EXPECT_EQ(StateField("a", "st"), "dead");
-  EXPECT_EQ(StateField("a", "tk"), "");
-  EXPECT_EQ(StateField("a", "a"), "1");
-  long long finished = std::stoll(StateField("a", "tf"));
+  EXPECT_EQ(StateOf("a").state, "dead");
+  EXPECT_EQ(StateOf("a").token, "");
+  EXPECT_EQ(StateOf("a").attempts, 1);
+  long long finished = StateOf("a").finished_ms;
   EXPECT_GE(finished, before);
   EXPECT_LE(finished, after);
   EXPECT_EQ(ZScore(q().dead(), "a"), finished);
@@ -103,7 +104,7 @@ TEST_F(FailScriptTest, DeadRetentionByCountDeletesOldestJobKeys) {
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"b", "c"}));
   ExpectNoTrace("a");
   EXPECT_TRUE(Exists(q().job_errors("b")));
-  EXPECT_EQ(StateField("b", "st"), "dead");
+  EXPECT_EQ(StateOf("b").state, "dead");
 }
 
 TEST_F(FailScriptTest, DeadRetentionByAgeAndZeroCount) {
@@ -117,7 +118,7 @@ TEST_F(FailScriptTest, DeadRetentionByAgeAndZeroCount) {
             (std::vector<long long>{3}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
   ExpectNoTrace("old");
-  EXPECT_EQ(StateField("a", "st"), "dead");
+  EXPECT_EQ(StateOf("a").state, "dead");
 
   EXPECT_EQ(Ints(Fail({{"b", TokenOf(claim, 2), "-1"}}, "10", "0", "0")),
             (std::vector<long long>{3}));
@@ -152,8 +153,8 @@ TEST_F(FailScriptTest, BatchReportsEachJob) {
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"c"}));
   EXPECT_EQ(StateRecord("c"), c_state);
   EXPECT_FALSE(Exists(q().job_errors("c")));
-  EXPECT_EQ(StateField("a", "st"), "retrying");
-  EXPECT_EQ(StateField("b", "st"), "dead");
+  EXPECT_EQ(StateOf("a").state, "retrying");
+  EXPECT_EQ(StateOf("b").state, "dead");
   EXPECT_EQ(HGet(q().meta(), "failed"), "2");
 }
 
@@ -165,8 +166,8 @@ TEST_F(FailScriptTest, SameIdTwiceInOneBatchFailsOnce) {
   auto reply = Fail({{"a", token, "60000", R"({"message":"first"})"},
                      {"a", token, "-1", R"({"message":"second"})"}});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{2, 0}));
-  EXPECT_EQ(StateField("a", "st"), "retrying");
-  EXPECT_EQ(StateField("a", "tk"), "");
+  EXPECT_EQ(StateOf("a").state, "retrying");
+  EXPECT_EQ(StateOf("a").token, "");
   EXPECT_EQ(ZMembers(q().retry()), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().dead()));
   auto errors = List(q().job_errors("a"));
@@ -190,7 +191,7 @@ TEST_F(FailScriptTest, StaleTokenIsRejectedAndChangesNothing) {
   // failing twice: the second is stale
   EXPECT_EQ(Ints(Fail({{"a", token, "1000"}})), (std::vector<long long>{2}));
   EXPECT_EQ(Ints(Fail({{"a", token, "-1"}})), (std::vector<long long>{0}));
-  EXPECT_EQ(StateField("a", "st"), "retrying");
+  EXPECT_EQ(StateOf("a").state, "retrying");
   EXPECT_FALSE(HasState("ghost"));
   EXPECT_EQ(List(q().job_errors("a")).size(), 1u);
   EXPECT_EQ(HGet(q().meta(), "failed"), "1");

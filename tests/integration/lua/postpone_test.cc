@@ -29,11 +29,11 @@ TEST_F(PostponeScriptTest, WaitsInDelayedWithoutCountingTheAttempt) {
   auto reply = Postpone({{"a", TokenOf(claim, 0), "5000", "rate limited; runs again in 5000 ms"}});
   const long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1}));
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "delayed");
-  EXPECT_EQ(fields["a"], "0");  // the claim's increment is taken back
-  EXPECT_EQ(fields["tk"], "");
-  EXPECT_EQ(fields["tf"], "0");
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "delayed");
+  EXPECT_EQ(state.attempts, 0);  // the claim's increment is taken back
+  EXPECT_EQ(state.token, "");
+  EXPECT_EQ(state.finished_ms, 0);
   EXPECT_GE(ZScore(q().delayed(), "a"), before + 5000);
   EXPECT_LE(ZScore(q().delayed(), "a"),
             after + 5000 + 1);  // due counts from now rounded up to whole ms
@@ -60,7 +60,7 @@ TEST_F(PostponeScriptTest, DueJobRunsAgainAsTheSameAttempt) {
   EXPECT_EQ(AttemptOf(second, 0), 1);
   EXPECT_TRUE(RestartedOf(second, 0));  // its wait was counted at the first start
   EXPECT_FALSE(RestartedOf(first, 0));
-  EXPECT_EQ(StateField("a", "p"), "-3");  // its priority survives the wait
+  EXPECT_EQ(StateOf("a").priority, -3);  // its priority survives the wait
   // And again: postponing never consumes attempts, however often.
   ASSERT_EQ(Ints(Postpone({{"a", TokenOf(second, 0), "0", ""}})), (std::vector<long long>{1}));
   EXPECT_EQ(AttemptOf(Claim(1), 0), 1);
@@ -82,7 +82,7 @@ TEST_F(PostponeScriptTest, RepeatedIdInOneBatchIsPostponedOnce) {
   auto reply =
       Postpone({{"a", TokenOf(claim, 0), "1000", "one"}, {"a", TokenOf(claim, 0), "9000", "two"}});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0}));
-  EXPECT_EQ(StateField("a", "a"), "0");
+  EXPECT_EQ(StateOf("a").attempts, 0);
   EXPECT_EQ(List(q().job_logs("a")), (std::vector<std::string>{"one"}));
 }
 
@@ -125,10 +125,10 @@ TEST_F(PostponeScriptTest, HandBackOfAnUnhandledTypeBacksOffDoublingTo60Seconds)
     EXPECT_EQ(List(q().job_logs("a")).back(),
               "handed back " + std::to_string(i + 1) + " time(s), due again in " +
                   std::to_string(expected_ms[i]) + " ms: no handler for 't' on w1");
-    auto fields = StateFields("a");
-    EXPECT_EQ(fields["st"], "delayed");
-    EXPECT_EQ(fields["a"], "0");                   // no attempt used
-    EXPECT_EQ(fields["s"], "0");                   // no stall
+    const broker::StateRecord state = StateOf("a");
+    EXPECT_EQ(state.state, "delayed");
+    EXPECT_EQ(state.attempts, 0);                  // no attempt used
+    EXPECT_EQ(state.stalls, 0);                    // no stall
     Run({"ZADD", q().delayed(), "XX", "1", "a"});  // due now
   }
   // Another line in between (a rate-limited attempt on a worker with the handler): the count

@@ -36,19 +36,19 @@ TEST_F(ReleaseScriptTest, HandsBackAtHeadWithoutCountingTheAttempt) {
   Enqueue("a");
   Enqueue("b");
   auto claim = Claim(1);
-  auto claimed = StateFields("a");
+  const broker::StateRecord claimed = StateOf("a");
   auto wakes = ListenForWakes();
   auto reply = Release({"a", TokenOf(claim, 0)});
   EXPECT_EQ(reply.view().integer(), 1);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b"}));
   EXPECT_FALSE(Exists(q().active()));
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "waiting");
-  EXPECT_EQ(fields["tk"], "");
-  EXPECT_EQ(fields["a"], "0");
-  EXPECT_EQ(fields["s"], "0");
-  EXPECT_EQ(fields["p"], "0");
-  EXPECT_EQ(fields["ts"], claimed["ts"]);
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "waiting");
+  EXPECT_EQ(state.token, "");
+  EXPECT_EQ(state.attempts, 0);
+  EXPECT_EQ(state.stalls, 0);
+  EXPECT_EQ(state.priority, 0);
+  EXPECT_EQ(state.started_ms, claimed.started_ms);
   EXPECT_EQ(CountWakes(*wakes), 1);
 
   auto again = Claim(1);
@@ -67,9 +67,9 @@ TEST_F(ReleaseScriptTest, PriorityJobGoesToHeadOfItsPriority) {
   EXPECT_EQ(std::floor(ZScore(q().prioritized(), "n2a") / 4294967296.0 + 0.5), -2);
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n2a", "n2b"}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"w"}));
-  EXPECT_EQ(StateField("n2a", "p"), "-2");
+  EXPECT_EQ(StateOf("n2a").priority, -2);
   EXPECT_EQ(ClaimedIds(Claim(1)), (std::vector<std::string>{"n2a"}));
-  EXPECT_EQ(StateField("n2a", "p"), "-2");
+  EXPECT_EQ(StateOf("n2a").priority, -2);
 }
 
 // The jobs of one release go to the head in the order given (not the order claimed, nor by name).
@@ -131,7 +131,7 @@ TEST_F(ReleaseScriptTest, SamePairTwiceInOneCallIsReleasedOnce) {
   std::string token = TokenOf(claim, 0);
   EXPECT_EQ(Release({"a", token, "a", token}).view().integer(), 1);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(StateField("a", "a"), "0");  // decremented once
+  EXPECT_EQ(StateOf("a").attempts, 0);  // decremented once
 }
 
 TEST_F(ReleaseScriptTest, StaleTokensAreSkipped) {
@@ -146,7 +146,7 @@ TEST_F(ReleaseScriptTest, StaleTokensAreSkipped) {
   EXPECT_EQ(ZScore(q().active(), "a"), a_deadline);
   EXPECT_EQ(StateRecord("a"), a_state);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
-  EXPECT_EQ(StateField("b", "st"), "waiting");
+  EXPECT_EQ(StateOf("b").state, "waiting");
   EXPECT_FALSE(HasState("ghost"));
 }
 
@@ -167,7 +167,7 @@ TEST_F(ReleaseScriptTest, NothingHeldChangesNothing) {
   // releasing twice: the second is stale, so the attempt count is not decremented again
   EXPECT_EQ(Release({"a", TokenOf(claim, 0)}).view().integer(), 1);
   EXPECT_EQ(Release({"a", TokenOf(claim, 0)}).view().integer(), 0);
-  EXPECT_EQ(StateField("a", "a"), "0");
+  EXPECT_EQ(StateOf("a").attempts, 0);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
 }
 

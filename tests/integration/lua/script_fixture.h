@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "broker/keys.h"
 #include "broker/redis_connection.h"
 #include "broker/scripts.h"
+#include "broker/state_record.h"
 #include "broker/token_text.h"
 #include "testing/redis_server.h"
 
@@ -164,20 +164,31 @@ class ScriptTest : public ::testing::Test {
   // A record split into its named fields. Fails the test when the record is not in the format the
   // scripts' decode_state accepts (a record the scripts could not read back).
   static std::map<std::string, std::string> ParseState(std::string_view record) {
-    static const std::regex kFormat(R"(^[A-Za-z]*:\d+:\d+:\d+:\d+:-?\d+:[0-9a-z]*:[01]$)");
-    std::map<std::string, std::string> fields;
-    if (!std::regex_match(record.begin(), record.end(), kFormat)) {
+    const std::optional<broker::StateRecord> r = broker::ParseStateRecord(record);
+    if (!r) {
       ADD_FAILURE() << "malformed state record \"" << record << "\"";
-      return fields;
+      return {};
     }
-    size_t start = 0;
-    for (std::string_view name : kStateFields) {
-      size_t end = record.find(':', start);
-      if (end == std::string_view::npos) end = record.size();
-      fields[std::string(name)] = std::string(record.substr(start, end - start));
-      start = end + 1;
+    return {{"st", r->state},
+            {"a", std::to_string(r->attempts)},
+            {"s", std::to_string(r->stalls)},
+            {"ts", std::to_string(r->started_ms)},
+            {"tf", std::to_string(r->finished_ms)},
+            {"p", std::to_string(r->priority)},
+            {"tk", r->token},
+            {"cx", r->cancel_requested ? "1" : "0"}};
+  }
+  // The record of a job, parsed. Fails the test (and gives an empty record) when it has none or
+  // it is malformed.
+  broker::StateRecord StateOf(const std::string& id) {
+    auto record = StateRecord(id);
+    if (!record) {
+      ADD_FAILURE() << "job " << id << " has no state record";
+      return {};
     }
-    return fields;
+    auto parsed = broker::ParseStateRecord(*record);
+    if (!parsed) ADD_FAILURE() << "malformed state record \"" << *record << "\"";
+    return parsed.value_or(broker::StateRecord{});
   }
   // The record of a job as named fields; empty when it has none.
   std::map<std::string, std::string> StateFields(const std::string& id) {
