@@ -8,6 +8,7 @@
 #include "api/api_context.h"
 #include "api/api_error.h"
 #include "api/request_origin.h"
+#include "common/text_list.h"
 
 namespace taskq::api {
 
@@ -210,11 +211,10 @@ class ApiService::Impl {
         return type.validate(request.data_json);
       }
       if (any_type) return Status::Ok();
-      std::string known;
-      for (const JobTypeInfo& type : options_.job_types) {
-        known += (known.empty() ? "" : ", ") + type.name;
-      }
-      return InvalidArgument("type", "unknown job type '" + request.type + "'; known: " + known);
+      std::vector<std::string_view> known;
+      for (const JobTypeInfo& type : options_.job_types) known.push_back(type.name);
+      return InvalidArgument("type",
+                             "unknown job type '" + request.type + "'; known: " + JoinList(known));
     };
   }
 
@@ -231,13 +231,11 @@ class ApiService::Impl {
   static Status CheckQueue(const JobTypeInfo& type, const EnqueueRequest& request) {
     if (type.queues.empty()) return Status::Ok();
     const std::string& queue = request.options.queue.empty() ? type.name : request.options.queue;
-    std::string allowed;
-    for (const std::string& q : type.queues) {
-      if (q == queue) return Status::Ok();
-      allowed += (allowed.empty() ? "" : ", ") + q;
+    if (std::find(type.queues.begin(), type.queues.end(), queue) != type.queues.end()) {
+      return Status::Ok();
     }
-    return InvalidArgument("queue", "jobs of type '" + type.name + "' go only to queue " + allowed +
-                                        " (--type-queues)");
+    return InvalidArgument("queue", "jobs of type '" + type.name + "' go only to queue " +
+                                        JoinList(type.queues) + " (--type-queues)");
   }
 
   const ApiOptions options_;

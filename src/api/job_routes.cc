@@ -1,4 +1,5 @@
 // /api/jobs: enqueue (one and bulk), read, cancel, retry, promote, wait.
+#include <algorithm>
 #include <memory>
 
 #include "api/api_context.h"
@@ -9,6 +10,7 @@
 #include "api/query.h"
 #include "common/job_codec.h"
 #include "common/json_text.h"
+#include "common/text_list.h"
 
 namespace taskq::api {
 namespace {
@@ -159,14 +161,12 @@ void Wait(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Res
 std::optional<HttpResponse> KeyTypeRefusal(const std::vector<std::string>& caller_types,
                                            const std::string& type, const std::string& field) {
   if (caller_types.empty()) return std::nullopt;
-  std::string allowed;
-  for (const std::string& t : caller_types) {
-    if (t == type) return std::nullopt;
-    allowed += (allowed.empty() ? "" : ", ") + t;
+  if (std::find(caller_types.begin(), caller_types.end(), type) != caller_types.end()) {
+    return std::nullopt;
   }
   return ErrorResponse(403, "forbidden",
-                       "this API key is limited to jobs of type " + allowed + "; '" + type +
-                           "' is not one (" + field + ")");
+                       "this API key is limited to jobs of type " + JoinList(caller_types) + "; '" +
+                           type + "' is not one (" + field + ")");
 }
 
 std::optional<HttpResponse> TypeRefusal(const ApiContext& ctx, const HttpRequest& request,

@@ -24,9 +24,7 @@ std::string WebhookFlag(const std::string& field) {
 
 // "10.0.0.0/8, fd00::/8", or "none".
 std::string JoinCidrs(const std::vector<std::string>& cidrs) {
-  std::string joined;
-  for (const std::string& cidr : cidrs) joined += (joined.empty() ? "" : ", ") + cidr;
-  return joined.empty() ? "none" : joined;
+  return cidrs.empty() ? "none" : JoinList(cidrs);
 }
 
 using TypeQueues = std::map<std::string, std::vector<std::string>>;

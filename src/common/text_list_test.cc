@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace taskq {
 namespace {
 
@@ -14,6 +16,13 @@ TEST(SplitList, ItemsBetweenSeparatorsWithoutEmptyOnes) {
   EXPECT_TRUE(SplitList("").empty());
   EXPECT_TRUE(SplitList(",,").empty());
   EXPECT_EQ(SplitList("x:y", ':'), (Items{"x", "y"}));
+}
+
+TEST(JoinList, PutsTheSeparatorBetweenItemsOnly) {
+  EXPECT_EQ(JoinList(std::vector<std::string>{"a", "b", "c"}), "a, b, c");
+  EXPECT_EQ(JoinList(std::vector<std::string_view>{"one"}), "one");
+  EXPECT_EQ(JoinList(std::vector<std::string>{}), "");
+  EXPECT_EQ(JoinList(std::vector<std::string>{"", "x"}, "+"), "+x");  // an empty item still counts
 }
 
 TEST(StartsWithIgnoringCase, AsciiCaseAside) {

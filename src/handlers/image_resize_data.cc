@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/text_list.h"
 #include "handlers/data_fields.h"
 #include "handlers/http_target.h"
 
@@ -73,9 +74,7 @@ Result<int> ParseName(const json::object& object, std::string_view key, const st
     const auto it = std::find(std::begin(names), std::end(names), View(*s));
     if (it != std::end(names)) return static_cast<int>(it - std::begin(names));
   }
-  std::string list;
-  for (std::string_view name : names) list += (list.empty() ? "" : ", ") + std::string(name);
-  return InvalidArgument(field, "must be one of " + list);
+  return InvalidArgument(field, "must be one of " + JoinList(names));
 }
 
 Result<OutputSpec> ParseOutput(const json::value& value, const std::string& field,

@@ -9,6 +9,7 @@
 
 #include "common/job_codec.h"
 #include "common/json_text.h"
+#include "common/text_list.h"
 #include "worker/running_job.h"
 
 namespace taskq::worker {
@@ -29,13 +30,6 @@ void TruncateLogLine(std::string* line) {
     line->resize(kMaxLogLineBytes);
     *line += " [truncated]";
   }
-}
-
-// "a, b, c" for a message.
-std::string JoinQueues(const std::vector<std::string>& queues) {
-  std::string joined;
-  for (const std::string& q : queues) joined += (joined.empty() ? "" : ", ") + q;
-  return joined;
 }
 
 double UnitRandom() {
@@ -342,7 +336,7 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
     // Permanent: the type is configured to run elsewhere (HandlerOptions::queues).
     AddFailure(*job,
                "jobs of type '" + job->type() + "' do not run from queue '" + options_.queue +
-                   "' (this worker runs them from " + JoinQueues(handler->options.queues) + ")",
+                   "' (this worker runs them from " + JoinList(handler->options.queues) + ")",
                false);
     return nullptr;
   }
