@@ -24,6 +24,7 @@
 #include "broker/keys.h"
 #include "broker/redis_connection.h"
 #include "broker/redis_endpoint.h"
+#include "broker/script_keys.h"
 #include "broker/scripts.h"
 #include "broker/token_text.h"
 
@@ -42,7 +43,7 @@ std::vector<std::string> ParseStrings(ReplyView v);
 // Builds EVALSHA calls; the keys come first, then the arguments.
 class ScriptCall {
  public:
-  ScriptCall(std::string_view script, std::initializer_list<std::string> keys) {
+  ScriptCall(std::string_view script, const ScriptKeys& keys) {
     const ScriptSource& source = ScriptNamed(script);
     command_.Add("EVALSHA").Add(source.sha1).Add(static_cast<long long>(keys.size()));
     for (const auto& k : keys) command_.Add(k);

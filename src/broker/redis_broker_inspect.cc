@@ -11,8 +11,7 @@ namespace taskq::broker {
 
 Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& id) {
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("promote",
-                  {k.delayed(), k.retry(), k.wait(), k.prioritized(), k.meta(), k.state()});
+  ScriptCall call("promote", PromoteKeys(k));
   call.Arg(k.base()).Arg(id);
   auto n = RunIntScript(call.Take(), "promote");
   if (!n.ok()) return n.status();
@@ -22,8 +21,7 @@ Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& i
 Result<RemoveOutcome> RedisBroker::Remove(const std::string& queue, const std::string& id,
                                           RemoveMode mode) {
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("remove", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(),
-                             k.completed(), k.dead(), k.state()});
+  ScriptCall call("remove", RemoveKeys(k));
   call.Arg(k.base()).Arg(id).Arg(mode == RemoveMode::kCancel ? "cancel" : "remove");
   auto n = RunIntScript(call.Take(), "remove");
   if (!n.ok()) return n.status();
@@ -42,7 +40,7 @@ Result<RemoveOutcome> RedisBroker::Remove(const std::string& queue, const std::s
 Result<int64_t> RedisBroker::RetryDead(const std::string& queue, std::span<const std::string> ids,
                                        int32_t limit) {
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("retry_dead", {k.dead(), k.wait(), k.prioritized(), k.meta(), k.state()});
+  ScriptCall call("retry_dead", RetryDeadKeys(k));
   call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
   for (const std::string& id : ids) call.Arg(id);
   return RunIntScript(call.Take(), "retry_dead");
@@ -50,7 +48,7 @@ Result<int64_t> RedisBroker::RetryDead(const std::string& queue, std::span<const
 
 Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("pause", {k.meta()});
+  ScriptCall call("pause", PauseKeys(k));
   call.Arg(k.base()).Arg(paused ? "1" : "0");
   auto n = RunIntScript(call.Take(), "pause");
   if (!n.ok()) return n.status();
@@ -60,7 +58,7 @@ Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
 Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limits) {
   TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));  // listed (and shown) before its first job
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("queue_limits", {k.meta(), k.rate_window()});
+  ScriptCall call("queue_limits", QueueLimitsKeys(k));
   call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
   call.Arg(limits.concurrency).Arg(limits.group_rate.max);
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
@@ -104,7 +102,7 @@ Result<int64_t> RedisBroker::Clean(const std::string& queue, JobState state,
   if (state != JobState::kCompleted && state != JobState::kDead) {
     return InvalidArgument("state", "clean applies to completed and dead jobs");
   }
-  ScriptCall call("clean", {state == JobState::kCompleted ? k.completed() : k.dead()});
+  ScriptCall call("clean", CleanKeys(k, state != JobState::kCompleted));
   call.Arg(k.base()).Arg(static_cast<int64_t>(older_than.count()));
   call.Arg(std::clamp(limit, 1, 10000));
   return RunIntScript(call.Take(), "clean");
@@ -284,7 +282,7 @@ Result<std::vector<JobEvent>> RedisBroker::ReadEvents(std::span<EventCursor> cur
 }
 
 Command RedisBroker::GetJobCommand(const QueueKeys& k, const std::string& id) {
-  ScriptCall call("get_job", {k.delayed(), k.retry(), k.state(), k.results(), k.progress()});
+  ScriptCall call("get_job", GetJobKeys(k));
   call.Arg(k.base()).Arg(id);
   return call.Take();
 }
@@ -345,7 +343,7 @@ Result<std::vector<std::string>> RedisBroker::ListIds(const QueueKeys& k, JobSta
   listed.backwards = reversed;
   ListPart grouped{reversed ? n_grouped : std::numeric_limits<int64_t>::max(),
                    [&k, reversed](int64_t first, int64_t last) {
-                     ScriptCall call("group_page", {k.group_ring(), k.groups_held()});
+                     ScriptCall call("group_page", GroupPageKeys(k));
                      call.Arg(k.base()).Arg(first).Arg(last - first + 1);
                      call.Arg(reversed ? "rev" : "");
                      return call.Take();

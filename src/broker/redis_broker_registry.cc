@@ -22,7 +22,7 @@ Status RedisBroker::WorkerHeartbeat(const std::string& worker_id, const std::str
 
 Result<ScheduleSaveResult> RedisBroker::SaveSchedule(const ScheduleSave& save) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_save", {k.definitions(), k.state(), k.due()});
+  ScriptCall call("schedule_save", ScheduleKeysOf(k));
   call.Arg(save.id).Arg(save.definition_json).Arg(save.create_only ? "create" : "upsert");
   call.Arg(save.next_fire_ms);
   call.Arg(save.paused ? (*save.paused ? "1" : "0") : "").Arg(save.max_runs);
@@ -59,7 +59,7 @@ Result<ScheduleSaveResult> RedisBroker::SaveSchedule(const ScheduleSave& save) {
 
 Result<bool> RedisBroker::RemoveSchedule(const std::string& id) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_remove", {k.definitions(), k.state(), k.due()});
+  ScriptCall call("schedule_remove", ScheduleKeysOf(k));
   call.Arg(id);
   auto n = RunIntScript(call.Take(), "schedule_remove");
   if (!n.ok()) return n.status();
@@ -77,7 +77,7 @@ Result<ScheduleSnapshot> RedisBroker::DueSchedules(int32_t limit) {
 Result<bool> RedisBroker::SetSchedulePaused(const std::string& id, bool paused,
                                             int64_t next_fire_ms) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_pause", {k.definitions(), k.state(), k.due()});
+  ScriptCall call("schedule_pause", ScheduleKeysOf(k));
   call.Arg(id).Arg(paused ? "1" : "0");
   if (paused) {
     call.Arg(std::string_view());
@@ -92,7 +92,7 @@ Result<bool> RedisBroker::SetSchedulePaused(const std::string& id, bool paused,
 
 Result<bool> RedisBroker::AdvanceSchedule(const ScheduleAdvance& a) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_advance", {k.definitions(), k.state(), k.due()});
+  ScriptCall call("schedule_advance", ScheduleKeysOf(k));
   call.Arg(a.id).Arg(a.revision).Arg(a.expected_next_ms).Arg(a.next_ms).Arg(a.runs_added);
   call.Arg(a.last_fire_ms).Arg(a.last_job_id);
   auto n = RunIntScript(call.Take(), "schedule_advance");
@@ -156,7 +156,7 @@ Result<Broker::WorkerList> RedisBroker::ListWorkers(std::chrono::milliseconds ma
 Result<ScheduleSnapshot> RedisBroker::RunScheduleList(std::string_view what, int32_t limit,
                                                       std::span<const std::string> ids) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_list", {k.definitions(), k.state(), k.due()});
+  ScriptCall call("schedule_list", ScheduleKeysOf(k));
   call.Arg(what).Arg(limit);
   for (const std::string& id : ids) call.Arg(id);
   auto reply = RunScript(call.Take());

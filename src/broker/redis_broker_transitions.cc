@@ -12,7 +12,7 @@ namespace {
 
 Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completions,
                         const Retention& keep) {
-  ScriptCall call("complete", {k.active(), k.completed(), k.meta(), k.state(), k.results()});
+  ScriptCall call("complete", CompleteKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(completions.size()));
   call.Arg(keep.count).Arg(static_cast<int64_t>(keep.age.count()));
   // A token like the one before it goes as "" (complete.lua): completions of one claim share it.
@@ -32,7 +32,7 @@ Command CompleteCommand(const QueueKeys& k, std::span<const Completion> completi
 
 Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
                     const FinishPolicy& policy) {
-  ScriptCall call("fail", {k.active(), k.retry(), k.dead(), k.meta(), k.state()});
+  ScriptCall call("fail", FailKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(failures.size())).Arg(policy.max_errors_kept);
   call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
   for (const Failure& f : failures) call.Arg(f.lease.id).Token(f.lease.token).Arg(f.retry_delay_ms);
@@ -42,7 +42,7 @@ Command FailCommand(const QueueKeys& k, std::span<const Failure> failures,
 
 Command PostponeCommand(const QueueKeys& k, std::span<const Postponement> postponements,
                         int32_t max_log_lines) {
-  ScriptCall call("postpone", {k.active(), k.delayed(), k.state()});
+  ScriptCall call("postpone", PostponeKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(postponements.size())).Arg(max_log_lines);
   for (const Postponement& p : postponements) {
     call.Arg(p.lease.id).Token(p.lease.token);
@@ -58,7 +58,7 @@ Command PostponeCommand(const QueueKeys& k, std::span<const Postponement> postpo
 
 Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> updates,
                         int32_t max_log_lines) {
-  ScriptCall call("progress", {k.state(), k.progress()});
+  ScriptCall call("progress", ProgressKeys(k));
   call.Arg(k.base()).Arg(max_log_lines);
   for (const ProgressUpdate& u : updates) {
     call.Arg(u.lease.id).Token(u.lease.token).Arg(u.progress_json);
@@ -75,7 +75,7 @@ Command ProgressCommand(const QueueKeys& k, std::span<const ProgressUpdate> upda
 }
 
 Command OverrunCommand(const QueueKeys& k, std::span<const OverrunNotice> notices) {
-  ScriptCall call("overrun", {k.state(), k.overrun(), k.meta()});
+  ScriptCall call("overrun", OverrunKeys(k));
   for (const OverrunNotice& n : notices) {
     call.Arg(n.lease.id).Token(n.lease.token).Arg(std::max<int64_t>(n.timeout_ms, 0));
   }
@@ -84,7 +84,7 @@ Command OverrunCommand(const QueueKeys& k, std::span<const OverrunNotice> notice
 
 Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
                       std::chrono::milliseconds lease) {
-  ScriptCall call("extend", {k.active(), k.state()});
+  ScriptCall call("extend", ExtendKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(lease.count()));
   for (const Lease& l : leases) call.Arg(l.id).Token(l.token);
   return call.Take();
@@ -92,8 +92,7 @@ Command ExtendCommand(const QueueKeys& k, std::span<const Lease> leases,
 
 Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::milliseconds lease,
                      std::string_view receipt = {}) {
-  ScriptCall call("claim", {k.wait(), k.prioritized(), k.delayed(), k.retry(), k.active(), k.meta(),
-                            k.state(), k.rate_window()});
+  ScriptCall call("claim", ClaimKeys(k));
   call.Arg(k.base()).Arg(std::clamp(max_jobs, 1, kMaxClaim));
   call.Arg(static_cast<int64_t>(lease.count())).Arg(kPromoteLimit);
   if (!receipt.empty()) call.Arg(receipt);
@@ -108,7 +107,7 @@ bool RedisBroker::IsPlain(const NewJob& job) {
 }
 
 Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
-  ScriptCall call("enqueue", {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state()});
+  ScriptCall call("enqueue", EnqueueKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
   for (const NewJob& job : jobs) {
     call.Arg(job.id).Arg(job.body);
@@ -145,7 +144,7 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string
   auto general = general_enqueue_until_.find(queue);
   const bool known_general = general != general_enqueue_until_.end() && now < general->second;
   if (jobs.size() == 1 && IsPlain(jobs[0]) && !known_general) {
-    ScriptCall one("enqueue_one", {k.wait(), k.meta()});
+    ScriptCall one("enqueue_one", EnqueueOneKeys(k));
     one.Arg(k.base()).Arg(jobs[0].id).Arg(jobs[0].body);
     auto reply = RunScript(one.Take());
     if (!reply.ok()) return reply.status();
@@ -353,8 +352,7 @@ Result<FlushResult> RedisBroker::Flush(const std::string& queue, const FlushRequ
 Result<RecoverResult> RedisBroker::RecoverExpired(const std::string& queue, int32_t max_stalls,
                                                   int32_t limit, const FinishPolicy& policy) {
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("recover",
-                  {k.active(), k.wait(), k.prioritized(), k.dead(), k.meta(), k.state()});
+  ScriptCall call("recover", RecoverKeys(k));
   call.Arg(k.base()).Arg(max_stalls).Arg(limit).Arg(policy.max_errors_kept);
   call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
   auto reply = RunScript(call.Take());
@@ -368,7 +366,7 @@ Result<RecoverResult> RedisBroker::RecoverExpired(const std::string& queue, int3
 Result<int64_t> RedisBroker::Release(const std::string& queue, std::span<const Lease> leases) {
   if (leases.empty()) return int64_t{0};
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("release", {k.active(), k.wait(), k.prioritized(), k.meta(), k.state()});
+  ScriptCall call("release", ReleaseKeys(k));
   call.Arg(k.base());
   for (const Lease& l : leases) call.Arg(l.id).Token(l.token);
   return RunIntScript(call.Take(), "release");
@@ -377,7 +375,7 @@ Result<int64_t> RedisBroker::Release(const std::string& queue, std::span<const L
 Result<int64_t> RedisBroker::ReleaseLostClaim(const std::string& queue,
                                               const std::string& receipt) {
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("lost_claim", {k.active(), k.state()});
+  ScriptCall call("lost_claim", LostClaimKeys(k));
   call.Arg(k.base()).Arg(receipt);
   auto reply = RunScript(call.Take());
   if (!reply.ok()) return reply.status();

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "broker/script_keys.h"
 #include "broker/scripts.h"
 #include "broker/token_text.h"
 
@@ -556,13 +557,9 @@ std::string ModelRun::DoInvalidCall(uint64_t r) {
     std::string script;
     std::vector<std::string> keys, args;
   };
-  const std::vector<std::string> claim_keys = {k.wait(),  k.prioritized(), k.delayed(),
-                                               k.retry(), k.active(),      k.meta(),
-                                               k.state(), k.rate_window()};
-  const std::vector<std::string> recover_keys = {k.active(), k.wait(), k.prioritized(),
-                                                 k.dead(),   k.meta(), k.state()};
-  const std::vector<std::string> retry_dead_keys = {k.dead(), k.wait(), k.prioritized(), k.meta(),
-                                                    k.state()};
+  const broker::ScriptKeys claim_keys = broker::ClaimKeys(k);
+  const broker::ScriptKeys recover_keys = broker::RecoverKeys(k);
+  const broker::ScriptKeys retry_dead_keys = broker::RetryDeadKeys(k);
   const std::vector<Call> calls = {
       {"claim", claim_keys, {k.base(), "1", "3600000", "-1"}},
       {"claim", claim_keys, {k.base(), "1", "3600000", "0"}},

@@ -6,7 +6,7 @@ namespace {
 class EnqueueOneScriptTest : public ScriptTest {
  protected:
   broker::Reply EnqueueOne(const std::string& id, const std::string& body) {
-    return Eval("enqueue_one", {q().wait(), q().meta()}, {base(), id, body});
+    return Eval("enqueue_one", EnqueueOneKeys(), {base(), id, body});
   }
   long long Outcome(const broker::Reply& reply) { return reply.view().integer(); }
 };
@@ -52,10 +52,9 @@ TEST_F(EnqueueOneScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
     EXPECT_TRUE(reply.view().is_error()) << id << " " << body;
     EXPECT_TRUE(AllKeys().empty()) << id << " " << body;
   }
-  EXPECT_TRUE(Eval("enqueue_one", {q().wait(), q().meta()}, {base(), "a"}).view().is_error());
-  EXPECT_TRUE(Eval("enqueue_one", {q().wait(), q().meta()}, {base(), "a", R"({"d":{}})", "x"})
-                  .view()
-                  .is_error());
+  EXPECT_TRUE(Eval("enqueue_one", EnqueueOneKeys(), {base(), "a"}).view().is_error());
+  EXPECT_TRUE(
+      Eval("enqueue_one", EnqueueOneKeys(), {base(), "a", R"({"d":{}})", "x"}).view().is_error());
   EXPECT_TRUE(AllKeys().empty());
 }
 

@@ -68,10 +68,10 @@ TEST_F(EventsScriptTest, EachTransitionRecordsItsJobs) {
 }
 
 TEST_F(EventsScriptTest, PauseAndResumeAreQueueEventsWhenTheyChangeSomething) {
-  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "1"}).view().integer(), 1);
-  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "1"}).view().integer(), 0);
-  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "0"}).view().integer(), 1);
-  EXPECT_EQ(Eval("pause", {q().meta()}, {base(), "0"}).view().integer(), 0);
+  EXPECT_EQ(Eval("pause", PauseKeys(), {base(), "1"}).view().integer(), 1);
+  EXPECT_EQ(Eval("pause", PauseKeys(), {base(), "1"}).view().integer(), 0);
+  EXPECT_EQ(Eval("pause", PauseKeys(), {base(), "0"}).view().integer(), 1);
+  EXPECT_EQ(Eval("pause", PauseKeys(), {base(), "0"}).view().integer(), 0);
   EXPECT_EQ(NewEvents(), (std::vector<Event>{{"paused", 0, ""}, {"resumed", 0, ""}}));
 }
 

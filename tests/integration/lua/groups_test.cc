@@ -16,7 +16,7 @@ class GroupsTest : public ScriptTest {
   std::string WaitingCount() { return HGet(q().meta(), "gwaiting"); }
   // group_page.lua: grouped waiting jobs from `offset` among them, in run order or reversed.
   std::vector<std::string> GroupPage(int offset, int count, const std::string& order = "") {
-    auto reply = Eval("group_page", {q().group_ring(), q().groups_held()},
+    auto reply = Eval("group_page", GroupPageKeys(),
                       {base(), std::to_string(offset), std::to_string(count), order});
     std::vector<std::string> ids;
     for (size_t i = 0; i < reply.view().size(); ++i) ids.emplace_back(reply.view()[i].str());
@@ -328,8 +328,8 @@ TEST_F(GroupsTest, PostponedJobFreesItsGroupSlotAndReturnsToItsGroup) {
   EnqueueIn("a2", "acme");
   auto claim = Claim(5);
   ASSERT_EQ(ClaimedIds(claim), (std::vector<std::string>{"a1"}));  // group concurrency 1
-  auto postponed = Eval("postpone", {q().active(), q().delayed(), q().state()},
-                        {base(), "1", "10", "a1", TokenOf(claim, 0), "0", ""});
+  auto postponed =
+      Eval("postpone", PostponeKeys(), {base(), "1", "10", "a1", TokenOf(claim, 0), "0", ""});
   ASSERT_EQ(Ints(postponed), (std::vector<long long>{1}));
   EXPECT_FALSE(HExists(base() + "gactive", "acme"));
   auto next = Claim(5);  // a1 is due at once: promoted into its group, behind a2

@@ -88,7 +88,7 @@ TEST_F(LargeBatchScriptTest, PostponingThousandsOfJobsAtOnceMovesEveryOne) {
   auto tokens = ClaimAll();
   std::vector<std::string> args = {base(), std::to_string(kJobs), "100"};
   for (const auto& [id, token] : tokens) args.insert(args.end(), {id, token, "1000", "limited"});
-  auto reply = Eval("postpone", {q().active(), q().delayed(), q().state()}, args);
+  auto reply = Eval("postpone", PostponeKeys(), args);
   ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   EXPECT_EQ(Card(q().delayed()), kJobs);
   EXPECT_FALSE(Exists(q().active()));

@@ -12,7 +12,7 @@ class LostClaimScriptTest : public ScriptTest {
                 {base(), std::to_string(n), std::to_string(lease_ms), "1000", receipt});
   }
   broker::Reply LostClaim(const std::string& receipt) {
-    return Eval("lost_claim", {q().active(), q().state()}, {base(), receipt});
+    return Eval("lost_claim", LostClaimKeys(), {base(), receipt});
   }
   std::vector<std::string> Texts(const broker::Reply& reply) {
     std::vector<std::string> out;

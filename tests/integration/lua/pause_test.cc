@@ -6,7 +6,7 @@ namespace {
 class PauseScriptTest : public ScriptTest {
  protected:
   broker::Reply Pause(const std::string& flag) {
-    return Eval("pause", {q().meta()}, {base(), flag});
+    return Eval("pause", PauseKeys(), {base(), flag});
   }
 };
 

@@ -16,7 +16,7 @@ class PostponeScriptTest : public ScriptTest {
     std::vector<std::string> args = {base(), std::to_string(postponements.size()), max_log_lines};
     for (const auto& p : postponements)
       args.insert(args.end(), {p.id, p.token, p.delay_ms, p.log_line});
-    return Eval("postpone", {q().active(), q().delayed(), q().state()}, args);
+    return Eval("postpone", PostponeKeys(), args);
   }
 };
 
@@ -159,8 +159,8 @@ TEST_F(PostponeScriptTest, InvalidArgumentsWriteNothing) {
     EXPECT_TRUE(reply.view().is_error()) << delay;
     EXPECT_EQ(Snapshot(), before) << delay;
   }
-  auto short_args = Eval("postpone", {q().active(), q().delayed(), q().state()},
-                         {base(), "2", "100", "a", TokenOf(claim, 0), "10", ""});
+  auto short_args =
+      Eval("postpone", PostponeKeys(), {base(), "2", "100", "a", TokenOf(claim, 0), "10", ""});
   EXPECT_TRUE(short_args.view().is_error());
   // A hand-back must say why in the log.
   EXPECT_TRUE(

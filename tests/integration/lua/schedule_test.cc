@@ -8,7 +8,7 @@ namespace {
 class ScheduleScriptTest : public ScriptTest {
  protected:
   const broker::ScheduleKeys s_{"taskq"};
-  std::vector<std::string> Keys() const { return {s_.definitions(), s_.state(), s_.due()}; }
+  broker::ScriptKeys Keys() const { return broker::ScheduleKeysOf(s_); }
 
   broker::Reply Save(const std::string& id, const std::string& definition, const std::string& mode,
                      const std::string& next, const std::string& paused = "",

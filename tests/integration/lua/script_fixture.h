@@ -16,6 +16,7 @@
 
 #include "broker/keys.h"
 #include "broker/redis_connection.h"
+#include "broker/script_keys.h"
 #include "broker/scripts.h"
 #include "broker/state_record.h"
 #include "broker/token_text.h"
@@ -34,15 +35,26 @@ class ScriptTest : public ::testing::Test {
   const broker::QueueKeys& q() const { return keys_; }
   const std::string& base() const { return keys_.base(); }
 
-  // The KEYS of each script, in the order of its contract header.
-  std::vector<std::string> EnqueueKeys() const {
-    return {q().wait(), q().prioritized(), q().delayed(), q().meta(), q().state()};
-  }
-  std::vector<std::string> ClaimKeys() const {
-    return {q().wait(),   q().prioritized(), q().delayed(), q().retry(),
-            q().active(), q().meta(),        q().state(),   q().rate_window()};
-  }
-  std::vector<std::string> QueueLimitsKeys() const { return {q().meta(), q().rate_window()}; }
+  // The KEYS of each script, as the broker passes them (broker/script_keys.h).
+  broker::ScriptKeys EnqueueKeys() const { return broker::EnqueueKeys(q()); }
+  broker::ScriptKeys EnqueueOneKeys() const { return broker::EnqueueOneKeys(q()); }
+  broker::ScriptKeys ClaimKeys() const { return broker::ClaimKeys(q()); }
+  broker::ScriptKeys QueueLimitsKeys() const { return broker::QueueLimitsKeys(q()); }
+  broker::ScriptKeys CompleteKeys() const { return broker::CompleteKeys(q()); }
+  broker::ScriptKeys FailKeys() const { return broker::FailKeys(q()); }
+  broker::ScriptKeys PostponeKeys() const { return broker::PostponeKeys(q()); }
+  broker::ScriptKeys ExtendKeys() const { return broker::ExtendKeys(q()); }
+  broker::ScriptKeys OverrunKeys() const { return broker::OverrunKeys(q()); }
+  broker::ScriptKeys RecoverKeys() const { return broker::RecoverKeys(q()); }
+  broker::ScriptKeys ReleaseKeys() const { return broker::ReleaseKeys(q()); }
+  broker::ScriptKeys LostClaimKeys() const { return broker::LostClaimKeys(q()); }
+  broker::ScriptKeys PromoteKeys() const { return broker::PromoteKeys(q()); }
+  broker::ScriptKeys RemoveKeys() const { return broker::RemoveKeys(q()); }
+  broker::ScriptKeys RetryDeadKeys() const { return broker::RetryDeadKeys(q()); }
+  broker::ScriptKeys PauseKeys() const { return broker::PauseKeys(q()); }
+  broker::ScriptKeys ProgressKeys() const { return broker::ProgressKeys(q()); }
+  broker::ScriptKeys GetJobKeys() const { return broker::GetJobKeys(q()); }
+  broker::ScriptKeys GroupPageKeys() const { return broker::GroupPageKeys(q()); }
   // Sets the queue's limits through queue_limits.lua (0: no such limit; "" no group field).
   void SetLimits(long long rate_max, long long window_ms, long long concurrency,
                  long long group_max = 0, long long group_window_ms = 1000,
@@ -55,35 +67,6 @@ class ScriptTest : public ::testing::Test {
          std::to_string(group_concurrency), group_field, std::to_string(aging_ms)});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
-  std::vector<std::string> CompleteKeys() const {
-    return {q().active(), q().completed(), q().meta(), q().state(), q().results()};
-  }
-  std::vector<std::string> FailKeys() const {
-    return {q().active(), q().retry(), q().dead(), q().meta(), q().state()};
-  }
-  std::vector<std::string> ExtendKeys() const { return {q().active(), q().state()}; }
-  std::vector<std::string> OverrunKeys() const { return {q().state(), q().overrun(), q().meta()}; }
-  std::vector<std::string> RecoverKeys() const {
-    return {q().active(), q().wait(), q().prioritized(), q().dead(), q().meta(), q().state()};
-  }
-  std::vector<std::string> ReleaseKeys() const {
-    return {q().active(), q().wait(), q().prioritized(), q().meta(), q().state()};
-  }
-  std::vector<std::string> PromoteKeys() const {
-    return {q().delayed(), q().retry(), q().wait(), q().prioritized(), q().meta(), q().state()};
-  }
-  std::vector<std::string> RemoveKeys() const {
-    return {q().wait(),   q().prioritized(), q().delayed(), q().retry(),
-            q().active(), q().completed(),   q().dead(),    q().state()};
-  }
-  std::vector<std::string> RetryDeadKeys() const {
-    return {q().dead(), q().wait(), q().prioritized(), q().meta(), q().state()};
-  }
-  std::vector<std::string> ProgressKeys() const { return {q().state(), q().progress()}; }
-  std::vector<std::string> GetJobKeys() const {
-    return {q().delayed(), q().retry(), q().state(), q().results(), q().progress()};
-  }
-
   broker::Reply Eval(std::string_view script, const std::vector<std::string>& keys,
                      const std::vector<std::string>& args) {
     const broker::ScriptSource& source = broker::ScriptNamed(script);

@@ -170,7 +170,8 @@ TEST_F(UniqueScriptTest, DebounceReplacesADelayedJobAndPushesItsStartBack) {
   const long long after = Now();
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"b"}));
   EXPECT_GE(ZScore(q().delayed(), "b"), before + 5000);
-  EXPECT_LE(ZScore(q().delayed(), "b"), after + 5000 + 1);  // due counts from now rounded up to whole ms
+  EXPECT_LE(ZScore(q().delayed(), "b"),
+            after + 5000 + 1);  // due counts from now rounded up to whole ms
   ExpectNoTrace("a");
   EXPECT_EQ(Holder("k"), "b");
   // A priority job waiting in the prio zset is replaced as well.
