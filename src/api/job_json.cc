@@ -80,11 +80,7 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
   StringField(&out, "queue", job.queue);
   StringField(&out, "type", job.type);
   StringField(&out, "state", JobStateName(job.state));
-  const std::vector<std::string>* secret_fields = nullptr;
-  if (view.secrets != nullptr) {
-    auto it = view.secrets->find(job.type);
-    if (it != view.secrets->end() && !it->second.empty()) secret_fields = &it->second;
-  }
+  const std::vector<std::string>* secret_fields = view.SecretFieldsOf(job.type);
   if (secret_fields == nullptr) {
     RawField(&out, "data", job.data_json);
   } else {

@@ -17,6 +17,13 @@ std::string RenderEnqueueResult(const EnqueueResult& result);
 struct DataView {
   const SecretFields* secrets = nullptr;  // null: no type has secret fields
   bool redact = false;                    // the caller lacks the admin scope
+
+  // The secret fields of jobs of `type`; null when it has none.
+  const std::vector<std::string>* SecretFieldsOf(const std::string& type) const {
+    if (secrets == nullptr) return nullptr;
+    auto it = secrets->find(type);
+    return it == secrets->end() || it->second.empty() ? nullptr : &it->second;
+  }
 };
 
 // The whole job: data, options, attempts, errors, logs, result, progress, times (Unix ms).

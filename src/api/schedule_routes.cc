@@ -37,12 +37,13 @@ std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bo
                            const DataView& view) {
   std::string out;
   if (s.definition_error.ok()) {
-    auto secret = view.redact ? view.secrets->find(s.definition.type) : view.secrets->end();
-    if (secret == view.secrets->end()) {
+    const std::vector<std::string>* secret =
+        view.redact ? view.SecretFieldsOf(s.definition.type) : nullptr;
+    if (secret == nullptr) {
       out = scheduler::EncodeScheduleDefinition(s.definition);
     } else {  // the job template's secrets, as RenderJob hides them
       scheduler::ScheduleDefinition shown = s.definition;
-      shown.data_json = RedactData(shown.data_json, secret->second);
+      shown.data_json = RedactData(shown.data_json, *secret);
       out = scheduler::EncodeScheduleDefinition(shown);
     }
     out.pop_back();  // the closing brace: the state follows
