@@ -169,21 +169,29 @@ def f13_sigterm_workers(s):
         return result
 
 
-OVERRUN_EVERY = 20  # one job in 20 overruns its timeout
+OVERRUN_EVERY = 50  # one job in 50 overruns its timeout
 ATTEMPT_TIMEOUT_MS = 1000
-HOLD_MS = 2500  # the target's first answer to such a job: none, for this long
+# The target's first answer to such a job: none, for this long. Longer than the timeout and the
+# lease together, so that a worker that let the lease of a timed-out attempt lapse would have the
+# job run again while the first attempt still holds its request.
+HOLD_MS = 8000
 
 
 def f15_overrunning_handlers(s):
-    """Handlers that ignore stop requests run past their attempt timeout (one job in 20: the
-    target holds the first request 2.5 s, the timeout is 1 s) while workers are killed -9: no
-    attempt of a job starts while an earlier one still runs, nothing is lost."""
-    lease_ms = 2000
+    """Handlers that ignore stop requests run past their attempt timeout (one job in 50: the
+    target holds the first request 8 s, the timeout is 1 s) while workers are killed -9: no
+    attempt of a job starts while an earlier one still runs, nothing is lost.
+
+    The lease is 5 s, not shorter: a worker that cannot renew a lease in time stops the job's
+    handler and gives the job up, and these handlers ignore that too, so on a loaded machine a
+    short lease would let a second attempt start for a reason F15 does not test."""
+    lease_ms = 5000
     with s.cluster("F15") as c:
-        # 96 slots: the held requests take about 20 x 2.5 = 50 slots at 400 jobs/s, so the
-        # workers keep up and the queue drains. As in F1, repeated kills may orphan one job
-        # several times: each is a stall.
-        c.start_stubborn(s.test_worker, workers=3, concurrency=32, lease_ms=lease_ms,
+        # 144 slots: the held requests take about 8 x 8 = 64 slots at 400 jobs/s, and the jobs
+        # a kill orphans hold theirs until their leases expire, so the workers keep up and the
+        # queue drains. As in F1, repeated kills may orphan one job several times: each is a
+        # stall.
+        c.start_stubborn(s.test_worker, workers=3, concurrency=48, lease_ms=lease_ms,
                          max_stalls=50)
 
         def make_job(key):
