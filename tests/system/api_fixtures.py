@@ -59,18 +59,27 @@ def wait_until(predicate, timeout=10.0, interval=0.02):
 
 
 class Redis:
-    """A redis-server of our own, on a free port, without persistence."""
+    """A redis-server of our own, on a free port, without persistence.
+
+    It is asked whether it is up through a Unix socket in its own directory: a port found free
+    may be taken by a parallel test's server first, which would answer on the port in its place.
+    Our server then exits (it cannot bind), and another port is tried."""
 
     def __init__(self, *extra_args, port=None):
-        self.port = port or free_port()
-        self.dir = tempfile.mkdtemp(prefix="taskq-api-redis-")
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--maxmemory-policy", "noeviction",
-             *extra_args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_until(self._ping):
-            raise RuntimeError("redis-server did not start")
+        for _ in range(1 if port else 5):
+            self.port = port or free_port()
+            self.dir = tempfile.mkdtemp(prefix="taskq-api-redis-")
+            self.socket_path = os.path.join(self.dir, "redis.sock")
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", self.dir, "--maxmemory-policy", "noeviction",
+                 "--unixsocket", self.socket_path, *extra_args],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if wait_until(lambda: self._ping() or self.proc.poll() is not None) and \
+                    self.proc.poll() is None:
+                return
+            self.stop()
+        raise RuntimeError("redis-server did not start")
 
     @property
     def url(self):
@@ -78,7 +87,9 @@ class Redis:
 
     def _ping(self):
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(0.5)
+                s.connect(self.socket_path)
                 s.sendall(b"PING\r\n")
                 return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))  # up (maybe with ACLs)
         except OSError:

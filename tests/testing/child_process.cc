@@ -18,18 +18,22 @@
 namespace taskq::testing {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path) {
+  // Everything is prepared before fork(): the child of a multi-threaded process may only make
+  // async-signal-safe calls, so it allocates nothing.
   std::vector<std::string> args = argv;  // execvp wants writable strings
-  pid_ = ::fork();
-  if (pid_ != 0) return;
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (!log_path.empty()) {
-    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(out, STDERR_FILENO);
-  }
   std::vector<char*> pointers;
   for (std::string& arg : args) pointers.push_back(arg.data());
   pointers.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ != 0) return;
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+  if (!log_path.empty()) {
+    const int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ::dup2(out, STDOUT_FILENO);  // the copies are not close-on-exec
+    ::dup2(out, STDERR_FILENO);
+  }
   ::execvp(pointers[0], pointers.data());
   ::_exit(127);
 }

@@ -44,7 +44,8 @@ bool RedisServer::TryStart() {
                            "--daemonize", "no", "--logfile", dir_ + "/redis.log"});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = ChildProcess(args, "/dev/null");  // its log is redis.log in dir_
-  // Ready once the server on the port is this child (another program may hold the port).
+  // Ready once the server on the port is this child (another program may hold the port) and
+  // has loaded its data (INFO answers while the append-only file loads; PING does not).
   const std::string own_pid = "process_id:" + std::to_string(process_.pid()) + "\r\n";
   auto endpoint = broker::ParseRedisUrl(url());
   return WaitUntilReady(process_, [&] {
@@ -52,6 +53,8 @@ bool RedisServer::TryStart() {
     if (!connection.ok()) return false;
     auto info = (*connection)->Run(broker::Command{"INFO", "server"});
     if (!info.ok() || info->view().str().find(own_pid) == std::string_view::npos) return false;
+    auto pong = (*connection)->Run(broker::Command{"PING"});
+    if (!pong.ok() || pong->view().str() != "PONG") return false;
     connection_ = std::move(*connection);
     return true;
   });

@@ -21,7 +21,8 @@ if #ARGV % 2 ~= 1 then return redis.error_reply('ERR invalid arguments') end
 if #ARGV == 1 then return 0 end
 local ids = {}
 for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
-local records = redis.call('HMGET', KEYS[5], unpack(ids))
+-- Read before the first write; long lists go in parts (parts.lua).
+local records = read_in_parts('HMGET', KEYS[5], ids)
 local released, priorities, states, seen = {}, {}, {}, {}
 for k, id in ipairs(ids) do
   local token = ARGV[1 + 2 * k]
@@ -40,7 +41,7 @@ for k, id in ipairs(ids) do
 end
 if #released == 0 then return 0 end
 leave_active(KEYS[1], KEYS[5], states, released)
-redis.call('HDEL', base .. 'overrun', unpack(released))  -- their overrun marks (overrun.lua)
+call_in_parts('HDEL', base .. 'overrun', released)  -- their overrun marks (overrun.lua)
 slots_freed(base, KEYS[4], released, now_ms(), true)  -- it publishes below anyway
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
 redis.call('PUBLISH', base .. 'wake', '')

@@ -96,6 +96,21 @@ TEST_F(LargeBatchScriptTest, PostponingThousandsOfJobsAtOnceMovesEveryOne) {
   EXPECT_EQ(List(q().job_logs(IdOf(17))), (std::vector<std::string>{"limited"}));
 }
 
+// release.lua wrote its records with one unpacked HSET: a worker could not hand back more jobs
+// than about 4000 at once.
+TEST_F(LargeBatchScriptTest, ReleasingThousandsOfJobsAtOnceHandsEveryOneBack) {
+  EnqueueMany();
+  auto tokens = ClaimAll();
+  std::vector<std::string> args = {base()};
+  for (const auto& [id, token] : tokens) args.insert(args.end(), {id, token});
+  auto reply = Eval("release", ReleaseKeys(), args);
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  EXPECT_EQ(reply.view().integer(), kJobs);
+  EXPECT_EQ(Run({"LLEN", q().wait()}).view().integer(), kJobs);
+  EXPECT_FALSE(Exists(q().active()));
+  EXPECT_EQ(StateOf(IdOf(17)).state, "waiting");
+}
+
 // Regression: progress.lua appended log lines per job before an HSET of every progress value.
 TEST_F(LargeBatchScriptTest, ProgressOfThousandsOfJobsAtOnceIsStoredForEveryOne) {
   EnqueueMany();
