@@ -24,9 +24,9 @@ TEST_F(AgingTest, WithoutWaitingPrioritiesStillOrderJobs) {
   Enqueue("urgent", -5);
   EXPECT_TRUE(List(q().wait()).empty());  // every waiting job is scored by age
   EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"urgent", "plain", "low"}));
-  EXPECT_EQ(StateField("low", "p"), "5");  // the record keeps the priority
-  EXPECT_EQ(StateField("urgent", "p"), "-5");
-  EXPECT_EQ(StateField("plain", "p"), "0");
+  EXPECT_EQ(StateOf("low").priority, 5);  // the record keeps the priority
+  EXPECT_EQ(StateOf("urgent").priority, -5);
+  EXPECT_EQ(StateOf("plain").priority, 0);
 }
 
 // "low" (priority 5) waits 8 steps: it is then ahead of a priority 0 job and of a priority -1
@@ -74,7 +74,7 @@ TEST_F(AgingTest, GroupedJobsAgeToo) {
   Wait(6 * kStepMs);
   Enqueue("plain", 0, 0, "acme");
   EXPECT_EQ(ClaimedIds(Claim(2)), (std::vector<std::string>{"low", "plain"}));
-  EXPECT_EQ(StateField("low", "p"), "3");
+  EXPECT_EQ(StateOf("low").priority, 3);
 }
 
 }  // namespace

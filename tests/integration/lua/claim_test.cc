@@ -20,11 +20,11 @@ TEST_F(ClaimScriptTest, ClaimsInPriorityOrderFifoWithinPriority) {
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_EQ(ZMembers(q().active()).size(), 6u);
   // each record remembers the priority, for a requeue
-  const std::map<std::string, std::string> priorities = {{"n3", "-3"}, {"n3b", "-3"}, {"w1", "0"},
-                                                         {"w2", "0"},  {"p1", "1"},   {"p5", "5"}};
+  const std::map<std::string, int64_t> priorities = {{"n3", -3}, {"n3b", -3}, {"w1", 0},
+                                                     {"w2", 0},  {"p1", 1},   {"p5", 5}};
   for (const auto& [id, priority] : priorities) {
-    EXPECT_EQ(StateField(id, "p"), priority) << id;
-    EXPECT_EQ(StateField(id, "st"), "active") << id;
+    EXPECT_EQ(StateOf(id).priority, priority) << id;
+    EXPECT_EQ(StateOf(id).state, "active") << id;
   }
 }
 
@@ -34,22 +34,22 @@ TEST_F(ClaimScriptTest, SetsLeaseTokenAttemptAndReturnsBody) {
   auto reply = Claim(1, 5000);
   long long after = Now();
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[5].str(), StateField("a", "tk"));  // the claim's token
+  EXPECT_EQ(reply.view()[5].str(), StateOf("a").token);  // the claim's token
   EXPECT_EQ(reply.view()[6].str(), "a");
   EXPECT_TRUE(std::string(reply.view()[7].str()).ends_with(R"("t":"email","d":{}})"));
   EXPECT_EQ(reply.view()[8].AsInt(), 1);  // attempt
   std::string token = TokenOf(reply, 0);
   EXPECT_GT(TokenValue(token), 0);
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "active");
-  EXPECT_EQ(fields["a"], "1");
-  EXPECT_EQ(fields["s"], "0");
-  EXPECT_EQ(fields["tk"], token);
-  EXPECT_EQ(fields["tf"], "0");
-  EXPECT_EQ(fields["p"], "0");
-  EXPECT_EQ(fields["cx"], "0");
-  EXPECT_GE(std::stoll(fields["ts"]), before);
-  EXPECT_LE(std::stoll(fields["ts"]), after);
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "active");
+  EXPECT_EQ(state.attempts, 1);
+  EXPECT_EQ(state.stalls, 0);
+  EXPECT_EQ(state.token, token);
+  EXPECT_EQ(state.finished_ms, 0);
+  EXPECT_EQ(state.priority, 0);
+  EXPECT_FALSE(state.cancel_requested);
+  EXPECT_GE(state.started_ms, before);
+  EXPECT_LE(state.started_ms, after);
   EXPECT_GE(ZScore(q().active(), "a"), before + 5000);
   EXPECT_LE(ZScore(q().active(), "a"), after + 5000);
 }
@@ -62,7 +62,7 @@ TEST_F(ClaimScriptTest, EachJobOfABatchGetsARecordWithItsToken) {
   ASSERT_EQ(ClaimedIds(reply), (std::vector<std::string>{"a", "b", "c"}));
   for (size_t i = 0; i < 3; ++i) {
     std::string id = ClaimedIds(reply)[i];
-    EXPECT_EQ(StateField(id, "tk"), TokenOf(reply, i)) << id;
+    EXPECT_EQ(StateOf(id).token, TokenOf(reply, i)) << id;
     EXPECT_EQ(AttemptOf(reply, i), 1) << id;
     EXPECT_TRUE(std::string(reply.view()[6 + 3 * i + 1].str()).ends_with(R"("t":"email","d":{}})"));
   }
@@ -85,7 +85,7 @@ TEST_F(ClaimScriptTest, TokensOnlyGrow) {
   auto again = Claim(1);
   ASSERT_EQ(ClaimedIds(again), (std::vector<std::string>{"d"}));
   EXPECT_LT(TokenValue(old), TokenValue(TokenOf(again, 0)));
-  EXPECT_EQ(StateField("d", "tk"), TokenOf(again, 0));
+  EXPECT_EQ(StateOf("d").token, TokenOf(again, 0));
 }
 
 // more = 1 means all n were claimed: claim again without waiting for a wake.
@@ -145,12 +145,12 @@ TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
   EXPECT_LE(next_due, 60001);  // due counts from now rounded up to whole ms
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"later"}));
   EXPECT_FALSE(Exists(q().retry()));
-  EXPECT_EQ(StateField("dueprio", "st"), "active");
-  EXPECT_EQ(StateField("dueprio", "p"), "-1");
-  EXPECT_EQ(StateField("retried", "st"), "active");
-  EXPECT_EQ(StateField("retried", "a"), "2");
-  EXPECT_EQ(StateField("retried", "s"), "1");  // stalls are kept
-  EXPECT_EQ(StateField("retried", "p"), "2");
+  EXPECT_EQ(StateOf("dueprio").state, "active");
+  EXPECT_EQ(StateOf("dueprio").priority, -1);
+  EXPECT_EQ(StateOf("retried").state, "active");
+  EXPECT_EQ(StateOf("retried").attempts, 2);
+  EXPECT_EQ(StateOf("retried").stalls, 1);  // stalls are kept
+  EXPECT_EQ(StateOf("retried").priority, 2);
   EXPECT_FALSE(HasState("later"));
 }
 
@@ -167,7 +167,7 @@ TEST_F(ClaimScriptTest, PromotedJobsWaitBehindQueuedOnesWhenNotClaimed) {
   EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"w"}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"due"}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p", "retried"}));
-  EXPECT_EQ(StateField("retried", "st"), "waiting");
+  EXPECT_EQ(StateOf("retried").state, "waiting");
   EXPECT_FALSE(HasState("due"));
 }
 
@@ -185,7 +185,7 @@ TEST_F(ClaimScriptTest, MissingBodyComesBackEmpty) {
   ASSERT_EQ(reply.view()[4].AsInt(), 1);
   EXPECT_EQ(reply.view()[6].str(), "ghost");
   EXPECT_EQ(reply.view()[7].str(), "");
-  EXPECT_EQ(StateField("ghost", "st"), "active");
+  EXPECT_EQ(StateOf("ghost").state, "active");
 }
 
 // Regression: a negative promote limit was taken as "no limit" (ZRANGEBYSCORE ... LIMIT 0 -1):
@@ -233,7 +233,7 @@ TEST_F(ClaimScriptTest, FifoWithinAPriorityHoldsWhenTheSequenceReachesItsBound) 
   expected.push_back("p7b");
   EXPECT_EQ(ClaimedIds(reply), expected);
   for (const auto& id : {"p0", "p19", "p7b", "n1"}) {
-    EXPECT_EQ(StateField(id, "p"), id[0] == 'n' ? "-1" : (std::string(id) == "p7b" ? "7" : "5"));
+    EXPECT_EQ(StateOf(id).priority, id[0] == 'n' ? -1 : (std::string(id) == "p7b" ? 7 : 5));
   }
 }
 
@@ -276,7 +276,7 @@ TEST_F(ClaimScriptTest, TokensStayNewAfterAFailoverToAReplicaThatMissedClaims) {
   Run({"HSET", q().meta(), "fence", "0"});
   auto second = Claim(1);
   EXPECT_GT(TokenValue(TokenOf(second, 0)), old_token);
-  EXPECT_EQ(StateField("b", "tk"), TokenOf(second, 0));
+  EXPECT_EQ(StateOf("b").token, TokenOf(second, 0));
   EXPECT_EQ(std::stoll(HGet(q().meta(), "fence")), TokenValue(TokenOf(second, 0)));
 }
 

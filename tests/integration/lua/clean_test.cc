@@ -38,7 +38,7 @@ TEST_F(CleanScriptTest, RemovesOnlyJobsFinishedLongerAgo) {
   ExpectGone("old");
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"recent"}));
   EXPECT_TRUE(HasBody("recent"));
-  EXPECT_EQ(StateField("recent", "st"), "completed");
+  EXPECT_EQ(StateOf("recent").state, "completed");
   EXPECT_EQ(ResultOf("recent"), R"({"id":"recent"})");
   EXPECT_EQ(ProgressOf("recent"), "100");
   EXPECT_TRUE(Exists(q().job_logs("recent")));
@@ -52,11 +52,11 @@ TEST_F(CleanScriptTest, CleansTheDeadZsetWithErrorsAndLeavesTheOtherAlone) {
   ExpectGone("d1");
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"d2"}));
   EXPECT_TRUE(Exists(q().job_errors("d2")));
-  EXPECT_EQ(StateField("d2", "st"), "dead");
+  EXPECT_EQ(StateOf("d2").state, "dead");
   EXPECT_TRUE(HasProgress("d2"));
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"c1"}));
   EXPECT_TRUE(HasBody("c1"));
-  EXPECT_EQ(StateField("c1", "st"), "completed");
+  EXPECT_EQ(StateOf("c1").state, "completed");
   EXPECT_TRUE(HasResult("c1"));
   EXPECT_TRUE(HasProgress("c1"));
 }

@@ -17,17 +17,17 @@ class CompleteScriptTest : public ScriptTest {
 TEST_F(CompleteScriptTest, CompletesWithTheCurrentToken) {
   Enqueue("a");
   auto claim = Claim(1);
-  auto started = StateField("a", "ts");
+  const int64_t started = StateOf("a").started_ms;
   long long before = Now();
   auto reply = Complete({"a", TokenOf(claim, 0), R"({"sent":true})"});
   long long after = Now();
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1}));
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "completed");
-  EXPECT_EQ(fields["tk"], "");
-  EXPECT_EQ(fields["a"], "1");
-  EXPECT_EQ(fields["ts"], started);
-  long long finished = std::stoll(fields["tf"]);
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "completed");
+  EXPECT_EQ(state.token, "");
+  EXPECT_EQ(state.attempts, 1);
+  EXPECT_EQ(state.started_ms, started);
+  long long finished = state.finished_ms;
   EXPECT_GE(finished, before);
   EXPECT_LE(finished, after);
   EXPECT_EQ(ResultOf("a"), R"({"sent":true})");
@@ -64,7 +64,7 @@ TEST_F(CompleteScriptTest, NullResultIsNotStored) {
                          TokenOf(claim, 2), "0"});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 1}));
   EXPECT_FALSE(HasResult("a"));
-  EXPECT_EQ(StateField("a", "st"), "completed");
+  EXPECT_EQ(StateOf("a").state, "completed");
   EXPECT_EQ(ResultOf("b"), R"({"n":2})");
   EXPECT_EQ(ResultOf("c"), "0");  // only the JSON null is left out
   EXPECT_EQ(HGet(q().meta(), "completed"), "3");
@@ -109,8 +109,8 @@ TEST_F(CompleteScriptTest, SameIdTwiceInOneBatchCompletesOnce) {
       Complete({"a", a, R"({"r":1})", "b", TokenOf(claim, 1), "null", "a", a, R"({"r":2})"});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
   EXPECT_EQ(ResultOf("a"), R"({"r":1})");
-  EXPECT_EQ(StateField("a", "st"), "completed");
-  EXPECT_EQ(StateField("a", "tk"), "");
+  EXPECT_EQ(StateOf("a").state, "completed");
+  EXPECT_EQ(StateOf("a").token, "");
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a", "b"}));
   EXPECT_FALSE(Exists(q().active()));
   EXPECT_EQ(HGet(q().meta(), "completed"), "2");
@@ -127,12 +127,12 @@ TEST_F(CompleteScriptTest, AnEmptyTokenStandsForThePreviousJobsToken) {
   ASSERT_NE(TokenOf(first, 0), TokenOf(second, 0));
   // No job before it: rejected.
   EXPECT_EQ(Ints(Complete({"a", "", "null"})), (std::vector<long long>{0}));
-  EXPECT_EQ(StateField("a", "st"), "active");
+  EXPECT_EQ(StateOf("a").state, "active");
   // b takes a's token; c's own token differs from it, so "" is stale for c.
   auto reply = Complete({"a", TokenOf(first, 0), "null", "b", "", "null", "c", "", "null"});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
   EXPECT_EQ(ZMembers(q().completed()), (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(StateField("c", "st"), "active");
+  EXPECT_EQ(StateOf("c").state, "active");
   EXPECT_EQ(Ints(Complete({"c", TokenOf(second, 0), "null"})), (std::vector<long long>{1}));
 }
 
@@ -165,7 +165,7 @@ TEST_F(CompleteScriptTest, RetentionByCountDeletesOldestJobKeys) {
   ExpectNoTrace("a");
   for (const char* id : {"b", "c"}) {
     EXPECT_TRUE(HasBody(id)) << id;
-    EXPECT_EQ(StateField(id, "st"), "completed") << id;
+    EXPECT_EQ(StateOf(id).state, "completed") << id;
     EXPECT_TRUE(HasResult(id)) << id;
   }
 }
@@ -210,7 +210,7 @@ TEST_F(CompleteScriptTest, RejectsBadArguments) {
                   .view()
                   .is_error());
   EXPECT_EQ(Snapshot(), before);
-  EXPECT_EQ(StateField("a", "st"), "active");
+  EXPECT_EQ(StateOf("a").state, "active");
 }
 
 }  // namespace

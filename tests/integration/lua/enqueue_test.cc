@@ -117,15 +117,9 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p"}));
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"d"}));
   EXPECT_FALSE(Exists(q().wait()));
-  EXPECT_EQ(StateFields("d"), (std::map<std::string, std::string>{{"st", "delayed"},
-                                                                  {"a", "0"},
-                                                                  {"s", "0"},
-                                                                  {"ts", "0"},
-                                                                  {"tf", "0"},
-                                                                  {"p", "2"},
-                                                                  {"tk", ""},
-                                                                  {"cx", "0"}}));
-  EXPECT_EQ(StateField("p", "st"), "waiting");  // a priority other than 0 is kept in the record
+  // st, a, s, ts, tf, p, tk, cx
+  EXPECT_EQ(StateOf("d"), (broker::StateRecord{"delayed", 0, 0, 0, 0, 2, "", false}));
+  EXPECT_EQ(StateOf("p").state, "waiting");  // a priority other than 0 is kept in the record
   // p is queued once: one claim takes it, a second finds nothing (d is not due)
   EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"p"}));
   EXPECT_EQ(Claim(10).view()[4].AsInt(), 0);
@@ -153,10 +147,10 @@ TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
   EXPECT_EQ(BodyOf("a"), a_body);
   EXPECT_EQ(StateRecord("dp"), dp_state);
   for (const char* id : {"n1", "n2", "n3"}) EXPECT_TRUE(HasBody(id)) << id;
-  EXPECT_EQ(StateField("n3", "st"), "delayed");
-  EXPECT_EQ(StateField("n3", "p"), "5");
+  EXPECT_EQ(StateOf("n3").state, "delayed");
+  EXPECT_EQ(StateOf("n3").priority, 5);
   EXPECT_FALSE(HasState("n1"));
-  EXPECT_EQ(StateField("n2", "st"), "waiting");  // a priority other than 0 is kept in the record
+  EXPECT_EQ(StateOf("n2").state, "waiting");  // a priority other than 0 is kept in the record
   EXPECT_EQ(CountWakes(*wakes), 1);
 }
 
@@ -170,8 +164,8 @@ TEST_F(EnqueueScriptTest, PriorityGoesToZsetInFifoOrderWithinPriority) {
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b"}));
   EXPECT_TRUE(List(q().wait()).empty());
   // the score orders them; the record keeps the priority (aging may be switched on meanwhile)
-  EXPECT_EQ(StateField("p5a", "p"), "5");
-  EXPECT_EQ(StateField("n1", "p"), "-1");
+  EXPECT_EQ(StateOf("p5a").priority, 5);
+  EXPECT_EQ(StateOf("n1").priority, -1);
   // a later batch queues after the earlier jobs of the same priority
   EnqueueJobs({{"p5c", kBody, "5", "0", "-1"}});
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b", "p5c"}));
@@ -189,10 +183,10 @@ TEST_F(EnqueueScriptTest, DelayAndRunAtGoToDelayedWithDueScore) {
   EXPECT_NEAR(ZScore(q().delayed(), "d1"), now + 60000, 1000);
   EXPECT_EQ(ZScore(q().delayed(), "d2"), now + 90000);
   // promotion must know its priority
-  EXPECT_EQ(StateField("d2", "st"), "delayed");
-  EXPECT_EQ(StateField("d2", "p"), "3");
-  EXPECT_EQ(StateField("d2", "a"), "0");
-  EXPECT_EQ(StateField("d2", "tk"), "");
+  EXPECT_EQ(StateOf("d2").state, "delayed");
+  EXPECT_EQ(StateOf("d2").priority, 3);
+  EXPECT_EQ(StateOf("d2").attempts, 0);
+  EXPECT_EQ(StateOf("d2").token, "");
   EXPECT_FALSE(HasState("d1"));  // priority 0: nothing to remember
   EXPECT_FALSE(HasState("past"));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"past"}));

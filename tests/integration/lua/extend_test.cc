@@ -43,8 +43,8 @@ TEST_F(ExtendScriptTest, RenewsLeasesOfHeldJobs) {
     EXPECT_LE(ZScore(q().active(), id), after + 60000) << id;
   }
   // the lease stays the same one: only its deadline moves
-  EXPECT_EQ(StateField("a", "tk"), TokenOf(claim, 0));
-  EXPECT_EQ(StateField("b", "tk"), TokenOf(claim, 1));
+  EXPECT_EQ(StateOf("a").token, TokenOf(claim, 0));
+  EXPECT_EQ(StateOf("b").token, TokenOf(claim, 1));
 }
 
 TEST_F(ExtendScriptTest, OnlyMatchingTokensAreRenewed) {
@@ -72,7 +72,7 @@ TEST_F(ExtendScriptTest, JobRecoveredAndClaimedAgainIsLostToTheOldWorker) {
   EXPECT_EQ(Lost(reply), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().active()));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
-  EXPECT_EQ(StateField("a", "st"), "waiting");
+  EXPECT_EQ(StateOf("a").state, "waiting");
 
   auto second = Claim(1, 1000);
   double deadline = ZScore(q().active(), "a");
@@ -117,13 +117,13 @@ TEST_F(ExtendScriptTest, CancelRequestIsReportedAtEveryExtension) {
   Enqueue("a");
   auto claim = Claim(1, 1000);
   ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), "a", "cancel"}).view().integer(), 2);
-  ASSERT_EQ(StateField("a", "cx"), "1");
+  ASSERT_TRUE(StateOf("a").cancel_requested);
   for (int i = 0; i < 2; ++i) {
     auto reply = Extend({"a", TokenOf(claim, 0)});
     EXPECT_EQ(Cancelled(reply), (std::vector<std::string>{"a"})) << i;
     EXPECT_TRUE(Lost(reply).empty()) << i;
   }
-  EXPECT_EQ(StateField("a", "cx"), "1");  // extend does not clear the request
+  EXPECT_TRUE(StateOf("a").cancel_requested);  // extend does not clear the request
 }
 
 TEST_F(ExtendScriptTest, NoLeasesIsTwoEmptyArrays) {

@@ -19,10 +19,12 @@ class GetJobScriptTest : public ScriptTest {
   broker::Reply GetJob(const std::string& id) {
     return Eval("get_job", GetJobKeys(), {base(), id});
   }
-  // The state record (element 1 of the reply) split into its fields.
-  std::map<std::string, std::string> Fields(const broker::Reply& reply) {
+  // The state record (element 1 of the reply), parsed.
+  broker::StateRecord RecordOf(const broker::Reply& reply) {
     EXPECT_FALSE(reply.view()[kState].is_nil());
-    return ParseState(reply.view()[kState].str());
+    auto record = broker::ParseStateRecord(reply.view()[kState].str());
+    EXPECT_TRUE(record) << "malformed state record " << reply.view()[kState].str();
+    return record.value_or(broker::StateRecord{});
   }
   static std::vector<std::string> Items(const broker::Reply& reply, size_t which) {
     std::vector<std::string> items;
@@ -62,10 +64,10 @@ TEST_F(GetJobScriptTest, DelayedJobReportsItsDueTimeAndPriority) {
   ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_EQ(reply.view()[kDelayedDue].AsInt(), static_cast<long long>(ZScore(q().delayed(), "d")));
   EXPECT_TRUE(reply.view()[kRetryDue].is_nil());
-  auto fields = Fields(reply);
-  EXPECT_EQ(fields["st"], "delayed");
-  EXPECT_EQ(fields["p"], "3");
-  EXPECT_EQ(fields["a"], "0");
+  const broker::StateRecord record = RecordOf(reply);
+  EXPECT_EQ(record.state, "delayed");
+  EXPECT_EQ(record.priority, 3);
+  EXPECT_EQ(record.attempts, 0);
   EXPECT_TRUE(reply.view()[kResult].is_nil());
   EXPECT_TRUE(reply.view()[kProgress].is_nil());
 
@@ -85,11 +87,11 @@ TEST_F(GetJobScriptTest, ActiveJobShowsLeaseProgressAndLogs) {
   auto reply = GetJob("a");
   ASSERT_EQ(reply.view().size(), 10u);
   EXPECT_EQ(reply.view()[kState].str(), StateRecord("a").value_or("?"));
-  auto fields = Fields(reply);
-  EXPECT_EQ(fields["st"], "active");
-  EXPECT_EQ(fields["a"], "1");
-  EXPECT_EQ(fields["tk"], TokenOf(claim, 0));
-  EXPECT_EQ(fields["ts"], StateField("a", "ts"));
+  const broker::StateRecord record = RecordOf(reply);
+  EXPECT_EQ(record.state, "active");
+  EXPECT_EQ(record.attempts, 1);
+  EXPECT_EQ(record.token, TokenOf(claim, 0));
+  EXPECT_EQ(record.started_ms, StateOf("a").started_ms);
   EXPECT_EQ(reply.view()[kProgress].str(), R"({"pct":40})");
   EXPECT_TRUE(reply.view()[kResult].is_nil());
   EXPECT_TRUE(Items(reply, kErrors).empty());
@@ -112,10 +114,10 @@ TEST_F(GetJobScriptTest, RetryingJobShowsErrorsNewestFirstAndRetryDue) {
   EXPECT_TRUE(errors[1].ends_with(R"("message":"first"})")) << errors[1];
   EXPECT_TRUE(reply.view()[kDelayedDue].is_nil());
   EXPECT_EQ(reply.view()[kRetryDue].AsInt(), static_cast<long long>(ZScore(q().retry(), "a")));
-  auto fields = Fields(reply);
-  EXPECT_EQ(fields["st"], "retrying");
-  EXPECT_EQ(fields["a"], "2");
-  EXPECT_EQ(fields["tk"], "");
+  const broker::StateRecord record = RecordOf(reply);
+  EXPECT_EQ(record.state, "retrying");
+  EXPECT_EQ(record.attempts, 2);
+  EXPECT_EQ(record.token, "");
 }
 
 TEST_F(GetJobScriptTest, CompletedJobShowsResultAndFinishTime) {
@@ -124,11 +126,11 @@ TEST_F(GetJobScriptTest, CompletedJobShowsResultAndFinishTime) {
   CompleteJob("a", TokenOf(claim, 0), R"({"ok":1})");
   auto reply = GetJob("a");
   ASSERT_EQ(reply.view().size(), 10u);
-  auto fields = Fields(reply);
-  EXPECT_EQ(fields["st"], "completed");
-  EXPECT_EQ(fields["tk"], "");
+  const broker::StateRecord record = RecordOf(reply);
+  EXPECT_EQ(record.state, "completed");
+  EXPECT_EQ(record.token, "");
   EXPECT_EQ(reply.view()[kResult].str(), R"({"ok":1})");
-  EXPECT_EQ(std::stod(fields["tf"]), ZScore(q().completed(), "a"));
+  EXPECT_EQ(static_cast<double>(record.finished_ms), ZScore(q().completed(), "a"));
 }
 
 TEST_F(GetJobScriptTest, CompletedJobWithNullResultHasNone) {
@@ -137,7 +139,7 @@ TEST_F(GetJobScriptTest, CompletedJobWithNullResultHasNone) {
   CompleteJob("a", TokenOf(claim, 0), "null");
   auto reply = GetJob("a");
   ASSERT_EQ(reply.view().size(), 10u);
-  EXPECT_EQ(Fields(reply)["st"], "completed");
+  EXPECT_EQ(RecordOf(reply).state, "completed");
   EXPECT_TRUE(reply.view()[kResult].is_nil());
 }
 

@@ -71,7 +71,7 @@ TEST_F(GroupsTest, PriorityOrdersJobsWithinAGroup) {
   EnqueueIn("plain", "acme");
   EnqueueIn("urgent", "acme", -5);
   EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"urgent", "plain", "late"}));
-  EXPECT_EQ(StateField("late", "p"), "5");
+  EXPECT_EQ(StateOf("late").priority, 5);
 }
 
 TEST_F(GroupsTest, GroupConcurrencyHoldsTheGroupUntilOneOfItsJobsFinishes) {

@@ -56,8 +56,8 @@ TEST_F(LargeBatchScriptTest, RetryingThousandsOfDeadJobsByIdMovesEveryOne) {
   EXPECT_EQ(reply.view().integer(), kJobs);
   EXPECT_EQ(Card(q().dead()), 0);
   EXPECT_EQ(Run({"LLEN", q().wait()}).view().integer(), kJobs);
-  EXPECT_EQ(StateField(IdOf(kJobs - 1), "st"), "waiting");
-  EXPECT_EQ(StateField(IdOf(kJobs - 1), "a"), "0");
+  EXPECT_EQ(StateOf(IdOf(kJobs - 1)).state, "waiting");
+  EXPECT_EQ(StateOf(IdOf(kJobs - 1)).attempts, 0);
   EXPECT_FALSE(HasState("ghost"));
 }
 
@@ -92,7 +92,7 @@ TEST_F(LargeBatchScriptTest, PostponingThousandsOfJobsAtOnceMovesEveryOne) {
   ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   EXPECT_EQ(Card(q().delayed()), kJobs);
   EXPECT_FALSE(Exists(q().active()));
-  EXPECT_EQ(StateField(IdOf(17), "st"), "delayed");
+  EXPECT_EQ(StateOf(IdOf(17)).state, "delayed");
   EXPECT_EQ(List(q().job_logs(IdOf(17))), (std::vector<std::string>{"limited"}));
 }
 

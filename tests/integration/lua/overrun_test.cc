@@ -31,8 +31,8 @@ TEST_F(OverrunScriptTest, MarksARunningJobWithItsTokenTimeAndTimeout) {
   EXPECT_EQ(Mark("a"), mark);
   EXPECT_EQ(HGet(q().meta(), "overran"), "1");
   // The job itself is untouched: still active under the same lease.
-  EXPECT_EQ(StateField("a", "st"), "active");
-  EXPECT_EQ(StateField("a", "tk"), token);
+  EXPECT_EQ(StateOf("a").state, "active");
+  EXPECT_EQ(StateOf("a").token, token);
 }
 
 TEST_F(OverrunScriptTest, AStaleTokenOrAFinishedJobIsNotMarked) {

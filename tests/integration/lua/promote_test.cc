@@ -32,10 +32,10 @@ TEST_F(PromoteScriptTest, DelayedPriorityJobQueuesAfterItsPeers) {
   EXPECT_LT(ZScore(q().prioritized(), "d"), 3 * 4294967296.0);
   EXPECT_FALSE(Exists(q().wait()));
   EXPECT_FALSE(Exists(q().delayed()));
-  EXPECT_EQ(StateField("d", "st"), "waiting");
-  EXPECT_EQ(StateField("d", "p"), "2");
+  EXPECT_EQ(StateOf("d").state, "waiting");
+  EXPECT_EQ(StateOf("d").priority, 2);
   EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"p2", "d", "p3"}));
-  EXPECT_EQ(StateField("d", "p"), "2");
+  EXPECT_EQ(StateOf("d").priority, 2);
 }
 
 TEST_F(PromoteScriptTest, RetryingJobBecomesWaiting) {
@@ -43,12 +43,12 @@ TEST_F(PromoteScriptTest, RetryingJobBecomesWaiting) {
   auto claim = Claim(1);
   FailJob("a", TokenOf(claim, 0), 60000);
   auto wakes = ListenForWakes();
-  auto failed = StateFields("a");
+  broker::StateRecord failed = StateOf("a");
   EXPECT_EQ(Promote("a").view().integer(), 1);
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "waiting");
-  failed["st"] = "waiting";
-  EXPECT_EQ(fields, failed);  // only the state name changes
+  const broker::StateRecord promoted = StateOf("a");
+  EXPECT_EQ(promoted.state, "waiting");
+  failed.state = "waiting";
+  EXPECT_EQ(promoted, failed);  // only the state name changes
   EXPECT_FALSE(Exists(q().retry()));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_EQ(List(q().job_errors("a")).size(), 1u);  // the history stays
@@ -68,8 +68,8 @@ TEST_F(PromoteScriptTest, RetryingPriorityJobGoesToPrioZset) {
   EXPECT_GE(score, -4 * 4294967296.0);
   EXPECT_LT(score, -3 * 4294967296.0);
   EXPECT_FALSE(Exists(q().wait()));
-  EXPECT_EQ(StateField("a", "st"), "waiting");
-  EXPECT_EQ(StateField("a", "p"), "-4");
+  EXPECT_EQ(StateOf("a").state, "waiting");
+  EXPECT_EQ(StateOf("a").priority, -4);
 }
 
 TEST_F(PromoteScriptTest, OtherStatesAreNotPromoted) {

@@ -27,13 +27,13 @@ TEST_F(RecoverScriptTest, RequeuesExpiredLeaseAtHeadOfWaitList) {
   EXPECT_EQ(Ints(Recover()), (std::vector<long long>{1, 0}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_FALSE(Exists(q().active()));
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "waiting");
-  EXPECT_EQ(fields["tk"], "");
-  EXPECT_EQ(fields["s"], "1");
-  EXPECT_EQ(fields["a"], "1");  // the stalled attempt counts
-  EXPECT_EQ(fields["tf"], "0");
-  EXPECT_EQ(fields["p"], "0");
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "waiting");
+  EXPECT_EQ(state.token, "");
+  EXPECT_EQ(state.stalls, 1);
+  EXPECT_EQ(state.attempts, 1);  // the stalled attempt counts
+  EXPECT_EQ(state.finished_ms, 0);
+  EXPECT_EQ(state.priority, 0);
   EXPECT_EQ(HGet(q().meta(), "stalled"), "1");
   EXPECT_FALSE(Exists(q().job_errors("a")));
   EXPECT_EQ(CountWakes(*wakes), 1);
@@ -57,14 +57,14 @@ TEST_F(RecoverScriptTest, PriorityJobGoesToHeadOfItsPriority) {
   for (auto [id, priority] : std::vector<std::pair<std::string, double>>{{"p1a", 1}, {"n1", -1}}) {
     // head offsets are negative; the score still rounds to the priority
     EXPECT_EQ(std::floor(ZScore(q().prioritized(), id) / 4294967296.0 + 0.5), priority) << id;
-    EXPECT_EQ(StateField(id, "st"), "waiting") << id;
+    EXPECT_EQ(StateOf(id).state, "waiting") << id;
   }
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p1a", "p1b", "p2"}));
   EXPECT_FALSE(Exists(q().wait()));
   auto again = Claim(4);
   EXPECT_EQ(ClaimedIds(again), (std::vector<std::string>{"n1", "p1a", "p1b", "p2"}));
-  EXPECT_EQ(StateField("n1", "p"), "-1");  // the priority survives the head requeue
-  EXPECT_EQ(StateField("p1a", "p"), "1");
+  EXPECT_EQ(StateOf("n1").priority, -1);  // the priority survives the head requeue
+  EXPECT_EQ(StateOf("p1a").priority, 1);
   EXPECT_EQ(AttemptOf(again, 0), 2);
 }
 
@@ -110,7 +110,7 @@ TEST_F(RecoverScriptTest, LiveLeasesAreLeftAlone) {
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"b"}));
   EXPECT_EQ(ZScore(q().active(), "b"), b_deadline);
   EXPECT_EQ(StateRecord("b"), b_state);
-  EXPECT_EQ(StateField("a", "st"), "waiting");
+  EXPECT_EQ(StateOf("a").state, "waiting");
 }
 
 TEST_F(RecoverScriptTest, NothingExpiredWritesNothing) {
@@ -134,11 +134,11 @@ TEST_F(RecoverScriptTest, StallsBeyondMaxGoDeadWithLeaseExpiredError) {
   long long before = Now();
   EXPECT_EQ(Ints(Recover("1")), (std::vector<long long>{0, 1}));
   long long after = Now();
-  EXPECT_EQ(StateField("a", "st"), "dead");
-  EXPECT_EQ(StateField("a", "tk"), "");
-  EXPECT_EQ(StateField("a", "s"), "2");
-  EXPECT_EQ(StateField("a", "a"), "2");
-  long long finished = std::stoll(StateField("a", "tf"));
+  EXPECT_EQ(StateOf("a").state, "dead");
+  EXPECT_EQ(StateOf("a").token, "");
+  EXPECT_EQ(StateOf("a").stalls, 2);
+  EXPECT_EQ(StateOf("a").attempts, 2);
+  long long finished = StateOf("a").finished_ms;
   EXPECT_GE(finished, before);
   EXPECT_LE(finished, after);
   EXPECT_EQ(ZScore(q().dead(), "a"), finished);
@@ -160,8 +160,8 @@ TEST_F(RecoverScriptTest, MaxStallsZeroSendsTheFirstStallToDead) {
   Expire("a");
   EXPECT_EQ(Ints(Recover("0")), (std::vector<long long>{0, 1}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
-  EXPECT_EQ(StateField("a", "st"), "dead");
-  EXPECT_EQ(StateField("a", "s"), "1");
+  EXPECT_EQ(StateOf("a").state, "dead");
+  EXPECT_EQ(StateOf("a").stalls, 1);
 }
 
 TEST_F(RecoverScriptTest, LeaseExpiredErrorIsTrimmedToMaxErrors) {
@@ -215,7 +215,7 @@ TEST_F(RecoverScriptTest, LateCompleteOrFailAfterRecoveryIsRejected) {
            {base(), "1", "10", "-1", "0", "a", TokenOf(first, 0), "-1", R"({"message":"late"})"});
   EXPECT_EQ(Ints(late_fail), (std::vector<long long>{0}));
   EXPECT_EQ(Snapshot(), before);
-  EXPECT_EQ(StateField("a", "st"), "waiting");
+  EXPECT_EQ(StateOf("a").state, "waiting");
   EXPECT_FALSE(HasResult("a"));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_FALSE(Exists(q().completed()));

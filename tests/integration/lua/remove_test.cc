@@ -74,7 +74,7 @@ TEST_F(RemoveScriptTest, RemoveDeletesEveryJobNotRunning) {
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"active"}));
   EXPECT_TRUE(HasBody("active"));
   EXPECT_TRUE(Exists(q().job_logs("active")));
-  EXPECT_EQ(StateField("active", "st"), "active");
+  EXPECT_EQ(StateOf("active").state, "active");
   EXPECT_TRUE(HasProgress("active"));
   // the hashes hold only the active job now
   EXPECT_EQ(Run({"HLEN", q().state()}).view().integer(), 1);
@@ -87,7 +87,7 @@ TEST_F(RemoveScriptTest, RemovesAJobHandedBackToWaiting) {
   Enqueue("b");
   auto claim = Claim(1);
   ASSERT_EQ(Eval("release", ReleaseKeys(), {base(), "a", TokenOf(claim, 0)}).view().integer(), 1);
-  ASSERT_EQ(StateField("a", "st"), "waiting");
+  ASSERT_EQ(StateOf("a").state, "waiting");
   EXPECT_EQ(Remove("a", "cancel").view().integer(), 1);
   ExpectGone("a");
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
@@ -96,16 +96,16 @@ TEST_F(RemoveScriptTest, RemovesAJobHandedBackToWaiting) {
 TEST_F(RemoveScriptTest, CancelOfActiveJobRequestsStop) {
   std::string token = SeedEveryState();
   double deadline = ZScore(q().active(), "active");
-  auto running = StateFields("active");
-  EXPECT_EQ(running["cx"], "0");
+  broker::StateRecord running = StateOf("active");
+  EXPECT_FALSE(running.cancel_requested);
   EXPECT_EQ(Remove("active", "cancel").view().integer(), 2);
   // the job keeps running under its lease until its worker stops it: only cx changes
-  auto fields = StateFields("active");
-  EXPECT_EQ(fields["cx"], "1");
-  EXPECT_EQ(fields["st"], "active");
-  EXPECT_EQ(fields["tk"], token);
-  running["cx"] = "1";
-  EXPECT_EQ(fields, running);
+  const broker::StateRecord cancelled = StateOf("active");
+  EXPECT_TRUE(cancelled.cancel_requested);
+  EXPECT_EQ(cancelled.state, "active");
+  EXPECT_EQ(cancelled.token, token);
+  running.cancel_requested = true;
+  EXPECT_EQ(cancelled, running);
   EXPECT_EQ(ZScore(q().active(), "active"), deadline);
   EXPECT_TRUE(HasBody("active"));
   EXPECT_TRUE(Exists(q().job_logs("active")));
@@ -133,18 +133,18 @@ TEST_F(RemoveScriptTest, CancelledJobIsNeverRequeuedOrRetried) {
   Run({"ZADD", q().active(), "XX", std::to_string(Now() - 1), "stalled"});
   EXPECT_EQ(Ints(Eval("recover", RecoverKeys(), {base(), "10", "100", "10", "-1", "0"})),
             (std::vector<long long>{0, 1}));
-  EXPECT_EQ(StateField("stalled", "st"), "dead");
+  EXPECT_EQ(StateOf("stalled").state, "dead");
   EXPECT_NE(List(q().job_errors("stalled")).at(0).find("cancelled"), std::string::npos);
   // a shutting-down worker does not hand it back
   EXPECT_EQ(
       Eval("release", ReleaseKeys(), {base(), "released", TokenOf(first, 1)}).view().integer(), 0);
-  EXPECT_EQ(StateField("released", "st"), "active");
+  EXPECT_EQ(StateOf("released").state, "active");
   // a failed attempt with a retry delay is dead all the same
   auto failed = Eval("fail", FailKeys(),
                      {base(), "1", "10", "-1", "0", "failed", TokenOf(first, 2), "1000",
                       R"({"attempt":1,"message":"stopped"})"});
   EXPECT_EQ(Ints(failed), (std::vector<long long>{3}));
-  EXPECT_EQ(StateField("failed", "st"), "dead");
+  EXPECT_EQ(StateOf("failed").state, "dead");
   EXPECT_TRUE(List(q().wait()).empty());
   EXPECT_TRUE(ZMembers(q().retry()).empty());
 }

@@ -32,7 +32,7 @@ TEST_F(RetryDeadScriptTest, GivenIdsGoBackToWaitingWithFreshAttempts) {
   Enqueue("c");
   KillAll({"a", "c", "b"});
   PatchState("a", {{"s", "3"}, {"cx", "1"}});  // stalled and cancelled before
-  ASSERT_NE(StateField("a", "tf"), "0");       // dead: finished
+  ASSERT_NE(StateOf("a").finished_ms, 0);       // dead: finished
   Enqueue("w");
   auto wakes = ListenForWakes();
   auto reply = RetryDead("1000", {"a", "b", "w", "ghost"});
@@ -43,18 +43,18 @@ TEST_F(RetryDeadScriptTest, GivenIdsGoBackToWaitingWithFreshAttempts) {
   double score = ZScore(q().prioritized(), "b");
   EXPECT_GT(score, 4 * 4294967296.0);
   EXPECT_LT(score, 5 * 4294967296.0);
-  auto fields = StateFields("a");
-  EXPECT_EQ(fields["st"], "waiting");
-  EXPECT_EQ(fields["a"], "0");
-  EXPECT_EQ(fields["s"], "0");
-  EXPECT_EQ(fields["tk"], "");
-  EXPECT_EQ(fields["tf"], "0");
-  EXPECT_EQ(fields["cx"], "0");
-  EXPECT_EQ(fields["p"], "0");
-  EXPECT_EQ(StateField("b", "st"), "waiting");
-  EXPECT_EQ(StateField("b", "p"), "4");
+  const broker::StateRecord state = StateOf("a");
+  EXPECT_EQ(state.state, "waiting");
+  EXPECT_EQ(state.attempts, 0);
+  EXPECT_EQ(state.stalls, 0);
+  EXPECT_EQ(state.token, "");
+  EXPECT_EQ(state.finished_ms, 0);
+  EXPECT_FALSE(state.cancel_requested);
+  EXPECT_EQ(state.priority, 0);
+  EXPECT_EQ(StateOf("b").state, "waiting");
+  EXPECT_EQ(StateOf("b").priority, 4);
   EXPECT_EQ(List(q().job_errors("a")).size(), 1u);  // the history is kept
-  EXPECT_EQ(StateField("c", "st"), "dead");
+  EXPECT_EQ(StateOf("c").state, "dead");
   EXPECT_FALSE(HasState("w"));
   EXPECT_FALSE(HasState("ghost"));
   EXPECT_EQ(CountWakes(*wakes), 1);
@@ -68,7 +68,7 @@ TEST_F(RetryDeadScriptTest, GivenIdsGoBackToWaitingWithFreshAttempts) {
   claim = Claim(1);
   EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{"b"}));
   EXPECT_EQ(AttemptOf(claim, 0), 1);
-  EXPECT_EQ(StateField("b", "p"), "4");
+  EXPECT_EQ(StateOf("b").priority, 4);
 }
 
 TEST_F(RetryDeadScriptTest, WithoutIdsMovesTheOldestUpToLimit) {
@@ -77,11 +77,11 @@ TEST_F(RetryDeadScriptTest, WithoutIdsMovesTheOldestUpToLimit) {
   EXPECT_EQ(RetryDead("2").view().integer(), 2);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c"}));
   EXPECT_EQ(ZMembers(q().dead()), (std::vector<std::string>{"a"}));
-  EXPECT_EQ(StateField("a", "st"), "dead");
+  EXPECT_EQ(StateOf("a").state, "dead");
   EXPECT_EQ(RetryDead("2").view().integer(), 1);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c", "a"}));
   EXPECT_FALSE(Exists(q().dead()));
-  for (const char* id : {"a", "b", "c"}) EXPECT_EQ(StateField(id, "st"), "waiting") << id;
+  for (const char* id : {"a", "b", "c"}) EXPECT_EQ(StateOf(id).state, "waiting") << id;
 }
 
 // Regression: membership was checked with ZSCORE before one ZREM of all ids, so an id given twice

@@ -179,20 +179,6 @@ class ScriptTest : public ::testing::Test {
     if (!record) return {};
     return ParseState(*record);
   }
-  // One field ("st", "a", "s", "ts", "tf", "p", "tk" or "cx") of a job's record. Fails the test
-  // when the job has no record.
-  std::string StateField(const std::string& id, const std::string& field) {
-    if (std::find(kStateFields.begin(), kStateFields.end(), field) == kStateFields.end()) {
-      ADD_FAILURE() << "no state field " << field;
-      return "";
-    }
-    auto record = StateRecord(id);
-    if (!record) {
-      ADD_FAILURE() << "job " << id << " has no state record (wanted " << field << ")";
-      return "";
-    }
-    return ParseState(*record)[field];
-  }
   // A record from named fields; a field not given is "" (st, tk) or 0 (the numbers).
   static std::string EncodeState(const std::map<std::string, std::string>& fields) {
     std::string out;

@@ -84,7 +84,7 @@ TEST_F(UniqueScriptTest, DeadReleasesTheKey) {
   EXPECT_EQ(EnqueueOne({"a", "k"}), "1");
   auto claim = Claim(1);
   FailJob("a", TokenOf(claim, 0), -1);
-  ASSERT_EQ(StateField("a", "st"), "dead");
+  ASSERT_EQ(StateOf("a").state, "dead");
   ExpectReleased("k", "a");
   EXPECT_EQ(EnqueueOne({"b", "k"}), "1");
 }
@@ -186,7 +186,7 @@ TEST_F(UniqueScriptTest, DebounceLeavesAnActiveJobAndEnqueuesTheNewOne) {
   auto claim = Claim(1);
   EXPECT_EQ(EnqueueOne({"b", "k", "debounce"}), "1");
   EXPECT_EQ(ZMembers(q().active()), (std::vector<std::string>{"a"}));
-  EXPECT_EQ(StateField("a", "tk"), TokenOf(claim, 0));
+  EXPECT_EQ(StateOf("a").token, TokenOf(claim, 0));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
   EXPECT_EQ(Holder("k"), "b");
   // The next debounce replaces b (waiting), not a.
