@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <initializer_list>
@@ -23,6 +24,9 @@ inline constexpr int64_t kMaxFieldMs = int64_t{30} * 24 * 3600 * 1000 * 12 * 10;
 Status ReadInteger(const boost::json::value& v, const std::string& field, int64_t min, int64_t max,
                    int64_t* out);
 Status ReadString(const boost::json::value& v, const std::string& field, std::string* out);
+
+// A JSON string's text, without a copy.
+inline std::string_view TextOf(const boost::json::string& s) { return {s.data(), s.size()}; }
 
 // `text` parsed as a JSON object, or an error naming `field` ("data").
 Result<boost::json::value> ParseJsonObject(std::string_view text, const std::string& field);

@@ -27,8 +27,6 @@ constexpr size_t kMaxFilenameBytes = 255;
 constexpr size_t kMaxPathBytes = 4096;
 constexpr size_t kMaxContentTypeBytes = 255;
 
-std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
-
 bool HasControlCharacter(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
     const auto byte = static_cast<unsigned char>(c);
@@ -114,7 +112,7 @@ Status ParseAddressList(const json::value* value, const std::string& field, bool
     return required ? InvalidArgument(field, "is required") : Status::Ok();
   }
   if (const json::string* one = value->if_string()) {
-    auto address = ParseAddress(View(*one), field);
+    auto address = ParseAddress(TextOf(*one), field);
     if (!address.ok()) return address.status();
     out->push_back(std::move(*address));
     return Status::Ok();
@@ -129,7 +127,7 @@ Status ParseAddressList(const json::value* value, const std::string& field, bool
     const std::string item_field = field + "[" + std::to_string(i) + "]";
     const json::string* item = (*list)[i].if_string();
     if (item == nullptr) return InvalidArgument(item_field, "must be a string");
-    auto address = ParseAddress(View(*item), item_field);
+    auto address = ParseAddress(TextOf(*item), item_field);
     if (!address.ok()) return address.status();
     out->push_back(std::move(*address));
   }
@@ -203,7 +201,8 @@ Status ParseAttachment(const json::value& value, const std::string& field, size_
   }
   if (path != nullptr) {
     const json::string* s = path->if_string();
-    if (s == nullptr || s->empty() || s->size() > kMaxPathBytes || HasControlCharacter(View(*s))) {
+    if (s == nullptr || s->empty() || s->size() > kMaxPathBytes ||
+        HasControlCharacter(TextOf(*s))) {
       return InvalidArgument(field + ".path", "must be a file path");
     }
     if (options.attachments_dir.empty()) {
@@ -212,13 +211,13 @@ Status ParseAttachment(const json::value& value, const std::string& field, size_
                              "so attachments must be base64 content");
     }
     TASKQ_RETURN_IF_ERROR(
-        ComponentsBelow(options.attachments_dir, View(*s), field + ".path").status());
-    out->path = std::string(View(*s));
+        ComponentsBelow(options.attachments_dir, TextOf(*s), field + ".path").status());
+    out->path = std::string(TextOf(*s));
     out->filename = std::filesystem::path(*out->path).filename().string();
   } else {
     const json::string* s = content->if_string();
     if (s == nullptr) return InvalidArgument(field + ".content", "must be a base64 string");
-    auto decoded = Base64Decode(View(*s));
+    auto decoded = Base64Decode(TextOf(*s));
     if (!decoded) {
       return InvalidArgument(field + ".content",
                              "is not valid base64 (standard alphabet, with padding)");
@@ -278,7 +277,7 @@ Result<EmailData> ParseEmailData(std::string_view data_json, const EmailOptions&
   const json::value* from = data->if_contains("from");
   if (from != nullptr && !from->is_null()) {
     if (!from->is_string()) return InvalidArgument("data.from", "must be a string");
-    auto parsed = ParseAddress(View(from->get_string()), "data.from");
+    auto parsed = ParseAddress(TextOf(from->get_string()), "data.from");
     if (!parsed.ok()) return parsed.status();
     out.from = std::move(*parsed);
   } else {

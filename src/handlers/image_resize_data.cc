@@ -16,8 +16,6 @@ namespace {
 
 constexpr size_t kMaxPathBytes = 1024;
 
-std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
-
 bool HasControlCharacter(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) {
     const auto byte = static_cast<unsigned char>(c);
@@ -71,7 +69,7 @@ Result<int> ParseName(const json::object& object, std::string_view key, const st
   const json::value* value = object.if_contains(key);
   if (value == nullptr || value->is_null()) return fallback;
   if (const json::string* s = value->if_string()) {
-    const auto it = std::find(std::begin(names), std::end(names), View(*s));
+    const auto it = std::find(std::begin(names), std::end(names), TextOf(*s));
     if (it != std::end(names)) return static_cast<int>(it - std::begin(names));
   }
   return InvalidArgument(field, "must be one of " + JoinList(names));

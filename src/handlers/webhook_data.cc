@@ -29,8 +29,6 @@ constexpr std::string_view kReservedHeaders[] = {
 
 constexpr std::string_view kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
 
-std::string_view View(const json::string& s) { return {s.data(), s.size()}; }
-
 // RFC 9110 token characters.
 bool IsToken(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -65,10 +63,10 @@ Status ParseHeaders(const json::value& value, WebhookData* out) {
       return InvalidArgument(field,
                              "is longer than " + std::to_string(kMaxHeaderValueBytes) + " bytes");
     }
-    if (!IsSafeHeaderValue(View(*s))) {
+    if (!IsSafeHeaderValue(TextOf(*s))) {
       return InvalidArgument(field, "must not contain CR, LF or other control characters");
     }
-    out->headers.emplace_back(name, std::string(View(*s)));
+    out->headers.emplace_back(name, std::string(TextOf(*s)));
   }
   return Status::Ok();
 }
@@ -93,10 +91,10 @@ Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOp
 
   if (const json::value* method = data->if_contains("method"); method && !method->is_null()) {
     const json::string* s = method->if_string();
-    if (s == nullptr || !Contains(kMethods, View(*s))) {
+    if (s == nullptr || !Contains(kMethods, TextOf(*s))) {
       return InvalidArgument("data.method", "must be one of GET, POST, PUT, PATCH, DELETE");
     }
-    out.method = std::string(View(*s));
+    out.method = std::string(TextOf(*s));
   }
 
   if (const json::value* headers = data->if_contains("headers"); headers && !headers->is_null()) {
@@ -109,7 +107,7 @@ Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOp
       return InvalidArgument("data.body", "is not allowed with method GET");
     }
     if (const json::string* text = body->if_string()) {
-      out.body = std::string(View(*text));
+      out.body = std::string(TextOf(*text));
       out.body_content_type = "text/plain; charset=utf-8";
     } else {
       out.body = json::serialize(*body);
