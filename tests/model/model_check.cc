@@ -7,6 +7,7 @@
 
 #include "broker/state_record.h"
 #include "broker/token_text.h"
+#include "common/text_list.h"
 #include "model_run.h"
 
 namespace taskq::model {
@@ -59,11 +60,12 @@ std::string ModelRun::Check(Queue& q) {
       return id + " is in no structure; the model has it " + StName(job.st) + " (lost)";
     }
     if (it->second.size() != 1 || it->second[0] != want) {
-      return id + " is in " + Join(it->second) + "; the model has it in " + want;
+      return id + " is in " + JoinList(it->second, ",") + "; the model has it in " + want;
     }
   }
   for (const auto& [id, structures] : where) {
-    if (!m.Find(id)) return id + " is in " + Join(structures) + " but the model has no such job";
+    if (!m.Find(id))
+      return id + " is in " + JoinList(structures, ",") + " but the model has no such job";
   }
 
   // State records.
@@ -180,7 +182,8 @@ std::string ModelRun::Check(Queue& q) {
                      groups_waiting.end())) {
     std::vector<std::string> a(in_turn.begin(), in_turn.end());
     std::vector<std::string> b(groups_waiting.begin(), groups_waiting.end());
-    return "groups in turn or held: " + Join(a) + "; groups with waiting jobs: " + Join(b) +
+    return "groups in turn or held: " + JoinList(a, ",") +
+           "; groups with waiting jobs: " + JoinList(b, ",") +
            " (a group outside both is never served)";
   }
 

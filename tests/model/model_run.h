@@ -20,11 +20,13 @@
 
 namespace taskq::model {
 
-// "a,b,c": names in messages.
-inline std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
-  return out;
+// Leases expire only when a step says so (kExpireAndRecover, kLostClaim, kOverrun).
+constexpr auto kLease = std::chrono::hours(1);
+
+// One of items, chosen by a step's random number.
+template <typename T>
+const T& Pick(const std::vector<T>& items, uint64_t r) {
+  return items[r % items.size()];
 }
 
 enum class OpKind {
