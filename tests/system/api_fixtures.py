@@ -191,6 +191,38 @@ class Worker:
         self.proc.stdout.close()
 
 
+class SharedApiTestCase(unittest.TestCase):
+    """One Redis, API and test worker for a whole test class. The API runs the test job types
+    with small limits (64 KiB bodies, bulk of 50, 4 KiB headers, 1 s request timeout, 5 s
+    waits); the worker serves sleep, fail, echo and stubborn, and nothing serves "hold"."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis()
+        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,hold,echo,stubborn",
+                      "--max-body-bytes", "65536",
+                      "--max-bulk", "50",
+                      "--max-header-bytes", "4096", "--request-timeout-ms", "1000",
+                      "--max-wait-ms", "5000")
+        cls.worker = Worker(cls.redis.url, "sleep=4,fail=2,echo=1,stubborn=1")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.worker.stop()
+        cls.api.stop()
+        cls.redis.stop()
+
+    def post_job(self, body, headers=None):
+        return self.api.request("POST", "/api/jobs", body, headers)
+
+    def get_job(self, job_id):
+        return self.api.request("GET", f"/api/jobs/{job_id}")
+
+    def state_of(self, job_id):
+        status, job, _ = self.get_job(job_id)
+        return job["state"] if status == 200 else status
+
+
 class CuttingProxy:
     """Forwards TCP to a Redis. Once cut_after_bytes is set, a connection that sends that many
     bytes more is closed on the client's side: FIN first, then, with the client's bytes left
