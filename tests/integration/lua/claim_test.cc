@@ -14,8 +14,8 @@ TEST_F(ClaimScriptTest, ClaimsInPriorityOrderFifoWithinPriority) {
   Enqueue("n3b", -3);
   auto reply = Claim(10);
   EXPECT_EQ(ClaimedIds(reply), (std::vector<std::string>{"n3", "n3b", "w1", "w2", "p1", "p5"}));
-  EXPECT_EQ(reply.view()[1].AsInt(), 0);  // not paused
-  EXPECT_EQ(reply.view()[2].AsInt(), 0);  // fewer than n claimed
+  EXPECT_EQ(PausedOf(reply), 0);  // not paused
+  EXPECT_EQ(MoreOf(reply), 0);    // fewer than n claimed
   EXPECT_TRUE(List(q().wait()).empty());
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_EQ(ZMembers(q().active()).size(), 6u);
@@ -33,11 +33,11 @@ TEST_F(ClaimScriptTest, SetsLeaseTokenAttemptAndReturnsBody) {
   long long before = Now();
   auto reply = Claim(1, 5000);
   long long after = Now();
-  ASSERT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[5].str(), StateOf("a").token);  // the claim's token
-  EXPECT_EQ(reply.view()[6].str(), "a");
-  EXPECT_TRUE(std::string(reply.view()[7].str()).ends_with(R"("t":"email","d":{}})"));
-  EXPECT_EQ(reply.view()[8].AsInt(), 1);  // attempt
+  ASSERT_EQ(CountOf(reply), 1);
+  EXPECT_EQ(TokenOf(reply, 0), StateOf("a").token);  // the claim's token
+  EXPECT_EQ(ClaimedIds(reply)[0], "a");
+  EXPECT_TRUE(ClaimedBodyOf(reply, 0).ends_with(R"("t":"email","d":{}})"));
+  EXPECT_EQ(AttemptOf(reply, 0), 1);  // attempt
   std::string token = TokenOf(reply, 0);
   EXPECT_GT(TokenValue(token), 0);
   const broker::StateRecord state = StateOf("a");
@@ -64,7 +64,7 @@ TEST_F(ClaimScriptTest, EachJobOfABatchGetsARecordWithItsToken) {
     std::string id = ClaimedIds(reply)[i];
     EXPECT_EQ(StateOf(id).token, TokenOf(reply, i)) << id;
     EXPECT_EQ(AttemptOf(reply, i), 1) << id;
-    EXPECT_TRUE(std::string(reply.view()[6 + 3 * i + 1].str()).ends_with(R"("t":"email","d":{}})"));
+    EXPECT_TRUE(ClaimedBodyOf(reply, i).ends_with(R"("t":"email","d":{}})"));
   }
 }
 
@@ -94,20 +94,20 @@ TEST_F(ClaimScriptTest, ReportsMoreWhenAllRequestedWereClaimed) {
   Enqueue("b");
   Enqueue("c");
   auto reply = Claim(1);
-  EXPECT_EQ(reply.view()[2].AsInt(), 1);
-  EXPECT_EQ(reply.view()[3].AsInt(), -1);
+  EXPECT_EQ(MoreOf(reply), 1);
+  EXPECT_EQ(NextDueOf(reply), -1);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b", "c"}));
   reply = Claim(2);  // exactly what was left: still "more"
-  EXPECT_EQ(reply.view()[4].AsInt(), 2);
-  EXPECT_EQ(reply.view()[2].AsInt(), 1);
-  EXPECT_EQ(reply.view()[3].AsInt(), -1);
+  EXPECT_EQ(CountOf(reply), 2);
+  EXPECT_EQ(MoreOf(reply), 1);
+  EXPECT_EQ(NextDueOf(reply), -1);
   reply = Claim(2);  // nothing left
-  EXPECT_EQ(reply.view()[4].AsInt(), 0);
-  EXPECT_EQ(reply.view()[2].AsInt(), 0);
+  EXPECT_EQ(CountOf(reply), 0);
+  EXPECT_EQ(MoreOf(reply), 0);
   Enqueue("d");
   reply = Claim(2);  // fewer than n
-  EXPECT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[2].AsInt(), 0);
+  EXPECT_EQ(CountOf(reply), 1);
+  EXPECT_EQ(MoreOf(reply), 0);
 }
 
 TEST_F(ClaimScriptTest, PausedQueueHandsOutNothing) {
@@ -115,9 +115,9 @@ TEST_F(ClaimScriptTest, PausedQueueHandsOutNothing) {
   Run({"HSET", q().meta(), "paused", "1"});
   auto before = Snapshot();
   auto reply = Claim(5);
-  EXPECT_EQ(reply.view()[1].AsInt(), 1);
-  EXPECT_EQ(reply.view()[2].AsInt(), 0);
-  EXPECT_EQ(reply.view()[4].AsInt(), 0);
+  EXPECT_EQ(PausedOf(reply), 1);
+  EXPECT_EQ(MoreOf(reply), 0);
+  EXPECT_EQ(CountOf(reply), 0);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
   EXPECT_EQ(Snapshot(), before);
 }
@@ -140,7 +140,7 @@ TEST_F(ClaimScriptTest, PromotesDueDelayedAndRetryJobsAndReportsNextDue) {
   EXPECT_EQ(AttemptOf(reply, 2), 2);  // second attempt of the retried job
   EXPECT_FALSE(RestartedOf(reply, 0));
   EXPECT_FALSE(RestartedOf(reply, 2));
-  long long next_due = reply.view()[3].AsInt();
+  long long next_due = NextDueOf(reply);
   EXPECT_GT(next_due, 55000);
   EXPECT_LE(next_due, 60001);  // due counts from now rounded up to whole ms
   EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"later"}));
@@ -173,18 +173,18 @@ TEST_F(ClaimScriptTest, PromotedJobsWaitBehindQueuedOnesWhenNotClaimed) {
 
 TEST_F(ClaimScriptTest, EmptyQueueReportsNoNextDue) {
   auto reply = Claim(3);
-  EXPECT_EQ(reply.view()[4].AsInt(), 0);
-  EXPECT_EQ(reply.view()[3].AsInt(), -1);
-  EXPECT_EQ(reply.view()[2].AsInt(), 0);
+  EXPECT_EQ(CountOf(reply), 0);
+  EXPECT_EQ(NextDueOf(reply), -1);
+  EXPECT_EQ(MoreOf(reply), 0);
   EXPECT_TRUE(AllKeys().empty());
 }
 
 TEST_F(ClaimScriptTest, MissingBodyComesBackEmpty) {
   Run({"RPUSH", q().wait(), "ghost"});
   auto reply = Claim(1);
-  ASSERT_EQ(reply.view()[4].AsInt(), 1);
-  EXPECT_EQ(reply.view()[6].str(), "ghost");
-  EXPECT_EQ(reply.view()[7].str(), "");
+  ASSERT_EQ(CountOf(reply), 1);
+  EXPECT_EQ(ClaimedIds(reply)[0], "ghost");
+  EXPECT_EQ(ClaimedBodyOf(reply, 0), "");
   EXPECT_EQ(StateOf("ghost").state, "active");
 }
 

@@ -14,7 +14,7 @@ class EnqueueScriptTest : public ScriptTest {
     }
     return Eval("enqueue", EnqueueKeys(), args);
   }
-  static constexpr const char* kBody = R"({"t":"x","d":{}})";
+  static constexpr const char* kJobBody = R"({"t":"x","d":{}})";
 };
 
 // A batch of new, distinct ids (one HMGET finds none known, one HSET stores them all).
@@ -64,10 +64,10 @@ TEST_F(EnqueueScriptTest, ExistingIdIsIdempotent) {
   EXPECT_TRUE(ZMembers(q().prioritized()).empty());
   EXPECT_FALSE(HasState("a"));
   // the same alone, and in a batch (the HMGET finds one known, then one HSETNX each)
-  EXPECT_EQ(Ints(EnqueueJobs({{"a", kBody, "0", "0", "-1"}})), (std::vector<long long>{0}));
+  EXPECT_EQ(Ints(EnqueueJobs({{"a", kJobBody, "0", "0", "-1"}})), (std::vector<long long>{0}));
   EXPECT_EQ(Ints(EnqueueJobs({
-                {"a", kBody, "0", "0", "-1"},
-                {"a", kBody, "-2", "60000", "-1"},
+                {"a", kJobBody, "0", "0", "-1"},
+                {"a", kJobBody, "-2", "60000", "-1"},
             })),
             (std::vector<long long>{0, 0}));
   EXPECT_EQ(Snapshot(), before);
@@ -80,8 +80,8 @@ TEST_F(EnqueueScriptTest, ExistingActiveIdIsNotQueuedAgain) {
   auto a_state = StateRecord("a");
   ASSERT_TRUE(a_state);
   auto reply = EnqueueJobs({
-      {"a", kBody, "0", "0", "-1"},
-      {"b", kBody, "0", "0", "-1"},
+      {"a", kJobBody, "0", "0", "-1"},
+      {"b", kJobBody, "0", "0", "-1"},
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 1}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"b"}));
@@ -95,7 +95,7 @@ TEST_F(EnqueueScriptTest, ExistingActiveIdIsNotQueuedAgain) {
 TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchIsCreatedAndQueuedOnce) {
   auto reply = EnqueueJobs({
       {"a", R"({"t":"x","d":{"v":1}})", "0", "0", "-1"},
-      {"b", kBody, "0", "0", "-1"},
+      {"b", kJobBody, "0", "0", "-1"},
       {"a", R"({"t":"x","d":{"v":2}})", "0", "0", "-1"},
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 0}));
@@ -107,11 +107,11 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchIsCreatedAndQueuedOnce) {
 
 TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
   auto reply = EnqueueJobs({
-      {"p", kBody, "3", "0", "-1"},
-      {"p", kBody, "0", "0", "-1"},
-      {"d", kBody, "2", "60000", "-1"},
-      {"d", kBody, "0", "0", "-1"},
-      {"p", kBody, "0", "60000", "-1"},
+      {"p", kJobBody, "3", "0", "-1"},
+      {"p", kJobBody, "0", "0", "-1"},
+      {"d", kJobBody, "2", "60000", "-1"},
+      {"d", kJobBody, "0", "0", "-1"},
+      {"p", kJobBody, "0", "60000", "-1"},
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0, 2, 0, 0}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"p"}));
@@ -122,7 +122,7 @@ TEST_F(EnqueueScriptTest, IdRepeatedInOneBatchWithOtherPlacementsIsQueuedOnce) {
   EXPECT_EQ(StateOf("p").state, "waiting");  // a priority other than 0 is kept in the record
   // p is queued once: one claim takes it, a second finds nothing (d is not due)
   EXPECT_EQ(ClaimedIds(Claim(10)), (std::vector<std::string>{"p"}));
-  EXPECT_EQ(Claim(10).view()[4].AsInt(), 0);
+  EXPECT_EQ(CountOf(Claim(10)), 0);
 }
 
 // A batch mixing new and existing ids: the all-new check refuses the whole batch, then every new id
@@ -134,11 +134,11 @@ TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
   auto dp_state = StateRecord("dp");
   auto wakes = ListenForWakes();
   auto reply = EnqueueJobs({
-      {"n1", kBody, "0", "0", "-1"},
+      {"n1", kJobBody, "0", "0", "-1"},
       {"a", R"({"t":"x","d":{"v":2}})", "0", "0", "-1"},
-      {"n2", kBody, "-1", "0", "-1"},
-      {"dp", kBody, "0", "0", "-1"},
-      {"n3", kBody, "5", "60000", "-1"},
+      {"n2", kJobBody, "-1", "0", "-1"},
+      {"dp", kJobBody, "0", "0", "-1"},
+      {"n3", kJobBody, "5", "60000", "-1"},
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 0, 1, 0, 2}));
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "n1"}));
@@ -156,9 +156,9 @@ TEST_F(EnqueueScriptTest, BatchMixingNewAndExistingIds) {
 
 TEST_F(EnqueueScriptTest, PriorityGoesToZsetInFifoOrderWithinPriority) {
   auto reply = EnqueueJobs({
-      {"p5a", kBody, "5", "0", "-1"},
-      {"n1", kBody, "-1", "0", "-1"},
-      {"p5b", kBody, "5", "0", "-1"},
+      {"p5a", kJobBody, "5", "0", "-1"},
+      {"n1", kJobBody, "-1", "0", "-1"},
+      {"p5b", kJobBody, "5", "0", "-1"},
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{1, 1, 1}));
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b"}));
@@ -167,7 +167,7 @@ TEST_F(EnqueueScriptTest, PriorityGoesToZsetInFifoOrderWithinPriority) {
   EXPECT_EQ(StateOf("p5a").priority, 5);
   EXPECT_EQ(StateOf("n1").priority, -1);
   // a later batch queues after the earlier jobs of the same priority
-  EnqueueJobs({{"p5c", kBody, "5", "0", "-1"}});
+  EnqueueJobs({{"p5c", kJobBody, "5", "0", "-1"}});
   EXPECT_EQ(ZMembers(q().prioritized()), (std::vector<std::string>{"n1", "p5a", "p5b", "p5c"}));
   EXPECT_EQ(ClaimedIds(Claim(4)), (std::vector<std::string>{"n1", "p5a", "p5b", "p5c"}));
 }
@@ -175,9 +175,9 @@ TEST_F(EnqueueScriptTest, PriorityGoesToZsetInFifoOrderWithinPriority) {
 TEST_F(EnqueueScriptTest, DelayAndRunAtGoToDelayedWithDueScore) {
   long long now = Now();
   auto reply = EnqueueJobs({
-      {"d1", kBody, "0", "60000", "-1"},
-      {"d2", kBody, "3", "0", std::to_string(now + 90000)},
-      {"past", kBody, "0", "0", std::to_string(now - 5)},
+      {"d1", kJobBody, "0", "60000", "-1"},
+      {"d2", kJobBody, "3", "0", std::to_string(now + 90000)},
+      {"past", kJobBody, "0", "0", std::to_string(now - 5)},
   });
   EXPECT_EQ(Ints(reply), (std::vector<long long>{2, 2, 1}));
   EXPECT_NEAR(ZScore(q().delayed(), "d1"), now + 60000, 1000);
@@ -196,33 +196,33 @@ TEST_F(EnqueueScriptTest, PublishesWakeOnlyWhenSomethingWasCreated) {
   auto subscriber = server_->Connect();
   ASSERT_TRUE(subscriber->Send({"SUBSCRIBE", q().wake_channel()}).ok());
   ASSERT_TRUE(subscriber->Receive().ok());  // confirmation
-  EnqueueJobs({{"a", kBody, "0", "0", "-1"}});
+  EnqueueJobs({{"a", kJobBody, "0", "0", "-1"}});
   auto message = subscriber->Receive();
   ASSERT_TRUE(message.ok());
   EXPECT_EQ(message->view()[1].str(), q().wake_channel());
   auto numsub = Run({"PUBSUB", "NUMSUB", q().wake_channel()});
   EXPECT_EQ(numsub.view()[1].integer(), 1);
   EXPECT_EQ(CountWakes(*subscriber), 0);
-  EnqueueJobs({{"a", kBody, "0", "0", "-1"}});  // existed
+  EnqueueJobs({{"a", kJobBody, "0", "0", "-1"}});  // existed
   EXPECT_EQ(CountWakes(*subscriber), 0);
   EnqueueJobs({
-      {"b", kBody, "0", "0", "-1"},
-      {"c", kBody, "0", "0", "-1"},
+      {"b", kJobBody, "0", "0", "-1"},
+      {"c", kJobBody, "0", "0", "-1"},
   });
   EXPECT_EQ(CountWakes(*subscriber), 1);  // one wake per batch
 }
 
 TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
   const std::vector<std::vector<std::string>> bad = {
-      {"", kBody, "0", "0", "-1"},         // empty id
-      {"a", "not json", "0", "0", "-1"},   // body not an object
-      {"a", "{}", "0", "0", "-1"},         // body too short to prepend "c"
-      {"a", kBody, "1.5", "0", "-1"},      // fractional priority
-      {"a", kBody, "2000000", "0", "-1"},  // priority out of range
-      {"a", kBody, "x", "0", "-1"},        // priority not a number
-      {"a", kBody, "0", "-1", "-1"},       // negative delay
-      {"a", kBody, "0", "x", "-1"},        // delay not a number
-      {"a", kBody, "0", "0", "x"},         // run_at not a number
+      {"", kJobBody, "0", "0", "-1"},         // empty id
+      {"a", "not json", "0", "0", "-1"},      // body not an object
+      {"a", "{}", "0", "0", "-1"},            // body too short to prepend "c"
+      {"a", kJobBody, "1.5", "0", "-1"},      // fractional priority
+      {"a", kJobBody, "2000000", "0", "-1"},  // priority out of range
+      {"a", kJobBody, "x", "0", "-1"},        // priority not a number
+      {"a", kJobBody, "0", "-1", "-1"},       // negative delay
+      {"a", kJobBody, "0", "x", "-1"},        // delay not a number
+      {"a", kJobBody, "0", "0", "x"},         // run_at not a number
   };
   for (const auto& job : bad) {
     const std::string what = job[0] + " " + job[1] + " " + job[2] + " " + job[3] + " " + job[4];
@@ -232,8 +232,8 @@ TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
     // after valid jobs, a new one and a delayed priority one: they must not be written either
     // (validation precedes every write)
     auto reply = EnqueueJobs({
-        {"ok", kBody, "0", "0", "-1"},
-        {"dp", kBody, "2", "60000", "-1"},
+        {"ok", kJobBody, "0", "0", "-1"},
+        {"dp", kJobBody, "2", "60000", "-1"},
         job,
     });
     EXPECT_TRUE(reply.view().is_error()) << what;
@@ -241,7 +241,7 @@ TEST_F(EnqueueScriptTest, RejectsBadArgumentsBeforeAnyWrite) {
   }
   // n disagreeing with the arguments
   for (const char* n : {"2", "0", "x"}) {
-    EXPECT_TRUE(EnqueueJobs({{"a", kBody, "0", "0", "-1"}}, n).view().is_error()) << n;
+    EXPECT_TRUE(EnqueueJobs({{"a", kJobBody, "0", "0", "-1"}}, n).view().is_error()) << n;
   }
   EXPECT_TRUE(AllKeys().empty());
 }
@@ -260,7 +260,7 @@ TEST_F(EnqueueScriptTest, BatchBeyondTheUnpackLimitIsOneStep) {
       if (i % 5 == 3) options = "0:0:-1:g";                       // grouped
       if (i == 4 || i == 24504) options = "0:0:-1|debounce:0:k";  // one key, twice
       if (i == bad_at) options = "x:0:-1";
-      args.insert(args.end(), {"j" + std::to_string(i), kBody, options});
+      args.insert(args.end(), {"j" + std::to_string(i), kJobBody, options});
     }
     return Eval("enqueue", EnqueueKeys(), args);
   };
@@ -292,7 +292,7 @@ TEST_F(EnqueueScriptTest, ExistingIdInALatePartOfABigBatchExisted) {
   Enqueue("j8000");
   std::string first = BodyOf("j8000");
   std::vector<std::string> args = {base(), "9000"};
-  for (int i = 0; i < 9000; ++i) args.insert(args.end(), {"j" + std::to_string(i), kBody, ""});
+  for (int i = 0; i < 9000; ++i) args.insert(args.end(), {"j" + std::to_string(i), kJobBody, ""});
   auto reply = Eval("enqueue", EnqueueKeys(), args);
   ASSERT_EQ(reply.view().size(), 9000u);
   EXPECT_EQ(reply.view()[8000].AsInt(), 0);

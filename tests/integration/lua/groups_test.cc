@@ -32,7 +32,7 @@ TEST_F(GroupsTest, GroupedJobWaitsInItsGroupAndTheRingGetsItsTurn) {
   EXPECT_EQ(HGet(base() + "g", "a1"), "acme");
   EXPECT_EQ(WaitingCount(), "1");
   auto job = Eval("get_job", GetJobKeys(), {base(), "a1"});
-  EXPECT_EQ(job.view()[8].str(), "acme");
+  EXPECT_EQ(job.view()[kGroup].str(), "acme");
 }
 
 TEST_F(GroupsTest, GroupsTakeTurnsSoABusyGroupCannotStarveASmallOne) {

@@ -43,7 +43,7 @@ TEST_F(LostClaimScriptTest, TheReceiptNamesTheJobsThatStillHoldTheClaimsLease) {
   EXPECT_EQ(Texts(LostClaim("w1:7")), (std::vector<std::string>{token, "a"}));
   EXPECT_FALSE(Exists(receipt_key));                  // used once
   EXPECT_TRUE(LostClaim("w1:7").view().size() == 0);  // then unknown
-  EXPECT_EQ(StateOf("a").state, "active");         // the worker releases them, not this script
+  EXPECT_EQ(StateOf("a").state, "active");            // the worker releases them, not this script
 }
 
 TEST_F(LostClaimScriptTest, NoReceiptWithoutJobsOrWithoutAName) {

@@ -19,8 +19,8 @@ TEST_F(PauseScriptTest, PauseStopsClaimsAndReportsOnlyTheChange) {
   EXPECT_EQ(HGet(q().meta(), "paused"), "1");
   EXPECT_EQ(CountWakes(*wakes), 0);
   auto claim = Claim(1);
-  EXPECT_EQ(claim.view()[1].AsInt(), 1);
-  EXPECT_EQ(claim.view()[4].AsInt(), 0);
+  EXPECT_EQ(PausedOf(claim), 1);
+  EXPECT_EQ(CountOf(claim), 0);
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
 }
 

@@ -250,15 +250,34 @@ class ScriptTest : public ::testing::Test {
               EnqueueOptionsArg(std::to_string(priority), std::to_string(delay_ms), "-1", group)});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
+  // The elements of a get_job reply (get_job.lua).
+  enum GetJobElement : size_t {
+    kBody = 0,
+    kState = 1,
+    kResult = 2,
+    kProgress = 3,
+    kErrors = 4,
+    kLogs = 5,
+    kDelayedDue = 6,
+    kRetryDue = 7,
+    kGroup = 8,
+    kOverrunMark = 9,
+  };
   // Claims through the real claim script; returns the claim reply.
   broker::Reply Claim(int n, long long lease_ms = 30000) {
     return Eval("claim", ClaimKeys(),
                 {base(), std::to_string(n), std::to_string(lease_ms), "1000"});
   }
-  // Fields of a claim reply: jobs claimed, "more may wait", ms until something is due (-1 none).
+  // Fields of a claim reply {now, paused, more, next due, count, token, (id, body, attempt)...}
+  // (claim.lua): paused (1/0), jobs claimed, "more may wait", ms until something is due (-1 none).
+  static long long PausedOf(const broker::Reply& claim) { return claim.view()[1].AsInt(); }
   static long long CountOf(const broker::Reply& claim) { return claim.view()[4].AsInt(); }
   static long long MoreOf(const broker::Reply& claim) { return claim.view()[2].AsInt(); }
   static long long NextDueOf(const broker::Reply& claim) { return claim.view()[3].AsInt(); }
+  // The body the index-th claimed job came with.
+  static std::string ClaimedBodyOf(const broker::Reply& claim, size_t index) {
+    return std::string(claim.view()[6 + 3 * index + 1].str());
+  }
   // ids of a claim reply, in order
   static std::vector<std::string> ClaimedIds(const broker::Reply& reply) {
     std::vector<std::string> ids;
