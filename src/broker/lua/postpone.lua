@@ -51,11 +51,7 @@ for i = 0, n - 1 do
   local id, token, line = ARGV[4 + 4 * i], ARGV[5 + 4 * i], ARGV[7 + 4 * i]
   local record = leased_record(records[i + 1], id, token, seen)
   if record and record.cx ~= '1' then
-    record.st = 'delayed'
-    record.tk = ''
-    record.a = math.max(0, tonumber(record.a) - 1)
-    states[#states + 1] = id
-    states[#states + 1] = encode_state(record)
+    uncount_attempt(record, id, 'delayed', states)
     postponed[#postponed + 1] = id
     local delay = tonumber(ARGV[6 + 4 * i])
     if not delay then  -- "handback", checked above

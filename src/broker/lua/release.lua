@@ -30,11 +30,7 @@ for k, id in ipairs(ids) do
   -- A job whose cancel was requested is not handed back: its lease expires and recover sends it
   -- to dead.
   if record and record.cx ~= '1' then
-    record.st = 'waiting'
-    record.tk = ''
-    record.a = math.max(0, tonumber(record.a) - 1)
-    states[#states + 1] = id
-    states[#states + 1] = encode_state(record)
+    uncount_attempt(record, id, 'waiting', states)
     released[#released + 1] = id
     priorities[#released] = tonumber(record.p)
   end
