@@ -15,6 +15,7 @@
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
 #include "testing/fake_job_context.h"
+#include "testing/handler_outcome.h"
 #include "testing/redis_server.h"
 #include "testing/smtp_server.h"
 #include "testing/wait.h"
@@ -25,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using ::taskq::testing::FakeJobContext;
+using ::taskq::testing::SuccessObjectOf;
 using ::taskq::testing::TempDir;
 
 constexpr int64_t kDayMs = 24 * 3600 * 1000;
@@ -63,12 +65,7 @@ class CleanupFilesTest : public ::testing::Test {
     return MakeCleanupHandler(options_)(ctx);
   }
 
-  json::object RunOk(const json::object& data) {
-    HandlerResult result = Run(data);
-    EXPECT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
-    if (result.kind != HandlerResult::Kind::kSuccess) return {};
-    return json::parse(result.result_json).as_object();
-  }
+  json::object RunOk(const json::object& data) { return SuccessObjectOf(Run(data)); }
 
   std::set<std::string> FilesUnder(const std::string& dir) {
     std::set<std::string> names;
@@ -221,11 +218,7 @@ TEST(CleanupJobsTest, RemovesFinishedJobsOfARealQueue) {
   options.redis_url = server.url();
   auto run = [&](const json::object& data) {
     FakeJobContext ctx("cleanup", json::serialize(data));
-    HandlerResult result = MakeCleanupHandler(options)(ctx);
-    EXPECT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
-    return result.kind == HandlerResult::Kind::kSuccess
-               ? json::parse(result.result_json).as_object()
-               : json::object();
+    return SuccessObjectOf(MakeCleanupHandler(options)(ctx));
   };
   // Nothing finished a day ago; everything finished at least 0 ms ago.
   json::object none = run({{"target", "jobs"},

@@ -19,6 +19,7 @@
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
 #include "testing/fake_job_context.h"
+#include "testing/handler_outcome.h"
 #include "testing/redis_server.h"
 #include "testing/smtp_server.h"
 #include "testing/wait.h"
@@ -29,6 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using ::taskq::testing::FakeJobContext;
+using ::taskq::testing::SuccessObjectOf;
 using ::taskq::testing::TempDir;
 
 std::string RunCommand(const std::string& command) {
@@ -118,12 +120,7 @@ class ExportTest : public ::testing::Test {
   }
 
   // Runs a job that must succeed; returns its result.
-  json::object RunOk(const json::object& data) {
-    HandlerResult result = Run(data);
-    EXPECT_EQ(result.kind, HandlerResult::Kind::kSuccess) << result.message;
-    if (result.kind != HandlerResult::Kind::kSuccess) return {};
-    return json::parse(result.result_json).as_object();
-  }
+  json::object RunOk(const json::object& data) { return SuccessObjectOf(Run(data)); }
 
   // Files in the exports directory, recursively (temporary files included).
   std::set<std::string> ExportedFiles() {
