@@ -17,22 +17,13 @@
 #include <vector>
 
 #include "bin/secret_files.h"
-#include "broker/redis_connection.h"
+#include "broker/broker.h"
 #include "common/percent_encoding.h"
 #include "common/unique_fd.h"
 #include "common/url_password.h"
 
 namespace taskq::bin {
 namespace {
-
-bool Pings(const std::string& url) {
-  auto endpoint = broker::ParseRedisUrl(url);
-  endpoint->connect_timeout = std::chrono::milliseconds(200);
-  auto connection = broker::RedisConnection::Open(*endpoint);
-  if (!connection.ok()) return false;
-  auto pong = (*connection)->Run(broker::Command{"PING"});
-  return pong.ok() && pong->view().str() == "PONG";
-}
 
 // True when something accepts connections on 127.0.0.1:port.
 bool PortInUse(int port) {
@@ -177,7 +168,7 @@ Status ManagedRedis::Start() {
   password_ = std::move(*password);
   TASKQ_RETURN_IF_ERROR(Spawn());
   for (int i = 0; i < 1000; ++i) {
-    if (Pings(url())) {
+    if (broker::Pings(url(), std::chrono::milliseconds(200))) {
       spdlog::info("managed redis-server on {} (data in {})", MaskUrlPassword(url()),
                    options_.data_dir.string());
       supervisor_ = std::thread([this] { Supervise(); });

@@ -323,6 +323,10 @@ struct BrokerOptions {
 
 Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options);
 
+// Whether a Redis server at `redis_url` answers PING, connecting within `connect_timeout`. For
+// waiting on a redis-server this process started; loads no scripts.
+bool Pings(const std::string& redis_url, std::chrono::milliseconds connect_timeout);
+
 // Blocks in Redis pub/sub until a queue's wake channel fires. Used by idle workers so that new work
 // starts at once without polling. One thread calls Next(); any thread may call Stop().
 class WakeSubscription {

@@ -94,6 +94,16 @@ Status RedisBroker::LoadScripts() {
   return Status::Ok();
 }
 
+bool Pings(const std::string& redis_url, std::chrono::milliseconds connect_timeout) {
+  auto endpoint = ParseRedisUrl(redis_url);
+  if (!endpoint.ok()) return false;
+  endpoint->connect_timeout = connect_timeout;
+  auto connection = RedisConnection::Open(*endpoint);
+  if (!connection.ok()) return false;
+  auto pong = (*connection)->Run(Command{"PING"});
+  return pong.ok() && pong->view().str() == "PONG";
+}
+
 Result<std::unique_ptr<Broker>> OpenBroker(const BrokerOptions& options) {
   auto endpoint = ParseRedisUrl(options.redis_url);
   if (!endpoint.ok()) return endpoint.status();
