@@ -303,35 +303,21 @@ Result<FlushResult> RedisBroker::Flush(const std::string& queue, const FlushRequ
   std::vector<Reply> replies;
   TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
   size_t r = 0;
-  if (!request.overruns.empty()) {
-    auto flags = ParseFlagsReply(replies[r++], "overrun", request.overruns.size());
-    if (flags.ok())
-      out.overrun = std::move(*flags);
+  // The flags of one batch's reply (one per item) into `flags`, or why not into `error`.
+  auto take_flags = [&](size_t items, std::string_view script, std::vector<bool>* flags,
+                        Status* error) {
+    if (items == 0) return;
+    auto parsed = ParseFlagsReply(replies[r++], script, items);
+    if (parsed.ok())
+      *flags = std::move(*parsed);
     else
-      out.overruns_error = flags.status();
-  }
+      *error = parsed.status();
+  };
+  take_flags(request.overruns.size(), "overrun", &out.overrun, &out.overruns_error);
   if (!request.progress.empty()) out.progress_error = ReplyError(replies[r++], "progress");
-  if (!request.completions.empty()) {
-    auto flags = ParseFlagsReply(replies[r++], "complete", request.completions.size());
-    if (flags.ok())
-      out.completed = std::move(*flags);
-    else
-      out.completions_error = flags.status();
-  }
-  if (!request.failures.empty()) {
-    auto flags = ParseFlagsReply(replies[r++], "fail", request.failures.size());
-    if (flags.ok())
-      out.failed = std::move(*flags);
-    else
-      out.failures_error = flags.status();
-  }
-  if (!request.postponements.empty()) {
-    auto flags = ParseFlagsReply(replies[r++], "postpone", request.postponements.size());
-    if (flags.ok())
-      out.postponed = std::move(*flags);
-    else
-      out.postponements_error = flags.status();
-  }
+  take_flags(request.completions.size(), "complete", &out.completed, &out.completions_error);
+  take_flags(request.failures.size(), "fail", &out.failed, &out.failures_error);
+  take_flags(request.postponements.size(), "postpone", &out.postponed, &out.postponements_error);
   if (!request.extend.empty()) {
     auto extend = ParseExtend(replies[r++]);
     if (extend.ok())
