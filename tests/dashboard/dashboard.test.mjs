@@ -1,5 +1,7 @@
 // End-to-end tests of the dashboard (docs/dashboard.md) in Debian's chromium, headless, against
 // the real taskq binary, a real redis-server and a real worker (fixture.mjs).
+// Over 600 lines: every view runs in one browser, API and worker started once; a file per view
+// would start them once per file.
 //
 //   TASKQ_BINARY=build/taskq TASKQ_TEST_WORKER=build/tests/taskq_test_worker \
 //     [TASKQ_ARTIFACTS=build/dashboard-artifacts] node --test tests/dashboard/dashboard.test.mjs

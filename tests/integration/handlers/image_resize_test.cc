@@ -2,6 +2,8 @@
 // and output directories; URL sources come from the loopback HTTP test server, allowlisted
 // (127.0.0.0/8) except where the SSRF guard is the subject. Outputs are checked by reading them
 // back: magic bytes, then the header libvips reads.
+// Over 600 lines: one file per handler, as for every handler; file and URL sources share one
+// fixture (directories, HTTP server, image makers), which a split would repeat.
 #include "handlers/image_resize.h"
 
 #include <gtest/gtest.h>
