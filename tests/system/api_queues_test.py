@@ -314,7 +314,8 @@ class QueuesTest(fx.SharedApiTestCase):
         self.assertEqual(len(mine), 1, body)
         queues = {q["queue"]: q["concurrency"] for q in mine[0]["queues"]}
         self.assertEqual(queues, {"sleep": 4, "fail": 2, "echo": 1, "stubborn": 1})
-        self.assertEqual(set(mine[0]["job_types"]), {"sleep", "fail", "echo", "stubborn"})
+        self.assertEqual(set(mine[0]["job_types"]),
+                         {"sleep", "fail", "echo", "stubborn", "misbehave"})
         self.assertLess(mine[0]["heartbeat_age_ms"], 15000)
         self.assertEqual(mine[0]["host"], socket.gethostname())
         extra = Worker(self.redis.url, "extraq=3")
@@ -359,6 +360,8 @@ class QueueRatesTest(unittest.TestCase):
         finally:
             if worker:
                 worker.stop()
+            api.stop()
+            redis.stop()
 
 
 if __name__ == "__main__":
