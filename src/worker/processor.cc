@@ -10,27 +10,13 @@
 #include "common/job_codec.h"
 #include "common/json_text.h"
 #include "common/text_list.h"
+#include "worker/handler_limits.h"
 #include "worker/running_job.h"
 
 namespace taskq::worker {
 namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// Sizes a handler controls, bounded so that Redis memory stays bounded and no single value can
-// make a round trip fail (and so be resent for ever).
-constexpr size_t kMaxResultBytes = 1 << 20;
-constexpr size_t kMaxProgressBytes = 64 << 10;
-constexpr size_t kMaxLogLineBytes = 4 << 10;
-// The longest delay a handler's answer can ask for (RetryAfter, RateLimited).
-constexpr int64_t kMaxHandlerDelayMs = int64_t{30} * 24 * 3600 * 1000;
-
-void TruncateLogLine(std::string* line) {
-  if (line->size() > kMaxLogLineBytes) {
-    line->resize(kMaxLogLineBytes);
-    *line += " [truncated]";
-  }
-}
 
 double UnitRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -393,10 +379,7 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
       }
       if (result.kind == HandlerResult::Kind::kSuccess &&
           result.result_json.size() > kMaxResultBytes) {
-        AddFailure(*job,
-                   "result is " + std::to_string(result.result_json.size()) +
-                       " bytes; the limit is " + std::to_string(kMaxResultBytes),
-                   false);
+        AddFailure(*job, ResultTooLargeText(result.result_json.size()), false);
       } else if (result.kind == HandlerResult::Kind::kSuccess) {
         outbox_.AddCompletion({job->lease(), std::move(result.result_json)},
                               job->options().keep_completed);
