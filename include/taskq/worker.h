@@ -13,13 +13,33 @@
 
 namespace taskq {
 
+// Where a queue's handlers run.
+enum class Isolation {
+  // On the worker's handler threads: the fastest hand-over, but a handler that crashes takes the
+  // whole process down, and one that ignores its timeout keeps its thread.
+  kThread,
+  // In handler processes of the queue's own, one per slot, reused across jobs: a crash or an
+  // out-of-memory fails that attempt only, an attempt past its deadline (plus
+  // WorkerOptions::handler_kill_grace) is stopped for real, and a memory cap applies.
+  kProcess,
+};
+
 struct QueueConcurrency {
   std::string queue;
   int32_t concurrency = 1;  // jobs of this queue running at once in this process
+  Isolation isolation = Isolation::kThread;
 };
 
-// Parses "email=5,image-resize=2" (a queue without "=N" gets concurrency 1).
+// Parses "email=5,image-resize=2:process": each queue with its concurrency (default 1) and its
+// isolation (":thread", the default, or ":process").
 Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text);
+
+// True in a process that a worker started as one of its handler processes (Isolation::kProcess).
+// Handler processes are started by exec of the worker's own program with its own arguments, so
+// a program that runs workers with process isolation calls this first in main, before it starts
+// anything else; when true, it registers its handlers on a Worker as always and calls
+// Worker::ServeHandlerProcess() instead of Worker::Start().
+bool IsHandlerProcess();
 
 struct WorkerOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
@@ -47,6 +67,17 @@ struct WorkerOptions {
   std::chrono::milliseconds heartbeat_interval{5000};
   // Refuse to start unless Redis' maxmemory-policy is noeviction.
   bool check_server = true;
+
+  // Process isolation (Isolation::kProcess).
+  // Each handler process's memory cap in MiB (RLIMIT_DATA: the heap and other private writable
+  // mappings); a handler past it fails its attempt with "memory limit exceeded". 0: no cap.
+  int64_t handler_memory_limit_mb = 0;
+  // How long a handler may run on past its attempt's deadline, or past a stop request (cancel,
+  // lost lease, shutdown), before its process is stopped (SIGTERM, then SIGKILL).
+  std::chrono::milliseconds handler_kill_grace{1000};
+  // The program and arguments of handler processes; empty: this program (/proc/self/exe) with
+  // the arguments this process was started with.
+  std::vector<std::string> handler_command;
 };
 
 struct WorkerStats {
@@ -55,6 +86,14 @@ struct WorkerStats {
   int64_t failed = 0;       // failed attempts (retrying or dead)
   int64_t rejected = 0;     // results refused because the lease was lost
   int64_t round_trips = 0;  // Redis round trips made by the queue loops
+  // Handler processes (Isolation::kProcess), over all queues: started (replacements included),
+  // stopped at an attempt's deadline, stopped after a stop request, out of memory under the cap,
+  // and ended by themselves mid-job (crashes).
+  int64_t handler_processes_started = 0;
+  int64_t handler_processes_timed_out = 0;
+  int64_t handler_processes_stopped = 0;
+  int64_t handler_processes_out_of_memory = 0;
+  int64_t handler_processes_crashed = 0;
 };
 
 class Worker {
@@ -67,8 +106,13 @@ class Worker {
   // Handlers are looked up by job type. Register before Start.
   void Register(std::string type, Handler handler, HandlerOptions options = {});
 
-  // Checks Redis and starts the queue loops; returns at once.
+  // Checks Redis, starts the handler processes of queues in process isolation, and starts the
+  // queue loops; returns at once. Refused in a handler process (IsHandlerProcess()).
   Status Start();
+  // In a handler process: runs the jobs its worker sends with the handlers registered here until
+  // the worker closes the connection, and returns the exit code for main. Elsewhere: returns 2
+  // at once.
+  int ServeHandlerProcess();
   // Graceful stop: claims nothing more, lets running jobs finish within shutdown_grace, then hands
   // back the leases of those still running so other workers take them at once. Blocks until done.
   void Stop();

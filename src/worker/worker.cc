@@ -6,10 +6,15 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
 
 #include "broker/broker.h"
 #include "common/job_codec.h"
+#include "worker/handler_host.h"
+#include "worker/handler_process_pool.h"
 #include "worker/handler_registry.h"
 #include "worker/heartbeat.h"
 #include "worker/processor.h"
@@ -24,6 +29,16 @@ Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text) {
     std::string_view item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     QueueConcurrency q;
+    if (const size_t colon = item.rfind(':'); colon != std::string_view::npos) {
+      const std::string_view isolation = item.substr(colon + 1);
+      if (isolation == "process") {
+        q.isolation = Isolation::kProcess;
+      } else if (isolation != "thread") {
+        return InvalidArgument("queues", "isolation of '" + std::string(item.substr(0, colon)) +
+                                             "' must be thread or process");
+      }
+      item = item.substr(0, colon);
+    }
     auto eq = item.find('=');
     q.queue = std::string(item.substr(0, eq));
     TASKQ_RETURN_IF_ERROR(ValidateName("queues", q.queue));
@@ -44,6 +59,24 @@ Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text) {
   return out;
 }
 
+bool IsHandlerProcess() { return worker::HandlerProcessSettingsOfThisProcess().has_value(); }
+
+namespace {
+
+// The program and arguments this process was started with, to start handler processes from.
+Result<std::vector<std::string>> OwnCommand() {
+  std::error_code error;
+  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) return Status(StatusCode::kUnavailable, "cannot read /proc/self/exe");
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> command = {program.string()};
+  for (std::string argument; std::getline(in, argument, '\0');) command.push_back(argument);
+  if (command.size() < 2) return Status(StatusCode::kUnavailable, "cannot read /proc/self/cmdline");
+  return command;  // the program, then argv (argv[0] first)
+}
+
+}  // namespace
+
 class Worker::Impl {
  public:
   explicit Impl(WorkerOptions options) : options_(std::move(options)) {}
@@ -55,6 +88,10 @@ class Worker::Impl {
 
   Status Start() {
     if (started_) return Status(StatusCode::kFailedPrecondition, "the worker was started already");
+    if (IsHandlerProcess()) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "this process is a handler process: serve with Worker::ServeHandlerProcess()");
+    }
     if (options_.queues.empty()) return InvalidArgument("queues", "name at least one queue");
     for (const auto& q : options_.queues) {
       if (q.concurrency < 1 || q.concurrency > 1000) {
@@ -68,6 +105,10 @@ class Worker::Impl {
         options_.max_log_lines > 1000) {
       return InvalidArgument("max_errors_kept",
                              "max_errors_kept must be >= 1 and max_log_lines in [1, 1000]");
+    }
+    if (options_.handler_memory_limit_mb < 0 || options_.handler_kill_grace.count() < 0) {
+      return InvalidArgument("handler_memory_limit_mb",
+                             "handler_memory_limit_mb and handler_kill_grace must be >= 0");
     }
     if (options_.recover_interval.count() < 1 || options_.idle_poll.count() < 1 ||
         options_.heartbeat_interval.count() < 1 || options_.max_stalls < 0) {
@@ -85,6 +126,7 @@ class Worker::Impl {
       threads += q.concurrency;
     }
     pool_ = std::make_unique<worker::ThreadPool>(threads);
+    TASKQ_RETURN_IF_ERROR(StartHandlerProcesses());
     const WorkerInfo description = Describe();
     // A job loop's round trips carry its lease renewals: one that hangs must end well within the
     // lease, so that the loop can stop handlers whose leases it could not renew.
@@ -109,7 +151,7 @@ class Worker::Impl {
         return broker::SubscribeWake(broker_options, std::span<const std::string>(&queue, 1));
       };
       processors_.push_back(
-          std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
+          std::make_unique<worker::Processor>(p, std::move(*broker), RegistryOf(q.queue), *pool_));
     }
     for (auto& p : processors_) p->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
@@ -165,12 +207,75 @@ class Worker::Impl {
       out.rejected += s.rejected;
       out.round_trips += s.round_trips;
     }
+    for (const auto& [queue, pool] : process_pools_) {
+      const worker::HandlerProcessStats s = pool->stats();
+      out.handler_processes_started += s.started;
+      out.handler_processes_timed_out += s.timeout_kills;
+      out.handler_processes_stopped += s.stop_kills;
+      out.handler_processes_out_of_memory += s.memory_kills;
+      out.handler_processes_crashed += s.crashes;
+    }
     return out;
   }
 
   int64_t stuck() const { return stuck_; }
 
+  int ServeHandlerProcess() {
+    const auto settings = worker::HandlerProcessSettingsOfThisProcess();
+    if (!settings) {
+      spdlog::error("ServeHandlerProcess: this process was not started as a handler process");
+      return 2;
+    }
+    return worker::ServeHandlers(*settings, registry_);
+  }
+
  private:
+  // The handler processes of every queue in process isolation, each pool started (so that a
+  // program that cannot serve as a handler process fails Start, not its jobs), and a registry
+  // per such queue whose handlers run the job in the pool.
+  Status StartHandlerProcesses() {
+    worker::HandlerProcessOptions process;
+    process.memory_limit_mb = options_.handler_memory_limit_mb;
+    process.kill_grace = options_.handler_kill_grace;
+    for (const auto& q : options_.queues) {
+      if (q.isolation != Isolation::kProcess) continue;
+      if (process.program.empty()) {
+        std::vector<std::string> command = options_.handler_command;
+        if (command.empty()) {
+          auto own = OwnCommand();
+          if (!own.ok()) return own.status();
+          command = std::move(*own);
+          process.argv.assign(command.begin() + 1, command.end());
+        } else {
+          process.argv = command;
+        }
+        process.program = command.front();
+        spdlog::info("handler processes run {}; memory cap {}", process.program,
+                     process.memory_limit_mb > 0
+                         ? std::to_string(process.memory_limit_mb) + " MiB each (RLIMIT_DATA)"
+                         : std::string("none"));
+      }
+      auto pool = std::make_unique<worker::HandlerProcessPool>(q.queue, process, q.concurrency);
+      TASKQ_RETURN_IF_ERROR(pool->Start());
+      auto registry = std::make_unique<worker::HandlerRegistry>();
+      for (const std::string& type : registry_.Types()) {
+        HandlerOptions handler_options = registry_.Find(type)->options;
+        handler_options.run_inline = false;  // it waits on its process
+        registry->Register(
+            type, [pool = pool.get()](JobContext& job) { return pool->Run(job); }, handler_options);
+      }
+      process_pools_.emplace_back(q.queue, std::move(pool));
+      queue_registries_.emplace(q.queue, std::move(registry));
+    }
+    return Status::Ok();
+  }
+
+  // The handlers a queue's processor runs: its process pool's, or the registered ones.
+  const worker::HandlerRegistry& RegistryOf(const std::string& queue) const {
+    auto it = queue_registries_.find(queue);
+    return it == queue_registries_.end() ? registry_ : *it->second;
+  }
+
   // The parts of this worker's description that never change.
   WorkerInfo Describe() const {
     WorkerInfo info;
@@ -192,6 +297,10 @@ class Worker::Impl {
 
   const WorkerOptions options_;
   worker::HandlerRegistry registry_;
+  // Process isolation. Declared before the processors and the thread pool, so destroyed after
+  // them: handler threads run attempts in these pools until the thread pool is joined.
+  std::vector<std::pair<std::string, std::unique_ptr<worker::HandlerProcessPool>>> process_pools_;
+  std::map<std::string, std::unique_ptr<worker::HandlerRegistry>> queue_registries_;
   std::vector<std::unique_ptr<worker::Processor>> processors_;
   // Declared after the processors, so destroyed before them: its threads are joined while the
   // processors that running handlers report to still exist.
@@ -210,6 +319,7 @@ void Worker::Register(std::string type, Handler handler, HandlerOptions options)
   impl_->Register(std::move(type), std::move(handler), options);
 }
 Status Worker::Start() { return impl_->Start(); }
+int Worker::ServeHandlerProcess() { return impl_->ServeHandlerProcess(); }
 void Worker::Stop() { impl_->Stop(); }
 WorkerStats Worker::stats() const { return impl_->stats(); }
 int64_t Worker::stuck_handlers() const { return impl_->stuck(); }

@@ -1,0 +1,241 @@
+#include "worker/handler_host.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <thread>
+
+#include "common/sanitizers.h"
+#include "worker/handler_frames.h"
+#include "worker/handler_limits.h"
+
+namespace taskq::worker {
+namespace {
+
+// Exit codes of a handler process, which the worker reports when one ends.
+constexpr int kExitWorkerGone = 0;
+constexpr int kExitSetupFailed = 1;
+constexpr int kExitProtocolError = 2;
+constexpr int kExitOutOfMemory = 3;
+
+using Clock = std::chrono::steady_clock;
+
+// Frames to the worker, whole, from the handler's thread and the reader's.
+class WorkerLink {
+ public:
+  explicit WorkerLink(int fd) : fd_(fd) {}
+  // False when the worker is gone.
+  bool Send(const std::string& frame) {
+    std::lock_guard lock(mu_);
+    size_t sent = 0;
+    while (sent < frame.size()) {
+      const ssize_t n = ::send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      sent += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  const int fd_;
+  std::mutex mu_;
+};
+
+// What the reader thread hands the handler thread: at most one job at a time, and whether the
+// worker asked the running one to stop.
+struct Mailbox {
+  std::mutex mu;
+  std::condition_variable arrived;
+  std::optional<JobFrame> job;  // guarded by mu
+  bool busy = false;            // guarded by mu: a job was handed over and has not ended
+  std::atomic<bool> stop{false};
+};
+
+[[noreturn]] void EndProcess(int code, const char* why) {
+  if (why != nullptr) std::fprintf(stderr, "handler process %d: %s\n", ::getpid(), why);
+  std::fflush(stderr);
+  std::_Exit(code);
+}
+
+// The reader thread: jobs to the mailbox, stop requests to its flag. The process ends when the
+// worker closes the socket or breaks the protocol, whatever the handler is doing.
+void ReadFrames(int fd, Mailbox& mailbox) {
+  FrameReader reader(kMaxJobFrameBytes);
+  char buffer[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) EndProcess(kExitWorkerGone, nullptr);
+    reader.Append(buffer, static_cast<size_t>(n));
+    for (;;) {
+      auto frame = reader.Next();
+      if (!frame.ok()) EndProcess(kExitProtocolError, frame.status().message().c_str());
+      if (!frame->has_value()) break;
+      if ((*frame)->kind == FrameKind::kStop && DecodeEmpty((*frame)->fields).ok()) {
+        mailbox.stop = true;
+        continue;
+      }
+      if ((*frame)->kind != FrameKind::kJob) EndProcess(kExitProtocolError, "unexpected frame");
+      auto job = DecodeJob((*frame)->fields);
+      if (!job.ok()) EndProcess(kExitProtocolError, job.status().message().c_str());
+      std::lock_guard lock(mailbox.mu);
+      if (mailbox.busy) EndProcess(kExitProtocolError, "a job arrived while one runs");
+      mailbox.stop = false;  // a stop request for the previous job may have crossed its result
+      mailbox.busy = true;
+      mailbox.job = std::move(*job);
+      mailbox.arrived.notify_one();
+    }
+  }
+}
+
+// One attempt as the handler sees it: its progress and log lines go straight to the worker.
+class HostJobContext final : public JobContext {
+ public:
+  HostJobContext(JobFrame job, WorkerLink& link, const std::atomic<bool>& stop)
+      : job_(std::move(job)),
+        link_(link),
+        stop_(stop),
+        deadline_(Clock::now() + std::chrono::milliseconds(job_.timeout_ms)) {}
+
+  const std::string& id() const override { return job_.id; }
+  const std::string& type() const override { return job_.type; }
+  const std::string& queue() const override { return job_.queue; }
+  const std::string& data_json() const override { return job_.data_json; }
+  int32_t attempt() const override { return job_.attempt; }
+  int32_t max_attempts() const override { return job_.max_attempts; }
+  void SetProgress(std::string progress_json) override {
+    // The processor drops progress over the limit too; sending it would only cost the socket.
+    if (progress_json.size() <= kMaxProgressBytes) link_.Send(EncodeProgress(progress_json));
+  }
+  void Log(std::string line) override {
+    TruncateLogLine(&line);
+    link_.Send(EncodeLog(line));
+  }
+  bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
+  Clock::time_point deadline() const override { return deadline_; }
+
+ private:
+  const JobFrame job_;
+  WorkerLink& link_;
+  const std::atomic<bool>& stop_;
+  const Clock::time_point deadline_;
+};
+
+ResultFrame RunHandler(const HandlerRegistry& handlers, HostJobContext& job,
+                       int64_t memory_limit_mb) {
+  const RegisteredHandler* handler = handlers.Find(job.type());
+  if (handler == nullptr) {
+    return {HandlerResult::Retry("the handler process has no handler for job type '" + job.type() +
+                                 "'")};
+  }
+  ResultFrame out;
+  try {
+    out.result = handler->handler(job);
+  } catch (const std::bad_alloc&) {
+    out.memory_exceeded = true;
+    out.result = HandlerResult::Retry(memory_limit_mb > 0
+                                          ? "memory limit exceeded: the handler process may use " +
+                                                std::to_string(memory_limit_mb) + " MiB"
+                                          : "out of memory in the handler process");
+    return out;
+  } catch (const std::exception& e) {
+    out.result = HandlerResult::Retry(std::string("handler threw: ") + e.what());
+  } catch (...) {
+    out.result = HandlerResult::Retry("handler threw a non-standard exception");
+  }
+  if (out.result.kind == HandlerResult::Kind::kSuccess &&
+      out.result.result_json.size() > kMaxResultBytes) {
+    out.result = HandlerResult::Fail(ResultTooLargeText(out.result.result_json.size()));
+  }
+  if (out.result.message.size() > kMaxMessageBytes) {
+    out.result.message.resize(kMaxMessageBytes);
+    out.result.message += " [truncated]";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<HandlerProcessSettings> ParseHandlerProcessVariable(std::string_view value) {
+  int64_t numbers[3] = {};
+  for (int i = 0; i < 3; ++i) {
+    const size_t colon = value.find(':');
+    if ((i < 2) != (colon != std::string_view::npos)) return std::nullopt;  // exactly three
+    const std::string_view part = value.substr(0, colon);
+    auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), numbers[i]);
+    if (part.empty() || error != std::errc() || end != part.data() + part.size()) {
+      return std::nullopt;
+    }
+    value = i < 2 ? value.substr(colon + 1) : std::string_view();
+  }
+  const auto [fd, worker_pid, memory_limit_mb] = numbers;
+  if (fd < 3 || fd > (1 << 20) || worker_pid < 1 || memory_limit_mb < 0 ||
+      memory_limit_mb > (int64_t{1} << 30)) {
+    return std::nullopt;
+  }
+  return HandlerProcessSettings{static_cast<int>(fd), worker_pid, memory_limit_mb};
+}
+
+std::optional<HandlerProcessSettings> HandlerProcessSettingsOfThisProcess() {
+  const char* value = std::getenv(kHandlerProcessVariable);
+  if (value == nullptr) return std::nullopt;
+  auto settings = ParseHandlerProcessVariable(value);
+  if (!settings || settings->worker_pid != ::getppid()) return std::nullopt;
+  struct stat info {};
+  if (::fstat(settings->socket_fd, &info) != 0 || !S_ISSOCK(info.st_mode)) return std::nullopt;
+  return settings;
+}
+
+int ServeHandlers(const HandlerProcessSettings& settings, const HandlerRegistry& handlers) {
+  // The process ends with its worker, however the worker ends (the worker also closes the
+  // socket, which ends it below). Checked after asking: the worker may have gone already.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != settings.worker_pid) return kExitWorkerGone;
+  // Handlers that start programs of their own must not pass the variable on.
+  ::unsetenv(kHandlerProcessVariable);
+  if (settings.memory_limit_mb > 0 && !kAddressSanitizer) {
+    const rlim_t bytes = static_cast<rlim_t>(settings.memory_limit_mb) << 20;
+    const rlimit limit{bytes, bytes};
+    if (::setrlimit(RLIMIT_DATA, &limit) != 0) {
+      EndProcess(kExitSetupFailed, "cannot set RLIMIT_DATA");
+    }
+  }
+  WorkerLink link(settings.socket_fd);
+  Mailbox mailbox;
+  if (!link.Send(EncodeReady())) return kExitWorkerGone;
+  std::thread reader([&] { ReadFrames(settings.socket_fd, mailbox); });
+  reader.detach();  // it ends the process; nothing joins it
+  for (;;) {
+    JobFrame frame;
+    {
+      std::unique_lock lock(mailbox.mu);
+      mailbox.arrived.wait(lock, [&] { return mailbox.job.has_value(); });
+      frame = std::move(*mailbox.job);
+      mailbox.job.reset();
+    }
+    HostJobContext job(std::move(frame), link, mailbox.stop);
+    const ResultFrame result = RunHandler(handlers, job, settings.memory_limit_mb);
+    {
+      std::lock_guard lock(mailbox.mu);
+      mailbox.busy = false;
+    }
+    if (!link.Send(EncodeResult(result))) EndProcess(kExitWorkerGone, nullptr);
+    // After std::bad_alloc the heap may be left in any state: a fresh process takes over.
+    if (result.memory_exceeded) EndProcess(kExitOutOfMemory, nullptr);
+  }
+}
+
+}  // namespace taskq::worker

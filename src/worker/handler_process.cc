@@ -1,0 +1,294 @@
+#include "worker/handler_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <optional>
+#include <thread>
+
+#include "worker/handler_frames.h"
+#include "worker/handler_host.h"
+
+extern char** environ;
+
+namespace taskq::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// The handler process's end of the socket pair, as its fd 3 (handler_host.h).
+constexpr int kChildSocketFd = 3;
+// How often a running attempt's stop request is looked at.
+constexpr milliseconds kStopCheckEvery{50};
+// After SIGTERM, how long a process may take to end before SIGKILL.
+constexpr milliseconds kTermToKill{250};
+
+milliseconds Until(Clock::time_point when) {
+  return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(when - Clock::now()));
+}
+
+// posix_spawn's attributes and file actions, released however Start returns.
+struct SpawnSetup {
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    posix_spawnattr_init(&attributes);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+  }
+};
+
+// Reads frames from `fd` until one whole frame is there or `deadline` passes.
+Result<Frame> ReadFrame(int fd, FrameReader& reader, Clock::time_point deadline) {
+  for (;;) {
+    auto frame = reader.Next();
+    if (!frame.ok()) return frame.status();
+    if (frame->has_value()) return std::move(**frame);
+    pollfd p{fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(Until(deadline).count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return Status(StatusCode::kDeadlineExceeded, "no answer in time");
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status(StatusCode::kUnavailable, "it closed its socket");
+    reader.Append(buffer, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::string WaitStatusText(int wait_status) {
+  if (WIFSIGNALED(wait_status)) {
+    const int signal = WTERMSIG(wait_status);
+    const char* name = ::sigabbrev_np(signal);
+    return "killed by signal " + std::to_string(signal) +
+           (name != nullptr ? " (SIG" + std::string(name) + ")" : "");
+  }
+  if (WIFEXITED(wait_status))
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  return "ended with wait status " + std::to_string(wait_status);
+}
+
+Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
+    const HandlerProcessOptions& options) {
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    return Status(StatusCode::kUnavailable,
+                  std::string("cannot create a socket pair: ") + ::strerror(errno));
+  }
+  UniqueFd mine(pair[0]), theirs(pair[1]);
+  if (theirs.get() == kChildSocketFd) {
+    // dup2 onto itself would keep close-on-exec: move it out of the way first.
+    theirs = UniqueFd(::fcntl(theirs.get(), F_DUPFD_CLOEXEC, kChildSocketFd + 1));
+    if (!theirs.valid()) return Status(StatusCode::kUnavailable, "cannot move the socket");
+  }
+  SpawnSetup setup;
+  // Its own process group, so that a terminal's Ctrl-C reaches the worker only (which stops its
+  // handler processes itself), and so that stopping it stops what its handler started.
+  posix_spawnattr_setpgroup(&setup.attributes, 0);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&setup.attributes, &none);  // the worker blocks its stop signals
+  posix_spawnattr_setsigdefault(&setup.attributes, &defaults);
+  posix_spawnattr_setflags(&setup.attributes,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawn_file_actions_adddup2(&setup.actions, theirs.get(), kChildSocketFd);
+  // Nothing else of the worker's (Redis connections, listening sockets, files) goes along.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, kChildSocketFd + 1);
+
+  std::vector<std::string> environment;
+  const std::string prefix = std::string(kHandlerProcessVariable) + "=";
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).starts_with(prefix)) continue;
+    environment.emplace_back(*e);
+  }
+  environment.push_back(prefix + std::to_string(kChildSocketFd) + ":" + std::to_string(::getpid()) +
+                        ":" + std::to_string(options.memory_limit_mb));
+  std::vector<char*> envp, argv;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> arguments = options.argv;
+  if (arguments.empty()) arguments.push_back(options.program);
+  for (auto& a : arguments) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  pid_t pid = 0;
+  const int error = ::posix_spawn(&pid, options.program.c_str(), &setup.actions, &setup.attributes,
+                                  argv.data(), envp.data());
+  if (error != 0) {
+    return Status(StatusCode::kUnavailable,
+                  "cannot start " + options.program + ": " + ::strerror(error));
+  }
+  theirs.Reset();
+  std::unique_ptr<HandlerProcess> process(
+      new HandlerProcess(pid, std::move(mine), options.kill_grace));
+  FrameReader reader(kMaxProcessFrameBytes);
+  auto ready = ReadFrame(process->socket_.get(), reader, Clock::now() + options.start_timeout);
+  if (ready.ok() && ready->kind == FrameKind::kReady && DecodeEmpty(ready->fields).ok()) {
+    return process;
+  }
+  const std::string why = ready.ok() ? "its first frame was not ready" : ready.status().message();
+  const std::string ended = ready.ok() || ready.status().code() == StatusCode::kDeadlineExceeded
+                                ? process->Kill()
+                                : process->Reap();
+  return Status(StatusCode::kFailedPrecondition,
+                "handler process " + options.program + " did not start (" + why + "; " + ended +
+                    "): its main must call taskq::IsHandlerProcess() first and serve with "
+                    "Worker::ServeHandlerProcess()");
+}
+
+HandlerProcess::~HandlerProcess() {
+  if (reaped_) return;
+  socket_.Reset();  // its reader thread sees the end and exits the process
+  Reap();
+}
+
+bool HandlerProcess::SendAll(const std::string& bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n = ::send(socket_.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::string HandlerProcess::Reaped(int wait_status) {
+  reaped_ = true;
+  return WaitStatusText(wait_status);
+}
+
+std::string HandlerProcess::Kill() {
+  if (reaped_) return "already ended";
+  int status = 0;
+  ::kill(-pid_, SIGTERM);
+  const auto give_up = Clock::now() + kTermToKill;
+  while (Clock::now() < give_up) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return Reaped(status);
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ::kill(-pid_, SIGKILL);
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  return Reaped(status);
+}
+
+std::string HandlerProcess::Reap() {
+  if (reaped_) return "already ended";
+  int status = 0;
+  const auto give_up = Clock::now() + kTermToKill;
+  while (Clock::now() < give_up) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) return Reaped(status);
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  return Kill();
+}
+
+HandlerProcess::Outcome HandlerProcess::Run(JobContext& job) {
+  JobFrame frame{job.id(),
+                 job.type(),
+                 job.queue(),
+                 job.data_json(),
+                 job.attempt(),
+                 job.max_attempts(),
+                 Until(job.deadline()).count()};
+  const std::string bytes = EncodeJob(frame);
+  if (bytes.size() - 4 > kMaxJobFrameBytes) {
+    return {HandlerResult::Fail("job data of " + std::to_string(job.data_json().size()) +
+                                " bytes is over what a handler process takes (" +
+                                std::to_string(kMaxJobFrameBytes >> 20) + " MiB)"),
+            End::kReusable};
+  }
+  if (!SendAll(bytes)) {
+    return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " " + Reap()),
+            End::kCrashed};
+  }
+  FrameReader reader(kMaxProcessFrameBytes);
+  const Clock::time_point deadline_kill = job.deadline() + kill_grace_;
+  Clock::time_point kill_at = deadline_kill;
+  bool stop_sent = false;
+  for (;;) {
+    const Clock::time_point now = Clock::now();
+    if (!stop_sent && job.stop_requested()) {
+      stop_sent = true;
+      kill_at = std::min(kill_at, now + kill_grace_);
+      SendAll(EncodeStop());  // a process that is gone shows below as the socket's end
+    }
+    if (now >= kill_at) {
+      const bool timed_out = kill_at == deadline_kill;
+      const std::string ended = Kill();
+      return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " stopped " +
+                                   std::to_string(kill_grace_.count()) + " ms after " +
+                                   (timed_out ? "the attempt's deadline" : "the stop request") +
+                                   " (" + ended + ")"),
+              timed_out ? End::kTimedOut : End::kStopped};
+    }
+    pollfd p{socket_.get(), POLLIN, 0};
+    const int ready =
+        ::poll(&p, 1, static_cast<int>(std::min(Until(kill_at), kStopCheckEvery).count()));
+    if (ready <= 0) continue;  // a timeout or EINTR: look at the stop request and the clock
+    char buffer[64 * 1024];
+    const ssize_t n = ::recv(socket_.get(), buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return {
+          HandlerResult::Retry("handler process " + std::to_string(pid_) + " crashed: " + Reap()),
+          End::kCrashed};
+    }
+    reader.Append(buffer, static_cast<size_t>(n));
+    for (;;) {
+      auto next = reader.Next();
+      std::optional<std::string> broken;
+      if (!next.ok()) {
+        broken = next.status().message();
+      } else if (!next->has_value()) {
+        break;
+      } else if ((*next)->kind == FrameKind::kProgress || (*next)->kind == FrameKind::kLog) {
+        auto text = DecodeText((*next)->fields);
+        if (!text.ok()) {
+          broken = text.status().message();
+        } else if ((*next)->kind == FrameKind::kProgress) {
+          job.SetProgress(std::move(*text));
+        } else {
+          job.Log(std::move(*text));
+        }
+      } else if ((*next)->kind == FrameKind::kResult) {
+        auto result = DecodeResult((*next)->fields);
+        if (!result.ok()) {
+          broken = result.status().message();
+        } else if (result->memory_exceeded) {
+          Reap();  // it exits after saying so
+          return {std::move(result->result), End::kOutOfMemory};
+        } else {
+          return {std::move(result->result), End::kReusable};
+        }
+      } else {
+        broken = "an unexpected frame";
+      }
+      if (broken) {
+        const std::string ended = Kill();
+        return {HandlerResult::Retry("handler process " + std::to_string(pid_) +
+                                     " broke the protocol (" + *broken + "; " + ended + ")"),
+                End::kCrashed};
+      }
+    }
+  }
+}
+
+}  // namespace taskq::worker
