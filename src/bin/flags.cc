@@ -4,20 +4,31 @@
 
 namespace taskq::bin {
 
-void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* queues,
-                    int64_t* lease_ms, int64_t* grace_ms, FlagListing* listing) {
+void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* flags,
+                    FlagListing* listing) {
   FlagAdder add(cmd, listing);
-  add.Option("--queues", *queues, "queues and concurrency, e.g. email=5,image-resize=2")
+  add.Option("--queues", flags->queues,
+             "queues, concurrency and isolation, e.g. email=5,image-resize=2:process (handlers "
+             "in processes of their own; default :thread)")
       ->envname("TASKQ_QUEUES");
-  add.Option("--lease-ms", *lease_ms, "lease of a claimed job")
+  add.Option("--lease-ms", flags->lease_ms, "lease of a claimed job")
       ->envname("TASKQ_LEASE_MS")
       ->check(CLI::Range(int64_t{100}, int64_t{3600000}));
-  add.Option("--shutdown-grace-ms", *grace_ms, "time running jobs get at shutdown")
+  add.Option("--shutdown-grace-ms", flags->grace_ms, "time running jobs get at shutdown")
       ->envname("TASKQ_SHUTDOWN_GRACE_MS")
       ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
   add.Option("--max-stalls", options->max_stalls, "expired leases before a job is dead")
       ->envname("TASKQ_MAX_STALLS")
       ->check(CLI::Range(0, 1000));
+  add.Option("--handler-memory-mb", flags->handler_memory_mb,
+             "memory cap of each handler process of a :process queue, in MiB; 0: none")
+      ->envname("TASKQ_HANDLER_MEMORY_MB")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  add.Option("--handler-kill-grace-ms", flags->kill_grace_ms,
+             "how long a :process queue's handler may run past its timeout or a stop request "
+             "before its process is stopped")
+      ->envname("TASKQ_HANDLER_KILL_GRACE_MS")
+      ->check(CLI::Range(int64_t{0}, int64_t{600000}));
 }
 
 // On workers, and on a separate API too, which refuses `path` attachments at enqueue time

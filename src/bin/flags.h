@@ -25,8 +25,17 @@ struct SchedulerFlags {
 };
 
 // Each adds its flags to `cmd`; with a listing, also lists them for `taskq config`.
-void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, std::string* queues,
-                    int64_t* lease_ms, int64_t* grace_ms, FlagListing* listing = nullptr);
+// The worker flags that are not WorkerOptions fields as they stand (a list to parse, durations
+// in milliseconds).
+struct WorkerFlags {
+  std::string queues = "email=5,image-resize=2:process,export=1,webhook=10,cleanup=1";
+  int64_t lease_ms = 30000;
+  int64_t grace_ms = 20000;
+  int64_t kill_grace_ms = 1000;
+  int64_t handler_memory_mb = 1024;
+};
+void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* flags,
+                    FlagListing* listing = nullptr);
 void AddAttachmentsDirFlag(CLI::App* cmd, std::string* dir, FlagListing* listing = nullptr);
 void AddTypeQueuesFlag(CLI::App* cmd, std::vector<std::string>* type_queues,
                        FlagListing* listing = nullptr);

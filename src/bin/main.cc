@@ -133,6 +133,24 @@ taskq::Result<std::unique_ptr<taskq::scheduler::Scheduler>> StartScheduler(
   return scheduler;
 }
 
+// The built-in handlers; those that read or clean queues (export, cleanup) use the worker's own
+// Redis.
+void RegisterHandlers(taskq::Worker& worker, const taskq::WorkerOptions& options,
+                      const taskq::bin::HandlerFlags& handlers) {
+  taskq::bin::HandlerFlags handler_flags = handlers;
+  handler_flags.redis_url = options.redis_url;
+  handler_flags.key_prefix = options.key_prefix;
+  taskq::bin::RegisterBuiltinHandlers(worker, handler_flags);
+}
+
+// Serves a worker as one of its handler processes until it closes the connection.
+int ServeAsHandlerProcess(const taskq::WorkerOptions& options,
+                          const taskq::bin::HandlerFlags& handlers) {
+  taskq::Worker worker(options);
+  RegisterHandlers(worker, options, handlers);
+  return worker.ServeHandlerProcess();
+}
+
 // Runs until SIGINT/SIGTERM: the API (when `api` is set) and a worker (when it has queues).
 int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
         const taskq::bin::HandlerFlags& handlers, const SchedulerFlags* scheduler_flags) {
@@ -165,11 +183,7 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
     return 0;
   }
   taskq::Worker worker(options);
-  // Handlers that read or clean queues (export, cleanup) use the worker's own Redis.
-  taskq::bin::HandlerFlags handler_flags = handlers;
-  handler_flags.redis_url = options.redis_url;
-  handler_flags.key_prefix = options.key_prefix;
-  taskq::bin::RegisterBuiltinHandlers(worker, handler_flags);
+  RegisterHandlers(worker, options, handlers);
   // A job whose type has no handler on this worker goes dead with a message naming the type.
   if (auto s = worker.Start(); !s.ok()) return Fail(s);
   std::string names;
@@ -200,8 +214,11 @@ int main(int argc, char** argv) {
   // A write to a connection its peer closed (Redis restarted, a client went away) must fail with
   // EPIPE where it happens, not kill the process: hiredis writes with write(), not MSG_NOSIGNAL.
   signal(SIGPIPE, SIG_IGN);
+  // A worker's handler process (process isolation) parses the same configuration and serves its
+  // handlers, and nothing else; its worker stops it with SIGTERM, which it must not block.
+  const bool handler_process = taskq::IsHandlerProcess();
   sigset_t signals = ShutdownSignals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (!handler_process) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   CLI::App app{"taskq: a distributed task queue on Redis"};
   app.require_subcommand(1);
@@ -226,9 +243,7 @@ int main(int argc, char** argv) {
       ->envname("TASKQ_LOG_LEVEL");
 
   taskq::WorkerOptions worker_options;
-  std::string queues = "email=5,image-resize=2,export=1,webhook=10,cleanup=1";
-  int64_t lease_ms = 30000;
-  int64_t grace_ms = 20000;
+  taskq::bin::WorkerFlags worker_flags;
 
   taskq::bin::ApiFlags api_flags;
   CLI::App* up = app.add_subcommand("up",
@@ -242,7 +257,7 @@ int main(int argc, char** argv) {
       .Option("--redis-port", redis_port, "port of the managed Redis")
       ->envname("TASKQ_REDIS_PORT")
       ->check(CLI::Range(1, 65535));
-  AddWorkerFlags(up, &worker_options, &queues, &lease_ms, &grace_ms, &listing);
+  AddWorkerFlags(up, &worker_options, &worker_flags, &listing);
   SchedulerFlags scheduler_flags;
   AddSchedulerFlags(up, &scheduler_flags, &listing);
 
@@ -253,7 +268,7 @@ int main(int argc, char** argv) {
 
   CLI::App* worker = app.add_subcommand("worker", "run a worker against a configured Redis");
   AddHandlerFlags(worker, &handler_flags, &secret_files);
-  AddWorkerFlags(worker, &worker_options, &queues, &lease_ms, &grace_ms);
+  AddWorkerFlags(worker, &worker_options, &worker_flags);
 
   CLI::App* scheduler = app.add_subcommand(
       "scheduler", "enqueue the jobs of schedules when they are due; run as many as you like");
@@ -320,19 +335,25 @@ int main(int argc, char** argv) {
       "print the effective configuration (flags, TASKQ_* environment, --config file) "
       "with secrets masked; takes the flags of `up`");
   AddApiFlags(config, &api_flags, &secret_files);
-  AddWorkerFlags(config, &worker_options, &queues, &lease_ms, &grace_ms);
+  AddWorkerFlags(config, &worker_options, &worker_flags);
   AddHandlerFlags(config, &handler_flags, &secret_files);
   AddSchedulerFlags(config, &scheduler_flags);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(common.log_level));
+  // Its worker said at start what the handlers' configuration is; each process need not again.
+  if (handler_process && spdlog::get_level() < spdlog::level::warn) {
+    spdlog::set_level(spdlog::level::warn);
+  }
   if (taskq::Status s = secret_files.Load(); !s.ok()) return Fail(s);
 
   worker_options.key_prefix = common.key_prefix;
-  worker_options.lease = std::chrono::milliseconds(lease_ms);
-  worker_options.shutdown_grace = std::chrono::milliseconds(grace_ms);
+  worker_options.lease = std::chrono::milliseconds(worker_flags.lease_ms);
+  worker_options.shutdown_grace = std::chrono::milliseconds(worker_flags.grace_ms);
+  worker_options.handler_kill_grace = std::chrono::milliseconds(worker_flags.kill_grace_ms);
+  worker_options.handler_memory_limit_mb = worker_flags.handler_memory_mb;
   if (up->parsed() || worker->parsed()) {
-    auto parsed = taskq::ParseQueueList(queues);
+    auto parsed = taskq::ParseQueueList(worker_flags.queues);
     if (!parsed.ok()) return Fail(parsed.status());
     worker_options.queues = std::move(*parsed);
     if (auto s = taskq::bin::ValidateHandlerFlags(handler_flags); !s.ok()) return Fail(s);
@@ -352,6 +373,17 @@ int main(int argc, char** argv) {
   }
   const std::string default_url = taskq::bin::LocalRedisUrl(data_dir);
 
+  if (handler_process) {
+    if (!up->parsed() && !worker->parsed()) {
+      return Fail(taskq::Status(taskq::StatusCode::kFailedPrecondition,
+                                "a handler process runs `taskq up` or `taskq worker` only"));
+    }
+    // export and cleanup read the worker's Redis: the managed one of `up`, as the worker has it.
+    worker_options.redis_url = !common.redis_url.empty() ? common.redis_url
+                               : up->parsed() ? taskq::bin::LocalRedisUrl(data_dir, redis_port)
+                                              : default_url;
+    return ServeAsHandlerProcess(worker_options, handler_flags);
+  }
   if (up->parsed()) {
     std::unique_ptr<taskq::bin::ManagedRedis> managed;
     if (common.redis_url.empty()) {

@@ -182,7 +182,12 @@ class Worker:
     def __init__(self, redis_url, queues):
         self.proc = subprocess.Popen([TEST_WORKER, redis_url, queues, "2000", "1000"],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        if self.proc.stdout.readline().strip() != "ready":
+        for line in self.proc.stdout:  # log lines may come first
+            if line.strip() == "ready":
+                break
+        else:
+            self.proc.kill()
+            self.proc.wait(15)
             raise RuntimeError("test worker did not start")
 
     def stop(self):

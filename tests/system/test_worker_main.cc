@@ -8,7 +8,9 @@
 // With TASKQ_TEST_STUBBORN_WEBHOOK_SECRET set, "webhook" is also registered: the built-in webhook
 // handler (signing with that secret, loopback and any port allowed) that sees neither stop
 // requests nor the attempt's deadline, so a slow target makes it overrun its timeout. The fault
-// suite's overrun scenario (F15) runs it.
+// suite's overrun scenario (F15) runs it. "misbehave" is tests/testing/misbehaving_handler.h's
+// (crashes, hangs, allocations); a queue written "q=2:process" runs its handlers in handler
+// processes, which this program serves as, too.
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 
 #include "handlers/webhook.h"
 #include "taskq/worker.h"
+#include "testing/misbehaving_handler.h"
 
 // data.ms of a "sleep" or "stubborn" job (0 when absent).
 static int MsOf(const taskq::JobContext& job) {
@@ -51,7 +54,47 @@ class StopHidingContext : public taskq::JobContext {
   taskq::JobContext& job_;
 };
 
+// Every test handler, on `worker`.
+static void RegisterTestHandlers(taskq::Worker& worker) {
+  const std::string pid = std::to_string(::getpid());
+  worker.Register("sleep", [pid](taskq::JobContext& job) {
+    const int ms = MsOf(job);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+      if (job.stop_requested()) return taskq::HandlerResult::Retry("stopped");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
+  });
+  worker.Register("fail", [](taskq::JobContext&) { return taskq::HandlerResult::Fail("boom"); });
+  worker.Register("stubborn", [pid](taskq::JobContext& job) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(MsOf(job)));
+    return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
+  });
+  if (const char* secret = std::getenv("TASKQ_TEST_STUBBORN_WEBHOOK_SECRET")) {
+    taskq::handlers::WebhookOptions webhook;
+    webhook.secret = secret;
+    webhook.allow_cidrs = {"127.0.0.0/8"};
+    webhook.allowed_ports.clear();  // any port: the fault suite's sink listens on a free one
+    taskq::Handler deliver = taskq::handlers::MakeWebhookHandler(std::move(webhook));
+    worker.Register("webhook", [deliver](taskq::JobContext& job) {
+      StopHidingContext stubborn(job);
+      return deliver(stubborn);
+    });
+  }
+  // The data as the handler sees it, as the result: shows whether it arrived unchanged.
+  worker.Register("echo", [](taskq::JobContext& job) {
+    return taskq::HandlerResult::Success(job.data_json());
+  });
+  worker.Register("misbehave", taskq::testing::Misbehave);
+}
+
 int main(int argc, char** argv) {
+  if (taskq::IsHandlerProcess()) {
+    taskq::Worker worker(taskq::WorkerOptions{});
+    RegisterTestHandlers(worker);
+    return worker.ServeHandlerProcess();
+  }
   if (argc < 5 || argc > 7) {
     std::fprintf(stderr,
                  "usage: taskq_test_worker url queue=n lease_ms grace_ms [idle_poll_ms "
@@ -74,36 +117,7 @@ int main(int argc, char** argv) {
   options.recover_interval = std::chrono::milliseconds(100);
   options.heartbeat_interval = std::chrono::milliseconds(200);  // timings show up quickly
   taskq::Worker worker(options);
-  const std::string pid = std::to_string(::getpid());
-  worker.Register("sleep", [&](taskq::JobContext& job) {
-    const int ms = MsOf(job);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < until) {
-      if (job.stop_requested()) return taskq::HandlerResult::Retry("stopped");
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
-  });
-  worker.Register("fail", [](taskq::JobContext&) { return taskq::HandlerResult::Fail("boom"); });
-  worker.Register("stubborn", [&](taskq::JobContext& job) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(MsOf(job)));
-    return taskq::HandlerResult::Success("{\"pid\":" + pid + "}");
-  });
-  if (const char* secret = std::getenv("TASKQ_TEST_STUBBORN_WEBHOOK_SECRET")) {
-    taskq::handlers::WebhookOptions webhook;
-    webhook.secret = secret;
-    webhook.allow_cidrs = {"127.0.0.0/8"};
-    webhook.allowed_ports.clear();  // any port: the fault suite's sink listens on a free one
-    taskq::Handler deliver = taskq::handlers::MakeWebhookHandler(std::move(webhook));
-    worker.Register("webhook", [deliver](taskq::JobContext& job) {
-      StopHidingContext stubborn(job);
-      return deliver(stubborn);
-    });
-  }
-  // The data as the handler sees it, as the result: shows whether it arrived unchanged.
-  worker.Register("echo", [](taskq::JobContext& job) {
-    return taskq::HandlerResult::Success(job.data_json());
-  });
+  RegisterTestHandlers(worker);
   if (auto s = worker.Start(); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;

@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""System tests of the HTTP API, run as api_fixtures.py describes.
+
+Process isolation through the real binaries: `taskq worker` serving a `:process` queue from
+children of itself, and handler crashes that fail only their own jobs.
+
+    api_isolation_test.py --taskq build/taskq --worker build/tests/taskq_test_worker [unittest args]
+"""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import api_fixtures as fx
+from api_fixtures import wait_until, Redis, Api, Worker
+
+
+def children_of(pid):
+    """The processes `pid` started, from every one of its threads."""
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return found
+
+
+def cmdline_of(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read()
+
+
+def finished(api, job_id, timeout=20):
+    def done():
+        status, job, _ = api.request("GET", f"/api/jobs/{job_id}")
+        return job if status == 200 and job["state"] in ("completed", "dead") else None
+    return wait_until(done, timeout=timeout, interval=0.05)
+
+
+class IsolationTest(unittest.TestCase):
+    def test_taskq_worker_serves_a_process_queue_from_children_of_itself(self):
+        redis = Redis()
+        data = tempfile.mkdtemp(prefix="taskq-isolation-")
+        os.makedirs(os.path.join(data, "outbox"))
+        with open(os.path.join(data, "outbox", "old.eml"), "w") as f:
+            f.write("x")
+        log = open(os.path.join(data, "worker.log"), "w")
+        worker = subprocess.Popen(
+            [fx.TASKQ, "--redis-url", redis.url, "worker", "--queues", "cleanup=2:process",
+             "--data-dir", data], stdout=log, stderr=subprocess.STDOUT)
+        api = Api(redis.url)
+        try:
+            # Both handler processes are up before the worker says it runs.
+            self.assertTrue(wait_until(lambda: len(children_of(worker.pid)) == 2, timeout=10))
+            children = children_of(worker.pid)
+            for child in children:
+                self.assertEqual(cmdline_of(child), cmdline_of(worker.pid))
+                self.assertEqual(os.getpgid(child), child)  # a process group of its own
+            status, job, _ = api.request("POST", "/api/jobs", {
+                "type": "cleanup",
+                "data": {"target": "files", "directory": os.path.join(data, "outbox"),
+                         "older_than_ms": 0}})
+            self.assertEqual(status, 201, job)
+            done = finished(api, job["id"])
+            self.assertIsNotNone(done)
+            self.assertEqual(done["state"], "completed", done)
+            self.assertEqual(done["result"]["deleted"], 1)
+            self.assertFalse(os.path.exists(os.path.join(data, "outbox", "old.eml")))
+            # The same processes served it: none was replaced.
+            self.assertEqual(sorted(children_of(worker.pid)), sorted(children))
+            # Handler processes end with their worker, however it ends.
+            worker.kill()
+            worker.wait(10)
+
+            def ended(pid):
+                try:
+                    with open(f"/proc/{pid}/stat") as f:
+                        return f.read().split(") ")[1].startswith("Z")  # a zombie
+                except FileNotFoundError:
+                    return True
+
+            def gone():
+                return all(ended(c) for c in children)
+            self.assertTrue(wait_until(gone, timeout=10), children)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(10)
+            log.close()
+            api.stop()
+            redis.stop()
+            shutil.rmtree(data, ignore_errors=True)
+
+    def test_a_crashing_handler_fails_only_its_own_job(self):
+        redis = Redis()
+        api = Api(redis.url, "--job-types", "misbehave")
+        worker = Worker(redis.url, "misbehave=2:process")
+        try:
+            def enqueue(data, **options):
+                status, job, _ = api.request("POST", "/api/jobs", {
+                    "type": "misbehave", "queue": "misbehave", "data": data, **options})
+                self.assertEqual(status, 201, job)
+                return job["id"]
+            crash = enqueue({"do": "segv"}, max_attempts=1)
+            fine = [enqueue({"do": "pid"}) for _ in range(4)]
+            dead = finished(api, crash)
+            self.assertEqual(dead["state"], "dead", dead)
+            message = dead["errors"][0]["message"]
+            self.assertIn("crashed:", message)
+            for job_id in fine:
+                job = finished(api, job_id)
+                self.assertEqual(job["state"], "completed", job)
+                self.assertNotEqual(job["result"]["pid"], worker.proc.pid)
+            self.assertIsNone(worker.proc.poll())  # the worker itself lives on
+            later = finished(api, enqueue({"do": "pid"}))
+            self.assertEqual(later["state"], "completed", later)
+        finally:
+            worker.stop()
+            api.stop()
+            redis.stop()
+
+
+if __name__ == "__main__":
+    fx.main()
