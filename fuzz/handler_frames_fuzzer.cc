@@ -26,10 +26,11 @@ void CheckRoundTrip(const Frame& frame) {
   const std::string original = Framed(frame);
   switch (frame.kind) {
     case FrameKind::kReady:
+      if (DecodeEmpty(frame.fields).ok()) TASKQ_FUZZ_CHECK(original == EncodeReady());
+      break;
     case FrameKind::kStop:
-      if (DecodeEmpty(frame.fields).ok()) {
-        TASKQ_FUZZ_CHECK(original ==
-                         (frame.kind == FrameKind::kReady ? EncodeReady() : EncodeStop()));
+      if (auto sequence = DecodeStop(frame.fields); sequence.ok()) {
+        TASKQ_FUZZ_CHECK(EncodeStop(*sequence) == original);
       }
       break;
     case FrameKind::kJob:

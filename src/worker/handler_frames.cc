@@ -97,6 +97,7 @@ std::string EncodeReady() { return FrameWriter(FrameKind::kReady).Done(); }
 
 std::string EncodeJob(const JobFrame& job) {
   return FrameWriter(FrameKind::kJob)
+      .Int(job.sequence)
       .Text(job.id)
       .Text(job.type)
       .Text(job.queue)
@@ -107,7 +108,9 @@ std::string EncodeJob(const JobFrame& job) {
       .Done();
 }
 
-std::string EncodeStop() { return FrameWriter(FrameKind::kStop).Done(); }
+std::string EncodeStop(int64_t sequence) {
+  return FrameWriter(FrameKind::kStop).Int(sequence).Done();
+}
 
 std::string EncodeProgress(std::string_view progress_json) {
   return FrameWriter(FrameKind::kProgress).Text(progress_json).Done();
@@ -157,9 +160,9 @@ Result<JobFrame> DecodeJob(std::string_view fields) {
   JobFrame job;
   FieldReader r(fields);
   constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
-  r.Text(&job.id) && r.Text(&job.type) && r.Text(&job.queue) && r.Text(&job.data_json) &&
-      r.Int32(&job.attempt, 1, kMaxInt32) && r.Int32(&job.max_attempts, 1, kMaxInt32) &&
-      r.Int(&job.timeout_ms);
+  r.Int(&job.sequence) && r.Text(&job.id) && r.Text(&job.type) && r.Text(&job.queue) &&
+      r.Text(&job.data_json) && r.Int32(&job.attempt, 1, kMaxInt32) &&
+      r.Int32(&job.max_attempts, 1, kMaxInt32) && r.Int(&job.timeout_ms);
   TASKQ_RETURN_IF_ERROR(r.Finish("job"));
   if (job.timeout_ms < 0) return InvalidArgument("frame", "malformed job frame");
   return job;
@@ -189,6 +192,14 @@ Result<ResultFrame> DecodeResult(std::string_view fields) {
   out.result.retry_after = std::chrono::milliseconds(retry_after);
   out.memory_exceeded = memory == 1;
   return out;
+}
+
+Result<int64_t> DecodeStop(std::string_view fields) {
+  int64_t sequence = 0;
+  FieldReader r(fields);
+  r.Int(&sequence);
+  TASKQ_RETURN_IF_ERROR(r.Finish("stop"));
+  return sequence;
 }
 
 Status DecodeEmpty(std::string_view fields) {

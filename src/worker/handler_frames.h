@@ -1,13 +1,16 @@
-// The protocol between a worker and its handler processes (process isolation, docs/isolation.md),
-// over one stream socket per process. Every message is a frame:
+// The protocol between a worker and its handler processes (process isolation,
+// docs/architecture.md), over two stream sockets per process: jobs and their results on one,
+// stop requests alone on the other (so that the process reads each on its own thread, and a job
+// needs no hand-over between threads). Every message is a frame:
 //
 //   length  u32, little endian: the bytes that follow (kind and fields), 1 to the reader's limit
 //   kind    u8 (FrameKind)
 //   fields  in the kind's order: integers as i64 little endian, texts as a u32 length and bytes
 //
-// worker -> process: kJob (one at a time), kStop (the running job should stop).
-// process -> worker: kReady (once, when its handlers are registered), kProgress and kLog (while
-// a job runs), kResult (the job's end; the process then waits for the next kJob).
+// jobs socket, worker -> process: kJob (one at a time).
+// jobs socket, process -> worker: kReady (once, when its handlers are registered), kProgress and
+// kLog (while a job runs), kResult (the job's end; the process then waits for the next kJob).
+// stop socket, worker -> process: kStop (the job of that sequence number should stop).
 #pragma once
 
 #include <cstddef>
@@ -32,6 +35,7 @@ enum class FrameKind : uint8_t {
 
 // What a handler process needs to run one attempt.
 struct JobFrame {
+  int64_t sequence = 0;  // the process's count of jobs: names the job in a stop request
   std::string id, type, queue, data_json;
   int32_t attempt = 1;
   int32_t max_attempts = 1;
@@ -56,7 +60,7 @@ inline constexpr size_t kMaxMessageBytes = size_t{64} << 10;
 
 std::string EncodeReady();
 std::string EncodeJob(const JobFrame& job);
-std::string EncodeStop();
+std::string EncodeStop(int64_t sequence);
 std::string EncodeProgress(std::string_view progress_json);
 std::string EncodeLog(std::string_view line);
 std::string EncodeResult(const ResultFrame& result);
@@ -88,7 +92,8 @@ class FrameReader {
 Result<JobFrame> DecodeJob(std::string_view fields);
 Result<std::string> DecodeText(std::string_view fields);  // kProgress, kLog
 Result<ResultFrame> DecodeResult(std::string_view fields);
-// kReady and kStop carry nothing.
+Result<int64_t> DecodeStop(std::string_view fields);  // the job's sequence number
+// kReady carries nothing.
 Status DecodeEmpty(std::string_view fields);
 
 }  // namespace taskq::worker

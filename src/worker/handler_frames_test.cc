@@ -24,12 +24,12 @@ std::vector<Frame> ReadAll(const std::string& bytes, size_t step, size_t limit =
 }
 
 TEST(HandlerFramesTest, EveryKindSurvivesTheTripWhateverTheReadSizes) {
-  JobFrame job{"01ID", "image-resize", "images", R"({"a":"\u0000 bytes \n"})", 2, 5, 1234};
+  JobFrame job{77, "01ID", "image-resize", "images", R"({"a":"\u0000 bytes \n"})", 2, 5, 1234};
   job.data_json.push_back('\0');  // any byte
   ResultFrame result{HandlerResult::RetryAfter("slow down", std::chrono::milliseconds(250)), false};
   result.result.result_json = R"({"ok":true})";
   const std::string stream =
-      EncodeReady() + EncodeJob(job) + EncodeStop() + EncodeProgress(R"({"done":3})") +
+      EncodeReady() + EncodeJob(job) + EncodeStop(77) + EncodeProgress(R"({"done":3})") +
       EncodeLog("a line") + EncodeResult(result) + EncodeResult({HandlerResult::Fail("out"), true});
   for (size_t step : {size_t{1}, size_t{3}, size_t{7}, stream.size()}) {
     const std::vector<Frame> frames = ReadAll(stream, step);
@@ -46,7 +46,9 @@ TEST(HandlerFramesTest, EveryKindSurvivesTheTripWhateverTheReadSizes) {
     EXPECT_EQ(decoded->attempt, 2);
     EXPECT_EQ(decoded->max_attempts, 5);
     EXPECT_EQ(decoded->timeout_ms, 1234);
+    EXPECT_EQ(decoded->sequence, 77);
     EXPECT_EQ(frames[2].kind, FrameKind::kStop);
+    EXPECT_EQ(*DecodeStop(frames[2].fields), 77);
     EXPECT_EQ(*DecodeText(frames[3].fields), R"({"done":3})");
     EXPECT_EQ(frames[4].kind, FrameKind::kLog);
     EXPECT_EQ(*DecodeText(frames[4].fields), "a line");
@@ -83,7 +85,7 @@ TEST(HandlerFramesTest, ALengthOfZeroOrOverTheLimitOrAnUnknownKindIsRefused) {
 }
 
 TEST(HandlerFramesTest, FieldsOfTheWrongShapeAreRefused) {
-  JobFrame job{"id", "t", "q", "{}", 1, 1, 0};
+  JobFrame job{1, "id", "t", "q", "{}", 1, 1, 0};
   std::string fields = EncodeJob(job).substr(5);
   EXPECT_TRUE(DecodeJob(fields).ok());
   EXPECT_FALSE(DecodeJob(fields.substr(0, fields.size() - 1)).ok());  // short
@@ -94,7 +96,7 @@ TEST(HandlerFramesTest, FieldsOfTheWrongShapeAreRefused) {
   job.attempt = 1;
   job.timeout_ms = -1;
   EXPECT_FALSE(DecodeJob(EncodeJob(job).substr(5)).ok());
-  std::string zero_attempt = EncodeJob({"id", "t", "q", "{}", 1, 1, 0}).substr(5);
+  std::string zero_attempt = EncodeJob({1, "id", "t", "q", "{}", 1, 1, 0}).substr(5);
   const size_t attempt_at = zero_attempt.size() - 24;
   zero_attempt[attempt_at] = 0;
   EXPECT_FALSE(DecodeJob(zero_attempt).ok());
@@ -107,6 +109,8 @@ TEST(HandlerFramesTest, FieldsOfTheWrongShapeAreRefused) {
   bad_flag[bad_flag.size() - 8] = 2;
   EXPECT_FALSE(DecodeResult(bad_flag).ok());
   EXPECT_FALSE(DecodeEmpty("x").ok());
+  EXPECT_FALSE(DecodeStop("").ok());
+  EXPECT_FALSE(DecodeStop(EncodeStop(1).substr(5) + "x").ok());
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -32,7 +31,7 @@ constexpr int kExitOutOfMemory = 3;
 
 using Clock = std::chrono::steady_clock;
 
-// Frames to the worker, whole, from the handler's thread and the reader's.
+// Frames to the worker, whole, from whichever thread of the handler sends them.
 class WorkerLink {
  public:
   explicit WorkerLink(int fd) : fd_(fd) {}
@@ -54,14 +53,10 @@ class WorkerLink {
   std::mutex mu_;
 };
 
-// What the reader thread hands the handler thread: at most one job at a time, and whether the
-// worker asked the running one to stop.
-struct Mailbox {
-  std::mutex mu;
-  std::condition_variable arrived;
-  std::optional<JobFrame> job;  // guarded by mu
-  bool busy = false;            // guarded by mu: a job was handed over and has not ended
-  std::atomic<bool> stop{false};
+// The sequence number of the job the worker last asked to stop; a job whose number it is should
+// stop (a request for an earlier job may arrive after that job's result, and then names none).
+struct StopState {
+  std::atomic<int64_t> stop{-1};
 };
 
 [[noreturn]] void EndProcess(int code, const char* why) {
@@ -70,41 +65,38 @@ struct Mailbox {
   std::_Exit(code);
 }
 
-// The reader thread: jobs to the mailbox, stop requests to its flag. The process ends when the
-// worker closes the socket or breaks the protocol, whatever the handler is doing.
-void ReadFrames(int fd, Mailbox& mailbox) {
-  FrameReader reader(kMaxJobFrameBytes);
+// Reads one whole frame from `fd`; ends the process when the worker closed it or broke the
+// protocol.
+Frame ReadFrame(int fd, FrameReader& reader) {
   char buffer[64 * 1024];
   for (;;) {
+    auto frame = reader.Next();
+    if (!frame.ok()) EndProcess(kExitProtocolError, frame.status().message().c_str());
+    if (frame->has_value()) return std::move(**frame);
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) EndProcess(kExitWorkerGone, nullptr);
     reader.Append(buffer, static_cast<size_t>(n));
-    for (;;) {
-      auto frame = reader.Next();
-      if (!frame.ok()) EndProcess(kExitProtocolError, frame.status().message().c_str());
-      if (!frame->has_value()) break;
-      if ((*frame)->kind == FrameKind::kStop && DecodeEmpty((*frame)->fields).ok()) {
-        mailbox.stop = true;
-        continue;
-      }
-      if ((*frame)->kind != FrameKind::kJob) EndProcess(kExitProtocolError, "unexpected frame");
-      auto job = DecodeJob((*frame)->fields);
-      if (!job.ok()) EndProcess(kExitProtocolError, job.status().message().c_str());
-      std::lock_guard lock(mailbox.mu);
-      if (mailbox.busy) EndProcess(kExitProtocolError, "a job arrived while one runs");
-      mailbox.stop = false;  // a stop request for the previous job may have crossed its result
-      mailbox.busy = true;
-      mailbox.job = std::move(*job);
-      mailbox.arrived.notify_one();
-    }
+  }
+}
+
+// The stop thread: records each stop request. The process ends when the worker closes the
+// socket, whatever the handler is doing.
+void ReadStops(int fd, StopState& state) {
+  FrameReader reader(kMaxJobFrameBytes);
+  for (;;) {
+    const Frame frame = ReadFrame(fd, reader);
+    auto sequence = frame.kind == FrameKind::kStop ? DecodeStop(frame.fields)
+                                                   : Result<int64_t>(Internal("unexpected frame"));
+    if (!sequence.ok()) EndProcess(kExitProtocolError, sequence.status().message().c_str());
+    state.stop = *sequence;
   }
 }
 
 // One attempt as the handler sees it: its progress and log lines go straight to the worker.
 class HostJobContext final : public JobContext {
  public:
-  HostJobContext(JobFrame job, WorkerLink& link, const std::atomic<bool>& stop)
+  HostJobContext(JobFrame job, WorkerLink& link, const StopState& stop)
       : job_(std::move(job)),
         link_(link),
         stop_(stop),
@@ -124,13 +116,13 @@ class HostJobContext final : public JobContext {
     TruncateLogLine(&line);
     link_.Send(EncodeLog(line));
   }
-  bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
+  bool stop_requested() const override { return stop_.stop.load() == job_.sequence; }
   Clock::time_point deadline() const override { return deadline_; }
 
  private:
   const JobFrame job_;
   WorkerLink& link_;
-  const std::atomic<bool>& stop_;
+  const StopState& stop_;
   const Clock::time_point deadline_;
 };
 
@@ -194,8 +186,10 @@ std::optional<HandlerProcessSettings> HandlerProcessSettingsOfThisProcess() {
   if (value == nullptr) return std::nullopt;
   auto settings = ParseHandlerProcessVariable(value);
   if (!settings || settings->worker_pid != ::getppid()) return std::nullopt;
-  struct stat info {};
-  if (::fstat(settings->socket_fd, &info) != 0 || !S_ISSOCK(info.st_mode)) return std::nullopt;
+  for (int fd : {settings->socket_fd, settings->socket_fd + 1}) {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0 || !S_ISSOCK(info.st_mode)) return std::nullopt;
+  }
   return settings;
 }
 
@@ -214,24 +208,18 @@ int ServeHandlers(const HandlerProcessSettings& settings, const HandlerRegistry&
     }
   }
   WorkerLink link(settings.socket_fd);
-  Mailbox mailbox;
   if (!link.Send(EncodeReady())) return kExitWorkerGone;
-  std::thread reader([&] { ReadFrames(settings.socket_fd, mailbox); });
-  reader.detach();  // it ends the process; nothing joins it
+  StopState stops;
+  std::thread stop_reader([&] { ReadStops(settings.socket_fd + 1, stops); });
+  stop_reader.detach();  // it ends the process; nothing joins it
+  FrameReader reader(kMaxJobFrameBytes);
   for (;;) {
-    JobFrame frame;
-    {
-      std::unique_lock lock(mailbox.mu);
-      mailbox.arrived.wait(lock, [&] { return mailbox.job.has_value(); });
-      frame = std::move(*mailbox.job);
-      mailbox.job.reset();
-    }
-    HostJobContext job(std::move(frame), link, mailbox.stop);
+    const Frame frame = ReadFrame(settings.socket_fd, reader);
+    if (frame.kind != FrameKind::kJob) EndProcess(kExitProtocolError, "unexpected frame");
+    auto decoded = DecodeJob(frame.fields);
+    if (!decoded.ok()) EndProcess(kExitProtocolError, decoded.status().message().c_str());
+    HostJobContext job(std::move(*decoded), link, stops);
     const ResultFrame result = RunHandler(handlers, job, settings.memory_limit_mb);
-    {
-      std::lock_guard lock(mailbox.mu);
-      mailbox.busy = false;
-    }
     if (!link.Send(EncodeResult(result))) EndProcess(kExitWorkerGone, nullptr);
     // After std::bad_alloc the heap may be left in any state: a fresh process takes over.
     if (result.memory_exceeded) EndProcess(kExitOutOfMemory, nullptr);

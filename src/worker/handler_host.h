@@ -12,11 +12,12 @@
 namespace taskq::worker {
 
 // Set by a worker in the environment of each handler process it starts:
-// "<socket fd>:<worker pid>:<memory cap in MiB, 0 for none>".
+// "<jobs socket fd>:<worker pid>:<memory cap in MiB, 0 for none>"; the stop socket is the next
+// fd (handler_frames.h).
 inline constexpr char kHandlerProcessVariable[] = "TASKQ_HANDLER_PROCESS";
 
 struct HandlerProcessSettings {
-  int socket_fd = -1;
+  int socket_fd = -1;  // jobs; stop requests come on socket_fd + 1
   int64_t worker_pid = 0;
   int64_t memory_limit_mb = 0;
 };
@@ -25,13 +26,13 @@ struct HandlerProcessSettings {
 std::optional<HandlerProcessSettings> ParseHandlerProcessVariable(std::string_view value);
 
 // The settings when this process was started as a handler process: the variable is set and
-// well formed, its worker is this process's parent, and its socket is open.
+// well formed, its worker is this process's parent, and both its sockets are open.
 std::optional<HandlerProcessSettings> HandlerProcessSettingsOfThisProcess();
 
-// Serves the worker until it closes the socket (or dies): applies the memory cap (RLIMIT_DATA,
-// not under AddressSanitizer, whose shadow memory it would refuse), says kReady, then runs each
-// job's handler on this thread while another reads stop requests. Returns the process's exit
-// code; ends the process itself when the worker goes away mid-job.
+// Serves the worker until it closes the sockets (or dies): applies the memory cap (RLIMIT_DATA,
+// not under AddressSanitizer, whose shadow memory it would refuse), says kReady, then reads each
+// job and runs its handler on this thread while another reads stop requests. Returns the
+// process's exit code; ends the process itself when the worker goes away mid-job.
 int ServeHandlers(const HandlerProcessSettings& settings, const HandlerRegistry& handlers);
 
 }  // namespace taskq::worker

@@ -25,8 +25,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// The handler process's end of the socket pair, as its fd 3 (handler_host.h).
+// The handler process's ends of the socket pairs: jobs as its fd 3, stop requests as fd 4
+// (handler_host.h).
 constexpr int kChildSocketFd = 3;
+constexpr int kChildStopsFd = 4;
 // How often a running attempt's stop request is looked at.
 constexpr milliseconds kStopCheckEvery{50};
 // After SIGTERM, how long a process may take to end before SIGKILL.
@@ -84,16 +86,19 @@ std::string WaitStatusText(int wait_status) {
 
 Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
     const HandlerProcessOptions& options) {
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-    return Status(StatusCode::kUnavailable,
-                  std::string("cannot create a socket pair: ") + ::strerror(errno));
-  }
-  UniqueFd mine(pair[0]), theirs(pair[1]);
-  if (theirs.get() == kChildSocketFd) {
-    // dup2 onto itself would keep close-on-exec: move it out of the way first.
-    theirs = UniqueFd(::fcntl(theirs.get(), F_DUPFD_CLOEXEC, kChildSocketFd + 1));
-    if (!theirs.valid()) return Status(StatusCode::kUnavailable, "cannot move the socket");
+  // Both pairs, the child's ends moved above the fds they become so that dup2 never maps one onto
+  // itself (which would keep close-on-exec).
+  UniqueFd mine, theirs, my_stops, their_stops;
+  for (auto [local, remote] : {std::pair{&mine, &theirs}, std::pair{&my_stops, &their_stops}}) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      return Status(StatusCode::kUnavailable,
+                    std::string("cannot create a socket pair: ") + ::strerror(errno));
+    }
+    *local = UniqueFd(pair[0]);
+    UniqueFd child(pair[1]);
+    *remote = UniqueFd(::fcntl(child.get(), F_DUPFD_CLOEXEC, kChildStopsFd + 1));
+    if (!remote->valid()) return Status(StatusCode::kUnavailable, "cannot move a socket");
   }
   SpawnSetup setup;
   // Its own process group, so that a terminal's Ctrl-C reaches the worker only (which stops its
@@ -108,8 +113,9 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
   posix_spawnattr_setflags(&setup.attributes,
                            POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawn_file_actions_adddup2(&setup.actions, theirs.get(), kChildSocketFd);
+  posix_spawn_file_actions_adddup2(&setup.actions, their_stops.get(), kChildStopsFd);
   // Nothing else of the worker's (Redis connections, listening sockets, files) goes along.
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, kChildSocketFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, kChildStopsFd + 1);
 
   std::vector<std::string> environment;
   const std::string prefix = std::string(kHandlerProcessVariable) + "=";
@@ -135,8 +141,9 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
                   "cannot start " + options.program + ": " + ::strerror(error));
   }
   theirs.Reset();
+  their_stops.Reset();
   std::unique_ptr<HandlerProcess> process(
-      new HandlerProcess(pid, std::move(mine), options.kill_grace));
+      new HandlerProcess(pid, std::move(mine), std::move(my_stops), options.kill_grace));
   FrameReader reader(kMaxProcessFrameBytes);
   auto ready = ReadFrame(process->socket_.get(), reader, Clock::now() + options.start_timeout);
   if (ready.ok() && ready->kind == FrameKind::kReady && DecodeEmpty(ready->fields).ok()) {
@@ -154,14 +161,15 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
 
 HandlerProcess::~HandlerProcess() {
   if (reaped_) return;
-  socket_.Reset();  // its reader thread sees the end and exits the process
+  socket_.Reset();  // it sees the end of either socket and exits
+  stops_.Reset();
   Reap();
 }
 
-bool HandlerProcess::SendAll(const std::string& bytes) {
+bool HandlerProcess::SendAll(int fd, const std::string& bytes) {
   size_t sent = 0;
   while (sent < bytes.size()) {
-    const ssize_t n = ::send(socket_.get(), bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     sent += static_cast<size_t>(n);
@@ -201,13 +209,9 @@ std::string HandlerProcess::Reap() {
 }
 
 HandlerProcess::Outcome HandlerProcess::Run(JobContext& job) {
-  JobFrame frame{job.id(),
-                 job.type(),
-                 job.queue(),
-                 job.data_json(),
-                 job.attempt(),
-                 job.max_attempts(),
-                 Until(job.deadline()).count()};
+  const int64_t sequence = ++sequence_;
+  JobFrame frame{sequence,        job.id(),      job.type(),         job.queue(),
+                 job.data_json(), job.attempt(), job.max_attempts(), Until(job.deadline()).count()};
   const std::string bytes = EncodeJob(frame);
   if (bytes.size() - 4 > kMaxJobFrameBytes) {
     return {HandlerResult::Fail("job data of " + std::to_string(job.data_json().size()) +
@@ -215,7 +219,7 @@ HandlerProcess::Outcome HandlerProcess::Run(JobContext& job) {
                                 std::to_string(kMaxJobFrameBytes >> 20) + " MiB)"),
             End::kReusable};
   }
-  if (!SendAll(bytes)) {
+  if (!SendAll(socket_.get(), bytes)) {
     return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " " + Reap()),
             End::kCrashed};
   }
@@ -228,7 +232,7 @@ HandlerProcess::Outcome HandlerProcess::Run(JobContext& job) {
     if (!stop_sent && job.stop_requested()) {
       stop_sent = true;
       kill_at = std::min(kill_at, now + kill_grace_);
-      SendAll(EncodeStop());  // a process that is gone shows below as the socket's end
+      SendAll(stops_.get(), EncodeStop(sequence));  // one that is gone shows as the socket's end
     }
     if (now >= kill_at) {
       const bool timed_out = kill_at == deadline_kill;

@@ -1,6 +1,7 @@
 // One handler process as its worker sees it (process isolation): started by exec of a program
-// (never by fork of the threaded worker), fed one job at a time over a socket pair
-// (handler_frames.h), and stopped hard when an attempt must end and its handler does not.
+// (never by fork of the threaded worker), fed one job at a time over a socket pair, with stop
+// requests on a second one (handler_frames.h), and stopped hard when an attempt must end and its
+// handler does not.
 #pragma once
 
 #include <sys/types.h>
@@ -57,10 +58,10 @@ class HandlerProcess {
   pid_t pid() const { return pid_; }
 
  private:
-  HandlerProcess(pid_t pid, UniqueFd socket, std::chrono::milliseconds kill_grace)
-      : pid_(pid), socket_(std::move(socket)), kill_grace_(kill_grace) {}
+  HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops, std::chrono::milliseconds kill_grace)
+      : pid_(pid), socket_(std::move(socket)), stops_(std::move(stops)), kill_grace_(kill_grace) {}
 
-  bool SendAll(const std::string& bytes);
+  static bool SendAll(int fd, const std::string& bytes);
   // Stops the process group (SIGTERM, then SIGKILL) and reaps the process; how it ended.
   std::string Kill();
   // Reaps a process that is ending by itself (its socket closed), stopping it if it lingers.
@@ -69,9 +70,11 @@ class HandlerProcess {
   std::string Reaped(int wait_status);
 
   const pid_t pid_;
-  UniqueFd socket_;
+  UniqueFd socket_;  // jobs, progress, logs and results
+  UniqueFd stops_;   // stop requests
   const std::chrono::milliseconds kill_grace_;
-  bool reaped_ = false;  // once reaped, its pid may be another process's: never signal it
+  bool reaped_ = false;   // once reaped, its pid may be another process's: never signal it
+  int64_t sequence_ = 0;  // jobs sent
 };
 
 // The text of a wait status: "killed by signal 11 (SEGV)", "exited with status 3".
