@@ -19,9 +19,20 @@ struct TimingHistogram {
   int64_t count = 0;
 };
 
+// What the handler processes of a queue (process isolation) went through, over all workers.
+struct HandlerProcessCounts {
+  int64_t started = 0;        // started, replacements included
+  int64_t timed_out = 0;      // stopped at an attempt's deadline plus the kill grace
+  int64_t stopped = 0;        // stopped the kill grace after a stop request (cancel, lease, exit)
+  int64_t out_of_memory = 0;  // their handler ran out of memory under the cap
+  int64_t crashed = 0;        // ended by themselves mid-job (a signal, an exit)
+};
+
+// What workers report about a queue's jobs, added up in Redis with every heartbeat.
 struct QueueTimings {
   std::map<std::string, TimingHistogram> processing;  // by job type: handler run time
   std::map<std::string, TimingHistogram> wait;        // by job type: due -> first claim
+  HandlerProcessCounts handler_processes;
 };
 
 }  // namespace taskq

@@ -12,6 +12,10 @@ struct WorkerQueueInfo {
   std::string queue;
   int32_t concurrency = 0;
   int32_t running = 0;  // jobs running now
+  // Process isolation (WorkerOptions: Isolation::kProcess): its handlers run in handler
+  // processes, of which `processes` are alive now.
+  bool isolated = false;
+  int32_t processes = 0;
 };
 
 struct WorkerInfo {

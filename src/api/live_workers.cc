@@ -8,6 +8,7 @@ std::map<std::string, QueueService> ServiceByQueue(const Inspector::WorkerList& 
     for (const WorkerQueueInfo& q : w.queues) {
       QueueService& service = out[q.queue];
       ++service.workers;
+      service.handler_processes += q.processes;
       service.job_types.insert(w.job_types.begin(), w.job_types.end());
     }
   }

@@ -14,6 +14,7 @@ namespace taskq::api {
 struct QueueService {
   int workers = 0;
   std::set<std::string> job_types;
+  int64_t handler_processes = 0;  // alive, over the workers that run it in process isolation
 };
 
 std::map<std::string, QueueService> ServiceByQueue(const Inspector::WorkerList& list);

@@ -19,14 +19,10 @@ namespace taskq::api {
 namespace {
 
 // The sample of a queue's lifetime totals: the counts' counters, and the wait-time histograms
-// summed over job types. None when the histograms cannot be read: a sample without them would
-// make the next one's difference the lifetime's.
-std::optional<QueueRates::Totals> TotalsOf(Backend& b, const std::string& queue,
-                                           const QueueCounts& c) {
-  auto timings = b.inspector->Timings(queue);
-  if (!timings.ok()) return std::nullopt;
+// summed over job types.
+QueueRates::Totals TotalsOf(const QueueCounts& c, const QueueTimings& timings) {
   QueueRates::Totals totals{c.completed_total, c.failed_total, 0, 0};
-  for (const auto& [type, histogram] : timings->wait) {
+  for (const auto& [type, histogram] : timings.wait) {
     totals.wait_sum_ms += histogram.sum_ms;
     totals.wait_count += histogram.count;
   }
@@ -35,7 +31,10 @@ std::optional<QueueRates::Totals> TotalsOf(Backend& b, const std::string& queue,
 
 std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& c,
                         QueueRates& rates, const QueueService& service) {
-  if (auto totals = TotalsOf(b, name, c)) rates.Sample(name, QueueRates::Clock::now(), *totals);
+  // Without the histograms no sample is taken: one without them would make the next one's
+  // difference the lifetime's.
+  auto timings = b.inspector->Timings(name);
+  if (timings.ok()) rates.Sample(name, QueueRates::Clock::now(), TotalsOf(c, *timings));
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
       ",\"paused\":{},\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"
@@ -43,6 +42,13 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
       "\"failed\":{},\"stalled\":{},\"overran\":{}}}",
       c.paused ? "true" : "false", c.waiting, c.delayed, c.active, c.completed, c.retrying, c.dead,
       c.overrunning, c.completed_total, c.failed_total, c.stalled_total, c.overran_total);
+  const HandlerProcessCounts hp =
+      timings.ok() ? timings->handler_processes : HandlerProcessCounts{};
+  out += fmt::format(
+      ",\"handler_processes\":{{\"alive\":{},\"started\":{},\"timed_out\":{},\"stopped\":{},"
+      "\"out_of_memory\":{},\"crashed\":{}}}",
+      service.handler_processes, hp.started, hp.timed_out, hp.stopped, hp.out_of_memory,
+      hp.crashed);
   if (auto rate = rates.Rate(name)) {
     out += fmt::format(",\"per_minute\":{{\"processed\":{:.1f},\"failed\":{:.1f}}}",
                        rate->processed, rate->failed);

@@ -52,8 +52,18 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     *status = queues.status();
     return;
   }
+  // Handler processes alive now, per queue, as the live workers last said.
+  auto workers = b.inspector->Workers();
+  if (!workers.ok()) {
+    *status = workers.status();
+    return;
+  }
+  std::map<std::string, int64_t> processes_alive;
+  for (const WorkerInfo& worker : workers->workers) {
+    for (const WorkerQueueInfo& q : worker.queues) processes_alive[q.queue] += q.processes;
+  }
   std::string jobs, completed, failed, stalled, overrunning, overran, paused, oldest, processing,
-      wait;
+      wait, processes, process_starts, process_stops;
   for (const std::string& q : *queues) {
     auto c = b.inspector->Counts(q);
     if (!c.ok()) {
@@ -85,6 +95,18 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     }
     AppendHistograms("taskq_job_processing_seconds", q, timings->processing, &processing);
     AppendHistograms("taskq_job_wait_seconds", q, timings->wait, &wait);
+    const HandlerProcessCounts& hp = timings->handler_processes;
+    processes += fmt::format("taskq_handler_processes{{queue=\"{}\"}} {}\n", q, processes_alive[q]);
+    process_starts +=
+        fmt::format("taskq_handler_process_starts_total{{queue=\"{}\"}} {}\n", q, hp.started);
+    const std::pair<const char*, int64_t> stops[] = {{"timeout", hp.timed_out},
+                                                     {"stop", hp.stopped},
+                                                     {"memory", hp.out_of_memory},
+                                                     {"crash", hp.crashed}};
+    for (const auto& [reason, n] : stops) {
+      process_stops += fmt::format(
+          "taskq_handler_process_ends_total{{queue=\"{}\",reason=\"{}\"}} {}\n", q, reason, n);
+    }
   }
   // Queue names are limited to [A-Za-z0-9_.-], so they need no escaping in label values.
   *out +=
@@ -128,6 +150,20 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       "# HELP taskq_job_wait_seconds From due (enqueue, delay or run-at) to the first claim.\n"
       "# TYPE taskq_job_wait_seconds histogram\n" +
       wait;
+  *out +=
+      "# HELP taskq_handler_processes Handler processes alive (process isolation).\n"
+      "# TYPE taskq_handler_processes gauge\n" +
+      processes;
+  *out +=
+      "# HELP taskq_handler_process_starts_total Handler processes started, replacements "
+      "included.\n"
+      "# TYPE taskq_handler_process_starts_total counter\n" +
+      process_starts;
+  *out +=
+      "# HELP taskq_handler_process_ends_total Handler processes stopped or ended mid-job, by "
+      "reason: timeout, stop (after a stop request), memory (the cap), crash.\n"
+      "# TYPE taskq_handler_process_ends_total counter\n" +
+      process_stops;
 }
 
 }  // namespace

@@ -91,10 +91,24 @@ Result<QueueCounts> Inspector::Counts(const std::string& queue) {
 Result<QueueTimings> Inspector::Timings(const std::string& queue) {
   auto counters = impl_->With(queue, [&](broker::Broker& b) { return b.ReadMetrics(queue); });
   if (!counters.ok()) return counters.status();
-  // Fields "<p|w>:<type>:<bound ms>|+Inf|sum_ms|count" (worker/job_timings.h).
+  // Fields "<p|w>:<type>:<bound ms>|+Inf|sum_ms|count" (worker/job_timings.h), and the handler
+  // processes' "hp:<count>".
   std::map<std::string, std::map<int64_t, int64_t>> buckets;  // "p:type" -> bound -> count
   QueueTimings out;
+  const std::pair<std::string_view, int64_t HandlerProcessCounts::*> process_counts[] = {
+      {"hp:started", &HandlerProcessCounts::started},
+      {"hp:timed_out", &HandlerProcessCounts::timed_out},
+      {"hp:stopped", &HandlerProcessCounts::stopped},
+      {"hp:out_of_memory", &HandlerProcessCounts::out_of_memory},
+      {"hp:crashed", &HandlerProcessCounts::crashed},
+  };
   for (const auto& [field, n] : *counters) {
+    if (field.starts_with("hp:")) {  // worker/handler_process_pool.h
+      for (const auto& [name, member] : process_counts) {
+        if (field == name) out.handler_processes.*member = n;
+      }
+      continue;
+    }
     const size_t first = field.find(':'), last = field.rfind(':');
     if (first == std::string::npos || last == first) continue;
     const std::string kind = field.substr(0, first);

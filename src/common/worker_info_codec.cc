@@ -12,7 +12,12 @@ namespace json = boost::json;
 json::object ToJson(const WorkerInfo& info) {
   json::array queues;
   for (const WorkerQueueInfo& q : info.queues) {
-    queues.push_back({{"queue", q.queue}, {"concurrency", q.concurrency}, {"running", q.running}});
+    json::object queue{{"queue", q.queue},
+                       {"concurrency", q.concurrency},
+                       {"running", q.running},
+                       {"isolation", q.isolated ? "process" : "thread"}};
+    if (q.isolated) queue["processes"] = q.processes;
+    queues.push_back(std::move(queue));
   }
   json::array types;
   for (const std::string& t : info.job_types) types.push_back(json::string(t));
@@ -56,9 +61,11 @@ Result<WorkerInfo> DecodeWorkerInfo(std::string_view text) {
   if (const json::value* qs = o.if_contains("queues"); qs && qs->is_array()) {
     for (const json::value& q : qs->get_array()) {
       if (!q.is_object()) continue;
-      info.queues.push_back({String(q.get_object(), "queue"),
-                             static_cast<int32_t>(Int(q.get_object(), "concurrency")),
-                             static_cast<int32_t>(Int(q.get_object(), "running"))});
+      const json::object& fields = q.get_object();
+      info.queues.push_back(
+          {String(fields, "queue"), static_cast<int32_t>(Int(fields, "concurrency")),
+           static_cast<int32_t>(Int(fields, "running")), String(fields, "isolation") == "process",
+           static_cast<int32_t>(Int(fields, "processes"))});
     }
   }
   if (const json::value* ts = o.if_contains("job_types"); ts && ts->is_array()) {

@@ -10,7 +10,7 @@ TEST(WorkerInfoCodecTest, RoundTripsThroughTheStoredForm) {
   info.id = "host-1:42:ab12";
   info.host = "host-1";
   info.pid = 42;
-  info.queues = {{"email", 5, 2}, {"webhook", 10, 0}};
+  info.queues = {{"email", 5, 2}, {"webhook", 10, 0}, {"image-resize", 2, 1, true, 2}};
   info.job_types = {"email", "webhook"};
   info.started_ms = 1700000000000;
   info.completed = 7;
@@ -23,16 +23,24 @@ TEST(WorkerInfoCodecTest, RoundTripsThroughTheStoredForm) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(decoded->id, info.id);
   EXPECT_EQ(decoded->pid, 42);
-  ASSERT_EQ(decoded->queues.size(), 2u);
+  ASSERT_EQ(decoded->queues.size(), 3u);
   EXPECT_EQ(decoded->queues[0].queue, "email");
   EXPECT_EQ(decoded->queues[0].concurrency, 5);
   EXPECT_EQ(decoded->queues[0].running, 2);
+  EXPECT_FALSE(decoded->queues[0].isolated);
+  EXPECT_TRUE(decoded->queues[2].isolated);
+  EXPECT_EQ(decoded->queues[2].processes, 2);
   EXPECT_EQ(decoded->job_types, info.job_types);
   EXPECT_EQ(decoded->completed, 7);
   EXPECT_EQ(decoded->heartbeat_ms, 1700000005000);
   const std::string rendered = WorkerInfoJson(*decoded, 1700000006500);
   EXPECT_NE(rendered.find("\"heartbeat_age_ms\":1500"), std::string::npos) << rendered;
-  EXPECT_NE(rendered.find("\"running\":2"), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find("\"running\":3"), std::string::npos) << rendered;
+  EXPECT_NE(rendered.find(R"({"queue":"email","concurrency":5,"running":2,"isolation":"thread"})"),
+            std::string::npos)
+      << rendered;
+  EXPECT_NE(rendered.find(R"("isolation":"process","processes":2})"), std::string::npos)
+      << rendered;
 }
 
 TEST(WorkerInfoCodecTest, RejectsWhatIsNotAnObject) {

@@ -160,6 +160,9 @@ class Worker::Impl {
           WorkerInfo info = base;
           for (size_t i = 0; i < processors_.size(); ++i) {
             info.queues[i].running = static_cast<int32_t>(processors_[i]->running());
+            if (const worker::HandlerProcessPool* pool = PoolOf(info.queues[i].queue)) {
+              info.queues[i].processes = pool->stats().running;
+            }
           }
           const WorkerStats s = stats();
           info.completed = s.completed;
@@ -168,7 +171,12 @@ class Worker::Impl {
         },
         [this] {
           worker::Heartbeat::QueueIncrements out;
-          for (const auto& p : processors_) out.emplace_back(p->queue(), p->DrainTimings());
+          for (const auto& p : processors_) {
+            out.emplace_back(p->queue(), p->DrainTimings());
+            if (worker::HandlerProcessPool* pool = PoolOf(p->queue())) {
+              for (auto& counter : pool->DrainCounters()) out.back().second.push_back(counter);
+            }
+          }
           return out;
         });
     heartbeat_->Start();
@@ -270,6 +278,14 @@ class Worker::Impl {
     return Status::Ok();
   }
 
+  // The queue's handler processes; null for a queue whose handlers run on threads.
+  worker::HandlerProcessPool* PoolOf(const std::string& queue) const {
+    for (const auto& [name, pool] : process_pools_) {
+      if (name == queue) return pool.get();
+    }
+    return nullptr;
+  }
+
   // The handlers a queue's processor runs: its process pool's, or the registered ones.
   const worker::HandlerRegistry& RegistryOf(const std::string& queue) const {
     auto it = queue_registries_.find(queue);
@@ -287,7 +303,9 @@ class Worker::Impl {
     char suffix[9];
     std::snprintf(suffix, sizeof(suffix), "%08x", random());
     info.id = info.host + ":" + std::to_string(info.pid) + ":" + suffix;
-    for (const auto& q : options_.queues) info.queues.push_back({q.queue, q.concurrency, 0});
+    for (const auto& q : options_.queues) {
+      info.queues.push_back({q.queue, q.concurrency, 0, q.isolation == Isolation::kProcess, 0});
+    }
     info.job_types = registry_.Types();
     info.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())

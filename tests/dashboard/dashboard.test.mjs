@@ -551,7 +551,14 @@ e2e('workers: the worker process is listed with its pid and queue', async ({page
   await row.waitFor();
   assert.equal(await row.locator('td').first().textContent(), String(stack.worker.pid));
   assert.match(await row.textContent(), new RegExp(`${WORKER_QUEUE} \\d+/2 running`));
+  // Its queue runs in handler processes: both alive, on this page and the queue's.
+  await assertText(byTestId(page, `worker-processes-${worker.id}-${WORKER_QUEUE}`),
+    ', in 2/2 handler processes');
   await shot(page, 'workers');
+  await go(page, `#/queues/${WORKER_QUEUE}?state=active`);
+  await assertText(byTestId(page, 'queue-handler-processes'), '2 handler processes');
+  assert.match(await byTestId(page, 'queue-handler-processes').getAttribute('title'),
+    /^Handler processes started: \d+; stopped at a timeout: \d+/);
 });
 
 e2e('read-only user: no action buttons anywhere, and a forged change is refused with 403', async ({pages}) => {

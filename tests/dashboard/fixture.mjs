@@ -187,7 +187,8 @@ export class Stack {
     }, 'taskq api to answer /healthz', 60000);
 
     this.worker = launch('taskq worker', this.taskq, [
-      '--redis-url', this.redisUrl, 'worker', '--queues', `${WORKER_QUEUE}=2`,
+      // Its handlers run in handler processes (process isolation), as image-resize's do by default.
+      '--redis-url', this.redisUrl, 'worker', '--queues', `${WORKER_QUEUE}=2:process`,
       '--webhook-allow', '127.0.0.1', '--webhook-ports', '*',
       '--data-dir', path.join(this.dir, 'data')]);
     await eventually(async () => {

@@ -119,6 +119,25 @@ class IsolationTest(unittest.TestCase):
             self.assertIsNone(worker.proc.poll())  # the worker itself lives on
             later = finished(api, enqueue({"do": "pid"}))
             self.assertEqual(later["state"], "completed", later)
+            # The queue's figures, as the worker's heartbeats report them (every 200 ms here).
+            def counted():
+                queue = api.request("GET", "/api/queues/misbehave")[1]
+                processes = queue["handler_processes"]
+                return processes if processes["crashed"] == 1 and processes["alive"] == 2 else None
+            processes = wait_until(counted, timeout=10, interval=0.1)
+            self.assertIsNotNone(processes, api.request("GET", "/api/queues/misbehave")[1])
+            self.assertGreaterEqual(processes["started"], 3)  # two, and the crashed one's successor
+            self.assertEqual(processes["timed_out"] + processes["out_of_memory"], 0)
+            metrics = api.request("GET", "/metrics")[1].decode()
+            self.assertIn('taskq_handler_processes{queue="misbehave"} 2\n', metrics)
+            self.assertIn('taskq_handler_process_ends_total{queue="misbehave",reason="crash"} 1\n',
+                          metrics)
+            self.assertIn('taskq_handler_process_ends_total{queue="misbehave",reason="timeout"} 0\n',
+                          metrics)
+            workers = api.request("GET", "/api/workers")[1]["workers"]
+            queues = [q for w in workers for q in w["queues"] if w["pid"] == worker.proc.pid]
+            self.assertEqual(queues, [{"queue": "misbehave", "concurrency": 2, "running": 0,
+                                       "isolation": "process", "processes": 2}])
         finally:
             worker.stop()
             api.stop()

@@ -78,6 +78,9 @@ export function mount(main, route) {
   overrunBadge.hidden = true;
   overrunBadge.title = 'Running jobs past their timeout whose handler still runs; ' +
     'they are not retried until it returns';
+  // Process isolation: the handler processes alive, and what ended the others (its title).
+  const processBadge = badge('', '', 'queue-handler-processes');
+  processBadge.hidden = true;
   const pauseButton = h('button', {type: 'button', hidden: !admin});
   pauseButton.addEventListener('click', async () => {
     const pause = !(info && info.paused);
@@ -109,6 +112,13 @@ export function mount(main, route) {
     pausedBadge.hidden = !info.paused;
     overrunBadge.hidden = !info.overrunning;
     replace(overrunBadge, `${formatCount(info.overrunning || 0)} overrunning`);
+    const hp = info.handler_processes || {};
+    processBadge.hidden = !hp.alive && !hp.started;
+    replace(processBadge, `${formatCount(hp.alive || 0)} handler processes`);
+    processBadge.title = `Handler processes started: ${formatCount(hp.started || 0)}; ` +
+      `stopped at a timeout: ${formatCount(hp.timed_out || 0)}, after a stop request: ` +
+      `${formatCount(hp.stopped || 0)}, out of memory: ${formatCount(hp.out_of_memory || 0)}, ` +
+      `crashed: ${formatCount(hp.crashed || 0)}`;
     replace(pauseButton, info.paused ? 'Resume' : 'Pause');
     pauseButton.setAttribute('data-testid', info.paused ? 'action-resume' : 'action-pause');
     pauseButton.className = info.paused ? 'primary' : '';
@@ -439,7 +449,8 @@ export function mount(main, route) {
   const section = h('section', {class: 'view', 'data-testid': 'queue-view'},
     h('div', {class: 'view-head'},
       h('h1', {'data-testid': 'queue-title'}, h('a', {href: '#/', class: 'crumb'}, 'Queues'), ' / ', queue),
-      pausedBadge, overrunBadge, h('span', {class: 'spacer'}), admin ? pauseButton : null),
+      pausedBadge, overrunBadge, processBadge, h('span', {class: 'spacer'}),
+      admin ? pauseButton : null),
     tabs,
     h('details', {class: 'panel search', open: !!search}, h('summary', null, search ? 'Search (active)' : 'Search'),
       searchForm),

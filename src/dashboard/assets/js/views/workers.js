@@ -13,7 +13,11 @@ function row(worker) {
     h('td', {class: 'num'}, String(worker.pid)),
     h('td', null, h('ul', {class: 'plain'}, (worker.queues || []).map((q) =>
       h('li', null, h('a', {href: queueHref(q.queue, 'active')}, q.queue),
-        ` ${q.running}/${q.concurrency} running`)))),
+        ` ${q.running}/${q.concurrency} running`,
+        q.isolation === 'process'
+          ? h('span', {class: 'muted', 'data-testid': `worker-processes-${id}-${q.queue}`},
+            `, in ${q.processes}/${q.concurrency} handler processes`)
+          : null)))),
     h('td', {class: 'num'}, String(worker.running ?? 0)),
     h('td', {class: 'num'}, formatCount(worker.completed)),
     h('td', {class: 'num'}, formatCount(worker.failed)),
