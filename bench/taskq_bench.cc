@@ -35,6 +35,7 @@ struct Config {
   int w5_jobs = 10000;
   std::pair<int, int> shape{0, 0};  // W2 processes x concurrency; 0: sweep
   bool threaded = false;            // --threaded: W2 --only runs handlers on handler threads
+  bool process = false;             // --process: W2 --only runs handlers in handler processes
   int64_t rate_limit = 0;           // --rate N: W2 --only with a rate limit of N per second
 };
 
@@ -178,12 +179,29 @@ struct W2Result {
   double round_trips_per_job = 0;
 };
 
+// Where W2's no-op handler runs.
+enum class HandlerMode {
+  kInline,   // on the queue loop (HandlerOptions::run_inline), as a handler that returns at once may
+  kThread,   // on a handler thread, as every other handler
+  kProcess,  // in a handler process of the queue (Isolation::kProcess), one per slot
+};
+
+const char* ModeName(HandlerMode mode) {
+  return mode == HandlerMode::kInline ? "inline" : mode == HandlerMode::kThread ? "threaded"
+                                                                                : "process";
+}
+
+// The no-op handler every W2 worker registers; handler processes register it too (main).
+void RegisterNoOp(Worker& worker, bool run_inline) {
+  worker.Register(
+      "email", [](JobContext&) { return HandlerResult::Success(); }, HandlerOptions{run_inline});
+}
+
 // Runs `processes` worker processes (forked), each with one queue of `concurrency` slots and a
-// no-op handler, until the N waiting jobs are completed. run_inline: the no-op handler is
-// registered to run on the queue loop (HandlerOptions::run_inline), as a handler that returns at
-// once may be; otherwise every job goes through a handler thread. rate_limit > 0: the queue has
-// that rate limit per second (w2_ratelimited: one far above the load, to price the check).
-W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, bool run_inline,
+// no-op handler run as `mode` says, until the N waiting jobs are completed. rate_limit > 0: the
+// queue has that rate limit per second (w2_ratelimited: one far above the load, to price the
+// check).
+W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, HandlerMode mode,
             int64_t rate_limit = 0) {
   Flush(redis);
   {
@@ -209,11 +227,10 @@ W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, bool run
       ::close(pipe_fds[0]);
       WorkerOptions options;
       options.redis_url = redis.url();
-      options.queues = {{"email", concurrency}};
+      options.queues = {{"email", concurrency,
+                         mode == HandlerMode::kProcess ? Isolation::kProcess : Isolation::kThread}};
       Worker worker(options);
-      worker.Register(
-          "email", [](JobContext&) { return HandlerResult::Success(); },
-          HandlerOptions{run_inline});
+      RegisterNoOp(worker, mode == HandlerMode::kInline);
       if (!worker.Start().ok()) ::_exit(1);
       // Stop once the queue is drained; the parent measures.
       auto watcher = std::move(*Inspector::Open({redis.url()}));
@@ -372,6 +389,12 @@ T MedianOf(int runs, const std::function<T()>& run, const std::function<double(c
 
 int main(int argc, char** argv) {
   using namespace taskq::bench;
+  // W2's worker processes start their handler processes from this program (process isolation).
+  if (taskq::IsHandlerProcess()) {
+    taskq::Worker worker(taskq::WorkerOptions{});
+    RegisterNoOp(worker, false);
+    return worker.ServeHandlerProcess();
+  }
   Config config;
   std::string only;  // --only w2: run that workload alone (for profiling); prints what it ran
   for (int i = 1; i < argc; ++i) {
@@ -392,6 +415,10 @@ int main(int argc, char** argv) {
       config.threaded = true;
       continue;
     }
+    if (std::strcmp(argv[i], "--process") == 0) {
+      config.process = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--quick") == 0) {
       config.quick = true;
       config.runs = 1;
@@ -403,7 +430,7 @@ int main(int argc, char** argv) {
     // A mistyped flag must not start a full run of several minutes.
     std::fprintf(stderr,
                  "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5] [--shape PROCESSES "
-                 "CONCURRENCY] [--threaded] [--rate PER_SECOND]\nunknown argument: %s\n",
+                 "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND]\nunknown argument: %s\n",
                  argv[i]);
     return 2;
   }
@@ -445,7 +472,10 @@ int main(int argc, char** argv) {
     // Without --shape, the shape full runs usually find best (0 would start no worker and wait
     // for ever).
     const std::pair<int, int> shape = config.shape.first > 0 ? config.shape : std::pair{2, 128};
-    W2Result r = W2(redis, n, shape.first, shape.second, !config.threaded, config.rate_limit);
+    const HandlerMode mode = config.process    ? HandlerMode::kProcess
+                             : config.threaded ? HandlerMode::kThread
+                                               : HandlerMode::kInline;
+    W2Result r = W2(redis, n, shape.first, shape.second, mode, config.rate_limit);
     std::fprintf(stderr, "%s", redis.Cli({"INFO", "commandstats"}).c_str());
     std::fprintf(stderr, "w2: %.0f jobs/s, redis cpu %.2f us/job\n", r.jobs_per_s,
                  r.redis_cpu_us_per_job);
@@ -482,14 +512,13 @@ int main(int argc, char** argv) {
 
     // W2: sweep a few shapes once, then measure the best one `runs` times; both with the no-op
     // handler inline (the figure) and on handler threads (reported beside it).
-    auto best_shape = [&](bool run_inline, const std::vector<std::pair<int, int>>& shapes) {
+    auto best_shape = [&](HandlerMode mode, const std::vector<std::pair<int, int>>& shapes) {
       std::pair<int, int> best = shapes[0];
       double best_rate = 0;
       for (const auto& shape : shapes) {
-        W2Result r = W2(redis, n, shape.first, shape.second, run_inline);
-        std::fprintf(stderr, "w2 %s %dx%d: %.0f jobs/s, redis cpu %.2f us/job\n",
-                     run_inline ? "inline" : "threaded", shape.first, shape.second, r.jobs_per_s,
-                     r.redis_cpu_us_per_job);
+        W2Result r = W2(redis, n, shape.first, shape.second, mode);
+        std::fprintf(stderr, "w2 %s %dx%d: %.0f jobs/s, redis cpu %.2f us/job\n", ModeName(mode),
+                     shape.first, shape.second, r.jobs_per_s, r.redis_cpu_us_per_job);
         if (r.jobs_per_s > best_rate) {
           best_rate = r.jobs_per_s;
           best = shape;
@@ -497,9 +526,9 @@ int main(int argc, char** argv) {
       }
       return best;
     };
-    const auto best = best_shape(true, {{1, 64}, {1, 256}, {2, 128}, {2, 256}});
+    const auto best = best_shape(HandlerMode::kInline, {{1, 64}, {1, 256}, {2, 128}, {2, 256}});
     W2Result w2 = MedianOf<W2Result>(
-        runs, [&] { return W2(redis, n, best.first, best.second, true); },
+        runs, [&] { return W2(redis, n, best.first, best.second, HandlerMode::kInline); },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["w2_jobs_per_s"] = w2.jobs_per_s;
     report["w2_jobs_per_s_with_startup"] = w2.jobs_per_s_startup;
@@ -509,16 +538,30 @@ int main(int argc, char** argv) {
     report["w2_round_trips_per_job"] = w2.round_trips_per_job;
     // The same with a rate limit far above the load: what the limit's check costs.
     W2Result limited = MedianOf<W2Result>(
-        runs, [&] { return W2(redis, n, best.first, best.second, true, kFarAboveLoad); },
+        runs,
+        [&] { return W2(redis, n, best.first, best.second, HandlerMode::kInline, kFarAboveLoad); },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["w2_ratelimited_jobs_per_s"] = limited.jobs_per_s;
-    const auto best_threaded = best_shape(false, {{1, 16}, {2, 16}, {2, 64}});
+    const auto best_threaded = best_shape(HandlerMode::kThread, {{1, 16}, {2, 16}, {2, 64}});
     W2Result threaded = MedianOf<W2Result>(
-        runs, [&] { return W2(redis, n, best_threaded.first, best_threaded.second, false); },
+        runs,
+        [&] {
+          return W2(redis, n, best_threaded.first, best_threaded.second, HandlerMode::kThread);
+        },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["w2_threaded_jobs_per_s"] = threaded.jobs_per_s;
     report["w2_threaded_best_processes"] = best_threaded.first;
     report["w2_threaded_best_concurrency"] = best_threaded.second;
+    // The same no-op handler in handler processes (process isolation), against the threads.
+    const auto best_process = best_shape(HandlerMode::kProcess, {{1, 8}, {1, 16}, {2, 16}});
+    W2Result process = MedianOf<W2Result>(
+        runs,
+        [&] { return W2(redis, n, best_process.first, best_process.second, HandlerMode::kProcess); },
+        [](const W2Result& r) { return r.jobs_per_s; });
+    report["w2_process_jobs_per_s"] = process.jobs_per_s;
+    report["w2_process_best_processes"] = best_process.first;
+    report["w2_process_best_concurrency"] = best_process.second;
+    report["w2_process_share_of_threaded"] = process.jobs_per_s / threaded.jobs_per_s;
 
     auto by_p99 = [](const Latencies& l) { return l.p99; };
     Latencies w3 = MedianOf<Latencies>(
@@ -564,7 +607,7 @@ int main(int argc, char** argv) {
         runs,
         [&] {
           return W2(redis, n, static_cast<int>(report["w2_best_processes"]),
-                    static_cast<int>(report["w2_best_concurrency"]), true);
+                    static_cast<int>(report["w2_best_concurrency"]), HandlerMode::kInline);
         },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["aof_w2_jobs_per_s"] = w2.jobs_per_s;

@@ -52,24 +52,6 @@ struct SpawnSetup {
   }
 };
 
-// Reads frames from `fd` until one whole frame is there or `deadline` passes.
-Result<Frame> ReadFrame(int fd, FrameReader& reader, Clock::time_point deadline) {
-  for (;;) {
-    auto frame = reader.Next();
-    if (!frame.ok()) return frame.status();
-    if (frame->has_value()) return std::move(**frame);
-    pollfd p{fd, POLLIN, 0};
-    const int ready = ::poll(&p, 1, static_cast<int>(Until(deadline).count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) return Status(StatusCode::kDeadlineExceeded, "no answer in time");
-    char buffer[4096];
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status(StatusCode::kUnavailable, "it closed its socket");
-    reader.Append(buffer, static_cast<size_t>(n));
-  }
-}
-
 }  // namespace
 
 std::string WaitStatusText(int wait_status) {
@@ -84,7 +66,7 @@ std::string WaitStatusText(int wait_status) {
   return "ended with wait status " + std::to_string(wait_status);
 }
 
-Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
+Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
     const HandlerProcessOptions& options) {
   // Both pairs, the child's ends moved above the fds they become so that dup2 never maps one onto
   // itself (which would keep close-on-exec).
@@ -142,21 +124,49 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Start(
   }
   theirs.Reset();
   their_stops.Reset();
-  std::unique_ptr<HandlerProcess> process(
-      new HandlerProcess(pid, std::move(mine), std::move(my_stops), options.kill_grace));
-  FrameReader reader(kMaxProcessFrameBytes);
-  auto ready = ReadFrame(process->socket_.get(), reader, Clock::now() + options.start_timeout);
-  if (ready.ok() && ready->kind == FrameKind::kReady && DecodeEmpty(ready->fields).ok()) {
-    return process;
+  return std::unique_ptr<HandlerProcess>(
+      new HandlerProcess(pid, std::move(mine), std::move(my_stops), options));
+}
+
+HandlerProcess::HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops,
+                               const HandlerProcessOptions& options)
+    : pid_(pid),
+      socket_(std::move(socket)),
+      stops_(std::move(stops)),
+      program_(options.program),
+      kill_grace_(options.kill_grace),
+      start_deadline_(Clock::now() + options.start_timeout) {}
+
+Result<bool> HandlerProcess::ReadReady() {
+  std::string why;
+  if (Clock::now() >= start_deadline_) {
+    why = "it did not say it was ready in time; " + Kill();
+  } else if (!Receive()) {
+    why = "it closed its socket; " + Reap();
+  } else {
+    auto frame = reader_.Next();
+    if (frame.ok() && !frame->has_value()) return false;
+    if (frame.ok() && (*frame)->kind == FrameKind::kReady && DecodeEmpty((*frame)->fields).ok()) {
+      return true;
+    }
+    why = "its first frame was not ready; " + Kill();
   }
-  const std::string why = ready.ok() ? "its first frame was not ready" : ready.status().message();
-  const std::string ended = ready.ok() || ready.status().code() == StatusCode::kDeadlineExceeded
-                                ? process->Kill()
-                                : process->Reap();
   return Status(StatusCode::kFailedPrecondition,
-                "handler process " + options.program + " did not start (" + why + "; " + ended +
+                "handler process " + program_ + " did not start (" + why +
                     "): its main must call taskq::IsHandlerProcess() first and serve with "
                     "Worker::ServeHandlerProcess()");
+}
+
+bool HandlerProcess::Receive() {
+  char buffer[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::recv(socket_.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // nothing yet
+    if (n <= 0) return false;
+    reader_.Append(buffer, static_cast<size_t>(n));
+    return true;
+  }
 }
 
 HandlerProcess::~HandlerProcess() {
@@ -208,91 +218,86 @@ std::string HandlerProcess::Reap() {
   return Kill();
 }
 
-HandlerProcess::Outcome HandlerProcess::Run(JobContext& job) {
+HandlerProcess::Outcome HandlerProcess::Crashed(const std::string& why) {
+  return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " " + why),
+          End::kCrashed};
+}
+
+std::optional<HandlerProcess::Outcome> HandlerProcess::Begin(JobContext& job) {
   const int64_t sequence = ++sequence_;
   JobFrame frame{sequence,        job.id(),      job.type(),         job.queue(),
                  job.data_json(), job.attempt(), job.max_attempts(), Until(job.deadline()).count()};
   const std::string bytes = EncodeJob(frame);
   if (bytes.size() - 4 > kMaxJobFrameBytes) {
-    return {HandlerResult::Fail("job data of " + std::to_string(job.data_json().size()) +
-                                " bytes is over what a handler process takes (" +
-                                std::to_string(kMaxJobFrameBytes >> 20) + " MiB)"),
-            End::kReusable};
+    return Outcome{HandlerResult::Fail("job data of " + std::to_string(job.data_json().size()) +
+                                       " bytes is over what a handler process takes (" +
+                                       std::to_string(kMaxJobFrameBytes >> 20) + " MiB)"),
+                   End::kReusable};
   }
-  if (!SendAll(socket_.get(), bytes)) {
-    return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " " + Reap()),
-            End::kCrashed};
-  }
-  FrameReader reader(kMaxProcessFrameBytes);
-  const Clock::time_point deadline_kill = job.deadline() + kill_grace_;
-  Clock::time_point kill_at = deadline_kill;
-  bool stop_sent = false;
+  deadline_kill_ = job.deadline() + kill_grace_;
+  kill_at_ = deadline_kill_;
+  stop_sent_ = false;
+  next_stop_check_ = Clock::now() + kStopCheckEvery;
+  // A large job blocks until the process has read it: it reads at once.
+  if (!SendAll(socket_.get(), bytes)) return Crashed("crashed: " + Reap());
+  return std::nullopt;
+}
+
+std::optional<HandlerProcess::Outcome> HandlerProcess::OnReadable(JobContext& job) {
+  if (!Receive()) return Crashed("crashed: " + Reap());
   for (;;) {
-    const Clock::time_point now = Clock::now();
-    if (!stop_sent && job.stop_requested()) {
-      stop_sent = true;
-      kill_at = std::min(kill_at, now + kill_grace_);
-      SendAll(stops_.get(), EncodeStop(sequence));  // one that is gone shows as the socket's end
-    }
-    if (now >= kill_at) {
-      const bool timed_out = kill_at == deadline_kill;
-      const std::string ended = Kill();
-      return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " stopped " +
-                                   std::to_string(kill_grace_.count()) + " ms after " +
-                                   (timed_out ? "the attempt's deadline" : "the stop request") +
-                                   " (" + ended + ")"),
-              timed_out ? End::kTimedOut : End::kStopped};
-    }
-    pollfd p{socket_.get(), POLLIN, 0};
-    const int ready =
-        ::poll(&p, 1, static_cast<int>(std::min(Until(kill_at), kStopCheckEvery).count()));
-    if (ready <= 0) continue;  // a timeout or EINTR: look at the stop request and the clock
-    char buffer[64 * 1024];
-    const ssize_t n = ::recv(socket_.get(), buffer, sizeof buffer, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return {
-          HandlerResult::Retry("handler process " + std::to_string(pid_) + " crashed: " + Reap()),
-          End::kCrashed};
-    }
-    reader.Append(buffer, static_cast<size_t>(n));
-    for (;;) {
-      auto next = reader.Next();
-      std::optional<std::string> broken;
-      if (!next.ok()) {
-        broken = next.status().message();
-      } else if (!next->has_value()) {
-        break;
-      } else if ((*next)->kind == FrameKind::kProgress || (*next)->kind == FrameKind::kLog) {
-        auto text = DecodeText((*next)->fields);
-        if (!text.ok()) {
-          broken = text.status().message();
-        } else if ((*next)->kind == FrameKind::kProgress) {
-          job.SetProgress(std::move(*text));
-        } else {
-          job.Log(std::move(*text));
-        }
-      } else if ((*next)->kind == FrameKind::kResult) {
-        auto result = DecodeResult((*next)->fields);
-        if (!result.ok()) {
-          broken = result.status().message();
-        } else if (result->memory_exceeded) {
-          Reap();  // it exits after saying so
-          return {std::move(result->result), End::kOutOfMemory};
-        } else {
-          return {std::move(result->result), End::kReusable};
-        }
+    auto next = reader_.Next();
+    std::optional<std::string> broken;
+    if (!next.ok()) {
+      broken = next.status().message();
+    } else if (!next->has_value()) {
+      return std::nullopt;
+    } else if ((*next)->kind == FrameKind::kProgress || (*next)->kind == FrameKind::kLog) {
+      auto text = DecodeText((*next)->fields);
+      if (!text.ok()) {
+        broken = text.status().message();
+      } else if ((*next)->kind == FrameKind::kProgress) {
+        job.SetProgress(std::move(*text));
       } else {
-        broken = "an unexpected frame";
+        job.Log(std::move(*text));
       }
-      if (broken) {
-        const std::string ended = Kill();
-        return {HandlerResult::Retry("handler process " + std::to_string(pid_) +
-                                     " broke the protocol (" + *broken + "; " + ended + ")"),
-                End::kCrashed};
+    } else if ((*next)->kind == FrameKind::kResult) {
+      auto result = DecodeResult((*next)->fields);
+      if (!result.ok()) {
+        broken = result.status().message();
+      } else if (result->memory_exceeded) {
+        Reap();  // it exits after saying so
+        return Outcome{std::move(result->result), End::kOutOfMemory};
+      } else {
+        return Outcome{std::move(result->result), End::kReusable};
       }
+    } else {
+      broken = "an unexpected frame";
     }
+    if (broken) return Crashed("broke the protocol (" + *broken + "; " + Kill() + ")");
   }
+}
+
+std::optional<HandlerProcess::Outcome> HandlerProcess::OnTimer(JobContext& job) {
+  const Clock::time_point now = Clock::now();
+  next_stop_check_ = now + kStopCheckEvery;
+  if (!stop_sent_ && job.stop_requested()) {
+    stop_sent_ = true;
+    kill_at_ = std::min(kill_at_, now + kill_grace_);
+    SendAll(stops_.get(), EncodeStop(sequence_));  // one that is gone shows as the socket's end
+  }
+  if (now < kill_at_) return std::nullopt;
+  const bool timed_out = kill_at_ == deadline_kill_;
+  const std::string ended = Kill();
+  return Outcome{HandlerResult::Retry("handler process " + std::to_string(pid_) + " stopped " +
+                                      std::to_string(kill_grace_.count()) + " ms after " +
+                                      (timed_out ? "the attempt's deadline" : "the stop request") +
+                                      " (" + ended + ")"),
+                 timed_out ? End::kTimedOut : End::kStopped};
+}
+
+HandlerProcess::Clock::time_point HandlerProcess::NextTimer() const {
+  return stop_sent_ ? kill_at_ : std::min(kill_at_, next_stop_check_);
 }
 
 }  // namespace taskq::worker

@@ -9,12 +9,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/unique_fd.h"
 #include "taskq/handler.h"
 #include "taskq/status.h"
+#include "worker/handler_frames.h"
 
 namespace taskq::worker {
 
@@ -29,14 +31,26 @@ struct HandlerProcessOptions {
   std::chrono::milliseconds kill_grace{1000};
 };
 
+// Not thread-safe: one thread (the pool's) drives a process through its calls.
 class HandlerProcess {
  public:
-  // Starts a process and waits until it says it is ready.
-  static Result<std::unique_ptr<HandlerProcess>> Start(const HandlerProcessOptions& options);
-  // Closes its socket, which ends it; stops it if it does not end at once; reaps it.
+  using Clock = std::chrono::steady_clock;
+
+  // Starts a process; it is ready once ReadReady says so.
+  static Result<std::unique_ptr<HandlerProcess>> Spawn(const HandlerProcessOptions& options);
+  // Closes its sockets, which ends it; stops it if it does not end at once; reaps it.
   ~HandlerProcess();
   HandlerProcess(const HandlerProcess&) = delete;
   HandlerProcess& operator=(const HandlerProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  int socket_fd() const { return socket_.get(); }  // readable: call ReadReady or OnReadable
+
+  // While it starts: reads what it sent. True once it said it is ready, false until then, an
+  // error when it ended, broke the protocol, or did not say so by `start_deadline()` (then it
+  // has been stopped).
+  Result<bool> ReadReady();
+  Clock::time_point start_deadline() const { return start_deadline_; }
 
   enum class End {
     kReusable,     // the handler returned; the process waits for its next job
@@ -49,19 +63,23 @@ class HandlerProcess {
     HandlerResult result;
     End end = End::kReusable;
   };
-  // Runs one attempt of `job` in the process: relays its progress and log lines, passes a stop
-  // request on (JobContext::stop_requested, checked every 50 ms), and stops the process when
-  // the grace after the deadline or the request has passed: SIGTERM to its process group, then
-  // SIGKILL. Returns only once the attempt's handler no longer runs. For one thread at a time.
-  Outcome Run(JobContext& job);
-
-  pid_t pid() const { return pid_; }
+  // One attempt of `job` in a ready process: Begin sends the job; then OnReadable whenever the
+  // socket is readable (it relays progress and log lines) and OnTimer at NextTimer (it passes a
+  // stop request on, JobContext::stop_requested, and once the grace after the deadline or the
+  // request has passed stops the process: SIGTERM to its process group, then SIGKILL). Each
+  // returns the attempt's outcome when it ended, and only once its handler no longer runs.
+  std::optional<Outcome> Begin(JobContext& job);
+  std::optional<Outcome> OnReadable(JobContext& job);
+  std::optional<Outcome> OnTimer(JobContext& job);
+  Clock::time_point NextTimer() const;
 
  private:
-  HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops, std::chrono::milliseconds kill_grace)
-      : pid_(pid), socket_(std::move(socket)), stops_(std::move(stops)), kill_grace_(kill_grace) {}
+  HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops, const HandlerProcessOptions& options);
 
   static bool SendAll(int fd, const std::string& bytes);
+  // Reads what the socket has; false at its end.
+  bool Receive();
+  Outcome Crashed(const std::string& why);
   // Stops the process group (SIGTERM, then SIGKILL) and reaps the process; how it ended.
   std::string Kill();
   // Reaps a process that is ending by itself (its socket closed), stopping it if it lingers.
@@ -72,9 +90,16 @@ class HandlerProcess {
   const pid_t pid_;
   UniqueFd socket_;  // jobs, progress, logs and results
   UniqueFd stops_;   // stop requests
+  const std::string program_;
   const std::chrono::milliseconds kill_grace_;
-  bool reaped_ = false;   // once reaped, its pid may be another process's: never signal it
+  const Clock::time_point start_deadline_;
+  FrameReader reader_{kMaxProcessFrameBytes};
+  bool reaped_ = false;  // once reaped, its pid may be another process's: never signal it
+  // The running attempt.
   int64_t sequence_ = 0;  // jobs sent
+  Clock::time_point deadline_kill_{}, kill_at_{};
+  Clock::time_point next_stop_check_{};  // when OnTimer next looks at the stop request
+  bool stop_sent_ = false;
 };
 
 // The text of a wait status: "killed by signal 11 (SEGV)", "exited with status 3".

@@ -1,8 +1,22 @@
 #include "worker/handler_process_pool.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 namespace taskq::worker {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// After a process failed to start, the next try waits this long.
+constexpr milliseconds kRespawnPause{1000};
+
+}  // namespace
 
 HandlerProcessPool::HandlerProcessPool(std::string queue, HandlerProcessOptions options,
                                        int32_t size)
@@ -13,65 +27,95 @@ HandlerProcessPool::~HandlerProcessPool() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  changed_.notify_all();
-  if (starter_.joinable()) starter_.join();
+  if (wake_.valid()) {
+    const uint64_t one = 1;
+    (void)::write(wake_.get(), &one, sizeof one);
+  }
+  if (thread_.joinable()) thread_.join();
 }
 
 Status HandlerProcessPool::Start() {
-  starter_ = std::thread([this] { Replace(); });
+  epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  wake_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!epoll_.valid() || !wake_.valid()) {
+    return Status(StatusCode::kUnavailable, "cannot create the handler processes' epoll");
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = wake_.get();
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &event);
+  thread_ = std::thread([this] { Loop(); });
   std::unique_lock lock(mu_);
-  changed_.wait(lock, [&] { return alive_ == size_ || failed_starts_ > 0; });
-  return failed_starts_ > 0 ? last_start_error_ : Status::Ok();
+  started_.wait(lock, [&] { return ready_ >= size_ || stats_.start_failures > 0; });
+  return stats_.start_failures > 0 ? last_start_error_ : Status::Ok();
 }
 
-void HandlerProcessPool::Replace() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    changed_.wait(lock, [&] { return stopping_ || alive_ < size_; });
-    if (stopping_) return;
-    lock.unlock();
-    auto process = HandlerProcess::Start(options_);
-    lock.lock();
+void HandlerProcessPool::Submit(std::shared_ptr<JobContext> job, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    queued_.push_back({std::move(job), std::move(done)});
+  }
+  const uint64_t one = 1;
+  (void)::write(wake_.get(), &one, sizeof one);
+}
+
+void HandlerProcessPool::Replenish(Clock::time_point now) {
+  while (static_cast<int32_t>(slots_.size()) < size_ && now >= next_spawn_) {
+    auto process = HandlerProcess::Spawn(options_);
+    std::lock_guard lock(mu_);
     if (!process.ok()) {
       ++stats_.start_failures;
-      ++failed_starts_;
       last_start_error_ = process.status();
+      next_spawn_ = now + kRespawnPause;
       spdlog::error("queue {}: {}", queue_, process.status().message());
-      changed_.notify_all();
-      changed_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
-      continue;
+      started_.notify_all();
+      return;
     }
     ++stats_.started;
-    ++alive_;
-    idle_.push_back(std::move(*process));
-    changed_.notify_all();
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = (*process)->socket_fd();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, event.data.fd, &event);
+    slots_.push_back({std::move(*process), false, std::nullopt});
+    stats_.running = static_cast<int32_t>(slots_.size());
   }
 }
 
-HandlerResult HandlerProcessPool::Run(JobContext& job) {
-  std::unique_ptr<HandlerProcess> process;
-  {
-    std::unique_lock lock(mu_);
-    // None idle: one of the pool's is being replaced. Waits for it, or for its start to fail.
-    const int64_t failed_before = failed_starts_;
-    changed_.wait(lock,
-                  [&] { return !idle_.empty() || failed_starts_ > failed_before || stopping_; });
-    if (idle_.empty()) {
-      return HandlerResult::Retry(stopping_ ? "the worker is stopping"
-                                            : last_start_error_.message());
+void HandlerProcessPool::Dispatch() {
+  for (;;) {
+    auto idle = std::find_if(slots_.begin(), slots_.end(),
+                             [](const Slot& s) { return s.process && s.ready && !s.attempt; });
+    if (idle == slots_.end()) return;
+    Attempt attempt;
+    {
+      std::lock_guard lock(mu_);
+      if (queued_.empty()) return;
+      attempt = std::move(queued_.front());
+      queued_.pop_front();
     }
-    process = std::move(idle_.back());
-    idle_.pop_back();
+    if (attempt.job->stop_requested()) {
+      attempt.done(HandlerResult::Retry("stopped before a handler process took it"));
+      continue;
+    }
+    const size_t index = static_cast<size_t>(idle - slots_.begin());
+    idle->attempt = std::move(attempt);
+    if (auto outcome = idle->process->Begin(*idle->attempt->job))
+      Finish(index, std::move(*outcome));
   }
-  HandlerProcess::Outcome outcome = process->Run(job);
+}
+
+void HandlerProcessPool::Finish(size_t index, HandlerProcess::Outcome outcome) {
+  Slot& slot = slots_[index];
+  Attempt attempt = std::move(*slot.attempt);
+  slot.attempt.reset();
   if (outcome.end != HandlerProcess::End::kReusable) {
-    spdlog::warn("queue {}: job {}: {}", queue_, job.id(), outcome.result.message);
+    spdlog::warn("queue {}: job {}: {}", queue_, attempt.job->id(), outcome.result.message);
+    slot.process.reset();  // ended: reaped (it was stopped, or ended by itself)
   }
   {
     std::lock_guard lock(mu_);
     switch (outcome.end) {
       case HandlerProcess::End::kReusable:
-        idle_.push_back(std::move(process));
         break;
       case HandlerProcess::End::kTimedOut:
         ++stats_.timeout_kills;
@@ -86,18 +130,111 @@ HandlerResult HandlerProcessPool::Run(JobContext& job) {
         ++stats_.memory_kills;
         break;
     }
-    if (process) --alive_;  // it ended: the pool's thread starts its successor
   }
-  changed_.notify_all();
-  process.reset();  // an ended one is reaped here, outside the lock
-  return std::move(outcome.result);
+  attempt.done(std::move(outcome.result));
+}
+
+void HandlerProcessPool::Drop(size_t index) { slots_[index].process.reset(); }
+
+void HandlerProcessPool::Loop() {
+  epoll_event events[64];
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+    }
+    Replenish(Clock::now());
+    Dispatch();
+    // Wake for the next timer of a running attempt, a start's deadline, or a respawn.
+    const Clock::time_point now = Clock::now();
+    Clock::time_point wake_at = now + milliseconds(1000);
+    for (const Slot& slot : slots_) {
+      if (slot.attempt) wake_at = std::min(wake_at, slot.process->NextTimer());
+      if (!slot.ready) wake_at = std::min(wake_at, slot.process->start_deadline());
+    }
+    if (static_cast<int32_t>(slots_.size()) < size_) wake_at = std::min(wake_at, next_spawn_);
+    const auto wait = std::chrono::ceil<milliseconds>(std::max(wake_at - now, Clock::duration(0)));
+    const int n = ::epoll_wait(epoll_.get(), events, 64, static_cast<int>(wait.count()));
+    for (int e = 0; e < n; ++e) {
+      const int fd = events[e].data.fd;
+      if (fd == wake_.get()) {
+        uint64_t count;
+        (void)::read(wake_.get(), &count, sizeof count);
+        continue;
+      }
+      auto it = std::find_if(slots_.begin(), slots_.end(), [fd](const Slot& s) {
+        return s.process && s.process->socket_fd() == fd;
+      });
+      if (it == slots_.end()) continue;
+      const size_t index = static_cast<size_t>(it - slots_.begin());
+      if (!it->ready) {
+        auto ready = it->process->ReadReady();
+        if (!ready.ok()) {
+          std::lock_guard lock(mu_);
+          ++stats_.start_failures;
+          last_start_error_ = ready.status();
+          next_spawn_ = Clock::now() + kRespawnPause;
+          spdlog::error("queue {}: {}", queue_, ready.status().message());
+          started_.notify_all();
+          Drop(index);
+        } else if (*ready) {
+          it->ready = true;
+          std::lock_guard lock(mu_);
+          ++ready_;
+          started_.notify_all();
+        }
+      } else if (it->attempt) {
+        if (auto outcome = it->process->OnReadable(*it->attempt->job)) {
+          Finish(index, std::move(*outcome));
+        }
+      } else {
+        // An idle process has nothing to say: it ended (killed from outside), or broke the
+        // protocol. A fresh one takes its place.
+        spdlog::warn("queue {}: idle handler process {} ended or spoke unasked; replacing it",
+                     queue_, it->process->pid());
+        Drop(index);
+      }
+    }
+    const Clock::time_point after = Clock::now();
+    for (size_t i = 0; i < slots_.size(); ++i) {
+      Slot& slot = slots_[i];
+      if (!slot.process) continue;
+      if (slot.attempt && after >= slot.process->NextTimer()) {
+        if (auto outcome = slot.process->OnTimer(*slot.attempt->job))
+          Finish(i, std::move(*outcome));
+      } else if (!slot.ready && after >= slot.process->start_deadline()) {
+        auto ready = slot.process->ReadReady();  // past the deadline: stops it, says why
+        std::lock_guard lock(mu_);
+        ++stats_.start_failures;
+        last_start_error_ =
+            ready.ok() ? Status(StatusCode::kDeadlineExceeded, "no start") : ready.status();
+        next_spawn_ = after + kRespawnPause;
+        started_.notify_all();
+        Drop(i);
+      }
+    }
+    std::erase_if(slots_, [](const Slot& s) { return !s.process; });
+    std::unique_lock lock(mu_);
+    stats_.running = static_cast<int32_t>(slots_.size());
+    // Without a process that can run them, queued attempts would wait for ever: while starts
+    // fail and none is ready, they fail with the reason.
+    const bool none_ready =
+        std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready; });
+    if (none_ready && after < next_spawn_ && !queued_.empty()) {
+      std::deque<Attempt> failed;
+      failed.swap(queued_);
+      const std::string why = last_start_error_.message();
+      lock.unlock();
+      for (Attempt& attempt : failed) attempt.done(HandlerResult::Retry(why));
+      lock.lock();
+    }
+  }
+  slots_.clear();  // every process: closed, ended and reaped
 }
 
 HandlerProcessStats HandlerProcessPool::stats() const {
   std::lock_guard lock(mu_);
-  HandlerProcessStats out = stats_;
-  out.running = alive_;
-  return out;
+  return stats_;
 }
 
 std::vector<std::pair<std::string, int64_t>> HandlerProcessPool::DrainCounters() {

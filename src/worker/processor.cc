@@ -353,6 +353,10 @@ void Processor::RunHandler(const std::shared_ptr<RunningJob>& job) {
       result = HandlerResult::Retry("handler threw a non-standard exception");
     }
   }
+  FinishAttempt(job, std::move(result));
+}
+
+void Processor::FinishAttempt(const std::shared_ptr<RunningJob>& job, HandlerResult result) {
   {
     std::lock_guard lock(mu_);
     if (abandoned_.erase(job.get()) > 0) {
@@ -567,7 +571,11 @@ void Processor::StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& stat
   for (broker::ClaimedJob& claimed_job : claimed.jobs) {
     std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms, sent);
     if (!job) continue;
-    if (handlers_.Find(job->type())->options.run_inline) {
+    if (options_.processes != nullptr) {
+      // Queued without a thread hop; the result comes back on the pool's thread.
+      options_.processes->Submit(
+          job, [this, job](HandlerResult result) { FinishAttempt(job, std::move(result)); });
+    } else if (handlers_.Find(job->type())->options.run_inline) {
       inline_jobs.push_back(std::move(job));
     } else {
       pooled.push_back([this, job] { RunHandler(job); });

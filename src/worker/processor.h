@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "broker/broker.h"
+#include "worker/handler_process_pool.h"
 #include "worker/handler_registry.h"
 #include "worker/idle_wait.h"
 #include "worker/job_timings.h"
@@ -37,6 +38,10 @@ struct ProcessorOptions {
   // Opens the queue's wake subscription, on which the idle loop waits itself, so a wake reaches
   // it without passing through another thread. Empty: the loop polls every idle_poll only.
   SubscribeFunction subscribe;
+  // Process isolation: the queue's handlers run in these handler processes instead of on the
+  // thread pool (the registry still says which types the worker has, and from which queues).
+  // Must outlive the processor's last attempt; null: threads.
+  HandlerProcessPool* processes = nullptr;
 };
 
 class RunningJob;
@@ -113,6 +118,9 @@ class Processor {
       broker::ClaimedJob claimed, int64_t now_ms,
       std::chrono::steady_clock::time_point claim_sent);    // mu_ held
   void RunHandler(const std::shared_ptr<RunningJob>& job);  // handler thread
+  // The attempt's handler returned `result`: queues its completion, failure or postponement
+  // (or drops it if the job was abandoned). A handler thread or the process pool's thread.
+  void FinishAttempt(const std::shared_ptr<RunningJob>& job, HandlerResult result);
   // retry_after >= 0 replaces the backoff delay. mu_ held.
   void AddFailure(const RunningJob& job, const std::string& message, bool retry,
                   std::chrono::milliseconds retry_after = std::chrono::milliseconds(-1));

@@ -123,9 +123,9 @@ class Worker::Impl {
     for (const auto& q : options_.queues) {
       TASKQ_RETURN_IF_ERROR(ValidateName("queues", q.queue));
       TASKQ_RETURN_IF_ERROR((*check)->RegisterQueue(q.queue));
-      threads += q.concurrency;
+      if (q.isolation == Isolation::kThread) threads += q.concurrency;  // others: processes
     }
-    pool_ = std::make_unique<worker::ThreadPool>(threads);
+    pool_ = std::make_unique<worker::ThreadPool>(std::max(threads, 1));
     TASKQ_RETURN_IF_ERROR(StartHandlerProcesses());
     const WorkerInfo description = Describe();
     // A job loop's round trips carry its lease renewals: one that hangs must end well within the
@@ -150,8 +150,9 @@ class Worker::Impl {
       p.subscribe = [broker_options, queue = q.queue] {
         return broker::SubscribeWake(broker_options, std::span<const std::string>(&queue, 1));
       };
+      p.processes = PoolOf(q.queue);
       processors_.push_back(
-          std::make_unique<worker::Processor>(p, std::move(*broker), RegistryOf(q.queue), *pool_));
+          std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
     }
     for (auto& p : processors_) p->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
@@ -239,8 +240,7 @@ class Worker::Impl {
 
  private:
   // The handler processes of every queue in process isolation, each pool started (so that a
-  // program that cannot serve as a handler process fails Start, not its jobs), and a registry
-  // per such queue whose handlers run the job in the pool.
+  // program that cannot serve as a handler process fails Start, not its jobs).
   Status StartHandlerProcesses() {
     worker::HandlerProcessOptions process;
     process.memory_limit_mb = options_.handler_memory_limit_mb;
@@ -265,15 +265,7 @@ class Worker::Impl {
       }
       auto pool = std::make_unique<worker::HandlerProcessPool>(q.queue, process, q.concurrency);
       TASKQ_RETURN_IF_ERROR(pool->Start());
-      auto registry = std::make_unique<worker::HandlerRegistry>();
-      for (const std::string& type : registry_.Types()) {
-        HandlerOptions handler_options = registry_.Find(type)->options;
-        handler_options.run_inline = false;  // it waits on its process
-        registry->Register(
-            type, [pool = pool.get()](JobContext& job) { return pool->Run(job); }, handler_options);
-      }
       process_pools_.emplace_back(q.queue, std::move(pool));
-      queue_registries_.emplace(q.queue, std::move(registry));
     }
     return Status::Ok();
   }
@@ -284,12 +276,6 @@ class Worker::Impl {
       if (name == queue) return pool.get();
     }
     return nullptr;
-  }
-
-  // The handlers a queue's processor runs: its process pool's, or the registered ones.
-  const worker::HandlerRegistry& RegistryOf(const std::string& queue) const {
-    auto it = queue_registries_.find(queue);
-    return it == queue_registries_.end() ? registry_ : *it->second;
   }
 
   // The parts of this worker's description that never change.
@@ -315,15 +301,14 @@ class Worker::Impl {
 
   const WorkerOptions options_;
   worker::HandlerRegistry registry_;
-  // Process isolation. Declared before the processors and the thread pool, so destroyed after
-  // them: handler threads run attempts in these pools until the thread pool is joined.
-  std::vector<std::pair<std::string, std::unique_ptr<worker::HandlerProcessPool>>> process_pools_;
-  std::map<std::string, std::unique_ptr<worker::HandlerRegistry>> queue_registries_;
   std::vector<std::unique_ptr<worker::Processor>> processors_;
   // Declared after the processors, so destroyed before them: its threads are joined while the
   // processors that running handlers report to still exist.
   std::unique_ptr<worker::ThreadPool> pool_;
   std::unique_ptr<worker::Heartbeat> heartbeat_;
+  // Process isolation. Declared after the processors, so destroyed before them: a pool calls its
+  // processor back with results until its thread is joined.
+  std::vector<std::pair<std::string, std::unique_ptr<worker::HandlerProcessPool>>> process_pools_;
   bool started_ = false;
   bool running_ = false;
   bool stopped_ = false;
