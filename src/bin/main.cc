@@ -27,6 +27,7 @@
 #include "bin/job_types.h"
 #include "bin/managed_redis.h"
 #include "bin/secret_files.h"
+#include "bin/worker_child.h"
 #include "common/url_password.h"
 #include "scheduler/schedule_store.h"
 #include "scheduler/scheduler.h"
@@ -217,6 +218,8 @@ int main(int argc, char** argv) {
   // A worker's handler process (process isolation) parses the same configuration and serves its
   // handlers, and nothing else; its worker stops it with SIGTERM, which it must not block.
   const bool handler_process = taskq::IsHandlerProcess();
+  // The worker child of a `taskq up` runs only the workers (bin/worker_child.h).
+  const bool up_worker_child = !handler_process && taskq::bin::IsUpWorkerChild();
   sigset_t signals = ShutdownSignals();
   if (!handler_process) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
@@ -384,6 +387,13 @@ int main(int argc, char** argv) {
                                               : default_url;
     return ServeAsHandlerProcess(worker_options, handler_flags);
   }
+  if (up->parsed() && up_worker_child) {
+    // The worker part of a `taskq up` (bin/worker_child.h), on its Redis.
+    worker_options.redis_url = !common.redis_url.empty()
+                                   ? common.redis_url
+                                   : taskq::bin::LocalRedisUrl(data_dir, redis_port);
+    return Run(worker_options, nullptr, handler_flags, nullptr);
+  }
   if (up->parsed()) {
     std::unique_ptr<taskq::bin::ManagedRedis> managed;
     if (common.redis_url.empty()) {
@@ -394,7 +404,17 @@ int main(int argc, char** argv) {
     } else {
       worker_options.redis_url = common.redis_url;
     }
-    int rc = Run(worker_options, &api_flags, handler_flags, &scheduler_flags);
+    // Its workers in a child process: a handler that crashes takes only that one down.
+    std::unique_ptr<taskq::bin::WorkerChild> workers;
+    if (!worker_options.queues.empty()) {
+      workers = std::make_unique<taskq::bin::WorkerChild>(worker_options.shutdown_grace +
+                                                          std::chrono::seconds(10));
+      if (auto s = workers->Start(); !s.ok()) return Fail(s);
+    }
+    taskq::WorkerOptions in_process = worker_options;
+    in_process.queues.clear();
+    int rc = Run(in_process, &api_flags, handler_flags, &scheduler_flags);
+    if (workers) workers->Stop();  // it drains while Redis is still up
     if (managed) managed->Stop();
     return rc;
   }

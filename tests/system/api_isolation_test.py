@@ -15,7 +15,7 @@ import time
 import unittest
 
 import api_fixtures as fx
-from api_fixtures import wait_until, Redis, Api, Worker
+from api_fixtures import free_port, listening_ports, wait_until, Redis, Api, Worker
 
 
 def children_of(pid):
@@ -33,6 +33,15 @@ def children_of(pid):
 def cmdline_of(pid):
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return f.read()
+
+
+def process_ended(pid):
+    """Gone, or a zombie nobody reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        return True
 
 
 def finished(api, job_id, timeout=20):
@@ -77,15 +86,8 @@ class IsolationTest(unittest.TestCase):
             worker.kill()
             worker.wait(10)
 
-            def ended(pid):
-                try:
-                    with open(f"/proc/{pid}/stat") as f:
-                        return f.read().split(") ")[1].startswith("Z")  # a zombie
-                except FileNotFoundError:
-                    return True
-
             def gone():
-                return all(ended(c) for c in children)
+                return all(process_ended(c) for c in children)
             self.assertTrue(wait_until(gone, timeout=10), children)
         finally:
             if worker.poll() is None:
@@ -94,6 +96,51 @@ class IsolationTest(unittest.TestCase):
             log.close()
             api.stop()
             redis.stop()
+            shutil.rmtree(data, ignore_errors=True)
+
+    def test_taskq_up_runs_its_workers_in_a_child_that_a_crash_does_not_take_the_api_down(self):
+        data = tempfile.mkdtemp(prefix="taskq-up-isolation-")
+        log = open(os.path.join(data, "up.log"), "w")
+        up = subprocess.Popen(
+            [fx.TASKQ, "up", "--data-dir", data, "--redis-port", str(free_port()),
+             "--listen", "127.0.0.1:0", "--dashboard-listen", "127.0.0.1:0",
+             "--queues", "email=1,image-resize=1:process"],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self.assertTrue(wait_until(lambda: listening_ports(log.name)[0], timeout=30))
+            port = listening_ports(log.name)[0]
+            client = Api.__new__(Api)
+            client.port = port
+
+            def worker_child():
+                # up's children: the managed redis-server and the worker process (up's own
+                # command line); the worker's: its handler processes.
+                for child in children_of(up.pid):
+                    if cmdline_of(child) == cmdline_of(up.pid):
+                        return child
+                return None
+            first = wait_until(worker_child, timeout=30)
+            self.assertIsNotNone(first)
+            self.assertTrue(wait_until(lambda: len(children_of(first)) == 1, timeout=30))
+            os.kill(first, signal.SIGKILL)  # as a crash in a handler thread would
+            status, body, _ = client.request("GET", "/healthz")
+            self.assertEqual(status, 200)  # the API lives on
+            second = wait_until(lambda: (worker_child() or first) != first and worker_child(),
+                                timeout=30)
+            self.assertTrue(second, "no new worker process")
+            status, job, _ = client.request("POST", "/api/jobs", {
+                "type": "email", "data": {"to": "user@example.com", "subject": "Hello"}})
+            self.assertEqual(status, 201, job)
+            done = finished(client, job["id"], timeout=30)
+            self.assertEqual(done["state"], "completed", done)
+            up.terminate()
+            self.assertEqual(up.wait(60), 0)
+            self.assertTrue(process_ended(second))
+        finally:
+            if up.poll() is None:
+                up.kill()
+                up.wait(10)
+            log.close()
             shutil.rmtree(data, ignore_errors=True)
 
     def test_a_crashing_handler_fails_only_its_own_job(self):

@@ -1,0 +1,175 @@
+#include "bin/worker_child.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string>
+#include <string_view>
+#include <vector>
+
+extern char** environ;
+
+namespace taskq::bin {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// This process's arguments, argv[0] first.
+std::vector<std::string> OwnArguments() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> arguments;
+  for (std::string argument; std::getline(in, argument, '\0');) arguments.push_back(argument);
+  return arguments;
+}
+
+}  // namespace
+
+bool IsUpWorkerChild() {
+  const char* value = std::getenv(kUpWorkerVariable);
+  if (value == nullptr) return false;
+  const std::string_view text(value);
+  int64_t parent = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parent);
+  if (error != std::errc() || end != text.data() + text.size()) return false;
+  // Ends with its parent; checked after asking, since the parent may have ended already.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != parent) return false;
+  ::unsetenv(kUpWorkerVariable);
+  return true;
+}
+
+WorkerChild::~WorkerChild() { Stop(); }
+
+pid_t WorkerChild::pid() const {
+  std::lock_guard lock(mu_);
+  return pid_;
+}
+
+Status WorkerChild::Spawn() {
+  std::error_code error;
+  const std::string program = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  std::vector<std::string> arguments = OwnArguments();
+  if (error || arguments.empty()) {
+    return Status(StatusCode::kUnavailable, "cannot read this program's path and arguments");
+  }
+  std::vector<std::string> environment;
+  const std::string prefix = std::string(kUpWorkerVariable) + "=";
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!std::string_view(*e).starts_with(prefix)) environment.emplace_back(*e);
+  }
+  environment.push_back(prefix + std::to_string(::getpid()));
+  std::vector<char*> argv, envp;
+  for (auto& a : arguments) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_init(&attributes);
+  posix_spawn_file_actions_init(&actions);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&attributes, &none);  // the child blocks what it waits for itself
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Standard input, output and error only: not the API's listening sockets or Redis links.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  pid_t pid = 0;
+  const int failed =
+      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (failed != 0) {
+    return Status(StatusCode::kUnavailable,
+                  "cannot start the worker process: " + std::string(::strerror(failed)));
+  }
+  pid_ = pid;
+  spdlog::info("workers run in process {}", pid);
+  return Status::Ok();
+}
+
+Status WorkerChild::Start() {
+  std::promise<Status> first;
+  auto started = first.get_future();
+  supervisor_ = std::thread([this, &first] {
+    {
+      std::lock_guard lock(mu_);
+      first.set_value(Spawn());
+    }
+    Supervise();
+  });
+  Status status = started.get();
+  if (!status.ok()) Stop();
+  return status;
+}
+
+void WorkerChild::Supervise() {
+  milliseconds pause(1000);
+  for (;;) {
+    pid_t pid;
+    {
+      std::lock_guard lock(mu_);
+      pid = pid_;
+    }
+    if (pid == 0) return;  // the first start failed
+    const Clock::time_point began = Clock::now();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::unique_lock lock(mu_);
+    pid_ = 0;
+    if (stopping_) return;
+    spdlog::error("the worker process {} ended ({}); starting another in {} ms", pid,
+                  WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                      : "status " + std::to_string(WEXITSTATUS(status)),
+                  pause.count());
+    if (Clock::now() - began > std::chrono::minutes(1)) pause = milliseconds(1000);
+    if (stopped_.wait_for(lock, pause, [&] { return stopping_; })) return;
+    pause = std::min(pause * 2, milliseconds(30000));
+    if (Status s = Spawn(); !s.ok()) {
+      spdlog::error("{}", s.message());
+      pid_ = 0;
+      return;
+    }
+  }
+}
+
+void WorkerChild::Stop() {
+  pid_t pid;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    pid = pid_;
+  }
+  stopped_.notify_all();
+  if (pid > 0) {
+    ::kill(pid, SIGTERM);
+    const Clock::time_point give_up = Clock::now() + stop_timeout_;
+    while (Clock::now() < give_up && this->pid() == pid) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    if (this->pid() == pid) {
+      spdlog::warn("the worker process {} did not stop in time; killing it", pid);
+      ::kill(pid, SIGKILL);
+    }
+  }
+  if (supervisor_.joinable()) supervisor_.join();
+}
+
+}  // namespace taskq::bin
