@@ -13,6 +13,7 @@
 
 #include "broker/broker.h"
 #include "common/job_codec.h"
+#include "common/sanitizers.h"
 #include "worker/handler_host.h"
 #include "worker/handler_process_pool.h"
 #include "worker/handler_registry.h"
@@ -259,9 +260,10 @@ class Worker::Impl {
         }
         process.program = command.front();
         spdlog::info("handler processes run {}; memory cap {}", process.program,
-                     process.memory_limit_mb > 0
-                         ? std::to_string(process.memory_limit_mb) + " MiB each (RLIMIT_DATA)"
-                         : std::string("none"));
+                     process.memory_limit_mb <= 0 ? std::string("none")
+                     : kAddressSanitizer
+                         ? std::string("none (not applied under AddressSanitizer)")
+                         : std::to_string(process.memory_limit_mb) + " MiB each (RLIMIT_DATA)");
       }
       auto pool = std::make_unique<worker::HandlerProcessPool>(q.queue, process, q.concurrency);
       TASKQ_RETURN_IF_ERROR(pool->Start());

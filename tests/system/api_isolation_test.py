@@ -9,10 +9,12 @@ children of itself, and handler crashes that fail only their own jobs.
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import time
 import unittest
+import zlib
 
 import api_fixtures as fx
 from api_fixtures import free_port, listening_ports, wait_until, Redis, Api, Worker
@@ -33,6 +35,32 @@ def children_of(pid):
 def cmdline_of(pid):
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return f.read()
+
+
+def write_png_bomb(path, width, height):
+    """An interlaced 8-bit RGB PNG of zeros: a few hundred KB that decode to width x height x 3
+    bytes, and that libvips must decode whole (interlaced)."""
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+    compressor = zlib.compressobj(9)
+    parts = []
+    # Adam7: the seven passes, each a sub-image of (x0, y0, dx, dy); a row is a filter byte and
+    # its pixels.
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4),
+                           (1, 0, 2, 2), (0, 1, 1, 2)):
+        pass_width = (width - x0 + dx - 1) // dx
+        pass_height = (height - y0 + dy - 1) // dy
+        if pass_width == 0 or pass_height == 0:
+            continue
+        row = bytes(1 + 3 * pass_width)
+        for _ in range(pass_height):
+            parts.append(compressor.compress(row))
+    parts.append(compressor.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)  # RGB, interlaced
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
+                chunk(b"IDAT", b"".join(parts)) + chunk(b"IEND", b""))
 
 
 def process_ended(pid):
@@ -141,6 +169,51 @@ class IsolationTest(unittest.TestCase):
                 up.kill()
                 up.wait(10)
             log.close()
+            shutil.rmtree(data, ignore_errors=True)
+
+    def test_a_decompression_bomb_fails_its_job_and_the_worker_goes_on(self):
+        redis = Redis()
+        data = tempfile.mkdtemp(prefix="taskq-bomb-")
+        os.makedirs(os.path.join(data, "images"))
+        bomb = os.path.join(data, "images", "bomb.png")
+        write_png_bomb(bomb, 9000, 9000)  # 243 MB decoded, under max_decode_bytes
+        self.assertLess(os.path.getsize(bomb), 2 << 20)
+        log_path = os.path.join(data, "worker.log")
+        log = open(log_path, "w")
+        worker = subprocess.Popen(
+            [fx.TASKQ, "--redis-url", redis.url, "worker", "--queues", "image-resize=1:process",
+             "--handler-memory-mb", "128", "--data-dir", data],
+            stdout=log, stderr=subprocess.STDOUT)
+        api = Api(redis.url)
+        try:
+            self.assertTrue(wait_until(lambda: len(children_of(worker.pid)) == 1, timeout=10))
+            status, job, _ = api.request("POST", "/api/jobs", {
+                "type": "image-resize", "max_attempts": 1,
+                "data": {"source": bomb, "outputs": [{"width": 100, "height": 100,
+                                                      "path": "bomb.jpg"}]}})
+            self.assertEqual(status, 201, job)
+            done = finished(api, job["id"], timeout=60)
+            self.assertIsNotNone(done)
+            with open(log_path) as f:
+                capped = "memory cap 128 MiB each" in f.read()
+            if capped:  # not under AddressSanitizer, where no cap applies (and the job completes)
+                self.assertEqual(done["state"], "dead", done)
+                self.assertIn("out of memory", done["errors"][0]["message"])
+            self.assertIsNone(worker.poll())  # the worker lives on, with a handler process
+            self.assertTrue(wait_until(lambda: len(children_of(worker.pid)) == 1, timeout=10))
+            status, small, _ = api.request("POST", "/api/jobs", {
+                "type": "image-resize", "data": {"source": "/nonexistent/x.png", "outputs": [
+                    {"width": 1, "height": 1, "path": "x.jpg"}]}})
+            self.assertEqual(status, 201, small)
+            after = finished(api, small["id"], timeout=30)
+            self.assertEqual(after["state"], "dead", after)  # served: refused as outside the root
+        finally:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(30)
+            log.close()
+            api.stop()
+            redis.stop()
             shutil.rmtree(data, ignore_errors=True)
 
     def test_a_crashing_handler_fails_only_its_own_job(self):
