@@ -67,20 +67,21 @@ class Cluster:
         self.start_workers()
 
     def start_stubborn(self, test_worker, workers, concurrency, lease_ms, grace_ms=2000,
-                       max_stalls=3):
+                       max_stalls=3, isolation="thread", api_flags=()):
         """Like start(), with test workers whose webhook handler ignores stop requests
-        (processes.StubbornWorkerProcess) in place of `taskq worker`."""
-        self.start_services()
+        (processes.StubbornWorkerProcess) in place of `taskq worker`; with isolation "process",
+        their queue's handlers run in handler processes."""
+        self.start_services(api_flags)
         for i in range(workers):
             self.workers.append(StubbornWorkerProcess(
                 self.group, test_worker, i, self.redis.url, concurrency, lease_ms, grace_ms,
-                max_stalls, WEBHOOK_SECRET))
+                max_stalls, WEBHOOK_SECRET, isolation))
         self.start_workers()
 
-    def start_services(self):
+    def start_services(self, api_flags=()):
         self.redis.start()
         self.sink = SinkProcess(self.group)
-        self.api = ApiProcess(self.group, self.taskq, self.redis.url)
+        self.api = ApiProcess(self.group, self.taskq, self.redis.url, api_flags)
         self.api.start()
         self.client = ApiClient(self.api.port)
 

@@ -217,10 +217,11 @@ class Taskq:
 class ApiProcess:
     """`taskq api` on a fixed loopback port (restarts come back on it), without a dashboard."""
 
-    def __init__(self, group, taskq, redis_url):
+    def __init__(self, group, taskq, redis_url, flags=()):
         self.group = group
         self.taskq = taskq
         self.redis_url = redis_url
+        self.flags = list(flags)
         self.port = free_port()
         self.child = None
         self.starts = 0
@@ -231,7 +232,7 @@ class ApiProcess:
             f"api-{self.starts}",
             self.taskq.argv(self.redis_url, "api", "--listen", f"127.0.0.1:{self.port}",
                             "--dashboard-listen", "", "--api-threads", "2",
-                            "--request-timeout-ms", "10000"))
+                            "--request-timeout-ms", "10000", *self.flags))
         healthy = wait_until(lambda: self.healthy() or not self.child.alive(), 20)
         if not healthy or not self.child.alive():
             raise RuntimeError("taskq api did not start: " + self.child.log_text()[-2000:])
@@ -287,11 +288,11 @@ class StubbornWorkerProcess(WorkerProcess):
     overrun their timeout. Its recovery pass runs every 100 ms."""
 
     def __init__(self, group, binary, index, redis_url, concurrency, lease_ms, grace_ms,
-                 max_stalls, secret):
+                 max_stalls, secret, isolation="thread"):
         super().__init__(group, None, index, redis_url, [])
         idle_poll_ms = 5000  # the worker's default
-        self.argv = [binary, redis_url, f"webhook={concurrency}", str(lease_ms), str(grace_ms),
-                     str(idle_poll_ms), str(max_stalls)]
+        self.argv = [binary, redis_url, f"webhook={concurrency}:{isolation}", str(lease_ms),
+                     str(grace_ms), str(idle_poll_ms), str(max_stalls)]
         self.secret = secret
 
     def start(self):

@@ -22,12 +22,13 @@ import scenarios
 from checker import violations
 from processes import copy_binary
 
-# In priority order; F14 only without --quick. F4 (Sentinel) and F12 (a job that crashes its
-# worker) are not implemented: docs/reliability.md says why.
+# In priority order; F14 only without --quick. F4 (Sentinel) is not implemented:
+# docs/reliability.md says why.
 SCENARIOS = [
     ("F1", scenarios.f1_kill_workers),
     ("F13", scenarios.f13_sigterm_workers),
     ("F15", scenarios.f15_overrunning_handlers),
+    ("F12", scenarios.f12_crashing_jobs),
     ("F3", scenarios.f3_redis_crash_fsync_always),
     ("F3b", scenarios.f3b_redis_crash_fsync_everysec),
     ("F2", scenarios.f2_sigstop_worker),

@@ -1,4 +1,4 @@
-"""The fault scenarios with a producer load (F1, F13, F15, F3, F3b, F2, F5, F6, F14): each starts
+"""The fault scenarios with a producer load (F1, F13, F15, F12, F3, F3b, F2, F5, F6, F14): each starts
 its own cluster, runs `webhook` jobs into the sink while it injects its faults, drains, and
 returns its result for the checker's rules (checker.violations).
 
@@ -13,7 +13,8 @@ import time
 
 from checker import check_total_queue
 from cluster import Cluster
-from workload import QUEUE, Producer, active_jobs, drain, queue_counts, webhook_job
+from workload import (KEEP_FOR_THE_RUN, QUEUE, Producer, active_jobs, drain, queue_counts,
+                      webhook_job)
 
 # taskq's worker looks for expired leases every 5 s (WorkerOptions::recover_interval, which has
 # no flag): an orphaned job runs again at most lease + 5 s after its worker died.
@@ -23,7 +24,7 @@ RECOVER_INTERVAL_S = 5.0
 class Settings:
     def __init__(self, binary, quick, test_worker=None):
         self.binary = binary
-        self.test_worker = test_worker  # tests/system/test_worker_main.cc, for F15
+        self.test_worker = test_worker  # tests/system/test_worker_main.cc, for F15 and F12
         self.quick = quick
         self.clusters = []  # every cluster made, for the runner's crash check and cleanup
 
@@ -216,6 +217,51 @@ def f15_overrunning_handlers(s):
                                         "running at once")
         if not result["overran"]:
             result["violations"].append("no attempt overran its timeout: not exercised")
+        return result
+
+
+def f12_crashing_jobs(s):
+    """Jobs whose handler crashes its process on every attempt (a segfault, an abort), among
+    webhook jobs, on workers that run the queue's handlers in handler processes: each crashing
+    job goes dead after its attempts with the crash named, every other job is delivered (lost
+    0), and no worker process ends."""
+    with s.cluster("F12") as c:
+        c.start_stubborn(s.test_worker, workers=3, concurrency=8, lease_ms=5000,
+                         isolation="process", api_flags=["--job-types", "misbehave"])
+        load = start_load(c, "f12", s.pick(200, 300))
+        crashers, end = [], time.monotonic() + s.pick(12, 60)
+        while time.monotonic() < end:
+            time.sleep(0.5)
+            what = random.choice(["segv", "abort"])
+            try:
+                status, job = c.client.request("POST", "/api/jobs", {
+                    "type": "misbehave", "queue": QUEUE, "data": {"do": what},
+                    "max_attempts": 2, "backoff": {"type": "fixed", "delay_ms": 200},
+                    "retention": KEEP_FOR_THE_RUN})
+            except OSError:
+                continue
+            if status == 201:
+                crashers.append(job["id"])
+                # The fault is the job itself: nothing in flight is hit by it but its own runs.
+                c.record_fault(f"a job whose handler crashes its process ({what})", [])
+        result = finish(c, load)
+        result["crashing_jobs"] = len(crashers)
+        wrong = []
+        for job_id in crashers:
+            job = c.client.get(f"/api/jobs/{job_id}?queue={QUEUE}") or {}
+            errors = job.get("errors") or []
+            if (job.get("state") != "dead" or len(errors) != 2 or
+                    not all("crashed:" in e.get("message", "") for e in errors)):
+                wrong.append((job_id, job.get("state"), [e.get("message") for e in errors]))
+        if not crashers:
+            result["violations"].append("no crashing job was enqueued: not exercised")
+        if wrong:
+            result["violations"].append(f"{len(wrong)} crashing jobs did not end dead after two "
+                                        f"crashed attempts, e.g. {wrong[0]}")
+        # The crashing jobs are the only dead ones: every webhook job completed.
+        if result.get("dead") != len(crashers):
+            result["violations"].append(f"{result.get('dead')} dead jobs for {len(crashers)} "
+                                        "crashing ones")
         return result
 
 
