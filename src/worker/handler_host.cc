@@ -1,5 +1,6 @@
 #include "worker/handler_host.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -152,6 +153,7 @@ ResultFrame RunHandler(const HandlerRegistry& handlers, HostJobContext& job,
       out.result.result_json.size() > kMaxResultBytes) {
     out.result = HandlerResult::Fail(ResultTooLargeText(out.result.result_json.size()));
   }
+  if (out.result.kind != HandlerResult::Kind::kSuccess) out.result.result_json = "null";
   if (out.result.message.size() > kMaxMessageBytes) {
     out.result.message.resize(kMaxMessageBytes);
     out.result.message += " [truncated]";
@@ -207,11 +209,16 @@ int ServeHandlers(const HandlerProcessSettings& settings, const HandlerRegistry&
       EndProcess(kExitSetupFailed, "cannot set RLIMIT_DATA");
     }
   }
+  // Programs a handler starts must not hold the sockets: the worker sees this process end by
+  // their end.
+  for (int fd : {settings.socket_fd, settings.socket_fd + 1}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   WorkerLink link(settings.socket_fd);
-  if (!link.Send(EncodeReady())) return kExitWorkerGone;
   StopState stops;
+  // Started before kReady: a process that cannot start its thread (under a small memory cap)
+  // ends before it says it is ready, so the worker sees a failed start, not a crash.
   std::thread stop_reader([&] { ReadStops(settings.socket_fd + 1, stops); });
   stop_reader.detach();  // it ends the process; nothing joins it
+  if (!link.Send(EncodeReady())) return kExitWorkerGone;
   FrameReader reader(kMaxJobFrameBytes);
   for (;;) {
     const Frame frame = ReadFrame(settings.socket_fd, reader);

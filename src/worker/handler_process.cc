@@ -189,6 +189,9 @@ bool HandlerProcess::SendAll(int fd, const std::string& bytes) {
 
 std::string HandlerProcess::Reaped(int wait_status) {
   reaped_ = true;
+  // What its handler started goes with it. Its group keeps its id while any member lives, so
+  // this reaches no other process.
+  ::kill(-pid_, SIGKILL);
   return WaitStatusText(wait_status);
 }
 
