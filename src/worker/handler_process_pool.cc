@@ -217,7 +217,8 @@ void HandlerProcessPool::Loop() {
     std::unique_lock lock(mu_);
     stats_.running = static_cast<int32_t>(slots_.size());
     // Without a process that can run them, queued attempts would wait for ever: while starts
-    // fail and none is ready, they fail with the reason.
+    // fail and none is ready, they go back to the queue for a while, their attempts not
+    // counted, and say why in their logs.
     const bool none_ready =
         std::none_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.ready; });
     if (none_ready && after < next_spawn_ && !queued_.empty()) {
@@ -225,7 +226,10 @@ void HandlerProcessPool::Loop() {
       failed.swap(queued_);
       const std::string why = last_start_error_.message();
       lock.unlock();
-      for (Attempt& attempt : failed) attempt.done(HandlerResult::Retry(why));
+      // Not the job's fault: it waits without its attempt counting (as a rate-limited one).
+      for (Attempt& attempt : failed) {
+        attempt.done(HandlerResult::RateLimited(milliseconds(5000), "no handler process: " + why));
+      }
       lock.lock();
     }
   }
