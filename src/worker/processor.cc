@@ -111,7 +111,7 @@ void Processor::Shutdown() {
   // The loop has ended: this thread is now the broker's only user.
   broker::FlushRequest last;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     for (const broker::Lease& lease : HeldLeases()) {
       RunningJob& job = *running_.at(lease.id);
       if (job.overrunning) {
@@ -124,6 +124,13 @@ void Processor::Shutdown() {
         leases.push_back(lease);
       }
       Abandon(lease.id);
+    }
+    if (options_.processes != nullptr) {
+      // Their handler processes were asked to stop, and are stopped the kill grace later: the
+      // leases go back only after that, so no other worker's attempt overlaps these (the leases,
+      // renewed a third of a lease ago at most, still hold meanwhile).
+      changed_.wait_for(lock, options_.handler_kill_grace + milliseconds(500),
+                        [this] { return abandoned_.empty(); });
     }
     last = outbox_.Take();
   }

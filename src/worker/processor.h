@@ -42,6 +42,7 @@ struct ProcessorOptions {
   // thread pool (the registry still says which types the worker has, and from which queues).
   // Must outlive the processor's last attempt; null: threads.
   HandlerProcessPool* processes = nullptr;
+  std::chrono::milliseconds handler_kill_grace{1000};  // the pool's: Shutdown waits that long
 };
 
 class RunningJob;

@@ -89,9 +89,11 @@ class Worker::Impl {
 
   Status Start() {
     if (started_) return Status(StatusCode::kFailedPrecondition, "the worker was started already");
-    if (IsHandlerProcess()) {
+    if (std::getenv(worker::kHandlerProcessVariable) != nullptr) {
+      // A handler process, or one whose worker ended before it could check: never a worker.
       return Status(StatusCode::kFailedPrecondition,
-                    "this process is a handler process: serve with Worker::ServeHandlerProcess()");
+                    "this process was started as a handler process: serve with "
+                    "Worker::ServeHandlerProcess(), or end");
     }
     if (options_.queues.empty()) return InvalidArgument("queues", "name at least one queue");
     for (const auto& q : options_.queues) {
@@ -152,6 +154,7 @@ class Worker::Impl {
         return broker::SubscribeWake(broker_options, std::span<const std::string>(&queue, 1));
       };
       p.processes = PoolOf(q.queue);
+      p.handler_kill_grace = options_.handler_kill_grace;
       processors_.push_back(
           std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
     }

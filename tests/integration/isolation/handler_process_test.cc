@@ -170,6 +170,36 @@ TEST_F(HandlerProcessTest, AnAttemptPastItsDeadlineIsStoppedBeforeItsRetryStarts
   ::unlink(lock.c_str());
 }
 
+// At shutdown a running job is handed back only once its process has been stopped, so the
+// next worker's attempt never overlaps it (the flock it held is free).
+TEST_F(HandlerProcessTest, AtShutdownAJobGoesBackOnlyOnceItsProcessIsStopped) {
+  const std::string lock = ::testing::TempDir() + "taskq-handback-" + std::to_string(::getpid());
+  const std::string id =
+      EnqueueMisbehave(R"({"do":"sleep","ms":60000,"lock":")" + lock + R"("})", 2);
+  auto pids_of = [&] {
+    std::vector<pid_t> pids;
+    for (const std::string& line : GetJob(id).logs) {
+      if (line.starts_with("pid ")) pids.push_back(std::stoi(line.substr(4)));
+    }
+    return pids;
+  };
+  auto first = StartWorker(ProcessOptions());
+  ASSERT_TRUE(WaitUntil([&] { return pids_of().size() == 1; }));
+  const pid_t old = pids_of()[0];
+  first->Stop();  // the grace (2 s) passes, then the handler is stopped, then the lease goes back
+  errno = 0;
+  EXPECT_EQ(::kill(old, 0), -1) << "process " << old << " outlived its worker's Stop";
+  EXPECT_EQ(errno, ESRCH);
+  EXPECT_EQ(GetJob(id).state, JobState::kWaiting);
+  auto second = StartWorker(ProcessOptions());
+  ASSERT_TRUE(WaitUntil([&] { return pids_of().size() == 2; }));
+  const Job job = GetJob(id);
+  EXPECT_EQ(job.state, JobState::kActive);  // not failed with "overlap"
+  EXPECT_TRUE(job.errors.empty()) << job.errors[0].message;
+  second->Stop();
+  ::unlink(lock.c_str());
+}
+
 TEST_F(HandlerProcessTest, CancellingARunningJobStopsItsProcess) {
   auto worker = StartWorker(ProcessOptions());
   const std::string id = EnqueueMisbehave(R"({"do":"sleep","ms":60000})", 3);
