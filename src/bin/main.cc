@@ -220,6 +220,14 @@ int main(int argc, char** argv) {
   const bool handler_process = taskq::IsHandlerProcess();
   // The worker child of a `taskq up` runs only the workers (bin/worker_child.h).
   const bool up_worker_child = !handler_process && taskq::bin::IsUpWorkerChild();
+  // A child whose parent ended before it could check must not go on as a taskq of its own (a
+  // second worker, or a second `up` with its own Redis).
+  for (const char* variable : {"TASKQ_HANDLER_PROCESS", taskq::bin::kUpWorkerVariable}) {
+    if (std::getenv(variable) != nullptr && !handler_process && !up_worker_child) {
+      std::fprintf(stderr, "%s is set, but the process that set it is gone: exiting\n", variable);
+      return 1;
+    }
+  }
   sigset_t signals = ShutdownSignals();
   if (!handler_process) pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 

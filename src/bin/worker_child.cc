@@ -86,7 +86,11 @@ Status WorkerChild::Spawn() {
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&defaults, s);
   posix_spawnattr_setsigmask(&attributes, &none);  // the child blocks what it waits for itself
   posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // Its own process group: a terminal's Ctrl-C reaches `up` alone, which stops its API first
+  // and then the workers (Stop).
+  posix_spawnattr_setpgroup(&attributes, 0);
+  posix_spawnattr_setflags(&attributes,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   // Standard input, output and error only: not the API's listening sockets or Redis links.
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   pid_t pid = 0;
@@ -134,17 +138,18 @@ void WorkerChild::Supervise() {
     std::unique_lock lock(mu_);
     pid_ = 0;
     if (stopping_) return;
+    if (Clock::now() - began > std::chrono::minutes(1)) pause = milliseconds(1000);
     spdlog::error("the worker process {} ended ({}); starting another in {} ms", pid,
                   WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
                                       : "status " + std::to_string(WEXITSTATUS(status)),
                   pause.count());
-    if (Clock::now() - began > std::chrono::minutes(1)) pause = milliseconds(1000);
-    if (stopped_.wait_for(lock, pause, [&] { return stopping_; })) return;
-    pause = std::min(pause * 2, milliseconds(30000));
-    if (Status s = Spawn(); !s.ok()) {
-      spdlog::error("{}", s.message());
-      pid_ = 0;
-      return;
+    // Until one starts (or up stops): a failed start waits as a quick end does.
+    for (;;) {
+      if (stopped_.wait_for(lock, pause, [&] { return stopping_; })) return;
+      pause = std::min(pause * 2, milliseconds(30000));
+      Status s = Spawn();
+      if (s.ok()) break;
+      spdlog::error("{}; trying again in {} ms", s.message(), pause.count());
     }
   }
 }
