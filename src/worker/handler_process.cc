@@ -124,6 +124,12 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
   }
   theirs.Reset();
   their_stops.Reset();
+  // A process that stops reading (frozen, SIGSTOP) must not hold the pool's thread in a send of
+  // a large job for ever: the send fails after this, and the process counts as crashed.
+  const timeval send_timeout{5, 0};
+  for (int fd : {mine.get(), my_stops.get()}) {
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  }
   return std::unique_ptr<HandlerProcess>(
       new HandlerProcess(pid, std::move(mine), std::move(my_stops), options));
 }
@@ -242,7 +248,12 @@ std::optional<HandlerProcess::Outcome> HandlerProcess::Begin(JobContext& job) {
   stop_sent_ = false;
   next_stop_check_ = Clock::now() + kStopCheckEvery;
   // A large job blocks until the process has read it: it reads at once.
-  if (!SendAll(socket_.get(), bytes)) return Crashed("crashed: " + Reap());
+  if (!SendAll(socket_.get(), bytes)) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return Crashed("did not take its job within 5 s (" + Kill() + ")");
+    }
+    return Crashed("crashed: " + Reap());
+  }
   return std::nullopt;
 }
 

@@ -188,10 +188,14 @@ void HandlerProcessPool::Loop() {
           Finish(index, std::move(*outcome));
         }
       } else {
-        // An idle process has nothing to say: it ended (killed from outside), or broke the
-        // protocol. A fresh one takes its place.
-        spdlog::warn("queue {}: idle handler process {} ended or spoke unasked; replacing it",
-                     queue_, it->process->pid());
+        // An idle process has nothing to say: it ended (killed from outside, or at once after
+        // it said it was ready), or broke the protocol. A fresh one takes its place after the
+        // pause a failed start gets, so that one that always ends so cannot make this spin.
+        spdlog::warn(
+            "queue {}: idle handler process {} ended or spoke unasked; replacing it in "
+            "{} ms",
+            queue_, it->process->pid(), kRespawnPause.count());
+        next_spawn_ = Clock::now() + kRespawnPause;
         Drop(index);
       }
     }

@@ -275,12 +275,17 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
     next_job_check_ = std::min(next_job_check_, NextCheckOf(job));
     const int64_t timeout = TimeoutOf(job).count();
     outbox_.AddOverrun({job.lease(), std::max<int64_t>(timeout, 1)});  // 0 would be a clear
-    outbox_.AddProgress(job.lease(), {},
-                        TimedOutText(job) +
-                            "; the handler was asked to stop and still runs: the job is not "
-                            "retried until it returns");
-    spdlog::warn("queue {}: job {} timed out after {} ms; its handler still runs", options_.queue,
-                 id, timeout);
+    // A handler process is stopped the kill grace after the deadline; a thread can only be asked.
+    const std::string until = options_.processes != nullptr
+                                  ? "its process is stopped " +
+                                        std::to_string(options_.handler_kill_grace.count()) +
+                                        " ms after the deadline unless it returns first"
+                                  : "the job is not retried until it returns";
+    outbox_.AddProgress(
+        job.lease(), {},
+        TimedOutText(job) + "; the handler was asked to stop and still runs: " + until);
+    spdlog::warn("queue {}: job {} timed out after {} ms; its handler still runs ({})",
+                 options_.queue, id, timeout, until);
   }
   for (const std::string& id : unrenewed) {
     spdlog::warn(

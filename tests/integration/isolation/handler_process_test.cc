@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <set>
 #include <string>
@@ -160,6 +161,9 @@ TEST_F(HandlerProcessTest, AnAttemptPastItsDeadlineIsStoppedBeforeItsRetryStarts
   }
   ASSERT_EQ(pids.size(), 2u);
   EXPECT_NE(pids[0], pids[1]);
+  EXPECT_TRUE(std::any_of(job.logs.begin(), job.logs.end(), [](const std::string& line) {
+    return Contains(line, "its process is stopped 300 ms after the deadline unless it returns");
+  }));
   for (pid_t pid : pids) {
     errno = 0;
     EXPECT_EQ(::kill(pid, 0), -1) << "process " << pid << " still runs";
