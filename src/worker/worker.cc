@@ -207,6 +207,9 @@ class Worker::Impl {
     heartbeat_->Stop();
     final_stats_ = stats();
     stopped_ = true;
+    // Last, the handler processes: every attempt of theirs ended or was handed back above (an
+    // attempt still in one is dropped with it), and nothing reads the pools any more.
+    process_pools_.clear();
   }
 
   WorkerStats stats() const {

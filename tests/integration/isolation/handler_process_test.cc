@@ -83,6 +83,9 @@ TEST_F(HandlerProcessTest, JobsRunInAnotherProcessThatIsReusedAcrossJobs) {
   worker->Stop();
   EXPECT_EQ(worker->stats().handler_processes_started, 1);
   EXPECT_EQ(worker->stats().completed, 5);
+  errno = 0;
+  EXPECT_EQ(::kill(static_cast<pid_t>(*pids.begin()), 0), -1) << "outlived the worker's Stop";
+  EXPECT_EQ(errno, ESRCH);
 }
 
 TEST_F(HandlerProcessTest, ProgressLogsDataAndResultsCrossTheProcessBoundary) {
