@@ -11,28 +11,18 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <future>
 #include <string>
 #include <string_view>
 #include <vector>
 
-extern char** environ;
+#include "common/child_command.h"
 
 namespace taskq::bin {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// This process's arguments, argv[0] first.
-std::vector<std::string> OwnArguments() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> arguments;
-  for (std::string argument; std::getline(in, argument, '\0');) arguments.push_back(argument);
-  return arguments;
-}
 
 }  // namespace
 
@@ -58,23 +48,11 @@ pid_t WorkerChild::pid() const {
 }
 
 Status WorkerChild::Spawn() {
-  std::error_code error;
-  const std::string program = std::filesystem::read_symlink("/proc/self/exe", error).string();
-  std::vector<std::string> arguments = OwnArguments();
-  if (error || arguments.empty()) {
-    return Status(StatusCode::kUnavailable, "cannot read this program's path and arguments");
-  }
-  std::vector<std::string> environment;
-  const std::string prefix = std::string(kUpWorkerVariable) + "=";
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (!std::string_view(*e).starts_with(prefix)) environment.emplace_back(*e);
-  }
-  environment.push_back(prefix + std::to_string(::getpid()));
-  std::vector<char*> argv, envp;
-  for (auto& a : arguments) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : environment) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  auto own = ReadOwnCommand();
+  if (!own.ok()) return own.status();
+  std::vector<std::string> environment =
+      EnvironmentWith(kUpWorkerVariable, std::to_string(::getpid()));
+  std::vector<char*> argv = CStrings(own->argv), envp = CStrings(environment);
 
   posix_spawnattr_t attributes;
   posix_spawn_file_actions_t actions;
@@ -95,7 +73,7 @@ Status WorkerChild::Spawn() {
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   pid_t pid = 0;
   const int failed =
-      ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv.data(), envp.data());
+      ::posix_spawn(&pid, own->program.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (failed != 0) {

@@ -14,10 +14,9 @@
 #include <optional>
 #include <thread>
 
+#include "common/child_command.h"
 #include "worker/handler_frames.h"
 #include "worker/handler_host.h"
-
-extern char** environ;
 
 namespace taskq::worker {
 namespace {
@@ -99,21 +98,12 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
   // Nothing else of the worker's (Redis connections, listening sockets, files) goes along.
   posix_spawn_file_actions_addclosefrom_np(&setup.actions, kChildStopsFd + 1);
 
-  std::vector<std::string> environment;
-  const std::string prefix = std::string(kHandlerProcessVariable) + "=";
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).starts_with(prefix)) continue;
-    environment.emplace_back(*e);
-  }
-  environment.push_back(prefix + std::to_string(kChildSocketFd) + ":" + std::to_string(::getpid()) +
-                        ":" + std::to_string(options.memory_limit_mb));
-  std::vector<char*> envp, argv;
-  for (auto& e : environment) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> environment = EnvironmentWith(
+      kHandlerProcessVariable, std::to_string(kChildSocketFd) + ":" + std::to_string(::getpid()) +
+                                   ":" + std::to_string(options.memory_limit_mb));
   std::vector<std::string> arguments = options.argv;
   if (arguments.empty()) arguments.push_back(options.program);
-  for (auto& a : arguments) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  std::vector<char*> envp = CStrings(environment), argv = CStrings(arguments);
 
   pid_t pid = 0;
   const int error = ::posix_spawn(&pid, options.program.c_str(), &setup.actions, &setup.attributes,

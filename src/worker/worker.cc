@@ -6,12 +6,11 @@
 #include <unistd.h>
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 
 #include "broker/broker.h"
+#include "common/child_command.h"
 #include "common/job_codec.h"
 #include "common/sanitizers.h"
 #include "worker/handler_host.h"
@@ -61,22 +60,6 @@ Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text) {
 }
 
 bool IsHandlerProcess() { return worker::HandlerProcessSettingsOfThisProcess().has_value(); }
-
-namespace {
-
-// The program and arguments this process was started with, to start handler processes from.
-Result<std::vector<std::string>> OwnCommand() {
-  std::error_code error;
-  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return Status(StatusCode::kUnavailable, "cannot read /proc/self/exe");
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> command = {program.string()};
-  for (std::string argument; std::getline(in, argument, '\0');) command.push_back(argument);
-  if (command.size() < 2) return Status(StatusCode::kUnavailable, "cannot read /proc/self/cmdline");
-  return command;  // the program, then argv (argv[0] first)
-}
-
-}  // namespace
 
 class Worker::Impl {
  public:
@@ -255,16 +238,15 @@ class Worker::Impl {
     for (const auto& q : options_.queues) {
       if (q.isolation != Isolation::kProcess) continue;
       if (process.program.empty()) {
-        std::vector<std::string> command = options_.handler_command;
-        if (command.empty()) {
-          auto own = OwnCommand();
+        if (options_.handler_command.empty()) {
+          auto own = ReadOwnCommand();
           if (!own.ok()) return own.status();
-          command = std::move(*own);
-          process.argv.assign(command.begin() + 1, command.end());
+          process.program = std::move(own->program);
+          process.argv = std::move(own->argv);
         } else {
-          process.argv = command;
+          process.program = options_.handler_command.front();
+          process.argv = options_.handler_command;
         }
-        process.program = command.front();
         spdlog::info("handler processes run {}; memory cap {}", process.program,
                      process.memory_limit_mb <= 0 ? std::string("none")
                      : kAddressSanitizer
