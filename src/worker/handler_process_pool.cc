@@ -64,11 +64,7 @@ void HandlerProcessPool::Replenish(Clock::time_point now) {
     auto process = HandlerProcess::Spawn(options_);
     std::lock_guard lock(mu_);
     if (!process.ok()) {
-      ++stats_.start_failures;
-      last_start_error_ = process.status();
-      next_spawn_ = now + kRespawnPause;
-      spdlog::error("queue {}: {}", queue_, process.status().message());
-      started_.notify_all();
+      StartFailed(process.status(), now);
       return;
     }
     ++stats_.started;
@@ -79,6 +75,14 @@ void HandlerProcessPool::Replenish(Clock::time_point now) {
     slots_.push_back({std::move(*process), false, std::nullopt});
     stats_.running = static_cast<int32_t>(slots_.size());
   }
+}
+
+void HandlerProcessPool::StartFailed(const Status& why, Clock::time_point now) {
+  ++stats_.start_failures;
+  last_start_error_ = why;
+  next_spawn_ = now + kRespawnPause;
+  spdlog::error("queue {}: {}", queue_, why.message());
+  started_.notify_all();
 }
 
 void HandlerProcessPool::Dispatch() {
@@ -171,11 +175,7 @@ void HandlerProcessPool::Loop() {
         auto ready = it->process->ReadReady();
         if (!ready.ok()) {
           std::lock_guard lock(mu_);
-          ++stats_.start_failures;
-          last_start_error_ = ready.status();
-          next_spawn_ = Clock::now() + kRespawnPause;
-          spdlog::error("queue {}: {}", queue_, ready.status().message());
-          started_.notify_all();
+          StartFailed(ready.status(), Clock::now());
           Drop(index);
         } else if (*ready) {
           it->ready = true;
@@ -209,11 +209,8 @@ void HandlerProcessPool::Loop() {
       } else if (!slot.ready && after >= slot.process->start_deadline()) {
         auto ready = slot.process->ReadReady();  // past the deadline: stops it, says why
         std::lock_guard lock(mu_);
-        ++stats_.start_failures;
-        last_start_error_ =
-            ready.ok() ? Status(StatusCode::kDeadlineExceeded, "no start") : ready.status();
-        next_spawn_ = after + kRespawnPause;
-        started_.notify_all();
+        StartFailed(ready.ok() ? Status(StatusCode::kDeadlineExceeded, "no start") : ready.status(),
+                    after);
         Drop(i);
       }
     }

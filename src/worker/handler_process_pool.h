@@ -81,6 +81,8 @@ class HandlerProcessPool {
   void Dispatch();
   // An attempt ended in `slot`: counts it, drops the process unless reusable, calls back.
   void Finish(size_t slot, HandlerProcess::Outcome outcome);
+  // A process failed to start: counted, logged, the next start paused, Start told. mu_ held.
+  void StartFailed(const Status& why, std::chrono::steady_clock::time_point now);
   // A process that is not running an attempt ended or failed to start.
   void Drop(size_t slot);
 
