@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/sanitizers.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
@@ -100,11 +101,8 @@ class PeakRssMeter {
   int64_t before_kib_ = 0;
 };
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;  // ASan keeps freed memory in quarantine: RSS says nothing
-#else
-constexpr bool kSanitized = false;
-#endif
+// ASan keeps freed memory in quarantine: RSS says nothing under it.
+constexpr bool kSanitized = kAddressSanitizer;
 
 class ExportTest : public ::testing::Test {
  protected:
