@@ -92,8 +92,14 @@ class IsolationTest(unittest.TestCase):
              "--data-dir", data], stdout=log, stderr=subprocess.STDOUT)
         api = Api(redis.url)
         try:
-            # Both handler processes are up before the worker says it runs.
-            self.assertTrue(wait_until(lambda: len(children_of(worker.pid)) == 2, timeout=10))
+            # Both handler processes are up (a child counts from its clone, before it has its
+            # own group and the worker's program: wait for both).
+            def started():
+                found = children_of(worker.pid)
+                return len(found) == 2 and all(
+                    os.getpgid(c) == c and cmdline_of(c) == cmdline_of(worker.pid)
+                    for c in found)
+            self.assertTrue(wait_until(started, timeout=10))
             children = children_of(worker.pid)
             for child in children:
                 self.assertEqual(cmdline_of(child), cmdline_of(worker.pid))
