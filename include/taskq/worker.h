@@ -69,9 +69,16 @@ struct WorkerOptions {
   bool check_server = true;
 
   // Process isolation (Isolation::kProcess).
-  // Each handler process's memory cap in MiB (RLIMIT_DATA: the heap and other private writable
-  // mappings); a handler past it fails its attempt with "memory limit exceeded". 0: no cap.
+  // Each handler process's memory cap in MiB; a handler past it fails its attempt with "memory
+  // limit exceeded". 0: no cap. Where handler_cgroup gives a cgroup v2 parent, the cap is the
+  // memory.max of a cgroup of each process's own (what it really uses); else the process's
+  // RLIMIT_DATA (its heap and other private writable mappings). The worker logs which.
   int64_t handler_memory_limit_mb = 0;
+  // "auto": this process's own cgroup v2 directory if it may create cgroups in it and its
+  // children have the memory controller, else RLIMIT_DATA; "off": RLIMIT_DATA; or the path of a
+  // cgroup v2 directory to create them in (a delegated one with no processes of its own), which
+  // must work or Start fails.
+  std::string handler_cgroup = "auto";
   // How long a handler may run on past its attempt's deadline, or past a stop request (cancel,
   // lost lease, shutdown), before its process is stopped (SIGTERM, then SIGKILL).
   std::chrono::milliseconds handler_kill_grace{1000};

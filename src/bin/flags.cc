@@ -24,6 +24,11 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* f
              "memory cap of each handler process of a :process queue, in MiB; 0: none")
       ->envname("TASKQ_HANDLER_MEMORY_MB")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  add.Option("--handler-cgroup", options->handler_cgroup,
+             "where the handler memory cap comes from: auto (a cgroup v2 memory.max when this "
+             "process's cgroup lets it create cgroups with the memory controller, else "
+             "RLIMIT_DATA), off (RLIMIT_DATA), or a delegated cgroup v2 directory to use")
+      ->envname("TASKQ_HANDLER_CGROUP");
   add.Option("--handler-kill-grace-ms", flags->kill_grace_ms,
              "how long a :process queue's handler may run past its timeout or a stop request "
              "before its process is stopped")

@@ -81,6 +81,14 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
     *remote = UniqueFd(::fcntl(child.get(), F_DUPFD_CLOEXEC, kChildStopsFd + 1));
     if (!remote->valid()) return Status(StatusCode::kUnavailable, "cannot move a socket");
   }
+  // The cgroup exists, its cap set, before the process does; the process enters it before it
+  // is sent any job.
+  std::unique_ptr<HandlerCgroup> cgroup;
+  if (options.cgroups) {
+    auto created = options.cgroups->Create();
+    if (!created.ok()) return created.status();
+    cgroup = std::move(*created);
+  }
   SpawnSetup setup;
   // Its own process group, so that a terminal's Ctrl-C reaches the worker only (which stops its
   // handler processes itself), and so that stopping it stops what its handler started.
@@ -100,7 +108,7 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
 
   std::vector<std::string> environment = EnvironmentWith(
       kHandlerProcessVariable, std::to_string(kChildSocketFd) + ":" + std::to_string(::getpid()) +
-                                   ":" + std::to_string(options.memory_limit_mb));
+                                   ":" + std::to_string(cgroup ? 0 : options.memory_limit_mb));
   std::vector<std::string> arguments = options.argv;
   if (arguments.empty()) arguments.push_back(options.program);
   std::vector<char*> envp = CStrings(environment), argv = CStrings(arguments);
@@ -114,6 +122,15 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
   }
   theirs.Reset();
   their_stops.Reset();
+  if (cgroup) {
+    if (Status entered = cgroup->Enter(pid); !entered.ok()) {
+      ::kill(-pid, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return entered;
+    }
+  }
   // A process that stops reading (frozen, SIGSTOP) must not hold the pool's thread in a send of
   // a large job for ever: the send fails after this, and the process counts as crashed.
   const timeval send_timeout{5, 0};
@@ -121,14 +138,17 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   }
   return std::unique_ptr<HandlerProcess>(
-      new HandlerProcess(pid, std::move(mine), std::move(my_stops), options));
+      new HandlerProcess(pid, std::move(mine), std::move(my_stops), std::move(cgroup), options));
 }
 
 HandlerProcess::HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops,
+                               std::unique_ptr<HandlerCgroup> cgroup,
                                const HandlerProcessOptions& options)
     : pid_(pid),
       socket_(std::move(socket)),
       stops_(std::move(stops)),
+      cgroup_(std::move(cgroup)),
+      memory_limit_mb_(options.memory_limit_mb),
       program_(options.program),
       kill_grace_(options.kill_grace),
       start_deadline_(Clock::now() + options.start_timeout) {}
@@ -218,6 +238,13 @@ std::string HandlerProcess::Reap() {
 }
 
 HandlerProcess::Outcome HandlerProcess::Crashed(const std::string& why) {
+  if (cgroup_ && cgroup_->OutOfMemory()) {
+    // The same words as a handler's std::bad_alloc under RLIMIT_DATA (handler_host.cc).
+    return {HandlerResult::Retry("memory limit exceeded: the handler process may use " +
+                                 std::to_string(memory_limit_mb_) + " MiB (cgroup memory.max; " +
+                                 why + ")"),
+            End::kOutOfMemory};
+  }
   return {HandlerResult::Retry("handler process " + std::to_string(pid_) + " " + why),
           End::kCrashed};
 }

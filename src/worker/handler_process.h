@@ -16,6 +16,7 @@
 #include "common/unique_fd.h"
 #include "taskq/handler.h"
 #include "taskq/status.h"
+#include "worker/handler_cgroup.h"
 #include "worker/handler_frames.h"
 
 namespace taskq::worker {
@@ -23,7 +24,10 @@ namespace taskq::worker {
 struct HandlerProcessOptions {
   std::string program;            // the executable
   std::vector<std::string> argv;  // its arguments, argv[0] first
-  int64_t memory_limit_mb = 0;    // the process's RLIMIT_DATA; 0: none
+  int64_t memory_limit_mb = 0;    // the memory cap; 0: none
+  // Where the cap is the memory.max of a cgroup of the process's own (handler_cgroup.h); null:
+  // the cap is the process's RLIMIT_DATA.
+  std::shared_ptr<HandlerCgroups> cgroups;
   // How long a new process may take to register its handlers and say it is ready.
   std::chrono::milliseconds start_timeout{10000};
   // How long a handler may go on after its attempt's deadline, or after a stop request (cancel,
@@ -74,11 +78,13 @@ class HandlerProcess {
   Clock::time_point NextTimer() const;
 
  private:
-  HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops, const HandlerProcessOptions& options);
+  HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops, std::unique_ptr<HandlerCgroup> cgroup,
+                 const HandlerProcessOptions& options);
 
   static bool SendAll(int fd, const std::string& bytes);
   // Reads what the socket has; false at its end.
   bool Receive();
+  // Of a process that ended (reaped): a crash, or the kernel's OOM killer at its cgroup's cap.
   Outcome Crashed(const std::string& why);
   // Stops the process group (SIGTERM, then SIGKILL) and reaps the process; how it ended.
   std::string Kill();
@@ -88,8 +94,10 @@ class HandlerProcess {
   std::string Reaped(int wait_status);
 
   const pid_t pid_;
-  UniqueFd socket_;  // jobs, progress, logs and results
-  UniqueFd stops_;   // stop requests
+  UniqueFd socket_;                              // jobs, progress, logs and results
+  UniqueFd stops_;                               // stop requests
+  const std::unique_ptr<HandlerCgroup> cgroup_;  // null: none; removed after the reaping
+  const int64_t memory_limit_mb_;
   const std::string program_;
   const std::chrono::milliseconds kill_grace_;
   const Clock::time_point start_deadline_;

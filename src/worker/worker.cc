@@ -13,6 +13,7 @@
 #include "common/child_command.h"
 #include "common/job_codec.h"
 #include "common/sanitizers.h"
+#include "worker/handler_cgroup.h"
 #include "worker/handler_host.h"
 #include "worker/handler_process_pool.h"
 #include "worker/handler_registry.h"
@@ -95,6 +96,11 @@ class Worker::Impl {
     if (options_.handler_memory_limit_mb < 0 || options_.handler_kill_grace.count() < 0) {
       return InvalidArgument("handler_memory_limit_mb",
                              "handler_memory_limit_mb and handler_kill_grace must be >= 0");
+    }
+    if (const std::string& c = options_.handler_cgroup;
+        c != "auto" && c != "off" && !c.starts_with("/")) {
+      return InvalidArgument("handler_cgroup",
+                             "handler_cgroup must be auto, off or an absolute path");
     }
     if (options_.recover_interval.count() < 1 || options_.idle_poll.count() < 1 ||
         options_.heartbeat_interval.count() < 1 || options_.max_stalls < 0) {
@@ -247,17 +253,39 @@ class Worker::Impl {
           process.program = options_.handler_command.front();
           process.argv = options_.handler_command;
         }
-        spdlog::info("handler processes run {}; memory cap {}", process.program,
-                     process.memory_limit_mb <= 0 ? std::string("none")
-                     : kAddressSanitizer
-                         ? std::string("none (not applied under AddressSanitizer)")
-                         : std::to_string(process.memory_limit_mb) + " MiB each (RLIMIT_DATA)");
+        auto cap = MemoryCapOfHandlerProcesses(process);
+        if (!cap.ok()) return cap.status();
+        spdlog::info("handler processes run {}; memory cap {}", process.program, *cap);
       }
       auto pool = std::make_unique<worker::HandlerProcessPool>(q.queue, process, q.concurrency);
       TASKQ_RETURN_IF_ERROR(pool->Start());
       process_pools_.emplace_back(q.queue, std::move(pool));
     }
     return Status::Ok();
+  }
+
+  // Sets where the handler processes' memory cap comes from (WorkerOptions::handler_cgroup);
+  // says which, for the log.
+  Result<std::string> MemoryCapOfHandlerProcesses(worker::HandlerProcessOptions& process) const {
+    const int64_t mb = process.memory_limit_mb;
+    if (mb <= 0) return std::string("none");
+    const std::string& setting = options_.handler_cgroup;
+    std::string why_not = "handler_cgroup is off";
+    if (setting != "off") {
+      auto parent =
+          setting == "auto" ? worker::DelegatedCgroupOfThisProcess() : Result<std::string>(setting);
+      Result<std::shared_ptr<worker::HandlerCgroups>> cgroups = parent.status();
+      if (parent.ok()) cgroups = worker::HandlerCgroups::Prepare(*parent, mb);
+      if (cgroups.ok()) {
+        process.cgroups = std::move(*cgroups);
+        return std::to_string(mb) + " MiB each (cgroup v2 memory.max, in " +
+               process.cgroups->parent() + ")";
+      }
+      if (setting != "auto") return cgroups.status();
+      why_not = cgroups.status().message();
+    }
+    if (kAddressSanitizer) return std::string("none (RLIMIT_DATA is not applied under ASan)");
+    return std::to_string(mb) + " MiB each (RLIMIT_DATA; no cgroup: " + why_not + ")";
   }
 
   // The queue's handler processes; null for a queue whose handlers run on threads.

@@ -15,6 +15,7 @@
 #include "common/sanitizers.h"
 #include "integration/worker/worker_fixture.h"
 #include "testing/misbehaving_handler.h"
+#include "worker/handler_cgroup.h"
 
 namespace taskq::testing {
 namespace {
@@ -230,6 +231,7 @@ TEST_F(HandlerProcessTest, AHandlerPastTheMemoryCapFailsWithAClearMessage) {
   }
   WorkerOptions options = ProcessOptions();
   options.handler_memory_limit_mb = 256;
+  options.handler_cgroup = "off";  // RLIMIT_DATA, which every machine offers
   auto worker = StartWorker(options);
   const Job hog = Finished(EnqueueMisbehave(R"({"do":"alloc","mb":1024})"));
   ASSERT_EQ(hog.state, JobState::kDead);
@@ -240,6 +242,40 @@ TEST_F(HandlerProcessTest, AHandlerPastTheMemoryCapFailsWithAClearMessage) {
   EXPECT_EQ(modest.result_json, R"({"allocated_mb":32})");
   worker->Stop();
   EXPECT_EQ(worker->stats().handler_processes_out_of_memory, 1);
+}
+
+TEST_F(HandlerProcessTest, UnderACgroupTheKernelEnforcesTheCapAsMemoryMax) {
+  // The cgroup the test runs in, when it may create cgroups with the memory controller there
+  // (a delegated cgroup v2); machines with the memory controller on cgroup v1 cannot.
+  auto parent = worker::DelegatedCgroupOfThisProcess();
+  if (!parent.ok()) GTEST_SKIP() << "no cgroup v2 memory.max here: " << parent.status().message();
+  WorkerOptions options = ProcessOptions();
+  options.handler_memory_limit_mb = 128;
+  options.handler_cgroup = *parent;
+  auto worker = StartWorker(options);
+  const Job hog = Finished(EnqueueMisbehave(R"({"do":"alloc","mb":512})"));
+  ASSERT_EQ(hog.state, JobState::kDead);
+  ASSERT_EQ(hog.errors.size(), 1u);
+  EXPECT_TRUE(hog.errors[0].message.starts_with(
+      "memory limit exceeded: the handler process may use 128 MiB (cgroup memory.max"))
+      << hog.errors[0].message;
+  EXPECT_EQ(Finished(EnqueueMisbehave(R"({"do":"alloc","mb":32})")).state, JobState::kCompleted);
+  worker->Stop();
+  EXPECT_EQ(worker->stats().handler_processes_out_of_memory, 1);
+}
+
+TEST_F(HandlerProcessTest, ACgroupThatCannotBeUsedFailsStartWithTheReason) {
+  WorkerOptions options = ProcessOptions();
+  options.handler_memory_limit_mb = 128;
+  options.handler_cgroup = "/proc/taskq-no-such-cgroup";
+  Worker worker(options);
+  worker.Register("misbehave", Misbehave);
+  const Status started = worker.Start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_TRUE(Contains(started.message(), "/proc/taskq-no-such-cgroup is not a cgroup v2"))
+      << started.ToString();
+  options.handler_cgroup = "relative/path";
+  EXPECT_EQ(Worker(options).Start().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(HandlerProcessTest, AProgramThatCannotServeFailsStartWithTheReason) {
