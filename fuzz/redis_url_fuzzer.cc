@@ -26,6 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     TASKQ_FUZZ_CHECK(again->port == endpoint->port && again->db == endpoint->db);
     TASKQ_FUZZ_CHECK(again->unix_socket == endpoint->unix_socket);
     TASKQ_FUZZ_CHECK(again->master_name == endpoint->master_name);
+    TASKQ_FUZZ_CHECK(again->tls == endpoint->tls);
+    TASKQ_FUZZ_CHECK(again->sentinel_user == endpoint->sentinel_user);
   }
   return 0;
 }

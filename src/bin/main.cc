@@ -26,6 +26,7 @@
 #include "bin/flags.h"
 #include "bin/job_types.h"
 #include "bin/managed_redis.h"
+#include "bin/redis_tls_flags.h"
 #include "bin/secret_files.h"
 #include "bin/worker_child.h"
 #include "common/url_password.h"
@@ -241,13 +242,16 @@ int main(int argc, char** argv) {
   taskq::bin::FlagAdder global_flags(&app, &listing, "");
   global_flags
       .Option("--redis-url", common.redis_url,
-              "redis://[user:pass@]host:port/db, or "
-              "redis+sentinel://host:port[,host:port...]/master/db",
+              "redis://[user:pass@]host:port/db, "
+              "redis+sentinel://host:port[,host:port...]/master/db, or rediss:// and "
+              "rediss+sentinel:// for TLS",
               taskq::bin::Shown::kUrl)
       ->envname("TASKQ_REDIS_URL");
   // Secret flags also come from files (--NAME-file, TASKQ_..._FILE), read once parsed.
   taskq::bin::SecretFiles secret_files;
   secret_files.Add(&app, "redis-url", "TASKQ_REDIS_URL", &common.redis_url);
+  taskq::bin::RedisTlsFlags redis_tls;
+  taskq::bin::AddRedisTlsFlags(global_flags, &redis_tls);
   global_flags.Option("--key-prefix", common.key_prefix, "prefix of every Redis key")
       ->envname("TASKQ_KEY_PREFIX");
   global_flags.Option("--log-level", common.log_level, "trace, debug, info, warn, error")
@@ -357,6 +361,12 @@ int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::warn);
   }
   if (taskq::Status s = secret_files.Load(); !s.ok()) return Fail(s);
+  if (auto url = taskq::bin::WithRedisTlsFlags(common.redis_url, redis_tls, !handler_process);
+      url.ok()) {
+    common.redis_url = std::move(*url);
+  } else {
+    return Fail(url.status());
+  }
 
   worker_options.key_prefix = common.key_prefix;
   worker_options.lease = std::chrono::milliseconds(worker_flags.lease_ms);

@@ -1,8 +1,5 @@
 #include "broker/redis_connection.h"
 
-#include <poll.h>
-#include <sys/time.h>
-
 #include <charconv>
 
 #include "broker/sentinel.h"
@@ -25,10 +22,8 @@ std::string_view RoleOf(ReplyView hello) {
   return "";
 }
 
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
+// How much one read takes from the stream at most.
+constexpr size_t kReadChunk = 64 * 1024;
 
 }  // namespace
 
@@ -123,20 +118,10 @@ std::chrono::steady_clock::duration RedisConnection::UntilMasterCheck() const {
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::OpenAt(const RedisEndpoint& endpoint,
                                                                  bool expect_master) {
-  timeval connect_timeout = ToTimeval(endpoint.connect_timeout);
-  redisContext* context =
-      endpoint.unix_socket.empty()
-          ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_timeout)
-          : redisConnectUnixWithTimeout(endpoint.unix_socket.c_str(), connect_timeout);
-  if (context == nullptr) return Unavailable("cannot allocate a Redis context");
-  if (context->err) {
-    std::string error = context->errstr;
-    redisFree(context);
-    return Unavailable("cannot connect to " + endpoint.Describe() + ": " + error);
-  }
-  redisSetTimeout(context, ToTimeval(endpoint.command_timeout));
-  if (endpoint.unix_socket.empty()) redisEnableKeepAlive(context);
-  std::unique_ptr<RedisConnection> connection(new RedisConnection(context));
+  auto stream = ConnectRedisStream(endpoint);
+  if (!stream.ok()) return stream.status();
+  std::unique_ptr<RedisConnection> connection(new RedisConnection(std::move(*stream)));
+  if (!connection->reader_) return Unavailable("cannot allocate a Redis reply reader");
 
   std::vector<Command> setup;
   if (!endpoint.password.empty()) {
@@ -169,37 +154,61 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::OpenAt(const RedisEndp
   return connection;
 }
 
-RedisConnection::~RedisConnection() { redisFree(context_); }
+RedisConnection::RedisConnection(std::unique_ptr<RedisStream> stream)
+    : stream_(std::move(stream)), reader_(redisReaderCreate()) {}
 
-Status RedisConnection::TransportError(const char* what) {
+RedisConnection::~RedisConnection() = default;
+
+Status RedisConnection::Broken(Status why) {
   broken_ = true;
-  std::string detail = context_->err ? context_->errstr : "unknown error";
-  return Unavailable(std::string("Redis connection ") + what + ": " + detail);
+  return why;
 }
 
-Status RedisConnection::Append(const Command& command) {
-  // Two appends: should the second fail, TransportError marks the connection broken, so the
-  // header alone is never sent.
-  const std::string header = command.Header();
-  if (redisAppendFormattedCommand(context_, header.data(), header.size()) != REDIS_OK ||
-      redisAppendFormattedCommand(context_, command.arguments().data(),
-                                  command.arguments().size()) != REDIS_OK) {
-    return TransportError("write failed");
+void RedisConnection::Append(const Command& command) {
+  pending_ += command.Header();
+  pending_ += command.arguments();
+}
+
+Status RedisConnection::Flush() {
+  Status written = stream_->WriteAll(pending_);
+  // A large pipeline (a bulk enqueue) leaves no large buffer behind.
+  if (pending_.capacity() > 4 * kReadChunk) {
+    std::string().swap(pending_);
+  } else {
+    pending_.clear();
   }
+  if (!written.ok()) return Broken(std::move(written));
   return Status::Ok();
+}
+
+Result<std::optional<Reply>> RedisConnection::NextReply(bool wait) {
+  char buffer[kReadChunk];
+  for (;;) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+      return Broken(Unavailable(std::string("Redis connection read failed: bad reply (") +
+                                reader_->errstr + ")"));
+    }
+    if (raw != nullptr) return std::optional<Reply>(TakeReply(raw));
+    auto read = stream_->Read(buffer, sizeof buffer, wait);
+    if (!read.ok()) return Broken(read.status());
+    if (*read == 0) return std::optional<Reply>();  // not waiting, and nothing came
+    if (redisReaderFeed(reader_.get(), buffer, *read) != REDIS_OK) {
+      return Broken(Unavailable("Redis connection read failed: out of memory"));
+    }
+  }
 }
 
 Status RedisConnection::Pipeline(std::span<const Command> commands, std::vector<Reply>* replies) {
   if (broken_) return Unavailable("Redis connection is broken");
   replies->clear();
   replies->reserve(commands.size());
-  for (const Command& command : commands) TASKQ_RETURN_IF_ERROR(Append(command));
+  for (const Command& command : commands) Append(command);
+  TASKQ_RETURN_IF_ERROR(Flush());
   for (size_t i = 0; i < commands.size(); ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-      return TransportError("read failed");
-    }
-    replies->push_back(TakeReply(raw));
+    auto reply = NextReply(/*wait=*/true);
+    if (!reply.ok()) return reply.status();
+    replies->push_back(std::move(**reply));
   }
   return Status::Ok();
 }
@@ -219,40 +228,30 @@ Result<Reply> RedisConnection::Run(const Command& command) {
 
 Status RedisConnection::Send(const Command& command) {
   if (broken_) return Unavailable("Redis connection is broken");
-  TASKQ_RETURN_IF_ERROR(Append(command));
-  int done = 0;
-  while (!done) {
-    if (redisBufferWrite(context_, &done) != REDIS_OK) return TransportError("write failed");
-  }
-  return Status::Ok();
+  Append(command);
+  return Flush();
 }
 
 Result<Reply> RedisConnection::Receive() {
   if (broken_) return Unavailable("Redis connection is broken");
-  void* raw = nullptr;
-  if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-    return TransportError("read failed");
-  }
-  return TakeReply(raw);
+  auto reply = NextReply(/*wait=*/true);
+  if (!reply.ok()) return reply.status();
+  return std::move(**reply);
 }
 
 Result<std::optional<Reply>> RedisConnection::ReceiveIfReady(bool read_socket) {
   if (broken_) return Unavailable("Redis connection is broken");
-  void* raw = nullptr;
-  if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) return TransportError("read failed");
-  if (raw == nullptr && !read_socket) return std::optional<Reply>();
-  if (raw == nullptr) {
-    pollfd readable{context_->fd, POLLIN, 0};
-    if (::poll(&readable, 1, 0) <= 0) return std::optional<Reply>();
-    if (redisBufferRead(context_) != REDIS_OK ||
-        redisGetReplyFromReader(context_, &raw) != REDIS_OK) {
-      return TransportError("read failed");
+  if (!read_socket && !stream_->HasBuffered()) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+      return Broken(Unavailable("Redis connection read failed: bad reply"));
     }
-    if (raw == nullptr) return std::optional<Reply>();  // part of a reply so far
+    if (raw == nullptr) return std::optional<Reply>();
+    return std::optional<Reply>(TakeReply(raw));
   }
-  return std::optional<Reply>(TakeReply(raw));
+  return NextReply(/*wait=*/false);
 }
 
-int RedisConnection::fd() const { return context_->fd; }
+int RedisConnection::fd() const { return stream_->fd(); }
 
 }  // namespace taskq::broker

@@ -1,9 +1,12 @@
-// A blocking connection to Redis (hiredis) with pipelining. One thread uses a connection at a time.
-// Blocking I/O is deliberate: each worker queue loop and each client owns its connection, and
-// every call it makes is one pipelined round trip, so there is nothing to multiplex.
+// A blocking connection to Redis with pipelining: commands written as RESP into a stream (a
+// socket, or TLS: redis_stream.h), replies parsed by hiredis' reader into redisReply trees. One
+// thread uses a connection at a time. Blocking I/O is deliberate: each worker queue loop and each
+// client owns its connection, and every call it makes is one pipelined round trip, so there is
+// nothing to multiplex.
 #pragma once
 
 #include <hiredis/hiredis.h>
+#include <hiredis/read.h>
 
 #include <chrono>
 #include <memory>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "broker/redis_endpoint.h"
+#include "broker/redis_stream.h"
 #include "taskq/status.h"
 
 namespace taskq::broker {
@@ -101,8 +105,9 @@ class RedisConnection {
   Status Send(const Command& command);
   Result<Reply> Receive();
   // A reply already read or readable now, without blocking (nullopt: none yet); for a caller
-  // that waits for the socket (fd()) with poll(). read_socket = false: only what was read
-  // already (no poll of its own, for a caller about to poll the socket anyway).
+  // that waits for the socket (fd()) with poll(). read_socket = false: only what was received
+  // already, TLS records waiting decrypted included (no poll of its own, for a caller about to
+  // poll the socket anyway: those would not make it readable).
   Result<std::optional<Reply>> ReceiveIfReady(bool read_socket = true);
   int fd() const;
 
@@ -128,15 +133,25 @@ class RedisConnection {
     std::chrono::steady_clock::time_point next_check;
   };
 
-  explicit RedisConnection(redisContext* context) : context_(context) {}
+  explicit RedisConnection(std::unique_ptr<RedisStream> stream);
   static Result<std::unique_ptr<RedisConnection>> OpenAt(const RedisEndpoint& target,
                                                          bool expect_master);
-  Status Append(const Command& command);
-  // Wraps a reply hiredis read; a READONLY error breaks the connection.
+  // Adds the command to what Flush writes.
+  void Append(const Command& command);
+  Status Flush();
+  // The next reply: parsed from what was received, reading more while wait says so.
+  Result<std::optional<Reply>> NextReply(bool wait);
+  // Wraps a reply the reader parsed; a READONLY error breaks the connection.
   Reply TakeReply(void* raw);
-  Status TransportError(const char* what);
+  // A transport failure: the connection is broken from now on.
+  Status Broken(Status why);
 
-  redisContext* context_;
+  struct FreeReader {
+    void operator()(redisReader* reader) const { redisReaderFree(reader); }
+  };
+  std::unique_ptr<RedisStream> stream_;
+  std::unique_ptr<redisReader, FreeReader> reader_;
+  std::string pending_;  // commands appended, not yet written
   bool broken_ = false;
   std::unique_ptr<SentinelWatch> sentinel_;  // null unless opened through Sentinel
 };

@@ -1,6 +1,8 @@
 #include "broker/redis_endpoint.h"
 
+#include <algorithm>
 #include <charconv>
+#include <vector>
 
 #include "common/percent_encoding.h"
 
@@ -102,8 +104,25 @@ std::string HostPort(const std::string& host, int port) {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-// "wait_replicas=N&wait_timeout_ms=T", the query of a redis:// or redis+sentinel:// URL.
-Status ParseQuery(std::string_view query, RedisEndpoint* endpoint) {
+// The text of a query parameter that names a file or a name: percent-decoded, not empty.
+Status ParseQueryText(std::string_view name, std::string_view value, std::string* out) {
+  auto decoded = PercentDecode(value);
+  if (!decoded.ok()) return decoded.status();
+  if (decoded->empty()) return InvalidArgument("redis_url", std::string(name) + " is empty");
+  for (const char c : *decoded) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument("redis_url", std::string(name) + " holds a control character");
+    }
+  }
+  *out = std::move(*decoded);
+  return Status::Ok();
+}
+
+// The query of a redis://, rediss:// or (rediss|redis)+sentinel:// URL: wait_replicas,
+// wait_timeout_ms, tls_* and sentinel_* parameters, each at most once. *names_tls: whether a
+// tls_* parameter is among them.
+Status ParseQuery(std::string_view query, RedisEndpoint* endpoint, bool* names_tls) {
+  std::vector<std::string_view> seen;
   while (!query.empty()) {
     auto amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -111,6 +130,11 @@ Status ParseQuery(std::string_view query, RedisEndpoint* endpoint) {
     auto eq = pair.find('=');
     std::string_view name = pair.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return InvalidArgument("redis_url", std::string(name) + " is given twice");
+    }
+    seen.push_back(name);
+    if (name.starts_with("tls_")) *names_tls = true;
     int n = 0;
     if (name == "wait_replicas") {
       if (!ParseInt(value, &n) || n < 0 || n > 16) {
@@ -124,10 +148,47 @@ Status ParseQuery(std::string_view query, RedisEndpoint* endpoint) {
             "wait_timeout_ms must be an integer in 1..5000 (under the 10 s reply timeout)");
       }
       endpoint->wait_timeout = std::chrono::milliseconds(n);
+    } else if (name == "tls_ca") {
+      TASKQ_RETURN_IF_ERROR(ParseQueryText(name, value, &endpoint->tls.ca_file));
+    } else if (name == "tls_cert") {
+      TASKQ_RETURN_IF_ERROR(ParseQueryText(name, value, &endpoint->tls.cert_file));
+    } else if (name == "tls_key") {
+      TASKQ_RETURN_IF_ERROR(ParseQueryText(name, value, &endpoint->tls.key_file));
+    } else if (name == "tls_server_name") {
+      TASKQ_RETURN_IF_ERROR(ParseQueryText(name, value, &endpoint->tls.server_name));
+    } else if (name == "tls_insecure") {
+      if (value != "true" && value != "false") {
+        return InvalidArgument("redis_url", "tls_insecure must be true or false");
+      }
+      endpoint->tls.insecure = value == "true";
+    } else if (name == "sentinel_user") {
+      TASKQ_RETURN_IF_ERROR(ParseQueryText(name, value, &endpoint->sentinel_user));
+    } else if (name == "sentinel_password") {
+      TASKQ_RETURN_IF_ERROR(ParseQueryText(name, value, &endpoint->sentinel_password));
     } else {
       return InvalidArgument("redis_url", "unknown parameter '" + std::string(name) +
-                                              "' (known: wait_replicas, wait_timeout_ms)");
+                                              "' (known: wait_replicas, wait_timeout_ms, tls_ca, "
+                                              "tls_cert, tls_key, tls_server_name, tls_insecure, "
+                                              "sentinel_user, sentinel_password)");
     }
+  }
+  return Status::Ok();
+}
+
+// What the query set that the scheme does not allow, or half of a pair.
+Status CheckQueryFitsScheme(const RedisEndpoint& endpoint, bool sentinel, bool names_tls) {
+  const RedisTls& tls = endpoint.tls;
+  if (!tls.enabled && names_tls) {
+    return InvalidArgument("redis_url", "tls_* parameters need a rediss:// URL");
+  }
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return InvalidArgument("redis_url", "tls_cert and tls_key go together");
+  }
+  if (!sentinel && (!endpoint.sentinel_user.empty() || !endpoint.sentinel_password.empty())) {
+    return InvalidArgument("redis_url", "sentinel_* parameters need a redis+sentinel:// URL");
+  }
+  if (!endpoint.sentinel_user.empty() && endpoint.sentinel_password.empty()) {
+    return InvalidArgument("redis_url", "sentinel_user needs sentinel_password");
   }
   return Status::Ok();
 }
@@ -140,29 +201,67 @@ std::string RedisEndpoint::Describe() const {
     auth = PercentEncode(user) + (password.empty() ? "" : ":***") + "@";
   }
   if (!unix_socket.empty()) return "unix://" + auth + unix_socket + "?db=" + std::to_string(db);
+  const std::string scheme = tls.enabled ? "rediss" : "redis";
   if (via_sentinel()) {
     std::string hosts;
     for (const SentinelAddress& s : sentinels) {
       if (!hosts.empty()) hosts += ',';
       hosts += HostPort(s.host, s.port);
     }
-    return "redis+sentinel://" + auth + hosts + "/" + PercentEncode(master_name) + "/" +
+    return scheme + "+sentinel://" + auth + hosts + "/" + PercentEncode(master_name) + "/" +
            std::to_string(db) + QuerySuffix();
   }
-  return "redis://" + auth + HostPort(host, port) + "/" + std::to_string(db) + QuerySuffix();
+  return scheme + "://" + auth + HostPort(host, port) + "/" + std::to_string(db) + QuerySuffix();
 }
 
+namespace {
+
+// A file path or name as a query value: readable in logs ('/' stays), and parsed back the same
+// (what could end or split the value is percent-encoded).
+std::string QueryValue(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       std::string_view("-._~/:+,").find(c) != std::string_view::npos;
+    if (plain) {
+      out += c;
+    } else {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(c);
+      out += {'%', kHex[byte >> 4], kHex[byte & 15]};
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RedisEndpoint::QuerySuffix() const {
-  if (wait_replicas == 0) return "";
-  return "?wait_replicas=" + std::to_string(wait_replicas) +
-         "&wait_timeout_ms=" + std::to_string(wait_timeout.count());
+  std::string query;
+  const auto add = [&](std::string_view name, const std::string& value) {
+    if (value.empty()) return;
+    query += query.empty() ? '?' : '&';
+    query.append(name);
+    query += '=';
+    query += value;
+  };
+  if (wait_replicas != 0) {
+    add("wait_replicas", std::to_string(wait_replicas));
+    add("wait_timeout_ms", std::to_string(wait_timeout.count()));
+  }
+  add("tls_ca", QueryValue(tls.ca_file));
+  add("tls_cert", QueryValue(tls.cert_file));
+  add("tls_key", QueryValue(tls.key_file));
+  add("tls_server_name", QueryValue(tls.server_name));
+  if (tls.insecure) add("tls_insecure", "true");
+  add("sentinel_user", QueryValue(sentinel_user));
+  if (!sentinel_password.empty()) add("sentinel_password", "***");
+  return query;
 }
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   RedisEndpoint endpoint;
-  constexpr std::string_view kRedis = "redis://";
   constexpr std::string_view kUnix = "unix://";
-  constexpr std::string_view kSentinel = "redis+sentinel://";
   // A URL has no raw spaces or control characters (a password with some is percent-encoded);
   // refusing them keeps them out of host names, socket paths and logs.
   for (const char c : url) {
@@ -187,21 +286,26 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     endpoint.unix_socket = std::string(rest);
     return endpoint;
   }
-  const bool sentinel = url.starts_with(kSentinel);
-  if (!url.starts_with(kRedis) && !sentinel) {
+  std::string_view rest = url;
+  endpoint.tls.enabled = rest.starts_with("rediss");
+  rest.remove_prefix(rest.starts_with("rediss") ? 6 : rest.starts_with("redis") ? 5 : 0);
+  const bool sentinel = rest.starts_with("+sentinel://");
+  if (sentinel) rest.remove_prefix(9);
+  if (!rest.starts_with("://") || rest.size() == url.size()) {
     return InvalidArgument("redis_url",
-                           "must start with redis://, redis+sentinel:// or unix:// (rediss:// TLS "
-                           "is not supported by Debian 12's hiredis)");
+                           "must start with redis://, rediss://, redis+sentinel://, "
+                           "rediss+sentinel:// or unix://");
   }
-  std::string_view rest = url.substr(sentinel ? kSentinel.size() : kRedis.size());
+  rest.remove_prefix(3);
   if (rest.find('#') != std::string_view::npos) {
     return InvalidArgument("redis_url", "a fragment is not supported");
   }
   // The query starts after the credentials (a password may hold a percent-encoded '?' only).
+  bool names_tls = false;
   const auto at_sign = rest.rfind('@');
   if (auto q = rest.find('?', at_sign == std::string_view::npos ? 0 : at_sign);
       q != std::string_view::npos) {
-    TASKQ_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), &endpoint));
+    TASKQ_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), &endpoint, &names_tls));
     rest = rest.substr(0, q);
   }
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
@@ -220,6 +324,7 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
     endpoint.user = *decoded_user;
     endpoint.password = *decoded_password;
   }
+  TASKQ_RETURN_IF_ERROR(CheckQueryFitsScheme(endpoint, sentinel, names_tls));
   if (sentinel) {
     TASKQ_RETURN_IF_ERROR(ParseSentinels(rest, &endpoint));
     return endpoint;

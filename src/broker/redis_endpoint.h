@@ -2,9 +2,15 @@
 //   redis://[[user]:password@]host[:port][/db]      unix:///path/to/redis.sock[?db=N]
 //   redis+sentinel://[[user]:password@]host[:port][,host[:port]...]/master_name[/db]
 // With Sentinel, the hosts are sentinels (port 26379 by default) and the master is looked up by
-// name at every connect (sentinel.h); user and password are the master's.
-// Both redis:// forms take ?wait_replicas=N[&wait_timeout_ms=T]: an enqueue is acknowledged only
-// once N replicas have it (Redis' WAIT), so a failover cannot lose an acknowledged job.
+// name at every connect (sentinel.h); user and password are the master's, and the sentinels'
+// own are ?sentinel_user=U&sentinel_password=P.
+// rediss:// and rediss+sentinel:// speak TLS (to the sentinels and the master alike), the
+// server's certificate verified against ?tls_ca=FILE (else the system's CAs) and its name (the
+// host, or ?tls_server_name=NAME); ?tls_cert=FILE&tls_key=FILE present a client certificate;
+// ?tls_insecure=true skips the verification (for tests only: it lets anyone in the middle read
+// everything, the password included).
+// Both forms take ?wait_replicas=N[&wait_timeout_ms=T]: an enqueue is acknowledged only once N
+// replicas have it (Redis' WAIT), so a failover cannot lose an acknowledged job.
 #pragma once
 
 #include <chrono>
@@ -18,6 +24,18 @@ namespace taskq::broker {
 struct SentinelAddress {
   std::string host;
   int port = 26379;
+};
+
+// TLS settings of a rediss:// endpoint.
+struct RedisTls {
+  bool enabled = false;
+  std::string ca_file;      // PEM CA certificates to verify the server with; empty: the system's
+  std::string cert_file;    // PEM client certificate (chain), with key_file
+  std::string key_file;     // PEM private key of cert_file
+  std::string server_name;  // the name the certificate must carry; empty: the host
+  bool insecure = false;    // no verification of the server's certificate at all
+
+  bool operator==(const RedisTls&) const = default;
 };
 
 struct RedisEndpoint {
@@ -37,13 +55,16 @@ struct RedisEndpoint {
   // Sentinel: when master_name is set, host and port are those of the master last located.
   std::vector<SentinelAddress> sentinels;
   std::string master_name;
+  std::string sentinel_user;  // the sentinels' own credentials (ACL), when they require them
+  std::string sentinel_password;
+  RedisTls tls;
 
   bool via_sentinel() const { return !master_name.empty(); }
   // The URL with the password masked, for logs and `taskq config`.
   std::string Describe() const;
 
  private:
-  std::string QuerySuffix() const;  // "?wait_replicas=..." when set
+  std::string QuerySuffix() const;  // "?wait_replicas=...&tls_ca=..." when any is set
 };
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);

@@ -82,6 +82,55 @@ TEST(RedisEndpointTest, ParsesWaitForReplicas) {
   }
 }
 
+TEST(RedisEndpointTest, ParsesTlsSettings) {
+  auto e = ParseRedisUrl(
+      "rediss://:pw@redis.internal:6380/2?tls_ca=/etc/ssl/ca%20file.pem&tls_cert=/c.pem&"
+      "tls_key=/k.pem&tls_server_name=redis.example.com");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->tls.enabled);
+  EXPECT_EQ(e->tls.ca_file, "/etc/ssl/ca file.pem");
+  EXPECT_EQ(e->tls.cert_file, "/c.pem");
+  EXPECT_EQ(e->tls.key_file, "/k.pem");
+  EXPECT_EQ(e->tls.server_name, "redis.example.com");
+  EXPECT_FALSE(e->tls.insecure);
+  EXPECT_EQ(e->Describe(),
+            "rediss://:***@redis.internal:6380/2?tls_ca=/etc/ssl/ca%20file.pem&tls_cert=/c.pem&"
+            "tls_key=/k.pem&tls_server_name=redis.example.com");
+  auto again = ParseRedisUrl(e->Describe());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->tls, e->tls);
+  auto plain = ParseRedisUrl("rediss://h?tls_insecure=true");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->tls.insecure);
+  EXPECT_TRUE(plain->tls.ca_file.empty());
+  EXPECT_FALSE(ParseRedisUrl("redis://h")->tls.enabled);
+  auto sentinel = ParseRedisUrl("rediss+sentinel://s1,s2/m?tls_ca=/ca.pem");
+  ASSERT_TRUE(sentinel.ok()) << sentinel.status().ToString();
+  EXPECT_TRUE(sentinel->tls.enabled);
+  EXPECT_EQ(sentinel->Describe(), "rediss+sentinel://s1:26379,s2:26379/m/0?tls_ca=/ca.pem");
+  for (const char* bad :
+       {"redis://h?tls_ca=/ca.pem", "redis://h?tls_insecure=false", "rediss://h?tls_cert=/c.pem",
+        "rediss://h?tls_key=/k.pem", "rediss://h?tls_insecure=yes", "rediss://h?tls_ca=",
+        "rediss://h?tls_ca=/a&tls_ca=/b", "rediss:/h", "redisss://h", "rediss+cluster://h"}) {
+    EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
+TEST(RedisEndpointTest, ParsesTheSentinelsOwnCredentials) {
+  auto e =
+      ParseRedisUrl("redis+sentinel://:master-pw@s1/m?sentinel_user=watch&sentinel_password=s%26p");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->password, "master-pw");
+  EXPECT_EQ(e->sentinel_user, "watch");
+  EXPECT_EQ(e->sentinel_password, "s&p");
+  EXPECT_EQ(e->Describe(),
+            "redis+sentinel://:***@s1:26379/m/0?sentinel_user=watch&sentinel_password=***");
+  for (const char* bad :
+       {"redis://h?sentinel_password=x", "redis+sentinel://s/m?sentinel_user=u"}) {
+    EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
+  }
+}
+
 TEST(RedisEndpointTest, RejectsMalformedUrls) {
   for (const char* bad :
        {"http://x", "redis://h:0", "redis://h:99999", "redis://h:x", "redis://h/-1",

@@ -31,9 +31,12 @@ Result<RedisEndpoint> LocateMaster(const RedisEndpoint& endpoint,
   std::string failures;
   for (size_t i = 0; i < endpoint.sentinels.size(); ++i) {
     const SentinelAddress& sentinel = endpoint.sentinels[i];
-    RedisEndpoint at;  // the sentinel itself: no credentials, no database, no sentinels
+    RedisEndpoint at;  // the sentinel itself: its own credentials, no database, no sentinels
     at.host = sentinel.host;
     at.port = sentinel.port;
+    at.user = endpoint.sentinel_user;
+    at.password = endpoint.sentinel_password;
+    at.tls = endpoint.tls;
     at.connect_timeout = timeout;
     at.command_timeout = timeout;  // a sentinel answers at once or not at all
     std::string failure;

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """System tests of the HTTP API, run as api_fixtures.py describes.
 
-The API when Redis goes away or comes back, and against a Redis with ACLs.
+The API when Redis goes away or comes back, against a Redis with ACLs, and over TLS.
 
     api_redis_test.py --taskq build/taskq --worker build/tests/taskq_test_worker [unittest args]
 """
 import json
+import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 import api_fixtures as fx
@@ -108,6 +111,102 @@ class RedisAclTest(unittest.TestCase):
                 wrong.stop()
         finally:
             redis.stop()
+
+
+
+
+def make_certificates(directory):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+    def key_and_request(name, subject):
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", f"{directory}/{name}.key", "-subj", f"/CN={subject}",
+                "-out", f"{directory}/{name}.csr")
+
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{directory}/ca.key", "-subj", "/CN=taskq-test-ca", "-days", "3",
+            "-out", f"{directory}/ca.pem")
+    for name, extensions in (("server", "subjectAltName=IP:127.0.0.1"),
+                             ("client", "extendedKeyUsage=clientAuth")):
+        key_and_request(name, name)
+        with open(f"{directory}/{name}.ext", "w") as f:
+            f.write(extensions + "\n")
+        openssl("x509", "-req", "-in", f"{directory}/{name}.csr", "-CA", f"{directory}/ca.pem",
+                "-CAkey", f"{directory}/ca.key", "-CAcreateserial", "-days", "3",
+                "-extfile", f"{directory}/{name}.ext", "-out", f"{directory}/{name}.pem")
+
+
+class TlsTest(unittest.TestCase):
+    """taskq over rediss:// to a Redis that serves TLS only and asks for client certificates."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="taskq-api-certs-")
+        make_certificates(cls.certs)
+        cls.tls_port = fx.free_port()
+        c = cls.certs
+        cls.redis = Redis("--port", "0", "--tls-port", str(cls.tls_port), "--tls-cert-file",
+                          f"{c}/server.pem", "--tls-key-file", f"{c}/server.key",
+                          "--tls-ca-cert-file", f"{c}/ca.pem", "--tls-auth-clients", "yes")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.stop()
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    @staticmethod
+    def api(url, *global_flags):
+        """`taskq api` with global flags (those go before the command)."""
+        return Api.run([fx.TASKQ, "--redis-url", url, *global_flags, "api", "--listen",
+                        "127.0.0.1:0", "--dashboard-listen", "127.0.0.1:0", "--job-types", "sleep"])
+
+    def test_api_and_worker_run_a_job_over_tls_with_the_flags(self):
+        c = self.certs
+        url = f"rediss://127.0.0.1:{self.tls_port}"
+        api = self.api(url, "--redis-tls-ca", f"{c}/ca.pem", "--redis-tls-cert",
+                       f"{c}/client.pem", "--redis-tls-key", f"{c}/client.key")
+        worker = Worker(f"{url}/0?tls_ca={c}/ca.pem&tls_cert={c}/client.pem"
+                        f"&tls_key={c}/client.key", "sleep=1")
+        try:
+            status, body, _ = api.request("POST", "/api/jobs", {"type": "sleep", "data": {}})
+            self.assertEqual(status, 201, body)
+            status, job, _ = api.request("GET", body["links"]["wait"] + "&timeout_ms=5000")
+            self.assertEqual(job["state"], "completed")
+        finally:
+            worker.stop()
+            api.stop()
+
+    def test_the_flags_need_a_rediss_url_and_insecure_is_loud(self):
+        plain = subprocess.run(
+            [fx.TASKQ, "--redis-url", "redis://127.0.0.1:1", "--redis-tls-ca", "/ca.pem", "stats"],
+            capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(plain.returncode, 0)
+        self.assertIn("--redis-tls-* flags need a rediss://", plain.stderr + plain.stdout)
+        insecure = self.api(f"rediss://127.0.0.1:{self.tls_port}", "--redis-tls-insecure",
+                            "--redis-tls-cert", f"{self.certs}/client.pem", "--redis-tls-key",
+                            f"{self.certs}/client.key")
+        try:
+            status, _, _ = insecure.request("GET", "/readyz")
+            self.assertEqual(status, 200)  # unverified, but connected
+            with open(insecure.log.name) as f:
+                self.assertIn("WITHOUT certificate verification", f.read())
+        finally:
+            insecure.stop()
+
+    def test_a_server_certificate_of_an_unknown_ca_is_refused_and_logged(self):
+        api = Api(f"rediss://127.0.0.1:{self.tls_port}", "--job-types", "sleep")
+        try:
+            status, error, _ = api.request("GET", "/readyz")
+            self.assertEqual(status, 503)
+            self.assertNotIn("certificate", json.dumps(error))  # anyone may ask /readyz
+            def refusal_logged():
+                with open(api.log.name) as f:
+                    return "the server's certificate was refused" in f.read()
+            self.assertTrue(fx.wait_until(refusal_logged))
+        finally:
+            api.stop()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "testing/redis_server.h"
+#include "testing/test_certificates.h"
 #include "testing/wait.h"
 #include "testing/worker_process.h"
 
@@ -241,6 +242,48 @@ TEST(ReplicaTest, AnImportWaitsForTheReplicasOnceAtItsEnd) {
   EXPECT_EQ(replica->Run({"HLEN", "taskq:{t}:jobs"}).view().integer(), 2500);
   const std::string stats(master.Run({"INFO", "commandstats"}).view().str());
   EXPECT_NE(stats.find("cmdstat_wait:calls=1,"), std::string::npos) << stats;
+}
+
+// A sentinel of `master` (named mymaster) with extra configuration lines.
+std::unique_ptr<RedisServer> SentinelOf(const RedisServer& master, const std::string& extra,
+                                        RedisServerOptions options = {}) {
+  options.sentinel_config =
+      "sentinel monitor mymaster 127.0.0.1 " + std::to_string(master.port()) + " 1\n" + extra;
+  return std::make_unique<RedisServer>(std::move(options));
+}
+
+// Sentinels with a password of their own (requirepass): the URL's sentinel_password reaches
+// them, the master keeps its own.
+TEST(SentinelAuthTest, SentinelsWithAPasswordOfTheirOwn) {
+  RedisServer master(RedisServerOptions{.password = "master-secret"});
+  auto sentinel = SentinelOf(master, "sentinel auth-pass mymaster master-secret\n",
+                             RedisServerOptions{.password = "sentinel-secret"});
+  const std::string hosts = "127.0.0.1:" + std::to_string(sentinel->port()) + "/mymaster";
+  auto client = Client::Open(
+      {"redis+sentinel://:master-secret@" + hosts + "?sentinel_password=sentinel-secret"});
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Enqueue({"t", "{}", {}}).ok());
+  auto refused = Client::Open({"redis+sentinel://:master-secret@" + hosts});
+  const Status status =
+      refused.ok() ? (*refused)->Enqueue({"t", "{}", {}}).status() : refused.status();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("NOAUTH"), std::string::npos) << status.ToString();
+}
+
+// rediss+sentinel://: TLS to the sentinel and to the master it names.
+TEST(SentinelTlsTest, SentinelAndMasterOverTls) {
+  RedisServer master(RedisServerOptions{.tls = true});
+  auto sentinel = SentinelOf(master, "tls-replication yes\n", RedisServerOptions{.tls = true});
+  const TestCertificates& certificates = Certificates();
+  const std::string url = "rediss+sentinel://127.0.0.1:" + std::to_string(sentinel->port()) +
+                          "/mymaster?tls_ca=" + certificates.ca +
+                          "&tls_cert=" + certificates.client_cert +
+                          "&tls_key=" + certificates.client_key;
+  auto client = Client::Open({url});
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto created = (*client)->Enqueue({"t", "{}", {}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(master.Run({"HEXISTS", "taskq:{t}:jobs", created->id}).view().integer(), 1);
 }
 
 }  // namespace

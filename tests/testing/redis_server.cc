@@ -10,6 +10,8 @@
 #include <fstream>
 #include <thread>
 
+#include "testing/test_certificates.h"
+
 namespace taskq::testing {
 
 RedisServer::RedisServer(RedisServerOptions options) : options_(std::move(options)) {
@@ -40,8 +42,18 @@ bool RedisServer::TryStart() {
     if (!std::filesystem::exists(config)) std::ofstream(config) << options_.sentinel_config;
     args = {"redis-server", config, "--sentinel"};
   }
-  args.insert(args.end(), {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
-                           "--daemonize", "no", "--logfile", dir_ + "/redis.log"});
+  if (options_.tls) {
+    const TestCertificates& certificates = Certificates();
+    args.insert(args.end(),
+                {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file",
+                 certificates.server_cert, "--tls-key-file", certificates.server_key,
+                 "--tls-ca-cert-file", certificates.ca, "--tls-auth-clients", "optional"});
+  } else {
+    args.insert(args.end(), {"--port", std::to_string(port_)});
+  }
+  if (!options_.password.empty()) args.insert(args.end(), {"--requirepass", options_.password});
+  args.insert(args.end(), {"--bind", "127.0.0.1", "--dir", dir_, "--daemonize", "no", "--logfile",
+                           dir_ + "/redis.log"});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   process_ = ChildProcess(args, "/dev/null");  // its log is redis.log in dir_
   // Ready once the server on the port is this child (another program may hold the port) and
@@ -58,6 +70,15 @@ bool RedisServer::TryStart() {
     connection_ = std::move(*connection);
     return true;
   });
+}
+
+std::string RedisServer::url() const {
+  const std::string auth = options_.password.empty() ? "" : ":" + options_.password + "@";
+  if (!options_.tls) return "redis://" + auth + "127.0.0.1:" + std::to_string(port_);
+  const TestCertificates& certificates = Certificates();
+  return "rediss://" + auth + "127.0.0.1:" + std::to_string(port_) +
+         "/0?tls_ca=" + certificates.ca + "&tls_cert=" + certificates.client_cert +
+         "&tls_key=" + certificates.client_key;
 }
 
 void RedisServer::Start() {

@@ -16,6 +16,12 @@ struct RedisServerOptions {
   // Non-empty: run a Redis Sentinel with this configuration (written to the server's directory,
   // where Sentinel keeps rewriting it) instead of a data server.
   std::string sentinel_config;
+  // Serve TLS only (test_certificates.h: the server certificate; client certificates are
+  // checked when given, required with extra_args {"--tls-auth-clients", "yes"}); url() is then
+  // rediss:// with the test CA and client certificate.
+  bool tls = false;
+  // Non-empty: the server (or sentinel) requires it (requirepass), and url() carries it.
+  std::string password;
 };
 
 class RedisServer {
@@ -26,7 +32,7 @@ class RedisServer {
   RedisServer& operator=(const RedisServer&) = delete;
 
   int port() const { return port_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const;
   const std::string& dir() const { return dir_; }
 
   // Stops the server (SIGKILL: nothing more is written) and starts it again on the same port and
