@@ -74,10 +74,11 @@ struct WorkerOptions {
   // memory.max of a cgroup of each process's own (what it really uses); else the process's
   // RLIMIT_DATA (its heap and other private writable mappings). The worker logs which.
   int64_t handler_memory_limit_mb = 0;
-  // "auto": this process's own cgroup v2 directory if it may create cgroups in it and its
-  // children have the memory controller, else RLIMIT_DATA; "off": RLIMIT_DATA; or the path of a
-  // cgroup v2 directory to create them in (a delegated one with no processes of its own), which
-  // must work or Start fails.
+  // "auto": this process's own cgroup v2 directory if it may create cgroups in it (delegated)
+  // and the memory controller is available there (this process then moves into a leaf cgroup
+  // of its own), else RLIMIT_DATA; "off": RLIMIT_DATA; or the path of a cgroup v2 directory to
+  // create them in (a delegated one with no processes of its own), which must work or Start
+  // fails.
   std::string handler_cgroup = "auto";
   // How long a handler may run on past its attempt's deadline, or past a stop request (cancel,
   // lost lease, shutdown), before its process is stopped (SIGTERM, then SIGKILL).

@@ -213,8 +213,8 @@ int Run(const taskq::WorkerOptions& options, const taskq::bin::ApiFlags* api,
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A write to a connection its peer closed (Redis restarted, a client went away) must fail with
-  // EPIPE where it happens, not kill the process: hiredis writes with write(), not MSG_NOSIGNAL.
+  // A write to a pipe or connection its peer closed must fail with EPIPE where it happens, not
+  // kill the process (taskq's own sockets send with MSG_NOSIGNAL; this covers everything else).
   signal(SIGPIPE, SIG_IGN);
   // A worker's handler process (process isolation) parses the same configuration and serves its
   // handlers, and nothing else; its worker stops it with SIGTERM, which it must not block.

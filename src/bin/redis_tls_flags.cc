@@ -35,10 +35,7 @@ Result<std::string> WithRedisTlsFlags(const std::string& url, const RedisTlsFlag
                              "--redis-tls-* flags need a rediss:// or rediss+sentinel:// "
                              "--redis-url");
     }
-    char separator =
-        url.find('?', url.rfind('@') == std::string::npos ? 0 : url.rfind('@')) == std::string::npos
-            ? '?'
-            : '&';
+    char separator = broker::RedisUrlQueryStart(url) == std::string::npos ? '?' : '&';
     const auto add = [&](const char* name, const std::string& value) {
       if (value.empty()) return;
       out += separator;

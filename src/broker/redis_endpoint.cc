@@ -195,6 +195,24 @@ Status CheckQueryFitsScheme(const RedisEndpoint& endpoint, bool sentinel, bool n
 
 }  // namespace
 
+size_t RedisUrlQueryStart(std::string_view url) {
+  // The first '?' that a known parameter follows: a password before it may hold a raw '?' or
+  // '@', and so may a parameter's value after it.
+  static constexpr std::string_view kNames[] = {
+      "wait_replicas=",   "wait_timeout_ms=", "tls_ca=",        "tls_cert=",         "tls_key=",
+      "tls_server_name=", "tls_insecure=",    "sentinel_user=", "sentinel_password="};
+  for (size_t q = url.find('?'); q != std::string_view::npos; q = url.find('?', q + 1)) {
+    const std::string_view after = url.substr(q + 1);
+    for (std::string_view name : kNames) {
+      if (after.starts_with(name)) return q;
+    }
+  }
+  // None: the query, if any, starts after the credentials (and names no known parameter,
+  // which its parse then says).
+  const size_t at = url.rfind('@');
+  return url.find('?', at == std::string_view::npos ? 0 : at);
+}
+
 std::string RedisEndpoint::Describe() const {
   std::string auth;
   if (!user.empty() || !password.empty()) {
@@ -300,11 +318,8 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   if (rest.find('#') != std::string_view::npos) {
     return InvalidArgument("redis_url", "a fragment is not supported");
   }
-  // The query starts after the credentials (a password may hold a percent-encoded '?' only).
   bool names_tls = false;
-  const auto at_sign = rest.rfind('@');
-  if (auto q = rest.find('?', at_sign == std::string_view::npos ? 0 : at_sign);
-      q != std::string_view::npos) {
+  if (auto q = RedisUrlQueryStart(rest); q != std::string_view::npos) {
     TASKQ_RETURN_IF_ERROR(ParseQuery(rest.substr(q + 1), &endpoint, &names_tls));
     rest = rest.substr(0, q);
   }

@@ -69,4 +69,7 @@ struct RedisEndpoint {
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
 
+// Where the query of a redis:// or rediss:// URL starts (its '?'); npos when it has none.
+size_t RedisUrlQueryStart(std::string_view url);
+
 }  // namespace taskq::broker

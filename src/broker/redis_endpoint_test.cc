@@ -125,6 +125,17 @@ TEST(RedisEndpointTest, ParsesTheSentinelsOwnCredentials) {
   EXPECT_EQ(e->sentinel_password, "s&p");
   EXPECT_EQ(e->Describe(),
             "redis+sentinel://:***@s1:26379/m/0?sentinel_user=watch&sentinel_password=***");
+  // A raw '@' or '?' in a parameter's value is the value's, not the end of the credentials.
+  auto raw = ParseRedisUrl("redis+sentinel://:pw@s1/m?sentinel_password=pa@h2/x?y");
+  ASSERT_TRUE(raw.ok()) << raw.status().ToString();
+  EXPECT_EQ(raw->password, "pw");
+  EXPECT_EQ(raw->sentinel_password, "pa@h2/x?y");
+  ASSERT_EQ(raw->sentinels.size(), 1u);
+  EXPECT_EQ(raw->sentinels[0].host, "s1");
+  auto path = ParseRedisUrl("rediss://h/0?tls_ca=/run/x@y/ca.pem");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(path->tls.ca_file, "/run/x@y/ca.pem");
+  EXPECT_EQ(path->host, "h");
   for (const char* bad :
        {"redis://h?sentinel_password=x", "redis+sentinel://s/m?sentinel_user=u"}) {
     EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;

@@ -17,10 +17,17 @@
 namespace taskq::broker {
 namespace {
 
-// What the socket BIO needs: the descriptor, and whether a read may wait.
+// What the socket BIO needs (the descriptor, whether a read may wait), and what its last call
+// met: OpenSSL's own calls may change errno before the caller looks.
 struct SocketState {
   int fd = -1;
   bool dont_wait = false;
+  int error = 0;        // errno of the last failed send or recv
+  bool closed = false;  // a recv found the end of the stream
+  void Reset() {
+    error = 0;
+    closed = false;
+  }
 };
 
 SocketState* StateOf(BIO* bio) { return static_cast<SocketState*>(BIO_get_data(bio)); }
@@ -31,7 +38,10 @@ int SocketWrite(BIO* bio, const char* data, int length) {
   do {
     n = ::send(StateOf(bio)->fd, data, static_cast<size_t>(length), MSG_NOSIGNAL);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_write(bio);
+  if (n < 0) {
+    StateOf(bio)->error = errno;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+  }
   return static_cast<int>(n);
 }
 
@@ -42,7 +52,11 @@ int SocketRead(BIO* bio, char* data, int length) {
   do {
     n = ::recv(state->fd, data, static_cast<size_t>(length), state->dont_wait ? MSG_DONTWAIT : 0);
   } while (n < 0 && errno == EINTR);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_read(bio);
+  if (n < 0) {
+    state->error = errno;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(bio);
+  }
+  if (n == 0) state->closed = true;
   return static_cast<int>(n);
 }
 
@@ -58,6 +72,7 @@ int SocketCreate(BIO* bio) {
 const BIO_METHOD* SocketMethod() {
   static BIO_METHOD* const method = [] {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "taskq socket");
+    if (m == nullptr) return m;
     BIO_meth_set_write(m, SocketWrite);
     BIO_meth_set_read(m, SocketRead);
     BIO_meth_set_ctrl(m, SocketControl);
@@ -125,7 +140,10 @@ Result<std::shared_ptr<SSL_CTX>> ContextFor(const RedisTls& tls) {
     std::tuple<int64_t, int64_t, int64_t> modified;
   };
   static std::mutex mu;
-  static std::map<std::tuple<std::string, std::string, std::string, bool>, Entry> contexts;
+  // Never destroyed: connections of detached threads may outlive static destruction, and
+  // OpenSSL cleans up at exit before it.
+  static auto& contexts =
+      *new std::map<std::tuple<std::string, std::string, std::string, bool>, Entry>();
   const auto key = std::make_tuple(tls.ca_file, tls.cert_file, tls.key_file, tls.insecure);
   const auto modified =
       std::make_tuple(ModifiedAt(tls.ca_file), ModifiedAt(tls.cert_file), ModifiedAt(tls.key_file));
@@ -158,11 +176,14 @@ class TlsRedisStream : public RedisStream {
         context_(std::move(context)),
         ssl_(SSL_new(context_.get())) {
     state_.fd = fd();
-    BIO* bio = BIO_new(SocketMethod());
+    BIO* bio = ssl_ != nullptr && SocketMethod() != nullptr ? BIO_new(SocketMethod()) : nullptr;
+    if (bio == nullptr) return;
     BIO_set_data(bio, &state_);
     SSL_set_bio(ssl_, bio, bio);  // the SSL owns it
+    ready_ = true;
   }
   ~TlsRedisStream() override { SSL_free(ssl_); }
+  bool ready() const { return ready_; }
 
   Status Handshake(const RedisEndpoint& endpoint) {
     const std::string& name =
@@ -176,24 +197,26 @@ class TlsRedisStream : public RedisStream {
     }
     SetTimeouts(fd(), endpoint.connect_timeout);
     ERR_clear_error();
+    state_.Reset();
     const int done = SSL_connect(ssl_);
-    const int system_error = errno;
     const int error = SSL_get_error(ssl_, done);
     SetTimeouts(fd(), endpoint.command_timeout);
     if (done == 1) return Status::Ok();
     std::string why;
     const long verified = SSL_get_verify_result(ssl_);
-    if (verified != X509_V_OK) {
+    if (!endpoint.tls.insecure && verified != X509_V_OK) {
       why = std::string("the server's certificate was refused: ") +
             X509_verify_cert_error_string(verified);
       ERR_clear_error();
     } else if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
       why = "no answer within the connect timeout (is it a TLS port?)";
     } else if (error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-      why = system_error == 0 ? "the server closed the connection (is it a TLS port?)"
-                              : IoErrorText(system_error);
+      why = state_.closed || state_.error == 0
+                ? "the server closed the connection (is it a TLS port?)"
+                : IoErrorText(state_.error);
     } else {
-      why = OpenSslErrors();
+      // A server that answers in plain text (a Redis without TLS) shows as a bad record.
+      why = OpenSslErrors() + " (is it a TLS port?)";
     }
     return Unavailable("TLS handshake with " + endpoint.Describe() + " failed: " + why);
   }
@@ -202,6 +225,7 @@ class TlsRedisStream : public RedisStream {
     constexpr size_t kChunk = size_t{1} << 20;
     while (!bytes.empty()) {
       ERR_clear_error();
+      state_.Reset();
       const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(std::min(bytes.size(), kChunk)));
       if (n <= 0) return Failed("write", n);
       bytes.remove_prefix(static_cast<size_t>(n));
@@ -218,6 +242,7 @@ class TlsRedisStream : public RedisStream {
     // record, or application data after the session tickets a server sends unasked.
     state_.dont_wait = !wait;
     ERR_clear_error();
+    state_.Reset();
     const int n = SSL_read(ssl_, buffer, static_cast<int>(std::min<size_t>(capacity, 1 << 30)));
     state_.dont_wait = false;
     if (n > 0) return static_cast<size_t>(n);
@@ -231,20 +256,22 @@ class TlsRedisStream : public RedisStream {
   Status Failed(const char* what, int result) {
     const int error = SSL_get_error(ssl_, result);
     std::string why;
-    if (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && errno == 0)) {
+    if (error == SSL_ERROR_ZERO_RETURN || state_.closed ||
+        (error == SSL_ERROR_SYSCALL && state_.error == 0 && ERR_peek_error() == 0)) {
       why = "the server closed it";
-    } else if (error == SSL_ERROR_SYSCALL || error == SSL_ERROR_WANT_READ ||
-               error == SSL_ERROR_WANT_WRITE) {
-      why = IoErrorText(errno);
+    } else if (state_.error != 0) {
+      why = IoErrorText(state_.error);
     } else {
       why = OpenSslErrors();
     }
+    ERR_clear_error();
     return Unavailable(std::string("Redis connection ") + what + " failed (TLS): " + why);
   }
 
   std::shared_ptr<SSL_CTX> context_;
   SSL* ssl_;
   SocketState state_;
+  bool ready_ = false;
 };
 
 }  // namespace
@@ -253,6 +280,7 @@ Result<std::unique_ptr<RedisStream>> StartTls(UniqueFd socket, const RedisEndpoi
   auto context = ContextFor(endpoint.tls);
   if (!context.ok()) return context.status();
   auto stream = std::make_unique<TlsRedisStream>(std::move(socket), std::move(*context));
+  if (!stream->ready()) return Unavailable("cannot set up TLS: " + OpenSslErrors());
   TASKQ_RETURN_IF_ERROR(stream->Handshake(endpoint));
   return std::unique_ptr<RedisStream>(std::move(stream));
 }

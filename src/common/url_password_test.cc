@@ -20,6 +20,14 @@ TEST(MaskUrlPasswordTest, HidesPasswordsThatWereNotPercentEncoded) {
   EXPECT_EQ(masked.find("a/b"), std::string::npos) << masked;
 }
 
+TEST(MaskUrlPasswordTest, HidesPasswordsInTheQuery) {
+  EXPECT_EQ(MaskUrlPassword("redis+sentinel://:pw@s1/m?sentinel_user=u&sentinel_password=s@p"),
+            "redis+sentinel://:***@s1/m?sentinel_user=u&sentinel_password=***");
+  EXPECT_EQ(MaskUrlPassword("rediss+sentinel://s1/m?sentinel_password=x%26y&tls_ca=/ca.pem"),
+            "rediss+sentinel://s1/m?sentinel_password=***&tls_ca=/ca.pem");
+  EXPECT_EQ(MaskUrlPassword("rediss://h/0?tls_ca=/a@b/ca.pem"), "rediss://h/0?tls_ca=/a@b/ca.pem");
+}
+
 TEST(MaskUrlPasswordTest, LeavesUrlsWithoutPasswordsAlone) {
   for (const char* url : {"redis://127.0.0.1:6379", "smtp://mailer@mail:25", "unix:///run/r.sock",
                           "not a url", "", "smtp://mail:25/x"}) {

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -132,7 +133,31 @@ Result<std::shared_ptr<HandlerCgroups>> HandlerCgroups::Prepare(std::string pare
     return Status(StatusCode::kFailedPrecondition, "cannot create cgroups in " + parent);
   }
   RemoveLeftovers(parent);
-  return std::shared_ptr<HandlerCgroups>(new HandlerCgroups(std::move(parent), memory_limit_mb));
+  std::shared_ptr<HandlerCgroups> cgroups(new HandlerCgroups(std::move(parent), memory_limit_mb));
+  TASKQ_RETURN_IF_ERROR(cgroups->Probe());
+  return cgroups;
+}
+
+Status HandlerCgroups::Probe() {
+  // Moving a process needs more than the parent's permissions (write access to cgroup.procs of
+  // the common ancestor of where it is and where it goes): a process that only waits to be
+  // killed tries it, so that a cgroup handler processes could not enter fails at start, not
+  // every start of a handler process.
+  const pid_t probe = ::fork();
+  if (probe < 0) return Status(StatusCode::kUnavailable, "cannot fork a cgroup probe");
+  if (probe == 0) {
+    for (;;) ::pause();
+  }
+  auto cgroup = Create();
+  Status entered = cgroup.ok() ? (*cgroup)->Enter(probe) : cgroup.status();
+  ::kill(probe, SIGKILL);
+  while (::waitpid(probe, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (!entered.ok()) {
+    return Status(StatusCode::kFailedPrecondition, "cannot move a process into a cgroup under " +
+                                                       parent_ + ": " + entered.message());
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<HandlerCgroup>> HandlerCgroups::Create() {
@@ -184,17 +209,37 @@ Result<std::string> DelegatedCgroupOfThisProcess() {
   const auto own = ReadText("/proc/self/cgroup");
   const auto path = own ? Cgroup2PathOf(*own) : std::nullopt;
   if (!path) return Status(StatusCode::kFailedPrecondition, "this process has no cgroup v2 path");
-  const std::string directory = *path == "/" ? *mount : *mount + *path;
-  if (!ListsWord(directory + "/cgroup.subtree_control", "memory")) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "the memory controller is not enabled for the children of this process's "
-                  "cgroup " +
-                      directory);
-  }
+  return MakeRoomForHandlerCgroups(*path == "/" ? *mount : *mount + *path, ::getpid());
+}
+
+Result<std::string> MakeRoomForHandlerCgroups(const std::string& directory, pid_t self) {
   if (::access(directory.c_str(), W_OK) != 0) {
-    return Status(StatusCode::kFailedPrecondition, "cannot create cgroups in " + directory);
+    return Status(StatusCode::kFailedPrecondition,
+                  "this process may not create cgroups in its cgroup " + directory);
   }
-  return directory;
+  if (ListsWord(directory + "/cgroup.subtree_control", "memory")) return directory;
+  if (!ListsWord(directory + "/cgroup.controllers", "memory")) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the memory controller is not available to this process's cgroup " + directory);
+  }
+  // A cgroup that holds processes cannot give its children the memory controller: this process
+  // moves into a leaf of its own first. Should others share the cgroup (enabling then fails),
+  // it moves back.
+  const std::string leaf = directory + "/taskq-worker-" + std::to_string(self);
+  if (::mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "cannot create cgroup " + leaf + ": " + ::strerror(errno));
+  }
+  Status moved = WriteText(leaf + "/cgroup.procs", std::to_string(self));
+  if (moved.ok()) {
+    Status enabled = WriteText(directory + "/cgroup.subtree_control", "+memory");
+    if (enabled.ok()) return directory;
+    (void)WriteText(directory + "/cgroup.procs", std::to_string(self));
+    moved = Status(StatusCode::kFailedPrecondition, "other processes share this process's cgroup " +
+                                                        directory + " (" + enabled.message() + ")");
+  }
+  ::rmdir(leaf.c_str());
+  return moved;
 }
 
 }  // namespace taskq::worker

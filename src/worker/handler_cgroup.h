@@ -51,6 +51,9 @@ class HandlerCgroups {
   Result<std::unique_ptr<HandlerCgroup>> Create();
 
  private:
+  // Moves a process made for this into a new cgroup and back out; an error if it cannot.
+  Status Probe();
+
   HandlerCgroups(std::string parent, int64_t memory_limit_mb)
       : parent_(std::move(parent)), memory_limit_mb_(memory_limit_mb) {}
 
@@ -64,9 +67,15 @@ std::optional<std::string> Cgroup2MountPoint(std::string_view mountinfo);
 std::optional<std::string> Cgroup2PathOf(std::string_view proc_self_cgroup);
 
 // The cgroup this process may place handler processes under without being told: its own cgroup
-// v2 directory, when it may write it and its children already have the memory controller
-// (cgroup.subtree_control lists memory, as a delegated cgroup set up for this has). An error
+// v2 directory, when it may write it (a delegated cgroup, as systemd's Delegate=yes gives a
+// service) and the memory controller is available there (MakeRoomForHandlerCgroups). An error
 // says why not.
 Result<std::string> DelegatedCgroupOfThisProcess();
+
+// Readies `directory`, the cgroup that holds process `self`, to take handler cgroups: returns it
+// when its children have the memory controller or can be given it. A cgroup that holds
+// processes cannot give it, so `self` first moves into a leaf "taskq-worker-<pid>" beside the
+// handler cgroups (and back, when other processes share the cgroup).
+Result<std::string> MakeRoomForHandlerCgroups(const std::string& directory, pid_t self);
 
 }  // namespace taskq::worker

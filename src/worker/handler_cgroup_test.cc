@@ -105,6 +105,32 @@ TEST_F(HandlerCgroupTest, PrepareRemovesTheEmptyCgroupsOfWorkersThatAreGone) {
   EXPECT_TRUE(fs::exists(other));
 }
 
+TEST_F(HandlerCgroupTest, ACgroupWithTheControllerForItsChildrenIsUsedAsItIs) {
+  Write(parent_ / "cgroup.subtree_control", "memory pids\n");
+  auto directory = MakeRoomForHandlerCgroups(parent_.string(), 4321);
+  ASSERT_TRUE(directory.ok()) << directory.status().ToString();
+  EXPECT_EQ(*directory, parent_.string());
+  EXPECT_FALSE(fs::exists(parent_ / "taskq-worker-4321"));
+}
+
+TEST_F(HandlerCgroupTest, AProcessInADelegatedCgroupMovesIntoALeafOfItsOwn) {
+  auto directory = MakeRoomForHandlerCgroups(parent_.string(), 4321);
+  ASSERT_TRUE(directory.ok()) << directory.status().ToString();
+  EXPECT_EQ(*directory, parent_.string());
+  EXPECT_EQ(Read(parent_ / "taskq-worker-4321" / "cgroup.procs"), "4321");
+  EXPECT_EQ(Read(parent_ / "cgroup.subtree_control"), "+memory");
+}
+
+TEST_F(HandlerCgroupTest, ACgroupWithoutTheMemoryControllerIsRefused) {
+  Write(parent_ / "cgroup.controllers", "cpu pids\n");
+  auto directory = MakeRoomForHandlerCgroups(parent_.string(), 4321);
+  ASSERT_FALSE(directory.ok());
+  EXPECT_NE(directory.status().message().find("memory controller is not available"),
+            std::string::npos)
+      << directory.status().ToString();
+  EXPECT_FALSE(fs::exists(parent_ / "taskq-worker-4321"));
+}
+
 TEST(Cgroup2TextTest, TheMountPointIsTheCgroup2Line) {
   const std::string mountinfo =
       "24 29 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n"

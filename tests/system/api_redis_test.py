@@ -209,5 +209,97 @@ class TlsTest(unittest.TestCase):
             api.stop()
 
 
+
+def documented_acl_rules():
+    """The rules of the least-privilege user in docs/security.md, after `ACL SETUSER taskq`."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "security.md")
+    with open(path) as f:
+        text = f.read()
+    block = text.split("<!-- acl:begin -->")[1].split("<!-- acl:end -->")[0]
+    words = block.replace("```", " ").split()
+    assert words[:3] == ["ACL", "SETUSER", "taskq"], words[:3]
+    return words[3:]
+
+
+class LeastPrivilegeUserTest(unittest.TestCase):
+    """The API, a worker, the scheduler and the CLI as the documented ACL user: every path a job
+    takes (completed, retried, dead and retried again, delayed and promoted, cancelled, unique,
+    bulk, scheduled), queue actions and every listing. Redis must refuse nothing: its ACL LOG
+    stays empty."""
+
+    def test_the_documented_acl_user_runs_everything(self):
+        rules = [w.replace("CHANGE-ME", "pw-for-taskq") for w in documented_acl_rules()]
+        self.assertIn(">pw-for-taskq", rules)
+        redis = Redis("--user", "taskq", *rules)
+        url = f"redis://taskq:pw-for-taskq@127.0.0.1:{redis.port}"
+        api = worker = scheduler = None
+        try:
+            api = Api(url, "--job-types", "sleep,fail")
+            worker = Worker(url, "sleep=2,fail=1")
+            scheduler = subprocess.Popen(
+                [fx.TASKQ, "--redis-url", url, "--log-level", "warn", "scheduler",
+                 "--scheduler-tick-ms", "100"], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+
+            def req(method, path, body=None, expect=(200, 201)):
+                status, reply, _ = api.request(method, path, body)
+                if status not in expect:  # what Redis refused, if that was it
+                    self.fail((method, path, status, reply, redis.cli("ACL", "LOG")))
+                return reply
+
+            def finished(queue, job_id, state):
+                return fx.wait_until(lambda: api.request(
+                    "GET", f"/api/jobs/{job_id}?queue={queue}")[1].get("state") == state, 15)
+
+            done = req("POST", "/api/jobs", {"type": "sleep", "data": {"ms": 1}})
+            self.assertTrue(finished("sleep", done["id"], "completed"))
+            dead = req("POST", "/api/jobs", {"type": "fail", "max_attempts": 2,  # fails for good
+                                             "backoff": {"type": "none"}})
+            self.assertTrue(finished("fail", dead["id"], "dead"))
+            req("POST", f"/api/jobs/{dead['id']}/retry?queue=fail")
+            self.assertTrue(fx.wait_until(lambda: len(api.request(
+                "GET", f"/api/jobs/{dead['id']}?queue=fail")[1].get("errors", [])) == 2, 15))
+            req("POST", "/api/queues/fail/dead/retry")
+            later = req("POST", "/api/jobs", {"type": "sleep", "delay_ms": 600000})
+            req("POST", f"/api/jobs/{later['id']}/promote?queue=sleep")
+            self.assertTrue(finished("sleep", later["id"], "completed"))
+            cancelled = req("POST", "/api/jobs", {"type": "sleep", "delay_ms": 600000})
+            req("DELETE", f"/api/jobs/{cancelled['id']}?queue=sleep")
+            for _ in range(2):
+                req("POST", "/api/jobs", {"type": "sleep", "data": {"ms": 1},
+                                          "unique": {"key": "once", "mode": "ttl",
+                                                     "ttl_ms": 60000}})
+            req("POST", "/api/jobs/bulk", {"jobs": [{"type": "sleep", "group": "g"}] * 3})
+            req("POST", "/api/queues/sleep/pause")
+            req("POST", "/api/queues/sleep/resume")
+            req("PUT", "/api/queues/sleep/limits", {"concurrency": 5, "rate": {"max": 100,
+                                                                               "window_ms": 1000}})
+            req("GET", "/api/queues/sleep/limits")
+            req("POST", "/api/schedules", {"id": "tick", "cron": "* * * * * *", "type": "sleep"})
+            self.assertTrue(fx.wait_until(
+                lambda: api.request("GET", "/api/schedules/tick")[1].get("last_run"), 10))
+            req("POST", "/api/schedules/tick/run")
+            req("DELETE", "/api/schedules/tick", expect=(200, 204))
+            for path in ("/api/queues", "/api/queues/sleep", "/api/workers", "/metrics",
+                         "/readyz", "/api/queues/sleep/jobs?state=completed",
+                         "/api/queues/fail/jobs?state=dead", "/api/schedules"):
+                req("GET", path)
+            req("DELETE", "/api/queues/sleep/jobs?state=completed", expect=(200, 204))
+            for command in (["stats"], ["jobs", "sleep", "--state", "completed"]):
+                run = subprocess.run([fx.TASKQ, "--redis-url", url, *command],
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual(run.returncode, 0, (command, run.stderr))
+            self.assertEqual(redis.cli("ACL", "LOG"), "")  # nothing refused
+        finally:
+            if scheduler:
+                scheduler.terminate()
+                scheduler.wait(15)
+            if worker:
+                worker.stop()
+            if api:
+                api.stop()
+            redis.stop()
+
+
 if __name__ == "__main__":
     fx.main()
