@@ -10,8 +10,10 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 namespace taskq::bench {
@@ -42,10 +44,30 @@ std::string Capture(const std::string& command) {
   return out;
 }
 
-RedisProcess::RedisProcess(bool append_only) {
+// A CA and a server certificate for 127.0.0.1 it signed, in `dir`; false when openssl failed.
+bool MakeCertificates(const std::string& dir) {
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  const std::string commands[] = {
+      "openssl req -x509" + ec + " -keyout " + dir + "/ca.key -out " + dir +
+          "/ca.pem -days 2 -subj /CN=taskq-bench-ca",
+      "openssl req" + ec + " -keyout " + dir + "/server.key -out " + dir +
+          "/server.csr -subj /CN=127.0.0.1",
+      "openssl x509 -req -in " + dir + "/server.csr -CA " + dir + "/ca.pem -CAkey " + dir +
+          "/ca.key -CAcreateserial -days 2 -extfile " + dir + "/server.ext -out " + dir +
+          "/server.pem",
+  };
+  std::ofstream(dir + "/server.ext") << "subjectAltName=IP:127.0.0.1\n";
+  for (const std::string& command : commands) {
+    if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) return false;
+  }
+  return true;
+}
+
+RedisProcess::RedisProcess(bool append_only, bool tls) {
   char pattern[] = "/tmp/taskq-bench-XXXXXX";
   dir_ = ::mkdtemp(pattern);
   port_ = FreePort();
+  if (tls && !MakeCertificates(dir_)) return;  // not ok()
   std::vector<std::string> args = {"redis-server",
                                    "--port",
                                    std::to_string(port_),
@@ -58,6 +80,12 @@ RedisProcess::RedisProcess(bool append_only) {
                                    "--appendonly",
                                    append_only ? "yes" : "no"};
   if (append_only) args.insert(args.end(), {"--appendfsync", "everysec"});
+  if (tls) {
+    tls_port_ = FreePort();
+    args.insert(args.end(), {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",
+                             dir_ + "/server.pem", "--tls-key-file", dir_ + "/server.key",
+                             "--tls-ca-cert-file", dir_ + "/ca.pem", "--tls-auth-clients", "no"});
+  }
   pid_ = ::fork();
   if (pid_ == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -74,6 +102,11 @@ RedisProcess::RedisProcess(bool append_only) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   pid_ = -1;
+}
+
+std::string RedisProcess::url() const {
+  if (tls_port_ == 0) return "redis://127.0.0.1:" + std::to_string(port_);
+  return "rediss://127.0.0.1:" + std::to_string(tls_port_) + "/0?tls_ca=" + dir_ + "/ca.pem";
 }
 
 RedisProcess::~RedisProcess() {

@@ -11,14 +11,16 @@ namespace taskq::bench {
 
 class RedisProcess {
  public:
-  explicit RedisProcess(bool append_only);
+  // tls: the server also serves TLS on a second port, with a CA and certificate made with the
+  // openssl command in its directory, and url() is rediss:// there (Cli keeps the plain port).
+  explicit RedisProcess(bool append_only, bool tls = false);
   ~RedisProcess();
   RedisProcess(const RedisProcess&) = delete;
   RedisProcess& operator=(const RedisProcess&) = delete;
 
   bool ok() const { return pid_ > 0; }
   int port() const { return port_; }
-  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const;
   // Runs a command through redis-cli and returns its output ("" on failure).
   std::string Cli(const std::vector<std::string>& args) const;
   long long UsedMemory() const;
@@ -29,6 +31,7 @@ class RedisProcess {
  private:
   std::string dir_;
   int port_ = 0;
+  int tls_port_ = 0;  // 0: no TLS
   pid_t pid_ = -1;
 };
 

@@ -39,6 +39,7 @@ struct Config {
   bool threaded = false;            // --threaded: W2 --only runs handlers on handler threads
   bool process = false;             // --process: W2 --only runs handlers in handler processes
   int64_t rate_limit = 0;           // --rate N: W2 --only with a rate limit of N per second
+  bool tls = false;                 // --tls: W2 --only over rediss:// to the same Redis
 };
 
 // ~100 bytes, as bench/README.md asks; "ts" (enqueue time, us) lets handlers measure latency.
@@ -87,7 +88,9 @@ std::vector<EnqueueRequest> Batch(int n, const std::string& queue, EnqueueOption
 
 // The bulk API in batches of 1,000 (bench/README.md), pipelined.
 bool EnqueueAll(Client& client, const std::vector<EnqueueRequest>& requests) {
-  return client.EnqueueBatches(requests, 1000).ok();
+  auto created = client.EnqueueBatches(requests, 1000);
+  if (!created.ok()) std::fprintf(stderr, "enqueue: %s\n", created.status().ToString().c_str());
+  return created.ok();  // the figure is then 0, and stderr says why
 }
 
 double RedisRttOpsPerSecond(const RedisProcess& redis) {
@@ -183,14 +186,15 @@ struct W2Result {
 
 // Where W2's no-op handler runs.
 enum class HandlerMode {
-  kInline,   // on the queue loop (HandlerOptions::run_inline), as a handler that returns at once may
-  kThread,   // on a handler thread, as every other handler
+  kInline,  // on the queue loop (HandlerOptions::run_inline), as a handler that returns at once may
+  kThread,  // on a handler thread, as every other handler
   kProcess,  // in a handler process of the queue (Isolation::kProcess), one per slot
 };
 
 const char* ModeName(HandlerMode mode) {
-  return mode == HandlerMode::kInline ? "inline" : mode == HandlerMode::kThread ? "threaded"
-                                                                                : "process";
+  return mode == HandlerMode::kInline   ? "inline"
+         : mode == HandlerMode::kThread ? "threaded"
+                                        : "process";
 }
 
 // The no-op handler every W2 worker registers; handler processes register it too (main).
@@ -421,6 +425,10 @@ int main(int argc, char** argv) {
       config.process = true;
       continue;
     }
+    if (std::strcmp(argv[i], "--tls") == 0) {
+      config.tls = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--quick") == 0) {
       config.quick = true;
       config.runs = 1;
@@ -430,10 +438,12 @@ int main(int argc, char** argv) {
       continue;
     }
     // A mistyped flag must not start a full run of several minutes.
-    std::fprintf(stderr,
-                 "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5] [--shape PROCESSES "
-                 "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND]\nunknown argument: %s\n",
-                 argv[i]);
+    std::fprintf(
+        stderr,
+        "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5] [--shape PROCESSES "
+        "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls]\nunknown argument: "
+        "%s\n",
+        argv[i]);
     return 2;
   }
   std::map<std::string, double> report;
@@ -470,7 +480,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (only == "w2") {
-    RedisProcess redis(false);
+    RedisProcess redis(false, config.tls);
+    if (!redis.ok()) {
+      std::fprintf(stderr, "cannot start redis-server%s\n", config.tls ? " with TLS" : "");
+      return 1;
+    }
     // Without --shape, the shape full runs usually find best (0 would start no worker and wait
     // for ever).
     const std::pair<int, int> shape = config.shape.first > 0 ? config.shape : std::pair{2, 128};
@@ -482,9 +496,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "w2: %.0f jobs/s, redis cpu %.2f us/job\n", r.jobs_per_s,
                  r.redis_cpu_us_per_job);
     std::printf(
-        "{\"w2_jobs_per_s\": %.0f, \"w2_script_calls_per_job\": %.3f, "
-        "\"w2_round_trips_per_job\": %.3f}\n",
-        r.jobs_per_s, r.script_calls_per_job, r.round_trips_per_job);
+        "{\"%s\": %.0f, \"w2_script_calls_per_job\": %.3f, "
+        "\"w2_round_trips_per_job\": %.3f, \"w2_redis_cpu_us_per_job\": %.2f}\n",
+        config.tls ? "w2_tls_jobs_per_s" : "w2_jobs_per_s", r.jobs_per_s, r.script_calls_per_job,
+        r.round_trips_per_job, r.redis_cpu_us_per_job);
     return 0;
   }
   if (!only.empty()) {
@@ -558,12 +573,25 @@ int main(int argc, char** argv) {
     const auto best_process = best_shape(HandlerMode::kProcess, {{1, 8}, {1, 16}, {2, 16}});
     W2Result process = MedianOf<W2Result>(
         runs,
-        [&] { return W2(redis, n, best_process.first, best_process.second, HandlerMode::kProcess); },
+        [&] {
+          return W2(redis, n, best_process.first, best_process.second, HandlerMode::kProcess);
+        },
         [](const W2Result& r) { return r.jobs_per_s; });
     report["w2_process_jobs_per_s"] = process.jobs_per_s;
     report["w2_process_best_processes"] = best_process.first;
     report["w2_process_best_concurrency"] = best_process.second;
     report["w2_process_share_of_threaded"] = process.jobs_per_s / threaded.jobs_per_s;
+    // The same as W2 over TLS (rediss://) to a Redis of its own, at W2's best shape.
+    {
+      RedisProcess tls_redis(false, /*tls=*/true);
+      if (tls_redis.ok()) {
+        W2Result tls = MedianOf<W2Result>(
+            runs, [&] { return W2(tls_redis, n, best.first, best.second, HandlerMode::kInline); },
+            [](const W2Result& r) { return r.jobs_per_s; });
+        report["w2_tls_jobs_per_s"] = tls.jobs_per_s;
+        report["w2_tls_share_of_plain"] = tls.jobs_per_s / w2.jobs_per_s;
+      }
+    }
 
     auto by_p99 = [](const Latencies& l) { return l.p99; };
     Latencies w3 = MedianOf<Latencies>(
