@@ -57,7 +57,6 @@ Result<SlotMap> SlotMap::FromClusterShards(ReplyView reply, bool tls) {
   if (reply.is_error()) return Unavailable("CLUSTER SHARDS: " + std::string(reply.str()));
   if (!reply.is_array()) return NotShards("not an array");
   SlotMap map;
-  map.owner_.fill(kNone);
   for (size_t s = 0; s < reply.size(); ++s) {
     const ReplyView shard = reply[s];
     const auto slots = Field(shard, "slots");

@@ -33,6 +33,7 @@ struct ClusterNode {
 // Which master serves each slot, and the replicas of each master.
 class SlotMap {
  public:
+  SlotMap() { owner_.fill(kNone); }  // no slot served
   // From a CLUSTER SHARDS reply (Redis 7). TLS clusters announce "tls-port": with `tls`, that
   // port is used. An error when the reply is not one, or names no master for some shard.
   static Result<SlotMap> FromClusterShards(ReplyView reply, bool tls = false);

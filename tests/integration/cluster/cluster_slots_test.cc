@@ -5,34 +5,21 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "broker/redis_connection.h"
+#include "integration/cluster/fixture_nodes.h"
 
 namespace taskq::broker {
 namespace {
 
-// The cluster's nodes ("127.0.0.1:PORT"), masters first; empty when no cluster was started.
-std::vector<std::string> ClusterNodes() {
-  const char* directory = std::getenv("TASKQ_TEST_CLUSTER");
-  std::vector<std::string> nodes;
-  if (directory == nullptr) return nodes;
-  std::ifstream in(std::string(directory) + "/nodes");
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) nodes.push_back(line);
-  }
-  return nodes;
-}
-
 class ClusterSlotsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    nodes_ = ClusterNodes();
+    nodes_ = testing::FixtureClusterNodes();
     ASSERT_EQ(nodes_.size(), 6u) << "run under ctest (label cluster), which starts the cluster";
     connection_ = Open(nodes_[0]);
     ASSERT_NE(connection_, nullptr);

@@ -1,0 +1,145 @@
+#include "broker/cluster_connection.h"
+
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <tuple>
+
+namespace taskq::broker {
+namespace {
+
+// Redirections and retries one pipeline follows before it gives up: a slot moves once, and a
+// failover settles within seconds, so more would only hide a cluster that is not converging.
+constexpr int kMaxRounds = 5;
+constexpr std::chrono::milliseconds kRetryPause{25};
+
+// Where one command goes next.
+struct Target {
+  std::string host;
+  int port = 0;
+  bool asking = false;  // ASK: send ASKING first, on that node, for this command only
+};
+
+bool IsRetryable(std::string_view error) {
+  return error.starts_with("TRYAGAIN") || error.starts_with("CLUSTERDOWN");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Open(const RedisEndpoint& node,
+                                                                   std::vector<ClusterSeed> seeds) {
+  if (seeds.empty()) return InvalidArgument("redis_url", "a cluster URL needs at least one node");
+  std::unique_ptr<ClusterConnection> connection(new ClusterConnection(node, std::move(seeds)));
+  TASKQ_RETURN_IF_ERROR(connection->RefreshMap());
+  return connection;
+}
+
+Result<RedisConnection*> ClusterConnection::NodeConnection(const std::string& host, int port) {
+  const std::string address = host + ":" + std::to_string(port);
+  auto& connection = connections_[address];
+  if (!connection || !connection->CheckUsable()) {
+    RedisEndpoint endpoint = node_;
+    endpoint.host = host;
+    endpoint.port = port;
+    auto opened = RedisConnection::Open(endpoint);
+    if (!opened.ok()) {
+      connections_.erase(address);
+      return opened.status();
+    }
+    connection = std::move(*opened);
+  }
+  return connection.get();
+}
+
+Status ClusterConnection::ReadMapFrom(const std::string& host, int port) {
+  auto connection = NodeConnection(host, port);
+  if (!connection.ok()) return connection.status();
+  auto reply = (*connection)->Run(Command{"CLUSTER", "SHARDS"});
+  if (!reply.ok()) return reply.status();
+  auto map = SlotMap::FromClusterShards(reply->view(), node_.tls.enabled);
+  if (!map.ok()) return map.status();
+  map_ = std::move(*map);
+  ++map_reads_;
+  return Status::Ok();
+}
+
+Status ClusterConnection::RefreshMap() {
+  std::vector<ClusterSeed> candidates;
+  for (const ClusterNode& master : map_.masters()) candidates.push_back({master.host, master.port});
+  candidates.insert(candidates.end(), seeds_.begin(), seeds_.end());
+  std::string failures;
+  for (const ClusterSeed& candidate : candidates) {
+    const Status read = ReadMapFrom(candidate.host, candidate.port);
+    if (read.ok()) return read;
+    failures += (failures.empty() ? "" : "; ") + candidate.host + ":" +
+                std::to_string(candidate.port) + ": " + read.message();
+  }
+  return Unavailable("no cluster node gave its slot map (" + failures + ")");
+}
+
+Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> commands,
+                                   std::vector<Reply>* replies) {
+  std::vector<std::optional<Reply>> answered(commands.size());
+  std::vector<std::optional<Target>> targets(commands.size());  // nullopt: the map's master
+  std::string last_error;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    const ClusterNode* owner = map_.MasterOf(slot);
+    // The commands still to run, grouped by where they go.
+    std::map<std::tuple<std::string, int, bool>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < commands.size(); ++i) {
+      if (answered[i]) continue;
+      Target target = targets[i] ? *targets[i] : Target{};
+      if (!targets[i]) {
+        if (owner == nullptr)
+          return Unavailable("cluster: no master serves slot " + std::to_string(slot));
+        target = {owner->host, owner->port, false};
+      }
+      groups[{target.host, target.port, target.asking}].push_back(i);
+    }
+    if (groups.empty()) break;
+    bool moved = false, retry = false;
+    for (const auto& [where, indices] : groups) {
+      const auto& [host, port, asking] = where;
+      auto connection = NodeConnection(host, port);
+      if (!connection.ok()) return connection.status();
+      std::vector<Command> batch;
+      for (size_t i : indices) {
+        if (asking) batch.push_back(Command{"ASKING"});
+        batch.push_back(commands[i]);
+      }
+      std::vector<Reply> got;
+      TASKQ_RETURN_IF_ERROR((*connection)->Pipeline(batch, &got));
+      for (size_t k = 0; k < indices.size(); ++k) {
+        const size_t i = indices[k];
+        Reply& reply = got[asking ? 2 * k + 1 : k];
+        const std::string_view error = reply.view().is_error() ? reply.view().str() : "";
+        if (auto redirect = ParseRedirection(error)) {
+          ++redirections_;
+          targets[i] = Target{redirect->host, redirect->port, redirect->ask};
+          moved = moved || !redirect->ask;
+          last_error = std::string(error);
+        } else if (IsRetryable(error)) {
+          targets[i].reset();
+          retry = true;
+          last_error = std::string(error);
+        } else {
+          answered[i] = std::move(reply);
+        }
+      }
+    }
+    // The node that said MOVED named the new owner; the map learns it for the next calls.
+    if (moved) (void)RefreshMap();
+    if (retry) std::this_thread::sleep_for(kRetryPause * (round + 1));
+  }
+  replies->clear();
+  for (auto& reply : answered) {
+    if (!reply) {
+      return Unavailable("cluster: slot " + std::to_string(slot) + " still redirects after " +
+                         std::to_string(kMaxRounds) + " tries (" + last_error + ")");
+    }
+    replies->push_back(std::move(*reply));
+  }
+  return Status::Ok();
+}
+
+}  // namespace taskq::broker

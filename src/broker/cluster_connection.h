@@ -1,0 +1,61 @@
+// A connection to a Redis Cluster: one RedisConnection per master, opened when first needed, and
+// the slot map (cluster_slots.h) that says which master serves a slot. A pipeline whose keys all
+// lie in one slot goes to that slot's master; replies that redirect (MOVED: the slot moved, ASK:
+// it is moving and this key is already there) are followed for the commands they answer, and
+// only those: the others ran. MOVED reads the slot map again. TRYAGAIN (a key in a slot being
+// moved) and CLUSTERDOWN (a failover under way) are retried a few times with a short pause.
+// Like RedisConnection, one thread uses it at a time.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "broker/cluster_slots.h"
+#include "broker/redis_connection.h"
+#include "broker/redis_endpoint.h"
+#include "taskq/status.h"
+
+namespace taskq::broker {
+
+struct ClusterSeed {
+  std::string host;
+  int port = 0;
+};
+
+class ClusterConnection {
+ public:
+  // Reads the slot map from the first seed that answers CLUSTER SHARDS. `node` gives what every
+  // node connection shares: credentials, TLS, timeouts (its host and port are not used).
+  static Result<std::unique_ptr<ClusterConnection>> Open(const RedisEndpoint& node,
+                                                         std::vector<ClusterSeed> seeds);
+
+  // Runs `commands`, whose keys all lie in `slot`, on the master serving it: one round trip
+  // unless replies redirect. The replies are in the order of the commands.
+  Status Pipeline(uint16_t slot, std::span<const Command> commands, std::vector<Reply>* replies);
+  // Reads the slot map again, from the masters known and then the seeds.
+  Status RefreshMap();
+  const SlotMap& map() const { return map_; }
+  // How many redirections were followed, and how often the map was read (for tests and
+  // metrics).
+  int64_t redirections() const { return redirections_; }
+  int64_t map_reads() const { return map_reads_; }
+
+ private:
+  ClusterConnection(RedisEndpoint node, std::vector<ClusterSeed> seeds)
+      : node_(std::move(node)), seeds_(std::move(seeds)) {}
+  // The connection to host:port, opened (or re-opened when broken) now.
+  Result<RedisConnection*> NodeConnection(const std::string& host, int port);
+  Status ReadMapFrom(const std::string& host, int port);
+
+  RedisEndpoint node_;
+  std::vector<ClusterSeed> seeds_;
+  SlotMap map_;
+  std::map<std::string, std::unique_ptr<RedisConnection>> connections_;  // by "host:port"
+  int64_t redirections_ = 0;
+  int64_t map_reads_ = 0;
+};
+
+}  // namespace taskq::broker
