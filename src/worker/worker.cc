@@ -274,8 +274,9 @@ class Worker::Impl {
     if (setting != "off") {
       auto parent =
           setting == "auto" ? worker::DelegatedCgroupOfThisProcess() : Result<std::string>(setting);
-      Result<std::shared_ptr<worker::HandlerCgroups>> cgroups = parent.status();
-      if (parent.ok()) cgroups = worker::HandlerCgroups::Prepare(*parent, mb);
+      using Cgroups = Result<std::shared_ptr<worker::HandlerCgroups>>;
+      Cgroups cgroups =
+          parent.ok() ? worker::HandlerCgroups::Prepare(*parent, mb) : Cgroups(parent.status());
       if (cgroups.ok()) {
         process.cgroups = std::move(*cgroups);
         return std::to_string(mb) + " MiB each (cgroup v2 memory.max, in " +
