@@ -84,6 +84,7 @@ Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> comma
   std::string last_error;
   for (int round = 0; round < kMaxRounds; ++round) {
     const ClusterNode* owner = map_.MasterOf(slot);
+    if (owner == nullptr && RefreshMap().ok()) owner = map_.MasterOf(slot);
     // The commands still to run, grouped by where they go.
     std::map<std::tuple<std::string, int, bool>, std::vector<size_t>> groups;
     for (size_t i = 0; i < commands.size(); ++i) {
@@ -101,7 +102,14 @@ Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> comma
     for (const auto& [where, indices] : groups) {
       const auto& [host, port, asking] = where;
       auto connection = NodeConnection(host, port);
-      if (!connection.ok()) return connection.status();
+      if (!connection.ok()) {
+        // Nothing ran there. The map may name a master that failed over: read it again, and
+        // send these commands where it says next round.
+        last_error = connection.status().message();
+        for (size_t i : indices) targets[i].reset();
+        moved = retry = true;
+        continue;
+      }
       std::vector<Command> batch;
       for (size_t i : indices) {
         if (asking) batch.push_back(Command{"ASKING"});

@@ -80,11 +80,15 @@ Result<SlotMap> SlotMap::FromClusterShards(ReplyView reply, bool tls) {
       parsed.port = port ? static_cast<int>(port->AsInt(0)) : 0;
       if (auto health = Field(node, "health")) parsed.healthy = health->str() == "online";
       const auto role = Field(node, "role");
-      if (parsed.host.empty() || parsed.port <= 0 || parsed.port > 65535 || !role) {
-        return NotShards("a node without an address or role");
-      }
+      // A node without a usable address (one being added, one that left) is left out; its
+      // shard still counts if another node serves it.
+      if (parsed.host.empty() || parsed.port <= 0 || parsed.port > 65535 || !role) continue;
       if (role->str() == "master") {
-        master = map.masters_.size();
+        // After a failover a shard may still list its failed master beside the new one: the
+        // healthy one serves the slots.
+        if (!master || (parsed.healthy && !map.masters_[*master].healthy)) {
+          master = map.masters_.size();
+        }
         map.masters_.push_back(std::move(parsed));
       } else {
         map.replicas_.push_back(std::move(parsed));

@@ -35,7 +35,9 @@ class SlotMap {
  public:
   SlotMap() { owner_.fill(kNone); }  // no slot served
   // From a CLUSTER SHARDS reply (Redis 7). TLS clusters announce "tls-port": with `tls`, that
-  // port is used. An error when the reply is not one, or names no master for some shard.
+  // port is used. Nodes without a usable address are left out; a shard that lists two masters
+  // (a failover) is served by the healthy one. An error when the reply is not one, or names no
+  // master for a shard with slots.
   static Result<SlotMap> FromClusterShards(ReplyView reply, bool tls = false);
 
   // The master serving `slot`; null when no shard covers it (a cluster being set up).

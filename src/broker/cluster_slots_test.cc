@@ -92,6 +92,17 @@ TEST(SlotMapTest, TlsUsesTheTlsPortAndGapsAreUncovered) {
   EXPECT_EQ(map->masters().size(), 2u);
 }
 
+TEST(SlotMapTest, AfterAFailoverTheHealthyMasterServesAndUnusableNodesAreLeftOut) {
+  const Reply reply = Parse(
+      "*1\r\n" + Shard({0, 16383}, {Node("old", 7000, "master", "failed"),
+                                    Node("new", 7003, "master"), Node("joining", 0, "replica")}));
+  auto map = SlotMap::FromClusterShards(reply.view());
+  ASSERT_TRUE(map.ok()) << map.status().ToString();
+  EXPECT_EQ(map->MasterOf(0)->id, "new");
+  EXPECT_EQ(map->masters().size(), 2u);
+  EXPECT_TRUE(map->replicas().empty());
+}
+
 TEST(SlotMapTest, RefusesWhatIsNoShardList) {
   EXPECT_FALSE(SlotMap::FromClusterShards(Parse("-ERR This instance has cluster support "
                                                 "disabled\r\n")

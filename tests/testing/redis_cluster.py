@@ -56,6 +56,16 @@ def wait_until(predicate, timeout):
     return predicate()
 
 
+def started_here(pid, directory):
+    """Whether `pid` is a redis-server this script started in `directory` (a pid in a stale
+    file may since belong to another program)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return os.fsencode(directory) in f.read()
+    except OSError:
+        return False
+
+
 def stop(directory):
     pids = os.path.join(directory, "pids")
     if not os.path.exists(pids):
@@ -63,23 +73,28 @@ def stop(directory):
     with open(pids) as f:
         for line in f:
             try:
-                os.kill(int(line), signal.SIGKILL)
+                if started_here(int(line), directory):
+                    os.kill(int(line), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
                 pass
     os.remove(pids)
 
 
+# A long node timeout: on a loaded machine a slow node must not be failed over mid-test.
 def start_server(directory, port):
     node_dir = os.path.join(directory, str(port))
     os.makedirs(node_dir)
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
          "--cluster-config-file", os.path.join(node_dir, "nodes.conf"),
-         "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no",
+         "--cluster-node-timeout", "10000", "--save", "", "--appendonly", "no",
          "--maxmemory-policy", "noeviction", "--dir", node_dir, "--daemonize", "no",
          "--logfile", os.path.join(node_dir, "redis.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    if wait_until(lambda: proc.poll() is not None or cli(port, "PING") == "PONG", 10) and \
+    # Ready once the server on the port is this child: another test's server may have taken
+    # the port first, and this one then exits.
+    own = f"process_id:{proc.pid}"
+    if wait_until(lambda: proc.poll() is not None or own in cli(port, "INFO", "server"), 10) and \
             proc.poll() is None:
         return proc
     proc.kill()
