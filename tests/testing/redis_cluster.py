@@ -58,10 +58,10 @@ def wait_until(predicate, timeout):
 
 def started_here(pid, directory):
     """Whether `pid` is a redis-server this script started in `directory` (a pid in a stale
-    file may since belong to another program)."""
+    file may since belong to another program). Each server works in a directory of its own
+    below `directory` (--dir); its command line says nothing, as Redis rewrites its title."""
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return os.fsencode(directory) in f.read()
+        return os.readlink(f"/proc/{pid}/cwd").startswith(directory + os.sep)
     except OSError:
         return False
 
