@@ -181,7 +181,7 @@ Status RedisConnection::Flush() {
   return Status::Ok();
 }
 
-Result<std::optional<Reply>> RedisConnection::NextReply(bool wait) {
+Result<std::optional<Reply>> RedisConnection::NextReply(ReadMode mode) {
   char buffer[kReadChunk];
   for (;;) {
     void* raw = nullptr;
@@ -190,7 +190,8 @@ Result<std::optional<Reply>> RedisConnection::NextReply(bool wait) {
                                 reader_->errstr + ")"));
     }
     if (raw != nullptr) return std::optional<Reply>(TakeReply(raw));
-    auto read = stream_->Read(buffer, sizeof buffer, wait);
+    if (mode == ReadMode::kReceivedOnly && !stream_->HasBuffered()) return std::optional<Reply>();
+    auto read = stream_->Read(buffer, sizeof buffer, mode == ReadMode::kWait);
     if (!read.ok()) return Broken(read.status());
     if (*read == 0) return std::optional<Reply>();  // not waiting, and nothing came
     if (redisReaderFeed(reader_.get(), buffer, *read) != REDIS_OK) {
@@ -206,7 +207,7 @@ Status RedisConnection::Pipeline(std::span<const Command> commands, std::vector<
   for (const Command& command : commands) Append(command);
   TASKQ_RETURN_IF_ERROR(Flush());
   for (size_t i = 0; i < commands.size(); ++i) {
-    auto reply = NextReply(/*wait=*/true);
+    auto reply = NextReply(ReadMode::kWait);
     if (!reply.ok()) return reply.status();
     replies->push_back(std::move(**reply));
   }
@@ -234,22 +235,14 @@ Status RedisConnection::Send(const Command& command) {
 
 Result<Reply> RedisConnection::Receive() {
   if (broken_) return Unavailable("Redis connection is broken");
-  auto reply = NextReply(/*wait=*/true);
+  auto reply = NextReply(ReadMode::kWait);
   if (!reply.ok()) return reply.status();
   return std::move(**reply);
 }
 
 Result<std::optional<Reply>> RedisConnection::ReceiveIfReady(bool read_socket) {
   if (broken_) return Unavailable("Redis connection is broken");
-  if (!read_socket && !stream_->HasBuffered()) {
-    void* raw = nullptr;
-    if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
-      return Broken(Unavailable("Redis connection read failed: bad reply"));
-    }
-    if (raw == nullptr) return std::optional<Reply>();
-    return std::optional<Reply>(TakeReply(raw));
-  }
-  return NextReply(/*wait=*/false);
+  return NextReply(read_socket ? ReadMode::kIfReadable : ReadMode::kReceivedOnly);
 }
 
 int RedisConnection::fd() const { return stream_->fd(); }

@@ -139,8 +139,13 @@ class RedisConnection {
   // Adds the command to what Flush writes.
   void Append(const Command& command);
   Status Flush();
-  // The next reply: parsed from what was received, reading more while wait says so.
-  Result<std::optional<Reply>> NextReply(bool wait);
+  enum class ReadMode {
+    kWait,          // read until a whole reply is there
+    kIfReadable,    // read what can be read without waiting
+    kReceivedOnly,  // only what was received already (TLS records held by OpenSSL included)
+  };
+  // The next reply, parsed from what was received and what `mode` lets it read.
+  Result<std::optional<Reply>> NextReply(ReadMode mode);
   // Wraps a reply the reader parsed; a READONLY error breaks the connection.
   Reply TakeReply(void* raw);
   // A transport failure: the connection is broken from now on.

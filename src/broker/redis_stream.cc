@@ -25,11 +25,6 @@ constexpr int kKeepAliveIdleSeconds = 15;
 constexpr int kKeepAliveIntervalSeconds = 5;
 constexpr int kKeepAliveProbes = 3;
 
-timeval ToTimeval(milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
 // Connects `fd` to `address` within `timeout`; 0 or an errno.
 int ConnectWithin(int fd, const sockaddr* address, socklen_t length, milliseconds timeout) {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -99,6 +94,13 @@ Result<UniqueFd> ConnectSocket(const RedisEndpoint& endpoint) {
 
 }  // namespace
 
+void SetSocketTimeouts(int fd, milliseconds timeout) {
+  const timeval value{static_cast<time_t>(timeout.count() / 1000),
+                      static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, sizeof value);
+}
+
 std::string IoErrorText(int error) {
   if (error == EAGAIN || error == EWOULDBLOCK) return "no reply within the command timeout";
   return ::strerror(error);
@@ -107,9 +109,7 @@ std::string IoErrorText(int error) {
 Result<std::unique_ptr<RedisStream>> ConnectRedisStream(const RedisEndpoint& endpoint) {
   auto socket = ConnectSocket(endpoint);
   if (!socket.ok()) return socket.status();
-  const timeval command_timeout = ToTimeval(endpoint.command_timeout);
-  ::setsockopt(socket->get(), SOL_SOCKET, SO_RCVTIMEO, &command_timeout, sizeof command_timeout);
-  ::setsockopt(socket->get(), SOL_SOCKET, SO_SNDTIMEO, &command_timeout, sizeof command_timeout);
+  SetSocketTimeouts(socket->get(), endpoint.command_timeout);
   if (endpoint.tls.enabled) return StartTls(std::move(*socket), endpoint);
   return std::unique_ptr<RedisStream>(new PlainRedisStream(std::move(*socket)));
 }

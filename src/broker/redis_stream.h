@@ -4,6 +4,7 @@
 // parses what it reads.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -46,6 +47,9 @@ class PlainRedisStream : public RedisStream {
   Result<size_t> Read(char* buffer, size_t capacity, bool wait) override;
   bool HasBuffered() const override { return false; }
 };
+
+// Sets `timeout` on the socket's reads and writes (SO_RCVTIMEO, SO_SNDTIMEO).
+void SetSocketTimeouts(int fd, std::chrono::milliseconds timeout);
 
 // The text of an I/O error: a timeout says so ("no reply within the command timeout").
 std::string IoErrorText(int error);

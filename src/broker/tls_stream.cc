@@ -162,13 +162,6 @@ bool IsIpAddress(const std::string& host) {
          ::inet_pton(AF_INET6, host.c_str(), address) == 1;
 }
 
-void SetTimeouts(int fd, std::chrono::milliseconds timeout) {
-  const timeval value{static_cast<time_t>(timeout.count() / 1000),
-                      static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, sizeof value);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, sizeof value);
-}
-
 class TlsRedisStream : public RedisStream {
  public:
   TlsRedisStream(UniqueFd socket, std::shared_ptr<SSL_CTX> context)
@@ -195,12 +188,12 @@ class TlsRedisStream : public RedisStream {
                          : SSL_set1_host(ssl_, name.c_str());
       if (set != 1) return InvalidArgument("redis_url", "bad TLS server name '" + name + "'");
     }
-    SetTimeouts(fd(), endpoint.connect_timeout);
+    SetSocketTimeouts(fd(), endpoint.connect_timeout);
     ERR_clear_error();
     state_.Reset();
     const int done = SSL_connect(ssl_);
     const int error = SSL_get_error(ssl_, done);
-    SetTimeouts(fd(), endpoint.command_timeout);
+    SetSocketTimeouts(fd(), endpoint.command_timeout);
     if (done == 1) return Status::Ok();
     std::string why;
     const long verified = SSL_get_verify_result(ssl_);

@@ -119,6 +119,9 @@ Result<std::shared_ptr<HandlerCgroups>> HandlerCgroups::Prepare(std::string pare
     return Status(StatusCode::kFailedPrecondition,
                   parent + " is not a cgroup v2 directory whose controllers include memory");
   }
+  if (::access(parent.c_str(), W_OK) != 0) {
+    return Status(StatusCode::kFailedPrecondition, "cannot create cgroups in " + parent);
+  }
   if (!ListsWord(parent + "/cgroup.subtree_control", "memory")) {
     Status enabled = WriteText(parent + "/cgroup.subtree_control", "+memory");
     if (!enabled.ok()) {
@@ -128,9 +131,6 @@ Result<std::shared_ptr<HandlerCgroups>> HandlerCgroups::Prepare(std::string pare
                         "); a cgroup that holds processes itself cannot, so give the worker an "
                         "empty delegated one");
     }
-  }
-  if (::access(parent.c_str(), W_OK) != 0) {
-    return Status(StatusCode::kFailedPrecondition, "cannot create cgroups in " + parent);
   }
   RemoveLeftovers(parent);
   std::shared_ptr<HandlerCgroups> cgroups(new HandlerCgroups(std::move(parent), memory_limit_mb));

@@ -122,23 +122,17 @@ Result<std::unique_ptr<HandlerProcess>> HandlerProcess::Spawn(
   }
   theirs.Reset();
   their_stops.Reset();
-  if (cgroup) {
-    if (Status entered = cgroup->Enter(pid); !entered.ok()) {
-      ::kill(-pid, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-      return entered;
-    }
-  }
   // A process that stops reading (frozen, SIGSTOP) must not hold the pool's thread in a send of
   // a large job for ever: the send fails after this, and the process counts as crashed.
   const timeval send_timeout{5, 0};
   for (int fd : {mine.get(), my_stops.get()}) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
   }
-  return std::unique_ptr<HandlerProcess>(
+  std::unique_ptr<HandlerProcess> process(
       new HandlerProcess(pid, std::move(mine), std::move(my_stops), std::move(cgroup), options));
+  // One that cannot enter its cgroup ends (the destructor stops and reaps it) before any job.
+  if (process->cgroup_) TASKQ_RETURN_IF_ERROR(process->cgroup_->Enter(pid));
+  return process;
 }
 
 HandlerProcess::HandlerProcess(pid_t pid, UniqueFd socket, UniqueFd stops,
