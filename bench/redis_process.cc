@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 namespace taskq::bench {
@@ -44,23 +43,10 @@ std::string Capture(const std::string& command) {
   return out;
 }
 
-// A CA and a server certificate for 127.0.0.1 it signed, in `dir`; false when openssl failed.
+// A CA and a server certificate for 127.0.0.1 it signed, in `dir` (the tests' script); false
+// when openssl failed.
 bool MakeCertificates(const std::string& dir) {
-  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  const std::string commands[] = {
-      "openssl req -x509" + ec + " -keyout " + dir + "/ca.key -out " + dir +
-          "/ca.pem -days 2 -subj /CN=taskq-bench-ca",
-      "openssl req" + ec + " -keyout " + dir + "/server.key -out " + dir +
-          "/server.csr -subj /CN=127.0.0.1",
-      "openssl x509 -req -in " + dir + "/server.csr -CA " + dir + "/ca.pem -CAkey " + dir +
-          "/ca.key -CAcreateserial -days 2 -extfile " + dir + "/server.ext -out " + dir +
-          "/server.pem",
-  };
-  std::ofstream(dir + "/server.ext") << "subjectAltName=IP:127.0.0.1\n";
-  for (const std::string& command : commands) {
-    if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) return false;
-  }
-  return true;
+  return std::system((std::string(TASKQ_MAKE_CERTIFICATES_SCRIPT) + " " + dir).c_str()) == 0;
 }
 
 RedisProcess::RedisProcess(bool append_only, bool tls) {

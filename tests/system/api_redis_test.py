@@ -116,26 +116,10 @@ class RedisAclTest(unittest.TestCase):
 
 
 def make_certificates(directory):
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
-
-    def key_and_request(name, subject):
-        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                "-keyout", f"{directory}/{name}.key", "-subj", f"/CN={subject}",
-                "-out", f"{directory}/{name}.csr")
-
-    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", f"{directory}/ca.key", "-subj", "/CN=taskq-test-ca", "-days", "3",
-            "-out", f"{directory}/ca.pem")
-    for name, extensions in (("server", "subjectAltName=IP:127.0.0.1"),
-                             ("client", "extendedKeyUsage=clientAuth")):
-        key_and_request(name, name)
-        with open(f"{directory}/{name}.ext", "w") as f:
-            f.write(extensions + "\n")
-        openssl("x509", "-req", "-in", f"{directory}/{name}.csr", "-CA", f"{directory}/ca.pem",
-                "-CAkey", f"{directory}/ca.key", "-CAcreateserial", "-days", "3",
-                "-extfile", f"{directory}/{name}.ext", "-out", f"{directory}/{name}.pem")
+    """A CA, a server certificate for 127.0.0.1 and a client certificate (the files
+    tests/testing/make_test_certificates.sh names)."""
+    script = os.path.join(os.path.dirname(__file__), "..", "testing", "make_test_certificates.sh")
+    subprocess.run([script, directory], check=True, timeout=60)
 
 
 class TlsTest(unittest.TestCase):

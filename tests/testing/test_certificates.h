@@ -1,7 +1,7 @@
-// Certificates for TLS tests, made with the openssl command on first use, once per test process,
-// in a temporary directory: a CA, a server certificate it signed for 127.0.0.1 and localhost, a
-// client certificate it signed, and a second CA that signed nothing here (a server checked
-// against it is refused).
+// Certificates for TLS tests, made by make_test_certificates.sh on first use, once per test
+// process, in a temporary directory: a CA, a server certificate it signed for 127.0.0.1 and
+// localhost, a client certificate it signed, and a second CA that signed nothing here (a server
+// checked against it is refused).
 #pragma once
 
 #include <string>
