@@ -104,7 +104,8 @@ class Inspector {
                         std::chrono::milliseconds older_than, int32_t limit = 10000);
   // The events after each cursor (job_event.h), waiting up to `timeout` (at most 5 s) for the
   // first when there are none yet (0: do not wait); at most max_events. Advances the cursors. One
-  // Redis call (XREAD over every queue's stream), plus one per cursor that starts "from now". The
+  // Redis call (XREAD over every queue's stream), plus one per cursor that starts "from now"; on
+  // a Redis Cluster one XREAD per queue, all sent at once, and the wait polls every 100 ms. The
   // wait holds this Inspector: give a reader one of its own.
   Result<std::vector<JobEvent>> WaitEvents(std::vector<EventCursor>& cursors,
                                            std::chrono::milliseconds timeout,

@@ -243,8 +243,9 @@ int main(int argc, char** argv) {
   global_flags
       .Option("--redis-url", common.redis_url,
               "redis://[user:pass@]host:port/db, "
-              "redis+sentinel://host:port[,host:port...]/master/db, or rediss:// and "
-              "rediss+sentinel:// for TLS",
+              "redis+sentinel://host:port[,host:port...]/master/db, "
+              "redis+cluster://host:port[,host:port...], or rediss:// (and rediss+sentinel://, "
+              "rediss+cluster://) for TLS",
               taskq::bin::Shown::kUrl)
       ->envname("TASKQ_REDIS_URL");
   // Secret flags also come from files (--NAME-file, TASKQ_..._FILE), read once parsed.

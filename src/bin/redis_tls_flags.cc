@@ -30,10 +30,11 @@ Result<std::string> WithRedisTlsFlags(const std::string& url, const RedisTlsFlag
   const bool any = !flags.ca_file.empty() || !flags.cert_file.empty() || !flags.key_file.empty() ||
                    flags.insecure;
   if (any) {
-    if (!url.starts_with("rediss://") && !url.starts_with("rediss+sentinel://")) {
+    if (!url.starts_with("rediss://") && !url.starts_with("rediss+sentinel://") &&
+        !url.starts_with("rediss+cluster://")) {
       return InvalidArgument("redis_tls",
-                             "--redis-tls-* flags need a rediss:// or rediss+sentinel:// "
-                             "--redis-url");
+                             "--redis-tls-* flags need a rediss://, rediss+sentinel:// or "
+                             "rediss+cluster:// --redis-url");
     }
     char separator = broker::RedisUrlQueryStart(url) == std::string::npos ? '?' : '&';
     const auto add = [&](const char* name, const std::string& value) {

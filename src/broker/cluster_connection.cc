@@ -1,5 +1,6 @@
 #include "broker/cluster_connection.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -26,6 +27,21 @@ bool IsRetryable(std::string_view error) {
 
 }  // namespace
 
+RedisEndpoint ClusterNodeEndpoint(const RedisEndpoint& cluster, const std::string& host, int port) {
+  RedisEndpoint node = cluster;
+  node.host = host;
+  node.port = port;
+  node.unix_socket.clear();
+  node.db = 0;
+  node.cluster_seeds.clear();
+  node.sentinels.clear();
+  node.master_name.clear();
+  return node;
+}
+
+ClusterConnection::ClusterConnection(RedisEndpoint node, std::vector<ClusterSeed> seeds)
+    : node_(std::move(node)), seeds_(std::move(seeds)) {}
+
 Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Open(const RedisEndpoint& node,
                                                                    std::vector<ClusterSeed> seeds) {
   if (seeds.empty()) return InvalidArgument("redis_url", "a cluster URL needs at least one node");
@@ -38,10 +54,7 @@ Result<RedisConnection*> ClusterConnection::NodeConnection(const std::string& ho
   const std::string address = host + ":" + std::to_string(port);
   auto& connection = connections_[address];
   if (!connection || !connection->CheckUsable()) {
-    RedisEndpoint endpoint = node_;
-    endpoint.host = host;
-    endpoint.port = port;
-    auto opened = RedisConnection::Open(endpoint);
+    auto opened = RedisConnection::Open(ClusterNodeEndpoint(node_, host, port));
     if (!opened.ok()) {
       connections_.erase(address);
       return opened.status();
@@ -60,6 +73,16 @@ Status ClusterConnection::ReadMapFrom(const std::string& host, int port) {
   if (!map.ok()) return map.status();
   map_ = std::move(*map);
   ++map_reads_;
+  // Connections to nodes that are no masters now (gone, or demoted) are closed.
+  for (auto it = connections_.begin(); it != connections_.end();) {
+    const bool master = std::any_of(map_.masters().begin(), map_.masters().end(),
+                                    [&](const ClusterNode& m) { return m.address() == it->first; });
+    const bool seed = std::any_of(seeds_.begin(), seeds_.end(), [&](const ClusterSeed& s) {
+      return s.host + ":" + std::to_string(s.port) == it->first;
+    });
+    it = master || seed || it->first == host + ":" + std::to_string(port) ? std::next(it)
+                                                                          : connections_.erase(it);
+  }
   return Status::Ok();
 }
 
@@ -79,26 +102,46 @@ Status ClusterConnection::RefreshMap() {
 
 Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> commands,
                                    std::vector<Reply>* replies) {
+  const std::vector<uint16_t> slots(commands.size(), slot);
+  return PipelineAcross(slots, commands, replies);
+}
+
+Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
+                                         std::span<const Command> commands,
+                                         std::vector<Reply>* replies) {
   std::vector<std::optional<Reply>> answered(commands.size());
   std::vector<std::optional<Target>> targets(commands.size());  // nullopt: the map's master
   std::string last_error;
   for (int round = 0; round < kMaxRounds; ++round) {
-    const ClusterNode* owner = map_.MasterOf(slot);
-    if (owner == nullptr && RefreshMap().ok()) owner = map_.MasterOf(slot);
     // The commands still to run, grouped by where they go.
     std::map<std::tuple<std::string, int, bool>, std::vector<size_t>> groups;
+    bool refreshed = false;
     for (size_t i = 0; i < commands.size(); ++i) {
       if (answered[i]) continue;
       Target target = targets[i] ? *targets[i] : Target{};
       if (!targets[i]) {
-        if (owner == nullptr)
-          return Unavailable("cluster: no master serves slot " + std::to_string(slot));
+        const ClusterNode* owner = map_.MasterOf(slots[i]);
+        if (owner == nullptr && !refreshed) {
+          refreshed = true;
+          if (RefreshMap().ok()) owner = map_.MasterOf(slots[i]);
+        }
+        if (owner == nullptr) {
+          return Unavailable("cluster: no master serves slot " + std::to_string(slots[i]));
+        }
         target = {owner->host, owner->port, false};
       }
       groups[{target.host, target.port, target.asking}].push_back(i);
     }
     if (groups.empty()) break;
     bool moved = false, retry = false;
+    // Every node gets its commands first; then the replies are read, node by node.
+    struct Sent {
+      RedisConnection* connection;
+      const std::vector<size_t>* indices;
+      bool asking;
+    };
+    std::vector<Sent> sent;
+    Status failed = Status::Ok();
     for (const auto& [where, indices] : groups) {
       const auto& [host, port, asking] = where;
       auto connection = NodeConnection(host, port);
@@ -115,11 +158,21 @@ Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> comma
         if (asking) batch.push_back(Command{"ASKING"});
         batch.push_back(commands[i]);
       }
+      failed = (*connection)->SendAll(batch);
+      if (!failed.ok()) break;
+      sent.push_back({*connection, &indices, asking});
+    }
+    for (const Sent& s : sent) {
       std::vector<Reply> got;
-      TASKQ_RETURN_IF_ERROR((*connection)->Pipeline(batch, &got));
-      for (size_t k = 0; k < indices.size(); ++k) {
-        const size_t i = indices[k];
-        Reply& reply = got[asking ? 2 * k + 1 : k];
+      const size_t count = s.indices->size() * (s.asking ? 2 : 1);
+      if (failed.ok()) failed = s.connection->ReceiveAll(count, &got);
+      if (!failed.ok()) {
+        s.connection->Abandon();  // replies still owed must not reach the next caller
+        continue;
+      }
+      for (size_t k = 0; k < s.indices->size(); ++k) {
+        const size_t i = (*s.indices)[k];
+        Reply& reply = got[s.asking ? 2 * k + 1 : k];
         const std::string_view error = reply.view().is_error() ? reply.view().str() : "";
         if (auto redirect = ParseRedirection(error)) {
           ++redirections_;
@@ -135,17 +188,31 @@ Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> comma
         }
       }
     }
+    TASKQ_RETURN_IF_ERROR(failed);
     // The node that said MOVED named the new owner; the map learns it for the next calls.
     if (moved) (void)RefreshMap();
     if (retry) std::this_thread::sleep_for(kRetryPause * (round + 1));
   }
   replies->clear();
-  for (auto& reply : answered) {
-    if (!reply) {
-      return Unavailable("cluster: slot " + std::to_string(slot) + " still redirects after " +
+  for (size_t i = 0; i < answered.size(); ++i) {
+    if (!answered[i]) {
+      return Unavailable("cluster: slot " + std::to_string(slots[i]) + " still redirects after " +
                          std::to_string(kMaxRounds) + " tries (" + last_error + ")");
     }
-    replies->push_back(std::move(*reply));
+    replies->push_back(std::move(*answered[i]));
+  }
+  return Status::Ok();
+}
+
+Status ClusterConnection::OnEveryMaster(std::span<const Command> commands,
+                                        std::vector<std::vector<Reply>>* replies) {
+  if (map_.masters().empty()) TASKQ_RETURN_IF_ERROR(RefreshMap());
+  replies->clear();
+  for (const ClusterNode& master : map_.masters()) {
+    auto connection = NodeConnection(master.host, master.port);
+    if (!connection.ok()) return connection.status();
+    replies->emplace_back();
+    TASKQ_RETURN_IF_ERROR((*connection)->Pipeline(commands, &replies->back()));
   }
   return Status::Ok();
 }

@@ -26,10 +26,9 @@
 
 namespace taskq::broker {
 
-struct ClusterSeed {
-  std::string host;
-  int port = 0;
-};
+// The endpoint of one node of the cluster `cluster` names: its host and port, with the cluster's
+// credentials, TLS settings and timeouts, by TCP, database 0.
+RedisEndpoint ClusterNodeEndpoint(const RedisEndpoint& cluster, const std::string& host, int port);
 
 class ClusterConnection {
  public:
@@ -41,6 +40,13 @@ class ClusterConnection {
   // Runs `commands`, whose keys all lie in `slot`, on the master serving it: one round trip
   // unless replies redirect. The replies are in the order of the commands.
   Status Pipeline(uint16_t slot, std::span<const Command> commands, std::vector<Reply>* replies);
+  // As Pipeline, command i going to the master of slots[i]: the masters involved get theirs at
+  // once, and then their replies are read, so the round trips overlap.
+  Status PipelineAcross(std::span<const uint16_t> slots, std::span<const Command> commands,
+                        std::vector<Reply>* replies);
+  // Runs `commands` on every master the map names (SCRIPT LOAD, CONFIG GET); (*replies)[m]
+  // holds master m's replies, in the order of map().masters().
+  Status OnEveryMaster(std::span<const Command> commands, std::vector<std::vector<Reply>>* replies);
   // Reads the slot map again, from the masters known and then the seeds.
   Status RefreshMap();
   const SlotMap& map() const { return map_; }
@@ -50,8 +56,7 @@ class ClusterConnection {
   int64_t map_reads() const { return map_reads_; }
 
  private:
-  ClusterConnection(RedisEndpoint node, std::vector<ClusterSeed> seeds)
-      : node_(std::move(node)), seeds_(std::move(seeds)) {}
+  ClusterConnection(RedisEndpoint node, std::vector<ClusterSeed> seeds);
   // The connection to host:port, opened (or re-opened when broken) now.
   Result<RedisConnection*> NodeConnection(const std::string& host, int port);
   Status ReadMapFrom(const std::string& host, int port);

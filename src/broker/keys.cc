@@ -1,10 +1,13 @@
 #include "broker/keys.h"
 
+#include "broker/cluster_slots.h"
+
 namespace taskq::broker {
 
 QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
     : queue_(queue),
       base_(std::string(prefix) + ":{" + std::string(queue) + "}:"),
+      slot_(KeySlot(base_)),
       wait_(base_ + "wait"),
       prioritized_(base_ + "prio"),
       delayed_(base_ + "delayed"),
@@ -32,7 +35,8 @@ std::string WorkerRegistryKey(std::string_view prefix) {
 }
 
 ScheduleKeys::ScheduleKeys(std::string_view prefix)
-    : definitions_(std::string(prefix) + ":{:schedules}"),
+    : slot_(KeySlot(":{:schedules}")),
+      definitions_(std::string(prefix) + ":{:schedules}"),
       state_(definitions_ + ":state"),
       due_(definitions_ + ":due"),
       leader_(definitions_ + ":leader") {}

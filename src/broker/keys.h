@@ -2,6 +2,7 @@
 // queue share the hash tag "{queue}", so each script touches a single Redis Cluster slot.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,8 @@ class QueueKeys {
   const std::string& queue() const { return queue_; }
   // "taskq:{email}:": scripts derive the other keys from it (jobs, x, e:<id>, l:<id>, ...).
   const std::string& base() const { return base_; }
+  // The Redis Cluster hash slot of every key here (cluster_slots.h).
+  uint16_t slot() const { return slot_; }
 
   const std::string& wait() const { return wait_; }                // LIST, priority-0 jobs, FIFO
   const std::string& prioritized() const { return prioritized_; }  // ZSET, priority != 0
@@ -45,6 +48,7 @@ class QueueKeys {
  private:
   std::string queue_;
   std::string base_;
+  uint16_t slot_;
   // Built once: the hot paths pass them with every script call.
   std::string wait_;
   std::string prioritized_;
@@ -83,8 +87,10 @@ class ScheduleKeys {
   const std::string& state() const { return state_; }              // HASH, id -> state record
   const std::string& due() const { return due_; }                  // ZSET, score = next fire ms
   const std::string& leader() const { return leader_; }  // STRING, the scheduler lease's holder
+  uint16_t slot() const { return slot_; }  // the Redis Cluster hash slot of every key here
 
  private:
+  uint16_t slot_;
   std::string definitions_;
   std::string state_;
   std::string due_;

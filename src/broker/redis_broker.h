@@ -1,6 +1,8 @@
 // RedisBroker, the Broker on Redis: its class, the script-call builder and the reply parsers its
 // parts share. Private to src/broker/. Every method is one round trip, and each transition runs
-// one script. The methods live by what they serve:
+// one script. On a Redis Cluster every call names the slot its keys lie in (all of a queue's keys
+// share one), and the few that read several queues go to each queue's master. The methods live
+// by what they serve:
 //   redis_broker.cc             connection, script loading, the server check, OpenBroker
 //   redis_broker_transitions.cc enqueue, claim, complete, fail, postpone, leases, Flush, recovery
 //   redis_broker_inspect.cc     reads and operator actions on jobs and queues, events
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "broker/broker.h"
+#include "broker/cluster_connection.h"
 #include "broker/keys.h"
 #include "broker/redis_connection.h"
 #include "broker/redis_endpoint.h"
@@ -113,8 +116,9 @@ class RedisBroker final : public Broker {
   // With ?wait_replicas=N an enqueue is acknowledged only once N replicas have it (WAIT also
   // covers an existing job: what the caller saw must survive a failover too). Otherwise the jobs
   // are written on the master but the caller hears Unavailable: retrying may enqueue them twice
-  // (at least once), never lose them.
-  Status WaitForReplicas();
+  // (at least once), never lose them. `slots`: where the writes went (on a cluster, WAIT runs on
+  // each of their masters, on the connection that wrote).
+  Status WaitForReplicas(std::span<const uint16_t> slots);
 
   Result<ClaimResult> Claim(const std::string& queue, int32_t max_jobs,
                             std::chrono::milliseconds lease) override;
@@ -225,30 +229,46 @@ class RedisBroker final : public Broker {
                                            int64_t limit, bool reversed);
 
   // Reads positions [offset, offset + limit) of the parts laid end to end, in one round trip.
-  Result<std::vector<std::string>> ReadParts(const std::vector<ListPart>& parts, int64_t offset,
-                                             int64_t limit);
+  Result<std::vector<std::string>> ReadParts(uint16_t slot, const std::vector<ListPart>& parts,
+                                             int64_t offset, int64_t limit);
 
   Status EnsureConnected();
 
-  Status RunCommands(std::span<const Command> commands, std::vector<Reply>* replies);
+  // Runs commands in one round trip. Their keys lie in `slot`: on a cluster, the master serving
+  // it runs them (one Redis ignores the slot).
+  Status RunCommands(uint16_t slot, std::span<const Command> commands, std::vector<Reply>* replies);
 
-  Result<Reply> Run(const Command& command);
+  // As RunCommands, command i's keys lying in slots[i] (reads and counters over several queues).
+  Status RunCommandsAcross(std::span<const uint16_t> slots, std::span<const Command> commands,
+                           std::vector<Reply>* replies);
 
-  // Runs script calls in one round trip. Redis forgets scripts on restart (and SCRIPT FLUSH):
-  // a NOSCRIPT reply means that call did not run, so the scripts are loaded and those calls alone
-  // run again, in their order.
-  Status RunScripts(std::span<const Command> commands, std::vector<Reply>* replies);
+  Result<Reply> Run(uint16_t slot, const Command& command);
 
-  Result<Reply> RunScript(Command command);
+  // Runs script calls in one round trip. Redis forgets scripts on restart (and SCRIPT FLUSH,
+  // and a replica promoted by a failover never had them): a NOSCRIPT reply means that call did
+  // not run, so the scripts are loaded (on every master of a cluster) and those calls alone run
+  // again, in their order.
+  Status RunScripts(uint16_t slot, std::span<const Command> commands, std::vector<Reply>* replies);
 
-  Result<int64_t> RunIntScript(Command command, std::string_view what);
+  Result<Reply> RunScript(uint16_t slot, Command command);
+
+  Result<int64_t> RunIntScript(uint16_t slot, Command command, std::string_view what);
 
   Status LoadScripts();
+
+  // The XREAD replies for the cursors (each a list of [stream, entries]). One XREAD on one
+  // Redis; on a cluster one per queue (a command cannot span slots), polled every
+  // kClusterEventPoll while `block` lasts when there are several (a blocking XREAD holds one
+  // node only).
+  Status ReadStreams(std::span<const EventCursor> cursors, std::chrono::milliseconds block,
+                     int32_t max_events, std::vector<Reply>* replies);
+  static constexpr std::chrono::milliseconds kClusterEventPoll{100};
 
   const RedisEndpoint endpoint_;
   const std::string prefix_;
   const ScheduleKeys schedule_keys_;
-  std::unique_ptr<RedisConnection> connection_;
+  std::unique_ptr<RedisConnection> connection_;  // one Redis, or through Sentinel
+  std::unique_ptr<ClusterConnection> cluster_;   // a Redis Cluster (endpoint_.via_cluster())
   std::unordered_map<std::string, QueueKeys> keys_;
   // Queues whose single plain jobs enqueue_one.lua handed to enqueue.lua, until when to skip it.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> general_enqueue_until_;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <thread>
 
 #include "broker/redis_broker.h"
 #include "common/job_codec.h"
@@ -13,7 +14,7 @@ Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& i
   const QueueKeys& k = Keys(queue);
   ScriptCall call("promote", PromoteKeys(k));
   call.Arg(k.base()).Arg(id);
-  auto n = RunIntScript(call.Take(), "promote");
+  auto n = RunIntScript(k.slot(), call.Take(), "promote");
   if (!n.ok()) return n.status();
   return *n == 1;
 }
@@ -23,7 +24,7 @@ Result<RemoveOutcome> RedisBroker::Remove(const std::string& queue, const std::s
   const QueueKeys& k = Keys(queue);
   ScriptCall call("remove", RemoveKeys(k));
   call.Arg(k.base()).Arg(id).Arg(mode == RemoveMode::kCancel ? "cancel" : "remove");
-  auto n = RunIntScript(call.Take(), "remove");
+  auto n = RunIntScript(k.slot(), call.Take(), "remove");
   if (!n.ok()) return n.status();
   switch (*n) {
     case 1:
@@ -43,14 +44,14 @@ Result<int64_t> RedisBroker::RetryDead(const std::string& queue, std::span<const
   ScriptCall call("retry_dead", RetryDeadKeys(k));
   call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
   for (const std::string& id : ids) call.Arg(id);
-  return RunIntScript(call.Take(), "retry_dead");
+  return RunIntScript(k.slot(), call.Take(), "retry_dead");
 }
 
 Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
   const QueueKeys& k = Keys(queue);
   ScriptCall call("pause", PauseKeys(k));
   call.Arg(k.base()).Arg(paused ? "1" : "0");
-  auto n = RunIntScript(call.Take(), "pause");
+  auto n = RunIntScript(k.slot(), call.Take(), "pause");
   if (!n.ok()) return n.status();
   return *n == 1;
 }
@@ -64,11 +65,12 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
   call.Arg(limits.group_concurrency).Arg(limits.group_field);
   call.Arg(static_cast<int64_t>(limits.priority_aging.count()));
-  return RunIntScript(call.Take(), "queue_limits").status();
+  return RunIntScript(k.slot(), call.Take(), "queue_limits").status();
 }
 
 Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
-  auto reply = Run(Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf", "ag"});
+  auto reply = Run(Keys(queue).slot(),
+                   Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf", "ag"});
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
   ReplyView v = reply->view();
@@ -105,11 +107,11 @@ Result<int64_t> RedisBroker::Clean(const std::string& queue, JobState state,
   ScriptCall call("clean", CleanKeys(k, state != JobState::kCompleted));
   call.Arg(k.base()).Arg(static_cast<int64_t>(older_than.count()));
   call.Arg(std::clamp(limit, 1, 10000));
-  return RunIntScript(call.Take(), "clean");
+  return RunIntScript(k.slot(), call.Take(), "clean");
 }
 
 Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const std::string& id) {
-  auto reply = RunScript(GetJobCommand(Keys(queue), id));
+  auto reply = RunScript(Keys(queue).slot(), GetJobCommand(Keys(queue), id));
   if (!reply.ok()) return reply.status();
   return ParseJob(queue, id, *reply);
 }
@@ -132,7 +134,7 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
       {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)},
       {"HLEN", k.overrun()}};
   std::vector<Reply> replies;
-  TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
+  TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), commands, &replies));
   for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
   QueueCounts c;
   c.waiting = replies[0].view().AsInt() + replies[1].view().AsInt();
@@ -167,14 +169,16 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
       }
     }
     std::vector<Reply> group_replies;
-    if (!group_heads.empty()) TASKQ_RETURN_IF_ERROR(RunCommands(group_heads, &group_replies));
+    if (!group_heads.empty()) {
+      TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), group_heads, &group_replies));
+    }
     for (const Reply& head : group_replies) {
       if (head.view().size() == 1) heads.push_back({"HGET", k.jobs(), head.view()[0].str()});
     }
   }
   if (!heads.empty()) {
     std::vector<Reply> bodies;
-    TASKQ_RETURN_IF_ERROR(RunCommands(heads, &bodies));
+    TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), heads, &bodies));
     for (const Reply& body : bodies) {
       std::string_view text = body.view().is_string() ? body.view().str() : "";
       if (!text.starts_with("{\"c\":")) continue;
@@ -201,7 +205,7 @@ Result<std::vector<std::optional<Job>>> RedisBroker::ListJobs(const std::string&
   std::vector<Command> commands;
   for (const std::string& id : *ids) commands.push_back(GetJobCommand(Keys(queue), id));
   std::vector<Reply> replies;
-  if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
+  if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(Keys(queue).slot(), commands, &replies));
   std::vector<std::optional<Job>> jobs;
   for (size_t i = 0; i < replies.size(); ++i) {
     auto job = ParseJob(queue, (*ids)[i], replies[i]);
@@ -212,7 +216,8 @@ Result<std::vector<std::optional<Job>>> RedisBroker::ListJobs(const std::string&
 }
 
 Result<std::vector<std::string>> RedisBroker::Queues() {
-  auto reply = Run(Command{"SMEMBERS", QueueRegistryKey(prefix_)});
+  const std::string registry = QueueRegistryKey(prefix_);
+  auto reply = Run(KeySlot(registry), Command{"SMEMBERS", registry});
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "queues"));
   auto names = ParseStrings(reply->view());
@@ -228,15 +233,18 @@ Result<std::vector<JobEvent>> RedisBroker::ReadEvents(std::span<EventCursor> cur
   // A cursor "from now" starts at the stream's last entry (or its beginning, when there is no
   // stream yet), so that nothing recorded between two reads is missed.
   std::vector<Command> heads;
+  std::vector<uint16_t> head_slots;
   std::vector<size_t> starting;
   for (size_t i = 0; i < cursors.size(); ++i) {
     if (!cursors[i].last_id.empty()) continue;
-    heads.push_back({"XREVRANGE", Keys(cursors[i].queue).events(), "+", "-", "COUNT", "1"});
+    const QueueKeys& k = Keys(cursors[i].queue);
+    heads.push_back({"XREVRANGE", k.events(), "+", "-", "COUNT", "1"});
+    head_slots.push_back(k.slot());
     starting.push_back(i);
   }
   if (!heads.empty()) {
     std::vector<Reply> replies;
-    TASKQ_RETURN_IF_ERROR(RunCommands(heads, &replies));
+    TASKQ_RETURN_IF_ERROR(RunCommandsAcross(head_slots, heads, &replies));
     for (size_t j = 0; j < starting.size(); ++j) {
       TASKQ_RETURN_IF_ERROR(ReplyError(replies[j], "XREVRANGE"));
       ReplyView last = replies[j].view();
@@ -244,41 +252,77 @@ Result<std::vector<JobEvent>> RedisBroker::ReadEvents(std::span<EventCursor> cur
           last.size() > 0 && last[0].size() > 0 ? std::string(last[0][0].str()) : "0-0";
     }
   }
-  Command xread{"XREAD", "COUNT"};
-  xread.Add(static_cast<long long>(std::max(1, max_events)));
-  if (block.count() > 0) xread.Add("BLOCK").Add(static_cast<long long>(block.count()));
-  xread.Add("STREAMS");
-  for (const EventCursor& c : cursors) xread.Add(Keys(c.queue).events());
-  for (const EventCursor& c : cursors) xread.Add(c.last_id);
-  auto reply = Run(xread);
-  if (!reply.ok()) return reply.status();
-  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "XREAD"));
-  const ReplyView streams = reply->view();  // nil when the block timed out
-  for (size_t s = 0; s < streams.size(); ++s) {
-    const std::string_view key = streams[s][0].str();
-    EventCursor* cursor = nullptr;
-    for (EventCursor& c : cursors) {
-      if (Keys(c.queue).events() == key) cursor = &c;
-    }
-    if (!cursor) continue;
-    const ReplyView entries = streams[s][1];
-    for (size_t e = 0; e < entries.size(); ++e) {
-      JobEvent event;
-      event.queue = cursor->queue;
-      event.stream_id = std::string(entries[e][0].str());
-      const ReplyView fields = entries[e][1];
-      for (size_t f = 0; f + 1 < fields.size(); f += 2) {
-        const std::string_view name = fields[f].str(), value = fields[f + 1].str();
-        if (name == "e") event.kind = std::string(value);
-        if (name == "n") event.count = fields[f + 1].AsInt();
-        if (name != "ids") continue;
-        for (std::string_view id : SplitList(value)) event.job_ids.emplace_back(id);
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(ReadStreams(cursors, block, max_events, &replies));
+  for (const Reply& reply : replies) {
+    const ReplyView streams = reply.view();  // nil when the block timed out
+    for (size_t s = 0; s < streams.size(); ++s) {
+      const std::string_view key = streams[s][0].str();
+      EventCursor* cursor = nullptr;
+      for (EventCursor& c : cursors) {
+        if (Keys(c.queue).events() == key) cursor = &c;
       }
-      cursor->last_id = event.stream_id;
-      out.push_back(std::move(event));
+      if (!cursor) continue;
+      const ReplyView entries = streams[s][1];
+      for (size_t e = 0; e < entries.size(); ++e) {
+        JobEvent event;
+        event.queue = cursor->queue;
+        event.stream_id = std::string(entries[e][0].str());
+        const ReplyView fields = entries[e][1];
+        for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+          const std::string_view name = fields[f].str(), value = fields[f + 1].str();
+          if (name == "e") event.kind = std::string(value);
+          if (name == "n") event.count = fields[f + 1].AsInt();
+          if (name != "ids") continue;
+          for (std::string_view id : SplitList(value)) event.job_ids.emplace_back(id);
+        }
+        cursor->last_id = event.stream_id;
+        out.push_back(std::move(event));
+      }
     }
   }
   return out;
+}
+
+Status RedisBroker::ReadStreams(std::span<const EventCursor> cursors,
+                                std::chrono::milliseconds block, int32_t max_events,
+                                std::vector<Reply>* replies) {
+  const auto xread = [&](std::span<const EventCursor> some, std::chrono::milliseconds wait) {
+    Command command{"XREAD", "COUNT"};
+    command.Add(static_cast<long long>(std::max(1, max_events)));
+    if (wait.count() > 0) command.Add("BLOCK").Add(static_cast<long long>(wait.count()));
+    command.Add("STREAMS");
+    for (const EventCursor& c : some) command.Add(Keys(c.queue).events());
+    for (const EventCursor& c : some) command.Add(c.last_id);
+    return command;
+  };
+  if (!endpoint_.via_cluster() || cursors.size() == 1) {
+    replies->clear();
+    auto reply = Run(Keys(cursors.front().queue).slot(), xread(cursors, block));
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "XREAD"));
+    replies->push_back(std::move(*reply));
+    return Status::Ok();
+  }
+  std::vector<Command> reads;
+  std::vector<uint16_t> slots;
+  for (const EventCursor& c : cursors) {
+    reads.push_back(xread(std::span<const EventCursor>(&c, 1), std::chrono::milliseconds(0)));
+    slots.push_back(Keys(c.queue).slot());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + block;
+  while (true) {
+    TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, reads, replies));
+    bool any = false;
+    for (const Reply& reply : *replies) {
+      TASKQ_RETURN_IF_ERROR(ReplyError(reply, "XREAD"));
+      any = any || reply.view().size() > 0;
+    }
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (any || left <= std::chrono::steady_clock::duration::zero()) return Status::Ok();
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, kClusterEventPoll));
+  }
 }
 
 Command RedisBroker::GetJobCommand(const QueueKeys& k, const std::string& id) {
@@ -291,7 +335,8 @@ Result<std::vector<std::string>> RedisBroker::ListIds(const QueueKeys& k, JobSta
                                                       int64_t offset, int64_t limit,
                                                       bool reversed) {
   auto zset = [&](const std::string& key, bool newest_first) {
-    return ReadParts({{std::numeric_limits<int64_t>::max(),
+    return ReadParts(k.slot(),
+                     {{std::numeric_limits<int64_t>::max(),
                        [&key, rev = newest_first != reversed](int64_t first, int64_t last) {
                          Command c{rev ? "ZREVRANGE" : "ZRANGE", key};
                          return c.Add(first).Add(last);
@@ -320,7 +365,7 @@ Result<std::vector<std::string>> RedisBroker::ListIds(const QueueKeys& k, JobSta
                                 {"ZCARD", k.prioritized()},
                                 {"HGET", k.meta(), "gwaiting"}};
   std::vector<Reply> replies;
-  TASKQ_RETURN_IF_ERROR(RunCommands(sizes, &replies));
+  TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), sizes, &replies));
   for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "list"));
   const int64_t n_neg = replies[0].view().AsInt();
   const int64_t n_list = replies[1].view().AsInt();
@@ -348,11 +393,12 @@ Result<std::vector<std::string>> RedisBroker::ListIds(const QueueKeys& k, JobSta
                      call.Arg(reversed ? "rev" : "");
                      return call.Take();
                    }};
-  if (reversed) return ReadParts({grouped, positives, listed, negatives}, offset, limit);
-  return ReadParts({negatives, listed, positives, grouped}, offset, limit);
+  if (reversed) return ReadParts(k.slot(), {grouped, positives, listed, negatives}, offset, limit);
+  return ReadParts(k.slot(), {negatives, listed, positives, grouped}, offset, limit);
 }
 
-Result<std::vector<std::string>> RedisBroker::ReadParts(const std::vector<ListPart>& parts,
+Result<std::vector<std::string>> RedisBroker::ReadParts(uint16_t slot,
+                                                        const std::vector<ListPart>& parts,
                                                         int64_t offset, int64_t limit) {
   const int64_t last = offset + limit - 1;
   std::vector<Command> ranges;
@@ -368,7 +414,7 @@ Result<std::vector<std::string>> RedisBroker::ReadParts(const std::vector<ListPa
     start += part.size;
   }
   std::vector<Reply> replies;
-  if (!ranges.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(ranges, &replies));
+  if (!ranges.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(slot, ranges, &replies));
   std::vector<std::string> ids;
   for (size_t i = 0; i < replies.size(); ++i) {
     TASKQ_RETURN_IF_ERROR(ReplyError(replies[i], "list"));

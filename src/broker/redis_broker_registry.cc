@@ -6,7 +6,8 @@
 namespace taskq::broker {
 
 Status RedisBroker::RegisterQueue(const std::string& queue) {
-  auto reply = Run(Command{"SADD", QueueRegistryKey(prefix_), queue});
+  const std::string registry = QueueRegistryKey(prefix_);
+  auto reply = Run(KeySlot(registry), Command{"SADD", registry, queue});
   if (!reply.ok()) return reply.status();
   return ReplyError(*reply, "register queue");
 }
@@ -16,7 +17,7 @@ Status RedisBroker::WorkerHeartbeat(const std::string& worker_id, const std::str
   const std::string registry = WorkerRegistryKey(prefix_);
   ScriptCall call("worker_heartbeat", {registry, registry + ":sweep"});
   call.Arg(worker_id).Arg(info_json).Arg(static_cast<int64_t>(sweep_after.count()));
-  auto n = RunIntScript(call.Take(), "worker_heartbeat");
+  auto n = RunIntScript(KeySlot(registry), call.Take(), "worker_heartbeat");
   return n.ok() ? Status::Ok() : n.status();
 }
 
@@ -31,7 +32,7 @@ Result<ScheduleSaveResult> RedisBroker::SaveSchedule(const ScheduleSave& save) {
   } else {
     call.Arg(std::string_view());
   }
-  auto reply = RunScript(call.Take());
+  auto reply = RunScript(k.slot(), call.Take());
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "schedule_save"));
   ReplyView v = reply->view();
@@ -61,7 +62,7 @@ Result<bool> RedisBroker::RemoveSchedule(const std::string& id) {
   const ScheduleKeys& k = schedule_keys_;
   ScriptCall call("schedule_remove", ScheduleKeysOf(k));
   call.Arg(id);
-  auto n = RunIntScript(call.Take(), "schedule_remove");
+  auto n = RunIntScript(k.slot(), call.Take(), "schedule_remove");
   if (!n.ok()) return n.status();
   return *n == 1;
 }
@@ -84,7 +85,7 @@ Result<bool> RedisBroker::SetSchedulePaused(const std::string& id, bool paused,
   } else {
     call.Arg(next_fire_ms);
   }
-  auto n = RunIntScript(call.Take(), "schedule_pause");
+  auto n = RunIntScript(k.slot(), call.Take(), "schedule_pause");
   if (!n.ok()) return n.status();
   if (*n < 0) return Status(StatusCode::kNotFound, "no schedule with id '" + id + "'", "id");
   return *n == 1;
@@ -95,7 +96,7 @@ Result<bool> RedisBroker::AdvanceSchedule(const ScheduleAdvance& a) {
   ScriptCall call("schedule_advance", ScheduleKeysOf(k));
   call.Arg(a.id).Arg(a.revision).Arg(a.expected_next_ms).Arg(a.next_ms).Arg(a.runs_added);
   call.Arg(a.last_fire_ms).Arg(a.last_job_id);
-  auto n = RunIntScript(call.Take(), "schedule_advance");
+  auto n = RunIntScript(k.slot(), call.Take(), "schedule_advance");
   if (!n.ok()) return n.status();
   return *n == 1;
 }
@@ -104,7 +105,7 @@ Result<bool> RedisBroker::HoldSchedulerLease(const std::string& token,
                                              std::chrono::milliseconds lease) {
   ScriptCall call("scheduler_lease", {schedule_keys_.leader()});
   call.Arg(token).Arg(static_cast<int64_t>(lease.count()));
-  auto n = RunIntScript(call.Take(), "scheduler_lease");
+  auto n = RunIntScript(schedule_keys_.slot(), call.Take(), "scheduler_lease");
   if (!n.ok()) return n.status();
   return *n == 1;
 }
@@ -112,21 +113,23 @@ Result<bool> RedisBroker::HoldSchedulerLease(const std::string& token,
 Status RedisBroker::AddMetrics(
     const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) {
   std::vector<Command> commands;
+  std::vector<uint16_t> slots;
   for (const auto& [queue, increments] : per_queue) {
+    const QueueKeys& k = Keys(queue);
     for (const auto& [field, n] : increments) {
-      commands.push_back(
-          Command{"HINCRBY", Keys(queue).metrics(), field}.Add(static_cast<long long>(n)));
+      commands.push_back(Command{"HINCRBY", k.metrics(), field}.Add(static_cast<long long>(n)));
+      slots.push_back(k.slot());
     }
   }
   if (commands.empty()) return Status::Ok();
   std::vector<Reply> replies;
-  TASKQ_RETURN_IF_ERROR(RunCommands(commands, &replies));
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, commands, &replies));
   for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "metrics"));
   return Status::Ok();
 }
 
 Result<Broker::CounterIncrements> RedisBroker::ReadMetrics(const std::string& queue) {
-  auto reply = Run(Command{"HGETALL", Keys(queue).metrics()});
+  auto reply = Run(Keys(queue).slot(), Command{"HGETALL", Keys(queue).metrics()});
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "metrics"));
   CounterIncrements out;
@@ -140,7 +143,7 @@ Result<Broker::CounterIncrements> RedisBroker::ReadMetrics(const std::string& qu
 Result<Broker::WorkerList> RedisBroker::ListWorkers(std::chrono::milliseconds max_age) {
   ScriptCall call("worker_list", {WorkerRegistryKey(prefix_)});
   call.Arg(static_cast<int64_t>(max_age.count()));
-  auto reply = RunScript(call.Take());
+  auto reply = RunScript(KeySlot(WorkerRegistryKey(prefix_)), call.Take());
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "worker_list"));
   ReplyView v = reply->view();
@@ -159,7 +162,7 @@ Result<ScheduleSnapshot> RedisBroker::RunScheduleList(std::string_view what, int
   ScriptCall call("schedule_list", ScheduleKeysOf(k));
   call.Arg(what).Arg(limit);
   for (const std::string& id : ids) call.Arg(id);
-  auto reply = RunScript(call.Take());
+  auto reply = RunScript(k.slot(), call.Take());
   if (!reply.ok()) return reply.status();
   return ParseScheduleList(*reply);
 }

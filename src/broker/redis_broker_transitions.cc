@@ -132,7 +132,8 @@ Result<std::vector<EnqueueReply>> RedisBroker::Enqueue(const std::string& queue,
                                                        std::span<const NewJob> jobs) {
   auto out = EnqueueOnMaster(queue, jobs);
   if (!out.ok() || jobs.empty()) return out;
-  TASKQ_RETURN_IF_ERROR(WaitForReplicas());
+  const uint16_t slot = Keys(queue).slot();
+  TASKQ_RETURN_IF_ERROR(WaitForReplicas(std::span<const uint16_t>(&slot, 1)));
   return out;
 }
 
@@ -146,7 +147,7 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string
   if (jobs.size() == 1 && IsPlain(jobs[0]) && !known_general) {
     ScriptCall one("enqueue_one", EnqueueOneKeys(k));
     one.Arg(k.base()).Arg(jobs[0].id).Arg(jobs[0].body);
-    auto reply = RunScript(one.Take());
+    auto reply = RunScript(k.slot(), one.Take());
     if (!reply.ok()) return reply.status();
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
     const long long outcome = reply->view().AsInt(-1);
@@ -160,7 +161,7 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string
   }
   // One script call however many jobs: the whole bulk is one atomic step (enqueue.lua sends
   // long argument lists to Redis in parts, parts.lua).
-  auto reply = RunScript(EnqueueCall(k, jobs));
+  auto reply = RunScript(k.slot(), EnqueueCall(k, jobs));
   if (!reply.ok()) return reply.status();
   return ParseEnqueueReply(*reply, jobs.size());
 }
@@ -190,6 +191,21 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
   auto replies = EnqueueOnMaster((*first)->queue, (*first)->jobs);
   if (!replies.ok()) return replies.status();
   done(*replies);
+  if (cluster_) {
+    // Each batch to its queue's master, one after the other; then WAIT on each master written.
+    std::vector<uint16_t> slots = {Keys((*first)->queue).slot()};
+    while (true) {
+      auto batch = next();
+      if (!batch.ok()) return batch.status();
+      if (!*batch) break;
+      auto written = EnqueueOnMaster((*batch)->queue, (*batch)->jobs);
+      if (!written.ok()) return written.status();
+      done(*written);
+      const uint16_t slot = Keys((*batch)->queue).slot();
+      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
+    }
+    return WaitForReplicas(slots);
+  }
   // Then batch i is made and sent before the reply to batch i - 1 is read, so Redis finds it
   // waiting when it finishes i - 1, while the caller makes i + 1. (Sending it only after that
   // reply would leave Redis idle while the reply travels and the next batch arrives.)
@@ -217,27 +233,45 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
     if (!sending) break;
     in_flight = std::move(sending);
   }
-  return WaitForReplicas();
+  return WaitForReplicas({});
 }
 
-Status RedisBroker::WaitForReplicas() {
+Status RedisBroker::WaitForReplicas(std::span<const uint16_t> slots) {
   if (endpoint_.wait_replicas == 0) return Status::Ok();
-  auto reply = Run(Command{"WAIT"}
-                       .Add(static_cast<long long>(endpoint_.wait_replicas))
-                       .Add(static_cast<long long>(endpoint_.wait_timeout.count())));
-  if (!reply.ok()) return reply.status();
-  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "WAIT"));
-  const long long acked = reply->view().AsInt();
-  if (acked >= endpoint_.wait_replicas) return Status::Ok();
-  return Unavailable("the jobs are written, but only " + std::to_string(acked) + " of " +
-                     std::to_string(endpoint_.wait_replicas) + " replicas had them after " +
-                     std::to_string(endpoint_.wait_timeout.count()) +
-                     " ms (wait_replicas): a failover now could lose them");
+  const Command wait = Command{"WAIT"}
+                           .Add(static_cast<long long>(endpoint_.wait_replicas))
+                           .Add(static_cast<long long>(endpoint_.wait_timeout.count()));
+  // One WAIT per master written (one Redis: the one), all sent before any is read.
+  std::vector<uint16_t> wait_slots;
+  if (cluster_) {
+    std::vector<const ClusterNode*> masters;
+    for (const uint16_t slot : slots) {
+      const ClusterNode* master = cluster_->map().MasterOf(slot);
+      if (std::find(masters.begin(), masters.end(), master) != masters.end()) continue;
+      masters.push_back(master);
+      wait_slots.push_back(slot);
+    }
+  } else {
+    wait_slots.push_back(0);
+  }
+  const std::vector<Command> waits(wait_slots.size(), wait);
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(wait_slots, waits, &replies));
+  for (const Reply& reply : replies) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "WAIT"));
+    const long long acked = reply.view().AsInt();
+    if (acked >= endpoint_.wait_replicas) continue;
+    return Unavailable("the jobs are written, but only " + std::to_string(acked) + " of " +
+                       std::to_string(endpoint_.wait_replicas) + " replicas had them after " +
+                       std::to_string(endpoint_.wait_timeout.count()) +
+                       " ms (wait_replicas): a failover now could lose them");
+  }
+  return Status::Ok();
 }
 
 Result<ClaimResult> RedisBroker::Claim(const std::string& queue, int32_t max_jobs,
                                        std::chrono::milliseconds lease) {
-  auto reply = RunScript(ClaimCommand(Keys(queue), max_jobs, lease));
+  auto reply = RunScript(Keys(queue).slot(), ClaimCommand(Keys(queue), max_jobs, lease));
   if (!reply.ok()) return reply.status();
   return ParseClaim(*reply);
 }
@@ -246,7 +280,8 @@ Result<std::vector<bool>> RedisBroker::Complete(const std::string& queue,
                                                 std::span<const Completion> completions,
                                                 const FinishPolicy& policy) {
   if (completions.empty()) return std::vector<bool>();
-  auto reply = RunScript(CompleteCommand(Keys(queue), completions, policy.keep_completed));
+  const QueueKeys& k = Keys(queue);
+  auto reply = RunScript(k.slot(), CompleteCommand(k, completions, policy.keep_completed));
   if (!reply.ok()) return reply.status();
   return ParseFlagsReply(*reply, "complete", completions.size());
 }
@@ -255,7 +290,7 @@ Result<std::vector<bool>> RedisBroker::Fail(const std::string& queue,
                                             std::span<const Failure> failures,
                                             const FinishPolicy& policy) {
   if (failures.empty()) return std::vector<bool>();
-  auto reply = RunScript(FailCommand(Keys(queue), failures, policy));
+  auto reply = RunScript(Keys(queue).slot(), FailCommand(Keys(queue), failures, policy));
   if (!reply.ok()) return reply.status();
   return ParseFlagsReply(*reply, "fail", failures.size());
 }
@@ -264,7 +299,8 @@ Result<std::vector<bool>> RedisBroker::Postpone(const std::string& queue,
                                                 std::span<const Postponement> postponements,
                                                 int32_t max_log_lines) {
   if (postponements.empty()) return std::vector<bool>();
-  auto reply = RunScript(PostponeCommand(Keys(queue), postponements, max_log_lines));
+  const QueueKeys& k = Keys(queue);
+  auto reply = RunScript(k.slot(), PostponeCommand(k, postponements, max_log_lines));
   if (!reply.ok()) return reply.status();
   return ParseFlagsReply(*reply, "postpone", postponements.size());
 }
@@ -273,7 +309,7 @@ Result<ExtendResult> RedisBroker::ExtendLeases(const std::string& queue,
                                                std::span<const Lease> leases,
                                                std::chrono::milliseconds lease) {
   if (leases.empty()) return ExtendResult{};
-  auto reply = RunScript(ExtendCommand(Keys(queue), leases, lease));
+  auto reply = RunScript(Keys(queue).slot(), ExtendCommand(Keys(queue), leases, lease));
   if (!reply.ok()) return reply.status();
   return ParseExtend(*reply);
 }
@@ -301,7 +337,7 @@ Result<FlushResult> RedisBroker::Flush(const std::string& queue, const FlushRequ
   FlushResult out;
   if (commands.empty()) return out;
   std::vector<Reply> replies;
-  TASKQ_RETURN_IF_ERROR(RunScripts(commands, &replies));
+  TASKQ_RETURN_IF_ERROR(RunScripts(k.slot(), commands, &replies));
   size_t r = 0;
   // The flags of one batch's reply (one per item) into `flags`, or why not into `error`.
   auto take_flags = [&](size_t items, std::string_view script, std::vector<bool>* flags,
@@ -341,7 +377,7 @@ Result<RecoverResult> RedisBroker::RecoverExpired(const std::string& queue, int3
   ScriptCall call("recover", RecoverKeys(k));
   call.Arg(k.base()).Arg(max_stalls).Arg(limit).Arg(policy.max_errors_kept);
   call.Arg(policy.keep_dead.count).Arg(static_cast<int64_t>(policy.keep_dead.age.count()));
-  auto reply = RunScript(call.Take());
+  auto reply = RunScript(k.slot(), call.Take());
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "recover"));
   ReplyView v = reply->view();
@@ -355,7 +391,7 @@ Result<int64_t> RedisBroker::Release(const std::string& queue, std::span<const L
   ScriptCall call("release", ReleaseKeys(k));
   call.Arg(k.base());
   for (const Lease& l : leases) call.Arg(l.id).Token(l.token);
-  return RunIntScript(call.Take(), "release");
+  return RunIntScript(k.slot(), call.Take(), "release");
 }
 
 Result<int64_t> RedisBroker::ReleaseLostClaim(const std::string& queue,
@@ -363,7 +399,7 @@ Result<int64_t> RedisBroker::ReleaseLostClaim(const std::string& queue,
   const QueueKeys& k = Keys(queue);
   ScriptCall call("lost_claim", LostClaimKeys(k));
   call.Arg(k.base()).Arg(receipt);
-  auto reply = RunScript(call.Take());
+  auto reply = RunScript(k.slot(), call.Take());
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "lost_claim"));
   ReplyView v = reply->view();

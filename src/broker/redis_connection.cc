@@ -201,12 +201,21 @@ Result<std::optional<Reply>> RedisConnection::NextReply(ReadMode mode) {
 }
 
 Status RedisConnection::Pipeline(std::span<const Command> commands, std::vector<Reply>* replies) {
+  TASKQ_RETURN_IF_ERROR(SendAll(commands));
+  return ReceiveAll(commands.size(), replies);
+}
+
+Status RedisConnection::SendAll(std::span<const Command> commands) {
+  if (broken_) return Unavailable("Redis connection is broken");
+  for (const Command& command : commands) Append(command);
+  return Flush();
+}
+
+Status RedisConnection::ReceiveAll(size_t count, std::vector<Reply>* replies) {
   if (broken_) return Unavailable("Redis connection is broken");
   replies->clear();
-  replies->reserve(commands.size());
-  for (const Command& command : commands) Append(command);
-  TASKQ_RETURN_IF_ERROR(Flush());
-  for (size_t i = 0; i < commands.size(); ++i) {
+  replies->reserve(count);
+  for (size_t i = 0; i < count; ++i) {
     auto reply = NextReply(ReadMode::kWait);
     if (!reply.ok()) return reply.status();
     replies->push_back(std::move(**reply));

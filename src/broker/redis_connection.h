@@ -99,6 +99,10 @@ class RedisConnection {
   // error reply) breaks the connection; the caller re-opens it.
   Status Pipeline(std::span<const Command> commands, std::vector<Reply>* replies);
   Result<Reply> Run(const Command& command);
+  // Pipeline in two halves, for a caller that writes to several connections before it reads
+  // from any: SendAll writes the commands, ReceiveAll reads `count` replies.
+  Status SendAll(std::span<const Command> commands);
+  Status ReceiveAll(size_t count, std::vector<Reply>* replies);
 
   // Sends a command without reading its reply (SUBSCRIBE; a pipeline the caller streams), and
   // reads one reply.

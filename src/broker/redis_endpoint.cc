@@ -99,6 +99,32 @@ Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
   return Status::Ok();
 }
 
+// redis+cluster:// after the credentials: "host[:port][,host[:port]...][/[0]]".
+Status ParseClusterSeeds(std::string_view rest, RedisEndpoint* endpoint) {
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    int db = 0;
+    TASKQ_RETURN_IF_ERROR(ParseDb(rest.substr(slash + 1), &db));
+    if (db != 0) {
+      return InvalidArgument("redis_url", "a Redis Cluster has only database 0");
+    }
+    rest = rest.substr(0, slash);
+  }
+  while (true) {
+    auto comma = rest.find(',');
+    std::string_view one = rest.substr(0, comma);
+    ClusterSeed seed;
+    seed.host.clear();
+    TASKQ_RETURN_IF_ERROR(ParseHostPort(one, &seed.host, &seed.port));
+    if (seed.host.empty()) return InvalidArgument("redis_url", "a cluster node's host is empty");
+    endpoint->cluster_seeds.push_back(std::move(seed));
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  endpoint->host = endpoint->cluster_seeds.front().host;
+  endpoint->port = endpoint->cluster_seeds.front().port;
+  return Status::Ok();
+}
+
 std::string HostPort(const std::string& host, int port) {
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -229,6 +255,14 @@ std::string RedisEndpoint::Describe() const {
     return scheme + "+sentinel://" + auth + hosts + "/" + PercentEncode(master_name) + "/" +
            std::to_string(db) + QuerySuffix();
   }
+  if (via_cluster()) {
+    std::string hosts;
+    for (const ClusterSeed& s : cluster_seeds) {
+      if (!hosts.empty()) hosts += ',';
+      hosts += HostPort(s.host, s.port);
+    }
+    return scheme + "+cluster://" + auth + hosts + "/" + QuerySuffix();
+  }
   return scheme + "://" + auth + HostPort(host, port) + "/" + std::to_string(db) + QuerySuffix();
 }
 
@@ -309,10 +343,12 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   rest.remove_prefix(rest.starts_with("rediss") ? 6 : rest.starts_with("redis") ? 5 : 0);
   const bool sentinel = rest.starts_with("+sentinel://");
   if (sentinel) rest.remove_prefix(9);
+  const bool cluster = rest.starts_with("+cluster://");
+  if (cluster) rest.remove_prefix(8);
   if (!rest.starts_with("://") || rest.size() == url.size()) {
     return InvalidArgument("redis_url",
                            "must start with redis://, rediss://, redis+sentinel://, "
-                           "rediss+sentinel:// or unix://");
+                           "rediss+sentinel://, redis+cluster://, rediss+cluster:// or unix://");
   }
   rest.remove_prefix(3);
   if (rest.find('#') != std::string_view::npos) {
@@ -342,6 +378,10 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   TASKQ_RETURN_IF_ERROR(CheckQueryFitsScheme(endpoint, sentinel, names_tls));
   if (sentinel) {
     TASKQ_RETURN_IF_ERROR(ParseSentinels(rest, &endpoint));
+    return endpoint;
+  }
+  if (cluster) {
+    TASKQ_RETURN_IF_ERROR(ParseClusterSeeds(rest, &endpoint));
     return endpoint;
   }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) {

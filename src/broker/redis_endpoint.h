@@ -9,7 +9,11 @@
 // host, or ?tls_server_name=NAME); ?tls_cert=FILE&tls_key=FILE present a client certificate;
 // ?tls_insecure=true skips the verification (for tests only: it lets anyone in the middle read
 // everything, the password included).
-// Both forms take ?wait_replicas=N[&wait_timeout_ms=T]: an enqueue is acknowledged only once N
+//   redis+cluster://[[user]:password@]host[:port][,host[:port]...][/]
+// With Cluster, the hosts are seeds: any nodes of the cluster, from which the slot map is read
+// (cluster_connection.h); every node takes the same credentials and TLS settings, and the
+// database is 0, the only one a cluster has. rediss+cluster:// speaks TLS to every node.
+// Every form takes ?wait_replicas=N[&wait_timeout_ms=T]: an enqueue is acknowledged only once N
 // replicas have it (Redis' WAIT), so a failover cannot lose an acknowledged job.
 #pragma once
 
@@ -24,6 +28,12 @@ namespace taskq::broker {
 struct SentinelAddress {
   std::string host;
   int port = 26379;
+};
+
+// A node of a Redis Cluster named in the URL.
+struct ClusterSeed {
+  std::string host;
+  int port = 6379;
 };
 
 // TLS settings of a rediss:// endpoint.
@@ -58,8 +68,11 @@ struct RedisEndpoint {
   std::string sentinel_user;  // the sentinels' own credentials (ACL), when they require them
   std::string sentinel_password;
   RedisTls tls;
+  // Cluster: the seeds (host and port are the first one's).
+  std::vector<ClusterSeed> cluster_seeds;
 
   bool via_sentinel() const { return !master_name.empty(); }
+  bool via_cluster() const { return !cluster_seeds.empty(); }
   // The URL with the password masked, for logs and `taskq config`.
   std::string Describe() const;
 

@@ -60,6 +60,40 @@ TEST(RedisEndpointTest, ParsesSentinelUrls) {
   }
 }
 
+TEST(RedisEndpointTest, ParsesClusterUrls) {
+  auto e = ParseRedisUrl("redis+cluster://app:pw@n1,n2:7001,[::1]:7002/?wait_replicas=1");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->via_cluster());
+  EXPECT_FALSE(e->via_sentinel());
+  EXPECT_EQ(e->user, "app");
+  EXPECT_EQ(e->password, "pw");
+  ASSERT_EQ(e->cluster_seeds.size(), 3u);
+  EXPECT_EQ(e->cluster_seeds[0].host, "n1");
+  EXPECT_EQ(e->cluster_seeds[0].port, 6379);  // Redis' default port
+  EXPECT_EQ(e->cluster_seeds[1].port, 7001);
+  EXPECT_EQ(e->cluster_seeds[2].host, "::1");
+  EXPECT_EQ(e->host, "n1");  // a plain connection reaches the first seed
+  EXPECT_EQ(e->wait_replicas, 1);
+  EXPECT_EQ(e->Describe(),
+            "redis+cluster://app:***@n1:6379,n2:7001,[::1]:7002/"
+            "?wait_replicas=1&wait_timeout_ms=1000");
+  auto tls = ParseRedisUrl("rediss+cluster://n1:7000/0?tls_ca=/ca.pem");
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  EXPECT_TRUE(tls->tls.enabled);
+  EXPECT_EQ(tls->Describe(), "rediss+cluster://n1:7000/?tls_ca=/ca.pem");
+  EXPECT_FALSE(ParseRedisUrl("redis://localhost/0")->via_cluster());
+  for (const char* bad :
+       {"redis+cluster://", "redis+cluster://h,", "redis+cluster://,h", "redis+cluster://h:0",
+        "redis+cluster://h/1", "redis+cluster://h/x", "redis+cluster://:7000",
+        "redis+cluster://h?x=1", "redis+cluster://h?sentinel_password=p"}) {
+    auto parsed = ParseRedisUrl(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    if (std::string_view(bad) == "redis+cluster://h/1") {
+      EXPECT_NE(parsed.status().message().find("only database 0"), std::string::npos);
+    }
+  }
+}
+
 TEST(RedisEndpointTest, ParsesWaitForReplicas) {
   auto e = ParseRedisUrl("redis://:p%3Fw@h:7000/1?wait_replicas=2&wait_timeout_ms=250");
   ASSERT_TRUE(e.ok()) << e.status().ToString();
@@ -111,7 +145,7 @@ TEST(RedisEndpointTest, ParsesTlsSettings) {
   for (const char* bad :
        {"redis://h?tls_ca=/ca.pem", "redis://h?tls_insecure=false", "rediss://h?tls_cert=/c.pem",
         "rediss://h?tls_key=/k.pem", "rediss://h?tls_insecure=yes", "rediss://h?tls_ca=",
-        "rediss://h?tls_ca=/a&tls_ca=/b", "rediss:/h", "redisss://h", "rediss+cluster://h"}) {
+        "rediss://h?tls_ca=/a&tls_ca=/b", "rediss:/h", "redisss://h", "rediss+clusters://h"}) {
     EXPECT_FALSE(ParseRedisUrl(bad).ok()) << bad;
   }
 }

@@ -1,11 +1,13 @@
-// The wake channels a worker listens on: one subscribed connection, read only when poll() finds
-// it readable.
+// The wake channels a worker listens on, by sharded pub/sub (SSUBSCRIBE; the scripts SPUBLISH):
+// one subscribed connection to one Redis, or one to each master serving the queues of a cluster
+// (a shard channel lives on its slot's master). Read only when poll() finds a connection readable.
 #include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <limits>
+#include <map>
 
 #include "broker/redis_broker.h"
 
@@ -14,59 +16,91 @@ namespace {
 
 class RedisWakeSubscription final : public WakeSubscription {
  public:
-  RedisWakeSubscription(std::unique_ptr<RedisConnection> connection,
+  RedisWakeSubscription(std::vector<std::unique_ptr<RedisConnection>> connections,
                         std::unordered_map<std::string, std::string> channel_to_queue)
-      : connection_(std::move(connection)), channel_to_queue_(std::move(channel_to_queue)) {}
+      : connections_(std::move(connections)), channel_to_queue_(std::move(channel_to_queue)) {}
 
   Result<std::vector<std::string>> Wait(int interrupt_fd,
                                         std::chrono::milliseconds timeout) override {
     std::vector<std::string> woken;
-    // Messages hiredis has read already do not make the socket readable: take them first (the
-    // socket itself is polled below, once).
-    TASKQ_RETURN_IF_ERROR(TakeReady(&woken, /*read_socket=*/false));
+    // Messages read already do not make a socket readable: take them first (the sockets
+    // themselves are polled below, once).
+    for (auto& connection : connections_) {
+      TASKQ_RETURN_IF_ERROR(TakeReady(*connection, &woken, /*read_socket=*/false));
+    }
     if (!woken.empty()) return woken;
     // Through Sentinel, a failover that froze or cut off the old master leaves this socket open
     // and silent: wakes would then go to the new master unheard until TCP gives up. So the wait
     // is cut at the next master check, and a moved master ends the subscription (the caller
     // subscribes again, through the sentinels).
-    if (!connection_->CheckUsable()) {
-      return Unavailable("wake subscription: the master moved (Sentinel)");
+    std::vector<pollfd> fds;
+    for (auto& connection : connections_) {
+      if (!connection->CheckUsable()) {
+        return Unavailable("wake subscription: the master moved (Sentinel)");
+      }
+      const auto until_check = connection->UntilMasterCheck();
+      if (until_check < timeout) {
+        timeout = std::chrono::ceil<std::chrono::milliseconds>(until_check);
+      }
+      fds.push_back({connection->fd(), POLLIN, 0});
     }
-    const auto until_check = connection_->UntilMasterCheck();
-    if (until_check < timeout) timeout = std::chrono::ceil<std::chrono::milliseconds>(until_check);
-    pollfd fds[2] = {{connection_->fd(), POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
+    fds.push_back({interrupt_fd, POLLIN, 0});
     const auto ms = std::clamp<int64_t>(timeout.count(), 0, std::numeric_limits<int>::max());
-    if (::poll(fds, 2, static_cast<int>(ms)) < 0 && errno != EINTR) {
+    if (::poll(fds.data(), fds.size(), static_cast<int>(ms)) < 0 && errno != EINTR) {
       return Unavailable("wake subscription: poll failed");
     }
-    if (fds[1].revents & POLLIN) {
+    if (fds.back().revents & POLLIN) {
       uint64_t signals = 0;
       if (::read(interrupt_fd, &signals, sizeof(signals)) < 0) {
         // EAGAIN: another reader took it; nothing is lost either way
       }
     }
-    if (fds[0].revents != 0) TASKQ_RETURN_IF_ERROR(TakeReady(&woken));
+    for (size_t i = 0; i < connections_.size(); ++i) {
+      if (fds[i].revents != 0) TASKQ_RETURN_IF_ERROR(TakeReady(*connections_[i], &woken));
+    }
     return woken;
   }
 
  private:
-  Status TakeReady(std::vector<std::string>* woken, bool read_socket = true) {
+  Status TakeReady(RedisConnection& connection, std::vector<std::string>* woken,
+                   bool read_socket = true) {
     while (true) {
-      auto reply = connection_->ReceiveIfReady(read_socket);
+      auto reply = connection.ReceiveIfReady(read_socket);
       if (!reply.ok()) return reply.status();
       if (!*reply) return Status::Ok();
       ReplyView v = (*reply)->view();
-      if (v.size() == 3 && v[0].str() == "message") {
+      if (v.size() == 3 && v[0].str() == "smessage") {
         auto it = channel_to_queue_.find(std::string(v[1].str()));
         if (it != channel_to_queue_.end()) woken->push_back(it->second);
+      } else if (v.size() == 3 && v[0].str() == "sunsubscribe") {
+        // A cluster moved the channel's slot to another master: subscribe again, there.
+        connection.Abandon();
+        return Unavailable("wake subscription: a queue's slot moved to another master");
       }
-      // subscribe confirmations and unknown channels are skipped
+      // confirmations and unknown channels are skipped
     }
   }
 
-  std::unique_ptr<RedisConnection> connection_;
+  std::vector<std::unique_ptr<RedisConnection>> connections_;
   const std::unordered_map<std::string, std::string> channel_to_queue_;
 };
+
+// Subscribes `connection` to `channels` (one SSUBSCRIBE each: on a cluster one command's
+// channels must share a slot) and waits for every confirmation, so no wake published after it
+// returns can be missed. Under the command timeout, so a frozen Redis cannot hold it here.
+Status Subscribe(RedisConnection& connection, const std::vector<std::string>& channels) {
+  std::vector<Command> subscribes;
+  for (const std::string& channel : channels) subscribes.push_back({"SSUBSCRIBE", channel});
+  TASKQ_RETURN_IF_ERROR(connection.SendAll(subscribes));
+  for (size_t i = 0; i < channels.size(); ++i) {
+    auto reply = connection.Receive();
+    if (!reply.ok()) return reply.status();
+    if (reply->view().is_error()) {
+      return Unavailable("wake subscription: " + std::string(reply->view().str()));
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -74,26 +108,44 @@ Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& opt
                                                         std::span<const std::string> queues) {
   auto endpoint = ParseRedisUrl(options.redis_url);
   if (!endpoint.ok()) return endpoint.status();
-  auto connection = RedisConnection::Open(*endpoint);
-  if (!connection.ok()) return connection.status();
   std::unordered_map<std::string, std::string> channel_to_queue;
-  Command subscribe{"SUBSCRIBE"};
+  // The channels by where they live: "" on one Redis, else the address of their slot's master.
+  std::map<std::string, std::vector<std::string>> channels_at;
+  std::optional<SlotMap> map;
+  if (endpoint->via_cluster()) {
+    auto cluster = ClusterConnection::Open(*endpoint, endpoint->cluster_seeds);
+    if (!cluster.ok()) return cluster.status();
+    map = (*cluster)->map();
+  }
   for (const std::string& queue : queues) {
-    std::string channel = QueueKeys(options.key_prefix, queue).wake_channel();
-    subscribe.Add(channel);
-    channel_to_queue.emplace(channel, queue);
+    const QueueKeys keys(options.key_prefix, queue);
+    std::string where;
+    if (map) {
+      const ClusterNode* master = map->MasterOf(keys.slot());
+      if (master == nullptr) {
+        return Unavailable("wake subscription: no master serves queue '" + queue + "'");
+      }
+      where = master->address();
+    }
+    channels_at[where].push_back(keys.wake_channel());
+    channel_to_queue.emplace(keys.wake_channel(), queue);
   }
-  TASKQ_RETURN_IF_ERROR((*connection)->Send(subscribe));
-  // Wait for every confirmation, so no wake published after we return can be missed.
-  for (size_t i = 0; i < queues.size(); ++i) {
-    auto reply = (*connection)->Receive();
-    if (!reply.ok()) return reply.status();
-    if (reply->view().is_error()) return Unavailable(std::string(reply->view().str()));
+  std::vector<std::unique_ptr<RedisConnection>> connections;
+  for (const auto& [where, channels] : channels_at) {
+    RedisEndpoint target = *endpoint;
+    if (map) {
+      const size_t colon = where.rfind(':');
+      target = ClusterNodeEndpoint(*endpoint, where.substr(0, colon),
+                                   std::stoi(where.substr(colon + 1)));
+    }
+    auto connection = RedisConnection::Open(target);
+    if (!connection.ok()) return connection.status();
+    TASKQ_RETURN_IF_ERROR(Subscribe(**connection, channels));
+    connections.push_back(std::move(*connection));
   }
-  // Confirmed (under the command timeout, so a frozen Redis cannot hold us here). From now on it
-  // is read only when poll() finds it readable (Wait), so no read can block on it.
+  // From now on each is read only when poll() finds it readable (Wait), so no read can block.
   return std::unique_ptr<WakeSubscription>(
-      new RedisWakeSubscription(std::move(*connection), std::move(channel_to_queue)));
+      new RedisWakeSubscription(std::move(connections), std::move(channel_to_queue)));
 }
 
 }  // namespace taskq::broker

@@ -12,6 +12,7 @@
 #include "broker/scripts.h"
 #include "model_run.h"
 #include "testing/redis_server.h"
+#include "testing/wait.h"
 
 namespace taskq::model {
 namespace {
@@ -141,6 +142,43 @@ TEST_F(ModelTest, ShippedScriptsKeepEveryInvariant) {
   for (size_t k = 0; k < outcome.counts.size(); ++k) {
     EXPECT_GT(outcome.counts[k], 0) << OpName(static_cast<OpKind>(k)) << " never ran";
   }
+}
+
+// Every script stays in the slot of the keys it is given (Redis Cluster runs a script on the master
+// of that slot, where the keys of other slots are not). Redis checks it for scripts that declare
+// themselves with a "#!lua" first line: such a script that touches a key of another slot fails.
+// So the model runs here with every script so declared, on a server in cluster mode that serves
+// every slot itself: any key a script derives outside its queue's hash tag fails the run.
+TEST(ModelSlotTest, EveryScriptStaysInTheSlotOfItsKeys) {
+  testing::RedisServer server(testing::RedisServerOptions{
+      .extra_args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}});
+  ASSERT_EQ(server.Run({"CLUSTER", "ADDSLOTSRANGE", "0", "16383"}).view().str(), "OK");
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        return server.Run({"CLUSTER", "INFO"}).view().str().find("cluster_state:ok") !=
+               std::string_view::npos;
+      },
+      std::chrono::seconds(10)));
+  // The check has teeth: a declared script that reaches into another slot fails.
+  const broker::Reply crossing = server.Run(
+      {"EVAL", "#!lua\nredis.call('GET', KEYS[1])\nreturn redis.call('GET', '{other}:k')", "1",
+       "taskq:{q}:meta"});
+  ASSERT_TRUE(crossing.view().is_error());
+  EXPECT_NE(crossing.view().str().find("same slot"), std::string_view::npos)
+      << crossing.view().str();
+  for (const broker::ScriptSource& script : broker::EmbeddedScripts()) {
+    const std::string body = "#!lua\n" + std::string(script.body);
+    auto sha = server.Run({"SCRIPT", "LOAD", body});
+    ASSERT_FALSE(sha.view().is_error()) << script.name << ": " << sha.view().str();
+    broker::ReplaceScriptForTesting(script.name, body, std::string(sha.view().str()));
+  }
+  const auto budget = std::chrono::seconds(EnvInt("TASKQ_MODEL_SLOT_SECONDS", 15));
+  Outcome outcome = Explore(server, 1, budget, 40);
+  broker::RestoreScriptsForTesting();
+  ASSERT_FALSE(outcome.found) << "seed " << outcome.seed << " failed at step " << outcome.failed_at
+                              << ": " << outcome.message << "\n"
+                              << Describe(outcome.shrunk);
+  EXPECT_GT(outcome.steps, 100);
 }
 
 // The instrument's strength: copies of the scripts with known defects put back are found and

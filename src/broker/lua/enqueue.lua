@@ -126,7 +126,7 @@ if n > 1 and not repeated and not group_field and not aging and next(special) ==
     local results = {}
     for i = 1, n do results[i] = 1 end
     call_in_parts('RPUSH', KEYS[1], ids)
-    redis.call('PUBLISH', base .. 'wake', '')
+    redis.call('SPUBLISH', base .. 'wake', '')
     emit_event(base, 'enqueued', ids)
     return results
   end
@@ -203,7 +203,7 @@ unique_finish(base, n, uniques, hits, created, results)
 for i, first in pairs(repeats) do
   results[i + 1] = type(results[first + 1]) == 'string' and results[first + 1] or 0
 end
-if any then redis.call('PUBLISH', base .. 'wake', '') end
+if any then redis.call('SPUBLISH', base .. 'wake', '') end
 local enqueued = ids_of_scored(delayed)
 for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end
 emit_event(base, 'enqueued', enqueued)

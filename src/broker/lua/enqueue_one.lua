@@ -25,6 +25,6 @@ if redis.call('HSETNX', base .. 'jobs', id, '{"c":' .. now_ms() .. ',' .. string
   return 0
 end
 redis.call('RPUSH', KEYS[1], id)
-redis.call('PUBLISH', base .. 'wake', '')
+redis.call('SPUBLISH', base .. 'wake', '')
 emit_event(base, 'enqueued', {id})
 return 1

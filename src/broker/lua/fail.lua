@@ -81,7 +81,7 @@ end
 slots_freed(base, KEYS[4], left_active, now, #retry > 0)  -- a retry publishes below
 if #retry > 0 then
   call_in_parts('ZADD', KEYS[2], retry)
-  redis.call('PUBLISH', base .. 'wake', '')
+  redis.call('SPUBLISH', base .. 'wake', '')
   emit_event(base, 'retrying', ids_of_scored(retry))
 end
 if #dead > 0 then

@@ -14,7 +14,7 @@ if paused == '1' then
 elseif paused == '0' then
   local changed = redis.call('HDEL', KEYS[1], 'paused')
   if changed == 1 then
-    redis.call('PUBLISH', base .. 'wake', '')
+    redis.call('SPUBLISH', base .. 'wake', '')
     emit_queue_event(base, 'resumed')
   end
   return changed

@@ -77,7 +77,7 @@ if #postponed > 0 then
   call_in_parts('ZADD', KEYS[2], delayed)
   for e = 1, #logs, 2 do append_job_log(base, logs[e], max_logs, logs[e + 1]) end
   slots_freed(base, base .. 'meta', postponed, now, true)  -- it publishes below anyway
-  redis.call('PUBLISH', base .. 'wake', '')
+  redis.call('SPUBLISH', base .. 'wake', '')
   emit_event(base, 'delayed', postponed)
 end
 return results

@@ -21,6 +21,6 @@ if value and record then
   redis.call('HSET', KEYS[6], id, encode_state(record))
 end
 requeue(base, KEYS[3], KEYS[4], KEYS[5], {id}, {priority}, false)
-redis.call('PUBLISH', base .. 'wake', '')
+redis.call('SPUBLISH', base .. 'wake', '')
 emit_event(base, 'waiting', {id})
 return 1

@@ -46,5 +46,5 @@ set_or_clear('gf', group_field, group_field ~= '')
 set_or_clear('ag', string.format('%d', aging), aging > 0)
 -- groups held back under the old limits are looked at again at the next claim
 redis.call('ZUNIONSTORE', base .. 'gheld', 1, base .. 'gheld', 'WEIGHTS', 0)
-redis.call('PUBLISH', base .. 'wake', '')
+redis.call('SPUBLISH', base .. 'wake', '')
 return 1

@@ -68,7 +68,7 @@ if #dead > 0 then
   unique_release(base, dead, 2)
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
-if #requeued > 0 then redis.call('PUBLISH', base .. 'wake', '') end
+if #requeued > 0 then redis.call('SPUBLISH', base .. 'wake', '') end
 emit_event(base, 'waiting', requeued)
 emit_event(base, 'dead', ids_of_scored(dead))
 return {#requeued, #dead / 2}

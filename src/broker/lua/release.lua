@@ -40,6 +40,6 @@ leave_active(KEYS[1], KEYS[5], states, released)
 call_in_parts('HDEL', base .. 'overrun', released)  -- their overrun marks (overrun.lua)
 slots_freed(base, KEYS[4], released, now_ms(), true)  -- it publishes below anyway
 requeue(base, KEYS[2], KEYS[3], KEYS[4], released, priorities, true)
-redis.call('PUBLISH', base .. 'wake', '')
+redis.call('SPUBLISH', base .. 'wake', '')
 emit_event(base, 'waiting', released)
 return #released

@@ -48,6 +48,6 @@ end
 call_in_parts('ZREM', KEYS[1], ids)
 call_in_parts('HSET', KEYS[5], states)
 requeue(base, KEYS[2], KEYS[3], KEYS[4], ids, priorities, false)
-redis.call('PUBLISH', base .. 'wake', '')
+redis.call('SPUBLISH', base .. 'wake', '')
 emit_event(base, 'waiting', ids)
 return #ids

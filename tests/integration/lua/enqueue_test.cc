@@ -194,13 +194,13 @@ TEST_F(EnqueueScriptTest, DelayAndRunAtGoToDelayedWithDueScore) {
 
 TEST_F(EnqueueScriptTest, PublishesWakeOnlyWhenSomethingWasCreated) {
   auto subscriber = server_->Connect();
-  ASSERT_TRUE(subscriber->Send({"SUBSCRIBE", q().wake_channel()}).ok());
+  ASSERT_TRUE(subscriber->Send({"SSUBSCRIBE", q().wake_channel()}).ok());
   ASSERT_TRUE(subscriber->Receive().ok());  // confirmation
   EnqueueJobs({{"a", kJobBody, "0", "0", "-1"}});
   auto message = subscriber->Receive();
   ASSERT_TRUE(message.ok());
   EXPECT_EQ(message->view()[1].str(), q().wake_channel());
-  auto numsub = Run({"PUBSUB", "NUMSUB", q().wake_channel()});
+  auto numsub = Run({"PUBSUB", "SHARDNUMSUB", q().wake_channel()});
   EXPECT_EQ(numsub.view()[1].integer(), 1);
   EXPECT_EQ(CountWakes(*subscriber), 0);
   EnqueueJobs({{"a", kJobBody, "0", "0", "-1"}});  // existed

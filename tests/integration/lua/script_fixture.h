@@ -347,17 +347,17 @@ class ScriptTest : public ::testing::Test {
     return out;
   }
 
-  // A subscription to the queue's wake channel, for CountWakes.
+  // A subscription to the queue's wake channel (sharded pub/sub), for CountWakes.
   std::unique_ptr<broker::RedisConnection> ListenForWakes() {
     auto subscriber = server_->Connect();
-    EXPECT_TRUE(subscriber->Send({"SUBSCRIBE", q().wake_channel()}).ok());
+    EXPECT_TRUE(subscriber->Send({"SSUBSCRIBE", q().wake_channel()}).ok());
     EXPECT_TRUE(subscriber->Receive().ok());  // confirmation
     return subscriber;
   }
   // The wakes published since the subscription or the previous call. Publishes a marker and reads
   // up to it, so that "no wake" is observed without waiting for a timeout.
   int CountWakes(broker::RedisConnection& subscriber) {
-    Run({"PUBLISH", q().wake_channel(), "marker"});
+    Run({"SPUBLISH", q().wake_channel(), "marker"});
     int wakes = 0;
     for (;;) {
       auto message = subscriber.Receive();

@@ -26,5 +26,5 @@ local function slots_freed(base, meta, ids, now, woken)
     end
     if limits[2] and #order > 0 then wake = true end
   end
-  if wake and not woken then redis.call('PUBLISH', base .. 'wake', '') end
+  if wake and not woken then redis.call('SPUBLISH', base .. 'wake', '') end
 end

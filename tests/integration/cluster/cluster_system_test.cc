@@ -1,0 +1,166 @@
+// The client library, a worker process and the inspector on the real local cluster (the CTest
+// fixture of tests/testing/redis_cluster.py), through a redis+cluster:// URL: queues placed on
+// every master run their jobs, bulk imports across them, the live events of all of them, wake-ups
+// by sharded pub/sub on each master, scripts reloaded on masters that forgot them, and every
+// script kept inside its queue's slot.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/cluster_connection.h"
+#include "broker/keys.h"
+#include "broker/scripts.h"
+#include "integration/cluster/fixture_nodes.h"
+#include "taskq/client.h"
+#include "taskq/inspector.h"
+#include "testing/wait.h"
+#include "testing/worker_process.h"
+
+namespace taskq::testing {
+namespace {
+using std::chrono::seconds;
+
+class ClusterSystemTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::vector<std::string> nodes = FixtureClusterNodes();
+    ASSERT_EQ(nodes.size(), 6u) << "run under ctest (label cluster), which starts the cluster";
+    url_ = "redis+cluster://" + nodes[0] + "," + nodes[1];
+    for (const std::string& node : nodes) {
+      const auto colon = node.rfind(':');
+      seeds_.push_back({node.substr(0, colon), std::stoi(node.substr(colon + 1))});
+    }
+    auto cluster = broker::ClusterConnection::Open(broker::RedisEndpoint{}, seeds_);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(*cluster);
+    ASSERT_EQ(cluster_->map().masters().size(), 3u);
+    // One queue on each master: names tried in turn until every master has one.
+    const std::string stem = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::map<std::string, std::string> queue_of_master;
+    for (int i = 0; queue_of_master.size() < 3 && i < 1000; ++i) {
+      const std::string name =
+          stem.substr(0, 20) + "-" + std::to_string(getpid()) + "-" + std::to_string(i);
+      const broker::QueueKeys keys("taskq", name);
+      queue_of_master.emplace(cluster_->map().MasterOf(keys.slot())->address(), name);
+    }
+    for (const auto& [master, queue] : queue_of_master) queues_.push_back(queue);
+    ASSERT_EQ(queues_.size(), 3u);
+  }
+
+  std::string url_;
+  std::vector<broker::ClusterSeed> seeds_;
+  std::unique_ptr<broker::ClusterConnection> cluster_;
+  std::vector<std::string> queues_;  // each on another master
+};
+
+EnqueueRequest Echo(const std::string& queue, int i) {
+  EnqueueRequest request{"echo", R"({"i":)" + std::to_string(i) + "}", {}};
+  request.options.queue = queue;
+  return request;
+}
+
+TEST_F(ClusterSystemTest, QueuesOnEveryMasterRunTheirJobsAndTellTheirEvents) {
+  auto client = Client::Open({url_});
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  auto inspector = Inspector::Open({url_});
+  ASSERT_TRUE(inspector.ok()) << inspector.status().ToString();
+  auto events_reader = std::move(*Inspector::Open({url_}));
+  std::vector<EventCursor> cursors;
+  for (const std::string& q : queues_) cursors.push_back({q, ""});
+  ASSERT_TRUE(events_reader->WaitEvents(cursors, std::chrono::milliseconds(0)).ok());
+
+  // Single jobs, a bulk per queue, and one import that spans the three masters.
+  std::vector<EnqueueRequest> import;
+  for (const std::string& q : queues_) {
+    ASSERT_TRUE((*client)->Enqueue(Echo(q, 0)).ok());
+    std::vector<EnqueueRequest> bulk;
+    for (int i = 1; i <= 20; ++i) bulk.push_back(Echo(q, i));
+    auto created = (*client)->EnqueueBulk(bulk);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    for (int i = 21; i <= 40; ++i) import.push_back(Echo(q, i));
+  }
+  auto imported = (*client)->EnqueueBatches(import, 7);  // batches that mix the queues
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  ASSERT_EQ(imported->size(), import.size());
+  for (const std::string& q : queues_) {
+    auto counts = (*inspector)->Counts(q);
+    ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+    EXPECT_EQ(counts->waiting, 41) << q;
+  }
+  auto listed = (*inspector)->Queues();
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  for (const std::string& q : queues_) {
+    EXPECT_NE(std::find(listed->begin(), listed->end(), q), listed->end()) << q;
+  }
+
+  WorkerProcess worker(url_, queues_[0] + "=4," + queues_[1] + "=4," + queues_[2] + "=4", 5000,
+                       1000);
+  auto all_completed = [&](int64_t n) {
+    for (const std::string& q : queues_) {
+      auto counts = (*inspector)->Counts(q);
+      if (!counts.ok() || counts->completed != n) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return all_completed(41); }, seconds(30)));
+  auto job = (*client)->Get(queues_[2], imported->back().id);
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->state, JobState::kCompleted);
+  EXPECT_EQ((*job)->result_json, R"({"i":40})");
+
+  // The live events of the three queues, read as one stream of events.
+  std::map<std::string, int64_t> completed_events;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto events = events_reader->WaitEvents(cursors, std::chrono::milliseconds(300));
+        if (!events.ok()) return false;
+        for (const JobEvent& e : *events) {
+          if (e.kind == "completed") completed_events[e.queue] += e.count;
+        }
+        return completed_events.size() == 3 && completed_events[queues_[0]] == 41 &&
+               completed_events[queues_[1]] == 41 && completed_events[queues_[2]] == 41;
+      },
+      seconds(20)));
+}
+
+TEST_F(ClusterSystemTest, AnIdleWorkerWakesAtOnceForAJobOnAnyMaster) {
+  auto client = std::move(*Client::Open({url_}));
+  auto inspector = std::move(*Inspector::Open({url_}));
+  // The idle poll is a minute: a job that starts sooner was heard through the subscription to
+  // its queue's master.
+  WorkerProcess worker(url_, queues_[0] + "=1," + queues_[1] + "=1," + queues_[2] + "=1", 5000,
+                       1000, /*idle_poll_ms=*/60000);
+  for (const std::string& q : queues_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the worker idles, subscribed
+    ASSERT_TRUE(client->Enqueue(Echo(q, 1)).ok());
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          auto counts = inspector->Counts(q);
+          return counts.ok() && counts->completed == 1;
+        },
+        seconds(20)))
+        << q;
+  }
+}
+
+TEST_F(ClusterSystemTest, MastersThatForgotTheScriptsAreGivenThemAgain) {
+  auto client = std::move(*Client::Open({url_}));
+  ASSERT_TRUE(client->Enqueue(Echo(queues_[0], 1)).ok());  // the scripts are loaded
+  std::vector<std::vector<broker::Reply>> flushed;
+  const broker::Command flush{"SCRIPT", "FLUSH"};
+  ASSERT_TRUE(cluster_->OnEveryMaster(std::span(&flush, 1), &flushed).ok());
+  for (const std::string& q : queues_) {
+    auto created = client->Enqueue(Echo(q, 2));
+    EXPECT_TRUE(created.ok()) << q << ": " << created.status().ToString();
+  }
+  auto counts = std::move(*Inspector::Open({url_}))->Counts(queues_[2]);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->waiting, 1);
+}
+
+}  // namespace
+}  // namespace taskq::testing
