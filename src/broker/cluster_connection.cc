@@ -25,6 +25,13 @@ bool IsRetryable(std::string_view error) {
   return error.starts_with("TRYAGAIN") || error.starts_with("CLUSTERDOWN");
 }
 
+// The node is no master now (a failover demoted it, or it is still loading): nothing ran, and the
+// map names who serves the slot now.
+bool IsNotMasterNow(std::string_view error) {
+  return error.starts_with("READONLY") || error.starts_with("MASTERDOWN") ||
+         error.starts_with("LOADING");
+}
+
 }  // namespace
 
 RedisEndpoint ClusterNodeEndpoint(const RedisEndpoint& cluster, const std::string& host, int port) {
@@ -179,9 +186,10 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
           targets[i] = Target{redirect->host, redirect->port, redirect->ask};
           moved = moved || !redirect->ask;
           last_error = std::string(error);
-        } else if (IsRetryable(error)) {
+        } else if (IsRetryable(error) || IsNotMasterNow(error)) {
           targets[i].reset();
           retry = true;
+          moved = moved || IsNotMasterNow(error);
           last_error = std::string(error);
         } else {
           answered[i] = std::move(reply);

@@ -3,7 +3,8 @@
 // lie in one slot goes to that slot's master; replies that redirect (MOVED: the slot moved, ASK:
 // it is moving and this key is already there) are followed for the commands they answer, and
 // only those: the others ran. MOVED reads the slot map again. TRYAGAIN (a key in a slot being
-// moved) and CLUSTERDOWN (a failover under way) are retried a few times with a short pause. A
+// moved) and CLUSTERDOWN (a failover under way) are retried a few times with a short pause, and
+// so are READONLY, MASTERDOWN and LOADING (a node that is no master now), after reading the map. A
 // master that cannot be reached, or a slot no master serves, makes it read the map again (a
 // failover promotes a replica, and the map names it).
 // What a caller must know:

@@ -258,7 +258,12 @@ Status RedisBroker::WaitForReplicas(std::span<const uint16_t> slots) {
   std::vector<Reply> replies;
   TASKQ_RETURN_IF_ERROR(RunCommandsAcross(wait_slots, waits, &replies));
   for (const Reply& reply : replies) {
-    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "WAIT"));
+    if (reply.view().is_error()) {
+      // The master became a replica meanwhile (a failover): whether a replica has the jobs is
+      // unknown, so the caller hears Unavailable and may retry (the ids make that safe).
+      return Unavailable("the jobs are written, but the replicas could not be asked (" +
+                         std::string(reply.view().str()) + "): a failover now could lose them");
+    }
     const long long acked = reply.view().AsInt();
     if (acked >= endpoint_.wait_replicas) continue;
     return Unavailable("the jobs are written, but only " + std::to_string(acked) + " of " +

@@ -1,5 +1,6 @@
-"""One scenario's world: a temporary directory with its own redis-server, sink, optional proxy,
-`taskq api`, workers and schedulers, all torn down when the scenario ends, however it ends.
+"""One scenario's world: a temporary directory with its own redis-server (or Redis Cluster), sink,
+optional proxy, `taskq api`, workers and schedulers, all torn down when the scenario ends, however
+it ends.
 
 A Cluster also keeps the scenario's fault log: each fault is recorded with the jobs active just
 before it, which is the suite's measure of "in flight at fault time" (see docs/reliability.md).
@@ -13,6 +14,7 @@ import time
 from processes import (ApiProcess, ProcessGroup, RedisServer, SchedulerProcess,
                        StubbornWorkerProcess, Taskq, WorkerProcess)
 from proxy import Proxy
+from redis_cluster_nodes import RedisClusterNodes
 from sink import SinkProcess
 from workload import QUEUE, ApiClient, active_jobs
 
@@ -20,12 +22,14 @@ WEBHOOK_SECRET = "chaos-suite-signing-key"  # any secret: it makes workers send 
 
 
 class Cluster:
-    def __init__(self, binary, name, appendfsync=None):
+    def __init__(self, binary, name, appendfsync=None, redis_cluster=False):
         self.name = name
         self.workdir = tempfile.mkdtemp(prefix=f"taskq-chaos-{name}-")
         self.group = ProcessGroup(self.workdir)
         self.taskq = Taskq(binary)
-        self.redis = RedisServer(self.group, appendfsync)
+        # One redis-server, or a Redis Cluster of 3 masters and 3 replicas (F16-F18).
+        self.redis = RedisClusterNodes(self.group) if redis_cluster else \
+            RedisServer(self.group, appendfsync)
         self.crashes = []
         self.sink = None
         self.proxy = None

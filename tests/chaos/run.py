@@ -17,6 +17,7 @@ import tempfile
 import time
 import traceback
 
+import cluster_scenarios
 import edge_scenarios
 import scenarios
 from checker import violations
@@ -39,6 +40,9 @@ SCENARIOS = [
     ("F9", edge_scenarios.f9_kill_scheduler_leader),
     ("F10", edge_scenarios.f10_webhook_target_faults),
     ("F11", edge_scenarios.f11_clock_skew),
+    ("F16", cluster_scenarios.f16_failover),
+    ("F17", cluster_scenarios.f17_kill_master),
+    ("F18", cluster_scenarios.f18_move_slot),
     ("F14", scenarios.f14_mixed),
 ]
 LOSS_REPORTED_ONLY = {"F3b"}

@@ -31,8 +31,8 @@ class Settings:
     def pick(self, quick, full):
         return quick if self.quick else full
 
-    def cluster(self, name, appendfsync=None):
-        cluster = Cluster(self.binary, name, appendfsync=appendfsync)
+    def cluster(self, name, appendfsync=None, redis_cluster=False):
+        cluster = Cluster(self.binary, name, appendfsync=appendfsync, redis_cluster=redis_cluster)
         self.clusters.append(cluster)
         return cluster
 
@@ -66,6 +66,7 @@ def finish(cluster, producer, drain_timeout=60.0):
     result["in_flight_at_fault"] = cluster.in_flight_at_fault
     result["rate_per_s"] = round(result["acked"] / max(load_seconds, 1e-9))
     result["answers"] = producer.answer_summary()
+    result["server_errors"] = dict(producer.error_messages)
     result["abandoned"] = sum(1 for r in records if r["status"] == "abandoned")
     result["overlapping_runs"] = len(cluster.overlapping_runs(records))
     result["violations"] = [f"producer failed: {e}" for e in producer.errors]

@@ -122,6 +122,7 @@ class Producer:
         self.threads = []
         self.started = None
         self.answers = {}  # (status, code) -> count, over every try
+        self.error_messages = {}  # "status code" -> the first message of that 5xx
         self.errors = []  # a producer thread's crash: the scenario cannot be trusted
 
     def start(self):
@@ -174,6 +175,10 @@ class Producer:
                 status, code = None, type(e).__name__
             with self.lock:
                 self.answers[(status, code)] = self.answers.get((status, code), 0) + 1
+                if status is not None and status >= 500:
+                    # The first message of each kind of server error, for the report.
+                    message = (answer or {}).get("error", {}).get("message", "")
+                    self.error_messages.setdefault(f"{status} {code}", message[:300])
             record.last_answer = f"{status} {code}" if code else str(status)
             if status in (200, 201):
                 record.outcome, record.acked_at = "ok", time.time()
