@@ -49,11 +49,12 @@ bool MakeCertificates(const std::string& dir) {
   return std::system((std::string(TASKQ_MAKE_CERTIFICATES_SCRIPT) + " " + dir).c_str()) == 0;
 }
 
-RedisProcess::RedisProcess(bool append_only, bool tls) {
+RedisProcess::RedisProcess(bool append_only, bool tls, bool cluster_node) {
   char pattern[] = "/tmp/taskq-bench-XXXXXX";
   dir_ = ::mkdtemp(pattern);
   port_ = FreePort();
-  if (tls && !MakeCertificates(dir_)) return;  // not ok()
+  while (cluster_node && port_ > 55000) port_ = FreePort();  // its bus port is port + 10000
+  if (tls && !MakeCertificates(dir_)) return;                // not ok()
   std::vector<std::string> args = {"redis-server",
                                    "--port",
                                    std::to_string(port_),
@@ -66,6 +67,9 @@ RedisProcess::RedisProcess(bool append_only, bool tls) {
                                    "--appendonly",
                                    append_only ? "yes" : "no"};
   if (append_only) args.insert(args.end(), {"--appendfsync", "everysec"});
+  if (cluster_node) {
+    args.insert(args.end(), {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"});
+  }
   if (tls) {
     tls_port_ = FreePort();
     args.insert(args.end(), {"--tls-port", std::to_string(tls_port_), "--tls-cert-file",

@@ -13,7 +13,8 @@ class RedisProcess {
  public:
   // tls: the server also serves TLS on a second port, with a CA and certificate made with the
   // openssl command in its directory, and url() is rediss:// there (Cli keeps the plain port).
-  explicit RedisProcess(bool append_only, bool tls = false);
+  // cluster_node: it runs in cluster mode, not yet part of a cluster (RedisClusterProcesses).
+  explicit RedisProcess(bool append_only, bool tls = false, bool cluster_node = false);
   ~RedisProcess();
   RedisProcess(const RedisProcess&) = delete;
   RedisProcess& operator=(const RedisProcess&) = delete;

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "redis_cluster_processes.h"
 #include "redis_process.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
@@ -40,6 +41,7 @@ struct Config {
   bool process = false;             // --process: W2 --only runs handlers in handler processes
   int64_t rate_limit = 0;           // --rate N: W2 --only with a rate limit of N per second
   bool tls = false;                 // --tls: W2 --only over rediss:// to the same Redis
+  bool cluster = false;             // --cluster: W2 --only on a cluster of 3 masters
 };
 
 // ~100 bytes, as bench/README.md asks; "ts" (enqueue time, us) lets handlers measure latency.
@@ -284,6 +286,100 @@ W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, HandlerM
   return r;
 }
 
+// W2 on a cluster of `cluster.masters()` masters (w2_cluster): one queue on each master, n jobs
+// in all spread evenly, `processes` workers each serving every queue with `concurrency` slots.
+// Redis CPU is the masters' together, per job.
+W2Result W2Cluster(RedisClusterProcesses& cluster, int n, int processes, int concurrency) {
+  cluster.FlushAll();
+  const int masters = static_cast<int>(cluster.masters().size());
+  std::vector<std::string> queues(masters);
+  for (int i = 0, found = 0; found < masters && i < 10000; ++i) {
+    const std::string name = "q" + std::to_string(i);
+    const int master = cluster.MasterOf("taskq:{" + name + "}:wait");
+    if (master >= 0 && queues[master].empty()) {
+      queues[master] = name;
+      ++found;
+    }
+  }
+  {
+    auto client = Client::Open({cluster.url()});
+    if (!client.ok()) return {};
+    std::vector<EnqueueRequest> all;
+    for (const std::string& queue : queues) {
+      auto part = Batch(n / masters, queue);
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    if (!EnqueueAll(**client, all)) return {};
+  }
+  const int total = n / masters * masters;
+  auto inspector = std::move(*Inspector::Open({cluster.url()}));
+  auto completed = [&] {
+    int64_t sum = 0;
+    for (const std::string& queue : queues) {
+      auto c = inspector->Counts(queue);
+      if (!c.ok()) return int64_t{-1};
+      sum += c->completed_total;
+    }
+    return sum;
+  };
+  const std::vector<double> cpu_before = cluster.MainThreadCpuSeconds();
+  std::fflush(nullptr);
+  std::vector<pid_t> children;
+  for (int p = 0; p < processes; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      WorkerOptions options;
+      options.redis_url = cluster.url();
+      for (const std::string& queue : queues) {
+        options.queues.push_back({queue, concurrency, Isolation::kThread});
+      }
+      Worker worker(options);
+      RegisterNoOp(worker, /*run_inline=*/true);
+      if (!worker.Start().ok()) ::_exit(1);
+      auto watcher = std::move(*Inspector::Open({cluster.url()}));
+      while (true) {
+        int64_t sum = 0;
+        for (const std::string& queue : queues) {
+          auto c = watcher->Counts(queue);
+          sum += c.ok() ? c->completed_total : 0;
+        }
+        if (sum >= total) break;
+        std::this_thread::sleep_for(milliseconds(20));
+      }
+      worker.Stop();
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  Clock::time_point first_done{}, last_done{};
+  int64_t first_count = 0;
+  while (true) {
+    const int64_t done = completed();
+    if (done < 0) break;
+    if (first_done == Clock::time_point{} && done > 0) {
+      first_done = Clock::now();
+      first_count = done;
+    }
+    if (done >= total) {
+      last_done = Clock::now();
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  const std::vector<double> cpu_after = cluster.MainThreadCpuSeconds();
+  W2Result r;
+  r.jobs_per_s = (total - first_count) / Seconds(last_done - first_done);
+  double cpu = 0;
+  for (int i = 0; i < masters; ++i) {
+    cpu += cpu_after[i] - cpu_before[i];
+    std::fprintf(stderr, "w2 cluster: master %d (queue %s): redis cpu %.2f us per job of its own\n",
+                 i, queues[i].c_str(), (cpu_after[i] - cpu_before[i]) * 1e6 / (total / masters));
+  }
+  r.redis_cpu_us_per_job = cpu * 1e6 / total;
+  return r;
+}
+
 struct Latencies {
   double p50 = 0, p90 = 0, p99 = 0, max = 0;
   double achieved_rate = 0;
@@ -425,6 +521,10 @@ int main(int argc, char** argv) {
       config.process = true;
       continue;
     }
+    if (std::strcmp(argv[i], "--cluster") == 0) {
+      config.cluster = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--tls") == 0) {
       config.tls = true;
       continue;
@@ -441,7 +541,8 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5] [--shape PROCESSES "
-        "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls]\nunknown argument: "
+        "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls] [--cluster]\nunknown "
+        "argument: "
         "%s\n",
         argv[i]);
     return 2;
@@ -477,6 +578,18 @@ int main(int argc, char** argv) {
     auto [waiting, completed] = W4(redis, n);
     std::printf("{\"w4_bytes_per_waiting_job\": %.1f, \"w4_bytes_per_completed_job\": %.1f}\n",
                 waiting, completed);
+    return 0;
+  }
+  if (only == "w2" && config.cluster) {
+    RedisClusterProcesses cluster(3);
+    if (!cluster.ok()) {
+      std::fprintf(stderr, "cannot start a cluster of 3 redis-servers\n");
+      return 1;
+    }
+    const std::pair<int, int> shape = config.shape.first > 0 ? config.shape : std::pair{2, 128};
+    W2Result r = W2Cluster(cluster, n, shape.first, shape.second);
+    std::printf("{\"w2_cluster_jobs_per_s\": %.0f, \"w2_cluster_redis_cpu_us_per_job\": %.2f}\n",
+                r.jobs_per_s, r.redis_cpu_us_per_job);
     return 0;
   }
   if (only == "w2") {
@@ -590,6 +703,19 @@ int main(int argc, char** argv) {
             [](const W2Result& r) { return r.jobs_per_s; });
         report["w2_tls_jobs_per_s"] = tls.jobs_per_s;
         report["w2_tls_share_of_plain"] = tls.jobs_per_s / w2.jobs_per_s;
+      }
+    }
+    // W2 on a cluster of 3 masters, one queue on each (each with W2's best shape), beside one
+    // Redis' CPU per job.
+    {
+      RedisClusterProcesses cluster(3);
+      if (cluster.ok()) {
+        W2Result clustered = MedianOf<W2Result>(
+            runs, [&] { return W2Cluster(cluster, n, best.first, best.second); },
+            [](const W2Result& r) { return r.jobs_per_s; });
+        report["w2_cluster_jobs_per_s"] = clustered.jobs_per_s;
+        report["w2_cluster_redis_cpu_us_per_job"] = clustered.redis_cpu_us_per_job;
+        report["w2_redis_cpu_us_per_job"] = w2.redis_cpu_us_per_job;
       }
     }
 
