@@ -20,16 +20,26 @@ import time
 import unittest
 
 import api_fixtures as fx
-from api_fixtures import Redis, free_port, listening_ports, wait_until
+from api_fixtures import Redis, documented_acl_rules, free_port, listening_ports, wait_until
 
 
-def cluster_url():
+def cluster_nodes():
+    """The fixture cluster's "127.0.0.1:PORT" nodes; None outside ctest."""
     directory = os.environ.get("TASKQ_TEST_CLUSTER")
     if not directory:
         return None
     with open(os.path.join(directory, "nodes")) as f:
-        nodes = [line.strip() for line in f if line.strip()]
-    return "redis+cluster://" + ",".join(nodes[:2])
+        return [line.strip() for line in f if line.strip()]
+
+
+def cluster_url(auth=""):
+    nodes = cluster_nodes()
+    return None if nodes is None else "redis+cluster://" + auth + ",".join(nodes[:2])
+
+
+def node_cli(node, *args):
+    return subprocess.run(["redis-cli", "-p", node.rsplit(":", 1)[1], *args],
+                          capture_output=True, text=True, timeout=10).stdout
 
 
 class UpOnACluster:
@@ -162,6 +172,43 @@ class ClusterQuickStartTest(UpOnACluster, unittest.TestCase):
                 == "completed", timeout=15))
         finally:
             self.assertEqual(self.request("DELETE", f"/api/schedules/{schedule_id}")[0], 200)
+
+
+class ClusterLeastPrivilegeUserTest(UpOnACluster, unittest.TestCase):
+    """The quick start, queue actions and a schedule as the documented ACL user, made on every
+    node of the fixture cluster: no node refuses anything (ACL LOG names the user nowhere)."""
+
+    def setUp(self):
+        if cluster_nodes() is None:
+            self.skipTest("run under ctest (label cluster), which starts the cluster")
+        self.user = f"taskq-{os.getpid()}"
+        rules = [w.replace("CHANGE-ME", "pw-for-taskq") for w in documented_acl_rules()]
+        for node in cluster_nodes():
+            self.assertEqual(node_cli(node, "ACL", "SETUSER", self.user, *rules).strip(), "OK")
+        self.url = cluster_url(f"{self.user}:pw-for-taskq@")
+        self.start_up()
+
+    def tearDown(self):
+        self.stop_up()
+        for node in cluster_nodes() or []:
+            node_cli(node, "ACL", "DELUSER", self.user)
+
+    def test_the_documented_acl_user_runs_the_quick_start_on_every_node(self):
+        self.run_the_quick_start_email()
+        for method, path, body in (
+                ("POST", "/api/queues/email/pause", None),
+                ("POST", "/api/queues/email/resume", None),
+                ("PUT", "/api/queues/email/limits", {"concurrency": 5}),
+                ("GET", "/api/queues", None),
+                ("GET", "/api/queues/email/jobs?state=completed", None),
+                ("POST", "/api/schedules", {"id": f"acl-{os.getpid()}", "cron": "@daily",
+                                            "type": "email", "data": {"to": "a@example.com",
+                                                                      "subject": "x"}}),
+                ("DELETE", f"/api/schedules/acl-{os.getpid()}", None)):
+            status, reply = self.request(method, path, body)
+            self.assertIn(status, (200, 201), (method, path, reply))
+        for node in cluster_nodes():
+            self.assertNotIn(self.user, node_cli(node, "ACL", "LOG"), node)
 
 
 class TlsClusterQuickStartTest(UpOnACluster, unittest.TestCase):

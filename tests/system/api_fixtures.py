@@ -107,6 +107,17 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def documented_acl_rules():
+    """The rules of the least-privilege user in docs/security.md, after `ACL SETUSER taskq`."""
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "security.md")
+    with open(path) as f:
+        text = f.read()
+    block = text.split("<!-- acl:begin -->")[1].split("<!-- acl:end -->")[0]
+    words = block.replace("```", " ").split()
+    assert words[:3] == ["ACL", "SETUSER", "taskq"], words[:3]
+    return words[3:]
+
+
 def listening_ports(log_path):
     """The API and dashboard ports a `taskq api` or `taskq up` logged (None until it did)."""
     with open(log_path) as f:

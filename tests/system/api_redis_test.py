@@ -13,7 +13,7 @@ import tempfile
 import unittest
 
 import api_fixtures as fx
-from api_fixtures import Redis, Api, Worker, CuttingProxy
+from api_fixtures import Redis, Api, Worker, CuttingProxy, documented_acl_rules
 
 
 class RedisDownTest(unittest.TestCase):
@@ -192,17 +192,6 @@ class TlsTest(unittest.TestCase):
         finally:
             api.stop()
 
-
-
-def documented_acl_rules():
-    """The rules of the least-privilege user in docs/security.md, after `ACL SETUSER taskq`."""
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "security.md")
-    with open(path) as f:
-        text = f.read()
-    block = text.split("<!-- acl:begin -->")[1].split("<!-- acl:end -->")[0]
-    words = block.replace("```", " ").split()
-    assert words[:3] == ["ACL", "SETUSER", "taskq"], words[:3]
-    return words[3:]
 
 
 class LeastPrivilegeUserTest(unittest.TestCase):
