@@ -13,6 +13,9 @@ namespace {
 // failover settles within seconds, so more would only hide a cluster that is not converging.
 constexpr int kMaxRounds = 5;
 constexpr std::chrono::milliseconds kRetryPause{25};
+// A redirection or an unreachable master reads the map again at most this often: while a
+// failover is under way every call would otherwise ask a node for the whole map, every round.
+constexpr std::chrono::milliseconds kMinMapReadInterval{100};
 
 // Where one command goes next.
 struct Target {
@@ -80,6 +83,7 @@ Status ClusterConnection::ReadMapFrom(const std::string& host, int port) {
   if (!map.ok()) return map.status();
   map_ = std::move(*map);
   ++map_reads_;
+  last_map_read_ = std::chrono::steady_clock::now();
   // Connections to nodes that are no masters now (gone, or demoted) are closed.
   for (auto it = connections_.begin(); it != connections_.end();) {
     const bool master = std::any_of(map_.masters().begin(), map_.masters().end(),
@@ -198,7 +202,9 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
     }
     TASKQ_RETURN_IF_ERROR(failed);
     // The node that said MOVED named the new owner; the map learns it for the next calls.
-    if (moved) (void)RefreshMap();
+    if (moved && std::chrono::steady_clock::now() - last_map_read_ >= kMinMapReadInterval) {
+      (void)RefreshMap();
+    }
     if (retry) std::this_thread::sleep_for(kRetryPause * (round + 1));
   }
   replies->clear();

@@ -14,6 +14,7 @@
 // Like RedisConnection, one thread uses it at a time.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <span>
@@ -68,6 +69,7 @@ class ClusterConnection {
   std::map<std::string, std::unique_ptr<RedisConnection>> connections_;  // by "host:port"
   int64_t redirections_ = 0;
   int64_t map_reads_ = 0;
+  std::chrono::steady_clock::time_point last_map_read_{};
 };
 
 }  // namespace taskq::broker

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/cluster/fixture_nodes.h"
@@ -101,6 +103,8 @@ TEST_F(ClusterConnectionTest, AMovedSlotIsFollowedAndTheMapReadAgain) {
   // The slot (empty) moves: importing, migrating, then its new owner on every master.
   StartMove(slot, from, to);
   EndMove(slot, to);
+  // The map is read again at most every 100 ms: past that, MOVED reads it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
   std::vector<Reply> replies;  // the connection's map still names `from`
   const std::vector<Command> commands = {{"SET", key, "v"}, {"GET", key}};
   const Status run = cluster_->Pipeline(slot, commands, &replies);
