@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "api/api_context.h"
 #include "common/json_text.h"
 #include "common/unique_key.h"
 
@@ -70,6 +71,12 @@ std::string RenderEnqueueResult(const EnqueueResult& result) {
   AppendLinks(&out, result.queue, result.id);
   out += '}';
   return out;
+}
+
+HttpResponse CreatedJobResponse(const EnqueueResult& result) {
+  HttpResponse r = JsonResponse(201, RenderEnqueueResult(result));
+  r.headers.emplace_back("Location", JobLink(result.queue, result.id));
+  return r;
 }
 
 std::string RenderJob(const Job& job, bool detail, const DataView& view) {

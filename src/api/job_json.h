@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/data_redaction.h"
+#include "api/http_message.h"
 #include "taskq/client.h"
 #include "taskq/job.h"
 
@@ -13,6 +14,8 @@ namespace taskq::api {
 std::string JobLink(const std::string& queue, const std::string& id);
 // {"id","queue","state","created","links"} for an enqueue that created the job.
 std::string RenderEnqueueResult(const EnqueueResult& result);
+// 201 with the new job (RenderEnqueueResult) and its Location (JobLink).
+HttpResponse CreatedJobResponse(const EnqueueResult& result);
 // How a caller sees job data: the secret fields of each type, and whether to redact them.
 struct DataView {
   const SecretFields* secrets = nullptr;  // null: no type has secret fields

@@ -1,6 +1,8 @@
 // /api/jobs: enqueue (one and bulk), read, cancel, retry, promote, wait.
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "api/api_context.h"
 #include "api/api_error.h"
@@ -31,6 +33,12 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
             });
 }
 
+// What an enqueue with an Idempotency-Key asked for, to compare with the job the key names.
+struct IdempotentRequest {
+  std::string type;
+  std::string data_json;  // as stored: the producer's text without whitespace between tokens
+};
+
 void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto parsed = ParseJobRequest(request.body, request.Header("idempotency-key"),
                                 ctx.options.request_limits, ctx.check_type);
@@ -39,25 +47,37 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
     return respond(std::move(*refused));
   }
   BackendPool& pool = ctx.pool;
-  ctx.batcher.Submit(std::move(*parsed),
-                     [&pool, view = ctx.ViewFor(request),
-                      respond = std::move(respond)](Result<EnqueueResult> result) {
-                       if (!result.ok()) return respond(StatusResponse(result.status()));
-                       if (result->created)
-                         return respond(JsonResponse(201, RenderEnqueueResult(*result)));
-                       // The id existed, or another job holds the unique key: answer with that
-                       // job as it is now (200, nothing changed).
-                       pool.Post([respond, view, existing = std::move(*result)](Backend& b) {
-                         auto job = b.client->Get(existing.queue, existing.id);
-                         if (!job.ok()) return respond(StatusResponse(job.status()));
-                         // Removed meanwhile; a ttl key outlives its holder (docs/redis-keys.md).
-                         if (!job->has_value() && existing.unique_hit)
-                           return respond(JsonResponse(200, RenderEnqueueResult(existing)));
-                         if (!job->has_value())
-                           return respond(StatusResponse(JobNotFound(existing.id)));
-                         respond(JsonResponse(200, RenderExistingJob(**job, existing, view)));
-                       });
-                     });
+  // With an Idempotency-Key, a retry must be the same request: what it asks for is compared with
+  // the job the key already names.
+  std::optional<IdempotentRequest> idempotent;
+  if (!request.Header("idempotency-key").empty()) {
+    idempotent = IdempotentRequest{parsed->type, parsed->data_json};
+  }
+  ctx.batcher.Submit(
+      std::move(*parsed), [&pool, view = ctx.ViewFor(request), idempotent = std::move(idempotent),
+                           respond = std::move(respond)](Result<EnqueueResult> result) {
+        if (!result.ok()) return respond(StatusResponse(result.status()));
+        if (result->created) return respond(CreatedJobResponse(*result));
+        // The id existed, or another job holds the unique key: answer with that
+        // job as it is now (200, nothing changed).
+        pool.Post([respond, view, idempotent, existing = std::move(*result)](Backend& b) {
+          auto job = b.client->Get(existing.queue, existing.id);
+          if (!job.ok()) return respond(StatusResponse(job.status()));
+          // Removed meanwhile; a ttl key outlives its holder (docs/redis-keys.md).
+          if (!job->has_value() && existing.unique_hit)
+            return respond(JsonResponse(200, RenderEnqueueResult(existing)));
+          if (!job->has_value()) return respond(StatusResponse(JobNotFound(existing.id)));
+          if (idempotent && !existing.unique_hit &&
+              (idempotent->type != (*job)->type || idempotent->data_json != (*job)->data_json)) {
+            return respond(StatusResponse(
+                InvalidArgument("Idempotency-Key",
+                                "was used before for a job of another type or "
+                                "other data (job " +
+                                    existing.id + "); a retry must send the same request")));
+          }
+          respond(JsonResponse(200, RenderExistingJob(**job, existing, view)));
+        });
+      });
 }
 
 void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
@@ -114,7 +134,8 @@ RouteHandler ActionRoute(ApiContext& ctx, JobAction action) {
 }
 
 // Long poll: re-checks the job on a backend thread with growing pauses (5 ms up to 200 ms)
-// instead of holding a thread, until it is finished or the deadline passes (408 with the job).
+// instead of holding a thread, until it is finished or the deadline passes (200 with the job as
+// it is then: the caller reads its state; a 408 would say the client was too slow).
 struct WaitState {
   std::string queue, id;
   DataView view;
@@ -133,7 +154,7 @@ void WaitStep(BackendPool& pool, std::shared_ptr<WaitState> wait, Backend& b) {
   wait->queue = (*job)->queue;  // found once: look only there from now on
   const auto now = std::chrono::steady_clock::now();
   if (now >= wait->deadline) {
-    return wait->respond(JsonResponse(408, RenderJob(**job, true, wait->view)));
+    return wait->respond(JsonResponse(200, RenderJob(**job, true, wait->view)));
   }
   const auto pause = std::min(
       wait->pause, std::chrono::duration_cast<std::chrono::milliseconds>(wait->deadline - now) +
@@ -251,14 +272,14 @@ void AddJobRoutes(Router& router, ApiContext& ctx) {
               {200, 404, 409}},
              ActionRoute(ctx, JobAction::kRemove));
   router.Add("GET", "/api/jobs/{id}/wait", Scope::kRead,
-             {"Wait until the job is completed or dead (200), or answer 408 with the job as it is "
-              "when timeout_ms passes.",
+             {"Wait until the job is completed or dead, or until timeout_ms passes; 200 with the "
+              "job as it is then (its state says which).",
               {"timeout_ms:integer:how long to wait (default 30000 or the cap if lower; at most "
                "the configured cap, --max-wait-ms)",
                "queue:string:the job's queue"},
               "",
               "Job",
-              {200, 404, 408}},
+              {200, 404}},
              bind(Wait));
 }
 

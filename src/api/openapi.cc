@@ -176,8 +176,6 @@ const char* Describe(int status) {
       return "The API key's scope does not allow this";
     case 404:
       return "Not found";
-    case 408:
-      return "Not finished within timeout_ms";
     case 409:
       return "Conflict with the job's or queue's state";
     case 413:
@@ -225,8 +223,7 @@ std::string OpenApiDocument(const Router& router) {
     json::object responses;
     for (int status : route.doc.statuses) {
       json::object response{{"description", Describe(status)}};
-      const std::string schema =
-          status < 300 || status == 408 ? route.doc.response_schema : std::string("Error");
+      const std::string schema = status < 300 ? route.doc.response_schema : std::string("Error");
       if (!schema.empty()) {
         response["content"] = {{"application/json", {{"schema", SchemaRef(schema)}}}};
       } else if (route.pattern == "/metrics") {

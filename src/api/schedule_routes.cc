@@ -6,6 +6,7 @@
 #include "api/api_error.h"
 #include "api/job_json.h"
 #include "common/json_text.h"
+#include "common/percent_encoding.h"
 #include "scheduler/fire_times.h"
 
 namespace taskq::api {
@@ -98,7 +99,10 @@ HttpResponse RenderOne(Backend& b, const std::string& id, int status, const Data
   auto found = b.schedules->Get(id);
   if (!found.ok()) return StatusResponse(found.status());
   if (!found->first) return StatusResponse(scheduler::NoSuchSchedule(id));
-  return JsonResponse(status, RenderSchedule(b, *found->first, found->second, true, view));
+  HttpResponse r =
+      JsonResponse(status, RenderSchedule(b, *found->first, found->second, true, view));
+  if (status == 201) r.headers.emplace_back("Location", "/api/schedules/" + PercentEncode(id));
+  return r;
 }
 
 void ListSchedules(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
@@ -201,7 +205,7 @@ void RunNow(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, R
                            [id = params["id"]](Backend& b) {
                              auto result = b.schedules->RunNow(id);
                              if (!result.ok()) return StatusResponse(result.status());
-                             return JsonResponse(201, RenderEnqueueResult(*result));
+                             return CreatedJobResponse(*result);
                            });
 }
 

@@ -25,6 +25,7 @@
 #include "bin/cli_commands.h"
 #include "bin/flags.h"
 #include "bin/job_types.h"
+#include "bin/json_log_formatter.h"
 #include "bin/managed_redis.h"
 #include "bin/redis_tls_flags.h"
 #include "bin/secret_files.h"
@@ -50,6 +51,7 @@ struct CommonFlags {
   std::string redis_url;
   std::string key_prefix = "taskq";
   std::string log_level = "info";
+  std::string log_format = "text";
 };
 
 // Blocks SIGINT and SIGTERM in every thread (call before starting any) and waits for one.
@@ -255,8 +257,15 @@ int main(int argc, char** argv) {
   taskq::bin::AddRedisTlsFlags(global_flags, &redis_tls);
   global_flags.Option("--key-prefix", common.key_prefix, "prefix of every Redis key")
       ->envname("TASKQ_KEY_PREFIX");
-  global_flags.Option("--log-level", common.log_level, "trace, debug, info, warn, error")
-      ->envname("TASKQ_LOG_LEVEL");
+  // Names in any case; an unknown one is refused (spdlog would read it as "off", silently).
+  global_flags.Option("--log-level", common.log_level, "trace, debug, info, warn, error, off")
+      ->envname("TASKQ_LOG_LEVEL")
+      ->transform(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"},
+                                CLI::ignore_case));
+  global_flags.Option("--log-format", common.log_format, "text, or json (one object per line)")
+      ->envname("TASKQ_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.set_version_flag("--version", "taskq " TASKQ_VERSION);
 
   taskq::WorkerOptions worker_options;
   taskq::bin::WorkerFlags worker_flags;
@@ -357,6 +366,9 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::from_str(common.log_level));
+  if (common.log_format == "json") {
+    spdlog::set_formatter(std::make_unique<taskq::bin::JsonLogFormatter>());
+  }
   // Its worker said at start what the handlers' configuration is; each process need not again.
   if (handler_process && spdlog::get_level() < spdlog::level::warn) {
     spdlog::set_level(spdlog::level::warn);

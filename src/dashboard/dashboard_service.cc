@@ -15,6 +15,7 @@
 #include "common/json_fields.h"
 #include "common/json_text.h"
 #include "dashboard/assets.h"
+#include "dashboard/bull_board_urls.h"
 #include "dashboard/event_hub.h"
 #include "dashboard/login_throttle.h"
 #include "dashboard/password_hash.h"
@@ -171,6 +172,9 @@ class DashboardService::Impl {
     if (rest == "/session") return HandleSession(std::move(request), std::move(secured));
     if (rest.starts_with("/api/")) {
       return HandleApi(std::move(request), std::string(rest), std::move(secured));
+    }
+    if (std::optional<std::string> fragment = BullBoardFragment(rest, request.query)) {
+      return secured(Redirect(base + (base.ends_with('/') ? "" : "/") + *fragment));
     }
     secured(api::ErrorResponse(404, "not_found", "no page at " + request.path));
   }

@@ -368,6 +368,15 @@ e2e('a job past its timeout shows as overrunning on its page and its queue until
   assert.match(await byTestId(page, 'job-error-message').textContent(), /timed out after 300 ms; the handler returned after \d+ ms and its late result was discarded/);
 });
 
+e2e('bull board urls: a bookmarked queue or job of Bull Board opens the same view', async ({pages}) => {
+  const page = await signedInPage(pages);
+  await page.goto(`${stack.dashboardUrl}queue/mail?status=waiting`);
+  await byTestId(page, `job-row-${mailIds.match[0]}`).waitFor();
+  assert.equal(await byTestId(page, 'tab-waiting').getAttribute('aria-current'), 'page');
+  await page.goto(`${stack.dashboardUrl}queue/mail/${mailIds.other[0]}`);
+  await assertText(byTestId(page, 'job-id'), mailIds.other[0]);
+});
+
 e2e('search: a data field finds exactly the matching jobs among others', async ({pages}) => {
   const page = await signedInPage(pages);
   await go(page, '#/queues/mail?state=waiting');

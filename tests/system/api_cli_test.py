@@ -360,6 +360,43 @@ class CliTest(unittest.TestCase):
             self.assertNotEqual(result.returncode, 0, flag)
             self.assertIn(flag, result.stderr + result.stdout)
 
+    def test_version_and_log_levels(self):
+        version = self.taskq("--version")
+        self.assertRegex(version.stdout.strip(), r"^taskq \d+\.\d+\.\d+$")
+        # An unknown level is refused by name; a known one in any case is taken (INFO once
+        # silenced every log line, as spdlog reads an unknown name as "off").
+        loud = self.taskq("--log-level", "loud", "schedules", check=False)
+        self.assertNotEqual(loud.returncode, 0)
+        self.assertIn("--log-level", loud.stderr + loud.stdout)
+        redis = Redis()
+        api = None
+        try:
+            # The API says where it listens at level info: with INFO read as "off" it would not.
+            api = Api.run([fx.TASKQ, "--redis-url", redis.url, "--log-level", "INFO", "api",
+                           "--listen", "127.0.0.1:0", "--dashboard-listen", ""])
+            self.assertEqual(api.request("GET", "/readyz")[0], 200)
+            listed = self.taskq("--redis-url", redis.url, "schedules",
+                                env={"TASKQ_LOG_LEVEL": "Debug"})
+            self.assertEqual(listed.returncode, 0, listed.stderr)
+            api.stop()
+            # --log-format json: every line one JSON object, a message with quotes included.
+            api = Api.run([fx.TASKQ, "--redis-url", redis.url, "--log-format", "json", "api",
+                           "--listen", "127.0.0.1:0", "--dashboard-listen", ""])
+            self.assertEqual(api.request("GET", "/readyz")[0], 200)
+            with open(api.log.name) as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+            self.assertTrue(any("API listening on" in line["message"] for line in lines), lines)
+            for line in lines:
+                self.assertEqual(set(line), {"time", "level", "pid", "message"})
+                self.assertRegex(line["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            bad = self.taskq("--log-format", "xml", "schedules", check=False)
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("--log-format", bad.stderr + bad.stdout)
+        finally:
+            if api:
+                api.stop()
+            redis.stop()
+
 
 if __name__ == "__main__":
     fx.main()

@@ -16,9 +16,10 @@ from api_fixtures import wait_until
 
 class JobsTest(fx.SharedApiTestCase):
     def test_quick_start_request_is_accepted_and_readable(self):
-        status, body, _ = self.post_job(
+        status, body, headers = self.post_job(
             {"type": "email", "data": {"to": "user@example.com", "subject": "Hello"}})
         self.assertEqual(status, 201, body)
+        self.assertEqual(headers["Location"], body["links"]["self"])
         self.assertEqual(body["queue"], "email")
         self.assertEqual(body["state"], "waiting")
         self.assertTrue(body["created"])
@@ -82,11 +83,11 @@ class JobsTest(fx.SharedApiTestCase):
         self.assertIs(self.get_job(body["id"])[1]["live_handler"], True)
         self.assertEqual(self.api.request("DELETE", f"/api/jobs/{body['id']}")[0], 200)
 
-    def test_wait_answers_408_with_the_job_when_it_is_not_finished(self):
+    def test_wait_answers_200_with_the_job_as_it_is_when_it_is_not_finished(self):
         _, body, _ = self.post_job({"type": "hold", "data": {}})
         started = time.monotonic()
         status, job, _ = self.api.request("GET", f"/api/jobs/{body['id']}/wait?timeout_ms=300")
-        self.assertEqual(status, 408)
+        self.assertEqual(status, 200)
         self.assertEqual(job["state"], "waiting")
         self.assertGreaterEqual(time.monotonic() - started, 0.29)
         status, error, _ = self.api.request("GET", f"/api/jobs/{body['id']}/wait?timeout_ms=99999")
@@ -108,6 +109,19 @@ class JobsTest(fx.SharedApiTestCase):
         conflict = self.post_job({"type": "hold", "job_id": "other", "data": {}}, key)
         self.assertEqual(conflict[0], 422)
         self.assertEqual(conflict[1]["error"]["field"], "job_id")
+        # The key reused for another request: refused, naming the key; the job is unchanged.
+        # (Ids are per queue: the key is compared in the queue the request goes to.)
+        for other in ({"type": "hold", "data": {"n": 1}},
+                      {"type": "sleep", "queue": "hold", "data": {}}):
+            reused = self.post_job(other, key)
+            self.assertEqual(reused[0], 422, other)
+            self.assertEqual(reused[1]["error"]["field"], "Idempotency-Key")
+            self.assertIn("checkout-42", reused[1]["error"]["message"])
+        self.assertEqual(self.get_job("checkout-42")[1]["data"], {})
+        # Whitespace between tokens is no difference: the data is stored without it.
+        spaced = self.api.request("POST", "/api/jobs", raw='{"type": "hold",  "data": { }}',
+                                  headers=key)
+        self.assertEqual(spaced[0], 200, spaced[1])
 
     def test_options_are_stored(self):
         status, body, _ = self.post_job({

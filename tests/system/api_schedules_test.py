@@ -33,10 +33,11 @@ class ScheduleApiTest(unittest.TestCase):
 
     def test_crud_and_the_next_ten_fire_times(self):
         from zoneinfo import ZoneInfo
-        status, created = self.req("POST", "/api/schedules", {
+        status, created, headers = self.api.request("POST", "/api/schedules", {
             "id": "daily", "cron": "0 3 * * *", "tz": "Europe/Berlin", "type": "tick",
             "data": {"n": 1}, "options": {"priority": 5}})
         self.assertEqual(status, 201, created)
+        self.assertEqual(headers["Location"], "/api/schedules/daily")
         self.assertEqual(created["status"], "active")
         self.assertEqual(created["queue"], "tick")
         self.assertEqual(created["options"]["priority"], 5)

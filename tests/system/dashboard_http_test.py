@@ -95,6 +95,16 @@ class OpenDashboardTest(StackTest):
         self.assertEqual((status, headers["Location"]), (302, BASE + "/"))
         self.assertEqual(self.get("/elsewhere")[0], 404)
 
+    def test_bull_board_urls_land_on_the_same_views(self):
+        for path, fragment in (
+                ("/queue/email", "#/queues/email"),
+                ("/queue/email?status=failed", "#/queues/email?state=dead"),
+                ("/queue/email?status=completed&page=3", "#/queues/email?state=completed"),
+                ("/queue/email/0PKN3R2W8K5GH7TQ1ZMD", "#/jobs/email/0PKN3R2W8K5GH7TQ1ZMD")):
+            status, _, headers = self.get(BASE + path)
+            self.assertEqual((status, headers.get("Location")), (302, f"{BASE}/{fragment}"), path)
+        self.assertEqual(self.get(BASE + "/queue/email/1/logs")[0], 404)
+
     def test_assets_carry_an_etag_and_answer_304_to_it(self):
         status, body, headers = self.get(BASE + "/assets/js/app.js")
         self.assertEqual(status, 200)
