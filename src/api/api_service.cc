@@ -7,6 +7,7 @@
 
 #include "api/api_context.h"
 #include "api/api_error.h"
+#include "api/media_type.h"
 #include "api/request_origin.h"
 #include "common/text_list.h"
 
@@ -89,6 +90,7 @@ class ApiService::Impl {
     if (auto refused = Refusal(request, *match.route, granted, caller.scope)) {
       return counted(std::move(*refused));
     }
+    if (auto unsupported = UnsupportedMediaType(request)) return counted(std::move(*unsupported));
     request.caller_admin = caller.scope == Scope::kAdmin;
     if (caller.key != nullptr && !caller.key->types.empty()) {
       // Pausing, cleaning, retrying or acting on a whole queue reaches jobs of every type in it.

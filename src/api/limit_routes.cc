@@ -154,7 +154,7 @@ void AddLimitRoutes(Router& router, ApiContext& ctx) {
               {},
               "Limits",
               "Limits",
-              {200, 400, 422}},
+              {200, 400, 415, 422}},
              bind(PutLimits));
 }
 

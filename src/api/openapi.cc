@@ -180,6 +180,8 @@ const char* Describe(int status) {
       return "Conflict with the job's or queue's state";
     case 413:
       return "Body or batch too large";
+    case 415:
+      return "The body is not sent as JSON (Content-Type)";
     case 422:
       return "A field breaks a rule";
     case 503:

@@ -416,7 +416,7 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
               {},
               "JobActionsRequest",
               "JobActionsResult",
-              {200, 400, 404, 422}},
+              {200, 400, 404, 415, 422}},
              bind(JobActions));
   router.Add("POST", "/api/queues/{queue}/pause", Scope::kAdmin,
              {"Pause a queue: workers claim nothing from it until it is resumed.",
@@ -439,7 +439,7 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
        {},
        "RetryDeadRequest",
        "RetryDeadResult",
-       {200, 400, 404, 422}},
+       {200, 400, 404, 415, 422}},
       bind(RetryDead));
   router.Add("DELETE", "/api/queues/{queue}/jobs", Scope::kAdmin,
              {"Remove completed or dead jobs that finished more than older_than_ms ago.",

@@ -225,7 +225,7 @@ void AddScheduleRoutes(Router& router, ApiContext& ctx) {
               {},
               "ScheduleRequest",
               "Schedule",
-              {201, 400, 409, 422}},
+              {201, 400, 409, 415, 422}},
              bind(CreateSchedule));
   router.Add("GET", "/api/schedules/{id}", Scope::kRead,
              {"One schedule with its next ten fire times and its last run's job.",
@@ -240,7 +240,7 @@ void AddScheduleRoutes(Router& router, ApiContext& ctx) {
               {},
               "ScheduleRequest",
               "Schedule",
-              {200, 201, 400, 422}},
+              {200, 201, 400, 415, 422}},
              bind(PutSchedule));
   router.Add("DELETE", "/api/schedules/{id}", Scope::kAdmin,
              {"Remove a schedule; the jobs it enqueued stay.", {}, "", "", {200, 404}},

@@ -104,6 +104,21 @@ class HttpTest(fx.SharedApiTestCase):
         status, error, _ = self.api.request("POST", "/api/jobs", raw=big)
         self.assertEqual((status, error["error"]["code"]), (413, "body_too_large"))
 
+    def test_a_body_of_another_media_type_is_415_and_writes_nothing(self):
+        body = json.dumps({"type": "hold", "job_id": "form-posted", "data": {}})
+        status, error, headers = self.api.request(
+            "POST", "/api/jobs", raw=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"})  # curl -d's default
+        self.assertEqual((status, error["error"]["code"], error["error"]["field"]),
+                         (415, "unsupported_media_type", "Content-Type"))
+        self.assertIn("-H 'Content-Type: application/json'", error["error"]["message"])
+        self.assertEqual(headers["Accept-Post"], "application/json")
+        self.assertEqual(self.get_job("form-posted")[0], 404)
+        for content_type in ("application/json; charset=utf-8", "APPLICATION/JSON"):
+            status, created, _ = self.api.request(
+                "POST", "/api/jobs", raw=body, headers={"Content-Type": content_type})
+            self.assertIn(status, (200, 201), created)
+
     def test_headers_over_the_limit_are_431(self):
         status, error, _ = self.api.request("GET", "/healthz", headers={"X-Big": "b" * 8000})
         self.assertEqual((status, error["error"]["code"]), (431, "headers_too_large"))
