@@ -8,6 +8,7 @@
 
 #include "api/api_context.h"
 #include "api/api_error.h"
+#include "api/process_metrics.h"
 #include "common/worker_info_codec.h"
 
 namespace taskq::api {
@@ -223,10 +224,21 @@ void AddSystemRoutes(Router& router, ApiContext& ctx) {
                OnBackend(ctx, std::move(respond), [&http_metrics](Backend& b) {
                  HttpResponse r;
                  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                 // Redis down: the scrape still answers, with what this process knows and
+                 // taskq_redis_up 0, so an alert can tell "Redis down" from "taskq down".
                  Status s;
-                 AppendQueueMetrics(b, &r.body, &s);
-                 if (!s.ok()) return StatusResponse(s);
+                 std::string queues;
+                 AppendQueueMetrics(b, &queues, &s);
+                 r.body =
+                     "# HELP taskq_redis_up 1 when this scrape read the queue metrics from Redis, "
+                     "else 0 (they are then left out).\n"
+                     "# TYPE taskq_redis_up gauge\n"
+                     "taskq_redis_up " +
+                     std::string(s.ok() ? "1" : "0") + "\n";
+                 if (s.ok()) r.body += queues;
                  http_metrics.AppendPrometheus(&r.body);
+                 AppendBuildInfo(&r.body);
+                 AppendProcessMetrics(&r.body);
                  return r;
                });
              });

@@ -173,6 +173,15 @@ class HttpTest(fx.SharedApiTestCase):
         self.assertIn('taskq_http_requests_total{method="POST",route="/api/jobs",code="201"}',
                       text)
         self.assertIn("taskq_http_request_duration_seconds_bucket", text)
+        self.assertIn("\ntaskq_redis_up 1\n", text)
+        self.assertRegex(text, r'\ntaskq_build_info\{version="\d+\.\d+\.\d+"\} 1\n')
+        values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+                  if line.startswith("process_")}
+        self.assertGreater(values["process_resident_memory_bytes"], 1 << 20)
+        self.assertGreater(values["process_open_fds"], 3)
+        self.assertGreaterEqual(values["process_max_fds"], values["process_open_fds"])
+        self.assertGreater(values["process_cpu_seconds_total"], 0)
+        self.assertLess(abs(values["process_start_time_seconds"] - time.time()), 3600)
         # Job timing histograms, reported by the worker's heartbeat (every 200 ms here).
         _, body, _ = self.post_job({"type": "sleep", "data": {"ms": 20}})
         self.assertTrue(wait_until(lambda: self.state_of(body["id"]) == "completed"))

@@ -29,6 +29,15 @@ class RedisDownTest(unittest.TestCase):
             self.assertIn("Retry-After", headers)
             self.assertEqual(api.request("GET", "/readyz")[0], 503)
             self.assertEqual(api.request("GET", "/healthz")[0], 200)
+            # The scrape answers with what the process knows, and says Redis is down.
+            status, metrics, _ = api.request("GET", "/metrics")
+            self.assertEqual(status, 200)
+            metrics = metrics.decode()
+            self.assertIn("\ntaskq_redis_up 0\n", metrics)
+            self.assertIn('taskq_http_requests_total{method="POST",route="/api/jobs",code="201"}',
+                          metrics)
+            self.assertIn("process_resident_memory_bytes", metrics)
+            self.assertNotIn("taskq_jobs{", metrics)
         finally:
             api.stop()
             redis.stop()
