@@ -2,12 +2,18 @@
 // (docs/metrics.md). Read with Inspector::Timings.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace taskq {
+
+// The upper bounds, in ms, of the buckets workers count into. A histogram read back has every one
+// of them (a bucket no job fell in counts 0), so its series stay the same from scrape to scrape.
+inline constexpr std::array<int64_t, 14> kTimingBucketsMs = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000};
 
 struct TimingHistogram {
   // Upper bounds in ms, ascending; counts[i] jobs took at most bounds_ms[i] (and more than the

@@ -129,7 +129,11 @@ Result<QueueTimings> Inspector::Timings(const std::string& queue) {
         buckets[kind + ":" + type][bound] = n;
     }
   }
+  for (const auto& [type, h] : out.processing) buckets["p:" + type];
+  for (const auto& [type, h] : out.wait) buckets["w:" + type];
   for (auto& [key, bounds] : buckets) {
+    // Every standard bucket, those no job fell in included (workers write only counts > 0).
+    for (const int64_t bound : kTimingBucketsMs) bounds.emplace(bound, 0);
     const std::string type = key.substr(2);
     TimingHistogram& h = (key[0] == 'p' ? out.processing : out.wait)[type];
     for (const auto& [bound, n] : bounds) {

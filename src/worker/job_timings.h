@@ -12,14 +12,15 @@
 #include <utility>
 #include <vector>
 
+#include "taskq/job_timings.h"
+
 namespace taskq::worker {
 
 class JobTimings {
  public:
   // Upper bounds in ms; the field of bucket i is "<p|w>:<type>:<kBucketsMs[i]>", plus "+Inf",
   // "sum_ms" and "count" (docs/metrics.md). Counts are per bucket, not cumulative.
-  static constexpr std::array<int64_t, 14> kBucketsMs = {
-      5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000};
+  static constexpr std::array<int64_t, kTimingBucketsMs.size()> kBucketsMs = kTimingBucketsMs;
 
   void RecordProcessing(const std::string& type, int64_t ms) { Record(&processing_[type], ms); }
   void RecordWait(const std::string& type, int64_t ms) { Record(&wait_[type], ms); }

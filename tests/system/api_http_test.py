@@ -196,6 +196,13 @@ class HttpTest(fx.SharedApiTestCase):
         metrics = self.api.request("GET", "/metrics")[1].decode()
         self.assertIn('taskq_job_wait_seconds_bucket{queue="sleep",type="sleep",le="+Inf"}',
                       metrics)
+        # Every bucket is there, those no job fell in too (a 20 ms job leaves le="0.005" at 0).
+        buckets = [line for line in metrics.splitlines() if line.startswith(
+            'taskq_job_processing_seconds_bucket{queue="sleep",type="sleep",')]
+        self.assertEqual(len(buckets), 15, buckets)
+        self.assertIn('taskq_job_processing_seconds_bucket{queue="sleep",type="sleep",le="0.005"} 0',
+                      buckets)
+        self.assertIn('le="300"', buckets[-2])
 
     def test_openapi_document_and_routes_agree(self):
         status, doc, _ = self.api.request("GET", "/api/openapi.json")
