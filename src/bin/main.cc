@@ -8,6 +8,8 @@
 //   taskq stats     counts per state of every queue
 //   taskq jobs      a queue's jobs in one state;  taskq retry  retry a dead job
 //   taskq limits    a queue's rate and concurrency limits, shown or changed
+//   taskq pause, resume, clean, retry-dead   a queue's actions (cli_actions.h)
+//   taskq show, cancel, promote, remove      a job's
 //   taskq config    the effective configuration, secrets masked
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -22,6 +24,7 @@
 #include <iostream>
 
 #include "bin/api_runner.h"
+#include "bin/cli_actions.h"
 #include "bin/cli_commands.h"
 #include "bin/flags.h"
 #include "bin/job_types.h"
@@ -30,6 +33,7 @@
 #include "bin/redis_tls_flags.h"
 #include "bin/secret_files.h"
 #include "bin/worker_child.h"
+#include "common/rfc3339.h"
 #include "common/url_password.h"
 #include "scheduler/schedule_store.h"
 #include "scheduler/scheduler.h"
@@ -311,6 +315,26 @@ int main(int argc, char** argv) {
   enqueue->add_option("--priority", request.options.priority, "lower runs first");
   enqueue->add_option("--delay-ms", delay_ms, "run no earlier than this from now");
   enqueue->add_option("--max-attempts", request.options.max_attempts, "attempts in total");
+  std::string run_at, backoff, unique_key, unique_mode = "until_completed";
+  int64_t timeout_ms = 0, backoff_ms = -1, unique_ttl_ms = 0;
+  enqueue->add_option("--run-at", run_at, "run no earlier than this RFC 3339 time")
+      ->excludes("--delay-ms");
+  enqueue->add_option("--timeout-ms", timeout_ms, "an attempt running longer fails; 0: default")
+      ->check(CLI::Range(int64_t{0}, int64_t{604800000}));
+  enqueue->add_option("--backoff", backoff, "exponential, fixed or none")
+      ->check(CLI::IsMember({"exponential", "fixed", "none"}));
+  enqueue->add_option("--backoff-ms", backoff_ms, "delay before the first retry")
+      ->check(CLI::Range(int64_t{0}, int64_t{86400000}));
+  enqueue->add_option("--group", request.options.group, "the job's group (docs/limits.md)");
+  enqueue->add_option("--unique-key", unique_key, "at most one job of the queue with this key");
+  enqueue->add_option("--unique-mode", unique_mode, "until_completed, ttl or debounce")
+      ->check(CLI::IsMember({"until_completed", "ttl", "debounce"}));
+  enqueue->add_option("--unique-ttl-ms", unique_ttl_ms, "how long a ttl key is held");
+  enqueue->footer(
+      "Examples:\n"
+      "  taskq enqueue --type email --data '{\"to\":\"user@example.com\",\"subject\":\"Hi\"}'\n"
+      "  taskq enqueue --type webhook --data '{\"url\":\"https://example.com/hook\"}' "
+      "--run-at 2026-12-24T18:00:00Z --backoff fixed --backoff-ms 5000 --unique-key xmas");
 
   CLI::App* stats = app.add_subcommand("stats", "print job counts per queue and state");
 
@@ -325,6 +349,9 @@ int main(int argc, char** argv) {
   std::string retry_id, retry_queue;
   retry->add_option("id", retry_id, "the job's id")->required();
   retry->add_option("--queue", retry_queue, "its queue (default: look in every queue)");
+
+  taskq::bin::ActionCommands actions;
+  taskq::bin::AddActionCommands(&app, &actions);
 
   CLI::App* limits = app.add_subcommand(
       "limits", "print a queue's rate and concurrency limits, or change them for all workers");
@@ -468,6 +495,27 @@ int main(int argc, char** argv) {
   const taskq::bin::Target target{url, common.key_prefix};
   if (enqueue->parsed()) {
     request.options.delay = std::chrono::milliseconds(delay_ms);
+    if (!run_at.empty()) {
+      request.options.run_at_ms = taskq::ParseRfc3339Ms(run_at);
+      if (!request.options.run_at_ms) {
+        return Fail(taskq::InvalidArgument("--run-at",
+                                           "must be an RFC 3339 time, e.g. "
+                                           "2026-12-24T18:00:00Z"));
+      }
+    }
+    request.options.timeout = std::chrono::milliseconds(timeout_ms);
+    if (backoff == "fixed") request.options.backoff.type = taskq::BackoffType::kFixed;
+    if (backoff == "none") request.options.backoff.type = taskq::BackoffType::kNone;
+    if (backoff_ms >= 0) request.options.backoff.delay = std::chrono::milliseconds(backoff_ms);
+    if (!unique_key.empty() || enqueue->count("--unique-mode") > 0) {
+      taskq::UniqueOptions unique;
+      unique.key = unique_key;
+      unique.mode = unique_mode == "ttl"        ? taskq::UniqueOptions::Mode::kTtl
+                    : unique_mode == "debounce" ? taskq::UniqueOptions::Mode::kDebounce
+                                                : taskq::UniqueOptions::Mode::kUntilCompleted;
+      unique.ttl = std::chrono::milliseconds(unique_ttl_ms);
+      request.options.unique = unique;
+    }
     return taskq::bin::EnqueueCommand(target, request);
   }
   if (stats->parsed()) return taskq::bin::StatsCommand(target);
@@ -475,6 +523,7 @@ int main(int argc, char** argv) {
   if (jobs->parsed()) return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit);
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
+  if (int rc = taskq::bin::RunActionCommand(actions, target); rc >= 0) return rc;
   if (config->parsed()) return taskq::bin::ConfigCommand(listing.Entries());
   return 0;
 }

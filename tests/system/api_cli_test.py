@@ -138,6 +138,60 @@ class CliTest(unittest.TestCase):
             worker.stop()
             redis.stop()
 
+    def test_queue_and_job_actions_match_the_api(self):
+        redis = Redis()
+        worker = None
+        try:
+            def run(*args, check=True):
+                result = self.taskq("--redis-url", redis.url, *args, check=check)
+                return json.loads(result.stdout) if check else result
+
+            later = run("enqueue", "--type", "hold", "--run-at", "2099-01-01T00:00:00Z",
+                        "--timeout-ms", "1500", "--backoff", "fixed", "--backoff-ms", "250")
+            shown = run("show", later["id"])
+            self.assertEqual((shown["state"], shown["queue"]), ("delayed", "hold"))
+            self.assertEqual(shown["options"]["timeout_ms"], 1500)
+            self.assertEqual(shown["options"]["backoff"]["type"], "fixed")
+            self.assertEqual(shown["options"]["backoff"]["delay_ms"], 250)
+            self.assertEqual(run("promote", later["id"], "--queue", "hold")["state"], "waiting")
+            self.assertEqual(run("show", later["id"])["state"], "waiting")
+            refused = run("promote", later["id"], check=False)
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("only delayed or retrying", refused.stderr)
+            self.assertEqual(run("pause", "hold"), {"queue": "hold", "paused": True,
+                                                    "changed": True})
+            self.assertTrue(json.loads(self.taskq("--redis-url", redis.url, "enqueue", "--type",
+                                                  "hold").stdout)["created"])
+            self.assertIn("paused", self.taskq("--redis-url", redis.url, "stats").stdout)
+            self.assertEqual(run("resume", "hold")["changed"], True)
+            self.assertEqual(run("cancel", later["id"])["outcome"], "removed")
+            self.assertEqual(run("show", later["id"], check=False).returncode, 1)
+            other = run("enqueue", "--type", "hold", "--unique-key", "once")
+            again = run("enqueue", "--type", "hold", "--unique-key", "once")
+            self.assertEqual((again["id"], again["created"]), (other["id"], False))
+            self.assertEqual(run("remove", other["id"], "--queue", "hold")["outcome"], "removed")
+            # Dead jobs: retried by id or the oldest, then cleaned.
+            worker = Worker(redis.url, "fail=1")
+            dead = [run("enqueue", "--type", "fail", "--max-attempts", "1")["id"]
+                    for _ in range(3)]
+            self.assertTrue(wait_until(lambda: all(
+                run("show", job_id)["state"] == "dead" for job_id in dead), timeout=15))
+            worker.stop()
+            worker = None
+            self.assertEqual(run("retry-dead", "fail", dead[0]), {"queue": "fail", "retried": 1})
+            self.assertEqual(run("retry-dead", "fail", "--limit", "1")["retried"], 1)
+            self.assertEqual(run("clean", "fail", "--state", "dead"),
+                             {"queue": "fail", "state": "dead", "removed": 1})
+            bad = run("clean", "fail", "--state", "waiting", check=False)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("--state", bad.stderr)
+            self.assertIn("Examples:", self.taskq("enqueue", "--help").stdout)
+            self.assertIn("Example:", self.taskq("show", "--help").stdout)
+        finally:
+            if worker:
+                worker.stop()
+            redis.stop()
+
     def test_worker_waits_for_a_redis_that_is_not_up_yet(self):
         port = free_port()
         data = tempfile.mkdtemp(prefix="taskq-wait-")
