@@ -10,11 +10,6 @@
 namespace taskq::bin {
 namespace {
 
-int Fail(const Status& status) {
-  std::fprintf(stderr, "taskq: %s\n", status.ToString().c_str());
-  return 1;
-}
-
 void Print(const std::string& json) { std::printf("%s\n", json.c_str()); }
 
 const char* OutcomeName(RemoveOutcome outcome) {

@@ -11,14 +11,11 @@
 #include "taskq/inspector.h"
 
 namespace taskq::bin {
-namespace {
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "taskq: %s\n", status.ToString().c_str());
   return 1;
 }
-
-}  // namespace
 
 int EnqueueCommand(const Target& target, const EnqueueRequest& request) {
   auto client = Client::Open({target.redis_url, target.key_prefix});

@@ -15,6 +15,9 @@ struct Target {
   std::string key_prefix;
 };
 
+// Prints "taskq: <status>" on stderr and returns the exit code 1.
+int Fail(const Status& status);
+
 int EnqueueCommand(const Target& target, const EnqueueRequest& request);
 int StatsCommand(const Target& target);
 // Every schedule, one line each: id, cron, zone, queue, next fire time, last run, status.
