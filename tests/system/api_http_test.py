@@ -224,6 +224,22 @@ class HttpTest(fx.SharedApiTestCase):
         self.assertTrue({"state", "limit", "cursor", "reverse", "type", "error", "field", "value",
                          "scan"} <= {p["name"] for p in listing["parameters"]})
         schemas = doc["components"]["schemas"]
+        # What SDK generators and linters need: an identifier-like operationId, unique; tags;
+        # security on every operation; a server; the Idempotency-Key header.
+        operations = [(m, p, op) for p, item in doc["paths"].items() for m, op in item.items()]
+        ids = [op["operationId"] for _, _, op in operations]
+        self.assertEqual(len(ids), len(set(ids)), ids)
+        tag_names = {t["name"] for t in doc["tags"]}
+        for method, path, op in operations:
+            self.assertRegex(op["operationId"], r"^[a-z][A-Za-z]+$", (method, path))
+            self.assertTrue(op["tags"] and set(op["tags"]) <= tag_names, (method, path))
+            self.assertIn("security", op, (method, path))
+        self.assertEqual(doc["paths"]["/api/jobs"]["post"]["operationId"], "createJob")
+        self.assertIn("Idempotency-Key", [p["name"] for p in
+                                          doc["paths"]["/api/jobs"]["post"]["parameters"]])
+        self.assertEqual(doc["paths"]["/healthz"]["get"]["security"], [])
+        self.assertTrue(doc["servers"])
+        self.assertRegex(doc["info"]["version"], r"^\d+\.\d+\.\d+$")
         for method, path in documented:
             # Every documented operation is served: a request reaches a route (no route-level
             # 404 or 405), and every schema it names exists.
