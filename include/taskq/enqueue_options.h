@@ -76,6 +76,10 @@ struct EnqueueOptions {
   int64_t schedule_fire_ms = 0;
   // At most one job per key at a time (see UniqueOptions). None by default.
   std::optional<UniqueOptions> unique;
+  // The W3C traceparent of the trace the job belongs to ("00-<trace id>-<parent id>-<flags>"),
+  // kept on the job, given to its handler (JobContext::trace_parent) and sent on by the webhook
+  // handler. Empty: none.
+  std::string trace_parent;
 };
 
 inline constexpr int32_t kMinPriority = -1000000;

@@ -22,6 +22,12 @@ class JobContext {
   virtual const std::string& data_json() const = 0;
   virtual int32_t attempt() const = 0;  // 1 for the first attempt
   virtual int32_t max_attempts() const = 0;
+  // The W3C traceparent the job was enqueued with (EnqueueOptions::trace_parent); empty: none.
+  // A handler that calls out passes it on (the webhook handler sends it as `traceparent`).
+  virtual const std::string& trace_parent() const {
+    static const std::string none;
+    return none;
+  }
 
   // Stored on the job while this worker holds its lease; any JSON value, e.g. "42" or
   // {"done":3,"total":10}. Written to Redis in the worker's next round trip.

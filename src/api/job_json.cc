@@ -131,6 +131,7 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
   RenderRetention(&out, "completed", job.options.keep_completed);
   RenderRetention(&out, "dead", job.options.keep_dead);
   out += '}';
+  if (!job.options.trace_parent.empty()) StringField(&out, "traceparent", job.options.trace_parent);
   if (job.options.unique) {
     const UniqueOptions& u = *job.options.unique;
     Field(&out, "unique");

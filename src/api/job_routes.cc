@@ -13,6 +13,7 @@
 #include "common/job_codec.h"
 #include "common/json_text.h"
 #include "common/text_list.h"
+#include "common/trace_parent.h"
 
 namespace taskq::api {
 namespace {
@@ -33,6 +34,19 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
             });
 }
 
+// The W3C traceparent header of an enqueue (every job of a bulk belongs to its trace); empty
+// when there is none, 422 naming the header when it is malformed.
+Result<std::string> TraceParentOf(const HttpRequest& request) {
+  const std::string_view header = request.Header("traceparent");
+  if (header.empty()) return std::string();
+  if (!IsTraceParent(header)) {
+    return InvalidArgument("traceparent",
+                           "must be a W3C traceparent: 00-<32 lowercase hex>-<16 lowercase "
+                           "hex>-<2 lowercase hex>, neither id all zeros");
+  }
+  return std::string(header);
+}
+
 // What an enqueue with an Idempotency-Key asked for, to compare with the job the key names.
 struct IdempotentRequest {
   std::string type;
@@ -46,6 +60,9 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
   if (auto refused = TypeRefusal(ctx, request, parsed->type, "type")) {
     return respond(std::move(*refused));
   }
+  auto trace = TraceParentOf(request);
+  if (!trace.ok()) return respond(StatusResponse(trace.status()));
+  parsed->options.trace_parent = std::move(*trace);
   BackendPool& pool = ctx.pool;
   // With an Idempotency-Key, a retry must be the same request: what it asks for is compared with
   // the job the key already names.
@@ -83,6 +100,9 @@ void Enqueue(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond
 void EnqueueBulk(ApiContext& ctx, HttpRequest&& request, const RouteParams&, Respond respond) {
   auto parsed = ParseBulkRequest(request.body, ctx.options.request_limits, ctx.check_type);
   if (!parsed.ok()) return respond(BodyErrorResponse(parsed.status()));
+  auto trace = TraceParentOf(request);
+  if (!trace.ok()) return respond(StatusResponse(trace.status()));
+  for (EnqueueRequest& job : *parsed) job.options.trace_parent = *trace;
   for (size_t i = 0; i < parsed->size(); ++i) {  // all or nothing, as the rest of a bulk
     const std::string field = "jobs[" + std::to_string(i) + "].type";
     if (auto refused = TypeRefusal(ctx, request, (*parsed)[i].type, field)) {

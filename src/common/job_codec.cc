@@ -5,6 +5,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include "common/json_span.h"
+#include "common/trace_parent.h"
 #include "common/unique_key.h"
 
 namespace taskq {
@@ -165,6 +166,11 @@ Status ValidateOptions(const EnqueueOptions& o) {
     if (o.schedule_fire_ms < 0) return InvalidArgument("schedule_fire_ms", "must be >= 0");
   }
   if (o.unique) TASKQ_RETURN_IF_ERROR(ValidateUnique(*o.unique));
+  if (!o.trace_parent.empty() && !IsTraceParent(o.trace_parent)) {
+    return InvalidArgument("traceparent",
+                           "must be a W3C traceparent: 00-<32 lowercase hex>-<16 lowercase "
+                           "hex>-<2 lowercase hex>, neither id all zeros");
+  }
   if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
   if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));
   return Status::Ok();
@@ -217,6 +223,7 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   if (!options.schedule_id.empty()) {
     o["schedule"] = {{"id", options.schedule_id}, {"fire_ms", options.schedule_fire_ms}};
   }
+  if (!options.trace_parent.empty()) o["traceparent"] = options.trace_parent;
   if (options.unique) {
     json::object& u = o["unique"].emplace_object();
     u["key"] = options.unique->key;
@@ -283,6 +290,9 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
     }
     opt.keep_completed = DecodeRetention(o.if_contains("keep_completed"), opt.keep_completed);
     opt.keep_dead = DecodeRetention(o.if_contains("keep_dead"), opt.keep_dead);
+    if (const json::value* tp = o.if_contains("traceparent"); tp != nullptr && tp->is_string()) {
+      opt.trace_parent = std::string(tp->as_string());
+    }
     if (const json::value* sv = o.if_contains("schedule"); sv != nullptr && sv->is_object()) {
       const json::value* id = sv->as_object().if_contains("id");
       if (id != nullptr && id->is_string()) {

@@ -78,6 +78,21 @@ TEST(JobCodecTest, RoundTripsUniqueOptions) {
   EXPECT_FALSE(DecodeJobBody(R"({"c":1,"d":{}})", "x")->options.unique);
 }
 
+TEST(JobCodecTest, RoundTripsTheTraceParent) {
+  EnqueueOptions o;
+  o.trace_parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto body = EncodeJobBody("x", "{}", o, {});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(
+      *body,
+      R"({"d":{},"o":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}})");
+  auto decoded = DecodeJobBody("{\"c\":1," + body->substr(1), "x");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->options.trace_parent, o.trace_parent);
+  o.trace_parent = "00-not-a-trace";
+  EXPECT_EQ(EncodeJobBody("x", "{}", o, {}).status().field(), "traceparent");
+}
+
 TEST(JobCodecTest, RejectsBadInputNamingTheField) {
   JobLimits limits;
   limits.max_data_bytes = 64;

@@ -415,6 +415,13 @@ HandlerResult RunWebhookJob(const Webhook& webhook, JobContext& ctx) {
                                           : "Content-Type:");
     }
     request.header_lines.push_back("Expect:");  // no 100-continue round trip for large bodies
+    // The trace the job belongs to goes on to the receiver (W3C Trace Context), unless the job
+    // set its own.
+    if (!ctx.trace_parent().empty() &&
+        std::none_of(headers.begin(), headers.end(),
+                     [](const auto& h) { return Lower(h.first) == "traceparent"; })) {
+      request.header_lines.push_back("traceparent: " + ctx.trace_parent());
+    }
     if (!webhook.key.empty()) {
       Result<std::string> signature = Sign(webhook.key, ctx.id(), timestamp, body.value_or(""));
       if (!signature.ok()) return HandlerResult::Retry("webhook: " + signature.status().ToString());

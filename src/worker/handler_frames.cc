@@ -105,6 +105,7 @@ std::string EncodeJob(const JobFrame& job) {
       .Int(job.attempt)
       .Int(job.max_attempts)
       .Int(job.timeout_ms)
+      .Text(job.trace_parent)
       .Done();
 }
 
@@ -162,7 +163,8 @@ Result<JobFrame> DecodeJob(std::string_view fields) {
   constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
   r.Int(&job.sequence) && r.Text(&job.id) && r.Text(&job.type) && r.Text(&job.queue) &&
       r.Text(&job.data_json) && r.Int32(&job.attempt, 1, kMaxInt32) &&
-      r.Int32(&job.max_attempts, 1, kMaxInt32) && r.Int(&job.timeout_ms);
+      r.Int32(&job.max_attempts, 1, kMaxInt32) && r.Int(&job.timeout_ms) &&
+      r.Text(&job.trace_parent);
   TASKQ_RETURN_IF_ERROR(r.Finish("job"));
   if (job.timeout_ms < 0) return InvalidArgument("frame", "malformed job frame");
   return job;

@@ -39,7 +39,8 @@ struct JobFrame {
   std::string id, type, queue, data_json;
   int32_t attempt = 1;
   int32_t max_attempts = 1;
-  int64_t timeout_ms = 0;  // from when the process reads the frame to the attempt's deadline
+  int64_t timeout_ms = 0;    // from when the process reads the frame to the attempt's deadline
+  std::string trace_parent;  // JobContext::trace_parent
 };
 
 // An attempt's end as the handler process saw it.

@@ -24,7 +24,15 @@ std::vector<Frame> ReadAll(const std::string& bytes, size_t step, size_t limit =
 }
 
 TEST(HandlerFramesTest, EveryKindSurvivesTheTripWhateverTheReadSizes) {
-  JobFrame job{77, "01ID", "image-resize", "images", R"({"a":"\u0000 bytes \n"})", 2, 5, 1234};
+  JobFrame job{77,
+               "01ID",
+               "image-resize",
+               "images",
+               R"({"a":"\u0000 bytes \n"})",
+               2,
+               5,
+               1234,
+               "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
   job.data_json.push_back('\0');  // any byte
   ResultFrame result{HandlerResult::RetryAfter("slow down", std::chrono::milliseconds(250)), false};
   result.result.result_json = R"({"ok":true})";
@@ -46,6 +54,7 @@ TEST(HandlerFramesTest, EveryKindSurvivesTheTripWhateverTheReadSizes) {
     EXPECT_EQ(decoded->attempt, 2);
     EXPECT_EQ(decoded->max_attempts, 5);
     EXPECT_EQ(decoded->timeout_ms, 1234);
+    EXPECT_EQ(decoded->trace_parent, job.trace_parent);
     EXPECT_EQ(decoded->sequence, 77);
     EXPECT_EQ(frames[2].kind, FrameKind::kStop);
     EXPECT_EQ(*DecodeStop(frames[2].fields), 77);
@@ -97,7 +106,8 @@ TEST(HandlerFramesTest, FieldsOfTheWrongShapeAreRefused) {
   job.timeout_ms = -1;
   EXPECT_FALSE(DecodeJob(EncodeJob(job).substr(5)).ok());
   std::string zero_attempt = EncodeJob({1, "id", "t", "q", "{}", 1, 1, 0}).substr(5);
-  const size_t attempt_at = zero_attempt.size() - 24;
+  // attempt, max_attempts and timeout_ms (8 bytes each), then the empty trace_parent (4).
+  const size_t attempt_at = zero_attempt.size() - 24 - 4;
   zero_attempt[attempt_at] = 0;
   EXPECT_FALSE(DecodeJob(zero_attempt).ok());
   // A result kind out of range, and a memory flag other than 0 or 1.

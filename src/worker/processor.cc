@@ -10,6 +10,7 @@
 #include "common/job_codec.h"
 #include "common/json_text.h"
 #include "common/text_list.h"
+#include "common/trace_parent.h"
 #include "worker/handler_limits.h"
 #include "worker/running_job.h"
 
@@ -284,8 +285,9 @@ void Processor::CheckRunningJobs(Clock::time_point now) {
     outbox_.AddProgress(
         job.lease(), {},
         TimedOutText(job) + "; the handler was asked to stop and still runs: " + until);
-    spdlog::warn("queue {}: job {} timed out after {} ms; its handler still runs ({})",
-                 options_.queue, id, timeout, until);
+    const std::string_view trace = TraceIdOf(job.trace_parent());
+    spdlog::warn("queue {}: job {}{}{} timed out after {} ms; its handler still runs ({})",
+                 options_.queue, id, trace.empty() ? "" : " trace_id=", trace, timeout, until);
   }
   for (const std::string& id : unrenewed) {
     spdlog::warn(

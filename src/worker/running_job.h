@@ -38,6 +38,7 @@ class RunningJob final : public JobContext {
   const std::string& data_json() const override { return data_; }
   int32_t attempt() const override { return attempt_; }
   int32_t max_attempts() const override { return options_.max_attempts; }
+  const std::string& trace_parent() const override { return options_.trace_parent; }
   void SetProgress(std::string progress_json) override;  // Processor::AddProgress
   void Log(std::string line) override;                   // Processor::AddProgress
   bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }

@@ -135,6 +135,31 @@ class BuiltinTypesTest(unittest.TestCase):
                                              hashlib.sha256).digest()).decode()
         self.assertIn("v1," + expected, headers["webhook-signature"].split())
 
+    def test_the_trace_of_an_enqueue_goes_on_with_the_webhook(self):
+        trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        url = f"http://127.0.0.1:{self.hook.server_address[1]}/traced"
+        status, created, _ = self.api.request(
+            "POST", "/api/jobs", {"type": "webhook", "data": {"url": url}},
+            headers={"traceparent": trace})
+        self.assertEqual(status, 201, created)
+        status, done, _ = self.api.request("GET", created["links"]["wait"] + "&timeout_ms=20000")
+        self.assertEqual(done["state"], "completed", done)
+        self.assertEqual(done["options"]["traceparent"], trace)
+        path, headers, _ = self.received[-1]
+        self.assertEqual((path, headers["traceparent"]), ("/traced", trace))
+        status, error, _ = self.api.request(
+            "POST", "/api/jobs", {"type": "webhook", "data": {"url": url}},
+            headers={"traceparent": "00-abc-def-01"})
+        self.assertEqual((status, error["error"]["field"]), (422, "traceparent"))
+        # Every job of a bulk belongs to the header's trace.
+        status, bulk, _ = self.api.request(
+            "POST", "/api/jobs/bulk", {"jobs": [{"type": "webhook", "data": {"url": url}}] * 2},
+            headers={"traceparent": trace})
+        self.assertEqual(status, 201, bulk)
+        for job in bulk["jobs"]:
+            _, stored, _ = self.api.request("GET", job["links"]["self"])
+            self.assertEqual(stored["options"]["traceparent"], trace)
+
     def test_image_resize_of_a_png(self):
         import struct
         import zlib
