@@ -1,0 +1,137 @@
+"""A REST client for taskq's HTTP API (docs/http-api.md), on the standard library alone.
+
+    from taskq_client import TaskqClient
+    client = TaskqClient("http://localhost:8000")
+    job = client.enqueue("email", {"to": "user@example.com", "subject": "Hello"})
+    done = client.wait(job["id"], queue=job["queue"], timeout_ms=10000)
+
+Every method returns the API's JSON answer as Python objects, or raises TaskqError with the HTTP
+status and the API's error code, message and field.
+"""
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+__all__ = ["TaskqClient", "TaskqError"]
+__version__ = "0.1.0"
+
+
+class TaskqError(Exception):
+    """An error answer of the API: `status` (HTTP), `code` ("invalid_field", "unavailable", ...),
+    `field` (the request field at fault, or None) and `retry_after` (seconds, when the API said;
+    503 means Redis is unavailable and the same request may be sent again)."""
+
+    def __init__(self, status, code, message, field=None, retry_after=None):
+        super().__init__(f"{status} {code}: {message}" + (f" (field: {field})" if field else ""))
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.retry_after = retry_after
+
+
+class TaskqClient:
+    """`base_url`: where `taskq api` listens; `api_key`: a token of `--api-key` (sent as
+    Authorization: Bearer), or None when the API takes no keys."""
+
+    def __init__(self, base_url="http://localhost:8000", api_key=None, timeout=30.0):
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+
+    # --- jobs -------------------------------------------------------------------------------
+
+    def enqueue(self, type, data=None, *, idempotency_key=None, traceparent=None, **options):
+        """Enqueues one job (POST /api/jobs). `options` are the body's other fields: queue,
+        priority, delay_ms, run_at, max_attempts, backoff, timeout_ms, group, retention, unique,
+        job_id. Returns {"id", "queue", "state", "created", "links"}; an existing job (same id or
+        unique key) comes back with "created": False."""
+        body = {"type": type, "data": data if data is not None else {}, **options}
+        headers = {}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
+        return self._request("POST", "/api/jobs", body, headers)
+
+    def enqueue_bulk(self, jobs, *, traceparent=None):
+        """Enqueues many jobs at once, all or nothing (POST /api/jobs/bulk); `jobs` are bodies as
+        enqueue() sends them. Returns the answers in order."""
+        headers = {"traceparent": traceparent} if traceparent is not None else {}
+        return self._request("POST", "/api/jobs/bulk", {"jobs": list(jobs)}, headers)["jobs"]
+
+    def get_job(self, job_id, queue=None):
+        """The job as GET /api/jobs/{id} shows it; TaskqError 404 when there is none."""
+        return self._request("GET", self._job_path(job_id, "", queue))
+
+    def wait(self, job_id, queue=None, timeout_ms=30000):
+        """Waits until the job is completed or dead, or `timeout_ms` passes; returns the job as it
+        is then (check its "state")."""
+        return self._request("GET", self._job_path(job_id, "/wait", queue, timeout_ms=timeout_ms),
+                             timeout=self.timeout + timeout_ms / 1000.0)
+
+    def cancel(self, job_id, queue=None):
+        """Removes a job that has not started, or asks the worker running it to stop."""
+        return self._request("DELETE", self._job_path(job_id, "", queue))
+
+    def retry(self, job_id, queue=None):
+        """Retries a dead job (or runs a retrying one now)."""
+        return self._request("POST", self._job_path(job_id, "/retry", queue))
+
+    def promote(self, job_id, queue=None):
+        """Runs a delayed or retrying job now."""
+        return self._request("POST", self._job_path(job_id, "/promote", queue))
+
+    # --- queues ------------------------------------------------------------------------------
+
+    def queues(self):
+        """Every queue with its counts (GET /api/queues)."""
+        return self._request("GET", "/api/queues")["queues"]
+
+    def queue(self, name):
+        return self._request("GET", "/api/queues/" + urllib.parse.quote(name, safe=""))
+
+    def jobs(self, queue, state="waiting", limit=50):
+        """One page of a queue's jobs in one state."""
+        query = urllib.parse.urlencode({"state": state, "limit": limit})
+        return self._request("GET", f"/api/queues/{urllib.parse.quote(queue, safe='')}/jobs?"
+                             + query)
+
+    def pause(self, queue):
+        return self._request("POST", f"/api/queues/{urllib.parse.quote(queue, safe='')}/pause")
+
+    def resume(self, queue):
+        return self._request("POST", f"/api/queues/{urllib.parse.quote(queue, safe='')}/resume")
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _job_path(job_id, suffix, queue, **query):
+        params = {k: v for k, v in {"queue": queue, **query}.items() if v is not None}
+        path = "/api/jobs/" + urllib.parse.quote(job_id, safe="") + suffix
+        return path + ("?" + urllib.parse.urlencode(params) if params else "")
+
+    def _request(self, method, path, body=None, headers=None, timeout=None):
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(self.base_url + path, data=data, method=method)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        if self.api_key:
+            request.add_header("Authorization", "Bearer " + self.api_key)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as answer:
+                text = answer.read()
+                return json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            try:
+                error = json.loads(text)["error"]
+            except (ValueError, KeyError, TypeError):
+                error = {"code": "http_error", "message": text.decode("utf-8", "replace")[:500]}
+            retry_after = e.headers.get("Retry-After")
+            raise TaskqError(e.code, error.get("code"), error.get("message"), error.get("field"),
+                             float(retry_after) if retry_after and retry_after.isdigit()
+                             else None) from None
