@@ -10,8 +10,6 @@
 namespace taskq::bin {
 namespace {
 
-void Print(const std::string& json) { std::printf("%s\n", json.c_str()); }
-
 const char* OutcomeName(RemoveOutcome outcome) {
   switch (outcome) {
     case RemoveOutcome::kRemoved:
@@ -36,13 +34,14 @@ Result<Job> FindJob(Inspector& inspector, const std::string& id, const std::stri
   return std::move(**job);
 }
 
-int QueueAction(const ActionCommands& c, Inspector& inspector) {
+int QueueAction(const ActionCommands& c, const Target& target, Inspector& inspector) {
   if (c.pause->parsed() || c.resume->parsed()) {
     const bool pausing = c.pause->parsed();
     auto changed = pausing ? inspector.Pause(c.queue) : inspector.Resume(c.queue);
     if (!changed.ok()) return Fail(changed.status());
-    Print("{\"queue\":" + JsonString(c.queue) + ",\"paused\":" + (pausing ? "true" : "false") +
-          ",\"changed\":" + (*changed ? "true" : "false") + "}");
+    EmitRecord(target, "{\"queue\":" + JsonString(c.queue) +
+                           ",\"paused\":" + (pausing ? "true" : "false") +
+                           ",\"changed\":" + (*changed ? "true" : "false") + "}");
     return 0;
   }
   if (c.clean->parsed()) {
@@ -53,13 +52,14 @@ int QueueAction(const ActionCommands& c, Inspector& inspector) {
     auto removed =
         inspector.Clean(c.queue, *state, std::chrono::milliseconds(c.older_than_ms), c.limit);
     if (!removed.ok()) return Fail(removed.status());
-    Print("{\"queue\":" + JsonString(c.queue) + ",\"state\":" + JsonString(c.state) +
-          ",\"removed\":" + std::to_string(*removed) + "}");
+    EmitRecord(target, "{\"queue\":" + JsonString(c.queue) + ",\"state\":" + JsonString(c.state) +
+                           ",\"removed\":" + std::to_string(*removed) + "}");
     return 0;
   }
   auto moved = inspector.RetryDead(c.queue, c.ids, c.limit);
   if (!moved.ok()) return Fail(moved.status());
-  Print("{\"queue\":" + JsonString(c.queue) + ",\"retried\":" + std::to_string(*moved) + "}");
+  EmitRecord(target,
+             "{\"queue\":" + JsonString(c.queue) + ",\"retried\":" + std::to_string(*moved) + "}");
   return 0;
 }
 
@@ -69,7 +69,7 @@ int JobAction(const ActionCommands& c, const Target& target, Inspector& inspecto
   const std::string head =
       "{\"id\":" + JsonString(job->id) + ",\"queue\":" + JsonString(job->queue);
   if (c.show->parsed()) {
-    Print(api::RenderJob(*job, /*detail=*/true, api::DataView{}));
+    EmitRecord(target, api::RenderJob(*job, /*detail=*/true, api::DataView{}));
     return 0;
   }
   if (c.promote->parsed()) {
@@ -80,7 +80,7 @@ int JobAction(const ActionCommands& c, const Target& target, Inspector& inspecto
                          "job " + job->id + " is " + JobStateName(job->state) +
                              "; only delayed or retrying jobs can be promoted"));
     }
-    Print(head + ",\"state\":\"waiting\"}");
+    EmitRecord(target, head + ",\"state\":\"waiting\"}");
     return 0;
   }
   Result<RemoveOutcome> outcome = RemoveOutcome::kNotFound;
@@ -98,7 +98,7 @@ int JobAction(const ActionCommands& c, const Target& target, Inspector& inspecto
                            (c.cancel->parsed() ? "a finished job cannot be cancelled"
                                                : "a running job cannot be removed (cancel it)")));
   }
-  Print(head + ",\"outcome\":" + JsonString(OutcomeName(*outcome)) + "}");
+  EmitRecord(target, head + ",\"outcome\":" + JsonString(OutcomeName(*outcome)) + "}");
   return *outcome == RemoveOutcome::kNotFound ? 1 : 0;
 }
 
@@ -143,7 +143,7 @@ int RunActionCommand(const ActionCommands& c, const Target& target) {
   if (!queue_action && !job_action) return -1;
   auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
   if (!inspector.ok()) return Fail(inspector.status());
-  return queue_action ? QueueAction(c, **inspector) : JobAction(c, target, **inspector);
+  return queue_action ? QueueAction(c, target, **inspector) : JobAction(c, target, **inspector);
 }
 
 }  // namespace taskq::bin

@@ -1,6 +1,9 @@
 #include "bin/cli_commands.h"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 
 #include "common/json_text.h"
@@ -17,15 +20,46 @@ int Fail(const Status& status) {
   return 1;
 }
 
+void EmitRecord(const Target& target, const std::string& json) {
+  boost::system::error_code error;
+  const boost::json::value parsed = boost::json::parse(json, error);
+  if (target.output != "table" || error || !parsed.is_object()) {
+    std::printf("%s\n", json.c_str());
+    return;
+  }
+  for (const auto& member : parsed.as_object()) {
+    const std::string value = member.value().is_string() ? std::string(member.value().as_string())
+                                                         : boost::json::serialize(member.value());
+    std::printf("%-16s %s\n", std::string(member.key()).c_str(), value.c_str());
+  }
+}
+
+namespace {
+
+// A list: a JSON array of objects with --output json, else the table `print_table` prints.
+template <typename Rows, typename ToJson>
+void EmitList(const Target& target, const Rows& rows, ToJson to_json,
+              const std::function<void()>& print_table) {
+  if (target.output != "json") return print_table();
+  std::string out = "[";
+  for (const auto& row : rows) {
+    if (out.size() > 1) out += ',';
+    out += to_json(row);
+  }
+  std::printf("%s]\n", out.c_str());
+}
+
+}  // namespace
+
 int EnqueueCommand(const Target& target, const EnqueueRequest& request) {
   auto client = Client::Open({target.redis_url, target.key_prefix});
   if (!client.ok()) return Fail(client.status());
   auto result = (*client)->Enqueue(request);
   if (!result.ok()) return Fail(result.status());
-  std::printf("{\"id\":%s,\"queue\":%s,\"created\":%s,\"state\":%s}\n",
-              JsonString(result->id).c_str(), JsonString(result->queue).c_str(),
-              result->created ? "true" : "false",
-              result->state ? JsonString(JobStateName(*result->state)).c_str() : "null");
+  EmitRecord(target, "{\"id\":" + JsonString(result->id) +
+                         ",\"queue\":" + JsonString(result->queue) +
+                         ",\"created\":" + (result->created ? "true" : "false") + ",\"state\":" +
+                         (result->state ? JsonString(JobStateName(*result->state)) : "null") + "}");
   return 0;
 }
 
@@ -34,17 +68,35 @@ int StatsCommand(const Target& target) {
   if (!inspector.ok()) return Fail(inspector.status());
   auto names = (*inspector)->Queues();
   if (!names.ok()) return Fail(names.status());
-  std::printf("%-24s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed", "active",
-              "retrying", "completed", "dead", "");
+  std::vector<std::pair<std::string, QueueCounts>> rows;
   for (const std::string& name : *names) {
     auto c = (*inspector)->Counts(name);
     if (!c.ok()) return Fail(c.status());
-    std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
-                static_cast<long long>(c->waiting), static_cast<long long>(c->delayed),
-                static_cast<long long>(c->active), static_cast<long long>(c->retrying),
-                static_cast<long long>(c->completed), static_cast<long long>(c->dead),
-                c->paused ? "paused" : "");
+    rows.emplace_back(name, *c);
   }
+  EmitList(
+      target, rows,
+      [](const auto& row) {
+        const QueueCounts& c = row.second;
+        return "{\"queue\":" + JsonString(row.first) + ",\"waiting\":" + std::to_string(c.waiting) +
+               ",\"delayed\":" + std::to_string(c.delayed) +
+               ",\"active\":" + std::to_string(c.active) +
+               ",\"retrying\":" + std::to_string(c.retrying) +
+               ",\"completed\":" + std::to_string(c.completed) +
+               ",\"dead\":" + std::to_string(c.dead) +
+               ",\"paused\":" + (c.paused ? "true" : "false") + "}";
+      },
+      [&rows] {
+        std::printf("%-24s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed", "active",
+                    "retrying", "completed", "dead", "");
+        for (const auto& [name, c] : rows) {
+          std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
+                      static_cast<long long>(c.waiting), static_cast<long long>(c.delayed),
+                      static_cast<long long>(c.active), static_cast<long long>(c.retrying),
+                      static_cast<long long>(c.completed), static_cast<long long>(c.dead),
+                      c.paused ? "paused" : "");
+        }
+      });
   return 0;
 }
 
@@ -53,17 +105,35 @@ int SchedulesCommand(const Target& target) {
   if (!store.ok()) return Fail(store.status());
   auto list = (*store)->List();
   if (!list.ok()) return Fail(list.status());
-  std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", "id", "cron", "tz", "queue", "next fire",
-              "last run", "status");
-  for (const scheduler::ScheduleInfo& s : list->schedules) {
-    const scheduler::ScheduleState& st = s.state;
-    const std::string next = st.ended() ? "-" : FormatRfc3339Ms(st.next_fire_ms);
-    const std::string last = st.last_fire_ms > 0 ? FormatRfc3339Ms(st.last_fire_ms) : "-";
-    const char* status = scheduler::ScheduleStatusName(s);
-    std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", s.definition.id.c_str(),
-                s.definition.cron.c_str(), s.definition.tz.c_str(),
-                s.definition.job_queue().c_str(), next.c_str(), last.c_str(), status);
-  }
+  auto next_of = [](const scheduler::ScheduleInfo& s) {
+    return s.state.ended() ? std::string() : FormatRfc3339Ms(s.state.next_fire_ms);
+  };
+  auto last_of = [](const scheduler::ScheduleInfo& s) {
+    return s.state.last_fire_ms > 0 ? FormatRfc3339Ms(s.state.last_fire_ms) : std::string();
+  };
+  EmitList(
+      target, list->schedules,
+      [&](const scheduler::ScheduleInfo& s) {
+        auto text_or_null = [](const std::string& t) { return t.empty() ? "null" : JsonString(t); };
+        return "{\"id\":" + JsonString(s.definition.id) +
+               ",\"cron\":" + JsonString(s.definition.cron) +
+               ",\"tz\":" + JsonString(s.definition.tz) +
+               ",\"queue\":" + JsonString(s.definition.job_queue()) +
+               ",\"next_fire\":" + text_or_null(next_of(s)) +
+               ",\"last_run\":" + text_or_null(last_of(s)) +
+               ",\"status\":" + JsonString(scheduler::ScheduleStatusName(s)) + "}";
+      },
+      [&] {
+        std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", "id", "cron", "tz", "queue",
+                    "next fire", "last run", "status");
+        for (const scheduler::ScheduleInfo& s : list->schedules) {
+          const std::string next = next_of(s), last = last_of(s);
+          std::printf("%-24s %-20s %-18s %-16s %-24s %-24s %s\n", s.definition.id.c_str(),
+                      s.definition.cron.c_str(), s.definition.tz.c_str(),
+                      s.definition.job_queue().c_str(), next.empty() ? "-" : next.c_str(),
+                      last.empty() ? "-" : last.c_str(), scheduler::ScheduleStatusName(s));
+        }
+      });
   return 0;
 }
 
@@ -78,12 +148,23 @@ int JobsCommand(const Target& target, const std::string& queue, const std::strin
   if (!inspector.ok()) return Fail(inspector.status());
   auto jobs = (*inspector)->List(queue, *state, 0, limit);
   if (!jobs.ok()) return Fail(jobs.status());
-  std::printf("%-28s %-10s %-16s %8s  %s\n", "id", "state", "type", "attempts", "last error");
-  for (const Job& job : *jobs) {
-    std::printf("%-28s %-10s %-16s %8d  %s\n", job.id.c_str(), JobStateName(job.state),
-                job.type.c_str(), job.attempts,
-                job.errors.empty() ? "" : job.errors.front().message.c_str());
-  }
+  EmitList(
+      target, *jobs,
+      [](const Job& job) {
+        return "{\"id\":" + JsonString(job.id) +
+               ",\"state\":" + JsonString(JobStateName(job.state)) +
+               ",\"type\":" + JsonString(job.type) +
+               ",\"attempts\":" + std::to_string(job.attempts) + ",\"last_error\":" +
+               (job.errors.empty() ? "null" : JsonString(job.errors.front().message)) + "}";
+      },
+      [&] {
+        std::printf("%-28s %-10s %-16s %8s  %s\n", "id", "state", "type", "attempts", "last error");
+        for (const Job& job : *jobs) {
+          std::printf("%-28s %-10s %-16s %8d  %s\n", job.id.c_str(), JobStateName(job.state),
+                      job.type.c_str(), job.attempts,
+                      job.errors.empty() ? "" : job.errors.front().message.c_str());
+        }
+      });
   return 0;
 }
 
@@ -100,8 +181,8 @@ int RetryCommand(const Target& target, const std::string& id, const std::string&
                        std::string("job ") + id + " is " + JobStateName((*job)->state) +
                            "; only dead or retrying jobs can be retried"));
   }
-  std::printf("{\"id\":%s,\"queue\":%s,\"state\":\"waiting\"}\n", JsonString(id).c_str(),
-              JsonString((*job)->queue).c_str());
+  EmitRecord(target, "{\"id\":" + JsonString(id) + ",\"queue\":" + JsonString((*job)->queue) +
+                         ",\"state\":\"waiting\"}");
   return 0;
 }
 
@@ -144,12 +225,12 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
   auto rate = [](const RateLimit& r) { return r.enabled() ? JsonString(FormatRate(r)) : "null"; };
   auto count = [](int32_t n) { return n > 0 ? std::to_string(n) : std::string("null"); };
   const std::string field = limits->group_field.empty() ? "null" : JsonString(limits->group_field);
-  std::printf(
-      "{\"queue\":%s,\"rate\":%s,\"concurrency\":%s,\"group\":{\"rate\":%s,"
-      "\"concurrency\":%s,\"field\":%s},\"priority_aging_ms\":%s}\n",
-      JsonString(queue).c_str(), rate(limits->rate).c_str(), count(limits->concurrency).c_str(),
-      rate(limits->group_rate).c_str(), count(limits->group_concurrency).c_str(), field.c_str(),
-      count(static_cast<int32_t>(limits->priority_aging.count())).c_str());
+  EmitRecord(target, "{\"queue\":" + JsonString(queue) + ",\"rate\":" + rate(limits->rate) +
+                         ",\"concurrency\":" + count(limits->concurrency) +
+                         ",\"group\":{\"rate\":" + rate(limits->group_rate) +
+                         ",\"concurrency\":" + count(limits->group_concurrency) +
+                         ",\"field\":" + field + "},\"priority_aging_ms\":" +
+                         count(static_cast<int32_t>(limits->priority_aging.count())) + "}");
   return 0;
 }
 

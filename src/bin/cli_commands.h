@@ -13,10 +13,15 @@ namespace taskq::bin {
 struct Target {
   std::string redis_url;
   std::string key_prefix;
+  // --output: "table" or "json"; empty: each command's own (lists as tables, records as JSON).
+  std::string output;
 };
 
 // Prints "taskq: <status>" on stderr and returns the exit code 1.
 int Fail(const Status& status);
+// Prints one record, given as a JSON object: one line of JSON, or with --output table one
+// "name  value" line per member (strings bare, other values as JSON).
+void EmitRecord(const Target& target, const std::string& json);
 
 int EnqueueCommand(const Target& target, const EnqueueRequest& request);
 int StatsCommand(const Target& target);

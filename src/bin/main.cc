@@ -56,6 +56,7 @@ struct CommonFlags {
   std::string key_prefix = "taskq";
   std::string log_level = "info";
   std::string log_format = "text";
+  std::string output;  // the commands' output: "table", "json", or each command's own
 };
 
 // Blocks SIGINT and SIGTERM in every thread (call before starting any) and waits for one.
@@ -269,6 +270,17 @@ int main(int argc, char** argv) {
   global_flags.Option("--log-format", common.log_format, "text, or json (one object per line)")
       ->envname("TASKQ_LOG_FORMAT")
       ->check(CLI::IsMember({"text", "json"}));
+  global_flags
+      .Option("--output", common.output,
+              "table or json: how commands print (default: lists as tables, records as JSON)")
+      ->envname("TASKQ_OUTPUT")
+      ->check(
+          [](const std::string& value) {
+            return value.empty() || value == "table" || value == "json"
+                       ? std::string()
+                       : std::string("must be table or json");
+          },
+          "table or json");
   app.set_version_flag("--version", "taskq " TASKQ_VERSION);
 
   taskq::WorkerOptions worker_options;
@@ -492,7 +504,7 @@ int main(int argc, char** argv) {
   }
   if (hash_password->parsed()) return taskq::bin::HashPasswordCommand();
   const std::string url = common.redis_url.empty() ? default_url : common.redis_url;
-  const taskq::bin::Target target{url, common.key_prefix};
+  const taskq::bin::Target target{url, common.key_prefix, common.output};
   if (enqueue->parsed()) {
     request.options.delay = std::chrono::milliseconds(delay_ms);
     if (!run_at.empty()) {

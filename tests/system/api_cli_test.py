@@ -185,6 +185,22 @@ class CliTest(unittest.TestCase):
             bad = run("clean", "fail", "--state", "waiting", check=False)
             self.assertEqual(bad.returncode, 1)
             self.assertIn("--state", bad.stderr)
+            # --output: lists as JSON, records as "name  value" lines.
+            stats = json.loads(self.taskq("--redis-url", redis.url, "--output", "json",
+                                          "stats").stdout)
+            # (two dead jobs were retried, the third cleaned)
+            self.assertIn({"queue": "fail", "waiting": 2, "delayed": 0, "active": 0,
+                           "retrying": 0, "completed": 0, "dead": 0, "paused": False}, stats)
+            listed = json.loads(self.taskq("--redis-url", redis.url, "--output", "json", "jobs",
+                                           "fail", "--state", "waiting").stdout)
+            self.assertEqual(len(listed), 2)
+            self.assertIn(dead[0], [j["id"] for j in listed])
+            self.assertEqual(json.loads(self.taskq("--redis-url", redis.url, "--output", "json",
+                                                   "schedules").stdout), [])
+            table = self.taskq("--redis-url", redis.url, "--output", "table", "show",
+                               dead[0]).stdout
+            self.assertRegex(table, rf"(?m)^id +{dead[0]}$")
+            self.assertRegex(table, r"(?m)^state +waiting$")
             self.assertIn("Examples:", self.taskq("enqueue", "--help").stdout)
             self.assertIn("Example:", self.taskq("show", "--help").stdout)
         finally:
