@@ -193,6 +193,8 @@ e2e('login: a wrong password is refused with a message; the admin signs in and s
   await assertText(byTestId(page, 'session-user'), `${USERS.admin.name} · admin`);
   await byTestId(page, 'queue-link-mail').click();
   await byTestId(page, 'queue-view').waitFor();
+  // The view shows before its page of jobs arrives (slowly under sanitizers): wait for the rows.
+  await byTestId(page, `job-row-${mailIds.match[0]}`).waitFor();
   for (const id of ['action-pause', 'add-job-toggle', 'select-all', 'bulk-cancel', 'bulk-remove', `select-${mailIds.match[0]}`]) {
     assert.equal(await byTestId(page, id).isVisible(), true, `${id} is shown to an admin`);
   }
