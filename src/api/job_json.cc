@@ -38,8 +38,8 @@ void RenderRetention(std::string* out, const char* name, const Retention& r) {
           "}";
 }
 
-void AppendLinks(std::string* out, const std::string& queue, const std::string& id) {
-  const std::string self = JobLink(queue, id);
+// "links": self (JobLink) and wait.
+void AppendLinks(std::string* out, const std::string& self) {
   const size_t q = self.find('?');
   const std::string base = self.substr(0, q), query = self.substr(q);
   Field(out, "links");
@@ -57,7 +57,10 @@ std::string JobLink(const std::string& queue, const std::string& id) {
   return "/api/jobs/" + id + "?queue=" + queue;
 }
 
-std::string RenderEnqueueResult(const EnqueueResult& result) {
+namespace {
+
+// RenderEnqueueResult with the job's link already made.
+std::string RenderEnqueueResultLinked(const EnqueueResult& result, const std::string& self) {
   std::string out = "{";
   StringField(&out, "id", result.id);
   StringField(&out, "queue", result.queue);
@@ -68,14 +71,21 @@ std::string RenderEnqueueResult(const EnqueueResult& result) {
     Field(&out, "unique_hit");
     out += "true";
   }
-  AppendLinks(&out, result.queue, result.id);
+  AppendLinks(&out, self);
   out += '}';
   return out;
 }
 
+}  // namespace
+
+std::string RenderEnqueueResult(const EnqueueResult& result) {
+  return RenderEnqueueResultLinked(result, JobLink(result.queue, result.id));
+}
+
 HttpResponse CreatedJobResponse(const EnqueueResult& result) {
-  HttpResponse r = JsonResponse(201, RenderEnqueueResult(result));
-  r.headers.emplace_back("Location", JobLink(result.queue, result.id));
+  std::string self = JobLink(result.queue, result.id);
+  HttpResponse r = JsonResponse(201, RenderEnqueueResultLinked(result, self));
+  r.headers.emplace_back("Location", std::move(self));
   return r;
 }
 
@@ -176,7 +186,7 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
     }
     out += ']';
   }
-  AppendLinks(&out, job.queue, job.id);
+  AppendLinks(&out, JobLink(job.queue, job.id));
   out += '}';
   return out;
 }

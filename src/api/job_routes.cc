@@ -39,11 +39,7 @@ void WithJob(ApiContext& ctx, const HttpRequest& request, const RouteParams& par
 Result<std::string> TraceParentOf(const HttpRequest& request) {
   const std::string_view header = request.Header("traceparent");
   if (header.empty()) return std::string();
-  if (!IsTraceParent(header)) {
-    return InvalidArgument("traceparent",
-                           "must be a W3C traceparent: 00-<32 lowercase hex>-<16 lowercase "
-                           "hex>-<2 lowercase hex>, neither id all zeros");
-  }
+  TASKQ_RETURN_IF_ERROR(CheckTraceParent(header));
   return std::string(header);
 }
 

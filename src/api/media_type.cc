@@ -6,16 +6,30 @@
 
 namespace taskq::api {
 
-bool IsJsonMediaType(std::string_view content_type) {
-  std::string type(content_type.substr(0, content_type.find(';')));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
-  const size_t start = type.find_first_not_of(" \t");
-  type = start == std::string::npos ? std::string() : type.substr(start);
-  for (char& c : type) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+namespace {
+
+// Whether `text` starts (at_end: ends) with the lowercase `part`, in any case. Every request with
+// a body asks, so it compares in place rather than lowering a copy.
+bool HasPart(std::string_view text, std::string_view part, bool at_end) {
+  if (text.size() < part.size()) return false;
+  const std::string_view piece = at_end ? text.substr(text.size() - part.size()) : text;
+  for (size_t i = 0; i < part.size(); ++i) {
+    const char c = piece[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != part[i]) return false;
   }
-  return type == "application/json" ||
-         (type.starts_with("application/") && type.ends_with("+json"));
+  return true;
+}
+
+}  // namespace
+
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json", kApplication = "application/";
+  return (type.size() == kJson.size() && HasPart(type, kJson, false)) ||
+         (type.size() >= kApplication.size() + 5 && HasPart(type, kApplication, false) &&
+          HasPart(type, "+json", true));
 }
 
 std::optional<HttpResponse> UnsupportedMediaType(const HttpRequest& request) {

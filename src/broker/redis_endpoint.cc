@@ -68,6 +68,23 @@ Status ParseHostPort(std::string_view rest, std::string* host_out, int* port) {
   return Status::Ok();
 }
 
+// "host[:port][,host[:port]...]" appended to *out; a port left out keeps Address's default.
+// `empty_host`: the error when one of them names no host.
+template <typename Address>
+Status ParseHostList(std::string_view hosts, std::string_view empty_host,
+                     std::vector<Address>* out) {
+  while (true) {
+    auto comma = hosts.find(',');
+    std::string_view one = hosts.substr(0, comma);
+    Address address;
+    TASKQ_RETURN_IF_ERROR(ParseHostPort(one, &address.host, &address.port));
+    if (address.host.empty()) return InvalidArgument("redis_url", std::string(empty_host));
+    out->push_back(std::move(address));
+    if (comma == std::string_view::npos) return Status::Ok();
+    hosts = hosts.substr(comma + 1);
+  }
+}
+
 // redis+sentinel:// after the credentials: "host[:port][,host[:port]...]/master_name[/db]".
 Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
   auto slash = rest.find('/');
@@ -84,19 +101,7 @@ Status ParseSentinels(std::string_view rest, RedisEndpoint* endpoint) {
   if (!name.ok()) return name.status();
   if (name->empty()) return InvalidArgument("redis_url", "the master name is empty");
   endpoint->master_name = std::move(*name);
-  while (true) {
-    auto comma = hosts.find(',');
-    std::string_view one = hosts.substr(0, comma);
-    SentinelAddress sentinel;
-    TASKQ_RETURN_IF_ERROR(ParseHostPort(one, &sentinel.host, &sentinel.port));
-    if (one.empty() || sentinel.host.empty()) {
-      return InvalidArgument("redis_url", "a sentinel host is empty");
-    }
-    endpoint->sentinels.push_back(std::move(sentinel));
-    if (comma == std::string_view::npos) break;
-    hosts = hosts.substr(comma + 1);
-  }
-  return Status::Ok();
+  return ParseHostList(hosts, "a sentinel host is empty", &endpoint->sentinels);
 }
 
 // redis+cluster:// after the credentials: "host[:port][,host[:port]...][/[0]]".
@@ -109,17 +114,8 @@ Status ParseClusterSeeds(std::string_view rest, RedisEndpoint* endpoint) {
     }
     rest = rest.substr(0, slash);
   }
-  while (true) {
-    auto comma = rest.find(',');
-    std::string_view one = rest.substr(0, comma);
-    ClusterSeed seed;
-    seed.host.clear();
-    TASKQ_RETURN_IF_ERROR(ParseHostPort(one, &seed.host, &seed.port));
-    if (seed.host.empty()) return InvalidArgument("redis_url", "a cluster node's host is empty");
-    endpoint->cluster_seeds.push_back(std::move(seed));
-    if (comma == std::string_view::npos) break;
-    rest = rest.substr(comma + 1);
-  }
+  TASKQ_RETURN_IF_ERROR(
+      ParseHostList(rest, "a cluster node's host is empty", &endpoint->cluster_seeds));
   endpoint->host = endpoint->cluster_seeds.front().host;
   endpoint->port = endpoint->cluster_seeds.front().port;
   return Status::Ok();
@@ -128,6 +124,17 @@ Status ParseClusterSeeds(std::string_view rest, RedisEndpoint* endpoint) {
 std::string HostPort(const std::string& host, int port) {
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// "host:port,host:port" of sentinels or cluster seeds, as a URL writes them.
+template <typename Address>
+std::string HostList(const std::vector<Address>& addresses) {
+  std::string hosts;
+  for (const Address& a : addresses) {
+    if (!hosts.empty()) hosts += ',';
+    hosts += HostPort(a.host, a.port);
+  }
+  return hosts;
 }
 
 // The text of a query parameter that names a file or a name: percent-decoded, not empty.
@@ -247,21 +254,11 @@ std::string RedisEndpoint::Describe() const {
   if (!unix_socket.empty()) return "unix://" + auth + unix_socket + "?db=" + std::to_string(db);
   const std::string scheme = tls.enabled ? "rediss" : "redis";
   if (via_sentinel()) {
-    std::string hosts;
-    for (const SentinelAddress& s : sentinels) {
-      if (!hosts.empty()) hosts += ',';
-      hosts += HostPort(s.host, s.port);
-    }
-    return scheme + "+sentinel://" + auth + hosts + "/" + PercentEncode(master_name) + "/" +
-           std::to_string(db) + QuerySuffix();
+    return scheme + "+sentinel://" + auth + HostList(sentinels) + "/" + PercentEncode(master_name) +
+           "/" + std::to_string(db) + QuerySuffix();
   }
   if (via_cluster()) {
-    std::string hosts;
-    for (const ClusterSeed& s : cluster_seeds) {
-      if (!hosts.empty()) hosts += ',';
-      hosts += HostPort(s.host, s.port);
-    }
-    return scheme + "+cluster://" + auth + hosts + "/" + QuerySuffix();
+    return scheme + "+cluster://" + auth + HostList(cluster_seeds) + "/" + QuerySuffix();
   }
   return scheme + "://" + auth + HostPort(host, port) + "/" + std::to_string(db) + QuerySuffix();
 }

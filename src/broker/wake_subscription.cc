@@ -109,8 +109,13 @@ Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& opt
   auto endpoint = ParseRedisUrl(options.redis_url);
   if (!endpoint.ok()) return endpoint.status();
   std::unordered_map<std::string, std::string> channel_to_queue;
-  // The channels by where they live: "" on one Redis, else the address of their slot's master.
-  std::map<std::string, std::vector<std::string>> channels_at;
+  // The channels by where they live: "" on one Redis, else the address of their slot's master
+  // (with the endpoint that reaches it).
+  struct Place {
+    RedisEndpoint target;
+    std::vector<std::string> channels;
+  };
+  std::map<std::string, Place> channels_at;
   std::optional<SlotMap> map;
   if (endpoint->via_cluster()) {
     auto cluster = ClusterConnection::Open(*endpoint, endpoint->cluster_seeds);
@@ -120,27 +125,24 @@ Result<std::unique_ptr<WakeSubscription>> SubscribeWake(const BrokerOptions& opt
   for (const std::string& queue : queues) {
     const QueueKeys keys(options.key_prefix, queue);
     std::string where;
+    RedisEndpoint target = *endpoint;
     if (map) {
       const ClusterNode* master = map->MasterOf(keys.slot());
       if (master == nullptr) {
         return Unavailable("wake subscription: no master serves queue '" + queue + "'");
       }
       where = master->address();
+      target = ClusterNodeEndpoint(*endpoint, master->host, master->port);
     }
-    channels_at[where].push_back(keys.wake_channel());
+    Place& place = channels_at.try_emplace(where, Place{std::move(target), {}}).first->second;
+    place.channels.push_back(keys.wake_channel());
     channel_to_queue.emplace(keys.wake_channel(), queue);
   }
   std::vector<std::unique_ptr<RedisConnection>> connections;
-  for (const auto& [where, channels] : channels_at) {
-    RedisEndpoint target = *endpoint;
-    if (map) {
-      const size_t colon = where.rfind(':');
-      target = ClusterNodeEndpoint(*endpoint, where.substr(0, colon),
-                                   std::stoi(where.substr(colon + 1)));
-    }
-    auto connection = RedisConnection::Open(target);
+  for (const auto& [where, place] : channels_at) {
+    auto connection = RedisConnection::Open(place.target);
     if (!connection.ok()) return connection.status();
-    TASKQ_RETURN_IF_ERROR(Subscribe(**connection, channels));
+    TASKQ_RETURN_IF_ERROR(Subscribe(**connection, place.channels));
     connections.push_back(std::move(*connection));
   }
   // From now on each is read only when poll() finds it readable (Wait), so no read can block.

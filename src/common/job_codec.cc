@@ -166,11 +166,7 @@ Status ValidateOptions(const EnqueueOptions& o) {
     if (o.schedule_fire_ms < 0) return InvalidArgument("schedule_fire_ms", "must be >= 0");
   }
   if (o.unique) TASKQ_RETURN_IF_ERROR(ValidateUnique(*o.unique));
-  if (!o.trace_parent.empty() && !IsTraceParent(o.trace_parent)) {
-    return InvalidArgument("traceparent",
-                           "must be a W3C traceparent: 00-<32 lowercase hex>-<16 lowercase "
-                           "hex>-<2 lowercase hex>, neither id all zeros");
-  }
+  if (!o.trace_parent.empty()) TASKQ_RETURN_IF_ERROR(CheckTraceParent(o.trace_parent));
   if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
   if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));
   return Status::Ok();

@@ -25,6 +25,13 @@ bool IsTraceParent(std::string_view text) {
          !AllZeros(trace_id) && !AllZeros(parent_id);
 }
 
+Status CheckTraceParent(std::string_view text) {
+  if (IsTraceParent(text)) return Status::Ok();
+  return InvalidArgument("traceparent",
+                         "must be a W3C traceparent: 00-<32 lowercase hex>-<16 lowercase hex>-<2 "
+                         "lowercase hex>, neither id all zeros");
+}
+
 std::string_view TraceIdOf(std::string_view trace_parent) {
   return IsTraceParent(trace_parent) ? trace_parent.substr(3, 32) : std::string_view();
 }
