@@ -80,6 +80,11 @@ struct EnqueueOptions {
   // kept on the job, given to its handler (JobContext::trace_parent) and sent on by the webhook
   // handler. Empty: none.
   std::string trace_parent;
+  // Called when the job completes or goes dead: a `webhook` job (in the callback queue of the
+  // worker that relays it, "webhook" by default) POSTs {"type": "job.completed" | "job.dead",
+  // "job": {...}} to this URL, signed and checked like every webhook (docs/job-types.md).
+  // http:// or https://, at most 8192 bytes. Empty: none.
+  std::string callback_url;
 };
 
 inline constexpr int32_t kMinPriority = -1000000;

@@ -67,6 +67,9 @@ struct WorkerOptions {
   std::chrono::milliseconds heartbeat_interval{5000};
   // Refuse to start unless Redis' maxmemory-policy is noeviction.
   bool check_server = true;
+  // Completion callbacks (EnqueueOptions::callback_url) of jobs that finish in any queue become
+  // `webhook` jobs in this queue; some worker must run the `webhook` type from it.
+  std::string callback_queue = "webhook";
 
   // Process isolation (Isolation::kProcess).
   // Each handler process's memory cap in MiB; a handler past it fails its attempt with "memory

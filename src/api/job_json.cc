@@ -142,6 +142,9 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
   RenderRetention(&out, "dead", job.options.keep_dead);
   out += '}';
   if (!job.options.trace_parent.empty()) StringField(&out, "traceparent", job.options.trace_parent);
+  if (!job.options.callback_url.empty()) {
+    StringField(&out, "callback_url", job.options.callback_url);
+  }
   if (job.options.unique) {
     const UniqueOptions& u = *job.options.unique;
     Field(&out, "unique");

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "common/callback_url.h"
 #include "common/job_codec.h"
 #include "common/json_fields.h"
 #include "common/json_span.h"
@@ -117,6 +118,9 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
       // priority, group, max_attempts, backoff, timeout_ms, retention
     } else if (key == "unique") {
       s = ReadUnique(value, &request.options.unique);
+    } else if (key == "callback_url") {
+      s = ReadString(value, field, &request.options.callback_url);
+      if (s.ok()) s = CheckCallbackUrl(field, request.options.callback_url);
     } else {
       s = InvalidArgument(field, "unknown field");
     }

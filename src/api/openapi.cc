@@ -39,6 +39,9 @@ constexpr const char* kSchemas = R"({
         "max_delay_ms": {"type": "integer", "minimum": 0},
         "jitter": {"type": "number", "minimum": 0, "maximum": 1}}},
       "timeout_ms": {"type": "integer", "minimum": 0},
+      "callback_url": {"type": "string", "format": "uri", "maxLength": 8192,
+        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+        "description": "Called as a signed webhook when the job completes or goes dead."},
       "retention": {"type": "object", "additionalProperties": false, "properties": {
         "completed": {"$ref": "#/components/schemas/Retention"},
         "dead": {"$ref": "#/components/schemas/Retention"}}},

@@ -17,6 +17,10 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* f
   add.Option("--shutdown-grace-ms", flags->grace_ms, "time running jobs get at shutdown")
       ->envname("TASKQ_SHUTDOWN_GRACE_MS")
       ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  add.Option("--callback-queue", options->callback_queue,
+             "queue the webhook jobs of completion callbacks (callback_url) go to; a worker "
+             "must run the webhook type from it")
+      ->envname("TASKQ_CALLBACK_QUEUE");
   add.Option("--max-stalls", options->max_stalls, "expired leases before a job is dead")
       ->envname("TASKQ_MAX_STALLS")
       ->check(CLI::Range(0, 1000));

@@ -342,11 +342,15 @@ int main(int argc, char** argv) {
   enqueue->add_option("--unique-mode", unique_mode, "until_completed, ttl or debounce")
       ->check(CLI::IsMember({"until_completed", "ttl", "debounce"}));
   enqueue->add_option("--unique-ttl-ms", unique_ttl_ms, "how long a ttl key is held");
+  enqueue->add_option("--callback-url", request.options.callback_url,
+                      "called as a signed webhook when the job completes or goes dead");
   enqueue->footer(
       "Examples:\n"
       "  taskq enqueue --type email --data '{\"to\":\"user@example.com\",\"subject\":\"Hi\"}'\n"
       "  taskq enqueue --type webhook --data '{\"url\":\"https://example.com/hook\"}' "
-      "--run-at 2026-12-24T18:00:00Z --backoff fixed --backoff-ms 5000 --unique-key xmas");
+      "--run-at 2026-12-24T18:00:00Z --backoff fixed --backoff-ms 5000 --unique-key xmas\n"
+      "  taskq enqueue --type email --data '{\"to\":\"user@example.com\",\"subject\":\"Hi\"}' "
+      "--callback-url https://example.com/sent");
 
   CLI::App* stats = app.add_subcommand("stats", "print job counts per queue and state");
 

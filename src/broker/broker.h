@@ -10,6 +10,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "taskq/job.h"
@@ -29,6 +31,23 @@ struct NewJob {
   std::string group;       // empty: none (or the queue's group field decides)
   // A unique job, with its key (derived by the client when not given).
   std::optional<UniqueOptions> unique;
+  // Its completion or death appends an entry to the queue's outbox (a completion callback:
+  // hooks.lua), which a relay turns into a webhook job.
+  bool hooked = false;
+};
+
+// An entry of a queue's outbox (hooks.lua): written by the script that finished a job, read by
+// a relay (outbox_take.lua), deleted once applied (outbox_ack.lua).
+struct OutboxEntry {
+  std::string id;                                           // the stream id, "<ms>-<seq>"
+  std::vector<std::pair<std::string, std::string>> fields;  // as written, in order
+  // The value of `name`, or nullptr.
+  const std::string* Field(std::string_view name) const {
+    for (const auto& [key, value] : fields) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
 };
 
 enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2, kUniqueHeld = 3 };
@@ -303,6 +322,16 @@ class Broker {
   // token holds it.
   virtual Result<bool> HoldSchedulerLease(const std::string& token,
                                           std::chrono::milliseconds lease) = 0;
+
+  // A queue's outbox (outbox_take.lua, outbox_ack.lua): the oldest `max` entries under a lease
+  // for `token` (none while another token holds it), and their deletion once applied, which
+  // frees the lease.
+  virtual Result<std::vector<OutboxEntry>> TakeOutbox(const std::string& queue,
+                                                      const std::string& token,
+                                                      std::chrono::milliseconds lease,
+                                                      int32_t max) = 0;
+  virtual Result<int64_t> AckOutbox(const std::string& queue, const std::string& token,
+                                    std::span<const std::string> entry_ids) = 0;
 
   // Job timing histograms (docs/metrics.md): counters in the queue's `metrics` hash. Not a job
   // transition, so plain HINCRBYs, one round trip for all queues.

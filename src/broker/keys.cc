@@ -27,7 +27,10 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       groups_held_(base_ + "gheld"),
       wake_channel_(base_ + "wake"),
       events_(base_ + "events"),
-      with_lists_(base_ + "x") {}
+      with_lists_(base_ + "x"),
+      hooks_(base_ + "hooks"),
+      outbox_(base_ + "outbox"),
+      outbox_lease_(base_ + "outbox:lease") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
 std::string WorkerRegistryKey(std::string_view prefix) {

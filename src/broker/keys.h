@@ -38,6 +38,9 @@ class QueueKeys {
   const std::string& wake_channel() const { return wake_channel_; }  // pub/sub channel
   const std::string& events() const { return events_; }              // STREAM, capped job events
   const std::string& with_lists() const { return with_lists_; }      // SET, jobs with e:/l: lists
+  const std::string& hooks() const { return hooks_; }    // HASH, id -> what its finish reports
+  const std::string& outbox() const { return outbox_; }  // STREAM, entries for other keys
+  const std::string& outbox_lease() const { return outbox_lease_; }  // STRING, relay's token
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
   // ZSET: a group's waiting jobs, scored like prio (requeue.lua)
@@ -70,6 +73,9 @@ class QueueKeys {
   std::string wake_channel_;
   std::string events_;
   std::string with_lists_;
+  std::string hooks_;
+  std::string outbox_;
+  std::string outbox_lease_;
 };
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).

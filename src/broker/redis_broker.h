@@ -197,6 +197,11 @@ class RedisBroker final : public Broker {
 
   Result<bool> AdvanceSchedule(const ScheduleAdvance& a) override;
 
+  Result<std::vector<OutboxEntry>> TakeOutbox(const std::string& queue, const std::string& token,
+                                              std::chrono::milliseconds lease,
+                                              int32_t max) override;
+  Result<int64_t> AckOutbox(const std::string& queue, const std::string& token,
+                            std::span<const std::string> entry_ids) override;
   Result<bool> HoldSchedulerLease(const std::string& token,
                                   std::chrono::milliseconds lease) override;
 

@@ -110,6 +110,41 @@ Result<bool> RedisBroker::HoldSchedulerLease(const std::string& token,
   return *n == 1;
 }
 
+Result<std::vector<OutboxEntry>> RedisBroker::TakeOutbox(const std::string& queue,
+                                                         const std::string& token,
+                                                         std::chrono::milliseconds lease,
+                                                         int32_t max) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("outbox_take", OutboxKeys(k));
+  call.Arg(token).Arg(static_cast<int64_t>(lease.count())).Arg(static_cast<int64_t>(max));
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "outbox_take"));
+  std::vector<OutboxEntry> out;
+  const ReplyView entries = reply->view();
+  out.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const ReplyView entry = entries[i];
+    if (entry.size() != 2) return Internal("outbox_take: bad entry");
+    OutboxEntry& e = out.emplace_back();
+    e.id = std::string(entry[0].str());
+    const ReplyView fields = entry[1];
+    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+      e.fields.emplace_back(std::string(fields[f].str()), std::string(fields[f + 1].str()));
+    }
+  }
+  return out;
+}
+
+Result<int64_t> RedisBroker::AckOutbox(const std::string& queue, const std::string& token,
+                                       std::span<const std::string> entry_ids) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("outbox_ack", OutboxKeys(k));
+  call.Arg(token);
+  for (const std::string& id : entry_ids) call.Arg(id);
+  return RunIntScript(k.slot(), call.Take(), "outbox_ack");
+}
+
 Status RedisBroker::AddMetrics(
     const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) {
   std::vector<Command> commands;

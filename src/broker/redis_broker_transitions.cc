@@ -103,7 +103,7 @@ Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::millisec
 
 bool RedisBroker::IsPlain(const NewJob& job) {
   return job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty() &&
-         !job.unique;
+         !job.unique && !job.hooked;
 }
 
 Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
@@ -114,8 +114,9 @@ Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> job
     if (IsPlain(job)) {
       call.Arg(std::string_view());  // a plain job: see enqueue.lua
     } else {
-      std::string options = std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) +
-                            ":" + std::to_string(job.run_at_ms);
+      std::string options = job.hooked ? "h" : "";
+      options += std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
+                 std::to_string(job.run_at_ms);
       if (!job.group.empty()) options += ":" + job.group;
       if (job.unique) {
         options += '|';

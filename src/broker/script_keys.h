@@ -54,6 +54,8 @@ inline ScriptKeys GetJobKeys(const QueueKeys& k) {
   return {k.delayed(), k.retry(), k.state(), k.results(), k.progress()};
 }
 inline ScriptKeys GroupPageKeys(const QueueKeys& k) { return {k.group_ring(), k.groups_held()}; }
+// outbox_take.lua and outbox_ack.lua.
+inline ScriptKeys OutboxKeys(const QueueKeys& k) { return {k.outbox(), k.outbox_lease()}; }
 // clean.lua: the completed or the dead set.
 inline ScriptKeys CleanKeys(const QueueKeys& k, bool dead) {
   return {dead ? k.dead() : k.completed()};

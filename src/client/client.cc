@@ -182,6 +182,7 @@ class Client::Impl {
       job.run_at_ms = r.options.run_at_ms.value_or(-1);
       job.group = r.options.group;
       job.unique = options.unique;
+      job.hooked = !r.options.callback_url.empty();
     }
     return out;
   }

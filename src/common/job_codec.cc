@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
 
+#include "common/callback_url.h"
 #include "common/json_span.h"
 #include "common/trace_parent.h"
 #include "common/unique_key.h"
@@ -167,6 +168,9 @@ Status ValidateOptions(const EnqueueOptions& o) {
   }
   if (o.unique) TASKQ_RETURN_IF_ERROR(ValidateUnique(*o.unique));
   if (!o.trace_parent.empty()) TASKQ_RETURN_IF_ERROR(CheckTraceParent(o.trace_parent));
+  if (!o.callback_url.empty()) {
+    TASKQ_RETURN_IF_ERROR(CheckCallbackUrl("callback_url", o.callback_url));
+  }
   if (!o.job_id.empty()) TASKQ_RETURN_IF_ERROR(ValidateJobId(o.job_id));
   if (!o.queue.empty()) TASKQ_RETURN_IF_ERROR(ValidateName("queue", o.queue));
   return Status::Ok();
@@ -220,6 +224,7 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
     o["schedule"] = {{"id", options.schedule_id}, {"fire_ms", options.schedule_fire_ms}};
   }
   if (!options.trace_parent.empty()) o["traceparent"] = options.trace_parent;
+  if (!options.callback_url.empty()) o["cb"] = options.callback_url;
   if (options.unique) {
     json::object& u = o["unique"].emplace_object();
     u["key"] = options.unique->key;
@@ -288,6 +293,9 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
     opt.keep_dead = DecodeRetention(o.if_contains("keep_dead"), opt.keep_dead);
     if (const json::value* tp = o.if_contains("traceparent"); tp != nullptr && tp->is_string()) {
       opt.trace_parent = std::string(tp->as_string());
+    }
+    if (const json::value* cb = o.if_contains("cb"); cb != nullptr && cb->is_string()) {
+      opt.callback_url = std::string(cb->as_string());
     }
     if (const json::value* sv = o.if_contains("schedule"); sv != nullptr && sv->is_object()) {
       const json::value* id = sv->as_object().if_contains("id");

@@ -93,6 +93,19 @@ TEST(JobCodecTest, RoundTripsTheTraceParent) {
   EXPECT_EQ(EncodeJobBody("x", "{}", o, {}).status().field(), "traceparent");
 }
 
+TEST(JobCodecTest, RoundTripsTheCallbackUrl) {
+  EnqueueOptions o;
+  o.callback_url = "https://hooks.example.com/done?t=1";
+  auto body = EncodeJobBody("x", "{}", o, {});
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(*body, R"({"d":{},"o":{"cb":"https://hooks.example.com/done?t=1"}})");
+  auto decoded = DecodeJobBody("{\"c\":1," + body->substr(1), "x");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->options.callback_url, o.callback_url);
+  o.callback_url = "ftp://hooks.example.com/";
+  EXPECT_EQ(EncodeJobBody("x", "{}", o, {}).status().field(), "callback_url");
+}
+
 TEST(JobCodecTest, RejectsBadInputNamingTheField) {
   JobLimits limits;
   limits.max_data_bytes = 64;

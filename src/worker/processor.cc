@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <random>
+#include <utility>
 
 #include "common/job_codec.h"
 #include "common/json_text.h"
@@ -215,6 +216,7 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
   AppendJsonString(&error, message);
   error += '}';
   outbox_.AddFailure({job.lease(), std::move(error), delay}, o.keep_dead);
+  if (delay < 0 && !o.callback_url.empty()) callback_unsent_ = true;
 }
 
 void Processor::AddPostponement(const RunningJob& job, milliseconds after,
@@ -401,6 +403,7 @@ void Processor::FinishAttempt(const std::shared_ptr<RunningJob>& job, HandlerRes
       } else if (result.kind == HandlerResult::Kind::kSuccess) {
         outbox_.AddCompletion({job->lease(), std::move(result.result_json)},
                               job->options().keep_completed);
+        if (!job->options().callback_url.empty()) callback_unsent_ = true;
       } else if (job->cancel_requested) {
         AddFailure(*job, "cancelled" + (result.message.empty() ? "" : ": " + result.message),
                    false);
@@ -456,6 +459,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   }
 
   broker::FlushRequest request = outbox_.Take();
+  const bool callback_sent = std::exchange(callback_unsent_, false);
   request.claim = claim;
   if (claim > 0) request.claim_receipt = receipt_prefix_ + ":" + std::to_string(++claims_sent_);
   if (renew) request.extend = HeldLeases();
@@ -467,7 +471,10 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   auto result = broker_->Flush(options_.queue, request);
   // Recovery runs after this worker's own results and lease renewals have gone out: after an
   // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
-  if (recover && result.ok()) RecoverExpiredLeases();
+  const bool recovered_dead = recover && result.ok() && RecoverExpiredLeases();
+  if ((recovered_dead || (callback_sent && result.ok())) && options_.notify_relay) {
+    options_.notify_relay();
+  }
   lock.lock();
   if (woken_while_busy) wake_ = true;
   flush_in_flight_ = false;
@@ -477,6 +484,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
     // The claim may have run in Redis with its reply lost: its jobs go back once Redis answers.
     if (request.claim > 0) lost_receipts_.push_back(request.claim_receipt);
     outbox_.Restore(request);
+    callback_unsent_ = callback_unsent_ || callback_sent;
     spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
                  result.status().ToString(), state.retry_pause.count());
     changed_.wait_for(lock, state.retry_pause, [this] { return exit_; });
@@ -500,7 +508,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   if (refused) changed_.wait_for(lock, state.retry_pause, [this] { return exit_; });
 }
 
-void Processor::RecoverExpiredLeases() {
+bool Processor::RecoverExpiredLeases() {
   broker::FinishPolicy policy;
   policy.max_errors_kept = options_.max_errors_kept;
   auto recovered = broker_->RecoverExpired(options_.queue, options_.max_stalls, 1000, policy);
@@ -508,6 +516,7 @@ void Processor::RecoverExpiredLeases() {
     spdlog::warn("queue {}: recovered {} job(s) with expired leases, {} dead after too many",
                  options_.queue, recovered->requeued, recovered->dead);
   }
+  return recovered.ok() && recovered->dead > 0;
 }
 
 bool Processor::LogRefusedParts(const broker::FlushResult& result) const {

@@ -43,6 +43,9 @@ struct ProcessorOptions {
   // Must outlive the processor's last attempt; null: threads.
   HandlerProcessPool* processes = nullptr;
   std::chrono::milliseconds handler_kill_grace{1000};  // the pool's: Shutdown waits that long
+  // Called after a round trip that finished a job with a completion callback, or a recovery
+  // that sent jobs to dead: the queue's outbox has entries to relay. Empty: none.
+  std::function<void()> notify_relay;
 };
 
 class RunningJob;
@@ -95,7 +98,8 @@ class Processor {
   // applies the answer and starts the claimed jobs.
   void RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state);
   // recover.lua for this queue's expired leases. Loop thread, mu_ released.
-  void RecoverExpiredLeases();
+  // True when some job went dead (its callback may wait in the outbox).
+  bool RecoverExpiredLeases();
   // Logs each part of the round trip Redis refused; true if any. mu_ held.
   bool LogRefusedParts(const broker::FlushResult& result) const;
   // After a renewal of `sent_leases` at `sent`: stops the jobs whose leases were lost, moves the
@@ -175,6 +179,8 @@ class Processor {
   // handed back). They still hold a slot (a thread), and their id may be claimed again meanwhile.
   std::unordered_map<const RunningJob*, std::shared_ptr<RunningJob>> abandoned_;
   Outbox outbox_;
+  // outbox_ holds a result of a job with a completion callback (guarded by mu_, as outbox_).
+  bool callback_unsent_ = false;
   // No running job times out or runs out of its lease before this (a renewal only moves those
   // later, so it may be early, never late). Guarded by mu_.
   std::chrono::steady_clock::time_point next_job_check_ =

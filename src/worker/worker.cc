@@ -13,6 +13,7 @@
 #include "common/child_command.h"
 #include "common/job_codec.h"
 #include "common/sanitizers.h"
+#include "worker/callback_relay.h"
 #include "worker/handler_cgroup.h"
 #include "worker/handler_host.h"
 #include "worker/handler_process_pool.h"
@@ -106,6 +107,7 @@ class Worker::Impl {
         options_.heartbeat_interval.count() < 1 || options_.max_stalls < 0) {
       return InvalidArgument("recover_interval", "intervals must be positive, max_stalls >= 0");
     }
+    TASKQ_RETURN_IF_ERROR(ValidateName("callback_queue", options_.callback_queue));
     started_ = true;
     broker::BrokerOptions broker_options{options_.redis_url, options_.key_prefix};
     auto check = broker::OpenBroker(broker_options);
@@ -125,6 +127,17 @@ class Worker::Impl {
     broker::BrokerOptions loop_broker_options = broker_options;
     loop_broker_options.reply_timeout =
         std::max(options_.lease / 3, std::chrono::milliseconds(100));
+    {
+      auto relay_broker = broker::OpenBroker(broker_options);
+      if (!relay_broker.ok()) return relay_broker.status();
+      worker::CallbackRelayOptions r;
+      r.callback_queue = options_.callback_queue;
+      r.token = description.id;
+      std::vector<std::string> queues;
+      for (const auto& q : options_.queues) queues.push_back(q.queue);
+      relay_ =
+          std::make_unique<worker::CallbackRelay>(r, std::move(*relay_broker), std::move(queues));
+    }
     for (const auto& q : options_.queues) {
       auto broker = broker::OpenBroker(loop_broker_options);
       if (!broker.ok()) return broker.status();
@@ -144,10 +157,12 @@ class Worker::Impl {
       };
       p.processes = PoolOf(q.queue);
       p.handler_kill_grace = options_.handler_kill_grace;
+      p.notify_relay = [relay = relay_.get()] { relay->Poke(); };
       processors_.push_back(
           std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
     }
     for (auto& p : processors_) p->Start();
+    relay_->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
         worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*check),
         [this, base = description] {
@@ -191,6 +206,7 @@ class Worker::Impl {
       stuck_ += p->running();
       p->Shutdown();
     }
+    relay_->Stop();  // after the loops: it relays the callbacks of the last jobs too
     // The heartbeat goes after the queue loops (the worker stays listed while it drains) and
     // before final_stats_ is written: its thread reads stats() until it is joined.
     heartbeat_->Stop();
@@ -320,6 +336,8 @@ class Worker::Impl {
 
   const WorkerOptions options_;
   worker::HandlerRegistry registry_;
+  // Declared before the processors, so destroyed after them: they poke it.
+  std::unique_ptr<worker::CallbackRelay> relay_;
   std::vector<std::unique_ptr<worker::Processor>> processors_;
   // Declared after the processors, so destroyed before them: its threads are joined while the
   // processors that running handlers report to still exist.

@@ -1,16 +1,20 @@
 // The invariants the model test checks after every step (model_run.h): everything Redis holds
 // for one queue, compared with the reference model.
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <map>
 #include <set>
 #include <sstream>
 
 #include "broker/state_record.h"
 #include "broker/token_text.h"
+#include "common/job_codec.h"
 #include "common/text_list.h"
 #include "model_run.h"
 
 namespace taskq::model {
+
+namespace json = boost::json;
 
 std::string ModelRun::Check(Queue& q) {
   QueueModel& m = q.model;
@@ -240,6 +244,15 @@ std::string ModelRun::Check(Queue& q) {
   }
   if (stored_marks != model_marks) return "overrun marks differ from the model";
 
+  // Hooks: "u" for each job with a callback that has not completed (dead ones keep theirs).
+  auto hooks = Strings({"HGETALL", k.hooks()});
+  std::map<std::string, std::string> stored_hooks, model_hooks;
+  for (size_t i = 0; i + 1 < hooks.size(); i += 2) stored_hooks[hooks[i]] = hooks[i + 1];
+  for (const auto& [id, job] : m.jobs()) {
+    if (job.hooked && job.st != St::kCompleted) model_hooks[id] = "u";
+  }
+  if (stored_hooks != model_hooks) return "hooks differ from the model";
+
   // What the broker reports.
   auto counts = broker_->Counts(m.name());
   if (!counts.ok()) return "counts failed: " + counts.status().ToString();
@@ -250,6 +263,47 @@ std::string ModelRun::Check(Queue& q) {
       counts->paused != m.paused ||
       counts->overrunning != static_cast<int64_t>(model_marks.size())) {
     return "Counts differ from the model";
+  }
+  return "";
+}
+
+std::string ModelRun::CheckCallbacks() {
+  const broker::QueueKeys& k = main_->keys;
+  // Entry id -> what it reports (job id, outcome), from the outbox and from the webhook jobs.
+  std::map<std::string, std::pair<std::string, std::string>> reported;
+  broker::Reply entries = Redis({"XRANGE", k.outbox(), "-", "+"});
+  for (size_t i = 0; i < entries.view().size(); ++i) {
+    std::map<std::string, std::string> fields;
+    const auto list = entries.view()[i][1];
+    for (size_t f = 0; f + 1 < list.size(); f += 2) {
+      fields[std::string(list[f].str())] = std::string(list[f + 1].str());
+    }
+    reported[std::string(entries.view()[i][0].str())] = {fields["id"], fields["o"]};
+  }
+  const std::string prefix = "cb:" + main_->model.name() + ":";
+  auto bodies = Strings({"HGETALL", callback_keys_->jobs()});
+  for (size_t i = 0; i + 1 < bodies.size(); i += 2) {
+    const std::string& id = bodies[i];
+    if (id.rfind(prefix, 0) != 0) return "callback job " + id + " names no entry";
+    auto body = DecodeJobBody(bodies[i + 1], "c");
+    if (!body.ok() || body->type != "webhook") return "callback job " + id + ": not a webhook";
+    boost::system::error_code ec;
+    json::value data = json::parse(body->data_json, ec);
+    const json::object* payload = ec ? nullptr : data.at("body").if_object();
+    if (payload == nullptr) return "callback job " + id + ": no body";
+    const std::string type(payload->at("type").as_string());
+    const std::pair<std::string, std::string> what = {
+        std::string(payload->at("job").at("id").as_string()), type.substr(type.find('.') + 1)};
+    auto [it, added] = reported.emplace(id.substr(prefix.size()), what);
+    if (!added && it->second != what) return "callback job " + id + " differs from its entry";
+  }
+  std::multiset<std::pair<std::string, std::string>> stored;
+  for (const auto& [entry, what] : reported) stored.insert(what);
+  std::multiset<std::pair<std::string, std::string>> owed;
+  for (const CallbackOwed& c : main_->model.callbacks()) owed.insert({c.id, StName(c.st)});
+  if (stored != owed) {
+    return "callbacks: " + std::to_string(stored.size()) + " reported (outbox and webhook jobs), " +
+           std::to_string(owed.size()) + " owed by the model";
   }
   return "";
 }

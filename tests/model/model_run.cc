@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <thread>
 
 namespace taskq::model {
 namespace {
@@ -18,7 +19,8 @@ const char* OpName(OpKind kind) {
       "fail",       "postpone",     "progress",        "extend",     "expire_and_recover",
       "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
       "promote",    "make_due",     "pause",           "resume",     "clean",
-      "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun"};
+      "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun",
+      "relay",      "relay_crash"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -51,6 +53,7 @@ void ModelRun::Reset(const EpisodeOptions& options) {
   Redis({"SCRIPT", "FLUSH"});  // a replaced script must be loaded anew
   main_ = std::make_unique<Queue>("m");
   bulk_ = std::make_unique<Queue>("b");
+  callback_keys_ = std::make_unique<broker::QueueKeys>("taskq", "c");
   next_id_ = 0;
   due_counter_ = 0;
   if (options.start_sequences_below_bound > 0) {
@@ -71,7 +74,7 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kPromote, 3},          {OpKind::kMakeDue, 5},        {OpKind::kPause, 1},
       {OpKind::kResume, 2},           {OpKind::kClean, 2},          {OpKind::kSetLimits, 3},
       {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
-      {OpKind::kOverrun, 3},
+      {OpKind::kOverrun, 3},          {OpKind::kRelay, 4},          {OpKind::kRelayCrash, 1},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -108,7 +111,9 @@ std::string ModelRun::Apply(const Op& op) {
     } else {
       job.id = "j" + std::to_string(next_id_++);
     }
-    job.body = R"({"t":"model","d":{}})";
+    job.hooked = r / 10 % 4 == 0;  // from r: the draws below stay those of earlier versions
+    job.body = job.hooked ? R"({"t":"model","d":{},"o":{"cb":"http://cb.example/"}})"
+                          : R"({"t":"model","d":{}})";
     job.priority = Pick(std::vector<int>{-2, 0, 0, 0, 0, 3}, rng());
     job.delay_ms = rng() % 4 == 0 ? kFarDelayMs : 0;
     job.group = Pick(std::vector<std::string>{"", "", "", "g1", "g2", "g3"}, rng());
@@ -422,6 +427,10 @@ std::string ModelRun::Apply(const Op& op) {
       return DoInvalidCall(op.r[1]);
     case OpKind::kLargestBatches:
       return DoLargestBatches();
+    case OpKind::kRelay:
+      return DoRelay(op.r[1], false);
+    case OpKind::kRelayCrash:
+      return DoRelay(op.r[1], true);
     case OpKind::kCount:
       break;
   }
@@ -434,7 +443,9 @@ std::string ModelRun::Apply(const Op& op) {
 std::string ModelRun::CheckAll() {
   std::string error = Check(*main_);
   if (!error.empty()) return error;
-  return Check(*bulk_);
+  error = Check(*bulk_);
+  if (!error.empty()) return error;
+  return CheckCallbacks();
 }
 
 // Every job that can still run must run: limits off, the queue resumed, every delay over, every
@@ -471,6 +482,10 @@ std::string ModelRun::Drain() {
     error = DoComplete(q, leases, -1);
     if (!error.empty()) return "drain: " + error;
   }
+  // Every callback owed is relayed: a crashed relay's lease (1 ms) has expired.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (std::string error = DoRelay(0, false); !error.empty()) return "drain: " + error;
+  if (Redis({"XLEN", q.keys.outbox()}).view().AsInt() != 0) return "drain: the outbox is not empty";
   for (St st : {St::kWaiting, St::kDelayed, St::kRetrying, St::kActive}) {
     if (!m.InState(st).empty()) {
       return std::string("drain: ") + m.InState(st).front()->id + " is still " + StName(st) +

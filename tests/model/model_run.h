@@ -55,6 +55,8 @@ enum class OpKind {
   kLargestBatches,
   kLostClaim,
   kOverrun,
+  kRelay,       // relays the outbox (worker/callback_relay.h)
+  kRelayCrash,  // applies some outbox entries and dies before deleting them
   kCount,
 };
 const char* OpName(OpKind kind);
@@ -131,6 +133,10 @@ class ModelRun {
   std::string DoRetryDead(Queue& q, const std::vector<std::string>& ids);
   std::string DoLargestBatches();
   std::string DoInvalidCall(uint64_t r);
+  std::string DoRelay(uint64_t r, bool crash);
+  // Every finish of a hooked job is an outbox entry or a webhook job in the callback queue
+  // (one per entry, however often it was applied), and nothing else is.
+  std::string CheckCallbacks();
 
   std::vector<broker::Lease> PickLeases(Queue& q, uint64_t r, bool allow_stale);
   std::vector<std::string> PickIds(Queue& q, uint64_t r, St st, size_t max);
@@ -142,6 +148,8 @@ class ModelRun {
   std::unique_ptr<broker::RedisConnection> redis_;
   std::unique_ptr<broker::Broker> broker_;
   std::unique_ptr<Queue> main_, bulk_;
+  std::unique_ptr<broker::QueueKeys> callback_keys_;  // the callback queue "c"
+  int64_t crashed_relays_ = 0;
   int64_t next_id_ = 0;
   int64_t due_counter_ = 0;
 };

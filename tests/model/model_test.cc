@@ -214,5 +214,12 @@ TEST_F(ModelTest, FindsClaimThatAcceptsANegativePromoteLimit) {
   ExpectFound("negative promote limit");
 }
 
+// fail.lua sent a job with a completion callback to dead without its outbox entry: the callback
+// was lost.
+TEST_F(ModelTest, FindsFailThatForgetsADeadJobsCallback) {
+  PutBackDefect("fail", {{"hooks_finished(base, hooked, 'dead', now_s, details)", ""}});
+  ExpectFound("dead job's callback forgotten");
+}
+
 }  // namespace
 }  // namespace taskq::model

@@ -10,6 +10,7 @@
 #include "broker/scripts.h"
 #include "common/text_list.h"
 #include "model_run.h"
+#include "worker/callback_relay.h"
 
 namespace taskq::model {
 namespace {
@@ -70,6 +71,7 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
     const broker::NewJob& job = jobs[i];
     const bool delayed = job.delay_ms > 0;
     Job& created = m.Create(job.id, job.priority, job.group, true);
+    created.hooked = job.hooked;
     if (!delayed) ready.push_back(&created);
     expected[i].outcome =
         delayed ? broker::EnqueueOutcome::kDelayed : broker::EnqueueOutcome::kWaiting;
@@ -548,6 +550,38 @@ std::string ModelRun::DoInvalidCall(uint64_t r) {
     return what + " was refused but wrote " + key;
   }
   return "";
+}
+
+}  // namespace taskq::model
+
+namespace taskq::model {
+
+// The relay of the queue "m"'s outbox into the callback queue "c". A crashing relay takes up to
+// five entries under a 1 ms lease, creates their webhook jobs and dies before deleting them: the
+// next relay applies them again, which must create nothing new.
+std::string ModelRun::DoRelay(uint64_t r, bool crash) {
+  const std::string& queue = main_->model.name();
+  worker::CallbackRelayOptions options;
+  options.callback_queue = "c";
+  options.token = "relay";
+  options.max_entries = 1 + static_cast<int32_t>(r % 5);
+  if (!crash) {
+    auto applied = worker::RelayOutbox(*broker_, queue, options);
+    return applied.ok() ? "" : "relay: " + applied.status().ToString();
+  }
+  const std::string token = "crashed-" + std::to_string(++crashed_relays_);
+  auto entries =
+      broker_->TakeOutbox(queue, token, std::chrono::milliseconds(1), options.max_entries);
+  if (!entries.ok()) return "relay take: " + entries.status().ToString();
+  std::vector<broker::NewJob> jobs;
+  for (const broker::OutboxEntry& entry : *entries) {
+    auto job = worker::CallbackJobFor(queue, options.callback_queue, entry);
+    if (!job.ok()) return "outbox entry " + entry.id + ": " + job.status().ToString();
+    jobs.push_back(std::move(*job));
+  }
+  if (jobs.empty()) return "";
+  auto created = broker_->Enqueue(options.callback_queue, jobs);
+  return created.ok() ? "" : "relay enqueue: " + created.status().ToString();
 }
 
 }  // namespace taskq::model

@@ -53,6 +53,16 @@ struct Job {
   int64_t due_rank = 0;
   std::string unique_key;  // the key it took in a mode that ends with the job ("" none)
   int64_t finish_seq = 0;  // completed or dead: order of finishing
+  bool hooked = false;     // has a completion callback: each finish must reach the callback queue
+};
+
+// A finish of a job with a completion callback: one webhook job in the callback queue is owed.
+struct CallbackOwed {
+  std::string id;
+  St st = St::kCompleted;
+  bool operator<(const CallbackOwed& o) const {
+    return id != o.id ? id < o.id : static_cast<int>(st) < static_cast<int>(o.st);
+  }
 };
 
 enum class UniqueMode { kUntilCompleted, kTtl, kDebounce };
@@ -82,6 +92,7 @@ class QueueModel {
   const std::map<std::string, Job>& jobs() const { return jobs_; }
   std::set<std::string>& gone() { return gone_; }
   std::map<std::string, UniqueHolder>& unique() { return unique_; }
+  const std::multiset<CallbackOwed>& callbacks() const { return callbacks_; }
   Limits& limits() { return limits_; }
   const Limits& limits() const { return limits_; }
   bool paused = false;
@@ -133,6 +144,7 @@ class QueueModel {
     job.token = 0;
     job.finish_seq = ++finish_seq_;
     ReleaseKey(job);
+    if (job.hooked) callbacks_.insert({job.id, st});
   }
   void ReleaseKey(Job& job) {
     if (job.unique_key.empty()) return;
@@ -169,6 +181,7 @@ class QueueModel {
   std::map<std::string, Job> jobs_;
   std::set<std::string> gone_;  // ids removed with every trace (and not re-created)
   std::map<std::string, UniqueHolder> unique_;
+  std::multiset<CallbackOwed> callbacks_;  // every finish of a hooked job so far
   Limits limits_;
   int64_t tail_ = 0, head_ = 0, finish_seq_ = 0;
 };

@@ -252,6 +252,13 @@ class LeastPrivilegeUserTest(unittest.TestCase):
                                           "unique": {"key": "once", "mode": "ttl",
                                                      "ttl_ms": 60000}})
             req("POST", "/api/jobs/bulk", {"jobs": [{"type": "sleep", "group": "g"}] * 3})
+            # A completion callback: the worker relays the outbox into the webhook queue.
+            called = req("POST", "/api/jobs", {"type": "sleep", "data": {"ms": 1},
+                                               "callback_url": "https://cb.example/done"})
+            self.assertTrue(finished("sleep", called["id"], "completed"))
+            self.assertTrue(fx.wait_until(lambda: any(
+                job["id"].startswith("cb:sleep:") for job in api.request(
+                    "GET", "/api/queues/webhook/jobs?state=waiting")[1].get("jobs", [])), 15))
             req("POST", "/api/queues/sleep/pause")
             req("POST", "/api/queues/sleep/resume")
             req("PUT", "/api/queues/sleep/limits", {"concurrency": 5, "rate": {"max": 100,

@@ -160,6 +160,43 @@ class BuiltinTypesTest(unittest.TestCase):
             _, stored, _ = self.api.request("GET", job["links"]["self"])
             self.assertEqual(stored["options"]["traceparent"], trace)
 
+    def test_completion_callbacks_are_signed_webhooks(self):
+        import base64
+        import hashlib
+        import hmac
+        base = f"http://127.0.0.1:{self.hook.server_address[1]}"
+        ok = self.run_job({"type": "webhook", "data": {"url": f"{base}/work"},
+                           "callback_url": f"{base}/cb?job=ok"})
+        status, doomed, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "data": {"url": "http://127.0.0.1:9/refused"}, "max_attempts": 1,
+            "callback_url": f"{base}/cb?job=dead"})
+        self.assertEqual(status, 201, doomed)
+        self.assertEqual(ok["options"]["callback_url"], f"{base}/cb?job=ok")
+
+        def callbacks():
+            return {path: (headers, json.loads(body)) for path, headers, body in self.received
+                    if path.startswith("/cb")}
+        self.assertTrue(wait_until(lambda: len(callbacks()) == 2, timeout=20), callbacks())
+        headers, body = callbacks()["/cb?job=ok"]
+        self.assertEqual(body["type"], "job.completed")
+        self.assertEqual(body["job"]["id"], ok["id"])
+        self.assertEqual(body["job"]["queue"], "webhook")
+        self.assertEqual(body["job"]["result"]["status"], 200)
+        self.assertTrue(headers["webhook-id"].startswith("cb:webhook:"), headers)
+        raw = next(b for p, _, b in self.received if p == "/cb?job=ok")
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + raw
+        expected = base64.b64encode(hmac.new(b"secret-key-1234", signed,
+                                             hashlib.sha256).digest()).decode()
+        self.assertIn("v1," + expected, headers["webhook-signature"].split())
+        _, body = callbacks()["/cb?job=dead"]
+        self.assertEqual(body["type"], "job.dead")
+        self.assertEqual(body["job"]["id"], doomed["id"])
+        self.assertIn("refused", body["job"]["error"]["message"])
+        # A URL that is no http(s) URL is refused at the door, naming the field.
+        status, error, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "data": {"url": f"{base}/work"}, "callback_url": "ftp://x/"})
+        self.assertEqual((status, error["error"]["field"]), (422, "callback_url"))
+
     def test_image_resize_of_a_png(self):
         import struct
         import zlib

@@ -10,9 +10,10 @@ Returns: an array of n integers: 1 completed, 0 rejected (stale token).
 Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
   zset. meta.completed counts completions. Unique keys the jobs held are released (unique.lua).
+  A job with a completion callback gets an outbox entry, and loses its hook (hooks.lua).
 Publishes: "" on base.."wake" when the queue has a concurrency limit (a slot is free).
 Cost: a fixed number of Redis calls per batch (about 8, plus about 9 when retention removes
-  jobs: delete_jobs.lua).
+  jobs: delete_jobs.lua, plus 3 and one per callback when some job has a hook).
 Events (events.lua): 'completed' with the completed ids, when there are any.
 ]]
 --!include now.lua
@@ -20,6 +21,7 @@ Events (events.lua): 'completed' with the completed ids, when there are any.
 --!include parts.lua
 --!include unique.lua
 --!include delete_jobs.lua
+--!include hooks.lua
 --!include slots_freed.lua
 --!include events.lua
 -- kStatePattern (state.lua) cut into what a completion keeps: 4 captures where decoding takes 8
@@ -59,6 +61,11 @@ for i = 0, n - 1 do
   end
 end
 if #done > 0 then
+  local hooked = hooks_read(base, done)  -- before the first write
+  local details = {}
+  if hooked then
+    for i = 0, n - 1 do details[ARGV[5 + 3 * i]] = ARGV[7 + 3 * i] end
+  end
   call_in_parts('HSET', KEYS[4], states)
   if #stored > 0 then call_in_parts('HSET', KEYS[5], stored) end
   call_in_parts('ZREM', KEYS[1], done)
@@ -68,6 +75,7 @@ if #done > 0 then
   -- Slots before retention: retention may delete these very jobs, and with them the group entries
   -- slots_freed reads (a group's active count would then never go down).
   slots_freed(base, KEYS[3], done, now, false)
+  hooks_finished(base, hooked, 'completed', now_s, details)
   trim_finished(base, KEYS[2], keep_count, keep_age, now)
   emit_event(base, 'completed', done)
 end

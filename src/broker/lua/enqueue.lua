@@ -15,6 +15,8 @@ ARGV[3 + 3*(i-1) ..] per job: id, body, options
     A unique job appends "|mode:ttl_ms:key" (unique.lua, unique_enqueue.lua): mode
     until_completed, ttl or debounce; ttl_ms > 0 for mode ttl only (at most 30 days), else 0;
     key 1..256 bytes, any bytes (it is last).
+    A job with a completion callback starts its options with "h" (then never ""): it gets the
+    hook "u" in base.."hooks" (hooks.lua) when it is created.
   Three arguments per job, not five: Redis parses and Lua copies every argument, and a bulk
   batch is mostly plain jobs.
 Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed; for a
@@ -66,6 +68,7 @@ local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, ids, bodies, groups = {}, false, {}, {}, {}, {}
 local repeats = {}  -- index -> the index of the id's first occurrence in this batch
 local uniques = {}  -- unique_enqueue.lua
+local hooked = {}   -- index -> true: a job with a completion callback (hooks.lua)
 for i = 0, n - 1 do
   local a = 3 + 3 * i
   local id, body, options = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -80,6 +83,11 @@ for i = 0, n - 1 do
     seen[id] = i
   end
   local group = false
+  if string.byte(options, 1) == 104 then  -- "h"
+    hooked[i] = true
+    options = string.sub(options, 2)
+    if options == '' then return redis.error_reply('ERR invalid options at ' .. i) end
+  end
   if options ~= '' then
     options = unique_split(options, i, id, uniques)
     if not options then return redis.error_reply('ERR invalid unique key or mode at ' .. i) end
@@ -147,6 +155,7 @@ if #created == 0 then
 end
 
 local results, ready, ready_priorities, delayed, new_states = {}, {}, {}, {}, {}
+local hooks = {}  -- {id, value, ...} of created jobs with a hook
 local ready_groups, group_fields = {}, {}
 -- A state record for a job never claimed yet: the place it goes to depends on its priority.
 local function add_record(id, state, priority)
@@ -160,6 +169,10 @@ local any = false
 for i = 0, n - 1 do
   local id = ARGV[3 + 3 * i]
   local group = groups[i + 1] or false
+  if created[i + 1] and hooked[i] then
+    hooks[#hooks + 1] = id
+    hooks[#hooks + 1] = 'u'
+  end
   if created[i + 1] and group then
     group_fields[#group_fields + 1] = id
     group_fields[#group_fields + 1] = group
@@ -194,6 +207,7 @@ for i = 0, n - 1 do
   end
 end
 if #group_fields > 0 then call_in_parts('HSET', base .. 'g', group_fields) end
+if #hooks > 0 then call_in_parts('HSET', base .. 'hooks', hooks) end
 requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false, ready_groups)
 if #delayed > 0 then call_in_parts('ZADD', KEYS[3], delayed) end
 if #new_states > 0 then call_in_parts('HSET', KEYS[5], new_states) end

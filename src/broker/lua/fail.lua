@@ -11,7 +11,7 @@ Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
 Writes: e:<id> gets the error pushed at its head, trimmed to the cap (job_lists.lua); the state
   record gets st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id;
   retention is applied to dead; meta.failed counts. Unique keys held by dead jobs are released
-  (unique.lua).
+  (unique.lua). A dead job with a completion callback gets an outbox entry (hooks.lua).
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
   when the queue has a concurrency limit (a slot is free).
 Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
@@ -23,6 +23,7 @@ Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
 --!include unique.lua
 --!include job_lists.lua
 --!include delete_jobs.lua
+--!include hooks.lua
 --!include slots_freed.lua
 --!include events.lua
 local base = ARGV[1]
@@ -73,6 +74,11 @@ for i = 0, n - 1 do
     results[#results + 1] = 0
   end
 end
+local hooked = hooks_read(base, ids_of_scored(dead))  -- before the first write
+local details = {}
+if hooked then
+  for e = 1, #errors, 2 do details[errors[e]] = errors[e + 1] end
+end
 if #left_active > 0 then
   leave_active(KEYS[1], KEYS[5], states, left_active)
   redis.call('HINCRBY', KEYS[4], 'failed', #left_active)
@@ -87,6 +93,7 @@ end
 if #dead > 0 then
   call_in_parts('ZADD', KEYS[3], dead)
   unique_release(base, dead, 2)
+  hooks_finished(base, hooked, 'dead', now_s, details)
   trim_finished(base, KEYS[3], keep_count, keep_age, now)
   emit_event(base, 'dead', ids_of_scored(dead))
 end

@@ -9,7 +9,8 @@ Returns: {requeued, dead}
 Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
   "lease expired" error for dead jobs; meta.stalled counts; overrun marks (overrun.lua) are
   dropped. Requeued jobs keep the order in which their leases expired, at the head of their
-  priority. Unique keys held by dead jobs are released (unique.lua).
+  priority. Unique keys held by dead jobs are released (unique.lua). A dead job with a
+  completion callback gets an outbox entry (hooks.lua).
 Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue with a concurrency
   limit (a slot is free).
 Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there are any.
@@ -20,6 +21,7 @@ Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there 
 --!include unique.lua
 --!include job_lists.lua
 --!include delete_jobs.lua
+--!include hooks.lua
 --!include requeue.lua
 --!include slots_freed.lua
 --!include events.lua
@@ -37,7 +39,7 @@ if #expired == 0 then return {0, 0} end
 redis.call('ZREM', KEYS[1], unpack(expired))
 redis.call('HDEL', base .. 'overrun', unpack(expired))  -- their overrun marks (overrun.lua)
 local records = redis.call('HMGET', KEYS[6], unpack(expired))
-local states, requeued, priorities, dead = {}, {}, {}, {}
+local states, requeued, priorities, dead, errors = {}, {}, {}, {}, {}
 for i, id in ipairs(expired) do
   local record = decode_state(records[i]) or decode_state(nil)
   record.s = tonumber(record.s) + 1
@@ -45,8 +47,9 @@ for i, id in ipairs(expired) do
   if record.s > max_stalls or record.cx == '1' then
     local message = 'lease expired ' .. record.s .. ' times (worker died or hung)'
     if record.cx == '1' then message = 'cancelled (its lease expired before it stopped)' end
-    push_job_error(base, id, '{"at":' .. now .. ',"attempt":' .. record.a .. ',"message":"' ..
-                   message .. '"}', max_errors)
+    errors[id] = '{"at":' .. now .. ',"attempt":' .. record.a .. ',"message":"' .. message ..
+      '"}'
+    push_job_error(base, id, errors[id], max_errors)
     record.st = 'dead'
     record.tf = now
     dead[#dead + 1] = now
@@ -66,6 +69,7 @@ requeue(base, KEYS[2], KEYS[3], KEYS[5], requeued, priorities, true)
 if #dead > 0 then
   redis.call('ZADD', KEYS[4], unpack(dead))
   unique_release(base, dead, 2)
+  hooks_finished(base, hooks_read(base, ids_of_scored(dead)), 'dead', now, errors)
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
 if #requeued > 0 then redis.call('SPUBLISH', base .. 'wake', '') end

@@ -1,6 +1,6 @@
 -- delete_jobs(base, ids): removes every trace of the given jobs: errors and logs lists (only jobs
 -- in the set x have them: job_lists.lua), and their fields in the queue's jobs (bodies), state,
--- result, progress, group and overrun hashes (a hash that does not exist is not asked: most
+-- result, progress, group, overrun and hooks hashes (a hash that does not exist is not asked: most
 -- queues never store progress or groups, and the no-op cost one argument per job). The caller removes the ids
 -- from the queue's sorted sets and lists, and releases the unique keys of jobs that may still
 -- hold one (unique.lua; a finished job released its key when it finished).
@@ -23,7 +23,8 @@ local function delete_jobs(base, ids)
   if #keys > 0 then redis.call('DEL', unpack(keys)) end
   redis.call('HDEL', base .. 'jobs', unpack(ids))
   redis.call('HDEL', base .. 'state', unpack(ids))
-  for _, hash in ipairs({base .. 'result', base .. 'progress', base .. 'g', base .. 'overrun'}) do
+  for _, hash in ipairs({base .. 'result', base .. 'progress', base .. 'g', base .. 'overrun',
+                            base .. 'hooks'}) do
     if redis.call('EXISTS', hash) == 1 then redis.call('HDEL', hash, unpack(ids)) end
   end
 end

@@ -1,0 +1,194 @@
+#include "worker/callback_relay.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <charconv>
+
+#include "common/job_codec.h"
+#include "common/json_text.h"
+
+namespace taskq::worker {
+namespace {
+
+namespace json = boost::json;
+
+// A result past this size is left out of the callback (the receiver can read the job).
+constexpr size_t kMaxCallbackResultBytes = 64 << 10;
+constexpr int32_t kCallbackAttempts = 10;
+
+// `text` as a JSON value when it is one, else as a JSON string.
+void AppendJsonValue(std::string* out, const std::string& text) {
+  boost::system::error_code ec;
+  json::parse(text, ec);
+  if (ec) {
+    AppendJsonString(out, text);
+  } else {
+    *out += text;
+  }
+}
+
+}  // namespace
+
+Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::string& callback_queue,
+                                      const broker::OutboxEntry& entry) {
+  const std::string* id = entry.Field("id");
+  const std::string* outcome = entry.Field("o");
+  const std::string* finished = entry.Field("t");
+  const std::string* body = entry.Field("b");
+  const std::string* detail = entry.Field("r");
+  int64_t finished_ms = 0;
+  if (id == nullptr || id->empty() || outcome == nullptr ||
+      (*outcome != "completed" && *outcome != "dead") || finished == nullptr || body == nullptr ||
+      detail == nullptr ||
+      std::from_chars(finished->data(), finished->data() + finished->size(), finished_ms).ec !=
+          std::errc()) {
+    return InvalidArgument("outbox", "malformed callback entry " + entry.id);
+  }
+  auto decoded = DecodeJobBody(*body, queue);
+  if (!decoded.ok()) return decoded.status();
+  if (decoded->options.callback_url.empty()) {
+    return InvalidArgument("outbox", "entry " + entry.id + ": the job names no callback URL");
+  }
+  std::string data = "{\"url\":";
+  AppendJsonString(&data, decoded->options.callback_url);
+  data += ",\"body\":{\"type\":\"job.";
+  data += *outcome;
+  data += "\",\"job\":{\"id\":";
+  AppendJsonString(&data, *id);
+  data += ",\"queue\":";
+  AppendJsonString(&data, queue);
+  data += ",\"type\":";
+  AppendJsonString(&data, decoded->type);
+  data += ",\"state\":\"" + *outcome + "\",\"finished_ms\":" + std::to_string(finished_ms);
+  if (*outcome == "completed") {
+    if (detail->size() > kMaxCallbackResultBytes) {
+      data += ",\"result_truncated\":true";
+    } else {
+      data += ",\"result\":";
+      AppendJsonValue(&data, *detail);
+    }
+  } else {
+    data += ",\"error\":";
+    AppendJsonValue(&data, *detail);
+  }
+  data += "}}}";
+  EnqueueOptions options;
+  options.queue = callback_queue;
+  options.max_attempts = kCallbackAttempts;
+  options.trace_parent = decoded->options.trace_parent;
+  auto encoded = EncodeJobBody("webhook", data, options, JobLimits{});
+  if (!encoded.ok()) return encoded.status();
+  broker::NewJob job;
+  job.id = "cb:" + queue + ":" + entry.id;
+  job.body = std::move(*encoded);
+  return job;
+}
+
+Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
+                            const CallbackRelayOptions& options) {
+  int64_t applied = 0;
+  while (true) {
+    auto entries = broker.TakeOutbox(queue, options.token, options.lease, options.max_entries);
+    if (!entries.ok()) return entries.status();
+    if (entries->empty()) return applied;
+    std::vector<broker::NewJob> jobs;
+    std::vector<std::string> done;
+    for (const broker::OutboxEntry& entry : *entries) {
+      const std::string* kind = entry.Field("k");
+      if (kind == nullptr || *kind != "cb") {
+        spdlog::warn("queue {}: outbox entry {} of an unknown kind is left for a newer relay",
+                     queue, entry.id);
+        continue;
+      }
+      auto job = CallbackJobFor(queue, options.callback_queue, entry);
+      if (job.ok()) {
+        jobs.push_back(std::move(*job));
+      } else {
+        spdlog::error("queue {}: outbox entry dropped: {}", queue, job.status().ToString());
+      }
+      done.push_back(entry.id);
+    }
+    if (!jobs.empty()) {
+      TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(options.callback_queue));
+      auto created = broker.Enqueue(options.callback_queue, jobs);
+      if (!created.ok()) return created.status();
+    }
+    auto acked = broker.AckOutbox(queue, options.token, done);
+    if (!acked.ok()) return acked.status();
+    applied += static_cast<int64_t>(jobs.size());
+    // Only entries of unknown kinds left: the next take would return the same ones.
+    if (done.size() < entries->size() ||
+        entries->size() < static_cast<size_t>(options.max_entries)) {
+      return applied;
+    }
+  }
+}
+
+CallbackRelay::CallbackRelay(CallbackRelayOptions options, std::unique_ptr<broker::Broker> broker,
+                             std::vector<std::string> queues)
+    : options_(std::move(options)), broker_(std::move(broker)), queues_(std::move(queues)) {}
+
+CallbackRelay::~CallbackRelay() { Stop(); }
+
+void CallbackRelay::RunOnce(bool all) {
+  std::vector<std::string> queues = queues_;
+  if (all) {
+    auto registered = broker_->Queues();
+    if (registered.ok()) {
+      for (std::string& q : *registered) {
+        if (std::find(queues.begin(), queues.end(), q) == queues.end()) {
+          queues.push_back(std::move(q));
+        }
+      }
+    } else {
+      spdlog::warn("callback relay: {}", registered.status().ToString());
+    }
+  }
+  for (const std::string& queue : queues) {
+    auto applied = RelayOutbox(*broker_, queue, options_);
+    if (!applied.ok()) {
+      spdlog::warn("callback relay, queue {}: {}", queue, applied.status().ToString());
+    }
+  }
+}
+
+void CallbackRelay::Start() {
+  thread_ = std::thread([this] {
+    const auto all_every = options_.interval * std::max(options_.all_queues_every, 1);
+    auto next_all = std::chrono::steady_clock::now() + all_every;
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      cv_.wait_for(lock, options_.interval, [this] { return stopping_ || poked_; });
+      poked_ = false;
+      lock.unlock();
+      const auto now = std::chrono::steady_clock::now();
+      const bool all = now >= next_all;
+      if (all) next_all = now + all_every;
+      RunOnce(all);
+      lock.lock();
+    }
+  });
+}
+
+void CallbackRelay::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  RunOnce(false);  // what the last jobs finished
+}
+
+void CallbackRelay::Poke() {
+  {
+    std::lock_guard lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
+}
+
+}  // namespace taskq::worker
