@@ -220,8 +220,15 @@ Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
   return queues;
 }
 
-void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags) {
-  const TypeQueues queues = ConfiguredQueues(flags);
+void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags,
+                             const std::string& callback_queue) {
+  TypeQueues queues = ConfiguredQueues(flags);
+  // Completion callbacks are webhook jobs in the callback queue: they must run there.
+  std::vector<std::string>& webhook = queues["webhook"];
+  if (!webhook.empty() &&
+      std::find(webhook.begin(), webhook.end(), callback_queue) == webhook.end()) {
+    webhook.push_back(callback_queue);
+  }
   for (const BuiltinType& type : kBuiltinTypes) {
     worker.Register(type.name, type.make(flags), RunsFrom(queues, type.name));
   }

@@ -45,8 +45,10 @@ Result<std::map<std::string, std::vector<std::string>>> ParseTypeQueues(
 Status ValidateHandlerFlags(const HandlerFlags& flags);
 // Email goes to <data_dir>/outbox when no SMTP URL is configured; exports to <data_dir>/exports,
 // reading files from <data_dir>/imports; image-resize reads file sources below <data_dir>/images
-// and writes below <data_dir>/images/out.
-void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags);
+// and writes below <data_dir>/images/out. `webhook` also runs from `callback_queue` (where the
+// worker relays completion callbacks), unless --type-queues lets it run from any queue.
+void RegisterBuiltinHandlers(Worker& worker, const HandlerFlags& flags,
+                             const std::string& callback_queue);
 // Built-in types with their validators, plus `extra` types (custom handlers) accepted as they are,
 // each with the queues it may go to (`handlers.type_queues`). "*" in `extra` accepts any other
 // type too. `email` validates as the workers' options do (whether attachments by path are

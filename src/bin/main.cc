@@ -149,7 +149,7 @@ void RegisterHandlers(taskq::Worker& worker, const taskq::WorkerOptions& options
   taskq::bin::HandlerFlags handler_flags = handlers;
   handler_flags.redis_url = options.redis_url;
   handler_flags.key_prefix = options.key_prefix;
-  taskq::bin::RegisterBuiltinHandlers(worker, handler_flags);
+  taskq::bin::RegisterBuiltinHandlers(worker, handler_flags, options.callback_queue);
 }
 
 // Serves a worker as one of its handler processes until it closes the connection.

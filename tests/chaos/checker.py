@@ -43,6 +43,36 @@ def check_total_queue(outcomes, delivered_ids):
     }
 
 
+def check_callbacks(jobs_done, records):
+    """Completion callbacks (F19). jobs_done: id -> when the job's delivery was answered (the
+    earliest, unix seconds) for every job that completed; records: the sink's records. Each job
+    owes one callback: lost when none arrived, doubled when two webhook ids (two callback jobs)
+    claim it, early when one arrived before the job's delivery was answered."""
+    ids_per_job, first = {}, {}
+    repeated = Counter()
+    for r in records:
+        if "cbj" not in r or r["status"] != 200 or r["listener"] != "main":
+            continue
+        ids_per_job.setdefault(r["cbj"], set()).add(r["id"])
+        repeated[r["id"]] += 1
+        first[r["cbj"]] = min(first.get(r["cbj"], r["t"]), r["t"])
+    lost = {j for j in jobs_done if j not in ids_per_job}
+    doubled = {j for j, ids in ids_per_job.items() if len(ids) > 1}
+    unexpected = set(ids_per_job) - set(jobs_done)
+    early = {j for j in jobs_done if j in first and first[j] < jobs_done[j]}
+    return {
+        "callbacks_owed": len(jobs_done),
+        "callbacks_lost": len(lost),
+        "callbacks_doubled": len(doubled),
+        "callbacks_unexpected": len(unexpected),
+        "callbacks_early": len(early),
+        "callback_ids_delivered_twice": sum(1 for n in repeated.values() if n > 1),
+        "callback_samples": {name: sorted(ids)[:SAMPLE] for name, ids in
+                             (("lost", lost), ("doubled", doubled), ("unexpected", unexpected),
+                              ("early", early)) if ids},
+    }
+
+
 def violations(result, loss_reported_only=False):
     """The suite's pass rules for one scenario's result; scenario-specific checks add theirs to
     result["violations"] beforehand."""

@@ -2,7 +2,7 @@
 """The checker's rules on small histories: python3 tests/chaos/checker_test.py"""
 import unittest
 
-from checker import check_total_queue, violations
+from checker import check_callbacks, check_total_queue, violations
 
 
 class TotalQueueTest(unittest.TestCase):
@@ -28,6 +28,36 @@ class TotalQueueTest(unittest.TestCase):
     def test_duplicates_count_distinct_ids(self):
         r = check_total_queue({"a": "ok", "b": "ok"}, ["a", "a", "a", "b"])
         self.assertEqual((r["duplicated"], r["deliveries"]), (1, 4))
+
+
+class CallbacksTest(unittest.TestCase):
+    @staticmethod
+    def callback(job, webhook_id, t, status=200):
+        return {"cbj": job, "id": webhook_id, "t": t, "status": status, "listener": "main"}
+
+    def test_one_callback_per_job_after_it_is_clean(self):
+        r = check_callbacks({"a": 1.0, "b": 2.0}, [
+            {"id": "a", "k": "a", "t": 0.5, "status": 200, "listener": "main"},
+            self.callback("a", "cb:1", 1.5), self.callback("b", "cb:2", 2.5),
+            self.callback("b", "cb:2", 2.6)])  # one webhook id delivered twice: at least once
+        self.assertEqual((r["callbacks_lost"], r["callbacks_doubled"], r["callbacks_early"],
+                          r["callbacks_unexpected"]), (0, 0, 0, 0))
+        self.assertEqual(r["callback_ids_delivered_twice"], 1)
+
+    def test_a_missing_callback_is_lost_and_a_failed_request_does_not_count(self):
+        r = check_callbacks({"a": 1.0}, [self.callback("a", "cb:1", 2.0, status=500)])
+        self.assertEqual(r["callbacks_lost"], 1)
+        self.assertEqual(r["callback_samples"]["lost"], ["a"])
+
+    def test_two_callback_jobs_for_one_finish_are_doubled(self):
+        r = check_callbacks({"a": 1.0}, [self.callback("a", "cb:1", 2.0),
+                                         self.callback("a", "cb:2", 2.0)])
+        self.assertEqual(r["callbacks_doubled"], 1)
+
+    def test_a_callback_before_the_job_ran_is_early_and_one_for_no_job_unexpected(self):
+        r = check_callbacks({"a": 5.0}, [self.callback("a", "cb:1", 4.0),
+                                         self.callback("zz", "cb:9", 6.0)])
+        self.assertEqual((r["callbacks_early"], r["callbacks_unexpected"]), (1, 1))
 
 
 class RulesTest(unittest.TestCase):

@@ -27,6 +27,7 @@ from processes import copy_binary
 # docs/reliability.md says why.
 SCENARIOS = [
     ("F1", scenarios.f1_kill_workers),
+    ("F19", scenarios.f19_callbacks_under_worker_kills),
     ("F13", scenarios.f13_sigterm_workers),
     ("F15", scenarios.f15_overrunning_handlers),
     ("F12", scenarios.f12_crashing_jobs),

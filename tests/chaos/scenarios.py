@@ -1,4 +1,4 @@
-"""The fault scenarios with a producer load (F1, F13, F15, F12, F3, F3b, F2, F5, F6, F14): each starts
+"""The fault scenarios with a producer load (F1, F19, F13, F15, F12, F3, F3b, F2, F5, F6, F14): each starts
 its own cluster, runs `webhook` jobs into the sink while it injects its faults, drains, and
 returns its result for the checker's rules (checker.violations).
 
@@ -11,7 +11,7 @@ import random
 import signal
 import time
 
-from checker import check_total_queue
+from checker import check_callbacks, check_total_queue
 from cluster import Cluster
 from workload import (KEEP_FOR_THE_RUN, QUEUE, Producer, active_jobs, drain, queue_counts,
                       webhook_job)
@@ -136,6 +136,47 @@ def f1_kill_workers(s):
         if slowest is not None and slowest > 2 * lease_ms / 1000 + 1:
             result["violations"].append(f"an orphan ran again {slowest} s after its worker died "
                                         f"(2 x lease = {2 * lease_ms / 1000} s)")
+        return result
+
+
+def f19_callbacks_under_worker_kills(s):
+    """Every job names a completion callback (to the sink); kill -9 a random worker every 2 s,
+    as F1 does, so relays die between a job's completion, the webhook job they create and the
+    outbox entry they delete. Each completed job's callback must arrive, from one callback job
+    (one webhook id), after the job's own delivery."""
+    lease_ms = 5000
+    with s.cluster("F19") as c:
+        c.start(workers=3, concurrency=16, lease_ms=lease_ms, max_stalls=50,
+                callback_queue="callbacks")
+        load = start_load(c, "f19", s.pick(300, 600), callback_url=f"{c.sink.url}/ok")
+        end = time.monotonic() + s.pick(12, 60)
+        while time.monotonic() < end:
+            time.sleep(2)
+            kill_worker(c, random.randrange(len(c.workers)))
+        result = finish(c, load, drain_timeout=2 * lease_ms / 1000 + 30)
+        # The callbacks of the last jobs are relayed and run after the main queue drained.
+        deadline = time.monotonic() + 90
+        while True:
+            records = c.sink.records()
+            done = {}
+            for r in records:
+                if r["status"] == 200 and r["listener"] == "main" and "cbj" not in r:
+                    done[r["id"]] = min(done.get(r["id"], r["t_end"]), r["t_end"])
+            callbacks = check_callbacks(done, records)
+            if callbacks["callbacks_lost"] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        drained, _ = drain(c.client, 30, queue="callbacks")
+        result.update(callbacks)
+        if not drained:
+            result["violations"].append("the callback queue did not drain within 30 s")
+        for name in ("callbacks_lost", "callbacks_doubled", "callbacks_unexpected",
+                     "callbacks_early"):
+            if result[name] > 0:
+                result["violations"].append(f"{name}: {result[name]}")
+        if result["callback_ids_delivered_twice"] > result["in_flight_at_fault"]:
+            result["violations"].append("more callbacks delivered twice than jobs in flight at "
+                                        "the faults")
         return result
 
 

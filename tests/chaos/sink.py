@@ -12,6 +12,8 @@ Each request becomes one JSON line in LOG_FILE:
   {"t": arrival, "t_end": answer (unix seconds), "id": webhook-id header, "k": the body's "k",
    "path": "/ok", "status": 200 | 500 | 302 | "hang" | "reset" | "abandoned",
    "listener": "main" | "forbidden"}
+and, for a completion callback (a body {"type", "job": {"id", ...}}), "cbj": the finished job's
+id and "cbt": the body's type ("job.completed" or "job.dead").
 A delivery is a request answered 200. Answers by path (query parameters in brackets):
   /ok [ms]                 200 after ms milliseconds (default 0): a job of that duration;
                            "abandoned" when the client closes the connection before that
@@ -107,13 +109,18 @@ class Sink:
             return True
         job_id = headers.get("webhook-id", "")
         try:
-            key = json.loads(body).get("k", "") if body else ""
+            parsed = json.loads(body) if body else {}
+            key = parsed.get("k", "")
         except (ValueError, AttributeError):
-            key = ""
+            parsed, key = {}, ""
         self.seen[job_id] += 1
         nth = self.seen[job_id]
         entry = {"t": time.time(), "id": job_id, "k": key, "path": url.path,
                  "listener": listener}
+        job = parsed.get("job") if isinstance(parsed, dict) else None
+        if isinstance(job, dict) and "id" in job:  # a completion callback (F19)
+            entry["cbj"] = job["id"]
+            entry["cbt"] = parsed.get("type", "")
         status, extra = 200, []
         if url.path == "/flaky" and nth <= int(query.get("fail", 1)):
             status = 500
