@@ -85,6 +85,13 @@ struct EnqueueOptions {
   // "job": {...}} to this URL, signed and checked like every webhook (docs/job-types.md).
   // http:// or https://, at most 8192 bytes. Empty: none.
   std::string callback_url;
+  // A job not started by then (Unix ms; Redis' clock, as read by the claim) is not run: the
+  // worker that claims it sends it to dead with the error "expired: not started by ...".
+  std::optional<int64_t> expires_at_ms;
+  // Last in, first out: the job runs before the jobs of its priority (and group) already waiting.
+  // It orders the job when it is enqueued waiting; a delayed job joins the tail when it is due,
+  // and a retried or recovered one goes where every retry or recovery goes.
+  bool lifo = false;
 };
 
 inline constexpr int32_t kMinPriority = -1000000;

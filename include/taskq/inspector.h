@@ -83,6 +83,10 @@ class Inspector {
                        ListOrder order = ListOrder::kDefault);
   Result<bool> Pause(const std::string& queue);   // true if it was running
   Result<bool> Resume(const std::string& queue);  // true if it was paused
+  // Every queue (Queues()) at once; each returns how many queues changed. A queue first used
+  // after PauseAll is not paused.
+  Result<int64_t> PauseAll();
+  Result<int64_t> ResumeAll();
   // Replaces the queue's limits (all workers obey them at their next claim); kInvalidArgument
   // naming the field when one is out of bounds.
   Status SetLimits(const std::string& queue, const QueueLimits& limits);

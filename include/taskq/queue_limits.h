@@ -32,6 +32,9 @@ struct QueueLimits {
   // even under a steady stream of better work. 0: off (strict priorities). Orders jobs queued
   // after it is set.
   std::chrono::milliseconds priority_aging{0};
+  // Backpressure: at most this many jobs waiting, delayed or retrying. An enqueue that would
+  // pass it creates nothing and fails with StatusCode::kQueueFull (HTTP 429). 0: no maximum.
+  int64_t max_length = 0;
   bool operator==(const QueueLimits&) const = default;
 };
 
@@ -40,5 +43,6 @@ inline constexpr int64_t kMaxRateLimit = 1'000'000'000;
 inline constexpr std::chrono::milliseconds kMaxRateWindow = std::chrono::hours(24);
 inline constexpr int32_t kMaxConcurrencyLimit = 1'000'000;
 inline constexpr size_t kMaxGroupFieldBytes = 128;
+inline constexpr int64_t kMaxQueueLength = int64_t{1} << 40;
 
 }  // namespace taskq

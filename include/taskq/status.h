@@ -21,6 +21,7 @@ enum class StatusCode {
   kDeadlineExceeded,    // timed out
   kResourceExhausted,   // a size or count limit was hit
   kInternal,            // a bug or an unexpected reply; never the caller's fault
+  kQueueFull,           // the queue holds its maximum length (QueueLimits); retry later
 };
 
 const char* StatusCodeName(StatusCode code);

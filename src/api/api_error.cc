@@ -37,6 +37,8 @@ ErrorKind ErrorKindOf(StatusCode code) {
       return {409, "conflict"};
     case StatusCode::kResourceExhausted:
       return {413, "too_large"};
+    case StatusCode::kQueueFull:
+      return {429, "queue_full"};
     case StatusCode::kUnavailable:
       return {503, "unavailable"};
     case StatusCode::kDeadlineExceeded:
@@ -51,6 +53,11 @@ HttpResponse StatusResponse(const Status& status) {
   switch (status.code()) {
     case StatusCode::kUnavailable: {
       HttpResponse r = ErrorResponse(kind.http_status, kind.code, status.message());
+      r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    case StatusCode::kQueueFull: {
+      HttpResponse r = ErrorResponse(kind.http_status, kind.code, status.message(), status.field());
       r.headers.emplace_back("Retry-After", "1");
       return r;
     }

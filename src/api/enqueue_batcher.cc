@@ -1,5 +1,10 @@
 #include "api/enqueue_batcher.h"
 
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
 namespace taskq::api {
 
 Result<std::unique_ptr<EnqueueBatcher>> EnqueueBatcher::Open(const ClientOptions& options,
@@ -61,17 +66,49 @@ void EnqueueBatcher::Run() {
   }
 }
 
+namespace {
+
+const std::string& QueueOf(const EnqueueRequest& request) {
+  return request.options.queue.empty() ? request.type : request.options.queue;
+}
+
+}  // namespace
+
 void EnqueueBatcher::Process(std::vector<EnqueueRequest>& requests, std::vector<Done>& dones) {
+  // One bulk per queue: each is one atomic step, so a bulk that is refused (one job's input, a
+  // full queue) wrote nothing, and its jobs can each be tried alone.
+  const std::string& first = QueueOf(requests.front());
+  if (std::all_of(requests.begin(), requests.end(),
+                  [&](const EnqueueRequest& r) { return QueueOf(r) == first; })) {
+    ProcessQueue(requests, dones);
+    return;
+  }
+  std::vector<std::string> order;
+  std::unordered_map<std::string, std::pair<std::vector<EnqueueRequest>, std::vector<Done>>> parts;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto [it, added] = parts.try_emplace(QueueOf(requests[i]));
+    if (added) order.push_back(it->first);
+    it->second.first.push_back(std::move(requests[i]));
+    it->second.second.push_back(std::move(dones[i]));
+  }
+  for (const std::string& queue : order) {
+    auto& [part_requests, part_dones] = parts[queue];
+    ProcessQueue(part_requests, part_dones);
+  }
+}
+
+void EnqueueBatcher::ProcessQueue(std::vector<EnqueueRequest>& requests, std::vector<Done>& dones) {
   auto results = client_->EnqueueBulk(requests);
   if (results.ok()) {
     for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move((*results)[i]));
     return;
   }
-  // One job's bad input (or the batch's total size) refuses the whole batch: give every job its
-  // own answer.
+  // One job's bad input, the batch's total size or a queue without room for all of it refuses
+  // the whole batch: give every job its own answer.
   const StatusCode code = results.status().code();
   if (requests.size() > 1 &&
-      (code == StatusCode::kInvalidArgument || code == StatusCode::kResourceExhausted)) {
+      (code == StatusCode::kInvalidArgument || code == StatusCode::kResourceExhausted ||
+       code == StatusCode::kQueueFull)) {
     for (size_t i = 0; i < dones.size(); ++i) dones[i](client_->Enqueue(requests[i]));
     return;
   }

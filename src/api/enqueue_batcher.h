@@ -1,7 +1,8 @@
 // Group commit for single enqueues: requests that arrive while a batch is in Redis wait and go
 // together in the next one, so N concurrent POST /api/jobs cost one round trip instead of N
-// (docs/architecture.md). Each request still gets its own result: when the batch is refused for
-// one job's input, every job is retried alone.
+// (docs/architecture.md). Each request still gets its own result: a batch goes as one bulk per
+// queue, and when a queue's bulk is refused (one job's input, or the queue's maximum length),
+// each of its jobs is tried alone.
 #pragma once
 
 #include <condition_variable>
@@ -32,6 +33,8 @@ class EnqueueBatcher {
   EnqueueBatcher(std::unique_ptr<Client> client, size_t max_batch);
   void Run();
   void Process(std::vector<EnqueueRequest>& requests, std::vector<Done>& dones);
+  // Requests of one queue.
+  void ProcessQueue(std::vector<EnqueueRequest>& requests, std::vector<Done>& dones);
 
   const size_t max_batch_;
   std::unique_ptr<Client> client_;  // only on thread_

@@ -4,6 +4,7 @@
 
 #include "api/api_context.h"
 #include "common/json_text.h"
+#include "common/rfc3339.h"
 #include "common/unique_key.h"
 
 namespace taskq::api {
@@ -142,6 +143,10 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
   RenderRetention(&out, "dead", job.options.keep_dead);
   out += '}';
   if (!job.options.trace_parent.empty()) StringField(&out, "traceparent", job.options.trace_parent);
+  if (job.options.lifo) RawField(&out, "lifo", "true");
+  if (job.options.expires_at_ms) {
+    StringField(&out, "expires_at", FormatRfc3339Ms(*job.options.expires_at_ms));
+  }
   if (!job.options.callback_url.empty()) {
     StringField(&out, "callback_url", job.options.callback_url);
   }

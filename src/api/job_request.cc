@@ -24,6 +24,17 @@ Status Malformed(std::string message) {
 // "unique": true (key derived from type and data, mode until_completed), false (not unique), or
 // {"key", "mode", "ttl_ms"}, each optional except ttl_ms with mode ttl. The rules on the key and
 // ttl_ms are ValidateOptions' (job_codec), which names the same fields.
+// An RFC 3339 date-time string, as Unix ms.
+Status ReadTime(const json::value& v, const std::string& field, std::optional<int64_t>* out) {
+  std::string text;
+  TASKQ_RETURN_IF_ERROR(ReadString(v, field, &text));
+  *out = ParseRfc3339Ms(text);
+  if (!*out) {
+    return InvalidArgument(field, "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z");
+  }
+  return Status::Ok();
+}
+
 Status ReadUnique(const json::value& v, std::optional<UniqueOptions>* out) {
   if (v.is_bool()) {
     if (v.get_bool()) {
@@ -104,20 +115,19 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
       s = ReadInteger(value, field, 0, kMaxFieldMs, &n);
       request.options.delay = std::chrono::milliseconds(n);
     } else if (key == "run_at") {
-      std::string text;
-      s = ReadString(value, field, &text);
-      if (s.ok()) {
-        auto ms = ParseRfc3339Ms(text);
-        if (!ms) {
-          s = InvalidArgument(field, "must be an RFC 3339 date-time, e.g. 2026-01-31T09:00:00Z");
-        } else {
-          request.options.run_at_ms = *ms;
-        }
-      }
+      s = ReadTime(value, field, &request.options.run_at_ms);
     } else if (ReadJobOption(key, value, field, &request.options, &s)) {
       // priority, group, max_attempts, backoff, timeout_ms, retention
     } else if (key == "unique") {
       s = ReadUnique(value, &request.options.unique);
+    } else if (key == "expires_at") {
+      s = ReadTime(value, field, &request.options.expires_at_ms);
+    } else if (key == "lifo") {
+      if (!value.is_bool()) {
+        s = InvalidArgument(field, "must be true or false");
+      } else {
+        request.options.lifo = value.get_bool();
+      }
     } else if (key == "callback_url") {
       s = ReadString(value, field, &request.options.callback_url);
       if (s.ok()) s = CheckCallbackUrl(field, request.options.callback_url);

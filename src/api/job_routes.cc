@@ -227,14 +227,14 @@ void AddJobRoutes(Router& router, ApiContext& ctx) {
               {},
               "JobRequest",
               "EnqueueResult",
-              {200, 201, 400, 413, 415, 422}},
+              {200, 201, 400, 413, 415, 422, 429}},
              bind(Enqueue));
   router.Add("POST", "/api/jobs/bulk", Scope::kEnqueue,
              {"Enqueue many jobs in one batch; all are validated before any is written.",
               {},
               "BulkRequest",
               "BulkResult",
-              {201, 400, 413, 415, 422}},
+              {201, 400, 413, 415, 422, 429}},
              bind(EnqueueBulk));
   router.Add(
       "GET", "/api/jobs/{id}", Scope::kRead,

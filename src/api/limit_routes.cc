@@ -28,6 +28,8 @@ std::string RenderLimits(const std::string& queue, const QueueLimits& limits) {
   out += limits.group_field.empty() ? "null" : JsonString(limits.group_field);
   out += "},\"priority_aging_ms\":";
   out += limits.priority_aging.count() > 0 ? std::to_string(limits.priority_aging.count()) : "null";
+  out += ",\"max_length\":";
+  out += limits.max_length > 0 ? std::to_string(limits.max_length) : "null";
   return out + "}";
 }
 
@@ -87,6 +89,11 @@ Result<QueueLimits> ParseLimits(std::string_view body) {
       s = ReadRate(value, "rate", &limits.rate);
     } else if (key == "concurrency") {
       s = ReadConcurrency(value, "concurrency", &limits.concurrency);
+    } else if (key == "max_length") {
+      if (value.is_null()) continue;
+      auto n = BoundedInt(value, "max_length", 1, kMaxQueueLength);
+      if (!n.ok()) return n.status();
+      limits.max_length = *n;
     } else if (key == "priority_aging_ms") {
       if (value.is_null()) continue;
       auto ms = BoundedInt(value, "priority_aging_ms", 1, 86400000);
@@ -150,7 +157,8 @@ void AddLimitRoutes(Router& router, ApiContext& ctx) {
               "of window_ms (default 1000); concurrency: at most this many active at once; "
               "group: the same per group, and field, a data field naming the group of jobs "
               "enqueued without one (groups take turns); priority_aging_ms: a waiting job gains "
-              "one priority step per this many ms.",
+              "one priority step per this many ms; max_length: at most this many jobs waiting, "
+              "delayed or retrying, beyond which enqueues answer 429.",
               {},
               "Limits",
               "Limits",

@@ -39,6 +39,10 @@ constexpr const char* kSchemas = R"({
         "max_delay_ms": {"type": "integer", "minimum": 0},
         "jitter": {"type": "number", "minimum": 0, "maximum": 1}}},
       "timeout_ms": {"type": "integer", "minimum": 0},
+      "expires_at": {"type": "string", "format": "date-time",
+        "description": "Not started by then: not run, and dead as expired."},
+      "lifo": {"type": "boolean", "default": false,
+        "description": "Run before the jobs of its priority already waiting."},
       "callback_url": {"type": "string", "format": "uri", "maxLength": 8192,
         "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
         "description": "Called as a signed webhook when the job completes or goes dead."},
@@ -131,6 +135,8 @@ constexpr const char* kSchemas = R"({
     "items": {"$ref": "#/components/schemas/Queue"}}}},
   "PauseResult": {"type": "object", "properties": {"queue": {"type": "string"},
     "paused": {"type": "boolean"}, "changed": {"type": "boolean"}}},
+  "PauseAllResult": {"type": "object", "properties": {"paused": {"type": "boolean"},
+    "changed": {"type": "integer", "description": "How many queues changed."}}},
   "RetryDeadRequest": {"type": "object", "additionalProperties": false, "properties": {
     "ids": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 1000},
     "limit": {"type": "integer", "minimum": 1, "maximum": 1000}}},
@@ -148,7 +154,8 @@ constexpr const char* kSchemas = R"({
       "rate": {"$ref": "#/components/schemas/Rate"},
       "concurrency": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
       "field": {"type": ["string", "null"], "minLength": 1, "maxLength": 128}}},
-    "priority_aging_ms": {"type": ["integer", "null"], "minimum": 1, "maximum": 86400000}}},
+    "priority_aging_ms": {"type": ["integer", "null"], "minimum": 1, "maximum": 86400000},
+    "max_length": {"type": ["integer", "null"], "minimum": 1, "maximum": 1099511627776}}},
   "Health": {"type": "object", "properties": {"status": {"type": "string"}}},
   "Worker": {"type": "object", "properties": {"id": {"type": "string"},
     "host": {"type": "string"}, "pid": {"type": "integer"},
@@ -187,6 +194,8 @@ const char* Describe(int status) {
       return "Conflict with the job's or queue's state";
     case 413:
       return "Body or batch too large";
+    case 429:
+      return "The queue is full (its max_length); retry after Retry-After seconds";
     case 431:
       return "Request headers too large (--max-header-bytes)";
     case 415:
@@ -206,6 +215,8 @@ const char* Describe(int status) {
 // A route missing here is named from its method and path, and the API test fails on it.
 constexpr std::pair<std::string_view, std::string_view> kOperationIds[] = {
     {"POST /api/jobs", "createJob"},
+    {"POST /api/pause", "pauseAllQueues"},
+    {"POST /api/resume", "resumeAllQueues"},
     {"POST /api/jobs/bulk", "createJobs"},
     {"GET /api/jobs/{id}", "getJob"},
     {"DELETE /api/jobs/{id}", "cancelJob"},

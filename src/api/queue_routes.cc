@@ -227,6 +227,14 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
             });
 }
 
+void SetAllPaused(ApiContext& ctx, Respond respond, bool pause) {
+  OnBackend(ctx, std::move(respond), [pause](Backend& b) {
+    auto changed = pause ? b.inspector->PauseAll() : b.inspector->ResumeAll();
+    if (!changed.ok()) return StatusResponse(changed.status());
+    return JsonResponse(200, fmt::format("{{\"paused\":{},\"changed\":{}}}", pause, *changed));
+  });
+}
+
 void SetPaused(ApiContext& ctx, const RouteParams& params, Respond respond, bool pause) {
   OnBackend(ctx, std::move(respond), [queue = params["queue"], pause](Backend& b) {
     if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
@@ -418,6 +426,21 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
               "JobActionsResult",
               {200, 400, 404, 415, 422}},
              bind(JobActions));
+  router.Add("POST", "/api/pause", Scope::kAdmin,
+             {"Pause every queue: workers claim nothing until each is resumed. A queue first "
+              "used afterwards is not paused.",
+              {},
+              "",
+              "PauseAllResult",
+              {200}},
+             bind([](ApiContext& c, HttpRequest&&, const RouteParams&, Respond r) {
+               SetAllPaused(c, std::move(r), true);
+             }));
+  router.Add("POST", "/api/resume", Scope::kAdmin,
+             {"Resume every queue.", {}, "", "PauseAllResult", {200}},
+             bind([](ApiContext& c, HttpRequest&&, const RouteParams&, Respond r) {
+               SetAllPaused(c, std::move(r), false);
+             }));
   router.Add("POST", "/api/queues/{queue}/pause", Scope::kAdmin,
              {"Pause a queue: workers claim nothing from it until it is resumed.",
               {},

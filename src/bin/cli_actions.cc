@@ -35,7 +35,16 @@ Result<Job> FindJob(Inspector& inspector, const std::string& id, const std::stri
 }
 
 int QueueAction(const ActionCommands& c, const Target& target, Inspector& inspector) {
+  if ((c.pause->parsed() || c.resume->parsed()) && c.all) {
+    const bool pausing = c.pause->parsed();
+    auto changed = pausing ? inspector.PauseAll() : inspector.ResumeAll();
+    if (!changed.ok()) return Fail(changed.status());
+    EmitRecord(target, std::string("{\"paused\":") + (pausing ? "true" : "false") +
+                           ",\"changed\":" + std::to_string(*changed) + "}");
+    return 0;
+  }
   if (c.pause->parsed() || c.resume->parsed()) {
+    if (c.queue.empty()) return Fail(InvalidArgument("queue", "name a queue, or --all"));
     const bool pausing = c.pause->parsed();
     auto changed = pausing ? inspector.Pause(c.queue) : inspector.Resume(c.queue);
     if (!changed.ok()) return Fail(changed.status());
@@ -108,7 +117,9 @@ void AddActionCommands(CLI::App* app, ActionCommands* c) {
   c->pause = app->add_subcommand("pause", "pause a queue: workers start none of its jobs");
   c->resume = app->add_subcommand("resume", "resume a paused queue");
   for (CLI::App* sub : {c->pause, c->resume}) {
-    sub->add_option("queue", c->queue, "the queue")->required();
+    CLI::Option* all = sub->add_flag("--all", c->all, "every queue taskq knows");
+    sub->add_option("queue", c->queue, "the queue")->excludes(all);
+    sub->footer("Examples:\n  taskq pause email\n  taskq resume --all");
   }
   c->clean = app->add_subcommand("clean", "remove a queue's completed or dead jobs");
   c->clean->add_option("queue", c->queue, "the queue")->required();

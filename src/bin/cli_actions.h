@@ -22,6 +22,7 @@ struct ActionCommands {
   CLI::App* promote = nullptr;
   CLI::App* remove = nullptr;
   // What they were given.
+  bool all = false;  // pause, resume: every queue
   std::string queue;
   std::string id;
   std::string state = "completed";  // clean

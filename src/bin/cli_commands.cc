@@ -205,7 +205,7 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
   };
   if (!changes.rate.empty() || changes.concurrency >= 0 || !changes.group_rate.empty() ||
       changes.group_concurrency >= 0 || !changes.group_field.empty() ||
-      changes.priority_aging_ms >= 0) {
+      changes.priority_aging_ms >= 0 || changes.max_length >= 0) {
     if (Status s = apply_rate(changes.rate, "--rate", &limits->rate); !s.ok()) return Fail(s);
     if (Status s = apply_rate(changes.group_rate, "--group-rate", &limits->group_rate); !s.ok()) {
       return Fail(s);
@@ -217,6 +217,7 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
     if (changes.priority_aging_ms >= 0) {
       limits->priority_aging = std::chrono::milliseconds(changes.priority_aging_ms);
     }
+    if (changes.max_length >= 0) limits->max_length = changes.max_length;
     if (!changes.group_field.empty()) {
       limits->group_field = changes.group_field == "none" ? "" : changes.group_field;
     }
@@ -225,12 +226,13 @@ int LimitsCommand(const Target& target, const std::string& queue, const LimitCha
   auto rate = [](const RateLimit& r) { return r.enabled() ? JsonString(FormatRate(r)) : "null"; };
   auto count = [](int32_t n) { return n > 0 ? std::to_string(n) : std::string("null"); };
   const std::string field = limits->group_field.empty() ? "null" : JsonString(limits->group_field);
-  EmitRecord(target, "{\"queue\":" + JsonString(queue) + ",\"rate\":" + rate(limits->rate) +
-                         ",\"concurrency\":" + count(limits->concurrency) +
-                         ",\"group\":{\"rate\":" + rate(limits->group_rate) +
-                         ",\"concurrency\":" + count(limits->group_concurrency) +
-                         ",\"field\":" + field + "},\"priority_aging_ms\":" +
-                         count(static_cast<int32_t>(limits->priority_aging.count())) + "}");
+  EmitRecord(target,
+             "{\"queue\":" + JsonString(queue) + ",\"rate\":" + rate(limits->rate) +
+                 ",\"concurrency\":" + count(limits->concurrency) + ",\"group\":{\"rate\":" +
+                 rate(limits->group_rate) + ",\"concurrency\":" + count(limits->group_concurrency) +
+                 ",\"field\":" + field + "},\"priority_aging_ms\":" +
+                 count(static_cast<int32_t>(limits->priority_aging.count())) + ",\"max_length\":" +
+                 (limits->max_length > 0 ? std::to_string(limits->max_length) : "null") + "}");
   return 0;
 }
 

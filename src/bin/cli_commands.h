@@ -39,6 +39,7 @@ struct LimitChanges {
   int64_t group_concurrency = -1;
   std::string group_field;         // "" unchanged, "none", or the data field's name
   int64_t priority_aging_ms = -1;  // -1 unchanged, 0 off
+  int64_t max_length = -1;         // -1 unchanged, 0 none
 };
 int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes);
 // Retries a dead job (or cuts a retrying job's backoff short); `queue` empty: find it.

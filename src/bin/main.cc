@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <tuple>
 
 #include "bin/api_runner.h"
 #include "bin/cli_actions.h"
@@ -342,6 +343,11 @@ int main(int argc, char** argv) {
   enqueue->add_option("--unique-mode", unique_mode, "until_completed, ttl or debounce")
       ->check(CLI::IsMember({"until_completed", "ttl", "debounce"}));
   enqueue->add_option("--unique-ttl-ms", unique_ttl_ms, "how long a ttl key is held");
+  std::string expires_at;
+  enqueue->add_option("--expires-at", expires_at,
+                      "not started by this RFC 3339 time: not run, dead as expired");
+  enqueue->add_flag("--lifo", request.options.lifo,
+                    "run before the jobs of its priority already waiting (last in, first out)");
   enqueue->add_option("--callback-url", request.options.callback_url,
                       "called as a signed webhook when the job completes or goes dead");
   enqueue->footer(
@@ -392,6 +398,11 @@ int main(int argc, char** argv) {
       ->add_option("--priority-aging-ms", limit_changes.priority_aging_ms,
                    "a waiting job gains one priority step per this many ms; 0: off")
       ->check(CLI::Range(0, 86400000));
+  limits
+      ->add_option("--max-length", limit_changes.max_length,
+                   "at most N jobs waiting, delayed or retrying; enqueues beyond it are refused "
+                   "(HTTP 429); 0: no maximum")
+      ->check(CLI::Range(int64_t{0}, taskq::kMaxQueueLength));
 
   CLI::App* hash_password = app.add_subcommand(
       "hash-password",
@@ -511,12 +522,14 @@ int main(int argc, char** argv) {
   const taskq::bin::Target target{url, common.key_prefix, common.output};
   if (enqueue->parsed()) {
     request.options.delay = std::chrono::milliseconds(delay_ms);
-    if (!run_at.empty()) {
-      request.options.run_at_ms = taskq::ParseRfc3339Ms(run_at);
-      if (!request.options.run_at_ms) {
-        return Fail(taskq::InvalidArgument("--run-at",
-                                           "must be an RFC 3339 time, e.g. "
-                                           "2026-12-24T18:00:00Z"));
+    for (auto [text, flag, ms] :
+         {std::tuple(&run_at, "--run-at", &request.options.run_at_ms),
+          std::tuple(&expires_at, "--expires-at", &request.options.expires_at_ms)}) {
+      if (text->empty()) continue;
+      *ms = taskq::ParseRfc3339Ms(*text);
+      if (!*ms) {
+        return Fail(
+            taskq::InvalidArgument(flag, "must be an RFC 3339 time, e.g. 2026-12-24T18:00:00Z"));
       }
     }
     request.options.timeout = std::chrono::milliseconds(timeout_ms);

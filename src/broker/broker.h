@@ -34,6 +34,8 @@ struct NewJob {
   // Its completion or death appends an entry to the queue's outbox (a completion callback:
   // hooks.lua), which a relay turns into a webhook job.
   bool hooked = false;
+  // Queued at the head of its priority when it is created waiting (EnqueueOptions::lifo).
+  bool lifo = false;
 };
 
 // An entry of a queue's outbox (hooks.lua): written by the script that finished a job, read by
@@ -268,6 +270,9 @@ class Broker {
   virtual Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                                     int32_t limit) = 0;
   virtual Result<bool> SetPaused(const std::string& queue, bool paused) = 0;
+  // SetPaused on every queue of the registry (Queues()); returns how many changed. A queue first
+  // used afterwards is not paused.
+  virtual Result<int64_t> SetAllPaused(bool paused) = 0;
   // Rate and concurrency limits (queue_limits.lua); claim enforces them for every worker.
   virtual Status SetLimits(const std::string& queue, const QueueLimits& limits) = 0;
   virtual Result<QueueLimits> GetLimits(const std::string& queue) = 0;

@@ -155,6 +155,7 @@ class RedisBroker final : public Broker {
                             int32_t limit) override;
 
   Result<bool> SetPaused(const std::string& queue, bool paused) override;
+  Result<int64_t> SetAllPaused(bool paused) override;
 
   Status SetLimits(const std::string& queue, const QueueLimits& limits) override;
 

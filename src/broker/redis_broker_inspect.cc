@@ -56,6 +56,18 @@ Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
   return *n == 1;
 }
 
+Result<int64_t> RedisBroker::SetAllPaused(bool paused) {
+  auto queues = Queues();
+  if (!queues.ok()) return queues.status();
+  int64_t changed = 0;
+  for (const std::string& queue : *queues) {
+    auto one = SetPaused(queue, paused);
+    if (!one.ok()) return one.status();
+    changed += *one ? 1 : 0;
+  }
+  return changed;
+}
+
 Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limits) {
   TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));  // listed (and shown) before its first job
   const QueueKeys& k = Keys(queue);
@@ -64,17 +76,17 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
   call.Arg(limits.concurrency).Arg(limits.group_rate.max);
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
   call.Arg(limits.group_concurrency).Arg(limits.group_field);
-  call.Arg(static_cast<int64_t>(limits.priority_aging.count()));
+  call.Arg(static_cast<int64_t>(limits.priority_aging.count())).Arg(limits.max_length);
   return RunIntScript(k.slot(), call.Take(), "queue_limits").status();
 }
 
 Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
-  auto reply = Run(Keys(queue).slot(),
-                   Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl", "gcc", "gf", "ag"});
+  auto reply = Run(Keys(queue).slot(), Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl",
+                                               "gcc", "gf", "ag", "ml"});
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
   ReplyView v = reply->view();
-  if (v.size() != 6) return Internal("limits: bad reply");
+  if (v.size() != 7) return Internal("limits: bad reply");
   // A rate is "max:window_ms", as queue_limits.lua writes it.
   auto rate = [](ReplyView field) {
     RateLimit out;
@@ -95,6 +107,7 @@ Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
   if (!v[3].is_nil()) limits.group_concurrency = static_cast<int32_t>(v[3].AsInt());
   if (!v[4].is_nil()) limits.group_field = std::string(v[4].str());
   if (!v[5].is_nil()) limits.priority_aging = std::chrono::milliseconds(v[5].AsInt());
+  if (!v[6].is_nil()) limits.max_length = v[6].AsInt();
   return limits;
 }
 

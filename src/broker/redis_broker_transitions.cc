@@ -103,7 +103,7 @@ Command ClaimCommand(const QueueKeys& k, int32_t max_jobs, std::chrono::millisec
 
 bool RedisBroker::IsPlain(const NewJob& job) {
   return job.priority == 0 && job.delay_ms == 0 && job.run_at_ms < 0 && job.group.empty() &&
-         !job.unique && !job.hooked;
+         !job.unique && !job.hooked && !job.lifo;
 }
 
 Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
@@ -115,6 +115,7 @@ Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> job
       call.Arg(std::string_view());  // a plain job: see enqueue.lua
     } else {
       std::string options = job.hooked ? "h" : "";
+      if (job.lifo) options += 'l';
       options += std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
                  std::to_string(job.run_at_ms);
       if (!job.group.empty()) options += ":" + job.group;
@@ -168,6 +169,11 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string
 }
 
 Result<std::vector<EnqueueReply>> RedisBroker::ParseEnqueueReply(const Reply& reply, size_t jobs) {
+  if (reply.view().is_error() && reply.view().str().starts_with("QUEUEFULL ")) {
+    // enqueue.lua refused the batch, writing nothing: the queue is at its maximum length.
+    return Status(StatusCode::kQueueFull,
+                  "the queue is full: " + std::string(reply.view().str().substr(10)));
+  }
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "enqueue"));
   ReplyView v = reply.view();
   std::vector<EnqueueReply> out;

@@ -183,6 +183,7 @@ class Client::Impl {
       job.group = r.options.group;
       job.unique = options.unique;
       job.hooked = !r.options.callback_url.empty();
+      job.lifo = r.options.lifo;
     }
     return out;
   }

@@ -33,6 +33,11 @@ class Inspector::Impl {
     return broker_->Queues();
   }
 
+  Result<int64_t> SetAllPaused(bool paused) {
+    std::lock_guard lock(mu_);
+    return broker_->SetAllPaused(paused);
+  }
+
   Result<Inspector::WorkerList> Workers(std::chrono::milliseconds max_age) {
     Result<broker::Broker::WorkerList> records = Status(StatusCode::kInternal, "unset");
     {
@@ -198,6 +203,9 @@ Result<bool> Inspector::Resume(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.SetPaused(queue, false); });
 }
 
+Result<int64_t> Inspector::PauseAll() { return impl_->SetAllPaused(true); }
+Result<int64_t> Inspector::ResumeAll() { return impl_->SetAllPaused(false); }
+
 namespace {
 
 Status ValidateRate(const RateLimit& rate, const std::string& field) {
@@ -224,6 +232,9 @@ Status ValidateLimits(const QueueLimits& limits) {
   TASKQ_RETURN_IF_ERROR(ValidateConcurrency(limits.group_concurrency, "group.concurrency"));
   if (limits.priority_aging.count() < 0 || limits.priority_aging > std::chrono::hours(24)) {
     return InvalidArgument("priority_aging_ms", "must be between 0 (off) and 24 h");
+  }
+  if (limits.max_length < 0 || limits.max_length > kMaxQueueLength) {
+    return InvalidArgument("max_length", "must be between 0 (none) and 2^40");
   }
   if (limits.group_field.size() > kMaxGroupFieldBytes) {
     return InvalidArgument("group.field", "must be at most 128 bytes");

@@ -140,6 +140,14 @@ Status ValidateOptions(const EnqueueOptions& o) {
   if (o.run_at_ms && (*o.run_at_ms < 0 || *o.run_at_ms > kYear2200Ms)) {
     return InvalidArgument("run_at", "must be between 1970 and 2200");
   }
+  if (o.expires_at_ms) {
+    if (*o.expires_at_ms < 0 || *o.expires_at_ms > kYear2200Ms) {
+      return InvalidArgument("expires_at", "must be between 1970 and 2200");
+    }
+    if (o.run_at_ms && *o.expires_at_ms <= *o.run_at_ms) {
+      return InvalidArgument("expires_at", "must be after run_at");
+    }
+  }
   if (o.max_attempts < 1 || o.max_attempts > kMaxAttemptsLimit) {
     return InvalidArgument("max_attempts", "must be in [1, 1000]");
   }
@@ -225,6 +233,8 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   }
   if (!options.trace_parent.empty()) o["traceparent"] = options.trace_parent;
   if (!options.callback_url.empty()) o["cb"] = options.callback_url;
+  if (options.lifo) o["lifo"] = true;
+  if (options.expires_at_ms) o["expires_at_ms"] = *options.expires_at_ms;
   if (options.unique) {
     json::object& u = o["unique"].emplace_object();
     u["key"] = options.unique->key;
@@ -293,6 +303,12 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
     opt.keep_dead = DecodeRetention(o.if_contains("keep_dead"), opt.keep_dead);
     if (const json::value* tp = o.if_contains("traceparent"); tp != nullptr && tp->is_string()) {
       opt.trace_parent = std::string(tp->as_string());
+    }
+    if (const json::value* e = o.if_contains("expires_at_ms"); e != nullptr && e->is_int64()) {
+      opt.expires_at_ms = e->as_int64();
+    }
+    if (const json::value* lifo = o.if_contains("lifo"); lifo != nullptr && lifo->is_bool()) {
+      opt.lifo = lifo->as_bool();
     }
     if (const json::value* cb = o.if_contains("cb"); cb != nullptr && cb->is_string()) {
       opt.callback_url = std::string(cb->as_string());

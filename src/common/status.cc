@@ -22,6 +22,8 @@ const char* StatusCodeName(StatusCode code) {
       return "deadline_exceeded";
     case StatusCode::kResourceExhausted:
       return "resource_exhausted";
+    case StatusCode::kQueueFull:
+      return "queue_full";
     case StatusCode::kInternal:
       return "internal";
   }

@@ -10,6 +10,7 @@
 
 #include "common/job_codec.h"
 #include "common/json_text.h"
+#include "common/rfc3339.h"
 #include "common/text_list.h"
 #include "common/trace_parent.h"
 #include "worker/handler_limits.h"
@@ -321,6 +322,12 @@ std::shared_ptr<RunningJob> Processor::StartJob(broker::ClaimedJob claimed, int6
   if (!body.ok()) {
     // Permanent: no attempt would go differently on any worker.
     AddFailure(*job, "job body unreadable: " + body.status().message(), false);
+    return nullptr;
+  }
+  if (const std::optional<int64_t>& expires = job->options().expires_at_ms;
+      expires && now_ms > *expires) {
+    // Not started in time: discarded without running, and visibly so (dead, with the reason).
+    AddFailure(*job, "expired: not started by " + FormatRfc3339Ms(*expires), false);
     return nullptr;
   }
   if (handler == nullptr) {

@@ -1,6 +1,6 @@
-"""The fault scenarios with a producer load (F1, F19, F13, F15, F12, F3, F3b, F2, F5, F6, F14): each starts
-its own cluster, runs `webhook` jobs into the sink while it injects its faults, drains, and
-returns its result for the checker's rules (checker.violations).
+"""The fault scenarios with a producer load (F1, F19, F20, F13, F15, F12, F3, F3b, F2, F5, F6,
+F14): each starts its own cluster, runs `webhook` jobs into the sink while it injects its faults,
+drains, and returns its result for the checker's rules (checker.violations).
 
 Scenario-specific checks append to result["violations"]; durations and rates come from
 Settings.pick(quick, full), so `--quick` runs the same scenarios shorter.
@@ -53,15 +53,18 @@ def start_load(cluster, prefix, rate, retry_for=20.0, threads=8, long_every=0, l
     return producer
 
 
-def finish(cluster, producer, drain_timeout=60.0):
+def finish(cluster, producer, drain_timeout=60.0, set_aside=None):
     """Stops the load, drains the queue and checks the history. The result holds the fields
-    every scenario reports; `violations` lists what broke a rule beyond the checker's."""
+    every scenario reports; `violations` lists what broke a rule beyond the checker's. Keys for
+    which set_aside(key) is true are left out of the checker's history (the scenario checks
+    them itself)."""
     load_seconds = time.monotonic() - producer.started
     log = producer.stop()
     drained, info = drain(cluster.client, drain_timeout)
     records = cluster.sink.records()
-    result = check_total_queue({k: e.outcome for k, e in log.items()},
-                               cluster.delivered_ids(records))
+    keep = (lambda key: not set_aside(key)) if set_aside else (lambda key: True)
+    result = check_total_queue({k: e.outcome for k, e in log.items() if keep(k)},
+                               [i for i in cluster.delivered_ids(records) if keep(i)])
     result["faults"] = len(cluster.faults)
     result["in_flight_at_fault"] = cluster.in_flight_at_fault
     result["rate_per_s"] = round(result["acked"] / max(load_seconds, 1e-9))
@@ -177,6 +180,89 @@ def f19_callbacks_under_worker_kills(s):
         if result["callback_ids_delivered_twice"] > result["in_flight_at_fault"]:
             result["violations"].append("more callbacks delivered twice than jobs in flight at "
                                         "the faults")
+        return result
+
+
+def f20_backpressure_lifo_pause(s):
+    """A queue with a maximum length fed faster than it drains (429s), one job in three LIFO,
+    one in ten expired before it is enqueued, every queue paused for a second every 3 s
+    (POST /api/pause, /api/resume), and F1's kills of a worker every 2 s. A refused enqueue must
+    never run (the checker's "unexpected"), an accepted one never be lost, an expired one never
+    run and end dead as expired, and the backlog never pass the maximum."""
+    lease_ms, max_length = 5000, 300
+    with s.cluster("F20") as c:
+        # 3 x 4 handlers of 50 ms drain about 240 jobs/s: a faster load fills the queue.
+        c.start(workers=3, concurrency=4, lease_ms=lease_ms, max_stalls=50)
+        status, answer = c.client.request("PUT", f"/api/queues/{QUEUE}/limits",
+                                          {"max_length": max_length})
+        if status != 200:
+            raise RuntimeError(f"could not set the maximum length: {status} {answer}")
+
+        def expired(key):
+            return int(key.rsplit("-", 1)[1]) % 10 == 5
+
+        def make_job(key):
+            n = int(key.rsplit("-", 1)[1])
+            options = {"lifo": n % 3 == 0}
+            if expired(key):
+                options["expires_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                      time.gmtime(time.time() - 60))
+            return webhook_job(c.sink.url, key, query="ms=50", **options)
+
+        load = Producer(c.api.port, "f20", s.pick(400, 600), make_job)
+        load.start()
+        end = time.monotonic() + s.pick(12, 60)
+        next_kill = next_pause = time.monotonic()
+        largest_backlog, pauses = 0, 0
+        try:
+            while time.monotonic() < end:
+                time.sleep(0.25)
+                info = queue_counts(c.client)
+                if info is not None:
+                    counts = info["counts"]
+                    largest_backlog = max(largest_backlog, counts["waiting"] +
+                                          counts["delayed"] + counts["retrying"])
+                now = time.monotonic()
+                if now >= next_kill:
+                    next_kill = now + 2
+                    kill_worker(c, random.randrange(len(c.workers)))
+                if now >= next_pause:
+                    next_pause = now + 3
+                    c.record_fault("pause every queue for 1 s")
+                    c.client.request("POST", "/api/pause")
+                    time.sleep(1)
+                    c.client.request("POST", "/api/resume")
+                    pauses += 1
+        finally:
+            c.client.request("POST", "/api/resume")
+        result = finish(c, load, drain_timeout=2 * lease_ms / 1000 + 60, set_aside=expired)
+        # Expired jobs: never delivered; each accepted one dead, as expired.
+        delivered = set(c.delivered_ids())
+        accepted = [k for k, e in load.log.items() if expired(k) and e.outcome == "ok"]
+        ran = [k for k in load.log if expired(k) and k in delivered]
+        not_dead = []
+        for key in accepted:
+            job = c.client.get(f"/api/jobs/{key}?queue={QUEUE}")
+            if not job or job.get("state") != "dead" or \
+                    "expired" not in (job.get("errors") or [{}])[0].get("message", ""):
+                not_dead.append(key)
+        result.update(expired_accepted=len(accepted), expired_ran=len(ran),
+                      expired_not_dead=len(not_dead))
+        if ran:
+            result["violations"].append(f"{len(ran)} expired jobs ran, e.g. {ran[:3]}")
+        if not_dead:
+            result["violations"].append(f"{len(not_dead)} expired jobs not dead as expired, "
+                                        f"e.g. {not_dead[:3]}")
+        if not accepted:
+            result["violations"].append("no expired job was accepted")
+        refused = result["answers"].get("429 queue_full", 0)
+        result.update(max_length=max_length, largest_backlog_seen=largest_backlog,
+                      answers_429=refused, pauses=pauses)
+        if largest_backlog > max_length:
+            result["violations"].append(f"the backlog reached {largest_backlog}, past the "
+                                        f"maximum of {max_length}")
+        if refused == 0:
+            result["violations"].append("no enqueue was refused: the maximum was never reached")
         return result
 
 

@@ -20,7 +20,7 @@ const char* OpName(OpKind kind) {
       "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
       "promote",    "make_due",     "pause",           "resume",     "clean",
       "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun",
-      "relay",      "relay_crash"};
+      "relay",      "relay_crash",  "pause_all",       "resume_all"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -54,6 +54,9 @@ void ModelRun::Reset(const EpisodeOptions& options) {
   main_ = std::make_unique<Queue>("m");
   bulk_ = std::make_unique<Queue>("b");
   callback_keys_ = std::make_unique<broker::QueueKeys>("taskq", "c");
+  for (const Queue* q : {main_.get(), bulk_.get()}) {
+    if (!broker_->RegisterQueue(q->model.name()).ok()) std::abort();  // the test's own server
+  }
   next_id_ = 0;
   due_counter_ = 0;
   if (options.start_sequences_below_bound > 0) {
@@ -75,6 +78,7 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kResume, 2},           {OpKind::kClean, 2},          {OpKind::kSetLimits, 3},
       {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
       {OpKind::kOverrun, 3},          {OpKind::kRelay, 4},          {OpKind::kRelayCrash, 1},
+      {OpKind::kPauseAll, 1},         {OpKind::kResumeAll, 2},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -112,6 +116,7 @@ std::string ModelRun::Apply(const Op& op) {
       job.id = "j" + std::to_string(next_id_++);
     }
     job.hooked = r / 10 % 4 == 0;  // from r: the draws below stay those of earlier versions
+    job.lifo = r / 40 % 5 == 0;
     job.body = job.hooked ? R"({"t":"model","d":{},"o":{"cb":"http://cb.example/"}})"
                           : R"({"t":"model","d":{}})";
     job.priority = Pick(std::vector<int>{-2, 0, 0, 0, 0, 3}, rng());
@@ -374,6 +379,25 @@ std::string ModelRun::Apply(const Op& op) {
       }
       return "";
     }
+    case OpKind::kPauseAll:
+    case OpKind::kResumeAll: {
+      const bool pause = op.kind == OpKind::kPauseAll;
+      int64_t expected = 0;
+      for (Queue* each : {main_.get(), bulk_.get()}) {
+        expected += each->model.paused != pause ? 1 : 0;
+        each->model.paused = pause;
+      }
+      // The callback queue "c" is in the registry once a relay wrote to it: its flag is read.
+      const broker::Reply c_paused = Redis({"HGET", callback_keys_->meta(), "paused"});
+      const bool c_registered =
+          Redis({"SISMEMBER", broker::QueueRegistryKey("taskq"), "c"}).view().AsInt() == 1;
+      if (c_registered && (c_paused.view().str() == "1") != pause) ++expected;
+      auto got = broker_->SetAllPaused(pause);
+      if (!got.ok()) return "pause all failed: " + got.status().ToString();
+      return *got == expected ? ""
+                              : "pause/resume all: " + std::to_string(*got) + " changed, " +
+                                    std::to_string(expected) + " expected";
+    }
     case OpKind::kPause:
     case OpKind::kResume: {
       const bool pause = op.kind == OpKind::kPause;
@@ -413,6 +437,7 @@ std::string ModelRun::Apply(const Op& op) {
       if (op.r[1] / 27 % 3 == 0) {
         model.group_concurrency = limits.group_concurrency = 1 + op.r[2] / 4 % 2;
       }
+      if (op.r[1] / 324 % 2 == 0) model.max_length = limits.max_length = 2 + op.r[2] / 8 % 4;
       if (op.r[1] / 81 % 4 == 0) {
         model.aging_ms = 1000;
         limits.priority_aging = std::chrono::milliseconds(1000);

@@ -57,6 +57,8 @@ enum class OpKind {
   kOverrun,
   kRelay,       // relays the outbox (worker/callback_relay.h)
   kRelayCrash,  // applies some outbox entries and dies before deleting them
+  kPauseAll,    // every queue of the registry
+  kResumeAll,
   kCount,
 };
 const char* OpName(OpKind kind);

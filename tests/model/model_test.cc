@@ -221,5 +221,19 @@ TEST_F(ModelTest, FindsFailThatForgetsADeadJobsCallback) {
   ExpectFound("dead job's callback forgotten");
 }
 
+// enqueue.lua let a batch take the queue one job past its maximum length.
+TEST_F(ModelTest, FindsEnqueueThatPassesTheMaximumLength) {
+  PutBackDefect("enqueue",
+                {{"backlog + adding > max_length", "backlog + adding > max_length + 1"}});
+  ExpectFound("maximum length passed by one");
+}
+
+// enqueue.lua queued LIFO jobs at the tail.
+TEST_F(ModelTest, FindsLifoJobsQueuedAtTheTail) {
+  PutBackDefect("enqueue", {{"first, first_priorities, true, first_groups",
+                             "first, first_priorities, false, first_groups"}});
+  ExpectFound("LIFO at the tail");
+}
+
 }  // namespace
 }  // namespace taskq::model

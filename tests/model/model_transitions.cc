@@ -23,6 +23,24 @@ constexpr int kLargestBulk = 10'000;  // taskq::kMaxBulkJobs, the API's bulk lim
 
 std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& jobs) {
   QueueModel& m = q.model;
+  if (m.limits().max_length > 0) {
+    // Backpressure: the new distinct ids must fit, or the batch is refused and nothing written.
+    std::set<std::string> adding;
+    for (const broker::NewJob& job : jobs) {
+      if (!m.Find(job.id)) adding.insert(job.id);
+    }
+    const int64_t backlog =
+        static_cast<int64_t>(m.InState(St::kWaiting).size() + m.InState(St::kDelayed).size() +
+                             m.InState(St::kRetrying).size());
+    if (!adding.empty() && backlog + static_cast<int64_t>(adding.size()) > m.limits().max_length) {
+      auto refused = broker_->Enqueue(m.name(), jobs);
+      if (refused.ok()) return "enqueue past the maximum length was accepted";
+      if (refused.status().code() != StatusCode::kQueueFull) {
+        return "enqueue past the maximum length: " + refused.status().ToString();
+      }
+      return "";
+    }
+  }
   std::vector<broker::EnqueueReply> expected(jobs.size());
   std::set<std::string> in_batch;
   std::map<std::string, std::string> taken;  // key -> id of this batch that took it
@@ -65,14 +83,14 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
       taken[key] = job.id;
     }
   }
-  std::vector<Job*> ready;
+  std::vector<Job*> ready, first;  // first: LIFO jobs, queued at the head, the latest first
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (!create[i]) continue;
     const broker::NewJob& job = jobs[i];
     const bool delayed = job.delay_ms > 0;
     Job& created = m.Create(job.id, job.priority, job.group, true);
     created.hooked = job.hooked;
-    if (!delayed) ready.push_back(&created);
+    if (!delayed) (job.lifo ? first : ready).push_back(&created);
     expected[i].outcome =
         delayed ? broker::EnqueueOutcome::kDelayed : broker::EnqueueOutcome::kWaiting;
     if (job.unique && taken[job.unique->key] == job.id) {
@@ -82,6 +100,8 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
     }
   }
   m.QueueAtTail(ready);
+  std::reverse(first.begin(), first.end());
+  m.QueueAtHead(first);
 
   auto replies = broker_->Enqueue(m.name(), jobs);
   if (!replies.ok()) return "enqueue failed: " + replies.status().ToString();

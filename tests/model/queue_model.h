@@ -78,6 +78,7 @@ struct Limits {
   int64_t group_rate_max = 0, group_rate_window_ms = 1000;
   int32_t group_concurrency = 0;
   int64_t aging_ms = 0;
+  int64_t max_length = 0;  // enqueues past this many waiting, delayed or retrying are refused
   bool any_claim_limit() const {
     return rate_max > 0 || concurrency > 0 || group_rate_max > 0 || group_concurrency > 0;
   }

@@ -344,15 +344,18 @@ class CliTest(unittest.TestCase):
             no_group = {"rate": None, "concurrency": None, "field": None}
             self.assertEqual(json.loads(out), {"queue": "email", "rate": None,
                                                "concurrency": None, "group": no_group,
-                                               "priority_aging_ms": None})
+                                               "priority_aging_ms": None, "max_length": None})
             out = self.taskq(*url, "limits", "email", "--rate", "100/1s").stdout
             self.assertEqual(json.loads(out)["rate"], "100/1s")
             out = self.taskq(*url, "limits", "email", "--concurrency", "3").stdout
-            self.assertEqual(json.loads(out), {"queue": "email", "rate": "100/1s",
+            self.assertEqual(json.loads(out), {"queue": "email", "rate": "100/1s",  # rate kept
                                                "concurrency": 3, "group": no_group,
-                                               "priority_aging_ms": None})  # rate kept
+                                               "priority_aging_ms": None, "max_length": None})
             out = self.taskq(*url, "limits", "email", "--priority-aging-ms", "250").stdout
             self.assertEqual(json.loads(out)["priority_aging_ms"], 250)
+            out = self.taskq(*url, "limits", "email", "--max-length", "5000").stdout
+            self.assertEqual(json.loads(out)["max_length"], 5000)
+            self.assertEqual(redis.cli("HGET", "taskq:{email}:meta", "ml"), "5000")
             out = self.taskq(*url, "limits", "email", "--group-rate", "5/1m",
                              "--group-concurrency", "2", "--group-field", "tenant").stdout
             self.assertEqual(json.loads(out)["group"], {"rate": "5/1m", "concurrency": 2,

@@ -37,7 +37,7 @@ class QueuesTest(fx.SharedApiTestCase):
         no_group = {"rate": None, "concurrency": None, "field": None}
         self.assertEqual((status, body), (200, {"queue": "sleep", "rate": None,
                                                 "concurrency": None, "group": no_group,
-                                                "priority_aging_ms": None}))
+                                                "priority_aging_ms": None, "max_length": None}))
         status, body, _ = self.api.request(
             "PUT", "/api/queues/sleep/limits", {"rate": {"max": 50, "window_ms": 2000},
                                                 "concurrency": 1})
@@ -46,7 +46,7 @@ class QueuesTest(fx.SharedApiTestCase):
             status, body, _ = self.api.request("GET", "/api/queues/sleep/limits")
             self.assertEqual(body, {"queue": "sleep", "rate": {"max": 50, "window_ms": 2000},
                                     "concurrency": 1, "group": no_group,
-                                    "priority_aging_ms": None})
+                                    "priority_aging_ms": None, "max_length": None})
             ids = [self.post_job({"type": "sleep", "data": {"ms": 150}})[1]["id"]
                    for _ in range(3)]
             most_active = 0
@@ -61,7 +61,71 @@ class QueuesTest(fx.SharedApiTestCase):
         finally:
             status, body, _ = self.api.request("PUT", "/api/queues/sleep/limits", {})
         self.assertEqual(body, {"queue": "sleep", "rate": None, "concurrency": None,
-                                "group": no_group, "priority_aging_ms": None})
+                                "group": no_group, "priority_aging_ms": None, "max_length": None})
+
+    def test_max_length_refuses_enqueues_with_429_and_writes_nothing(self):
+        status, body, _ = self.api.request("PUT", "/api/queues/backlog/limits", {"max_length": 2})
+        self.assertEqual((status, body["max_length"]), (200, 2))
+        try:
+            for n in range(2):
+                status, _, _ = self.post_job({"type": "sleep", "queue": "backlog",
+                                              "job_id": f"b{n}", "delay_ms": 600000})
+                self.assertEqual(status, 201)
+            status, error, headers = self.api.request("POST", "/api/jobs", {
+                "type": "sleep", "queue": "backlog", "job_id": "b2"})
+            self.assertEqual((status, error["error"]["code"]), (429, "queue_full"), error)
+            self.assertEqual(headers.get("Retry-After"), "1")
+            self.assertIn("2 of 2", error["error"]["message"])
+            self.assertEqual(self.api.request("GET", "/api/jobs/b2?queue=backlog")[0], 404)
+            status, _, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": [
+                {"type": "sleep", "queue": "backlog"}]})
+            self.assertEqual(status, 429)
+            # An id that exists adds nothing: the retry of an accepted enqueue is answered.
+            status, body, _ = self.api.request("POST", "/api/jobs", {
+                "type": "sleep", "queue": "backlog", "job_id": "b1", "delay_ms": 600000})
+            self.assertEqual((status, body["created"]), (200, False))
+            status, error, _ = self.api.request("PUT", "/api/queues/backlog/limits",
+                                                {"max_length": 0})
+            self.assertEqual((status, error["error"]["field"]), (422, "max_length"))
+        finally:
+            self.api.request("PUT", "/api/queues/backlog/limits", {})
+            for n in range(2):
+                self.api.request("POST", f"/api/jobs/b{n}/remove?queue=backlog")
+        status, _, _ = self.post_job({"type": "sleep", "queue": "backlog", "delay_ms": 600000})
+        self.assertEqual(status, 201)
+
+    def test_a_lifo_job_runs_before_those_already_waiting(self):
+        self.assertEqual(self.api.request("PUT", "/api/queues/lifo/limits", {})[0], 200)  # known
+        self.assertEqual(self.api.request("POST", "/api/queues/lifo/pause")[0], 200)
+        try:
+            ids = [self.post_job({"type": "sleep", "queue": "lifo"})[1]["id"] for _ in range(2)]
+            status, last, _ = self.post_job({"type": "sleep", "queue": "lifo", "lifo": True})
+            self.assertEqual(status, 201)
+            page = self.api.request("GET", "/api/queues/lifo/jobs?state=waiting")[1]
+            self.assertEqual([j["id"] for j in page["jobs"]], [last["id"]] + ids)
+            self.assertTrue(page["jobs"][0]["options"]["lifo"])
+            status, error, _ = self.api.request("POST", "/api/jobs", {
+                "type": "sleep", "queue": "lifo", "lifo": "yes"})
+            self.assertEqual((status, error["error"]["field"]), (422, "lifo"))
+        finally:
+            self.api.request("POST", "/api/queues/lifo/resume")
+
+    def test_pause_and_resume_every_queue_at_once(self):
+        status, body, _ = self.api.request("POST", "/api/pause")
+        try:
+            self.assertEqual((status, body["paused"]), (200, True))
+            self.assertGreaterEqual(body["changed"], 1)
+            queues = self.api.request("GET", "/api/queues")[1]["queues"]
+            self.assertTrue(queues and all(q["paused"] for q in queues), queues)
+            _, job, _ = self.post_job({"type": "sleep", "data": {"ms": 1}})
+            time.sleep(0.3)
+            self.assertEqual(self.state_of(job["id"]), "waiting")
+            self.assertEqual(self.api.request("POST", "/api/pause")[1]["changed"], 0)
+        finally:
+            status, body, _ = self.api.request("POST", "/api/resume")
+        self.assertEqual((status, body["paused"]), (200, False))
+        self.assertGreaterEqual(body["changed"], 1)
+        self.assertTrue(wait_until(lambda: self.state_of(job["id"]) == "completed"))
 
     def test_group_is_stored_shown_and_checked(self):
         status, body, _ = self.post_job({"type": "hold", "group": "tenant-7", "data": {}})

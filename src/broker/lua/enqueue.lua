@@ -15,8 +15,11 @@ ARGV[3 + 3*(i-1) ..] per job: id, body, options
     A unique job appends "|mode:ttl_ms:key" (unique.lua, unique_enqueue.lua): mode
     until_completed, ttl or debounce; ttl_ms > 0 for mode ttl only (at most 30 days), else 0;
     key 1..256 bytes, any bytes (it is last).
-    A job with a completion callback starts its options with "h" (then never ""): it gets the
-    hook "u" in base.."hooks" (hooks.lua) when it is created.
+    Flags may come first (then the options are never ""): "h", a job with a completion callback,
+    gets the hook "u" in base.."hooks" (hooks.lua) when it is created; "l", last in first out,
+    is queued at the head of its priority (and group) instead of the tail when it is created
+    waiting (a delayed one joins the tail when it is due). Within one batch, a later "l" job runs
+    before an earlier one.
   Three arguments per job, not five: Redis parses and Lua copies every argument, and a bulk
   batch is mostly plain jobs.
 Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id existed; for a
@@ -24,7 +27,9 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   repeated id in the batch is never created twice: it answers like its first occurrence when
   that one got a holder's id, else 0; it takes no unique key and replaces no holder.
   Everything is validated before the first write: a bad argument returns an error reply and
-  writes nothing.
+  writes nothing. A queue with a maximum length (meta.ml, queue_limits.lua) refuses the whole
+  batch, writing nothing, when its new ids (those not in base.."jobs") would make more than that
+  many jobs waiting, delayed or retrying: the error reply "QUEUEFULL <jobs> of <maximum>".
 Publishes: "" on base.."wake" when at least one job was created.
 Writes: the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING,
   id; PX in mode ttl) and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the
@@ -52,8 +57,8 @@ Events (events.lua): 'enqueued' with the created ids (delayed ones first), when 
 --!include unique_enqueue.lua
 local base = ARGV[1]
 -- The queue's group field and priority aging (queue_limits.lua).
-local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
-local group_field, aging = queue_config[1], queue_config[2]
+local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag', 'ml', 'gwaiting')
+local group_field, aging, max_length = queue_config[1], queue_config[2], tonumber(queue_config[3])
 local n = tonumber(ARGV[2])
 if not n or n < 1 or #ARGV ~= 2 + 3 * n then
   return redis.error_reply('ERR invalid argument count')
@@ -69,6 +74,7 @@ local seen, repeated, special, ids, bodies, groups = {}, false, {}, {}, {}, {}
 local repeats = {}  -- index -> the index of the id's first occurrence in this batch
 local uniques = {}  -- unique_enqueue.lua
 local hooked = {}   -- index -> true: a job with a completion callback (hooks.lua)
+local lifo = {}     -- index -> true: queued at the head
 for i = 0, n - 1 do
   local a = 3 + 3 * i
   local id, body, options = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -83,10 +89,12 @@ for i = 0, n - 1 do
     seen[id] = i
   end
   local group = false
-  if string.byte(options, 1) == 104 then  -- "h"
-    hooked[i] = true
+  local flag = string.byte(options, 1)
+  while flag == 104 or flag == 108 do  -- "h", "l"
+    if flag == 104 then hooked[i] = true else lifo[i] = true end
     options = string.sub(options, 2)
     if options == '' then return redis.error_reply('ERR invalid options at ' .. i) end
+    flag = string.byte(options, 1)
   end
   if options ~= '' then
     options = unique_split(options, i, id, uniques)
@@ -120,6 +128,25 @@ for i = 0, n - 1 do
   ids[i + 1] = id
   bodies[2 * i + 1] = id
   bodies[2 * i + 2] = prefix .. string.sub(body, 2)
+end
+
+-- Backpressure: the jobs this batch adds (new distinct ids) must fit under the maximum.
+if max_length then
+  local present = read_in_parts('HMGET', base .. 'jobs', ids)
+  local adding, counted = 0, {}
+  for i, id in ipairs(ids) do
+    if not present[i] and not counted[id] then
+      counted[id] = true
+      adding = adding + 1
+    end
+  end
+  local backlog = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) +
+    redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', base .. 'retry') +
+    (tonumber(queue_config[4]) or 0)
+  if adding > 0 and backlog + adding > max_length then
+    return redis.error_reply('QUEUEFULL ' .. backlog .. ' of ' .. max_length ..
+                             ' jobs waiting, delayed or retrying; ' .. adding .. ' more refused')
+  end
 end
 
 -- The common bulk: plain jobs only (priority 0, no delay, no group, not unique), distinct ids, a
@@ -157,6 +184,7 @@ end
 local results, ready, ready_priorities, delayed, new_states = {}, {}, {}, {}, {}
 local hooks = {}  -- {id, value, ...} of created jobs with a hook
 local ready_groups, group_fields = {}, {}
+local first, first_priorities, first_groups = {}, {}, {}  -- LIFO jobs, in batch order
 -- A state record for a job never claimed yet: the place it goes to depends on its priority.
 local function add_record(id, state, priority)
   local record = decode_state(nil)
@@ -195,6 +223,12 @@ for i = 0, n - 1 do
       delayed[#delayed + 1] = id
       if priority ~= 0 then add_record(id, 'delayed', priority) end
       results[i + 1] = 2
+    elseif lifo[i] then
+      first[#first + 1] = id
+      first_priorities[#first] = priority
+      first_groups[#first] = group
+      results[i + 1] = 1
+      if priority ~= 0 then add_record(id, 'waiting', priority) end
     else
       ready[#ready + 1] = id
       ready_priorities[#ready] = priority
@@ -209,6 +243,16 @@ end
 if #group_fields > 0 then call_in_parts('HSET', base .. 'g', group_fields) end
 if #hooks > 0 then call_in_parts('HSET', base .. 'hooks', hooks) end
 requeue(base, KEYS[1], KEYS[2], KEYS[4], ready, ready_priorities, false, ready_groups)
+if #first > 0 then  -- the latest first: requeue keeps the given order at the head
+  local n_first = #first
+  for i = 1, math.floor(n_first / 2) do
+    local j = n_first + 1 - i
+    first[i], first[j] = first[j], first[i]
+    first_priorities[i], first_priorities[j] = first_priorities[j], first_priorities[i]
+    first_groups[i], first_groups[j] = first_groups[j], first_groups[i]
+  end
+  requeue(base, KEYS[1], KEYS[2], KEYS[4], first, first_priorities, true, first_groups)
+end
 if #delayed > 0 then call_in_parts('ZADD', KEYS[3], delayed) end
 if #new_states > 0 then call_in_parts('HSET', KEYS[5], new_states) end
 unique_finish(base, n, uniques, hits, created, results)
@@ -220,5 +264,6 @@ end
 if any then redis.call('SPUBLISH', base .. 'wake', '') end
 local enqueued = ids_of_scored(delayed)
 for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end
+for _, id in ipairs(first) do enqueued[#enqueued + 1] = id end
 emit_event(base, 'enqueued', enqueued)
 return results

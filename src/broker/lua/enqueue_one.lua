@@ -5,7 +5,8 @@ KEYS[1] wait (LIST)   KEYS[2] meta (HASH)
 ARGV[1] key base "taskq:{q}:"   ARGV[2] id   ARGV[3] body, the job's JSON object: the script
   adds "c" (created, Redis time in ms) in front, as enqueue.lua does.
 Returns: 1 created (waiting), 0 the id existed, -1 nothing done: the queue takes a group from
-  the data (meta.gf) or ages priorities (meta.ag), which enqueue.lua handles: call it instead.
+  the data (meta.gf), ages priorities (meta.ag) or has a maximum length (meta.ml), which
+  enqueue.lua handles: call it instead.
   A bad argument (empty id, a body that is not an object) is an error reply; nothing is written.
 Writes: the body as field id of base.."jobs" (HASH), and the id at the tail of wait.
 Publishes: "" on base.."wake" when the job was created.
@@ -18,8 +19,8 @@ local base, id, body = ARGV[1], ARGV[2], ARGV[3]
 if id == '' or #body < 3 or string.byte(body, 1) ~= 123 then
   return redis.error_reply('ERR invalid id or body at 0')
 end
-local config = redis.call('HMGET', KEYS[2], 'gf', 'ag')
-if config[1] or config[2] then return -1 end
+local config = redis.call('HMGET', KEYS[2], 'gf', 'ag', 'ml')
+if config[1] or config[2] or config[3] then return -1 end
 if redis.call('HSETNX', base .. 'jobs', id, '{"c":' .. now_ms() .. ',' .. string.sub(body, 2))
     == 0 then
   return 0

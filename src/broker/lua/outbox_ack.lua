@@ -1,9 +1,9 @@
 --[[ outbox_ack: deletes outbox entries a relay applied, and frees its lease (outbox_take.lua).
 Deleting an entry that is gone already changes nothing, so an acknowledgement may be repeated.
-KEYS[1] outbox (STREAM)   KEYS[2] outbox lease (STRING)
+KEYS[1] outbox (STREAM)   KEYS[2] outbox_lease (STRING)
 ARGV[1] token   ARGV[2 ..] the entry ids (stream ids "<ms>-<seq>"; at most 1000; none: only the lease)
 Returns: the number of entries deleted.
-Writes: XDEL of the ids; KEYS[2] is deleted when it holds the token.
+Writes: XDEL of the ids; the lease is deleted when it holds the token.
 ]]
 local token = ARGV[1]
 if not token or #token < 1 or #token > 64 then return redis.error_reply('ERR invalid token') end

@@ -2,7 +2,7 @@
 lease so that two relays rarely apply the same entries. The lease is an optimisation only:
 applying an entry is idempotent, and an entry leaves the outbox only through outbox_ack.lua once
 it was applied, so a relay that dies holding the lease delays its entries by the lease.
-KEYS[1] outbox (STREAM)   KEYS[2] outbox lease (STRING)
+KEYS[1] outbox (STREAM)   KEYS[2] outbox_lease (STRING)
 ARGV[1] token (1..64 bytes, the relay's)   ARGV[2] lease_ms (1..60000)   ARGV[3] max (1..1000)
 Returns: the entries, oldest first, as XRANGE answers them ({id, {field, value, ...}}, ...):
   none when the outbox is empty or another relay holds the lease.

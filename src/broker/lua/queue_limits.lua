@@ -7,9 +7,11 @@ ARGV[7] per-group concurrency (0: none)   ARGV[8] group field ("": none; 1 to 12
 ARGV[9] priority aging ms (0: none; 1 to 86400000): a waiting job gains one priority step per
   this many ms (requeue.lua). It orders jobs queued from then on; jobs already waiting keep their
   scores, so turn it on or off while the queue is empty for a clean order.
+ARGV[10] maximum length (0: none; at most 2^40): enqueue.lua refuses jobs that would make more
+  than this many jobs waiting, delayed or retrying.
 Returns: 1.
-Writes: meta.rl = "max:window_ms", meta.cc, meta.grl = "max:window_ms", meta.gcc, meta.gf, meta.ag, each
-  removed when "none". Removing the queue's rate limit also removes its window (the zset and
+Writes: meta.rl = "max:window_ms", meta.cc, meta.grl = "max:window_ms", meta.gcc, meta.gf, meta.ag,
+  meta.ml, each removed when "none". Removing the queue's rate limit also removes its window (the zset and
   base.."rls"); changing it keeps the window, so jobs started under the old limit still count
   under the new one. Group windows expire by themselves (rate_window.lua). The group field
   applies to jobs enqueued from now on. Groups held back (gheld) are looked at again at once.
@@ -21,10 +23,11 @@ local rate_max, window, concurrency = tonumber(ARGV[2]), tonumber(ARGV[3]), tonu
 local group_max, group_window, group_cc = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local group_field = ARGV[8]
 local aging = tonumber(ARGV[9])
+local max_length = tonumber(ARGV[10])
 local function whole(x, low, high)
   return x and x == math.floor(x) and x >= low and x <= high
 end
-if #ARGV ~= 9 or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
+if #ARGV ~= 10 or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
     or not whole(concurrency, 0, 1000000) or not whole(group_max, 0, 1000000000)
     or not whole(group_window, 1, 86400000) or not whole(group_cc, 0, 1000000)
     or #group_field > 128 then
@@ -44,6 +47,7 @@ set_or_clear('grl', string.format('%d:%d', group_max, group_window), group_max >
 set_or_clear('gcc', string.format('%d', group_cc), group_cc > 0)
 set_or_clear('gf', group_field, group_field ~= '')
 set_or_clear('ag', string.format('%d', aging), aging > 0)
+set_or_clear('ml', string.format('%d', max_length), max_length > 0)
 -- groups held back under the old limits are looked at again at the next claim
 redis.call('ZUNIONSTORE', base .. 'gheld', 1, base .. 'gheld', 'WEIGHTS', 0)
 redis.call('SPUBLISH', base .. 'wake', '')

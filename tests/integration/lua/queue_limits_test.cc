@@ -48,7 +48,7 @@ TEST_F(QueueLimitsTest, RejectsBadArgumentsAndWritesNothing) {
   for (const auto& args : bad) {
     std::vector<std::string> argv = {base()};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"0", "1000", "0", "", "0"});
+    argv.insert(argv.end(), {"0", "1000", "0", "", "0", "0"});
     auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
     EXPECT_TRUE(reply.view().is_error()) << args[0] << " " << args[1] << " " << args[2];
   }
@@ -60,17 +60,22 @@ TEST_F(QueueLimitsTest, RejectsBadArgumentsAndWritesNothing) {
   };
   for (const char* aging : {"-1", "86400001", "x"}) {
     auto reply = Eval("queue_limits", QueueLimitsKeys(),
-                      {base(), "5", "1000", "2", "0", "1000", "0", "", aging});
+                      {base(), "5", "1000", "2", "0", "1000", "0", "", aging, "0"});
     EXPECT_TRUE(reply.view().is_error()) << aging;
+  }
+  for (const char* max_length : {"-1", "1099511627777", "2.5", "x"}) {
+    auto reply = Eval("queue_limits", QueueLimitsKeys(),
+                      {base(), "5", "1000", "2", "0", "1000", "0", "", "0", max_length});
+    EXPECT_TRUE(reply.view().is_error()) << max_length;
   }
   for (const auto& args : bad_group) {
     std::vector<std::string> argv = {base(), "5", "1000", "2"};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("0");
+    argv.insert(argv.end(), {"0", "0"});
     EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error()) << args[0];
   }
-  auto too_few =
-      Eval("queue_limits", QueueLimitsKeys(), {base(), "5", "1000", "2", "0", "1000", "0", ""});
+  auto too_few = Eval("queue_limits", QueueLimitsKeys(),
+                      {base(), "5", "1000", "2", "0", "1000", "0", "", "0"});
   EXPECT_TRUE(too_few.view().is_error());
   EXPECT_EQ(Snapshot(), before);
 }

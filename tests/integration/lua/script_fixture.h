@@ -59,12 +59,12 @@ class ScriptTest : public ::testing::Test {
   void SetLimits(long long rate_max, long long window_ms, long long concurrency,
                  long long group_max = 0, long long group_window_ms = 1000,
                  long long group_concurrency = 0, const std::string& group_field = "",
-                 long long aging_ms = 0) {
-    auto reply = Eval(
-        "queue_limits", QueueLimitsKeys(),
-        {base(), std::to_string(rate_max), std::to_string(window_ms), std::to_string(concurrency),
-         std::to_string(group_max), std::to_string(group_window_ms),
-         std::to_string(group_concurrency), group_field, std::to_string(aging_ms)});
+                 long long aging_ms = 0, long long max_length = 0) {
+    auto reply = Eval("queue_limits", QueueLimitsKeys(),
+                      {base(), std::to_string(rate_max), std::to_string(window_ms),
+                       std::to_string(concurrency), std::to_string(group_max),
+                       std::to_string(group_window_ms), std::to_string(group_concurrency),
+                       group_field, std::to_string(aging_ms), std::to_string(max_length)});
     ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
   }
   broker::Reply Eval(std::string_view script, const std::vector<std::string>& keys,

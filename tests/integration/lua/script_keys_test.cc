@@ -18,7 +18,7 @@ namespace {
 
 // The key names a header uses where they differ from the key's own suffix (broker/keys.cc).
 const std::map<std::string, std::string> kHeaderNames = {
-    {"rl", "rate"}, {"gring", "group"}, {"gheld", "held"}};
+    {"rl", "rate"}, {"gring", "group"}, {"gheld", "held"}, {"outbox:lease", "outbox_lease"}};
 
 // "KEYS[1] active   KEYS[2] retry": the names, in order of their numbers.
 std::vector<std::string> HeaderKeys(std::string_view script) {
@@ -72,6 +72,8 @@ TEST(ScriptKeysTest, EveryBuilderListsTheKeysItsScriptsHeaderNamesInOrder) {
       {"queue_limits", QueueLimitsKeys(k)},
       {"get_job", GetJobKeys(k)},
       {"group_page", GroupPageKeys(k)},
+      {"outbox_take", OutboxKeys(k)},
+      {"outbox_ack", OutboxKeys(k)},
   };
   for (const auto& [script, keys] : scripts) {
     EXPECT_EQ(BuiltNames(k, keys), HeaderKeys(script)) << script;
