@@ -16,6 +16,11 @@ struct QueueCounts {
   int64_t completed_total = 0;  // completions ever recorded
   int64_t failed_total = 0;     // failed attempts ever recorded
   int64_t stalled_total = 0;    // expired leases ever recovered
+  int64_t enqueued_total = 0;   // jobs ever created
+  int64_t retried_total = 0;    // failed attempts ever followed by a retry
+  int64_t dead_total = 0;       // jobs that ever went dead (failed for good, or stalled out)
+  // Completion callbacks not yet relayed (entries of the queue's outbox).
+  int64_t callbacks_pending = 0;
   // Running jobs whose attempt passed its timeout while the handler still runs (Job), and how
   // many attempts ever did.
   int64_t overrunning = 0;

@@ -59,12 +59,15 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     *status = workers.status();
     return;
   }
-  std::map<std::string, int64_t> processes_alive;
+  std::map<std::string, int64_t> processes_alive, workers_serving;
   for (const WorkerInfo& worker : workers->workers) {
-    for (const WorkerQueueInfo& q : worker.queues) processes_alive[q.queue] += q.processes;
+    for (const WorkerQueueInfo& q : worker.queues) {
+      processes_alive[q.queue] += q.processes;
+      ++workers_serving[q.queue];
+    }
   }
   std::string jobs, completed, failed, stalled, overrunning, overran, paused, oldest, processing,
-      wait, processes, process_starts, process_stops;
+      wait, processes, process_starts, process_stops, enqueued, retried, dead, callbacks, serving;
   for (const std::string& q : *queues) {
     auto c = b.inspector->Counts(q);
     if (!c.ok()) {
@@ -82,6 +85,12 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     failed +=
         fmt::format("taskq_job_attempts_failed_total{{queue=\"{}\"}} {}\n", q, c->failed_total);
     stalled += fmt::format("taskq_job_stalls_total{{queue=\"{}\"}} {}\n", q, c->stalled_total);
+    enqueued += fmt::format("taskq_jobs_enqueued_total{{queue=\"{}\"}} {}\n", q, c->enqueued_total);
+    retried += fmt::format("taskq_jobs_retried_total{{queue=\"{}\"}} {}\n", q, c->retried_total);
+    dead += fmt::format("taskq_jobs_dead_total{{queue=\"{}\"}} {}\n", q, c->dead_total);
+    callbacks +=
+        fmt::format("taskq_callbacks_pending{{queue=\"{}\"}} {}\n", q, c->callbacks_pending);
+    serving += fmt::format("taskq_queue_workers{{queue=\"{}\"}} {}\n", q, workers_serving[q]);
     overrunning += fmt::format("taskq_jobs_overrunning{{queue=\"{}\"}} {}\n", q, c->overrunning);
     overran += fmt::format("taskq_job_overruns_total{{queue=\"{}\"}} {}\n", q, c->overran_total);
     paused += fmt::format("taskq_queue_paused{{queue=\"{}\"}} {}\n", q, c->paused ? 1 : 0);
@@ -122,6 +131,26 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       "# HELP taskq_job_attempts_failed_total Attempts that failed (retried or dead).\n"
       "# TYPE taskq_job_attempts_failed_total counter\n" +
       failed;
+  *out +=
+      "# HELP taskq_jobs_enqueued_total Jobs created.\n"
+      "# TYPE taskq_jobs_enqueued_total counter\n" +
+      enqueued;
+  *out +=
+      "# HELP taskq_jobs_retried_total Failed attempts followed by a retry.\n"
+      "# TYPE taskq_jobs_retried_total counter\n" +
+      retried;
+  *out +=
+      "# HELP taskq_jobs_dead_total Jobs that went dead (failed for good, or stalled out).\n"
+      "# TYPE taskq_jobs_dead_total counter\n" +
+      dead;
+  *out +=
+      "# HELP taskq_callbacks_pending Completion callbacks not yet relayed (outbox entries).\n"
+      "# TYPE taskq_callbacks_pending gauge\n" +
+      callbacks;
+  *out +=
+      "# HELP taskq_queue_workers Live workers serving the queue.\n"
+      "# TYPE taskq_queue_workers gauge\n" +
+      serving;
   *out +=
       "# HELP taskq_job_stalls_total Leases that expired while a job ran.\n"
       "# TYPE taskq_job_stalls_total counter\n" +

@@ -139,13 +139,15 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
       {"ZCARD", k.completed()},
       {"ZCARD", k.retry()},
       {"ZCARD", k.dead()},
-      {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting", "overran"},
+      {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting", "overran",
+       "enqueued", "retried", "dead"},
       {"LINDEX", k.wait(), "0"},
       {"ZRANGE", k.prioritized(), "0", "0"},
       {"TIME"},
       // the groups whose turns come next (empty: the ungrouped jobs' turn)
       {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)},
-      {"HLEN", k.overrun()}};
+      {"HLEN", k.overrun()},
+      {"XLEN", k.outbox()}};
   std::vector<Reply> replies;
   TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), commands, &replies));
   for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
@@ -163,7 +165,11 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   c.stalled_total = meta[3].AsInt();
   c.waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
   c.overran_total = meta[5].AsInt();
+  c.enqueued_total = meta[6].AsInt();
+  c.retried_total = meta[7].AsInt();
+  c.dead_total = meta[8].AsInt();
   c.overrunning = replies[12].view().AsInt();
+  c.callbacks_pending = replies[13].view().AsInt();
   ReplyView time = replies[10].view();
   c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
   // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.

@@ -260,7 +260,8 @@ std::string ModelRun::Check(Queue& q) {
   if (counts->waiting != n(St::kWaiting) || counts->delayed != n(St::kDelayed) ||
       counts->active != n(St::kActive) || counts->retrying != n(St::kRetrying) ||
       counts->completed != n(St::kCompleted) || counts->dead != n(St::kDead) ||
-      counts->paused != m.paused ||
+      counts->paused != m.paused || counts->enqueued_total != m.enqueued_total ||
+      counts->retried_total != m.retried_total || counts->dead_total != m.dead_total ||
       counts->overrunning != static_cast<int64_t>(model_marks.size())) {
     return "Counts differ from the model";
   }

@@ -90,6 +90,7 @@ std::string ModelRun::DoEnqueue(Queue& q, const std::vector<broker::NewJob>& job
     const bool delayed = job.delay_ms > 0;
     Job& created = m.Create(job.id, job.priority, job.group, true);
     created.hooked = job.hooked;
+    ++m.enqueued_total;
     if (!delayed) (job.lifo ? first : ready).push_back(&created);
     expected[i].outcome =
         delayed ? broker::EnqueueOutcome::kDelayed : broker::EnqueueOutcome::kWaiting;
@@ -372,6 +373,7 @@ std::string ModelRun::DoFail(Queue& q, const std::vector<broker::Lease>& leases,
       job->st = St::kRetrying;
       job->token = 0;
       job->due = false;
+      ++q.model.retried_total;
     } else {
       q.model.Finish(*job, St::kDead);
       any_dead = true;

@@ -98,6 +98,8 @@ class QueueModel {
   const Limits& limits() const { return limits_; }
   bool paused = false;
   int64_t last_token = 0;
+  // Lifetime counters, as meta keeps them: jobs created, failed attempts retried, jobs gone dead.
+  int64_t enqueued_total = 0, retried_total = 0, dead_total = 0;
 
   Job* Find(const std::string& id) {
     auto it = jobs_.find(id);
@@ -144,6 +146,7 @@ class QueueModel {
     job.st = st;
     job.token = 0;
     job.finish_seq = ++finish_seq_;
+    if (st == St::kDead) ++dead_total;
     ReleaseKey(job);
     if (job.hooked) callbacks_.insert({job.id, st});
   }

@@ -203,6 +203,16 @@ class HttpTest(fx.SharedApiTestCase):
         self.assertIn('taskq_job_processing_seconds_bucket{queue="sleep",type="sleep",le="0.005"} 0',
                       buckets)
         self.assertIn('le="300"', buckets[-2])
+        # Lifetime counters and gauges per queue.
+        values = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+                  if line.startswith("taskq_") and "{" in line and "_bucket" not in line}
+        self.assertGreaterEqual(values['taskq_jobs_enqueued_total{queue="sleep"}'], 1)
+        self.assertEqual(values['taskq_jobs_enqueued_total{queue="metricsq"}'], 1)
+        self.assertIn('taskq_jobs_retried_total{queue="sleep"}', values)
+        self.assertIn('taskq_jobs_dead_total{queue="sleep"}', values)
+        self.assertEqual(values['taskq_callbacks_pending{queue="metricsq"}'], 0)
+        self.assertGreaterEqual(values['taskq_queue_workers{queue="sleep"}'], 1)
+        self.assertEqual(values['taskq_queue_workers{queue="metricsq"}'], 0)
 
     def test_openapi_document_and_routes_agree(self):
         status, doc, _ = self.api.request("GET", "/api/openapi.json")

@@ -31,7 +31,7 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   batch, writing nothing, when its new ids (those not in base.."jobs") would make more than that
   many jobs waiting, delayed or retrying: the error reply "QUEUEFULL <jobs> of <maximum>".
 Publishes: "" on base.."wake" when at least one job was created.
-Writes: the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING,
+Writes: meta.enqueued counts the created jobs; the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING,
   id; PX in mode ttl) and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the
   waiting job it replaces. A job with a non-zero priority also gets a state record (st = delayed
   or waiting, p), so that promotion knows where it goes and the priority survives aging being
@@ -161,6 +161,7 @@ if n > 1 and not repeated and not group_field and not aging and next(special) ==
     local results = {}
     for i = 1, n do results[i] = 1 end
     call_in_parts('RPUSH', KEYS[1], ids)
+    redis.call('HINCRBY', KEYS[4], 'enqueued', n)
     redis.call('SPUBLISH', base .. 'wake', '')
     emit_event(base, 'enqueued', ids)
     return results
@@ -261,9 +262,12 @@ unique_finish(base, n, uniques, hits, created, results)
 for i, first in pairs(repeats) do
   results[i + 1] = type(results[first + 1]) == 'string' and results[first + 1] or 0
 end
-if any then redis.call('SPUBLISH', base .. 'wake', '') end
 local enqueued = ids_of_scored(delayed)
 for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end
 for _, id in ipairs(first) do enqueued[#enqueued + 1] = id end
+if any then
+  redis.call('HINCRBY', KEYS[4], 'enqueued', #enqueued)
+  redis.call('SPUBLISH', base .. 'wake', '')
+end
 emit_event(base, 'enqueued', enqueued)
 return results

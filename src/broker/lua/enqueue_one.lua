@@ -8,7 +8,8 @@ Returns: 1 created (waiting), 0 the id existed, -1 nothing done: the queue takes
   the data (meta.gf), ages priorities (meta.ag) or has a maximum length (meta.ml), which
   enqueue.lua handles: call it instead.
   A bad argument (empty id, a body that is not an object) is an error reply; nothing is written.
-Writes: the body as field id of base.."jobs" (HASH), and the id at the tail of wait.
+Writes: the body as field id of base.."jobs" (HASH), and the id at the tail of wait;
+  meta.enqueued counts created jobs.
 Publishes: "" on base.."wake" when the job was created.
 Events (events.lua): 'enqueued' with the id, when it was created.
 ]]
@@ -26,6 +27,7 @@ if redis.call('HSETNX', base .. 'jobs', id, '{"c":' .. now_ms() .. ',' .. string
   return 0
 end
 redis.call('RPUSH', KEYS[1], id)
+redis.call('HINCRBY', KEYS[2], 'enqueued', 1)
 redis.call('SPUBLISH', base .. 'wake', '')
 emit_event(base, 'enqueued', {id})
 return 1

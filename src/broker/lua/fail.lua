@@ -10,7 +10,8 @@ ARGV[6 + 3*n + (i-1)] per job: the error, a JSON object; the script adds "at" (n
 Returns: an array of n integers: 2 retrying, 3 dead, 0 rejected (stale token).
 Writes: e:<id> gets the error pushed at its head, trimmed to the cap (job_lists.lua); the state
   record gets st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id;
-  retention is applied to dead; meta.failed counts. Unique keys held by dead jobs are released
+  retention is applied to dead; meta.failed counts the attempts, meta.retried and meta.dead
+  the jobs that went to retry and to dead. Unique keys held by dead jobs are released
   (unique.lua). A dead job with a completion callback gets an outbox entry (hooks.lua).
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
   when the queue has a concurrency limit (a slot is free).
@@ -87,11 +88,13 @@ end
 slots_freed(base, KEYS[4], left_active, now, #retry > 0)  -- a retry publishes below
 if #retry > 0 then
   call_in_parts('ZADD', KEYS[2], retry)
+  redis.call('HINCRBY', KEYS[4], 'retried', #retry / 2)
   redis.call('SPUBLISH', base .. 'wake', '')
   emit_event(base, 'retrying', ids_of_scored(retry))
 end
 if #dead > 0 then
   call_in_parts('ZADD', KEYS[3], dead)
+  redis.call('HINCRBY', KEYS[4], 'dead', #dead / 2)
   unique_release(base, dead, 2)
   hooks_finished(base, hooked, 'dead', now_s, details)
   trim_finished(base, KEYS[3], keep_count, keep_age, now)

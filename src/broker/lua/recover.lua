@@ -7,7 +7,7 @@ ARGV[1] key base   ARGV[2] max_stalls (>= 0)   ARGV[3] limit per call (1..1000) 
 ARGV[5] dead keep_count   ARGV[6] dead keep_age_ms
 Returns: {requeued, dead}
 Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets a
-  "lease expired" error for dead jobs; meta.stalled counts; overrun marks (overrun.lua) are
+  "lease expired" error for dead jobs; meta.stalled counts, and meta.dead the jobs gone dead; overrun marks (overrun.lua) are
   dropped. Requeued jobs keep the order in which their leases expired, at the head of their
   priority. Unique keys held by dead jobs are released (unique.lua). A dead job with a
   completion callback gets an outbox entry (hooks.lua).
@@ -68,6 +68,7 @@ slots_freed(base, KEYS[5], expired, now, #requeued > 0)  -- a requeue publishes 
 requeue(base, KEYS[2], KEYS[3], KEYS[5], requeued, priorities, true)
 if #dead > 0 then
   redis.call('ZADD', KEYS[4], unpack(dead))
+  redis.call('HINCRBY', KEYS[5], 'dead', #dead / 2)
   unique_release(base, dead, 2)
   hooks_finished(base, hooks_read(base, ids_of_scored(dead)), 'dead', now, errors)
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
