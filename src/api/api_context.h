@@ -11,6 +11,7 @@
 #include "api/enqueue_batcher.h"
 #include "api/http_metrics.h"
 #include "api/job_json.h"
+#include "api/job_waiters.h"
 #include "api/queue_rates.h"
 #include "api/router.h"
 
@@ -22,6 +23,7 @@ struct ApiContext {
   EnqueueBatcher& batcher;
   QueueRates& rates;
   HttpMetrics& http_metrics;
+  JobWaiters& waiters;
   const Router& router;
   JobTypeCheck check_type;
   const SecretFields& secret_fields;  // of the types that have any

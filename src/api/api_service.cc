@@ -48,9 +48,11 @@ class ApiService::Impl {
         keys_(options_.api_keys),
         pool_(std::move(pool)),
         batcher_(std::move(batcher)),
+        waiters_(InspectorOptions{options_.client.redis_url, options_.client.key_prefix},
+                 std::chrono::milliseconds(1000)),
         secret_fields_(MakeSecretFields(options_)),
-        ctx_{options_,      *pool_,  *batcher_,       rates_,
-             http_metrics_, router_, MakeTypeCheck(), secret_fields_} {
+        ctx_{options_, *pool_,  *batcher_,       rates_,        http_metrics_,
+             waiters_, router_, MakeTypeCheck(), secret_fields_} {
     AddJobRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
@@ -195,6 +197,7 @@ class ApiService::Impl {
 
   void Stop() {
     pool_->Stop();
+    waiters_.Stop();
     batcher_.reset();
   }
 
@@ -246,6 +249,7 @@ class ApiService::Impl {
   std::unique_ptr<EnqueueBatcher> batcher_;
   QueueRates rates_;
   HttpMetrics http_metrics_;
+  JobWaiters waiters_;
   Router router_;  // immutable after construction
   const SecretFields secret_fields_;
   ApiContext ctx_;

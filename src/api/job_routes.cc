@@ -1,6 +1,7 @@
 // /api/jobs: enqueue (one and bulk), read, cancel, retry, promote, wait.
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -149,34 +150,67 @@ RouteHandler ActionRoute(ApiContext& ctx, JobAction action) {
                    });
 }
 
-// Long poll: re-checks the job on a backend thread with growing pauses (5 ms up to 200 ms)
-// instead of holding a thread, until it is finished or the deadline passes (200 with the job as
-// it is then: the caller reads its state; a 408 would say the client was too slow).
+// Long poll: re-reads the job on a backend thread, instead of holding one, when an event names
+// it (JobWaiters) and at the latest every kWaitFallback (a change the events did not show),
+// until it is finished or the deadline passes (200 with the job as it is then: the caller reads
+// its state; a 408 would say the client was too slow). Wakes and timers may run a step at the
+// same time: `answered` lets one answer.
+constexpr std::chrono::milliseconds kWaitFallback{1000};
+
 struct WaitState {
   std::string queue, id;
   DataView view;
   std::chrono::steady_clock::time_point deadline;
-  std::chrono::milliseconds pause{5};
   Respond respond;
+  std::mutex mu;
+  bool answered = false;       // guarded by mu
+  bool timer_pending = false;  // guarded by mu
+  int64_t ticket = 0;          // guarded by mu: its JobWaiters entry, 0 none
 };
 
-void WaitStep(BackendPool& pool, std::shared_ptr<WaitState> wait, Backend& b) {
+void WaitStep(BackendPool& pool, JobWaiters& waiters, std::shared_ptr<WaitState> wait, Backend& b);
+
+void WaitAnswer(JobWaiters& waiters, WaitState& wait, HttpResponse response) {
+  {
+    std::lock_guard lock(wait.mu);
+    if (wait.answered) return;
+    wait.answered = true;
+    if (wait.ticket != 0) waiters.Remove(wait.ticket);
+  }
+  wait.respond(std::move(response));
+}
+
+void WaitStep(BackendPool& pool, JobWaiters& waiters, std::shared_ptr<WaitState> wait, Backend& b) {
+  {
+    std::lock_guard lock(wait->mu);
+    if (wait->answered) return;
+  }
   auto job = b.inspector->Find(wait->id, wait->queue);
-  if (!job.ok()) return wait->respond(StatusResponse(job.status()));
-  if (!job->has_value()) return wait->respond(StatusResponse(JobNotFound(wait->id)));
-  if (Finished((*job)->state)) {
-    return wait->respond(JsonResponse(200, RenderJob(**job, true, wait->view)));
-  }
-  wait->queue = (*job)->queue;  // found once: look only there from now on
+  if (!job.ok()) return WaitAnswer(waiters, *wait, StatusResponse(job.status()));
+  if (!job->has_value()) return WaitAnswer(waiters, *wait, StatusResponse(JobNotFound(wait->id)));
   const auto now = std::chrono::steady_clock::now();
-  if (now >= wait->deadline) {
-    return wait->respond(JsonResponse(200, RenderJob(**job, true, wait->view)));
+  if (Finished((*job)->state) || now >= wait->deadline) {
+    return WaitAnswer(waiters, *wait, JsonResponse(200, RenderJob(**job, true, wait->view)));
   }
-  const auto pause = std::min(
-      wait->pause, std::chrono::duration_cast<std::chrono::milliseconds>(wait->deadline - now) +
-                       std::chrono::milliseconds(1));
-  wait->pause = std::min(wait->pause * 2, std::chrono::milliseconds(200));
-  pool.PostAfter(pause, [&pool, wait](Backend& next) { WaitStep(pool, wait, next); });
+  std::lock_guard lock(wait->mu);
+  if (wait->answered) return;
+  wait->queue = (*job)->queue;  // found once: look only there from now on
+  auto step = [&pool, &waiters, wait](Backend& next) { WaitStep(pool, waiters, wait, next); };
+  // The next event naming the job (its ticket is replaced: one entry per wait).
+  if (wait->ticket != 0) waiters.Remove(wait->ticket);
+  wait->ticket = waiters.Add(wait->queue, wait->id, [&pool, step] { pool.Post(step); });
+  if (!wait->timer_pending) {
+    wait->timer_pending = true;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wait->deadline - now) +
+                      std::chrono::milliseconds(1);
+    pool.PostAfter(std::min(kWaitFallback, left), [step, wait](Backend& next) {
+      {
+        std::lock_guard timer_lock(wait->mu);
+        wait->timer_pending = false;
+      }
+      step(next);
+    });
+  }
 }
 
 void Wait(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
@@ -190,7 +224,8 @@ void Wait(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Res
   wait->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*timeout);
   wait->respond = std::move(respond);
   BackendPool& pool = ctx.pool;
-  pool.Post([&pool, wait](Backend& b) { WaitStep(pool, wait, b); });
+  JobWaiters& waiters = ctx.waiters;
+  pool.Post([&pool, &waiters, wait](Backend& b) { WaitStep(pool, waiters, wait, b); });
 }
 
 }  // namespace
