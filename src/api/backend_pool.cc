@@ -36,11 +36,20 @@ void BackendPool::Stop() {
   cv_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // Delayed tasks left (long polls) hold their requests' answers: they go now, while the server
+  // that would send them still exists.
+  decltype(tasks_) left;
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    left.swap(tasks_);
+  }
 }
 
 void BackendPool::PostAfter(std::chrono::milliseconds delay, Task task) {
   {
     std::lock_guard lock(mu_);
+    if (stopped_) return;  // nobody would run it: dropped here
     tasks_.push(Delayed{std::chrono::steady_clock::now() + delay, seq_++, std::move(task)});
   }
   cv_.notify_one();
@@ -57,7 +66,10 @@ void BackendPool::Run(Backend& backend) {
     const auto now = std::chrono::steady_clock::now();
     if (tasks_.top().due > now) {
       if (stopping_) return;  // delayed tasks are dropped at shutdown
-      cv_.wait_until(lock, tasks_.top().due);
+      // A copy: wait_until reads the time again when it wakes, and a task posted meanwhile may
+      // have moved the queue's storage.
+      const auto due = tasks_.top().due;
+      cv_.wait_until(lock, due);
       continue;
     }
     Task task = std::move(const_cast<Delayed&>(tasks_.top()).task);

@@ -59,6 +59,7 @@ class BackendPool {
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> tasks_;  // guarded by mu_
   uint64_t seq_ = 0;                                                          // guarded by mu_
   bool stopping_ = false;                                                     // guarded by mu_
+  bool stopped_ = false;  // guarded by mu_: the threads are gone
   std::vector<std::thread> threads_;
 };
 

@@ -171,13 +171,17 @@ struct WaitState {
 void WaitStep(BackendPool& pool, JobWaiters& waiters, std::shared_ptr<WaitState> wait, Backend& b);
 
 void WaitAnswer(JobWaiters& waiters, WaitState& wait, HttpResponse response) {
+  Respond respond;
   {
     std::lock_guard lock(wait.mu);
     if (wait.answered) return;
     wait.answered = true;
     if (wait.ticket != 0) waiters.Remove(wait.ticket);
+    // Released with this call: a timer still pending keeps the state, not the connection's
+    // answer, which must not outlive the server.
+    respond = std::move(wait.respond);
   }
-  wait.respond(std::move(response));
+  respond(std::move(response));
 }
 
 void WaitStep(BackendPool& pool, JobWaiters& waiters, std::shared_ptr<WaitState> wait, Backend& b) {

@@ -41,6 +41,13 @@ void JobWaiters::Stop() {
   }
   changed_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The wakes hold their requests' answers: they go now, while the server that would send
+  // them still exists.
+  std::map<int64_t, Waiter> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(waiters_);
+  }
 }
 
 void JobWaiters::Run() {

@@ -42,6 +42,7 @@ class JobWaiters {
   // The waiter is gone (answered or timed out); a no-op when it was woken already.
   void Remove(int64_t ticket);
   size_t waiting() const;
+  // Ends the thread and drops the waiters left, unwoken.
   void Stop();
 
  private:
