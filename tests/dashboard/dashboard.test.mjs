@@ -338,11 +338,18 @@ e2e('a job no live worker handles says so on its page, and its hand-backs are in
   await shot(page, 'job-no-live-handler');
   await stack.call('DELETE', `/api/jobs/${job.id}?queue=${WORKER_QUEUE}`);
 
-  // A waiting job of a type the worker handles shows no such notice.
-  const handled = await stack.enqueue({type: 'webhook', queue: WORKER_QUEUE, job_id: 'handled-later',
-    delay_ms: 600000, data: {url: `${stack.receiver.url}/ok`}});
+  // A waiting job of a type the worker handles shows no such notice; its trace id, callback and
+  // expiry are on its page.
+  const trace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const handled = await stack.call('POST', '/api/jobs', {type: 'webhook', queue: WORKER_QUEUE,
+    job_id: 'handled-later', delay_ms: 600000, data: {url: `${stack.receiver.url}/ok`},
+    callback_url: 'https://hooks.example.com/done', expires_at: '2100-01-01T00:00:00Z'},
+  {traceparent: trace});
   await go(page, `#/jobs/${WORKER_QUEUE}/${handled.id}`);
   await assertText(byTestId(page, 'job-id'), handled.id);
+  await assertText(byTestId(page, 'job-trace'), '4bf92f3577b34da6a3ce929d0e0e4736');
+  await assertText(byTestId(page, 'job-callback'), 'https://hooks.example.com/done');
+  await assertText(byTestId(page, 'job-expires'), '2100-01-01T00:00:00.000Z');
   await assertText(byTestId(page, 'job-state'), 'delayed');
   assert.equal(await byTestId(page, 'job-no-live-handler').count(), 0);
   await stack.call('DELETE', `/api/jobs/${handled.id}?queue=${WORKER_QUEUE}`);

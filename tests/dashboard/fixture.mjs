@@ -237,10 +237,10 @@ export class Stack {
   }
 
   // The HTTP API with the admin key: parsed JSON, or throws with the status and body.
-  async call(method, apiPath, body) {
+  async call(method, apiPath, body, headers = {}) {
     const response = await fetch(this.apiUrl + apiPath, {
       method,
-      headers: {Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json'},
+      headers: {Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json', ...headers},
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

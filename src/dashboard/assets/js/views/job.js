@@ -35,13 +35,21 @@ function dataWithoutSecrets(job) {
 
 const REDACTED = '[redacted]';
 
+// The trace a job belongs to: the trace id of its W3C traceparent (00-<trace id>-<parent>-<flags>),
+// what a tracing backend searches by; the whole header on hover.
+function traceFact(options) {
+  const parent = options?.traceparent;
+  if (!parent) return null;
+  return fact('Trace', h('code', {title: parent}, parent.split('-')[1] || parent), 'job-trace');
+}
+
 // The POST /api/jobs body that enqueues this job again (without its id, so it is a new job).
 function enqueueBody(job) {
   const body = {type: job.type, queue: job.queue, data: dataWithoutSecrets(job),
     priority: job.priority, max_attempts: job.max_attempts};
   if (job.group !== undefined && job.group !== null) body.group = job.group;
   const options = job.options || {};
-  for (const key of ['backoff', 'timeout_ms', 'retention', 'unique']) {
+  for (const key of ['backoff', 'timeout_ms', 'retention', 'unique', 'lifo', 'callback_url']) {
     if (options[key] !== undefined && options[key] !== null) body[key] = options[key];
   }
   return body;
@@ -196,6 +204,9 @@ export function mount(main, route) {
             fact('Started', timeEl(job.started_ms, 'job-started'), null),
             fact('Finished', timeEl(job.finished_ms, 'job-finished'), null),
             job.due_ms ? fact('Due', timeEl(job.due_ms, 'job-due'), null) : null,
+            traceFact(job.options),
+            job.options?.callback_url ? fact('Callback', job.options.callback_url, 'job-callback') : null,
+            job.options?.expires_at ? fact('Expires', job.options.expires_at, 'job-expires') : null,
             fact('Schedule', job.schedule
               ? [h('a', {href: `#/schedules?id=${encodeURIComponent(job.schedule.id)}`}, job.schedule.id),
                 ' · fire time ', timeEl(job.schedule.fire_time_ms)]
