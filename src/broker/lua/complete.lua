@@ -62,9 +62,9 @@ for i = 0, n - 1 do
 end
 if #done > 0 then
   local hooked = hooks_read(base, done)  -- before the first write
-  local details = {}
+  local details = {}  -- the accepted results ("null" ones are not stored, and default to it)
   if hooked then
-    for i = 0, n - 1 do details[ARGV[5 + 3 * i]] = ARGV[7 + 3 * i] end
+    for s = 1, #stored, 2 do details[stored[s]] = stored[s + 1] end
   end
   call_in_parts('HSET', KEYS[4], states)
   if #stored > 0 then call_in_parts('HSET', KEYS[5], stored) end

@@ -98,6 +98,19 @@ TEST_F(HooksScriptTest, ACompletionWithAStaleTokenWritesNothing) {
   EXPECT_EQ(HField(q().hooks(), "a"), "u");
 }
 
+TEST_F(HooksScriptTest, TheEntryCarriesTheResultOfTheAcceptedCompletion) {
+  EnqueueHooked("a");
+  const std::string token = ClaimOne("a");
+  // The same id twice: a stale completion first (refused), then the one holding the lease.
+  auto reply = Eval("complete", CompleteKeys(),
+                    {base(), "2", "-1", "0", "a", StaleToken(token), R"("stale")", "a", token,
+                     R"("good")"});
+  EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 1}));
+  const auto entries = Outbox();
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].fields.at("r"), R"("good")");
+}
+
 TEST_F(HooksScriptTest, RetentionThatDeletesTheJobAtOnceStillReportsIt) {
   EnqueueHooked("a");
   const std::string token = ClaimOne("a");
