@@ -39,9 +39,11 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
   out += fmt::format(
       ",\"paused\":{},\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"
       "\"retrying\":{},\"dead\":{}}},\"overrunning\":{},\"totals\":{{\"completed\":{},"
-      "\"failed\":{},\"stalled\":{},\"overran\":{}}}",
+      "\"failed\":{},\"stalled\":{},\"overran\":{},\"enqueued\":{},\"retried\":{},"
+      "\"dead\":{}}},\"callbacks_pending\":{}",
       c.paused ? "true" : "false", c.waiting, c.delayed, c.active, c.completed, c.retrying, c.dead,
-      c.overrunning, c.completed_total, c.failed_total, c.stalled_total, c.overran_total);
+      c.overrunning, c.completed_total, c.failed_total, c.stalled_total, c.overran_total,
+      c.enqueued_total, c.retried_total, c.dead_total, c.callbacks_pending);
   const HandlerProcessCounts hp =
       timings.ok() ? timings->handler_processes : HandlerProcessCounts{};
   out += fmt::format(

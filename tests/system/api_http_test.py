@@ -213,6 +213,9 @@ class HttpTest(fx.SharedApiTestCase):
         self.assertEqual(values['taskq_callbacks_pending{queue="metricsq"}'], 0)
         self.assertGreaterEqual(values['taskq_queue_workers{queue="sleep"}'], 1)
         self.assertEqual(values['taskq_queue_workers{queue="metricsq"}'], 0)
+        queue = self.api.request("GET", "/api/queues/metricsq")[1]
+        self.assertEqual((queue["totals"]["enqueued"], queue["totals"]["retried"],
+                          queue["totals"]["dead"], queue["callbacks_pending"]), (1, 0, 0, 0))
 
     def test_openapi_document_and_routes_agree(self):
         status, doc, _ = self.api.request("GET", "/api/openapi.json")
