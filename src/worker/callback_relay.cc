@@ -89,6 +89,7 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
 Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
                             const CallbackRelayOptions& options) {
   int64_t applied = 0;
+  bool registered = false;  // the callback queue, in the registry once per call
   while (true) {
     auto entries = broker.TakeOutbox(queue, options.token, options.lease, options.max_entries);
     if (!entries.ok()) return entries.status();
@@ -111,7 +112,8 @@ Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
       done.push_back(entry.id);
     }
     if (!jobs.empty()) {
-      TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(options.callback_queue));
+      if (!registered) TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(options.callback_queue));
+      registered = true;
       auto created = broker.Enqueue(options.callback_queue, jobs);
       if (!created.ok()) return created.status();
     }
