@@ -159,7 +159,6 @@ export class Stack {
   }
 
   async start() {
-    rmSync(this.artifacts, {recursive: true, force: true});  // no screenshots of an older run
     mkdirSync(this.artifacts, {recursive: true});
     await this.receiver.start();
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the dashboard's browser tests (dashboard.test.mjs).
+# Runs the dashboard's browser tests (every *.test.mjs here, one file at a time: each starts its
+# own stack).
 # Usage: run_tests.sh TASKQ_BINARY [ARTIFACTS_DIR [TEST_WORKER_BINARY]]
 # Exit 77 (ctest: SKIP_RETURN_CODE) only when Debian's chromium or the npm packages are missing;
 # scripts/bootstrap installs both. With TASKQ_REQUIRE_BROWSER=1 (set by .ci/run) a missing piece
@@ -21,5 +22,6 @@ fi
 if ! command -v node >/dev/null || [ ! -d "$here/node_modules/playwright-core" ]; then
   skip "node or $here/node_modules is missing (scripts/bootstrap runs npm ci there)"
 fi
+rm -rf "$TASKQ_ARTIFACTS"  # no screenshots of an older run
 cd "$here"
-exec node --test --test-reporter=spec dashboard.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs
