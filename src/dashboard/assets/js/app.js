@@ -20,7 +20,11 @@
 //              retry-all-dead, retry-matching, clean-form, clean-amount, clean-unit,
 //              clean-submit, add-job-toggle, add-job-form, add-job-type, add-job-data,
 //              add-job-priority, add-job-delay, add-job-max-attempts, add-job-id,
-//              add-job-submit, add-job-result, action-result
+//              add-job-submit, add-job-result, action-result,
+//              limits-summary, limits-toggle, limits-form, limits-concurrency, limits-rate-max,
+//              limits-rate-window, limits-group-field, limits-group-concurrency,
+//              limits-group-rate-max, limits-group-rate-window, limits-priority-aging,
+//              limits-max-length, limits-submit, limits-result
 //   job:       job-view, job-id, job-state, job-queue, job-type, job-priority, job-attempts,
 //              job-stalls, job-group, job-created, job-started, job-finished, job-due,
 //              job-progress, job-schedule, job-data, job-options, job-result, job-timeline,

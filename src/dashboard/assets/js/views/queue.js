@@ -7,6 +7,8 @@ import {
 } from '../dom.js';
 import {on, latestQueues} from '../live.js';
 import {confirmAction} from '../dialog.js';
+import {field} from '../form.js';
+import {limitsPanel} from './limits_panel.js';
 
 const SEARCH_KEYS = ['type', 'error', 'field', 'value'];
 const PAGE_SIZES = [25, 50, 100];
@@ -43,10 +45,6 @@ function hrefWith(queue, state, search) {
   const params = new URLSearchParams({state});
   for (const [key, value] of Object.entries(search || {})) params.set(key, value);
   return `#/queues/${encodeURIComponent(queue)}?${params}`;
-}
-
-function field(label, input) {
-  return h('label', {class: 'field'}, h('span', null, label), input);
 }
 
 export function mount(main, route) {
@@ -454,6 +452,7 @@ export function mount(main, route) {
     tabs,
     h('details', {class: 'panel search', open: !!search}, h('summary', null, search ? 'Search (active)' : 'Search'),
       searchForm),
+    limitsPanel(queue),
     admin ? addJobPanel(queue) : null,
     actionBar,
     result,
