@@ -459,6 +459,8 @@ e2e('read-only user: no action buttons anywhere, and a forged change is refused 
   await byTestId(page, 'schedule-row-nightly-report').waitFor();
   assert.equal(await byTestId(page, 'schedule-run-nightly-report').count(), 0);
   assert.equal(await byTestId(page, 'schedule-pause-nightly-report').count(), 0);
+  assert.equal(await byTestId(page, 'schedule-edit-nightly-report').count(), 0);
+  assert.equal(await byTestId(page, 'schedule-create').count(), 0);
 
   const session = await pageFetch(page, 'GET', '/session');
   assert.equal(session.body.role, 'read');

@@ -33,7 +33,13 @@
 //              action-remove, action-result, job-missing
 //   schedules: schedules-view, schedules-table, schedule-row-<id>, schedule-status-<id>,
 //              schedule-next-<id>, schedule-last-run-<id>, schedule-pause-<id>,
-//              schedule-resume-<id>, schedule-run-<id>, no-schedules, action-result
+//              schedule-resume-<id>, schedule-run-<id>, schedule-edit-<id>, no-schedules,
+//              action-result, schedule-create, schedule-form, schedule-form-title,
+//              schedule-form-id, schedule-form-cron, schedule-form-tz, schedule-form-type,
+//              schedule-form-queue, schedule-form-data, schedule-form-options,
+//              schedule-form-start, schedule-form-end, schedule-form-max-runs,
+//              schedule-form-missed, schedule-form-catch-up, schedule-form-paused,
+//              schedule-form-submit, schedule-form-cancel, schedule-form-result
 //   workers:   workers-view, workers-table, worker-row-<id>, worker-heartbeat-<id>, no-workers
 //   other:     view-error, not-found
 import {loadSession, onUnauthorized, session, signedIn, signOut, api, seg, ApiError} from './api.js';

@@ -1,8 +1,9 @@
-// #/schedules : every schedule with its next fire times and last run; pause, resume, run now.
-// #/schedules?id=X marks one row (the job page links here).
+// #/schedules : every schedule with its next fire times and last run; pause, resume, run now,
+// edit, and new ones (schedule_form.js). #/schedules?id=X marks one row (the job page links here).
 import {api, seg, isAdmin} from '../api.js';
 import {h, replace, badge, stateBadge, timeEl, formatTime, jobHref, message, errorText} from '../dom.js';
 import {on} from '../live.js';
+import {scheduleForm} from './schedule_form.js';
 
 const REFRESH_MS = 5000;
 const SHOWN_FIRE_TIMES = 3;
@@ -43,8 +44,17 @@ export function mount(main, route) {
       h('th', {scope: 'col', class: 'num'}, 'Runs'),
       admin ? h('th', {scope: 'col'}, 'Actions') : null)),
     tbody);
+  const form = admin ? scheduleForm({onSaved: (saved, created) => {
+    message(result, `${saved.id} is ${created ? 'created' : 'saved'}: ${saved.cron} (${saved.tz || 'UTC'}), ` +
+      `${saved.status}.`);
+    load();
+  }}) : null;
+  const createButton = h('button', {type: 'button', class: 'primary', 'data-testid': 'schedule-create'}, 'New schedule');
+  createButton.addEventListener('click', () => form.open(null));
   main.append(h('section', {class: 'view', 'data-testid': 'schedules-view'},
-    h('h1', null, 'Schedules'), result, h('div', {class: 'table-wrap'}, table)));
+    h('div', {class: 'view-head'}, h('h1', null, 'Schedules'), h('span', {class: 'spacer'}),
+      admin ? createButton : null),
+    result, form?.panel, h('div', {class: 'table-wrap'}, table)));
 
   let requestSeq = 0;
   let lastLoad = 0;
@@ -65,6 +75,12 @@ export function mount(main, route) {
     }
   }
 
+  function editButton(schedule, detail) {
+    const b = h('button', {type: 'button', 'data-testid': `schedule-edit-${schedule.id}`}, 'Edit');
+    b.addEventListener('click', () => form.open(detail || schedule));
+    return b;
+  }
+
   function row(schedule, detail) {
     const id = schedule.id;
     const button = (action, label, cls) => {
@@ -83,7 +99,7 @@ export function mount(main, route) {
       h('td', {class: 'num'}, String(schedule.runs ?? 0)),
       admin ? h('td', {class: 'buttons nowrap'},
         schedule.paused ? button('resume', 'Resume', 'primary') : button('pause', 'Pause'),
-        button('run', 'Run now')) : null);
+        button('run', 'Run now'), editButton(schedule, detail)) : null);
   }
 
   async function load() {
@@ -97,7 +113,7 @@ export function mount(main, route) {
       if (seq !== requestSeq) return;
       replace(tbody, list.length ? list.map((sc, i) => row(sc, details[i]))
         : h('tr', null, h('td', {colspan: admin ? 8 : 7, class: 'muted empty', 'data-testid': 'no-schedules'},
-          'No schedules. Create them with --schedule or POST /api/schedules.')));
+          'No schedules. Create them here, with --schedule or with POST /api/schedules.')));
       const marked = tbody.querySelector('tr.highlight');
       if (marked && !scrolled) {
         scrolled = true;
