@@ -12,6 +12,7 @@
 #include "taskq/job_event.h"
 #include "taskq/job_timings.h"
 #include "taskq/queue_counts.h"
+#include "taskq/queue_history.h"
 #include "taskq/queue_limits.h"
 #include "taskq/status.h"
 #include "taskq/worker_info.h"
@@ -68,6 +69,10 @@ class Inspector {
   Result<QueueCounts> Counts(const std::string& queue);
   // Processing and wait-time histograms per job type, as workers reported them (every few s).
   Result<QueueTimings> Timings(const std::string& queue);
+  // The buckets of the queue's history (queue_history.h) that started within `window` of now,
+  // at most `max_rows` (the newest), oldest first.
+  Result<QueueHistory> History(const std::string& queue, std::chrono::milliseconds window,
+                               int32_t max_rows = 1440);
   // Waiting, delayed, retrying and active in run order; completed and dead newest first;
   // kReversed turns that round. limit in [1, 1000].
   Result<std::vector<Job>> List(const std::string& queue, JobState state, int64_t offset,

@@ -70,6 +70,11 @@ struct WorkerOptions {
   // Completion callbacks (EnqueueOptions::callback_url) of jobs that finish in any queue become
   // `webhook` jobs in this queue; some worker must run the `webhook` type from it.
   std::string callback_queue = "webhook";
+  // Queue history (docs/metrics.md, "History"): every worker records one sample of every queue
+  // per bucket, and `history_keep` buckets are kept. Every worker of a deployment should use the
+  // same bucket; 0 records none. Short buckets are for tests and demonstrations.
+  std::chrono::milliseconds history_bucket{60000};
+  int32_t history_keep = 1440;
 
   // Process isolation (Isolation::kProcess).
   // Each handler process's memory cap in MiB; a handler past it fails its attempt with "memory

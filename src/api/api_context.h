@@ -57,12 +57,16 @@ RouteHandler BindRoute(ApiContext& ctx, F fn) {
   };
 }
 
+// 404 unless the queue is known (enqueued to or worked on at least once).
+Status CheckKnownQueue(Backend& b, const std::string& queue);
+
 // Route registration, one function per file.
 void AddJobRoutes(Router& router, ApiContext& ctx);
 void AddQueueRoutes(Router& router, ApiContext& ctx);
 void AddLimitRoutes(Router& router, ApiContext& ctx);
 void AddSystemRoutes(Router& router, ApiContext& ctx);
 void AddScheduleRoutes(Router& router, ApiContext& ctx);
+void AddHistoryRoutes(Router& router, ApiContext& ctx);
 // The OpenAPI 3 document of every route in `router` (openapi.cc).
 std::string OpenApiDocument(const Router& router);
 

@@ -56,6 +56,7 @@ class ApiService::Impl {
     AddJobRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
+    AddHistoryRoutes(router_, ctx_);
     AddScheduleRoutes(router_, ctx_);
     AddSystemRoutes(router_, ctx_);
   }

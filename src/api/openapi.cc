@@ -156,6 +156,14 @@ constexpr const char* kSchemas = R"({
       "field": {"type": ["string", "null"], "minLength": 1, "maxLength": 128}}},
     "priority_aging_ms": {"type": ["integer", "null"], "minimum": 1, "maximum": 86400000},
     "max_length": {"type": ["integer", "null"], "minimum": 1, "maximum": 1099511627776}}},
+  "HistoryRow": {"type": "object", "properties": {
+    "t": {"type": "integer", "description": "The bucket's start, ms since the epoch (Redis' clock)."},
+    "processed": {"type": ["integer", "null"]}, "failed": {"type": ["integer", "null"]},
+    "enqueued": {"type": ["integer", "null"]}, "dead": {"type": ["integer", "null"]},
+    "waiting": {"type": "integer"}}},
+  "History": {"type": "object", "properties": {"queue": {"type": "string"},
+    "minutes": {"type": "array", "items": {"$ref": "#/components/schemas/HistoryRow"}},
+    "now_ms": {"type": "integer"}}},
   "Health": {"type": "object", "properties": {"status": {"type": "string"}}},
   "Worker": {"type": "object", "properties": {"id": {"type": "string"},
     "host": {"type": "string"}, "pid": {"type": "integer"},
@@ -234,6 +242,8 @@ constexpr std::pair<std::string_view, std::string_view> kOperationIds[] = {
     {"POST /api/queues/{queue}/dead/retry", "retryDeadJobs"},
     {"GET /api/queues/{queue}/limits", "getQueueLimits"},
     {"PUT /api/queues/{queue}/limits", "setQueueLimits"},
+    {"GET /api/queues/{queue}/history", "getQueueHistory"},
+    {"GET /api/history", "getHistory"},
     {"GET /api/schedules", "listSchedules"},
     {"POST /api/schedules", "createSchedule"},
     {"GET /api/schedules/{id}", "getSchedule"},
@@ -259,6 +269,7 @@ std::string OperationId(const Route& route) {
 
 // The tag that groups a route in generated SDKs and documentation.
 std::string TagOf(const Route& route) {
+  if (route.pattern == "/api/history") return "queues";
   for (const char* tag : {"jobs", "queues", "schedules", "workers"}) {
     if (route.pattern.starts_with(std::string("/api/") + tag)) return tag;
   }

@@ -76,16 +76,6 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
   return out;
 }
 
-// 404 unless the queue is known (enqueued to or worked on at least once).
-Status CheckKnown(Backend& b, const std::string& queue) {
-  auto queues = b.inspector->Queues();
-  if (!queues.ok()) return queues.status();
-  for (const std::string& q : *queues) {
-    if (q == queue) return Status::Ok();
-  }
-  return Status(StatusCode::kNotFound, "no queue named '" + queue + "'", "queue");
-}
-
 Result<JobState> StateParam(std::string_view query, bool required) {
   auto text = QueryParam(query, "state");
   if (!text) {
@@ -123,7 +113,7 @@ void ListQueues(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond resp
 void GetQueue(ApiContext& ctx, HttpRequest&&, const RouteParams& params, Respond respond) {
   QueueRates& rates = ctx.rates;
   OnBackend(ctx, std::move(respond), [&rates, queue = params["queue"]](Backend& b) {
-    if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+    if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
     auto counts = b.inspector->Counts(queue);
     if (!counts.ok()) return StatusResponse(counts.status());
     auto workers = b.inspector->Workers();
@@ -211,7 +201,7 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
   OnBackend(ctx, std::move(respond),
             [queue = params["queue"], state = *state, limit = *limit, offset = *offset,
              order = *order, filter = std::move(*filter), scan = *scan, view](Backend& b) {
-              if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+              if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
               if (filter.empty()) {
                 auto jobs = b.inspector->List(queue, state, offset, limit, order);
                 if (!jobs.ok()) return StatusResponse(jobs.status());
@@ -239,7 +229,7 @@ void SetAllPaused(ApiContext& ctx, Respond respond, bool pause) {
 
 void SetPaused(ApiContext& ctx, const RouteParams& params, Respond respond, bool pause) {
   OnBackend(ctx, std::move(respond), [queue = params["queue"], pause](Backend& b) {
-    if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+    if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
     auto changed = pause ? b.inspector->Pause(queue) : b.inspector->Resume(queue);
     if (!changed.ok()) return StatusResponse(changed.status());
     return JsonResponse(200, fmt::format("{{\"queue\":{},\"paused\":{},\"changed\":{}}}",
@@ -283,7 +273,7 @@ void RetryDead(ApiContext& ctx, HttpRequest&& request, const RouteParams& params
   }
   OnBackend(ctx, std::move(respond),
             [queue = params["queue"], ids = std::move(ids), limit](Backend& b) {
-              if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+              if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
               auto n = b.inspector->RetryDead(queue, ids, static_cast<int32_t>(limit));
               if (!n.ok()) return StatusResponse(n.status());
               return JsonResponse(
@@ -335,7 +325,7 @@ void JobActions(ApiContext& ctx, HttpRequest&& request, const RouteParams& param
   if (!has_ids) return respond(ErrorResponse(422, "invalid_field", "is required", "ids"));
   OnBackend(ctx, std::move(respond),
             [queue = params["queue"], action = *action, ids = std::move(ids)](Backend& b) {
-              if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+              if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
               std::string done, failed;
               for (const std::string& id : ids) {
                 auto job = b.inspector->Find(id, queue);
@@ -376,7 +366,7 @@ void Clean(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Re
   OnBackend(ctx, std::move(respond),
             [queue = params["queue"], state = *state, older_than = *older_than,
              limit = *limit](Backend& b) {
-              if (Status s = CheckKnown(b, queue); !s.ok()) return StatusResponse(s);
+              if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
               auto n = b.inspector->Clean(queue, state, std::chrono::milliseconds(older_than),
                                           static_cast<int32_t>(limit));
               if (!n.ok()) return StatusResponse(n.status());
@@ -386,6 +376,15 @@ void Clean(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Re
 }
 
 }  // namespace
+
+Status CheckKnownQueue(Backend& b, const std::string& queue) {
+  auto queues = b.inspector->Queues();
+  if (!queues.ok()) return queues.status();
+  for (const std::string& q : *queues) {
+    if (q == queue) return Status::Ok();
+  }
+  return Status(StatusCode::kNotFound, "no queue named '" + queue + "'", "queue");
+}
 
 void AddQueueRoutes(Router& router, ApiContext& ctx) {
   auto bind = [&ctx](auto fn) { return BindRoute(ctx, fn); };

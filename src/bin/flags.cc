@@ -21,6 +21,11 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* f
              "queue the webhook jobs of completion callbacks (callback_url) go to; a worker "
              "must run the webhook type from it")
       ->envname("TASKQ_CALLBACK_QUEUE");
+  add.Option("--history-bucket-ms", flags->history_bucket_ms,
+             "every worker records one sample of each queue's counters per bucket (the "
+             "dashboard's charts); 0: none. Every worker should use the same")
+      ->envname("TASKQ_HISTORY_BUCKET_MS")
+      ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
   add.Option("--max-stalls", options->max_stalls, "expired leases before a job is dead")
       ->envname("TASKQ_MAX_STALLS")
       ->check(CLI::Range(0, 1000));

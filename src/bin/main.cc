@@ -439,6 +439,7 @@ int main(int argc, char** argv) {
   worker_options.lease = std::chrono::milliseconds(worker_flags.lease_ms);
   worker_options.shutdown_grace = std::chrono::milliseconds(worker_flags.grace_ms);
   worker_options.handler_kill_grace = std::chrono::milliseconds(worker_flags.kill_grace_ms);
+  worker_options.history_bucket = std::chrono::milliseconds(worker_flags.history_bucket_ms);
   worker_options.handler_memory_limit_mb = worker_flags.handler_memory_mb;
   if (up->parsed() || worker->parsed()) {
     auto parsed = taskq::ParseQueueList(worker_flags.queues);

@@ -17,6 +17,7 @@
 #include "taskq/job.h"
 #include "taskq/job_event.h"
 #include "taskq/queue_counts.h"
+#include "taskq/queue_history.h"
 #include "taskq/queue_limits.h"
 #include "taskq/status.h"
 
@@ -337,6 +338,21 @@ class Broker {
                                                       int32_t max) = 0;
   virtual Result<int64_t> AckOutbox(const std::string& queue, const std::string& token,
                                     std::span<const std::string> entry_ids) = 0;
+
+  // History (history_record.lua): a sample of the queue's counters for the current bucket,
+  // unless one was recorded already, keeping `keep` buckets; and the newest `max` samples.
+  struct HistoryRecordResult {
+    bool written = false;                     // this call wrote the bucket's sample
+    std::chrono::milliseconds until_next{0};  // until the next bucket starts, by Redis' clock
+  };
+  virtual Result<HistoryRecordResult> RecordHistory(const std::string& queue,
+                                                    std::chrono::milliseconds bucket,
+                                                    int32_t keep) = 0;
+  struct HistorySamples {
+    std::vector<QueueHistorySample> samples;  // oldest first
+    int64_t now_ms = 0;                       // Redis' clock
+  };
+  virtual Result<HistorySamples> ReadHistory(const std::string& queue, int32_t max) = 0;
 
   // Job timing histograms (docs/metrics.md): counters in the queue's `metrics` hash. Not a job
   // transition, so plain HINCRBYs, one round trip for all queues.

@@ -30,7 +30,8 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       with_lists_(base_ + "x"),
       hooks_(base_ + "hooks"),
       outbox_(base_ + "outbox"),
-      outbox_lease_(base_ + "outbox:lease") {}
+      outbox_lease_(base_ + "outbox:lease"),
+      history_(base_ + "history") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
 std::string WorkerRegistryKey(std::string_view prefix) {

@@ -41,6 +41,7 @@ class QueueKeys {
   const std::string& hooks() const { return hooks_; }    // HASH, id -> what its finish reports
   const std::string& outbox() const { return outbox_; }  // STREAM, entries for other keys
   const std::string& outbox_lease() const { return outbox_lease_; }  // STRING, relay's token
+  const std::string& history() const { return history_; }  // STREAM, one sample per bucket
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
   // ZSET: a group's waiting jobs, scored like prio (requeue.lua)
@@ -76,6 +77,7 @@ class QueueKeys {
   std::string hooks_;
   std::string outbox_;
   std::string outbox_lease_;
+  std::string history_;
 };
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).

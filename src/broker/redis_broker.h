@@ -210,6 +210,10 @@ class RedisBroker final : public Broker {
       const std::vector<std::pair<std::string, CounterIncrements>>& per_queue) override;
 
   Result<CounterIncrements> ReadMetrics(const std::string& queue) override;
+  Result<HistoryRecordResult> RecordHistory(const std::string& queue,
+                                            std::chrono::milliseconds bucket,
+                                            int32_t keep) override;
+  Result<HistorySamples> ReadHistory(const std::string& queue, int32_t max) override;
 
   Result<WorkerList> ListWorkers(std::chrono::milliseconds max_age) override;
 

@@ -1,5 +1,6 @@
-// RedisBroker: schedules, the worker registry and metrics.
+// RedisBroker: schedules, the worker registry, metrics and history.
 #include <algorithm>
+#include <charconv>
 
 #include "broker/redis_broker.h"
 
@@ -171,6 +172,60 @@ Result<Broker::CounterIncrements> RedisBroker::ReadMetrics(const std::string& qu
   ReplyView v = reply->view();
   for (size_t i = 0; i + 1 < v.size(); i += 2) {
     out.emplace_back(std::string(v[i].str()), v[i + 1].AsInt());
+  }
+  return out;
+}
+
+Result<Broker::HistoryRecordResult> RedisBroker::RecordHistory(const std::string& queue,
+                                                               std::chrono::milliseconds bucket,
+                                                               int32_t keep) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("history_record", HistoryRecordKeys(k));
+  call.Arg(static_cast<int64_t>(bucket.count())).Arg(static_cast<int64_t>(keep));
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "history_record"));
+  ReplyView v = reply->view();
+  if (v.size() != 2) return Internal("history_record: bad reply");
+  return HistoryRecordResult{v[0].AsInt() == 1, std::chrono::milliseconds(v[1].AsInt())};
+}
+
+Result<Broker::HistorySamples> RedisBroker::ReadHistory(const std::string& queue, int32_t max) {
+  const QueueKeys& k = Keys(queue);
+  std::vector<Command> commands = {
+      {"TIME"},
+      Command{"XREVRANGE", k.history(), "+", "-", "COUNT"}.Add(static_cast<long long>(max))};
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), commands, &replies));
+  for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "history"));
+  HistorySamples out;
+  ReplyView time = replies[0].view();
+  out.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
+  ReplyView entries = replies[1].view();
+  out.samples.reserve(entries.size());
+  for (size_t i = entries.size(); i-- > 0;) {  // XREVRANGE answers newest first
+    ReplyView entry = entries[i];
+    if (entry.size() != 2) return Internal("history: bad entry");
+    QueueHistorySample& s = out.samples.emplace_back();
+    std::string_view id = entry[0].str();
+    std::from_chars(id.data(), id.data() + id.size(), s.start_ms);
+    ReplyView fields = entry[1];
+    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+      std::string_view name = fields[f].str();
+      int64_t value = fields[f + 1].AsInt();
+      if (name == "b")
+        s.bucket_ms = value;
+      else if (name == "e")
+        s.enqueued_total = value;
+      else if (name == "c")
+        s.completed_total = value;
+      else if (name == "f")
+        s.failed_total = value;
+      else if (name == "d")
+        s.dead_total = value;
+      else if (name == "w")
+        s.waiting = value;
+    }
   }
   return out;
 }

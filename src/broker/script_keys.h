@@ -56,6 +56,9 @@ inline ScriptKeys GetJobKeys(const QueueKeys& k) {
 inline ScriptKeys GroupPageKeys(const QueueKeys& k) { return {k.group_ring(), k.groups_held()}; }
 // outbox_take.lua and outbox_ack.lua.
 inline ScriptKeys OutboxKeys(const QueueKeys& k) { return {k.outbox(), k.outbox_lease()}; }
+inline ScriptKeys HistoryRecordKeys(const QueueKeys& k) {
+  return {k.history(), k.meta(), k.wait(), k.prioritized()};
+}
 // clean.lua: the completed or the dead set.
 inline ScriptKeys CleanKeys(const QueueKeys& k, bool dead) {
   return {dead ? k.dead() : k.completed()};

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "broker/broker.h"
+#include "client/queue_history.h"
 #include "common/job_codec.h"
 #include "common/worker_info_codec.h"
 
@@ -91,6 +92,19 @@ Result<Inspector::WorkerList> Inspector::Workers(std::chrono::milliseconds max_a
 
 Result<QueueCounts> Inspector::Counts(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.Counts(queue); });
+}
+
+Result<QueueHistory> Inspector::History(const std::string& queue, std::chrono::milliseconds window,
+                                        int32_t max_rows) {
+  // One sample more than the rows: the first row's counts need the sample before it.
+  auto read = impl_->With(queue, [&](broker::Broker& b) {
+    return b.ReadHistory(queue, std::clamp(max_rows, 1, 10080) + 1);
+  });
+  if (!read.ok()) return read.status();
+  QueueHistory out;
+  out.now_ms = read->now_ms;
+  out.rows = client::HistoryRows(read->samples, read->now_ms - window.count());
+  return out;
 }
 
 Result<QueueTimings> Inspector::Timings(const std::string& queue) {

@@ -19,6 +19,7 @@
 #include "worker/handler_process_pool.h"
 #include "worker/handler_registry.h"
 #include "worker/heartbeat.h"
+#include "worker/history_recorder.h"
 #include "worker/processor.h"
 #include "worker/thread_pool.h"
 
@@ -108,6 +109,13 @@ class Worker::Impl {
       return InvalidArgument("recover_interval", "intervals must be positive, max_stalls >= 0");
     }
     TASKQ_RETURN_IF_ERROR(ValidateName("callback_queue", options_.callback_queue));
+    if (options_.history_bucket.count() != 0 &&
+        (options_.history_bucket < std::chrono::seconds(1) ||
+         options_.history_bucket > std::chrono::hours(1) || options_.history_keep < 1 ||
+         options_.history_keep > 10080)) {
+      return InvalidArgument("history_bucket",
+                             "history_bucket must be 0 or 1 s to 1 h, history_keep 1 to 10080");
+    }
     started_ = true;
     broker::BrokerOptions broker_options{options_.redis_url, options_.key_prefix};
     auto check = broker::OpenBroker(broker_options);
@@ -138,6 +146,14 @@ class Worker::Impl {
       relay_ =
           std::make_unique<worker::CallbackRelay>(r, std::move(*relay_broker), std::move(queues));
     }
+    if (options_.history_bucket.count() != 0) {
+      auto history_broker = broker::OpenBroker(broker_options);
+      if (!history_broker.ok()) return history_broker.status();
+      worker::HistoryRecorderOptions h;
+      h.bucket = options_.history_bucket;
+      h.keep = options_.history_keep;
+      history_ = std::make_unique<worker::HistoryRecorder>(h, std::move(*history_broker));
+    }
     for (const auto& q : options_.queues) {
       auto broker = broker::OpenBroker(loop_broker_options);
       if (!broker.ok()) return broker.status();
@@ -163,6 +179,7 @@ class Worker::Impl {
     }
     for (auto& p : processors_) p->Start();
     relay_->Start();
+    if (history_) history_->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
         worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*check),
         [this, base = description] {
@@ -207,6 +224,7 @@ class Worker::Impl {
       p->Shutdown();
     }
     relay_->Stop();  // after the loops: it relays the callbacks of the last jobs too
+    if (history_) history_->Stop();
     // The heartbeat goes after the queue loops (the worker stays listed while it drains) and
     // before final_stats_ is written: its thread reads stats() until it is joined.
     heartbeat_->Stop();
@@ -338,6 +356,7 @@ class Worker::Impl {
   worker::HandlerRegistry registry_;
   // Declared before the processors, so destroyed after them: they poke it.
   std::unique_ptr<worker::CallbackRelay> relay_;
+  std::unique_ptr<worker::HistoryRecorder> history_;  // none when history_bucket is 0
   std::vector<std::unique_ptr<worker::Processor>> processors_;
   // Declared after the processors, so destroyed before them: its threads are joined while the
   // processors that running handlers report to still exist.

@@ -190,9 +190,10 @@ class Api:
 
 
 class Worker:
-    def __init__(self, redis_url, queues):
+    def __init__(self, redis_url, queues, env=None):
         self.proc = subprocess.Popen([TEST_WORKER, redis_url, queues, "2000", "1000"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     env={**os.environ, **(env or {})})
         for line in self.proc.stdout:  # log lines may come first
             if line.strip() == "ready":
                 break

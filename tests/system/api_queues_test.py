@@ -428,5 +428,74 @@ class QueueRatesTest(unittest.TestCase):
             redis.stop()
 
 
+class QueueHistoryTest(unittest.TestCase):
+    """/api/queues/{queue}/history and /api/history, from the samples workers record in Redis."""
+
+    def test_history_counts_each_bucket_and_outlives_the_api(self):
+        redis = Redis()
+        api = Api(redis.url, "--job-types", "sleep,fail")
+        # Two recorders of one-second buckets: still one sample per bucket.
+        workers = [Worker(redis.url, "hq=2", env={"TASKQ_HISTORY_BUCKET_MS": "1000"})
+                   for _ in range(2)]
+        try:
+            history = lambda: api.request("GET", "/api/queues/hq/history?minutes=1")[1]
+            # The workers registered the queue: samples are taken before any job, and later
+            # rows count from them.
+            self.assertTrue(wait_until(lambda: len(history()["minutes"]) >= 2, timeout=10))
+            for i in range(6):
+                job = {"type": "sleep", "queue": "hq", "data": {"ms": 0}}
+                self.assertEqual(api.request("POST", "/api/jobs", job)[0], 201)
+                time.sleep(0.3)
+            for _ in range(2):
+                job = {"type": "fail", "queue": "hq", "data": {}, "max_attempts": 1}
+                self.assertEqual(api.request("POST", "/api/jobs", job)[0], 201)
+
+            def settled():
+                body = history()
+                rows = body["minutes"]
+                known = [r for r in rows if r["processed"] is not None]
+                done = (sum(r["processed"] for r in known) >= 6 and
+                        sum(r["dead"] for r in known) >= 2)
+                return body if done else None
+            body = wait_until(settled, timeout=20, interval=0.5)
+            self.assertIsNotNone(body, history())
+            rows = body["minutes"]
+            starts = [r["t"] for r in rows]
+            self.assertEqual(starts, sorted(set(starts)))  # one row per bucket, oldest first
+            self.assertTrue(all(t % 1000 == 0 for t in starts))
+            self.assertGreaterEqual(rows[0]["t"], body["now_ms"] - 60000)
+            known = [r for r in rows if r["processed"] is not None]
+            # The counts of the buckets add up to what happened after the first sample: six
+            # completions, two attempts failed, two jobs dead, eight created.
+            self.assertEqual(sum(r["processed"] for r in known), 6, rows)
+            self.assertEqual(sum(r["failed"] for r in known), 2, rows)
+            self.assertEqual(sum(r["dead"] for r in known), 2, rows)
+            self.assertEqual(sum(r["enqueued"] for r in known), 8, rows)
+            self.assertTrue(any(r["processed"] > 0 for r in known[1:]) or len(known) == 1)
+            everything = api.request("GET", "/api/history?minutes=1")[1]
+            self.assertNotIn("queue", everything)
+            self.assertEqual(
+                sum(r["processed"] or 0 for r in everything["minutes"] if r["t"] in starts),
+                sum(r["processed"] or 0 for r in rows))
+
+            # A new API process reads the same past: nothing lives in the one that served it.
+            api.stop()
+            api = Api(redis.url, "--job-types", "sleep,fail")
+            again = api.request("GET", "/api/queues/hq/history?minutes=1")[1]["minutes"]
+            self.assertTrue(set(starts) <= {r["t"] for r in again})
+
+            for path in ("/api/queues/hq/history?minutes=0",
+                         "/api/queues/hq/history?minutes=10081", "/api/history?minutes=x"):
+                status, error, _ = api.request("GET", path)
+                self.assertEqual(status, 422, path)
+                self.assertEqual(error["error"]["field"], "minutes")
+            self.assertEqual(api.request("GET", "/api/queues/nosuch/history")[0], 404)
+        finally:
+            for w in workers:
+                w.stop()
+            api.stop()
+            redis.stop()
+
+
 if __name__ == "__main__":
     fx.main()

@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
   if (argc == 7) options.max_stalls = std::stoi(argv[6]);
   options.recover_interval = std::chrono::milliseconds(100);
   options.heartbeat_interval = std::chrono::milliseconds(200);  // timings show up quickly
+  // As `taskq worker --history-bucket-ms` (short buckets let a test see several).
+  if (const char* bucket = std::getenv("TASKQ_HISTORY_BUCKET_MS")) {
+    options.history_bucket = std::chrono::milliseconds(std::atoll(bucket));
+  }
   taskq::Worker worker(options);
   RegisterTestHandlers(worker);
   if (auto s = worker.Start(); !s.ok()) {

@@ -74,6 +74,7 @@ TEST(ScriptKeysTest, EveryBuilderListsTheKeysItsScriptsHeaderNamesInOrder) {
       {"group_page", GroupPageKeys(k)},
       {"outbox_take", OutboxKeys(k)},
       {"outbox_ack", OutboxKeys(k)},
+      {"history_record", HistoryRecordKeys(k)},
   };
   for (const auto& [script, keys] : scripts) {
     EXPECT_EQ(BuiltNames(k, keys), HeaderKeys(script)) << script;
