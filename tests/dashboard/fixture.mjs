@@ -156,6 +156,8 @@ export class Stack {
     this.artifacts = artifacts;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'taskq-dashboard-e2e-'));
     this.receiver = new Receiver();
+    // More flags of `taskq worker`, set by a test file before the stack starts.
+    this.workerFlags = [];
   }
 
   async start() {
@@ -189,7 +191,7 @@ export class Stack {
       // Its handlers run in handler processes (process isolation), as image-resize's do by default.
       '--redis-url', this.redisUrl, 'worker', '--queues', `${WORKER_QUEUE}=2:process`,
       '--webhook-allow', '127.0.0.1', '--webhook-ports', '*',
-      '--data-dir', path.join(this.dir, 'data')]);
+      '--data-dir', path.join(this.dir, 'data'), ...this.workerFlags]);
     await eventually(async () => {
       if (this.worker.exitCode !== null) throw new Error('taskq worker exited:\n' + this.worker.log.join(''));
       const {workers} = await this.get('/api/workers');

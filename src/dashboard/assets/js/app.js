@@ -8,10 +8,14 @@
 //   dialog:    confirm-dialog, confirm-title, confirm-text, confirm-ok, confirm-cancel
 //   login:     login-view, login-form, login-username, login-password, login-api-key,
 //              login-submit, login-error
+//   charts:    throughput-chart (data-recorded, data-recorded-processed: the history drawn),
+//              throughput-svg (data-points), chart-processed, chart-failed, chart-status,
+//              chart-range-<60|360|1440> (aria-pressed)
 //   overview:  overview, throughput-chart, throughput-svg, chart-processed, chart-failed,
 //              queues-table, queue-row-<q>, queue-link-<q>, paused-<q>, count-<q>-<s>,
 //              workers-<q>, no-workers-<q>, processed-<q>, failed-<q>, wait-<q>, oldest-<q>, no-queues
 //   queue:     queue-view, queue-title, queue-paused, action-pause, action-resume, tab-<s>,
+//              queue-chart-toggle (then the charts' ids),
 //              tab-count-<s>, search-form, search-type, search-error, search-field,
 //              search-value, search-submit, search-clear, search-scanned, search-further,
 //              sort-toggle, page-size, page-prev, page-next, page-info, jobs-table, select-all,

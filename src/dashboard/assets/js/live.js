@@ -1,8 +1,6 @@
-// The live event stream (B/api/events) and its subscribers. Also keeps the history of summed
-// per-minute rates that the overview chart draws, so it survives switching views.
+// The live event stream (B/api/events) and its subscribers, and the latest queues snapshot.
 import {BASE} from './api.js';
 
-const HISTORY_MS = 10 * 60 * 1000;
 const RESTART_MS = 5000;
 
 const subscribers = {queues: new Set(), job: new Set(), status: new Set()};
@@ -11,7 +9,6 @@ let restartTimer = null;
 let status = 'offline';
 let latest = null;
 let refusedHandler = () => {};
-const history = [];  // {t, processed, failed}; a rate is null when no queue had one
 
 function emit(kind, value) {
   for (const fn of subscribers[kind]) {
@@ -29,21 +26,9 @@ function setStatus(next) {
   emit('status', status);
 }
 
-function sumRate(queues, name) {
-  let sum = null;
-  for (const q of queues) {
-    const value = q.per_minute ? q.per_minute[name] : null;
-    if (typeof value === 'number') sum = (sum || 0) + value;
-  }
-  return sum;
-}
-
-// Adds the queues event's rates to the history (also used for the first GET B/api/queues).
-export function noteQueues(body, now = Date.now()) {
+// Keeps a queues body as the latest snapshot (also used for the first GET B/api/queues).
+export function noteQueues(body) {
   latest = body;
-  const queues = body.queues || [];
-  history.push({t: now, processed: sumRate(queues, 'processed'), failed: sumRate(queues, 'failed')});
-  while (history.length && history[0].t < now - HISTORY_MS) history.shift();
 }
 
 function onQueues(event) {
@@ -108,10 +93,6 @@ export function on(kind, fn) {
 
 export function latestQueues() {
   return latest;
-}
-
-export function rateHistory() {
-  return history;
 }
 
 export function liveStatus() {

@@ -1,11 +1,23 @@
-// #/ : every queue with its counts, workers, rates, wait time and oldest waiting job, and a live chart of
-// the per-minute rates summed over the queues.
+// #/ : every queue with its counts, workers, rates, wait time and oldest waiting job, and a chart of
+// jobs per minute over every queue (the recorded history, carried forward live).
 import {api} from '../api.js';
 import {
-  h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText, coalesce,
+  h, replace, STATES, badge, formatRate, formatDuration, formatCount, queueHref, errorText,
 } from '../dom.js';
-import {on, latestQueues, noteQueues, rateHistory} from '../live.js';
-import {rateChart} from '../chart.js';
+import {on, latestQueues, noteQueues} from '../live.js';
+import {historyChart} from '../history_chart.js';
+
+// The per-minute rate of every queue together; null where no queue has one.
+function summedRates(payload) {
+  const sum = {processed: null, failed: null};
+  for (const q of payload.queues || []) {
+    for (const name of ['processed', 'failed']) {
+      const value = q.per_minute ? q.per_minute[name] : null;
+      if (typeof value === 'number') sum[name] = (sum[name] || 0) + value;
+    }
+  }
+  return sum;
+}
 
 function queueRow(q) {
   const name = q.name;
@@ -29,7 +41,7 @@ function queueRow(q) {
 }
 
 export function mount(main) {
-  const chart = h('div', {class: 'chart-box', 'data-testid': 'throughput-chart'});
+  const chart = historyChart({path: '/history', liveRate: summedRates});
   const body = h('tbody');
   const status = h('p', {class: 'muted'});
   const table = h('table', {class: 'data queues', 'data-testid': 'queues-table'},
@@ -52,16 +64,12 @@ export function mount(main) {
       ? queues.map(queueRow)
       : h('tr', null, h('td', {colspan: STATES.length + 6, class: 'muted', 'data-testid': 'no-queues'},
         'No queues yet: a queue appears once a job is enqueued to it or a worker serves it.')));
-    const samples = rateHistory();
-    replace(chart, samples.some((p) => p.processed !== null || p.failed !== null)
-      ? rateChart(samples, chart.clientWidth)
-      : h('p', {class: 'muted chart-empty'}, 'Collecting samples: rates appear after a few seconds of traffic.'));
     replace(status, '');
   }
 
   main.append(h('section', {class: 'view', 'data-testid': 'overview'},
     h('h1', null, 'Queues'),
-    h('div', {class: 'panel'}, h('h2', null, 'Jobs per minute (all queues, last 10 minutes)'), chart),
+    h('div', {class: 'panel'}, h('h2', null, 'Jobs per minute (all queues)'), chart.el),
     status,
     h('div', {class: 'table-wrap'}, table)));
 
@@ -78,15 +86,12 @@ export function mount(main) {
     status.className = 'error';
     replace(status, `Cannot load the queues: ${errorText(e)}`);
   });
-  const redraw = coalesce(() => { if (shown) draw(shown); }, 150);
-  window.addEventListener('resize', redraw);
   const off = on('queues', (payload) => {
     streamed = true;
     draw(payload);
   });
   return () => {
     off();
-    redraw.cancel();
-    window.removeEventListener('resize', redraw);
+    chart.unmount();
   };
 }

@@ -9,6 +9,7 @@ import {on, latestQueues} from '../live.js';
 import {confirmAction} from '../dialog.js';
 import {field} from '../form.js';
 import {limitsPanel} from './limits_panel.js';
+import {historyChart} from '../history_chart.js';
 
 const SEARCH_KEYS = ['type', 'error', 'field', 'value'];
 const PAGE_SIZES = [25, 50, 100];
@@ -443,6 +444,19 @@ export function mount(main, route) {
     state === 'dead' ? h('div', {class: 'group'}, retryAllButton, search ? retryMatchingButton : null) : null,
     state === 'completed' || state === 'dead' ? cleanForm : null) : null;
 
+  // ----- chart: read and drawn from the first time it is opened
+  let chart = null;
+  const chartPanel = h('details', {class: 'panel queue-chart'},
+    h('summary', {'data-testid': 'queue-chart-toggle'}, 'Jobs per minute'));
+  chartPanel.addEventListener('toggle', () => {
+    if (!chartPanel.open || chart) return;
+    chart = historyChart({
+      path: `${path}/history`,
+      liveRate: (payload) => (payload.queues || []).find((x) => x.name === queue)?.per_minute || null,
+    });
+    chartPanel.append(chart.el);
+  });
+
   // ----- main layout
   const section = h('section', {class: 'view', 'data-testid': 'queue-view'},
     h('div', {class: 'view-head'},
@@ -450,6 +464,7 @@ export function mount(main, route) {
       pausedBadge, overrunBadge, processBadge, h('span', {class: 'spacer'}),
       admin ? pauseButton : null),
     tabs,
+    chartPanel,
     h('details', {class: 'panel search', open: !!search}, h('summary', null, search ? 'Search (active)' : 'Search'),
       searchForm),
     limitsPanel(queue),
@@ -490,6 +505,7 @@ export function mount(main, route) {
     offQueues();
     offJob();
     refresh.cancel();
+    if (chart) chart.unmount();
     requestSeq++;
   };
 }
