@@ -67,6 +67,7 @@ void AddLimitRoutes(Router& router, ApiContext& ctx);
 void AddSystemRoutes(Router& router, ApiContext& ctx);
 void AddScheduleRoutes(Router& router, ApiContext& ctx);
 void AddHistoryRoutes(Router& router, ApiContext& ctx);
+void AddAlertRoutes(Router& router, ApiContext& ctx);
 // The OpenAPI 3 document of every route in `router` (openapi.cc).
 std::string OpenApiDocument(const Router& router);
 

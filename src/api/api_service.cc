@@ -57,6 +57,7 @@ class ApiService::Impl {
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
     AddHistoryRoutes(router_, ctx_);
+    AddAlertRoutes(router_, ctx_);
     AddScheduleRoutes(router_, ctx_);
     AddSystemRoutes(router_, ctx_);
   }

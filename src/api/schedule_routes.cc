@@ -53,8 +53,11 @@ std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bo
           ",\"error\":" + JsonString(s.definition_error.ToString());
   }
   const scheduler::ScheduleState& st = s.state;
-  out += fmt::format(",\"status\":\"{}\",\"paused\":{},\"runs\":{},\"created_ms\":{}",
-                     scheduler::ScheduleStatusName(s), st.paused, st.runs, st.created_ms);
+  out += fmt::format(
+      ",\"status\":\"{}\",\"paused\":{},\"runs\":{},\"missed_runs\":{},\"late_ms\":{},"
+      "\"created_ms\":{}",
+      scheduler::ScheduleStatusName(s), st.paused, st.runs, st.missed,
+      scheduler::ScheduleLateMs(s, now_ms), st.created_ms);
   out +=
       ",\"next_fire_ms\":" + (st.ended() ? std::string("null") : std::to_string(st.next_fire_ms));
   out += ",\"last_run\":";

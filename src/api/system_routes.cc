@@ -10,6 +10,7 @@
 #include "api/api_error.h"
 #include "api/process_metrics.h"
 #include "common/worker_info_codec.h"
+#include "scheduler/schedule_store.h"
 
 namespace taskq::api {
 namespace {
@@ -196,6 +197,37 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       process_stops;
 }
 
+// Per schedule (ids are [A-Za-z0-9_.-], so label values need no escaping).
+void AppendScheduleMetrics(Backend& b, std::string* out, Status* status) {
+  auto list = b.schedules->List();
+  if (!list.ok()) {
+    *status = list.status();
+    return;
+  }
+  std::string fires, missed, late;
+  for (const scheduler::ScheduleInfo& s : list->schedules) {
+    const std::string& id = s.definition.id;
+    fires += fmt::format("taskq_schedule_fires_total{{schedule=\"{}\"}} {}\n", id, s.state.runs);
+    missed +=
+        fmt::format("taskq_schedule_missed_total{{schedule=\"{}\"}} {}\n", id, s.state.missed);
+    late += fmt::format("taskq_schedule_late_seconds{{schedule=\"{}\"}} {}\n", id,
+                        scheduler::ScheduleLateMs(s, list->now_ms) / 1e3);
+  }
+  *out +=
+      "# HELP taskq_schedule_fires_total Fire times that got a job (caught-up ones included).\n"
+      "# TYPE taskq_schedule_fires_total counter\n" +
+      fires;
+  *out +=
+      "# HELP taskq_schedule_missed_total Fire times missed and not caught up.\n"
+      "# TYPE taskq_schedule_missed_total counter\n" +
+      missed;
+  *out +=
+      "# HELP taskq_schedule_late_seconds How far an active schedule's next fire time is "
+      "behind now (0 when on time, paused or ended).\n"
+      "# TYPE taskq_schedule_late_seconds gauge\n" +
+      late;
+}
+
 }  // namespace
 
 void AddSystemRoutes(Router& router, ApiContext& ctx) {
@@ -258,6 +290,7 @@ void AddSystemRoutes(Router& router, ApiContext& ctx) {
                  Status s;
                  std::string queues;
                  AppendQueueMetrics(b, &queues, &s);
+                 if (s.ok()) AppendScheduleMetrics(b, &queues, &s);
                  r.body =
                      "# HELP taskq_redis_up 1 when this scrape read the queue metrics from Redis, "
                      "else 0 (they are then left out).\n"

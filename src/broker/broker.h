@@ -187,6 +187,7 @@ struct ScheduleRecord {
   bool paused = false;
   int64_t created_ms = 0;  // Redis time
   std::string last_job_id;
+  int64_t missed = 0;  // fire times missed and not caught up, ever
 };
 
 struct ScheduleSnapshot {
@@ -220,6 +221,7 @@ struct ScheduleAdvance {
   int64_t runs_added = 0;
   int64_t last_fire_ms = 0;  // 0: keep the last run as it is
   std::string last_job_id;
+  int64_t missed_added = 0;  // fire times passed over as missed (not caught up)
 };
 
 class Broker {

@@ -43,6 +43,7 @@ ScheduleKeys::ScheduleKeys(std::string_view prefix)
       definitions_(std::string(prefix) + ":{:schedules}"),
       state_(definitions_ + ":state"),
       due_(definitions_ + ":due"),
-      leader_(definitions_ + ":leader") {}
+      leader_(definitions_ + ":leader"),
+      missed_(definitions_ + ":missed") {}
 
 }  // namespace taskq::broker

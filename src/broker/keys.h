@@ -95,6 +95,7 @@ class ScheduleKeys {
   const std::string& state() const { return state_; }              // HASH, id -> state record
   const std::string& due() const { return due_; }                  // ZSET, score = next fire ms
   const std::string& leader() const { return leader_; }  // STRING, the scheduler lease's holder
+  const std::string& missed() const { return missed_; }  // HASH, id -> fire times missed
   uint16_t slot() const { return slot_; }  // the Redis Cluster hash slot of every key here
 
  private:
@@ -103,6 +104,7 @@ class ScheduleKeys {
   std::string state_;
   std::string due_;
   std::string leader_;
+  std::string missed_;
 };
 
 }  // namespace taskq::broker

@@ -61,7 +61,7 @@ Result<ScheduleSaveResult> RedisBroker::SaveSchedule(const ScheduleSave& save) {
 
 Result<bool> RedisBroker::RemoveSchedule(const std::string& id) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_remove", ScheduleKeysOf(k));
+  ScriptCall call("schedule_remove", ScheduleCountedKeysOf(k));
   call.Arg(id);
   auto n = RunIntScript(k.slot(), call.Take(), "schedule_remove");
   if (!n.ok()) return n.status();
@@ -94,9 +94,9 @@ Result<bool> RedisBroker::SetSchedulePaused(const std::string& id, bool paused,
 
 Result<bool> RedisBroker::AdvanceSchedule(const ScheduleAdvance& a) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_advance", ScheduleKeysOf(k));
+  ScriptCall call("schedule_advance", ScheduleCountedKeysOf(k));
   call.Arg(a.id).Arg(a.revision).Arg(a.expected_next_ms).Arg(a.next_ms).Arg(a.runs_added);
-  call.Arg(a.last_fire_ms).Arg(a.last_job_id);
+  call.Arg(a.last_fire_ms).Arg(a.last_job_id).Arg(a.missed_added);
   auto n = RunIntScript(k.slot(), call.Take(), "schedule_advance");
   if (!n.ok()) return n.status();
   return *n == 1;
@@ -249,7 +249,7 @@ Result<Broker::WorkerList> RedisBroker::ListWorkers(std::chrono::milliseconds ma
 Result<ScheduleSnapshot> RedisBroker::RunScheduleList(std::string_view what, int32_t limit,
                                                       std::span<const std::string> ids) {
   const ScheduleKeys& k = schedule_keys_;
-  ScriptCall call("schedule_list", ScheduleKeysOf(k));
+  ScriptCall call("schedule_list", ScheduleCountedKeysOf(k));
   call.Arg(what).Arg(limit);
   for (const std::string& id : ids) call.Arg(id);
   auto reply = RunScript(k.slot(), call.Take());

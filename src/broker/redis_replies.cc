@@ -172,15 +172,16 @@ bool ParseScheduleState(std::string_view text, ScheduleRecord* out) {
 Result<ScheduleSnapshot> ParseScheduleList(const Reply& reply) {
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "schedule_list"));
   ReplyView v = reply.view();
-  if (v.size() < 1 || (v.size() - 1) % 3 != 0) return Internal("schedule_list: bad reply");
+  if (v.size() < 1 || (v.size() - 1) % 4 != 0) return Internal("schedule_list: bad reply");
   ScheduleSnapshot out;
   out.now_ms = v[0].AsInt();
-  for (size_t i = 1; i < v.size(); i += 3) {
+  for (size_t i = 1; i < v.size(); i += 4) {
     ScheduleRecord record;
     record.id = std::string(v[i].str());
     record.definition_json = std::string(v[i + 1].str());
     // A definition without a readable record is shown as ended; saving it again repairs it.
     if (!ParseScheduleState(v[i + 2].str(), &record)) record.next_fire_ms = -1;
+    record.missed = v[i + 3].AsInt();
     out.schedules.push_back(std::move(record));
   }
   return out;

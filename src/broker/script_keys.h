@@ -67,5 +67,9 @@ inline ScriptKeys CleanKeys(const QueueKeys& k, bool dead) {
 inline ScriptKeys ScheduleKeysOf(const ScheduleKeys& k) {
   return {k.definitions(), k.state(), k.due()};
 }
+// schedule_advance.lua, schedule_list.lua and schedule_remove.lua: those and the missed counts.
+inline ScriptKeys ScheduleCountedKeysOf(const ScheduleKeys& k) {
+  return {k.definitions(), k.state(), k.due(), k.missed()};
+}
 
 }  // namespace taskq::broker

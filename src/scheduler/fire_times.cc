@@ -48,6 +48,7 @@ FirePlan PlanFires(const CompiledSchedule& s, int64_t next_ms, int64_t runs, int
   std::vector<int64_t> on_time;
   std::optional<int64_t> t = next_ms;
   size_t walked = 0;
+  int64_t late = 0;  // fire times more than grace late
   while (t && *t <= now_ms) {
     if (++walked > max_walk) {
       // Too many to look at: everything before the limit counts as missed and is not caught up.
@@ -58,6 +59,7 @@ FirePlan PlanFires(const CompiledSchedule& s, int64_t next_ms, int64_t runs, int
       break;
     }
     if (*t <= late_limit) {
+      ++late;
       missed.push_back(*t);
       if (missed.size() > catch_up) missed.pop_front();
     } else {
@@ -69,6 +71,7 @@ FirePlan PlanFires(const CompiledSchedule& s, int64_t next_ms, int64_t runs, int
   plan.fire_times.assign(missed.begin(), missed.end());
   plan.fire_times.insert(plan.fire_times.end(), on_time.begin(), on_time.end());
   plan.next_ms = t.value_or(-1);
+  plan.missed = late - static_cast<int64_t>(missed.size());  // those caught up were not missed
   const int64_t max_runs = s.definition.max_runs;
   if (max_runs > 0) {
     const int64_t left = std::max<int64_t>(0, max_runs - runs);

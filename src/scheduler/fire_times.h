@@ -38,6 +38,9 @@ std::vector<int64_t> NextFireTimes(const CompiledSchedule& s, int64_t after_ms, 
 struct FirePlan {
   std::vector<int64_t> fire_times;  // enqueue one job for each, in this order (oldest first)
   int64_t next_ms = -1;             // the next fire time after now; -1: the schedule ends
+  // Fire times passed over as missed (more than `grace` late and not caught up). After a walk
+  // longer than `max_walk`, the ones walked: the rest of the gap is not counted.
+  int64_t missed = 0;
 };
 
 // For a schedule whose stored next fire time `next_ms` is not after `now_ms`: every fire time up

@@ -26,6 +26,7 @@ TEST(FireTimesTest, OnTimeFireTimeGetsOneJobAndTheNextFollows) {
   auto plan = PlanFires(EveryMinute(), kT0, 0, 0, kT0 + 300, std::chrono::seconds(30));
   EXPECT_EQ(plan.fire_times, (std::vector<int64_t>{kT0}));
   EXPECT_EQ(plan.next_ms, kT0 + kMinute);
+  EXPECT_EQ(plan.missed, 0);
 }
 
 TEST(FireTimesTest, SkipDropsMissedFireTimesButNotTheOnTimeOne) {
@@ -34,11 +35,13 @@ TEST(FireTimesTest, SkipDropsMissedFireTimesButNotTheOnTimeOne) {
   auto plan = PlanFires(EveryMinute(), kT0, 0, 0, now, std::chrono::seconds(30));
   EXPECT_EQ(plan.fire_times, (std::vector<int64_t>{kT0 + 5 * kMinute}));
   EXPECT_EQ(plan.next_ms, kT0 + 6 * kMinute);
+  EXPECT_EQ(plan.missed, 5);  // T0 .. T0+4m
   // Nothing on time either: nothing enqueued, the schedule still moves on.
   auto late =
       PlanFires(EveryMinute(), kT0, 0, 0, kT0 + 5 * kMinute + 40000, std::chrono::seconds(30));
   EXPECT_TRUE(late.fire_times.empty());
   EXPECT_EQ(late.next_ms, kT0 + 6 * kMinute);
+  EXPECT_EQ(late.missed, 6);
 }
 
 TEST(FireTimesTest, CatchUpEnqueuesTheMostRecentMissedOnes) {
@@ -47,10 +50,12 @@ TEST(FireTimesTest, CatchUpEnqueuesTheMostRecentMissedOnes) {
                         std::chrono::seconds(30));
   EXPECT_EQ(plan.fire_times,
             (std::vector<int64_t>{kT0 + 3 * kMinute, kT0 + 4 * kMinute, kT0 + 5 * kMinute}));
+  EXPECT_EQ(plan.missed, 3);  // five late, the last two caught up
   auto all = PlanFires(EveryMinute(R"(,"missed":{"catch_up":100})"), kT0, 0, 0, now,
                        std::chrono::seconds(30));
   EXPECT_EQ(all.fire_times.size(), 6u);
   EXPECT_EQ(all.fire_times.front(), kT0);
+  EXPECT_EQ(all.missed, 0);
 }
 
 TEST(FireTimesTest, MaxRunsEndsTheSchedule) {
@@ -101,6 +106,7 @@ TEST(FireTimesTest, TooLongAWalkKeepsOnlyTheOnTimeFireTimes) {
   auto plan = PlanFires(s, kT0, 0, 0, now, std::chrono::seconds(3), 100);
   EXPECT_EQ(plan.fire_times, (std::vector<int64_t>{now - 2000, now - 1000, now}));
   EXPECT_EQ(plan.next_ms, now + 1000);
+  EXPECT_EQ(plan.missed, 100);  // the ones walked: the rest of the gap is not counted
 }
 
 TEST(FireTimesTest, FireJobIdsAreValidJobIdsAndDistinctPerFireTime) {

@@ -1,5 +1,8 @@
 #include "scheduler/schedule_store.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "broker/broker.h"
 #include "common/job_codec.h"
 #include "scheduler/fire_times.h"
@@ -8,8 +11,8 @@ namespace taskq::scheduler {
 namespace {
 
 ScheduleState StateOf(const broker::ScheduleRecord& r) {
-  return ScheduleState{r.revision,    r.next_fire_ms, r.runs,      r.last_fire_ms,
-                       r.last_job_id, r.paused,       r.created_ms};
+  return ScheduleState{r.revision,    r.next_fire_ms, r.runs,       r.last_fire_ms,
+                       r.last_job_id, r.paused,       r.created_ms, r.missed};
 }
 
 ScheduleInfo InfoOf(const broker::ScheduleRecord& r) {
@@ -35,6 +38,11 @@ const char* ScheduleStatusName(const ScheduleInfo& info) {
   if (!info.definition_error.ok()) return "unreadable";
   if (info.state.paused) return "paused";
   return info.state.ended() ? "ended" : "active";
+}
+
+int64_t ScheduleLateMs(const ScheduleInfo& info, int64_t now_ms) {
+  if (std::string_view(ScheduleStatusName(info)) != "active") return 0;
+  return std::max<int64_t>(0, now_ms - info.state.next_fire_ms);
 }
 
 Result<std::unique_ptr<ScheduleStore>> ScheduleStore::Open(const ClientOptions& options) {

@@ -27,6 +27,7 @@ struct ScheduleState {
   std::string last_job_id;
   bool paused = false;
   int64_t created_ms = 0;
+  int64_t missed = 0;  // fire times missed and not caught up, ever
   bool ended() const { return next_fire_ms < 0; }
 };
 
@@ -38,6 +39,10 @@ struct ScheduleInfo {
 
 // "active", "paused", "ended" or "unreadable", as the API and the CLI show it.
 const char* ScheduleStatusName(const ScheduleInfo& info);
+// How far an active schedule's next fire time is behind `now_ms` (Redis time); 0 when it is not
+// yet due, or the schedule is paused, ended or unreadable. A scheduler keeps it under a tick or so;
+// a growing one means no scheduler runs (or none reaches Redis).
+int64_t ScheduleLateMs(const ScheduleInfo& info, int64_t now_ms);
 // kNotFound naming the id, for every "no such schedule" answer.
 Status NoSuchSchedule(const std::string& id);
 

@@ -130,6 +130,7 @@ Result<Scheduler::TickResult> Scheduler::RunOnce() {
     advance.expected_next_ms = record.next_fire_ms;
     advance.next_ms = plan.next_ms;
     advance.runs_added = static_cast<int64_t>(plan.fire_times.size());
+    advance.missed_added = plan.missed;
     if (!plan.fire_times.empty()) {
       advance.last_fire_ms = plan.fire_times.back();
       advance.last_job_id = FireJobId(record.id, plan.fire_times.back());

@@ -478,6 +478,21 @@ class QueueHistoryTest(unittest.TestCase):
                 sum(r["processed"] or 0 for r in everything["minutes"] if r["t"] in starts),
                 sum(r["processed"] or 0 for r in rows))
 
+            # The alerts: the two dead jobs of the last ten minutes, and jobs nobody serves.
+            api_jobs = {"type": "fail", "queue": "unserved", "data": {}}
+            self.assertEqual(api.request("POST", "/api/jobs", api_jobs)[0], 201)
+            status, alerts, _ = api.request("GET", "/api/alerts")
+            self.assertEqual(status, 200)
+            by_name = {(a["name"], a["queue"]): a for a in alerts["alerts"]}
+            dead = by_name[("TaskqDeadLetterGrowing", "hq")]
+            self.assertEqual((dead["severity"], dead["value"], dead["schedule"]),
+                             ("warning", 2, None))
+            unserved = by_name[("TaskqQueueWithoutWorkers", "unserved")]
+            self.assertEqual((unserved["severity"], unserved["value"]), ("critical", 1))
+            self.assertIn("no live worker", unserved["summary"])
+            self.assertNotIn(("TaskqQueueWithoutWorkers", "hq"), by_name)
+            self.assertEqual(alerts["alerts"][0]["severity"], "critical")  # critical first
+
             # A new API process reads the same past: nothing lives in the one that served it.
             api.stop()
             api = Api(redis.url, "--job-types", "sleep,fail")

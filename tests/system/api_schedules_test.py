@@ -160,6 +160,45 @@ class ScheduleApiTest(unittest.TestCase):
             scheduler.terminate()
             self.assertEqual(scheduler.wait(15), 0)
 
+    def test_a_schedule_nobody_fires_is_late_and_its_missed_fire_times_are_counted(self):
+        status, created = self.req("POST", "/api/schedules", {
+            "id": "unattended", "cron": "* * * * * *", "type": "tick"})
+        self.assertEqual(status, 201, created)
+        scheduler = None
+        try:
+            self.assertEqual(created["missed_runs"], 0)
+            # No scheduler runs: the next fire time falls behind, in the JSON and in /metrics.
+            self.assertTrue(wait_until(
+                lambda: self.req("GET", "/api/schedules/unattended")[1]["late_ms"] >= 2500, 10))
+
+            def metric(name):
+                body = self.api.request("GET", "/metrics")[1].decode()
+                line = f'{name}{{schedule="unattended"}} '
+                values = [l[len(line):] for l in body.splitlines() if l.startswith(line)]
+                return float(values[0]) if values else None
+            self.assertGreaterEqual(metric("taskq_schedule_late_seconds"), 2.5)
+            self.assertEqual(metric("taskq_schedule_missed_total"), 0)
+            # A scheduler with a 1 s grace passes over the fire times more than 1 s late.
+            scheduler = subprocess.Popen(
+                [fx.TASKQ, "--redis-url", self.redis.url, "--log-level", "warn", "scheduler",
+                 "--scheduler-tick-ms", "100", "--scheduler-grace-ms", "1000"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.assertTrue(wait_until(
+                lambda: self.req("GET", "/api/schedules/unattended")[1]["runs"] >= 1, 10))
+            schedule = self.req("GET", "/api/schedules/unattended")[1]
+            self.assertGreaterEqual(schedule["missed_runs"], 1, schedule)
+            self.assertLess(schedule["late_ms"], 1000, schedule)
+            self.assertEqual(metric("taskq_schedule_missed_total"), schedule["missed_runs"])
+            self.assertGreaterEqual(metric("taskq_schedule_fires_total"), 1)
+            # Paused: not late, whatever its next fire time.
+            self.assertEqual(self.req("POST", "/api/schedules/unattended/pause")[0], 200)
+            self.assertEqual(self.req("GET", "/api/schedules/unattended")[1]["late_ms"], 0)
+        finally:
+            self.req("DELETE", "/api/schedules/unattended")
+            if scheduler:
+                scheduler.terminate()
+                self.assertEqual(scheduler.wait(15), 0)
+
 
 if __name__ == "__main__":
     fx.main()

@@ -1,9 +1,11 @@
 --[[ schedule_list: reads schedules with their state records, and Redis' time, in one snapshot.
 KEYS[1] definitions   KEYS[2] state   KEYS[3] due   (see schedule_save.lua)
+KEYS[4] missed (see schedule_advance.lua)
 ARGV[1] what: "all" (every schedule, by id), "due" (those whose next fire time is not after now,
   earliest first, at most ARGV[2]), or "ids" (the ids ARGV[3..], those that exist, in that order)
 ARGV[2] limit for "due" (1 to 10000; ignored otherwise)
-Returns: {now_ms, id1, definition1, record1, id2, ...}; record "" when a definition has none.
+Returns: {now_ms, id1, definition1, record1, missed1, id2, ...}; record "" when a definition has
+  none; missed: the fire times it missed and did not catch up, ever (0 when none).
 Writes: nothing.
 ]]
 --!include now.lua
@@ -31,6 +33,7 @@ for _, id in ipairs(ids) do
     out[#out + 1] = id
     out[#out + 1] = definition
     out[#out + 1] = redis.call('HGET', KEYS[2], id) or ''
+    out[#out + 1] = tonumber(redis.call('HGET', KEYS[4], id) or '0')
   end
 end
 return out

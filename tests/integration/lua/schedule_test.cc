@@ -9,20 +9,26 @@ class ScheduleScriptTest : public ScriptTest {
  protected:
   const broker::ScheduleKeys s_{"taskq"};
   broker::ScriptKeys Keys() const { return broker::ScheduleKeysOf(s_); }
+  broker::ScriptKeys CountedKeys() const { return broker::ScheduleCountedKeysOf(s_); }
 
   broker::Reply Save(const std::string& id, const std::string& definition, const std::string& mode,
                      const std::string& next, const std::string& paused = "",
                      const std::string& max_runs = "0", const std::string& created = "") {
     return Eval("schedule_save", Keys(), {id, definition, mode, next, paused, max_runs, created});
   }
-  broker::Reply Remove(const std::string& id) { return Eval("schedule_remove", Keys(), {id}); }
+  broker::Reply Remove(const std::string& id) {
+    return Eval("schedule_remove", CountedKeys(), {id});
+  }
   broker::Reply Pause(const std::string& id, const std::string& flag, const std::string& next) {
     return Eval("schedule_pause", Keys(), {id, flag, next});
   }
   broker::Reply Advance(const std::string& id, const std::string& rev, const std::string& expected,
                         const std::string& next, const std::string& added = "1",
-                        const std::string& last = "0", const std::string& job = "") {
-    return Eval("schedule_advance", Keys(), {id, rev, expected, next, added, last, job});
+                        const std::string& last = "0", const std::string& job = "",
+                        const std::optional<std::string>& missed = std::nullopt) {
+    std::vector<std::string> args = {id, rev, expected, next, added, last, job};
+    if (missed) args.push_back(*missed);
+    return Eval("schedule_advance", CountedKeys(), args);
   }
   broker::Reply Lease(const std::string& token, const std::string& ms) {
     return Eval("scheduler_lease", {s_.leader()}, {token, ms});
@@ -153,22 +159,23 @@ TEST_F(ScheduleScriptTest, ListReturnsAllDueOrChosenSchedulesWithRedisTime) {
   Save("paused", kDef, "create", std::to_string(now - 5000), "1");
   auto ids = [](const broker::Reply& reply) {
     std::vector<std::string> out;
-    for (size_t i = 1; i < reply.view().size(); i += 3) out.emplace_back(reply.view()[i].str());
+    for (size_t i = 1; i < reply.view().size(); i += 4) out.emplace_back(reply.view()[i].str());
     return out;
   };
-  auto all = Eval("schedule_list", Keys(), {"all", "1"});
+  auto all = Eval("schedule_list", CountedKeys(), {"all", "1"});
   EXPECT_GE(all.view()[0].AsInt(), now);
   EXPECT_EQ(ids(all), (std::vector<std::string>{"a", "b", "c", "paused"}));
   EXPECT_EQ(all.view()[2].str(), kOtherDef);
   EXPECT_EQ(all.view()[3].str(), Record("a"));
-  auto due = Eval("schedule_list", Keys(), {"due", "10"});
+  auto due = Eval("schedule_list", CountedKeys(), {"due", "10"});
   EXPECT_EQ(ids(due), (std::vector<std::string>{"c", "b"}));  // earliest first
-  EXPECT_EQ(ids(Eval("schedule_list", Keys(), {"due", "1"})), (std::vector<std::string>{"c"}));
-  auto chosen = Eval("schedule_list", Keys(), {"ids", "1", "c", "missing", "a"});
+  EXPECT_EQ(ids(Eval("schedule_list", CountedKeys(), {"due", "1"})),
+            (std::vector<std::string>{"c"}));
+  auto chosen = Eval("schedule_list", CountedKeys(), {"ids", "1", "c", "missing", "a"});
   EXPECT_EQ(ids(chosen), (std::vector<std::string>{"c", "a"}));
   for (const auto& bad : std::vector<std::vector<std::string>>{
            {"due", "0"}, {"due", "x"}, {"due", "10001"}, {"some", "1"}}) {
-    EXPECT_TRUE(Eval("schedule_list", Keys(), bad).view().is_error()) << bad[0] << bad[1];
+    EXPECT_TRUE(Eval("schedule_list", CountedKeys(), bad).view().is_error()) << bad[0] << bad[1];
   }
 }
 
@@ -214,13 +221,35 @@ TEST_F(ScheduleScriptTest, AdvanceMovesTheNextFireTimeAndRecordsTheRun) {
   EXPECT_EQ(Advance("a", "1", "5000", "6000", "1", "5000", "s:a:5000").view().integer(), 1);
   EXPECT_EQ(RecordWithoutCreated("a"), "1:6000:1:5000:0:C:s:a:5000");
   EXPECT_EQ(Due(), (std::vector<std::string>{"a", "6000"}));
-  // A skip (missed fire times, nothing enqueued) keeps the last run.
-  EXPECT_EQ(Advance("a", "1", "6000", "9000", "0", "0", "").view().integer(), 1);
+  EXPECT_FALSE(HExists(s_.missed(), "a"));
+  // A skip (missed fire times, nothing enqueued) keeps the last run and counts what it missed.
+  EXPECT_EQ(Advance("a", "1", "6000", "9000", "0", "0", "", "2").view().integer(), 1);
   EXPECT_EQ(RecordWithoutCreated("a"), "1:9000:1:5000:0:C:s:a:5000");
+  EXPECT_EQ(HGet(s_.missed(), "a"), "2");
   // The end: out of due.
   EXPECT_EQ(Advance("a", "1", "9000", "-1", "2", "9000", "s:a:9000").view().integer(), 1);
   EXPECT_EQ(RecordWithoutCreated("a"), "1:-1:3:9000:0:C:s:a:9000");
   EXPECT_TRUE(Due().empty());
+  EXPECT_EQ(HGet(s_.missed(), "a"), "2");  // no missed count: none added
+}
+
+TEST_F(ScheduleScriptTest, MissedCountsAddUpAreListedAndGoWithTheSchedule) {
+  Save("a", kDef, "create", "5000");
+  Save("b", kDef, "create", "5000");
+  ASSERT_EQ(Advance("a", "1", "5000", "6000", "0", "0", "", "3").view().integer(), 1);
+  ASSERT_EQ(Advance("a", "1", "6000", "7000", "1", "6000", "s:a:6000", "4").view().integer(), 1);
+  // Refused (stale expected time): counts nothing.
+  ASSERT_EQ(Advance("a", "1", "6000", "7000", "0", "0", "", "9").view().integer(), 0);
+  auto all = Eval("schedule_list", CountedKeys(), {"all", "1"});
+  ASSERT_EQ(all.view().size(), 9u);  // now, then id, definition, record, missed per schedule
+  EXPECT_EQ(all.view()[1].str(), "a");
+  EXPECT_EQ(all.view()[4].AsInt(), 7);
+  EXPECT_EQ(all.view()[5].str(), "b");
+  EXPECT_EQ(all.view()[8].AsInt(), 0);
+  ASSERT_EQ(Remove("a").view().integer(), 1);
+  EXPECT_FALSE(HExists(s_.missed(), "a"));
+  Save("a", kDef, "create", "5000");  // the same id again starts from nothing
+  EXPECT_EQ(Eval("schedule_list", CountedKeys(), {"ids", "1", "a"}).view()[4].AsInt(), 0);
 }
 
 TEST_F(ScheduleScriptTest, AdvanceIsACompareAndSet) {
@@ -243,14 +272,15 @@ TEST_F(ScheduleScriptTest, AdvanceRejectsBadArgumentsAndWritesNothing) {
   Save("a", kDef, "create", "5000");
   auto before = Snapshot();
   const std::vector<std::vector<std::string>> cases = {
-      {"", "1", "5000", "6000", "1", "0", ""},   {"a", "x", "5000", "6000", "1", "0", ""},
-      {"a", "1", "", "6000", "1", "0", ""},      {"a", "1", "5000", "-2", "1", "0", ""},
-      {"a", "1", "5000", "soon", "1", "0", ""},  {"a", "1", "5000", "6000", "-1", "0", ""},
-      {"a", "1", "5000", "6000", "1", "-3", ""}, {"a", "1", "5000", "6000", "1", "5000", ""},
-      {"a", "1", "5000", "6000", "1", "0"},
+      {"", "1", "5000", "6000", "1", "0", ""},       {"a", "x", "5000", "6000", "1", "0", ""},
+      {"a", "1", "", "6000", "1", "0", ""},          {"a", "1", "5000", "-2", "1", "0", ""},
+      {"a", "1", "5000", "soon", "1", "0", ""},      {"a", "1", "5000", "6000", "-1", "0", ""},
+      {"a", "1", "5000", "6000", "1", "-3", ""},     {"a", "1", "5000", "6000", "1", "5000", ""},
+      {"a", "1", "5000", "6000", "1", "0"},          {"a", "1", "5000", "6000", "1", "0", "", "-1"},
+      {"a", "1", "5000", "6000", "1", "0", "", "x"},
   };
   for (const auto& args : cases) {
-    EXPECT_TRUE(Eval("schedule_advance", Keys(), args).view().is_error())
+    EXPECT_TRUE(Eval("schedule_advance", CountedKeys(), args).view().is_error())
         << args[1] << " " << args[3] << " " << args[4] << " " << args[5];
   }
   EXPECT_EQ(Snapshot(), before);

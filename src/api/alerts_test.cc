@@ -1,0 +1,69 @@
+#include "api/alerts.h"
+
+#include <gtest/gtest.h>
+
+namespace taskq::api {
+namespace {
+
+QueueAlertInput Healthy(const std::string& queue) {
+  QueueAlertInput q;
+  q.queue = queue;
+  q.waiting = 3;
+  q.workers = 2;
+  q.oldest_waiting_age_ms = 1000;
+  return q;
+}
+
+std::vector<std::string> Names(const std::vector<Alert>& alerts) {
+  std::vector<std::string> out;
+  for (const Alert& a : alerts)
+    out.push_back(a.name + "/" + a.queue.value_or(a.schedule.value_or("")));
+  return out;
+}
+
+TEST(AlertsTest, AHealthyQueueAndAnOnTimeScheduleRaiseNothing) {
+  EXPECT_TRUE(EvaluateAlerts({Healthy("email")}, {{"nightly", 900}}).empty());
+  // Nothing waits and nobody serves: no alert either.
+  QueueAlertInput idle = Healthy("idle");
+  idle.waiting = 0;
+  idle.workers = 0;
+  idle.oldest_waiting_age_ms = 0;
+  EXPECT_TRUE(EvaluateAlerts({idle}, {}).empty());
+}
+
+TEST(AlertsTest, EachRuleFiresPastItsThresholdOnly) {
+  QueueAlertInput dead = Healthy("dead");
+  dead.dead_recently = 4;
+  QueueAlertInput orphan = Healthy("orphan");
+  orphan.workers = 0;
+  QueueAlertInput old = Healthy("old");
+  old.oldest_waiting_age_ms = kOldestWaitingAlertMs + 1;
+  QueueAlertInput at_limit = Healthy("at-limit");
+  at_limit.oldest_waiting_age_ms = kOldestWaitingAlertMs;
+  auto alerts = EvaluateAlerts({dead, orphan, old, at_limit}, {{"stuck", kScheduleLateAlertMs + 1},
+                                                               {"fine", kScheduleLateAlertMs}});
+  EXPECT_EQ(Names(alerts), (std::vector<std::string>{
+                               "TaskqQueueWithoutWorkers/orphan", "TaskqScheduleStuck/stuck",
+                               "TaskqDeadLetterGrowing/dead", "TaskqOldestWaitingTooOld/old"}));
+  EXPECT_EQ(alerts[0].severity, "critical");
+  EXPECT_EQ(alerts[0].value, 3);
+  EXPECT_EQ(alerts[1].schedule, "stuck");
+  EXPECT_FALSE(alerts[1].queue.has_value());
+  EXPECT_EQ(alerts[2].severity, "warning");
+  EXPECT_EQ(alerts[2].value, 4);
+  EXPECT_NE(alerts[2].summary.find("4 job(s) of queue dead"), std::string::npos);
+  EXPECT_DOUBLE_EQ(alerts[3].value, (kOldestWaitingAlertMs + 1) / 1e3);
+}
+
+TEST(AlertsTest, RendersTheDocumentedShape) {
+  QueueAlertInput orphan = Healthy("q\"1");
+  orphan.workers = 0;
+  EXPECT_EQ(RenderAlerts(EvaluateAlerts({orphan}, {}), 42),
+            R"({"alerts":[{"name":"TaskqQueueWithoutWorkers","severity":"critical",)"
+            R"("queue":"q\"1","schedule":null,"summary":"3 job(s) wait in queue q\"1 and no )"
+            R"(live worker serves it","value":3}],"now_ms":42})");
+  EXPECT_EQ(RenderAlerts({}, 7), R"({"alerts":[],"now_ms":7})");
+}
+
+}  // namespace
+}  // namespace taskq::api
