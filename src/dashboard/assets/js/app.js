@@ -5,6 +5,8 @@
 //   header:    header, nav-overview, nav-schedules, nav-workers, job-search-form, job-search-input,
 //              live-status (data-state: connecting|live|reconnecting|offline), session-user,
 //              sign-out, flash, main
+//   alerts:    alerts, alert-<name>-<q or schedule or "all"> (data-severity: warning|critical),
+//              alert-<name>-<q or schedule or "all">-dismiss
 //   dialog:    confirm-dialog, confirm-title, confirm-text, confirm-ok, confirm-cancel
 //   login:     login-view, login-form, login-username, login-password, login-api-key,
 //              login-submit, login-error
@@ -49,6 +51,7 @@
 import {loadSession, onUnauthorized, session, signedIn, signOut, api, seg, ApiError} from './api.js';
 import {h, replace, flash, jobHref, errorText, refreshTimes} from './dom.js';
 import {startLive, stopLive, on, onStreamRefused} from './live.js';
+import {startAlerts, stopAlerts} from './alerts.js';
 import * as overview from './views/overview.js';
 import * as queue from './views/queue.js';
 import * as job from './views/job.js';
@@ -62,6 +65,7 @@ const jobSearch = document.getElementById('job-search');
 const liveEl = document.getElementById('live');
 const whoEl = document.getElementById('who');
 const signOutButton = document.getElementById('sign-out');
+const alertsEl = document.getElementById('alerts');
 
 let unmount = null;
 
@@ -126,8 +130,13 @@ function updateHeader() {
 
 function started() {
   updateHeader();
-  if (signedIn()) startLive();
-  else stopLive();
+  if (signedIn()) {
+    startLive();
+    startAlerts(alertsEl);
+  } else {
+    stopLive();
+    stopAlerts();
+  }
   render();
 }
 
