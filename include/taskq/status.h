@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace taskq {
 
@@ -26,6 +27,12 @@ enum class StatusCode {
 
 const char* StatusCodeName(StatusCode code);
 
+// One invalid field of a request: its name in the caller's terms and the rule it breaks.
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
 class [[nodiscard]] Status {
  public:
   Status() = default;
@@ -39,6 +46,13 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // For kInvalidArgument: the offending field in the caller's terms, e.g. "data.to" or "priority".
   const std::string& field() const { return field_; }
+  // For kInvalidArgument from a check that goes on past the first error: the other invalid
+  // fields, after field(). Empty otherwise (and on every OK status: no allocation).
+  const std::vector<FieldError>& more_fields() const { return more_fields_; }
+  Status WithMoreFields(std::vector<FieldError> more) && {
+    more_fields_ = std::move(more);
+    return std::move(*this);
+  }
 
   // "invalid_argument: priority: must be an integer in [-1000000, 1000000]"
   std::string ToString() const;
@@ -47,6 +61,7 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string field_;
+  std::vector<FieldError> more_fields_;
 };
 
 inline Status InvalidArgument(std::string field, std::string message) {

@@ -1,24 +1,52 @@
 #include "api/api_error.h"
 
+#include <cctype>
+
 #include "common/json_text.h"
 
 namespace taskq::api {
 
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message,
-                           std::string_view field) {
+                           std::string_view field, const std::vector<FieldError>& more_fields) {
   HttpResponse response;
   response.status = status;
+  response.content_type = kProblemContentType;
   std::string& body = response.body;
-  body.reserve(64 + message.size() + field.size());
-  body += "{\"error\":{\"code\":";
-  AppendJsonString(&body, code);
-  body += ",\"message\":";
+  body.reserve(160 + 2 * (message.size() + field.size()));
+  body += "{\"type\":";
+  AppendJsonString(&body, std::string(kProblemTypePrefix) + std::string(code));
+  // The title is the code in words: "invalid_field" -> "Invalid field".
+  std::string title(code);
+  for (char& c : title) c = c == '_' ? ' ' : c;
+  if (!title.empty())
+    title[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(title[0])));
+  body += ",\"title\":";
+  AppendJsonString(&body, title);
+  body += ",\"status\":" + std::to_string(status) + ",\"detail\":";
   AppendJsonString(&body, message);
+  body += ",\"code\":";
+  AppendJsonString(&body, code);
   if (!field.empty()) {
     body += ",\"field\":";
     AppendJsonString(&body, field);
+    if (code == "invalid_field") {
+      // Every invalid field found, the one above first.
+      body += ",\"errors\":[{\"field\":";
+      AppendJsonString(&body, field);
+      body += ",\"detail\":";
+      AppendJsonString(&body, message);
+      body += '}';
+      for (const FieldError& e : more_fields) {
+        body += ",{\"field\":";
+        AppendJsonString(&body, e.field);
+        body += ",\"detail\":";
+        AppendJsonString(&body, e.message);
+        body += '}';
+      }
+      body += ']';
+    }
   }
-  body += "}}";
+  body += '}';
   return response;
 }
 
@@ -65,7 +93,8 @@ HttpResponse StatusResponse(const Status& status) {
     case StatusCode::kInternal:
       return ErrorResponse(kind.http_status, kind.code, status.message());
     default:
-      return ErrorResponse(kind.http_status, kind.code, status.message(), status.field());
+      return ErrorResponse(kind.http_status, kind.code, status.message(), status.field(),
+                           status.more_fields());
   }
 }
 

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include "common/callback_url.h"
+#include "common/field_errors.h"
 #include "common/job_codec.h"
 #include "common/json_fields.h"
 #include "common/json_span.h"
@@ -80,10 +81,9 @@ Status ReadUnique(const json::value& v, std::optional<UniqueOptions>* out) {
 Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
                                const std::string& prefix, std::string_view idempotency_key,
                                const JobTypeCheck& check_type) {
-  auto with_prefix = [&prefix](Status s) {
-    if (prefix.empty() || s.ok()) return s;
-    return Status(s.code(), s.message(), prefix + s.field());
-  };
+  // Every invalid field is reported, not only the first; any other error ends the check.
+  FieldErrors errors;
+  auto check = [&](const Status& s) { return s.ok() || errors.Add(WithFieldPrefix(s, prefix)); };
   if (!v.is_object()) {
     return InvalidArgument(prefix.empty() ? "(body)" : prefix.substr(0, prefix.size() - 1),
                            "must be a JSON object");
@@ -92,7 +92,7 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
   bool has_type = false, has_data = false;
   for (const auto& [key, value] : v.get_object()) {
     const std::string field(key);
-    int64_t n;
+    int64_t n = 0;
     Status s;
     if (key == "type") {
       s = ReadString(value, field, &request.type);
@@ -134,31 +134,36 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
     } else {
       s = InvalidArgument(field, "unknown field");
     }
-    if (!s.ok()) return with_prefix(s);
+    if (!check(s)) return WithFieldPrefix(s, prefix);
   }
-  if (!has_type) return with_prefix(InvalidArgument("type", "is required"));
+  if (!has_type) check(InvalidArgument("type", "is required"));
   if (!has_data) request.data_json = "{}";
+  bool job_id_checked = false;
   if (!idempotency_key.empty()) {
     if (Status s = ValidateJobId(idempotency_key); !s.ok()) {
-      return InvalidArgument("Idempotency-Key", s.message());
-    }
-    if (request.options.job_id.empty()) {
+      errors.Add(InvalidArgument("Idempotency-Key", s.message()));
+      job_id_checked = true;
+    } else if (request.options.job_id.empty()) {
       request.options.job_id = std::string(idempotency_key);
     } else if (request.options.job_id != idempotency_key) {
-      return InvalidArgument("job_id", "differs from the Idempotency-Key header");
+      errors.Add(InvalidArgument("job_id", "differs from the Idempotency-Key header"));
+      job_id_checked = true;
     }
   }
-  TASKQ_RETURN_IF_ERROR(with_prefix(ValidateName("type", request.type)));
-  if (!request.options.queue.empty()) {
-    TASKQ_RETURN_IF_ERROR(with_prefix(ValidateName("queue", request.options.queue)));
-  }
-  if (!request.options.job_id.empty()) {
+  const Status type_name = has_type ? ValidateName("type", request.type) : Status::Ok();
+  check(type_name);
+  if (!request.options.queue.empty()) check(ValidateName("queue", request.options.queue));
+  if (!request.options.job_id.empty() && !job_id_checked) {
     if (Status s = ValidateJobId(request.options.job_id); !s.ok()) {
-      return with_prefix(InvalidArgument("job_id", s.message()));
+      check(InvalidArgument("job_id", s.message()));
     }
   }
-  TASKQ_RETURN_IF_ERROR(with_prefix(ValidateOptions(request.options)));
-  if (check_type) TASKQ_RETURN_IF_ERROR(with_prefix(check_type(request)));
+  if (Status s = ValidateOptions(request.options); !check(s)) return WithFieldPrefix(s, prefix);
+  // The type's own checks of its data need a well-formed type.
+  if (check_type && has_type && type_name.ok()) {
+    if (Status s = check_type(request); !check(s)) return WithFieldPrefix(s, prefix);
+  }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return request;
 }
 
@@ -212,12 +217,17 @@ Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
       jobs_text ? JsonElementTexts(*jobs_text) : std::vector<std::string_view>();
   std::vector<EnqueueRequest> requests;
   requests.reserve(array.size());
+  FieldErrors errors;  // of every job, so that one answer names them all
   for (size_t i = 0; i < array.size(); ++i) {
     const std::string_view text = i < job_texts.size() ? job_texts[i] : std::string_view();
     auto request = ReadJob(array[i], text, "jobs[" + std::to_string(i) + "].", {}, check_type);
-    if (!request.ok()) return request.status();
-    requests.push_back(std::move(*request));
+    if (!request.ok()) {
+      if (!errors.Add(request.status())) return request.status();
+      continue;
+    }
+    if (errors.empty()) requests.push_back(std::move(*request));
   }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return requests;
 }
 

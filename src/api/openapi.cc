@@ -17,9 +17,16 @@ namespace json = boost::json;
 
 // Schemas named by RouteDoc::request_schema / response_schema.
 constexpr const char* kSchemas = R"({
-  "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
-    "required": ["code", "message"], "properties": {"code": {"type": "string"},
-    "message": {"type": "string"}, "field": {"type": "string"}}}}},
+  "Error": {"type": "object", "description": "RFC 9457 problem details, with taskq's extensions.",
+    "required": ["type", "title", "status", "detail", "code"], "properties": {
+    "type": {"type": "string", "format": "uri", "description": "urn:taskq:problem:<code>"},
+    "title": {"type": "string"}, "status": {"type": "integer"},
+    "detail": {"type": "string"},
+    "code": {"type": "string", "description": "invalid_field, not_found, conflict, ..."},
+    "field": {"type": "string", "description": "The (first) field, header or parameter at fault."},
+    "errors": {"type": "array", "description": "invalid_field: every invalid field found.",
+      "items": {"type": "object", "required": ["field", "detail"], "properties": {
+        "field": {"type": "string"}, "detail": {"type": "string"}}}}}},
   "Retention": {"type": "object", "additionalProperties": false, "properties": {
     "count": {"type": "integer", "minimum": 0}, "age_ms": {"type": "integer", "minimum": 0}}},
   "JobRequest": {"type": "object", "required": ["type"], "additionalProperties": false,
@@ -340,7 +347,8 @@ std::string OpenApiDocument(const Router& router) {
       json::object response{{"description", Describe(status)}};
       const std::string schema = status < 300 ? route.doc.response_schema : std::string("Error");
       if (!schema.empty()) {
-        response["content"] = {{"application/json", {{"schema", SchemaRef(schema)}}}};
+        const char* media = status < 300 ? "application/json" : "application/problem+json";
+        response["content"] = {{media, {{"schema", SchemaRef(schema)}}}};
       } else if (route.pattern == "/metrics") {
         response["content"] = {{"text/plain", {{"schema", {{"type", "string"}}}}}};
       } else if (route.pattern == "/api/openapi.json") {
@@ -348,8 +356,9 @@ std::string OpenApiDocument(const Router& router) {
       }
       responses[std::to_string(status)] = std::move(response);
     }
-    responses["default"] = {{"description", "Another error (503 while Redis is unavailable, ...)"},
-                            {"content", {{"application/json", {{"schema", SchemaRef("Error")}}}}}};
+    responses["default"] = {
+        {"description", "Another error (503 while Redis is unavailable, ...)"},
+        {"content", {{"application/problem+json", {{"schema", SchemaRef("Error")}}}}}};
     op["responses"] = std::move(responses);
     if (route.scope != Scope::kNone) {
       op["security"] = json::array{json::object{{"bearer", json::array{}}}};

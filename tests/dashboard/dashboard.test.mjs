@@ -305,7 +305,7 @@ e2e('CSRF: a change without the token, or from another site, is refused and chan
   allowFailedLoad(page, 403);
   const missing = await pageFetch(page, 'POST', '/api/queues/mail/pause');
   assert.equal(missing.status, 403);
-  assert.equal(missing.body.error.code, 'csrf');
+  assert.equal(missing.body.code, 'csrf');
   const wrong = await pageFetch(page, 'POST', '/api/queues/mail/pause', {csrf: '0'.repeat(64)});
   assert.equal(wrong.status, 403);
   const removal = await pageFetch(page, 'POST', `/api/jobs/${mailIds.other[0]}/remove?queue=mail`);
@@ -466,7 +466,7 @@ e2e('read-only user: no action buttons anywhere, and a forged change is refused 
   assert.equal(session.body.role, 'read');
   const forged = await pageFetch(page, 'POST', '/api/queues/mail/pause', {csrf: session.body.csrf});
   assert.equal(forged.status, 403);
-  assert.notEqual(forged.body.error.code, 'csrf', 'refused for its role, not its token');
+  assert.notEqual(forged.body.code, 'csrf', 'refused for its role, not its token');
   const retry = await pageFetch(page, 'POST', `/api/jobs/xss-error/retry?queue=${WORKER_QUEUE}`, {csrf: session.body.csrf});
   assert.equal(retry.status, 403);
   assert.equal((await stack.get('/api/queues/mail')).paused, false);

@@ -67,13 +67,13 @@ class AuthTest(unittest.TestCase):
                                                 "older_than_ms": 0}}
         status, error, _ = self.api.request("POST", "/api/jobs", cleanup,
                                             {"Authorization": f"Bearer {self.ENQUEUE}"})
-        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
-        self.assertIn("admin", error["error"]["message"])
+        self.assertEqual((status, error["code"]), (403, "forbidden"))
+        self.assertIn("admin", error["detail"])
         bulk = {"jobs": [{"type": "t", "data": {}}, cleanup]}
         status, error, _ = self.api.request("POST", "/api/jobs/bulk", bulk,
                                             {"Authorization": f"Bearer {self.ENQUEUE}"})
         self.assertEqual(status, 403)
-        self.assertIn("jobs[1].type", error["error"]["message"])
+        self.assertIn("jobs[1].type", error["detail"])
         self.assertEqual(self.call("POST", "/api/jobs", self.ADMIN, cleanup), 201)
         self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE, {"type": "t", "data": {}}),
                          201)
@@ -83,13 +83,13 @@ class AuthTest(unittest.TestCase):
         status, created, _ = self.api.request("POST", "/api/jobs", {"type": "t", "data": {}}, auth)
         self.assertEqual(status, 201, created)
         status, error, _ = self.api.request("POST", "/api/jobs", {"type": "v", "data": {}}, auth)
-        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+        self.assertEqual((status, error["code"]), (403, "forbidden"))
         self.assertIn("limited to jobs of type t, u; 'v' is not one (type)",
-                      error["error"]["message"])
+                      error["detail"])
         bulk = {"jobs": [{"type": "u", "data": {}}, {"type": "v", "data": {}}]}
         status, error, _ = self.api.request("POST", "/api/jobs/bulk", bulk, auth)
         self.assertEqual(status, 403)
-        self.assertIn("(jobs[1].type)", error["error"]["message"])
+        self.assertIn("(jobs[1].type)", error["detail"])
         # Another key's job of another type: not this key's to cancel; its own job is.
         status, other, _ = self.api.request("POST", "/api/jobs", {"type": "v", "data": {}},
                                             {"Authorization": f"Bearer {self.ENQUEUE}"})
@@ -126,7 +126,7 @@ class AuthTest(unittest.TestCase):
                 ("PUT", "/api/queues/shared/limits", {})):
             status, error, _ = self.api.request(method, path, body, limited)
             self.assertEqual(status, 403, (path, error))
-            self.assertIn("whole queues", error["error"]["message"])
+            self.assertIn("whole queues", error["detail"])
         self.assertEqual(self.api.request("GET", f"/api/jobs/{other['id']}", None, admin)[1]
                          ["state"], "waiting")
         # Schedules of another type: not to run, pause, replace or delete.
@@ -162,16 +162,16 @@ class AuthTest(unittest.TestCase):
             cleanup = {"type": "cleanup", "data": {"target": "jobs", "queue": "q",
                                                    "state": "dead", "older_than_ms": 0}}
             status, error, _ = api.request("POST", "/api/jobs", cleanup, enqueue)
-            self.assertEqual((status, error["error"]["field"]), (422, "queue"), error)
+            self.assertEqual((status, error["field"]), (422, "queue"), error)
             self.assertIn("jobs of type 'cleanup' go only to queue maintenance",
-                          error["error"]["message"])
+                          error["detail"])
             status, created, _ = api.request("POST", "/api/jobs",
                                              dict(cleanup, queue="maintenance"), enqueue)
             self.assertEqual((status, created.get("queue")), (201, "maintenance"), created)
             status, error, _ = api.request("POST", "/api/jobs",
                                            dict(report, queue="email"), admin)
-            self.assertEqual((status, error["error"]["field"]), (422, "queue"))
-            self.assertIn("reports, reports-low", error["error"]["message"])
+            self.assertEqual((status, error["field"]), (422, "queue"))
+            self.assertIn("reports, reports-low", error["detail"])
         finally:
             api.stop()
         # The defaults: a built-in type only to its own queue, a custom one anywhere.
@@ -179,7 +179,7 @@ class AuthTest(unittest.TestCase):
                                                              "state": "dead", "older_than_ms": 0}}
         status, error, _ = self.api.request("POST", "/api/jobs", cleanup,
                                             {"Authorization": f"Bearer {self.ADMIN}"})
-        self.assertEqual((status, error["error"]["field"]), (422, "queue"), error)
+        self.assertEqual((status, error["field"]), (422, "queue"), error)
         self.assertEqual(self.call("POST", "/api/jobs", self.ENQUEUE,
                                    {"type": "t", "queue": "anywhere", "data": {}}), 201)
         bad = subprocess.run([fx.TASKQ, "--redis-url", self.redis.url, "api", "--type-queues",
@@ -232,8 +232,8 @@ class AuthTest(unittest.TestCase):
                  "&value=k3y-s3cret")
         status, error, _ = self.api.request("GET", query, None,
                                             {"Authorization": f"Bearer {self.READ}"})
-        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
-        self.assertIn("data.headers", error["error"]["message"])
+        self.assertEqual((status, error["code"]), (403, "forbidden"))
+        self.assertIn("data.headers", error["detail"])
         status, page, _ = self.api.request("GET", query, None, admin)
         self.assertEqual((status, len(page["jobs"])), (200, 2))  # the job and its unique twin
         # A schedule's job template too.
@@ -277,12 +277,12 @@ class AuthTest(unittest.TestCase):
             def post(job):
                 return api.request("POST", "/api/jobs", job)
             status, error, _ = post({"type": "report", "queue": "elsewhere", "data": {}})
-            self.assertEqual((status, error["error"]["field"]), (422, "queue"))
+            self.assertEqual((status, error["field"]), (422, "queue"))
             self.assertEqual(post({"type": "report", "queue": "reports", "data": {}})[0], 201)
             self.assertEqual(post({"type": "other", "queue": "elsewhere", "data": {}})[0], 201)
             # The built-in types keep their validators and queues under "*" too.
             status, error, _ = post({"type": "email", "data": {"to": "not an address"}})
-            self.assertEqual((status, error["error"]["field"]), (422, "data.to"))
+            self.assertEqual((status, error["field"]), (422, "data.to"))
         finally:
             api.stop()
 
@@ -399,7 +399,7 @@ class ListenPolicyTest(unittest.TestCase):
             # A POST is refused on its headers, before any body is read.
             status, error, _ = api.request("POST", "/api/jobs", {"type": "t", "data": {}},
                                            {"Host": "evil.example"})
-            self.assertEqual((status, error["error"]["code"]), (403, "host"))
+            self.assertEqual((status, error["code"]), (403, "host"))
         finally:
             if api:
                 api.stop()

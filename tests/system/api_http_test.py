@@ -43,29 +43,29 @@ class HttpTest(fx.SharedApiTestCase):
             with self.subTest(body=raw[:40]):
                 got, error, _ = self.api.request("POST", "/api/jobs", raw=raw)
                 self.assertEqual(got, status, error)
-                self.assertEqual(error["error"]["code"], code)
-                self.assertTrue(error["error"]["message"])
+                self.assertEqual(error["code"], code)
+                self.assertTrue(error["detail"])
                 if field:
-                    self.assertEqual(error["error"]["field"], field)
+                    self.assertEqual(error["field"], field)
         # None of these created a queue or a job.
         names = [q["name"] for q in self.api.request("GET", "/api/queues")[1]["queues"]]
         self.assertNotIn("x", names)
 
     def test_unknown_type_and_invalid_email_data_are_422_naming_the_field(self):
         status, error, _ = self.post_job({"type": "fax", "data": {}})
-        self.assertEqual((status, error["error"]["field"]), (422, "type"))
-        self.assertIn("email", error["error"]["message"])  # lists the known types
-        self.assertIn("sleep", error["error"]["message"])
+        self.assertEqual((status, error["field"]), (422, "type"))
+        self.assertIn("email", error["detail"])  # lists the known types
+        self.assertIn("sleep", error["detail"])
         status, error, _ = self.post_job({"type": "email", "data": {"to": "not an address"}})
-        self.assertEqual((status, error["error"]["field"]), (422, "data.to"))
+        self.assertEqual((status, error["field"]), (422, "data.to"))
         status, error, _ = self.post_job(
             {"type": "email", "data": {"to": "a@example.com", "subject": "x\r\nBcc: b@evil"}})
-        self.assertEqual((status, error["error"]["field"]), (422, "data.subject"))
+        self.assertEqual((status, error["field"]), (422, "data.subject"))
         status, error, _ = self.api.request(
             "POST", "/api/jobs/bulk",
             {"jobs": [{"type": "email", "data": {"to": "a@example.com"}},
                       {"type": "email", "data": {"to": "a@example.com", "cc": 5}}]})
-        self.assertEqual((status, error["error"]["field"]), (422, "jobs[1].data.cc"))
+        self.assertEqual((status, error["field"]), (422, "jobs[1].data.cc"))
 
     def test_mutated_bodies_never_crash_the_server_or_half_write_a_job(self):
         import random
@@ -88,7 +88,7 @@ class HttpTest(fx.SharedApiTestCase):
             body = "".join(chars).encode("utf-8", "surrogatepass")
             status, answer, _ = self.api.request("POST", "/api/jobs", raw=body)
             self.assertIn(status, (200, 201, 400, 413, 422), (body, answer))
-            self.assertIn("error" if status >= 400 else "id", answer)
+            self.assertIn("code" if status >= 400 else "id", answer)
             if status == 201:
                 created += 1
                 # What was accepted is whole: it reads back with its options.
@@ -99,19 +99,52 @@ class HttpTest(fx.SharedApiTestCase):
             self.assertEqual(counts[1]["counts"]["delayed"] + counts[1]["counts"]["waiting"],
                              created)
 
+    def test_errors_are_problem_details_listing_every_invalid_field(self):
+        body = {"type": "hold", "data": {}, "priority": "high", "delay_ms": -1, "colour": "red",
+                "run_at": "tomorrow"}
+        status, problem, headers = self.post_job(body)
+        self.assertEqual(status, 422)
+        self.assertEqual(headers["Content-Type"], "application/problem+json")
+        self.assertEqual(problem["type"], "urn:taskq:problem:invalid_field")
+        self.assertEqual(problem["title"], "Invalid field")
+        self.assertEqual(problem["status"], 422)
+        self.assertEqual(problem["code"], "invalid_field")
+        fields = [e["field"] for e in problem["errors"]]
+        self.assertEqual(sorted(fields), ["colour", "delay_ms", "priority", "run_at"])
+        # The first one is also the problem's own field and detail.
+        self.assertEqual((problem["field"], problem["detail"]),
+                         (problem["errors"][0]["field"], problem["errors"][0]["detail"]))
+        self.assertTrue(all(e["detail"] for e in problem["errors"]))
+        # A bulk names the invalid fields of every job, and writes none of them.
+        status, problem, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": [
+            {"type": "hold", "job_id": "bulk-ok", "data": {}},
+            {"data": {}},
+            {"type": "hold", "data": {}, "max_attempts": 0, "lifo": "yes"}]})
+        self.assertEqual(status, 422)
+        self.assertEqual(sorted(e["field"] for e in problem["errors"]),
+                         ["jobs[1].type", "jobs[2].lifo", "jobs[2].max_attempts"])
+        self.assertEqual(self.get_job("bulk-ok")[0], 404)
+        # Other errors are problem details too, without a list.
+        status, problem, headers = self.get_job("no-such-job")
+        self.assertEqual(status, 404)
+        self.assertEqual(headers["Content-Type"], "application/problem+json")
+        self.assertEqual((problem["type"], problem["status"], problem["code"]),
+                         ("urn:taskq:problem:not_found", 404, "not_found"))
+        self.assertNotIn("errors", problem)
+
     def test_body_over_the_limit_is_413(self):
         big = json.dumps({"type": "x", "data": {"blob": "a" * 70000}})
         status, error, _ = self.api.request("POST", "/api/jobs", raw=big)
-        self.assertEqual((status, error["error"]["code"]), (413, "body_too_large"))
+        self.assertEqual((status, error["code"]), (413, "body_too_large"))
 
     def test_a_body_of_another_media_type_is_415_and_writes_nothing(self):
         body = json.dumps({"type": "hold", "job_id": "form-posted", "data": {}})
         status, error, headers = self.api.request(
             "POST", "/api/jobs", raw=body,
             headers={"Content-Type": "application/x-www-form-urlencoded"})  # curl -d's default
-        self.assertEqual((status, error["error"]["code"], error["error"]["field"]),
+        self.assertEqual((status, error["code"], error["field"]),
                          (415, "unsupported_media_type", "Content-Type"))
-        self.assertIn("-H 'Content-Type: application/json'", error["error"]["message"])
+        self.assertIn("-H 'Content-Type: application/json'", error["detail"])
         self.assertEqual(headers["Accept-Post"], "application/json")
         self.assertEqual(self.get_job("form-posted")[0], 404)
         for content_type in ("application/json; charset=utf-8", "APPLICATION/JSON"):
@@ -121,13 +154,13 @@ class HttpTest(fx.SharedApiTestCase):
 
     def test_headers_over_the_limit_are_431(self):
         status, error, _ = self.api.request("GET", "/healthz", headers={"X-Big": "b" * 8000})
-        self.assertEqual((status, error["error"]["code"]), (431, "headers_too_large"))
+        self.assertEqual((status, error["code"]), (431, "headers_too_large"))
 
     def test_unknown_route_is_404_and_wrong_method_is_405(self):
         status, error, _ = self.api.request("GET", "/api/nothing")
-        self.assertEqual((status, error["error"]["code"]), (404, "not_found"))
+        self.assertEqual((status, error["code"]), (404, "not_found"))
         status, error, headers = self.api.request("PUT", "/api/jobs")
-        self.assertEqual((status, error["error"]["code"]), (405, "method_not_allowed"))
+        self.assertEqual((status, error["code"]), (405, "method_not_allowed"))
         self.assertEqual(headers["Allow"], "POST")
         self.assertEqual(self.get_job("no-such-job")[0], 404)
 
@@ -261,7 +294,7 @@ class HttpTest(fx.SharedApiTestCase):
                                                raw="{}" if method == "POST" else None)
             self.assertNotEqual(status, 405, (method, path))
             if status == 404:
-                self.assertNotIn("no route", body["error"]["message"], (method, path))
+                self.assertNotIn("no route", body["detail"], (method, path))
             operation = doc["paths"][path][method.lower()]
             for ref in json.dumps(operation).split('"$ref": "')[1:]:
                 self.assertIn(ref.split('"')[0].rsplit("/", 1)[1], schemas)

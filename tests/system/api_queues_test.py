@@ -73,9 +73,9 @@ class QueuesTest(fx.SharedApiTestCase):
                 self.assertEqual(status, 201)
             status, error, headers = self.api.request("POST", "/api/jobs", {
                 "type": "sleep", "queue": "backlog", "job_id": "b2"})
-            self.assertEqual((status, error["error"]["code"]), (429, "queue_full"), error)
+            self.assertEqual((status, error["code"]), (429, "queue_full"), error)
             self.assertEqual(headers.get("Retry-After"), "1")
-            self.assertIn("2 of 2", error["error"]["message"])
+            self.assertIn("2 of 2", error["detail"])
             self.assertEqual(self.api.request("GET", "/api/jobs/b2?queue=backlog")[0], 404)
             status, _, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": [
                 {"type": "sleep", "queue": "backlog"}]})
@@ -86,7 +86,7 @@ class QueuesTest(fx.SharedApiTestCase):
             self.assertEqual((status, body["created"]), (200, False))
             status, error, _ = self.api.request("PUT", "/api/queues/backlog/limits",
                                                 {"max_length": 0})
-            self.assertEqual((status, error["error"]["field"]), (422, "max_length"))
+            self.assertEqual((status, error["field"]), (422, "max_length"))
         finally:
             self.api.request("PUT", "/api/queues/backlog/limits", {})
             for n in range(2):
@@ -106,7 +106,7 @@ class QueuesTest(fx.SharedApiTestCase):
             self.assertTrue(page["jobs"][0]["options"]["lifo"])
             status, error, _ = self.api.request("POST", "/api/jobs", {
                 "type": "sleep", "queue": "lifo", "lifo": "yes"})
-            self.assertEqual((status, error["error"]["field"]), (422, "lifo"))
+            self.assertEqual((status, error["field"]), (422, "lifo"))
         finally:
             self.api.request("POST", "/api/queues/lifo/resume")
 
@@ -135,7 +135,7 @@ class QueuesTest(fx.SharedApiTestCase):
         for group in ["", "x" * 129, "tab\there", 7]:
             status, error, _ = self.post_job({"type": "hold", "group": group})
             self.assertEqual(status, 422, group)
-            self.assertEqual(error["error"]["field"], "group", group)
+            self.assertEqual(error["field"], "group", group)
 
     def test_bad_limits_name_the_field(self):
         cases = [({"rate": {"max": 0}}, "rate.max"),
@@ -155,9 +155,9 @@ class QueuesTest(fx.SharedApiTestCase):
         for body, field in cases:
             status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", body)
             self.assertEqual(status, 422, body)
-            self.assertEqual(error["error"]["field"], field, body)
+            self.assertEqual(error["field"], field, body)
         status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", raw=b"{nope")
-        self.assertEqual((status, error["error"]["code"]), (400, "malformed_json"))
+        self.assertEqual((status, error["code"]), (400, "malformed_json"))
         self.assertEqual(self.api.request("GET", "/api/queues/sleep/limits")[1]["rate"], None)
 
     def test_queue_list_and_job_pages(self):
@@ -180,9 +180,9 @@ class QueuesTest(fx.SharedApiTestCase):
         self.assertEqual(sorted(seen), [f"p{i}" for i in range(5)])
         self.assertEqual(self.api.request("GET", "/api/queues/nosuchqueue")[0], 404)
         status, error, _ = self.api.request("GET", "/api/queues/pages/jobs?state=lost")
-        self.assertEqual((status, error["error"]["field"]), (422, "state"))
+        self.assertEqual((status, error["field"]), (422, "state"))
         status, error, _ = self.api.request("GET", "/api/queues/pages/jobs?limit=0")
-        self.assertEqual((status, error["error"]["field"]), (422, "limit"))
+        self.assertEqual((status, error["field"]), (422, "limit"))
 
     # --- filters, order, remove and batch actions (the dashboard's queue view) -------------
 
@@ -292,17 +292,17 @@ class QueuesTest(fx.SharedApiTestCase):
                              (200, {"id": job_id, "queue": "rm", "outcome": "removed"}))
             self.assertEqual(self.get_job(job_id)[0], 404)
         status, error, _ = self.api.request("POST", "/api/jobs/rm1/remove?queue=rm")
-        self.assertEqual((status, error["error"]["field"]), (404, "id"))
+        self.assertEqual((status, error["field"]), (404, "id"))
         status, error, _ = self.api.request("POST", "/api/jobs/bad%20id/remove")
-        self.assertEqual((status, error["error"]["field"]), (422, "job_id"))
+        self.assertEqual((status, error["field"]), (422, "job_id"))
         _, dead, _ = self.post_job({"type": "fail", "max_attempts": 1})
         self.assertTrue(wait_until(lambda: self.state_of(dead["id"]) == "dead"))
         self.assertEqual(self.api.request("POST", f"/api/jobs/{dead['id']}/remove")[0], 200)
         _, running, _ = self.post_job({"type": "sleep", "data": {"ms": 20000}})
         self.assertTrue(wait_until(lambda: self.state_of(running["id"]) == "active"))
         status, error, _ = self.api.request("POST", f"/api/jobs/{running['id']}/remove")
-        self.assertEqual((status, error["error"]["code"]), (409, "conflict"))
-        self.assertIn("cancel", error["error"]["message"])
+        self.assertEqual((status, error["code"]), (409, "conflict"))
+        self.assertIn("cancel", error["detail"])
         self.assertEqual(self.api.request("DELETE", f"/api/jobs/{running['id']}")[0], 202)
         self.assertTrue(wait_until(lambda: self.state_of(running["id"]) == "dead"))
 
@@ -338,7 +338,7 @@ class QueuesTest(fx.SharedApiTestCase):
         self.assertEqual((status, result["done"], result["failed"]), (200, ids, []))
         status, error, _ = self.api.request("POST", "/api/queues/nosuchqueue/jobs/actions",
                                             {"action": "retry", "ids": ["a"]})
-        self.assertEqual((status, error["error"]["field"]), (404, "queue"))
+        self.assertEqual((status, error["field"]), (404, "queue"))
 
     def test_bad_batch_actions_are_422_naming_the_field(self):
         cases = [({"ids": ["a"]}, "action"), ({"action": "retry"}, "ids"),
@@ -353,7 +353,7 @@ class QueuesTest(fx.SharedApiTestCase):
                  ([1], "(body)")]
         for body, field in cases:
             status, error, _ = self.api.request("POST", "/api/queues/fail/jobs/actions", body)
-            self.assertEqual((status, error["error"]["field"]), (422, field), body)
+            self.assertEqual((status, error["field"]), (422, field), body)
         status, _, _ = self.api.request("POST", "/api/queues/fail/jobs/actions", raw="{")
         self.assertEqual(status, 400)
 
@@ -367,7 +367,7 @@ class QueuesTest(fx.SharedApiTestCase):
                  ("scan=50001&type=hold", "scan"), ("reverse=yes", "reverse")]
         for query, field in cases:
             status, error, _ = self.api.request("GET", f"/api/queues/flt422/jobs?{query}")
-            self.assertEqual((status, error["error"]["field"]), (422, field), query)
+            self.assertEqual((status, error["field"]), (422, field), query)
         # At the limits it is fine.
         self.jobs_page("flt422", "field=a.b.c.d.e.f.g.h&value=" + "v" * 256 + "&scan=50000")
 
@@ -503,7 +503,7 @@ class QueueHistoryTest(unittest.TestCase):
                          "/api/queues/hq/history?minutes=10081", "/api/history?minutes=x"):
                 status, error, _ = api.request("GET", path)
                 self.assertEqual(status, 422, path)
-                self.assertEqual(error["error"]["field"], "minutes")
+                self.assertEqual(error["field"], "minutes")
             self.assertEqual(api.request("GET", "/api/queues/nosuch/history")[0], 404)
         finally:
             for w in workers:

@@ -57,7 +57,7 @@ class ScheduleApiTest(unittest.TestCase):
         status, conflict = self.req("POST", "/api/schedules",
                                     {"id": "daily", "cron": "@hourly", "type": "tick"})
         self.assertEqual(status, 409, conflict)
-        self.assertEqual(conflict["error"]["field"], "id")
+        self.assertEqual(conflict["field"], "id")
         status, listed = self.req("GET", "/api/schedules")
         self.assertEqual(status, 200)
         self.assertIn("daily", [s["id"] for s in listed["schedules"]])
@@ -72,7 +72,7 @@ class ScheduleApiTest(unittest.TestCase):
         self.assertEqual(status, 201, fresh)
         status, mismatch = self.req("PUT", "/api/schedules/hourly",
                                     {"id": "other", "cron": "@hourly", "type": "tick"})
-        self.assertEqual((status, mismatch["error"]["field"]), (422, "id"))
+        self.assertEqual((status, mismatch["field"]), (422, "id"))
 
         status, paused = self.req("POST", "/api/schedules/daily/pause")
         self.assertEqual((status, paused), (200, {"id": "daily", "paused": True, "changed": True}))
@@ -83,7 +83,7 @@ class ScheduleApiTest(unittest.TestCase):
 
         self.assertEqual(self.req("DELETE", "/api/schedules/daily")[0], 200)
         status, missing = self.req("GET", "/api/schedules/daily")
-        self.assertEqual((status, missing["error"]["field"]), (404, "id"))
+        self.assertEqual((status, missing["field"]), (404, "id"))
         self.assertEqual(self.req("DELETE", "/api/schedules/daily")[0], 404)
         self.assertEqual(self.req("POST", "/api/schedules/daily/pause")[0], 404)
 
@@ -91,8 +91,8 @@ class ScheduleApiTest(unittest.TestCase):
         status, body = self.req("POST", "/api/schedules",
                                 {"id": "bad", "cron": "0 25 * * *", "type": "tick"})
         self.assertEqual(status, 422, body)
-        self.assertEqual(body["error"]["field"], "cron")
-        self.assertRegex(body["error"]["message"], r"^position \d+: ")
+        self.assertEqual(body["field"], "cron")
+        self.assertRegex(body["detail"], r"^position \d+: ")
         cases = [
             ({"id": "bad", "cron": "@daily", "tz": "Mars/Base", "type": "tick"}, "tz"),
             ({"id": "bad", "cron": "@daily", "type": "nope"}, "type"),
@@ -105,7 +105,7 @@ class ScheduleApiTest(unittest.TestCase):
         ]
         for definition, field in cases:
             status, body = self.req("POST", "/api/schedules", definition)
-            self.assertEqual((status, body["error"]["field"]), (422, field), body)
+            self.assertEqual((status, body["field"]), (422, field), body)
         status, _, _ = self.api.request("POST", "/api/schedules", raw=b"{not json")
         self.assertEqual(status, 400)
         self.assertEqual(self.req("GET", "/api/schedules/bad")[0], 404)  # nothing was stored

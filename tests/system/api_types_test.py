@@ -100,7 +100,7 @@ class BuiltinTypesTest(unittest.TestCase):
                       job["errors"][0]["message"])
         status, error, _ = self.api.request("POST", "/api/jobs", {
             "type": "webhook", "queue": "email", "data": {"url": "http://127.0.0.1:9/hook"}})
-        self.assertEqual((status, error["error"]["field"]), (422, "queue"))
+        self.assertEqual((status, error["field"]), (422, "queue"))
 
     def test_email(self):
         job = self.run_job({"type": "email", "data": {"to": ["a@example.com", "b@example.com"],
@@ -116,8 +116,8 @@ class BuiltinTypesTest(unittest.TestCase):
             "type": "email", "data": {"to": "a@example.com", "subject": "x",
                                       "attachments": [{"path": "/etc/passwd"}]}})
         self.assertEqual(status, 422, error)
-        self.assertEqual(error["error"]["field"], "data.attachments[0].path")
-        self.assertIn("--email-attachments-dir", error["error"]["message"])
+        self.assertEqual(error["field"], "data.attachments[0].path")
+        self.assertIn("--email-attachments-dir", error["detail"])
 
     def test_webhook_is_delivered_and_signed(self):
         import base64
@@ -150,7 +150,7 @@ class BuiltinTypesTest(unittest.TestCase):
         status, error, _ = self.api.request(
             "POST", "/api/jobs", {"type": "webhook", "data": {"url": url}},
             headers={"traceparent": "00-abc-def-01"})
-        self.assertEqual((status, error["error"]["field"]), (422, "traceparent"))
+        self.assertEqual((status, error["field"]), (422, "traceparent"))
         # Every job of a bulk belongs to the header's trace.
         status, bulk, _ = self.api.request(
             "POST", "/api/jobs/bulk", {"jobs": [{"type": "webhook", "data": {"url": url}}] * 2},
@@ -195,7 +195,7 @@ class BuiltinTypesTest(unittest.TestCase):
         # A URL that is no http(s) URL is refused at the door, naming the field.
         status, error, _ = self.api.request("POST", "/api/jobs", {
             "type": "webhook", "data": {"url": f"{base}/work"}, "callback_url": "ftp://x/"})
-        self.assertEqual((status, error["error"]["field"]), (422, "callback_url"))
+        self.assertEqual((status, error["field"]), (422, "callback_url"))
 
     def test_image_resize_of_a_png(self):
         import struct
@@ -246,7 +246,7 @@ class BuiltinTypesTest(unittest.TestCase):
         self.assertEqual([r[0] for r in parsed[1:]], [r["name"] for r in rows])
         status, error, _ = self.api.request("POST", "/api/jobs", {"type": "export", "data": {
             "format": "csv", "source": {"rows": rows}, "output": "../escape.csv"}})
-        self.assertEqual((status, error["error"]["field"]), (422, "data.output"))
+        self.assertEqual((status, error["field"]), (422, "data.output"))
 
     def test_cleanup_removes_old_files_below_a_root_only(self):
         outbox = os.path.join(self.data_dir, "outbox")

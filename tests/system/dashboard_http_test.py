@@ -130,10 +130,10 @@ class OpenDashboardTest(StackTest):
         status, job, _ = browser.request("POST", "/api/jobs", {"type": "mail", "data": {}})
         self.assertEqual(status, 201, job)
         status, error, _ = browser.request("POST", "/api/queues/mail/pause", csrf=False)
-        self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
+        self.assertEqual((status, error["code"]), (403, "csrf"))
         status, error, _ = browser.request("POST", "/api/queues/mail/pause",
                                            headers={"X-CSRF-Token": "0" * 64}, csrf=False)
-        self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
+        self.assertEqual((status, error["code"]), (403, "csrf"))
         # A page of another site cannot post even with the token (Fetch Metadata).
         status, _, _ = browser.request("POST", "/api/queues/mail/pause",
                                        headers={"Sec-Fetch-Site": "cross-site"})
@@ -270,7 +270,7 @@ class BrowserDefenceTest(StackTest):
         for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"},
                         {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
             status, error, _ = self.api.request("POST", "/api/jobs", job, headers)
-            self.assertEqual((status, error["error"]["code"]), (403, "cross_site"), headers)
+            self.assertEqual((status, error["code"]), (403, "cross_site"), headers)
         self.assertEqual(self.api.request("POST", "/api/queues/t/pause", None,
                                           {"Origin": "http://evil.example"})[0], 403)
         self.assertEqual(self.api.request("GET", "/api/queues", None,
@@ -294,7 +294,7 @@ class BrowserDefenceTest(StackTest):
                            (self.api.dashboard_port, BASE + "/session")):
             status, error, _ = self.api.request("GET", path, None,
                                                 {"Host": f"evil.example:{port}"}, port=port)
-            self.assertEqual((status, error["error"]["code"]), (403, "host"), path)
+            self.assertEqual((status, error["code"]), (403, "host"), path)
             for host in (f"localhost:{port}", f"127.0.0.1:{port}", "127.0.0.1"):
                 self.assertEqual(
                     self.api.request("GET", path, None, {"Host": host}, port=port)[0], 200, host)
@@ -303,10 +303,10 @@ class BrowserDefenceTest(StackTest):
         browser = Browser(self.api)
         status, error, _ = browser.request("POST", "/session", {"api_key": "x" * 20},
                                            headers={"Content-Type": "text/plain"})
-        self.assertEqual((status, error["error"]["code"]), (415, "unsupported_media_type"))
+        self.assertEqual((status, error["code"]), (415, "unsupported_media_type"))
         status, error, _ = browser.request("POST", "/session", {"api_key": "x" * 20},
                                            headers={"Origin": "http://evil.example"})
-        self.assertEqual((status, error["error"]["code"]), (403, "csrf"))
+        self.assertEqual((status, error["code"]), (403, "csrf"))
 
 
 class LoginDashboardTest(StackTest):
@@ -325,8 +325,8 @@ class LoginDashboardTest(StackTest):
     def test_a_key_limited_to_job_types_cannot_sign_in(self):
         # A session has a role, not a type list: it would act on every type.
         browser, status, error = self.sign_in({"api_key": self.LIMITED_KEY})
-        self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
-        self.assertIn("limited to job types", error["error"]["message"])
+        self.assertEqual((status, error["code"]), (403, "forbidden"))
+        self.assertIn("limited to job types", error["detail"])
         self.assertIsNone(browser.cookie)
         self.assertEqual(browser.request("GET", "/api/queues")[0], 401)
 
@@ -355,14 +355,14 @@ class LoginDashboardTest(StackTest):
                      {"username": "mallory", "password": PASSWORD},
                      {"api_key": "not-a-key-0123456789"}):
             browser, status, error = self.sign_in(body)
-            self.assertEqual((status, error["error"]["code"]), (401, "unauthorized"), body)
+            self.assertEqual((status, error["code"]), (401, "unauthorized"), body)
             self.assertIsNone(browser.cookie)
         _, status, error = self.sign_in({"username": "alice"})
-        self.assertEqual((status, error["error"]["field"]), (422, "password"))
+        self.assertEqual((status, error["field"]), (422, "password"))
         _, status, error = self.sign_in({"username": "alice", "password": 5})
-        self.assertEqual((status, error["error"]["field"]), (422, "password"))
+        self.assertEqual((status, error["field"]), (422, "password"))
         _, status, error = self.sign_in({"username": "alice", "password": "x", "admin": True})
-        self.assertEqual((status, error["error"]["field"]), (422, "admin"))
+        self.assertEqual((status, error["field"]), (422, "admin"))
         browser = Browser(self.api)
         status, _, _ = browser.request("POST", "/session", {"username": "alice", "password": PASSWORD},
                                        headers={"Sec-Fetch-Site": "cross-site"})
@@ -443,7 +443,7 @@ class LoginDashboardTest(StackTest):
             self.assertEqual((status, session["role"]), (200, "read"), body)
             self.assertEqual(browser.request("GET", "/api/queues")[0], 200)
             status, error, _ = browser.request("POST", "/api/queues/mail/pause")
-            self.assertEqual((status, error["error"]["code"]), (403, "forbidden"))
+            self.assertEqual((status, error["code"]), (403, "forbidden"))
             status, _, _ = browser.request("POST", "/api/jobs", {"type": "mail", "data": {}})
             self.assertEqual(status, 403)
         self.assertFalse(self.api.request("GET", "/api/queues/mail", headers={

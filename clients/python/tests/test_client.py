@@ -75,6 +75,9 @@ class ClientTest(unittest.TestCase):
         self.assertEqual((refused.exception.status, refused.exception.code),
                          (422, "invalid_field"))
         self.assertEqual(refused.exception.field, "data.to")
+        self.assertTrue(refused.exception.message)
+        self.assertEqual(refused.exception.errors,
+                         [{"field": "data.to", "detail": refused.exception.message}])
         with self.assertRaises(TaskqError) as missing:
             self.client.get_job("no-such-job", queue="email")
         self.assertEqual(missing.exception.status, 404)

@@ -56,6 +56,8 @@ export class TaskqError extends Error {
     readonly field?: string,
     // Seconds, when the API said (503: Redis is unavailable, and the request may be sent again).
     readonly retryAfter?: number,
+    // invalid_field: every invalid field the API found, the one in `field` first.
+    readonly errors: ReadonlyArray<{field: string; detail: string}> = [],
   ) {
     super(`${status} ${code}: ${message}` + (field ? ` (field: ${field})` : ''));
     this.name = 'TaskqError';
@@ -138,15 +140,19 @@ export class TaskqClient {
     });
     const text = await answer.text();
     if (!answer.ok) {
-      let error: {code?: string; message?: string; field?: string} = {};
+      // RFC 9457 problem details (application/problem+json) with taskq's code, field and errors.
+      let error: {code?: string; detail?: string; field?: string;
+                  errors?: Array<{field: string; detail: string}>} = {};
       try {
-        error = JSON.parse(text).error ?? {};
+        const parsed = JSON.parse(text);
+        error = parsed && typeof parsed === 'object' ? parsed : {};
       } catch {
-        error = {code: 'http_error', message: text.slice(0, 500)};
+        error = {code: 'http_error', detail: text.slice(0, 500)};
       }
       const retryAfter = Number(answer.headers.get('Retry-After'));
-      throw new TaskqError(answer.status, error.code ?? 'http_error', error.message ?? '',
-                           error.field, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+      throw new TaskqError(answer.status, error.code ?? 'http_error', error.detail ?? '',
+                           error.field, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+                           Array.isArray(error.errors) ? error.errors : []);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }

@@ -42,6 +42,8 @@ test('errors carry the status, code and field', async () => {
   await assert.rejects(client.enqueue('email', {to: 'not an address', subject: 'x'}), (e: unknown) => {
     assert.ok(e instanceof TaskqError);
     assert.deepEqual([e.status, e.code, e.field], [422, 'invalid_field', 'data.to']);
+    assert.ok(e.message.includes('data.to'));
+    assert.deepEqual(e.errors.map((x) => x.field), ['data.to']);
     return true;
   });
   await assert.rejects(client.getJob('no-such-job', 'email'), (e: unknown) => e instanceof TaskqError && e.status === 404);

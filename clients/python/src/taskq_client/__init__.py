@@ -18,17 +18,20 @@ __version__ = "0.1.0"
 
 
 class TaskqError(Exception):
-    """An error answer of the API: `status` (HTTP), `code` ("invalid_field", "unavailable", ...),
-    `field` (the request field at fault, or None) and `retry_after` (seconds, when the API said;
-    503 means Redis is unavailable and the same request may be sent again)."""
+    """An error answer of the API (RFC 9457 problem details): `status` (HTTP), `code`
+    ("invalid_field", "unavailable", ...), `message` (the detail), `field` (the request field at
+    fault, or None), `errors` (for invalid_field, every invalid field as {"field", "detail"}) and
+    `retry_after` (seconds, when the API said; 503 means Redis is unavailable and the same request
+    may be sent again)."""
 
-    def __init__(self, status, code, message, field=None, retry_after=None):
+    def __init__(self, status, code, message, field=None, retry_after=None, errors=()):
         super().__init__(f"{status} {code}: {message}" + (f" (field: {field})" if field else ""))
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.retry_after = retry_after
+        self.errors = list(errors)
 
 
 class TaskqClient:
@@ -128,10 +131,12 @@ class TaskqClient:
         except urllib.error.HTTPError as e:
             text = e.read()
             try:
-                error = json.loads(text)["error"]
-            except (ValueError, KeyError, TypeError):
-                error = {"code": "http_error", "message": text.decode("utf-8", "replace")[:500]}
+                error = json.loads(text)
+                if not isinstance(error, dict) or "code" not in error:
+                    raise ValueError("not a problem document")
+            except ValueError:
+                error = {"code": "http_error", "detail": text.decode("utf-8", "replace")[:500]}
             retry_after = e.headers.get("Retry-After")
-            raise TaskqError(e.code, error.get("code"), error.get("message"), error.get("field"),
+            raise TaskqError(e.code, error.get("code"), error.get("detail"), error.get("field"),
                              float(retry_after) if retry_after and retry_after.isdigit()
-                             else None) from None
+                             else None, error.get("errors") or ()) from None

@@ -15,13 +15,15 @@ export function signedIn() {
   return session.role !== null && session.role !== undefined;
 }
 
-// The error of a failed request: status, and code/message/field from {"error": {...}}.
+// The error of a failed request, from the API's problem details (RFC 9457): status, code,
+// message (the detail), the first invalid field, and every invalid field ({field, detail}).
 export class ApiError extends Error {
-  constructor(status, code, message, field) {
+  constructor(status, code, message, field, errors = []) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.errors = errors;
   }
 }
 
@@ -68,9 +70,10 @@ async function request(method, path, {query, body} = {}) {
     }
   }
   if (!response.ok) {
-    const err = payload && payload.error ? payload.error : {};
+    const err = payload && typeof payload === 'object' ? payload : {};
     const error = new ApiError(response.status, err.code || `http_${response.status}`,
-      err.message || `${response.status} ${response.statusText}`.trim(), err.field);
+      err.detail || `${response.status} ${response.statusText}`.trim(), err.field,
+      Array.isArray(err.errors) ? err.errors : []);
     if (response.status === 401 && path !== '/session') unauthorizedHandler(error);
     throw error;
   }

@@ -162,6 +162,10 @@ export function message(el, text, kind = 'ok') {
 }
 
 export function errorText(err) {
+  // Every invalid field the API listed, not only the first.
+  if (err && Array.isArray(err.errors) && err.errors.length > 1) {
+    return err.errors.map((e) => `${e.field}: ${e.detail}`).join('; ');
+  }
   if (err && err.field) return `${err.field}: ${err.message}`;
   return err && err.message ? err.message : String(err);
 }

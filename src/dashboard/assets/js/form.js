@@ -34,18 +34,23 @@ export function clearErrors(form, out) {
   message(out, '');
 }
 
-// Shows the API's error in `out` and marks and focuses the input of the field it names (the
-// nearest one: "rate.max" falls back to "rate" when the form has no such input).
+// Shows the API's error in `out`, marks the input of every field it names (the nearest one:
+// "rate.max" falls back to "rate" when the form has no such input) and focuses the first.
 export function showError(form, out, error) {
   message(out, errorText(error), 'error');
-  let name = error && error.field;
-  while (name) {
-    const input = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
-    if (input) {
-      input.setAttribute('aria-invalid', 'true');
-      input.focus();
-      return;
+  const fields = error && Array.isArray(error.errors) && error.errors.length
+    ? error.errors.map((e) => e.field) : [error && error.field];
+  let focused = false;
+  for (let name of fields) {
+    while (name) {
+      const input = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
+      if (input) {
+        input.setAttribute('aria-invalid', 'true');
+        if (!focused) input.focus();
+        focused = true;
+        break;
+      }
+      name = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
     }
-    name = name.includes('.') ? name.slice(0, name.lastIndexOf('.')) : '';
   }
 }
