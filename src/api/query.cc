@@ -31,4 +31,22 @@ Result<int64_t> QueryInt(std::string_view query, std::string_view name, int64_t 
   return value;
 }
 
+std::string ReplaceQueryParam(std::string_view query, std::string_view name,
+                              std::string_view value) {
+  std::string out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const std::string_view key = part.substr(0, part.find('='));
+    if (part.empty() || key == name) continue;
+    out.append(part);
+    out += '&';
+  }
+  out.append(name);
+  out += '=';
+  out.append(value);
+  return out;
+}
+
 }  // namespace taskq::api

@@ -163,6 +163,18 @@ std::string NextCursor(int64_t offset, bool at_end) {
   return at_end ? "null" : "\"" + std::to_string(offset) + "\"";
 }
 
+// A page with a next one links to it (RFC 8288), as next_cursor does in the body.
+HttpResponse PageResponse(std::string body, const std::string& path, const std::string& query,
+                          int64_t next_offset, bool at_end) {
+  HttpResponse r = JsonResponse(200, std::move(body));
+  if (!at_end) {
+    r.headers.emplace_back(
+        "Link", "<" + path + "?" + ReplaceQueryParam(query, "cursor", std::to_string(next_offset)) +
+                    ">; rel=\"next\"");
+  }
+  return r;
+}
+
 std::string RenderJobPage(const std::string& queue, JobState state, const std::vector<Job>& jobs,
                           const DataView& view) {
   std::string body =
@@ -200,22 +212,24 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
   if (!scan.ok()) return respond(StatusResponse(scan.status()));
   OnBackend(ctx, std::move(respond),
             [queue = params["queue"], state = *state, limit = *limit, offset = *offset,
-             order = *order, filter = std::move(*filter), scan = *scan, view](Backend& b) {
+             order = *order, filter = std::move(*filter), scan = *scan, view, path = request.path,
+             query = request.query](Backend& b) {
               if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
               if (filter.empty()) {
                 auto jobs = b.inspector->List(queue, state, offset, limit, order);
                 if (!jobs.ok()) return StatusResponse(jobs.status());
                 const bool full = static_cast<int64_t>(jobs->size()) == limit;
-                return JsonResponse(
-                    200, RenderJobPage(queue, state, *jobs, view) +
-                             ",\"next_cursor\":" + NextCursor(offset + limit, !full) + "}");
+                return PageResponse(RenderJobPage(queue, state, *jobs, view) + ",\"next_cursor\":" +
+                                        NextCursor(offset + limit, !full) + "}",
+                                    path, query, offset + limit, !full);
               }
               auto found = b.inspector->Scan(queue, state, filter, offset, scan, limit, order);
               if (!found.ok()) return StatusResponse(found.status());
-              return JsonResponse(
-                  200, RenderJobPage(queue, state, found->jobs, view) +
-                           fmt::format(",\"scanned\":{},\"next_cursor\":{}}}", found->scanned,
-                                       NextCursor(offset + found->scanned, found->at_end)));
+              const int64_t next = offset + found->scanned;
+              return PageResponse(RenderJobPage(queue, state, found->jobs, view) +
+                                      fmt::format(",\"scanned\":{},\"next_cursor\":{}}}",
+                                                  found->scanned, NextCursor(next, found->at_end)),
+                                  path, query, next, found->at_end);
             });
 }
 

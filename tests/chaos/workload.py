@@ -170,14 +170,14 @@ class Producer:
             try:
                 status, answer = client.request("POST", "/api/jobs", body,
                                                  {"Idempotency-Key": record.key})
-                code = (answer or {}).get("error", {}).get("code") if status >= 400 else None
+                code = (answer or {}).get("code") if status >= 400 else None
             except (OSError, http.client.HTTPException) as e:
                 status, code = None, type(e).__name__
             with self.lock:
                 self.answers[(status, code)] = self.answers.get((status, code), 0) + 1
                 if status is not None and status >= 500:
                     # The first message of each kind of server error, for the report.
-                    message = (answer or {}).get("error", {}).get("message", "")
+                    message = (answer or {}).get("detail", "")
                     self.error_messages.setdefault(f"{status} {code}", message[:300])
             record.last_answer = f"{status} {code}" if code else str(status)
             if status in (200, 201):

@@ -178,6 +178,22 @@ class QueuesTest(fx.SharedApiTestCase):
                 break
             cursor = "&cursor=" + page["next_cursor"]
         self.assertEqual(sorted(seen), [f"p{i}" for i in range(5)])
+        # The same pages by following Link: rel="next" alone; the last page has none.
+        linked, path = [], "/api/queues/pages/jobs?state=delayed&limit=2&cursor=0"
+        while path:
+            status, page, headers = self.api.request("GET", path)
+            self.assertEqual(status, 200, page)
+            linked += [j["id"] for j in page["jobs"]]
+            link = headers.get("Link")
+            if page["next_cursor"] is None:
+                self.assertIsNone(link)
+                path = None
+            else:
+                self.assertRegex(link, r'^<[^>]+>; rel="next"$')
+                path = link[1:link.index(">")]
+                self.assertIn("cursor=" + page["next_cursor"], path)
+                self.assertEqual(path.count("cursor="), 1)
+        self.assertEqual(linked, seen)
         self.assertEqual(self.api.request("GET", "/api/queues/nosuchqueue")[0], 404)
         status, error, _ = self.api.request("GET", "/api/queues/pages/jobs?state=lost")
         self.assertEqual((status, error["field"]), (422, "state"))
