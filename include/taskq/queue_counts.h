@@ -1,6 +1,7 @@
 // A queue's size per state and its lifetime counters.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace taskq {
@@ -30,6 +31,12 @@ struct QueueCounts {
   // their difference is the wait age.
   int64_t oldest_waiting_created_ms = 0;
   int64_t now_ms = 0;
+
+  // How long that oldest job has waited (0 when nothing waits).
+  int64_t oldest_waiting_age_ms() const {
+    return oldest_waiting_created_ms > 0 ? std::max<int64_t>(0, now_ms - oldest_waiting_created_ms)
+                                         : 0;
+  }
 };
 
 }  // namespace taskq

@@ -30,9 +30,7 @@ void GetAlerts(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond respo
       in.queue = queue;
       in.waiting = counts->waiting;
       in.workers = service[queue].workers;
-      if (counts->oldest_waiting_created_ms > 0) {
-        in.oldest_waiting_age_ms = counts->now_ms - counts->oldest_waiting_created_ms;
-      }
+      in.oldest_waiting_age_ms = counts->oldest_waiting_age_ms();
       for (const QueueHistoryRow& row : history->rows) in.dead_recently += row.dead.value_or(0);
       now_ms = counts->now_ms;
     }

@@ -60,8 +60,7 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
     out += ",\"per_minute\":null,\"mean_wait_ms\":null";
   }
   if (c.oldest_waiting_created_ms > 0) {
-    out += fmt::format(",\"oldest_waiting_age_ms\":{}",
-                       std::max<int64_t>(0, c.now_ms - c.oldest_waiting_created_ms));
+    out += fmt::format(",\"oldest_waiting_age_ms\":{}", c.oldest_waiting_age_ms());
   } else {
     out += ",\"oldest_waiting_age_ms\":null";
   }

@@ -95,9 +95,7 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     overrunning += fmt::format("taskq_jobs_overrunning{{queue=\"{}\"}} {}\n", q, c->overrunning);
     overran += fmt::format("taskq_job_overruns_total{{queue=\"{}\"}} {}\n", q, c->overran_total);
     paused += fmt::format("taskq_queue_paused{{queue=\"{}\"}} {}\n", q, c->paused ? 1 : 0);
-    const double age = c->oldest_waiting_created_ms > 0
-                           ? std::max<int64_t>(0, c->now_ms - c->oldest_waiting_created_ms) / 1e3
-                           : 0;
+    const double age = c->oldest_waiting_age_ms() / 1e3;
     oldest += fmt::format("taskq_queue_oldest_waiting_seconds{{queue=\"{}\"}} {}\n", q, age);
     auto timings = b.inspector->Timings(q);
     if (!timings.ok()) {

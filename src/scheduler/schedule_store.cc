@@ -1,7 +1,6 @@
 #include "scheduler/schedule_store.h"
 
 #include <algorithm>
-#include <string_view>
 
 #include "broker/broker.h"
 #include "common/job_codec.h"
@@ -41,7 +40,7 @@ const char* ScheduleStatusName(const ScheduleInfo& info) {
 }
 
 int64_t ScheduleLateMs(const ScheduleInfo& info, int64_t now_ms) {
-  if (std::string_view(ScheduleStatusName(info)) != "active") return 0;
+  if (!info.definition_error.ok() || info.state.paused || info.state.ended()) return 0;
   return std::max<int64_t>(0, now_ms - info.state.next_fire_ms);
 }
 

@@ -1,8 +1,8 @@
 // The active alerts (GET B/api/alerts, docs/alerts.md) as banners above every view. Each banner
-// links to its queue or schedule and can be dismissed for this browser session; a dismissed one
-// comes back when its value changes, or when the alert ends and starts again. An age (the oldest
-// waiting job's, a schedule's delay) grows with the clock by itself: it counts as changed only
-// when it is off from the dismissed age plus the time since.
+// links to its queue or schedule and can be dismissed until the tab closes (sessionStorage); a
+// dismissed one comes back when its value changes, or when the alert ends and starts again. An
+// age (the oldest waiting job's, a schedule's delay) grows with the clock by itself: it counts as
+// changed only when it is off from the dismissed age plus the time since.
 import {api} from './api.js';
 import {h, replace, queueHref} from './dom.js';
 import {on} from './live.js';
@@ -28,7 +28,8 @@ function keyOf(alert) {
   return [alert.name, alert.queue || '', alert.schedule || ''].join('|');
 }
 
-// The alerts dismissed in this session: key -> {value, at} (the value, and the server's time).
+// The alerts dismissed in this tab (sessionStorage): key -> {value, at} (the value, and the
+// server's time).
 function dismissed() {
   try {
     return JSON.parse(sessionStorage.getItem(STORAGE_KEY) || '{}') || {};
