@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "taskq/job.h"
+#include "taskq/job_cursor.h"
 #include "taskq/job_event.h"
 #include "taskq/job_timings.h"
 #include "taskq/queue_counts.h"
@@ -43,9 +44,17 @@ struct JobFilter {
   bool Matches(const Job& job) const;
 };
 
+// A page of one state's jobs (Inspector::Page).
+struct JobPage {
+  std::vector<Job> jobs;  // in the listing's order; jobs removed while it was read are left out
+  JobCursor next;         // resumes right after the last job read
+  bool at_end = false;    // the state's end was reached
+};
+
 struct JobScan {
   std::vector<Job> jobs;  // the matches, in the listing's order
-  int64_t scanned = 0;    // jobs examined; continue from offset + scanned
+  int64_t scanned = 0;    // jobs examined
+  JobCursor next;         // resumes right after the last job examined
   bool at_end = false;    // the state's end was reached
 };
 
@@ -77,14 +86,19 @@ class Inspector {
   // kReversed turns that round. limit in [1, 1000].
   Result<std::vector<Job>> List(const std::string& queue, JobState state, int64_t offset,
                                 int64_t limit, ListOrder order = ListOrder::kDefault);
-  // Examines the jobs of `state` from `offset`, in `order`, until `limit` (1..1000) match the
+  // List from a cursor (taskq/job_cursor.h): page after page, a job that stays in a state kept
+  // in a sorted set is listed exactly once however others come and go. One round trip for the
+  // ids and one for the jobs, wherever the page lies.
+  Result<JobPage> Page(const std::string& queue, JobState state, const JobCursor& from,
+                       int64_t limit, ListOrder order = ListOrder::kDefault);
+  // Examines the jobs of `state` from `from`, in `order`, until `limit` (1..1000) match the
   // filter, `max_scan` (1..kMaxScan) were examined or the state ends. Reads kScanChunk jobs per
   // round trip pair (their ids, then the jobs), so one call is bounded in time and memory
   // whatever the state holds.
   static constexpr int64_t kMaxScan = 50000;
   static constexpr int64_t kScanChunk = 500;
   Result<JobScan> Scan(const std::string& queue, JobState state, const JobFilter& filter,
-                       int64_t offset, int64_t max_scan, int64_t limit,
+                       const JobCursor& from, int64_t max_scan, int64_t limit,
                        ListOrder order = ListOrder::kDefault);
   Result<bool> Pause(const std::string& queue);   // true if it was running
   Result<bool> Resume(const std::string& queue);  // true if it was paused

@@ -158,18 +158,18 @@ Result<JobFilter> FilterParams(std::string_view query) {
   return filter;
 }
 
-std::string NextCursor(int64_t offset, bool at_end) {
-  return at_end ? "null" : "\"" + std::to_string(offset) + "\"";
+std::string NextCursor(const JobCursor& next, bool at_end) {
+  return at_end ? "null" : "\"" + next.Encode() + "\"";
 }
 
 // A page with a next one links to it (RFC 8288), as next_cursor does in the body.
 HttpResponse PageResponse(std::string body, const std::string& path, const std::string& query,
-                          int64_t next_offset, bool at_end) {
+                          const JobCursor& next, bool at_end) {
   HttpResponse r = JsonResponse(200, std::move(body));
   if (!at_end) {
     r.headers.emplace_back(
-        "Link", "<" + path + "?" + ReplaceQueryParam(query, "cursor", std::to_string(next_offset)) +
-                    ">; rel=\"next\"");
+        "Link",
+        "<" + path + "?" + ReplaceQueryParam(query, "cursor", next.Encode()) + ">; rel=\"next\"");
   }
   return r;
 }
@@ -185,17 +185,26 @@ std::string RenderJobPage(const std::string& queue, JobState state, const std::v
   return body + "]";
 }
 
-// Paging by an opaque cursor (the offset into the state's order): each page costs one range read
-// plus one read per job listed, however long the queue. With a filter, the page holds the
-// matches among at most `scan` jobs from the cursor (Inspector::Scan), and the cursor continues
-// after the last job examined.
+// Paging by an opaque cursor (taskq/job_cursor.h): after the last job listed where the state is
+// a sorted set, an offset for the waiting jobs. Each page costs one range read plus one read per
+// job listed, however long the queue. With a filter, the page holds the matches among at most
+// `scan` jobs from the cursor (Inspector::Scan), and the cursor continues after the last job
+// examined.
 void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params, Respond respond) {
   auto state = StateParam(request.query, false);
   if (!state.ok()) return respond(StatusResponse(state.status()));
   auto limit = QueryInt(request.query, "limit", 50, 1, 1000);
   if (!limit.ok()) return respond(StatusResponse(limit.status()));
-  auto offset = QueryInt(request.query, "cursor", 0, 0, int64_t{1} << 40);
-  if (!offset.ok()) return respond(StatusResponse(offset.status()));
+  JobCursor from;
+  if (auto text = QueryParam(request.query, "cursor")) {
+    auto cursor = JobCursor::Decode(*text);
+    if (!cursor.ok()) return respond(StatusResponse(cursor.status()));
+    if (cursor->keyed() && *state == JobState::kWaiting) {
+      return respond(StatusResponse(
+          InvalidArgument("cursor", "is not one of the waiting state's; those are offsets")));
+    }
+    from = std::move(*cursor);
+  }
   auto order = OrderParam(request.query);
   if (!order.ok()) return respond(StatusResponse(order.status()));
   auto filter = FilterParams(request.query);
@@ -209,27 +218,26 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
   }
   auto scan = QueryInt(request.query, "scan", 10000, 1, Inspector::kMaxScan);
   if (!scan.ok()) return respond(StatusResponse(scan.status()));
-  OnBackend(ctx, std::move(respond),
-            [queue = params["queue"], state = *state, limit = *limit, offset = *offset,
-             order = *order, filter = std::move(*filter), scan = *scan, view, path = request.path,
-             query = request.query](Backend& b) {
-              if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
-              if (filter.empty()) {
-                auto jobs = b.inspector->List(queue, state, offset, limit, order);
-                if (!jobs.ok()) return StatusResponse(jobs.status());
-                const bool full = static_cast<int64_t>(jobs->size()) == limit;
-                return PageResponse(RenderJobPage(queue, state, *jobs, view) + ",\"next_cursor\":" +
-                                        NextCursor(offset + limit, !full) + "}",
-                                    path, query, offset + limit, !full);
-              }
-              auto found = b.inspector->Scan(queue, state, filter, offset, scan, limit, order);
-              if (!found.ok()) return StatusResponse(found.status());
-              const int64_t next = offset + found->scanned;
-              return PageResponse(RenderJobPage(queue, state, found->jobs, view) +
-                                      fmt::format(",\"scanned\":{},\"next_cursor\":{}}}",
-                                                  found->scanned, NextCursor(next, found->at_end)),
-                                  path, query, next, found->at_end);
-            });
+  OnBackend(
+      ctx, std::move(respond),
+      [queue = params["queue"], state = *state, limit = *limit, from = std::move(from),
+       order = *order, filter = std::move(*filter), scan = *scan, view, path = request.path,
+       query = request.query](Backend& b) {
+        if (Status s = CheckKnownQueue(b, queue); !s.ok()) return StatusResponse(s);
+        if (filter.empty()) {
+          auto page = b.inspector->Page(queue, state, from, limit, order);
+          if (!page.ok()) return StatusResponse(page.status());
+          return PageResponse(RenderJobPage(queue, state, page->jobs, view) +
+                                  ",\"next_cursor\":" + NextCursor(page->next, page->at_end) + "}",
+                              path, query, page->next, page->at_end);
+        }
+        auto found = b.inspector->Scan(queue, state, filter, from, scan, limit, order);
+        if (!found.ok()) return StatusResponse(found.status());
+        return PageResponse(RenderJobPage(queue, state, found->jobs, view) +
+                                fmt::format(",\"scanned\":{},\"next_cursor\":{}}}", found->scanned,
+                                            NextCursor(found->next, found->at_end)),
+                            path, query, found->next, found->at_end);
+      });
 }
 
 void SetAllPaused(ApiContext& ctx, Respond respond, bool pause) {
@@ -418,7 +426,7 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
               "scan jobs from the cursor, and says how many it examined (scanned).",
               {"state:string:waiting (default), delayed, active, completed, retrying or dead",
                "limit:integer:jobs per page, 1 to 1000 (default 50); with a filter, matches",
-               "cursor:string:next_cursor of the previous page",
+               "cursor:string:next_cursor of the previous page (opaque), or an offset",
                "reverse:boolean:true for the opposite of the state's order (default false)",
                "type:string:filter: the job type, exactly",
                "error:string:filter: a case-insensitive substring of the latest error (at most "

@@ -138,7 +138,7 @@ int SchedulesCommand(const Target& target) {
 }
 
 int JobsCommand(const Target& target, const std::string& queue, const std::string& state_name,
-                int64_t limit) {
+                int64_t limit, const std::string& cursor_text) {
   auto state = ParseJobState(state_name);
   if (!state) {
     return Fail(InvalidArgument(
@@ -146,10 +146,17 @@ int JobsCommand(const Target& target, const std::string& queue, const std::strin
   }
   auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
   if (!inspector.ok()) return Fail(inspector.status());
-  auto jobs = (*inspector)->List(queue, *state, 0, limit);
-  if (!jobs.ok()) return Fail(jobs.status());
+  JobCursor from;
+  if (!cursor_text.empty()) {
+    auto cursor = JobCursor::Decode(cursor_text);
+    if (!cursor.ok()) return Fail(InvalidArgument("--cursor", cursor.status().message()));
+    from = std::move(*cursor);
+  }
+  auto page = (*inspector)->Page(queue, *state, from, limit);
+  if (!page.ok()) return Fail(page.status());
+  const std::vector<Job>& jobs = page->jobs;
   EmitList(
-      target, *jobs,
+      target, jobs,
       [](const Job& job) {
         return "{\"id\":" + JsonString(job.id) +
                ",\"state\":" + JsonString(JobStateName(job.state)) +
@@ -159,12 +166,13 @@ int JobsCommand(const Target& target, const std::string& queue, const std::strin
       },
       [&] {
         std::printf("%-28s %-10s %-16s %8s  %s\n", "id", "state", "type", "attempts", "last error");
-        for (const Job& job : *jobs) {
+        for (const Job& job : jobs) {
           std::printf("%-28s %-10s %-16s %8d  %s\n", job.id.c_str(), JobStateName(job.state),
                       job.type.c_str(), job.attempts,
                       job.errors.empty() ? "" : job.errors.front().message.c_str());
         }
       });
+  if (!page->at_end) std::fprintf(stderr, "next page: --cursor %s\n", page->next.Encode().c_str());
   return 0;
 }
 

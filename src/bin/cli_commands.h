@@ -27,9 +27,10 @@ int EnqueueCommand(const Target& target, const EnqueueRequest& request);
 int StatsCommand(const Target& target);
 // Every schedule, one line each: id, cron, zone, queue, next fire time, last run, status.
 int SchedulesCommand(const Target& target);
-// One page of a queue's jobs in a state, one line each (id, state, type, attempts, age, error).
+// One page of a queue's jobs in a state, one line each (id, state, type, attempts, age, error),
+// from `cursor` (empty: the first page). When more follow, "next page: --cursor C" goes to stderr.
 int JobsCommand(const Target& target, const std::string& queue, const std::string& state,
-                int64_t limit);
+                int64_t limit, const std::string& cursor);
 // Prints a queue's limits; with changes, applies them first (rate "none" / concurrency 0 remove
 // that limit; what is not given stays as it is).
 struct LimitChanges {

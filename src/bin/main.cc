@@ -366,6 +366,9 @@ int main(int argc, char** argv) {
   jobs->add_option("queue", jobs_queue, "the queue")->required();
   jobs->add_option("--state", jobs_state, "waiting, delayed, active, completed, retrying, dead");
   jobs->add_option("--limit", jobs_limit, "at most this many")->check(CLI::Range(1, 1000));
+  std::string jobs_cursor;
+  jobs->add_option("--cursor", jobs_cursor,
+                   "start where a previous page ended (it prints the cursor on stderr)");
 
   CLI::App* retry = app.add_subcommand("retry", "retry a dead job (or run a retrying one now)");
   std::string retry_id, retry_queue;
@@ -550,7 +553,9 @@ int main(int argc, char** argv) {
   }
   if (stats->parsed()) return taskq::bin::StatsCommand(target);
   if (schedules->parsed()) return taskq::bin::SchedulesCommand(target);
-  if (jobs->parsed()) return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit);
+  if (jobs->parsed()) {
+    return taskq::bin::JobsCommand(target, jobs_queue, jobs_state, jobs_limit, jobs_cursor);
+  }
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
   if (int rc = taskq::bin::RunActionCommand(actions, target); rc >= 0) return rc;

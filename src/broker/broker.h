@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "taskq/job.h"
+#include "taskq/job_cursor.h"
 #include "taskq/job_event.h"
 #include "taskq/queue_counts.h"
 #include "taskq/queue_history.h"
@@ -41,6 +42,14 @@ struct NewJob {
 
 // An entry of a queue's outbox (hooks.lua): written by the script that finished a job, read by
 // a relay (outbox_take.lua), deleted once applied (outbox_ack.lua).
+// A page of one state's jobs, in the listing's order.
+struct JobListing {
+  // One entry per id the range read; empty where the job went away between the range read and
+  // the read of the job (so a caller can tell the state's end from removed jobs).
+  std::vector<std::optional<Job>> jobs;
+  std::vector<JobCursor> after;  // after[i] resumes right after jobs[i]
+};
+
 struct OutboxEntry {
   std::string id;                                           // the stream id, "<ms>-<seq>"
   std::vector<std::pair<std::string, std::string>> fields;  // as written, in order
@@ -284,12 +293,11 @@ class Broker {
 
   virtual Result<std::optional<Job>> GetJob(const std::string& queue, const std::string& id) = 0;
   virtual Result<QueueCounts> Counts(const std::string& queue) = 0;
-  // Newest first for completed and dead, run order for the others; kReversed turns that round.
-  // One entry per id the range read, in order; empty where the job went away between the range
-  // read and the read of the job (so a caller can tell the state's end from removed jobs).
-  virtual Result<std::vector<std::optional<Job>>> ListJobs(const std::string& queue, JobState state,
-                                                           int64_t offset, int64_t limit,
-                                                           ListOrder order) = 0;
+  // At most `limit` jobs of one state from `from` (taskq/job_cursor.h): newest first for
+  // completed and dead, run order for the others; kReversed turns that round. A keyed cursor is
+  // refused for the waiting state (kInvalidArgument, "cursor").
+  virtual Result<JobListing> ListJobs(const std::string& queue, JobState state,
+                                      const JobCursor& from, int64_t limit, ListOrder order) = 0;
   virtual Result<std::vector<std::string>> Queues() = 0;
   // XREAD of the queues' event streams after the cursors (block: 0 = do not wait).
   virtual Result<std::vector<JobEvent>> ReadEvents(std::span<EventCursor> cursors,

@@ -170,9 +170,8 @@ class RedisBroker final : public Broker {
 
   Result<QueueCounts> Counts(const std::string& queue) override;
 
-  Result<std::vector<std::optional<Job>>> ListJobs(const std::string& queue, JobState state,
-                                                   int64_t offset, int64_t limit,
-                                                   ListOrder order) override;
+  Result<JobListing> ListJobs(const std::string& queue, JobState state, const JobCursor& from,
+                              int64_t limit, ListOrder order) override;
 
   Result<std::vector<std::string>> Queues() override;
 
@@ -232,11 +231,16 @@ class RedisBroker final : public Broker {
     bool backwards = false;  // the range reads the part's ids in the opposite order
   };
 
-  // The ids from `offset` (at most `limit`) of one state, as ListJobs orders them. Every part is
-  // an index range: O(log n + page) on a zset, O(distance from the nearer end + page) on the
-  // wait list, so a page costs the same near either end of a state of a million jobs.
-  Result<std::vector<std::string>> ListIds(const QueueKeys& k, JobState state, int64_t offset,
-                                           int64_t limit, bool reversed);
+  // The waiting ids from `offset` (at most `limit`), as ListJobs orders them. Every part is an
+  // index range: O(log n + page) on a zset, O(distance from the nearer end + page) on the wait
+  // list, so a page costs the same near either end of a state of a million jobs.
+  Result<std::vector<std::string>> WaitingIds(const QueueKeys& k, int64_t offset, int64_t limit,
+                                              bool reversed);
+  // The ids of a state kept in a sorted set (state_page.lua) from `from`, and the cursor after
+  // each: O(log n + page) wherever the page lies.
+  Status SortedStateIds(const QueueKeys& k, JobState state, const JobCursor& from, int64_t limit,
+                        bool reversed, std::vector<std::string>* ids,
+                        std::vector<JobCursor>* after);
 
   // Reads positions [offset, offset + limit) of the parts laid end to end, in one round trip.
   Result<std::vector<std::string>> ReadParts(uint16_t slot, const std::vector<ListPart>& parts,

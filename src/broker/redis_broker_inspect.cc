@@ -213,25 +213,39 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   return c;
 }
 
-Result<std::vector<std::optional<Job>>> RedisBroker::ListJobs(const std::string& queue,
-                                                              JobState state, int64_t offset,
-                                                              int64_t limit, ListOrder order) {
-  if (offset < 0 || limit < 1 || limit > 1000) {
+Result<JobListing> RedisBroker::ListJobs(const std::string& queue, JobState state,
+                                         const JobCursor& from, int64_t limit, ListOrder order) {
+  if (from.offset < 0 || limit < 1 || limit > 1000) {
     return InvalidArgument("limit", "must be in [1, 1000] with offset >= 0");
   }
-  auto ids = ListIds(Keys(queue), state, offset, limit, order == ListOrder::kReversed);
-  if (!ids.ok()) return ids.status();
-  std::vector<Command> commands;
-  for (const std::string& id : *ids) commands.push_back(GetJobCommand(Keys(queue), id));
-  std::vector<Reply> replies;
-  if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(Keys(queue).slot(), commands, &replies));
-  std::vector<std::optional<Job>> jobs;
-  for (size_t i = 0; i < replies.size(); ++i) {
-    auto job = ParseJob(queue, (*ids)[i], replies[i]);
-    if (!job.ok()) return job.status();
-    jobs.push_back(std::move(*job));
+  const QueueKeys& k = Keys(queue);
+  const bool reversed = order == ListOrder::kReversed;
+  std::vector<std::string> ids;
+  JobListing listing;
+  if (state == JobState::kWaiting) {
+    if (from.keyed()) {
+      return InvalidArgument("cursor",
+                             "belongs to another state; the waiting state pages by offset");
+    }
+    auto waiting = WaitingIds(k, from.offset, limit, reversed);
+    if (!waiting.ok()) return waiting.status();
+    ids = std::move(*waiting);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      listing.after.push_back(JobCursor::AtOffset(from.offset + static_cast<int64_t>(i) + 1));
+    }
+  } else {
+    TASKQ_RETURN_IF_ERROR(SortedStateIds(k, state, from, limit, reversed, &ids, &listing.after));
   }
-  return jobs;
+  std::vector<Command> commands;
+  for (const std::string& id : ids) commands.push_back(GetJobCommand(k, id));
+  std::vector<Reply> replies;
+  if (!commands.empty()) TASKQ_RETURN_IF_ERROR(RunScripts(k.slot(), commands, &replies));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    auto job = ParseJob(queue, ids[i], replies[i]);
+    if (!job.ok()) return job.status();
+    listing.jobs.push_back(std::move(*job));
+  }
+  return listing;
 }
 
 Result<std::vector<std::string>> RedisBroker::Queues() {
@@ -350,32 +364,53 @@ Command RedisBroker::GetJobCommand(const QueueKeys& k, const std::string& id) {
   return call.Take();
 }
 
-Result<std::vector<std::string>> RedisBroker::ListIds(const QueueKeys& k, JobState state,
-                                                      int64_t offset, int64_t limit,
-                                                      bool reversed) {
-  auto zset = [&](const std::string& key, bool newest_first) {
-    return ReadParts(k.slot(),
-                     {{std::numeric_limits<int64_t>::max(),
-                       [&key, rev = newest_first != reversed](int64_t first, int64_t last) {
-                         Command c{rev ? "ZREVRANGE" : "ZRANGE", key};
-                         return c.Add(first).Add(last);
-                       }}},
-                     offset, limit);
-  };
+Status RedisBroker::SortedStateIds(const QueueKeys& k, JobState state, const JobCursor& from,
+                                   int64_t limit, bool reversed, std::vector<std::string>* ids,
+                                   std::vector<JobCursor>* after) {
+  const std::string* key = nullptr;
+  bool newest_first = false;
   switch (state) {
     case JobState::kDelayed:
-      return zset(k.delayed(), false);
-    case JobState::kRetrying:
-      return zset(k.retry(), false);
-    case JobState::kActive:
-      return zset(k.active(), false);
-    case JobState::kCompleted:
-      return zset(k.completed(), true);
-    case JobState::kDead:
-      return zset(k.dead(), true);
-    case JobState::kWaiting:
+      key = &k.delayed();
       break;
+    case JobState::kRetrying:
+      key = &k.retry();
+      break;
+    case JobState::kActive:
+      key = &k.active();
+      break;
+    case JobState::kCompleted:
+      key = &k.completed();
+      newest_first = true;
+      break;
+    case JobState::kDead:
+      key = &k.dead();
+      newest_first = true;
+      break;
+    case JobState::kWaiting:
+      return InvalidArgument("state", "the waiting state is not one sorted set");
   }
+  ScriptCall call("state_page", StatePageKeys(*key));
+  call.Arg(newest_first != reversed ? "desc" : "asc").Arg(limit);
+  if (from.keyed()) {
+    call.Arg("after").Arg(from.after_score).Arg(from.after_id);
+  } else {
+    call.Arg("offset").Arg(from.offset);
+  }
+  const std::vector<Command> commands = {call.Take()};
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunScripts(k.slot(), commands, &replies));
+  TASKQ_RETURN_IF_ERROR(ReplyError(replies[0], "state_page"));
+  const ReplyView entries = replies[0].view();
+  for (size_t i = 0; i + 1 < entries.size(); i += 2) {
+    ids->emplace_back(entries[i].str());
+    after->push_back(JobCursor::After(std::string(entries[i + 1].str()), ids->back()));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> RedisBroker::WaitingIds(const QueueKeys& k, int64_t offset,
+                                                         int64_t limit, bool reversed) {
   // Run order: negative priorities (prio), priority 0 (the wait list), positive priorities
   // (prio), then the grouped jobs (group_page.lua). Reversed: the same parts, each backwards,
   // in the opposite order.

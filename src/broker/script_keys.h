@@ -59,6 +59,8 @@ inline ScriptKeys OutboxKeys(const QueueKeys& k) { return {k.outbox(), k.outbox_
 inline ScriptKeys HistoryRecordKeys(const QueueKeys& k) {
   return {k.history(), k.meta(), k.wait(), k.prioritized()};
 }
+// state_page.lua: the set of a state kept in one (delayed, retry, active, completed or dead).
+inline ScriptKeys StatePageKeys(const std::string& set) { return {set}; }
 // clean.lua: the completed or the dead set.
 inline ScriptKeys CleanKeys(const QueueKeys& k, bool dead) {
   return {dead ? k.dead() : k.completed()};

@@ -165,43 +165,56 @@ Result<QueueTimings> Inspector::Timings(const std::string& queue) {
 
 Result<std::vector<Job>> Inspector::List(const std::string& queue, JobState state, int64_t offset,
                                          int64_t limit, ListOrder order) {
-  auto page = impl_->With(
-      queue, [&](broker::Broker& b) { return b.ListJobs(queue, state, offset, limit, order); });
+  auto page = Page(queue, state, JobCursor::AtOffset(offset), limit, order);
   if (!page.ok()) return page.status();
-  std::vector<Job> jobs;
-  for (std::optional<Job>& job : *page) {
-    if (job) jobs.push_back(std::move(*job));  // removed in between: skipped
+  return std::move(page->jobs);
+}
+
+Result<JobPage> Inspector::Page(const std::string& queue, JobState state, const JobCursor& from,
+                                int64_t limit, ListOrder order) {
+  auto listing = impl_->With(
+      queue, [&](broker::Broker& b) { return b.ListJobs(queue, state, from, limit, order); });
+  if (!listing.ok()) return listing.status();
+  JobPage page;
+  page.at_end = static_cast<int64_t>(listing->jobs.size()) < limit;
+  page.next = listing->after.empty() ? from : listing->after.back();
+  for (std::optional<Job>& job : listing->jobs) {
+    if (job) page.jobs.push_back(std::move(*job));  // removed in between: skipped
   }
-  return jobs;
+  return page;
 }
 
 Result<JobScan> Inspector::Scan(const std::string& queue, JobState state, const JobFilter& filter,
-                                int64_t offset, int64_t max_scan, int64_t limit, ListOrder order) {
+                                const JobCursor& from, int64_t max_scan, int64_t limit,
+                                ListOrder order) {
   TASKQ_RETURN_IF_ERROR(filter.Validate());
-  if (offset < 0) return InvalidArgument("cursor", "must not be negative");
+  if (from.offset < 0) return InvalidArgument("cursor", "must not be negative");
   if (max_scan < 1 || max_scan > kMaxScan) {
     return InvalidArgument("scan", "must be an integer in [1, 50000]");
   }
   if (limit < 1 || limit > 1000) return InvalidArgument("limit", "must be an integer in [1, 1000]");
   JobScan scan;
+  scan.next = from;
   while (scan.scanned < max_scan) {
     const int64_t chunk = std::min(kScanChunk, max_scan - scan.scanned);
     // One chunk per lock: other callers of this Inspector get their turn between chunks.
     auto page = impl_->With(queue, [&](broker::Broker& b) {
-      return b.ListJobs(queue, state, offset + scan.scanned, chunk, order);
+      return b.ListJobs(queue, state, scan.next, chunk, order);
     });
     if (!page.ok()) return page.status();
-    for (std::optional<Job>& job : *page) {
+    for (size_t i = 0; i < page->jobs.size(); ++i) {
       ++scan.scanned;
+      scan.next = page->after[i];
+      std::optional<Job>& job = page->jobs[i];
       if (!job || !filter.Matches(*job)) continue;
       scan.jobs.push_back(std::move(*job));
       if (static_cast<int64_t>(scan.jobs.size()) == limit) {
         // The state ends here when this was its last job.
-        scan.at_end = &job == &page->back() && static_cast<int64_t>(page->size()) < chunk;
+        scan.at_end = i + 1 == page->jobs.size() && static_cast<int64_t>(page->jobs.size()) < chunk;
         return scan;
       }
     }
-    if (static_cast<int64_t>(page->size()) < chunk) {
+    if (static_cast<int64_t>(page->jobs.size()) < chunk) {
       scan.at_end = true;
       break;
     }

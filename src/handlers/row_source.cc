@@ -4,9 +4,7 @@
 #include <boost/json/string.hpp>
 #include <deque>
 #include <istream>
-#include <limits>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "handlers/csv.h"
 #include "handlers/fd_read_buffer.h"
@@ -224,11 +222,10 @@ class CsvFileSource : public RowSource {
   std::vector<std::string> fields_;
 };
 
-// Completed and dead jobs are listed newest first by finish time. Paging by offset while jobs
-// keep finishing would show a job again each time a new one pushes it down a page, so jobs are
-// read through a cursor: anything that finished after the last job returned (or at the same ms,
-// already returned) is one that moved in, and is skipped. Jobs removed meanwhile (retention,
-// clean, retry) may be missed, which is the nature of a live history.
+// Completed and dead jobs are listed newest first by finish time, page after page from the last
+// job read (taskq/job_cursor.h): a job that finishes while the export runs sorts ahead of the
+// cursor and is left out, and jobs removed meanwhile (retention, clean, retry) shift nothing, so
+// every job that stays is exported exactly once. Other states page by their own cursors.
 class JobHistorySource : public RowSource {
  public:
   JobHistorySource(Inspector& inspector, JobHistoryQuery query)
@@ -256,29 +253,17 @@ class JobHistorySource : public RowSource {
     for (;;) {
       if (page_.empty()) {
         if (done_) return false;
-        auto page = inspector_.List(query_.queue, query_.state, offset_, query_.page_size);
+        auto page = inspector_.Page(query_.queue, query_.state, next_, query_.page_size);
         if (!page.ok()) return page.status();
-        // A short page is not the end: List leaves out jobs removed between its two steps. Only
-        // an empty page is; a job read twice because of the shortfall is skipped by the cursor.
-        if (page->empty()) {
-          done_ = true;
-          return false;
-        }
-        offset_ += static_cast<int64_t>(page->size());
-        for (Job& job : *page) page_.push_back(std::move(job));
+        next_ = page->next;
+        done_ = page->at_end;
+        for (Job& job : page->jobs) page_.push_back(std::move(job));
+        continue;  // a page may be empty when its jobs were removed as it was read
       }
       Job job = std::move(page_.front());
       page_.pop_front();
       const bool finished = query_.state == JobState::kCompleted || query_.state == JobState::kDead;
       const int64_t t = finished ? job.finished_ms : job.created_ms;
-      if (finished) {
-        if (t > cursor_ms_ || (t == cursor_ms_ && ids_at_cursor_.contains(job.id))) continue;
-        if (t < cursor_ms_) {
-          cursor_ms_ = t;
-          ids_at_cursor_.clear();
-        }
-        ids_at_cursor_.insert(job.id);
-      }
       if (query_.to_ms && t >= *query_.to_ms) continue;
       if (query_.from_ms && t < *query_.from_ms) {
         if (!finished) continue;
@@ -345,10 +330,8 @@ class JobHistorySource : public RowSource {
   JobHistoryQuery query_;
   std::vector<size_t> picks_;  // indexes into JobHistoryColumns()
   std::deque<Job> page_;
-  int64_t offset_ = 0;
+  JobCursor next_;
   bool done_ = false;
-  int64_t cursor_ms_ = std::numeric_limits<int64_t>::max();
-  std::unordered_set<std::string> ids_at_cursor_;
 };
 
 }  // namespace

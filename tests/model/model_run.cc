@@ -20,7 +20,7 @@ const char* OpName(OpKind kind) {
       "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
       "promote",    "make_due",     "pause",           "resume",     "clean",
       "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun",
-      "relay",      "relay_crash",  "pause_all",       "resume_all"};
+      "relay",      "relay_crash",  "pause_all",       "resume_all", "list_page"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -59,6 +59,7 @@ void ModelRun::Reset(const EpisodeOptions& options) {
   }
   next_id_ = 0;
   due_counter_ = 0;
+  listing_.reset();
   if (options.start_sequences_below_bound > 0) {
     const int64_t start = 2147483647 - options.start_sequences_below_bound;
     Redis(
@@ -78,7 +79,7 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kResume, 2},           {OpKind::kClean, 2},          {OpKind::kSetLimits, 3},
       {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
       {OpKind::kOverrun, 3},          {OpKind::kRelay, 4},          {OpKind::kRelayCrash, 1},
-      {OpKind::kPauseAll, 1},         {OpKind::kResumeAll, 2},
+      {OpKind::kPauseAll, 1},         {OpKind::kResumeAll, 2},      {OpKind::kListPage, 4},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -456,6 +457,8 @@ std::string ModelRun::Apply(const Op& op) {
       return DoRelay(op.r[1], false);
     case OpKind::kRelayCrash:
       return DoRelay(op.r[1], true);
+    case OpKind::kListPage:
+      return DoListPage(op.r[1]);
     case OpKind::kCount:
       break;
   }
@@ -463,9 +466,75 @@ std::string ModelRun::Apply(const Op& op) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Listings by cursor (taskq/job_cursor.h) while the state changes under them.
+
+std::map<std::string, std::string> ModelRun::Scores(JobState state) {
+  const broker::QueueKeys& k = main_->keys;
+  const std::string& key = state == JobState::kDelayed     ? k.delayed()
+                           : state == JobState::kRetrying  ? k.retry()
+                           : state == JobState::kActive    ? k.active()
+                           : state == JobState::kCompleted ? k.completed()
+                                                           : k.dead();
+  const std::vector<std::string> flat = Strings({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+  std::map<std::string, std::string> scores;
+  for (size_t i = 0; i + 1 < flat.size(); i += 2) scores[flat[i]] = flat[i + 1];
+  return scores;
+}
+
+void ModelRun::TrackListing() {
+  if (!listing_) return;
+  const std::map<std::string, std::string> now = Scores(listing_->state);
+  std::erase_if(listing_->stayed, [&](const auto& entry) {
+    auto it = now.find(entry.first);
+    return it == now.end() || it->second != entry.second;
+  });
+}
+
+std::string ModelRun::DoListPage(uint64_t r) {
+  if (!listing_) {
+    static constexpr JobState kStates[] = {JobState::kDelayed, JobState::kRetrying,
+                                           JobState::kActive, JobState::kCompleted,
+                                           JobState::kDead};
+    Listing l;
+    l.state = kStates[r % 5];
+    l.order = r / 5 % 2 == 0 ? ListOrder::kDefault : ListOrder::kReversed;
+    const bool newest_first = l.state == JobState::kCompleted || l.state == JobState::kDead;
+    l.descending = newest_first != (l.order == ListOrder::kReversed);
+    l.limit = 1 + static_cast<int64_t>(r / 10 % 2);
+    l.stayed = Scores(l.state);
+    listing_ = std::move(l);
+  }
+  Listing& l = *listing_;
+  auto page = broker_->ListJobs(main_->model.name(), l.state, l.next, l.limit, l.order);
+  if (!page.ok()) return "list page: " + page.status().ToString();
+  if (page->after.size() != page->jobs.size()) return "list page: a cursor per job expected";
+  for (const JobCursor& key : page->after) {
+    if (!key.keyed()) return "list page: an offset cursor for a sorted set";
+    const std::pair<double, std::string> here(std::stod(key.after_score), key.after_id);
+    if (l.last && !(l.descending ? here < *l.last : *l.last < here)) {
+      return "list page: " + key.after_id + " is out of order after " + l.last->second;
+    }
+    l.last = here;
+    ++l.seen[key.after_id];
+  }
+  if (!page->after.empty()) l.next = page->after.back();
+  if (static_cast<int64_t>(page->jobs.size()) == l.limit) return "";
+  // The end: every job that stayed, listed once.
+  for (const auto& [id, score] : l.stayed) {
+    if (l.seen[id] != 1) {
+      return "list page: " + id + " stayed " + JobStateName(l.state) + " but was listed " +
+             std::to_string(l.seen[id]) + " times";
+    }
+  }
+  listing_.reset();
+  return "";
+}
+
+// ---------------------------------------------------------------------------------------------
 // The invariants, read straight from Redis.
 
 std::string ModelRun::CheckAll() {
+  TrackListing();
   std::string error = Check(*main_);
   if (!error.empty()) return error;
   error = Check(*bulk_);
@@ -478,6 +547,9 @@ std::string ModelRun::CheckAll() {
 std::string ModelRun::Drain() {
   Queue& q = *main_;
   QueueModel& m = q.model;
+  while (listing_) {  // the listing under way ends first
+    if (std::string error = DoListPage(0); !error.empty()) return "drain: " + error;
+  }
   m.paused = false;
   if (auto s = broker_->SetPaused(m.name(), false); !s.ok()) return s.status().ToString();
   m.limits() = Limits{};

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -59,6 +60,7 @@ enum class OpKind {
   kRelayCrash,  // applies some outbox entries and dies before deleting them
   kPauseAll,    // every queue of the registry
   kResumeAll,
+  kListPage,  // one page of a listing of a sorted-set state by cursor; other steps run between
   kCount,
 };
 const char* OpName(OpKind kind);
@@ -139,6 +141,25 @@ class ModelRun {
   // Every finish of a hooked job is an outbox entry or a webhook job in the callback queue
   // (one per entry, however often it was applied), and nothing else is.
   std::string CheckCallbacks();
+
+  // A listing in progress (kListPage), page by page with other steps between. A job in the state
+  // with the same sort key from the first page to the last must be listed exactly once, and
+  // every page must continue the order where the previous one stopped.
+  struct Listing {
+    JobState state = JobState::kDelayed;
+    ListOrder order = ListOrder::kDefault;
+    bool descending = false;
+    int64_t limit = 1;
+    JobCursor next;
+    std::map<std::string, std::string> stayed;  // id -> score, as at the listing's start
+    std::map<std::string, int> seen;
+    std::optional<std::pair<double, std::string>> last;  // the last key listed
+  };
+  std::optional<Listing> listing_;
+  std::string DoListPage(uint64_t r);
+  // Drops from the listing's `stayed` the jobs that left its state or got another score.
+  void TrackListing();
+  std::map<std::string, std::string> Scores(JobState state);
 
   std::vector<broker::Lease> PickLeases(Queue& q, uint64_t r, bool allow_stale);
   std::vector<std::string> PickIds(Queue& q, uint64_t r, St st, size_t max);

@@ -235,5 +235,11 @@ TEST_F(ModelTest, FindsLifoJobsQueuedAtTheTail) {
   ExpectFound("LIFO at the tail");
 }
 
+// state_page.lua resumed at the cursor's own job rather than after it: a page repeated it.
+TEST_F(ModelTest, FindsStatePageThatRepeatsTheCursorsJob) {
+  PutBackDefect("state_page", {{"start = before + (present and 1 or 0)", "start = before"}});
+  ExpectFound("page repeats its cursor's job");
+}
+
 }  // namespace
 }  // namespace taskq::model

@@ -195,6 +195,23 @@ class CliTest(unittest.TestCase):
                                            "fail", "--state", "waiting").stdout)
             self.assertEqual(len(listed), 2)
             self.assertIn(dead[0], [j["id"] for j in listed])
+            # Paging: the next page's cursor goes to stderr while stdout stays a JSON list.
+            for i in range(3):
+                run("enqueue", "--type", "hold", "--run-at", f"2099-01-0{i + 2}T00:00:00Z")
+            pages, cursor = [], []
+            while True:
+                result = self.taskq("--redis-url", redis.url, "--output", "json", "jobs", "hold",
+                                    "--state", "delayed", "--limit", "2", *cursor)
+                pages.append([j["id"] for j in json.loads(result.stdout)])
+                more = re.search(r"next page: --cursor (\S+)", result.stderr)
+                if not more:
+                    break
+                cursor = ["--cursor", more.group(1)]
+            self.assertEqual([len(page) for page in pages], [2, 1])
+            bad = self.taskq("--redis-url", redis.url, "jobs", "hold", "--cursor", "k!",
+                             check=False)
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("--cursor", bad.stderr)
             self.assertEqual(json.loads(self.taskq("--redis-url", redis.url, "--output", "json",
                                                    "schedules").stdout), [])
             table = self.taskq("--redis-url", redis.url, "--output", "table", "show",

@@ -200,6 +200,38 @@ class QueuesTest(fx.SharedApiTestCase):
         status, error, _ = self.api.request("GET", "/api/queues/pages/jobs?limit=0")
         self.assertEqual((status, error["field"]), (422, "limit"))
 
+    def test_sorted_state_cursors_survive_jobs_coming_and_going(self):
+        # Delayed jobs page after the last one listed: removing it, or adding a job before the
+        # cursor, shifts nothing (an offset would skip k2 here, or list k1 twice).
+        run_at = "2100-01-01T00:00:00Z"
+        self.enqueue_held("keyed", [{"job_id": f"k{i}", "run_at": run_at} for i in range(6)])
+        first = self.jobs_page("keyed", "state=delayed&limit=2")
+        self.assertEqual([j["id"] for j in first["jobs"]], ["k0", "k1"])
+        cursor = first["next_cursor"]
+        self.assertRegex(cursor, r"^k[A-Za-z0-9_-]+$")  # opaque and URL-safe
+        self.assertEqual(self.api.request("DELETE", "/api/jobs/k1?queue=keyed")[0], 200)
+        self.enqueue_held("keyed", [{"job_id": "k00", "run_at": run_at},   # before the cursor
+                                    {"job_id": "k1a", "run_at": run_at}])  # right after it
+        seen = []
+        while cursor is not None:
+            page = self.jobs_page("keyed", f"state=delayed&limit=2&cursor={cursor}")
+            seen += [j["id"] for j in page["jobs"]]
+            cursor = page["next_cursor"]
+        self.assertEqual(seen, ["k1a", "k2", "k3", "k4", "k5"])
+        # A filtered scan goes on after the last job examined, by key as well.
+        page = self.jobs_page("keyed", "state=delayed&type=hold&scan=3")
+        self.assertEqual([j["id"] for j in page["jobs"]], ["k0", "k00", "k1a"])
+        self.assertEqual(self.api.request("DELETE", "/api/jobs/k1a?queue=keyed")[0], 200)
+        page = self.jobs_page("keyed", f"state=delayed&type=hold&cursor={page['next_cursor']}")
+        self.assertEqual([j["id"] for j in page["jobs"]], ["k2", "k3", "k4", "k5"])
+        # A number is an offset, in any state.
+        self.assertEqual([j["id"] for j in self.jobs_page("keyed", "state=delayed&cursor=4")
+                          ["jobs"]], ["k4", "k5"])
+        for query in ("state=delayed&cursor=knot-a-key!", "state=delayed&cursor=-3",
+                      f"state=waiting&cursor={first['next_cursor']}"):
+            status, error, _ = self.api.request("GET", f"/api/queues/keyed/jobs?{query}")
+            self.assertEqual((status, error["field"]), (422, "cursor"), query)
+
     # --- filters, order, remove and batch actions (the dashboard's queue view) -------------
 
     def jobs_page(self, queue, query):

@@ -415,36 +415,97 @@ TEST_F(ClientTest, ScanReadsInChunksUpToItsBoundAndSaysWhereToGoOn) {
   JobFilter odd;
   odd.type = "odd";
   // Over two chunks (500 each) and into the third: 1200 jobs, 12 matches.
-  auto all = inspector_->Scan("q", JobState::kWaiting, odd, 0, 50000, 1000);
+  auto all = inspector_->Scan("q", JobState::kWaiting, odd, {}, 50000, 1000);
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   EXPECT_EQ(all->jobs.size(), 12u);
   EXPECT_EQ(all->scanned, 1200);
   EXPECT_TRUE(all->at_end);
   // The bound: 600 examined, 6 matches, not at the end.
-  auto part = inspector_->Scan("q", JobState::kWaiting, odd, 0, 600, 1000);
+  auto part = inspector_->Scan("q", JobState::kWaiting, odd, {}, 600, 1000);
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(part->jobs.size(), 6u);
   EXPECT_EQ(part->scanned, 600);
   EXPECT_FALSE(part->at_end);
   // The limit: stops right after the second match (j0107), the cursor continues there.
-  auto two = inspector_->Scan("q", JobState::kWaiting, odd, 0, 50000, 2);
+  auto two = inspector_->Scan("q", JobState::kWaiting, odd, {}, 50000, 2);
   ASSERT_TRUE(two.ok());
   EXPECT_EQ(two->jobs.back().id, "j0107");
   EXPECT_EQ(two->scanned, 108);
-  auto next = inspector_->Scan("q", JobState::kWaiting, odd, two->scanned, 50000, 1);
+  EXPECT_EQ(two->next.offset, 108);
+  auto next = inspector_->Scan("q", JobState::kWaiting, odd, two->next, 50000, 1);
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->jobs.front().id, "j0207");
   // Reversed, with a data field.
   JobFilter field;
   field.field = {"i"};
   field.value = "1198";
-  auto back = inspector_->Scan("q", JobState::kWaiting, field, 0, 10, 5, ListOrder::kReversed);
+  auto back = inspector_->Scan("q", JobState::kWaiting, field, {}, 10, 5, ListOrder::kReversed);
   ASSERT_TRUE(back.ok());
   ASSERT_EQ(back->jobs.size(), 1u);
   EXPECT_EQ(back->jobs[0].id, "j1198");
   EXPECT_EQ(back->scanned, 10);
-  EXPECT_EQ(inspector_->Scan("q", JobState::kWaiting, odd, 0, 0, 5).status().field(), "scan");
-  EXPECT_EQ(inspector_->Scan("q", JobState::kWaiting, odd, 0, 50001, 5).status().field(), "scan");
+  EXPECT_EQ(inspector_->Scan("q", JobState::kWaiting, odd, {}, 0, 5).status().field(), "scan");
+  EXPECT_EQ(inspector_->Scan("q", JobState::kWaiting, odd, {}, 50001, 5).status().field(), "scan");
+}
+
+// Jobs that join or leave a sorted-set state between pages shift nothing: every job that stays
+// is listed exactly once, and jobs sharing a score page in id order.
+TEST_F(ClientTest, KeyedPagesOfASortedStateSurviveJobsComingAndGoing) {
+  const int64_t base_ms = 4102444800000;  // 2100-01-01: delayed throughout the test
+  auto delayed = [&](const std::string& id, int64_t at_ms) {
+    EnqueueOptions o;
+    o.job_id = id;
+    o.run_at_ms = at_ms;
+    return Enqueue("{}", o);
+  };
+  // Scores 0..4 (offsets from base_ms); b, c and d tie at 2.
+  for (const auto& [id, at] : std::vector<std::pair<std::string, int64_t>>{
+           {"a", 0}, {"c", 2}, {"b", 2}, {"d", 2}, {"e", 3}, {"f", 4}}) {
+    delayed(id, base_ms + at);
+  }
+  for (const ListOrder order : {ListOrder::kDefault, ListOrder::kReversed}) {
+    std::vector<std::string> seen;
+    JobCursor cursor;
+    auto page = inspector_->Page("q", JobState::kDelayed, cursor, 2, order);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const Job& job : page->jobs) seen.push_back(job.id);
+    // Forward the first page is a, b; reversed f, e. Now: the last job listed goes, a job joins
+    // before the cursor (it must not shift the rest), and one joins after it, tying with c.
+    ASSERT_TRUE(inspector_->Remove("q", seen.back()).ok());
+    delayed(order == ListOrder::kDefault ? "0early" : "zlate",
+            base_ms + (order == ListOrder::kDefault ? -1 : 9));
+    delayed("bb", base_ms + 2);
+    while (!page->at_end) {
+      page = inspector_->Page("q", JobState::kDelayed, page->next, 2, order);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      for (const Job& job : page->jobs) seen.push_back(job.id);
+    }
+    const std::vector<std::string> expected =
+        order == ListOrder::kDefault ? std::vector<std::string>{"a", "b", "bb", "c", "d", "e", "f"}
+                                     : std::vector<std::string>{"f", "e", "d", "c", "bb", "b", "a"};
+    EXPECT_EQ(seen, expected) << (order == ListOrder::kDefault ? "forward" : "reversed");
+    // Put the state back as it began for the other order.
+    for (const std::string id : {"0early", "zlate", "bb"}) (void)inspector_->Remove("q", id);
+    delayed(order == ListOrder::kDefault ? "b" : "e",
+            base_ms + (order == ListOrder::kDefault ? 2 : 3));
+  }
+  // A filtered scan resumes after the last job it examined, by key too.
+  JobFilter all;
+  all.type = "t";
+  auto first = inspector_->Scan("q", JobState::kDelayed, all, {}, 3, 1000);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->scanned, 3);
+  EXPECT_TRUE(first->next.keyed());
+  EXPECT_EQ(first->next.after_id, "c");
+  ASSERT_TRUE(inspector_->Remove("q", "a").ok());  // before the cursor: shifts nothing
+  auto rest = inspector_->Scan("q", JobState::kDelayed, all, first->next, 50000, 1000);
+  ASSERT_TRUE(rest.ok());
+  std::vector<std::string> ids;
+  for (const Job& job : rest->jobs) ids.push_back(job.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"d", "e", "f"}));
+  EXPECT_TRUE(rest->at_end);
+  // The waiting state pages by offset and refuses a key.
+  EXPECT_EQ(inspector_->Page("q", JobState::kWaiting, first->next, 5).status().field(), "cursor");
 }
 
 TEST_F(ClientTest, InspectorRetriesPromotesRemovesAndCleans) {
