@@ -12,7 +12,7 @@ namespace taskq::api {
 namespace {
 
 void GetAlerts(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond respond) {
-  OnBackend(ctx, std::move(respond), [](Backend& b) {
+  OnBackend(ctx, std::move(respond), [thresholds = ctx.options.alert_thresholds](Backend& b) {
     auto queues = b.inspector->Queues();
     if (!queues.ok()) return StatusResponse(queues.status());
     auto workers = b.inspector->Workers();
@@ -23,8 +23,9 @@ void GetAlerts(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond respo
     for (const std::string& queue : *queues) {
       auto counts = b.inspector->Counts(queue);
       if (!counts.ok()) return StatusResponse(counts.status());
-      auto history = b.inspector->History(queue, std::chrono::minutes(kDeadLetterWindowMinutes),
-                                          10 * kDeadLetterWindowMinutes);
+      auto history =
+          b.inspector->History(queue, std::chrono::minutes(thresholds.dead_window_minutes),
+                               static_cast<int32_t>(10 * thresholds.dead_window_minutes));
       if (!history.ok()) return StatusResponse(history.status());
       QueueAlertInput& in = queue_inputs.emplace_back();
       in.queue = queue;
@@ -40,8 +41,8 @@ void GetAlerts(ApiContext& ctx, HttpRequest&&, const RouteParams&, Respond respo
     for (const scheduler::ScheduleInfo& s : schedules->schedules) {
       schedule_inputs.push_back({s.definition.id, scheduler::ScheduleLateMs(s, schedules->now_ms)});
     }
-    return JsonResponse(200, RenderAlerts(EvaluateAlerts(queue_inputs, schedule_inputs),
-                                          std::max(now_ms, schedules->now_ms)));
+    return JsonResponse(200, RenderAlerts(EvaluateAlerts(queue_inputs, schedule_inputs, thresholds),
+                                          thresholds, std::max(now_ms, schedules->now_ms)));
   });
 }
 

@@ -10,13 +10,14 @@
 namespace taskq::api {
 
 std::vector<Alert> EvaluateAlerts(const std::vector<QueueAlertInput>& queues,
-                                  const std::vector<ScheduleAlertInput>& schedules) {
+                                  const std::vector<ScheduleAlertInput>& schedules,
+                                  const AlertThresholds& thresholds) {
   std::vector<Alert> out;
   for (const QueueAlertInput& q : queues) {
     if (q.dead_recently > 0) {
       out.push_back({"TaskqDeadLetterGrowing", "warning", q.queue, std::nullopt,
                      fmt::format("{} job(s) of queue {} went dead in the last {} minutes",
-                                 q.dead_recently, q.queue, kDeadLetterWindowMinutes),
+                                 q.dead_recently, q.queue, thresholds.dead_window_minutes),
                      static_cast<double>(q.dead_recently)});
     }
     if (q.waiting > 0 && q.workers == 0) {
@@ -25,16 +26,16 @@ std::vector<Alert> EvaluateAlerts(const std::vector<QueueAlertInput>& queues,
                                  q.waiting, q.queue),
                      static_cast<double>(q.waiting)});
     }
-    if (q.oldest_waiting_age_ms > kOldestWaitingAlertMs) {
+    if (q.oldest_waiting_age_ms > thresholds.oldest_waiting_ms) {
       out.push_back(
           {"TaskqOldestWaitingTooOld", "warning", q.queue, std::nullopt,
            fmt::format("the oldest waiting job of queue {} has waited {} s (over {} s)", q.queue,
-                       q.oldest_waiting_age_ms / 1000, kOldestWaitingAlertMs / 1000),
+                       q.oldest_waiting_age_ms / 1000, thresholds.oldest_waiting_ms / 1000),
            q.oldest_waiting_age_ms / 1e3});
     }
   }
   for (const ScheduleAlertInput& s : schedules) {
-    if (s.late_ms > kScheduleLateAlertMs) {
+    if (s.late_ms > thresholds.schedule_late_ms) {
       out.push_back({"TaskqScheduleStuck", "critical", std::nullopt, s.schedule,
                      fmt::format("schedule {} is {} s behind its next fire time: is a scheduler "
                                  "running?",
@@ -51,7 +52,8 @@ std::vector<Alert> EvaluateAlerts(const std::vector<QueueAlertInput>& queues,
   return out;
 }
 
-std::string RenderAlerts(const std::vector<Alert>& alerts, int64_t now_ms) {
+std::string RenderAlerts(const std::vector<Alert>& alerts, const AlertThresholds& thresholds,
+                         int64_t now_ms) {
   auto optional = [](const std::optional<std::string>& s) {
     return s ? JsonString(*s) : std::string("null");
   };
@@ -63,7 +65,11 @@ std::string RenderAlerts(const std::vector<Alert>& alerts, int64_t now_ms) {
            ",\"queue\":" + optional(a.queue) + ",\"schedule\":" + optional(a.schedule) +
            ",\"summary\":" + JsonString(a.summary) + fmt::format(",\"value\":{}}}", a.value);
   }
-  return out + fmt::format("],\"now_ms\":{}}}", now_ms);
+  return out + fmt::format(
+                   "],\"thresholds\":{{\"dead_window_minutes\":{},\"oldest_waiting_s\":{},"
+                   "\"schedule_late_s\":{}}},\"now_ms\":{}}}",
+                   thresholds.dead_window_minutes, thresholds.oldest_waiting_ms / 1e3,
+                   thresholds.schedule_late_ms / 1e3, now_ms);
 }
 
 }  // namespace taskq::api

@@ -10,17 +10,21 @@
 
 namespace taskq::api {
 
-// Thresholds (docs/alerts.md).
-inline constexpr int64_t kDeadLetterWindowMinutes = 10;
-inline constexpr int64_t kOldestWaitingAlertMs = 300000;
-inline constexpr int64_t kScheduleLateAlertMs = 60000;
+// Thresholds (docs/alerts.md); the defaults are those of the shipped Prometheus rules, and the
+// API's flags change them (--alert-dead-window-min, --alert-oldest-waiting-s,
+// --alert-schedule-late-s).
+struct AlertThresholds {
+  int64_t dead_window_minutes = 10;  // 1..1440: jobs gone dead within this raise an alert
+  int64_t oldest_waiting_ms = 300000;
+  int64_t schedule_late_ms = 60000;
+};
 
 struct QueueAlertInput {
   std::string queue;
   int64_t waiting = 0;
   int64_t workers = 0;  // live workers serving it
   int64_t oldest_waiting_age_ms = 0;
-  // Jobs that went dead in the buckets of the last kDeadLetterWindowMinutes (history).
+  // Jobs that went dead in the buckets of the last dead_window_minutes (history).
   int64_t dead_recently = 0;
 };
 
@@ -40,8 +44,11 @@ struct Alert {
 
 // Critical ones first, then by name and subject.
 std::vector<Alert> EvaluateAlerts(const std::vector<QueueAlertInput>& queues,
-                                  const std::vector<ScheduleAlertInput>& schedules);
+                                  const std::vector<ScheduleAlertInput>& schedules,
+                                  const AlertThresholds& thresholds = {});
 
-std::string RenderAlerts(const std::vector<Alert>& alerts, int64_t now_ms);
+// {"alerts":[...],"thresholds":{...},"now_ms":N}
+std::string RenderAlerts(const std::vector<Alert>& alerts, const AlertThresholds& thresholds,
+                         int64_t now_ms);
 
 }  // namespace taskq::api

@@ -37,11 +37,12 @@ TEST(AlertsTest, EachRuleFiresPastItsThresholdOnly) {
   QueueAlertInput orphan = Healthy("orphan");
   orphan.workers = 0;
   QueueAlertInput old = Healthy("old");
-  old.oldest_waiting_age_ms = kOldestWaitingAlertMs + 1;
+  old.oldest_waiting_age_ms = AlertThresholds{}.oldest_waiting_ms + 1;
   QueueAlertInput at_limit = Healthy("at-limit");
-  at_limit.oldest_waiting_age_ms = kOldestWaitingAlertMs;
-  auto alerts = EvaluateAlerts({dead, orphan, old, at_limit}, {{"stuck", kScheduleLateAlertMs + 1},
-                                                               {"fine", kScheduleLateAlertMs}});
+  at_limit.oldest_waiting_age_ms = AlertThresholds{}.oldest_waiting_ms;
+  auto alerts = EvaluateAlerts({dead, orphan, old, at_limit},
+                               {{"stuck", AlertThresholds{}.schedule_late_ms + 1},
+                                {"fine", AlertThresholds{}.schedule_late_ms}});
   EXPECT_EQ(Names(alerts), (std::vector<std::string>{
                                "TaskqQueueWithoutWorkers/orphan", "TaskqScheduleStuck/stuck",
                                "TaskqDeadLetterGrowing/dead", "TaskqOldestWaitingTooOld/old"}));
@@ -52,17 +53,37 @@ TEST(AlertsTest, EachRuleFiresPastItsThresholdOnly) {
   EXPECT_EQ(alerts[2].severity, "warning");
   EXPECT_EQ(alerts[2].value, 4);
   EXPECT_NE(alerts[2].summary.find("4 job(s) of queue dead"), std::string::npos);
-  EXPECT_DOUBLE_EQ(alerts[3].value, (kOldestWaitingAlertMs + 1) / 1e3);
+  EXPECT_DOUBLE_EQ(alerts[3].value, (AlertThresholds{}.oldest_waiting_ms + 1) / 1e3);
+}
+
+TEST(AlertsTest, ThresholdsAreTheCallersToSet) {
+  QueueAlertInput old = Healthy("old");
+  old.oldest_waiting_age_ms = 2500;
+  AlertThresholds strict;
+  strict.oldest_waiting_ms = 2000;
+  strict.schedule_late_ms = 500;
+  strict.dead_window_minutes = 3;
+  EXPECT_TRUE(EvaluateAlerts({old}, {{"nightly", 900}}).empty());
+  auto alerts = EvaluateAlerts({old}, {{"nightly", 900}}, strict);
+  EXPECT_EQ(Names(alerts), (std::vector<std::string>{"TaskqScheduleStuck/nightly",
+                                                     "TaskqOldestWaitingTooOld/old"}));
+  EXPECT_NE(alerts[1].summary.find("(over 2 s)"), std::string::npos) << alerts[1].summary;
+  old.dead_recently = 1;
+  EXPECT_NE(EvaluateAlerts({old}, {}, strict)[0].summary.find("in the last 3 minutes"),
+            std::string::npos);
 }
 
 TEST(AlertsTest, RendersTheDocumentedShape) {
   QueueAlertInput orphan = Healthy("q\"1");
   orphan.workers = 0;
-  EXPECT_EQ(RenderAlerts(EvaluateAlerts({orphan}, {}), 42),
+  EXPECT_EQ(RenderAlerts(EvaluateAlerts({orphan}, {}), {}, 42),
             R"({"alerts":[{"name":"TaskqQueueWithoutWorkers","severity":"critical",)"
             R"("queue":"q\"1","schedule":null,"summary":"3 job(s) wait in queue q\"1 and no )"
-            R"(live worker serves it","value":3}],"now_ms":42})");
-  EXPECT_EQ(RenderAlerts({}, 7), R"({"alerts":[],"now_ms":7})");
+            R"(live worker serves it","value":3}],"thresholds":{"dead_window_minutes":10,)"
+            R"("oldest_waiting_s":300,"schedule_late_s":60},"now_ms":42})");
+  EXPECT_EQ(RenderAlerts({}, {1, 1500, 60000}, 7),
+            R"({"alerts":[],"thresholds":{"dead_window_minutes":1,"oldest_waiting_s":1.5,)"
+            R"("schedule_late_s":60},"now_ms":7})");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/alerts.h"
 #include "api/api_keys.h"
 #include "api/http_message.h"
 #include "api/job_request.h"
@@ -51,6 +52,7 @@ struct ApiOptions {
   std::vector<std::string> admin_only_types = {"cleanup"};
   size_t max_body_bytes = 1 << 20;        // every request but a bulk enqueue
   size_t max_bulk_body_bytes = 16 << 20;  // POST /api/jobs/bulk, read once credentials passed
+  AlertThresholds alert_thresholds;       // GET /api/alerts
 };
 
 class ApiService {

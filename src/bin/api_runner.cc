@@ -137,6 +137,8 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   options.client.max_json_depth = flags.max_json_depth;
   options.job_types = std::move(job_types);
   options.max_wait = std::chrono::milliseconds(flags.max_wait_ms);
+  options.alert_thresholds = {flags.alert_dead_window_min, flags.alert_oldest_waiting_s * 1000,
+                              flags.alert_schedule_late_s * 1000};
   options.max_body_bytes = flags.max_body_bytes;
   options.max_bulk_body_bytes = flags.max_bulk_body_bytes;
   const std::string redis_url = options.client.redis_url;

@@ -41,6 +41,9 @@ struct ApiFlags {
   int64_t header_timeout_ms = 10000;
   int64_t request_timeout_ms = 30000;
   int64_t max_wait_ms = 60000;
+  int64_t alert_dead_window_min = 10;
+  int64_t alert_oldest_waiting_s = 300;
+  int64_t alert_schedule_late_s = 60;
 };
 
 class ApiRunner {

@@ -235,6 +235,18 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
   add.Option("--max-wait-ms", f->max_wait_ms, "cap of GET /api/jobs/{id}/wait")
       ->envname("TASKQ_MAX_WAIT_MS")
       ->check(CLI::Range(int64_t{0}, int64_t{3600000}));
+  add.Option("--alert-dead-window-min", f->alert_dead_window_min,
+             "GET /api/alerts: jobs gone dead within this many minutes raise an alert")
+      ->envname("TASKQ_ALERT_DEAD_WINDOW_MIN")
+      ->check(CLI::Range(int64_t{1}, int64_t{1440}));
+  add.Option("--alert-oldest-waiting-s", f->alert_oldest_waiting_s,
+             "GET /api/alerts: a queue whose oldest waiting job waited longer raises an alert")
+      ->envname("TASKQ_ALERT_OLDEST_WAITING_S")
+      ->check(CLI::Range(int64_t{1}, int64_t{604800}));
+  add.Option("--alert-schedule-late-s", f->alert_schedule_late_s,
+             "GET /api/alerts: a schedule this far behind its next fire time raises an alert")
+      ->envname("TASKQ_ALERT_SCHEDULE_LATE_S")
+      ->check(CLI::Range(int64_t{1}, int64_t{604800}));
 }
 
 }  // namespace taskq::bin

@@ -543,9 +543,20 @@ class QueueHistoryTest(unittest.TestCase):
 
             # A new API process reads the same past: nothing lives in the one that served it.
             api.stop()
-            api = Api(redis.url, "--job-types", "sleep,fail")
+            api = Api(redis.url, "--job-types", "sleep,fail", "--alert-oldest-waiting-s", "1")
             again = api.request("GET", "/api/queues/hq/history?minutes=1")[1]["minutes"]
             self.assertTrue(set(starts) <= {r["t"] for r in again})
+            # Its thresholds are its own: the unserved job is past a 1 s wait.
+            def old_enough():
+                alerts = api.request("GET", "/api/alerts")[1]
+                return alerts if any(a["name"] == "TaskqOldestWaitingTooOld" and
+                                     a["queue"] == "unserved" for a in alerts["alerts"]) else None
+            alerts = wait_until(old_enough, timeout=10, interval=0.3)
+            self.assertIsNotNone(alerts)
+            self.assertEqual(alerts["thresholds"], {"dead_window_minutes": 10,
+                                                    "oldest_waiting_s": 1, "schedule_late_s": 60})
+            self.assertNotIn("TaskqOldestWaitingTooOld", [a["name"] for a in alerts["alerts"]
+                                                          if a["queue"] == "hq"])
 
             for path in ("/api/queues/hq/history?minutes=0",
                          "/api/queues/hq/history?minutes=10081", "/api/history?minutes=x"):
