@@ -1,5 +1,6 @@
 #include "api/job_request.h"
 
+#include <algorithm>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -76,11 +77,13 @@ Status ReadUnique(const json::value& v, std::optional<UniqueOptions>* out) {
   return Status::Ok();
 }
 
-// Reads one job object. `prefix` is "" for a single job and "jobs[i]." in a bulk request.
-// `text`: the job object's JSON text, from which its data is copied as written.
+}  // namespace
+
+// `prefix` is "" for a single job and "jobs[i]." in a bulk request.
 Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
                                const std::string& prefix, std::string_view idempotency_key,
-                               const JobTypeCheck& check_type) {
+                               const JobTypeCheck& check_type,
+                               std::span<const std::string_view> callers_keys) {
   // Every invalid field is reported, not only the first; any other error ends the check.
   FieldErrors errors;
   auto check = [&](const Status& s) { return s.ok() || errors.Add(WithFieldPrefix(s, prefix)); };
@@ -91,7 +94,7 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
   EnqueueRequest request;
   bool has_type = false, has_data = false;
   for (const auto& [key, value] : v.get_object()) {
-    const std::string field(key);
+    const std::string field = FieldNameOf(key);
     int64_t n = 0;
     Status s;
     if (key == "type") {
@@ -131,7 +134,7 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
     } else if (key == "callback_url") {
       s = ReadString(value, field, &request.options.callback_url);
       if (s.ok()) s = CheckCallbackUrl(field, request.options.callback_url);
-    } else {
+    } else if (std::find(callers_keys.begin(), callers_keys.end(), key) == callers_keys.end()) {
       s = InvalidArgument(field, "unknown field");
     }
     if (!check(s)) return WithFieldPrefix(s, prefix);
@@ -167,6 +170,8 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
   return request;
 }
 
+namespace {
+
 // `storage`: where the parsed tree lives (a monotonic buffer for a single job: one allocation
 // instead of one per node, on the API's hot path).
 Result<json::value> ParseBody(std::string_view body, const JobRequestLimits& limits,
@@ -188,7 +193,7 @@ Result<EnqueueRequest> ParseJobRequest(std::string_view body, std::string_view i
   json::monotonic_resource resource(buffer, sizeof(buffer));
   auto value = ParseBody(body, limits, &resource);
   if (!value.ok()) return value.status();
-  return ReadJob(*value, body, "", idempotency_key, check_type);
+  return ReadJob(*value, body, "", idempotency_key, check_type, {});
 }
 
 Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
@@ -202,7 +207,7 @@ Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
     return InvalidArgument("jobs", "is required: an array of job objects");
   }
   for (const auto& [key, ignored] : *object) {
-    if (key != "jobs") return InvalidArgument(std::string(key), "unknown field");
+    if (key != "jobs") return InvalidArgument(FieldNameOf(key), "unknown field");
   }
   const json::array& array = jobs->get_array();
   if (array.empty()) return InvalidArgument("jobs", "must hold at least one job");
@@ -220,7 +225,7 @@ Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
   FieldErrors errors;  // of every job, so that one answer names them all
   for (size_t i = 0; i < array.size(); ++i) {
     const std::string_view text = i < job_texts.size() ? job_texts[i] : std::string_view();
-    auto request = ReadJob(array[i], text, "jobs[" + std::to_string(i) + "].", {}, check_type);
+    auto request = ReadJob(array[i], text, "jobs[" + std::to_string(i) + "].", {}, check_type, {});
     if (!request.ok()) {
       if (!errors.Add(request.status())) return request.status();
       continue;

@@ -4,7 +4,9 @@
 // silently ignored.
 #pragma once
 
+#include <boost/json/fwd.hpp>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,13 @@ using JobTypeCheck = std::function<Status(const EnqueueRequest&)>;
 Result<EnqueueRequest> ParseJobRequest(std::string_view body, std::string_view idempotency_key,
                                        const JobRequestLimits& limits,
                                        const JobTypeCheck& check_type);
+// Reads one parsed job object of a larger body. `text` is the object's JSON text (its data is
+// copied as written); `prefix` goes before every field named ("jobs[3]."); `callers_keys` are
+// keys the caller reads itself, skipped here rather than refused as unknown.
+Result<EnqueueRequest> ReadJob(const boost::json::value& v, std::string_view text,
+                               const std::string& prefix, std::string_view idempotency_key,
+                               const JobTypeCheck& check_type,
+                               std::span<const std::string_view> callers_keys);
 // Parses {"jobs": [job, ...]}; all or nothing.
 Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
                                                      const JobRequestLimits& limits,

@@ -25,6 +25,12 @@ Status ReadInteger(const boost::json::value& v, const std::string& field, int64_
                    int64_t* out);
 Status ReadString(const boost::json::value& v, const std::string& field, std::string* out);
 
+// The name of a member in errors: its key, or "(empty name)" for the key "", so that an error
+// always names a field (an empty field means a malformed body).
+inline std::string FieldNameOf(std::string_view key) {
+  return key.empty() ? std::string("(empty name)") : std::string(key);
+}
+
 // A JSON string's text, without a copy.
 inline std::string_view TextOf(const boost::json::string& s) { return {s.data(), s.size()}; }
 

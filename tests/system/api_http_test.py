@@ -115,6 +115,9 @@ class HttpTest(fx.SharedApiTestCase):
         self.assertEqual((problem["field"], problem["detail"]),
                          (problem["errors"][0]["field"], problem["errors"][0]["detail"]))
         self.assertTrue(all(e["detail"] for e in problem["errors"]))
+        # An empty member name is an invalid field too, named, not a malformed body.
+        status, problem, _ = self.post_job({"type": "hold", "": 1})
+        self.assertEqual((status, problem["field"]), (422, "(empty name)"))
         # A bulk names the invalid fields of every job, and writes none of them.
         status, problem, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": [
             {"type": "hold", "job_id": "bulk-ok", "data": {}},

@@ -1,0 +1,56 @@
+// Flows: a tree of jobs submitted as one request, each parent running once its children have
+// settled. This header holds the request and the rules every request must meet, checked whole
+// before anything is written.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "taskq/client.h"
+#include "taskq/status.h"
+
+namespace taskq {
+
+// What a child's death does to its parent.
+enum class ChildFailurePolicy {
+  kFail,      // the parent goes dead, cancelled, at the first such death (the default)
+  kIgnore,    // the parent runs once every child settled; the child is left out of its results
+  kContinue,  // the parent runs once every child settled, and sees the child's error
+};
+const char* ChildFailurePolicyName(ChildFailurePolicy policy);
+std::optional<ChildFailurePolicy> ParseChildFailurePolicy(std::string_view name);
+
+struct FlowJob {
+  std::string ref;     // the job's name within the flow: 1..32 of [A-Za-z0-9_-]
+  std::string parent;  // the parent's ref; empty for the root, the one job without a parent
+  ChildFailurePolicy on_failure = ChildFailurePolicy::kFail;  // children only
+  EnqueueRequest job;  // no job_id and no unique key: a flow names its jobs itself
+};
+
+struct FlowRequest {
+  std::string flow_id;  // empty: one is generated
+  std::vector<FlowJob> jobs;
+
+  // A chain: each step runs after the one before completed, with its result, and a step's
+  // failure cancels the rest. Refs are "step1", "step2", ...; the last step is the root.
+  static FlowRequest Chain(std::vector<EnqueueRequest> steps);
+};
+
+struct FlowLimits {
+  size_t max_jobs = 10000;                   // per flow
+  size_t max_depth = 16;                     // edges from the root to the deepest job
+  size_t max_width = 10000;                  // children of one parent
+  size_t max_data_bytes = size_t{16} << 20;  // the jobs' data together
+};
+
+// Every rule of the tree and its limits, each broken one named ("jobs[3].parent", "jobs[0].ref",
+// "jobs" for the request as a whole): kInvalidArgument carrying every invalid field. Job i is
+// named "<list_name>[i]" ("chain[i]" for a chain).
+Status ValidateFlow(const FlowRequest& flow, const FlowLimits& limits,
+                    std::string_view list_name = "jobs");
+
+}  // namespace taskq
