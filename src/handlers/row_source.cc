@@ -223,9 +223,10 @@ class CsvFileSource : public RowSource {
 };
 
 // Completed and dead jobs are listed newest first by finish time, page after page from the last
-// job read (taskq/job_cursor.h): a job that finishes while the export runs sorts ahead of the
-// cursor and is left out, and jobs removed meanwhile (retention, clean, retry) shift nothing, so
-// every job that stays is exported exactly once. Other states page by their own cursors.
+// job read (taskq/job_cursor.h): a job that finishes while the export runs sorts among the jobs
+// already paged past (newest first) and is left out, and jobs removed meanwhile (retention,
+// clean, retry) shift nothing, so every job that stays is exported exactly once. Other states
+// page by their own cursors.
 class JobHistorySource : public RowSource {
  public:
   JobHistorySource(Inspector& inspector, JobHistoryQuery query)
