@@ -12,6 +12,11 @@ bool FieldErrors::Add(const Status& s) {
   return true;
 }
 
+bool FieldErrors::Check(const Status& s) {
+  if (!Add(s) && other_.ok()) other_ = s;
+  return s.ok();
+}
+
 void FieldErrors::Keep(FieldError error) {
   if (errors_.size() >= kMaxKept) return;
   for (const FieldError& kept : errors_) {
@@ -21,11 +26,19 @@ void FieldErrors::Keep(FieldError error) {
 }
 
 Status FieldErrors::ToStatus() && {
+  if (!other_.ok()) return std::move(other_);
   if (errors_.empty()) return Status::Ok();
   FieldError first = std::move(errors_.front());
   errors_.erase(errors_.begin());
   return InvalidArgument(std::move(first.field), std::move(first.message))
       .WithMoreFields(std::move(errors_));
+}
+
+std::vector<std::string> FieldNames(const Status& s) {
+  if (s.ok()) return {};
+  std::vector<std::string> names = {s.field()};
+  for (const FieldError& e : s.more_fields()) names.push_back(e.field);
+  return names;
 }
 
 Status WithFieldPrefix(const Status& s, std::string_view prefix) {

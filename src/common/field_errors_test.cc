@@ -28,6 +28,26 @@ TEST(FieldErrorsTest, OtherErrorsAreNotCollectedAndNothingIsOk) {
   EXPECT_TRUE(std::move(errors).ToStatus().ok());
 }
 
+TEST(FieldErrorsTest, CheckSaysWhetherTheCheckHeldAndKeepsTheFirstOtherError) {
+  FieldErrors errors;
+  EXPECT_TRUE(errors.Check(Status::Ok()));
+  EXPECT_FALSE(errors.Check(InvalidArgument("a", "bad")));
+  EXPECT_FALSE(errors.Check(Internal("out of memory")));
+  EXPECT_FALSE(errors.Check(Unavailable("later")));
+  EXPECT_FALSE(errors.Check(InvalidArgument("b", "bad too")));
+  const Status s = std::move(errors).ToStatus();
+  EXPECT_EQ(s.code(), StatusCode::kInternal);  // as it is, not folded into the fields
+  EXPECT_EQ(s.message(), "out of memory");
+
+  FieldErrors fields_only;
+  EXPECT_FALSE(fields_only.Check(InvalidArgument("a", "bad")));
+  EXPECT_FALSE(fields_only.Check(InvalidArgument("b", "bad too")));
+  const Status both = std::move(fields_only).ToStatus();
+  EXPECT_EQ(both.field(), "a");
+  ASSERT_EQ(both.more_fields().size(), 1u);
+  EXPECT_EQ(both.more_fields()[0].field, "b");
+}
+
 TEST(FieldErrorsTest, PrefixesEveryFieldAndKeepsAtMostTheLimit) {
   FieldErrors inner;
   ASSERT_TRUE(inner.Add(InvalidArgument("type", "is required")));

@@ -4,6 +4,8 @@
 #include <boost/json/parse.hpp>
 #include <cmath>
 
+#include "common/field_errors.h"
+
 namespace taskq {
 namespace {
 
@@ -104,13 +106,14 @@ Result<json::value> ParseJsonObject(std::string_view text, const std::string& fi
 
 Status RejectUnknownKeys(const json::object& object, std::initializer_list<std::string_view> known,
                          const std::string& prefix) {
+  FieldErrors errors;
   for (const auto& entry : object) {
     const std::string_view key(entry.key().data(), entry.key().size());
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      return InvalidArgument(prefix + "." + std::string(key), "unknown field");
+      errors.Add(InvalidArgument(prefix + "." + std::string(key), "unknown field"));
     }
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
 Result<std::optional<std::string>> OptionalString(const json::object& object, std::string_view key,
@@ -155,18 +158,18 @@ bool ReadJobOption(std::string_view key, const json::value& value, const std::st
   int64_t n;
   if (key == "priority") {
     *status = ReadInteger(value, field, kMinPriority, kMaxPriority, &n);
-    out->priority = static_cast<int32_t>(n);
+    if (status->ok()) out->priority = static_cast<int32_t>(n);
   } else if (key == "group") {
     *status = ReadString(value, field, &out->group);
     if (status->ok() && out->group.empty()) *status = InvalidArgument(field, "must not be empty");
   } else if (key == "max_attempts") {
     *status = ReadInteger(value, field, 1, kMaxAttemptsLimit, &n);
-    out->max_attempts = static_cast<int32_t>(n);
+    if (status->ok()) out->max_attempts = static_cast<int32_t>(n);
   } else if (key == "backoff") {
     *status = ReadBackoff(value, field, &out->backoff);
   } else if (key == "timeout_ms") {
     *status = ReadInteger(value, field, 0, kMaxFieldMs, &n);
-    out->timeout = std::chrono::milliseconds(n);
+    if (status->ok()) out->timeout = std::chrono::milliseconds(n);
   } else if (key == "retention") {
     if (!value.is_object()) {
       *status = InvalidArgument(field, "must be an object with completed and/or dead");

@@ -37,8 +37,8 @@ inline std::string_view TextOf(const boost::json::string& s) { return {s.data(),
 // `text` parsed as a JSON object, or an error naming `field` ("data").
 Result<boost::json::value> ParseJsonObject(std::string_view text, const std::string& field);
 
-// Refuses keys not in `known`: a typo would otherwise be ignored silently. `prefix` is the field
-// of `object`, e.g. "data.source".
+// Refuses keys not in `known`, naming every one: a typo would otherwise be ignored silently.
+// `prefix` is the field of `object`, e.g. "data.source".
 Status RejectUnknownKeys(const boost::json::object& object,
                          std::initializer_list<std::string_view> known, const std::string& prefix);
 

@@ -47,6 +47,10 @@ TEST(JsonFieldsTest, UnknownKeysAndNonObjectsAreRefused) {
   Status unknown = RejectUnknownKeys(Object(R"({"a":1,"typo":2})"), {"a"}, "data");
   EXPECT_EQ(unknown.field(), "data.typo");
   EXPECT_TRUE(RejectUnknownKeys(Object(R"({"a":1})"), {"a", "b"}, "data").ok());
+  Status two = RejectUnknownKeys(Object(R"({"x":1,"a":1,"y":2})"), {"a"}, "data");
+  EXPECT_EQ(two.field(), "data.x");
+  ASSERT_EQ(two.more_fields().size(), 1u);
+  EXPECT_EQ(two.more_fields()[0].field, "data.y");
   EXPECT_EQ(ParseJsonObject("[1]", "data").status().message(), "must be a JSON object");
   EXPECT_EQ(ParseJsonObject("{", "data").status().field(), "data");
   EXPECT_TRUE(ParseJsonObject(R"({"a":1})", "data").ok());

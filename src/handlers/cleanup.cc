@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 
+#include "common/field_errors.h"
 #include "handlers/data_fields.h"
 #include "handlers/rooted_file.h"
 #include "taskq/inspector.h"
@@ -59,63 +60,86 @@ Status RequireOlderThan(const json::object& data, CleanupSpec* spec) {
   return Status::Ok();
 }
 
+Status ParseJobsTarget(const json::object& data, CleanupSpec* spec) {
+  FieldErrors errors;
+  spec->target = Target::kJobs;
+  errors.Check(
+      RejectUnknownKeys(data, {"target", "queue", "state", "older_than_ms", "dry_run"}, "data"));
+  auto queue = OptionalString(data, "queue", "data.queue", kMaxQueueNameBytes);
+  if (errors.Check(queue.status())) {
+    if (!*queue || (*queue)->empty()) {
+      errors.Add(InvalidArgument("data.queue", "is required"));
+    } else {
+      spec->queue = std::move(**queue);
+    }
+  }
+  auto state = OptionalString(data, "state", "data.state", 16);
+  if (errors.Check(state.status())) {
+    if (*state == "completed") {
+      spec->state = JobState::kCompleted;
+    } else if (*state == "dead") {
+      spec->state = JobState::kDead;
+    } else {
+      errors.Add(InvalidArgument("data.state", "must be \"completed\" or \"dead\""));
+    }
+  }
+  errors.Check(RequireOlderThan(data, spec));
+  return std::move(errors).ToStatus();
+}
+
+Status ParseFilesTarget(const json::object& data, CleanupSpec* spec) {
+  FieldErrors errors;
+  spec->target = Target::kFiles;
+  errors.Check(RejectUnknownKeys(
+      data, {"target", "directory", "glob", "older_than_ms", "recursive", "dry_run"}, "data"));
+  auto directory = OptionalString(data, "directory", "data.directory", kMaxPathBytes);
+  if (errors.Check(directory.status())) {
+    if (!*directory || (*directory)->empty() || (*directory)->find('\0') != std::string::npos) {
+      errors.Add(InvalidArgument("data.directory", "must be a directory below a cleanup root"));
+    } else {
+      spec->directory = std::move(**directory);
+    }
+  }
+  auto glob = OptionalString(data, "glob", "data.glob", kMaxGlobBytes);
+  if (errors.Check(glob.status())) {
+    if (*glob) spec->glob = std::move(**glob);
+    if (spec->glob.empty() || spec->glob.find('/') != std::string::npos ||
+        spec->glob.find('\0') != std::string::npos) {
+      errors.Add(
+          InvalidArgument("data.glob", "must be a file name pattern such as \"*.csv\" (no '/')"));
+    }
+  }
+  auto recursive = OptionalBool(data, "recursive", "data.recursive", false);
+  if (errors.Check(recursive.status())) spec->recursive = *recursive;
+  errors.Check(RequireOlderThan(data, spec));
+  return std::move(errors).ToStatus();
+}
+
+// Names every invalid field, not only the first (docs/http-api.md, "Errors"); the fields allowed
+// beside the target depend on it, so with an invalid target only dry_run is checked.
 Result<CleanupSpec> ParseCleanupData(std::string_view data_json) {
   auto root = ParseDataObject(data_json);
   if (!root.ok()) return root.status();
   const json::object& data = root->get_object();
+  FieldErrors errors;
   CleanupSpec spec;
   auto target = OptionalString(data, "target", "data.target", 16);
-  if (!target.ok()) return target.status();
-  const std::string name = target->value_or("");
+  errors.Check(target.status());
+  const std::string name = target.ok() ? target->value_or("") : "";
   auto dry_run = OptionalBool(data, "dry_run", "data.dry_run", false);
-  if (!dry_run.ok()) return dry_run.status();
-  spec.dry_run = *dry_run;
+  if (errors.Check(dry_run.status())) spec.dry_run = *dry_run;
 
   if (name == "jobs") {
-    spec.target = Target::kJobs;
-    TASKQ_RETURN_IF_ERROR(
-        RejectUnknownKeys(data, {"target", "queue", "state", "older_than_ms", "dry_run"}, "data"));
-    auto queue = OptionalString(data, "queue", "data.queue", kMaxQueueNameBytes);
-    if (!queue.ok()) return queue.status();
-    if (!*queue || (*queue)->empty()) return InvalidArgument("data.queue", "is required");
-    spec.queue = std::move(**queue);
-    auto state = OptionalString(data, "state", "data.state", 16);
-    if (!state.ok()) return state.status();
-    if (*state == "completed") {
-      spec.state = JobState::kCompleted;
-    } else if (*state == "dead") {
-      spec.state = JobState::kDead;
-    } else {
-      return InvalidArgument("data.state", "must be \"completed\" or \"dead\"");
-    }
-    TASKQ_RETURN_IF_ERROR(RequireOlderThan(data, &spec));
+    errors.Check(ParseJobsTarget(data, &spec));
   } else if (name == "files") {
-    spec.target = Target::kFiles;
-    TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(
-        data, {"target", "directory", "glob", "older_than_ms", "recursive", "dry_run"}, "data"));
-    auto directory = OptionalString(data, "directory", "data.directory", kMaxPathBytes);
-    if (!directory.ok()) return directory.status();
-    if (!*directory || (*directory)->empty() || (*directory)->find('\0') != std::string::npos) {
-      return InvalidArgument("data.directory", "must be a directory below a cleanup root");
-    }
-    spec.directory = std::move(**directory);
-    auto glob = OptionalString(data, "glob", "data.glob", kMaxGlobBytes);
-    if (!glob.ok()) return glob.status();
-    if (*glob) spec.glob = std::move(**glob);
-    if (spec.glob.empty() || spec.glob.find('/') != std::string::npos ||
-        spec.glob.find('\0') != std::string::npos) {
-      return InvalidArgument("data.glob", "must be a file name pattern such as \"*.csv\" (no '/')");
-    }
-    auto recursive = OptionalBool(data, "recursive", "data.recursive", false);
-    if (!recursive.ok()) return recursive.status();
-    spec.recursive = *recursive;
-    TASKQ_RETURN_IF_ERROR(RequireOlderThan(data, &spec));
+    errors.Check(ParseFilesTarget(data, &spec));
   } else if (name == "events") {
     spec.target = Target::kEvents;
-    TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(data, {"target", "dry_run"}, "data"));
+    errors.Check(RejectUnknownKeys(data, {"target", "dry_run"}, "data"));
   } else {
-    return InvalidArgument("data.target", "must be \"jobs\", \"files\" or \"events\"");
+    errors.Add(InvalidArgument("data.target", "must be \"jobs\", \"files\" or \"events\""));
   }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return spec;
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "common/field_errors.h"
 #include "handlers/data_fields.h"
 #include "handlers/rooted_file.h"
 
@@ -105,7 +106,8 @@ Result<MailAddress> ParseAddress(std::string_view text, const std::string& field
   return out;
 }
 
-// A string, or a list of strings, of addresses. Adds to `out`; `field` is e.g. "data.to".
+// A string, or a list of strings, of addresses. Adds to `out`; `field` is e.g. "data.to". Names
+// every invalid entry of a list.
 Status ParseAddressList(const json::value* value, const std::string& field, bool required,
                         std::vector<MailAddress>* out) {
   if (value == nullptr || value->is_null()) {
@@ -123,15 +125,18 @@ Status ParseAddressList(const json::value* value, const std::string& field, bool
   if (list->size() > kMaxRecipients) {
     return InvalidArgument(field, "has more than " + std::to_string(kMaxRecipients) + " entries");
   }
+  FieldErrors errors;
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string item_field = field + "[" + std::to_string(i) + "]";
     const json::string* item = (*list)[i].if_string();
-    if (item == nullptr) return InvalidArgument(item_field, "must be a string");
+    if (item == nullptr) {
+      errors.Add(InvalidArgument(item_field, "must be a string"));
+      continue;
+    }
     auto address = ParseAddress(TextOf(*item), item_field);
-    if (!address.ok()) return address.status();
-    out->push_back(std::move(*address));
+    if (errors.Check(address.status())) out->push_back(std::move(*address));
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
 // An optional string field; `*out` keeps its value when the field is absent.
@@ -182,72 +187,92 @@ bool IsValidContentType(std::string_view s) {
   return true;
 }
 
+// An attachment by path: the file name comes from the path.
+Status ParseAttachmentPath(const json::value& path, const std::string& field,
+                           const EmailOptions& options, AttachmentSpec* out) {
+  const json::string* s = path.if_string();
+  if (s == nullptr || s->empty() || s->size() > kMaxPathBytes || HasControlCharacter(TextOf(*s))) {
+    return InvalidArgument(field + ".path", "must be a file path");
+  }
+  if (options.attachments_dir.empty()) {
+    return InvalidArgument(field + ".path",
+                           "no attachments directory is configured (--email-attachments-dir), "
+                           "so attachments must be base64 content");
+  }
+  TASKQ_RETURN_IF_ERROR(
+      ComponentsBelow(options.attachments_dir, TextOf(*s), field + ".path").status());
+  out->path = std::string(TextOf(*s));
+  out->filename = std::filesystem::path(*out->path).filename().string();
+  return Status::Ok();
+}
+
+// An attachment given inline: decoded, and counted in `decoded_total`.
+Status ParseAttachmentContent(const json::value& content, const std::string& field,
+                              size_t* decoded_total, const EmailOptions& options,
+                              AttachmentSpec* out) {
+  const json::string* s = content.if_string();
+  if (s == nullptr) return InvalidArgument(field + ".content", "must be a base64 string");
+  auto decoded = Base64Decode(TextOf(*s));
+  if (!decoded) {
+    return InvalidArgument(field + ".content",
+                           "is not valid base64 (standard alphabet, with padding)");
+  }
+  out->content = std::move(*decoded);
+  *decoded_total += out->content.size();
+  if (*decoded_total > options.max_attachment_bytes) {
+    return InvalidArgument("data.attachments", "decoded attachments exceed " +
+                                                   std::to_string(options.max_attachment_bytes) +
+                                                   " bytes in total");
+  }
+  return Status::Ok();
+}
+
+// Names every invalid field of the attachment.
 Status ParseAttachment(const json::value& value, const std::string& field, size_t* decoded_total,
                        const EmailOptions& options, AttachmentSpec* out) {
   const json::object* object = value.if_object();
   if (object == nullptr) return InvalidArgument(field, "must be an object");
-  TASKQ_RETURN_IF_ERROR(
-      RejectUnknownKeys(*object, {"path", "content", "filename", "content_type"}, field));
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(*object, {"path", "content", "filename", "content_type"}, field));
   out->field = field;
   const json::value* path = object->if_contains("path");
   const json::value* content = object->if_contains("content");
   if (path != nullptr && path->is_null()) path = nullptr;
   if (content != nullptr && content->is_null()) content = nullptr;
   if (path == nullptr && content == nullptr) {
-    return InvalidArgument(field, "needs a path or a base64 content");
-  }
-  if (path != nullptr && content != nullptr) {
-    return InvalidArgument(field, "takes a path or a content, not both");
-  }
-  if (path != nullptr) {
-    const json::string* s = path->if_string();
-    if (s == nullptr || s->empty() || s->size() > kMaxPathBytes ||
-        HasControlCharacter(TextOf(*s))) {
-      return InvalidArgument(field + ".path", "must be a file path");
-    }
-    if (options.attachments_dir.empty()) {
-      return InvalidArgument(field + ".path",
-                             "no attachments directory is configured (--email-attachments-dir), "
-                             "so attachments must be base64 content");
-    }
-    TASKQ_RETURN_IF_ERROR(
-        ComponentsBelow(options.attachments_dir, TextOf(*s), field + ".path").status());
-    out->path = std::string(TextOf(*s));
-    out->filename = std::filesystem::path(*out->path).filename().string();
+    errors.Add(InvalidArgument(field, "needs a path or a base64 content"));
+  } else if (path != nullptr && content != nullptr) {
+    errors.Add(InvalidArgument(field, "takes a path or a content, not both"));
+  } else if (path != nullptr) {
+    errors.Check(ParseAttachmentPath(*path, field, options, out));
   } else {
-    const json::string* s = content->if_string();
-    if (s == nullptr) return InvalidArgument(field + ".content", "must be a base64 string");
-    auto decoded = Base64Decode(TextOf(*s));
-    if (!decoded) {
-      return InvalidArgument(field + ".content",
-                             "is not valid base64 (standard alphabet, with padding)");
-    }
-    out->content = std::move(*decoded);
-    *decoded_total += out->content.size();
-    if (*decoded_total > options.max_attachment_bytes) {
-      return InvalidArgument("data.attachments", "decoded attachments exceed " +
-                                                     std::to_string(options.max_attachment_bytes) +
-                                                     " bytes in total");
-    }
+    errors.Check(ParseAttachmentContent(*content, field, decoded_total, options, out));
   }
-  TASKQ_RETURN_IF_ERROR(
-      GetString(*object, "filename", field + ".filename", kMaxFilenameBytes, &out->filename));
-  if (out->filename.empty()) {
-    return InvalidArgument(field + ".filename", "is required with a content");
-  }
-  if (HasControlCharacter(out->filename) ||
-      out->filename.find_first_of("/\\") != std::string::npos) {
-    return InvalidArgument(field + ".filename",
-                           "must be a plain file name: no control characters, '/' or '\\'");
+  // A valid path gives the file name; a content needs one, and a name given must not be empty.
+  // (An invalid path leaves it empty, which is that path's error alone.)
+  const json::value* filename = object->if_contains("filename");
+  const bool name_needed =
+      (path == nullptr && content != nullptr) || (filename != nullptr && !filename->is_null());
+  if (errors.Check(
+          GetString(*object, "filename", field + ".filename", kMaxFilenameBytes, &out->filename))) {
+    if (out->filename.empty()) {
+      if (name_needed) {
+        errors.Add(InvalidArgument(field + ".filename", "is required with a content"));
+      }
+    } else if (HasControlCharacter(out->filename) ||
+               out->filename.find_first_of("/\\") != std::string::npos) {
+      errors.Add(InvalidArgument(field + ".filename",
+                                 "must be a plain file name: no control characters, '/' or '\\'"));
+    }
   }
   out->content_type = "application/octet-stream";
-  TASKQ_RETURN_IF_ERROR(GetString(*object, "content_type", field + ".content_type",
-                                  kMaxContentTypeBytes, &out->content_type));
-  if (!IsValidContentType(out->content_type)) {
-    return InvalidArgument(field + ".content_type",
-                           "must be a MIME type such as \"application/pdf\"");
+  if (errors.Check(GetString(*object, "content_type", field + ".content_type", kMaxContentTypeBytes,
+                             &out->content_type)) &&
+      !IsValidContentType(out->content_type)) {
+    errors.Add(InvalidArgument(field + ".content_type",
+                               "must be a MIME type such as \"application/pdf\""));
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
 }  // namespace
@@ -256,62 +281,72 @@ Result<EmailData> ParseEmailData(std::string_view data_json, const EmailOptions&
   Result<json::value> root = ParseDataObject(data_json);
   if (!root.ok()) return root.status();
   const json::object* data = &root->get_object();
-  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(
+  // Every invalid field is named, not only the first (docs/http-api.md, "Errors"); a check that
+  // needs another field's value runs only once that field was read.
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(
       *data, {"to", "cc", "bcc", "from", "reply_to", "subject", "text", "html", "attachments"},
       "data"));
   EmailData out;
-  TASKQ_RETURN_IF_ERROR(ParseAddressList(data->if_contains("to"), "data.to", true, &out.to));
-  TASKQ_RETURN_IF_ERROR(ParseAddressList(data->if_contains("cc"), "data.cc", false, &out.cc));
-  TASKQ_RETURN_IF_ERROR(ParseAddressList(data->if_contains("bcc"), "data.bcc", false, &out.bcc));
-  if (out.to.size() + out.cc.size() + out.bcc.size() > kMaxRecipients) {
-    return InvalidArgument("data.to", "to, cc and bcc together exceed " +
-                                          std::to_string(kMaxRecipients) + " recipients");
+  const bool to_read =
+      errors.Check(ParseAddressList(data->if_contains("to"), "data.to", true, &out.to));
+  const bool cc_read =
+      errors.Check(ParseAddressList(data->if_contains("cc"), "data.cc", false, &out.cc));
+  const bool bcc_read =
+      errors.Check(ParseAddressList(data->if_contains("bcc"), "data.bcc", false, &out.bcc));
+  if (to_read && cc_read && bcc_read &&
+      out.to.size() + out.cc.size() + out.bcc.size() > kMaxRecipients) {
+    errors.Add(InvalidArgument("data.to", "to, cc and bcc together exceed " +
+                                              std::to_string(kMaxRecipients) + " recipients"));
   }
-  TASKQ_RETURN_IF_ERROR(
-      ParseAddressList(data->if_contains("reply_to"), "data.reply_to", false, &out.reply_to));
-  if (out.reply_to.size() > kMaxReplyTo) {
-    return InvalidArgument("data.reply_to",
-                           "has more than " + std::to_string(kMaxReplyTo) + " addresses");
+  if (errors.Check(
+          ParseAddressList(data->if_contains("reply_to"), "data.reply_to", false, &out.reply_to)) &&
+      out.reply_to.size() > kMaxReplyTo) {
+    errors.Add(InvalidArgument("data.reply_to",
+                               "has more than " + std::to_string(kMaxReplyTo) + " addresses"));
   }
 
   const json::value* from = data->if_contains("from");
   if (from != nullptr && !from->is_null()) {
-    if (!from->is_string()) return InvalidArgument("data.from", "must be a string");
-    auto parsed = ParseAddress(TextOf(from->get_string()), "data.from");
-    if (!parsed.ok()) return parsed.status();
-    out.from = std::move(*parsed);
-  } else {
-    auto parsed = ParseAddress(options.default_from, "default_from");
-    if (!parsed.ok()) return parsed.status();
+    if (!from->is_string()) {
+      errors.Add(InvalidArgument("data.from", "must be a string"));
+    } else if (auto parsed = ParseAddress(TextOf(from->get_string()), "data.from");
+               errors.Check(parsed.status())) {
+      out.from = std::move(*parsed);
+    }
+  } else if (auto parsed = ParseAddress(options.default_from, "default_from");
+             errors.Check(parsed.status())) {
     out.from = std::move(*parsed);
   }
 
-  TASKQ_RETURN_IF_ERROR(
-      GetString(*data, "subject", "data.subject", kMaxSubjectBytes, &out.subject));
-  if (HasControlCharacter(out.subject)) {
-    return InvalidArgument("data.subject", "must not contain control characters (CR, LF, ...)");
+  if (errors.Check(GetString(*data, "subject", "data.subject", kMaxSubjectBytes, &out.subject)) &&
+      HasControlCharacter(out.subject)) {
+    errors.Add(
+        InvalidArgument("data.subject", "must not contain control characters (CR, LF, ...)"));
   }
-  TASKQ_RETURN_IF_ERROR(GetString(*data, "text", "data.text", kMaxBodyBytes, &out.text));
-  TASKQ_RETURN_IF_ERROR(GetString(*data, "html", "data.html", kMaxBodyBytes, &out.html));
+  errors.Check(GetString(*data, "text", "data.text", kMaxBodyBytes, &out.text));
+  errors.Check(GetString(*data, "html", "data.html", kMaxBodyBytes, &out.html));
   // Neither text nor html is a valid (empty-bodied) message: the README's quick-start job sends
   // only a subject.
 
   const json::value* attachments = data->if_contains("attachments");
   if (attachments != nullptr && !attachments->is_null()) {
     const json::array* list = attachments->if_array();
-    if (list == nullptr) return InvalidArgument("data.attachments", "must be a list");
-    if (list->size() > kMaxAttachments) {
-      return InvalidArgument("data.attachments",
-                             "has more than " + std::to_string(kMaxAttachments) + " entries");
-    }
-    size_t decoded_total = 0;
-    out.attachments.resize(list->size());
-    for (size_t i = 0; i < list->size(); ++i) {
-      TASKQ_RETURN_IF_ERROR(ParseAttachment((*list)[i],
-                                            "data.attachments[" + std::to_string(i) + "]",
-                                            &decoded_total, options, &out.attachments[i]));
+    if (list == nullptr) {
+      errors.Add(InvalidArgument("data.attachments", "must be a list"));
+    } else if (list->size() > kMaxAttachments) {
+      errors.Add(InvalidArgument("data.attachments",
+                                 "has more than " + std::to_string(kMaxAttachments) + " entries"));
+    } else {
+      size_t decoded_total = 0;
+      out.attachments.resize(list->size());
+      for (size_t i = 0; i < list->size(); ++i) {
+        errors.Check(ParseAttachment((*list)[i], "data.attachments[" + std::to_string(i) + "]",
+                                     &decoded_total, options, &out.attachments[i]));
+      }
     }
   }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/field_errors.h"
 #include "handlers/data_fields.h"
 #include "handlers/file_digest.h"
 #include "handlers/rooted_file.h"
@@ -63,38 +64,36 @@ bool HasControlCharacter(std::string_view text) {
   });
 }
 
+// Each parser of the data below names every invalid field, not only the first (docs/http-api.md,
+// "Errors"); a check that needs another field's value runs only once that field was read.
+
 Status ParseInlineSource(const json::object& source, const ExportOptions& options,
                          ExportSpec* spec) {
-  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(source, {"rows"}, "data.source"));
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(source, {"rows"}, "data.source"));
   const json::array* rows = source.at("rows").if_array();
-  if (rows == nullptr) return InvalidArgument("data.source.rows", "must be a list of rows");
-  if (rows->size() > options.max_inline_rows) {
-    return InvalidArgument("data.source.rows", "has more than " +
-                                                   std::to_string(options.max_inline_rows) +
-                                                   " rows (use a file source for more)");
-  }
-  for (size_t i = 0; i < rows->size(); ++i) {
-    if (!(*rows)[i].is_array() && !(*rows)[i].is_object()) {
-      return InvalidArgument("data.source.rows[" + std::to_string(i) + "]",
-                             "must be an object or a list of values");
+  if (rows == nullptr) {
+    errors.Add(InvalidArgument("data.source.rows", "must be a list of rows"));
+  } else if (rows->size() > options.max_inline_rows) {
+    errors.Add(InvalidArgument("data.source.rows", "has more than " +
+                                                       std::to_string(options.max_inline_rows) +
+                                                       " rows (use a file source for more)"));
+  } else {
+    for (size_t i = 0; i < rows->size(); ++i) {
+      if (!(*rows)[i].is_array() && !(*rows)[i].is_object()) {
+        errors.Add(InvalidArgument("data.source.rows[" + std::to_string(i) + "]",
+                                   "must be an object or a list of values"));
+      }
     }
   }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   spec->source = SourceKind::kInline;
   spec->rows = *rows;
   return Status::Ok();
 }
 
-Status ParseFileSource(const json::object& source, ExportSpec* spec) {
-  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(source, {"file", "format"}, "data.source"));
-  auto file = OptionalString(source, "file", "data.source.file", kMaxPathBytes);
-  if (!file.ok()) return file.status();
-  if (!*file || (*file)->empty() || HasControlCharacter(**file)) {
-    return InvalidArgument("data.source.file", "must be a file path (below the input directory)");
-  }
-  spec->file = std::move(**file);
-  auto format = OptionalString(source, "format", "data.source.format", 16);
-  if (!format.ok()) return format.status();
-  std::string name = format->value_or("");
+// The file source's format: `name`, or when empty the one the file name's extension tells.
+Status ParseFileFormat(std::string name, ExportSpec* spec) {
   if (name.empty()) {
     const std::string extension = fs::path(spec->file).extension().string();
     if (extension == ".csv") name = "csv";
@@ -108,45 +107,74 @@ Status ParseFileSource(const json::object& source, ExportSpec* spec) {
   if (!parsed || *parsed == ExportFormat::kXlsx) {
     return InvalidArgument("data.source.format", "must be \"csv\" or \"ndjson\"");
   }
-  spec->source = SourceKind::kFile;
   spec->file_format = *parsed;
   return Status::Ok();
 }
 
-Status ParseQueueSource(const json::object& source, ExportSpec* spec) {
-  TASKQ_RETURN_IF_ERROR(
-      RejectUnknownKeys(source, {"queue", "state", "from_ms", "to_ms"}, "data.source"));
-  auto queue = OptionalString(source, "queue", "data.source.queue", kMaxQueueNameBytes);
-  if (!queue.ok()) return queue.status();
-  if (!*queue || (*queue)->empty()) {
-    return InvalidArgument("data.source.queue", "must be a queue name");
+Status ParseFileSource(const json::object& source, ExportSpec* spec) {
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(source, {"file", "format"}, "data.source"));
+  auto file = OptionalString(source, "file", "data.source.file", kMaxPathBytes);
+  bool file_read = false;
+  if (errors.Check(file.status())) {
+    if (!*file || (*file)->empty() || HasControlCharacter(**file)) {
+      errors.Add(
+          InvalidArgument("data.source.file", "must be a file path (below the input directory)"));
+    } else {
+      spec->file = std::move(**file);
+      file_read = true;
+    }
   }
-  spec->history.queue = std::move(**queue);
+  auto format = OptionalString(source, "format", "data.source.format", 16);
+  if (errors.Check(format.status())) {
+    std::string name = format->value_or("");
+    // Without a name, the format comes from the file's.
+    if (!name.empty() || file_read) errors.Check(ParseFileFormat(std::move(name), spec));
+  }
+  spec->source = SourceKind::kFile;
+  return std::move(errors).ToStatus();
+}
+
+Status ParseQueueSource(const json::object& source, ExportSpec* spec) {
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(source, {"queue", "state", "from_ms", "to_ms"}, "data.source"));
+  auto queue = OptionalString(source, "queue", "data.source.queue", kMaxQueueNameBytes);
+  if (errors.Check(queue.status())) {
+    if (!*queue || (*queue)->empty()) {
+      errors.Add(InvalidArgument("data.source.queue", "must be a queue name"));
+    } else {
+      spec->history.queue = std::move(**queue);
+    }
+  }
   auto state = OptionalString(source, "state", "data.source.state", 32);
-  if (!state.ok()) return state.status();
-  if (*state) {
+  if (errors.Check(state.status()) && *state) {
     const auto parsed = ParseJobState(**state);
     if (!parsed) {
-      return InvalidArgument("data.source.state",
-                             "must be one of waiting, delayed, active, completed, retrying, dead");
+      errors.Add(
+          InvalidArgument("data.source.state",
+                          "must be one of waiting, delayed, active, completed, retrying, dead"));
+    } else {
+      spec->history.state = *parsed;
     }
-    spec->history.state = *parsed;
   }
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   auto from = OptionalInteger(source, "from_ms", "data.source.from_ms", 0, kMax);
-  if (!from.ok()) return from.status();
+  const bool from_read = errors.Check(from.status());
   auto to = OptionalInteger(source, "to_ms", "data.source.to_ms", 0, kMax);
-  if (!to.ok()) return to.status();
-  if (*from && *to && **from > **to) {
-    return InvalidArgument("data.source.to_ms", "must not be before from_ms");
+  const bool to_read = errors.Check(to.status());
+  if (from_read && to_read) {
+    if (*from && *to && **from > **to) {
+      errors.Add(InvalidArgument("data.source.to_ms", "must not be before from_ms"));
+    }
+    spec->history.from_ms = *from;
+    spec->history.to_ms = *to;
   }
-  spec->history.from_ms = *from;
-  spec->history.to_ms = *to;
   spec->source = SourceKind::kQueue;
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
-Status ParseColumns(const json::value* value, ExportSpec* spec) {
+// `job_fields`: a queue source, whose columns can only be job fields.
+Status ParseColumns(const json::value* value, bool job_fields, ExportSpec* spec) {
   if (value == nullptr || value->is_null()) return Status::Ok();
   const json::array* list = value->if_array();
   if (list == nullptr) return InvalidArgument("data.columns", "must be a list of column names");
@@ -154,69 +182,74 @@ Status ParseColumns(const json::value* value, ExportSpec* spec) {
     return InvalidArgument("data.columns",
                            "has more than " + std::to_string(kMaxColumns) + " columns");
   }
+  FieldErrors errors;
   std::unordered_set<std::string_view> seen;
+  const std::vector<std::string>& job_columns = JobHistoryColumns();
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string field = "data.columns[" + std::to_string(i) + "]";
     const json::string* name = (*list)[i].if_string();
-    if (name == nullptr || name->empty())
-      return InvalidArgument(field, "must be a non-empty string");
-    if (name->size() > kMaxColumnNameBytes) {
-      return InvalidArgument(field,
-                             "is longer than " + std::to_string(kMaxColumnNameBytes) + " bytes");
-    }
-    if (!seen.insert({name->data(), name->size()}).second) {
-      return InvalidArgument(field, "names a column twice");
-    }
-    spec->columns.emplace_back(name->data(), name->size());
-  }
-  if (spec->source == SourceKind::kQueue) {
-    const std::vector<std::string>& fields = JobHistoryColumns();
-    for (size_t i = 0; i < spec->columns.size(); ++i) {
-      if (std::find(fields.begin(), fields.end(), spec->columns[i]) == fields.end()) {
-        return InvalidArgument("data.columns[" + std::to_string(i) + "]",
-                               "is not a job field (id, queue, type, state, attempts, "
-                               "created_ms, started_ms, finished_ms, data, result, error)");
-      }
+    if (name == nullptr || name->empty()) {
+      errors.Add(InvalidArgument(field, "must be a non-empty string"));
+    } else if (name->size() > kMaxColumnNameBytes) {
+      errors.Add(InvalidArgument(
+          field, "is longer than " + std::to_string(kMaxColumnNameBytes) + " bytes"));
+    } else if (!seen.insert(TextOf(*name)).second) {
+      errors.Add(InvalidArgument(field, "names a column twice"));
+    } else if (job_fields && std::find(job_columns.begin(), job_columns.end(), TextOf(*name)) ==
+                                 job_columns.end()) {
+      errors.Add(InvalidArgument(field,
+                                 "is not a job field (id, queue, type, state, attempts, "
+                                 "created_ms, started_ms, finished_ms, data, result, error)"));
+    } else {
+      spec->columns.emplace_back(TextOf(*name));
     }
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
 Result<ExportSpec> ParseExportData(std::string_view data_json, const ExportOptions& options) {
   auto root = ParseDataObject(data_json);
   if (!root.ok()) return root.status();
   const json::object& data = root->get_object();
-  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(data, {"format", "source", "columns", "output"}, "data"));
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(data, {"format", "source", "columns", "output"}, "data"));
   ExportSpec spec;
   auto format = OptionalString(data, "format", "data.format", 16);
-  if (!format.ok()) return format.status();
-  const auto parsed_format = ParseFormat(format->value_or(""));
-  if (!parsed_format) return InvalidArgument("data.format", "must be csv, ndjson or xlsx");
-  spec.format = *parsed_format;
+  if (errors.Check(format.status())) {
+    const auto parsed_format = ParseFormat(format->value_or(""));
+    if (!parsed_format) {
+      errors.Add(InvalidArgument("data.format", "must be csv, ndjson or xlsx"));
+    } else {
+      spec.format = *parsed_format;
+    }
+  }
 
   const json::value* source_value = data.if_contains("source");
   const json::object* source = source_value ? source_value->if_object() : nullptr;
+  bool queue_source = false;
   if (source == nullptr) {
-    return InvalidArgument("data.source", "must be an object with rows, a file or a queue");
-  }
-  const int kinds = source->contains("rows") + source->contains("file") + source->contains("queue");
-  if (kinds != 1) {
-    return InvalidArgument("data.source", "must have exactly one of rows, file and queue");
-  }
-  if (source->contains("rows")) {
-    TASKQ_RETURN_IF_ERROR(ParseInlineSource(*source, options, &spec));
+    errors.Add(InvalidArgument("data.source", "must be an object with rows, a file or a queue"));
+  } else if (source->contains("rows") + source->contains("file") + source->contains("queue") != 1) {
+    errors.Add(InvalidArgument("data.source", "must have exactly one of rows, file and queue"));
+  } else if (source->contains("rows")) {
+    errors.Check(ParseInlineSource(*source, options, &spec));
   } else if (source->contains("file")) {
-    TASKQ_RETURN_IF_ERROR(ParseFileSource(*source, &spec));
+    errors.Check(ParseFileSource(*source, &spec));
   } else {
-    TASKQ_RETURN_IF_ERROR(ParseQueueSource(*source, &spec));
+    queue_source = true;
+    errors.Check(ParseQueueSource(*source, &spec));
   }
-  TASKQ_RETURN_IF_ERROR(ParseColumns(data.if_contains("columns"), &spec));
+  errors.Check(ParseColumns(data.if_contains("columns"), queue_source, &spec));
 
   auto output = OptionalString(data, "output", "data.output", kMaxPathBytes);
-  if (!output.ok()) return output.status();
-  if (!*output) return InvalidArgument("data.output", "is required");
-  TASKQ_RETURN_IF_ERROR(CheckRelativeFilePath(**output, "data.output"));
-  spec.output = std::move(**output);
+  if (errors.Check(output.status())) {
+    if (!*output) {
+      errors.Add(InvalidArgument("data.output", "is required"));
+    } else if (errors.Check(CheckRelativeFilePath(**output, "data.output"))) {
+      spec.output = std::move(**output);
+    }
+  }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return spec;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/field_errors.h"
 #include "common/text_list.h"
 #include "handlers/data_fields.h"
 #include "handlers/http_target.h"
@@ -75,36 +76,56 @@ Result<int> ParseName(const json::object& object, std::string_view key, const st
   return InvalidArgument(field, "must be one of " + JoinList(names));
 }
 
+// Names every invalid field of the output.
 Result<OutputSpec> ParseOutput(const json::value& value, const std::string& field,
                                const ImageResizeOptions& options) {
   const json::object* object = value.if_object();
   if (object == nullptr) return InvalidArgument(field, "must be an object");
-  TASKQ_RETURN_IF_ERROR(
+  FieldErrors errors;
+  errors.Check(
       RejectUnknownKeys(*object, {"width", "height", "fit", "format", "quality", "path"}, field));
   OutputSpec out;
   Result<int> width = ParseInt(*object, "width", field + ".width", 1, options.max_dimension, {});
-  if (!width.ok()) return width.status();
+  errors.Check(width.status());
   Result<int> height = ParseInt(*object, "height", field + ".height", 1, options.max_dimension, {});
-  if (!height.ok()) return height.status();
+  errors.Check(height.status());
   Result<int> fit = ParseName(*object, "fit", field + ".fit", kFitNames, 3);
-  if (!fit.ok()) return fit.status();
+  errors.Check(fit.status());
   Result<int> format = ParseName(*object, "format", field + ".format", kFormatNames, 0);
-  if (!format.ok()) return format.status();
+  errors.Check(format.status());
   Result<int> quality = ParseInt(*object, "quality", field + ".quality", 1, 100, kDefaultQuality);
-  if (!quality.ok()) return quality.status();
+  errors.Check(quality.status());
   // ParseOutputPath holds the path to its own length limit.
   Result<std::string> path = RequiredString(*object, "path", field + ".path", SIZE_MAX);
-  if (!path.ok()) return path.status();
-  out.path = std::move(*path);
-  Result<std::vector<std::string>> components = ParseOutputPath(out.path, field + ".path");
-  if (!components.ok()) return components.status();
+  if (errors.Check(path.status())) {
+    out.path = std::move(*path);
+    auto components = ParseOutputPath(out.path, field + ".path");
+    if (errors.Check(components.status())) out.components = std::move(*components);
+  }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   out.width = *width;
   out.height = *height;
   out.fit = static_cast<Fit>(*fit);
   out.format = static_cast<Format>(*format);
   out.quality = *quality;
-  out.components = std::move(*components);
   return out;
+}
+
+// `out->source`, a URL or an absolute file path, checked; sets source_is_url.
+Status ParseSource(ImageResizeData* out) {
+  if (out->source.find("://") != std::string::npos) {
+    out->source_is_url = true;
+    return ParseHttpTarget(out->source, nullptr, "data.source").status();
+  }
+  if (out->source.empty() || out->source.front() != '/') {
+    return InvalidArgument("data.source",
+                           "must be an absolute file path (below the worker's input root) or an "
+                           "http(s) URL");
+  }
+  if (out->source.size() > kMaxPathBytes || HasControlCharacter(out->source)) {
+    return InvalidArgument("data.source", "is not a usable file path");
+  }
+  return SplitPath(std::string_view(out->source).substr(1), "data.source").status();
 }
 
 }  // namespace
@@ -114,59 +135,47 @@ Result<ImageResizeData> ParseImageResizeData(std::string_view data_json,
   Result<json::value> root = ParseDataObject(data_json);
   if (!root.ok()) return root.status();
   const json::object* data = &root->get_object();
-  TASKQ_RETURN_IF_ERROR(RejectUnknownKeys(*data, {"source", "outputs", "keep_metadata"}, "data"));
+  // Every invalid field is named, not only the first (docs/http-api.md, "Errors").
+  FieldErrors errors;
+  errors.Check(RejectUnknownKeys(*data, {"source", "outputs", "keep_metadata"}, "data"));
   ImageResizeData out;
 
-  // Checked below against the path or URL limits.
+  // Checked by ParseSource against the path or URL limits.
   Result<std::string> source = RequiredString(*data, "source", "data.source", SIZE_MAX);
-  if (!source.ok()) return source.status();
-  out.source = std::move(*source);
-  if (out.source.find("://") != std::string::npos) {
-    out.source_is_url = true;
-    if (Result<HttpTarget> target = ParseHttpTarget(out.source, nullptr, "data.source");
-        !target.ok()) {
-      return target.status();
-    }
-  } else {
-    if (out.source.empty() || out.source.front() != '/') {
-      return InvalidArgument("data.source",
-                             "must be an absolute file path (below the worker's input root) or an "
-                             "http(s) URL");
-    }
-    if (out.source.size() > kMaxPathBytes || HasControlCharacter(out.source)) {
-      return InvalidArgument("data.source", "is not a usable file path");
-    }
-    if (Result<std::vector<std::string>> parts =
-            SplitPath(std::string_view(out.source).substr(1), "data.source");
-        !parts.ok()) {
-      return parts.status();
-    }
+  if (errors.Check(source.status())) {
+    out.source = std::move(*source);
+    errors.Check(ParseSource(&out));
   }
 
   const json::value* outputs = data->if_contains("outputs");
+  const json::array* list = outputs != nullptr ? outputs->if_array() : nullptr;
   if (outputs == nullptr || outputs->is_null()) {
-    return InvalidArgument("data.outputs", "is required");
-  }
-  const json::array* list = outputs->if_array();
-  if (list == nullptr || list->empty() || list->size() > static_cast<size_t>(options.max_outputs)) {
-    return InvalidArgument("data.outputs", "must be an array of 1 to " +
-                                               std::to_string(options.max_outputs) + " outputs");
-  }
-  for (size_t i = 0; i < list->size(); ++i) {
-    const std::string field = "data.outputs[" + std::to_string(i) + "]";
-    Result<OutputSpec> output = ParseOutput((*list)[i], field, options);
-    if (!output.ok()) return output.status();
-    for (const OutputSpec& earlier : out.outputs) {
-      if (earlier.components == output->components) {
-        return InvalidArgument(field + ".path", "is the path of an earlier output");
+    errors.Add(InvalidArgument("data.outputs", "is required"));
+  } else if (list == nullptr || list->empty() ||
+             list->size() > static_cast<size_t>(options.max_outputs)) {
+    errors.Add(InvalidArgument(
+        "data.outputs",
+        "must be an array of 1 to " + std::to_string(options.max_outputs) + " outputs"));
+  } else {
+    // An output that is invalid takes no part in the comparison of paths.
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string field = "data.outputs[" + std::to_string(i) + "]";
+      Result<OutputSpec> output = ParseOutput((*list)[i], field, options);
+      if (!errors.Check(output.status())) continue;
+      const bool repeated = std::any_of(
+          out.outputs.begin(), out.outputs.end(),
+          [&](const OutputSpec& earlier) { return earlier.components == output->components; });
+      if (repeated) {
+        errors.Add(InvalidArgument(field + ".path", "is the path of an earlier output"));
+        continue;
       }
+      out.outputs.push_back(std::move(*output));
     }
-    out.outputs.push_back(std::move(*output));
   }
 
   Result<bool> keep = OptionalBool(*data, "keep_metadata", "data.keep_metadata", false);
-  if (!keep.ok()) return keep.status();
-  out.keep_metadata = *keep;
+  if (errors.Check(keep.status())) out.keep_metadata = *keep;
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return out;
 }
 

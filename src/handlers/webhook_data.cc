@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 
+#include "common/field_errors.h"
 #include "handlers/data_fields.h"
 #include "handlers/http_target.h"
 
@@ -37,6 +38,30 @@ bool IsToken(std::string_view s) {
   });
 }
 
+Status ParseHeader(const std::string& name, const json::value& value, WebhookData* out) {
+  // The name is quoted in errors only once it is known to be printable.
+  const std::string field = "data.headers." + (IsToken(name) ? name : "?");
+  if (!IsToken(name) || name.size() > kMaxHeaderNameBytes) {
+    return InvalidArgument(field,
+                           "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
+  }
+  if (Contains(kReservedHeaders, Lower(name))) {
+    return InvalidArgument(field, "is set by the worker and may not be given");
+  }
+  const json::string* s = value.if_string();
+  if (s == nullptr) return InvalidArgument(field, "must be a string");
+  if (s->size() > kMaxHeaderValueBytes) {
+    return InvalidArgument(field,
+                           "is longer than " + std::to_string(kMaxHeaderValueBytes) + " bytes");
+  }
+  if (!IsSafeHeaderValue(TextOf(*s))) {
+    return InvalidArgument(field, "must not contain CR, LF or other control characters");
+  }
+  out->headers.emplace_back(name, std::string(TextOf(*s)));
+  return Status::Ok();
+}
+
+// Names every invalid header.
 Status ParseHeaders(const json::value& value, WebhookData* out) {
   const json::object* headers = value.if_object();
   if (headers == nullptr) {
@@ -46,29 +71,12 @@ Status ParseHeaders(const json::value& value, WebhookData* out) {
     return InvalidArgument("data.headers",
                            "has more than " + std::to_string(kMaxHeaders) + " headers");
   }
+  FieldErrors errors;
   for (const auto& entry : *headers) {
     const std::string name(entry.key().data(), entry.key().size());
-    // The name is quoted in errors only once it is known to be printable.
-    const std::string field = "data.headers." + (IsToken(name) ? name : "?");
-    if (!IsToken(name) || name.size() > kMaxHeaderNameBytes) {
-      return InvalidArgument(field,
-                             "is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)");
-    }
-    if (Contains(kReservedHeaders, Lower(name))) {
-      return InvalidArgument(field, "is set by the worker and may not be given");
-    }
-    const json::string* s = entry.value().if_string();
-    if (s == nullptr) return InvalidArgument(field, "must be a string");
-    if (s->size() > kMaxHeaderValueBytes) {
-      return InvalidArgument(field,
-                             "is longer than " + std::to_string(kMaxHeaderValueBytes) + " bytes");
-    }
-    if (!IsSafeHeaderValue(TextOf(*s))) {
-      return InvalidArgument(field, "must not contain CR, LF or other control characters");
-    }
-    out->headers.emplace_back(name, std::string(TextOf(*s)));
+    errors.Check(ParseHeader(name, entry.value(), out));
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
 }  // namespace
@@ -77,53 +85,59 @@ Result<WebhookData> ParseWebhookData(std::string_view data_json, const WebhookOp
   Result<json::value> root = ParseDataObject(data_json);
   if (!root.ok()) return root.status();
   const json::object* data = &root->get_object();
-  TASKQ_RETURN_IF_ERROR(
+  // Every invalid field is named, not only the first (docs/http-api.md, "Errors").
+  FieldErrors errors;
+  errors.Check(
       RejectUnknownKeys(*data, {"url", "method", "headers", "body", "timeout_ms"}, "data"));
   WebhookData out;
 
   // ParseHttpTarget holds the URL to its own length limit.
   Result<std::string> url = RequiredString(*data, "url", "data.url", SIZE_MAX);
-  if (!url.ok()) return url.status();
-  out.url = std::move(*url);
-  if (Result<HttpTarget> target = ParseHttpTarget(out.url, nullptr, "data.url"); !target.ok()) {
-    return target.status();
+  if (errors.Check(url.status())) {
+    out.url = std::move(*url);
+    errors.Check(ParseHttpTarget(out.url, nullptr, "data.url").status());
   }
 
+  // An invalid method leaves POST, so that the body is checked as for a method that takes one.
   if (const json::value* method = data->if_contains("method"); method && !method->is_null()) {
     const json::string* s = method->if_string();
     if (s == nullptr || !Contains(kMethods, TextOf(*s))) {
-      return InvalidArgument("data.method", "must be one of GET, POST, PUT, PATCH, DELETE");
+      errors.Add(InvalidArgument("data.method", "must be one of GET, POST, PUT, PATCH, DELETE"));
+    } else {
+      out.method = std::string(TextOf(*s));
     }
-    out.method = std::string(TextOf(*s));
   }
 
   if (const json::value* headers = data->if_contains("headers"); headers && !headers->is_null()) {
-    TASKQ_RETURN_IF_ERROR(ParseHeaders(*headers, &out));
+    errors.Check(ParseHeaders(*headers, &out));
   }
 
   // null counts as absent, as for every other field: no body.
   if (const json::value* body = data->if_contains("body"); body && !body->is_null()) {
     if (out.method == "GET") {
-      return InvalidArgument("data.body", "is not allowed with method GET");
-    }
-    if (const json::string* text = body->if_string()) {
-      out.body = std::string(TextOf(*text));
-      out.body_content_type = "text/plain; charset=utf-8";
+      errors.Add(InvalidArgument("data.body", "is not allowed with method GET"));
     } else {
-      out.body = json::serialize(*body);
-      out.body_content_type = "application/json";
-    }
-    if (out.body->size() > options.max_body_bytes) {
-      return InvalidArgument(
-          "data.body",
-          "is longer than " + std::to_string(options.max_body_bytes) + " bytes as sent");
+      if (const json::string* text = body->if_string()) {
+        out.body = std::string(TextOf(*text));
+        out.body_content_type = "text/plain; charset=utf-8";
+      } else {
+        out.body = json::serialize(*body);
+        out.body_content_type = "application/json";
+      }
+      if (out.body->size() > options.max_body_bytes) {
+        errors.Add(InvalidArgument(
+            "data.body",
+            "is longer than " + std::to_string(options.max_body_bytes) + " bytes as sent"));
+      }
     }
   }
 
   Result<std::optional<int64_t>> timeout =
       OptionalInteger(*data, "timeout_ms", "data.timeout_ms", 1, options.max_timeout.count());
-  if (!timeout.ok()) return timeout.status();
-  if (timeout->has_value()) out.timeout = std::chrono::milliseconds(**timeout);
+  if (errors.Check(timeout.status()) && timeout->has_value()) {
+    out.timeout = std::chrono::milliseconds(**timeout);
+  }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return out;
 }
 

@@ -119,6 +119,24 @@ class BuiltinTypesTest(unittest.TestCase):
         self.assertEqual(error["field"], "data.attachments[0].path")
         self.assertIn("--email-attachments-dir", error["detail"])
 
+    def test_a_data_check_names_every_invalid_field(self):
+        status, problem, _ = self.api.request("POST", "/api/jobs", {
+            "type": "email", "data": {"to": "not-an-address", "subject": "Hi\r\nBcc: x@example.com",
+                                      "text": "hi"}})
+        self.assertEqual(status, 422, problem)
+        self.assertEqual(problem["code"], "invalid_field")
+        self.assertEqual([e["field"] for e in problem["errors"]], ["data.to", "data.subject"])
+        self.assertEqual((problem["field"], problem["detail"]),
+                         (problem["errors"][0]["field"], problem["errors"][0]["detail"]))
+        self.assertIn("control characters", problem["errors"][1]["detail"])
+        # With the job's own fields, in one answer.
+        status, problem, _ = self.api.request("POST", "/api/jobs", {
+            "type": "webhook", "priority": "high",
+            "data": {"url": "ftp://example.com/x", "timeout_ms": 0}})
+        self.assertEqual(status, 422, problem)
+        self.assertEqual(sorted(e["field"] for e in problem["errors"]),
+                         ["data.timeout_ms", "data.url", "priority"])
+
     def test_webhook_is_delivered_and_signed(self):
         import base64
         import hashlib

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "common/field_errors.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
@@ -187,6 +188,20 @@ TEST(CleanupTest, ValidationNamesTheField) {
                   R"({"target":"files","directory":"data/exports","glob":"*.csv",
                       "older_than_ms":86400000,"recursive":true,"dry_run":true})")
                   .ok());
+}
+
+TEST(CleanupTest, ValidationNamesEveryInvalidField) {
+  Status s = ValidateCleanupData(R"({"target":"jobs","queue":"","state":"waiting",
+      "older_than_ms":-5,"dry_run":1,"glob":"*"})");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldNames(s), (std::vector<std::string>{"data.dry_run", "data.glob", "data.queue",
+                                                     "data.state", "data.older_than_ms"}));
+  s = ValidateCleanupData(R"({"target":"files","directory":"","glob":"a/*","recursive":"yes"})");
+  EXPECT_EQ(FieldNames(s), (std::vector<std::string>{"data.directory", "data.glob",
+                                                     "data.recursive", "data.older_than_ms"}));
+  // The fields beside the target depend on it: with an invalid one only dry_run is checked.
+  s = ValidateCleanupData(R"({"target":"logs","dry_run":1,"queue":5})");
+  EXPECT_EQ(FieldNames(s), (std::vector<std::string>{"data.dry_run", "data.target"}));
 }
 
 TEST(CleanupJobsTest, RemovesFinishedJobsOfARealQueue) {

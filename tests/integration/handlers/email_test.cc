@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/field_errors.h"
 #include "testing/base64.h"
 #include "testing/fake_job_context.h"
 #include "testing/redis_server.h"
@@ -521,6 +522,44 @@ TEST(ValidateEmailDataTest, ErrorsNameTheField) {
   ExpectInvalid(data, "data.body");
   ExpectInvalid(json::array{}, "data");
   EXPECT_EQ(ValidateEmailData("{not json", {}).field(), "data");
+}
+
+TEST(ValidateEmailDataTest, NamesEveryInvalidField) {
+  json::object data = Data();
+  data["typo"] = 1;
+  data["to"] = json::array{"a@example.com", "b@exa mple.com", 7};
+  data["from"] = 42;
+  data["subject"] = "Hello\r\nBcc: victim@example.com";
+  data["attachments"] = json::array{
+      json::object{{"content", "not base64!"}, {"content_type", "text/plain\r\nX-Evil: 1"}},
+      json::object{{"path", "/srv/files/a.pdf"}}};  // no attachments directory is configured
+  const Status status = ValidateEmailData(json::serialize(data), {});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.field(), "data.typo");  // the one a check stopping at the first would name
+  EXPECT_EQ(FieldNames(status),
+            (std::vector<std::string>{
+                "data.typo", "data.to[1]", "data.to[2]", "data.from", "data.subject",
+                "data.attachments[0].content", "data.attachments[0].filename",
+                "data.attachments[0].content_type", "data.attachments[1].path"}));
+}
+
+TEST(ValidateEmailDataTest, ChecksNeedingAnInvalidFieldAreLeftOut) {
+  // The total of recipients needs to, cc and bcc: with cc unreadable only cc is named.
+  json::array sixty;
+  for (int i = 0; i < 60; ++i) sixty.push_back(json::string("r" + std::to_string(i) + "@x.com"));
+  json::object data = Data();
+  data["to"] = sixty;
+  data["bcc"] = sixty;
+  data["cc"] = 5;
+  EXPECT_EQ(FieldNames(ValidateEmailData(json::serialize(data), {})),
+            std::vector<std::string>{"data.cc"});
+  // A path that is not valid gives no file name, which is then not asked for.
+  data = Data();
+  data["attachments"] = json::array{json::object{{"path", 7}}};
+  EmailOptions options;
+  options.attachments_dir = "/srv/files";
+  EXPECT_EQ(FieldNames(ValidateEmailData(json::serialize(data), options)),
+            std::vector<std::string>{"data.attachments[0].path"});
 }
 
 TEST(ValidateEmailDataTest, LimitsWhatTheClientControls) {

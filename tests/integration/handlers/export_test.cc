@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/field_errors.h"
 #include "common/sanitizers.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
@@ -341,6 +342,27 @@ TEST_F(ExportTest, ValidationNamesTheField) {
   Status s = ValidateExportData(json::serialize(
       json::object{{"format", "csv"}, {"source", {{"rows", too_many}}}, {"output", "a.csv"}}));
   EXPECT_EQ(s.field(), "data.source.rows");
+}
+
+TEST_F(ExportTest, ValidationNamesEveryInvalidField) {
+  Status s = ValidateExportData(R"({"format":"pdf",
+      "source":{"queue":"","state":"done","from_ms":5,"to_ms":4,"x":1},
+      "columns":["id","nope",7,"id"],"output":"../x.csv"})");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldNames(s),
+            (std::vector<std::string>{"data.format", "data.source.x", "data.source.queue",
+                                      "data.source.state", "data.source.to_ms", "data.columns[1]",
+                                      "data.columns[2]", "data.columns[3]", "data.output"}));
+  s = ValidateExportData(
+      R"({"format":"csv","source":{"file":"","format":"xlsx"},"output":"a.csv"})");
+  EXPECT_EQ(FieldNames(s), (std::vector<std::string>{"data.source.file", "data.source.format"}));
+  // Without a format the file's name would tell it; an invalid file leaves that unchecked.
+  s = ValidateExportData(R"({"format":"csv","source":{"file":7},"output":"a.csv"})");
+  EXPECT_EQ(FieldNames(s), std::vector<std::string>{"data.source.file"});
+  // Only a queue source limits the columns to job fields; an invalid source limits nothing.
+  s = ValidateExportData(R"({"format":"csv","source":{"rows":[],"file":"a.csv"},
+      "columns":["nope"],"output":"a.csv"})");
+  EXPECT_EQ(FieldNames(s), std::vector<std::string>{"data.source"});
 }
 
 TEST_F(ExportTest, RefusesOutputPathsLeavingTheExportsDirectory) {

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <vips/vips8>
 
+#include "common/field_errors.h"
 #include "testing/fake_job_context.h"
 #include "testing/http_server.h"
 #include "testing/redis_server.h"
@@ -454,6 +455,21 @@ TEST_F(ImageResizeTest, InvalidDataNamesTheField) {
       ValidateImageResizeData(json::serialize(json::object{{"source", "https://example.com/a.jpg"},
                                                            {"outputs", json::array{ok}}}))
           .ok());
+}
+
+TEST(ValidateImageResizeDataTest, NamesEveryInvalidField) {
+  json::object bad = Output(10001, 10, "stretch", "jpeg", "a.jpg");
+  bad["quality"] = 0;
+  const json::object ok = Output(10, 10, "cover", "jpeg", "b.jpg");
+  const json::object data = {{"source", "relative/a.jpg"},
+                             {"outputs", json::array{bad, ok, ok}},
+                             {"keep_metadata", "yes"}};
+  const Status status = ValidateImageResizeData(json::serialize(data));
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldNames(status),
+            (std::vector<std::string>{"data.source", "data.outputs[0].width", "data.outputs[0].fit",
+                                      "data.outputs[0].quality", "data.outputs[2].path",
+                                      "data.keep_metadata"}));
 }
 
 TEST_F(ImageResizeTest, InvalidOptionsFailEveryJob) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 
+#include "common/field_errors.h"
 #include "handlers/http_target.h"
 #include "testing/base64.h"
 #include "testing/fake_job_context.h"
@@ -504,6 +505,21 @@ TEST(ValidateWebhookDataTest, ErrorsNameTheField) {
   ExpectInvalid(data, "data.payload");
   ExpectInvalid(json::array{}, "data");
   EXPECT_EQ(ValidateWebhookData("{not json").field(), "data");
+}
+
+TEST(ValidateWebhookDataTest, NamesEveryInvalidField) {
+  const json::object data = {
+      {"url", "ftp://example.com/x"},
+      {"method", "TRACE"},  // an invalid method leaves POST: the body is still checked
+      {"headers", json::object{{"Host", "x"}, {"X-Ok", "v"}, {"X-Bad", 1}}},
+      {"body", std::string((1 << 20) + 1, 'x')},
+      {"timeout_ms", 0},
+      {"payload", 1}};
+  const Status status = ValidateWebhookData(json::serialize(data));
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldNames(status), (std::vector<std::string>{"data.payload", "data.url", "data.method",
+                                                          "data.headers.Host", "data.headers.X-Bad",
+                                                          "data.body", "data.timeout_ms"}));
 }
 
 TEST(ValidateWebhookOptionsTest, NamesTheBadOption) {
