@@ -92,10 +92,7 @@ std::string RenderSchedule(Backend& b, const ScheduleInfo& s, int64_t now_ms, bo
 // that is not JSON 400.
 Result<scheduler::ScheduleDefinition> ParseBody(ApiContext& ctx, const HttpRequest& request,
                                                 const std::string& path_id) {
-  auto definition = scheduler::ParseScheduleDefinition(request.body, path_id);
-  if (!definition.ok()) return definition.status();
-  if (ctx.check_type) TASKQ_RETURN_IF_ERROR(ctx.check_type(definition->JobTemplate()));
-  return definition;
+  return scheduler::ParseScheduleDefinition(request.body, path_id, ctx.check_type);
 }
 
 HttpResponse RenderOne(Backend& b, const std::string& id, int status, const DataView& view) {

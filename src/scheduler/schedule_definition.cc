@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "common/field_errors.h"
 #include "common/job_codec.h"
 #include "common/json_fields.h"
 
@@ -29,19 +30,21 @@ Status ReadMissed(const json::value& v, int32_t* catch_up) {
   return Status::Ok();
 }
 
+// Names every invalid option.
 Status ReadOptions(const json::value& v, EnqueueOptions* out) {
   if (!v.is_object()) return InvalidArgument("options", "must be a JSON object");
+  FieldErrors errors;
   for (const auto& [key, value] : v.get_object()) {
     const std::string field = "options." + std::string(key);
     Status s;
     if (!ReadJobOption(key, value, field, out, &s)) {
-      return InvalidArgument(field,
-                             "unknown field; expected priority, group, max_attempts, backoff, "
-                             "timeout_ms or retention");
+      s = InvalidArgument(field,
+                          "unknown field; expected priority, group, max_attempts, backoff, "
+                          "timeout_ms or retention");
     }
-    TASKQ_RETURN_IF_ERROR(s);
+    errors.Check(s);
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
 json::object EncodeRetention(const Retention& r) {
@@ -57,44 +60,49 @@ EnqueueRequest ScheduleDefinition::JobTemplate() const {
 }
 
 Status ValidateScheduleDefinition(const ScheduleDefinition& d) {
-  TASKQ_RETURN_IF_ERROR(ValidateName("id", d.id));
-  if (d.cron.empty()) return InvalidArgument("cron", "is required");
-  if (auto cron = schedule::CronExpression::Parse(d.cron); !cron.ok()) {
-    return InvalidArgument("cron", cron.status().message());
+  // Every invalid field is named, not only the first (docs/http-api.md, "Errors").
+  FieldErrors errors;
+  errors.Check(ValidateName("id", d.id));
+  if (d.cron.empty()) {
+    errors.Add(InvalidArgument("cron", "is required"));
+  } else if (auto cron = schedule::CronExpression::Parse(d.cron); !cron.ok()) {
+    errors.Add(InvalidArgument("cron", cron.status().message()));
   }
   if (auto zone = schedule::FindZone(d.tz); !zone.ok()) {
-    return InvalidArgument("tz", zone.status().message());
+    errors.Add(InvalidArgument("tz", zone.status().message()));
   }
-  if (d.type.empty()) return InvalidArgument("type", "is required");
+  if (d.type.empty()) errors.Add(InvalidArgument("type", "is required"));
+  bool times_valid = true;
   for (const auto& [name, value] : {std::pair{"start_ms", d.start_ms}, {"end_ms", d.end_ms}}) {
     if (value && (*value < 0 || *value > kYear2200Ms)) {
-      return InvalidArgument(name, "must be a Unix time in ms between 1970 and 2200");
+      errors.Add(InvalidArgument(name, "must be a Unix time in ms between 1970 and 2200"));
+      times_valid = false;
     }
   }
-  if (d.start_ms && d.end_ms && *d.end_ms < *d.start_ms) {
-    return InvalidArgument("end_ms", "must not be before start_ms");
+  if (times_valid && d.start_ms && d.end_ms && *d.end_ms < *d.start_ms) {
+    errors.Add(InvalidArgument("end_ms", "must not be before start_ms"));
   }
-  if (d.max_runs < 0) return InvalidArgument("max_runs", "must be >= 0 (0: no limit)");
+  if (d.max_runs < 0) errors.Add(InvalidArgument("max_runs", "must be >= 0 (0: no limit)"));
   if (d.catch_up < 0 || d.catch_up > kMaxCatchUp) {
-    return InvalidArgument("missed.catch_up", "must be in [1, 1000]");
+    errors.Add(InvalidArgument("missed.catch_up", "must be in [1, 1000]"));
   }
   // The template is checked as a job now, so that a bad one fails here and not at every fire.
+  // EncodeJobBody stops at its first error (the type's name before the options).
   EnqueueRequest job = d.JobTemplate();
   if (job.options.delay.count() != 0 || job.options.run_at_ms || !job.options.job_id.empty()) {
-    return InvalidArgument("options", "a schedule's job has no delay, run_at or job_id");
-  }
-  auto body = EncodeJobBody(job.type, job.data_json, job.options, JobLimits{});
-  if (!body.ok()) {
+    errors.Add(InvalidArgument("options", "a schedule's job has no delay, run_at or job_id"));
+  } else if (auto body = EncodeJobBody(job.type, job.data_json, job.options, JobLimits{});
+             !body.ok()) {
     const Status& s = body.status();
     const std::string& f = s.field();
     const bool top = f == "type" || f == "queue" || f == "data" || f.empty();
-    return Status(s.code(), s.message(), top ? f : "options." + f);
+    errors.Check(Status(s.code(), s.message(), top ? f : "options." + f));
   }
-  return Status::Ok();
+  return std::move(errors).ToStatus();
 }
 
-Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view text,
-                                                   std::string_view path_id) {
+Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view text, std::string_view path_id,
+                                                   const JobCheck& check_job) {
   json::parse_options parse_options;
   parse_options.max_depth = 32;
   boost::system::error_code ec;
@@ -105,9 +113,12 @@ Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view text,
   if (!v.is_object()) return InvalidArgument("(body)", "must be a JSON object");
   ScheduleDefinition d;
   d.id = std::string(path_id);
+  // Every invalid field is named, not only the first (docs/http-api.md, "Errors").
+  FieldErrors errors;
+  bool data_read = true;
   for (const auto& [key, value] : v.get_object()) {
     const std::string field(key);
-    int64_t n;
+    int64_t n = 0;
     Status s;
     if (key == "id") {
       std::string id;
@@ -127,6 +138,7 @@ Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view text,
     } else if (key == "data") {
       if (!value.is_object()) {
         s = InvalidArgument(field, "must be a JSON object");
+        data_read = false;
       } else {
         d.data_json = json::serialize(value);
       }
@@ -134,10 +146,10 @@ Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view text,
       s = ReadOptions(value, &d.options);
     } else if (key == "start_ms" || key == "end_ms") {
       s = ReadInteger(value, field, 0, kYear2200Ms, &n);
-      (key == "start_ms" ? d.start_ms : d.end_ms) = n;
+      if (s.ok()) (key == "start_ms" ? d.start_ms : d.end_ms) = n;
     } else if (key == "max_runs") {
       s = ReadInteger(value, field, 0, int64_t{1} << 40, &n);
-      d.max_runs = n;
+      if (s.ok()) d.max_runs = n;
     } else if (key == "missed") {
       s = ReadMissed(value, &d.catch_up);
     } else if (key == "paused") {
@@ -149,10 +161,15 @@ Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view text,
     } else {
       s = InvalidArgument(field, "unknown field");
     }
-    TASKQ_RETURN_IF_ERROR(s);
+    errors.Check(s);
   }
-  if (d.id.empty()) return InvalidArgument("id", "is required");
-  TASKQ_RETURN_IF_ERROR(ValidateScheduleDefinition(d));
+  if (d.id.empty()) errors.Add(InvalidArgument("id", "is required"));
+  errors.Check(ValidateScheduleDefinition(d));
+  // The type's own checks of its data need a well-formed type and data.
+  if (check_job && data_read && ValidateName("type", d.type).ok()) {
+    errors.Check(check_job(d.JobTemplate()));
+  }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
   return d;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,12 +41,20 @@ struct ScheduleDefinition {
 
 inline constexpr int32_t kMaxCatchUp = 1000;
 
+// Checks a job template beyond the generic job rules, e.g. the API's known types and their data
+// validators. Field names in its errors start with "data." or are "type" or "queue".
+using JobCheck = std::function<Status(const EnqueueRequest&)>;
+
 // Parses a definition object. `path_id`, when not empty, is the id from the URL: the body may then
 // leave "id" out, and must match it when it gives one. Checks the cron expression ("cron", with
-// the parser's "position P: reason") and the zone ("tz") too.
+// the parser's "position P: reason") and the zone ("tz") too, and with `check_job` the job
+// template. An invalid definition is kInvalidArgument naming the first invalid field and carrying
+// the others.
 Result<ScheduleDefinition> ParseScheduleDefinition(std::string_view json,
-                                                   std::string_view path_id = {});
-// The same rules for a definition built in code (the config file).
+                                                   std::string_view path_id = {},
+                                                   const JobCheck& check_job = {});
+// The same rules for a definition built in code (the config file), also naming every invalid
+// field.
 Status ValidateScheduleDefinition(const ScheduleDefinition& definition);
 // The stored form: every field in a fixed order, so equal definitions are equal strings; without
 // "paused".

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/field_errors.h"
+
 namespace taskq::scheduler {
 namespace {
 
@@ -83,6 +85,44 @@ TEST(ScheduleDefinitionTest, ErrorsNameTheField) {
   auto malformed = ParseScheduleDefinition("{");
   EXPECT_EQ(malformed.status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(malformed.status().field().empty());
+}
+
+TEST(ScheduleDefinitionTest, NamesEveryInvalidField) {
+  auto d = ParseScheduleDefinition(
+      R"({"id":"a b","cron":"0 25 * * *","tz":"Mars/Olympus",
+          "options":{"priority":9999999,"delay_ms":5},"max_runs":-1,"when":1})");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldNames(d.status()),
+            (std::vector<std::string>{"options.priority", "options.delay_ms", "max_runs", "when",
+                                      "id", "cron", "tz", "type"}));
+  // An end_ms out of range is named once, not compared with start_ms too.
+  d = ParseScheduleDefinition(
+      R"({"id":"a","cron":"@daily","type":"x","start_ms":5,"end_ms":99999999999999})");
+  EXPECT_EQ(FieldNames(d.status()), std::vector<std::string>{"end_ms"});
+}
+
+TEST(ScheduleDefinitionTest, JobCheckAddsItsFieldsWhenTypeAndDataAreWellFormed) {
+  int calls = 0;
+  const JobCheck check = [&calls](const EnqueueRequest& job) {
+    ++calls;
+    EXPECT_EQ(job.type, "email");
+    return InvalidArgument("data.to", "is required");
+  };
+  auto d =
+      ParseScheduleDefinition(R"({"id":"a","cron":"nope","type":"email","data":{}})", "", check);
+  EXPECT_EQ(FieldNames(d.status()), (std::vector<std::string>{"cron", "data.to"}));
+  EXPECT_EQ(calls, 1);
+  d = ParseScheduleDefinition(R"({"id":"a","cron":"@daily","type":"no such!","data":{}})", "",
+                              check);
+  EXPECT_EQ(FieldNames(d.status()), std::vector<std::string>{"type"});
+  d = ParseScheduleDefinition(R"({"id":"a","cron":"@daily","type":"email","data":[]})", "", check);
+  EXPECT_EQ(FieldNames(d.status()), std::vector<std::string>{"data"});
+  EXPECT_EQ(calls, 1);
+  // Any other error of the check is the answer as it is.
+  d = ParseScheduleDefinition(R"({"id":"a","cron":"nope","type":"email"})", "",
+                              [](const EnqueueRequest&) { return Unavailable("later"); });
+  EXPECT_EQ(d.status().code(), StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -156,6 +156,14 @@ class QueuesTest(fx.SharedApiTestCase):
             status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", body)
             self.assertEqual(status, 422, body)
             self.assertEqual(error["field"], field, body)
+        # One answer names every invalid field.
+        status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", {
+            "rate": {"max": 0, "window_ms": 1000}, "concurrency": -1,
+            "group": {"field": "", "by": "x"}})
+        self.assertEqual(status, 422, error)
+        self.assertEqual([e["field"] for e in error["errors"]],
+                         ["rate.max", "concurrency", "group.field", "group.by"])
+        self.assertEqual(error["field"], "rate.max")
         status, error, _ = self.api.request("PUT", "/api/queues/sleep/limits", raw=b"{nope")
         self.assertEqual((status, error["code"]), (400, "malformed_json"))
         self.assertEqual(self.api.request("GET", "/api/queues/sleep/limits")[1]["rate"], None)

@@ -106,6 +106,17 @@ class ScheduleApiTest(unittest.TestCase):
         for definition, field in cases:
             status, body = self.req("POST", "/api/schedules", definition)
             self.assertEqual((status, body["field"]), (422, field), body)
+        # One answer names every invalid field, the job type's check among them.
+        status, body = self.req("POST", "/api/schedules", {
+            "id": "bad", "cron": "0 25 * * *", "tz": "Mars/Base", "type": "tick",
+            "options": {"max_attempts": 0}})
+        self.assertEqual(status, 422, body)
+        self.assertEqual([e["field"] for e in body["errors"]],
+                         ["options.max_attempts", "cron", "tz"])
+        status, body = self.req("PUT", "/api/schedules/bad", {"cron": "nope", "type": "nope"})
+        self.assertEqual(status, 422, body)
+        self.assertEqual([e["field"] for e in body["errors"]], ["cron", "type"])
+        self.assertIn("unknown job type", body["errors"][1]["detail"])
         status, _, _ = self.api.request("POST", "/api/schedules", raw=b"{not json")
         self.assertEqual(status, 400)
         self.assertEqual(self.req("GET", "/api/schedules/bad")[0], 404)  # nothing was stored
