@@ -26,13 +26,15 @@ function stepOf(rows) {
   return Number.isFinite(step) && step > 0 ? step : MINUTE_MS;
 }
 
-// {t, processed, failed} in jobs per minute for each recorded bucket (its counts scaled from the
-// bucket's length), then the live samples newer than the last bucket.
+// {t, processed, failed} in jobs per minute for each recorded row (its counts scaled from the
+// bucket's length), then the live samples newer than the last row. A row's counts are those
+// between the sample before it and its own, taken at `t`: the history covers the time up to the
+// last row's `t`, and the live samples carry the chart on from there.
 function chartSamples(rows, step, live) {
   const perMinute = (n) => (typeof n === 'number' ? (n * MINUTE_MS) / step : null);
   const recorded = rows.map((r) => ({t: r.t, processed: perMinute(r.processed), failed: perMinute(r.failed)}));
-  const end = recorded.length ? recorded[recorded.length - 1].t + step : -Infinity;
-  return recorded.concat(live.filter((p) => p.t >= end));
+  const end = recorded.length ? recorded[recorded.length - 1].t : -Infinity;
+  return recorded.concat(live.filter((p) => p.t > end));
 }
 
 // path: the history route ('/history' or '/queues/{q}/history'); liveRate(queuesPayload): the
