@@ -92,7 +92,7 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
                            "must be a JSON object");
   }
   EnqueueRequest request;
-  bool has_type = false, has_data = false;
+  bool has_type = false, has_data = false, data_invalid = false;
   for (const auto& [key, value] : v.get_object()) {
     const std::string field = FieldNameOf(key);
     int64_t n = 0;
@@ -103,6 +103,7 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
     } else if (key == "data") {
       if (!value.is_object()) {
         s = InvalidArgument(field, "must be a JSON object");
+        data_invalid = true;
       } else {
         // The producer's text, whitespace between tokens dropped: parsing and serialising
         // again would change numbers (1.5 to 1.5E0, digits past a double's precision).
@@ -162,8 +163,9 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
     }
   }
   if (Status s = ValidateOptions(request.options); !check(s)) return WithFieldPrefix(s, prefix);
-  // The type's own checks of its data need a well-formed type.
-  if (check_type && has_type && type_name.ok()) {
+  // The type's own checks of its data need a well-formed type, and data that is an object (its
+  // checks of "{}" would name fields the producer never got to give).
+  if (check_type && has_type && type_name.ok() && !data_invalid) {
     if (Status s = check_type(request); !check(s)) return WithFieldPrefix(s, prefix);
   }
   if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;

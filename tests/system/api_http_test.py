@@ -118,6 +118,11 @@ class HttpTest(fx.SharedApiTestCase):
         # An empty member name is an invalid field too, named, not a malformed body.
         status, problem, _ = self.post_job({"type": "hold", "": 1})
         self.assertEqual((status, problem["field"]), (422, "(empty name)"))
+        # Data that is not an object is the one error: the type's checks of its fields wait for
+        # an object (email would otherwise add data.to: is required).
+        status, problem, _ = self.post_job({"type": "email", "data": ["to"], "priority": "x"})
+        self.assertEqual(status, 422)
+        self.assertEqual(sorted(e["field"] for e in problem["errors"]), ["data", "priority"])
         # A bulk names the invalid fields of every job, and writes none of them.
         status, problem, _ = self.api.request("POST", "/api/jobs/bulk", {"jobs": [
             {"type": "hold", "job_id": "bulk-ok", "data": {}},
