@@ -24,6 +24,12 @@ enum class ChildFailurePolicy {
 const char* ChildFailurePolicyName(ChildFailurePolicy policy);
 std::optional<ChildFailurePolicy> ParseChildFailurePolicy(std::string_view name);
 
+inline constexpr size_t kMaxFlowRefBytes = 32;
+inline constexpr size_t kMaxFlowIdBytes = 64;
+// A ref or a flow id: 1..max_bytes of A-Z, a-z, 0-9, _ and - (no '.', which joins them in the
+// ids of a flow's jobs).
+bool IsFlowName(std::string_view text, size_t max_bytes);
+
 struct FlowJob {
   std::string ref;     // the job's name within the flow: 1..32 of [A-Za-z0-9_-]
   std::string parent;  // the parent's ref; empty for the root, the one job without a parent

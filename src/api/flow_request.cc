@@ -1,6 +1,5 @@
 #include "api/flow_request.h"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include "common/field_errors.h"
@@ -12,15 +11,11 @@ namespace {
 
 namespace json = boost::json;
 
-// A flow id: 1..64 of [A-Za-z0-9_-] (ids of its jobs are "<flow id>.<ref>").
+// A flow id: its jobs' ids are "<flow id>.<ref>".
 Status CheckFlowId(std::string_view field, std::string_view id) {
-  bool ok = !id.empty() && id.size() <= 64;
-  for (char c : id) {
-    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '_' || c == '-');
-  }
-  return ok ? Status::Ok()
-            : InvalidArgument(std::string(field), "must be 1 to 64 of A-Z, a-z, 0-9, _ and -");
+  return IsFlowName(id, kMaxFlowIdBytes)
+             ? Status::Ok()
+             : InvalidArgument(std::string(field), "must be 1 to 64 of A-Z, a-z, 0-9, _ and -");
 }
 
 // The tree fields of a flow job; the rest is ReadJob's.
@@ -55,14 +50,9 @@ Status ReadPlace(const json::object& job, const std::string& prefix, FlowJob* ou
 Result<FlowRequest> ParseFlowRequest(std::string_view body, std::string_view idempotency_key,
                                      const JobRequestLimits& limits, const FlowLimits& flow_limits,
                                      const JobTypeCheck& check_type) {
-  json::parse_options options;
-  options.max_depth = static_cast<std::size_t>(limits.max_json_depth);
-  boost::system::error_code ec;
-  json::value root = json::parse(body, ec, {}, options);
-  if (ec) {
-    return Status(StatusCode::kInvalidArgument, "the body is not valid JSON: " + ec.message());
-  }
-  const json::object* object = root.if_object();
+  auto root = ParseBody(body, limits);
+  if (!root.ok()) return root.status();
+  const json::object* object = root->if_object();
   if (!object) return InvalidArgument("(body)", "must be a JSON object");
   FlowRequest flow;
   FieldErrors errors;

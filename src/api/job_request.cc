@@ -172,12 +172,8 @@ Result<EnqueueRequest> ReadJob(const json::value& v, std::string_view text,
   return request;
 }
 
-namespace {
-
-// `storage`: where the parsed tree lives (a monotonic buffer for a single job: one allocation
-// instead of one per node, on the API's hot path).
 Result<json::value> ParseBody(std::string_view body, const JobRequestLimits& limits,
-                              json::storage_ptr storage = {}) {
+                              json::storage_ptr storage) {
   json::parse_options options;
   options.max_depth = static_cast<std::size_t>(limits.max_json_depth);
   boost::system::error_code ec;
@@ -185,8 +181,6 @@ Result<json::value> ParseBody(std::string_view body, const JobRequestLimits& lim
   if (ec) return Malformed("the body is not valid JSON: " + ec.message());
   return value;
 }
-
-}  // namespace
 
 Result<EnqueueRequest> ParseJobRequest(std::string_view body, std::string_view idempotency_key,
                                        const JobRequestLimits& limits,

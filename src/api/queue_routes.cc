@@ -199,10 +199,6 @@ void ListJobs(ApiContext& ctx, HttpRequest&& request, const RouteParams& params,
   if (auto text = QueryParam(request.query, "cursor")) {
     auto cursor = JobCursor::Decode(*text);
     if (!cursor.ok()) return respond(StatusResponse(cursor.status()));
-    if (cursor->keyed() && *state == JobState::kWaiting) {
-      return respond(StatusResponse(
-          InvalidArgument("cursor", "is not one of the waiting state's; those are offsets")));
-    }
     from = std::move(*cursor);
   }
   auto order = OrderParam(request.query);

@@ -6,21 +6,15 @@
 #include "taskq/flow.h"
 
 namespace taskq {
-namespace {
-
-constexpr size_t kMaxRefBytes = 32;
-
-bool IsRef(std::string_view ref) {
-  if (ref.empty() || ref.size() > kMaxRefBytes) return false;
-  for (char c : ref) {
+bool IsFlowName(std::string_view text, size_t max_bytes) {
+  if (text.empty() || text.size() > max_bytes) return false;
+  for (char c : text) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
 }
-
-}  // namespace
 
 const char* ChildFailurePolicyName(ChildFailurePolicy policy) {
   switch (policy) {
@@ -68,7 +62,7 @@ Status ValidateFlow(const FlowRequest& flow, const FlowLimits& limits, std::stri
   for (size_t i = 0; i < flow.jobs.size(); ++i) {
     const FlowJob& job = flow.jobs[i];
     data_bytes += job.job.data_json.size();
-    if (!IsRef(job.ref)) {
+    if (!IsFlowName(job.ref, kMaxFlowRefBytes)) {
       errors.Add(InvalidArgument(name(i) + ".ref", "must be 1 to 32 of A-Z, a-z, 0-9, _ and -"));
     } else if (auto [at, added] = by_ref.emplace(job.ref, i); !added) {
       errors.Add(InvalidArgument(name(i) + ".ref", "repeats the ref of " + name(at->second)));
