@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "taskq/retry_policy.h"
 
@@ -46,6 +47,27 @@ struct UniqueOptions {
 
 inline constexpr size_t kMaxUniqueKeyBytes = 256;
 inline constexpr std::chrono::milliseconds kMaxUniqueTtl{int64_t{30} * 24 * 3600 * 1000};
+
+// What a child's death does to its parent in a flow (taskq/flow.h).
+enum class ChildFailurePolicy {
+  kFail,      // the parent goes dead, cancelled, at the first such death (the default)
+  kIgnore,    // the parent runs once every child settled; the child is left out of its results
+  kContinue,  // the parent runs once every child settled, and sees the child's error
+};
+const char* ChildFailurePolicyName(ChildFailurePolicy policy);
+std::optional<ChildFailurePolicy> ParseChildFailurePolicy(std::string_view name);
+
+// A job's place in a flow, set by the flow's submission (Client::SubmitFlow); producers of single
+// jobs cannot set it. Its id is "<flow key>.<ref>".
+struct FlowPlace {
+  std::string flow_id;  // "<queue>:<flow key>"
+  std::string ref;
+  std::string parent;  // the parent's ref; empty for the root
+  ChildFailurePolicy on_failure = ChildFailurePolicy::kFail;
+  bool has_children = false;  // a parent: it runs once its children settled, and reads them
+
+  bool operator==(const FlowPlace&) const = default;
+};
 
 struct EnqueueOptions {
   // Queue to put the job in; empty means "the job's type".
@@ -92,6 +114,8 @@ struct EnqueueOptions {
   // It orders the job when it is enqueued waiting; a delayed job joins the tail when it is due,
   // and a retried or recovered one goes where every retry or recovery goes.
   bool lifo = false;
+  // Its place in a flow; none for a job enqueued on its own.
+  std::optional<FlowPlace> flow;
 };
 
 inline constexpr int32_t kMinPriority = -1000000;

@@ -15,15 +15,6 @@
 
 namespace taskq {
 
-// What a child's death does to its parent.
-enum class ChildFailurePolicy {
-  kFail,      // the parent goes dead, cancelled, at the first such death (the default)
-  kIgnore,    // the parent runs once every child settled; the child is left out of its results
-  kContinue,  // the parent runs once every child settled, and sees the child's error
-};
-const char* ChildFailurePolicyName(ChildFailurePolicy policy);
-std::optional<ChildFailurePolicy> ParseChildFailurePolicy(std::string_view name);
-
 inline constexpr size_t kMaxFlowRefBytes = 32;
 inline constexpr size_t kMaxFlowIdBytes = 64;
 // A ref or a flow id: 1..max_bytes of A-Z, a-z, 0-9, _ and - (no '.', which joins them in the

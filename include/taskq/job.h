@@ -17,6 +17,7 @@ enum class JobState {
   kCompleted,  // the handler succeeded
   kRetrying,   // an attempt failed; waits for its backoff delay, then runs again
   kDead,       // attempts exhausted, or failed without retry: the dead-letter queue
+  kHeld,       // a flow's parent waiting for its children to settle (docs/workflows.md)
 };
 
 const char* JobStateName(JobState state);

@@ -13,6 +13,7 @@ struct QueueCounts {
   int64_t completed = 0;  // kept by retention
   int64_t retrying = 0;
   int64_t dead = 0;  // kept by retention
+  int64_t held = 0;  // flow parents waiting for their children (JobState::kHeld)
   bool paused = false;
   int64_t completed_total = 0;  // completions ever recorded
   int64_t failed_total = 0;     // failed attempts ever recorded

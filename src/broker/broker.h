@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskq/flow_view.h"
 #include "taskq/job.h"
 #include "taskq/job_cursor.h"
 #include "taskq/job_event.h"
@@ -184,6 +185,29 @@ struct FlushResult {
 
 enum class RemoveMode { kCancel, kRemove };
 
+// One job of a flow (flow_commit.lua).
+struct FlowCommitJob {
+  NewJob job;  // id "<flow key>.<ref>"; its body carries the job's FlowPlace; never unique
+  std::string ref;
+  std::string parent;  // empty for the root
+  ChildFailurePolicy on_failure = ChildFailurePolicy::kFail;
+};
+
+// A whole flow in one queue, written in one atomic step: its leaves waiting or delayed, its
+// parents held.
+struct FlowCommit {
+  std::string flow_key;  // 1..64 of [A-Za-z0-9_-]: the flow id without its queue
+  // How long the flow's record (tree, joins, children's results) outlives its root's finish.
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+  std::vector<FlowCommitJob> jobs;  // exactly one root; every parent among the jobs
+};
+
+enum class FlowCommitOutcome {
+  kCreated,
+  kExisted,   // a flow with this key exists in the queue: nothing was written
+  kConflict,  // no such flow, but a job with one of its ids exists: nothing was written
+};
+
 // A schedule as stored (docs/redis-keys.md, "Schedules"): its definition, validated and encoded
 // by src/scheduler, and its state record.
 struct ScheduleRecord {
@@ -278,6 +302,18 @@ class Broker {
   virtual Result<bool> Promote(const std::string& queue, const std::string& id) = 0;
   virtual Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id,
                                        RemoveMode mode) = 0;
+  // Flows (docs/workflows.md). Refused with kQueueFull like Enqueue when the queue has a
+  // maximum length its leaves would pass.
+  virtual Result<FlowCommitOutcome> CommitFlow(const std::string& queue,
+                                               const FlowCommit& commit) = 0;
+  // nullopt: no such flow (or its record expired).
+  virtual Result<std::optional<FlowView>> ReadFlow(const std::string& queue,
+                                                   const std::string& flow_key) = 0;
+  // The children of `parent_ref` that completed, and those whose policy is "continue" that died,
+  // by ref. A flow job's cancel or removal goes through Remove (remove.lua cascades).
+  virtual Result<std::vector<FlowChild>> FlowChildren(const std::string& queue,
+                                                      const std::string& flow_key,
+                                                      const std::string& parent_ref) = 0;
   // Empty ids: the oldest `limit` dead jobs.
   virtual Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                                     int32_t limit) = 0;

@@ -31,7 +31,8 @@ QueueKeys::QueueKeys(std::string_view prefix, std::string_view queue)
       hooks_(base_ + "hooks"),
       outbox_(base_ + "outbox"),
       outbox_lease_(base_ + "outbox:lease"),
-      history_(base_ + "history") {}
+      history_(base_ + "history"),
+      held_(base_ + "held") {}
 
 std::string QueueRegistryKey(std::string_view prefix) { return std::string(prefix) + ":queues"; }
 std::string WorkerRegistryKey(std::string_view prefix) {

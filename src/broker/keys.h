@@ -42,11 +42,21 @@ class QueueKeys {
   const std::string& outbox() const { return outbox_; }  // STREAM, entries for other keys
   const std::string& outbox_lease() const { return outbox_lease_; }  // STRING, relay's token
   const std::string& history() const { return history_; }  // STREAM, one sample per bucket
+  const std::string& held() const { return held_; }  // ZSET, held flow parents, score = held ms
   std::string job_errors(std::string_view id) const { return base_ + "e:" + std::string(id); }
   std::string job_logs(std::string_view id) const { return base_ + "l:" + std::string(id); }
   // ZSET: a group's waiting jobs, scored like prio (requeue.lua)
   std::string group_waiting(std::string_view group) const {
     return base_ + "gw:" + std::string(group);
+  }
+  // A flow's record (HASH: its state and its parents' joins), its tree (HASH, ref -> parent and
+  // policy) and one parent's children's outcomes (HASH, child ref -> result or error): flows.lua.
+  std::string flow(std::string_view flow_key) const {
+    return base_ + "flow:" + std::string(flow_key);
+  }
+  std::string flow_tree(std::string_view flow_key) const { return flow(flow_key) + ":tree"; }
+  std::string flow_results(std::string_view flow_key, std::string_view parent_ref) const {
+    return flow(flow_key) + ":r:" + std::string(parent_ref);
   }
 
  private:
@@ -78,6 +88,7 @@ class QueueKeys {
   std::string outbox_;
   std::string outbox_lease_;
   std::string history_;
+  std::string held_;
 };
 
 // SET of every queue name ever enqueued to (outside any queue's slot, so written on its own).

@@ -151,6 +151,12 @@ class RedisBroker final : public Broker {
   Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id,
                                RemoveMode mode) override;
 
+  Result<FlowCommitOutcome> CommitFlow(const std::string& queue, const FlowCommit& commit) override;
+  Result<std::optional<FlowView>> ReadFlow(const std::string& queue,
+                                           const std::string& flow_key) override;
+  Result<std::vector<FlowChild>> FlowChildren(const std::string& queue, const std::string& flow_key,
+                                              const std::string& parent_ref) override;
+
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit) override;
 

@@ -147,7 +147,8 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
       // the groups whose turns come next (empty: the ungrouped jobs' turn)
       {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)},
       {"HLEN", k.overrun()},
-      {"XLEN", k.outbox()}};
+      {"XLEN", k.outbox()},
+      {"ZCARD", k.held()}};
   std::vector<Reply> replies;
   TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), commands, &replies));
   for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
@@ -170,6 +171,7 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   c.dead_total = meta[8].AsInt();
   c.overrunning = replies[12].view().AsInt();
   c.callbacks_pending = replies[13].view().AsInt();
+  c.held = replies[14].view().AsInt();
   ReplyView time = replies[10].view();
   c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
   // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.
@@ -386,6 +388,9 @@ Status RedisBroker::SortedStateIds(const QueueKeys& k, JobState state, const Job
     case JobState::kDead:
       key = &k.dead();
       newest_first = true;
+      break;
+    case JobState::kHeld:
+      key = &k.held();
       break;
     case JobState::kWaiting:
       return InvalidArgument("state", "the waiting state is not one sorted set");

@@ -48,6 +48,10 @@ inline ScriptKeys RemoveKeys(const QueueKeys& k) {
 inline ScriptKeys RetryDeadKeys(const QueueKeys& k) {
   return {k.dead(), k.wait(), k.prioritized(), k.meta(), k.state()};
 }
+inline ScriptKeys FlowCommitKeys(const QueueKeys& k) {
+  return {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state(), k.held()};
+}
+inline ScriptKeys FlowReadKeys(const QueueKeys& k) { return {k.delayed(), k.state()}; }
 inline ScriptKeys PauseKeys(const QueueKeys& k) { return {k.meta()}; }
 inline ScriptKeys QueueLimitsKeys(const QueueKeys& k) { return {k.meta(), k.rate_window()}; }
 inline ScriptKeys GetJobKeys(const QueueKeys& k) {

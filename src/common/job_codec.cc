@@ -234,6 +234,16 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
   if (!options.trace_parent.empty()) o["traceparent"] = options.trace_parent;
   if (!options.callback_url.empty()) o["cb"] = options.callback_url;
   if (options.lifo) o["lifo"] = true;
+  if (options.flow) {
+    json::object& f = o["flow"].emplace_object();
+    f["id"] = options.flow->flow_id;
+    f["ref"] = options.flow->ref;
+    if (!options.flow->parent.empty()) f["parent"] = options.flow->parent;
+    if (options.flow->on_failure != ChildFailurePolicy::kFail) {
+      f["on_failure"] = ChildFailurePolicyName(options.flow->on_failure);
+    }
+    if (options.flow->has_children) f["kids"] = true;
+  }
   if (options.expires_at_ms) o["expires_at_ms"] = *options.expires_at_ms;
   if (options.unique) {
     json::object& u = o["unique"].emplace_object();
@@ -309,6 +319,20 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
     }
     if (const json::value* lifo = o.if_contains("lifo"); lifo != nullptr && lifo->is_bool()) {
       opt.lifo = lifo->as_bool();
+    }
+    if (const json::value* fv = o.if_contains("flow"); fv != nullptr && fv->is_object()) {
+      const json::object& fo = fv->as_object();
+      FlowPlace& place = opt.flow.emplace();
+      auto text = [&](const char* name) {
+        const json::value* v = fo.if_contains(name);
+        return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+      };
+      place.flow_id = text("id");
+      place.ref = text("ref");
+      place.parent = text("parent");
+      place.on_failure = ParseChildFailurePolicy(text("on_failure")).value_or(place.on_failure);
+      const json::value* kids = fo.if_contains("kids");
+      place.has_children = kids != nullptr && kids->is_bool() && kids->as_bool();
     }
     if (const json::value* cb = o.if_contains("cb"); cb != nullptr && cb->is_string()) {
       opt.callback_url = std::string(cb->as_string());

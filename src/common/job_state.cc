@@ -1,3 +1,4 @@
+#include "taskq/flow_view.h"
 #include "taskq/job.h"
 
 namespace taskq {
@@ -16,16 +17,32 @@ const char* JobStateName(JobState state) {
       return "retrying";
     case JobState::kDead:
       return "dead";
+    case JobState::kHeld:
+      return "held";
   }
   return "waiting";
 }
 
 std::optional<JobState> ParseJobState(std::string_view name) {
   for (JobState s : {JobState::kWaiting, JobState::kDelayed, JobState::kActive,
-                     JobState::kCompleted, JobState::kRetrying, JobState::kDead}) {
+                     JobState::kCompleted, JobState::kRetrying, JobState::kDead, JobState::kHeld}) {
     if (name == JobStateName(s)) return s;
   }
   return std::nullopt;
+}
+
+const char* JoinStateName(JoinState state) {
+  switch (state) {
+    case JoinState::kReleased:
+      return "released";
+    case JoinState::kFailed:
+      return "failed";
+    case JoinState::kCancelled:
+      return "cancelled";
+    case JoinState::kWaiting:
+      break;
+  }
+  return "waiting";
 }
 
 }  // namespace taskq

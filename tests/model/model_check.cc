@@ -38,6 +38,7 @@ std::string ModelRun::Check(Queue& q) {
   note(Strings({"ZRANGE", k.active(), "0", "-1"}), "active");
   note(Strings({"ZRANGE", k.completed(), "0", "-1"}), "completed");
   note(Strings({"ZRANGE", k.dead(), "0", "-1"}), "dead");
+  note(Strings({"ZRANGE", k.held(), "0", "-1"}), "held");
 
   auto expected_structure = [](const Job& job) -> std::string {
     switch (job.st) {
@@ -54,6 +55,8 @@ std::string ModelRun::Check(Queue& q) {
         return "completed";
       case St::kDead:
         return "dead";
+      case St::kHeld:
+        return "held";
     }
     return "?";
   };
@@ -244,12 +247,18 @@ std::string ModelRun::Check(Queue& q) {
   }
   if (stored_marks != model_marks) return "overrun marks differ from the model";
 
-  // Hooks: "u" for each job with a callback that has not completed (dead ones keep theirs).
+  // Hooks: "u" for each job with a callback that has not completed (dead ones keep theirs), and
+  // a flow job's hook until it completes.
   auto hooks = Strings({"HGETALL", k.hooks()});
   std::map<std::string, std::string> stored_hooks, model_hooks;
   for (size_t i = 0; i + 1 < hooks.size(); i += 2) stored_hooks[hooks[i]] = hooks[i + 1];
   for (const auto& [id, job] : m.jobs()) {
-    if (job.hooked && job.st != St::kCompleted) model_hooks[id] = "u";
+    if (job.st == St::kCompleted) continue;
+    if (!job.flow.empty()) {
+      model_hooks[id] = job.hook;
+    } else if (job.hooked) {
+      model_hooks[id] = "u";
+    }
   }
   if (stored_hooks != model_hooks) return "hooks differ from the model";
 
@@ -260,8 +269,9 @@ std::string ModelRun::Check(Queue& q) {
   if (counts->waiting != n(St::kWaiting) || counts->delayed != n(St::kDelayed) ||
       counts->active != n(St::kActive) || counts->retrying != n(St::kRetrying) ||
       counts->completed != n(St::kCompleted) || counts->dead != n(St::kDead) ||
-      counts->paused != m.paused || counts->enqueued_total != m.enqueued_total ||
-      counts->retried_total != m.retried_total || counts->dead_total != m.dead_total ||
+      counts->held != n(St::kHeld) || counts->paused != m.paused ||
+      counts->enqueued_total != m.enqueued_total || counts->retried_total != m.retried_total ||
+      counts->dead_total != m.dead_total ||
       counts->overrunning != static_cast<int64_t>(model_marks.size())) {
     return "Counts differ from the model";
   }

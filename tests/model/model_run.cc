@@ -20,7 +20,8 @@ const char* OpName(OpKind kind) {
       "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
       "promote",    "make_due",     "pause",           "resume",     "clean",
       "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun",
-      "relay",      "relay_crash",  "pause_all",       "resume_all", "list_page"};
+      "relay",      "relay_crash",  "pause_all",       "resume_all", "list_page",
+      "submit_flow"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -58,6 +59,7 @@ void ModelRun::Reset(const EpisodeOptions& options) {
     if (!broker_->RegisterQueue(q->model.name()).ok()) std::abort();  // the test's own server
   }
   next_id_ = 0;
+  next_flow_ = 0;
   due_counter_ = 0;
   listing_.reset();
   if (options.start_sequences_below_bound > 0) {
@@ -80,6 +82,7 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
       {OpKind::kOverrun, 3},          {OpKind::kRelay, 4},          {OpKind::kRelayCrash, 1},
       {OpKind::kPauseAll, 1},         {OpKind::kResumeAll, 2},      {OpKind::kListPage, 4},
+      {OpKind::kSubmitFlow, 6},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -113,6 +116,8 @@ std::string ModelRun::Apply(const Op& op) {
       auto it = m.gone().begin();
       std::advance(it, rng() % m.gone().size());
       job.id = *it;  // an id used before, now gone
+      // A flow job's id is never reused for a job outside its flow.
+      if (job.id.find('.') != std::string::npos) job.id = "j" + std::to_string(next_id_++);
     } else {
       job.id = "j" + std::to_string(next_id_++);
     }
@@ -323,6 +328,20 @@ std::string ModelRun::Apply(const Op& op) {
           if (cancel) job->cancel = true;
         } else if (cancel && finished) {
           expected = RemoveOutcome::kRefused;
+        } else if (!finished && !job->flow.empty()) {
+          // remove.lua: everything undecided below it is cancelled, then it goes dead
+          // (cancel) or away (remove), counted dead in its parent's join.
+          expected = RemoveOutcome::kRemoved;
+          FlowSteps steps(m);
+          steps.CancelBelow(job->flow, job->ref);
+          const Job counted = *job;
+          if (cancel) {
+            steps.MakeDead(*job);
+          } else {
+            m.Delete(id);
+          }
+          steps.Count(counted, false);
+          steps.Settle();
         } else {
           expected = RemoveOutcome::kRemoved;
           m.Delete(id);
@@ -343,19 +362,13 @@ std::string ModelRun::Apply(const Op& op) {
     case OpKind::kRetryOldestDead: {
       const int limit = 1 + static_cast<int>(op.r[1] % 4);
       auto oldest = Strings({"ZRANGE", q.keys.dead(), "0", std::to_string(limit - 1)});
-      std::vector<Job*> moved;
       for (const auto& id : oldest) {
-        Job* job = m.Find(id);
-        if (!job) return "dead holds " + id + ", unknown to the model";
-        job->attempts = 0;
-        job->stalls = 0;
-        job->cancel = false;
-        moved.push_back(job);
+        if (!m.Find(id)) return "dead holds " + id + ", unknown to the model";
       }
-      m.QueueAtTail(moved);
+      const int64_t moved = ModelRetryDead(m, oldest);
       auto got = broker_->RetryDead(m.name(), {}, limit);
       if (!got.ok()) return "retry_dead failed: " + got.status().ToString();
-      return *got == static_cast<int64_t>(moved.size()) ? "" : "retry_dead (oldest): count";
+      return *got == moved ? "" : "retry_dead (oldest): count";
     }
     case OpKind::kPromote: {
       auto ids = PickIds(q, op.r[1], op.r[2] % 2 ? St::kDelayed : St::kRetrying, 1);
@@ -459,6 +472,8 @@ std::string ModelRun::Apply(const Op& op) {
       return DoRelay(op.r[1], true);
     case OpKind::kListPage:
       return DoListPage(op.r[1]);
+    case OpKind::kSubmitFlow:
+      return DoSubmitFlow(op.r[1]);
     case OpKind::kCount:
       break;
   }
@@ -474,6 +489,7 @@ std::map<std::string, std::string> ModelRun::Scores(JobState state) {
                            : state == JobState::kRetrying  ? k.retry()
                            : state == JobState::kActive    ? k.active()
                            : state == JobState::kCompleted ? k.completed()
+                           : state == JobState::kHeld      ? k.held()
                                                            : k.dead();
   const std::vector<std::string> flat = Strings({"ZRANGE", key, "0", "-1", "WITHSCORES"});
   std::map<std::string, std::string> scores;
@@ -493,10 +509,10 @@ void ModelRun::TrackListing() {
 std::string ModelRun::DoListPage(uint64_t r) {
   if (!listing_) {
     static constexpr JobState kStates[] = {JobState::kDelayed, JobState::kRetrying,
-                                           JobState::kActive, JobState::kCompleted,
-                                           JobState::kDead};
+                                           JobState::kActive,  JobState::kCompleted,
+                                           JobState::kDead,    JobState::kHeld};
     Listing l;
-    l.state = kStates[r % 5];
+    l.state = kStates[r % 6];
     l.order = r / 5 % 2 == 0 ? ListOrder::kDefault : ListOrder::kReversed;
     const bool newest_first = l.state == JobState::kCompleted || l.state == JobState::kDead;
     l.descending = newest_first != (l.order == ListOrder::kReversed);
@@ -539,6 +555,8 @@ std::string ModelRun::CheckAll() {
   if (!error.empty()) return error;
   error = Check(*bulk_);
   if (!error.empty()) return error;
+  error = CheckFlows(*main_);
+  if (!error.empty()) return error;
   return CheckCallbacks();
 }
 
@@ -554,36 +572,45 @@ std::string ModelRun::Drain() {
   if (auto s = broker_->SetPaused(m.name(), false); !s.ok()) return s.status().ToString();
   m.limits() = Limits{};
   if (Status s = broker_->SetLimits(m.name(), QueueLimits{}); !s.ok()) return s.ToString();
-  for (St st : {St::kDelayed, St::kRetrying}) {
-    for (const Job* job : m.InState(st)) {
-      Job* j = m.Find(job->id);
-      j->due = true;
-      j->due_rank = ++due_counter_;
-      Redis({"ZADD", st == St::kDelayed ? q.keys.delayed() : q.keys.retry(), "XX",
-             std::to_string(1000 + due_counter_), j->id});
+  // Rounds: a flow parent released by the last completions may be delayed in turn.
+  for (int pass = 0; pass < 20; ++pass) {
+    bool any = false;
+    for (St st : {St::kDelayed, St::kRetrying}) {
+      for (const Job* job : m.InState(st)) {
+        Job* j = m.Find(job->id);
+        if (j->due) continue;
+        any = true;
+        j->due = true;
+        j->due_rank = ++due_counter_;
+        Redis({"ZADD", st == St::kDelayed ? q.keys.delayed() : q.keys.retry(), "XX",
+               std::to_string(1000 + due_counter_), j->id});
+      }
     }
-  }
-  std::vector<std::string> active;
-  for (const Job* job : m.InState(St::kActive)) active.push_back(job->id);
-  if (!active.empty()) {
-    std::string error = DoRecover(q, active, 1000);
-    if (!error.empty()) return "drain: " + error;
-  }
-  for (int round = 0; round < 10000; ++round) {
-    std::vector<std::string> claimed;
-    std::string error = DoClaim(q, 50, &claimed);
-    if (!error.empty()) return "drain: " + error;
-    if (claimed.empty()) break;
-    std::vector<broker::Lease> leases;
-    for (const auto& id : claimed) leases.push_back({id, m.Find(id)->token});
-    error = DoComplete(q, leases, -1);
-    if (!error.empty()) return "drain: " + error;
+    if (pass > 0 && !any) break;
+    if (pass == 0) {
+      std::vector<std::string> active;
+      for (const Job* job : m.InState(St::kActive)) active.push_back(job->id);
+      if (!active.empty()) {
+        std::string error = DoRecover(q, active, 1000);
+        if (!error.empty()) return "drain: " + error;
+      }
+    }
+    for (int round = 0; round < 10000; ++round) {
+      std::vector<std::string> claimed;
+      std::string error = DoClaim(q, 50, &claimed);
+      if (!error.empty()) return "drain: " + error;
+      if (claimed.empty()) break;
+      std::vector<broker::Lease> leases;
+      for (const auto& id : claimed) leases.push_back({id, m.Find(id)->token});
+      error = DoComplete(q, leases, -1);
+      if (!error.empty()) return "drain: " + error;
+    }
   }
   // Every callback owed is relayed: a crashed relay's lease (1 ms) has expired.
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   if (std::string error = DoRelay(0, false); !error.empty()) return "drain: " + error;
   if (Redis({"XLEN", q.keys.outbox()}).view().AsInt() != 0) return "drain: the outbox is not empty";
-  for (St st : {St::kWaiting, St::kDelayed, St::kRetrying, St::kActive}) {
+  for (St st : {St::kWaiting, St::kDelayed, St::kRetrying, St::kActive, St::kHeld}) {
     if (!m.InState(st).empty()) {
       return std::string("drain: ") + m.InState(st).front()->id + " is still " + StName(st) +
              " (stuck)";

@@ -16,6 +16,7 @@
 
 #include "broker/broker.h"
 #include "broker/keys.h"
+#include "flow_model.h"
 #include "queue_model.h"
 #include "testing/redis_server.h"
 
@@ -61,6 +62,7 @@ enum class OpKind {
   kPauseAll,    // every queue of the registry
   kResumeAll,
   kListPage,  // one page of a listing of a sorted-set state by cursor; other steps run between
+  kSubmitFlow,  // a flow (flow_commit.lua): a random tree of jobs, parents held
   kCount,
 };
 const char* OpName(OpKind kind);
@@ -135,6 +137,12 @@ class ModelRun {
                      const std::vector<int64_t>& delays, int64_t keep);
   std::string DoRecover(Queue& q, const std::vector<std::string>& ids, int max_stalls);
   std::string DoRetryDead(Queue& q, const std::vector<std::string>& ids);
+  // What retry_dead.lua does to the model: returns the number of jobs it moves.
+  static int64_t ModelRetryDead(QueueModel& m, const std::vector<std::string>& ids);
+  std::string DoSubmitFlow(uint64_t r);
+  // Every flow's record, joins and children's outcomes, against the model.
+  std::string CheckFlows(Queue& q);
+  int64_t next_flow_ = 0;
   std::string DoLargestBatches();
   std::string DoInvalidCall(uint64_t r);
   std::string DoRelay(uint64_t r, bool crash);

@@ -241,5 +241,17 @@ TEST_F(ModelTest, FindsStatePageThatRepeatsTheCursorsJob) {
   ExpectFound("page repeats its cursor's job");
 }
 
+// remove.lua took a flow's waiting child away without counting it: its parent waited forever.
+TEST_F(ModelTest, FindsRemoveThatForgetsAFlowsChild) {
+  PutBackDefect("remove", {{"  flow_count(ctx, id, h, 'dead', err)\n", "\n"}});
+  ExpectFound("removed child not counted");
+}
+
+// complete.lua released a parent while one of its children was still to finish.
+TEST_F(ModelTest, FindsParentReleasedBeforeItsLastChild) {
+  PutBackDefect("complete", {{"elseif join.pending <= 0 then", "elseif join.pending <= 1 then"}});
+  ExpectFound("parent released early");
+}
+
 }  // namespace
 }  // namespace taskq::model

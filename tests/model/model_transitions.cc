@@ -351,6 +351,16 @@ std::string ModelRun::DoComplete(Queue& q, const std::vector<broker::Lease>& lea
     expected.push_back(ok);
     if (ok) q.model.Finish(*job, St::kCompleted);
   }
+  // complete.lua counts the flow jobs among them once every completion is written, in order.
+  FlowSteps steps(q.model);
+  std::set<std::string> counted;
+  for (size_t i = 0; i < leases.size(); ++i) {
+    const Job* job = q.model.Find(leases[i].id);
+    if (expected[i] && !job->flow.empty() && counted.insert(job->id).second) {
+      steps.Count(*job, true);
+    }
+  }
+  steps.Settle();
   auto got = broker_->Complete(q.model.name(), completions, q.Policy(keep, -1));
   if (!got.ok()) return "complete failed: " + got.status().ToString();
   if (*got != expected) return "complete: accepted/refused differs from the model";
@@ -363,6 +373,7 @@ std::string ModelRun::DoFail(Queue& q, const std::vector<broker::Lease>& leases,
   std::vector<broker::Failure> failures;
   std::vector<bool> expected;
   bool any_dead = false;
+  std::vector<std::string> gone_dead;  // flow jobs gone dead, in order
   for (size_t i = 0; i < leases.size(); ++i) {
     failures.push_back({leases[i], R"({"attempt":1,"message":"model"})", delays[i]});
     Job* job = q.model.Find(leases[i].id);
@@ -377,8 +388,12 @@ std::string ModelRun::DoFail(Queue& q, const std::vector<broker::Lease>& leases,
     } else {
       q.model.Finish(*job, St::kDead);
       any_dead = true;
+      if (!job->flow.empty()) gone_dead.push_back(job->id);
     }
   }
+  FlowSteps steps(q.model);
+  for (const std::string& id : gone_dead) steps.Count(*q.model.Find(id), false);
+  steps.Settle();
   auto got = broker_->Fail(q.model.name(), failures, q.Policy(-1, keep));
   if (!got.ok()) return "fail failed: " + got.status().ToString();
   if (*got != expected) return "fail: accepted/refused differs from the model";
@@ -392,6 +407,7 @@ std::string ModelRun::DoRecover(Queue& q, const std::vector<std::string>& ids, i
   }
   std::vector<Job*> requeued;
   int64_t dead = 0;
+  std::vector<std::string> gone_dead;  // flow jobs gone dead, in order
   for (const auto& id : ids) {
     Job* job = q.model.Find(id);
     job->stalls += 1;
@@ -400,11 +416,15 @@ std::string ModelRun::DoRecover(Queue& q, const std::vector<std::string>& ids, i
     if (job->stalls > max_stalls || job->cancel) {
       q.model.Finish(*job, St::kDead);
       ++dead;
+      if (!job->flow.empty()) gone_dead.push_back(id);
     } else {
       requeued.push_back(job);
     }
   }
   q.model.QueueAtHead(requeued);
+  FlowSteps steps(q.model);
+  for (const std::string& id : gone_dead) steps.Count(*q.model.Find(id), false);
+  steps.Settle();
   auto got = broker_->RecoverExpired(q.model.name(), max_stalls, 1000, q.Policy(-1, -1));
   if (!got.ok()) return "recover failed: " + got.status().ToString();
   if (got->requeued != static_cast<int64_t>(requeued.size()) || got->dead != dead) {
@@ -415,23 +435,50 @@ std::string ModelRun::DoRecover(Queue& q, const std::vector<std::string>& ids, i
   return "";
 }
 
-std::string ModelRun::DoRetryDead(Queue& q, const std::vector<std::string>& ids) {
-  std::vector<Job*> moved;
+int64_t ModelRun::ModelRetryDead(QueueModel& m, const std::vector<std::string>& ids) {
+  std::vector<Job*> moved, queued, held;
   std::set<std::string> seen;
+  FlowSteps steps(m);
   for (const auto& id : ids) {
-    Job* job = q.model.Find(id);
+    Job* job = m.Find(id);
     if (!job || job->st != St::kDead || !seen.insert(id).second) continue;
     job->attempts = 0;
     job->stalls = 0;
     job->cancel = false;
     moved.push_back(job);
+    // A parent its children failed or cancelled goes back to held (retry_dead.lua).
+    bool hold = false;
+    if (job->is_parent) {
+      if (Flow* flow = steps.FindFlow(job->flow)) {
+        auto it = flow->joins.find(job->ref);
+        hold = it != flow->joins.end() && (it->second.st == 'f' || it->second.st == 'x');
+      }
+    }
+    (hold ? held : queued).push_back(job);
   }
-  q.model.QueueAtTail(moved);
+  m.QueueAtTail(queued);
+  for (Job* job : held) job->st = St::kHeld;
+  for (Job* job : moved) {
+    if (!job->flow.empty()) steps.Revive(*job);
+  }
+  for (Job* job : held) {
+    Join& join = steps.FindFlow(job->flow)->joins[job->ref];
+    join.st = 'w';
+    join.override = true;
+    if (join.pending <= 0) {
+      join.st = 'r';
+      steps.Release(job->id);
+    }
+  }
+  return static_cast<int64_t>(moved.size());
+}
+
+std::string ModelRun::DoRetryDead(Queue& q, const std::vector<std::string>& ids) {
+  const int64_t moved = ModelRetryDead(q.model, ids);
   auto got = broker_->RetryDead(q.model.name(), ids, 1000);
   if (!got.ok()) return "retry_dead failed: " + got.status().ToString();
-  if (*got != static_cast<int64_t>(moved.size())) {
-    return "retry_dead moved " + std::to_string(*got) + ", model says " +
-           std::to_string(moved.size());
+  if (*got != moved) {
+    return "retry_dead moved " + std::to_string(*got) + ", model says " + std::to_string(moved);
   }
   return "";
 }

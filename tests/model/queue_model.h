@@ -12,7 +12,7 @@
 
 namespace taskq::model {
 
-enum class St { kWaiting, kDelayed, kActive, kRetrying, kCompleted, kDead };
+enum class St { kWaiting, kDelayed, kActive, kRetrying, kCompleted, kDead, kHeld };
 
 inline const char* StName(St st) {
   switch (st) {
@@ -28,6 +28,8 @@ inline const char* StName(St st) {
       return "completed";
     case St::kDead:
       return "dead";
+    case St::kHeld:
+      return "held";
   }
   return "?";
 }
@@ -54,6 +56,39 @@ struct Job {
   std::string unique_key;  // the key it took in a mode that ends with the job ("" none)
   int64_t finish_seq = 0;  // completed or dead: order of finishing
   bool hooked = false;     // has a completion callback: each finish must reach the callback queue
+  // A job of a flow (flows.lua): its flow's key ("" none), ref, parent ref ("" the root), policy,
+  // and, for a parent, whether it is released to delayed (a far delay) or at the head (LIFO).
+  std::string flow;
+  std::string ref, parent, policy;
+  bool is_parent = false;
+  bool release_delayed = false;
+  bool release_lifo = false;
+  std::string hook;  // its hook value while it has one (not completed)
+};
+
+// A parent's join of its children (flows.lua): w waiting, r released, f failed, x cancelled.
+struct Join {
+  char st = 'w';
+  int total = 0, pending = 0, completed = 0, fail = 0, ignore = 0, cont = 0;
+  bool override = false;
+  int& dead(const std::string& policy) {
+    return policy == "fail" ? fail : policy == "ignore" ? ignore : cont;
+  }
+  bool fatal() const { return fail > 0 && !override; }
+  std::string Encode() const {
+    return std::string(1, st) + ":" + std::to_string(total) + ":" + std::to_string(pending) + ":" +
+           std::to_string(completed) + ":" + std::to_string(fail) + ":" + std::to_string(ignore) +
+           ":" + std::to_string(cont) + ":" + (override ? "1" : "0");
+  }
+};
+
+struct Flow {
+  std::string st = "running";                             // then completed or dead, with its root
+  std::vector<std::pair<std::string, std::string>> tree;  // (ref, parent), in commit order
+  std::map<std::string, std::string> policy;              // ref -> policy
+  std::map<std::string, Join> joins;                      // parent ref -> its join
+  // parent ref -> child ref -> 'c' (completed) or 'd' (dead, policy not ignore)
+  std::map<std::string, std::map<std::string, char>> results;
 };
 
 // A finish of a job with a completion callback: one webhook job in the callback queue is owed.
@@ -94,6 +129,7 @@ class QueueModel {
   std::set<std::string>& gone() { return gone_; }
   std::map<std::string, UniqueHolder>& unique() { return unique_; }
   const std::multiset<CallbackOwed>& callbacks() const { return callbacks_; }
+  std::map<std::string, Flow>& flows() { return flows_; }
   Limits& limits() { return limits_; }
   const Limits& limits() const { return limits_; }
   bool paused = false;
@@ -186,6 +222,7 @@ class QueueModel {
   std::set<std::string> gone_;  // ids removed with every trace (and not re-created)
   std::map<std::string, UniqueHolder> unique_;
   std::multiset<CallbackOwed> callbacks_;  // every finish of a hooked job so far
+  std::map<std::string, Flow> flows_;      // by flow key
   Limits limits_;
   int64_t tail_ = 0, head_ = 0, finish_seq_ = 0;
 };

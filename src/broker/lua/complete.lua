@@ -10,20 +10,25 @@ Returns: an array of n integers: 1 completed, 0 rejected (stale token).
 Writes: the state record gets st = completed, tf = now, tk = ""; result gets the result; completed
   gets id scored now; then the retention (keep_count, keep_age_ms) is applied to the completed
   zset. meta.completed counts completions. Unique keys the jobs held are released (unique.lua).
-  A job with a completion callback gets an outbox entry, and loses its hook (hooks.lua).
+  A job with a completion callback gets an outbox entry, and loses its hook (hooks.lua). A flow's
+  job is counted in its parent's join, which may release the parent (flows.lua).
 Publishes: "" on base.."wake" when the queue has a concurrency limit (a slot is free).
 Cost: a fixed number of Redis calls per batch (about 8, plus about 9 when retention removes
   jobs: delete_jobs.lua, plus 3 and one per callback when some job has a hook).
 Events (events.lua): 'completed' with the completed ids, when there are any.
 ]]
 --!include now.lua
+--!include events.lua
 --!include state.lua
 --!include parts.lua
 --!include unique.lua
 --!include delete_jobs.lua
+--!include job_lists.lua
+--!include requeue.lua
+--!include group_unqueue.lua
 --!include hooks.lua
+--!include flows.lua
 --!include slots_freed.lua
---!include events.lua
 -- kStatePattern (state.lua) cut into what a completion keeps: 4 captures where decoding takes 8
 -- and builds a table, a measurable share of this hot script's instructions.
 local kCompletablePattern = '^%a*:(%d+:%d+:%d+:)%d+(:%-?%d+:)(%w*):([01])$'
@@ -76,6 +81,7 @@ if #done > 0 then
   -- slots_freed reads (a group's active count would then never go down).
   slots_freed(base, KEYS[3], done, now, false)
   hooks_finished(base, hooked, 'completed', now_s, details)
+  flow_events(flow_finish_jobs(base, hooked, 'completed', now, details))
   trim_finished(base, KEYS[2], keep_count, keep_age, now)
   emit_event(base, 'completed', done)
 end

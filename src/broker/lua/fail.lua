@@ -12,21 +12,26 @@ Writes: e:<id> gets the error pushed at its head, trimmed to the cap (job_lists.
   record gets st = retrying | dead, tk = "", and for dead jobs tf = now; retry/dead gets the id;
   retention is applied to dead; meta.failed counts the attempts, meta.retried and meta.dead
   the jobs that went to retry and to dead. Unique keys held by dead jobs are released
-  (unique.lua). A dead job with a completion callback gets an outbox entry (hooks.lua).
+  (unique.lua). A dead job with a completion callback gets an outbox entry (hooks.lua). A flow's
+  job gone dead is counted in its parent's join, which may fail or release the parent, and so on
+  up the tree (flows.lua), before the retention is applied.
 Publishes: "" on base.."wake" when a job went to retry, so idle workers re-arm their timers, or
   when the queue has a concurrency limit (a slot is free).
 Events (events.lua): 'retrying' and 'dead' with those ids, when there are any.
 ]]
 --!include now.lua
+--!include events.lua
 --!include state.lua
 --!include parts.lua
 --!include attempt_end.lua
 --!include unique.lua
 --!include job_lists.lua
 --!include delete_jobs.lua
+--!include requeue.lua
+--!include group_unqueue.lua
 --!include hooks.lua
+--!include flows.lua
 --!include slots_freed.lua
---!include events.lua
 local base = ARGV[1]
 local n, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3])
 local keep_count, keep_age = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -97,6 +102,7 @@ if #dead > 0 then
   redis.call('HINCRBY', KEYS[4], 'dead', #dead / 2)
   unique_release(base, dead, 2)
   hooks_finished(base, hooked, 'dead', now_s, details)
+  flow_events(flow_finish_jobs(base, hooked, 'dead', now, details))
   trim_finished(base, KEYS[3], keep_count, keep_age, now)
   emit_event(base, 'dead', ids_of_scored(dead))
 end

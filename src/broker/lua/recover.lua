@@ -10,12 +10,14 @@ Writes: state record s + 1, tk = "", st = waiting | dead (tf = now); e:<id> gets
   "lease expired" error for dead jobs; meta.stalled counts, and meta.dead the jobs gone dead; overrun marks (overrun.lua) are
   dropped. Requeued jobs keep the order in which their leases expired, at the head of their
   priority. Unique keys held by dead jobs are released (unique.lua). A dead job with a
-  completion callback gets an outbox entry (hooks.lua).
+  completion callback gets an outbox entry (hooks.lua); a flow's job gone dead is counted in its
+  parent's join (flows.lua).
 Publishes: "" on base.."wake" when a job was requeued, or went dead in a queue with a concurrency
   limit (a slot is free).
 Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there are any.
 ]]
 --!include now.lua
+--!include events.lua
 --!include parts.lua
 --!include state.lua
 --!include unique.lua
@@ -23,8 +25,9 @@ Events (events.lua): 'waiting' (requeued) and 'dead' with those ids, when there 
 --!include delete_jobs.lua
 --!include hooks.lua
 --!include requeue.lua
+--!include group_unqueue.lua
+--!include flows.lua
 --!include slots_freed.lua
---!include events.lua
 local base = ARGV[1]
 local max_stalls, limit, max_errors = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local keep_count, keep_age = tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -70,7 +73,9 @@ if #dead > 0 then
   redis.call('ZADD', KEYS[4], unpack(dead))
   redis.call('HINCRBY', KEYS[5], 'dead', #dead / 2)
   unique_release(base, dead, 2)
-  hooks_finished(base, hooks_read(base, ids_of_scored(dead)), 'dead', now, errors)
+  local hooked = hooks_read(base, ids_of_scored(dead))
+  hooks_finished(base, hooked, 'dead', now, errors)
+  flow_events(flow_finish_jobs(base, hooked, 'dead', now, errors))
   trim_finished(base, KEYS[4], keep_count, keep_age, now)
 end
 if #requeued > 0 then redis.call('SPUBLISH', base .. 'wake', '') end

@@ -14,14 +14,24 @@ Note: removing a waiting priority-0 job is O(length of the wait list) (LREM).
 Grouped jobs (requeue.lua): a waiting one is removed from its group's zset (meta.gwaiting - 1);
   a group left without waiting jobs leaves gheld, and its ring entry stays until claim drops it
   (group_unqueue.lua).
-Events (events.lua): 'removed' with the id (not for a stop request), when there are any.
+A job of a flow (flows.lua) that is not running and not finished is counted in its parent's
+  join as dead, by its policy, which may fail or release the parent: cancelled, it stays as a dead
+  job with cx = 1 (the tree stays visible); removed, it is gone. A held parent cancelled or
+  removed cancels every unfinished job below it (flows.lua, flow_cancel_below).
+Events (events.lua): 'removed' with the id (not for a stop request), 'dead' with the jobs a flow
+  step cancelled, 'waiting' and 'delayed' with the parents it released.
 ]]
+--!include now.lua
+--!include events.lua
 --!include state.lua
 --!include parts.lua
 --!include unique.lua
 --!include delete_jobs.lua
 --!include group_unqueue.lua
---!include events.lua
+--!include job_lists.lua
+--!include requeue.lua
+--!include hooks.lua
+--!include flows.lua
 local base, id, mode = ARGV[1], ARGV[2], ARGV[3]
 if mode ~= 'cancel' and mode ~= 'remove' then return redis.error_reply('ERR invalid mode') end
 if redis.call('HEXISTS', base .. 'jobs', id) == 0 then return 0 end
@@ -37,6 +47,30 @@ if redis.call('ZSCORE', KEYS[5], id) then
 end
 local finished = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)
 if finished and mode == 'cancel' then return -1 end
+local h = nil  -- a flow's job still to finish: counted in its parent's join
+if not finished and redis.call('EXISTS', base .. 'hooks') == 1 then
+  h = flow_hook(redis.call('HGET', base .. 'hooks', id))
+end
+if h then
+  local now = now_ms()
+  local ctx = flow_ctx(base, now)
+  local _, record = flow_state_of(base, id)
+  flow_unqueue(base, id)
+  -- Below first: the cancelled join then takes the children's deaths without deciding anything.
+  flow_cancel_below(ctx, h.u, h.ref)
+  local err
+  if mode == 'cancel' then
+    err = flow_make_dead(ctx, id, record, 'cancelled')
+  else
+    err = '{"at":' .. now .. ',"attempt":' .. record.a .. ',"message":"removed"}'
+    delete_jobs(base, {id})
+  end
+  flow_count(ctx, id, h, 'dead', err)
+  flow_settle(ctx)
+  if mode == 'remove' then emit_event(base, 'removed', {id}) end
+  flow_events(ctx)
+  return 1
+end
 local found = 0
 for k = 2, 7 do
   if k ~= 5 then found = found + redis.call('ZREM', KEYS[k], id) end

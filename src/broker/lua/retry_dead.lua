@@ -5,12 +5,22 @@ ARGV[1] key base   ARGV[2] limit (1..1000)   ARGV[3 ..] ids (optional)
 Returns: the number of jobs moved (ids that are not dead are skipped; a repeated id moves once).
 Writes: state record st = waiting, a = 0, s = 0, tf = 0, tk = "", cx = 0; the error history is kept.
 Publishes: "" on base.."wake" when a job moved.
-Events (events.lua): 'waiting' with the moved ids, when there are any.
+A job of a flow (flows.lua) is pending again in its parent's join; a parent its children had
+  failed or cancelled goes to held instead of waiting (st = held), overriding its children's
+  deaths, and is released at once when none is left to settle; a parent failed by a child that
+  no longer has a fatal death left is revived (dead to held), up the tree.
+Events (events.lua): 'waiting' with the moved ids, 'held' with those held again, when there are
+  any; flows.lua's events for the parents it revived or released.
 ]]
+--!include now.lua
+--!include events.lua
 --!include state.lua
 --!include parts.lua
 --!include requeue.lua
---!include events.lua
+--!include group_unqueue.lua
+--!include job_lists.lua
+--!include hooks.lua
+--!include flows.lua
 local base = ARGV[1]
 local limit = tonumber(ARGV[2])
 if not limit or limit < 1 or limit > 1000 or limit ~= math.floor(limit) then
@@ -37,17 +47,53 @@ else
 end
 if #ids == 0 then return 0 end
 local records = read_in_parts('HMGET', KEYS[5], ids)
-local states, priorities = {}, {}
+-- Flows (flows.lua): a parent that its children failed or cancelled goes back to held, with an
+-- override (its children's deaths no longer fail it), instead of waiting.
+local hooked = hooks_read(base, ids)
+local members, to_hold = {}, {}
+if hooked then
+  for _, m in ipairs(hooked.members) do
+    members[#members + 1] = m
+    local join = join_decode(redis.call('HGET', base .. 'flow:' .. m.h.u, 'j:' .. m.h.ref))
+    if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = true end
+  end
+end
+local now = now_ms()
+local states, queued, priorities, held = {}, {}, {}, {}
 for i, id in ipairs(ids) do
   local record = decode_state(records[i]) or decode_state(nil)
   record.st, record.a, record.s, record.tf, record.tk, record.cx = 'waiting', '0', '0', '0', '', '0'
+  if to_hold[id] then
+    record.st = 'held'
+    held[#held + 1] = now
+    held[#held + 1] = id
+  else
+    queued[#queued + 1] = id
+    priorities[#queued] = tonumber(record.p)
+  end
   states[#states + 1] = id
   states[#states + 1] = encode_state(record)
-  priorities[i] = tonumber(record.p)
 end
 call_in_parts('ZREM', KEYS[1], ids)
 call_in_parts('HSET', KEYS[5], states)
-requeue(base, KEYS[2], KEYS[3], KEYS[4], ids, priorities, false)
-redis.call('SPUBLISH', base .. 'wake', '')
-emit_event(base, 'waiting', ids)
+requeue(base, KEYS[2], KEYS[3], KEYS[4], queued, priorities, false)
+if #held > 0 then call_in_parts('ZADD', base .. 'held', held) end
+local ctx = flow_ctx(base, now)
+-- Every flow job retried is pending again in its parent's join (which may revive the parent),
+-- and then each parent back in held runs at once if none of its children is still to settle.
+for _, m in ipairs(members) do flow_revive(ctx, m.id, m.h) end
+for _, m in ipairs(members) do
+  if to_hold[m.id] then
+    local record = base .. 'flow:' .. m.h.u
+    local join = join_decode(redis.call('HGET', record, 'j:' .. m.h.ref))
+    join.st, join.override = 'w', '1'
+    if join.pending <= 0 then join.st = 'r' end
+    redis.call('HSET', record, 'j:' .. m.h.ref, join_encode(join))
+    if join.st == 'r' then flow_release(ctx, m.id) end
+  end
+end
+if #queued > 0 then redis.call('SPUBLISH', base .. 'wake', '') end
+emit_event(base, 'waiting', queued)
+emit_event(base, 'held', ids_of_scored(held))
+flow_events(ctx)
 return #ids

@@ -1,6 +1,7 @@
 -- Hooks: jobs whose finish must be reported beyond the queue's own keys. base.."hooks" (HASH)
--- maps such a job's id to its hook value, "<flags>" or "<flags>\t<more>": flags are letters, and
--- "u" means a completion callback (the URL is in the job's body, "o.cb"). A hooked job's
+-- maps such a job's id to its hook value, "<flags>" or "<flags>\t<more>": flags are letters;
+-- "u" means a completion callback (the URL is in the job's body, "o.cb"), "f" a job of a flow
+-- (flow_hook below; flows.lua). A hooked job's
 -- completion or death appends one entry to base.."outbox" (STREAM) in the same script, which a
 -- relay turns into a webhook job (worker/callback_relay.h) and then deletes (outbox_ack.lua).
 -- The hash exists only while some job of the queue has a hook: a finishing script whose queue
@@ -9,21 +10,51 @@
 -- b = the job's body, r = the result JSON (completed; "null" when none) or the last error
 -- object (dead).
 
--- hooks_read(base, ids) -> nil, or {ids = hooked ids, bodies = their bodies}: called after the
+-- flow_hook(value) -> the hook of a flow's job (flows.lua) as a table, or nil for any other value:
+-- flags holding "f", then "\t"..flow key.."\t"..ref.."\t"..parent ref ("" for the root).."\t"..
+-- policy (fail, ignore, continue), and for a parent "\t"..delay_ms..":"..run_at_ms..":"..lifo
+-- (0/1): how it is queued when its children release it.
+local kFlowHookPattern = '^(%a*)\t([^\t]+)\t([^\t]+)\t([^\t]*)\t(%a+)\t?(.*)$'
+local kFlowPolicies = {fail = true, ignore = true, continue = true}
+local function flow_hook(value)
+  if not value then return nil end
+  local flags, u, ref, parent, policy, hold = string.match(value, kFlowHookPattern)
+  if not flags or not string.find(flags, 'f', 1, true) or not kFlowPolicies[policy] then
+    return nil
+  end
+  local h = {u = u, ref = ref, parent = parent, policy = policy,
+             cb = string.find(flags, 'u', 1, true) ~= nil}
+  if hold ~= '' then
+    local delay, run_at, lifo = string.match(hold, '^(%d+):(%-?%d+):([01])$')
+    if not delay then return nil end
+    h.delay, h.run_at, h.lifo = tonumber(delay), tonumber(run_at), lifo == '1'
+  end
+  return h
+end
+
+-- hooks_read(base, ids) -> nil, or {ids = ids with a callback, bodies = their bodies, members =
+-- {{id, h = flow_hook}, ...} the flows' jobs among them, in the order given}: called after the
 -- script decided which of `ids` finish and before its first write (retention may delete the
--- bodies afterwards). A value without "u" is no callback; a missing body reads as "".
+-- bodies afterwards). A missing body reads as "".
 local function hooks_read(base, ids)
   if #ids == 0 or redis.call('EXISTS', base .. 'hooks') == 0 then return nil end
   local values = read_in_parts('HMGET', base .. 'hooks', ids)
-  local hooked = {}
+  local hooked, members = {}, {}
   for i, id in ipairs(ids) do
     local value = values[i]
-    if value and string.find(string.match(value, '^[^\t]*'), 'u', 1, true) then
-      hooked[#hooked + 1] = id
+    if value then
+      local flags = string.match(value, '^[^\t]*')
+      if string.find(flags, 'u', 1, true) then hooked[#hooked + 1] = id end
+      if string.find(flags, 'f', 1, true) then
+        local h = flow_hook(value)
+        if h then members[#members + 1] = {id = id, h = h} end
+      end
     end
   end
-  if #hooked == 0 then return nil end
-  return {ids = hooked, bodies = read_in_parts('HMGET', base .. 'jobs', hooked)}
+  if #hooked == 0 and #members == 0 then return nil end
+  local bodies = {}
+  if #hooked > 0 then bodies = read_in_parts('HMGET', base .. 'jobs', hooked) end
+  return {ids = hooked, bodies = bodies, members = members}
 end
 
 -- hooks_finished(base, hooked, outcome, now, details): one outbox entry per job of `hooked`
@@ -37,5 +68,7 @@ local function hooks_finished(base, hooked, outcome, now, details)
     redis.call('XADD', outbox, '*', 'k', 'cb', 'id', id, 'o', outcome, 't', now, 'b',
                hooked.bodies[i] or '', 'r', details[id] or 'null')
   end
-  if outcome == 'completed' then call_in_parts('HDEL', base .. 'hooks', hooked.ids) end
+  if outcome == 'completed' and #hooked.ids > 0 then
+    call_in_parts('HDEL', base .. 'hooks', hooked.ids)
+  end
 end

@@ -1,0 +1,39 @@
+--[[ flow_read: reads a flow (flows.lua) and the state of each of its jobs, as one consistent
+snapshot. Changes nothing.
+KEYS[1] delayed   KEYS[2] state
+ARGV[1] key base   ARGV[2] u, the flow key
+Returns: {} when the flow has no record; else {record (HGETALL), nodes, {}} where nodes holds per
+  job of the tree: ref, parent ref ("" for the root), policy, state ("" when the job is gone:
+  removed, or deleted by its retention), cancelled ("1" when its state record asks a stop).
+  A job without a state record (or st = "") is delayed if it has a delayed score, else waiting.
+]]
+local base, u = ARGV[1], ARGV[2]
+local record = base .. 'flow:' .. u
+local fields = redis.call('HGETALL', record)
+if #fields == 0 then return {} end
+local rows = redis.call('HGETALL', record .. ':tree')
+local nodes = {}
+for i = 1, #rows, 2 do
+  local ref = rows[i]
+  local parent, policy = string.match(rows[i + 1], '^([^\t]*)\t(%a+)$')
+  local id = u .. '.' .. ref
+  local st, cancelled = '', '0'
+  if redis.call('HEXISTS', base .. 'jobs', id) == 1 then
+    local value = redis.call('HGET', KEYS[2], id)
+    local name, cx = '', '0'
+    if value then
+      name = string.match(value, '^(%a*):') or ''
+      cx = string.match(value, ':([01])$') or '0'
+    end
+    if name == '' then
+      name = redis.call('ZSCORE', KEYS[1], id) and 'delayed' or 'waiting'
+    end
+    st, cancelled = name, cx
+  end
+  nodes[#nodes + 1] = ref
+  nodes[#nodes + 1] = parent or ''
+  nodes[#nodes + 1] = policy or 'fail'
+  nodes[#nodes + 1] = st
+  nodes[#nodes + 1] = cancelled
+end
+return {fields, nodes, {}}

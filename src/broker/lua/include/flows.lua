@@ -1,0 +1,301 @@
+-- Flows (docs/workflows.md): a tree of jobs in one queue, each parent held until its children
+-- have settled. Every step after the commit (flow_commit.lua) happens inside the script that
+-- finishes, cancels, removes or retries one of the flow's jobs, so a child's finish is counted
+-- exactly once: in the same atomic step as the finish itself, which the lease's fencing token
+-- lets through once.
+-- Keys, for the flow with key u (base = "taskq:{q}:"):
+--   base.."flow:"..u (HASH), its record: st = running | completed | dead (its root's outcome),
+--     c = created ms, f = finished ms, keep = how long the record outlives the root's finish
+--     (ms), and per parent "j:"..ref, the join of its children (join_decode).
+--   base.."flow:"..u..":tree" (HASH): ref -> parent ref.."\t"..policy ("" parent: the root).
+--   base.."flow:"..u..":r:"..ref (HASH): a parent's children's outcomes, child ref -> "c"..result
+--     or "d"..last error (dead children whose policy is not "ignore"), for its handler.
+--   base.."held" (ZSET): held parents, score = when they were held (ms).
+-- A flow job's hook (hooks.lua, flow_hook) names its flow, ref, parent and policy; it is dropped
+-- when the job completes and kept while it is dead (a retry revives it in its parent's join).
+-- Needs state.lua, parts.lua, job_lists.lua, requeue.lua, group_unqueue.lua, hooks.lua.
+
+-- A join: "st:total:pending:completed:dead_fail:dead_ignore:dead_continue:override", st = w
+-- (waiting), r (released; final), f (failed by a child whose policy is fail), x (cancelled);
+-- override 1: the parent was retried from dead, and its children's deaths count as "continue".
+local kJoinPattern = '^(%a):(%d+):(%-?%d+):(%d+):(%d+):(%d+):(%d+):([01])$'
+local function join_decode(value)
+  if not value then return nil end
+  local st, total, pending, completed, fail, ignore, continue, override =
+    string.match(value, kJoinPattern)
+  if not st then return nil end
+  return {st = st, total = tonumber(total), pending = tonumber(pending),
+          completed = tonumber(completed), fail = tonumber(fail), ignore = tonumber(ignore),
+          continue = tonumber(continue), override = override}
+end
+local function join_encode(j)
+  return j.st .. ':' .. j.total .. ':' .. j.pending .. ':' .. j.completed .. ':' .. j.fail ..
+    ':' .. j.ignore .. ':' .. j.continue .. ':' .. j.override
+end
+-- Fatal: a death that fails the parent.
+local function join_fatal(j) return j.fail > 0 and j.override == '0' end
+
+local kFlowErrorsKept = 10
+
+-- The record's keys besides the record: the tree and every parent's results.
+local function flow_keys(record)
+  local keys = {record, record .. ':tree'}
+  for _, field in ipairs(redis.call('HKEYS', record)) do
+    if string.sub(field, 1, 2) == 'j:' then
+      keys[#keys + 1] = record .. ':r:' .. string.sub(field, 3)
+    end
+  end
+  return keys
+end
+
+-- A flow's work in one script: the finishes still to count (FIFO), and the jobs it moved.
+local function flow_ctx(base, now)
+  return {base = base, now = now, work = {}, waiting = {}, delayed = {}, dead = {}, held = {}}
+end
+
+-- flow_state_of(base, id) -> the job's state name and decoded record (nil: no such job).
+local function flow_state_of(base, id)
+  local record = decode_state(redis.call('HGET', base .. 'state', id)) or decode_state(nil)
+  if record.st ~= '' then return record.st, record end
+  if redis.call('HEXISTS', base .. 'jobs', id) == 0 then return nil, record end
+  if redis.call('ZSCORE', base .. 'delayed', id) then return 'delayed', record end
+  return 'waiting', record
+end
+
+-- Takes a job that is waiting, delayed, retrying or held out of its structure.
+local function flow_unqueue(base, id)
+  local found = 0
+  for _, name in ipairs({'prio', 'delayed', 'retry', 'held'}) do
+    found = found + redis.call('ZREM', base .. name, id)
+  end
+  if found == 0 and not unqueue_grouped(base, id) then redis.call('LREM', base .. 'wait', 1, id) end
+end
+
+-- flow_make_dead(ctx, id, record, message) -> the error: a job that is not running (already out
+-- of its structure) goes dead, cancelled, with `message` as its error; a callback is reported.
+local function flow_make_dead(ctx, id, record, message)
+  local base, now = ctx.base, ctx.now
+  record.st, record.tf, record.tk, record.cx = 'dead', tostring(now), '', '1'
+  redis.call('HSET', base .. 'state', id, encode_state(record))
+  redis.call('ZADD', base .. 'dead', now, id)
+  local err = '{"at":' .. now .. ',"attempt":' .. record.a .. ',"message":' ..
+    cjson.encode(message) .. '}'
+  push_job_error(base, id, err, kFlowErrorsKept)
+  redis.call('HINCRBY', base .. 'meta', 'dead', 1)
+  ctx.dead[#ctx.dead + 1] = id
+  local hooked = hooks_read(base, {id})
+  hooks_finished(base, hooked, 'dead', tostring(now), {[id] = err})
+  return err
+end
+
+-- flow_count(ctx, id, h, outcome, text): job `id` (its hook h) completed or went dead; its
+-- finish is counted by flow_settle.
+local function flow_count(ctx, id, h, outcome, text)
+  ctx.work[#ctx.work + 1] = {id = id, h = h, outcome = outcome, text = text or 'null'}
+end
+
+-- A held parent goes dead, cancelled: its own death then counts in its parent's join.
+local function flow_fail_held(ctx, id, message)
+  local base = ctx.base
+  if not redis.call('ZSCORE', base .. 'held', id) then return end
+  redis.call('ZREM', base .. 'held', id)
+  local _, record = flow_state_of(base, id)
+  local err = flow_make_dead(ctx, id, record, message)
+  local h = flow_hook(redis.call('HGET', base .. 'hooks', id))
+  if h then flow_count(ctx, id, h, 'dead', err) end
+end
+
+-- A held parent is released: to the tail of its priority (or the head, LIFO), or delayed when it
+-- has a delay (counted from now) or a run-at time still to come.
+local function flow_release(ctx, id)
+  local base, now = ctx.base, ctx.now
+  if not redis.call('ZSCORE', base .. 'held', id) then return end
+  local h = flow_hook(redis.call('HGET', base .. 'hooks', id)) or {}
+  redis.call('ZREM', base .. 'held', id)
+  local _, record = flow_state_of(base, id)
+  local due = -1
+  if h.run_at and h.run_at >= 0 then
+    due = h.run_at
+  elseif h.delay and h.delay > 0 then
+    due = now + 1 + h.delay  -- now is rounded down: the full delay passes (due_after_ms, now.lua)
+  end
+  if due > now then
+    record.st = 'delayed'
+    redis.call('ZADD', base .. 'delayed', due, id)
+    ctx.delayed[#ctx.delayed + 1] = id
+  else
+    record.st = 'waiting'
+    requeue(base, base .. 'wait', base .. 'prio', base .. 'meta', {id}, {tonumber(record.p)},
+            h.lifo == true, nil)
+    ctx.waiting[#ctx.waiting + 1] = id
+  end
+  redis.call('HSET', base .. 'state', id, encode_state(record))
+end
+
+-- The root finished: the flow ends, and its record expires after its retention.
+local function flow_end(record, outcome, now)
+  if redis.call('HEXISTS', record, 'st') == 0 then return end
+  redis.call('HSET', record, 'st', outcome, 'f', now)
+  local keep = tonumber(redis.call('HGET', record, 'keep')) or 0
+  if keep > 0 then
+    for _, key in ipairs(flow_keys(record)) do redis.call('PEXPIRE', key, keep) end
+  end
+end
+
+-- Counts every finish queued in ctx.work, in order, and what follows from each: a join decided
+-- releases or fails its parent, whose death is counted in turn (up to the root, at most the
+-- flow's depth). A join already decided only counts.
+local function flow_settle(ctx)
+  local base, now = ctx.base, ctx.now
+  local i = 1
+  while i <= #ctx.work do
+    local w = ctx.work[i]
+    i = i + 1
+    local h = w.h
+    local record = base .. 'flow:' .. h.u
+    if h.parent == '' then
+      flow_end(record, w.outcome, now)
+    else
+      local field = 'j:' .. h.parent
+      local join = join_decode(redis.call('HGET', record, field))
+      if join then  -- none: the record expired, and the job runs on its own
+        join.pending = join.pending - 1
+        local results = record .. ':r:' .. h.parent
+        if w.outcome == 'completed' then
+          join.completed = join.completed + 1
+          redis.call('HSET', results, h.ref, 'c' .. w.text)
+        else
+          join[h.policy] = join[h.policy] + 1
+          if h.policy ~= 'ignore' then redis.call('HSET', results, h.ref, 'd' .. w.text) end
+        end
+        if join.st == 'w' then
+          if join_fatal(join) then
+            join.st = 'f'
+            redis.call('HSET', record, field, join_encode(join))
+            flow_fail_held(ctx, h.u .. '.' .. h.parent, 'cancelled: child ' .. w.id .. ' failed')
+          elseif join.pending <= 0 then
+            join.st = 'r'
+            redis.call('HSET', record, field, join_encode(join))
+            flow_release(ctx, h.u .. '.' .. h.parent)
+          else
+            redis.call('HSET', record, field, join_encode(join))
+          end
+        else
+          redis.call('HSET', record, field, join_encode(join))
+        end
+      end
+    end
+  end
+  ctx.work = {}
+end
+
+-- Cancels everything undecided below the parent `top` of flow u: each join still waiting (or
+-- failed, with children still running) is cancelled, and each of its children not finished goes
+-- dead, cancelled (a running one is asked to stop, as remove.lua does), counted in the join.
+-- Flow jobs are never deleted here: the tree stays visible.
+local function flow_cancel_below(ctx, u, top)
+  local base = ctx.base
+  local record = base .. 'flow:' .. u
+  local rows = redis.call('HGETALL', record .. ':tree')
+  local children, policy = {}, {}
+  for r = 1, #rows, 2 do
+    local parent, child_policy = string.match(rows[r + 1], '^([^\t]*)\t(%a+)$')
+    if parent then
+      children[parent] = children[parent] or {}
+      table.insert(children[parent], rows[r])
+      policy[rows[r]] = child_policy
+    end
+  end
+  local stack = {top}
+  while #stack > 0 do
+    local ref = table.remove(stack)
+    local field = 'j:' .. ref
+    local join = join_decode(redis.call('HGET', record, field))
+    if join and (join.st == 'w' or join.st == 'f') then
+      join.st = 'x'
+      local results = record .. ':r:' .. ref
+      for _, child in ipairs(children[ref] or {}) do
+        local id = u .. '.' .. child
+        local st, child_record = flow_state_of(base, id)
+        if st == 'active' then
+          child_record.cx = '1'
+          redis.call('HSET', base .. 'state', id, encode_state(child_record))
+        elseif st == 'waiting' or st == 'delayed' or st == 'retrying' or st == 'held' then
+          flow_unqueue(base, id)
+          local err = flow_make_dead(ctx, id, child_record, 'cancelled: flow cancelled')
+          join.pending = join.pending - 1
+          local p = policy[child] or 'fail'
+          join[p] = join[p] + 1
+          if p ~= 'ignore' then redis.call('HSET', results, child, 'd' .. err) end
+        end
+        if children[child] then stack[#stack + 1] = child end
+      end
+      redis.call('HSET', record, field, join_encode(join))
+    end
+  end
+end
+
+-- flow_finish_jobs(base, hooked, outcome, now, details): the flow jobs among a script's finished
+-- jobs (hooks_read's members) are counted, and what follows is done. Completed ones lose their
+-- hook. Returns the ctx (flow_events), or nil when none was a flow job.
+local function flow_finish_jobs(base, hooked, outcome, now, details)
+  if not hooked or #hooked.members == 0 then return nil end
+  local ctx = flow_ctx(base, now)
+  local done = {}
+  for _, m in ipairs(hooked.members) do
+    flow_count(ctx, m.id, m.h, outcome, details[m.id])
+    if outcome == 'completed' then done[#done + 1] = m.id end
+  end
+  if #done > 0 then call_in_parts('HDEL', base .. 'hooks', done) end
+  flow_settle(ctx)
+  return ctx
+end
+
+-- Events for what the flow steps moved, and a wake when a job became waiting or delayed.
+local function flow_events(ctx)
+  if not ctx then return end
+  emit_event(ctx.base, 'waiting', ctx.waiting)
+  emit_event(ctx.base, 'delayed', ctx.delayed)
+  emit_event(ctx.base, 'dead', ctx.dead)
+  emit_event(ctx.base, 'held', ctx.held)
+  if #ctx.waiting > 0 or #ctx.delayed > 0 then redis.call('SPUBLISH', ctx.base .. 'wake', '') end
+end
+
+-- flow_revive(ctx, id, h): flow job `id` leaves dead (a retry): its parent's join counts it as
+-- pending again. A parent failed by that join, with no fatal death left, is revived (dead to
+-- held) and counted as pending in its own parent's join, up the tree; a root coming back makes
+-- the flow run again. Joins released or cancelled only count.
+local function flow_revive(ctx, id, h)
+  local base = ctx.base
+  while h do
+    local record = base .. 'flow:' .. h.u
+    if h.parent == '' then
+      if redis.call('HEXISTS', record, 'st') == 1 then
+        redis.call('HSET', record, 'st', 'running', 'f', 0)
+        for _, key in ipairs(flow_keys(record)) do redis.call('PERSIST', key) end
+      end
+      return
+    end
+    local field = 'j:' .. h.parent
+    local join = join_decode(redis.call('HGET', record, field))
+    if not join then return end
+    join[h.policy] = math.max(0, join[h.policy] - 1)
+    join.pending = join.pending + 1
+    redis.call('HDEL', record .. ':r:' .. h.parent, h.ref)
+    local parent_id = h.u .. '.' .. h.parent
+    local next_h = nil
+    if join.st == 'f' and not join_fatal(join)
+        and redis.call('ZSCORE', base .. 'dead', parent_id) then
+      join.st = 'w'
+      local _, parent_record = flow_state_of(base, parent_id)
+      parent_record.st, parent_record.tf, parent_record.tk, parent_record.cx = 'held', '0', '', '0'
+      redis.call('ZREM', base .. 'dead', parent_id)
+      redis.call('ZADD', base .. 'held', ctx.now, parent_id)
+      redis.call('HSET', base .. 'state', parent_id, encode_state(parent_record))
+      ctx.held[#ctx.held + 1] = parent_id
+      next_h = flow_hook(redis.call('HGET', base .. 'hooks', parent_id))
+    end
+    redis.call('HSET', record, field, join_encode(join))
+    h = next_h
+  end
+end

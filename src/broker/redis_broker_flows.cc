@@ -1,0 +1,171 @@
+// RedisBroker: flows (docs/workflows.md). A flow lives in one queue: its commit is one script
+// call, and every later step of it happens inside the scripts that finish, cancel or retry its
+// jobs (lua/include/flows.lua).
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "broker/redis_broker.h"
+#include "broker/script_keys.h"
+
+namespace taskq::broker {
+namespace {
+
+std::optional<JoinState> JoinFromLetter(std::string_view letter) {
+  if (letter == "w") return JoinState::kWaiting;
+  if (letter == "r") return JoinState::kReleased;
+  if (letter == "f") return JoinState::kFailed;
+  if (letter == "x") return JoinState::kCancelled;
+  return std::nullopt;
+}
+
+// "st:total:pending:completed:dead_fail:dead_ignore:dead_continue:override" (flows.lua).
+std::optional<FlowJoin> ParseJoin(std::string_view text) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() != 8) return std::nullopt;
+  std::optional<JoinState> state = JoinFromLetter(parts[0]);
+  if (!state) return std::nullopt;
+  int64_t n[6] = {};
+  for (int i = 0; i < 6; ++i) {
+    auto [end, ec] =
+        std::from_chars(parts[i + 1].data(), parts[i + 1].data() + parts[i + 1].size(), n[i]);
+    if (ec != std::errc() || end != parts[i + 1].data() + parts[i + 1].size()) return std::nullopt;
+  }
+  FlowJoin join;
+  join.state = *state;
+  join.children = n[0];
+  join.pending = n[1];
+  join.completed = n[2];
+  join.dead = n[3] + n[4] + n[5];
+  join.overridden = parts[7] == "1";
+  return join;
+}
+
+}  // namespace
+
+Result<FlowCommitOutcome> RedisBroker::CommitFlow(const std::string& queue,
+                                                  const FlowCommit& commit) {
+  if (commit.jobs.empty()) return InvalidArgument("jobs", "a flow needs at least one job");
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("flow_commit", FlowCommitKeys(k));
+  call.Arg(k.base()).Arg(commit.flow_key).Arg(static_cast<int64_t>(commit.retention.count()));
+  call.Arg(static_cast<int64_t>(commit.jobs.size()));
+  for (const FlowCommitJob& f : commit.jobs) {
+    const NewJob& job = f.job;
+    if (job.unique) return InvalidArgument("unique", "a flow's jobs cannot be unique");
+    std::string options = job.hooked ? "h" : "";
+    if (job.lifo) options += 'l';
+    options += std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
+               std::to_string(job.run_at_ms);
+    if (!job.group.empty()) options += ":" + job.group;
+    call.Arg(f.ref).Arg(f.parent).Arg(ChildFailurePolicyName(f.on_failure));
+    call.Arg(job.id).Arg(job.body).Arg(options);
+  }
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  if (reply->view().is_error() && reply->view().str().starts_with("QUEUEFULL ")) {
+    return Status(StatusCode::kQueueFull,
+                  "the queue is full: " + std::string(reply->view().str().substr(10)));
+  }
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "flow_commit"));
+  switch (reply->view().AsInt(-9)) {
+    case 1:
+      break;
+    case 0:
+      return FlowCommitOutcome::kExisted;
+    case -2:
+      return FlowCommitOutcome::kConflict;
+    default:
+      return Internal("flow_commit: bad reply");
+  }
+  const uint16_t slot = k.slot();
+  TASKQ_RETURN_IF_ERROR(WaitForReplicas(std::span<const uint16_t>(&slot, 1)));
+  return FlowCommitOutcome::kCreated;
+}
+
+Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
+                                                      const std::string& flow_key) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("flow_read", FlowReadKeys(k));
+  call.Arg(k.base()).Arg(flow_key);
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "flow_read"));
+  const ReplyView v = reply->view();
+  if (v.size() == 0) return std::optional<FlowView>();
+  if (v.size() != 3) return Internal("flow_read: bad reply");
+  FlowView flow;
+  flow.id = queue + ":" + flow_key;
+  flow.queue = queue;
+  std::map<std::string, FlowJoin, std::less<>> joins;
+  const ReplyView record = v[0];
+  for (size_t i = 0; i + 1 < record.size(); i += 2) {
+    const std::string_view field = record[i].str();
+    const std::string_view value = record[i + 1].str();
+    if (field == "st") {
+      flow.state = std::string(value);
+    } else if (field == "c") {
+      flow.created_ms = record[i + 1].AsInt();
+    } else if (field == "f") {
+      flow.finished_ms = record[i + 1].AsInt();
+    } else if (field.starts_with("j:")) {
+      std::optional<FlowJoin> join = ParseJoin(value);
+      if (!join) return Internal("flow_read: bad join " + std::string(field));
+      joins.emplace(std::string(field.substr(2)), *join);
+    }
+  }
+  // Per node: ref, parent, policy, state ("" gone), cancelled (0/1).
+  const ReplyView nodes = v[1];
+  if (nodes.size() % 5 != 0) return Internal("flow_read: bad nodes");
+  for (size_t i = 0; i < nodes.size(); i += 5) {
+    FlowNode node;
+    node.ref = std::string(nodes[i].str());
+    node.parent = std::string(nodes[i + 1].str());
+    node.id = flow_key + "." + node.ref;
+    node.on_failure = ParseChildFailurePolicy(nodes[i + 2].str()).value_or(node.on_failure);
+    if (!nodes[i + 3].str().empty()) {
+      node.state = ParseJobState(nodes[i + 3].str());
+      if (!node.state) return Internal("flow_read: bad state of " + node.id);
+    }
+    node.cancelled = nodes[i + 4].str() == "1";
+    if (auto it = joins.find(node.ref); it != joins.end()) node.join = it->second;
+    flow.nodes.push_back(std::move(node));
+  }
+  std::sort(flow.nodes.begin(), flow.nodes.end(),
+            [](const FlowNode& a, const FlowNode& b) { return a.ref < b.ref; });
+  return std::optional<FlowView>(std::move(flow));
+}
+
+Result<std::vector<FlowChild>> RedisBroker::FlowChildren(const std::string& queue,
+                                                         const std::string& flow_key,
+                                                         const std::string& parent_ref) {
+  const QueueKeys& k = Keys(queue);
+  auto reply = Run(k.slot(), Command{"HGETALL", k.flow_results(flow_key, parent_ref)});
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "flow children"));
+  std::vector<FlowChild> children;
+  const ReplyView v = reply->view();
+  for (size_t i = 0; i + 1 < v.size(); i += 2) {
+    // "c<result>" or "d<error>" (flows.lua)
+    const std::string_view value = v[i + 1].str();
+    if (value.empty() || (value[0] != 'c' && value[0] != 'd')) continue;
+    FlowChild child;
+    child.ref = std::string(v[i].str());
+    child.id = flow_key + "." + child.ref;
+    child.completed = value[0] == 'c';
+    child.json = std::string(value.substr(1));
+    children.push_back(std::move(child));
+  }
+  std::sort(children.begin(), children.end(),
+            [](const FlowChild& a, const FlowChild& b) { return a.ref < b.ref; });
+  return children;
+}
+
+}  // namespace taskq::broker
