@@ -72,7 +72,7 @@ Result<ActionOutcome> ApplyJobAction(Backend& b, JobAction action, const Job& jo
       break;
   }
   if (cancel) {
-    return Refused(job, "only waiting, delayed, retrying or active jobs can be cancelled");
+    return Refused(job, "only waiting, delayed, retrying, held or active jobs can be cancelled");
   }
   // Remove refuses only a running job (remove.lua), whatever state it was read in.
   return Status(StatusCode::kFailedPrecondition,

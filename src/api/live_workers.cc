@@ -17,7 +17,7 @@ std::map<std::string, QueueService> ServiceByQueue(const Inspector::WorkerList& 
 
 std::string LiveHandlerField(const Job& job, const QueueService& service) {
   if (job.state != JobState::kWaiting && job.state != JobState::kDelayed &&
-      job.state != JobState::kRetrying) {
+      job.state != JobState::kRetrying && job.state != JobState::kHeld) {
     return "";
   }
   return service.job_types.contains(job.type) ? ",\"live_handler\":true"

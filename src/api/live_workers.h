@@ -19,8 +19,8 @@ struct QueueService {
 
 std::map<std::string, QueueService> ServiceByQueue(const Inspector::WorkerList& list);
 
-// ,"live_handler":true|false for a job that waits to run (waiting, delayed, retrying); nothing
-// for the others (active, finished), whose handler is no longer in question.
+// ,"live_handler":true|false for a job that waits to run (waiting, delayed, retrying, held);
+// nothing for the others (active, finished), whose handler is no longer in question.
 std::string LiveHandlerField(const Job& job, const QueueService& service);
 
 }  // namespace taskq::api

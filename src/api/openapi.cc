@@ -75,7 +75,8 @@ constexpr const char* kSchemas = R"({
   "Job": {"type": "object", "required": ["id", "queue", "type", "state", "data"], "properties": {
     "id": {"type": "string"}, "queue": {"type": "string"}, "type": {"type": "string"},
     "state": {"type": "string",
-              "enum": ["waiting", "delayed", "active", "completed", "retrying", "dead"]},
+              "enum": ["waiting", "delayed", "active", "completed", "retrying", "dead",
+                       "held"]},
     "data": {"type": "object"}, "priority": {"type": "integer"},
     "attempts": {"type": "integer"}, "max_attempts": {"type": "integer"},
     "stalls": {"type": "integer"}, "created_ms": {"type": "integer"},

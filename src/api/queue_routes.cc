@@ -13,6 +13,7 @@
 #include "api/live_workers.h"
 #include "api/query.h"
 #include "common/job_codec.h"
+#include "common/job_states.h"
 #include "common/json_text.h"
 
 namespace taskq::api {
@@ -38,11 +39,11 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
   std::string out = "{\"name\":" + JsonString(name);
   out += fmt::format(
       ",\"paused\":{},\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"
-      "\"retrying\":{},\"dead\":{}}},\"overrunning\":{},\"totals\":{{\"completed\":{},"
+      "\"retrying\":{},\"dead\":{},\"held\":{}}},\"overrunning\":{},\"totals\":{{\"completed\":{},"
       "\"failed\":{},\"stalled\":{},\"overran\":{},\"enqueued\":{},\"retried\":{},"
       "\"dead\":{}}},\"callbacks_pending\":{}",
       c.paused ? "true" : "false", c.waiting, c.delayed, c.active, c.completed, c.retrying, c.dead,
-      c.overrunning, c.completed_total, c.failed_total, c.stalled_total, c.overran_total,
+      c.held, c.overrunning, c.completed_total, c.failed_total, c.stalled_total, c.overran_total,
       c.enqueued_total, c.retried_total, c.dead_total, c.callbacks_pending);
   const HandlerProcessCounts hp =
       timings.ok() ? timings->handler_processes : HandlerProcessCounts{};
@@ -83,8 +84,7 @@ Result<JobState> StateParam(std::string_view query, bool required) {
   }
   auto state = ParseJobState(*text);
   if (!state) {
-    return InvalidArgument("state",
-                           "must be one of waiting, delayed, active, completed, retrying, dead");
+    return InvalidArgument("state", "must be one of " + JobStateChoices());
   }
   return *state;
 }
@@ -417,10 +417,11 @@ void AddQueueRoutes(Router& router, ApiContext& ctx) {
              {"One queue, as in the list.", {}, "", "Queue", {200, 404}}, bind(GetQueue));
   router.Add("GET", "/api/queues/{queue}/jobs", Scope::kRead,
              {"A page of the queue's jobs in one state: waiting, delayed, retrying and active in "
-              "run order, completed and dead newest first (reverse=true: the opposite). With a "
+              "run order, completed and dead newest first, held (flow parents waiting for their "
+              "children) oldest first (reverse=true: the opposite). With a "
               "filter (type, error, field and value) the page holds the matches among at most "
               "scan jobs from the cursor, and says how many it examined (scanned).",
-              {"state:string:waiting (default), delayed, active, completed, retrying or dead",
+              {"state:string:waiting (default), delayed, active, completed, retrying, dead or held",
                "limit:integer:jobs per page, 1 to 1000 (default 50); with a filter, matches",
                "cursor:string:next_cursor of the previous page (opaque), or an offset",
                "reverse:boolean:true for the opposite of the state's order (default false)",

@@ -76,8 +76,10 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       return;
     }
     const std::pair<const char*, int64_t> states[] = {
-        {"waiting", c->waiting},     {"delayed", c->delayed},   {"active", c->active},
-        {"completed", c->completed}, {"retrying", c->retrying}, {"dead", c->dead}};
+        {"waiting", c->waiting},   {"delayed", c->delayed},
+        {"active", c->active},     {"completed", c->completed},
+        {"retrying", c->retrying}, {"dead", c->dead},
+        {"held", c->held}};
     for (const auto& [state, n] : states) {
       jobs += fmt::format("taskq_jobs{{queue=\"{}\",state=\"{}\"}} {}\n", q, state, n);
     }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <iostream>
 
+#include "common/job_states.h"
 #include "common/json_text.h"
 #include "common/rate_text.h"
 #include "common/rfc3339.h"
@@ -83,18 +84,18 @@ int StatsCommand(const Target& target) {
                ",\"active\":" + std::to_string(c.active) +
                ",\"retrying\":" + std::to_string(c.retrying) +
                ",\"completed\":" + std::to_string(c.completed) +
-               ",\"dead\":" + std::to_string(c.dead) +
+               ",\"dead\":" + std::to_string(c.dead) + ",\"held\":" + std::to_string(c.held) +
                ",\"paused\":" + (c.paused ? "true" : "false") + "}";
       },
       [&rows] {
-        std::printf("%-24s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed", "active",
-                    "retrying", "completed", "dead", "");
+        std::printf("%-24s %9s %9s %9s %9s %9s %9s %9s %s\n", "queue", "waiting", "delayed",
+                    "active", "retrying", "completed", "dead", "held", "");
         for (const auto& [name, c] : rows) {
-          std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
+          std::printf("%-24s %9lld %9lld %9lld %9lld %9lld %9lld %9lld %s\n", name.c_str(),
                       static_cast<long long>(c.waiting), static_cast<long long>(c.delayed),
                       static_cast<long long>(c.active), static_cast<long long>(c.retrying),
                       static_cast<long long>(c.completed), static_cast<long long>(c.dead),
-                      c.paused ? "paused" : "");
+                      static_cast<long long>(c.held), c.paused ? "paused" : "");
         }
       });
   return 0;
@@ -141,8 +142,7 @@ int JobsCommand(const Target& target, const std::string& queue, const std::strin
                 int64_t limit, const std::string& cursor_text) {
   auto state = ParseJobState(state_name);
   if (!state) {
-    return Fail(InvalidArgument(
-        "--state", "must be one of waiting, delayed, active, completed, retrying, dead"));
+    return Fail(InvalidArgument("--state", "must be one of " + JobStateChoices()));
   }
   auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
   if (!inspector.ok()) return Fail(inspector.status());

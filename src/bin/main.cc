@@ -364,7 +364,8 @@ int main(int argc, char** argv) {
   std::string jobs_queue, jobs_state = "waiting";
   int64_t jobs_limit = 50;
   jobs->add_option("queue", jobs_queue, "the queue")->required();
-  jobs->add_option("--state", jobs_state, "waiting, delayed, active, completed, retrying, dead");
+  jobs->add_option("--state", jobs_state,
+                   "waiting, delayed, active, completed, retrying, dead, held");
   jobs->add_option("--limit", jobs_limit, "at most this many")->check(CLI::Range(1, 1000));
   std::string jobs_cursor;
   jobs->add_option("--cursor", jobs_cursor,

@@ -11,8 +11,8 @@ namespace {
 // This dashboard's state for a Bull Board status; empty for none (the queue's default view).
 std::string_view StateOf(std::string_view status) {
   static constexpr std::pair<std::string_view, std::string_view> kStates[] = {
-      {"active", "active"},       {"waiting", "waiting"},          {"paused", "waiting"},
-      {"prioritized", "waiting"}, {"waiting-children", "waiting"}, {"completed", "completed"},
+      {"active", "active"},       {"waiting", "waiting"},       {"paused", "waiting"},
+      {"prioritized", "waiting"}, {"waiting-children", "held"}, {"completed", "completed"},
       {"failed", "dead"},         {"delayed", "delayed"}};
   for (const auto& [bull, ours] : kStates) {
     if (bull == status) return ours;

@@ -12,6 +12,9 @@ TEST(BullBoardUrlsTest, AQueuePathLandsOnTheQueueInTheNearestState) {
   EXPECT_EQ(BullBoardFragment("/queue/email", "page=2&status=delayed"),
             "#/queues/email?state=delayed");
   EXPECT_EQ(BullBoardFragment("/queue/email", "status=paused"), "#/queues/email?state=waiting");
+  // Bull's parents waiting for their children are taskq's held flow parents.
+  EXPECT_EQ(BullBoardFragment("/queue/email", "status=waiting-children"),
+            "#/queues/email?state=held");
   EXPECT_EQ(BullBoardFragment("/queue/email", "status=latest"), "#/queues/email");
   EXPECT_EQ(BullBoardFragment("/queue/email", "status=nonsense"), "#/queues/email");
 }

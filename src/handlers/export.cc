@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/field_errors.h"
+#include "common/job_states.h"
 #include "handlers/data_fields.h"
 #include "handlers/file_digest.h"
 #include "handlers/rooted_file.h"
@@ -150,9 +151,7 @@ Status ParseQueueSource(const json::object& source, ExportSpec* spec) {
   if (errors.Check(state.status()) && *state) {
     const auto parsed = ParseJobState(**state);
     if (!parsed) {
-      errors.Add(
-          InvalidArgument("data.source.state",
-                          "must be one of waiting, delayed, active, completed, retrying, dead"));
+      errors.Add(InvalidArgument("data.source.state", "must be one of " + JobStateChoices()));
     } else {
       spec->history.state = *parsed;
     }

@@ -190,7 +190,8 @@ class CliTest(unittest.TestCase):
                                           "stats").stdout)
             # (two dead jobs were retried, the third cleaned)
             self.assertIn({"queue": "fail", "waiting": 2, "delayed": 0, "active": 0,
-                           "retrying": 0, "completed": 0, "dead": 0, "paused": False}, stats)
+                           "retrying": 0, "completed": 0, "dead": 0, "held": 0, "paused": False},
+                          stats)
             listed = json.loads(self.taskq("--redis-url", redis.url, "--output", "json", "jobs",
                                            "fail", "--state", "waiting").stdout)
             self.assertEqual(len(listed), 2)

@@ -8,7 +8,14 @@
 // Every method resolves to the API's JSON answer, or rejects with a TaskqError carrying the HTTP
 // status and the API's error code, message and field.
 
-export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'retrying' | 'dead';
+export type JobState =
+  | 'waiting'
+  | 'delayed'
+  | 'active'
+  | 'completed'
+  | 'retrying'
+  | 'dead'
+  | 'held';
 
 export interface EnqueueResult {
   id: string;

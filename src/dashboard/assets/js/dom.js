@@ -50,7 +50,7 @@ export function replace(el, ...children) {
   return el;
 }
 
-export const STATES = ['waiting', 'delayed', 'active', 'completed', 'retrying', 'dead'];
+export const STATES = ['waiting', 'delayed', 'active', 'completed', 'retrying', 'dead', 'held'];
 
 export function badge(text, kind, testid) {
   return h('span', {class: ['badge', kind && `badge-${kind}`], 'data-testid': testid}, text);

@@ -10,8 +10,8 @@ import {confirmAction} from '../dialog.js';
 const ACTIONS = [
   {action: 'retry', label: 'Retry', states: ['dead', 'retrying']},
   {action: 'promote', label: 'Promote', states: ['delayed', 'retrying']},
-  {action: 'cancel', label: 'Cancel', states: ['waiting', 'delayed', 'retrying', 'active'], destructive: true},
-  {action: 'remove', label: 'Remove', states: ['waiting', 'delayed', 'retrying', 'completed', 'dead'], destructive: true},
+  {action: 'cancel', label: 'Cancel', states: ['waiting', 'delayed', 'retrying', 'held', 'active'], destructive: true},
+  {action: 'remove', label: 'Remove', states: ['waiting', 'delayed', 'retrying', 'held', 'completed', 'dead'], destructive: true},
 ];
 
 // A string as one shell word in single quotes: ' becomes '\''.
@@ -135,7 +135,8 @@ export function mount(main, route) {
     if (a.destructive && !await confirmAction({
       title: `${a.label} job ${id}?`,
       text: a.action === 'cancel'
-        ? 'A waiting, delayed or retrying job is removed; an active job is stopped and becomes dead.'
+        ? 'A waiting, delayed or retrying job is removed; an active job is stopped and becomes dead; '
+          + 'a held flow parent becomes dead, cancelled, with every unfinished job below it.'
         : 'The job and everything kept about it are deleted.',
       ok: a.label,
     })) return;

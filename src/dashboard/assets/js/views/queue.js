@@ -21,8 +21,8 @@ const UNIT_MS = {minutes: 60000, hours: 3600000, days: 86400000};
 const ACTIONS = [
   {action: 'retry', label: 'Retry', states: ['dead', 'retrying'], destructive: false},
   {action: 'promote', label: 'Promote', states: ['delayed', 'retrying'], destructive: false},
-  {action: 'cancel', label: 'Cancel', states: ['waiting', 'delayed', 'retrying', 'active'], destructive: true},
-  {action: 'remove', label: 'Remove', states: ['waiting', 'delayed', 'retrying', 'completed', 'dead'], destructive: true},
+  {action: 'cancel', label: 'Cancel', states: ['waiting', 'delayed', 'retrying', 'held', 'active'], destructive: true},
+  {action: 'remove', label: 'Remove', states: ['waiting', 'delayed', 'retrying', 'held', 'completed', 'dead'], destructive: true},
 ];
 
 // Kept across visits of queue pages.
@@ -324,7 +324,8 @@ export function mount(main, route) {
     if (a.destructive && !await confirmAction({
       title: `${a.label} ${ids.length} job${ids.length > 1 ? 's' : ''}?`,
       text: a.action === 'cancel'
-        ? 'Waiting, delayed and retrying jobs are removed; active jobs are stopped and become dead.'
+        ? 'Waiting, delayed and retrying jobs are removed; active jobs are stopped and become dead; '
+          + 'held flow parents become dead, cancelled, with every unfinished job below them.'
         : 'The jobs and everything kept about them are deleted.',
       ok: a.label,
     })) return;
