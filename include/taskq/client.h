@@ -14,10 +14,21 @@
 
 namespace taskq {
 
+struct FlowRequest;  // taskq/flow.h
+
 // The most jobs one EnqueueBulk call may hold. A bulk is one script call, one atomic step, and
 // Redis serves nobody else meanwhile: at a few microseconds a job (bench/RESULTS.md), 10,000 jobs
 // hold it for tens of milliseconds, no more.
 inline constexpr size_t kMaxBulkJobs = 10000;
+
+// What one flow (taskq/flow.h, Client::SubmitFlow) may hold.
+struct FlowLimits {
+  // A flow is written in one script call, like a bulk: at most kMaxBulkJobs.
+  size_t max_jobs = kMaxBulkJobs;
+  size_t max_depth = 16;                     // edges from the root to the deepest job
+  size_t max_width = 10000;                  // children of one parent
+  size_t max_data_bytes = size_t{16} << 20;  // the jobs' data together
+};
 
 struct ClientOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
@@ -26,6 +37,7 @@ struct ClientOptions {
   int max_json_depth = 32;
   size_t max_bulk = kMaxBulkJobs;    // jobs per EnqueueBulk call: 1..kMaxBulkJobs
   size_t max_bulk_bytes = 64 << 20;  // data bytes per EnqueueBulk call
+  FlowLimits flow_limits;            // per SubmitFlow call; max_jobs in 1..kMaxBulkJobs
 };
 
 struct EnqueueRequest {
@@ -42,6 +54,21 @@ struct EnqueueResult {
   bool created = false;
   bool unique_hit = false;
   std::optional<JobState> state;  // kWaiting or kDelayed when created
+};
+
+// One job of a submitted flow, in the request's order.
+struct FlowJobResult {
+  std::string ref;
+  std::string id;  // "<flow key>.<ref>"
+  std::string queue;
+};
+
+struct FlowSubmitResult {
+  std::string flow_id;  // "<queue>:<flow key>"
+  // false: a flow with this key existed in the queue. Nothing was written; `jobs` name the ids
+  // the request would have had (read the flow for what it holds).
+  bool created = false;
+  std::vector<FlowJobResult> jobs;
 };
 
 class Client {
@@ -69,6 +96,18 @@ class Client {
   Result<std::optional<Job>> Get(const std::string& queue, const std::string& id);
   // Waiting/delayed/retrying: removed. Active: its worker is asked to stop it.
   Result<RemoveOutcome> Cancel(const std::string& queue, const std::string& id);
+
+  // Writes a flow (docs/workflows.md) in one atomic step: its leaves waiting or delayed, its
+  // parents held. Every job is checked first (ValidateFlow with ClientOptions::flow_limits, and
+  // each job as Enqueue checks it); a bad one writes nothing, and errors name "jobs[i].field".
+  // kInvalidArgument naming "jobs" when the jobs go to more than one queue (a flow lives in one
+  // queue); kAlreadyExists when a job outside the flow holds one of its ids; kQueueFull as
+  // Enqueue. The flow key is flow.flow_id, else a generated id.
+  Result<FlowSubmitResult> SubmitFlow(const FlowRequest& flow);
+  // Cancels the flow's root, and with it every unfinished job of the flow (each goes dead,
+  // cancelled; a running one is asked to stop). kNotFound: no such flow; kRefused: its root
+  // has finished.
+  Result<RemoveOutcome> CancelFlow(const std::string& flow_id);
 
  private:
   class Impl;

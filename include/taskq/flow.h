@@ -37,12 +37,7 @@ struct FlowRequest {
   static FlowRequest Chain(std::vector<EnqueueRequest> steps);
 };
 
-struct FlowLimits {
-  size_t max_jobs = 10000;                   // per flow
-  size_t max_depth = 16;                     // edges from the root to the deepest job
-  size_t max_width = 10000;                  // children of one parent
-  size_t max_data_bytes = size_t{16} << 20;  // the jobs' data together
-};
+// FlowLimits is in taskq/client.h, beside the client's other limits.
 
 // Every rule of the tree and its limits, each broken one named ("jobs[3].parent", "jobs[0].ref",
 // "jobs" for the request as a whole): kInvalidArgument carrying every invalid field. Job i is

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "taskq/flow_view.h"
 #include "taskq/job.h"
 #include "taskq/job_cursor.h"
 #include "taskq/job_event.h"
@@ -122,6 +123,9 @@ class Inspector {
   Result<bool> Retry(const Job& job);
   // Removes a job that is not running, with all its keys.
   Result<RemoveOutcome> Remove(const std::string& queue, const std::string& id);
+  // A flow by its id ("<queue>:<flow key>"): its jobs, their states and its parents' joins.
+  // nullopt: no such flow, or its record expired (docs/workflows.md).
+  Result<std::optional<FlowView>> GetFlow(const std::string& flow_id);
   // Removes completed or dead jobs that finished more than older_than ago; at most limit.
   Result<int64_t> Clean(const std::string& queue, JobState state,
                         std::chrono::milliseconds older_than, int32_t limit = 10000);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "broker/broker.h"
+#include "client/flow_commit.h"
 #include "common/ids.h"
 #include "common/job_codec.h"
 #include "common/unique_key.h"
@@ -122,6 +123,60 @@ class Client::Impl {
     return broker_->Remove(queue, id, broker::RemoveMode::kCancel);
   }
 
+  Result<FlowSubmitResult> SubmitFlow(const FlowRequest& flow) {
+    TASKQ_RETURN_IF_ERROR(ValidateFlow(flow, options_.flow_limits));
+    auto queue = client::FlowQueueOf(flow);
+    if (!queue.ok()) return queue.status();
+    const client::FlowAddress address{*queue, flow.flow_id.empty() ? NewJobId() : flow.flow_id};
+    if (!IsFlowName(address.key, kMaxFlowIdBytes)) {
+      return InvalidArgument("flow_id", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -");
+    }
+    auto commit = client::BuildFlowCommit(
+        flow, address, JobLimits{options_.max_data_bytes, options_.max_json_depth});
+    if (!commit.ok()) return commit.status();
+    FlowSubmitResult result;
+    result.flow_id = client::FlowIdOf(address);
+    for (const broker::FlowCommitJob& job : commit->jobs) {
+      result.jobs.push_back({job.ref, job.job.id, address.queue});
+    }
+    std::lock_guard lock(mu_);
+    TASKQ_RETURN_IF_ERROR(Register(address.queue));
+    auto outcome = broker_->CommitFlow(address.queue, *commit);
+    if (!outcome.ok()) return outcome.status();
+    switch (*outcome) {
+      case broker::FlowCommitOutcome::kCreated:
+        result.created = true;
+        break;
+      case broker::FlowCommitOutcome::kExisted:
+        break;
+      case broker::FlowCommitOutcome::kConflict:
+        return Status(StatusCode::kAlreadyExists,
+                      "a job that is not part of flow " + result.flow_id +
+                          " holds one of its ids (<flow key>.<ref>); nothing was written: "
+                          "choose another flow id",
+                      "flow_id");
+    }
+    return result;
+  }
+
+  Result<RemoveOutcome> CancelFlow(const std::string& flow_id) {
+    auto address = client::ParseFlowId(flow_id);
+    if (!address.ok()) return address.status();
+    std::lock_guard lock(mu_);
+    auto flow = broker_->ReadFlow(address->queue, address->key);
+    if (!flow.ok()) return flow.status();
+    if (!flow->has_value()) return RemoveOutcome::kNotFound;
+    const FlowView& view = **flow;
+    if (view.state != "running") return RemoveOutcome::kRefused;
+    for (const FlowNode& node : view.nodes) {
+      // The root's cancel reaches every unfinished job below it (the broker's cascade).
+      if (node.parent.empty()) {
+        return broker_->Remove(address->queue, node.id, broker::RemoveMode::kCancel);
+      }
+    }
+    return Internal("flow " + flow_id + " has no root");
+  }
+
  private:
   // A job goes to the queue it names, else to the queue named after its type.
   static const std::string& QueueOf(const EnqueueRequest& r) {
@@ -167,7 +222,14 @@ class Client::Impl {
         derived->unique->key = std::move(*key);
       }
       const EnqueueOptions& options = derived ? *derived : r.options;
-      auto body = EncodeJobBody(r.type, r.data_json, options, limits);
+      // A job that claimed a place in a flow it is not part of would be counted in that flow's
+      // joins by the scripts that finish it.
+      Result<std::string> body = options.flow
+                                     ? Result<std::string>(InvalidArgument(
+                                           "flow",
+                                           "is set by SubmitFlow for the jobs of a flow; a job "
+                                           "enqueued on its own has none"))
+                                     : EncodeJobBody(r.type, r.data_json, options, limits);
       if (!body.ok()) {
         if (!name_by_index) return body.status();
         const Status& s = body.status();
@@ -240,6 +302,11 @@ Result<std::unique_ptr<Client>> Client::Open(ClientOptions options) {
     return InvalidArgument("max_bulk", "must be in 1.." + std::to_string(kMaxBulkJobs) +
                                            " (one bulk is one script call: Redis waits for it)");
   }
+  if (options.flow_limits.max_jobs < 1 || options.flow_limits.max_jobs > kMaxBulkJobs) {
+    return InvalidArgument("flow_limits.max_jobs",
+                           "must be in 1.." + std::to_string(kMaxBulkJobs) +
+                               " (one flow is one script call: Redis waits for it)");
+  }
   auto broker = broker::OpenBroker({options.redis_url, options.key_prefix});
   if (!broker.ok()) return broker.status();
   return std::unique_ptr<Client>(
@@ -270,6 +337,14 @@ Result<std::optional<Job>> Client::Get(const std::string& queue, const std::stri
 
 Result<RemoveOutcome> Client::Cancel(const std::string& queue, const std::string& id) {
   return impl_->Cancel(queue, id);
+}
+
+Result<FlowSubmitResult> Client::SubmitFlow(const FlowRequest& flow) {
+  return impl_->SubmitFlow(flow);
+}
+
+Result<RemoveOutcome> Client::CancelFlow(const std::string& flow_id) {
+  return impl_->CancelFlow(flow_id);
 }
 
 }  // namespace taskq

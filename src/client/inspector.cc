@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "broker/broker.h"
+#include "client/flow_commit.h"
 #include "client/queue_history.h"
 #include "common/job_codec.h"
 #include "common/worker_info_codec.h"
@@ -319,6 +320,13 @@ Result<RemoveOutcome> Inspector::Remove(const std::string& queue, const std::str
   TASKQ_RETURN_IF_ERROR(ValidateJobId(id));
   return impl_->With(
       queue, [&](broker::Broker& b) { return b.Remove(queue, id, broker::RemoveMode::kRemove); });
+}
+
+Result<std::optional<FlowView>> Inspector::GetFlow(const std::string& flow_id) {
+  auto address = client::ParseFlowId(flow_id);
+  if (!address.ok()) return address.status();
+  return impl_->With(address->queue,
+                     [&](broker::Broker& b) { return b.ReadFlow(address->queue, address->key); });
 }
 
 Result<std::vector<JobEvent>> Inspector::WaitEvents(std::vector<EventCursor>& cursors,
