@@ -50,9 +50,10 @@ struct ApiOptions {
   // Job types only the admin scope may enqueue (an enqueue key must not delete jobs and files
   // through a cleanup job).
   std::vector<std::string> admin_only_types = {"cleanup"};
-  size_t max_body_bytes = 1 << 20;        // every request but a bulk enqueue
-  size_t max_bulk_body_bytes = 16 << 20;  // POST /api/jobs/bulk, read once credentials passed
-  AlertThresholds alert_thresholds;       // GET /api/alerts
+  size_t max_body_bytes = 1 << 20;  // every request but a bulk enqueue
+  // POST /api/jobs/bulk and POST /api/flows, read once credentials passed
+  size_t max_bulk_body_bytes = 16 << 20;
+  AlertThresholds alert_thresholds;  // GET /api/alerts
 };
 
 class ApiService {
@@ -70,7 +71,7 @@ class ApiService {
   // A HeadCheck for HttpServer: refuses on the headers alone what Handle would refuse without
   // looking at the body (Host, cross-site, credentials, scope), so that no body is read before
   // the key is checked; and names the body limit of the route (max_bulk_body_bytes for a bulk
-  // enqueue, max_body_bytes for the rest).
+  // enqueue or a flow, max_body_bytes for the rest).
   HeadDecision CheckHead(const HttpRequest& head);
   // Finishes the work in flight and joins the backend threads. Call after the server stopped.
   void Stop();

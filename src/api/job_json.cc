@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "api/api_context.h"
+#include "api/flow_json.h"
 #include "common/json_text.h"
 #include "common/rfc3339.h"
 #include "common/unique_key.h"
@@ -170,6 +171,24 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
     StringField(&out, "id", job.options.schedule_id);
     IntField(&out, "fire_time_ms", job.options.schedule_fire_ms);
     out += '}';
+  }
+  // Its place in a flow (docs/workflows.md); left out for a job enqueued on its own.
+  if (const std::optional<FlowPlace>& flow = job.options.flow) {
+    Field(&out, "flow");
+    out += '{';
+    StringField(&out, "id", flow->flow_id);
+    StringField(&out, "ref", flow->ref);
+    if (flow->parent.empty()) {
+      RawField(&out, "parent", "null");
+    } else {
+      StringField(&out, "parent", flow->parent);
+    }
+    StringField(&out, "on_failure", ChildFailurePolicyName(flow->on_failure));
+    RawField(&out, "has_children", flow->has_children ? "true" : "false");
+    Field(&out, "links");
+    out += "{\"flow\":";
+    AppendJsonString(&out, FlowLink(flow->flow_id));
+    out += "}}";
   }
   if (!job.errors.empty()) {
     const AttemptError& last = job.errors.front();

@@ -87,6 +87,12 @@ constexpr const char* kSchemas = R"({
       "timeout_ms": {"type": "integer"}}},
     "schedule": {"type": ["object", "null"], "properties": {"id": {"type": "string"},
       "fire_time_ms": {"type": "integer"}}},
+    "flow": {"type": "object", "description": "Its place in a flow; absent for other jobs.",
+      "properties": {"id": {"type": "string"}, "ref": {"type": "string"},
+      "parent": {"type": ["string", "null"]},
+      "on_failure": {"type": "string", "enum": ["fail", "ignore", "continue"]},
+      "has_children": {"type": "boolean"},
+      "links": {"type": "object", "properties": {"flow": {"type": "string"}}}}},
     "error": {"type": "string"},
     "errors": {"type": "array", "items": {"type": "object", "properties": {
       "attempt": {"type": "integer"}, "at_ms": {"type": "integer"},
@@ -110,6 +116,45 @@ constexpr const char* kSchemas = R"({
   "CancelResult": {"type": "object", "properties": {"id": {"type": "string"},
     "queue": {"type": "string"}, "outcome": {"type": "string",
     "enum": ["removed", "stop_requested"]}}},
+  "FlowRequest": {"type": "object", "additionalProperties": false,
+    "description": "jobs (a tree) or chain (steps run one after the other), not both.",
+    "properties": {
+      "flow_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
+        "description": "The flow's key (default: the Idempotency-Key, else generated)."},
+      "jobs": {"type": "array", "minItems": 1,
+        "items": {"$ref": "#/components/schemas/FlowJobRequest"}},
+      "chain": {"type": "array", "minItems": 1,
+        "items": {"$ref": "#/components/schemas/JobRequest"}}}},
+  "FlowSubmitResult": {"type": "object", "required": ["id", "queue", "state", "created", "jobs"],
+    "properties": {"id": {"type": "string", "description": "<queue>:<flow key>"},
+    "queue": {"type": ["string", "null"]}, "state": {"type": ["string", "null"]},
+    "created": {"type": "boolean"},
+    "jobs": {"type": "array", "items": {"type": "object", "properties": {
+      "ref": {"type": "string"}, "id": {"type": "string"}, "queue": {"type": "string"},
+      "state": {"type": ["string", "null"]},
+      "links": {"type": "object", "properties": {"job": {"type": "string"}}}}}},
+    "links": {"type": "object", "properties": {"self": {"type": "string"}}}}},
+  "Flow": {"type": "object", "required": ["id", "queue", "state", "jobs"], "properties": {
+    "id": {"type": "string"}, "queue": {"type": "string"},
+    "state": {"type": "string", "enum": ["running", "completed", "dead"]},
+    "created_ms": {"type": "integer"}, "finished_ms": {"type": ["integer", "null"]},
+    "jobs": {"type": "array", "items": {"type": "object", "properties": {
+      "ref": {"type": "string"}, "id": {"type": "string"},
+      "parent": {"type": ["string", "null"]},
+      "on_failure": {"type": "string", "enum": ["fail", "ignore", "continue"]},
+      "state": {"type": ["string", "null"],
+        "description": "null once the job was removed or deleted by its retention."},
+      "cancelled": {"type": "boolean"},
+      "children": {"type": "object", "description": "A parent's children so far.",
+        "properties": {
+        "state": {"type": "string", "enum": ["waiting", "released", "failed", "cancelled"]},
+        "total": {"type": "integer"}, "pending": {"type": "integer"},
+        "completed": {"type": "integer"}, "dead": {"type": "integer"},
+        "overridden": {"type": "boolean"}}},
+      "links": {"type": "object", "properties": {"job": {"type": "string"}}}}}},
+    "links": {"type": "object", "properties": {"self": {"type": "string"}}}}},
+  "FlowCancelResult": {"type": "object", "properties": {"id": {"type": "string"},
+    "outcome": {"type": "string", "enum": ["cancelled", "stop_requested"]}}},
   "StateResult": {"type": "object", "properties": {"id": {"type": "string"},
     "queue": {"type": "string"}, "state": {"type": "string"}}},
   "Queue": {"type": "object", "properties": {"name": {"type": "string"},
@@ -197,6 +242,30 @@ constexpr const char* kSchemas = R"({
     "items": {"$ref": "#/components/schemas/Worker"}}}}
 })";
 
+// kSchemas, plus FlowJobRequest: a job of POST /api/jobs (the same fields and rules, so the two
+// cannot drift apart) with its place in the flow, and without what a flow names itself.
+json::value Schemas() {
+  json::value schemas = json::parse(kSchemas);
+  json::object flow_job = schemas.at("JobRequest").as_object();
+  flow_job["description"] = "A job of a flow: the fields of a job, and its place in the tree.";
+  json::object& properties = flow_job["properties"].as_object();
+  properties.erase("job_id");
+  properties.erase("unique");
+  properties["ref"] = {{"type", "string"},
+                       {"pattern", "^[A-Za-z0-9_-]{1,32}$"},
+                       {"description", "The job's name in the flow; its id is <flow key>.<ref>."}};
+  properties["parent"] = {{"type", "string"},
+                          {"pattern", "^[A-Za-z0-9_-]{1,32}$"},
+                          {"description", "The parent's ref; left out for the root."}};
+  properties["on_failure"] = {{"type", "string"},
+                              {"enum", {"fail", "ignore", "continue"}},
+                              {"default", "fail"},
+                              {"description", "What this job's death does to its parent."}};
+  flow_job["required"] = {"type", "ref"};
+  schemas.as_object()["FlowJobRequest"] = std::move(flow_job);
+  return schemas;
+}
+
 json::object SchemaRef(const std::string& name) {
   return {{"$ref", "#/components/schemas/" + name}};
 }
@@ -251,6 +320,9 @@ constexpr std::pair<std::string_view, std::string_view> kOperationIds[] = {
     {"POST /api/jobs/{id}/promote", "promoteJob"},
     {"POST /api/jobs/{id}/remove", "removeJob"},
     {"GET /api/jobs/{id}/wait", "waitForJob"},
+    {"POST /api/flows", "createFlow"},
+    {"GET /api/flows/{id}", "getFlow"},
+    {"DELETE /api/flows/{id}", "cancelFlow"},
     {"GET /api/queues", "listQueues"},
     {"GET /api/queues/{queue}", "getQueue"},
     {"GET /api/queues/{queue}/jobs", "listQueueJobs"},
@@ -290,7 +362,7 @@ std::string OperationId(const Route& route) {
 // The tag that groups a route in generated SDKs and documentation.
 std::string TagOf(const Route& route) {
   if (route.pattern == "/api/history") return "queues";
-  for (const char* tag : {"jobs", "queues", "schedules", "workers"}) {
+  for (const char* tag : {"jobs", "flows", "queues", "schedules", "workers"}) {
     if (route.pattern.starts_with(std::string("/api/") + tag)) return tag;
   }
   return "system";
@@ -329,6 +401,16 @@ std::string OpenApiDocument(const Router& router) {
            {"description",
             "a job id: a retry with the same key and body answers 200 with the job it made; "
             "the same key with another body is 422"}});
+    }
+    if (route.method == "POST" && route.pattern == "/api/flows") {
+      parameters.push_back(
+          {{"name", "Idempotency-Key"},
+           {"in", "header"},
+           {"required", false},
+           {"schema", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_-]{1,64}$"}}},
+           {"description",
+            "the flow's key when the body names none: a retry with the same key answers 200 "
+            "with the flow it made; the same key with another tree is 422"}});
     }
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
     if (!route.doc.request_schema.empty()) {
@@ -385,6 +467,8 @@ std::string OpenApiDocument(const Router& router) {
       {"tags",
        json::array{
            json::object{{"name", "jobs"}, {"description", "enqueue and act on jobs"}},
+           json::object{{"name", "flows"},
+                        {"description", "trees of jobs, parents run after their children"}},
            json::object{{"name", "queues"},
                         {"description", "queues: counts, listings, actions, limits"}},
            json::object{{"name", "schedules"}, {"description", "cron schedules"}},
@@ -393,7 +477,7 @@ std::string OpenApiDocument(const Router& router) {
       {"security", json::array{json::object{{"bearer", json::array{}}}}},
       {"paths", std::move(paths)},
       {"components",
-       {{"schemas", json::parse(kSchemas)},
+       {{"schemas", Schemas()},
         {"securitySchemes",
          {{"bearer",
            {{"type", "http"},

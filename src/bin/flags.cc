@@ -201,11 +201,12 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
              "threads (and Redis connections) for reads and operator actions")
       ->envname("TASKQ_API_BACKEND_THREADS")
       ->check(CLI::Range(1, 256));
-  add.Option("--max-body-bytes", f->max_body_bytes, "largest request body (but a bulk enqueue's)")
+  add.Option("--max-body-bytes", f->max_body_bytes,
+             "largest request body (but a bulk enqueue's or a flow's)")
       ->envname("TASKQ_MAX_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   add.Option("--max-bulk-body-bytes", f->max_bulk_body_bytes,
-             "largest POST /api/jobs/bulk body, read once the API key is checked")
+             "largest POST /api/jobs/bulk or /api/flows body, read once the API key is checked")
       ->envname("TASKQ_MAX_BULK_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   add.Option("--max-header-bytes", f->max_header_bytes, "largest request header block")
@@ -213,6 +214,9 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
       ->check(CLI::Range(size_t{1024}, size_t{1} << 20));
   add.Option("--max-bulk", f->max_bulk, "most jobs in one POST /api/jobs/bulk")
       ->envname("TASKQ_MAX_BULK")
+      ->check(CLI::Range(size_t{1}, taskq::kMaxBulkJobs));
+  add.Option("--max-flow-jobs", f->max_flow_jobs, "most jobs in one flow (POST /api/flows)")
+      ->envname("TASKQ_MAX_FLOW_JOBS")
       ->check(CLI::Range(size_t{1}, taskq::kMaxBulkJobs));
   add.Option("--max-json-depth", f->max_json_depth, "deepest nesting of request JSON")
       ->envname("TASKQ_MAX_JSON_DEPTH")

@@ -272,7 +272,8 @@ class HttpTest(fx.SharedApiTestCase):
             ("POST", "/api/queues/{queue}/resume"), ("POST", "/api/queues/{queue}/dead/retry"),
             ("DELETE", "/api/queues/{queue}/jobs"), ("GET", "/healthz"), ("GET", "/readyz"),
             ("GET", "/metrics"), ("GET", "/api/openapi.json"), ("GET", "/api/workers"),
-            ("POST", "/api/jobs/{id}/remove"), ("POST", "/api/queues/{queue}/jobs/actions")}
+            ("POST", "/api/jobs/{id}/remove"), ("POST", "/api/queues/{queue}/jobs/actions"),
+            ("POST", "/api/flows"), ("GET", "/api/flows/{id}"), ("DELETE", "/api/flows/{id}")}
         self.assertTrue(expected <= documented, expected - documented)
         listing = doc["paths"]["/api/queues/{queue}/jobs"]["get"]
         self.assertTrue({"state", "limit", "cursor", "reverse", "type", "error", "field", "value",
