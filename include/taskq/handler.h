@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "taskq/flow_view.h"
+
 namespace taskq {
 
 class JobContext {
@@ -26,6 +28,14 @@ class JobContext {
   // A handler that calls out passes it on (the webhook handler sends it as `traceparent`).
   virtual const std::string& trace_parent() const {
     static const std::string none;
+    return none;
+  }
+  // A flow's parent (docs/workflows.md): its children that completed, with their results, and
+  // those whose policy is "continue" that died (any policy but "ignore" for a parent run with an
+  // override), with their last errors; by ref. Read once, before the handler runs. Empty for
+  // every other job.
+  virtual const std::vector<FlowChild>& children() const {
+    static const std::vector<FlowChild> none;
     return none;
   }
 

@@ -96,8 +96,8 @@ bool KnownKind(uint8_t kind) {
 std::string EncodeReady() { return FrameWriter(FrameKind::kReady).Done(); }
 
 std::string EncodeJob(const JobFrame& job) {
-  return FrameWriter(FrameKind::kJob)
-      .Int(job.sequence)
+  FrameWriter frame(FrameKind::kJob);
+  frame.Int(job.sequence)
       .Text(job.id)
       .Text(job.type)
       .Text(job.queue)
@@ -106,7 +106,11 @@ std::string EncodeJob(const JobFrame& job) {
       .Int(job.max_attempts)
       .Int(job.timeout_ms)
       .Text(job.trace_parent)
-      .Done();
+      .Int(static_cast<int64_t>(job.children.size()));
+  for (const FlowChild& child : job.children) {
+    frame.Text(child.ref).Text(child.id).Int(child.completed ? 1 : 0).Text(child.json);
+  }
+  return frame.Done();
 }
 
 std::string EncodeStop(int64_t sequence) {
@@ -161,10 +165,26 @@ Result<JobFrame> DecodeJob(std::string_view fields) {
   JobFrame job;
   FieldReader r(fields);
   constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
-  r.Int(&job.sequence) && r.Text(&job.id) && r.Text(&job.type) && r.Text(&job.queue) &&
-      r.Text(&job.data_json) && r.Int32(&job.attempt, 1, kMaxInt32) &&
-      r.Int32(&job.max_attempts, 1, kMaxInt32) && r.Int(&job.timeout_ms) &&
-      r.Text(&job.trace_parent);
+  int64_t children = 0;
+  bool read = r.Int(&job.sequence) && r.Text(&job.id) && r.Text(&job.type) && r.Text(&job.queue) &&
+              r.Text(&job.data_json) && r.Int32(&job.attempt, 1, kMaxInt32) &&
+              r.Int32(&job.max_attempts, 1, kMaxInt32) && r.Int(&job.timeout_ms) &&
+              r.Text(&job.trace_parent) && r.Int(&children);
+  // Each child takes at least 20 bytes (three lengths and a flag): a count beyond what the frame
+  // can hold is refused before anything is reserved for it.
+  constexpr int64_t kMinChildBytes = 4 + 4 + 8 + 4;
+  if (read && (children < 0 || children > static_cast<int64_t>(fields.size()) / kMinChildBytes)) {
+    return InvalidArgument("frame", "malformed job frame");
+  }
+  for (int64_t i = 0; read && i < children; ++i) {
+    FlowChild& child = job.children.emplace_back();
+    int64_t completed = 0;
+    read = r.Text(&child.ref) && r.Text(&child.id) && r.Int(&completed) && r.Text(&child.json);
+    if (read && completed != 0 && completed != 1) {
+      return InvalidArgument("frame", "malformed job frame");
+    }
+    child.completed = completed == 1;
+  }
   TASKQ_RETURN_IF_ERROR(r.Finish("job"));
   if (job.timeout_ms < 0) return InvalidArgument("frame", "malformed job frame");
   return job;

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "taskq/handler.h"
 #include "taskq/status.h"
@@ -41,6 +42,8 @@ struct JobFrame {
   int32_t max_attempts = 1;
   int64_t timeout_ms = 0;    // from when the process reads the frame to the attempt's deadline
   std::string trace_parent;  // JobContext::trace_parent
+  // JobContext::children: a count, then per child its ref, id, completed (0/1) and JSON.
+  std::vector<FlowChild> children;
 };
 
 // An attempt's end as the handler process saw it.

@@ -93,6 +93,35 @@ TEST(HandlerFramesTest, ALengthOfZeroOrOverTheLimitOrAnUnknownKindIsRefused) {
   EXPECT_FALSE(zero_kind.Next().ok());
 }
 
+TEST(HandlerFramesTest, AFlowParentsChildrenTravelWithItsJob) {
+  JobFrame job{3, "k.root", "report", "reports", "{}", 1, 1, 500};
+  job.children = {{"a", "k.a", true, R"({"rows":3})"}, {"b", "k.b", false, R"("disk full")"}};
+  auto decoded = DecodeJob(EncodeJob(job).substr(5));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->children.size(), 2u);
+  EXPECT_EQ(decoded->children[0].ref, "a");
+  EXPECT_EQ(decoded->children[0].id, "k.a");
+  EXPECT_TRUE(decoded->children[0].completed);
+  EXPECT_EQ(decoded->children[0].json, R"({"rows":3})");
+  EXPECT_EQ(decoded->children[1].ref, "b");
+  EXPECT_FALSE(decoded->children[1].completed);
+  EXPECT_EQ(decoded->children[1].json, R"("disk full")");
+  EXPECT_EQ(decoded->timeout_ms, 500);
+}
+
+TEST(HandlerFramesTest, AChildCountTheFrameCannotHoldIsRefused) {
+  std::string fields = EncodeJob({1, "id", "t", "q", "{}", 1, 1, 0}).substr(5);
+  // The count is the last field: claim 2^40 children in a frame that holds none.
+  fields[fields.size() - 3] = 1;
+  EXPECT_FALSE(DecodeJob(fields).ok());
+  // A completed flag other than 0 or 1.
+  JobFrame job{1, "id", "t", "q", "{}", 1, 1, 0};
+  job.children = {{"a", "k.a", true, "null"}};
+  std::string bad_flag = EncodeJob(job).substr(5);
+  bad_flag[bad_flag.size() - 4 - 4 - 8] = 2;  // before the json's length and text ("null")
+  EXPECT_FALSE(DecodeJob(bad_flag).ok());
+}
+
 TEST(HandlerFramesTest, FieldsOfTheWrongShapeAreRefused) {
   JobFrame job{1, "id", "t", "q", "{}", 1, 1, 0};
   std::string fields = EncodeJob(job).substr(5);
@@ -106,8 +135,9 @@ TEST(HandlerFramesTest, FieldsOfTheWrongShapeAreRefused) {
   job.timeout_ms = -1;
   EXPECT_FALSE(DecodeJob(EncodeJob(job).substr(5)).ok());
   std::string zero_attempt = EncodeJob({1, "id", "t", "q", "{}", 1, 1, 0}).substr(5);
-  // attempt, max_attempts and timeout_ms (8 bytes each), then the empty trace_parent (4).
-  const size_t attempt_at = zero_attempt.size() - 24 - 4;
+  // attempt, max_attempts and timeout_ms (8 bytes each), then the empty trace_parent (4) and
+  // the count of children (8).
+  const size_t attempt_at = zero_attempt.size() - 24 - 4 - 8;
   zero_attempt[attempt_at] = 0;
   EXPECT_FALSE(DecodeJob(zero_attempt).ok());
   // A result kind out of range, and a memory flag other than 0 or 1.

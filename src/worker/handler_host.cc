@@ -110,6 +110,7 @@ class HostJobContext final : public JobContext {
   int32_t attempt() const override { return job_.attempt; }
   int32_t max_attempts() const override { return job_.max_attempts; }
   const std::string& trace_parent() const override { return job_.trace_parent; }
+  const std::vector<FlowChild>& children() const override { return job_.children; }
   void SetProgress(std::string progress_json) override {
     // The processor drops progress over the limit too; sending it would only cost the socket.
     if (progress_json.size() <= kMaxProgressBytes) link_.Send(EncodeProgress(progress_json));

@@ -246,13 +246,14 @@ HandlerProcess::Outcome HandlerProcess::Crashed(const std::string& why) {
 std::optional<HandlerProcess::Outcome> HandlerProcess::Begin(JobContext& job) {
   const int64_t sequence = ++sequence_;
   JobFrame frame{
-      sequence,          job.id(),      job.type(),         job.queue(),
-      job.data_json(),   job.attempt(), job.max_attempts(), Until(job.deadline()).count(),
-      job.trace_parent()};
+      sequence,           job.id(),      job.type(),         job.queue(),
+      job.data_json(),    job.attempt(), job.max_attempts(), Until(job.deadline()).count(),
+      job.trace_parent(), job.children()};
   const std::string bytes = EncodeJob(frame);
   if (bytes.size() - 4 > kMaxJobFrameBytes) {
-    return Outcome{HandlerResult::Fail("job data of " + std::to_string(job.data_json().size()) +
-                                       " bytes is over what a handler process takes (" +
+    return Outcome{HandlerResult::Fail("job of " + std::to_string(bytes.size()) +
+                                       " bytes (data and children's results) is over what a "
+                                       "handler process takes (" +
                                        std::to_string(kMaxJobFrameBytes >> 20) + " MiB)"),
                    End::kReusable};
   }

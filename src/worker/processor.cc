@@ -573,6 +573,37 @@ void Processor::ApplyRenewals(const std::vector<broker::Lease>& sent_leases,
   }
 }
 
+void Processor::ReadChildren(std::unique_lock<std::mutex>& lock,
+                             const std::vector<std::shared_ptr<RunningJob>>& parents,
+                             const std::function<void(std::shared_ptr<RunningJob>)>& hand_over) {
+  std::vector<Result<std::vector<FlowChild>>> read;
+  read.reserve(parents.size());
+  lock.unlock();
+  for (const auto& job : parents) {
+    // "<queue>:<flow key>": queue names hold no ':'.
+    const std::string& flow_id = job->options().flow->flow_id;
+    const std::string flow_key = flow_id.substr(flow_id.find(':') + 1);
+    read.push_back(broker_->FlowChildren(options_.queue, flow_key, job->options().flow->ref));
+  }
+  lock.lock();
+  for (size_t i = 0; i < parents.size(); ++i) {
+    const std::shared_ptr<RunningJob>& job = parents[i];
+    if (read[i].ok()) {
+      job->SetChildren(std::move(*read[i]));
+      hand_over(job);
+      continue;
+    }
+    // A handler must never run without its children's results: the job waits and runs again
+    // without its attempt counting (or is dropped here if it was abandoned meanwhile).
+    if (abandoned_.erase(job.get()) > 0) continue;
+    running_.erase(job->id());
+    std::string line = "could not read its children's results (" + read[i].status().ToString() +
+                       "); runs again in " + std::to_string(kChildrenRetryDelay.count()) + " ms";
+    TruncateLogLine(&line);
+    outbox_.AddPostponement({job->lease(), kChildrenRetryDelay.count(), std::move(line)});
+  }
+}
+
 void Processor::StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& state,
                              broker::ClaimResult& claimed, int32_t asked, Clock::time_point sent) {
   if (exit_) {
@@ -598,9 +629,7 @@ void Processor::StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& stat
   }
   std::vector<std::shared_ptr<RunningJob>> inline_jobs;
   std::vector<std::function<void()>> pooled;
-  for (broker::ClaimedJob& claimed_job : claimed.jobs) {
-    std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms, sent);
-    if (!job) continue;
+  auto hand_over = [&](std::shared_ptr<RunningJob> job) {
     if (options_.processes != nullptr) {
       // Queued without a thread hop; the result comes back on the pool's thread.
       options_.processes->Submit(
@@ -610,6 +639,28 @@ void Processor::StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& stat
     } else {
       pooled.push_back([this, job] { RunHandler(job); });
     }
+  };
+  // Flow parents, which read their children's outcomes before they run: only they pay for that
+  // read (one round trip each), after the claim's other jobs were handed over.
+  std::vector<std::shared_ptr<RunningJob>> parents;
+  for (broker::ClaimedJob& claimed_job : claimed.jobs) {
+    std::shared_ptr<RunningJob> job = StartJob(std::move(claimed_job), claimed.now_ms, sent);
+    if (!job) continue;
+    if (job->reads_children()) {
+      parents.push_back(std::move(job));
+    } else {
+      hand_over(std::move(job));
+    }
+  }
+  if (!parents.empty()) {
+    // The others start first: they need not wait for the parents' reads.
+    if (!pooled.empty()) {
+      lock.unlock();
+      pool_.PostBatch(std::move(pooled));
+      lock.lock();
+      pooled.clear();
+    }
+    ReadChildren(lock, parents, hand_over);
   }
   if (inline_jobs.empty() && pooled.empty()) return;
   // Handed over with mu_ released: a handler thread that finishes at once must not wait for the

@@ -113,6 +113,12 @@ class Processor {
   void StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& state,
                     broker::ClaimResult& claimed, int32_t asked,
                     std::chrono::steady_clock::time_point sent);
+  // Reads the children's outcomes of the flow parents just claimed (mu_ released meanwhile) and
+  // hands each over; one whose read failed waits kChildrenRetryDelay and runs again. mu_ held.
+  static constexpr std::chrono::milliseconds kChildrenRetryDelay{1000};
+  void ReadChildren(std::unique_lock<std::mutex>& lock,
+                    const std::vector<std::shared_ptr<RunningJob>>& parents,
+                    const std::function<void(std::shared_ptr<RunningJob>)>& hand_over);
   // Tells the loop something changed (changed_, and its wait on Redis).
   void NotifyLoop();
   // Registers the job as running and hands it to a handler thread; an inline job is returned for

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "broker/broker.h"
 #include "common/job_codec.h"
@@ -39,6 +40,7 @@ class RunningJob final : public JobContext {
   int32_t attempt() const override { return attempt_; }
   int32_t max_attempts() const override { return options_.max_attempts; }
   const std::string& trace_parent() const override { return options_.trace_parent; }
+  const std::vector<FlowChild>& children() const override { return children_; }
   void SetProgress(std::string progress_json) override;  // Processor::AddProgress
   void Log(std::string line) override;                   // Processor::AddProgress
   bool stop_requested() const override { return stop_.load(std::memory_order_relaxed); }
@@ -48,6 +50,11 @@ class RunningJob final : public JobContext {
   std::chrono::steady_clock::time_point started() const { return started_; }
   const EnqueueOptions& options() const { return options_; }
   void RequestStop() { stop_.store(true, std::memory_order_relaxed); }
+  // A flow parent: its handler reads its children's outcomes (children()), which the loop reads
+  // from Redis before handing it over.
+  bool reads_children() const { return options_.flow && options_.flow->has_children; }
+  // Loop thread, before the job is handed to a handler (which then only reads them).
+  void SetChildren(std::vector<FlowChild> children) { children_ = std::move(children); }
 
   // Guarded by the processor's mu_. (Whether it was abandoned is whether it is in abandoned_.)
   bool cancel_requested = false;  // someone cancelled it: a failure is final
@@ -74,6 +81,7 @@ class RunningJob final : public JobContext {
   const int64_t token_;
   const std::chrono::steady_clock::time_point deadline_;
   const std::chrono::steady_clock::time_point started_;
+  std::vector<FlowChild> children_;  // set before the hand-over, then only read
   std::atomic<bool> stop_{false};
 };
 

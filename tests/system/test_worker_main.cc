@@ -4,7 +4,9 @@
 //                     [max_stalls]]
 // Handlers: "sleep" sleeps data.ms (in steps, honouring stop requests) and returns {"pid":<pid>};
 // "fail" fails permanently with the message "boom" (for dead-letter paths); "stubborn" sleeps
-// data.ms ignoring stop requests (a handler that overruns its timeout); "echo" returns its data.
+// data.ms ignoring stop requests (a handler that overruns its timeout); "echo" returns its data;
+// "gather" (a flow's parent) returns {"children":[{"ref","id","completed","value"}]}: what
+// JobContext::children gave it, each child's result or error as JSON.
 // With TASKQ_TEST_STUBBORN_WEBHOOK_SECRET set, "webhook" is also registered: the built-in webhook
 // handler (signing with that secret, loopback and any port allowed) that sees neither stop
 // requests nor the attempt's deadline, so a slow target makes it overrun its timeout. The fault
@@ -14,6 +16,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +92,20 @@ static void RegisterTestHandlers(taskq::Worker& worker) {
     return taskq::HandlerResult::Success(job.data_json());
   });
   worker.Register("misbehave", taskq::testing::Misbehave);
+  worker.Register("gather", [](taskq::JobContext& job) {
+    boost::json::array children;
+    for (const taskq::FlowChild& child : job.children()) {
+      boost::system::error_code error;
+      boost::json::value value = boost::json::parse(child.json, error);
+      if (error) value = child.json;  // shown as text: the test then sees what came
+      children.push_back({{"ref", child.ref},
+                          {"id", child.id},
+                          {"completed", child.completed},
+                          {"value", std::move(value)}});
+    }
+    return taskq::HandlerResult::Success(
+        boost::json::serialize(boost::json::object{{"children", std::move(children)}}));
+  });
 }
 
 int main(int argc, char** argv) {
