@@ -10,6 +10,7 @@
 //   taskq limits    a queue's rate and concurrency limits, shown or changed
 //   taskq pause, resume, clean, retry-dead   a queue's actions (cli_actions.h)
 //   taskq show, cancel, promote, remove      a job's
+//   taskq flows submit, show, cancel         a flow's (cli_flows.h)
 //   taskq config    the effective configuration, secrets masked
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -27,6 +28,7 @@
 #include "bin/api_runner.h"
 #include "bin/cli_actions.h"
 #include "bin/cli_commands.h"
+#include "bin/cli_flows.h"
 #include "bin/flags.h"
 #include "bin/job_types.h"
 #include "bin/json_log_formatter.h"
@@ -378,6 +380,8 @@ int main(int argc, char** argv) {
 
   taskq::bin::ActionCommands actions;
   taskq::bin::AddActionCommands(&app, &actions);
+  taskq::bin::FlowCommands flows;
+  taskq::bin::AddFlowCommands(&app, &flows);
 
   CLI::App* limits = app.add_subcommand(
       "limits", "print a queue's rate and concurrency limits, or change them for all workers");
@@ -560,6 +564,7 @@ int main(int argc, char** argv) {
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
   if (int rc = taskq::bin::RunActionCommand(actions, target); rc >= 0) return rc;
+  if (int rc = taskq::bin::RunFlowCommand(flows, target); rc >= 0) return rc;
   if (config->parsed()) return taskq::bin::ConfigCommand(listing.Entries());
   return 0;
 }
