@@ -8,7 +8,7 @@ import api_fixtures
 
 MODULES = ["api_jobs_test", "api_queues_test", "api_http_test", "api_redis_test",
            "api_auth_test", "api_cli_test", "api_types_test", "api_schedules_test",
-           "api_isolation_test"]
+           "api_isolation_test", "api_flows_test"]
 
 if __name__ == "__main__":
     api_fixtures.main(MODULES)
