@@ -53,6 +53,9 @@ std::optional<FlowJoin> ParseJoin(std::string_view text) {
 Result<FlowCommitOutcome> RedisBroker::CommitFlow(const std::string& queue,
                                                   const FlowCommit& commit) {
   if (commit.jobs.empty()) return InvalidArgument("jobs", "a flow needs at least one job");
+  if (commit.retention.count() < 0 || commit.retention > std::chrono::hours(24 * 365 * 10)) {
+    return InvalidArgument("retention_ms", "must be from 0 to 10 years");
+  }
   const QueueKeys& k = Keys(queue);
   ScriptCall call("flow_commit", FlowCommitKeys(k));
   call.Arg(k.base()).Arg(commit.flow_key).Arg(static_cast<int64_t>(commit.retention.count()));

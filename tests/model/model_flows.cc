@@ -80,6 +80,7 @@ std::string ModelRun::DoSubmitFlow(uint64_t r) {
       !exists && m.limits().max_length > 0 && backlog + leaves > m.limits().max_length;
   if (!exists && !full) {
     Flow& flow = m.flows()[key];
+    const std::string gen = std::to_string(++m.flows_committed);
     std::vector<Job*> ready, first;
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node& node = nodes[i];
@@ -95,8 +96,8 @@ std::string ModelRun::DoSubmitFlow(uint64_t r) {
       job.parent = node.parent;
       job.policy = node.policy;
       job.is_parent = parent;
-      job.hook = std::string(nj.hooked ? "fu" : "f") + "\t" + key + "\t" + node.ref + "\t" +
-                 node.parent + "\t" + node.policy;
+      job.hook = std::string(nj.hooked ? "fu" : "f") + "\t" + key + "\t" + gen + "\t" + node.ref +
+                 "\t" + node.parent + "\t" + node.policy;
       if (parent) {
         job.st = St::kHeld;
         job.release_delayed = nj.delay_ms > 0;

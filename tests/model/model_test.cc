@@ -249,7 +249,8 @@ TEST_F(ModelTest, FindsRemoveThatForgetsAFlowsChild) {
 
 // complete.lua released a parent while one of its children was still to finish.
 TEST_F(ModelTest, FindsParentReleasedBeforeItsLastChild) {
-  PutBackDefect("complete", {{"elseif join.pending <= 0 then", "elseif join.pending <= 1 then"}});
+  PutBackDefect("complete", {{"(join_fatal(join) or join.pending <= 0)",
+                              "(join_fatal(join) or join.pending <= 1)"}});
   ExpectFound("parent released early");
 }
 

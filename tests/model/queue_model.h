@@ -136,6 +136,7 @@ class QueueModel {
   int64_t last_token = 0;
   // Lifetime counters, as meta keeps them: jobs created, failed attempts retried, jobs gone dead.
   int64_t enqueued_total = 0, retried_total = 0, dead_total = 0;
+  int64_t flows_committed = 0;  // meta.flows: the last flow's generation
 
   Job* Find(const std::string& id) {
     auto it = jobs_.find(id);

@@ -3,19 +3,22 @@ waiting or delayed as enqueue.lua would make them, its parents held until their 
 (flows.lua). Nothing of it runs before all of it exists.
 KEYS[1] wait   KEYS[2] prio   KEYS[3] delayed   KEYS[4] meta   KEYS[5] state   KEYS[6] held
 ARGV[1] key base   ARGV[2] u, the flow key (1..64 of [A-Za-z0-9_-])
-ARGV[3] keep_ms: how long the flow's record outlives its root's finish (>= 0; 0: kept)
+ARGV[3] keep_ms: how long the flow's keys outlive it (0..10 years; 0: kept): they expire once
+  its root finished and no parent is held (flows.lua)
 ARGV[4] n, the number of jobs (>= 1)
 ARGV[5 + 6*(i-1) ..] per job: ref (1..32 of [A-Za-z0-9_-]), parent ref ("" for the root),
   policy (fail | ignore | continue: what its death does to its parent), id (u.."."..ref), body
   (a JSON object; "c" is added in front), options: flags "h" (a completion callback) and "l"
   (LIFO) first, then "priority:delay_ms:run_at_ms" or "priority:delay_ms:run_at_ms:group" as in
-  enqueue.lua. A parent's delay counts from its release.
+  enqueue.lua (delay_ms at most 10 years, run_at_ms -1 or at most 2200-01-01). A parent's delay
+  counts from its release.
 Returns: 1 created; 0 a flow with this key exists (nothing written); -2 no such flow, but one of
   the ids exists (nothing written). Invalid arguments (refs, parents that are not a tree with one
   root, ids, bodies, options) are an error reply, and so is a queue with a maximum length that
   the leaves would pass ("QUEUEFULL ...", as enqueue.lua): nothing is written.
-Writes: the record (st = running, c = now, keep, n, j:<ref> per parent = its join, all children
-  pending), the tree, the bodies, a hook per job, the group entries; leaves into wait, prio, a
+Writes: the record (st = running, g = meta.flows + 1, its generation, which meta.flows then
+  holds; c = now, keep, n, j:<ref> per parent = its join, all children pending), the tree, the
+  bodies, a hook per job (naming the generation), the group entries; leaves into wait, prio, a
   group's zset or delayed, with a state record when their priority is not 0; parents into held
   with a state record (st = held). meta.enqueued counts every job.
 Publishes: "" on base.."wake" when a leaf was queued.
@@ -31,7 +34,10 @@ local keep, n = tonumber(ARGV[3]), tonumber(ARGV[4])
 local function is_name(text, max)
   return #text >= 1 and #text <= max and not string.find(text, '[^%w_%-]')
 end
-if not is_name(u, 64) or not keep or keep < 0 or keep ~= math.floor(keep) or not n or n < 1
+local kMaxMs = 315360000000  -- 10 years: a retention or a delay
+local kMaxRunAtMs = 7258118400000  -- 2200-01-01
+if not is_name(u, 64) or not keep or keep < 0 or keep > kMaxMs or keep ~= math.floor(keep)
+    or not n or n < 1
     or n ~= math.floor(n) or #ARGV ~= 4 + 6 * n then
   return redis.error_reply('ERR invalid arguments')
 end
@@ -60,8 +66,9 @@ for i = 0, n - 1 do
   job.priority, job.delay, job.run_at = tonumber(p), tonumber(d), tonumber(r)
   if not job.priority or job.priority ~= math.floor(job.priority)
       or math.abs(job.priority) > kPriorityLimit or not job.delay or job.delay < 0
-      or job.delay ~= math.floor(job.delay) or not job.run_at
-      or job.run_at ~= math.floor(job.run_at) or #g > kGroupMaxBytes
+      or job.delay > kMaxMs or job.delay ~= math.floor(job.delay) or not job.run_at
+      or job.run_at < -1 or job.run_at > kMaxRunAtMs or job.run_at ~= math.floor(job.run_at)
+      or #g > kGroupMaxBytes
       or string.find(g, '|', 1, true) then
     return redis.error_reply('ERR invalid options at ' .. i)
   end
@@ -123,9 +130,10 @@ if max_length then
 end
 
 local now, now_us = now_ms()
+local gen = redis.call('HINCRBY', KEYS[4], 'flows', 1)
 local prefix = '{"c":' .. now .. ','
 local bodies, tree, hooks, group_fields, states = {}, {}, {}, {}, {}
-local fields = {'st', 'running', 'c', now, 'keep', keep, 'n', n}
+local fields = {'st', 'running', 'g', gen, 'c', now, 'keep', keep, 'n', n}
 local held, ready, ready_priorities, ready_groups, delayed = {}, {}, {}, {}, {}
 local first, first_priorities, first_groups = {}, {}, {}
 for _, job in ipairs(jobs) do
@@ -141,8 +149,8 @@ for _, job in ipairs(jobs) do
   bodies[#bodies + 1] = prefix .. string.sub(job.body, 2)
   tree[#tree + 1] = job.ref
   tree[#tree + 1] = job.parent .. '\t' .. job.policy
-  local hook = (job.hooked and 'fu' or 'f') .. '\t' .. u .. '\t' .. job.ref .. '\t' .. job.parent ..
-    '\t' .. job.policy
+  local hook = (job.hooked and 'fu' or 'f') .. '\t' .. u .. '\t' .. gen .. '\t' .. job.ref ..
+    '\t' .. job.parent .. '\t' .. job.policy
   if group then
     group_fields[#group_fields + 1] = job.id
     group_fields[#group_fields + 1] = group

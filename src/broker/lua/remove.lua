@@ -57,7 +57,7 @@ if h then
   local _, record = flow_state_of(base, id)
   flow_unqueue(base, id)
   -- Below first: the cancelled join then takes the children's deaths without deciding anything.
-  flow_cancel_below(ctx, h.u, h.ref)
+  if h.delay then flow_cancel_below(ctx, h.u, h.gen, h.ref) end  -- a parent
   local err
   if mode == 'cancel' then
     err = flow_make_dead(ctx, id, record, 'cancelled')

@@ -54,7 +54,8 @@ local members, to_hold = {}, {}
 if hooked then
   for _, m in ipairs(hooked.members) do
     members[#members + 1] = m
-    local join = join_decode(redis.call('HGET', base .. 'flow:' .. m.h.u, 'j:' .. m.h.ref))
+    local g, value = unpack(redis.call('HMGET', base .. 'flow:' .. m.h.u, 'g', 'j:' .. m.h.ref))
+    local join = g == m.h.gen and join_decode(value)
     if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = true end
   end
 end
@@ -85,11 +86,16 @@ for _, m in ipairs(members) do flow_revive(ctx, m.id, m.h) end
 for _, m in ipairs(members) do
   if to_hold[m.id] then
     local record = base .. 'flow:' .. m.h.u
-    local join = join_decode(redis.call('HGET', record, 'j:' .. m.h.ref))
+    local st, value = unpack(redis.call('HMGET', record, 'st', 'j:' .. m.h.ref))
+    local join = join_decode(value)
     join.st, join.override = 'w', '1'
+    flow_keep(record, st)
     if join.pending <= 0 then join.st = 'r' end
     redis.call('HSET', record, 'j:' .. m.h.ref, join_encode(join))
-    if join.st == 'r' then flow_release(ctx, m.id) end
+    if join.st == 'r' then
+      flow_release(ctx, m.id)
+      if st ~= 'running' then flow_expire_if_done(record) end
+    end
   end
 end
 if #queued > 0 then redis.call('SPUBLISH', base .. 'wake', '') end

@@ -65,8 +65,10 @@ TEST_F(FlowScriptTest, CommitQueuesTheLeavesAndHoldsTheParents) {
   EXPECT_FALSE(HExists(q().flow("F"), "j:b"));
   EXPECT_EQ(HGet(q().flow_tree("F"), "a1"), "a\tfail");
   EXPECT_EQ(HGet(q().flow_tree("F"), "r"), "\tfail");
-  EXPECT_EQ(HGet(q().hooks(), Id("a1")), "f\tF\ta1\ta\tfail");
-  EXPECT_EQ(HGet(q().hooks(), Id("a")), "f\tF\ta\tr\tfail\t0:-1:0");
+  EXPECT_EQ(Record("g"), "1");  // the first flow of the queue
+  EXPECT_EQ(HGet(q().meta(), "flows"), "1");
+  EXPECT_EQ(HGet(q().hooks(), Id("a1")), "f\tF\t1\ta1\ta\tfail");
+  EXPECT_EQ(HGet(q().hooks(), Id("a")), "f\tF\t1\ta\tr\tfail\t0:-1:0");
   EXPECT_EQ(HGet(q().meta(), "enqueued"), "4");
   EXPECT_TRUE(BodyOf(Id("a")).starts_with(R"({"c":)"));
   EXPECT_EQ(CountWakes(*wakes), 1);
@@ -81,19 +83,25 @@ TEST_F(FlowScriptTest, CommitQueuesTheLeavesAndHoldsTheParents) {
 
 TEST_F(FlowScriptTest, ABadFlowIsRefusedWithNothingWritten) {
   const std::vector<std::vector<FlowJobArg>> bad = {
-      {{"r", ""}, {"s", ""}},                // two roots
-      {{"r", "x"}},                          // no root, unknown parent
-      {{"r", ""}, {"a", "b"}, {"b", "a"}},   // a cycle beside the root
-      {{"r", ""}, {"a", "r", "sometimes"}},  // a policy
-      {{"r", ""}, {"r", "r"}},               // a repeated ref
-      {{"r", "", "fail", "x:0:-1"}},         // a priority
-      {{"r.1", ""}},                         // a ref with a dot
+      {{"r", ""}, {"s", ""}},                    // two roots
+      {{"r", "x"}},                              // no root, unknown parent
+      {{"r", ""}, {"a", "b"}, {"b", "a"}},       // a cycle beside the root
+      {{"r", ""}, {"a", "r", "sometimes"}},      // a policy
+      {{"r", ""}, {"r", "r"}},                   // a repeated ref
+      {{"r", "", "fail", "x:0:-1"}},             // a priority
+      {{"r.1", ""}},                             // a ref with a dot
+      {{"r", "", "fail", "0:315360000001:-1"}},  // a delay past 10 years
+      {{"r", "", "fail", "0:1e14:-1"}},          // a delay in another notation
+      {{"r", "", "fail", "0:0:7258118400001"}},  // a run-at past 2200
+      {{"r", "", "fail", "0:inf:-1"}},           // not a number of ms
   };
   for (const auto& jobs : bad) {
     auto reply = Commit(jobs);
     EXPECT_TRUE(reply.view().is_error()) << jobs.size() << " " << jobs[0].ref;
     EXPECT_TRUE(AllKeys().empty());
   }
+  EXPECT_TRUE(Commit({{"r", ""}}, "F", "315360000001").view().is_error());  // keep: 10 years
+  EXPECT_TRUE(AllKeys().empty());
   SetLimits(0, 1000, 0, 0, 1000, 0, "", 0, 1);
   auto keys = AllKeys();
   auto full = Commit({{"r", ""}, {"a", "r"}, {"b", "r"}});  // two leaves past a maximum of 1
@@ -258,6 +266,81 @@ TEST_F(FlowScriptTest, ReadGivesEveryJobsStateAndTheJoins) {
   EXPECT_EQ(states,
             (std::map<std::string, std::string>{
                 {"r", "/held"}, {"a", "r/held"}, {"b", "r/completed"}, {"a1", "a/active"}}));
+}
+
+TEST_F(FlowScriptTest, KeysExpireOnlyOnceNoParentIsHeld) {
+  // r <- {a (fail), p (continue) <- c (delayed)}: a's death ends the flow while p waits for c.
+  ASSERT_EQ(
+      Commit({{"r", ""}, {"a", "r"}, {"p", "r", "continue"}, {"c", "p", "fail", "0:600000:-1"}},
+             "F", "200")
+          .view()
+          .AsInt(-9),
+      1);
+  auto tokens = ClaimAll();
+  FailJob(Id("a"), tokens[Id("a")], -1);
+  ASSERT_EQ(Record("st"), "dead");
+  EXPECT_EQ(Run({"PTTL", q().flow("F")}).view().AsInt(), -1);  // p is still held
+  Run({"ZADD", q().delayed(), "XX", "1", Id("c")});
+  tokens = ClaimAll();
+  CompleteWith(Id("c"), tokens[Id("c")], "7");
+  EXPECT_EQ(StateOf(Id("p")).state, "waiting");  // counted: released
+  for (const std::string& key : {q().flow("F"), q().flow_tree("F"), q().flow_results("F", "p"),
+                                 q().flow_results("F", "r")}) {
+    const long long ttl = Run({"PTTL", key}).view().AsInt();
+    EXPECT_GT(ttl, 0) << key;  // nothing is held now: the retention runs, on every key
+    EXPECT_LE(ttl, 200) << key;
+  }
+  // A result written afterwards expires with the rest.
+  tokens = ClaimAll();
+  CompleteWith(Id("p"), tokens[Id("p")], "null");
+  EXPECT_GT(Run({"PTTL", q().flow_results("F", "r")}).view().AsInt(), 0);
+}
+
+TEST_F(FlowScriptTest, ARevivalInAFinishedFlowKeepsItsKeys) {
+  // r <- p (continue) <- c (fail): c's death fails p, r runs and completes; then c is retried.
+  ASSERT_EQ(Commit({{"r", ""}, {"p", "r", "continue"}, {"c", "p"}}, "F", "60000").view().AsInt(-9),
+            1);
+  auto tokens = ClaimAll();
+  FailJob(Id("c"), tokens[Id("c")], -1);
+  tokens = ClaimAll();
+  CompleteWith(Id("r"), tokens[Id("r")], "null");
+  ASSERT_EQ(Record("st"), "completed");
+  ASSERT_GT(Run({"PTTL", q().flow("F")}).view().AsInt(), 0);
+  EXPECT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("c")}).view().AsInt(), 1);
+  EXPECT_EQ(StateOf(Id("p")).state, "held");
+  // (The retried outcomes left the results: those hashes are gone until written again.)
+  for (const std::string& key : {q().flow("F"), q().flow_tree("F")}) {
+    EXPECT_EQ(Run({"PTTL", key}).view().AsInt(), -1) << key;
+  }
+  tokens = ClaimAll();
+  CompleteWith(Id("c"), tokens[Id("c")], "null");
+  EXPECT_EQ(StateOf(Id("p")).state, "waiting");
+  EXPECT_GT(Run({"PTTL", q().flow("F")}).view().AsInt(), 0);
+}
+
+TEST_F(FlowScriptTest, AJobOfAnEarlierFlowWithTheSameKeyCountsInNoLaterOne) {
+  ASSERT_EQ(Commit({{"r", ""}, {"c", "r"}}).view().AsInt(-9), 1);
+  auto tokens = ClaimAll();
+  // The old flow's keys go (expired), and its root is removed; its child c still runs.
+  Run({"DEL", q().flow("F"), q().flow_tree("F")});
+  ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), Id("r"), "remove"}).view().AsInt(), 1);
+  ASSERT_EQ(Commit({{"r", ""}, {"p", "r"}, {"z", "p"}}).view().AsInt(-9), 1);
+  EXPECT_EQ(Record("g"), "2");
+  CompleteWith(Id("c"), tokens[Id("c")], "null");
+  EXPECT_EQ(Join("r"), "w:1:1:0:0:0:0:0");  // the old child is not the new flow's
+  EXPECT_EQ(Join("p"), "w:1:1:0:0:0:0:0");
+}
+
+TEST_F(FlowScriptTest, ADebounceNeverReplacesAHeldParent) {
+  // A ttl-mode key whose holder id a flow's parent took later.
+  Eval("enqueue", EnqueueKeys(), {base(), "1", Id("p"), R"({"d":{}})", "0:0:-1|ttl:600000:K"});
+  ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), Id("p"), "remove"}).view().AsInt(), 1);
+  ASSERT_EQ(Commit({{"r", ""}, {"p", "r"}, {"c", "p"}}).view().AsInt(-9), 1);
+  auto reply =
+      Eval("enqueue", EnqueueKeys(), {base(), "1", "x", R"({"d":{}})", "0:0:-1|debounce:0:K"});
+  ASSERT_FALSE(reply.view().is_error()) << reply.view().str();
+  EXPECT_EQ(StateOf(Id("p")).state, "held");
+  EXPECT_EQ(ZMembers(q().held()), (std::vector<std::string>{Id("p"), Id("r")}));
 }
 
 }  // namespace

@@ -5,8 +5,11 @@
 -- lets through once.
 -- Keys, for the flow with key u (base = "taskq:{q}:"):
 --   base.."flow:"..u (HASH), its record: st = running | completed | dead (its root's outcome),
---     c = created ms, f = finished ms, keep = how long the record outlives the root's finish
---     (ms), and per parent "j:"..ref, the join of its children (join_decode).
+--     g = its generation (meta.flows when it was committed; every hook names it), c = created
+--     ms, f = finished ms, keep = how long the record outlives the flow (ms), and per parent
+--     "j:"..ref, the join of its children (join_decode). The record, the tree and the results
+--     expire `keep` ms after the root finished and no parent is held any more; a parent held
+--     again (a revival) keeps them until then (flow_expire_if_done, flow_keep).
 --   base.."flow:"..u..":tree" (HASH): ref -> parent ref.."\t"..policy ("" parent: the root).
 --   base.."flow:"..u..":r:"..ref (HASH): a parent's children's outcomes, child ref -> "c"..result
 --     or "d"..last error (dead children whose policy is not "ignore"), for its handler.
@@ -37,7 +40,7 @@ local function join_fatal(j) return j.fail > 0 and j.override == '0' end
 
 local kFlowErrorsKept = 10
 
--- The record's keys besides the record: the tree and every parent's results.
+-- The record, the tree and every parent's results.
 local function flow_keys(record)
   local keys = {record, record .. ':tree'}
   for _, field in ipairs(redis.call('HKEYS', record)) do
@@ -46,6 +49,41 @@ local function flow_keys(record)
     end
   end
   return keys
+end
+
+-- Once the root finished and no parent waits for its children, the flow's keys expire after its
+-- retention; while a parent is held they stay, so that its children's finishes are counted.
+local function flow_expire_if_done(record)
+  local fields = redis.call('HGETALL', record)
+  local st, keep = nil, 0
+  for i = 1, #fields, 2 do
+    local field, value = fields[i], fields[i + 1]
+    if field == 'st' then
+      st = value
+    elseif field == 'keep' then
+      keep = tonumber(value) or 0
+    elseif string.sub(field, 1, 2) == 'j:' and string.sub(value, 1, 1) == 'w' then
+      return
+    end
+  end
+  if st == nil or st == 'running' or keep <= 0 then return end
+  for _, key in ipairs(flow_keys(record)) do redis.call('PEXPIRE', key, keep) end
+end
+
+-- A parent is held again in a flow whose root had finished: its keys stay until it is decided.
+local function flow_keep(record, st)
+  if st ~= 'running' then
+    for _, key in ipairs(flow_keys(record)) do redis.call('PERSIST', key) end
+  end
+end
+
+-- A result written after the flow's keys started to expire expires with them.
+local function flow_result(record, st, results, ref, value)
+  redis.call('HSET', results, ref, value)
+  if st ~= 'running' then
+    local ttl = redis.call('PTTL', record)
+    if ttl > 0 then redis.call('PEXPIRE', results, ttl) end
+  end
 end
 
 -- A flow's work in one script: the finishes still to count (FIFO), and the jobs it moved.
@@ -132,14 +170,11 @@ local function flow_release(ctx, id)
   redis.call('HSET', base .. 'state', id, encode_state(record))
 end
 
--- The root finished: the flow ends, and its record expires after its retention.
+-- The root finished: the flow ends, and its keys expire after its retention once no parent is
+-- held.
 local function flow_end(record, outcome, now)
-  if redis.call('HEXISTS', record, 'st') == 0 then return end
   redis.call('HSET', record, 'st', outcome, 'f', now)
-  local keep = tonumber(redis.call('HGET', record, 'keep')) or 0
-  if keep > 0 then
-    for _, key in ipairs(flow_keys(record)) do redis.call('PEXPIRE', key, keep) end
-  end
+  flow_expire_if_done(record)
 end
 
 -- Counts every finish queued in ctx.work, in order, and what follows from each: a join decided
@@ -153,36 +188,34 @@ local function flow_settle(ctx)
     i = i + 1
     local h = w.h
     local record = base .. 'flow:' .. h.u
-    if h.parent == '' then
+    local field = 'j:' .. h.parent
+    -- No record, or another generation's: the flow expired, and the job ran on its own.
+    local g, st, value = unpack(redis.call('HMGET', record, 'g', 'st', field))
+    if g ~= h.gen then
+      -- nothing to count
+    elseif h.parent == '' then
       flow_end(record, w.outcome, now)
     else
-      local field = 'j:' .. h.parent
-      local join = join_decode(redis.call('HGET', record, field))
-      if join then  -- none: the record expired, and the job runs on its own
+      local join = join_decode(value)
+      if join then
         join.pending = join.pending - 1
         local results = record .. ':r:' .. h.parent
         if w.outcome == 'completed' then
           join.completed = join.completed + 1
-          redis.call('HSET', results, h.ref, 'c' .. w.text)
+          flow_result(record, st, results, h.ref, 'c' .. w.text)
         else
           join[h.policy] = join[h.policy] + 1
-          if h.policy ~= 'ignore' then redis.call('HSET', results, h.ref, 'd' .. w.text) end
+          if h.policy ~= 'ignore' then flow_result(record, st, results, h.ref, 'd' .. w.text) end
         end
-        if join.st == 'w' then
-          if join_fatal(join) then
-            join.st = 'f'
-            redis.call('HSET', record, field, join_encode(join))
-            flow_fail_held(ctx, h.u .. '.' .. h.parent, 'cancelled: child ' .. w.id .. ' failed')
-          elseif join.pending <= 0 then
-            join.st = 'r'
-            redis.call('HSET', record, field, join_encode(join))
-            flow_release(ctx, h.u .. '.' .. h.parent)
-          else
-            redis.call('HSET', record, field, join_encode(join))
-          end
-        else
-          redis.call('HSET', record, field, join_encode(join))
+        local decided = join.st == 'w' and (join_fatal(join) or join.pending <= 0)
+        if decided then join.st = join_fatal(join) and 'f' or 'r' end
+        redis.call('HSET', record, field, join_encode(join))
+        if decided and join.st == 'f' then
+          flow_fail_held(ctx, h.u .. '.' .. h.parent, 'cancelled: child ' .. w.id .. ' failed')
+        elseif decided then
+          flow_release(ctx, h.u .. '.' .. h.parent)
         end
+        if decided and st ~= 'running' then flow_expire_if_done(record) end
       end
     end
   end
@@ -193,9 +226,10 @@ end
 -- failed, with children still running) is cancelled, and each of its children not finished goes
 -- dead, cancelled (a running one is asked to stop, as remove.lua does), counted in the join.
 -- Flow jobs are never deleted here: the tree stays visible.
-local function flow_cancel_below(ctx, u, top)
+local function flow_cancel_below(ctx, u, gen, top)
   local base = ctx.base
   local record = base .. 'flow:' .. u
+  if redis.call('HGET', record, 'g') ~= gen then return end
   local rows = redis.call('HGETALL', record .. ':tree')
   local children, policy = {}, {}
   for r = 1, #rows, 2 do
@@ -233,6 +267,7 @@ local function flow_cancel_below(ctx, u, top)
       redis.call('HSET', record, field, join_encode(join))
     end
   end
+  flow_expire_if_done(record)  -- the root may have finished before: nothing is held below now
 end
 
 -- flow_finish_jobs(base, hooked, outcome, now, details): the flow jobs among a script's finished
@@ -269,15 +304,15 @@ local function flow_revive(ctx, id, h)
   local base = ctx.base
   while h do
     local record = base .. 'flow:' .. h.u
+    local field = 'j:' .. h.parent
+    local g, st, value = unpack(redis.call('HMGET', record, 'g', 'st', field))
+    if g ~= h.gen then return end
     if h.parent == '' then
-      if redis.call('HEXISTS', record, 'st') == 1 then
-        redis.call('HSET', record, 'st', 'running', 'f', 0)
-        for _, key in ipairs(flow_keys(record)) do redis.call('PERSIST', key) end
-      end
+      flow_keep(record, st)
+      redis.call('HSET', record, 'st', 'running', 'f', 0)
       return
     end
-    local field = 'j:' .. h.parent
-    local join = join_decode(redis.call('HGET', record, field))
+    local join = join_decode(value)
     if not join then return end
     join[h.policy] = math.max(0, join[h.policy] - 1)
     join.pending = join.pending + 1
@@ -287,6 +322,7 @@ local function flow_revive(ctx, id, h)
     if join.st == 'f' and not join_fatal(join)
         and redis.call('ZSCORE', base .. 'dead', parent_id) then
       join.st = 'w'
+      flow_keep(record, st)
       local _, parent_record = flow_state_of(base, parent_id)
       parent_record.st, parent_record.tf, parent_record.tk, parent_record.cx = 'held', '0', '', '0'
       redis.call('ZREM', base .. 'dead', parent_id)

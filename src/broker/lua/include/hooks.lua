@@ -11,18 +11,19 @@
 -- object (dead).
 
 -- flow_hook(value) -> the hook of a flow's job (flows.lua) as a table, or nil for any other value:
--- flags holding "f", then "\t"..flow key.."\t"..ref.."\t"..parent ref ("" for the root).."\t"..
--- policy (fail, ignore, continue), and for a parent "\t"..delay_ms..":"..run_at_ms..":"..lifo
--- (0/1): how it is queued when its children release it.
-local kFlowHookPattern = '^(%a*)\t([^\t]+)\t([^\t]+)\t([^\t]*)\t(%a+)\t?(.*)$'
+-- flags holding "f", then "\t"..flow key.."\t"..generation (the record's g: a job of an earlier
+-- flow with the same key never counts in a later one).."\t"..ref.."\t"..parent ref ("" for the
+-- root).."\t"..policy (fail, ignore, continue), and for a parent "\t"..delay_ms..":"..run_at_ms
+-- ..":"..lifo (0/1): how it is queued when its children release it.
+local kFlowHookPattern = '^(%a*)\t([^\t]+)\t(%d+)\t([^\t]+)\t([^\t]*)\t(%a+)\t?(.*)$'
 local kFlowPolicies = {fail = true, ignore = true, continue = true}
 local function flow_hook(value)
   if not value then return nil end
-  local flags, u, ref, parent, policy, hold = string.match(value, kFlowHookPattern)
+  local flags, u, gen, ref, parent, policy, hold = string.match(value, kFlowHookPattern)
   if not flags or not string.find(flags, 'f', 1, true) or not kFlowPolicies[policy] then
     return nil
   end
-  local h = {u = u, ref = ref, parent = parent, policy = policy,
+  local h = {u = u, gen = gen, ref = ref, parent = parent, policy = policy,
              cb = string.find(flags, 'u', 1, true) ~= nil}
   if hold ~= '' then
     local delay, run_at, lifo = string.match(hold, '^(%d+):(%-?%d+):([01])$')

@@ -3,13 +3,14 @@
 -- meta, state.
 
 -- unique_holder(base, state_key, holder) -> 'waiting' (waiting or delayed: not started, or put
--- back), 'running' (active or retrying), 'finished' (completed or dead) or 'gone'.
+-- back), 'running' (active or retrying, or a flow's parent held for its children: never replaced
+-- by a debounce), 'finished' (completed or dead) or 'gone'.
 local function unique_holder(base, state_key, holder)
   local record = redis.call('HGET', state_key, holder)
   if record then
     local st = string.match(record, '^(%a*):')
     if st == 'completed' or st == 'dead' then return 'finished' end
-    if st == 'active' or st == 'retrying' then return 'running' end
+    if st == 'active' or st == 'retrying' or st == 'held' then return 'running' end
     return 'waiting'
   end
   -- no record: never claimed, priority 0 (waiting or delayed)
