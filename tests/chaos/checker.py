@@ -73,6 +73,55 @@ def check_callbacks(jobs_done, records):
     }
 
 
+def check_flows(flows, records):
+    """Flows (F21). flows: flow key -> {"outcome": "ok" | "refused" | "unknown", "must_run":
+    [job ids], "never_run": [job ids], "children": {parent id: [child ids]}}; records: the sink's
+    records, one per request (a failing child's attempts are answered 500).
+
+      flows_lost      a job of an acknowledged flow that must run and never ran (a failing
+                      child "ran" when one of its attempts reached the sink)
+      flows_partial   a flow whose submission's outcome was unknown, of which some but not all
+                      jobs that must run ran: a flow is committed whole or not at all
+      flows_forbidden a job that must never run (a parent failed by a child, and the parents
+                      above it) that ran, or any job of a refused flow
+      flows_early     a parent whose first request came before the answer to one of its
+                      children's requests: parents run after their children settled
+    """
+    first_start, last_answer, ran = {}, {}, set()
+    for r in records:
+        if r["listener"] != "main" or "cbj" in r or r["status"] not in (200, 500):
+            continue
+        ran.add(r["id"])
+        first_start[r["id"]] = min(first_start.get(r["id"], r["t"]), r["t"])
+        last_answer[r["id"]] = max(last_answer.get(r["id"], r["t_end"]), r["t_end"])
+    lost, partial, forbidden, early = set(), set(), set(), set()
+    for key, flow in flows.items():
+        must = set(flow["must_run"])
+        if flow["outcome"] == "refused":
+            forbidden |= (must | set(flow["never_run"])) & ran
+            continue
+        forbidden |= set(flow["never_run"]) & ran
+        if flow["outcome"] == "ok":
+            lost |= must - ran
+        elif must & ran and must - ran:
+            partial.add(key)
+        for parent, children in flow["children"].items():
+            if parent not in first_start:
+                continue
+            if any(c in last_answer and last_answer[c] > first_start[parent] for c in children):
+                early.add(parent)
+    return {
+        "flows": len(flows),
+        "flows_lost": len(lost),
+        "flows_partial": len(partial),
+        "flows_forbidden": len(forbidden),
+        "flows_early": len(early),
+        "flow_samples": {name: sorted(ids)[:SAMPLE] for name, ids in
+                         (("lost", lost), ("partial", partial), ("forbidden", forbidden),
+                          ("early", early)) if ids},
+    }
+
+
 def violations(result, loss_reported_only=False):
     """The suite's pass rules for one scenario's result; scenario-specific checks add theirs to
     result["violations"] beforehand."""

@@ -2,7 +2,7 @@
 """The checker's rules on small histories: python3 tests/chaos/checker_test.py"""
 import unittest
 
-from checker import check_callbacks, check_total_queue, violations
+from checker import check_callbacks, check_flows, check_total_queue, violations
 
 
 class TotalQueueTest(unittest.TestCase):
@@ -28,6 +28,48 @@ class TotalQueueTest(unittest.TestCase):
     def test_duplicates_count_distinct_ids(self):
         r = check_total_queue({"a": "ok", "b": "ok"}, ["a", "a", "a", "b"])
         self.assertEqual((r["duplicated"], r["deliveries"]), (1, 4))
+
+
+class FlowsTest(unittest.TestCase):
+    FLOW = {"must_run": ["k.c", "k.p"], "never_run": [], "children": {"k.p": ["k.c"]}}
+
+    @staticmethod
+    def request(job, t, t_end, status=200):
+        return {"id": job, "t": t, "t_end": t_end, "status": status, "listener": "main"}
+
+    def flow(self, outcome="ok", **changes):
+        return dict(self.FLOW, outcome=outcome, **changes)
+
+    def test_children_then_parent_is_clean(self):
+        r = check_flows({"k": self.flow()}, [self.request("k.c", 1, 2), self.request("k.p", 3, 4)])
+        self.assertEqual((r["flows_lost"], r["flows_early"], r["flows_forbidden"]), (0, 0, 0))
+
+    def test_a_parent_before_its_childs_answer_is_early(self):
+        r = check_flows({"k": self.flow()}, [self.request("k.c", 1, 5), self.request("k.p", 3, 4)])
+        self.assertEqual(r["flows_early"], 1)
+
+    def test_a_failed_childs_attempts_count_as_run(self):
+        flow = self.flow(must_run=["k.c"], never_run=["k.p"])
+        r = check_flows({"k": flow}, [self.request("k.c", 1, 2, status=500)])
+        self.assertEqual((r["flows_lost"], r["flows_forbidden"]), (0, 0))
+
+    def test_a_parent_that_must_never_run_and_ran_is_forbidden(self):
+        flow = self.flow(must_run=["k.c"], never_run=["k.p"])
+        r = check_flows({"k": flow}, [self.request("k.c", 1, 2, 500), self.request("k.p", 3, 4)])
+        self.assertEqual(r["flows_forbidden"], 1)
+
+    def test_an_acknowledged_flow_missing_a_job_lost_it(self):
+        r = check_flows({"k": self.flow()}, [self.request("k.c", 1, 2)])
+        self.assertEqual(r["flows_lost"], 1)
+
+    def test_an_unknown_flow_runs_whole_or_not_at_all(self):
+        self.assertEqual(check_flows({"k": self.flow("unknown")}, [])["flows_partial"], 0)
+        r = check_flows({"k": self.flow("unknown")}, [self.request("k.c", 1, 2)])
+        self.assertEqual((r["flows_partial"], r["flows_lost"]), (1, 0))
+
+    def test_a_refused_flow_that_ran_is_forbidden(self):
+        r = check_flows({"k": self.flow("refused")}, [self.request("k.c", 1, 2)])
+        self.assertEqual(r["flows_forbidden"], 1)
 
 
 class CallbacksTest(unittest.TestCase):

@@ -103,11 +103,12 @@ class Enqueue:
 
 class Producer:
     """Threads that enqueue one job per key at `rate` keys per second in all, each key's job
-    built by `make_job(key)`. Retries an unknown outcome with the same key for up to
-    `retry_for` seconds (0: no retries)."""
+    built by `make_job(key)` and POSTed to `path` (a flow's body to /api/flows). Retries an
+    unknown outcome with the same key for up to `retry_for` seconds (0: no retries)."""
 
     def __init__(self, api_port, prefix, rate, make_job, threads=8, retry_for=20.0,
-                 timeout=5.0):
+                 timeout=5.0, path="/api/jobs"):
+        self.path = path
         self.api_port = api_port
         self.prefix = prefix
         self.rate = rate
@@ -168,7 +169,7 @@ class Producer:
         while True:
             record.tries += 1
             try:
-                status, answer = client.request("POST", "/api/jobs", body,
+                status, answer = client.request("POST", self.path, body,
                                                  {"Idempotency-Key": record.key})
                 code = (answer or {}).get("code") if status >= 400 else None
             except (OSError, http.client.HTTPException) as e:
