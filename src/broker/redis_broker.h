@@ -99,6 +99,11 @@ class RedisBroker final : public Broker {
   // Priority 0, no delay, no group, not unique: three script arguments per job in enqueue.lua,
   // and a single one goes by enqueue_one.lua.
   static bool IsPlain(const NewJob& job);
+  // A job's options argument as enqueue.lua and flow_commit.lua read it (without the unique
+  // part): flags, then "priority:delay_ms:run_at_ms[:group]".
+  static std::string JobOptionsArg(const NewJob& job);
+  // kQueueFull when a script refused a batch with "QUEUEFULL ..." (nothing written), else Ok.
+  static Status QueueFullError(const Reply& reply);
 
   static Command EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs);
 

@@ -7,6 +7,7 @@
 
 #include "broker/redis_broker.h"
 #include "broker/script_keys.h"
+#include "common/flow_ids.h"
 
 namespace taskq::broker {
 namespace {
@@ -63,20 +64,12 @@ Result<FlowCommitOutcome> RedisBroker::CommitFlow(const std::string& queue,
   for (const FlowCommitJob& f : commit.jobs) {
     const NewJob& job = f.job;
     if (job.unique) return InvalidArgument("unique", "a flow's jobs cannot be unique");
-    std::string options = job.hooked ? "h" : "";
-    if (job.lifo) options += 'l';
-    options += std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
-               std::to_string(job.run_at_ms);
-    if (!job.group.empty()) options += ":" + job.group;
     call.Arg(f.ref).Arg(f.parent).Arg(ChildFailurePolicyName(f.on_failure));
-    call.Arg(job.id).Arg(job.body).Arg(options);
+    call.Arg(job.id).Arg(job.body).Arg(JobOptionsArg(job));
   }
   auto reply = RunScript(k.slot(), call.Take());
   if (!reply.ok()) return reply.status();
-  if (reply->view().is_error() && reply->view().str().starts_with("QUEUEFULL ")) {
-    return Status(StatusCode::kQueueFull,
-                  "the queue is full: " + std::string(reply->view().str().substr(10)));
-  }
+  TASKQ_RETURN_IF_ERROR(QueueFullError(*reply));
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "flow_commit"));
   switch (reply->view().AsInt(-9)) {
     case 1:
@@ -105,7 +98,7 @@ Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
   if (v.size() == 0) return std::optional<FlowView>();
   if (v.size() != 3) return Internal("flow_read: bad reply");
   FlowView flow;
-  flow.id = queue + ":" + flow_key;
+  flow.id = FlowIdOf({queue, flow_key});
   flow.queue = queue;
   std::map<std::string, FlowJoin, std::less<>> joins;
   const ReplyView record = v[0];
@@ -131,7 +124,7 @@ Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
     FlowNode node;
     node.ref = std::string(nodes[i].str());
     node.parent = std::string(nodes[i + 1].str());
-    node.id = flow_key + "." + node.ref;
+    node.id = FlowJobId(flow_key, node.ref);
     node.on_failure = ParseChildFailurePolicy(nodes[i + 2].str()).value_or(node.on_failure);
     if (!nodes[i + 3].str().empty()) {
       node.state = ParseJobState(nodes[i + 3].str());
@@ -161,7 +154,7 @@ Result<std::vector<FlowChild>> RedisBroker::FlowChildren(const std::string& queu
     if (value.empty() || (value[0] != 'c' && value[0] != 'd')) continue;
     FlowChild child;
     child.ref = std::string(v[i].str());
-    child.id = flow_key + "." + child.ref;
+    child.id = FlowJobId(flow_key, child.ref);
     child.completed = value[0] == 'c';
     child.json = std::string(value.substr(1));
     children.push_back(std::move(child));

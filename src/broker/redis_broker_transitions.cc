@@ -106,6 +106,23 @@ bool RedisBroker::IsPlain(const NewJob& job) {
          !job.unique && !job.hooked && !job.lifo;
 }
 
+std::string RedisBroker::JobOptionsArg(const NewJob& job) {
+  std::string options = job.hooked ? "h" : "";
+  if (job.lifo) options += 'l';
+  options += std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
+             std::to_string(job.run_at_ms);
+  if (!job.group.empty()) options += ":" + job.group;
+  return options;
+}
+
+Status RedisBroker::QueueFullError(const Reply& reply) {
+  if (reply.view().is_error() && reply.view().str().starts_with("QUEUEFULL ")) {
+    return Status(StatusCode::kQueueFull,
+                  "the queue is full: " + std::string(reply.view().str().substr(10)));
+  }
+  return Status::Ok();
+}
+
 Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
   ScriptCall call("enqueue", EnqueueKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
@@ -114,11 +131,7 @@ Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> job
     if (IsPlain(job)) {
       call.Arg(std::string_view());  // a plain job: see enqueue.lua
     } else {
-      std::string options = job.hooked ? "h" : "";
-      if (job.lifo) options += 'l';
-      options += std::to_string(job.priority) + ":" + std::to_string(job.delay_ms) + ":" +
-                 std::to_string(job.run_at_ms);
-      if (!job.group.empty()) options += ":" + job.group;
+      std::string options = JobOptionsArg(job);
       if (job.unique) {
         options += '|';
         options += UniqueModeName(job.unique->mode);
@@ -169,11 +182,8 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string
 }
 
 Result<std::vector<EnqueueReply>> RedisBroker::ParseEnqueueReply(const Reply& reply, size_t jobs) {
-  if (reply.view().is_error() && reply.view().str().starts_with("QUEUEFULL ")) {
-    // enqueue.lua refused the batch, writing nothing: the queue is at its maximum length.
-    return Status(StatusCode::kQueueFull,
-                  "the queue is full: " + std::string(reply.view().str().substr(10)));
-  }
+  // enqueue.lua refused the batch, writing nothing: the queue is at its maximum length.
+  TASKQ_RETURN_IF_ERROR(QueueFullError(reply));
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "enqueue"));
   ReplyView v = reply.view();
   std::vector<EnqueueReply> out;

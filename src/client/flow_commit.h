@@ -1,25 +1,21 @@
-// A flow request turned into what the broker writes (broker::FlowCommit), and the parts of a
-// flow id. Pure: no Redis. Private to src/client/ (and its tests).
+// A flow request turned into what the broker writes (broker::FlowCommit); flow ids are
+// common/flow_ids.h. Pure: no Redis. Private to src/client/ (and its tests).
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "broker/broker.h"
+#include "common/flow_ids.h"
 #include "common/job_codec.h"
 #include "taskq/flow.h"
 
 namespace taskq::client {
 
-struct FlowAddress {
-  std::string queue;
-  std::string key;  // the flow id without its queue; its jobs' ids are "<key>.<ref>"
-};
-
-// "<queue>:<flow key>" into its parts; kInvalidArgument naming "id" when it is not one.
-Result<FlowAddress> ParseFlowId(std::string_view flow_id);
-std::string FlowIdOf(const FlowAddress& address);
-std::string FlowJobId(std::string_view flow_key, std::string_view ref);
+using taskq::FlowAddress;
+using taskq::FlowIdOf;
+using taskq::FlowJobId;
+using taskq::ParseFlowId;
 
 // The queue every job of the flow goes to (a job's queue, else its type). A flow lives in one
 // queue: kInvalidArgument naming "jobs" when its jobs name more than one.

@@ -8,6 +8,7 @@
 #include <random>
 #include <utility>
 
+#include "common/flow_ids.h"
 #include "common/job_codec.h"
 #include "common/json_text.h"
 #include "common/rfc3339.h"
@@ -580,10 +581,12 @@ void Processor::ReadChildren(std::unique_lock<std::mutex>& lock,
   read.reserve(parents.size());
   lock.unlock();
   for (const auto& job : parents) {
-    // "<queue>:<flow key>": queue names hold no ':'.
-    const std::string& flow_id = job->options().flow->flow_id;
-    const std::string flow_key = flow_id.substr(flow_id.find(':') + 1);
-    read.push_back(broker_->FlowChildren(options_.queue, flow_key, job->options().flow->ref));
+    auto address = ParseFlowId(job->options().flow->flow_id);
+    if (!address.ok()) {
+      read.push_back(address.status());
+      continue;
+    }
+    read.push_back(broker_->FlowChildren(options_.queue, address->key, job->options().flow->ref));
   }
   lock.lock();
   for (size_t i = 0; i < parents.size(); ++i) {

@@ -47,6 +47,7 @@ A single plain job goes to enqueue_one.lua instead (cheaper); this script takes 
 Events (events.lua): 'enqueued' with the created ids (delayed ones first), when there are any.
 ]]
 --!include now.lua
+--!include queue_entry.lua
 --!include events.lua
 --!include state.lua
 --!include parts.lua
@@ -67,7 +68,6 @@ end
 -- comparison alone: most bulk batches hold only plain jobs, and each Lua builtin call costs
 -- about as much as a Redis reply element.
 local kPriorityLimit = 1000000
-local kGroupMaxBytes = 128
 local now, now_us = now_ms()
 local prefix = '{"c":' .. now .. ','
 local seen, repeated, special, ids, bodies, groups = {}, false, {}, {}, {}, {}
@@ -115,14 +115,7 @@ for i = 0, n - 1 do
     end
     special[i] = {priority, delay, run_at}
   end
-  if not group and group_field then
-    -- the queue groups by a data field: a string or a number there names the group
-    local ok, decoded = pcall(cjson.decode, body)
-    local value = ok and type(decoded) == 'table' and type(decoded.d) == 'table' and
-      decoded.d[group_field]
-    if type(value) == 'number' then value = tostring(value) end
-    if type(value) == 'string' and value ~= '' and #value <= kGroupMaxBytes then group = value end
-  end
+  if not group and group_field then group = data_group(body, group_field) end
   groups[i + 1] = group
   -- the stored body, built while validating (nothing is written before the end)
   ids[i + 1] = id
@@ -140,9 +133,7 @@ if max_length then
       adding = adding + 1
     end
   end
-  local backlog = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) +
-    redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', base .. 'retry') +
-    (tonumber(queue_config[4]) or 0)
+  local backlog = queue_backlog(base, KEYS[1], KEYS[2], KEYS[3], queue_config[4])
   if adding > 0 and backlog + adding > max_length then
     return redis.error_reply('QUEUEFULL ' .. backlog .. ' of ' .. max_length ..
                              ' jobs waiting, delayed or retrying; ' .. adding .. ' more refused')

@@ -25,6 +25,7 @@ Publishes: "" on base.."wake" when a leaf was queued.
 Events (events.lua): 'enqueued' with the leaves, 'held' with the parents.
 ]]
 --!include now.lua
+--!include queue_entry.lua
 --!include events.lua
 --!include state.lua
 --!include parts.lua
@@ -43,7 +44,6 @@ if not is_name(u, 64) or not keep or keep < 0 or keep > kMaxMs or keep ~= math.f
 end
 local kPolicies = {fail = true, ignore = true, continue = true}
 local kPriorityLimit = 1000000
-local kGroupMaxBytes = 128
 local jobs = {}
 local by_ref = {}
 local root = nil
@@ -120,9 +120,7 @@ for _, job in ipairs(jobs) do
   if job.children == 0 then leaves = leaves + 1 end
 end
 if max_length then
-  local backlog = redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) +
-    redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', base .. 'retry') +
-    (tonumber(queue_config[3]) or 0)
+  local backlog = queue_backlog(base, KEYS[1], KEYS[2], KEYS[3], queue_config[3])
   if backlog + leaves > max_length then
     return redis.error_reply('QUEUEFULL ' .. backlog .. ' of ' .. max_length ..
                              ' jobs waiting, delayed or retrying; ' .. leaves .. ' more refused')
@@ -138,13 +136,7 @@ local held, ready, ready_priorities, ready_groups, delayed = {}, {}, {}, {}, {}
 local first, first_priorities, first_groups = {}, {}, {}
 for _, job in ipairs(jobs) do
   local group = job.group
-  if not group and group_field then
-    local ok, decoded = pcall(cjson.decode, job.body)
-    local value = ok and type(decoded) == 'table' and type(decoded.d) == 'table' and
-      decoded.d[group_field]
-    if type(value) == 'number' then value = tostring(value) end
-    if type(value) == 'string' and value ~= '' and #value <= kGroupMaxBytes then group = value end
-  end
+  if not group and group_field then group = data_group(job.body, group_field) or nil end
   bodies[#bodies + 1] = job.id
   bodies[#bodies + 1] = prefix .. string.sub(job.body, 2)
   tree[#tree + 1] = job.ref
