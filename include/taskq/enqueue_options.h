@@ -65,6 +65,10 @@ struct FlowPlace {
   std::string parent;  // the parent's ref; empty for the root
   ChildFailurePolicy on_failure = ChildFailurePolicy::kFail;
   bool has_children = false;  // a parent: it runs once its children settled, and reads them
+  // A batch's job (Client::SubmitBatch): flow_id is the batch's id. A member's ref is its place
+  // ("<i>", or "<addition>-<i>") and its parent "*"; a callback's ref is "on_complete" or
+  // "on_success", its parent "^", and has_children is set (it reads the batch's counts).
+  bool batch = false;
 
   bool operator==(const FlowPlace&) const = default;
 };

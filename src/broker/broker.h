@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskq/batch_view.h"
 #include "taskq/flow_view.h"
 #include "taskq/job.h"
 #include "taskq/job_cursor.h"
@@ -208,6 +209,35 @@ enum class FlowCommitOutcome {
   kConflict,  // no such flow, but a job with one of its ids exists: nothing was written
 };
 
+// A batch in one queue, or an addition to one, written in one atomic step (batch_commit.lua):
+// its members waiting or delayed, its callbacks held until it finishes.
+struct BatchCommit {
+  std::string batch_key;  // 1..64 of [A-Za-z0-9_-]: the batch id without its queue
+  // Empty: create the batch. Else the addition's id (1..32 of [A-Za-z0-9_-]): an addition with
+  // this id to this batch exists at most once.
+  std::string addition;
+  // A creation only: how long the batch's record outlives its finish, and whether it starts open
+  // (its callbacks then wait for CloseBatch).
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
+  bool open = false;
+  // Ids "<batch key>.<ref>", refs BatchMemberRef(addition, i) in order; bodies carry FlowPlace.
+  std::vector<NewJob> members;
+  // A creation only; ids "<batch key>.on_complete" and "<batch key>.on_success".
+  std::optional<NewJob> on_complete;
+  std::optional<NewJob> on_success;
+};
+
+enum class BatchCommitOutcome {
+  kCreated,   // the batch, or the addition, was written
+  kExisted,   // the batch (creation) or the addition exists: nothing was written
+  kConflict,  // the key belongs to a flow, or a job with one of the ids exists
+  kNotFound,  // an addition to a batch that does not exist
+  kFinished,  // an addition to a batch that finished or was cancelled
+};
+
+enum class BatchCloseOutcome { kClosed, kAlreadyClosed, kNotFound };
+enum class BatchCancelOutcome { kCancelled, kFinished, kNotFound };
+
 // A schedule as stored (docs/redis-keys.md, "Schedules"): its definition, validated and encoded
 // by src/scheduler, and its state record.
 struct ScheduleRecord {
@@ -314,6 +344,17 @@ class Broker {
   virtual Result<std::vector<FlowChild>> FlowChildren(const std::string& queue,
                                                       const std::string& flow_key,
                                                       const std::string& parent_ref) = 0;
+  // Batches (docs/workflows.md). Refused with kQueueFull like Enqueue when the queue has a
+  // maximum length its members would pass.
+  virtual Result<BatchCommitOutcome> CommitBatch(const std::string& queue,
+                                                 const BatchCommit& commit) = 0;
+  virtual Result<BatchCloseOutcome> CloseBatch(const std::string& queue,
+                                               const std::string& batch_key) = 0;
+  virtual Result<BatchCancelOutcome> CancelBatch(const std::string& queue,
+                                                 const std::string& batch_key) = 0;
+  // nullopt: no such batch (or its record expired).
+  virtual Result<std::optional<BatchView>> ReadBatch(const std::string& queue,
+                                                     const std::string& batch_key) = 0;
   // Empty ids: the oldest `limit` dead jobs.
   virtual Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                                     int32_t limit) = 0;

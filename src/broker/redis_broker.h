@@ -157,6 +157,14 @@ class RedisBroker final : public Broker {
                                RemoveMode mode) override;
 
   Result<FlowCommitOutcome> CommitFlow(const std::string& queue, const FlowCommit& commit) override;
+  Result<BatchCommitOutcome> CommitBatch(const std::string& queue,
+                                         const BatchCommit& commit) override;
+  Result<BatchCloseOutcome> CloseBatch(const std::string& queue,
+                                       const std::string& batch_key) override;
+  Result<BatchCancelOutcome> CancelBatch(const std::string& queue,
+                                         const std::string& batch_key) override;
+  Result<std::optional<BatchView>> ReadBatch(const std::string& queue,
+                                             const std::string& batch_key) override;
   Result<std::optional<FlowView>> ReadFlow(const std::string& queue,
                                            const std::string& flow_key) override;
   Result<std::vector<FlowChild>> FlowChildren(const std::string& queue, const std::string& flow_key,

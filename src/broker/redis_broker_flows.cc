@@ -1,6 +1,6 @@
-// RedisBroker: flows (docs/workflows.md). A flow lives in one queue: its commit is one script
-// call, and every later step of it happens inside the scripts that finish, cancel or retry its
-// jobs (lua/include/flows.lua).
+// RedisBroker: flows and batches (docs/workflows.md). A flow or a batch lives in one queue: its
+// commit is one script call, and every later step of it happens inside the scripts that finish,
+// cancel or retry its jobs (lua/include/flows.lua).
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -105,7 +105,9 @@ Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
   for (size_t i = 0; i + 1 < record.size(); i += 2) {
     const std::string_view field = record[i].str();
     const std::string_view value = record[i + 1].str();
-    if (field == "st") {
+    if (field == "kind" && value == "batch") {
+      return std::optional<FlowView>();  // a batch: ReadBatch
+    } else if (field == "st") {
       flow.state = std::string(value);
     } else if (field == "c") {
       flow.created_ms = record[i + 1].AsInt();
@@ -137,6 +139,165 @@ Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
   std::sort(flow.nodes.begin(), flow.nodes.end(),
             [](const FlowNode& a, const FlowNode& b) { return a.ref < b.ref; });
   return std::optional<FlowView>(std::move(flow));
+}
+
+Result<BatchCommitOutcome> RedisBroker::CommitBatch(const std::string& queue,
+                                                    const BatchCommit& commit) {
+  const bool creation = commit.addition.empty();
+  if (commit.retention.count() < 0 || commit.retention > std::chrono::hours(24 * 365 * 10)) {
+    return InvalidArgument("retention_ms", "must be from 0 to 10 years");
+  }
+  if (!creation && (commit.members.empty() || commit.on_complete || commit.on_success)) {
+    return InvalidArgument("jobs", "an addition holds members only, at least one");
+  }
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("batch_commit", BatchCommitKeys(k));
+  call.Arg(k.base()).Arg(commit.batch_key).Arg(static_cast<int64_t>(commit.retention.count()));
+  call.Arg(commit.open ? "1" : "0").Arg(commit.addition);
+  const size_t n =
+      commit.members.size() + (commit.on_complete ? 1 : 0) + (commit.on_success ? 1 : 0);
+  call.Arg(static_cast<int64_t>(n));
+  auto add = [&](const NewJob& job, const std::string& ref, std::string_view parent) {
+    call.Arg(ref).Arg(std::string(parent)).Arg("fail");
+    call.Arg(job.id).Arg(job.body).Arg(JobOptionsArg(job));
+  };
+  for (size_t i = 0; i < commit.members.size(); ++i) {
+    if (commit.members[i].unique)
+      return InvalidArgument("unique", "a batch's jobs cannot be unique");
+    add(commit.members[i], BatchMemberRef(commit.addition, i), kBatchMemberParent);
+  }
+  if (commit.on_complete) {
+    add(*commit.on_complete, std::string(kBatchOnComplete), kBatchCallbackParent);
+  }
+  if (commit.on_success)
+    add(*commit.on_success, std::string(kBatchOnSuccess), kBatchCallbackParent);
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(QueueFullError(*reply));
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "batch_commit"));
+  switch (reply->view().AsInt(-9)) {
+    case 1:
+      break;
+    case 0:
+      return BatchCommitOutcome::kExisted;
+    case -2:
+      return BatchCommitOutcome::kConflict;
+    case -3:
+      return BatchCommitOutcome::kNotFound;
+    case -4:
+      return BatchCommitOutcome::kFinished;
+    default:
+      return Internal("batch_commit: bad reply");
+  }
+  const uint16_t slot = k.slot();
+  TASKQ_RETURN_IF_ERROR(WaitForReplicas(std::span<const uint16_t>(&slot, 1)));
+  return BatchCommitOutcome::kCreated;
+}
+
+Result<BatchCloseOutcome> RedisBroker::CloseBatch(const std::string& queue,
+                                                  const std::string& batch_key) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("batch_close", BatchCloseKeys(k));
+  call.Arg(k.base()).Arg(batch_key);
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "batch_close"));
+  switch (reply->view().AsInt(-9)) {
+    case 1:
+      return BatchCloseOutcome::kClosed;
+    case 0:
+      return BatchCloseOutcome::kAlreadyClosed;
+    case -3:
+      return BatchCloseOutcome::kNotFound;
+    default:
+      return Internal("batch_close: bad reply");
+  }
+}
+
+Result<BatchCancelOutcome> RedisBroker::CancelBatch(const std::string& queue,
+                                                    const std::string& batch_key) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("batch_cancel", BatchCancelKeys(k));
+  call.Arg(k.base()).Arg(batch_key);
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "batch_cancel"));
+  switch (reply->view().AsInt(-9)) {
+    case 1:
+      return BatchCancelOutcome::kCancelled;
+    case 0:
+      return BatchCancelOutcome::kFinished;
+    case -3:
+      return BatchCancelOutcome::kNotFound;
+    default:
+      return Internal("batch_cancel: bad reply");
+  }
+}
+
+Result<std::optional<BatchView>> RedisBroker::ReadBatch(const std::string& queue,
+                                                        const std::string& batch_key) {
+  const QueueKeys& k = Keys(queue);
+  ScriptCall call("flow_read", FlowReadKeys(k));
+  call.Arg(k.base()).Arg(batch_key);
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "flow_read"));
+  const ReplyView v = reply->view();
+  if (v.size() == 0) return std::optional<BatchView>();
+  if (v.size() != 3) return Internal("flow_read: bad reply");
+  BatchView batch;
+  batch.id = FlowIdOf({queue, batch_key});
+  batch.queue = queue;
+  bool is_batch = false, open = false;
+  std::string st;
+  std::optional<FlowJoin> join;
+  const ReplyView record = v[0];
+  for (size_t i = 0; i + 1 < record.size(); i += 2) {
+    const std::string_view field = record[i].str();
+    const std::string_view value = record[i + 1].str();
+    if (field == "kind") {
+      is_batch = value == "batch";
+    } else if (field == "st") {
+      st = std::string(value);
+    } else if (field == "open") {
+      open = value == "1";
+    } else if (field == "c") {
+      batch.created_ms = record[i + 1].AsInt();
+    } else if (field == "f") {
+      batch.finished_ms = record[i + 1].AsInt();
+    } else if (field == "j:*") {
+      join = ParseJoin(value);
+      if (!join) return Internal("flow_read: bad batch join");
+    }
+  }
+  if (!is_batch) return std::optional<BatchView>();  // a flow: ReadFlow
+  if (!join) return Internal("flow_read: a batch without its join");
+  batch.state = st == "finished" ? BatchState::kFinished
+                : open           ? BatchState::kOpen
+                                 : BatchState::kRunning;
+  batch.cancelled = join->state == JoinState::kCancelled;
+  batch.total = join->children;
+  batch.pending = join->pending;
+  batch.completed = join->completed;
+  batch.dead = join->dead;
+  // The callbacks are the tree's nodes: ref, parent, policy, state ("" gone), cancelled.
+  const ReplyView nodes = v[1];
+  if (nodes.size() % 5 != 0) return Internal("flow_read: bad nodes");
+  for (size_t i = 0; i < nodes.size(); i += 5) {
+    BatchCallback callback;
+    callback.id = FlowJobId(batch_key, nodes[i].str());
+    if (!nodes[i + 3].str().empty()) {
+      callback.state = ParseJobState(nodes[i + 3].str());
+      if (!callback.state) return Internal("flow_read: bad state of " + callback.id);
+    }
+    callback.cancelled = nodes[i + 4].str() == "1";
+    if (nodes[i].str() == kBatchOnComplete) {
+      batch.on_complete = std::move(callback);
+    } else if (nodes[i].str() == kBatchOnSuccess) {
+      batch.on_success = std::move(callback);
+    }
+  }
+  return std::optional<BatchView>(std::move(batch));
 }
 
 Result<std::vector<FlowChild>> RedisBroker::FlowChildren(const std::string& queue,

@@ -30,4 +30,11 @@ std::string FlowJobId(std::string_view flow_key, std::string_view ref) {
   return id;
 }
 
+std::string BatchMemberRef(std::string_view addition, size_t index) {
+  std::string ref(addition);
+  if (!ref.empty()) ref += '-';
+  ref += std::to_string(index);
+  return ref;
+}
+
 }  // namespace taskq

@@ -19,4 +19,13 @@ Result<FlowAddress> ParseFlowId(std::string_view flow_id);
 std::string FlowIdOf(const FlowAddress& address);
 std::string FlowJobId(std::string_view flow_key, std::string_view ref);
 
+// The refs of a batch's jobs: the members of its creation are "0", "1", ...; an addition's are
+// "<addition id>-0", ...; the callbacks are kBatchOnComplete and kBatchOnSuccess. In the
+// scripts, a member's parent ref is "*" and a callback's "^" (lua/include/flows.lua).
+inline constexpr std::string_view kBatchOnComplete = "on_complete";
+inline constexpr std::string_view kBatchOnSuccess = "on_success";
+inline constexpr std::string_view kBatchMemberParent = "*";
+inline constexpr std::string_view kBatchCallbackParent = "^";
+std::string BatchMemberRef(std::string_view addition, size_t index);
+
 }  // namespace taskq

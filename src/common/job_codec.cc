@@ -243,6 +243,7 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
       f["on_failure"] = ChildFailurePolicyName(options.flow->on_failure);
     }
     if (options.flow->has_children) f["kids"] = true;
+    if (options.flow->batch) f["batch"] = true;
   }
   if (options.expires_at_ms) o["expires_at_ms"] = *options.expires_at_ms;
   if (options.unique) {
@@ -333,6 +334,8 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
       place.on_failure = ParseChildFailurePolicy(text("on_failure")).value_or(place.on_failure);
       const json::value* kids = fo.if_contains("kids");
       place.has_children = kids != nullptr && kids->is_bool() && kids->as_bool();
+      const json::value* batch = fo.if_contains("batch");
+      place.batch = batch != nullptr && batch->is_bool() && batch->as_bool();
     }
     if (const json::value* cb = o.if_contains("cb"); cb != nullptr && cb->is_string()) {
       opt.callback_url = std::string(cb->as_string());

@@ -1,3 +1,4 @@
+#include "taskq/batch_view.h"
 #include "taskq/flow_view.h"
 #include "taskq/job.h"
 
@@ -43,6 +44,18 @@ const char* JoinStateName(JoinState state) {
       break;
   }
   return "waiting";
+}
+
+const char* BatchStateName(BatchState state) {
+  switch (state) {
+    case BatchState::kOpen:
+      return "open";
+    case BatchState::kFinished:
+      return "finished";
+    case BatchState::kRunning:
+      break;
+  }
+  return "running";
 }
 
 }  // namespace taskq

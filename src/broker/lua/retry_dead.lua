@@ -8,7 +8,9 @@ Publishes: "" on base.."wake" when a job moved.
 A job of a flow (flows.lua) is pending again in its parent's join; a parent its children had
   failed or cancelled goes to held instead of waiting (st = held), overriding its children's
   deaths, and is released at once when none is left to settle; a parent failed by a child that
-  no longer has a fatal death left is revived (dead to held), up the tree.
+  no longer has a fatal death left is revived (dead to held), up the tree. A batch's member and
+  on_success are treated alike (on_success is the target of the members' join), and a finished
+  batch one of whose members is retried runs again (flows.lua).
 Events (events.lua): 'waiting' with the moved ids, 'held' with those held again, when there are
   any; flows.lua's events for the parents it revived or released.
 ]]
@@ -54,9 +56,11 @@ local members, to_hold = {}, {}
 if hooked then
   for _, m in ipairs(hooked.members) do
     members[#members + 1] = m
-    local g, value = unpack(redis.call('HMGET', base .. 'flow:' .. m.h.u, 'g', 'j:' .. m.h.ref))
+    local field = flow_join_field(m.h)
+    local g, value = nil, nil
+    if field then g, value = unpack(redis.call('HMGET', base .. 'flow:' .. m.h.u, 'g', field)) end
     local join = g == m.h.gen and join_decode(value)
-    if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = true end
+    if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = field end
   end
 end
 local now = now_ms()
@@ -84,17 +88,23 @@ local ctx = flow_ctx(base, now)
 -- and then each parent back in held runs at once if none of its children is still to settle.
 for _, m in ipairs(members) do flow_revive(ctx, m.id, m.h) end
 for _, m in ipairs(members) do
-  if to_hold[m.id] then
+  local field = to_hold[m.id]
+  if field then
     local record = base .. 'flow:' .. m.h.u
-    local st, value = unpack(redis.call('HMGET', record, 'st', 'j:' .. m.h.ref))
+    local st, value = unpack(redis.call('HMGET', record, 'st', field))
     local join = join_decode(value)
     join.st, join.override = 'w', '1'
     flow_keep(record, st)
-    if join.pending <= 0 then join.st = 'r' end
-    redis.call('HSET', record, 'j:' .. m.h.ref, join_encode(join))
-    if join.st == 'r' then
-      flow_release(ctx, m.id)
-      if st ~= 'running' then flow_expire_if_done(record) end
+    if field == 'j:*' then  -- a batch's on_success: released once the batch has settled
+      redis.call('HSET', record, field, join_encode(join))
+      batch_check(ctx, m.h.u, record, nil)
+    else
+      if join.pending <= 0 then join.st = 'r' end
+      redis.call('HSET', record, field, join_encode(join))
+      if join.st == 'r' then
+        flow_release(ctx, m.id)
+        if st ~= 'running' then flow_expire_if_done(record) end
+      end
     end
   end
 end

@@ -33,13 +33,6 @@ class FlowScriptTest : public ScriptTest {
   std::string Record(const std::string& field) { return HGet(q().flow("F"), field); }
   std::string Join(const std::string& ref) { return Record("j:" + ref); }
   // Claims every waiting job; returns id -> token.
-  std::map<std::string, std::string> ClaimAll() {
-    auto claim = Claim(100);
-    std::map<std::string, std::string> tokens;
-    auto ids = ClaimedIds(claim);
-    for (size_t i = 0; i < ids.size(); ++i) tokens[ids[i]] = TokenOf(claim, i);
-    return tokens;
-  }
   void CompleteWith(const std::string& id, const std::string& token, const std::string& result) {
     auto reply = Eval("complete", CompleteKeys(), {base(), "1", "-1", "0", id, token, result});
     ASSERT_EQ(Ints(reply), (std::vector<long long>{1})) << reply.view().str();
@@ -112,7 +105,7 @@ TEST_F(FlowScriptTest, ABadFlowIsRefusedWithNothingWritten) {
 
 TEST_F(FlowScriptTest, ParentsRunOnceTheirChildrenCompletedWithTheirResults) {
   CommitTree();
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   ASSERT_EQ(tokens.size(), 2u);
   CompleteWith(Id("a1"), tokens[Id("a1")], R"({"x":1})");
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{Id("a")}));  // released
@@ -124,11 +117,11 @@ TEST_F(FlowScriptTest, ParentsRunOnceTheirChildrenCompletedWithTheirResults) {
 
   CompleteWith(Id("b"), tokens[Id("b")], "null");
   EXPECT_EQ(Join("r"), "w:2:1:1:0:0:0:0");  // a still to run
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   CompleteWith(Id("a"), tokens[Id("a")], R"("done")");
   EXPECT_EQ(Join("r"), "r:2:0:2:0:0:0:0");
   EXPECT_EQ(HGet(q().flow_results("F", "r"), "b"), "cnull");
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   ASSERT_EQ(tokens.size(), 1u);
   EXPECT_EQ(Run({"PTTL", q().flow("F")}).view().AsInt(), -1);  // kept while the flow runs
   CompleteWith(Id("r"), tokens[Id("r")], "null");
@@ -142,7 +135,7 @@ TEST_F(FlowScriptTest, ParentsRunOnceTheirChildrenCompletedWithTheirResults) {
 
 TEST_F(FlowScriptTest, AFatalDeathFailsItsParentAndUpTheTreeAndARetryRevivesThem) {
   CommitTree();
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   FailJob(Id("a1"), tokens[Id("a1")], -1);
   EXPECT_EQ(StateOf(Id("a")).state, "dead");
   EXPECT_TRUE(StateOf(Id("a")).cancel_requested);
@@ -167,7 +160,7 @@ TEST_F(FlowScriptTest, AFatalDeathFailsItsParentAndUpTheTreeAndARetryRevivesThem
   EXPECT_EQ(Record("st"), "running");
   EXPECT_EQ(Run({"PTTL", q().flow("F")}).view().AsInt(), -1);
   CompleteWith(Id("b"), tokens[Id("b")], "null");
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   CompleteWith(Id("a1"), tokens[Id("a1")], "null");
   EXPECT_EQ(StateOf(Id("a")).state, "waiting");
 }
@@ -176,7 +169,7 @@ TEST_F(FlowScriptTest, ContinueShowsTheErrorAndIgnoreLeavesItOut) {
   for (const std::string policy : {"continue", "ignore"}) {
     Run({"FLUSHALL"});
     CommitTree(policy);
-    auto tokens = ClaimAll();
+    auto tokens = ClaimTokens();
     FailJob(Id("a1"), tokens[Id("a1")], -1);
     EXPECT_EQ(StateOf(Id("a")).state, "waiting") << policy;
     const std::string join = policy == "continue" ? "r:1:0:0:0:0:1:0" : "r:1:0:0:0:1:0:0";
@@ -191,7 +184,7 @@ TEST_F(FlowScriptTest, ContinueShowsTheErrorAndIgnoreLeavesItOut) {
 
 TEST_F(FlowScriptTest, CancellingAParentCancelsEverythingUndecidedBelowIt) {
   CommitTree();
-  auto tokens = ClaimAll();  // a1 and b run
+  auto tokens = ClaimTokens();  // a1 and b run
   CompleteWith(Id("b"), tokens[Id("b")], "null");
   auto remove = Eval("remove", RemoveKeys(), {base(), Id("r"), "cancel"});
   EXPECT_EQ(remove.view().AsInt(), 1);
@@ -229,7 +222,7 @@ TEST_F(FlowScriptTest, RemovingAWaitingChildCountsItAndReleasesTheParent) {
 
 TEST_F(FlowScriptTest, RetryingAFailedParentRunsItWithItsChildrensFailures) {
   CommitTree();
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   FailJob(Id("a1"), tokens[Id("a1")], -1);
   ASSERT_EQ(StateOf(Id("a")).state, "dead");
   EXPECT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("a")}).view().AsInt(), 1);
@@ -243,7 +236,7 @@ TEST_F(FlowScriptTest, RetryingAFailedParentRunsItWithItsChildrensFailures) {
 
 TEST_F(FlowScriptTest, ADelayedParentCountsItsDelayFromItsRelease) {
   CommitTree("fail", "0:600000:-1");
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   const long long before = Now();
   CompleteWith(Id("a1"), tokens[Id("a1")], "null");
   EXPECT_EQ(StateOf(Id("a")).state, "delayed");
@@ -253,7 +246,7 @@ TEST_F(FlowScriptTest, ADelayedParentCountsItsDelayFromItsRelease) {
 TEST_F(FlowScriptTest, ReadGivesEveryJobsStateAndTheJoins) {
   EXPECT_EQ(Eval("flow_read", broker::FlowReadKeys(q()), {base(), "F"}).view().size(), 0u);
   CommitTree();
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   CompleteWith(Id("b"), tokens[Id("b")], "null");
   auto reply = Eval("flow_read", broker::FlowReadKeys(q()), {base(), "F"});
   ASSERT_EQ(reply.view().size(), 3u);
@@ -276,12 +269,12 @@ TEST_F(FlowScriptTest, KeysExpireOnlyOnceNoParentIsHeld) {
           .view()
           .AsInt(-9),
       1);
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   FailJob(Id("a"), tokens[Id("a")], -1);
   ASSERT_EQ(Record("st"), "dead");
   EXPECT_EQ(Run({"PTTL", q().flow("F")}).view().AsInt(), -1);  // p is still held
   Run({"ZADD", q().delayed(), "XX", "1", Id("c")});
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   CompleteWith(Id("c"), tokens[Id("c")], "7");
   EXPECT_EQ(StateOf(Id("p")).state, "waiting");  // counted: released
   for (const std::string& key : {q().flow("F"), q().flow_tree("F"), q().flow_results("F", "p"),
@@ -291,7 +284,7 @@ TEST_F(FlowScriptTest, KeysExpireOnlyOnceNoParentIsHeld) {
     EXPECT_LE(ttl, 200) << key;
   }
   // A result written afterwards expires with the rest.
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   CompleteWith(Id("p"), tokens[Id("p")], "null");
   EXPECT_GT(Run({"PTTL", q().flow_results("F", "r")}).view().AsInt(), 0);
 }
@@ -300,9 +293,9 @@ TEST_F(FlowScriptTest, ARevivalInAFinishedFlowKeepsItsKeys) {
   // r <- p (continue) <- c (fail): c's death fails p, r runs and completes; then c is retried.
   ASSERT_EQ(Commit({{"r", ""}, {"p", "r", "continue"}, {"c", "p"}}, "F", "60000").view().AsInt(-9),
             1);
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   FailJob(Id("c"), tokens[Id("c")], -1);
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   CompleteWith(Id("r"), tokens[Id("r")], "null");
   ASSERT_EQ(Record("st"), "completed");
   ASSERT_GT(Run({"PTTL", q().flow("F")}).view().AsInt(), 0);
@@ -312,7 +305,7 @@ TEST_F(FlowScriptTest, ARevivalInAFinishedFlowKeepsItsKeys) {
   for (const std::string& key : {q().flow("F"), q().flow_tree("F")}) {
     EXPECT_EQ(Run({"PTTL", key}).view().AsInt(), -1) << key;
   }
-  tokens = ClaimAll();
+  tokens = ClaimTokens();
   CompleteWith(Id("c"), tokens[Id("c")], "null");
   EXPECT_EQ(StateOf(Id("p")).state, "waiting");
   EXPECT_GT(Run({"PTTL", q().flow("F")}).view().AsInt(), 0);
@@ -320,7 +313,7 @@ TEST_F(FlowScriptTest, ARevivalInAFinishedFlowKeepsItsKeys) {
 
 TEST_F(FlowScriptTest, AJobOfAnEarlierFlowWithTheSameKeyCountsInNoLaterOne) {
   ASSERT_EQ(Commit({{"r", ""}, {"c", "r"}}).view().AsInt(-9), 1);
-  auto tokens = ClaimAll();
+  auto tokens = ClaimTokens();
   // The old flow's keys go (expired), and its root is removed; its child c still runs.
   Run({"DEL", q().flow("F"), q().flow_tree("F")});
   ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), Id("r"), "remove"}).view().AsInt(), 1);

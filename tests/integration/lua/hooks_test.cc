@@ -102,9 +102,9 @@ TEST_F(HooksScriptTest, TheEntryCarriesTheResultOfTheAcceptedCompletion) {
   EnqueueHooked("a");
   const std::string token = ClaimOne("a");
   // The same id twice: a stale completion first (refused), then the one holding the lease.
-  auto reply = Eval("complete", CompleteKeys(),
-                    {base(), "2", "-1", "0", "a", StaleToken(token), R"("stale")", "a", token,
-                     R"("good")"});
+  auto reply =
+      Eval("complete", CompleteKeys(),
+           {base(), "2", "-1", "0", "a", StaleToken(token), R"("stale")", "a", token, R"("good")"});
   EXPECT_EQ(Ints(reply), (std::vector<long long>{0, 1}));
   const auto entries = Outbox();
   ASSERT_EQ(entries.size(), 1u);

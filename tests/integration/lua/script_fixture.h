@@ -292,6 +292,14 @@ class ScriptTest : public ::testing::Test {
     EXPECT_LT(index, static_cast<size_t>(CountOf(claim)));
     return std::string(claim.view()[5].str());
   }
+  // Claims up to `n` waiting jobs; returns id -> token.
+  std::map<std::string, std::string> ClaimTokens(int n = 100) {
+    auto claim = Claim(n);
+    std::map<std::string, std::string> tokens;
+    auto ids = ClaimedIds(claim);
+    for (size_t i = 0; i < ids.size(); ++i) tokens[ids[i]] = TokenOf(claim, i);
+    return tokens;
+  }
   static long long AttemptOf(const broker::Reply& claim, size_t index) {
     return std::abs(claim.view()[6 + 3 * index + 2].AsInt());
   }

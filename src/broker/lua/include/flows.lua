@@ -16,6 +16,16 @@
 --   base.."held" (ZSET): held parents, score = when they were held (ms).
 -- A flow job's hook (hooks.lua, flow_hook) names its flow, ref, parent and policy; it is dropped
 -- when the job completes and kept while it is dead (a retry revives it in its parent's join).
+-- A batch (batch_commit.lua) is a record like a flow's, with kind = batch: its members (refs
+-- "0".."n-1", and "<addition>-<i>" for each addition) have the parent ref "*", and their join
+-- "j:*" decides for the callback "on_success" as a flow's join decides for its parent, except
+-- that every death is fatal (the join's override is 1 when there is no on_success). The
+-- callbacks have the parent ref "^" (they count in no join) and are held. More fields:
+-- open = 1 while more jobs may come and the join must not settle, oc = what became of
+-- "on_complete" (w held, r released, x cancelled, - none), sd = 1 once every member settled with
+-- the batch closed, which finishes it (st = finished): on_complete is then released (once), and
+-- additions are refused. A released callback finds the counts in its results
+-- (base.."flow:"..u..":r:"..ref, field "*").
 -- Needs state.lua, parts.lua, job_lists.lua, requeue.lua, group_unqueue.lua, hooks.lua.
 
 -- A join: "st:total:pending:completed:dead_fail:dead_ignore:dead_continue:override", st = w
@@ -44,7 +54,10 @@ local kFlowErrorsKept = 10
 local function flow_keys(record)
   local keys = {record, record .. ':tree'}
   for _, field in ipairs(redis.call('HKEYS', record)) do
-    if string.sub(field, 1, 2) == 'j:' then
+    if field == 'j:*' then
+      keys[#keys + 1] = record .. ':r:on_success'
+      keys[#keys + 1] = record .. ':r:on_complete'
+    elseif string.sub(field, 1, 2) == 'j:' then
       keys[#keys + 1] = record .. ':r:' .. string.sub(field, 3)
     end
   end
@@ -177,67 +190,164 @@ local function flow_end(record, outcome, now)
   flow_expire_if_done(record)
 end
 
+-- The held job a join decides for: a flow's parent, or a batch's on_success.
+local function flow_target_id(u, parent)
+  if parent == '*' then return u .. '.on_success' end
+  return u .. '.' .. parent
+end
+
+-- The join that decides for a target, from the target's hook: nil for a batch's on_complete,
+-- which is released when its batch finishes.
+local function flow_join_field(h)
+  if h.parent == '^' then return h.ref == 'on_success' and 'j:*' or nil end
+  return 'j:' .. h.ref
+end
+
+-- A batch's held callback is released with the counts of its batch's join.
+local function batch_release(ctx, u, record, st, ref, join)
+  local id = u .. '.' .. ref
+  if not redis.call('ZSCORE', ctx.base .. 'held', id) then return end
+  local dead = join.fail + join.ignore + join.continue
+  flow_result(record, st, record .. ':r:' .. ref, '*',
+              'c{"total":' .. join.total .. ',"completed":' .. join.completed .. ',"dead":' ..
+              dead .. '}')
+  flow_release(ctx, id)
+end
+
+-- batch_check(ctx, u, record, cause): what batch u's join now allows, from its stored counts:
+-- on_success fails at the first death (cause: the member that died) and is released when every
+-- member completed; once every member settled and the batch is closed, on_complete is released,
+-- and the batch finishes (its keys then expire after its retention). Each happens once.
+local function batch_check(ctx, u, record, cause)
+  local st, open, oc, value = unpack(redis.call('HMGET', record, 'st', 'open', 'oc', 'j:*'))
+  local join = join_decode(value)
+  if not join then return end
+  local ready = join.pending <= 0 and open ~= '1'
+  if join.st == 'w' and (join_fatal(join) or ready) then
+    join.st = join_fatal(join) and 'f' or 'r'
+    redis.call('HSET', record, 'j:*', join_encode(join))
+    if join.st == 'f' then
+      flow_fail_held(ctx, u .. '.on_success',
+                     'cancelled: batch job ' .. (cause or '') .. ' died')
+    else
+      batch_release(ctx, u, record, st, 'on_success', join)
+    end
+  end
+  if ready and st == 'running' then
+    if oc == 'w' then
+      redis.call('HSET', record, 'oc', 'r')
+      batch_release(ctx, u, record, st, 'on_complete', join)
+    end
+    redis.call('HSET', record, 'st', 'finished', 'f', ctx.now, 'sd', '1')
+    flow_expire_if_done(record)
+  end
+end
+
 -- Counts every finish queued in ctx.work, in order, and what follows from each: a join decided
--- releases or fails its parent, whose death is counted in turn (up to the root, at most the
--- flow's depth). A join already decided only counts.
+-- releases or fails its target, whose death is counted in turn (up to the root, at most the
+-- flow's depth). A join already decided only counts. Joins are read once and written back when
+-- something is decided and at the end, so a completion of many members of one batch costs one
+-- read and one write of its join.
 local function flow_settle(ctx)
   local base, now = ctx.base, ctx.now
+  local cache = {}
+  local function flush()
+    for _, e in pairs(cache) do
+      if e.dirty then
+        redis.call('HSET', e.record, e.field, join_encode(e.join))
+        e.dirty = false
+      end
+    end
+  end
   local i = 1
   while i <= #ctx.work do
     local w = ctx.work[i]
     i = i + 1
     local h = w.h
     local record = base .. 'flow:' .. h.u
-    local field = 'j:' .. h.parent
-    -- No record, or another generation's: the flow expired, and the job ran on its own.
-    local g, st, value = unpack(redis.call('HMGET', record, 'g', 'st', field))
-    if g ~= h.gen then
-      -- nothing to count
+    if h.parent == '^' then
+      -- a batch's callback: counted in no join
     elseif h.parent == '' then
-      flow_end(record, w.outcome, now)
+      -- No record, or another generation's: the flow expired, and the job ran on its own.
+      if redis.call('HGET', record, 'g') == h.gen then
+        flush()
+        cache = {}
+        flow_end(record, w.outcome, now)
+      end
     else
-      local join = join_decode(value)
-      if join then
+      local field = 'j:' .. h.parent
+      local e = cache[record .. '\t' .. field]
+      if not e then
+        local g, st, value, open = unpack(redis.call('HMGET', record, 'g', 'st', field, 'open'))
+        e = {record = record, field = field, g = g, st = st, join = join_decode(value),
+             open = open}
+        cache[record .. '\t' .. field] = e
+      end
+      local join = e.join
+      if e.g == h.gen and join then
+        local batch = h.parent == '*'
         join.pending = join.pending - 1
         local results = record .. ':r:' .. h.parent
         if w.outcome == 'completed' then
           join.completed = join.completed + 1
-          flow_result(record, st, results, h.ref, 'c' .. w.text)
+          if not batch then flow_result(record, e.st, results, h.ref, 'c' .. w.text) end
         else
           join[h.policy] = join[h.policy] + 1
-          if h.policy ~= 'ignore' then flow_result(record, st, results, h.ref, 'd' .. w.text) end
+          if h.policy ~= 'ignore' and not batch then
+            flow_result(record, e.st, results, h.ref, 'd' .. w.text)
+          end
         end
-        local decided = join.st == 'w' and (join_fatal(join) or join.pending <= 0)
-        if decided then join.st = join_fatal(join) and 'f' or 'r' end
-        redis.call('HSET', record, field, join_encode(join))
-        if decided and join.st == 'f' then
-          flow_fail_held(ctx, h.u .. '.' .. h.parent, 'cancelled: child ' .. w.id .. ' failed')
-        elseif decided then
-          flow_release(ctx, h.u .. '.' .. h.parent)
+        e.dirty = true
+        if batch then
+          if (join.st == 'w' and join_fatal(join)) or (join.pending <= 0 and e.open ~= '1') then
+            flush()
+            cache = {}
+            batch_check(ctx, h.u, record, w.id)
+          end
+        else
+          local decided = join.st == 'w' and (join_fatal(join) or join.pending <= 0)
+          if decided then
+            join.st = join_fatal(join) and 'f' or 'r'
+            flush()
+            local target = flow_target_id(h.u, h.parent)
+            if join.st == 'f' then
+              flow_fail_held(ctx, target, 'cancelled: child ' .. w.id .. ' failed')
+            else
+              flow_release(ctx, target)
+            end
+            if e.st ~= 'running' then
+              flow_expire_if_done(record)
+              cache = {}
+            end
+          end
         end
-        if decided and st ~= 'running' then flow_expire_if_done(record) end
       end
     end
   end
+  flush()
   ctx.work = {}
 end
 
 -- Cancels everything undecided below the parent `top` of flow u: each join still waiting (or
 -- failed, with children still running) is cancelled, and each of its children not finished goes
 -- dead, cancelled (a running one is asked to stop, as remove.lua does), counted in the join.
--- Flow jobs are never deleted here: the tree stays visible.
-local function flow_cancel_below(ctx, u, gen, top)
+-- Flow jobs are never deleted here: the tree stays visible. children: parent ref -> its
+-- children's refs, and policy: ref -> policy (nil: read from the flow's tree); a batch passes
+-- its members under "*".
+local function flow_cancel_below(ctx, u, gen, top, children, policy)
   local base = ctx.base
   local record = base .. 'flow:' .. u
   if redis.call('HGET', record, 'g') ~= gen then return end
-  local rows = redis.call('HGETALL', record .. ':tree')
-  local children, policy = {}, {}
-  for r = 1, #rows, 2 do
-    local parent, child_policy = string.match(rows[r + 1], '^([^\t]*)\t(%a+)$')
-    if parent then
-      children[parent] = children[parent] or {}
-      table.insert(children[parent], rows[r])
-      policy[rows[r]] = child_policy
+  if not children then
+    local rows = redis.call('HGETALL', record .. ':tree')
+    children, policy = {}, {}
+    for r = 1, #rows, 2 do
+      local parent, child_policy = string.match(rows[r + 1], '^([^\t]*)\t(%a+)$')
+      if parent then
+        children[parent] = children[parent] or {}
+        table.insert(children[parent], rows[r])
+        policy[rows[r]] = child_policy
+      end
     end
   end
   local stack = {top}
@@ -256,11 +366,12 @@ local function flow_cancel_below(ctx, u, gen, top)
           redis.call('HSET', base .. 'state', id, encode_state(child_record))
         elseif st == 'waiting' or st == 'delayed' or st == 'retrying' or st == 'held' then
           flow_unqueue(base, id)
-          local err = flow_make_dead(ctx, id, child_record, 'cancelled: flow cancelled')
+          local err = flow_make_dead(ctx, id, child_record, ref == '*' and
+                                   'cancelled: batch cancelled' or 'cancelled: flow cancelled')
           join.pending = join.pending - 1
           local p = policy[child] or 'fail'
           join[p] = join[p] + 1
-          if p ~= 'ignore' then redis.call('HSET', results, child, 'd' .. err) end
+          if p ~= 'ignore' and ref ~= '*' then redis.call('HSET', results, child, 'd' .. err) end
         end
         if children[child] then stack[#stack + 1] = child end
       end
@@ -299,10 +410,12 @@ end
 -- flow_revive(ctx, id, h): flow job `id` leaves dead (a retry): its parent's join counts it as
 -- pending again. A parent failed by that join, with no fatal death left, is revived (dead to
 -- held) and counted as pending in its own parent's join, up the tree; a root coming back makes
--- the flow run again. Joins released or cancelled only count.
+-- the flow run again. Joins released or cancelled only count. A batch's member revives the
+-- batch's on_success the same way, and a finished batch runs again (its on_complete, released
+-- once, is not released again).
 local function flow_revive(ctx, id, h)
   local base = ctx.base
-  while h do
+  while h and h.parent ~= '^' do
     local record = base .. 'flow:' .. h.u
     local field = 'j:' .. h.parent
     local g, st, value = unpack(redis.call('HMGET', record, 'g', 'st', field))
@@ -316,8 +429,15 @@ local function flow_revive(ctx, id, h)
     if not join then return end
     join[h.policy] = math.max(0, join[h.policy] - 1)
     join.pending = join.pending + 1
-    redis.call('HDEL', record .. ':r:' .. h.parent, h.ref)
-    local parent_id = h.u .. '.' .. h.parent
+    if h.parent == '*' then
+      if st ~= 'running' then
+        flow_keep(record, st)
+        redis.call('HSET', record, 'st', 'running', 'f', 0)
+      end
+    else
+      redis.call('HDEL', record .. ':r:' .. h.parent, h.ref)
+    end
+    local parent_id = flow_target_id(h.u, h.parent)
     local next_h = nil
     if join.st == 'f' and not join_fatal(join)
         and redis.call('ZSCORE', base .. 'dead', parent_id) then
