@@ -13,6 +13,13 @@
 
 namespace taskq::model {
 
+// The join that decides for a target: a flow parent's own, or for a batch's on_success the
+// members' join "*" (on_complete has none).
+inline std::string JoinOf(const Job& target) {
+  if (target.parent != "^") return target.ref;
+  return target.ref == "on_success" ? "*" : "";
+}
+
 class FlowSteps {
  public:
   explicit FlowSteps(QueueModel& m) : m_(m) {}
@@ -28,7 +35,7 @@ class FlowSteps {
     for (size_t i = 0; i < work_.size(); ++i) {
       const Work w = work_[i];
       Flow* flow = FindFlow(w.flow);
-      if (flow == nullptr) continue;
+      if (flow == nullptr || w.parent == "^") continue;  // a batch's callback counts nowhere
       if (w.parent.empty()) {
         flow->st = w.completed ? "completed" : "dead";
         continue;
@@ -37,6 +44,17 @@ class FlowSteps {
       if (it == flow->joins.end()) continue;
       Join& join = it->second;
       join.pending -= 1;
+      if (w.parent == "*") {  // a batch's member
+        if (w.completed) {
+          join.completed += 1;
+        } else {
+          join.dead(w.policy) += 1;
+        }
+        if ((join.st == 'w' && join.fatal()) || (join.pending <= 0 && !flow->open)) {
+          BatchCheck(w.flow);
+        }
+        continue;
+      }
       if (w.completed) {
         join.completed += 1;
         flow->results[w.parent][w.ref] = 'c';
@@ -59,6 +77,46 @@ class FlowSteps {
       }
     }
     work_.clear();
+  }
+
+  // batch_check: on_success fails at the first death and is released when every member
+  // completed; once every member settled and the batch is closed, on_complete is released and
+  // the batch finishes. Each once.
+  void BatchCheck(const std::string& key) {
+    Flow* flow = FindFlow(key);
+    if (flow == nullptr) return;
+    Join& join = flow->joins["*"];
+    const bool ready = join.pending <= 0 && !flow->open;
+    if (join.st == 'w' && (join.fatal() || ready)) {
+      join.st = join.fatal() ? 'f' : 'r';
+      if (join.st == 'f') {
+        Job* on_success = m_.Find(key + ".on_success");
+        if (on_success != nullptr && on_success->st == St::kHeld) {
+          MakeDead(*on_success);
+          Count(*on_success, false);
+        }
+      } else {
+        ReleaseCallback(*flow, key, "on_success");
+      }
+    }
+    if (ready && flow->st == "running") {
+      if (flow->oc == 'w') {
+        flow->oc = 'r';
+        ReleaseCallback(*flow, key, "on_complete");
+      }
+      flow->st = "finished";
+      flow->settled = true;
+    }
+  }
+
+  void ReleaseCallback(Flow& flow, const std::string& key, const std::string& ref) {
+    Job* job = m_.Find(key + "." + ref);
+    if (job == nullptr || job->st != St::kHeld) return;
+    const Join& join = flow.joins["*"];
+    flow.counts[ref] = "c{\"total\":" + std::to_string(join.total) +
+                       ",\"completed\":" + std::to_string(join.completed) +
+                       ",\"dead\":" + std::to_string(join.fail + join.ignore + join.cont) + "}";
+    Release(job->id);
   }
 
   // A job not running and not finished goes dead, cancelled (flows.lua, flow_make_dead).
@@ -108,7 +166,7 @@ class FlowSteps {
           join.pending -= 1;
           const std::string& policy = flow->policy[child];
           join.dead(policy) += 1;
-          if (policy != "ignore") flow->results[ref][child] = 'd';
+          if (policy != "ignore" && ref != "*") flow->results[ref][child] = 'd';
         }
         if (children.count(child)) stack.push_back(child);
       }
@@ -122,7 +180,7 @@ class FlowSteps {
                 policy = retried.policy;
     while (true) {
       Flow* flow = FindFlow(flow_key);
-      if (flow == nullptr) return;
+      if (flow == nullptr || parent == "^") return;
       if (parent.empty()) {
         flow->st = "running";
         return;
@@ -133,7 +191,8 @@ class FlowSteps {
       join.dead(policy) = std::max(0, join.dead(policy) - 1);
       join.pending += 1;
       flow->results[parent].erase(ref);
-      Job* parent_job = m_.Find(flow_key + "." + parent);
+      if (parent == "*") flow->st = "running";  // a finished batch runs again
+      Job* parent_job = m_.Find(flow_key + "." + (parent == "*" ? "on_success" : parent));
       if (join.st != 'f' || join.fatal() || parent_job == nullptr || parent_job->st != St::kDead) {
         return;
       }

@@ -69,8 +69,10 @@ std::string ModelRun::DoSubmitFlow(uint64_t r) {
     job.lifo = rng() % 5 == 0;
   }
 
-  // The model: nothing when the flow exists or the queue is too full for its leaves.
+  // The model: nothing when the flow exists (or the key is a batch's) or the queue is too full
+  // for its leaves.
   const bool exists = m.flows().count(key) > 0;
+  const bool batch_key = exists && m.flows()[key].batch;
   int64_t leaves = 0;
   for (const Node& node : nodes) leaves += parents.count(node.ref) ? 0 : 1;
   const int64_t backlog =
@@ -121,8 +123,9 @@ std::string ModelRun::DoSubmitFlow(uint64_t r) {
     return got.status().code() == StatusCode::kQueueFull ? "" : got.status().ToString();
   }
   if (!got.ok()) return "flow commit failed: " + got.status().ToString();
-  const broker::FlowCommitOutcome want =
-      exists ? broker::FlowCommitOutcome::kExisted : broker::FlowCommitOutcome::kCreated;
+  const broker::FlowCommitOutcome want = batch_key ? broker::FlowCommitOutcome::kConflict
+                                         : exists  ? broker::FlowCommitOutcome::kExisted
+                                                   : broker::FlowCommitOutcome::kCreated;
   return *got == want ? "" : "flow commit of " + key + ": outcome differs from the model";
 }
 
@@ -134,6 +137,9 @@ std::string ModelRun::CheckFlows(Queue& q) {
     for (size_t i = 0; i + 1 < flat.size(); i += 2) record[flat[i]] = flat[i + 1];
     if (record["st"] != flow.st) {
       return "flow " + key + " is " + record["st"] + ", the model says " + flow.st;
+    }
+    if (flow.batch) {
+      if (std::string error = CheckBatch(q, key, flow, record); !error.empty()) return error;
     }
     for (const auto& [ref, join] : flow.joins) {
       if (record["j:" + ref] != join.Encode()) {

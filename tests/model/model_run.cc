@@ -15,13 +15,13 @@ constexpr int64_t kUniqueTtlMs = 600'000;   // never expires within a run
 
 const char* OpName(OpKind kind) {
   static const char* const kNames[] = {
-      "enqueue",    "enqueue_bulk", "enqueue_unique",  "claim",      "complete",
-      "fail",       "postpone",     "progress",        "extend",     "expire_and_recover",
-      "release",    "cancel",       "remove",          "retry_dead", "retry_oldest_dead",
-      "promote",    "make_due",     "pause",           "resume",     "clean",
-      "set_limits", "invalid_call", "largest_batches", "lost_claim", "overrun",
-      "relay",      "relay_crash",  "pause_all",       "resume_all", "list_page",
-      "submit_flow"};
+      "enqueue",     "enqueue_bulk", "enqueue_unique",  "claim",       "complete",
+      "fail",        "postpone",     "progress",        "extend",      "expire_and_recover",
+      "release",     "cancel",       "remove",          "retry_dead",  "retry_oldest_dead",
+      "promote",     "make_due",     "pause",           "resume",      "clean",
+      "set_limits",  "invalid_call", "largest_batches", "lost_claim",  "overrun",
+      "relay",       "relay_crash",  "pause_all",       "resume_all",  "list_page",
+      "submit_flow", "submit_batch", "batch_add",       "batch_close", "batch_cancel"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<size_t>(OpKind::kCount));
   return kNames[static_cast<size_t>(kind)];
 }
@@ -82,7 +82,8 @@ Op ModelRun::Generate(std::mt19937_64& rng) {
       {OpKind::kInvalidCall, 3},      {OpKind::kLargestBatches, 1}, {OpKind::kLostClaim, 2},
       {OpKind::kOverrun, 3},          {OpKind::kRelay, 4},          {OpKind::kRelayCrash, 1},
       {OpKind::kPauseAll, 1},         {OpKind::kResumeAll, 2},      {OpKind::kListPage, 4},
-      {OpKind::kSubmitFlow, 6},
+      {OpKind::kSubmitFlow, 6},       {OpKind::kSubmitBatch, 3},    {OpKind::kBatchAdd, 2},
+      {OpKind::kBatchClose, 2},       {OpKind::kBatchCancel, 1},
   };
   int total = 0;
   for (const auto& [kind, weight] : kWeights) total += weight;
@@ -474,6 +475,16 @@ std::string ModelRun::Apply(const Op& op) {
       return DoListPage(op.r[1]);
     case OpKind::kSubmitFlow:
       return DoSubmitFlow(op.r[1]);
+    case OpKind::kSubmitBatch:
+      return DoSubmitBatch(op.r[1]);
+    case OpKind::kBatchAdd:
+      return DoBatchAdd(op.r[1]);
+    case OpKind::kBatchClose:
+    case OpKind::kBatchCancel: {
+      std::mt19937_64 pick(op.r[1]);
+      const std::string key = PickBatch(pick);
+      return op.kind == OpKind::kBatchClose ? DoBatchClose(key) : DoBatchCancel(key);
+    }
     case OpKind::kCount:
       break;
   }
@@ -572,6 +583,14 @@ std::string ModelRun::Drain() {
   if (auto s = broker_->SetPaused(m.name(), false); !s.ok()) return s.status().ToString();
   m.limits() = Limits{};
   if (Status s = broker_->SetLimits(m.name(), QueueLimits{}); !s.ok()) return s.ToString();
+  // Every open batch is closed: its callbacks wait for that.
+  std::vector<std::string> open;
+  for (const auto& [key, flow] : m.flows()) {
+    if (flow.batch && flow.open) open.push_back(key);
+  }
+  for (const std::string& key : open) {
+    if (std::string error = DoBatchClose(key); !error.empty()) return "drain: " + error;
+  }
   // Rounds: a flow parent released by the last completions may be delayed in turn.
   for (int pass = 0; pass < 20; ++pass) {
     bool any = false;

@@ -61,8 +61,12 @@ enum class OpKind {
   kRelayCrash,  // applies some outbox entries and dies before deleting them
   kPauseAll,    // every queue of the registry
   kResumeAll,
-  kListPage,  // one page of a listing of a sorted-set state by cursor; other steps run between
-  kSubmitFlow,  // a flow (flow_commit.lua): a random tree of jobs, parents held
+  kListPage,     // one page of a listing of a sorted-set state by cursor; other steps run between
+  kSubmitFlow,   // a flow (flow_commit.lua): a random tree of jobs, parents held
+  kSubmitBatch,  // a batch (batch_commit.lua): members queued, callbacks held
+  kBatchAdd,     // an addition to a batch
+  kBatchClose,
+  kBatchCancel,
   kCount,
 };
 const char* OpName(OpKind kind);
@@ -143,6 +147,18 @@ class ModelRun {
   // Every flow's record, joins and children's outcomes, against the model.
   std::string CheckFlows(Queue& q);
   int64_t next_flow_ = 0;
+  std::string DoSubmitBatch(uint64_t r);
+  std::string DoBatchAdd(uint64_t r);
+  std::string DoBatchClose(const std::string& key);
+  std::string DoBatchCancel(const std::string& key);
+  std::string PickBatch(std::mt19937_64& rng);
+  static broker::NewJob BatchJob(const std::string& id, std::mt19937_64& rng, bool callback);
+  static void ModelBatchJobs(QueueModel& m, const std::string& key, const std::string& gen,
+                             const std::vector<std::pair<std::string, broker::NewJob>>& jobs);
+  // A batch's record beyond its join (open, oc, sd) and the counts its callbacks were released
+  // with, against the model.
+  std::string CheckBatch(Queue& q, const std::string& key, const Flow& flow,
+                         std::map<std::string, std::string>& record);
   std::string DoLargestBatches();
   std::string DoInvalidCall(uint64_t r);
   std::string DoRelay(uint64_t r, bool crash);

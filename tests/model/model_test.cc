@@ -254,5 +254,17 @@ TEST_F(ModelTest, FindsParentReleasedBeforeItsLastChild) {
   ExpectFound("parent released early");
 }
 
+// complete.lua counted a batch's members in its cached join and never wrote the join back.
+TEST_F(ModelTest, FindsBatchCountsThatAreNeverWritten) {
+  PutBackDefect("complete", {{"  flush()\n  ctx.work = {}", "  ctx.work = {}"}});
+  ExpectFound("batch counts lost");
+}
+
+// fail.lua let a batch's on_success wait past its first member's death.
+TEST_F(ModelTest, FindsOnSuccessThatOutlivesADeath) {
+  PutBackDefect("fail", {{"(join.st == 'w' and join_fatal(join)) or", "false or"}});
+  ExpectFound("on_success not failed at the first death");
+}
+
 }  // namespace
 }  // namespace taskq::model

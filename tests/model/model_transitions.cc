@@ -447,10 +447,11 @@ int64_t ModelRun::ModelRetryDead(QueueModel& m, const std::vector<std::string>& 
     job->cancel = false;
     moved.push_back(job);
     // A parent its children failed or cancelled goes back to held (retry_dead.lua).
+    // A batch's on_success is the target of the members' join "*".
     bool hold = false;
     if (job->is_parent) {
       if (Flow* flow = steps.FindFlow(job->flow)) {
-        auto it = flow->joins.find(job->ref);
+        auto it = flow->joins.find(JoinOf(*job));
         hold = it != flow->joins.end() && (it->second.st == 'f' || it->second.st == 'x');
       }
     }
@@ -462,10 +463,13 @@ int64_t ModelRun::ModelRetryDead(QueueModel& m, const std::vector<std::string>& 
     if (!job->flow.empty()) steps.Revive(*job);
   }
   for (Job* job : held) {
-    Join& join = steps.FindFlow(job->flow)->joins[job->ref];
+    Join& join = steps.FindFlow(job->flow)->joins[JoinOf(*job)];
     join.st = 'w';
     join.override = true;
-    if (join.pending <= 0) {
+    if (job->parent == "^") {  // released once the batch has settled
+      steps.BatchCheck(job->flow);
+      steps.Settle();
+    } else if (join.pending <= 0) {
       join.st = 'r';
       steps.Release(job->id);
     }

@@ -89,6 +89,15 @@ struct Flow {
   std::map<std::string, Join> joins;                      // parent ref -> its join
   // parent ref -> child ref -> 'c' (completed) or 'd' (dead, policy not ignore)
   std::map<std::string, std::map<std::string, char>> results;
+  // A batch (batch_commit.lua): its members (parent "*" in the tree) share joins["*"], whose
+  // target is the callback "on_success"; "on_complete" (parent "^") is released when the batch
+  // finishes. st is running, then finished.
+  bool batch = false;
+  bool open = false;                     // the callbacks wait for a close
+  char oc = '-';                         // on_complete: w held, r released, x cancelled, - none
+  bool settled = false;                  // every member settled with the batch closed, once
+  std::map<std::string, int> additions;  // addition id -> its members
+  std::map<std::string, std::string> counts;  // callback ref -> the counts it was released with
 };
 
 // A finish of a job with a completion callback: one webhook job in the callback queue is owed.

@@ -10,7 +10,7 @@ ARGV[5 + 6*(i-1) ..] per job: ref, parent ref ("" for the root), policy (what it
   its parent), id, body, options, as flow_jobs.lua reads them. A parent's delay counts from its
   release.
 Returns: 1 created; 0 a flow with this key exists (nothing written); -2 no such flow, but one of
-  the ids exists (nothing written). Invalid arguments (refs, parents that are not a tree with one
+  the ids exists, or the key is a batch's (nothing written). Invalid arguments (refs, parents that are not a tree with one
   root, ids, bodies, options) are an error reply, and so is a queue with a maximum length that
   the leaves would pass ("QUEUEFULL ...", as enqueue.lua): nothing is written.
 Writes: the record (st = running, g = meta.flows + 1, its generation, which meta.flows then
@@ -68,7 +68,9 @@ end
 if reached ~= n then return redis.error_reply('ERR the jobs are not a tree') end
 
 local record = base .. 'flow:' .. u
-if redis.call('EXISTS', record) == 1 then return 0 end
+local found, kind = unpack(redis.call('HMGET', record, 'g', 'kind'))
+if kind == 'batch' then return -2 end
+if found then return 0 end
 if not flow_jobs_free(base, jobs) then return -2 end
 local full = flow_jobs_room(KEYS, base, jobs)
 if full then return redis.error_reply(full) end

@@ -219,6 +219,11 @@ TEST_F(BatchScriptTest, ClosingASettledBatchFinishesIt) {
   ASSERT_EQ(Create(0, {"on_complete"}, false, "E").view().AsInt(-9), 1);
   EXPECT_EQ(HGet(q().flow("E"), "st"), "finished");
   EXPECT_EQ(StateOf("E.on_complete").state, "waiting");
+  // A batch of no job at all: open, to be added to.
+  ASSERT_EQ(Create(0, {}, true, "N").view().AsInt(-9), 1);
+  EXPECT_EQ(HGet(q().flow("N"), "j:*"), "w:0:0:0:0:0:0:1");
+  EXPECT_EQ(Add("x", 1, "N").view().AsInt(-9), 1);
+  EXPECT_EQ(HGet(q().flow("N"), "j:*"), "w:1:1:0:0:0:0:1");
 }
 
 TEST_F(BatchScriptTest, CancelStopsEveryUnfinishedMemberAndTheCallbacks) {

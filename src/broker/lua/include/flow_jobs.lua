@@ -53,6 +53,7 @@ end
 
 -- flow_jobs_free(base, jobs) -> true when none of the jobs' ids is taken.
 local function flow_jobs_free(base, jobs)
+  if #jobs == 0 then return true end
   local ids = {}
   for i, job in ipairs(jobs) do ids[i] = job.id end
   local present = read_in_parts('HMGET', base .. 'jobs', ids)
@@ -85,6 +86,7 @@ end
 -- in meta.enqueued, wakes the queue's workers when one was queued, and emits 'enqueued' and
 -- 'held'. keys: wait, prio, delayed, meta, state, held.
 local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
+  if #jobs == 0 then return end  -- a batch created empty, to be added to
   local group_field = redis.call('HGET', keys[4], 'gf')
   local prefix = '{"c":' .. now .. ','
   local bodies, hooks, group_fields, states = {}, {}, {}, {}
