@@ -122,6 +122,60 @@ def check_flows(flows, records):
     }
 
 
+def check_batches(batches, records):
+    """Batches (F22). batches: batch key -> {"outcome": "ok" | "refused" | "unknown", "members":
+    [job ids], "failing": bool (a member that never succeeds), "on_complete": id, "on_success":
+    id}; records: the sink's records, one per request.
+
+      batch_callbacks_lost      an acknowledged batch whose on_complete never ran, or whose
+                                on_success never ran though every member succeeded
+      batch_callbacks_forbidden an on_success that ran in a batch with a failing member, or a
+                                callback of a refused batch
+      batch_callbacks_early     a callback whose first request came before the answer to one of
+                                its members' requests: callbacks run after every member settled
+      batch_callbacks_twice     callbacks requested more than once (bounded, like duplicates, by
+                                the jobs in flight at the faults: a kill mid-request repeats one)
+    """
+    first_start, last_answer, requests = {}, {}, Counter()
+    for r in records:
+        if r["listener"] != "main" or "cbj" in r or r["status"] not in (200, 500):
+            continue
+        requests[r["id"]] += 1
+        first_start[r["id"]] = min(first_start.get(r["id"], r["t"]), r["t"])
+        last_answer[r["id"]] = max(last_answer.get(r["id"], r["t_end"]), r["t_end"])
+    lost, forbidden, early, twice = set(), set(), set(), set()
+    for batch in batches.values():
+        callbacks = (batch["on_complete"], batch["on_success"])
+        if batch["outcome"] == "refused":
+            forbidden |= {c for c in callbacks if c in requests}
+            continue
+        if batch["failing"] and batch["on_success"] in requests:
+            forbidden.add(batch["on_success"])
+        if batch["outcome"] == "ok":
+            if batch["on_complete"] not in requests:
+                lost.add(batch["on_complete"])
+            if not batch["failing"] and batch["on_success"] not in requests:
+                lost.add(batch["on_success"])
+        for callback in callbacks:
+            if callback not in first_start:
+                continue
+            if requests[callback] > 1:
+                twice.add(callback)
+            if any(m in last_answer and last_answer[m] > first_start[callback]
+                   for m in batch["members"]):
+                early.add(callback)
+    return {
+        "batches": len(batches),
+        "batch_callbacks_lost": len(lost),
+        "batch_callbacks_forbidden": len(forbidden),
+        "batch_callbacks_early": len(early),
+        "batch_callbacks_twice": len(twice),
+        "batch_samples": {name: sorted(ids)[:SAMPLE] for name, ids in
+                          (("lost", lost), ("forbidden", forbidden), ("early", early),
+                           ("twice", twice)) if ids},
+    }
+
+
 def violations(result, loss_reported_only=False):
     """The suite's pass rules for one scenario's result; scenario-specific checks add theirs to
     result["violations"] beforehand."""

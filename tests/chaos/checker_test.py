@@ -2,7 +2,7 @@
 """The checker's rules on small histories: python3 tests/chaos/checker_test.py"""
 import unittest
 
-from checker import check_callbacks, check_flows, check_total_queue, violations
+from checker import check_batches, check_callbacks, check_flows, check_total_queue, violations
 
 
 class TotalQueueTest(unittest.TestCase):
@@ -28,6 +28,53 @@ class TotalQueueTest(unittest.TestCase):
     def test_duplicates_count_distinct_ids(self):
         r = check_total_queue({"a": "ok", "b": "ok"}, ["a", "a", "a", "b"])
         self.assertEqual((r["duplicated"], r["deliveries"]), (1, 4))
+
+
+class BatchesTest(unittest.TestCase):
+    @staticmethod
+    def request(job, t, t_end, status=200):
+        return {"id": job, "t": t, "t_end": t_end, "status": status, "listener": "main"}
+
+    @staticmethod
+    def batch(outcome="ok", failing=False):
+        return {"outcome": outcome, "members": ["k.0", "k.1"], "failing": failing,
+                "on_complete": "k.on_complete", "on_success": "k.on_success"}
+
+    def members(self, status_1=200):
+        return [self.request("k.0", 1, 2), self.request("k.1", 1, 3, status_1)]
+
+    def test_callbacks_after_every_member_are_clean(self):
+        r = check_batches({"k": self.batch()}, self.members() + [
+            self.request("k.on_complete", 4, 5), self.request("k.on_success", 4, 5)])
+        self.assertEqual((r["batch_callbacks_lost"], r["batch_callbacks_early"],
+                          r["batch_callbacks_forbidden"], r["batch_callbacks_twice"]),
+                         (0, 0, 0, 0))
+
+    def test_a_callback_never_run_is_lost(self):
+        r = check_batches({"k": self.batch()},
+                          self.members() + [self.request("k.on_success", 4, 5)])
+        self.assertEqual(r["batch_callbacks_lost"], 1)
+        self.assertEqual(r["batch_samples"]["lost"], ["k.on_complete"])
+
+    def test_a_callback_before_a_members_answer_is_early(self):
+        r = check_batches({"k": self.batch()}, self.members() + [
+            self.request("k.on_complete", 2.5, 5), self.request("k.on_success", 4, 5)])
+        self.assertEqual(r["batch_callbacks_early"], 1)
+
+    def test_on_success_after_a_failing_member_is_forbidden(self):
+        r = check_batches({"k": self.batch(failing=True)}, self.members(500) + [
+            self.request("k.on_complete", 4, 5), self.request("k.on_success", 4, 5)])
+        self.assertEqual((r["batch_callbacks_forbidden"], r["batch_callbacks_lost"]), (1, 0))
+
+    def test_an_unknown_submission_may_have_run_or_not(self):
+        r = check_batches({"k": self.batch("unknown")}, [])
+        self.assertEqual(r["batch_callbacks_lost"], 0)
+
+    def test_a_callback_run_twice_is_counted(self):
+        r = check_batches({"k": self.batch()}, self.members() + [
+            self.request("k.on_complete", 4, 5), self.request("k.on_complete", 6, 7),
+            self.request("k.on_success", 4, 5)])
+        self.assertEqual(r["batch_callbacks_twice"], 1)
 
 
 class FlowsTest(unittest.TestCase):

@@ -1,17 +1,18 @@
-"""The fault scenarios with a producer load (F1, F19, F21, F20, F13, F15, F12, F3, F3b, F2, F5, F6,
-F14): each starts its own cluster, runs `webhook` jobs into the sink while it injects its faults,
+"""The fault scenarios with a producer load (F1, F19, F21, F22, F20, F13, F15, F12, F3, F3b, F2,
+F5, F6, F14): each starts its own cluster, runs `webhook` jobs into the sink while it injects its faults,
 drains, and returns its result for the checker's rules (checker.violations).
 
 Scenario-specific checks append to result["violations"]; durations and rates come from
 Settings.pick(quick, full), so `--quick` runs the same scenarios shorter.
 """
 import bisect
+import http.client
 import os
 import random
 import signal
 import time
 
-from checker import check_callbacks, check_flows, check_total_queue
+from checker import check_batches, check_callbacks, check_flows, check_total_queue
 from cluster import Cluster
 from workload import (KEEP_FOR_THE_RUN, QUEUE, Producer, active_jobs, drain, queue_counts,
                       webhook_job)
@@ -267,6 +268,130 @@ def f21_flows_under_worker_kills(s):
         for name in ("flows_lost", "flows_partial", "flows_forbidden", "flows_early"):
             if result[name] > 0:
                 result["violations"].append(f"{name}: {result[name]}")
+        return result
+
+
+def f22_batches_under_worker_kills(s):
+    """Batches of webhook jobs (8 members, on_complete and on_success), one in four with a member
+    that always fails (two attempts), one in two created open and then given an addition of 4
+    members and closed; kill -9 a random worker every 2 s, as F1 does. Every member of an
+    acknowledged batch runs; on_complete runs after every member was answered, and so does
+    on_success, which runs only when no member failed; after the drain no job is held and every
+    acknowledged batch is finished."""
+    lease_ms, members, added = 5000, 8, 4
+
+    def number(key):
+        return int(key.rsplit("-", 1)[1])
+
+    def failing(key):
+        return number(key) % 4 == 1
+
+    def is_open(key):
+        return number(key) % 2 == 0
+
+    with s.cluster("F22") as c:
+        c.start(workers=3, concurrency=16, lease_ms=lease_ms, max_stalls=50)
+
+        def member(key, ref):
+            if ref == "3" and failing(key):
+                return webhook_job(c.sink.url, f"{key}.{ref}", path="/always500", max_attempts=2)
+            return webhook_job(c.sink.url, f"{key}.{ref}")
+
+        def make_batch(key):
+            return {"jobs": [member(key, str(i)) for i in range(members)], "open": is_open(key),
+                    "on_complete": webhook_job(c.sink.url, f"{key}.on_complete"),
+                    "on_success": webhook_job(c.sink.url, f"{key}.on_success")}
+
+        added_to, add_errors = set(), []
+
+        def add_and_close():
+            """Gives each acknowledged open batch its addition, then closes it (both idempotent,
+            so a try whose answer was lost is repeated as it was)."""
+            with load.lock:
+                ready = [k for k, e in load.log.items() if e.outcome == "ok" and is_open(k)]
+            for key in ready:
+                if key in added_to:
+                    continue
+                body = {"addition_id": "x",
+                        "jobs": [webhook_job(c.sink.url, f"{key}.x-{i}") for i in range(added)]}
+                path = f"/api/batches/{QUEUE}:{key}"
+                try:
+                    status, answer = c.client.request("POST", f"{path}/jobs", body)
+                    if status in (200, 201):
+                        status, answer = c.client.request("POST", f"{path}/close", {})
+                except (OSError, http.client.HTTPException) as e:
+                    status, answer = None, repr(e)
+                if status == 200:
+                    added_to.add(key)
+                elif status is not None and status < 500:
+                    add_errors.append(f"{key}: {status} {answer}")
+
+        load = Producer(c.api.port, "f22", s.pick(6, 12), make_batch, path="/api/batches")
+        load.start()
+        end = time.monotonic() + s.pick(12, 60)
+        while time.monotonic() < end:
+            time.sleep(2)
+            kill_worker(c, random.randrange(len(c.workers)))
+            add_and_close()
+        log = load.stop()
+        for _ in range(10):  # the batches acknowledged last
+            add_and_close()
+        drained, info = drain(c.client, 2 * lease_ms / 1000 + 60)
+        records = c.sink.records()
+        batches = {}
+        for key, enqueue in log.items():
+            refs = [str(i) for i in range(members)]
+            if key in added_to:
+                refs += [f"x-{i}" for i in range(added)]
+            batches[key] = {"outcome": enqueue.outcome,
+                            "members": [f"{key}.{ref}" for ref in refs],
+                            "failing": failing(key),
+                            "on_complete": f"{key}.on_complete",
+                            "on_success": f"{key}.on_success"}
+        result = check_batches(batches, records)
+        # The total-queue rules over the jobs that must succeed: each delivered (200) at least
+        # once, duplicates bounded by the jobs in flight at the kills.
+        succeeding = {}
+        for key, batch in batches.items():
+            for job_id in batch["members"] + [batch["on_complete"]]:
+                if not (job_id.endswith(".3") and failing(key)):
+                    succeeding[job_id] = batch["outcome"]
+            if not failing(key):
+                succeeding[batch["on_success"]] = batch["outcome"]
+        forbidden = {b["on_success"] for b in batches.values() if b["failing"]}
+        delivered = [i for i in c.delivered_ids(records) if i not in forbidden]
+        result.update(check_total_queue(succeeding, delivered))
+        result["faults"] = len(c.faults)
+        result["in_flight_at_fault"] = c.in_flight_at_fault
+        result["answers"] = load.answer_summary()
+        result["additions"] = len(added_to)
+        result["violations"] = [f"producer failed: {e}" for e in load.errors]
+        result["violations"] += [f"addition refused: {e}" for e in add_errors[:3]]
+        open_acked = [k for k, b in batches.items() if b["outcome"] == "ok" and is_open(k)]
+        if len(added_to) != len(open_acked):
+            result["violations"].append(
+                f"{len(open_acked) - len(added_to)} open batches never got their addition")
+        add_queue_checks(result, drained, info, 2 * lease_ms / 1000 + 60)
+        if info is not None and info["counts"].get("held", 0) != 0:
+            result["violations"].append(f"{info['counts']['held']} jobs still held")
+        states = {}
+        for key, batch in batches.items():
+            if batch["outcome"] != "ok":
+                continue
+            got = c.client.get(f"/api/batches/{QUEUE}:{key}")
+            state = got["state"] if got else None
+            states[state] = states.get(state, 0) + 1
+            if state != "finished":
+                result["violations"].append(f"batch {key} is {state}, not finished")
+                break
+        result["batch_states"] = states
+        for name in ("batch_callbacks_lost", "batch_callbacks_forbidden",
+                     "batch_callbacks_early"):
+            if result[name] > 0:
+                result["violations"].append(f"{name}: {result[name]}")
+        if result["batch_callbacks_twice"] > result["in_flight_at_fault"]:
+            result["violations"].append("more callbacks run twice than jobs in flight at the "
+                                        "faults")
         return result
 
 
