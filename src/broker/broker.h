@@ -213,7 +213,7 @@ enum class FlowCommitOutcome {
 // its members waiting or delayed, its callbacks held until it finishes.
 struct BatchCommit {
   std::string batch_key;  // 1..64 of [A-Za-z0-9_-]: the batch id without its queue
-  // Empty: create the batch. Else the addition's id (1..32 of [A-Za-z0-9_-]): an addition with
+  // Empty: create the batch. Else the addition's id (1..24 of [A-Za-z0-9_-]): an addition with
   // this id to this batch exists at most once.
   std::string addition;
   // A creation only: how long the batch's record outlives its finish, and whether it starts open

@@ -166,6 +166,11 @@ Result<BatchCommitOutcome> RedisBroker::CommitBatch(const std::string& queue,
       return InvalidArgument("unique", "a batch's jobs cannot be unique");
     add(commit.members[i], BatchMemberRef(commit.addition, i), kBatchMemberParent);
   }
+  for (const std::optional<NewJob>* callback : {&commit.on_complete, &commit.on_success}) {
+    if (*callback && (*callback)->unique) {
+      return InvalidArgument("unique", "a batch's jobs cannot be unique");
+    }
+  }
   if (commit.on_complete) {
     add(*commit.on_complete, std::string(kBatchOnComplete), kBatchCallbackParent);
   }
@@ -216,22 +221,26 @@ Result<BatchCloseOutcome> RedisBroker::CloseBatch(const std::string& queue,
 
 Result<BatchCancelOutcome> RedisBroker::CancelBatch(const std::string& queue,
                                                     const std::string& batch_key) {
+  // In steps (batch_cancel.lua): a large batch never holds Redis for long in one call.
+  constexpr int64_t kMembersPerStep = 1000;
   const QueueKeys& k = Keys(queue);
-  ScriptCall call("batch_cancel", BatchCancelKeys(k));
-  call.Arg(k.base()).Arg(batch_key);
-  auto reply = RunScript(k.slot(), call.Take());
-  if (!reply.ok()) return reply.status();
-  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "batch_cancel"));
-  switch (reply->view().AsInt(-9)) {
-    case 1:
-      return BatchCancelOutcome::kCancelled;
-    case 0:
-      return BatchCancelOutcome::kFinished;
-    case -3:
-      return BatchCancelOutcome::kNotFound;
-    default:
-      return Internal("batch_cancel: bad reply");
-  }
+  int64_t from = 0;
+  do {
+    ScriptCall call("batch_cancel", BatchCancelKeys(k));
+    call.Arg(k.base()).Arg(batch_key).Arg(from).Arg(kMembersPerStep);
+    auto reply = RunScript(k.slot(), call.Take());
+    if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "batch_cancel"));
+    const ReplyView v = reply->view();
+    if (v.size() != 2) return Internal("batch_cancel: bad reply");
+    const int64_t status = v[0].AsInt(-9);
+    if (status == 0 && from == 0) return BatchCancelOutcome::kFinished;
+    if (status == -3 && from == 0) return BatchCancelOutcome::kNotFound;
+    if (status != 1) return Internal("batch_cancel: a later step was refused");
+    from = v[1].AsInt(-1);
+    if (from < 0) return Internal("batch_cancel: bad reply");
+  } while (from > 0);
+  return BatchCancelOutcome::kCancelled;
 }
 
 Result<std::optional<BatchView>> RedisBroker::ReadBatch(const std::string& queue,

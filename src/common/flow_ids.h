@@ -27,5 +27,8 @@ inline constexpr std::string_view kBatchOnSuccess = "on_success";
 inline constexpr std::string_view kBatchMemberParent = "*";
 inline constexpr std::string_view kBatchCallbackParent = "^";
 std::string BatchMemberRef(std::string_view addition, size_t index);
+// An addition's id: 1..kMaxBatchAdditionIdBytes of [A-Za-z0-9_-], so that its members' refs
+// ("<addition id>-<i>") fit in a ref's 32 bytes.
+inline constexpr size_t kMaxBatchAdditionIdBytes = 24;
 
 }  // namespace taskq

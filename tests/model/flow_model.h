@@ -89,14 +89,17 @@ class FlowSteps {
     const bool ready = join.pending <= 0 && !flow->open;
     if (join.st == 'w' && (join.fatal() || ready)) {
       join.st = join.fatal() ? 'f' : 'r';
-      if (join.st == 'f') {
-        Job* on_success = m_.Find(key + ".on_success");
-        if (on_success != nullptr && on_success->st == St::kHeld) {
-          MakeDead(*on_success);
-          Count(*on_success, false);
+      if (flow->os == 'w') {
+        flow->os = join.st;
+        if (join.st == 'f') {
+          Job* on_success = m_.Find(key + ".on_success");
+          if (on_success != nullptr && on_success->st == St::kHeld) {
+            MakeDead(*on_success);
+            Count(*on_success, false);
+          }
+        } else {
+          ReleaseCallback(*flow, key, "on_success");
         }
-      } else {
-        ReleaseCallback(*flow, key, "on_success");
       }
     }
     if (ready && flow->st == "running") {
@@ -117,6 +120,14 @@ class FlowSteps {
                        ",\"completed\":" + std::to_string(join.completed) +
                        ",\"dead\":" + std::to_string(join.fail + join.ignore + join.cont) + "}";
     Release(job->id);
+  }
+
+  // A batch's callback that has not run is cancelled or removed: never released by its batch.
+  void CallbackDropped(const Job& callback) {
+    Flow* flow = FindFlow(callback.flow);
+    if (flow == nullptr) return;
+    char& mark = callback.ref == "on_success" ? flow->os : flow->oc;
+    if (mark == 'w') mark = 'x';
   }
 
   // A job not running and not finished goes dead, cancelled (flows.lua, flow_make_dead).
@@ -153,7 +164,10 @@ class FlowSteps {
       const std::string ref = stack.back();
       stack.pop_back();
       auto it = flow->joins.find(ref);
-      if (it == flow->joins.end() || (it->second.st != 'w' && it->second.st != 'f')) continue;
+      // A batch's join is cancelled whatever its state (a step of batch_cancel.lua).
+      if (it == flow->joins.end() || (it->second.st != 'w' && it->second.st != 'f' && ref != "*")) {
+        continue;
+      }
       Join& join = it->second;
       join.st = 'x';
       for (const std::string& child : children[ref]) {
@@ -193,10 +207,12 @@ class FlowSteps {
       flow->results[parent].erase(ref);
       if (parent == "*") flow->st = "running";  // a finished batch runs again
       Job* parent_job = m_.Find(flow_key + "." + (parent == "*" ? "on_success" : parent));
-      if (join.st != 'f' || join.fatal() || parent_job == nullptr || parent_job->st != St::kDead) {
+      if (join.st != 'f' || join.fatal() || parent_job == nullptr || parent_job->st != St::kDead ||
+          (parent == "*" && flow->os != 'f')) {
         return;
       }
       join.st = 'w';
+      if (parent == "*") flow->os = 'w';
       parent_job->st = St::kHeld;
       parent_job->cancel = false;
       parent_job->token = 0;

@@ -14,9 +14,12 @@ constexpr auto kBatchRetention = std::chrono::hours(1);
 
 }  // namespace
 
-broker::NewJob ModelRun::BatchJob(const std::string& id, std::mt19937_64& rng, bool callback) {
+broker::NewJob ModelRun::BatchJob(const std::string& id, std::mt19937_64& rng, bool callback,
+                                  bool plain) {
   broker::NewJob job;
   job.id = id;
+  job.body = R"({"t":"model","d":{}})";
+  if (plain) return job;  // batch_commit.lua's path for plain members
   job.hooked = rng() % 5 == 0;
   job.body = job.hooked ? R"({"t":"model","d":{},"o":{"cb":"http://cb.example/"}})"
                         : R"({"t":"model","d":{}})";
@@ -43,8 +46,9 @@ void ModelRun::ModelBatchJobs(QueueModel& m, const std::string& key, const std::
     job.parent = callback ? "^" : "*";
     job.policy = "fail";
     job.is_parent = callback;
-    job.hook = std::string(nj.hooked ? "fu" : "f") + "\t" + key + "\t" + gen + "\t" + ref + "\t" +
-               job.parent + "\tfail";
+    // Members' hooks all name the ref "*" (flow_jobs.lua).
+    job.hook = std::string(nj.hooked ? "fu" : "f") + "\t" + key + "\t" + gen + "\t" +
+               (callback ? ref : "*") + "\t" + job.parent + "\tfail";
     flow.tree.emplace_back(ref, job.parent);
     flow.policy[ref] = "fail";
     if (callback) {
@@ -86,19 +90,20 @@ std::string ModelRun::DoSubmitBatch(uint64_t r) {
   commit.retention = kBatchRetention;
   commit.open = rng() % 3 == 0;
   const int members = static_cast<int>(rng() % 6);
+  const bool plain = rng() % 2 == 0;
   std::vector<std::pair<std::string, broker::NewJob>> jobs;
   for (int i = 0; i < members; ++i) {
     const std::string ref = BatchMemberRef("", i);
-    commit.members.push_back(BatchJob(key + "." + ref, rng, false));
+    commit.members.push_back(BatchJob(key + "." + ref, rng, false, plain));
     jobs.emplace_back(ref, commit.members.back());
   }
   const uint64_t callbacks = rng() % 4;  // bit 0: on_complete, bit 1: on_success
   if (callbacks & 1) {
-    commit.on_complete = BatchJob(key + ".on_complete", rng, true);
+    commit.on_complete = BatchJob(key + ".on_complete", rng, true, false);
     jobs.emplace_back("on_complete", *commit.on_complete);
   }
   if (callbacks & 2) {
-    commit.on_success = BatchJob(key + ".on_success", rng, true);
+    commit.on_success = BatchJob(key + ".on_success", rng, true, false);
     jobs.emplace_back("on_success", *commit.on_success);
   }
 
@@ -111,6 +116,7 @@ std::string ModelRun::DoSubmitBatch(uint64_t r) {
     flow.batch = true;
     flow.open = commit.open;
     flow.oc = commit.on_complete ? 'w' : '-';
+    flow.os = commit.on_success ? 'w' : '-';
     Join& join = flow.joins["*"];
     join.total = join.pending = members;
     join.override = !commit.on_success;
@@ -159,10 +165,11 @@ std::string ModelRun::DoBatchAdd(uint64_t r) {
     commit.addition = a->first;
   }
   const int members = 1 + static_cast<int>(rng() % 3);
+  const bool plain = rng() % 2 == 0;
   std::vector<std::pair<std::string, broker::NewJob>> jobs;
   for (int i = 0; i < members; ++i) {
     const std::string ref = BatchMemberRef(commit.addition, i);
-    commit.members.push_back(BatchJob(key + "." + ref, rng, false));
+    commit.members.push_back(BatchJob(key + "." + ref, rng, false, plain));
     jobs.emplace_back(ref, commit.members.back());
   }
   broker::BatchCommitOutcome want = broker::BatchCommitOutcome::kCreated;
@@ -218,12 +225,12 @@ std::string ModelRun::DoBatchCancel(const std::string& key) {
   if (it != m.flows().end() && it->second.batch) {
     Flow& flow = it->second;
     want = broker::BatchCancelOutcome::kFinished;
-    if (!flow.settled && flow.joins["*"].st != 'x') {
+    if (flow.st != "finished" && flow.joins["*"].st != 'x') {
       want = broker::BatchCancelOutcome::kCancelled;
       flow.open = false;
       FlowSteps steps(m);
-      steps.CancelBelow(key, "*");
       if (flow.oc == 'w') flow.oc = 'x';
+      if (flow.os == 'w') flow.os = 'x';
       for (const char* ref : {"on_complete", "on_success"}) {
         Job* job = m.Find(key + "." + ref);
         if (job != nullptr && job->st == St::kHeld) {
@@ -231,6 +238,8 @@ std::string ModelRun::DoBatchCancel(const std::string& key) {
           steps.Count(*job, false);
         }
       }
+      steps.Settle();
+      steps.CancelBelow(key, "*");
       steps.Settle();
       steps.BatchCheck(key);
       steps.Settle();
@@ -245,10 +254,10 @@ std::string ModelRun::CheckBatch(Queue& q, const std::string& key, const Flow& f
                                  std::map<std::string, std::string>& record) {
   const std::string want_sd = flow.settled ? "1" : "";
   if (record["open"] != (flow.open ? "1" : "0") || record["oc"] != std::string(1, flow.oc) ||
-      record["sd"] != want_sd) {
-    return "batch " + key + ": open " + record["open"] + " oc " + record["oc"] + " sd " +
-           record["sd"] + ", the model says " + (flow.open ? "1" : "0") + " " + flow.oc + " " +
-           want_sd;
+      record["os"] != std::string(1, flow.os) || record["sd"] != want_sd) {
+    return "batch " + key + ": open " + record["open"] + " oc " + record["oc"] + " os " +
+           record["os"] + " sd " + record["sd"] + ", the model says " + (flow.open ? "1" : "0") +
+           " " + flow.oc + " " + flow.os + " " + want_sd;
   }
   for (const auto& [ref, counts] : flow.counts) {
     const std::string stored = Strings({"HMGET", q.keys.flow_results(key, ref), "*"}).at(0);

@@ -335,6 +335,7 @@ std::string ModelRun::Apply(const Op& op) {
           expected = RemoveOutcome::kRemoved;
           FlowSteps steps(m);
           steps.CancelBelow(job->flow, job->ref);
+          if (job->parent == "^") steps.CallbackDropped(*job);
           const Job counted = *job;
           if (cancel) {
             steps.MakeDead(*job);

@@ -152,7 +152,9 @@ class ModelRun {
   std::string DoBatchClose(const std::string& key);
   std::string DoBatchCancel(const std::string& key);
   std::string PickBatch(std::mt19937_64& rng);
-  static broker::NewJob BatchJob(const std::string& id, std::mt19937_64& rng, bool callback);
+  // plain: priority 0, no delay, no group, FIFO, no callback (batch_commit.lua's common path).
+  static broker::NewJob BatchJob(const std::string& id, std::mt19937_64& rng, bool callback,
+                                 bool plain);
   static void ModelBatchJobs(QueueModel& m, const std::string& key, const std::string& gen,
                              const std::vector<std::pair<std::string, broker::NewJob>>& jobs);
   // A batch's record beyond its join (open, oc, sd) and the counts its callbacks were released

@@ -447,11 +447,14 @@ int64_t ModelRun::ModelRetryDead(QueueModel& m, const std::vector<std::string>& 
     job->cancel = false;
     moved.push_back(job);
     // A parent its children failed or cancelled goes back to held (retry_dead.lua).
-    // A batch's on_success is the target of the members' join "*".
+    // A batch's callback that never ran (failed, or cancelled) is held again too.
     bool hold = false;
-    if (job->is_parent) {
-      if (Flow* flow = steps.FindFlow(job->flow)) {
-        auto it = flow->joins.find(JoinOf(*job));
+    if (Flow* flow = job->is_parent ? steps.FindFlow(job->flow) : nullptr) {
+      if (job->parent == "^") {
+        const char mark = job->ref == "on_success" ? flow->os : flow->oc;
+        hold = mark == 'f' || mark == 'x';
+      } else {
+        auto it = flow->joins.find(job->ref);
         hold = it != flow->joins.end() && (it->second.st == 'f' || it->second.st == 'x');
       }
     }
@@ -463,13 +466,34 @@ int64_t ModelRun::ModelRetryDead(QueueModel& m, const std::vector<std::string>& 
     if (!job->flow.empty()) steps.Revive(*job);
   }
   for (Job* job : held) {
-    Join& join = steps.FindFlow(job->flow)->joins[JoinOf(*job)];
+    Flow& flow = *steps.FindFlow(job->flow);
+    if (job->ref == "on_complete" && job->parent == "^") {
+      // Released at once when its batch has finished, else when it finishes.
+      if (flow.st == "finished") {
+        flow.oc = 'r';
+        steps.ReleaseCallback(flow, job->flow, "on_complete");
+      } else {
+        flow.oc = 'w';
+      }
+      continue;
+    }
+    Join& join = flow.joins[JoinOf(*job)];
+    if (job->parent == "^") {  // on_success: its join decides again
+      if (join.fatal()) join.override = true;
+      if (join.st == 'r') {
+        flow.os = 'r';
+        steps.ReleaseCallback(flow, job->flow, "on_success");
+      } else {
+        join.st = 'w';
+        flow.os = 'w';
+        steps.BatchCheck(job->flow);
+        steps.Settle();
+      }
+      continue;
+    }
     join.st = 'w';
     join.override = true;
-    if (job->parent == "^") {  // released once the batch has settled
-      steps.BatchCheck(job->flow);
-      steps.Settle();
-    } else if (join.pending <= 0) {
+    if (join.pending <= 0) {
       join.st = 'r';
       steps.Release(job->id);
     }

@@ -93,10 +93,11 @@ struct Flow {
   // target is the callback "on_success"; "on_complete" (parent "^") is released when the batch
   // finishes. st is running, then finished.
   bool batch = false;
-  bool open = false;                     // the callbacks wait for a close
-  char oc = '-';                         // on_complete: w held, r released, x cancelled, - none
-  bool settled = false;                  // every member settled with the batch closed, once
-  std::map<std::string, int> additions;  // addition id -> its members
+  bool open = false;     // the callbacks wait for a close
+  char oc = '-';         // on_complete: w held, r released, x cancelled before it ran, - none
+  char os = '-';         // on_success: the same, and f failed by a member's death
+  bool settled = false;  // every member settled with the batch closed, once
+  std::map<std::string, int> additions;       // addition id -> its members
   std::map<std::string, std::string> counts;  // callback ref -> the counts it was released with
 };
 

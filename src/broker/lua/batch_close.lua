@@ -16,6 +16,7 @@ Events: flows.lua's, for a callback released or failed.
 --!include hooks.lua
 --!include flows.lua
 local base, u = ARGV[1], ARGV[2]
+if #ARGV ~= 2 or u == '' then return redis.error_reply('ERR invalid arguments') end
 local record = base .. 'flow:' .. u
 local kind, open = unpack(redis.call('HMGET', record, 'kind', 'open'))
 if kind ~= 'batch' then return -3 end

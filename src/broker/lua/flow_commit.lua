@@ -71,8 +71,8 @@ local record = base .. 'flow:' .. u
 local found, kind = unpack(redis.call('HMGET', record, 'g', 'kind'))
 if kind == 'batch' then return -2 end
 if found then return 0 end
-if not flow_jobs_free(base, jobs) then return -2 end
-local full = flow_jobs_room(KEYS, base, jobs)
+if not flow_ids_free(base, flow_jobs_ids(jobs)) then return -2 end
+local full = flow_jobs_room(KEYS, base, flow_jobs_ready(jobs))
 if full then return redis.error_reply(full) end
 
 local now, now_us = now_ms()

@@ -17,7 +17,8 @@ Grouped jobs (requeue.lua): a waiting one is removed from its group's zset (meta
 A job of a flow (flows.lua) that is not running and not finished is counted in its parent's
   join as dead, by its policy, which may fail or release the parent: cancelled, it stays as a dead
   job with cx = 1 (the tree stays visible); removed, it is gone. A held parent cancelled or
-  removed cancels every unfinished job below it (flows.lua, flow_cancel_below).
+  removed cancels every unfinished job below it (flows.lua, flow_cancel_below). A batch's
+  callback that has not run is marked so in its batch (oc or os = x): the batch never releases it.
 Events (events.lua): 'removed' with the id (not for a stop request), 'dead' with the jobs a flow
   step cancelled, 'waiting' and 'delayed' with the parents it released.
 ]]
@@ -65,6 +66,7 @@ if h then
     err = '{"at":' .. now .. ',"attempt":' .. record.a .. ',"message":"removed"}'
     delete_jobs(base, {id})
   end
+  if h.parent == '^' then batch_callback_dropped(base, h) end
   flow_count(ctx, id, h, 'dead', err)
   flow_settle(ctx)
   if mode == 'remove' then emit_event(base, 'removed', {id}) end

@@ -8,9 +8,11 @@ Publishes: "" on base.."wake" when a job moved.
 A job of a flow (flows.lua) is pending again in its parent's join; a parent its children had
   failed or cancelled goes to held instead of waiting (st = held), overriding its children's
   deaths, and is released at once when none is left to settle; a parent failed by a child that
-  no longer has a fatal death left is revived (dead to held), up the tree. A batch's member and
-  on_success are treated alike (on_success is the target of the members' join), and a finished
-  batch one of whose members is retried runs again (flows.lua).
+  no longer has a fatal death left is revived (dead to held), up the tree. A batch's member
+  revives on_success the same way when a death failed it (os = f), and a finished batch one of
+  whose members is retried runs again (flows.lua). A batch's callback that never ran (os or oc
+  = f or x) goes back to held: on_complete is released at once when its batch has finished;
+  on_success waits for its join again, with an override when the join had fatal deaths.
 Events (events.lua): 'waiting' with the moved ids, 'held' with those held again, when there are
   any; flows.lua's events for the parents it revived or released.
 ]]
@@ -56,11 +58,17 @@ local members, to_hold = {}, {}
 if hooked then
   for _, m in ipairs(hooked.members) do
     members[#members + 1] = m
-    local field = flow_join_field(m.h)
-    local g, value = nil, nil
-    if field then g, value = unpack(redis.call('HMGET', base .. 'flow:' .. m.h.u, 'g', field)) end
-    local join = g == m.h.gen and join_decode(value)
-    if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = field end
+    local record = base .. 'flow:' .. m.h.u
+    if m.h.parent == '^' then
+      -- A batch's callback that never ran (failed by the join, or cancelled) is held again.
+      local g, mark = unpack(redis.call('HMGET', record, 'g',
+                                        m.h.ref == 'on_success' and 'os' or 'oc'))
+      if g == m.h.gen and (mark == 'f' or mark == 'x') then to_hold[m.id] = m.h.ref end
+    elseif m.h.parent ~= '*' then
+      local g, value = unpack(redis.call('HMGET', record, 'g', 'j:' .. m.h.ref))
+      local join = g == m.h.gen and join_decode(value)
+      if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = 'j:' .. m.h.ref end
+    end
   end
 end
 local now = now_ms()
@@ -88,19 +96,36 @@ local ctx = flow_ctx(base, now)
 -- and then each parent back in held runs at once if none of its children is still to settle.
 for _, m in ipairs(members) do flow_revive(ctx, m.id, m.h) end
 for _, m in ipairs(members) do
-  local field = to_hold[m.id]
-  if field then
+  local hold = to_hold[m.id]
+  if hold then
     local record = base .. 'flow:' .. m.h.u
-    local st, value = unpack(redis.call('HMGET', record, 'st', field))
-    local join = join_decode(value)
-    join.st, join.override = 'w', '1'
+    local st, value = unpack(redis.call('HMGET', record, 'st', 'j:*'))
     flow_keep(record, st)
-    if field == 'j:*' then  -- a batch's on_success: released once the batch has settled
-      redis.call('HSET', record, field, join_encode(join))
-      batch_check(ctx, m.h.u, record, nil)
+    if hold == 'on_complete' then
+      -- Released at once when its batch has finished, else when it finishes.
+      if st == 'finished' then
+        redis.call('HSET', record, 'oc', 'r')
+        batch_release(ctx, m.h.u, record, st, 'on_complete', join_decode(value))
+      else
+        redis.call('HSET', record, 'oc', 'w')
+      end
+    elseif hold == 'on_success' then
+      -- Its join decides for it again; deaths already counted no longer fail it (an override).
+      local join = join_decode(value)
+      if join_fatal(join) then join.override = '1' end
+      if join.st == 'r' then
+        redis.call('HSET', record, 'os', 'r')
+        batch_release(ctx, m.h.u, record, st, 'on_success', join)
+      else
+        join.st = 'w'
+        redis.call('HSET', record, 'j:*', join_encode(join), 'os', 'w')
+        batch_check(ctx, m.h.u, record, nil)
+      end
     else
+      local join = join_decode(redis.call('HGET', record, hold))
+      join.st, join.override = 'w', '1'
       if join.pending <= 0 then join.st = 'r' end
-      redis.call('HSET', record, field, join_encode(join))
+      redis.call('HSET', record, hold, join_encode(join))
       if join.st == 'r' then
         flow_release(ctx, m.id)
         if st ~= 'running' then flow_expire_if_done(record) end

@@ -35,9 +35,12 @@ class BatchScriptTest : public ScriptTest {
   long long Close() {
     return Eval("batch_close", broker::BatchCloseKeys(q()), {base(), "B"}).view().AsInt(-9);
   }
-  long long Cancel() {
-    return Eval("batch_cancel", broker::BatchCancelKeys(q()), {base(), "B"}).view().AsInt(-9);
+  // One step of a cancel: {status, the position to go on from}.
+  std::vector<long long> CancelStep(long long from, long long limit) {
+    return Ints(Eval("batch_cancel", broker::BatchCancelKeys(q()),
+                     {base(), "B", std::to_string(from), std::to_string(limit)}));
   }
+  long long Cancel() { return CancelStep(0, 1000).at(0); }
   std::string Record(const std::string& field) { return HGet(q().flow("B"), field); }
   // Completes the given jobs in one call, as a worker's batch does.
   void CompleteAll(const std::map<std::string, std::string>& tokens,
@@ -67,7 +70,7 @@ TEST_F(BatchScriptTest, CommitQueuesTheMembersAndHoldsTheCallbacks) {
   EXPECT_EQ(Record("open"), "0");
   EXPECT_EQ(Record("oc"), "w");
   EXPECT_EQ(Record("j:*"), "w:3:3:0:0:0:0:0");
-  EXPECT_EQ(HGet(q().hooks(), Id("1")), "f\tB\t1\t1\t*\tfail");
+  EXPECT_EQ(HGet(q().hooks(), Id("1")), "f\tB\t1\t*\t*\tfail");
   EXPECT_EQ(HGet(q().hooks(), Id("on_success")), "f\tB\t1\ton_success\t^\tfail\t0:-1:0");
   EXPECT_EQ(HGet(q().flow_tree("B"), "on_complete"), "^\tfail");
   EXPECT_EQ(HGet(q().meta(), "enqueued"), "5");
@@ -134,12 +137,15 @@ TEST_F(BatchScriptTest, CallbacksRunOnceEveryMemberCompletedWithTheCounts) {
   EXPECT_EQ(Record("st"), "finished");
   EXPECT_EQ(Record("oc"), "r");
   EXPECT_EQ(Record("sd"), "1");
-  EXPECT_GT(Run({"PTTL", q().flow("B")}).view().AsInt(), 0);  // its retention runs
-  EXPECT_GT(Run({"PTTL", q().flow_results("B", "on_complete")}).view().AsInt(), 0);
-  // A callback's own finish counts nowhere.
+  EXPECT_EQ(Run({"PTTL", q().flow("B")}).view().AsInt(), -1);  // kept for the callbacks
+  // A callback's own finish counts nowhere; once both finished, the retention runs.
   tokens = ClaimTokens();
-  CompleteAll(tokens, {Id("on_complete"), Id("on_success")});
+  CompleteAll(tokens, {Id("on_complete")});
+  EXPECT_EQ(Run({"PTTL", q().flow("B")}).view().AsInt(), -1);
+  CompleteAll(tokens, {Id("on_success")});
   EXPECT_EQ(Record("j:*"), "r:3:0:3:0:0:0:0");
+  EXPECT_GT(Run({"PTTL", q().flow("B")}).view().AsInt(), 0);
+  EXPECT_GT(Run({"PTTL", q().flow_results("B", "on_complete")}).view().AsInt(), 0);
   EXPECT_EQ(HLen(q().hooks()), 0);
 }
 
@@ -196,7 +202,7 @@ TEST_F(BatchScriptTest, AnOpenBatchTakesAdditionsAndWaitsForItsClose) {
   EXPECT_EQ(Record("j:*"), "w:3:2:1:0:0:0:1");
   EXPECT_EQ(Record("a:x"), "2");
   EXPECT_EQ(Record("n"), "4");
-  EXPECT_EQ(HGet(q().hooks(), Id("x-1")), "f\tB\t1\tx-1\t*\tfail");
+  EXPECT_EQ(HGet(q().hooks(), Id("x-1")), "f\tB\t1\t*\t*\tfail");
   EXPECT_EQ(Close(), 1);
   EXPECT_EQ(Close(), 0);
   EXPECT_EQ(ZMembers(q().held()), (std::vector<std::string>{Id("on_complete")}));
@@ -264,6 +270,151 @@ TEST_F(BatchScriptTest, AFlowIsNotReadAsABatchNorABatchAsAFlow) {
   ASSERT_EQ(nodes.size(), 5u);  // the callback only
   EXPECT_EQ(nodes[0].str(), "on_complete");
   EXPECT_EQ(nodes[3].str(), "held");
+}
+
+// Finding 1a: a held on_success cancelled by remove.lua and then retried goes to waiting at once:
+// it runs before the members settled, and even when a member then dies.
+TEST_F(BatchScriptTest, ACancelledOnSuccessRetriedStillWaitsForTheMembers) {
+  ASSERT_EQ(Create(2, {"on_success"}).view().AsInt(-9), 1);
+  ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), Id("on_success"), "cancel"}).view().AsInt(), 1);
+  ASSERT_EQ(StateOf(Id("on_success")).state, "dead");
+  ASSERT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("on_success")}).view().AsInt(),
+            1);
+  EXPECT_EQ(StateOf(Id("on_success")).state, "held");  // main: "waiting"
+  auto tokens = ClaimTokens();
+  EXPECT_EQ(tokens.count(Id("on_success")), 0u);  // main: claimed with the members
+  FailJob(Id("0"), tokens[Id("0")], -1);
+  EXPECT_EQ(StateOf(Id("on_success")).state, "dead");  // main: "active": it runs after a death
+}
+
+// Finding 1b: retrying a member revives an on_success the user had cancelled (a flow's cancelled
+// parent is not revived: its join is 'x').
+TEST_F(BatchScriptTest, RetryingAMemberDoesNotReviveACancelledOnSuccess) {
+  ASSERT_EQ(Create(2, {"on_success"}).view().AsInt(-9), 1);
+  ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), Id("on_success"), "cancel"}).view().AsInt(), 1);
+  auto tokens = ClaimTokens();
+  FailJob(Id("0"), tokens[Id("0")], -1);
+  ASSERT_EQ(Record("j:*"), "f:2:1:0:1:0:0:0");
+  ASSERT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("0")}).view().AsInt(), 1);
+  EXPECT_EQ(StateOf(Id("on_success")).state, "dead");  // main: "held"
+  EXPECT_TRUE(ZMembers(q().held()).empty());
+  tokens[Id("0")] = ClaimTokens().at(Id("0"));
+  CompleteAll(tokens, {Id("0"), Id("1")});
+  EXPECT_TRUE(List(q().wait()).empty());  // main: on_success runs
+}
+
+// Finding 1c: a cancelled on_complete leaves oc = w, and retried it runs at once, before the batch
+// settled, without counts.
+TEST_F(BatchScriptTest, ACancelledOnCompleteRetriedWaitsForTheBatch) {
+  ASSERT_EQ(Create(2, {"on_complete"}).view().AsInt(-9), 1);
+  ASSERT_EQ(Eval("remove", RemoveKeys(), {base(), Id("on_complete"), "cancel"}).view().AsInt(), 1);
+  EXPECT_EQ(Record("oc"), "x");  // main: "w"
+  ASSERT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("on_complete")}).view().AsInt(),
+            1);
+  EXPECT_EQ(StateOf(Id("on_complete")).state, "held");  // main: "waiting"
+  auto tokens = ClaimTokens();
+  EXPECT_EQ(tokens.count(Id("on_complete")), 0u);
+  CompleteAll(tokens, {Id("0"), Id("1")});
+  EXPECT_EQ(CountsOf("on_complete"), R"(c{"total":2,"completed":2,"dead":0})");
+}
+
+// Finding 2: retrying on_success directly once the batch finished persists the batch's keys
+// (flow_keep) and nothing expires them again: they leak.
+TEST_F(BatchScriptTest, ARetriedOnSuccessOfAFinishedBatchLetsItsKeysExpire) {
+  ASSERT_EQ(Create(2, {"on_success"}).view().AsInt(-9), 1);
+  auto tokens = ClaimTokens();
+  FailJob(Id("0"), tokens[Id("0")], -1);
+  CompleteAll(tokens, {Id("1")});
+  ASSERT_EQ(Record("st"), "finished");
+  ASSERT_GT(Run({"PTTL", q().flow("B")}).view().AsInt(), 0);
+  ASSERT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("on_success")}).view().AsInt(),
+            1);
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{Id("on_success")}));  // released
+  EXPECT_EQ(Run({"PTTL", q().flow("B")}).view().AsInt(), -1);  // kept while it is to run
+  tokens = ClaimTokens();
+  CompleteAll(tokens, {Id("on_success")});
+  EXPECT_GT(Run({"PTTL", q().flow("B")}).view().AsInt(), 0);
+  EXPECT_GT(Run({"PTTL", q().flow_tree("B")}).view().AsInt(), 0);
+  EXPECT_GT(Run({"PTTL", q().flow_results("B", "on_success")}).view().AsInt(), 0);
+}
+
+// Finding 3: a finished batch that runs again (a member retried) keeps sd = 1: CancelBatch answers
+// "finished" (0) while it runs with on_success held, though ReadBatch says running.
+TEST_F(BatchScriptTest, ARevivedBatchCanBeCancelled) {
+  ASSERT_EQ(Create(2, {"on_complete", "on_success"}).view().AsInt(-9), 1);
+  auto tokens = ClaimTokens();
+  FailJob(Id("0"), tokens[Id("0")], -1);
+  CompleteAll(tokens, {Id("1")});
+  ASSERT_EQ(Eval("retry_dead", RetryDeadKeys(), {base(), "10", Id("0")}).view().AsInt(), 1);
+  ASSERT_EQ(Record("st"), "running");
+  ASSERT_EQ(StateOf(Id("on_success")).state, "held");
+  EXPECT_EQ(Cancel(), 1);                              // main: 0
+  EXPECT_EQ(StateOf(Id("on_success")).state, "dead");  // main: still held
+  EXPECT_EQ(StateOf(Id("0")).state, "dead");           // main: waiting
+}
+
+// Finding 4: the retention starts when the batch finishes, which is when its callbacks are only
+// released: a callback with a delay longer than the retention runs after its counts expired.
+TEST_F(BatchScriptTest, ACallbacksCountsOutliveItsDelay) {
+  std::vector<std::string> args = {base(),
+                                   "B",
+                                   "1000",
+                                   "0",
+                                   "",
+                                   "2",
+                                   "0",
+                                   "*",
+                                   "fail",
+                                   "B.0",
+                                   kMemberBody,
+                                   "0:0:-1",
+                                   "on_complete",
+                                   "^",
+                                   "fail",
+                                   "B.on_complete",
+                                   kMemberBody,
+                                   "0:60000:-1"};
+  ASSERT_EQ(Eval("batch_commit", broker::BatchCommitKeys(q()), args).view().AsInt(-9), 1);
+  auto tokens = ClaimTokens();
+  CompleteAll(tokens, {Id("0")});
+  const double due = ZScore(q().delayed(), Id("on_complete"));
+  ASSERT_GT(due, 0);
+  const long long ttl = Run({"PTTL", q().flow_results("B", "on_complete")}).view().AsInt();
+  EXPECT_TRUE(ttl == -1 || ttl > static_cast<long long>(due) - Now())  // main: 1000 < ~60000
+      << ttl;
+}
+
+// An addition's id is 1..24 characters: its refs "<addition>-<i>" fit in 32.
+TEST_F(BatchScriptTest, AnAdditionIdLeavesRoomForItsPositions) {
+  ASSERT_EQ(Create(1, {"on_complete"}, true).view().AsInt(-9), 1);
+  auto reply = Add(std::string(24, 'a'), 11);
+  EXPECT_EQ(reply.view().AsInt(-9), 1) << reply.view().str();
+  EXPECT_TRUE(HasBody(Id(std::string(24, 'a') + "-10")));
+  EXPECT_TRUE(Add(std::string(25, 'a'), 1).view().is_error());
+}
+
+// A cancel in steps goes through the creation's members and each addition's, in order.
+TEST_F(BatchScriptTest, ACancelInStepsReachesEveryMember) {
+  ASSERT_EQ(Create(3, {"on_complete"}, true).view().AsInt(-9), 1);
+  ASSERT_EQ(Add("y", 2).view().AsInt(-9), 1);
+  ASSERT_EQ(Add("x", 2).view().AsInt(-9), 1);
+  EXPECT_EQ(CancelStep(0, 2), (std::vector<long long>{1, 2}));
+  EXPECT_EQ(StateOf(Id("1")).state, "dead");
+  EXPECT_FALSE(HasState(Id("2")));                      // not reached yet: waiting
+  EXPECT_EQ(StateOf(Id("on_complete")).state, "dead");  // the first step
+  EXPECT_EQ(CancelStep(2, 2), (std::vector<long long>{1, 4}));
+  EXPECT_EQ(StateOf(Id("x-0")).state, "dead");  // additions by id: x before y
+  EXPECT_EQ(CancelStep(4, 2), (std::vector<long long>{1, 6}));
+  EXPECT_EQ(StateOf(Id("y-0")).state, "dead");
+  EXPECT_EQ(CancelStep(6, 2), (std::vector<long long>{1, 0}));
+  EXPECT_EQ(StateOf(Id("y-1")).state, "dead");
+  EXPECT_EQ(Record("j:*"), "x:7:0:0:7:0:0:1");
+  EXPECT_EQ(Record("st"), "finished");
+  EXPECT_TRUE(List(q().wait()).empty());
+  EXPECT_EQ(Cancel(), 0);  // finished
+  EXPECT_TRUE(Eval("batch_cancel", broker::BatchCancelKeys(q()), {base(), "B", "0", "0"})
+                  .view()
+                  .is_error());  // a limit of 0
 }
 
 }  // namespace

@@ -7,6 +7,8 @@ local kFlowMaxMs = 315360000000  -- 10 years: a retention or a delay
 local kFlowMaxRunAtMs = 7258118400000  -- 2200-01-01
 local kFlowPolicies = {fail = true, ignore = true, continue = true}
 local kFlowPriorityLimit = 1000000
+-- A job with priority 0, no delay, no group, FIFO and no completion callback.
+local kPlainJobOptions = '0:0:-1'
 
 local function is_flow_name(text, max)
   return #text >= 1 and #text <= max and not string.find(text, '[^%w_%-]')
@@ -22,40 +24,43 @@ local function flow_jobs_read(u, first, n)
   local jobs, by_ref = {}, {}
   for i = 0, n - 1 do
     local a = first + 6 * i
+    -- Every field in the constructor: a table that grows field by field costs rehashes.
     local job = {ref = ARGV[a], parent = ARGV[a + 1], policy = ARGV[a + 2], id = ARGV[a + 3],
-                 body = ARGV[a + 4], options = ARGV[a + 5], children = 0}
+                 body = ARGV[a + 4], options = ARGV[a + 5], children = 0, priority = 0, delay = 0,
+                 run_at = -1, hooked = false, lifo = false, held = false, group = false}
     if not is_flow_name(job.ref, 32) or by_ref[job.ref] or not kFlowPolicies[job.policy]
         or job.id ~= u .. '.' .. job.ref or #job.body < 3 or string.byte(job.body, 1) ~= 123 then
       return nil, 'ERR invalid ref, policy, id or body at ' .. i
     end
     local options = job.options
-    local flag = string.byte(options, 1)
-    while flag == 104 or flag == 108 do  -- "h", "l"
-      if flag == 104 then job.hooked = true else job.lifo = true end
-      options = string.sub(options, 2)
-      flag = string.byte(options, 1)
+    if options ~= kPlainJobOptions then
+      local flag = string.byte(options, 1)
+      while flag == 104 or flag == 108 do  -- "h", "l"
+        if flag == 104 then job.hooked = true else job.lifo = true end
+        options = string.sub(options, 2)
+        flag = string.byte(options, 1)
+      end
+      local p, d, r, g = string.match(options, '^([^:]*):([^:]*):([^:]*):?(.*)$')
+      job.priority, job.delay, job.run_at = tonumber(p), tonumber(d), tonumber(r)
+      if not job.priority or job.priority ~= math.floor(job.priority)
+          or math.abs(job.priority) > kFlowPriorityLimit or not job.delay or job.delay < 0
+          or job.delay > kFlowMaxMs or job.delay ~= math.floor(job.delay) or not job.run_at
+          or job.run_at < -1 or job.run_at > kFlowMaxRunAtMs
+          or job.run_at ~= math.floor(job.run_at) or #g > kGroupMaxBytes
+          or string.find(g, '|', 1, true) then
+        return nil, 'ERR invalid options at ' .. i
+      end
+      if g ~= '' then job.group = g end
     end
-    local p, d, r, g = string.match(options, '^([^:]*):([^:]*):([^:]*):?(.*)$')
-    job.priority, job.delay, job.run_at = tonumber(p), tonumber(d), tonumber(r)
-    if not job.priority or job.priority ~= math.floor(job.priority)
-        or math.abs(job.priority) > kFlowPriorityLimit or not job.delay or job.delay < 0
-        or job.delay > kFlowMaxMs or job.delay ~= math.floor(job.delay) or not job.run_at
-        or job.run_at < -1 or job.run_at > kFlowMaxRunAtMs or job.run_at ~= math.floor(job.run_at)
-        or #g > kGroupMaxBytes or string.find(g, '|', 1, true) then
-      return nil, 'ERR invalid options at ' .. i
-    end
-    if g ~= '' then job.group = g end
     by_ref[job.ref] = job
     jobs[#jobs + 1] = job
   end
   return jobs, by_ref
 end
 
--- flow_jobs_free(base, jobs) -> true when none of the jobs' ids is taken.
-local function flow_jobs_free(base, jobs)
-  if #jobs == 0 then return true end
-  local ids = {}
-  for i, job in ipairs(jobs) do ids[i] = job.id end
+-- flow_ids_free(base, ids) -> true when none of the ids is taken.
+local function flow_ids_free(base, ids)
+  if #ids == 0 then return true end
   local present = read_in_parts('HMGET', base .. 'jobs', ids)
   for i = 1, #ids do
     if present[i] then return false end
@@ -63,20 +68,40 @@ local function flow_jobs_free(base, jobs)
   return true
 end
 
--- flow_jobs_room(keys, base, jobs) -> nil, or the QUEUEFULL error text when the jobs that are
--- not held would take the queue past its maximum length. keys: wait, prio, delayed, meta.
-local function flow_jobs_room(keys, base, jobs)
-  local max_length = tonumber(redis.call('HGET', keys[4], 'ml'))
-  if not max_length then return nil end
+-- flow_jobs_ids(jobs) -> their ids; flow_jobs_ready(jobs) -> how many are not held.
+local function flow_jobs_ids(jobs)
+  local ids = {}
+  for i, job in ipairs(jobs) do ids[i] = job.id end
+  return ids
+end
+local function flow_jobs_ready(jobs)
   local ready = 0
   for _, job in ipairs(jobs) do
     if not job.held then ready = ready + 1 end
   end
+  return ready
+end
+
+-- flow_jobs_room(keys, base, ready) -> nil, or the QUEUEFULL error text when `ready` more jobs
+-- waiting or delayed would take the queue past its maximum length. keys: wait, prio, delayed,
+-- meta.
+local function flow_jobs_room(keys, base, ready)
+  local max_length = tonumber(redis.call('HGET', keys[4], 'ml'))
+  if not max_length then return nil end
   local backlog = queue_backlog(base, keys[1], keys[2], keys[3],
                                 redis.call('HGET', keys[4], 'gwaiting'))
   if backlog + ready <= max_length then return nil end
   return 'QUEUEFULL ' .. backlog .. ' of ' .. max_length ..
     ' jobs waiting, delayed or retrying; ' .. ready .. ' more refused'
+end
+
+-- A job's hook (hooks.lua, flow_hook) without its hold. A batch's members all have the same one
+-- (ref "*": their refs matter to nothing that reads the hook), so that a finishing script reads
+-- it once for all of them.
+local function flow_hook_value(hooked, u, gen, ref, parent, policy)
+  if parent == '*' then ref = '*' end
+  return (hooked and 'fu' or 'f') .. '\t' .. u .. '\t' .. gen .. '\t' .. ref .. '\t' .. parent ..
+    '\t' .. policy
 end
 
 -- flow_jobs_write(keys, base, u, gen, jobs, now, now_us): writes the jobs: bodies, a hook each
@@ -97,39 +122,38 @@ local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
     if not group and group_field then group = data_group(job.body, group_field) or nil end
     bodies[#bodies + 1] = job.id
     bodies[#bodies + 1] = prefix .. string.sub(job.body, 2)
-    local hook = (job.hooked and 'fu' or 'f') .. '\t' .. u .. '\t' .. gen .. '\t' .. job.ref ..
-      '\t' .. job.parent .. '\t' .. job.policy
+    local hook = flow_hook_value(job.hooked, u, gen, job.ref, job.parent, job.policy)
     if group then
       group_fields[#group_fields + 1] = job.id
       group_fields[#group_fields + 1] = group
     end
-    local record_of = decode_state(nil)
-    record_of.p = tostring(job.priority)
+    local st = 'waiting'
     if job.held then
       hook = hook .. '\t' .. job.delay .. ':' .. job.run_at .. ':' .. (job.lifo and 1 or 0)
       held[#held + 1] = now
       held[#held + 1] = job.id
-      record_of.st = 'held'
+      st = 'held'
     else
       local due = due_after_ms(now_us, job.delay)
       if job.run_at >= 0 then due = job.run_at end
       if due > now then
         delayed[#delayed + 1] = due
         delayed[#delayed + 1] = job.id
-        record_of.st = 'delayed'
+        st = 'delayed'
       elseif job.lifo then
         first[#first + 1] = job.id
         first_priorities[#first] = job.priority
         first_groups[#first] = group or false
-        record_of.st = 'waiting'
       else
         ready[#ready + 1] = job.id
         ready_priorities[#ready] = job.priority
         ready_groups[#ready] = group or false
-        record_of.st = 'waiting'
       end
     end
+    -- A state record only where enqueue.lua writes one: held, or a priority other than 0.
     if job.held or job.priority ~= 0 then
+      local record_of = decode_state(nil)
+      record_of.p, record_of.st = tostring(job.priority), st
       states[#states + 1] = job.id
       states[#states + 1] = encode_state(record_of)
     end

@@ -17,15 +17,18 @@
 -- A flow job's hook (hooks.lua, flow_hook) names its flow, ref, parent and policy; it is dropped
 -- when the job completes and kept while it is dead (a retry revives it in its parent's join).
 -- A batch (batch_commit.lua) is a record like a flow's, with kind = batch: its members (refs
--- "0".."n-1", and "<addition>-<i>" for each addition) have the parent ref "*", and their join
+-- "0".."n-1", and "<addition>-<i>" for each addition) have the parent ref "*" (their hooks all
+-- name the ref "*", flow_jobs.lua's flow_hook_value), and their join
 -- "j:*" decides for the callback "on_success" as a flow's join decides for its parent, except
 -- that every death is fatal (the join's override is 1 when there is no on_success). The
 -- callbacks have the parent ref "^" (they count in no join) and are held. More fields:
 -- open = 1 while more jobs may come and the join must not settle, oc = what became of
--- "on_complete" (w held, r released, x cancelled, - none), sd = 1 once every member settled with
--- the batch closed, which finishes it (st = finished): on_complete is then released (once), and
--- additions are refused. A released callback finds the counts in its results
--- (base.."flow:"..u..":r:"..ref, field "*").
+-- "on_complete" and os of "on_success" (w held, r released, f failed by a member's death (os
+-- only), x cancelled or removed before it ran, - none), sd = 1 once every member settled with
+-- the batch closed, which finishes it (st = finished; a member retried later makes it run
+-- again): on_complete is then released (once), and additions are refused from then on. A
+-- released callback finds the counts in its results (base.."flow:"..u..":r:"..ref, field "*").
+-- A finished batch's keys expire after its retention once its callbacks finished too.
 -- Needs state.lua, parts.lua, job_lists.lua, requeue.lua, group_unqueue.lua, hooks.lua.
 
 -- A join: "st:total:pending:completed:dead_fail:dead_ignore:dead_continue:override", st = w
@@ -197,8 +200,9 @@ local function flow_target_id(u, parent)
 end
 
 -- The join that decides for a target, from the target's hook: nil for a batch's on_complete,
--- which is released when its batch finishes.
+-- which is released when its batch finishes, and for a batch's member, which is no target.
 local function flow_join_field(h)
+  if h.parent == '*' then return nil end
   if h.parent == '^' then return h.ref == 'on_success' and 'j:*' or nil end
   return 'j:' .. h.ref
 end
@@ -214,23 +218,37 @@ local function batch_release(ctx, u, record, st, ref, join)
   flow_release(ctx, id)
 end
 
+-- A finished batch's keys start to expire once neither callback is still to run: a released
+-- callback reads its counts when it runs.
+local function batch_expire_if_done(ctx, u, record)
+  for _, ref in ipairs({'on_complete', 'on_success'}) do
+    local st = flow_state_of(ctx.base, u .. '.' .. ref)
+    if st and st ~= 'completed' and st ~= 'dead' then return end
+  end
+  flow_expire_if_done(record)
+end
+
 -- batch_check(ctx, u, record, cause): what batch u's join now allows, from its stored counts:
--- on_success fails at the first death (cause: the member that died) and is released when every
--- member completed; once every member settled and the batch is closed, on_complete is released,
--- and the batch finishes (its keys then expire after its retention). Each happens once.
+-- on_success (when held: os = w) fails at the first death (cause: the member that died) and is
+-- released when every member completed; once every member settled and the batch is closed,
+-- on_complete (when held: oc = w) is released, and the batch finishes. Each happens once.
 local function batch_check(ctx, u, record, cause)
-  local st, open, oc, value = unpack(redis.call('HMGET', record, 'st', 'open', 'oc', 'j:*'))
+  local st, open, oc, os, value =
+    unpack(redis.call('HMGET', record, 'st', 'open', 'oc', 'os', 'j:*'))
   local join = join_decode(value)
   if not join then return end
   local ready = join.pending <= 0 and open ~= '1'
   if join.st == 'w' and (join_fatal(join) or ready) then
     join.st = join_fatal(join) and 'f' or 'r'
     redis.call('HSET', record, 'j:*', join_encode(join))
-    if join.st == 'f' then
-      flow_fail_held(ctx, u .. '.on_success',
-                     'cancelled: batch job ' .. (cause or '') .. ' died')
-    else
-      batch_release(ctx, u, record, st, 'on_success', join)
+    if os == 'w' then
+      redis.call('HSET', record, 'os', join.st)
+      if join.st == 'f' then
+        flow_fail_held(ctx, u .. '.on_success',
+                       'cancelled: batch job ' .. (cause or '') .. ' died')
+      else
+        batch_release(ctx, u, record, st, 'on_success', join)
+      end
     end
   end
   if ready and st == 'running' then
@@ -239,8 +257,17 @@ local function batch_check(ctx, u, record, cause)
       batch_release(ctx, u, record, st, 'on_complete', join)
     end
     redis.call('HSET', record, 'st', 'finished', 'f', ctx.now, 'sd', '1')
-    flow_expire_if_done(record)
+    batch_expire_if_done(ctx, u, record)
   end
+end
+
+-- A batch's callback that has not run is cancelled or removed (remove.lua): its batch will not
+-- release it (oc or os = x). Retrying it holds it again (retry_dead.lua).
+local function batch_callback_dropped(base, h)
+  local record = base .. 'flow:' .. h.u
+  local field = h.ref == 'on_success' and 'os' or 'oc'
+  local g, mark = unpack(redis.call('HMGET', record, 'g', field))
+  if g == h.gen and mark == 'w' then redis.call('HSET', record, field, 'x') end
 end
 
 -- Counts every finish queued in ctx.work, in order, and what follows from each: a join decided
@@ -251,6 +278,11 @@ end
 local function flow_settle(ctx)
   local base, now = ctx.base, ctx.now
   local cache = {}
+  local last_h, last_e = nil, nil  -- the join of the last finish: a batch's members share one h
+  local function forget()
+    cache = {}
+    last_h = nil
+  end
   local function flush()
     for _, e in pairs(cache) do
       if e.dirty then
@@ -264,25 +296,35 @@ local function flow_settle(ctx)
     local w = ctx.work[i]
     i = i + 1
     local h = w.h
-    local record = base .. 'flow:' .. h.u
-    if h.parent == '^' then
-      -- a batch's callback: counted in no join
-    elseif h.parent == '' then
-      -- No record, or another generation's: the flow expired, and the job ran on its own.
+    if h.parent == '^' or h.parent == '' then
+      -- A root ends its flow. A batch's callback counts in no join; once both have finished,
+      -- the batch's keys may expire. No record, or another generation's: the flow expired, and
+      -- the job ran on its own.
+      local record = base .. 'flow:' .. h.u
       if redis.call('HGET', record, 'g') == h.gen then
         flush()
-        cache = {}
-        flow_end(record, w.outcome, now)
+        forget()
+        if h.parent == '' then
+          flow_end(record, w.outcome, now)
+        else
+          batch_expire_if_done(ctx, h.u, record)
+        end
       end
     else
-      local field = 'j:' .. h.parent
-      local e = cache[record .. '\t' .. field]
-      if not e then
-        local g, st, value, open = unpack(redis.call('HMGET', record, 'g', 'st', field, 'open'))
-        e = {record = record, field = field, g = g, st = st, join = join_decode(value),
-             open = open}
-        cache[record .. '\t' .. field] = e
+      local e = last_e
+      if h ~= last_h then
+        local record, field = base .. 'flow:' .. h.u, 'j:' .. h.parent
+        local key = record .. '\t' .. field
+        e = cache[key]
+        if not e then
+          local g, st, value, open = unpack(redis.call('HMGET', record, 'g', 'st', field, 'open'))
+          e = {record = record, field = field, g = g, st = st, join = join_decode(value),
+               open = open}
+          cache[key] = e
+        end
+        last_h, last_e = h, e
       end
+      local record = e.record
       local join = e.join
       if e.g == h.gen and join then
         local batch = h.parent == '*'
@@ -301,7 +343,7 @@ local function flow_settle(ctx)
         if batch then
           if (join.st == 'w' and join_fatal(join)) or (join.pending <= 0 and e.open ~= '1') then
             flush()
-            cache = {}
+            forget()
             batch_check(ctx, h.u, record, w.id)
           end
         else
@@ -317,7 +359,7 @@ local function flow_settle(ctx)
             end
             if e.st ~= 'running' then
               flow_expire_if_done(record)
-              cache = {}
+              forget()
             end
           end
         end
@@ -355,7 +397,9 @@ local function flow_cancel_below(ctx, u, gen, top, children, policy)
     local ref = table.remove(stack)
     local field = 'j:' .. ref
     local join = join_decode(redis.call('HGET', record, field))
-    if join and (join.st == 'w' or join.st == 'f') then
+    -- A batch's join may be released with its batch running again (a member retried), or
+    -- cancelled by an earlier step of batch_cancel.lua.
+    if join and (join.st == 'w' or join.st == 'f' or ref == '*') then
       join.st = 'x'
       local results = record .. ':r:' .. ref
       for _, child in ipairs(children[ref] or {}) do
@@ -418,7 +462,7 @@ local function flow_revive(ctx, id, h)
   while h and h.parent ~= '^' do
     local record = base .. 'flow:' .. h.u
     local field = 'j:' .. h.parent
-    local g, st, value = unpack(redis.call('HMGET', record, 'g', 'st', field))
+    local g, st, value, os = unpack(redis.call('HMGET', record, 'g', 'st', field, 'os'))
     if g ~= h.gen then return end
     if h.parent == '' then
       flow_keep(record, st)
@@ -439,9 +483,11 @@ local function flow_revive(ctx, id, h)
     end
     local parent_id = flow_target_id(h.u, h.parent)
     local next_h = nil
-    if join.st == 'f' and not join_fatal(join)
+    -- A batch's on_success only when its death came from the join (os = f), not from a cancel.
+    if join.st == 'f' and not join_fatal(join) and (h.parent ~= '*' or os == 'f')
         and redis.call('ZSCORE', base .. 'dead', parent_id) then
       join.st = 'w'
+      if h.parent == '*' then redis.call('HSET', record, 'os', 'w') end
       flow_keep(record, st)
       local _, parent_record = flow_state_of(base, parent_id)
       parent_record.st, parent_record.tf, parent_record.tk, parent_record.cx = 'held', '0', '', '0'

@@ -34,22 +34,28 @@ local function flow_hook(value)
 end
 
 -- hooks_read(base, ids) -> nil, or {ids = ids with a callback, bodies = their bodies, members =
--- {{id, h = flow_hook}, ...} the flows' jobs among them, in the order given}: called after the
+-- {{id, h = flow_hook}, ...} the flows' jobs among them, in the order given; jobs with the same
+-- hook value share one h, which nothing may change}: called after the
 -- script decided which of `ids` finish and before its first write (retention may delete the
 -- bodies afterwards). A missing body reads as "".
 local function hooks_read(base, ids)
   if #ids == 0 or redis.call('EXISTS', base .. 'hooks') == 0 then return nil end
   local values = read_in_parts('HMGET', base .. 'hooks', ids)
   local hooked, members = {}, {}
+  -- hook value -> {callback, flow_hook's table or false}: a batch's members share one value.
+  local parsed = {}
   for i, id in ipairs(ids) do
     local value = values[i]
     if value then
-      local flags = string.match(value, '^[^\t]*')
-      if string.find(flags, 'u', 1, true) then hooked[#hooked + 1] = id end
-      if string.find(flags, 'f', 1, true) then
-        local h = flow_hook(value)
-        if h then members[#members + 1] = {id = id, h = h} end
+      local p = parsed[value]
+      if not p then
+        local flags = string.match(value, '^[^\t]*')
+        p = {string.find(flags, 'u', 1, true) ~= nil,
+             string.find(flags, 'f', 1, true) ~= nil and flow_hook(value) or false}
+        parsed[value] = p
       end
+      if p[1] then hooked[#hooked + 1] = id end
+      if p[2] then members[#members + 1] = {id = id, h = p[2]} end
     end
   end
   if #hooked == 0 and #members == 0 then return nil end
