@@ -1,4 +1,4 @@
-// The benchmark workloads of bench/README.md (W1 to W5) against a redis-server this program
+// The benchmark workloads of bench/README.md (W1 to W5, W7) against a redis-server this program
 // starts. Prints one JSON object. Each figure is the median of 3 runs (1 with --quick, which also
 // uses smaller N). Delivery is what production uses: leases and fencing tokens, no shortcuts.
 // Over 600 lines: the workloads share the Redis process, the enqueue helpers and the report, and
@@ -22,6 +22,7 @@
 #include "redis_cluster_processes.h"
 #include "redis_process.h"
 #include "taskq/client.h"
+#include "taskq/flow.h"
 #include "taskq/inspector.h"
 #include "taskq/worker.h"
 
@@ -36,6 +37,9 @@ struct Config {
   int n = 100000;
   double w3_seconds = 10;
   int w5_jobs = 10000;
+  // W7: children per parent of a flow 3 levels deep. 99 is the most that fits one flow
+  // (1 + 99 + 99 * 99 = 9,901 jobs; a flow is one script call of at most kMaxBulkJobs).
+  int w7_width = 99;
   std::pair<int, int> shape{0, 0};  // W2 processes x concurrency; 0: sweep
   bool threaded = false;            // --threaded: W2 --only runs handlers on handler threads
   bool process = false;             // --process: W2 --only runs handlers in handler processes
@@ -477,6 +481,69 @@ std::pair<double, double> W4(RedisProcess& redis, int n) {
   return {waiting, completed};
 }
 
+// W7: idle workers wait in this process (one queue, 128 slots, the no-op handler inline, as
+// W3's); a flow 3 levels deep with `width` children per parent, every job a no-op in that queue,
+// is submitted with Client::SubmitFlow. Seconds from the submit to the root's completion, seen by
+// reading the root alone (one small read every 5 ms, so the polling costs Redis next to nothing
+// and adds at most 5 ms).
+double W7(RedisProcess& redis, int width) {
+  Flush(redis);
+  WorkerOptions options;
+  options.redis_url = redis.url();
+  options.queues = {{"email", 128}};
+  Worker worker(options);
+  RegisterNoOp(worker, /*run_inline=*/true);
+  if (!worker.Start().ok()) return 0;
+  std::this_thread::sleep_for(milliseconds(300));  // idle and waiting
+  auto client = OpenClient(redis);
+  auto inspector = std::move(*Inspector::Open({redis.url()}));
+  FlowRequest flow;
+  flow.flow_id = "w7";
+  auto add = [&](std::string ref, std::string parent) {
+    flow.jobs.push_back({std::move(ref), std::move(parent), ChildFailurePolicy::kFail,
+                         EnqueueRequest{"email", Payload(), {}}});
+  };
+  add("root", "");
+  for (int i = 0; i < width; ++i) {
+    const std::string parent = "p" + std::to_string(i);
+    add(parent, "root");
+    for (int j = 0; j < width; ++j) add(parent + "-" + std::to_string(j), parent);
+  }
+  const int jobs = static_cast<int>(flow.jobs.size());
+  const CpuUse cpu(redis);
+  const auto start = Clock::now();
+  auto submitted = client->SubmitFlow(flow);
+  if (!submitted.ok()) {
+    std::fprintf(stderr, "w7: %s\n", submitted.status().ToString().c_str());
+    worker.Stop();
+    return 0;
+  }
+  const double submit_seconds = Seconds(Clock::now() - start);
+  const std::string root = submitted->jobs.front().id;
+  double elapsed = 0;
+  const auto deadline = start + std::chrono::seconds(120);
+  while (Clock::now() < deadline) {
+    auto job = inspector->Find(root, "email");
+    if (job.ok() && *job &&
+        ((*job)->state == JobState::kCompleted || (*job)->state == JobState::kDead)) {
+      elapsed = Seconds(Clock::now() - start);
+      if ((*job)->state == JobState::kDead) {
+        std::fprintf(stderr, "w7: the root went dead\n");
+        elapsed = 0;
+      }
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  worker.Stop();
+  if (elapsed > 0) {
+    cpu.Print("w7", jobs, elapsed);
+    std::fprintf(stderr, "w7: %d jobs, submitted in %.3f s, root completed after %.3f s\n", jobs,
+                 submit_seconds, elapsed);
+  }
+  return elapsed;
+}
+
 template <typename T>
 T MedianOf(int runs, const std::function<T()>& run, const std::function<double(const T&)>& key) {
   std::vector<T> results;
@@ -535,12 +602,13 @@ int main(int argc, char** argv) {
       config.n = 20000;
       config.w3_seconds = 2;
       config.w5_jobs = 2000;
+      config.w7_width = 30;
       continue;
     }
     // A mistyped flag must not start a full run of several minutes.
     std::fprintf(
         stderr,
-        "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5] [--shape PROCESSES "
+        "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5|w7_flow] [--shape PROCESSES "
         "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls] [--cluster]\nunknown "
         "argument: "
         "%s\n",
@@ -580,6 +648,14 @@ int main(int argc, char** argv) {
                 waiting, completed);
     return 0;
   }
+  if (only == "w7_flow") {
+    RedisProcess redis(false);
+    const double seconds = W7(redis, config.w7_width);
+    const int width = config.w7_width;
+    std::printf("{\"w7_flow_seconds\": %.3f, \"w7_flow_jobs\": %d}\n", seconds,
+                1 + width + width * width);
+    return seconds > 0 ? 0 : 1;
+  }
   if (only == "w2" && config.cluster) {
     RedisClusterProcesses cluster(3);
     if (!cluster.ok()) {
@@ -616,7 +692,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!only.empty()) {
-    std::fprintf(stderr, "--only takes w1, w2, w3, w4 or w5, not %s\n", only.c_str());
+    std::fprintf(stderr, "--only takes w1, w2, w3, w4, w5 or w7_flow, not %s\n", only.c_str());
     return 2;
   }
   {
@@ -752,6 +828,11 @@ int main(int argc, char** argv) {
     report["w5b_p50_late_ms"] = w5b.p50;
     report["w5b_p99_late_ms"] = w5b.p99;
     report["w5b_max_late_ms"] = w5b.max;
+
+    std::vector<double> w7;
+    for (int i = 0; i < runs; ++i) w7.push_back(W7(redis, config.w7_width));
+    report["w7_flow_seconds"] = Median(w7);
+    report["w7_flow_jobs"] = 1 + config.w7_width + config.w7_width * config.w7_width;
   }
   {
     RedisProcess redis(true);  // AOF everysec, for W1 and W2

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,11 @@ class JobContext {
     static const std::vector<FlowChild> none;
     return none;
   }
+  // A step of a chain (docs/workflows.md): the result of the step before it, its one child, as
+  // JSON ("null" when that step returned none). nullopt for the first step and for any job whose
+  // children() is not exactly one completed child: a job not in a flow, a step whose child died
+  // (a parent retried with an override), a parent of several children.
+  std::optional<std::string> previous_result() const;
 
   // Stored on the job while this worker holds its lease; any JSON value, e.g. "42" or
   // {"done":3,"total":10}. Written to Redis in the worker's next round trip.

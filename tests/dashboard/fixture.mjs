@@ -1,7 +1,8 @@
 // The world the dashboard's browser tests run against: a real redis-server on a free loopback
 // port, a real `taskq api` with an admin and a read-only dashboard user, a real `taskq worker`
 // serving the `webhook` queue, the test worker (tests/system/test_worker_main.cc) serving the
-// `stubborn` queue, a webhook receiver whose answers the tests choose, and Debian's
+// `stubborn` queue (and those a test file adds to `testWorkerQueues`), a webhook receiver whose
+// answers the tests choose, and Debian's
 // chromium (headless) driven by playwright-core. Everything is torn down by stop(), and the
 // child processes also when this process exits some other way.
 import {spawn, spawnSync} from 'node:child_process';
@@ -158,6 +159,8 @@ export class Stack {
     this.receiver = new Receiver();
     // More flags of `taskq worker`, set by a test file before the stack starts.
     this.workerFlags = [];
+    // The queues the test worker serves ("name=concurrency"), likewise.
+    this.testWorkerQueues = [`${STUBBORN_QUEUE}=1`];
   }
 
   async start() {
@@ -199,7 +202,7 @@ export class Stack {
     }, 'the worker to show up in /api/workers', 60000);
 
     this.testWorker = launch('taskq_test_worker', this.testWorkerBinary, [
-      this.redisUrl, `${STUBBORN_QUEUE}=1`, '2000', '1000']);
+      this.redisUrl, this.testWorkerQueues.join(','), '2000', '1000']);
     await eventually(() => {
       if (this.testWorker.exitCode !== null) {
         throw new Error('taskq_test_worker exited:\n' + this.testWorker.log.join(''));

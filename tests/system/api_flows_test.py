@@ -15,6 +15,7 @@ import api_fixtures as fx
 from api_fixtures import Api, Redis, Worker, wait_until
 
 QUEUE = "flows"        # served by the test worker
+PROCESS_QUEUE = "flows-isolated"  # served by the test worker, its handlers in handler processes
 IDLE_QUEUE = "parked"  # served by nobody: its leaves stay waiting, its parents held
 
 _keys = itertools.count(1)
@@ -36,9 +37,9 @@ class FlowsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.redis = Redis()
-        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,echo,gather,hold",
+        cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,echo,gather,step,hold",
                       "--max-wait-ms", "5000")
-        cls.worker = Worker(cls.redis.url, f"{QUEUE}=4")
+        cls.worker = Worker(cls.redis.url, f"{QUEUE}=4,{PROCESS_QUEUE}=2:process")
 
     @classmethod
     def tearDownClass(cls):
@@ -126,6 +127,25 @@ class FlowsTest(unittest.TestCase):
             "has_children": True, "links": {"flow": f"/api/flows/{flow_id}"}})
         self.assertFalse(full["a"]["flow"]["has_children"])
         self.assertNotIn("flow", self.api.request("POST", "/api/jobs", {"type": "echo"})[1])
+
+    def test_each_step_of_a_chain_reads_the_result_of_the_step_before(self):
+        # The test worker's "step" returns {"step": data.step, "saw": previous_result()}; in a
+        # handler process previous_result() reads the children of the job frame.
+        for queue in (QUEUE, PROCESS_QUEUE):
+            with self.subTest(queue=queue):
+                key = new_key("chain-")
+                status, body, _ = self.submit({"flow_id": key, "chain": [
+                    {"type": "step", "queue": queue, "data": {"step": "A"}},
+                    {"type": "step", "queue": queue, "data": {"step": "B"}},
+                    {"type": "step", "queue": queue, "data": {"step": "C"}}]})
+                self.assertEqual(status, 201, body)
+                self.assertEqual(self.finished_flow(f"{queue}:{key}")["state"], "completed")
+                a, b, c = (self.job(f"{key}.step{n}", queue)["result"] for n in (1, 2, 3))
+                self.assertEqual(a, {"step": "A", "saw": None})
+                self.assertEqual(b, {"step": "B", "saw": {"step": "A", "saw": None}})
+                self.assertEqual(c, {"step": "C", "saw": b})
+        _, isolated, _ = self.api.request("GET", f"/api/queues/{PROCESS_QUEUE}")
+        self.assertGreaterEqual(isolated["handler_processes"]["started"], 1, isolated)
 
     def test_a_failing_child_cancels_its_parent_and_the_root(self):
         key = new_key()

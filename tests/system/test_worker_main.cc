@@ -6,7 +6,8 @@
 // "fail" fails permanently with the message "boom" (for dead-letter paths); "stubborn" sleeps
 // data.ms ignoring stop requests (a handler that overruns its timeout); "echo" returns its data;
 // "gather" (a flow's parent) returns {"children":[{"ref","id","completed","value"}]}: what
-// JobContext::children gave it, each child's result or error as JSON.
+// JobContext::children gave it, each child's result or error as JSON; "step" (a chain's step)
+// returns {"step": data.step, "saw": <JobContext::previous_result, null when none>}.
 // With TASKQ_TEST_STUBBORN_WEBHOOK_SECRET set, "webhook" is also registered: the built-in webhook
 // handler (signing with that secret, loopback and any port allowed) that sees neither stop
 // requests nor the attempt's deadline, so a slow target makes it overrun its timeout. The fault
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -105,6 +107,21 @@ static void RegisterTestHandlers(taskq::Worker& worker) {
     }
     return taskq::HandlerResult::Success(
         boost::json::serialize(boost::json::object{{"children", std::move(children)}}));
+  });
+  worker.Register("step", [](taskq::JobContext& job) {
+    boost::system::error_code error;
+    boost::json::value data = boost::json::parse(job.data_json(), error);
+    boost::json::value step = nullptr;
+    if (!error && data.is_object() && data.as_object().contains("step")) {
+      step = data.as_object().at("step");
+    }
+    boost::json::value saw = nullptr;
+    if (const std::optional<std::string> previous = job.previous_result()) {
+      saw = boost::json::parse(*previous, error);
+      if (error) saw = *previous;  // shown as text: the test then sees what came
+    }
+    return taskq::HandlerResult::Success(boost::json::serialize(
+        boost::json::object{{"step", std::move(step)}, {"saw", std::move(saw)}}));
   });
 }
 

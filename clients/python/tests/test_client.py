@@ -88,6 +88,69 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(self.client.pause("email")["paused"], True)
         self.assertEqual(self.client.resume("email")["paused"], False)
 
+    def test_a_flow_is_submitted_read_and_its_parent_runs_after_its_children(self):
+        def mail(ref, parent=None, **fields):
+            job = {"ref": ref, "type": "email", "data": {"to": f"{ref}@example.com",
+                                                         "subject": ref}, **fields}
+            if parent is not None:
+                job["parent"] = parent
+            return job
+
+        submitted = self.client.submit_flow(
+            [mail("digest"), mail("eu", "digest"), mail("us", "digest", on_failure="continue")],
+            idempotency_key="py-flow-1")
+        self.assertEqual((submitted["id"], submitted["created"]), ("email:py-flow-1", True))
+        self.assertEqual([j["id"] for j in submitted["jobs"]],
+                         ["py-flow-1.digest", "py-flow-1.eu", "py-flow-1.us"])
+        self.assertEqual(submitted["jobs"][0]["state"], "held")
+        again = self.client.submit_flow([mail("digest"), mail("eu", "digest"),
+                                         mail("us", "digest", on_failure="continue")],
+                                        idempotency_key="py-flow-1")
+        self.assertFalse(again["created"])
+
+        root = self.client.wait("py-flow-1.digest", queue="email", timeout_ms=15000)
+        self.assertEqual(root["state"], "completed", root)
+        flow = self.client.get_flow(submitted["id"])
+        self.assertEqual(flow["state"], "completed")
+        jobs = {j["ref"]: j for j in flow["jobs"]}
+        self.assertEqual((jobs["us"]["parent"], jobs["us"]["on_failure"]), ("digest", "continue"))
+        self.assertEqual(jobs["digest"]["children"]["completed"], 2)
+        children_done = max(self.client.get_job(f"py-flow-1.{r}")["finished_ms"]
+                            for r in ("eu", "us"))
+        self.assertLessEqual(children_done, root["started_ms"])
+
+    def test_a_chain_runs_in_order_and_a_flow_is_cancelled(self):
+        steps = [{"type": "email", "data": {"to": "c@example.com", "subject": str(n)}}
+                 for n in (1, 2)]
+        chain = self.client.submit_flow(chain=steps, flow_id="py-chain")
+        self.assertEqual([j["ref"] for j in chain["jobs"]], ["step1", "step2"])
+        last = self.client.wait("py-chain.step2", queue="email", timeout_ms=15000)
+        self.assertEqual(last["state"], "completed", last)
+        self.assertLessEqual(self.client.get_job("py-chain.step1")["finished_ms"],
+                             last["started_ms"])
+
+        # Paused, the queue leaves the flow waiting until it is cancelled.
+        self.client.pause("email")
+        try:
+            held = self.client.submit_flow([
+                {"ref": "root", "type": "email", "data": {"to": "p@example.com", "subject": "r"}},
+                {"ref": "leaf", "parent": "root", "type": "email",
+                 "data": {"to": "p@example.com", "subject": "l"}}], flow_id="py-held")
+            self.assertEqual(self.client.cancel_flow(held["id"]),
+                             {"id": "email:py-held", "outcome": "cancelled"})
+        finally:
+            self.client.resume("email")
+        flow = self.client.get_flow("email:py-held")
+        self.assertEqual(flow["state"], "dead")
+        self.assertEqual({j["ref"]: (j["state"], j["cancelled"]) for j in flow["jobs"]},
+                         {"root": ("dead", True), "leaf": ("dead", True)})
+        with self.assertRaises(TaskqError) as finished:
+            self.client.cancel_flow("email:py-held")
+        self.assertEqual(finished.exception.status, 409)
+        with self.assertRaises(TaskqError) as missing:
+            self.client.get_flow("email:no-such-flow")
+        self.assertEqual(missing.exception.status, 404)
+
 
 if __name__ == "__main__":
     fx.main()

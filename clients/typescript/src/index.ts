@@ -55,6 +55,65 @@ export interface Job {
   [field: string]: unknown;
 }
 
+// Flows (docs/workflows.md): a tree of jobs in one queue whose parents run once their children
+// have settled.
+export type FlowState = 'running' | 'completed' | 'dead';
+// What a job's death does to its parent.
+export type ChildFailurePolicy = 'fail' | 'ignore' | 'continue';
+
+// A job of POST /api/jobs as a flow takes it: a flow names its jobs itself, so no job_id or unique.
+export type FlowJobBody = {type: string; data?: Record<string, unknown>} & Omit<EnqueueOptions, 'job_id' | 'unique'>;
+
+// One job of a flow with its place in the tree: `parent` is the parent's ref, left out for the root.
+export type FlowJob = FlowJobBody & {ref: string; parent?: string; on_failure?: ChildFailurePolicy};
+
+// The body of POST /api/flows: the jobs as a tree, or a chain of steps that run one after the
+// other (refs step1, step2, ...; each step reads the result of the one before). `flow_id` names
+// the flow within its queue (else the Idempotency-Key, else a generated id).
+export type FlowRequest = {flow_id?: string} & ({jobs: FlowJob[]} | {chain: FlowJobBody[]});
+
+export interface FlowSubmitResult {
+  id: string;  // "<queue>:<flow key>"
+  queue: string | null;
+  state: FlowState | null;
+  created: boolean;  // false: the flow key existed in the queue, and nothing was written
+  // In the request's order; each job's id is "<flow key>.<ref>".
+  jobs: Array<{ref: string; id: string; queue: string; state: JobState | null; links: {job: string}}>;
+  links: {self: string};
+}
+
+// What a parent's children have done so far.
+export interface FlowJoin {
+  state: 'waiting' | 'released' | 'failed' | 'cancelled';
+  total: number;
+  pending: number;
+  completed: number;
+  dead: number;  // of every policy
+  overridden: boolean;  // retried from dead: its children's deaths no longer fail it
+}
+
+export interface FlowNode {
+  ref: string;
+  id: string;
+  parent: string | null;  // null for the root
+  on_failure: ChildFailurePolicy;
+  state: JobState | null;  // null once the job was removed or deleted by its retention
+  cancelled: boolean;
+  children?: FlowJoin;  // parents only
+  links: {job: string};
+}
+
+// A flow as GET /api/flows/{id} shows it.
+export interface Flow {
+  id: string;
+  queue: string;
+  state: FlowState;
+  created_ms: number;
+  finished_ms: number | null;
+  jobs: FlowNode[];  // by ref
+  links: {self: string};
+}
+
 export class TaskqError extends Error {
   constructor(
     readonly status: number,
@@ -86,10 +145,7 @@ export class TaskqClient {
   enqueue(type: string, data: Record<string, unknown> = {},
           options: EnqueueOptions & {idempotencyKey?: string; traceparent?: string} = {}): Promise<EnqueueResult> {
     const {idempotencyKey, traceparent, ...fields} = options;
-    const headers: Record<string, string> = {};
-    if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
-    if (traceparent !== undefined) headers['traceparent'] = traceparent;
-    return this.request('POST', '/api/jobs', {type, data, ...fields}, headers);
+    return this.request('POST', '/api/jobs', {type, data, ...fields}, submitHeaders({idempotencyKey, traceparent}));
   }
 
   async enqueueBulk(jobs: Array<{type: string; data?: Record<string, unknown>} & EnqueueOptions>,
@@ -120,6 +176,21 @@ export class TaskqClient {
 
   promote(id: string, queue?: string): Promise<Record<string, unknown>> {
     return this.request('POST', jobPath(id, '/promote', {queue}));
+  }
+
+  submitFlow(flow: FlowRequest, options: {idempotencyKey?: string; traceparent?: string} = {}): Promise<FlowSubmitResult> {
+    return this.request('POST', '/api/flows', flow, submitHeaders(options));
+  }
+
+  // Rejects with a 404 TaskqError when there is no such flow (or its record expired).
+  getFlow(id: string): Promise<Flow> {
+    return this.request('GET', `/api/flows/${encodeURIComponent(id)}`);
+  }
+
+  // Cancels the flow's root and every unfinished job below it; "stop_requested" while the root
+  // runs. Rejects with a 409 TaskqError once the root has finished.
+  cancelFlow(id: string): Promise<{id: string; outcome: 'cancelled' | 'stop_requested'}> {
+    return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`);
   }
 
   async queues(): Promise<Array<Record<string, unknown> & {name: string}>> {
@@ -163,6 +234,14 @@ export class TaskqClient {
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
+}
+
+// The optional headers of a submission: its Idempotency-Key and W3C traceparent.
+function submitHeaders({idempotencyKey, traceparent}: {idempotencyKey?: string; traceparent?: string}): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (idempotencyKey !== undefined) headers['Idempotency-Key'] = idempotencyKey;
+  if (traceparent !== undefined) headers['traceparent'] = traceparent;
+  return headers;
 }
 
 function jobPath(id: string, suffix: string, query: Record<string, string | undefined>): string {

@@ -4,7 +4,7 @@ import {strict as assert} from 'node:assert';
 import {readFileSync} from 'node:fs';
 import {test} from 'node:test';
 
-import {TaskqClient, TaskqError} from '../src/index.js';
+import {TaskqClient, TaskqError, type FlowJob} from '../src/index.js';
 
 const url = process.env.TASKQ_API_URL;
 if (!url) throw new Error('TASKQ_API_URL is not set: run test/run_against_taskq.py');
@@ -51,4 +51,52 @@ test('errors carry the status, code and field', async () => {
   await client.enqueue('email', {to: 'c@example.com', subject: 'x'}, {delay_ms: 600000});
   assert.equal((await client.pause('email')).paused, true);
   assert.equal((await client.resume('email')).paused, false);
+});
+
+test('a flow is submitted, read, and its parent runs after its children', async () => {
+  const mail = (ref: string, extra: Partial<FlowJob> = {}): FlowJob =>
+    ({ref, type: 'email', data: {to: `${ref}@example.com`, subject: ref}, ...extra});
+  const jobs = [mail('digest'), mail('eu', {parent: 'digest'}), mail('us', {parent: 'digest', on_failure: 'continue'})];
+  const submitted = await client.submitFlow({jobs}, {idempotencyKey: 'ts-flow-1'});
+  assert.deepEqual([submitted.id, submitted.created], ['email:ts-flow-1', true]);
+  assert.deepEqual(submitted.jobs.map((j) => j.id), ['ts-flow-1.digest', 'ts-flow-1.eu', 'ts-flow-1.us']);
+  assert.equal(submitted.jobs[0].state, 'held');
+  assert.equal((await client.submitFlow({jobs}, {idempotencyKey: 'ts-flow-1'})).created, false);
+
+  const root = await client.wait('ts-flow-1.digest', {queue: 'email', timeoutMs: 15000});
+  assert.equal(root.state, 'completed');
+  const flow = await client.getFlow(submitted.id);
+  assert.equal(flow.state, 'completed');
+  const us = flow.jobs.find((j) => j.ref === 'us');
+  assert.deepEqual([us?.parent, us?.on_failure], ['digest', 'continue']);
+  assert.equal(flow.jobs.find((j) => j.ref === 'digest')?.children?.completed, 2);
+  for (const ref of ['eu', 'us']) {
+    const child = await client.getJob(`ts-flow-1.${ref}`);
+    assert.ok((child.finished_ms as number) <= (root.started_ms as number), `${ref} finished first`);
+  }
+});
+
+test('a chain runs in order, and a flow is cancelled', async () => {
+  const chain = [1, 2].map((n) => ({type: 'email', data: {to: 'c@example.com', subject: `${n}`}}));
+  const submitted = await client.submitFlow({flow_id: 'ts-chain', chain});
+  assert.deepEqual(submitted.jobs.map((j) => j.ref), ['step1', 'step2']);
+  const last = await client.wait('ts-chain.step2', {queue: 'email', timeoutMs: 15000});
+  assert.equal(last.state, 'completed');
+  assert.ok(((await client.getJob('ts-chain.step1')).finished_ms as number) <= (last.started_ms as number));
+
+  // Paused, the queue leaves the flow waiting until it is cancelled.
+  await client.pause('email');
+  try {
+    const held = await client.submitFlow({flow_id: 'ts-held', jobs: [
+      {ref: 'root', type: 'email', data: {to: 'p@example.com', subject: 'r'}},
+      {ref: 'leaf', parent: 'root', type: 'email', data: {to: 'p@example.com', subject: 'l'}}]});
+    assert.deepEqual(await client.cancelFlow(held.id), {id: 'email:ts-held', outcome: 'cancelled'});
+  } finally {
+    await client.resume('email');
+  }
+  const flow = await client.getFlow('email:ts-held');
+  assert.equal(flow.state, 'dead');
+  assert.deepEqual(flow.jobs.map((j) => [j.ref, j.state, j.cancelled]), [['leaf', 'dead', true], ['root', 'dead', true]]);
+  await assert.rejects(client.cancelFlow('email:ts-held'), (e: unknown) => e instanceof TaskqError && e.status === 409);
+  await assert.rejects(client.getFlow('email:no-such-flow'), (e: unknown) => e instanceof TaskqError && e.status === 404);
 });

@@ -34,6 +34,16 @@ class TaskqError(Exception):
         self.errors = list(errors)
 
 
+def _headers(idempotency_key, traceparent):
+    """The optional headers of a submission: its Idempotency-Key and W3C traceparent."""
+    headers = {}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    if traceparent is not None:
+        headers["traceparent"] = traceparent
+    return headers
+
+
 class TaskqClient:
     """`base_url`: where `taskq api` listens; `api_key`: a token of `--api-key` (sent as
     Authorization: Bearer), or None when the API takes no keys."""
@@ -51,18 +61,13 @@ class TaskqClient:
         job_id. Returns {"id", "queue", "state", "created", "links"}; an existing job (same id or
         unique key) comes back with "created": False."""
         body = {"type": type, "data": data if data is not None else {}, **options}
-        headers = {}
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-        if traceparent is not None:
-            headers["traceparent"] = traceparent
-        return self._request("POST", "/api/jobs", body, headers)
+        return self._request("POST", "/api/jobs", body, _headers(idempotency_key, traceparent))
 
     def enqueue_bulk(self, jobs, *, traceparent=None):
         """Enqueues many jobs at once, all or nothing (POST /api/jobs/bulk); `jobs` are bodies as
         enqueue() sends them. Returns the answers in order."""
-        headers = {"traceparent": traceparent} if traceparent is not None else {}
-        return self._request("POST", "/api/jobs/bulk", {"jobs": list(jobs)}, headers)["jobs"]
+        return self._request("POST", "/api/jobs/bulk", {"jobs": list(jobs)},
+                             _headers(None, traceparent))["jobs"]
 
     def get_job(self, job_id, queue=None):
         """The job as GET /api/jobs/{id} shows it; TaskqError 404 when there is none."""
@@ -85,6 +90,37 @@ class TaskqClient:
     def promote(self, job_id, queue=None):
         """Runs a delayed or retrying job now."""
         return self._request("POST", self._job_path(job_id, "/promote", queue))
+
+    # --- flows (docs/workflows.md) -----------------------------------------------------------
+
+    def submit_flow(self, jobs=None, *, chain=None, flow_id=None, idempotency_key=None,
+                    traceparent=None):
+        """Submits a flow, a tree of jobs in one queue whose parents run once their children
+        have settled (POST /api/flows). Either `jobs`: bodies as enqueue() sends them (not job_id
+        or unique), each with "ref", "parent" (the parent's ref; left out for the root) and
+        "on_failure" ("fail", "ignore" or "continue"); or `chain`: bodies of steps that run one
+        after the other, each reading the result of the one before. `flow_id`, else
+        `idempotency_key`, names the flow within its queue; submitting it again writes nothing.
+        Returns {"id" ("<queue>:<flow key>"), "queue", "state", "created", "jobs": [{"ref",
+        "id", "queue", "state", "links"}], "links"}, "created" False when the flow existed."""
+        body = {"chain": list(chain)} if chain is not None else {"jobs": list(jobs or [])}
+        if flow_id is not None:
+            body["flow_id"] = flow_id
+        return self._request("POST", "/api/flows", body, _headers(idempotency_key, traceparent))
+
+    def get_flow(self, flow_id):
+        """The flow as GET /api/flows/{id} shows it: "state" ("running", then "completed" or
+        "dead" with its root), "created_ms", "finished_ms", and "jobs" by ref, each with "parent",
+        "on_failure", "state", "cancelled" and, for a parent, "children" ({"state", "total",
+        "pending", "completed", "dead", "overridden"}). TaskqError 404 when there is none (or
+        its record expired)."""
+        return self._request("GET", self._flow_path(flow_id))
+
+    def cancel_flow(self, flow_id):
+        """Cancels the flow's root and every unfinished job below it (DELETE /api/flows/{id}):
+        {"id", "outcome"}, "cancelled", or "stop_requested" while the root runs. TaskqError 409
+        once the root has finished."""
+        return self._request("DELETE", self._flow_path(flow_id))
 
     # --- queues ------------------------------------------------------------------------------
 
@@ -114,6 +150,10 @@ class TaskqClient:
         params = {k: v for k, v in {"queue": queue, **query}.items() if v is not None}
         path = "/api/jobs/" + urllib.parse.quote(job_id, safe="") + suffix
         return path + ("?" + urllib.parse.urlencode(params) if params else "")
+
+    @staticmethod
+    def _flow_path(flow_id):
+        return "/api/flows/" + urllib.parse.quote(flow_id, safe="")
 
     def _request(self, method, path, body=None, headers=None, timeout=None):
         data = None if body is None else json.dumps(body).encode("utf-8")

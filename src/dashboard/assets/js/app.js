@@ -36,7 +36,14 @@
 //              job-progress, job-schedule, job-data, job-options, job-result, job-timeline,
 //              job-errors, job-error (each error), job-error-message, job-logs, job-log
 //              (each line), job-curl, copy-curl, action-retry, action-promote, action-cancel,
-//              action-remove, action-result, job-missing
+//              action-remove, action-result, job-missing; a job of a flow: job-flow, job-flow-link,
+//              job-flow-ref, job-flow-policy, job-flow-parent, job-flow-parent-state, job-flow-join,
+//              job-flow-child-<ref>, job-flow-child-state-<ref>, job-flow-more, job-flow-missing
+//   flow:      flow-view, flow-queue, flow-id, flow-state (running|completed|dead), flow-jobs,
+//              flow-created, flow-finished, flow-tree, flow-node-<ref> (data-state: the job's
+//              state, or gone), flow-node-state-<ref>, flow-node-link-<ref>, flow-node-policy-<ref>,
+//              flow-node-cancelled-<ref>, flow-node-join-<ref>, flow-node-join-state-<ref>,
+//              flow-node-overridden-<ref>, flow-missing
 //   schedules: schedules-view, schedules-table, schedule-row-<id>, schedule-status-<id>,
 //              schedule-next-<id>, schedule-last-run-<id>, schedule-pause-<id>,
 //              schedule-resume-<id>, schedule-run-<id>, schedule-edit-<id>, no-schedules,
@@ -55,6 +62,7 @@ import {startAlerts, stopAlerts} from './alerts.js';
 import * as overview from './views/overview.js';
 import * as queue from './views/queue.js';
 import * as job from './views/job.js';
+import * as flow from './views/flow.js';
 import * as schedules from './views/schedules.js';
 import * as workers from './views/workers.js';
 import * as login from './views/login.js';
@@ -87,13 +95,16 @@ function parseRoute() {
   if (parts.length === 0) return {view: 'overview', params};
   if (parts[0] === 'queues' && parts.length === 2) return {view: 'queue', queue: parts[1], params};
   if (parts[0] === 'jobs' && parts.length === 3) return {view: 'job', queue: parts[1], id: parts[2], params};
+  if (parts[0] === 'flows' && parts.length === 2) return {view: 'flow', id: parts[1], params};
   if (parts[0] === 'schedules' && parts.length === 1) return {view: 'schedules', params};
   if (parts[0] === 'workers' && parts.length === 1) return {view: 'workers', params};
   return {view: 'not-found', params};
 }
 
-const VIEWS = {overview, queue, job, schedules, workers};
-const NAV_OF = {overview: 'overview', queue: 'overview', job: 'overview', schedules: 'schedules', workers: 'workers'};
+const VIEWS = {overview, queue, job, flow, schedules, workers};
+const NAV_OF = {
+  overview: 'overview', queue: 'overview', job: 'overview', flow: 'overview', schedules: 'schedules', workers: 'workers',
+};
 
 function render() {
   if (unmount) unmount();

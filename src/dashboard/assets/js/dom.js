@@ -136,6 +136,11 @@ export function jobHref(queue, id) {
   return `#/jobs/${encodeURIComponent(queue)}/${encodeURIComponent(id)}`;
 }
 
+// A flow's id is "<queue>:<flow key>" (docs/workflows.md).
+export function flowHref(flowId) {
+  return `#/flows/${encodeURIComponent(flowId)}`;
+}
+
 export function queueHref(queue, state) {
   return `#/queues/${encodeURIComponent(queue)}` + (state ? `?state=${state}` : '');
 }

@@ -1,11 +1,14 @@
-// #/jobs/{queue}/{id} : one job with its data, options, history, errors, logs and result, the
-// actions its state allows, and the curl command that enqueues the same job again.
+// #/jobs/{queue}/{id} : one job with its data, options, history, errors, logs and result, its
+// place in a flow, the actions its state allows, and the curl command that enqueues the same job
+// again.
 import {api, seg, isAdmin, session, ApiError} from '../api.js';
 import {
-  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, coalesce, message, errorText,
+  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, jobHref, flowHref, coalesce, message,
+  errorText, formatCount,
 } from '../dom.js';
 import {on} from '../live.js';
 import {confirmAction} from '../dialog.js';
+import {flowKeyOf, concernsFlow, joinText, nodeStateBadge} from './flow.js';
 
 const ACTIONS = [
   {action: 'retry', label: 'Retry', states: ['dead', 'retrying']},
@@ -120,6 +123,60 @@ function curlBox(job) {
     h('div', {class: 'buttons'}, copy, status));
 }
 
+// {flow} (null once its record expired) or {error}.
+async function readFlow(flowId) {
+  try {
+    return {flow: await api.get(`/flows/${seg(flowId)}`)};
+  } catch (e) {
+    return e instanceof ApiError && e.status === 404 ? {flow: null} : {error: e};
+  }
+}
+
+// A parent may have thousands of children: the page lists the first ones, the flow view all.
+const CHILDREN_LISTED = 100;
+
+// The job's place in its flow (job.flow) with what `read` ({flow, error}: GET /api/flows/{id},
+// read with the job) says of its parent and children. A flow's record expires before its jobs
+// may: then the page still links the flow and the parent, without states.
+function flowPanel(job, read) {
+  const place = job.flow;
+  const key = flowKeyOf(place.id);
+  const nodes = read.flow ? read.flow.jobs : [];
+  const self = nodes.find((n) => n.ref === place.ref);
+  const parent = place.parent === null ? null : nodes.find((n) => n.ref === place.parent);
+  const children = nodes.filter((n) => n.parent === place.ref);
+  let note = null;
+  if (read.error) {
+    note = h('p', {class: 'error', 'data-testid': 'job-flow-missing'}, `Cannot read the flow: ${errorText(read.error)}`);
+  } else if (!read.flow) {
+    note = h('p', {class: 'muted', 'data-testid': 'job-flow-missing'},
+      "The flow's record has expired: its jobs' states are not known here.");
+  }
+  return h('div', {class: 'panel', 'data-testid': 'job-flow'}, h('h2', null, 'Flow'),
+    h('dl', {class: 'facts'},
+      fact('Flow', h('a', {href: flowHref(place.id), 'data-testid': 'job-flow-link'}, place.id), null),
+      fact('Ref', place.ref, 'job-flow-ref'),
+      place.parent === null
+        ? fact('Parent', h('span', {class: 'muted'}, 'none: the root'), 'job-flow-parent')
+        : [fact('Parent', [
+          h('a', {href: jobHref(job.queue, `${key}.${place.parent}`), 'data-testid': 'job-flow-parent'}, place.parent),
+          parent ? [' ', nodeStateBadge(parent.state, 'job-flow-parent-state')] : null], null),
+        fact('On failure', place.on_failure, 'job-flow-policy')],
+      place.has_children && self?.children
+        ? fact('Children', joinText(self.children), 'job-flow-join')
+        : null),
+    children.length
+      ? h('ul', {class: 'plain flow-children'}, children.slice(0, CHILDREN_LISTED).map((child) =>
+        h('li', null, nodeStateBadge(child.state, `job-flow-child-state-${child.ref}`), ' ',
+          h('a', {href: jobHref(job.queue, child.id), 'data-testid': `job-flow-child-${child.ref}`}, child.ref))),
+        children.length > CHILDREN_LISTED
+          ? h('li', {class: 'muted', 'data-testid': 'job-flow-more'},
+            `and ${formatCount(children.length - CHILDREN_LISTED)} more in the flow's view`)
+          : null)
+      : null,
+    note);
+}
+
 export function mount(main, route) {
   const {queue, id} = route;
   const jobPath = `/jobs/${seg(id)}`;
@@ -158,7 +215,7 @@ export function mount(main, route) {
     }
   }
 
-  function draw(job) {
+  function draw(job, flowRead) {
     shown = job;
     if (resultState && job.state !== resultState) {  // e.g. "now waiting" once it completed
       result.hidden = true;
@@ -214,6 +271,7 @@ export function mount(main, route) {
               : h('span', {class: 'muted'}, 'none'), 'job-schedule'),
             job.progress !== undefined ? fact('Progress', h('code', null, JSON.stringify(job.progress)), 'job-progress') : null)),
         h('div', {class: 'panel'}, h('h2', null, 'History'), timeline(job))),
+      job.flow ? flowPanel(job, flowRead) : null,
       h('div', {class: 'panel'}, h('h2', null, 'Data'), jsonBlock(job.data, 'job-data')),
       h('div', {class: 'panel'}, h('h2', null, `Errors (${errors.length})`),
         errors.length
@@ -239,9 +297,10 @@ export function mount(main, route) {
     const seq = ++requestSeq;
     try {
       const job = await api.get(jobPath, {queue});
+      const flowRead = job.flow ? await readFlow(job.flow.id) : null;
       if (seq !== requestSeq) return;
       gone = false;
-      draw(job);
+      draw(job, flowRead);
     } catch (e) {
       if (seq !== requestSeq) return;
       if (e instanceof ApiError && e.status === 404) {
@@ -255,6 +314,8 @@ export function mount(main, route) {
     }
   }
   const refresh = coalesce(load, 300);
+  // Its flow's other jobs change what the flow panel shows; they may be many and busy.
+  const refreshForFlow = coalesce(load, 1000);
 
   replace(section, h('p', {class: 'muted'}, 'Loading…'));
   load();
@@ -262,10 +323,12 @@ export function mount(main, route) {
     if (event.queue !== queue) return;
     const ids = event.ids || [];
     if (ids.includes(id) || (event.count || 0) > ids.length || (gone && event.event === 'enqueued')) refresh();
+    else if (shown?.flow && concernsFlow(event, queue, flowKeyOf(shown.flow.id))) refreshForFlow();
   });
   return () => {
     off();
     refresh.cancel();
+    refreshForFlow.cancel();
     requestSeq++;
   };
 }
