@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "taskq/batch_view.h"
 #include "taskq/flow_view.h"
 
 namespace taskq {
@@ -38,6 +40,10 @@ class JobContext {
     static const std::vector<FlowChild> none;
     return none;
   }
+  // A batch's callback (docs/workflows.md, "Batches"): its batch's counts when the batch
+  // released it, read with children() (a callback's one child, ref "*", holds them). nullopt
+  // for every other job.
+  std::optional<BatchCounts> batch() const;
 
   // Stored on the job while this worker holds its lease; any JSON value, e.g. "42" or
   // {"done":3,"total":10}. Written to Redis in the worker's next round trip.

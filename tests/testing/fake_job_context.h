@@ -24,6 +24,7 @@ class FakeJobContext : public JobContext {
   const std::string& data_json() const override { return data_json_; }
   int32_t attempt() const override { return attempt_; }
   int32_t max_attempts() const override { return 3; }
+  const std::vector<FlowChild>& children() const override { return flow_children; }
   void SetProgress(std::string progress_json) override {
     progress.push_back(std::move(progress_json));
     if (stop_after_progress > 0 && static_cast<int>(progress.size()) >= stop_after_progress) {
@@ -37,7 +38,8 @@ class FakeJobContext : public JobContext {
   std::vector<std::string> log;
   std::vector<std::string> progress;
   std::atomic<bool> stop{false};
-  int stop_after_progress = 0;  // > 0: ask for a stop once this many progress reports came
+  int stop_after_progress = 0;           // > 0: ask for a stop once this many progress reports came
+  std::vector<FlowChild> flow_children;  // what children() gives
 
  private:
   std::string id_;
