@@ -8,6 +8,11 @@ against a redis-server of its own, using the scripts embedded in a build
 (INFO commandstats). Compare two builds by running it on each, interleaved, a few times.
 
   bench/script_cost.py --build build [--jobs 64000] [--rate]   (--rate: a 10^8/s rate limit)
+
+--batch writes the jobs as batches instead (batch_commit.lua, 1000 members and an on_complete
+callback per call, each member's body carrying its place as Client::SubmitBatch encodes it),
+then drains them the same way (the callbacks too, counted with the jobs): what a batch's
+members cost against the same jobs enqueued, step by step (W7, bench/README.md).
 """
 import argparse
 import json
@@ -69,6 +74,7 @@ def main():
     parser.add_argument("--build", default="build")
     parser.add_argument("--jobs", type=int, default=64000)
     parser.add_argument("--rate", action="store_true")
+    parser.add_argument("--batch", action="store_true")
     opts = parser.parse_args()
     scripts = embedded_scripts(opts.build)
     port = free_port()
@@ -85,7 +91,7 @@ def main():
             except OSError:
                 time.sleep(0.02)
         sha = {name: r.cmd("SCRIPT", "LOAD", body) for name, body in scripts.items()
-               if name in ("enqueue", "claim", "complete", "queue_limits")}
+               if name in ("enqueue", "claim", "complete", "queue_limits", "batch_commit")}
         base = "taskq:{q}:"
         if opts.rate:
             r.cmd("EVALSHA", sha["queue_limits"], 2, base + "meta", base + "rl", base,
@@ -99,19 +105,34 @@ def main():
 
         take()
         body = b'{"t":"email","d":{}}'
+        total = opts.jobs  # every job claimed and completed, batch callbacks too
         for b in range(opts.jobs // 1000):
-            args = [base, 1000]
+            if not opts.batch:
+                args = [base, 1000]
+                for i in range(1000):
+                    args += ["j%d_%d" % (b, i), body, ""]
+                r.cmd("EVALSHA", sha["enqueue"], 5, *[base + k for k in
+                      ("wait", "prio", "delayed", "meta", "state")], *args)
+                continue
+            u = "b%d" % b
+            args = [base, u, 604800000, "0", "", 1001]
             for i in range(1000):
-                args += ["j%d_%d" % (b, i), body, ""]
-            r.cmd("EVALSHA", sha["enqueue"], 5, *[base + k for k in
-                  ("wait", "prio", "delayed", "meta", "state")], *args)
+                member = ('{"t":"email","d":{},"o":{"flow":{"id":"q:%s","ref":"%d","parent":"*",'
+                          '"batch":true}}}' % (u, i))
+                args += [str(i), "*", "fail", "%s.%d" % (u, i), member, "0:0:-1"]
+            callback = ('{"t":"email","d":{},"o":{"flow":{"id":"q:%s","ref":"on_complete",'
+                        '"parent":"^","kids":true,"batch":true}}}' % u)
+            args += ["on_complete", "^", "fail", u + ".on_complete", callback, "0:0:-1"]
+            r.cmd("EVALSHA", sha["batch_commit"], 6, *[base + k for k in
+                  ("wait", "prio", "delayed", "meta", "state", "held")], *args)
+            total += 1
         enqueue = take()
         claim_keys = [base + k for k in ("wait", "prio", "delayed", "retry", "active", "meta",
                                          "state")]
         if "KEYS[8]" in scripts["claim"]:
             claim_keys.append(base + "rl")
         claim = complete = done = 0
-        while done < opts.jobs:
+        while done < total:
             reply = r.cmd("EVALSHA", sha["claim"], len(claim_keys), *claim_keys, base, 128,
                           30000, 1000)
             claim += take()
@@ -126,7 +147,8 @@ def main():
             complete += take()
             done += count
         n = opts.jobs
-        print(json.dumps({"enqueue_us_per_job": round(enqueue / n, 3),
+        print(json.dumps({"batch": opts.batch,
+                          "enqueue_us_per_job": round(enqueue / n, 3),
                           "claim_us_per_job": round(claim / n, 3),
                           "complete_us_per_job": round(complete / n, 3),
                           "total_us_per_job": round((enqueue + claim + complete) / n, 3),

@@ -3,6 +3,7 @@
 // uses smaller N). Delivery is what production uses: leases and fencing tokens, no shortcuts.
 // Over 600 lines: the workloads share the Redis process, the enqueue helpers and the report, and
 // each is a few dozen lines; a file per workload would split one program's main across them.
+#include <poll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 
 #include "redis_cluster_processes.h"
 #include "redis_process.h"
+#include "taskq/batch.h"
 #include "taskq/client.h"
 #include "taskq/flow.h"
 #include "taskq/inspector.h"
@@ -209,6 +211,21 @@ void RegisterNoOp(Worker& worker, bool run_inline) {
       "email", [](JobContext&) { return HandlerResult::Success(); }, HandlerOptions{run_inline});
 }
 
+// In a forked worker process: starts `worker` and stops it once the bench queue ("email") has
+// completed `expected` jobs in all (each process watches; the parent measures). false: it did
+// not start.
+bool RunUntilCompleted(Worker& worker, const RedisProcess& redis, int64_t expected) {
+  if (!worker.Start().ok()) return false;
+  auto watcher = std::move(*Inspector::Open({redis.url()}));
+  while (true) {
+    auto c = watcher->Counts("email");
+    if (c.ok() && c->completed_total >= expected) break;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  worker.Stop();
+  return true;
+}
+
 // Runs `processes` worker processes (forked), each with one queue of `concurrency` slots and a
 // no-op handler run as `mode` says, until the N waiting jobs are completed. rate_limit > 0: the
 // queue has that rate limit per second (w2_ratelimited: one far above the load, to price the
@@ -243,15 +260,8 @@ W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, HandlerM
                          mode == HandlerMode::kProcess ? Isolation::kProcess : Isolation::kThread}};
       Worker worker(options);
       RegisterNoOp(worker, mode == HandlerMode::kInline);
-      if (!worker.Start().ok()) ::_exit(1);
       // Stop once the queue is drained; the parent measures.
-      auto watcher = std::move(*Inspector::Open({redis.url()}));
-      while (true) {
-        auto c = watcher->Counts("email");
-        if (c.ok() && c->completed_total >= n) break;
-        std::this_thread::sleep_for(milliseconds(20));
-      }
-      worker.Stop();
+      if (!RunUntilCompleted(worker, redis, n)) ::_exit(1);
       std::string line = std::to_string(worker.stats().round_trips) + "\n";
       if (::write(pipe_fds[1], line.data(), line.size()) < 0) ::_exit(1);
       ::_exit(0);
@@ -288,6 +298,129 @@ W2Result W2(RedisProcess& redis, int n, int processes, int concurrency, HandlerM
   r.redis_cpu_us_per_job = (redis.MainThreadCpuSeconds() - redis_cpu_before) * 1e6 / n;
   r.round_trips_per_job = static_cast<double>(round_trips) / n;
   return r;
+}
+
+// W7: what a batch costs on top of the jobs in it. Workers as W2 runs them, started and idle;
+// then either a batch of n no-op members with an on_complete callback (SubmitBatch), timed from
+// just before the submission to the callback's start (its handler sends the time), or the base:
+// the same n jobs in one bulk (EnqueueBulk, one script call as the batch is), timed until the
+// last completes.
+struct W7Result {
+  double seconds = 0;         // from just before the submission to the end (above)
+  double submit_seconds = 0;  // the submission call alone
+  double redis_cpu_ms = 0;    // Redis' main thread over the whole run
+};
+
+W7Result W7(RedisProcess& redis, int n, int processes, int concurrency, bool batch) {
+  Flush(redis);
+  auto inspector = std::move(*Inspector::Open({redis.url()}));
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return {};
+  // Every job counted complete: the members (or the bulk's jobs), and the callback.
+  const int64_t expected = n + (batch ? 1 : 0);
+  std::fflush(nullptr);
+  std::vector<pid_t> children;
+  for (int p = 0; p < processes; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::close(pipe_fds[0]);
+      WorkerOptions options;
+      options.redis_url = redis.url();
+      options.queues = {{"email", concurrency, Isolation::kThread}};
+      Worker worker(options);
+      RegisterNoOp(worker, /*run_inline=*/true);
+      // The callback reports when it starts: steady_clock is one clock for every process here.
+      const int fd = pipe_fds[1];
+      worker.Register(
+          "summary",
+          [fd](JobContext&) {
+            const std::string line = std::to_string(Clock::now().time_since_epoch().count()) + "\n";
+            if (::write(fd, line.data(), line.size()) < 0) return HandlerResult::Fail("pipe");
+            return HandlerResult::Success();
+          },
+          HandlerOptions{true});
+      ::_exit(RunUntilCompleted(worker, redis, expected) ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  ::close(pipe_fds[1]);
+  // Running and idle: every worker has sent its heartbeat, and its queue loop waits for work.
+  auto reap = [&] {
+    for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+    ::close(pipe_fds[0]);
+  };
+  for (int i = 0; i < 500; ++i) {
+    auto workers = inspector->Workers();
+    if (workers.ok() && static_cast<int>(workers->workers.size()) >= processes) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  std::this_thread::sleep_for(milliseconds(200));
+
+  auto client = OpenClient(redis);
+  const double redis_cpu_before = redis.MainThreadCpuSeconds();
+  W7Result r;
+  const auto start = Clock::now();
+  if (batch) {
+    BatchRequest request;
+    request.jobs = Batch(n, "email");
+    request.on_complete = EnqueueRequest{"summary", "{}", {}};
+    request.on_complete->options.queue = "email";
+    auto submitted = client->SubmitBatch(request);
+    r.submit_seconds = Seconds(Clock::now() - start);
+    if (!submitted.ok()) {
+      std::fprintf(stderr, "w7: %s\n", submitted.status().ToString().c_str());
+      std::exit(1);  // the workers wait for jobs that never come
+    }
+    pollfd wait_for{pipe_fds[0], POLLIN, 0};
+    char line[64] = {};
+    if (::poll(&wait_for, 1, 120000) != 1 || ::read(pipe_fds[0], line, sizeof(line) - 1) <= 0) {
+      std::fprintf(stderr, "w7: the callback never started\n");
+      std::exit(1);
+    }
+    r.seconds = Seconds(Clock::time_point(Clock::duration(std::stoll(line))) - start);
+  } else {
+    std::vector<EnqueueRequest> jobs = Batch(n, "email");
+    auto enqueued = client->EnqueueBulk(jobs);
+    r.submit_seconds = Seconds(Clock::now() - start);
+    if (!enqueued.ok()) {
+      std::fprintf(stderr, "w7 base: %s\n", enqueued.status().ToString().c_str());
+      std::exit(1);
+    }
+    while (true) {
+      auto c = inspector->Counts("email");
+      if (c.ok() && c->completed_total >= n) break;
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+    r.seconds = Seconds(Clock::now() - start);
+  }
+  r.redis_cpu_ms = (redis.MainThreadCpuSeconds() - redis_cpu_before) * 1e3;
+  reap();
+  return r;
+}
+
+// W7 and its base, interleaved `runs` times at one shape; medians of each, and the share.
+void W7Report(RedisProcess& redis, int runs, std::pair<int, int> shape,
+              std::map<std::string, double>& report) {
+  constexpr int kW7Jobs = 10000;
+  std::vector<double> batch, base, batch_submit, base_submit;
+  for (int i = 0; i < runs; ++i) {
+    W7Result b = W7(redis, kW7Jobs, shape.first, shape.second, /*batch=*/true);
+    W7Result w = W7(redis, kW7Jobs, shape.first, shape.second, /*batch=*/false);
+    std::fprintf(stderr,
+                 "w7 %dx%d: batch %.3f s (submit %.3f s, redis cpu %.0f ms), bulk %.3f s (submit "
+                 "%.3f s, redis cpu %.0f ms)\n",
+                 shape.first, shape.second, b.seconds, b.submit_seconds, b.redis_cpu_ms, w.seconds,
+                 w.submit_seconds, w.redis_cpu_ms);
+    batch.push_back(b.seconds);
+    base.push_back(w.seconds);
+    batch_submit.push_back(b.submit_seconds);
+    base_submit.push_back(w.submit_seconds);
+  }
+  report["w7_batch_seconds"] = Median(batch);
+  report["w7_w2_10k_seconds"] = Median(base);
+  report["w7_batch_share_of_w2"] = Median(batch) / Median(base);
+  report["w7_batch_submit_seconds"] = Median(batch_submit);
+  report["w7_w2_10k_submit_seconds"] = Median(base_submit);
 }
 
 // W2 on a cluster of `cluster.masters()` masters (w2_cluster): one queue on each master, n jobs
@@ -608,7 +741,7 @@ int main(int argc, char** argv) {
     // A mistyped flag must not start a full run of several minutes.
     std::fprintf(
         stderr,
-        "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5|w7_flow] [--shape PROCESSES "
+        "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5|w7_flow|w7_batch] [--shape PROCESSES "
         "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls] [--cluster]\nunknown "
         "argument: "
         "%s\n",
@@ -691,8 +824,23 @@ int main(int argc, char** argv) {
         r.round_trips_per_job, r.redis_cpu_us_per_job);
     return 0;
   }
+  if (only == "w7_batch") {
+    RedisProcess redis(false);
+    if (!redis.ok()) {
+      std::fprintf(stderr, "cannot start redis-server\n");
+      return 1;
+    }
+    W7Report(redis, 1, config.shape.first > 0 ? config.shape : std::pair{2, 128}, report);
+    std::printf(
+        "{\"w7_batch_seconds\": %.3f, \"w7_w2_10k_seconds\": %.3f, \"w7_batch_share_of_w2\": "
+        "%.3f, \"w7_batch_submit_seconds\": %.3f, \"w7_w2_10k_submit_seconds\": %.3f}\n",
+        report["w7_batch_seconds"], report["w7_w2_10k_seconds"], report["w7_batch_share_of_w2"],
+        report["w7_batch_submit_seconds"], report["w7_w2_10k_submit_seconds"]);
+    return 0;
+  }
   if (!only.empty()) {
-    std::fprintf(stderr, "--only takes w1, w2, w3, w4, w5 or w7_flow, not %s\n", only.c_str());
+    std::fprintf(stderr, "--only takes w1, w2, w3, w4, w5, w7_flow or w7_batch, not %s\n",
+                 only.c_str());
     return 2;
   }
   {
@@ -833,6 +981,9 @@ int main(int argc, char** argv) {
     for (int i = 0; i < runs; ++i) w7.push_back(W7(redis, config.w7_width));
     report["w7_flow_seconds"] = Median(w7);
     report["w7_flow_jobs"] = 1 + config.w7_width + config.w7_width * config.w7_width;
+
+    // W7: a batch against the same jobs in one bulk, at W2's best shape.
+    W7Report(redis, runs, best, report);
   }
   {
     RedisProcess redis(true);  // AOF everysec, for W1 and W2

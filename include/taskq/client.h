@@ -14,7 +14,9 @@
 
 namespace taskq {
 
-struct FlowRequest;  // taskq/flow.h
+struct FlowRequest;    // taskq/flow.h
+struct BatchRequest;   // taskq/batch.h
+struct BatchAddition;  // taskq/batch.h
 
 // The most jobs one EnqueueBulk call may hold. A bulk is one script call, one atomic step, and
 // Redis serves nobody else meanwhile: at a few microseconds a job (bench/RESULTS.md), 10,000 jobs
@@ -30,6 +32,21 @@ struct FlowLimits {
   size_t max_data_bytes = size_t{16} << 20;  // the jobs' data together
 };
 
+// The most jobs one batch request or addition may hold (BatchLimits::max_jobs). A batch, like a
+// bulk, is one script call, and Redis serves nobody else meanwhile: this is ten times the largest
+// bulk, for producers that want one atomic step more than a short one.
+inline constexpr size_t kMaxBatchJobs = 100000;
+
+// What a batch (taskq/batch.h, Client::SubmitBatch and AddToBatch) may hold.
+struct BatchLimits {
+  size_t max_jobs = kMaxBulkJobs;  // per request or addition: 1..kMaxBatchJobs
+  // Members over the batch's life, every addition counted. Checked by reading the batch before
+  // an addition is written, not inside its atomic step: additions racing each other may pass it
+  // together.
+  size_t max_total = kMaxBatchJobs;
+  size_t max_data_bytes = size_t{64} << 20;  // the jobs' data together, per request or addition
+};
+
 struct ClientOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string key_prefix = "taskq";
@@ -38,6 +55,7 @@ struct ClientOptions {
   size_t max_bulk = kMaxBulkJobs;    // jobs per EnqueueBulk call: 1..kMaxBulkJobs
   size_t max_bulk_bytes = 64 << 20;  // data bytes per EnqueueBulk call
   FlowLimits flow_limits;            // per SubmitFlow call; max_jobs in 1..kMaxBulkJobs
+  BatchLimits batch_limits;          // max_jobs in 1..kMaxBatchJobs
 };
 
 struct EnqueueRequest {
@@ -69,6 +87,23 @@ struct FlowSubmitResult {
   // the request would have had (read the flow for what it holds).
   bool created = false;
   std::vector<FlowJobResult> jobs;
+};
+
+struct BatchSubmitResult {
+  std::string batch_id;  // "<queue>:<batch key>"
+  // false: a batch with this key existed in the queue. Nothing was written; the ids are those
+  // the request would have had (read the batch for what it holds).
+  bool created = false;
+  std::vector<std::string> job_ids;  // the members', "<batch key>.<i>", in the request's order
+  std::string on_complete_id;        // "<batch key>.on_complete"; empty when none was asked
+  std::string on_success_id;         // "<batch key>.on_success"; empty when none was asked
+};
+
+struct BatchAddResult {
+  std::string batch_id;
+  std::string addition_id;  // as given, or the one generated
+  bool created = false;     // false: this addition was written before; nothing was written now
+  std::vector<std::string> job_ids;  // "<batch key>.<addition id>-<i>", in the request's order
 };
 
 class Client {
@@ -108,6 +143,25 @@ class Client {
   // cancelled; a running one is asked to stop). kNotFound: no such flow; kRefused: its root
   // has finished.
   Result<RemoveOutcome> CancelFlow(const std::string& flow_id);
+
+  // Writes a batch (docs/workflows.md, "Batches") in one atomic step: its members waiting or
+  // delayed, its callbacks held. Every job is checked first (ValidateBatch with
+  // ClientOptions::batch_limits, and each job as Enqueue checks it); a bad one writes nothing.
+  // kAlreadyExists when the key belongs to a flow or a job outside the batch holds one of its
+  // ids; kQueueFull as Enqueue. The batch key is batch.batch_id, else a generated id.
+  Result<BatchSubmitResult> SubmitBatch(const BatchRequest& batch);
+  // Adds members to a batch that has not finished, in one atomic step. kNotFound: no such batch;
+  // kFailedPrecondition: it finished or was cancelled; kInvalidArgument naming "jobs" when the
+  // batch would pass BatchLimits::max_total (checked before the write, not in its atomic step).
+  // The addition id is addition.addition_id, else a generated one.
+  Result<BatchAddResult> AddToBatch(const std::string& batch_id, const BatchAddition& addition);
+  // Closes an open batch: once every member has settled, its callbacks run. true: closed now;
+  // false: it was closed already. kNotFound: no such batch.
+  Result<bool> CloseBatch(const std::string& batch_id);
+  // Every unfinished member goes dead, cancelled (a running one is asked to stop), and so do
+  // the held callbacks. kRemoved: cancelled; kRefused: it had finished or was cancelled;
+  // kNotFound: no such batch.
+  Result<RemoveOutcome> CancelBatch(const std::string& batch_id);
 
  private:
   class Impl;

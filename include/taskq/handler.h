@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "taskq/batch_view.h"
 #include "taskq/flow_view.h"
 
 namespace taskq {
@@ -44,6 +45,10 @@ class JobContext {
   // children() is not exactly one completed child: a job not in a flow, a step whose child died
   // (a parent retried with an override), a parent of several children.
   std::optional<std::string> previous_result() const;
+  // A batch's callback (docs/workflows.md, "Batches"): its batch's counts when the batch
+  // released it, read with children() (a callback's one child, ref "*", holds them). nullopt
+  // for every other job.
+  std::optional<BatchCounts> batch() const;
 
   // Stored on the job while this worker holds its lease; any JSON value, e.g. "42" or
   // {"done":3,"total":10}. Written to Redis in the worker's next round trip.

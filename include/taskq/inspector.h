@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "taskq/batch_view.h"
 #include "taskq/flow_view.h"
 #include "taskq/job.h"
 #include "taskq/job_cursor.h"
@@ -126,6 +127,9 @@ class Inspector {
   // A flow by its id ("<queue>:<flow key>"): its jobs, their states and its parents' joins.
   // nullopt: no such flow, or its record expired (docs/workflows.md).
   Result<std::optional<FlowView>> GetFlow(const std::string& flow_id);
+  // A batch by its id ("<queue>:<batch key>"): its state, counts and callbacks. nullopt: no such
+  // batch, or its record expired (docs/workflows.md, "Batches").
+  Result<std::optional<BatchView>> GetBatch(const std::string& batch_id);
   // Removes completed or dead jobs that finished more than older_than ago; at most limit.
   Result<int64_t> Clean(const std::string& queue, JobState state,
                         std::chrono::milliseconds older_than, int32_t limit = 10000);

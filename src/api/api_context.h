@@ -63,6 +63,7 @@ Status CheckKnownQueue(Backend& b, const std::string& queue);
 // Route registration, one function per file.
 void AddJobRoutes(Router& router, ApiContext& ctx);
 void AddFlowRoutes(Router& router, ApiContext& ctx);
+void AddBatchRoutes(Router& router, ApiContext& ctx);
 void AddQueueRoutes(Router& router, ApiContext& ctx);
 void AddLimitRoutes(Router& router, ApiContext& ctx);
 void AddSystemRoutes(Router& router, ApiContext& ctx);

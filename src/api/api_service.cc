@@ -55,6 +55,7 @@ class ApiService::Impl {
              waiters_, router_, MakeTypeCheck(), secret_fields_} {
     AddJobRoutes(router_, ctx_);
     AddFlowRoutes(router_, ctx_);
+    AddBatchRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
     AddHistoryRoutes(router_, ctx_);
@@ -174,8 +175,10 @@ class ApiService::Impl {
   HeadDecision CheckHead(const HttpRequest& head) {
     const auto started = std::chrono::steady_clock::now();
     HeadDecision decision;
-    const bool bulk =
-        head.method == "POST" && (head.path == "/api/jobs/bulk" || head.path == "/api/flows");
+    const bool bulk = head.method == "POST" &&
+                      (head.path == "/api/jobs/bulk" || head.path == "/api/flows" ||
+                       head.path == "/api/batches" ||
+                       (head.path.starts_with("/api/batches/") && head.path.ends_with("/jobs")));
     decision.max_body_bytes = bulk ? options_.max_bulk_body_bytes : options_.max_body_bytes;
     std::string route;
     if (keys_.enabled()) {  // the route's scope decides

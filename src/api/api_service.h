@@ -51,7 +51,8 @@ struct ApiOptions {
   // through a cleanup job).
   std::vector<std::string> admin_only_types = {"cleanup"};
   size_t max_body_bytes = 1 << 20;  // every request but a bulk enqueue
-  // POST /api/jobs/bulk and POST /api/flows, read once credentials passed
+  // POST /api/jobs/bulk, /api/flows, /api/batches and /api/batches/{id}/jobs, read once
+  // credentials passed
   size_t max_bulk_body_bytes = 16 << 20;
   AlertThresholds alert_thresholds;  // GET /api/alerts
 };

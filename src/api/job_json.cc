@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "api/api_context.h"
+#include "api/batch_json.h"
 #include "api/flow_json.h"
+#include "common/flow_ids.h"
 #include "common/json_text.h"
 #include "common/rfc3339.h"
 #include "common/unique_key.h"
@@ -172,8 +174,17 @@ std::string RenderJob(const Job& job, bool detail, const DataView& view) {
     IntField(&out, "fire_time_ms", job.options.schedule_fire_ms);
     out += '}';
   }
-  // Its place in a flow (docs/workflows.md); left out for a job enqueued on its own.
-  if (const std::optional<FlowPlace>& flow = job.options.flow) {
+  // Its place in a flow or a batch (docs/workflows.md); left out for a job enqueued on its own.
+  if (const std::optional<FlowPlace>& batch = job.options.flow; batch && batch->batch) {
+    Field(&out, "batch");
+    out += '{';
+    StringField(&out, "id", batch->flow_id);
+    StringField(&out, "role", batch->parent == kBatchCallbackParent ? batch->ref : "member");
+    Field(&out, "links");
+    out += "{\"batch\":";
+    AppendJsonString(&out, BatchLink(batch->flow_id));
+    out += "}}";
+  } else if (const std::optional<FlowPlace>& flow = job.options.flow) {
     Field(&out, "flow");
     out += '{';
     StringField(&out, "id", flow->flow_id);

@@ -192,6 +192,29 @@ Result<EnqueueRequest> ParseJobRequest(std::string_view body, std::string_view i
   return ReadJob(*value, body, "", idempotency_key, check_type, {});
 }
 
+Result<std::vector<EnqueueRequest>> ReadJobs(const json::array& array,
+                                             std::optional<std::string_view> array_text,
+                                             std::string_view name,
+                                             const JobTypeCheck& check_type) {
+  const std::vector<std::string_view> job_texts =
+      array_text ? JsonElementTexts(*array_text) : std::vector<std::string_view>();
+  std::vector<EnqueueRequest> requests;
+  requests.reserve(array.size());
+  FieldErrors errors;  // of every job, so that one answer names them all
+  for (size_t i = 0; i < array.size(); ++i) {
+    const std::string_view text = i < job_texts.size() ? job_texts[i] : std::string_view();
+    auto request = ReadJob(array[i], text, std::string(name) + "[" + std::to_string(i) + "].", {},
+                           check_type, {});
+    if (!request.ok()) {
+      if (!errors.Add(request.status())) return request.status();
+      continue;
+    }
+    if (errors.empty()) requests.push_back(std::move(*request));
+  }
+  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
+  return requests;
+}
+
 Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
                                                      const JobRequestLimits& limits,
                                                      const JobTypeCheck& check_type) {
@@ -213,23 +236,7 @@ Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
                       std::to_string(limits.max_bulk),
                   "jobs");
   }
-  const std::optional<std::string_view> jobs_text = JsonMemberText(body, "jobs");
-  const std::vector<std::string_view> job_texts =
-      jobs_text ? JsonElementTexts(*jobs_text) : std::vector<std::string_view>();
-  std::vector<EnqueueRequest> requests;
-  requests.reserve(array.size());
-  FieldErrors errors;  // of every job, so that one answer names them all
-  for (size_t i = 0; i < array.size(); ++i) {
-    const std::string_view text = i < job_texts.size() ? job_texts[i] : std::string_view();
-    auto request = ReadJob(array[i], text, "jobs[" + std::to_string(i) + "].", {}, check_type, {});
-    if (!request.ok()) {
-      if (!errors.Add(request.status())) return request.status();
-      continue;
-    }
-    if (errors.empty()) requests.push_back(std::move(*request));
-  }
-  if (Status s = std::move(errors).ToStatus(); !s.ok()) return s;
-  return requests;
+  return ReadJobs(array, JsonMemberText(body, "jobs"), "jobs", check_type);
 }
 
 }  // namespace taskq::api

@@ -7,6 +7,7 @@
 #include <boost/json/fwd.hpp>
 #include <boost/json/storage_ptr.hpp>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +48,12 @@ Result<EnqueueRequest> ReadJob(const boost::json::value& v, std::string_view tex
                                const std::string& prefix, std::string_view idempotency_key,
                                const JobTypeCheck& check_type,
                                std::span<const std::string_view> callers_keys);
+// Reads every job of a parsed array of job objects, named "<name>[i].<field>"; `array_text` is
+// the array's JSON text (each job's data is copied as written). All or nothing: the error names
+// every invalid field of every job.
+Result<std::vector<EnqueueRequest>> ReadJobs(const boost::json::array& array,
+                                             std::optional<std::string_view> array_text,
+                                             std::string_view name, const JobTypeCheck& check_type);
 // Parses {"jobs": [job, ...]}; all or nothing.
 Result<std::vector<EnqueueRequest>> ParseBulkRequest(std::string_view body,
                                                      const JobRequestLimits& limits,

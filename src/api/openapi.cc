@@ -93,6 +93,10 @@ constexpr const char* kSchemas = R"({
       "on_failure": {"type": "string", "enum": ["fail", "ignore", "continue"]},
       "has_children": {"type": "boolean"},
       "links": {"type": "object", "properties": {"flow": {"type": "string"}}}}},
+    "batch": {"type": "object", "description": "Its batch; absent for other jobs.",
+      "properties": {"id": {"type": "string"},
+      "role": {"type": "string", "enum": ["member", "on_complete", "on_success"]},
+      "links": {"type": "object", "properties": {"batch": {"type": "string"}}}}},
     "error": {"type": "string"},
     "errors": {"type": "array", "items": {"type": "object", "properties": {
       "attempt": {"type": "integer"}, "at_ms": {"type": "integer"},
@@ -155,6 +159,55 @@ constexpr const char* kSchemas = R"({
     "links": {"type": "object", "properties": {"self": {"type": "string"}}}}},
   "FlowCancelResult": {"type": "object", "properties": {"id": {"type": "string"},
     "outcome": {"type": "string", "enum": ["cancelled", "stop_requested"]}}},
+  "BatchRequest": {"type": "object", "additionalProperties": false,
+    "description": "jobs may be left out (or empty) only when open is true.",
+    "properties": {
+      "batch_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
+        "description": "The batch's key (default: the Idempotency-Key, else generated)."},
+      "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/BatchJobRequest"}},
+      "on_complete": {"$ref": "#/components/schemas/BatchJobRequest"},
+      "on_success": {"$ref": "#/components/schemas/BatchJobRequest"},
+      "open": {"type": "boolean", "default": false,
+        "description": "Takes additions, and holds the callbacks until it is closed."},
+      "retention_ms": {"type": "integer", "minimum": 0, "default": 604800000,
+        "description": "How long the batch's record outlives its finish."}}},
+  "BatchAdditionRequest": {"type": "object", "required": ["jobs"],
+    "additionalProperties": false, "properties": {
+      "addition_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$",
+        "description": "Written once per batch (default: the Idempotency-Key, else generated)."},
+      "jobs": {"type": "array", "minItems": 1,
+        "items": {"$ref": "#/components/schemas/BatchJobRequest"}}}},
+  "JobIdList": {"type": "array", "items": {"type": "object", "required": ["id"],
+    "properties": {"id": {"type": "string"}}}},
+  "BatchSubmitResult": {"type": "object", "required": ["id", "queue", "state", "created", "jobs"],
+    "properties": {"id": {"type": "string", "description": "<queue>:<batch key>"},
+    "queue": {"type": "string"}, "state": {"type": ["string", "null"]},
+    "created": {"type": "boolean"},
+    "jobs": {"$ref": "#/components/schemas/JobIdList"},
+    "on_complete": {"type": ["object", "null"], "properties": {"id": {"type": "string"}}},
+    "on_success": {"type": ["object", "null"], "properties": {"id": {"type": "string"}}},
+    "links": {"type": "object", "properties": {"self": {"type": "string"}}}}},
+  "BatchAdditionResult": {"type": "object",
+    "required": ["id", "addition_id", "created", "jobs"], "properties": {
+    "id": {"type": "string"}, "addition_id": {"type": "string"},
+    "created": {"type": "boolean"}, "jobs": {"$ref": "#/components/schemas/JobIdList"},
+    "links": {"type": "object", "properties": {"self": {"type": "string"}}}}},
+  "BatchCallback": {"type": ["object", "null"], "properties": {"id": {"type": "string"},
+    "state": {"type": ["string", "null"],
+      "description": "null once the job was removed or deleted by its retention."},
+    "cancelled": {"type": "boolean"}}},
+  "Batch": {"type": "object", "required": ["id", "queue", "state", "total"], "properties": {
+    "id": {"type": "string"}, "queue": {"type": "string"},
+    "state": {"type": "string", "enum": ["open", "running", "finished"]},
+    "cancelled": {"type": "boolean"}, "total": {"type": "integer"},
+    "pending": {"type": "integer"}, "completed": {"type": "integer"},
+    "dead": {"type": "integer"}, "created_ms": {"type": "integer"},
+    "finished_ms": {"type": ["integer", "null"]},
+    "on_complete": {"$ref": "#/components/schemas/BatchCallback"},
+    "on_success": {"$ref": "#/components/schemas/BatchCallback"},
+    "links": {"type": "object", "properties": {"self": {"type": "string"}}}}},
+  "BatchOutcome": {"type": "object", "properties": {"id": {"type": "string"},
+    "outcome": {"type": "string", "enum": ["closed", "already_closed", "cancelled"]}}},
   "StateResult": {"type": "object", "properties": {"id": {"type": "string"},
     "queue": {"type": "string"}, "state": {"type": "string"}}},
   "Queue": {"type": "object", "properties": {"name": {"type": "string"},
@@ -242,8 +295,9 @@ constexpr const char* kSchemas = R"({
     "items": {"$ref": "#/components/schemas/Worker"}}}}
 })";
 
-// kSchemas, plus FlowJobRequest: a job of POST /api/jobs (the same fields and rules, so the two
-// cannot drift apart) with its place in the flow, and without what a flow names itself.
+// kSchemas, plus FlowJobRequest and BatchJobRequest: a job of POST /api/jobs (the same fields and
+// rules, so they cannot drift apart) without what a flow or a batch names itself, and for a flow
+// with its place in the tree.
 json::value Schemas() {
   json::value schemas = json::parse(kSchemas);
   json::object flow_job = schemas.at("JobRequest").as_object();
@@ -263,6 +317,11 @@ json::value Schemas() {
                               {"description", "What this job's death does to its parent."}};
   flow_job["required"] = {"type", "ref"};
   schemas.as_object()["FlowJobRequest"] = std::move(flow_job);
+  json::object batch_job = schemas.at("JobRequest").as_object();
+  batch_job["description"] = "A job of a batch: the fields of a job, but the id it names itself.";
+  batch_job["properties"].as_object().erase("job_id");
+  batch_job["properties"].as_object().erase("unique");
+  schemas.as_object()["BatchJobRequest"] = std::move(batch_job);
   return schemas;
 }
 
@@ -323,6 +382,11 @@ constexpr std::pair<std::string_view, std::string_view> kOperationIds[] = {
     {"POST /api/flows", "createFlow"},
     {"GET /api/flows/{id}", "getFlow"},
     {"DELETE /api/flows/{id}", "cancelFlow"},
+    {"POST /api/batches", "createBatch"},
+    {"POST /api/batches/{id}/jobs", "addBatchJobs"},
+    {"POST /api/batches/{id}/close", "closeBatch"},
+    {"GET /api/batches/{id}", "getBatch"},
+    {"DELETE /api/batches/{id}", "cancelBatch"},
     {"GET /api/queues", "listQueues"},
     {"GET /api/queues/{queue}", "getQueue"},
     {"GET /api/queues/{queue}/jobs", "listQueueJobs"},
@@ -362,7 +426,7 @@ std::string OperationId(const Route& route) {
 // The tag that groups a route in generated SDKs and documentation.
 std::string TagOf(const Route& route) {
   if (route.pattern == "/api/history") return "queues";
-  for (const char* tag : {"jobs", "flows", "queues", "schedules", "workers"}) {
+  for (const char* tag : {"jobs", "flows", "batches", "queues", "schedules", "workers"}) {
     if (route.pattern.starts_with(std::string("/api/") + tag)) return tag;
   }
   return "system";
@@ -411,6 +475,21 @@ std::string OpenApiDocument(const Router& router) {
            {"description",
             "the flow's key when the body names none: a retry with the same key answers 200 "
             "with the flow it made; the same key with another tree is 422"}});
+    }
+    if (route.method == "POST" && route.pattern.starts_with("/api/batches") &&
+        !route.pattern.ends_with("/close")) {
+      const bool addition = route.pattern.ends_with("/jobs");
+      parameters.push_back(
+          {{"name", "Idempotency-Key"},
+           {"in", "header"},
+           {"required", false},
+           {"schema",
+            {{"type", "string"},
+             {"pattern", addition ? "^[A-Za-z0-9_-]{1,32}$" : "^[A-Za-z0-9_-]{1,64}$"}}},
+           {"description", addition ? "the addition's id when the body names none: a retry with "
+                                      "the same key answers 200 and adds nothing"
+                                    : "the batch's key when the body names none: a retry with "
+                                      "the same key answers 200 with the batch it made"}});
     }
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
     if (!route.doc.request_schema.empty()) {
@@ -469,6 +548,8 @@ std::string OpenApiDocument(const Router& router) {
            json::object{{"name", "jobs"}, {"description", "enqueue and act on jobs"}},
            json::object{{"name", "flows"},
                         {"description", "trees of jobs, parents run after their children"}},
+           json::object{{"name", "batches"},
+                        {"description", "independent jobs in one queue, with callbacks"}},
            json::object{{"name", "queues"},
                         {"description", "queues: counts, listings, actions, limits"}},
            json::object{{"name", "schedules"}, {"description", "cron schedules"}},

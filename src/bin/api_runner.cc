@@ -131,6 +131,8 @@ Result<std::unique_ptr<ApiRunner>> ApiRunner::Start(const ApiFlags& flags, Clien
   options.allowed_hosts = AllowedHosts(flags.allowed_hosts, api_address->host);
   client.max_bulk = std::max(client.max_bulk, flags.max_bulk);
   client.flow_limits.max_jobs = flags.max_flow_jobs;
+  client.batch_limits.max_jobs = flags.max_batch_jobs;
+  client.batch_limits.max_total = flags.max_batch_total;
   options.client = std::move(client);
   options.backend_threads = flags.backend_threads;
   options.request_limits.max_bulk = flags.max_bulk;

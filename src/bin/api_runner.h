@@ -31,11 +31,15 @@ struct ApiFlags {
   std::vector<std::string> allowed_hosts;
   int io_threads = 1;
   int backend_threads = 4;
-  size_t max_body_bytes = 1 << 20;        // any request but a bulk enqueue or a flow
+  size_t max_body_bytes = 1 << 20;        // any request but a bulk enqueue, a flow or a batch
   size_t max_bulk_body_bytes = 16 << 20;  // POST /api/jobs/bulk and /api/flows, after credentials
   size_t max_header_bytes = 16 << 10;
   size_t max_bulk = 1000;
   size_t max_flow_jobs = 1000;  // POST /api/flows
+  // POST /api/batches and /api/batches/{id}/jobs: jobs per request, and per batch over its
+  // additions (checked before each addition, best-effort: BatchLimits::max_total).
+  size_t max_batch_jobs = taskq::kMaxBulkJobs;
+  size_t max_batch_total = taskq::kMaxBatchJobs;
   int max_json_depth = 32;
   int max_connections = 1024;
   int max_connections_per_client = 128;

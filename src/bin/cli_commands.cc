@@ -3,8 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <sstream>
 
 #include "common/job_states.h"
 #include "common/json_text.h"
@@ -51,6 +53,18 @@ void EmitList(const Target& target, const Rows& rows, ToJson to_json,
 }
 
 }  // namespace
+
+Result<std::string> ReadInput(const std::string& path) {
+  std::ostringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return InvalidArgument("FILE", "cannot read " + path);
+    text << in.rdbuf();
+  }
+  return text.str();
+}
 
 int EnqueueCommand(const Target& target, const EnqueueRequest& request) {
   auto client = Client::Open({target.redis_url, target.key_prefix});

@@ -23,6 +23,10 @@ int Fail(const Status& status);
 // "name  value" line per member (strings bare, other values as JSON).
 void EmitRecord(const Target& target, const std::string& json);
 
+// The whole of the file at `path`, or of standard input for "-" (a request body for the
+// commands that take one, as the API's POST would).
+Result<std::string> ReadInput(const std::string& path);
+
 int EnqueueCommand(const Target& target, const EnqueueRequest& request);
 int StatsCommand(const Target& target);
 // Every schedule, one line each: id, cron, zone, queue, next fire time, last run, status.

@@ -1,9 +1,5 @@
 #include "bin/cli_flows.h"
 
-#include <fstream>
-#include <iostream>
-#include <sstream>
-
 #include "api/flow_json.h"
 #include "api/flow_request.h"
 #include "taskq/client.h"
@@ -12,19 +8,6 @@
 
 namespace taskq::bin {
 namespace {
-
-// The whole of `path`, or of standard input for "-".
-Result<std::string> ReadInput(const std::string& path) {
-  std::ostringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return InvalidArgument("FILE", "cannot read " + path);
-    text << in.rdbuf();
-  }
-  return text.str();
-}
 
 int Submit(const FlowCommands& c, const Target& target) {
   auto body = ReadInput(c.file);

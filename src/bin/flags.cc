@@ -202,11 +202,12 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
       ->envname("TASKQ_API_BACKEND_THREADS")
       ->check(CLI::Range(1, 256));
   add.Option("--max-body-bytes", f->max_body_bytes,
-             "largest request body (but a bulk enqueue's or a flow's)")
+             "largest request body (but a bulk enqueue's, a flow's or a batch's)")
       ->envname("TASKQ_MAX_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   add.Option("--max-bulk-body-bytes", f->max_bulk_body_bytes,
-             "largest POST /api/jobs/bulk or /api/flows body, read once the API key is checked")
+             "largest POST /api/jobs/bulk, /api/flows or /api/batches(/{id}/jobs) body, read once "
+             "the API key is checked")
       ->envname("TASKQ_MAX_BULK_BODY_BYTES")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30));
   add.Option("--max-header-bytes", f->max_header_bytes, "largest request header block")
@@ -218,6 +219,16 @@ void AddApiFlags(CLI::App* cmd, taskq::bin::ApiFlags* f, taskq::bin::SecretFiles
   add.Option("--max-flow-jobs", f->max_flow_jobs, "most jobs in one flow (POST /api/flows)")
       ->envname("TASKQ_MAX_FLOW_JOBS")
       ->check(CLI::Range(size_t{1}, taskq::kMaxBulkJobs));
+  add.Option("--max-batch-jobs", f->max_batch_jobs,
+             "most jobs in one batch request or addition (POST /api/batches, "
+             "/api/batches/{id}/jobs); each is one script call")
+      ->envname("TASKQ_MAX_BATCH_JOBS")
+      ->check(CLI::Range(size_t{1}, taskq::kMaxBatchJobs));
+  add.Option("--max-batch-total", f->max_batch_total,
+             "most jobs in one batch over all its additions, checked before each addition "
+             "(best-effort: additions at the same moment may pass it together)")
+      ->envname("TASKQ_MAX_BATCH_TOTAL")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   add.Option("--max-json-depth", f->max_json_depth, "deepest nesting of request JSON")
       ->envname("TASKQ_MAX_JSON_DEPTH")
       ->check(CLI::Range(2, 256));

@@ -11,6 +11,7 @@
 //   taskq pause, resume, clean, retry-dead   a queue's actions (cli_actions.h)
 //   taskq show, cancel, promote, remove      a job's
 //   taskq flows submit, show, cancel         a flow's (cli_flows.h)
+//   taskq batches create, add, close, show, cancel   a batch's (cli_batches.h)
 //   taskq config    the effective configuration, secrets masked
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -27,6 +28,7 @@
 
 #include "bin/api_runner.h"
 #include "bin/cli_actions.h"
+#include "bin/cli_batches.h"
 #include "bin/cli_commands.h"
 #include "bin/cli_flows.h"
 #include "bin/flags.h"
@@ -382,6 +384,8 @@ int main(int argc, char** argv) {
   taskq::bin::AddActionCommands(&app, &actions);
   taskq::bin::FlowCommands flows;
   taskq::bin::AddFlowCommands(&app, &flows);
+  taskq::bin::BatchCommands batches;
+  taskq::bin::AddBatchCommands(&app, &batches);
 
   CLI::App* limits = app.add_subcommand(
       "limits", "print a queue's rate and concurrency limits, or change them for all workers");
@@ -565,6 +569,7 @@ int main(int argc, char** argv) {
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
   if (int rc = taskq::bin::RunActionCommand(actions, target); rc >= 0) return rc;
   if (int rc = taskq::bin::RunFlowCommand(flows, target); rc >= 0) return rc;
+  if (int rc = taskq::bin::RunBatchCommand(batches, target); rc >= 0) return rc;
   if (config->parsed()) return taskq::bin::ConfigCommand(listing.Entries());
   return 0;
 }

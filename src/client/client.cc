@@ -7,6 +7,7 @@
 #include <set>
 
 #include "broker/broker.h"
+#include "client/batch_commit.h"
 #include "client/flow_commit.h"
 #include "common/ids.h"
 #include "common/job_codec.h"
@@ -131,8 +132,7 @@ class Client::Impl {
     if (!IsFlowName(address.key, kMaxFlowIdBytes)) {
       return InvalidArgument("flow_id", "must be 1 to 64 of A-Z, a-z, 0-9, _ and -");
     }
-    auto commit = client::BuildFlowCommit(
-        flow, address, JobLimits{options_.max_data_bytes, options_.max_json_depth});
+    auto commit = client::BuildFlowCommit(flow, address, Limits());
     if (!commit.ok()) return commit.status();
     FlowSubmitResult result;
     result.flow_id = client::FlowIdOf(address);
@@ -177,7 +177,121 @@ class Client::Impl {
     return Internal("flow " + flow_id + " has no root");
   }
 
+  Result<BatchSubmitResult> SubmitBatch(const BatchRequest& batch) {
+    TASKQ_RETURN_IF_ERROR(ValidateBatch(batch, options_.batch_limits));
+    auto queue = client::BatchQueueOf(batch);
+    if (!queue.ok()) return queue.status();
+    const client::FlowAddress address{*queue, batch.batch_id.empty() ? NewJobId() : batch.batch_id};
+    auto commit = client::BuildBatchCommit(batch, address, Limits());
+    if (!commit.ok()) return commit.status();
+    BatchSubmitResult result;
+    result.batch_id = client::FlowIdOf(address);
+    for (const broker::NewJob& job : commit->members) result.job_ids.push_back(job.id);
+    if (commit->on_complete) result.on_complete_id = commit->on_complete->id;
+    if (commit->on_success) result.on_success_id = commit->on_success->id;
+    std::lock_guard lock(mu_);
+    TASKQ_RETURN_IF_ERROR(Register(address.queue));
+    auto created =
+        Committed(broker_->CommitBatch(address.queue, *commit), result.batch_id, "batch_id");
+    if (!created.ok()) return created.status();
+    result.created = *created;
+    return result;
+  }
+
+  Result<BatchAddResult> AddToBatch(const std::string& batch_id, const BatchAddition& addition) {
+    auto address = client::ParseFlowId(batch_id);
+    if (!address.ok()) return address.status();
+    TASKQ_RETURN_IF_ERROR(ValidateBatchAddition(addition, address->queue, options_.batch_limits));
+    BatchAddResult result;
+    result.batch_id = batch_id;
+    result.addition_id = addition.addition_id.empty() ? NewJobId() : addition.addition_id;
+    auto commit = client::BuildBatchAddition(addition, result.addition_id, *address, Limits());
+    if (!commit.ok()) return commit.status();
+    for (const broker::NewJob& job : commit->members) result.job_ids.push_back(job.id);
+    std::lock_guard lock(mu_);
+    // The total is checked here, before the atomic step that writes the addition: another
+    // addition may land in between, so the cap holds for one producer and is best-effort for
+    // several. (A retry of an addition written already counts as new here.)
+    auto batch = broker_->ReadBatch(address->queue, address->key);
+    if (!batch.ok()) return batch.status();
+    if (!batch->has_value()) return BatchNotFound(batch_id);
+    const int64_t total = (*batch)->total + static_cast<int64_t>(addition.jobs.size());
+    if (total > static_cast<int64_t>(options_.batch_limits.max_total) &&
+        (*batch)->state != BatchState::kFinished) {
+      return InvalidArgument("jobs", "would bring batch " + batch_id + " to " +
+                                         std::to_string(total) + " jobs; a batch holds at most " +
+                                         std::to_string(options_.batch_limits.max_total));
+    }
+    auto created =
+        Committed(broker_->CommitBatch(address->queue, *commit), batch_id, "addition_id");
+    if (!created.ok()) return created.status();
+    result.created = *created;
+    return result;
+  }
+
+  Result<bool> CloseBatch(const std::string& batch_id) {
+    auto address = client::ParseFlowId(batch_id);
+    if (!address.ok()) return address.status();
+    std::lock_guard lock(mu_);
+    auto outcome = broker_->CloseBatch(address->queue, address->key);
+    if (!outcome.ok()) return outcome.status();
+    if (*outcome == broker::BatchCloseOutcome::kNotFound) return BatchNotFound(batch_id);
+    return *outcome == broker::BatchCloseOutcome::kClosed;
+  }
+
+  Result<RemoveOutcome> CancelBatch(const std::string& batch_id) {
+    auto address = client::ParseFlowId(batch_id);
+    if (!address.ok()) return address.status();
+    std::lock_guard lock(mu_);
+    auto outcome = broker_->CancelBatch(address->queue, address->key);
+    if (!outcome.ok()) return outcome.status();
+    switch (*outcome) {
+      case broker::BatchCancelOutcome::kCancelled:
+        return RemoveOutcome::kRemoved;
+      case broker::BatchCancelOutcome::kFinished:
+        return RemoveOutcome::kRefused;
+      case broker::BatchCancelOutcome::kNotFound:
+        break;
+    }
+    return RemoveOutcome::kNotFound;
+  }
+
  private:
+  // Whether a batch or an addition was written (true) or had been before (false), else why it
+  // was refused. `chosen` names the id the caller chose: "batch_id" or "addition_id".
+  static Result<bool> Committed(const Result<broker::BatchCommitOutcome>& outcome,
+                                const std::string& batch_id, const std::string& chosen) {
+    if (!outcome.ok()) return outcome.status();
+    switch (*outcome) {
+      case broker::BatchCommitOutcome::kCreated:
+        return true;
+      case broker::BatchCommitOutcome::kExisted:
+        return false;
+      case broker::BatchCommitOutcome::kNotFound:
+        return BatchNotFound(batch_id);
+      case broker::BatchCommitOutcome::kFinished:
+        return Status(StatusCode::kFailedPrecondition,
+                      "batch " + batch_id +
+                          " has finished or was cancelled: it takes no more jobs; nothing was "
+                          "written");
+      case broker::BatchCommitOutcome::kConflict:
+        break;
+    }
+    return Status(StatusCode::kAlreadyExists,
+                  "the key of batch " + batch_id +
+                      " belongs to a flow, or a job that is not part of the batch holds one of "
+                      "its ids (<batch key>.<place>); nothing was written: choose another " +
+                      chosen.substr(0, chosen.find('_')) + " id",
+                  chosen);
+  }
+
+  static Status BatchNotFound(const std::string& batch_id) {
+    return Status(StatusCode::kNotFound,
+                  "no batch with id '" + batch_id + "' (or its record expired)", "id");
+  }
+
+  JobLimits Limits() const { return {options_.max_data_bytes, options_.max_json_depth}; }
+
   // A job goes to the queue it names, else to the queue named after its type.
   static const std::string& QueueOf(const EnqueueRequest& r) {
     return r.options.queue.empty() ? r.type : r.options.queue;
@@ -209,7 +323,7 @@ class Client::Impl {
   // "jobs[i].field", i counted from `offset` (the place of requests[0] in the caller's call).
   Result<std::vector<broker::NewJob>> Encode(std::span<const EnqueueRequest> requests,
                                              size_t offset, bool name_by_index) const {
-    const JobLimits limits{options_.max_data_bytes, options_.max_json_depth};
+    const JobLimits limits = Limits();
     std::vector<broker::NewJob> out(requests.size());
     for (size_t i = 0; i < requests.size(); ++i) {
       const EnqueueRequest& r = requests[i];
@@ -307,6 +421,11 @@ Result<std::unique_ptr<Client>> Client::Open(ClientOptions options) {
                            "must be in 1.." + std::to_string(kMaxBulkJobs) +
                                " (one flow is one script call: Redis waits for it)");
   }
+  if (options.batch_limits.max_jobs < 1 || options.batch_limits.max_jobs > kMaxBatchJobs) {
+    return InvalidArgument("batch_limits.max_jobs",
+                           "must be in 1.." + std::to_string(kMaxBatchJobs) +
+                               " (one batch is one script call: Redis waits for it)");
+  }
   auto broker = broker::OpenBroker({options.redis_url, options.key_prefix});
   if (!broker.ok()) return broker.status();
   return std::unique_ptr<Client>(
@@ -345,6 +464,21 @@ Result<FlowSubmitResult> Client::SubmitFlow(const FlowRequest& flow) {
 
 Result<RemoveOutcome> Client::CancelFlow(const std::string& flow_id) {
   return impl_->CancelFlow(flow_id);
+}
+
+Result<BatchSubmitResult> Client::SubmitBatch(const BatchRequest& batch) {
+  return impl_->SubmitBatch(batch);
+}
+
+Result<BatchAddResult> Client::AddToBatch(const std::string& batch_id,
+                                          const BatchAddition& addition) {
+  return impl_->AddToBatch(batch_id, addition);
+}
+
+Result<bool> Client::CloseBatch(const std::string& batch_id) { return impl_->CloseBatch(batch_id); }
+
+Result<RemoveOutcome> Client::CancelBatch(const std::string& batch_id) {
+  return impl_->CancelBatch(batch_id);
 }
 
 }  // namespace taskq

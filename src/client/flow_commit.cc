@@ -22,6 +22,30 @@ Result<std::string> FlowQueueOf(const FlowRequest& flow) {
   return queue;
 }
 
+Result<broker::NewJob> EncodePlacedJob(const EnqueueRequest& request, FlowPlace place,
+                                       std::string id, const JobLimits& limits,
+                                       const std::string& name) {
+  EnqueueOptions options = request.options;
+  options.flow = std::move(place);
+  auto body = EncodeJobBody(request.type, request.data_json, options, limits);
+  if (!body.ok()) {
+    const Status& s = body.status();
+    return Status(s.code(), s.message(), name + "." + s.field());
+  }
+  // The same fields Client::Enqueue sets; these jobs are never unique (ValidateFlow and
+  // ValidateBatch refuse it).
+  broker::NewJob job;
+  job.id = std::move(id);
+  job.body = std::move(*body);
+  job.priority = request.options.priority;
+  job.delay_ms = request.options.delay.count();
+  job.run_at_ms = request.options.run_at_ms.value_or(-1);
+  job.group = request.options.group;
+  job.hooked = !request.options.callback_url.empty();
+  job.lifo = request.options.lifo;
+  return job;
+}
+
 Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAddress& address,
                                            const JobLimits& limits) {
   broker::FlowCommit commit;
@@ -34,29 +58,15 @@ Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAd
   const std::string flow_id = FlowIdOf(address);
   for (size_t i = 0; i < flow.jobs.size(); ++i) {
     const FlowJob& job = flow.jobs[i];
-    const EnqueueRequest& r = job.job;
-    EnqueueOptions options = r.options;
-    options.flow =
-        FlowPlace{flow_id, job.ref, job.parent, job.on_failure, parents.contains(job.ref)};
-    auto body = EncodeJobBody(r.type, r.data_json, options, limits);
-    if (!body.ok()) {
-      const Status& s = body.status();
-      return Status(s.code(), s.message(), "jobs[" + std::to_string(i) + "]." + s.field());
-    }
+    auto encoded = EncodePlacedJob(
+        job.job, {flow_id, job.ref, job.parent, job.on_failure, parents.contains(job.ref)},
+        FlowJobId(address.key, job.ref), limits, "jobs[" + std::to_string(i) + "]");
+    if (!encoded.ok()) return encoded.status();
     broker::FlowCommitJob& out = commit.jobs.emplace_back();
     out.ref = job.ref;
     out.parent = job.parent;
     out.on_failure = job.on_failure;
-    // The same fields Client::Enqueue sets; a flow's jobs are never unique (ValidateFlow).
-    broker::NewJob& new_job = out.job;
-    new_job.id = FlowJobId(address.key, job.ref);
-    new_job.body = std::move(*body);
-    new_job.priority = r.options.priority;
-    new_job.delay_ms = r.options.delay.count();
-    new_job.run_at_ms = r.options.run_at_ms.value_or(-1);
-    new_job.group = r.options.group;
-    new_job.hooked = !r.options.callback_url.empty();
-    new_job.lifo = r.options.lifo;
+    out.job = std::move(*encoded);
   }
   return commit;
 }

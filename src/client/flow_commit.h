@@ -21,6 +21,12 @@ using taskq::ParseFlowId;
 // queue: kInvalidArgument naming "jobs" when its jobs name more than one.
 Result<std::string> FlowQueueOf(const FlowRequest& flow);
 
+// One job of a flow or a batch as Enqueue encodes it, with its id and its place (its body carries
+// the place). Errors name "<name>.<field>".
+Result<broker::NewJob> EncodePlacedJob(const EnqueueRequest& request, FlowPlace place,
+                                       std::string id, const JobLimits& limits,
+                                       const std::string& name);
+
 // The commit of a flow that ValidateFlow passed: each job encoded as Enqueue encodes it, with its
 // place in the flow (EnqueueOptions::flow). Errors name "jobs[i].<field>".
 Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAddress& address,

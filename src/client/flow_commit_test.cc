@@ -163,12 +163,19 @@ TEST(FlowCommitTest, SubmitFlowRefusesBadFlowsBeforeWritingAnything) {
   EXPECT_EQ(cancel.status().field(), "id");
 }
 
-TEST(FlowCommitTest, AFlowOverTheBulkLimitCannotBeConfigured) {
+TEST(FlowCommitTest, AFlowOrBatchOverWhatOneScriptCallTakesCannotBeConfigured) {
   ClientOptions options;
   options.flow_limits.max_jobs = kMaxBulkJobs + 1;
   auto client = Client::Open(options);
   ASSERT_FALSE(client.ok());
   EXPECT_EQ(client.status().field(), "flow_limits.max_jobs");
+  options = ClientOptions();
+  options.batch_limits.max_jobs = kMaxBatchJobs;
+  EXPECT_TRUE(Client::Open(options).ok());
+  options.batch_limits.max_jobs = kMaxBatchJobs + 1;
+  client = Client::Open(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().field(), "batch_limits.max_jobs");
 }
 
 }  // namespace

@@ -329,6 +329,13 @@ Result<std::optional<FlowView>> Inspector::GetFlow(const std::string& flow_id) {
                      [&](broker::Broker& b) { return b.ReadFlow(address->queue, address->key); });
 }
 
+Result<std::optional<BatchView>> Inspector::GetBatch(const std::string& batch_id) {
+  auto address = client::ParseFlowId(batch_id);
+  if (!address.ok()) return address.status();
+  return impl_->With(address->queue,
+                     [&](broker::Broker& b) { return b.ReadBatch(address->queue, address->key); });
+}
+
 Result<std::vector<JobEvent>> Inspector::WaitEvents(std::vector<EventCursor>& cursors,
                                                     std::chrono::milliseconds timeout,
                                                     int32_t max_events) {

@@ -273,7 +273,10 @@ class HttpTest(fx.SharedApiTestCase):
             ("DELETE", "/api/queues/{queue}/jobs"), ("GET", "/healthz"), ("GET", "/readyz"),
             ("GET", "/metrics"), ("GET", "/api/openapi.json"), ("GET", "/api/workers"),
             ("POST", "/api/jobs/{id}/remove"), ("POST", "/api/queues/{queue}/jobs/actions"),
-            ("POST", "/api/flows"), ("GET", "/api/flows/{id}"), ("DELETE", "/api/flows/{id}")}
+            ("POST", "/api/flows"), ("GET", "/api/flows/{id}"), ("DELETE", "/api/flows/{id}"),
+            ("POST", "/api/batches"), ("POST", "/api/batches/{id}/jobs"),
+            ("POST", "/api/batches/{id}/close"), ("GET", "/api/batches/{id}"),
+            ("DELETE", "/api/batches/{id}")}
         self.assertTrue(expected <= documented, expected - documented)
         listing = doc["paths"]["/api/queues/{queue}/jobs"]["get"]
         self.assertTrue({"state", "limit", "cursor", "reverse", "type", "error", "field", "value",

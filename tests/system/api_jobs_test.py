@@ -77,7 +77,8 @@ class JobsTest(fx.SharedApiTestCase):
                                           r"no handler for job type 'hold' on worker ")
         _, queue, _ = self.api.request("GET", "/api/queues/sleep")
         self.assertEqual(queue["job_types"],
-                         ["echo", "fail", "gather", "misbehave", "sleep", "step", "stubborn"])
+                         ["echo", "fail", "gather", "misbehave", "sleep", "step", "stubborn",
+                          "tally"])
         self.assertEqual(self.api.request("DELETE", f"/api/jobs/{body['id']}")[0], 200)
         # A job a live worker handles says so while it waits.
         _, body, _ = self.post_job({"type": "sleep", "data": {}, "delay_ms": 60000})

@@ -435,7 +435,8 @@ class QueuesTest(fx.SharedApiTestCase):
         queues = {q["queue"]: q["concurrency"] for q in mine[0]["queues"]}
         self.assertEqual(queues, {"sleep": 4, "fail": 2, "echo": 1, "stubborn": 1})
         self.assertEqual(set(mine[0]["job_types"]),
-                         {"sleep", "fail", "echo", "stubborn", "misbehave", "gather", "step"})
+                         {"sleep", "fail", "echo", "stubborn", "misbehave", "gather", "step",
+                          "tally"})
         self.assertLess(mine[0]["heartbeat_age_ms"], 15000)
         self.assertEqual(mine[0]["host"], socket.gethostname())
         extra = Worker(self.redis.url, "extraq=3")

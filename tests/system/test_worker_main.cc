@@ -7,7 +7,9 @@
 // data.ms ignoring stop requests (a handler that overruns its timeout); "echo" returns its data;
 // "gather" (a flow's parent) returns {"children":[{"ref","id","completed","value"}]}: what
 // JobContext::children gave it, each child's result or error as JSON; "step" (a chain's step)
-// returns {"step": data.step, "saw": <JobContext::previous_result, null when none>}.
+// returns {"step": data.step, "saw": <JobContext::previous_result, null when none>}; "tally" (a
+// batch's callback) returns {"batch":{"id","total","completed","dead"}}, what JobContext::batch
+// gave it (null when nothing).
 // With TASKQ_TEST_STUBBORN_WEBHOOK_SECRET set, "webhook" is also registered: the built-in webhook
 // handler (signing with that secret, loopback and any port allowed) that sees neither stop
 // requests nor the attempt's deadline, so a slow target makes it overrun its timeout. The fault
@@ -94,6 +96,17 @@ static void RegisterTestHandlers(taskq::Worker& worker) {
     return taskq::HandlerResult::Success(job.data_json());
   });
   worker.Register("misbehave", taskq::testing::Misbehave);
+  worker.Register("tally", [](taskq::JobContext& job) {
+    boost::json::value batch;
+    if (std::optional<taskq::BatchCounts> counts = job.batch()) {
+      batch = {{"id", counts->id},
+               {"total", counts->total},
+               {"completed", counts->completed},
+               {"dead", counts->dead}};
+    }
+    return taskq::HandlerResult::Success(
+        boost::json::serialize(boost::json::object{{"batch", std::move(batch)}}));
+  });
   worker.Register("gather", [](taskq::JobContext& job) {
     boost::json::array children;
     for (const taskq::FlowChild& child : job.children()) {

@@ -54,6 +54,11 @@
 //              schedule-form-missed, schedule-form-catch-up, schedule-form-paused,
 //              schedule-form-submit, schedule-form-cancel, schedule-form-result
 //   workers:   workers-view, workers-table, worker-row-<id>, worker-heartbeat-<id>, no-workers
+//   batch:     batch-view, batch-id, batch-state, batch-cancelled, batch-progress (a <progress>),
+//              batch-progress-text, batch-total, batch-pending, batch-completed, batch-dead,
+//              batch-created, batch-finished, batch-callbacks, batch-callback-<on_complete|
+//              on_success>, batch-callback-link-<ref>, batch-callback-state-<ref>,
+//              batch-callback-cancelled-<ref>, batch-missing
 //   other:     view-error, not-found
 import {loadSession, onUnauthorized, session, signedIn, signOut, api, seg, ApiError} from './api.js';
 import {h, replace, flash, jobHref, errorText, refreshTimes} from './dom.js';
@@ -65,6 +70,7 @@ import * as job from './views/job.js';
 import * as flow from './views/flow.js';
 import * as schedules from './views/schedules.js';
 import * as workers from './views/workers.js';
+import * as batch from './views/batch.js';
 import * as login from './views/login.js';
 
 const main = document.getElementById('main');
@@ -98,12 +104,14 @@ function parseRoute() {
   if (parts[0] === 'flows' && parts.length === 2) return {view: 'flow', id: parts[1], params};
   if (parts[0] === 'schedules' && parts.length === 1) return {view: 'schedules', params};
   if (parts[0] === 'workers' && parts.length === 1) return {view: 'workers', params};
+  if (parts[0] === 'batches' && parts.length === 2) return {view: 'batch', id: parts[1], params};
   return {view: 'not-found', params};
 }
 
-const VIEWS = {overview, queue, job, flow, schedules, workers};
+const VIEWS = {overview, queue, job, flow, schedules, workers, batch};
 const NAV_OF = {
   overview: 'overview', queue: 'overview', job: 'overview', flow: 'overview', schedules: 'schedules', workers: 'workers',
+  batch: 'overview',
 };
 
 function render() {
