@@ -40,9 +40,12 @@ const REPORT = {
   ],
 };
 
-// Events sent before the page's stream opened are not replayed to it.
+// Events sent before the page's stream opened are not replayed to it, and the server starts
+// reading the queues' event streams just after a first page's stream opens (the page shows
+// "live" at the opening): a second lets the server's first read begin.
 async function waitUntilLive(page) {
   await byTestId(page, 'live-status').and(page.locator('[data-state="live"]')).waitFor();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
 }
 
 async function assertNode(page, ref, state) {
