@@ -49,6 +49,26 @@ std::optional<FlowJoin> ParseJoin(std::string_view text) {
   return join;
 }
 
+// The nodes of flow_read.lua's reply, five fields each: ref, parent, policy, state ("" when the
+// job is gone), cancelled (0/1). Without their joins.
+Result<std::vector<FlowNode>> ParseNodes(ReplyView nodes, std::string_view flow_key) {
+  if (nodes.size() % 5 != 0) return Internal("flow_read: bad nodes");
+  std::vector<FlowNode> out;
+  for (size_t i = 0; i < nodes.size(); i += 5) {
+    FlowNode& node = out.emplace_back();
+    node.ref = std::string(nodes[i].str());
+    node.parent = std::string(nodes[i + 1].str());
+    node.id = FlowJobId(flow_key, node.ref);
+    node.on_failure = ParseChildFailurePolicy(nodes[i + 2].str()).value_or(node.on_failure);
+    if (!nodes[i + 3].str().empty()) {
+      node.state = ParseJobState(nodes[i + 3].str());
+      if (!node.state) return Internal("flow_read: bad state of " + node.id);
+    }
+    node.cancelled = nodes[i + 4].str() == "1";
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<FlowCommitOutcome> RedisBroker::CommitFlow(const std::string& queue,
@@ -119,22 +139,11 @@ Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
       joins.emplace(std::string(field.substr(2)), *join);
     }
   }
-  // Per node: ref, parent, policy, state ("" gone), cancelled (0/1).
-  const ReplyView nodes = v[1];
-  if (nodes.size() % 5 != 0) return Internal("flow_read: bad nodes");
-  for (size_t i = 0; i < nodes.size(); i += 5) {
-    FlowNode node;
-    node.ref = std::string(nodes[i].str());
-    node.parent = std::string(nodes[i + 1].str());
-    node.id = FlowJobId(flow_key, node.ref);
-    node.on_failure = ParseChildFailurePolicy(nodes[i + 2].str()).value_or(node.on_failure);
-    if (!nodes[i + 3].str().empty()) {
-      node.state = ParseJobState(nodes[i + 3].str());
-      if (!node.state) return Internal("flow_read: bad state of " + node.id);
-    }
-    node.cancelled = nodes[i + 4].str() == "1";
+  auto nodes = ParseNodes(v[1], flow_key);
+  if (!nodes.ok()) return nodes.status();
+  flow.nodes = std::move(*nodes);
+  for (FlowNode& node : flow.nodes) {
     if (auto it = joins.find(node.ref); it != joins.end()) node.join = it->second;
-    flow.nodes.push_back(std::move(node));
   }
   std::sort(flow.nodes.begin(), flow.nodes.end(),
             [](const FlowNode& a, const FlowNode& b) { return a.ref < b.ref; });
@@ -289,20 +298,14 @@ Result<std::optional<BatchView>> RedisBroker::ReadBatch(const std::string& queue
   batch.pending = join->pending;
   batch.completed = join->completed;
   batch.dead = join->dead;
-  // The callbacks are the tree's nodes: ref, parent, policy, state ("" gone), cancelled.
-  const ReplyView nodes = v[1];
-  if (nodes.size() % 5 != 0) return Internal("flow_read: bad nodes");
-  for (size_t i = 0; i < nodes.size(); i += 5) {
-    BatchCallback callback;
-    callback.id = FlowJobId(batch_key, nodes[i].str());
-    if (!nodes[i + 3].str().empty()) {
-      callback.state = ParseJobState(nodes[i + 3].str());
-      if (!callback.state) return Internal("flow_read: bad state of " + callback.id);
-    }
-    callback.cancelled = nodes[i + 4].str() == "1";
-    if (nodes[i].str() == kBatchOnComplete) {
+  // A batch's tree holds its callbacks only.
+  auto nodes = ParseNodes(v[1], batch_key);
+  if (!nodes.ok()) return nodes.status();
+  for (FlowNode& node : *nodes) {
+    BatchCallback callback{std::move(node.id), node.state, node.cancelled};
+    if (node.ref == kBatchOnComplete) {
       batch.on_complete = std::move(callback);
-    } else if (nodes[i].str() == kBatchOnSuccess) {
+    } else if (node.ref == kBatchOnSuccess) {
       batch.on_success = std::move(callback);
     }
   }

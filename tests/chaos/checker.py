@@ -73,6 +73,19 @@ def check_callbacks(jobs_done, records):
     }
 
 
+def _answered_requests(records):
+    """The producers' jobs' requests the sink answered (200, or 500 for a failing attempt), per
+    job id: (how many, when the first arrived, when the last was answered)."""
+    requests, first_start, last_answer = Counter(), {}, {}
+    for r in records:
+        if r["listener"] != "main" or "cbj" in r or r["status"] not in (200, 500):
+            continue
+        requests[r["id"]] += 1
+        first_start[r["id"]] = min(first_start.get(r["id"], r["t"]), r["t"])
+        last_answer[r["id"]] = max(last_answer.get(r["id"], r["t_end"]), r["t_end"])
+    return requests, first_start, last_answer
+
+
 def check_flows(flows, records):
     """Flows (F21). flows: flow key -> {"outcome": "ok" | "refused" | "unknown", "must_run":
     [job ids], "never_run": [job ids], "children": {parent id: [child ids]}}; records: the sink's
@@ -87,13 +100,8 @@ def check_flows(flows, records):
       flows_early     a parent whose first request came before the answer to one of its
                       children's requests: parents run after their children settled
     """
-    first_start, last_answer, ran = {}, {}, set()
-    for r in records:
-        if r["listener"] != "main" or "cbj" in r or r["status"] not in (200, 500):
-            continue
-        ran.add(r["id"])
-        first_start[r["id"]] = min(first_start.get(r["id"], r["t"]), r["t"])
-        last_answer[r["id"]] = max(last_answer.get(r["id"], r["t_end"]), r["t_end"])
+    requests, first_start, last_answer = _answered_requests(records)
+    ran = set(requests)
     lost, partial, forbidden, early = set(), set(), set(), set()
     for key, flow in flows.items():
         must = set(flow["must_run"])
@@ -136,13 +144,7 @@ def check_batches(batches, records):
       batch_callbacks_twice     callbacks requested more than once (bounded, like duplicates, by
                                 the jobs in flight at the faults: a kill mid-request repeats one)
     """
-    first_start, last_answer, requests = {}, {}, Counter()
-    for r in records:
-        if r["listener"] != "main" or "cbj" in r or r["status"] not in (200, 500):
-            continue
-        requests[r["id"]] += 1
-        first_start[r["id"]] = min(first_start.get(r["id"], r["t"]), r["t"])
-        last_answer[r["id"]] = max(last_answer.get(r["id"], r["t_end"]), r["t_end"])
+    requests, first_start, last_answer = _answered_requests(records)
     lost, forbidden, early, twice = set(), set(), set(), set()
     for batch in batches.values():
         callbacks = (batch["on_complete"], batch["on_success"])

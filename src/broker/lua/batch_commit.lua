@@ -50,6 +50,11 @@ end
 -- The members come first (parent "*"). When they are all plain (options "0:0:-1") and the queue
 -- has no group field and no aging, they take enqueue.lua's way for a common bulk: no table per
 -- job, one HSET of bodies, one of hooks (all the same: flow_hook_value), one RPUSH.
+-- The ref of the i-th member (from 0) of this creation or addition.
+local function member_ref(i)
+  if addition == '' then return tostring(i) end
+  return addition .. '-' .. i
+end
 local m = 0
 while m < n and ARGV[8 + 6 * m] == '*' do m = m + 1 end
 local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag')
@@ -65,8 +70,7 @@ if plain then
   for i = 0, m - 1 do
     local a = 7 + 6 * i
     local ref, id, body = ARGV[a], ARGV[a + 3], ARGV[a + 4]
-    local expected = addition == '' and tostring(i) or addition .. '-' .. i
-    if ref ~= expected or ARGV[a + 2] ~= 'fail' or id ~= u .. '.' .. ref or #body < 3
+    if ref ~= member_ref(i) or ARGV[a + 2] ~= 'fail' or id ~= u .. '.' .. ref or #body < 3
         or string.byte(body, 1) ~= 123 then
       return redis.error_reply('ERR invalid batch job at ' .. i)
     end
@@ -88,9 +92,8 @@ for i, job in ipairs(jobs) do
     job.held = true
     callbacks[job.ref] = job
   else
-    local expected = tostring(#members)
-    if addition ~= '' then expected = addition .. '-' .. expected end
-    ok = not plain and job.parent == '*' and job.ref == expected and next(callbacks) == nil
+    ok = not plain and job.parent == '*' and job.ref == member_ref(#members)
+      and next(callbacks) == nil
     members[#members + 1] = job
   end
   if not ok or job.policy ~= 'fail' then

@@ -199,14 +199,6 @@ local function flow_target_id(u, parent)
   return u .. '.' .. parent
 end
 
--- The join that decides for a target, from the target's hook: nil for a batch's on_complete,
--- which is released when its batch finishes, and for a batch's member, which is no target.
-local function flow_join_field(h)
-  if h.parent == '*' then return nil end
-  if h.parent == '^' then return h.ref == 'on_success' and 'j:*' or nil end
-  return 'j:' .. h.ref
-end
-
 -- A batch's held callback is released with the counts of its batch's join.
 local function batch_release(ctx, u, record, st, ref, join)
   local id = u .. '.' .. ref
