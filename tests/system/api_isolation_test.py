@@ -94,13 +94,19 @@ class IsolationTest(unittest.TestCase):
         try:
             # Both handler processes are up (a child counts from its clone, before it has its
             # own group and the worker's program: wait for both).
+            # The children checked are the two seen then: listed again, a child being cloned
+            # or reaped at that moment would show an empty command line.
+            children = []
+
             def started():
                 found = children_of(worker.pid)
-                return len(found) == 2 and all(
-                    os.getpgid(c) == c and cmdline_of(c) == cmdline_of(worker.pid)
-                    for c in found)
+                if len(found) == 2 and all(
+                        os.getpgid(c) == c and cmdline_of(c) == cmdline_of(worker.pid)
+                        for c in found):
+                    children[:] = found
+                    return True
+                return False
             self.assertTrue(wait_until(started, timeout=10))
-            children = children_of(worker.pid)
             for child in children:
                 self.assertEqual(cmdline_of(child), cmdline_of(worker.pid))
                 self.assertEqual(os.getpgid(child), child)  # a process group of its own
