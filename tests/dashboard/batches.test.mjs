@@ -78,3 +78,32 @@ e2e('batch: an open batch without callbacks, and one that does not exist', async
   await go(page, `#/batches/${QUEUE}:no-such-batch`);
   await byTestId(page, 'batch-missing').waitFor();
 });
+
+e2e("job page: a batch's member and callback link their batch and name their role", async ({pages}) => {
+  const created = await stack.call('POST', '/api/batches', {
+    batch_id: 'linked', jobs: [job(), job()], on_success: job('publish')});
+  const id = created.id;
+  const page = await signedInPage(pages);
+  await go(page, `#/jobs/${QUEUE}/linked.1`);
+  await assertText(byTestId(page, 'job-id'), 'linked.1');
+  await byTestId(page, 'job-batch').waitFor();
+  await assertText(byTestId(page, 'job-batch-link'), id);
+  assert.equal(await byTestId(page, 'job-batch-link').getAttribute('href'), `#/batches/${encodeURIComponent(id)}`);
+  await assertText(byTestId(page, 'job-batch-role'), 'member');
+  assert.equal(await byTestId(page, 'job-flow').count(), 0, 'a batch member is not in a flow');
+  await shot(page, 'job-batch-member');
+
+  await go(page, `#/jobs/${QUEUE}/linked.on_success`);
+  await assertText(byTestId(page, 'job-id'), 'linked.on_success');
+  await assertText(byTestId(page, 'job-batch-role'), 'on_success');
+  await byTestId(page, 'job-batch-link').click();
+  await byTestId(page, 'batch-view').waitFor();
+  await assertText(byTestId(page, 'batch-id'), id);
+  await assertText(byTestId(page, 'batch-total'), '2');
+
+  // A job enqueued on its own has no batch panel.
+  const lone = await stack.enqueue({type: 'notify', queue: QUEUE, data: {}});
+  await go(page, `#/jobs/${QUEUE}/${lone.id}`);
+  await assertText(byTestId(page, 'job-id'), lone.id);
+  assert.equal(await byTestId(page, 'job-batch').count(), 0);
+});

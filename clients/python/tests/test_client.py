@@ -40,6 +40,12 @@ class ClientTest(unittest.TestCase):
         cls.redis.stop()
         shutil.rmtree(cls.data_dir, ignore_errors=True)
 
+    def refusal(self, call, *args, **kwargs):
+        """The TaskqError that call(*args, **kwargs) raises."""
+        with self.assertRaises(TaskqError) as refused:
+            call(*args, **kwargs)
+        return refused.exception
+
     def test_the_readmes_example_enqueues_the_quick_start_job_and_it_completes(self):
         job = self.client.enqueue("email", {"to": "user@example.com", "subject": "Hello"})
         self.assertEqual((job["queue"], job["state"], job["created"]), ("email", "waiting", True))
@@ -150,6 +156,80 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(TaskqError) as missing:
             self.client.get_flow("email:no-such-flow")
         self.assertEqual(missing.exception.status, 404)
+
+    def test_an_open_batch_takes_additions_and_runs_its_callback_once_closed(self):
+        def mail(subject):
+            return {"type": "email", "data": {"to": "feed@example.com", "subject": subject}}
+
+        submitted = self.client.submit_batch([mail("page 0")], on_complete=mail("summary"),
+                                             batch_id="py-feed", open=True)
+        self.assertEqual((submitted["id"], submitted["queue"], submitted["state"],
+                          submitted["created"]), ("email:py-feed", "email", "open", True))
+        self.assertEqual(submitted["jobs"], [{"id": "py-feed.0"}])
+        self.assertEqual(submitted["on_complete"], {"id": "py-feed.on_complete"})
+        self.assertIsNone(submitted["on_success"])
+        self.assertFalse(self.client.submit_batch([mail("page 0")], batch_id="py-feed",
+                                                  open=True)["created"])
+
+        added = self.client.add_to_batch("email:py-feed", [mail("page 1"), mail("page 2")],
+                                         addition_id="more")
+        self.assertEqual((added["addition_id"], added["created"]), ("more", True))
+        self.assertEqual([j["id"] for j in added["jobs"]], ["py-feed.more-0", "py-feed.more-1"])
+        self.assertFalse(self.client.add_to_batch("email:py-feed", [mail("page 1")],
+                                                  addition_id="more")["created"])
+        for member in ("py-feed.0", "py-feed.more-0", "py-feed.more-1"):
+            self.assertEqual(self.client.wait(member, queue="email", timeout_ms=15000)["state"],
+                             "completed")
+
+        # Every member has completed, but an open batch holds its callback until the close.
+        batch = self.client.get_batch("email:py-feed")
+        self.assertEqual((batch["state"], batch["total"], batch["pending"], batch["completed"],
+                          batch["dead"]), ("open", 3, 0, 3, 0))
+        self.assertEqual(batch["on_complete"]["state"], "held")
+        self.assertEqual(self.client.get_job("py-feed.0", queue="email")["batch"]["role"],
+                         "member")
+
+        self.assertEqual(self.client.close_batch("email:py-feed"),
+                         {"id": "email:py-feed", "outcome": "closed"})
+        callback = self.client.wait("py-feed.on_complete", queue="email", timeout_ms=15000)
+        self.assertEqual(callback["state"], "completed", callback)
+        self.assertEqual(callback["batch"]["role"], "on_complete")
+        batch = self.client.get_batch("email:py-feed")
+        self.assertEqual((batch["state"], batch["cancelled"]), ("finished", False))
+        self.assertIsNotNone(batch["finished_ms"])
+        self.assertEqual(batch["on_complete"]["state"], "completed")
+        self.assertEqual(self.client.close_batch("email:py-feed")["outcome"], "already_closed")
+        finished = self.refusal(self.client.add_to_batch, "email:py-feed", [mail("late")])
+        self.assertEqual((finished.status, finished.code), (409, "batch_finished"))
+
+    def test_a_batch_is_cancelled_and_its_errors_name_the_field(self):
+        # Delayed, the members wait until the batch is cancelled.
+        mail = {"type": "email", "data": {"to": "b@example.com", "subject": "member"},
+                "delay_ms": 600000}
+        submitted = self.client.submit_batch(
+            [mail, mail], on_success={"type": "email", "data": {"to": "b@example.com",
+                                                                "subject": "all sent"}},
+            idempotency_key="py-cancelled")
+        self.assertEqual((submitted["id"], submitted["state"]), ("email:py-cancelled", "running"))
+        self.assertEqual(self.client.cancel_batch(submitted["id"]),
+                         {"id": "email:py-cancelled", "outcome": "cancelled"})
+        batch = self.client.get_batch("email:py-cancelled")
+        self.assertEqual((batch["state"], batch["cancelled"], batch["total"], batch["dead"]),
+                         ("finished", True, 2, 2))
+        self.assertEqual((batch["on_success"]["state"], batch["on_success"]["cancelled"]),
+                         ("dead", True))
+        self.assertIsNone(batch["on_complete"])
+        again = self.refusal(self.client.cancel_batch, "email:py-cancelled")
+        self.assertEqual((again.status, again.code), (409, "batch_finished"))
+
+        self.assertEqual(self.refusal(self.client.get_batch, "email:no-such-batch").status, 404)
+        self.assertEqual(self.refusal(self.client.close_batch, "email:no-such-batch").status, 404)
+        elsewhere = self.refusal(self.client.submit_batch, [mail, {**mail, "queue": "other"}],
+                                 batch_id="py-refused")
+        self.assertEqual((elsewhere.status, elsewhere.code, elsewhere.field),
+                         (422, "invalid_field", "jobs[1].queue"))
+        self.assertEqual(self.refusal(self.client.get_batch, "email:py-refused").status, 404,
+                         "a refused batch writes nothing")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,78 @@ export interface Flow {
   links: {self: string};
 }
 
+// Batches (docs/workflows.md, "Batches"): independent jobs in one queue, its members, with
+// callbacks that run once they have settled.
+export type BatchState = 'open' | 'running' | 'finished';
+
+// A member or callback of a batch: a batch names its jobs itself, so, as in a flow, no job_id or
+// unique.
+export type BatchJobBody = FlowJobBody;
+
+// The body of POST /api/batches, every job in one queue. `batch_id` names the batch within its
+// queue (else the Idempotency-Key, else a generated id). `on_complete` runs once every member
+// completed or died, `on_success` once every member completed. `open`: the batch takes additions
+// and holds its callbacks until it is closed; only an open batch may have no jobs, and it then
+// needs a callback. `retention_ms`: how long its record outlives its finish (default 7 days).
+export interface BatchRequest {
+  batch_id?: string;
+  jobs: BatchJobBody[];
+  on_complete?: BatchJobBody;
+  on_success?: BatchJobBody;
+  open?: boolean;
+  retention_ms?: number;
+}
+
+export interface BatchSubmitResult {
+  id: string;  // "<queue>:<batch key>"
+  queue: string;
+  state: BatchState | null;  // null when the read after the submission failed
+  created: boolean;  // false: the batch key existed in the queue, and nothing was written
+  // In the request's order; each member's id is "<batch key>.<i>".
+  jobs: Array<{id: string}>;
+  on_complete: {id: string} | null;
+  on_success: {id: string} | null;
+  links: {self: string};
+}
+
+// The body of POST /api/batches/{id}/jobs: `addition_id` names the addition within the batch
+// (else the Idempotency-Key, else a generated id).
+export interface BatchAddition {
+  addition_id?: string;
+  jobs: BatchJobBody[];
+}
+
+export interface BatchAdditionResult {
+  id: string;
+  addition_id: string;
+  created: boolean;  // false: this addition id was added before, and nothing was written
+  jobs: Array<{id: string}>;  // "<batch key>.<addition id>-<i>"
+  links: {self: string};
+}
+
+export interface BatchCallback {
+  id: string;
+  state: JobState | null;  // 'held' until released; null once removed or deleted by its retention
+  cancelled: boolean;  // dead without running: the batch was cancelled or, for on_success, a member died
+}
+
+// A batch as GET /api/batches/{id} shows it; the counts are over every addition.
+export interface Batch {
+  id: string;
+  queue: string;
+  state: BatchState;
+  cancelled: boolean;
+  total: number;
+  pending: number;
+  completed: number;
+  dead: number;
+  created_ms: number;
+  finished_ms: number | null;
+  on_complete: BatchCallback | null;
+  on_success: BatchCallback | null;
+  links: {self: string};
+}
+
 export class TaskqError extends Error {
   constructor(
     readonly status: number,
@@ -193,6 +265,34 @@ export class TaskqClient {
     return this.request('DELETE', `/api/flows/${encodeURIComponent(id)}`);
   }
 
+  submitBatch(batch: BatchRequest, options: {idempotencyKey?: string; traceparent?: string} = {}): Promise<BatchSubmitResult> {
+    return this.request('POST', '/api/batches', batch, submitHeaders(options));
+  }
+
+  // Rejects with a 404 TaskqError when there is no such batch, and a 409 one (batch_finished)
+  // once it finished or was cancelled.
+  addToBatch(id: string, addition: BatchAddition,
+             options: {idempotencyKey?: string; traceparent?: string} = {}): Promise<BatchAdditionResult> {
+    return this.request('POST', `${batchPath(id)}/jobs`, addition, submitHeaders(options));
+  }
+
+  // "already_closed" when it was closed before. Rejects with a 404 TaskqError when there is no
+  // such batch.
+  closeBatch(id: string): Promise<{id: string; outcome: 'closed' | 'already_closed'}> {
+    return this.request('POST', `${batchPath(id)}/close`);
+  }
+
+  // Rejects with a 404 TaskqError when there is no such batch (or its record expired).
+  getBatch(id: string): Promise<Batch> {
+    return this.request('GET', batchPath(id));
+  }
+
+  // Every unfinished member and the held callbacks go dead, cancelled (a running member is asked
+  // to stop). Rejects with a 409 TaskqError (batch_finished) once it finished or was cancelled.
+  cancelBatch(id: string): Promise<{id: string; outcome: 'cancelled'}> {
+    return this.request('DELETE', batchPath(id));
+  }
+
   async queues(): Promise<Array<Record<string, unknown> & {name: string}>> {
     return (await this.request<{queues: Array<Record<string, unknown> & {name: string}>}>('GET', '/api/queues')).queues;
   }
@@ -249,4 +349,8 @@ function jobPath(id: string, suffix: string, query: Record<string, string | unde
   for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, value);
   const search = params.toString();
   return `/api/jobs/${encodeURIComponent(id)}${suffix}` + (search ? `?${search}` : '');
+}
+
+function batchPath(id: string): string {
+  return `/api/batches/${encodeURIComponent(id)}`;
 }

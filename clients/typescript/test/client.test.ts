@@ -4,7 +4,7 @@ import {strict as assert} from 'node:assert';
 import {readFileSync} from 'node:fs';
 import {test} from 'node:test';
 
-import {TaskqClient, TaskqError, type FlowJob} from '../src/index.js';
+import {TaskqClient, TaskqError, type BatchJobBody, type FlowJob} from '../src/index.js';
 
 const url = process.env.TASKQ_API_URL;
 if (!url) throw new Error('TASKQ_API_URL is not set: run test/run_against_taskq.py');
@@ -99,4 +99,67 @@ test('a chain runs in order, and a flow is cancelled', async () => {
   assert.deepEqual(flow.jobs.map((j) => [j.ref, j.state, j.cancelled]), [['leaf', 'dead', true], ['root', 'dead', true]]);
   await assert.rejects(client.cancelFlow('email:ts-held'), (e: unknown) => e instanceof TaskqError && e.status === 409);
   await assert.rejects(client.getFlow('email:no-such-flow'), (e: unknown) => e instanceof TaskqError && e.status === 404);
+});
+
+test('an open batch takes additions and runs its callback once closed', async () => {
+  const mail = (subject: string): BatchJobBody => ({type: 'email', data: {to: 'feed@example.com', subject}});
+  const submitted = await client.submitBatch({batch_id: 'ts-feed', open: true, jobs: [mail('page 0')],
+                                              on_complete: mail('summary')});
+  assert.deepEqual([submitted.id, submitted.queue, submitted.state, submitted.created],
+                   ['email:ts-feed', 'email', 'open', true]);
+  assert.deepEqual(submitted.jobs, [{id: 'ts-feed.0'}]);
+  assert.deepEqual([submitted.on_complete, submitted.on_success], [{id: 'ts-feed.on_complete'}, null]);
+  assert.equal((await client.submitBatch({batch_id: 'ts-feed', open: true, jobs: [mail('page 0')]})).created, false);
+
+  const added = await client.addToBatch('email:ts-feed', {addition_id: 'more', jobs: [mail('page 1'), mail('page 2')]});
+  assert.deepEqual([added.addition_id, added.created], ['more', true]);
+  assert.deepEqual(added.jobs.map((j) => j.id), ['ts-feed.more-0', 'ts-feed.more-1']);
+  assert.equal((await client.addToBatch('email:ts-feed', {addition_id: 'more', jobs: [mail('page 1')]})).created, false);
+  for (const member of ['ts-feed.0', 'ts-feed.more-0', 'ts-feed.more-1']) {
+    assert.equal((await client.wait(member, {queue: 'email', timeoutMs: 15000})).state, 'completed', member);
+  }
+
+  // Every member has completed, but an open batch holds its callback until the close.
+  let batch = await client.getBatch('email:ts-feed');
+  assert.deepEqual([batch.state, batch.total, batch.pending, batch.completed, batch.dead], ['open', 3, 0, 3, 0]);
+  assert.equal(batch.on_complete?.state, 'held');
+  assert.deepEqual((await client.getJob('ts-feed.0', 'email')).batch,
+                   {id: 'email:ts-feed', role: 'member', links: {batch: '/api/batches/email:ts-feed'}});
+
+  assert.deepEqual(await client.closeBatch('email:ts-feed'), {id: 'email:ts-feed', outcome: 'closed'});
+  const callback = await client.wait('ts-feed.on_complete', {queue: 'email', timeoutMs: 15000});
+  assert.equal(callback.state, 'completed');
+  batch = await client.getBatch('email:ts-feed');
+  assert.deepEqual([batch.state, batch.cancelled, batch.on_complete?.state], ['finished', false, 'completed']);
+  assert.ok(batch.finished_ms !== null);
+  assert.equal((await client.closeBatch('email:ts-feed')).outcome, 'already_closed');
+  await assert.rejects(client.addToBatch('email:ts-feed', {jobs: [mail('late')]}),
+                       (e: unknown) => e instanceof TaskqError && e.status === 409 && e.code === 'batch_finished');
+});
+
+test('a batch is cancelled, and its errors name the field', async () => {
+  // Delayed, the members wait until the batch is cancelled.
+  const member: BatchJobBody = {type: 'email', data: {to: 'b@example.com', subject: 'member'}, delay_ms: 600000};
+  const submitted = await client.submitBatch(
+      {jobs: [member, member], on_success: {type: 'email', data: {to: 'b@example.com', subject: 'all sent'}}},
+      {idempotencyKey: 'ts-cancelled'});
+  assert.deepEqual([submitted.id, submitted.state], ['email:ts-cancelled', 'running']);
+  assert.deepEqual(await client.cancelBatch(submitted.id), {id: 'email:ts-cancelled', outcome: 'cancelled'});
+  const batch = await client.getBatch('email:ts-cancelled');
+  assert.deepEqual([batch.state, batch.cancelled, batch.total, batch.dead], ['finished', true, 2, 2]);
+  assert.deepEqual(batch.on_success, {id: 'ts-cancelled.on_success', state: 'dead', cancelled: true});
+  assert.equal(batch.on_complete, null);
+  await assert.rejects(client.cancelBatch('email:ts-cancelled'),
+                       (e: unknown) => e instanceof TaskqError && e.status === 409 && e.code === 'batch_finished');
+
+  await assert.rejects(client.getBatch('email:no-such-batch'), (e: unknown) => e instanceof TaskqError && e.status === 404);
+  await assert.rejects(client.closeBatch('email:no-such-batch'), (e: unknown) => e instanceof TaskqError && e.status === 404);
+  await assert.rejects(client.submitBatch({batch_id: 'ts-refused', jobs: [member, {...member, queue: 'other'}]}),
+                       (e: unknown) => {
+                         assert.ok(e instanceof TaskqError);
+                         assert.deepEqual([e.status, e.code, e.field], [422, 'invalid_field', 'jobs[1].queue']);
+                         return true;
+                       });
+  await assert.rejects(client.getBatch('email:ts-refused'), (e: unknown) => e instanceof TaskqError && e.status === 404,
+                       'a refused batch writes nothing');
 });

@@ -122,6 +122,64 @@ class TaskqClient:
         once the root has finished."""
         return self._request("DELETE", self._flow_path(flow_id))
 
+    # --- batches (docs/workflows.md, "Batches") ----------------------------------------------
+
+    def submit_batch(self, jobs, *, on_complete=None, on_success=None, batch_id=None, open=False,
+                     retention_ms=None, idempotency_key=None, traceparent=None):
+        """Submits a batch, independent jobs in one queue with callbacks that run once they have
+        settled (POST /api/batches). `jobs`, `on_complete` and `on_success` are bodies as
+        enqueue() sends them (not job_id or unique), all in one queue: `on_complete` runs once
+        every member completed or died, `on_success` once every member completed. `batch_id`,
+        else `idempotency_key`, names the batch within its queue; submitting it again writes
+        nothing. `open`: the batch takes additions (add_to_batch) and holds its callbacks until
+        close_batch(); only an open batch may have no jobs, and it then needs a callback.
+        `retention_ms`: how long its record outlives its finish (the API's default: 7 days).
+        Returns {"id" ("<queue>:<batch key>"), "queue", "state", "created", "jobs": [{"id"}],
+        "on_complete", "on_success" ({"id"} or None), "links"}, "created" False when the batch
+        existed."""
+        body = {"jobs": list(jobs)}
+        for name, value in (("on_complete", on_complete), ("on_success", on_success),
+                            ("batch_id", batch_id), ("retention_ms", retention_ms)):
+            if value is not None:
+                body[name] = value
+        if open:
+            body["open"] = True
+        return self._request("POST", "/api/batches", body, _headers(idempotency_key, traceparent))
+
+    def add_to_batch(self, batch_id, jobs, *, addition_id=None, idempotency_key=None,
+                     traceparent=None):
+        """Adds jobs to a batch that has not finished (POST /api/batches/{id}/jobs), each in the
+        batch's queue. `addition_id`, else `idempotency_key`, names the addition; adding it again
+        writes nothing. Returns {"id", "addition_id", "created", "jobs": [{"id"}], "links"}.
+        TaskqError 404 when there is no such batch, 409 "batch_finished" once it finished or
+        was cancelled."""
+        body = {"jobs": list(jobs)}
+        if addition_id is not None:
+            body["addition_id"] = addition_id
+        return self._request("POST", self._batch_path(batch_id, "/jobs"), body,
+                             _headers(idempotency_key, traceparent))
+
+    def close_batch(self, batch_id):
+        """Closes an open batch: no more jobs come, and its callbacks run once every member
+        settled (POST /api/batches/{id}/close). Returns {"id", "outcome"}, "closed", or
+        "already_closed" when it was closed before. TaskqError 404 when there is no such
+        batch."""
+        return self._request("POST", self._batch_path(batch_id, "/close"))
+
+    def get_batch(self, batch_id):
+        """The batch as GET /api/batches/{id} shows it: "state" ("open", "running" once closed,
+        "finished"), "cancelled", "total", "pending", "completed", "dead" (over every addition),
+        "created_ms", "finished_ms", and "on_complete", "on_success" ({"id", "state",
+        "cancelled"} or None). TaskqError 404 when there is none (or its record expired)."""
+        return self._request("GET", self._batch_path(batch_id, ""))
+
+    def cancel_batch(self, batch_id):
+        """Cancels the batch (DELETE /api/batches/{id}): every unfinished member and its held
+        callbacks go dead, cancelled (a running member is asked to stop). Returns {"id",
+        "outcome": "cancelled"}. TaskqError 409 "batch_finished" once it finished or was
+        cancelled."""
+        return self._request("DELETE", self._batch_path(batch_id, ""))
+
     # --- queues ------------------------------------------------------------------------------
 
     def queues(self):
@@ -154,6 +212,10 @@ class TaskqClient:
     @staticmethod
     def _flow_path(flow_id):
         return "/api/flows/" + urllib.parse.quote(flow_id, safe="")
+
+    @staticmethod
+    def _batch_path(batch_id, suffix):
+        return "/api/batches/" + urllib.parse.quote(batch_id, safe="") + suffix
 
     def _request(self, method, path, body=None, headers=None, timeout=None):
         data = None if body is None else json.dumps(body).encode("utf-8")

@@ -38,7 +38,8 @@
 //              (each line), job-curl, copy-curl, action-retry, action-promote, action-cancel,
 //              action-remove, action-result, job-missing; a job of a flow: job-flow, job-flow-link,
 //              job-flow-ref, job-flow-policy, job-flow-parent, job-flow-parent-state, job-flow-join,
-//              job-flow-child-<ref>, job-flow-child-state-<ref>, job-flow-more, job-flow-missing
+//              job-flow-child-<ref>, job-flow-child-state-<ref>, job-flow-more, job-flow-missing;
+//              a job of a batch: job-batch, job-batch-link, job-batch-role
 //   flow:      flow-view, flow-queue, flow-id, flow-state (running|completed|dead), flow-jobs,
 //              flow-created, flow-finished, flow-tree, flow-node-<ref> (data-state: the job's
 //              state, or gone), flow-node-state-<ref>, flow-node-link-<ref>, flow-node-policy-<ref>,

@@ -141,6 +141,11 @@ export function flowHref(flowId) {
   return `#/flows/${encodeURIComponent(flowId)}`;
 }
 
+// A batch's id is "<queue>:<batch key>" (docs/workflows.md, "Batches").
+export function batchHref(batchId) {
+  return `#/batches/${encodeURIComponent(batchId)}`;
+}
+
 export function queueHref(queue, state) {
   return `#/queues/${encodeURIComponent(queue)}` + (state ? `?state=${state}` : '');
 }

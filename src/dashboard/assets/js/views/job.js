@@ -1,10 +1,10 @@
 // #/jobs/{queue}/{id} : one job with its data, options, history, errors, logs and result, its
-// place in a flow, the actions its state allows, and the curl command that enqueues the same job
-// again.
+// place in a flow or its batch, the actions its state allows, and the curl command that enqueues
+// the same job again.
 import {api, seg, isAdmin, session, ApiError} from '../api.js';
 import {
-  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, jobHref, flowHref, coalesce, message,
-  errorText, formatCount,
+  h, replace, stateBadge, timeEl, formatTime, prettyJson, queueHref, jobHref, flowHref, batchHref, coalesce,
+  message, errorText, formatCount,
 } from '../dom.js';
 import {on} from '../live.js';
 import {confirmAction} from '../dialog.js';
@@ -177,6 +177,15 @@ function flowPanel(job, read) {
     note);
 }
 
+// The job's batch (job.batch) and its role in it: `member`, `on_complete` or `on_success`. The
+// panel reads nothing more: the batch's counts are on its own page, which follows them live.
+function batchPanel(place) {
+  return h('div', {class: 'panel', 'data-testid': 'job-batch'}, h('h2', null, 'Batch'),
+    h('dl', {class: 'facts'},
+      fact('Batch', h('a', {href: batchHref(place.id), 'data-testid': 'job-batch-link'}, place.id), null),
+      fact('Role', place.role, 'job-batch-role')));
+}
+
 export function mount(main, route) {
   const {queue, id} = route;
   const jobPath = `/jobs/${seg(id)}`;
@@ -272,6 +281,7 @@ export function mount(main, route) {
             job.progress !== undefined ? fact('Progress', h('code', null, JSON.stringify(job.progress)), 'job-progress') : null)),
         h('div', {class: 'panel'}, h('h2', null, 'History'), timeline(job))),
       job.flow ? flowPanel(job, flowRead) : null,
+      job.batch ? batchPanel(job.batch) : null,
       h('div', {class: 'panel'}, h('h2', null, 'Data'), jsonBlock(job.data, 'job-data')),
       h('div', {class: 'panel'}, h('h2', null, `Errors (${errors.length})`),
         errors.length
