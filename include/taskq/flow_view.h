@@ -40,11 +40,17 @@ struct FlowNode {
   std::optional<JobState> state;
   bool cancelled = false;  // dead because a cancel was asked or its flow failed or was cancelled
   std::optional<FlowJoin> join;  // a parent's children
+  // The queue the job runs in when it is not the flow's (docs/workflows.md, "Flows across
+  // queues"); empty: the flow's queue.
+  std::string queue;
+  // A parent of another queue, still in the flow's queue: held, or failed or cancelled there
+  // before it was released to its own queue.
+  bool parked = false;
 };
 
 struct FlowView {
   std::string id;     // "<queue>:<flow key>"
-  std::string queue;  // every job of the flow is in this queue
+  std::string queue;  // the root's queue, which holds the flow's record
   std::string state;  // "running", then "completed" or "dead" with its root
   int64_t created_ms = 0;
   int64_t finished_ms = 0;      // when the root finished; 0 while running

@@ -37,7 +37,8 @@ std::string RenderSubmittedFlow(const FlowSubmitResult& result,
     for (const FlowNode& node : view->nodes) by_ref.emplace(node.ref, &node);
   }
   std::string out = "{\"id\":" + JsonString(result.flow_id);
-  out += ",\"queue\":" + (result.jobs.empty() ? "null" : JsonString(result.jobs.front().queue));
+  // The flow's queue, its root's: the flow id's part before ':'.
+  out += ",\"queue\":" + JsonString(result.flow_id.substr(0, result.flow_id.find(':')));
   out += ",\"state\":" + (view ? JsonString(view->state) : "null");
   out += ",\"created\":";
   out += result.created ? "true" : "false";
@@ -69,8 +70,12 @@ std::string RenderFlow(const FlowView& flow) {
            // null: removed, or deleted by its retention
            ",\"state\":" + (node.state ? JsonString(JobStateName(*node.state)) : "null") +
            ",\"cancelled\":" + (node.cancelled ? "true" : "false");
+    // The queue it runs in, and where it is now: a parked parent is in the flow's queue.
+    const std::string& queue = node.queue.empty() ? flow.queue : node.queue;
+    out += ",\"queue\":" + JsonString(queue);
     if (node.join) out += ",\"children\":" + RenderJoin(*node.join);
-    out += ",\"links\":{\"job\":" + JsonString(JobLink(flow.queue, node.id)) + "}}";
+    out += ",\"links\":{\"job\":" + JsonString(JobLink(node.parked ? flow.queue : queue, node.id)) +
+           "}}";
   }
   out += "]," + LinksOf(flow.id) + "}";
   return out;

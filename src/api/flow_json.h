@@ -17,8 +17,8 @@ std::string FlowLink(const std::string& flow_id);
 std::string RenderSubmittedFlow(const FlowSubmitResult& result,
                                 const std::optional<FlowView>& view);
 // The whole tree: {"id","queue","state","created_ms","finished_ms","jobs":[...],"links"}; each job
-// with its parent, policy, state, cancel flag, its children's join when it is a parent, and a
-// link to the job.
+// with its parent, policy, state, cancel flag, the queue it runs in, its children's join when it
+// is a parent, and a link to the job where it is now.
 std::string RenderFlow(const FlowView& flow);
 // What a cancel of the flow did: {"id","outcome":"cancelled"|"stop_requested"}.
 std::string RenderFlowCancel(const std::string& flow_id, RemoveOutcome outcome);

@@ -131,7 +131,8 @@ constexpr const char* kSchemas = R"({
         "items": {"$ref": "#/components/schemas/JobRequest"}}}},
   "FlowSubmitResult": {"type": "object", "required": ["id", "queue", "state", "created", "jobs"],
     "properties": {"id": {"type": "string", "description": "<queue>:<flow key>"},
-    "queue": {"type": ["string", "null"]}, "state": {"type": ["string", "null"]},
+    "queue": {"type": ["string", "null"], "description": "the root's queue, which holds the flow"},
+    "state": {"type": ["string", "null"]},
     "created": {"type": "boolean"},
     "jobs": {"type": "array", "items": {"type": "object", "properties": {
       "ref": {"type": "string"}, "id": {"type": "string"}, "queue": {"type": "string"},
@@ -149,6 +150,7 @@ constexpr const char* kSchemas = R"({
       "state": {"type": ["string", "null"],
         "description": "null once the job was removed or deleted by its retention."},
       "cancelled": {"type": "boolean"},
+      "queue": {"type": "string", "description": "The queue the job runs in."},
       "children": {"type": "object", "description": "A parent's children so far.",
         "properties": {
         "state": {"type": "string", "enum": ["waiting", "released", "failed", "cancelled"]},

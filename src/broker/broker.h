@@ -64,6 +64,18 @@ struct OutboxEntry {
   }
 };
 
+// The entries of flows across queues (flows.lua): dispatches ("fd") and cancels ("fx") of a
+// flow's jobs, for the job's queue, and reports ("ff" a finish, "fr" a retry from dead) of a
+// job to its flow's queue. Field "q" names the queue each is for.
+enum class FlowEntryClass { kNone, kDelivery, kReport };
+inline FlowEntryClass FlowEntryClassOf(const OutboxEntry& entry) {
+  const std::string* kind = entry.Field("k");
+  if (kind == nullptr) return FlowEntryClass::kNone;
+  if (*kind == "fd" || *kind == "fx") return FlowEntryClass::kDelivery;
+  if (*kind == "ff" || *kind == "fr") return FlowEntryClass::kReport;
+  return FlowEntryClass::kNone;
+}
+
 enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2, kUniqueHeld = 3 };
 
 struct EnqueueReply {
@@ -192,10 +204,14 @@ struct FlowCommitJob {
   std::string ref;
   std::string parent;  // empty for the root
   ChildFailurePolicy on_failure = ChildFailurePolicy::kFail;
+  // The job's queue when it is not the flow's (never the root's): the relay writes it there
+  // (docs/workflows.md, "Flows across queues").
+  std::string queue;
 };
 
-// A whole flow in one queue, written in one atomic step: its leaves waiting or delayed, its
-// parents held.
+// A whole flow, committed in one atomic step in its root's queue: its leaves there waiting or
+// delayed, its parents held, and the jobs of other queues recorded and dispatched through the
+// queue's outbox.
 struct FlowCommit {
   std::string flow_key;  // 1..64 of [A-Za-z0-9_-]: the flow id without its queue
   // How long the flow's record (tree, joins, children's results) outlives its root's finish.
@@ -425,6 +441,13 @@ class Broker {
                                                       int32_t max) = 0;
   virtual Result<int64_t> AckOutbox(const std::string& queue, const std::string& token,
                                     std::span<const std::string> entry_ids) = 0;
+  // Applies, in `target`, flow entries taken from `source`'s outbox, in order (IsFlowEntry; at
+  // most 1000, all of one FlowEntryTarget class): dispatches and cancels for jobs of `target`
+  // (flow_deliver.lua), or reports to the flows' queue `target` (flow_apply.lua). Applying an
+  // entry twice changes nothing. Returns how many changed something. kInvalidArgument: an entry
+  // is malformed (it can never be applied).
+  virtual Result<int64_t> ApplyFlowEntries(const std::string& target, const std::string& source,
+                                           std::span<const OutboxEntry> entries) = 0;
 
   // History (history_record.lua): a sample of the queue's counters for the current bucket,
   // unless one was recorded already, keeping `keep` buckets; and the newest `max` samples.

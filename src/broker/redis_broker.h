@@ -219,6 +219,10 @@ class RedisBroker final : public Broker {
   Result<std::vector<OutboxEntry>> TakeOutbox(const std::string& queue, const std::string& token,
                                               std::chrono::milliseconds lease,
                                               int32_t max) override;
+  Result<int64_t> ApplyFlowEntries(const std::string& target, const std::string& source,
+                                   std::span<const OutboxEntry> entries) override;
+  // The states of a flow's jobs that were dispatched to other queues (job_states.lua).
+  Status ReadRemoteStates(std::vector<FlowNode>& nodes);
   Result<int64_t> AckOutbox(const std::string& queue, const std::string& token,
                             std::span<const std::string> entry_ids) override;
   Result<bool> HoldSchedulerLease(const std::string& token,

@@ -1,6 +1,7 @@
-// RedisBroker: flows and batches (docs/workflows.md). A flow or a batch lives in one queue: its
-// commit is one script call, and every later step of it happens inside the scripts that finish,
-// cancel or retry its jobs (lua/include/flows.lua).
+// RedisBroker: flows and batches (docs/workflows.md). A flow or a batch lives in one queue, its
+// root's: its commit is one script call, and every later step of it happens inside the scripts
+// that finish, cancel or retry its jobs (lua/include/flows.lua). Jobs of a flow in other queues
+// are dispatched, cancelled and report back through the queues' outboxes (ApplyFlowEntries).
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -49,12 +50,12 @@ std::optional<FlowJoin> ParseJoin(std::string_view text) {
   return join;
 }
 
-// The nodes of flow_read.lua's reply, five fields each: ref, parent, policy, state ("" when the
-// job is gone), cancelled (0/1). Without their joins.
+// The nodes of flow_read.lua's reply, six fields each: ref, parent, policy, state ("" when the
+// job is gone or in another queue), cancelled (0/1), queue ("": the flow's). Without their joins.
 Result<std::vector<FlowNode>> ParseNodes(ReplyView nodes, std::string_view flow_key) {
-  if (nodes.size() % 5 != 0) return Internal("flow_read: bad nodes");
+  if (nodes.size() % 6 != 0) return Internal("flow_read: bad nodes");
   std::vector<FlowNode> out;
-  for (size_t i = 0; i < nodes.size(); i += 5) {
+  for (size_t i = 0; i < nodes.size(); i += 6) {
     FlowNode& node = out.emplace_back();
     node.ref = std::string(nodes[i].str());
     node.parent = std::string(nodes[i + 1].str());
@@ -65,8 +66,15 @@ Result<std::vector<FlowNode>> ParseNodes(ReplyView nodes, std::string_view flow_
       if (!node.state) return Internal("flow_read: bad state of " + node.id);
     }
     node.cancelled = nodes[i + 4].str() == "1";
+    node.queue = std::string(nodes[i + 5].str());
+    node.parked = !node.queue.empty() && node.state.has_value();
   }
   return out;
+}
+
+std::string FieldOr(const OutboxEntry& entry, std::string_view name, std::string_view absent) {
+  const std::string* value = entry.Field(name);
+  return value != nullptr ? *value : std::string(absent);
 }
 
 }  // namespace
@@ -86,6 +94,12 @@ Result<FlowCommitOutcome> RedisBroker::CommitFlow(const std::string& queue,
     if (job.unique) return InvalidArgument("unique", "a flow's jobs cannot be unique");
     call.Arg(f.ref).Arg(f.parent).Arg(ChildFailurePolicyName(f.on_failure));
     call.Arg(job.id).Arg(job.body).Arg(JobOptionsArg(job));
+  }
+  int64_t remote = 0;
+  for (const FlowCommitJob& f : commit.jobs) remote += f.queue.empty() || f.queue == queue ? 0 : 1;
+  call.Arg(remote);
+  for (const FlowCommitJob& f : commit.jobs) {
+    if (!f.queue.empty() && f.queue != queue) call.Arg(f.ref).Arg(f.queue);
   }
   auto reply = RunScript(k.slot(), call.Take());
   if (!reply.ok()) return reply.status();
@@ -145,9 +159,81 @@ Result<std::optional<FlowView>> RedisBroker::ReadFlow(const std::string& queue,
   for (FlowNode& node : flow.nodes) {
     if (auto it = joins.find(node.ref); it != joins.end()) node.join = it->second;
   }
+  TASKQ_RETURN_IF_ERROR(ReadRemoteStates(flow.nodes));
   std::sort(flow.nodes.begin(), flow.nodes.end(),
             [](const FlowNode& a, const FlowNode& b) { return a.ref < b.ref; });
   return std::optional<FlowView>(std::move(flow));
+}
+
+Status RedisBroker::ReadRemoteStates(std::vector<FlowNode>& nodes) {
+  // The jobs dispatched to other queues, by queue: one job_states.lua call per queue.
+  std::map<std::string, std::vector<FlowNode*>, std::less<>> by_queue;
+  for (FlowNode& node : nodes) {
+    if (!node.queue.empty() && !node.state) by_queue[node.queue].push_back(&node);
+  }
+  for (auto& [queue, remote] : by_queue) {
+    constexpr size_t kPart = 10000;  // job_states.lua's bound
+    for (size_t first = 0; first < remote.size(); first += kPart) {
+      const size_t last = std::min(remote.size(), first + kPart);
+      const QueueKeys& k = Keys(queue);
+      ScriptCall call("job_states", JobStatesKeys(k));
+      call.Arg(k.base());
+      for (size_t i = first; i < last; ++i) call.Arg(remote[i]->id);
+      auto reply = RunScript(k.slot(), call.Take());
+      if (!reply.ok()) return reply.status();
+      TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "job_states"));
+      const ReplyView v = reply->view();
+      if (v.size() != 2 * (last - first)) return Internal("job_states: bad reply");
+      for (size_t i = first; i < last; ++i) {
+        const std::string_view st = v[2 * (i - first)].str();
+        if (st.empty()) continue;
+        remote[i]->state = ParseJobState(st);
+        if (!remote[i]->state) return Internal("job_states: bad state of " + remote[i]->id);
+        remote[i]->cancelled = v[2 * (i - first) + 1].str() == "1";
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> RedisBroker::ApplyFlowEntries(const std::string& target, const std::string& source,
+                                              std::span<const OutboxEntry> entries) {
+  if (entries.empty()) return 0;
+  if (entries.size() > 1000) return InvalidArgument("entries", "at most 1000");
+  const FlowEntryClass kind = FlowEntryClassOf(entries.front());
+  if (kind == FlowEntryClass::kNone) return InvalidArgument("entries", "not flow entries");
+  const QueueKeys& k = Keys(target);
+  ScriptCall call(kind == FlowEntryClass::kDelivery ? "flow_deliver" : "flow_apply",
+                  FlowEntryKeys(k));
+  call.Arg(k.base()).Arg(source).Arg(static_cast<int64_t>(entries.size()));
+  for (const OutboxEntry& entry : entries) {
+    if (FlowEntryClassOf(entry) != kind || FieldOr(entry, "q", "") != target) {
+      return InvalidArgument("entries", "entry " + entry.id + " is for another queue or script");
+    }
+    const std::string kind_name = FieldOr(entry, "k", "");
+    const std::string u = FieldOr(entry, "u", "");
+    const std::string ref = FieldOr(entry, "ref", "");
+    if (kind == FlowEntryClass::kDelivery) {
+      // flow_deliver.lua: kind, u, gen, keep_ms, epoch, then the job as flow_jobs.lua reads it.
+      const bool dispatch = kind_name == "fd";
+      call.Arg(kind_name).Arg(u).Arg(FieldOr(entry, "g", "")).Arg(FieldOr(entry, "keep", "0"));
+      call.Arg(dispatch ? "" : FieldOr(entry, "e", "")).Arg(ref);
+      call.Arg(FieldOr(entry, "p", "")).Arg(FieldOr(entry, "pol", ""));
+      call.Arg(dispatch ? FlowJobId(u, ref) : "").Arg(FieldOr(entry, "b", ""));
+      call.Arg(FieldOr(entry, "o", ""));
+    } else {
+      // flow_apply.lua: kind, u, gen, ref, epoch, outcome, text.
+      call.Arg(kind_name).Arg(u).Arg(FieldOr(entry, "g", "")).Arg(ref);
+      call.Arg(FieldOr(entry, "e", "")).Arg(FieldOr(entry, "o", "")).Arg(FieldOr(entry, "r", ""));
+    }
+  }
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  if (reply->view().is_error() && reply->view().str().find("ERR invalid") != std::string::npos) {
+    return InvalidArgument("entries", std::string(reply->view().str()));
+  }
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "flow entries"));
+  return reply->view().AsInt(0);
 }
 
 Result<BatchCommitOutcome> RedisBroker::CommitBatch(const std::string& queue,

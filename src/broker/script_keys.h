@@ -52,6 +52,9 @@ inline ScriptKeys FlowCommitKeys(const QueueKeys& k) {
   return {k.wait(), k.prioritized(), k.delayed(), k.meta(), k.state(), k.held()};
 }
 inline ScriptKeys FlowReadKeys(const QueueKeys& k) { return {k.delayed(), k.state()}; }
+// flow_deliver.lua and flow_apply.lua.
+inline ScriptKeys FlowEntryKeys(const QueueKeys& k) { return FlowCommitKeys(k); }
+inline ScriptKeys JobStatesKeys(const QueueKeys& k) { return FlowReadKeys(k); }
 inline ScriptKeys BatchCommitKeys(const QueueKeys& k) { return FlowCommitKeys(k); }
 inline ScriptKeys BatchCloseKeys(const QueueKeys& k) { return {k.meta()}; }
 inline ScriptKeys BatchCancelKeys(const QueueKeys& k) { return {k.meta(), k.held()}; }

@@ -137,10 +137,15 @@ class Client::Impl {
     FlowSubmitResult result;
     result.flow_id = client::FlowIdOf(address);
     for (const broker::FlowCommitJob& job : commit->jobs) {
-      result.jobs.push_back({job.ref, job.job.id, address.queue});
+      result.jobs.push_back({job.ref, job.job.id, job.queue.empty() ? address.queue : job.queue});
     }
     std::lock_guard lock(mu_);
+    // Every queue of the flow is in the registry before its jobs can be dispatched there, so
+    // that workers and the dashboard find them.
     TASKQ_RETURN_IF_ERROR(Register(address.queue));
+    for (const broker::FlowCommitJob& job : commit->jobs) {
+      if (!job.queue.empty()) TASKQ_RETURN_IF_ERROR(Register(job.queue));
+    }
     auto outcome = broker_->CommitFlow(address.queue, *commit);
     if (!outcome.ok()) return outcome.status();
     switch (*outcome) {

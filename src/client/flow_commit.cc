@@ -4,22 +4,21 @@
 
 namespace taskq::client {
 
+const std::string& JobQueueOf(const FlowJob& job) {
+  return job.job.options.queue.empty() ? job.job.type : job.job.options.queue;
+}
+
 Result<std::string> FlowQueueOf(const FlowRequest& flow) {
   if (flow.jobs.empty()) return InvalidArgument("jobs", "must hold at least one job");
-  auto queue_of = [](const FlowJob& job) -> const std::string& {
-    return job.job.options.queue.empty() ? job.job.type : job.job.options.queue;
-  };
-  const std::string& queue = queue_of(flow.jobs.front());
-  for (size_t i = 1; i < flow.jobs.size(); ++i) {
-    if (queue_of(flow.jobs[i]) != queue) {
-      return InvalidArgument("jobs", "every job of a flow must be in one queue: jobs[0] goes to '" +
-                                         queue + "', jobs[" + std::to_string(i) + "] to '" +
-                                         queue_of(flow.jobs[i]) + "'");
-    }
+  const FlowJob* root = &flow.jobs.front();
+  for (size_t i = 0; i < flow.jobs.size(); ++i) {
+    const FlowJob& job = flow.jobs[i];
+    TASKQ_RETURN_IF_ERROR(ValidateName(
+        "jobs[" + std::to_string(i) + (job.job.options.queue.empty() ? "].type" : "].queue"),
+        JobQueueOf(job)));
+    if (job.parent.empty()) root = &job;
   }
-  TASKQ_RETURN_IF_ERROR(ValidateName(
-      flow.jobs.front().job.options.queue.empty() ? "jobs[0].type" : "jobs[0].queue", queue));
-  return queue;
+  return JobQueueOf(*root);
 }
 
 Result<broker::NewJob> EncodePlacedJob(const EnqueueRequest& request, FlowPlace place,
@@ -67,6 +66,7 @@ Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAd
     out.parent = job.parent;
     out.on_failure = job.on_failure;
     out.job = std::move(*encoded);
+    if (JobQueueOf(job) != address.queue) out.queue = JobQueueOf(job);
   }
   return commit;
 }

@@ -17,8 +17,13 @@ using taskq::FlowIdOf;
 using taskq::FlowJobId;
 using taskq::ParseFlowId;
 
-// The queue every job of the flow goes to (a job's queue, else its type). A flow lives in one
-// queue: kInvalidArgument naming "jobs" when its jobs name more than one.
+// The queue a job of a flow runs in: its queue, else its type.
+const std::string& JobQueueOf(const FlowJob& job);
+
+// The flow's queue: its root's (the first job's when it has no root; ValidateFlow refuses that).
+// The flow's record lives there, and its jobs of other queues are dispatched from there
+// (docs/workflows.md, "Flows across queues"). kInvalidArgument naming "jobs[i].queue" (or
+// ".type") when a job's queue is not a valid name.
 Result<std::string> FlowQueueOf(const FlowRequest& flow);
 
 // One job of a flow or a batch as Enqueue encodes it, with its id and its place (its body carries

@@ -42,18 +42,28 @@ TEST(FlowCommitTest, JobsGoToTheirQueueOrTheQueueOfTheirType) {
   EXPECT_EQ(*queue, "export");
 }
 
-TEST(FlowCommitTest, JobsInTwoQueuesAreRefusedNamingJobs) {
+TEST(FlowCommitTest, AFlowAcrossQueuesLivesInItsRootsQueue) {
   FlowRequest flow;
-  flow.jobs = {Job("root", "", "export"), Job("a", "root", "export"), Job("b", "root", "email")};
+  flow.jobs = {Job("a", "root", "export"), Job("root", "", "email"), Job("b", "root", "email")};
+  flow.jobs[2].job.options.queue = "mail.bulk";
   auto queue = FlowQueueOf(flow);
-  ASSERT_FALSE(queue.ok());
-  EXPECT_EQ(queue.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(queue.status().field(), "jobs");
-  EXPECT_NE(queue.status().message().find("every job of a flow must be in one queue"),
-            std::string::npos)
-      << queue.status().message();
-  EXPECT_NE(queue.status().message().find("jobs[2] to 'email'"), std::string::npos)
-      << queue.status().message();
+  ASSERT_TRUE(queue.ok()) << queue.status().ToString();
+  EXPECT_EQ(*queue, "email");  // the root's, wherever it is in the list
+  auto commit = BuildFlowCommit(flow, {*queue, "k1"}, JobLimits{});
+  ASSERT_TRUE(commit.ok()) << commit.status().ToString();
+  // Each job of another queue names it; the root's queue's jobs name none.
+  EXPECT_EQ(commit->jobs[0].queue, "export");
+  EXPECT_EQ(commit->jobs[1].queue, "");
+  EXPECT_EQ(commit->jobs[2].queue, "mail.bulk");
+  auto body = DecodeJobBody(commit->jobs[0].job.body, "export");
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_EQ(body->options.flow->flow_id, "email:k1");  // where its flow's record is
+
+  flow.jobs[2].job.options.queue = "-bad";
+  auto bad = FlowQueueOf(flow);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().field(), "jobs[2].queue");
 }
 
 TEST(FlowCommitTest, EachJobCarriesItsPlaceAndItsEnqueueOptions) {
@@ -139,11 +149,12 @@ TEST(FlowCommitTest, AJobEnqueuedOnItsOwnCannotClaimAPlaceInAFlow) {
 TEST(FlowCommitTest, SubmitFlowRefusesBadFlowsBeforeWritingAnything) {
   auto client = UnconnectedClient();
   ASSERT_NE(client, nullptr);
-  FlowRequest two_queues;
-  two_queues.jobs = {Job("root", "", "export"), Job("a", "root", "email")};
-  auto result = client->SubmitFlow(two_queues);
+  FlowRequest bad_queue;
+  bad_queue.jobs = {Job("root", "", "export"), Job("a", "root", "email")};
+  bad_queue.jobs[1].job.options.queue = "no spaces";
+  auto result = client->SubmitFlow(bad_queue);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().field(), "jobs");
+  EXPECT_EQ(result.status().field(), "jobs[1].queue");
 
   FlowRequest bad_key;
   bad_key.flow_id = "has.dot";

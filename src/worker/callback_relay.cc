@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json/parse.hpp>
 #include <charconv>
+#include <set>
 
 #include "common/job_codec.h"
 #include "common/json_text.h"
@@ -86,18 +87,68 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
   return job;
 }
 
-Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
-                            const CallbackRelayOptions& options) {
+namespace {
+
+// Applies a run of flow entries of one class for one queue; a run refused as malformed is
+// applied entry by entry, and the malformed ones are dropped (they can never apply).
+Status ApplyFlowRun(broker::Broker& broker, const std::string& source,
+                    std::vector<broker::OutboxEntry>& run, std::vector<std::string>& done) {
+  if (run.empty()) return Status::Ok();
+  const std::string target = *run.front().Field("q");
+  auto applied = broker.ApplyFlowEntries(target, source, run);
+  if (!applied.ok() && applied.status().code() == StatusCode::kInvalidArgument) {
+    for (const broker::OutboxEntry& entry : run) {
+      auto one = broker.ApplyFlowEntries(target, source, std::span(&entry, 1));
+      if (!one.ok() && one.status().code() != StatusCode::kInvalidArgument) return one.status();
+      if (!one.ok()) {
+        spdlog::error("queue {}: flow entry {} dropped: {}", source, entry.id,
+                      one.status().ToString());
+      }
+    }
+  } else if (!applied.ok()) {
+    return applied.status();
+  }
+  for (const broker::OutboxEntry& entry : run) done.push_back(entry.id);
+  run.clear();
+  return Status::Ok();
+}
+
+Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
+                         const CallbackRelayOptions& options, std::set<std::string>* homes) {
   int64_t applied = 0;
-  bool registered = false;  // the callback queue, in the registry once per call
+  bool registered = false;        // the callback queue, in the registry once per call
+  std::set<std::string> targets;  // queues given dispatches, in the registry once per call
   while (true) {
     auto entries = broker.TakeOutbox(queue, options.token, options.lease, options.max_entries);
     if (!entries.ok()) return entries.status();
     if (entries->empty()) return applied;
     std::vector<broker::NewJob> jobs;
     std::vector<std::string> done;
+    // Flow entries keep their order (a job's reports count in the order it wrote them): a run of
+    // consecutive entries of one class for one queue is one script call.
+    std::vector<broker::OutboxEntry> run;
     for (const broker::OutboxEntry& entry : *entries) {
       const std::string* kind = entry.Field("k");
+      const broker::FlowEntryClass flow = broker::FlowEntryClassOf(entry);
+      if (flow != broker::FlowEntryClass::kNone) {
+        const std::string* target = entry.Field("q");
+        if (target == nullptr || !ValidateName("q", *target).ok()) {
+          spdlog::error("queue {}: flow entry {} names no queue; dropped", queue, entry.id);
+          done.push_back(entry.id);
+          continue;
+        }
+        if (!run.empty() &&
+            (broker::FlowEntryClassOf(run.front()) != flow || *run.front().Field("q") != *target)) {
+          TASKQ_RETURN_IF_ERROR(ApplyFlowRun(broker, queue, run, done));
+        }
+        if (flow == broker::FlowEntryClass::kDelivery && targets.insert(*target).second) {
+          TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(*target));
+        }
+        if (flow == broker::FlowEntryClass::kReport && homes != nullptr) homes->insert(*target);
+        run.push_back(entry);
+        ++applied;
+        continue;
+      }
       if (kind == nullptr || *kind != "cb") {
         spdlog::warn("queue {}: outbox entry {} of an unknown kind is left for a newer relay",
                      queue, entry.id);
@@ -111,6 +162,7 @@ Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
       }
       done.push_back(entry.id);
     }
+    TASKQ_RETURN_IF_ERROR(ApplyFlowRun(broker, queue, run, done));
     if (!jobs.empty()) {
       if (!registered) TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(options.callback_queue));
       registered = true;
@@ -126,6 +178,27 @@ Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
       return applied;
     }
   }
+}
+
+}  // namespace
+
+Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
+                            const CallbackRelayOptions& options) {
+  std::set<std::string> homes;
+  auto applied = RelayOne(broker, queue, options, &homes);
+  if (!applied.ok()) return applied;
+  // Reports counted in a flow's queue may have released a parent that runs elsewhere: that
+  // queue's dispatches go out now rather than at its next pass.
+  homes.erase(queue);
+  for (const std::string& home : homes) {
+    auto more = RelayOne(broker, home, options, nullptr);
+    if (!more.ok()) {
+      spdlog::warn("relay, queue {}: {}", home, more.status().ToString());
+    } else {
+      *applied += *more;
+    }
+  }
+  return applied;
 }
 
 CallbackRelay::CallbackRelay(CallbackRelayOptions options, std::unique_ptr<broker::Broker> broker,

@@ -4,6 +4,10 @@
 // webhook job's id comes from the entry ("cb:<queue>:<entry id>"), so an entry applied twice (a
 // relay that died before deleting it, or two relays at once) creates one job while that job
 // exists, and its receiver sees one `webhook-id` in any case.
+// The relay also carries the steps of flows across queues (flows.lua): a flow's queue dispatches
+// and cancels jobs of other queues, and those jobs report their finishes and retries back, each
+// as an entry applied in the other queue by an idempotent script (Broker::ApplyFlowEntries), in
+// the order written.
 #pragma once
 
 #include <chrono>
@@ -41,8 +45,9 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
                                       const broker::OutboxEntry& entry);
 
 // Takes, applies and deletes `queue`'s outbox entries until it is empty or another relay holds
-// it. Returns how many entries were applied. A malformed entry is logged and deleted; one of an
-// unknown kind (written by a newer version) is left for a relay that knows it.
+// it, then those of the flows' queues its reports went to. Returns how many entries were
+// applied. A malformed entry is logged and deleted; one of an unknown kind (written by a newer
+// version) is left for a relay that knows it.
 Result<int64_t> RelayOutbox(broker::Broker& broker, const std::string& queue,
                             const CallbackRelayOptions& options);
 

@@ -22,6 +22,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// Whether finishing a job with these options may write to its queue's outbox: a completion
+// callback, or a job of a flow (one of another queue reports to its flow's queue; one of the
+// flow's queue may release a parent that runs in another queue).
+bool WritesOutboxEntries(const EnqueueOptions& options) {
+  return !options.callback_url.empty() || (options.flow && !options.flow->batch);
+}
+
 double UnitRandom() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
@@ -218,7 +225,7 @@ void Processor::AddFailure(const RunningJob& job, const std::string& message, bo
   AppendJsonString(&error, message);
   error += '}';
   outbox_.AddFailure({job.lease(), std::move(error), delay}, o.keep_dead);
-  if (delay < 0 && !o.callback_url.empty()) callback_unsent_ = true;
+  if (delay < 0 && WritesOutboxEntries(o)) relay_owed_ = true;
 }
 
 void Processor::AddPostponement(const RunningJob& job, milliseconds after,
@@ -411,7 +418,7 @@ void Processor::FinishAttempt(const std::shared_ptr<RunningJob>& job, HandlerRes
       } else if (result.kind == HandlerResult::Kind::kSuccess) {
         outbox_.AddCompletion({job->lease(), std::move(result.result_json)},
                               job->options().keep_completed);
-        if (!job->options().callback_url.empty()) callback_unsent_ = true;
+        if (WritesOutboxEntries(job->options())) relay_owed_ = true;
       } else if (job->cancel_requested) {
         AddFailure(*job, "cancelled" + (result.message.empty() ? "" : ": " + result.message),
                    false);
@@ -467,7 +474,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   }
 
   broker::FlushRequest request = outbox_.Take();
-  const bool callback_sent = std::exchange(callback_unsent_, false);
+  const bool relay_sent = std::exchange(relay_owed_, false);
   request.claim = claim;
   if (claim > 0) request.claim_receipt = receipt_prefix_ + ":" + std::to_string(++claims_sent_);
   if (renew) request.extend = HeldLeases();
@@ -480,7 +487,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   // Recovery runs after this worker's own results and lease renewals have gone out: after an
   // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
   const bool recovered_dead = recover && result.ok() && RecoverExpiredLeases();
-  if ((recovered_dead || (callback_sent && result.ok())) && options_.notify_relay) {
+  if ((recovered_dead || (relay_sent && result.ok())) && options_.notify_relay) {
     options_.notify_relay();
   }
   lock.lock();
@@ -492,7 +499,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
     // The claim may have run in Redis with its reply lost: its jobs go back once Redis answers.
     if (request.claim > 0) lost_receipts_.push_back(request.claim_receipt);
     outbox_.Restore(request);
-    callback_unsent_ = callback_unsent_ || callback_sent;
+    relay_owed_ = relay_owed_ || relay_sent;
     spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
                  result.status().ToString(), state.retry_pause.count());
     changed_.wait_for(lock, state.retry_pause, [this] { return exit_; });
@@ -586,7 +593,8 @@ void Processor::ReadChildren(std::unique_lock<std::mutex>& lock,
       read.push_back(address.status());
       continue;
     }
-    read.push_back(broker_->FlowChildren(options_.queue, address->key, job->options().flow->ref));
+    // The results are kept with the flow's record, in the root's queue, wherever the parent runs.
+    read.push_back(broker_->FlowChildren(address->queue, address->key, job->options().flow->ref));
   }
   lock.lock();
   for (size_t i = 0; i < parents.size(); ++i) {

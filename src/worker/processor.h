@@ -185,8 +185,10 @@ class Processor {
   // handed back). They still hold a slot (a thread), and their id may be claimed again meanwhile.
   std::unordered_map<const RunningJob*, std::shared_ptr<RunningJob>> abandoned_;
   Outbox outbox_;
-  // outbox_ holds a result of a job with a completion callback (guarded by mu_, as outbox_).
-  bool callback_unsent_ = false;
+  // outbox_ holds a result whose script writes an entry to the queue's outbox (a completion
+  // callback, or a step of a flow across queues), which the relay then applies (guarded by mu_,
+  // as outbox_).
+  bool relay_owed_ = false;
   // No running job times out or runs out of its lease before this (a renewal only moves those
   // later, so it may be early, never late). Guarded by mu_.
   std::chrono::steady_clock::time_point next_job_check_ =

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """System tests of the HTTP API, run as api_fixtures.py describes.
 
-Flows (docs/workflows.md): a tree of jobs in one queue, each parent held until its children have
-settled, then run with their outcomes (the test worker's "gather" returns them as its result).
+Flows (docs/workflows.md): a tree of jobs, each parent held until its children have settled, then
+run with their outcomes (the test worker's "gather" returns them as its result); in one queue, or
+across queues.
 
     api_flows_test.py --taskq build/taskq --worker build/tests/taskq_test_worker [unittest args]
 """
@@ -17,6 +18,7 @@ from api_fixtures import Api, Redis, Worker, wait_until
 QUEUE = "flows"        # served by the test worker
 PROCESS_QUEUE = "flows-isolated"  # served by the test worker, its handlers in handler processes
 IDLE_QUEUE = "parked"  # served by nobody: its leaves stay waiting, its parents held
+OTHER_QUEUE = "flows-b"  # served by a second test worker, for flows across queues
 
 _keys = itertools.count(1)
 
@@ -40,9 +42,12 @@ class FlowsTest(unittest.TestCase):
         cls.api = Api(cls.redis.url, "--job-types", "sleep,fail,echo,gather,step,hold",
                       "--max-wait-ms", "5000")
         cls.worker = Worker(cls.redis.url, f"{QUEUE}=4,{PROCESS_QUEUE}=2:process")
+        # Another process: what crosses queues goes through Redis, never through one worker.
+        cls.other_worker = Worker(cls.redis.url, f"{OTHER_QUEUE}=2")
 
     @classmethod
     def tearDownClass(cls):
+        cls.other_worker.stop()
         cls.worker.stop()
         cls.api.stop()
         cls.redis.stop()
@@ -252,15 +257,104 @@ class FlowsTest(unittest.TestCase):
         self.assertEqual(status, 409, body)
         self.assertEqual(self.api.request("GET", f"/api/flows/{IDLE_QUEUE}:{key}")[0], 404)
 
-    def test_jobs_across_two_queues_are_refused_naming_jobs(self):
-        key = new_key()
+    def test_a_flow_across_queues_runs_each_job_in_its_queue_and_parents_after_children(self):
+        # root (flows) <- {mid (flows-b) <- {a (flows), b (flows-b)}, c (flows-b)}
+        key = new_key("xq-")
         status, body, _ = self.submit({"flow_id": key, "jobs": [
-            job("root", "gather"), job("a", "echo", "root", queue=IDLE_QUEUE)]})
-        self.assertEqual(status, 422, body)
-        self.assertEqual(body["field"], "jobs")
-        self.assertIn("every job of a flow must be in one queue", body["detail"])
-        for queue in (QUEUE, IDLE_QUEUE):  # nothing written
-            self.assertEqual(self.api.request("GET", f"/api/flows/{queue}:{key}")[0], 404)
+            job("root", "gather"),
+            job("mid", "gather", "root", queue=OTHER_QUEUE),
+            job("a", "echo", "mid", data={"n": 1}),
+            job("b", "echo", "mid", queue=OTHER_QUEUE, data={"n": 2}),
+            job("c", "echo", "root", queue=OTHER_QUEUE, data={"n": 3}),
+        ]})
+        self.assertEqual(status, 201, body)
+        flow_id = f"{QUEUE}:{key}"  # the root's queue holds the flow
+        self.assertEqual((body["id"], body["queue"]), (flow_id, QUEUE))
+        self.assertEqual({j["ref"]: j["queue"] for j in body["jobs"]},
+                         {"root": QUEUE, "mid": OTHER_QUEUE, "a": QUEUE, "b": OTHER_QUEUE,
+                          "c": OTHER_QUEUE})
+        flow = self.finished_flow(flow_id)
+        self.assertEqual(flow["state"], "completed")
+        jobs = self.by_ref(flow)
+        self.assertEqual({r: (j["state"], j["queue"]) for r, j in jobs.items()},
+                         {"root": ("completed", QUEUE), "mid": ("completed", OTHER_QUEUE),
+                          "a": ("completed", QUEUE), "b": ("completed", OTHER_QUEUE),
+                          "c": ("completed", OTHER_QUEUE)})
+        self.assertEqual(jobs["mid"]["links"]["job"], f"/api/jobs/{key}.mid?queue={OTHER_QUEUE}")
+        full = {r: self.job(j["id"], j["queue"]) for r, j in jobs.items()}
+        for child, parent in (("a", "mid"), ("b", "mid"), ("mid", "root"), ("c", "root")):
+            self.assertLessEqual(full[child]["finished_ms"], full[parent]["started_ms"],
+                                 (child, parent))
+        # mid ran in the other queue and read its children's results from the flow's queue.
+        self.assertEqual(full["mid"]["queue"], OTHER_QUEUE)
+        mid_children = {c["ref"]: c["value"] for c in full["mid"]["result"]["children"]}
+        self.assertEqual(mid_children, {"a": {"n": 1}, "b": {"n": 2}})
+        root_children = {c["ref"]: c for c in full["root"]["result"]["children"]}
+        self.assertEqual(root_children["c"]["value"], {"n": 3})
+        self.assertEqual(root_children["mid"]["value"]["children"],
+                         full["mid"]["result"]["children"])
+        self.assertEqual(full["b"]["flow"]["id"], flow_id)
+
+    def test_a_chain_across_queues_passes_each_result_on(self):
+        key = new_key("xchain-")
+        status, body, _ = self.submit({"flow_id": key, "chain": [
+            {"type": "step", "queue": OTHER_QUEUE, "data": {"step": "A"}},
+            {"type": "step", "queue": QUEUE, "data": {"step": "B"}},
+            {"type": "step", "queue": OTHER_QUEUE, "data": {"step": "C"}}]})
+        self.assertEqual(status, 201, body)
+        flow_id = f"{OTHER_QUEUE}:{key}"  # the last step is the root
+        self.assertEqual(self.finished_flow(flow_id)["state"], "completed")
+        a = self.job(f"{key}.step1", OTHER_QUEUE)["result"]
+        b = self.job(f"{key}.step2", QUEUE)["result"]
+        c = self.job(f"{key}.step3", OTHER_QUEUE)["result"]
+        self.assertEqual(a, {"step": "A", "saw": None})
+        self.assertEqual(b, {"step": "B", "saw": a})
+        self.assertEqual(c, {"step": "C", "saw": b})
+
+    def test_a_failure_in_another_queue_fails_the_parent_and_a_retry_revives_it(self):
+        key = new_key("xfail-")
+        status, body, _ = self.submit({"flow_id": key, "jobs": [
+            job("root", "gather"),
+            job("bad", "fail", "root", queue=OTHER_QUEUE)]})
+        self.assertEqual(status, 201, body)
+        flow_id = f"{QUEUE}:{key}"
+        flow = self.finished_flow(flow_id)
+        self.assertEqual(flow["state"], "dead")
+        jobs = self.by_ref(flow)
+        self.assertEqual((jobs["root"]["state"], jobs["root"]["cancelled"]), ("dead", True))
+        self.assertEqual(jobs["bad"]["state"], "dead")
+        self.assertEqual(self.job(f"{key}.root")["error"], f"cancelled: child {key}.bad failed")
+        # Retried from the other queue's dead letters: the root is held again.
+        status, body, _ = self.api.request(
+            "POST", f"/api/jobs/{key}.bad/retry?queue={OTHER_QUEUE}")
+        self.assertIn(status, (200, 202), body)
+        # The retry is counted in the flow's queue: the root is revived (held), then failed
+        # again by the child's second death. Its error history shows both failures.
+        self.assertTrue(wait_until(lambda: len([
+            e for e in self.job(f"{key}.root")["errors"]
+            if e["message"] == f"cancelled: child {key}.bad failed"]) == 2),
+            self.job(f"{key}.root"))
+        self.assertEqual(self.finished_flow(flow_id)["state"], "dead")
+
+    def test_cancelling_a_flow_cancels_its_jobs_in_other_queues(self):
+        key = new_key("xcancel-")
+        status, body, _ = self.submit({"flow_id": key, "jobs": [
+            job("root", "gather"),
+            job("mid", "gather", "root", queue=IDLE_QUEUE),
+            job("a", "echo", "mid", queue=IDLE_QUEUE),
+            job("b", "echo", "root", queue=IDLE_QUEUE)]})
+        self.assertEqual(status, 201, body)
+        flow_id = f"{QUEUE}:{key}"
+        # The leaves reach the idle queue (the flow's queue's worker relays them); mid is parked.
+        self.assertTrue(wait_until(lambda: all(
+            self.by_ref(self.flow(flow_id))[r]["state"] == "waiting" for r in ("a", "b"))),
+            self.flow(flow_id))
+        self.assertEqual(self.by_ref(self.flow(flow_id))["mid"]["state"], "held")
+        status, body, _ = self.api.request("DELETE", f"/api/flows/{flow_id}")
+        self.assertEqual(status, 200, body)
+        self.assertTrue(wait_until(lambda: all(
+            (j["state"], j["cancelled"]) == ("dead", True)
+            for j in self.flow(flow_id)["jobs"])), self.flow(flow_id))
 
     def test_an_unknown_flow_is_404(self):
         for method in ("GET", "DELETE"):

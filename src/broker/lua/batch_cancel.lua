@@ -25,6 +25,7 @@ Events (events.lua): 'dead' with the jobs cancelled.
 --!include job_lists.lua
 --!include group_unqueue.lua
 --!include hooks.lua
+--!include delete_jobs.lua
 --!include flows.lua
 local base, u = ARGV[1], ARGV[2]
 local from, limit = tonumber(ARGV[3]), tonumber(ARGV[4])

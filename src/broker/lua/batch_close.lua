@@ -14,6 +14,7 @@ Events: flows.lua's, for a callback released or failed.
 --!include job_lists.lua
 --!include group_unqueue.lua
 --!include hooks.lua
+--!include delete_jobs.lua
 --!include flows.lua
 local base, u = ARGV[1], ARGV[2]
 if #ARGV ~= 2 or u == '' then return redis.error_reply('ERR invalid arguments') end

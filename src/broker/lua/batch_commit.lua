@@ -35,6 +35,7 @@ Events (events.lua): 'enqueued' with the members, 'held' with the callbacks, flo
 --!include job_lists.lua
 --!include group_unqueue.lua
 --!include hooks.lua
+--!include delete_jobs.lua
 --!include flows.lua
 --!include flow_jobs.lua
 -- An addition's id leaves room in a ref (32 bytes) for "-" and a position of up to 7 digits.

@@ -4,7 +4,9 @@ KEYS[1] delayed   KEYS[2] state
 ARGV[1] key base   ARGV[2] u, the flow key
 Returns: {} when the flow has no record; else {record (HGETALL), nodes, {}} where nodes holds per
   job of the tree: ref, parent ref ("" for the root), policy, state ("" when the job is gone:
-  removed, or deleted by its retention), cancelled ("1" when its state record asks a stop).
+  removed, or deleted by its retention, or not in this queue), cancelled ("1" when its state
+  record asks a stop), queue (the job's queue when it is not the flow's: flows.lua, "Flows
+  across queues"; a parked parent is here until it is dispatched).
   A job without a state record (or st = "") is delayed if it has a delayed score, else waiting.
 ]]
 local base, u = ARGV[1], ARGV[2]
@@ -15,7 +17,7 @@ local rows = redis.call('HGETALL', record .. ':tree')
 local nodes = {}
 for i = 1, #rows, 2 do
   local ref = rows[i]
-  local parent, policy = string.match(rows[i + 1], '^([^\t]*)\t(%a+)$')
+  local parent, policy, queue = string.match(rows[i + 1], '^([^\t]*)\t(%a+)\t?([%w_%.%-]*)$')
   local id = u .. '.' .. ref
   local st, cancelled = '', '0'
   if redis.call('HEXISTS', base .. 'jobs', id) == 1 then
@@ -35,5 +37,6 @@ for i = 1, #rows, 2 do
   nodes[#nodes + 1] = policy or 'fail'
   nodes[#nodes + 1] = st
   nodes[#nodes + 1] = cancelled
+  nodes[#nodes + 1] = queue or ''
 end
 return {fields, nodes, {}}

@@ -24,6 +24,7 @@ Events (events.lua): 'waiting' with the moved ids, 'held' with those held again,
 --!include group_unqueue.lua
 --!include job_lists.lua
 --!include hooks.lua
+--!include delete_jobs.lua
 --!include flows.lua
 local base = ARGV[1]
 local limit = tonumber(ARGV[2])
@@ -64,7 +65,7 @@ if hooked then
       local g, mark = unpack(redis.call('HMGET', record, 'g',
                                         m.h.ref == 'on_success' and 'os' or 'oc'))
       if g == m.h.gen and (mark == 'f' or mark == 'x') then to_hold[m.id] = m.h.ref end
-    elseif m.h.parent ~= '*' then
+    elseif m.h.parent ~= '*' and not m.h.home then  -- a remote job is never held here
       local g, value = unpack(redis.call('HMGET', record, 'g', 'j:' .. m.h.ref))
       local join = g == m.h.gen and join_decode(value)
       if join and (join.st == 'f' or join.st == 'x') then to_hold[m.id] = 'j:' .. m.h.ref end

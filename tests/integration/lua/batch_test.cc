@@ -113,7 +113,7 @@ TEST_F(BatchScriptTest, ABadBatchIsRefusedWithNothingWritten) {
   EXPECT_TRUE(Eval("batch_commit", broker::BatchCommitKeys(q()), args).view().is_error());
   // A flow's key, or an id that exists.
   Eval("flow_commit", broker::FlowCommitKeys(q()),
-       {base(), "F", "0", "1", "r", "", "fail", "F.r", kMemberBody, "0:0:-1"});
+       {base(), "F", "0", "1", "r", "", "fail", "F.r", kMemberBody, "0:0:-1", "0"});
   auto keys = AllKeys();
   EXPECT_EQ(Create(1, {}, false, "F").view().AsInt(-9), -2);
   Enqueue("B.0");
@@ -267,7 +267,7 @@ TEST_F(BatchScriptTest, AFlowIsNotReadAsABatchNorABatchAsAFlow) {
   auto read = Eval("flow_read", broker::FlowReadKeys(q()), {base(), "B"});
   ASSERT_EQ(read.view().size(), 3u);
   auto nodes = read.view()[1];
-  ASSERT_EQ(nodes.size(), 5u);  // the callback only
+  ASSERT_EQ(nodes.size(), 6u);  // the callback only
   EXPECT_EQ(nodes[0].str(), "on_complete");
   EXPECT_EQ(nodes[3].str(), "held");
 }

@@ -22,6 +22,7 @@ class FlowScriptTest : public ScriptTest {
       args.insert(args.end(), {job.ref, job.parent, job.policy, u + "." + job.ref,
                                R"({"t":"email","d":{}})", job.options});
     }
+    args.push_back("0");  // no job of another queue (flow_remote_test.cc)
     return Eval("flow_commit", broker::FlowCommitKeys(q()), args);
   }
   // r <- {a, b}, a <- {a1}: leaves b and a1.
@@ -252,7 +253,8 @@ TEST_F(FlowScriptTest, ReadGivesEveryJobsStateAndTheJoins) {
   ASSERT_EQ(reply.view().size(), 3u);
   std::map<std::string, std::string> states;
   const auto nodes = reply.view()[1];
-  for (size_t i = 0; i + 4 < nodes.size(); i += 5) {
+  for (size_t i = 0; i + 5 < nodes.size(); i += 6) {
+    EXPECT_EQ(nodes[i + 5].str(), "");  // every job in the flow's queue
     states[std::string(nodes[i].str())] =
         std::string(nodes[i + 1].str()) + "/" + std::string(nodes[i + 3].str());
   }

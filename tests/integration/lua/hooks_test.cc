@@ -5,10 +5,7 @@
 namespace taskq::testing {
 namespace {
 
-struct Entry {
-  std::string id;
-  std::map<std::string, std::string> fields;
-};
+using Entry = OutboxEntry;
 
 class HooksScriptTest : public ScriptTest {
  protected:
@@ -19,19 +16,7 @@ class HooksScriptTest : public ScriptTest {
     ASSERT_EQ(Ints(reply).size(), 1u) << reply.view().str();
     ASSERT_GE(Ints(reply)[0], 1);  // created, waiting or delayed
   }
-  std::vector<Entry> Outbox() {
-    std::vector<Entry> out;
-    auto reply = Run({"XRANGE", q().outbox(), "-", "+"});
-    for (size_t i = 0; i < reply.view().size(); ++i) {
-      Entry& e = out.emplace_back();
-      e.id = std::string(reply.view()[i][0].str());
-      const auto fields = reply.view()[i][1];
-      for (size_t f = 0; f + 1 < fields.size(); f += 2) {
-        e.fields[std::string(fields[f].str())] = std::string(fields[f + 1].str());
-      }
-    }
-    return out;
-  }
+  std::vector<Entry> Outbox() { return OutboxOf(q()); }
   std::string ClaimOne(const std::string& expected_id) {
     auto claim = Claim(1);
     EXPECT_EQ(ClaimedIds(claim), (std::vector<std::string>{expected_id}));

@@ -24,6 +24,12 @@
 
 namespace taskq::testing {
 
+// An entry of a queue's outbox (lua/include/hooks.lua).
+struct OutboxEntry {
+  std::string id;
+  std::map<std::string, std::string> fields;
+};
+
 class ScriptTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -377,6 +383,24 @@ class ScriptTest : public ::testing::Test {
       ++wakes;
     }
   }
+
+  // The entries of a queue's outbox, oldest first.
+  std::vector<OutboxEntry> OutboxOf(const broker::QueueKeys& keys) {
+    std::vector<OutboxEntry> out;
+    auto reply = Run({"XRANGE", keys.outbox(), "-", "+"});
+    for (size_t i = 0; i < reply.view().size(); ++i) {
+      OutboxEntry& e = out.emplace_back();
+      e.id = std::string(reply.view()[i][0].str());
+      const auto fields = reply.view()[i][1];
+      for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+        e.fields[std::string(fields[f].str())] = std::string(fields[f + 1].str());
+      }
+    }
+    return out;
+  }
+
+  // Scripts and helpers act on this queue from here on (the steps of a flow across queues).
+  void UseQueue(std::string_view queue) { keys_ = broker::QueueKeys("taskq", queue); }
 
   static std::unique_ptr<RedisServer> server_;  // destroyed (killed) at exit
   broker::QueueKeys keys_{"taskq", "q"};

@@ -104,12 +104,21 @@ local function flow_hook_value(hooked, u, gen, ref, parent, policy)
     '\t' .. policy
 end
 
+-- A queue's name, as common/job_codec.h's ValidateName takes it.
+local function is_queue_name(text)
+  return #text >= 1 and #text <= 64 and string.find(text, '^[%w][%w_%.%-]*$') ~= nil
+end
+
 -- flow_jobs_write(keys, base, u, gen, jobs, now, now_us): writes the jobs: bodies, a hook each
 -- (naming the generation), group entries; each job marked `held` into held with a state record
 -- (its hook carries how it is queued once released), the others waiting or delayed as
 -- enqueue.lua would queue them, with a state record when their priority is not 0. Counts them
 -- in meta.enqueued, wakes the queue's workers when one was queued, and emits 'enqueued' and
 -- 'held'. keys: wait, prio, delayed, meta, state, held.
+-- Flows across queues (flows.lua): a job marked `parked` (a parent of another queue) gets the
+-- hook flag "q" and no group entry (its own queue groups it once dispatched); a job with an
+-- `epoch` (delivered from its flow's queue, u = home..":"..key) gets it in place of a hold; a
+-- `raw` body has its "c" already.
 local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
   if #jobs == 0 then return end  -- a batch created empty, to be added to
   local group_field = redis.call('HGET', keys[4], 'gf')
@@ -120,9 +129,12 @@ local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
   for _, job in ipairs(jobs) do
     local group = job.group
     if not group and group_field then group = data_group(job.body, group_field) or nil end
+    if job.parked then group = nil end
     bodies[#bodies + 1] = job.id
-    bodies[#bodies + 1] = prefix .. string.sub(job.body, 2)
+    bodies[#bodies + 1] = job.raw and job.body or prefix .. string.sub(job.body, 2)
     local hook = flow_hook_value(job.hooked, u, gen, job.ref, job.parent, job.policy)
+    if job.parked then hook = 'q' .. hook end
+    if job.epoch then hook = hook .. '\t' .. job.epoch end
     if group then
       group_fields[#group_fields + 1] = job.id
       group_fields[#group_fields + 1] = group

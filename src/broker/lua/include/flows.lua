@@ -29,7 +29,27 @@
 -- again): on_complete is then released (once), and additions are refused from then on. A
 -- released callback finds the counts in its results (base.."flow:"..u..":r:"..ref, field "*").
 -- A finished batch's keys expire after its retention once its callbacks finished too.
--- Needs state.lua, parts.lua, job_lists.lua, requeue.lua, group_unqueue.lua, hooks.lua.
+--
+-- Flows across queues. A flow's record, tree, joins and results live in its root's queue, its
+-- home; every decision is taken there. A job of another queue is a remote job:
+--   - a remote leaf is not written at home: the commit appends a dispatch entry (k = "fd") to the
+--     home's outbox, and the relay writes the job into its queue (flow_deliver.lua);
+--   - a remote parent is parked at home, held like any parent (hook flag "q"; its queue and
+--     options in the record's "o:"..ref), and dispatched the same way when its join releases it,
+--     leaving the home's keys. A parked parent failed or cancelled stays at home, dead.
+--   The record's "d:"..ref = epoch..":"..p|c|d is what the home knows of a dispatched job:
+--   pending, or counted completed or dead, at that epoch.
+--   - a remote job's finish (completed, or dead) and its retry from dead are reported to the home
+--     by an outbox entry of its queue (k = "ff", "fr") written in the same step, carrying its
+--     epoch; flow_apply.lua counts a report only when the record's "d:" field expects it, so a
+--     report applied twice, or late, counts once;
+--   - cancelling below a parent at home sends a cancel entry (k = "fx") for each dispatched
+--     child still pending, applied only at the epoch the home knows.
+-- Entries are relayed in the order written (worker/callback_relay.h). A remote job's own queue
+-- keeps a shadow record, base.."rflow:"..home..":"..key (HASH: "d:"..ref = 1 once delivered),
+-- so that a dispatch applied twice writes its job once.
+-- Needs state.lua, parts.lua, job_lists.lua, requeue.lua, group_unqueue.lua, hooks.lua,
+-- delete_jobs.lua.
 
 -- A join: "st:total:pending:completed:dead_fail:dead_ignore:dead_continue:override", st = w
 -- (waiting), r (released; final), f (failed by a child whose policy is fail), x (cancelled);
@@ -48,6 +68,11 @@ local function join_encode(j)
   return j.st .. ':' .. j.total .. ':' .. j.pending .. ':' .. j.completed .. ':' .. j.fail ..
     ':' .. j.ignore .. ':' .. j.continue .. ':' .. j.override
 end
+-- A tree row: parent ref, policy, and the job's queue ("" when it is the flow's own), or nil.
+local function flow_tree_row(value)
+  return string.match(value, '^([^\t]*)\t(%a+)\t?([%w_%.%-]*)$')
+end
+
 -- Fatal: a death that fails the parent.
 local function join_fatal(j) return j.fail > 0 and j.override == '0' end
 
@@ -105,6 +130,36 @@ end
 -- A flow's work in one script: the finishes still to count (FIFO), and the jobs it moved.
 local function flow_ctx(base, now)
   return {base = base, now = now, work = {}, waiting = {}, delayed = {}, dead = {}, held = {}}
+end
+
+-- Outbox entries of flows across queues (above). q: the queue the entry is for.
+local function flow_send_dispatch(base, queue, u, gen, ref, parent, policy, body, options, keep)
+  redis.call('XADD', base .. 'outbox', '*', 'k', 'fd', 'q', queue, 'u', u, 'g', gen, 'ref', ref,
+             'p', parent, 'pol', policy, 'b', body, 'o', options, 'keep', keep)
+end
+local function flow_send_cancel(base, queue, u, gen, ref, epoch)
+  redis.call('XADD', base .. 'outbox', '*', 'k', 'fx', 'q', queue, 'u', u, 'g', gen, 'ref', ref,
+             'e', epoch)
+end
+local function flow_report_finish(base, h, outcome, text)
+  redis.call('XADD', base .. 'outbox', '*', 'k', 'ff', 'q', h.home, 'u', h.u, 'g', h.gen, 'ref',
+             h.ref, 'e', h.epoch, 'o', outcome, 'r', text)
+end
+
+-- A parked parent (hook flag "q") released: it leaves for its queue. It stays held if its
+-- record lacks its queue or body (nothing else writes them; flow_commit.lua checked both).
+local function flow_dispatch(ctx, id, h)
+  local base = ctx.base
+  local record = base .. 'flow:' .. h.u
+  local spec, keep = unpack(redis.call('HMGET', record, 'o:' .. h.ref, 'keep'))
+  local queue, options = string.match(spec or '', '^([^\t]+)\t(.*)$')
+  local body = redis.call('HGET', base .. 'jobs', id)
+  if not queue or not body then return end
+  flow_send_dispatch(base, queue, h.u, h.gen, h.ref, h.parent, h.policy, body, options,
+                     keep or '0')
+  redis.call('HSET', record, 'd:' .. h.ref, '0:p')
+  redis.call('ZREM', base .. 'held', id)
+  delete_jobs(base, {id})
 end
 
 -- flow_state_of(base, id) -> the job's state name and decoded record (nil: no such job).
@@ -165,6 +220,7 @@ local function flow_release(ctx, id)
   local base, now = ctx.base, ctx.now
   if not redis.call('ZSCORE', base .. 'held', id) then return end
   local h = flow_hook(redis.call('HGET', base .. 'hooks', id)) or {}
+  if h.parked then return flow_dispatch(ctx, id, h) end
   redis.call('ZREM', base .. 'held', id)
   local _, record = flow_state_of(base, id)
   local due = -1
@@ -288,7 +344,10 @@ local function flow_settle(ctx)
     local w = ctx.work[i]
     i = i + 1
     local h = w.h
-    if h.parent == '^' or h.parent == '' then
+    if h.home then
+      -- A remote job: its flow's queue counts it (flow_apply.lua).
+      flow_report_finish(base, h, w.outcome, w.text)
+    elseif h.parent == '^' or h.parent == '' then
       -- A root ends its flow. A batch's callback counts in no join; once both have finished,
       -- the batch's keys may expire. No record, or another generation's: the flow expired, and
       -- the job ran on its own.
@@ -372,15 +431,17 @@ local function flow_cancel_below(ctx, u, gen, top, children, policy)
   local base = ctx.base
   local record = base .. 'flow:' .. u
   if redis.call('HGET', record, 'g') ~= gen then return end
+  local remote = {}  -- ref -> queue, for the jobs of other queues
   if not children then
     local rows = redis.call('HGETALL', record .. ':tree')
     children, policy = {}, {}
     for r = 1, #rows, 2 do
-      local parent, child_policy = string.match(rows[r + 1], '^([^\t]*)\t(%a+)$')
+      local parent, child_policy, queue = flow_tree_row(rows[r + 1])
       if parent then
         children[parent] = children[parent] or {}
         table.insert(children[parent], rows[r])
         policy[rows[r]] = child_policy
+        if queue ~= '' then remote[rows[r]] = queue end
       end
     end
   end
@@ -408,6 +469,10 @@ local function flow_cancel_below(ctx, u, gen, top, children, policy)
           local p = policy[child] or 'fail'
           join[p] = join[p] + 1
           if p ~= 'ignore' and ref ~= '*' then redis.call('HSET', results, child, 'd' .. err) end
+        elseif not st and remote[child] then
+          -- Dispatched to its queue: cancelled there, and its death reported back.
+          local epoch = string.match(redis.call('HGET', record, 'd:' .. child) or '', '^(%d+):p$')
+          if epoch then flow_send_cancel(base, remote[child], u, gen, child, epoch) end
         end
         if children[child] then stack[#stack + 1] = child end
       end
@@ -451,6 +516,15 @@ end
 -- once, is not released again).
 local function flow_revive(ctx, id, h)
   local base = ctx.base
+  if h and h.home then
+    -- A remote job: a new epoch, reported to its flow's queue, which revives what it must.
+    local value = redis.call('HGET', base .. 'hooks', id)
+    local epoch = h.epoch + 1
+    redis.call('HSET', base .. 'hooks', id, string.match(value, '^(.*\t)%d+$') .. epoch)
+    redis.call('XADD', base .. 'outbox', '*', 'k', 'fr', 'q', h.home, 'u', h.u, 'g', h.gen, 'ref',
+               h.ref, 'e', epoch)
+    return
+  end
   while h and h.parent ~= '^' do
     local record = base .. 'flow:' .. h.u
     local field = 'j:' .. h.parent

@@ -14,7 +14,11 @@
 -- flags holding "f", then "\t"..flow key.."\t"..generation (the record's g: a job of an earlier
 -- flow with the same key never counts in a later one).."\t"..ref.."\t"..parent ref ("" for the
 -- root).."\t"..policy (fail, ignore, continue), and for a parent "\t"..delay_ms..":"..run_at_ms
--- ..":"..lifo (0/1): how it is queued when its children release it.
+-- ..":"..lifo (0/1): how it is queued when its children release it. The flag "q" marks a parent
+-- parked in its flow's queue that runs in another one (flows.lua, "Flows across queues").
+-- A job delivered to its queue from its flow's queue (flow_deliver.lua) has the flow key
+-- home..":"..key (h.home, h.u = key; queue names and flow keys hold no ":") and, in place of a
+-- hold, its epoch (h.epoch): how many times it was retried from dead, which its reports carry.
 local kFlowHookPattern = '^(%a*)\t([^\t]+)\t(%d+)\t([^\t]+)\t([^\t]*)\t(%a+)\t?(.*)$'
 local kFlowPolicies = {fail = true, ignore = true, continue = true}
 local function flow_hook(value)
@@ -24,7 +28,15 @@ local function flow_hook(value)
     return nil
   end
   local h = {u = u, gen = gen, ref = ref, parent = parent, policy = policy,
-             cb = string.find(flags, 'u', 1, true) ~= nil}
+             cb = string.find(flags, 'u', 1, true) ~= nil,
+             parked = string.find(flags, 'q', 1, true) ~= nil}
+  local home, key = string.match(u, '^([^:]+):(.+)$')
+  if home then
+    local epoch = string.match(hold, '^(%d+)$')
+    if not epoch or parent == '' or parent == '*' or parent == '^' then return nil end
+    h.home, h.u, h.epoch = home, key, tonumber(epoch)
+    return h
+  end
   if hold ~= '' then
     local delay, run_at, lifo = string.match(hold, '^(%d+):(%-?%d+):([01])$')
     if not delay then return nil end

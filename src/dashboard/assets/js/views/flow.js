@@ -12,10 +12,24 @@ export function flowKeyOf(flowId) {
   return flowId.slice(flowId.lastIndexOf(':') + 1);
 }
 
+// The queues a flow's jobs are in: its own, and those its jobs run in (a flow across queues).
+export function flowQueues(flow) {
+  return new Set([flow.queue, ...flow.jobs.map((job) => job.queue).filter(Boolean)]);
+}
+
+// The queue a job of the flow is in now: its link's (a parent of another queue waits in the
+// flow's queue until it is released), else the queue it runs in.
+export function nodeQueue(flow, node) {
+  const link = node.links && node.links.job;
+  const linked = link ? new URLSearchParams(link.split('?')[1] || '').get('queue') : null;
+  return linked || node.queue || flow.queue;
+}
+
 // Whether a live `job` event may concern the flow: one of its ids is a job of the flow (every
-// job id of a flow is "<flow key>.<ref>"), or the event names more jobs than it lists.
-export function concernsFlow(event, queue, key) {
-  if (event.queue !== queue) return false;
+// job id of a flow is "<flow key>.<ref>"), or the event names more jobs than it lists. `queues`:
+// a Set of the flow's queues, or one queue's name.
+export function concernsFlow(event, queues, key) {
+  if (typeof queues === 'string' ? event.queue !== queues : !queues.has(event.queue)) return false;
   const ids = event.ids || [];
   const prefix = `${key}.`;
   return ids.some((id) => id.startsWith(prefix)) || (event.count || 0) > ids.length;
@@ -48,7 +62,10 @@ function nodeLine(flow, node) {
   const join = node.children;
   return h('div', {class: ['flow-node', node.state && `flow-node-${node.state}`]},
     nodeStateBadge(node.state, `flow-node-state-${ref}`), ' ',
-    h('a', {href: jobHref(flow.queue, node.id), class: 'flow-ref', 'data-testid': `flow-node-link-${ref}`}, ref),
+    h('a', {href: jobHref(nodeQueue(flow, node), node.id), class: 'flow-ref', 'data-testid': `flow-node-link-${ref}`}, ref),
+    node.queue && node.queue !== flow.queue
+      ? [' ', h('span', {class: 'muted small', 'data-testid': `flow-node-queue-${ref}`}, `in ${node.queue}`)]
+      : null,
     ' ', h('code', {class: 'muted small'}, node.id), ' ',
     node.parent === null
       ? h('span', {class: 'muted small', 'data-testid': `flow-node-policy-${ref}`}, 'root')
@@ -133,7 +150,7 @@ export function mount(main, route) {
   replace(section, h('p', {class: 'muted'}, 'Loading…'));
   load();
   const off = on('job', (event) => {
-    if (!shown || !concernsFlow(event, shown.queue, key)) return;
+    if (!shown || !concernsFlow(event, flowQueues(shown), key)) return;
     (shown.jobs.length > LARGE_FLOW_JOBS ? refreshLarge : refresh)();
   });
   return () => {

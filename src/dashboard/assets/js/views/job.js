@@ -8,7 +8,7 @@ import {
 } from '../dom.js';
 import {on} from '../live.js';
 import {confirmAction} from '../dialog.js';
-import {flowKeyOf, concernsFlow, joinText, nodeStateBadge} from './flow.js';
+import {flowKeyOf, concernsFlow, joinText, nodeStateBadge, nodeQueue} from './flow.js';
 
 const ACTIONS = [
   {action: 'retry', label: 'Retry', states: ['dead', 'retrying']},
@@ -159,7 +159,7 @@ function flowPanel(job, read) {
       place.parent === null
         ? fact('Parent', h('span', {class: 'muted'}, 'none: the root'), 'job-flow-parent')
         : [fact('Parent', [
-          h('a', {href: jobHref(job.queue, `${key}.${place.parent}`), 'data-testid': 'job-flow-parent'}, place.parent),
+          h('a', {href: jobHref(read.flow && parent ? nodeQueue(read.flow, parent) : job.queue, `${key}.${place.parent}`), 'data-testid': 'job-flow-parent'}, place.parent),
           parent ? [' ', nodeStateBadge(parent.state, 'job-flow-parent-state')] : null], null),
         fact('On failure', place.on_failure, 'job-flow-policy')],
       place.has_children && self?.children
@@ -168,7 +168,7 @@ function flowPanel(job, read) {
     children.length
       ? h('ul', {class: 'plain flow-children'}, children.slice(0, CHILDREN_LISTED).map((child) =>
         h('li', null, nodeStateBadge(child.state, `job-flow-child-state-${child.ref}`), ' ',
-          h('a', {href: jobHref(job.queue, child.id), 'data-testid': `job-flow-child-${child.ref}`}, child.ref))),
+          h('a', {href: jobHref(nodeQueue(read.flow, child), child.id), 'data-testid': `job-flow-child-${child.ref}`}, child.ref))),
         children.length > CHILDREN_LISTED
           ? h('li', {class: 'muted', 'data-testid': 'job-flow-more'},
             `and ${formatCount(children.length - CHILDREN_LISTED)} more in the flow's view`)
