@@ -89,8 +89,9 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
 
 namespace {
 
-// Applies a run of flow entries of one class for one queue; a run refused as malformed is
-// applied entry by entry, and the malformed ones are dropped (they can never apply).
+// Applies a run of flow entries of one class for one queue and notes them done; a run refused as
+// malformed is applied entry by entry, and the malformed ones are dropped (they can never
+// apply). On another failure nothing is noted: the run is applied again later.
 Status ApplyFlowRun(broker::Broker& broker, const std::string& source,
                     std::vector<broker::OutboxEntry>& run, std::vector<std::string>& done) {
   if (run.empty()) return Status::Ok();
@@ -113,20 +114,40 @@ Status ApplyFlowRun(broker::Broker& broker, const std::string& source,
   return Status::Ok();
 }
 
+// One pass over `queue`'s outbox. A target that fails (Redis unreachable for its slot) keeps
+// its entries, and the later ones for it in the same take, for the next pass: entries for other
+// targets go on, since order matters only per target. The first such failure is returned once
+// the rest was applied and deleted.
 Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
                          const CallbackRelayOptions& options, std::set<std::string>* homes) {
   int64_t applied = 0;
   bool registered = false;        // the callback queue, in the registry once per call
   std::set<std::string> targets;  // queues given dispatches, in the registry once per call
+  Status first_failure = Status::Ok();
   while (true) {
     auto entries = broker.TakeOutbox(queue, options.token, options.lease, options.max_entries);
     if (!entries.ok()) return entries.status();
-    if (entries->empty()) return applied;
+    if (entries->empty()) break;
     std::vector<broker::NewJob> jobs;
-    std::vector<std::string> done;
+    std::vector<std::string> done, callbacks;
+    std::set<std::string> failed;  // targets whose entries wait for the next pass
     // Flow entries keep their order (a job's reports count in the order it wrote them): a run of
     // consecutive entries of one class for one queue is one script call.
     std::vector<broker::OutboxEntry> run;
+    auto flush_run = [&] {
+      if (run.empty()) return;
+      const std::string target = *run.front().Field("q");
+      const auto n = static_cast<int64_t>(run.size());
+      Status s = ApplyFlowRun(broker, queue, run, done);
+      if (!s.ok()) {
+        spdlog::warn("queue {}: flow entries for {} wait: {}", queue, target, s.ToString());
+        failed.insert(target);
+        if (first_failure.ok()) first_failure = s;
+      } else {
+        applied += n;
+      }
+      run.clear();
+    };
     for (const broker::OutboxEntry& entry : *entries) {
       const std::string* kind = entry.Field("k");
       const broker::FlowEntryClass flow = broker::FlowEntryClassOf(entry);
@@ -139,14 +160,20 @@ Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
         }
         if (!run.empty() &&
             (broker::FlowEntryClassOf(run.front()) != flow || *run.front().Field("q") != *target)) {
-          TASKQ_RETURN_IF_ERROR(ApplyFlowRun(broker, queue, run, done));
+          flush_run();
         }
-        if (flow == broker::FlowEntryClass::kDelivery && targets.insert(*target).second) {
-          TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(*target));
+        if (failed.contains(*target)) continue;
+        if (flow == broker::FlowEntryClass::kDelivery && !targets.contains(*target)) {
+          Status s = broker.RegisterQueue(*target);
+          if (!s.ok()) {
+            failed.insert(*target);
+            if (first_failure.ok()) first_failure = s;
+            continue;
+          }
+          targets.insert(*target);
         }
         if (flow == broker::FlowEntryClass::kReport && homes != nullptr) homes->insert(*target);
         run.push_back(entry);
-        ++applied;
         continue;
       }
       if (kind == nullptr || *kind != "cb") {
@@ -157,27 +184,38 @@ Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
       auto job = CallbackJobFor(queue, options.callback_queue, entry);
       if (job.ok()) {
         jobs.push_back(std::move(*job));
+        callbacks.push_back(entry.id);
       } else {
         spdlog::error("queue {}: outbox entry dropped: {}", queue, job.status().ToString());
+        done.push_back(entry.id);
       }
-      done.push_back(entry.id);
     }
-    TASKQ_RETURN_IF_ERROR(ApplyFlowRun(broker, queue, run, done));
+    flush_run();
     if (!jobs.empty()) {
-      if (!registered) TASKQ_RETURN_IF_ERROR(broker.RegisterQueue(options.callback_queue));
-      registered = true;
-      auto created = broker.Enqueue(options.callback_queue, jobs);
-      if (!created.ok()) return created.status();
+      Status s = registered ? Status::Ok() : broker.RegisterQueue(options.callback_queue);
+      registered = s.ok();
+      if (s.ok()) {
+        auto created = broker.Enqueue(options.callback_queue, jobs);
+        if (!created.ok()) s = created.status();
+      }
+      if (s.ok()) {
+        done.insert(done.end(), callbacks.begin(), callbacks.end());
+        applied += static_cast<int64_t>(jobs.size());
+      } else {
+        spdlog::warn("queue {}: callbacks wait: {}", queue, s.ToString());
+        if (first_failure.ok()) first_failure = s;
+      }
     }
     auto acked = broker.AckOutbox(queue, options.token, done);
     if (!acked.ok()) return acked.status();
-    applied += static_cast<int64_t>(jobs.size());
-    // Only entries of unknown kinds left: the next take would return the same ones.
+    // Entries left (unknown kinds, or waiting for a target): the next take would return them.
     if (done.size() < entries->size() ||
         entries->size() < static_cast<size_t>(options.max_entries)) {
-      return applied;
+      break;
     }
   }
+  if (!first_failure.ok()) return first_failure;
+  return applied;
 }
 
 }  // namespace

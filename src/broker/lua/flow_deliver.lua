@@ -3,7 +3,8 @@ this queue (flows.lua, "Flows across queues"), in their order: dispatches (a job
 written here, to run) and cancels. Each entry is applied at most once, so a relay may apply an
 entry again after a crash or alongside another relay:
 - a dispatch is recorded in the shadow record base.."rflow:"..home..":"..u ("d:"..ref = 1, g =
-  the flow's generation); one already recorded changes nothing. An id taken here by a job that is
+  the flow's generation); one already recorded, or one of an earlier generation than the
+  record's, changes nothing. An id taken here by a job that is
   not the dispatched one is refused: the job is reported dead to its flow's queue, as "cancelled:
   its id is taken by another job of its queue", so that its parent is never left waiting;
 - a cancel applies only to the job of that flow, generation and epoch (the hook's) while it has
@@ -47,7 +48,7 @@ for i = 0, n - 1 do
              epoch = ARGV[a + 4], ref = ARGV[a + 5]}
   if (e.kind ~= 'fd' and e.kind ~= 'fx') or not is_flow_name(e.u, 64)
       or not string.match(e.gen, '^%d+$') or not e.keep or e.keep < 0 or e.keep > kFlowMaxMs
-      or not is_flow_name(e.ref, 32) then
+      or e.keep ~= math.floor(e.keep) or not is_flow_name(e.ref, 32) then
     return redis.error_reply('ERR invalid entry at ' .. i)
   end
   if e.kind == 'fd' then
@@ -71,7 +72,10 @@ for _, e in ipairs(entries) do
   if e.kind == 'fd' then
     local shadow = base .. 'rflow:' .. home .. ':' .. e.u
     local g, done = unpack(redis.call('HMGET', shadow, 'g', 'd:' .. e.ref))
-    if g ~= e.gen or not done then
+    -- Generations grow (meta.flows of the home): a dispatch of an earlier flow with the same key
+    -- that comes late is of a flow that is over here.
+    local stale = g and tonumber(e.gen) < tonumber(g)
+    if not stale and (g ~= e.gen or not done) then
       if g ~= e.gen then redis.call('DEL', shadow) end  -- an earlier flow with the same key
       if redis.call('HEXISTS', base .. 'jobs', id) == 1 then
         redis.call('HSET', shadow, 'g', e.gen, 'd:' .. e.ref, 'x')

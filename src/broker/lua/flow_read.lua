@@ -13,6 +13,10 @@ local base, u = ARGV[1], ARGV[2]
 local record = base .. 'flow:' .. u
 local fields = redis.call('HGETALL', record)
 if #fields == 0 then return {} end
+local dispatched = {}  -- jobs of other queues that left this one ("d:"..ref)
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, 2) == 'd:' then dispatched[string.sub(fields[i], 3)] = true end
+end
 local rows = redis.call('HGETALL', record .. ':tree')
 local nodes = {}
 for i = 1, #rows, 2 do
@@ -20,7 +24,7 @@ for i = 1, #rows, 2 do
   local parent, policy, queue = string.match(rows[i + 1], '^([^\t]*)\t(%a+)\t?([%w_%.%-]*)$')
   local id = u .. '.' .. ref
   local st, cancelled = '', '0'
-  if redis.call('HEXISTS', base .. 'jobs', id) == 1 then
+  if not dispatched[ref] and redis.call('HEXISTS', base .. 'jobs', id) == 1 then
     local value = redis.call('HGET', KEYS[2], id)
     local name, cx = '', '0'
     if value then

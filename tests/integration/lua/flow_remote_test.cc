@@ -265,6 +265,68 @@ TEST_F(FlowRemoteScriptTest, ADispatchToATakenIdReportsTheJobDead) {
   EXPECT_EQ(List(home_.wait()), (std::vector<std::string>{Id("r")}));
 }
 
+// Two flows with the same key in two queues, each with a job in the other: each queue holds the
+// other flow's dispatched job under the id of its own remote child. A cancel touches neither.
+TEST_F(FlowRemoteScriptTest, ACancelLeavesAnotherFlowsJobWithTheSameIdAlone) {
+  ASSERT_EQ(Commit({{"r", ""}, {"x", "r", "p"}}).view().AsInt(-9), 1);  // F in q, F.x in p
+  UseQueue("p");
+  ASSERT_EQ(Eval("flow_commit", broker::FlowCommitKeys(other_),
+                 {other_.base(), "F", "60000", "2", "r", "", "fail", "F.r", R"({"d":{}})", "0:0:-1",
+                  "x", "r", "fail", "F.x", R"({"d":{}})", "0:0:-1", "1", "x", "q"})
+                .view()
+                .AsInt(-9),
+            1);  // F in p, F.x in q
+  EXPECT_EQ(Relay(home_, other_), 1);
+  EXPECT_EQ(Relay(other_, home_), 1);
+  EXPECT_EQ(List(home_.wait()), (std::vector<std::string>{Id("x")}));   // p's flow's job
+  EXPECT_EQ(List(other_.wait()), (std::vector<std::string>{Id("x")}));  // q's flow's job
+
+  // Cancelling q's flow cancels its own F.x in p, and leaves p's flow's F.x in q waiting.
+  UseQueue("q");
+  EXPECT_EQ(Eval("remove", RemoveKeys(), {base(), Id("r"), "cancel"}).view().AsInt(), 1);
+  EXPECT_EQ(List(home_.wait()), (std::vector<std::string>{Id("x")}));
+  auto cancels = Outbox(home_);
+  ASSERT_EQ(cancels.size(), 1u);
+  EXPECT_EQ(FieldOf(cancels[0], "k"), "fx");
+  EXPECT_EQ(Relay(home_, other_), 1);
+  EXPECT_TRUE(List(other_.wait()).empty());
+  EXPECT_EQ(Relay(other_, home_), 1);  // its death, counted once in the cancelled join
+  EXPECT_EQ(Join("r"), "x:1:0:0:1:0:0:0");
+  // The flow's view in q reads its own job's state from p, not the other job here.
+  auto read = Eval("flow_read", broker::FlowReadKeys(home_), {home_.base(), "F"});
+  const auto rows = read.view()[1];
+  for (size_t i = 0; i + 5 < rows.size(); i += 6) {
+    if (rows[i].str() == "x") {
+      EXPECT_EQ(rows[i + 3].str(), "");  // not here: in p
+    }
+  }
+}
+
+// A dispatch of an earlier flow with the same key that comes late (a relay stalled past the
+// flow's end) writes nothing: the job of that flow ran already.
+TEST_F(FlowRemoteScriptTest, ALateDispatchOfAnEarlierGenerationWritesNothing) {
+  ASSERT_EQ(Commit({{"r", ""}, {"x", "r", "p"}}, "1").view().AsInt(-9), 1);
+  const auto first = Outbox(home_);  // fd x, generation 1
+  EXPECT_EQ(Relay(home_, other_), 1);
+  auto tokens = ClaimIn("p");
+  CompleteIn("p", Id("x"), tokens[Id("x")], "null");
+  EXPECT_EQ(Relay(other_, home_), 1);
+  auto root = ClaimIn("q");
+  CompleteIn("q", Id("r"), root[Id("r")], "null");
+  // Retention deletes both jobs, and the flow's keys expire.
+  Run({"HDEL", other_.jobs(), Id("x")});
+  Run({"HDEL", home_.jobs(), Id("r")});
+  Run({"DEL", home_.flow("F"), home_.flow_tree("F"), home_.flow_results("F", "r")});
+  ASSERT_EQ(Commit({{"r", ""}, {"y", "r", "p"}}).view().AsInt(-9), 1);  // generation 2
+  Run({"DEL", other_.outbox()});
+  EXPECT_EQ(Relay(home_, other_), 1);
+  const auto keys = AllKeys();
+  EXPECT_EQ(Apply(other_, "q", first).view().AsInt(-9), 0);
+  EXPECT_EQ(AllKeys(), keys);
+  EXPECT_FALSE(HExists(other_.jobs(), Id("x")));
+  EXPECT_EQ(HGet(other_.base() + "rflow:q:F", "d:y"), "1");
+}
+
 TEST_F(FlowRemoteScriptTest, BadArgumentsAreRefusedWithNothingWritten) {
   // A remote root, an unknown ref, a bad queue name.
   for (const auto& jobs : std::vector<std::vector<RemoteJobArg>>{

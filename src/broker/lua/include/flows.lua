@@ -457,7 +457,19 @@ local function flow_cancel_below(ctx, u, gen, top, children, policy)
       local results = record .. ':r:' .. ref
       for _, child in ipairs(children[ref] or {}) do
         local id = u .. '.' .. child
-        local st, child_record = flow_state_of(base, id)
+        local dispatched = remote[child] and redis.call('HGET', record, 'd:' .. child)
+        local st, child_record = nil, nil
+        if not dispatched then
+          -- Only this flow's own job: another job may hold the id here (a job of another
+          -- queue's flow dispatched here, or a job outside any flow enqueued with that id).
+          st, child_record = flow_state_of(base, id)
+          local h = st and st ~= 'completed' and st ~= 'dead'
+            and flow_hook(redis.call('HGET', base .. 'hooks', id))
+          if st and st ~= 'completed' and st ~= 'dead'
+              and not (h and not h.home and h.u == u and h.gen == gen) then
+            st = nil
+          end
+        end
         if st == 'active' then
           child_record.cx = '1'
           redis.call('HSET', base .. 'state', id, encode_state(child_record))
@@ -469,9 +481,9 @@ local function flow_cancel_below(ctx, u, gen, top, children, policy)
           local p = policy[child] or 'fail'
           join[p] = join[p] + 1
           if p ~= 'ignore' and ref ~= '*' then redis.call('HSET', results, child, 'd' .. err) end
-        elseif not st and remote[child] then
-          -- Dispatched to its queue: cancelled there, and its death reported back.
-          local epoch = string.match(redis.call('HGET', record, 'd:' .. child) or '', '^(%d+):p$')
+        elseif dispatched then
+          -- In its queue: cancelled there, and its death reported back.
+          local epoch = string.match(dispatched, '^(%d+):p$')
           if epoch then flow_send_cancel(base, remote[child], u, gen, child, epoch) end
         end
         if children[child] then stack[#stack + 1] = child end
