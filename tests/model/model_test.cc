@@ -11,6 +11,7 @@
 
 #include "broker/scripts.h"
 #include "model_run.h"
+#include "script_swaps.h"
 #include "testing/redis_server.h"
 #include "testing/wait.h"
 
@@ -18,11 +19,6 @@ namespace taskq::model {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t EnvInt(const char* name, int64_t fallback) {
-  const char* value = std::getenv(name);
-  return value && *value ? std::strtoll(value, nullptr, 10) : fallback;
-}
 
 std::string Describe(const std::vector<Op>& ops) {
   std::string out;
@@ -77,32 +73,8 @@ Outcome Explore(testing::RedisServer& server, uint64_t seed, std::chrono::second
   return outcome;
 }
 
-class ModelTest : public ::testing::Test {
+class ModelTest : public ScriptSwapTest {
  protected:
-  static void SetUpTestSuite() { server_ = new testing::RedisServer(); }
-  static void TearDownTestSuite() {
-    delete server_;
-    server_ = nullptr;
-  }
-  void TearDown() override { broker::RestoreScriptsForTesting(); }
-
-  // Replaces `script` by its shipped body with `from` replaced by `to` (each must occur).
-  void PutBackDefect(const std::string& script,
-                     const std::vector<std::pair<std::string, std::string>>& edits) {
-    std::string body(broker::ScriptNamed(script).body);
-    for (const auto& [from, to] : edits) {
-      size_t at = body.find(from);
-      ASSERT_NE(at, std::string::npos) << script << " no longer holds: " << from;
-      while (at != std::string::npos) {
-        body.replace(at, from.size(), to);
-        at = body.find(from, at + to.size());
-      }
-    }
-    auto sha = server_->Run({"SCRIPT", "LOAD", body});
-    ASSERT_FALSE(sha.view().is_error()) << sha.view().str();
-    broker::ReplaceScriptForTesting(script, body, std::string(sha.view().str()));
-  }
-
   // Shows that the model test finds a defect within the CI budget and shrinks it.
   void ExpectFound(const std::string& defect, int64_t below_bound = 40,
                    bool seed_every_episode = false, int max_steps = 0) {
@@ -119,11 +91,7 @@ class ModelTest : public ::testing::Test {
     std::printf("%s", Describe(outcome.shrunk).c_str());
     EXPECT_LE(outcome.shrunk.size(), 12u) << "shrinking left a long sequence";
   }
-
-  static testing::RedisServer* server_;
 };
-
-testing::RedisServer* ModelTest::server_ = nullptr;
 
 TEST_F(ModelTest, ShippedScriptsKeepEveryInvariant) {
   const uint64_t seed = static_cast<uint64_t>(EnvInt(
@@ -150,15 +118,8 @@ TEST_F(ModelTest, ShippedScriptsKeepEveryInvariant) {
 // So the model runs here with every script so declared, on a server in cluster mode that serves
 // every slot itself: any key a script derives outside its queue's hash tag fails the run.
 TEST(ModelSlotTest, EveryScriptStaysInTheSlotOfItsKeys) {
-  testing::RedisServer server(testing::RedisServerOptions{
-      .extra_args = {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}});
-  ASSERT_EQ(server.Run({"CLUSTER", "ADDSLOTSRANGE", "0", "16383"}).view().str(), "OK");
-  ASSERT_TRUE(testing::WaitUntil(
-      [&] {
-        return server.Run({"CLUSTER", "INFO"}).view().str().find("cluster_state:ok") !=
-               std::string_view::npos;
-      },
-      std::chrono::seconds(10)));
+  testing::RedisServer server(ClusterModeServer());
+  ASSERT_NO_FATAL_FAILURE(DeclareEveryScriptOnOneNodeCluster(server));
   // The check has teeth: a declared script that reaches into another slot fails.
   const broker::Reply crossing = server.Run(
       {"EVAL", "#!lua\nredis.call('GET', KEYS[1])\nreturn redis.call('GET', '{other}:k')", "1",
@@ -166,12 +127,6 @@ TEST(ModelSlotTest, EveryScriptStaysInTheSlotOfItsKeys) {
   ASSERT_TRUE(crossing.view().is_error());
   EXPECT_NE(crossing.view().str().find("same slot"), std::string_view::npos)
       << crossing.view().str();
-  for (const broker::ScriptSource& script : broker::EmbeddedScripts()) {
-    const std::string body = "#!lua\n" + std::string(script.body);
-    auto sha = server.Run({"SCRIPT", "LOAD", body});
-    ASSERT_FALSE(sha.view().is_error()) << script.name << ": " << sha.view().str();
-    broker::ReplaceScriptForTesting(script.name, body, std::string(sha.view().str()));
-  }
   const auto budget = std::chrono::seconds(EnvInt("TASKQ_MODEL_SLOT_SECONDS", 15));
   Outcome outcome = Explore(server, 1, budget, 40);
   broker::RestoreScriptsForTesting();
