@@ -1,8 +1,8 @@
-"""Flows under worker kills (F21): trees of webhook jobs submitted with POST /api/flows while a
-random worker is killed -9 every 2 s, as F1 does. The jobs of a flow may be given queues of their
-own, each served by workers of its own, so that dispatches, releases, failures and finishes cross
-queues through the outboxes (docs/workflows.md, "Flows across queues"). Same shape as
-scenarios.py: each returns a result for checker.violations.
+"""Flows under worker kills (F21, F23): trees of webhook jobs submitted with POST /api/flows while
+a random worker is killed -9 every 2 s, as F1 does. F21 runs every job of a flow in one queue;
+F23 spreads each flow over three queues, each served by workers of its own, so that dispatches,
+releases, failures and finishes cross queues through the outboxes (docs/workflows.md, "Flows
+across queues"). Same shape as scenarios.py: each returns a result for checker.violations.
 """
 import random
 import time
@@ -37,6 +37,22 @@ def f21_flows_under_worker_kills(s):
     completed or dead as its shape says."""
     return flows_under_worker_kills(s, "F21", {ref: QUEUE for ref, _ in SHAPE}, workers=3,
                                     concurrency=16)
+
+
+F23_QUEUES = {"r": QUEUE, "a0": QUEUE, "a": "webhook-b", "b": "webhook-b", "c": "webhook-c",
+              "a1": "webhook-c"}
+
+
+def f23_flows_across_queues_under_worker_kills(s):
+    """F21's flows with their jobs in three queues: r and a0 in webhook (the flow's home), a and
+    b in webhook-b, c and a1 in webhook-c. So a parent (a) runs in another queue than its root
+    and is parked at home until released, a leaf (c) runs in a third queue, and the failing
+    child (a1) in another queue than its parent. Two workers per queue, each serving its queue
+    alone, so that a kill hits one queue's jobs and one queue's relay. F21's checks, plus: after
+    the drain (of all three queues and their outboxes) no job is held in any queue and every
+    outbox is empty, each flow's view puts each job in its queue, and every queue completed
+    jobs."""
+    return flows_under_worker_kills(s, "F23", F23_QUEUES, workers=6, concurrency=8)
 
 
 def outbox_lengths(cluster, queues):

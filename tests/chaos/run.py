@@ -31,6 +31,7 @@ SCENARIOS = [
     ("F19", scenarios.f19_callbacks_under_worker_kills),
     ("F21", flow_scenarios.f21_flows_under_worker_kills),
     ("F22", scenarios.f22_batches_under_worker_kills),
+    ("F23", flow_scenarios.f23_flows_across_queues_under_worker_kills),
     ("F20", scenarios.f20_backpressure_lifo_pause),
     ("F13", scenarios.f13_sigterm_workers),
     ("F15", scenarios.f15_overrunning_handlers),

@@ -1,5 +1,5 @@
 """The fault scenarios with a producer load (F1, F19, F22, F20, F13, F15, F12, F3, F3b, F2, F5,
-F6, F14; the flows' F21 is in flow_scenarios.py): each starts its own cluster, runs
+F6, F14; the flows' F21 and F23 are in flow_scenarios.py): each starts its own cluster, runs
 `webhook` jobs into the sink while it injects its faults, drains, and returns its result for the
 checker's rules (checker.violations).
 
