@@ -87,7 +87,7 @@ def _answered_requests(records):
 
 
 def check_flows(flows, records):
-    """Flows (F21). flows: flow key -> {"outcome": "ok" | "refused" | "unknown", "must_run":
+    """Flows (F21, F23). flows: flow key -> {"outcome": "ok" | "refused" | "unknown", "must_run":
     [job ids], "never_run": [job ids], "children": {parent id: [child ids]}}; records: the sink's
     records, one per request (a failing child's attempts are answered 500).
 

@@ -35,6 +35,7 @@ class Cluster:
         self.proxy = None
         self.api = None
         self.workers = []
+        self.queues = [QUEUE]  # the queues webhook jobs run from (start's `queues`)
         self.schedulers = []
         self.client = None
         self.faults = []  # (unix time, what, ids active just before)
@@ -57,18 +58,29 @@ class Cluster:
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def start(self, workers=3, concurrency=16, proxied=False, worker_env=None, **worker_options):
+    def start(self, workers=3, concurrency=16, proxied=False, worker_env=None, queues=(QUEUE,),
+              **worker_options):
         """Redis, the sink, the API and `workers` workers (each through its own proxy link when
-        `proxied`), all running and ready."""
-        self.start_services()
+        `proxied`), all running and ready. Each worker serves one of `queues` (worker_queue), so a
+        fault of one worker hits one queue; webhook jobs may go to any of `queues` (the API and
+        the workers are told so: webhook is a built-in type, held to its own queue otherwise)."""
+        self.queues = list(queues)
+        type_flags = [] if self.queues == [QUEUE] else \
+            ["--type-queues", f"{QUEUE}={'+'.join(self.queues)}"]
+        self.start_services(type_flags)
         if proxied:
             self.proxy = Proxy(self.group, self.redis.port, [f"w{i}" for i in range(workers)])
-        flags = self.worker_flags(concurrency, **worker_options)
         for i in range(workers):
             url = self.proxy.url(f"w{i}") if proxied else self.redis.url
             env = worker_env[i] if worker_env else None
+            flags = self.worker_flags(concurrency, queue=self.worker_queue(i),
+                                      **worker_options) + type_flags
             self.workers.append(WorkerProcess(self.group, self.taskq, i, url, flags, env))
         self.start_workers()
+
+    def worker_queue(self, index):
+        """The queue worker `index` serves (start's `queues`)."""
+        return self.queues[index % len(self.queues)]
 
     def start_stubborn(self, test_worker, workers, concurrency, lease_ms, grace_ms=2000,
                        max_stalls=3, isolation="thread", api_flags=()):
@@ -96,11 +108,11 @@ class Cluster:
             worker.wait_running()
 
     @staticmethod
-    def worker_flags(concurrency, lease_ms=2000, grace_ms=2000, max_stalls=3,
+    def worker_flags(concurrency, queue=QUEUE, lease_ms=2000, grace_ms=2000, max_stalls=3,
                      allow="127.0.0.0/8", max_redirects=0, callback_queue=None):
         """With a callback_queue, the workers also run it (a quarter of the concurrency) and
         relay completion callbacks into it."""
-        queues = f"{QUEUE}={concurrency}"
+        queues = f"{queue}={concurrency}"
         extra = []
         if callback_queue:
             queues += f",{callback_queue}={max(concurrency // 4, 1)}"
@@ -118,9 +130,10 @@ class Cluster:
 
     def record_fault(self, what, active=None):
         """Counts one fault. `active`: the ids active just before it, when the caller read them
-        already; otherwise they are read now (an empty list when the API cannot answer)."""
+        already; otherwise they are read now, in every queue of the cluster (none of a queue the
+        API cannot answer for)."""
         if active is None:
-            active = active_jobs(self.client) or []
+            active = [i for queue in self.queues for i in active_jobs(self.client, queue) or []]
         self.faults.append((time.time(), what, active))
 
     @property

@@ -249,7 +249,7 @@ class ApiProcess:
 
 
 class WorkerProcess:
-    """`taskq worker` for the webhook queue. Its Redis URL may point at a proxy link."""
+    """`taskq worker` for the queues its flags name. Its Redis URL may point at a proxy link."""
 
     def __init__(self, group, taskq, index, redis_url, flags, env=None):
         self.group = group

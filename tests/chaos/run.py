@@ -19,6 +19,7 @@ import traceback
 
 import cluster_scenarios
 import edge_scenarios
+import flow_scenarios
 import scenarios
 from checker import violations
 from processes import copy_binary
@@ -28,8 +29,9 @@ from processes import copy_binary
 SCENARIOS = [
     ("F1", scenarios.f1_kill_workers),
     ("F19", scenarios.f19_callbacks_under_worker_kills),
-    ("F21", scenarios.f21_flows_under_worker_kills),
+    ("F21", flow_scenarios.f21_flows_under_worker_kills),
     ("F22", scenarios.f22_batches_under_worker_kills),
+    ("F23", flow_scenarios.f23_flows_across_queues_under_worker_kills),
     ("F20", scenarios.f20_backpressure_lifo_pause),
     ("F13", scenarios.f13_sigterm_workers),
     ("F15", scenarios.f15_overrunning_handlers),

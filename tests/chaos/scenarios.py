@@ -1,6 +1,7 @@
-"""The fault scenarios with a producer load (F1, F19, F21, F22, F20, F13, F15, F12, F3, F3b, F2,
-F5, F6, F14): each starts its own cluster, runs `webhook` jobs into the sink while it injects its faults,
-drains, and returns its result for the checker's rules (checker.violations).
+"""The fault scenarios with a producer load (F1, F19, F22, F20, F13, F15, F12, F3, F3b, F2, F5,
+F6, F14; the flows' F21 and F23 are in flow_scenarios.py): each starts its own cluster, runs
+`webhook` jobs into the sink while it injects its faults, drains, and returns its result for the
+checker's rules (checker.violations).
 
 Scenario-specific checks append to result["violations"]; durations and rates come from
 Settings.pick(quick, full), so `--quick` runs the same scenarios shorter.
@@ -12,7 +13,7 @@ import random
 import signal
 import time
 
-from checker import check_batches, check_callbacks, check_flows, check_total_queue
+from checker import check_batches, check_callbacks, check_total_queue
 from cluster import Cluster
 from workload import (KEEP_FOR_THE_RUN, QUEUE, Producer, active_jobs, drain, queue_counts,
                       webhook_job)
@@ -78,22 +79,23 @@ def finish(cluster, producer, drain_timeout=60.0, set_aside=None):
     return result
 
 
-def add_queue_checks(result, drained, info, drain_timeout):
-    """After a drain: nothing left active or waiting, and no job completed twice (the lifetime
-    completion counter equals the completed jobs, all of which retention keeps)."""
+def add_queue_checks(result, drained, info, drain_timeout, queue=QUEUE):
+    """After a drain: nothing of `queue` left active or waiting, and no job of it completed twice
+    (the lifetime completion counter equals the completed jobs, all of which retention keeps)."""
     if info is None:
-        result["violations"].append("the API never answered GET /api/queues/webhook")
+        result["violations"].append(f"the API never answered GET /api/queues/{queue}")
         return
     counts, totals = info["counts"], info["totals"]
     result["dead"] = counts["dead"]
     result["stalled"] = totals["stalled"]
     result["failed_attempts"] = totals["failed"]
     if not drained:
-        result["violations"].append(f"not drained within {drain_timeout:.0f} s: {counts}")
+        result["violations"].append(f"not drained within {drain_timeout:.0f} s: {queue} "
+                                    f"{counts}")
     if totals["completed"] != counts["completed"]:
         result["violations"].append(
             f"{totals['completed']} completions accepted for {counts['completed']} completed "
-            "jobs: a job completed twice")
+            f"jobs of {queue}: a job completed twice")
 
 
 def kill_worker(cluster, index):
@@ -181,93 +183,6 @@ def f19_callbacks_under_worker_kills(s):
         if result["callback_ids_delivered_twice"] > result["in_flight_at_fault"]:
             result["violations"].append("more callbacks delivered twice than jobs in flight at "
                                         "the faults")
-        return result
-
-
-def f21_flows_under_worker_kills(s):
-    """Flows of webhook jobs (a root r with children a, b and c, and a0 and a1 under a), one in
-    four with a child a1 that always fails (two attempts), under each failure policy in turn;
-    kill -9 a random worker every 2 s, as F1 does. Every job that must run runs (a flow is
-    committed whole: one whose POST got no answer runs whole or not at all); each parent runs
-    after every request of its children was answered; a parent failed by a child (policy fail),
-    and the root above it, never runs; after the drain no job is held and every flow is
-    completed or dead as its shape says."""
-    lease_ms = 5000
-    policies = ("fail", "ignore", "continue")
-
-    def failing(key):
-        n = int(key.rsplit("-", 1)[1])
-        return policies[(n // 4) % 3] if n % 4 == 1 else None
-
-    with s.cluster("F21") as c:
-        c.start(workers=3, concurrency=16, lease_ms=lease_ms, max_stalls=50)
-
-        def make_flow(key):
-            jobs = []
-            for ref, parent in (("r", None), ("a", "r"), ("b", "r"), ("c", "r"), ("a0", "a"),
-                                ("a1", "a")):
-                job = webhook_job(c.sink.url, f"{key}.{ref}")
-                if ref == "a1" and failing(key):
-                    job = webhook_job(c.sink.url, f"{key}.{ref}", path="/always500",
-                                      max_attempts=2)
-                    job["on_failure"] = failing(key)
-                job["ref"] = ref
-                if parent:
-                    job["parent"] = parent
-                jobs.append(job)
-            return {"jobs": jobs}
-
-        load = Producer(c.api.port, "f21", s.pick(40, 80), make_flow, path="/api/flows")
-        load.start()
-        end = time.monotonic() + s.pick(12, 60)
-        while time.monotonic() < end:
-            time.sleep(2)
-            kill_worker(c, random.randrange(len(c.workers)))
-        log = load.stop()
-        drained, info = drain(c.client, 2 * lease_ms / 1000 + 60)
-        records = c.sink.records()
-        flows = {}
-        for key, enqueue in log.items():
-            ids = {ref: f"{key}.{ref}" for ref in ("r", "a", "b", "c", "a0", "a1")}
-            never = [ids["a"], ids["r"]] if failing(key) == "fail" else []
-            flows[key] = {"outcome": enqueue.outcome,
-                          "must_run": [i for i in ids.values() if i not in never],
-                          "never_run": never,
-                          "children": {ids["r"]: [ids["a"], ids["b"], ids["c"]],
-                                       ids["a"]: [ids["a0"], ids["a1"]]}}
-        result = check_flows(flows, records)
-        # The total-queue rules over the jobs that must succeed: each delivered (200) at least
-        # once, duplicates bounded by the jobs in flight at the kills.
-        succeeding = {}
-        for key, flow in flows.items():
-            for job_id in flow["must_run"]:
-                if not (job_id.endswith(".a1") and failing(key)):
-                    succeeding[job_id] = flow["outcome"]
-        forbidden = {i for flow in flows.values() for i in flow["never_run"]}
-        delivered = [i for i in c.delivered_ids(records) if i not in forbidden]
-        result.update(check_total_queue(succeeding, delivered))
-        result["faults"] = len(c.faults)
-        result["in_flight_at_fault"] = c.in_flight_at_fault
-        result["answers"] = load.answer_summary()
-        result["violations"] = [f"producer failed: {e}" for e in load.errors]
-        add_queue_checks(result, drained, info, 2 * lease_ms / 1000 + 60)
-        if info is not None and info["counts"].get("held", 0) != 0:
-            result["violations"].append(f"{info['counts']['held']} jobs still held")
-        states = {}
-        for key, flow in flows.items():
-            if flow["outcome"] != "ok":
-                continue
-            got = c.client.get(f"/api/flows/{QUEUE}:{key}")
-            want = "dead" if failing(key) == "fail" else "completed"
-            state = got["state"] if got else None
-            states[state] = states.get(state, 0) + 1
-            if state != want:
-                result["violations"].append(f"flow {key} is {state}, not {want}")
-                break
-        result["flow_states"] = states
-        for name in ("flows_lost", "flows_partial", "flows_forbidden", "flows_early"):
-            if result[name] > 0:
-                result["violations"].append(f"{name}: {result[name]}")
         return result
 
 

@@ -213,17 +213,31 @@ def active_jobs(client, queue=QUEUE):
 def drain(client, timeout, queue=QUEUE):
     """Waits until nothing of the queue waits, runs or is due (twice in a row, 0.5 s apart).
     Returns (drained, last counts)."""
+    drained, last = drain_queues(client, timeout, [queue])
+    return drained, last.get(queue)
+
+
+def drain_queues(client, timeout, queues, settled=lambda: True):
+    """Waits until nothing of any of `queues` waits, runs or is due and settled() holds (work
+    still on its way to a queue, e.g. an outbox entry, is not in its counts), twice in a row,
+    0.5 s apart. Returns (drained, queue -> last counts), a queue the API never answered for
+    left out."""
     deadline = time.monotonic() + timeout
     quiet = 0
-    last = None
+    last = {}
     while time.monotonic() < deadline:
-        info = queue_counts(client, queue)
-        if info is not None:
-            last = info
+        busy, answered = 0, True
+        for queue in queues:
+            info = queue_counts(client, queue)
+            if info is None:
+                answered = False  # the API cannot say now: this round neither counts nor resets
+                continue
+            last[queue] = info
             c = info["counts"]
-            busy = c["waiting"] + c["active"] + c["delayed"] + c["retrying"]
-            quiet = quiet + 1 if busy == 0 else 0
-            if quiet >= 2:
-                return True, last
+            busy += c["waiting"] + c["active"] + c["delayed"] + c["retrying"]
+        if answered:
+            quiet = quiet + 1 if busy == 0 and settled() else 0
+        if quiet >= 2:
+            return True, last
         time.sleep(0.5)
     return False, last
