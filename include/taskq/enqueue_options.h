@@ -69,6 +69,9 @@ struct FlowPlace {
   // ("<i>", or "<addition>-<i>") and its parent "*"; a callback's ref is "on_complete" or
   // "on_success", its parent "^", and has_children is set (it reads the batch's counts).
   bool batch = false;
+  // The flow has jobs in more than one queue: finishing this job writes to its queue's outbox
+  // (docs/workflows.md, "Flows across queues"), which the worker's relay then applies.
+  bool across_queues = false;
 
   bool operator==(const FlowPlace&) const = default;
 };

@@ -1,5 +1,6 @@
 #include "client/flow_commit.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace taskq::client {
@@ -55,11 +56,15 @@ Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAd
     if (!job.parent.empty()) parents.insert(job.parent);
   }
   const std::string flow_id = FlowIdOf(address);
+  const bool across_queues = std::any_of(flow.jobs.begin(), flow.jobs.end(), [&](const FlowJob& j) {
+    return JobQueueOf(j) != address.queue;
+  });
   for (size_t i = 0; i < flow.jobs.size(); ++i) {
     const FlowJob& job = flow.jobs[i];
-    auto encoded = EncodePlacedJob(
-        job.job, {flow_id, job.ref, job.parent, job.on_failure, parents.contains(job.ref)},
-        FlowJobId(address.key, job.ref), limits, "jobs[" + std::to_string(i) + "]");
+    FlowPlace place{flow_id, job.ref, job.parent, job.on_failure, parents.contains(job.ref)};
+    place.across_queues = across_queues;
+    auto encoded = EncodePlacedJob(job.job, std::move(place), FlowJobId(address.key, job.ref),
+                                   limits, "jobs[" + std::to_string(i) + "]");
     if (!encoded.ok()) return encoded.status();
     broker::FlowCommitJob& out = commit.jobs.emplace_back();
     out.ref = job.ref;

@@ -7,7 +7,7 @@
 namespace taskq::client {
 namespace {
 
-FlowJob Job(std::string ref, std::string parent, std::string type = "report") {
+FlowJob Job(std::string ref, std::string parent, std::string type = "reports") {
   FlowJob job;
   job.ref = std::move(ref);
   job.parent = std::move(parent);
@@ -58,6 +58,7 @@ TEST(FlowCommitTest, AFlowAcrossQueuesLivesInItsRootsQueue) {
   auto body = DecodeJobBody(commit->jobs[0].job.body, "export");
   ASSERT_TRUE(body.ok()) << body.status().ToString();
   EXPECT_EQ(body->options.flow->flow_id, "email:k1");  // where its flow's record is
+  EXPECT_TRUE(body->options.flow->across_queues);  // its finish goes through the outbox
 
   flow.jobs[2].job.options.queue = "-bad";
   auto bad = FlowQueueOf(flow);
@@ -115,6 +116,7 @@ TEST(FlowCommitTest, EachJobCarriesItsPlaceAndItsEnqueueOptions) {
   ASSERT_TRUE(root_body.ok());
   ASSERT_TRUE(root_body->options.flow.has_value());
   EXPECT_TRUE(root_body->options.flow->has_children);
+  EXPECT_FALSE(root_body->options.flow->across_queues);  // every job in "reports"
   EXPECT_EQ(root_body->options.flow->parent, "");
 }
 

@@ -244,6 +244,7 @@ Result<std::string> EncodeJobBody(std::string_view type, std::string_view data_j
     }
     if (options.flow->has_children) f["kids"] = true;
     if (options.flow->batch) f["batch"] = true;
+    if (options.flow->across_queues) f["xq"] = true;
   }
   if (options.expires_at_ms) o["expires_at_ms"] = *options.expires_at_ms;
   if (options.unique) {
@@ -336,6 +337,8 @@ Result<DecodedBody> DecodeJobBody(std::string_view body, std::string_view queue)
       place.has_children = kids != nullptr && kids->is_bool() && kids->as_bool();
       const json::value* batch = fo.if_contains("batch");
       place.batch = batch != nullptr && batch->is_bool() && batch->as_bool();
+      const json::value* xq = fo.if_contains("xq");
+      place.across_queues = xq != nullptr && xq->is_bool() && xq->as_bool();
     }
     if (const json::value* cb = o.if_contains("cb"); cb != nullptr && cb->is_string()) {
       opt.callback_url = std::string(cb->as_string());

@@ -23,10 +23,10 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Whether finishing a job with these options may write to its queue's outbox: a completion
-// callback, or a job of a flow (one of another queue reports to its flow's queue; one of the
-// flow's queue may release a parent that runs in another queue).
+// callback, or a job of a flow across queues (one of another queue reports to its flow's queue;
+// one of the flow's queue may release a parent that runs in another queue).
 bool WritesOutboxEntries(const EnqueueOptions& options) {
-  return !options.callback_url.empty() || (options.flow && !options.flow->batch);
+  return !options.callback_url.empty() || (options.flow && options.flow->across_queues);
 }
 
 double UnitRandom() {
