@@ -20,7 +20,8 @@ Writes: the record (st = running, g = meta.flows + 1, its generation, which meta
   holds; c = now, keep, n, j:<ref> per parent = its join, all children pending), the tree, the
   bodies, a hook per job (naming the generation), the group entries; leaves into wait, prio, a
   group's zset or delayed, with a state record when their priority is not 0; parents into held
-  with a state record (st = held). meta.enqueued counts every job written here.
+  with a state record (st = held). meta.enqueued counts every job written here but parked ones
+  (their own queue counts them when they are dispatched there).
   Remote jobs (flows.lua, "Flows across queues"): a remote parent is written held, parked (hook
   flag "q", no group entry), with "o:"..ref = queue.."\t"..options in the record; a remote leaf
   is not written here: an outbox entry "fd" asks for its dispatch, and "d:"..ref = "0:p". Tree

@@ -113,6 +113,7 @@ TEST_F(FlowRemoteScriptTest, CommitParksRemoteParentsAndDispatchesRemoteLeaves) 
   EXPECT_EQ(Join("r"), "w:3:3:0:0:0:0:0");
   EXPECT_EQ(HGet(home_.flow_tree("F"), "a1"), "a\tfail\tp");
   EXPECT_EQ(HGet(home_.flow_tree("F"), "c"), "r\tfail");
+  EXPECT_EQ(HGet(home_.meta(), "enqueued"), "2");  // r and c: a runs in p, and counts there
   auto entries = Outbox(home_);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(FieldOf(entries[0], "k"), "fd");
@@ -154,6 +155,10 @@ TEST_F(FlowRemoteScriptTest, RemoteFinishesCountOnceAndReleaseTheParkedParentToI
   EXPECT_FALSE(HExists(home_.state(), Id("a")));
   EXPECT_TRUE(ZMembers(home_.held()) == (std::vector<std::string>{Id("r")}));
   EXPECT_EQ(Record("d:a"), "0:p");
+  auto left = Run({"XREVRANGE", home_.events(), "+", "-", "COUNT", "1"});
+  ASSERT_EQ(left.view().size(), 1u);
+  EXPECT_EQ(left.view()[0][1][1].str(), "dispatched");  // the queue's views drop it
+  EXPECT_EQ(left.view()[0][1][5].str(), Id("a"));
   // The same report again counts nothing.
   EXPECT_EQ(Apply(home_, "p", reports).view().AsInt(-9), 0);
   EXPECT_EQ(Join("a"), "r:1:0:1:0:0:0:0");

@@ -1,7 +1,8 @@
 -- Job events for live views (the dashboard): one entry per script call that changed jobs, in
 -- the queue's stream base.."events", capped near kEventsKept entries (XADD MAXLEN ~ trims whole
 -- stream nodes: O(1) amortized). Fields: e = what happened (enqueued, active, completed,
--- retrying, dead, removed, waiting, delayed, held; paused and resumed, with no jobs), n = how many jobs, ids = the first
+-- retrying, dead, removed, waiting, delayed, held, dispatched (a flow's parent left for its own
+-- queue); paused and resumed, with no jobs), n = how many jobs, ids = the first
 -- kEventIdsListed of them, comma-separated. Nothing is written when no job changed.
 local kEventsKept = 1000
 local kEventIdsListed = 100

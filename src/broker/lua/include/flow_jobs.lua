@@ -188,7 +188,12 @@ local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
     requeue(base, keys[1], keys[2], keys[4], reversed, reversed_priorities, true, reversed_groups)
   end
   if #delayed > 0 then call_in_parts('ZADD', keys[3], delayed) end
-  redis.call('HINCRBY', keys[4], 'enqueued', #jobs)
+  -- A parked parent is counted by the queue it runs in, when it is dispatched there.
+  local parked = 0
+  for _, job in ipairs(jobs) do
+    if job.parked then parked = parked + 1 end
+  end
+  redis.call('HINCRBY', keys[4], 'enqueued', #jobs - parked)
   local enqueued = ids_of_scored(delayed)
   for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end
   for _, id in ipairs(first) do enqueued[#enqueued + 1] = id end

@@ -129,7 +129,8 @@ end
 
 -- A flow's work in one script: the finishes still to count (FIFO), and the jobs it moved.
 local function flow_ctx(base, now)
-  return {base = base, now = now, work = {}, waiting = {}, delayed = {}, dead = {}, held = {}}
+  return {base = base, now = now, work = {}, waiting = {}, delayed = {}, dead = {}, held = {},
+          dispatched = {}}
 end
 
 -- Outbox entries of flows across queues (above). q: the queue the entry is for.
@@ -160,6 +161,7 @@ local function flow_dispatch(ctx, id, h)
   redis.call('HSET', record, 'd:' .. h.ref, '0:p')
   redis.call('ZREM', base .. 'held', id)
   delete_jobs(base, {id})
+  ctx.dispatched[#ctx.dispatched + 1] = id
 end
 
 -- flow_state_of(base, id) -> the job's state name and decoded record (nil: no such job).
@@ -517,6 +519,7 @@ local function flow_events(ctx)
   emit_event(ctx.base, 'delayed', ctx.delayed)
   emit_event(ctx.base, 'dead', ctx.dead)
   emit_event(ctx.base, 'held', ctx.held)
+  emit_event(ctx.base, 'dispatched', ctx.dispatched)
   if #ctx.waiting > 0 or #ctx.delayed > 0 then redis.call('SPUBLISH', ctx.base .. 'wake', '') end
 end
 
