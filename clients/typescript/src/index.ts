@@ -55,8 +55,8 @@ export interface Job {
   [field: string]: unknown;
 }
 
-// Flows (docs/workflows.md): a tree of jobs in one queue whose parents run once their children
-// have settled.
+// Flows (docs/workflows.md): a tree of jobs, in one queue or several, whose parents run once
+// their children have settled.
 export type FlowState = 'running' | 'completed' | 'dead';
 // What a job's death does to its parent.
 export type ChildFailurePolicy = 'fail' | 'ignore' | 'continue';

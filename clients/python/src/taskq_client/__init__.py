@@ -95,8 +95,8 @@ class TaskqClient:
 
     def submit_flow(self, jobs=None, *, chain=None, flow_id=None, idempotency_key=None,
                     traceparent=None):
-        """Submits a flow, a tree of jobs in one queue whose parents run once their children
-        have settled (POST /api/flows). Either `jobs`: bodies as enqueue() sends them (not job_id
+        """Submits a flow, a tree of jobs (in one queue or several) whose parents run once their
+        children have settled (POST /api/flows). Either `jobs`: bodies as enqueue() sends them (not job_id
         or unique), each with "ref", "parent" (the parent's ref; left out for the root) and
         "on_failure" ("fail", "ignore" or "continue"); or `chain`: bodies of steps that run one
         after the other, each reading the result of the one before. `flow_id`, else
