@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,9 @@ struct FlowJob {
 struct FlowRequest {
   std::string flow_id;  // empty: one is generated
   std::vector<FlowJob> jobs;
+  // How long the flow's record (its tree, its parents' joins and children's results) outlives
+  // its root's finish (each job follows its own retention). At most 10 years.
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 7)};
 
   // A chain: each step runs after the one before completed, with its result, and a step's
   // failure cancels the rest. Refs are "step1", "step2", ...; the last step is the root.

@@ -69,6 +69,11 @@ Result<FlowRequest> ParseFlowRequest(std::string_view body, std::string_view ide
       Status s = ReadString(value, "flow_id", &flow.flow_id);
       if (s.ok()) s = CheckFlowId("flow_id", flow.flow_id);
       errors.Add(s);
+    } else if (key == "retention_ms") {
+      int64_t ms = 0;
+      Status s = ReadInteger(value, "retention_ms", 0, kMaxFieldMs, &ms);
+      if (s.ok()) flow.retention = std::chrono::milliseconds(ms);
+      errors.Add(s);
     } else {
       errors.Add(InvalidArgument(FieldNameOf(key), "unknown field"));
     }
@@ -128,8 +133,10 @@ Result<FlowRequest> ParseFlowRequest(std::string_view body, std::string_view ide
   }
   if (chain) {
     std::string flow_id = std::move(flow.flow_id);
+    const std::chrono::milliseconds retention = flow.retention;
     flow = FlowRequest::Chain(std::move(steps));
     flow.flow_id = std::move(flow_id);
+    flow.retention = retention;
   }
   TASKQ_RETURN_IF_ERROR(ValidateFlow(flow, flow_limits, list_name));
   return flow;

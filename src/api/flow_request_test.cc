@@ -41,6 +41,15 @@ TEST(FlowRequestTest, AChainAndTheIdempotencyKey) {
   EXPECT_EQ(flow->jobs[0].parent, "step2");
   EXPECT_EQ(Parse(R"({"flow_id":"x","chain":[{"type":"a"}]})", "y").status().field(), "flow_id");
   EXPECT_EQ(Parse(R"({"chain":[{"type":"a","ref":"r"}]})").status().field(), "chain[0].ref");
+  // The retention goes with a chain as with a tree; a bad one is named.
+  auto kept = Parse(R"({"retention_ms":60000,"chain":[{"type":"a"},{"type":"b"}]})");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->retention, std::chrono::minutes(1));
+  EXPECT_EQ(Parse(R"({"jobs":[{"ref":"r","type":"a"}]})")->retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(Parse(R"({"retention_ms":-1,"jobs":[{"ref":"r","type":"a"}]})").status().field(),
+            "retention_ms");
+  EXPECT_EQ(Parse(R"({"retention_ms":"1s","jobs":[{"ref":"r","type":"a"}]})").status().field(),
+            "retention_ms");
   std::string long_chain = R"({"chain":[)";
   for (int i = 0; i < 18; ++i) long_chain += std::string(i ? "," : "") + R"({"type":"a"})";
   EXPECT_EQ(Parse(long_chain + "]}").status().field(), "chain");

@@ -125,6 +125,8 @@ constexpr const char* kSchemas = R"({
     "properties": {
       "flow_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
         "description": "The flow's key (default: the Idempotency-Key, else generated)."},
+      "retention_ms": {"type": "integer", "minimum": 0, "maximum": 311040000000,
+        "description": "How long the flow's record outlives its root's finish (default 7 days)."},
       "jobs": {"type": "array", "minItems": 1,
         "items": {"$ref": "#/components/schemas/FlowJobRequest"}},
       "chain": {"type": "array", "minItems": 1,

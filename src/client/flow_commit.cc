@@ -50,6 +50,7 @@ Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAd
                                            const JobLimits& limits) {
   broker::FlowCommit commit;
   commit.flow_key = address.key;
+  commit.retention = flow.retention;
   commit.jobs.reserve(flow.jobs.size());
   std::unordered_set<std::string_view> parents;
   for (const FlowJob& job : flow.jobs) {

@@ -49,8 +49,10 @@ TEST(FlowCommitTest, AFlowAcrossQueuesLivesInItsRootsQueue) {
   auto queue = FlowQueueOf(flow);
   ASSERT_TRUE(queue.ok()) << queue.status().ToString();
   EXPECT_EQ(*queue, "email");  // the root's, wherever it is in the list
+  flow.retention = std::chrono::hours(2);
   auto commit = BuildFlowCommit(flow, {*queue, "k1"}, JobLimits{});
   ASSERT_TRUE(commit.ok()) << commit.status().ToString();
+  EXPECT_EQ(commit->retention, std::chrono::hours(2));
   // Each job of another queue names it; the root's queue's jobs name none.
   EXPECT_EQ(commit->jobs[0].queue, "export");
   EXPECT_EQ(commit->jobs[1].queue, "");

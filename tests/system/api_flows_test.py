@@ -356,6 +356,20 @@ class FlowsTest(unittest.TestCase):
             (j["state"], j["cancelled"]) == ("dead", True)
             for j in self.flow(flow_id)["jobs"])), self.flow(flow_id))
 
+    def test_retention_ms_sets_how_long_a_finished_flow_is_kept(self):
+        key = new_key("kept-")
+        status, body, _ = self.submit({"flow_id": key, "retention_ms": 300, "jobs": [
+            job("root", "gather"), job("a", "echo", "root")]})
+        self.assertEqual(status, 201, body)
+        flow_id = f"{QUEUE}:{key}"
+        self.assertEqual(self.finished_flow(flow_id)["state"], "completed")
+        # The record expires 300 ms after the root finished; the jobs stay (their own retention).
+        self.assertTrue(wait_until(
+            lambda: self.api.request("GET", f"/api/flows/{flow_id}")[0] == 404, timeout=10))
+        self.assertEqual(self.job(f"{key}.root")["state"], "completed")
+        status, body, _ = self.submit({"retention_ms": -5, "jobs": [job("root", "gather")]})
+        self.assertEqual((status, body["field"]), (422, "retention_ms"), body)
+
     def test_an_unknown_flow_is_404(self):
         for method in ("GET", "DELETE"):
             status, body, _ = self.api.request(method, f"/api/flows/{QUEUE}:no-such-flow")

@@ -70,7 +70,9 @@ export type FlowJob = FlowJobBody & {ref: string; parent?: string; on_failure?: 
 // The body of POST /api/flows: the jobs as a tree, or a chain of steps that run one after the
 // other (refs step1, step2, ...; each step reads the result of the one before). `flow_id` names
 // the flow within its queue (else the Idempotency-Key, else a generated id).
-export type FlowRequest = {flow_id?: string} & ({jobs: FlowJob[]} | {chain: FlowJobBody[]});
+// retention_ms: how long the flow's record outlives its root's finish (default 7 days).
+export type FlowRequest = {flow_id?: string; retention_ms?: number} &
+  ({jobs: FlowJob[]} | {chain: FlowJobBody[]});
 
 export interface FlowSubmitResult {
   id: string;  // "<queue>:<flow key>"

@@ -93,19 +93,22 @@ class TaskqClient:
 
     # --- flows (docs/workflows.md) -----------------------------------------------------------
 
-    def submit_flow(self, jobs=None, *, chain=None, flow_id=None, idempotency_key=None,
-                    traceparent=None):
+    def submit_flow(self, jobs=None, *, chain=None, flow_id=None, retention_ms=None,
+                    idempotency_key=None, traceparent=None):
         """Submits a flow, a tree of jobs (in one queue or several) whose parents run once their
         children have settled (POST /api/flows). Either `jobs`: bodies as enqueue() sends them (not job_id
         or unique), each with "ref", "parent" (the parent's ref; left out for the root) and
         "on_failure" ("fail", "ignore" or "continue"); or `chain`: bodies of steps that run one
         after the other, each reading the result of the one before. `flow_id`, else
         `idempotency_key`, names the flow within its queue; submitting it again writes nothing.
+        `retention_ms`: how long the flow's record outlives its root's finish (default 7 days).
         Returns {"id" ("<queue>:<flow key>"), "queue", "state", "created", "jobs": [{"ref",
         "id", "queue", "state", "links"}], "links"}, "created" False when the flow existed."""
         body = {"chain": list(chain)} if chain is not None else {"jobs": list(jobs or [])}
         if flow_id is not None:
             body["flow_id"] = flow_id
+        if retention_ms is not None:
+            body["retention_ms"] = retention_ms
         return self._request("POST", "/api/flows", body, _headers(idempotency_key, traceparent))
 
     def get_flow(self, flow_id):
