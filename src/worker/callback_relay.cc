@@ -93,8 +93,7 @@ namespace {
 // malformed is applied entry by entry, and the malformed ones are dropped (they can never
 // apply). On another failure nothing is noted: the run is applied again later.
 Status ApplyFlowRun(broker::Broker& broker, const std::string& source,
-                    std::vector<broker::OutboxEntry>& run, std::vector<std::string>& done) {
-  if (run.empty()) return Status::Ok();
+                    std::span<const broker::OutboxEntry> run, std::vector<std::string>& done) {
   const std::string target = *run.front().Field("q");
   auto applied = broker.ApplyFlowEntries(target, source, run);
   if (!applied.ok() && applied.status().code() == StatusCode::kInvalidArgument) {
@@ -110,7 +109,6 @@ Status ApplyFlowRun(broker::Broker& broker, const std::string& source,
     return applied.status();
   }
   for (const broker::OutboxEntry& entry : run) done.push_back(entry.id);
-  run.clear();
   return Status::Ok();
 }
 
@@ -121,8 +119,7 @@ Status ApplyFlowRun(broker::Broker& broker, const std::string& source,
 Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
                          const CallbackRelayOptions& options, std::set<std::string>* homes) {
   int64_t applied = 0;
-  bool registered = false;        // the callback queue, in the registry once per call
-  std::set<std::string> targets;  // queues given dispatches, in the registry once per call
+  bool registered = false;  // the callback queue, in the registry once per call
   Status first_failure = Status::Ok();
   while (true) {
     auto entries = broker.TakeOutbox(queue, options.token, options.lease, options.max_entries);
@@ -137,14 +134,13 @@ Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
     auto flush_run = [&] {
       if (run.empty()) return;
       const std::string target = *run.front().Field("q");
-      const auto n = static_cast<int64_t>(run.size());
       Status s = ApplyFlowRun(broker, queue, run, done);
       if (!s.ok()) {
         spdlog::warn("queue {}: flow entries for {} wait: {}", queue, target, s.ToString());
         failed.insert(target);
         if (first_failure.ok()) first_failure = s;
       } else {
-        applied += n;
+        applied += static_cast<int64_t>(run.size());
       }
       run.clear();
     };
@@ -162,16 +158,8 @@ Result<int64_t> RelayOne(broker::Broker& broker, const std::string& queue,
             (broker::FlowEntryClassOf(run.front()) != flow || *run.front().Field("q") != *target)) {
           flush_run();
         }
+        // A flow's queues are in the registry since its submission (Client::SubmitFlow).
         if (failed.contains(*target)) continue;
-        if (flow == broker::FlowEntryClass::kDelivery && !targets.contains(*target)) {
-          Status s = broker.RegisterQueue(*target);
-          if (!s.ok()) {
-            failed.insert(*target);
-            if (first_failure.ok()) first_failure = s;
-            continue;
-          }
-          targets.insert(*target);
-        }
         if (flow == broker::FlowEntryClass::kReport && homes != nullptr) homes->insert(*target);
         run.push_back(entry);
         continue;

@@ -67,8 +67,18 @@ end
 local now, now_us = now_ms()
 local ctx = flow_ctx(base, now)
 local applied = 0
+-- Dispatches of one flow in a row are written by one flow_jobs_write (one event, one wake); a
+-- cancel first writes those before it, which it may concern.
+local pending = {u = nil, gen = nil, jobs = {}}
+local function write_pending()
+  if #pending.jobs > 0 then
+    flow_jobs_write(KEYS, base, home .. ':' .. pending.u, pending.gen, pending.jobs, now, now_us)
+  end
+  pending = {u = nil, gen = nil, jobs = {}}
+end
 for _, e in ipairs(entries) do
   local id = e.u .. '.' .. e.ref
+  if e.kind ~= 'fd' or e.u ~= pending.u or e.gen ~= pending.gen then write_pending() end
   if e.kind == 'fd' then
     local shadow = base .. 'rflow:' .. home .. ':' .. e.u
     local g, done = unpack(redis.call('HMGET', shadow, 'g', 'd:' .. e.ref))
@@ -83,7 +93,8 @@ for _, e in ipairs(entries) do
                            'dead', '{"at":' .. now .. ',"attempt":0,"message":' ..
                            '"cancelled: its id is taken by another job of its queue"}')
       else
-        flow_jobs_write(KEYS, base, home .. ':' .. e.u, e.gen, {e.job}, now, now_us)
+        pending.u, pending.gen = e.u, e.gen
+        pending.jobs[#pending.jobs + 1] = e.job
         redis.call('HSET', shadow, 'g', e.gen, 'd:' .. e.ref, '1')
       end
       if e.keep > 0 then
@@ -113,6 +124,7 @@ for _, e in ipairs(entries) do
     end
   end
 end
+write_pending()
 flow_settle(ctx)
 flow_events(ctx)
 return applied

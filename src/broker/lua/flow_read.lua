@@ -9,6 +9,7 @@ Returns: {} when the flow has no record; else {record (HGETALL), nodes, {}} wher
   across queues"; a parked parent is here until it is dispatched).
   A job without a state record (or st = "") is delayed if it has a delayed score, else waiting.
 ]]
+--!include state.lua
 local base, u = ARGV[1], ARGV[2]
 local record = base .. 'flow:' .. u
 local fields = redis.call('HGETALL', record)
@@ -25,16 +26,7 @@ for i = 1, #rows, 2 do
   local id = u .. '.' .. ref
   local st, cancelled = '', '0'
   if not dispatched[ref] and redis.call('HEXISTS', base .. 'jobs', id) == 1 then
-    local value = redis.call('HGET', KEYS[2], id)
-    local name, cx = '', '0'
-    if value then
-      name = string.match(value, '^(%a*):') or ''
-      cx = string.match(value, ':([01])$') or '0'
-    end
-    if name == '' then
-      name = redis.call('ZSCORE', KEYS[1], id) and 'delayed' or 'waiting'
-    end
-    st, cancelled = name, cx
+    st, cancelled = shown_state(redis.call('HGET', KEYS[2], id), KEYS[1], id)
   end
   nodes[#nodes + 1] = ref
   nodes[#nodes + 1] = parent or ''

@@ -7,6 +7,7 @@ Returns: per id, in order, its state ("" when there is no such job) and cancelle
   has a delayed score, else waiting.
 ]]
 --!include parts.lua
+--!include state.lua
 local base = ARGV[1]
 if #ARGV < 2 or #ARGV > 10001 then return redis.error_reply('ERR 1 to 10000 ids') end
 local ids = {}
@@ -16,14 +17,7 @@ local values = read_in_parts('HMGET', KEYS[2], ids)
 local out = {}
 for i, id in ipairs(ids) do
   local st, cancelled = '', '0'
-  if present[i] then
-    local value = values[i]
-    if value then
-      st = string.match(value, '^(%a*):') or ''
-      cancelled = string.match(value, ':([01])$') or '0'
-    end
-    if st == '' then st = redis.call('ZSCORE', KEYS[1], id) and 'delayed' or 'waiting' end
-  end
+  if present[i] then st, cancelled = shown_state(values[i], KEYS[1], id) end
   out[#out + 1] = st
   out[#out + 1] = cancelled
 end

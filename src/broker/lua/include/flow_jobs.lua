@@ -125,11 +125,15 @@ local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
   local prefix = '{"c":' .. now .. ','
   local bodies, hooks, group_fields, states = {}, {}, {}, {}
   local held, ready, ready_priorities, ready_groups, delayed = {}, {}, {}, {}, {}
+  local parked = 0  -- counted by the queue they run in, when dispatched there
   local first, first_priorities, first_groups = {}, {}, {}
   for _, job in ipairs(jobs) do
     local group = job.group
     if not group and group_field then group = data_group(job.body, group_field) or nil end
-    if job.parked then group = nil end
+    if job.parked then
+      group = nil
+      parked = parked + 1
+    end
     bodies[#bodies + 1] = job.id
     bodies[#bodies + 1] = job.raw and job.body or prefix .. string.sub(job.body, 2)
     local hook = flow_hook_value(job.hooked, u, gen, job.ref, job.parent, job.policy)
@@ -188,11 +192,6 @@ local function flow_jobs_write(keys, base, u, gen, jobs, now, now_us)
     requeue(base, keys[1], keys[2], keys[4], reversed, reversed_priorities, true, reversed_groups)
   end
   if #delayed > 0 then call_in_parts('ZADD', keys[3], delayed) end
-  -- A parked parent is counted by the queue it runs in, when it is dispatched there.
-  local parked = 0
-  for _, job in ipairs(jobs) do
-    if job.parked then parked = parked + 1 end
-  end
   redis.call('HINCRBY', keys[4], 'enqueued', #jobs - parked)
   local enqueued = ids_of_scored(delayed)
   for _, id in ipairs(ready) do enqueued[#enqueued + 1] = id end

@@ -146,6 +146,10 @@ local function flow_report_finish(base, h, outcome, text)
   redis.call('XADD', base .. 'outbox', '*', 'k', 'ff', 'q', h.home, 'u', h.u, 'g', h.gen, 'ref',
              h.ref, 'e', h.epoch, 'o', outcome, 'r', text)
 end
+local function flow_report_retry(base, h, epoch)
+  redis.call('XADD', base .. 'outbox', '*', 'k', 'fr', 'q', h.home, 'u', h.u, 'g', h.gen, 'ref',
+             h.ref, 'e', epoch)
+end
 
 -- A parked parent (hook flag "q") released: it leaves for its queue. It stays held if its
 -- record lacks its queue or body (nothing else writes them; flow_commit.lua checked both).
@@ -465,11 +469,9 @@ local function flow_cancel_below(ctx, u, gen, top, children, policy)
           -- Only this flow's own job: another job may hold the id here (a job of another
           -- queue's flow dispatched here, or a job outside any flow enqueued with that id).
           st, child_record = flow_state_of(base, id)
-          local h = st and st ~= 'completed' and st ~= 'dead'
-            and flow_hook(redis.call('HGET', base .. 'hooks', id))
-          if st and st ~= 'completed' and st ~= 'dead'
-              and not (h and not h.home and h.u == u and h.gen == gen) then
-            st = nil
+          if st and st ~= 'completed' and st ~= 'dead' then
+            local h = flow_hook(redis.call('HGET', base .. 'hooks', id))
+            if not (h and not h.home and h.u == u and h.gen == gen) then st = nil end
           end
         end
         if st == 'active' then
@@ -536,8 +538,7 @@ local function flow_revive(ctx, id, h)
     local value = redis.call('HGET', base .. 'hooks', id)
     local epoch = h.epoch + 1
     redis.call('HSET', base .. 'hooks', id, string.match(value, '^(.*\t)%d+$') .. epoch)
-    redis.call('XADD', base .. 'outbox', '*', 'k', 'fr', 'q', h.home, 'u', h.u, 'g', h.gen, 'ref',
-               h.ref, 'e', epoch)
+    flow_report_retry(base, h, epoch)
     return
   end
   while h and h.parent ~= '^' do

@@ -28,6 +28,19 @@ local function lease_of(record)
   return string.match(record, ':(%w*):([01])$')
 end
 
+-- shown_state(value, delayed, id) -> the state name and cancel flag ("0"/"1") that reads show of
+-- a job that exists, from its record `value` (nil: none): without a record (or with st = "") it
+-- is delayed when it has a score in `delayed` (the key), else waiting.
+local function shown_state(value, delayed, id)
+  local name, cx = '', '0'
+  if value then
+    name = string.match(value, '^(%a*):') or ''
+    cx = string.match(value, ':([01])$') or '0'
+  end
+  if name == '' then name = redis.call('ZSCORE', delayed, id) and 'delayed' or 'waiting' end
+  return name, cx
+end
+
 local function encode_state(r)
   return r.st .. ':' .. r.a .. ':' .. r.s .. ':' .. r.ts .. ':' .. r.tf .. ':' .. r.p .. ':' ..
     r.tk .. ':' .. r.cx
