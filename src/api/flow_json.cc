@@ -3,6 +3,7 @@
 #include <map>
 
 #include "api/job_json.h"
+#include "common/flow_ids.h"
 #include "common/json_text.h"
 
 namespace taskq::api {
@@ -37,8 +38,8 @@ std::string RenderSubmittedFlow(const FlowSubmitResult& result,
     for (const FlowNode& node : view->nodes) by_ref.emplace(node.ref, &node);
   }
   std::string out = "{\"id\":" + JsonString(result.flow_id);
-  // The flow's queue, its root's: the flow id's part before ':'.
-  out += ",\"queue\":" + JsonString(result.flow_id.substr(0, result.flow_id.find(':')));
+  auto address = ParseFlowId(result.flow_id);  // the flow's queue: its root's
+  out += ",\"queue\":" + (address.ok() ? JsonString(address->queue) : "null");
   out += ",\"state\":" + (view ? JsonString(view->state) : "null");
   out += ",\"created\":";
   out += result.created ? "true" : "false";

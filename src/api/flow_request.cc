@@ -131,13 +131,7 @@ Result<FlowRequest> ParseFlowRequest(std::string_view body, std::string_view ide
                                         " steps; a chain holds at most " +
                                         std::to_string(flow_limits.max_depth + 1));
   }
-  if (chain) {
-    std::string flow_id = std::move(flow.flow_id);
-    const std::chrono::milliseconds retention = flow.retention;
-    flow = FlowRequest::Chain(std::move(steps));
-    flow.flow_id = std::move(flow_id);
-    flow.retention = retention;
-  }
+  if (chain) flow.jobs = FlowRequest::Chain(std::move(steps)).jobs;
   TASKQ_RETURN_IF_ERROR(ValidateFlow(flow, flow_limits, list_name));
   return flow;
 }

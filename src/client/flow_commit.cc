@@ -57,9 +57,15 @@ Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAd
     if (!job.parent.empty()) parents.insert(job.parent);
   }
   const std::string flow_id = FlowIdOf(address);
-  const bool across_queues = std::any_of(flow.jobs.begin(), flow.jobs.end(), [&](const FlowJob& j) {
-    return JobQueueOf(j) != address.queue;
-  });
+  // Each job's queue when it is not the flow's ("" when it is).
+  std::vector<std::string_view> elsewhere;
+  elsewhere.reserve(flow.jobs.size());
+  for (const FlowJob& job : flow.jobs) {
+    const std::string& queue = JobQueueOf(job);
+    elsewhere.push_back(queue == address.queue ? std::string_view() : std::string_view(queue));
+  }
+  const bool across_queues = std::any_of(elsewhere.begin(), elsewhere.end(),
+                                         [](std::string_view q) { return !q.empty(); });
   for (size_t i = 0; i < flow.jobs.size(); ++i) {
     const FlowJob& job = flow.jobs[i];
     FlowPlace place{flow_id, job.ref, job.parent, job.on_failure, parents.contains(job.ref)};
@@ -72,7 +78,7 @@ Result<broker::FlowCommit> BuildFlowCommit(const FlowRequest& flow, const FlowAd
     out.parent = job.parent;
     out.on_failure = job.on_failure;
     out.job = std::move(*encoded);
-    if (JobQueueOf(job) != address.queue) out.queue = JobQueueOf(job);
+    out.queue = std::string(elsewhere[i]);
   }
   return commit;
 }

@@ -5,6 +5,8 @@
 #include <set>
 #include <thread>
 
+#include "broker/keys.h"
+#include "queue_model.h"
 #include "worker/callback_relay.h"
 
 namespace taskq::model {
@@ -26,20 +28,7 @@ const T& Pick(const std::vector<T>& from, uint64_t r) {
   return from[r % from.size()];
 }
 
-// A join as flows.lua stores it: "st:total:pending:completed:fail:ignore:continue:override".
-struct JoinCounts {
-  char st = '?';
-  int64_t total = 0, pending = 0, completed = 0, fail = 0, ignore = 0, cont = 0;
-};
-std::optional<JoinCounts> ParseJoin(const std::string& text) {
-  JoinCounts j;
-  char override_flag = 0;
-  if (std::sscanf(text.c_str(), "%c:%ld:%ld:%ld:%ld:%ld:%ld:%c", &j.st, &j.total, &j.pending,
-                  &j.completed, &j.fail, &j.ignore, &j.cont, &override_flag) != 8) {
-    return std::nullopt;
-  }
-  return j;
-}
+broker::QueueKeys KeysOf(const std::string& queue) { return broker::QueueKeys("taskq", queue); }
 
 }  // namespace
 
@@ -358,14 +347,15 @@ std::string CrossQueueRun::Replay(std::mt19937_64& rng) {
 std::string CrossQueueRun::CheckAlways() {
   std::set<std::string> seen;
   for (const std::string& q : kQueues) {
-    for (const char* finished : {"completed", "dead"}) {
-      auto ids = Redis({"ZRANGE", "taskq:{" + q + "}:" + finished, "0", "-1"});
+    const broker::QueueKeys keys = KeysOf(q);
+    for (const std::string& finished : {keys.completed(), keys.dead()}) {
+      auto ids = Redis({"ZRANGE", finished, "0", "-1"});
       for (size_t i = 0; i < ids.view().size(); ++i) {
         auto it = jobs_.find(std::string(ids.view()[i].str()));
         if (it != jobs_.end()) it->second.finished_once = true;
       }
     }
-    auto ids = Redis({"HKEYS", "taskq:{" + q + "}:jobs"});
+    auto ids = Redis({"HKEYS", keys.jobs()});
     for (size_t i = 0; i < ids.view().size(); ++i) {
       const std::string id(ids.view()[i].str());
       if (!seen.insert(id).second) return id + " is in two queues";
@@ -374,7 +364,7 @@ std::string CrossQueueRun::CheckAlways() {
   for (const auto& [home, key] : flows_) {
     for (const auto& [field, value] : Record(home, key)) {
       if (!field.starts_with("j:")) continue;
-      auto join = ParseJoin(value);
+      auto join = Join::Decode(value);
       if (!join) return "flow " + key + ": malformed join " + value;
       if (join->pending < 0 ||
           join->total != join->pending + join->completed + join->fail + join->ignore + join->cont) {
@@ -403,15 +393,15 @@ std::string CrossQueueRun::Drain() {
     }
     int64_t owed = 0;
     for (const std::string& q : kQueues) {
-      owed += Redis({"XLEN", "taskq:{" + q + "}:outbox"}).view().AsInt();
+      owed += Redis({"XLEN", KeysOf(q).outbox()}).view().AsInt();
     }
     if (!moved && owed == 0) break;
   }
   for (const std::string& q : kQueues) {
-    if (Redis({"XLEN", "taskq:{" + q + "}:outbox"}).view().AsInt() != 0) {
+    if (Redis({"XLEN", KeysOf(q).outbox()}).view().AsInt() != 0) {
       return "the outbox of " + q + " is not empty";
     }
-    auto held = Redis({"ZRANGE", "taskq:{" + q + "}:held", "0", "0"});
+    auto held = Redis({"ZRANGE", KeysOf(q).held(), "0", "0"});
     if (held.view().size() > 0) return std::string(held.view()[0].str()) + " is still held";
   }
   for (const auto& [home, key] : flows_) {
@@ -423,18 +413,17 @@ std::string CrossQueueRun::Drain() {
   for (const auto& [id, info] : jobs_) {
     if (info.children.empty()) continue;
     auto record = Record(info.home, info.flow_key);
-    auto join = ParseJoin(record["j:" + info.ref]);
+    auto join = Join::Decode(record["j:" + info.ref]);
     if (!join) return "flow " + info.flow_key + ": no join for " + info.ref;
-    JoinCounts want;
-    want.total = static_cast<int64_t>(info.children.size());
+    Join want;
+    want.total = static_cast<int>(info.children.size());
     for (const std::string& child : info.children) {
       auto where = Locate(child);
       if (!where) return child + " is gone";
       if (where->second == JobState::kCompleted) {
         ++want.completed;
       } else if (where->second == JobState::kDead) {
-        const std::string& policy = jobs_[child].policy;
-        ++(policy == "fail" ? want.fail : policy == "ignore" ? want.ignore : want.cont);
+        want.dead(jobs_[child].policy) += 1;
       } else {
         return child + " is " + JobStateName(where->second) + " after the drain";
       }
@@ -460,7 +449,7 @@ std::optional<std::pair<std::string, JobState>> CrossQueueRun::Locate(const std:
 
 std::map<std::string, std::string> CrossQueueRun::Record(const std::string& home,
                                                          const std::string& key) {
-  auto flat = Redis({"HGETALL", "taskq:{" + home + "}:flow:" + key});
+  auto flat = Redis({"HGETALL", KeysOf(home).flow(key)});
   std::map<std::string, std::string> out;
   for (size_t i = 0; i + 1 < flat.view().size(); i += 2) {
     out[std::string(flat.view()[i].str())] = std::string(flat.view()[i + 1].str());

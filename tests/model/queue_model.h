@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <optional>
 #include <set>
@@ -79,6 +80,17 @@ struct Join {
     return std::string(1, st) + ":" + std::to_string(total) + ":" + std::to_string(pending) + ":" +
            std::to_string(completed) + ":" + std::to_string(fail) + ":" + std::to_string(ignore) +
            ":" + std::to_string(cont) + ":" + (override ? "1" : "0");
+  }
+  // Encode's text read back; nullopt when it is not one.
+  static std::optional<Join> Decode(const std::string& text) {
+    Join j;
+    char flag = 0;
+    if (std::sscanf(text.c_str(), "%c:%d:%d:%d:%d:%d:%d:%c", &j.st, &j.total, &j.pending,
+                    &j.completed, &j.fail, &j.ignore, &j.cont, &flag) != 8) {
+      return std::nullopt;
+    }
+    j.override = flag == '1';
+    return j;
   }
 };
 

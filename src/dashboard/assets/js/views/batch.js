@@ -3,6 +3,7 @@
 import {api, seg, ApiError} from '../api.js';
 import {h, replace, stateBadge, badge, timeEl, formatCount, jobHref, coalesce, errorText} from '../dom.js';
 import {on} from '../live.js';
+import {flowKeyOf, concernsFlow} from './flow.js';
 
 function fact(label, value, testid) {
   return [h('dt', null, label), h('dd', {'data-testid': testid}, value)];
@@ -27,7 +28,7 @@ export function mount(main, route) {
   const id = route.id;
   // "<queue>:<batch key>"; the batch's jobs are "<batch key>.<ref>" in that queue.
   const queue = id.slice(0, id.indexOf(':'));
-  const prefix = `${id.slice(id.indexOf(':') + 1)}.`;
+  const key = flowKeyOf(id);
   const section = h('section', {class: 'view', 'data-testid': 'batch-view'});
   main.append(section);
   let requestSeq = 0;
@@ -79,11 +80,9 @@ export function mount(main, route) {
 
   replace(section, h('p', {class: 'muted'}, 'Loading…'));
   load();
+  // A batch's job ids are "<batch key>.<ref>", as a flow's are.
   const off = on('job', (event) => {
-    if (event.queue !== queue) return;
-    const ids = event.ids || [];
-    // An event lists a bounded number of ids: one that left some out may name the batch's too.
-    if (ids.some((jobId) => jobId.startsWith(prefix)) || (event.count || 0) > ids.length) refresh();
+    if (concernsFlow(event, queue, key)) refresh();
   });
   return () => {
     off();
