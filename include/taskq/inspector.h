@@ -112,6 +112,14 @@ class Inspector {
   // naming the field when one is out of bounds.
   Status SetLimits(const std::string& queue, const QueueLimits& limits);
   Result<QueueLimits> Limits(const std::string& queue);
+  // Sharded queues (docs/architecture.md, "Sharded queues"): how many shards the queue has, and
+  // spreading it over `shards` (1..32) hash tags, placed on distinct masters of a Redis Cluster
+  // where there are enough. A change is refused (kFailedPrecondition naming what is in the way)
+  // while any job of the queue is waiting, delayed, retrying, running or held, and for more than
+  // one shard while the queue has a limit, group field, aging or maximum length. Workers start
+  // claiming from new shards within their recover_interval.
+  Result<int32_t> Shards(const std::string& queue);
+  Status SetShards(const std::string& queue, int32_t shards);
   // Retries the given dead jobs, or the oldest `limit` when ids is empty. Returns how many moved.
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit = 1000);
@@ -130,7 +138,8 @@ class Inspector {
   // A batch by its id ("<queue>:<batch key>"): its state, counts and callbacks. nullopt: no such
   // batch, or its record expired (docs/workflows.md, "Batches").
   Result<std::optional<BatchView>> GetBatch(const std::string& batch_id);
-  // Removes completed or dead jobs that finished more than older_than ago; at most limit.
+  // Removes completed or dead jobs that finished more than older_than ago; at most limit (from
+  // each shard of a sharded queue).
   Result<int64_t> Clean(const std::string& queue, JobState state,
                         std::chrono::milliseconds older_than, int32_t limit = 10000);
   // The events after each cursor (job_event.h), waiting up to `timeout` (at most 5 s) for the

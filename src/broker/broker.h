@@ -76,6 +76,15 @@ inline FlowEntryClass FlowEntryClassOf(const OutboxEntry& entry) {
   return FlowEntryClass::kNone;
 }
 
+// The shards of a queue (docs/architecture.md, "Sharded queues"): one logical queue spread over
+// hash tags, so that a Redis Cluster serves it from several masters. Shard 0's tag is the
+// queue's name (an unsharded queue is one shard, and its keys are those it always had).
+struct QueueLayout {
+  std::vector<std::string> tags;  // shard i's hash tag; never empty
+  int64_t version = 0;            // grows with every change; 0: never sharded
+  int32_t shards() const { return static_cast<int32_t>(tags.size()); }
+};
+
 enum class EnqueueOutcome { kExisted = 0, kWaiting = 1, kDelayed = 2, kUniqueHeld = 3 };
 
 struct EnqueueReply {
@@ -375,6 +384,14 @@ class Broker {
   virtual Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                                     int32_t limit) = 0;
   virtual Result<bool> SetPaused(const std::string& queue, bool paused) = 0;
+  // The queue's shards as its home shard records them (shard_layout.lua). A broker keeps what it
+  // read for a few seconds; an enqueue refused for an older layout reads it again at once.
+  virtual Result<QueueLayout> Layout(const std::string& queue) = 0;
+  // Spreads the queue over `shards` (1..kMaxShards) hash tags, placed on distinct masters of a
+  // cluster where there are enough. Only while the queue holds no job waiting, delayed,
+  // retrying, running or held (kFailedPrecondition naming what it holds), and, for more than one
+  // shard, no limit, group field, aging or maximum length. Returns the new layout.
+  virtual Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) = 0;
   // SetPaused on every queue of the registry (Queues()); returns how many changed. A queue first
   // used afterwards is not paused.
   virtual Result<int64_t> SetAllPaused(bool paused) = 0;

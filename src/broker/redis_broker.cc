@@ -86,15 +86,20 @@ Result<Reply> RedisBroker::Run(uint16_t slot, const Command& command) {
   return std::move(replies.front());
 }
 
-Status RedisBroker::RunScripts(uint16_t slot, std::span<const Command> commands,
-                               std::vector<Reply>* replies) {
-  TASKQ_RETURN_IF_ERROR(RunCommands(slot, commands, replies));
+std::vector<size_t> NoScriptCalls(const std::vector<Reply>& replies) {
   std::vector<size_t> missing;
-  for (size_t i = 0; i < replies->size(); ++i) {
-    if ((*replies)[i].view().is_error() && (*replies)[i].view().str().starts_with("NOSCRIPT")) {
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].view().is_error() && replies[i].view().str().starts_with("NOSCRIPT")) {
       missing.push_back(i);
     }
   }
+  return missing;
+}
+
+Status RedisBroker::RunScripts(uint16_t slot, std::span<const Command> commands,
+                               std::vector<Reply>* replies) {
+  TASKQ_RETURN_IF_ERROR(RunCommands(slot, commands, replies));
+  const std::vector<size_t> missing = NoScriptCalls(*replies);
   if (missing.empty()) return Status::Ok();
   TASKQ_RETURN_IF_ERROR(LoadScripts());
   std::vector<Command> again;

@@ -39,6 +39,10 @@ inline constexpr size_t kMaxLogLinesPerUpdate = 1000;  // progress.lua's bound o
 
 // A reply's error as a Status whose message starts with `what`; OK when it is no error.
 Status ReplyError(const Reply& reply, std::string_view what);
+// The indexes of the script calls of a pipeline that did not run: Redis lacked the script
+// (NOSCRIPT), as after a restart or a failover.
+std::vector<size_t> NoScriptCalls(const std::vector<Reply>& replies);
+
 // Integer replies as flags, and string replies as strings.
 std::vector<bool> ParseFlags(ReplyView v);
 std::vector<std::string> ParseStrings(ReplyView v);
@@ -105,7 +109,9 @@ class RedisBroker final : public Broker {
   // kQueueFull when a script refused a batch with "QUEUEFULL ..." (nothing written), else Ok.
   static Status QueueFullError(const Reply& reply);
 
-  static Command EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs);
+  // layout_version: the shard layout the jobs were placed by (0: a queue never sharded).
+  static Command EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs,
+                             int64_t layout_version = 0);
 
   Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                             std::span<const NewJob> jobs) override;
@@ -113,6 +119,23 @@ class RedisBroker final : public Broker {
   // Enqueue without waiting for the replicas: an import waits once, after its last batch.
   Result<std::vector<EnqueueReply>> EnqueueOnMaster(const std::string& queue,
                                                     std::span<const NewJob> jobs);
+
+  // The jobs placed on the queue's shards (redis_broker_shards.cc), each shard's part one atomic
+  // enqueue.lua call, all parts in one round trip; a part refused for an older layout is placed
+  // again by the layout read anew. Adds the slots written to `written` (may be null).
+  Result<std::vector<EnqueueReply>> EnqueuePlaced(const std::string& queue,
+                                                  std::span<const NewJob> jobs,
+                                                  std::vector<uint16_t>* written);
+
+  // One shard's part, as one atomic step (enqueue_one.lua for a single plain job).
+  Result<std::vector<EnqueueReply>> EnqueueOnShard(const std::string& tag,
+                                                   std::span<const NewJob> jobs,
+                                                   int64_t layout_version);
+
+  // kUnavailable with kLayoutChanged when a script refused a producer's layout ("LAYOUT <sv>",
+  // nothing written), else Ok.
+  static Status LayoutRefusal(const Reply& reply);
+  static constexpr std::string_view kLayoutChanged = "the queue's shard layout changed";
 
   static Result<std::vector<EnqueueReply>> ParseEnqueueReply(const Reply& reply, size_t jobs);
 
@@ -174,6 +197,8 @@ class RedisBroker final : public Broker {
                             int32_t limit) override;
 
   Result<bool> SetPaused(const std::string& queue, bool paused) override;
+  Result<QueueLayout> Layout(const std::string& queue) override;
+  Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) override;
   Result<int64_t> SetAllPaused(bool paused) override;
 
   Status SetLimits(const std::string& queue, const QueueLimits& limits) override;
@@ -271,6 +296,20 @@ class RedisBroker final : public Broker {
 
   Status EnsureConnected();
 
+  // The layout producers place jobs by: as last read, else the one of a queue never sharded
+  // (read only after a script refused it, since every shard of a changed layout refuses an
+  // older one). Reads by id and counts use one at most kLayoutKept old (LayoutForReads).
+  const QueueLayout& PlacementLayout(const std::string& queue);
+  void ForgetLayout(const std::string& queue) { layouts_.erase(queue); }
+  Result<QueueLayout> LayoutForReads(const std::string& queue);
+  static constexpr std::chrono::seconds kLayoutKept{5};
+
+  // As RunScripts, call i's keys lying in slots[i].
+  Status RunScriptsAcross(std::span<const uint16_t> slots, std::span<const Command> commands,
+                          std::vector<Reply>* replies);
+
+  Result<QueueCounts> ShardCounts(const std::string& tag);
+
   // Runs commands in one round trip. Their keys lie in `slot`: on a cluster, the master serving
   // it runs them (one Redis ignores the slot).
   Status RunCommands(uint16_t slot, std::span<const Command> commands, std::vector<Reply>* replies);
@@ -309,6 +348,11 @@ class RedisBroker final : public Broker {
   std::unordered_map<std::string, QueueKeys> keys_;
   // Queues whose single plain jobs enqueue_one.lua handed to enqueue.lua, until when to skip it.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> general_enqueue_until_;
+  struct KnownLayout {
+    QueueLayout layout;
+    std::optional<std::chrono::steady_clock::time_point> read_at;  // nullopt: assumed, not read
+  };
+  std::unordered_map<std::string, KnownLayout> layouts_;
 };
 
 }  // namespace taskq::broker

@@ -47,15 +47,6 @@ Result<int64_t> RedisBroker::RetryDead(const std::string& queue, std::span<const
   return RunIntScript(k.slot(), call.Take(), "retry_dead");
 }
 
-Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
-  const QueueKeys& k = Keys(queue);
-  ScriptCall call("pause", PauseKeys(k));
-  call.Arg(k.base()).Arg(paused ? "1" : "0");
-  auto n = RunIntScript(k.slot(), call.Take(), "pause");
-  if (!n.ok()) return n.status();
-  return *n == 1;
-}
-
 Result<int64_t> RedisBroker::SetAllPaused(bool paused) {
   auto queues = Queues();
   if (!queues.ok()) return queues.status();
@@ -113,24 +104,34 @@ Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
 
 Result<int64_t> RedisBroker::Clean(const std::string& queue, JobState state,
                                    std::chrono::milliseconds older_than, int32_t limit) {
-  const QueueKeys& k = Keys(queue);
   if (state != JobState::kCompleted && state != JobState::kDead) {
     return InvalidArgument("state", "clean applies to completed and dead jobs");
   }
-  ScriptCall call("clean", CleanKeys(k, state != JobState::kCompleted));
-  call.Arg(k.base()).Arg(static_cast<int64_t>(older_than.count()));
-  call.Arg(std::clamp(limit, 1, 10000));
-  return RunIntScript(k.slot(), call.Take(), "clean");
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  // Each shard up to `limit`, all in one round trip.
+  std::vector<Command> calls;
+  std::vector<uint16_t> slots;
+  for (const std::string& tag : layout->tags) {
+    const QueueKeys& k = Keys(tag);
+    ScriptCall call("clean", CleanKeys(k, state != JobState::kCompleted));
+    call.Arg(k.base()).Arg(static_cast<int64_t>(older_than.count()));
+    call.Arg(std::clamp(limit, 1, 10000));
+    calls.push_back(call.Take());
+    slots.push_back(k.slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  int64_t removed = 0;
+  for (const Reply& reply : replies) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "clean"));
+    removed += reply.view().AsInt();
+  }
+  return removed;
 }
 
-Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const std::string& id) {
-  auto reply = RunScript(Keys(queue).slot(), GetJobCommand(Keys(queue), id));
-  if (!reply.ok()) return reply.status();
-  return ParseJob(queue, id, *reply);
-}
-
-Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
-  const QueueKeys& k = Keys(queue);
+Result<QueueCounts> RedisBroker::ShardCounts(const std::string& tag) {
+  const QueueKeys& k = Keys(tag);
   std::vector<Command> commands = {
       {"LLEN", k.wait()},
       {"ZCARD", k.prioritized()},

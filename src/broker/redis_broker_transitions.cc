@@ -123,7 +123,8 @@ Status RedisBroker::QueueFullError(const Reply& reply) {
   return Status::Ok();
 }
 
-Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs) {
+Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> jobs,
+                                 int64_t layout_version) {
   ScriptCall call("enqueue", EnqueueKeys(k));
   call.Arg(k.base()).Arg(static_cast<int64_t>(jobs.size()));
   for (const NewJob& job : jobs) {
@@ -140,30 +141,39 @@ Command RedisBroker::EnqueueCall(const QueueKeys& k, std::span<const NewJob> job
       call.Arg(options);
     }
   }
+  if (layout_version != 0) call.Arg(layout_version);
   return call.Take();
 }
 
 Result<std::vector<EnqueueReply>> RedisBroker::Enqueue(const std::string& queue,
                                                        std::span<const NewJob> jobs) {
-  auto out = EnqueueOnMaster(queue, jobs);
+  std::vector<uint16_t> written;
+  auto out = EnqueuePlaced(queue, jobs, &written);
   if (!out.ok() || jobs.empty()) return out;
-  const uint16_t slot = Keys(queue).slot();
-  TASKQ_RETURN_IF_ERROR(WaitForReplicas(std::span<const uint16_t>(&slot, 1)));
+  TASKQ_RETURN_IF_ERROR(WaitForReplicas(written));
   return out;
 }
 
 Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string& queue,
                                                                std::span<const NewJob> jobs) {
+  return EnqueuePlaced(queue, jobs, nullptr);
+}
+
+Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnShard(const std::string& tag,
+                                                              std::span<const NewJob> jobs,
+                                                              int64_t layout_version) {
   if (jobs.empty()) return std::vector<EnqueueReply>();
-  const QueueKeys& k = Keys(queue);
+  const QueueKeys& k = Keys(tag);
   const auto now = std::chrono::steady_clock::now();
-  auto general = general_enqueue_until_.find(queue);
+  auto general = general_enqueue_until_.find(tag);
   const bool known_general = general != general_enqueue_until_.end() && now < general->second;
   if (jobs.size() == 1 && IsPlain(jobs[0]) && !known_general) {
     ScriptCall one("enqueue_one", EnqueueOneKeys(k));
     one.Arg(k.base()).Arg(jobs[0].id).Arg(jobs[0].body);
+    if (layout_version != 0) one.Arg(layout_version);
     auto reply = RunScript(k.slot(), one.Take());
     if (!reply.ok()) return reply.status();
+    TASKQ_RETURN_IF_ERROR(LayoutRefusal(*reply));
     TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "enqueue"));
     const long long outcome = reply->view().AsInt(-1);
     if (outcome >= 0) {
@@ -172,18 +182,20 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string
     }
     // The queue groups by a data field or ages priorities: enqueue.lua, and for a while its
     // single jobs go straight there (a stale memo only costs this extra round trip again).
-    general_enqueue_until_[queue] = now + std::chrono::seconds(10);
+    general_enqueue_until_[tag] = now + std::chrono::seconds(10);
   }
   // One script call however many jobs: the whole bulk is one atomic step (enqueue.lua sends
   // long argument lists to Redis in parts, parts.lua).
-  auto reply = RunScript(k.slot(), EnqueueCall(k, jobs));
+  auto reply = RunScript(k.slot(), EnqueueCall(k, jobs, layout_version));
   if (!reply.ok()) return reply.status();
   return ParseEnqueueReply(*reply, jobs.size());
 }
 
 Result<std::vector<EnqueueReply>> RedisBroker::ParseEnqueueReply(const Reply& reply, size_t jobs) {
-  // enqueue.lua refused the batch, writing nothing: the queue is at its maximum length.
+  // enqueue.lua refused the batch, writing nothing: the queue is at its maximum length, or the
+  // producer placed the jobs by an older shard layout.
   TASKQ_RETURN_IF_ERROR(QueueFullError(reply));
+  TASKQ_RETURN_IF_ERROR(LayoutRefusal(reply));
   TASKQ_RETURN_IF_ERROR(ReplyError(reply, "enqueue"));
   ReplyView v = reply.view();
   std::vector<EnqueueReply> out;
@@ -205,35 +217,41 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
   if (!*first) return Status::Ok();
   // The first batch the usual way: it connects, and loads the scripts if Redis lost them
   // (NOSCRIPT), so the batches streamed after it find them.
-  auto replies = EnqueueOnMaster((*first)->queue, (*first)->jobs);
+  std::vector<uint16_t> slots;
+  auto replies = EnqueuePlaced((*first)->queue, (*first)->jobs, &slots);
   if (!replies.ok()) return replies.status();
   done(*replies);
   if (cluster_) {
-    // Each batch to its queue's master, one after the other; then WAIT on each master written.
-    std::vector<uint16_t> slots = {Keys((*first)->queue).slot()};
+    // Each batch to its queue's masters, one after the other; then WAIT on each master written.
     while (true) {
       auto batch = next();
       if (!batch.ok()) return batch.status();
       if (!*batch) break;
-      auto written = EnqueueOnMaster((*batch)->queue, (*batch)->jobs);
+      auto written = EnqueuePlaced((*batch)->queue, (*batch)->jobs, &slots);
       if (!written.ok()) return written.status();
       done(*written);
-      const uint16_t slot = Keys((*batch)->queue).slot();
-      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
     }
     return WaitForReplicas(slots);
   }
   // Then batch i is made and sent before the reply to batch i - 1 is read, so Redis finds it
   // waiting when it finishes i - 1, while the caller makes i + 1. (Sending it only after that
-  // reply would leave Redis idle while the reply travels and the next batch arrives.)
+  // reply would leave Redis idle while the reply travels and the next batch arrives.) A batch
+  // for a queue of several shards goes alone, after the reply to the one in flight.
   std::optional<QueueBatch> in_flight;
   while (true) {
     auto batch = next();
     std::optional<QueueBatch> sending;
+    std::optional<QueueBatch> spread;
     if (batch.ok() && *batch) {
-      sending = std::move(*batch);
-      Status sent = connection_->Send(EnqueueCall(Keys(sending->queue), sending->jobs));
-      if (!sent.ok()) return sent;  // the connection is broken: in_flight's fate is unknown
+      const QueueLayout& layout = PlacementLayout((*batch)->queue);
+      if (layout.shards() > 1) {
+        spread = std::move(*batch);
+      } else {
+        sending = std::move(*batch);
+        Status sent =
+            connection_->Send(EnqueueCall(Keys(sending->queue), sending->jobs, layout.version));
+        if (!sent.ok()) return sent;  // the connection is broken: in_flight's fate is unknown
+      }
     }
     if (in_flight) {
       auto reply = connection_->Receive();
@@ -245,8 +263,15 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
         return parsed.status();
       }
       done(*parsed);
+      in_flight.reset();
     }
     if (!batch.ok()) return batch.status();
+    if (spread) {
+      auto written = EnqueuePlaced(spread->queue, spread->jobs, &slots);
+      if (!written.ok()) return written.status();
+      done(*written);
+      continue;
+    }
     if (!sending) break;
     in_flight = std::move(sending);
   }

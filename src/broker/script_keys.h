@@ -59,6 +59,10 @@ inline ScriptKeys BatchCommitKeys(const QueueKeys& k) { return FlowCommitKeys(k)
 inline ScriptKeys BatchCloseKeys(const QueueKeys& k) { return {k.meta()}; }
 inline ScriptKeys BatchCancelKeys(const QueueKeys& k) { return {k.meta(), k.held()}; }
 inline ScriptKeys PauseKeys(const QueueKeys& k) { return {k.meta()}; }
+inline ScriptKeys ShardLayoutKeys(const QueueKeys& k) {
+  return {k.meta(),  k.wait(),   k.prioritized(), k.delayed(),
+          k.retry(), k.active(), k.held(),        k.jobs()};
+}
 inline ScriptKeys QueueLimitsKeys(const QueueKeys& k) { return {k.meta(), k.rate_window()}; }
 inline ScriptKeys GetJobKeys(const QueueKeys& k) {
   return {k.delayed(), k.retry(), k.state(), k.results(), k.progress()};

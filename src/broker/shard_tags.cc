@@ -29,18 +29,26 @@ std::string ShardTag(std::string_view queue, int32_t shard, uint32_t salt) {
   return std::string(queue) + "#" + std::to_string(shard) + "." + Base36(salt);
 }
 
-Result<std::vector<std::string>> ChooseShardTags(
-    std::string_view queue, int32_t shards, int32_t masters,
-    const std::function<int32_t(uint16_t)>& master_of) {
+std::string_view QueueOfTag(std::string_view tag) { return tag.substr(0, tag.find('#')); }
+
+Result<std::vector<std::string>> ChooseShardTags(std::string_view queue, int32_t shards,
+                                                 int32_t masters,
+                                                 const std::function<int32_t(uint16_t)>& master_of,
+                                                 std::span<const std::string> existing) {
   if (shards < 1 || shards > kMaxShards) {
     return InvalidArgument("shards", "must be from 1 to " + std::to_string(kMaxShards));
   }
   if (masters < 1) return InvalidArgument("masters", "at least one master serves the queue");
   std::vector<int32_t> load(static_cast<size_t>(masters), 0);
   std::vector<std::string> tags = {std::string(queue)};
-  const int32_t home = master_of(KeySlot(queue));
-  if (home >= 0 && home < masters) ++load[static_cast<size_t>(home)];
-  for (int32_t shard = 1; shard < shards; ++shard) {
+  for (size_t i = 1; i < existing.size() && tags.size() < static_cast<size_t>(shards); ++i) {
+    tags.push_back(existing[i]);
+  }
+  for (const std::string& tag : tags) {
+    const int32_t master = master_of(KeySlot(tag));
+    if (master >= 0 && master < masters) ++load[static_cast<size_t>(master)];
+  }
+  for (auto shard = static_cast<int32_t>(tags.size()); shard < shards; ++shard) {
     // The least loaded master, the first in the map's order on a tie.
     const auto target =
         static_cast<int32_t>(std::min_element(load.begin(), load.end()) - load.begin());
@@ -64,20 +72,24 @@ Result<std::vector<std::string>> ChooseShardTags(
 }
 
 Result<std::vector<std::string>> ChooseShardTags(std::string_view queue, int32_t shards,
-                                                 const SlotMap* map) {
+                                                 const SlotMap* map,
+                                                 std::span<const std::string> existing) {
   if (map == nullptr) {
-    return ChooseShardTags(queue, shards, 1, [](uint16_t) { return 0; });
+    return ChooseShardTags(
+        queue, shards, 1, [](uint16_t) { return 0; }, existing);
   }
   const std::vector<ClusterNode>& masters = map->masters();
-  return ChooseShardTags(queue, shards, static_cast<int32_t>(masters.size()),
-                         [&](uint16_t slot) -> int32_t {
-                           const ClusterNode* node = map->MasterOf(slot);
-                           if (node == nullptr) return -1;
-                           for (size_t i = 0; i < masters.size(); ++i) {
-                             if (masters[i].id == node->id) return static_cast<int32_t>(i);
-                           }
-                           return -1;
-                         });
+  return ChooseShardTags(
+      queue, shards, static_cast<int32_t>(masters.size()),
+      [&](uint16_t slot) -> int32_t {
+        const ClusterNode* node = map->MasterOf(slot);
+        if (node == nullptr) return -1;
+        for (size_t i = 0; i < masters.size(); ++i) {
+          if (masters[i].id == node->id) return static_cast<int32_t>(i);
+        }
+        return -1;
+      },
+      existing);
 }
 
 }  // namespace taskq::broker

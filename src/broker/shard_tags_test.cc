@@ -66,6 +66,43 @@ TEST(ShardTagsTest, OneRedisTakesSaltZeroAndTheChoiceIsStable) {
   EXPECT_EQ(*again, *ChooseShardTags("email", 3, 3, EvenRanges(3)));
 }
 
+// Growing keeps every existing shard's tag (its keys cannot move) and puts the new shards on the
+// masters the existing ones leave least loaded; shrinking keeps the first tags.
+TEST(ShardTagsTest, ExistingShardsKeepTheirTagsAndNewOnesFillTheEmptiestMasters) {
+  auto two = ChooseShardTags("email", 2, 3, EvenRanges(3));
+  ASSERT_TRUE(two.ok());
+  auto three = ChooseShardTags("email", 3, 3, EvenRanges(3), *two);
+  ASSERT_TRUE(three.ok());
+  ASSERT_EQ(three->size(), 3u);
+  EXPECT_EQ((*three)[0], (*two)[0]);
+  EXPECT_EQ((*three)[1], (*two)[1]);
+  EXPECT_EQ(ShardsPerMaster(*three, 3).size(), 3u);
+  // An existing shard sharing shard 0's master (a tag chosen on another slot map) keeps its
+  // tag, and the new shards go to the two other masters.
+  const auto master = EvenRanges(3);
+  std::string crowded;
+  for (uint32_t salt = 0; crowded.empty(); ++salt) {
+    if (master(KeySlot(ShardTag("email", 1, salt))) == master(KeySlot("email"))) {
+      crowded = ShardTag("email", 1, salt);
+    }
+  }
+  auto grown = ChooseShardTags("email", 4, 3, master, std::vector<std::string>{"email", crowded});
+  ASSERT_TRUE(grown.ok());
+  EXPECT_EQ((*grown)[1], crowded);
+  const auto per_master = ShardsPerMaster(*grown, 3);
+  EXPECT_EQ(per_master.size(), 3u);
+  EXPECT_EQ(per_master.at(master(KeySlot("email"))), 2);
+  auto shrunk = ChooseShardTags("email", 2, 3, EvenRanges(3), *three);
+  ASSERT_TRUE(shrunk.ok());
+  EXPECT_EQ(*shrunk, (std::vector<std::string>{(*three)[0], (*three)[1]}));
+}
+
+TEST(ShardTagsTest, TheQueueOfATagIsTheTextBeforeTheHash) {
+  EXPECT_EQ(QueueOfTag("email"), "email");
+  EXPECT_EQ(QueueOfTag("email#2.z"), "email");
+  EXPECT_EQ(QueueOfTag(ShardTag("a.b-c_d", 31, 36)), "a.b-c_d");
+}
+
 TEST(ShardTagsTest, BadCountsAndAnUncoveredMapAreRefused) {
   EXPECT_EQ(ChooseShardTags("email", 0, 3, EvenRanges(3)).status().field(), "shards");
   EXPECT_EQ(ChooseShardTags("email", 33, 3, EvenRanges(3)).status().field(), "shards");

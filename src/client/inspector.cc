@@ -281,6 +281,18 @@ Result<QueueLimits> Inspector::Limits(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.GetLimits(queue); });
 }
 
+Result<int32_t> Inspector::Shards(const std::string& queue) {
+  return impl_->With(queue, [&](broker::Broker& b) -> Result<int32_t> {
+    auto layout = b.Layout(queue);
+    if (!layout.ok()) return layout.status();
+    return layout->shards();
+  });
+}
+
+Status Inspector::SetShards(const std::string& queue, int32_t shards) {
+  return impl_->With(queue, [&](broker::Broker& b) { return b.SetShards(queue, shards).status(); });
+}
+
 Result<int64_t> Inspector::RetryDead(const std::string& queue, std::span<const std::string> ids,
                                      int32_t limit) {
   for (const std::string& id : ids) TASKQ_RETURN_IF_ERROR(ValidateJobId(id));

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <set>
 
+#include "broker/shard_tags.h"
 #include "common/job_codec.h"
 #include "common/json_text.h"
 
@@ -47,7 +48,10 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
           std::errc()) {
     return InvalidArgument("outbox", "malformed callback entry " + entry.id);
   }
-  auto decoded = DecodeJobBody(*body, queue);
+  // `queue` may be a shard's tag: the callback names the queue, and its id the shard, whose
+  // outbox ids are its own ('#' is no id character).
+  const std::string_view logical = broker::QueueOfTag(queue);
+  auto decoded = DecodeJobBody(*body, logical);
   if (!decoded.ok()) return decoded.status();
   if (decoded->options.callback_url.empty()) {
     return InvalidArgument("outbox", "entry " + entry.id + ": the job names no callback URL");
@@ -59,7 +63,7 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
   data += "\",\"job\":{\"id\":";
   AppendJsonString(&data, *id);
   data += ",\"queue\":";
-  AppendJsonString(&data, queue);
+  AppendJsonString(&data, logical);
   data += ",\"type\":";
   AppendJsonString(&data, decoded->type);
   data += ",\"state\":\"" + *outcome + "\",\"finished_ms\":" + std::to_string(finished_ms);
@@ -82,7 +86,9 @@ Result<broker::NewJob> CallbackJobFor(const std::string& queue, const std::strin
   auto encoded = EncodeJobBody("webhook", data, options, JobLimits{});
   if (!encoded.ok()) return encoded.status();
   broker::NewJob job;
-  job.id = "cb:" + queue + ":" + entry.id;
+  std::string source = queue;
+  std::replace(source.begin(), source.end(), '#', ':');
+  job.id = "cb:" + source + ":" + entry.id;
   job.body = std::move(*encoded);
   return job;
 }
@@ -248,11 +254,29 @@ void CallbackRelay::RunOnce(bool all) {
     }
   }
   for (const std::string& queue : queues) {
-    auto applied = RelayOutbox(*broker_, queue, options_);
-    if (!applied.ok()) {
-      spdlog::warn("callback relay, queue {}: {}", queue, applied.status().ToString());
+    for (const std::string& tag : ShardTagsOf(queue)) {
+      auto applied = RelayOutbox(*broker_, tag, options_);
+      if (!applied.ok()) {
+        spdlog::warn("callback relay, queue {}: {}", tag, applied.status().ToString());
+      }
     }
   }
+}
+
+const std::vector<std::string>& CallbackRelay::ShardTagsOf(const std::string& queue) {
+  const auto now = std::chrono::steady_clock::now();
+  auto it = shard_tags_.find(queue);
+  if (it != shard_tags_.end() && now < it->second.first + kLayoutKept) return it->second.second;
+  auto layout = broker_->Layout(queue);
+  if (it == shard_tags_.end()) {
+    it = shard_tags_.emplace(queue, std::make_pair(now, std::vector<std::string>{queue})).first;
+  }
+  if (layout.ok()) {
+    it->second = {now, std::move(layout->tags)};
+  } else {
+    spdlog::warn("callback relay, queue {}: {}", queue, layout.status().ToString());
+  }
+  return it->second.second;
 }
 
 void CallbackRelay::Start() {

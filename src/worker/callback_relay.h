@@ -13,6 +13,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -71,6 +72,12 @@ class CallbackRelay {
   const CallbackRelayOptions options_;
   std::unique_ptr<broker::Broker> broker_;  // only on thread_ (or the caller before Start)
   const std::vector<std::string> queues_;
+  // The hash tags of a queue's shards (each has an outbox), read again after kLayoutKept; the
+  // queue alone until a read succeeds. Only on thread_ (or the caller before Start).
+  const std::vector<std::string>& ShardTagsOf(const std::string& queue);
+  static constexpr std::chrono::seconds kLayoutKept{5};
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::vector<std::string>>>
+      shard_tags_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool poked_ = false;     // guarded by mu_

@@ -22,6 +22,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+ProcessorOptions WithShardTag(ProcessorOptions options) {
+  if (options.shard_tag.empty()) options.shard_tag = options.queue;
+  return options;
+}
+
 // Whether finishing a job with these options may write to its queue's outbox: a completion
 // callback, or a job of a flow across queues (one of another queue reports to its flow's queue;
 // one of the flow's queue may release a parent that runs in another queue).
@@ -52,11 +57,11 @@ void RunningJob::Log(std::string line) { owner_.AddProgress(*this, {}, std::move
 
 Processor::Processor(ProcessorOptions options, std::unique_ptr<broker::Broker> broker,
                      const HandlerRegistry& handlers, ThreadPool& pool)
-    : options_(std::move(options)),
+    : options_(WithShardTag(std::move(options))),
       handlers_(handlers),
       pool_(pool),
       broker_(std::move(broker)),
-      idle_(options_.queue, options_.subscribe),
+      idle_(options_.shard_tag, options_.subscribe),
       outbox_({options_.lease, options_.max_errors_kept, options_.max_log_lines}),
       receipt_prefix_(RandomHex()) {}
 
@@ -147,7 +152,7 @@ void Processor::Shutdown() {
   }
   ReleaseLostClaims();
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto released = broker_->Release(options_.queue, leases);
+    auto released = broker_->Release(options_.shard_tag, leases);
     if (released.ok()) {
       if (!leases.empty()) {
         spdlog::info("queue {}: handed back {} running job(s)", options_.queue, *released);
@@ -158,7 +163,7 @@ void Processor::Shutdown() {
                  released.status().ToString());
   }
   while (CarriesResults(last)) {
-    auto result = broker_->Flush(options_.queue, last);
+    auto result = broker_->Flush(options_.shard_tag, last);
     std::lock_guard lock(mu_);
     if (!result.ok()) {
       spdlog::warn(
@@ -239,7 +244,7 @@ void Processor::AddPostponement(const RunningJob& job, milliseconds after,
 
 void Processor::ReleaseLostClaims() {
   while (!lost_receipts_.empty()) {
-    auto released = broker_->ReleaseLostClaim(options_.queue, lost_receipts_.back());
+    auto released = broker_->ReleaseLostClaim(options_.shard_tag, lost_receipts_.back());
     if (!released.ok()) return;  // Redis still unreachable: the next round trip tries again
     if (*released > 0) {
       spdlog::info("queue {}: handed back {} job(s) of a claim whose reply was lost",
@@ -483,7 +488,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   const bool woken_while_busy = idle_.PollWhileBusy();
   ReleaseLostClaims();
   const Clock::time_point sent = Clock::now();
-  auto result = broker_->Flush(options_.queue, request);
+  auto result = broker_->Flush(options_.shard_tag, request);
   // Recovery runs after this worker's own results and lease renewals have gone out: after an
   // outage longer than the lease, it must not requeue jobs whose results are about to arrive.
   const bool recovered_dead = recover && result.ok() && RecoverExpiredLeases();
@@ -526,7 +531,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
 bool Processor::RecoverExpiredLeases() {
   broker::FinishPolicy policy;
   policy.max_errors_kept = options_.max_errors_kept;
-  auto recovered = broker_->RecoverExpired(options_.queue, options_.max_stalls, 1000, policy);
+  auto recovered = broker_->RecoverExpired(options_.shard_tag, options_.max_stalls, 1000, policy);
   if (recovered.ok() && (recovered->requeued > 0 || recovered->dead > 0)) {
     spdlog::warn("queue {}: recovered {} job(s) with expired leases, {} dead after too many",
                  options_.queue, recovered->requeued, recovered->dead);
@@ -623,7 +628,7 @@ void Processor::StartClaimed(std::unique_lock<std::mutex>& lock, LoopState& stat
     std::vector<broker::Lease> leases;
     for (const broker::ClaimedJob& job : claimed.jobs) leases.push_back({job.id, job.token});
     lock.unlock();
-    auto released = broker_->Release(options_.queue, leases);
+    auto released = broker_->Release(options_.shard_tag, leases);
     if (!released.ok()) {
       spdlog::warn("queue {}: could not hand back {} job(s) claimed while stopping: {}",
                    options_.queue, leases.size(), released.status().ToString());

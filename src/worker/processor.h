@@ -26,6 +26,9 @@ namespace taskq::worker {
 
 struct ProcessorOptions {
   std::string queue;
+  // The hash tag of the queue's shard this loop claims from (broker::QueueLayout); empty: the
+  // queue's own (shard 0, and the only one of a queue not sharded).
+  std::string shard_tag;
   int32_t concurrency = 1;
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds recover_interval{5000};
@@ -59,6 +62,7 @@ class Processor {
   Processor& operator=(const Processor&) = delete;
 
   const std::string& queue() const { return options_.queue; }
+  const std::string& shard_tag() const { return options_.shard_tag; }
 
   void Start();
   // Claims nothing more; running jobs go on.

@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <random>
+#include <thread>
 
 #include "broker/broker.h"
 #include "common/child_command.h"
@@ -21,6 +24,7 @@
 #include "worker/heartbeat.h"
 #include "worker/history_recorder.h"
 #include "worker/processor.h"
+#include "worker/sharded_queue.h"
 #include "worker/thread_pool.h"
 
 namespace taskq {
@@ -155,37 +159,73 @@ class Worker::Impl {
       history_ = std::make_unique<worker::HistoryRecorder>(h, std::move(*history_broker));
     }
     for (const auto& q : options_.queues) {
-      auto broker = broker::OpenBroker(loop_broker_options);
-      if (!broker.ok()) return broker.status();
-      worker::ProcessorOptions p;
-      p.queue = q.queue;
-      p.concurrency = q.concurrency;
-      p.lease = options_.lease;
-      p.recover_interval = options_.recover_interval;
-      p.max_stalls = options_.max_stalls;
-      p.default_timeout = options_.default_timeout;
-      p.idle_poll = options_.idle_poll;
-      p.max_errors_kept = options_.max_errors_kept;
-      p.max_log_lines = options_.max_log_lines;
-      p.worker_id = description.id;
-      p.subscribe = [broker_options, queue = q.queue] {
-        return broker::SubscribeWake(broker_options, std::span<const std::string>(&queue, 1));
+      auto make_loop = [this, q, loop_broker_options, broker_options, id = description.id](
+                           const std::string& tag,
+                           int32_t concurrency) -> Result<std::unique_ptr<worker::Processor>> {
+        auto broker = broker::OpenBroker(loop_broker_options);
+        if (!broker.ok()) return broker.status();
+        worker::ProcessorOptions p;
+        p.queue = q.queue;
+        p.shard_tag = tag;
+        p.concurrency = concurrency;
+        p.lease = options_.lease;
+        p.recover_interval = options_.recover_interval;
+        p.max_stalls = options_.max_stalls;
+        p.default_timeout = options_.default_timeout;
+        p.idle_poll = options_.idle_poll;
+        p.max_errors_kept = options_.max_errors_kept;
+        p.max_log_lines = options_.max_log_lines;
+        p.worker_id = id;
+        p.subscribe = [broker_options, tag] {
+          return broker::SubscribeWake(broker_options, std::span<const std::string>(&tag, 1));
+        };
+        p.processes = PoolOf(q.queue);
+        p.handler_kill_grace = options_.handler_kill_grace;
+        p.notify_relay = [relay = relay_.get()] { relay->Poke(); };
+        return std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_);
       };
-      p.processes = PoolOf(q.queue);
-      p.handler_kill_grace = options_.handler_kill_grace;
-      p.notify_relay = [relay = relay_.get()] { relay->Poke(); };
-      processors_.push_back(
-          std::make_unique<worker::Processor>(p, std::move(*broker), registry_, *pool_));
+      queues_.push_back(
+          std::make_unique<worker::ShardedQueue>(q.queue, q.concurrency, std::move(make_loop)));
     }
-    for (auto& p : processors_) p->Start();
+    // Each queue's loops, one per shard of its layout; the layouts are read again every
+    // recover_interval (LayoutWatch).
+    for (auto& q : queues_) {
+      auto layout = (*check)->Layout(q->queue());
+      if (!layout.ok()) return layout.status();
+      auto applied = q->Apply(layout->tags, options_.shutdown_grace);
+      if (!applied.ok()) return applied.status();
+    }
+    {
+      auto layout_broker = broker::OpenBroker(broker_options);
+      if (!layout_broker.ok()) return layout_broker.status();
+      layout_watch_ = std::thread([this, broker = std::move(*layout_broker)] {
+        std::unique_lock lock(watch_mu_);
+        while (
+            !watch_cv_.wait_for(lock, options_.recover_interval, [this] { return !watching_; })) {
+          lock.unlock();
+          for (auto& q : queues_) {
+            auto layout = broker->Layout(q->queue());
+            auto applied = layout.ok() ? q->Apply(layout->tags, options_.shutdown_grace)
+                                       : Result<bool>(layout.status());
+            if (!applied.ok()) {
+              spdlog::warn("queue {}: reading its shards failed: {}", q->queue(),
+                           applied.status().ToString());
+            } else if (*applied) {
+              spdlog::info("queue {}: claiming from {} shard(s)", q->queue(), layout->shards());
+            }
+          }
+          lock.lock();
+        }
+      });
+    }
     relay_->Start();
     if (history_) history_->Start();
     heartbeat_ = std::make_unique<worker::Heartbeat>(
         worker::HeartbeatOptions{options_.heartbeat_interval}, std::move(*check),
         [this, base = description] {
           WorkerInfo info = base;
-          for (size_t i = 0; i < processors_.size(); ++i) {
-            info.queues[i].running = static_cast<int32_t>(processors_[i]->running());
+          for (size_t i = 0; i < queues_.size(); ++i) {
+            info.queues[i].running = static_cast<int32_t>(queues_[i]->running());
             if (const worker::HandlerProcessPool* pool = PoolOf(info.queues[i].queue)) {
               info.queues[i].processes = pool->stats().running;
             }
@@ -197,7 +237,7 @@ class Worker::Impl {
         },
         [this] {
           worker::Heartbeat::QueueIncrements out;
-          for (const auto& p : processors_) {
+          for (const auto& p : queues_) {
             out.emplace_back(p->queue(), p->DrainTimings());
             if (worker::HandlerProcessPool* pool = PoolOf(p->queue())) {
               for (auto& counter : pool->DrainCounters()) out.back().second.push_back(counter);
@@ -216,13 +256,16 @@ class Worker::Impl {
   void Stop() {
     if (!running_) return;
     running_ = false;
-    for (auto& p : processors_) p->StopClaiming();
-    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
-    for (auto& p : processors_) p->WaitIdle(deadline);
-    for (auto& p : processors_) {
-      stuck_ += p->running();
-      p->Shutdown();
+    {
+      std::lock_guard lock(watch_mu_);
+      watching_ = false;
     }
+    watch_cv_.notify_all();
+    if (layout_watch_.joinable()) layout_watch_.join();  // no layout change starts loops now
+    for (auto& q : queues_) q->StopClaiming();
+    const auto deadline = std::chrono::steady_clock::now() + options_.shutdown_grace;
+    for (auto& q : queues_) q->WaitIdle(deadline);
+    for (auto& q : queues_) stuck_ += q->Shutdown();
     relay_->Stop();  // after the loops: it relays the callbacks of the last jobs too
     if (history_) history_->Stop();
     // The heartbeat goes after the queue loops (the worker stays listed while it drains) and
@@ -238,7 +281,7 @@ class Worker::Impl {
   WorkerStats stats() const {
     if (stopped_) return final_stats_;
     WorkerStats out;
-    for (const auto& p : processors_) {
+    for (const auto& p : queues_) {
       auto s = p->stats();
       out.claimed += s.claimed;
       out.completed += s.completed;
@@ -357,7 +400,12 @@ class Worker::Impl {
   // Declared before the processors, so destroyed after them: they poke it.
   std::unique_ptr<worker::CallbackRelay> relay_;
   std::unique_ptr<worker::HistoryRecorder> history_;  // none when history_bucket is 0
-  std::vector<std::unique_ptr<worker::Processor>> processors_;
+  // The claim loops, one ShardedQueue per queue of options_.queues, in that order.
+  std::vector<std::unique_ptr<worker::ShardedQueue>> queues_;
+  std::thread layout_watch_;  // applies changes of the queues' layouts
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watching_ = true;  // guarded by watch_mu_
   // Declared after the processors, so destroyed before them: its threads are joined while the
   // processors that running handlers report to still exist.
   std::unique_ptr<worker::ThreadPool> pool_;

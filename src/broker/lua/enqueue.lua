@@ -4,6 +4,8 @@ KEYS[1] wait (LIST)   KEYS[2] prio (ZSET)   KEYS[3] delayed (ZSET)   KEYS[4] met
 KEYS[5] state (HASH)
 ARGV[1] key base "taskq:{q}:"   ARGV[2] n, the number of jobs
 ARGV[3 + 3*(i-1) ..] per job: id, body, options
+ARGV[3 + 3*n] (optional) the shard layout version the producer placed the jobs by
+  (shard_layout.lua); absent: the producer knows the queue as never sharded.
   body: the job's JSON object; the script adds "c" (created, Redis time in ms) in front.
   options: "" for a plain job (priority 0, no delay, no group), else
     "priority:delay_ms:run_at_ms" or "priority:delay_ms:run_at_ms:group".
@@ -30,6 +32,9 @@ Returns: an array of n integers: 1 created waiting, 2 created delayed, 0 the id 
   writes nothing. A queue with a maximum length (meta.ml, queue_limits.lua) refuses the whole
   batch, writing nothing, when its new ids (those not in base.."jobs") would make more than that
   many jobs waiting, delayed or retrying: the error reply "QUEUEFULL <jobs> of <maximum>".
+  A layout version that is not meta.sv (a version named where meta.sv is absent, or none named
+  where it is present) is refused, writing nothing, with the error reply "LAYOUT <sv>" (<sv>
+  "0" when absent): the producer reads the queue's layout again.
 Publishes: "" on base.."wake" when at least one job was created.
 Writes: meta.enqueued counts the created jobs; the body as field id of base.."jobs" (HASH); for unique jobs base.."u:"..key (STRING,
   id; PX in mode ttl) and base.."uk" (HASH, id -> key; not in mode ttl); debounce deletes the
@@ -58,11 +63,14 @@ Events (events.lua): 'enqueued' with the created ids (delayed ones first), when 
 --!include unique_enqueue.lua
 local base = ARGV[1]
 -- The queue's group field and priority aging (queue_limits.lua).
-local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag', 'ml', 'gwaiting')
+local queue_config = redis.call('HMGET', KEYS[4], 'gf', 'ag', 'ml', 'gwaiting', 'sv')
 local group_field, aging, max_length = queue_config[1], queue_config[2], tonumber(queue_config[3])
 local n = tonumber(ARGV[2])
-if not n or n < 1 or #ARGV ~= 2 + 3 * n then
+if not n or n < 1 or (#ARGV ~= 2 + 3 * n and #ARGV ~= 3 + 3 * n) then
   return redis.error_reply('ERR invalid argument count')
+end
+if queue_config[5] ~= (ARGV[3 + 3 * n] or false) then
+  return redis.error_reply('LAYOUT ' .. (queue_config[5] or '0'))
 end
 -- Validation, all before the first write. A plain job (options "") is checked by string
 -- comparison alone: most bulk batches hold only plain jobs, and each Lua builtin call costs

@@ -14,6 +14,7 @@
 #include "broker/cluster_connection.h"
 #include "broker/keys.h"
 #include "broker/scripts.h"
+#include "common/text_list.h"
 #include "integration/cluster/fixture_nodes.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
@@ -160,6 +161,67 @@ TEST_F(ClusterSystemTest, MastersThatForgotTheScriptsAreGivenThemAgain) {
   auto counts = std::move(*Inspector::Open({url_}))->Counts(queues_[2]);
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ(counts->waiting, 1);
+}
+
+// A queue spread over three shards lands one shard on each master, and runs as one queue: jobs
+// placed on every shard, an idle worker woken on each shard's master, counts and reads by id over
+// all of them.
+TEST_F(ClusterSystemTest, AShardedQueueSpreadsOverEveryMasterAndRunsAsOne) {
+  const std::string queue = queues_[0] + "-sharded";
+  auto client = std::move(*Client::Open({url_}));
+  auto inspector = std::move(*Inspector::Open({url_}));
+  ASSERT_TRUE(inspector->SetShards(queue, 3).ok());
+  const broker::QueueKeys home("taskq", queue);
+  std::vector<broker::Reply> read;
+  const broker::Command stags{"HGET", home.meta(), "stags"};
+  ASSERT_TRUE(cluster_->Pipeline(home.slot(), std::span(&stags, 1), &read).ok());
+  std::vector<std::string> tags = {queue};
+  for (std::string_view tag : SplitList(read.front().view().str(), ' ')) tags.emplace_back(tag);
+  ASSERT_EQ(tags.size(), 3u);
+  std::set<std::string> masters;
+  for (const std::string& tag : tags) {
+    masters.insert(cluster_->map().MasterOf(broker::QueueKeys("taskq", tag).slot())->address());
+  }
+  EXPECT_EQ(masters.size(), 3u);
+  auto completed_on = [&](const std::string& tag) -> int64_t {
+    const broker::QueueKeys keys("taskq", tag);
+    const broker::Command get{"HGET", keys.meta(), "completed"};
+    std::vector<broker::Reply> replies;
+    if (!cluster_->Pipeline(keys.slot(), std::span(&get, 1), &replies).ok()) return -1;
+    return replies.front().view().is_string() ? replies.front().view().AsInt() : 0;
+  };
+
+  std::vector<EnqueueRequest> bulk;
+  for (int i = 0; i < 300; ++i) bulk.push_back(Echo(queue, i));
+  auto created = client->EnqueueBulk(bulk);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  // The idle poll is a minute: jobs enqueued while the worker idles start because each shard's
+  // master woke it.
+  WorkerProcess worker(url_, queue + "=6", 5000, 1000, /*idle_poll_ms=*/60000);
+  auto completed = [&] {
+    auto counts = inspector->Counts(queue);
+    return counts.ok() ? counts->completed : -1;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return completed() == 300; }, seconds(30))) << completed();
+  std::map<std::string, int64_t> before;
+  for (const std::string& tag : tags) {
+    before[tag] = completed_on(tag);
+    EXPECT_GT(before[tag], 50) << tag;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the worker idles, subscribed
+  std::vector<std::string> late;
+  for (int i = 0; i < 30; ++i) {
+    auto one = client->Enqueue(Echo(queue, 1000 + i));
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    late.push_back(one->id);
+  }
+  ASSERT_TRUE(WaitUntil([&] { return completed() == 330; }, seconds(20))) << completed();
+  for (const std::string& tag : tags) EXPECT_GT(completed_on(tag), before[tag]) << tag;
+  auto job = client->Get(queue, late.back());
+  ASSERT_TRUE(job.ok() && job->has_value());
+  EXPECT_EQ((*job)->state, JobState::kCompleted);
+  EXPECT_EQ((*job)->result_json, R"({"i":1029})");
+  EXPECT_EQ((*job)->queue, queue);
 }
 
 }  // namespace

@@ -70,5 +70,36 @@ TEST_F(EnqueueOneScriptTest, LeavesQueuesWithAGroupFieldOrAgingToEnqueue) {
   }
 }
 
+// A producer names the layout version it placed the job by (shard_layout.lua): any other than
+// meta.sv, or none on a queue that has one, is refused with the queue's version, writing nothing.
+TEST_F(EnqueueOneScriptTest, RefusesALayoutVersionOtherThanTheQueues) {
+  Run({"HSET", q().meta(), "sv", "4"});
+  auto wakes = ListenForWakes();
+  const auto before = Snapshot();
+  const std::string body = R"({"d":{}})";
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {base(), "a", body}, {base(), "a", body, "3"}, {base(), "a", body, "5"}}) {
+    const std::string what = args.size() == 3 ? "none" : args[3];
+    auto reply = Eval("enqueue_one", EnqueueOneKeys(), args);
+    ASSERT_TRUE(reply.view().is_error()) << what;
+    EXPECT_TRUE(reply.view().str().starts_with("LAYOUT 4")) << what << ": " << reply.view().str();
+    EXPECT_EQ(Snapshot(), before) << what;
+  }
+  EXPECT_EQ(CountWakes(*wakes), 0);
+  EXPECT_EQ(Outcome(Eval("enqueue_one", EnqueueOneKeys(), {base(), "a", body, "4"})), 1);
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(HasBody("a"));
+  EXPECT_EQ(HGet(q().meta(), "enqueued"), "1");
+  EXPECT_EQ(CountWakes(*wakes), 1);
+}
+
+// A queue never sharded has no sv: a producer naming a version has read a layout that is gone.
+TEST_F(EnqueueOneScriptTest, RefusesAVersionOnAQueueWithoutOne) {
+  auto reply = Eval("enqueue_one", EnqueueOneKeys(), {base(), "a", R"({"d":{}})", "1"});
+  ASSERT_TRUE(reply.view().is_error());
+  EXPECT_TRUE(reply.view().str().starts_with("LAYOUT 0")) << reply.view().str();
+  EXPECT_TRUE(AllKeys().empty());
+}
+
 }  // namespace
 }  // namespace taskq::testing

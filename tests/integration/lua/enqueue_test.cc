@@ -335,3 +335,57 @@ TEST_F(EnqueueScriptTest, DelayedJobIsNeverDueBeforeItsFullDelay) {
 
 }  // namespace
 }  // namespace taskq::testing
+
+namespace taskq::testing {
+namespace {
+
+// The layout version comes after the 3n job arguments (shard_layout.lua): any other than
+// meta.sv, or none on a queue that has one, refuses the whole batch with the queue's version,
+// writing nothing; both the all-plain path and the general one.
+TEST_F(EnqueueScriptTest, RefusesALayoutVersionOtherThanTheQueues) {
+  Run({"HSET", q().meta(), "sv", "4"});
+  const std::vector<std::string> plain = {base(), "2", "a", kJobBody, "", "b", kJobBody, ""};
+  const std::vector<std::string> mixed = {
+      base(), "2", "c", kJobBody, "", "d", kJobBody, EnqueueOptionsArg("3", "60000", "-1")};
+  auto wakes = ListenForWakes();
+  const auto before = Snapshot();
+  for (const auto& batch : {plain, mixed}) {
+    for (const char* version : {"", "3", "5"}) {
+      std::vector<std::string> args = batch;
+      if (*version != '\0') args.push_back(version);
+      const std::string what = batch[2] + " version " + version;
+      auto reply = Eval("enqueue", EnqueueKeys(), args);
+      ASSERT_TRUE(reply.view().is_error()) << what;
+      EXPECT_TRUE(reply.view().str().starts_with("LAYOUT 4")) << what << ": " << reply.view().str();
+      EXPECT_EQ(Snapshot(), before) << what;
+    }
+  }
+  EXPECT_EQ(CountWakes(*wakes), 0);
+  // one argument more than the version is still a bad count
+  std::vector<std::string> too_many = plain;
+  too_many.insert(too_many.end(), {"4", "x"});
+  EXPECT_TRUE(Eval("enqueue", EnqueueKeys(), too_many).view().is_error());
+  EXPECT_EQ(Snapshot(), before);
+
+  std::vector<std::string> args = plain;
+  args.push_back("4");
+  EXPECT_EQ(Ints(Eval("enqueue", EnqueueKeys(), args)), (std::vector<long long>{1, 1}));
+  args = mixed;
+  args.push_back("4");
+  EXPECT_EQ(Ints(Eval("enqueue", EnqueueKeys(), args)), (std::vector<long long>{1, 2}));
+  EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(ZMembers(q().delayed()), (std::vector<std::string>{"d"}));
+  EXPECT_EQ(HGet(q().meta(), "enqueued"), "4");
+  EXPECT_EQ(CountWakes(*wakes), 2);
+}
+
+// A queue never sharded has no sv: a producer naming a version has read a layout that is gone.
+TEST_F(EnqueueScriptTest, RefusesAVersionOnAQueueWithoutOne) {
+  auto reply = Eval("enqueue", EnqueueKeys(), {base(), "1", "a", kJobBody, "", "1"});
+  ASSERT_TRUE(reply.view().is_error());
+  EXPECT_TRUE(reply.view().str().starts_with("LAYOUT 0")) << reply.view().str();
+  EXPECT_TRUE(AllKeys().empty());
+}
+
+}  // namespace
+}  // namespace taskq::testing

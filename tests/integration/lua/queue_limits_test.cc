@@ -1,5 +1,7 @@
 // queue_limits.lua, and the limits as claim.lua enforces them (a rate window per queue, a cap on
 // active jobs) and as the finishing scripts release them (a wake when a slot frees up).
+#include <tuple>
+
 #include "script_fixture.h"
 
 namespace taskq::testing {
@@ -199,6 +201,49 @@ TEST_F(QueueLimitsTest, PrioritizedJobsKeepTheirOrderUnderALimit) {
   EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"plain"}));
   AgeWindow(1000);
   EXPECT_EQ(ClaimedIds(Claim(3)), (std::vector<std::string>{"low"}));
+}
+
+// A sharded queue (meta.shards above 1, shard_layout.lua) takes no limit or setting: each one is
+// refused, writing nothing; "none" everywhere is taken, and clears what an unsharded queue had.
+TEST_F(QueueLimitsTest, ShardedQueueRefusesEveryLimitButTakesNone) {
+  Run({"HSET", q().meta(), "shards", "3", "sv", "2", "stags", "b c"});
+  const std::vector<std::string> none = {"0", "1000", "0", "0", "1000", "0", "", "0", "0"};
+  // {what, argument index in `none`, value}
+  const std::vector<std::tuple<std::string, size_t, std::string>> limits = {
+      {"rate", 0, "5"},
+      {"concurrency", 2, "2"},
+      {"group rate", 3, "5"},
+      {"group concurrency", 5, "1"},
+      {"group field", 6, "tenant"},
+      {"aging", 7, "1000"},
+      {"maximum length", 8, "100"},
+  };
+  auto wakes = ListenForWakes();
+  const auto before = Snapshot();
+  for (const auto& [what, index, value] : limits) {
+    std::vector<std::string> argv = {base()};
+    argv.insert(argv.end(), none.begin(), none.end());
+    argv[1 + index] = value;
+    auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
+    ASSERT_TRUE(reply.view().is_error()) << what;
+    EXPECT_TRUE(reply.view().str().starts_with("SHARDED")) << what << ": " << reply.view().str();
+    EXPECT_EQ(Snapshot(), before) << what;
+  }
+  EXPECT_EQ(CountWakes(*wakes), 0);
+
+  Run({"HSET", q().meta(), "rl", "5:1000", "ml", "100"});  // from before it was sharded
+  std::vector<std::string> argv = {base()};
+  argv.insert(argv.end(), none.begin(), none.end());
+  auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
+  EXPECT_EQ(reply.view().integer(), 1) << reply.view().str();
+  EXPECT_FALSE(HExists(q().meta(), "rl"));
+  EXPECT_FALSE(HExists(q().meta(), "ml"));
+  EXPECT_EQ(HGet(q().meta(), "shards"), "3");
+
+  Run({"HSET", q().meta(), "shards", "1"});  // one shard again: limits are taken
+  SetLimits(5, 1000, 2);
+  EXPECT_EQ(HGet(q().meta(), "rl"), "5:1000");
+  EXPECT_EQ(HGet(q().meta(), "cc"), "2");
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ TEST(ScriptKeysTest, EveryBuilderListsTheKeysItsScriptsHeaderNamesInOrder) {
       {"retry_dead", RetryDeadKeys(k)},
       {"pause", PauseKeys(k)},
       {"queue_limits", QueueLimitsKeys(k)},
+      {"shard_layout", ShardLayoutKeys(k)},
       {"get_job", GetJobKeys(k)},
       {"group_page", GroupPageKeys(k)},
       {"outbox_take", OutboxKeys(k)},

@@ -1,0 +1,354 @@
+// RedisBroker: sharded queues (docs/architecture.md, "Sharded queues"). A queue's layout lives in
+// its home shard's meta (shards, stags, sv); producers place each job on a shard by
+// PlacementShard (common/shard_placement.h) and name the layout version they placed by, which
+// every shard checks; reads by id and counts visit every shard, all in one round trip.
+#include <algorithm>
+#include <numeric>
+#include <thread>
+
+#include "broker/redis_broker.h"
+#include "broker/shard_tags.h"
+#include "common/shard_placement.h"
+#include "common/text_list.h"
+
+namespace taskq::broker {
+namespace {
+
+// A refused placement is tried again this many times, the layout read anew each time, with a
+// growing pause: a change of layout in progress finishes within a few round trips.
+constexpr int kPlacementAttempts = 7;
+
+std::chrono::milliseconds PlacementPause(int attempt) {
+  return std::chrono::milliseconds(std::min(5 << attempt, 200));
+}
+
+}  // namespace
+
+Status RedisBroker::LayoutRefusal(const Reply& reply) {
+  if (reply.view().is_error() && reply.view().str().starts_with("LAYOUT ")) {
+    return Unavailable(std::string(kLayoutChanged) + " (now version " +
+                       std::string(reply.view().str().substr(7)) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<QueueLayout> RedisBroker::Layout(const std::string& queue) {
+  const QueueKeys& k = Keys(queue);
+  auto reply = Run(k.slot(), Command{"HMGET", k.meta(), "sv", "stags"});
+  if (!reply.ok()) return reply.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "layout"));
+  QueueLayout layout;
+  layout.tags.push_back(queue);
+  const ReplyView v = reply->view();
+  layout.version = v[0].is_nil() ? 0 : v[0].AsInt();
+  if (!v[1].is_nil()) {
+    for (std::string_view tag : SplitList(v[1].str(), ' ')) layout.tags.emplace_back(tag);
+  }
+  layouts_[queue] = {layout, std::chrono::steady_clock::now()};
+  return layout;
+}
+
+const QueueLayout& RedisBroker::PlacementLayout(const std::string& queue) {
+  auto it = layouts_.find(queue);
+  if (it == layouts_.end()) {
+    it = layouts_.emplace(queue, KnownLayout{QueueLayout{{queue}, 0}, std::nullopt}).first;
+  }
+  return it->second.layout;
+}
+
+Result<QueueLayout> RedisBroker::LayoutForReads(const std::string& queue) {
+  auto it = layouts_.find(queue);
+  if (it != layouts_.end() && it->second.read_at &&
+      std::chrono::steady_clock::now() < *it->second.read_at + kLayoutKept) {
+    return it->second.layout;
+  }
+  return Layout(queue);
+}
+
+Status RedisBroker::RunScriptsAcross(std::span<const uint16_t> slots,
+                                     std::span<const Command> commands,
+                                     std::vector<Reply>* replies) {
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, commands, replies));
+  const std::vector<size_t> missing = NoScriptCalls(*replies);
+  if (missing.empty()) return Status::Ok();
+  TASKQ_RETURN_IF_ERROR(LoadScripts());
+  std::vector<Command> again;
+  std::vector<uint16_t> again_slots;
+  for (size_t i : missing) {
+    again.push_back(commands[i]);
+    again_slots.push_back(slots[i]);
+  }
+  std::vector<Reply> retried;
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(again_slots, again, &retried));
+  for (size_t j = 0; j < missing.size(); ++j) (*replies)[missing[j]] = std::move(retried[j]);
+  return Status::Ok();
+}
+
+Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& queue,
+                                                             std::span<const NewJob> jobs,
+                                                             std::vector<uint16_t>* written) {
+  if (jobs.empty()) return std::vector<EnqueueReply>();
+  std::vector<EnqueueReply> out(jobs.size());
+  std::vector<size_t> pending;  // indexes of the jobs not yet written; empty: all of them
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(PlacementPause(attempt));
+    const QueueLayout& layout = PlacementLayout(queue);
+    const int32_t shards = layout.shards();
+    if (shards == 1) {
+      // One shard: the jobs as one part, exactly as on a queue never sharded.
+      std::vector<NewJob> rest;
+      for (size_t i : pending) rest.push_back(jobs[i]);
+      auto replies = EnqueueOnShard(layout.tags[0], pending.empty() ? jobs : rest, layout.version);
+      if (replies.ok()) {
+        if (written != nullptr) written->push_back(Keys(layout.tags[0]).slot());
+        if (pending.empty()) return replies;
+        for (size_t j = 0; j < pending.size(); ++j) out[pending[j]] = (*replies)[j];
+        return out;
+      }
+      if (!replies.status().message().starts_with(kLayoutChanged) ||
+          attempt + 1 == kPlacementAttempts) {
+        return replies.status();
+      }
+      ForgetLayout(queue);
+      auto read = Layout(queue);
+      if (!read.ok()) return read.status();
+      continue;
+    }
+    // Several shards: each job to its shard, each shard's part one enqueue.lua call, all the
+    // parts in one round trip (on a cluster, every master gets its parts at once).
+    if (pending.empty()) {
+      pending.resize(jobs.size());
+      std::iota(pending.begin(), pending.end(), 0);
+    }
+    std::vector<std::vector<size_t>> parts(static_cast<size_t>(shards));
+    for (size_t i : pending) {
+      const NewJob& job = jobs[i];
+      const PlacementKeys keys{job.group, job.unique ? std::string_view(job.unique->key) : "",
+                               job.id};
+      TASKQ_RETURN_IF_ERROR(CheckShardedPlacement(keys));
+      parts[static_cast<size_t>(PlacementShard(keys, shards))].push_back(i);
+    }
+    std::vector<Command> calls;
+    std::vector<uint16_t> slots;
+    std::vector<size_t> part_of_call;
+    for (size_t s = 0; s < parts.size(); ++s) {
+      if (parts[s].empty()) continue;
+      std::vector<NewJob> part;
+      part.reserve(parts[s].size());
+      for (size_t i : parts[s]) part.push_back(jobs[i]);
+      const QueueKeys& k = Keys(layout.tags[s]);
+      calls.push_back(EnqueueCall(k, part, layout.version));
+      slots.push_back(k.slot());
+      part_of_call.push_back(s);
+    }
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+    std::vector<size_t> refused;
+    Status failed;
+    for (size_t c = 0; c < calls.size(); ++c) {
+      const std::vector<size_t>& part = parts[part_of_call[c]];
+      auto parsed = ParseEnqueueReply(replies[c], part.size());
+      if (parsed.ok()) {
+        for (size_t j = 0; j < part.size(); ++j) out[part[j]] = (*parsed)[j];
+        if (written != nullptr) written->push_back(slots[c]);
+      } else if (parsed.status().message().starts_with(kLayoutChanged)) {
+        refused.insert(refused.end(), part.begin(), part.end());
+      } else if (failed.ok()) {
+        failed = parsed.status();
+      }
+    }
+    // The other parts are written: a caller that retries the whole batch finds them (ids).
+    if (!failed.ok()) return failed;
+    if (refused.empty()) return out;
+    if (attempt + 1 == kPlacementAttempts) {
+      return Unavailable(std::string(kLayoutChanged) + " while the jobs were placed; retry");
+    }
+    pending = std::move(refused);
+    ForgetLayout(queue);
+    auto read = Layout(queue);
+    if (!read.ok()) return read.status();
+  }
+}
+
+Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t shards) {
+  if (shards < 1 || shards > kMaxShards) {
+    return InvalidArgument("shards", "must be from 1 to " + std::to_string(kMaxShards));
+  }
+  TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));
+  const QueueKeys& home = Keys(queue);
+  auto read = Run(home.slot(), Command{"HMGET", home.meta(), "sv", "stags", "paused"});
+  if (!read.ok()) return read.status();
+  TASKQ_RETURN_IF_ERROR(ReplyError(*read, "layout"));
+  QueueLayout before{{queue}, read->view()[0].is_nil() ? 0 : read->view()[0].AsInt()};
+  if (!read->view()[1].is_nil()) {
+    for (std::string_view tag : SplitList(read->view()[1].str(), ' ')) {
+      before.tags.emplace_back(tag);
+    }
+  }
+  const std::string paused = read->view()[2].str() == "1" ? "1" : "0";
+  if (before.shards() == shards) return before;
+  auto tags = ChooseShardTags(queue, shards, cluster_ ? &cluster_->map() : nullptr, before.tags);
+  if (!tags.ok()) return tags.status();
+  QueueLayout after{std::move(*tags), before.version + 1};
+  std::string after_tags, before_tags;
+  for (size_t i = 1; i < after.tags.size(); ++i) after_tags += (i > 1 ? " " : "") + after.tags[i];
+  for (size_t i = 1; i < before.tags.size(); ++i) {
+    before_tags += (i > 1 ? " " : "") + before.tags[i];
+  }
+  // Every shard of either layout but home first, in one round trip, then home: a producer that
+  // reads the new layout at home finds every shard ready for it.
+  struct Part {
+    std::string tag;
+    std::string role;
+  };
+  std::vector<Part> others;
+  const size_t widest = std::max(before.tags.size(), after.tags.size());
+  for (size_t i = 1; i < widest; ++i) {
+    const bool in_before = i < before.tags.size(), in_after = i < after.tags.size();
+    if (in_before && in_after && before.tags[i] != after.tags[i]) {
+      return Internal("layout: shard " + std::to_string(i) + " would change its tag");
+    }
+    others.push_back({in_after ? after.tags[i] : before.tags[i], in_before && in_after ? "kept"
+                                                                 : in_after            ? "new"
+                                                                                       : "gone"});
+  }
+  auto layout_call = [&](const std::string& tag, std::string_view mode, std::string_view role,
+                         int64_t expected, int64_t version, int32_t n, const std::string& list) {
+    ScriptCall call("shard_layout", ShardLayoutKeys(Keys(tag)));
+    call.Arg(mode).Arg(expected).Arg(version).Arg(role).Arg(n).Arg(list).Arg(paused);
+    return call.Take();
+  };
+  std::vector<Command> calls;
+  std::vector<uint16_t> slots;
+  for (const Part& part : others) {
+    calls.push_back(layout_call(part.tag, "change", part.role, before.version, after.version,
+                                shards, after_tags));
+    slots.push_back(Keys(part.tag).slot());
+  }
+  std::vector<Reply> replies;
+  if (!calls.empty()) TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  Status refused;
+  for (size_t i = 0; i < replies.size() && refused.ok(); ++i) {
+    if (replies[i].view().is_error()) {
+      refused = Status(StatusCode::kFailedPrecondition,
+                       "shard " + std::to_string(i + 1) + " (" + others[i].tag +
+                           "): " + std::string(replies[i].view().str()),
+                       "shards");
+    }
+  }
+  if (refused.ok()) {
+    auto reply = RunScript(home.slot(), layout_call(queue, "change", "home", before.version,
+                                                    after.version, shards, after_tags));
+    if (!reply.ok()) return reply.status();
+    if (!reply->view().is_error()) {
+      layouts_[queue] = {after, std::chrono::steady_clock::now()};
+      return after;
+    }
+    refused = Status(StatusCode::kFailedPrecondition,
+                     "shard 0 (" + queue + "): " + std::string(reply->view().str()), "shards");
+  }
+  // Refused somewhere: every shard of either layout gets the old layout back at a version above
+  // any the change wrote, so no producer keeps one that some shard refuses.
+  calls.clear();
+  slots.clear();
+  for (const Part& part : others) {
+    calls.push_back(layout_call(part.tag, "restore", part.role == "new" ? "gone" : "kept",
+                                before.version, after.version + 1, before.shards(), before_tags));
+    slots.push_back(Keys(part.tag).slot());
+  }
+  calls.push_back(layout_call(queue, "restore", "home", before.version, after.version + 1,
+                              before.shards(), before_tags));
+  slots.push_back(home.slot());
+  TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  for (const Reply& reply : replies) {
+    if (reply.view().is_error()) {
+      return Status(StatusCode::kFailedPrecondition,
+                    refused.message() + "; and putting the old layout back failed (" +
+                        std::string(reply.view().str()) +
+                        "): another change of this queue's shards ran at the same time",
+                    "shards");
+    }
+  }
+  ForgetLayout(queue);
+  return refused;
+}
+
+Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const std::string& id) {
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  if (layout->shards() == 1) {
+    auto reply = RunScript(Keys(queue).slot(), GetJobCommand(Keys(queue), id));
+    if (!reply.ok()) return reply.status();
+    return ParseJob(queue, id, *reply);
+  }
+  // An id names no shard: every shard is asked, in one round trip, and the one holding it answers.
+  std::vector<Command> calls;
+  std::vector<uint16_t> slots;
+  for (const std::string& tag : layout->tags) {
+    calls.push_back(GetJobCommand(Keys(tag), id));
+    slots.push_back(Keys(tag).slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  for (const Reply& reply : replies) {
+    auto job = ParseJob(queue, id, reply);
+    if (!job.ok() || *job) return job;
+  }
+  return std::optional<Job>();
+}
+
+Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  auto total = ShardCounts(queue);
+  if (!total.ok() || layout->shards() == 1) return total;
+  QueueCounts& c = *total;
+  for (size_t i = 1; i < layout->tags.size(); ++i) {
+    auto shard = ShardCounts(layout->tags[i]);
+    if (!shard.ok()) return shard.status();
+    const QueueCounts& s = *shard;
+    c.waiting += s.waiting;
+    c.delayed += s.delayed;
+    c.active += s.active;
+    c.completed += s.completed;
+    c.retrying += s.retrying;
+    c.dead += s.dead;
+    c.held += s.held;
+    c.completed_total += s.completed_total;
+    c.failed_total += s.failed_total;
+    c.stalled_total += s.stalled_total;
+    c.enqueued_total += s.enqueued_total;
+    c.retried_total += s.retried_total;
+    c.dead_total += s.dead_total;
+    c.callbacks_pending += s.callbacks_pending;
+    c.overrunning += s.overrunning;
+    c.overran_total += s.overran_total;
+    // Ages are taken against each shard's own clock: the oldest is the one waited longest.
+    if (s.oldest_waiting_age_ms() > c.oldest_waiting_age_ms()) {
+      c.oldest_waiting_created_ms = c.now_ms - s.oldest_waiting_age_ms();
+    }
+  }
+  return total;
+}
+
+Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {
+  auto layout = Layout(queue);
+  if (!layout.ok()) return layout.status();
+  // Every shard in one round trip (claim.lua reads each shard's own flag); the answer is the
+  // home shard's, whose flag the counts show.
+  std::vector<Command> calls;
+  std::vector<uint16_t> slots;
+  for (const std::string& tag : layout->tags) {
+    const QueueKeys& k = Keys(tag);
+    ScriptCall call("pause", PauseKeys(k));
+    call.Arg(k.base()).Arg(paused ? "1" : "0");
+    calls.push_back(call.Take());
+    slots.push_back(k.slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  for (const Reply& reply : replies) TASKQ_RETURN_IF_ERROR(ReplyError(reply, "pause"));
+  return replies.front().view().AsInt() == 1;
+}
+
+}  // namespace taskq::broker

@@ -1,0 +1,193 @@
+// Sharded queues on one Redis (every shard's tag takes salt 0 there): producers place jobs on
+// every shard, workers claim from every shard, and the queue reads as one.
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "broker/keys.h"
+#include "common/text_list.h"
+#include "worker_fixture.h"
+
+namespace taskq::testing {
+namespace {
+
+class WorkerShardsTest : public WorkerTest {
+ protected:
+  // The tags of q's shards, as its home shard records them.
+  std::vector<std::string> Tags() {
+    auto connection = server_->Connect();
+    auto stags = connection->Run(broker::Command{"HGET", "taskq:{q}:meta", "stags"});
+    std::vector<std::string> out = {"q"};
+    if (stags.ok() && stags->view().is_string()) {
+      for (std::string_view tag : SplitList(stags->view().str(), ' ')) out.emplace_back(tag);
+    }
+    return out;
+  }
+
+  // A counter of one shard's meta (0 when absent).
+  int64_t ShardMeta(const std::string& tag, const std::string& field) {
+    auto connection = server_->Connect();
+    auto reply =
+        connection->Run(broker::Command{"HGET", broker::QueueKeys("taskq", tag).meta(), field});
+    return reply.ok() && reply->view().is_string() ? std::stoll(std::string(reply->view().str()))
+                                                   : 0;
+  }
+
+  int64_t ShardWaiting(const std::string& tag) {
+    auto connection = server_->Connect();
+    auto reply = connection->Run(broker::Command{"LLEN", broker::QueueKeys("taskq", tag).wait()});
+    return reply.ok() ? reply->view().AsInt() : -1;
+  }
+
+  int64_t Completed() {
+    auto counts = inspector_->Counts("q");
+    return counts.ok() ? counts->completed : -1;
+  }
+};
+
+TEST_F(WorkerShardsTest, ASpreadQueueRunsEveryJobFromEveryShardAndCountsAsOne) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  EXPECT_EQ(*inspector_->Shards("q"), 3);
+  const std::vector<std::string> tags = Tags();
+  ASSERT_EQ(tags.size(), 3u);
+  EXPECT_TRUE(tags[1].starts_with("q#1.")) << tags[1];
+  EXPECT_TRUE(tags[2].starts_with("q#2.")) << tags[2];
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < 30; ++i) ids.push_back(Enqueue("{\"i\":" + std::to_string(i) + "}"));
+  std::vector<EnqueueRequest> bulk;
+  for (int i = 0; i < 270; ++i) bulk.push_back({"t", "{}", EnqueueOptions{.queue = "q"}});
+  auto created = client_->EnqueueBulk(bulk);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  for (const EnqueueResult& r : *created) {
+    EXPECT_TRUE(r.created);
+    ids.push_back(r.id);
+  }
+  int64_t waiting = 0;
+  for (const std::string& tag : tags) {
+    EXPECT_GT(ShardWaiting(tag), 40) << tag;  // 300 ids spread by hash over 3 shards
+    waiting += ShardWaiting(tag);
+  }
+  EXPECT_EQ(waiting, 300);
+  EXPECT_EQ(inspector_->Counts("q")->waiting, 300);
+
+  std::mutex mu;
+  std::set<std::string> ran;
+  std::set<std::string> queues_seen;
+  Worker worker(Options("q=6"));
+  worker.Register("t", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    ran.insert(job.id());
+    queues_seen.insert(job.queue());
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 300; })) << Completed();
+  worker.Stop();
+  EXPECT_EQ(ran.size(), 300u);
+  EXPECT_EQ(queues_seen, std::set<std::string>{"q"});
+  for (const std::string& tag : tags) EXPECT_GT(ShardMeta(tag, "completed"), 40) << tag;
+  auto counts = inspector_->Counts("q");
+  EXPECT_EQ(counts->completed_total, 300);
+  EXPECT_EQ(counts->enqueued_total, 300);
+  EXPECT_EQ(counts->waiting + counts->active, 0);
+  // A job is found by id on whichever shard holds it.
+  for (const std::string& id : ids) {
+    auto job = client_->Get("q", id);
+    ASSERT_TRUE(job.ok() && job->has_value()) << id;
+    EXPECT_EQ((*job)->state, JobState::kCompleted) << id;
+    EXPECT_EQ((*job)->queue, "q");
+  }
+}
+
+TEST_F(WorkerShardsTest, ARunningWorkerTakesUpNewShardsAndAnOldProducerPlacesAgain) {
+  Enqueue();  // the client now knows q as never sharded
+  std::atomic<int> ran{0};
+  Worker worker(Options("q=4"));
+  worker.Register("t", [&](JobContext&) {
+    ++ran;
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 1; }));
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  // The client still holds the layout of one shard: every shard refuses it, and it places the
+  // jobs again by the layout it reads then.
+  for (int i = 0; i < 60; ++i) Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 61; })) << Completed();
+  worker.Stop();
+  EXPECT_EQ(ran.load(), 61);
+  for (const std::string& tag : Tags()) EXPECT_GT(ShardMeta(tag, "completed"), 5) << tag;
+}
+
+TEST_F(WorkerShardsTest, AChangeIsRefusedWhileJobsAreThereAndLeavesTheQueueWorking) {
+  const std::string id = Enqueue();
+  Status refused = inspector_->SetShards("q", 3);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
+  EXPECT_NE(refused.message().find("NOTEMPTY waiting 1"), std::string::npos) << refused.ToString();
+  EXPECT_EQ(*inspector_->Shards("q"), 1);
+  // Every shard was put back at a newer version: producers, old and new, still enqueue.
+  auto fresh = Client::Open({server_->url()});
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE((*fresh)->Enqueue({"t", "{}", EnqueueOptions{.queue = "q"}}).ok());
+  Enqueue();
+  EXPECT_EQ(inspector_->Counts("q")->waiting, 3);
+  EXPECT_EQ(GetJob(id).state, JobState::kWaiting);
+}
+
+TEST_F(WorkerShardsTest, ShardedQueuesTakeNoLimitsAndNoGroupWithAUniqueKey) {
+  QueueLimits limits;
+  limits.concurrency = 5;
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  Status refused = inspector_->SetShards("q", 2);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("SETTINGS cc"), std::string::npos) << refused.ToString();
+  ASSERT_TRUE(inspector_->SetLimits("q", QueueLimits{}).ok());
+  ASSERT_TRUE(inspector_->SetShards("q", 2).ok());
+  EXPECT_FALSE(inspector_->SetLimits("q", limits).ok());
+
+  // A unique key lives on one shard: the second job with the key finds the first.
+  EnqueueOptions unique;
+  unique.queue = "q";
+  unique.unique = UniqueOptions{};
+  unique.unique->key = "k1";
+  auto first = client_->Enqueue({"t", "{}", unique});
+  auto second = client_->Enqueue({"t", "{}", unique});
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(first->created);
+  EXPECT_TRUE(second->unique_hit);
+  EXPECT_EQ(second->id, first->id);
+
+  EnqueueOptions both = unique;
+  both.group = "g";
+  auto refused_job = client_->Enqueue({"t", "{}", both});
+  EXPECT_EQ(refused_job.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused_job.status().field(), "unique");
+}
+
+TEST_F(WorkerShardsTest, AShardLeavesOnlyWhenItHoldsNoJobAtAll) {
+  ASSERT_TRUE(inspector_->SetShards("q", 2).ok());
+  const std::vector<std::string> tags = Tags();
+  ASSERT_EQ(tags.size(), 2u);
+  Worker worker(Options("q=2"));
+  worker.Register("t", [&](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(worker.Start().ok());
+  for (int i = 0; i < 20; ++i) Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 20; }));
+  worker.Stop();
+  ASSERT_GT(ShardMeta(tags[1], "completed"), 0);
+  // Completed jobs kept on shard 1 would be out of sight once it leaves.
+  Status refused = inspector_->SetShards("q", 1);
+  EXPECT_NE(refused.message().find("NOTEMPTY jobs"), std::string::npos) << refused.ToString();
+  EXPECT_EQ(*inspector_->Shards("q"), 2);
+  ASSERT_TRUE(inspector_->Clean("q", JobState::kCompleted, std::chrono::milliseconds(0)).ok());
+  EXPECT_TRUE(inspector_->SetShards("q", 1).ok());
+  EXPECT_EQ(*inspector_->Shards("q"), 1);
+  EXPECT_TRUE(client_->Enqueue({"t", "{}", EnqueueOptions{.queue = "q"}}).ok());
+  EXPECT_EQ(ShardWaiting("q"), 1);
+}
+
+}  // namespace
+}  // namespace taskq::testing
