@@ -310,6 +310,13 @@ class RedisBroker final : public Broker {
 
   Result<QueueCounts> ShardCounts(const std::string& tag);
 
+  // The shard (index into layout.tags) holding each id, -1 for none: one read per shard, all in
+  // one round trip (none for a layout of one shard).
+  Result<std::vector<int32_t>> ShardsOfJobs(const QueueLayout& layout,
+                                            std::span<const std::string> ids);
+  // The tag of the shard holding the job; the home shard's when no shard does.
+  Result<std::string> ShardOfJob(const std::string& queue, const std::string& id);
+
   // Runs commands in one round trip. Their keys lie in `slot`: on a cluster, the master serving
   // it runs them (one Redis ignores the slot).
   Status RunCommands(uint16_t slot, std::span<const Command> commands, std::vector<Reply>* replies);

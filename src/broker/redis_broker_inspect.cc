@@ -11,7 +11,9 @@
 namespace taskq::broker {
 
 Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& id) {
-  const QueueKeys& k = Keys(queue);
+  auto tag = ShardOfJob(queue, id);
+  if (!tag.ok()) return tag.status();
+  const QueueKeys& k = Keys(*tag);
   ScriptCall call("promote", PromoteKeys(k));
   call.Arg(k.base()).Arg(id);
   auto n = RunIntScript(k.slot(), call.Take(), "promote");
@@ -21,7 +23,9 @@ Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& i
 
 Result<RemoveOutcome> RedisBroker::Remove(const std::string& queue, const std::string& id,
                                           RemoveMode mode) {
-  const QueueKeys& k = Keys(queue);
+  auto tag = ShardOfJob(queue, id);
+  if (!tag.ok()) return tag.status();
+  const QueueKeys& k = Keys(*tag);
   ScriptCall call("remove", RemoveKeys(k));
   call.Arg(k.base()).Arg(id).Arg(mode == RemoveMode::kCancel ? "cancel" : "remove");
   auto n = RunIntScript(k.slot(), call.Take(), "remove");
@@ -40,11 +44,38 @@ Result<RemoveOutcome> RedisBroker::Remove(const std::string& queue, const std::s
 
 Result<int64_t> RedisBroker::RetryDead(const std::string& queue, std::span<const std::string> ids,
                                        int32_t limit) {
-  const QueueKeys& k = Keys(queue);
-  ScriptCall call("retry_dead", RetryDeadKeys(k));
-  call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
-  for (const std::string& id : ids) call.Arg(id);
-  return RunIntScript(k.slot(), call.Take(), "retry_dead");
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  // Each shard's part (its own ids, or its oldest `limit` dead jobs), all in one round trip.
+  std::vector<std::vector<std::string>> ids_of(layout->tags.size());
+  if (!ids.empty() && layout->shards() > 1) {
+    auto shards = ShardsOfJobs(*layout, ids);
+    if (!shards.ok()) return shards.status();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if ((*shards)[i] >= 0) ids_of[static_cast<size_t>((*shards)[i])].push_back(ids[i]);
+    }
+  } else if (!ids.empty()) {
+    ids_of[0].assign(ids.begin(), ids.end());
+  }
+  std::vector<Command> calls;
+  std::vector<uint16_t> slots;
+  for (size_t s = 0; s < layout->tags.size(); ++s) {
+    if (!ids.empty() && ids_of[s].empty()) continue;
+    const QueueKeys& k = Keys(layout->tags[s]);
+    ScriptCall call("retry_dead", RetryDeadKeys(k));
+    call.Arg(k.base()).Arg(std::clamp(limit, 1, 1000));
+    for (const std::string& id : ids_of[s]) call.Arg(id);
+    calls.push_back(call.Take());
+    slots.push_back(k.slot());
+  }
+  std::vector<Reply> replies;
+  if (!calls.empty()) TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  int64_t retried = 0;
+  for (const Reply& reply : replies) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "retry_dead"));
+    retried += reply.view().AsInt();
+  }
+  return retried;
 }
 
 Result<int64_t> RedisBroker::SetAllPaused(bool paused) {
@@ -68,7 +99,13 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
   call.Arg(limits.group_concurrency).Arg(limits.group_field);
   call.Arg(static_cast<int64_t>(limits.priority_aging.count())).Arg(limits.max_length);
-  return RunIntScript(k.slot(), call.Take(), "queue_limits").status();
+  auto reply = RunScript(k.slot(), call.Take());
+  if (!reply.ok()) return reply.status();
+  if (reply->view().is_error() && reply->view().str().starts_with("SHARDED ")) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "the queue is sharded: " + std::string(reply->view().str().substr(8)), "limits");
+  }
+  return ReplyError(*reply, "queue_limits");
 }
 
 Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {

@@ -273,6 +273,44 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
   return refused;
 }
 
+Result<std::vector<int32_t>> RedisBroker::ShardsOfJobs(const QueueLayout& layout,
+                                                       std::span<const std::string> ids) {
+  std::vector<int32_t> out(ids.size(), -1);
+  if (layout.shards() == 1) {
+    std::fill(out.begin(), out.end(), 0);
+    return out;
+  }
+  // One HMGET of the ids' bodies per shard, all in one round trip: a job lives on one shard.
+  std::vector<Command> reads;
+  std::vector<uint16_t> slots;
+  for (const std::string& tag : layout.tags) {
+    Command read{"HMGET", Keys(tag).jobs()};
+    for (const std::string& id : ids) read.Add(id);
+    reads.push_back(std::move(read));
+    slots.push_back(Keys(tag).slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, reads, &replies));
+  for (size_t s = 0; s < replies.size(); ++s) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(replies[s], "locate"));
+    const ReplyView bodies = replies[s].view();
+    for (size_t i = 0; i < ids.size() && i < bodies.size(); ++i) {
+      if (!bodies[i].is_nil() && out[i] < 0) out[i] = static_cast<int32_t>(s);
+    }
+  }
+  return out;
+}
+
+Result<std::string> RedisBroker::ShardOfJob(const std::string& queue, const std::string& id) {
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  if (layout->shards() == 1) return queue;
+  auto shards = ShardsOfJobs(*layout, std::span<const std::string>(&id, 1));
+  if (!shards.ok()) return shards.status();
+  // A job on no shard: the home shard's script answers "not found".
+  return layout->tags[static_cast<size_t>(std::max((*shards)[0], 0))];
+}
+
 Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const std::string& id) {
   auto layout = LayoutForReads(queue);
   if (!layout.ok()) return layout.status();

@@ -146,7 +146,9 @@ TEST_F(WorkerShardsTest, ShardedQueuesTakeNoLimitsAndNoGroupWithAUniqueKey) {
   EXPECT_NE(refused.message().find("SETTINGS cc"), std::string::npos) << refused.ToString();
   ASSERT_TRUE(inspector_->SetLimits("q", QueueLimits{}).ok());
   ASSERT_TRUE(inspector_->SetShards("q", 2).ok());
-  EXPECT_FALSE(inspector_->SetLimits("q", limits).ok());
+  Status sharded = inspector_->SetLimits("q", limits);
+  EXPECT_EQ(sharded.code(), StatusCode::kFailedPrecondition) << sharded.ToString();
+  EXPECT_EQ(sharded.field(), "limits");
 
   // A unique key lives on one shard: the second job with the key finds the first.
   EnqueueOptions unique;
@@ -165,6 +167,60 @@ TEST_F(WorkerShardsTest, ShardedQueuesTakeNoLimitsAndNoGroupWithAUniqueKey) {
   auto refused_job = client_->Enqueue({"t", "{}", both});
   EXPECT_EQ(refused_job.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(refused_job.status().field(), "unique");
+}
+
+// Actions by id find the job on whichever shard holds it; retries of dead jobs reach every
+// shard.
+TEST_F(WorkerShardsTest, ActionsOnJobsReachTheShardThatHoldsThem) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  const std::vector<std::string> tags = Tags();
+  EnqueueOptions later;
+  later.queue = "q";
+  later.delay = std::chrono::hours(1);
+  std::vector<std::string> delayed;
+  for (int i = 0; i < 12; ++i) delayed.push_back(Enqueue("{}", later));
+  for (int i = 0; i < 6; ++i) {
+    auto promoted = inspector_->Promote("q", delayed[i]);
+    ASSERT_TRUE(promoted.ok()) << promoted.status().ToString();
+    EXPECT_TRUE(*promoted) << delayed[i];
+    EXPECT_EQ(GetJob(delayed[i]).state, JobState::kWaiting);
+  }
+  for (int i = 6; i < 12; ++i) {
+    auto removed = inspector_->Remove("q", delayed[i]);
+    ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+    EXPECT_EQ(*removed, RemoveOutcome::kRemoved) << delayed[i];
+    auto job = client_->Get("q", delayed[i]);
+    ASSERT_TRUE(job.ok());
+    EXPECT_FALSE(job->has_value());
+  }
+  EXPECT_EQ(*inspector_->Remove("q", "no-such-job"), RemoveOutcome::kNotFound);
+  auto counts = inspector_->Counts("q");
+  EXPECT_EQ(counts->waiting, 6);
+  EXPECT_EQ(counts->delayed, 0);
+
+  // Jobs that fail once go dead on their shards; retried by id, then all at once.
+  EnqueueOptions once;
+  once.queue = "q";
+  once.max_attempts = 1;
+  std::vector<std::string> failing;
+  for (int i = 0; i < 30; ++i) failing.push_back(Enqueue("{\"fail\":true}", once));
+  std::atomic<bool> fail{true};
+  Worker worker(Options("q=3"));
+  worker.Register("t", [&](JobContext& job) {
+    if (fail && job.data_json().find("fail") != std::string::npos) return HandlerResult::Fail("no");
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return inspector_->Counts("q")->dead == 30; }));
+  for (const std::string& tag : tags) EXPECT_GT(ShardMeta(tag, "dead"), 0) << tag;
+  fail = false;
+  const std::vector<std::string> some(failing.begin(), failing.begin() + 10);
+  EXPECT_EQ(*inspector_->RetryDead("q", some), 10);
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 16; })) << Completed();
+  EXPECT_EQ(*inspector_->RetryDead("q", {}), 20);
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 36; })) << Completed();
+  worker.Stop();
+  EXPECT_EQ(inspector_->Counts("q")->dead, 0);
 }
 
 TEST_F(WorkerShardsTest, AShardLeavesOnlyWhenItHoldsNoJobAtAll) {
