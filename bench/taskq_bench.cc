@@ -12,10 +12,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +50,7 @@ struct Config {
   int64_t rate_limit = 0;           // --rate N: W2 --only with a rate limit of N per second
   bool tls = false;                 // --tls: W2 --only over rediss:// to the same Redis
   bool cluster = false;             // --cluster: W2 --only on a cluster of 3 masters
+  bool sharded = false;  // --sharded: W2 --only, one queue over 1, 2 and 3 shards of 3 masters
 };
 
 // ~100 bytes, as bench/README.md asks; "ts" (enqueue time, us) lets handlers measure latency.
@@ -423,6 +426,62 @@ void W7Report(RedisProcess& redis, int runs, std::pair<int, int> shape,
   report["w7_w2_10k_submit_seconds"] = Median(base_submit);
 }
 
+// Forks `processes` workers serving `queues` (name, slots) on `url` until `total` jobs of them
+// completed, and returns the jobs per second from the first completion to the last (0 when the
+// counts cannot be read).
+double RunWorkersUntilDone(const std::string& url,
+                           const std::vector<std::pair<std::string, int>>& queues, int processes,
+                           int64_t total) {
+  auto completed = [&queues](Inspector& inspector) {
+    int64_t sum = 0;
+    for (const auto& [queue, slots] : queues) {
+      auto c = inspector.Counts(queue);
+      if (!c.ok()) return int64_t{-1};
+      sum += c->completed_total;
+    }
+    return sum;
+  };
+  std::fflush(nullptr);
+  std::vector<pid_t> children;
+  for (int p = 0; p < processes; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      WorkerOptions options;
+      options.redis_url = url;
+      for (const auto& [queue, slots] : queues) {
+        options.queues.push_back({queue, slots, Isolation::kThread});
+      }
+      Worker worker(options);
+      RegisterNoOp(worker, /*run_inline=*/true);
+      if (!worker.Start().ok()) ::_exit(1);
+      auto watcher = std::move(*Inspector::Open({url}));
+      while (completed(*watcher) < total) std::this_thread::sleep_for(milliseconds(20));
+      worker.Stop();
+      ::_exit(0);
+    }
+    children.push_back(pid);
+  }
+  auto inspector = std::move(*Inspector::Open({url}));
+  Clock::time_point first_done{}, last_done{};
+  int64_t first_count = 0;
+  while (true) {
+    const int64_t done = completed(*inspector);
+    if (done < 0) break;
+    if (first_done == Clock::time_point{} && done > 0) {
+      first_done = Clock::now();
+      first_count = done;
+    }
+    if (done >= total) {
+      last_done = Clock::now();
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  if (last_done == Clock::time_point{}) return 0;
+  return (total - first_count) / Seconds(last_done - first_done);
+}
+
 // W2 on a cluster of `cluster.masters()` masters (w2_cluster): one queue on each master, n jobs
 // in all spread evenly, `processes` workers each serving every queue with `concurrency` slots.
 // Redis CPU is the masters' together, per job.
@@ -449,64 +508,13 @@ W2Result W2Cluster(RedisClusterProcesses& cluster, int n, int processes, int con
     if (!EnqueueAll(**client, all)) return {};
   }
   const int total = n / masters * masters;
-  auto inspector = std::move(*Inspector::Open({cluster.url()}));
-  auto completed = [&] {
-    int64_t sum = 0;
-    for (const std::string& queue : queues) {
-      auto c = inspector->Counts(queue);
-      if (!c.ok()) return int64_t{-1};
-      sum += c->completed_total;
-    }
-    return sum;
-  };
+  std::vector<std::pair<std::string, int>> served;
+  for (const std::string& queue : queues) served.emplace_back(queue, concurrency);
   const std::vector<double> cpu_before = cluster.MainThreadCpuSeconds();
-  std::fflush(nullptr);
-  std::vector<pid_t> children;
-  for (int p = 0; p < processes; ++p) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      WorkerOptions options;
-      options.redis_url = cluster.url();
-      for (const std::string& queue : queues) {
-        options.queues.push_back({queue, concurrency, Isolation::kThread});
-      }
-      Worker worker(options);
-      RegisterNoOp(worker, /*run_inline=*/true);
-      if (!worker.Start().ok()) ::_exit(1);
-      auto watcher = std::move(*Inspector::Open({cluster.url()}));
-      while (true) {
-        int64_t sum = 0;
-        for (const std::string& queue : queues) {
-          auto c = watcher->Counts(queue);
-          sum += c.ok() ? c->completed_total : 0;
-        }
-        if (sum >= total) break;
-        std::this_thread::sleep_for(milliseconds(20));
-      }
-      worker.Stop();
-      ::_exit(0);
-    }
-    children.push_back(pid);
-  }
-  Clock::time_point first_done{}, last_done{};
-  int64_t first_count = 0;
-  while (true) {
-    const int64_t done = completed();
-    if (done < 0) break;
-    if (first_done == Clock::time_point{} && done > 0) {
-      first_done = Clock::now();
-      first_count = done;
-    }
-    if (done >= total) {
-      last_done = Clock::now();
-      break;
-    }
-    std::this_thread::sleep_for(milliseconds(2));
-  }
-  for (pid_t pid : children) ::waitpid(pid, nullptr, 0);
+  const double jobs_per_s = RunWorkersUntilDone(cluster.url(), served, processes, total);
   const std::vector<double> cpu_after = cluster.MainThreadCpuSeconds();
   W2Result r;
-  r.jobs_per_s = (total - first_count) / Seconds(last_done - first_done);
+  r.jobs_per_s = jobs_per_s;
   double cpu = 0;
   for (int i = 0; i < masters; ++i) {
     cpu += cpu_after[i] - cpu_before[i];
@@ -514,6 +522,60 @@ W2Result W2Cluster(RedisClusterProcesses& cluster, int n, int processes, int con
                  i, queues[i].c_str(), (cpu_after[i] - cpu_before[i]) * 1e6 / (total / masters));
   }
   r.redis_cpu_us_per_job = cpu * 1e6 / total;
+  return r;
+}
+
+// W2 on one queue spread over `shards` shards of a cluster (w2_sharded): n jobs placed by the
+// client, `processes` workers each serving the queue with `concurrency` slots per shard. Each
+// shard's Redis CPU per job is its master's main-thread CPU over the jobs that shard completed:
+// with one shard per master, whether that stays flat as shards are added is what says the queue
+// grows with masters (docs/scaling.md).
+struct ShardedResult {
+  double jobs_per_s = 0;
+  std::vector<double> redis_cpu_us_per_job;  // per shard
+};
+
+ShardedResult W2Sharded(RedisClusterProcesses& cluster, int n, int shards, int processes,
+                        int concurrency) {
+  cluster.FlushAll();
+  const std::string queue = "hot";
+  auto inspector = std::move(*Inspector::Open({cluster.url()}));
+  if (Status s = inspector->SetShards(queue, shards); !s.ok()) {
+    std::fprintf(stderr, "w2 sharded: %s\n", s.ToString().c_str());
+    return {};
+  }
+  const std::string home_meta = "taskq:{" + queue + "}:meta";
+  std::vector<std::string> tags = {queue};
+  {
+    std::istringstream stags(
+        cluster.masters()[cluster.MasterOf(home_meta)]->Cli({"HGET", home_meta, "stags"}));
+    for (std::string tag; stags >> tag;) tags.push_back(tag);
+  }
+  std::vector<int> master_of(tags.size());
+  for (size_t i = 0; i < tags.size(); ++i) {
+    master_of[i] = cluster.MasterOf("taskq:{" + tags[i] + "}:wait");
+  }
+  {
+    auto client = Client::Open({cluster.url()});
+    if (!client.ok() || !EnqueueAll(**client, Batch(n, queue))) return {};
+  }
+  const std::vector<double> cpu_before = cluster.MainThreadCpuSeconds();
+  const double jobs_per_s =
+      RunWorkersUntilDone(cluster.url(), {{queue, concurrency * shards}}, processes, n);
+  const std::vector<double> cpu_after = cluster.MainThreadCpuSeconds();
+  ShardedResult r;
+  r.jobs_per_s = jobs_per_s;
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const std::string meta = "taskq:{" + tags[i] + "}:meta";
+    const double done =
+        std::atof(cluster.masters()[master_of[i]]->Cli({"HGET", meta, "completed"}).c_str());
+    const double cpu = cpu_after[master_of[i]] - cpu_before[master_of[i]];
+    r.redis_cpu_us_per_job.push_back(done > 0 ? cpu * 1e6 / done : 0);
+    std::fprintf(stderr,
+                 "w2 sharded: %d shard(s), shard %zu (%s) on master %d: %.0f jobs, %.2f us "
+                 "of redis cpu per job\n",
+                 shards, i, tags[i].c_str(), master_of[i], done, r.redis_cpu_us_per_job.back());
+  }
   return r;
 }
 
@@ -725,6 +787,10 @@ int main(int argc, char** argv) {
       config.cluster = true;
       continue;
     }
+    if (std::strcmp(argv[i], "--sharded") == 0) {
+      config.sharded = true;
+      continue;
+    }
     if (std::strcmp(argv[i], "--tls") == 0) {
       config.tls = true;
       continue;
@@ -742,7 +808,8 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: taskq_bench [--quick] [--only w1|w2|w3|w4|w5|w7_flow|w7_batch] [--shape PROCESSES "
-        "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls] [--cluster]\nunknown "
+        "CONCURRENCY] [--threaded|--process] [--rate PER_SECOND] [--tls] [--cluster|--sharded]\n"
+        "unknown "
         "argument: "
         "%s\n",
         argv[i]);
@@ -788,6 +855,32 @@ int main(int argc, char** argv) {
     std::printf("{\"w7_flow_seconds\": %.3f, \"w7_flow_jobs\": %d}\n", seconds,
                 1 + width + width * width);
     return seconds > 0 ? 0 : 1;
+  }
+  if (only == "w2" && config.sharded) {
+    RedisClusterProcesses cluster(3);
+    if (!cluster.ok()) {
+      std::fprintf(stderr, "cannot start a cluster of 3 redis-servers\n");
+      return 1;
+    }
+    // 128 slots per shard and process, W2's batch on every shard.
+    const std::pair<int, int> shape = config.shape.first > 0 ? config.shape : std::pair{2, 128};
+    std::string rates = "[", cpus = "[";
+    for (int shards = 1; shards <= 3; ++shards) {
+      const ShardedResult r = W2Sharded(cluster, n, shards, shape.first, shape.second);
+      rates += (shards > 1 ? ", " : "") + std::to_string(static_cast<int64_t>(r.jobs_per_s));
+      cpus += shards > 1 ? ", [" : "[";
+      for (size_t i = 0; i < r.redis_cpu_us_per_job.size(); ++i) {
+        char one[32];
+        std::snprintf(one, sizeof(one), "%s%.2f", i > 0 ? ", " : "", r.redis_cpu_us_per_job[i]);
+        cpus += one;
+      }
+      cpus += "]";
+    }
+    std::printf(
+        "{\"w2_sharded_jobs_per_s\": %s], "
+        "\"w2_sharded_redis_cpu_us_per_job_per_shard\": %s]}\n",
+        rates.c_str(), cpus.c_str());
+    return 0;
   }
   if (only == "w2" && config.cluster) {
     RedisClusterProcesses cluster(3);

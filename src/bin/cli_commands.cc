@@ -208,6 +208,19 @@ int RetryCommand(const Target& target, const std::string& id, const std::string&
   return 0;
 }
 
+int ShardsCommand(const Target& target, const std::string& queue, int32_t shards) {
+  auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
+  if (!inspector.ok()) return Fail(inspector.status());
+  if (shards > 0) {
+    if (Status s = (*inspector)->SetShards(queue, shards); !s.ok()) return Fail(s);
+  }
+  auto now = (*inspector)->Shards(queue);
+  if (!now.ok()) return Fail(now.status());
+  EmitRecord(target,
+             "{\"queue\":" + JsonString(queue) + ",\"shards\":" + std::to_string(*now) + "}");
+  return 0;
+}
+
 int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes) {
   auto inspector = Inspector::Open({target.redis_url, target.key_prefix});
   if (!inspector.ok()) return Fail(inspector.status());

@@ -47,6 +47,10 @@ struct LimitChanges {
   int64_t max_length = -1;         // -1 unchanged, 0 none
 };
 int LimitsCommand(const Target& target, const std::string& queue, const LimitChanges& changes);
+
+// `taskq shards QUEUE [N]`: prints how many shards the queue has, after spreading it over N when
+// given (docs/architecture.md, "Sharded queues"). N 0: print only.
+int ShardsCommand(const Target& target, const std::string& queue, int32_t shards);
 // Retries a dead job (or cuts a retrying job's backoff short); `queue` empty: find it.
 int RetryCommand(const Target& target, const std::string& id, const std::string& queue);
 struct ConfigEntry {

@@ -8,6 +8,7 @@
 //   taskq stats     counts per state of every queue
 //   taskq jobs      a queue's jobs in one state;  taskq retry  retry a dead job
 //   taskq limits    a queue's rate and concurrency limits, shown or changed
+//   taskq shards    how many shards a queue is spread over, shown or changed
 //   taskq pause, resume, clean, retry-dead   a queue's actions (cli_actions.h)
 //   taskq show, cancel, promote, remove      a job's
 //   taskq flows submit, show, cancel         a flow's (cli_flows.h)
@@ -39,6 +40,7 @@
 #include "bin/secret_files.h"
 #include "bin/worker_child.h"
 #include "common/rfc3339.h"
+#include "common/shard_placement.h"
 #include "common/url_password.h"
 #include "scheduler/schedule_store.h"
 #include "scheduler/scheduler.h"
@@ -416,6 +418,14 @@ int main(int argc, char** argv) {
                    "(HTTP 429); 0: no maximum")
       ->check(CLI::Range(int64_t{0}, taskq::kMaxQueueLength));
 
+  CLI::App* shards = app.add_subcommand(
+      "shards", "print how many shards a queue is spread over, or change it while it is empty");
+  std::string shards_queue;
+  int32_t shards_count = 0;
+  shards->add_option("queue", shards_queue, "the queue")->required();
+  shards->add_option("shards", shards_count, "spread the queue over this many shards (1 to 32)")
+      ->check(CLI::Range(1, taskq::kMaxShards));
+
   CLI::App* hash_password = app.add_subcommand(
       "hash-password",
       "read a password from standard input (its first line) and print the hash that "
@@ -567,6 +577,7 @@ int main(int argc, char** argv) {
   }
   if (retry->parsed()) return taskq::bin::RetryCommand(target, retry_id, retry_queue);
   if (limits->parsed()) return taskq::bin::LimitsCommand(target, limits_queue, limit_changes);
+  if (shards->parsed()) return taskq::bin::ShardsCommand(target, shards_queue, shards_count);
   if (int rc = taskq::bin::RunActionCommand(actions, target); rc >= 0) return rc;
   if (int rc = taskq::bin::RunFlowCommand(flows, target); rc >= 0) return rc;
   if (int rc = taskq::bin::RunBatchCommand(batches, target); rc >= 0) return rc;

@@ -354,6 +354,32 @@ class CliTest(unittest.TestCase):
             redis.stop()
             shutil.rmtree(files, ignore_errors=True)
 
+    def test_shards_are_shown_changed_and_refused_while_jobs_wait(self):
+        redis = Redis()
+        try:
+            url = ("--redis-url", redis.url)
+            out = self.taskq(*url, "shards", "email").stdout
+            self.assertEqual(json.loads(out), {"queue": "email", "shards": 1})
+            out = self.taskq(*url, "shards", "email", "3").stdout
+            self.assertEqual(json.loads(out), {"queue": "email", "shards": 3})
+            tags = redis.cli("HGET", "taskq:{email}:meta", "stags").split()
+            self.assertEqual([t.split(".")[0] for t in tags], ["email#1", "email#2"])
+            for i in range(12):
+                self.taskq(*url, "enqueue", "--type", "email", "--data",
+                           '{"to": "a@example.com", "subject": "s%d"}' % i)
+            spread = [int(redis.cli("LLEN", "taskq:{%s}:wait" % tag))
+                      for tag in ["email"] + tags]
+            self.assertEqual(sum(spread), 12)
+            self.assertGreater(sum(1 for n in spread if n > 0), 1)
+            bad = self.taskq(*url, "shards", "email", "1", check=False)
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("NOTEMPTY waiting", bad.stdout + bad.stderr)
+            self.assertEqual(json.loads(self.taskq(*url, "shards", "email").stdout)["shards"], 3)
+            bad = self.taskq(*url, "shards", "email", "33", check=False)
+            self.assertNotEqual(bad.returncode, 0)
+        finally:
+            redis.stop()
+
     def test_limits_are_shown_changed_and_checked(self):
         redis = Redis()
         try:
