@@ -470,7 +470,12 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   const bool renew = now >= state.next_renewal;
   const bool recover = now >= state.next_recover;
   const int32_t free_slots = options_.concurrency - BusySlots();
-  const int32_t claim = (claiming_ && state.want_claim && free_slots > 0) ? free_slots : 0;
+  int32_t claim = (claiming_ && state.want_claim && free_slots > 0) ? free_slots : 0;
+  if (options_.slot_pool) {
+    // Every iteration tells the pool what this shard's jobs hold, so freed slots reach the
+    // other shards' loops at once.
+    claim = options_.slot_pool->Take(options_.shard_index, BusySlots(), claim);
+  }
   if (outbox_.empty() && claim == 0 && !renew && !recover) {
     const Clock::time_point until = std::min(
         {state.next_renewal, state.next_recover, state.next_poll, state.next_due, next_job_check_});
@@ -503,6 +508,7 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
   if (!result.ok()) {
     // The claim may have run in Redis with its reply lost: its jobs go back once Redis answers.
     if (request.claim > 0) lost_receipts_.push_back(request.claim_receipt);
+    if (options_.slot_pool) options_.slot_pool->Return(options_.shard_index, request.claim);
     outbox_.Restore(request);
     relay_owed_ = relay_owed_ || relay_sent;
     spdlog::warn("queue {}: Redis round trip failed ({}); retrying in {} ms", options_.queue,
@@ -524,6 +530,10 @@ void Processor::RunOnce(std::unique_lock<std::mutex>& lock, LoopState& state) {
     ApplyRenewals(request.extend, result->extend, sent);
   }
   if (!result->claim_error.ok()) state.want_claim = true;
+  if (options_.slot_pool && request.claim > 0) {
+    const auto claimed = result->claim ? static_cast<int32_t>(result->claim->jobs.size()) : 0;
+    options_.slot_pool->Return(options_.shard_index, request.claim - claimed);
+  }
   if (result->claim) StartClaimed(lock, state, *result->claim, request.claim, sent);
   if (refused) changed_.wait_for(lock, state.retry_pause, [this] { return exit_; });
 }

@@ -20,6 +20,7 @@
 #include "worker/idle_wait.h"
 #include "worker/job_timings.h"
 #include "worker/outbox.h"
+#include "worker/slot_pool.h"
 #include "worker/thread_pool.h"
 
 namespace taskq::worker {
@@ -29,6 +30,10 @@ struct ProcessorOptions {
   // The hash tag of the queue's shard this loop claims from (broker::QueueLayout); empty: the
   // queue's own (shard 0, and the only one of a queue not sharded).
   std::string shard_tag;
+  // With several shards, their loops share the queue's slots (concurrency is then the queue's):
+  // this loop is shard `shard_index` of `slot_pool`. Null: the loop's own `concurrency` slots.
+  std::shared_ptr<SlotPool> slot_pool;
+  int32_t shard_index = 0;
   int32_t concurrency = 1;
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds recover_interval{5000};
@@ -63,6 +68,8 @@ class Processor {
 
   const std::string& queue() const { return options_.queue; }
   const std::string& shard_tag() const { return options_.shard_tag; }
+  // Wakes the loop (from any thread): slots it waited for may have come free.
+  void Wake() { NotifyLoop(); }
 
   void Start();
   // Claims nothing more; running jobs go on.

@@ -16,11 +16,6 @@ void Add(Processor::Stats& into, const Processor::Stats& s) {
 
 }  // namespace
 
-int32_t ShardConcurrency(int32_t concurrency, int32_t shards, int32_t shard) {
-  if (shards <= 1) return std::max(concurrency, 1);
-  return std::max(concurrency / shards + (shard < concurrency % shards ? 1 : 0), 1);
-}
-
 ShardedQueue::ShardedQueue(std::string queue, int32_t concurrency, ShardLoopFactory make_loop)
     : queue_(std::move(queue)), concurrency_(concurrency), make_loop_(std::move(make_loop)) {}
 
@@ -35,9 +30,11 @@ Result<bool> ShardedQueue::Apply(const std::vector<std::string>& tags,
   // Every new loop is made before an old one stops, so a failure leaves the queue as it was.
   std::vector<std::unique_ptr<Processor>> loops;
   const auto shards = static_cast<int32_t>(tags.size());
+  auto pool = shards > 1 ? std::make_shared<SlotPool>(concurrency_, shards) : nullptr;
   for (int32_t i = 0; i < shards; ++i) {
-    auto loop = make_loop_(tags[static_cast<size_t>(i)], ShardConcurrency(concurrency_, shards, i));
+    auto loop = make_loop_(tags[static_cast<size_t>(i)], pool, i);
     if (!loop.ok()) return loop.status();
+    if (pool) pool->SetWaker(i, [processor = loop->get()] { processor->Wake(); });
     loops.push_back(std::move(*loop));
   }
   // The old loops end outside mu_ (their jobs may take the grace period), still counted by

@@ -1,6 +1,6 @@
 // The claim loops of one queue in a worker: one Processor per shard of the queue
-// (broker::QueueLayout; docs/architecture.md, "Sharded queues"), the queue's concurrency split
-// between them. A queue not sharded has one loop, claiming from the queue's own keys. When the
+// (broker::QueueLayout; docs/architecture.md, "Sharded queues"), sharing the queue's
+// concurrency through a SlotPool. A queue not sharded has one loop, claiming from the queue's own keys. When the
 // layout changes, the loops of the old one stop claiming, finish what runs and end, and loops for
 // the new one start.
 #pragma once
@@ -16,16 +16,15 @@
 
 #include "taskq/status.h"
 #include "worker/processor.h"
+#include "worker/slot_pool.h"
 
 namespace taskq::worker {
 
-// Makes the loop of one shard: its tag, and its share of the queue's concurrency.
+// Makes the loop of one shard: its tag, and (with several shards) the pool of the queue's
+// slots it shares with the other shards' loops, as shard `index` (null: one shard, which has
+// the queue's concurrency to itself).
 using ShardLoopFactory = std::function<Result<std::unique_ptr<Processor>>(
-    const std::string& shard_tag, int32_t concurrency)>;
-
-// Shard i's share of `concurrency` over `shards`: an even split, the remainder to the first
-// shards, and at least 1 each.
-int32_t ShardConcurrency(int32_t concurrency, int32_t shards, int32_t shard);
+    const std::string& shard_tag, std::shared_ptr<SlotPool> slot_pool, int32_t index)>;
 
 class ShardedQueue {
  public:

@@ -160,14 +160,16 @@ class Worker::Impl {
     }
     for (const auto& q : options_.queues) {
       auto make_loop = [this, q, loop_broker_options, broker_options, id = description.id](
-                           const std::string& tag,
-                           int32_t concurrency) -> Result<std::unique_ptr<worker::Processor>> {
+                           const std::string& tag, std::shared_ptr<worker::SlotPool> slot_pool,
+                           int32_t index) -> Result<std::unique_ptr<worker::Processor>> {
         auto broker = broker::OpenBroker(loop_broker_options);
         if (!broker.ok()) return broker.status();
         worker::ProcessorOptions p;
         p.queue = q.queue;
         p.shard_tag = tag;
-        p.concurrency = concurrency;
+        p.concurrency = q.concurrency;
+        p.slot_pool = std::move(slot_pool);
+        p.shard_index = index;
         p.lease = options_.lease;
         p.recover_interval = options_.recover_interval;
         p.max_stalls = options_.max_stalls;

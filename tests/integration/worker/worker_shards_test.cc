@@ -4,9 +4,11 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker/keys.h"
+#include "common/shard_placement.h"
 #include "common/text_list.h"
 #include "worker_fixture.h"
 
@@ -100,6 +102,54 @@ TEST_F(WorkerShardsTest, ASpreadQueueRunsEveryJobFromEveryShardAndCountsAsOne) {
     EXPECT_EQ((*job)->state, JobState::kCompleted) << id;
     EXPECT_EQ((*job)->queue, "q");
   }
+}
+
+// The shards' loops share the queue's slots: one busy shard uses all of them while the others
+// are idle, and a shard whose jobs arrive later is served while the busy one still has a
+// backlog.
+TEST_F(WorkerShardsTest, ABusyShardUsesEverySlotAndAnotherShardIsNotStarved) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  auto on_shard = [&](int32_t shard, int i) {
+    EnqueueOptions o;
+    o.queue = "q";
+    o.job_id = NewJobIdOnShard(shard, 3);
+    return Enqueue("{\"shard\":" + std::to_string(shard) + ",\"i\":" + std::to_string(i) + "}",
+                   o);
+  };
+  for (int i = 0; i < 120; ++i) on_shard(0, i);
+  std::atomic<int> running{0}, most{0}, shard0_done{0};
+  std::atomic<int> shard0_done_when_shard2_done{-1};
+  std::atomic<int> shard2_done{0};
+  Worker worker(Options("q=3"));
+  worker.Register("t", [&](JobContext& job) {
+    const int now = ++running;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    --running;
+    if (job.data_json().find("\"shard\":2") != std::string::npos) {
+      if (++shard2_done == 6) shard0_done_when_shard2_done = shard0_done.load();
+    } else {
+      ++shard0_done;
+    }
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  ASSERT_TRUE(WaitUntil([&] { return shard0_done >= 20; }));
+  EXPECT_EQ(most.load(), 3);  // a fixed split would have run one at a time
+  for (int i = 0; i < 6; ++i) on_shard(2, i);
+  int64_t most_active = 0;  // claimed in Redis: the handler threads alone would hide extra claims
+  ASSERT_TRUE(WaitUntil([&] {
+    auto counts = inspector_->Counts("q");
+    if (counts.ok()) most_active = std::max(most_active, counts->active);
+    return counts.ok() && counts->completed == 126;
+  })) << Completed();
+  worker.Stop();
+  EXPECT_EQ(most.load(), 3);
+  EXPECT_LE(most_active, 3);  // never more than the queue's slots, whatever the shards
+  // Shard 2's six jobs finished while shard 0 still had most of its backlog.
+  EXPECT_GE(shard0_done_when_shard2_done.load(), 20);
+  EXPECT_LT(shard0_done_when_shard2_done.load(), 80);
 }
 
 TEST_F(WorkerShardsTest, ARunningWorkerTakesUpNewShardsAndAnOldProducerPlacesAgain) {
