@@ -23,7 +23,9 @@ struct JobEvent {
 // Where a reader is in one queue's stream.
 struct EventCursor {
   std::string queue;
-  std::string last_id;  // empty: only events recorded from the first read on
+  // Where the reading got to: opaque (a stream id, or one per shard of a sharded queue, comma
+  // separated). Empty: only events recorded from the first read on.
+  std::string last_id;
 };
 
 }  // namespace taskq

@@ -309,6 +309,20 @@ class RedisBroker final : public Broker {
                           std::vector<Reply>* replies);
 
   Result<QueueCounts> ShardCounts(const std::string& tag);
+  // ListJobs on a queue of several shards (redis_broker_shards.cc).
+  Result<JobListing> ListShardedJobs(const std::string& queue, const QueueLayout& layout,
+                                     JobState state, const JobCursor& from, int64_t limit,
+                                     ListOrder order);
+  // RecordHistory and ReadHistory of one shard (`tag` its hash tag).
+  Result<HistoryRecordResult> RecordShardHistory(const std::string& tag,
+                                                 std::chrono::milliseconds bucket, int32_t keep);
+  Result<HistorySamples> ReadShardHistory(const std::string& tag, int32_t max);
+  // Completed and dead jobs list newest first; the other sorted states by time to come.
+  static bool NewestFirst(JobState state);
+  // ReadEvents over cursors each of one shard's stream (`queue` a shard's tag).
+  Result<std::vector<JobEvent>> ReadShardEvents(std::span<EventCursor> cursors,
+                                                std::chrono::milliseconds block,
+                                                int32_t max_events);
 
   // The shard (index into layout.tags) holding each id, -1 for none: one read per shard, all in
   // one round trip (none for a layout of one shard).

@@ -258,6 +258,9 @@ Result<JobListing> RedisBroker::ListJobs(const std::string& queue, JobState stat
   if (from.offset < 0 || limit < 1 || limit > 1000) {
     return InvalidArgument("limit", "must be in [1, 1000] with offset >= 0");
   }
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  if (layout->shards() > 1) return ListShardedJobs(queue, *layout, state, from, limit, order);
   const QueueKeys& k = Keys(queue);
   const bool reversed = order == ListOrder::kReversed;
   std::vector<std::string> ids;
@@ -298,9 +301,9 @@ Result<std::vector<std::string>> RedisBroker::Queues() {
   return names;
 }
 
-Result<std::vector<JobEvent>> RedisBroker::ReadEvents(std::span<EventCursor> cursors,
-                                                      std::chrono::milliseconds block,
-                                                      int32_t max_events) {
+Result<std::vector<JobEvent>> RedisBroker::ReadShardEvents(std::span<EventCursor> cursors,
+                                                           std::chrono::milliseconds block,
+                                                           int32_t max_events) {
   std::vector<JobEvent> out;
   if (cursors.empty()) return out;
   // A cursor "from now" starts at the stream's last entry (or its beginning, when there is no
@@ -404,11 +407,15 @@ Command RedisBroker::GetJobCommand(const QueueKeys& k, const std::string& id) {
   return call.Take();
 }
 
+bool RedisBroker::NewestFirst(JobState state) {
+  return state == JobState::kCompleted || state == JobState::kDead;
+}
+
 Status RedisBroker::SortedStateIds(const QueueKeys& k, JobState state, const JobCursor& from,
                                    int64_t limit, bool reversed, std::vector<std::string>* ids,
                                    std::vector<JobCursor>* after) {
   const std::string* key = nullptr;
-  bool newest_first = false;
+  const bool newest_first = NewestFirst(state);
   switch (state) {
     case JobState::kDelayed:
       key = &k.delayed();
@@ -421,11 +428,9 @@ Status RedisBroker::SortedStateIds(const QueueKeys& k, JobState state, const Job
       break;
     case JobState::kCompleted:
       key = &k.completed();
-      newest_first = true;
       break;
     case JobState::kDead:
       key = &k.dead();
-      newest_first = true;
       break;
     case JobState::kHeld:
       key = &k.held();

@@ -176,10 +176,9 @@ Result<Broker::CounterIncrements> RedisBroker::ReadMetrics(const std::string& qu
   return out;
 }
 
-Result<Broker::HistoryRecordResult> RedisBroker::RecordHistory(const std::string& queue,
-                                                               std::chrono::milliseconds bucket,
-                                                               int32_t keep) {
-  const QueueKeys& k = Keys(queue);
+Result<Broker::HistoryRecordResult> RedisBroker::RecordShardHistory(
+    const std::string& tag, std::chrono::milliseconds bucket, int32_t keep) {
+  const QueueKeys& k = Keys(tag);
   ScriptCall call("history_record", HistoryRecordKeys(k));
   call.Arg(static_cast<int64_t>(bucket.count())).Arg(static_cast<int64_t>(keep));
   auto reply = RunScript(k.slot(), call.Take());
@@ -190,8 +189,8 @@ Result<Broker::HistoryRecordResult> RedisBroker::RecordHistory(const std::string
   return HistoryRecordResult{v[0].AsInt() == 1, std::chrono::milliseconds(v[1].AsInt())};
 }
 
-Result<Broker::HistorySamples> RedisBroker::ReadHistory(const std::string& queue, int32_t max) {
-  const QueueKeys& k = Keys(queue);
+Result<Broker::HistorySamples> RedisBroker::ReadShardHistory(const std::string& tag, int32_t max) {
+  const QueueKeys& k = Keys(tag);
   std::vector<Command> commands = {
       {"TIME"},
       Command{"XREVRANGE", k.history(), "+", "-", "COUNT"}.Add(static_cast<long long>(max))};

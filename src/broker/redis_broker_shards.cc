@@ -3,6 +3,8 @@
 // PlacementShard (common/shard_placement.h) and name the layout version they placed by, which
 // every shard checks; reads by id and counts visit every shard, all in one round trip.
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <numeric>
 #include <thread>
 
@@ -309,6 +311,196 @@ Result<std::string> RedisBroker::ShardOfJob(const std::string& queue, const std:
   if (!shards.ok()) return shards.status();
   // A job on no shard: the home shard's script answers "not found".
   return layout->tags[static_cast<size_t>(std::max((*shards)[0], 0))];
+}
+
+Result<std::vector<JobEvent>> RedisBroker::ReadEvents(std::span<EventCursor> cursors,
+                                                      std::chrono::milliseconds block,
+                                                      int32_t max_events) {
+  // A sharded queue's cursor is one stream position per shard, "id0,id1,...": its cursor is
+  // read as one per shard, and put back together after. A single position (a cursor made before
+  // the queue was sharded, or "" and "0-0") is shard 0's; the other shards start at their
+  // beginning ("0-0"), or from now with "".
+  std::vector<EventCursor> shard_cursors;
+  std::vector<size_t> owner;
+  std::vector<bool> sharded(cursors.size(), false);
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    auto layout = LayoutForReads(cursors[i].queue);
+    if (!layout.ok()) return layout.status();
+    if (layout->shards() == 1 && cursors[i].last_id.find(',') == std::string::npos) {
+      shard_cursors.push_back(cursors[i]);
+      owner.push_back(i);
+      continue;
+    }
+    sharded[i] = true;
+    const std::vector<std::string_view> ids = SplitList(cursors[i].last_id, ',');
+    for (size_t s = 0; s < layout->tags.size(); ++s) {
+      std::string id = s < ids.size() ? std::string(ids[s]) : "";
+      if (s >= ids.size() && !cursors[i].last_id.empty()) id = "0-0";
+      shard_cursors.push_back({layout->tags[s], std::move(id)});
+      owner.push_back(i);
+    }
+  }
+  auto events = ReadShardEvents(shard_cursors, block, max_events);
+  if (!events.ok()) return events.status();
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    if (sharded[i]) cursors[i].last_id.clear();
+  }
+  for (size_t j = 0; j < shard_cursors.size(); ++j) {
+    EventCursor& cursor = cursors[owner[j]];
+    if (!sharded[owner[j]]) {
+      cursor.last_id = shard_cursors[j].last_id;
+    } else {
+      if (j > 0 && owner[j - 1] == owner[j]) cursor.last_id += ',';
+      cursor.last_id += shard_cursors[j].last_id;
+    }
+  }
+  for (JobEvent& event : *events) event.queue = std::string(QueueOfTag(event.queue));
+  return events;
+}
+
+Result<JobListing> RedisBroker::ListShardedJobs(const std::string& queue, const QueueLayout& layout,
+                                                JobState state, const JobCursor& from,
+                                                int64_t limit, ListOrder order) {
+  const bool reversed = order == ListOrder::kReversed;
+  std::vector<std::pair<size_t, std::string>> found;  // shard, id
+  JobListing listing;
+  if (state == JobState::kWaiting) {
+    // Shard by shard, each in its run order (reversed: the last shard first, each backwards);
+    // the offset counts through them laid end to end.
+    if (from.keyed()) {
+      return InvalidArgument("cursor",
+                             "belongs to another state; the waiting state pages by offset");
+    }
+    std::vector<Command> sizes;
+    std::vector<uint16_t> slots;
+    for (const std::string& tag : layout.tags) {
+      const QueueKeys& k = Keys(tag);
+      sizes.push_back({"LLEN", k.wait()});
+      sizes.push_back({"ZCARD", k.prioritized()});
+      sizes.push_back({"HGET", k.meta(), "gwaiting"});
+      slots.insert(slots.end(), 3, k.slot());
+    }
+    std::vector<Reply> replies;
+    TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, sizes, &replies));
+    for (const Reply& reply : replies) TASKQ_RETURN_IF_ERROR(ReplyError(reply, "list"));
+    int64_t skip = from.offset;
+    for (size_t n = 0; n < layout.tags.size() && static_cast<int64_t>(found.size()) < limit; ++n) {
+      const size_t s = reversed ? layout.tags.size() - 1 - n : n;
+      const int64_t size = replies[3 * s].view().AsInt() + replies[3 * s + 1].view().AsInt() +
+                           replies[3 * s + 2].view().AsInt();
+      if (skip >= size) {
+        skip -= size;
+        continue;
+      }
+      auto ids = WaitingIds(Keys(layout.tags[s]), skip, limit - static_cast<int64_t>(found.size()),
+                            reversed);
+      if (!ids.ok()) return ids.status();
+      for (std::string& id : *ids) found.emplace_back(s, std::move(id));
+      skip = 0;
+    }
+    for (size_t i = 0; i < found.size(); ++i) {
+      listing.after.push_back(JobCursor::AtOffset(from.offset + static_cast<int64_t>(i) + 1));
+    }
+  } else {
+    // Every shard's page from the cursor, merged in the state's order (score, then id, as Redis
+    // orders a sorted set): the cursor after a job is a place in every shard alike. An offset
+    // into a state reads that far into every shard, so it is bounded; cursors are not.
+    if (!from.keyed() && from.offset + limit > 1000) {
+      return InvalidArgument("cursor",
+                             "a sharded queue pages this state by the cursors of its pages beyond "
+                             "its first 1000 jobs");
+    }
+    const bool descending = NewestFirst(state) != reversed;
+    struct Entry {
+      double score;
+      size_t shard;
+      std::string id;
+      JobCursor after;
+    };
+    std::vector<Entry> entries;
+    const JobCursor start = from.keyed() ? from : JobCursor::AtOffset(0);
+    const int64_t window = from.keyed() ? limit : from.offset + limit;
+    for (size_t s = 0; s < layout.tags.size(); ++s) {
+      std::vector<std::string> ids;
+      std::vector<JobCursor> after;
+      TASKQ_RETURN_IF_ERROR(
+          SortedStateIds(Keys(layout.tags[s]), state, start, window, reversed, &ids, &after));
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const double score = std::strtod(after[i].after_score.c_str(), nullptr);
+        entries.push_back({score, s, std::move(ids[i]), std::move(after[i])});
+      }
+    }
+    std::sort(entries.begin(), entries.end(), [descending](const Entry& a, const Entry& b) {
+      if (a.score != b.score) return descending ? a.score > b.score : a.score < b.score;
+      return descending ? a.id > b.id : a.id < b.id;
+    });
+    const size_t first = from.keyed() ? 0 : static_cast<size_t>(from.offset);
+    for (size_t i = first; i < entries.size() && found.size() < static_cast<size_t>(limit); ++i) {
+      found.emplace_back(entries[i].shard, entries[i].id);
+      listing.after.push_back(std::move(entries[i].after));
+    }
+  }
+  std::vector<Command> reads;
+  std::vector<uint16_t> slots;
+  for (const auto& [shard, id] : found) {
+    reads.push_back(GetJobCommand(Keys(layout.tags[shard]), id));
+    slots.push_back(Keys(layout.tags[shard]).slot());
+  }
+  std::vector<Reply> replies;
+  if (!reads.empty()) TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, reads, &replies));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    auto job = ParseJob(queue, found[i].second, replies[i]);
+    if (!job.ok()) return job.status();
+    listing.jobs.push_back(std::move(*job));
+  }
+  return listing;
+}
+
+Result<Broker::HistoryRecordResult> RedisBroker::RecordHistory(const std::string& queue,
+                                                               std::chrono::milliseconds bucket,
+                                                               int32_t keep) {
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  // Each shard samples its own counters into its own stream, by its own master's clock.
+  HistoryRecordResult out{false, bucket};
+  for (const std::string& tag : layout->tags) {
+    auto recorded = RecordShardHistory(tag, bucket, keep);
+    if (!recorded.ok()) return recorded.status();
+    out.written = out.written || recorded->written;
+    out.until_next = std::min(out.until_next, recorded->until_next);
+  }
+  return out;
+}
+
+Result<Broker::HistorySamples> RedisBroker::ReadHistory(const std::string& queue, int32_t max) {
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  auto out = ReadShardHistory(queue, max);
+  if (!out.ok() || layout->shards() == 1) return out;
+  // The queue's sample of a bucket is the sum of its shards' samples of that bucket; a bucket
+  // some shard has no sample of is left out (a partial sum would read as a drop).
+  std::map<int64_t, std::pair<QueueHistorySample, size_t>> buckets;
+  for (const QueueHistorySample& s : out->samples) buckets[s.start_ms] = {s, 1};
+  for (size_t i = 1; i < layout->tags.size(); ++i) {
+    auto shard = ReadShardHistory(layout->tags[i], max);
+    if (!shard.ok()) return shard.status();
+    for (const QueueHistorySample& s : shard->samples) {
+      auto it = buckets.find(s.start_ms);
+      if (it == buckets.end()) continue;
+      QueueHistorySample& sum = it->second.first;
+      sum.enqueued_total += s.enqueued_total;
+      sum.completed_total += s.completed_total;
+      sum.failed_total += s.failed_total;
+      sum.dead_total += s.dead_total;
+      sum.waiting += s.waiting;
+      ++it->second.second;
+    }
+  }
+  out->samples.clear();
+  for (const auto& [start, sample] : buckets) {
+    if (sample.second == layout->tags.size()) out->samples.push_back(sample.first);
+  }
+  return out;
 }
 
 Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const std::string& id) {

@@ -1,8 +1,8 @@
 // The claim loops of one queue in a worker: one Processor per shard of the queue
 // (broker::QueueLayout; docs/architecture.md, "Sharded queues"), sharing the queue's
-// concurrency through a SlotPool. A queue not sharded has one loop, claiming from the queue's own keys. When the
-// layout changes, the loops of the old one stop claiming, finish what runs and end, and loops for
-// the new one start.
+// concurrency through a SlotPool. A queue not sharded has one loop, claiming from the queue's own
+// keys. When the layout changes, the loops of the old one stop claiming, finish what runs and end,
+// and loops for the new one start.
 #pragma once
 
 #include <chrono>

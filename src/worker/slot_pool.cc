@@ -50,8 +50,7 @@ int32_t SlotPool::Take(int32_t shard, int32_t busy, int32_t wanted) {
 void SlotPool::Return(int32_t shard, int32_t unused) {
   if (unused <= 0) return;
   std::unique_lock lock(mu_);
-  held_[static_cast<size_t>(shard)] =
-      std::max(held_[static_cast<size_t>(shard)] - unused, 0);
+  held_[static_cast<size_t>(shard)] = std::max(held_[static_cast<size_t>(shard)] - unused, 0);
   WakeWaiting(lock, shard);
 }
 

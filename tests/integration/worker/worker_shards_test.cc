@@ -1,5 +1,6 @@
 // Sharded queues on one Redis (every shard's tag takes salt 0 there): producers place jobs on
 // every shard, workers claim from every shard, and the queue reads as one.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -113,8 +114,7 @@ TEST_F(WorkerShardsTest, ABusyShardUsesEverySlotAndAnotherShardIsNotStarved) {
     EnqueueOptions o;
     o.queue = "q";
     o.job_id = NewJobIdOnShard(shard, 3);
-    return Enqueue("{\"shard\":" + std::to_string(shard) + ",\"i\":" + std::to_string(i) + "}",
-                   o);
+    return Enqueue("{\"shard\":" + std::to_string(shard) + ",\"i\":" + std::to_string(i) + "}", o);
   };
   for (int i = 0; i < 120; ++i) on_shard(0, i);
   std::atomic<int> running{0}, most{0}, shard0_done{0};
@@ -271,6 +271,89 @@ TEST_F(WorkerShardsTest, ActionsOnJobsReachTheShardThatHoldsThem) {
   ASSERT_TRUE(WaitUntil([&] { return Completed() == 36; })) << Completed();
   worker.Stop();
   EXPECT_EQ(inspector_->Counts("q")->dead, 0);
+}
+
+// Listings and live events read every shard: pages of a sorted state merge the shards in the
+// state's order, with cursors that resume in all of them; waiting jobs list shard by shard.
+TEST_F(WorkerShardsTest, ListingsAndEventsCoverEveryShard) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  std::vector<EventCursor> cursors = {{"q", ""}};
+  ASSERT_TRUE(inspector_->WaitEvents(cursors, std::chrono::milliseconds(0)).ok());
+  std::vector<std::string> delayed;
+  for (int i = 0; i < 30; ++i) {
+    EnqueueOptions later;
+    later.queue = "q";
+    later.delay = std::chrono::hours(1) + std::chrono::milliseconds(i * 10);
+    delayed.push_back(Enqueue("{}", later));
+  }
+  std::set<std::string> waiting;
+  for (int i = 0; i < 25; ++i) waiting.insert(Enqueue());
+
+  std::vector<std::string> listed;
+  int64_t last_due = 0;
+  JobCursor from;
+  for (int page = 0; page < 10; ++page) {
+    auto got = inspector_->Page("q", JobState::kDelayed, from, 7);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    for (const Job& job : got->jobs) {
+      EXPECT_GE(job.due_ms, last_due) << job.id;  // due order across the shards
+      last_due = job.due_ms;
+      listed.push_back(job.id);
+    }
+    from = got->next;
+    if (got->at_end) break;
+  }
+  EXPECT_EQ(listed, delayed);  // enqueued 10 ms apart: due in enqueue order, each once
+
+  std::set<std::string> listed_waiting;
+  for (int64_t offset = 0; offset < 40; offset += 8) {
+    auto got = inspector_->Page("q", JobState::kWaiting, JobCursor::AtOffset(offset), 8);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    for (const Job& job : got->jobs) EXPECT_TRUE(listed_waiting.insert(job.id).second) << job.id;
+  }
+  EXPECT_EQ(listed_waiting, waiting);
+
+  int64_t enqueued_ids = 0;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto events = inspector_->WaitEvents(cursors, std::chrono::milliseconds(100));
+    if (!events.ok()) return false;
+    for (const JobEvent& e : *events) {
+      EXPECT_EQ(e.queue, "q");
+      if (e.kind == "enqueued") enqueued_ids += static_cast<int64_t>(e.job_ids.size());
+    }
+    return enqueued_ids >= 55;
+  }));
+  EXPECT_EQ(enqueued_ids, 55);
+  EXPECT_EQ(std::count(cursors[0].last_id.begin(), cursors[0].last_id.end(), ','), 2)
+      << cursors[0].last_id;
+}
+
+// The history's samples are taken on every shard and summed per bucket.
+TEST_F(WorkerShardsTest, TheHistoryCountsEveryShard) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  WorkerOptions options = Options("q=4");
+  options.history_bucket = std::chrono::seconds(1);
+  Worker worker(options);
+  worker.Register("t", [](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(worker.Start().ok());
+  for (int i = 0; i < 30; ++i) Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 30; }));
+  int64_t processed = 0, enqueued = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto history = inspector_->History("q", std::chrono::minutes(1));
+        if (!history.ok()) return false;
+        processed = enqueued = 0;
+        for (const QueueHistoryRow& row : history->rows) {
+          processed += row.processed.value_or(0);
+          enqueued += row.enqueued.value_or(0);
+        }
+        return processed == 30;
+      },
+      std::chrono::seconds(8)))
+      << processed;
+  worker.Stop();
+  EXPECT_EQ(enqueued, 30);
 }
 
 TEST_F(WorkerShardsTest, AShardLeavesOnlyWhenItHoldsNoJobAtAll) {
