@@ -17,6 +17,7 @@
 #include "taskq/queue_counts.h"
 #include "taskq/queue_history.h"
 #include "taskq/queue_limits.h"
+#include "taskq/queue_shards.h"
 #include "taskq/status.h"
 #include "taskq/worker_info.h"
 
@@ -120,6 +121,8 @@ class Inspector {
   // claiming from new shards within their recover_interval.
   Result<int32_t> Shards(const std::string& queue);
   Status SetShards(const std::string& queue, int32_t shards);
+  // The queue's counts shard by shard (Counts gives their sums).
+  Result<QueueShards> ShardBreakdown(const std::string& queue);
   // Retries the given dead jobs, or the oldest `limit` when ids is empty. Returns how many moved.
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit = 1000);

@@ -32,6 +32,9 @@ struct QueueCounts {
   // their difference is the wait age.
   int64_t oldest_waiting_created_ms = 0;
   int64_t now_ms = 0;
+  // The shards the queue is spread over (docs/architecture.md, "Sharded queues"); the counts
+  // above are their sums.
+  int32_t shards = 1;
 
   // How long that oldest job has waited (0 when nothing waits).
   int64_t oldest_waiting_age_ms() const {

@@ -66,6 +66,7 @@ void AddFlowRoutes(Router& router, ApiContext& ctx);
 void AddBatchRoutes(Router& router, ApiContext& ctx);
 void AddQueueRoutes(Router& router, ApiContext& ctx);
 void AddLimitRoutes(Router& router, ApiContext& ctx);
+void AddShardRoutes(Router& router, ApiContext& ctx);
 void AddSystemRoutes(Router& router, ApiContext& ctx);
 void AddScheduleRoutes(Router& router, ApiContext& ctx);
 void AddHistoryRoutes(Router& router, ApiContext& ctx);

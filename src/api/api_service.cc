@@ -58,6 +58,7 @@ class ApiService::Impl {
     AddBatchRoutes(router_, ctx_);
     AddQueueRoutes(router_, ctx_);
     AddLimitRoutes(router_, ctx_);
+    AddShardRoutes(router_, ctx_);
     AddHistoryRoutes(router_, ctx_);
     AddAlertRoutes(router_, ctx_);
     AddScheduleRoutes(router_, ctx_);

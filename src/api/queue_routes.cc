@@ -65,7 +65,7 @@ std::string RenderQueue(Backend& b, const std::string& name, const QueueCounts& 
   } else {
     out += ",\"oldest_waiting_age_ms\":null";
   }
-  out += fmt::format(",\"workers\":{},\"job_types\":[", service.workers);
+  out += fmt::format(",\"workers\":{},\"shards\":{},\"job_types\":[", service.workers, c.shards);
   bool first = true;
   for (const std::string& type : service.job_types) {
     if (!first) out += ',';

@@ -22,6 +22,7 @@
 #include "taskq/queue_counts.h"
 #include "taskq/queue_history.h"
 #include "taskq/queue_limits.h"
+#include "taskq/queue_shards.h"
 #include "taskq/status.h"
 
 namespace taskq::broker {
@@ -392,6 +393,8 @@ class Broker {
   // retrying, running or held (kFailedPrecondition naming what it holds), and, for more than one
   // shard, no limit, group field, aging or maximum length. Returns the new layout.
   virtual Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) = 0;
+  // The queue's counts shard by shard, in the layout's order (Counts sums them).
+  virtual Result<QueueShards> CountsByShard(const std::string& queue) = 0;
   // SetPaused on every queue of the registry (Queues()); returns how many changed. A queue first
   // used afterwards is not paused.
   virtual Result<int64_t> SetAllPaused(bool paused) = 0;

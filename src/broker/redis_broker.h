@@ -199,6 +199,7 @@ class RedisBroker final : public Broker {
   Result<bool> SetPaused(const std::string& queue, bool paused) override;
   Result<QueueLayout> Layout(const std::string& queue) override;
   Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) override;
+  Result<QueueShards> CountsByShard(const std::string& queue) override;
   Result<int64_t> SetAllPaused(bool paused) override;
 
   Status SetLimits(const std::string& queue, const QueueLimits& limits) override;

@@ -533,6 +533,7 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   auto total = ShardCounts(queue);
   if (!total.ok() || layout->shards() == 1) return total;
   QueueCounts& c = *total;
+  c.shards = layout->shards();
   for (size_t i = 1; i < layout->tags.size(); ++i) {
     auto shard = ShardCounts(layout->tags[i]);
     if (!shard.ok()) return shard.status();
@@ -559,6 +560,19 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
     }
   }
   return total;
+}
+
+Result<QueueShards> RedisBroker::CountsByShard(const std::string& queue) {
+  auto layout = Layout(queue);
+  if (!layout.ok()) return layout.status();
+  QueueShards out;
+  out.version = layout->version;
+  for (size_t i = 0; i < layout->tags.size(); ++i) {
+    auto counts = ShardCounts(layout->tags[i]);
+    if (!counts.ok()) return counts.status();
+    out.shards.push_back({static_cast<int32_t>(i), layout->tags[i], std::move(*counts)});
+  }
+  return out;
 }
 
 Result<bool> RedisBroker::SetPaused(const std::string& queue, bool paused) {

@@ -289,6 +289,10 @@ Result<int32_t> Inspector::Shards(const std::string& queue) {
   });
 }
 
+Result<QueueShards> Inspector::ShardBreakdown(const std::string& queue) {
+  return impl_->With(queue, [&](broker::Broker& b) { return b.CountsByShard(queue); });
+}
+
 Status Inspector::SetShards(const std::string& queue, int32_t shards) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.SetShards(queue, shards).status(); });
 }

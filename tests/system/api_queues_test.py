@@ -452,6 +452,58 @@ class QueuesTest(fx.SharedApiTestCase):
         self.assertEqual(self.api.request("GET", "/api/queues/extraq")[1]["workers"], 0)
 
 
+class ShardsTest(unittest.TestCase):
+    """/api/queues/{queue}/shards: a queue spread over shards, changed while empty, read as one
+    queue with a breakdown per shard."""
+
+    def test_a_queue_is_spread_shown_per_shard_and_refused_while_jobs_wait(self):
+        redis = Redis()
+        api = Api(redis.url, "--job-types", "sleep")
+        worker = None
+        try:
+            status, body, _ = api.request("GET", "/api/queues/sq/shards")
+            self.assertEqual(status, 200, body)
+            self.assertEqual((body["shards"], body["version"]), (1, 0))
+            self.assertEqual([s["tag"] for s in body["breakdown"]], ["sq"])
+            for bad, field in (({"shards": 0}, "shards"), ({"shards": 33}, "shards"),
+                               ({"shards": "3"}, "shards"), ({}, "shards"),
+                               ({"shards": 2, "n": 1}, "n")):
+                status, error, _ = api.request("PUT", "/api/queues/sq/shards", bad)
+                self.assertEqual(status, 422, (bad, error))
+                self.assertIn(field, str(error), bad)
+            status, body, _ = api.request("PUT", "/api/queues/sq/shards", {"shards": 3})
+            self.assertEqual(status, 200, body)
+            self.assertEqual((body["shards"], body["version"]), (3, 1))
+            tags = [s["tag"] for s in body["breakdown"]]
+            self.assertEqual(tags[0], "sq")
+            self.assertTrue(tags[1].startswith("sq#1.") and tags[2].startswith("sq#2."), tags)
+            for i in range(30):
+                job = {"type": "sleep", "queue": "sq", "data": {"ms": 0}}
+                self.assertEqual(api.request("POST", "/api/jobs", job)[0], 201)
+            body = api.request("GET", "/api/queues/sq/shards")[1]
+            waiting = [s["counts"]["waiting"] for s in body["breakdown"]]
+            self.assertEqual(sum(waiting), 30)
+            self.assertEqual(len([n for n in waiting if n > 0]), 3, waiting)
+            queue = api.request("GET", "/api/queues/sq")[1]
+            self.assertEqual((queue["shards"], queue["counts"]["waiting"]), (3, 30))
+            status, error, _ = api.request("PUT", "/api/queues/sq/shards", {"shards": 2})
+            self.assertEqual(status, 409, error)
+            self.assertIn("NOTEMPTY waiting", error["detail"])
+            status, error, _ = api.request("PUT", "/api/queues/sq/limits", {"concurrency": 2})
+            self.assertEqual(status, 409, error)
+            worker = Worker(redis.url, "sq=3")
+            self.assertTrue(wait_until(
+                lambda: api.request("GET", "/api/queues/sq")[1]["counts"]["completed"] == 30,
+                timeout=30))
+            body = api.request("GET", "/api/queues/sq/shards")[1]
+            self.assertEqual([s["counts"]["completed"] for s in body["breakdown"]], waiting)
+        finally:
+            if worker:
+                worker.stop()
+            api.stop()
+            redis.stop()
+
+
 class QueueRatesTest(unittest.TestCase):
     """per_minute and mean_wait_ms of /api/queues, from samples this API process takes."""
 
