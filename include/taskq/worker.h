@@ -34,6 +34,14 @@ struct QueueConcurrency {
 // isolation (":thread", the default, or ":process").
 Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text);
 
+// A queue spread over shards (docs/architecture.md, "Sharded queues").
+struct QueueShardCount {
+  std::string queue;
+  int32_t shards = 1;  // 1..32
+};
+// "email=3,webhook=2" (the --queue-shards flag); empty: none.
+Result<std::vector<QueueShardCount>> ParseQueueShards(std::string_view text);
+
 // True in a process that a worker started as one of its handler processes (Isolation::kProcess).
 // Handler processes are started by exec of the worker's own program with its own arguments, so
 // a program that runs workers with process isolation calls this first in main, before it starts
@@ -45,6 +53,10 @@ struct WorkerOptions {
   std::string redis_url = "redis://127.0.0.1:6379";
   std::string key_prefix = "taskq";
   std::vector<QueueConcurrency> queues;
+  // Shards to spread queues over at start (Inspector::SetShards); a change the queue refuses
+  // (jobs waiting, limits) is logged and the stored layout kept, so that a rolling deploy never
+  // fails to start. Queues not listed keep their layout.
+  std::vector<QueueShardCount> queue_shards;
   // A claimed job's lease; the worker renews it every lease/3 while the handler runs. A crashed
   // worker's jobs run again elsewhere once it expires. A worker that cannot renew (Redis
   // unreachable) asks the handler to stop (JobContext::stop_requested) 3/4 of a lease after its

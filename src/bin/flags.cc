@@ -11,6 +11,10 @@ void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* f
              "queues, concurrency and isolation, e.g. email=5,image-resize=2:process (handlers "
              "in processes of their own; default :thread)")
       ->envname("TASKQ_QUEUES");
+  add.Option("--queue-shards", flags->queue_shards,
+             "queues spread over shards at start, e.g. webhook=3 (docs/architecture.md, "
+             "\"Sharded queues\"); a queue whose jobs are waiting keeps its shards, with a warning")
+      ->envname("TASKQ_QUEUE_SHARDS");
   add.Option("--lease-ms", flags->lease_ms, "lease of a claimed job")
       ->envname("TASKQ_LEASE_MS")
       ->check(CLI::Range(int64_t{100}, int64_t{3600000}));

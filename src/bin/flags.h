@@ -34,6 +34,7 @@ struct WorkerFlags {
   int64_t kill_grace_ms = 1000;
   int64_t handler_memory_mb = 1024;
   int64_t history_bucket_ms = 60000;
+  std::string queue_shards;  // "email=3,webhook=2" (ParseQueueShards); empty: none
 };
 void AddWorkerFlags(CLI::App* cmd, taskq::WorkerOptions* options, WorkerFlags* flags,
                     FlagListing* listing = nullptr);

@@ -467,6 +467,9 @@ int main(int argc, char** argv) {
     auto parsed = taskq::ParseQueueList(worker_flags.queues);
     if (!parsed.ok()) return Fail(parsed.status());
     worker_options.queues = std::move(*parsed);
+    auto shards = taskq::ParseQueueShards(worker_flags.queue_shards);
+    if (!shards.ok()) return Fail(shards.status());
+    worker_options.queue_shards = std::move(*shards);
     if (auto s = taskq::bin::ValidateHandlerFlags(handler_flags); !s.ok()) return Fail(s);
   }
   if (api->parsed()) {

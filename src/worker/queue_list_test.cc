@@ -33,5 +33,21 @@ TEST(QueueListTest, BadEntriesNameTheRule) {
             std::string::npos);
 }
 
+TEST(QueueShardsTest, EachQueueHasItsShardsAndBadEntriesNameTheRule) {
+  auto shards = ParseQueueShards("webhook=3,email=1");
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  ASSERT_EQ(shards->size(), 2u);
+  EXPECT_EQ((*shards)[0].queue, "webhook");
+  EXPECT_EQ((*shards)[0].shards, 3);
+  EXPECT_EQ((*shards)[1].queue, "email");
+  EXPECT_EQ((*shards)[1].shards, 1);
+  EXPECT_TRUE(ParseQueueShards("")->empty());
+  for (const char* text : {"a", "a=0", "a=33", "a=x", "a=2,a=3", "=2", "a#1=2"}) {
+    auto bad = ParseQueueShards(text);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_EQ(bad.status().field(), "queue_shards") << text;
+  }
+}
+
 }  // namespace
 }  // namespace taskq

@@ -16,6 +16,8 @@
 #include "common/child_command.h"
 #include "common/job_codec.h"
 #include "common/sanitizers.h"
+#include "common/shard_placement.h"
+#include "common/text_list.h"
 #include "worker/callback_relay.h"
 #include "worker/handler_cgroup.h"
 #include "worker/handler_host.h"
@@ -28,6 +30,31 @@
 #include "worker/thread_pool.h"
 
 namespace taskq {
+
+Result<std::vector<QueueShardCount>> ParseQueueShards(std::string_view text) {
+  std::vector<QueueShardCount> out;
+  for (std::string_view item : SplitList(text)) {
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgument("queue_shards", "'" + std::string(item) + "' must be QUEUE=N");
+    }
+    QueueShardCount q{std::string(item.substr(0, eq)), 0};
+    TASKQ_RETURN_IF_ERROR(ValidateName("queue_shards", q.queue));
+    const std::string_view n = item.substr(eq + 1);
+    auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), q.shards);
+    if (ec != std::errc() || ptr != n.data() + n.size() || q.shards < 1 || q.shards > kMaxShards) {
+      return InvalidArgument("queue_shards", "shards of '" + q.queue + "' must be in [1, " +
+                                                 std::to_string(kMaxShards) + "]");
+    }
+    for (const auto& existing : out) {
+      if (existing.queue == q.queue) {
+        return InvalidArgument("queue_shards", "'" + q.queue + "' twice");
+      }
+    }
+    out.push_back(std::move(q));
+  }
+  return out;
+}
 
 Result<std::vector<QueueConcurrency>> ParseQueueList(std::string_view text) {
   std::vector<QueueConcurrency> out;
@@ -130,6 +157,19 @@ class Worker::Impl {
       TASKQ_RETURN_IF_ERROR(ValidateName("queues", q.queue));
       TASKQ_RETURN_IF_ERROR((*check)->RegisterQueue(q.queue));
       if (q.isolation == Isolation::kThread) threads += q.concurrency;  // others: processes
+    }
+    for (const QueueShardCount& q : options_.queue_shards) {
+      TASKQ_RETURN_IF_ERROR(ValidateName("queue_shards", q.queue));
+      auto layout = (*check)->Layout(q.queue);
+      if (!layout.ok()) return layout.status();
+      if (layout->shards() == q.shards) continue;
+      auto changed = (*check)->SetShards(q.queue, q.shards);
+      if (changed.ok()) {
+        spdlog::info("queue {}: spread over {} shard(s)", q.queue, q.shards);
+      } else {
+        spdlog::warn("queue {}: keeps {} shard(s), not {}: {}", q.queue, layout->shards(), q.shards,
+                     changed.status().ToString());
+      }
     }
     pool_ = std::make_unique<worker::ThreadPool>(std::max(threads, 1));
     TASKQ_RETURN_IF_ERROR(StartHandlerProcesses());

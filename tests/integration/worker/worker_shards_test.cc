@@ -356,6 +356,22 @@ TEST_F(WorkerShardsTest, TheHistoryCountsEveryShard) {
   EXPECT_EQ(enqueued, 30);
 }
 
+// WorkerOptions::queue_shards spreads a queue at start; a queue with jobs waiting keeps its
+// layout and the worker starts anyway.
+TEST_F(WorkerShardsTest, AWorkerSpreadsItsQueuesAtStartOrKeepsTheirShards) {
+  Enqueue("{}", EnqueueOptions{.queue = "busy"});
+  WorkerOptions options = Options("q=2,busy=1");
+  options.queue_shards = *ParseQueueShards("q=3,busy=2");
+  Worker worker(options);
+  worker.Register("t", [](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(worker.Start().ok());
+  EXPECT_EQ(*inspector_->Shards("q"), 3);
+  EXPECT_EQ(*inspector_->Shards("busy"), 1);
+  for (int i = 0; i < 12; ++i) Enqueue();
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 12; }));
+  worker.Stop();
+}
+
 TEST_F(WorkerShardsTest, AShardLeavesOnlyWhenItHoldsNoJobAtAll) {
   ASSERT_TRUE(inspector_->SetShards("q", 2).ok());
   const std::vector<std::string> tags = Tags();
