@@ -110,7 +110,8 @@ class Inspector {
   Result<int64_t> PauseAll();
   Result<int64_t> ResumeAll();
   // Replaces the queue's limits (all workers obey them at their next claim); kInvalidArgument
-  // naming the field when one is out of bounds.
+  // naming the field when one is out of bounds. A sharded queue's are split into shares, one
+  // per shard, that add up to them (docs/limits.md, "Sharded queues").
   Status SetLimits(const std::string& queue, const QueueLimits& limits);
   Result<QueueLimits> Limits(const std::string& queue);
   // Sharded queues (docs/architecture.md, "Sharded queues"): how many shards the queue has, and

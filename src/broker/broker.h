@@ -391,7 +391,8 @@ class Broker {
   // Spreads the queue over `shards` (1..kMaxShards) hash tags, placed on distinct masters of a
   // cluster where there are enough. Only while the queue holds no job waiting, delayed,
   // retrying, running or held (kFailedPrecondition naming what it holds), and, for more than one
-  // shard, no limit, group field, aging or maximum length. Returns the new layout.
+  // shard, no limit, group field, aging or maximum length. Returns the new layout. SetLimits on
+  // a sharded queue writes each shard its share of each limit (docs/limits.md).
   virtual Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) = 0;
   // The queue's counts shard by shard, in the layout's order (Counts sums them).
   virtual Result<QueueShards> CountsByShard(const std::string& queue) = 0;

@@ -318,6 +318,11 @@ class RedisBroker final : public Broker {
   Result<HistoryRecordResult> RecordShardHistory(const std::string& tag,
                                                  std::chrono::milliseconds bucket, int32_t keep);
   Result<HistorySamples> ReadShardHistory(const std::string& tag, int32_t max);
+  // queue_limits.lua on one shard; `share`: that shard's share of a sharded queue's limits.
+  static Command QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits, bool share);
+  // SetLimits on a queue of several shards, and GetLimits of one shard (its share).
+  Status SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits);
+  Result<QueueLimits> ShardLimits(const std::string& tag);
   // Completed and dead jobs list newest first; the other sorted states by time to come.
   static bool NewestFirst(JobState state);
   // ReadEvents over cursors each of one shard's stream (`queue` a shard's tag).

@@ -90,16 +90,24 @@ Result<int64_t> RedisBroker::SetAllPaused(bool paused) {
   return changed;
 }
 
-Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limits) {
-  TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));  // listed (and shown) before its first job
-  const QueueKeys& k = Keys(queue);
+Command RedisBroker::QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits, bool share) {
   ScriptCall call("queue_limits", QueueLimitsKeys(k));
   call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
   call.Arg(limits.concurrency).Arg(limits.group_rate.max);
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
   call.Arg(limits.group_concurrency).Arg(limits.group_field);
   call.Arg(static_cast<int64_t>(limits.priority_aging.count())).Arg(limits.max_length);
-  auto reply = RunScript(k.slot(), call.Take());
+  if (share) call.Arg("share");
+  return call.Take();
+}
+
+Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limits) {
+  TASKQ_RETURN_IF_ERROR(RegisterQueue(queue));  // listed (and shown) before its first job
+  auto layout = Layout(queue);
+  if (!layout.ok()) return layout.status();
+  if (layout->shards() > 1) return SetShardedLimits(*layout, limits);
+  const QueueKeys& k = Keys(queue);
+  auto reply = RunScript(k.slot(), QueueLimitsCall(k, limits, false));
   if (!reply.ok()) return reply.status();
   if (reply->view().is_error() && reply->view().str().starts_with("SHARDED ")) {
     return Status(StatusCode::kFailedPrecondition,
@@ -109,8 +117,25 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
 }
 
 Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
-  auto reply = Run(Keys(queue).slot(), Command{"HMGET", Keys(queue).meta(), "rl", "cc", "grl",
-                                               "gcc", "gf", "ag", "ml"});
+  auto layout = LayoutForReads(queue);
+  if (!layout.ok()) return layout.status();
+  auto limits = ShardLimits(queue);
+  if (!limits.ok() || layout->shards() == 1) return limits;
+  // A sharded queue's rate, concurrency and maximum length are its shards' shares summed; the
+  // rest is the same on every shard.
+  for (size_t i = 1; i < layout->tags.size(); ++i) {
+    auto share = ShardLimits(layout->tags[i]);
+    if (!share.ok()) return share.status();
+    limits->rate.max += share->rate.max;
+    limits->concurrency += share->concurrency;
+    limits->max_length += share->max_length;
+  }
+  return limits;
+}
+
+Result<QueueLimits> RedisBroker::ShardLimits(const std::string& tag) {
+  auto reply = Run(Keys(tag).slot(),
+                   Command{"HMGET", Keys(tag).meta(), "rl", "cc", "grl", "gcc", "gf", "ag", "ml"});
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
   ReplyView v = reply->view();

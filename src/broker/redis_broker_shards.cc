@@ -562,6 +562,43 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   return total;
 }
 
+Status RedisBroker::SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits) {
+  // Each shard enforces its share in its own claims: the shares of a limit add up to it, so the
+  // queue as a whole never exceeds it. A limit below the number of shards would leave some
+  // shard a share of 0, whose jobs could never start.
+  const int64_t n = layout.shards();
+  auto at_least_n = [n](int64_t value, const char* field) {
+    if (value == 0 || value >= n) return Status::Ok();
+    return InvalidArgument(field, "a queue of " + std::to_string(n) +
+                                      " shards takes 0 (none) or at least " + std::to_string(n) +
+                                      ": each shard enforces a share of it");
+  };
+  TASKQ_RETURN_IF_ERROR(at_least_n(limits.rate.max, "rate.max"));
+  TASKQ_RETURN_IF_ERROR(at_least_n(limits.concurrency, "concurrency"));
+  TASKQ_RETURN_IF_ERROR(at_least_n(limits.max_length, "max_length"));
+  if (!limits.group_field.empty()) {
+    return InvalidArgument("group.field",
+                           "a sharded queue places a job by the group given when it is enqueued; "
+                           "it takes no group field");
+  }
+  auto share = [n](int64_t value, int64_t i) { return value / n + (i < value % n ? 1 : 0); };
+  std::vector<Command> calls;
+  std::vector<uint16_t> slots;
+  for (int64_t i = 0; i < n; ++i) {
+    QueueLimits part = limits;
+    part.rate.max = share(limits.rate.max, i);
+    part.concurrency = static_cast<int32_t>(share(limits.concurrency, i));
+    part.max_length = share(limits.max_length, i);
+    const QueueKeys& k = Keys(layout.tags[static_cast<size_t>(i)]);
+    calls.push_back(QueueLimitsCall(k, part, true));
+    slots.push_back(k.slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+  for (const Reply& reply : replies) TASKQ_RETURN_IF_ERROR(ReplyError(reply, "queue_limits"));
+  return Status::Ok();
+}
+
 Result<QueueShards> RedisBroker::CountsByShard(const std::string& queue) {
   auto layout = Layout(queue);
   if (!layout.ok()) return layout.status();

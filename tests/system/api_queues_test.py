@@ -490,7 +490,9 @@ class ShardsTest(unittest.TestCase):
             self.assertEqual(status, 409, error)
             self.assertIn("NOTEMPTY waiting", error["detail"])
             status, error, _ = api.request("PUT", "/api/queues/sq/limits", {"concurrency": 2})
-            self.assertEqual(status, 409, error)
+            self.assertEqual((status, error["field"]), (422, "concurrency"), error)
+            status, body, _ = api.request("PUT", "/api/queues/sq/limits", {"concurrency": 6})
+            self.assertEqual((status, body["concurrency"]), (200, 6), body)
             worker = Worker(redis.url, "sq=3")
             self.assertTrue(wait_until(
                 lambda: api.request("GET", "/api/queues/sq")[1]["counts"]["completed"] == 30,

@@ -9,8 +9,11 @@ ARGV[9] priority aging ms (0: none; 1 to 86400000): a waiting job gains one prio
   scores, so turn it on or off while the queue is empty for a clean order.
 ARGV[10] maximum length (0: none; at most 2^40): enqueue.lua refuses jobs that would make more
   than this many jobs waiting, delayed or retrying.
-Returns: 1. On a sharded queue (meta.shards above 1, shard_layout.lua) any limit or setting
-  other than "none" is refused with the error reply "SHARDED", writing nothing.
+ARGV[11] (optional) "share": the limits are this shard's share of a sharded queue's
+  (docs/limits.md, "Sharded queues"), written on each of its shards.
+Returns: 1. On a sharded queue's home shard (meta.shards above 1, shard_layout.lua) a call
+  without "share" that sets any limit or setting other than "none" is refused with the error
+  reply "SHARDED", writing nothing: the broker splits a sharded queue's limits into shares.
 Writes: meta.rl = "max:window_ms", meta.cc, meta.grl = "max:window_ms", meta.gcc, meta.gf, meta.ag,
   meta.ml, each removed when "none". Removing the queue's rate limit also removes its window (the zset and
   base.."rls"); changing it keeps the window, so jobs started under the old limit still count
@@ -28,13 +31,14 @@ local max_length = tonumber(ARGV[10])
 local function whole(x, low, high)
   return x and x == math.floor(x) and x >= low and x <= high
 end
-if #ARGV ~= 10 or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
+local share = ARGV[11] == 'share'
+if (#ARGV ~= 10 and not (#ARGV == 11 and share)) or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
     or not whole(concurrency, 0, 1000000) or not whole(group_max, 0, 1000000000)
     or not whole(group_window, 1, 86400000) or not whole(group_cc, 0, 1000000)
     or #group_field > 128 then
   return redis.error_reply('ERR invalid limits')
 end
-if (tonumber(redis.call('HGET', KEYS[1], 'shards')) or 1) > 1 and (rate_max > 0
+if not share and (tonumber(redis.call('HGET', KEYS[1], 'shards')) or 1) > 1 and (rate_max > 0
     or concurrency > 0 or group_max > 0 or group_cc > 0 or group_field ~= '' or aging > 0
     or max_length > 0) then
   return redis.error_reply('SHARDED a sharded queue takes no limits, group field, aging or maximum length')

@@ -246,5 +246,25 @@ TEST_F(QueueLimitsTest, ShardedQueueRefusesEveryLimitButTakesNone) {
   EXPECT_EQ(HGet(q().meta(), "cc"), "2");
 }
 
+// The broker writes a sharded queue's limits as shares, each marked "share": taken on the home
+// shard too; anything else after the shares is a bad argument count.
+TEST_F(QueueLimitsTest, AShareIsTakenOnAShardedQueue) {
+  Run({"HSET", q().meta(), "shards", "3", "sv", "2", "stags", "b c"});
+  std::vector<std::string> argv = {base(), "2", "1000", "1", "0", "1000", "0", "", "0", "4"};
+  argv.push_back("share");
+  auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
+  EXPECT_EQ(reply.view().integer(), 1) << reply.view().str();
+  EXPECT_EQ(HGet(q().meta(), "rl"), "2:1000");
+  EXPECT_EQ(HGet(q().meta(), "cc"), "1");
+  EXPECT_EQ(HGet(q().meta(), "ml"), "4");
+  const auto before = Snapshot();
+  argv.back() = "part";
+  EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
+  argv.back() = "share";
+  argv.push_back("x");
+  EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
+  EXPECT_EQ(Snapshot(), before);
+}
+
 }  // namespace
 }  // namespace taskq::testing

@@ -187,7 +187,7 @@ TEST_F(WorkerShardsTest, AChangeIsRefusedWhileJobsAreThereAndLeavesTheQueueWorki
   EXPECT_EQ(GetJob(id).state, JobState::kWaiting);
 }
 
-TEST_F(WorkerShardsTest, ShardedQueuesTakeNoLimitsAndNoGroupWithAUniqueKey) {
+TEST_F(WorkerShardsTest, LimitsAreSplitIntoSharesAndNoGroupGoesWithAUniqueKey) {
   QueueLimits limits;
   limits.concurrency = 5;
   ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
@@ -196,9 +196,32 @@ TEST_F(WorkerShardsTest, ShardedQueuesTakeNoLimitsAndNoGroupWithAUniqueKey) {
   EXPECT_NE(refused.message().find("SETTINGS cc"), std::string::npos) << refused.ToString();
   ASSERT_TRUE(inspector_->SetLimits("q", QueueLimits{}).ok());
   ASSERT_TRUE(inspector_->SetShards("q", 2).ok());
-  Status sharded = inspector_->SetLimits("q", limits);
-  EXPECT_EQ(sharded.code(), StatusCode::kFailedPrecondition) << sharded.ToString();
-  EXPECT_EQ(sharded.field(), "limits");
+  limits.rate = RateLimit{7, std::chrono::milliseconds(2000)};
+  limits.max_length = 11;
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  // Shares that add up to each limit, the remainder on the first shards; read back as one.
+  const std::vector<std::string> tags = Tags();
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(ShardMeta(tags[0], "cc"), 3);
+  EXPECT_EQ(ShardMeta(tags[1], "cc"), 2);
+  EXPECT_EQ(ShardMeta(tags[0], "ml"), 6);
+  EXPECT_EQ(ShardMeta(tags[1], "ml"), 5);
+  auto read = inspector_->Limits("q");
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->concurrency, 5);
+  EXPECT_EQ(read->rate.max, 7);
+  EXPECT_EQ(read->rate.window, std::chrono::milliseconds(2000));
+  EXPECT_EQ(read->max_length, 11);
+  // A limit below the shard count would leave a shard nothing; a group field cannot place.
+  limits = QueueLimits{};
+  limits.concurrency = 1;
+  Status small = inspector_->SetLimits("q", limits);
+  EXPECT_EQ(small.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(small.field(), "concurrency");
+  limits = QueueLimits{};
+  limits.group_field = "tenant";
+  EXPECT_EQ(inspector_->SetLimits("q", limits).field(), "group.field");
+  EXPECT_EQ(inspector_->Limits("q")->concurrency, 5);  // unchanged by the refusals
 
   // A unique key lives on one shard: the second job with the key finds the first.
   EnqueueOptions unique;
@@ -370,6 +393,36 @@ TEST_F(WorkerShardsTest, AWorkerSpreadsItsQueuesAtStartOrKeepsTheirShards) {
   for (int i = 0; i < 12; ++i) Enqueue();
   ASSERT_TRUE(WaitUntil([&] { return Completed() == 12; }));
   worker.Stop();
+}
+
+// A concurrency limit holds for the queue as a whole: never more jobs active over all shards.
+TEST_F(WorkerShardsTest, AConcurrencyLimitHoldsOverAllShards) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  QueueLimits limits;
+  limits.concurrency = 4;
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  for (int i = 0; i < 45; ++i) Enqueue();
+  std::atomic<int> running{0}, most{0};
+  Worker worker(Options("q=12"));
+  worker.Register("t", [&](JobContext&) {
+    const int now = ++running;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    --running;
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  int64_t most_active = 0;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto counts = inspector_->Counts("q");
+    if (counts.ok()) most_active = std::max(most_active, counts->active);
+    return counts.ok() && counts->completed == 45;
+  })) << Completed();
+  worker.Stop();
+  EXPECT_LE(most_active, 4);
+  EXPECT_LE(most.load(), 4);
+  EXPECT_GE(most.load(), 3);  // the shares were used at once
 }
 
 TEST_F(WorkerShardsTest, AShardLeavesOnlyWhenItHoldsNoJobAtAll) {
