@@ -19,13 +19,21 @@ function summedRates(payload) {
   return sum;
 }
 
+// "3 shards" for a queue spread over shards (docs/architecture.md, "Sharded queues").
+function shardsBadge(shards, testid) {
+  const el = badge(`${shards} shards`, null, testid);
+  el.title = `Spread over ${shards} shards; the counts are their sums`;
+  return el;
+}
+
 function queueRow(q) {
   const name = q.name;
   const workers = q.workers;
   return h('tr', {'data-testid': `queue-row-${name}`},
     h('th', {scope: 'row'},
       h('a', {href: queueHref(name), 'data-testid': `queue-link-${name}`}, name),
-      q.paused ? [' ', badge('paused', 'paused', `paused-${name}`)] : null),
+      q.paused ? [' ', badge('paused', 'paused', `paused-${name}`)] : null,
+      q.shards > 1 ? [' ', shardsBadge(q.shards, `shards-${name}`)] : null),
     STATES.map((state) => h('td', {class: 'num'},
       h('a', {href: queueHref(name, state), class: ['count', q.counts[state] ? `count-${state}` : 'zero'],
         'data-testid': `count-${name}-${state}`, title: `${state} jobs of ${name}`},

@@ -9,6 +9,7 @@ import {on, latestQueues} from '../live.js';
 import {confirmAction} from '../dialog.js';
 import {field} from '../form.js';
 import {limitsPanel} from './limits_panel.js';
+import {shardsPanel} from './shards_panel.js';
 import {historyChart} from '../history_chart.js';
 
 const SEARCH_KEYS = ['type', 'error', 'field', 'value'];
@@ -458,6 +459,15 @@ export function mount(main, route) {
     chartPanel.append(chart.el);
   });
 
+  // ----- shards: each shard's counts, read with the queue's counts, only when it has several
+  const shards = shardsPanel(queue);
+  // The queue as the server has it now (GET, a live snapshot): its counts, and so its shards.
+  function showInfo(next) {
+    info = next;
+    drawInfo();
+    shards.update(info.shards);
+  }
+
   // ----- main layout
   const section = h('section', {class: 'view', 'data-testid': 'queue-view'},
     h('div', {class: 'view-head'},
@@ -469,6 +479,7 @@ export function mount(main, route) {
     h('details', {class: 'panel search', open: !!search}, h('summary', null, search ? 'Search (active)' : 'Search'),
       searchForm),
     limitsPanel(queue),
+    shards.el,
     admin ? addJobPanel(queue) : null,
     actionBar,
     result,
@@ -481,13 +492,12 @@ export function mount(main, route) {
   drawSelection();
   // The latest live snapshot draws at once, but it can be seconds old (a pause or resume sends
   // no job event, so none comes sooner): the queue is asked anew as well.
-  info = (latestQueues()?.queues || []).find((x) => x.name === queue) || null;
-  if (info) drawInfo();
+  const snapshot = (latestQueues()?.queues || []).find((x) => x.name === queue);
+  if (snapshot) showInfo(snapshot);
   let streamed = false;  // a queues event came after the request went out: it is newer
   api.get(path).then((answer) => {
     if (streamed) return;
-    info = answer;
-    drawInfo();
+    showInfo(answer);
   }).catch(() => {});
   load();
 
@@ -495,8 +505,7 @@ export function mount(main, route) {
     const found = (payload.queues || []).find((x) => x.name === queue);
     if (found) {
       streamed = true;
-      info = found;
-      drawInfo();
+      showInfo(found);
     }
   });
   const offJob = on('job', (event) => {
@@ -506,6 +515,7 @@ export function mount(main, route) {
     offQueues();
     offJob();
     refresh.cancel();
+    shards.stop();
     if (chart) chart.unmount();
     requestSeq++;
   };
