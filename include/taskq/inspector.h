@@ -117,9 +117,9 @@ class Inspector {
   // Sharded queues (docs/architecture.md, "Sharded queues"): how many shards the queue has, and
   // spreading it over `shards` (1..32) hash tags, placed on distinct masters of a Redis Cluster
   // where there are enough. A change is refused (kFailedPrecondition naming what is in the way)
-  // while any job of the queue is waiting, delayed, retrying, running or held, and for more than
-  // one shard while the queue has a limit, group field, aging or maximum length. Workers start
-  // claiming from new shards within their recover_interval.
+  // while the queue holds any job (completed and dead ones too), and while it has limits and the
+  // old or new layout more than one shard. SetShards to the number the queue has repairs a
+  // change interrupted midway. Workers claim from new shards within their recover_interval.
   Result<int32_t> Shards(const std::string& queue);
   Status SetShards(const std::string& queue, int32_t shards);
   // The queue's counts shard by shard (Counts gives their sums).

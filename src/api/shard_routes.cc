@@ -62,10 +62,9 @@ void AddShardRoutes(Router& router, ApiContext& ctx) {
              bind(GetShards));
   router.Add("PUT", "/api/queues/{queue}/shards", Scope::kAdmin,
              {"Spread the queue over this many shards (1 to 32), placed on distinct masters of "
-              "a Redis Cluster where there are enough. Only while no job of the queue is "
-              "waiting, delayed, retrying, active or held, a shard being dropped holds no job, "
-              "and (for more than one shard) the queue has no limits: 409 naming what is in "
-              "the way otherwise.",
+              "a Redis Cluster where there are enough. Only while the queue holds no job at "
+              "all (completed and dead ones too) and, when the old or new layout has more than "
+              "one shard, no limits: 409 naming what is in the way otherwise.",
               {},
               "ShardsRequest",
               "Shards",

@@ -389,10 +389,10 @@ class Broker {
   // read for a few seconds; an enqueue refused for an older layout reads it again at once.
   virtual Result<QueueLayout> Layout(const std::string& queue) = 0;
   // Spreads the queue over `shards` (1..kMaxShards) hash tags, placed on distinct masters of a
-  // cluster where there are enough. Only while the queue holds no job waiting, delayed,
-  // retrying, running or held (kFailedPrecondition naming what it holds), and, for more than one
-  // shard, no limit, group field, aging or maximum length. Returns the new layout. SetLimits on
-  // a sharded queue writes each shard its share of each limit (docs/limits.md).
+  // cluster where there are enough. Only while the queue holds no job at all, in any state
+  // (kFailedPrecondition naming what it holds), and no limit while the old or new layout has
+  // more than one shard. The number the queue has repairs an interrupted change. Returns the new
+  // layout. SetLimits on a sharded queue writes each shard its share of each limit.
   virtual Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) = 0;
   // The queue's counts shard by shard, in the layout's order (Counts sums them).
   virtual Result<QueueShards> CountsByShard(const std::string& queue) = 0;

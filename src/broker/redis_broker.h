@@ -310,6 +310,14 @@ class RedisBroker final : public Broker {
                           std::vector<Reply>* replies);
 
   Result<QueueCounts> ShardCounts(const std::string& tag);
+  // Makes a shard_layout.lua call: (tag, mode, role, expected, version, N, tags).
+  using LayoutCallMaker =
+      std::function<Command(const std::string&, std::string_view, std::string_view, int64_t,
+                            int64_t, int32_t, const std::string&)>;
+  // SetShards to the number the queue has: brings every shard of `layout` to one version when
+  // an interrupted change left them apart; the layout as it is then.
+  Result<QueueLayout> RepairLayout(const QueueLayout& layout, const std::string& layout_tags,
+                                   const LayoutCallMaker& layout_call);
   // ListJobs on a queue of several shards (redis_broker_shards.cc).
   Result<JobListing> ListShardedJobs(const std::string& queue, const QueueLayout& layout,
                                      JobState state, const JobCursor& from, int64_t limit,
@@ -318,8 +326,10 @@ class RedisBroker final : public Broker {
   Result<HistoryRecordResult> RecordShardHistory(const std::string& tag,
                                                  std::chrono::milliseconds bucket, int32_t keep);
   Result<HistorySamples> ReadShardHistory(const std::string& tag, int32_t max);
-  // queue_limits.lua on one shard; `share`: that shard's share of a sharded queue's limits.
-  static Command QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits, bool share);
+  // queue_limits.lua on one shard; share_of_version >= 0: the limits are that shard's share of
+  // a sharded queue's, made for that layout version.
+  static Command QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits,
+                                 int64_t share_of_version);
   // SetLimits on a queue of several shards, and GetLimits of one shard (its share).
   Status SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits);
   Result<QueueLimits> ShardLimits(const std::string& tag);

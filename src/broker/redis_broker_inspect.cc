@@ -90,14 +90,15 @@ Result<int64_t> RedisBroker::SetAllPaused(bool paused) {
   return changed;
 }
 
-Command RedisBroker::QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits, bool share) {
+Command RedisBroker::QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits,
+                                     int64_t share_of_version) {
   ScriptCall call("queue_limits", QueueLimitsKeys(k));
   call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
   call.Arg(limits.concurrency).Arg(limits.group_rate.max);
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
   call.Arg(limits.group_concurrency).Arg(limits.group_field);
   call.Arg(static_cast<int64_t>(limits.priority_aging.count())).Arg(limits.max_length);
-  if (share) call.Arg("share");
+  if (share_of_version >= 0) call.Arg("share").Arg(share_of_version);
   return call.Take();
 }
 
@@ -107,7 +108,7 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
   if (!layout.ok()) return layout.status();
   if (layout->shards() > 1) return SetShardedLimits(*layout, limits);
   const QueueKeys& k = Keys(queue);
-  auto reply = RunScript(k.slot(), QueueLimitsCall(k, limits, false));
+  auto reply = RunScript(k.slot(), QueueLimitsCall(k, limits, -1));
   if (!reply.ok()) return reply.status();
   if (reply->view().is_error() && reply->view().str().starts_with("SHARDED ")) {
     return Status(StatusCode::kFailedPrecondition,

@@ -10,6 +10,7 @@
 
 #include "broker/redis_broker.h"
 #include "broker/shard_tags.h"
+#include "common/ids.h"
 #include "common/shard_placement.h"
 #include "common/text_list.h"
 
@@ -188,15 +189,21 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
     }
   }
   const std::string paused = read->view()[2].str() == "1" ? "1" : "0";
-  if (before.shards() == shards) return before;
+  const std::string before_tags = JoinList(std::span(before.tags).subspan(1), " ");
+  // Every call of one change names its token: undoing it touches only what it wrote.
+  const std::string token = NewJobId();
+  auto layout_call = [&](const std::string& tag, std::string_view mode, std::string_view role,
+                         int64_t expected, int64_t version, int32_t n, const std::string& list) {
+    ScriptCall call("shard_layout", ShardLayoutKeys(Keys(tag)));
+    call.Arg(mode).Arg(expected).Arg(version).Arg(role).Arg(n).Arg(list).Arg(paused).Arg(token);
+    return call.Take();
+  };
+  if (before.shards() == shards) return RepairLayout(before, before_tags, layout_call);
+
   auto tags = ChooseShardTags(queue, shards, cluster_ ? &cluster_->map() : nullptr, before.tags);
   if (!tags.ok()) return tags.status();
   QueueLayout after{std::move(*tags), before.version + 1};
-  std::string after_tags, before_tags;
-  for (size_t i = 1; i < after.tags.size(); ++i) after_tags += (i > 1 ? " " : "") + after.tags[i];
-  for (size_t i = 1; i < before.tags.size(); ++i) {
-    before_tags += (i > 1 ? " " : "") + before.tags[i];
-  }
+  const std::string after_tags = JoinList(std::span(after.tags).subspan(1), " ");
   // Every shard of either layout but home first, in one round trip, then home: a producer that
   // reads the new layout at home finds every shard ready for it.
   struct Part {
@@ -214,12 +221,6 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
                                                                  : in_after            ? "new"
                                                                                        : "gone"});
   }
-  auto layout_call = [&](const std::string& tag, std::string_view mode, std::string_view role,
-                         int64_t expected, int64_t version, int32_t n, const std::string& list) {
-    ScriptCall call("shard_layout", ShardLayoutKeys(Keys(tag)));
-    call.Arg(mode).Arg(expected).Arg(version).Arg(role).Arg(n).Arg(list).Arg(paused);
-    return call.Take();
-  };
   std::vector<Command> calls;
   std::vector<uint16_t> slots;
   for (const Part& part : others) {
@@ -228,8 +229,8 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
     slots.push_back(Keys(part.tag).slot());
   }
   std::vector<Reply> replies;
-  if (!calls.empty()) TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
   Status refused;
+  if (!calls.empty()) refused = RunScriptsAcross(slots, calls, &replies);
   for (size_t i = 0; i < replies.size() && refused.ok(); ++i) {
     if (replies[i].view().is_error()) {
       refused = Status(StatusCode::kFailedPrecondition,
@@ -241,16 +242,24 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
   if (refused.ok()) {
     auto reply = RunScript(home.slot(), layout_call(queue, "change", "home", before.version,
                                                     after.version, shards, after_tags));
-    if (!reply.ok()) return reply.status();
-    if (!reply->view().is_error()) {
+    if (reply.ok() && !reply->view().is_error()) {
       layouts_[queue] = {after, std::chrono::steady_clock::now()};
+      // New shards took the pause state read at the start: a pause or resume since then is
+      // applied to every shard of the new layout.
+      auto now = Run(home.slot(), Command{"HGET", home.meta(), "paused"});
+      if (now.ok() && (now->view().str() == "1" ? "1" : "0") != paused) {
+        TASKQ_RETURN_IF_ERROR(SetPaused(queue, paused == "0").status());
+      }
       return after;
     }
-    refused = Status(StatusCode::kFailedPrecondition,
-                     "shard 0 (" + queue + "): " + std::string(reply->view().str()), "shards");
+    refused = reply.ok()
+                  ? Status(StatusCode::kFailedPrecondition,
+                           "shard 0 (" + queue + "): " + std::string(reply->view().str()), "shards")
+                  : reply.status();
   }
-  // Refused somewhere: every shard of either layout gets the old layout back at a version above
-  // any the change wrote, so no producer keeps one that some shard refuses.
+  // Refused somewhere (or the answers were lost): what this change wrote, and every shard it
+  // found at the old version, get the old layout back at a version above any it wrote, so that
+  // no producer keeps a layout some shard refuses. A shard another change wrote is left to it.
   calls.clear();
   slots.clear();
   for (const Part& part : others) {
@@ -261,18 +270,65 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
   calls.push_back(layout_call(queue, "restore", "home", before.version, after.version + 1,
                               before.shards(), before_tags));
   slots.push_back(home.slot());
+  ForgetLayout(queue);
+  Status restored = RunScriptsAcross(slots, calls, &replies);
+  if (!restored.ok()) {
+    return Status(refused.code(),
+                  refused.message() + "; putting the old layout back failed too (" +
+                      restored.message() + "): run the change again",
+                  "shards");
+  }
+  if (replies.back().view().is_error()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  refused.message() + "; another change of this queue's shards ran meanwhile",
+                  "shards");
+  }
+  return refused;
+}
+
+Result<QueueLayout> RedisBroker::RepairLayout(const QueueLayout& layout,
+                                              const std::string& layout_tags,
+                                              const LayoutCallMaker& layout_call) {
+  // A change that died between its round trips leaves some shards at a version home does not
+  // have, which refuses every producer there: running the same layout again puts every shard
+  // at one version above all of them.
+  std::vector<Command> reads;
+  std::vector<uint16_t> slots;
+  for (const std::string& tag : layout.tags) {
+    reads.push_back({"HGET", Keys(tag).meta(), "sv"});
+    slots.push_back(Keys(tag).slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, reads, &replies));
+  int64_t highest = layout.version;
+  bool agree = true;
+  for (const Reply& reply : replies) {
+    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "layout"));
+    const int64_t sv = reply.view().is_nil() ? 0 : reply.view().AsInt();
+    agree = agree && sv == layout.version;
+    highest = std::max(highest, sv);
+  }
+  if (agree) return layout;
+  QueueLayout repaired{layout.tags, highest + 1};
+  std::vector<Command> calls;
+  for (size_t i = 0; i < layout.tags.size(); ++i) {
+    calls.push_back(layout_call(layout.tags[i], "repair", i == 0 ? "home" : "kept", layout.version,
+                                repaired.version, layout.shards(), layout_tags));
+  }
+  // Home last, as in a change.
+  std::rotate(calls.begin(), calls.begin() + 1, calls.end());
+  std::rotate(slots.begin(), slots.begin() + 1, slots.end());
   TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
   for (const Reply& reply : replies) {
     if (reply.view().is_error()) {
       return Status(StatusCode::kFailedPrecondition,
-                    refused.message() + "; and putting the old layout back failed (" +
-                        std::string(reply.view().str()) +
-                        "): another change of this queue's shards ran at the same time",
+                    "repairing the layout: " + std::string(reply.view().str()) +
+                        ": another change of this queue's shards ran meanwhile",
                     "shards");
     }
   }
-  ForgetLayout(queue);
-  return refused;
+  ForgetLayout(layout.tags[0]);
+  return repaired;
 }
 
 Result<std::vector<int32_t>> RedisBroker::ShardsOfJobs(const QueueLayout& layout,
@@ -590,12 +646,18 @@ Status RedisBroker::SetShardedLimits(const QueueLayout& layout, const QueueLimit
     part.concurrency = static_cast<int32_t>(share(limits.concurrency, i));
     part.max_length = share(limits.max_length, i);
     const QueueKeys& k = Keys(layout.tags[static_cast<size_t>(i)]);
-    calls.push_back(QueueLimitsCall(k, part, true));
+    calls.push_back(QueueLimitsCall(k, part, layout.version));
     slots.push_back(k.slot());
   }
   std::vector<Reply> replies;
   TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
-  for (const Reply& reply : replies) TASKQ_RETURN_IF_ERROR(ReplyError(reply, "queue_limits"));
+  for (const Reply& reply : replies) {
+    // The shards changed since the layout was read: the shares were made for others.
+    if (reply.view().is_error() && reply.view().str().starts_with("LAYOUT ")) {
+      return Unavailable("the queue's shards changed while its limits were set: set them again");
+    }
+    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "queue_limits"));
+  }
   return Status::Ok();
 }
 

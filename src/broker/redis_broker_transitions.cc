@@ -240,9 +240,10 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
   std::optional<QueueBatch> in_flight;
   while (true) {
     auto batch = next();
+    const bool produced = batch.ok() && batch->has_value();
     std::optional<QueueBatch> sending;
     std::optional<QueueBatch> spread;
-    if (batch.ok() && *batch) {
+    if (produced) {
       const QueueLayout& layout = PlacementLayout((*batch)->queue);
       if (layout.shards() > 1) {
         spread = std::move(*batch);
@@ -257,12 +258,34 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
       auto reply = connection_->Receive();
       auto parsed = reply.ok() ? ParseEnqueueReply(*reply, in_flight->jobs.size())
                                : Result<std::vector<EnqueueReply>>(reply.status());
-      if (!parsed.ok()) {
+      if (!parsed.ok() && parsed.status().message().starts_with(kLayoutChanged)) {
+        // The queue's shards changed since this broker read them: nothing of the batch was
+        // written. Once the connection is idle (the reply to `sending` read too), both batches
+        // are placed by the layout read anew.
+        std::optional<Result<std::vector<EnqueueReply>>> sent;
+        if (sending) {
+          auto sent_reply = connection_->Receive();
+          sent = sent_reply.ok() ? ParseEnqueueReply(*sent_reply, sending->jobs.size())
+                                 : Result<std::vector<EnqueueReply>>(sent_reply.status());
+        }
+        parsed = EnqueuePlaced(in_flight->queue, in_flight->jobs, &slots);
+        if (!parsed.ok()) return parsed.status();
+        done(*parsed);
+        if (sending) {
+          if (!sent->ok() && sent->status().message().starts_with(kLayoutChanged)) {
+            sent = EnqueuePlaced(sending->queue, sending->jobs, &slots);
+          }
+          if (!sent->ok()) return sent->status();
+          done(**sent);
+          sending.reset();
+        }
+      } else if (!parsed.ok()) {
         // The reply to `sending` must not reach the connection's next caller.
         if (sending) connection_->Abandon();
         return parsed.status();
+      } else {
+        done(*parsed);
       }
-      done(*parsed);
       in_flight.reset();
     }
     if (!batch.ok()) return batch.status();
@@ -272,8 +295,8 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
       done(*written);
       continue;
     }
-    if (!sending) break;
-    in_flight = std::move(sending);
+    if (!produced) break;
+    if (sending) in_flight = std::move(sending);
   }
   return WaitForReplicas({});
 }

@@ -60,8 +60,8 @@ inline ScriptKeys BatchCloseKeys(const QueueKeys& k) { return {k.meta()}; }
 inline ScriptKeys BatchCancelKeys(const QueueKeys& k) { return {k.meta(), k.held()}; }
 inline ScriptKeys PauseKeys(const QueueKeys& k) { return {k.meta()}; }
 inline ScriptKeys ShardLayoutKeys(const QueueKeys& k) {
-  return {k.meta(),  k.wait(),   k.prioritized(), k.delayed(),
-          k.retry(), k.active(), k.held(),        k.jobs()};
+  return {k.meta(),   k.wait(), k.prioritized(), k.delayed(), k.retry(),
+          k.active(), k.held(), k.jobs(),        k.outbox()};
 }
 inline ScriptKeys QueueLimitsKeys(const QueueKeys& k) { return {k.meta(), k.rate_window()}; }
 inline ScriptKeys GetJobKeys(const QueueKeys& k) {

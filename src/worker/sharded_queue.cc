@@ -61,17 +61,24 @@ void ShardedQueue::StopClaiming() {
   for (auto& loop : loops_) loop->StopClaiming();
 }
 
-bool ShardedQueue::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+std::vector<Processor*> ShardedQueue::Loops() const {
   std::lock_guard lock(mu_);
+  std::vector<Processor*> out;
+  for (const auto& loop : loops_) out.push_back(loop.get());
+  return out;
+}
+
+// The waits below hold no lock: the heartbeat reads running() and stats() meanwhile, and only
+// Apply, which the worker no longer calls once it stops, replaces the loops.
+bool ShardedQueue::WaitIdle(std::chrono::steady_clock::time_point deadline) {
   bool idle = true;
-  for (auto& loop : loops_) idle = loop->WaitIdle(deadline) && idle;
+  for (Processor* loop : Loops()) idle = loop->WaitIdle(deadline) && idle;
   return idle;
 }
 
 int64_t ShardedQueue::Shutdown() {
-  std::lock_guard lock(mu_);
   int64_t stuck = 0;
-  for (auto& loop : loops_) {
+  for (Processor* loop : Loops()) {
     stuck += loop->running();
     loop->Shutdown();
   }

@@ -51,6 +51,8 @@ class ShardedQueue {
   std::vector<std::pair<std::string, int64_t>> DrainTimings();
 
  private:
+  std::vector<Processor*> Loops() const;  // the current loops, read under mu_
+
   const std::string queue_;
   const int32_t concurrency_;
   const ShardLoopFactory make_loop_;

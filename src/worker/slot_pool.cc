@@ -42,8 +42,12 @@ int32_t SlotPool::Take(int32_t shard, int32_t busy, int32_t wanted) {
   held_[i] += grant;
   wanting_[i] = grant < wanted;
   if (grant > 0) served_[i] = ++clock_;
-  // Slots came free, or this shard stopped waiting (others may then take more than a share).
-  if ((freed || (was_wanting && !wanting_[i])) && others_wait) WakeWaiting(lock, shard);
+  // Slots are left free (this shard took its share, or freed some), or this shard stopped
+  // waiting (others may then take more than a share): the waiting shards look again.
+  const bool left_free = used + grant < slots_;
+  if ((left_free || freed || (was_wanting && !wanting_[i])) && others_wait) {
+    WakeWaiting(lock, shard);
+  }
   return grant;
 }
 

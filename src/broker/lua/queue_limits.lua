@@ -10,7 +10,9 @@ ARGV[9] priority aging ms (0: none; 1 to 86400000): a waiting job gains one prio
 ARGV[10] maximum length (0: none; at most 2^40): enqueue.lua refuses jobs that would make more
   than this many jobs waiting, delayed or retrying.
 ARGV[11] (optional) "share": the limits are this shard's share of a sharded queue's
-  (docs/limits.md, "Sharded queues"), written on each of its shards.
+  (docs/limits.md, "Sharded queues"), written on each of its shards; then ARGV[12] is the
+  layout version the shares were made for, and a shard at another version (meta.sv) refuses
+  with the error reply "LAYOUT <sv>", writing nothing: the shares are made again.
 Returns: 1. On a sharded queue's home shard (meta.shards above 1, shard_layout.lua) a call
   without "share" that sets any limit or setting other than "none" is refused with the error
   reply "SHARDED", writing nothing: the broker splits a sharded queue's limits into shares.
@@ -32,7 +34,7 @@ local function whole(x, low, high)
   return x and x == math.floor(x) and x >= low and x <= high
 end
 local share = ARGV[11] == 'share'
-if (#ARGV ~= 10 and not (#ARGV == 11 and share)) or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
+if (#ARGV ~= 10 and not (#ARGV == 12 and share)) or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
     or not whole(concurrency, 0, 1000000) or not whole(group_max, 0, 1000000000)
     or not whole(group_window, 1, 86400000) or not whole(group_cc, 0, 1000000)
     or #group_field > 128 then
@@ -42,6 +44,12 @@ if not share and (tonumber(redis.call('HGET', KEYS[1], 'shards')) or 1) > 1 and 
     or concurrency > 0 or group_max > 0 or group_cc > 0 or group_field ~= '' or aging > 0
     or max_length > 0) then
   return redis.error_reply('SHARDED a sharded queue takes no limits, group field, aging or maximum length')
+end
+if share then
+  local sv = redis.call('HGET', KEYS[1], 'sv')
+  if (tonumber(sv) or 0) ~= tonumber(ARGV[12]) then
+    return redis.error_reply('LAYOUT ' .. (sv or '0'))
+  end
 end
 local function set_or_clear(field, value, keep)
   if keep then

@@ -246,21 +246,29 @@ TEST_F(QueueLimitsTest, ShardedQueueRefusesEveryLimitButTakesNone) {
   EXPECT_EQ(HGet(q().meta(), "cc"), "2");
 }
 
-// The broker writes a sharded queue's limits as shares, each marked "share": taken on the home
-// shard too; anything else after the shares is a bad argument count.
-TEST_F(QueueLimitsTest, AShareIsTakenOnAShardedQueue) {
+// The broker writes a sharded queue's limits as shares, each marked "share" with the layout
+// version they were made for: taken on the home shard too, refused on a shard at another
+// version (the layout changed meanwhile); anything else after them is a bad argument count.
+TEST_F(QueueLimitsTest, AShareIsTakenOnAShardedQueueAtItsLayoutVersion) {
   Run({"HSET", q().meta(), "shards", "3", "sv", "2", "stags", "b c"});
   std::vector<std::string> argv = {base(), "2", "1000", "1", "0", "1000", "0", "", "0", "4"};
   argv.push_back("share");
+  argv.push_back("2");
   auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
   EXPECT_EQ(reply.view().integer(), 1) << reply.view().str();
   EXPECT_EQ(HGet(q().meta(), "rl"), "2:1000");
   EXPECT_EQ(HGet(q().meta(), "cc"), "1");
   EXPECT_EQ(HGet(q().meta(), "ml"), "4");
   const auto before = Snapshot();
-  argv.back() = "part";
+  argv[2] = "9";
+  argv.back() = "1";
+  auto stale = Eval("queue_limits", QueueLimitsKeys(), argv);
+  ASSERT_TRUE(stale.view().is_error());
+  EXPECT_EQ(stale.view().str(), "LAYOUT 2");
+  argv[argv.size() - 2] = "part";
+  argv.back() = "2";
   EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
-  argv.back() = "share";
+  argv[argv.size() - 2] = "share";
   argv.push_back("x");
   EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
   EXPECT_EQ(Snapshot(), before);

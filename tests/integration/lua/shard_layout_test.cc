@@ -18,10 +18,11 @@ class ShardLayoutScriptTest : public ScriptTest {
     std::string shards = "3";
     std::string tags = "b c";
     std::string paused = "0";
+    std::string token = "change-1";
   };
   broker::Reply Layout(const Args& a) {
     return Eval("shard_layout", ShardLayoutKeys(),
-                {a.mode, a.expected, a.version, a.role, a.shards, a.tags, a.paused});
+                {a.mode, a.expected, a.version, a.role, a.shards, a.tags, a.paused, a.token});
   }
   // The error text of a reply; "" when it is not an error.
   static std::string ErrorOf(const broker::Reply& reply) {
@@ -32,11 +33,13 @@ class ShardLayoutScriptTest : public ScriptTest {
     EXPECT_FALSE(reply.view().is_error()) << what << ": " << reply.view().str();
     EXPECT_EQ(reply.view().integer(), 1) << what;
   }
-  // meta as a map.
+  // meta as a map, without the change's token (sct), which ChangesWriteTheirToken checks.
   std::map<std::string, std::string> Meta() {
     auto fields = Strings({"HGETALL", q().meta()});
     std::map<std::string, std::string> out;
-    for (size_t i = 0; i + 1 < fields.size(); i += 2) out[fields[i]] = fields[i + 1];
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      if (fields[i] != "sct") out[fields[i]] = fields[i + 1];
+    }
     return out;
   }
   static constexpr std::array<const char*, 4> kRoles = {"home", "kept", "new", "gone"};
@@ -141,44 +144,67 @@ TEST_F(ShardLayoutScriptTest, NewShardTakesAnyVersionBelowTheNewOne) {
   }
 }
 
-// A restore follows a partial change: every role takes any version below the new one.
-TEST_F(ShardLayoutScriptTest, RestoreTakesAnyVersionBelowTheNewOne) {
+// A restore undoes a refused change: it takes a shard that change wrote (its token, at a version
+// below the restore's) or left at the expected version, and refuses a shard another change
+// wrote, which stays as that change left it.
+TEST_F(ShardLayoutScriptTest, RestoreTakesOnlyWhatItsChangeWroteOrLeftAtTheOldVersion) {
+  struct Case {
+    std::string sv, sct;
+    bool taken;
+  };
+  const std::vector<Case> cases = {
+      {"2", "", true},           // untouched, at the expected version
+      {"3", "change-1", true},   // written by this change
+      {"3", "other", false},     // written by another change at the same version
+      {"", "", false},           // not at the expected version, never written by this change
+      {"9", "change-1", false},  // not below the restore's version
+      {"10", "change-1", false},
+  };
   for (const char* role : kRoles) {
-    for (const char* sv : {"", "2", "3", "7", "8"}) {
-      const std::string what = std::string(role) + " sv " + sv;
+    for (const Case& c : cases) {
+      const std::string what = std::string(role) + " sv " + c.sv + " sct " + c.sct;
       Run({"FLUSHALL"});
-      if (*sv != '\0') Run({"HSET", q().meta(), "sv", sv});
-      ExpectWritten(Layout({.mode = "restore",
-                            .expected = "2",
-                            .version = "9",
-                            .role = role,
-                            .shards = "2",
-                            .tags = "b"}),
-                    what);
+      Run({"HSET", q().meta(), "enqueued", "1"});
+      if (!c.sv.empty()) Run({"HSET", q().meta(), "sv", c.sv});
+      if (!c.sct.empty()) Run({"HSET", q().meta(), "sct", c.sct});
+      const auto before = Snapshot();
+      auto reply = Layout({.mode = "restore",
+                           .expected = "2",
+                           .version = "9",
+                           .role = role,
+                           .shards = "2",
+                           .tags = "b"});
+      if (!c.taken) {
+        EXPECT_EQ(ErrorOf(reply), "VERSION " + (c.sv.empty() ? std::string("0") : c.sv)) << what;
+        EXPECT_EQ(Snapshot(), before) << what;
+        continue;
+      }
+      ExpectWritten(reply, what);
       EXPECT_EQ(HGet(q().meta(), "sv"), "9") << what;
       if (std::string(role) == "home") {
         EXPECT_EQ(HGet(q().meta(), "shards"), "2") << what;
         EXPECT_EQ(HGet(q().meta(), "stags"), "b") << what;
       } else {
         EXPECT_FALSE(HExists(q().meta(), "shards")) << what;
-        EXPECT_FALSE(HExists(q().meta(), "stags")) << what;
       }
-    }
-    for (const char* sv : {"9", "10"}) {
-      const std::string what = std::string(role) + " sv " + sv;
-      Run({"FLUSHALL"});
-      Run({"HSET", q().meta(), "sv", sv});
-      const auto before = Snapshot();
-      EXPECT_EQ(ErrorOf(Layout({.mode = "restore", .expected = "2", .version = "9", .role = role})),
-                std::string("VERSION ") + sv)
-          << what;
-      EXPECT_EQ(Snapshot(), before) << what;
     }
   }
 }
 
-// Jobs waiting, grouped, delayed, retrying, running or held on a shard: a change refuses it
-// whatever its role, writing nothing, and says what it found first and how many.
+// A repair brings a shard an interrupted change left behind to the version given, from any lower
+// one, without looking at its jobs.
+TEST_F(ShardLayoutScriptTest, RepairRaisesAnyLowerVersion) {
+  Enqueue("waiting");
+  for (const char* sv : {"", "1", "4"}) {
+    Run({"HDEL", q().meta(), "sv"});
+    if (*sv != '\0') Run({"HSET", q().meta(), "sv", sv});
+    ExpectWritten(Layout({.mode = "repair", .expected = "1", .version = "5", .role = "kept"}), sv);
+    EXPECT_EQ(HGet(q().meta(), "sv"), "5") << sv;
+  }
+  EXPECT_EQ(ErrorOf(Layout({.mode = "repair", .expected = "1", .version = "5", .role = "kept"})),
+            "VERSION 5");
+}
+
 TEST_F(ShardLayoutScriptTest, ChangeRefusesAShardHoldingJobs) {
   struct Case {
     std::string name;
@@ -248,7 +274,10 @@ TEST_F(ShardLayoutScriptTest, ChangeRefusesAShardHoldingJobs) {
 
 // Nothing reads a dropped shard: a gone one must not hold even a finished job, which a kept, new or
 // home shard may.
-TEST_F(ShardLayoutScriptTest, GoneShardMustHoldNoJobAtAll) {
+// A change leaves no job behind on any shard: a completed or dead job's id would no longer be
+// found by placement (a second job could take it), an outbox entry would no longer be relayed,
+// and a unique key in mode ttl may outlive its job.
+TEST_F(ShardLayoutScriptTest, EveryShardMustHoldNoJobOutboxEntryOrTtlKey) {
   auto seed = [&] {
     Run({"FLUSHALL"});
     Enqueue("done");
@@ -258,22 +287,36 @@ TEST_F(ShardLayoutScriptTest, GoneShardMustHoldNoJobAtAll) {
     FailJob("dead", tokens["dead"], -1);
     ASSERT_TRUE(ZMembers(q().active()).empty());
   };
-  seed();
-  auto before = Snapshot();
-  EXPECT_EQ(ErrorOf(Layout({.role = "gone"})), "NOTEMPTY jobs 2");
-  EXPECT_EQ(Snapshot(), before);
-
+  for (const char* role : kRoles) {
+    seed();
+    auto before = Snapshot();
+    EXPECT_EQ(ErrorOf(Layout({.role = role})), "NOTEMPTY jobs 2") << role;
+    EXPECT_EQ(Snapshot(), before) << role;
+  }
   Run({"FLUSHALL"});
   Run({"HSET", q().jobs(), "done", R"({"c":1,"d":{}})"});
-  before = Snapshot();
   EXPECT_EQ(ErrorOf(Layout({.role = "gone"})), "NOTEMPTY jobs 1");
+
+  Run({"FLUSHALL"});
+  Run({"XADD", q().outbox(), "*", "k", "cb", "id", "x"});
+  auto before = Snapshot();
+  EXPECT_EQ(ErrorOf(Layout({.expected = "0", .role = "kept"})), "NOTEMPTY outbox 1");
   EXPECT_EQ(Snapshot(), before);
 
-  for (const char* role : {"home", "kept", "new"}) {
-    seed();
-    ExpectWritten(Layout({.role = role}), role);
-    EXPECT_EQ(HGet(q().meta(), "sv"), "1") << role;
-  }
+  // meta.uttl: the latest expiry of a ttl key (unique_enqueue.lua)
+  Run({"FLUSHALL"});
+  Run({"HSET", q().meta(), "uttl", std::to_string(Now() + 60000)});
+  before = Snapshot();
+  EXPECT_EQ(ErrorOf(Layout({})), "NOTEMPTY unique 1");
+  EXPECT_EQ(Snapshot(), before);
+  Run({"HSET", q().meta(), "uttl", std::to_string(Now() - 1)});
+  ExpectWritten(Layout({}));
+}
+
+// Each change writes its token beside the version, so that a restore can tell its own writes.
+TEST_F(ShardLayoutScriptTest, ChangesWriteTheirToken) {
+  ExpectWritten(Layout({.token = "abc"}));
+  EXPECT_EQ(HGet(q().meta(), "sct"), "abc");
 }
 
 // A restore puts back a layout a refused change replaced: jobs and settings do not stop it, and it
@@ -332,6 +375,17 @@ TEST_F(ShardLayoutScriptTest, HomeRefusesSettingsAShardedQueueCannotTake) {
     EXPECT_EQ(Meta(),
               (std::map<std::string, std::string>{{field, value}, {"sv", "1"}, {"shards", "1"}}))
         << field;
+    // a sharded queue's limits are shares: going back to one shard would keep only home's
+    Run({"HSET", q().meta(), "shards", "3"});
+    const auto sharded = Snapshot();
+    EXPECT_EQ(ErrorOf(Layout({.expected = "1", .version = "2", .shards = "1", .tags = ""})),
+              "SETTINGS " + field);
+    EXPECT_EQ(Snapshot(), sharded) << field;
+    // a new shard's tag that was a shard before drops the shares it kept
+    Run({"FLUSHALL"});
+    Run({"HSET", q().meta(), field, value, "sv", "1"});
+    ExpectWritten(Layout({.expected = "1", .version = "3", .role = "new"}), field);
+    EXPECT_EQ(Meta(), (std::map<std::string, std::string>{{"sv", "3"}})) << field;
   }
 }
 
@@ -363,6 +417,8 @@ TEST_F(ShardLayoutScriptTest, RejectsBadArgumentsAndWritesNothing) {
     with(std::string("paused ") + paused, [&](Args& a) { a.paused = paused; });
   }
   with("tags of 4097 bytes", [&](Args& a) { a.tags = std::string(4097, 't'); });
+  with("no token", [&](Args& a) { a.token = ""; });
+  with("token of 65 bytes", [&](Args& a) { a.token = std::string(65, 'x'); });
   // the same in mode restore, where the version check differs
   with("restore version 1", [&](Args& a) {
     a.mode = "restore";
@@ -376,8 +432,8 @@ TEST_F(ShardLayoutScriptTest, RejectsBadArgumentsAndWritesNothing) {
     EXPECT_EQ(Snapshot(), before) << what;
   }
   const std::vector<std::string> all = {good.mode,   good.expected, good.version, good.role,
-                                        good.shards, good.tags,     good.paused};
-  for (size_t count : {0u, 6u, 8u}) {
+                                        good.shards, good.tags,     good.paused,  good.token};
+  for (size_t count : {0u, 7u, 9u}) {
     std::vector<std::string> args(all.begin(), all.begin() + std::min(count, all.size()));
     if (count > all.size()) args.push_back("extra");
     const std::string error = ErrorOf(Eval("shard_layout", ShardLayoutKeys(), args));

@@ -196,7 +196,12 @@ TEST_F(UniqueScriptTest, DebounceLeavesAnActiveJobAndEnqueuesTheNewOne) {
 }
 
 TEST_F(UniqueScriptTest, TtlHoldsTheKeyWhateverHappensUntilItExpires) {
+  const long long before = Now();
   EXPECT_EQ(EnqueueOne({"a", "k", "ttl", 300}), "1");
+  // meta.uttl: the latest expiry of a ttl key, which a change of the queue's shards waits for
+  const long long until = std::stoll(HGet(q().meta(), "uttl"));
+  EXPECT_GE(until, before + 300);
+  EXPECT_LE(until, Now() + 300);
   const long long pttl = Run({"PTTL", UniqueKey("k")}).view().integer();
   EXPECT_GT(pttl, 0);
   EXPECT_LE(pttl, 300);
@@ -209,6 +214,7 @@ TEST_F(UniqueScriptTest, TtlHoldsTheKeyWhateverHappensUntilItExpires) {
   EXPECT_EQ(Holder("k"), "");
   EXPECT_EQ(EnqueueOne({"d", "k", "ttl", 300}), "1");
   EXPECT_EQ(Holder("k"), "d");
+  EXPECT_GT(std::stoll(HGet(q().meta(), "uttl")), until);  // later still
 }
 
 TEST_F(UniqueScriptTest, FirstJobOfABatchTakesTheKey) {

@@ -146,7 +146,10 @@ TEST_F(WorkerShardsTest, ABusyShardUsesEverySlotAndAnotherShardIsNotStarved) {
   })) << Completed();
   worker.Stop();
   EXPECT_EQ(most.load(), 3);
-  EXPECT_LE(most_active, 3);  // never more than the queue's slots, whatever the shards
+  // Never more claimed than the queue's slots, whatever the shards (one loop per shard with the
+  // queue's concurrency would claim 6). The counts read the shards one after the other, so a
+  // job finishing on one while another starts on the next may be counted twice: 4.
+  EXPECT_LE(most_active, 4);
   // Shard 2's six jobs finished while shard 0 still had most of its backlog.
   EXPECT_GE(shard0_done_when_shard2_done.load(), 20);
   EXPECT_LT(shard0_done_when_shard2_done.load(), 80);
@@ -162,11 +165,14 @@ TEST_F(WorkerShardsTest, ARunningWorkerTakesUpNewShardsAndAnOldProducerPlacesAga
   });
   ASSERT_TRUE(worker.Start().ok());
   ASSERT_TRUE(WaitUntil([&] { return Completed() == 1; }));
+  // A change needs no job kept at all: a completed one's id could be taken again elsewhere.
+  EXPECT_EQ(inspector_->SetShards("q", 3).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(inspector_->Clean("q", JobState::kCompleted, std::chrono::milliseconds(0)).ok());
   ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
   // The client still holds the layout of one shard: every shard refuses it, and it places the
   // jobs again by the layout it reads then.
   for (int i = 0; i < 60; ++i) Enqueue();
-  ASSERT_TRUE(WaitUntil([&] { return Completed() == 61; })) << Completed();
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 60; })) << Completed();  // 1 cleaned
   worker.Stop();
   EXPECT_EQ(ran.load(), 61);
   for (const std::string& tag : Tags()) EXPECT_GT(ShardMeta(tag, "completed"), 5) << tag;
@@ -420,9 +426,67 @@ TEST_F(WorkerShardsTest, AConcurrencyLimitHoldsOverAllShards) {
     return counts.ok() && counts->completed == 45;
   })) << Completed();
   worker.Stop();
-  EXPECT_LE(most_active, 4);
-  EXPECT_LE(most.load(), 4);
+  EXPECT_LE(most.load(), 4);  // handlers running at once: exact
   EXPECT_GE(most.load(), 3);  // the shares were used at once
+  EXPECT_LE(most_active, 5);  // the shards read one after the other: one job may count twice
+}
+
+// An import whose batches go to a queue sharded since the client last wrote to it: the batches
+// refused for their layout are placed again, whatever their place in the pipeline.
+TEST_F(WorkerShardsTest, AnImportPlacesAgainTheBatchesOfAQueueShardedMeanwhile) {
+  // The client knows q as never sharded; the job is gone before the change.
+  ASSERT_EQ(*inspector_->Remove("q", Enqueue()), RemoveOutcome::kRemoved);
+  Enqueue("{}", EnqueueOptions{.queue = "plain"});
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  std::vector<EnqueueRequest> requests;
+  for (const char* queue : {"plain", "q", "q", "plain", "q"}) {
+    for (int i = 0; i < 10; ++i) requests.push_back({"t", "{}", EnqueueOptions{.queue = queue}});
+  }
+  auto imported = client_->EnqueueBatches(requests, 10);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  for (const EnqueueResult& r : *imported) EXPECT_TRUE(r.created) << r.id;
+  EXPECT_EQ(inspector_->Counts("q")->waiting, 30);
+  EXPECT_EQ(inspector_->Counts("plain")->waiting, 21);
+  for (const std::string& tag : Tags()) EXPECT_GT(ShardWaiting(tag), 3) << tag;
+}
+
+// Two changes at once: whichever succeeds is the layout that stays (the other's undoing touches
+// only what it wrote), every shard of it agrees on its version, and producers go on.
+TEST_F(WorkerShardsTest, ConcurrentChangesLeaveOneConsistentLayout) {
+  auto other = Inspector::Open({server_->url()});
+  ASSERT_TRUE(other.ok());
+  auto connection = server_->Connect();
+  for (int round = 0; round < 40; ++round) {
+    const std::string queue = "race" + std::to_string(round);
+    Status a, b;
+    std::thread first([&] { a = inspector_->SetShards(queue, 2); });
+    std::thread second([&] { b = (*other)->SetShards(queue, 3); });
+    first.join();
+    second.join();
+    const int32_t shards = *inspector_->Shards(queue);
+    const int32_t expected = a.ok() && !b.ok()    ? 2
+                             : b.ok() && !a.ok()  ? 3
+                             : !a.ok() && !b.ok() ? 1
+                                                  : shards;  // both: either one, the later
+    EXPECT_EQ(shards, expected) << round << ": " << a.ToString() << " / " << b.ToString();
+    EXPECT_TRUE(shards == 2 || shards == 3 || (!a.ok() && !b.ok())) << round;
+    const broker::QueueKeys home("taskq", queue);
+    auto stags = connection->Run(broker::Command{"HMGET", home.meta(), "sv", "stags"});
+    ASSERT_TRUE(stags.ok());
+    const std::string version(stags->view()[0].str());
+    std::vector<std::string> tags = {queue};
+    if (stags->view()[1].is_string()) {
+      for (std::string_view tag : SplitList(stags->view()[1].str(), ' ')) tags.emplace_back(tag);
+    }
+    ASSERT_EQ(static_cast<int32_t>(tags.size()), shards);
+    for (const std::string& tag : tags) {
+      auto sv =
+          connection->Run(broker::Command{"HGET", broker::QueueKeys("taskq", tag).meta(), "sv"});
+      EXPECT_EQ(std::string(sv->view().str()), version) << round << " " << tag;
+    }
+    auto created = client_->Enqueue({"t", "{}", EnqueueOptions{.queue = queue}});
+    EXPECT_TRUE(created.ok()) << round << " " << created.status().ToString();
+  }
 }
 
 TEST_F(WorkerShardsTest, AShardLeavesOnlyWhenItHoldsNoJobAtAll) {

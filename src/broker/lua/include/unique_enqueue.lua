@@ -75,6 +75,7 @@ end
 local function unique_finish(base, n, uniques, hits, created, results)
   if next(uniques) == nil then return end
   local back = {}
+  local ttl_until = 0  -- the latest expiry of a ttl key set here
   for i = 0, n - 1 do
     local u = uniques[i]
     if hits and hits[i] then
@@ -83,6 +84,7 @@ local function unique_finish(base, n, uniques, hits, created, results)
       local ukey = base .. 'u:' .. u.key
       if u.mode == 'ttl' then
         redis.call('SET', ukey, u.id, 'PX', u.ttl)
+        ttl_until = math.max(ttl_until, u.ttl)
       else
         redis.call('SET', ukey, u.id)
         back[#back + 1] = u.id
@@ -91,4 +93,12 @@ local function unique_finish(base, n, uniques, hits, created, results)
     end
   end
   if #back > 0 then call_in_parts('HSET', base .. 'uk', back) end
+  -- meta.uttl: when the last ttl key expires at the latest (Redis ms), so that a change of the
+  -- queue's shards (shard_layout.lua) can tell no key still holds without looking for keys.
+  if ttl_until > 0 then
+    ttl_until = ttl_until + now_ms()
+    if ttl_until > (tonumber(redis.call('HGET', base .. 'meta', 'uttl')) or 0) then
+      redis.call('HSET', base .. 'meta', 'uttl', ttl_until)
+    end
+  end
 end
