@@ -5,14 +5,16 @@ it ends.
 A Cluster also keeps the scenario's fault log: each fault is recorded with the jobs active just
 before it, which is the suite's measure of "in flight at fault time" (see docs/reliability.md).
 """
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 
 from processes import (ApiProcess, ProcessGroup, RedisServer, SchedulerProcess,
-                       StubbornWorkerProcess, Taskq, WorkerProcess)
+                       StubbornWorkerProcess, Taskq, WorkerProcess, clean_environment)
 from proxy import Proxy
 from redis_cluster_nodes import RedisClusterNodes
 from sink import SinkProcess
@@ -27,7 +29,7 @@ class Cluster:
         self.workdir = tempfile.mkdtemp(prefix=f"taskq-chaos-{name}-")
         self.group = ProcessGroup(self.workdir)
         self.taskq = Taskq(binary)
-        # One redis-server, or a Redis Cluster of 3 masters and 3 replicas (F16-F18).
+        # One redis-server, or a Redis Cluster of 3 masters and 3 replicas (F16-F18, F24).
         self.redis = RedisClusterNodes(self.group) if redis_cluster else \
             RedisServer(self.group, appendfsync)
         self.crashes = []
@@ -59,15 +61,17 @@ class Cluster:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def start(self, workers=3, concurrency=16, proxied=False, worker_env=None, queues=(QUEUE,),
-              **worker_options):
+              shards=1, **worker_options):
         """Redis, the sink, the API and `workers` workers (each through its own proxy link when
         `proxied`), all running and ready. Each worker serves one of `queues` (worker_queue), so a
         fault of one worker hits one queue; webhook jobs may go to any of `queues` (the API and
-        the workers are told so: webhook is a built-in type, held to its own queue otherwise)."""
+        the workers are told so: webhook is a built-in type, held to its own queue otherwise).
+        With shards > 1, the webhook queue is spread over that many shards (`taskq shards`) once
+        Redis runs, before the API and the workers start (F24)."""
         self.queues = list(queues)
         type_flags = [] if self.queues == [QUEUE] else \
             ["--type-queues", f"{QUEUE}={'+'.join(self.queues)}"]
-        self.start_services(type_flags)
+        self.start_services(type_flags, shards)
         if proxied:
             self.proxy = Proxy(self.group, self.redis.port, [f"w{i}" for i in range(workers)])
         for i in range(workers):
@@ -94,12 +98,27 @@ class Cluster:
                 max_stalls, WEBHOOK_SECRET, isolation))
         self.start_workers()
 
-    def start_services(self, api_flags=()):
+    def start_services(self, api_flags=(), shards=1):
         self.redis.start()
+        if shards > 1:
+            answer = self.cli("shards", QUEUE, shards)
+            if answer.get("shards") != shards:
+                raise RuntimeError(f"taskq shards {QUEUE} {shards} answered {answer}")
         self.sink = SinkProcess(self.group)
         self.api = ApiProcess(self.group, self.taskq, self.redis.url, api_flags)
         self.api.start()
         self.client = ApiClient(self.api.port)
+
+    def cli(self, *args, timeout=30):
+        """Runs a `taskq` command (e.g. "shards", QUEUE, 3) against the scenario's Redis, with the
+        URL every process of the scenario uses; returns its JSON answer (the last line)."""
+        run = subprocess.run([self.taskq.binary, "--redis-url", self.redis.url, "--output", "json",
+                              *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                             env=clean_environment())
+        if run.returncode != 0:
+            raise RuntimeError(f"taskq {' '.join(map(str, args))} exited with {run.returncode}: "
+                               f"{(run.stderr or run.stdout)[-2000:]}")
+        return json.loads(run.stdout.strip().splitlines()[-1])
 
     def start_workers(self):
         for worker in self.workers:

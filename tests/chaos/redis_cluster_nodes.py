@@ -1,4 +1,4 @@
-"""A Redis Cluster of 3 masters and 3 replicas for the cluster scenarios (F16-F18): real
+"""A Redis Cluster of 3 masters and 3 replicas for the cluster scenarios (F16-F18, F24): real
 redis-servers on loopback ports in a scenario's process group, and the faults done to them: a
 manual failover, a kill -9 of a master (its replica takes over; the node comes back as a replica),
 and moving a slot from one master to another while clients use it.
@@ -137,6 +137,13 @@ class RedisClusterNodes:
             if node.is_master and node.serves(slot):
                 return node
         return None
+
+    def on_master_of(self, key, *args):
+        """Runs `args` (a command about `key`) on the master serving key's slot; its answer."""
+        master = self.master_of(self.keyslot(key))
+        if master is None:
+            raise RuntimeError(f"no master serves the slot of {key}")
+        return cli(master.port, *args)
 
     def replica_of(self, master):
         for node in self.nodes():

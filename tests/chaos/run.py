@@ -49,6 +49,7 @@ SCENARIOS = [
     ("F16", cluster_scenarios.f16_failover),
     ("F17", cluster_scenarios.f17_kill_master),
     ("F18", cluster_scenarios.f18_move_slot),
+    ("F24", cluster_scenarios.f24_kill_shard_master),
     ("F14", scenarios.f14_mixed),
 ]
 LOSS_REPORTED_ONLY = {"F3b"}

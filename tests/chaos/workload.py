@@ -104,11 +104,14 @@ class Enqueue:
 class Producer:
     """Threads that enqueue one job per key at `rate` keys per second in all, each key's job
     built by `make_job(key)` and POSTed to `path` (a flow's body to /api/flows). Retries an
-    unknown outcome with the same key for up to `retry_for` seconds (0: no retries)."""
+    unknown outcome with the same key for up to `retry_for` seconds (0: no retries). With
+    `accept`, only the keys for which accept(key) is true are enqueued (the others' turns pass
+    unused, so the rate falls by as much)."""
 
     def __init__(self, api_port, prefix, rate, make_job, threads=8, retry_for=20.0,
-                 timeout=5.0, path="/api/jobs"):
+                 timeout=5.0, path="/api/jobs", accept=None):
         self.path = path
+        self.accept = accept
         self.api_port = api_port
         self.prefix = prefix
         self.rate = rate
@@ -156,6 +159,8 @@ class Producer:
             if wait > 0 and self.stopping.wait(wait):
                 break
             key = f"{self.prefix}-{n:07d}"
+            if self.accept and not self.accept(key):
+                continue
             record = Enqueue(key, time.time())
             with self.lock:
                 self.log[key] = record
