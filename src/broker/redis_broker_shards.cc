@@ -25,6 +25,15 @@ std::chrono::milliseconds PlacementPause(int attempt) {
   return std::chrono::milliseconds(std::min(5 << attempt, 200));
 }
 
+// The layout from the home meta's sv and stags (either nil when never sharded).
+QueueLayout ParseLayout(const std::string& queue, ReplyView sv, ReplyView stags) {
+  QueueLayout layout{{queue}, sv.is_nil() ? 0 : sv.AsInt()};
+  if (!stags.is_nil()) {
+    for (std::string_view tag : SplitList(stags.str(), ' ')) layout.tags.emplace_back(tag);
+  }
+  return layout;
+}
+
 }  // namespace
 
 Status RedisBroker::LayoutRefusal(const Reply& reply) {
@@ -40,13 +49,7 @@ Result<QueueLayout> RedisBroker::Layout(const std::string& queue) {
   auto reply = Run(k.slot(), Command{"HMGET", k.meta(), "sv", "stags"});
   if (!reply.ok()) return reply.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "layout"));
-  QueueLayout layout;
-  layout.tags.push_back(queue);
-  const ReplyView v = reply->view();
-  layout.version = v[0].is_nil() ? 0 : v[0].AsInt();
-  if (!v[1].is_nil()) {
-    for (std::string_view tag : SplitList(v[1].str(), ' ')) layout.tags.emplace_back(tag);
-  }
+  QueueLayout layout = ParseLayout(queue, reply->view()[0], reply->view()[1]);
   layouts_[queue] = {layout, std::chrono::steady_clock::now()};
   return layout;
 }
@@ -112,8 +115,7 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& 
           attempt + 1 == kPlacementAttempts) {
         return replies.status();
       }
-      ForgetLayout(queue);
-      auto read = Layout(queue);
+      auto read = Layout(queue);  // replaces the layout kept for placement
       if (!read.ok()) return read.status();
       continue;
     }
@@ -167,7 +169,6 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& 
       return Unavailable(std::string(kLayoutChanged) + " while the jobs were placed; retry");
     }
     pending = std::move(refused);
-    ForgetLayout(queue);
     auto read = Layout(queue);
     if (!read.ok()) return read.status();
   }
@@ -182,12 +183,7 @@ Result<QueueLayout> RedisBroker::SetShards(const std::string& queue, int32_t sha
   auto read = Run(home.slot(), Command{"HMGET", home.meta(), "sv", "stags", "paused"});
   if (!read.ok()) return read.status();
   TASKQ_RETURN_IF_ERROR(ReplyError(*read, "layout"));
-  QueueLayout before{{queue}, read->view()[0].is_nil() ? 0 : read->view()[0].AsInt()};
-  if (!read->view()[1].is_nil()) {
-    for (std::string_view tag : SplitList(read->view()[1].str(), ' ')) {
-      before.tags.emplace_back(tag);
-    }
-  }
+  const QueueLayout before = ParseLayout(queue, read->view()[0], read->view()[1]);
   const std::string paused = read->view()[2].str() == "1" ? "1" : "0";
   const std::string before_tags = JoinList(std::span(before.tags).subspan(1), " ");
   // Every call of one change names its token: undoing it touches only what it wrote.

@@ -268,11 +268,14 @@ Status RedisBroker::EnqueueBatches(const NextBatch& next, const BatchDone& done)
           sent = sent_reply.ok() ? ParseEnqueueReply(*sent_reply, sending->jobs.size())
                                  : Result<std::vector<EnqueueReply>>(sent_reply.status());
         }
+        // Read first, so that the placement does not go by the refused layout once more.
+        if (auto read = Layout(in_flight->queue); !read.ok()) return read.status();
         parsed = EnqueuePlaced(in_flight->queue, in_flight->jobs, &slots);
         if (!parsed.ok()) return parsed.status();
         done(*parsed);
         if (sending) {
           if (!sent->ok() && sent->status().message().starts_with(kLayoutChanged)) {
+            if (auto read = Layout(sending->queue); !read.ok()) return read.status();
             sent = EnqueuePlaced(sending->queue, sending->jobs, &slots);
           }
           if (!sent->ok()) return sent->status();
