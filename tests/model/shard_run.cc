@@ -301,15 +301,7 @@ std::string ShardRun::Enqueue(std::mt19937_64& rng, int count) {
   for (int i = 0; i < count; ++i) {
     const uint64_t r = rng() % 20;
     if (r < 3 && !repeatable.empty()) {
-      const broker::NewJob& again = jobs_[Pick(repeatable, rng())].spec;
-      // Known defect, left out until it is fixed: enqueue.lua (unique_resolve) answers an id that
-      // exists with the holder of its unique key when a job before it in the same call took that
-      // key, where it must answer "existed" (seed 11 found it).
-      const bool key_taken_before =
-          again.unique && std::any_of(batch.begin(), batch.end(), [&](const broker::NewJob& job) {
-            return job.unique && job.unique->key == again.unique->key;
-          });
-      batch.push_back(key_taken_before ? RandomJob(rng, "j" + std::to_string(next_id_++)) : again);
+      batch.push_back(jobs_[Pick(repeatable, rng())].spec);
     } else if (r == 3 && !batch.empty()) {
       const broker::NewJob again = Pick(batch, rng());  // twice in one bulk
       batch.push_back(again);

@@ -236,7 +236,19 @@ TEST_F(UniqueScriptTest, ExistingIdIsLeftAloneAndTakesNoKey) {
   EXPECT_EQ(HGet(UniqueIndex(), "a"), "k1");
 }
 
-// Keys are binary-safe after the mode: ':' and '|' belong to the key.
+// An id that exists is answered as existing even when a job before it in the same batch took
+// its key: the batch's own keys do not turn an existing job into a hit.
+TEST_F(UniqueScriptTest, ExistingIdAfterANewHolderOfItsKeyIsAnsweredAsExisting) {
+  EXPECT_EQ(EnqueueOne({"b", "k"}), "1");
+  CompleteJob("b", TokenOf(Claim(1), 0));  // b finished: the key is free again
+  auto reply = EnqueueJobs({{"a", "k"}, {"b", "k"}});
+  ASSERT_EQ(reply.view().size(), 2u) << reply.view().str();
+  EXPECT_EQ(reply.view()[0].integer(), 1);
+  ASSERT_TRUE(reply.view()[1].is_integer()) << reply.view()[1].str();
+  EXPECT_EQ(reply.view()[1].integer(), 0);
+  EXPECT_EQ(Holder("k"), "a");
+}
+
 // Regression: a repeated id in one batch used to debounce the holder of its own key, although the
 // job was then not created (its id "existed"): the holder was lost for nothing.
 TEST_F(UniqueScriptTest, RepeatedIdInABatchLeavesOtherKeysAlone) {
@@ -267,6 +279,7 @@ TEST_F(UniqueScriptTest, RepeatedIdAnswersLikeItsFirstOccurrence) {
   EXPECT_EQ(List(q().wait()), (std::vector<std::string>{"h"}));
 }
 
+// Keys are binary-safe after the mode: ':' and '|' belong to the key.
 TEST_F(UniqueScriptTest, KeyMayHoldSeparators) {
   EXPECT_EQ(EnqueueOne({"a", "tenant:7|user:3"}), "1");
   EXPECT_EQ(Holder("tenant:7|user:3"), "a");

@@ -48,10 +48,10 @@ local function unique_resolve(base, n, uniques, keys)
   for i = 0, n - 1 do
     local u = uniques[i]
     if not u or u.skip then
+    elseif redis.call('HEXISTS', base .. 'jobs', u.id) == 1 then
+      u.skip = true  -- before the batch's own keys: an existing job is answered as existing
     elseif taken[u.key] then
       hits[i], any = taken[u.key], true
-    elseif redis.call('HEXISTS', base .. 'jobs', u.id) == 1 then
-      u.skip = true
     else
       local ukey = base .. 'u:' .. u.key
       local holder = redis.call('GET', ukey)
