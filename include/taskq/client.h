@@ -116,8 +116,15 @@ class Client {
 
   Result<EnqueueResult> Enqueue(const EnqueueRequest& request);
   // Validates every job before writing any (all or nothing on bad input). One Redis round trip
-  // per queue in the batch; each queue's part is atomic.
+  // per queue in the batch; each queue's part is atomic (on a sharded queue, each shard's part:
+  // docs/architecture.md, "Sharded queues").
   Result<std::vector<EnqueueResult>> EnqueueBulk(std::span<const EnqueueRequest> requests);
+  // Separate jobs sent together (the HTTP API's group commit): checked and sent as EnqueueBulk,
+  // but each job gets its own answer. A part that fails (a sharded queue's shard whose master
+  // cannot be reached or that has no room, a queue that cannot be registered) fails only its
+  // jobs; the others are enqueued. Fails as a whole only where EnqueueBulk refuses before
+  // writing: bad input, or a bulk over the limits.
+  Result<std::vector<Result<EnqueueResult>>> EnqueueEach(std::span<const EnqueueRequest> requests);
   // For more jobs than one bulk holds (an import): consecutive batches of at most batch_size
   // (1..max_bulk) jobs, each one atomic step as EnqueueBulk. Each batch is checked, encoded and
   // sent while Redis runs the one before, so the call runs at Redis' speed rather than at the sum

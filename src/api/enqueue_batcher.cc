@@ -98,21 +98,28 @@ void EnqueueBatcher::Process(std::vector<EnqueueRequest>& requests, std::vector<
 }
 
 void EnqueueBatcher::ProcessQueue(std::vector<EnqueueRequest>& requests, std::vector<Done>& dones) {
-  auto results = client_->EnqueueBulk(requests);
-  if (results.ok()) {
-    for (size_t i = 0; i < dones.size(); ++i) dones[i](std::move((*results)[i]));
+  auto results = client_->EnqueueEach(requests);
+  if (!results.ok()) {
+    // One job's bad input, or the batch's total size, refuses the whole batch before anything is
+    // written: give every job its own answer.
+    const StatusCode code = results.status().code();
+    if (requests.size() > 1 &&
+        (code == StatusCode::kInvalidArgument || code == StatusCode::kResourceExhausted)) {
+      for (size_t i = 0; i < dones.size(); ++i) dones[i](client_->Enqueue(requests[i]));
+      return;
+    }
+    for (Done& done : dones) done(results.status());
     return;
   }
-  // One job's bad input, the batch's total size or a queue without room for all of it refuses
-  // the whole batch: give every job its own answer.
-  const StatusCode code = results.status().code();
-  if (requests.size() > 1 &&
-      (code == StatusCode::kInvalidArgument || code == StatusCode::kResourceExhausted ||
-       code == StatusCode::kQueueFull)) {
-    for (size_t i = 0; i < dones.size(); ++i) dones[i](client_->Enqueue(requests[i]));
-    return;
+  // A part without room for all of its jobs (the queue's, or on a sharded queue a shard's,
+  // maximum length) wrote none of them: each is tried alone, so the room there is goes to the
+  // jobs that fit. Other failures (a master that cannot be reached) are each job's answer; the
+  // other parts' jobs are enqueued.
+  for (size_t i = 0; i < dones.size(); ++i) {
+    Result<EnqueueResult>& result = (*results)[i];
+    const bool full = !result.ok() && result.status().code() == StatusCode::kQueueFull;
+    dones[i](full && requests.size() > 1 ? client_->Enqueue(requests[i]) : std::move(result));
   }
-  for (Done& done : dones) done(results.status());
 }
 
 }  // namespace taskq::api

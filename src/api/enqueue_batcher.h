@@ -1,8 +1,9 @@
 // Group commit for single enqueues: requests that arrive while a batch is in Redis wait and go
 // together in the next one, so N concurrent POST /api/jobs cost one round trip instead of N
 // (docs/architecture.md). Each request still gets its own result: a batch goes as one bulk per
-// queue, and when a queue's bulk is refused (one job's input, or the queue's maximum length),
-// each of its jobs is tried alone.
+// queue (Client::EnqueueEach), and when a queue's bulk is refused (one job's input, or the
+// queue's maximum length), each of its jobs is tried alone. On a sharded queue a shard whose
+// master cannot be reached fails only the requests placed on it.
 #pragma once
 
 #include <condition_variable>

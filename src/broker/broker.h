@@ -323,6 +323,15 @@ class Broker {
 
   virtual Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                                     std::span<const NewJob> jobs) = 0;
+  // Jobs that need not go together (a group commit of separate requests): as Enqueue, but a part
+  // that fails fails only its jobs. On a sharded queue each shard's part is one atomic step, so a
+  // shard whose master cannot be reached, or that has no room, leaves the other shards' jobs
+  // enqueued; on a queue of one shard the jobs are one part, all enqueued or all failed.
+  virtual std::vector<Result<EnqueueReply>> EnqueueEach(const std::string& queue,
+                                                        std::span<const NewJob> jobs) = 0;
+  // The shards a producer places the queue's jobs on, as this broker knows its layout: no round
+  // trip (1 until a sharded queue's enqueue told it otherwise).
+  virtual int32_t PlacementShards(const std::string& queue) = 0;
   // Enqueues batches one after another, each one atomic step as Enqueue, two in flight: next()
   // makes the next batch (nullopt: there are no more) while Redis runs the one before;
   // done(replies) takes the replies to each batch, in order. Stops at the first failure (of next,

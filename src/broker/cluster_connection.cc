@@ -120,7 +120,15 @@ Status ClusterConnection::Pipeline(uint16_t slot, std::span<const Command> comma
 Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
                                          std::span<const Command> commands,
                                          std::vector<Reply>* replies) {
-  std::vector<std::optional<Reply>> answered(commands.size());
+  std::vector<Result<Reply>> each;
+  PipelineAcrossEach(slots, commands, &each);
+  return TakeAllReplies(each, replies);
+}
+
+void ClusterConnection::PipelineAcrossEach(std::span<const uint16_t> slots,
+                                           std::span<const Command> commands,
+                                           std::vector<Result<Reply>>* replies) {
+  std::vector<std::optional<Result<Reply>>> answered(commands.size());
   std::vector<std::optional<Target>> targets(commands.size());  // nullopt: the map's master
   std::string last_error;
   for (int round = 0; round < kMaxRounds; ++round) {
@@ -137,7 +145,8 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
           if (RefreshMap().ok()) owner = map_.MasterOf(slots[i]);
         }
         if (owner == nullptr) {
-          return Unavailable("cluster: no master serves slot " + std::to_string(slots[i]));
+          answered[i] = Unavailable("cluster: no master serves slot " + std::to_string(slots[i]));
+          continue;
         }
         target = {owner->host, owner->port, false};
       }
@@ -145,14 +154,17 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
     }
     if (groups.empty()) break;
     bool moved = false, retry = false;
-    // Every node gets its commands first; then the replies are read, node by node.
+    // Every node gets its commands first; then the replies are read, node by node. A node that
+    // fails mid-way fails only its own commands (they may have run: nothing sends them again).
     struct Sent {
       RedisConnection* connection;
       const std::vector<size_t>* indices;
       bool asking;
     };
     std::vector<Sent> sent;
-    Status failed = Status::Ok();
+    auto fail_all = [&](const std::vector<size_t>& indices, const Status& status) {
+      for (size_t i : indices) answered[i] = status;
+    };
     for (const auto& [where, indices] : groups) {
       const auto& [host, port, asking] = where;
       auto connection = NodeConnection(host, port);
@@ -169,16 +181,21 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
         if (asking) batch.push_back(Command{"ASKING"});
         batch.push_back(commands[i]);
       }
-      failed = (*connection)->SendAll(batch);
-      if (!failed.ok()) break;
+      const Status sending = (*connection)->SendAll(batch);
+      if (!sending.ok()) {
+        (*connection)->Abandon();
+        fail_all(indices, sending);
+        continue;
+      }
       sent.push_back({*connection, &indices, asking});
     }
     for (const Sent& s : sent) {
       std::vector<Reply> got;
       const size_t count = s.indices->size() * (s.asking ? 2 : 1);
-      if (failed.ok()) failed = s.connection->ReceiveAll(count, &got);
-      if (!failed.ok()) {
+      const Status received = s.connection->ReceiveAll(count, &got);
+      if (!received.ok()) {
         s.connection->Abandon();  // replies still owed must not reach the next caller
+        fail_all(*s.indices, received);
         continue;
       }
       for (size_t k = 0; k < s.indices->size(); ++k) {
@@ -200,7 +217,6 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
         }
       }
     }
-    TASKQ_RETURN_IF_ERROR(failed);
     // The node that said MOVED named the new owner; the map learns it for the next calls.
     if (moved && std::chrono::steady_clock::now() - last_map_read_ >= kMinMapReadInterval) {
       (void)RefreshMap();
@@ -209,13 +225,14 @@ Status ClusterConnection::PipelineAcross(std::span<const uint16_t> slots,
   }
   replies->clear();
   for (size_t i = 0; i < answered.size(); ++i) {
-    if (!answered[i]) {
-      return Unavailable("cluster: slot " + std::to_string(slots[i]) + " still redirects after " +
-                         std::to_string(kMaxRounds) + " tries (" + last_error + ")");
+    if (answered[i]) {
+      replies->push_back(std::move(*answered[i]));
+    } else {
+      replies->push_back(Unavailable("cluster: slot " + std::to_string(slots[i]) +
+                                     " still redirects after " + std::to_string(kMaxRounds) +
+                                     " tries (" + last_error + ")"));
     }
-    replies->push_back(std::move(*answered[i]));
   }
-  return Status::Ok();
 }
 
 Status ClusterConnection::OnEveryMaster(std::span<const Command> commands,

@@ -46,6 +46,10 @@ class ClusterConnection {
   // once, and then their replies are read, so the round trips overlap.
   Status PipelineAcross(std::span<const uint16_t> slots, std::span<const Command> commands,
                         std::vector<Reply>* replies);
+  // As PipelineAcross, each command answered alone: a master that cannot be reached, or fails
+  // mid-way, fails only the commands that went to it (which may have run).
+  void PipelineAcrossEach(std::span<const uint16_t> slots, std::span<const Command> commands,
+                          std::vector<Result<Reply>>* replies);
   // Runs `commands` on every master the map names (SCRIPT LOAD, CONFIG GET); (*replies)[m]
   // holds master m's replies, in the order of map().masters().
   Status OnEveryMaster(std::span<const Command> commands, std::vector<std::vector<Reply>>* replies);

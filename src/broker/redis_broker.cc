@@ -80,6 +80,23 @@ Status RedisBroker::RunCommandsAcross(std::span<const uint16_t> slots,
   return connection_->Pipeline(commands, replies);
 }
 
+void RedisBroker::RunCommandsAcrossEach(std::span<const uint16_t> slots,
+                                        std::span<const Command> commands,
+                                        std::vector<Result<Reply>>* replies) {
+  replies->clear();
+  Status status = EnsureConnected();
+  if (status.ok() && cluster_) return cluster_->PipelineAcrossEach(slots, commands, replies);
+  std::vector<Reply> all;
+  if (status.ok()) status = connection_->Pipeline(commands, &all);
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (status.ok()) {
+      replies->push_back(std::move(all[i]));
+    } else {
+      replies->push_back(status);
+    }
+  }
+}
+
 Result<Reply> RedisBroker::Run(uint16_t slot, const Command& command) {
   std::vector<Reply> replies;
   TASKQ_RETURN_IF_ERROR(RunCommands(slot, std::span<const Command>(&command, 1), &replies));

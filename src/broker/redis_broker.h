@@ -115,6 +115,11 @@ class RedisBroker final : public Broker {
 
   Result<std::vector<EnqueueReply>> Enqueue(const std::string& queue,
                                             std::span<const NewJob> jobs) override;
+  std::vector<Result<EnqueueReply>> EnqueueEach(const std::string& queue,
+                                                std::span<const NewJob> jobs) override;
+  int32_t PlacementShards(const std::string& queue) override {
+    return PlacementLayout(queue).shards();
+  }
 
   // Enqueue without waiting for the replicas: an import waits once, after its last batch.
   Result<std::vector<EnqueueReply>> EnqueueOnMaster(const std::string& queue,
@@ -122,10 +127,13 @@ class RedisBroker final : public Broker {
 
   // The jobs placed on the queue's shards (redis_broker_shards.cc), each shard's part one atomic
   // enqueue.lua call, all parts in one round trip; a part refused for an older layout is placed
-  // again by the layout read anew. Adds the slots written to `written` (may be null).
+  // again by the layout read anew. Adds the slots written to `written` (may be null). With
+  // `failed_jobs` (jobs.size() statuses, all OK), a part that fails sets its jobs' statuses
+  // instead of failing the call: the reply is then meaningful only for the jobs left OK.
   Result<std::vector<EnqueueReply>> EnqueuePlaced(const std::string& queue,
                                                   std::span<const NewJob> jobs,
-                                                  std::vector<uint16_t>* written);
+                                                  std::vector<uint16_t>* written,
+                                                  std::vector<Status>* failed_jobs = nullptr);
 
   // One shard's part, as one atomic step (enqueue_one.lua for a single plain job).
   Result<std::vector<EnqueueReply>> EnqueueOnShard(const std::string& tag,
@@ -308,6 +316,9 @@ class RedisBroker final : public Broker {
   // As RunScripts, call i's keys lying in slots[i].
   Status RunScriptsAcross(std::span<const uint16_t> slots, std::span<const Command> commands,
                           std::vector<Reply>* replies);
+  // As RunScriptsAcross, each call answered alone (RunCommandsAcrossEach).
+  void RunScriptsAcrossEach(std::span<const uint16_t> slots, std::span<const Command> commands,
+                            std::vector<Result<Reply>>* replies);
 
   Result<QueueCounts> ShardCounts(const std::string& tag);
   // Makes a shard_layout.lua call: (tag, mode, role, expected, version, N, tags).
@@ -354,6 +365,10 @@ class RedisBroker final : public Broker {
   // As RunCommands, command i's keys lying in slots[i] (reads and counters over several queues).
   Status RunCommandsAcross(std::span<const uint16_t> slots, std::span<const Command> commands,
                            std::vector<Reply>* replies);
+  // As RunCommandsAcross, each command answered alone: on a cluster, a master that cannot be
+  // reached fails only the commands that went to it.
+  void RunCommandsAcrossEach(std::span<const uint16_t> slots, std::span<const Command> commands,
+                             std::vector<Result<Reply>>* replies);
 
   Result<Reply> Run(uint16_t slot, const Command& command);
 

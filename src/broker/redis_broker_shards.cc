@@ -74,25 +74,45 @@ Result<QueueLayout> RedisBroker::LayoutForReads(const std::string& queue) {
 Status RedisBroker::RunScriptsAcross(std::span<const uint16_t> slots,
                                      std::span<const Command> commands,
                                      std::vector<Reply>* replies) {
-  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, commands, replies));
-  const std::vector<size_t> missing = NoScriptCalls(*replies);
-  if (missing.empty()) return Status::Ok();
-  TASKQ_RETURN_IF_ERROR(LoadScripts());
+  std::vector<Result<Reply>> each;
+  RunScriptsAcrossEach(slots, commands, &each);
+  return TakeAllReplies(each, replies);
+}
+
+void RedisBroker::RunScriptsAcrossEach(std::span<const uint16_t> slots,
+                                       std::span<const Command> commands,
+                                       std::vector<Result<Reply>>* replies) {
+  RunCommandsAcrossEach(slots, commands, replies);
+  std::vector<size_t> missing;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const Result<Reply>& reply = (*replies)[i];
+    if (reply.ok() && reply->view().is_error() && reply->view().str().starts_with("NOSCRIPT")) {
+      missing.push_back(i);
+    }
+  }
+  if (missing.empty()) return;
+  const Status loaded = LoadScripts();
   std::vector<Command> again;
   std::vector<uint16_t> again_slots;
   for (size_t i : missing) {
     again.push_back(commands[i]);
     again_slots.push_back(slots[i]);
   }
-  std::vector<Reply> retried;
-  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(again_slots, again, &retried));
-  for (size_t j = 0; j < missing.size(); ++j) (*replies)[missing[j]] = std::move(retried[j]);
-  return Status::Ok();
+  std::vector<Result<Reply>> retried;
+  if (loaded.ok()) RunCommandsAcrossEach(again_slots, again, &retried);
+  for (size_t j = 0; j < missing.size(); ++j) {
+    if (loaded.ok()) {
+      (*replies)[missing[j]] = std::move(retried[j]);
+    } else {
+      (*replies)[missing[j]] = loaded;
+    }
+  }
 }
 
 Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& queue,
                                                              std::span<const NewJob> jobs,
-                                                             std::vector<uint16_t>* written) {
+                                                             std::vector<uint16_t>* written,
+                                                             std::vector<Status>* failed_jobs) {
   if (jobs.empty()) return std::vector<EnqueueReply>();
   std::vector<EnqueueReply> out(jobs.size());
   std::vector<size_t> pending;  // indexes of the jobs not yet written; empty: all of them
@@ -113,7 +133,9 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& 
       }
       if (!replies.status().message().starts_with(kLayoutChanged) ||
           attempt + 1 == kPlacementAttempts) {
-        return replies.status();
+        if (failed_jobs == nullptr || pending.empty()) return replies.status();
+        for (size_t i : pending) (*failed_jobs)[i] = replies.status();  // the rest are written
+        return out;
       }
       auto read = Layout(queue);  // replaces the layout kept for placement
       if (!read.ok()) return read.status();
@@ -130,7 +152,11 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& 
       const NewJob& job = jobs[i];
       const PlacementKeys keys{job.group, job.unique ? std::string_view(job.unique->key) : "",
                                job.id};
-      TASKQ_RETURN_IF_ERROR(CheckShardedPlacement(keys));
+      if (Status placeable = CheckShardedPlacement(keys); !placeable.ok()) {
+        if (failed_jobs == nullptr) return placeable;
+        (*failed_jobs)[i] = placeable;
+        continue;
+      }
       parts[static_cast<size_t>(PlacementShard(keys, shards))].push_back(i);
     }
     std::vector<Command> calls;
@@ -146,18 +172,21 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& 
       slots.push_back(k.slot());
       part_of_call.push_back(s);
     }
-    std::vector<Reply> replies;
-    TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
+    std::vector<Result<Reply>> replies;
+    RunScriptsAcrossEach(slots, calls, &replies);
     std::vector<size_t> refused;
     Status failed;
     for (size_t c = 0; c < calls.size(); ++c) {
       const std::vector<size_t>& part = parts[part_of_call[c]];
-      auto parsed = ParseEnqueueReply(replies[c], part.size());
+      auto parsed = replies[c].ok() ? ParseEnqueueReply(*replies[c], part.size())
+                                    : Result<std::vector<EnqueueReply>>(replies[c].status());
       if (parsed.ok()) {
         for (size_t j = 0; j < part.size(); ++j) out[part[j]] = (*parsed)[j];
         if (written != nullptr) written->push_back(slots[c]);
       } else if (parsed.status().message().starts_with(kLayoutChanged)) {
         refused.insert(refused.end(), part.begin(), part.end());
+      } else if (failed_jobs != nullptr) {
+        for (size_t i : part) (*failed_jobs)[i] = parsed.status();
       } else if (failed.ok()) {
         failed = parsed.status();
       }
@@ -166,7 +195,11 @@ Result<std::vector<EnqueueReply>> RedisBroker::EnqueuePlaced(const std::string& 
     if (!failed.ok()) return failed;
     if (refused.empty()) return out;
     if (attempt + 1 == kPlacementAttempts) {
-      return Unavailable(std::string(kLayoutChanged) + " while the jobs were placed; retry");
+      const Status gave_up =
+          Unavailable(std::string(kLayoutChanged) + " while the jobs were placed; retry");
+      if (failed_jobs == nullptr) return gave_up;
+      for (size_t i : refused) (*failed_jobs)[i] = gave_up;
+      return out;
     }
     pending = std::move(refused);
     auto read = Layout(queue);

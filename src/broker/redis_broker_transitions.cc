@@ -154,6 +154,28 @@ Result<std::vector<EnqueueReply>> RedisBroker::Enqueue(const std::string& queue,
   return out;
 }
 
+std::vector<Result<EnqueueReply>> RedisBroker::EnqueueEach(const std::string& queue,
+                                                           std::span<const NewJob> jobs) {
+  std::vector<Status> failed(jobs.size());
+  std::vector<uint16_t> written;
+  auto replies = EnqueuePlaced(queue, jobs, &written, &failed);
+  const Status waited = !replies.ok()     ? replies.status()
+                        : written.empty() ? Status::Ok()
+                                          : WaitForReplicas(written);
+  std::vector<Result<EnqueueReply>> each;
+  each.reserve(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    if (!failed[i].ok()) {
+      each.push_back(failed[i]);
+    } else if (!waited.ok()) {
+      each.push_back(waited);
+    } else {
+      each.push_back(std::move((*replies)[i]));
+    }
+  }
+  return each;
+}
+
 Result<std::vector<EnqueueReply>> RedisBroker::EnqueueOnMaster(const std::string& queue,
                                                                std::span<const NewJob> jobs) {
   return EnqueuePlaced(queue, jobs, nullptr);

@@ -38,6 +38,15 @@ long long ReplyView::AsInt(long long fallback) const {
   return fallback;
 }
 
+Status TakeAllReplies(std::vector<Result<Reply>>& each, std::vector<Reply>* replies) {
+  replies->clear();
+  for (Result<Reply>& reply : each) {
+    if (!reply.ok()) return reply.status();
+    replies->push_back(std::move(*reply));
+  }
+  return Status::Ok();
+}
+
 Status Reply::ErrorStatus() const {
   ReplyView v = view();
   if (!v.is_error()) return Status::Ok();

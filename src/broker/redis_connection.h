@@ -65,6 +65,10 @@ class Reply {
   std::unique_ptr<redisReply, Free> reply_;
 };
 
+// Replies answered one by one, as one answer: moves them into `replies` in order, or returns the
+// first failure.
+Status TakeAllReplies(std::vector<Result<Reply>>& each, std::vector<Reply>* replies);
+
 // A command in Redis' wire form (RESP), encoded as its arguments are added: binary-safe, and one
 // buffer where a string per argument would cost an allocation each (a bulk enqueue has thousands).
 class Command {

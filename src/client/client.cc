@@ -11,6 +11,7 @@
 #include "client/flow_commit.h"
 #include "common/ids.h"
 #include "common/job_codec.h"
+#include "common/shard_placement.h"
 #include "common/unique_key.h"
 
 namespace taskq {
@@ -30,9 +31,39 @@ class Client::Impl {
     for (auto& [queue, indexes] : ByQueue(requests)) {
       TASKQ_RETURN_IF_ERROR(Register(queue));
       std::vector<broker::NewJob> batch = TakeJobs(*encoded, indexes);
+      PlaceGeneratedIds(queue, requests, indexes, batch);
       auto outcomes = broker_->Enqueue(queue, batch);
       if (!outcomes.ok()) return outcomes.status();
       FillResults(queue, indexes, batch, *outcomes, results);
+    }
+    return results;
+  }
+
+  Result<std::vector<Result<EnqueueResult>>> EnqueueEach(std::span<const EnqueueRequest> requests) {
+    std::vector<Result<EnqueueResult>> results;
+    if (requests.empty()) return results;
+    TASKQ_RETURN_IF_ERROR(CheckBulkSize(requests, 0));
+    auto encoded = Encode(requests, 0, /*name_by_index=*/requests.size() > 1);
+    if (!encoded.ok()) return encoded.status();
+    results.assign(requests.size(), Result<EnqueueResult>(EnqueueResult{}));
+    std::lock_guard lock(mu_);
+    for (auto& [queue, indexes] : ByQueue(requests)) {
+      std::vector<broker::NewJob> batch = TakeJobs(*encoded, indexes);
+      const Status registered = Register(queue);
+      std::vector<Result<broker::EnqueueReply>> outcomes;
+      if (registered.ok()) {
+        PlaceGeneratedIds(queue, requests, indexes, batch);
+        outcomes = broker_->EnqueueEach(queue, batch);
+      }
+      for (size_t k = 0; k < indexes.size(); ++k) {
+        if (!registered.ok()) {
+          results[indexes[k]] = registered;
+        } else if (!outcomes[k].ok()) {
+          results[indexes[k]] = outcomes[k].status();
+        } else {
+          results[indexes[k]] = ResultOf(queue, *outcomes[k], batch[k].id);
+        }
+      }
     }
     return results;
   }
@@ -74,6 +105,7 @@ class Client::Impl {
         for (auto& [queue, indexes] : ByQueue(batch)) {
           std::vector<broker::NewJob> jobs = TakeJobs(*encoded, indexes);
           for (size_t& i : indexes) i += begin;
+          PlaceGeneratedIds(queue, requests, indexes, jobs);
           parts.push_back({queue, std::move(indexes), std::move(jobs)});
         }
         encoded_to = begin + n;
@@ -393,20 +425,47 @@ class Client::Impl {
     return Status::Ok();
   }
 
+  // On a queue the broker knows to be sharded, the ids the client makes up go round robin over
+  // the shards (NewJobIdOnShard), one turn per client and queue; a job with an id of its own, a
+  // group or a unique key keeps what places it. `indexes` name the jobs' requests. Under mu_.
+  void PlaceGeneratedIds(const std::string& queue, std::span<const EnqueueRequest> requests,
+                         const std::vector<size_t>& indexes, std::vector<broker::NewJob>& jobs) {
+    const int32_t shards = broker_->PlacementShards(queue);
+    if (shards <= 1) return;
+    // A random first turn: many producers' small bulks do not all start on shard 0.
+    auto [it, added] = turns_.try_emplace(queue, 0);
+    if (added) it->second = static_cast<int32_t>(PlacementHash(NewJobId()) % kMaxShards);
+    int32_t& turn = it->second;
+    for (size_t k = 0; k < indexes.size(); ++k) {
+      broker::NewJob& job = jobs[k];
+      if (!requests[indexes[k]].options.job_id.empty() || !job.group.empty() || job.unique) {
+        continue;
+      }
+      turn %= shards;
+      job.id = NewJobIdOnShard(turn, shards);
+      ++turn;
+    }
+  }
+
+  static EnqueueResult ResultOf(const std::string& queue, const broker::EnqueueReply& reply,
+                                std::string& id) {
+    EnqueueResult out;
+    out.unique_hit = reply.outcome == broker::EnqueueOutcome::kUniqueHeld;
+    out.id = out.unique_hit ? reply.holder_id : std::move(id);
+    out.queue = queue;
+    out.created = reply.outcome == broker::EnqueueOutcome::kWaiting ||
+                  reply.outcome == broker::EnqueueOutcome::kDelayed;
+    if (reply.outcome == broker::EnqueueOutcome::kWaiting) out.state = JobState::kWaiting;
+    if (reply.outcome == broker::EnqueueOutcome::kDelayed) out.state = JobState::kDelayed;
+    return out;
+  }
+
   static void FillResults(const std::string& queue, const std::vector<size_t>& indexes,
                           std::vector<broker::NewJob>& jobs,
                           const std::vector<broker::EnqueueReply>& replies,
                           std::vector<EnqueueResult>& results) {
     for (size_t k = 0; k < indexes.size(); ++k) {
-      EnqueueResult& out = results[indexes[k]];
-      const broker::EnqueueReply& reply = replies[k];
-      out.unique_hit = reply.outcome == broker::EnqueueOutcome::kUniqueHeld;
-      out.id = out.unique_hit ? reply.holder_id : std::move(jobs[k].id);
-      out.queue = queue;
-      out.created = reply.outcome == broker::EnqueueOutcome::kWaiting ||
-                    reply.outcome == broker::EnqueueOutcome::kDelayed;
-      if (reply.outcome == broker::EnqueueOutcome::kWaiting) out.state = JobState::kWaiting;
-      if (reply.outcome == broker::EnqueueOutcome::kDelayed) out.state = JobState::kDelayed;
+      results[indexes[k]] = ResultOf(queue, replies[k], jobs[k].id);
     }
   }
 
@@ -414,6 +473,7 @@ class Client::Impl {
   std::mutex mu_;
   std::unique_ptr<broker::Broker> broker_;  // guarded by mu_
   std::set<std::string> registered_;        // guarded by mu_: queues added to the registry
+  std::map<std::string, int32_t> turns_;    // guarded by mu_: the next shard, per sharded queue
 };
 
 Result<std::unique_ptr<Client>> Client::Open(ClientOptions options) {
@@ -448,6 +508,11 @@ Result<EnqueueResult> Client::Enqueue(const EnqueueRequest& request) {
 
 Result<std::vector<EnqueueResult>> Client::EnqueueBulk(std::span<const EnqueueRequest> requests) {
   return impl_->EnqueueBulk(requests);
+}
+
+Result<std::vector<Result<EnqueueResult>>> Client::EnqueueEach(
+    std::span<const EnqueueRequest> requests) {
+  return impl_->EnqueueEach(requests);
 }
 
 Result<std::vector<EnqueueResult>> Client::EnqueueBatches(std::span<const EnqueueRequest> requests,

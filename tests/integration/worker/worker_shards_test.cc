@@ -60,6 +60,8 @@ TEST_F(WorkerShardsTest, ASpreadQueueRunsEveryJobFromEveryShardAndCountsAsOne) {
 
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) ids.push_back(Enqueue("{\"i\":" + std::to_string(i) + "}"));
+  std::vector<int64_t> before_bulk;
+  for (const std::string& tag : tags) before_bulk.push_back(ShardWaiting(tag));
   std::vector<EnqueueRequest> bulk;
   for (int i = 0; i < 270; ++i) bulk.push_back({"t", "{}", EnqueueOptions{.queue = "q"}});
   auto created = client_->EnqueueBulk(bulk);
@@ -69,9 +71,10 @@ TEST_F(WorkerShardsTest, ASpreadQueueRunsEveryJobFromEveryShardAndCountsAsOne) {
     ids.push_back(r.id);
   }
   int64_t waiting = 0;
-  for (const std::string& tag : tags) {
-    EXPECT_GT(ShardWaiting(tag), 40) << tag;  // 300 ids spread by hash over 3 shards
-    waiting += ShardWaiting(tag);
+  for (size_t s = 0; s < tags.size(); ++s) {
+    // The producer knows the layout by now: its generated ids go round robin, exactly.
+    EXPECT_EQ(ShardWaiting(tags[s]) - before_bulk[s], 90) << tags[s];
+    waiting += ShardWaiting(tags[s]);
   }
   EXPECT_EQ(waiting, 300);
   EXPECT_EQ(inspector_->Counts("q")->waiting, 300);
@@ -246,6 +249,47 @@ TEST_F(WorkerShardsTest, LimitsAreSplitIntoSharesAndNoGroupGoesWithAUniqueKey) {
   auto refused_job = client_->Enqueue({"t", "{}", both});
   EXPECT_EQ(refused_job.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(refused_job.status().field(), "unique");
+}
+
+// Separate jobs sent together (the API's group commit) are answered one by one: a shard without
+// room fails only its own jobs, and the other shard's are enqueued.
+TEST_F(WorkerShardsTest, EnqueueEachFailsOnlyTheJobsOfTheShardThatRefused) {
+  ASSERT_TRUE(inspector_->SetShards("q", 2).ok());
+  QueueLimits limits;
+  limits.max_length = 4;  // shares of 2 and 2
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  const std::vector<std::string> tags = Tags();
+  ASSERT_EQ(tags.size(), 2u);
+  for (int i = 0; i < 2; ++i) {  // shard 1 full
+    EnqueueOptions on_shard_1{.queue = "q"};
+    on_shard_1.job_id = NewJobIdOnShard(1, 2);
+    ASSERT_TRUE(client_->Enqueue({"t", "{}", on_shard_1}).ok());
+  }
+  ASSERT_EQ(ShardWaiting(tags[1]), 2);
+  std::vector<EnqueueRequest> jobs;
+  for (int i = 0; i < 4; ++i) jobs.push_back({"t", "{}", EnqueueOptions{.queue = "q"}});
+  auto each = client_->EnqueueEach(jobs);
+  ASSERT_TRUE(each.ok()) << each.status().ToString();
+  ASSERT_EQ(each->size(), 4u);
+  int created = 0, full = 0;
+  for (const Result<EnqueueResult>& result : *each) {
+    if (result.ok()) {
+      EXPECT_TRUE(result->created);
+      auto job = client_->Get("q", result->id);
+      EXPECT_TRUE(job.ok() && job->has_value()) << result->id;
+      ++created;
+    } else {
+      EXPECT_EQ(result.status().code(), StatusCode::kQueueFull) << result.status().ToString();
+      ++full;
+    }
+  }
+  // Round robin puts two on each shard: shard 0 takes both, shard 1 refuses both.
+  EXPECT_EQ(created, 2);
+  EXPECT_EQ(full, 2);
+  EXPECT_EQ(ShardWaiting(tags[0]), 2);
+  EXPECT_EQ(ShardWaiting(tags[1]), 2);
+  // The same jobs as one bulk are all or nothing per shard, and the call fails.
+  EXPECT_EQ(client_->EnqueueBulk(jobs).status().code(), StatusCode::kQueueFull);
 }
 
 // Actions by id find the job on whichever shard holds it; retries of dead jobs reach every
