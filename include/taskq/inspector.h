@@ -122,8 +122,12 @@ class Inspector {
   // change interrupted midway. Workers claim from new shards within their recover_interval.
   Result<int32_t> Shards(const std::string& queue);
   Status SetShards(const std::string& queue, int32_t shards);
-  // The queue's counts shard by shard (Counts gives their sums).
+  // The queue's counts shard by shard (Counts gives their sums), with the master serving each
+  // shard on a Redis Cluster.
   Result<QueueShards> ShardBreakdown(const std::string& queue);
+  // host:port of every master of the Redis Cluster that serves slots (read anew); empty when not
+  // on a cluster.
+  Result<std::vector<std::string>> ClusterMasters();
   // Retries the given dead jobs, or the oldest `limit` when ids is empty. Returns how many moved.
   Result<int64_t> RetryDead(const std::string& queue, std::span<const std::string> ids,
                             int32_t limit = 1000);

@@ -14,6 +14,9 @@ struct QueueShard {
   int32_t index = 0;
   std::string tag;  // the hash tag of its keys: the queue's name for shard 0
   QueueCounts counts;
+  // host:port of the master serving this shard's slot; empty when not on a cluster (or when no
+  // master serves the slot).
+  std::string master;
 };
 
 struct QueueShards {

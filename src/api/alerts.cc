@@ -1,19 +1,61 @@
 #include "api/alerts.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "common/json_text.h"
 
 namespace taskq::api {
+namespace {
+
+// Two or more shards of a sharded queue served by one master while another master serves none
+// of them: the queue gets fewer masters' throughput than its shards could give, and a spread
+// that would is possible. N shards on M < N masters, spread as evenly as may be, leave no master
+// idle and raise nothing.
+std::optional<Alert> ShardsShareMaster(const QueueAlertInput& q,
+                                       const std::vector<std::string>& cluster_masters) {
+  if (q.shard_masters.size() < 2 || cluster_masters.empty()) return std::nullopt;
+  std::map<std::string, std::vector<size_t>> shards_of;  // by master
+  for (size_t i = 0; i < q.shard_masters.size(); ++i) {
+    if (!q.shard_masters[i].empty()) shards_of[q.shard_masters[i]].push_back(i);
+  }
+  std::vector<std::string> idle;
+  for (const std::string& master : cluster_masters) {
+    if (!shards_of.contains(master)) idle.push_back(master);
+  }
+  std::vector<std::string> crowded;
+  size_t sharing = 0;
+  for (const auto& [master, shards] : shards_of) {
+    if (shards.size() < 2) continue;
+    crowded.push_back(fmt::format("shards {} share master {}", fmt::join(shards, ", "), master));
+    sharing += shards.size();
+  }
+  if (idle.empty() || crowded.empty()) return std::nullopt;
+  const size_t n = q.shard_masters.size();
+  Alert alert{"TaskqShardsShareMaster", "warning", q.queue, std::nullopt};
+  alert.summary = fmt::format(
+      "queue {}: {}, while master(s) {} serve none of its {} shards: move a shard's slot to an "
+      "idle master (redis-cli --cluster reshard, or CLUSTER SETSLOT), or, while the queue holds "
+      "no job, spread it again with `taskq shards {} 1` then `taskq shards {} {}`, which places "
+      "each new shard on the master serving the fewest",
+      q.queue, fmt::join(crowded, "; "), fmt::join(idle, ", "), n, q.queue, q.queue, n);
+  alert.value = static_cast<double>(sharing);
+  return alert;
+}
+
+}  // namespace
 
 std::vector<Alert> EvaluateAlerts(const std::vector<QueueAlertInput>& queues,
                                   const std::vector<ScheduleAlertInput>& schedules,
-                                  const AlertThresholds& thresholds) {
+                                  const AlertThresholds& thresholds,
+                                  const std::vector<std::string>& cluster_masters) {
   std::vector<Alert> out;
   for (const QueueAlertInput& q : queues) {
+    if (auto crowded = ShardsShareMaster(q, cluster_masters)) out.push_back(std::move(*crowded));
     if (q.dead_recently > 0) {
       out.push_back({"TaskqDeadLetterGrowing", "warning", q.queue, std::nullopt,
                      fmt::format("{} job(s) of queue {} went dead in the last {} minutes",

@@ -1,6 +1,7 @@
 // The alerts the API serves (GET /api/alerts) and the dashboard shows as banners: the same four
 // rules, with the same names and thresholds, as the Prometheus alerting rules shipped in
-// deploy/prometheus/ (docs/alerts.md). Pure: the route reads the inputs.
+// deploy/prometheus/ (docs/alerts.md), and TaskqShardsShareMaster, which needs the cluster's
+// slot map that no metric carries. Pure: the route reads the inputs.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,9 @@ struct QueueAlertInput {
   int64_t oldest_waiting_age_ms = 0;
   // Jobs that went dead in the buckets of the last dead_window_minutes (history).
   int64_t dead_recently = 0;
+  // A sharded queue on a Redis Cluster: host:port of the master serving each shard, by shard
+  // index ("" when no master serves its slot). Empty for a queue of one shard, or off a cluster.
+  std::vector<std::string> shard_masters;
 };
 
 struct ScheduleAlertInput {
@@ -42,10 +46,12 @@ struct Alert {
   double value = 0;  // what crossed the threshold (jobs, seconds)
 };
 
-// Critical ones first, then by name and subject.
+// Critical ones first, then by name and subject. `cluster_masters`: host:port of every master of
+// the Redis Cluster that serves slots (empty off a cluster).
 std::vector<Alert> EvaluateAlerts(const std::vector<QueueAlertInput>& queues,
                                   const std::vector<ScheduleAlertInput>& schedules,
-                                  const AlertThresholds& thresholds = {});
+                                  const AlertThresholds& thresholds = {},
+                                  const std::vector<std::string>& cluster_masters = {});
 
 // {"alerts":[...],"thresholds":{...},"now_ms":N}
 std::string RenderAlerts(const std::vector<Alert>& alerts, const AlertThresholds& thresholds,

@@ -73,6 +73,62 @@ TEST(AlertsTest, ThresholdsAreTheCallersToSet) {
             std::string::npos);
 }
 
+// A healthy queue spread over shards served by these masters (host:port, by shard index).
+QueueAlertInput Sharded(const std::string& queue, std::vector<std::string> shard_masters) {
+  QueueAlertInput q = Healthy(queue);
+  q.shard_masters = std::move(shard_masters);
+  return q;
+}
+
+const std::vector<std::string> kThreeMasters = {"10.0.0.1:7000", "10.0.0.2:7001", "10.0.0.3:7002"};
+
+TEST(AlertsTest, ShardsSharingAMasterWhileAnotherServesNoneRaiseAWarning) {
+  const std::string a = kThreeMasters[0], b = kThreeMasters[1], c = kThreeMasters[2];
+  auto alerts = EvaluateAlerts({Sharded("orders", {a, a, b})}, {}, {}, kThreeMasters);
+  ASSERT_EQ(Names(alerts), (std::vector<std::string>{"TaskqShardsShareMaster/orders"}));
+  EXPECT_EQ(alerts[0].severity, "warning");
+  EXPECT_EQ(alerts[0].value, 2);  // the shards that share a master
+  // It names the queue, the shared master and its shards, the idle master, and what to do.
+  const std::string& summary = alerts[0].summary;
+  EXPECT_NE(summary.find("queue orders: shards 0, 1 share master " + a + ", while master(s) " + c +
+                         " serve none of its 3 shards"),
+            std::string::npos)
+      << summary;
+  EXPECT_NE(summary.find("redis-cli --cluster reshard"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("CLUSTER SETSLOT"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("`taskq shards orders 1` then `taskq shards orders 3`"), std::string::npos)
+      << summary;
+  // Four shards on two of three masters: both pairs are named.
+  auto pairs = EvaluateAlerts({Sharded("orders", {a, b, a, b})}, {}, {}, kThreeMasters);
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0].value, 4);
+  EXPECT_NE(pairs[0].summary.find("shards 0, 2 share master " + a + "; shards 1, 3 share master " +
+                                  b + ", while master(s) " + c + " serve none of its 4 shards"),
+            std::string::npos)
+      << pairs[0].summary;
+  // Critical alerts still come first.
+  QueueAlertInput orphan = Sharded("orders", {a, a, b});
+  orphan.workers = 0;
+  EXPECT_EQ(Names(EvaluateAlerts({orphan}, {}, {}, kThreeMasters)),
+            (std::vector<std::string>{"TaskqQueueWithoutWorkers/orders",
+                                      "TaskqShardsShareMaster/orders"}));
+}
+
+TEST(AlertsTest, ShardsSpreadAsWidelyAsTheMastersAllowRaiseNothing) {
+  const std::string a = kThreeMasters[0], b = kThreeMasters[1], c = kThreeMasters[2];
+  // One shard on each master.
+  EXPECT_TRUE(EvaluateAlerts({Sharded("orders", {a, b, c})}, {}, {}, kThreeMasters).empty());
+  // More shards than masters, spread 2, 1, 1: no master is left idle.
+  EXPECT_TRUE(EvaluateAlerts({Sharded("orders", {a, b, c, a})}, {}, {}, kThreeMasters).empty());
+  // Fewer shards than masters, each on its own.
+  EXPECT_TRUE(EvaluateAlerts({Sharded("orders", {c, a})}, {}, {}, kThreeMasters).empty());
+  // Off a cluster: no shard has a master, and there are none to spread over.
+  EXPECT_TRUE(EvaluateAlerts({Sharded("orders", {"", "", ""})}, {}, {}, {}).empty());
+  EXPECT_TRUE(EvaluateAlerts({Sharded("orders", {})}, {}, {}, {}).empty());
+  // The masters unknown (not read): nothing to say.
+  EXPECT_TRUE(EvaluateAlerts({Sharded("orders", {a, a, b})}, {}, {}, {}).empty());
+}
+
 TEST(AlertsTest, RendersTheDocumentedShape) {
   QueueAlertInput orphan = Healthy("q\"1");
   orphan.workers = 0;

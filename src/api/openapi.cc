@@ -231,6 +231,8 @@ constexpr const char* kSchemas = R"({
     "version": {"type": "integer", "description": "Of the layout; 0: never sharded."},
     "breakdown": {"type": "array", "items": {"type": "object", "properties": {
       "shard": {"type": "integer"}, "tag": {"type": "string"},
+      "master": {"type": ["string", "null"], "description":
+        "host:port of the Redis Cluster master serving the shard's slot; null off a cluster."},
       "counts": {"type": "object"}, "totals": {"type": "object"}}}}}},
   "ScheduleRequest": {"type": "object", "required": ["cron", "type"],
     "additionalProperties": false, "properties": {
@@ -289,7 +291,7 @@ constexpr const char* kSchemas = R"({
     "now_ms": {"type": "integer"}}},
   "Alert": {"type": "object", "properties": {
     "name": {"type": "string", "enum": ["TaskqDeadLetterGrowing", "TaskqQueueWithoutWorkers",
-      "TaskqOldestWaitingTooOld", "TaskqScheduleStuck"]},
+      "TaskqOldestWaitingTooOld", "TaskqScheduleStuck", "TaskqShardsShareMaster"]},
     "severity": {"type": "string", "enum": ["warning", "critical"]},
     "queue": {"type": ["string", "null"]}, "schedule": {"type": ["string", "null"]},
     "summary": {"type": "string"}, "value": {"type": "number"}}},

@@ -19,6 +19,13 @@ std::string RenderShards(const std::string& queue, const QueueShards& shards) {
     if (s.index > 0) out += ',';
     out += fmt::format("{{\"shard\":{},\"tag\":", s.index);
     AppendJsonString(&out, s.tag);
+    // null off a cluster: a field always there reads the same on one Redis and on a cluster.
+    out += ",\"master\":";
+    if (s.master.empty()) {
+      out += "null";
+    } else {
+      AppendJsonString(&out, s.master);
+    }
     out += fmt::format(
         ",\"counts\":{{\"waiting\":{},\"delayed\":{},\"active\":{},\"completed\":{},"
         "\"retrying\":{},\"dead\":{},\"held\":{}}},\"totals\":{{\"completed\":{},\"failed\":{},"
@@ -53,8 +60,8 @@ void PutShards(ApiContext& ctx, HttpRequest&& request, const RouteParams& params
 void AddShardRoutes(Router& router, ApiContext& ctx) {
   auto bind = [&ctx](auto fn) { return BindRoute(ctx, fn); };
   router.Add("GET", "/api/queues/{queue}/shards", Scope::kRead,
-             {"How many shards the queue is spread over, and each shard's counts (a queue "
-              "never sharded has one, shard 0).",
+             {"How many shards the queue is spread over, and each shard's counts and, on a "
+              "Redis Cluster, the master serving it (a queue never sharded has one, shard 0).",
               {},
               "",
               "Shards",

@@ -68,12 +68,36 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
     }
   }
   std::string jobs, completed, failed, stalled, overrunning, overran, paused, oldest, processing,
-      wait, processes, process_starts, process_stops, enqueued, retried, dead, callbacks, serving;
+      wait, processes, process_starts, process_stops, enqueued, retried, dead, callbacks, serving,
+      shard_jobs, shard_counts;
   for (const std::string& q : *queues) {
     auto c = b.inspector->Counts(q);
     if (!c.ok()) {
       *status = c.status();
       return;
+    }
+    // Per shard only for a sharded queue: an unsharded one adds no series.
+    if (c->shards > 1) {
+      auto shards = b.inspector->ShardBreakdown(q);
+      if (!shards.ok()) {
+        *status = shards.status();
+        return;
+      }
+      shard_counts +=
+          fmt::format("taskq_queue_shards{{queue=\"{}\"}} {}\n", q, shards->shards.size());
+      for (const QueueShard& shard : shards->shards) {
+        const QueueCounts& sc = shard.counts;
+        const std::pair<const char*, int64_t> shard_states[] = {{"waiting", sc.waiting},
+                                                                {"delayed", sc.delayed},
+                                                                {"active", sc.active},
+                                                                {"retrying", sc.retrying},
+                                                                {"dead", sc.dead}};
+        for (const auto& [state, n] : shard_states) {
+          shard_jobs +=
+              fmt::format("taskq_queue_shard_jobs{{queue=\"{}\",shard=\"{}\",state=\"{}\"}} {}\n",
+                          q, shard.index, state, n);
+        }
+      }
     }
     const std::pair<const char*, int64_t> states[] = {
         {"waiting", c->waiting},   {"delayed", c->delayed},
@@ -195,6 +219,16 @@ void AppendQueueMetrics(Backend& b, std::string* out, Status* status) {
       "reason: timeout, stop (after a stop request), memory (the cap), crash.\n"
       "# TYPE taskq_handler_process_ends_total counter\n" +
       process_stops;
+  if (shard_counts.empty()) return;  // no sharded queue
+  *out +=
+      "# HELP taskq_queue_shards Shards a sharded queue is spread over (only queues of more "
+      "than one).\n"
+      "# TYPE taskq_queue_shards gauge\n" +
+      shard_counts;
+  *out +=
+      "# HELP taskq_queue_shard_jobs Jobs per shard of a sharded queue and state.\n"
+      "# TYPE taskq_queue_shard_jobs gauge\n" +
+      shard_jobs;
 }
 
 // Per schedule (ids are [A-Za-z0-9_.-], so label values need no escaping).

@@ -397,14 +397,23 @@ class Broker {
   // The queue's shards as its home shard records them (shard_layout.lua). A broker keeps what it
   // read for a few seconds; an enqueue refused for an older layout reads it again at once.
   virtual Result<QueueLayout> Layout(const std::string& queue) = 0;
+  // Moves a sharded queue's concurrency between its shards toward the work each has
+  // (share_move.lua; docs/limits.md, "Sharded queues"); workers run it every recover_interval.
+  // Returns the slots moved: 0 when none needed to, when another balance is at work, or when the
+  // queue has no concurrency limit.
+  virtual Result<int64_t> BalanceShares(const QueueLayout& layout) = 0;
   // Spreads the queue over `shards` (1..kMaxShards) hash tags, placed on distinct masters of a
   // cluster where there are enough. Only while the queue holds no job at all, in any state
   // (kFailedPrecondition naming what it holds), and no limit while the old or new layout has
   // more than one shard. The number the queue has repairs an interrupted change. Returns the new
   // layout. SetLimits on a sharded queue writes each shard its share of each limit.
   virtual Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) = 0;
-  // The queue's counts shard by shard, in the layout's order (Counts sums them).
+  // The queue's counts shard by shard, in the layout's order (Counts sums them), each with the
+  // master serving it on a cluster. One round trip for the counts of every shard.
   virtual Result<QueueShards> CountsByShard(const std::string& queue) = 0;
+  // host:port of every master of the cluster that serves slots (those a shard can be placed
+  // on), read anew; empty when not on a cluster.
+  virtual Result<std::vector<std::string>> ClusterMasters() = 0;
   // SetPaused on every queue of the registry (Queues()); returns how many changed. A queue first
   // used afterwards is not paused.
   virtual Result<int64_t> SetAllPaused(bool paused) = 0;

@@ -208,6 +208,8 @@ class RedisBroker final : public Broker {
   Result<QueueLayout> Layout(const std::string& queue) override;
   Result<QueueLayout> SetShards(const std::string& queue, int32_t shards) override;
   Result<QueueShards> CountsByShard(const std::string& queue) override;
+  Result<int64_t> BalanceShares(const QueueLayout& layout) override;
+  Result<std::vector<std::string>> ClusterMasters() override;
   Result<int64_t> SetAllPaused(bool paused) override;
 
   Status SetLimits(const std::string& queue, const QueueLimits& limits) override;
@@ -320,7 +322,13 @@ class RedisBroker final : public Broker {
   void RunScriptsAcrossEach(std::span<const uint16_t> slots, std::span<const Command> commands,
                             std::vector<Result<Reply>>* replies);
 
-  Result<QueueCounts> ShardCounts(const std::string& tag);
+  // The counts of each shard (`tags` their hash tags, in their order): every shard's counting
+  // commands in one round trip, then, for all shards at once, one to find the heads of the
+  // groups next on the ring (only when grouped jobs wait) and one to read the heads' created
+  // times (only when jobs wait). The same for one shard and for many.
+  // With `versions`, each shard's layout version (meta.sv; 0: none) is added to it.
+  Result<std::vector<QueueCounts>> CountShards(std::span<const std::string> tags,
+                                               std::vector<int64_t>* versions = nullptr);
   // Makes a shard_layout.lua call: (tag, mode, role, expected, version, N, tags).
   using LayoutCallMaker =
       std::function<Command(const std::string&, std::string_view, std::string_view, int64_t,
@@ -338,12 +346,38 @@ class RedisBroker final : public Broker {
                                                  std::chrono::milliseconds bucket, int32_t keep);
   Result<HistorySamples> ReadShardHistory(const std::string& tag, int32_t max);
   // queue_limits.lua on one shard; share_of_version >= 0: the limits are that shard's share of
-  // a sharded queue's, made for that layout version.
+  // a sharded queue's, made for that layout version, with the queue's whole concurrency and
+  // the limits' generation (share_move.lua).
+  struct ShareOf {
+    int64_t layout_version = -1;
+    int64_t total_concurrency = 0;
+    std::string generation;
+  };
   static Command QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits,
-                                 int64_t share_of_version);
+                                 const ShareOf* share);
   // SetLimits on a queue of several shards, and GetLimits of one shard (its share).
   Status SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits);
   Result<QueueLimits> ShardLimits(const std::string& tag);
+  // share_move.lua on one shard (BalanceShares, redis_broker_balance.cc).
+  Command ShareMoveCall(const std::string& tag, std::string_view mode, int64_t token,
+                        std::string_view generation, int64_t amount);
+  // A shard's concurrency share as share_move.lua reads it.
+  struct ShardShare {
+    int64_t share = 0;
+    int64_t active = 0;
+    int64_t waiting = 0;
+    std::string generation;
+    int64_t total = 0;
+  };
+  // Takes a balance token (*token) and reads every shard's share, fencing out older balances;
+  // nullopt when a newer balance read some shard first.
+  Result<std::optional<std::vector<ShardShare>>> ReadShares(const QueueLayout& layout,
+                                                            int64_t* token);
+  // The shares come from one setting of the limits, with a concurrency, none lost or doubled.
+  static bool SharesOfOneSetting(const std::vector<ShardShare>& shards);
+  // The shares SetLimits writes for `concurrency`: the current ones when it is unchanged, else
+  // targets by each shard's work (share_targets.h).
+  Result<std::vector<int64_t>> ConcurrencyShares(const QueueLayout& layout, int64_t concurrency);
   // Completed and dead jobs list newest first; the other sorted states by time to come.
   static bool NewestFirst(JobState state);
   // ReadEvents over cursors each of one shard's stream (`queue` a shard's tag).

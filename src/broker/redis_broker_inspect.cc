@@ -10,6 +10,104 @@
 
 namespace taskq::broker {
 
+namespace {
+
+// Reads about several shards sent in one round trip: read i goes to slots[i] and is about shard
+// of[i].
+struct ShardReads {
+  std::vector<Command> commands;
+  std::vector<uint16_t> slots;
+  std::vector<size_t> of;
+
+  void Add(Command command, uint16_t slot, size_t shard) {
+    commands.push_back(std::move(command));
+    slots.push_back(slot);
+    of.push_back(shard);
+  }
+};
+
+// What counting one shard reads, in one round trip (kShardCountReads commands);
+// ParseShardCounts reads the replies in this order.
+constexpr size_t kShardCountReads = 15;
+std::vector<Command> ShardCountCommands(const QueueKeys& k) {
+  return {{"LLEN", k.wait()},
+          {"ZCARD", k.prioritized()},
+          {"ZCARD", k.delayed()},
+          {"ZCARD", k.active()},
+          {"ZCARD", k.completed()},
+          {"ZCARD", k.retry()},
+          {"ZCARD", k.dead()},
+          {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting", "overran",
+           "enqueued", "retried", "dead", "sv"},
+          {"LINDEX", k.wait(), "0"},
+          {"ZRANGE", k.prioritized(), "0", "0"},
+          {"TIME"},
+          // the groups whose turns come next (empty: the ungrouped jobs' turn)
+          {"LRANGE", k.group_ring(), "0", std::to_string(RedisBroker::kGroupsForOldest - 1)},
+          {"HLEN", k.overrun()},
+          {"XLEN", k.outbox()},
+          {"ZCARD", k.held()}};
+}
+
+// The counts in the replies to ShardCountCommands(k) (shard `shard` of a CountShards call), and
+// the reads that find its oldest waiting job: the bodies of the jobs at its heads (`heads`) and,
+// when grouped jobs wait, the heads of the groups next on its ring (`group_heads`).
+Status ParseShardCounts(const QueueKeys& k, size_t shard, std::span<const Reply> replies,
+                        QueueCounts* c, ShardReads* heads, ShardReads* group_heads) {
+  if (replies.size() != kShardCountReads) return Internal("counts: bad reply");
+  for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
+  c->waiting = replies[0].view().AsInt() + replies[1].view().AsInt();
+  c->delayed = replies[2].view().AsInt();
+  c->active = replies[3].view().AsInt();
+  c->completed = replies[4].view().AsInt();
+  c->retrying = replies[5].view().AsInt();
+  c->dead = replies[6].view().AsInt();
+  ReplyView meta = replies[7].view();
+  c->paused = meta[0].str() == "1";
+  c->completed_total = meta[1].AsInt();
+  c->failed_total = meta[2].AsInt();
+  c->stalled_total = meta[3].AsInt();
+  c->waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
+  c->overran_total = meta[5].AsInt();
+  c->enqueued_total = meta[6].AsInt();
+  c->retried_total = meta[7].AsInt();
+  c->dead_total = meta[8].AsInt();
+  c->overrunning = replies[12].view().AsInt();
+  c->callbacks_pending = replies[13].view().AsInt();
+  c->held = replies[14].view().AsInt();
+  ReplyView time = replies[10].view();
+  c->now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
+  if (!replies[8].view().is_nil()) {
+    heads->Add({"HGET", k.jobs(), replies[8].view().str()}, k.slot(), shard);
+  }
+  if (replies[9].view().size() == 1) {
+    heads->Add({"HGET", k.jobs(), replies[9].view()[0].str()}, k.slot(), shard);
+  }
+  // Grouped jobs wait in their groups' zsets: the heads of the groups next on the ring run next.
+  if (meta[4].AsInt() > 0) {
+    const ReplyView ring = replies[11].view();
+    for (size_t i = 0; i < ring.size(); ++i) {
+      if (ring[i].str().empty()) continue;
+      group_heads->Add({"ZRANGE", k.group_waiting(ring[i].str()), "0", "0"}, k.slot(), shard);
+    }
+  }
+  return Status::Ok();
+}
+
+// The created time a job's body begins with ({"c":<created ms>, as enqueue.lua writes it); 0
+// when the reply is no such body.
+int64_t CreatedMs(const Reply& body) {
+  std::string_view text = body.view().is_string() ? body.view().str() : "";
+  if (!text.starts_with("{\"c\":")) return 0;
+  int64_t created = 0;
+  for (size_t i = 5; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+    created = created * 10 + (text[i] - '0');
+  }
+  return created;
+}
+
+}  // namespace
+
 Result<bool> RedisBroker::Promote(const std::string& queue, const std::string& id) {
   auto tag = ShardOfJob(queue, id);
   if (!tag.ok()) return tag.status();
@@ -91,14 +189,17 @@ Result<int64_t> RedisBroker::SetAllPaused(bool paused) {
 }
 
 Command RedisBroker::QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits,
-                                     int64_t share_of_version) {
+                                     const ShareOf* share) {
   ScriptCall call("queue_limits", QueueLimitsKeys(k));
   call.Arg(k.base()).Arg(limits.rate.max).Arg(static_cast<int64_t>(limits.rate.window.count()));
   call.Arg(limits.concurrency).Arg(limits.group_rate.max);
   call.Arg(static_cast<int64_t>(limits.group_rate.window.count()));
   call.Arg(limits.group_concurrency).Arg(limits.group_field);
   call.Arg(static_cast<int64_t>(limits.priority_aging.count())).Arg(limits.max_length);
-  if (share_of_version >= 0) call.Arg("share").Arg(share_of_version);
+  if (share != nullptr) {
+    call.Arg("share").Arg(share->layout_version).Arg(share->total_concurrency);
+    call.Arg(share->generation);
+  }
   return call.Take();
 }
 
@@ -108,7 +209,7 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
   if (!layout.ok()) return layout.status();
   if (layout->shards() > 1) return SetShardedLimits(*layout, limits);
   const QueueKeys& k = Keys(queue);
-  auto reply = RunScript(k.slot(), QueueLimitsCall(k, limits, -1));
+  auto reply = RunScript(k.slot(), QueueLimitsCall(k, limits, nullptr));
   if (!reply.ok()) return reply.status();
   if (reply->view().is_error() && reply->view().str().starts_with("SHARDED ")) {
     return Status(StatusCode::kFailedPrecondition,
@@ -131,6 +232,12 @@ Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
     limits->concurrency += share->concurrency;
     limits->max_length += share->max_length;
   }
+  // The concurrency as set: share_move.lua moves it between the shards, and a move cut short
+  // leaves the shares below it until the next balance hands out the rest.
+  const QueueKeys& home = Keys(queue);
+  auto total = Run(home.slot(), Command{"HGET", home.meta(), "cct"});
+  if (!total.ok()) return total.status();
+  if (total->view().is_string()) limits->concurrency = static_cast<int32_t>(total->view().AsInt());
   return limits;
 }
 
@@ -193,90 +300,69 @@ Result<int64_t> RedisBroker::Clean(const std::string& queue, JobState state,
   return removed;
 }
 
-Result<QueueCounts> RedisBroker::ShardCounts(const std::string& tag) {
-  const QueueKeys& k = Keys(tag);
-  std::vector<Command> commands = {
-      {"LLEN", k.wait()},
-      {"ZCARD", k.prioritized()},
-      {"ZCARD", k.delayed()},
-      {"ZCARD", k.active()},
-      {"ZCARD", k.completed()},
-      {"ZCARD", k.retry()},
-      {"ZCARD", k.dead()},
-      {"HMGET", k.meta(), "paused", "completed", "failed", "stalled", "gwaiting", "overran",
-       "enqueued", "retried", "dead"},
-      {"LINDEX", k.wait(), "0"},
-      {"ZRANGE", k.prioritized(), "0", "0"},
-      {"TIME"},
-      // the groups whose turns come next (empty: the ungrouped jobs' turn)
-      {"LRANGE", k.group_ring(), "0", std::to_string(kGroupsForOldest - 1)},
-      {"HLEN", k.overrun()},
-      {"XLEN", k.outbox()},
-      {"ZCARD", k.held()}};
+Result<std::vector<QueueCounts>> RedisBroker::CountShards(std::span<const std::string> tags,
+                                                          std::vector<int64_t>* versions) {
+  ShardReads counting;
+  std::vector<size_t> first;  // the index of each shard's first command, then the end
+  for (size_t s = 0; s < tags.size(); ++s) {
+    const QueueKeys& k = Keys(tags[s]);
+    first.push_back(counting.commands.size());
+    for (Command& command : ShardCountCommands(k)) counting.Add(std::move(command), k.slot(), s);
+  }
+  first.push_back(counting.commands.size());
   std::vector<Reply> replies;
-  TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), commands, &replies));
-  for (const Reply& r : replies) TASKQ_RETURN_IF_ERROR(ReplyError(r, "counts"));
-  QueueCounts c;
-  c.waiting = replies[0].view().AsInt() + replies[1].view().AsInt();
-  c.delayed = replies[2].view().AsInt();
-  c.active = replies[3].view().AsInt();
-  c.completed = replies[4].view().AsInt();
-  c.retrying = replies[5].view().AsInt();
-  c.dead = replies[6].view().AsInt();
-  ReplyView meta = replies[7].view();
-  c.paused = meta[0].str() == "1";
-  c.completed_total = meta[1].AsInt();
-  c.failed_total = meta[2].AsInt();
-  c.stalled_total = meta[3].AsInt();
-  c.waiting += meta[4].AsInt();  // grouped jobs wait in their groups' zsets (requeue.lua)
-  c.overran_total = meta[5].AsInt();
-  c.enqueued_total = meta[6].AsInt();
-  c.retried_total = meta[7].AsInt();
-  c.dead_total = meta[8].AsInt();
-  c.overrunning = replies[12].view().AsInt();
-  c.callbacks_pending = replies[13].view().AsInt();
-  c.held = replies[14].view().AsInt();
-  ReplyView time = replies[10].view();
-  c.now_ms = time[0].AsInt() * 1000 + time[1].AsInt() / 1000;
-  // The heads' bodies begin {"c":<created ms>, (enqueue.lua): read the oldest of them.
-  std::vector<Command> heads;
-  if (!replies[8].view().is_nil()) heads.push_back({"HGET", k.jobs(), replies[8].view().str()});
-  if (replies[9].view().size() == 1)
-    heads.push_back({"HGET", k.jobs(), replies[9].view()[0].str()});
-  // Grouped jobs wait in their groups' zsets: the heads of the groups next on the ring run
-  // next (one more round trip, only when grouped jobs wait).
-  if (meta[4].AsInt() > 0) {
-    std::vector<Command> group_heads;
-    const ReplyView ring = replies[11].view();
-    for (size_t i = 0; i < ring.size(); ++i) {
-      if (!ring[i].str().empty()) {
-        group_heads.push_back({"ZRANGE", k.group_waiting(ring[i].str()), "0", "0"});
-      }
-    }
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(counting.slots, counting.commands, &replies));
+  std::vector<QueueCounts> counts(tags.size());
+  ShardReads heads, group_heads;
+  for (size_t s = 0; s < tags.size(); ++s) {
+    const std::span<const Reply> mine(replies.data() + first[s], first[s + 1] - first[s]);
+    TASKQ_RETURN_IF_ERROR(
+        ParseShardCounts(Keys(tags[s]), s, mine, &counts[s], &heads, &group_heads));
+    if (versions != nullptr) versions->push_back(mine[7].view()[9].AsInt());  // meta.sv
+  }
+  if (!group_heads.commands.empty()) {
     std::vector<Reply> group_replies;
-    if (!group_heads.empty()) {
-      TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), group_heads, &group_replies));
-    }
-    for (const Reply& head : group_replies) {
-      if (head.view().size() == 1) heads.push_back({"HGET", k.jobs(), head.view()[0].str()});
-    }
-  }
-  if (!heads.empty()) {
-    std::vector<Reply> bodies;
-    TASKQ_RETURN_IF_ERROR(RunCommands(k.slot(), heads, &bodies));
-    for (const Reply& body : bodies) {
-      std::string_view text = body.view().is_string() ? body.view().str() : "";
-      if (!text.starts_with("{\"c\":")) continue;
-      int64_t created = 0;
-      for (size_t i = 5; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
-        created = created * 10 + (text[i] - '0');
-      }
-      if (c.oldest_waiting_created_ms == 0 || created < c.oldest_waiting_created_ms) {
-        c.oldest_waiting_created_ms = created;
+    TASKQ_RETURN_IF_ERROR(
+        RunCommandsAcross(group_heads.slots, group_heads.commands, &group_replies));
+    for (size_t i = 0; i < group_replies.size(); ++i) {
+      const ReplyView head = group_replies[i].view();
+      const size_t s = group_heads.of[i];
+      if (head.size() == 1) {
+        heads.Add({"HGET", Keys(tags[s]).jobs(), head[0].str()}, group_heads.slots[i], s);
       }
     }
   }
-  return c;
+  if (heads.commands.empty()) return counts;
+  std::vector<Reply> bodies;
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(heads.slots, heads.commands, &bodies));
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    const int64_t created = CreatedMs(bodies[i]);
+    int64_t& oldest = counts[heads.of[i]].oldest_waiting_created_ms;
+    if (created > 0 && (oldest == 0 || created < oldest)) oldest = created;
+  }
+  return counts;
+}
+
+Result<std::vector<std::string>> RedisBroker::ClusterMasters() {
+  std::vector<std::string> out;
+  if (!endpoint_.via_cluster()) return out;
+  TASKQ_RETURN_IF_ERROR(EnsureConnected());
+  // Read anew: the connection reads the map again only when a slot redirects, and a master that
+  // serves none of the slots in use (one added since) redirects nothing.
+  TASKQ_RETURN_IF_ERROR(cluster_->RefreshMap());
+  // Those serving slots: a failed master a shard still lists beside its replacement, and a
+  // master without slots, serve no shard.
+  const SlotMap& map = cluster_->map();
+  std::vector<bool> serving(map.masters().size(), false);
+  for (int slot = 0; slot < kClusterSlots; ++slot) {
+    if (const ClusterNode* master = map.MasterOf(static_cast<uint16_t>(slot))) {
+      serving[static_cast<size_t>(master - map.masters().data())] = true;
+    }
+  }
+  for (size_t m = 0; m < serving.size(); ++m) {
+    if (serving[m]) out.push_back(map.masters()[m].address());
+  }
+  return out;
 }
 
 Result<JobListing> RedisBroker::ListJobs(const std::string& queue, JobState state,

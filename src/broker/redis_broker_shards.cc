@@ -615,14 +615,21 @@ Result<std::optional<Job>> RedisBroker::GetJob(const std::string& queue, const s
 Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
   auto layout = LayoutForReads(queue);
   if (!layout.ok()) return layout.status();
-  auto total = ShardCounts(queue);
-  if (!total.ok() || layout->shards() == 1) return total;
-  QueueCounts& c = *total;
+  std::vector<int64_t> versions;
+  auto shards = CountShards(layout->tags, &versions);
+  if (!shards.ok()) return shards.status();
+  if (versions.front() != layout->version) {
+    // The layout kept for reads is older than the home shard's (changed through another
+    // connection): count again by the new one, so that counts never leave shards out.
+    layout = Layout(queue);
+    if (!layout.ok()) return layout.status();
+    shards = CountShards(layout->tags);
+    if (!shards.ok()) return shards.status();
+  }
+  QueueCounts c = (*shards)[0];
   c.shards = layout->shards();
-  for (size_t i = 1; i < layout->tags.size(); ++i) {
-    auto shard = ShardCounts(layout->tags[i]);
-    if (!shard.ok()) return shard.status();
-    const QueueCounts& s = *shard;
+  for (size_t i = 1; i < shards->size(); ++i) {
+    const QueueCounts& s = (*shards)[i];
     c.waiting += s.waiting;
     c.delayed += s.delayed;
     c.active += s.active;
@@ -644,7 +651,7 @@ Result<QueueCounts> RedisBroker::Counts(const std::string& queue) {
       c.oldest_waiting_created_ms = c.now_ms - s.oldest_waiting_age_ms();
     }
   }
-  return total;
+  return c;
 }
 
 Status RedisBroker::SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits) {
@@ -667,15 +674,23 @@ Status RedisBroker::SetShardedLimits(const QueueLayout& layout, const QueueLimit
                            "it takes no group field");
   }
   auto share = [n](int64_t value, int64_t i) { return value / n + (i < value % n ? 1 : 0); };
+  // One generation for every shard's share: share_move.lua moves concurrency within it only.
+  const ShareOf of{layout.version, limits.concurrency, NewJobId()};
+  std::vector<int64_t> concurrency(static_cast<size_t>(n), 0);
+  if (limits.concurrency > 0) {
+    auto shares = ConcurrencyShares(layout, limits.concurrency);
+    if (!shares.ok()) return shares.status();
+    concurrency = std::move(*shares);
+  }
   std::vector<Command> calls;
   std::vector<uint16_t> slots;
   for (int64_t i = 0; i < n; ++i) {
     QueueLimits part = limits;
     part.rate.max = share(limits.rate.max, i);
-    part.concurrency = static_cast<int32_t>(share(limits.concurrency, i));
+    part.concurrency = static_cast<int32_t>(concurrency[static_cast<size_t>(i)]);
     part.max_length = share(limits.max_length, i);
     const QueueKeys& k = Keys(layout.tags[static_cast<size_t>(i)]);
-    calls.push_back(QueueLimitsCall(k, part, layout.version));
+    calls.push_back(QueueLimitsCall(k, part, &of));
     slots.push_back(k.slot());
   }
   std::vector<Reply> replies;
@@ -693,12 +708,17 @@ Status RedisBroker::SetShardedLimits(const QueueLayout& layout, const QueueLimit
 Result<QueueShards> RedisBroker::CountsByShard(const std::string& queue) {
   auto layout = Layout(queue);
   if (!layout.ok()) return layout.status();
+  auto counts = CountShards(layout->tags);
+  if (!counts.ok()) return counts.status();
   QueueShards out;
   out.version = layout->version;
   for (size_t i = 0; i < layout->tags.size(); ++i) {
-    auto counts = ShardCounts(layout->tags[i]);
-    if (!counts.ok()) return counts.status();
-    out.shards.push_back({static_cast<int32_t>(i), layout->tags[i], std::move(*counts)});
+    // The map as it is after the counts: a shard whose slot moved answered them with MOVED,
+    // which reads the map again (at most every 100 ms).
+    const ClusterNode* master =
+        cluster_ ? cluster_->map().MasterOf(Keys(layout->tags[i]).slot()) : nullptr;
+    out.shards.push_back({static_cast<int32_t>(i), layout->tags[i], std::move((*counts)[i]),
+                          master ? master->address() : ""});
   }
   return out;
 }

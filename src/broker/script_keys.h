@@ -59,6 +59,9 @@ inline ScriptKeys BatchCommitKeys(const QueueKeys& k) { return FlowCommitKeys(k)
 inline ScriptKeys BatchCloseKeys(const QueueKeys& k) { return {k.meta()}; }
 inline ScriptKeys BatchCancelKeys(const QueueKeys& k) { return {k.meta(), k.held()}; }
 inline ScriptKeys PauseKeys(const QueueKeys& k) { return {k.meta()}; }
+inline ScriptKeys ShareMoveKeys(const QueueKeys& k) {
+  return {k.meta(), k.active(), k.wait(), k.prioritized()};
+}
 inline ScriptKeys ShardLayoutKeys(const QueueKeys& k) {
   return {k.meta(),   k.wait(), k.prioritized(), k.delayed(), k.retry(),
           k.active(), k.held(), k.jobs(),        k.outbox()};

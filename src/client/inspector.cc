@@ -40,6 +40,11 @@ class Inspector::Impl {
     return broker_->SetAllPaused(paused);
   }
 
+  Result<std::vector<std::string>> ClusterMasters() {
+    std::lock_guard lock(mu_);
+    return broker_->ClusterMasters();
+  }
+
   Result<Inspector::WorkerList> Workers(std::chrono::milliseconds max_age) {
     Result<broker::Broker::WorkerList> records = Status(StatusCode::kInternal, "unset");
     {
@@ -292,6 +297,8 @@ Result<int32_t> Inspector::Shards(const std::string& queue) {
 Result<QueueShards> Inspector::ShardBreakdown(const std::string& queue) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.CountsByShard(queue); });
 }
+
+Result<std::vector<std::string>> Inspector::ClusterMasters() { return impl_->ClusterMasters(); }
 
 Status Inspector::SetShards(const std::string& queue, int32_t shards) {
   return impl_->With(queue, [&](broker::Broker& b) { return b.SetShards(queue, shards).status(); });

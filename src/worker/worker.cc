@@ -255,6 +255,14 @@ class Worker::Impl {
             } else if (*applied) {
               spdlog::info("queue {}: claiming from {} shard(s)", q->queue(), layout->shards());
             }
+            // A sharded queue's concurrency follows its work from shard to shard.
+            if (layout.ok() && layout->shards() > 1) {
+              auto moved = broker->BalanceShares(*layout);
+              if (!moved.ok()) {
+                spdlog::warn("queue {}: moving concurrency between its shards failed: {}",
+                             q->queue(), moved.status().ToString());
+              }
+            }
           }
           lock.lock();
         }

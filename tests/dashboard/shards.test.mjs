@@ -70,6 +70,9 @@ e2e('queue page: the Shards panel lists each shard with its counts', async ({pag
   // The same as the API says, shard by shard.
   const {breakdown} = await stack.get(`/api/queues/${SHARDED}/shards`);
   assert.deepEqual(breakdown.map((s) => s.tag), tags);
+  // One redis-server, no cluster: no shard has a master of its own to show.
+  assert.deepEqual(breakdown.map((s) => s.master), [null, null, null]);
+  for (let i = 0; i < 3; i++) await assertText(byTestId(page, `shard-master-${i}`), '—');
   for (const s of breakdown) {
     assert.equal(await byTestId(page, `shard-count-${s.shard}-waiting`).textContent(), String(s.counts.waiting));
   }

@@ -461,10 +461,18 @@ class ShardsTest(unittest.TestCase):
         api = Api(redis.url, "--job-types", "sleep")
         worker = None
         try:
+            # An unsharded queue adds no series (and no HELP or TYPE line) to the scrape. (Before
+            # sq is first read: a backend keeps the layout it read for a few seconds.)
+            plain = {"type": "sleep", "queue": "plainq", "data": {"ms": 0}}
+            self.assertEqual(api.request("POST", "/api/jobs", plain)[0], 201)
+            metrics = api.request("GET", "/metrics")[1].decode()
+            self.assertIn('taskq_jobs{queue="plainq",state="waiting"} 1', metrics)
+            self.assertNotIn("taskq_queue_shard", metrics)
             status, body, _ = api.request("GET", "/api/queues/sq/shards")
             self.assertEqual(status, 200, body)
             self.assertEqual((body["shards"], body["version"]), (1, 0))
             self.assertEqual([s["tag"] for s in body["breakdown"]], ["sq"])
+            self.assertEqual(body["breakdown"][0]["master"], None)  # one redis-server
             for bad, field in (({"shards": 0}, "shards"), ({"shards": 33}, "shards"),
                                ({"shards": "3"}, "shards"), ({}, "shards"),
                                ({"shards": 2, "n": 1}, "n")):
@@ -484,8 +492,26 @@ class ShardsTest(unittest.TestCase):
             waiting = [s["counts"]["waiting"] for s in body["breakdown"]]
             self.assertEqual(sum(waiting), 30)
             self.assertEqual(len([n for n in waiting if n > 0]), 3, waiting)
+            self.assertEqual([s["master"] for s in body["breakdown"]], [None] * 3)
             queue = api.request("GET", "/api/queues/sq")[1]
             self.assertEqual((queue["shards"], queue["counts"]["waiting"]), (3, 30))
+            # Per shard in /metrics: each shard's jobs by state, and how many shards. The scrape
+            # before the change counted sq as one shard; counts check the layout they used
+            # against the home shard's version, so this one counts all three at once.
+            lines = api.request("GET", "/metrics")[1].decode().splitlines()
+            self.assertIn('taskq_queue_shards{queue="sq"} 3', lines)
+            for shard, n in enumerate(waiting):
+                for state in ("waiting", "delayed", "active", "retrying", "dead"):
+                    self.assertIn('taskq_queue_shard_jobs{queue="sq",shard="%d",state="%s"} %d'
+                                  % (shard, state, n if state == "waiting" else 0), lines)
+            shard_series = [line for line in lines
+                            if line.startswith("taskq_queue_shard_jobs{")]
+            self.assertEqual(len(shard_series), 3 * 5, shard_series)
+            for name, kind in (("taskq_queue_shards", "gauge"),
+                               ("taskq_queue_shard_jobs", "gauge")):
+                self.assertEqual(lines.count("# TYPE %s %s" % (name, kind)), 1, name)
+                self.assertEqual(len([line for line in lines
+                                      if line.startswith("# HELP %s " % name)]), 1, name)
             status, error, _ = api.request("PUT", "/api/queues/sq/shards", {"shards": 2})
             self.assertEqual(status, 409, error)
             self.assertIn("NOTEMPTY waiting", error["detail"])

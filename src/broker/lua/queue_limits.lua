@@ -12,11 +12,14 @@ ARGV[10] maximum length (0: none; at most 2^40): enqueue.lua refuses jobs that w
 ARGV[11] (optional) "share": the limits are this shard's share of a sharded queue's
   (docs/limits.md, "Sharded queues"), written on each of its shards; then ARGV[12] is the
   layout version the shares were made for, and a shard at another version (meta.sv) refuses
-  with the error reply "LAYOUT <sv>", writing nothing: the shares are made again.
+  with the error reply "LAYOUT <sv>", writing nothing: the shares are made again. ARGV[13]
+  (optional with ARGV[14]) is the whole queue's concurrency (0: none) and ARGV[14] the
+  generation of these limits (1 to 64 bytes, the same on every shard): share_move.lua moves
+  concurrency between shards within one generation.
 Returns: 1. On a sharded queue's home shard (meta.shards above 1, shard_layout.lua) a call
   without "share" that sets any limit or setting other than "none" is refused with the error
   reply "SHARDED", writing nothing: the broker splits a sharded queue's limits into shares.
-Writes: meta.rl = "max:window_ms", meta.cc, meta.grl = "max:window_ms", meta.gcc, meta.gf, meta.ag,
+Writes: meta.rl = "max:window_ms", meta.cc, meta.cct and meta.lg (a share with ARGV[13..14]), meta.grl = "max:window_ms", meta.gcc, meta.gf, meta.ag,
   meta.ml, each removed when "none". Removing the queue's rate limit also removes its window (the zset and
   base.."rls"); changing it keeps the window, so jobs started under the old limit still count
   under the new one. Group windows expire by themselves (rate_window.lua). The group field
@@ -34,10 +37,13 @@ local function whole(x, low, high)
   return x and x == math.floor(x) and x >= low and x <= high
 end
 local share = ARGV[11] == 'share'
-if (#ARGV ~= 10 and not (#ARGV == 12 and share)) or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
+local generation = ARGV[14]
+if (#ARGV ~= 10 and not ((#ARGV == 12 or #ARGV == 14) and share)) or not whole(max_length, 0, 1099511627776) or not whole(aging, 0, 86400000) or not whole(rate_max, 0, 1000000000) or not whole(window, 1, 86400000)
     or not whole(concurrency, 0, 1000000) or not whole(group_max, 0, 1000000000)
     or not whole(group_window, 1, 86400000) or not whole(group_cc, 0, 1000000)
-    or #group_field > 128 then
+    or #group_field > 128
+    or (#ARGV == 14 and (not whole(tonumber(ARGV[13]), 0, 1000000) or #generation < 1
+      or #generation > 64)) then
   return redis.error_reply('ERR invalid limits')
 end
 if not share and (tonumber(redis.call('HGET', KEYS[1], 'shards')) or 1) > 1 and (rate_max > 0
@@ -61,6 +67,10 @@ end
 set_or_clear('rl', string.format('%d:%d', rate_max, window), rate_max > 0)
 if rate_max == 0 then redis.call('DEL', KEYS[2], base .. 'rls') end
 set_or_clear('cc', string.format('%d', concurrency), concurrency > 0)
+if generation then
+  set_or_clear('cct', ARGV[13], concurrency > 0 and tonumber(ARGV[13]) > 0)
+  redis.call('HSET', KEYS[1], 'lg', generation)
+end
 set_or_clear('grl', string.format('%d:%d', group_max, group_window), group_max > 0)
 set_or_clear('gcc', string.format('%d', group_cc), group_cc > 0)
 set_or_clear('gf', group_field, group_field ~= '')

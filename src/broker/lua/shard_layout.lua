@@ -64,7 +64,7 @@ else
   version_ok = found < version
 end
 if not version_ok then return redis.error_reply('VERSION ' .. (state[1] or '0')) end
-local settings = {'rl', 'cc', 'grl', 'gcc', 'gf', 'ag', 'ml'}
+local settings = {'rl', 'cc', 'cct', 'grl', 'gcc', 'gf', 'ag', 'ml'}
 if mode == 'change' then
   local counts = {
     {'waiting', redis.call('LLEN', KEYS[2]) + redis.call('ZCARD', KEYS[3])},

@@ -11,11 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "api/alerts.h"
 #include "broker/cluster_connection.h"
 #include "broker/keys.h"
 #include "broker/scripts.h"
 #include "common/text_list.h"
 #include "integration/cluster/fixture_nodes.h"
+#include "integration/cluster/slot_moves.h"
 #include "taskq/client.h"
 #include "taskq/inspector.h"
 #include "testing/wait.h"
@@ -50,6 +52,13 @@ class ClusterSystemTest : public ::testing::Test {
     }
     for (const auto& [master, queue] : queue_of_master) queues_.push_back(queue);
     ASSERT_EQ(queues_.size(), 3u);
+  }
+
+  // host:port of each master, as the fixture's own connection read the map.
+  std::set<std::string> MasterAddresses() const {
+    std::set<std::string> out;
+    for (const broker::ClusterNode& m : cluster_->map().masters()) out.insert(m.address());
+    return out;
   }
 
   std::string url_;
@@ -183,6 +192,20 @@ TEST_F(ClusterSystemTest, AShardedQueueSpreadsOverEveryMasterAndRunsAsOne) {
     masters.insert(cluster_->map().MasterOf(broker::QueueKeys("taskq", tag).slot())->address());
   }
   EXPECT_EQ(masters.size(), 3u);
+  // The breakdown names each shard's master: three distinct ones, each a master of the cluster.
+  auto cluster_masters = inspector->ClusterMasters();
+  ASSERT_TRUE(cluster_masters.ok()) << cluster_masters.status().ToString();
+  EXPECT_EQ(std::set<std::string>(cluster_masters->begin(), cluster_masters->end()),
+            MasterAddresses());
+  auto breakdown = inspector->ShardBreakdown(queue);
+  ASSERT_TRUE(breakdown.ok()) << breakdown.status().ToString();
+  std::set<std::string> shown;
+  for (const QueueShard& shard : breakdown->shards) {
+    EXPECT_EQ(shard.tag, tags[static_cast<size_t>(shard.index)]);
+    EXPECT_TRUE(MasterAddresses().contains(shard.master)) << shard.master;
+    shown.insert(shard.master);
+  }
+  EXPECT_EQ(shown, masters);
   auto completed_on = [&](const std::string& tag) -> int64_t {
     const broker::QueueKeys keys("taskq", tag);
     const broker::Command get{"HGET", keys.meta(), "completed"};
@@ -222,6 +245,70 @@ TEST_F(ClusterSystemTest, AShardedQueueSpreadsOverEveryMasterAndRunsAsOne) {
   EXPECT_EQ((*job)->state, JobState::kCompleted);
   EXPECT_EQ((*job)->result_json, R"({"i":1029})");
   EXPECT_EQ((*job)->queue, queue);
+}
+
+// A reshard that leaves two shards of a queue on one master while another master serves none of
+// them: the breakdown shows it, and TaskqShardsShareMaster fires on what the breakdown and the
+// cluster's masters say (the inputs GET /api/alerts reads).
+TEST_F(ClusterSystemTest, ShardsMovedOntoOneMasterRaiseTaskqShardsShareMaster) {
+  const std::string queue = queues_[1] + "-crowded";
+  auto inspector = std::move(*Inspector::Open({url_}));
+  ASSERT_TRUE(inspector->SetShards(queue, 3).ok());
+  auto alerts = [&]() -> std::vector<api::Alert> {
+    auto masters = inspector->ClusterMasters();
+    auto breakdown = inspector->ShardBreakdown(queue);
+    if (!masters.ok() || !breakdown.ok()) return {};
+    api::QueueAlertInput in;
+    in.queue = queue;
+    for (const QueueShard& shard : breakdown->shards) in.shard_masters.push_back(shard.master);
+    return api::EvaluateAlerts({in}, {}, {}, *masters);
+  };
+  auto before = inspector->ShardBreakdown(queue);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_EQ(before->shards.size(), 3u);
+  EXPECT_TRUE(alerts().empty());  // one shard on each master
+
+  // Shard 2's slot (only its layout is there: the queue holds no job) moves to shard 1's master.
+  const uint16_t moved = broker::QueueKeys("taskq", before->shards[2].tag).slot();
+  const broker::ClusterNode* crowded =
+      cluster_->map().MasterOf(broker::QueueKeys("taskq", before->shards[1].tag).slot());
+  ASSERT_NE(crowded, nullptr);
+  const broker::ClusterNode to = *crowded;
+  ASSERT_TRUE(MoveSlot(cluster_->map(), moved, to));
+  std::set<std::string> idle = MasterAddresses();
+  idle.erase(before->shards[0].master);
+  idle.erase(to.address());
+  ASSERT_EQ(idle.size(), 1u);
+
+  std::vector<api::Alert> raised;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        raised = alerts();
+        return !raised.empty();
+      },
+      seconds(10)));
+  auto after = inspector->ShardBreakdown(queue);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->shards[0].master, before->shards[0].master);
+  EXPECT_EQ(after->shards[1].master, to.address());
+  EXPECT_EQ(after->shards[2].master, to.address());
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].name, "TaskqShardsShareMaster");
+  EXPECT_EQ(raised[0].queue, queue);
+  EXPECT_NE(raised[0].summary.find("shards 1, 2 share master " + to.address() +
+                                   ", while master(s) " + *idle.begin() + " serve none"),
+            std::string::npos)
+      << raised[0].summary;
+  // The queue still works where its shards now are.
+  auto client = std::move(*Client::Open({url_}));
+  std::vector<EnqueueRequest> bulk;
+  for (int i = 0; i < 30; ++i) bulk.push_back(Echo(queue, i));
+  ASSERT_TRUE(client->EnqueueBulk(bulk).ok());
+  auto counts = inspector->ShardBreakdown(queue);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  int64_t waiting = 0;
+  for (const QueueShard& shard : counts->shards) waiting += shard.counts.waiting;
+  EXPECT_EQ(waiting, 30);
 }
 
 }  // namespace

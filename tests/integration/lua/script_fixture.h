@@ -59,6 +59,7 @@ class ScriptTest : public ::testing::Test {
   broker::ScriptKeys RetryDeadKeys() const { return broker::RetryDeadKeys(q()); }
   broker::ScriptKeys PauseKeys() const { return broker::PauseKeys(q()); }
   broker::ScriptKeys ShardLayoutKeys() const { return broker::ShardLayoutKeys(q()); }
+  broker::ScriptKeys ShareMoveKeys() const { return broker::ShareMoveKeys(q()); }
   broker::ScriptKeys ProgressKeys() const { return broker::ProgressKeys(q()); }
   broker::ScriptKeys GetJobKeys() const { return broker::GetJobKeys(q()); }
   broker::ScriptKeys GroupPageKeys() const { return broker::GroupPageKeys(q()); }

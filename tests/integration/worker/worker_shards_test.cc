@@ -475,6 +475,65 @@ TEST_F(WorkerShardsTest, AConcurrencyLimitHoldsOverAllShards) {
   EXPECT_LE(most_active, 5);  // the shards read one after the other: one job may count twice
 }
 
+// The shares follow the work: with every job on one shard, the workers move the idle shards'
+// concurrency to it (keeping one slot each), and the queue as a whole never exceeds its limit.
+// A balance cut short between its give and its take leaves slots unshared; the next one hands
+// them out.
+TEST_F(WorkerShardsTest, AConcurrencyLimitFollowsTheWorkFromShardToShard) {
+  ASSERT_TRUE(inspector_->SetShards("q", 3).ok());
+  QueueLimits limits;
+  limits.concurrency = 6;  // shares of 2, 2 and 2
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  const std::vector<std::string> tags = Tags();
+  ASSERT_EQ(tags.size(), 3u);
+  for (int i = 0; i < 30; ++i) {
+    EnqueueOptions on_shard_0{.queue = "q"};
+    on_shard_0.job_id = NewJobIdOnShard(0, 3);
+    ASSERT_TRUE(client_->Enqueue({"t", "{}", on_shard_0}).ok());
+  }
+  std::atomic<int> running{0}, most{0};
+  std::atomic<bool> release{false};
+  Worker worker(Options("q=12"));
+  worker.Register("t", [&](JobContext&) {
+    const int now = ++running;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --running;
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  // 6 less one slot for each idle shard.
+  ASSERT_TRUE(WaitUntil([&] { return running.load() == 4; })) << running.load();
+  EXPECT_EQ(ShardMeta(tags[0], "cc"), 4);
+  EXPECT_EQ(ShardMeta(tags[1], "cc"), 1);
+  EXPECT_EQ(ShardMeta(tags[2], "cc"), 1);
+  EXPECT_EQ(inspector_->Limits("q")->concurrency, 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // three more balances
+  EXPECT_EQ(running.load(), 4);
+  // The same limit set again keeps the balanced shares: an even split would let the idle shards
+  // start 2 each while shard 0 still runs 4.
+  ASSERT_TRUE(inspector_->SetLimits("q", limits).ok());
+  EXPECT_EQ(ShardMeta(tags[0], "cc"), 4);
+  EXPECT_EQ(ShardMeta(tags[1], "cc") + ShardMeta(tags[2], "cc"), 2);
+
+  // A balance cut short between its give and its take leaves a slot that no shard holds (set
+  // directly here: a real give stops at what runs). The next balance hands it out again.
+  {
+    auto connection = server_->Connect();
+    const std::string meta_0 = broker::QueueKeys("taskq", tags[0]).meta();
+    ASSERT_TRUE(connection->Run(broker::Command{"HSET", meta_0, "cc", "3"}).ok());
+  }
+  ASSERT_TRUE(WaitUntil([&] { return ShardMeta(tags[0], "cc") == 4; })) << ShardMeta(tags[0], "cc");
+  release = true;
+  ASSERT_TRUE(WaitUntil([&] { return Completed() == 30; })) << Completed();
+  worker.Stop();
+  EXPECT_EQ(most.load(), 4);  // never above the limit's reach: 6 less the two idle shards' one
+  int64_t shares = 0;
+  for (const std::string& tag : tags) shares += ShardMeta(tag, "cc");
+  EXPECT_EQ(shares, 6);
+}
+
 // An import whose batches go to a queue sharded since the client last wrote to it: the batches
 // refused for their layout are placed again, whatever their place in the pipeline.
 TEST_F(WorkerShardsTest, AnImportPlacesAgainTheBatchesOfAQueueShardedMeanwhile) {

@@ -1,15 +1,24 @@
 // A sharded queue's shards on its page (GET B/api/queues/{q}/shards, docs/architecture.md,
-// "Sharded queues"): each shard's index, hash tag and counts. Shown only while the queue is
-// spread over more than one shard, and read only then: an unsharded queue costs no request.
+// "Sharded queues"): each shard's index, hash tag, the master serving it on a Redis Cluster
+// ("—" off a cluster) and counts. Shown only while the queue is spread over more than one
+// shard, and read only then: an unsharded queue costs no request. Two shards on one master are
+// marked: they share its throughput (the alert TaskqShardsShareMaster says when a spread is
+// possible).
 import {api, seg} from '../api.js';
 import {h, replace, STATES, formatCount, errorText} from '../dom.js';
 
-function shardRow(shard) {
+// `shared`: the masters serving more than one of the queue's shards.
+function shardRow(shard, shared) {
   const i = shard.shard;
   const counts = shard.counts || {};
+  const master = shard.master || '';
+  const crowded = master !== '' && shared.has(master);
   return h('tr', {'data-testid': `shard-row-${i}`},
     h('td', {class: 'num', 'data-testid': `shard-index-${i}`}, String(i)),
     h('td', {class: 'id', 'data-testid': `shard-tag-${i}`}, shard.tag),
+    h('td', {class: ['id', crowded && 'warn'], 'data-testid': `shard-master-${i}`,
+      title: crowded ? 'this master serves other shards of the queue too' : null},
+      master || '—'),
     STATES.map((state) => h('td', {class: 'num'},
       h('span', {class: ['count', counts[state] ? `count-${state}` : 'zero'],
         'data-testid': `shard-count-${i}-${state}`}, formatCount(counts[state])))));
@@ -27,6 +36,7 @@ export function shardsPanel(queue) {
     h('thead', null, h('tr', null,
       h('th', {scope: 'col', class: 'num'}, 'Shard'),
       h('th', {scope: 'col', title: 'the hash tag of the shard\'s keys'}, 'Tag'),
+      h('th', {scope: 'col', title: 'the Redis Cluster master serving the shard (— off a cluster)'}, 'Master'),
       STATES.map((state) => h('th', {scope: 'col', class: ['num', `head-${state}`]}, state)))),
     tbody);
   const el = h('details', {class: 'panel shards-panel', open: true, hidden: true, 'data-testid': 'shards-panel'},
@@ -42,7 +52,14 @@ export function shardsPanel(queue) {
   function draw(answer) {
     const breakdown = answer.breakdown || [];
     replace(note, ` · ${formatCount(breakdown.length)} shards, counts of each`);
-    replace(tbody, breakdown.map(shardRow));
+    const seen = new Set();
+    const shared = new Set();
+    for (const shard of breakdown) {
+      if (!shard.master) continue;
+      if (seen.has(shard.master)) shared.add(shard.master);
+      seen.add(shard.master);
+    }
+    replace(tbody, breakdown.map((shard) => shardRow(shard, shared)));
     status.hidden = true;
   }
 
