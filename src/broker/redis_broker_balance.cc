@@ -75,9 +75,25 @@ Result<std::vector<int64_t>> RedisBroker::ConcurrencyShares(const QueueLayout& l
     for (const ShardShare& s : shards) out.push_back(s.share);
     return out;
   }
-  std::vector<int64_t> demand;
-  for (const ShardShare& s : shards) demand.push_back(s.active + s.waiting);
-  return ShareTargets(concurrency, demand);
+  // A new concurrency: no share below what runs on its shard (the other shards could otherwise
+  // start the difference and the queue exceed the limit), nor, where the limit leaves room for
+  // it, below the share it has (a claim may be filling it as this runs). What is left follows the
+  // work. A limit below what runs takes what it can: each shard starts nothing beyond its share
+  // until its running jobs fit in it.
+  std::vector<int64_t> demand, floors, kept;
+  int64_t running = 0, keeping = 0;
+  for (const ShardShare& s : shards) {
+    demand.push_back(s.active + s.waiting);
+    floors.push_back(std::max<int64_t>(s.active, 1));
+    kept.push_back(std::max(floors.back(), s.share));
+    running += floors.back();
+    keeping += kept.back();
+  }
+  if (SharesOfOneSetting(shards) && keeping <= concurrency) {
+    return ShareTargets(concurrency, demand, kept);
+  }
+  if (running > concurrency) return ShareTargets(concurrency, demand);
+  return ShareTargets(concurrency, demand, floors);
 }
 
 Result<int64_t> RedisBroker::BalanceShares(const QueueLayout& layout) {

@@ -5,13 +5,18 @@
 
 namespace taskq {
 
-std::vector<int64_t> ShareTargets(int64_t total, std::span<const int64_t> demand) {
+std::vector<int64_t> ShareTargets(int64_t total, std::span<const int64_t> demand,
+                                  std::span<const int64_t> floors) {
   const auto n = static_cast<int64_t>(demand.size());
   std::vector<int64_t> targets(demand.size(), 1);
-  if (n == 0 || total <= n) return targets;
-  const int64_t pool = total - n;  // the slots beyond each shard's one
+  if (floors.size() == demand.size()) targets.assign(floors.begin(), floors.end());
+  const int64_t floored = std::accumulate(targets.begin(), targets.end(), int64_t{0});
+  if (n == 0 || total <= floored) return targets;
+  const int64_t pool = total - floored;  // the slots beyond the floors
   std::vector<int64_t> need(demand.size());
-  for (size_t i = 0; i < demand.size(); ++i) need[i] = std::max<int64_t>(demand[i] - 1, 0);
+  for (size_t i = 0; i < demand.size(); ++i) {
+    need[i] = std::max<int64_t>(demand[i] - targets[i], 0);
+  }
   const int64_t needed = std::accumulate(need.begin(), need.end(), int64_t{0});
   if (needed <= pool) {
     const int64_t spare = pool - needed;

@@ -24,6 +24,14 @@ TEST(ShareTargetsTest, ADemandBeyondTheTotalIsSharedInProportion) {
   EXPECT_EQ(ShareTargets(5, Shares{3, 3}), (Shares{3, 2}));           // a tie: the lower index
 }
 
+TEST(ShareTargetsTest, FloorsAreKeptAndOnlyTheRestFollowsTheWork) {
+  // 3 run on shard 2: a new total of 7 keeps them; the other 4 go by need beyond the floors.
+  EXPECT_EQ(ShareTargets(7, Shares{0, 10, 3}, Shares{1, 1, 3}), (Shares{1, 3, 3}));
+  EXPECT_EQ(ShareTargets(7, Shares{0, 0, 3}, Shares{1, 1, 3}), (Shares{2, 2, 3}));
+  // Floors above the total: the floors as they are (the caller splits otherwise).
+  EXPECT_EQ(ShareTargets(4, Shares{2, 2, 2}, Shares{2, 2, 2}), (Shares{2, 2, 2}));
+}
+
 TEST(ShareTargetsTest, TargetsAlwaysAddUpToTheTotalAndKeepOneEach) {
   for (int64_t total = 3; total < 40; ++total) {
     for (int64_t a = 0; a < 30; a += 3) {

@@ -9,38 +9,19 @@
 
 #include "broker/scripts.h"
 #include "cross_queue_run.h"
+#include "explore.h"
 #include "script_swaps.h"
 
 namespace taskq::model {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr int kStepsPerEpisode = 120;
 
-struct Explored {
-  CrossQueueResult failure;  // failed: the first episode that failed
-  uint64_t seed = 0;
-  int64_t steps = 0;
-  int64_t episodes = 0;
-  std::map<std::string, int64_t> counts;
-};
+using Explored = ExploredEpisodes<CrossQueueResult>;
 
 Explored Explore(testing::RedisServer& server, uint64_t seed, std::chrono::seconds budget) {
   CrossQueueRun run(server);
-  Explored out;
-  const auto end = Clock::now() + budget;
-  for (uint64_t episode = 0; Clock::now() < end; ++episode) {
-    CrossQueueResult result = run.RunEpisode(seed + episode, kStepsPerEpisode);
-    ++out.episodes;
-    out.steps += result.steps;
-    for (const auto& [kind, n] : result.counts) out.counts[kind] += n;
-    if (result.failed) {
-      out.failure = std::move(result);
-      out.seed = seed + episode;
-      return out;
-    }
-  }
-  return out;
+  return ExploreEpisodes(run, seed, budget, kStepsPerEpisode);
 }
 
 class CrossQueueTest : public ScriptSwapTest {

@@ -9,42 +9,20 @@
 #include <cstdlib>
 
 #include "broker/scripts.h"
+#include "explore.h"
 #include "script_swaps.h"
 #include "shard_run.h"
 
 namespace taskq::model {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr int kStepsPerEpisode = 120;
 
-struct Explored {
-  ShardRunResult failure;  // failed: the first episode that failed
-  uint64_t seed = 0;
-  int64_t steps = 0;
-  int64_t episodes = 0;
-  double seconds = 0;  // until the failure, or the whole budget
-  std::map<std::string, int64_t> counts;
-};
+using Explored = ExploredEpisodes<ShardRunResult>;
 
 Explored Explore(testing::RedisServer& server, uint64_t seed, std::chrono::seconds budget) {
   ShardRun run(server);
-  Explored out;
-  const auto start = Clock::now();
-  const auto end = start + budget;
-  for (uint64_t episode = 0; Clock::now() < end; ++episode) {
-    ShardRunResult result = run.RunEpisode(seed + episode, kStepsPerEpisode);
-    ++out.episodes;
-    out.steps += result.steps;
-    for (const auto& [kind, n] : result.counts) out.counts[kind] += n;
-    if (result.failed) {
-      out.failure = std::move(result);
-      out.seed = seed + episode;
-      break;
-    }
-  }
-  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return out;
+  return ExploreEpisodes(run, seed, budget, kStepsPerEpisode);
 }
 
 class ShardTest : public ScriptSwapTest {
@@ -54,24 +32,15 @@ class ShardTest : public ScriptSwapTest {
     Explored out =
         Explore(*server_, 1, std::chrono::seconds(EnvInt("TASKQ_MODEL_DEFECT_SECONDS", 30)));
     ASSERT_TRUE(out.failure.failed) << defect << ": not found in " << out.steps << " steps";
-    std::printf(
-        "shards: defect %s found in %.1f s at step %d of episode seed %llu (%lld steps): %s\n",
-        defect.c_str(), out.seconds, out.failure.failed_at_step,
-        static_cast<unsigned long long>(out.seed), static_cast<long long>(out.steps),
-        out.failure.message.c_str());
+    PrintDefectFound("shards", defect, out);
   }
 };
 
 TEST_F(ShardTest, ShippedScriptsKeepEveryRule) {
-  const uint64_t seed = static_cast<uint64_t>(EnvInt(
-      "TASKQ_MODEL_SEED", std::chrono::system_clock::now().time_since_epoch().count() % 1000000));
+  const uint64_t seed = FirstSeed();
   Explored out =
       Explore(*server_, seed, std::chrono::seconds(EnvInt("TASKQ_MODEL_SHARD_SECONDS", 30)));
-  std::printf("shards: steps=%lld seed=%llu episodes=%lld\n", static_cast<long long>(out.steps),
-              static_cast<unsigned long long>(seed), static_cast<long long>(out.episodes));
-  for (const auto& [kind, n] : out.counts) {
-    std::printf("shards:   %-20s %lld\n", kind.c_str(), static_cast<long long>(n));
-  }
+  PrintExplored("shards", seed, out);
   ASSERT_FALSE(out.failure.failed) << "seed " << out.seed << " failed at step "
                                    << out.failure.failed_at_step << ": " << out.failure.message;
   for (const char* kind : {"enqueue", "enqueue_bulk", "claim", "finish", "remove", "retry_dead",
