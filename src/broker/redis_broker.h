@@ -350,6 +350,7 @@ class RedisBroker final : public Broker {
   // the limits' generation (share_move.lua).
   struct ShareOf {
     int64_t layout_version = -1;
+    int64_t token = 0;  // the setter's mover token (share_move.lua)
     int64_t total_concurrency = 0;
     std::string generation;
   };
@@ -359,8 +360,8 @@ class RedisBroker final : public Broker {
   Status SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits);
   Result<QueueLimits> ShardLimits(const std::string& tag);
   // share_move.lua on one shard (BalanceShares, redis_broker_balance.cc).
-  Command ShareMoveCall(const std::string& tag, std::string_view mode, int64_t token,
-                        std::string_view generation, int64_t amount);
+  Command ShareMoveCall(const std::string& tag, int64_t layout_version, std::string_view mode,
+                        int64_t token, std::string_view generation, int64_t amount);
   // A shard's concurrency share as share_move.lua reads it.
   struct ShardShare {
     int64_t share = 0;
@@ -373,11 +374,32 @@ class RedisBroker final : public Broker {
   // nullopt when a newer balance read some shard first.
   Result<std::optional<std::vector<ShardShare>>> ReadShares(const QueueLayout& layout,
                                                             int64_t* token);
-  // The shares come from one setting of the limits, with a concurrency, none lost or doubled.
+  // The slots the shards hold: each its share (shares[i]) or the jobs it runs, whichever is
+  // more (a shard running beyond its share holds those slots until its jobs end).
+  static int64_t Occupied(const std::vector<int64_t>& shares,
+                          const std::vector<ShardShare>& shards);
+  // What to add to each share (`shares`, the shards' jobs active in `shards`) toward `targets`,
+  // within `total` counting each shard as its share or what it runs, whichever is more; what
+  // the targets leave goes to the shard with the most `demand`.
+  static std::vector<int64_t> RaisesWithin(int64_t total, const std::vector<int64_t>& targets,
+                                           const std::vector<int64_t>& shares,
+                                           const std::vector<ShardShare>& shards,
+                                           const std::vector<int64_t>& demand);
+  // The shares come from one setting of the limits, with a concurrency.
   static bool SharesOfOneSetting(const std::vector<ShardShare>& shards);
-  // The shares SetLimits writes for `concurrency`: the current ones when it is unchanged, else
-  // targets by each shard's work (share_targets.h).
-  Result<std::vector<int64_t>> ConcurrencyShares(const QueueLayout& layout, int64_t concurrency);
+  // The shares SetLimits aims at for `concurrency`, from the shares read: the current ones when
+  // it is unchanged, else targets by each shard's work (share_targets.h).
+  static std::vector<int64_t> ConcurrencyTargets(const std::vector<ShardShare>& shards,
+                                                 int64_t concurrency);
+  // A new mover token from the home shard's meta.cbn (share_move.lua).
+  Result<int64_t> TakeMoverToken(const QueueLayout& layout);
+  // share_move.lua take of raise[i] on each shard i with raise[i] > 0, in one round trip;
+  // returns what went through (a refused raise is handed out by a later balance).
+  int64_t RaiseShares(const QueueLayout& layout, int64_t token, const std::string& generation,
+                      const std::vector<int64_t>& raise);
+  // One attempt of SetShardedLimits: false when a newer mover refused it (nothing lost: try
+  // again).
+  Result<bool> WriteShardedLimits(const QueueLayout& layout, const QueueLimits& limits);
   // Completed and dead jobs list newest first; the other sorted states by time to come.
   static bool NewestFirst(JobState state);
   // ReadEvents over cursors each of one shard's stream (`queue` a shard's tag).

@@ -198,7 +198,7 @@ Command RedisBroker::QueueLimitsCall(const QueueKeys& k, const QueueLimits& limi
   call.Arg(static_cast<int64_t>(limits.priority_aging.count())).Arg(limits.max_length);
   if (share != nullptr) {
     call.Arg("share").Arg(share->layout_version).Arg(share->total_concurrency);
-    call.Arg(share->generation);
+    call.Arg(share->generation).Arg(share->token);
   }
   return call.Take();
 }

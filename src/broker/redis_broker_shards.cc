@@ -673,36 +673,20 @@ Status RedisBroker::SetShardedLimits(const QueueLayout& layout, const QueueLimit
                            "a sharded queue places a job by the group given when it is enqueued; "
                            "it takes no group field");
   }
-  auto share = [n](int64_t value, int64_t i) { return value / n + (i < value % n ? 1 : 0); };
-  // One generation for every shard's share: share_move.lua moves concurrency within it only.
-  const ShareOf of{layout.version, limits.concurrency, NewJobId()};
-  std::vector<int64_t> concurrency(static_cast<size_t>(n), 0);
-  if (limits.concurrency > 0) {
-    auto shares = ConcurrencyShares(layout, limits.concurrency);
-    if (!shares.ok()) return shares.status();
-    concurrency = std::move(*shares);
-  }
-  std::vector<Command> calls;
-  std::vector<uint16_t> slots;
-  for (int64_t i = 0; i < n; ++i) {
-    QueueLimits part = limits;
-    part.rate.max = share(limits.rate.max, i);
-    part.concurrency = static_cast<int32_t>(concurrency[static_cast<size_t>(i)]);
-    part.max_length = share(limits.max_length, i);
-    const QueueKeys& k = Keys(layout.tags[static_cast<size_t>(i)]);
-    calls.push_back(QueueLimitsCall(k, part, &of));
-    slots.push_back(k.slot());
-  }
-  std::vector<Reply> replies;
-  TASKQ_RETURN_IF_ERROR(RunScriptsAcross(slots, calls, &replies));
-  for (const Reply& reply : replies) {
-    // The shards changed since the layout was read: the shares were made for others.
-    if (reply.view().is_error() && reply.view().str().starts_with("LAYOUT ")) {
-      return Unavailable("the queue's shards changed while its limits were set: set them again");
+  // A setter is a mover of the concurrency shares (share_move.lua): a newer balance or setter
+  // that read the shards first refuses its writes, and it tries again from a new read.
+  for (int attempt = 0; attempt < kPlacementAttempts; ++attempt) {
+    // A random part of the pause: two setters that fence each other fall out of step.
+    if (attempt > 0) {
+      const auto pause = PlacementPause(attempt);
+      std::this_thread::sleep_for(pause + pause * (PlacementHash(NewJobId()) % 100) / 100);
     }
-    TASKQ_RETURN_IF_ERROR(ReplyError(reply, "queue_limits"));
+    auto written = WriteShardedLimits(layout, limits);
+    if (!written.ok() || *written) return written.status();
   }
-  return Status::Ok();
+  return Unavailable(
+      "the queue's concurrency shares were moved by others throughout: set the "
+      "limits again");
 }
 
 Result<QueueShards> RedisBroker::CountsByShard(const std::string& queue) {

@@ -66,7 +66,9 @@ inline ScriptKeys ShardLayoutKeys(const QueueKeys& k) {
   return {k.meta(),   k.wait(), k.prioritized(), k.delayed(), k.retry(),
           k.active(), k.held(), k.jobs(),        k.outbox()};
 }
-inline ScriptKeys QueueLimitsKeys(const QueueKeys& k) { return {k.meta(), k.rate_window()}; }
+inline ScriptKeys QueueLimitsKeys(const QueueKeys& k) {
+  return {k.meta(), k.rate_window(), k.active()};
+}
 inline ScriptKeys GetJobKeys(const QueueKeys& k) {
   return {k.delayed(), k.retry(), k.state(), k.results(), k.progress()};
 }

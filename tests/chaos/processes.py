@@ -195,6 +195,10 @@ class RedisServer:
         return subprocess.run(["redis-cli", "-p", str(self.port), *map(str, args)],
                               capture_output=True, text=True, timeout=10).stdout.strip()
 
+    def on_master_of(self, key, *args):
+        """As RedisClusterNodes.on_master_of: one server serves every key (F25's shards)."""
+        return self.cli(*args)
+
     def info(self, section):
         fields = {}
         for line in self.cli("INFO", section).splitlines():

@@ -50,6 +50,7 @@ SCENARIOS = [
     ("F17", cluster_scenarios.f17_kill_master),
     ("F18", cluster_scenarios.f18_move_slot),
     ("F24", cluster_scenarios.f24_kill_shard_master),
+    ("F25", cluster_scenarios.f25_shares_under_worker_kills),
     ("F14", scenarios.f14_mixed),
 ]
 LOSS_REPORTED_ONLY = {"F3b"}

@@ -98,10 +98,10 @@ def add_queue_checks(result, drained, info, drain_timeout, queue=QUEUE):
             f"jobs of {queue}: a job completed twice")
 
 
-def kill_worker(cluster, index):
-    """kill -9 a worker and start it again at once."""
+def kill_worker(cluster, index, active=None):
+    """kill -9 a worker and start it again at once. `active`: as record_fault's."""
     worker = cluster.workers[index]
-    cluster.record_fault(f"kill -9 {worker.name}")
+    cluster.record_fault(f"kill -9 {worker.name}", active)
     worker.child.kill9()
     worker.start()
 

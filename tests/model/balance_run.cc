@@ -251,11 +251,20 @@ std::string BalanceRun::Balance(broker::Broker& by, const std::string& who) {
     }
     sum += after[i].share;
   }
-  if (sum != concurrency_) {
+  // Every slot is shared again, but for slots a shard running beyond its share still holds.
+  if (sum != concurrency_ && Occupied(after) < concurrency_) {
     return "after the newest balance the shares " + SharesOf(after) + " add up to " +
-           std::to_string(sum) + ", the concurrency is " + std::to_string(concurrency_);
+           std::to_string(sum) + " with " + ActiveOf(after) + " active, the concurrency is " +
+           std::to_string(concurrency_);
   }
   return "";
+}
+
+// The slots the shards hold: each its share or the jobs it runs, whichever is more.
+int64_t BalanceRun::Occupied(const std::vector<ShardState>& shards) {
+  int64_t occupied = 0;
+  for (const ShardState& s : shards) occupied += std::max(s.share, s.active);
+  return occupied;
 }
 
 // share_move.lua as the script now in use (a test may have put back a defect) by EVAL.
@@ -266,7 +275,7 @@ broker::Reply BalanceRun::ShareMove(size_t shard, const std::string& mode, int64
   broker::Command eval{"EVAL", broker::ScriptNamed("share_move").body};
   eval.Add(static_cast<long long>(keys.size()));
   for (const std::string& key : keys) eval.Add(key);
-  eval.Add(k.base()).Add(mode).Add(token).Add(generation).Add(amount);
+  eval.Add(k.base()).Add(mode).Add(token).Add(generation).Add(amount).Add(layout_.version);
   return server_.Run(eval);
 }
 
@@ -434,7 +443,11 @@ std::string BalanceRun::SetLimits(int64_t concurrency, std::map<std::string, int
     }
   }
   generation_ = generation;
-  if (same) {
+  int64_t sum_before = 0;
+  for (const ShardState& shard : before) sum_before += shard.share;
+  // The same concurrency with every slot shared keeps the shares; with slots a balance cut short
+  // left unshared, they are handed out as for a new one.
+  if (same && sum_before == concurrency) {
     ++(*counts)["set_limits:same"];
     for (size_t i = 0; i < after.size(); ++i) {
       if (after[i].share != before[i].share) {
@@ -463,8 +476,9 @@ std::string BalanceRun::SetLimits(int64_t concurrency, std::map<std::string, int
              " from " + SharesOf(before) + " with " + ActiveOf(before) + " active";
     }
   }
-  if (sum != concurrency) {
-    return "a new concurrency " + std::to_string(concurrency) + " was split " + SharesOf(after);
+  if (sum > concurrency || (sum < concurrency && Occupied(after) < concurrency)) {
+    return "a new concurrency " + std::to_string(concurrency) + " was split " + SharesOf(after) +
+           " with " + ActiveOf(after) + " active";
   }
   concurrency_ = concurrency;
   // Lowered below what runs (plus one for each idle shard), the jobs running beyond it finish

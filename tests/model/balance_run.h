@@ -96,6 +96,7 @@ class BalanceRun {
   static std::string Column(int64_t ShardState::*field, const std::vector<ShardState>& shards);
   static std::string SharesOf(const std::vector<ShardState>& shards);
   static std::string ActiveOf(const std::vector<ShardState>& shards);
+  static int64_t Occupied(const std::vector<ShardState>& shards);
   int64_t ActiveTotal() const;
   int64_t WaitingOn(size_t shard) const;
 

@@ -60,8 +60,9 @@ TEST_F(BalanceTest, FindsAGiveBelowTheActiveJobs) {
 // share_move.lua took the calls of any balancer: one that read before a newer balance moved
 // shares by what it read, handing out a slot the newer one had handed out already.
 TEST_F(BalanceTest, FindsAStaleBalancerThatIsNotFenced) {
-  PutBackDefect("share_move",
-                {{"if token < fence then return redis.error_reply('FENCED ' .. fence) end\n", ""}});
+  PutBackDefect(
+      "share_move",
+      {{"if token < fence then return redis.error_reply('FENCED ' .. meta[1]) end\n", ""}});
   ExpectFound("stale balancer not fenced");
 }
 

@@ -14,9 +14,13 @@ ARGV[2] mode: "read", "give" or "take"
 ARGV[3] the mover's token: an integer, 1 to 2^53
 ARGV[4] the limits generation (meta.lg) the mover read on this shard; ignored by "read"
 ARGV[5] give: at most this much; take: exactly this much; 1 to 1000000 ("read": 0)
-Checks, before any write: the arguments ("ERR invalid share move"); the token not below
-  meta.cbt, else the error reply "FENCED <cbt>"; give and take: meta.lg equal to ARGV[4] and
-  meta.cc set, else "LIMITS ..." (the limits were set since the read: the shares are theirs).
+ARGV[6] the layout version the mover read the queue's shards by (meta.sv; 0: none)
+Checks, before any write: the arguments and a share of at most 1000000 after a take ("ERR
+  invalid share move"); meta.sv equal to ARGV[6], else "LAYOUT <sv>" (the shards changed since
+  the mover read them: its sums would be of another set of shards); the token not below
+  meta.cbt, else "FENCED <cbt>"; give and take: meta.lg equal to ARGV[4] and meta.cc set, else
+  "LIMITS ..." (the limits were set since the read: the shares are theirs). queue_limits.lua,
+  setting a sharded queue's limits, is a mover too: it takes a token and is fenced alike.
 Writes: meta.cbt = the token. give: meta.cc lowered by at most the amount, to no less than the
   jobs active on the shard and no less than 1. take: meta.cc raised by the amount, and "" published
   on base.."wake" (jobs held back by the share may start).
@@ -30,19 +34,26 @@ local token, amount = tonumber(ARGV[3]), tonumber(ARGV[5])
 local function whole(x, low, high)
   return x and x == math.floor(x) and x >= low and x <= high
 end
-if #ARGV ~= 5 or not whole(token, 1, 9007199254740992)
+if #KEYS ~= 4 or #ARGV ~= 6 or not whole(token, 1, 9007199254740992)
+    or not whole(tonumber(ARGV[6]), 0, 9007199254740992)
     or (mode == 'read' and amount ~= 0)
     or (mode ~= 'read' and not ((mode == 'give' or mode == 'take') and whole(amount, 1, 1000000))) then
   return redis.error_reply('ERR invalid share move')
 end
-local meta = redis.call('HMGET', KEYS[1], 'cbt', 'cc', 'lg', 'cct', 'gwaiting')
+local meta = redis.call('HMGET', KEYS[1], 'cbt', 'cc', 'lg', 'cct', 'gwaiting', 'sv')
+if (tonumber(meta[6]) or 0) ~= tonumber(ARGV[6]) then
+  return redis.error_reply('LAYOUT ' .. (meta[6] or '0'))
+end
 local fence = tonumber(meta[1]) or 0
-if token < fence then return redis.error_reply('FENCED ' .. fence) end
+if token < fence then return redis.error_reply('FENCED ' .. meta[1]) end
 local share = tonumber(meta[2])
 if mode ~= 'read' and (not share or meta[3] ~= ARGV[4]) then
   return redis.error_reply('LIMITS set since the read')
 end
-if token > fence then redis.call('HSET', KEYS[1], 'cbt', token) end
+if mode == 'take' and share + amount > 1000000 then
+  return redis.error_reply('ERR invalid share move')
+end
+if token > fence then redis.call('HSET', KEYS[1], 'cbt', ARGV[3]) end
 local active = redis.call('ZCARD', KEYS[2])
 if mode == 'read' then
   local waiting = redis.call('LLEN', KEYS[3]) + redis.call('ZCARD', KEYS[4])

@@ -252,24 +252,28 @@ TEST_F(QueueLimitsTest, ShardedQueueRefusesEveryLimitButTakesNone) {
 TEST_F(QueueLimitsTest, AShareIsTakenOnAShardedQueueAtItsLayoutVersion) {
   Run({"HSET", q().meta(), "shards", "3", "sv", "2", "stags", "b c"});
   std::vector<std::string> argv = {base(), "2", "1000", "1", "0", "1000", "0", "", "0", "4"};
-  argv.push_back("share");
-  argv.push_back("2");
+  argv.insert(argv.end(), {"share", "2", "3", "g1", "1"});  // version, total, generation, token
   auto reply = Eval("queue_limits", QueueLimitsKeys(), argv);
-  EXPECT_EQ(reply.view().integer(), 1) << reply.view().str();
+  ASSERT_EQ(reply.view().size(), 2u) << reply.view().str();
+  EXPECT_EQ(reply.view()[0].integer(), 1);  // the share
+  EXPECT_EQ(reply.view()[1].integer(), 0);  // the jobs active
   EXPECT_EQ(HGet(q().meta(), "rl"), "2:1000");
   EXPECT_EQ(HGet(q().meta(), "cc"), "1");
   EXPECT_EQ(HGet(q().meta(), "ml"), "4");
   const auto before = Snapshot();
   argv[2] = "9";
-  argv.back() = "1";
+  argv[11] = "1";
   auto stale = Eval("queue_limits", QueueLimitsKeys(), argv);
   ASSERT_TRUE(stale.view().is_error());
   EXPECT_EQ(stale.view().str(), "LAYOUT 2");
-  argv[argv.size() - 2] = "part";
-  argv.back() = "2";
+  argv[10] = "part";
+  argv[11] = "2";
   EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
-  argv[argv.size() - 2] = "share";
+  argv[10] = "share";
   argv.push_back("x");
+  EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
+  argv.pop_back();
+  argv.resize(12);  // without a total, a generation and a token: refused
   EXPECT_TRUE(Eval("queue_limits", QueueLimitsKeys(), argv).view().is_error());
   EXPECT_EQ(Snapshot(), before);
 }
