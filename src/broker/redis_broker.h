@@ -356,9 +356,8 @@ class RedisBroker final : public Broker {
   };
   static Command QueueLimitsCall(const QueueKeys& k, const QueueLimits& limits,
                                  const ShareOf* share);
-  // SetLimits on a queue of several shards, and GetLimits of one shard (its share).
+  // SetLimits on a queue of several shards.
   Status SetShardedLimits(const QueueLayout& layout, const QueueLimits& limits);
-  Result<QueueLimits> ShardLimits(const std::string& tag);
   // share_move.lua on one shard (BalanceShares, redis_broker_balance.cc).
   Command ShareMoveCall(const std::string& tag, int64_t layout_version, std::string_view mode,
                         int64_t token, std::string_view generation, int64_t amount);

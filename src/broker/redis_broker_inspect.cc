@@ -28,6 +28,37 @@ struct ShardReads {
 
 // What counting one shard reads, in one round trip (kShardCountReads commands);
 // ParseShardCounts reads the replies in this order.
+// One shard's limits from its meta (HMGET rl cc grl gcc gf ag ml cct, as queue_limits.lua
+// writes them); *total_concurrency gets meta.cct (0: none).
+Result<QueueLimits> ParseShardLimits(const Reply& reply, int64_t* total_concurrency) {
+  TASKQ_RETURN_IF_ERROR(ReplyError(reply, "limits"));
+  ReplyView v = reply.view();
+  if (v.size() != 8) return Internal("limits: bad reply");
+  // A rate is "max:window_ms", as queue_limits.lua writes it.
+  auto rate = [](ReplyView field) {
+    RateLimit out;
+    if (field.is_nil()) return out;
+    std::string_view text = field.str();
+    size_t colon = text.find(':');
+    if (colon == std::string_view::npos) return out;  // not written by queue_limits.lua
+    int64_t window = 0;
+    std::from_chars(text.data(), text.data() + colon, out.max);
+    std::from_chars(text.data() + colon + 1, text.data() + text.size(), window);
+    out.window = std::chrono::milliseconds(window);
+    return out;
+  };
+  QueueLimits limits;
+  limits.rate = rate(v[0]);
+  if (!v[1].is_nil()) limits.concurrency = static_cast<int32_t>(v[1].AsInt());
+  limits.group_rate = rate(v[2]);
+  if (!v[3].is_nil()) limits.group_concurrency = static_cast<int32_t>(v[3].AsInt());
+  if (!v[4].is_nil()) limits.group_field = std::string(v[4].str());
+  if (!v[5].is_nil()) limits.priority_aging = std::chrono::milliseconds(v[5].AsInt());
+  if (!v[6].is_nil()) limits.max_length = v[6].AsInt();
+  *total_concurrency = v[7].is_nil() ? 0 : v[7].AsInt();
+  return limits;
+}
+
 constexpr size_t kShardCountReads = 15;
 std::vector<Command> ShardCountCommands(const QueueKeys& k) {
   return {{"LLEN", k.wait()},
@@ -221,12 +252,24 @@ Status RedisBroker::SetLimits(const std::string& queue, const QueueLimits& limit
 Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
   auto layout = LayoutForReads(queue);
   if (!layout.ok()) return layout.status();
-  auto limits = ShardLimits(queue);
+  // Every shard's limits in one round trip.
+  std::vector<Command> reads;
+  std::vector<uint16_t> slots;
+  for (const std::string& tag : layout->tags) {
+    const QueueKeys& k = Keys(tag);
+    reads.push_back({"HMGET", k.meta(), "rl", "cc", "grl", "gcc", "gf", "ag", "ml", "cct"});
+    slots.push_back(k.slot());
+  }
+  std::vector<Reply> replies;
+  TASKQ_RETURN_IF_ERROR(RunCommandsAcross(slots, reads, &replies));
+  int64_t total_concurrency = 0;  // meta.cct at home: a sharded queue's concurrency as set
+  auto limits = ParseShardLimits(replies[0], &total_concurrency);
   if (!limits.ok() || layout->shards() == 1) return limits;
-  // A sharded queue's rate, concurrency and maximum length are its shards' shares summed; the
-  // rest is the same on every shard.
-  for (size_t i = 1; i < layout->tags.size(); ++i) {
-    auto share = ShardLimits(layout->tags[i]);
+  // A sharded queue's rate and maximum length are its shards' shares summed; the rest is the
+  // same on every shard.
+  for (size_t i = 1; i < replies.size(); ++i) {
+    int64_t unused = 0;
+    auto share = ParseShardLimits(replies[i], &unused);
     if (!share.ok()) return share.status();
     limits->rate.max += share->rate.max;
     limits->concurrency += share->concurrency;
@@ -234,41 +277,7 @@ Result<QueueLimits> RedisBroker::GetLimits(const std::string& queue) {
   }
   // The concurrency as set: share_move.lua moves it between the shards, and a move cut short
   // leaves the shares below it until the next balance hands out the rest.
-  const QueueKeys& home = Keys(queue);
-  auto total = Run(home.slot(), Command{"HGET", home.meta(), "cct"});
-  if (!total.ok()) return total.status();
-  if (total->view().is_string()) limits->concurrency = static_cast<int32_t>(total->view().AsInt());
-  return limits;
-}
-
-Result<QueueLimits> RedisBroker::ShardLimits(const std::string& tag) {
-  auto reply = Run(Keys(tag).slot(),
-                   Command{"HMGET", Keys(tag).meta(), "rl", "cc", "grl", "gcc", "gf", "ag", "ml"});
-  if (!reply.ok()) return reply.status();
-  TASKQ_RETURN_IF_ERROR(ReplyError(*reply, "limits"));
-  ReplyView v = reply->view();
-  if (v.size() != 7) return Internal("limits: bad reply");
-  // A rate is "max:window_ms", as queue_limits.lua writes it.
-  auto rate = [](ReplyView field) {
-    RateLimit out;
-    if (field.is_nil()) return out;
-    std::string_view text = field.str();
-    size_t colon = text.find(':');
-    if (colon == std::string_view::npos) return out;  // not written by queue_limits.lua
-    int64_t window = 0;
-    std::from_chars(text.data(), text.data() + colon, out.max);
-    std::from_chars(text.data() + colon + 1, text.data() + text.size(), window);
-    out.window = std::chrono::milliseconds(window);
-    return out;
-  };
-  QueueLimits limits;
-  limits.rate = rate(v[0]);
-  if (!v[1].is_nil()) limits.concurrency = static_cast<int32_t>(v[1].AsInt());
-  limits.group_rate = rate(v[2]);
-  if (!v[3].is_nil()) limits.group_concurrency = static_cast<int32_t>(v[3].AsInt());
-  if (!v[4].is_nil()) limits.group_field = std::string(v[4].str());
-  if (!v[5].is_nil()) limits.priority_aging = std::chrono::milliseconds(v[5].AsInt());
-  if (!v[6].is_nil()) limits.max_length = v[6].AsInt();
+  if (total_concurrency > 0) limits->concurrency = static_cast<int32_t>(total_concurrency);
   return limits;
 }
 
